@@ -1,0 +1,285 @@
+import type { CohortDefinition, Condition, EventFilter, Window } from '../language/ast.ts';
+import type { Dialect } from './dialect.ts';
+import { boundsHoldForInfinity, boundsPredicate, conjunction, type PropertyValue, propertyPredicate } from './predicates.ts';
+import { identifier, stringLiteral } from './sql-text.ts';
+
+/**
+ * Where the compiled query reads the lake. Each is a SQL relation (a table name or a
+ * parenthesised subquery) built by the engine adapter from validated locations.
+ * `events` yields event_id, source, user_id, event_name (VARCHAR), ts (TIMESTAMP WITH TIME
+ * ZONE, NULL when unparsable), properties (JSON text), value (DOUBLE) and dt (VARCHAR).
+ * `identities` yields source, user_id, person_id.
+ */
+export interface LakeRelations {
+  readonly events: string;
+  readonly identities: string;
+}
+
+/** What to compile: the cohorts of one refresh (with everything they reference) at one instant. */
+export interface CompileRequest {
+  readonly cohorts: readonly CohortDefinition[];
+  readonly asOf: Date;
+  readonly lake: LakeRelations;
+  readonly dialect: Dialect;
+}
+
+/** The one query of a refresh and how to read its result. */
+export interface CompiledRefresh {
+  /** One row per person of the population: `person_id` and one boolean column per cohort. */
+  readonly sql: string;
+  /** The membership column of each cohort id. */
+  readonly columns: ReadonlyMap<string, string>;
+  /** The `dt` partitions read for the behaviour scan (`from` absent: all history). */
+  readonly partitions: { readonly from?: string; readonly to: string };
+  /** Whether the population needed a second, narrow scan of all history. */
+  readonly separatePopulationScan: boolean;
+  /** Properties extracted from each event, once per row. */
+  readonly properties: readonly string[];
+}
+
+const DAY_MS = 86_400_000;
+/** The JSON number grammar of SPEC section 4: a value whose text matches it is numeric. */
+export const NUMERIC_TEXT = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
+
+const dayOf = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10);
+
+/** Earliest instant a window can admit; undefined for all history. */
+function windowStart(window: Window | undefined, asOf: number): number | undefined {
+  if (!window || window.kind === 'before') return undefined;
+  return asOf - (window.kind === 'within' ? window.duration.ms : window.from.ms);
+}
+
+/**
+ * Compiles every selected cohort into one query: one scan of the events (partitions pruned to
+ * the widest window needed), each JSON property extracted once per row, one aggregation per
+ * person, and one boolean per cohort. Cohort references are evaluated in the same pass.
+ */
+export function compileRefresh(request: CompileRequest): CompiledRefresh {
+  return new RefreshCompiler(request).compile();
+}
+
+class RefreshCompiler {
+  private readonly asOf: number;
+  private readonly d: Dialect;
+  private readonly properties = new Map<string, number>();
+  private readonly aggregates = new Map<string, string>();
+  private readonly latestValues = new Map<string, string>();
+  private readonly cohortSql = new Map<string, string>();
+  private readonly byId: ReadonlyMap<string, CohortDefinition>;
+  /** Earliest instant any leaf needs; null once a leaf needs all history. */
+  private earliest: number | null | undefined;
+
+  constructor(private readonly request: CompileRequest) {
+    this.asOf = request.asOf.getTime();
+    this.d = request.dialect;
+    this.byId = new Map(request.cohorts.map((c) => [c.id, c]));
+  }
+
+  compile(): CompiledRefresh {
+    const columns = new Map<string, string>();
+    const selects: string[] = [];
+    for (const cohort of this.request.cohorts) {
+      const column = `c_${cohort.id}`;
+      columns.set(cohort.id, column);
+      selects.push(`${this.cohort(cohort.id)} AS ${identifier(column)}`);
+    }
+    const earliest = this.earliest ?? null;
+    const behaviourFrom = earliest === null ? undefined : earliest;
+    const partitions = {
+      ...(behaviourFrom === undefined ? {} : { from: dayOf(behaviourFrom - DAY_MS) }),
+      to: dayOf(this.asOf + DAY_MS),
+    };
+    const separatePopulationScan = behaviourFrom !== undefined;
+    const sql = this.query(selects, partitions, behaviourFrom);
+    return { sql, columns, partitions, separatePopulationScan, properties: [...this.properties.keys()] };
+  }
+
+  private query(selects: string[], partitions: { from?: string; to: string }, behaviourFrom: number | undefined): string {
+    const props = [...this.properties.keys()];
+    const typedProps = props.flatMap((_, i) => {
+      const json = `p${i}_j`;
+      return [`${this.d.scalarText(json)} AS p${i}_t`, `${this.d.present(json)} AS p${i}_x`];
+    });
+    const numberedProps = props.map(
+      (_, i) => `CASE WHEN ${this.d.fullMatch(`p${i}_t`, NUMERIC_TEXT)} THEN ${this.d.tryDouble(`p${i}_t`)} END AS p${i}_n`,
+    );
+    const latestProps = [...this.latestValues.entries()].flatMap(([alias]) => [
+      `${this.d.scalarText(alias)} AS ${alias}_t`,
+      `${alias} IS NOT NULL AS ${alias}_x`,
+    ]);
+    const latestNumbers = [...this.latestValues.keys()].map(
+      (alias) => `CASE WHEN ${this.d.fullMatch(`${alias}_t`, NUMERIC_TEXT)} THEN ${this.d.tryDouble(`${alias}_t`)} END AS ${alias}_n`,
+    );
+    const aggregates = [...this.aggregates.entries()].map(([sql, alias]) => `${sql} AS ${alias}`);
+    const ctes: string[] = [
+      `identity_map AS (\n  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${this.normalizedId('user_id')} AS user_key, person_id FROM ${this.request.lake.identities} AS identities) AS i\n  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key\n)`,
+      this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom),
+      `behaviour_deduped AS (\n  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ts, source, user_key, event_name, properties, value) AS copy_no\n    FROM behaviour_valid AS v\n  ) AS numbered_copies\n  WHERE copy_no = 1\n)`,
+      `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d.extractProperties('e.properties', props).map((s) => `, ${s}`).join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
+      `typed_events AS (\n  SELECT person_id, event_id, source, event_name, ts, value${props.map((_, i) => `, ${this.d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM events\n)`,
+      `valued_events AS (\n  SELECT *${typedProps.map((s) => `, ${s}`).join('')}\n  FROM typed_events\n)`,
+      `scored_events AS (\n  SELECT *${numberedProps.map((s) => `, ${s}`).join('')}\n  FROM valued_events\n)`,
+    ];
+    if (behaviourFrom !== undefined) {
+      ctes.push(this.validEvents('population_valid', [], { to: partitions.to }, undefined));
+      ctes.push(
+        `population AS (\n  SELECT DISTINCT coalesce(m.person_id, e.user_key) AS person_id\n  FROM population_valid AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
+      );
+      ctes.push(
+        `per_person AS (\n  SELECT p.person_id${aggregates.map((s) => `,\n    ${s}`).join('')}\n  FROM population AS p\n  LEFT JOIN scored_events AS e ON e.person_id = p.person_id\n  GROUP BY p.person_id\n)`,
+      );
+    } else {
+      ctes.push(
+        `per_person AS (\n  SELECT person_id${aggregates.map((s) => `,\n    ${s}`).join('')}\n  FROM scored_events AS e\n  GROUP BY person_id\n)`,
+      );
+    }
+    ctes.push(`per_person_valued AS (\n  SELECT *${latestProps.map((s) => `, ${s}`).join('')}\n  FROM per_person\n)`);
+    ctes.push(`per_person_scored AS (\n  SELECT *${latestNumbers.map((s) => `, ${s}`).join('')}\n  FROM per_person_valued\n)`);
+    return `-- cohort-refresh: ${this.request.cohorts.length} cohorts as of ${new Date(this.asOf).toISOString()}\nWITH ${ctes.join(',\n')}\nSELECT person_id,\n  ${selects.join(',\n  ')}\nFROM per_person_scored`;
+  }
+
+  /** Valid events (SPEC section 1) before T, with the person's normalized id as user_key. */
+  private validEvents(name: string, extra: string[], partitions: { from?: string; to: string }, from: number | undefined): string {
+    const T = this.d.timestamp(this.asOf);
+    const dt = [partitions.from ? `dt >= ${stringLiteral(partitions.from)}` : undefined, `dt <= ${stringLiteral(partitions.to)}`]
+      .filter(Boolean)
+      .join(' AND ');
+    const since = from === undefined ? '' : ` AND ts >= ${this.d.timestamp(from)}`;
+    const columns = ['event_id', 'source', 'user_key', 'event_name', 'ts', ...extra].join(', ');
+    return (
+      `${name} AS (\n  SELECT ${columns}\n  FROM (\n    SELECT event_id, source, ${this.normalizedId('user_id')} AS user_key, event_name, ts${extra.map((c) => `, ${c}`).join('')}\n` +
+      `    FROM ${this.request.lake.events} AS lake_events\n    WHERE ${dt}\n  ) AS scanned\n` +
+      `  WHERE event_id IS NOT NULL AND event_id <> '' AND source IS NOT NULL AND source <> '' AND event_name IS NOT NULL AND event_name <> ''\n` +
+      `    AND user_key IS NOT NULL AND user_key <> '' AND ts IS NOT NULL AND ts < ${T}${since}\n)`
+    );
+  }
+
+  /** SPEC `normalize(id)`: trim ASCII white space; lower-case when it holds an `@`. */
+  private normalizedId(column: string): string {
+    const trimmed = this.d.trimAsciiSpace(column);
+    return `CASE WHEN strpos(${trimmed}, '@') > 0 THEN lower(${trimmed}) ELSE ${trimmed} END`;
+  }
+
+  private cohort(id: string): string {
+    const known = this.cohortSql.get(id);
+    if (known) return known;
+    const definition = this.byId.get(id);
+    if (!definition) throw new Error(`cohort "${id}" is referenced but not part of this refresh`);
+    const sql = this.condition(definition.rule);
+    this.cohortSql.set(id, sql);
+    return sql;
+  }
+
+  private condition(condition: Condition): string {
+    switch (condition.kind) {
+      case 'all':
+        return `(${condition.items.map((c) => this.condition(c)).join(' AND ')})`;
+      case 'any':
+        return `(${condition.items.map((c) => this.condition(c)).join(' OR ')})`;
+      case 'not':
+        return `(NOT ${this.condition(condition.item)})`;
+      case 'cohort':
+        return this.cohort(condition.id);
+      case 'event':
+        return this.eventLeaf(condition);
+      case 'latest':
+        return this.latestLeaf(condition);
+      case 'velocity':
+        return this.velocityLeaf(condition);
+    }
+  }
+
+  private eventLeaf(leaf: Extract<Condition, { kind: 'event' }>): string {
+    const match = this.match(leaf.filter);
+    const filtered = (aggregate: string) => (match === 'TRUE' ? aggregate : `${aggregate} FILTER (WHERE ${match})`);
+    const { measure } = leaf;
+    switch (measure.kind) {
+      case 'count':
+        return boundsPredicate(this.aggregate(filtered('count(e.event_id)')), measure.bounds);
+      case 'sum': {
+        const summed = measure.of === undefined ? 'e.value' : this.property(measure.of).number;
+        return boundsPredicate(`coalesce(${this.aggregate(filtered(`sum(${summed})`))}, 0)`, measure.bounds);
+      }
+      case 'distinct':
+        return boundsPredicate(this.aggregate(filtered(`count(DISTINCT ${this.property(measure.of).text})`)), measure.bounds);
+    }
+  }
+
+  private latestLeaf(leaf: Extract<Condition, { kind: 'latest' }>): string {
+    const match = this.match(leaf.filter);
+    const index = this.propertyIndex(leaf.property);
+    const value = this.property(leaf.property);
+    const aggregate = `${this.d.latestBy(`e.p${index}_j`, 'e.ts', 'e.event_id')} FILTER (WHERE ${conjunction([match, value.present])})`;
+    const alias = this.aggregate(aggregate);
+    this.latestValues.set(alias, aggregate);
+    return propertyPredicate({ text: `${alias}_t`, number: `${alias}_n`, present: `${alias}_x` }, leaf.ops);
+  }
+
+  private velocityLeaf(leaf: Extract<Condition, { kind: 'velocity' }>): string {
+    const w = leaf.window.ms;
+    this.needFrom(this.asOf - 2 * w);
+    const match = this.match(leaf.filter, false);
+    const T = this.asOf;
+    const inRange = (from: number, to: number) => conjunction([match, `e.ts >= ${this.d.timestamp(from)}`, `e.ts < ${this.d.timestamp(to)}`]);
+    const current = this.aggregate(`count(e.event_id) FILTER (WHERE ${inRange(T - w, T)})`);
+    const previous = this.aggregate(`count(e.event_id) FILTER (WHERE ${inRange(T - 2 * w, T - w)})`);
+    const infinite = boundsHoldForInfinity(leaf.bounds) ? `${current} > 0` : 'FALSE';
+    return `(CASE WHEN ${previous} > 0 THEN ${boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds)} WHEN ${infinite} THEN TRUE ELSE FALSE END)`;
+  }
+
+  /** Whether an event matches a filter; also widens the scan to the filter's window (unless the caller has its own). */
+  private match(filter: EventFilter, widenScan = true): string {
+    const parts: string[] = [];
+    if (filter.events !== '*') parts.push(inList('e.event_name', filter.events));
+    if (filter.sources) parts.push(inList('e.source', filter.sources));
+    const window = filter.window;
+    if (window) {
+      const T = this.asOf;
+      if (window.kind === 'within') parts.push(`e.ts >= ${this.d.timestamp(T - window.duration.ms)}`);
+      if (window.kind === 'before') parts.push(`e.ts < ${this.d.timestamp(T - window.duration.ms)}`);
+      if (window.kind === 'between') {
+        parts.push(`e.ts >= ${this.d.timestamp(T - window.from.ms)}`, `e.ts < ${this.d.timestamp(T - window.to.ms)}`);
+      }
+    }
+    if (widenScan) {
+      const start = windowStart(window, this.asOf);
+      if (start === undefined) this.earliest = null;
+      else this.needFrom(start);
+    }
+    for (const { property, ops } of filter.where) parts.push(propertyPredicate(this.property(property), ops));
+    return conjunction(parts);
+  }
+
+  private needFrom(start: number): void {
+    if (this.earliest === null) return;
+    this.earliest = this.earliest === undefined ? start : Math.min(this.earliest, start);
+  }
+
+  private propertyIndex(name: string): number {
+    let index = this.properties.get(name);
+    if (index === undefined) {
+      index = this.properties.size;
+      this.properties.set(name, index);
+    }
+    return index;
+  }
+
+  private property(name: string): PropertyValue {
+    const i = this.propertyIndex(name);
+    return { text: `e.p${i}_t`, number: `e.p${i}_n`, present: `e.p${i}_x` };
+  }
+
+  private aggregate(sql: string): string {
+    let alias = this.aggregates.get(sql);
+    if (alias === undefined) {
+      alias = `a${this.aggregates.size}`;
+      this.aggregates.set(sql, alias);
+    }
+    return alias;
+  }
+}
+
+function inList(column: string, values: readonly string[]): string {
+  if (values.length === 1) return `${column} = ${stringLiteral(values[0] as string)}`;
+  return `${column} IN (${values.map(stringLiteral).join(', ')})`;
+}

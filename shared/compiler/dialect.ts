@@ -1,0 +1,25 @@
+/**
+ * What differs between the engines. Everything else in the compiled SQL is shared text, so the
+ * DuckDB and Athena queries have the same shape and the same meaning.
+ */
+export interface Dialect {
+  readonly name: 'duckdb' | 'athena';
+  /** A TIMESTAMP WITH TIME ZONE literal for an instant (milliseconds since the epoch, UTC). */
+  timestamp(epochMs: number): string;
+  /** Whether `text` matches `pattern` entirely (pattern is a constant we control). */
+  fullMatch(text: string, pattern: string): string;
+  /** Removes leading and trailing ASCII white space (space, tab, CR, LF). */
+  trimAsciiSpace(text: string): string;
+  /** Select items that pull every listed top-level property out of `properties` in one parse. */
+  extractProperties(properties: string, names: readonly string[]): string[];
+  /** The JSON value (as the dialect's JSON text or type) of property `index` after `extractProperties`. */
+  propertyJson(index: number): string;
+  /** The SPEC's text of a JSON value: NULL for missing, null, objects and arrays. */
+  scalarText(json: string): string;
+  /** Whether a JSON value is present and not null (objects and arrays are present). */
+  present(json: string): string;
+  /** The argument of the row with the greatest (ts, event_id), as an aggregate. */
+  latestBy(value: string, ts: string, eventId: string): string;
+  /** A cast that yields NULL instead of failing. */
+  tryDouble(text: string): string;
+}

@@ -1,0 +1,28 @@
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+/** Options for a local DuckDB database. */
+export interface OpenDuckDbOptions {
+  /** Database file; `:memory:` keeps everything in RAM. @default ':memory:' */
+  readonly path?: string;
+  /** Worker threads. @default - DuckDB's choice (one per core) */
+  readonly threads?: number;
+  /** Memory ceiling, e.g. `'1500MB'`. @default - DuckDB's choice (80% of RAM) */
+  readonly memoryLimit?: string;
+}
+
+/**
+ * Opens DuckDB the way every part of the project uses it: UTC, and no extension ever
+ * downloaded at run time (parquet, json and icu are built in; the network is not ours).
+ */
+export async function openDuckDb(options: OpenDuckDbOptions = {}): Promise<DuckDBConnection> {
+  const config: Record<string, string> = {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  };
+  if (options.threads !== undefined) config.threads = String(options.threads);
+  if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+  const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+  const connection = await instance.connect();
+  await connection.run("SET TimeZone = 'UTC'");
+  return connection;
+}

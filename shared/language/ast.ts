@@ -1,0 +1,116 @@
+import type { Duration } from './duration.ts';
+import type { SourcePosition } from './errors.ts';
+
+/** A scalar operand written in a definition: YAML strings, booleans and numbers (every number a double). */
+export type Scalar = string | number | boolean;
+
+/** Numeric bounds of a measure or velocity; every given bound must hold. */
+export interface Bounds {
+  readonly eq?: number;
+  readonly gt?: number;
+  readonly gte?: number;
+  readonly lt?: number;
+  readonly lte?: number;
+}
+
+/** Property operators (SPEC section 4); every given operator must hold. */
+export interface PropertyOps {
+  readonly eq?: Scalar;
+  readonly neq?: Scalar;
+  readonly in?: readonly Scalar[];
+  readonly not_in?: readonly Scalar[];
+  readonly gt?: number;
+  readonly gte?: number;
+  readonly lt?: number;
+  readonly lte?: number;
+  readonly exists?: boolean;
+}
+
+/** A `where` entry: one top-level property and its operators. */
+export interface PropertyFilter {
+  readonly property: string;
+  readonly ops: PropertyOps;
+}
+
+/** Which events a window admits, relative to the as-of instant T. */
+export type Window =
+  | { readonly kind: 'within'; readonly duration: Duration }
+  | { readonly kind: 'before'; readonly duration: Duration }
+  | { readonly kind: 'between'; readonly from: Duration; readonly to: Duration };
+
+/** Which of a person's events a leaf looks at. `events: '*'` is any event name. */
+export interface EventFilter {
+  readonly events: readonly string[] | '*';
+  readonly sources?: readonly string[];
+  readonly where: readonly PropertyFilter[];
+  readonly window?: Window;
+}
+
+/** What an event leaf measures over its matching events. */
+export type Measure =
+  | { readonly kind: 'count'; readonly bounds: Bounds }
+  | { readonly kind: 'sum'; readonly of?: string; readonly bounds: Bounds }
+  | { readonly kind: 'distinct'; readonly of: string; readonly bounds: Bounds };
+
+/** One condition of the definition language, after validation. */
+export type Condition =
+  | { readonly kind: 'all'; readonly items: readonly Condition[] }
+  | { readonly kind: 'any'; readonly items: readonly Condition[] }
+  | { readonly kind: 'not'; readonly item: Condition }
+  | { readonly kind: 'cohort'; readonly id: string; readonly position?: SourcePosition }
+  | { readonly kind: 'event'; readonly filter: EventFilter; readonly measure: Measure }
+  | { readonly kind: 'latest'; readonly filter: EventFilter; readonly property: string; readonly ops: PropertyOps }
+  | {
+      readonly kind: 'velocity';
+      readonly filter: EventFilter;
+      readonly window: Duration;
+      readonly bounds: Bounds;
+    };
+
+/** Cohort tiers, from most to least protected. */
+export const TIERS = ['core', 'strategic', 'tactical', 'experimental'] as const;
+/** How often a cohort is refreshed. */
+export const CADENCES = ['hourly', 'daily', 'weekly', 'monthly', 'quarterly'] as const;
+
+export type Tier = (typeof TIERS)[number];
+export type Cadence = (typeof CADENCES)[number];
+
+/** Declared quality thresholds of a cohort (SPEC section 6). */
+export interface QualitySettings {
+  readonly min_size?: number;
+  readonly max_size?: number;
+  readonly max_change_pct?: number;
+}
+
+/** What a cohort is used for. */
+export interface ProgramBlock {
+  readonly hypothesis?: string;
+  readonly experiment?: string;
+  readonly outcome_metric?: string;
+}
+
+/** How a cohort was retired. */
+export interface Deprecation {
+  readonly reason: string;
+  readonly replaced_by?: string;
+}
+
+/** A validated cohort definition with the file it came from. */
+export interface CohortDefinition {
+  readonly id: string;
+  readonly name: string;
+  readonly owner: string;
+  readonly purpose: string;
+  readonly tier: Tier;
+  readonly cadence: Cadence;
+  readonly rule: Condition;
+  readonly quality?: QualitySettings;
+  readonly limitations?: string;
+  readonly program?: ProgramBlock;
+  readonly change_reason?: string;
+  readonly deprecated?: Deprecation;
+  /** The file, as given to the loader (relative paths stay relative). */
+  readonly path: string;
+  /** sha256 of the canonical form (see canonical.ts). */
+  readonly hash: string;
+}

@@ -1,0 +1,186 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { CohortDefinition, Condition } from './ast.ts';
+import type { DefinitionProblem } from './errors.ts';
+import { parseDefinition } from './parse-definition.ts';
+
+/** Every definition of a folder, validated together. */
+export interface Catalog {
+  /** Valid definitions, in dependency order (a cohort after every cohort it references). */
+  readonly definitions: readonly CohortDefinition[];
+  /** Problems; the catalog may only be used when this is empty. */
+  readonly problems: readonly DefinitionProblem[];
+}
+
+const DEFINITION_FILE = /\.ya?ml$/;
+
+/** Reads and validates every `*.yaml`/`*.yml` file of a folder (SPEC section 3). */
+export async function loadCatalog(folder: string): Promise<Catalog> {
+  let names: string[];
+  try {
+    names = (await readdir(folder)).filter((name) => DEFINITION_FILE.test(name)).sort();
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (error as Error).message;
+    return { definitions: [], problems: [{ file: folder, message: `cannot read the definitions folder: ${reason}` }] };
+  }
+  const files = await Promise.all(
+    names.map(async (name) => ({ path: join(folder, name), text: await readFile(join(folder, name), 'utf8') })),
+  );
+  return buildCatalog(files);
+}
+
+/** Validates definitions given as texts; the pure core of `loadCatalog`. */
+export function buildCatalog(files: readonly { readonly path: string; readonly text: string }[]): Catalog {
+  const problems: DefinitionProblem[] = [];
+  const byId = new Map<string, CohortDefinition>();
+  for (const file of files) {
+    const result = parseDefinition(file.text, file.path);
+    if (!result.ok) {
+      problems.push(...result.problems);
+      continue;
+    }
+    const definition = result.definition;
+    const stem = basename(file.path, extname(file.path));
+    if (stem !== definition.id) {
+      problems.push({
+        file: file.path,
+        position: { line: lineOfId(file.text), col: 1 },
+        message: `id "${definition.id}" must equal the file's base name "${stem}": rename the file or fix the id`,
+      });
+      continue;
+    }
+    const twin = byId.get(definition.id);
+    if (twin) {
+      problems.push({ file: file.path, message: `id "${definition.id}" is also defined in ${twin.path}` });
+      continue;
+    }
+    byId.set(definition.id, definition);
+  }
+  problems.push(...referenceProblems(byId));
+  if (problems.length > 0) return { definitions: [], problems };
+  const cycle = findCycleProblem(byId);
+  if (cycle) return { definitions: [], problems: [cycle] };
+  return { definitions: dependencyOrder(byId), problems: [] };
+}
+
+function lineOfId(text: string): number {
+  const index = text.split('\n').findIndex((line) => /^id\s*:/.test(line));
+  return index >= 0 ? index + 1 : 1;
+}
+
+/** The cohort references of a condition, in the order written. */
+export function references(condition: Condition): Extract<Condition, { kind: 'cohort' }>[] {
+  switch (condition.kind) {
+    case 'all':
+    case 'any':
+      return condition.items.flatMap(references);
+    case 'not':
+      return references(condition.item);
+    case 'cohort':
+      return [condition];
+    default:
+      return [];
+  }
+}
+
+function referenceProblems(byId: ReadonlyMap<string, CohortDefinition>): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  for (const definition of byId.values()) {
+    for (const ref of references(definition.rule)) {
+      const target = byId.get(ref.id);
+      const at = { file: definition.path, ...(ref.position ? { position: ref.position } : {}) };
+      if (!target) {
+        problems.push({ ...at, message: `cohort "${ref.id}" does not exist: no definition has that id` });
+      } else if (target.deprecated) {
+        const instead = target.deprecated.replaced_by ? `; use "${target.deprecated.replaced_by}" instead` : '';
+        problems.push({ ...at, message: `cohort "${ref.id}" is deprecated (retired: ${target.deprecated.reason})${instead}` });
+      }
+    }
+  }
+  return problems;
+}
+
+function findCycleProblem(byId: ReadonlyMap<string, CohortDefinition>): DefinitionProblem | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): DefinitionProblem | undefined => {
+    const definition = byId.get(id);
+    if (!definition || state.get(id) === 'done') return undefined;
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const ref of references(definition.rule)) {
+      if (state.get(ref.id) === 'visiting') {
+        const loop = [...stack.slice(stack.indexOf(ref.id)), ref.id].join(' -> ');
+        return {
+          file: definition.path,
+          ...(ref.position ? { position: ref.position } : {}),
+          message: `cohort references form a cycle: ${loop}`,
+        };
+      }
+      const found = visit(ref.id);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of [...byId.keys()].sort()) {
+    const found = visit(id);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function dependencyOrder(byId: ReadonlyMap<string, CohortDefinition>): CohortDefinition[] {
+  const ordered: CohortDefinition[] = [];
+  const placed = new Set<string>();
+  const place = (id: string) => {
+    const definition = byId.get(id);
+    if (!definition || placed.has(id)) return;
+    placed.add(id);
+    for (const ref of references(definition.rule)) place(ref.id);
+    ordered.push(definition);
+  };
+  for (const id of [...byId.keys()].sort()) place(id);
+  return ordered;
+}
+
+/**
+ * The cohorts a run refreshes: the selected ones and everything they depend on, never a
+ * deprecated one, in dependency order.
+ */
+export function selectForRun(
+  catalog: readonly CohortDefinition[],
+  select: { readonly ids?: readonly string[]; readonly cadence?: string },
+): CohortDefinition[] {
+  const byId = new Map(catalog.map((d) => [d.id, d]));
+  for (const id of select.ids ?? []) {
+    const definition = byId.get(id);
+    if (!definition) throw new UnknownCohortError(id);
+    if (definition.deprecated) throw new UnknownCohortError(id, `cohort "${id}" is deprecated and is no longer refreshed`);
+  }
+  const live = catalog.filter((d) => !d.deprecated);
+  const roots = live.filter(
+    (d) => (select.ids === undefined || select.ids.length === 0 || select.ids.includes(d.id)) && (select.cadence === undefined || d.cadence === select.cadence),
+  );
+  const wanted = new Set<string>();
+  const add = (id: string) => {
+    if (wanted.has(id)) return;
+    wanted.add(id);
+    const definition = byId.get(id);
+    if (definition) for (const ref of references(definition.rule)) add(ref.id);
+  };
+  for (const root of roots) add(root.id);
+  return live.filter((d) => wanted.has(d.id));
+}
+
+/** A cohort named on the command line that the catalog does not hold (or no longer refreshes). */
+export class UnknownCohortError extends Error {
+  override readonly name = 'UnknownCohortError';
+  constructor(
+    readonly cohortId: string,
+    message = `no cohort "${cohortId}" in the definitions`,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,315 @@
+import { z } from 'zod';
+import {
+  type Bounds,
+  CADENCES,
+  type Condition,
+  type EventFilter,
+  type Measure,
+  type PropertyFilter,
+  type PropertyOps,
+  TIERS,
+  type Window,
+} from './ast.ts';
+import { parseDuration } from './duration.ts';
+
+/**
+ * The definition language of SPEC sections 3 and 4 as zod schemas. Parsing yields the typed
+ * AST of ast.ts; `definitions/schema.json` is generated from these same schemas.
+ */
+
+const shown = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+
+export const COHORT_ID = /^[a-z][a-z0-9_]{2,62}$/;
+export const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+const text = () => z.string({ error: (issue) => `must be text, got ${shown(issue.input)}` }).min(1, 'must not be empty');
+
+const cohortId = z
+  .string({ error: (issue) => `must be a cohort id, got ${shown(issue.input)}` })
+  .regex(COHORT_ID, { error: (issue) => `must be snake_case matching ${COHORT_ID.source}, got ${shown(issue.input)}` });
+
+const propertyName = z
+  .string({ error: (issue) => `property name must be text, got ${shown(issue.input)}` })
+  .regex(PROPERTY_NAME, {
+    error: (issue) =>
+      `property name must be a top-level key matching ${PROPERTY_NAME.source} (a dot is part of the key, not a path), got ${shown(issue.input)}`,
+  });
+
+const number = z.number({ error: (issue) => `must be a number, got ${shown(issue.input)}` });
+
+const scalar = z.union([z.string(), z.number(), z.boolean()], {
+  error: (issue) => `must be a string, number or boolean, got ${shown(issue.input)}`,
+});
+
+const duration = z
+  .string({ error: (issue) => `must be a duration such as 30d, 12h or 2w, got ${shown(issue.input)}` })
+  .transform((value, ctx) => {
+    const parsed = parseDuration(value);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error, input: value });
+      return z.NEVER;
+    }
+    return parsed;
+  })
+  .meta({ description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d).' });
+
+const BOUND_KEYS = ['eq', 'gt', 'gte', 'lt', 'lte'] as const;
+
+function boundsOf(value: z.ZodType<number>) {
+  return {
+    eq: value.optional(),
+    gt: value.optional(),
+    gte: value.optional(),
+    lt: value.optional(),
+    lte: value.optional(),
+  };
+}
+
+const atLeastOneBound = (bounds: Record<string, unknown>) => BOUND_KEYS.some((key) => bounds[key] !== undefined);
+const NEEDS_BOUND = 'needs at least one bound: eq, gt, gte, lt or lte';
+
+const numericBounds = z.strictObject(boundsOf(number)).refine(atLeastOneBound, NEEDS_BOUND);
+
+const countValue = z
+  .number({ error: (issue) => `must be a non-negative integer, got ${shown(issue.input)}` })
+  .int({ error: (issue) => `must be a non-negative integer, got ${shown(issue.input)}` })
+  .nonnegative({ error: (issue) => `must be a non-negative integer, got ${shown(issue.input)}` });
+
+const countMeasure = z
+  .union([countValue.transform((gte): Bounds => ({ gte })), z.strictObject(boundsOf(countValue)).refine(atLeastOneBound, NEEDS_BOUND)])
+  .meta({ description: 'Number of matching events. `count: 5` means `{gte: 5}`.' });
+
+const sumMeasure = z
+  .strictObject({ of: propertyName.optional(), ...boundsOf(number) })
+  .refine(atLeastOneBound, NEEDS_BOUND)
+  .meta({ description: 'Sum of the numeric property `of` (or of the `value` column) over matching events.' });
+
+const distinctMeasure = z
+  .strictObject({ of: propertyName, ...boundsOf(number) })
+  .refine(atLeastOneBound, NEEDS_BOUND)
+  .meta({ description: 'Number of distinct non-null text values of property `of` over matching events.' });
+
+const operators = {
+  eq: scalar.optional(),
+  neq: scalar.optional(),
+  in: z.array(scalar).min(1, 'must list at least one value').optional(),
+  not_in: z.array(scalar).min(1, 'must list at least one value').optional(),
+  gt: number.optional(),
+  gte: number.optional(),
+  lt: number.optional(),
+  lte: number.optional(),
+  exists: z.boolean({ error: (issue) => `must be true or false, got ${shown(issue.input)}` }).optional(),
+};
+const OPERATOR_KEYS = Object.keys(operators) as (keyof typeof operators)[];
+const atLeastOneOperator = (ops: Record<string, unknown>) => OPERATOR_KEYS.some((key) => ops[key] !== undefined);
+const NEEDS_OPERATOR = `needs at least one property operator: ${OPERATOR_KEYS.join(', ')}`;
+
+const propertyOps = z.strictObject(operators).refine(atLeastOneOperator, NEEDS_OPERATOR);
+
+/** A `where` value: a scalar (equal to) or an object of operators. */
+const propertyCondition = z
+  .union([scalar.transform((eq): PropertyOps => ({ eq })), propertyOps])
+  .meta({ description: 'A scalar (equal to) or property operators, all of which must hold.' });
+
+const where = z
+  .record(propertyName, propertyCondition)
+  .refine((entries) => Object.keys(entries).length > 0, 'where must name at least one property')
+  .transform((entries): PropertyFilter[] => Object.entries(entries).map(([property, ops]) => ({ property, ops })));
+
+const eventName = z
+  .string({ error: (issue) => `event name must be text, got ${shown(issue.input)}` })
+  .min(1, 'event name must not be empty');
+
+const eventNames = z
+  .union([
+    eventName,
+    z
+      .array(
+        eventName.refine((name) => name !== '*', '"*" (any event) stands alone; it cannot be part of a list of event names'),
+      )
+      .min(1, 'event list must not be empty'),
+  ])
+  .transform((names): readonly string[] | '*' => (names === '*' ? '*' : typeof names === 'string' ? [names] : names))
+  .meta({ description: 'An event_name, a list of names, or "*" for any event.' });
+
+const sources = z
+  .union([text(), z.array(text()).min(1, 'source list must not be empty')])
+  .transform((value) => (typeof value === 'string' ? [value] : value))
+  .meta({ description: 'A source or a list of sources, matched exactly.' });
+
+const between = z
+  .tuple([duration, duration], { error: (issue) => `must be a list of two durations [D1, D2], got ${shown(issue.input)}` })
+  .refine(([from, to]) => from.ms > to.ms, {
+    error: (issue) => {
+      const [from, to] = issue.input as [{ text: string }, { text: string }];
+      return `[D1, D2] needs D1 longer than D2, got [${from.text}, ${to.text}]`;
+    },
+  });
+
+const windowKeys = {
+  within: duration.optional(),
+  before: duration.optional(),
+  between: between.optional(),
+};
+
+interface WindowInput {
+  within?: { text: string; ms: number };
+  before?: { text: string; ms: number };
+  between?: [{ text: string; ms: number }, { text: string; ms: number }];
+}
+
+function windowOf(input: WindowInput): Window | undefined {
+  if (input.within) return { kind: 'within', duration: input.within };
+  if (input.before) return { kind: 'before', duration: input.before };
+  if (input.between) return { kind: 'between', from: input.between[0], to: input.between[1] };
+  return undefined;
+}
+
+const oneWindow = (input: WindowInput) =>
+  [input.within, input.before, input.between].filter((w) => w !== undefined).length <= 1;
+const ONE_WINDOW = 'takes at most one window key: within, before or between';
+
+function filterOf(input: WindowInput & { event: readonly string[] | '*'; source?: readonly string[]; where?: PropertyFilter[] }): EventFilter {
+  const window = windowOf(input);
+  return {
+    events: input.event,
+    ...(input.source ? { sources: input.source } : {}),
+    where: input.where ?? [],
+    ...(window ? { window } : {}),
+  };
+}
+
+const eventLeaf = z
+  .strictObject({
+    event: eventNames,
+    source: sources.optional(),
+    where: where.optional(),
+    ...windowKeys,
+    count: countMeasure.optional(),
+    sum: sumMeasure.optional(),
+    distinct: distinctMeasure.optional(),
+  })
+  .refine(oneWindow, ONE_WINDOW)
+  .refine((leaf) => [leaf.count, leaf.sum, leaf.distinct].filter((m) => m !== undefined).length <= 1, {
+    message: 'takes at most one measure: count, sum or distinct',
+  })
+  .transform((leaf): Condition => {
+    let measure: Measure = { kind: 'count', bounds: { gte: 1 } };
+    if (leaf.count) measure = { kind: 'count', bounds: leaf.count };
+    if (leaf.sum) {
+      const { of, ...bounds } = leaf.sum;
+      measure = of === undefined ? { kind: 'sum', bounds } : { kind: 'sum', of, bounds };
+    }
+    if (leaf.distinct) {
+      const { of, ...bounds } = leaf.distinct;
+      measure = { kind: 'distinct', of, bounds };
+    }
+    return { kind: 'event', filter: filterOf(leaf), measure };
+  })
+  .meta({ description: 'Behaviour counted over a window: matching events and a measure (default count >= 1).' });
+
+const latestSource = z
+  .strictObject({
+    event: eventNames,
+    property: propertyName,
+    source: sources.optional(),
+    where: where.optional(),
+    ...windowKeys,
+  })
+  .refine(oneWindow, ONE_WINDOW);
+
+const latestLeaf = z
+  .strictObject({ latest: latestSource, ...operators })
+  .refine(atLeastOneOperator, `${NEEDS_OPERATOR} beside latest`)
+  .transform(({ latest, ...ops }): Condition => ({
+    kind: 'latest',
+    filter: filterOf(latest),
+    property: latest.property,
+    ops: ops as PropertyOps,
+  }))
+  .meta({ description: 'The last known non-null value of a property, tested with property operators.' });
+
+const velocityLeaf = z
+  .strictObject({
+    velocity: z.strictObject({
+      event: eventNames,
+      window: duration,
+      source: sources.optional(),
+      where: where.optional(),
+    }),
+    ...boundsOf(number),
+  })
+  .refine(atLeastOneBound, `${NEEDS_BOUND} beside velocity`)
+  .transform(({ velocity, ...bounds }): Condition => ({
+    kind: 'velocity',
+    filter: filterOf(velocity),
+    window: velocity.window,
+    bounds: bounds as Bounds,
+  }))
+  .meta({ description: 'Events in the last window divided by events in the window before it.' });
+
+const cohortRef = z
+  .strictObject({ cohort: cohortId })
+  .transform(({ cohort }): Condition => ({ kind: 'cohort', id: cohort }))
+  .meta({ description: 'Members of another cohort at the same as-of time.' });
+
+/** One condition: exactly one of the forms of SPEC section 4. */
+export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.union([allOf, anyOf, notOf, cohortRef, eventLeaf, latestLeaf, velocityLeaf], {
+    error: (issue) => `must be one condition (all, any, not, cohort, event, latest or velocity), got ${shown(issue.input)}`,
+  }),
+);
+
+const conditionList = () =>
+  z.array(conditionSchema, { error: (issue) => `must be a list of conditions, got ${shown(issue.input)}` }).min(1, {
+    message: 'needs at least one condition (an empty list is an error)',
+  });
+
+const allOf = z
+  .strictObject({ all: conditionList() })
+  .transform(({ all }): Condition => ({ kind: 'all', items: all }));
+const anyOf = z
+  .strictObject({ any: conditionList() })
+  .transform(({ any }): Condition => ({ kind: 'any', items: any }));
+const notOf = z.strictObject({ not: conditionSchema }).transform(({ not }): Condition => ({ kind: 'not', item: not }));
+
+const quality = z.strictObject({
+  min_size: countValue.optional(),
+  max_size: countValue.optional(),
+  max_change_pct: number.nonnegative('must not be negative').optional(),
+});
+
+const program = z.strictObject({
+  hypothesis: text().optional(),
+  experiment: text().optional(),
+  outcome_metric: text().optional(),
+});
+
+const deprecation = z.strictObject({
+  reason: text(),
+  replaced_by: cohortId.optional(),
+});
+
+const oneOf = <T extends readonly string[]>(values: T) =>
+  z.enum(values as unknown as [T[number], ...T[number][]], {
+    error: (issue) => `must be one of ${values.join(', ')}, got ${shown(issue.input)}`,
+  });
+
+/** A whole definition file (SPEC section 3). */
+export const definitionSchema = z.strictObject({
+  id: cohortId,
+  name: text(),
+  owner: text().meta({ description: 'Team or e-mail that owns the cohort.' }),
+  purpose: text().meta({ description: 'Why it exists and who acts on it.' }),
+  tier: oneOf(TIERS).default('tactical'),
+  cadence: oneOf(CADENCES),
+  rule: conditionSchema,
+  quality: quality.optional(),
+  limitations: text().optional(),
+  program: program.optional(),
+  change_reason: text().optional(),
+  deprecated: deprecation.optional(),
+});
+
+/** What `definitionSchema` yields for a file. */
+export type ParsedDefinition = z.output<typeof definitionSchema>;
