@@ -223,8 +223,9 @@ class RefreshCompiler {
     const inRange = (from: number, to: number) => conjunction([match, `e.ts >= ${this.d.timestamp(from)}`, `e.ts < ${this.d.timestamp(to)}`]);
     const current = this.aggregate(`count(e.event_id) FILTER (WHERE ${inRange(T - w, T)})`);
     const previous = this.aggregate(`count(e.event_id) FILTER (WHERE ${inRange(T - 2 * w, T - w)})`);
-    const infinite = boundsHoldForInfinity(leaf.bounds) ? `${current} > 0` : 'FALSE';
-    return `(CASE WHEN ${previous} > 0 THEN ${boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds)} WHEN ${infinite} THEN TRUE ELSE FALSE END)`;
+    // With an empty previous window the value is +infinity (current > 0) or absent (both 0).
+    const infinite = boundsHoldForInfinity(leaf.bounds) ? ` WHEN ${current} > 0 THEN TRUE` : '';
+    return `(CASE WHEN ${previous} > 0 THEN ${boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds)}${infinite} ELSE FALSE END)`;
   }
 
   /** Whether an event matches a filter; also widens the scan to the filter's window (unless the caller has its own). */

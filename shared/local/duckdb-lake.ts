@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
 import type { LakeFiles } from './lake-files.ts';
@@ -5,7 +6,11 @@ import type { LakeFiles } from './lake-files.ts';
 /** The only timestamp spelling JSONL may use (SPEC section 1); anything else is unparsable. */
 const ISO_TS = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?(Z|[+-]\\d{2}:\\d{2})';
 
-const fileList = (files: readonly string[]) => `[${files.map(stringLiteral).join(', ')}]`;
+/**
+ * Globs rather than file lists keep the lineage query short and let DuckDB prune `dt=`
+ * partitions from the query's own filter, as Athena does with partition projection.
+ */
+const fileList = (globs: readonly string[]) => `[${globs.map(stringLiteral).join(', ')}]`;
 
 const EMPTY_EVENTS =
   'SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS source, NULL::VARCHAR AS user_id, NULL::VARCHAR AS event_name, ' +
@@ -48,11 +53,17 @@ function identities(files: LakeFiles['identities']): string {
   return `(${parts.join(' UNION ALL ')})`;
 }
 
+/** The globs that cover the files found, one per format and ending present. */
+function eventGlobs(files: readonly string[], root: string): string[] {
+  const endings = ['.parquet', '.jsonl', '.jsonl.gz'].filter((ending) => files.some((f) => f.endsWith(ending)));
+  return endings.map((ending) => join(root, 'events', 'dt=*', `*${ending}`));
+}
+
 /** DuckDB relations over a local lake's files, in the shape the compiler expects. */
 export function duckdbLakeRelations(files: LakeFiles): LakeRelations {
   const events: string[] = [];
-  if (files.events.parquet.length > 0) events.push(parquetEvents(files.events.parquet));
-  if (files.events.jsonl.length > 0) events.push(jsonlEvents(files.events.jsonl));
+  if (files.events.parquet.length > 0) events.push(parquetEvents(eventGlobs(files.events.parquet, files.root)));
+  if (files.events.jsonl.length > 0) events.push(jsonlEvents(eventGlobs(files.events.jsonl, files.root)));
   if (events.length === 0) events.push(EMPTY_EVENTS);
   return { events: `(${events.join(' UNION ALL ')})`, identities: identities(files.identities) };
 }

@@ -1,0 +1,198 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pc from 'picocolors';
+import { refresh, type RunSummary } from '../engine/refresh.ts';
+import { CADENCES } from '../language/ast.ts';
+import { loadCatalog } from '../language/catalog.ts';
+import { formatProblem, InvalidDefinitionsError } from '../language/errors.ts';
+import { generateSampleLake } from '../sample/generate-lake.ts';
+import { UsageError } from './errors.ts';
+import { formatRunSummary, table } from './format.ts';
+import { openLocalContext } from './local-context.ts';
+import { progressReporter } from './progress.ts';
+
+/** Folders every command may take. */
+export interface Folders {
+  readonly data: string;
+  readonly definitions: string;
+  readonly state: string;
+}
+
+/** Where a command writes; tests pass their own. */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+  readonly interactive: boolean;
+}
+
+export function parseAsOf(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const date = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`--as-of must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got "${text}"`);
+  }
+  return date;
+}
+
+/** `cohorts validate`: exit 0 when every definition is valid, 1 with one line per problem. */
+export async function validateCommand(folders: Folders, io: Output): Promise<number> {
+  const catalog = await loadCatalog(folders.definitions);
+  if (catalog.problems.length > 0) {
+    for (const problem of catalog.problems) io.out(formatProblem(problem));
+    return 1;
+  }
+  const live = catalog.definitions.filter((d) => !d.deprecated).length;
+  io.err(pc.green(`${catalog.definitions.length} definitions valid (${live} refreshed, ${catalog.definitions.length - live} deprecated)`));
+  return 0;
+}
+
+/** Options of `cohorts run`. */
+export interface RunOptions {
+  readonly asOf?: string;
+  readonly cohorts: readonly string[];
+  readonly cadence?: string;
+  readonly force: boolean;
+  readonly trigger?: string;
+}
+
+/** `cohorts run`: refresh and print the summary. */
+export async function runCommand(folders: Folders, options: RunOptions, io: Output): Promise<RunSummary> {
+  if (options.cadence !== undefined && !(CADENCES as readonly string[]).includes(options.cadence)) {
+    throw new UsageError(`--cadence must be one of ${CADENCES.join(', ')}, got "${options.cadence}"`);
+  }
+  const asOf = parseAsOf(options.asOf);
+  const catalog = await loadCatalog(folders.definitions);
+  if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
+  const context = await openLocalContext(folders);
+  const progress = progressReporter(io);
+  try {
+    const summary = await refresh(
+      {
+        catalog: catalog.definitions,
+        cohorts: options.cohorts,
+        ...(options.cadence ? { cadence: options.cadence } : {}),
+        asOf,
+        force: options.force,
+        trigger: options.trigger ?? (options.cadence ? `schedule:${options.cadence}` : 'manual'),
+      },
+      { engine: context.engine, store: context.store, onProgress: progress.update },
+    );
+    progress.stop();
+    io.out(formatRunSummary(summary));
+    return summary;
+  } finally {
+    progress.stop();
+  }
+}
+
+/** `cohorts members ID [--version N]`. */
+export async function membersCommand(folders: Folders, id: string, version: string | undefined, io: Output): Promise<number> {
+  const { store } = await openLocalContext(folders);
+  const chosen = version === undefined ? await store.current(id) : parseVersion(version);
+  if (chosen === undefined) throw new UsageError(`cohort "${id}" has no published version in ${folders.state} (run \`cohorts run\` first)`);
+  for (const member of await store.members(id, chosen)) io.out(member);
+  return 0;
+}
+
+/** `cohorts history ID`. */
+export async function historyCommand(folders: Folders, id: string, io: Output): Promise<number> {
+  const { store } = await openLocalContext(folders);
+  const manifests = await store.manifests(id);
+  if (manifests.length === 0) throw new UsageError(`cohort "${id}" has no versions in ${folders.state}`);
+  const current = await store.current(id);
+  const rows = manifests.map((m) => [
+    `v${m.version}${m.version === current ? pc.cyan(' (current)') : ''}`,
+    m.as_of,
+    m.status === 'held' ? pc.red(m.status) : m.status,
+    String(m.size),
+    `+${m.entered}`,
+    `-${m.exited}`,
+    m.trigger,
+    m.definition.hash.slice(0, 12),
+    m.rationale ?? '',
+  ]);
+  io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5]));
+  return 0;
+}
+
+/** `cohorts diff ID A B`: who entered and who exited between two versions. */
+export async function diffCommand(folders: Folders, id: string, from: string, to: string, io: Output): Promise<number> {
+  const { store } = await openLocalContext(folders);
+  const a = await store.members(id, parseVersion(from));
+  const b = await store.members(id, parseVersion(to));
+  const before = new Set(a);
+  const after = new Set(b);
+  const entered = b.filter((m) => !before.has(m));
+  const exited = a.filter((m) => !after.has(m));
+  io.out(`${id} v${from} -> v${to}: ${a.length} -> ${b.length} members, ${entered.length} entered, ${exited.length} exited`);
+  for (const m of entered) io.out(`+ ${m}`);
+  for (const m of exited) io.out(`- ${m}`);
+  return 0;
+}
+
+function parseVersion(text: string): number {
+  const version = Number(text);
+  if (!Number.isSafeInteger(version) || version < 1) throw new UsageError(`a version is a whole number from 1, got "${text}"`);
+  return version;
+}
+
+/** Options of `cohorts sample-data`. */
+export interface SampleOptions {
+  readonly people: number;
+  readonly days: number;
+  readonly end?: string;
+  readonly seed: number;
+  readonly force: boolean;
+}
+
+/** What `sample-data` records beside the lake, so `npm start` knows the as-of that fits it. */
+export interface SampleMarker {
+  readonly end: string;
+  readonly people: number;
+  readonly days: number;
+  readonly seed: number;
+}
+
+export const SAMPLE_MARKER = 'sample.json';
+
+/** `cohorts sample-data`: a seeded realistic lake in Parquet. */
+export async function sampleDataCommand(folders: Folders, options: SampleOptions, io: Output): Promise<SampleMarker> {
+  const end = options.end === undefined ? startOfHour(new Date()) : parseAsOf(options.end);
+  if (existsSync(join(folders.data, 'events'))) {
+    if (!options.force) throw new UsageError(`${folders.data} already holds an event lake; pass --force to replace it`);
+    await rm(join(folders.data, 'events'), { recursive: true, force: true });
+    await rm(join(folders.data, 'identities'), { recursive: true, force: true });
+  }
+  const progress = progressReporter(io);
+  const summary = await generateSampleLake({
+    dir: folders.data,
+    people: options.people,
+    days: options.days,
+    end,
+    seed: options.seed,
+    onProgress: (done, total) => progress.update('generating sample events', done, total),
+  });
+  progress.stop();
+  const marker: SampleMarker = { end: end.toISOString(), people: options.people, days: options.days, seed: options.seed };
+  await writeFile(join(folders.data, SAMPLE_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+  io.err(
+    `wrote ${summary.events} events of ${summary.people} people (${summary.identities} identity rows) in ${summary.files} files to ${folders.data}, ending ${marker.end}`,
+  );
+  return marker;
+}
+
+/** Reads the marker `sample-data` left, if the lake was generated. */
+export async function readSampleMarker(data: string): Promise<SampleMarker | undefined> {
+  try {
+    return JSON.parse(await readFile(join(data, SAMPLE_MARKER), 'utf8')) as SampleMarker;
+  } catch {
+    return undefined;
+  }
+}
+
+function startOfHour(date: Date): Date {
+  const copy = new Date(date);
+  copy.setUTCMinutes(0, 0, 0);
+  return copy;
+}

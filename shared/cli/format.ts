@@ -1,0 +1,50 @@
+import pc from 'picocolors';
+import type { RunSummary } from '../engine/refresh.ts';
+
+const pad = (text: string, width: number, right = false) => {
+  const visible = text.replace(/\x1b\[[0-9;]*m/g, '').length;
+  const fill = ' '.repeat(Math.max(0, width - visible));
+  return right ? fill + text : text + fill;
+};
+
+/** A plain text table; colour codes do not count towards widths. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').replace(/\x1b\[[0-9;]*m/g, '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => pad(c, widths[i] ?? 0, rightAligned.includes(i))).join('  ').trimEnd();
+  return [line(headers.map((h) => pc.bold(h))), ...rows.map(line)].join('\n');
+}
+
+const signed = (n: number, sign: string) => (n === 0 ? pc.dim(`${sign}0`) : `${sign}${n}`);
+
+function statusText(status: string): string {
+  if (status === 'published') return pc.green(status);
+  if (status === 'held') return pc.red(status);
+  return pc.dim(status);
+}
+
+/** The summary `cohorts run` prints. */
+export function formatRunSummary(summary: RunSummary): string {
+  const rows = summary.cohorts.map((c) => {
+    const warned = c.checks.filter((k) => k.status === 'warn').map((k) => k.name);
+    const failed = c.checks.filter((k) => k.status === 'fail').map((k) => k.name);
+    const notes = [...failed.map((n) => pc.red(`fail:${n}`)), ...warned.map((n) => pc.yellow(`warn:${n}`))].join(' ');
+    return [
+      c.cohort,
+      `v${c.version}`,
+      String(c.size),
+      signed(c.entered, '+'),
+      signed(c.exited, '-'),
+      statusText(c.status),
+      notes,
+    ];
+  });
+  const held = summary.cohorts.filter((c) => c.status === 'held').length;
+  const unchanged = summary.cohorts.filter((c) => c.status === 'unchanged').length;
+  const published = summary.cohorts.length - held - unchanged;
+  return [
+    table(['cohort', 'version', 'size', 'entered', 'exited', 'status', 'checks'], rows, [2, 3, 4]),
+    '',
+    `as of ${summary.asOf}: ${summary.population} people, ${published} published, ${held} held, ${unchanged} unchanged ` +
+      `in ${(summary.durationMs / 1000).toFixed(1)} s (run ${summary.runId})`,
+  ].join('\n');
+}

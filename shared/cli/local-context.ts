@@ -1,0 +1,18 @@
+import { openDuckDb } from '../duckdb/open.ts';
+import { DuckDbEngine } from '../local/duckdb-engine.ts';
+import { FsBlobStore } from '../store/fs-blob-store.ts';
+import { SnapshotStore } from '../store/snapshot-store.ts';
+
+/** Local ports: DuckDB over the lake folder, snapshots in the state folder. */
+export interface LocalContext {
+  readonly engine: DuckDbEngine;
+  readonly store: SnapshotStore;
+}
+
+/** Wires the local world: the only place the CLI chooses implementations. */
+export async function openLocalContext(options: { readonly data: string; readonly state: string }): Promise<LocalContext> {
+  const connection = await openDuckDb();
+  const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection));
+  const store = new SnapshotStore(new FsBlobStore(options.state), engine);
+  return { engine, store };
+}

@@ -1,0 +1,157 @@
+import { parseArgs } from 'node:util';
+import pc from 'picocolors';
+import { InvalidDefinitionsError } from '../language/errors.ts';
+import {
+  diffCommand,
+  type Folders,
+  historyCommand,
+  membersCommand,
+  type Output,
+  readSampleMarker,
+  runCommand,
+  sampleDataCommand,
+  validateCommand,
+} from './commands.ts';
+import { UsageError } from './errors.ts';
+
+const USAGE = `Usage: cohorts <command> [options]
+
+Commands:
+  run [--as-of ISO] [--cohort ID]... [--cadence C] [--force]   refresh cohorts (default: all) and print a summary
+  validate                                                      check every definition (exit 1 with path:line:col lines)
+  members ID [--version N]                                      members of the current (or given) version
+  history ID                                                    every version with as_of, status, size, entered, exited
+  diff ID A B                                                   members who entered and exited between versions A and B
+  sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]
+                                                                write a realistic sample lake (Parquet) to --data
+  demo                                                          sample data if missing, then a full refresh (npm start)
+
+Folders: --data ./data  --definitions ./definitions  --state ./.cohorts`;
+
+const options = {
+  data: { type: 'string', default: './data' },
+  definitions: { type: 'string', default: './definitions' },
+  state: { type: 'string', default: './.cohorts' },
+  'as-of': { type: 'string' },
+  cohort: { type: 'string', multiple: true, default: [] as string[] },
+  cadence: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  trigger: { type: 'string' },
+  version: { type: 'string' },
+  people: { type: 'string' },
+  days: { type: 'string' },
+  end: { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function wholeNumber(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name} must be a whole number from 1, got "${text}"`);
+  return value;
+}
+
+function positionals(args: readonly string[], count: number, usage: string): string[] {
+  if (args.length !== count) throw new UsageError(`usage: cohorts ${usage}`);
+  return [...args];
+}
+
+/** Runs one command line; returns the exit code. */
+export async function main(argv: readonly string[], io: Output): Promise<number> {
+  const { values, positionals: args } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  const [command, ...rest] = args;
+  if (values.help || command === undefined || command === 'help') {
+    io.out(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const folders: Folders = { data: values.data, definitions: values.definitions, state: values.state };
+  const runOptions = {
+    cohorts: values.cohort,
+    force: values.force,
+    ...(values['as-of'] ? { asOf: values['as-of'] } : {}),
+    ...(values.cadence ? { cadence: values.cadence } : {}),
+    ...(values.trigger ? { trigger: values.trigger } : {}),
+  };
+  switch (command) {
+    case 'validate':
+      positionals(rest, 0, 'validate');
+      return validateCommand(folders, io);
+    case 'run':
+      positionals(rest, 0, 'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force]');
+      await runCommand(folders, runOptions, io);
+      return 0;
+    case 'members': {
+      const [id] = positionals(rest, 1, 'members ID [--version N]');
+      return membersCommand(folders, id as string, values.version, io);
+    }
+    case 'history': {
+      const [id] = positionals(rest, 1, 'history ID');
+      return historyCommand(folders, id as string, io);
+    }
+    case 'diff': {
+      const [id, a, b] = positionals(rest, 3, 'diff ID A B');
+      return diffCommand(folders, id as string, a as string, b as string, io);
+    }
+    case 'sample-data':
+      positionals(rest, 0, 'sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]');
+      await sampleDataCommand(
+        folders,
+        {
+          people: wholeNumber('people', values.people, 3000),
+          days: wholeNumber('days', values.days, 120),
+          seed: wholeNumber('seed', values.seed, 42),
+          force: values.force,
+          ...(values.end ? { end: values.end } : {}),
+        },
+        io,
+      );
+      return 0;
+    case 'demo': {
+      positionals(rest, 0, 'demo');
+      let marker = await readSampleMarker(folders.data);
+      if (!marker) {
+        io.err(pc.bold(`No lake in ${folders.data} yet: generating sample data first.`));
+        marker = await sampleDataCommand(folders, { people: 3000, days: 120, seed: 42, force: false }, io);
+      }
+      io.err(pc.bold(`Refreshing every cohort in ${folders.definitions} as of ${marker.end} (the end of the sample data).`));
+      await runCommand(folders, { ...runOptions, asOf: runOptions.asOf ?? marker.end }, io);
+      io.err(`Snapshots are in ${folders.state}/snapshots. Try: npx cohorts history weekly_active_users`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+/** One clear line per error, never a stack trace (set COHORTS_DEBUG=1 for one). */
+export function describeError(error: unknown): string {
+  if (error instanceof InvalidDefinitionsError) return `invalid definitions:\n${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntryPoint) {
+  // `cohorts members x | head` closes the pipe early; that is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  const io: Output = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    interactive: Boolean(process.stderr.isTTY),
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      if (process.env.COHORTS_DEBUG) console.error(error);
+      const code = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+      process.stderr.write(`${pc.red('cohorts:')} ${describeError(error)}\n`);
+      process.exitCode = code;
+    },
+  );
+}

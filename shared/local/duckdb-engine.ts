@@ -1,0 +1,101 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { CompiledRefresh } from '../compiler/compile-refresh.ts';
+import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
+import { identifier, stringLiteral } from '../compiler/sql-text.ts';
+import type { Evaluation, LakeView, MembersCodec, QueryEngine } from '../ports.ts';
+import { duckdbLakeRelations } from './duckdb-lake.ts';
+import { findLakeFiles } from './lake-files.ts';
+
+let tableCounter = 0;
+
+/** The local query engine: DuckDB over a lake folder. Also encodes members as Parquet. */
+export class DuckDbEngine implements QueryEngine, MembersCodec {
+  readonly dialect = duckdbDialect;
+  readonly name: string;
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly lakeDir: string,
+    version = 'duckdb',
+  ) {
+    this.name = version;
+  }
+
+  /** The engine's name with DuckDB's version, for lineage. */
+  static async describe(connection: DuckDBConnection): Promise<string> {
+    const reader = await connection.runAndReadAll('SELECT version()');
+    return `duckdb ${String(reader.getRows()[0]?.[0] ?? '')}`.trim();
+  }
+
+  async lake(): Promise<LakeView> {
+    const files = await findLakeFiles(this.lakeDir);
+    return {
+      relations: duckdbLakeRelations(files),
+      inputs: (range) => {
+        const partitions = files.partitions.filter((dt) => (range.from === undefined || dt >= range.from) && dt <= range.to);
+        return [
+          { table: 'events', location: join(files.root, 'events'), partitions: partitions.map((dt) => `dt=${dt}`) },
+          { table: 'identities', location: join(files.root, 'identities'), partitions: [] },
+        ];
+      },
+    };
+  }
+
+  async evaluate(compiled: CompiledRefresh): Promise<Evaluation> {
+    const table = identifier(`membership_${++tableCounter}`);
+    await this.connection.run(`CREATE TEMP TABLE ${table} AS ${compiled.sql}`);
+    const count = await this.connection.runAndReadAll(`SELECT count(*) FROM ${table}`);
+    const population = Number(count.getRows()[0]?.[0] ?? 0);
+    return {
+      population,
+      members: async (column) => {
+        const reader = await this.connection.runAndReadAll(`SELECT person_id FROM ${table} WHERE ${identifier(column)} ORDER BY person_id`);
+        return reader.getRows().map((row) => String(row[0]));
+      },
+      close: async () => {
+        await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
+      },
+    };
+  }
+
+  async encode(personIds: readonly string[]): Promise<Uint8Array> {
+    return this.withScratch(async (dir) => {
+      const table = identifier(`members_${++tableCounter}`);
+      await this.connection.run(`CREATE TABLE ${table} (person_id VARCHAR)`);
+      try {
+        const appender = await this.connection.createAppender(table.slice(1, -1));
+        for (const id of personIds) {
+          appender.appendVarchar(id);
+          appender.endRow();
+        }
+        appender.closeSync();
+        const file = join(dir, 'members.parquet');
+        await this.connection.run(`COPY (SELECT person_id FROM ${table} ORDER BY person_id) TO ${stringLiteral(file)} (FORMAT parquet)`);
+        return new Uint8Array(await readFile(file));
+      } finally {
+        await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
+      }
+    });
+  }
+
+  async decode(bytes: Uint8Array): Promise<string[]> {
+    return this.withScratch(async (dir) => {
+      const file = join(dir, 'members.parquet');
+      await writeFile(file, bytes);
+      const reader = await this.connection.runAndReadAll(`SELECT person_id FROM read_parquet(${stringLiteral(file)}) ORDER BY person_id`);
+      return reader.getRows().map((row) => String(row[0]));
+    });
+  }
+
+  private async withScratch<T>(work: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), 'cohorts-'));
+    try {
+      return await work(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import type { CompiledRefresh, LakeRelations } from './compiler/compile-refresh.ts';
+import type { Dialect } from './compiler/dialect.ts';
+
+/**
+ * The ports of the engine. Every step is a function of (input, ports); the CLI and the Lambda
+ * handlers only choose implementations: DuckDB or Athena, folders or S3, terminal or SNS.
+ */
+
+/** Keys and bytes: a folder locally, a bucket in the cloud. */
+export interface BlobStore {
+  /** The object's bytes, or undefined when there is none. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Writes (or replaces) an object; readers see the old or the new bytes, never a part. */
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Writes an object that must not exist yet; throws BlobExistsError when it does. */
+  create(key: string, body: Uint8Array | string): Promise<void>;
+  /** Every key under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Where a key lives, for lineage and messages (a path or an s3:// URI). */
+  locate(key: string): string;
+}
+
+/** Raised by `BlobStore.create` when the key exists: a version is never rewritten. */
+export class BlobExistsError extends Error {
+  override readonly name = 'BlobExistsError';
+}
+
+/** Turns member lists into Parquet bytes (one column person_id) and back. */
+export interface MembersCodec {
+  encode(personIds: readonly string[]): Promise<Uint8Array>;
+  decode(bytes: Uint8Array): Promise<string[]>;
+}
+
+/** A table read by a refresh, for lineage. */
+export interface LineageInput {
+  readonly table: string;
+  readonly location: string;
+  readonly partitions: readonly string[];
+}
+
+/** The lake as one engine sees it. */
+export interface LakeView {
+  readonly relations: LakeRelations;
+  /** The inputs a query over these partitions reads. */
+  inputs(partitions: CompiledRefresh['partitions']): LineageInput[];
+}
+
+/** The result of the one query of a refresh. */
+export interface Evaluation {
+  /** People in the population at T. */
+  readonly population: number;
+  /** Members of one cohort column, unique, in byte order. */
+  members(column: string): Promise<string[]>;
+  /** Frees what the evaluation holds. */
+  close(): Promise<void>;
+}
+
+/** Runs compiled SQL: DuckDB locally, Athena in the cloud. */
+export interface QueryEngine {
+  /** Name recorded in lineage, e.g. `duckdb 1.5.5`. */
+  readonly name: string;
+  readonly dialect: Dialect;
+  lake(): Promise<LakeView>;
+  evaluate(compiled: CompiledRefresh): Promise<Evaluation>;
+}
+
+/** Progress of long work, for a progress bar or a log. */
+export type ProgressListener = (step: string, done: number, total: number) => void;

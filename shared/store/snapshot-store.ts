@@ -1,0 +1,85 @@
+import type { BlobStore, MembersCodec } from '../ports.ts';
+import type { Manifest } from './manifest.ts';
+
+const prefixOf = (cohort: string) => `snapshots/cohort=${cohort}/`;
+const versionPrefix = (cohort: string, version: number) => `${prefixOf(cohort)}version=${version}/`;
+const VERSION_KEY = /^snapshots\/cohort=[^/]+\/version=(\d+)\/manifest\.json$/;
+
+/** A version the store was asked for that does not exist. */
+export class VersionNotFoundError extends Error {
+  override readonly name = 'VersionNotFoundError';
+}
+
+/**
+ * Versioned membership with manifests, in the layout of SPEC section 5, over any blob store.
+ * A version exists once its manifest does; members are written before it, `current.json` after.
+ */
+export class SnapshotStore {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly codec: MembersCodec,
+  ) {}
+
+  /** Complete versions of a cohort, ascending. */
+  async versions(cohort: string): Promise<number[]> {
+    const keys = await this.blobs.list(prefixOf(cohort));
+    return keys
+      .map((key) => VERSION_KEY.exec(key)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /**
+   * The number the next version gets: one past every version ever started, complete or not, so
+   * files a crashed write left behind are never reused (they never became current either).
+   */
+  async nextVersion(cohort: string): Promise<number> {
+    const keys = await this.blobs.list(prefixOf(cohort));
+    const started = keys.map((key) => /\/version=(\d+)\//.exec(key)?.[1]).filter((v): v is string => v !== undefined);
+    return Math.max(0, ...started.map(Number)) + 1;
+  }
+
+  async manifest(cohort: string, version: number): Promise<Manifest | undefined> {
+    const bytes = await this.blobs.get(`${versionPrefix(cohort, version)}manifest.json`);
+    return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as Manifest) : undefined;
+  }
+
+  async manifests(cohort: string): Promise<Manifest[]> {
+    const versions = await this.versions(cohort);
+    const found = await Promise.all(versions.map((v) => this.manifest(cohort, v)));
+    return found.filter((m): m is Manifest => m !== undefined);
+  }
+
+  /** The version downstream sees, if any was ever published. */
+  async current(cohort: string): Promise<number | undefined> {
+    const bytes = await this.blobs.get(`${prefixOf(cohort)}current.json`);
+    if (!bytes) return undefined;
+    return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { version: number }).version;
+  }
+
+  /** Members of a version, in byte order. */
+  async members(cohort: string, version: number): Promise<string[]> {
+    const bytes = await this.blobs.get(`${versionPrefix(cohort, version)}members.parquet`);
+    if (!bytes) throw new VersionNotFoundError(`cohort "${cohort}" has no version ${version}`);
+    return this.codec.decode(bytes);
+  }
+
+  /** Writes a new version: members first, then the manifest that makes it exist. Never overwrites. */
+  async write(manifest: Manifest, members: readonly string[]): Promise<void> {
+    const prefix = versionPrefix(manifest.cohort, manifest.version);
+    await this.blobs.create(`${prefix}members.parquet`, await this.codec.encode(members));
+    await this.blobs.create(`${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+
+  /** Moves `current.json` to a complete version. */
+  async publish(cohort: string, version: number): Promise<void> {
+    if (!(await this.manifest(cohort, version))) throw new VersionNotFoundError(`cohort "${cohort}" has no complete version ${version}`);
+    await this.blobs.put(`${prefixOf(cohort)}current.json`, `${JSON.stringify({ version })}\n`);
+  }
+
+  /** Where a version's files live. */
+  locate(cohort: string, version: number): string {
+    return this.blobs.locate(versionPrefix(cohort, version));
+  }
+}
