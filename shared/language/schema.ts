@@ -26,14 +26,16 @@ const text = () => z.string({ error: (issue) => `must be text, got ${shown(issue
 
 const cohortId = z
   .string({ error: (issue) => `must be a cohort id, got ${shown(issue.input)}` })
-  .regex(COHORT_ID, { error: (issue) => `must be snake_case matching ${COHORT_ID.source}, got ${shown(issue.input)}` });
+  .regex(COHORT_ID, { error: (issue) => `must be snake_case matching ${COHORT_ID.source}, got ${shown(issue.input)}` })
+  .meta({ id: 'CohortId', description: 'A cohort id: snake_case, 3 to 63 characters, starting with a letter.' });
 
 const propertyName = z
   .string({ error: (issue) => `property name must be text, got ${shown(issue.input)}` })
   .regex(PROPERTY_NAME, {
     error: (issue) =>
       `property name must be a top-level key matching ${PROPERTY_NAME.source} (a dot is part of the key, not a path), got ${shown(issue.input)}`,
-  });
+  })
+  .meta({ id: 'PropertyName', description: 'A top-level key of `properties`; a dot is part of the key, not a path.' });
 
 const number = z.number({ error: (issue) => `must be a number, got ${shown(issue.input)}` });
 
@@ -51,7 +53,7 @@ const duration = z
     }
     return parsed;
   })
-  .meta({ description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d).' });
+  .meta({ id: 'Duration', description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d).' });
 
 const BOUND_KEYS = ['eq', 'gt', 'gte', 'lt', 'lte'] as const;
 
@@ -109,7 +111,7 @@ const propertyOps = z.strictObject(operators).refine(atLeastOneOperator, NEEDS_O
 /** A `where` value: a scalar (equal to) or an object of operators. */
 const propertyCondition = z
   .union([scalar.transform((eq): PropertyOps => ({ eq })), propertyOps])
-  .meta({ description: 'A scalar (equal to) or property operators, all of which must hold.' });
+  .meta({ id: 'PropertyCondition', description: 'A scalar (equal to) or property operators, all of which must hold.' });
 
 const where = z
   .record(propertyName, propertyCondition)
@@ -130,12 +132,12 @@ const eventNames = z
       .min(1, 'event list must not be empty'),
   ])
   .transform((names): readonly string[] | '*' => (names === '*' ? '*' : typeof names === 'string' ? [names] : names))
-  .meta({ description: 'An event_name, a list of names, or "*" for any event.' });
+  .meta({ id: 'EventNames', description: 'An event_name, a list of names, or "*" for any event.' });
 
 const sources = z
   .union([text(), z.array(text()).min(1, 'source list must not be empty')])
   .transform((value) => (typeof value === 'string' ? [value] : value))
-  .meta({ description: 'A source or a list of sources, matched exactly.' });
+  .meta({ id: 'Sources', description: 'A source or a list of sources, matched exactly.' });
 
 const between = z
   .tuple([duration, duration], { error: (issue) => `must be a list of two durations [D1, D2], got ${shown(issue.input)}` })
@@ -206,7 +208,7 @@ const eventLeaf = z
     }
     return { kind: 'event', filter: filterOf(leaf), measure };
   })
-  .meta({ description: 'Behaviour counted over a window: matching events and a measure (default count >= 1).' });
+  .meta({ id: 'EventLeaf', description: 'Behaviour counted over a window: matching events and a measure (default count >= 1).' });
 
 const latestSource = z
   .strictObject({
@@ -227,7 +229,7 @@ const latestLeaf = z
     property: latest.property,
     ops: ops as PropertyOps,
   }))
-  .meta({ description: 'The last known non-null value of a property, tested with property operators.' });
+  .meta({ id: 'Latest', description: 'The last known non-null value of a property, tested with property operators.' });
 
 const velocityLeaf = z
   .strictObject({
@@ -246,18 +248,20 @@ const velocityLeaf = z
     window: velocity.window,
     bounds: bounds as Bounds,
   }))
-  .meta({ description: 'Events in the last window divided by events in the window before it.' });
+  .meta({ id: 'Velocity', description: 'Events in the last window divided by events in the window before it.' });
 
 const cohortRef = z
   .strictObject({ cohort: cohortId })
   .transform(({ cohort }): Condition => ({ kind: 'cohort', id: cohort }))
-  .meta({ description: 'Members of another cohort at the same as-of time.' });
+  .meta({ id: 'CohortReference', description: 'Members of another cohort at the same as-of time.' });
 
 /** One condition: exactly one of the forms of SPEC section 4. */
 export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([allOf, anyOf, notOf, cohortRef, eventLeaf, latestLeaf, velocityLeaf], {
-    error: (issue) => `must be one condition (all, any, not, cohort, event, latest or velocity), got ${shown(issue.input)}`,
-  }),
+  z
+    .union([allOf, anyOf, notOf, cohortRef, eventLeaf, latestLeaf, velocityLeaf], {
+      error: (issue) => `must be one condition (all, any, not, cohort, event, latest or velocity), got ${shown(issue.input)}`,
+    })
+    .meta({ id: 'Condition', description: 'Exactly one of: all, any, not, cohort, an event leaf, latest or velocity.' }),
 );
 
 const conditionList = () =>
