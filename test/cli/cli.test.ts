@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cohorts, tempDir } from '../support/cli.ts';
+import { header, writeDefinitions, writeLake } from '../support/lake.ts';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+
+describe('the cohorts command line', () => {
+  let root: string;
+  let folders: string[];
+
+  beforeAll(async () => {
+    root = await tempDir();
+    await writeLake(join(root, 'data'), [
+      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
+      { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-05-31T00:00:00Z' },
+      { event_id: '3', source: 'product', user_id: 'cy', event_name: 'signup', ts: '2024-05-31T00:00:00Z' },
+    ]);
+    await writeDefinitions(join(root, 'definitions'), {
+      'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
+      'quiet_users.yaml': `${header('quiet_users')}rule:\n  not: {cohort: active_users}\n`,
+    });
+    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state')];
+  });
+
+  it('validate exits 0 and says how many definitions are valid', async () => {
+    const result = await cohorts('validate', ...folders);
+    expect(result.code).toBe(0);
+    expect(result.stderr.join('\n')).toContain('2 definitions valid');
+  });
+
+  it('run prints a table with every cohort, its version, size, change and status', async () => {
+    const result = await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...folders);
+    expect(result.code).toBe(0);
+    const text = result.stdout.join('\n');
+    expect(text).toMatch(/active_users\s+v1\s+2\s+\+2\s+-0\s+published/);
+    expect(text).toMatch(/quiet_users\s+v1\s+1\s+\+1\s+-0\s+published/);
+    expect(text).toContain('3 people, 2 published, 0 held, 0 unchanged');
+  });
+
+  it('members prints the current members one per line in byte order', async () => {
+    const result = await cohorts('members', 'active_users', ...folders);
+    expect(result.stdout).toEqual(['ann', 'bob']);
+  });
+
+  it('history lists versions with as_of, status, size, entered and exited', async () => {
+    await cohorts('run', '--as-of', '2024-06-06T12:00:00Z', '--cohort', 'active_users', ...folders);
+    const result = await cohorts('history', 'active_users', ...folders);
+    const text = result.stdout.join('\n');
+    expect(text).toMatch(/v1\s+2024-06-01T00:00:00.000Z\s+published\s+2\s+\+2\s+-0/);
+    expect(text).toMatch(/v2 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+0\s+-1/);
+  });
+
+  it('diff lists who entered and who exited between two versions', async () => {
+    const result = await cohorts('diff', 'active_users', '1', '2', ...folders);
+    expect(result.stdout).toEqual(['active_users v1 -> v2: 2 -> 1 members, 0 entered, 1 exited', '- ann']);
+  });
+
+  it('members --version reads an older version', async () => {
+    const result = await cohorts('members', 'active_users', '--version', '1', ...folders);
+    expect(result.stdout).toEqual(['ann', 'bob']);
+  });
+
+  it('run refuses an unknown cohort with one clear line', async () => {
+    const result = await cohorts('run', '--cohort', 'nope', ...folders);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual(['no cohort "nope" in the definitions']);
+  });
+
+  it('run refuses a malformed --as-of', async () => {
+    const result = await cohorts('run', '--as-of', 'yesterday', ...folders);
+    expect(result.stderr[0]).toContain('--as-of must be an ISO-8601 instant');
+  });
+
+  it('prints errors as one line without a stack trace and exits non-zero (real process)', () => {
+    const missing = join(root, 'no-such-lake');
+    const result = spawnSync(process.execPath, [join(REPO, 'bin', 'cohorts.mjs'), 'run', '--data', missing, '--definitions', join(root, 'definitions'), '--state', join(root, 'state2')], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(result.status).toBe(1);
+    const errorLines = result.stderr.trim().split('\n').filter((line) => !line.endsWith('...'));
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toContain(`cohorts: no event lake at ${missing}`);
+    expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('validate prints path:line:col lines and exits 1 for a bad definition (real process)', async () => {
+    const bad = join(root, 'bad-definitions');
+    await writeDefinitions(bad, { 'typo_cohort.yaml': `${header('typo_cohort')}rule:\n  event: login\n  withn: 7d\n` });
+    const result = spawnSync(process.execPath, [join(REPO, 'bin', 'cohorts.mjs'), 'validate', '--definitions', bad], { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stdout.trim()).toBe(`${join(bad, 'typo_cohort.yaml')}:8:3: rule: unknown key "withn" (a typo is never ignored)`);
+  });
+});
