@@ -24,7 +24,7 @@ export function definitionJsonSchema(): Record<string, unknown> {
     reused: 'inline',
     // Cross-key rules live in zod refinements, which JSON Schema cannot see; say them again here.
     override: ({ zodSchema, jsonSchema }) => {
-      const extra = CROSS_KEY_RULES[String(z.globalRegistry.get(zodSchema as z.ZodType)?.id)];
+      const extra = CROSS_KEY_RULES[String(z.globalRegistry.get(zodSchema)?.id)];
       if (extra) Object.assign(jsonSchema, extra);
     },
   });

@@ -1,0 +1,89 @@
+/**
+ * `npm run bench`: the engine's one-pass refresh against a raw scan and against one query per
+ * cohort, on a cached lake of about 10 million events (200k people, 90 days, Parquet).
+ * Prints times, ratios and peak memory; nothing here is asserted by the tests.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compileRefresh } from '../shared/compiler/compile-refresh.ts';
+import { openDuckDb } from '../shared/duckdb/open.ts';
+import { refresh } from '../shared/engine/refresh.ts';
+import { selectForRun } from '../shared/language/catalog.ts';
+import { DuckDbEngine } from '../shared/local/duckdb-engine.ts';
+import { generateSampleLake } from '../shared/sample/generate-lake.ts';
+import { FsBlobStore } from '../shared/store/fs-blob-store.ts';
+import { SnapshotStore } from '../shared/store/snapshot-store.ts';
+import { benchCatalog } from './bench-catalog.ts';
+
+const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
+const DAYS = Number(process.env.BENCH_DAYS ?? 90);
+const END = new Date('2024-06-01T00:00:00Z');
+const root = resolve(import.meta.dirname);
+const lake = join(root, '.cache', `lake-${PEOPLE}-${DAYS}`);
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+async function timed<T>(label: string, work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  process.stderr.write(`${label}...\n`);
+  const start = performance.now();
+  const value = await work();
+  return { ms: performance.now() - start, value };
+}
+
+if (!existsSync(join(lake, 'events'))) {
+  const made = await timed(`generating the bench lake (${PEOPLE} people, ${DAYS} days) in ${lake}`, () =>
+    generateSampleLake({ dir: lake, people: PEOPLE, days: DAYS, end: END, seed: 7, onProgress: (d, t) => process.stderr.write(`\r  ${d}/${t}`) }),
+  );
+  process.stderr.write(`\n  ${made.value.events} events in ${seconds(made.ms)}\n`);
+}
+
+const catalog = await benchCatalog(resolve(root, '..', 'definitions'));
+const connection = await openDuckDb();
+const engine = new DuckDbEngine(connection, lake, await DuckDbEngine.describe(connection));
+const view = await engine.lake();
+const eventCount = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${view.relations.events}`)).getRows()[0]?.[0]);
+
+// (a) a raw scan of every column the catalog needs, nothing computed
+const raw = await timed('(a) raw scan of the needed columns', async () => {
+  await connection.run(
+    `SELECT count(event_id), count(source), count(user_id), count(event_name), max(ts), sum(length(properties)), sum(value) FROM ${view.relations.events}`,
+  );
+});
+
+// (b) the engine: one query for all cohorts, then a snapshot per cohort
+const state = await mkdtemp(join(tmpdir(), 'cohorts-bench-'));
+const store = new SnapshotStore(new FsBlobStore(state), engine);
+const full = await timed(`(b) engine refresh of ${catalog.length} cohorts`, () =>
+  refresh({ catalog, asOf: END, trigger: 'bench' }, { engine, store }),
+);
+const evaluateOnly = await timed('(b\') the one-pass query alone', async () => {
+  const compiled = compileRefresh({ cohorts: catalog, asOf: END, lake: view.relations, dialect: engine.dialect });
+  const evaluation = await engine.evaluate(compiled);
+  await evaluation.close();
+});
+
+// (c) one query per cohort (with what it references), members read back, as a team scheduling them by hand would
+const separate = await timed(`(c) ${catalog.length} separate queries`, async () => {
+  for (const cohort of catalog) {
+    const cohorts = selectForRun(catalog, { ids: [cohort.id] });
+    const compiled = compileRefresh({ cohorts, asOf: END, lake: view.relations, dialect: engine.dialect });
+    const evaluation = await engine.evaluate(compiled);
+    await evaluation.members(compiled.columns.get(cohort.id) as string);
+    await evaluation.close();
+  }
+});
+await rm(state, { recursive: true, force: true });
+
+const peakMb = process.resourceUsage().maxRSS / 1024;
+const sizes = full.value.cohorts.map((c) => c.size);
+const lines = [
+  `lake: ${eventCount} events, ${full.value.population} people, ${DAYS} days (${lake})`,
+  `catalog: ${catalog.length} cohorts, sizes ${Math.min(...sizes)}..${Math.max(...sizes)}`,
+  `(a) raw scan:                 ${seconds(raw.ms)}`,
+  `(b) engine full refresh:      ${seconds(full.ms)}  (the one query alone: ${seconds(evaluateOnly.ms)})`,
+  `(c) one query per cohort:     ${seconds(separate.ms)}`,
+  `b/a = ${(full.ms / raw.ms).toFixed(2)} (target <= 3)   c/b = ${(separate.ms / full.ms).toFixed(2)}`,
+  `peak memory (max RSS of this process, DuckDB included): ${peakMb.toFixed(0)} MB (target < 2048 MB)`,
+];
+process.stdout.write(`${lines.join('\n')}\n`);

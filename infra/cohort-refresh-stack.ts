@@ -1,0 +1,52 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { CohortRefresh } from './cohort-refresh.ts';
+import type { StackConfig } from './stack-config.ts';
+
+/** Properties of {@link CohortRefreshStack}. */
+export interface CohortRefreshStackProps extends StackProps {
+  /**
+   * Settings usually read from context with `readStackConfig`.
+   *
+   * @default - every CohortRefresh default, no alert subscriptions
+   */
+  readonly config?: StackConfig;
+}
+
+/** The deployable cohort-refresh stack. */
+export class CohortRefreshStack extends Stack {
+  /** The cohort-refresh resources. */
+  public readonly cohortRefresh: CohortRefresh;
+
+  constructor(scope: Construct, id: string, props: CohortRefreshStackProps = {}) {
+    super(scope, id, {
+      description: 'cohort-refresh: keeps customer cohorts fresh over an S3 event lake with Athena',
+      ...props,
+    });
+    const config = props.config ?? { alertEmails: [] };
+    // Imported by name, the lake's encryption is unknown here; an SSE-KMS lake needs its
+    // key granted separately (or embed CohortRefresh and pass Bucket.fromBucketAttributes).
+    const eventLakeBucket = config.lakeBucketName
+      ? s3.Bucket.fromBucketName(this, 'EventLakeBucket', config.lakeBucketName)
+      : undefined;
+    this.cohortRefresh = new CohortRefresh(this, 'CohortRefresh', {
+      alertEmails: config.alertEmails,
+      ...(eventLakeBucket ? { eventLakeBucket } : {}),
+      ...(config.lakePrefix === undefined ? {} : { eventLakePrefix: config.lakePrefix }),
+      ...(config.noncurrentVersionRetention ? { noncurrentVersionRetention: config.noncurrentVersionRetention } : {}),
+    });
+
+    // What the CLI and operators need to find the deployment.
+    const outputs: Record<string, string> = {
+      EventLakeBucketName: this.cohortRefresh.eventLakeBucket.bucketName,
+      DefinitionsBucketName: this.cohortRefresh.definitionsBucket.bucketName,
+      SnapshotsBucketName: this.cohortRefresh.snapshotsBucket.bucketName,
+      ExportsBucketName: this.cohortRefresh.exportsBucket.bucketName,
+      DatabaseName: this.cohortRefresh.catalog.databaseName,
+      WorkGroupName: this.cohortRefresh.workGroupName,
+      AlertsTopicArn: this.cohortRefresh.alertsTopic.topicArn,
+    };
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+}

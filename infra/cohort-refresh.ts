@@ -1,0 +1,355 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as athena from 'aws-cdk-lib/aws-athena';
+import type * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { Construct } from 'constructs';
+import { AlertsTopic } from './alerts/alerts-topic.ts';
+import { LakeCatalog } from './catalog/lake-catalog.ts';
+import { QueryWorkGroup } from './query/query-work-group.ts';
+import { SecureBucket } from './storage/secure-bucket.ts';
+import {
+  validateAlertEmails,
+  validateBytesScannedCutoff,
+  validateDatabaseName,
+  validateLakePrefix,
+  validateRemovalPolicy,
+  validateWholeDays,
+  validateWorkGroupName,
+} from './validate-props.ts';
+
+/** Properties of {@link CohortRefresh}. */
+export interface CohortRefreshProps {
+  /**
+   * An existing bucket that holds the event lake (SPEC 1). Import it with
+   * `Bucket.fromBucketAttributes` and pass its `encryptionKey` if it uses SSE-KMS, so
+   * that query grants include decrypting with that key.
+   *
+   * @default - a new versioned, KMS-encrypted bucket is created
+   */
+  readonly eventLakeBucket?: s3.IBucket;
+
+  /**
+   * Key prefix of the lake inside its bucket: `''` or ending in `/`, e.g. `lake/`.
+   * Events are read from `<prefix>events/dt=YYYY-MM-DD/`, identities from `<prefix>identities/`.
+   *
+   * @default '' (the bucket root)
+   */
+  readonly eventLakePrefix?: string;
+
+  /**
+   * E-mail addresses subscribed to the alerts topic. Each address receives a
+   * confirmation mail and gets alerts only after confirming it.
+   *
+   * @default - no subscriptions; subscribe later to `alertsTopic`
+   */
+  readonly alertEmails?: string[];
+
+  /**
+   * How long overwritten or deleted object versions are kept in the versioned buckets
+   * (lake, definitions, snapshots, exports) before S3 expires them. Whole days. Snapshot
+   * versions themselves are current objects and are never expired by this rule.
+   *
+   * @default Duration.days(90)
+   */
+  readonly noncurrentVersionRetention?: Duration;
+
+  /**
+   * How long Athena query results are kept. Whole days.
+   *
+   * @default Duration.days(7)
+   */
+  readonly athenaResultsRetention?: Duration;
+
+  /**
+   * How long S3 server access logs are kept. Whole days.
+   *
+   * @default Duration.days(365)
+   */
+  readonly accessLogsRetention?: Duration;
+
+  /**
+   * Largest number of bytes one Athena query may scan before the workgroup cancels it.
+   * At least 10,000,000 (the Athena minimum).
+   *
+   * @default 10 GiB (10 * 1024^3 bytes)
+   */
+  readonly athenaBytesScannedCutoffPerQuery?: number;
+
+  /**
+   * Name of the Glue database; unique per account and region.
+   *
+   * @default 'cohort_refresh'
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Name of the Athena workgroup; unique per account and region.
+   *
+   * @default 'cohort-refresh'
+   */
+  readonly workGroupName?: string;
+
+  /**
+   * What happens to the buckets and KMS keys when they leave the stack. DESTROY
+   * fails on buckets that still hold objects (no auto-delete Lambda is deployed).
+   * The Glue catalog, workgroup and topic hold no data and are always deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const DEFAULT_BYTES_SCANNED_CUTOFF = 10 * 1024 ** 3;
+
+/**
+ * The storage and catalog foundation of cohort refresh: the event lake, definitions,
+ * snapshots, exports and Athena results buckets, the Glue catalog over lake and
+ * snapshots, the Athena workgroup, and the alerts topic, with least-privilege grants.
+ */
+export class CohortRefresh extends Construct {
+  /**
+   * Customer-managed key of every data bucket and of Athena results. Chosen over
+   * SSE-S3 because snapshots and exports hold person ids: reading them needs this key
+   * as well as the bucket, every decrypt is logged in CloudTrail, and the key policy
+   * can be tightened independently of bucket policies. Bucket keys keep the per-request
+   * KMS cost negligible.
+   */
+  public readonly encryptionKey: kms.Key;
+  /** Receives the server access logs of every bucket the construct creates (SSE-S3). */
+  public readonly accessLogsBucket: s3.Bucket;
+  /** The event lake: the bucket passed in, or one created here. */
+  public readonly eventLakeBucket: s3.IBucket;
+  /** Key prefix of the lake inside {@link eventLakeBucket}: `''` or ending in `/`. */
+  public readonly eventLakePrefix: string;
+  /** Cohort definitions (YAML) uploaded by analysts. */
+  public readonly definitionsBucket: s3.Bucket;
+  /** Versioned snapshots under `snapshots/cohort=<id>/version=<N>/` (SPEC 5). */
+  public readonly snapshotsBucket: s3.Bucket;
+  /** Exports for downstream systems: full lists and entered/exited deltas. */
+  public readonly exportsBucket: s3.Bucket;
+  /** Athena query results, under `results/`, expired after `athenaResultsRetention`. */
+  public readonly athenaResultsBucket: s3.Bucket;
+  /** The Glue database and tables. */
+  public readonly catalog: LakeCatalog;
+  /** The Glue database. */
+  public readonly database: glue.CfnDatabase;
+  /** `events_json` table. */
+  public readonly eventsJsonTable: glue.CfnTable;
+  /** `events_parquet` table. */
+  public readonly eventsParquetTable: glue.CfnTable;
+  /** `identities` table. */
+  public readonly identitiesTable: glue.CfnTable;
+  /** `cohort_members` table over every snapshot version. */
+  public readonly cohortMembersTable: glue.CfnTable;
+  /** The Athena workgroup with enforced settings. */
+  public readonly workGroup: athena.CfnWorkGroup;
+  /** Name of the Athena workgroup. */
+  public readonly workGroupName: string;
+  /** ARN of the Athena workgroup. */
+  public readonly workGroupArn: string;
+  /** The alerts topic (KMS-encrypted, TLS only). */
+  public readonly alertsTopic: sns.Topic;
+  /** The key of the alerts topic. */
+  public readonly alertsKey: kms.Key;
+
+  constructor(scope: Construct, id: string, props: CohortRefreshProps = {}) {
+    super(scope, id);
+    // Log delivery through a bucket policy, not ACLs (ACLs are disabled on every bucket),
+    // whatever feature flags the enclosing app sets. Must precede the first child.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+
+    const eventLakePrefix = props.eventLakePrefix ?? '';
+    const alertEmails = props.alertEmails ?? [];
+    const noncurrentVersionRetention = props.noncurrentVersionRetention ?? Duration.days(90);
+    const athenaResultsRetention = props.athenaResultsRetention ?? Duration.days(7);
+    const accessLogsRetention = props.accessLogsRetention ?? Duration.days(365);
+    const bytesScannedCutoff = props.athenaBytesScannedCutoffPerQuery ?? DEFAULT_BYTES_SCANNED_CUTOFF;
+    const databaseName = props.databaseName ?? 'cohort_refresh';
+    const workGroupName = props.workGroupName ?? 'cohort-refresh';
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    validateLakePrefix(eventLakePrefix);
+    validateAlertEmails(alertEmails);
+    validateWholeDays('noncurrentVersionRetention', noncurrentVersionRetention);
+    validateWholeDays('athenaResultsRetention', athenaResultsRetention);
+    validateWholeDays('accessLogsRetention', accessLogsRetention);
+    validateBytesScannedCutoff(bytesScannedCutoff);
+    validateDatabaseName(databaseName);
+    validateWorkGroupName(workGroupName);
+    validateRemovalPolicy(removalPolicy);
+
+    this.encryptionKey = new kms.Key(this, 'DataKey', {
+      description: 'cohort-refresh data: lake, definitions, snapshots, exports, Athena results',
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy,
+    });
+
+    this.accessLogsBucket = new SecureBucket(this, 'AccessLogsBucket', {
+      // S3 log delivery writes only to SSE-S3 buckets, never SSE-KMS.
+      removalPolicy,
+      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: accessLogsRetention }],
+    });
+    Validations.of(this.accessLogsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access logs target; logging it to itself would loop.',
+    });
+
+    const versionedBucket = (bucketId: string): SecureBucket =>
+      new SecureBucket(this, bucketId, {
+        encryptionKey: this.encryptionKey,
+        accessLogsBucket: this.accessLogsBucket,
+        versioned: true,
+        removalPolicy,
+        lifecycleRules: [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: noncurrentVersionRetention }],
+      });
+
+    this.eventLakePrefix = eventLakePrefix;
+    this.eventLakeBucket = props.eventLakeBucket ?? versionedBucket('EventLakeBucket');
+    this.definitionsBucket = versionedBucket('DefinitionsBucket');
+    this.snapshotsBucket = versionedBucket('SnapshotsBucket');
+    this.exportsBucket = versionedBucket('ExportsBucket');
+    this.athenaResultsBucket = new SecureBucket(this, 'AthenaResultsBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogsBucket: this.accessLogsBucket,
+      removalPolicy,
+      lifecycleRules: [{ id: 'ExpireQueryResults', expiration: athenaResultsRetention }],
+    });
+
+    this.catalog = new LakeCatalog(this, 'Catalog', {
+      databaseName,
+      eventLakeBucket: this.eventLakeBucket,
+      eventLakePrefix,
+      snapshotsBucket: this.snapshotsBucket,
+    });
+    this.database = this.catalog.database;
+    this.eventsJsonTable = this.catalog.eventsJsonTable;
+    this.eventsParquetTable = this.catalog.eventsParquetTable;
+    this.identitiesTable = this.catalog.identitiesTable;
+    this.cohortMembersTable = this.catalog.cohortMembersTable;
+
+    const query = new QueryWorkGroup(this, 'WorkGroup', {
+      workGroupName,
+      resultsBucket: this.athenaResultsBucket,
+      resultsKey: this.encryptionKey,
+      bytesScannedCutoffPerQuery: bytesScannedCutoff,
+    });
+    this.workGroup = query.workGroup;
+    this.workGroupName = query.workGroupName;
+    this.workGroupArn = query.workGroupArn;
+
+    const alerts = new AlertsTopic(this, 'Alerts', { emails: alertEmails, removalPolicy });
+    this.alertsTopic = alerts.topic;
+    this.alertsKey = alerts.key;
+  }
+
+  /** Lets the grantee list the definitions bucket and read every definition. */
+  public grantReadDefinitions(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.definitionsBucket, ['*']);
+  }
+
+  /** Lets the grantee upload definitions (create or overwrite; never delete). */
+  public grantWriteDefinitions(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.definitionsBucket, '*');
+  }
+
+  /** Lets the grantee read every snapshot version, manifest and `current.json`. */
+  public grantReadSnapshots(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.snapshotsBucket, ['snapshots/*']);
+  }
+
+  /**
+   * Lets the grantee read and write snapshots: new versions and `current.json`.
+   * No delete: a version is never rewritten or deleted by a refresh (SPEC 5).
+   */
+  public grantWriteSnapshots(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadSnapshots(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, 'snapshots/*'));
+  }
+
+  /** Lets the grantee read every export. */
+  public grantReadExports(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.exportsBucket, ['*']);
+  }
+
+  /** Lets the grantee write exports (create or overwrite; never delete). */
+  public grantWriteExports(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.exportsBucket, '*');
+  }
+
+  /**
+   * Lets the grantee run Athena queries over the catalog: start, follow and stop
+   * queries in this workgroup only; read this database's tables only; read the lake's
+   * `events/` and `identities/` and the snapshots; write and read query results.
+   */
+  public grantQueryLake(grantee: iam.IGrantable): iam.Grant {
+    const athenaGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+      ],
+      resourceArns: [this.workGroupArn],
+    });
+    const glueGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, ...this.catalog.tableArns],
+    });
+    const prefix = this.eventLakePrefix;
+    const lakeGrant = this.grantReadObjects(grantee, this.eventLakeBucket, [`${prefix}events/*`, `${prefix}identities/*`]);
+    const resultsGrant = this.grantReadObjects(grantee, this.athenaResultsBucket, ['results/*']).combine(
+      this.grantWriteObjects(grantee, this.athenaResultsBucket, 'results/*'),
+    );
+    return athenaGrant
+      .combine(glueGrant)
+      .combine(lakeGrant)
+      .combine(this.grantReadSnapshots(grantee))
+      .combine(resultsGrant);
+  }
+
+  /** Lets the grantee publish to the alerts topic. */
+  public grantPublishAlerts(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sns:Publish'],
+      resourceArns: [this.alertsTopic.topicArn],
+    }).combine(this.alertsKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'));
+  }
+
+  private grantReadObjects(grantee: iam.IGrantable, bucket: s3.IBucket, keyPatterns: string[]): iam.Grant {
+    const listGrant = iam.Grant.addToPrincipal({
+      grantee,
+      // Listing is bucket-wide: the prefixes Athena and the SDK list with vary, and keys carry no data.
+      actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+      resourceArns: [bucket.bucketArn],
+    });
+    const readGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      // Object ARNs end in "*": the keys (versions, dates, cohort ids) are not known in advance.
+      resourceArns: keyPatterns.map((pattern) => bucket.arnForObjects(pattern)),
+    });
+    const grant = listGrant.combine(readGrant);
+    return bucket.encryptionKey ? grant.combine(bucket.encryptionKey.grant(grantee, 'kms:Decrypt')) : grant;
+  }
+
+  private grantWriteObjects(grantee: iam.IGrantable, bucket: s3.IBucket, keyPattern: string): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      // Object ARN ends in "*": new keys are written under this prefix.
+      resourceArns: [bucket.arnForObjects(keyPattern)],
+    });
+    // Decrypt too: multipart uploads read back their encrypted parts.
+    return bucket.encryptionKey
+      ? grant.combine(bucket.encryptionKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'))
+      : grant;
+  }
+}

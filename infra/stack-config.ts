@@ -1,0 +1,61 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Node } from 'constructs';
+
+/** A context value the app cannot use; the message names the key and shows the value. */
+export class InvalidContextError extends Error {
+  override name = 'InvalidContextError';
+}
+
+/** Settings of {@link CohortRefreshStack} read from CDK context (`cdk.json` or `-c key=value`). */
+export interface StackConfig {
+  /** `alertEmails`: comma-separated string or JSON array. */
+  readonly alertEmails: string[];
+  /** `lakeBucketName`: import this bucket as the event lake instead of creating one. */
+  readonly lakeBucketName?: string;
+  /** `lakePrefix`: key prefix of the lake in its bucket. */
+  readonly lakePrefix?: string;
+  /** `retentionDays`: days noncurrent object versions are kept. */
+  readonly noncurrentVersionRetention?: Duration;
+}
+
+/** Reads and checks the stack's context values; absent or empty values mean "use the default". */
+export function readStackConfig(node: Node): StackConfig {
+  const emails = node.tryGetContext('alertEmails') as unknown;
+  const bucket = optionalString(node, 'lakeBucketName');
+  const prefix = optionalString(node, 'lakePrefix');
+  const days = node.tryGetContext('retentionDays') as unknown;
+  return {
+    alertEmails: parseList('alertEmails', emails),
+    ...(bucket === undefined ? {} : { lakeBucketName: bucket }),
+    ...(prefix === undefined ? {} : { lakePrefix: prefix }),
+    ...(isAbsent(days) ? {} : { noncurrentVersionRetention: Duration.days(parseDays('retentionDays', days)) }),
+  };
+}
+
+function isAbsent(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
+}
+
+function optionalString(node: Node, key: string): string | undefined {
+  const value = node.tryGetContext(key) as unknown;
+  if (isAbsent(value)) return undefined;
+  if (typeof value !== 'string') throw new InvalidContextError(`context ${key} must be a string, got ${JSON.stringify(value)}`);
+  return value.trim();
+}
+
+function parseList(key: string, value: unknown): string[] {
+  if (isAbsent(value)) return [];
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+    throw new InvalidContextError(`context ${key} must be a comma-separated string or a list of strings, got ${JSON.stringify(value)}`);
+  }
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function parseDays(key: string, value: unknown): number {
+  const days = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1) {
+    throw new InvalidContextError(`context ${key} must be a whole number of days, at least 1, got ${JSON.stringify(value)}`);
+  }
+  return days;
+}

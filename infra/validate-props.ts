@@ -1,0 +1,88 @@
+import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+
+/** A construct prop with a value the construct cannot work with; the message shows the value. */
+export class InvalidPropError extends Error {
+  override name = 'InvalidPropError';
+}
+
+/** Athena rejects a smaller data usage control limit (10 MB). */
+export const MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
+
+const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+const LAKE_PREFIX = /^(?:[A-Za-z0-9_.=-]+\/)*$/;
+const DATABASE_NAME = /^[a-z][a-z0-9_]{0,254}$/;
+const WORK_GROUP_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** `''` or `/`-terminated segments of letters, digits, `_ . = -`; no leading `/`, no wildcards. */
+export function validateLakePrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) return;
+  if (!LAKE_PREFIX.test(prefix)) {
+    throw new InvalidPropError(
+      `eventLakePrefix must be '' or end with "/" and contain only letters, digits and "_.=-" between slashes, got ${show(prefix)}`,
+    );
+  }
+}
+
+/** Every address looks like an e-mail address and appears once. */
+export function validateAlertEmails(emails: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const email of emails) {
+    if (Token.isUnresolved(email)) continue;
+    if (!EMAIL.test(email)) {
+      throw new InvalidPropError(`alertEmails must hold e-mail addresses, got ${show(email)}`);
+    }
+    const key = email.toLowerCase();
+    if (seen.has(key)) throw new InvalidPropError(`alertEmails lists ${show(email)} twice`);
+    seen.add(key);
+  }
+}
+
+/** A whole number of days, at least one. */
+export function validateWholeDays(prop: string, duration: Duration): void {
+  if (duration.isUnresolved()) return;
+  const days = duration.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < 1) {
+    throw new InvalidPropError(`${prop} must be a whole number of days, at least 1, got ${duration.toHumanString()}`);
+  }
+}
+
+/** An integer number of bytes Athena accepts as a per-query cutoff. */
+export function validateBytesScannedCutoff(bytes: number): void {
+  if (Token.isUnresolved(bytes)) return;
+  if (!Number.isSafeInteger(bytes) || bytes < MIN_BYTES_SCANNED_CUTOFF) {
+    throw new InvalidPropError(
+      `athenaBytesScannedCutoffPerQuery must be an integer of at least ${MIN_BYTES_SCANNED_CUTOFF} bytes, got ${show(bytes)}`,
+    );
+  }
+}
+
+/** A Glue database name Athena can query without quoting. */
+export function validateDatabaseName(name: string): void {
+  if (Token.isUnresolved(name)) return;
+  if (!DATABASE_NAME.test(name)) {
+    throw new InvalidPropError(
+      `databaseName must start with a lower-case letter and hold only a-z, 0-9 and "_" (at most 255), got ${show(name)}`,
+    );
+  }
+}
+
+/** A name Athena accepts for a workgroup. */
+export function validateWorkGroupName(name: string): void {
+  if (Token.isUnresolved(name)) return;
+  if (!WORK_GROUP_NAME.test(name)) {
+    throw new InvalidPropError(
+      `workGroupName must be 1 to 128 of A-Z, a-z, 0-9, ".", "_" and "-", got ${show(name)}`,
+    );
+  }
+}
+
+/** S3 buckets and KMS keys take RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY; not SNAPSHOT. */
+export function validateRemovalPolicy(policy: RemovalPolicy): void {
+  if (policy === RemovalPolicy.SNAPSHOT) {
+    throw new InvalidPropError(`removalPolicy must be RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY, got ${show(policy)}`);
+  }
+}

@@ -1,0 +1,130 @@
+import { Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import type { CohortRefresh } from '../../infra/cohort-refresh.ts';
+import { arnOf, givenCohortRefresh, type PropsOrFactory, templateOf } from './support.ts';
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function statementsOf(template: Template): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+function resourcesOf(statement: Statement): unknown[] {
+  return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+}
+
+/** A role in the test stack, given one grant helper. */
+function givenGrant(grant: (c: CohortRefresh, role: iam.Role) => void, props: PropsOrFactory = {}) {
+  const { stack, cohortRefresh } = givenCohortRefresh(props);
+  const role = new iam.Role(stack, 'Refresh', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  grant(cohortRefresh, role);
+  return { stack, cohortRefresh, template: templateOf(stack) };
+}
+
+const HELPERS: [string, (c: CohortRefresh, role: iam.Role) => void][] = [
+  ['grantReadDefinitions', (c, r) => c.grantReadDefinitions(r)],
+  ['grantWriteDefinitions', (c, r) => c.grantWriteDefinitions(r)],
+  ['grantReadSnapshots', (c, r) => c.grantReadSnapshots(r)],
+  ['grantWriteSnapshots', (c, r) => c.grantWriteSnapshots(r)],
+  ['grantReadExports', (c, r) => c.grantReadExports(r)],
+  ['grantWriteExports', (c, r) => c.grantWriteExports(r)],
+  ['grantQueryLake', (c, r) => c.grantQueryLake(r)],
+  ['grantPublishAlerts', (c, r) => c.grantPublishAlerts(r)],
+];
+
+describe('CohortRefresh grant helpers', () => {
+  it.each(HELPERS)('%s allows named actions only, never a wildcard action or resource', (_, grant) => {
+    // GIVEN / WHEN
+    const { template } = givenGrant(grant);
+    const statements = statementsOf(template);
+    // THEN
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+      expect(resourcesOf(statement)).not.toContain('*');
+    }
+  });
+
+  it('grantQueryLake scopes Athena to the workgroup and Glue to the catalog, database and its tables', () => {
+    const { stack, cohortRefresh, template } = givenGrant((c, r) => c.grantQueryLake(r));
+    const statements = statementsOf(template);
+    const withAction = (prefix: string) => statements.filter((s) => actionsOf(s).some((a) => a.startsWith(prefix)));
+
+    const athena = withAction('athena:');
+    expect(athena).toHaveLength(1);
+    expect(resourcesOf(athena[0]!)).toEqual([stack.resolve(cohortRefresh.workGroupArn)]);
+    expect(actionsOf(athena[0]!)).toEqual(
+      expect.arrayContaining(['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults']),
+    );
+
+    const glue = withAction('glue:');
+    expect(glue).toHaveLength(1);
+    const glueResources = JSON.stringify(resourcesOf(glue[0]!));
+    expect(glueResources).toContain(':catalog');
+    expect(glueResources).toContain(':database/cohort_refresh');
+    for (const table of ['events_json', 'events_parquet', 'identities', 'cohort_members']) {
+      expect(glueResources).toContain(`:table/cohort_refresh/${table}`);
+    }
+    expect(resourcesOf(glue[0]!)).toHaveLength(6);
+  });
+
+  it('grantQueryLake reads the lake and snapshots and writes results only under results/', () => {
+    const { template } = givenGrant((c, r) => c.grantQueryLake(r), { eventLakePrefix: 'raw/' });
+    const statements = statementsOf(template);
+
+    const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0]!.Resource)).toContain('/results/*');
+
+    const gets = JSON.stringify(statements.filter((s) => actionsOf(s).includes('s3:GetObject')).map((s) => s.Resource));
+    for (const key of ['/raw/events/*', '/raw/identities/*', '/snapshots/*', '/results/*']) expect(gets).toContain(key);
+  });
+
+  it('grantQueryLake decrypts with the key of an existing SSE-KMS lake', () => {
+    const { template } = givenGrant(
+      (c, r) => c.grantQueryLake(r),
+      (scope: Stack) => ({
+        eventLakeBucket: s3.Bucket.fromBucketAttributes(scope, 'Lake', {
+          bucketName: 'company-event-lake',
+          encryptionKey: kms.Key.fromKeyArn(scope, 'LakeKey', 'arn:aws:kms:eu-west-1:111122223333:key/lake'),
+        }),
+      }),
+    );
+
+    const decrypts = statementsOf(template).filter((s) => actionsOf(s).includes('kms:Decrypt'));
+    expect(decrypts.flatMap(resourcesOf)).toContain('arn:aws:kms:eu-west-1:111122223333:key/lake');
+  });
+
+  it('grantPublishAlerts allows sns:Publish on the topic and data keys of its key only', () => {
+    const { cohortRefresh, template } = givenGrant((c, r) => c.grantPublishAlerts(r));
+    const statements = statementsOf(template);
+
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: expect.any(String) } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: arnOf(cohortRefresh.alertsKey) }),
+    );
+  });
+
+  it('grantWriteSnapshots never allows deleting a version', () => {
+    const { template } = givenGrant((c, r) => c.grantWriteSnapshots(r));
+
+    for (const statement of statementsOf(template)) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/Delete/);
+    }
+  });
+});

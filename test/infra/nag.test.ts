@@ -1,0 +1,82 @@
+import { App, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
+import { givenCohortRefresh } from './support.ts';
+
+/** Every `Validations.of(x).acknowledge()` in the tree, with the construct it was made on. */
+function acknowledgementsIn(root: IConstruct): { path: string; id: string; reason: unknown }[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, unknown>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id,
+          reason,
+        })),
+      ),
+  );
+}
+
+describe('cdk-nag AwsSolutions checks', () => {
+  it('report no unacknowledged violation for the construct with defaults', () => {
+    // GIVEN
+    const { stack } = givenCohortRefresh();
+    // WHEN
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    // THEN
+    expect(report.violations).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('report no unacknowledged violation with an existing lake and alert subscriptions', () => {
+    const { stack } = givenCohortRefresh((scope) => ({
+      eventLakeBucket: s3.Bucket.fromBucketName(scope, 'Lake', 'company-event-lake'),
+      eventLakePrefix: 'raw/',
+      alertEmails: ['growth@example.com'],
+    }));
+
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+
+  it('report no unacknowledged violation for the deployable stack', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', {
+      config: { alertEmails: ['growth@example.com'], lakeBucketName: 'company-event-lake' },
+    });
+
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+
+  it('flag nothing on a grantee but object-key wildcards, which a prefix of keys needs', () => {
+    // GIVEN a role given every grant
+    const { stack, cohortRefresh } = givenCohortRefresh();
+    const role = new iam.Role(stack, 'Refresh', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    cohortRefresh.grantQueryLake(role);
+    cohortRefresh.grantWriteSnapshots(role);
+    cohortRefresh.grantWriteExports(role);
+    cohortRefresh.grantReadDefinitions(role);
+    cohortRefresh.grantPublishAlerts(role);
+    // WHEN
+    const rules = new AwsSolutionsChecks().validateScope(stack).violations.map((v) => v.ruleName);
+    // THEN
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) expect(rule).toMatch(/^AwsSolutions-IAM5\[Resource::.*\/\*\]$/);
+  });
+
+  it('give a reason for every acknowledgement', () => {
+    const { stack } = givenCohortRefresh();
+
+    const acknowledgements = acknowledgementsIn(stack);
+
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    for (const { reason } of acknowledgements) {
+      expect(typeof reason).toBe('string');
+      expect((reason as string).trim().length).toBeGreaterThan(10);
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
+import { InvalidContextError, readStackConfig } from '../../infra/stack-config.ts';
+
+function appWith(context: Record<string, unknown>): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+describe('readStackConfig', () => {
+  it('splits comma-separated alert e-mails and trims them', () => {
+    const config = readStackConfig(appWith({ alertEmails: ' a@example.com, b@example.com ,' }).node);
+
+    expect(config.alertEmails).toEqual(['a@example.com', 'b@example.com']);
+  });
+
+  it('accepts alert e-mails as a list', () => {
+    const config = readStackConfig(appWith({ alertEmails: ['a@example.com'] }).node);
+
+    expect(config.alertEmails).toEqual(['a@example.com']);
+  });
+
+  it('treats absent and empty values as defaults', () => {
+    const config = readStackConfig(appWith({ alertEmails: '', lakeBucketName: '', lakePrefix: '', retentionDays: '' }).node);
+
+    expect(config).toEqual({ alertEmails: [] });
+  });
+
+  it('reads retentionDays given as text on the command line or as a number in cdk.json', () => {
+    expect(readStackConfig(appWith({ retentionDays: '30' }).node).noncurrentVersionRetention?.toDays()).toBe(30);
+    expect(readStackConfig(appWith({ retentionDays: 14 }).node).noncurrentVersionRetention).toEqual(Duration.days(14));
+  });
+
+  it.each([['thirty'], ['0'], [-3], [1.5]])('rejects retentionDays %j and shows it', (value) => {
+    const read = () => readStackConfig(appWith({ retentionDays: value }).node);
+
+    expect(read).toThrow(InvalidContextError);
+    expect(read).toThrow(JSON.stringify(value));
+  });
+
+  it('rejects alertEmails that are neither text nor a list of text', () => {
+    expect(() => readStackConfig(appWith({ alertEmails: 42 }).node)).toThrow('got 42');
+  });
+});
+
+describe('CohortRefreshStack', () => {
+  it('imports the lake bucket named in context and subscribes the alert e-mails', () => {
+    // GIVEN
+    const app = appWith({ alertEmails: 'a@example.com,b@example.com', lakeBucketName: 'company-event-lake', lakePrefix: 'raw/' });
+    // WHEN
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: readStackConfig(app.node) });
+    const template = Template.fromStack(stack);
+    // THEN
+    template.resourceCountIs('AWS::S3::Bucket', 5);
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'events_json',
+        StorageDescriptor: Match.objectLike({ Location: 's3://company-event-lake/raw/events/' }),
+      }),
+    });
+  });
+
+  it('applies retentionDays to noncurrent versions', () => {
+    const app = appWith({ retentionDays: '30' });
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: readStackConfig(app.node) });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]),
+      },
+    });
+  });
+
+  it('creates its own lake bucket without context', () => {
+    const stack = new CohortRefreshStack(appWith({}), 'CohortRefreshStack');
+
+    Template.fromStack(stack).resourceCountIs('AWS::S3::Bucket', 6);
+  });
+});
+
+describe('CohortRefreshStack outputs', () => {
+  it('exports the names the CLI needs to find the deployment', () => {
+    const stack = new CohortRefreshStack(appWith({}), 'CohortRefreshStack');
+    const template = Template.fromStack(stack);
+
+    for (const name of ['EventLakeBucketName', 'DefinitionsBucketName', 'SnapshotsBucketName', 'ExportsBucketName', 'AlertsTopicArn']) {
+      template.hasOutput(name, { Value: Match.anyValue() });
+    }
+    template.hasOutput('DatabaseName', { Value: 'cohort_refresh' });
+    template.hasOutput('WorkGroupName', { Value: 'cohort-refresh' });
+  });
+});
