@@ -59,8 +59,7 @@ const full = await timed(`(b) engine refresh of ${catalog.length} cohorts`, () =
 );
 const evaluateOnly = await timed('(b\') the one-pass query alone', async () => {
   const compiled = compileRefresh({ cohorts: catalog, asOf: END, lake: view.relations, dialect: engine.dialect });
-  const evaluation = await engine.evaluate(compiled);
-  await evaluation.close();
+  await engine.release(await engine.evaluate(compiled.sql, 'bench-one-pass'));
 });
 
 // (c) one query per cohort (with what it references), members read back, as a team scheduling them by hand would
@@ -68,9 +67,9 @@ const separate = await timed(`(c) ${catalog.length} separate queries`, async () 
   for (const cohort of catalog) {
     const cohorts = selectForRun(catalog, { ids: [cohort.id] });
     const compiled = compileRefresh({ cohorts, asOf: END, lake: view.relations, dialect: engine.dialect });
-    const evaluation = await engine.evaluate(compiled);
-    await evaluation.members(compiled.columns.get(cohort.id) as string);
-    await evaluation.close();
+    const result = await engine.evaluate(compiled.sql, `bench-${cohort.id}`);
+    await engine.members(result, compiled.columns.get(cohort.id) as string);
+    await engine.release(result);
   }
 });
 await rm(state, { recursive: true, force: true });

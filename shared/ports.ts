@@ -45,23 +45,26 @@ export interface LakeView {
   inputs(partitions: CompiledRefresh['partitions']): LineageInput[];
 }
 
-/** The result of the one query of a refresh. */
-export interface Evaluation {
+/** Where the result of a refresh's one query is kept until every cohort is snapshotted. */
+export interface EvaluationRef {
+  /** Engine-specific: a temporary table locally, an S3 prefix in the cloud. */
+  readonly location: string;
   /** People in the population at T. */
   readonly population: number;
-  /** Members of one cohort column, unique, in byte order. */
-  members(column: string): Promise<string[]>;
-  /** Frees what the evaluation holds. */
-  close(): Promise<void>;
 }
 
 /** Runs compiled SQL: DuckDB locally, Athena in the cloud. */
 export interface QueryEngine {
-  /** Name recorded in lineage, e.g. `duckdb 1.5.5`. */
+  /** Name recorded in lineage, e.g. `duckdb v1.5.5`. */
   readonly name: string;
   readonly dialect: Dialect;
   lake(): Promise<LakeView>;
-  evaluate(compiled: CompiledRefresh): Promise<Evaluation>;
+  /** Runs the one query of a refresh and keeps its result (one row per person, a boolean per cohort). */
+  evaluate(sql: string, runId: string): Promise<EvaluationRef>;
+  /** Members of one cohort column of a kept result, unique, in byte order. */
+  members(result: EvaluationRef, column: string): Promise<string[]>;
+  /** Frees a kept result. */
+  release(result: EvaluationRef): Promise<void>;
 }
 
 /** Progress of long work, for a progress bar or a log. */

@@ -2,10 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { CompiledRefresh } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
-import type { Evaluation, LakeView, MembersCodec, QueryEngine } from '../ports.ts';
+import type { EvaluationRef, LakeView, MembersCodec, QueryEngine } from '../ports.ts';
 import { duckdbLakeRelations } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
 
@@ -44,21 +43,27 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     };
   }
 
-  async evaluate(compiled: CompiledRefresh): Promise<Evaluation> {
-    const table = identifier(`membership_${++tableCounter}`);
-    await this.connection.run(`CREATE TEMP TABLE ${table} AS ${compiled.sql}`);
+  async evaluate(sql: string, runId: string): Promise<EvaluationRef> {
+    const table = identifier(`membership_${runId.toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
+    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${sql}`);
     const count = await this.connection.runAndReadAll(`SELECT count(*) FROM ${table}`);
-    const population = Number(count.getRows()[0]?.[0] ?? 0);
-    return {
-      population,
-      members: async (column) => {
-        const reader = await this.connection.runAndReadAll(`SELECT person_id FROM ${table} WHERE ${identifier(column)} ORDER BY person_id`);
-        return reader.getRows().map((row) => String(row[0]));
-      },
-      close: async () => {
-        await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
-      },
-    };
+    return { location: table, population: Number(count.getRows()[0]?.[0] ?? 0) };
+  }
+
+  async members(result: EvaluationRef, column: string): Promise<string[]> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT person_id FROM ${this.resultTable(result)} WHERE ${identifier(column)} ORDER BY person_id`,
+    );
+    return reader.getRows().map((row) => String(row[0]));
+  }
+
+  async release(result: EvaluationRef): Promise<void> {
+    await this.connection.run(`DROP TABLE IF EXISTS ${this.resultTable(result)}`);
+  }
+
+  /** A result location is a table name this engine made; anything else is refused. */
+  private resultTable(result: EvaluationRef): string {
+    return identifier(result.location.replace(/^"|"$/g, ''));
   }
 
   async encode(personIds: readonly string[]): Promise<Uint8Array> {

@@ -108,7 +108,7 @@ describe('a refresh', () => {
     const later = await run('2024-06-06T12:00:00Z');
     const active = later.cohorts.find((c) => c.cohort === 'active_users');
     // ann (May 30) drops out of the 7-day window; bob (May 31) stays.
-    expect(active).toMatchObject({ version: 2, size: 1, previousVersion: 1, entered: 0, exited: 1 });
+    expect(active).toMatchObject({ version: 2, size: 1, previous_version: 1, entered: 0, exited: 1 });
   });
 
   it('holds a version whose check fails and leaves the previous version current', async () => {

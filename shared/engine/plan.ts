@@ -1,0 +1,114 @@
+import { compileRefresh } from '../compiler/compile-refresh.ts';
+import type { CohortDefinition, QualitySettings } from '../language/ast.ts';
+import { references, selectForRun } from '../language/catalog.ts';
+import type { LineageInput, QueryEngine } from '../ports.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+
+/** One refresh: which cohorts, at which instant, and why. */
+export interface RefreshRequest {
+  /** The validated catalog (deprecated cohorts included; they are never refreshed). */
+  readonly catalog: readonly CohortDefinition[];
+  /** Cohort ids to refresh (with everything they depend on); all when empty. */
+  readonly cohorts?: readonly string[];
+  /** Only cohorts of this cadence (with their dependencies). */
+  readonly cadence?: string;
+  readonly asOf: Date;
+  /** Write a new version even when one exists for this as-of and definition hash. */
+  readonly force?: boolean;
+  /** Why it ran: `manual`, `schedule:daily`, `definition-change`, ... */
+  readonly trigger: string;
+  readonly rationale?: string;
+}
+
+/** What a snapshot step needs to know about its cohort; plain JSON, so it can cross Step Functions. */
+export interface PlannedCohort {
+  readonly id: string;
+  /** Its boolean column in the evaluation result. */
+  readonly column: string;
+  readonly definition: {
+    readonly hash: string;
+    readonly path: string;
+    readonly name: string;
+    readonly owner: string;
+    readonly tier: string;
+    readonly cadence: string;
+    readonly change_reason: string | null;
+    readonly quality: QualitySettings | null;
+  };
+  /** A version with this as-of and definition hash exists: nothing is written (unless forced). */
+  readonly unchanged: { readonly version: number } | null;
+  /** The version this run writes (assigned at plan time, so dependants can name it). */
+  readonly version: number;
+  /** Versions of the cohorts it references that this run reads. */
+  readonly depends_on: readonly { readonly cohort: string; readonly version: number }[];
+}
+
+/** Everything the later steps of a refresh need; plain JSON. */
+export interface RefreshPlan {
+  readonly run_id: string;
+  readonly as_of: string;
+  readonly trigger: string;
+  readonly rationale: string | null;
+  readonly engine: string;
+  /** The one query of the run, in the engine's dialect. */
+  readonly query: string;
+  readonly partitions: { readonly from?: string; readonly to: string };
+  readonly inputs: readonly LineageInput[];
+  /** In dependency order. */
+  readonly cohorts: readonly PlannedCohort[];
+}
+
+/** The plan step: select, compile into one query, and assign version numbers. */
+export async function planRefresh(
+  request: RefreshRequest,
+  ports: { readonly engine: QueryEngine; readonly store: SnapshotStore },
+  runId: string,
+): Promise<RefreshPlan> {
+  const asOf = request.asOf.toISOString();
+  const selected = selectForRun(request.catalog, {
+    ...(request.cohorts ? { ids: request.cohorts } : {}),
+    ...(request.cadence ? { cadence: request.cadence } : {}),
+  });
+  const lake = await ports.engine.lake();
+  const compiled = compileRefresh({ cohorts: selected, asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
+  const versionOf = new Map<string, number>();
+  const cohorts: PlannedCohort[] = [];
+  for (const cohort of selected) {
+    const existing = (await ports.store.manifests(cohort.id)).find((m) => m.as_of === asOf && m.definition.hash === cohort.hash);
+    const unchanged = existing && !request.force ? { version: existing.version } : null;
+    const version = unchanged ? unchanged.version : await ports.store.nextVersion(cohort.id);
+    versionOf.set(cohort.id, version);
+    cohorts.push({
+      id: cohort.id,
+      column: compiled.columns.get(cohort.id) as string,
+      definition: definitionFacts(cohort),
+      unchanged,
+      version,
+      depends_on: [...new Set(references(cohort.rule).map((ref) => ref.id))].map((id) => ({ cohort: id, version: versionOf.get(id) as number })),
+    });
+  }
+  return {
+    run_id: runId,
+    as_of: asOf,
+    trigger: request.trigger,
+    rationale: request.rationale ?? null,
+    engine: ports.engine.name,
+    query: compiled.sql,
+    partitions: compiled.partitions,
+    inputs: lake.inputs(compiled.partitions),
+    cohorts,
+  };
+}
+
+function definitionFacts(cohort: CohortDefinition): PlannedCohort['definition'] {
+  return {
+    hash: cohort.hash,
+    path: cohort.path,
+    name: cohort.name,
+    owner: cohort.owner,
+    tier: cohort.tier,
+    cadence: cohort.cadence,
+    change_reason: cohort.change_reason ?? null,
+    quality: cohort.quality ?? null,
+  };
+}

@@ -1,0 +1,95 @@
+import { cohortChecks, verdict } from '../checks/cohort-checks.ts';
+import type { EvaluationRef, QueryEngine } from '../ports.ts';
+import type { CheckResult, Manifest } from '../store/manifest.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+import type { RefreshPlan } from './plan.ts';
+
+/** What happened to one cohort. */
+export interface CohortOutcome {
+  readonly cohort: string;
+  /** `unchanged`: a version for this as-of and definition already existed; nothing was written. */
+  readonly status: 'published' | 'held' | 'unchanged';
+  readonly version: number;
+  readonly size: number;
+  readonly previous_version: number | null;
+  readonly entered: number;
+  readonly exited: number;
+  readonly checks: readonly CheckResult[];
+}
+
+/** The cohort of a plan a snapshot step works on. */
+export class CohortNotInPlanError extends Error {
+  override readonly name = 'CohortNotInPlanError';
+}
+
+/**
+ * The snapshot step of one cohort: checks, a new immutable version (members, then the manifest
+ * that makes it exist), and publication when no check failed. Current moves only after that.
+ */
+export async function snapshotCohort(
+  plan: RefreshPlan,
+  cohortId: string,
+  result: EvaluationRef,
+  ports: { readonly engine: QueryEngine; readonly store: SnapshotStore; readonly now?: () => Date },
+): Promise<CohortOutcome> {
+  const cohort = plan.cohorts.find((c) => c.id === cohortId);
+  if (!cohort) throw new CohortNotInPlanError(`cohort "${cohortId}" is not part of run ${plan.run_id}`);
+  const { store } = ports;
+  if (cohort.unchanged) {
+    const existing = (await store.manifest(cohort.id, cohort.unchanged.version)) as Manifest;
+    return {
+      cohort: cohort.id,
+      status: 'unchanged',
+      version: existing.version,
+      size: existing.size,
+      previous_version: existing.previous_version,
+      entered: existing.entered,
+      exited: existing.exited,
+      checks: existing.checks,
+    };
+  }
+  const members = await ports.engine.members(result, cohort.column);
+  const previousVersion = (await store.current(cohort.id)) ?? null;
+  const previousMembers = previousVersion === null ? undefined : await store.members(cohort.id, previousVersion);
+  const previousManifest = previousVersion === null ? undefined : await store.manifest(cohort.id, previousVersion);
+  const { entered, exited } = changes(members, previousMembers);
+  const checks = cohortChecks({
+    size: members.length,
+    ...(previousMembers ? { previousSize: previousMembers.length } : {}),
+    ...(cohort.definition.quality ? { quality: cohort.definition.quality } : {}),
+  });
+  const status = verdict(checks);
+  const definitionChanged = previousManifest !== undefined && previousManifest.definition.hash !== cohort.definition.hash;
+  const { change_reason, quality, ...definition } = cohort.definition;
+  const manifest: Manifest = {
+    cohort: cohort.id,
+    version: cohort.version,
+    as_of: plan.as_of,
+    created_at: (ports.now ?? (() => new Date()))().toISOString(),
+    status,
+    trigger: plan.trigger,
+    rationale: (definitionChanged ? change_reason : null) ?? plan.rationale,
+    size: members.length,
+    previous_version: previousVersion,
+    entered,
+    exited,
+    definition,
+    checks,
+    lineage: { engine: plan.engine, query: plan.query, inputs: plan.inputs, depends_on: cohort.depends_on, run_id: plan.run_id },
+    population: result.population,
+  };
+  await store.write(manifest, members);
+  if (status === 'published') await store.publish(cohort.id, cohort.version);
+  return { cohort: cohort.id, status, version: cohort.version, size: members.length, previous_version: previousVersion, entered, exited, checks };
+}
+
+/** Members that entered and exited since the previous version. */
+export function changes(current: readonly string[], previous: readonly string[] | undefined): { entered: number; exited: number } {
+  if (!previous) return { entered: current.length, exited: 0 };
+  const before = new Set(previous);
+  const now = new Set(current);
+  return {
+    entered: current.filter((id) => !before.has(id)).length,
+    exited: previous.filter((id) => !now.has(id)).length,
+  };
+}
