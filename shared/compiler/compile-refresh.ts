@@ -6,8 +6,9 @@ import { identifier, stringLiteral } from './sql-text.ts';
 /**
  * Where the compiled query reads the lake. Each is a SQL relation (a table name or a
  * parenthesised subquery) built by the engine adapter from validated locations.
- * `events` yields event_id, source, user_id, event_name (VARCHAR), ts (TIMESTAMP WITH TIME
- * ZONE, NULL when unparsable), properties (JSON text), value (DOUBLE) and dt (VARCHAR).
+ * `events` yields event_id, source, user_id, event_name (VARCHAR), ts (the dialect's instant type:
+ * TIMESTAMP WITH TIME ZONE in Athena, a TIMESTAMP holding UTC in DuckDB; NULL when unparsable),
+ * properties (JSON text), value (DOUBLE) and dt (VARCHAR).
  * `identities` yields source, user_id, person_id.
  */
 export interface LakeRelations {
@@ -68,6 +69,8 @@ class RefreshCompiler {
   private readonly byId: ReadonlyMap<string, CohortDefinition>;
   /** Earliest instant any leaf needs; null once a leaf needs all history. */
   private earliest: number | null | undefined;
+  /** Event names whose properties some leaf reads; 'any' once a leaf reads them for any event. */
+  private propertyEvents: Set<string> | 'any' = new Set();
 
   constructor(private readonly request: CompileRequest) {
     this.asOf = request.asOf.getTime();
@@ -115,7 +118,7 @@ class RefreshCompiler {
       `identity_map AS (\n  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${this.normalizedId('user_id')} AS user_key, person_id FROM ${this.request.lake.identities} AS identities) AS i\n  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key\n)`,
       this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom),
       `behaviour_deduped AS (\n  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ts, source, user_key, event_name, properties, value) AS copy_no\n    FROM behaviour_valid AS v\n  ) AS numbered_copies\n  WHERE copy_no = 1\n)`,
-      `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d.extractProperties('e.properties', props).map((s) => `, ${s}`).join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
+      `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d.extractProperties('e.properties', props, this.extractionGuard()).map((s) => `, ${s}`).join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
       `typed_events AS (\n  SELECT person_id, event_id, source, event_name, ts, value${props.map((_, i) => `, ${this.d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM events\n)`,
       `valued_events AS (\n  SELECT *${typedProps.map((s) => `, ${s}`).join('')}\n  FROM typed_events\n)`,
       `scored_events AS (\n  SELECT *${numberedProps.map((s) => `, ${s}`).join('')}\n  FROM valued_events\n)`,
@@ -136,6 +139,18 @@ class RefreshCompiler {
     ctes.push(`per_person_valued AS (\n  SELECT *${latestProps.map((s) => `, ${s}`).join('')}\n  FROM per_person\n)`);
     ctes.push(`per_person_scored AS (\n  SELECT *${latestNumbers.map((s) => `, ${s}`).join('')}\n  FROM per_person_valued\n)`);
     return `-- cohort-refresh: ${this.request.cohorts.length} cohorts as of ${new Date(this.asOf).toISOString()}\nWITH ${ctes.join(',\n')}\nSELECT person_id,\n  ${selects.join(',\n  ')}\nFROM per_person_scored`;
+  }
+
+  /** Only events some leaf reads properties of need their JSON parsed. */
+  private extractionGuard(): string | undefined {
+    if (this.propertyEvents === 'any') return undefined;
+    return inList('e.event_name', [...this.propertyEvents].sort());
+  }
+
+  /** Records that a leaf reads properties of the events its filter names. */
+  private readsProperties(filter: EventFilter): void {
+    if (filter.events === '*') this.propertyEvents = 'any';
+    else if (this.propertyEvents !== 'any') for (const name of filter.events) this.propertyEvents.add(name);
   }
 
   /** Valid events (SPEC section 1) before T, with the person's normalized id as user_key. */
@@ -197,16 +212,19 @@ class RefreshCompiler {
       case 'count':
         return boundsPredicate(this.aggregate(filtered('count(e.event_id)')), measure.bounds);
       case 'sum': {
+        if (measure.of !== undefined) this.readsProperties(leaf.filter);
         const summed = measure.of === undefined ? 'e.value' : this.property(measure.of).number;
         return boundsPredicate(`coalesce(${this.aggregate(filtered(`sum(${summed})`))}, 0)`, measure.bounds);
       }
       case 'distinct':
+        this.readsProperties(leaf.filter);
         return boundsPredicate(this.aggregate(filtered(`count(DISTINCT ${this.property(measure.of).text})`)), measure.bounds);
     }
   }
 
   private latestLeaf(leaf: Extract<Condition, { kind: 'latest' }>): string {
     const match = this.match(leaf.filter);
+    this.readsProperties(leaf.filter);
     const index = this.propertyIndex(leaf.property);
     const value = this.property(leaf.property);
     const aggregate = `${this.d.latestBy(`e.p${index}_j`, 'e.ts', 'e.event_id')} FILTER (WHERE ${conjunction([match, value.present])})`;
@@ -247,6 +265,7 @@ class RefreshCompiler {
       if (start === undefined) this.earliest = null;
       else this.needFrom(start);
     }
+    if (filter.where.length > 0) this.readsProperties(filter);
     for (const { property, ops } of filter.where) parts.push(propertyPredicate(this.property(property), ops));
     return conjunction(parts);
   }

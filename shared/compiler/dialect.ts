@@ -10,8 +10,11 @@ export interface Dialect {
   fullMatch(text: string, pattern: string): string;
   /** Removes leading and trailing ASCII white space (space, tab, CR, LF). */
   trimAsciiSpace(text: string): string;
-  /** Select items that pull every listed top-level property out of `properties` in one parse. */
-  extractProperties(properties: string, names: readonly string[]): string[];
+  /**
+   * Select items that pull every listed top-level property out of `properties` in one parse,
+   * only for rows where `when` holds (every row when it is undefined).
+   */
+  extractProperties(properties: string, names: readonly string[], when?: string): string[];
   /** The JSON value (as the dialect's JSON text or type) of property `index` after `extractProperties`. */
   propertyJson(index: number): string;
   /** The SPEC's text of a JSON value: NULL for missing, null, objects and arrays. */

@@ -8,13 +8,19 @@ export class UnsafeSqlValueError extends Error {
   override readonly name = 'UnsafeSqlValueError';
 }
 
+/** With the `u` flag a surrogate pair is one code point, so only unpaired halves match. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /**
  * A SQL string literal. Single quotes are doubled; nothing else is special in standard SQL
  * literals (backslashes, `%`, `_`, newlines and unicode stand for themselves, and no LIKE is
- * ever built from user text). NUL cannot be stored in either engine's strings.
+ * ever built from user text). NUL cannot be stored in either engine's strings. A lone UTF-16
+ * surrogate (YAML allows `"\uD800"`) has no UTF-8 form: the query text would carry U+FFFD
+ * instead and match other text, so it is refused too.
  */
 export function stringLiteral(value: string): string {
   if (value.includes('\u0000')) throw new UnsafeSqlValueError('text values must not contain the NUL character');
+  if (LONE_SURROGATE.test(value)) throw new UnsafeSqlValueError(`text values must be valid Unicode, got ${JSON.stringify(value)}`);
   return `'${value.replaceAll("'", "''")}'`;
 }
 

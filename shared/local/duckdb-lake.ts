@@ -14,12 +14,12 @@ const fileList = (globs: readonly string[]) => `[${globs.map(stringLiteral).join
 
 const EMPTY_EVENTS =
   'SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS source, NULL::VARCHAR AS user_id, NULL::VARCHAR AS event_name, ' +
-  'NULL::TIMESTAMPTZ AS ts, NULL::VARCHAR AS properties, NULL::DOUBLE AS value, NULL::VARCHAR AS dt WHERE false';
+  'NULL::TIMESTAMP AS ts, NULL::VARCHAR AS properties, NULL::DOUBLE AS value, NULL::VARCHAR AS dt WHERE false';
 
 function parquetEvents(files: readonly string[]): string {
   return (
     'SELECT CAST(event_id AS VARCHAR) AS event_id, CAST(source AS VARCHAR) AS source, CAST(user_id AS VARCHAR) AS user_id, ' +
-    'CAST(event_name AS VARCHAR) AS event_name, CAST(ts AS TIMESTAMPTZ) AS ts, CAST(properties AS VARCHAR) AS properties, ' +
+    'CAST(event_name AS VARCHAR) AS event_name, make_timestamp(epoch_us(ts)) AS ts, CAST(properties AS VARCHAR) AS properties, ' +
     `CAST(value AS DOUBLE) AS value, dt FROM read_parquet(${fileList(files)}, hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`
   );
 }
@@ -28,7 +28,7 @@ function jsonlEvents(files: readonly string[]): string {
   // One parse for the five text fields, one for properties and value.
   return (
     'SELECT f[1] AS event_id, f[2] AS source, f[3] AS user_id, f[4] AS event_name, ' +
-    `CASE WHEN regexp_full_match(f[5], ${stringLiteral(ISO_TS)}) THEN TRY_CAST(f[5] AS TIMESTAMPTZ) END AS ts, ` +
+    `CASE WHEN regexp_full_match(f[5], ${stringLiteral(ISO_TS)}) THEN make_timestamp(epoch_us(TRY_CAST(f[5] AS TIMESTAMPTZ))) END AS ts, ` +
     "CAST(j[1] AS VARCHAR) AS properties, CASE WHEN json_type(j[2]) IN ('DOUBLE', 'BIGINT', 'UBIGINT', 'HUGEINT') THEN TRY_CAST(j[2] AS DOUBLE) END AS value, dt " +
     "FROM (SELECT json_extract_string(json, ['$.event_id', '$.source', '$.user_id', '$.event_name', '$.ts']) AS f, " +
     "json_extract(json, ['$.properties', '$.value']) AS j, dt " +

@@ -1,0 +1,58 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { CohortDefinition } from '../language/ast.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+import { catalogPage } from './catalog-page.ts';
+import { chartLibrary } from './chart-library.ts';
+import { dependencyGraph } from './dependencies.ts';
+import { loadHistories } from './history.ts';
+import { indexPage } from './index-page.ts';
+
+/** What the report is built from. */
+export interface ReportInput {
+  /** The validated catalog, deprecated cohorts included. */
+  readonly catalog: readonly CohortDefinition[];
+  /** Where versions and manifests are read from. */
+  readonly store: SnapshotStore;
+  /** Shown on the pages; passed in so a report is reproducible. */
+  readonly generatedAt: Date;
+}
+
+/** A built report: relative file name -> HTML text. */
+export interface Report {
+  readonly files: Record<string, string>;
+}
+
+/**
+ * Builds the static report: `index.html` (summary, charts, versions, checks, drift, definitions)
+ * and `catalog.html` (the documentation of every cohort). Both pages are self-contained.
+ */
+export async function buildReport(input: ReportInput): Promise<Report> {
+  const [histories, chartJs] = await Promise.all([loadHistories(input.catalog, input.store), chartLibrary()]);
+  const graph = dependencyGraph(input.catalog);
+  return {
+    files: {
+      'index.html': indexPage(histories, input.generatedAt, chartJs),
+      'catalog.html': catalogPage(input.catalog, graph, input.generatedAt),
+    },
+  };
+}
+
+/**
+ * Writes report files into a folder (created when missing). Each file is written beside its
+ * target and renamed into place, so a browser never opens half a page.
+ */
+export async function writeReport(outDir: string, files: Record<string, string>): Promise<string[]> {
+  const root = resolve(outDir);
+  const written: string[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const target = resolve(root, name);
+    if (!target.startsWith(root + sep)) throw new Error(`report file name escapes the output folder: ${name}`);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = join(dirname(target), `.${process.pid}-${Date.now()}.tmp`);
+    await writeFile(temp, text, 'utf8');
+    await rename(temp, target);
+    written.push(target);
+  }
+  return written;
+}

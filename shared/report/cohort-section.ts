@@ -1,0 +1,52 @@
+import { deprecatedBadge, none } from './badges.ts';
+import { chartedVersions } from './chart-data.ts';
+import { deprecationText, field, programFields, qualityText, ruleBlock } from './definition-fields.ts';
+import { driftList } from './drift-list.ts';
+import { formatNumber } from './format.ts';
+import type { CohortHistory } from './history.ts';
+import { html, type SafeHtml } from './html.ts';
+import { checksTable, versionsTable } from './version-tables.ts';
+
+function chart(history: CohortHistory): SafeHtml {
+  const { definition, manifests } = history;
+  if (manifests.length === 0) return html`<p class="none-text">Never refreshed: no versions yet.</p>`;
+  const shown = chartedVersions(manifests);
+  const series = shown.map((m) => `v${m.version} ${formatNumber(m.size)}${m.status === 'held' ? ' (held)' : ''}`).join('; ');
+  const cut = manifests.length > shown.length ? html`<p class="meta">The chart shows the newest ${formatNumber(shown.length)} of ${formatNumber(manifests.length)} versions.</p>` : '';
+  const legend = shown.some((m) => m.status === 'held') ? html`<p class="legend"><span class="held-mark" aria-hidden="true">\u25c6</span> held version (not published)</p>` : '';
+  return html`<div class="chart"><canvas id="chart-${definition.id}" role="img" aria-label="Size of ${definition.name} over versions: ${series}">Size by version: ${series}</canvas></div>${legend}${cut}`;
+}
+
+function definitionList(history: CohortHistory): SafeHtml {
+  const d = history.definition;
+  const link = (id: string) => html`<a href="#cohort-${id}"><code>${id}</code></a>`;
+  const retired = deprecationText(d, link);
+  return html`<h3>Definition</h3>
+<dl class="fields">
+${field('Owner', 'owner', d.owner)}
+${field('Purpose', 'purpose', d.purpose)}
+${field('Tier', 'tier', d.tier)}
+${field('Cadence', 'cadence', d.cadence)}
+${field('Limitations', 'limitations', d.limitations ?? none('None recorded'))}
+${field('Quality', 'quality', qualityText(d))}
+${programFields(d)}
+${retired ? field('Deprecated', 'deprecated', retired) : ''}
+</dl>
+${ruleBlock(d)}`;
+}
+
+/** A cohort's section of index.html: chart, versions, latest checks, drift flags and definition. */
+export function cohortSection(history: CohortHistory): SafeHtml {
+  const d = history.definition;
+  const current = history.current === undefined ? 'no published version' : `current v${history.current}`;
+  return html`<section class="cohort" id="cohort-${d.id}" aria-labelledby="title-${d.id}">
+<h2 id="title-${d.id}">${d.name} ${d.deprecated ? deprecatedBadge() : ''}</h2>
+<p class="meta"><code>${d.id}</code> · ${d.tier} · ${d.cadence} · owned by ${d.owner} · ${current} · <a href="catalog.html#cohort-${d.id}">catalog entry</a></p>
+<div class="grid">
+<div><h3>Size over versions</h3>${chart(history)}${driftList(history)}</div>
+<div>${definitionList(history)}</div>
+</div>
+${versionsTable(history)}
+${checksTable(history.latest)}
+</section>`;
+}

@@ -1,0 +1,37 @@
+import type { CohortDefinition } from '../language/ast.ts';
+import type { Manifest } from '../store/manifest.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+import { type DriftFlag, driftFlags } from './drift.ts';
+
+/** Everything the report shows about one cohort. */
+export interface CohortHistory {
+  readonly definition: CohortDefinition;
+  /** Every complete version, ascending. */
+  readonly manifests: readonly Manifest[];
+  /** The published version downstream sees, if any. */
+  readonly current: number | undefined;
+  /** The newest version, published or held. */
+  readonly latest: Manifest | undefined;
+  /** The version the latest one was compared with (its `previous_version`). */
+  readonly baseline: Manifest | undefined;
+  readonly drift: readonly DriftFlag[];
+}
+
+/**
+ * Reads the history of every cohort of the catalog, live ones first, then by id. Cohorts
+ * without versions are kept: the report says they were never refreshed.
+ */
+export async function loadHistories(catalog: readonly CohortDefinition[], store: SnapshotStore): Promise<CohortHistory[]> {
+  const ordered = [...catalog].sort(
+    (a, b) => Number(a.deprecated !== undefined) - Number(b.deprecated !== undefined) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  return Promise.all(
+    ordered.map(async (definition) => {
+      const [manifests, current] = await Promise.all([store.manifests(definition.id), store.current(definition.id)]);
+      const sortedManifests = [...manifests].sort((a, b) => a.version - b.version);
+      const latest = sortedManifests.at(-1);
+      const baseline = latest?.previous_version == null ? undefined : sortedManifests.find((m) => m.version === latest.previous_version);
+      return { definition, manifests: sortedManifests, current, latest, baseline, drift: driftFlags(sortedManifests) };
+    }),
+  );
+}

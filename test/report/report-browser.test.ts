@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CohortDefinition } from '../../shared/language/ast.ts';
+import { buildReport, writeReport } from '../../shared/report/build-report.ts';
+import type { SnapshotStore } from '../../shared/store/snapshot-store.ts';
+import { tempDir } from '../support/cli.ts';
+import { fixtureCatalog, fixtureStore } from './fixture.ts';
+import { toPalettePng } from './png-palette.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = resolve(import.meta.dirname, '..', 'artifacts', 'report.png');
+const MAX_SCREENSHOT_BYTES = 300 * 1024;
+
+/** What the page says about each chart canvas (evaluated in the browser, hence a string). */
+const CHARTS_IN_PAGE = `Array.from(document.querySelectorAll('canvas')).map((canvas) => {
+  const chart = Chart.getChart(canvas);
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted++;
+  return { id: canvas.id, data: chart ? Array.from(chart.data.datasets[0].data) : null, width: canvas.width, height: canvas.height, painted };
+})`;
+
+interface ChartInPage {
+  readonly id: string;
+  readonly data: number[] | null;
+  readonly width: number;
+  readonly height: number;
+  readonly painted: number;
+}
+
+// Checked when the file loads, so a missing browser fails the run outright instead of showing skipped tests.
+if (!existsSync(CHROMIUM)) {
+  throw new Error(
+    `${CHROMIUM} is missing, so the browser test cannot run. Install Debian's Chromium: ` +
+      '`apt-get update && apt-get install -y --no-install-recommends chromium` (as root; .ci/run does this in CI).',
+  );
+}
+
+describe('the report opened from disk in Chromium', () => {
+  let catalog: readonly CohortDefinition[];
+  let store: SnapshotStore;
+  let browser: Browser | undefined;
+  let page: Page;
+  const requests: string[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    catalog = fixtureCatalog();
+    ({ store } = await fixtureStore(catalog));
+    const report = await buildReport({ catalog, store, generatedAt: new Date('2024-06-02T08:00:00Z') });
+    const out = await tempDir('cohorts-report-page-');
+    await writeReport(out, report.files);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 800 }, deviceScaleFactor: 1 });
+    page.on('request', (request) => requests.push(request.url()));
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    page.on('dialog', (dialog) => {
+      problems.push(`dialog opened: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    await page.goto(pathToFileURL(join(out, 'index.html')).href, { waitUntil: 'load' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('loads with no script error, no dialog and no request that leaves the machine', async () => {
+    // Prepare / Act: the page was opened in beforeAll.
+    // Assess
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('draws one chart per refreshed cohort whose data are the sizes in the manifests', async () => {
+    // Prepare
+    const expected = new Map<string, number[]>();
+    for (const definition of catalog) {
+      const manifests = await store.manifests(definition.id);
+      if (manifests.length > 0) expected.set(`chart-${definition.id}`, manifests.map((m) => m.size));
+    }
+    // Act
+    const charts = await page.evaluate<ChartInPage[]>(CHARTS_IN_PAGE);
+    // Assess
+    expect(charts.map((c) => c.id).sort()).toEqual([...expected.keys()].sort());
+    for (const chart of charts) {
+      expect(chart.data, `${chart.id} has a Chart.js instance`).not.toBeNull();
+      expect(chart.data, chart.id).toEqual(expected.get(chart.id));
+      expect(chart.width, `${chart.id} has a size`).toBeGreaterThan(100);
+      expect(chart.painted, `${chart.id} painted pixels`).toBeGreaterThan(1000);
+    }
+  });
+
+  it('shows the numbers of the latest manifests in the summary table', async () => {
+    for (const definition of catalog) {
+      // Prepare
+      const manifests = await store.manifests(definition.id);
+      const latest = manifests.at(-1);
+      const current = await store.current(definition.id);
+      const row = page.locator(`#summary tr[data-cohort="${definition.id}"]`);
+      const cell = async (field: string) => (await row.locator(`[data-field="${field}"]`).innerText()).trim();
+      const count = async (field: string) => Number((await cell(field)).replace(/[^0-9]/g, ''));
+      // Act / Assess
+      await expect(row.count()).resolves.toBe(1);
+      if (!latest) {
+        await expect(row.innerText()).resolves.toContain('never refreshed');
+        continue;
+      }
+      expect(await count('size'), `${definition.id} size`).toBe(latest.size);
+      expect(await count('entered'), `${definition.id} entered`).toBe(latest.entered);
+      expect(await count('exited'), `${definition.id} exited`).toBe(latest.exited);
+      expect(await cell('latest')).toBe(`v${latest.version}`);
+      expect(await cell('current')).toBe(`v${current}`);
+      expect(await cell('status')).toBe(latest.status);
+      const failing = latest.checks.filter((c) => c.status === 'fail').map((c) => c.name);
+      if (failing.length > 0) expect(await cell('failing')).toBe(failing.join(', '));
+    }
+  });
+
+  it('formats large sizes with thousands separators', async () => {
+    await expect(page.locator('#summary tr[data-cohort="engaged_payers"] [data-field="size"]').innerText()).resolves.toBe('12,000');
+  });
+
+  it('saves a full-page screenshot small enough to commit', async () => {
+    // Act
+    const screenshot = await page.screenshot({ fullPage: true });
+    await mkdir(resolve(SCREENSHOT, '..'), { recursive: true });
+    await writeFile(SCREENSHOT, toPalettePng(screenshot));
+    // Assess
+    const { size } = await stat(SCREENSHOT);
+    expect(size).toBeGreaterThan(10_000);
+    expect(size).toBeLessThan(MAX_SCREENSHOT_BYTES);
+  });
+});

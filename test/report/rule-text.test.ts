@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { Condition } from '../../shared/language/ast.ts';
+import { parseDefinition } from '../../shared/language/parse-definition.ts';
+import { ruleText } from '../../shared/report/rule-text.ts';
+
+const HEADER = 'id: every_form\nname: Every form\nowner: test-team\npurpose: Covers every rule form.\ncadence: daily\n';
+
+const RULE = `rule:
+  all:
+    - event: [feature_used, export_created]
+      source: [product, "crm"]
+      where:
+        plan: {in: [pro, team]}
+        seats: {gte: 5, lt: 100}
+        "utm.source": newsletter
+        beta: true
+        note: "yes"
+        id: {exists: false}
+      between: [30d, 7d]
+      count: 3
+    - any:
+        - event: invoice_paid
+          sum: {gte: 100.5}
+        - event: invoice_paid
+          source: billing
+          sum: {of: amount, lt: 10}
+        - event: "*"
+          distinct: {of: feature, gte: 3}
+          before: 2w
+    - not:
+        latest: {event: subscription_changed, property: plan, source: billing, within: 90d, where: {reason: {neq: "x'; DROP TABLE events; --"}}}
+        in: [pro, enterprise]
+    - not:
+        any:
+          - velocity: {event: "*", window: 7d}
+            lte: 0.5
+          - cohort: other_cohort
+`;
+
+function withoutPositions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPositions);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'position').map(([k, v]) => [k, withoutPositions(v)]));
+  }
+  return value;
+}
+
+function parseRule(ruleYaml: string): Condition {
+  const result = parseDefinition(HEADER + ruleYaml, 'definitions/every_form.yaml');
+  if (!result.ok) throw new Error(result.problems.map((p) => p.message).join('\n'));
+  return result.definition.rule;
+}
+
+describe('the readable rendering of a rule', () => {
+  it('is YAML that parses back to the same rule, for every condition form', () => {
+    // Prepare
+    const rule = parseRule(RULE);
+    // Act
+    const text = ruleText(rule);
+    // Assess
+    const again = parseRule(`rule:\n${text.replace(/^/gm, '  ')}\n`);
+    expect(withoutPositions(again)).toEqual(withoutPositions(rule));
+  });
+
+  it('writes leaves the way analysts do, with the default measure made explicit', () => {
+    const text = ruleText(parseRule('rule:\n  not: {cohort: other_cohort}\n'));
+    expect(text).toBe('not: {cohort: other_cohort}');
+    expect(ruleText(parseRule('rule:\n  event: login\n  where: {plan: pro}\n  within: 7d\n'))).toBe(
+      'event: login\nwhere:\n  plan: pro\nwithin: 7d\ncount: {gte: 1}',
+    );
+  });
+});
