@@ -6,7 +6,11 @@ import { refresh, type RunSummary } from '../engine/refresh.ts';
 import { CADENCES } from '../language/ast.ts';
 import { loadCatalog } from '../language/catalog.ts';
 import { formatProblem, InvalidDefinitionsError } from '../language/errors.ts';
+import { buildReport, writeReport } from '../report/build-report.ts';
+import { openInBrowser } from '../report/open-in-browser.ts';
 import { generateSampleLake } from '../sample/generate-lake.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+import type { CohortDefinition } from '../language/ast.ts';
 import { UsageError } from './errors.ts';
 import { formatRunSummary, table } from './format.ts';
 import { openLocalContext } from './local-context.ts';
@@ -80,10 +84,30 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
     );
     progress.stop();
     io.out(formatRunSummary(summary));
+    const report = await writeReportFiles(folders, catalog.definitions, context.store);
+    io.err(`report: ${report}`);
     return summary;
   } finally {
     progress.stop();
   }
+}
+
+/** Writes `<state>/report/index.html` and `catalog.html`; returns the index's path. */
+async function writeReportFiles(folders: Folders, catalog: readonly CohortDefinition[], store: SnapshotStore): Promise<string> {
+  const report = await buildReport({ catalog, store, generatedAt: new Date() });
+  const written = await writeReport(join(folders.state, 'report'), report.files);
+  return written.find((path) => path.endsWith('index.html')) ?? join(folders.state, 'report', 'index.html');
+}
+
+/** `cohorts report [--open]`: rebuilds the report from the snapshots and opens it when asked. */
+export async function reportCommand(folders: Folders, open: boolean, io: Output): Promise<number> {
+  const catalog = await loadCatalog(folders.definitions);
+  if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
+  const { store } = await openLocalContext(folders);
+  const index = await writeReportFiles(folders, catalog.definitions, store);
+  io.out(index);
+  if (open && !openInBrowser(index)) io.err('no display to open a browser on; open the file above yourself');
+  return 0;
 }
 
 /** `cohorts members ID [--version N]`. */

@@ -8,6 +8,7 @@ import {
   membersCommand,
   type Output,
   readSampleMarker,
+  reportCommand,
   runCommand,
   sampleDataCommand,
   validateCommand,
@@ -22,6 +23,7 @@ Commands:
   members ID [--version N]                                      members of the current (or given) version
   history ID                                                    every version with as_of, status, size, entered, exited
   diff ID A B                                                   members who entered and exited between versions A and B
+  report [--open]                                               rebuild the HTML report (<state>/report/index.html)
   sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]
                                                                 write a realistic sample lake (Parquet) to --data
   demo                                                          sample data if missing, then a full refresh (npm start)
@@ -42,6 +44,7 @@ const options = {
   days: { type: 'string' },
   end: { type: 'string' },
   seed: { type: 'string' },
+  open: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -93,6 +96,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       const [id, a, b] = positionals(rest, 3, 'diff ID A B');
       return diffCommand(folders, id as string, a as string, b as string, io);
     }
+    case 'report':
+      positionals(rest, 0, 'report [--open]');
+      return reportCommand(folders, values.open, io);
     case 'sample-data':
       positionals(rest, 0, 'sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]');
       await sampleDataCommand(
@@ -116,7 +122,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       }
       io.err(pc.bold(`Refreshing every cohort in ${folders.definitions} as of ${marker.end} (the end of the sample data).`));
       await runCommand(folders, { ...runOptions, asOf: runOptions.asOf ?? marker.end }, io);
-      io.err(`Snapshots are in ${folders.state}/snapshots. Try: npx cohorts history weekly_active_users`);
+      io.err(`Snapshots are in ${folders.state}/snapshots; open the report above in a browser, or try: npx cohorts history weekly_active_users`);
       return 0;
     }
     default:

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cohorts, tempDir } from '../support/cli.ts';
@@ -60,6 +61,15 @@ describe('the cohorts command line', () => {
   it('members --version reads an older version', async () => {
     const result = await cohorts('members', 'active_users', '--version', '1', ...folders);
     expect(result.stdout).toEqual(['ann', 'bob']);
+  });
+
+  it('run and report write a self-contained HTML report of every cohort to the state folder', async () => {
+    const result = await cohorts('report', ...folders);
+    expect(result.stdout).toEqual([join(root, 'state', 'report', 'index.html')]);
+    const index = readFileSync(join(root, 'state', 'report', 'index.html'), 'utf8');
+    expect(index).toContain('active_users');
+    expect(index).toContain('quiet_users');
+    expect(readFileSync(join(root, 'state', 'report', 'catalog.html'), 'utf8')).toContain('quiet_users');
   });
 
   it('run refuses an unknown cohort with one clear line', async () => {
