@@ -51,11 +51,17 @@ export async function snapshotCohort(
   const members = await ports.engine.members(result, cohort.column);
   const previousVersion = (await store.current(cohort.id)) ?? null;
   const previousMembers = previousVersion === null ? undefined : await store.members(cohort.id, previousVersion);
-  const previousManifest = previousVersion === null ? undefined : await store.manifest(cohort.id, previousVersion);
+  const published = (await store.manifests(cohort.id)).filter((m) => m.status === 'published' && m.version < cohort.version);
+  const previousManifest = published.find((m) => m.version === previousVersion);
   const { entered, exited } = changes(members, previousMembers);
   const checks = cohortChecks({
     size: members.length,
-    ...(previousMembers ? { previousSize: previousMembers.length } : {}),
+    ...(previousManifest ? { previous: { size: previousManifest.size, definitionHash: previousManifest.definition.hash } } : {}),
+    history: published.map((m) => m.size),
+    entered,
+    exited,
+    definitionHash: cohort.definition.hash,
+    ...(cohort.definition.change_reason ? { changeReason: cohort.definition.change_reason } : {}),
     ...(cohort.definition.quality ? { quality: cohort.definition.quality } : {}),
   });
   const status = verdict(checks);

@@ -77,9 +77,16 @@ export type Cadence = (typeof CADENCES)[number];
 
 /** Declared quality thresholds of a cohort (SPEC section 6). */
 export interface QualitySettings {
+  /** Hold the version when it has fewer members. */
   readonly min_size?: number;
+  /** Hold the version when it has more members. */
   readonly max_size?: number;
+  /** Hold the version when its size moved more than this share against the previous published one. */
   readonly max_change_pct?: number;
+  /** Warn when more than this share of the previous members entered or left (default 50). */
+  readonly max_churn_pct?: number;
+  /** Warn beyond this robust z-score of size against the history of versions (default 3.5). */
+  readonly max_history_z?: number;
 }
 
 /** What a cohort is used for. */

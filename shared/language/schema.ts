@@ -281,6 +281,8 @@ const quality = z.strictObject({
   min_size: countValue.optional(),
   max_size: countValue.optional(),
   max_change_pct: number.nonnegative('must not be negative').optional(),
+  max_churn_pct: number.nonnegative('must not be negative').optional(),
+  max_history_z: number.positive('must be positive').optional(),
 });
 
 const program = z.strictObject({

@@ -1,0 +1,18 @@
+/** The median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * How unusual `value` is against `history`: (value - median) / (1.4826 * MAD), where MAD is the
+ * median absolute deviation (1.4826 makes it comparable to a standard deviation for normal data).
+ * When the history never varies (MAD 0), any other value is infinitely unusual and the same value is 0.
+ */
+export function robustZ(value: number, history: readonly number[]): number {
+  const center = median(history);
+  const mad = median(history.map((v) => Math.abs(v - center)));
+  if (mad === 0) return value === center ? 0 : value > center ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  return (value - center) / (1.4826 * mad);
+}
