@@ -3,6 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { CohortRefresh } from './cohort-refresh.ts';
 import type { StackConfig } from './stack-config.ts';
+import { RefreshStateMachine } from './workflow/refresh-state-machine.ts';
 
 /** Properties of {@link CohortRefreshStack}. */
 export interface CohortRefreshStackProps extends StackProps {
@@ -18,6 +19,10 @@ export interface CohortRefreshStackProps extends StackProps {
 export class CohortRefreshStack extends Stack {
   /** The cohort-refresh resources. */
   public readonly cohortRefresh: CohortRefresh;
+  /** The refresh state machine with its functions, logs and alarms. */
+  public readonly refresh: RefreshStateMachine;
+  /** The refresh state machine itself (`refresh.stateMachine`). */
+  public readonly stateMachine: RefreshStateMachine['stateMachine'];
 
   constructor(scope: Construct, id: string, props: CohortRefreshStackProps = {}) {
     super(scope, id, {
@@ -37,6 +42,9 @@ export class CohortRefreshStack extends Stack {
       ...(config.noncurrentVersionRetention ? { noncurrentVersionRetention: config.noncurrentVersionRetention } : {}),
     });
 
+    this.refresh = new RefreshStateMachine(this, 'Refresh', { cohortRefresh: this.cohortRefresh });
+    this.stateMachine = this.refresh.stateMachine;
+
     // What the CLI and operators need to find the deployment.
     const outputs: Record<string, string> = {
       EventLakeBucketName: this.cohortRefresh.eventLakeBucket.bucketName,
@@ -46,6 +54,7 @@ export class CohortRefreshStack extends Stack {
       DatabaseName: this.cohortRefresh.catalog.databaseName,
       WorkGroupName: this.cohortRefresh.workGroupName,
       AlertsTopicArn: this.cohortRefresh.alertsTopic.topicArn,
+      StateMachineArn: this.stateMachine.stateMachineArn,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -1,0 +1,11 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+
+/**
+ * SDK clients, created once per container at module scope and passed into the adapters. Region
+ * and credentials come from the Lambda environment.
+ */
+export const s3 = new S3Client({});
+export const athena = new AthenaClient({});
+export const sns = new SNSClient({});

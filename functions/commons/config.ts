@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** An environment variable the construct should have set is missing or malformed. */
+export class InvalidConfigError extends Error {
+  override readonly name = 'InvalidConfigError';
+}
+
+const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
+
+const environmentSchema = z.object({
+  DEFINITIONS_BUCKET: bucket,
+  SNAPSHOTS_BUCKET: bucket,
+  EVENT_LAKE_BUCKET: bucket,
+  EVENT_LAKE_PREFIX: z.string().default(''),
+  ATHENA_RESULTS_BUCKET: bucket,
+  ATHENA_WORKGROUP: z.string().min(1),
+  GLUE_DATABASE: z.string().regex(/^[a-z][a-z0-9_]{0,254}$/, 'must be a Glue database name'),
+  ALERTS_TOPIC_ARN: z.string().startsWith('arn:', 'must be an SNS topic ARN'),
+});
+
+/** What the handlers read from their environment (set by RefreshStateMachine). */
+export type Config = z.output<typeof environmentSchema>;
+
+/** Reads and checks the environment; every problem is named in one {@link InvalidConfigError}. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = environmentSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new InvalidConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+}

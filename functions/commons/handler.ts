@@ -1,0 +1,52 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { z } from 'zod';
+import { parseEvent } from '../../shared/workflow/events.ts';
+import { logger, metrics } from './powertools.ts';
+
+/** The parts of the Lambda context the handlers use (the `aws-lambda` types are not a dependency). */
+export interface LambdaContext {
+  readonly functionName: string;
+  readonly awsRequestId: string;
+  readonly [key: string]: unknown;
+}
+
+/** What makes a step's Lambda handler. */
+export interface StepHandlerOptions<S extends z.ZodType, P, O> {
+  /** The state name, for logs, metrics and errors. */
+  readonly step: string;
+  /** The step's input schema (shared/workflow/events.ts). */
+  readonly schema: S;
+  /** The step's ports; built once per container. */
+  readonly ports: () => P;
+  /** The step itself (shared/workflow/steps.ts). */
+  readonly run: (event: z.output<S>, ports: P) => Promise<O>;
+  /** Metrics of a successful result. */
+  readonly measure?: (output: O) => void;
+}
+
+/**
+ * A thin Lambda handler around one step: validate the event at the edge (a bad one is an
+ * `InvalidEventError`), build the ports, run the step, log and count the outcome. Errors are
+ * rethrown unchanged: their names are what the state machine's Retry and Catch match on.
+ */
+export function stepHandler<S extends z.ZodType, P, O>(options: StepHandlerOptions<S, P, O>): (event: unknown, context?: LambdaContext) => Promise<O> {
+  return async (event, context) => {
+    if (context) logger.addContext(context as never);
+    logger.appendKeys({ step: options.step });
+    metrics.addDimension('step', options.step);
+    try {
+      const input = parseEvent(options.step, options.schema, event);
+      const output = await options.run(input, options.ports());
+      options.measure?.(output);
+      metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
+      logger.info(`${options.step} succeeded`);
+      return output;
+    } catch (error) {
+      metrics.addMetric('StepFailed', MetricUnit.Count, 1);
+      logger.error(`${options.step} failed`, error as Error);
+      throw error;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

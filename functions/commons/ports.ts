@@ -1,0 +1,84 @@
+import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
+import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
+import { athenaStatement } from '../../shared/workflow/athena-statement.ts';
+import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
+import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
+import { s3, sns } from './clients.ts';
+import { readConfig } from './config.ts';
+
+/**
+ * The cloud ports of each step, built from the environment once per container from what
+ * shared/cloud provides. A port without a cloud adapter yet is `missing(...)`: building that
+ * step's ports fails with an {@link AdapterMissingError} naming it, instead of pretending to work.
+ */
+
+/** A port a step needs has no cloud adapter yet. */
+export class AdapterMissingError extends Error {
+  override readonly name = 'AdapterMissingError';
+
+  constructor(
+    readonly step: string,
+    readonly missing: readonly string[],
+  ) {
+    super(`${step} cannot run in the cloud yet; missing: ${missing.join('; ')}`);
+  }
+}
+
+/** Cloud adapters the steps need that shared/cloud does not provide yet. */
+export const MISSING_ADAPTERS = {
+  engine:
+    'QueryEngine on Athena: name and athenaDialect; lake() over the Glue tables (athenaLakeRelations) with the dt= ' +
+    'partitions of the lake for lineage; members() and release() (DROP TABLE) on the evaluation_<run> table, built on AthenaQueryRunner',
+  codec: 'MembersCodec that runs in Lambda (person_id Parquet encode/decode without DuckDB), which SnapshotStore needs',
+  evaluations: 'EvaluationLookup on Athena: the evaluation_<run> table of a run and its population (OutputRows of GetQueryRuntimeStatistics)',
+} as const;
+
+type Missing = keyof typeof MISSING_ADAPTERS;
+
+function missing(step: string, ...adapters: Missing[]): never {
+  throw new AdapterMissingError(step, adapters.map((adapter) => MISSING_ADAPTERS[adapter]));
+}
+
+const once = <T>(build: () => T): (() => T) => {
+  let built: { value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+};
+
+/** Plan: definitions from the bucket and the CTAS statement exist; engine and snapshot store do not. */
+export const planPorts = once((): PlanPorts => {
+  const config = readConfig();
+  return {
+    definitions: blobDefinitions(new S3BlobStore(s3, { bucket: config.DEFINITIONS_BUCKET })),
+    statement: athenaStatement({ database: config.GLUE_DATABASE }),
+    // SnapshotStore(new S3BlobStore(s3, { bucket: config.SNAPSHOTS_BUCKET }), codec) once a codec exists.
+    engine: missing('Plan', 'engine', 'codec'),
+    store: missing('Plan', 'codec'),
+  };
+});
+
+/** Snapshot: reads its cohort from the evaluation table and writes a version. */
+export const snapshotPorts = once((): SnapshotPorts => {
+  readConfig();
+  return {
+    engine: missing('Snapshot', 'engine', 'codec', 'evaluations'),
+    store: missing('Snapshot', 'codec'),
+    evaluations: missing('Snapshot', 'evaluations'),
+  };
+});
+
+/** Finish: releases the evaluation table and alerts; the notifier exists. */
+export const finishPorts = once((): FinishPorts => {
+  const config = readConfig();
+  return {
+    notifier: new SnsNotifier(sns, config.ALERTS_TOPIC_ARN),
+    engine: missing('Finish', 'engine', 'evaluations'),
+    evaluations: missing('Finish', 'evaluations'),
+  };
+});
+
+/**
+ * AlertFailure: the SNS notifier is all it must have, and it exists. Releasing the evaluation
+ * table is best effort and waits for the Athena engine and lookup; until then a failed run's table
+ * files expire with the results bucket's lifecycle (its Glue entry stays).
+ */
+export const alertFailurePorts = once((): AlertFailurePorts => ({ notifier: new SnsNotifier(sns, readConfig().ALERTS_TOPIC_ARN) }));

@@ -1,0 +1,13 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+/**
+ * The one Logger and Metrics every handler uses, configured once per container. Service name,
+ * namespace and log level come from POWERTOOLS_* variables the construct sets.
+ */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'cohort-refresh' });
+
+export const metrics = new Metrics({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'cohort-refresh',
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'CohortRefresh',
+});

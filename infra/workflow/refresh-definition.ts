@@ -1,0 +1,149 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
+import { CAUGHT_STEPS, type CaughtStep, failureStateOf, StateName } from '../../shared/workflow/state-names.ts';
+
+/** What {@link refreshDefinition} wires together. */
+export interface RefreshDefinitionProps {
+  readonly functions: {
+    readonly plan: lambda.IFunction;
+    readonly snapshot: lambda.IFunction;
+    readonly finish: lambda.IFunction;
+    readonly alertFailure: lambda.IFunction;
+  };
+  readonly workGroupName: string;
+  readonly databaseName: string;
+  /** Snapshot iterations that run at once. */
+  readonly snapshotConcurrency: number;
+  /** Longest the Evaluate query may run. */
+  readonly evaluationTimeout: Duration;
+}
+
+/** Errors Lambda itself raises when an invocation could not run or answer: safe to retry. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** Athena refusing a query for now: throttling, too many queries at once, or its own transient failure. */
+export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athena.InternalServerException'] as const;
+
+/** Where a caught error is kept: the Fail state ends the execution with it. */
+const ERROR_PATH = '$.error';
+
+/** A Lambda task whose input and output are the handler's own (no invoke envelope). */
+function lambdaTask(scope: Construct, id: string, fn: lambda.IFunction, options: Partial<tasks.LambdaInvokeProps> = {}): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: fn,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    ...options,
+  });
+  task.addRetry({
+    errors: [...LAMBDA_SERVICE_ERRORS],
+    interval: Duration.seconds(2),
+    maxAttempts: 6,
+    backoffRate: 2,
+    maxDelay: Duration.minutes(1),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  task.addRetry({
+    errors: [...TRANSIENT_ERROR_NAMES],
+    interval: Duration.seconds(5),
+    maxAttempts: 4,
+    backoffRate: 2,
+    maxDelay: Duration.minutes(2),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}
+
+/**
+ * The refresh: Plan -> Evaluate (Athena, waits for the query) -> SnapshotEach (Map: Snapshot per
+ * cohort) -> Finish -> Succeeded. Every step catches States.ALL into `$.error`, goes through a
+ * Pass state that records which step failed (`$.failed`), then AlertFailure (an `error` alert)
+ * and Failed, which ends the execution with the original error. Only Snapshot ever moves a
+ * cohort's current version, and only to a version it completely wrote.
+ */
+export function refreshDefinition(scope: Construct, props: RefreshDefinitionProps): sfn.IChainable {
+  const plan = lambdaTask(scope, StateName.Plan, props.functions.plan, {
+    payload: sfn.TaskInput.fromObject({
+      request: sfn.JsonPath.entirePayload,
+      run_id: sfn.JsonPath.executionName,
+      started_at: sfn.JsonPath.executionStartTime,
+    }),
+    // No ResultPath: the result replaces the input. (An explicit "$" means the same on AWS, but
+    // aws-local-stepfunctions 3 stores the result under a key named "$" instead.)
+  });
+
+  const evaluate = new tasks.AthenaStartQueryExecution(scope, StateName.Evaluate, {
+    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+    queryString: sfn.JsonPath.stringAt('$.plan.statement'),
+    workGroup: props.workGroupName,
+    queryExecutionContext: { databaseName: props.databaseName },
+    resultSelector: { query_execution_id: sfn.JsonPath.stringAt('$.QueryExecution.QueryExecutionId') },
+    resultPath: '$.evaluation',
+    taskTimeout: sfn.Timeout.duration(props.evaluationTimeout),
+  });
+  evaluate.addRetry({
+    errors: [...ATHENA_TRANSIENT_ERRORS],
+    interval: Duration.seconds(10),
+    maxAttempts: 5,
+    backoffRate: 2,
+    maxDelay: Duration.minutes(5),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+
+  const snapshot = lambdaTask(scope, StateName.Snapshot, props.functions.snapshot);
+  const snapshotEach = new sfn.Map(scope, StateName.SnapshotEach, {
+    itemsPath: '$.plan.cohorts',
+    itemSelector: {
+      plan: sfn.JsonPath.objectAt('$.plan'),
+      cohort: sfn.JsonPath.stringAt('$$.Map.Item.Value.id'),
+      evaluation: sfn.JsonPath.objectAt('$.evaluation'),
+    },
+    maxConcurrency: props.snapshotConcurrency,
+    resultPath: '$.snapshots',
+  });
+  snapshotEach.itemProcessor(snapshot);
+
+  const finish = lambdaTask(scope, StateName.Finish, props.functions.finish, {
+    payload: sfn.TaskInput.fromObject({
+      plan: sfn.JsonPath.objectAt('$.plan'),
+      evaluation: sfn.JsonPath.objectAt('$.evaluation'),
+      snapshots: sfn.JsonPath.listAt('$.snapshots'),
+      started_at: sfn.JsonPath.executionStartTime,
+    }),
+    // No ResultPath: the summary is the execution's output.
+  });
+
+  const failed = new sfn.Fail(scope, StateName.Failed, { errorPath: `${ERROR_PATH}.Error`, causePath: `${ERROR_PATH}.Cause` });
+  // The alert's own result is dropped so that Failed still finds the original error.
+  const alertFailure = lambdaTask(scope, StateName.AlertFailure, props.functions.alertFailure, { resultPath: sfn.JsonPath.DISCARD });
+  // An alert that cannot be sent must not hide the failure: the execution still fails with it.
+  alertFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.alert_error' });
+  alertFailure.next(failed);
+
+  const steps: Record<CaughtStep, tasks.LambdaInvoke | tasks.AthenaStartQueryExecution | sfn.Map> = {
+    [StateName.Plan]: plan,
+    [StateName.Evaluate]: evaluate,
+    [StateName.SnapshotEach]: snapshotEach,
+    [StateName.Finish]: finish,
+  };
+  for (const step of CAUGHT_STEPS) {
+    const record = new sfn.Pass(scope, failureStateOf(step), {
+      comment: `Records that ${step} failed`,
+      parameters: { step, execution: sfn.JsonPath.executionId },
+      resultPath: '$.failed',
+    });
+    record.next(alertFailure);
+    steps[step].addCatch(record, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
+  }
+
+  return plan.next(evaluate).next(snapshotEach).next(finish).next(new sfn.Succeed(scope, StateName.Succeeded));
+}

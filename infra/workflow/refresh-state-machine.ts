@@ -1,0 +1,279 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { EVALUATION_TABLE_PREFIX } from '../../shared/workflow/athena-statement.ts';
+import type { CohortRefresh } from '../cohort-refresh.ts';
+import { InvalidPropError } from '../validate-props.ts';
+import { grantEvaluationTables, grantQueryStatistics } from './evaluation-grants.ts';
+import { allowAlarmsToPublish, type RefreshAlarms, refreshAlarms } from './refresh-alarms.ts';
+import { refreshDefinition } from './refresh-definition.ts';
+import { FUNCTION_SIZES, refreshFunction } from './refresh-function.ts';
+import { acknowledgeWildcardResources, type WildcardReason } from './wildcard-acknowledgements.ts';
+
+/** Properties of {@link RefreshStateMachine}. */
+export interface RefreshStateMachineProps {
+  /** The foundation the refresh runs on: buckets, Glue catalog, Athena workgroup, alerts topic and their grants. */
+  readonly cohortRefresh: CohortRefresh;
+
+  /**
+   * Name of the state machine; its log group is `/aws/vendedlogs/states/<name>`. Unique per
+   * account and region: 1 to 80 letters, digits, `-` and `_`.
+   *
+   * @default 'cohort-refresh'
+   */
+  readonly stateMachineName?: string;
+
+  /**
+   * How many Snapshot iterations run at once. Each reads its cohort from the evaluation table
+   * with one Athena query, so this bounds the refresh's share of the account's Athena concurrency.
+   * 1 to 40.
+   *
+   * @default 4
+   */
+  readonly snapshotConcurrency?: number;
+
+  /**
+   * Longest an execution may run; a timed-out execution skips every Catch, so the timed-out
+   * alarm is what reports it. Whole seconds, longer than `evaluationTimeout`.
+   *
+   * @default Duration.hours(2)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Longest the Evaluate query may run before the task fails (and the run is alerted). Whole seconds.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly evaluationTimeout?: Duration;
+
+  /**
+   * What the state machine logs. ALL (with execution data) by default: state inputs and outputs
+   * carry plans, SQL, cohort ids and counts, never a member, and they are what explains a failed
+   * run. ERROR halves the log volume but loses the inputs that led to a failure.
+   *
+   * @default sfn.LogLevel.ALL
+   */
+  readonly logLevel?: sfn.LogLevel;
+
+  /**
+   * How long the state machine's and the functions' logs are kept.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the log groups when they leave the stack. DESTROY by default: logs are
+   * operational, snapshots and manifests are the audit trail, and a retained log group with the
+   * state machine's fixed name would block re-creating the stack.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** Why each wildcard resource the refresh's roles hold is needed. */
+const WILDCARD_REASONS: WildcardReason = (resource, actions) => {
+  const only = (...prefixes: string[]) => actions.every((action) => prefixes.some((prefix) => action.startsWith(prefix)));
+  if (resource === '*' && only('xray:', 'logs:')) {
+    return 'X-Ray trace submission and Step Functions log delivery (CloudWatch Logs vended logs API) have no resource-level permissions; "*" is the only resource they accept.';
+  }
+  if (only('s3:') && resource.endsWith('/*')) {
+    return 'Objects under one key prefix of a project bucket: snapshot versions, dates, cohort ids and query ids are not known in advance.';
+  }
+  if (only('glue:') && resource.endsWith(`/${EVALUATION_TABLE_PREFIX}*`)) return 'One evaluation table per run, named after the run id when it is planned.';
+  return undefined;
+};
+
+/**
+ * The refresh state machine (Step Functions STANDARD, JSONPath): Plan, Evaluate on Athena,
+ * Snapshot per cohort, Finish; every failure is caught, alerted and ends the execution failed.
+ * Ships its four Lambda functions, its log group, X-Ray tracing, and alarms on failed, timed-out,
+ * throttled and aborted executions published to the alerts topic. Every role gets only what its
+ * step needs, through the foundation's grant helpers.
+ */
+export class RefreshStateMachine extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** Its execution log group, `/aws/vendedlogs/states/<name>`. */
+  public readonly logGroup: logs.LogGroup;
+  /** The role the state machine (and so the Athena query) runs as. */
+  public readonly role: iam.Role;
+  /** The Lambda function of each Lambda state. */
+  public readonly functions: {
+    readonly plan: lambda.Function;
+    readonly snapshot: lambda.Function;
+    readonly finish: lambda.Function;
+    readonly alertFailure: lambda.Function;
+  };
+  /** Alarms on failed, timed-out, throttled and aborted executions. */
+  public readonly alarms: RefreshAlarms;
+
+  constructor(scope: Construct, id: string, props: RefreshStateMachineProps) {
+    super(scope, id);
+    const cr = props.cohortRefresh;
+    const name = props.stateMachineName ?? 'cohort-refresh';
+    const snapshotConcurrency = props.snapshotConcurrency ?? 4;
+    const timeout = props.timeout ?? Duration.hours(2);
+    const evaluationTimeout = props.evaluationTimeout ?? Duration.hours(1);
+    const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
+    validate(name, snapshotConcurrency, timeout, evaluationTimeout);
+
+    const environment = {
+      DEFINITIONS_BUCKET: cr.definitionsBucket.bucketName,
+      SNAPSHOTS_BUCKET: cr.snapshotsBucket.bucketName,
+      EVENT_LAKE_BUCKET: cr.eventLakeBucket.bucketName,
+      EVENT_LAKE_PREFIX: cr.eventLakePrefix,
+      ATHENA_RESULTS_BUCKET: cr.athenaResultsBucket.bucketName,
+      ATHENA_WORKGROUP: cr.workGroupName,
+      GLUE_DATABASE: cr.catalog.databaseName,
+      ALERTS_TOPIC_ARN: cr.alertsTopic.topicArn,
+      POWERTOOLS_SERVICE_NAME: 'cohort-refresh',
+      POWERTOOLS_METRICS_NAMESPACE: 'CohortRefresh',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    const fn = (fid: string, entry: string, description: string, size: { timeout: Duration; memorySize: number }) =>
+      refreshFunction(this, fid, { entry, description, environment, ...size, logRetention, logRemovalPolicy });
+    this.functions = {
+      plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan),
+      snapshot: fn('SnapshotFunction', 'snapshot.ts', 'cohort-refresh Snapshot: check, write and publish one cohort', FUNCTION_SIZES.snapshot),
+      finish: fn('FinishFunction', 'finish.ts', 'cohort-refresh Finish: summary, release, one alert', FUNCTION_SIZES.finish),
+      alertFailure: fn('AlertFailureFunction', 'alert-failure.ts', 'cohort-refresh AlertFailure: error alert naming the step', FUNCTION_SIZES.alertFailure),
+    };
+    this.grantSteps(cr);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${name}`,
+      retention: logRetention,
+      removalPolicy: logRemovalPolicy,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `cohort-refresh state machine ${name}`,
+    });
+    this.grantStateMachine(cr);
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: name,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        refreshDefinition(this, {
+          functions: this.functions,
+          workGroupName: cr.workGroupName,
+          databaseName: cr.catalog.databaseName,
+          snapshotConcurrency,
+          evaluationTimeout,
+        }),
+      ),
+      timeout,
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: props.logLevel ?? sfn.LogLevel.ALL, includeExecutionData: true },
+      // The task constructs would add their default policies here: for Athena, s3:CreateBucket and
+      // s3:GetObject on "*" and write access to every table of the database. The role is passed
+      // without policy updates, so it holds exactly what grantStateMachine gives it.
+      role: this.role.withoutPolicyUpdates(),
+    });
+
+    allowAlarmsToPublish(cr.alertsTopic, cr.alertsKey);
+    this.alarms = refreshAlarms(this, this.stateMachine, cr.alertsTopic);
+
+    for (const role of [this.role, ...Object.values(this.functions).map((f) => f.role as iam.Role)]) {
+      acknowledgeWildcardResources(role, WILDCARD_REASONS);
+    }
+    for (const f of Object.values(this.functions)) {
+      Validations.of(f).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason:
+          'Pinned to nodejs22.x, the runtime the bundles target (esbuild target node22) and the project tests against; moving to a newer runtime is a deliberate upgrade, not drift at synthesis.',
+      });
+    }
+  }
+
+  /** Each function gets what its step does, no more. */
+  private grantSteps(cr: CohortRefresh): void {
+    const { plan, snapshot, finish, alertFailure } = this.functions;
+    // Plan reads the catalog, the lake's layout (tables, partitions for lineage) and existing versions.
+    cr.grantReadDefinitions(plan);
+    cr.grantQueryLake(plan);
+    // Snapshot reads its cohort from the evaluation table and writes and publishes a version.
+    cr.grantQueryLake(snapshot);
+    cr.grantWriteSnapshots(snapshot);
+    grantEvaluationTables(cr, snapshot, 'read');
+    grantQueryStatistics(cr, snapshot);
+    // Finish and AlertFailure release the evaluation table and alert.
+    for (const releasing of [finish, alertFailure]) {
+      cr.grantQueryLake(releasing);
+      grantEvaluationTables(cr, releasing, 'drop');
+      grantQueryStatistics(cr, releasing);
+      cr.grantPublishAlerts(releasing);
+    }
+  }
+
+  /** The state machine runs the Evaluate query as itself, invokes the functions, logs and traces. */
+  private grantStateMachine(cr: CohortRefresh): void {
+    cr.grantQueryLake(this.role);
+    grantEvaluationTables(cr, this.role, 'create');
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:GetDataCatalog'],
+        resources: [Stack.of(this).formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' })],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: Object.values(this.functions).map((f) => f.functionArn),
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ],
+        // Log delivery has no resource-level permissions (acknowledged in WILDCARD_REASONS).
+        resources: ['*'],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+        // X-Ray has no resource-level permissions (acknowledged in WILDCARD_REASONS).
+        resources: ['*'],
+      }),
+    );
+  }
+}
+
+function validate(name: string, snapshotConcurrency: number, timeout: Duration, evaluationTimeout: Duration): void {
+  if (!Token.isUnresolved(name) && !NAME.test(name)) {
+    throw new InvalidPropError(`stateMachineName must be 1 to 80 letters, digits, "-" or "_", got ${JSON.stringify(name)}`);
+  }
+  if (!Number.isInteger(snapshotConcurrency) || snapshotConcurrency < 1 || snapshotConcurrency > 40) {
+    throw new InvalidPropError(`snapshotConcurrency must be a whole number from 1 to 40, got ${snapshotConcurrency}`);
+  }
+  for (const [prop, value] of [['timeout', timeout], ['evaluationTimeout', evaluationTimeout]] as const) {
+    if (value.toMilliseconds() % 1000 !== 0 || value.toSeconds() < 1) {
+      throw new InvalidPropError(`${prop} must be whole seconds, at least one, got ${value.toHumanString()}`);
+    }
+  }
+  if (evaluationTimeout.toSeconds() >= timeout.toSeconds()) {
+    throw new InvalidPropError(
+      `evaluationTimeout (${evaluationTimeout.toHumanString()}) must be shorter than timeout (${timeout.toHumanString()})`,
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+/** Why a wildcard resource is needed, or undefined when it is not explained (and stays a finding). */
+export type WildcardReason = (resource: string, actions: readonly string[]) => string | undefined;
+
+interface Statement {
+  readonly Effect?: string;
+  readonly Action?: string | string[];
+  readonly Resource?: unknown;
+}
+
+const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/**
+ * A CloudFormation reference as cdk-nag names it in a finding (`<Logical.Arn>`, joins flattened).
+ * Mirrors cdk-nag's flattenCfnReference, which is not part of its public API.
+ */
+export function flattenReference(node: unknown): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof node === 'object' && node !== null) {
+    const record = node as Record<string, unknown>;
+    if (record['Fn::Join']) {
+      const [delimiter, items] = record['Fn::Join'] as [string, unknown[]];
+      return items.map(flattenReference).join(delimiter);
+    }
+    if (record['Fn::Sub']) return flattenReference(record['Fn::Sub']);
+    if (record['Fn::GetAtt']) {
+      const [resource, attribute] = record['Fn::GetAtt'] as [unknown, unknown];
+      return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
+    }
+    if (record['Fn::ImportValue']) return flattenReference(record['Fn::ImportValue']);
+    if (record.Ref) return `<${flattenReference(record.Ref)}>`;
+  }
+  return JSON.stringify(node);
+}
+
+/**
+ * Acknowledges each wildcard resource (cdk-nag `AwsSolutions-IAM5[Resource::...]`) in a role's
+ * policies that `reason` explains, with that reason. Call it after every grant to the role: a
+ * wildcard added later, or one `reason` does not explain, stays a finding and fails synthesis.
+ */
+export function acknowledgeWildcardResources(role: iam.Role, reason: WildcardReason): void {
+  const stack = Stack.of(role);
+  const policies = role.node.findAll().filter((c): c is iam.Policy => c instanceof iam.Policy);
+  // Every action allowed on each wildcard resource, across statements: how statements are split
+  // or merged (the minimizePolicies flag) must not change the verdict.
+  const actionsOn = new Map<string, Set<string>>();
+  for (const policy of policies) {
+    const document = stack.resolve(policy.document) as { Statement?: Statement[] } | undefined;
+    for (const statement of document?.Statement ?? []) {
+      if (statement.Effect !== 'Allow') continue;
+      for (const resource of list(statement.Resource).map(flattenReference)) {
+        if (!resource.includes('*')) continue;
+        const actions = actionsOn.get(resource) ?? new Set<string>();
+        for (const action of list(statement.Action)) actions.add(action);
+        actionsOn.set(resource, actions);
+      }
+    }
+  }
+  for (const [resource, actions] of actionsOn) {
+    const why = reason(resource, [...actions]);
+    if (why !== undefined) Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: why });
+  }
+}

@@ -1,0 +1,32 @@
+import { identifier } from '../compiler/sql-text.ts';
+import type { StatementBuilder } from './types.ts';
+
+/** Prefix of every table a run's Evaluate state creates in the Glue database. */
+export const EVALUATION_TABLE_PREFIX = 'evaluation_';
+
+/** The table a run's CTAS creates: `evaluation_<run id in lower case, anything else as _>`. */
+export function evaluationTableName(runId: string): string {
+  return `${EVALUATION_TABLE_PREFIX}${runId.toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
+}
+
+/**
+ * The Evaluate statement on Athena: `CREATE TABLE <database>.evaluation_<run> WITH (format =
+ * 'PARQUET') AS <query>`.
+ *
+ * CTAS rather than UNLOAD: the result becomes a typed, columnar table in the run's Glue
+ * database, so each Snapshot iteration reads its cohort with a plain
+ * `SELECT person_id FROM evaluation_<run> WHERE <column>` (scanning two columns of Parquet) and
+ * Finish releases it with `DROP TABLE`. UNLOAD leaves untyped files that every Snapshot would
+ * have to read with its own Parquet reader or register as a table first.
+ *
+ * No `external_location`: the workgroup enforces its results location, and Athena rejects a CTAS
+ * that names one there. The table's files land under `results/tables/<query id>/` of the
+ * results bucket and expire with its lifecycle rule, even when a failed run never drops it.
+ */
+export function athenaStatement(options: { readonly database: string }): StatementBuilder {
+  const database = identifier(options.database);
+  return (plan) => `CREATE TABLE ${database}.${identifier(evaluationTableName(plan.run_id))} WITH (format = 'PARQUET') AS\n${plan.query}`;
+}
+
+/** The Evaluate statement locally: the query itself; `DuckDbEngine.evaluate` keeps its result in a temporary table. */
+export const localStatement: StatementBuilder = (plan) => plan.query;

@@ -1,0 +1,29 @@
+import { buildCatalog, loadCatalog } from '../language/catalog.ts';
+import type { BlobStore } from '../ports.ts';
+import type { DefinitionsSource } from './types.ts';
+
+const DEFINITION_KEY = /\.ya?ml$/;
+
+/** Definitions in a folder (the local world): `*.yaml`/`*.yml` at its top level. */
+export function folderDefinitions(folder: string): DefinitionsSource {
+  return () => loadCatalog(folder);
+}
+
+/**
+ * Definitions in a blob store (the definitions bucket in the cloud): `*.yaml`/`*.yml` keys
+ * directly under `prefix`, validated together as `loadCatalog` does. Each definition's path is
+ * where its blob lives (an s3:// URI), which manifests record.
+ */
+export function blobDefinitions(blobs: BlobStore, prefix = ''): DefinitionsSource {
+  return async () => {
+    const keys = (await blobs.list(prefix)).filter((key) => DEFINITION_KEY.test(key) && !key.slice(prefix.length).includes('/'));
+    const files = await Promise.all(
+      keys.map(async (key) => {
+        const bytes = await blobs.get(key);
+        return bytes === undefined ? undefined : { path: blobs.locate(key), text: Buffer.from(bytes).toString('utf8') };
+      }),
+    );
+    // A key deleted between list and get is simply not part of this catalog.
+    return buildCatalog(files.filter((file) => file !== undefined));
+  };
+}

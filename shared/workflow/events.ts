@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
+import { CADENCES } from '../language/ast.ts';
+import { COHORT_ID } from '../language/schema.ts';
+import { InvalidEventError } from './errors.ts';
+import { CAUGHT_STEPS } from './state-names.ts';
+import type { EvaluationState, WorkflowPlan } from './types.ts';
+
+/**
+ * The inputs of every step of the refresh state machine, validated at the edge: by the Lambda
+ * handlers in the cloud and by the local runner's task handlers, with the same schemas.
+ */
+
+const instant = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 instant such as 2024-06-01T00:00:00Z' });
+const cohortId = z.string().regex(COHORT_ID, 'must be a cohort id (snake_case, 3 to 63 characters)');
+const version = z.number().int().min(1);
+const count = z.number().int().min(0);
+/** Step Functions execution names: 1 to 80 letters, digits, `-` and `_`. */
+const runId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1 to 80 letters, digits, "-" or "_"');
+
+/** What a schedule, an upload trigger or `cohorts run` passes to an execution. */
+export const refreshInputSchema = z.strictObject({
+  trigger: z.string().min(1).max(200).default('manual'),
+  as_of: instant.optional(),
+  cohorts: z.array(cohortId).optional(),
+  cadence: z.enum(CADENCES).optional(),
+  force: z.boolean().optional(),
+  rationale: z.string().min(1).optional(),
+});
+
+/** The execution input as a caller writes it (`trigger` may be left out). */
+export type RefreshInput = z.input<typeof refreshInputSchema>;
+
+/** Input of the Plan state: the execution input plus the execution's name and start time. */
+export const planEventSchema = z.strictObject({
+  request: refreshInputSchema,
+  run_id: runId,
+  started_at: instant,
+});
+
+export type PlanEvent = z.output<typeof planEventSchema>;
+
+const definitionSchema = z.object({
+  hash: z.string(),
+  path: z.string(),
+  name: z.string(),
+  owner: z.string(),
+  tier: z.string(),
+  cadence: z.string(),
+  change_reason: z.string().nullable(),
+  quality: z
+    .object({ min_size: z.number().optional(), max_size: z.number().optional(), max_change_pct: z.number().optional() })
+    .nullable(),
+});
+
+/** The plan as it crosses Step Functions. */
+export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
+  run_id: z.string().min(1),
+  as_of: instant,
+  trigger: z.string(),
+  rationale: z.string().nullable(),
+  engine: z.string(),
+  query: z.string().min(1),
+  statement: z.string().min(1),
+  partitions: z.object({ from: z.string().optional(), to: z.string() }),
+  inputs: z.array(z.object({ table: z.string(), location: z.string(), partitions: z.array(z.string()) })),
+  cohorts: z.array(
+    z.object({
+      id: cohortId,
+      column: z.string().min(1),
+      definition: definitionSchema,
+      unchanged: z.object({ version }).nullable(),
+      version,
+      depends_on: z.array(z.object({ cohort: cohortId, version })),
+    }),
+  ),
+});
+
+const evaluationSchema: z.ZodType<EvaluationState> = z.object({ query_execution_id: z.string().min(1) });
+
+/** Input of one Snapshot iteration. */
+export const snapshotEventSchema = z.object({
+  plan: workflowPlanSchema,
+  cohort: cohortId,
+  evaluation: evaluationSchema,
+});
+
+export type SnapshotEvent = z.output<typeof snapshotEventSchema>;
+
+const checkValue = z.union([z.number(), z.string(), z.null()]);
+
+const outcomeSchema: z.ZodType<CohortOutcome> = z.object({
+  cohort: cohortId,
+  status: z.enum(['published', 'held', 'unchanged']),
+  version,
+  size: count,
+  previous_version: version.nullable(),
+  entered: count,
+  exited: count,
+  checks: z.array(
+    z.object({ name: z.string(), status: z.enum(['pass', 'warn', 'fail']), observed: checkValue, threshold: checkValue, message: z.string() }),
+  ),
+});
+
+/** Input of the Finish state: the plan, the kept result and every Snapshot outcome. */
+export const finishEventSchema = z.object({
+  plan: workflowPlanSchema,
+  evaluation: evaluationSchema,
+  snapshots: z.array(outcomeSchema),
+  started_at: instant,
+});
+
+export type FinishEvent = z.output<typeof finishEventSchema>;
+
+/**
+ * Input of AlertFailure: whatever the failed step received, plus the caught `error` and which step
+ * `failed`. Only those two are required; what else is there depends on how far the run got, and
+ * the alert must go out anyway.
+ */
+export const alertFailureEventSchema = z.looseObject({
+  /** The error as Step Functions caught it. */
+  error: z.looseObject({ Error: z.string(), Cause: z.string().nullish() }),
+  /** Set by the step's `<Step>Failed` Pass state. */
+  failed: z.object({ step: z.enum(CAUGHT_STEPS), execution: z.string() }),
+  /** Present once Plan succeeded. */
+  plan: z.looseObject({ run_id: z.string(), cohorts: z.array(z.looseObject({ id: z.string() })) }).optional(),
+  /** Present once Evaluate succeeded. */
+  evaluation: evaluationSchema.optional(),
+  /** Present when Plan failed: the cohorts asked for, if any. */
+  cohorts: z.array(z.string()).optional(),
+});
+
+export type AlertFailureEvent = z.output<typeof alertFailureEventSchema>;
+
+/** Validates a step's input; a mismatch is an {@link InvalidEventError} naming every problem. */
+export function parseEvent<S extends z.ZodType>(step: string, schema: S, event: unknown): z.output<S> {
+  const result = schema.safeParse(event);
+  if (result.success) return result.data;
+  throw new InvalidEventError(
+    step,
+    result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(input)'}: ${issue.message}`),
+  );
+}

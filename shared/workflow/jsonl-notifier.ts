@@ -1,0 +1,23 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Alert, Notifier } from '../notify/notifier.ts';
+
+/** Alerts of the local world: one JSON line per alert, with the time it was sent, appended to a file. */
+export class JsonlNotifier implements Notifier {
+  constructor(
+    /** The file alerts are appended to. */
+    readonly file: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The notifier of a state folder: `<state>/alerts.jsonl`. */
+  static inState(state: string): JsonlNotifier {
+    return new JsonlNotifier(join(state, 'alerts.jsonl'));
+  }
+
+  async notify(alert: Alert): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    // One appendFile call per line: concurrent runs interleave whole lines, never parts.
+    await appendFile(this.file, `${JSON.stringify({ sent_at: this.now().toISOString(), ...alert })}\n`);
+  }
+}

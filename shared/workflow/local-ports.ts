@@ -1,0 +1,27 @@
+import { openLocalContext } from '../cli/local-context.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import type { QueryEngine } from '../ports.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+import { folderDefinitions } from './definitions-source.ts';
+import { JsonlNotifier } from './jsonl-notifier.ts';
+import type { DefinitionsSource } from './types.ts';
+
+/** The local world's ports for a run of the state machine. */
+export interface LocalPorts {
+  /** The catalog: a definitions folder. */
+  readonly definitions: DefinitionsSource;
+  /** DuckDB over the lake folder. */
+  readonly engine: QueryEngine;
+  /** Snapshots in the state folder. */
+  readonly store: SnapshotStore;
+  /** Alerts: `<state>/alerts.jsonl`. */
+  readonly notifier: Notifier;
+  /** The clock of manifests and summaries. @default - the system clock */
+  readonly now?: () => Date;
+}
+
+/** The local ports over the CLI's folders: the same engine and store `cohorts run` uses. */
+export async function openLocalPorts(folders: { readonly data: string; readonly definitions: string; readonly state: string }): Promise<LocalPorts> {
+  const { engine, store } = await openLocalContext(folders);
+  return { definitions: folderDefinitions(folders.definitions), engine, store, notifier: JsonlNotifier.inState(folders.state) };
+}

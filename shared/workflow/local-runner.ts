@@ -1,0 +1,215 @@
+import './promise-with-resolvers.ts';
+import { randomUUID } from 'node:crypto';
+import { type StateMachineDefinition, StateMachine } from 'aws-local-stepfunctions';
+import { z } from 'zod';
+import type { RefreshPlan } from '../engine/plan.ts';
+import type { RunSummary } from '../engine/refresh.ts';
+import type { AlertSeverity } from '../notify/notifier.ts';
+import { localStatement } from './athena-statement.ts';
+import {
+  alertFailureEventSchema,
+  finishEventSchema,
+  parseEvent,
+  planEventSchema,
+  type RefreshInput,
+  refreshInputSchema,
+  snapshotEventSchema,
+} from './events.ts';
+import { LocalEvaluations } from './local-evaluations.ts';
+import type { LocalPorts } from './local-ports.ts';
+import { refreshStateMachineAsl } from './state-machine-asl.ts';
+import { StateName, TASK_STATES, type TaskStateName } from './state-names.ts';
+import { alertFailureStep, evaluateLocal, finishStep, planStep, snapshotStep } from './steps.ts';
+import type { WorkflowPorts, WorkflowSummary } from './types.ts';
+
+export type { LocalPorts } from './local-ports.ts';
+
+/** What a local run returns: the summary `refresh()` returns, plus the alert Finish sent. */
+export interface LocalRunSummary extends RunSummary {
+  /** Severity of the one alert Finish sent, or null when none was needed. */
+  readonly alert: AlertSeverity | null;
+}
+
+/** Options of {@link runRefreshStateMachine}. */
+export interface LocalRunOptions {
+  /**
+   * The execution's name, which is the run id.
+   *
+   * @default - a random UUID, as Step Functions gives an execution started without a name
+   */
+  readonly runId?: string;
+  /**
+   * Milliseconds to wait before each retry, instead of the definition's exponential backoff.
+   *
+   * @default - the definition's intervals
+   */
+  readonly retryDelayMs?: number;
+}
+
+/** A Task started after its execution had ended: in the cloud no new state starts then either. */
+export class ExecutionEndedError extends Error {
+  override readonly name = 'ExecutionEndedError';
+}
+
+/** The state machine's definition has a Task state the local world cannot run. */
+export class UnmappedTaskError extends Error {
+  override readonly name = 'UnmappedTaskError';
+}
+
+/** A local execution ended in the Failed state (or otherwise failed). */
+export class RefreshFailedError extends Error {
+  override readonly name = 'RefreshFailedError';
+
+  constructor(
+    readonly runId: string,
+    /** The step whose failure was caught, when one was. */
+    readonly step: string | undefined,
+    /** The original error's name (`States.TaskFailed`, `InvalidDefinitionsError`, ...). */
+    readonly error: string,
+    readonly errorCause: string,
+  ) {
+    super(`refresh ${runId} failed${step ? ` at ${step}` : ''}: ${error}${errorCause ? `: ${errorCause}` : ''}`);
+  }
+}
+
+/** What the Athena integration receives; the local stand-in reads the statement. */
+const athenaStartSchema = z.looseObject({ QueryString: z.string().min(1) });
+
+/** A value as it crosses Step Functions: plain JSON, nothing else. */
+const wire = <T>(value: T): ReturnType<typeof JSON.parse> => JSON.parse(JSON.stringify(value));
+
+type LocalHandler = (input: unknown) => Promise<unknown>;
+
+/** Runs work one piece at a time, in the order asked, whether earlier pieces succeed or fail. */
+function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = last.then(work, work);
+    last = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/** Every Task state of a definition, nested ones (Map item processors, Parallel branches) too. */
+export function taskStatesOf(definition: Pick<StateMachineDefinition, 'States'>): string[] {
+  return Object.entries(definition.States).flatMap(([name, state]) => {
+    const nested = [
+      ...('ItemProcessor' in state && state.ItemProcessor ? [state.ItemProcessor] : []),
+      ...('Iterator' in state && state.Iterator ? [state.Iterator] : []),
+      ...('Branches' in state && state.Branches ? state.Branches : []),
+    ];
+    return [...(state.Type === 'Task' ? [name] : []), ...nested.flatMap(taskStatesOf)];
+  });
+}
+
+let prepared: Promise<StateMachine> | undefined;
+
+/**
+ * The synthesized definition, checked to have a local handler for every Task state. It is not
+ * validated again here: validation costs more than a run on a small lake, and the definition is
+ * the CDK's, which test/workflow validates with aws-local-stepfunctions' own validator.
+ */
+function localStateMachine(): Promise<StateMachine> {
+  prepared ??= refreshStateMachineAsl()
+    .then((definition) => {
+      const unmapped = taskStatesOf(definition).filter((name) => !(TASK_STATES as readonly string[]).includes(name));
+      if (unmapped.length > 0) throw new UnmappedTaskError(`no local handler for Task state(s) ${unmapped.join(', ')}: they would call AWS`);
+      return new StateMachine(definition, { validationOptions: { noValidate: true } });
+    })
+    .catch((error: unknown) => {
+      prepared = undefined;
+      throw error;
+    });
+  return prepared;
+}
+
+/**
+ * Runs the refresh the way the cloud does: the state machine definition synthesized from the CDK
+ * construct, executed in process by aws-local-stepfunctions, with every Task state overridden by
+ * name to run its step with local ports (Athena's Evaluate by the local engine). Retries, Catch,
+ * the Map and the failure path are the definition's own. Resolves with the run summary; rejects
+ * with {@link RefreshFailedError} when the execution fails (after AlertFailure has alerted).
+ */
+export async function runRefreshStateMachine(input: RefreshInput, local: LocalPorts, options: LocalRunOptions = {}): Promise<LocalRunSummary> {
+  const request = parseEvent('execution input', refreshInputSchema, input);
+  const machine = await localStateMachine();
+  const runId = options.runId ?? randomUUID();
+  const evaluations = new LocalEvaluations();
+  const ports: WorkflowPorts = { ...local, statement: localStatement, evaluations };
+  const seen: { plan?: RefreshPlan; failedStep?: string } = {};
+  // The Map runs Snapshot iterations concurrently, as in the cloud, where each has its own Lambda
+  // and Athena query. Locally every task shares one DuckDB connection, which runs one query at a
+  // time: tasks take turns.
+  const engineTurn = oneAtATime();
+
+  const handlers: Record<TaskStateName, LocalHandler> = {
+    [StateName.Plan]: async (event) => {
+      const output = await planStep(parseEvent(StateName.Plan, planEventSchema, event), ports);
+      seen.plan = output.plan;
+      return output;
+    },
+    [StateName.Evaluate]: async (event) => {
+      const { QueryString } = parseEvent(StateName.Evaluate, athenaStartSchema, event);
+      const kept = evaluations.keep(runId, await evaluateLocal(QueryString, runId, ports.engine));
+      // The part of Athena's GetQueryExecution answer the definition reads.
+      return { QueryExecution: { QueryExecutionId: kept.query_execution_id, Status: { State: 'SUCCEEDED' } } };
+    },
+    [StateName.Snapshot]: (event) => snapshotStep(parseEvent(StateName.Snapshot, snapshotEventSchema, event), ports),
+    [StateName.Finish]: (event) => finishStep(parseEvent(StateName.Finish, finishEventSchema, event), ports),
+    [StateName.AlertFailure]: async (event) => {
+      const parsed = parseEvent(StateName.AlertFailure, alertFailureEventSchema, event);
+      seen.failedStep = parsed.failed.step;
+      return alertFailureStep(parsed, ports);
+    },
+  };
+
+  // When a Map iteration fails, the execution fails while other iterations' tasks are still
+  // running, as Lambdas keep running in the cloud. The run settles only once they have finished,
+  // so nothing of it is still writing when the caller continues; tasks that would start after the
+  // end (aws-local-stepfunctions still starts queued Map items) do nothing, as in the cloud.
+  const inFlight = new Set<Promise<unknown>>();
+  let ended = false;
+  const tracked = (name: string, handler: LocalHandler) => async (value: unknown) => {
+    if (ended) throw new ExecutionEndedError(`${name} started after execution ${runId} ended`);
+    const running = engineTurn(() => handler(value));
+    inFlight.add(running);
+    try {
+      return wire(await running);
+    } finally {
+      inFlight.delete(running);
+    }
+  };
+  const settle = async () => {
+    ended = true;
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
+
+  const started = Date.now();
+  const execution = machine.run(wire(request), {
+    overrides: {
+      taskResourceLocalHandlers: Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, tracked(name, handler)])),
+      ...(options.retryDelayMs === undefined
+        ? {}
+        : { retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((name) => [name, options.retryDelayMs as number])) }),
+    },
+    context: { Execution: { Id: `arn:aws:states:local-1:000000000000:execution:cohort-refresh:${runId}`, Name: runId } },
+  });
+  let output: WorkflowSummary;
+  try {
+    output = (await execution.result) as unknown as WorkflowSummary;
+  } catch (error) {
+    await settle();
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : (error as Error);
+    throw new RefreshFailedError(runId, seen.failedStep, cause.name, cause.message);
+  }
+  await settle();
+  return {
+    runId: output.run_id,
+    asOf: output.as_of,
+    population: output.population,
+    cohorts: output.cohorts,
+    durationMs: Date.now() - started,
+    query: seen.plan?.query ?? '',
+    alert: output.alert,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Names of the refresh state machine's states. They are a contract: the local runner overrides
+ * Task states by name, alerts name the failed step, and renaming a state changes the execution
+ * history operators search. Change them only together with every user.
+ */
+export const StateName = {
+  /** Lambda task: selects cohorts, compiles the one query, assigns versions. */
+  Plan: 'Plan',
+  /** Athena task (`startQueryExecution.sync`): runs the plan's statement and keeps its result. */
+  Evaluate: 'Evaluate',
+  /** Inline Map over the plan's cohorts. */
+  SnapshotEach: 'SnapshotEach',
+  /** Lambda task inside SnapshotEach: checks, writes and publishes one cohort's version. */
+  Snapshot: 'Snapshot',
+  /** Lambda task: run summary, one alert when something warned, failed or was held. */
+  Finish: 'Finish',
+  /** The run succeeded. */
+  Succeeded: 'Succeeded',
+  /** Lambda task: publishes the `error` alert naming the failed step. */
+  AlertFailure: 'AlertFailure',
+  /** The run failed; the execution ends with the original error. */
+  Failed: 'Failed',
+} as const;
+
+export type StateName = (typeof StateName)[keyof typeof StateName];
+
+/** Steps whose failure is caught and alerted, in the order they run. */
+export const CAUGHT_STEPS = [StateName.Plan, StateName.Evaluate, StateName.SnapshotEach, StateName.Finish] as const;
+
+export type CaughtStep = (typeof CAUGHT_STEPS)[number];
+
+/** The Pass state a caught step's failure goes through: it records which step failed. */
+export const failureStateOf = (step: CaughtStep): string => `${step}Failed`;
+
+/** Every Task state, each of which the local runner must override. */
+export const TASK_STATES = [
+  StateName.Plan,
+  StateName.Evaluate,
+  StateName.Snapshot,
+  StateName.Finish,
+  StateName.AlertFailure,
+] as const;
+
+export type TaskStateName = (typeof TASK_STATES)[number];

@@ -1,0 +1,121 @@
+import { planRefresh } from '../engine/plan.ts';
+import { type CohortOutcome, snapshotCohort } from '../engine/snapshot-cohort.ts';
+import { InvalidDefinitionsError } from '../language/errors.ts';
+import type { Alert } from '../notify/notifier.ts';
+import type { EvaluationRef, QueryEngine } from '../ports.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+import type { AlertFailureEvent, FinishEvent, PlanEvent, SnapshotEvent } from './events.ts';
+import { failureAlert, runAlert } from './run-alert.ts';
+import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts, WorkflowPlan, WorkflowSummary } from './types.ts';
+
+/**
+ * The steps of the refresh state machine as pure functions of (input JSON, ports). The Lambda
+ * handlers (functions/) run them with cloud ports, the local runner with local ones; the engine
+ * functions they call are the ones `refresh()` composes in-process.
+ */
+
+/**
+ * Plan: loads and validates the catalog, selects the cohorts, compiles the one query, assigns
+ * version numbers, and adds the statement the Evaluate state runs. The as-of defaults to the
+ * execution's start, so a retried Plan plans the same run. Writes nothing.
+ */
+export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ plan: WorkflowPlan }> {
+  const catalog = await ports.definitions();
+  if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
+  const { request } = event;
+  const plan = await planRefresh(
+    {
+      catalog: catalog.definitions,
+      ...(request.cohorts ? { cohorts: request.cohorts } : {}),
+      ...(request.cadence ? { cadence: request.cadence } : {}),
+      asOf: new Date(request.as_of ?? event.started_at),
+      force: request.force ?? false,
+      trigger: request.trigger,
+      ...(request.rationale ? { rationale: request.rationale } : {}),
+    },
+    ports,
+    event.run_id,
+  );
+  return { plan: { ...plan, statement: ports.statement(plan) } };
+}
+
+/**
+ * What the local runner runs in place of the Athena task: the plan's statement (locally, the
+ * query itself) on the local engine, kept under the run id: `engine.evaluate(plan.query, plan.run_id)`.
+ */
+export function evaluateLocal(statement: string, runId: string, engine: QueryEngine): Promise<EvaluationRef> {
+  return engine.evaluate(statement, runId);
+}
+
+/**
+ * Snapshot, one Map iteration: `snapshotCohort` for one cohort of the plan. A retry of an
+ * iteration that already wrote its version (the Lambda finished but its answer was lost) finds
+ * that version by its run id and returns its outcome instead of failing on the existing files.
+ */
+export async function snapshotStep(event: SnapshotEvent, ports: SnapshotPorts): Promise<CohortOutcome> {
+  const replayed = await writtenByThisRun(event.plan, event.cohort, ports.store);
+  if (replayed) return replayed;
+  const result = await ports.evaluations.find(event.plan.run_id, event.evaluation);
+  return snapshotCohort(event.plan, event.cohort, result, ports);
+}
+
+async function writtenByThisRun(plan: WorkflowPlan, cohortId: string, store: SnapshotStore): Promise<CohortOutcome | undefined> {
+  const planned = plan.cohorts.find((c) => c.id === cohortId);
+  if (!planned || planned.unchanged) return undefined;
+  const manifest = await store.manifest(cohortId, planned.version);
+  if (manifest?.lineage.run_id !== plan.run_id) return undefined;
+  const current = await store.current(cohortId);
+  // Finish what the first attempt may not have: publishing (never backwards).
+  if (manifest.status === 'published' && (current === undefined || current < manifest.version)) await store.publish(cohortId, manifest.version);
+  const { version, status, size, previous_version, entered, exited, checks } = manifest;
+  return { cohort: cohortId, status, version, size, previous_version, entered, exited, checks };
+}
+
+/**
+ * Finish: the run summary from the Map's outcomes, the kept result released, and one alert when
+ * anything warned, failed or was held. Releasing comes first: a retried Finish must not alert twice.
+ */
+export async function finishStep(event: FinishEvent, ports: FinishPorts): Promise<WorkflowSummary> {
+  const { plan } = event;
+  const result = await ports.evaluations.find(plan.run_id, event.evaluation);
+  const finishedAt = (ports.now ?? (() => new Date()))();
+  const summary: Omit<WorkflowSummary, 'alert'> = {
+    run_id: plan.run_id,
+    as_of: plan.as_of,
+    trigger: plan.trigger,
+    population: result.population,
+    started_at: event.started_at,
+    finished_at: finishedAt.toISOString(),
+    duration_ms: Math.max(0, finishedAt.getTime() - Date.parse(event.started_at)),
+    cohorts: event.snapshots,
+  };
+  await ports.engine.release(result);
+  const alert = runAlert(summary);
+  if (alert) await ports.notifier.notify(alert);
+  return { ...summary, alert: alert?.severity ?? null };
+}
+
+/** What AlertFailure reports back (its result is discarded by the state machine, but logged). */
+export interface AlertFailureResult {
+  readonly alert: Pick<Alert, 'severity' | 'title' | 'step'>;
+  /** Whether the run's kept result was released; null when there was none to release. */
+  readonly released: boolean | null;
+  readonly release_error: string | null;
+}
+
+/**
+ * AlertFailure: the `error` alert naming the failed step, then (best effort) the release of the
+ * result Evaluate kept, which Finish would have released. A failed release never hides the alert.
+ */
+export async function alertFailureStep(event: AlertFailureEvent, ports: AlertFailurePorts): Promise<AlertFailureResult> {
+  const alert = failureAlert(event);
+  await ports.notifier.notify(alert);
+  const summary = { severity: alert.severity, title: alert.title, ...(alert.step ? { step: alert.step } : {}) };
+  if (!event.plan || !event.evaluation || !ports.engine || !ports.evaluations) return { alert: summary, released: null, release_error: null };
+  try {
+    await ports.engine.release(await ports.evaluations.find(event.plan.run_id, event.evaluation));
+    return { alert: summary, released: true, release_error: null };
+  } catch (error) {
+    return { alert: summary, released: false, release_error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}

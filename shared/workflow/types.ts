@@ -1,0 +1,84 @@
+import type { RefreshPlan } from '../engine/plan.ts';
+import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
+import type { Catalog } from '../language/catalog.ts';
+import type { AlertSeverity, Notifier } from '../notify/notifier.ts';
+import type { EvaluationRef, QueryEngine } from '../ports.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+
+/** The plan as the state machine carries it: plain JSON, the same in both worlds. */
+export interface WorkflowPlan extends RefreshPlan {
+  /**
+   * What the Evaluate state runs (`$.plan.statement`). On Athena, a CTAS that keeps the result
+   * as a table (see athena-statement.ts); locally, the query itself, which the DuckDB engine
+   * keeps in a temporary table. Never absent: the state machine reads this path in both worlds.
+   */
+  readonly statement: string;
+}
+
+/** What the Evaluate state leaves at `$.evaluation` (its ResultSelector), in both worlds. */
+export interface EvaluationState {
+  /** Athena's query execution id; locally an id the runner assigns. */
+  readonly query_execution_id: string;
+}
+
+/** Finds the result the Evaluate state kept, as the engine reads it. */
+export interface EvaluationLookup {
+  find(runId: string, evaluation: EvaluationState): Promise<EvaluationRef>;
+}
+
+/** Where the catalog comes from: a folder locally, the definitions bucket in the cloud. */
+export type DefinitionsSource = () => Promise<Catalog>;
+
+/** Turns a plan's query into the statement the Evaluate state runs. */
+export type StatementBuilder = (plan: RefreshPlan) => string;
+
+/** Ports of the Plan step. */
+export interface PlanPorts {
+  readonly definitions: DefinitionsSource;
+  readonly engine: QueryEngine;
+  readonly store: SnapshotStore;
+  readonly statement: StatementBuilder;
+}
+
+/** Ports of the Snapshot step. */
+export interface SnapshotPorts {
+  readonly engine: QueryEngine;
+  readonly store: SnapshotStore;
+  readonly evaluations: EvaluationLookup;
+  readonly now?: () => Date;
+}
+
+/** Ports of the Finish step. */
+export interface FinishPorts {
+  readonly engine: QueryEngine;
+  readonly evaluations: EvaluationLookup;
+  readonly notifier: Notifier;
+  readonly now?: () => Date;
+}
+
+/** Ports of the AlertFailure step. */
+export interface AlertFailurePorts {
+  readonly notifier: Notifier;
+  /** When given with an evaluation in the input, the kept result is released (best effort). */
+  readonly engine?: QueryEngine;
+  readonly evaluations?: EvaluationLookup;
+}
+
+/** Every port a whole run needs. */
+export type WorkflowPorts = PlanPorts & SnapshotPorts & FinishPorts & AlertFailurePorts;
+
+/** Output of the Finish state, and so of a successful execution. */
+export interface WorkflowSummary {
+  readonly run_id: string;
+  readonly as_of: string;
+  readonly trigger: string;
+  /** People in the population at as_of. */
+  readonly population: number;
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly duration_ms: number;
+  /** One outcome per planned cohort, in plan (dependency) order. */
+  readonly cohorts: readonly CohortOutcome[];
+  /** Severity of the one alert sent, or null when nothing warned, failed or was held. */
+  readonly alert: AlertSeverity | null;
+}

@@ -1,0 +1,215 @@
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CohortRefresh } from '../../infra/cohort-refresh.ts';
+import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
+import { InvalidPropError } from '../../infra/validate-props.ts';
+import { RefreshStateMachine, type RefreshStateMachineProps } from '../../infra/workflow/refresh-state-machine.ts';
+import { arnOf, refTo, templateOf } from './support.ts';
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** GIVEN a stack holding the foundation and the refresh state machine (no bundling). */
+function givenRefresh(props: Partial<RefreshStateMachineProps> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'TestStack');
+  const cohortRefresh = new CohortRefresh(stack, 'CohortRefresh');
+  const refresh = new RefreshStateMachine(stack, 'Refresh', { cohortRefresh, ...props });
+  return { stack, cohortRefresh, refresh };
+}
+
+/** The statements of the policies attached to one role. */
+function statementsOfRole(template: Template, role: IConstruct): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([refTo(role)]) } });
+  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => list(s.Action));
+
+describe('RefreshStateMachine', () => {
+  let given: ReturnType<typeof givenRefresh>;
+  let template: Template;
+
+  beforeAll(() => {
+    given = givenRefresh();
+    template = templateOf(given.stack);
+  });
+
+  it('is a STANDARD state machine that logs ALL events with execution data and traces with X-Ray', () => {
+    // GIVEN / WHEN (shared stack) / THEN
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'cohort-refresh',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: arnOf(given.refresh.logGroup) } }],
+      },
+      RoleArn: arnOf(given.refresh.role),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/states/cohort-refresh', RetentionInDays: 90 });
+  });
+
+  it('deploys four Node.js 22 functions on ARM64 with tracing, their own log group and the deployment names', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+
+    expect(Object.keys(functions)).toHaveLength(4);
+    for (const [name, fn] of Object.entries(given.refresh.functions)) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: Match.absent(),
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+        Environment: {
+          Variables: Match.objectLike({
+            SNAPSHOTS_BUCKET: refTo(given.cohortRefresh.snapshotsBucket),
+            DEFINITIONS_BUCKET: refTo(given.cohortRefresh.definitionsBucket),
+            ATHENA_WORKGROUP: 'cohort-refresh',
+            GLUE_DATABASE: 'cohort_refresh',
+            ALERTS_TOPIC_ARN: refTo(given.cohortRefresh.alertsTopic),
+            NODE_OPTIONS: '--enable-source-maps',
+          }),
+        },
+      });
+      expect(fn.logGroup, name).toBeDefined();
+    }
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 5);
+  });
+
+  it('runs the state machine as a role without the Athena task defaults: no S3 on "*", no Glue writes but CTAS', () => {
+    const statements = statementsOfRole(template, given.refresh.role);
+    const actions = actionsOf(statements);
+
+    expect(actions).not.toContain('s3:CreateBucket');
+    expect(actions).not.toContain('lakeformation:GetDataAccess');
+    expect(actions).not.toContain('glue:DeleteDatabase');
+    expect(actions).not.toContain('glue:DeleteTable');
+    expect(actions).toEqual(expect.arrayContaining(['athena:StartQueryExecution', 'glue:CreateTable', 'lambda:InvokeFunction']));
+    for (const statement of statements.filter((s) => list(s.Resource).includes('*'))) {
+      for (const action of list(statement.Action)) expect(action).toMatch(/^(xray|logs):/);
+    }
+    const invoke = statements.find((s) => list(s.Action).includes('lambda:InvokeFunction'));
+    expect(list(invoke?.Resource)).toHaveLength(4);
+    const ctas = statements.find((s) => list(s.Action).includes('glue:CreateTable'));
+    expect(JSON.stringify(ctas?.Resource)).toContain(':table/cohort_refresh/evaluation_*');
+  });
+
+  it('never allows a wildcard action', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
+
+    for (const action of actionsOf(statements)) expect(action).not.toContain('*');
+  });
+
+  it('gives each function what its step does: only Snapshot writes snapshots, only Finish and AlertFailure alert', () => {
+    const { plan, snapshot, finish, alertFailure } = given.refresh.functions;
+    const actionsOfFn = (fn: { role?: IConstruct }) => actionsOf(statementsOfRole(template, fn.role as IConstruct));
+
+    expect(actionsOfFn(snapshot)).toContain('s3:PutObject');
+    expect(JSON.stringify(statementsOfRole(template, snapshot.role as IConstruct))).toContain('/snapshots/*');
+    expect(actionsOfFn(plan)).toContain('s3:GetObject');
+    expect(JSON.stringify(statementsOfRole(template, plan.role as IConstruct).filter((s) => list(s.Action).includes('s3:PutObject')))).not.toContain(
+      'snapshots',
+    );
+    for (const fn of [finish, alertFailure]) {
+      expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['sns:Publish', 'glue:DeleteTable']));
+    }
+    for (const fn of [plan, snapshot]) expect(actionsOfFn(fn)).not.toContain('sns:Publish');
+    for (const fn of [plan, snapshot, finish, alertFailure]) {
+      expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']));
+    }
+    template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
+  });
+
+  it('alarms on failed, timed-out, throttled and aborted executions into the alerts topic', () => {
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionThrottled', 'ExecutionsAborted']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'AWS/States',
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [refTo(given.cohortRefresh.alertsTopic)],
+      });
+    }
+  });
+
+  it('lets CloudWatch alarms of this account publish to the encrypted alerts topic', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'AllowCloudWatchAlarms', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] }),
+        ]),
+      },
+    });
+  });
+
+  it('reports no unacknowledged cdk-nag AwsSolutions violation, and every acknowledgement has a reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(given.stack);
+    const acknowledgements = given.refresh.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+
+    expect(report.violations).toEqual([]);
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledgements) {
+      expect(id).toMatch(/^(Annotation::)?AwsSolutions-(IAM5\[Resource::|L1$)/);
+      expect(reason.length).toBeGreaterThan(30);
+    }
+  });
+
+  it('stays cdk-nag clean with the feature flags of cdk.json, which merge policy statements', () => {
+    // GIVEN
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/aws-iam:minimizePolicies': true } });
+    // WHEN
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: { alertEmails: ['growth@example.com'], lakeBucketName: 'company-lake' } });
+    // THEN
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+
+  it('is part of the deployable stack, exposed as stateMachine, with its ARN as an output', () => {
+    // GIVEN
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    // WHEN
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: { alertEmails: [] } });
+    // THEN
+    expect(stack.stateMachine).toBe(stack.refresh.stateMachine);
+    expect(stack.resolve(stack.stateMachine.stateMachineArn)).toEqual({ Ref: expect.stringMatching(/^RefreshStateMachine/) });
+    templateOf(stack).hasOutput('StateMachineArn', { Value: stack.resolve(stack.stateMachine.stateMachineArn) });
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+
+  it.each<[string, Partial<RefreshStateMachineProps>, string]>([
+    ['a name with a space', { stateMachineName: 'cohort refresh' }, '"cohort refresh"'],
+    ['no snapshot concurrency', { snapshotConcurrency: 0 }, 'got 0'],
+    ['an evaluation as long as the execution', { evaluationTimeout: Duration.hours(2) }, 'must be shorter than timeout'],
+    ['a timeout in milliseconds', { timeout: Duration.millis(1500) }, '1 second 500 millis'],
+  ])('rejects %s and shows the value', (_, props, shown) => {
+    // GIVEN / WHEN
+    const create = () => givenRefresh(props);
+    // THEN
+    expect(create).toThrow(InvalidPropError);
+    expect(create).toThrow(shown);
+  });
+});

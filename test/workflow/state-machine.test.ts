@@ -1,0 +1,162 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
+import { ATHENA_TRANSIENT_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../infra/workflow/refresh-definition.ts';
+import { TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
+import { taskStatesOf } from '../../shared/workflow/local-runner.ts';
+import { aslOf, refreshStateMachineAsl } from '../../shared/workflow/state-machine-asl.ts';
+import { CAUGHT_STEPS, failureStateOf, StateName, TASK_STATES } from '../../shared/workflow/state-names.ts';
+
+type State = Record<string, unknown> & { Type: string };
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+}
+interface Catcher {
+  ErrorEquals: string[];
+  Next: string;
+  ResultPath?: string;
+}
+
+let asl: StateMachineDefinition;
+const state = (name: string, within: { States: Record<string, unknown> } = asl): State => {
+  const found = within.States[name] as State | undefined;
+  if (!found) throw new Error(`no state ${name}`);
+  return found;
+};
+const snapshotProcessor = () => state(StateName.SnapshotEach).ItemProcessor as { StartAt: string; States: Record<string, unknown> };
+const retriersOf = (s: State) => (s.Retry ?? []) as Retrier[];
+const catchersOf = (s: State) => (s.Catch ?? []) as Catcher[];
+
+describe('the refresh state machine definition', () => {
+  beforeAll(async () => {
+    asl = await refreshStateMachineAsl();
+  });
+
+  it('runs Plan, Evaluate, SnapshotEach and Finish in that order, then succeeds', () => {
+    expect(asl.StartAt).toBe(StateName.Plan);
+    expect(state(StateName.Plan).Next).toBe(StateName.Evaluate);
+    expect(state(StateName.Evaluate).Next).toBe(StateName.SnapshotEach);
+    expect(state(StateName.SnapshotEach).Next).toBe(StateName.Finish);
+    expect(state(StateName.Finish).Next).toBe(StateName.Succeeded);
+    expect(state(StateName.Succeeded).Type).toBe('Succeed');
+    expect(Object.keys(asl.States).sort()).toEqual(
+      [...Object.values(StateName).filter((n) => n !== StateName.Snapshot), ...CAUGHT_STEPS.map(failureStateOf)].sort(),
+    );
+  });
+
+  it('evaluates with the native Athena integration, waiting for the query, in the workgroup and database', () => {
+    const evaluate = state(StateName.Evaluate);
+
+    expect(evaluate).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
+      Parameters: { 'QueryString.$': '$.plan.statement', WorkGroup: 'cohort-refresh', QueryExecutionContext: { Database: 'cohort_refresh' } },
+      ResultSelector: { 'query_execution_id.$': '$.QueryExecution.QueryExecutionId' },
+      ResultPath: '$.evaluation',
+      TimeoutSeconds: 3600,
+    });
+  });
+
+  it('maps Snapshot over the planned cohorts, a few at a time, with the plan and the evaluation', () => {
+    const each = state(StateName.SnapshotEach);
+    const processor = snapshotProcessor();
+
+    expect(each).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.plan.cohorts',
+      MaxConcurrency: 4,
+      ItemSelector: { 'plan.$': '$.plan', 'cohort.$': '$$.Map.Item.Value.id', 'evaluation.$': '$.evaluation' },
+      ResultPath: '$.snapshots',
+    });
+    expect(processor.StartAt).toBe(StateName.Snapshot);
+    expect(Object.keys(processor.States)).toEqual([StateName.Snapshot]);
+    expect(state(StateName.Snapshot, processor)).toMatchObject({ Type: 'Task', End: true });
+  });
+
+  it('passes Plan the execution input, name and start time, and Finish what it summarises', () => {
+    expect(state(StateName.Plan).Parameters).toEqual({ 'request.$': '$', 'run_id.$': '$$.Execution.Name', 'started_at.$': '$$.Execution.StartTime' });
+    expect(state(StateName.Finish).Parameters).toEqual({
+      'plan.$': '$.plan',
+      'evaluation.$': '$.evaluation',
+      'snapshots.$': '$.snapshots',
+      'started_at.$': '$$.Execution.StartTime',
+    });
+  });
+
+  it.each(TASK_STATES.filter((name) => name !== StateName.Evaluate))(
+    'retries Lambda task %s on Lambda service errors and our transient errors, with exponential backoff',
+    (name) => {
+      const task = name === StateName.Snapshot ? state(name, snapshotProcessor()) : state(name);
+      const retriers = retriersOf(task);
+
+      expect(task.Resource).toMatch(/^arn:aws:lambda:/);
+      expect(retriers.map((r) => r.ErrorEquals)).toEqual([[...LAMBDA_SERVICE_ERRORS], [...TRANSIENT_ERROR_NAMES]]);
+      for (const retrier of retriers) {
+        expect(retrier.BackoffRate).toBe(2);
+        expect(retrier.MaxAttempts).toBeGreaterThan(1);
+        expect(retrier.ErrorEquals).not.toContain('States.ALL');
+      }
+    },
+  );
+
+  it('retries the Athena task on throttling only', () => {
+    expect(retriersOf(state(StateName.Evaluate))).toEqual([expect.objectContaining({ ErrorEquals: [...ATHENA_TRANSIENT_ERRORS], BackoffRate: 2 })]);
+  });
+
+  it.each(CAUGHT_STEPS)('catches every error of %s into $.error, records the step and alerts', (step) => {
+    const record = state(failureStateOf(step));
+
+    expect(catchersOf(state(step))).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: failureStateOf(step) }]);
+    expect(record).toMatchObject({
+      Type: 'Pass',
+      Parameters: { step, 'execution.$': '$$.Execution.Id' },
+      ResultPath: '$.failed',
+      Next: StateName.AlertFailure,
+    });
+  });
+
+  it('alerts, keeps the error, and fails with it even when the alert cannot be sent', () => {
+    const alert = state(StateName.AlertFailure);
+
+    expect(alert).toMatchObject({ Type: 'Task', ResultPath: null, Next: StateName.Failed });
+    expect(catchersOf(alert)).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.alert_error', Next: StateName.Failed }]);
+    expect(state(StateName.Failed)).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  });
+
+  it('has a Catch on every step outside the failure path, and a Retry on every task', () => {
+    const tasks = taskStatesOf(asl);
+    const outer = Object.entries(asl.States) as [string, State][];
+
+    expect(tasks.sort()).toEqual([...TASK_STATES].sort());
+    for (const [name, s] of outer) {
+      if (s.Type === 'Task' || s.Type === 'Map') expect(catchersOf(s), name).not.toEqual([]);
+    }
+    for (const name of tasks) {
+      const task = name === StateName.Snapshot ? state(name, snapshotProcessor()) : state(name);
+      expect(retriersOf(task), name).not.toEqual([]);
+    }
+  });
+
+  it('passes aws-local-stepfunctions validation (paths included), ARNs aside', async () => {
+    // A copy: the validator writes defaults into the definition it is given.
+    const definition = await refreshStateMachineAsl();
+
+    expect(() => new StateMachine(definition, { validationOptions: { checkArn: false } })).not.toThrow();
+  });
+
+  it('is the definition in the synthesized template', () => {
+    // GIVEN the deployable stack, as cdk synth builds it (without bundling)
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: { alertEmails: [] } });
+    // WHEN
+    const machines = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine');
+    // THEN
+    expect(Object.values(machines)).toHaveLength(1);
+    expect(aslOf(Object.values(machines)[0]?.Properties.DefinitionString)).toEqual(asl);
+  });
+});
