@@ -2,9 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pc from 'picocolors';
-import { refresh, type RunSummary } from '../engine/refresh.ts';
+import type { RunSummary } from '../engine/refresh.ts';
+import { TerminalNotifier } from '../notify/terminal-notifier.ts';
+import { openLocalPorts } from '../workflow/local-ports.ts';
+import { runRefreshStateMachine } from '../workflow/local-runner.ts';
 import { CADENCES } from '../language/ast.ts';
-import { loadCatalog } from '../language/catalog.ts';
+import { loadCatalog, selectForRun } from '../language/catalog.ts';
+import { findLakeFiles } from '../local/lake-files.ts';
 import { formatProblem, InvalidDefinitionsError } from '../language/errors.ts';
 import { buildReport, writeReport } from '../report/build-report.ts';
 import { openInBrowser } from '../report/open-in-browser.ts';
@@ -60,7 +64,11 @@ export interface RunOptions {
   readonly trigger?: string;
 }
 
-/** `cohorts run`: refresh and print the summary. */
+/**
+ * `cohorts run`: the refresh state machine that CDK synthesizes, executed in-process with local
+ * ports (DuckDB for Athena, folders for buckets, alerts.jsonl and the terminal for SNS), so a
+ * local run proves the cloud flow. Prints the summary and rewrites the report.
+ */
 export async function runCommand(folders: Folders, options: RunOptions, io: Output): Promise<RunSummary> {
   if (options.cadence !== undefined && !(CADENCES as readonly string[]).includes(options.cadence)) {
     throw new UsageError(`--cadence must be one of ${CADENCES.join(', ')}, got "${options.cadence}"`);
@@ -68,28 +76,25 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const asOf = parseAsOf(options.asOf);
   const catalog = await loadCatalog(folders.definitions);
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
-  const context = await openLocalContext(folders);
-  const progress = progressReporter(io);
-  try {
-    const summary = await refresh(
-      {
-        catalog: catalog.definitions,
-        cohorts: options.cohorts,
-        ...(options.cadence ? { cadence: options.cadence } : {}),
-        asOf,
-        force: options.force,
-        trigger: options.trigger ?? (options.cadence ? `schedule:${options.cadence}` : 'manual'),
-      },
-      { engine: context.engine, store: context.store, onProgress: progress.update },
-    );
-    progress.stop();
-    io.out(formatRunSummary(summary));
-    const report = await writeReportFiles(folders, catalog.definitions, context.store);
-    io.err(`report: ${report}`);
-    return summary;
-  } finally {
-    progress.stop();
-  }
+  // Mistakes on the command line are one error line, not a pipeline alert: check them first.
+  selectForRun(catalog.definitions, { ids: options.cohorts, ...(options.cadence ? { cadence: options.cadence } : {}) });
+  await findLakeFiles(folders.data);
+  const local = await openLocalPorts(folders);
+  io.err('running the refresh state machine...');
+  const summary = await runRefreshStateMachine(
+    {
+      trigger: options.trigger ?? (options.cadence ? `schedule:${options.cadence}` : 'manual'),
+      as_of: asOf.toISOString(),
+      ...(options.cohorts.length > 0 ? { cohorts: [...options.cohorts] } : {}),
+      ...(options.cadence ? { cadence: options.cadence as (typeof CADENCES)[number] } : {}),
+      ...(options.force ? { force: true } : {}),
+    },
+    { ...local, notifier: new TerminalNotifier((line) => io.err(line), local.notifier) },
+  );
+  io.out(formatRunSummary(summary));
+  const report = await writeReportFiles(folders, catalog.definitions, local.store);
+  io.err(`report: ${report}`);
+  return summary;
 }
 
 /** Writes `<state>/report/index.html` and `catalog.html`; returns the index's path. */

@@ -75,7 +75,7 @@ describe('the cohorts command line', () => {
   it('run refuses an unknown cohort with one clear line', async () => {
     const result = await cohorts('run', '--cohort', 'nope', ...folders);
     expect(result.code).toBe(1);
-    expect(result.stderr.filter((line) => !line.endsWith('...'))).toEqual(['no cohort "nope" in the definitions']);
+    expect(result.stderr).toEqual(['no cohort "nope" in the definitions']);
   });
 
   it('run refuses a malformed --as-of', async () => {
@@ -90,7 +90,7 @@ describe('the cohorts command line', () => {
       env: { ...process.env, NO_COLOR: '1' },
     });
     expect(result.status).toBe(1);
-    const errorLines = result.stderr.trim().split('\n').filter((line) => !line.endsWith('...'));
+    const errorLines = result.stderr.trim().split('\n');
     expect(errorLines).toHaveLength(1);
     expect(errorLines[0]).toContain(`cohorts: no event lake at ${missing}`);
     expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/);
