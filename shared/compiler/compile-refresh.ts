@@ -210,7 +210,7 @@ class RefreshCompiler {
     const { measure } = leaf;
     switch (measure.kind) {
       case 'count':
-        return boundsPredicate(this.aggregate(filtered('count(e.event_id)')), measure.bounds);
+        return boundsPredicate(this.aggregate(countIf(match)), measure.bounds);
       case 'sum': {
         if (measure.of !== undefined) this.readsProperties(leaf.filter);
         const summed = measure.of === undefined ? 'e.value' : this.property(measure.of).number;
@@ -239,8 +239,8 @@ class RefreshCompiler {
     const match = this.match(leaf.filter, false);
     const T = this.asOf;
     const inRange = (from: number, to: number) => conjunction([match, `e.ts >= ${this.d.timestamp(from)}`, `e.ts < ${this.d.timestamp(to)}`]);
-    const current = this.aggregate(`count(e.event_id) FILTER (WHERE ${inRange(T - w, T)})`);
-    const previous = this.aggregate(`count(e.event_id) FILTER (WHERE ${inRange(T - 2 * w, T - w)})`);
+    const current = this.aggregate(countIf(inRange(T - w, T)));
+    const previous = this.aggregate(countIf(inRange(T - 2 * w, T - w)));
     // With an empty previous window the value is +infinity (current > 0) or absent (both 0).
     const infinite = boundsHoldForInfinity(leaf.bounds) ? ` WHEN ${current} > 0 THEN TRUE` : '';
     return `(CASE WHEN ${previous} > 0 THEN ${boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds)}${infinite} ELSE FALSE END)`;
@@ -297,6 +297,15 @@ class RefreshCompiler {
     }
     return alias;
   }
+}
+
+/**
+ * Matching events of a person. count_if is several times faster in DuckDB than count(...)
+ * FILTER (WHERE ...) over tens of aggregates, and Trino has it too. With the population scan's
+ * LEFT JOIN, a person without events brings one row of NULLs, which no condition counts.
+ */
+function countIf(match: string): string {
+  return `count_if(${match === 'TRUE' ? 'e.event_id IS NOT NULL' : match})`;
 }
 
 function inList(column: string, values: readonly string[]): string {

@@ -466,6 +466,7 @@ export const TRINO_FUNCTIONS = new Set([
   'chr',
   'coalesce',
   'count',
+  'count_if',
   'floor',
   'format',
   'json_extract',
