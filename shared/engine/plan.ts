@@ -1,5 +1,5 @@
 import { compileRefresh } from '../compiler/compile-refresh.ts';
-import type { CohortDefinition, QualitySettings } from '../language/ast.ts';
+import type { CohortDefinition, ProgramBlock, QualitySettings } from '../language/ast.ts';
 import { references, selectForRun } from '../language/catalog.ts';
 import type { LineageInput, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
@@ -34,6 +34,8 @@ export interface PlannedCohort {
     readonly cadence: string;
     readonly change_reason: string | null;
     readonly quality: QualitySettings | null;
+    /** What the cohort is for, so alerts can say which programs a change affects. */
+    readonly program: ProgramBlock | null;
   };
   /** A version with this as-of and definition hash exists: nothing is written (unless forced). */
   readonly unchanged: { readonly version: number } | null;
@@ -110,5 +112,6 @@ function definitionFacts(cohort: CohortDefinition): PlannedCohort['definition'] 
     cadence: cohort.cadence,
     change_reason: cohort.change_reason ?? null,
     quality: cohort.quality ?? null,
+    program: cohort.program ?? null,
   };
 }

@@ -66,7 +66,7 @@ export async function snapshotCohort(
   });
   const status = verdict(checks);
   const definitionChanged = previousManifest !== undefined && previousManifest.definition.hash !== cohort.definition.hash;
-  const { change_reason, quality, ...definition } = cohort.definition;
+  const { change_reason, quality, program, ...definition } = cohort.definition;
   const manifest: Manifest = {
     cohort: cohort.id,
     version: cohort.version,

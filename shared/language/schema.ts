@@ -277,7 +277,8 @@ const anyOf = z
   .transform(({ any }): Condition => ({ kind: 'any', items: any }));
 const notOf = z.strictObject({ not: conditionSchema }).transform(({ not }): Condition => ({ kind: 'not', item: not }));
 
-const quality = z.strictObject({
+/** A definition's `quality:` block. */
+export const qualitySchema = z.strictObject({
   min_size: countValue.optional(),
   max_size: countValue.optional(),
   max_change_pct: number.nonnegative('must not be negative').optional(),
@@ -285,7 +286,8 @@ const quality = z.strictObject({
   max_history_z: number.positive('must be positive').optional(),
 });
 
-const program = z.strictObject({
+/** A definition's `program:` block. */
+export const programSchema = z.strictObject({
   hypothesis: text().optional(),
   experiment: text().optional(),
   outcome_metric: text().optional(),
@@ -310,9 +312,9 @@ export const definitionSchema = z.strictObject({
   tier: oneOf(TIERS).default('tactical'),
   cadence: oneOf(CADENCES),
   rule: conditionSchema,
-  quality: quality.optional(),
+  quality: qualitySchema.optional(),
   limitations: text().optional(),
-  program: program.optional(),
+  program: programSchema.optional(),
   change_reason: text().optional(),
   deprecated: deprecation.optional(),
 });

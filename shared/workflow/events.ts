@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import { CADENCES } from '../language/ast.ts';
-import { COHORT_ID } from '../language/schema.ts';
+import { COHORT_ID, programSchema, qualitySchema } from '../language/schema.ts';
 import { InvalidEventError } from './errors.ts';
 import { CAUGHT_STEPS } from './state-names.ts';
 import type { EvaluationState, WorkflowPlan } from './types.ts';
@@ -48,9 +48,9 @@ const definitionSchema = z.object({
   tier: z.string(),
   cadence: z.string(),
   change_reason: z.string().nullable(),
-  quality: z
-    .object({ min_size: z.number().optional(), max_size: z.number().optional(), max_change_pct: z.number().optional() })
-    .nullable(),
+  // The language's own schemas, so no setting is dropped on the way through Step Functions.
+  quality: qualitySchema.nullable(),
+  program: programSchema.nullable(),
 });
 
 /** The plan as it crosses Step Functions. */

@@ -90,7 +90,7 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
     cohorts: event.snapshots,
   };
   await ports.engine.release(result);
-  const alert = runAlert(summary);
+  const alert = runAlert(summary, plan);
   if (alert) await ports.notifier.notify(alert);
   return { ...summary, alert: alert?.severity ?? null };
 }

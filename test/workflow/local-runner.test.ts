@@ -60,20 +60,36 @@ describe('the refresh state machine run locally', () => {
     expect((await world.store.manifest('payers', 1))?.lineage.run_id).toBe('run-2024-06-01');
   });
 
-  it('sends one fail alert naming the held cohort, and none when nothing warned, failed or was held', async () => {
+  it('sends one fail alert naming the held cohort, and none when nothing new was written', async () => {
     const lake = await givenLake();
     await writeDefinitions(lake.definitions, { 'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nquality:\n  min_size: 4\n` });
     const world = await givenWorld(lake);
 
     const held = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'] }, portsOf(world));
-    const clean = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['payers'], trigger: 'schedule:daily' }, portsOf(world));
+    const again = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'], trigger: 'schedule:daily' }, portsOf(world));
 
     expect(held.alert).toBe('fail');
-    expect(clean.alert).toBeNull();
+    expect(again.alert).toBeNull();
     const alerts = await alertsOf(world);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ severity: 'fail', cohorts: ['big_cohort'], run_id: held.runId });
     expect(alerts[0]?.body).toContain('only 3 members, below the minimum of 4');
+  });
+
+  it('sends an info alert saying which cohorts moved, by how much, and which programs they feed', async () => {
+    const lake = await givenLake();
+    await writeDefinitions(lake.definitions, {
+      'logins.yaml': `${header('logins')}rule:\n  event: login\nprogram:\n  experiment: win-back-test\n  outcome_metric: reactivation_rate\n`,
+    });
+    const world = await givenWorld(lake);
+
+    const summary = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['logins'] }, portsOf(world));
+
+    expect(summary.alert).toBe('info');
+    const [alert] = await alertsOf(world);
+    expect(alert).toMatchObject({ severity: 'info', cohorts: ['logins'] });
+    expect(alert?.body).toContain('logins v1: 3 members (first version)');
+    expect(alert?.body).toContain('win-back-test (outcome: reactivation_rate) now targets 3 members of logins (3 new, 0 gone)');
   });
 
   it('refuses a bad execution input before anything runs', async () => {

@@ -67,8 +67,8 @@ describe('the Evaluate statement', () => {
 });
 
 describe('the run alert', () => {
-  it('is not sent when every cohort published or stayed unchanged without a warning', () => {
-    expect(runAlert(summary([outcome('a', 'published'), outcome('b', 'unchanged')]))).toBeUndefined();
+  it('is not sent when nothing new was written', () => {
+    expect(runAlert(summary([outcome('b', 'unchanged')]))).toBeUndefined();
   });
 
   it('is a warning when a check only warned, and a failure naming the held cohorts otherwise', () => {
@@ -80,7 +80,8 @@ describe('the run alert', () => {
 
     expect(warned).toMatchObject({ severity: 'warn', cohorts: ['a'], title: 'cohort refresh 2024-06-01T00:00:00.000Z: 1 with warnings' });
     expect(held).toMatchObject({ severity: 'fail', cohorts: ['b', 'a'], run_id: 'r1' });
-    expect(held?.body).toContain('b v2 held (current stays at v1):\n  fail min_size: only 2 members');
+    expect(held?.body).toContain('Held (downstream keeps the previous version):\nb v2: current stays at v1\n  fail min_size: only 2 members');
+    expect(held?.body).toContain('Warnings (published):\na v2:\n  warn drift: size moved 40%');
   });
 });
 
