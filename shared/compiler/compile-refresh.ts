@@ -39,6 +39,10 @@ export interface CompiledRefresh {
 }
 
 const DAY_MS = 86_400_000;
+/** Columns of a valid behaviour event, as de-duplication passes them on. */
+const BEHAVIOUR_COLUMNS = ['event_id', 'source', 'user_key', 'event_name', 'ts', 'properties', 'value'] as const;
+/** Which copy of an event_id counts: the first in this order (SPEC leaves it unspecified; both engines agree). */
+const COPY_ORDER = ['ts', 'source', 'user_key', 'event_name', 'properties', 'value'] as const;
 /** The JSON number grammar of SPEC section 4: a value whose text matches it is numeric. */
 export const NUMERIC_TEXT = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
 
@@ -117,7 +121,7 @@ class RefreshCompiler {
     const ctes: string[] = [
       `identity_map AS (\n  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${this.normalizedId('user_id')} AS user_key, person_id FROM ${this.request.lake.identities} AS identities) AS i\n  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key\n)`,
       this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom),
-      `behaviour_deduped AS (\n  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ts, source, user_key, event_name, properties, value) AS copy_no\n    FROM behaviour_valid AS v\n  ) AS numbered_copies\n  WHERE copy_no = 1\n)`,
+      `behaviour_deduped AS (\n  ${this.d.firstCopyPerEvent('behaviour_valid', BEHAVIOUR_COLUMNS, COPY_ORDER)}\n)`,
       `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d.extractProperties('e.properties', props, this.extractionGuard()).map((s) => `, ${s}`).join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
       `typed_events AS (\n  SELECT person_id, event_id, source, event_name, ts, value${props.map((_, i) => `, ${this.d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM events\n)`,
       `valued_events AS (\n  SELECT *${typedProps.map((s) => `, ${s}`).join('')}\n  FROM typed_events\n)`,

@@ -23,6 +23,11 @@ export interface Dialect {
   present(json: string): string;
   /** The argument of the row with the greatest (ts, event_id), as an aggregate. */
   latestBy(value: string, ts: string, eventId: string): string;
+  /**
+   * One row per event_id of `relation`: the copy that comes first in `order` (ascending, NULLs
+   * last), with `columns`. A query body (SELECT ...), the same rows in every dialect.
+   */
+  firstCopyPerEvent(relation: string, columns: readonly string[], order: readonly string[]): string;
   /** A cast that yields NULL instead of failing. */
   tryDouble(text: string): string;
 }

@@ -16,7 +16,7 @@ behaviour_valid AS (
     AND user_key IS NOT NULL AND user_key <> '' AND ts IS NOT NULL AND ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC'
 ),
 behaviour_deduped AS (
-  SELECT * FROM (
+  SELECT event_id, source, user_key, event_name, ts, properties, value FROM (
     SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ts, source, user_key, event_name, properties, value) AS copy_no
     FROM behaviour_valid AS v
   ) AS numbered_copies

@@ -1,0 +1,143 @@
+import type { LakeRelations } from '../compiler/compile-refresh.ts';
+import type { Dialect } from '../compiler/dialect.ts';
+import { doubleLiteral, integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
+import { COUNT_COLUMNS, NO_SOURCE } from './source-rows.ts';
+import { DAY_MS, dayText, type SourceCheckWindow, sourceCheckWindow } from './source-window.ts';
+
+/** What to compile: the source checks of one refresh. */
+export interface SourceCheckRequest {
+  readonly asOf: Date;
+  readonly lake: LakeRelations;
+  readonly dialect: Dialect;
+}
+
+/** The one source-check query and what it reads. */
+export interface CompiledSourceChecks {
+  /** Returns the rows of source-rows.ts (columns SOURCE_CHECK_COLUMNS). */
+  readonly sql: string;
+  /** The `dt` partitions of the events read (both ends included). */
+  readonly partitions: { readonly from: string; readonly to: string };
+  readonly window: SourceCheckWindow;
+}
+
+/**
+ * SPEC `normalize(id)`: trim ASCII white space; lower-case when it holds an `@`. The same text as
+ * the refresh compiler's (which keeps it private): share it once that file may change.
+ */
+export function normalizedIdSql(dialect: Dialect, column: string): string {
+  const trimmed = dialect.trimAsciiSpace(column);
+  return `CASE WHEN strpos(${trimmed}, '@') > 0 THEN lower(${trimmed}) ELSE ${trimmed} END`;
+}
+
+/**
+ * Compiles every source check of a refresh into ONE query over the narrow columns (event_id,
+ * source, user_id, event_name, ts, dt; never properties or value) of the `dt` partitions of the
+ * window (28 days of history, the last full day and T's own day, with a day of slack on each side),
+ * plus the identity map. It returns a few rows per source (see source-rows.ts): valid events per
+ * UTC day, invalid rows by kind, duplicate and unmapped events, dt/ts mismatches, the latest valid
+ * ts, and identity conflicts.
+ *
+ * Freshness reads only these partitions, not all history: an age beyond the window is beyond every
+ * freshness level the config accepts (MAX_FRESHNESS_HOURS), so the verdict is the same, and a
+ * maximum over all history would read the whole lake on every run (JSON Lines cannot skip columns).
+ *
+ * The events are read once: every counter is a filtered aggregate of the same scan; a first
+ * aggregation folds the copies of each event into one row (so duplicates cost one grouping, not
+ * a DISTINCT per counter), and ROLLUP gives the per-day, per-source and lake-wide rows of a
+ * second. The identity map (small beside the events) is read twice: for the unmapped join and
+ * for the conflict counts (Trino does not share a WITH query between its uses).
+ */
+export function compileSourceChecks(request: SourceCheckRequest): CompiledSourceChecks {
+  const d = request.dialect;
+  const window = sourceCheckWindow(request.asOf);
+  const T = d.timestamp(window.endMs);
+  const start = d.timestamp(window.startMs);
+  const epoch = d.timestamp(0);
+  const { partitions, undatedPartitions: undated } = window;
+  const inUndated = `(dt >= ${stringLiteral(undated.from)} AND dt <= ${stringLiteral(undated.to)})`;
+  const beforeWindow = integerLiteral(window.firstDay - 1);
+  const counted = (condition: string, alias: string) => `count(*) FILTER (WHERE ${condition}) AS ${alias}`;
+  const summed = (column: string) => `CAST(sum(${column}) AS BIGINT) AS ${column}`;
+  const nullCount = (alias: string) => `CAST(NULL AS BIGINT) AS ${alias}`;
+
+  // One key per identity (source, normalized user_id); it conflicts when its person_ids differ.
+  const identityKeys =
+    `identity_keys AS (\n  SELECT source, user_key, min(person_id) <> max(person_id) AS conflicting\n` +
+    `  FROM (SELECT source, ${normalizedIdSql(d, 'user_id')} AS user_key, person_id FROM ${request.lake.identities} AS identities) AS i\n` +
+    `  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n` +
+    `  GROUP BY source, user_key\n)`;
+  const scanned =
+    `scanned AS (\n  SELECT event_id, source, ${normalizedIdSql(d, 'user_id')} AS user_key, event_name, ts, dt\n` +
+    `  FROM ${request.lake.events} AS lake_events\n` +
+    `  WHERE dt >= ${stringLiteral(partitions.from)} AND dt <= ${stringLiteral(partitions.to)}\n)`;
+  const flagged =
+    `flagged AS (\n  SELECT CASE WHEN e.source IS NULL OR e.source = '' THEN ${stringLiteral(NO_SOURCE)} ELSE e.source END AS src,\n` +
+    `    e.event_id, e.user_key, e.ts, e.dt,\n` +
+    `    (e.event_id IS NULL OR e.event_id = '') AS no_event_id,\n` +
+    `    (e.source IS NULL OR e.source = '') AS no_source,\n` +
+    `    (e.user_key IS NULL OR e.user_key = '') AS no_user_id,\n` +
+    `    (e.event_name IS NULL OR e.event_name = '') AS no_event_name,\n` +
+    `    (e.ts IS NULL) AS no_ts,\n` +
+    `    CAST(floor(date_diff('millisecond', ${epoch}, e.ts) / ${doubleLiteral(DAY_MS)}) AS BIGINT) AS ts_day,\n` +
+    `    date_diff('day', DATE ${stringLiteral(dayText(0))}, TRY_CAST(e.dt AS DATE)) AS dt_day,\n` +
+    `    (m.user_key IS NULL) AS unmapped\n` +
+    `  FROM scanned AS e\n  LEFT JOIN identity_keys AS m ON m.source = e.source AND m.user_key = e.user_key\n` +
+    `  WHERE e.ts IS NULL OR e.ts < ${T}\n)`;
+  const classified =
+    `classified AS (\n  SELECT src, event_id, ts, unmapped, no_event_id, no_source, no_user_id, no_event_name, no_ts,\n` +
+    `    NOT (no_event_id OR no_source OR no_user_id OR no_event_name OR no_ts) AS valid,\n` +
+    `    CASE WHEN no_ts THEN ${inUndated} ELSE ts >= ${start} END AS in_window,\n` +
+    `    (NOT no_ts AND ${inUndated} AND abs(ts_day - dt_day) > 1) AS off_partition,\n` +
+    `    CASE WHEN no_ts THEN dt_day WHEN ts_day < ${integerLiteral(window.firstDay)} THEN ${beforeWindow} ELSE ts_day END AS event_day\n` +
+    `  FROM flagged\n)`;
+  // A valid row in the window is one copy of an event: its group is the event (source, event_id),
+  // dated by its earliest copy. Every other row is grouped by its day. One aggregation removes
+  // duplicates for every count at once (cheaper than a DISTINCT per counter).
+  const keyed =
+    `keyed AS (\n  SELECT *,\n    CASE WHEN valid AND in_window THEN event_id END AS event_key,\n` +
+    `    CASE WHEN valid AND in_window THEN NULL ELSE event_day END AS day_key\n  FROM classified\n)`;
+  const perKey =
+    `per_key AS (\n  SELECT src, event_key, min(event_day) AS event_day,\n    ` +
+    [
+      counted('in_window', 'row_count'),
+      counted('in_window AND valid', 'valid_rows'),
+      counted('in_window AND NOT valid', 'invalid_rows'),
+      counted('in_window AND no_event_id', 'missing_event_id'),
+      counted('in_window AND no_source', 'missing_source'),
+      counted('in_window AND no_user_id', 'missing_user_id'),
+      counted('in_window AND no_event_name', 'missing_event_name'),
+      counted('in_window AND no_ts', 'missing_ts'),
+      counted('off_partition', 'dt_mismatch'),
+      counted('unmapped', 'unmapped_copies'),
+      'max(ts) FILTER (WHERE valid) AS latest_ts',
+    ].join(',\n    ') +
+    `\n  FROM keyed\n  GROUP BY src, event_key, day_key\n)`;
+  const eventColumns = [
+    `CASE grouping(src, event_day) WHEN 0 THEN 'day' WHEN 1 THEN 'source' ELSE 'lake' END AS grain`,
+    'src AS source',
+    'event_day',
+    summed('row_count'),
+    summed('valid_rows'),
+    'count(event_key) AS events',
+    ...['invalid_rows', 'missing_event_id', 'missing_source', 'missing_user_id', 'missing_event_name', 'missing_ts', 'dt_mismatch'].map(summed),
+    counted('event_key IS NOT NULL AND unmapped_copies > 0', 'unmapped_events'),
+    `date_diff('millisecond', ${epoch}, max(latest_ts)) AS latest_ms`,
+    nullCount('identity_keys'),
+    nullCount('identity_conflicts'),
+  ];
+  const identityColumns = [
+    `'identity' AS grain`,
+    'source',
+    nullCount('event_day'),
+    ...[...COUNT_COLUMNS, 'latest_ms'].map(nullCount),
+    'count(*) AS identity_keys',
+    counted('conflicting', 'identity_conflicts'),
+  ];
+  const sql =
+    `-- cohort-refresh: source checks as of ${new Date(window.endMs).toISOString()}, days ${dayText(window.firstDay)} to ${dayText(window.lastDay)}\n` +
+    `WITH ${[identityKeys, scanned, flagged, classified, keyed, perKey].join(',\n')}\n` +
+    `SELECT ${eventColumns.join(',\n  ')}\nFROM per_key\nGROUP BY ROLLUP (src, event_day)\n` +
+    `UNION ALL\n` +
+    `SELECT ${identityColumns.join(',\n  ')}\nFROM identity_keys\nGROUP BY source`;
+  return { sql, partitions, window };
+}

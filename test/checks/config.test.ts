@@ -1,0 +1,125 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, parseConfig } from '../../shared/config/config.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cohorts-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes a config file and loads it. */
+async function load(text: string) {
+  const path = join(dir, 'cohorts.config.yaml');
+  await writeFile(path, text);
+  return loadConfig(path);
+}
+
+/** The error lines of an invalid config text. */
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'cohorts.config.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.split('\n');
+    throw error;
+  }
+  throw new Error('the config was accepted');
+}
+
+describe('the project config', () => {
+  it('falls back to the documented defaults when the file does not exist', async () => {
+    const config = await loadConfig(join(dir, 'missing.yaml'));
+    expect(config).toBe(DEFAULT_CONFIG);
+    expect(config).toEqual({
+      defaults: { freshness_hours: 26 },
+      sources: {},
+      checks: {
+        freshness: { warn: 1, fail: 2 },
+        volume: { warn: 3.5, fail: 6, min_history_days: 7 },
+        invalid_rows: { warn: 1, fail: 10 },
+        duplicates: { warn: 0.5, fail: 5 },
+        unmapped_ids: { warn: 5, fail: 25 },
+        identity_conflicts: { warn: 1 },
+        dt_mismatch: { warn: 1 },
+      },
+    });
+  });
+
+  it('treats an empty file or one holding only comments as all defaults', async () => {
+    expect(await load('')).toEqual(DEFAULT_CONFIG);
+    expect(await load('# nothing configured yet\n')).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('keeps the defaults it does not override, per source and per check', async () => {
+    const config = await load(
+      [
+        'defaults:',
+        '  freshness_hours: 30',
+        'sources:',
+        '  billing:',
+        '    freshness_hours: 48',
+        '    expected: true',
+        '  product:',
+        '    mapped: false',
+        'checks:',
+        '  volume: {warn: 4}',
+        '  dt_mismatch: {warn: 5, fail: 100}',
+        '',
+      ].join('\n'),
+    );
+    expect(config.defaults.freshness_hours).toBe(30);
+    expect(config.sources).toEqual({ billing: { freshness_hours: 48, expected: true }, product: { expected: false, mapped: false } });
+    expect(config.checks.volume).toEqual({ warn: 4, fail: 6, min_history_days: 7 });
+    expect(config.checks.dt_mismatch).toEqual({ warn: 5, fail: 100 });
+    expect(config.checks.duplicates).toEqual(DEFAULT_CONFIG.checks.duplicates);
+  });
+
+  it('names an unknown key with its line and column', () => {
+    expect(problems('checks:\n  volume:\n    warn_z: 3\n')).toEqual([
+      'cohorts.config.yaml:3:5: checks.volume: unknown key "warn_z" (a typo is never ignored)',
+    ]);
+    expect(problems('sources:\n  billing:\n    freshnes_hours: 48\n')).toEqual([
+      'cohorts.config.yaml:3:5: sources.billing: unknown key "freshnes_hours" (a typo is never ignored)',
+    ]);
+    expect(problems('default:\n  freshness_hours: 12\n')).toEqual(['cohorts.config.yaml:1:1: unknown key "default" (a typo is never ignored)']);
+  });
+
+  it('points at a value of the wrong kind', () => {
+    expect(problems('sources:\n  billing:\n    freshness_hours: -4\n')).toEqual([
+      'cohorts.config.yaml:3:22: sources.billing.freshness_hours must be a positive number, got -4',
+    ]);
+    expect(problems('checks:\n  duplicates: {warn: 150}\n')).toEqual([
+      'cohorts.config.yaml:2:22: checks.duplicates.warn must be a percentage between 0 and 100, got 150',
+    ]);
+    expect(problems('sources:\n  billing: {expected: yes}\n')).toEqual([
+      'cohorts.config.yaml:2:23: sources.billing.expected must be true or false, got "yes"',
+    ]);
+  });
+
+  it('refuses a warn level above its fail level', () => {
+    expect(problems('checks:\n  invalid_rows:\n    warn: 20\n    fail: 10\n')).toEqual([
+      'cohorts.config.yaml:3:11: checks.invalid_rows.warn must not be above fail (10), got 20',
+    ]);
+  });
+
+  it('refuses a freshness level beyond the days the checks read', () => {
+    expect(problems('sources:\n  billing: {freshness_hours: 400}\n')).toEqual([
+      'cohorts.config.yaml:2:30: sources.billing.freshness_hours 400 hours times checks.freshness.fail (2) is beyond the 672 hours the source checks read',
+    ]);
+    expect(parseConfig('sources:\n  billing: {freshness_hours: 400}\nchecks:\n  freshness: {fail: 1.5}\n', 'c.yaml').sources.billing?.freshness_hours).toBe(400);
+  });
+
+  it('reports malformed YAML and duplicate keys with their place', () => {
+    expect(problems('checks:\n  volume: {warn: 3\n')[0]).toMatch(/^cohorts\.config\.yaml:\d+:\d+: malformed YAML: /);
+    expect(problems('defaults:\n  freshness_hours: 12\n  freshness_hours: 13\n')[0]).toMatch(/^cohorts\.config\.yaml:3:3: malformed YAML: .*unique/);
+    expect(problems('- a list\n')).toEqual(['cohorts.config.yaml:1:1: the config must be a YAML mapping with keys defaults, sources and checks']);
+  });
+
+  it('hands out a frozen config that no caller can change for the next one', () => {
+    expect(Object.isFrozen(DEFAULT_CONFIG.checks.volume)).toBe(true);
+  });
+});
