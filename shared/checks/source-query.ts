@@ -1,4 +1,5 @@
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
+import { normalizedIdSql } from '../compiler/normalize-id.ts';
 import type { Dialect } from '../compiler/dialect.ts';
 import { doubleLiteral, integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
 import { COUNT_COLUMNS, NO_SOURCE } from './source-rows.ts';
@@ -18,15 +19,6 @@ export interface CompiledSourceChecks {
   /** The `dt` partitions of the events read (both ends included). */
   readonly partitions: { readonly from: string; readonly to: string };
   readonly window: SourceCheckWindow;
-}
-
-/**
- * SPEC `normalize(id)`: trim ASCII white space; lower-case when it holds an `@`. The same text as
- * the refresh compiler's (which keeps it private): share it once that file may change.
- */
-export function normalizedIdSql(dialect: Dialect, column: string): string {
-  const trimmed = dialect.trimAsciiSpace(column);
-  return `CASE WHEN strpos(${trimmed}, '@') > 0 THEN lower(${trimmed}) ELSE ${trimmed} END`;
 }
 
 /**

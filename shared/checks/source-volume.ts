@@ -1,3 +1,5 @@
+import { median } from './robust-z.ts';
+
 /** Scales MAD to the standard deviation of a normal distribution. */
 export const MAD_TO_SIGMA = 1.4826;
 
@@ -12,14 +14,6 @@ export interface RobustScore {
   readonly scale: number;
   /** `(last - median) / scale`. */
   readonly z: number;
-}
-
-/** The median of a non-empty list. */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const upper = sorted[middle] as number;
-  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] as number) + upper) / 2;
 }
 
 /**

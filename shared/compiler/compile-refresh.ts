@@ -1,5 +1,6 @@
 import type { CohortDefinition, Condition, EventFilter, Window } from '../language/ast.ts';
 import type { Dialect } from './dialect.ts';
+import { normalizedIdSql } from './normalize-id.ts';
 import { boundsHoldForInfinity, boundsPredicate, conjunction, type PropertyValue, propertyPredicate } from './predicates.ts';
 import { identifier, stringLiteral } from './sql-text.ts';
 
@@ -119,7 +120,7 @@ class RefreshCompiler {
     );
     const aggregates = [...this.aggregates.entries()].map(([sql, alias]) => `${sql} AS ${alias}`);
     const ctes: string[] = [
-      `identity_map AS (\n  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${this.normalizedId('user_id')} AS user_key, person_id FROM ${this.request.lake.identities} AS identities) AS i\n  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key\n)`,
+      `identity_map AS (\n  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, person_id FROM ${this.request.lake.identities} AS identities) AS i\n  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key\n)`,
       this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom),
       `behaviour_deduped AS (\n  ${this.d.firstCopyPerEvent('behaviour_valid', BEHAVIOUR_COLUMNS, COPY_ORDER)}\n)`,
       `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d.extractProperties('e.properties', props, this.extractionGuard()).map((s) => `, ${s}`).join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
@@ -166,17 +167,11 @@ class RefreshCompiler {
     const since = from === undefined ? '' : ` AND ts >= ${this.d.timestamp(from)}`;
     const columns = ['event_id', 'source', 'user_key', 'event_name', 'ts', ...extra].join(', ');
     return (
-      `${name} AS (\n  SELECT ${columns}\n  FROM (\n    SELECT event_id, source, ${this.normalizedId('user_id')} AS user_key, event_name, ts${extra.map((c) => `, ${c}`).join('')}\n` +
+      `${name} AS (\n  SELECT ${columns}\n  FROM (\n    SELECT event_id, source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, event_name, ts${extra.map((c) => `, ${c}`).join('')}\n` +
       `    FROM ${this.request.lake.events} AS lake_events\n    WHERE ${dt}\n  ) AS scanned\n` +
       `  WHERE event_id IS NOT NULL AND event_id <> '' AND source IS NOT NULL AND source <> '' AND event_name IS NOT NULL AND event_name <> ''\n` +
       `    AND user_key IS NOT NULL AND user_key <> '' AND ts IS NOT NULL AND ts < ${T}${since}\n)`
     );
-  }
-
-  /** SPEC `normalize(id)`: trim ASCII white space; lower-case when it holds an `@`. */
-  private normalizedId(column: string): string {
-    const trimmed = this.d.trimAsciiSpace(column);
-    return `CASE WHEN strpos(${trimmed}, '@') > 0 THEN lower(${trimmed}) ELSE ${trimmed} END`;
   }
 
   private cohort(id: string): string {

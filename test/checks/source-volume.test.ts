@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readSourceCheckRows, SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
-import { median, robustScore } from '../../shared/checks/source-volume.ts';
+import { median } from '../../shared/checks/robust-z.ts';
+import { robustScore } from '../../shared/checks/source-volume.ts';
 
 describe('the robust z-score of the last day', () => {
   it('divides the distance from the median by 1.4826 times the MAD', () => {
