@@ -65,6 +65,8 @@ export interface QueryEngine {
   members(result: EvaluationRef, column: string): Promise<string[]>;
   /** Frees a kept result. */
   release(result: EvaluationRef): Promise<void>;
+  /** Runs a small query (a few rows, such as the source checks) and returns its rows. */
+  rows(sql: string): Promise<Record<string, unknown>[]>;
 }
 
 /** Progress of long work, for a progress bar or a log. */

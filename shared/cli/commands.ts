@@ -5,6 +5,7 @@ import pc from 'picocolors';
 import type { RunSummary } from '../engine/refresh.ts';
 import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
+import { loadConfig } from '../config/config.ts';
 import { runRefreshStateMachine } from '../workflow/local-runner.ts';
 import { CADENCES } from '../language/ast.ts';
 import { loadCatalog, selectForRun } from '../language/catalog.ts';
@@ -25,6 +26,8 @@ export interface Folders {
   readonly data: string;
   readonly definitions: string;
   readonly state: string;
+  /** The project config file (`cohorts.config.yaml`); defaults apply when it does not exist. */
+  readonly config: string;
 }
 
 /** Where a command writes; tests pass their own. */
@@ -79,7 +82,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   // Mistakes on the command line are one error line, not a pipeline alert: check them first.
   selectForRun(catalog.definitions, { ids: options.cohorts, ...(options.cadence ? { cadence: options.cadence } : {}) });
   await findLakeFiles(folders.data);
-  const local = await openLocalPorts(folders);
+  const local = await openLocalPorts(folders, await loadConfig(folders.config));
   io.err('running the refresh state machine...');
   const summary = await runRefreshStateMachine(
     {
@@ -112,6 +115,32 @@ export async function reportCommand(folders: Folders, open: boolean, io: Output)
   const index = await writeReportFiles(folders, catalog.definitions, store);
   io.out(index);
   if (open && !openInBrowser(index)) io.err('no display to open a browser on; open the file above yourself');
+  return 0;
+}
+
+/** `cohorts checks`: the check results of each cohort's latest version (the last run that wrote it). */
+export async function checksCommand(folders: Folders, io: Output): Promise<number> {
+  const catalog = await loadCatalog(folders.definitions);
+  if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
+  const { store } = await openLocalContext(folders);
+  const colour = { pass: pc.green, warn: pc.yellow, fail: pc.red } as const;
+  const rows: string[][] = [];
+  for (const definition of catalog.definitions.filter((d) => !d.deprecated)) {
+    const latest = (await store.manifests(definition.id)).at(-1);
+    if (!latest) continue;
+    for (const check of latest.checks) {
+      rows.push([
+        `${definition.id} v${latest.version}`,
+        check.name,
+        colour[check.status](check.status),
+        String(check.observed ?? ''),
+        String(check.threshold ?? ''),
+        check.message,
+      ]);
+    }
+  }
+  if (rows.length === 0) throw new UsageError(`no versions in ${folders.state} yet (run \`cohorts run\` first)`);
+  io.out(table(['cohort', 'check', 'status', 'observed', 'threshold', 'message'], rows, [3, 4]));
   return 0;
 }
 

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import pc from 'picocolors';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import {
+  checksCommand,
   diffCommand,
   type Folders,
   historyCommand,
@@ -23,17 +24,19 @@ Commands:
   members ID [--version N]                                      members of the current (or given) version
   history ID                                                    every version with as_of, status, size, entered, exited
   diff ID A B                                                   members who entered and exited between versions A and B
+  checks                                                        check results of each cohort's latest version
   report [--open]                                               rebuild the HTML report (<state>/report/index.html)
   sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]
                                                                 write a realistic sample lake (Parquet) to --data
   demo                                                          sample data if missing, then a full refresh (npm start)
 
-Folders: --data ./data  --definitions ./definitions  --state ./.cohorts`;
+Folders: --data ./data  --definitions ./definitions  --state ./.cohorts  --config ./cohorts.config.yaml (optional)`;
 
 const options = {
   data: { type: 'string', default: './data' },
   definitions: { type: 'string', default: './definitions' },
   state: { type: 'string', default: './.cohorts' },
+  config: { type: 'string', default: './cohorts.config.yaml' },
   'as-of': { type: 'string' },
   cohort: { type: 'string', multiple: true, default: [] as string[] },
   cadence: { type: 'string' },
@@ -68,7 +71,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     io.out(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const folders: Folders = { data: values.data, definitions: values.definitions, state: values.state };
+  const folders: Folders = { data: values.data, definitions: values.definitions, state: values.state, config: values.config };
   const runOptions = {
     cohorts: values.cohort,
     force: values.force,
@@ -96,6 +99,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       const [id, a, b] = positionals(rest, 3, 'diff ID A B');
       return diffCommand(folders, id as string, a as string, b as string, io);
     }
+    case 'checks':
+      positionals(rest, 0, 'checks');
+      return checksCommand(folders, io);
     case 'report':
       positionals(rest, 0, 'report [--open]');
       return reportCommand(folders, values.open, io);

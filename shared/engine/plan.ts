@@ -1,5 +1,9 @@
 import { compileRefresh } from '../compiler/compile-refresh.ts';
-import type { CohortDefinition, ProgramBlock, QualitySettings } from '../language/ast.ts';
+import { compileSourceChecks } from '../checks/source-query.ts';
+import { readSourceCheckRows } from '../checks/source-rows.ts';
+import { type SourceCheckReport, sourceChecks } from '../checks/source-checks.ts';
+import { DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
+import type { CohortDefinition, Condition, ProgramBlock, QualitySettings } from '../language/ast.ts';
 import { references, selectForRun } from '../language/catalog.ts';
 import type { LineageInput, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
@@ -43,6 +47,8 @@ export interface PlannedCohort {
   readonly version: number;
   /** Versions of the cohorts it references that this run reads. */
   readonly depends_on: readonly { readonly cohort: string; readonly version: number }[];
+  /** The sources its rule reads (through references too); null when it reads every source. */
+  readonly sources_read: readonly string[] | null;
 }
 
 /** Everything the later steps of a refresh need; plain JSON. */
@@ -58,12 +64,14 @@ export interface RefreshPlan {
   readonly inputs: readonly LineageInput[];
   /** In dependency order. */
   readonly cohorts: readonly PlannedCohort[];
+  /** The source checks of this run: a failing source holds the cohorts that read it. */
+  readonly source_checks: SourceCheckReport;
 }
 
 /** The plan step: select, compile into one query, and assign version numbers. */
 export async function planRefresh(
   request: RefreshRequest,
-  ports: { readonly engine: QueryEngine; readonly store: SnapshotStore },
+  ports: { readonly engine: QueryEngine; readonly store: SnapshotStore; readonly config?: ProjectConfig },
   runId: string,
 ): Promise<RefreshPlan> {
   const asOf = request.asOf.toISOString();
@@ -73,6 +81,9 @@ export async function planRefresh(
   });
   const lake = await ports.engine.lake();
   const compiled = compileRefresh({ cohorts: selected, asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
+  const checks = compileSourceChecks({ asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
+  const source_checks = sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), ports.config ?? DEFAULT_CONFIG, request.asOf);
+  const byId = new Map(request.catalog.map((c) => [c.id, c]));
   const versionOf = new Map<string, number>();
   const cohorts: PlannedCohort[] = [];
   for (const cohort of selected) {
@@ -87,6 +98,7 @@ export async function planRefresh(
       unchanged,
       version,
       depends_on: [...new Set(references(cohort.rule).map((ref) => ref.id))].map((id) => ({ cohort: id, version: versionOf.get(id) as number })),
+      sources_read: sourcesRead(cohort.rule, byId),
     });
   }
   return {
@@ -99,7 +111,35 @@ export async function planRefresh(
     partitions: compiled.partitions,
     inputs: lake.inputs(compiled.partitions),
     cohorts,
+    source_checks,
   };
+}
+
+/** The sources a rule's leaves read, through cohort references; null when one reads every source. */
+function sourcesRead(rule: Condition, byId: ReadonlyMap<string, CohortDefinition>): string[] | null {
+  const found = new Set<string>();
+  let all = false;
+  const walk = (c: Condition): void => {
+    switch (c.kind) {
+      case 'all':
+      case 'any':
+        c.items.forEach(walk);
+        return;
+      case 'not':
+        walk(c.item);
+        return;
+      case 'cohort': {
+        const target = byId.get(c.id);
+        if (target) walk(target.rule);
+        return;
+      }
+      default:
+        if (c.filter.sources) for (const source of c.filter.sources) found.add(source);
+        else all = true;
+    }
+  };
+  walk(rule);
+  return all ? null : [...found].sort();
 }
 
 function definitionFacts(cohort: CohortDefinition): PlannedCohort['definition'] {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ProjectConfig } from '../config/config.ts';
 import type { ProgressListener, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { planRefresh, type RefreshRequest } from './plan.ts';
@@ -14,6 +15,8 @@ export interface RefreshPorts {
   readonly now?: () => Date;
   readonly runId?: string;
   readonly onProgress?: ProgressListener;
+  /** Source check levels and SLAs. @default - DEFAULT_CONFIG */
+  readonly config?: ProjectConfig;
 }
 
 /** The result of a refresh run. */

@@ -64,6 +64,7 @@ export async function snapshotCohort(
     ...(cohort.definition.change_reason ? { changeReason: cohort.definition.change_reason } : {}),
     ...(cohort.definition.quality ? { quality: cohort.definition.quality } : {}),
   });
+  checks.push(...sourceChecksFor(plan, cohort.sources_read));
   const status = verdict(checks);
   const definitionChanged = previousManifest !== undefined && previousManifest.definition.hash !== cohort.definition.hash;
   const { change_reason, quality, program, ...definition } = cohort.definition;
@@ -87,6 +88,18 @@ export async function snapshotCohort(
   await store.write(manifest, members);
   if (status === 'published') await store.publish(cohort.id, cohort.version);
   return { cohort: cohort.id, status, version: cohort.version, size: members.length, previous_version: previousVersion, entered, exited, checks };
+}
+
+/**
+ * The source checks that concern a cohort: those of the sources it reads (every source when it
+ * reads them all) and the lake-wide ones, named after their source so a manifest can hold several.
+ */
+export function sourceChecksFor(plan: RefreshPlan, sources: readonly string[] | null): CheckResult[] {
+  const groups = plan.source_checks.sources.filter((group) => sources === null || sources.includes(group.source));
+  return [
+    ...groups.flatMap((group) => group.checks.map((check) => ({ ...check, name: `${check.name}[${group.source}]` }))),
+    ...plan.source_checks.lake,
+  ];
 }
 
 /** Members that entered and exited since the previous version. */

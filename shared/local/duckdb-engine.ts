@@ -61,6 +61,10 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     await this.connection.run(`DROP TABLE IF EXISTS ${this.resultTable(result)}`);
   }
 
+  async rows(sql: string): Promise<Record<string, unknown>[]> {
+    return (await this.connection.runAndReadAll(sql)).getRowObjects();
+  }
+
   /** A result location is a table name this engine made; anything else is refused. */
   private resultTable(result: EvaluationRef): string {
     return identifier(result.location.replace(/^"|"$/g, ''));

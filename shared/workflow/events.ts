@@ -53,6 +53,22 @@ const definitionSchema = z.object({
   program: programSchema.nullable(),
 });
 
+const checkResultSchema = z.object({
+  name: z.string(),
+  status: z.enum(['pass', 'warn', 'fail']),
+  observed: z.union([z.number(), z.string(), z.null()]),
+  threshold: z.union([z.number(), z.string(), z.null()]),
+  message: z.string(),
+});
+
+const sourceCheckReportSchema = z.object({
+  as_of: z.string(),
+  days: z.object({ from: z.string(), last_day: z.string() }),
+  sources: z.array(z.object({ source: z.string(), checks: z.array(checkResultSchema), status: checkResultSchema.shape.status })),
+  lake: z.array(checkResultSchema),
+  status: checkResultSchema.shape.status,
+});
+
 /** The plan as it crosses Step Functions. */
 export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
   run_id: z.string().min(1),
@@ -72,8 +88,10 @@ export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
       unchanged: z.object({ version }).nullable(),
       version,
       depends_on: z.array(z.object({ cohort: cohortId, version })),
+      sources_read: z.array(z.string()).nullable(),
     }),
   ),
+  source_checks: sourceCheckReportSchema,
 });
 
 const evaluationSchema: z.ZodType<EvaluationState> = z.object({ query_execution_id: z.string().min(1) });
@@ -87,8 +105,6 @@ export const snapshotEventSchema = z.object({
 
 export type SnapshotEvent = z.output<typeof snapshotEventSchema>;
 
-const checkValue = z.union([z.number(), z.string(), z.null()]);
-
 const outcomeSchema: z.ZodType<CohortOutcome> = z.object({
   cohort: cohortId,
   status: z.enum(['published', 'held', 'unchanged']),
@@ -97,9 +113,7 @@ const outcomeSchema: z.ZodType<CohortOutcome> = z.object({
   previous_version: version.nullable(),
   entered: count,
   exited: count,
-  checks: z.array(
-    z.object({ name: z.string(), status: z.enum(['pass', 'warn', 'fail']), observed: checkValue, threshold: checkValue, message: z.string() }),
-  ),
+  checks: z.array(checkResultSchema),
 });
 
 /** Input of the Finish state: the plan, the kept result and every Snapshot outcome. */

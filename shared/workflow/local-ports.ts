@@ -1,3 +1,4 @@
+import type { ProjectConfig } from '../config/config.ts';
 import { openLocalContext } from '../cli/local-context.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { QueryEngine } from '../ports.ts';
@@ -16,12 +17,23 @@ export interface LocalPorts {
   readonly store: SnapshotStore;
   /** Alerts: `<state>/alerts.jsonl`. */
   readonly notifier: Notifier;
+  /** Source check levels and SLAs (`cohorts.config.yaml`). @default - DEFAULT_CONFIG */
+  readonly config?: ProjectConfig;
   /** The clock of manifests and summaries. @default - the system clock */
   readonly now?: () => Date;
 }
 
 /** The local ports over the CLI's folders: the same engine and store `cohorts run` uses. */
-export async function openLocalPorts(folders: { readonly data: string; readonly definitions: string; readonly state: string }): Promise<LocalPorts> {
+export async function openLocalPorts(
+  folders: { readonly data: string; readonly definitions: string; readonly state: string },
+  config?: ProjectConfig,
+): Promise<LocalPorts> {
   const { engine, store } = await openLocalContext(folders);
-  return { definitions: folderDefinitions(folders.definitions), engine, store, notifier: JsonlNotifier.inState(folders.state) };
+  return {
+    definitions: folderDefinitions(folders.definitions),
+    engine,
+    store,
+    notifier: JsonlNotifier.inState(folders.state),
+    ...(config ? { config } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import type { ProjectConfig } from '../config/config.ts';
 import type { RefreshPlan } from '../engine/plan.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import type { Catalog } from '../language/catalog.ts';
@@ -38,6 +39,8 @@ export interface PlanPorts {
   readonly engine: QueryEngine;
   readonly store: SnapshotStore;
   readonly statement: StatementBuilder;
+  /** Source check levels and SLAs. @default - DEFAULT_CONFIG */
+  readonly config?: ProjectConfig;
 }
 
 /** Ports of the Snapshot step. */

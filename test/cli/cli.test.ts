@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cohorts, tempDir } from '../support/cli.ts';
+import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { header, writeDefinitions, writeLake } from '../support/lake.ts';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -22,7 +24,8 @@ describe('the cohorts command line', () => {
       'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
       'quiet_users.yaml': `${header('quiet_users')}rule:\n  not: {cohort: active_users}\n`,
     });
-    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state')];
+    await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state'), '--config', join(root, 'cohorts.config.yaml')];
   });
 
   it('validate exits 0 and says how many definitions are valid', async () => {
@@ -70,6 +73,14 @@ describe('the cohorts command line', () => {
     expect(index).toContain('active_users');
     expect(index).toContain('quiet_users');
     expect(readFileSync(join(root, 'state', 'report', 'catalog.html'), 'utf8')).toContain('quiet_users');
+  });
+
+  it('checks prints every check of each cohort\'s latest version with its status', async () => {
+    const result = await cohorts('checks', ...folders);
+    expect(result.code).toBe(0);
+    const text = result.stdout.join('\n');
+    expect(text).toMatch(/active_users v2\s+not_empty\s+pass\s+1\s+1\s+1 members/);
+    expect(text).toMatch(/quiet_users v1\s+source\.freshness\[product\]\s+pass/);
   });
 
   it('run refuses an unknown cohort with one clear line', async () => {

@@ -10,6 +10,7 @@ import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { tempDir } from '../support/cli.ts';
+import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
 
 const login = (id: string, user: string, ts: string): EventRow => ({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
@@ -41,7 +42,7 @@ describe('a refresh', () => {
     const snapshotStore = extra.blobs ? new SnapshotStore(extra.blobs, engine) : store;
     return refresh(
       { catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual', ...(extra.force ? { force: true } : {}), ...(extra.cohorts ? { cohorts: extra.cohorts } : {}) },
-      { engine, store: snapshotStore },
+      { engine, store: snapshotStore, config: WARN_ONLY_SOURCE_CHECKS },
     );
   };
 
@@ -149,5 +150,37 @@ describe('a refresh', () => {
   it('refreshes a selected cohort together with everything it depends on, and nothing else', async () => {
     const summary = await run('2024-06-01T00:00:00Z', { cohorts: ['active_payers'] });
     expect(summary.cohorts.map((c) => c.cohort)).toEqual(['active_users', 'payers', 'active_payers']);
+  });
+});
+
+describe('source checks in a refresh', () => {
+  it('hold the cohorts that read a failing source and publish the others, recording the checks in each manifest', async () => {
+    // GIVEN a fresh product source and a billing source silent for twelve days (SLA 26 hours)
+    const root = await tempDir();
+    const lake = join(root, 'lake');
+    await writeLake(lake, [login('e1', 'ann', '2024-05-31T20:00:00Z'), { ...EVENTS[4]! }]);
+    const definitions = join(root, 'definitions');
+    await writeDefinitions(definitions, {
+      'product_logins.yaml': `${header('product_logins')}rule:\n  event: login\n  source: product\n`,
+      'billing_payers.yaml': `${header('billing_payers')}rule:\n  event: invoice_paid\n  source: billing\n`,
+    });
+    const engine = new DuckDbEngine(await openDuckDb(), lake);
+    const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
+
+    // WHEN it refreshes with the default checks
+    const catalog = await loadCatalog(definitions);
+    const summary = await refresh({ catalog: catalog.definitions, asOf: new Date('2024-06-01T00:00:00Z'), trigger: 'manual' }, { engine, store });
+
+    // THEN only the billing cohort is held, and each manifest holds the checks of its own source
+    expect(summary.cohorts.map((c) => [c.cohort, c.status])).toEqual([
+      ['billing_payers', 'held'],
+      ['product_logins', 'published'],
+    ]);
+    const held = (await store.manifest('billing_payers', 1)) as Manifest;
+    expect(held.checks.find((c) => c.name === 'source.freshness[billing]')).toMatchObject({ status: 'fail' });
+    expect(held.checks.some((c) => c.name.endsWith('[product]'))).toBe(false);
+    const published = (await store.manifest('product_logins', 1)) as Manifest;
+    expect(published.checks.find((c) => c.name === 'source.freshness[product]')).toMatchObject({ status: 'pass' });
+    expect(await store.current('billing_payers')).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import { header, writeDefinitions } from '../support/lake.ts';
 import { alertsOf, COHORTS, currents, givenLake, givenWorld, portsOf, refreshInProcess, type World } from './support.ts';
 
@@ -83,7 +84,9 @@ describe('the refresh state machine run locally', () => {
     });
     const world = await givenWorld(lake);
 
-    const summary = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['logins'] }, portsOf(world));
+    // Sources fresh enough that no source check warns: only the move is news.
+    const config = { ...WARN_ONLY_SOURCE_CHECKS, defaults: { freshness_hours: 24 * 365 } };
+    const summary = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['logins'] }, { ...portsOf(world), config });
 
     expect(summary.alert).toBe('info');
     const [alert] = await alertsOf(world);

@@ -4,6 +4,7 @@ import { openDuckDb } from '../../shared/duckdb/open.ts';
 import { refresh } from '../../shared/engine/refresh.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
+import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import type { BlobStore, EvaluationRef, LakeView, QueryEngine } from '../../shared/ports.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
@@ -64,13 +65,19 @@ export async function givenWorld(folders: { lake: string; definitions: string },
 
 /** The local ports of a world, optionally with another engine in front of its DuckDB. */
 export function portsOf(world: World, engine: QueryEngine = world.engine): LocalPorts {
-  return { definitions: folderDefinitions(world.definitions), engine, store: world.store, notifier: JsonlNotifier.inState(world.state) };
+  return {
+    definitions: folderDefinitions(world.definitions),
+    engine,
+    store: world.store,
+    notifier: JsonlNotifier.inState(world.state),
+    config: WARN_ONLY_SOURCE_CHECKS,
+  };
 }
 
 /** `refresh()` in-process over a world: the reference the state machine must agree with. */
 export async function refreshInProcess(world: World, asOf: string) {
   const catalog = await loadCatalog(world.definitions);
-  return refresh({ catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual' }, { engine: world.engine, store: world.store });
+  return refresh({ catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual' }, { engine: world.engine, store: world.store, config: WARN_ONLY_SOURCE_CHECKS });
 }
 
 /** The bytes of every cohort's `current.json` (undefined when there is none). */
@@ -135,6 +142,10 @@ export class FaultyEngine implements QueryEngine {
   async release(result: EvaluationRef): Promise<void> {
     if (this.faults.release) throw new InjectedFault('dropping the result failed');
     return this.inner.release(result);
+  }
+
+  rows(sql: string): Promise<Record<string, unknown>[]> {
+    return this.inner.rows(sql);
   }
 }
 
