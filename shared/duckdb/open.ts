@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 /** Options for a local DuckDB database. */
@@ -6,8 +8,10 @@ export interface OpenDuckDbOptions {
   readonly path?: string;
   /** Worker threads. @default - DuckDB's choice (one per core) */
   readonly threads?: number;
-  /** Memory ceiling, e.g. `'1500MB'`. @default - DuckDB's choice (80% of RAM) */
+  /** Memory ceiling, e.g. `'1500MB'`; past it DuckDB spills to `tempDirectory`. @default - DuckDB's choice (80% of RAM) */
   readonly memoryLimit?: string;
+  /** Where DuckDB spills when memory runs short. @default - a `cohorts-duckdb` folder in the OS temp folder */
+  readonly tempDirectory?: string;
 }
 
 /**
@@ -24,6 +28,8 @@ export async function openDuckDb(options: OpenDuckDbOptions = {}): Promise<DuckD
   };
   if (options.threads !== undefined) config.threads = String(options.threads);
   if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+  // An in-memory database spills only when it is given a folder to spill to.
+  config.temp_directory = options.tempDirectory ?? join(tmpdir(), 'cohorts-duckdb');
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
   const connection = await instance.connect();
   await connection.run("SET TimeZone = 'UTC'");
