@@ -56,6 +56,6 @@ export const athenaDialect: Dialect = {
   present: (json) => `coalesce(${json} <> 'null', false)`,
   latestBy: (value, ts, eventId) => `max_by(${value}, ROW(${ts}, ${eventId}))`,
   tryDouble: (text) => `TRY_CAST(${text} AS DOUBLE)`,
-  firstCopyPerEvent: (relation, columns, order) =>
-    `SELECT ${columns.join(', ')} FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${order.join(', ')}) AS copy_no\n    FROM ${relation} AS v\n  ) AS numbered_copies\n  WHERE copy_no = 1`,
+  deduplication: 'window',
+  hash: (text) => `xxhash64(to_utf8(${text}))`,
 };

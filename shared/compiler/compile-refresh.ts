@@ -121,8 +121,7 @@ class RefreshCompiler {
     const aggregates = [...this.aggregates.entries()].map(([sql, alias]) => `${sql} AS ${alias}`);
     const ctes: string[] = [
       `identity_map AS (\n  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, person_id FROM ${this.request.lake.identities} AS identities) AS i\n  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key\n)`,
-      this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom),
-      `behaviour_deduped AS (\n  ${this.d.firstCopyPerEvent('behaviour_valid', BEHAVIOUR_COLUMNS, COPY_ORDER)}\n)`,
+      ...this.deduplicatedEvents(partitions, behaviourFrom),
       `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d.extractProperties('e.properties', props, this.extractionGuard()).map((s) => `, ${s}`).join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
       `typed_events AS (\n  SELECT person_id, event_id, source, event_name, ts, value${props.map((_, i) => `, ${this.d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM events\n)`,
       `valued_events AS (\n  SELECT *${typedProps.map((s) => `, ${s}`).join('')}\n  FROM typed_events\n)`,
@@ -146,6 +145,26 @@ class RefreshCompiler {
     return `-- cohort-refresh: ${this.request.cohorts.length} cohorts as of ${new Date(this.asOf).toISOString()}\nWITH ${ctes.join(',\n')}\nSELECT person_id,\n  ${selects.join(',\n  ')}\nFROM per_person_scored`;
   }
 
+  /** Valid behaviour events with one copy per event_id (see Dialect.deduplication). */
+  private deduplicatedEvents(partitions: { from?: string; to: string }, behaviourFrom: number | undefined): string[] {
+    const columns = BEHAVIOUR_COLUMNS.join(', ');
+    const firstCopies = (where: string) =>
+      `SELECT ${columns} FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no\n` +
+      `    FROM behaviour_valid AS v${where}\n  ) AS numbered_copies\n  WHERE copy_no = 1`;
+    if (this.d.deduplication === 'window') {
+      return [this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom), `behaviour_deduped AS (\n  ${firstCopies('')}\n)`];
+    }
+    // Every repeated event_id repeats its hash; a hash may repeat without its event_id repeating
+    // (a collision), which only sends a few more rows through the exact window.
+    const key = this.d.hash('event_id');
+    return [
+      this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom, true),
+      `repeated_event_ids AS (\n  SELECT ${key} AS id_hash\n  FROM ${this.request.lake.events} AS lake_events\n  WHERE ${partitionFilter(partitions)}\n  GROUP BY ${key}\n  HAVING count(*) > 1\n)`,
+      `behaviour_deduped AS (\n  SELECT ${columns} FROM behaviour_valid WHERE ${this.d.hash('behaviour_valid.event_id')} NOT IN (SELECT id_hash FROM repeated_event_ids)\n  UNION ALL\n  ` +
+        `${firstCopies(` WHERE ${this.d.hash('v.event_id')} IN (SELECT id_hash FROM repeated_event_ids)`)}\n)`,
+    ];
+  }
+
   /** Only events some leaf reads properties of need their JSON parsed. */
   private extractionGuard(): string | undefined {
     if (this.propertyEvents === 'any') return undefined;
@@ -159,15 +178,14 @@ class RefreshCompiler {
   }
 
   /** Valid events (SPEC section 1) before T, with the person's normalized id as user_key. */
-  private validEvents(name: string, extra: string[], partitions: { from?: string; to: string }, from: number | undefined): string {
+  private validEvents(name: string, extra: string[], partitions: { from?: string; to: string }, from: number | undefined, inline = false): string {
     const T = this.d.timestamp(this.asOf);
-    const dt = [partitions.from ? `dt >= ${stringLiteral(partitions.from)}` : undefined, `dt <= ${stringLiteral(partitions.to)}`]
-      .filter(Boolean)
-      .join(' AND ');
+    const dt = partitionFilter(partitions);
     const since = from === undefined ? '' : ` AND ts >= ${this.d.timestamp(from)}`;
     const columns = ['event_id', 'source', 'user_key', 'event_name', 'ts', ...extra].join(', ');
     return (
-      `${name} AS (\n  SELECT ${columns}\n  FROM (\n    SELECT event_id, source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, event_name, ts${extra.map((c) => `, ${c}`).join('')}\n` +
+      // Read twice (DuckDB's de-duplication): scanning again costs less than keeping every row in memory.
+      `${name} AS ${inline ? 'NOT MATERIALIZED ' : ''}(\n  SELECT ${columns}\n  FROM (\n    SELECT event_id, source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, event_name, ts${extra.map((c) => `, ${c}`).join('')}\n` +
       `    FROM ${this.request.lake.events} AS lake_events\n    WHERE ${dt}\n  ) AS scanned\n` +
       `  WHERE event_id IS NOT NULL AND event_id <> '' AND source IS NOT NULL AND source <> '' AND event_name IS NOT NULL AND event_name <> ''\n` +
       `    AND user_key IS NOT NULL AND user_key <> '' AND ts IS NOT NULL AND ts < ${T}${since}\n)`
@@ -305,6 +323,11 @@ class RefreshCompiler {
  */
 function countIf(match: string): string {
   return `count_if(${match === 'TRUE' ? 'e.event_id IS NOT NULL' : match})`;
+}
+
+/** The `dt` partitions a scan reads. */
+function partitionFilter(partitions: { from?: string; to: string }): string {
+  return [partitions.from ? `dt >= ${stringLiteral(partitions.from)}` : undefined, `dt <= ${stringLiteral(partitions.to)}`].filter(Boolean).join(' AND ');
 }
 
 function inList(column: string, values: readonly string[]): string {

@@ -76,8 +76,9 @@ describe.each(GOLDEN_CASES)('both dialects compile $name', ({ rules }) => {
   const athena = compile(cohorts, DIALECTS.athena);
   const duckdb = compile(cohorts, DIALECTS.duckdb);
 
-  it('to the same CTEs, in the same order', () => {
-    expect(cteNames(athena.sql)).toEqual(cteNames(duckdb.sql));
+  it('to the same CTEs, in the same order (DuckDB adds the repeated event ids it de-duplicates)', () => {
+    expect(cteNames(athena.sql)).toEqual(cteNames(duckdb.sql).filter((name) => name !== 'repeated_event_ids'));
+    expect(cteNames(duckdb.sql)).toContain('repeated_event_ids');
   });
 
   it('to the same membership columns, partitions, scans and properties', () => {

@@ -328,12 +328,12 @@ export function literalValues(sql: string): string[] {
 
 /** The names of the CTEs of a compiled query, in order. */
 export function cteNames(sql: string): string[] {
-  return [...sql.matchAll(/^(?:WITH )?([a-z_]+) AS \($/gm)].map((m) => m[1] as string);
+  return [...sql.matchAll(/^(?:WITH )?([a-z_]+) AS (?:NOT MATERIALIZED )?\($/gm)].map((m) => m[1] as string);
 }
 
 /** The body of one CTE of a compiled query (the text between its parentheses). */
 export function cteBody(sql: string, name: string): string {
-  const start = sql.search(new RegExp(`^(?:WITH )?${name} AS \\($`, 'm'));
+  const start = sql.search(new RegExp(`^(?:WITH )?${name} AS (?:NOT MATERIALIZED )?\\($`, 'm'));
   if (start === -1) throw new Error(`no CTE ${name}`);
   const open = sql.indexOf('(', start);
   return sql.slice(open + 1, matchingParen(sql, open));
