@@ -11,11 +11,14 @@ export interface CliResult {
   readonly stderr: string[];
 }
 
-/** Runs the CLI in-process, capturing its output; errors become exit code 1 like the real entry point. */
+/** Colour codes: a terminal (or CI=true) gets them; assertions read the text. */
+const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
+
+/** Runs the CLI in-process, capturing its output as plain text; errors become exit code 1 like the real entry point. */
 export async function cohorts(...argv: string[]): Promise<CliResult> {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const io: Output = { out: (line) => stdout.push(line), err: (line) => stderr.push(line), interactive: false };
+  const io: Output = { out: (line) => stdout.push(plain(line)), err: (line) => stderr.push(plain(line)), interactive: false };
   try {
     const code = await main(argv, io);
     return { code, stdout, stderr };
