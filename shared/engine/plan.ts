@@ -5,6 +5,7 @@ import { type SourceCheckReport, sourceChecks } from '../checks/source-checks.ts
 import { DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
 import type { CohortDefinition, Condition, ProgramBlock, QualitySettings } from '../language/ast.ts';
 import { references, selectForRun } from '../language/catalog.ts';
+import { sourceReads } from '../language/source-reads.ts';
 import type { LineageInput, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 
@@ -117,31 +118,22 @@ export async function planRefresh(
 
 /** The sources a rule's leaves read, through cohort references; null when one reads every source. */
 function sourcesRead(rule: Condition, byId: ReadonlyMap<string, CohortDefinition>): string[] | null {
-  const found = new Set<string>();
-  let all = false;
-  const walk = (c: Condition): void => {
-    switch (c.kind) {
-      case 'all':
-      case 'any':
-        c.items.forEach(walk);
-        return;
-      case 'not':
-        walk(c.item);
-        return;
-      case 'cohort': {
-        const target = byId.get(c.id);
-        if (target) walk(target.rule);
-        return;
+  const rules: Condition[] = [];
+  const seen = new Set<string>();
+  const collect = (r: Condition): void => {
+    rules.push(r);
+    for (const ref of references(r)) {
+      const target = byId.get(ref.id);
+      if (target && !seen.has(ref.id)) {
+        seen.add(ref.id);
+        collect(target.rule);
       }
-      default:
-        if (c.filter.sources) for (const source of c.filter.sources) found.add(source);
-        else all = true;
     }
   };
-  walk(rule);
-  return all ? null : [...found].sort();
+  collect(rule);
+  const reads = sourceReads(rules);
+  return reads.anySource ? null : [...reads.sources];
 }
-
 function definitionFacts(cohort: CohortDefinition): PlannedCohort['definition'] {
   return {
     hash: cohort.hash,

@@ -5,7 +5,7 @@ import type { DependencyGraph } from './dependencies.ts';
 import { formatInstant, formatNumber } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
 import { page } from './layout.ts';
-import { readsNothing, type SourceReads, sourceReads } from './sources.ts';
+import { readsNothing, type SourceReads, sourceReads } from '../language/source-reads.ts';
 
 const codeList = (items: readonly string[]) => items.map((item, i) => html`${i > 0 ? ', ' : ''}<code>${item}</code>`);
 

@@ -1,4 +1,4 @@
-import type { Condition, EventFilter } from '../language/ast.ts';
+import type { Condition, EventFilter } from './ast.ts';
 
 /** The events and sources a rule reads through its event, latest and velocity leaves. */
 export interface SourceReads {
