@@ -3,6 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { CohortRefresh } from './cohort-refresh.ts';
 import type { StackConfig } from './stack-config.ts';
+import { RefreshSchedules } from './workflow/refresh-schedules.ts';
 import { RefreshStateMachine } from './workflow/refresh-state-machine.ts';
 
 /** Properties of {@link CohortRefreshStack}. */
@@ -23,6 +24,8 @@ export class CohortRefreshStack extends Stack {
   public readonly refresh: RefreshStateMachine;
   /** The refresh state machine itself (`refresh.stateMachine`). */
   public readonly stateMachine: RefreshStateMachine['stateMachine'];
+  /** One schedule per cadence, starting the state machine. */
+  public readonly schedules: RefreshSchedules;
 
   constructor(scope: Construct, id: string, props: CohortRefreshStackProps = {}) {
     super(scope, id, {
@@ -44,6 +47,7 @@ export class CohortRefreshStack extends Stack {
 
     this.refresh = new RefreshStateMachine(this, 'Refresh', { cohortRefresh: this.cohortRefresh });
     this.stateMachine = this.refresh.stateMachine;
+    this.schedules = new RefreshSchedules(this, 'Schedules', { stateMachine: this.stateMachine });
 
     // What the CLI and operators need to find the deployment.
     const outputs: Record<string, string> = {

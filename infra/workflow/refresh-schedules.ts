@@ -1,0 +1,61 @@
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CADENCES, type Cadence } from '../../shared/language/ast.ts';
+
+/** When each cadence runs by default (UTC), spread so runs do not start together. */
+export const DEFAULT_SCHEDULES: Readonly<Record<Cadence, string>> = {
+  hourly: 'cron(5 * * * ? *)',
+  daily: 'cron(0 6 * * ? *)',
+  weekly: 'cron(30 6 ? * MON *)',
+  monthly: 'cron(0 7 1 * ? *)',
+  quarterly: 'cron(0 8 1 1,4,7,10 ? *)',
+};
+
+/** Properties of {@link RefreshSchedules}. */
+export interface RefreshSchedulesProps {
+  /** The refresh state machine each schedule starts. */
+  readonly stateMachine: sfn.IStateMachine;
+  /**
+   * EventBridge Scheduler expressions by cadence, e.g. `{ daily: 'cron(30 4 * * ? *)' }`.
+   *
+   * @default - DEFAULT_SCHEDULES for every cadence not given
+   */
+  readonly expressions?: Partial<Record<Cadence, string>>;
+}
+
+/**
+ * One EventBridge Scheduler schedule per cadence, each starting the refresh state machine with
+ * `{"trigger": "schedule:<cadence>", "cadence": "<cadence>"}`: the cohorts of that cadence and
+ * everything they depend on are refreshed as of the execution's start.
+ */
+export class RefreshSchedules extends Construct {
+  /** The schedules, by cadence. */
+  public readonly schedules: Readonly<Record<Cadence, scheduler.Schedule>>;
+
+  constructor(scope: Construct, id: string, props: RefreshSchedulesProps) {
+    super(scope, id);
+    for (const [cadence, expression] of Object.entries(props.expressions ?? {})) {
+      if (!(CADENCES as readonly string[]).includes(cadence)) {
+        throw new Error(`expressions: unknown cadence ${JSON.stringify(cadence)}; use one of ${CADENCES.join(', ')}`);
+      }
+      if (!/^(cron|rate)\(.+\)$/.test(expression ?? '')) {
+        throw new Error(`expressions.${cadence} must be a cron(...) or rate(...) expression, got ${JSON.stringify(expression)}`);
+      }
+    }
+    const schedules = {} as Record<Cadence, scheduler.Schedule>;
+    for (const cadence of CADENCES) {
+      const expression = props.expressions?.[cadence] ?? DEFAULT_SCHEDULES[cadence];
+      schedules[cadence] = new scheduler.Schedule(this, `Refresh-${cadence}`, {
+        description: `Refreshes the ${cadence} cohorts and what they depend on`,
+        schedule: scheduler.ScheduleExpression.expression(expression),
+        target: new targets.StepFunctionsStartExecution(props.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject({ trigger: `schedule:${cadence}`, cadence }),
+          retryAttempts: 2,
+        }),
+      });
+    }
+    this.schedules = schedules;
+  }
+}

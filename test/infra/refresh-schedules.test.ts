@@ -1,0 +1,66 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { CohortRefresh } from '../../infra/cohort-refresh.ts';
+import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
+import { DEFAULT_SCHEDULES, RefreshSchedules } from '../../infra/workflow/refresh-schedules.ts';
+import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
+import { templateOf } from './support.ts';
+
+/** GIVEN the state machine and schedules in a test stack (no bundling). */
+function givenSchedules(expressions?: ConstructorParameters<typeof RefreshSchedules>[2]['expressions']) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'TestStack');
+  const refresh = new RefreshStateMachine(stack, 'Refresh', { cohortRefresh: new CohortRefresh(stack, 'CohortRefresh') });
+  const schedules = new RefreshSchedules(stack, 'Schedules', { stateMachine: refresh.stateMachine, ...(expressions ? { expressions } : {}) });
+  return { stack, refresh, schedules };
+}
+
+describe('RefreshSchedules', () => {
+  it('creates one schedule per cadence that starts the state machine with that cadence', () => {
+    const { stack, refresh } = givenSchedules();
+    const template = templateOf(stack);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 5);
+    for (const [cadence, expression] of Object.entries(DEFAULT_SCHEDULES)) {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: expression,
+        Target: Match.objectLike({
+          Arn: stack.resolve(refresh.stateMachine.stateMachineArn),
+          Input: JSON.stringify({ trigger: `schedule:${cadence}`, cadence }),
+        }),
+      });
+    }
+  });
+
+  it('lets the scheduler start executions of this state machine only', () => {
+    const { stack, refresh } = givenSchedules();
+    const template = templateOf(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'states:StartExecution', Effect: 'Allow', Resource: stack.resolve(refresh.stateMachine.stateMachineArn) }),
+        ]),
+      },
+    });
+  });
+
+  it('takes an expression per cadence and keeps the defaults for the others', () => {
+    const { stack } = givenSchedules({ daily: 'cron(30 4 * * ? *)' });
+    const template = templateOf(stack);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 4 * * ? *)' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: DEFAULT_SCHEDULES.hourly });
+  });
+
+  it('refuses an unknown cadence or an expression that is not cron() or rate(), showing the value', () => {
+    expect(() => givenSchedules({ fortnightly: 'rate(14 days)' } as never)).toThrow('expressions: unknown cadence "fortnightly"');
+    expect(() => givenSchedules({ daily: '0 6 * * *' })).toThrow('expressions.daily must be a cron(...) or rate(...) expression, got "0 6 * * *"');
+  });
+
+  it('is part of the deployable stack, which stays clean under cdk-nag AwsSolutions', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack');
+    templateOf(stack).resourceCountIs('AWS::Scheduler::Schedule', 5);
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+});
