@@ -47,7 +47,10 @@ export class CohortRefreshStack extends Stack {
 
     this.refresh = new RefreshStateMachine(this, 'Refresh', { cohortRefresh: this.cohortRefresh });
     this.stateMachine = this.refresh.stateMachine;
-    this.schedules = new RefreshSchedules(this, 'Schedules', { stateMachine: this.stateMachine });
+    this.schedules = new RefreshSchedules(this, 'Schedules', {
+      stateMachine: this.stateMachine,
+      ...(config.schedules ? { expressions: config.schedules } : {}),
+    });
 
     // What the CLI and operators need to find the deployment.
     const outputs: Record<string, string> = {

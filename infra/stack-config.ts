@@ -16,6 +16,8 @@ export interface StackConfig {
   readonly lakePrefix?: string;
   /** `retentionDays`: days noncurrent object versions are kept. */
   readonly noncurrentVersionRetention?: Duration;
+  /** `schedules`: scheduler expressions by cadence (a JSON object), e.g. `{"daily": "cron(30 4 * * ? *)"}`. */
+  readonly schedules?: Readonly<Record<string, string>>;
 }
 
 /** Reads and checks the stack's context values; absent or empty values mean "use the default". */
@@ -24,12 +26,31 @@ export function readStackConfig(node: Node): StackConfig {
   const bucket = optionalString(node, 'lakeBucketName');
   const prefix = optionalString(node, 'lakePrefix');
   const days = node.tryGetContext('retentionDays') as unknown;
+  const schedules = parseSchedules('schedules', node.tryGetContext('schedules') as unknown);
   return {
     alertEmails: parseList('alertEmails', emails),
     ...(bucket === undefined ? {} : { lakeBucketName: bucket }),
     ...(prefix === undefined ? {} : { lakePrefix: prefix }),
     ...(isAbsent(days) ? {} : { noncurrentVersionRetention: Duration.days(parseDays('retentionDays', days)) }),
+    ...(schedules === undefined ? {} : { schedules }),
   };
+}
+
+/** An object of cadence -> expression, given in cdk.json or as a JSON string with `-c`. */
+function parseSchedules(key: string, value: unknown): Record<string, string> | undefined {
+  if (isAbsent(value)) return undefined;
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new InvalidContextError(`context ${key} must be a JSON object of cadence to expression, got ${JSON.stringify(value)}`);
+    }
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+    throw new InvalidContextError(`context ${key} must be an object of cadence to expression, got ${JSON.stringify(value)}`);
+  }
+  return parsed as Record<string, string>;
 }
 
 function isAbsent(value: unknown): boolean {

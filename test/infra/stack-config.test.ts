@@ -39,6 +39,19 @@ describe('readStackConfig', () => {
     expect(read).toThrow(JSON.stringify(value));
   });
 
+  it('reads schedules as an object in cdk.json or as JSON text on the command line, and rejects anything else', () => {
+    expect(readStackConfig(appWith({ schedules: { daily: 'cron(30 4 * * ? *)' } }).node).schedules).toEqual({ daily: 'cron(30 4 * * ? *)' });
+    expect(readStackConfig(appWith({ schedules: '{"weekly": "rate(7 days)"}' }).node).schedules).toEqual({ weekly: 'rate(7 days)' });
+    expect(() => readStackConfig(appWith({ schedules: 'daily=cron(0 4 * * ? *)' }).node)).toThrow(InvalidContextError);
+    expect(() => readStackConfig(appWith({ schedules: { daily: 4 } }).node)).toThrow('context schedules must be an object of cadence to expression, got {"daily":4}');
+  });
+
+  it('passes context schedules to the stack\'s schedules', () => {
+    const app = appWith({ schedules: { daily: 'cron(30 4 * * ? *)' } });
+    const stack = new CohortRefreshStack(app, 'Scheduled', { config: readStackConfig(app.node) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 4 * * ? *)' });
+  });
+
   it('rejects alertEmails that are neither text nor a list of text', () => {
     expect(() => readStackConfig(appWith({ alertEmails: 42 }).node)).toThrow('got 42');
   });
