@@ -69,7 +69,8 @@ class RefreshCompiler {
   private readonly d: Dialect;
   private readonly properties = new Map<string, number>();
   private readonly aggregates = new Map<string, string>();
-  private readonly latestValues = new Map<string, string>();
+  /** Aliases of latest-value aggregates, whose text and number are derived per person. */
+  private readonly latestValues = new Set<string>();
   private readonly cohortSql = new Map<string, string>();
   private readonly byId: ReadonlyMap<string, CohortDefinition>;
   /** Earliest instant any leaf needs; null once a leaf needs all history. */
@@ -111,11 +112,11 @@ class RefreshCompiler {
     const numberedProps = props.map(
       (_, i) => `CASE WHEN ${this.d.fullMatch(`p${i}_t`, NUMERIC_TEXT)} THEN ${this.d.tryDouble(`p${i}_t`)} END AS p${i}_n`,
     );
-    const latestProps = [...this.latestValues.entries()].flatMap(([alias]) => [
+    const latestProps = [...this.latestValues].flatMap((alias) => [
       `${this.d.scalarText(alias)} AS ${alias}_t`,
       `${alias} IS NOT NULL AS ${alias}_x`,
     ]);
-    const latestNumbers = [...this.latestValues.keys()].map(
+    const latestNumbers = [...this.latestValues].map(
       (alias) => `CASE WHEN ${this.d.fullMatch(`${alias}_t`, NUMERIC_TEXT)} THEN ${this.d.tryDouble(`${alias}_t`)} END AS ${alias}_n`,
     );
     const aggregates = [...this.aggregates.entries()].map(([sql, alias]) => `${sql} AS ${alias}`);
@@ -246,7 +247,7 @@ class RefreshCompiler {
     const value = this.property(leaf.property);
     const aggregate = `${this.d.latestBy(`e.p${index}_j`, 'e.ts', 'e.event_id')} FILTER (WHERE ${conjunction([match, value.present])})`;
     const alias = this.aggregate(aggregate);
-    this.latestValues.set(alias, aggregate);
+    this.latestValues.add(alias);
     return propertyPredicate({ text: `${alias}_t`, number: `${alias}_n`, present: `${alias}_x` }, leaf.ops);
   }
 

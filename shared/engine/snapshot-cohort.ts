@@ -53,7 +53,9 @@ export async function snapshotCohort(
   const previousMembers = previousVersion === null ? undefined : await store.members(cohort.id, previousVersion);
   const published = (await store.manifests(cohort.id)).filter((m) => m.status === 'published' && m.version < cohort.version);
   const previousManifest = published.find((m) => m.version === previousVersion);
-  const { entered, exited } = changes(members, previousMembers);
+  const moved = changes(members, previousMembers);
+  const entered = moved.entered.length;
+  const exited = moved.exited.length;
   const checks = cohortChecks({
     size: members.length,
     ...(previousManifest ? { previous: { size: previousManifest.size, definitionHash: previousManifest.definition.hash } } : {}),
@@ -102,13 +104,13 @@ export function sourceChecksFor(plan: RefreshPlan, sources: readonly string[] | 
   ];
 }
 
-/** Members that entered and exited since the previous version. */
-export function changes(current: readonly string[], previous: readonly string[] | undefined): { entered: number; exited: number } {
-  if (!previous) return { entered: current.length, exited: 0 };
+/** Members that entered and exited since the previous version, each list in the order given. */
+export function changes(current: readonly string[], previous: readonly string[] | undefined): { entered: string[]; exited: string[] } {
+  if (!previous) return { entered: [...current], exited: [] };
   const before = new Set(previous);
   const now = new Set(current);
   return {
-    entered: current.filter((id) => !before.has(id)).length,
-    exited: previous.filter((id) => !now.has(id)).length,
+    entered: current.filter((id) => !before.has(id)),
+    exited: previous.filter((id) => !now.has(id)),
   };
 }
