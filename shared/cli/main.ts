@@ -15,12 +15,14 @@ import {
   validateCommand,
 } from './commands.ts';
 import { UsageError } from './errors.ts';
+import { testCommand } from './test-command.ts';
 
 const USAGE = `Usage: cohorts <command> [options]
 
 Commands:
   run [--as-of ISO] [--cohort ID]... [--cadence C] [--force]   refresh cohorts (default: all) and print a summary
   validate                                                      check every definition (exit 1 with path:line:col lines)
+  test [FILE]...                                                run the fixture tests in <definitions>/tests/ (exit 1 on a failure)
   members ID [--version N]                                      members of the current (or given) version
   history ID                                                    every version with as_of, status, size, entered, exited
   diff ID A B                                                   members who entered and exited between versions A and B
@@ -83,6 +85,8 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     case 'validate':
       positionals(rest, 0, 'validate');
       return validateCommand(folders, io);
+    case 'test':
+      return testCommand(folders, rest, io);
     case 'run':
       positionals(rest, 0, 'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force]');
       await runCommand(folders, runOptions, io);

@@ -1,7 +1,12 @@
 import { writeFile } from 'node:fs/promises';
+import { fixtureJsonSchemaText } from '../fixtures/json-schema.ts';
 import { definitionJsonSchemaText } from './json-schema.ts';
 
-// `npm run schema`: regenerates definitions/schema.json from the zod schemas.
+// `npm run schema`: regenerates definitions/schema.json (and definitions/tests/schema.json for
+// fixture tests) from the zod schemas.
 const target = process.argv[2] ?? 'definitions/schema.json';
 await writeFile(target, definitionJsonSchemaText());
 process.stdout.write(`wrote ${target}\n`);
+const fixtureTarget = process.argv[3] ?? 'definitions/tests/schema.json';
+await writeFile(fixtureTarget, fixtureJsonSchemaText());
+process.stdout.write(`wrote ${fixtureTarget}\n`);

@@ -1,0 +1,90 @@
+import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { DefinitionProblem, SourcePosition } from './errors.ts';
+
+type Issue = z.core.$ZodIssue;
+
+/** A YAML file read and validated by a zod schema, with a way back from paths to places. */
+export type YamlFileResult<T> =
+  | {
+      readonly ok: true;
+      readonly value: T;
+      /** Where a path stands: the key that names it, or the deepest node of it that exists. */
+      readonly positionOf: (path: readonly PropertyKey[]) => SourcePosition | undefined;
+    }
+  | { readonly ok: false; readonly problems: readonly DefinitionProblem[] };
+
+/**
+ * Reads a YAML 1.2 file with unique keys and validates it with a schema; every problem carries the
+ * file and, where it comes from a place in the file, its line and column. An empty file is `{}`.
+ * `shapeMessage` is the error for a file that is not a mapping.
+ */
+export function readYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, shapeMessage: string): YamlFileResult<z.output<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { version: '1.2', uniqueKeys: true, prettyErrors: false, lineCounter });
+  const position = (offset: number): SourcePosition => lineCounter.linePos(offset);
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => ({ file, position: position(error.pos[0]), message: `malformed YAML: ${error.message.split('\n')[0] ?? error.message}` })),
+    };
+  }
+  const data: unknown = doc.toJS() ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) return { ok: false, problems: [{ file, position: { line: 1, col: 1 }, message: shapeMessage }] };
+  const parsed = schema.safeParse(data, { reportInput: true });
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => ({ file, position: issuePosition(doc, issue, position), message: issueMessage(issue) })),
+    };
+  }
+  const positionOf = (path: readonly PropertyKey[]): SourcePosition | undefined => {
+    const key = path.length > 0 ? keyNode(doc, path.slice(0, -1), String(path[path.length - 1])) : undefined;
+    return key?.range ? position(key.range[0]) : deepestPosition(doc, path, position);
+  };
+  return { ok: true, value: parsed.data, positionOf };
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
+function issueMessage(issue: Issue): string {
+  const where = dotted(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return `${where ? `${where}: ` : ''}unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')} (a typo is never ignored)`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${where} is required`;
+  if (issue.code === 'invalid_key') return `${where}: ${issue.issues[0]?.message ?? issue.message}`;
+  return where ? `${where} ${issue.message}` : issue.message;
+}
+
+/** Where an issue stands: the unknown or bad key itself, or the deepest node of its path that exists. */
+function issuePosition(doc: Document, issue: Issue, position: (offset: number) => SourcePosition): SourcePosition | undefined {
+  if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
+    const key = keyNode(doc, issue.path, issue.keys[0]);
+    if (key?.range) return position(key.range[0]);
+  }
+  if (issue.code === 'invalid_key' && issue.path.length > 0) {
+    const key = keyNode(doc, issue.path.slice(0, -1), String(issue.path[issue.path.length - 1]));
+    if (key?.range) return position(key.range[0]);
+  }
+  return deepestPosition(doc, issue.path, position);
+}
+
+function deepestPosition(doc: Document, path: readonly PropertyKey[], position: (offset: number) => SourcePosition): SourcePosition | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth) as unknown[], true);
+    if (isNode(node) && node.range) return position(node.range[0]);
+  }
+  return undefined;
+}
+
+function keyNode(doc: Document, mapPath: readonly PropertyKey[], key: string): Node | undefined {
+  const map = mapPath.length === 0 ? doc.contents : doc.getIn(mapPath as unknown[], true);
+  if (!isMap(map)) return undefined;
+  for (const item of map.items) {
+    if (isPair(item) && isScalar(item.key) && String(item.key.value) === key) return item.key;
+  }
+  return undefined;
+}
