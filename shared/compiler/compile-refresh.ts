@@ -320,10 +320,11 @@ class RefreshCompiler {
 /**
  * Matching events of a person. count_if is several times faster in DuckDB than count(...)
  * FILTER (WHERE ...) over tens of aggregates, and Trino has it too. With the population scan's
- * LEFT JOIN, a person without events brings one row of NULLs, which no condition counts.
+ * LEFT JOIN, a person without events brings one row of NULLs, which no condition counts; over
+ * that row alone DuckDB's count_if is NULL (Trino's is 0), so the count is coalesced to 0.
  */
 function countIf(match: string): string {
-  return `count_if(${match === 'TRUE' ? 'e.event_id IS NOT NULL' : match})`;
+  return `coalesce(count_if(${match === 'TRUE' ? 'e.event_id IS NOT NULL' : match}), 0)`;
 }
 
 /** The `dt` partitions a scan reads. */

@@ -56,10 +56,10 @@ population AS (
 ),
 per_person AS (
   SELECT p.person_id,
-    count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-05-04 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')) AS a0,
-    count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-03-23 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-05-04 12:00:00.000 UTC')) AS a1,
-    count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-04-16 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-05-16 12:00:00.000 UTC')) AS a2,
-    count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-06-08 12:00:00.000 UTC')) AS a3
+    coalesce(count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-05-04 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')), 0) AS a0,
+    coalesce(count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-03-23 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-05-04 12:00:00.000 UTC')), 0) AS a1,
+    coalesce(count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-04-16 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-05-16 12:00:00.000 UTC')), 0) AS a2,
+    coalesce(count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-06-08 12:00:00.000 UTC')), 0) AS a3
   FROM population AS p
   LEFT JOIN scored_events AS e ON e.person_id = p.person_id
   GROUP BY p.person_id

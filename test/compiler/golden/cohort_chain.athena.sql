@@ -41,8 +41,8 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if((e.event_name = 'signed_up' AND e.ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC')) AS a0,
-    count_if(e.event_name = 'export_created') AS a1
+    coalesce(count_if((e.event_name = 'signed_up' AND e.ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC')), 0) AS a0,
+    coalesce(count_if(e.event_name = 'export_created'), 0) AS a1
   FROM scored_events AS e
   GROUP BY person_id
 ),

@@ -41,10 +41,10 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if((e.event_name = 'signed_up' AND e.ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC')) AS a0,
-    count_if(e.event_name = 'export_created') AS a1,
-    count_if(e.event_name = 'report_viewed') AS a2,
-    count_if((e.event_name = 'ticket_opened' AND e.source = 'support' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC')) AS a3
+    coalesce(count_if((e.event_name = 'signed_up' AND e.ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC')), 0) AS a0,
+    coalesce(count_if(e.event_name = 'export_created'), 0) AS a1,
+    coalesce(count_if(e.event_name = 'report_viewed'), 0) AS a2,
+    coalesce(count_if((e.event_name = 'ticket_opened' AND e.source = 'support' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC')), 0) AS a3
   FROM scored_events AS e
   GROUP BY person_id
 ),

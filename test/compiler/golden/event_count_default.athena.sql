@@ -41,7 +41,7 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if(e.event_name = 'export_created') AS a0
+    coalesce(count_if(e.event_name = 'export_created'), 0) AS a0
   FROM scored_events AS e
   GROUP BY person_id
 ),

@@ -56,7 +56,7 @@ population AS (
 ),
 per_person AS (
   SELECT p.person_id,
-    count_if((e.event_name = 'export_created' AND e.ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC')) AS a0
+    coalesce(count_if((e.event_name = 'export_created' AND e.ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC')), 0) AS a0
   FROM population AS p
   LEFT JOIN scored_events AS e ON e.person_id = p.person_id
   GROUP BY p.person_id

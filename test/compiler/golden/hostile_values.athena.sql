@@ -41,8 +41,8 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if((e.event_name = 'x''; DROP TABLE events; --' AND e.source IN ('crm''); DELETE FROM identities; --', 'it''s') AND coalesce(e.p0_t = 'x''; DROP TABLE events; --', false) AND coalesce(e.p1_t = 'C:\temp\new', false) AND coalesce(e.p2_t = '\', false) AND (e.p3_t IS NOT NULL AND (coalesce(e.p3_t = '50%_off', false) OR coalesce(e.p3_t = 'a_b', false) OR coalesce(e.p3_t = '''''', false))) AND (e.p4_t IS NOT NULL AND NOT (coalesce(e.p4_t = 'naïve café ☕', false) OR coalesce(e.p4_t = '東京', false) OR coalesce(e.p4_t = '🎉 party', false))) AND coalesce(e.p5_t = 'line1
-line2	end', false))) AS a0
+    coalesce(count_if((e.event_name = 'x''; DROP TABLE events; --' AND e.source IN ('crm''); DELETE FROM identities; --', 'it''s') AND coalesce(e.p0_t = 'x''; DROP TABLE events; --', false) AND coalesce(e.p1_t = 'C:\temp\new', false) AND coalesce(e.p2_t = '\', false) AND (e.p3_t IS NOT NULL AND (coalesce(e.p3_t = '50%_off', false) OR coalesce(e.p3_t = 'a_b', false) OR coalesce(e.p3_t = '''''', false))) AND (e.p4_t IS NOT NULL AND NOT (coalesce(e.p4_t = 'naïve café ☕', false) OR coalesce(e.p4_t = '東京', false) OR coalesce(e.p4_t = '🎉 party', false))) AND coalesce(e.p5_t = 'line1
+line2	end', false))), 0) AS a0
   FROM scored_events AS e
   GROUP BY person_id
 ),

@@ -41,8 +41,8 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if(e.event_name = 'purchase') AS a0,
-    count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-06-08 12:00:00.000 UTC')) AS a1
+    coalesce(count_if(e.event_name = 'purchase'), 0) AS a0,
+    coalesce(count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-06-08 12:00:00.000 UTC')), 0) AS a1
   FROM scored_events AS e
   GROUP BY person_id
 ),

@@ -41,7 +41,7 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if((e.event_name = 'signed_up' AND coalesce(e.p0_t = 'google', false) AND e.p1_x AND (e.p2_t IS NOT NULL AND NOT coalesce(e.p2_n = 0E0, false)))) AS a0
+    coalesce(count_if((e.event_name = 'signed_up' AND coalesce(e.p0_t = 'google', false) AND e.p1_x AND (e.p2_t IS NOT NULL AND NOT coalesce(e.p2_n = 0E0, false)))), 0) AS a0
   FROM scored_events AS e
   GROUP BY person_id
 ),

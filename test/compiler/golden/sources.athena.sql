@@ -41,8 +41,8 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if((e.event_name = 'note_added' AND e.source = 'crm')) AS a0,
-    count_if((e.event_name = 'payment_received' AND e.source IN ('billing', 'stripe', 'crm'))) AS a1
+    coalesce(count_if((e.event_name = 'note_added' AND e.source = 'crm')), 0) AS a0,
+    coalesce(count_if((e.event_name = 'payment_received' AND e.source IN ('billing', 'stripe', 'crm'))), 0) AS a1
   FROM scored_events AS e
   GROUP BY person_id
 ),

@@ -56,14 +56,14 @@ population AS (
 ),
 per_person AS (
   SELECT p.person_id,
-    count_if(((e.event_name IN ('feature_used', 'export_created') AND e.source = 'product') AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')) AS a0,
-    count_if(((e.event_name IN ('feature_used', 'export_created') AND e.source = 'product') AND e.ts >= TIMESTAMP '2024-05-18 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-01 12:00:00.000 UTC')) AS a1,
-    count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')) AS a2,
-    count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-05-18 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-01 12:00:00.000 UTC')) AS a3,
-    count_if((TRUE AND e.ts >= TIMESTAMP '2024-06-08 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')) AS a4,
-    count_if((TRUE AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-08 12:00:00.000 UTC')) AS a5,
-    count_if(((e.event_name = 'login' AND coalesce(e.p0_t = 'web', false)) AND e.ts >= TIMESTAMP '2024-06-14 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')) AS a6,
-    count_if(((e.event_name = 'login' AND coalesce(e.p0_t = 'web', false)) AND e.ts >= TIMESTAMP '2024-06-13 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-14 12:00:00.000 UTC')) AS a7
+    coalesce(count_if(((e.event_name IN ('feature_used', 'export_created') AND e.source = 'product') AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')), 0) AS a0,
+    coalesce(count_if(((e.event_name IN ('feature_used', 'export_created') AND e.source = 'product') AND e.ts >= TIMESTAMP '2024-05-18 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-01 12:00:00.000 UTC')), 0) AS a1,
+    coalesce(count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')), 0) AS a2,
+    coalesce(count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-05-18 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-01 12:00:00.000 UTC')), 0) AS a3,
+    coalesce(count_if((TRUE AND e.ts >= TIMESTAMP '2024-06-08 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')), 0) AS a4,
+    coalesce(count_if((TRUE AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-08 12:00:00.000 UTC')), 0) AS a5,
+    coalesce(count_if(((e.event_name = 'login' AND coalesce(e.p0_t = 'web', false)) AND e.ts >= TIMESTAMP '2024-06-14 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC')), 0) AS a6,
+    coalesce(count_if(((e.event_name = 'login' AND coalesce(e.p0_t = 'web', false)) AND e.ts >= TIMESTAMP '2024-06-13 12:00:00.000 UTC' AND e.ts < TIMESTAMP '2024-06-14 12:00:00.000 UTC')), 0) AS a7
   FROM population AS p
   LEFT JOIN scored_events AS e ON e.person_id = p.person_id
   GROUP BY p.person_id

@@ -41,17 +41,17 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if((e.event_name = 'export_created' AND coalesce(e.p0_t = 'team', false))) AS a0,
-    count_if((e.event_name = 'export_created' AND e.p1_x)) AS a1,
-    count_if((e.event_name = 'export_created' AND coalesce(e.p2_n > 1E2, false))) AS a2,
-    count_if((e.event_name = 'export_created' AND coalesce(e.p2_n >= 5E-1, false))) AS a3,
-    count_if((e.event_name = 'export_created' AND (e.p0_t IS NOT NULL AND (coalesce(e.p0_t = 'pro', false) OR coalesce(e.p0_n = 5E0, false) OR coalesce(e.p0_t = 'true', false))))) AS a4,
-    count_if((e.event_name = 'export_created' AND coalesce(e.p2_n < -3E0, false))) AS a5,
-    count_if((e.event_name = 'export_created' AND coalesce(e.p2_n <= 1E6, false))) AS a6,
-    count_if((e.event_name = 'export_created' AND (e.p0_t IS NOT NULL AND NOT coalesce(e.p0_t = 'free', false)))) AS a7,
-    count_if((e.event_name = 'export_created' AND NOT e.p1_x)) AS a8,
-    count_if((e.event_name = 'export_created' AND (e.p0_t IS NOT NULL AND NOT (coalesce(e.p0_t = 'free', false) OR coalesce(e.p0_t = 'trial', false))))) AS a9,
-    count_if((e.event_name = 'export_created' AND ((e.p0_t IS NOT NULL AND NOT coalesce(e.p0_t = 'team_trial', false)) AND (e.p0_t IS NOT NULL AND (coalesce(e.p0_t = 'pro', false) OR coalesce(e.p0_t = 'team', false)))) AND (coalesce(e.p2_n >= 5E0, false) AND coalesce(e.p2_n < 1E2, false)))) AS a10
+    coalesce(count_if((e.event_name = 'export_created' AND coalesce(e.p0_t = 'team', false))), 0) AS a0,
+    coalesce(count_if((e.event_name = 'export_created' AND e.p1_x)), 0) AS a1,
+    coalesce(count_if((e.event_name = 'export_created' AND coalesce(e.p2_n > 1E2, false))), 0) AS a2,
+    coalesce(count_if((e.event_name = 'export_created' AND coalesce(e.p2_n >= 5E-1, false))), 0) AS a3,
+    coalesce(count_if((e.event_name = 'export_created' AND (e.p0_t IS NOT NULL AND (coalesce(e.p0_t = 'pro', false) OR coalesce(e.p0_n = 5E0, false) OR coalesce(e.p0_t = 'true', false))))), 0) AS a4,
+    coalesce(count_if((e.event_name = 'export_created' AND coalesce(e.p2_n < -3E0, false))), 0) AS a5,
+    coalesce(count_if((e.event_name = 'export_created' AND coalesce(e.p2_n <= 1E6, false))), 0) AS a6,
+    coalesce(count_if((e.event_name = 'export_created' AND (e.p0_t IS NOT NULL AND NOT coalesce(e.p0_t = 'free', false)))), 0) AS a7,
+    coalesce(count_if((e.event_name = 'export_created' AND NOT e.p1_x)), 0) AS a8,
+    coalesce(count_if((e.event_name = 'export_created' AND (e.p0_t IS NOT NULL AND NOT (coalesce(e.p0_t = 'free', false) OR coalesce(e.p0_t = 'trial', false))))), 0) AS a9,
+    coalesce(count_if((e.event_name = 'export_created' AND ((e.p0_t IS NOT NULL AND NOT coalesce(e.p0_t = 'team_trial', false)) AND (e.p0_t IS NOT NULL AND (coalesce(e.p0_t = 'pro', false) OR coalesce(e.p0_t = 'team', false)))) AND (coalesce(e.p2_n >= 5E0, false) AND coalesce(e.p2_n < 1E2, false)))), 0) AS a10
   FROM scored_events AS e
   GROUP BY person_id
 ),

@@ -41,7 +41,7 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if((e.event_name = 'export_created' AND coalesce(e.p0_t = 'pro', false) AND coalesce(e.p1_n = 5E0, false) AND coalesce(e.p2_t = 'true', false) AND coalesce(e.p3_n = 4.5E0, false))) AS a0
+    coalesce(count_if((e.event_name = 'export_created' AND coalesce(e.p0_t = 'pro', false) AND coalesce(e.p1_n = 5E0, false) AND coalesce(e.p2_t = 'true', false) AND coalesce(e.p3_n = 4.5E0, false))), 0) AS a0
   FROM scored_events AS e
   GROUP BY person_id
 ),

@@ -41,9 +41,9 @@ scored_events AS (
 ),
 per_person AS (
   SELECT person_id,
-    count_if((e.event_name = 'login' AND e.ts < TIMESTAMP '2024-05-16 12:00:00.000 UTC')) AS a0,
-    count_if((e.event_name = 'login' AND e.ts < TIMESTAMP '2024-06-14 00:00:00.000 UTC')) AS a1,
-    count_if((e.event_name = 'login' AND e.ts < TIMESTAMP '2024-04-20 12:00:00.000 UTC')) AS a2
+    coalesce(count_if((e.event_name = 'login' AND e.ts < TIMESTAMP '2024-05-16 12:00:00.000 UTC')), 0) AS a0,
+    coalesce(count_if((e.event_name = 'login' AND e.ts < TIMESTAMP '2024-06-14 00:00:00.000 UTC')), 0) AS a1,
+    coalesce(count_if((e.event_name = 'login' AND e.ts < TIMESTAMP '2024-04-20 12:00:00.000 UTC')), 0) AS a2
   FROM scored_events AS e
   GROUP BY person_id
 ),
