@@ -19,6 +19,7 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import { UsageError } from './errors.ts';
 import { formatRunSummary, table } from './format.ts';
+import { learningLines, localLearnings } from './learn-command.ts';
 import { openLocalContext } from './local-context.ts';
 import { progressReporter } from './progress.ts';
 
@@ -103,7 +104,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
 
 /** Writes `<state>/report/index.html` and `catalog.html`; returns the index's path. */
 async function writeReportFiles(folders: Folders, catalog: readonly CohortDefinition[], store: SnapshotStore): Promise<string> {
-  const report = await buildReport({ catalog, store, generatedAt: new Date() });
+  const report = await buildReport({ catalog, store, generatedAt: new Date(), learnings: localLearnings(folders.state) });
   const written = await writeReport(join(folders.state, 'report'), report.files);
   return written.find((path) => path.endsWith('index.html')) ?? join(folders.state, 'report', 'index.html');
 }
@@ -172,6 +173,7 @@ export async function historyCommand(folders: Folders, id: string, io: Output): 
     m.rationale ?? '',
   ]);
   io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5]));
+  for (const line of learningLines(await localLearnings(folders.state).list(id))) io.out(line);
   return 0;
 }
 

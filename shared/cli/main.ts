@@ -15,6 +15,7 @@ import {
   validateCommand,
 } from './commands.ts';
 import { UsageError } from './errors.ts';
+import { learnCommand } from './learn-command.ts';
 import { testCommand } from './test-command.ts';
 
 const USAGE = `Usage: cohorts <command> [options]
@@ -25,6 +26,7 @@ Commands:
   test [FILE]...                                                run the fixture tests in <definitions>/tests/ (exit 1 on a failure)
   members ID [--version N]                                      members of the current (or given) version
   history ID                                                    every version with as_of, status, size, entered, exited
+  learn ID "note" [--version N] [--by NAME]                     record what was learned in the learnings library
   diff ID A B                                                   members who entered and exited between versions A and B
   checks                                                        check results of each cohort's latest version
   report [--open]                                               rebuild the HTML report (<state>/report/index.html)
@@ -49,6 +51,7 @@ const options = {
   days: { type: 'string' },
   end: { type: 'string' },
   seed: { type: 'string' },
+  by: { type: 'string' },
   open: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -98,6 +101,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     case 'history': {
       const [id] = positionals(rest, 1, 'history ID');
       return historyCommand(folders, id as string, io);
+    }
+    case 'learn': {
+      const [id, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
+      return learnCommand(folders, id as string, note as string, { ...(values.version ? { version: values.version } : {}), ...(values.by ? { by: values.by } : {}) }, io);
     }
     case 'diff': {
       const [id, a, b] = positionals(rest, 3, 'diff ID A B');

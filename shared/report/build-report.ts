@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { CohortDefinition } from '../language/ast.ts';
+import type { LearningsStore } from '../learnings/learnings-store.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { catalogPage } from './catalog-page.ts';
 import { chartLibrary } from './chart-library.ts';
@@ -16,6 +17,8 @@ export interface ReportInput {
   readonly store: SnapshotStore;
   /** Shown on the pages; passed in so a report is reproducible. */
   readonly generatedAt: Date;
+  /** Where the learnings library is read from. @default - no learnings shown */
+  readonly learnings?: LearningsStore;
 }
 
 /** A built report: relative file name -> HTML text. */
@@ -28,7 +31,7 @@ export interface Report {
  * and `catalog.html` (the documentation of every cohort). Both pages are self-contained.
  */
 export async function buildReport(input: ReportInput): Promise<Report> {
-  const [histories, chartJs] = await Promise.all([loadHistories(input.catalog, input.store), chartLibrary()]);
+  const [histories, chartJs] = await Promise.all([loadHistories(input.catalog, input.store, input.learnings), chartLibrary()]);
   const graph = dependencyGraph(input.catalog);
   return {
     files: {

@@ -5,6 +5,7 @@ import { driftList } from './drift-list.ts';
 import { formatNumber } from './format.ts';
 import type { CohortHistory } from './history.ts';
 import { html, type SafeHtml } from './html.ts';
+import { learningsList } from './learnings-list.ts';
 import { checksTable, versionsTable } from './version-tables.ts';
 
 function chart(history: CohortHistory): SafeHtml {
@@ -48,5 +49,6 @@ export function cohortSection(history: CohortHistory): SafeHtml {
 </div>
 ${versionsTable(history)}
 ${checksTable(history.latest)}
+${learningsList(history.learnings)}
 </section>`;
 }

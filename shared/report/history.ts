@@ -1,4 +1,5 @@
 import type { CohortDefinition } from '../language/ast.ts';
+import type { Learning, LearningsStore } from '../learnings/learnings-store.ts';
 import type { Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { type DriftFlag, driftFlags } from './drift.ts';
@@ -15,23 +16,29 @@ export interface CohortHistory {
   /** The version the latest one was compared with (its `previous_version`). */
   readonly baseline: Manifest | undefined;
   readonly drift: readonly DriftFlag[];
+  /** Notes of the learnings library, oldest first. */
+  readonly learnings: readonly Learning[];
 }
 
 /**
  * Reads the history of every cohort of the catalog, live ones first, then by id. Cohorts
  * without versions are kept: the report says they were never refreshed.
  */
-export async function loadHistories(catalog: readonly CohortDefinition[], store: SnapshotStore): Promise<CohortHistory[]> {
+export async function loadHistories(catalog: readonly CohortDefinition[], store: SnapshotStore, learnings?: LearningsStore): Promise<CohortHistory[]> {
   const ordered = [...catalog].sort(
     (a, b) => Number(a.deprecated !== undefined) - Number(b.deprecated !== undefined) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   return Promise.all(
     ordered.map(async (definition) => {
-      const [manifests, current] = await Promise.all([store.manifests(definition.id), store.current(definition.id)]);
+      const [manifests, current, notes] = await Promise.all([
+        store.manifests(definition.id),
+        store.current(definition.id),
+        learnings ? learnings.list(definition.id) : [],
+      ]);
       const sortedManifests = [...manifests].sort((a, b) => a.version - b.version);
       const latest = sortedManifests.at(-1);
       const baseline = latest?.previous_version == null ? undefined : sortedManifests.find((m) => m.version === latest.previous_version);
-      return { definition, manifests: sortedManifests, current, latest, baseline, drift: driftFlags(sortedManifests) };
+      return { definition, manifests: sortedManifests, current, latest, baseline, drift: driftFlags(sortedManifests), learnings: notes };
     }),
   );
 }

@@ -56,6 +56,9 @@ dl.fields dt { font-weight: 600; color: var(--muted); }
 dl.fields dd { margin: 0; }
 ul.plain { list-style: none; padding: 0; margin: 0; }
 ul.flags { padding-left: 1.2rem; margin: .25rem 0; }
+ul.learnings { list-style: none; padding: 0; margin: .25rem 0; }
+ul.learnings li { border-left: 3px solid var(--line); padding-left: .75rem; margin-bottom: .5rem; }
+ul.learnings p { margin: .1rem 0; }
 .none-text { color: var(--muted); font-style: italic; }
 .entry { border-top: 1px solid var(--line); padding-bottom: .5rem; }
 .entry.retired h2 { color: var(--muted); }

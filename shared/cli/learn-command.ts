@@ -1,0 +1,48 @@
+import pc from 'picocolors';
+import { type Learning, LearningsStore } from '../learnings/learnings-store.ts';
+import { FsBlobStore } from '../store/fs-blob-store.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+import type { Folders, Output } from './commands.ts';
+import { UsageError } from './errors.ts';
+import { openLocalContext } from './local-context.ts';
+
+/** The learnings library of the local state folder. */
+export function localLearnings(state: string): LearningsStore {
+  return new LearningsStore(new FsBlobStore(state));
+}
+
+/** Options of `cohorts learn`. */
+export interface LearnOptions {
+  /** The version the note is about. @default - the current version (or the latest one when none is published) */
+  readonly version?: string;
+  /** Who learned it. @default - unknown */
+  readonly by?: string;
+}
+
+/** `cohorts learn ID "note" [--version N] [--by NAME]`: records a note in the learnings library. */
+export async function learnCommand(folders: Pick<Folders, 'data' | 'state'>, id: string, note: string, options: LearnOptions, io: Output): Promise<number> {
+  const { store } = await openLocalContext(folders);
+  const version = await chosenVersion(store, id, options.version, folders.state);
+  const learning = await localLearnings(folders.state).record({ cohort: id, version, note, by: options.by ?? null, at: new Date() });
+  io.err(pc.green(`recorded a learning for ${id} v${version}${learning.by ? ` by ${learning.by}` : ''}`));
+  return 0;
+}
+
+async function chosenVersion(store: SnapshotStore, id: string, text: string | undefined, state: string): Promise<number> {
+  const versions = await store.versions(id);
+  if (versions.length === 0) throw new UsageError(`cohort "${id}" has no versions in ${state} (run \`cohorts run\` first; notes are kept beside the snapshots)`);
+  if (text === undefined) return (await store.current(id)) ?? (versions.at(-1) as number);
+  const version = Number(text);
+  if (!versions.includes(version)) throw new UsageError(`cohort "${id}" has no version ${text}; it has v${versions[0]} to v${versions.at(-1)}`);
+  return version;
+}
+
+/** The lines `cohorts history` prints under the versions: every note, oldest first. */
+export function learningLines(learnings: readonly Learning[]): string[] {
+  if (learnings.length === 0) return [];
+  return [
+    '',
+    pc.bold('learnings'),
+    ...learnings.map((l) => `${l.version === null ? '  ' : `v${l.version}`}  ${l.recorded_at.slice(0, 16).replace('T', ' ')}  ${l.by ?? pc.dim('unknown')}: ${l.note}`),
+  ];
+}
