@@ -1,4 +1,5 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -9,3 +10,4 @@ import { SNSClient } from '@aws-sdk/client-sns';
 export const s3 = new S3Client({});
 export const athena = new AthenaClient({});
 export const sns = new SNSClient({});
+export const eventBridge = new EventBridgeClient({});

@@ -1,10 +1,13 @@
+import { EventsPublisher } from '../../shared/cloud/events-publisher.ts';
 import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
 import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
 import { athenaStatement } from '../../shared/workflow/athena-statement.ts';
+import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
-import { s3, sns } from './clients.ts';
+import { eventBridge, s3, sns } from './clients.ts';
 import { readConfig } from './config.ts';
+import { readDeliveryConfig } from './delivery-config.ts';
 
 /**
  * The cloud ports of each step, built from the environment once per container from what
@@ -82,3 +85,17 @@ export const finishPorts = once((): FinishPorts => {
  * files expire with the results bucket's lifecycle (its Glue entry stays).
  */
 export const alertFailurePorts = once((): AlertFailurePorts => ({ notifier: new SnsNotifier(sns, readConfig().ALERTS_TOPIC_ARN) }));
+
+/**
+ * Deliver: the events publisher exists; reading versions and writing Parquet exports wait for the
+ * Lambda Parquet codec (SnapshotStore and s3Exports(s3, { bucket: EXPORTS_BUCKET }, codec) then).
+ */
+export const deliverPorts = once((): DeliverPorts => {
+  readConfig();
+  const delivery = readDeliveryConfig();
+  return {
+    events: new EventsPublisher(eventBridge, delivery.EVENT_BUS_NAME),
+    store: missing('Deliver', 'codec'),
+    exports: missing('Deliver', 'codec'),
+  };
+});

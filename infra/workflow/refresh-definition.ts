@@ -11,6 +11,7 @@ export interface RefreshDefinitionProps {
   readonly functions: {
     readonly plan: lambda.IFunction;
     readonly snapshot: lambda.IFunction;
+    readonly deliver: lambda.IFunction;
     readonly finish: lambda.IFunction;
     readonly alertFailure: lambda.IFunction;
   };
@@ -18,6 +19,8 @@ export interface RefreshDefinitionProps {
   readonly databaseName: string;
   /** Snapshot iterations that run at once. */
   readonly snapshotConcurrency: number;
+  /** Deliver iterations that run at once. */
+  readonly deliveryConcurrency: number;
   /** Longest the Evaluate query may run. */
   readonly evaluationTimeout: Duration;
 }
@@ -65,10 +68,11 @@ function lambdaTask(scope: Construct, id: string, fn: lambda.IFunction, options:
 
 /**
  * The refresh: Plan -> Evaluate (Athena, waits for the query) -> SnapshotEach (Map: Snapshot per
- * cohort) -> Finish -> Succeeded. Every step catches States.ALL into `$.error`, goes through a
+ * cohort) -> DeliverEach (Map: Deliver per outcome, exports and events) -> Finish -> Succeeded. Every step catches States.ALL into `$.error`, goes through a
  * Pass state that records which step failed (`$.failed`), then AlertFailure (an `error` alert)
  * and Failed, which ends the execution with the original error. Only Snapshot ever moves a
- * cohort's current version, and only to a version it completely wrote.
+ * cohort's current version, and only to a version it completely wrote; Deliver runs only once
+ * every Snapshot has succeeded, and only moves an export's `latest.json` after its files.
  */
 export function refreshDefinition(scope: Construct, props: RefreshDefinitionProps): sfn.IChainable {
   const plan = lambdaTask(scope, StateName.Plan, props.functions.plan, {
@@ -112,11 +116,24 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
   });
   snapshotEach.itemProcessor(snapshot);
 
+  const deliver = lambdaTask(scope, StateName.Deliver, props.functions.deliver);
+  const deliverEach = new sfn.Map(scope, StateName.DeliverEach, {
+    itemsPath: '$.snapshots',
+    itemSelector: {
+      outcome: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+      run_id: sfn.JsonPath.executionName,
+    },
+    maxConcurrency: props.deliveryConcurrency,
+    resultPath: '$.deliveries',
+  });
+  deliverEach.itemProcessor(deliver);
+
   const finish = lambdaTask(scope, StateName.Finish, props.functions.finish, {
     payload: sfn.TaskInput.fromObject({
       plan: sfn.JsonPath.objectAt('$.plan'),
       evaluation: sfn.JsonPath.objectAt('$.evaluation'),
       snapshots: sfn.JsonPath.listAt('$.snapshots'),
+      deliveries: sfn.JsonPath.listAt('$.deliveries'),
       started_at: sfn.JsonPath.executionStartTime,
     }),
     // No ResultPath: the summary is the execution's output.
@@ -133,6 +150,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     [StateName.Plan]: plan,
     [StateName.Evaluate]: evaluate,
     [StateName.SnapshotEach]: snapshotEach,
+    [StateName.DeliverEach]: deliverEach,
     [StateName.Finish]: finish,
   };
   for (const step of CAUGHT_STEPS) {
@@ -145,5 +163,5 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     steps[step].addCatch(record, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   }
 
-  return plan.next(evaluate).next(snapshotEach).next(finish).next(new sfn.Succeed(scope, StateName.Succeeded));
+  return plan.next(evaluate).next(snapshotEach).next(deliverEach).next(finish).next(new sfn.Succeed(scope, StateName.Succeeded));
 }

@@ -69,10 +69,11 @@ export function refreshFunction(scope: Construct, id: string, options: RefreshFu
   });
 }
 
-/** Sizes of the refresh's functions: Snapshot holds one cohort's members in memory. */
+/** Sizes of the refresh's functions: Snapshot and Deliver hold one cohort's members in memory. */
 export const FUNCTION_SIZES = {
   plan: { timeout: Duration.minutes(2), memorySize: 1024 },
   snapshot: { timeout: Duration.minutes(10), memorySize: 2048 },
+  deliver: { timeout: Duration.minutes(10), memorySize: 2048 },
   finish: { timeout: Duration.minutes(2), memorySize: 512 },
   alertFailure: { timeout: Duration.minutes(1), memorySize: 256 },
 } as const;

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -34,6 +35,20 @@ export interface RefreshStateMachineProps {
    * @default 4
    */
   readonly snapshotConcurrency?: number;
+
+  /**
+   * How many Deliver iterations (exports and events of one cohort) run at once. 1 to 40.
+   *
+   * @default 8
+   */
+  readonly deliveryConcurrency?: number;
+
+  /**
+   * The bus `Cohort Refreshed` and `Cohort Held` events go to (source `cohort-refresh`).
+   *
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
 
   /**
    * Longest an execution may run; a timed-out execution skips every Catch, so the timed-out
@@ -93,8 +108,9 @@ const WILDCARD_REASONS: WildcardReason = (resource, actions) => {
 
 /**
  * The refresh state machine (Step Functions STANDARD, JSONPath): Plan, Evaluate on Athena,
- * Snapshot per cohort, Finish; every failure is caught, alerted and ends the execution failed.
- * Ships its four Lambda functions, its log group, X-Ray tracing, and alarms on failed, timed-out,
+ * Snapshot per cohort, Deliver (exports and events) per outcome, Finish; every failure is caught,
+ * alerted and ends the execution failed.
+ * Ships its five Lambda functions, its log group, X-Ray tracing, and alarms on failed, timed-out,
  * throttled and aborted executions published to the alerts topic. Every role gets only what its
  * step needs, through the foundation's grant helpers.
  */
@@ -109,22 +125,28 @@ export class RefreshStateMachine extends Construct {
   public readonly functions: {
     readonly plan: lambda.Function;
     readonly snapshot: lambda.Function;
+    readonly deliver: lambda.Function;
     readonly finish: lambda.Function;
     readonly alertFailure: lambda.Function;
   };
   /** Alarms on failed, timed-out, throttled and aborted executions. */
   public readonly alarms: RefreshAlarms;
+  /** The bus the Deliver step publishes cohort events to. */
+  public readonly eventBus: events.IEventBus;
 
   constructor(scope: Construct, id: string, props: RefreshStateMachineProps) {
     super(scope, id);
     const cr = props.cohortRefresh;
     const name = props.stateMachineName ?? 'cohort-refresh';
     const snapshotConcurrency = props.snapshotConcurrency ?? 4;
+    const deliveryConcurrency = props.deliveryConcurrency ?? 8;
     const timeout = props.timeout ?? Duration.hours(2);
     const evaluationTimeout = props.evaluationTimeout ?? Duration.hours(1);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
     validate(name, snapshotConcurrency, timeout, evaluationTimeout);
+    validateConcurrency('deliveryConcurrency', deliveryConcurrency);
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
     const environment = {
       DEFINITIONS_BUCKET: cr.definitionsBucket.bucketName,
@@ -139,11 +161,15 @@ export class RefreshStateMachine extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: 'CohortRefresh',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
-    const fn = (fid: string, entry: string, description: string, size: { timeout: Duration; memorySize: number }) =>
-      refreshFunction(this, fid, { entry, description, environment, ...size, logRetention, logRemovalPolicy });
+    const fn = (fid: string, entry: string, description: string, size: { timeout: Duration; memorySize: number }, extra: Record<string, string> = {}) =>
+      refreshFunction(this, fid, { entry, description, environment: { ...environment, ...extra }, ...size, logRetention, logRemovalPolicy });
     this.functions = {
       plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan),
       snapshot: fn('SnapshotFunction', 'snapshot.ts', 'cohort-refresh Snapshot: check, write and publish one cohort', FUNCTION_SIZES.snapshot),
+      deliver: fn('DeliverFunction', 'deliver.ts', 'cohort-refresh Deliver: export one published version, publish its event', FUNCTION_SIZES.deliver, {
+        EXPORTS_BUCKET: cr.exportsBucket.bucketName,
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+      }),
       finish: fn('FinishFunction', 'finish.ts', 'cohort-refresh Finish: summary, release, one alert', FUNCTION_SIZES.finish),
       alertFailure: fn('AlertFailureFunction', 'alert-failure.ts', 'cohort-refresh AlertFailure: error alert naming the step', FUNCTION_SIZES.alertFailure),
     };
@@ -170,6 +196,7 @@ export class RefreshStateMachine extends Construct {
           workGroupName: cr.workGroupName,
           databaseName: cr.catalog.databaseName,
           snapshotConcurrency,
+          deliveryConcurrency,
           evaluationTimeout,
         }),
       ),
@@ -199,7 +226,7 @@ export class RefreshStateMachine extends Construct {
 
   /** Each function gets what its step does, no more. */
   private grantSteps(cr: CohortRefresh): void {
-    const { plan, snapshot, finish, alertFailure } = this.functions;
+    const { plan, snapshot, deliver, finish, alertFailure } = this.functions;
     // Plan reads the catalog, the lake's layout (tables, partitions for lineage) and existing versions.
     cr.grantReadDefinitions(plan);
     cr.grantQueryLake(plan);
@@ -208,6 +235,10 @@ export class RefreshStateMachine extends Construct {
     cr.grantWriteSnapshots(snapshot);
     grantEvaluationTables(cr, snapshot, 'read');
     grantQueryStatistics(cr, snapshot);
+    // Deliver reads a version and the one before it, writes its exports and announces it.
+    cr.grantReadSnapshots(deliver);
+    cr.grantWriteExports(deliver);
+    this.eventBus.grantPutEventsTo(deliver);
     // Finish and AlertFailure release the evaluation table and alert.
     for (const releasing of [finish, alertFailure]) {
       cr.grantQueryLake(releasing);
@@ -263,9 +294,7 @@ function validate(name: string, snapshotConcurrency: number, timeout: Duration, 
   if (!Token.isUnresolved(name) && !NAME.test(name)) {
     throw new InvalidPropError(`stateMachineName must be 1 to 80 letters, digits, "-" or "_", got ${JSON.stringify(name)}`);
   }
-  if (!Number.isInteger(snapshotConcurrency) || snapshotConcurrency < 1 || snapshotConcurrency > 40) {
-    throw new InvalidPropError(`snapshotConcurrency must be a whole number from 1 to 40, got ${snapshotConcurrency}`);
-  }
+  validateConcurrency('snapshotConcurrency', snapshotConcurrency);
   for (const [prop, value] of [['timeout', timeout], ['evaluationTimeout', evaluationTimeout]] as const) {
     if (value.toMilliseconds() % 1000 !== 0 || value.toSeconds() < 1) {
       throw new InvalidPropError(`${prop} must be whole seconds, at least one, got ${value.toHumanString()}`);
@@ -275,5 +304,11 @@ function validate(name: string, snapshotConcurrency: number, timeout: Duration, 
     throw new InvalidPropError(
       `evaluationTimeout (${evaluationTimeout.toHumanString()}) must be shorter than timeout (${timeout.toHumanString()})`,
     );
+  }
+}
+
+function validateConcurrency(prop: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > 40) {
+    throw new InvalidPropError(`${prop} must be a whole number from 1 to 40, got ${value}`);
   }
 }

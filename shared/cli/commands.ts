@@ -7,7 +7,7 @@ import { changes } from '../engine/snapshot-cohort.ts';
 import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
 import { loadConfig } from '../config/config.ts';
-import { runRefreshStateMachine } from '../workflow/local-runner.ts';
+import { type LocalRunSummary, runRefreshStateMachine } from '../workflow/local-runner.ts';
 import { CADENCES } from '../language/ast.ts';
 import { loadCatalog, selectForRun } from '../language/catalog.ts';
 import { findLakeFiles } from '../local/lake-files.ts';
@@ -74,7 +74,7 @@ export interface RunOptions {
  * ports (DuckDB for Athena, folders for buckets, alerts.jsonl and the terminal for SNS), so a
  * local run proves the cloud flow. Prints the summary and rewrites the report.
  */
-export async function runCommand(folders: Folders, options: RunOptions, io: Output): Promise<RunSummary> {
+export async function runCommand(folders: Folders, options: RunOptions, io: Output): Promise<LocalRunSummary> {
   if (options.cadence !== undefined && !(CADENCES as readonly string[]).includes(options.cadence)) {
     throw new UsageError(`--cadence must be one of ${CADENCES.join(', ')}, got "${options.cadence}"`);
   }
@@ -97,6 +97,9 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
     { ...local, notifier: new TerminalNotifier((line) => io.err(line), local.notifier) },
   );
   io.out(formatRunSummary(summary));
+  const exported = summary.deliveries.filter((d) => d.exports !== null).length;
+  const announced = summary.deliveries.filter((d) => d.event !== null).length;
+  io.err(`exports: ${join(folders.state, 'exports')} (${exported} new), events: ${join(folders.state, 'events.jsonl')} (${announced} new)`);
   const report = await writeReportFiles(folders, catalog.definitions, local.store);
   io.err(`report: ${report}`);
   return summary;

@@ -1,59 +1,9 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { Manifest } from '../store/manifest.ts';
+import { type CohortEvent, type CohortEvents, EVENT_SOURCE } from '../deliver/events.ts';
 import { awsCall } from './aws-call.ts';
-
-/** `source` of every event this project puts on a bus; rules match on it. */
-export const EVENT_SOURCE = 'cohort-refresh';
 
 /** PutEvents takes at most 10 entries a call. */
 const BATCH_SIZE = 10;
-
-/** Where a cohort version's files live, as s3:// URIs. */
-export interface CohortVersionLocations {
-  /** The version's folder: `s3://<snapshots>/snapshots/cohort=<id>/version=<N>/`. */
-  readonly snapshot: string;
-  readonly manifest: string;
-  readonly members: string;
-  /** The exports' folder, when exports were written. */
-  readonly exports?: string;
-}
-
-/** `detail` of `Cohort Refreshed` and `Cohort Held` (snake_case, like the manifest). */
-export interface CohortVersionDetail {
-  readonly cohort: string;
-  readonly version: number;
-  readonly status: 'published' | 'held';
-  readonly as_of: string;
-  readonly size: number;
-  readonly entered: number;
-  readonly exited: number;
-  readonly previous_version: number | null;
-  /** Names of the checks that warned or failed. */
-  readonly warned_checks: readonly string[];
-  readonly failed_checks: readonly string[];
-  readonly run_id: string;
-  readonly locations: CohortVersionLocations;
-}
-
-/** `detail` of `Definition Rejected`: a definition that did not validate or was refused (SPEC 3, 7). */
-export interface DefinitionRejectedDetail {
-  readonly status: 'rejected';
-  /** The cohort id, when the file got far enough to have one. */
-  readonly cohort: string | null;
-  /** The definition's path, e.g. `definitions/power_users.yaml`. */
-  readonly path: string;
-  /** Where the definition lives: `s3://<definitions>/...`. */
-  readonly location: string;
-  /** `path:line:col: message` lines. */
-  readonly errors: readonly string[];
-  readonly run_id: string;
-}
-
-/** An event this project publishes: its detail type and detail. */
-export type CohortEvent =
-  | { readonly detailType: 'Cohort Refreshed'; readonly detail: CohortVersionDetail }
-  | { readonly detailType: 'Cohort Held'; readonly detail: CohortVersionDetail }
-  | { readonly detailType: 'Definition Rejected'; readonly detail: DefinitionRejectedDetail };
 
 /** An entry EventBridge did not accept. */
 export interface FailedEvent {
@@ -80,27 +30,8 @@ export class EventPublishError extends Error {
   }
 }
 
-/** The event for a version just written: `Cohort Refreshed` when published, `Cohort Held` when held. */
-export function cohortVersionEvent(manifest: Manifest, locations: CohortVersionLocations): CohortEvent {
-  const detail: CohortVersionDetail = {
-    cohort: manifest.cohort,
-    version: manifest.version,
-    status: manifest.status,
-    as_of: manifest.as_of,
-    size: manifest.size,
-    entered: manifest.entered,
-    exited: manifest.exited,
-    previous_version: manifest.previous_version,
-    warned_checks: manifest.checks.filter((c) => c.status === 'warn').map((c) => c.name),
-    failed_checks: manifest.checks.filter((c) => c.status === 'fail').map((c) => c.name),
-    run_id: manifest.lineage.run_id,
-    locations,
-  };
-  return manifest.status === 'published' ? { detailType: 'Cohort Refreshed', detail } : { detailType: 'Cohort Held', detail };
-}
-
 /** Puts cohort events on an EventBridge bus, ten entries a call. */
-export class EventsPublisher {
+export class EventsPublisher implements CohortEvents {
   constructor(
     private readonly client: EventBridgeClient,
     /** The bus name or ARN; undefined for the account's default bus. */

@@ -14,10 +14,11 @@ export class TransientError extends Error {
 /**
  * Names of our own errors every Lambda task retries: {@link TransientError}; `ThrottledError`,
  * which the cloud adapters raise when AWS throttling outlasts the SDK's own retries
- * (shared/cloud/errors.ts); and `AthenaQueryRetryableError`, a query Athena failed but marks as
- * worth retrying (shared/cloud/athena-query.ts).
+ * (shared/cloud/errors.ts); `AthenaQueryRetryableError`, a query Athena failed but marks as
+ * worth retrying (shared/cloud/athena-query.ts); and `EventPublishError`, entries EventBridge
+ * refused (throttling or its internal failures, per entry; shared/cloud/events-publisher.ts).
  */
-export const TRANSIENT_ERROR_NAMES = ['TransientError', 'ThrottledError', 'AthenaQueryRetryableError'] as const;
+export const TRANSIENT_ERROR_NAMES = ['TransientError', 'ThrottledError', 'AthenaQueryRetryableError', 'EventPublishError'] as const;
 
 /** A step's input does not have the expected shape: a wiring bug, never retried. */
 export class InvalidEventError extends Error {

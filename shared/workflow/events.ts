@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
+import type { Delivery } from './deliver-step.ts';
 import { CADENCES } from '../language/ast.ts';
 import { COHORT_ID, programSchema, qualitySchema } from '../language/schema.ts';
 import { InvalidEventError } from './errors.ts';
@@ -116,11 +117,40 @@ const outcomeSchema: z.ZodType<CohortOutcome> = z.object({
   checks: z.array(checkResultSchema),
 });
 
-/** Input of the Finish state: the plan, the kept result and every Snapshot outcome. */
+/** Input of one Deliver iteration: one Snapshot outcome and the run it belongs to. */
+export const deliverEventSchema = z.object({
+  outcome: outcomeSchema,
+  run_id: runId,
+});
+
+export type DeliverEvent = z.output<typeof deliverEventSchema>;
+
+const location = z.string().min(1);
+const deliverySchema: z.ZodType<Delivery> = z.object({
+  cohort: cohortId,
+  version,
+  status: z.enum(['published', 'held', 'unchanged']),
+  event: z.enum(['Cohort Refreshed', 'Cohort Held']).nullable(),
+  exports: z
+    .object({
+      folder: location,
+      members_csv: location,
+      entered_csv: location,
+      exited_csv: location,
+      members_parquet: location,
+      entered_parquet: location,
+      exited_parquet: location,
+      latest: location,
+    })
+    .nullable(),
+});
+
+/** Input of the Finish state: the plan, the kept result, every Snapshot outcome and every delivery. */
 export const finishEventSchema = z.object({
   plan: workflowPlanSchema,
   evaluation: evaluationSchema,
   snapshots: z.array(outcomeSchema),
+  deliveries: z.array(deliverySchema),
   started_at: instant,
 });
 

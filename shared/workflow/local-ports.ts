@@ -1,5 +1,9 @@
 import type { ProjectConfig } from '../config/config.ts';
 import { openLocalContext } from '../cli/local-context.ts';
+import type { CohortEvents } from '../deliver/events.ts';
+import { BlobExports, type CohortExports } from '../deliver/exports.ts';
+import { JsonlEvents } from '../deliver/jsonl-events.ts';
+import { FsBlobStore } from '../store/fs-blob-store.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
@@ -17,6 +21,10 @@ export interface LocalPorts {
   readonly store: SnapshotStore;
   /** Alerts: `<state>/alerts.jsonl`. */
   readonly notifier: Notifier;
+  /** Exports of published versions: `<state>/exports/`, the exports bucket's layout. */
+  readonly exports: CohortExports;
+  /** Events for programmatic consumers: `<state>/events.jsonl`. */
+  readonly events: CohortEvents;
   /** Source check levels and SLAs (`cohorts.config.yaml`). @default - DEFAULT_CONFIG */
   readonly config?: ProjectConfig;
   /** The clock of manifests and summaries. @default - the system clock */
@@ -34,6 +42,8 @@ export async function openLocalPorts(
     engine,
     store,
     notifier: JsonlNotifier.inState(folders.state),
+    exports: new BlobExports(new FsBlobStore(folders.state), engine),
+    events: JsonlEvents.inState(folders.state),
     ...(config ? { config } : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { AlertSeverity } from '../notify/notifier.ts';
 import { localStatement } from './athena-statement.ts';
 import {
   alertFailureEventSchema,
+  deliverEventSchema,
   finishEventSchema,
   parseEvent,
   planEventSchema,
@@ -19,6 +20,7 @@ import { LocalEvaluations } from './local-evaluations.ts';
 import type { LocalPorts } from './local-ports.ts';
 import { refreshStateMachineAsl } from './state-machine-asl.ts';
 import { StateName, TASK_STATES, type TaskStateName } from './state-names.ts';
+import { deliverStep } from './deliver-step.ts';
 import { alertFailureStep, evaluateLocal, finishStep, planStep, snapshotStep } from './steps.ts';
 import type { WorkflowPorts, WorkflowSummary } from './types.ts';
 
@@ -28,6 +30,8 @@ export type { LocalPorts } from './local-ports.ts';
 export interface LocalRunSummary extends RunSummary {
   /** Severity of the one alert Finish sent, or null when none was needed. */
   readonly alert: AlertSeverity | null;
+  /** What Deliver did for each outcome: the event published and where the version was exported. */
+  readonly deliveries: WorkflowSummary['deliveries'];
 }
 
 /** Options of {@link runRefreshStateMachine}. */
@@ -155,6 +159,7 @@ export async function runRefreshStateMachine(input: RefreshInput, local: LocalPo
       return { QueryExecution: { QueryExecutionId: kept.query_execution_id, Status: { State: 'SUCCEEDED' } } };
     },
     [StateName.Snapshot]: (event) => snapshotStep(parseEvent(StateName.Snapshot, snapshotEventSchema, event), ports),
+    [StateName.Deliver]: (event) => deliverStep(parseEvent(StateName.Deliver, deliverEventSchema, event), ports),
     [StateName.Finish]: (event) => finishStep(parseEvent(StateName.Finish, finishEventSchema, event), ports),
     [StateName.AlertFailure]: async (event) => {
       const parsed = parseEvent(StateName.AlertFailure, alertFailureEventSchema, event);
@@ -211,5 +216,6 @@ export async function runRefreshStateMachine(input: RefreshInput, local: LocalPo
     durationMs: Date.now() - started,
     query: seen.plan?.query ?? '',
     alert: output.alert,
+    deliveries: output.deliveries,
   };
 }

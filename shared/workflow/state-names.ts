@@ -12,6 +12,10 @@ export const StateName = {
   SnapshotEach: 'SnapshotEach',
   /** Lambda task inside SnapshotEach: checks, writes and publishes one cohort's version. */
   Snapshot: 'Snapshot',
+  /** Inline Map over the Snapshot outcomes. */
+  DeliverEach: 'DeliverEach',
+  /** Lambda task inside DeliverEach: exports a published version and publishes its event. */
+  Deliver: 'Deliver',
   /** Lambda task: run summary, one alert when something warned, failed or was held. */
   Finish: 'Finish',
   /** The run succeeded. */
@@ -25,7 +29,7 @@ export const StateName = {
 export type StateName = (typeof StateName)[keyof typeof StateName];
 
 /** Steps whose failure is caught and alerted, in the order they run. */
-export const CAUGHT_STEPS = [StateName.Plan, StateName.Evaluate, StateName.SnapshotEach, StateName.Finish] as const;
+export const CAUGHT_STEPS = [StateName.Plan, StateName.Evaluate, StateName.SnapshotEach, StateName.DeliverEach, StateName.Finish] as const;
 
 export type CaughtStep = (typeof CAUGHT_STEPS)[number];
 
@@ -37,6 +41,7 @@ export const TASK_STATES = [
   StateName.Plan,
   StateName.Evaluate,
   StateName.Snapshot,
+  StateName.Deliver,
   StateName.Finish,
   StateName.AlertFailure,
 ] as const;

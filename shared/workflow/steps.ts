@@ -88,6 +88,7 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
     finished_at: finishedAt.toISOString(),
     duration_ms: Math.max(0, finishedAt.getTime() - Date.parse(event.started_at)),
     cohorts: event.snapshots,
+    deliveries: event.deliveries,
   };
   await ports.engine.release(result);
   const alert = runAlert(summary, plan);

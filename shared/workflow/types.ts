@@ -5,6 +5,7 @@ import type { Catalog } from '../language/catalog.ts';
 import type { AlertSeverity, Notifier } from '../notify/notifier.ts';
 import type { EvaluationRef, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
+import type { DeliverPorts, Delivery } from './deliver-step.ts';
 
 /** The plan as the state machine carries it: plain JSON, the same in both worlds. */
 export interface WorkflowPlan extends RefreshPlan {
@@ -68,7 +69,7 @@ export interface AlertFailurePorts {
 }
 
 /** Every port a whole run needs. */
-export type WorkflowPorts = PlanPorts & SnapshotPorts & FinishPorts & AlertFailurePorts;
+export type WorkflowPorts = PlanPorts & SnapshotPorts & DeliverPorts & FinishPorts & AlertFailurePorts;
 
 /** Output of the Finish state, and so of a successful execution. */
 export interface WorkflowSummary {
@@ -82,6 +83,8 @@ export interface WorkflowSummary {
   readonly duration_ms: number;
   /** One outcome per planned cohort, in plan (dependency) order. */
   readonly cohorts: readonly CohortOutcome[];
+  /** One delivery per outcome: the event published and where a published version was exported. */
+  readonly deliveries: readonly Delivery[];
   /** Severity of the one alert sent, or null when nothing warned, failed or was held. */
   readonly alert: AlertSeverity | null;
 }

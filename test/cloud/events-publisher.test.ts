@@ -2,7 +2,8 @@ import { EventBridgeClient, PutEventsCommand, ThrottlingException } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ThrottledError } from '../../shared/cloud/errors.ts';
-import { type CohortEvent, cohortVersionEvent, EventPublishError, EventsPublisher } from '../../shared/cloud/events-publisher.ts';
+import { EventPublishError, EventsPublisher } from '../../shared/cloud/events-publisher.ts';
+import { type CohortEvent, cohortVersionEvent } from '../../shared/deliver/events.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import './support.ts';
 
@@ -73,6 +74,7 @@ describe('the EventBridge publisher', () => {
             version: 7,
             status: 'published',
             as_of: '2024-07-01T00:00:00.000Z',
+            trigger: 'schedule:monthly',
             size: 120,
             entered: 30,
             exited: 10,

@@ -1,13 +1,21 @@
-import { CopyObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConcurrentUpdateError } from '../../shared/cloud/errors.ts';
-import { csvField, personIdsCsv, S3Exports } from '../../shared/cloud/s3-exports.ts';
+import { s3Exports } from '../../shared/cloud/s3-exports.ts';
+import { csvField, personIdsCsv } from '../../shared/deliver/exports.ts';
+import type { MembersCodec } from '../../shared/ports.ts';
 import { objectBody } from './support.ts';
 
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'eu-central-1' });
 const BUCKET = 'exports-bucket';
+
+/** Stands in for the Parquet codec: what matters here is which bytes go to which key. */
+const codec: MembersCodec = {
+  encode: async (ids) => new TextEncoder().encode(`parquet:${ids.join('|')}`),
+  decode: async () => [],
+};
 
 const noSuchKey = () => new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
 const preconditionFailed = () =>
@@ -22,6 +30,19 @@ const version3 = {
   exited: ['p-9'],
 };
 
+const files = (version: number, prefix = '') => {
+  const folder = `s3://${BUCKET}/${prefix}exports/cohort=power_users/version=${version}/`;
+  return {
+    folder,
+    members_csv: `${folder}members.csv`,
+    entered_csv: `${folder}entered.csv`,
+    exited_csv: `${folder}exited.csv`,
+    members_parquet: `${folder}members.parquet`,
+    entered_parquet: `${folder}entered.parquet`,
+    exited_parquet: `${folder}exited.parquet`,
+  };
+};
+
 const latestJson = (version: number) => ({
   cohort: 'power_users',
   version,
@@ -29,9 +50,7 @@ const latestJson = (version: number) => ({
   size: 3,
   entered: 1,
   exited: 1,
-  members: `s3://exports-bucket/exports/cohort=power_users/version=${version}/members.csv`,
-  entered_csv: `s3://exports-bucket/exports/cohort=power_users/version=${version}/entered.csv`,
-  exited_csv: `s3://exports-bucket/exports/cohort=power_users/version=${version}/exited.csv`,
+  ...files(version),
 });
 
 describe('CSV of person ids', () => {
@@ -65,10 +84,10 @@ describe('the S3 exports', () => {
     s3.on(PutObjectCommand).resolves({ ETag: '"new"' });
   });
 
-  it('writes members, entered and exited, then points latest.json at the version', async () => {
+  it('writes members, entered and exited as CSV and Parquet, then points latest.json at the version', async () => {
     // Prepare
     s3.on(GetObjectCommand).rejects(noSuchKey());
-    const exports = new S3Exports(client, { bucket: BUCKET });
+    const exports = s3Exports(client, { bucket: BUCKET }, codec);
 
     // Act
     const written = await exports.write(version3);
@@ -83,6 +102,14 @@ describe('the S3 exports', () => {
     });
     expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: BUCKET, Key: `${folder}entered.csv`, Body: 'person_id\np-3\n' });
     expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: BUCKET, Key: `${folder}exited.csv`, Body: 'person_id\np-9\n' });
+    for (const [list, ids] of [['members', 'alice@example.com|p-2|p-3'], ['entered', 'p-3'], ['exited', 'p-9']]) {
+      expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+        Bucket: BUCKET,
+        Key: `${folder}${list}.parquet`,
+        Body: new TextEncoder().encode(`parquet:${ids}`),
+        ContentType: 'application/vnd.apache.parquet',
+      });
+    }
     expect(s3).toHaveReceivedLastCommandWith(PutObjectCommand, {
       Bucket: BUCKET,
       Key: 'exports/cohort=power_users/latest.json',
@@ -90,21 +117,25 @@ describe('the S3 exports', () => {
       ContentType: 'application/json',
       IfNoneMatch: '*',
     });
-    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 4);
-    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
-    expect(written).toEqual({
-      folder: `s3://${BUCKET}/${folder}`,
-      members: `s3://${BUCKET}/${folder}members.csv`,
-      entered: `s3://${BUCKET}/${folder}entered.csv`,
-      exited: `s3://${BUCKET}/${folder}exited.csv`,
-      latest: `s3://${BUCKET}/exports/cohort=power_users/latest.json`,
-    });
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 7);
+    expect(written).toEqual({ ...files(3), latest: `s3://${BUCKET}/exports/cohort=power_users/latest.json` });
+  });
+
+  it('writes under the prefix when given one', async () => {
+    s3.on(GetObjectCommand).rejects(noSuchKey());
+    const exports = s3Exports(client, { bucket: BUCKET, prefix: 'shared/' }, codec);
+
+    const written = await exports.write(version3);
+
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Key: 'shared/exports/cohort=power_users/version=3/members.parquet' });
+    expect(written.members_parquet).toBe(files(3, 'shared/').members_parquet);
+    expect(written.latest).toBe(`s3://${BUCKET}/shared/exports/cohort=power_users/latest.json`);
   });
 
   it('replaces latest.json only if it is unchanged since read', async () => {
     // Prepare
     s3.on(GetObjectCommand).resolves({ Body: objectBody(JSON.stringify(latestJson(2))), ETag: '"v2"' });
-    const exports = new S3Exports(client, { bucket: BUCKET });
+    const exports = s3Exports(client, { bucket: BUCKET }, codec);
 
     // Act
     await exports.write(version3);
@@ -116,13 +147,13 @@ describe('the S3 exports', () => {
   it('never moves latest.json back to an older version', async () => {
     // Prepare
     s3.on(GetObjectCommand).resolves({ Body: objectBody(JSON.stringify(latestJson(4))), ETag: '"v4"' });
-    const exports = new S3Exports(client, { bucket: BUCKET });
+    const exports = s3Exports(client, { bucket: BUCKET }, codec);
 
     // Act
     await exports.write(version3);
 
     // Assess
-    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 3);
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 6);
     expect(s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Key: 'exports/cohort=power_users/latest.json' });
   });
 
@@ -132,7 +163,7 @@ describe('the S3 exports', () => {
       .resolvesOnce({ Body: objectBody(JSON.stringify(latestJson(1))), ETag: '"v1"' })
       .resolvesOnce({ Body: objectBody(JSON.stringify(latestJson(2))), ETag: '"v2"' });
     s3.on(PutObjectCommand, { Key: 'exports/cohort=power_users/latest.json', IfMatch: '"v1"' }).rejects(preconditionFailed());
-    const exports = new S3Exports(client, { bucket: BUCKET });
+    const exports = s3Exports(client, { bucket: BUCKET }, codec);
 
     // Act
     await exports.write(version3);
@@ -146,7 +177,7 @@ describe('the S3 exports', () => {
     // Prepare
     s3.on(GetObjectCommand).resolves({ Body: objectBody(JSON.stringify(latestJson(1))), ETag: '"v1"' });
     s3.on(PutObjectCommand, { Key: 'exports/cohort=power_users/latest.json' }).rejects(preconditionFailed());
-    const exports = new S3Exports(client, { bucket: BUCKET });
+    const exports = s3Exports(client, { bucket: BUCKET }, codec);
 
     // Act
     const writing = exports.write(version3);
@@ -156,36 +187,15 @@ describe('the S3 exports', () => {
     expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 3);
   });
 
-  it('copies the snapshot Parquet file next to the CSV files when asked', async () => {
-    // Prepare
-    s3.on(GetObjectCommand).rejects(noSuchKey());
-    s3.on(CopyObjectCommand).resolves({});
-    const exports = new S3Exports(client, { bucket: BUCKET, prefix: 'shared/' });
-
-    // Act
-    const written = await exports.write({
-      ...version3,
-      membersParquet: 's3://snapshots-bucket/snapshots/cohort=power_users/version=3/members.parquet',
-    });
-
-    // Assess
-    expect(s3).toHaveReceivedCommandExactlyOnceWith(CopyObjectCommand, {
-      Bucket: BUCKET,
-      Key: 'shared/exports/cohort=power_users/version=3/members.parquet',
-      CopySource: 'snapshots-bucket/snapshots/cohort%3Dpower_users/version%3D3/members.parquet',
-    });
-    expect(written.membersParquet).toBe(`s3://${BUCKET}/shared/exports/cohort=power_users/version=3/members.parquet`);
-  });
-
   it('refuses a cohort id or version that would make a strange key', async () => {
     // Prepare
-    const exports = new S3Exports(client, { bucket: BUCKET });
+    const exports = s3Exports(client, { bucket: BUCKET }, codec);
 
     // Act
     const attempts = [exports.write({ ...version3, cohort: '../x' }), exports.write({ ...version3, version: 0 })];
 
     // Assess
-    await expect(attempts[0]).rejects.toThrow('not a cohort id');
+    await expect(attempts[0]).rejects.toMatchObject({ name: 'InvalidExportError', message: expect.stringContaining('not a cohort id') });
     await expect(attempts[1]).rejects.toThrow('not a version number');
     expect(s3).not.toHaveReceivedAnyCommand();
   });

@@ -59,10 +59,10 @@ describe('RefreshStateMachine', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/states/cohort-refresh', RetentionInDays: 90 });
   });
 
-  it('deploys four Node.js 22 functions on ARM64 with tracing, their own log group and the deployment names', () => {
+  it('deploys five Node.js 22 functions on ARM64 with tracing, their own log group and the deployment names', () => {
     const functions = template.findResources('AWS::Lambda::Function');
 
-    expect(Object.keys(functions)).toHaveLength(4);
+    expect(Object.keys(functions)).toHaveLength(5);
     for (const [name, fn] of Object.entries(given.refresh.functions)) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: Match.absent(),
@@ -84,7 +84,7 @@ describe('RefreshStateMachine', () => {
       });
       expect(fn.logGroup, name).toBeDefined();
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 5);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 6);
   });
 
   it('runs the state machine as a role without the Athena task defaults: no S3 on "*", no Glue writes but CTAS', () => {
@@ -100,7 +100,7 @@ describe('RefreshStateMachine', () => {
       for (const action of list(statement.Action)) expect(action).toMatch(/^(xray|logs):/);
     }
     const invoke = statements.find((s) => list(s.Action).includes('lambda:InvokeFunction'));
-    expect(list(invoke?.Resource)).toHaveLength(4);
+    expect(list(invoke?.Resource)).toHaveLength(5);
     const ctas = statements.find((s) => list(s.Action).includes('glue:CreateTable'));
     expect(JSON.stringify(ctas?.Resource)).toContain(':table/cohort_refresh/evaluation_*');
   });
@@ -114,7 +114,7 @@ describe('RefreshStateMachine', () => {
   });
 
   it('gives each function what its step does: only Snapshot writes snapshots, only Finish and AlertFailure alert', () => {
-    const { plan, snapshot, finish, alertFailure } = given.refresh.functions;
+    const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
     const actionsOfFn = (fn: { role?: IConstruct }) => actionsOf(statementsOfRole(template, fn.role as IConstruct));
 
     expect(actionsOfFn(snapshot)).toContain('s3:PutObject');
@@ -126,11 +126,37 @@ describe('RefreshStateMachine', () => {
     for (const fn of [finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['sns:Publish', 'glue:DeleteTable']));
     }
-    for (const fn of [plan, snapshot]) expect(actionsOfFn(fn)).not.toContain('sns:Publish');
-    for (const fn of [plan, snapshot, finish, alertFailure]) {
+    for (const fn of [plan, snapshot, deliver]) expect(actionsOfFn(fn)).not.toContain('sns:Publish');
+    for (const fn of [plan, snapshot, deliver, finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']));
     }
     template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
+  });
+
+  it('lets only Deliver write exports and put events, on the default bus, and never write snapshots', () => {
+    const statementsOfFn = (fn: { role?: IConstruct }) => statementsOfRole(template, fn.role as IConstruct);
+    const { deliver, ...others } = given.refresh.functions;
+    const deliverStatements = statementsOfFn(deliver);
+    const writes = deliverStatements.filter((s) => list(s.Action).includes('s3:PutObject'));
+
+    expect(JSON.stringify(writes)).toContain(refTo(given.cohortRefresh.exportsBucket).Ref);
+    expect(JSON.stringify(writes)).not.toContain(refTo(given.cohortRefresh.snapshotsBucket).Ref);
+    expect(deliverStatements).toContainEqual(
+      expect.objectContaining({
+        Action: 'events:PutEvents',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
+      }),
+    );
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EXPORTS_BUCKET: refTo(given.cohortRefresh.exportsBucket), EVENT_BUS_NAME: 'default' }) },
+    });
+    for (const fn of Object.values(others)) {
+      expect(actionsOf(statementsOfFn(fn))).not.toContain('events:PutEvents');
+      expect(JSON.stringify(statementsOfFn(fn).filter((s) => list(s.Action).includes('s3:PutObject')))).not.toContain(
+        refTo(given.cohortRefresh.exportsBucket).Ref,
+      );
+    }
   });
 
   it('alarms on failed, timed-out, throttled and aborted executions into the alerts topic', () => {

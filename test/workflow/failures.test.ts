@@ -3,7 +3,7 @@ import type { QueryEngine } from '../../shared/ports.ts';
 import { TransientError } from '../../shared/workflow/errors.ts';
 import { RefreshFailedError, runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
 import { writeDefinitions } from '../support/lake.ts';
-import { alertsOf, COHORTS, currents, FaultyBlobs, FaultyEngine, givenLake, givenWorld, portsOf, type World } from './support.ts';
+import { alertsOf, COHORTS, currents, eventsOf, FaultyBlobs, FaultyEngine, givenLake, givenWorld, portsOf, type World } from './support.ts';
 
 const FIRST = '2024-06-01T00:00:00Z';
 /** Later: active_users loses ann, so a successful run would write new versions. */
@@ -29,6 +29,12 @@ async function errorAlert(world: World) {
   const alerts = (await alertsOf(world)).filter((a) => a.severity === 'error');
   expect(alerts).toHaveLength(1);
   return alerts[0];
+}
+
+/** A cohort's exports `latest.json`, if any. */
+async function latestExport(world: World, cohort: string): Promise<Record<string, unknown> | undefined> {
+  const bytes = await world.blobs.get(`exports/cohort=${cohort}/latest.json`);
+  return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>) : undefined;
 }
 
 /** Every current.json names a version whose manifest and members are complete and that was published. */
@@ -125,6 +131,40 @@ describe('a failure in the refresh state machine', () => {
     expect((await currents(world)).active_users).toEqual(before.active_users);
     expect(await world.store.versions('active_users')).toEqual([1]);
     await expectEveryCurrentComplete(world);
+  });
+
+  it('at one Deliver fails the execution, never announces that version, and leaves its exports where they were', async () => {
+    // Prepare: writing active_users' new exports fails halfway
+    const { world, blobs } = await givenRefreshedWorld();
+    const events = await eventsOf(world);
+    blobs.failPut = /^exports\/cohort=active_users\/version=2\/exited\.parquet$/;
+    // Act
+    const error = await failingRun(world);
+    // Assess
+    expect(error).toMatchObject({ step: 'DeliverEach', error: 'InjectedFault' });
+    expect(await latestExport(world, 'active_users')).toMatchObject({ version: 1 });
+    const announced = (await eventsOf(world)).slice(events.length);
+    expect(announced.some((e) => e.detail.cohort === 'active_users')).toBe(false);
+    // Snapshot had published every version it completed; Deliver writes no current.json.
+    await expectEveryCurrentComplete(world);
+    expect(await world.store.current('active_users')).toBe(2);
+    expect(await errorAlert(world)).toMatchObject({ step: 'DeliverEach', body: expect.stringContaining('exports/cohort=active_users/version=2/exited.parquet') });
+  });
+
+  it('at one Deliver is repaired by the next run, which exports and announces the version it had not', async () => {
+    const { world, blobs } = await givenRefreshedWorld();
+    blobs.failPut = /^exports\/cohort=active_users\/version=2\//;
+    await failingRun(world);
+    blobs.failPut = undefined;
+    const events = await eventsOf(world);
+
+    const repaired = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
+
+    expect(repaired.cohorts.find((c) => c.cohort === 'active_users')).toMatchObject({ status: 'unchanged', version: 2 });
+    expect(repaired.deliveries.filter((d) => d.event !== null).map((d) => d.cohort)).toEqual(['active_users']);
+    expect(await latestExport(world, 'active_users')).toMatchObject({ version: 2, exited: 1 });
+    const announced = (await eventsOf(world)).slice(events.length);
+    expect(announced).toEqual([expect.objectContaining({ 'detail-type': 'Cohort Refreshed', detail: expect.objectContaining({ cohort: 'active_users', version: 2 }) })]);
   });
 
   it('at Finish fails the execution after every snapshot completed, and alerts naming Finish', async () => {

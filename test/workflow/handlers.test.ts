@@ -3,6 +3,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError, readConfig } from '../../functions/commons/config.ts';
+import { readDeliveryConfig } from '../../functions/commons/delivery-config.ts';
 
 const ENVIRONMENT = {
   DEFINITIONS_BUCKET: 'cohorts-definitions',
@@ -13,6 +14,8 @@ const ENVIRONMENT = {
   ATHENA_WORKGROUP: 'cohort-refresh',
   GLUE_DATABASE: 'cohort_refresh',
   ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-central-1:111122223333:alerts',
+  EXPORTS_BUCKET: 'cohorts-exports',
+  EVENT_BUS_NAME: 'default',
   AWS_REGION: 'eu-central-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
@@ -28,6 +31,7 @@ describe('the Lambda handlers', () => {
     // Imported after the environment is set, as Lambda loads them.
     handlers.Plan = (await import('../../functions/plan.ts')).handler;
     handlers.Snapshot = (await import('../../functions/snapshot.ts')).handler;
+    handlers.Deliver = (await import('../../functions/deliver.ts')).handler;
     handlers.Finish = (await import('../../functions/finish.ts')).handler;
     handlers.AlertFailure = (await import('../../functions/alert-failure.ts')).handler;
   });
@@ -41,6 +45,7 @@ describe('the Lambda handlers', () => {
     ['Plan', { request: { cohort: 'payers' }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' }, ['request: Unrecognized key: "cohort"']],
     ['Plan', { request: {}, run_id: 'has spaces', started_at: 'yesterday' }, ['run_id:', 'started_at:']],
     ['Snapshot', { plan: {}, cohort: 'Payers', evaluation: {} }, ['plan.run_id:', 'cohort:', 'evaluation.query_execution_id:']],
+    ['Deliver', { outcome: { cohort: 'payers', status: 'exported', version: 0 }, run_id: 'r 1' }, ['outcome.status:', 'outcome.version:', 'run_id:']],
     ['Finish', { evaluation: { query_execution_id: 'q' }, snapshots: [{ cohort: 'payers', status: 'done' }] }, ['plan:', 'snapshots.0.status:']],
     ['AlertFailure', { error: 'boom' }, ['error:', 'failed:']],
   ])('%s rejects a malformed event with a named error listing every problem', async (step, event, problems) => {
@@ -78,6 +83,19 @@ describe('the Lambda handlers', () => {
     const result = handlers.Plan?.(event);
 
     await expect(result).rejects.toMatchObject({ name: 'AdapterMissingError', step: 'Plan', message: expect.stringContaining('QueryEngine on Athena') });
+  });
+
+  it('Deliver, given a good event, names the Parquet codec it waits for instead of pretending', async () => {
+    const outcome = { cohort: 'payers', status: 'published', version: 2, size: 1, previous_version: 1, entered: 0, exited: 0, checks: [] };
+
+    const result = handlers.Deliver?.({ outcome, run_id: 'r1' });
+
+    await expect(result).rejects.toMatchObject({ name: 'AdapterMissingError', step: 'Deliver', message: expect.stringContaining('MembersCodec') });
+  });
+
+  it("reads the Deliver function's own configuration and names what is wrong", () => {
+    expect(readDeliveryConfig(ENVIRONMENT)).toEqual({ EXPORTS_BUCKET: 'cohorts-exports', EVENT_BUS_NAME: 'default' });
+    expect(() => readDeliveryConfig({ EXPORTS_BUCKET: 'Not A Bucket' })).toThrow(/EXPORTS_BUCKET.*EVENT_BUS_NAME/);
   });
 
   it('reads its configuration from the environment and names every missing variable', () => {

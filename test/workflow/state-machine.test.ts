@@ -28,7 +28,12 @@ const state = (name: string, within: { States: Record<string, unknown> } = asl):
   if (!found) throw new Error(`no state ${name}`);
   return found;
 };
-const snapshotProcessor = () => state(StateName.SnapshotEach).ItemProcessor as { StartAt: string; States: Record<string, unknown> };
+type Processor = { StartAt: string; States: Record<string, unknown> };
+const snapshotProcessor = () => state(StateName.SnapshotEach).ItemProcessor as Processor;
+const deliverProcessor = () => state(StateName.DeliverEach).ItemProcessor as Processor;
+/** A Task state wherever it is: at the top, or inside its Map. */
+const task = (name: string): State =>
+  name === StateName.Snapshot ? state(name, snapshotProcessor()) : name === StateName.Deliver ? state(name, deliverProcessor()) : state(name);
 const retriersOf = (s: State) => (s.Retry ?? []) as Retrier[];
 const catchersOf = (s: State) => (s.Catch ?? []) as Catcher[];
 
@@ -37,15 +42,16 @@ describe('the refresh state machine definition', () => {
     asl = await refreshStateMachineAsl();
   });
 
-  it('runs Plan, Evaluate, SnapshotEach and Finish in that order, then succeeds', () => {
+  it('runs Plan, Evaluate, SnapshotEach, DeliverEach and Finish in that order, then succeeds', () => {
     expect(asl.StartAt).toBe(StateName.Plan);
     expect(state(StateName.Plan).Next).toBe(StateName.Evaluate);
     expect(state(StateName.Evaluate).Next).toBe(StateName.SnapshotEach);
-    expect(state(StateName.SnapshotEach).Next).toBe(StateName.Finish);
+    expect(state(StateName.SnapshotEach).Next).toBe(StateName.DeliverEach);
+    expect(state(StateName.DeliverEach).Next).toBe(StateName.Finish);
     expect(state(StateName.Finish).Next).toBe(StateName.Succeeded);
     expect(state(StateName.Succeeded).Type).toBe('Succeed');
     expect(Object.keys(asl.States).sort()).toEqual(
-      [...Object.values(StateName).filter((n) => n !== StateName.Snapshot), ...CAUGHT_STEPS.map(failureStateOf)].sort(),
+      [...Object.values(StateName).filter((n) => n !== StateName.Snapshot && n !== StateName.Deliver), ...CAUGHT_STEPS.map(failureStateOf)].sort(),
     );
   });
 
@@ -78,12 +84,28 @@ describe('the refresh state machine definition', () => {
     expect(state(StateName.Snapshot, processor)).toMatchObject({ Type: 'Task', End: true });
   });
 
+  it('maps Deliver over the Snapshot outcomes, each with the run id, once every Snapshot succeeded', () => {
+    const each = state(StateName.DeliverEach);
+    const processor = deliverProcessor();
+
+    expect(each).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.snapshots',
+      MaxConcurrency: 8,
+      ItemSelector: { 'outcome.$': '$$.Map.Item.Value', 'run_id.$': '$$.Execution.Name' },
+      ResultPath: '$.deliveries',
+    });
+    expect(Object.keys(processor.States)).toEqual([StateName.Deliver]);
+    expect(state(StateName.Deliver, processor)).toMatchObject({ Type: 'Task', End: true });
+  });
+
   it('passes Plan the execution input, name and start time, and Finish what it summarises', () => {
     expect(state(StateName.Plan).Parameters).toEqual({ 'request.$': '$', 'run_id.$': '$$.Execution.Name', 'started_at.$': '$$.Execution.StartTime' });
     expect(state(StateName.Finish).Parameters).toEqual({
       'plan.$': '$.plan',
       'evaluation.$': '$.evaluation',
       'snapshots.$': '$.snapshots',
+      'deliveries.$': '$.deliveries',
       'started_at.$': '$$.Execution.StartTime',
     });
   });
@@ -91,10 +113,9 @@ describe('the refresh state machine definition', () => {
   it.each(TASK_STATES.filter((name) => name !== StateName.Evaluate))(
     'retries Lambda task %s on Lambda service errors and our transient errors, with exponential backoff',
     (name) => {
-      const task = name === StateName.Snapshot ? state(name, snapshotProcessor()) : state(name);
-      const retriers = retriersOf(task);
+      const retriers = retriersOf(task(name));
 
-      expect(task.Resource).toMatch(/^arn:aws:lambda:/);
+      expect(task(name).Resource).toMatch(/^arn:aws:lambda:/);
       expect(retriers.map((r) => r.ErrorEquals)).toEqual([[...LAMBDA_SERVICE_ERRORS], [...TRANSIENT_ERROR_NAMES]]);
       for (const retrier of retriers) {
         expect(retrier.BackoffRate).toBe(2);
@@ -136,10 +157,7 @@ describe('the refresh state machine definition', () => {
     for (const [name, s] of outer) {
       if (s.Type === 'Task' || s.Type === 'Map') expect(catchersOf(s), name).not.toEqual([]);
     }
-    for (const name of tasks) {
-      const task = name === StateName.Snapshot ? state(name, snapshotProcessor()) : state(name);
-      expect(retriersOf(task), name).not.toEqual([]);
-    }
+    for (const name of tasks) expect(retriersOf(task(name)), name).not.toEqual([]);
   });
 
   it('passes aws-local-stepfunctions validation (paths included), ARNs aside', async () => {

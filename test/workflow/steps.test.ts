@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EventPublishError } from '../../shared/cloud/events-publisher.ts';
 import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { AthenaQueryRetryableError } from '../../shared/cloud/athena-query.ts';
@@ -38,11 +39,17 @@ const summary = (cohorts: CohortOutcome[]): Omit<WorkflowSummary, 'alert'> => ({
   finished_at: '2024-06-01T00:01:00.000Z',
   duration_ms: 60_000,
   cohorts,
+  deliveries: [],
 });
 
 describe('the transient errors every Lambda task retries', () => {
   it('are the names our error classes really carry', () => {
-    const names = [new TransientError('x').name, new ThrottledError('S3.GetObject', 'x').name, new AthenaQueryRetryableError({ queryId: 'q', reason: 'r' }).name];
+    const names = [
+      new TransientError('x').name,
+      new ThrottledError('S3.GetObject', 'x').name,
+      new AthenaQueryRetryableError({ queryId: 'q', reason: 'r' }).name,
+      new EventPublishError([]).name,
+    ];
 
     expect([...TRANSIENT_ERROR_NAMES]).toEqual(names);
   });

@@ -9,6 +9,9 @@ import type { BlobStore, EvaluationRef, LakeView, QueryEngine } from '../../shar
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { folderDefinitions } from '../../shared/workflow/definitions-source.ts';
+import type { CohortVersionDetail } from '../../shared/deliver/events.ts';
+import { BlobExports } from '../../shared/deliver/exports.ts';
+import { JsonlEvents } from '../../shared/deliver/jsonl-events.ts';
 import { JsonlNotifier } from '../../shared/workflow/jsonl-notifier.ts';
 import type { LocalPorts } from '../../shared/workflow/local-ports.ts';
 import { tempDir } from '../support/cli.ts';
@@ -70,6 +73,8 @@ export function portsOf(world: World, engine: QueryEngine = world.engine): Local
     engine,
     store: world.store,
     notifier: JsonlNotifier.inState(world.state),
+    exports: new BlobExports(world.blobs, world.engine),
+    events: JsonlEvents.inState(world.state),
     config: WARN_ONLY_SOURCE_CHECKS,
   };
 }
@@ -149,9 +154,10 @@ export class FaultyEngine implements QueryEngine {
   }
 }
 
-/** A blob store that fails to create keys matching a pattern (e.g. one cohort's manifest). */
+/** A blob store that fails to create (or put) keys matching a pattern (e.g. one cohort's manifest). */
 export class FaultyBlobs implements BlobStore {
   failCreate: RegExp | undefined;
+  failPut: RegExp | undefined;
 
   constructor(private readonly inner: BlobStore) {}
 
@@ -159,7 +165,8 @@ export class FaultyBlobs implements BlobStore {
     return this.inner.get(key);
   }
 
-  put(key: string, body: Uint8Array | string) {
+  async put(key: string, body: Uint8Array | string) {
+    if (this.failPut?.test(key)) throw new InjectedFault(`writing ${key} failed`);
     return this.inner.put(key, body);
   }
 
@@ -175,4 +182,21 @@ export class FaultyBlobs implements BlobStore {
   locate(key: string) {
     return this.inner.locate(key);
   }
+}
+
+/** One line of `<state>/events.jsonl`. */
+export interface LoggedEvent {
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly time: string;
+  readonly detail: CohortVersionDetail;
+}
+
+/** Every event a world's local event log holds. */
+export async function eventsOf(world: World): Promise<LoggedEvent[]> {
+  const text = await readFile(join(world.state, 'events.jsonl'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as LoggedEvent);
 }

@@ -1,0 +1,83 @@
+import type { Manifest } from '../store/manifest.ts';
+import type { ExportLocations } from './exports.ts';
+
+/** `source` of every event this project publishes; EventBridge rules match on it. */
+export const EVENT_SOURCE = 'cohort-refresh';
+
+/** Where a cohort version's files live: s3:// URIs in the cloud, paths locally. */
+export interface CohortVersionLocations {
+  /** The version's folder: `s3://<snapshots>/snapshots/cohort=<id>/version=<N>/`. */
+  readonly snapshot: string;
+  readonly manifest: string;
+  readonly members: string;
+  /** The version's exports, when it was published (held versions are not exported). */
+  readonly exports?: ExportLocations;
+}
+
+/** `detail` of `Cohort Refreshed` and `Cohort Held` (snake_case, like the manifest). */
+export interface CohortVersionDetail {
+  readonly cohort: string;
+  readonly version: number;
+  readonly status: 'published' | 'held';
+  readonly as_of: string;
+  readonly trigger: string;
+  readonly size: number;
+  readonly entered: number;
+  readonly exited: number;
+  readonly previous_version: number | null;
+  /** Names of the checks that warned or failed. */
+  readonly warned_checks: readonly string[];
+  readonly failed_checks: readonly string[];
+  readonly run_id: string;
+  readonly locations: CohortVersionLocations;
+}
+
+/** `detail` of `Definition Rejected`: an uploaded definition that did not validate (SPEC 3). */
+export interface DefinitionRejectedDetail {
+  readonly status: 'rejected';
+  /** The cohort id, when the file got far enough to have one. */
+  readonly cohort: string | null;
+  /** The uploaded file's key, e.g. `incoming/power_users.yaml`. */
+  readonly path: string;
+  /** Where it was uploaded: `s3://<definitions>/incoming/...` (a path locally). */
+  readonly location: string;
+  /** `path:line:col: message` lines. */
+  readonly errors: readonly string[];
+  /** The upload's id (the S3 notification's event id), which names the validation. */
+  readonly run_id: string;
+}
+
+/** An event this project publishes: its detail type and detail. */
+export type CohortEvent =
+  | { readonly detailType: 'Cohort Refreshed'; readonly detail: CohortVersionDetail }
+  | { readonly detailType: 'Cohort Held'; readonly detail: CohortVersionDetail }
+  | { readonly detailType: 'Definition Rejected'; readonly detail: DefinitionRejectedDetail };
+
+/**
+ * Where events for programmatic consumers go: an EventBridge bus in the cloud,
+ * `<state>/events.jsonl` locally. A retried step may publish an event again, so consumers
+ * deduplicate on (cohort, version) or (path, run_id).
+ */
+export interface CohortEvents {
+  publish(events: readonly CohortEvent[]): Promise<void>;
+}
+
+/** The event for a version just written: `Cohort Refreshed` when published, `Cohort Held` when held. */
+export function cohortVersionEvent(manifest: Manifest, locations: CohortVersionLocations): CohortEvent {
+  const detail: CohortVersionDetail = {
+    cohort: manifest.cohort,
+    version: manifest.version,
+    status: manifest.status,
+    as_of: manifest.as_of,
+    trigger: manifest.trigger,
+    size: manifest.size,
+    entered: manifest.entered,
+    exited: manifest.exited,
+    previous_version: manifest.previous_version,
+    warned_checks: manifest.checks.filter((c) => c.status === 'warn').map((c) => c.name),
+    failed_checks: manifest.checks.filter((c) => c.status === 'fail').map((c) => c.name),
+    run_id: manifest.lineage.run_id,
+    locations,
+  };
+  return manifest.status === 'published' ? { detailType: 'Cohort Refreshed', detail } : { detailType: 'Cohort Held', detail };
+}

@@ -1,0 +1,154 @@
+import type { BlobStore, MembersCodec } from '../ports.ts';
+
+/**
+ * Exports of cohort versions for downstream systems, in the same layout locally
+ * (`<state>/exports/...`) and in the exports bucket:
+ *
+ * ```
+ * exports/cohort=<id>/version=<N>/members.csv | members.parquet     every member
+ * exports/cohort=<id>/version=<N>/entered.csv | entered.parquet     joined since the previous published version
+ * exports/cohort=<id>/version=<N>/exited.csv  | exited.parquet      left since the previous published version
+ * exports/cohort=<id>/latest.json                                   the newest exported version; only moves forward
+ * ```
+ */
+
+/** One published cohort version to export: its members and the change against the previous published version. */
+export interface CohortExport {
+  readonly cohort: string;
+  readonly version: number;
+  /** The version's as-of instant, ISO-8601 UTC. */
+  readonly asOf: string;
+  /** Members, unique, in byte order. */
+  readonly members: readonly string[];
+  readonly entered: readonly string[];
+  readonly exited: readonly string[];
+}
+
+/** Where an export was written: s3:// URIs in the cloud, paths locally (snake_case: events carry it). */
+export interface ExportLocations {
+  readonly folder: string;
+  readonly members_csv: string;
+  readonly entered_csv: string;
+  readonly exited_csv: string;
+  readonly members_parquet: string;
+  readonly entered_parquet: string;
+  readonly exited_parquet: string;
+  readonly latest: string;
+}
+
+/** `latest.json`: the newest exported version of a cohort, its counts and files. */
+export interface LatestExport extends Omit<ExportLocations, 'latest'> {
+  readonly cohort: string;
+  readonly version: number;
+  readonly as_of: string;
+  readonly size: number;
+  readonly entered: number;
+  readonly exited: number;
+}
+
+/** Where downstream systems get published versions: the exports bucket, or `<state>/exports` locally. */
+export interface CohortExports {
+  /** Writes every file of the version, then points `latest.json` at it (never backwards). Rewriting gives the same bytes. */
+  write(input: CohortExport): Promise<ExportLocations>;
+  /** The version `latest.json` points at: the newest completely exported one, if any. */
+  latestVersion(cohort: string): Promise<number | undefined>;
+}
+
+/** Moves `latest.json` to a version unless a newer one is already there. */
+export type LatestMover = (key: string, latest: LatestExport) => Promise<void>;
+
+/** A cohort id or version that would make a strange key. */
+export class InvalidExportError extends Error {
+  override readonly name = 'InvalidExportError';
+}
+
+const COHORT_ID = /^[a-z][a-z0-9_]{2,62}$/;
+const LISTS = ['members', 'entered', 'exited'] as const;
+
+/** One CSV field, quoted as RFC 4180 requires when it holds a comma, a quote, CR or LF. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/**
+ * A one-column CSV: header `person_id`, one id a line. Lines end in LF, not RFC 4180's CRLF:
+ * Athena's and Hive's text readers would keep the CR as part of the last column.
+ */
+export function personIdsCsv(ids: readonly string[]): string {
+  return `person_id\n${ids.map((id) => `${csvField(id)}\n`).join('')}`;
+}
+
+/** The key of a cohort's `latest.json`. */
+export const latestKey = (cohort: string): string => `exports/cohort=${cohort}/latest.json`;
+
+/** The version a `latest.json` points at, or undefined when there is none (or it is unreadable). */
+export function latestVersionOf(bytes: Uint8Array | undefined): number | undefined {
+  if (!bytes) return undefined;
+  const version = (JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LatestExport>).version;
+  return typeof version === 'number' ? version : undefined;
+}
+
+/** `latest.json`'s text. */
+export const latestText = (latest: LatestExport): string => `${JSON.stringify(latest, null, 2)}\n`;
+
+/** Moves `latest.json` by reading and writing it: enough where one process writes (the local world). */
+export function forwardOnly(blobs: BlobStore): LatestMover {
+  return async (key, latest) => {
+    const at = latestVersionOf(await blobs.get(key));
+    if (at === undefined || at <= latest.version) await blobs.put(key, latestText(latest));
+  };
+}
+
+/**
+ * Exports over any blob store: CSV and Parquet (the snapshot codec's one `person_id` column) of
+ * members, entered and exited, all written before `latest.json` moves, so a reader following
+ * `latest.json` never finds a file missing. Files are plain puts: a retried step rewrites the same bytes.
+ */
+export class BlobExports implements CohortExports {
+  private readonly moveLatest: LatestMover;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly codec: MembersCodec,
+    /** How `latest.json` moves; conditional writes where several writers race (S3). @default forwardOnly(blobs) */
+    moveLatest?: LatestMover,
+  ) {
+    this.moveLatest = moveLatest ?? forwardOnly(blobs);
+  }
+
+  async latestVersion(cohort: string): Promise<number | undefined> {
+    return latestVersionOf(await this.blobs.get(latestKey(cohort)));
+  }
+
+  async write(input: CohortExport): Promise<ExportLocations> {
+    if (!COHORT_ID.test(input.cohort)) throw new InvalidExportError(`not a cohort id: ${JSON.stringify(input.cohort)}`);
+    if (!Number.isSafeInteger(input.version) || input.version < 1) throw new InvalidExportError(`not a version number: ${input.version}`);
+    const folder = `exports/cohort=${input.cohort}/version=${input.version}/`;
+    for (const list of LISTS) {
+      // One after another: the local codec is one DuckDB connection.
+      await this.blobs.put(`${folder}${list}.csv`, personIdsCsv(input[list]));
+      await this.blobs.put(`${folder}${list}.parquet`, await this.codec.encode(input[list]));
+    }
+    const at = (file: string) => this.blobs.locate(`${folder}${file}`);
+    const located: Omit<ExportLocations, 'latest'> = {
+      folder: this.blobs.locate(folder),
+      members_csv: at('members.csv'),
+      entered_csv: at('entered.csv'),
+      exited_csv: at('exited.csv'),
+      members_parquet: at('members.parquet'),
+      entered_parquet: at('entered.parquet'),
+      exited_parquet: at('exited.parquet'),
+    };
+    const key = latestKey(input.cohort);
+    await this.moveLatest(key, {
+      cohort: input.cohort,
+      version: input.version,
+      as_of: input.asOf,
+      size: input.members.length,
+      entered: input.entered.length,
+      exited: input.exited.length,
+      ...located,
+    });
+    return { ...located, latest: this.blobs.locate(key) };
+  }
+}

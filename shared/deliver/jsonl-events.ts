@@ -1,0 +1,31 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type CohortEvent, type CohortEvents, EVENT_SOURCE } from './events.ts';
+
+/**
+ * Events of the local world: one line per event in the shape an EventBridge rule target
+ * receives (`source`, `detail-type`, `time`, `detail`), appended to a file.
+ */
+export class JsonlEvents implements CohortEvents {
+  constructor(
+    /** The file events are appended to. */
+    readonly file: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The event log of a state folder: `<state>/events.jsonl`. */
+  static inState(state: string): JsonlEvents {
+    return new JsonlEvents(join(state, 'events.jsonl'));
+  }
+
+  async publish(events: readonly CohortEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await mkdir(dirname(this.file), { recursive: true });
+    const time = this.now().toISOString();
+    // One appendFile call: concurrent writers interleave whole lines, never parts.
+    await appendFile(
+      this.file,
+      events.map((event) => `${JSON.stringify({ source: EVENT_SOURCE, 'detail-type': event.detailType, time, detail: event.detail })}\n`).join(''),
+    );
+  }
+}
