@@ -1,7 +1,9 @@
 import { alertFailureEventSchema } from '../shared/workflow/events.ts';
+import { failedRunMetricPoints } from '../shared/workflow/run-metrics.ts';
 import { StateName } from '../shared/workflow/state-names.ts';
 import { alertFailureStep } from '../shared/workflow/steps.ts';
 import { stepHandler } from './commons/handler.ts';
+import { publishMetricPoints } from './commons/metric-points.ts';
 import { alertFailurePorts } from './commons/ports.ts';
 import { logger } from './commons/powertools.ts';
 
@@ -12,6 +14,7 @@ export const handler = stepHandler({
   ports: alertFailurePorts,
   run: alertFailureStep,
   measure: (result) => {
+    publishMetricPoints(failedRunMetricPoints());
     if (result.release_error) logger.warn('the evaluation could not be released', { release_error: result.release_error });
   },
 });

@@ -1,10 +1,10 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { planEventSchema } from '../shared/workflow/events.ts';
+import { planMetricPoints } from '../shared/workflow/run-metrics.ts';
 import { StateName } from '../shared/workflow/state-names.ts';
 import { planStep } from '../shared/workflow/steps.ts';
 import { stepHandler } from './commons/handler.ts';
+import { publishMetricPoints } from './commons/metric-points.ts';
 import { planPorts } from './commons/ports.ts';
-import { metrics } from './commons/powertools.ts';
 
 /** The Plan state: select, compile into one query, assign versions. */
 export const handler = stepHandler({
@@ -12,5 +12,5 @@ export const handler = stepHandler({
   schema: planEventSchema,
   ports: planPorts,
   run: planStep,
-  measure: ({ plan }) => metrics.addMetric('CohortsPlanned', MetricUnit.Count, plan.cohorts.length),
+  measure: ({ plan }) => publishMetricPoints(planMetricPoints(plan)),
 });

@@ -1,7 +1,9 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CohortRefresh } from './cohort-refresh.ts';
+import { RefreshDashboard } from './observability/refresh-dashboard.ts';
 import type { StackConfig } from './stack-config.ts';
 import { RefreshSchedules } from './workflow/refresh-schedules.ts';
 import { RefreshStateMachine } from './workflow/refresh-state-machine.ts';
@@ -26,6 +28,8 @@ export class CohortRefreshStack extends Stack {
   public readonly stateMachine: RefreshStateMachine['stateMachine'];
   /** One schedule per cadence, starting the state machine. */
   public readonly schedules: RefreshSchedules;
+  /** The CloudWatch dashboard of the refresh, unless the `dashboard` context value is false. */
+  public readonly dashboard?: RefreshDashboard;
 
   constructor(scope: Construct, id: string, props: CohortRefreshStackProps = {}) {
     super(scope, id, {
@@ -38,8 +42,11 @@ export class CohortRefreshStack extends Stack {
     const eventLakeBucket = config.lakeBucketName
       ? s3.Bucket.fromBucketName(this, 'EventLakeBucket', config.lakeBucketName)
       : undefined;
+    const slackWebhookSecret = config.slackWebhookSecret ? importSecret(this, 'SlackWebhookSecret', config.slackWebhookSecret) : undefined;
     this.cohortRefresh = new CohortRefresh(this, 'CohortRefresh', {
       alertEmails: config.alertEmails,
+      ...(config.slackChannel ? { slackChannel: config.slackChannel } : {}),
+      ...(slackWebhookSecret ? { slackWebhookSecret } : {}),
       ...(eventLakeBucket ? { eventLakeBucket } : {}),
       ...(config.lakePrefix === undefined ? {} : { eventLakePrefix: config.lakePrefix }),
       ...(config.noncurrentVersionRetention ? { noncurrentVersionRetention: config.noncurrentVersionRetention } : {}),
@@ -51,6 +58,11 @@ export class CohortRefreshStack extends Stack {
       stateMachine: this.stateMachine,
       ...(config.schedules ? { expressions: config.schedules } : {}),
     });
+
+    if (config.dashboard !== false) {
+      this.dashboard = new RefreshDashboard(this, 'Dashboard', { refresh: this.refresh });
+      new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
+    }
 
     // What the CLI and operators need to find the deployment.
     const outputs: Record<string, string> = {
@@ -65,4 +77,12 @@ export class CohortRefreshStack extends Stack {
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
+}
+
+/** A secret by name, by complete ARN (ending in `-` and six characters) or by partial ARN. */
+function importSecret(scope: Construct, id: string, nameOrArn: string): secretsmanager.ISecret {
+  if (!nameOrArn.startsWith('arn:')) return secretsmanager.Secret.fromSecretNameV2(scope, id, nameOrArn);
+  return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
+    ? secretsmanager.Secret.fromSecretCompleteArn(scope, id, nameOrArn)
+    : secretsmanager.Secret.fromSecretPartialArn(scope, id, nameOrArn);
 }

@@ -4,10 +4,12 @@ import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { AlertsTopic } from './alerts/alerts-topic.ts';
+import { type SlackChannel, SlackAlerts } from './alerts/slack-alerts.ts';
 import { LakeCatalog } from './catalog/lake-catalog.ts';
 import { QueryWorkGroup } from './query/query-work-group.ts';
 import { SecureBucket } from './storage/secure-bucket.ts';
@@ -17,6 +19,7 @@ import {
   validateDatabaseName,
   validateLakePrefix,
   validateRemovalPolicy,
+  validateSlackChannel,
   validateWholeDays,
   validateWorkGroupName,
 } from './validate-props.ts';
@@ -47,6 +50,27 @@ export interface CohortRefreshProps {
    * @default - no subscriptions; subscribe later to `alertsTopic`
    */
   readonly alertEmails?: string[];
+
+  /**
+   * A Slack channel that gets every alert (and the execution alarms) through AWS Chatbot, now
+   * Amazon Q Developer in chat applications. Authorize the Slack workspace in the Chatbot console
+   * once before deploying. The alerts then also carry Chatbot's custom-notification format (Chatbot
+   * posts nothing else), which HTTPS subscribers receive instead of the text; e-mail keeps the text.
+   * The channel can run no AWS commands (no role permissions, `AWSDenyAll` guardrail).
+   *
+   * @default - no Chatbot channel
+   */
+  readonly slackChannel?: SlackChannel;
+
+  /**
+   * A Secrets Manager secret holding a Slack incoming-webhook URL (the plain URL, or JSON
+   * `{"url": "..."}`). A small Lambda function subscribed to the alerts topic posts each alert and
+   * alarm to it as text; it may only read this secret. A secret encrypted with a customer managed
+   * key needs that key: import it with `Secret.fromSecretAttributes({ secretCompleteArn, encryptionKey })`.
+   *
+   * @default - no webhook subscriber
+   */
+  readonly slackWebhookSecret?: secretsmanager.ISecret;
 
   /**
    * How long overwritten or deleted object versions are kept in the versioned buckets
@@ -155,6 +179,13 @@ export class CohortRefresh extends Construct {
   public readonly alertsTopic: sns.Topic;
   /** The key of the alerts topic. */
   public readonly alertsKey: kms.Key;
+  /** The Slack delivery of the alerts, when `slackChannel` or `slackWebhookSecret` was given. */
+  public readonly slackAlerts?: SlackAlerts;
+  /**
+   * How alerts are published: `chatbot` adds the Chatbot custom-notification variant, because a
+   * Chatbot channel is subscribed; `text` otherwise. The refresh passes it to its functions.
+   */
+  public readonly alertsFormat: 'text' | 'chatbot';
 
   constructor(scope: Construct, id: string, props: CohortRefreshProps = {}) {
     super(scope, id);
@@ -181,6 +212,7 @@ export class CohortRefresh extends Construct {
     validateDatabaseName(databaseName);
     validateWorkGroupName(workGroupName);
     validateRemovalPolicy(removalPolicy);
+    if (props.slackChannel) validateSlackChannel(props.slackChannel);
 
     this.encryptionKey = new kms.Key(this, 'DataKey', {
       description: 'cohort-refresh data: lake, definitions, snapshots, exports, Athena results',
@@ -245,6 +277,14 @@ export class CohortRefresh extends Construct {
     const alerts = new AlertsTopic(this, 'Alerts', { emails: alertEmails, removalPolicy });
     this.alertsTopic = alerts.topic;
     this.alertsKey = alerts.key;
+    this.alertsFormat = props.slackChannel ? 'chatbot' : 'text';
+    if (props.slackChannel || props.slackWebhookSecret) {
+      this.slackAlerts = new SlackAlerts(this, 'Slack', {
+        topic: this.alertsTopic,
+        ...(props.slackChannel ? { channel: props.slackChannel } : {}),
+        ...(props.slackWebhookSecret ? { webhookSecret: props.slackWebhookSecret } : {}),
+      });
+    }
   }
 
   /** Lets the grantee list the definitions bucket and read every definition. */

@@ -18,6 +18,12 @@ export interface StackConfig {
   readonly noncurrentVersionRetention?: Duration;
   /** `schedules`: scheduler expressions by cadence (a JSON object), e.g. `{"daily": "cron(30 4 * * ? *)"}`. */
   readonly schedules?: Readonly<Record<string, string>>;
+  /** `dashboard`: false leaves the CloudWatch dashboard out (`true`/`false`, text or boolean). */
+  readonly dashboard?: boolean;
+  /** `slackWorkspaceId` and `slackChannelId`, given together: the AWS Chatbot channel of the alerts. */
+  readonly slackChannel?: { readonly workspaceId: string; readonly channelId: string };
+  /** `slackWebhookSecret`: name or ARN of the Secrets Manager secret holding a Slack incoming-webhook URL. */
+  readonly slackWebhookSecret?: string;
 }
 
 /** Reads and checks the stack's context values; absent or empty values mean "use the default". */
@@ -27,12 +33,18 @@ export function readStackConfig(node: Node): StackConfig {
   const prefix = optionalString(node, 'lakePrefix');
   const days = node.tryGetContext('retentionDays') as unknown;
   const schedules = parseSchedules('schedules', node.tryGetContext('schedules') as unknown);
+  const dashboard = optionalBoolean(node, 'dashboard');
+  const slackChannel = parseSlackChannel(node);
+  const slackWebhookSecret = optionalString(node, 'slackWebhookSecret');
   return {
     alertEmails: parseList('alertEmails', emails),
     ...(bucket === undefined ? {} : { lakeBucketName: bucket }),
     ...(prefix === undefined ? {} : { lakePrefix: prefix }),
     ...(isAbsent(days) ? {} : { noncurrentVersionRetention: Duration.days(parseDays('retentionDays', days)) }),
     ...(schedules === undefined ? {} : { schedules }),
+    ...(dashboard === undefined ? {} : { dashboard }),
+    ...(slackChannel === undefined ? {} : { slackChannel }),
+    ...(slackWebhookSecret === undefined ? {} : { slackWebhookSecret }),
   };
 }
 
@@ -62,6 +74,26 @@ function optionalString(node: Node, key: string): string | undefined {
   if (isAbsent(value)) return undefined;
   if (typeof value !== 'string') throw new InvalidContextError(`context ${key} must be a string, got ${JSON.stringify(value)}`);
   return value.trim();
+}
+
+/** Both ids or neither: one alone is a mistake worth naming. */
+function parseSlackChannel(node: Node): StackConfig['slackChannel'] {
+  const workspaceId = optionalString(node, 'slackWorkspaceId');
+  const channelId = optionalString(node, 'slackChannelId');
+  if (workspaceId === undefined && channelId === undefined) return undefined;
+  if (workspaceId === undefined || channelId === undefined) {
+    const [given, missing] = workspaceId === undefined ? ['slackChannelId', 'slackWorkspaceId'] : ['slackWorkspaceId', 'slackChannelId'];
+    throw new InvalidContextError(`context ${given} needs ${missing} too (the Slack channel of AWS Chatbot), got only ${given}=${JSON.stringify(workspaceId ?? channelId)}`);
+  }
+  return { workspaceId, channelId };
+}
+
+function optionalBoolean(node: Node, key: string): boolean | undefined {
+  const value = node.tryGetContext(key) as unknown;
+  if (isAbsent(value)) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new InvalidContextError(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 function parseList(key: string, value: unknown): string[] {

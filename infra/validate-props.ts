@@ -12,6 +12,9 @@ const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
 const LAKE_PREFIX = /^(?:[A-Za-z0-9_.=-]+\/)*$/;
 const DATABASE_NAME = /^[a-z][a-z0-9_]{0,254}$/;
 const WORK_GROUP_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
+const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
+const CHATBOT_CONFIGURATION_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
@@ -84,5 +87,19 @@ export function validateWorkGroupName(name: string): void {
 export function validateRemovalPolicy(policy: RemovalPolicy): void {
   if (policy === RemovalPolicy.SNAPSHOT) {
     throw new InvalidPropError(`removalPolicy must be RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY, got ${show(policy)}`);
+  }
+}
+
+/** Ids as Slack shows them (`T0123ABCD`, `C0456EFGH`) and a name Chatbot accepts. */
+export function validateSlackChannel(channel: { readonly workspaceId: string; readonly channelId: string; readonly configurationName?: string }): void {
+  const { workspaceId, channelId, configurationName } = channel;
+  if (!Token.isUnresolved(workspaceId) && !SLACK_WORKSPACE_ID.test(workspaceId)) {
+    throw new InvalidPropError(`slackChannel.workspaceId must be a Slack workspace id of A-Z and 0-9 such as "T0123ABCD", got ${show(workspaceId)}`);
+  }
+  if (!Token.isUnresolved(channelId) && !SLACK_CHANNEL_ID.test(channelId)) {
+    throw new InvalidPropError(`slackChannel.channelId must be a Slack channel id of letters and digits such as "C0456EFGH", got ${show(channelId)}`);
+  }
+  if (configurationName !== undefined && !Token.isUnresolved(configurationName) && !CHATBOT_CONFIGURATION_NAME.test(configurationName)) {
+    throw new InvalidPropError(`slackChannel.configurationName must be 1 to 128 letters, digits, "-" or "_", got ${show(configurationName)}`);
   }
 }

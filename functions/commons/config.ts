@@ -16,6 +16,8 @@ const environmentSchema = z.object({
   ATHENA_WORKGROUP: z.string().min(1),
   GLUE_DATABASE: z.string().regex(/^[a-z][a-z0-9_]{0,254}$/, 'must be a Glue database name'),
   ALERTS_TOPIC_ARN: z.string().startsWith('arn:', 'must be an SNS topic ARN'),
+  /** `chatbot` when an AWS Chatbot channel is subscribed: alerts then carry its custom-notification variant. */
+  ALERTS_FORMAT: z.enum(['text', 'chatbot']).default('text'),
 });
 
 /** What the handlers read from their environment (set by RefreshStateMachine). */

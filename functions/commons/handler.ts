@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
 import { parseEvent } from '../../shared/workflow/events.ts';
+import { MetricDimension, StepMetric } from '../../shared/workflow/run-metrics.ts';
 import { logger, metrics } from './powertools.ts';
 
 /** The parts of the Lambda context the handlers use (the `aws-lambda` types are not a dependency). */
@@ -33,16 +34,16 @@ export function stepHandler<S extends z.ZodType, P, O>(options: StepHandlerOptio
   return async (event, context) => {
     if (context) logger.addContext(context as never);
     logger.appendKeys({ step: options.step });
-    metrics.addDimension('step', options.step);
+    metrics.addDimension(MetricDimension.step, options.step);
     try {
       const input = parseEvent(options.step, options.schema, event);
       const output = await options.run(input, options.ports());
       options.measure?.(output);
-      metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
+      metrics.addMetric(StepMetric.StepSucceeded, MetricUnit.Count, 1);
       logger.info(`${options.step} succeeded`);
       return output;
     } catch (error) {
-      metrics.addMetric('StepFailed', MetricUnit.Count, 1);
+      metrics.addMetric(StepMetric.StepFailed, MetricUnit.Count, 1);
       logger.error(`${options.step} failed`, error as Error);
       throw error;
     } finally {

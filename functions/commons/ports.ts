@@ -6,7 +6,7 @@ import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
 import { eventBridge, s3, sns } from './clients.ts';
-import { readConfig } from './config.ts';
+import { type Config, readConfig } from './config.ts';
 import { readDeliveryConfig } from './delivery-config.ts';
 
 /**
@@ -42,6 +42,9 @@ function missing(step: string, ...adapters: Missing[]): never {
   throw new AdapterMissingError(step, adapters.map((adapter) => MISSING_ADAPTERS[adapter]));
 }
 
+/** The alerts topic's notifier, with the Chatbot variant when a Chatbot channel is subscribed. */
+const alertsNotifier = (config: Config) => new SnsNotifier(sns, config.ALERTS_TOPIC_ARN, { chatbot: config.ALERTS_FORMAT === 'chatbot' });
+
 const once = <T>(build: () => T): (() => T) => {
   let built: { value: T } | undefined;
   return () => (built ??= { value: build() }).value;
@@ -73,7 +76,7 @@ export const snapshotPorts = once((): SnapshotPorts => {
 export const finishPorts = once((): FinishPorts => {
   const config = readConfig();
   return {
-    notifier: new SnsNotifier(sns, config.ALERTS_TOPIC_ARN),
+    notifier: alertsNotifier(config),
     engine: missing('Finish', 'engine', 'evaluations'),
     evaluations: missing('Finish', 'evaluations'),
   };
@@ -84,7 +87,7 @@ export const finishPorts = once((): FinishPorts => {
  * table is best effort and waits for the Athena engine and lookup; until then a failed run's table
  * files expire with the results bucket's lifecycle (its Glue entry stays).
  */
-export const alertFailurePorts = once((): AlertFailurePorts => ({ notifier: new SnsNotifier(sns, readConfig().ALERTS_TOPIC_ARN) }));
+export const alertFailurePorts = once((): AlertFailurePorts => ({ notifier: alertsNotifier(readConfig()) }));
 
 /**
  * Deliver: the events publisher exists; reading versions and writing Parquet exports wait for the

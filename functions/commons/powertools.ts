@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
 
 /**
  * The one Logger and Metrics every handler uses, configured once per container. Service name,
@@ -9,5 +10,5 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 
 export const metrics = new Metrics({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'cohort-refresh',
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'CohortRefresh',
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
 });

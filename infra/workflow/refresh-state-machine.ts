@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,12 +6,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { EVALUATION_TABLE_PREFIX } from '../../shared/workflow/athena-statement.ts';
+import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
 import type { CohortRefresh } from '../cohort-refresh.ts';
 import { InvalidPropError } from '../validate-props.ts';
 import { grantEvaluationTables, grantQueryStatistics } from './evaluation-grants.ts';
 import { allowAlarmsToPublish, type RefreshAlarms, refreshAlarms } from './refresh-alarms.ts';
 import { refreshDefinition } from './refresh-definition.ts';
-import { FUNCTION_SIZES, refreshFunction } from './refresh-function.ts';
+import { acknowledgePinnedRuntime, FUNCTION_SIZES, refreshFunction } from './refresh-function.ts';
 import { acknowledgeWildcardResources, type WildcardReason } from './wildcard-acknowledgements.ts';
 
 /** Properties of {@link RefreshStateMachine}. */
@@ -133,6 +134,11 @@ export class RefreshStateMachine extends Construct {
   public readonly alarms: RefreshAlarms;
   /** The bus the Deliver step publishes cohort events to. */
   public readonly eventBus: events.IEventBus;
+  /**
+   * Where the functions publish their metrics (shared/workflow/run-metrics.ts): the namespace, and
+   * the `service` dimension, which is the state machine's name so two deployments never mix.
+   */
+  public readonly metricsTarget: { readonly namespace: string; readonly service: string };
 
   constructor(scope: Construct, id: string, props: RefreshStateMachineProps) {
     super(scope, id);
@@ -147,6 +153,7 @@ export class RefreshStateMachine extends Construct {
     validate(name, snapshotConcurrency, timeout, evaluationTimeout);
     validateConcurrency('deliveryConcurrency', deliveryConcurrency);
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    this.metricsTarget = { namespace: METRICS_NAMESPACE, service: name };
 
     const environment = {
       DEFINITIONS_BUCKET: cr.definitionsBucket.bucketName,
@@ -157,9 +164,10 @@ export class RefreshStateMachine extends Construct {
       ATHENA_WORKGROUP: cr.workGroupName,
       GLUE_DATABASE: cr.catalog.databaseName,
       ALERTS_TOPIC_ARN: cr.alertsTopic.topicArn,
-      POWERTOOLS_SERVICE_NAME: 'cohort-refresh',
-      POWERTOOLS_METRICS_NAMESPACE: 'CohortRefresh',
+      POWERTOOLS_SERVICE_NAME: this.metricsTarget.service,
+      POWERTOOLS_METRICS_NAMESPACE: this.metricsTarget.namespace,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...(cr.alertsFormat === 'chatbot' ? { ALERTS_FORMAT: cr.alertsFormat } : {}),
     };
     const fn = (fid: string, entry: string, description: string, size: { timeout: Duration; memorySize: number }, extra: Record<string, string> = {}) =>
       refreshFunction(this, fid, { entry, description, environment: { ...environment, ...extra }, ...size, logRetention, logRemovalPolicy });
@@ -215,13 +223,7 @@ export class RefreshStateMachine extends Construct {
     for (const role of [this.role, ...Object.values(this.functions).map((f) => f.role as iam.Role)]) {
       acknowledgeWildcardResources(role, WILDCARD_REASONS);
     }
-    for (const f of Object.values(this.functions)) {
-      Validations.of(f).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'Pinned to nodejs22.x, the runtime the bundles target (esbuild target node22) and the project tests against; moving to a newer runtime is a deliberate upgrade, not drift at synthesis.',
-      });
-    }
+    for (const f of Object.values(this.functions)) acknowledgePinnedRuntime(f);
   }
 
   /** Each function gets what its step does, no more. */

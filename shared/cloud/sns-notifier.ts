@@ -1,6 +1,7 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Alert, Notifier } from '../notify/notifier.ts';
 import { awsCall } from './aws-call.ts';
+import { chatbotNotification } from './chatbot-notification.ts';
 
 /**
  * SNS wants subjects "less than 100 characters long", with no line breaks or control characters.
@@ -29,14 +30,14 @@ export function alertSubject(alert: Alert): string {
 }
 
 /** The plain-text message: title, body, then the facts a reader needs to find the run. */
-export function alertMessage(alert: Alert): string {
+export function alertMessage(alert: Alert, maxBytes: number = MAX_MESSAGE_BYTES): string {
   const facts = [
     `severity: ${alert.severity}`,
     alert.cohorts.length > 0 ? `cohorts: ${alert.cohorts.join(', ')}` : undefined,
     alert.step ? `step: ${alert.step}` : undefined,
     alert.run_id ? `run: ${alert.run_id}` : undefined,
   ].filter((line): line is string => line !== undefined);
-  return cutToBytes(`${alert.title}\n\n${alert.body.trimEnd()}\n\n${facts.join('\n')}\n`, MAX_MESSAGE_BYTES);
+  return cutToBytes(`${alert.title}\n\n${alert.body.trimEnd()}\n\n${facts.join('\n')}\n`, maxBytes);
 }
 
 function cutToBytes(text: string, maxBytes: number): string {
@@ -63,20 +64,41 @@ export function alertAttributes(alert: Alert): Record<string, MessageAttributeVa
   };
 }
 
+/** Options of {@link SnsNotifier}. */
+export interface SnsNotifierOptions {
+  /**
+   * Also publish an AWS Chatbot custom notification, which HTTPS subscribers (Chatbot subscribes
+   * over HTTPS) receive instead of the text; e-mail, Lambda and every other protocol keep the text.
+   *
+   * @default false
+   */
+  readonly chatbot?: boolean;
+}
+
+/**
+ * Room for the text when it travels JSON-escaped beside the Chatbot variant: escaping at most
+ * doubles ordinary text, and the Chatbot variant is cut to a few KB.
+ */
+const MAX_TEXT_BYTES_BESIDE_CHATBOT = 120_000;
+
 /** Publishes alerts to an SNS topic (the construct's alerts topic), readable as e-mail. */
 export class SnsNotifier implements Notifier {
   constructor(
     private readonly client: SNSClient,
     private readonly topicArn: string,
+    private readonly options: SnsNotifierOptions = {},
   ) {}
 
   async notify(alert: Alert): Promise<void> {
+    const message = this.options.chatbot
+      ? { MessageStructure: 'json', Message: JSON.stringify({ default: alertMessage(alert, MAX_TEXT_BYTES_BESIDE_CHATBOT), https: chatbotNotification(alert, alertSubject(alert)) }) }
+      : { Message: alertMessage(alert) };
     await awsCall('SNS.Publish', () =>
       this.client.send(
         new PublishCommand({
           TopicArn: this.topicArn,
           Subject: alertSubject(alert),
-          Message: alertMessage(alert),
+          ...message,
           MessageAttributes: alertAttributes(alert),
         }),
       ),

@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ThrottledError } from '../../shared/cloud/errors.ts';
-import { alertSubject, MAX_SUBJECT_CHARS, SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
+import { alertMessage, alertSubject, MAX_SUBJECT_CHARS, SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
 import type { Alert } from '../../shared/notify/notifier.ts';
 import './support.ts';
 
@@ -77,6 +77,48 @@ describe('the SNS notifier', () => {
     expect([...subject]).toHaveLength(MAX_SUBJECT_CHARS);
     expect(subject).toMatch(/^\[cohort-refresh\] ERROR: Step evaluate failed: Athena said x+…$/);
     expect(subject).not.toMatch(/[\r\n\t]/);
+  });
+
+  it('adds the AWS Chatbot custom notification for HTTPS subscribers when asked, keeping the text for every other protocol', async () => {
+    // Prepare
+    const notifier = new SnsNotifier(client, TOPIC, { chatbot: true });
+
+    // Act
+    await notifier.notify({ ...heldAlert, step: 'Snapshot' });
+
+    // Assess
+    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ MessageStructure: 'json', Subject: '[cohort-refresh] FAIL: power_users version 7 held: size fell 45%' });
+    expect(input?.MessageAttributes).toMatchObject({ severity: { DataType: 'String', StringValue: 'fail' } });
+    const variants = JSON.parse(input?.Message ?? '{}') as { default: string; https: string };
+    expect(Object.keys(variants).sort()).toEqual(['default', 'https']);
+    expect(variants.default).toBe(alertMessage({ ...heldAlert, step: 'Snapshot' }));
+    expect(JSON.parse(variants.https)).toEqual({
+      version: '1.0',
+      source: 'custom',
+      id: 'run-42:fail',
+      content: {
+        textType: 'client-markdown',
+        title: ':no_entry: [cohort-refresh] FAIL: power_users version 7 held: size fell 45%',
+        description: '```\nsize_change: observed -45%, threshold 30%.\nCurrent stays at version 6.\n\nstep: Snapshot\nrun: run-42\n```',
+        keywords: ['fail', 'power_users'],
+      },
+      metadata: {
+        summary: 'power_users version 7 held: size fell 45%',
+        eventType: 'CohortRefreshAlert',
+        additionalContext: { severity: 'fail', run_id: 'run-42', step: 'Snapshot' },
+      },
+    });
+  });
+
+  it('keeps a huge alert within the SNS limit beside the Chatbot variant', async () => {
+    const notifier = new SnsNotifier(client, TOPIC, { chatbot: true });
+
+    await notifier.notify({ ...heldAlert, body: 'line\n'.repeat(100_000) });
+
+    const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(Buffer.byteLength(message)).toBeLessThan(256 * 1024 - 1024);
+    expect(JSON.parse(message).default).toContain('[message cut: too long for SNS]');
   });
 
   it('surfaces throttling as ThrottledError', async () => {

@@ -52,6 +52,22 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 
+  it('report no unacknowledged violation for the deployable stack with Slack delivery both ways and the dashboard, each acknowledgement explained', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', {
+      config: {
+        alertEmails: [],
+        slackChannel: { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' },
+        slackWebhookSecret: 'cohort-refresh/slack-webhook',
+      },
+    });
+
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+    const slack = acknowledgementsIn(stack).filter(({ path }) => path.includes('/Slack/'));
+    expect(slack.map(({ id }) => id.replace(/^Annotation::/, '')).sort()).toEqual(['AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-L1']);
+    for (const { reason } of slack) expect(String(reason).trim().length).toBeGreaterThan(10);
+  });
+
   it('flag nothing on a grantee but object-key wildcards, which a prefix of keys needs', () => {
     // GIVEN a role given every grant
     const { stack, cohortRefresh } = givenCohortRefresh();

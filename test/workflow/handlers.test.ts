@@ -77,6 +77,25 @@ describe('the Lambda handlers', () => {
     });
   });
 
+  it('AlertFailure counts a failed run under the outcome dimension the dashboard plots', async () => {
+    // Prepare: metrics on, printed through console.log
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const event = { trigger: 'manual', error: { Error: 'States.Timeout', Cause: 'slow' }, failed: { step: 'Plan', execution: 'arn:aws:states:eu-central-1:111122223333:execution:cohort-refresh:r2' } };
+    try {
+      // Act
+      await handlers.AlertFailure?.(event);
+      // Assess
+      const lines = log.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+      expect(lines).toContainEqual(expect.objectContaining({ Runs: 1, outcome: 'failed', service: 'cohort-refresh' }));
+    } finally {
+      log.mockRestore();
+      vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+      vi.stubEnv('POWERTOOLS_DEV', undefined);
+    }
+  });
+
   it('Plan, given a good event, names the cloud adapters that do not exist yet instead of pretending', async () => {
     const event = { request: { trigger: 'manual' }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' };
 

@@ -1,0 +1,36 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { secretWebhookUrl } from '../shared/cloud/secret-webhook-url.ts';
+import { forwardToSlack, SLACK_FORWARDER, type SlackForwarderPorts } from '../shared/notify/slack-forwarder.ts';
+import { InvalidConfigError } from './commons/config.ts';
+import type { LambdaContext } from './commons/handler.ts';
+import { logger } from './commons/powertools.ts';
+
+/** Created once per container; only this function talks to Secrets Manager. */
+const secretsManager = new SecretsManagerClient({});
+
+const environmentSchema = z.object({ SLACK_WEBHOOK_SECRET: z.string().min(1, 'must name the webhook secret (name or ARN)') });
+
+let ports: SlackForwarderPorts | undefined;
+
+function slackPorts(): SlackForwarderPorts {
+  if (ports) return ports;
+  const env = environmentSchema.safeParse(process.env);
+  if (!env.success) throw new InvalidConfigError(env.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  ports = { webhookUrl: secretWebhookUrl(secretsManager, env.data.SLACK_WEBHOOK_SECRET), fetch };
+  return ports;
+}
+
+/** Subscribed to the alerts topic: posts each alert to the Slack incoming webhook kept in Secrets Manager. */
+export async function handler(event: unknown, context?: LambdaContext): Promise<{ readonly posted: number }> {
+  if (context) logger.addContext(context as never);
+  logger.appendKeys({ step: SLACK_FORWARDER });
+  try {
+    const result = await forwardToSlack(event, slackPorts());
+    logger.info('alert posted to Slack', { posted: result.posted });
+    return result;
+  } catch (error) {
+    logger.error('posting the alert to Slack failed', error as Error);
+    throw error;
+  }
+}

@@ -1,0 +1,89 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as chatbot from 'aws-cdk-lib/aws-chatbot';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { acknowledgePinnedRuntime, refreshFunction } from '../workflow/refresh-function.ts';
+import { acknowledgeWildcardResources } from '../workflow/wildcard-acknowledgements.ts';
+
+/** A Slack channel AWS Chatbot (Amazon Q Developer in chat applications) posts the alerts to. */
+export interface SlackChannel {
+  /** The Slack workspace id (`T...`), shown in the Chatbot console once the workspace is authorized there. */
+  readonly workspaceId: string;
+  /** The channel id (`C...`; in Slack: channel details, at the bottom). Invite the app with `/invite @Amazon Q` in a private channel. */
+  readonly channelId: string;
+  /**
+   * Name of the Chatbot channel configuration; unique per account. 1 to 128 letters, digits, `-` and `_`.
+   *
+   * @default 'cohort-refresh-alerts'
+   */
+  readonly configurationName?: string;
+}
+
+/** Properties of {@link SlackAlerts}. */
+export interface SlackAlertsProps {
+  /** The alerts topic. */
+  readonly topic: sns.ITopic;
+  /** A Chatbot channel subscribed to the topic. */
+  readonly channel?: SlackChannel;
+  /** A secret holding a Slack incoming-webhook URL, which a subscriber function posts each alert to. */
+  readonly webhookSecret?: secretsmanager.ISecret;
+}
+
+/**
+ * The alerts in Slack, either way or both: an AWS Chatbot channel configuration subscribed to the
+ * topic (alerts carry a Chatbot custom-notification variant for it), and a small Lambda function
+ * subscribed to the topic that posts each alert to an incoming webhook read from Secrets Manager.
+ */
+export class SlackAlerts extends Construct {
+  /** The Chatbot channel configuration, when a channel was given. */
+  public readonly channelConfiguration?: chatbot.SlackChannelConfiguration;
+  /** The webhook subscriber, when a secret was given. */
+  public readonly webhookFunction?: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: SlackAlertsProps) {
+    super(scope, id);
+    if (props.channel) {
+      this.channelConfiguration = new chatbot.SlackChannelConfiguration(this, 'Channel', {
+        slackChannelConfigurationName: props.channel.configurationName ?? 'cohort-refresh-alerts',
+        slackWorkspaceId: props.channel.workspaceId,
+        slackChannelId: props.channel.channelId,
+        notificationTopics: [props.topic],
+        loggingLevel: chatbot.LoggingLevel.ERROR,
+        // Notifications only: the channel role holds no permissions, and this guardrail keeps anyone
+        // from running AWS commands from the channel even if one is added later.
+        guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AWSDenyAll')],
+        userRoleRequired: false,
+      });
+    }
+    if (props.webhookSecret) {
+      const secret = props.webhookSecret;
+      const fn = refreshFunction(this, 'WebhookFunction', {
+        entry: 'slack-alerts.ts',
+        description: 'cohort-refresh SlackAlerts: posts each alert to a Slack incoming webhook',
+        environment: {
+          SLACK_WEBHOOK_SECRET: secret.secretFullArn ?? secret.secretArn,
+          POWERTOOLS_SERVICE_NAME: 'cohort-refresh',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+        timeout: Duration.seconds(30),
+        memorySize: 256,
+        logRetention: logs.RetentionDays.THREE_MONTHS,
+        logRemovalPolicy: RemovalPolicy.DESTROY,
+      });
+      secret.grantRead(fn);
+      props.topic.addSubscription(new subscriptions.LambdaSubscription(fn));
+      acknowledgeWildcardResources(fn.role as iam.Role, (resource, actions) =>
+        resource === '*' && actions.every((action) => action.startsWith('xray:'))
+          ? 'X-Ray trace submission has no resource-level permissions; "*" is the only resource it accepts.'
+          : undefined,
+      );
+      acknowledgePinnedRuntime(fn);
+      this.webhookFunction = fn;
+    }
+  }
+}
