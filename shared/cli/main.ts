@@ -15,6 +15,7 @@ import {
   validateCommand,
 } from './commands.ts';
 import { UsageError } from './errors.ts';
+import { experimentCommand } from './experiment-command.ts';
 import { learnCommand } from './learn-command.ts';
 import { testCommand } from './test-command.ts';
 
@@ -27,6 +28,7 @@ Commands:
   members ID [--version N]                                      members of the current (or given) version
   history ID                                                    every version with as_of, status, size, entered, exited
   learn ID "note" [--version N] [--by NAME]                     record what was learned in the learnings library
+  experiment ID... --metric EVENT... --within 14d [--version N] treatment against holdout: lift, 95% CI, p, sample size
   diff ID A B                                                   members who entered and exited between versions A and B
   checks                                                        check results of each cohort's latest version
   report [--open]                                               rebuild the HTML report (<state>/report/index.html)
@@ -52,6 +54,8 @@ const options = {
   end: { type: 'string' },
   seed: { type: 'string' },
   by: { type: 'string' },
+  metric: { type: 'string', multiple: true, default: [] as string[] },
+  within: { type: 'string' },
   open: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -106,6 +110,13 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       const [id, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
       return learnCommand(folders, id as string, note as string, { ...(values.version ? { version: values.version } : {}), ...(values.by ? { by: values.by } : {}) }, io);
     }
+    case 'experiment':
+      return experimentCommand(
+        folders,
+        rest,
+        { metrics: values.metric, ...(values.within ? { within: values.within } : {}), ...(values.version ? { version: values.version } : {}) },
+        io,
+      );
     case 'diff': {
       const [id, a, b] = positionals(rest, 3, 'diff ID A B');
       return diffCommand(folders, id as string, a as string, b as string, io);

@@ -8,6 +8,7 @@ import type { BlobStore, MembersCodec } from '../ports.ts';
  * exports/cohort=<id>/version=<N>/members.csv | members.parquet     every member
  * exports/cohort=<id>/version=<N>/entered.csv | entered.parquet     joined since the previous published version
  * exports/cohort=<id>/version=<N>/exited.csv  | exited.parquet      left since the previous published version
+ * exports/cohort=<id>/version=<N>/treatment.csv | holdout.csv (and .parquet)   an experiment's split: act on treatment only
  * exports/cohort=<id>/latest.json                                   the newest exported version; only moves forward
  * ```
  */
@@ -22,6 +23,8 @@ export interface CohortExport {
   readonly members: readonly string[];
   readonly entered: readonly string[];
   readonly exited: readonly string[];
+  /** For a cohort with `program.holdout`: the members held out (treatment is every other member). */
+  readonly holdout?: readonly string[];
 }
 
 /** Where an export was written: s3:// URIs in the cloud, paths locally (snake_case: events carry it). */
@@ -33,6 +36,11 @@ export interface ExportLocations {
   readonly members_parquet: string;
   readonly entered_parquet: string;
   readonly exited_parquet: string;
+  /** An experiment's arms, when the version has a holdout split. */
+  readonly treatment_csv?: string;
+  readonly holdout_csv?: string;
+  readonly treatment_parquet?: string;
+  readonly holdout_parquet?: string;
   readonly latest: string;
 }
 
@@ -64,6 +72,15 @@ export class InvalidExportError extends Error {
 
 const COHORT_ID = /^[a-z][a-z0-9_]{2,62}$/;
 const LISTS = ['members', 'entered', 'exited'] as const;
+
+/** An experiment's arms as export lists: treatment (members not held out) and holdout, each in byte order. */
+function armLists(members: readonly string[], holdout: readonly string[]): [string, readonly string[]][] {
+  const held = new Set(holdout);
+  return [
+    ['treatment', members.filter((m) => !held.has(m))],
+    ['holdout', members.filter((m) => held.has(m))],
+  ];
+}
 
 /** One CSV field, quoted as RFC 4180 requires when it holds a comma, a quote, CR or LF. */
 export function csvField(value: string): string {
@@ -124,12 +141,17 @@ export class BlobExports implements CohortExports {
     if (!COHORT_ID.test(input.cohort)) throw new InvalidExportError(`not a cohort id: ${JSON.stringify(input.cohort)}`);
     if (!Number.isSafeInteger(input.version) || input.version < 1) throw new InvalidExportError(`not a version number: ${input.version}`);
     const folder = `exports/cohort=${input.cohort}/version=${input.version}/`;
-    for (const list of LISTS) {
+    const lists: [string, readonly string[]][] = LISTS.map((list) => [list, input[list]]);
+    if (input.holdout) lists.push(...armLists(input.members, input.holdout));
+    for (const [list, ids] of lists) {
       // One after another: the local codec is one DuckDB connection.
-      await this.blobs.put(`${folder}${list}.csv`, personIdsCsv(input[list]));
-      await this.blobs.put(`${folder}${list}.parquet`, await this.codec.encode(input[list]));
+      await this.blobs.put(`${folder}${list}.csv`, personIdsCsv(ids));
+      await this.blobs.put(`${folder}${list}.parquet`, await this.codec.encode(ids));
     }
     const at = (file: string) => this.blobs.locate(`${folder}${file}`);
+    const arms = input.holdout
+      ? { treatment_csv: at('treatment.csv'), holdout_csv: at('holdout.csv'), treatment_parquet: at('treatment.parquet'), holdout_parquet: at('holdout.parquet') }
+      : {};
     const located: Omit<ExportLocations, 'latest'> = {
       folder: this.blobs.locate(folder),
       members_csv: at('members.csv'),
@@ -138,6 +160,7 @@ export class BlobExports implements CohortExports {
       members_parquet: at('members.parquet'),
       entered_parquet: at('entered.parquet'),
       exited_parquet: at('exited.parquet'),
+      ...arms,
     };
     const key = latestKey(input.cohort);
     await this.moveLatest(key, {

@@ -2,6 +2,7 @@ import { cohortChecks, verdict } from '../checks/cohort-checks.ts';
 import type { EvaluationRef, QueryEngine } from '../ports.ts';
 import type { CheckResult, Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
+import { writeHoldoutSplit } from '../experiments/write-split.ts';
 import type { RefreshPlan } from './plan.ts';
 
 /** What happened to one cohort. */
@@ -87,7 +88,8 @@ export async function snapshotCohort(
     lineage: { engine: plan.engine, query: plan.query, inputs: plan.inputs, depends_on: cohort.depends_on, run_id: plan.run_id },
     population: result.population,
   };
-  await store.write(manifest, members);
+  const experiment = await writeHoldoutSplit(cohort.id, cohort.version, program, members, store);
+  await store.write(experiment ? { ...manifest, experiment } : manifest, members);
   if (status === 'published') await store.publish(cohort.id, cohort.version);
   return { cohort: cohort.id, status, version: cohort.version, size: members.length, previous_version: previousVersion, entered, exited, checks };
 }

@@ -94,6 +94,10 @@ export interface ProgramBlock {
   readonly hypothesis?: string;
   readonly experiment?: string;
   readonly outcome_metric?: string;
+  /** Share of members held out of the program, e.g. `10%` (needs `experiment` and `salt`). */
+  readonly holdout?: string;
+  /** Mixed into the hash that assigns members to treatment or holdout. */
+  readonly salt?: string;
 }
 
 /** How a cohort was retired. */

@@ -11,6 +11,7 @@ import {
   type Window,
 } from './ast.ts';
 import { parseDuration } from './duration.ts';
+import { holdoutNeeds, holdoutText } from './holdout-schema.ts';
 
 /**
  * The definition language of SPEC sections 3 and 4 as zod schemas. Parsing yields the typed
@@ -286,12 +287,18 @@ export const qualitySchema = z.strictObject({
   max_history_z: number.positive('must be positive').optional(),
 });
 
-/** A definition's `program:` block. */
-export const programSchema = z.strictObject({
-  hypothesis: text().optional(),
-  experiment: text().optional(),
-  outcome_metric: text().optional(),
-});
+/** A definition's `program:` block; `holdout` and `salt` split members for an experiment. */
+export const programSchema = z
+  .strictObject({
+    hypothesis: text().optional(),
+    experiment: text().optional(),
+    outcome_metric: text().optional(),
+    holdout: holdoutText.optional(),
+    salt: text()
+      .optional()
+      .meta({ description: 'Mixed into sha256(salt + person_id), which assigns each member to treatment or holdout; change it only to reshuffle.' }),
+  })
+  .superRefine(holdoutNeeds);
 
 const deprecation = z.strictObject({
   reason: text(),

@@ -24,7 +24,9 @@ export function programFields(definition: CohortDefinition): SafeHtml {
     'Experiment',
     'experiment',
     program.experiment ?? none('none'),
-  )}${field('Outcome metric', 'outcome-metric', program.outcome_metric ?? none('not stated'))}`;
+  )}${field('Outcome metric', 'outcome-metric', program.outcome_metric ?? none('not stated'))}${
+    program.holdout ? field('Holdout', 'holdout', `${program.holdout} of members, by sha256(salt + person_id), salt "${program.salt ?? ''}"`) : ''
+  }`;
 }
 
 /** Declared quality thresholds, or a note that only the default checks apply. */

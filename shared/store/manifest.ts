@@ -41,4 +41,20 @@ export interface Manifest {
   readonly lineage: Lineage;
   /** People in the population at as_of. */
   readonly population: number;
+  /** The holdout split, for a cohort whose program declares one. */
+  readonly experiment?: ExperimentSplit;
+}
+
+/** How a version's members were split for `program.experiment` (members = treatment + holdout). */
+export interface ExperimentSplit {
+  readonly name: string;
+  /** As declared, e.g. `10%`. */
+  readonly holdout: string;
+  readonly salt: string;
+  /** How a member's arm is computed. */
+  readonly method: 'sha256(salt + person_id) < share';
+  readonly treatment_size: number;
+  readonly holdout_size: number;
+  /** The holdout's members (one column person_id, byte order), beside members.parquet. */
+  readonly holdout_file: string;
 }

@@ -3,6 +3,8 @@ import type { Manifest } from './manifest.ts';
 
 const prefixOf = (cohort: string) => `snapshots/cohort=${cohort}/`;
 const versionPrefix = (cohort: string, version: number) => `${prefixOf(cohort)}version=${version}/`;
+/** The holdout of an experiment's version, beside members.parquet (SPEC keeps members.parquet one column). */
+const HOLDOUT_FILE = 'holdout.parquet';
 const VERSION_KEY = /^snapshots\/cohort=[^/]+\/version=(\d+)\/manifest\.json$/;
 
 /** A version the store was asked for that does not exist. */
@@ -70,6 +72,21 @@ export class SnapshotStore {
     const prefix = versionPrefix(manifest.cohort, manifest.version);
     await this.blobs.create(`${prefix}members.parquet`, await this.codec.encode(members));
     await this.blobs.create(`${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+
+  /**
+   * Writes the holdout members of a version that is not complete yet (before `write`, which makes it
+   * exist); returns the file's name. Never overwrites.
+   */
+  async writeHoldout(cohort: string, version: number, holdout: readonly string[]): Promise<string> {
+    await this.blobs.create(`${versionPrefix(cohort, version)}${HOLDOUT_FILE}`, await this.codec.encode(holdout));
+    return HOLDOUT_FILE;
+  }
+
+  /** The holdout members of a version, in byte order; undefined when it has no holdout. */
+  async holdout(cohort: string, version: number): Promise<string[] | undefined> {
+    const bytes = await this.blobs.get(`${versionPrefix(cohort, version)}${HOLDOUT_FILE}`);
+    return bytes ? this.codec.decode(bytes) : undefined;
   }
 
   /** Moves `current.json` to a complete version. */

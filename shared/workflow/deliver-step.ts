@@ -62,7 +62,15 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
   if (manifest.status === 'published') {
     const members = await ports.store.members(manifest.cohort, manifest.version);
     const previous = manifest.previous_version === null ? undefined : await ports.store.members(manifest.cohort, manifest.previous_version);
-    exports = await ports.exports.write({ cohort: manifest.cohort, version: manifest.version, asOf: manifest.as_of, members, ...changes(members, previous) });
+    const holdout = manifest.experiment ? await ports.store.holdout(manifest.cohort, manifest.version) : undefined;
+    exports = await ports.exports.write({
+      cohort: manifest.cohort,
+      version: manifest.version,
+      asOf: manifest.as_of,
+      members,
+      ...changes(members, previous),
+      ...(holdout ? { holdout } : {}),
+    });
   }
   const announced = cohortVersionEvent(manifest, exports ? { ...snapshot, exports } : snapshot);
   await ports.events.publish([announced]);
