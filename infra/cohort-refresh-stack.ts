@@ -60,7 +60,8 @@ export class CohortRefreshStack extends Stack {
     });
 
     if (config.dashboard !== false) {
-      this.dashboard = new RefreshDashboard(this, 'Dashboard', { refresh: this.refresh });
+      const webhookAlarm = this.cohortRefresh.slackAlerts?.webhookErrorsAlarm;
+      this.dashboard = new RefreshDashboard(this, 'Dashboard', { refresh: this.refresh, ...(webhookAlarm ? { alarms: [webhookAlarm] } : {}) });
       new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
     }
 

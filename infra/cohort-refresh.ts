@@ -281,6 +281,7 @@ export class CohortRefresh extends Construct {
     if (props.slackChannel || props.slackWebhookSecret) {
       this.slackAlerts = new SlackAlerts(this, 'Slack', {
         topic: this.alertsTopic,
+        topicKey: this.alertsKey,
         ...(props.slackChannel ? { channel: props.slackChannel } : {}),
         ...(props.slackWebhookSecret ? { webhookSecret: props.slackWebhookSecret } : {}),
       });

@@ -1,12 +1,16 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { allowAlarmsToPublish } from '../workflow/refresh-alarms.ts';
 import { acknowledgePinnedRuntime, refreshFunction } from '../workflow/refresh-function.ts';
 import { acknowledgeWildcardResources } from '../workflow/wildcard-acknowledgements.ts';
 
@@ -28,6 +32,8 @@ export interface SlackChannel {
 export interface SlackAlertsProps {
   /** The alerts topic. */
   readonly topic: sns.ITopic;
+  /** The key that encrypts the topic: the webhook function's alarm publishes with it. */
+  readonly topicKey: kms.IKey;
   /** A Chatbot channel subscribed to the topic. */
   readonly channel?: SlackChannel;
   /** A secret holding a Slack incoming-webhook URL, which a subscriber function posts each alert to. */
@@ -44,6 +50,8 @@ export class SlackAlerts extends Construct {
   public readonly channelConfiguration?: chatbot.SlackChannelConfiguration;
   /** The webhook subscriber, when a secret was given. */
   public readonly webhookFunction?: lambda.Function;
+  /** Alarms (to the alerts topic, so e-mail tells) when the webhook function fails, e.g. after Slack revoked the webhook. */
+  public readonly webhookErrorsAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SlackAlertsProps) {
     super(scope, id);
@@ -84,6 +92,17 @@ export class SlackAlerts extends Construct {
       );
       acknowledgePinnedRuntime(fn);
       this.webhookFunction = fn;
+
+      this.webhookErrorsAlarm = new cloudwatch.Alarm(this, 'WebhookErrorsAlarm', {
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'Posting a cohort refresh alert to Slack failed. See the SlackAlerts function log: an invalid_token or no_service answer means the webhook was revoked; replace the URL in the secret.',
+      });
+      this.webhookErrorsAlarm.addAlarmAction(new actions.SnsAction(props.topic));
+      allowAlarmsToPublish(props.topic, props.topicKey);
     }
   }
 }

@@ -26,6 +26,13 @@ export interface RefreshDashboardProps {
   readonly defaultInterval?: Duration;
 
   /**
+   * More alarms to show beside the four execution alarms, e.g. the Slack webhook's.
+   *
+   * @default - none
+   */
+  readonly alarms?: readonly cloudwatch.IAlarm[];
+
+  /**
    * Period every graph aggregates over. An hour keeps one point per run for every cadence.
    *
    * @default Duration.hours(1)
@@ -144,7 +151,7 @@ export class RefreshDashboard extends Construct {
           }),
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
-            alarms: [alarms.failed, alarms.timedOut, alarms.throttled, alarms.aborted],
+            alarms: [alarms.failed, alarms.timedOut, alarms.throttled, alarms.aborted, ...(props.alarms ?? [])],
             width: 12,
             height: 6,
           }),

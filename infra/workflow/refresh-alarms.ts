@@ -43,12 +43,17 @@ export function refreshAlarms(scope: Construct, stateMachine: sfn.StateMachine, 
   };
 }
 
+const alarmPublishers = new WeakSet<sns.ITopic>();
+
 /**
  * Lets this account's CloudWatch alarms publish to a KMS-encrypted topic: the topic policy must
  * allow the service (the policy enforcing TLS replaced SNS's default one) and the key policy must
  * let it encrypt; without both, alarm notifications are dropped silently.
  */
 export function allowAlarmsToPublish(topic: sns.ITopic, key: kms.IKey): void {
+  // Several constructs alarm on one topic; the statements (fixed Sids) go in once.
+  if (alarmPublishers.has(topic)) return;
+  alarmPublishers.add(topic);
   const stack = Stack.of(topic);
   const fromOurAlarms = {
     ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },

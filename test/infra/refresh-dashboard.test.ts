@@ -172,6 +172,16 @@ describe('the stack\'s dashboard', () => {
     template.hasOutput('DashboardName', {});
   });
 
+  it('shows the Slack webhook alarm beside the execution alarms when there is a webhook', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], slackWebhookSecret: 'cohort-refresh/slack' } });
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: readStackConfig(app.node) });
+
+    const alarms = bodyOf(stack).widgets.find((w) => w.type === 'alarm')?.properties.alarms;
+
+    expect(alarms).toHaveLength(5);
+    expect(alarms?.[4]).toBe(`<GetAtt:${refTo(stack.cohortRefresh.slackAlerts?.webhookErrorsAlarm as never).Ref}.Arn>`);
+  });
+
   it('is left out with the dashboard context value false, given as text or boolean', () => {
     stackWith({ dashboard: 'false' }).resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     stackWith({ dashboard: false }).resourceCountIs('AWS::CloudWatch::Dashboard', 0);

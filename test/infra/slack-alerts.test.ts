@@ -87,6 +87,21 @@ describe('Slack delivery of the alerts', () => {
     for (const statement of statements) expect([statement.Action].flat()).not.toContain('*');
   });
 
+  it('alarms to the alerts topic when the webhook function fails, and lets alarms publish to the encrypted topic once', () => {
+    const fn = given.cohortRefresh.slackAlerts?.webhookFunction;
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: refTo(fn as never) }],
+      Threshold: 1,
+      AlarmActions: [refTo(given.cohortRefresh.alertsTopic)],
+    });
+    const topicPolicies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    const sids = topicPolicies.flatMap((p) => (p.Properties.PolicyDocument.Statement as { Sid?: string }[]).map((s) => s.Sid));
+    expect(sids.filter((sid) => sid === 'AllowCloudWatchAlarms')).toHaveLength(1);
+  });
+
   it('passes cdk-nag AwsSolutions with every acknowledgement explained', () => {
     expect(new AwsSolutionsChecks().validateScope(given.stack).violations).toEqual([]);
   });
