@@ -89,7 +89,9 @@ export function slackPayload(input: TopicMessage): SlackPayload {
   const [firstLine = '', ...rest] = text.split('\n');
   const subject = input.subject?.trim() || firstLine.trim();
   // Our alerts repeat their title as the message's first line: keep it once, in the heading.
-  const body = subject.endsWith(firstLine.trim()) ? rest.join('\n').replace(/^\n+/, '') : text;
+  const first = firstLine.trim();
+  const repeatsSubject = first !== '' && (subject === first || subject.endsWith(`: ${first}`));
+  const body = repeatsSubject || first === '' ? rest.join('\n').replace(/^\n+/, '') : text;
   const heading = `${EMOJI[input.severity ?? ''] ?? ':bell:'} *${escapeSlack(subject)}*`;
   return payload(body.trim() === '' ? heading : `${heading}\n${codeBlock(body)}`);
 }

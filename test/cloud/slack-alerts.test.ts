@@ -86,6 +86,10 @@ describe('the Slack message of an alert', () => {
     expect(text.match(/```/g)).toHaveLength(2);
   });
 
+  it('keeps a first line that only happens to end the subject', () => {
+    expect(slackPayload({ subject: 'Nightly export', message: 'export\nfinished' }).text).toBe(':bell: *Nightly export*\n```\nexport\nfinished\n```');
+  });
+
   it('uses the first line as heading when the publisher set no subject', () => {
     expect(slackPayload({ subject: null, message: 'plain message\nsecond line' }).text).toBe(':bell: *plain message*\n```\nsecond line\n```');
   });

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CohortRefresh, type CohortRefreshProps } from '../../infra/cohort-refresh.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
-import { InvalidContextError, readStackConfig } from '../../infra/stack-config.ts';
+import { readStackConfig } from '../../infra/stack-config.ts';
 import { InvalidPropError } from '../../infra/validate-props.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
 import { arnOf, givenCohortRefresh, refTo, templateOf } from './support.ts';
@@ -123,21 +123,8 @@ describe('Slack delivery of the alerts', () => {
   });
 });
 
-describe('Slack context values', () => {
+describe('the Slack webhook secret from context', () => {
   const appWith = (context: Record<string, unknown>) => new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-
-  it('read the Chatbot channel from slackWorkspaceId and slackChannelId, and the webhook secret by name or ARN', () => {
-    const config = readStackConfig(appWith({ slackWorkspaceId: ' T0123ABCD ', slackChannelId: 'C0456EFGH', slackWebhookSecret: 'slack-webhook' }).node);
-
-    expect(config).toMatchObject({ slackChannel: CHANNEL, slackWebhookSecret: 'slack-webhook' });
-    expect(readStackConfig(appWith({ slackWorkspaceId: '', slackChannelId: '', slackWebhookSecret: '' }).node)).toEqual({ alertEmails: [] });
-  });
-
-  it('name the missing half when only one Slack id is given', () => {
-    expect(() => readStackConfig(appWith({ slackChannelId: 'C0456EFGH' }).node)).toThrow(
-      new InvalidContextError('context slackChannelId needs slackWorkspaceId too (the Slack channel of AWS Chatbot), got only slackChannelId="C0456EFGH"'),
-    );
-  });
 
   it.each([
     ['a name', 'cohort-refresh/slack', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:cohort-refresh/slack-??????']] }],

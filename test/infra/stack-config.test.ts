@@ -52,6 +52,25 @@ describe('readStackConfig', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 4 * * ? *)' });
   });
 
+  it('read the Chatbot channel from slackWorkspaceId and slackChannelId, and the webhook secret by name or ARN', () => {
+    const config = readStackConfig(appWith({ slackWorkspaceId: ' T0123ABCD ', slackChannelId: 'C0456EFGH', slackWebhookSecret: 'slack-webhook' }).node);
+
+    expect(config).toMatchObject({ slackChannel: { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' }, slackWebhookSecret: 'slack-webhook' });
+    expect(readStackConfig(appWith({ slackWorkspaceId: '', slackChannelId: '', slackWebhookSecret: '' }).node)).toEqual({ alertEmails: [] });
+  });
+
+  it('name the missing half when only one Slack id is given', () => {
+    expect(() => readStackConfig(appWith({ slackChannelId: 'C0456EFGH' }).node)).toThrow(
+      new InvalidContextError('context slackChannelId needs slackWorkspaceId too (the Slack channel of AWS Chatbot), got only slackChannelId="C0456EFGH"'),
+    );
+  });
+
+  it('reads dashboard as a boolean or its text, and shows anything else', () => {
+    expect(readStackConfig(appWith({ dashboard: 'false' }).node).dashboard).toBe(false);
+    expect(readStackConfig(appWith({ dashboard: true }).node).dashboard).toBe(true);
+    expect(() => readStackConfig(appWith({ dashboard: 'no' }).node)).toThrow(new InvalidContextError('context dashboard must be true or false, got "no"'));
+  });
+
   it('rejects alertEmails that are neither text nor a list of text', () => {
     expect(() => readStackConfig(appWith({ alertEmails: 42 }).node)).toThrow('got 42');
   });
