@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { CohortRefresh } from './cohort-refresh.ts';
 import { RefreshDashboard } from './observability/refresh-dashboard.ts';
 import type { StackConfig } from './stack-config.ts';
+import { DefinitionUploads } from './workflow/definition-uploads.ts';
 import { RefreshSchedules } from './workflow/refresh-schedules.ts';
 import { RefreshStateMachine } from './workflow/refresh-state-machine.ts';
 
@@ -30,6 +31,8 @@ export class CohortRefreshStack extends Stack {
   public readonly schedules: RefreshSchedules;
   /** The CloudWatch dashboard of the refresh, unless the `dashboard` context value is false. */
   public readonly dashboard?: RefreshDashboard;
+  /** Validation of definitions uploaded under `incoming/`, starting refreshes of accepted ones. */
+  public readonly uploads: DefinitionUploads;
 
   constructor(scope: Construct, id: string, props: CohortRefreshStackProps = {}) {
     super(scope, id, {
@@ -57,6 +60,11 @@ export class CohortRefreshStack extends Stack {
     this.schedules = new RefreshSchedules(this, 'Schedules', {
       stateMachine: this.stateMachine,
       ...(config.schedules ? { expressions: config.schedules } : {}),
+    });
+    this.uploads = new DefinitionUploads(this, 'Uploads', {
+      cohortRefresh: this.cohortRefresh,
+      stateMachine: this.stateMachine,
+      eventBus: this.refresh.eventBus,
     });
 
     if (config.dashboard !== false) {

@@ -1,6 +1,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 
 /**
@@ -11,3 +12,4 @@ export const s3 = new S3Client({});
 export const athena = new AthenaClient({});
 export const sns = new SNSClient({});
 export const eventBridge = new EventBridgeClient({});
+export const stepFunctions = new SFNClient({});

@@ -5,7 +5,8 @@ export class InvalidConfigError extends Error {
   override readonly name = 'InvalidConfigError';
 }
 
-const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
+/** An S3 bucket name in an environment variable. */
+export const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
 
 const environmentSchema = z.object({
   DEFINITIONS_BUCKET: bucket,
@@ -25,7 +26,12 @@ export type Config = z.output<typeof environmentSchema>;
 
 /** Reads and checks the environment; every problem is named in one {@link InvalidConfigError}. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = environmentSchema.safeParse(env);
+  return parseEnvironment(environmentSchema, env);
+}
+
+/** Checks environment variables against a schema; every problem is named in one {@link InvalidConfigError}. */
+export function parseEnvironment<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const result = schema.safeParse(env);
   if (result.success) return result.data;
   throw new InvalidConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
 }

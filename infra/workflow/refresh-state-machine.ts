@@ -95,7 +95,7 @@ export interface RefreshStateMachineProps {
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** Why each wildcard resource the refresh's roles hold is needed. */
-const WILDCARD_REASONS: WildcardReason = (resource, actions) => {
+export const WILDCARD_REASONS: WildcardReason = (resource, actions) => {
   const only = (...prefixes: string[]) => actions.every((action) => prefixes.some((prefix) => action.startsWith(prefix)));
   if (resource === '*' && only('xray:', 'logs:')) {
     return 'X-Ray trace submission and Step Functions log delivery (CloudWatch Logs vended logs API) have no resource-level permissions; "*" is the only resource they accept.';

@@ -106,7 +106,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
 }
 
 /** Writes `<state>/report/index.html` and `catalog.html`; returns the index's path. */
-async function writeReportFiles(folders: Folders, catalog: readonly CohortDefinition[], store: SnapshotStore): Promise<string> {
+export async function writeReportFiles(folders: Folders, catalog: readonly CohortDefinition[], store: SnapshotStore): Promise<string> {
   const report = await buildReport({ catalog, store, generatedAt: new Date(), learnings: localLearnings(folders.state) });
   const written = await writeReport(join(folders.state, 'report'), report.files);
   return written.find((path) => path.endsWith('index.html')) ?? join(folders.state, 'report', 'index.html');

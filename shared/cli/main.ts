@@ -16,6 +16,7 @@ import {
 } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { experimentCommand } from './experiment-command.ts';
+import { uploadCommand } from './upload-command.ts';
 import { learnCommand } from './learn-command.ts';
 import { testCommand } from './test-command.ts';
 
@@ -24,6 +25,7 @@ const USAGE = `Usage: cohorts <command> [options]
 Commands:
   run [--as-of ISO] [--cohort ID]... [--cadence C] [--force]   refresh cohorts (default: all) and print a summary
   validate                                                      check every definition (exit 1 with path:line:col lines)
+  upload FILE                                                   what uploading FILE to the definitions bucket does: validate, then accept and refresh, or reject
   test [FILE]...                                                run the fixture tests in <definitions>/tests/ (exit 1 on a failure)
   members ID [--version N]                                      members of the current (or given) version
   history ID                                                    every version with as_of, status, size, entered, exited
@@ -94,6 +96,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return validateCommand(folders, io);
     case 'test':
       return testCommand(folders, rest, io);
+    case 'upload': {
+      const [file] = positionals(rest, 1, 'upload FILE');
+      return uploadCommand(folders, file as string, io);
+    }
     case 'run':
       positionals(rest, 0, 'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force]');
       await runCommand(folders, runOptions, io);

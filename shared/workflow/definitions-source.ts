@@ -9,21 +9,36 @@ export function folderDefinitions(folder: string): DefinitionsSource {
   return () => loadCatalog(folder);
 }
 
+/** A definition file as the catalog reads it: where it lives and its text. */
+export interface DefinitionFile {
+  /** The blob's key in the store. */
+  readonly key: string;
+  /** Where it lives (an s3:// URI or a path), which problems and manifests name. */
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * The definition files of a blob store: `*.yaml`/`*.yml` keys directly under `prefix` (so an
+ * `incoming/` folder beside them is not part of the catalog). A key deleted between list and get
+ * is simply not there.
+ */
+export async function blobDefinitionFiles(blobs: BlobStore, prefix = ''): Promise<DefinitionFile[]> {
+  const keys = (await blobs.list(prefix)).filter((key) => DEFINITION_KEY.test(key) && !key.slice(prefix.length).includes('/'));
+  const files = await Promise.all(
+    keys.map(async (key) => {
+      const bytes = await blobs.get(key);
+      return bytes === undefined ? undefined : { key, path: blobs.locate(key), text: Buffer.from(bytes).toString('utf8') };
+    }),
+  );
+  return files.filter((file) => file !== undefined);
+}
+
 /**
  * Definitions in a blob store (the definitions bucket in the cloud): `*.yaml`/`*.yml` keys
  * directly under `prefix`, validated together as `loadCatalog` does. Each definition's path is
  * where its blob lives (an s3:// URI), which manifests record.
  */
 export function blobDefinitions(blobs: BlobStore, prefix = ''): DefinitionsSource {
-  return async () => {
-    const keys = (await blobs.list(prefix)).filter((key) => DEFINITION_KEY.test(key) && !key.slice(prefix.length).includes('/'));
-    const files = await Promise.all(
-      keys.map(async (key) => {
-        const bytes = await blobs.get(key);
-        return bytes === undefined ? undefined : { path: blobs.locate(key), text: Buffer.from(bytes).toString('utf8') };
-      }),
-    );
-    // A key deleted between list and get is simply not part of this catalog.
-    return buildCatalog(files.filter((file) => file !== undefined));
-  };
+  return async () => buildCatalog(await blobDefinitionFiles(blobs, prefix));
 }

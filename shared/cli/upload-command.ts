@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import pc from 'picocolors';
+import { loadConfig } from '../config/config.ts';
+import { JsonlEvents } from '../deliver/jsonl-events.ts';
+import { loadCatalog } from '../language/catalog.ts';
+import { TerminalNotifier } from '../notify/terminal-notifier.ts';
+import { FsBlobStore } from '../store/fs-blob-store.ts';
+import { handleDefinitionUpload, INCOMING_PREFIX, type RefreshStarter } from '../uploads/definition-upload.ts';
+import { type LocalRunSummary, runRefreshStateMachine } from '../workflow/local-runner.ts';
+import { openLocalPorts } from '../workflow/local-ports.ts';
+import { type Folders, type Output, writeReportFiles } from './commands.ts';
+import { UsageError } from './errors.ts';
+import { formatRunSummary } from './format.ts';
+
+/**
+ * `cohorts upload FILE`: what uploading FILE to the definitions bucket does, on the local folders.
+ * FILE is copied to `<definitions>/incoming/` and handled by the cloud's own upload logic: the
+ * whole catalog is validated with it; a valid file replaces the catalog's file of that id and a
+ * refresh of it and its dependants runs (trigger `definition-change`) through the local state
+ * machine; an invalid one raises an alert and a `Definition Rejected` event, and changes nothing.
+ * Exit 0 when accepted (or already in the catalog), 1 when rejected.
+ */
+export async function uploadCommand(folders: Folders, file: string, io: Output): Promise<number> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
+  const local = await openLocalPorts(folders, await loadConfig(folders.config));
+  const notifier = new TerminalNotifier((line) => io.err(line), local.notifier);
+  const definitions = new FsBlobStore(folders.definitions);
+  const key = `${INCOMING_PREFIX}${basename(file)}`;
+  await definitions.put(key, text);
+
+  const runs: LocalRunSummary[] = [];
+  const refresh: RefreshStarter = {
+    start: async (input, name) => {
+      io.err(`running the refresh state machine for ${input.cohorts?.join(', ') ?? 'every cohort'}...`);
+      runs.push(await runRefreshStateMachine(input, { ...local, notifier }, { runId: name }));
+      return name;
+    },
+  };
+  const outcome = await handleDefinitionUpload({ key, id: randomUUID() }, { definitions, refresh, notifier, events: local.events });
+  switch (outcome.status) {
+    case 'rejected':
+      io.err(pc.red(`rejected: the catalog is unchanged (the event is in ${join(folders.state, 'events.jsonl')})`));
+      return 1;
+    case 'unchanged':
+      io.err(`${outcome.path} already holds this definition: nothing to do`);
+      return 0;
+    case 'gone':
+      throw new UsageError(`${definitions.locate(key)} disappeared before it could be read`);
+    case 'accepted': {
+      io.err(pc.green(`accepted: ${outcome.promoted_to}`));
+      for (const run of runs) io.out(formatRunSummary(run));
+      if (runs.length > 0) {
+        const catalog = await loadCatalog(folders.definitions);
+        io.err(`report: ${await writeReportFiles(folders, catalog.definitions, local.store)}`);
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { basename, extname } from 'node:path/posix';
+import type { CohortEvents } from '../deliver/events.ts';
+import { buildCatalog } from '../language/catalog.ts';
+import { type DefinitionProblem, formatProblem } from '../language/errors.ts';
+import { parseDefinition } from '../language/parse-definition.ts';
+import type { Alert, Notifier } from '../notify/notifier.ts';
+import type { BlobStore } from '../ports.ts';
+import { dependencyGraph } from '../report/dependencies.ts';
+import { blobDefinitionFiles } from '../workflow/definitions-source.ts';
+import type { RefreshInput } from '../workflow/events.ts';
+
+/** Where analysts upload definitions: `incoming/<id>.yaml` in the definitions bucket (or folder). */
+export const INCOMING_PREFIX = 'incoming/';
+
+/** The trigger of a refresh started by an accepted upload (SPEC 5). */
+export const DEFINITION_CHANGE_TRIGGER = 'definition-change';
+
+/** One uploaded definition. */
+export interface DefinitionUpload {
+  /** Its key in the definitions store, e.g. `incoming/power_users.yaml`. */
+  readonly key: string;
+  /**
+   * The upload's id (the S3 notification's event id): it names the refresh the upload starts,
+   * so a notification delivered twice never starts two.
+   */
+  readonly id: string;
+}
+
+/** Starts a refresh state machine execution. */
+export interface RefreshStarter {
+  /**
+   * Starts a refresh named `name`. Starting one already started under that name starts nothing
+   * and succeeds. Returns the execution's id (its ARN in the cloud).
+   */
+  start(input: RefreshInput, name: string): Promise<string>;
+}
+
+/** Ports of the upload trigger. */
+export interface DefinitionUploadPorts {
+  /** The definitions bucket (a folder locally): the live catalog at its top level, uploads under `incoming/`. */
+  readonly definitions: BlobStore;
+  readonly refresh: RefreshStarter;
+  readonly notifier: Notifier;
+  readonly events: CohortEvents;
+}
+
+/** What an upload led to. */
+export type UploadOutcome =
+  | {
+      readonly status: 'accepted';
+      readonly cohort: string;
+      /** Where the definition now lives in the catalog. */
+      readonly promoted_to: string;
+      /** The refresh started: the cohort and its dependants; null for a deprecated cohort, which is not refreshed. */
+      readonly refresh: { readonly cohorts: readonly string[]; readonly execution: string } | null;
+    }
+  | { readonly status: 'unchanged'; readonly cohort: string; readonly path: string }
+  | { readonly status: 'rejected'; readonly cohort: string | null; readonly errors: readonly string[] }
+  | { readonly status: 'gone'; readonly key: string };
+
+const DEFINITION_NAME = /^[^/]+\.ya?ml$/;
+const stemOf = (key: string) => basename(key, extname(key));
+
+/** An execution name Step Functions accepts: 1 to 80 letters, digits, `-` and `_`. */
+export const executionNameOf = (upload: DefinitionUpload): string => `upload-${upload.id.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);
+
+/**
+ * An analyst uploaded a definition under `incoming/`. The whole catalog is validated as it would
+ * be with that file (SPEC 3 and 4: every file, references, cycles). Valid: the file is copied
+ * into the live catalog (over the file of the same id) and a refresh of that cohort and every
+ * cohort that depends on it starts, with trigger `definition-change` and its change_reason as
+ * rationale. Invalid: an alert with the `path:line:col` errors and a `Definition Rejected`
+ * event, and nothing else changes: the live catalog, which the schedules refresh, stays valid.
+ * Copying comes before starting, so a retry after a failed start copies the same bytes again.
+ */
+export async function handleDefinitionUpload(upload: DefinitionUpload, ports: DefinitionUploadPorts): Promise<UploadOutcome> {
+  const bytes = await ports.definitions.get(upload.key);
+  if (bytes === undefined) return { status: 'gone', key: upload.key };
+  const text = Buffer.from(bytes).toString('utf8');
+  const path = ports.definitions.locate(upload.key);
+  const name = upload.key.slice(INCOMING_PREFIX.length);
+  if (!upload.key.startsWith(INCOMING_PREFIX) || !DEFINITION_NAME.test(name)) {
+    return reject(upload, path, null, [{ file: path, message: `upload definitions as ${INCOMING_PREFIX}<id>.yaml (one file, no sub-folder)` }], ports);
+  }
+  const live = await blobDefinitionFiles(ports.definitions);
+  const replaced = live.find((file) => stemOf(file.key) === stemOf(name));
+  const catalog = buildCatalog([...live.filter((file) => file !== replaced), { path, text }]);
+  const parsed = parseDefinition(text, path);
+  const cohort = parsed.ok ? parsed.definition.id : null;
+  if (catalog.problems.length > 0) return reject(upload, path, cohort, catalog.problems, ports);
+
+  const definition = catalog.definitions.find((d) => d.path === path);
+  if (!definition) throw new Error(`the validated catalog lost ${path}`);
+  const target = replaced?.key ?? name;
+  if (replaced?.text === text) return { status: 'unchanged', cohort: definition.id, path: replaced.path };
+  await ports.definitions.put(target, text);
+  const promoted = ports.definitions.locate(target);
+  if (definition.deprecated) return { status: 'accepted', cohort: definition.id, promoted_to: promoted, refresh: null };
+
+  const graph = dependencyGraph(catalog.definitions);
+  const dependants = new Set([...graph.dependants(definition.id), ...graph.indirectDependants(definition.id)]);
+  const cohorts = [definition.id, ...catalog.definitions.filter((d) => dependants.has(d.id) && !d.deprecated).map((d) => d.id)];
+  const execution = await ports.refresh.start(
+    { trigger: DEFINITION_CHANGE_TRIGGER, cohorts, ...(definition.change_reason ? { rationale: definition.change_reason } : {}) },
+    executionNameOf(upload),
+  );
+  return { status: 'accepted', cohort: definition.id, promoted_to: promoted, refresh: { cohorts, execution } };
+}
+
+async function reject(
+  upload: DefinitionUpload,
+  path: string,
+  cohort: string | null,
+  problems: readonly DefinitionProblem[],
+  ports: DefinitionUploadPorts,
+): Promise<UploadOutcome> {
+  const errors = problems.map(formatProblem);
+  await ports.notifier.notify(rejectionAlert(upload, path, cohort, errors));
+  await ports.events.publish([
+    { detailType: 'Definition Rejected', detail: { status: 'rejected', cohort, path: upload.key, location: path, errors, run_id: upload.id } },
+  ]);
+  return { status: 'rejected', cohort, errors };
+}
+
+/** The alert an analyst gets back: every error on its own line, and what to do. */
+export function rejectionAlert(upload: DefinitionUpload, path: string, cohort: string | null, errors: readonly string[]): Alert {
+  const count = errors.length === 1 ? '1 error' : `${errors.length} errors`;
+  return {
+    severity: 'fail',
+    title: `Definition rejected: ${upload.key} (${count})`,
+    body: [
+      `The definition uploaded to ${path} was not accepted, so the catalog is unchanged and no refresh started.`,
+      '',
+      ...errors,
+      '',
+      'Fix the file and upload it again. `npx cohorts validate` shows the same errors locally.',
+    ].join('\n'),
+    run_id: upload.id,
+    cohorts: cohort ? [cohort] : [],
+    details: { path: upload.key, location: path, errors },
+  };
+}

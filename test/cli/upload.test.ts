@@ -1,0 +1,68 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cohorts, tempDir } from '../support/cli.ts';
+import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
+import { header, writeDefinitions, writeLake } from '../support/lake.ts';
+
+const ACTIVE_14D = `${header('active_users')}rule:\n  event: login\n  within: 14d\nchange_reason: Two weeks, like the newsletter.\n`;
+
+describe('cohorts upload', () => {
+  let root: string;
+  let folders: string[];
+
+  beforeEach(async () => {
+    root = await tempDir();
+    await writeLake(join(root, 'data'), [
+      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
+      { event_id: '2', source: 'product', user_id: 'bob', event_name: 'signup', ts: '2024-05-31T00:00:00Z' },
+    ]);
+    await writeDefinitions(join(root, 'definitions'), {
+      'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
+      'quiet_users.yaml': `${header('quiet_users')}rule:\n  not: {cohort: active_users}\n`,
+      'signups.yaml': `${header('signups')}rule:\n  event: signup\n`,
+    });
+    await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state'), '--config', join(root, 'cohorts.config.yaml')];
+  });
+
+  it('accepts a valid file into the catalog and refreshes that cohort and its dependants as a definition change', async () => {
+    // Prepare
+    const file = join(root, 'active_users.yaml');
+    await writeFile(file, ACTIVE_14D);
+    // Act
+    const result = await cohorts('upload', file, ...folders);
+    // Assess
+    expect(result.code).toBe(0);
+    expect(await readFile(join(root, 'definitions', 'active_users.yaml'), 'utf8')).toBe(ACTIVE_14D);
+    const table = result.stdout.join('\n');
+    expect(table).toMatch(/active_users\s+v1/);
+    expect(table).toMatch(/quiet_users\s+v1/);
+    expect(table).not.toContain('signups');
+    const manifest = JSON.parse(await readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'version=1', 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ trigger: 'definition-change', rationale: 'Two weeks, like the newsletter.' });
+    expect(manifest.lineage.run_id).toMatch(/^upload-/);
+  });
+
+  it('rejects an invalid file with path:line:col errors and a Definition Rejected event, and changes nothing', async () => {
+    const file = join(root, 'active_users.yaml');
+    await writeFile(file, `${header('active_users')}rule:\n  event: login\n  within: a week\n`);
+    const before = await readFile(join(root, 'definitions', 'active_users.yaml'), 'utf8');
+
+    const result = await cohorts('upload', file, ...folders);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.join('\n')).toMatch(/incoming\/active_users\.yaml:8:\d+: rule\.within must be a duration/);
+    expect(await readFile(join(root, 'definitions', 'active_users.yaml'), 'utf8')).toBe(before);
+    const events = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(events).toEqual([expect.objectContaining({ 'detail-type': 'Definition Rejected', detail: expect.objectContaining({ path: 'incoming/active_users.yaml' }) })]);
+    await expect(readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'current.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('says so in one line when the file does not exist', async () => {
+    const result = await cohorts('upload', join(root, 'nope.yaml'), ...folders);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual([`cannot read ${join(root, 'nope.yaml')}: no such file`]);
+  });
+});
