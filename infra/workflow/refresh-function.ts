@@ -86,12 +86,3 @@ export const FUNCTION_SIZES = {
   finish: { timeout: Duration.minutes(2), memorySize: 512 },
   alertFailure: { timeout: Duration.minutes(1), memorySize: 256 },
 } as const;
-
-/** cdk-nag's "latest runtime" rule, answered for a function {@link refreshFunction} made. */
-export function acknowledgePinnedRuntime(fn: lambda.IFunction): void {
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason:
-      'Pinned to nodejs22.x, the runtime the bundles target (esbuild target node22) and the project tests against; moving to a newer runtime is a deliberate upgrade, not drift at synthesis.',
-  });
-}
