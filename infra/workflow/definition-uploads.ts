@@ -11,6 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { INCOMING_PREFIX } from '../../shared/uploads/definition-upload.ts';
 import type { CohortRefresh } from '../cohort-refresh.ts';
+import { allowAlarmsToPublish } from './refresh-alarms.ts';
 import { acknowledgePinnedRuntime, refreshFunction } from './refresh-function.ts';
 import { WILDCARD_REASONS } from './refresh-state-machine.ts';
 import { acknowledgeWildcardResources } from './wildcard-acknowledgements.ts';
@@ -59,10 +60,7 @@ export class DefinitionUploads extends Construct {
   public readonly function: lambda.Function;
   /** The rule matching uploads under `incoming/` of the definitions bucket. */
   public readonly rule: events.Rule;
-  /**
-   * Alarms when an upload could not be handled (each failed attempt), into the alerts topic, which
-   * RefreshStateMachine opens to this account's alarms.
-   */
+  /** Alarms when an upload could not be handled (each failed attempt), into the alerts topic. */
   public readonly errorsAlarm: cloudwatch.Alarm;
   private readonly definitionsBucket: s3.IBucket;
 
@@ -130,6 +128,7 @@ export class DefinitionUploads extends Construct {
       alarmDescription: 'An uploaded cohort definition could not be handled (neither accepted nor rejected). See the upload function\'s log group.',
     });
     this.errorsAlarm.addAlarmAction(new actions.SnsAction(cr.alertsTopic));
+    allowAlarmsToPublish(cr.alertsTopic, cr.alertsKey);
   }
 
   /** Lets the grantee (analysts, a CI role) upload definitions under `incoming/`, and nothing else. */
