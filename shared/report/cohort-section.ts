@@ -5,6 +5,7 @@ import { driftList } from './drift-list.ts';
 import { formatNumber } from './format.ts';
 import type { CohortHistory } from './history.ts';
 import { html, type SafeHtml } from './html.ts';
+import { experimentSplit } from './experiment-split.ts';
 import { learningsList } from './learnings-list.ts';
 import { checksTable, versionsTable } from './version-tables.ts';
 
@@ -48,6 +49,7 @@ export function cohortSection(history: CohortHistory): SafeHtml {
 <div>${definitionList(history)}</div>
 </div>
 ${versionsTable(history)}
+${experimentSplit(history)}
 ${checksTable(history.latest)}
 ${learningsList(history.learnings)}
 </section>`;

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openLocalContext } from '../../shared/cli/local-context.ts';
 import { armOf, holdoutShare, splitMembers } from '../../shared/experiments/holdout.ts';
 import { readOutExperiments } from '../../shared/experiments/read-out.ts';
-import { buildCatalog } from '../../shared/language/catalog.ts';
+import { buildCatalog, loadCatalog } from '../../shared/language/catalog.ts';
+import { buildReport } from '../../shared/report/build-report.ts';
 import { formatProblem } from '../../shared/language/errors.ts';
 import { parseDuration } from '../../shared/language/duration.ts';
 import { cohorts, tempDir } from '../support/cli.ts';
@@ -101,6 +102,16 @@ describe('experiments through refresh, exports and read-out', () => {
     expect(columns.map((c) => c.column_name)).toEqual(['person_id']);
     expect(await store.holdout('plain_users', 1)).toBeUndefined();
     expect((await store.manifest('plain_users', 1))?.experiment).toBeUndefined();
+  });
+
+  it('shows the newest split in the cohort section of the report', async () => {
+    const { store } = await openLocalContext({ data, state });
+    const catalog = await loadCatalog(join(root, 'definitions'));
+    const { files } = await buildReport({ catalog: catalog.definitions, store, generatedAt: new Date('2024-06-09T00:00:00Z') });
+    const split = (await store.manifest('trial_users', 2))?.experiment;
+    const section = files['index.html']?.split('id="cohort-trial_users"')[1]?.split('<section')[0] ?? '';
+    expect(section).toContain(`v2 has ${split?.treatment_size} in treatment and ${split?.holdout_size} held out (20%)`);
+    expect(files['index.html']?.split('id="cohort-plain_users"')[1]?.split('<section')[0]).not.toContain('experiment-split');
   });
 
   it('keeps everyone who stays in the arm they had', async () => {
