@@ -298,6 +298,14 @@ export class CohortRefresh extends Construct {
     return this.grantWriteObjects(grantee, this.definitionsBucket, '*');
   }
 
+  /**
+   * Lets the grantee record the catalog of accepted definitions and its audit trail: new objects
+   * under the definitions bucket's `catalog/` (the guardrails of the Plan step; never a delete).
+   */
+  public grantWriteDefinitionCatalog(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.definitionsBucket, 'catalog/*');
+  }
+
   /** Lets the grantee read every snapshot version, manifest and `current.json`. */
   public grantReadSnapshots(grantee: iam.IGrantable): iam.Grant {
     return this.grantReadObjects(grantee, this.snapshotsBucket, ['snapshots/*']);

@@ -3,6 +3,7 @@ import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
 import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
 import { athenaStatement } from '../../shared/workflow/athena-statement.ts';
 import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
+import { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
 import { eventBridge, s3, sns } from './clients.ts';
@@ -53,8 +54,11 @@ const once = <T>(build: () => T): (() => T) => {
 /** Plan: definitions from the bucket and the CTAS statement exist; engine and snapshot store do not. */
 export const planPorts = once((): PlanPorts => {
   const config = readConfig();
+  const definitions = new S3BlobStore(s3, { bucket: config.DEFINITIONS_BUCKET });
   return {
-    definitions: blobDefinitions(new S3BlobStore(s3, { bucket: config.DEFINITIONS_BUCKET })),
+    definitions: blobDefinitions(definitions),
+    // The published catalog, approvals and audit trail live under catalog/ of the same bucket.
+    governance: { catalog: new CatalogStore(definitions) },
     statement: athenaStatement({ database: config.GLUE_DATABASE }),
     // SnapshotStore(new S3BlobStore(s3, { bucket: config.SNAPSHOTS_BUCKET }), codec) once a codec exists.
     engine: missing('Plan', 'engine', 'codec'),

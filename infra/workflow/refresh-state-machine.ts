@@ -231,6 +231,8 @@ export class RefreshStateMachine extends Construct {
     const { plan, snapshot, deliver, finish, alertFailure } = this.functions;
     // Plan reads the catalog, the lake's layout (tables, partitions for lineage) and existing versions.
     cr.grantReadDefinitions(plan);
+    // ...and records the definitions it accepts, refuses or keeps waiting (catalog/ of that bucket).
+    cr.grantWriteDefinitionCatalog(plan);
     cr.grantQueryLake(plan);
     // Snapshot reads its cohort from the evaluation table and writes and publishes a version.
     cr.grantQueryLake(snapshot);

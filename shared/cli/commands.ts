@@ -20,6 +20,7 @@ import type { CohortDefinition } from '../language/ast.ts';
 import { UsageError } from './errors.ts';
 import { formatRunSummary, table } from './format.ts';
 import { learningLines, localLearnings } from './learn-command.ts';
+import { definitionHistory, definitionLabel, reportGovernance } from './governance-commands.ts';
 import { openLocalContext } from './local-context.ts';
 import { progressReporter } from './progress.ts';
 
@@ -67,6 +68,8 @@ export interface RunOptions {
   readonly cadence?: string;
   readonly force: boolean;
   readonly trigger?: string;
+  /** Who wrote the definition changes this run accepts. @default - git, when the definitions are in a repository */
+  readonly author?: string;
 }
 
 /**
@@ -93,6 +96,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
       ...(options.cohorts.length > 0 ? { cohorts: [...options.cohorts] } : {}),
       ...(options.cadence ? { cadence: options.cadence as (typeof CADENCES)[number] } : {}),
       ...(options.force ? { force: true } : {}),
+      ...(options.author ? { author: options.author } : {}),
     },
     { ...local, notifier: new TerminalNotifier((line) => io.err(line), local.notifier) },
   );
@@ -102,6 +106,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   io.err(`exports: ${join(folders.state, 'exports')} (${exported} new), events: ${join(folders.state, 'events.jsonl')} (${announced} new)`);
   const report = await writeReportFiles(folders, catalog.definitions, local.store);
   io.err(`report: ${report}`);
+  reportGovernance(summary.governance, io);
   return summary;
 }
 
@@ -162,7 +167,8 @@ export async function membersCommand(folders: Folders, id: string, version: stri
 export async function historyCommand(folders: Folders, id: string, io: Output): Promise<number> {
   const { store } = await openLocalContext(folders);
   const manifests = await store.manifests(id);
-  if (manifests.length === 0) throw new UsageError(`cohort "${id}" has no versions in ${folders.state}`);
+  const definitions = await definitionHistory(folders.state, id);
+  if (manifests.length === 0 && !definitions) throw new UsageError(`cohort "${id}" has no versions in ${folders.state}`);
   const current = await store.current(id);
   const rows = manifests.map((m) => [
     `v${m.version}${m.version === current ? pc.cyan(' (current)') : ''}`,
@@ -172,10 +178,11 @@ export async function historyCommand(folders: Folders, id: string, io: Output): 
     `+${m.entered}`,
     `-${m.exited}`,
     m.trigger,
-    m.definition.hash.slice(0, 12),
+    definitionLabel(m.definition),
     m.rationale ?? '',
   ]);
-  io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5]));
+  if (rows.length > 0) io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5]));
+  if (definitions) io.out(`${rows.length > 0 ? '\n' : ''}definition versions:\n${definitions}`);
   for (const line of learningLines(await localLearnings(folders.state).list(id))) io.out(line);
   return 0;
 }

@@ -14,6 +14,7 @@ import {
   sampleDataCommand,
   validateCommand,
 } from './commands.ts';
+import { decideCommand, planCommand } from './governance-commands.ts';
 import { UsageError } from './errors.ts';
 import { experimentCommand } from './experiment-command.ts';
 import { uploadCommand } from './upload-command.ts';
@@ -23,7 +24,8 @@ import { testCommand } from './test-command.ts';
 const USAGE = `Usage: cohorts <command> [options]
 
 Commands:
-  run [--as-of ISO] [--cohort ID]... [--cadence C] [--force]   refresh cohorts (default: all) and print a summary
+  run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--author NAME]
+                                                                refresh cohorts (default: all) and print a summary
   validate                                                      check every definition (exit 1 with path:line:col lines)
   upload FILE                                                   what uploading FILE to the definitions bucket does: validate, then accept and refresh, or reject
   test [FILE]...                                                run the fixture tests in <definitions>/tests/ (exit 1 on a failure)
@@ -37,6 +39,8 @@ Commands:
   sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]
                                                                 write a realistic sample lake (Parquet) to --data
   demo                                                          sample data if missing, then a full refresh (npm start)
+  plan [--as-of ISO]                                            working definitions against the published ones: diffs, impact, guardrails
+  approve ID --by NAME --note WHY                               approve the waiting change of a core cohort (reject: refuse it)
 
 Folders: --data ./data  --definitions ./definitions  --state ./.cohorts  --config ./cohorts.config.yaml (optional)`;
 
@@ -59,6 +63,8 @@ const options = {
   metric: { type: 'string', multiple: true, default: [] as string[] },
   within: { type: 'string' },
   open: { type: 'boolean', default: false },
+  author: { type: 'string' },
+  note: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -89,6 +95,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     ...(values['as-of'] ? { asOf: values['as-of'] } : {}),
     ...(values.cadence ? { cadence: values.cadence } : {}),
     ...(values.trigger ? { trigger: values.trigger } : {}),
+    ...(values.author ? { author: values.author } : {}),
   };
   switch (command) {
     case 'validate':
@@ -158,6 +165,15 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       await runCommand(folders, { ...runOptions, asOf: runOptions.asOf ?? marker.end }, io);
       io.err(`Snapshots are in ${folders.state}/snapshots; open the report above in a browser, or try: npx cohorts history weekly_active_users`);
       return 0;
+    }
+    case 'plan':
+      positionals(rest, 0, 'plan [--as-of ISO]');
+      return planCommand(folders, runOptions, io);
+    case 'approve':
+    case 'reject': {
+      const [id] = positionals(rest, 1, `${command} ID --by NAME --note WHY`);
+      const by = values.by === undefined ? {} : { by: values.by };
+      return decideCommand(folders, id as string, command === 'approve' ? 'approved' : 'rejected', { ...by, ...(values.note === undefined ? {} : { note: values.note }) }, io);
     }
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);

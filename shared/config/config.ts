@@ -3,7 +3,7 @@ import { type DefinitionProblem, formatProblem } from '../language/errors.ts';
 import { readYamlFile } from '../language/yaml-file.ts';
 import { configSchema, type ProjectConfig } from './schema.ts';
 
-export type { CheckLevels, CountLevels, ProjectConfig, ShareLevels, SourceSettings } from './schema.ts';
+export type { CheckLevels, CountLevels, GuardrailSettings, ProjectConfig, ShareLevels, SourceSettings } from './schema.ts';
 export { MAX_FRESHNESS_HOURS } from './schema.ts';
 
 /** The config file's usual name, at the project root. */

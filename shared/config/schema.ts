@@ -95,6 +95,18 @@ export interface ProjectConfig {
   /** Per-source settings, by source name. @default {} */
   readonly sources: Readonly<Record<string, SourceSettings>>;
   readonly checks: CheckLevels;
+  /** Guardrails on definition changes (SPEC section 7). */
+  readonly guardrails: GuardrailSettings;
+}
+
+/** When a change to a core cohort needs an approval. */
+export interface GuardrailSettings {
+  /**
+   * A core cohort's rule change that moves its size (new rule against the last accepted one, both
+   * on the current data) by more than this percentage waits for `cohorts approve`.
+   * @default 25
+   */
+  readonly approval_size_change_pct: number;
 }
 
 const shown = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
@@ -172,6 +184,7 @@ export const configSchema = z
     defaults: z.strictObject({ freshness_hours: hours().default(26) }).prefault({}),
     sources: z.record(z.string().min(1, 'a source name must not be empty'), sourceSettings).default({}),
     checks: checkLevels,
+    guardrails: z.strictObject({ approval_size_change_pct: positive().default(25) }).prefault({}),
   })
   .superRefine((config, ctx) => {
     // Freshness can only be judged up to the days the checks read.

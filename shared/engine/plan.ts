@@ -41,6 +41,8 @@ export interface PlannedCohort {
     readonly quality: QualitySettings | null;
     /** What the cohort is for, so alerts can say which programs a change affects. */
     readonly program: ProgramBlock | null;
+    /** The catalog version of this definition (`<state>/catalog/cohort=<id>/version=<N>.json`), when governed. */
+    readonly version?: number;
   };
   /** A version with this as-of and definition hash exists: nothing is written (unless forced). */
   readonly unchanged: { readonly version: number } | null;

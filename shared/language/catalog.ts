@@ -10,6 +10,8 @@ export interface Catalog {
   readonly definitions: readonly CohortDefinition[];
   /** Problems; the catalog may only be used when this is empty. */
   readonly problems: readonly DefinitionProblem[];
+  /** The YAML of each valid definition, by id, as read (the catalog of accepted versions keeps it). */
+  readonly texts?: ReadonlyMap<string, string>;
 }
 
 const DEFINITION_FILE = /\.ya?ml$/;
@@ -33,6 +35,7 @@ export async function loadCatalog(folder: string): Promise<Catalog> {
 export function buildCatalog(files: readonly { readonly path: string; readonly text: string }[]): Catalog {
   const problems: DefinitionProblem[] = [];
   const byId = new Map<string, CohortDefinition>();
+  const texts = new Map<string, string>();
   for (const file of files) {
     const result = parseDefinition(file.text, file.path);
     if (!result.ok) {
@@ -55,12 +58,13 @@ export function buildCatalog(files: readonly { readonly path: string; readonly t
       continue;
     }
     byId.set(definition.id, definition);
+    texts.set(definition.id, file.text);
   }
   problems.push(...referenceProblems(byId));
   if (problems.length > 0) return { definitions: [], problems };
   const cycle = findCycleProblem(byId);
   if (cycle) return { definitions: [], problems: [cycle] };
-  return { definitions: dependencyOrder(byId), problems: [] };
+  return { definitions: dependencyOrder(byId), problems: [], texts };
 }
 
 function lineOfId(text: string): number {

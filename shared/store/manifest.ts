@@ -36,6 +36,8 @@ export interface Manifest {
     readonly owner: string;
     readonly tier: string;
     readonly cadence: string;
+    /** The accepted definition version this snapshot used (the catalog entry; see `cohorts history`). */
+    readonly version?: number;
   };
   readonly checks: readonly CheckResult[];
   readonly lineage: Lineage;

@@ -3,6 +3,7 @@ import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import type { Delivery } from './deliver-step.ts';
 import { CADENCES } from '../language/ast.ts';
 import { COHORT_ID, programSchema, qualitySchema } from '../language/schema.ts';
+import { governanceReportSchema } from '../governance/report-schema.ts';
 import { InvalidEventError } from './errors.ts';
 import { CAUGHT_STEPS } from './state-names.ts';
 import type { EvaluationState, WorkflowPlan } from './types.ts';
@@ -27,6 +28,8 @@ export const refreshInputSchema = z.strictObject({
   cadence: z.enum(CADENCES).optional(),
   force: z.boolean().optional(),
   rationale: z.string().min(1).optional(),
+  /** Who wrote the definition changes this run may accept (recorded in the catalog). */
+  author: z.string().min(1).max(200).optional(),
 });
 
 /** The execution input as a caller writes it (`trigger` may be left out). */
@@ -52,6 +55,7 @@ const definitionSchema = z.object({
   // The language's own schemas, so no setting is dropped on the way through Step Functions.
   quality: qualitySchema.nullable(),
   program: programSchema.nullable(),
+  version: version.optional(),
 });
 
 const checkResultSchema = z.object({
@@ -93,6 +97,7 @@ export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
     }),
   ),
   source_checks: sourceCheckReportSchema,
+  governance: governanceReportSchema.optional(),
 });
 
 const evaluationSchema: z.ZodType<EvaluationState> = z.object({ query_execution_id: z.string().min(1) });

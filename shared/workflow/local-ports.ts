@@ -7,6 +7,9 @@ import { FsBlobStore } from '../store/fs-blob-store.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
+import { stateCatalog } from '../local/state-catalog.ts';
+import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
+import { gitAuthor } from '../local/git-author.ts';
 import { folderDefinitions } from './definitions-source.ts';
 import { JsonlNotifier } from './jsonl-notifier.ts';
 import type { DefinitionsSource } from './types.ts';
@@ -29,6 +32,8 @@ export interface LocalPorts {
   readonly config?: ProjectConfig;
   /** The clock of manifests and summaries. @default - the system clock */
   readonly now?: () => Date;
+  /** The published catalog and audit trail: `<state>/catalog/`. @default - none: no guardrails */
+  readonly governance?: RefreshGovernancePorts;
 }
 
 /** The local ports over the CLI's folders: the same engine and store `cohorts run` uses. */
@@ -44,6 +49,7 @@ export async function openLocalPorts(
     notifier: JsonlNotifier.inState(folders.state),
     exports: new BlobExports(new FsBlobStore(folders.state), engine),
     events: JsonlEvents.inState(folders.state),
+    governance: { catalog: stateCatalog(folders.state), authorOf: gitAuthor },
     ...(config ? { config } : {}),
   };
 }

@@ -2,7 +2,7 @@ import './promise-with-resolvers.ts';
 import { randomUUID } from 'node:crypto';
 import { type StateMachineDefinition, StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';
-import type { RefreshPlan } from '../engine/plan.ts';
+import type { GovernanceReport } from '../governance/report-schema.ts';
 import type { RunSummary } from '../engine/refresh.ts';
 import type { AlertSeverity } from '../notify/notifier.ts';
 import { localStatement } from './athena-statement.ts';
@@ -22,7 +22,7 @@ import { refreshStateMachineAsl } from './state-machine-asl.ts';
 import { StateName, TASK_STATES, type TaskStateName } from './state-names.ts';
 import { deliverStep } from './deliver-step.ts';
 import { alertFailureStep, evaluateLocal, finishStep, planStep, snapshotStep } from './steps.ts';
-import type { WorkflowPorts, WorkflowSummary } from './types.ts';
+import type { WorkflowPlan, WorkflowPorts, WorkflowSummary } from './types.ts';
 
 export type { LocalPorts } from './local-ports.ts';
 
@@ -32,6 +32,8 @@ export interface LocalRunSummary extends RunSummary {
   readonly alert: AlertSeverity | null;
   /** What Deliver did for each outcome: the event published and where the version was exported. */
   readonly deliveries: WorkflowSummary['deliveries'];
+  /** What the guardrails decided about definition changes (absent when the run was not governed). */
+  readonly governance?: GovernanceReport;
 }
 
 /** Options of {@link runRefreshStateMachine}. */
@@ -140,7 +142,7 @@ export async function runRefreshStateMachine(input: RefreshInput, local: LocalPo
   const runId = options.runId ?? randomUUID();
   const evaluations = new LocalEvaluations();
   const ports: WorkflowPorts = { ...local, statement: localStatement, evaluations };
-  const seen: { plan?: RefreshPlan; failedStep?: string } = {};
+  const seen: { plan?: WorkflowPlan; failedStep?: string } = {};
   // The Map runs Snapshot iterations concurrently, as in the cloud, where each has its own Lambda
   // and Athena query. Locally every task shares one DuckDB connection, which runs one query at a
   // time: tasks take turns.
@@ -217,5 +219,6 @@ export async function runRefreshStateMachine(input: RefreshInput, local: LocalPo
     query: seen.plan?.query ?? '',
     alert: output.alert,
     deliveries: output.deliveries,
+    ...(seen.plan?.governance ? { governance: seen.plan.governance } : {}),
   };
 }

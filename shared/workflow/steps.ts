@@ -1,5 +1,7 @@
 import { planRefresh } from '../engine/plan.ts';
 import { type CohortOutcome, snapshotCohort } from '../engine/snapshot-cohort.ts';
+import { governanceAlert } from '../governance/alert.ts';
+import { governRefresh, withDefinitionVersions } from '../governance/refresh-governance.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import type { Alert } from '../notify/notifier.ts';
 import type { EvaluationRef, QueryEngine } from '../ports.ts';
@@ -17,15 +19,23 @@ import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts, Workflow
 /**
  * Plan: loads and validates the catalog, selects the cohorts, compiles the one query, assigns
  * version numbers, and adds the statement the Evaluate state runs. The as-of defaults to the
- * execution's start, so a retried Plan plans the same run. Writes nothing.
+ * execution's start, so a retried Plan plans the same run. With governance ports it applies the
+ * guardrails first (see governRefresh): the only thing it writes is the catalog of accepted
+ * definitions and its audit trail, idempotently.
  */
 export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ plan: WorkflowPlan }> {
   const catalog = await ports.definitions();
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
   const { request } = event;
-  const plan = await planRefresh(
+  const governed = ports.governance
+    ? await governRefresh(
+        { working: catalog, asOf: new Date(request.as_of ?? event.started_at), runId: event.run_id, at: event.started_at, ...(request.author ? { author: request.author } : {}) },
+        { ...ports, governance: ports.governance },
+      )
+    : undefined;
+  const planned = await planRefresh(
     {
-      catalog: catalog.definitions,
+      catalog: (governed?.catalog ?? catalog).definitions,
       ...(request.cohorts ? { cohorts: request.cohorts } : {}),
       ...(request.cadence ? { cadence: request.cadence } : {}),
       asOf: new Date(request.as_of ?? event.started_at),
@@ -36,6 +46,7 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
     ports,
     event.run_id,
   );
+  const plan = governed ? { ...planned, cohorts: withDefinitionVersions(planned.cohorts, governed.versions), governance: governed.report } : planned;
   return { plan: { ...plan, statement: ports.statement(plan) } };
 }
 
@@ -91,6 +102,8 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
     deliveries: event.deliveries,
   };
   await ports.engine.release(result);
+  const changes = governanceAlert(plan.run_id, plan.governance, new Map(plan.cohorts.map((c) => [c.id, c.definition.owner])));
+  if (changes) await ports.notifier.notify(changes);
   const alert = runAlert(summary, plan);
   if (alert) await ports.notifier.notify(alert);
   return { ...summary, alert: alert?.severity ?? null };

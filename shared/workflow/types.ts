@@ -1,6 +1,8 @@
 import type { ProjectConfig } from '../config/config.ts';
 import type { RefreshPlan } from '../engine/plan.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
+import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
+import type { GovernanceReport } from '../governance/report-schema.ts';
 import type { Catalog } from '../language/catalog.ts';
 import type { AlertSeverity, Notifier } from '../notify/notifier.ts';
 import type { EvaluationRef, QueryEngine } from '../ports.ts';
@@ -15,6 +17,8 @@ export interface WorkflowPlan extends RefreshPlan {
    * keeps in a temporary table. Never absent: the state machine reads this path in both worlds.
    */
   readonly statement: string;
+  /** What the guardrails decided about definition changes; absent when the run is not governed. */
+  readonly governance?: GovernanceReport;
 }
 
 /** What the Evaluate state leaves at `$.evaluation` (its ResultSelector), in both worlds. */
@@ -42,6 +46,8 @@ export interface PlanPorts {
   readonly statement: StatementBuilder;
   /** Source check levels and SLAs. @default - DEFAULT_CONFIG */
   readonly config?: ProjectConfig;
+  /** The published catalog the guardrails compare with. @default - none: every definition is refreshed as written */
+  readonly governance?: RefreshGovernancePorts;
 }
 
 /** Ports of the Snapshot step. */

@@ -46,6 +46,7 @@ describe('the project config', () => {
         identity_conflicts: { warn: 1 },
         dt_mismatch: { warn: 1 },
       },
+      guardrails: { approval_size_change_pct: 25 },
     });
   });
 

@@ -130,6 +130,7 @@ export function configWith(overrides: {
   readonly defaults?: ProjectConfig['defaults'];
 }): ProjectConfig {
   return {
+    ...DEFAULT_CONFIG,
     defaults: overrides.defaults ?? DEFAULT_CONFIG.defaults,
     sources: overrides.sources ?? {},
     checks: { ...DEFAULT_CONFIG.checks, ...overrides.checks },

@@ -38,6 +38,7 @@ function givenGrant(grant: (c: CohortRefresh, role: iam.Role) => void, props: Pr
 const HELPERS: [string, (c: CohortRefresh, role: iam.Role) => void][] = [
   ['grantReadDefinitions', (c, r) => c.grantReadDefinitions(r)],
   ['grantWriteDefinitions', (c, r) => c.grantWriteDefinitions(r)],
+  ['grantWriteDefinitionCatalog', (c, r) => c.grantWriteDefinitionCatalog(r)],
   ['grantReadSnapshots', (c, r) => c.grantReadSnapshots(r)],
   ['grantWriteSnapshots', (c, r) => c.grantWriteSnapshots(r)],
   ['grantReadExports', (c, r) => c.grantReadExports(r)],

@@ -123,6 +123,8 @@ describe('RefreshStateMachine', () => {
     expect(JSON.stringify(statementsOfRole(template, plan.role as IConstruct).filter((s) => list(s.Action).includes('s3:PutObject')))).not.toContain(
       'snapshots',
     );
+    // Plan writes only the catalog of accepted definitions and its audit trail (definitions bucket, catalog/).
+    expect(JSON.stringify(statementsOfRole(template, plan.role as IConstruct).filter((s) => list(s.Action).includes('s3:PutObject')))).toContain('/catalog/*');
     for (const fn of [finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['sns:Publish', 'glue:DeleteTable']));
     }

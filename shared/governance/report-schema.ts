@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import type { CohortGovernance } from './govern.ts';
+
+/** What the Plan step decided about definition changes, as it travels in the plan to Finish's alert. */
+export interface GovernanceReport {
+  /** Every cohort that is not unchanged. */
+  readonly changes: readonly CohortGovernance[];
+  /** Cohorts whose refusal or wait this run recorded first: their owners are alerted now. */
+  readonly alerted: readonly string[];
+}
+
+const decisionSchema = z.object({
+  cohort: z.string(),
+  hash: z.string(),
+  decision: z.enum(['approved', 'rejected']),
+  by: z.string().min(1),
+  note: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+});
+
+/** An approval or rejection as written to the catalog (also by hand, in the cloud): checked when read. */
+export const approvalDecisionSchema = decisionSchema;
+
+const impactSchema = z.object({ after: z.number(), before: z.number().nullable(), added: z.number(), removed: z.number() });
+
+/** The governance report as it crosses Step Functions. */
+export const governanceReportSchema: z.ZodType<GovernanceReport> = z.object({
+  changes: z.array(
+    z.object({
+      cohort: z.string(),
+      kind: z.enum(['added', 'changed', 'deprecated', 'removed', 'unchanged']),
+      fields: z.array(z.string()),
+      hash: z.string().nullable(),
+      published: z.object({ version: z.number().int(), hash: z.string().nullable() }).nullable(),
+      impact: impactSchema.nullable(),
+      dependants: z.array(z.string()),
+      verdict: z.enum(['accepted', 'refused', 'pending']),
+      reasons: z.array(z.string()),
+      needs_approval: z.boolean(),
+      decision: decisionSchema.nullable(),
+    }),
+  ),
+  alerted: z.array(z.string()),
+});
