@@ -1,4 +1,4 @@
-import type { CompiledRefresh, LakeRelations } from './compiler/compile-refresh.ts';
+import type { CompiledRefresh, LakeRelations, MetricColumns } from './compiler/compile-refresh.ts';
 import type { Dialect } from './compiler/dialect.ts';
 
 /**
@@ -53,6 +53,16 @@ export interface EvaluationRef {
   readonly population: number;
 }
 
+/** KPI totals of one cohort in a kept result. */
+export interface CohortKpiTotals {
+  /** Members of the cohort. */
+  readonly size: number;
+  /** Members who did the activation event in its window. */
+  readonly activated: number;
+  /** The members' values added up (a member without value events adds 0). */
+  readonly value_sum: number;
+}
+
 /** Runs compiled SQL: DuckDB locally, Athena in the cloud. */
 export interface QueryEngine {
   /** Name recorded in lineage, e.g. `duckdb v1.5.5`. */
@@ -63,6 +73,8 @@ export interface QueryEngine {
   evaluate(sql: string, runId: string): Promise<EvaluationRef>;
   /** Members of one cohort column of a kept result, unique, in byte order. */
   members(result: EvaluationRef, column: string): Promise<string[]>;
+  /** KPI totals of one cohort column of a kept result, aggregated from its metric columns in one small query. */
+  kpis(result: EvaluationRef, column: string, metrics: MetricColumns): Promise<CohortKpiTotals>;
   /** Frees a kept result. */
   release(result: EvaluationRef): Promise<void>;
   /** Runs a small query (a few rows, such as the source checks) and returns its rows. */

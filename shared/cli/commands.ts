@@ -177,11 +177,13 @@ export async function historyCommand(folders: Folders, id: string, io: Output): 
     String(m.size),
     `+${m.entered}`,
     `-${m.exited}`,
+    m.kpis?.activation_share == null ? '-' : `${(m.kpis.activation_share * 100).toFixed(1)}%`,
+    m.kpis?.value_mean == null ? '-' : String(Math.round(m.kpis.value_mean * 100) / 100),
     m.trigger,
     definitionLabel(m.definition),
     m.rationale ?? '',
   ]);
-  if (rows.length > 0) io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5]));
+  if (rows.length > 0) io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'activation', 'value/member', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5, 6, 7]));
   if (definitions) io.out(`${rows.length > 0 ? '\n' : ''}definition versions:\n${definitions}`);
   for (const line of learningLines(await localLearnings(folders.state).list(id))) io.out(line);
   return 0;

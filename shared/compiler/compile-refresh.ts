@@ -1,3 +1,4 @@
+import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, Condition, EventFilter, Window } from '../language/ast.ts';
 import type { Dialect } from './dialect.ts';
 import { normalizedIdSql } from './normalize-id.ts';
@@ -23,6 +24,16 @@ export interface CompileRequest {
   readonly asOf: Date;
   readonly lake: LakeRelations;
   readonly dialect: Dialect;
+  /** The KPI metrics to compute per person in the same pass; none when absent. */
+  readonly metrics?: MetricSettings;
+}
+
+/** The per-person metric columns of a refresh's result. */
+export interface MetricColumns {
+  /** Boolean: the person did the activation event in its window. */
+  readonly activated: string;
+  /** Double: the sum of the person's `value` over the value metric's events (0 without any). */
+  readonly value: string;
 }
 
 /** The one query of a refresh and how to read its result. */
@@ -31,6 +42,8 @@ export interface CompiledRefresh {
   readonly sql: string;
   /** The membership column of each cohort id. */
   readonly columns: ReadonlyMap<string, string>;
+  /** The metric columns, when metrics were requested. */
+  readonly metrics?: MetricColumns;
   /** The `dt` partitions read for the behaviour scan (`from` absent: all history). */
   readonly partitions: { readonly from?: string; readonly to: string };
   /** Whether the population needed a second, narrow scan of all history. */
@@ -92,6 +105,7 @@ class RefreshCompiler {
       columns.set(cohort.id, column);
       selects.push(`${this.cohort(cohort.id)} AS ${identifier(column)}`);
     }
+    const metrics = this.request.metrics ? this.metricColumns(this.request.metrics, selects) : undefined;
     const earliest = this.earliest ?? null;
     const behaviourFrom = earliest === null ? undefined : earliest;
     const partitions = {
@@ -100,7 +114,19 @@ class RefreshCompiler {
     };
     const separatePopulationScan = behaviourFrom !== undefined;
     const sql = this.query(selects, partitions, behaviourFrom);
-    return { sql, columns, partitions, separatePopulationScan, properties: [...this.properties.keys()] };
+    return { sql, columns, ...(metrics ? { metrics } : {}), partitions, separatePopulationScan, properties: [...this.properties.keys()] };
+  }
+
+  /**
+   * The KPI metrics as per-person columns beside the cohorts, compiled like event leaves (so the
+   * scan's dt pruning covers their windows): a count of activation events and a sum of `value`.
+   */
+  private metricColumns(metrics: MetricSettings, selects: string[]): MetricColumns {
+    const columns: MetricColumns = { activated: 'm_activated', value: 'm_value' };
+    const activations = this.aggregate(countIf(this.match(metrics.activation)));
+    const value = this.aggregate(filteredAggregate('sum(e.value)', this.match(metrics.value)));
+    selects.push(`${activations} > 0 AS ${identifier(columns.activated)}`, `coalesce(${value}, 0) AS ${identifier(columns.value)}`);
+    return columns;
   }
 
   private query(selects: string[], partitions: { from?: string; to: string }, behaviourFrom: number | undefined): string {
@@ -224,7 +250,7 @@ class RefreshCompiler {
 
   private eventLeaf(leaf: Extract<Condition, { kind: 'event' }>): string {
     const match = this.match(leaf.filter);
-    const filtered = (aggregate: string) => (match === 'TRUE' ? aggregate : `${aggregate} FILTER (WHERE ${match})`);
+    const filtered = (aggregate: string) => filteredAggregate(aggregate, match);
     const { measure } = leaf;
     switch (measure.kind) {
       case 'count':
@@ -325,6 +351,11 @@ class RefreshCompiler {
  */
 function countIf(match: string): string {
   return `coalesce(count_if(${match === 'TRUE' ? 'e.event_id IS NOT NULL' : match}), 0)`;
+}
+
+/** An aggregate over the events that match. */
+function filteredAggregate(aggregate: string, match: string): string {
+  return match === 'TRUE' ? aggregate : `${aggregate} FILTER (WHERE ${match})`;
 }
 
 /** The `dt` partitions a scan reads. */

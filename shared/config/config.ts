@@ -3,7 +3,7 @@ import { type DefinitionProblem, formatProblem } from '../language/errors.ts';
 import { readYamlFile } from '../language/yaml-file.ts';
 import { configSchema, type ProjectConfig } from './schema.ts';
 
-export type { CheckLevels, CountLevels, GuardrailSettings, ProjectConfig, ShareLevels, SourceSettings } from './schema.ts';
+export type { CheckLevels, CountLevels, GuardrailSettings, MetricSettings, ProjectConfig, ShareLevels, SourceSettings } from './schema.ts';
 export { MAX_FRESHNESS_HOURS } from './schema.ts';
 
 /** The config file's usual name, at the project root. */
@@ -37,7 +37,7 @@ export async function loadConfig(path: string): Promise<ProjectConfig> {
 
 /** Parses config text; `file` names it in errors. Throws ConfigError. */
 export function parseConfig(text: string, file: string): ProjectConfig {
-  const read = readYamlFile(text, file, configSchema, 'the config must be a YAML mapping with keys defaults, sources and checks');
+  const read = readYamlFile(text, file, configSchema, 'the config must be a YAML mapping with keys defaults, sources, checks and metrics');
   if (!read.ok) throw new ConfigError(read.problems);
   return deepFreeze(read.value);
 }

@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import type { EventFilter } from '../language/ast.ts';
+import { trailingFilterSchema } from '../language/schema.ts';
 
 /**
- * The project config file (`cohorts.config.yaml`): per-source freshness SLAs and the warn/fail
- * levels of every source check. Every key is optional; unknown keys are errors.
+ * The project config file (`cohorts.config.yaml`): per-source freshness SLAs, the warn/fail
+ * levels of every source check, and the metrics every cohort version reports as KPIs. Every key is
+ * optional; unknown keys are errors.
  */
 
 /**
@@ -83,6 +86,25 @@ export interface CheckLevels {
   readonly dt_mismatch: CountLevels;
 }
 
+/**
+ * The metrics each cohort version reports as KPIs (beside size, entered and exited), computed in the
+ * refresh's one query. Each is an event filter over a trailing window before the as-of instant,
+ * written with the keys of an event leaf: `event`, `source`, `where`, `within`.
+ */
+export interface MetricSettings {
+  /**
+   * The activation event: the KPI is the share of members with at least one matching event.
+   * @default {event: feature_used, source: product, within: 14d} (the sample lake's core product event)
+   */
+  readonly activation: EventFilter;
+  /**
+   * The events whose `value` is added up per member: the KPIs are its sum over members and its mean
+   * per member (members without such events count as 0). `event` left out: any event.
+   * @default {event: invoice_paid, source: billing, within: 30d} (revenue of the last 30 days)
+   */
+  readonly value: EventFilter;
+}
+
 /** The resolved project config: every default filled in. */
 export interface ProjectConfig {
   readonly defaults: {
@@ -97,6 +119,7 @@ export interface ProjectConfig {
   readonly checks: CheckLevels;
   /** Guardrails on definition changes (SPEC section 7). */
   readonly guardrails: GuardrailSettings;
+  readonly metrics: MetricSettings;
 }
 
 /** When a change to a core cohort needs an approval. */
@@ -185,6 +208,12 @@ export const configSchema = z
     sources: z.record(z.string().min(1, 'a source name must not be empty'), sourceSettings).default({}),
     checks: checkLevels,
     guardrails: z.strictObject({ approval_size_change_pct: positive().default(25) }).prefault({}),
+    metrics: z
+      .strictObject({
+        activation: trailingFilterSchema({ anyEvent: false }).prefault({ event: 'feature_used', source: 'product', within: '14d' }),
+        value: trailingFilterSchema({ anyEvent: true }).prefault({ event: 'invoice_paid', source: 'billing', within: '30d' }),
+      })
+      .prefault({}),
   })
   .superRefine((config, ctx) => {
     // Freshness can only be judged up to the days the checks read.

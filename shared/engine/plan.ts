@@ -1,8 +1,8 @@
-import { compileRefresh } from '../compiler/compile-refresh.ts';
+import { compileRefresh, type MetricColumns } from '../compiler/compile-refresh.ts';
 import { compileSourceChecks } from '../checks/source-query.ts';
 import { readSourceCheckRows } from '../checks/source-rows.ts';
 import { type SourceCheckReport, sourceChecks } from '../checks/source-checks.ts';
-import { DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
+import { DEFAULT_CONFIG, type MetricSettings, type ProjectConfig } from '../config/config.ts';
 import type { CohortDefinition, Condition, ProgramBlock, QualitySettings } from '../language/ast.ts';
 import { references, selectForRun } from '../language/catalog.ts';
 import { sourceReads } from '../language/source-reads.ts';
@@ -69,6 +69,8 @@ export interface RefreshPlan {
   readonly cohorts: readonly PlannedCohort[];
   /** The source checks of this run: a failing source holds the cohorts that read it. */
   readonly source_checks: SourceCheckReport;
+  /** The KPI metrics of this run: their columns in the result and how the config defines them. */
+  readonly metrics: { readonly columns: MetricColumns; readonly settings: MetricSettings };
 }
 
 /** The plan step: select, compile into one query, and assign version numbers. */
@@ -82,10 +84,11 @@ export async function planRefresh(
     ...(request.cohorts ? { ids: request.cohorts } : {}),
     ...(request.cadence ? { cadence: request.cadence } : {}),
   });
+  const config = ports.config ?? DEFAULT_CONFIG;
   const lake = await ports.engine.lake();
-  const compiled = compileRefresh({ cohorts: selected, asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
+  const compiled = compileRefresh({ cohorts: selected, asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect, metrics: config.metrics });
   const checks = compileSourceChecks({ asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
-  const source_checks = sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), ports.config ?? DEFAULT_CONFIG, request.asOf);
+  const source_checks = sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), config, request.asOf);
   const byId = new Map(request.catalog.map((c) => [c.id, c]));
   const versionOf = new Map<string, number>();
   const cohorts: PlannedCohort[] = [];
@@ -115,6 +118,7 @@ export async function planRefresh(
     inputs: lake.inputs(compiled.partitions),
     cohorts,
     source_checks,
+    metrics: { columns: compiled.metrics as MetricColumns, settings: config.metrics },
   };
 }
 

@@ -1,6 +1,7 @@
 import { cohortChecks, verdict } from '../checks/cohort-checks.ts';
-import type { EvaluationRef, QueryEngine } from '../ports.ts';
-import type { CheckResult, Manifest } from '../store/manifest.ts';
+import { kpiChecks } from '../checks/kpi-checks.ts';
+import type { CohortKpiTotals, EvaluationRef, QueryEngine } from '../ports.ts';
+import type { CheckResult, Kpis, Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { writeHoldoutSplit } from '../experiments/write-split.ts';
 import type { RefreshPlan } from './plan.ts';
@@ -57,6 +58,8 @@ export async function snapshotCohort(
   const moved = changes(members, previousMembers);
   const entered = moved.entered.length;
   const exited = moved.exited.length;
+  const totals = await ports.engine.kpis(result, cohort.column, plan.metrics.columns);
+  const kpis = versionKpis({ ...totals, size: members.length }, entered, exited, plan.metrics.settings);
   const checks = cohortChecks({
     size: members.length,
     ...(previousManifest ? { previous: { size: previousManifest.size, definitionHash: previousManifest.definition.hash } } : {}),
@@ -67,6 +70,14 @@ export async function snapshotCohort(
     ...(cohort.definition.change_reason ? { changeReason: cohort.definition.change_reason } : {}),
     ...(cohort.definition.quality ? { quality: cohort.definition.quality } : {}),
   });
+  checks.push(
+    ...kpiChecks({
+      kpis,
+      ...(previousManifest ? { previous: { version: previousManifest.version, ...(previousManifest.kpis ? { kpis: previousManifest.kpis } : {}) } } : {}),
+      history: published.map((m) => m.kpis),
+      ...(cohort.definition.quality?.kpis ? { quality: cohort.definition.quality.kpis } : {}),
+    }),
+  );
   checks.push(...sourceChecksFor(plan, cohort.sources_read));
   const status = verdict(checks);
   const definitionChanged = previousManifest !== undefined && previousManifest.definition.hash !== cohort.definition.hash;
@@ -87,11 +98,32 @@ export async function snapshotCohort(
     checks,
     lineage: { engine: plan.engine, query: plan.query, inputs: plan.inputs, depends_on: cohort.depends_on, run_id: plan.run_id },
     population: result.population,
+    kpis,
   };
   const experiment = await writeHoldoutSplit(cohort.id, cohort.version, program, members, store);
   await store.write(experiment ? { ...manifest, experiment } : manifest, members);
   if (status === 'published') await store.publish(cohort.id, cohort.version);
   return { cohort: cohort.id, status, version: cohort.version, size: members.length, previous_version: previousVersion, entered, exited, checks };
+}
+
+const rounded = (value: number, decimals: number) => Number(value.toFixed(decimals));
+
+/**
+ * The KPIs of a version from its totals. Sums are rounded to 4 decimals and shares to 6, so the
+ * order in which an engine adds doubles never shows up as a shift between versions.
+ */
+export function versionKpis(totals: CohortKpiTotals, entered: number, exited: number, metrics: Kpis['metrics']): Kpis {
+  const { size, activated } = totals;
+  return {
+    size,
+    entered,
+    exited,
+    activation_count: activated,
+    activation_share: size === 0 ? null : rounded(activated / size, 6),
+    value_sum: rounded(totals.value_sum, 4),
+    value_mean: size === 0 ? null : rounded(totals.value_sum / size, 4),
+    metrics: { activation: metrics.activation, value: metrics.value },
+  };
 }
 
 /**

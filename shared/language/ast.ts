@@ -87,6 +87,26 @@ export interface QualitySettings {
   readonly max_churn_pct?: number;
   /** Warn beyond this robust z-score of size against the history of versions (default 3.5). */
   readonly max_history_z?: number;
+  /** Thresholds of the KPI shift checks (defaults in checks/kpi-checks.ts). */
+  readonly kpis?: KpiQualitySettings;
+}
+
+/** Warn and fail levels of one KPI shift check; a level left out keeps its default (fail: never). */
+export interface ShiftLevels {
+  readonly warn?: number;
+  readonly fail?: number;
+}
+
+/** A definition's `quality.kpis`: how far a version's KPIs may move. */
+export interface KpiQualitySettings {
+  /** KPI shifts are not judged when this version or the one compared with has fewer members. */
+  readonly min_size?: number;
+  /** Activation share against the previous published version, in percentage points. */
+  readonly activation_change?: ShiftLevels;
+  /** Value sum and mean against the previous published version, in percent. */
+  readonly value_change?: ShiftLevels;
+  /** |robust z| of each KPI against the history of versions. */
+  readonly history_z?: ShiftLevels;
 }
 
 /** What a cohort is used for. */

@@ -278,6 +278,47 @@ const anyOf = z
   .transform(({ any }): Condition => ({ kind: 'any', items: any }));
 const notOf = z.strictObject({ not: conditionSchema }).transform(({ not }): Condition => ({ kind: 'not', item: not }));
 
+/**
+ * An event filter over the trailing window `within` before the as-of instant, as the project
+ * config's metrics write it: the keys of an event leaf, without a measure. `event` may be left out
+ * when `anyEvent` is set (any event name).
+ */
+export function trailingFilterSchema(options: { readonly anyEvent: boolean }) {
+  return z
+    .strictObject({
+      event: eventNames.optional(),
+      source: sources.optional(),
+      where: where.optional(),
+      within: duration,
+    })
+    .superRefine((input, ctx) => {
+      if (!options.anyEvent && input.event === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['event'], message: 'is missing: name the event (or a list of events)', input: undefined });
+      }
+    })
+    .transform((input): EventFilter => filterOf({ ...input, event: input.event ?? '*' }));
+}
+
+/** Warn and fail levels of a KPI shift check; fail is off unless set. */
+const shiftLevels = z
+  .strictObject({
+    warn: number.nonnegative('must not be negative').optional(),
+    fail: number.nonnegative('must not be negative').optional(),
+  })
+  .refine((levels) => levels.warn === undefined || levels.fail === undefined || levels.warn <= levels.fail, {
+    message: 'warn must not be above fail',
+  });
+
+/** A definition's `quality.kpis:` block: how far the KPIs of a version may move before it warns or fails. */
+const kpiQualitySchema = z
+  .strictObject({
+    min_size: countValue.optional().meta({ description: 'Below this many members (now or in the version compared with) KPI shifts are not judged (default 30).' }),
+    activation_change: shiftLevels.optional().meta({ description: 'Activation share against the previous published version, in percentage points (default warn 10).' }),
+    value_change: shiftLevels.optional().meta({ description: 'Value sum and mean against the previous published version, in percent (default warn 50).' }),
+    history_z: shiftLevels.optional().meta({ description: 'Robust z-score of each KPI against the history of versions (default warn 3.5).' }),
+  })
+  .meta({ description: 'Thresholds of the KPI shift checks; each check warns at `warn` and holds the version at `fail`.' });
+
 /** A definition's `quality:` block. */
 export const qualitySchema = z.strictObject({
   min_size: countValue.optional(),
@@ -285,6 +326,7 @@ export const qualitySchema = z.strictObject({
   max_change_pct: number.nonnegative('must not be negative').optional(),
   max_churn_pct: number.nonnegative('must not be negative').optional(),
   max_history_z: number.positive('must be positive').optional(),
+  kpis: kpiQualitySchema.optional(),
 });
 
 /** A definition's `program:` block; `holdout` and `salt` split members for an experiment. */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
-import type { EvaluationRef, LakeView, MembersCodec, QueryEngine } from '../ports.ts';
+import type { MetricColumns } from '../compiler/compile-refresh.ts';
+import type { CohortKpiTotals, EvaluationRef, LakeView, MembersCodec, QueryEngine } from '../ports.ts';
 import { duckdbLakeRelations } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
 
@@ -55,6 +56,15 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
       `SELECT person_id FROM ${this.resultTable(result)} WHERE ${identifier(column)} ORDER BY person_id`,
     );
     return reader.getRows().map((row) => String(row[0]));
+  }
+
+  async kpis(result: EvaluationRef, column: string, metrics: MetricColumns): Promise<CohortKpiTotals> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT count(*) AS size, count_if(${identifier(metrics.activated)}) AS activated, coalesce(sum(${identifier(metrics.value)}), 0) AS value_sum ` +
+        `FROM ${this.resultTable(result)} WHERE ${identifier(column)}`,
+    );
+    const [size, activated, valueSum] = reader.getRows()[0] ?? [];
+    return { size: Number(size ?? 0), activated: Number(activated ?? 0), value_sum: Number(valueSum ?? 0) };
   }
 
   async release(result: EvaluationRef): Promise<void> {

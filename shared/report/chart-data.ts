@@ -20,8 +20,19 @@ export interface ChartData {
       readonly as_of: string;
       readonly status: 'published' | 'held';
       readonly size: number;
+      /** Activation share (0 to 1); null for an empty version or one without KPIs. */
+      readonly activation_share: number | null;
+      /** Value per member; null for an empty version or one without KPIs. */
+      readonly value_mean: number | null;
     }[];
+    /** Whether any version has KPIs (and so a KPI chart). */
+    readonly has_kpis: boolean;
   }[];
+}
+
+/** Whether a cohort has a version with KPIs among those charted. */
+export function hasKpis(history: CohortHistory): boolean {
+  return chartedVersions(history.manifests).some((m) => m.kpis !== undefined);
 }
 
 /** Chart data of every cohort with at least one version. */
@@ -33,7 +44,15 @@ export function chartData(histories: readonly CohortHistory[], generatedAt: Date
       .map((h) => ({
         id: h.definition.id,
         name: h.definition.name,
-        versions: chartedVersions(h.manifests).map((m) => ({ version: m.version, as_of: m.as_of, status: m.status, size: m.size })),
+        versions: chartedVersions(h.manifests).map((m) => ({
+          version: m.version,
+          as_of: m.as_of,
+          status: m.status,
+          size: m.size,
+          activation_share: m.kpis?.activation_share ?? null,
+          value_mean: m.kpis?.value_mean ?? null,
+        })),
+        has_kpis: hasKpis(h),
       })),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * Browser code of index.html: draws one Chart.js line chart per cohort from the embedded JSON.
+ * Browser code of index.html: draws Chart.js line charts per cohort (size, and KPIs when the
+ * versions have them) from the embedded JSON.
  * Kept as plain text (not a compiled function) so no build step can rewrite it.
  */
 export const CHART_SCRIPT = `
@@ -10,6 +11,7 @@ export const CHART_SCRIPT = `
   var data = JSON.parse(source.textContent);
   var numbers = new Intl.NumberFormat('en-US');
   var blue = '#0b57d0', red = '#a40e26';
+  var COMMON_OPTIONS = { animation: false, responsive: true, maintainAspectRatio: false, locale: 'en-US', interaction: { mode: 'index', intersect: false } };
   data.cohorts.forEach(function (cohort) {
     var canvas = document.getElementById('chart-' + cohort.id);
     if (!canvas) return;
@@ -31,12 +33,7 @@ export const CHART_SCRIPT = `
           pointBorderColor: held.map(function (h) { return h ? red : blue; })
         }]
       },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        locale: 'en-US',
-        interaction: { mode: 'index', intersect: false },
+      options: Object.assign({}, COMMON_OPTIONS, {
         plugins: {
           legend: { display: false },
           tooltip: {
@@ -56,7 +53,54 @@ export const CHART_SCRIPT = `
           y: { beginAtZero: true, ticks: { precision: 0, callback: function (value) { return numbers.format(value); } } },
           x: { grid: { display: false } }
         }
-      }
+      })
+    });
+    var kpiCanvas = document.getElementById('kpi-chart-' + cohort.id);
+    if (!kpiCanvas || !cohort.has_kpis) return;
+    var green = '#137333';
+    new Chart(kpiCanvas, {
+      type: 'line',
+      data: {
+        labels: cohort.versions.map(function (v) { return 'v' + v.version; }),
+        datasets: [{
+          label: 'Activation %',
+          yAxisID: 'share',
+          data: cohort.versions.map(function (v) { return v.activation_share === null ? null : Math.round(v.activation_share * 1000) / 10; }),
+          borderColor: blue,
+          backgroundColor: blue,
+          tension: 0,
+          pointRadius: 3
+        }, {
+          label: 'Value per member',
+          yAxisID: 'value',
+          data: cohort.versions.map(function (v) { return v.value_mean; }),
+          borderColor: green,
+          backgroundColor: green,
+          borderDash: [6, 4],
+          tension: 0,
+          pointRadius: 3,
+          pointStyle: 'rect'
+        }]
+      },
+      options: Object.assign({}, COMMON_OPTIONS, {
+        plugins: {
+          legend: { display: true, position: 'bottom', labels: { boxWidth: 12 } },
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                if (item.raw === null) return item.dataset.label + ': none';
+                return item.dataset.label + ': ' + numbers.format(item.raw) + (item.datasetIndex === 0 ? '%' : '');
+              }
+            }
+          }
+        },
+        scales: {
+          share: { position: 'left', beginAtZero: true, max: 100, title: { display: true, text: 'activation %' } },
+          value: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'value per member' },
+            ticks: { callback: function (value) { return numbers.format(value); } } },
+          x: { grid: { display: false } }
+        }
+      })
     });
   });
 })();

@@ -1,11 +1,12 @@
 import { deprecatedBadge, none } from './badges.ts';
-import { chartedVersions } from './chart-data.ts';
+import { chartedVersions, hasKpis } from './chart-data.ts';
 import { deprecationText, field, programFields, qualityText, ruleBlock } from './definition-fields.ts';
 import { driftList } from './drift-list.ts';
-import { formatNumber } from './format.ts';
+import { formatNumber, formatShare } from './format.ts';
 import type { CohortHistory } from './history.ts';
 import { html, type SafeHtml } from './html.ts';
 import { experimentSplit } from './experiment-split.ts';
+import { kpiTable } from './kpi-table.ts';
 import { learningsList } from './learnings-list.ts';
 import { checksTable, versionsTable } from './version-tables.ts';
 
@@ -17,6 +18,16 @@ function chart(history: CohortHistory): SafeHtml {
   const cut = manifests.length > shown.length ? html`<p class="meta">The chart shows the newest ${formatNumber(shown.length)} of ${formatNumber(manifests.length)} versions.</p>` : '';
   const legend = shown.some((m) => m.status === 'held') ? html`<p class="legend"><span class="held-mark" aria-hidden="true">\u25c6</span> held version (not published)</p>` : '';
   return html`<div class="chart"><canvas id="chart-${definition.id}" role="img" aria-label="Size of ${definition.name} over versions: ${series}">Size by version: ${series}</canvas></div>${legend}${cut}`;
+}
+
+/** Activation share and value per member over versions, on two axes. */
+function kpiChart(history: CohortHistory): SafeHtml {
+  if (!hasKpis(history)) return html``;
+  const { definition } = history;
+  const series = chartedVersions(history.manifests)
+    .map((m) => `v${m.version} ${m.kpis?.activation_share == null ? 'no activation' : formatShare(m.kpis.activation_share)}, ${m.kpis?.value_mean == null ? 'no value' : formatNumber(m.kpis.value_mean)} per member`)
+    .join('; ');
+  return html`<h3>KPIs over versions</h3><div class="chart"><canvas id="kpi-chart-${definition.id}" role="img" aria-label="Activation share and value per member of ${definition.name} over versions: ${series}">KPIs by version: ${series}</canvas></div>`;
 }
 
 function definitionList(history: CohortHistory): SafeHtml {
@@ -37,7 +48,7 @@ ${retired ? field('Deprecated', 'deprecated', retired) : ''}
 ${ruleBlock(d)}`;
 }
 
-/** A cohort's section of index.html: chart, versions, latest checks, drift flags and definition. */
+/** A cohort's section of index.html: charts, versions, KPIs, latest checks, drift flags and definition. */
 export function cohortSection(history: CohortHistory): SafeHtml {
   const d = history.definition;
   const current = history.current === undefined ? 'no published version' : `current v${history.current}`;
@@ -45,10 +56,11 @@ export function cohortSection(history: CohortHistory): SafeHtml {
 <h2 id="title-${d.id}">${d.name} ${d.deprecated ? deprecatedBadge() : ''}</h2>
 <p class="meta"><code>${d.id}</code> · ${d.tier} · ${d.cadence} · owned by ${d.owner} · ${current} · <a href="catalog.html#cohort-${d.id}">catalog entry</a></p>
 <div class="grid">
-<div><h3>Size over versions</h3>${chart(history)}${driftList(history)}</div>
+<div><h3>Size over versions</h3>${chart(history)}${kpiChart(history)}${driftList(history)}</div>
 <div>${definitionList(history)}</div>
 </div>
 ${versionsTable(history)}
+${kpiTable(history)}
 ${experimentSplit(history)}
 ${checksTable(history.latest)}
 ${learningsList(history.learnings)}

@@ -29,6 +29,20 @@ export function programFields(definition: CohortDefinition): SafeHtml {
   }`;
 }
 
+/** `activation_change warn 5 / fail 20; min_size 50`: the KPI levels a definition sets. */
+function kpiLevelsText(kpis: NonNullable<NonNullable<CohortDefinition['quality']>['kpis']>): string {
+  const levels = (name: string, l: { warn?: number; fail?: number } | undefined) =>
+    l ? `${name} ${[l.warn !== undefined ? `warn ${l.warn}` : '', l.fail !== undefined ? `fail ${l.fail}` : ''].filter(Boolean).join(' / ')}` : '';
+  return [
+    levels('activation_change', kpis.activation_change),
+    levels('value_change', kpis.value_change),
+    levels('history_z', kpis.history_z),
+    kpis.min_size !== undefined ? `min_size ${kpis.min_size}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 /** Declared quality thresholds, or a note that only the default checks apply. */
 export function qualityText(definition: CohortDefinition): SafeHtml | string {
   const q = definition.quality;
@@ -36,6 +50,7 @@ export function qualityText(definition: CohortDefinition): SafeHtml | string {
     q?.min_size !== undefined ? `at least ${formatNumber(q.min_size)} members` : undefined,
     q?.max_size !== undefined ? `at most ${formatNumber(q.max_size)} members` : undefined,
     q?.max_change_pct !== undefined ? `size change at most ${q.max_change_pct}% per version` : undefined,
+    q?.kpis ? `KPI shift levels: ${kpiLevelsText(q.kpis)}` : undefined,
   ].filter((p): p is string => p !== undefined);
   return parts.length > 0 ? parts.join('; ') : none('default checks only');
 }

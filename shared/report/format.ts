@@ -6,6 +6,13 @@ export function formatNumber(n: number): string {
   return numbers.format(n);
 }
 
+const shares = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+
+/** A share (0 to 1) as a percentage with one decimal: `0.6158` -> `61.6%`. */
+export function formatShare(share: number): string {
+  return `${shares.format(share * 100)}%`;
+}
+
 /** Members that entered: `+1,234`, or `0`. */
 export function formatEntered(n: number): string {
   return n === 0 ? '0' : `+${formatNumber(n)}`;

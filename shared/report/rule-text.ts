@@ -60,6 +60,15 @@ function filterLines(filter: EventFilter): string[] {
   return lines;
 }
 
+/** An event filter on one line, as a flow map: `{event: feature_used, source: product, within: 14d}`. */
+export function filterText(filter: EventFilter): string {
+  const entries = filterLines(filter);
+  const where = filter.where.map((w) => `${scalar(w.property)}: ${opsValue(w.ops)}`);
+  const flat = entries.filter((line) => !line.startsWith('where:') && !line.startsWith('  '));
+  if (where.length > 0) flat.splice(filter.sources && filter.sources.length > 0 ? 2 : 1, 0, `where: {${where.join(', ')}}`);
+  return `{${flat.join(', ')}}`;
+}
+
 function measureLine(measure: Measure): string {
   const bounds = boundEntries(measure.bounds);
   if (measure.kind === 'count') return `count: ${flow(bounds)}`;

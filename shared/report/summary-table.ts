@@ -2,6 +2,7 @@ import { deprecatedBadge, none, statusBadge } from './badges.ts';
 import { changePct, DRIFT_THRESHOLD_PCT } from './drift.ts';
 import { formatEntered, formatExited, formatInstant, formatNumber, formatPercent } from './format.ts';
 import type { CohortHistory } from './history.ts';
+import { activationCell, valueMeanCell } from './kpi-table.ts';
 import { html, type SafeHtml } from './html.ts';
 
 function checksCell(history: CohortHistory): SafeHtml {
@@ -27,6 +28,12 @@ function changeCell(history: CohortHistory): SafeHtml {
   }`;
 }
 
+function kpiCell(history: CohortHistory): SafeHtml {
+  const kpis = history.latest?.kpis;
+  if (!kpis) return html`<span data-field="activation">${none('\u2014')}</span>`;
+  return html`<span data-field="activation">${activationCell(kpis)}</span><span class="sub"><span data-field="value-mean">${valueMeanCell(kpis)}</span> per member</span>`;
+}
+
 function row(history: CohortHistory): SafeHtml {
   const { definition, latest, current } = history;
   const currentCell = current === undefined ? none('none') : html`<span data-field="current">v${String(current)}</span>`;
@@ -39,6 +46,7 @@ function row(history: CohortHistory): SafeHtml {
 <td class="num">${latestCell}</td>
 <td class="num" data-field="size">${latest ? formatNumber(latest.size) : none('\u2014')}</td>
 <td class="num">${changeCell(history)}</td>
+<td class="num">${kpiCell(history)}</td>
 <td data-field="status">${latest ? statusBadge(latest.status) : none('\u2014')}</td>
 <td class="checks">${checksCell(history)}</td>
 </tr>`;
@@ -47,8 +55,8 @@ function row(history: CohortHistory): SafeHtml {
 /** One row per cohort: current and latest version, size, change, status and failing or warning checks. */
 export function summaryTable(histories: readonly CohortHistory[]): SafeHtml {
   return html`<div class="table-wrap"><table id="summary">
-<caption>Size, change and checks are those of each cohort's latest version; downstream systems see the current (latest published) version.</caption>
-<thead><tr><th scope="col">Cohort</th><th scope="col" class="num">Current</th><th scope="col" class="num">Latest</th><th scope="col" class="num">Size</th><th scope="col" class="num">Entered / exited</th><th scope="col">Status</th><th scope="col">Failing / warning checks</th></tr></thead>
+<caption>Size, change, KPIs and checks are those of each cohort's latest version; downstream systems see the current (latest published) version.</caption>
+<thead><tr><th scope="col">Cohort</th><th scope="col" class="num">Current</th><th scope="col" class="num">Latest</th><th scope="col" class="num">Size</th><th scope="col" class="num">Entered / exited</th><th scope="col" class="num">Activation<span class="sub">value per member</span></th><th scope="col">Status</th><th scope="col">Failing / warning checks</th></tr></thead>
 <tbody>
 ${histories.map(row)}
 </tbody>

@@ -1,3 +1,5 @@
+import type { EventFilter } from '../language/ast.ts';
+
 /** Outcome of one check (SPEC section 6). */
 export interface CheckResult {
   readonly name: string;
@@ -14,6 +16,26 @@ export interface Lineage {
   readonly inputs: readonly { readonly table: string; readonly location: string; readonly partitions: readonly string[] }[];
   readonly depends_on: readonly { readonly cohort: string; readonly version: number }[];
   readonly run_id: string;
+}
+
+/**
+ * The KPIs of a version: size and movement, and the metrics of the project config (`metrics:`)
+ * over its members, computed in the refresh's one query.
+ */
+export interface Kpis {
+  readonly size: number;
+  readonly entered: number;
+  readonly exited: number;
+  /** Members who did the activation event in its window. */
+  readonly activation_count: number;
+  /** activation_count / size, rounded to 6 decimals; null for an empty cohort. */
+  readonly activation_share: number | null;
+  /** The members' `value` over the value metric's window, added up (4 decimals). */
+  readonly value_sum: number;
+  /** value_sum / size (4 decimals); null for an empty cohort. */
+  readonly value_mean: number | null;
+  /** The metrics as configured for this version; shifts are judged only between versions that agree. */
+  readonly metrics: { readonly activation: EventFilter; readonly value: EventFilter };
 }
 
 /** `manifest.json` of a snapshot version: every key SPEC section 5 lists, plus a few more. */
@@ -45,6 +67,8 @@ export interface Manifest {
   readonly population: number;
   /** The holdout split, for a cohort whose program declares one. */
   readonly experiment?: ExperimentSplit;
+  /** Absent only in versions written before KPIs existed. */
+  readonly kpis?: Kpis;
 }
 
 /** How a version's members were split for `program.experiment` (members = treatment + holdout). */

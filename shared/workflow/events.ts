@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import type { Delivery } from './deliver-step.ts';
-import { CADENCES } from '../language/ast.ts';
+import { CADENCES, type EventFilter } from '../language/ast.ts';
 import { COHORT_ID, programSchema, qualitySchema } from '../language/schema.ts';
 import { governanceReportSchema } from '../governance/report-schema.ts';
 import { InvalidEventError } from './errors.ts';
@@ -74,6 +74,38 @@ const sourceCheckReportSchema = z.object({
   status: checkResultSchema.shape.status,
 });
 
+const durationSchema = z.object({ text: z.string().min(1), ms: z.number().int().positive() });
+const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+/** A compiled event filter (language/ast.ts), as a plan carries the config's metrics. */
+const eventFilterSchema: z.ZodType<EventFilter> = z.object({
+  events: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]),
+  sources: z.array(z.string().min(1)).optional(),
+  where: z.array(
+    z.object({
+      property: z.string().min(1),
+      ops: z.object({
+        eq: scalarSchema.optional(),
+        neq: scalarSchema.optional(),
+        in: z.array(scalarSchema).optional(),
+        not_in: z.array(scalarSchema).optional(),
+        gt: z.number().optional(),
+        gte: z.number().optional(),
+        lt: z.number().optional(),
+        lte: z.number().optional(),
+        exists: z.boolean().optional(),
+      }),
+    }),
+  ),
+  window: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('within'), duration: durationSchema }),
+      z.object({ kind: z.literal('before'), duration: durationSchema }),
+      z.object({ kind: z.literal('between'), from: durationSchema, to: durationSchema }),
+    ])
+    .optional(),
+});
+
 /** The plan as it crosses Step Functions. */
 export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
   run_id: z.string().min(1),
@@ -98,6 +130,10 @@ export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
   ),
   source_checks: sourceCheckReportSchema,
   governance: governanceReportSchema.optional(),
+  metrics: z.object({
+    columns: z.object({ activated: z.string().min(1), value: z.string().min(1) }),
+    settings: z.object({ activation: eventFilterSchema, value: eventFilterSchema }),
+  }),
 });
 
 const evaluationSchema: z.ZodType<EvaluationState> = z.object({ query_execution_id: z.string().min(1) });

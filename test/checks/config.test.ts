@@ -12,6 +12,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const DAY_MS = 86_400_000;
+
 /** Writes a config file and loads it. */
 async function load(text: string) {
   const path = join(dir, 'cohorts.config.yaml');
@@ -47,6 +49,10 @@ describe('the project config', () => {
         dt_mismatch: { warn: 1 },
       },
       guardrails: { approval_size_change_pct: 25 },
+      metrics: {
+        activation: { events: ['feature_used'], sources: ['product'], where: [], window: { kind: 'within', duration: { text: '14d', ms: 14 * DAY_MS } } },
+        value: { events: ['invoice_paid'], sources: ['billing'], where: [], window: { kind: 'within', duration: { text: '30d', ms: 30 * DAY_MS } } },
+      },
     });
   });
 
@@ -117,7 +123,39 @@ describe('the project config', () => {
   it('reports malformed YAML and duplicate keys with their place', () => {
     expect(problems('checks:\n  volume: {warn: 3\n')[0]).toMatch(/^cohorts\.config\.yaml:\d+:\d+: malformed YAML: /);
     expect(problems('defaults:\n  freshness_hours: 12\n  freshness_hours: 13\n')[0]).toMatch(/^cohorts\.config\.yaml:3:3: malformed YAML: .*unique/);
-    expect(problems('- a list\n')).toEqual(['cohorts.config.yaml:1:1: the config must be a YAML mapping with keys defaults, sources and checks']);
+    expect(problems('- a list\n')).toEqual(['cohorts.config.yaml:1:1: the config must be a YAML mapping with keys defaults, sources, checks and metrics']);
+  });
+
+  it('reads the metrics with the keys of an event leaf, replacing a default metric as a whole', () => {
+    const config = parseConfig(
+      ['metrics:', '  activation:', '    event: [export_created, invite_sent]', '    where: {format: csv}', '    within: 7d', '  value: {within: 90d}', ''].join('\n'),
+      'c.yaml',
+    );
+    expect(config.metrics.activation).toEqual({
+      events: ['export_created', 'invite_sent'],
+      where: [{ property: 'format', ops: { eq: 'csv' } }],
+      window: { kind: 'within', duration: { text: '7d', ms: 7 * DAY_MS } },
+    });
+    // value without event: every event's value (any source) over 90 days.
+    expect(config.metrics.value).toEqual({ events: '*', where: [], window: { kind: 'within', duration: { text: '90d', ms: 90 * DAY_MS } } });
+    // Only the metric given is replaced.
+    expect(parseConfig('metrics:\n  value: {within: 90d}\n', 'c.yaml').metrics.activation).toEqual(DEFAULT_CONFIG.metrics.activation);
+  });
+
+  it('refuses a metric with an unknown key, without a window or without an activation event, with its place', () => {
+    expect(problems('metrics:\n  activation: {event: login, within: 14d, count: 2}\n')).toEqual([
+      'cohorts.config.yaml:2:43: metrics.activation: unknown key "count" (a typo is never ignored)',
+    ]);
+    expect(problems('metrics:\n  value:\n    event: invoice_paid\n')).toEqual([
+      'cohorts.config.yaml:3:5: metrics.value.within must be a duration such as 30d, 12h or 2w, got nothing',
+    ]);
+    expect(problems('metrics:\n  activation: {within: 14d}\n')).toEqual([
+      'cohorts.config.yaml:2:15: metrics.activation.event is missing: name the event (or a list of events)',
+    ]);
+    expect(problems('metrics:\n  activation: {event: login, within: 1mo}\n')[0]).toMatch(/^cohorts\.config\.yaml:2:38: metrics\.activation\.within must be a duration/);
+    expect(problems('metrics:\n  retention: {event: login, within: 14d}\n')).toEqual([
+      'cohorts.config.yaml:2:3: metrics: unknown key "retention" (a typo is never ignored)',
+    ]);
   });
 
   it('hands out a frozen config that no caller can change for the next one', () => {

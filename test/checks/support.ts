@@ -134,5 +134,6 @@ export function configWith(overrides: {
     defaults: overrides.defaults ?? DEFAULT_CONFIG.defaults,
     sources: overrides.sources ?? {},
     checks: { ...DEFAULT_CONFIG.checks, ...overrides.checks },
+    metrics: DEFAULT_CONFIG.metrics,
   };
 }

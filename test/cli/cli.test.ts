@@ -24,7 +24,8 @@ describe('the cohorts command line', () => {
       'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
       'quiet_users.yaml': `${header('quiet_users')}rule:\n  not: {cohort: active_users}\n`,
     });
-    await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+    // Activation: a login in the two days before the as-of instant.
+    await writeFile(join(root, 'cohorts.config.yaml'), `${WARN_ONLY_CONFIG_YAML}metrics:\n  activation: {event: login, within: 2d}\n`);
     folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state'), '--config', join(root, 'cohorts.config.yaml')];
   });
 
@@ -48,12 +49,12 @@ describe('the cohorts command line', () => {
     expect(result.stdout).toEqual(['ann', 'bob']);
   });
 
-  it('history lists versions with as_of, status, size, entered and exited', async () => {
+  it('history lists versions with as_of, status, size, entered, exited and the KPIs', async () => {
     await cohorts('run', '--as-of', '2024-06-06T12:00:00Z', '--cohort', 'active_users', ...folders);
     const result = await cohorts('history', 'active_users', ...folders);
     const text = result.stdout.join('\n');
-    expect(text).toMatch(/v1\s+2024-06-01T00:00:00.000Z\s+published\s+2\s+\+2\s+-0/);
-    expect(text).toMatch(/v2 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+0\s+-1/);
+    expect(text).toMatch(/v1\s+2024-06-01T00:00:00.000Z\s+published\s+2\s+\+2\s+-0\s+100\.0%\s+0\s+manual/);
+    expect(text).toMatch(/v2 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+0\s+-1\s+0\.0%\s+0\s+manual/);
   });
 
   it('diff lists who entered and who exited between two versions', async () => {

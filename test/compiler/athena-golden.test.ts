@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { athenaDialect } from '../../shared/compiler/athena-dialect.ts';
 import { NUMERIC_TEXT } from '../../shared/compiler/compile-refresh.ts';
 import {
+  AS_OF,
   BACKSLASH_STAND_IN,
   calledFunctions,
   catalog,
@@ -11,6 +12,7 @@ import {
   compile,
   cteNames,
   GOLDEN_CASES,
+  LAKE,
   literalValues,
   matchingParen,
   PARSER_GAPS,
@@ -32,8 +34,8 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 const goldenPath = (name: string) => join(GOLDEN_DIR, `${name}.athena.sql`);
 
-describe.each(GOLDEN_CASES)('the Athena query for $name', ({ name, about, rules }) => {
-  const compiled = compile(catalog(rules), athenaDialect);
+describe.each(GOLDEN_CASES)('the Athena query for $name', ({ name, about, rules, metrics }) => {
+  const compiled = compile(catalog(rules), athenaDialect, LAKE, AS_OF, metrics);
   const sql = `${compiled.sql}\n`;
 
   it(`matches its golden file (${about})`, () => {
@@ -118,6 +120,27 @@ describe('the Athena partition and scan plan', () => {
     expect(compiled.separatePopulationScan).toBe(false);
     expect(compiled.sql).not.toContain('dt >=');
     expect(compiled.sql).not.toContain('population');
+  });
+});
+
+describe('the KPI metrics in the Athena query', () => {
+  const metricsCase = GOLDEN_CASES.find((c) => c.name === 'metrics') as (typeof GOLDEN_CASES)[number];
+  const compiled = compile(catalog(metricsCase.rules), athenaDialect, LAKE, AS_OF, metricsCase.metrics);
+
+  it('are two more columns of the one query, after the cohorts', () => {
+    expect(compiled.metrics).toEqual({ activated: 'm_activated', value: 'm_value' });
+    expect(compiled.sql.slice(compiled.sql.lastIndexOf('\nSELECT person_id,'))).toMatch(/AS "c_weekly_logins",\n {2}a\d+ > 0 AS "m_activated",\n {2}coalesce\(a\d+, 0\) AS "m_value"\nFROM per_person_scored$/);
+    expect(compiled.sql.match(/FROM cohorts\.events AS lake_events/g)).toHaveLength(2); // the behaviour scan and the population scan
+  });
+
+  it('widen the dt pruning to the longest metric window (value over 30 days) with one day of slack', () => {
+    expect(compiled.partitions).toEqual({ from: '2024-05-15', to: '2024-06-16' });
+    expect(compiled.sql).toContain("AND ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC'");
+  });
+
+  it('read the activation filter\'s property only for the activation events', () => {
+    expect(compiled.properties).toEqual(['plan']);
+    expect(compiled.sql).toContain("e.event_name IN ('export_created', 'feature_used')");
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CohortDefinition, Condition, EventFilter, PropertyOps } from '../../shared/language/ast.ts';
-import { catalog, codeOnly, compile, cteBody, cteNames, DIALECTS, GOLDEN_CASES, INJECTION, lexSql, literalValues } from './support.ts';
+import { AS_OF, catalog, codeOnly, compile, cteBody, cteNames, DIALECTS, GOLDEN_CASES, INJECTION, LAKE, lexSql, literalValues } from './support.ts';
 
 /**
  * The DuckDB and Athena queries of the same definitions must mean the same thing (SPEC: the two
@@ -71,18 +71,19 @@ function operands(ops: PropertyOps): string[] {
   );
 }
 
-describe.each(GOLDEN_CASES)('both dialects compile $name', ({ rules }) => {
+describe.each(GOLDEN_CASES)('both dialects compile $name', ({ rules, metrics }) => {
   const cohorts: CohortDefinition[] = catalog(rules);
-  const athena = compile(cohorts, DIALECTS.athena);
-  const duckdb = compile(cohorts, DIALECTS.duckdb);
+  const athena = compile(cohorts, DIALECTS.athena, LAKE, AS_OF, metrics);
+  const duckdb = compile(cohorts, DIALECTS.duckdb, LAKE, AS_OF, metrics);
 
   it('to the same CTEs, in the same order (DuckDB adds the repeated event ids it de-duplicates)', () => {
     expect(cteNames(athena.sql)).toEqual(cteNames(duckdb.sql).filter((name) => name !== 'repeated_event_ids'));
     expect(cteNames(duckdb.sql)).toContain('repeated_event_ids');
   });
 
-  it('to the same membership columns, partitions, scans and properties', () => {
+  it('to the same membership and metric columns, partitions, scans and properties', () => {
     expect([...athena.columns]).toEqual([...duckdb.columns]);
+    expect(athena.metrics).toEqual(duckdb.metrics);
     expect(athena.partitions).toEqual(duckdb.partitions);
     expect(athena.separatePopulationScan).toBe(duckdb.separatePopulationScan);
     expect(athena.properties).toEqual(duckdb.properties);

@@ -3,6 +3,7 @@ import { athenaDialect } from '../../shared/compiler/athena-dialect.ts';
 import { type CompiledRefresh, compileRefresh, type LakeRelations } from '../../shared/compiler/compile-refresh.ts';
 import type { Dialect } from '../../shared/compiler/dialect.ts';
 import { duckdbDialect } from '../../shared/compiler/duckdb-dialect.ts';
+import { type MetricSettings, parseConfig } from '../../shared/config/config.ts';
 import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 
@@ -42,8 +43,14 @@ export function catalog(rules: Readonly<Record<string, string>>): CohortDefiniti
 }
 
 /** Compiles cohorts at the fixed as-of over the fixed lake relations. */
-export function compile(cohorts: readonly CohortDefinition[], dialect: Dialect, lake: LakeRelations = LAKE, asOf: Date = AS_OF): CompiledRefresh {
-  return compileRefresh({ cohorts, asOf, lake, dialect });
+export function compile(
+  cohorts: readonly CohortDefinition[],
+  dialect: Dialect,
+  lake: LakeRelations = LAKE,
+  asOf: Date = AS_OF,
+  metrics?: MetricSettings,
+): CompiledRefresh {
+  return compileRefresh({ cohorts, asOf, lake, dialect, ...(metrics ? { metrics } : {}) });
 }
 
 /** One golden query: a catalog that exercises one construct (or a few closely related ones). */
@@ -53,6 +60,8 @@ export interface GoldenCase {
   readonly about: string;
   /** Cohort id -> rule (YAML). */
   readonly rules: Readonly<Record<string, string>>;
+  /** KPI metrics compiled beside the cohorts; none when absent. */
+  readonly metrics?: MetricSettings;
 }
 
 /** Every construct of the language (SPEC sections 2 and 4), one golden file each. */
@@ -248,6 +257,15 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
         '  multi: "line1\\nline2\\tend"',
       ].join('\n'),
     },
+  },
+  {
+    name: 'metrics',
+    about: 'the KPI metrics beside a cohort: activation events with a filter, and value of any event',
+    rules: { weekly_logins: 'event: login\nwithin: 7d' },
+    metrics: parseConfig(
+      'metrics:\n  activation: {event: [feature_used, export_created], source: product, where: {plan: pro}, within: 14d}\n  value: {within: 30d}\n',
+      'cohorts.config.yaml',
+    ).metrics,
   },
 ];
 

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { ProjectConfig } from '../../shared/config/config.ts';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
-import { refresh } from '../../shared/engine/refresh.ts';
+import { type CohortOutcome, refresh } from '../../shared/engine/refresh.ts';
+import { runAlert } from '../../shared/workflow/run-alert.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import type { BlobStore } from '../../shared/ports.ts';
@@ -37,12 +39,12 @@ describe('a refresh', () => {
   let engine: DuckDbEngine;
   let store: SnapshotStore;
 
-  const run = async (asOf: string, extra: { force?: boolean; cohorts?: string[]; blobs?: BlobStore } = {}) => {
+  const run = async (asOf: string, extra: { force?: boolean; cohorts?: string[]; blobs?: BlobStore; config?: ProjectConfig } = {}) => {
     const catalog = await loadCatalog(definitions);
     const snapshotStore = extra.blobs ? new SnapshotStore(extra.blobs, engine) : store;
     return refresh(
       { catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual', ...(extra.force ? { force: true } : {}), ...(extra.cohorts ? { cohorts: extra.cohorts } : {}) },
-      { engine, store: snapshotStore, config: WARN_ONLY_SOURCE_CHECKS },
+      { engine, store: snapshotStore, config: extra.config ?? WARN_ONLY_SOURCE_CHECKS },
     );
   };
 
@@ -87,11 +89,23 @@ describe('a refresh', () => {
     expect(manifest).toMatchObject({ cohort: 'active_payers', version: 1, as_of: '2024-06-01T00:00:00.000Z', status: 'published', previous_version: null, entered: 1, exited: 0 });
   });
 
-  it('prunes partitions to the widest window when every leaf has one', async () => {
-    await run('2024-06-01T00:00:00Z', { cohorts: ['active_users'] });
+  it('prunes partitions to the widest window when every leaf and metric has one', async () => {
+    // GIVEN metrics over windows shorter than the cohort's 7 days
+    const config = withMetrics('login', 2, 'invoice_paid', 3);
+    await run('2024-06-01T00:00:00Z', { cohorts: ['active_users'], config });
     const manifest = (await store.manifest('active_users', 1)) as Manifest;
     expect(manifest.lineage.inputs.find((i) => i.table === 'events')?.partitions).toEqual(['dt=2024-05-30', 'dt=2024-05-31']);
     expect(manifest.lineage.query).toContain("dt >= '2024-05-24'");
+  });
+
+  it('widens the one scan to a metric window longer than every leaf, and reads the lake once', async () => {
+    // GIVEN the value metric over 30 days and a cohort that looks back 7 days
+    await run('2024-06-01T00:00:00Z', { cohorts: ['active_users'], config: withMetrics('login', 2, 'invoice_paid', 30) });
+    const manifest = (await store.manifest('active_users', 1)) as Manifest;
+    expect(manifest.lineage.inputs.find((i) => i.table === 'events')?.partitions).toEqual(['dt=2024-05-20', 'dt=2024-05-30', 'dt=2024-05-31']);
+    expect(manifest.lineage.query).toContain("dt >= '2024-05-01'");
+    // ann paid 50 on May 20 (through the identity map) and logged in on May 30; bob logged in on May 31.
+    expect(manifest.kpis).toMatchObject({ size: 2, activation_count: 2, activation_share: 1, value_sum: 50, value_mean: 25 });
   });
 
   it('creates no new version for the same as-of and definition, unless forced', async () => {
@@ -153,6 +167,16 @@ describe('a refresh', () => {
   });
 });
 
+/** The warn-only config with the given activation and value metrics, each within N days. */
+function withMetrics(activation: string, activationDays: number, value: string, valueDays: number): ProjectConfig {
+  const filter = (event: string, days: number) => ({
+    events: [event],
+    where: [],
+    window: { kind: 'within' as const, duration: { text: `${days}d`, ms: days * 86_400_000 } },
+  });
+  return { ...WARN_ONLY_SOURCE_CHECKS, metrics: { activation: filter(activation, activationDays), value: filter(value, valueDays) } };
+}
+
 describe('source checks in a refresh', () => {
   it('hold the cohorts that read a failing source and publish the others, recording the checks in each manifest', async () => {
     // GIVEN a fresh product source and a billing source silent for twelve days (SLA 26 hours)
@@ -182,5 +206,96 @@ describe('source checks in a refresh', () => {
     const published = (await store.manifest('product_logins', 1)) as Manifest;
     expect(published.checks.find((c) => c.name === 'source.freshness[product]')).toMatchObject({ status: 'pass' });
     expect(await store.current('billing_payers')).toBeUndefined();
+  });
+});
+
+describe('KPI checks in a refresh', () => {
+  // GIVEN 40 people who log in before both as-of instants; 30 use a feature in the two weeks before
+  // June 1, only 10 in the two weeks before June 15: the activation share falls from 75% to 25%.
+  const people = Array.from({ length: 40 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+  const events: EventRow[] = [
+    ...people.flatMap((p) => [login(`l1-${p}`, p, '2024-05-28T09:00:00Z'), login(`l2-${p}`, p, '2024-06-10T09:00:00Z')]),
+    ...people.slice(0, 30).map((p) => ({ event_id: `f1-${p}`, source: 'product', user_id: p, event_name: 'feature_used', ts: '2024-05-25T10:00:00Z' })),
+    ...people.slice(0, 10).map((p) => ({ event_id: `f2-${p}`, source: 'product', user_id: p, event_name: 'feature_used', ts: '2024-06-08T10:00:00Z' })),
+    ...people.slice(0, 4).map((p) => ({ event_id: `v1-${p}`, source: 'billing', user_id: p, event_name: 'invoice_paid', ts: '2024-05-10T00:00:00Z', value: 25.5 })),
+  ];
+
+  const refreshTwice = async (quality: string) => {
+    const root = await tempDir();
+    await writeLake(join(root, 'lake'), events);
+    const definitions = join(root, 'definitions');
+    await writeDefinitions(definitions, { 'logged_in.yaml': `${header('logged_in')}rule:\n  event: login\n  within: 30d\n${quality}` });
+    const engine = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
+    const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
+    const { definitions: catalog } = await loadCatalog(definitions);
+    const run = (asOf: string) => refresh({ catalog, asOf: new Date(asOf), trigger: 'manual' }, { engine, store, config: WARN_ONLY_SOURCE_CHECKS });
+    await run('2024-06-01T00:00:00Z');
+    const second = await run('2024-06-15T00:00:00Z');
+    return { store, outcome: second.cohorts[0] };
+  };
+
+  it('record the KPIs of each version in its manifest, computed in the one query', async () => {
+    const { store } = await refreshTwice('');
+    const first = (await store.manifest('logged_in', 1)) as Manifest;
+    expect(first.kpis).toMatchObject({ size: 40, entered: 40, exited: 0, activation_count: 30, activation_share: 0.75, value_sum: 102, value_mean: 2.55 });
+    expect(first.kpis?.metrics).toEqual(WARN_ONLY_SOURCE_CHECKS.metrics);
+    const second = (await store.manifest('logged_in', 2)) as Manifest;
+    // The invoices of May 10 are more than 30 days before June 15.
+    expect(second.kpis).toMatchObject({ size: 40, entered: 0, exited: 0, activation_count: 10, activation_share: 0.25, value_sum: 0, value_mean: 0 });
+  });
+
+  it('warn when the activation share falls by half and still publish the version', async () => {
+    const { store, outcome } = await refreshTwice('');
+    expect(outcome?.status).toBe('published');
+    expect(outcome?.checks.find((c) => c.name === 'kpi.activation_change')).toMatchObject({
+      status: 'warn',
+      observed: -50,
+      threshold: 10,
+      message: 'activation share moved from 75% in v1 to 25% (-50 points); warns beyond 10 points',
+    });
+    expect(outcome?.checks.find((c) => c.name === 'kpi.value_sum_change')).toMatchObject({ status: 'warn', observed: -100 });
+    expect(await store.current('logged_in')).toBe(2);
+  });
+
+  it('raise a warn alert that names the KPI shift with its numbers, like any other warning', async () => {
+    const { outcome } = await refreshTwice('');
+    const alert = runAlert({
+      run_id: 'r2',
+      as_of: '2024-06-15T00:00:00.000Z',
+      trigger: 'manual',
+      population: 40,
+      started_at: '2024-06-15T00:00:00.000Z',
+      finished_at: '2024-06-15T00:00:01.000Z',
+      duration_ms: 1000,
+      cohorts: [outcome as CohortOutcome],
+    });
+    expect(alert).toMatchObject({ severity: 'warn', cohorts: ['logged_in'], details: { warned: ['logged_in'] } });
+    expect(alert?.body).toContain(
+      'Warnings (published):\nlogged_in v2:\n  warn kpi.activation_change: activation share moved from 75% in v1 to 25% (-50 points); warns beyond 10 points\n' +
+        '  warn kpi.value_sum_change: value sum moved from 102 in v1 to 0 (-100%); warns beyond 50%\n' +
+        '  warn kpi.value_mean_change: value per member moved from 2.55 in v1 to 0 (-100%); warns beyond 50%',
+    );
+  });
+
+  it('hold the version at a fail level set in quality.kpis, leaving the previous version current', async () => {
+    const { store, outcome } = await refreshTwice('quality:\n  kpis:\n    activation_change: {warn: 10, fail: 40}\n');
+    expect(outcome?.status).toBe('held');
+    expect(outcome?.checks.find((c) => c.name === 'kpi.activation_change')).toMatchObject({ status: 'fail', observed: -50 });
+    expect(await store.current('logged_in')).toBe(1);
+    // The held version holds exactly the members its rule defines.
+    expect(await store.members('logged_in', 2)).toEqual(people);
+  });
+
+  it('pass when the levels allow the move', async () => {
+    const { outcome } = await refreshTwice('quality:\n  kpis:\n    activation_change: {warn: 60}\n    value_change: {warn: 100}\n');
+    expect(outcome?.status).toBe('published');
+    expect(outcome?.checks.filter((c) => c.name.startsWith('kpi.')).map((c) => [c.name, c.status])).toEqual([
+      ['kpi.activation_change', 'pass'],
+      ['kpi.value_sum_change', 'pass'],
+      ['kpi.value_mean_change', 'pass'],
+      ['kpi.activation_vs_history', 'pass'],
+      ['kpi.value_sum_vs_history', 'pass'],
+      ['kpi.value_mean_vs_history', 'pass'],
+    ]);
   });
 });

@@ -38,6 +38,7 @@ function counting(engine: QueryEngine): { engine: QueryEngine; queries: () => nu
     lake: () => engine.lake(),
     evaluate: (sql, runId) => (queries++, engine.evaluate(sql, runId)),
     members: (result, column) => engine.members(result, column),
+    kpis: (result, column, metrics) => engine.kpis(result, column, metrics),
     release: (result) => engine.release(result),
     rows: (sql) => (queries++, engine.rows(sql)),
   };

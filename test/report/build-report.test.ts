@@ -88,6 +88,36 @@ describe('the report built from crafted manifests', () => {
     expect(textOf(rows[1]?.[2] ?? '')).toContain('v2 current 2024-05-01 00:00 UTC published 1,234 +300 \u221266 manual');
   });
 
+  it('lists the KPIs of every version side by side, with a dash where a version has none', () => {
+    const table = element(section('power_users'), 'table', 'class', 'kpis');
+    const rows = [...table.matchAll(/<tr data-version="(\d+)">([\s\S]*?)<\/tr>/g)].map((r) => textOf(r[2] ?? ''));
+    expect(rows).toEqual(['v3 2,500 +1,400 \u2212134 1,000 40.0% 80,000 32', 'v2 1,234 +300 \u221266 700 56.7% 61,700 50', 'v1 1,000 +1,000 0 612 61.2% 48,250.5 48.25']);
+    const payers = element(section('engaged_payers'), 'table', 'class', 'kpis');
+    expect(textOf(element(payers, 'tr', 'data-version', '1'))).toBe('v1 12,345 +12,345 0 \u2014 \u2014 \u2014 \u2014');
+    expect(textOf(element(payers, 'tr', 'data-version', '2'))).toBe('v2 12,000 +55 \u2212400 9,876 82.3% 1,234,567.89 102.88');
+    // An empty version has no share and no mean.
+    expect(textOf(element(element(section('trial_users'), 'table', 'class', 'kpis'), 'tr', 'data-version', '1'))).toBe('v1 0 0 0 0 \u2014 0 \u2014');
+    expect(textOf(element(section('power_users'), 'p', 'data-field', 'metrics'))).toBe(
+      'Activation: members with at least one event {event: feature_used, source: product, within: 14d}. Value: the value of events {event: invoice_paid, source: billing, within: 30d}, added up per member. Set in metrics: of cohorts.config.yaml.',
+    );
+  });
+
+  it('shows the latest activation share and value per member in the summary, and a KPI chart where versions have KPIs', () => {
+    expect(fieldText(summaryRow('power_users'), 'activation')).toBe('40.0%');
+    expect(fieldText(summaryRow('power_users'), 'value-mean')).toBe('32');
+    expect(fieldText(summaryRow('old_segment'), 'activation')).toBe('\u2014');
+    expect(section('power_users')).toContain('<canvas id="kpi-chart-power_users"');
+    expect(section('old_segment')).not.toContain('kpi-chart-');
+    const data = embeddedJson(index, 'report-data') as { cohorts: { id: string; has_kpis: boolean; versions: { activation_share: number | null; value_mean: number | null }[] }[] };
+    const power = data.cohorts.find((c) => c.id === 'power_users');
+    expect(power?.has_kpis).toBe(true);
+    expect(power?.versions.map((v) => [v.activation_share, v.value_mean])).toEqual([
+      [0.612, 48.2505],
+      [0.567261, 50],
+      [0.4, 32],
+    ]);
+  });
+
   it("shows the latest version's checks with status, observed value, threshold and message", () => {
     const check = element(section('power_users'), 'tr', 'data-check', 'max_change_pct');
     expect(textOf(check)).toBe('max_change_pct fail 102.6 50 size moved from 1234 to 2500 (102.6%); at most 50% allowed');
@@ -111,6 +141,9 @@ describe('the report built from crafted manifests', () => {
     expect(fieldText(power, 'hypothesis')).toBe('Offering the team plan to power users lifts upgrades.');
     expect(fieldText(power, 'experiment')).toBe('team-plan-offer');
     expect(fieldText(power, 'outcome-metric')).toBe('upgrade_rate_30d');
+    expect(fieldText(power, 'quality')).toBe(
+      'at least 500 members; size change at most 50% per version; KPI shift levels: activation_change warn 5 / fail 20, min_size 100',
+    );
     expect(textOf(element(power, 'pre', 'class', 'rule'))).toBe(
       'all: - event: feature_used source: product where: plan: {in: [pro, team]} within: 30d count: {gte: 40} - not: {cohort: trial_users}',
     );
@@ -239,10 +272,12 @@ describe('the report after real refreshes at two as-of times', () => {
     const quietLatest = (await store.manifests('quiet_users')).at(-1);
     expect(fieldText(quiet, 'size')).toBe(String(quietLatest?.size));
     const data = embeddedJson(index, 'report-data') as { cohorts: { id: string; versions: { size: number; as_of: string }[] }[] };
+    // Nobody used a feature or paid: the default metrics are 0 for every member.
     expect(data.cohorts.find((c) => c.id === 'active_users')?.versions).toEqual([
-      { version: 1, as_of: '2024-06-01T00:00:00.000Z', status: 'published', size: 2 },
-      { version: 2, as_of: '2024-06-08T00:00:00.000Z', status: 'published', size: 3 },
+      { version: 1, as_of: '2024-06-01T00:00:00.000Z', status: 'published', size: 2, activation_share: 0, value_mean: 0 },
+      { version: 2, as_of: '2024-06-08T00:00:00.000Z', status: 'published', size: 3, activation_share: 0, value_mean: 0 },
     ]);
+    expect(fieldText(row, 'activation')).toBe('0.0%');
     expect(fieldText(element(files['catalog.html'] as string, 'article', 'data-cohort', 'active_users'), 'dependants')).toBe('quiet_users quiet_users');
   });
 });

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { versionKpis } from '../../shared/engine/snapshot-cohort.ts';
 import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 import { formatProblem } from '../../shared/language/errors.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
-import type { CheckResult, Manifest } from '../../shared/store/manifest.ts';
+import type { CheckResult, Kpis, Manifest } from '../../shared/store/manifest.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { tempDir } from '../support/cli.ts';
 
@@ -31,6 +33,9 @@ rule:
 quality:
   min_size: 500
   max_change_pct: 50
+  kpis:
+    activation_change: {warn: 5, fail: 20}
+    min_size: 100
 limitations: Misses exports made through the API.
 program:
   hypothesis: Offering the team plan to power users lifts upgrades.
@@ -94,13 +99,36 @@ export function fixtureCatalog(): readonly CohortDefinition[] {
   return catalog.definitions;
 }
 
+/** The fixture's metrics, as the default config has them. */
+const METRICS = DEFAULT_CONFIG.metrics;
+
+/** KPIs of a fixture version: `activated` of `size` members active, `valueSum` in total. */
+const kpis = (size: number, entered: number, exited: number, activated: number, valueSum: number): Kpis =>
+  versionKpis({ size, activated, value_sum: valueSum }, entered, exited, METRICS);
+
 const pass = (name: string, observed: number, threshold: number): CheckResult => ({ name, status: 'pass', observed, threshold, message: `${name} ok` });
 
 /** Versions written into the fixture store, per cohort, oldest first. */
 export const VERSIONS: Record<string, readonly Partial<Manifest>[]> = {
   power_users: [
-    { as_of: '2024-04-01T00:00:00.000Z', size: 1000, entered: 1000, exited: 0, previous_version: null, checks: [pass('min_size', 1000, 500)] },
-    { as_of: '2024-05-01T00:00:00.000Z', size: 1234, entered: 300, exited: 66, previous_version: 1, checks: [pass('min_size', 1234, 500)] },
+    {
+      as_of: '2024-04-01T00:00:00.000Z',
+      size: 1000,
+      entered: 1000,
+      exited: 0,
+      previous_version: null,
+      checks: [pass('min_size', 1000, 500)],
+      kpis: kpis(1000, 1000, 0, 612, 48_250.5),
+    },
+    {
+      as_of: '2024-05-01T00:00:00.000Z',
+      size: 1234,
+      entered: 300,
+      exited: 66,
+      previous_version: 1,
+      checks: [pass('min_size', 1234, 500)],
+      kpis: kpis(1234, 300, 66, 700, 61_700),
+    },
     {
       as_of: '2024-06-01T00:00:00.000Z',
       size: 2500,
@@ -114,6 +142,7 @@ export const VERSIONS: Record<string, readonly Partial<Manifest>[]> = {
         { name: 'max_change_pct', status: 'fail', observed: 102.6, threshold: 50, message: 'size moved from 1234 to 2500 (102.6%); at most 50% allowed' },
         pass('not_empty', 2500, 1),
       ],
+      kpis: kpis(2500, 1400, 134, 1000, 80_000),
     },
   ],
   engaged_payers: [
@@ -130,6 +159,7 @@ export const VERSIONS: Record<string, readonly Partial<Manifest>[]> = {
         pass('not_empty', 12000, 1),
         { name: 'source_freshness', status: 'warn', observed: '26h', threshold: '24h', message: 'billing events are 26 hours old' },
       ],
+      kpis: kpis(12000, 55, 400, 9_876, 1_234_567.891),
     },
   ],
   trial_users: [
@@ -140,8 +170,9 @@ export const VERSIONS: Record<string, readonly Partial<Manifest>[]> = {
       exited: 0,
       previous_version: null,
       checks: [{ name: 'not_empty', status: 'warn', observed: 0, threshold: 1, message: 'the cohort is empty' }],
+      kpis: kpis(0, 0, 0, 0, 0),
     },
-    { as_of: '2024-06-01T00:00:00.000Z', size: 40, entered: 40, exited: 0, previous_version: 1 },
+    { as_of: '2024-06-01T00:00:00.000Z', size: 40, entered: 40, exited: 0, previous_version: 1, kpis: kpis(40, 40, 0, 13, 0) },
   ],
   old_segment: [{ as_of: '2024-01-01T00:00:00.000Z', size: 77, entered: 77, exited: 0, previous_version: null }],
 };

@@ -5,7 +5,8 @@ import { refresh } from '../../shared/engine/refresh.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
-import type { BlobStore, EvaluationRef, LakeView, QueryEngine } from '../../shared/ports.ts';
+import type { BlobStore, CohortKpiTotals, EvaluationRef, LakeView, QueryEngine } from '../../shared/ports.ts';
+import type { MetricColumns } from '../../shared/compiler/compile-refresh.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { folderDefinitions } from '../../shared/workflow/definitions-source.ts';
@@ -142,6 +143,10 @@ export class FaultyEngine implements QueryEngine {
   async members(result: EvaluationRef, column: string): Promise<string[]> {
     if (this.faults.membersOf === column) throw new InjectedFault(`reading ${column} failed`);
     return this.inner.members(result, column);
+  }
+
+  kpis(result: EvaluationRef, column: string, metrics: MetricColumns): Promise<CohortKpiTotals> {
+    return this.inner.kpis(result, column, metrics);
   }
 
   async release(result: EvaluationRef): Promise<void> {

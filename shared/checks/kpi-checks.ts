@@ -1,0 +1,132 @@
+import type { KpiQualitySettings, ShiftLevels } from '../language/ast.ts';
+import type { CheckResult, Kpis } from '../store/manifest.ts';
+import { COHORT_CHECK_DEFAULTS } from './cohort-checks.ts';
+import { robustZ } from './robust-z.ts';
+
+/** What the KPI shift checks look at for one new version. */
+export interface KpiCheckInput {
+  readonly kpis: Kpis;
+  /** The previous published version, when there is one (its KPIs absent when it predates them). */
+  readonly previous?: { readonly version: number; readonly kpis?: Kpis };
+  /** KPIs of earlier published versions, oldest first (the previous one included; absent: they predate KPIs). */
+  readonly history: readonly (Kpis | undefined)[];
+  readonly quality?: KpiQualitySettings;
+}
+
+/** Defaults for what a definition's `quality.kpis` does not set. Every shift only warns unless `fail` is set. */
+export const KPI_CHECK_DEFAULTS = {
+  /** Shares and means of fewer members are noise: one person moves a 10-member share by 10 points. */
+  min_size: 30,
+  /** Activation share against the previous published version, in percentage points. */
+  activation_change: { warn: 10 },
+  /** Value sum and mean against the previous published version, in percent. */
+  value_change: { warn: 50 },
+  /** |robust z| of each KPI against the history of versions (as for size). */
+  history_z: { warn: COHORT_CHECK_DEFAULTS.max_history_z },
+} as const;
+
+/** One KPI the checks follow: how to read it, show it and measure a change of it. */
+interface Kpi {
+  readonly key: 'activation' | 'value_sum' | 'value_mean';
+  readonly label: string;
+  readonly metric: keyof Kpis['metrics'];
+  readonly read: (kpis: Kpis) => number | null;
+  readonly show: (value: number) => string;
+  /** `points`: the difference in percentage points (a share); `pct`: the relative change in percent. */
+  readonly change: 'points' | 'pct';
+}
+
+const amounts = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const round = (value: number) => Math.round(value * 100) / 100;
+const shareText = (share: number) => `${round(share * 100)}%`;
+
+const KPIS: readonly Kpi[] = [
+  { key: 'activation', label: 'activation share', metric: 'activation', read: (k) => k.activation_share, show: shareText, change: 'points' },
+  { key: 'value_sum', label: 'value sum', metric: 'value', read: (k) => k.value_sum, show: (v) => amounts.format(v), change: 'pct' },
+  { key: 'value_mean', label: 'value per member', metric: 'value', read: (k) => k.value_mean, show: (v) => amounts.format(v), change: 'pct' },
+];
+
+/** Whether two versions computed a metric the same way (a changed metric is not a shift). */
+const sameMetric = (a: Kpis, b: Kpis, metric: Kpi['metric']) => JSON.stringify(a.metrics[metric]) === JSON.stringify(b.metrics[metric]);
+
+function status(magnitude: number, levels: Required<Pick<ShiftLevels, 'warn'>> & ShiftLevels): CheckResult['status'] {
+  if (levels.fail !== undefined && magnitude > levels.fail) return 'fail';
+  return magnitude > levels.warn ? 'warn' : 'pass';
+}
+
+const levelText = (levels: ShiftLevels & { warn: number }, unit: string) =>
+  `warns beyond ${levels.warn}${unit}${levels.fail === undefined ? '' : `, holds beyond ${levels.fail}${unit}`}`;
+
+/**
+ * Shifts of a version's KPIs (activation share, value sum, value per member), each against the
+ * previous published version and against the history of published versions (robust z-score, as
+ * for size). They warn by default; `quality.kpis` sets other levels and a `fail` that holds.
+ * Versions with fewer than `min_size` members, or whose metric was configured differently, are
+ * not compared: such checks pass and say why.
+ */
+export function kpiChecks(input: KpiCheckInput): CheckResult[] {
+  // An empty version has no share or mean to compare.
+  const minSize = Math.max(1, input.quality?.min_size ?? KPI_CHECK_DEFAULTS.min_size);
+  const change = { activation: { ...KPI_CHECK_DEFAULTS.activation_change, ...input.quality?.activation_change }, value: { ...KPI_CHECK_DEFAULTS.value_change, ...input.quality?.value_change } };
+  const historyZ = { ...KPI_CHECK_DEFAULTS.history_z, ...input.quality?.history_z };
+  const results: CheckResult[] = [];
+  for (const kpi of KPIS) {
+    if (input.previous) results.push(changeCheck(kpi, input.kpis, input.previous, kpi.metric === 'activation' ? change.activation : change.value, minSize));
+  }
+  for (const kpi of KPIS) results.push(historyCheck(kpi, input.kpis, input.history, historyZ, minSize));
+  return results;
+}
+
+function changeCheck(
+  kpi: Kpi,
+  kpis: Kpis,
+  previous: NonNullable<KpiCheckInput['previous']>,
+  levels: ShiftLevels & { warn: number },
+  minSize: number,
+): CheckResult {
+  const name = `kpi.${kpi.key}_change`;
+  const unit = kpi.change === 'points' ? ' points' : '%';
+  const threshold = levels.warn;
+  const now = kpi.read(kpis);
+  const skip = (why: string): CheckResult => ({ name, status: 'pass', observed: now, threshold, message: `${kpi.label} not compared with v${previous.version}: ${why}` });
+  if (!previous.kpis) return skip(`that version predates KPIs`);
+  if (!sameMetric(kpis, previous.kpis, kpi.metric)) return skip(`the ${kpi.metric} metric was configured differently then`);
+  const smaller = Math.min(kpis.size, previous.kpis.size);
+  if (smaller < minSize) return skip(`too few members (${smaller}, at least ${minSize} needed) for the ${kpi.label} to mean much`);
+  const before = kpi.read(previous.kpis) as number;
+  const after = now as number;
+  const moved =
+    kpi.change === 'points' ? (after - before) * 100 : before === 0 ? (after === 0 ? 0 : Number.POSITIVE_INFINITY) : ((after - before) / Math.abs(before)) * 100;
+  const finite = Number.isFinite(moved);
+  const shown = finite ? `${moved > 0 ? '+' : ''}${round(moved)}${unit}` : 'from 0';
+  return {
+    name,
+    status: status(Math.abs(moved), levels),
+    observed: finite ? round(moved) : 'infinite',
+    threshold,
+    message: `${kpi.label} moved from ${kpi.show(before)} in v${previous.version} to ${kpi.show(after)} (${shown}); ${levelText(levels, unit)}`,
+  };
+}
+
+function historyCheck(kpi: Kpi, kpis: Kpis, history: KpiCheckInput['history'], levels: ShiftLevels & { warn: number }, minSize: number): CheckResult {
+  const name = `kpi.${kpi.key}_vs_history`;
+  const now = kpi.read(kpis);
+  const comparable = history
+    .filter((k): k is Kpis => k !== undefined && k.size >= minSize && sameMetric(kpis, k, kpi.metric))
+    .slice(-28)
+    .map((k) => kpi.read(k) as number);
+  const skip = (why: string): CheckResult => ({ name, status: 'pass', observed: now, threshold: null, message: `${kpi.label} not judged against the history: ${why}` });
+  if (kpis.size < minSize) return skip(`too few members (${kpis.size}, at least ${minSize} needed)`);
+  if (comparable.length < COHORT_CHECK_DEFAULTS.min_history) {
+    return skip(`${comparable.length} comparable earlier versions; the check starts at ${COHORT_CHECK_DEFAULTS.min_history}`);
+  }
+  const z = robustZ(now as number, comparable);
+  const shown = Number.isFinite(z) ? round(z) : 'infinite';
+  return {
+    name,
+    status: status(Math.abs(z), levels),
+    observed: shown,
+    threshold: levels.warn,
+    message: `${kpi.label} ${kpi.show(now as number)} is ${shown} robust deviations from the median of the last ${comparable.length} versions; ${levelText(levels, '')}`,
+  };
+}
