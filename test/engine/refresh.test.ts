@@ -299,3 +299,44 @@ describe('KPI checks in a refresh', () => {
     ]);
   });
 });
+
+describe('cohort checks on a crafted lake', () => {
+  // GIVEN 40 people who log in during the week before June 1, and `later` of them during the week before June 8
+  const people = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+  const refreshWeekly = async (later: number) => {
+    const root = await tempDir();
+    await writeLake(join(root, 'lake'), [
+      ...people.map((p) => login(`a-${p}`, p, '2024-05-28T09:00:00Z')),
+      ...people.slice(0, later).map((p) => login(`b-${p}`, p, '2024-06-04T09:00:00Z')),
+    ]);
+    const definitions = join(root, 'definitions');
+    await writeDefinitions(definitions, { 'weekly.yaml': `${header('weekly')}rule:\n  event: login\n  within: 7d\nquality:\n  max_change_pct: 30\n` });
+    const engine = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
+    const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
+    const { definitions: catalog } = await loadCatalog(definitions);
+    const run = (asOf: string) => refresh({ catalog, asOf: new Date(asOf), trigger: 'manual' }, { engine, store, config: WARN_ONLY_SOURCE_CHECKS });
+    await run('2024-06-01T00:00:00Z');
+    const second = await run('2024-06-08T00:00:00Z');
+    const check = (name: string) => second.cohorts[0]?.checks.find((c) => c.name === name);
+    return { store, outcome: second.cohorts[0], check };
+  };
+
+  it('hold a cohort that halves, warn on its churn, and leave the previous version current', async () => {
+    const { store, outcome, check } = await refreshWeekly(18);
+    expect(outcome).toMatchObject({ status: 'held', size: 18, entered: 0, exited: 22 });
+    expect(check('max_change_pct')).toMatchObject({ status: 'fail', observed: 55, threshold: 30 });
+    expect(check('churn')).toMatchObject({ status: 'warn', observed: 55, threshold: 50 });
+    expect(await store.current('weekly')).toBe(1);
+    expect(await store.members('weekly', 1)).toEqual(people);
+    expect(await store.members('weekly', 2)).toEqual(people.slice(0, 18));
+  });
+
+  it('publish a cohort that moves a little, every check passing', async () => {
+    const { store, outcome, check } = await refreshWeekly(38);
+    expect(outcome?.status).toBe('published');
+    expect(check('max_change_pct')).toMatchObject({ status: 'pass', observed: 5 });
+    expect(check('churn')).toMatchObject({ status: 'pass', observed: 5 });
+    expect(outcome?.checks.filter((c) => !c.name.includes('[') && c.status !== 'pass')).toEqual([]);
+    expect(await store.current('weekly')).toBe(2);
+  });
+});

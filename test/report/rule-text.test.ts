@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition } from '../../shared/language/ast.ts';
 import { parseDefinition } from '../../shared/language/parse-definition.ts';
-import { ruleText } from '../../shared/report/rule-text.ts';
+import { parseConfig } from '../../shared/config/config.ts';
+import { filterText, ruleText } from '../../shared/report/rule-text.ts';
 
 const HEADER = 'id: every_form\nname: Every form\nowner: test-team\npurpose: Covers every rule form.\ncadence: daily\n';
 
@@ -68,5 +69,16 @@ describe('the readable rendering of a rule', () => {
     expect(ruleText(parseRule('rule:\n  event: login\n  where: {plan: pro}\n  within: 7d\n'))).toBe(
       'event: login\nwhere:\n  plan: pro\nwithin: 7d\ncount: {gte: 1}',
     );
+  });
+});
+
+describe('an event filter on one line', () => {
+  it('keeps the keys in the order analysts write them, where and window included', () => {
+    const metrics = parseConfig(
+      'metrics:\n  activation: {event: [feature_used, export_created], source: product, where: {plan: {in: [pro, team]}, beta: true}, within: 14d}\n  value: {within: 30d}\n',
+      'c.yaml',
+    ).metrics;
+    expect(filterText(metrics.activation)).toBe('{event: [feature_used, export_created], source: product, where: {plan: {in: [pro, team]}, beta: true}, within: 14d}');
+    expect(filterText(metrics.value)).toBe('{event: "*", within: 30d}');
   });
 });
