@@ -147,7 +147,7 @@ describe('the project config', () => {
       'cohorts.config.yaml:2:43: metrics.activation: unknown key "count" (a typo is never ignored)',
     ]);
     expect(problems('metrics:\n  value:\n    event: invoice_paid\n')).toEqual([
-      'cohorts.config.yaml:3:5: metrics.value.within must be a duration such as 30d, 12h or 2w, got nothing',
+      'cohorts.config.yaml:3:5: metrics.value.within is required',
     ]);
     expect(problems('metrics:\n  activation: {within: 14d}\n')).toEqual([
       'cohorts.config.yaml:2:15: metrics.activation.event is missing: name the event (or a list of events)',

@@ -268,6 +268,7 @@ describe('KPI checks in a refresh', () => {
       finished_at: '2024-06-15T00:00:01.000Z',
       duration_ms: 1000,
       cohorts: [outcome as CohortOutcome],
+      deliveries: [],
     });
     expect(alert).toMatchObject({ severity: 'warn', cohorts: ['logged_in'], details: { warned: ['logged_in'] } });
     expect(alert?.body).toContain(

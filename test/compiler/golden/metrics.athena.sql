@@ -56,8 +56,8 @@ population AS (
 ),
 per_person AS (
   SELECT p.person_id,
-    count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-06-08 12:00:00.000 UTC')) AS a0,
-    count_if((e.event_name IN ('feature_used', 'export_created') AND e.source = 'product' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC' AND coalesce(e.p0_t = 'pro', false))) AS a1,
+    coalesce(count_if((e.event_name = 'login' AND e.ts >= TIMESTAMP '2024-06-08 12:00:00.000 UTC')), 0) AS a0,
+    coalesce(count_if((e.event_name IN ('feature_used', 'export_created') AND e.source = 'product' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC' AND coalesce(e.p0_t = 'pro', false))), 0) AS a1,
     sum(e.value) FILTER (WHERE e.ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC') AS a2
   FROM population AS p
   LEFT JOIN scored_events AS e ON e.person_id = p.person_id
