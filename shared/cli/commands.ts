@@ -23,6 +23,7 @@ import { learningLines, localLearnings } from './learn-command.ts';
 import { definitionHistory, definitionLabel, reportGovernance } from './governance-commands.ts';
 import { openLocalContext } from './local-context.ts';
 import { progressReporter } from './progress.ts';
+import { personalPropertyLines } from './privacy-commands.ts';
 
 /** Folders every command may take. */
 export interface Folders {
@@ -52,8 +53,9 @@ export function parseAsOf(text: string | undefined): Date {
 /** `cohorts validate`: exit 0 when every definition is valid, 1 with one line per problem. */
 export async function validateCommand(folders: Folders, io: Output): Promise<number> {
   const catalog = await loadCatalog(folders.definitions);
-  if (catalog.problems.length > 0) {
-    for (const problem of catalog.problems) io.out(formatProblem(problem));
+  const problems = catalog.problems.length > 0 ? catalog.problems : personalPropertyLines(catalog.definitions, await loadConfig(folders.config));
+  if (problems.length > 0) {
+    for (const problem of problems) io.out(formatProblem(problem));
     return 1;
   }
   const live = catalog.definitions.filter((d) => !d.deprecated).length;
@@ -87,7 +89,10 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   // Mistakes on the command line are one error line, not a pipeline alert: check them first.
   selectForRun(catalog.definitions, { ids: options.cohorts, ...(options.cadence ? { cadence: options.cadence } : {}) });
   await findLakeFiles(folders.data);
-  const local = await openLocalPorts(folders, await loadConfig(folders.config));
+  const config = await loadConfig(folders.config);
+  const personal = personalPropertyLines(catalog.definitions, config);
+  if (personal.length > 0) throw new InvalidDefinitionsError(personal);
+  const local = await openLocalPorts(folders, config);
   io.err('running the refresh state machine...');
   const summary = await runRefreshStateMachine(
     {

@@ -7,12 +7,15 @@ import { SnapshotStore } from '../store/snapshot-store.ts';
 export interface LocalContext {
   readonly engine: DuckDbEngine;
   readonly store: SnapshotStore;
+  /** The state folder as a blob store (privacy files, exports). */
+  readonly blobs: FsBlobStore;
 }
 
 /** Wires the local world: the only place the CLI chooses implementations. */
 export async function openLocalContext(options: { readonly data: string; readonly state: string }): Promise<LocalContext> {
   const connection = await openDuckDb();
   const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection));
-  const store = new SnapshotStore(new FsBlobStore(options.state), engine);
-  return { engine, store };
+  const blobs = new FsBlobStore(options.state);
+  const store = new SnapshotStore(blobs, engine);
+  return { engine, store, blobs };
 }

@@ -15,6 +15,7 @@ import {
   validateCommand,
 } from './commands.ts';
 import { decideCommand, planCommand } from './governance-commands.ts';
+import { forgetCommand, privacyCheckCommand } from './privacy-commands.ts';
 import { UsageError } from './errors.ts';
 import { experimentCommand } from './experiment-command.ts';
 import { uploadCommand } from './upload-command.ts';
@@ -36,6 +37,8 @@ Commands:
   diff ID A B                                                   members who entered and exited between versions A and B
   checks                                                        check results of each cohort's latest version
   report [--open]                                               rebuild the HTML report (<state>/report/index.html)
+  forget PERSON...                                              erase people from every version and export (salted-hash audit record)
+  privacy-check                                                 no forgotten or suppressed id, no personal property in snapshots and exports
   sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]
                                                                 write a realistic sample lake (Parquet) to --data
   demo                                                          sample data if missing, then a full refresh (npm start)
@@ -140,6 +143,11 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     case 'report':
       positionals(rest, 0, 'report [--open]');
       return reportCommand(folders, values.open, io);
+    case 'forget':
+      return forgetCommand(folders, rest, io);
+    case 'privacy-check':
+      positionals(rest, 0, 'privacy-check');
+      return privacyCheckCommand(folders, io);
     case 'sample-data':
       positionals(rest, 0, 'sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]');
       await sampleDataCommand(

@@ -5,6 +5,7 @@ import { configSchema, type ProjectConfig } from './schema.ts';
 
 export type { CheckLevels, CountLevels, GuardrailSettings, MetricSettings, ProjectConfig, ShareLevels, SourceSettings } from './schema.ts';
 export { MAX_FRESHNESS_HOURS } from './schema.ts';
+export type { PrivacySettings } from './privacy-schema.ts';
 
 /** The config file's usual name, at the project root. */
 export const CONFIG_FILE = 'cohorts.config.yaml';

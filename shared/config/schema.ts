@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EventFilter } from '../language/ast.ts';
 import { trailingFilterSchema } from '../language/schema.ts';
+import { type PrivacySettings, privacySchema } from './privacy-schema.ts';
 
 /**
  * The project config file (`cohorts.config.yaml`): per-source freshness SLAs, the warn/fail
@@ -120,6 +121,8 @@ export interface ProjectConfig {
   /** Guardrails on definition changes (SPEC section 7). */
   readonly guardrails: GuardrailSettings;
   readonly metrics: MetricSettings;
+  /** Personal properties, the suppression list and the salt of erasure records. */
+  readonly privacy: PrivacySettings;
 }
 
 /** When a change to a core cohort needs an approval. */
@@ -214,6 +217,7 @@ export const configSchema = z
         value: trailingFilterSchema({ anyEvent: true }).prefault({ event: 'invoice_paid', source: 'billing', within: '30d' }),
       })
       .prefault({}),
+    privacy: privacySchema,
   })
   .superRefine((config, ctx) => {
     // Freshness can only be judged up to the days the checks read.

@@ -5,6 +5,8 @@ import { type SourceCheckReport, sourceChecks } from '../checks/source-checks.ts
 import { DEFAULT_CONFIG, type MetricSettings, type ProjectConfig } from '../config/config.ts';
 import type { CohortDefinition, Condition, ProgramBlock, QualitySettings } from '../language/ast.ts';
 import { references, selectForRun } from '../language/catalog.ts';
+import { InvalidDefinitionsError } from '../language/errors.ts';
+import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { sourceReads } from '../language/source-reads.ts';
 import type { LineageInput, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
@@ -80,6 +82,8 @@ export async function planRefresh(
   runId: string,
 ): Promise<RefreshPlan> {
   const asOf = request.asOf.toISOString();
+  const personal = personalPropertyProblems(request.catalog, ports.config?.privacy?.personal_properties ?? []);
+  if (personal.length > 0) throw new InvalidDefinitionsError(personal);
   const selected = selectForRun(request.catalog, {
     ...(request.cohorts ? { ids: request.cohorts } : {}),
     ...(request.cadence ? { cadence: request.cadence } : {}),

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ProjectConfig } from '../config/config.ts';
 import type { ProgressListener, QueryEngine } from '../ports.ts';
+import { processDeletionRequests } from '../privacy/deletion-requests.ts';
+import { type PrivacyReport, privacyCheck } from '../privacy/privacy-check.ts';
+import type { PrivacyPorts } from '../privacy/ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { planRefresh, type RefreshRequest } from './plan.ts';
 import { type CohortOutcome, snapshotCohort } from './snapshot-cohort.ts';
@@ -17,6 +20,8 @@ export interface RefreshPorts {
   readonly onProgress?: ProgressListener;
   /** Source check levels and SLAs. @default - DEFAULT_CONFIG */
   readonly config?: ProjectConfig;
+  /** Suppression, erasure and the privacy check. @default - none of them */
+  readonly privacy?: PrivacyPorts;
 }
 
 /** The result of a refresh run. */
@@ -27,6 +32,8 @@ export interface RunSummary {
   readonly cohorts: readonly CohortOutcome[];
   readonly durationMs: number;
   readonly query: string;
+  /** The privacy check of this run's versions, when privacy ports were given. */
+  readonly privacy?: PrivacyReport;
 }
 
 /**
@@ -38,6 +45,7 @@ export async function refresh(request: RefreshRequest, ports: RefreshPorts): Pro
   const started = Date.now();
   const progress = ports.onProgress ?? (() => {});
   progress('planning', 0, 1);
+  if (ports.privacy) await processDeletionRequests(ports.privacy);
   const plan = await planRefresh(request, ports, ports.runId ?? randomUUID());
   const evaluating = `evaluating ${plan.cohorts.length} cohorts in one pass`;
   progress(evaluating, 0, 1);
@@ -53,5 +61,7 @@ export async function refresh(request: RefreshRequest, ports: RefreshPorts): Pro
   } finally {
     await ports.engine.release(result);
   }
-  return { runId: plan.run_id, asOf: plan.as_of, population: result.population, cohorts: outcomes, durationMs: Date.now() - started, query: plan.query };
+  const written = outcomes.filter((o) => o.status !== 'unchanged').map((o) => ({ cohort: o.cohort, version: o.version }));
+  const privacy = ports.privacy ? { privacy: await privacyCheck(ports.privacy, { versions: written }) } : {};
+  return { runId: plan.run_id, asOf: plan.as_of, population: result.population, cohorts: outcomes, durationMs: Date.now() - started, query: plan.query, ...privacy };
 }

@@ -1,6 +1,8 @@
 import { cohortChecks, verdict } from '../checks/cohort-checks.ts';
 import { kpiChecks } from '../checks/kpi-checks.ts';
 import type { CohortKpiTotals, EvaluationRef, QueryEngine } from '../ports.ts';
+import type { PrivacyPorts } from '../privacy/ports.ts';
+import { screenForSnapshot } from '../privacy/screen.ts';
 import type { CheckResult, Kpis, Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { writeHoldoutSplit } from '../experiments/write-split.ts';
@@ -32,7 +34,7 @@ export async function snapshotCohort(
   plan: RefreshPlan,
   cohortId: string,
   result: EvaluationRef,
-  ports: { readonly engine: QueryEngine; readonly store: SnapshotStore; readonly now?: () => Date },
+  ports: { readonly engine: QueryEngine; readonly store: SnapshotStore; readonly now?: () => Date; readonly privacy?: PrivacyPorts },
 ): Promise<CohortOutcome> {
   const cohort = plan.cohorts.find((c) => c.id === cohortId);
   if (!cohort) throw new CohortNotInPlanError(`cohort "${cohortId}" is not part of run ${plan.run_id}`);
@@ -50,7 +52,8 @@ export async function snapshotCohort(
       checks: existing.checks,
     };
   }
-  const members = await ports.engine.members(result, cohort.column);
+  // Suppressed and forgotten people never reach a stored version; lineage counts them.
+  const { members, lineage: privacy } = await screenForSnapshot(await ports.engine.members(result, cohort.column), ports.privacy);
   const previousVersion = (await store.current(cohort.id)) ?? null;
   const previousMembers = previousVersion === null ? undefined : await store.members(cohort.id, previousVersion);
   const published = (await store.manifests(cohort.id)).filter((m) => m.status === 'published' && m.version < cohort.version);
@@ -96,7 +99,7 @@ export async function snapshotCohort(
     exited,
     definition,
     checks,
-    lineage: { engine: plan.engine, query: plan.query, inputs: plan.inputs, depends_on: cohort.depends_on, run_id: plan.run_id },
+    lineage: { engine: plan.engine, query: plan.query, inputs: plan.inputs, depends_on: cohort.depends_on, run_id: plan.run_id, ...privacy },
     population: result.population,
     kpis,
   };

@@ -16,6 +16,11 @@ export interface Lineage {
   readonly inputs: readonly { readonly table: string; readonly location: string; readonly partitions: readonly string[] }[];
   readonly depends_on: readonly { readonly cohort: string; readonly version: number }[];
   readonly run_id: string;
+  /**
+   * People the privacy rules left out of this version, as counts (never ids): on the
+   * suppression list, or forgotten by a deletion request. Absent in versions written without them.
+   */
+  readonly privacy?: { readonly suppressed: number; readonly forgotten: number };
 }
 
 /**
@@ -65,6 +70,12 @@ export interface Manifest {
   readonly lineage: Lineage;
   /** People in the population at as_of. */
   readonly population: number;
+  /**
+   * Set when deletion requests rewrote this version after it was written (SPEC section 5): how many
+   * members they removed in all, how many requests did, and when the last one did. Size, entered
+   * and exited are those of the rewritten members.
+   */
+  readonly erasure?: { readonly removed: number; readonly requests: number; readonly last_at: string };
   /** The holdout split, for a cohort whose program declares one. */
   readonly experiment?: ExperimentSplit;
   /** Absent only in versions written before KPIs existed. */

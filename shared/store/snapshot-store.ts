@@ -89,6 +89,25 @@ export class SnapshotStore {
     return bytes ? this.codec.decode(bytes) : undefined;
   }
 
+  /** Every cohort with files in the store, in byte order. */
+  async cohorts(): Promise<string[]> {
+    const keys = await this.blobs.list('snapshots/');
+    return [...new Set(keys.map((key) => /^snapshots\/cohort=([^/]+)\//.exec(key)?.[1]).filter((c): c is string => c !== undefined))].sort();
+  }
+
+  /**
+   * Replaces a complete version's members and manifest: erasure (SPEC section 5) is the one
+   * thing that may, and nothing else calls this. Members first, so a reader never sees a
+   * manifest promising fewer members than the file holds. The holdout file is rewritten when given.
+   */
+  async rewriteForErasure(manifest: Manifest, members: readonly string[], holdout?: readonly string[]): Promise<void> {
+    if (!(await this.manifest(manifest.cohort, manifest.version))) throw new VersionNotFoundError(`cohort "${manifest.cohort}" has no version ${manifest.version}`);
+    const prefix = versionPrefix(manifest.cohort, manifest.version);
+    await this.blobs.put(`${prefix}members.parquet`, await this.codec.encode(members));
+    if (holdout) await this.blobs.put(`${prefix}${HOLDOUT_FILE}`, await this.codec.encode(holdout));
+    await this.blobs.put(`${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+
   /** Moves `current.json` to a complete version. */
   async publish(cohort: string, version: number): Promise<void> {
     if (!(await this.manifest(cohort, version))) throw new VersionNotFoundError(`cohort "${cohort}" has no complete version ${version}`);

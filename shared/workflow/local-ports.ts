@@ -6,6 +6,8 @@ import { JsonlEvents } from '../deliver/jsonl-events.ts';
 import { FsBlobStore } from '../store/fs-blob-store.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { QueryEngine } from '../ports.ts';
+import type { PrivacyPorts } from '../privacy/ports.ts';
+import { localPrivacyPorts } from '../privacy/local-privacy.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { stateCatalog } from '../local/state-catalog.ts';
 import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
@@ -34,6 +36,8 @@ export interface LocalPorts {
   readonly now?: () => Date;
   /** The published catalog and audit trail: `<state>/catalog/`. @default - none: no guardrails */
   readonly governance?: RefreshGovernancePorts;
+  /** Suppression, deletion requests and the privacy check, over the state folder. @default - none */
+  readonly privacy?: PrivacyPorts;
 }
 
 /** The local ports over the CLI's folders: the same engine and store `cohorts run` uses. */
@@ -41,7 +45,8 @@ export async function openLocalPorts(
   folders: { readonly data: string; readonly definitions: string; readonly state: string },
   config?: ProjectConfig,
 ): Promise<LocalPorts> {
-  const { engine, store } = await openLocalContext(folders);
+  const context = await openLocalContext(folders);
+  const { engine, store } = context;
   return {
     definitions: folderDefinitions(folders.definitions),
     engine,
@@ -51,5 +56,6 @@ export async function openLocalPorts(
     events: JsonlEvents.inState(folders.state),
     governance: { catalog: stateCatalog(folders.state), authorOf: gitAuthor },
     ...(config ? { config } : {}),
+    privacy: localPrivacyPorts(context, config),
   };
 }

@@ -5,6 +5,9 @@ import { governRefresh, withDefinitionVersions } from '../governance/refresh-gov
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import type { Alert } from '../notify/notifier.ts';
 import type { EvaluationRef, QueryEngine } from '../ports.ts';
+import { processDeletionRequests } from '../privacy/deletion-requests.ts';
+import { withPrivacyFindings } from '../privacy/privacy-alert.ts';
+import { privacyCheck } from '../privacy/privacy-check.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { AlertFailureEvent, FinishEvent, PlanEvent, SnapshotEvent } from './events.ts';
 import { failureAlert, runAlert } from './run-alert.ts';
@@ -21,12 +24,14 @@ import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts, Workflow
  * version numbers, and adds the statement the Evaluate state runs. The as-of defaults to the
  * execution's start, so a retried Plan plans the same run. With governance ports it applies the
  * guardrails first (see governRefresh): the only thing it writes is the catalog of accepted
- * definitions and its audit trail, idempotently.
+ * definitions and its audit trail, idempotently. Before anything, pending deletion requests are
+ * carried out (erasure is idempotent, so a retry is safe).
  */
 export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ plan: WorkflowPlan }> {
   const catalog = await ports.definitions();
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
   const { request } = event;
+  if (ports.privacy) await processDeletionRequests(ports.privacy);
   const governed = ports.governance
     ? await governRefresh(
         { working: catalog, asOf: new Date(request.as_of ?? event.started_at), runId: event.run_id, at: event.started_at, ...(request.author ? { author: request.author } : {}) },
@@ -104,7 +109,9 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
   await ports.engine.release(result);
   const changes = governanceAlert(plan.run_id, plan.governance, new Map(plan.cohorts.map((c) => [c.id, c.definition.owner])));
   if (changes) await ports.notifier.notify(changes);
-  const alert = runAlert(summary, plan);
+  const written = summary.cohorts.filter((c) => c.status !== 'unchanged').map((c) => ({ cohort: c.cohort, version: c.version }));
+  const privacy = ports.privacy ? await privacyCheck(ports.privacy, { versions: written }) : undefined;
+  const alert = withPrivacyFindings(runAlert(summary, plan), privacy, summary);
   if (alert) await ports.notifier.notify(alert);
   return { ...summary, alert: alert?.severity ?? null };
 }

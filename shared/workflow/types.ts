@@ -6,6 +6,7 @@ import type { GovernanceReport } from '../governance/report-schema.ts';
 import type { Catalog } from '../language/catalog.ts';
 import type { AlertSeverity, Notifier } from '../notify/notifier.ts';
 import type { EvaluationRef, QueryEngine } from '../ports.ts';
+import type { PrivacyPorts } from '../privacy/ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { DeliverPorts, Delivery } from './deliver-step.ts';
 
@@ -48,6 +49,8 @@ export interface PlanPorts {
   readonly config?: ProjectConfig;
   /** The published catalog the guardrails compare with. @default - none: every definition is refreshed as written */
   readonly governance?: RefreshGovernancePorts;
+  /** Deletion requests are processed before planning. @default - none */
+  readonly privacy?: PrivacyPorts;
 }
 
 /** Ports of the Snapshot step. */
@@ -56,6 +59,8 @@ export interface SnapshotPorts {
   readonly store: SnapshotStore;
   readonly evaluations: EvaluationLookup;
   readonly now?: () => Date;
+  /** Suppressed and forgotten people are left out of the version. @default - none */
+  readonly privacy?: PrivacyPorts;
 }
 
 /** Ports of the Finish step. */
@@ -64,6 +69,8 @@ export interface FinishPorts {
   readonly evaluations: EvaluationLookup;
   readonly notifier: Notifier;
   readonly now?: () => Date;
+  /** The privacy check of the run, reported in its alert. @default - no check */
+  readonly privacy?: PrivacyPorts;
 }
 
 /** Ports of the AlertFailure step. */

@@ -53,6 +53,7 @@ describe('the project config', () => {
         activation: { events: ['feature_used'], sources: ['product'], where: [], window: { kind: 'within', duration: { text: '14d', ms: 14 * DAY_MS } } },
         value: { events: ['invoice_paid'], sources: ['billing'], where: [], window: { kind: 'within', duration: { text: '30d', ms: 30 * DAY_MS } } },
       },
+      privacy: { personal_properties: [], suppression_list: 'privacy/suppressed.txt' },
     });
   });
 

@@ -135,5 +135,6 @@ export function configWith(overrides: {
     sources: overrides.sources ?? {},
     checks: { ...DEFAULT_CONFIG.checks, ...overrides.checks },
     metrics: DEFAULT_CONFIG.metrics,
+    privacy: DEFAULT_CONFIG.privacy,
   };
 }

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import pc from 'picocolors';
+import { loadConfig, type ProjectConfig } from '../config/config.ts';
+import type { CohortDefinition } from '../language/ast.ts';
+import { loadCatalog } from '../language/catalog.ts';
+import type { DefinitionProblem } from '../language/errors.ts';
+import { forgetPerson } from '../privacy/erase.ts';
+import { localPrivacyPorts } from '../privacy/local-privacy.ts';
+import { personalPropertyProblems } from '../privacy/personal-properties.ts';
+import { privacyCheck } from '../privacy/privacy-check.ts';
+import type { Folders, Output } from './commands.ts';
+import { UsageError } from './errors.ts';
+import { openLocalContext } from './local-context.ts';
+
+/** A definition file's text, for line and column; undefined when it cannot be read. */
+export function definitionText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Definitions that compare a personal property with a value, each at its line and column. */
+export function personalPropertyLines(definitions: readonly CohortDefinition[], config: ProjectConfig): DefinitionProblem[] {
+  return personalPropertyProblems(definitions, config.privacy.personal_properties, definitionText);
+}
+
+/**
+ * `cohorts forget PERSON...`: erases each person from every stored version and export and keeps
+ * an audit record with a salted hash. Prints what was rewritten, naming the record, never the id.
+ */
+export async function forgetCommand(folders: Folders, ids: readonly string[], io: Output): Promise<number> {
+  if (ids.length === 0) throw new UsageError('usage: cohorts forget PERSON...');
+  const config = await loadConfig(folders.config);
+  const privacy = localPrivacyPorts(await openLocalContext(folders), config);
+  for (const id of ids) {
+    const outcome = await forgetPerson(id, privacy, 'cli');
+    const fresh = outcome.new_versions.map((v) => `${v.cohort} v${v.version}`).join(', ');
+    io.out(
+      `forgotten (erasure record ${outcome.record}): ${outcome.versions_rewritten} stored versions of ${outcome.cohorts.length} cohorts rewritten, ` +
+        `${outcome.new_versions.length} new versions${fresh ? ` (${fresh})` : ''}, ${outcome.exports_rewritten} export files rewritten`,
+    );
+  }
+  return 0;
+}
+
+/**
+ * `cohorts privacy-check`: every stored version, manifest and export, and the definitions. Exit 0
+ * when nothing was found, 1 with one line per finding (counts and erasure records, never ids).
+ */
+export async function privacyCheckCommand(folders: Folders, io: Output): Promise<number> {
+  const config = await loadConfig(folders.config);
+  const catalog = await loadCatalog(folders.definitions);
+  const privacy = localPrivacyPorts(await openLocalContext(folders), config);
+  const report = await privacyCheck(privacy, { definitions: catalog.definitions, textOf: definitionText });
+  const checked = `${report.versions} versions and ${report.exports} export files checked`;
+  if (report.findings.length === 0) {
+    io.err(pc.green(`privacy check passed: ${checked}`));
+    return 0;
+  }
+  for (const finding of report.findings) io.out(`${finding.kind}: ${finding.message}`);
+  io.err(pc.red(`privacy check failed: ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} (${checked})`));
+  return 1;
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { Manifest } from '../store/manifest.ts';
+import { type ErasureRecord, recordName, writeErasureRecord } from './erasure-records.ts';
+import { dropPersonRows } from './person-csv.ts';
+import { idForms, loadSalt, personHash, saltFingerprint } from './person-hash.ts';
+import type { PrivacyPorts } from './ports.ts';
+
+/** `cohorts forget` was given something that is not a person id. */
+export class InvalidPersonIdError extends Error {
+  override readonly name = 'InvalidPersonIdError';
+}
+
+/** What one deletion request did; names the record by its hash, never the person. */
+export interface ErasureOutcome {
+  /** The record's short name (first 12 hex digits of the salted hash). */
+  readonly record: string;
+  /** Stored versions (members and manifest) rewritten without the person. */
+  readonly versions_rewritten: number;
+  readonly cohorts: readonly string[];
+  readonly new_versions: readonly { readonly cohort: string; readonly version: number }[];
+  readonly exports_rewritten: number;
+}
+
+/**
+ * Erasure of one person (SPEC section 5, the one exception to immutability). In this order:
+ * 1. the audit record (salted hashes of the id's forms, never the id), so every refresh from now
+ *    on leaves the person out even if the rest is interrupted;
+ * 2. per cohort whose current version held the person, a new published version without them
+ *    (trigger `erasure`), so downstream systems that follow version numbers see the change;
+ * 3. every stored version rewritten in place without them (members, and size/entered/exited in
+ *    the manifest, which also records the erasure as a count);
+ * 4. every export file (CSV with a person_id column, `members.parquet` copies) rewritten;
+ * 5. the record completed. Running it again for the same person finds nothing left to do.
+ */
+export async function forgetPerson(personId: string, ports: PrivacyPorts, source: string): Promise<ErasureOutcome> {
+  const forms = idForms(personId);
+  if (forms.length === 0) throw new InvalidPersonIdError('a person id to forget must not be empty');
+  const salt = (await loadSalt(ports, true)) as string;
+  const now = () => (ports.now ?? (() => new Date()))().toISOString();
+  const drop = new Set(forms);
+  const base: ErasureRecord = {
+    person_hashes: forms.map((form) => personHash(salt, form)),
+    salt_fingerprint: saltFingerprint(salt),
+    source,
+    requested_at: now(),
+    completed_at: null,
+    rewritten: { versions: 0, exports: 0 },
+    new_versions: [],
+  };
+  await writeErasureRecord(ports, base);
+  const record = recordName(base.person_hashes[0] as string);
+  const erasureId = `erasure-${record}-${randomUUID().slice(0, 8)}`;
+  let versions = 0;
+  const touched: string[] = [];
+  const newVersions: { cohort: string; version: number }[] = [];
+  for (const cohort of await ports.store.cohorts()) {
+    const rewritten = await eraseFromCohort(cohort, drop, ports, { at: now(), record, erasureId });
+    versions += rewritten.versions;
+    if (rewritten.versions > 0 || rewritten.newVersion !== undefined) touched.push(cohort);
+    if (rewritten.newVersion !== undefined) newVersions.push({ cohort, version: rewritten.newVersion });
+  }
+  const exports = ports.exports ? await eraseFromExports(drop, ports) : 0;
+  await writeErasureRecord(ports, { ...base, completed_at: now(), rewritten: { versions, exports }, new_versions: newVersions });
+  return { record, versions_rewritten: versions, cohorts: touched, new_versions: newVersions, exports_rewritten: exports };
+}
+
+async function eraseFromCohort(
+  cohort: string,
+  drop: ReadonlySet<string>,
+  ports: PrivacyPorts,
+  at: { readonly at: string; readonly record: string; readonly erasureId: string },
+): Promise<{ versions: number; newVersion?: number }> {
+  const { store } = ports;
+  const manifests = await store.manifests(cohort);
+  const original = new Map<number, string[]>();
+  for (const manifest of manifests) original.set(manifest.version, await store.members(cohort, manifest.version));
+  const held = (version: number | null) => (version === null ? [] : (original.get(version) ?? []).filter((id) => drop.has(id)));
+  // Downstream first: the current version's members without the person, as a new version.
+  const current = await store.current(cohort);
+  const currentManifest = manifests.find((m) => m.version === current);
+  let newVersion: number | undefined;
+  if (currentManifest && held(currentManifest.version).length > 0) {
+    newVersion = await store.nextVersion(cohort);
+    const members = (original.get(currentManifest.version) ?? []).filter((id) => !drop.has(id));
+    const { erasure: _rewrittenBefore, ...published } = currentManifest;
+    const manifest: Manifest = {
+      ...published,
+      version: newVersion,
+      created_at: at.at,
+      trigger: 'erasure',
+      rationale: `deletion request (erasure record ${at.record}): version ${currentManifest.version} without the people it names`,
+      size: members.length,
+      previous_version: currentManifest.version,
+      entered: 0,
+      exited: 0,
+      checks: [],
+      lineage: { ...currentManifest.lineage, run_id: at.erasureId },
+    };
+    await store.write(manifest, members);
+    await store.publish(cohort, newVersion);
+  }
+  let versions = 0;
+  for (const manifest of manifests) {
+    const here = held(manifest.version);
+    const before = manifest.previous_version === null ? undefined : new Set(held(manifest.previous_version));
+    const enteredRemoved = before === undefined ? here.length : here.filter((id) => !before.has(id)).length;
+    const exitedRemoved = before === undefined ? 0 : [...before].filter((id) => !here.includes(id)).length;
+    if (here.length === 0 && exitedRemoved === 0) continue;
+    const members = (original.get(manifest.version) ?? []).filter((id) => !drop.has(id));
+    const erasure = manifest.erasure;
+    await store.rewriteForErasure(
+      {
+        ...manifest,
+        size: members.length,
+        entered: manifest.entered - enteredRemoved,
+        exited: manifest.exited - exitedRemoved,
+        erasure: { removed: (erasure?.removed ?? 0) + here.length, requests: (erasure?.requests ?? 0) + 1, last_at: at.at },
+      },
+      members,
+    );
+    versions++;
+  }
+  return newVersion === undefined ? { versions } : { versions, newVersion };
+}
+
+/** Rewrites every export file that holds the person; returns how many it rewrote. */
+async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts): Promise<number> {
+  const exports = ports.exports;
+  if (!exports) return 0;
+  let rewritten = 0;
+  for (const key of await exports.list('exports/')) {
+    const bytes = await exports.get(key);
+    if (!bytes) continue;
+    if (key.endsWith('.csv')) {
+      const result = dropPersonRows(Buffer.from(bytes).toString('utf8'), (id) => drop.has(id));
+      if (result && result.removed > 0) {
+        await exports.put(key, result.text);
+        rewritten++;
+      }
+    } else if (key.endsWith('/members.parquet')) {
+      // Only member lists: a codec re-encode keeps the person_id column alone.
+      const members = await ports.codec.decode(bytes);
+      const kept = members.filter((id) => !drop.has(id));
+      if (kept.length < members.length) {
+        await exports.put(key, await ports.codec.encode(kept));
+        rewritten++;
+      }
+    }
+  }
+  return rewritten;
+}

@@ -1,0 +1,85 @@
+import { isMap, isPair, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import type { CohortDefinition, Condition, EventFilter, PropertyOps } from '../language/ast.ts';
+import type { DefinitionProblem, SourcePosition } from '../language/errors.ts';
+
+/**
+ * The rule that keeps personal property values out of the engine's outputs: a definition may test
+ * a personal property only with `exists` (and measure it with `sum`/`distinct`, which yield numbers).
+ * Any compared value (`eq`, `in`, `gt`, ...) would be copied into the lineage query of every
+ * snapshot, the report and plans, so it is refused like any other invalid definition.
+ */
+export function personalPropertyProblems(
+  definitions: readonly CohortDefinition[],
+  personal: readonly string[],
+  /** The definition file's text, when at hand, to point at the line and column. */
+  textOf: (path: string) => string | undefined = () => undefined,
+): DefinitionProblem[] {
+  if (personal.length === 0) return [];
+  const isPersonal = new Set(personal);
+  const problems: DefinitionProblem[] = [];
+  for (const definition of definitions) {
+    const found = new Set<string>();
+    walk(definition.rule, (property) => {
+      if (isPersonal.has(property)) found.add(property);
+    });
+    for (const property of found) {
+      const text = textOf(definition.path);
+      const position = text === undefined ? undefined : propertyPosition(text, property);
+      problems.push({
+        file: definition.path,
+        ...(position ? { position } : {}),
+        message:
+          `"${property}" is personal data (privacy.personal_properties): a rule may only test it with exists: true/false, ` +
+          'never compare it with a value (values would be copied into lineage, plans and the report)',
+      });
+    }
+  }
+  return problems;
+}
+
+const compares = (ops: PropertyOps) => Object.keys(ops).some((op) => op !== 'exists');
+
+/** Calls `found` with every property a condition compares with a value. */
+function walk(condition: Condition, found: (property: string) => void): void {
+  const filter = (f: EventFilter) => {
+    for (const where of f.where) if (compares(where.ops)) found(where.property);
+  };
+  switch (condition.kind) {
+    case 'all':
+    case 'any':
+      for (const item of condition.items) walk(item, found);
+      return;
+    case 'not':
+      walk(condition.item, found);
+      return;
+    case 'cohort':
+      return;
+    case 'event':
+    case 'velocity':
+      filter(condition.filter);
+      return;
+    case 'latest':
+      filter(condition.filter);
+      if (compares(condition.ops)) found(condition.property);
+      return;
+  }
+}
+
+/** Where a property is compared in a definition: a key under `where`, or the value of `property:`. */
+function propertyPosition(text: string, property: string): SourcePosition | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { version: '1.2', lineCounter });
+  let offset: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (offset !== undefined || !isScalar(pair.key)) return;
+      if (pair.key.value === 'where' && isMap(pair.value)) {
+        const key = pair.value.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === property)?.key;
+        if (isScalar(key) && key.range) offset = key.range[0];
+      } else if (pair.key.value === 'property' && isScalar(pair.value) && pair.value.value === property && pair.value.range) {
+        offset = pair.value.range[0];
+      }
+    },
+  });
+  return offset === undefined ? undefined : lineCounter.linePos(offset);
+}

@@ -1,0 +1,30 @@
+import type { PrivacySettings } from '../config/privacy-schema.ts';
+import type { BlobStore, MembersCodec } from '../ports.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
+
+/**
+ * What the privacy rules work on. Locally every blob store is the state folder; in the cloud
+ * `blobs` and the snapshot store are the snapshots bucket and `exports` the exports bucket.
+ */
+export interface PrivacyPorts {
+  readonly settings: PrivacySettings;
+  /** Where the salt, the erasure records, the suppression list and the deletion requests live. */
+  readonly blobs: BlobStore;
+  readonly store: SnapshotStore;
+  /** Reads and writes member Parquet files (snapshots and their export copies). */
+  readonly codec: MembersCodec;
+  /**
+   * The store whose `exports/` keys hold exports; erasure rewrites them and the check reads them.
+   * @default - no exports are checked or rewritten
+   */
+  readonly exports?: BlobStore;
+  /** Where `settings.salt_env` is read. @default - process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default - the system clock */
+  readonly now?: () => Date;
+}
+
+/** The privacy config is unusable as it stands (for example the salt variable is not set). */
+export class PrivacyConfigError extends Error {
+  override readonly name = 'PrivacyConfigError';
+}

@@ -1,0 +1,163 @@
+import type { CohortDefinition } from '../language/ast.ts';
+import { formatProblem } from '../language/errors.ts';
+import type { Manifest } from '../store/manifest.ts';
+import { csvHeader, csvPersonIds } from './person-csv.ts';
+import { personalPropertyProblems } from './personal-properties.ts';
+import type { PrivacyPorts } from './ports.ts';
+import { loadPrivacyLists, type PrivacyLists } from './screen.ts';
+
+/** One thing the privacy check found; never carries an id, only counts and erasure record names. */
+export interface PrivacyFinding {
+  readonly kind: 'forgotten' | 'suppressed' | 'personal_property';
+  /** The file (path or s3:// URI), or the definition. */
+  readonly location: string;
+  readonly count: number;
+  readonly message: string;
+}
+
+/** What the check looked at and what it found. */
+export interface PrivacyReport {
+  readonly versions: number;
+  readonly exports: number;
+  readonly findings: readonly PrivacyFinding[];
+}
+
+/** What to check. */
+export interface PrivacyCheckScope {
+  /**
+   * The versions to check besides every cohort's current and newest one (a refresh passes the
+   * versions it wrote). Absent: every stored version and every export.
+   * @default - everything
+   */
+  readonly versions?: readonly { readonly cohort: string; readonly version: number }[];
+  /** Definitions to check for compared personal properties. @default - none */
+  readonly definitions?: readonly CohortDefinition[];
+  /** Definition texts, for line and column. */
+  readonly textOf?: (path: string) => string | undefined;
+}
+
+/** A file in a folder as `locate` gives it (a path without, an s3:// URI with a trailing slash). */
+const inFolder = (folder: string, name: string) => `${folder.endsWith('/') ? folder : `${folder}/`}${name}`;
+
+const EXPORT_VERSION = /(?:^|\/)cohort=([^/]+)\/version=(\d+)\//;
+const versionKey = (cohort: string, version: number) => `${cohort}@${version}`;
+
+/**
+ * `cohorts privacy-check` and the check of every refresh: no forgotten person in any version,
+ * manifest or export checked; no suppressed person in what downstream sees (each cohort's current
+ * and newest version, the versions a run wrote, and their exports); no personal property as an
+ * export column; no definition comparing a personal property with a value.
+ *
+ * Suppression applies from the moment a person is listed: older versions keep the members they
+ * were published with (only a deletion request rewrites history), so they are not checked for it.
+ */
+export async function privacyCheck(ports: PrivacyPorts, scope: PrivacyCheckScope = {}): Promise<PrivacyReport> {
+  const lists = await loadPrivacyLists(ports);
+  const findings: PrivacyFinding[] = [];
+  const everything = scope.versions === undefined;
+  const forgottenScope = new Set<string>();
+  const suppressedScope = new Set<string>(scope.versions?.map((v) => versionKey(v.cohort, v.version)));
+  let versions = 0;
+  for (const cohort of await ports.store.cohorts()) {
+    const manifests = await ports.store.manifests(cohort);
+    const current = await ports.store.current(cohort);
+    const newest = manifests.at(-1)?.version;
+    for (const v of [current, newest]) if (v !== undefined) suppressedScope.add(versionKey(cohort, v));
+    for (const manifest of manifests) {
+      const key = versionKey(cohort, manifest.version);
+      if (everything || suppressedScope.has(key)) forgottenScope.add(key);
+      if (!forgottenScope.has(key)) continue;
+      versions++;
+      const folder = ports.store.locate(cohort, manifest.version);
+      findings.push(...manifestFindings(manifest, lists, inFolder(folder, 'manifest.json')));
+      if (lists.forgotten.size === 0 && lists.suppressed.size === 0) continue;
+      const members = await ports.store.members(cohort, manifest.version);
+      findings.push(...memberFindings(members, lists, inFolder(folder, 'members.parquet'), suppressedScope.has(key)));
+    }
+  }
+  const exports = ports.exports ? await exportFindings(ports, lists, { everything, forgottenScope, suppressedScope }, findings) : 0;
+  for (const problem of personalPropertyProblems(scope.definitions ?? [], ports.settings.personal_properties, scope.textOf)) {
+    findings.push({ kind: 'personal_property', location: problem.file, count: 1, message: formatProblem(problem) });
+  }
+  return { versions, exports, findings };
+}
+
+function memberFindings(ids: readonly string[], lists: PrivacyLists, location: string, checkSuppressed: boolean): PrivacyFinding[] {
+  const findings: PrivacyFinding[] = [];
+  const records = new Map<string, number>();
+  let suppressed = 0;
+  for (const id of ids) {
+    const record = lists.forgottenRecord(id);
+    if (record !== undefined) records.set(record, (records.get(record) ?? 0) + 1);
+    else if (checkSuppressed && lists.isSuppressed(id)) suppressed++;
+  }
+  for (const [record, count] of records) {
+    findings.push({ kind: 'forgotten', location, count, message: `${location} holds a forgotten person (erasure record ${record})` });
+  }
+  if (suppressed > 0) {
+    findings.push({
+      kind: 'suppressed',
+      location,
+      count: suppressed,
+      message: `${location} holds ${suppressed} suppressed ${suppressed === 1 ? 'person' : 'people'} (refresh the cohort with --force to publish a version without them)`,
+    });
+  }
+  return findings;
+}
+
+/** Every text of a manifest, and the quoted literals of its lineage query, against the forgotten hashes. */
+function manifestFindings(manifest: Manifest, lists: PrivacyLists, location: string): PrivacyFinding[] {
+  if (lists.forgotten.size === 0) return [];
+  const texts = new Set<string>();
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') texts.add(value);
+    else if (Array.isArray(value)) value.forEach(collect);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(collect);
+  };
+  collect(manifest);
+  for (const match of manifest.lineage.query.matchAll(/'((?:[^']|'')*)'/g)) texts.add((match[1] as string).replaceAll("''", "'"));
+  const records = new Set([...texts].map((text) => lists.forgottenRecord(text)).filter((r): r is string => r !== undefined));
+  return [...records].map((record) => ({
+    kind: 'forgotten' as const,
+    location,
+    count: 1,
+    message: `${location} holds the id of a forgotten person in its text (erasure record ${record})`,
+  }));
+}
+
+async function exportFindings(
+  ports: PrivacyPorts,
+  lists: PrivacyLists,
+  scope: { readonly everything: boolean; readonly forgottenScope: ReadonlySet<string>; readonly suppressedScope: ReadonlySet<string> },
+  findings: PrivacyFinding[],
+): Promise<number> {
+  const exports = ports.exports;
+  if (!exports) return 0;
+  const personal = new Set(ports.settings.personal_properties);
+  let checked = 0;
+  for (const key of await exports.list('exports/')) {
+    const at = EXPORT_VERSION.exec(key);
+    const version = at ? versionKey(at[1] as string, Number(at[2])) : undefined;
+    const forForgotten = scope.everything || (version !== undefined && scope.forgottenScope.has(version));
+    if (!forForgotten) continue;
+    const isCsv = key.endsWith('.csv');
+    if (!isCsv && !key.endsWith('/members.parquet')) continue;
+    const bytes = await exports.get(key);
+    if (!bytes) continue;
+    checked++;
+    const location = exports.locate(key);
+    const checkSuppressed = version !== undefined && scope.suppressedScope.has(version);
+    if (isCsv) {
+      const text = Buffer.from(bytes).toString('utf8');
+      const columns = csvHeader(text).filter((column) => personal.has(column));
+      for (const column of columns) {
+        findings.push({ kind: 'personal_property', location, count: 1, message: `${location} has a column "${column}", a personal property (privacy.personal_properties)` });
+      }
+      const ids = lists.forgotten.size + lists.suppressed.size > 0 ? csvPersonIds(text) : undefined;
+      if (ids) findings.push(...memberFindings(ids, lists, location, checkSuppressed));
+    } else if (lists.forgotten.size + lists.suppressed.size > 0) {
+      findings.push(...memberFindings(await ports.codec.decode(bytes), lists, location, checkSuppressed));
+    }
+  }
+  return checked;
+}

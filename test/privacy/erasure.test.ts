@@ -1,0 +1,177 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { processDeletionRequests } from '../../shared/privacy/deletion-requests.ts';
+import { forgetPerson, InvalidPersonIdError } from '../../shared/privacy/erase.ts';
+import { erasureRecords } from '../../shared/privacy/erasure-records.ts';
+import { personHash, SALT_KEY } from '../../shared/privacy/person-hash.ts';
+import { PrivacyConfigError } from '../../shared/privacy/ports.ts';
+import { loadPrivacyLists } from '../../shared/privacy/screen.ts';
+import type { Manifest } from '../../shared/store/manifest.ts';
+import { filesUnder, privacyWorld, textFilesHolding } from './support.ts';
+
+describe('a deletion request (cohorts forget)', () => {
+  it('rewrites every stored version without the person, correcting size, entered and exited', async () => {
+    // GIVEN two refreshes: active_users v1 = ann, bob, dora; v2 = bob, dora (ann exited)
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    await world.run('2024-06-06T12:00:00Z');
+    expect(await world.store.members('active_users', 2)).toEqual(['bob', 'dora@example.com']);
+
+    // WHEN bob is forgotten
+    const outcome = await forgetPerson('bob', world.privacy, 'cli');
+
+    // THEN no stored version holds him, and each manifest describes its rewritten members
+    expect(await world.store.members('active_users', 1)).toEqual(['ann', 'dora@example.com']);
+    expect(await world.store.members('active_users', 2)).toEqual(['dora@example.com']);
+    const v1 = (await world.store.manifest('active_users', 1)) as Manifest;
+    const v2 = (await world.store.manifest('active_users', 2)) as Manifest;
+    expect(v1).toMatchObject({ size: 2, entered: 2, exited: 0, erasure: { removed: 1, requests: 1 } });
+    expect(v2).toMatchObject({ size: 1, entered: 0, exited: 1, erasure: { removed: 1, requests: 1 } });
+    expect(await world.store.members('all_users', 1)).toEqual(['ann', 'cid', 'dora@example.com']);
+    expect(outcome.versions_rewritten).toBe(4);
+    expect(outcome.cohorts).toEqual(['active_users', 'all_users']);
+  });
+
+  it('publishes a new version without the person for every cohort whose current version held them', async () => {
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    const outcome = await forgetPerson('bob', world.privacy, 'cli');
+    expect(outcome.new_versions).toEqual([
+      { cohort: 'active_users', version: 2 },
+      { cohort: 'all_users', version: 2 },
+    ]);
+    expect(await world.store.current('active_users')).toBe(2);
+    const erased = (await world.store.manifest('active_users', 2)) as Manifest;
+    expect(erased).toMatchObject({ trigger: 'erasure', status: 'published', previous_version: 1, size: 2, entered: 0, exited: 0 });
+    expect(erased.rationale).toContain(`erasure record ${outcome.record}`);
+    expect(await world.store.members('active_users', 2)).toEqual(['ann', 'dora@example.com']);
+  });
+
+  it('leaves no trace of the id in the state folder: the audit record keeps only salted hashes', async () => {
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    await forgetPerson('bob', world.privacy, 'cli');
+    expect(await textFilesHolding(world.state, 'bob')).toEqual([]);
+    for (const file of (await filesUnder(world.state)).filter((f) => f.endsWith('.parquet'))) {
+      expect(await world.engine.decode(new Uint8Array(await readFile(file)))).not.toContain('bob');
+    }
+    const [record] = await erasureRecords(world.privacy);
+    const salt = await readFile(join(world.state, SALT_KEY), 'utf8');
+    expect(record?.person_hashes).toEqual([personHash(salt, 'bob')]);
+    expect(record).toMatchObject({ source: 'cli', completed_at: '2024-06-10T00:00:00.000Z', rewritten: { versions: 2, exports: 0 } });
+  });
+
+  it('keeps the forgotten person out of every later refresh, though their events stay in the lake', async () => {
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    await forgetPerson('bob', world.privacy, 'cli');
+    const later = await world.run('2024-06-06T12:00:00Z');
+    const active = later.cohorts.find((c) => c.cohort === 'active_users');
+    expect(await world.store.members('active_users', active?.version as number)).toEqual(['dora@example.com']);
+    const manifest = (await world.store.manifest('active_users', active?.version as number)) as Manifest;
+    expect(manifest.lineage.privacy).toEqual({ suppressed: 0, forgotten: 1 });
+    expect(later.privacy?.findings).toEqual([]);
+  });
+
+  it('matches the id in its normalized form, as e-mail ids are stored', async () => {
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    await forgetPerson('  Dora@Example.COM ', world.privacy, 'cli');
+    expect(await world.store.members('active_users', 1)).toEqual(['ann', 'bob']);
+    expect(await textFilesHolding(world.state, 'dora@example.com')).toEqual([]);
+  });
+
+  it('finds nothing left to do when the same person is forgotten again', async () => {
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    await forgetPerson('bob', world.privacy, 'cli');
+    const again = await forgetPerson('bob', world.privacy, 'cli');
+    expect(again).toMatchObject({ versions_rewritten: 0, new_versions: [], exports_rewritten: 0 });
+    expect(await world.store.versions('active_users')).toEqual([1, 2]);
+    expect(await erasureRecords(world.privacy)).toHaveLength(1);
+  });
+
+  it('rewrites export files: CSV rows with the person and Parquet member copies', async () => {
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    const folder = 'exports/cohort=active_users/version=1/';
+    await world.blobs.put(`${folder}members.csv`, 'person_id\nann\nbob\n"dora@example.com"\n');
+    await world.blobs.put(`${folder}holdout.csv`, 'person_id,arm\nbob,holdout\nann,treatment\n');
+    await world.blobs.put(`${folder}members.parquet`, await world.engine.encode(['ann', 'bob']));
+    const outcome = await forgetPerson('bob', world.privacy, 'cli');
+    expect(outcome.exports_rewritten).toBe(3);
+    expect(await readFile(join(world.state, folder, 'members.csv'), 'utf8')).toBe('person_id\nann\n"dora@example.com"\n');
+    expect(await readFile(join(world.state, folder, 'holdout.csv'), 'utf8')).toBe('person_id,arm\nann,treatment\n');
+    expect(await world.engine.decode((await world.blobs.get(`${folder}members.parquet`)) as Uint8Array)).toEqual(['ann']);
+  });
+
+  it('refuses an empty id', async () => {
+    const world = await privacyWorld();
+    await expect(forgetPerson('  ', world.privacy, 'cli')).rejects.toThrow(InvalidPersonIdError);
+  });
+});
+
+describe('deletion request objects', () => {
+  it('are carried out at the start of a refresh and then no longer hold the id', async () => {
+    // GIVEN a published version with bob and a request object naming him
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    const key = 'privacy/deletion-requests/2024-06-09-ticket-42.json';
+    await world.blobs.put(key, JSON.stringify({ person_id: 'bob' }));
+
+    // WHEN the next refresh runs
+    const summary = await world.run('2024-06-06T12:00:00Z');
+
+    // THEN bob was erased from the old version and left out of the new one
+    expect(await world.store.members('active_users', 1)).toEqual(['ann', 'dora@example.com']);
+    const written = summary.cohorts.find((c) => c.cohort === 'active_users')?.version as number;
+    expect(await world.store.members('active_users', written)).toEqual(['dora@example.com']);
+    const processed = JSON.parse(Buffer.from((await world.blobs.get(key)) as Uint8Array).toString('utf8')) as Record<string, unknown>;
+    expect(processed).toEqual({ processed_at: '2024-06-10T00:00:00.000Z', erasure_records: [expect.stringMatching(/^[0-9a-f]{12}$/)] });
+    expect((await erasureRecords(world.privacy))[0]?.source).toBe(`deletion-request:${key}`);
+    expect(await textFilesHolding(world.state, 'bob')).toEqual([]);
+  });
+
+  it('take one id a line as text, and are processed once', async () => {
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    await world.blobs.put('privacy/deletion-requests/batch.txt', '# from the helpdesk\nann\n\ncid\n');
+    // ann: v1 of both cohorts; cid: all_users v1 and the version written without ann.
+    expect((await processDeletionRequests(world.privacy)).map((o) => o.versions_rewritten)).toEqual([2, 2]);
+    expect(await processDeletionRequests(world.privacy)).toEqual([]);
+    expect(await world.store.members('all_users', 1)).toEqual(['bob', 'dora@example.com']);
+  });
+
+  it('that name nobody stop the refresh with a named error instead of being skipped', async () => {
+    const world = await privacyWorld();
+    await world.blobs.put('privacy/deletion-requests/bad.json', JSON.stringify({ person: 'bob' }));
+    await expect(world.run('2024-06-01T00:00:00Z')).rejects.toMatchObject({ name: 'InvalidDeletionRequestError' });
+  });
+});
+
+describe('the salt of erasure records', () => {
+  it('is generated once in the state folder and reused', async () => {
+    const world = await privacyWorld();
+    await forgetPerson('bob', world.privacy, 'cli');
+    const salt = await readFile(join(world.state, SALT_KEY), 'utf8');
+    expect(salt).toMatch(/^[0-9a-f]{64}$/);
+    await forgetPerson('ann', world.privacy, 'cli');
+    expect(await readFile(join(world.state, SALT_KEY), 'utf8')).toBe(salt);
+  });
+
+  it('comes from the configured environment variable, which must be set', async () => {
+    const world = await privacyWorld({ salt_env: 'COHORTS_TEST_SALT' });
+    await expect(forgetPerson('bob', world.privacy, 'cli')).rejects.toThrow(PrivacyConfigError);
+    const withSalt = { ...world.privacy, env: { COHORTS_TEST_SALT: 'a-secret-of-enough-length' } };
+    await forgetPerson('bob', withSalt, 'cli');
+    expect((await erasureRecords(withSalt))[0]?.person_hashes).toEqual([personHash('a-secret-of-enough-length', 'bob')]);
+    expect(await world.blobs.get(SALT_KEY)).toBeUndefined();
+  });
+
+  it('must stay the one the records were made with, or the run stops rather than let people back in', async () => {
+    const world = await privacyWorld({ salt_env: 'COHORTS_TEST_SALT' });
+    await forgetPerson('bob', { ...world.privacy, env: { COHORTS_TEST_SALT: 'the-first-secret-salt' } }, 'cli');
+    await expect(loadPrivacyLists({ ...world.privacy, env: { COHORTS_TEST_SALT: 'another-secret-salt!' } })).rejects.toThrow(/another salt/);
+  });
+});

@@ -1,0 +1,82 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, type PrivacySettings } from '../../shared/config/config.ts';
+import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { refresh } from '../../shared/engine/refresh.ts';
+import { loadCatalog } from '../../shared/language/catalog.ts';
+import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
+import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
+import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
+import { tempDir } from '../support/cli.ts';
+import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
+import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
+
+export const login = (id: string, user: string, ts: string, properties?: Record<string, unknown>): EventRow => ({
+  event_id: id,
+  source: 'product',
+  user_id: user,
+  event_name: 'login',
+  ts,
+  ...(properties ? { properties } : {}),
+});
+
+/** A lake of four people; `Dora@Example.com` logs in through an e-mail id (normalized to lower case). */
+export const EVENTS: EventRow[] = [
+  login('e1', 'ann', '2024-05-30T10:00:00Z'),
+  login('e2', 'bob', '2024-05-31T10:00:00Z'),
+  login('e3', 'cid', '2024-05-01T10:00:00Z'),
+  login('e4', ' Dora@Example.com', '2024-05-31T11:00:00Z'),
+  login('e5', 'bob', '2024-06-05T10:00:00Z'),
+];
+
+export const DEFINITIONS = {
+  'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
+  'all_users.yaml': `${header('all_users')}rule:\n  event: login\n`,
+};
+
+/** A lake, definitions, a state folder and privacy ports over it (exports under `<state>/exports`). */
+export async function privacyWorld(settings: Partial<PrivacySettings> = {}, env: Record<string, string> = {}) {
+  const root = await tempDir('cohorts-privacy-');
+  const lake = join(root, 'lake');
+  const definitions = join(root, 'definitions');
+  const state = join(root, 'state');
+  await writeLake(lake, EVENTS);
+  await writeDefinitions(definitions, DEFINITIONS);
+  const engine = new DuckDbEngine(await openDuckDb(), lake, 'duckdb test');
+  const blobs = new FsBlobStore(state);
+  const store = new SnapshotStore(blobs, engine);
+  const privacy: PrivacyPorts = {
+    settings: { ...DEFAULT_CONFIG.privacy, ...settings },
+    blobs,
+    store,
+    codec: engine,
+    exports: blobs,
+    env,
+    now: () => new Date('2024-06-10T00:00:00Z'),
+  };
+  const run = async (asOf: string, options: { force?: boolean } = {}) => {
+    const catalog = await loadCatalog(definitions);
+    return refresh(
+      { catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual', ...(options.force ? { force: true } : {}) },
+      { engine, store, config: { ...WARN_ONLY_SOURCE_CHECKS, privacy: privacy.settings }, privacy },
+    );
+  };
+  return { root, lake, definitions, state, engine, blobs, store, privacy, run };
+}
+
+/** Every file under a folder, as paths. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+/** Files under a folder whose bytes hold a text (Parquet files are checked by decoding them instead). */
+export async function textFilesHolding(dir: string, text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of await filesUnder(dir)) {
+    if (file.endsWith('.parquet')) continue;
+    if ((await readFile(file, 'utf8')).includes(text)) found.push(file);
+  }
+  return found;
+}
