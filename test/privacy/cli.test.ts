@@ -59,6 +59,16 @@ describe('privacy on the command line', () => {
     expect((await cohorts('privacy-check', ...folders)).stdout).toEqual([expect.stringMatching(/^personal_property: .*by_email\.yaml:9:5:/)]);
   });
 
+  it('run evaluates a rule testing a personal property for existence, and no file it writes holds a value of it', async () => {
+    await writeFile(join(root, 'definitions', 'has_email.yaml'), `${header('has_email')}rule:\n  event: login\n  where:\n    email: {exists: true}\n`);
+    expect((await cohorts('run', '--as-of', '2024-06-02T00:00:00Z', ...folders)).code).toBe(0);
+    expect((await cohorts('members', 'has_email', ...folders)).stdout).toEqual(['ann']);
+    // Manifests, lineage queries, alerts.jsonl and the HTML report alike.
+    expect(await textFilesHolding(state, 'ann.private')).toEqual([]);
+    // ...though the rule reads the property: its name is in the lineage query and the report.
+    expect(await textFilesHolding(state, 'email')).not.toEqual([]);
+  });
+
   it('run carries out deletion requests dropped in the state folder, and alerts on suppressed people still published', async () => {
     await mkdir(join(state, 'privacy', 'deletion-requests'), { recursive: true });
     await writeFile(join(state, 'privacy', 'deletion-requests', 'ticket-7.txt'), 'cid\n');

@@ -28,6 +28,7 @@ export const EVENTS: EventRow[] = [
   login('e3', 'cid', '2024-05-01T10:00:00Z'),
   login('e4', ' Dora@Example.com', '2024-05-31T11:00:00Z'),
   login('e5', 'bob', '2024-06-05T10:00:00Z'),
+  login('e6', 'ann', '2024-05-30T09:00:00Z', { email: 'ann.private@example.com' }),
 ];
 
 export const DEFINITIONS = {
