@@ -29,7 +29,8 @@ export interface ErasureOutcome {
  *    (trigger `erasure`), so downstream systems that follow version numbers see the change;
  * 3. every stored version rewritten in place without them (members, and size/entered/exited in
  *    the manifest, which also records the erasure as a count);
- * 4. every export file (CSV with a person_id column, `members.parquet` copies) rewritten;
+ * 4. every export file (CSV with a person_id column, Parquet person lists) rewritten, and the
+ *    counts of `latest.json`;
  * 5. the record completed. Running it again for the same person finds nothing left to do.
  */
 export async function forgetPerson(personId: string, ports: PrivacyPorts, source: string): Promise<ErasureOutcome> {
@@ -123,11 +124,19 @@ async function eraseFromCohort(
   return newVersion === undefined ? { versions } : { versions, newVersion };
 }
 
-/** Rewrites every export file that holds the person; returns how many it rewrote. */
+/** The Parquet person lists exports hold (the codec's one person_id column, so a re-encode loses nothing). */
+export const EXPORT_PARQUET_LIST = /\/(members|entered|exited)\.parquet$/;
+const EXPORT_CSV_LIST = /^(exports\/cohort=[^/]+\/version=\d+\/)(members|entered|exited)\.csv$/;
+
+/**
+ * Rewrites every export file that holds the person (CSV with a person_id column, Parquet person
+ * lists), then the counts of each `latest.json` whose version lost members; returns the files rewritten.
+ */
 async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts): Promise<number> {
   const exports = ports.exports;
   if (!exports) return 0;
   let rewritten = 0;
+  const removedFrom = new Map<string, Partial<Record<'members' | 'entered' | 'exited', number>>>();
   for (const key of await exports.list('exports/')) {
     const bytes = await exports.get(key);
     if (!bytes) continue;
@@ -136,9 +145,10 @@ async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts):
       if (result && result.removed > 0) {
         await exports.put(key, result.text);
         rewritten++;
+        const list = EXPORT_CSV_LIST.exec(key);
+        if (list) removedFrom.set(list[1] as string, { ...removedFrom.get(list[1] as string), [list[2] as string]: result.removed });
       }
-    } else if (key.endsWith('/members.parquet')) {
-      // Only member lists: a codec re-encode keeps the person_id column alone.
+    } else if (EXPORT_PARQUET_LIST.test(key)) {
       const members = await ports.codec.decode(bytes);
       const kept = members.filter((id) => !drop.has(id));
       if (kept.length < members.length) {
@@ -146,6 +156,14 @@ async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts):
         rewritten++;
       }
     }
+  }
+  for (const key of (await exports.list('exports/')).filter((k) => k.endsWith('/latest.json'))) {
+    const latest = JSON.parse(Buffer.from((await exports.get(key)) as Uint8Array).toString('utf8')) as Record<string, unknown>;
+    const removed = removedFrom.get(`${key.slice(0, -'latest.json'.length)}version=${String(latest.version)}/`);
+    if (!removed) continue;
+    const less = (field: 'size' | 'entered' | 'exited', list: 'members' | 'entered' | 'exited') =>
+      typeof latest[field] === 'number' ? { [field]: (latest[field] as number) - (removed[list] ?? 0) } : {};
+    await exports.put(key, `${JSON.stringify({ ...latest, ...less('size', 'members'), ...less('entered', 'entered'), ...less('exited', 'exited') }, null, 2)}\n`);
   }
   return rewritten;
 }

@@ -6,25 +6,19 @@ export interface ExportLists {
   readonly members: readonly string[];
   readonly entered: readonly string[];
   readonly exited: readonly string[];
-  /** A Parquet member list to copy beside the lists. */
-  readonly membersParquet?: string;
+  /** An experiment's holdout members. */
+  readonly holdout?: readonly string[];
 }
 
-/**
- * The screen exporters apply before writing: suppressed and forgotten people leave every list.
- * When that removed anyone, the Parquet copy is dropped too (it would still hold them; the CSV
- * lists are complete without it).
- */
+/** The screen exporters apply before writing: suppressed and forgotten people leave every list. */
 export function exportScreen(ports: PrivacyPorts): <T extends ExportLists>(input: T) => Promise<T> {
   return async (input) => {
     const lists = await loadPrivacyLists(ports);
-    const members = screen(input.members, lists);
-    const entered = screen(input.entered, lists);
-    const exited = screen(input.exited, lists);
-    const removed = members.suppressed + members.forgotten + entered.suppressed + entered.forgotten + exited.suppressed + exited.forgotten;
-    if (removed === 0) return input;
-    const { membersParquet: _dropped, ...rest } = input;
-    // T without its Parquet copy and with shorter lists is still a T: the copy is optional.
-    return { ...rest, members: members.members, entered: entered.members, exited: exited.members } as unknown as typeof input;
+    const screened = (ids: readonly string[]) => screen(ids, lists);
+    const [members, entered, exited, holdout] = [input.members, input.entered, input.exited, input.holdout ?? []].map(screened) as [Screened, Screened, Screened, Screened];
+    if ([members, entered, exited, holdout].every((list) => list.suppressed + list.forgotten === 0)) return input;
+    return { ...input, members: members.members, entered: entered.members, exited: exited.members, ...(input.holdout ? { holdout: holdout.members } : {}) };
   };
 }
+
+type Screened = ReturnType<typeof screen>;

@@ -1,6 +1,7 @@
 import type { CohortDefinition } from '../language/ast.ts';
 import { formatProblem } from '../language/errors.ts';
 import type { Manifest } from '../store/manifest.ts';
+import { EXPORT_PARQUET_LIST } from './erase.ts';
 import { csvHeader, csvPersonIds } from './person-csv.ts';
 import { personalPropertyProblems } from './personal-properties.ts';
 import type { PrivacyPorts } from './ports.ts';
@@ -141,7 +142,7 @@ async function exportFindings(
     const forForgotten = scope.everything || (version !== undefined && scope.forgottenScope.has(version));
     if (!forForgotten) continue;
     const isCsv = key.endsWith('.csv');
-    if (!isCsv && !key.endsWith('/members.parquet')) continue;
+    if (!isCsv && !EXPORT_PARQUET_LIST.test(key)) continue;
     const bytes = await exports.get(key);
     if (!bytes) continue;
     checked++;

@@ -3,6 +3,8 @@ import { changes } from '../engine/snapshot-cohort.ts';
 import { type CohortEvent, type CohortEvents, cohortVersionEvent, type CohortVersionLocations } from '../deliver/events.ts';
 import type { CohortExports, ExportLocations } from '../deliver/exports.ts';
 import type { DeliverEvent } from './events.ts';
+import { exportScreen } from '../privacy/export-screen.ts';
+import type { PrivacyPorts } from '../privacy/ports.ts';
 import { VersionNotFoundError, type SnapshotStore } from '../store/snapshot-store.ts';
 
 /** Ports of the Deliver step. */
@@ -11,6 +13,8 @@ export interface DeliverPorts {
   readonly store: SnapshotStore;
   readonly exports: CohortExports;
   readonly events: CohortEvents;
+  /** Suppressed and forgotten people are left out of every export. @default - exports as stored */
+  readonly privacy?: PrivacyPorts;
 }
 
 /** What one Deliver iteration did (`$.deliveries[i]`). */
@@ -63,14 +67,9 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
     const members = await ports.store.members(manifest.cohort, manifest.version);
     const previous = manifest.previous_version === null ? undefined : await ports.store.members(manifest.cohort, manifest.previous_version);
     const holdout = manifest.experiment ? await ports.store.holdout(manifest.cohort, manifest.version) : undefined;
-    exports = await ports.exports.write({
-      cohort: manifest.cohort,
-      version: manifest.version,
-      asOf: manifest.as_of,
-      members,
-      ...changes(members, previous),
-      ...(holdout ? { holdout } : {}),
-    });
+    const lists = { cohort: manifest.cohort, version: manifest.version, asOf: manifest.as_of, members, ...changes(members, previous), ...(holdout ? { holdout } : {}) };
+    // Versions are screened when written; this catches people listed or forgotten since.
+    exports = await ports.exports.write(ports.privacy ? await exportScreen(ports.privacy)(lists) : lists);
   }
   const announced = cohortVersionEvent(manifest, exports ? { ...snapshot, exports } : snapshot);
   await ports.events.publish([announced]);

@@ -26,9 +26,10 @@ describe('privacy on the command line', () => {
   it('forget erases the person and prints what it rewrote, naming the erasure record and never the id', async () => {
     const result = await cohorts('forget', 'bob', ...folders);
     expect(result.code).toBe(0);
+    // 8 export files: members and entered, CSV and Parquet, of v1 of both cohorts.
     expect(result.stdout).toEqual([
       expect.stringMatching(
-        /^forgotten \(erasure record [0-9a-f]{12}\): 2 stored versions of 2 cohorts rewritten, 2 new versions \(active_users v2, all_users v2\), 0 export files rewritten$/,
+        /^forgotten \(erasure record [0-9a-f]{12}\): 2 stored versions of 2 cohorts rewritten, 2 new versions \(active_users v2, all_users v2\), 8 export files rewritten$/,
       ),
     ]);
     expect((await cohorts('members', 'active_users', '--version', '1', ...folders)).stdout).toEqual(['ann', 'dora@example.com']);
@@ -81,7 +82,7 @@ describe('privacy on the command line', () => {
     const alerts = (await readFile(join(state, 'alerts.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { severity: string; body: string });
     const last = alerts.at(-1);
     expect(last?.severity).toBe('warn');
-    expect(last?.body).toMatch(/Privacy check \(\d+ versions, 0 export files\):\n  suppressed: .*cohort=all_users\/version=2\/members\.parquet holds 1 suppressed person/);
+    expect(last?.body).toMatch(/Privacy check \(\d+ versions, 6 export files\):\n  suppressed: .*cohort=all_users\/version=2\/members\.parquet holds 1 suppressed person/);
     expect(await textFilesHolding(state, 'cid')).toEqual([]);
   });
 });

@@ -1,47 +1,52 @@
-import '../cloud/support.ts';
-import { CopyObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { S3Exports } from '../../shared/cloud/s3-exports.ts';
+import type { CohortEvent } from '../../shared/deliver/events.ts';
+import { BlobExports } from '../../shared/deliver/exports.ts';
+import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
+import { deliverStep } from '../../shared/workflow/deliver-step.ts';
 import type { Alert } from '../../shared/notify/notifier.ts';
 import { forgetPerson } from '../../shared/privacy/erase.ts';
 import { exportScreen } from '../../shared/privacy/export-screen.ts';
 import { csvPersonIds, dropPersonRows } from '../../shared/privacy/person-csv.ts';
 import { withPrivacyFindings } from '../../shared/privacy/privacy-alert.ts';
-import type { PrivacyReport } from '../../shared/privacy/privacy-check.ts';
+import { privacyCheck, type PrivacyReport } from '../../shared/privacy/privacy-check.ts';
 import { parseSuppressionList } from '../../shared/privacy/suppression.ts';
 import { privacyWorld } from './support.ts';
 
-describe('S3 exports with the privacy screen', () => {
-  it('never write a suppressed or forgotten person, nor copy a Parquet file that holds them', async () => {
-    // Prepare
+describe('exports with the privacy screen', () => {
+  it('never write a person suppressed or forgotten after their version was written', async () => {
+    // GIVEN versions written before ann opted out and bob was forgotten (versions hold ann)
     const world = await privacyWorld();
-    await world.blobs.put('privacy/suppressed.txt', 'p-2\n');
-    await forgetPerson('alice@example.com', world.privacy, 'cli');
-    const s3 = mockClient(S3Client);
-    s3.on(PutObjectCommand).resolves({ ETag: '"new"' });
-    s3.on(GetObjectCommand).rejects(new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'no such key' }));
-    const exports = new S3Exports(new S3Client({ region: 'eu-central-1' }), { bucket: 'exports-bucket', screen: exportScreen(world.privacy) });
+    const summary = await world.run('2024-06-01T00:00:00Z');
+    await world.blobs.put('privacy/suppressed.txt', 'ann\n');
+    await forgetPerson('bob', world.privacy, 'cli');
+    const outcome = summary.cohorts.find((c) => c.cohort === 'all_users') as CohortOutcome;
+    const events: CohortEvent[] = [];
 
-    // Act
-    await exports.write({
-      cohort: 'power_users',
-      version: 3,
-      asOf: '2024-07-01T00:00:00.000Z',
-      members: ['alice@example.com', 'p-2', 'p-3'],
-      entered: ['p-2', 'p-3'],
-      exited: ['p-9'],
-      membersParquet: 's3://snapshots-bucket/snapshots/cohort=power_users/version=3/members.parquet',
-    });
+    // WHEN Deliver exports the version
+    const delivery = await deliverStep(
+      { outcome, run_id: summary.runId },
+      { store: world.store, exports: new BlobExports(world.blobs, world.engine), events: { publish: async (e) => void events.push(...e) }, privacy: world.privacy },
+    );
 
-    // Assess
-    const folder = 'exports/cohort=power_users/version=3/';
-    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Key: `${folder}members.csv`, Body: 'person_id\np-3\n' });
-    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Key: `${folder}entered.csv`, Body: 'person_id\np-3\n' });
-    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
-    const latest = s3.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key?.endsWith('latest.json'));
-    expect(JSON.parse(String(latest?.args[0].input.Body))).toMatchObject({ size: 1, entered: 1, exited: 1 });
-    s3.restore();
+    // THEN no list holds either of them, and latest.json counts what was written
+    expect(await readFile(delivery.exports?.members_csv as string, 'utf8')).toBe('person_id\ncid\ndora@example.com\n');
+    expect(await world.engine.decode(new Uint8Array(await readFile(delivery.exports?.entered_parquet as string)))).toEqual(['cid', 'dora@example.com']);
+    expect(JSON.parse(await readFile(delivery.exports?.latest as string, 'utf8'))).toMatchObject({ size: 2, entered: 2, exited: 0 });
+    expect(await exportScreen(world.privacy)({ members: ['cid'], entered: [], exited: [] })).toEqual({ members: ['cid'], entered: [], exited: [] });
+  });
+
+  it('are rewritten by a later erasure, latest.json counts included', async () => {
+    const world = await privacyWorld();
+    const summary = await world.run('2024-06-01T00:00:00Z');
+    const outcome = summary.cohorts.find((c) => c.cohort === 'active_users') as CohortOutcome;
+    const exports = new BlobExports(world.blobs, world.engine);
+    const delivery = await deliverStep({ outcome, run_id: summary.runId }, { store: world.store, exports, events: { publish: async () => {} } });
+    await forgetPerson('bob', world.privacy, 'cli');
+    expect(await readFile(delivery.exports?.entered_csv as string, 'utf8')).toBe('person_id\nann\ndora@example.com\n');
+    expect(await world.engine.decode(new Uint8Array(await readFile(delivery.exports?.members_parquet as string)))).toEqual(['ann', 'dora@example.com']);
+    expect(JSON.parse(await readFile(delivery.exports?.latest as string, 'utf8'))).toMatchObject({ version: 1, size: 2, entered: 2, exited: 0 });
+    expect((await privacyCheck(world.privacy)).findings).toEqual([]);
   });
 });
 
