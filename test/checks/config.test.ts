@@ -177,7 +177,7 @@ describe('the privacy section of the project config', () => {
   it('names an unknown key and every bad value with its line and column', () => {
     expect(problems('privacy:\n  personal_property: [email]\n')).toEqual(['cohorts.config.yaml:2:3: privacy: unknown key "personal_property" (a typo is never ignored)']);
     expect(problems('privacy:\n  personal_properties: ["e mail"]\n  suppression_list: ../outside.txt\n  salt_env: "not a name"\n')).toEqual([
-      expect.stringMatching(/^cohorts\.config\.yaml:2:25: privacy\.personal_properties\.0 must be a property name/),
+      expect.stringMatching(/^cohorts\.config\.yaml:2:25: privacy\.personal_properties\[0\] must be a property name/),
       expect.stringMatching(/^cohorts\.config\.yaml:3:21: privacy\.suppression_list must be a key inside the state folder/),
       expect.stringMatching(/^cohorts\.config\.yaml:4:13: privacy\.salt_env must be an environment variable name/),
     ]);
