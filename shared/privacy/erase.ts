@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Manifest } from '../store/manifest.ts';
+import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { type ErasureRecord, recordName, writeErasureRecord } from './erasure-records.ts';
 import { dropPersonRows } from './person-csv.ts';
 import { idForms, loadSalt, personHash, saltFingerprint } from './person-hash.ts';
@@ -83,9 +84,12 @@ async function eraseFromCohort(
   if (currentManifest && held(currentManifest.version).length > 0) {
     newVersion = await store.nextVersion(cohort);
     const members = (original.get(currentManifest.version) ?? []).filter((id) => !drop.has(id));
-    const { erasure: _rewrittenBefore, ...published } = currentManifest;
+    const { erasure: _rewrittenBefore, experiment: _split, ...published } = currentManifest;
+    const experiment = await splitWithout(currentManifest, drop, store);
+    if (experiment) await store.writeHoldout(cohort, newVersion, experiment.holdout);
     const manifest: Manifest = {
       ...published,
+      ...(experiment ? { experiment: experiment.split } : {}),
       version: newVersion,
       created_at: at.at,
       trigger: 'erasure',
@@ -109,23 +113,38 @@ async function eraseFromCohort(
     if (here.length === 0 && exitedRemoved === 0) continue;
     const members = (original.get(manifest.version) ?? []).filter((id) => !drop.has(id));
     const erasure = manifest.erasure;
+    const experiment = here.length > 0 ? await splitWithout(manifest, drop, store) : undefined;
     await store.rewriteForErasure(
       {
         ...manifest,
+        ...(experiment ? { experiment: experiment.split } : {}),
         size: members.length,
         entered: manifest.entered - enteredRemoved,
         exited: manifest.exited - exitedRemoved,
         erasure: { removed: (erasure?.removed ?? 0) + here.length, requests: (erasure?.requests ?? 0) + 1, last_at: at.at },
       },
       members,
+      experiment?.holdout,
     );
     versions++;
   }
   return newVersion === undefined ? { versions } : { versions, newVersion };
 }
 
+/** A version's holdout split without the people dropped: the holdout list and the manifest's split. */
+async function splitWithout(
+  manifest: Manifest,
+  drop: ReadonlySet<string>,
+  store: SnapshotStore,
+): Promise<{ holdout: string[]; split: NonNullable<Manifest['experiment']> } | undefined> {
+  if (!manifest.experiment) return undefined;
+  const holdout = ((await store.holdout(manifest.cohort, manifest.version)) ?? []).filter((id) => !drop.has(id));
+  const size = (await store.members(manifest.cohort, manifest.version)).filter((id) => !drop.has(id)).length;
+  return { holdout, split: { ...manifest.experiment, holdout_size: holdout.length, treatment_size: size - holdout.length } };
+}
+
 /** The Parquet person lists exports hold (the codec's one person_id column, so a re-encode loses nothing). */
-export const EXPORT_PARQUET_LIST = /\/(members|entered|exited)\.parquet$/;
+export const EXPORT_PARQUET_LIST = /\/(members|entered|exited|treatment|holdout)\.parquet$/;
 const EXPORT_CSV_LIST = /^(exports\/cohort=[^/]+\/version=\d+\/)(members|entered|exited)\.csv$/;
 
 /**

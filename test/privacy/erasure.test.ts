@@ -8,6 +8,7 @@ import { personHash, SALT_KEY } from '../../shared/privacy/person-hash.ts';
 import { PrivacyConfigError } from '../../shared/privacy/ports.ts';
 import { loadPrivacyLists } from '../../shared/privacy/screen.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
+import { header, writeDefinitions } from '../support/lake.ts';
 import { filesUnder, privacyWorld, textFilesHolding } from './support.ts';
 
 describe('a deletion request (cohorts forget)', () => {
@@ -104,6 +105,29 @@ describe('a deletion request (cohorts forget)', () => {
     expect(await readFile(join(world.state, folder, 'members.csv'), 'utf8')).toBe('person_id\nann\n"dora@example.com"\n');
     expect(await readFile(join(world.state, folder, 'holdout.csv'), 'utf8')).toBe('person_id,arm\nann,treatment\n');
     expect(await world.engine.decode((await world.blobs.get(`${folder}members.parquet`)) as Uint8Array)).toEqual(['ann']);
+  });
+
+  it('rewrites the holdout split of an experiment cohort, in the stored version and the new one', async () => {
+    // GIVEN an experiment cohort with half of its members held out
+    const world = await privacyWorld();
+    await writeDefinitions(world.definitions, {
+      'all_users.yaml': `${header('all_users')}rule:\n  event: login\nprogram:\n  experiment: welcome-mail\n  holdout: 50%\n  salt: s1\n`,
+    });
+    await world.run('2024-06-01T00:00:00Z');
+    const [held] = (await world.store.holdout('all_users', 1)) as string[];
+    expect(held).toBeDefined();
+
+    // WHEN a held-out member is forgotten
+    await forgetPerson(held as string, world.privacy, 'cli');
+
+    // THEN neither version's holdout holds them, and each split adds up to its members
+    for (const version of [1, 2]) {
+      const holdout = (await world.store.holdout('all_users', version)) as string[];
+      const manifest = (await world.store.manifest('all_users', version)) as Manifest;
+      expect(holdout, `v${version}`).not.toContain(held);
+      expect(manifest.experiment).toMatchObject({ holdout_size: holdout.length, treatment_size: manifest.size - holdout.length });
+    }
+    expect(await world.store.current('all_users')).toBe(2);
   });
 
   it('refuses an empty id', async () => {
