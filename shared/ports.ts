@@ -14,10 +14,33 @@ export interface BlobStore {
   put(key: string, body: Uint8Array | string): Promise<void>;
   /** Writes an object that must not exist yet; throws BlobExistsError when it does. */
   create(key: string, body: Uint8Array | string): Promise<void>;
+  /** The object's bytes with the tag they were read at (for {@link putIfUnchanged}), or undefined when there is none. */
+  getWithEtag(key: string): Promise<EtaggedBlob | undefined>;
+  /**
+   * Compare-and-swap: writes the object only if it is still as read, i.e. its tag is still
+   * `expectedEtag`, or, when `expectedEtag` is undefined, it still does not exist. Returns the new
+   * tag. A lost race (changed, created, deleted or being written since) raises
+   * {@link ConcurrentUpdateError}: re-read and decide again.
+   */
+  putIfUnchanged(key: string, body: Uint8Array | string, expectedEtag: string | undefined): Promise<string>;
   /** Every key under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Where a key lives, for lineage and messages (a path or an s3:// URI). */
   locate(key: string): string;
+}
+
+/** An object's bytes with the tag (S3: its ETag) that changes whenever the object does. */
+export interface EtaggedBlob {
+  readonly body: Uint8Array;
+  readonly etag: string;
+}
+
+/**
+ * A conditional write lost a race: the object changed (or appeared, or vanished, or another
+ * writer holds it) since it was read. Re-read and decide again; never retry the same write blindly.
+ */
+export class ConcurrentUpdateError extends Error {
+  override readonly name = 'ConcurrentUpdateError';
 }
 
 /** Raised by `BlobStore.create` when the key exists: a version is never rewritten. */

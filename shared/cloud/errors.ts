@@ -16,13 +16,8 @@ export class ThrottledError extends Error {
   }
 }
 
-/**
- * A conditional write lost a race: the object changed (or appeared, or vanished) since it was
- * read. Re-read and decide again; never retry the same write blindly.
- */
-export class ConcurrentUpdateError extends Error {
-  override readonly name = 'ConcurrentUpdateError';
-}
+/** A lost conditional write; a port-level error (shared/ports.ts), named here too for the adapters. */
+export { ConcurrentUpdateError } from '../ports.ts';
 
 /** A bucket name, key prefix or s3:// URI that cannot be used safely. */
 export class InvalidS3LocationError extends Error {

@@ -1,7 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { BlobExistsError, type BlobStore } from '../ports.ts';
+import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type EtaggedBlob } from '../ports.ts';
 import { awsCall, errorNameOf, httpStatusOf } from './aws-call.ts';
-import { ConcurrentUpdateError } from './errors.ts';
 import { bucketName, keyPrefix } from './s3-uri.ts';
 
 /** Where an {@link S3BlobStore} keeps its objects. */
@@ -16,11 +15,7 @@ export interface S3BlobStoreOptions {
   readonly prefix?: string;
 }
 
-/** An object's bytes with the ETag they were read at, for {@link S3BlobStore.putIfUnchanged}. */
-export interface EtaggedBlob {
-  readonly body: Uint8Array;
-  readonly etag: string;
-}
+export type { EtaggedBlob } from '../ports.ts';
 
 const CONTENT_TYPES: ReadonlyArray<readonly [string, string]> = [
   ['.json', 'application/json'],
@@ -108,17 +103,7 @@ export class S3BlobStore implements BlobStore {
    * `expectedEtag` (`If-Match`), or, when `expectedEtag` is undefined, it still does not exist
    * (`If-None-Match: *`). Returns the new ETag. A lost race raises {@link ConcurrentUpdateError}.
    *
-   * This is how `SnapshotStore.publish` can make sure two runs never both move `current.json`:
-   * ```ts
-   * const seen = await s3.getWithEtag(currentKey);                 // undefined: never published
-   * const at = seen ? JSON.parse(text(seen.body)).version : null;
-   * // The new version's entered/exited were computed against manifest.previous_version; if
-   * // current moved since, this run must not publish over it (hold it, or re-run).
-   * if (at !== manifest.previous_version) throw new ConcurrentUpdateError(...);
-   * await s3.putIfUnchanged(currentKey, `{"version":${version}}\n`, seen?.etag);  // may throw it too
-   * ```
-   * No retry loop on `ConcurrentUpdateError`: the other run won, and its version is the base the
-   * next refresh compares against.
+   * `SnapshotStore.publish` moves `current.json` with it, so two runs never both move current.
    */
   async putIfUnchanged(key: string, body: Uint8Array | string, expectedEtag: string | undefined): Promise<string> {
     const condition = expectedEtag === undefined ? { IfNoneMatch: '*' } : { IfMatch: expectedEtag };

@@ -1,11 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { BlobExistsError, type BlobStore } from '../ports.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type EtaggedBlob } from '../ports.ts';
+
+/**
+ * A lock older than this was left by a writer that died inside `putIfUnchanged` (which holds it
+ * for a read and a rename, milliseconds): it is broken instead of blocking every later write.
+ */
+const STALE_LOCK_MS = 30_000;
+
+/** The tag of some bytes: their SHA-256, quoted like an S3 ETag. */
+const etagOf = (body: Uint8Array | string) => `"${createHash('sha256').update(body).digest('hex')}"`;
 
 /**
  * A folder as a blob store. Writes go to a temporary file first and are then renamed (or, for
  * `create`, hard-linked, which fails when the target exists), so no reader ever sees half a file.
+ * `putIfUnchanged` compares and swaps under a lock file beside the object (created with O_EXCL),
+ * so two processes sharing the folder cannot both replace what they read.
  */
 export class FsBlobStore implements BlobStore {
   private readonly root: string;
@@ -43,6 +54,42 @@ export class FsBlobStore implements BlobStore {
       throw error;
     } finally {
       await unlink(temp);
+    }
+  }
+
+  async getWithEtag(key: string): Promise<EtaggedBlob | undefined> {
+    const body = await this.get(key);
+    return body === undefined ? undefined : { body, etag: etagOf(body) };
+  }
+
+  async putIfUnchanged(key: string, body: Uint8Array | string, expectedEtag: string | undefined): Promise<string> {
+    const target = this.locate(key);
+    await mkdir(dirname(target), { recursive: true });
+    const lock = join(dirname(target), `.tmp-${basename(target)}.lock`);
+    const held = await this.acquire(lock, key);
+    try {
+      const seen = await this.get(key);
+      if ((seen === undefined ? undefined : etagOf(seen)) !== expectedEtag) throw new ConcurrentUpdateError(`${target} changed since it was read`);
+      await rename(await this.writeTemp(key, body), target);
+      return etagOf(body);
+    } finally {
+      await held.close();
+      await unlink(lock);
+    }
+  }
+
+  /** Takes the lock file, or raises ConcurrentUpdateError while another writer holds it. */
+  private async acquire(lock: string, key: string, breakStale = true): Promise<FileHandle> {
+    try {
+      return await open(lock, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (breakStale && age > STALE_LOCK_MS) {
+        await unlink(lock).catch(() => undefined);
+        return this.acquire(lock, key, false);
+      }
+      throw new ConcurrentUpdateError(`another writer is replacing ${key} (lock ${lock})`);
     }
   }
 

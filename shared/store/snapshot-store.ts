@@ -1,5 +1,9 @@
-import type { BlobStore, MembersCodec } from '../ports.ts';
+import { setTimeout as pause } from 'node:timers/promises';
+import { type BlobStore, ConcurrentUpdateError, type MembersCodec } from '../ports.ts';
 import type { Manifest } from './manifest.ts';
+
+/** Compare-and-swap attempts of one publish before its ConcurrentUpdateError reaches the caller. */
+const PUBLISH_ATTEMPTS = 5;
 
 const prefixOf = (cohort: string) => `snapshots/cohort=${cohort}/`;
 const versionPrefix = (cohort: string, version: number) => `${prefixOf(cohort)}version=${version}/`;
@@ -10,6 +14,16 @@ const VERSION_KEY = /^snapshots\/cohort=[^/]+\/version=(\d+)\/manifest\.json$/;
 /** A version the store was asked for that does not exist. */
 export class VersionNotFoundError extends Error {
   override readonly name = 'VersionNotFoundError';
+}
+
+/**
+ * `current.json` is not where a version expects it: another run published since this version was
+ * computed against the previous one (its entered and exited would be wrong against the new
+ * current), or current is already past it (publishing would move it backwards). Nothing was moved;
+ * the next refresh computes against the new current. Not worth retrying.
+ */
+export class CurrentMovedError extends Error {
+  override readonly name = 'CurrentMovedError';
 }
 
 /**
@@ -56,8 +70,7 @@ export class SnapshotStore {
   /** The version downstream sees, if any was ever published. */
   async current(cohort: string): Promise<number | undefined> {
     const bytes = await this.blobs.get(`${prefixOf(cohort)}current.json`);
-    if (!bytes) return undefined;
-    return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { version: number }).version;
+    return bytes ? versionIn(bytes) : undefined;
   }
 
   /** Members of a version, in byte order. */
@@ -108,14 +121,46 @@ export class SnapshotStore {
     await this.blobs.put(`${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
   }
 
-  /** Moves `current.json` to a complete version. */
+  /**
+   * Moves `current.json` to a complete, published version, by compare-and-swap: only from the
+   * version its manifest was computed against (`previous_version`), so two runs can never both
+   * move current and current never moves backwards. Publishing the version current already is
+   * does nothing (a retried step). A lost race is re-read and decided again; the other run having
+   * won raises {@link CurrentMovedError}, a write still contended after a few attempts
+   * ConcurrentUpdateError (transient: retry the step).
+   */
   async publish(cohort: string, version: number): Promise<void> {
-    if (!(await this.manifest(cohort, version))) throw new VersionNotFoundError(`cohort "${cohort}" has no complete version ${version}`);
-    await this.blobs.put(`${prefixOf(cohort)}current.json`, `${JSON.stringify({ version })}\n`);
+    const manifest = await this.manifest(cohort, version);
+    if (!manifest) throw new VersionNotFoundError(`cohort "${cohort}" has no complete version ${version}`);
+    if (manifest.status !== 'published') throw new VersionNotFoundError(`cohort "${cohort}" version ${version} is ${manifest.status}, not published`);
+    const base = manifest.previous_version ?? null;
+    const key = `${prefixOf(cohort)}current.json`;
+    for (let attempt = 1; ; attempt++) {
+      const seen = await this.blobs.getWithEtag(key);
+      const at = seen ? versionIn(seen.body) : null;
+      if (at === version) return;
+      if (at !== base) {
+        throw new CurrentMovedError(
+          `cohort "${cohort}" is now at version ${at ?? 'none'}, not ${base ?? 'none'} as version ${version} was computed against; current stays at ${at ?? 'none'}`,
+        );
+      }
+      try {
+        await this.blobs.putIfUnchanged(key, `${JSON.stringify({ version })}\n`, seen?.etag);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError) || attempt >= PUBLISH_ATTEMPTS) throw error;
+        await pause(10 * 2 ** attempt);
+      }
+    }
   }
 
   /** Where a version's files live. */
   locate(cohort: string, version: number): string {
     return this.blobs.locate(versionPrefix(cohort, version));
   }
+}
+
+/** The version a `current.json` names. */
+function versionIn(bytes: Uint8Array): number {
+  return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { version: number }).version;
 }

@@ -1,13 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
+import { type BlobStore, ConcurrentUpdateError } from '../../shared/ports.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
-import { SnapshotStore, VersionNotFoundError } from '../../shared/store/snapshot-store.ts';
+import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
+import { CurrentMovedError, SnapshotStore, VersionNotFoundError } from '../../shared/store/snapshot-store.ts';
 import { tempDir } from '../support/cli.ts';
 
-const manifest = (version: number): Manifest =>
-  ({ cohort: 'vip', version, as_of: '2024-06-01T00:00:00.000Z', status: 'published', size: 2 }) as unknown as Manifest;
+const manifest = (version: number, previous: number | null = null, status = 'published'): Manifest =>
+  ({ cohort: 'vip', version, as_of: '2024-06-01T00:00:00.000Z', status, size: 2, previous_version: previous }) as unknown as Manifest;
+
+/** A blob store whose next `lose` compare-and-swaps fail as if another writer had just written. */
+function losingRaces(inner: BlobStore, lose: number): BlobStore & { attempts: number } {
+  const store = Object.create(inner) as BlobStore & { attempts: number };
+  store.attempts = 0;
+  store.putIfUnchanged = async (key, body, etag) => {
+    store.attempts++;
+    if (store.attempts <= lose) throw new ConcurrentUpdateError(`${key} changed since it was read`);
+    return inner.putIfUnchanged(key, body, etag);
+  };
+  return store;
+}
 
 describe('the snapshot store', () => {
   const open = async () => {
@@ -49,5 +63,72 @@ describe('the snapshot store', () => {
     await blobs.create('snapshots/cohort=vip/version=2/members.parquet', 'partial');
     expect(await store.versions('vip')).toEqual([1]);
     expect(await store.nextVersion('vip')).toBe(3);
+  });
+
+  describe('publishing by compare-and-swap', () => {
+    const world = async () => {
+      const root = await tempDir();
+      const codec = new ParquetMembersCodec();
+      const store = new SnapshotStore(new FsBlobStore(root), codec);
+      await store.write(manifest(1), ['a']);
+      await store.publish('vip', 1);
+      return { root, codec, store };
+    };
+
+    it('lets exactly one of two runs that computed against the same current move it', async () => {
+      // Prepare: two runs (two stores over one folder) each wrote a version against version 1.
+      const { root, codec, store } = await world();
+      const [runA, runB] = [new SnapshotStore(new FsBlobStore(root), codec), new SnapshotStore(new FsBlobStore(root), codec)];
+      await runA.write(manifest(2, 1), ['a', 'b']);
+      await runB.write(manifest(3, 1), ['a', 'c']);
+      // Act
+      const results = await Promise.allSettled([runA.publish('vip', 2), runB.publish('vip', 3)]);
+      // Assess
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      const lost = results[1 - won];
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(lost?.status === 'rejected' && lost.reason).toBeInstanceOf(CurrentMovedError);
+      expect(await store.current('vip')).toBe(won + 2);
+    });
+
+    it('never moves current backwards, and publishing the current version again changes nothing', async () => {
+      // Prepare
+      const { store } = await world();
+      await store.write(manifest(2, 1), ['b']);
+      await store.publish('vip', 2);
+      // Act
+      const backwards = store.publish('vip', 1);
+      const again = store.publish('vip', 2);
+      // Assess
+      await expect(backwards).rejects.toThrow(new CurrentMovedError('cohort "vip" is now at version 2, not none as version 1 was computed against; current stays at 2'));
+      await expect(again).resolves.toBeUndefined();
+      expect(await store.current('vip')).toBe(2);
+    });
+
+    it('never publishes a held version', async () => {
+      const { store } = await world();
+      await store.write(manifest(2, 1, 'held'), ['b']);
+
+      await expect(store.publish('vip', 2)).rejects.toThrow('version 2 is held, not published');
+      expect(await store.current('vip')).toBe(1);
+    });
+
+    it('re-reads and swaps again after a lost race, and gives up with ConcurrentUpdateError after five', async () => {
+      // Prepare
+      const { root, codec } = await world();
+      const twice = losingRaces(new FsBlobStore(root), 2);
+      const always = losingRaces(new FsBlobStore(root), Number.POSITIVE_INFINITY);
+      const store = new SnapshotStore(twice, codec);
+      await store.write(manifest(2, 1), ['b']);
+      // Act
+      await store.publish('vip', 2);
+      await store.write(manifest(3, 2), ['c']);
+      const contended = new SnapshotStore(always, codec).publish('vip', 3);
+      // Assess
+      expect(twice.attempts).toBe(3);
+      await expect(contended).rejects.toBeInstanceOf(ConcurrentUpdateError);
+      expect(always.attempts).toBe(5);
+      expect(await store.current('vip')).toBe(2);
+    });
   });
 });

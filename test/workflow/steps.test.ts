@@ -5,7 +5,7 @@ import { EventPublishError } from '../../shared/cloud/events-publisher.ts';
 import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { AthenaQueryRetryableError } from '../../shared/cloud/athena-query.ts';
-import { ThrottledError } from '../../shared/cloud/errors.ts';
+import { ConcurrentUpdateError, ThrottledError } from '../../shared/cloud/errors.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { athenaStatement, evaluationTableName, localStatement } from '../../shared/workflow/athena-statement.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
@@ -49,6 +49,7 @@ describe('the transient errors every Lambda task retries', () => {
       new ThrottledError('S3.GetObject', 'x').name,
       new AthenaQueryRetryableError({ queryId: 'q', reason: 'r' }).name,
       new EventPublishError([]).name,
+      new ConcurrentUpdateError('x').name,
     ];
 
     expect([...TRANSIENT_ERROR_NAMES]).toEqual(names);

@@ -180,6 +180,14 @@ export class FaultyBlobs implements BlobStore {
     return this.inner.create(key, body);
   }
 
+  getWithEtag(key: string) {
+    return this.inner.getWithEtag(key);
+  }
+
+  putIfUnchanged(key: string, body: Uint8Array | string, expectedEtag: string | undefined) {
+    return this.inner.putIfUnchanged(key, body, expectedEtag);
+  }
+
   list(prefix: string) {
     return this.inner.list(prefix);
   }
