@@ -68,6 +68,11 @@ export interface LakeView {
   inputs(partitions: CompiledRefresh['partitions']): LineageInput[];
 }
 
+/** The `dt=<date>` partitions of a query's range among the dates a lake has, for {@link LakeView.inputs}. */
+export function partitionsIn(dates: readonly string[], range: CompiledRefresh['partitions']): string[] {
+  return dates.filter((dt) => (range.from === undefined || dt >= range.from) && dt <= range.to).map((dt) => `dt=${dt}`);
+}
+
 /** Where the result of a refresh's one query is kept until every cohort is snapshotted. */
 export interface EvaluationRef {
   /** Engine-specific: a temporary table locally, an S3 prefix in the cloud. */

@@ -2,6 +2,7 @@ import {
   type AthenaClient,
   GetQueryExecutionCommand,
   GetQueryResultsCommand,
+  GetQueryRuntimeStatisticsCommand,
   type QueryExecution,
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
@@ -244,6 +245,17 @@ export class AthenaQueryRunner {
       token = page.NextToken;
     } while (token);
     return { columns, rows };
+  }
+
+  /**
+   * The rows a finished query wrote (`OutputRows` of its runtime statistics), e.g. the rows a
+   * CTAS put in its table; undefined when Athena does not report them.
+   */
+  async outputRows(queryId: string): Promise<number | undefined> {
+    const out = await awsCall('Athena.GetQueryRuntimeStatistics', () =>
+      this.client.send(new GetQueryRuntimeStatisticsCommand({ QueryExecutionId: queryId })),
+    );
+    return out.QueryRuntimeStatistics?.Rows?.OutputRows;
   }
 
   /** Runs a SELECT and reads every row. */

@@ -5,7 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import type { MetricColumns } from '../compiler/compile-refresh.ts';
-import type { CohortKpiTotals, EvaluationRef, LakeView, MembersCodec, QueryEngine } from '../ports.ts';
+import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCodec, partitionsIn, type QueryEngine } from '../ports.ts';
 import { duckdbLakeRelations } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
 
@@ -35,9 +35,8 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     return {
       relations: duckdbLakeRelations(files),
       inputs: (range) => {
-        const partitions = files.partitions.filter((dt) => (range.from === undefined || dt >= range.from) && dt <= range.to);
         return [
-          { table: 'events', location: join(files.root, 'events'), partitions: partitions.map((dt) => `dt=${dt}`) },
+          { table: 'events', location: join(files.root, 'events'), partitions: partitionsIn(files.partitions, range) },
           { table: 'identities', location: join(files.root, 'identities'), partitions: [] },
         ];
       },

@@ -24,8 +24,17 @@ export function evaluationTableName(runId: string): string {
  * results bucket and expire with its lifecycle rule, even when a failed run never drops it.
  */
 export function athenaStatement(options: { readonly database: string }): StatementBuilder {
-  const database = identifier(options.database);
-  return (plan) => `CREATE TABLE ${database}.${identifier(evaluationTableName(plan.run_id))} WITH (format = 'PARQUET') AS\n${plan.query}`;
+  return (plan) => evaluationStatement(options.database, plan.run_id, plan.query);
+}
+
+/** The CTAS of {@link athenaStatement} for one run's query. */
+export function evaluationStatement(database: string, runId: string, query: string): string {
+  return `${evaluationStatementHead(database, runId)} WITH (format = 'PARQUET') AS\n${query}`;
+}
+
+/** How a run's CTAS starts: `CREATE TABLE "<database>"."evaluation_<run>"`, which tells its query apart. */
+export function evaluationStatementHead(database: string, runId: string): string {
+  return `CREATE TABLE ${identifier(database)}.${identifier(evaluationTableName(runId))}`;
 }
 
 /** The Evaluate statement locally: the query itself; `DuckDbEngine.evaluate` keeps its result in a temporary table. */

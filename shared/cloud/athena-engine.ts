@@ -1,0 +1,211 @@
+import { DeleteTableCommand, EntityNotFoundException, GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { athenaDialect } from '../compiler/athena-dialect.ts';
+import type { MetricColumns } from '../compiler/compile-refresh.ts';
+import { identifier } from '../compiler/sql-text.ts';
+import { type CohortKpiTotals, type EvaluationRef, type LakeView, partitionsIn, type QueryEngine } from '../ports.ts';
+import { uniqueInByteOrder } from '../store/parquet-members-codec.ts';
+import { EVALUATION_TABLE_PREFIX, evaluationStatement } from '../workflow/athena-statement.ts';
+import { type AthenaLakeOptions, athenaLakeRelations } from './athena-lake.ts';
+import { athenaCsvRows } from './athena-csv.ts';
+import type { AthenaQueryRunner } from './athena-query.ts';
+import { evaluationPopulation } from './athena-evaluations.ts';
+import { awsCall } from './aws-call.ts';
+import { InvalidS3LocationError } from './errors.ts';
+import { bucketName, keyPrefix, parseS3Uri } from './s3-uri.ts';
+
+/** What an {@link AthenaEngine} runs on and reads. */
+export interface AthenaEngineOptions {
+  /** Runs and waits for the queries, in the refresh's workgroup and Glue database. */
+  readonly runner: AthenaQueryRunner;
+  /** Lists the lake's partitions, reads result files, deletes released tables' files. */
+  readonly s3: S3Client;
+  /** Finds and removes the evaluation tables. */
+  readonly glue: GlueClient;
+  /** The Glue database of the lake's tables and of the evaluation tables. */
+  readonly database: string;
+  /** Table names other than the construct's. @default - the construct's: events_json, events_parquet, identities */
+  readonly tables?: Omit<AthenaLakeOptions, 'database'>;
+  /** The bucket of the event lake. */
+  readonly lakeBucket: string;
+  /** Key prefix of the lake: `''` or ending in `/`. @default '' */
+  readonly lakePrefix?: string;
+  /** The workgroup's results bucket: a released table's files are deleted only when they lie in it. */
+  readonly resultsBucket: string;
+  /** Key prefix of the workgroup's results in that bucket. @default 'results/' */
+  readonly resultsPrefix?: string;
+  /** Name recorded in lineage. @default 'athena engine v3' */
+  readonly name?: string;
+}
+
+const EVALUATION_TABLE = new RegExp(`^${EVALUATION_TABLE_PREFIX}[a-z0-9_]+$`);
+const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})\/$/;
+
+/** An evaluation reference this engine did not make (or a table name that is not a run's). */
+export class NotAnEvaluationError extends Error {
+  override readonly name = 'NotAnEvaluationError';
+}
+
+/** The evaluation table a reference names; anything else is refused before it reaches SQL or Glue. */
+export function evaluationTableOf(result: EvaluationRef): string {
+  if (!EVALUATION_TABLE.test(result.location)) throw new NotAnEvaluationError(`not an evaluation table: ${JSON.stringify(result.location)}`);
+  return result.location;
+}
+
+/**
+ * The cloud query engine: the compiler's Athena dialect over the Glue tables of the lake.
+ *
+ * - `lake()` lists the lake's `dt=` folders once (S3 ListObjectsV2 with a delimiter: one call per
+ *   1,000 days), so lineage names the partitions that exist, as the local engine does.
+ * - `evaluate()` is the Evaluate state's CTAS (`evaluation_<run>`), for in-process refreshes.
+ * - `members()` runs `SELECT person_id ... WHERE <column>` and reads the query's CSV result object
+ *   from S3 in one streamed GET, instead of paging GetQueryResults 1,000 rows a call (a million
+ *   members would be a thousand sequential calls). Athena writes that file whatever the client;
+ *   its format is quoted and exact for any text. Byte order is put in here, not trusted to SQL.
+ * - `release()` deletes the table's files (person ids of the whole population) and its Glue
+ *   entry, straight through Glue and S3: no query, no wait, and a second release finds nothing.
+ * - `kpis()` and `rows()` read a small SELECT through GetQueryResults; values are Athena's text.
+ */
+export class AthenaEngine implements QueryEngine {
+  readonly dialect = athenaDialect;
+  readonly name: string;
+  private readonly lakeBucket: string;
+  private readonly lakePrefix: string;
+  private readonly resultsBucket: string;
+  private readonly resultsPrefix: string;
+
+  constructor(private readonly options: AthenaEngineOptions) {
+    this.name = options.name ?? 'athena engine v3';
+    this.lakeBucket = bucketName(options.lakeBucket);
+    this.lakePrefix = keyPrefix(options.lakePrefix ?? '');
+    this.resultsBucket = bucketName(options.resultsBucket);
+    this.resultsPrefix = keyPrefix(options.resultsPrefix ?? 'results/');
+  }
+
+  async lake(): Promise<LakeView> {
+    const dates = await this.lakePartitions();
+    const root = `s3://${this.lakeBucket}/${this.lakePrefix}`;
+    return {
+      relations: athenaLakeRelations({ database: this.options.database, ...this.options.tables }),
+      inputs: (range) => [
+        { table: 'events', location: `${root}events/`, partitions: partitionsIn(dates, range) },
+        { table: 'identities', location: `${root}identities/`, partitions: [] },
+      ],
+    };
+  }
+
+  async evaluate(sql: string, runId: string): Promise<EvaluationRef> {
+    const { queryId } = await this.options.runner.execute(evaluationStatement(this.options.database, runId, sql));
+    return evaluationPopulation(this.options.runner, this.options.database, runId, queryId);
+  }
+
+  async members(result: EvaluationRef, column: string): Promise<string[]> {
+    const table = `${identifier(this.options.database)}.${identifier(evaluationTableOf(result))}`;
+    const execution = await this.options.runner.execute(`SELECT person_id FROM ${table} WHERE ${identifier(column)}`);
+    if (!execution.outputLocation) throw new Error(`Athena query ${execution.queryId} reported no result file`);
+    const ids: string[] = [];
+    let header = true;
+    for await (const rows of athenaCsvRows(await this.object(execution.outputLocation))) {
+      for (const row of rows) {
+        const [id, ...extra] = row;
+        if (header) {
+          if (id !== 'person_id' || extra.length > 0) throw new Error(`Athena result ${execution.outputLocation} has columns ${row.join(', ')}, not person_id`);
+          header = false;
+        } else if (typeof id === 'string' && extra.length === 0) {
+          ids.push(id);
+        } else {
+          throw new Error(`Athena result ${execution.outputLocation} has a row that is not one person_id: ${JSON.stringify(row)}`);
+        }
+      }
+    }
+    return uniqueInByteOrder(ids);
+  }
+
+  async kpis(result: EvaluationRef, column: string, metrics: MetricColumns): Promise<CohortKpiTotals> {
+    const table = `${identifier(this.options.database)}.${identifier(evaluationTableOf(result))}`;
+    const { rows } = await this.options.runner.query(
+      `SELECT count(*) AS size, count_if(${identifier(metrics.activated)}) AS activated, coalesce(sum(${identifier(metrics.value)}), 0) AS value_sum ` +
+        `FROM ${table} WHERE ${identifier(column)}`,
+    );
+    const [size, activated, valueSum] = (rows[0] ?? []).map((text) => Number(text ?? 0));
+    const totals = { size: size ?? 0, activated: activated ?? 0, value_sum: valueSum ?? 0 };
+    if (!Object.values(totals).every(Number.isFinite)) throw new Error(`KPI totals of ${column} are not numbers: ${JSON.stringify(rows[0])}`);
+    return totals;
+  }
+
+  async release(result: EvaluationRef): Promise<void> {
+    const table = { DatabaseName: this.options.database, Name: evaluationTableOf(result) };
+    const found = await this.glue('Glue.GetTable', () => this.options.glue.send(new GetTableCommand(table)));
+    if (!found) return;
+    const location = found.Table?.StorageDescriptor?.Location;
+    if (location) await this.deleteFolder(location);
+    await this.glue('Glue.DeleteTable', () => this.options.glue.send(new DeleteTableCommand(table)));
+  }
+
+  async rows(sql: string): Promise<Record<string, unknown>[]> {
+    const { columns, rows } = await this.options.runner.query(sql);
+    return rows.map((row) => Object.fromEntries(columns.map((name, i) => [name, row[i] ?? null])));
+  }
+
+  /** Dates of the lake's `events/dt=YYYY-MM-DD/` folders, ascending. */
+  private async lakePartitions(): Promise<string[]> {
+    const prefix = `${this.lakePrefix}events/`;
+    const dates: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await awsCall('S3.ListObjectsV2', () =>
+        this.options.s3.send(new ListObjectsV2Command({ Bucket: this.lakeBucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })),
+      );
+      for (const folder of page.CommonPrefixes ?? []) {
+        const date = PARTITION.exec(folder.Prefix?.slice(prefix.length) ?? '')?.[1];
+        if (date) dates.push(date);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return dates.sort();
+  }
+
+  /** A result object's bytes as they arrive. */
+  private async object(uri: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>> {
+    const { bucket, key } = parseS3Uri(uri);
+    const out = await awsCall('S3.GetObject', () => this.options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    const body = out.Body as (Partial<AsyncIterable<Uint8Array>> & { transformToByteArray(): Promise<Uint8Array> }) | undefined;
+    if (!body) return [];
+    // In Lambda the body is a Node.js stream, read as it arrives; anything else is read whole.
+    if (body[Symbol.asyncIterator]) return body as AsyncIterable<Uint8Array>;
+    return [await body.transformToByteArray()];
+  }
+
+  /** Deletes every object of a released table's folder, which must lie under the workgroup's results. */
+  private async deleteFolder(location: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(location.endsWith('/') ? location : `${location}/`);
+    if (bucket !== this.resultsBucket || !key.startsWith(this.resultsPrefix) || key === this.resultsPrefix) {
+      throw new InvalidS3LocationError(`an evaluation table's files must lie under s3://${this.resultsBucket}/${this.resultsPrefix}, not ${location}`);
+    }
+    let token: string | undefined;
+    do {
+      const page = await awsCall('S3.ListObjectsV2', () =>
+        this.options.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token })),
+      );
+      const objects = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+      if (objects.length > 0) {
+        const out = await awsCall('S3.DeleteObjects', () =>
+          this.options.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } })),
+        );
+        const failed = out.Errors ?? [];
+        if (failed.length > 0) throw new Error(`could not delete ${failed.length} files of ${location}: ${failed[0]?.Code} ${failed[0]?.Message}`);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** A Glue call; a table that is not there (any more) is undefined. */
+  private async glue<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await awsCall(operation, call);
+    } catch (error) {
+      if (error instanceof EntityNotFoundException || (error as { name?: string }).name === 'EntityNotFoundException') return undefined;
+      throw error;
+    }
+  }
+}

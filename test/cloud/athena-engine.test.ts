@@ -1,0 +1,246 @@
+import { Readable } from 'node:stream';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  GetQueryRuntimeStatisticsCommand,
+  type QueryExecution,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { DeleteTableCommand, EntityNotFoundException, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { AthenaEngine, NotAnEvaluationError } from '../../shared/cloud/athena-engine.ts';
+import { AthenaEvaluations } from '../../shared/cloud/athena-evaluations.ts';
+import { athenaLakeRelations } from '../../shared/cloud/athena-lake.ts';
+import { AthenaQueryFailedError, AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
+import { InvalidS3LocationError, ThrottledError } from '../../shared/cloud/errors.ts';
+import { EvaluationNotFoundError } from '../../shared/workflow/errors.ts';
+import { serviceError } from './support.ts';
+
+const athena = mockClient(AthenaClient);
+const s3 = mockClient(S3Client);
+const glue = mockClient(GlueClient);
+const runner = new AthenaQueryRunner(new AthenaClient({ region: 'eu-central-1' }), { workGroup: 'cohort-refresh', database: 'cohort_refresh', sleep: async () => {} });
+const engine = new AthenaEngine({
+  runner,
+  s3: new S3Client({ region: 'eu-central-1' }),
+  glue: new GlueClient({ region: 'eu-central-1' }),
+  database: 'cohort_refresh',
+  lakeBucket: 'lake-bucket',
+  lakePrefix: 'lake/',
+  resultsBucket: 'results-bucket',
+});
+const evaluations = new AthenaEvaluations(runner, 'cohort_refresh');
+
+const EVALUATION = { location: 'evaluation_r1', population: 5 };
+const succeeded = (extra: Partial<QueryExecution> = {}) => ({
+  QueryExecution: { QueryExecutionId: 'q-1', Status: { State: 'SUCCEEDED' }, StatementType: 'DML', SubstatementType: 'SELECT', ...extra } as QueryExecution,
+});
+/** A GetObject body streamed in chunks, as Lambda's Node.js runtime delivers it. */
+const streamed = (...chunks: string[]) => Readable.from(chunks.map((c) => Buffer.from(c))) as never;
+
+describe('the Athena query engine', () => {
+  beforeEach(() => {
+    athena.reset();
+    s3.reset();
+    glue.reset();
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+  });
+
+  it('is named for lineage and speaks the Athena dialect', () => {
+    expect(engine.name).toBe('athena engine v3');
+    expect(engine.dialect.name).toBe('athena');
+  });
+
+  it('reads the Glue tables and names the dt= partitions of the lake a query reads, listed page by page', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command)
+      .resolvesOnce({ CommonPrefixes: [{ Prefix: 'lake/events/dt=2024-05-30/' }, { Prefix: 'lake/events/dt=2024-06-01/' }], IsTruncated: true, NextContinuationToken: 't-2' })
+      .resolves({ CommonPrefixes: [{ Prefix: 'lake/events/dt=2024-05-31/' }, { Prefix: 'lake/events/not-a-partition/' }], IsTruncated: false });
+    // Act
+    const lake = await engine.lake();
+    // Assess
+    expect(lake.relations).toEqual(athenaLakeRelations({ database: 'cohort_refresh' }));
+    expect(lake.inputs({ from: '2024-05-31', to: '2024-06-01' })).toEqual([
+      { table: 'events', location: 's3://lake-bucket/lake/events/', partitions: ['dt=2024-05-31', 'dt=2024-06-01'] },
+      { table: 'identities', location: 's3://lake-bucket/lake/identities/', partitions: [] },
+    ]);
+    expect(lake.inputs({ to: '2024-05-31' })[0]?.partitions).toEqual(['dt=2024-05-30', 'dt=2024-05-31']);
+    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 1, { Bucket: 'lake-bucket', Prefix: 'lake/events/', Delimiter: '/', ContinuationToken: undefined });
+    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, { Bucket: 'lake-bucket', Prefix: 'lake/events/', Delimiter: '/', ContinuationToken: 't-2' });
+  });
+
+  it('reads a cohort from the query result file in S3, in byte order, without paging GetQueryResults', async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand).resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
+    s3.on(GetObjectCommand).resolves({ Body: streamed('"person_id"\n"😀"\n"ﬀ', '"\n"b"\n"a, ""quoted""\n"\n') });
+    // Act
+    const members = await engine.members(EVALUATION, 'c_power_users');
+    // Assess
+    expect(members).toEqual(['a, "quoted"\n', 'b', 'ﬀ', '😀']);
+    expect(athena).toHaveReceivedCommandExactlyOnceWith(StartQueryExecutionCommand, {
+      QueryString: 'SELECT person_id FROM "cohort_refresh"."evaluation_r1" WHERE "c_power_users"',
+      WorkGroup: 'cohort-refresh',
+      QueryExecutionContext: { Database: 'cohort_refresh', Catalog: 'AwsDataCatalog' },
+    });
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(GetObjectCommand, { Bucket: 'results-bucket', Key: 'results/q-1.csv' });
+    expect(athena).not.toHaveReceivedCommand(GetQueryResultsCommand);
+  });
+
+  it('refuses to read or release anything but an evaluation table, before calling AWS', async () => {
+    const bad = { location: 'events_json; DROP TABLE x', population: 0 };
+
+    await expect(engine.members(bad, 'c_x')).rejects.toBeInstanceOf(NotAnEvaluationError);
+    await expect(engine.release(bad)).rejects.toBeInstanceOf(NotAnEvaluationError);
+    expect(athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
+    expect(glue).not.toHaveReceivedCommand(GetTableCommand);
+  });
+
+  it('surfaces a failed members query and a throttled result read with their named errors', async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand).resolvesOnce({ QueryExecution: { QueryExecutionId: 'q-1', Status: { State: 'FAILED', StateChangeReason: 'COLUMN_NOT_FOUND: c_x' } } });
+    // Act & Assess
+    await expect(engine.members(EVALUATION, 'c_x')).rejects.toBeInstanceOf(AthenaQueryFailedError);
+    athena.on(GetQueryExecutionCommand).resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
+    s3.on(GetObjectCommand).rejects(serviceError({ name: 'SlowDown', status: 503 }));
+    await expect(engine.members(EVALUATION, 'c_x')).rejects.toMatchObject({ name: 'ThrottledError', operation: 'S3.GetObject' });
+  });
+
+  it('releases an evaluation: deletes its files under the results prefix, then its Glue table', async () => {
+    // Prepare
+    glue.on(GetTableCommand).resolves({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://results-bucket/results/tables/q-0' } } });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'results/tables/q-0/a' }, { Key: 'results/tables/q-0/b' }] });
+    s3.on(DeleteObjectsCommand).resolves({});
+    glue.on(DeleteTableCommand).resolves({});
+    // Act
+    await engine.release(EVALUATION);
+    // Assess
+    expect(glue).toHaveReceivedCommandWith(GetTableCommand, { DatabaseName: 'cohort_refresh', Name: 'evaluation_r1' });
+    expect(s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'results-bucket', Prefix: 'results/tables/q-0/' });
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(DeleteObjectsCommand, {
+      Bucket: 'results-bucket',
+      Delete: { Objects: [{ Key: 'results/tables/q-0/a' }, { Key: 'results/tables/q-0/b' }], Quiet: true },
+    });
+    expect(glue).toHaveReceivedCommandExactlyOnceWith(DeleteTableCommand, { DatabaseName: 'cohort_refresh', Name: 'evaluation_r1' });
+  });
+
+  it('does nothing when releasing an evaluation that is already gone (a retried step)', async () => {
+    glue.on(GetTableCommand).rejects(new EntityNotFoundException({ $metadata: {}, message: 'Table evaluation_r1 not found.' }));
+
+    await engine.release(EVALUATION);
+
+    expect(s3).not.toHaveReceivedCommand(DeleteObjectsCommand);
+    expect(glue).not.toHaveReceivedCommand(DeleteTableCommand);
+  });
+
+  it('keeps the table when its files cannot all be deleted, and never deletes outside the results prefix', async () => {
+    // Prepare
+    glue.on(GetTableCommand).resolvesOnce({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://results-bucket/results/tables/q-0/' } } });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'results/tables/q-0/a' }] });
+    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'results/tables/q-0/a', Code: 'AccessDenied', Message: 'Access Denied' }] });
+    // Act & Assess
+    await expect(engine.release(EVALUATION)).rejects.toThrow('could not delete 1 files of s3://results-bucket/results/tables/q-0/: AccessDenied');
+    glue.on(GetTableCommand).resolves({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://lake-bucket/lake/events/' } } });
+    await expect(engine.release(EVALUATION)).rejects.toBeInstanceOf(InvalidS3LocationError);
+    expect(s3).toHaveReceivedCommandTimes(DeleteObjectsCommand, 1);
+    expect(glue).not.toHaveReceivedCommand(DeleteTableCommand);
+  });
+
+  it('returns the rows of a small query as column-named text', async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand).resolves(succeeded());
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'grain', Type: 'varchar' }, { Name: 'row_count', Type: 'bigint' }] },
+        Rows: [{ Data: [{ VarCharValue: 'grain' }, { VarCharValue: 'row_count' }] }, { Data: [{ VarCharValue: 'lake' }, {}] }],
+      },
+    });
+    // Act
+    const rows = await engine.rows('SELECT 1');
+    // Assess
+    expect(rows).toEqual([{ grain: 'lake', row_count: null }]);
+  });
+
+  it('totals the KPIs of a cohort column in one small query and reads them as numbers', async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand).resolves(succeeded());
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'size' }, { Name: 'activated' }, { Name: 'value_sum' }] },
+        Rows: [{ Data: [{ VarCharValue: 'size' }, { VarCharValue: 'activated' }, { VarCharValue: 'value_sum' }] }, { Data: [{ VarCharValue: '120' }, { VarCharValue: '45' }, { VarCharValue: '1.25E4' }] }],
+      },
+    });
+    // Act
+    const totals = await engine.kpis(EVALUATION, 'c_payers', { activated: 'm_activated', value: 'm_value' });
+    // Assess
+    expect(totals).toEqual({ size: 120, activated: 45, value_sum: 12_500 });
+    expect(athena).toHaveReceivedCommandExactlyOnceWith(StartQueryExecutionCommand, {
+      QueryString:
+        'SELECT count(*) AS size, count_if("m_activated") AS activated, coalesce(sum("m_value"), 0) AS value_sum FROM "cohort_refresh"."evaluation_r1" WHERE "c_payers"',
+      WorkGroup: 'cohort-refresh',
+    });
+  });
+
+  it('evaluates in-process with the CTAS of the Evaluate state and counts the population from its statistics', async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand).resolves(succeeded({ StatementType: 'DDL', SubstatementType: 'CREATE_TABLE_AS_SELECT' }));
+    athena.on(GetQueryRuntimeStatisticsCommand).resolves({ QueryRuntimeStatistics: { Rows: { OutputRows: 3041 } } });
+    // Act
+    const result = await engine.evaluate('SELECT 1', 'R-1');
+    // Assess
+    expect(result).toEqual({ location: 'evaluation_r_1', population: 3041 });
+    expect(athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, {
+      QueryString: `CREATE TABLE "cohort_refresh"."evaluation_r_1" WITH (format = 'PARQUET') AS\nSELECT 1`,
+    });
+    expect(athena).toHaveReceivedCommandWith(GetQueryRuntimeStatisticsCommand, { QueryExecutionId: 'q-1' });
+  });
+});
+
+describe('the Athena evaluation lookup', () => {
+  beforeEach(() => {
+    athena.reset();
+  });
+
+  const ctas = (runId: string) => succeeded({ Query: `CREATE TABLE "cohort_refresh"."evaluation_${runId}" WITH (format = 'PARQUET') AS\nSELECT 1`, StatementType: 'DDL' });
+
+  it("finds a run's evaluation table and its population from the CTAS statistics", async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand).resolves(ctas('r1'));
+    athena.on(GetQueryRuntimeStatisticsCommand).resolves({ QueryRuntimeStatistics: { Rows: { InputRows: 10_000, OutputRows: 3041 } } });
+    // Act
+    const found = await evaluations.find('r1', { query_execution_id: 'q-1' });
+    // Assess
+    expect(found).toEqual({ location: 'evaluation_r1', population: 3041 });
+    expect(athena).toHaveReceivedCommandExactlyOnceWith(GetQueryExecutionCommand, { QueryExecutionId: 'q-1' });
+    expect(athena).toHaveReceivedCommandExactlyOnceWith(GetQueryRuntimeStatisticsCommand, { QueryExecutionId: 'q-1' });
+  });
+
+  it("refuses another run's query", async () => {
+    athena.on(GetQueryExecutionCommand).resolves(ctas('r2'));
+
+    await expect(evaluations.find('r1', { query_execution_id: 'q-1' })).rejects.toBeInstanceOf(EvaluationNotFoundError);
+    expect(athena).not.toHaveReceivedCommand(GetQueryRuntimeStatisticsCommand);
+  });
+
+  it('counts the table when Athena reports no output rows', async () => {
+    // Prepare
+    athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'q-1' }).resolves(ctas('r1'));
+    athena.on(GetQueryRuntimeStatisticsCommand).resolves({ QueryRuntimeStatistics: {} });
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-count' });
+    athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'q-count' }).resolves(succeeded({ QueryExecutionId: 'q-count' }));
+    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: 'population' }] }, { Data: [{ VarCharValue: '3041' }] }] } });
+    // Act
+    const found = await evaluations.find('r1', { query_execution_id: 'q-1' });
+    // Assess
+    expect(found.population).toBe(3041);
+    expect(athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, { QueryString: 'SELECT count(*) AS population FROM "cohort_refresh"."evaluation_r1"' });
+  });
+
+  it('retries nothing itself: throttling reaches the state machine as ThrottledError', async () => {
+    athena.on(GetQueryExecutionCommand).rejects(serviceError({ name: 'ThrottlingException', status: 400, throttling: true }));
+
+    await expect(evaluations.find('r1', { query_execution_id: 'q-1' })).rejects.toBeInstanceOf(ThrottledError);
+  });
+});
