@@ -1,5 +1,6 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -10,6 +11,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
  */
 export const s3 = new S3Client({});
 export const athena = new AthenaClient({});
+export const glue = new GlueClient({});
 export const sns = new SNSClient({});
 export const eventBridge = new EventBridgeClient({});
 export const stepFunctions = new SFNClient({});

@@ -19,6 +19,8 @@ const environmentSchema = z.object({
   ALERTS_TOPIC_ARN: z.string().startsWith('arn:', 'must be an SNS topic ARN'),
   /** `chatbot` when an AWS Chatbot channel is subscribed: alerts then carry its custom-notification variant. */
   ALERTS_FORMAT: z.enum(['text', 'chatbot']).default('text'),
+  /** How long a step waits for an Athena query: the function's timeout less a margin (set per function). */
+  ATHENA_MAX_WAIT_MS: z.coerce.number().int().min(1_000).optional(),
 });
 
 /** What the handlers read from their environment (set by RefreshStateMachine). */

@@ -1,108 +1,100 @@
+import { AthenaEngine } from '../../shared/cloud/athena-engine.ts';
+import { AthenaEvaluations } from '../../shared/cloud/athena-evaluations.ts';
+import { AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
 import { EventsPublisher } from '../../shared/cloud/events-publisher.ts';
 import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
+import { s3Exports } from '../../shared/cloud/s3-exports.ts';
 import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
+import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
+import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { athenaStatement } from '../../shared/workflow/athena-statement.ts';
-import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
 import { CatalogStore } from '../../shared/governance/catalog-store.ts';
+import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
-import { eventBridge, s3, sns } from './clients.ts';
-import { type Config, readConfig } from './config.ts';
+import { athena, eventBridge, glue, s3, sns } from './clients.ts';
+import { readConfig } from './config.ts';
 import { readDeliveryConfig } from './delivery-config.ts';
 
 /**
- * The cloud ports of each step, built from the environment once per container from what
- * shared/cloud provides. A port without a cloud adapter yet is `missing(...)`: building that
- * step's ports fails with an {@link AdapterMissingError} naming it, instead of pretending to work.
+ * The cloud ports of each step, built from the environment once per container over the SDK
+ * clients of clients.ts: Athena as the query engine and evaluation lookup, the snapshots bucket
+ * as the snapshot store (members as Parquet without DuckDB), SNS for alerts, S3 and EventBridge
+ * for deliveries.
  */
-
-/** A port a step needs has no cloud adapter yet. */
-export class AdapterMissingError extends Error {
-  override readonly name = 'AdapterMissingError';
-
-  constructor(
-    readonly step: string,
-    readonly missing: readonly string[],
-  ) {
-    super(`${step} cannot run in the cloud yet; missing: ${missing.join('; ')}`);
-  }
-}
-
-/** Cloud adapters the steps need that shared/cloud does not provide yet. */
-export const MISSING_ADAPTERS = {
-  engine:
-    'QueryEngine on Athena: name and athenaDialect; lake() over the Glue tables (athenaLakeRelations) with the dt= ' +
-    'partitions of the lake for lineage; members() and release() (DROP TABLE) on the evaluation_<run> table, built on AthenaQueryRunner',
-  codec: 'MembersCodec that runs in Lambda (person_id Parquet encode/decode without DuckDB), which SnapshotStore needs',
-  evaluations: 'EvaluationLookup on Athena: the evaluation_<run> table of a run and its population (OutputRows of GetQueryRuntimeStatistics)',
-} as const;
-
-type Missing = keyof typeof MISSING_ADAPTERS;
-
-function missing(step: string, ...adapters: Missing[]): never {
-  throw new AdapterMissingError(step, adapters.map((adapter) => MISSING_ADAPTERS[adapter]));
-}
-
-/** The alerts topic's notifier, with the Chatbot variant when a Chatbot channel is subscribed. */
-const alertsNotifier = (config: Config) => new SnsNotifier(sns, config.ALERTS_TOPIC_ARN, { chatbot: config.ALERTS_FORMAT === 'chatbot' });
 
 const once = <T>(build: () => T): (() => T) => {
   let built: { value: T } | undefined;
   return () => (built ??= { value: build() }).value;
 };
 
-/** Plan: definitions from the bucket and the CTAS statement exist; engine and snapshot store do not. */
-export const planPorts = once((): PlanPorts => {
+/** What every step shares. */
+const cloud = once(() => {
   const config = readConfig();
+  const runner = new AthenaQueryRunner(athena, {
+    workGroup: config.ATHENA_WORKGROUP,
+    database: config.GLUE_DATABASE,
+    ...(config.ATHENA_MAX_WAIT_MS === undefined ? {} : { maxWaitMs: config.ATHENA_MAX_WAIT_MS }),
+  });
+  const codec = new ParquetMembersCodec();
+  return {
+    config,
+    codec,
+    engine: new AthenaEngine({
+      runner,
+      s3,
+      glue,
+      database: config.GLUE_DATABASE,
+      lakeBucket: config.EVENT_LAKE_BUCKET,
+      lakePrefix: config.EVENT_LAKE_PREFIX,
+      resultsBucket: config.ATHENA_RESULTS_BUCKET,
+    }),
+    evaluations: new AthenaEvaluations(runner, config.GLUE_DATABASE),
+    store: new SnapshotStore(new S3BlobStore(s3, { bucket: config.SNAPSHOTS_BUCKET }), codec),
+    // The Chatbot variant when a Chatbot channel is subscribed to the alerts topic.
+    notifier: new SnsNotifier(sns, config.ALERTS_TOPIC_ARN, { chatbot: config.ALERTS_FORMAT === 'chatbot' }),
+  };
+});
+
+/** Plan: definitions from their bucket, the lake and source checks on Athena, versions from the snapshots bucket. */
+export const planPorts = once((): PlanPorts => {
+  const { config, engine, store } = cloud();
   const definitions = new S3BlobStore(s3, { bucket: config.DEFINITIONS_BUCKET });
   return {
     definitions: blobDefinitions(definitions),
     // The published catalog, approvals and audit trail live under catalog/ of the same bucket.
     governance: { catalog: new CatalogStore(definitions) },
     statement: athenaStatement({ database: config.GLUE_DATABASE }),
-    // SnapshotStore(new S3BlobStore(s3, { bucket: config.SNAPSHOTS_BUCKET }), codec) once a codec exists.
-    engine: missing('Plan', 'engine', 'codec'),
-    store: missing('Plan', 'codec'),
+    engine,
+    store,
   };
 });
 
-/** Snapshot: reads its cohort from the evaluation table and writes a version. */
+/** Snapshot: reads its cohort from the run's evaluation table, writes a version and publishes it. */
 export const snapshotPorts = once((): SnapshotPorts => {
-  readConfig();
-  return {
-    engine: missing('Snapshot', 'engine', 'codec', 'evaluations'),
-    store: missing('Snapshot', 'codec'),
-    evaluations: missing('Snapshot', 'evaluations'),
-  };
+  const { engine, store, evaluations } = cloud();
+  return { engine, store, evaluations };
 });
 
-/** Finish: releases the evaluation table and alerts; the notifier exists. */
+/** Finish: releases the evaluation table and alerts. */
 export const finishPorts = once((): FinishPorts => {
-  const config = readConfig();
-  return {
-    notifier: alertsNotifier(config),
-    engine: missing('Finish', 'engine', 'evaluations'),
-    evaluations: missing('Finish', 'evaluations'),
-  };
+  const { engine, evaluations, notifier } = cloud();
+  return { engine, evaluations, notifier };
 });
 
-/**
- * AlertFailure: the SNS notifier is all it must have, and it exists. Releasing the evaluation
- * table is best effort and waits for the Athena engine and lookup; until then a failed run's table
- * files expire with the results bucket's lifecycle (its Glue entry stays).
- */
-export const alertFailurePorts = once((): AlertFailurePorts => ({ notifier: alertsNotifier(readConfig()) }));
+/** AlertFailure: the error alert, then (best effort) the release of the run's evaluation table. */
+export const alertFailurePorts = once((): AlertFailurePorts => {
+  const { engine, evaluations, notifier } = cloud();
+  return { notifier, engine, evaluations };
+});
 
-/**
- * Deliver: the events publisher exists; reading versions and writing Parquet exports wait for the
- * Lambda Parquet codec (SnapshotStore and s3Exports(s3, { bucket: EXPORTS_BUCKET }, codec) then).
- */
+/** Deliver: reads a published version, exports it to the exports bucket (CSV and Parquet) and publishes its event. */
 export const deliverPorts = once((): DeliverPorts => {
-  readConfig();
+  const { store, codec } = cloud();
   const delivery = readDeliveryConfig();
   return {
     events: new EventsPublisher(eventBridge, delivery.EVENT_BUS_NAME),
-    store: missing('Deliver', 'codec'),
-    exports: missing('Deliver', 'codec'),
+    store,
+    exports: s3Exports(s3, { bucket: delivery.EXPORTS_BUCKET }, codec),
   };
 });

@@ -21,18 +21,31 @@ export function evaluationTablesArn(cohortRefresh: CohortRefresh): string {
   });
 }
 
+/** Where a CTAS without `external_location` writes its table's files in the workgroup's results. */
+export const EVALUATION_FILES_PATTERN = 'results/tables/*';
+
 /**
  * Lets the grantee use the tables the Evaluate state's CTAS creates, one per run
  * (`evaluation_<run>`): Glue access to those tables only (with the catalog and database Glue
  * checks along the way). Their files live under the results bucket's `results/`, which
- * `grantQueryLake` already covers.
+ * `grantQueryLake` lets read and write; `drop` may also delete them (`results/tables/*`), since
+ * releasing an evaluation deletes the person ids it holds rather than wait for the lifecycle rule.
  */
 export function grantEvaluationTables(cohortRefresh: CohortRefresh, grantee: iam.IGrantable, access: EvaluationTableAccess): iam.Grant {
-  return iam.Grant.addToPrincipal({
+  const tables = iam.Grant.addToPrincipal({
     grantee,
     actions: GLUE_ACTIONS[access],
     resourceArns: [cohortRefresh.catalog.catalogArn, cohortRefresh.catalog.databaseArn, evaluationTablesArn(cohortRefresh)],
   });
+  if (access !== 'drop') return tables;
+  return tables.combine(
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:DeleteObject'],
+      // Object ARN ends in "*": one folder per Evaluate query id (acknowledged in WILDCARD_REASONS).
+      resourceArns: [cohortRefresh.athenaResultsBucket.arnForObjects(EVALUATION_FILES_PATTERN)],
+    }),
+  );
 }
 
 /**

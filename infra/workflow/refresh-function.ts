@@ -52,7 +52,7 @@ export function refreshFunction(scope: Construct, id: string, options: RefreshFu
     logGroup,
     loggingFormat: lambda.LoggingFormat.JSON,
     tracing: lambda.Tracing.ACTIVE,
-    environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
+    environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps', ATHENA_MAX_WAIT_MS: String(athenaWait(options.timeout)) },
     bundling: {
       format: nodejs.OutputFormat.ESM,
       target: 'node22',
@@ -76,6 +76,11 @@ export function acknowledgePinnedRuntime(fn: lambda.IFunction): void {
     reason:
       'Pinned to nodejs22.x, the runtime the bundles target (esbuild target node22) and the project tests against; moving to a newer runtime is a deliberate upgrade, not drift at synthesis.',
   });
+}
+
+/** How long a function waits for one Athena query: its timeout less a minute to report the timeout (at least 10 s). */
+function athenaWait(timeout: Duration): number {
+  return Math.max(10_000, timeout.toMilliseconds() - 60_000);
 }
 
 /** Sizes of the refresh's functions: Snapshot and Deliver hold one cohort's members in memory. */

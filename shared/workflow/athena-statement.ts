@@ -24,6 +24,7 @@ export function evaluationTableName(runId: string): string {
  * results bucket and expire with its lifecycle rule, even when a failed run never drops it.
  */
 export function athenaStatement(options: { readonly database: string }): StatementBuilder {
+  identifier(options.database);
   return (plan) => evaluationStatement(options.database, plan.run_id, plan.query);
 }
 

@@ -1,4 +1,4 @@
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -87,6 +87,13 @@ describe('RefreshStateMachine', () => {
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 6);
   });
 
+  it('tells each function how long it may wait for an Athena query: its timeout less a minute', () => {
+    for (const [fn, wait] of [[given.refresh.functions.snapshot, '540000'], [given.refresh.functions.plan, '60000'], [given.refresh.functions.alertFailure, '10000']] as const) {
+      const resource = template.findResources('AWS::Lambda::Function')[given.stack.getLogicalId(fn.node.defaultChild as CfnElement)];
+      expect(resource?.Properties.Environment.Variables.ATHENA_MAX_WAIT_MS).toBe(wait);
+    }
+  });
+
   it('runs the state machine as a role without the Athena task defaults: no S3 on "*", no Glue writes but CTAS', () => {
     const statements = statementsOfRole(template, given.refresh.role);
     const actions = actionsOf(statements);
@@ -129,6 +136,15 @@ describe('RefreshStateMachine', () => {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['sns:Publish', 'glue:DeleteTable']));
     }
     for (const fn of [plan, snapshot, deliver]) expect(actionsOfFn(fn)).not.toContain('sns:Publish');
+    // Releasing an evaluation deletes its files, and only those: nothing else of any bucket is ever deleted.
+    for (const fn of [finish, alertFailure]) {
+      const deletes = statementsOfRole(template, fn.role as IConstruct).filter((s) => list(s.Action).includes('s3:DeleteObject'));
+      expect(deletes.map((s) => list(s.Action))).toEqual([['s3:DeleteObject']]);
+      expect(JSON.stringify(deletes[0]?.Resource)).toContain('/results/tables/*');
+      expect(JSON.stringify(deletes[0]?.Resource)).toContain(given.stack.resolve(given.cohortRefresh.athenaResultsBucket.bucketArn)['Fn::GetAtt'][0]);
+    }
+    for (const fn of [plan, snapshot, deliver]) expect(actionsOfFn(fn)).not.toContain('s3:DeleteObject');
+    expect(actionsOfFn(snapshot)).toEqual(expect.arrayContaining(['athena:GetQueryRuntimeStatistics', 'glue:GetTable']));
     for (const fn of [plan, snapshot, deliver, finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']));
     }

@@ -1,9 +1,24 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
+import {
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  GetQueryRuntimeStatisticsCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteTableCommand, GetTableCommand } from '@aws-sdk/client-glue';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError, readConfig } from '../../functions/commons/config.ts';
 import { readDeliveryConfig } from '../../functions/commons/delivery-config.ts';
+import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
+import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
+import type { Manifest } from '../../shared/store/manifest.ts';
+import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
+import type { WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
+import { header } from '../support/lake.ts';
+import { FakeAws, type FakeQuery } from './fake-aws.ts';
 
 const ENVIRONMENT = {
   DEFINITIONS_BUCKET: 'cohorts-definitions',
@@ -16,14 +31,45 @@ const ENVIRONMENT = {
   ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-central-1:111122223333:alerts',
   EXPORTS_BUCKET: 'cohorts-exports',
   EVENT_BUS_NAME: 'default',
+  ATHENA_MAX_WAIT_MS: '60000',
   AWS_REGION: 'eu-central-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
-const sns = mockClient(SNSClient);
+const aws = new FakeAws();
 type Handler = (event: unknown) => Promise<unknown>;
 const handlers: Record<string, Handler> = {};
+
+const RUN = 'r1';
+const CTAS_ID = 'q-evaluate';
+const CTAS_HEAD = 'CREATE TABLE "cohort_refresh"."evaluation_r1"';
+const MEMBERS_CSV = '"person_id"\n"cid"\n"ann"\n"bob"\n';
+const EVALUATION = { query_execution_id: CTAS_ID };
+
+/** How the fake Athena answers: source checks with no rows, a cohort's members from a CSV result file. */
+function answer(query: FakeQuery): void {
+  if (query.sql.startsWith('SELECT person_id FROM')) {
+    query.outputLocation = `s3://cohorts-results/results/${query.id}.csv`;
+    aws.put('cohorts-results', `results/${query.id}.csv`, MEMBERS_CSV);
+  } else {
+    query.rows = [[...SOURCE_CHECK_COLUMNS]];
+  }
+}
+
+/** The bucket of definitions and the lake's partitions, and the CTAS the Evaluate state ran. */
+function givenDeployment(): void {
+  aws.put('cohorts-definitions', 'payers.yaml', `${header('payers')}rule:\n  event: invoice_paid\n  within: 30d\n`);
+  aws.put('cohorts-lake', 'events/dt=2024-05-30/part-0.parquet', 'PAR1');
+  aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', 'PAR1');
+  aws.ran({ id: CTAS_ID, sql: `${CTAS_HEAD} WITH (format = 'PARQUET') AS\nSELECT 1`, outputRows: 3041 });
+  aws.tables.set('evaluation_r1', `s3://cohorts-results/results/tables/${CTAS_ID}`);
+  aws.put('cohorts-results', `results/tables/${CTAS_ID}/part-0`, 'PAR1');
+  aws.answer = answer;
+}
+
+const planEvent = { request: { trigger: 'manual', cohorts: ['payers'] }, run_id: RUN, started_at: '2024-06-01T00:00:00Z' };
+const plan = async () => ((await handlers.Plan?.(planEvent)) as { plan: WorkflowPlan }).plan;
 
 describe('the Lambda handlers', () => {
   beforeAll(async () => {
@@ -37,8 +83,8 @@ describe('the Lambda handlers', () => {
   });
 
   beforeEach(() => {
-    sns.reset();
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    aws.reset();
+    givenDeployment();
   });
 
   it.each<[string, unknown, string[]]>([
@@ -55,7 +101,146 @@ describe('the Lambda handlers', () => {
     await expect(result).rejects.toMatchObject({ name: 'InvalidEventError', step });
     const error = (await result?.catch((e: unknown) => e)) as { problems: string[] };
     for (const problem of problems) expect(error.problems.some((p) => p.startsWith(problem)), problem).toBe(true);
-    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(aws.sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(aws.athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
+  });
+
+  it('Plan reads the definitions bucket and the lake partitions, runs the source checks on Athena and plans the CTAS', async () => {
+    // Act
+    const planned = await plan();
+    // Assess
+    expect(planned).toMatchObject({ run_id: RUN, engine: 'athena engine v3', trigger: 'manual', as_of: '2024-06-01T00:00:00.000Z' });
+    expect(planned.statement.startsWith(`${CTAS_HEAD} WITH (format = 'PARQUET') AS\n`)).toBe(true);
+    expect(planned.statement).toContain('FROM "cohort_refresh"."events_json"');
+    expect(planned.cohorts).toEqual([expect.objectContaining({ id: 'payers', version: 1, unchanged: null })]);
+    expect(planned.cohorts[0]?.definition.path).toBe('s3://cohorts-definitions/payers.yaml');
+    expect(planned.inputs).toEqual([
+      { table: 'events', location: 's3://cohorts-lake/events/', partitions: ['dt=2024-05-30', 'dt=2024-05-31'] },
+      { table: 'identities', location: 's3://cohorts-lake/identities/', partitions: [] },
+    ]);
+    expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-definitions', Prefix: '' });
+    expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'cohorts-definitions', Key: 'payers.yaml' });
+    expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-lake', Prefix: 'events/', Delimiter: '/' });
+    expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-snapshots', Prefix: 'snapshots/cohort=payers/' });
+    expect(aws.athena).toHaveReceivedCommandExactlyOnceWith(StartQueryExecutionCommand, {
+      QueryString: expect.stringContaining('AS grain'),
+      WorkGroup: 'cohort-refresh',
+      QueryExecutionContext: { Database: 'cohort_refresh', Catalog: 'AwsDataCatalog' },
+    });
+    expect(aws.athena).toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: 'q-1', MaxResults: 1000 });
+    expect(aws.s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('Snapshot reads its cohort from the evaluation table, writes a version readable without DuckDB and publishes it', async () => {
+    // Prepare
+    const planned = await plan();
+    aws.athena.resetHistory();
+    aws.s3.resetHistory();
+    // Act
+    const outcome = (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
+    // Assess
+    expect(outcome).toMatchObject({ cohort: 'payers', status: 'published', version: 1, size: 3, entered: 3, exited: 0, previous_version: null });
+    expect(aws.athena).toHaveReceivedCommandWith(GetQueryExecutionCommand, { QueryExecutionId: CTAS_ID });
+    expect(aws.athena).toHaveReceivedCommandWith(GetQueryRuntimeStatisticsCommand, { QueryExecutionId: CTAS_ID });
+    expect(aws.athena).toHaveReceivedCommandExactlyOnceWith(StartQueryExecutionCommand, {
+      QueryString: `SELECT person_id FROM "cohort_refresh"."evaluation_r1" WHERE ${JSON.stringify(planned.cohorts[0]?.column)}`,
+      WorkGroup: 'cohort-refresh',
+    });
+    expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'cohorts-results', Key: 'results/q-2.csv' });
+    expect(aws.athena).not.toHaveReceivedCommand(GetQueryResultsCommand);
+    const prefix = 'snapshots/cohort=payers/version=1/';
+    expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots', Key: `${prefix}members.parquet`, IfNoneMatch: '*' });
+    expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots', Key: `${prefix}manifest.json`, IfNoneMatch: '*' });
+    expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'cohorts-snapshots',
+      Key: 'snapshots/cohort=payers/current.json',
+      Body: '{"version":1}\n',
+      IfNoneMatch: '*',
+    });
+    const members = aws.buckets.get('cohorts-snapshots')?.get(`${prefix}members.parquet`)?.body as Uint8Array;
+    expect(await new ParquetMembersCodec().decode(members)).toEqual(['ann', 'bob', 'cid']);
+    const manifest = JSON.parse(aws.text('cohorts-snapshots', `${prefix}manifest.json`) as string) as Manifest;
+    expect(manifest).toMatchObject({ population: 3041, lineage: { engine: 'athena engine v3', run_id: RUN } });
+  });
+
+  it('Snapshot retried after its answer was lost returns the version it wrote without writing again', async () => {
+    // Prepare
+    const planned = await plan();
+    const event = { plan: planned, cohort: 'payers', evaluation: EVALUATION };
+    const first = await handlers.Snapshot?.(event);
+    aws.s3.resetHistory();
+    aws.athena.resetHistory();
+    // Act
+    const again = await handlers.Snapshot?.(event);
+    // Assess
+    expect(again).toEqual(first);
+    expect(aws.s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(aws.athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
+  });
+
+  it('Snapshot fails with CurrentMovedError, and leaves current alone, when another run published in the meantime', async () => {
+    // Prepare: another run moves current between this run's read of it and its publish.
+    const planned = await plan();
+    aws.afterPut = (bucket, key) => {
+      if (key.endsWith('version=1/manifest.json')) aws.put(bucket, 'snapshots/cohort=payers/current.json', '{"version":2}\n');
+    };
+    // Act
+    const snapshot = handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION });
+    // Assess
+    await expect(snapshot).rejects.toMatchObject({ name: 'CurrentMovedError', message: expect.stringContaining('now at version 2, not none') });
+    expect(aws.text('cohorts-snapshots', 'snapshots/cohort=payers/current.json')).toBe('{"version":2}\n');
+    expect(aws.s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Key: 'snapshots/cohort=payers/current.json' });
+  });
+
+  it('Snapshot surfaces Athena throttling as ThrottledError and a failed query by its name, for Retry and Catch', async () => {
+    // Prepare
+    const planned = await plan();
+    const event = { plan: planned, cohort: 'payers', evaluation: EVALUATION };
+    aws.answer = () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 }, $retryable: { throttling: true } });
+    };
+    // Act & Assess
+    await expect(handlers.Snapshot?.(event)).rejects.toMatchObject({ name: 'ThrottledError', operation: 'Athena.StartQueryExecution' });
+    aws.answer = (query) => {
+      query.state = 'FAILED';
+      query.reason = 'TABLE_NOT_FOUND: evaluation_r1';
+    };
+    await expect(handlers.Snapshot?.(event)).rejects.toMatchObject({ name: 'AthenaQueryFailedError', reason: 'TABLE_NOT_FOUND: evaluation_r1' });
+    expect(aws.s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots' });
+  });
+
+  it('Finish releases the evaluation (its files, then its Glue table) and sends one alert', async () => {
+    // Prepare
+    const planned = await plan();
+    const snapshot = await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION });
+    // Act
+    const summary = (await handlers.Finish?.({ plan: planned, evaluation: EVALUATION, snapshots: [snapshot], deliveries: [], started_at: '2024-06-01T00:00:00Z' })) as WorkflowSummary;
+    // Assess
+    expect(summary).toMatchObject({ run_id: RUN, population: 3041, cohorts: [expect.objectContaining({ cohort: 'payers', status: 'published' })] });
+    expect(aws.glue).toHaveReceivedCommandWith(GetTableCommand, { DatabaseName: 'cohort_refresh', Name: 'evaluation_r1' });
+    expect(aws.s3).toHaveReceivedCommandWith(DeleteObjectsCommand, {
+      Bucket: 'cohorts-results',
+      Delete: { Objects: [{ Key: `results/tables/${CTAS_ID}/part-0` }], Quiet: true },
+    });
+    expect(aws.glue).toHaveReceivedCommandExactlyOnceWith(DeleteTableCommand, { DatabaseName: 'cohort_refresh', Name: 'evaluation_r1' });
+    expect(aws.keys('cohorts-results').filter((k) => k.startsWith('results/tables/'))).toEqual([]);
+    expect(aws.sns).toHaveReceivedCommandTimes(PublishCommand, summary.alert ? 1 : 0);
+  });
+
+  it('Finish retried after it released the evaluation releases nothing twice and still answers', async () => {
+    // Prepare
+    const planned = await plan();
+    const event = { plan: planned, evaluation: EVALUATION, snapshots: [], deliveries: [], started_at: '2024-06-01T00:00:00Z' };
+    await handlers.Finish?.(event);
+    aws.glue.resetHistory();
+    aws.s3.resetHistory();
+    // Act
+    const again = (await handlers.Finish?.(event)) as WorkflowSummary;
+    // Assess
+    expect(again.population).toBe(3041);
+    expect(aws.glue).toHaveReceivedCommandTimes(GetTableCommand, 1);
+    expect(aws.glue).not.toHaveReceivedCommand(DeleteTableCommand);
+    expect(aws.s3).not.toHaveReceivedCommand(DeleteObjectsCommand);
   });
 
   it('AlertFailure publishes the error alert naming the failed step to the alerts topic', async () => {
@@ -70,11 +255,32 @@ describe('the Lambda handlers', () => {
     const result = await handlers.AlertFailure?.(event);
     // Assess
     expect(result).toMatchObject({ alert: { severity: 'error', step: 'Evaluate' }, released: null });
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+    expect(aws.sns).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: ENVIRONMENT.ALERTS_TOPIC_ARN,
       Subject: expect.stringContaining('ERROR: cohort refresh failed at Evaluate: States.TaskFailed (TABLE_NOT_FOUND'),
       Message: expect.stringContaining('run: r1'),
     });
+    expect(aws.glue).not.toHaveReceivedCommand(GetTableCommand);
+  });
+
+  it('AlertFailure after a failed SnapshotEach alerts first, then releases the evaluation, and reports a failed release', async () => {
+    // Prepare
+    const event = {
+      trigger: 'manual',
+      error: { Error: 'CurrentMovedError', Cause: '{"errorMessage":"cohort \\"payers\\" is now at version 2"}' },
+      failed: { step: 'SnapshotEach', execution: 'arn:aws:states:eu-central-1:111122223333:execution:cohort-refresh:r1' },
+      plan: await plan(),
+      evaluation: EVALUATION,
+    };
+    // Act
+    const released = await handlers.AlertFailure?.(event);
+    aws.tables.set('evaluation_r1', 's3://cohorts-lake/events/');
+    const refused = await handlers.AlertFailure?.(event);
+    // Assess
+    expect(released).toMatchObject({ alert: { step: 'SnapshotEach' }, released: true, release_error: null });
+    expect(refused).toMatchObject({ released: false, release_error: expect.stringMatching(/^InvalidS3LocationError: /) });
+    expect(aws.sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+    expect(aws.keys('cohorts-lake')).toHaveLength(2);
   });
 
   it('AlertFailure counts a failed run under the outcome dimension the dashboard plots', async () => {
@@ -96,20 +302,22 @@ describe('the Lambda handlers', () => {
     }
   });
 
-  it('Plan, given a good event, names the cloud adapters that do not exist yet instead of pretending', async () => {
-    const event = { request: { trigger: 'manual' }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' };
-
-    const result = handlers.Plan?.(event);
-
-    await expect(result).rejects.toMatchObject({ name: 'AdapterMissingError', step: 'Plan', message: expect.stringContaining('QueryEngine on Athena') });
-  });
-
-  it('Deliver, given a good event, names the Parquet codec it waits for instead of pretending', async () => {
-    const outcome = { cohort: 'payers', status: 'published', version: 2, size: 1, previous_version: 1, entered: 0, exited: 0, checks: [] };
-
-    const result = handlers.Deliver?.({ outcome, run_id: 'r1' });
-
-    await expect(result).rejects.toMatchObject({ name: 'AdapterMissingError', step: 'Deliver', message: expect.stringContaining('MembersCodec') });
+  it('Deliver exports a published version as CSV and Parquet to the exports bucket, then publishes its event', async () => {
+    // Prepare
+    const planned = await plan();
+    const outcome = (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
+    // Act
+    const delivery = await handlers.Deliver?.({ outcome, run_id: RUN });
+    // Assess
+    expect(delivery).toMatchObject({ cohort: 'payers', version: 1, event: 'Cohort Refreshed' });
+    const folder = 'exports/cohort=payers/version=1/';
+    expect(aws.text('cohorts-exports', `${folder}members.csv`)).toBe('person_id\nann\nbob\ncid\n');
+    const parquet = aws.buckets.get('cohorts-exports')?.get(`${folder}members.parquet`)?.body as Uint8Array;
+    expect(await new ParquetMembersCodec().decode(parquet)).toEqual(['ann', 'bob', 'cid']);
+    expect(JSON.parse(aws.text('cohorts-exports', 'exports/cohort=payers/latest.json') as string)).toMatchObject({ version: 1, size: 3 });
+    expect(aws.events).toHaveReceivedCommandWith(PutEventsCommand, {
+      Entries: [expect.objectContaining({ Source: 'cohort-refresh', DetailType: 'Cohort Refreshed', EventBusName: 'default' })],
+    });
   });
 
   it("reads the Deliver function's own configuration and names what is wrong", () => {
@@ -118,7 +326,8 @@ describe('the Lambda handlers', () => {
   });
 
   it('reads its configuration from the environment and names every missing variable', () => {
-    expect(readConfig(ENVIRONMENT)).toMatchObject({ GLUE_DATABASE: 'cohort_refresh', EVENT_LAKE_PREFIX: '' });
+    expect(readConfig(ENVIRONMENT)).toMatchObject({ GLUE_DATABASE: 'cohort_refresh', EVENT_LAKE_PREFIX: '', ATHENA_MAX_WAIT_MS: 60_000 });
+    expect(readConfig({ ...ENVIRONMENT, ATHENA_MAX_WAIT_MS: undefined }).ATHENA_MAX_WAIT_MS).toBeUndefined();
     expect(() => readConfig({ ...ENVIRONMENT, SNAPSHOTS_BUCKET: undefined, ALERTS_TOPIC_ARN: 'alerts' })).toThrow(InvalidConfigError);
     expect(() => readConfig({ ...ENVIRONMENT, SNAPSHOTS_BUCKET: undefined, ALERTS_TOPIC_ARN: 'alerts' })).toThrow(/SNAPSHOTS_BUCKET.*ALERTS_TOPIC_ARN/);
   });
