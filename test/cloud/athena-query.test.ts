@@ -2,6 +2,7 @@ import {
   AthenaClient,
   GetQueryExecutionCommand,
   GetQueryResultsCommand,
+  GetQueryRuntimeStatisticsCommand,
   type QueryExecution,
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
@@ -229,6 +230,24 @@ describe('the Athena query runner', () => {
     await expect(running).rejects.toBeInstanceOf(ThrottledError);
     await expect(running).rejects.toMatchObject({ name: 'ThrottledError', operation: 'Athena.StartQueryExecution' });
     await expect(running).rejects.toThrow('Athena.StartQueryExecution was throttled: Rate exceeded');
+  });
+
+  it('reads the rows a finished query wrote from its runtime statistics, and undefined when none are reported', async () => {
+    // Prepare
+    athena
+      .on(GetQueryRuntimeStatisticsCommand)
+      .resolvesOnce({ QueryRuntimeStatistics: { Rows: { InputRows: 9_000, OutputRows: 3_041 } } })
+      .resolves({ QueryRuntimeStatistics: {} });
+    const { runner: r } = runner();
+
+    // Act
+    const reported = await r.outputRows('q-1');
+    const unreported = await r.outputRows('q-1');
+
+    // Assess
+    expect(reported).toBe(3_041);
+    expect(unreported).toBeUndefined();
+    expect(athena).toHaveReceivedCommandWith(GetQueryRuntimeStatisticsCommand, { QueryExecutionId: 'q-1' });
   });
 
   describe('UNLOAD to Parquet', () => {
