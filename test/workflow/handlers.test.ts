@@ -128,7 +128,8 @@ describe('the Lambda handlers', () => {
       QueryExecutionContext: { Database: 'cohort_refresh', Catalog: 'AwsDataCatalog' },
     });
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: 'q-1', MaxResults: 1000 });
-    expect(aws.s3).not.toHaveReceivedCommand(PutObjectCommand);
+    // Plan writes no snapshot (governance records the accepted definition under catalog/ of the definitions bucket).
+    expect(aws.s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots' });
   });
 
   it('Snapshot reads its cohort from the evaluation table, writes a version readable without DuckDB and publishes it', async () => {
