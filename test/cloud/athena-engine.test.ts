@@ -168,7 +168,7 @@ describe('the Athena query engine', () => {
     athena.on(GetQueryExecutionCommand).resolves(succeeded());
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
-        ResultSetMetadata: { ColumnInfo: [{ Name: 'size' }, { Name: 'activated' }, { Name: 'value_sum' }] },
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'size', Type: 'bigint' }, { Name: 'activated', Type: 'bigint' }, { Name: 'value_sum', Type: 'double' }] },
         Rows: [{ Data: [{ VarCharValue: 'size' }, { VarCharValue: 'activated' }, { VarCharValue: 'value_sum' }] }, { Data: [{ VarCharValue: '120' }, { VarCharValue: '45' }, { VarCharValue: '1.25E4' }] }],
       },
     });

@@ -143,12 +143,19 @@ describe('the Lambda handlers', () => {
     expect(outcome).toMatchObject({ cohort: 'payers', status: 'published', version: 1, size: 3, entered: 3, exited: 0, previous_version: null });
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryExecutionCommand, { QueryExecutionId: CTAS_ID });
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryRuntimeStatisticsCommand, { QueryExecutionId: CTAS_ID });
-    expect(aws.athena).toHaveReceivedCommandExactlyOnceWith(StartQueryExecutionCommand, {
-      QueryString: `SELECT person_id FROM "cohort_refresh"."evaluation_r1" WHERE ${JSON.stringify(planned.cohorts[0]?.column)}`,
+    const column = JSON.stringify(planned.cohorts[0]?.column);
+    expect(aws.athena).toHaveReceivedCommandTimes(StartQueryExecutionCommand, 2);
+    expect(aws.athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, {
+      QueryString: `SELECT person_id FROM "cohort_refresh"."evaluation_r1" WHERE ${column}`,
       WorkGroup: 'cohort-refresh',
     });
-    expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'cohorts-results', Key: 'results/q-2.csv' });
-    expect(aws.athena).not.toHaveReceivedCommand(GetQueryResultsCommand);
+    expect(aws.athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, {
+      QueryString: expect.stringMatching(new RegExp(`^SELECT count\\(\\*\\) AS size, .* FROM "cohort_refresh"."evaluation_r1" WHERE ${column}$`)),
+    });
+    const membersQuery = [...aws.queries.values()].find((q) => q.sql.startsWith('SELECT person_id'));
+    expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'cohorts-results', Key: `results/${membersQuery?.id}.csv` });
+    // Members come from the result file; GetQueryResults only reads the one-row KPI totals.
+    expect(aws.athena).not.toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: membersQuery?.id });
     const prefix = 'snapshots/cohort=payers/version=1/';
     expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots', Key: `${prefix}members.parquet`, IfNoneMatch: '*' });
     expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots', Key: `${prefix}manifest.json`, IfNoneMatch: '*' });
