@@ -181,6 +181,10 @@ const deliverySchema: z.ZodType<Delivery> = z.object({
       members_parquet: location,
       entered_parquet: location,
       exited_parquet: location,
+      treatment_csv: location.optional(),
+      holdout_csv: location.optional(),
+      treatment_parquet: location.optional(),
+      holdout_parquet: location.optional(),
       latest: location,
     })
     .nullable(),

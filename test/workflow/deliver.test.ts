@@ -116,3 +116,23 @@ describe('the exports of a blob store', () => {
     expect(await csvIds(late.members_csv)).toEqual(['a', 'b']);
   });
 });
+
+describe('delivery of an experiment cohort', () => {
+  it('carries the treatment and holdout exports through to the run summary and the event', async () => {
+    // Prepare: big_cohort (3 members) runs an experiment with half held out
+    const lake = await givenLake();
+    await writeDefinitions(lake.definitions, {
+      'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nprogram:\n  experiment: nudge\n  holdout: 50%\n  salt: s\n`,
+    });
+    const world = await givenWorld(lake);
+    // Act
+    const summary = await runRefreshStateMachine({ as_of: FIRST, cohorts: ['big_cohort'] }, portsOf(world));
+    // Assess
+    const exports = summary.deliveries.find((d) => d.cohort === 'big_cohort')?.exports;
+    const treatment = await csvIds(exports?.treatment_csv ?? '');
+    const holdout = await csvIds(exports?.holdout_csv ?? '');
+    expect([...treatment, ...holdout].sort()).toEqual(await world.store.members('big_cohort', 1));
+    const event = (await eventsOf(world)).find((e) => e.detail.cohort === 'big_cohort');
+    expect(event?.detail.locations.exports?.holdout_parquet).toBe(exports?.holdout_parquet);
+  });
+});
