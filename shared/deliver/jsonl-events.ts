@@ -1,5 +1,5 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { appendJsonLines } from '../local/append-json-lines.ts';
 import { type CohortEvent, type CohortEvents, EVENT_SOURCE } from './events.ts';
 
 /**
@@ -19,13 +19,10 @@ export class JsonlEvents implements CohortEvents {
   }
 
   async publish(events: readonly CohortEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await mkdir(dirname(this.file), { recursive: true });
     const time = this.now().toISOString();
-    // One appendFile call: concurrent writers interleave whole lines, never parts.
-    await appendFile(
+    await appendJsonLines(
       this.file,
-      events.map((event) => `${JSON.stringify({ source: EVENT_SOURCE, 'detail-type': event.detailType, time, detail: event.detail })}\n`).join(''),
+      events.map((event) => ({ source: EVENT_SOURCE, 'detail-type': event.detailType, time, detail: event.detail })),
     );
   }
 }

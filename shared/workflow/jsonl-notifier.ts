@@ -1,5 +1,5 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { appendJsonLines } from '../local/append-json-lines.ts';
 import type { Alert, Notifier } from '../notify/notifier.ts';
 
 /** Alerts of the local world: one JSON line per alert, with the time it was sent, appended to a file. */
@@ -16,8 +16,6 @@ export class JsonlNotifier implements Notifier {
   }
 
   async notify(alert: Alert): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true });
-    // One appendFile call per line: concurrent runs interleave whole lines, never parts.
-    await appendFile(this.file, `${JSON.stringify({ sent_at: this.now().toISOString(), ...alert })}\n`);
+    await appendJsonLines(this.file, [{ sent_at: this.now().toISOString(), ...alert }]);
   }
 }

@@ -1,0 +1,12 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Appends one JSON line per record to a file, creating its folder. One appendFile call for all
+ * of them: concurrent writers interleave whole lines, never parts.
+ */
+export async function appendJsonLines(file: string, records: readonly unknown[]): Promise<void> {
+  if (records.length === 0) return;
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(file, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+}
