@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EventFilter } from '../language/ast.ts';
 import { trailingFilterSchema } from '../language/schema.ts';
+import { refusePersonalMetricFilters } from './personal-metrics.ts';
 import { type PrivacySettings, privacySchema } from './privacy-schema.ts';
 
 /**
@@ -233,6 +234,7 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['sources', name, 'freshness_hours'], message: why(source.freshness_hours), input: source.freshness_hours });
       }
     }
+    refusePersonalMetricFilters(config.metrics, config.privacy.personal_properties, ctx);
   }, whenValid);
 
 // The schema yields exactly the documented types (a compile error here means they drifted apart).

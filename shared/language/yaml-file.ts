@@ -4,6 +4,12 @@ import type { DefinitionProblem, SourcePosition } from './errors.ts';
 
 type Issue = z.core.$ZodIssue;
 
+/**
+ * `params` of a custom zod issue that stands at the key its path names (say, a property under
+ * `where`), rather than at that key's value.
+ */
+export const AT_KEY = { at: 'key' } as const;
+
 /** A YAML file read and validated by a zod schema, with a way back from paths to places. */
 export type YamlFileResult<T> =
   | {
@@ -65,7 +71,7 @@ function issuePosition(doc: Document, issue: Issue, position: (offset: number) =
     const key = keyNode(doc, issue.path, issue.keys[0]);
     if (key?.range) return position(key.range[0]);
   }
-  if (issue.code === 'invalid_key' && issue.path.length > 0) {
+  if ((issue.code === 'invalid_key' || (issue.code === 'custom' && issue.params?.['at'] === AT_KEY.at)) && issue.path.length > 0) {
     const key = keyNode(doc, issue.path.slice(0, -1), String(issue.path[issue.path.length - 1]));
     if (key?.range) return position(key.range[0]);
   }

@@ -39,10 +39,15 @@ export function personalPropertyProblems(
 
 const compares = (ops: PropertyOps) => Object.keys(ops).some((op) => op !== 'exists');
 
+/** The properties an event filter's `where` compares with a value (every operator but `exists`), in order. */
+export function comparedProperties(filter: EventFilter): string[] {
+  return filter.where.filter((where) => compares(where.ops)).map((where) => where.property);
+}
+
 /** Calls `found` with every property a condition compares with a value. */
 function walk(condition: Condition, found: (property: string) => void): void {
   const filter = (f: EventFilter) => {
-    for (const where of f.where) if (compares(where.ops)) found(where.property);
+    for (const property of comparedProperties(f)) found(property);
   };
   switch (condition.kind) {
     case 'all':

@@ -174,6 +174,48 @@ describe('the privacy section of the project config', () => {
     expect(config.privacy).toEqual({ personal_properties: ['email', 'phone.mobile'], suppression_list: 'optouts/list.txt', salt_env: 'COHORTS_SALT' });
   });
 
+  it('refuses a metric that compares a personal property with a value, at the property, and says what to do', async () => {
+    const text = [
+      'privacy:',
+      '  personal_properties: [email, plan]',
+      'metrics:',
+      '  activation:',
+      '    event: login',
+      '    where: {email: {exists: true}, plan: {in: [pro, team]}}',
+      '    within: 14d',
+      '  value:',
+      '    within: 30d',
+      '    where:',
+      '      country: de',
+      '      email: ann@example.com',
+      '',
+    ].join('\n');
+    const expected = [
+      expect.stringMatching(/^cohorts\.config\.yaml:6:36: metrics\.activation\.where\.plan is personal data \(privacy\.personal_properties\): a metric may only test it with exists: true\/false, never compare it with a value .*use exists, or filter on another property$/),
+      expect.stringMatching(/^cohorts\.config\.yaml:12:7: metrics\.value\.where\.email is personal data /),
+    ];
+    expect(problems(text)).toEqual(expected);
+    // Every reader of the file goes through the same parsing: loading it from disk refuses it too.
+    await expect(load(text)).rejects.toThrow(ConfigError);
+    // The value itself never appears in the message.
+    expect(problems(text).join('\n')).not.toContain('ann@example.com');
+  });
+
+  it('lets a metric test a personal property for existence, and compare properties that are not personal', () => {
+    const config = parseConfig(
+      'privacy:\n  personal_properties: [email]\nmetrics:\n  activation: {event: login, within: 14d, where: {email: {exists: true}, plan: pro}}\n',
+      'c.yaml',
+    );
+    expect(config.metrics.activation.where).toEqual([
+      { property: 'email', ops: { exists: true } },
+      { property: 'plan', ops: { eq: 'pro' } },
+    ]);
+    // The same metric is fine while email is not declared personal.
+    expect(parseConfig('metrics:\n  activation: {event: login, within: 14d, where: {email: a@b.c}}\n', 'c.yaml').metrics.activation.where).toEqual([
+      { property: 'email', ops: { eq: 'a@b.c' } },
+    ]);
+  });
+
   it('names an unknown key and every bad value with its line and column', () => {
     expect(problems('privacy:\n  personal_property: [email]\n')).toEqual(['cohorts.config.yaml:2:3: privacy: unknown key "personal_property" (a typo is never ignored)']);
     expect(problems('privacy:\n  personal_properties: ["e mail"]\n  suppression_list: ../outside.txt\n  salt_env: "not a name"\n')).toEqual([

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cohorts, tempDir } from '../support/cli.ts';
@@ -58,6 +58,21 @@ describe('privacy on the command line', () => {
     expect(run.code).toBe(1);
     expect(run.stderr.join('\n')).toContain(`${file}:9:5`);
     expect((await cohorts('privacy-check', ...folders)).stdout).toEqual([expect.stringMatching(/^personal_property: .*by_email\.yaml:9:5:/)]);
+  });
+
+  it('validate and run refuse a KPI metric that compares a personal property with a value, at its place in the config', async () => {
+    const config = join(root, 'cohorts.config.yaml');
+    await writeFile(config, `${PRIVACY_CONFIG}metrics:\n  activation: {event: login, within: 7d, where: {email: ann@example.com}}\n`);
+    const line = `${config}:12:50: metrics.activation.where.email is personal data (privacy.personal_properties)`;
+    const validate = await cohorts('validate', ...folders);
+    expect(validate.code).toBe(1);
+    expect(validate.stderr.join('\n')).toContain(line);
+    const run = await cohorts('run', '--as-of', '2024-06-02T00:00:00Z', ...folders);
+    expect(run.code).toBe(1);
+    expect(run.stderr.join('\n')).toContain(line);
+    // Nothing ran: the refused literal reached no query, and so no manifest.
+    expect((await readdir(join(state, 'snapshots', 'cohort=active_users'))).filter((name) => name.startsWith('version='))).toEqual(['version=1']);
+    expect(await textFilesHolding(state, 'ann@example.com')).toEqual([]);
   });
 
   it('run evaluates a rule testing a personal property for existence, and no file it writes holds a value of it', async () => {
