@@ -21,6 +21,7 @@ import { UsageError } from './errors.ts';
 import { formatRunSummary, table } from './format.ts';
 import { learningLines, localLearnings } from './learn-command.ts';
 import { definitionHistory, definitionLabel, reportGovernance } from './governance-commands.ts';
+import { stateCatalog } from '../local/state-catalog.ts';
 import { openLocalContext } from './local-context.ts';
 import { progressReporter } from './progress.ts';
 import { personalPropertyLines } from './privacy-commands.ts';
@@ -117,7 +118,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
 
 /** Writes `<state>/report/index.html` and `catalog.html`; returns the index's path. */
 export async function writeReportFiles(folders: Folders, catalog: readonly CohortDefinition[], store: SnapshotStore): Promise<string> {
-  const report = await buildReport({ catalog, store, generatedAt: new Date(), learnings: localLearnings(folders.state) });
+  const report = await buildReport({ catalog, store, generatedAt: new Date(), learnings: localLearnings(folders.state), governance: stateCatalog(folders.state) });
   const written = await writeReport(join(folders.state, 'report'), report.files);
   return written.find((path) => path.endsWith('index.html')) ?? join(folders.state, 'report', 'index.html');
 }

@@ -1,5 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import type { CatalogStore } from '../governance/catalog-store.ts';
+import { openChanges } from '../governance/open-changes.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import type { LearningsStore } from '../learnings/learnings-store.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
@@ -19,6 +21,12 @@ export interface ReportInput {
   readonly generatedAt: Date;
   /** Where the learnings library is read from. @default - no learnings shown */
   readonly learnings?: LearningsStore;
+  /**
+   * The published catalog and its audit trail (`<state>/catalog/`; the definitions bucket's
+   * `catalog/` in the cloud): definition versions and the changes waiting or refused.
+   * @default - no definition versions or open changes shown
+   */
+  readonly governance?: CatalogStore;
 }
 
 /** A built report: relative file name -> HTML text. */
@@ -27,15 +35,18 @@ export interface Report {
 }
 
 /**
- * Builds the static report: `index.html` (summary, charts, versions, checks, drift, definitions)
+ * Builds the static report: `index.html` (summary, definition changes waiting or refused, charts,
+ * versions, definition versions, checks, drift, definitions)
  * and `catalog.html` (the documentation of every cohort). Both pages are self-contained.
  */
 export async function buildReport(input: ReportInput): Promise<Report> {
-  const [histories, chartJs] = await Promise.all([loadHistories(input.catalog, input.store, input.learnings), chartLibrary()]);
+  const open = input.governance ? await openChanges(input.catalog, input.governance) : undefined;
+  const governance = input.governance && open ? { catalog: input.governance, open } : undefined;
+  const [histories, chartJs] = await Promise.all([loadHistories(input.catalog, input.store, input.learnings, governance), chartLibrary()]);
   const graph = dependencyGraph(input.catalog);
   return {
     files: {
-      'index.html': indexPage(histories, input.generatedAt, chartJs),
+      'index.html': indexPage(histories, input.generatedAt, chartJs, open),
       'catalog.html': catalogPage(input.catalog, graph, input.generatedAt),
     },
   };

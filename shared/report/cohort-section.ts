@@ -6,7 +6,10 @@ import { formatNumber, formatShare } from './format.ts';
 import type { CohortHistory } from './history.ts';
 import { html, type SafeHtml } from './html.ts';
 import { experimentSplit } from './experiment-split.ts';
+import { openChangeRuleDiff } from './definition-history.ts';
+import { definitionVersionsTable, ruleDiffFigure } from './definition-versions-table.ts';
 import { kpiTable } from './kpi-table.ts';
+import { openChangesPanel } from './open-changes-panel.ts';
 import { learningsList } from './learnings-list.ts';
 import { checksTable, versionsTable } from './version-tables.ts';
 
@@ -30,11 +33,28 @@ function kpiChart(history: CohortHistory): SafeHtml {
   return html`<h3>KPIs over versions</h3><div class="chart"><canvas id="kpi-chart-${definition.id}" role="img" aria-label="Activation share and value per member of ${definition.name} over versions: ${series}">KPIs by version: ${series}</canvas></div>`;
 }
 
+/** What an open change would do to the rule: its accepted version against the working definition shown below. */
+function openChangeDiffs(history: CohortHistory): SafeHtml[] {
+  return history.openChanges.flatMap((change) => {
+    const lines = openChangeRuleDiff(change, history.definition);
+    if (!lines || !change.published) return [];
+    const what = change.record.outcome === 'pending' ? 'waiting for approval' : 'refused';
+    return [ruleDiffFigure(lines, `Rule of d${change.published.version} \u2192 the working definition (${what})`, 'working')];
+  });
+}
+
 function definitionList(history: CohortHistory): SafeHtml {
   const d = history.definition;
   const link = (id: string) => html`<a href="#cohort-${id}"><code>${id}</code></a>`;
   const retired = deprecationText(d, link);
+  const open = history.openChanges.find((c) => c.record.hash === d.hash);
+  const working = open
+    ? html`<p class="meta" data-field="working-note">The working definition, ${open.record.outcome === 'pending' ? 'waiting for approval' : 'refused'}; refreshes use ${
+        open.published ? `d${open.published.version}` : 'none of it'
+      }.</p>`
+    : '';
   return html`<h3>Definition</h3>
+${working}
 <dl class="fields">
 ${field('Owner', 'owner', d.owner)}
 ${field('Purpose', 'purpose', d.purpose)}
@@ -48,7 +68,10 @@ ${retired ? field('Deprecated', 'deprecated', retired) : ''}
 ${ruleBlock(d)}`;
 }
 
-/** A cohort's section of index.html: charts, versions, KPIs, latest checks, drift flags and definition. */
+/**
+ * A cohort's section of index.html: charts, its definition changes waiting or refused, versions,
+ * definition versions, KPIs, latest checks, drift flags and definition.
+ */
 export function cohortSection(history: CohortHistory): SafeHtml {
   const d = history.definition;
   const current = history.current === undefined ? 'no published version' : `current v${history.current}`;
@@ -59,7 +82,10 @@ export function cohortSection(history: CohortHistory): SafeHtml {
 <div><h3>Size over versions</h3>${chart(history)}${kpiChart(history)}${driftList(history)}</div>
 <div>${definitionList(history)}</div>
 </div>
+${openChangesPanel(history.openChanges)}
+${openChangeDiffs(history)}
 ${versionsTable(history)}
+${definitionVersionsTable(history)}
 ${kpiTable(history)}
 ${experimentSplit(history)}
 ${checksTable(history.latest)}

@@ -60,6 +60,16 @@ ul.learnings { list-style: none; padding: 0; margin: .25rem 0; }
 ul.learnings li { border-left: 3px solid var(--line); padding-left: .75rem; margin-bottom: .5rem; }
 ul.learnings p { margin: .1rem 0; }
 .none-text { color: var(--muted); font-style: italic; }
+figure.diff { margin: .5rem 0; }
+figure.diff figcaption { color: var(--muted); font-size: .85rem; }
+pre.rule .diff-add { display: block; background: var(--ok-bg); color: var(--ok-ink); }
+pre.rule .diff-del { display: block; background: var(--bad-bg); color: var(--bad-ink); }
+pre.rule .diff-same { display: block; }
+.open-panel { border: 1px solid var(--line); border-left-width: 4px; border-radius: 6px; padding: 0 .9rem; margin: .75rem 0; }
+.open-panel.pending { border-left-color: var(--warn-ink); }
+.open-panel.refused { border-left-color: var(--bad-ink); }
+.open-panel h3 { margin-top: .75rem; }
+table.open-changes time, table.definitions time { white-space: nowrap; }
 .entry { border-top: 1px solid var(--line); padding-bottom: .5rem; }
 .entry.retired h2 { color: var(--muted); }
 .toc { columns: 3 14rem; padding-left: 1.2rem; }

@@ -4,20 +4,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { cohorts, tempDir } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
-import { type EventRow, writeDefinitions, writeLake } from '../support/lake.ts';
-import { definitionYaml } from '../governance/support.ts';
+import { writeDefinitions, writeLake } from '../support/lake.ts';
+import { definitionYaml, LOGIN_EVENTS, MONTH_OF_LOGINS, WEEK_OF_LOGINS } from '../governance/support.ts';
 
 const AS_OF = '2024-06-01T00:00:00Z';
-const login = (id: string, user: string, ts: string): EventRow => ({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
-// Logged in within 7 days: ann, bob. Within 30 days: also cy and dee.
-const EVENTS = [
-  login('1', 'ann', '2024-05-31T10:00:00Z'),
-  login('2', 'bob', '2024-05-29T10:00:00Z'),
-  login('3', 'cy', '2024-05-20T10:00:00Z'),
-  login('4', 'dee', '2024-05-10T10:00:00Z'),
-];
-const WEEK = '  event: login\n  within: 7d';
-const MONTH = '  event: login\n  within: 30d';
+const EVENTS = LOGIN_EVENTS;
+const WEEK = WEEK_OF_LOGINS;
+const MONTH = MONTH_OF_LOGINS;
 const DEFINITIONS = {
   'core_users.yaml': definitionYaml('core_users', { rule: WEEK }),
   'side_users.yaml': definitionYaml('side_users', { tier: 'tactical', rule: '  not: {cohort: core_users}' }),

@@ -1,6 +1,20 @@
 import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 import type { DefinitionVersion } from '../../shared/governance/records.ts';
+import type { EventRow } from '../support/lake.ts';
+
+const login = (id: string, user: string, ts: string): EventRow => ({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
+
+/** Logins as of 2024-06-01: within 7 days ann and bob; within 30 days also cy and dee. */
+export const LOGIN_EVENTS: readonly EventRow[] = [
+  login('1', 'ann', '2024-05-31T10:00:00Z'),
+  login('2', 'bob', '2024-05-29T10:00:00Z'),
+  login('3', 'cy', '2024-05-20T10:00:00Z'),
+  login('4', 'dee', '2024-05-10T10:00:00Z'),
+];
+/** Rules over LOGIN_EVENTS: a login within 7 days (2 members), within 30 days (4 members). */
+export const WEEK_OF_LOGINS = '  event: login\n  within: 7d';
+export const MONTH_OF_LOGINS = '  event: login\n  within: 30d';
 
 /** A definition's YAML: a core cohort of logins unless the options say otherwise. */
 export function definitionYaml(id: string, options: { tier?: string; cadence?: string; rule?: string; reason?: string; extra?: string } = {}): string {

@@ -13,7 +13,8 @@ import type { Manifest } from '../../shared/store/manifest.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { tempDir } from '../support/cli.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
-import { fixtureCatalog, fixtureStore, HOSTILE_NAME } from './fixture.ts';
+import type { CatalogStore } from '../../shared/governance/catalog-store.ts';
+import { fixtureCatalog, fixtureStore, HOSTILE_NAME, HOSTILE_NOTE } from './fixture.ts';
 import { element, embeddedJson, fieldText, textOf } from './html-text.ts';
 
 const GENERATED_AT = new Date('2024-06-02T08:00:00Z');
@@ -21,13 +22,14 @@ const GENERATED_AT = new Date('2024-06-02T08:00:00Z');
 describe('the report built from crafted manifests', () => {
   let catalog: readonly CohortDefinition[];
   let store: SnapshotStore;
+  let governance: CatalogStore;
   let index: string;
   let catalogHtml: string;
 
   beforeAll(async () => {
     catalog = fixtureCatalog();
-    ({ store } = await fixtureStore(catalog));
-    const report = await buildReport({ catalog, store, generatedAt: GENERATED_AT });
+    ({ store, governance } = await fixtureStore(catalog));
+    const report = await buildReport({ catalog, store, generatedAt: GENERATED_AT, governance });
     expect(Object.keys(report.files).sort()).toEqual(['catalog.html', 'index.html']);
     index = report.files['index.html'] as string;
     catalogHtml = report.files['catalog.html'] as string;
@@ -149,7 +151,48 @@ describe('the report built from crafted manifests', () => {
     );
   });
 
+  it('shows the changes waiting and refused above the cohorts, the removed cohort unlinked, and each in its cohort section', async () => {
+    // Prepare
+    const pending = await governance.records('power_users');
+    const refused = await governance.records('legacy_core');
+    const panel = element(index, 'section', 'id', 'definition-changes');
+    // Act
+    const waiting = element(panel, 'div', 'data-panel', 'pending');
+    const refusedPanel = element(panel, 'div', 'data-panel', 'refused');
+    // Assess
+    expect([...waiting.matchAll(/data-open-change="([^"]+)"/g)].map((m) => m[1])).toEqual(['power_users']);
+    expect([...refusedPanel.matchAll(/data-open-change="([^"]+)"/g)].map((m) => m[1])).toEqual(['legacy_core']);
+    expect(fieldText(waiting, 'reasons')).toBe(pending[0]?.reasons.join(' '));
+    expect(fieldText(refusedPanel, 'reasons')).toBe(refused[0]?.reasons.join(' '));
+    expect(waiting).toContain('href="#cohort-power_users"');
+    expect(refusedPanel).not.toContain('href="#cohort-legacy_core"');
+    expect(fieldText(refusedPanel, 'definition')).toBe('file removed');
+    expect(textOf(element(index, 'li', 'data-tile', 'pending'))).toBe('1Waiting for approval');
+    expect(section('power_users')).toContain('data-open-change="power_users"');
+    expect(fieldText(section('power_users'), 'working-note')).toBe('The working definition, waiting for approval; refreshes use d2.');
+    expect(element(section('power_users'), 'figure', 'data-rule-diff', 'working')).toContain('<span class="diff-del">-     count: {gte: 35}</span><span class="diff-add">+     count: {gte: 40}</span>');
+    expect(section('trial_users')).not.toContain('data-open-change');
+  });
+
+  it("lists a cohort's definition versions with the membership versions each made, and the rule diff between them", () => {
+    const power = section('power_users');
+    expect([...power.matchAll(/data-definition-version="(\d+)" data-memberships="([^"]*)"/g)].map((m) => [m[1], m[2]])).toEqual([
+      ['2', '2 3'],
+      ['1', '1'],
+    ]);
+    const d2 = element(power, 'tr', 'data-definition-version', '2');
+    expect(fieldText(d2, 'change')).toBe('changed rule, change_reason');
+    expect(fieldText(d2, 'change-reason')).toBe('Thirty uses let trial teams in.');
+    expect(fieldText(d2, 'approval')).toBe(`approved by lee 2024-04-20 08:00 UTC ${HOSTILE_NOTE}`);
+    expect(fieldText(d2, 'memberships')).toMatch(/^v2\u2013v3 [0-9a-f]{12}$/);
+    expect(textOf(element(power, 'figure', 'data-rule-diff', '2'))).toContain('Rule of d1 \u2192 d2');
+    expect(element(power, 'figure', 'data-rule-diff', '2')).toContain('<span class="diff-del">-     count: {gte: 30}</span><span class="diff-add">+     count: {gte: 35}</span>');
+    expect(section('accelerating')).toContain('data-definition-version="1" data-memberships=""');
+  });
+
   it('escapes user text everywhere and keeps it intact in the embedded data', () => {
+    expect(index.includes('Checked &lt;em&gt;every&lt;/em&gt; new member &amp; the offer.')).toBe(true);
+    expect(index.includes('<em>every')).toBe(false);
     for (const page of [index, catalogHtml]) {
       expect(page.includes('<script>alert')).toBe(false);
       expect(page.includes('(</script>')).toBe(false);

@@ -3,7 +3,10 @@ import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
 import { versionKpis } from '../../shared/engine/snapshot-cohort.ts';
 import type { CohortDefinition } from '../../shared/language/ast.ts';
+import { CatalogStore } from '../../shared/governance/catalog-store.ts';
+import type { DefinitionVersion } from '../../shared/governance/records.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
+import { parseDefinition } from '../../shared/language/parse-definition.ts';
 import { formatProblem } from '../../shared/language/errors.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
@@ -41,6 +44,7 @@ program:
   hypothesis: Offering the team plan to power users lifts upgrades.
   experiment: team-plan-offer
   outcome_metric: upgrade_rate_30d
+change_reason: Forty uses; thirty-five still let casual teams in.
 `,
   'engaged_payers.yaml': `id: engaged_payers
 name: Engaged payers
@@ -91,6 +95,25 @@ rule:
   gte: 2
 `,
 };
+
+/** User text in the catalog's audit trail that must come out escaped. */
+export const HOSTILE_NOTE = 'Checked <em>every</em> new member & the offer.';
+
+/** power_users as the refreshes accepted it before its working definition: d1 (30 uses), d2 (35 uses, approved). */
+const POWER_USERS_D1 = (DEFINITIONS['power_users.yaml'] as string).replace('count: {gte: 40}', 'count: {gte: 30}').replace(/^change_reason: .*\n/m, '');
+const POWER_USERS_D2 = (DEFINITIONS['power_users.yaml'] as string)
+  .replace('count: {gte: 40}', 'count: {gte: 35}')
+  .replace(/^change_reason: .*$/m, 'change_reason: Thirty uses let trial teams in.');
+/** A core cohort whose file was removed: the refresh refused that and keeps refreshing its accepted definition. */
+const LEGACY_CORE = `id: legacy_core
+name: Legacy core
+owner: growth-analytics
+purpose: The old core segment.
+tier: core
+cadence: monthly
+rule:
+  event: login
+`;
 
 /** The fixture's catalog: five cohorts, one deprecated, one never refreshed. */
 export function fixtureCatalog(): readonly CohortDefinition[] {
@@ -177,16 +200,85 @@ export const VERSIONS: Record<string, readonly Partial<Manifest>[]> = {
   old_segment: [{ as_of: '2024-01-01T00:00:00.000Z', size: 77, entered: 77, exited: 0, previous_version: null }],
 };
 
-/** A snapshot store in a temporary folder holding VERSIONS, with crafted manifests. */
-export async function fixtureStore(catalog: readonly CohortDefinition[]): Promise<{ store: SnapshotStore; root: string }> {
+const parsed = (text: string, path: string) => {
+  const result = parseDefinition(text, path);
+  if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+  return result.definition;
+};
+
+const accepted = (text: string, path: string, facts: Pick<DefinitionVersion, 'version' | 'change' | 'accepted_at' | 'author' | 'approval'>): DefinitionVersion => {
+  const d = parsed(text, path);
+  return { cohort: d.id, hash: d.hash, path, text, tier: d.tier, cadence: d.cadence, change_reason: d.change_reason ?? null, run_id: `run-${facts.accepted_at.slice(0, 10)}`, ...facts };
+};
+
+/**
+ * The catalog's audit trail: every cohort accepted once (d1) as written, except power_users (d1,
+ * then d2 approved; its working definition waits for an approval) and legacy_core (accepted, then
+ * its file removed: refused).
+ */
+async function writeGovernance(catalog: CatalogStore, definitions: readonly CohortDefinition[]): Promise<void> {
+  const texts = fixtureTexts();
+  const first = { version: 1, change: 'added', accepted_at: '2024-01-01T00:00:00.000Z', author: 'ana <ana@example.com>', approval: null } as const;
+  for (const d of definitions.filter((x) => x.id !== 'power_users')) await catalog.accept(accepted(texts.get(d.id) as string, d.path, first));
+  await catalog.accept(accepted(LEGACY_CORE, 'definitions/legacy_core.yaml', first));
+  const path = 'definitions/power_users.yaml';
+  await catalog.accept(accepted(POWER_USERS_D1, path, { ...first, accepted_at: '2024-03-25T09:00:00.000Z' }));
+  const approval = { cohort: 'power_users', hash: parsed(POWER_USERS_D2, path).hash, decision: 'approved', by: 'lee', note: HOSTILE_NOTE, at: '2024-04-20T08:00:00.000Z' } as const;
+  await catalog.decide(approval);
+  await catalog.accept(accepted(POWER_USERS_D2, path, { version: 2, change: 'changed', accepted_at: '2024-04-21T06:00:00.000Z', author: 'bo <bo@example.com>', approval }));
+  const working = definitions.find((d) => d.id === 'power_users') as CohortDefinition;
+  await catalog.record({
+    cohort: 'power_users',
+    outcome: 'pending',
+    hash: working.hash,
+    reasons: ['core cohort "power_users" needs an approval: its new rule moves its size -30% (2500 -> 1750 members on the current data), more than guardrails.approval_size_change_pct (25%)'],
+    author: 'ana <ana@example.com>',
+    at: '2024-06-01T00:02:00.000Z',
+    run_id: 'run-2024-06-01',
+  });
+  await catalog.record({
+    cohort: 'legacy_core',
+    outcome: 'refused',
+    hash: null,
+    reasons: ['removing the file of core cohort "legacy_core" is refused: retire it with `deprecated: {reason: ..., replaced_by: ...}`'],
+    author: null,
+    at: '2024-05-15T06:00:00.000Z',
+    run_id: 'run-2024-05-15',
+  });
+}
+
+/** The definition version each fixture manifest was made from (power_users: v1 from d1, v2 and v3 from d2). */
+const DEFINITION_OF: Record<string, readonly { readonly text: string; readonly version: number }[]> = {
+  power_users: [
+    { text: POWER_USERS_D1, version: 1 },
+    { text: POWER_USERS_D2, version: 2 },
+    { text: POWER_USERS_D2, version: 2 },
+  ],
+};
+
+/** The YAML of each fixture definition, by id. */
+export function fixtureTexts(): ReadonlyMap<string, string> {
+  return new Map(Object.entries(DEFINITIONS).map(([name, text]) => [name.replace(/\.yaml$/, ''), text]));
+}
+
+/**
+ * A snapshot store in a temporary folder holding VERSIONS, with crafted manifests, and the
+ * catalog's audit trail in the same state folder (`governance`).
+ */
+export async function fixtureStore(catalog: readonly CohortDefinition[]): Promise<{ store: SnapshotStore; root: string; governance: CatalogStore }> {
   const root = await tempDir('cohorts-report-');
   const codec = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
-  const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), codec);
+  const blobs = new FsBlobStore(join(root, 'state'));
+  const store = new SnapshotStore(blobs, codec);
+  const governance = new CatalogStore(blobs);
+  await writeGovernance(governance, catalog);
   for (const [cohort, versions] of Object.entries(VERSIONS)) {
     const definition = catalog.find((d) => d.id === cohort);
     if (!definition) throw new Error(`fixture cohort ${cohort} is not in the catalog`);
     for (const [index, partial] of versions.entries()) {
       const version = index + 1;
+      const made = DEFINITION_OF[cohort]?.[index];
+      const source = made ? parsed(made.text, definition.path) : definition;
       const manifest: Manifest = {
         cohort,
         version,
@@ -200,12 +292,13 @@ export async function fixtureStore(catalog: readonly CohortDefinition[]): Promis
         entered: 0,
         exited: 0,
         definition: {
-          hash: definition.hash,
+          hash: source.hash,
           path: definition.path,
           name: definition.name,
           owner: definition.owner,
           tier: definition.tier,
           cadence: definition.cadence,
+          version: made?.version ?? 1,
         },
         checks: [pass('not_empty', partial.size ?? 0, 1)],
         lineage: { engine: 'duckdb test', query: 'SELECT 1', inputs: [], depends_on: [], run_id: 'fixture' },
@@ -217,5 +310,5 @@ export async function fixtureStore(catalog: readonly CohortDefinition[]): Promis
       if (manifest.status === 'published') await store.publish(cohort, version);
     }
   }
-  return { store, root };
+  return { store, root, governance };
 }
