@@ -10,6 +10,7 @@ import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { athenaStatement } from '../../shared/workflow/athena-statement.ts';
 import { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
+import { bucketConfig } from '../../shared/workflow/config-source.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
 import { athena, eventBridge, glue, s3, sns } from './clients.ts';
@@ -56,12 +57,16 @@ const cloud = once(() => {
   };
 });
 
-/** Plan: definitions from their bucket, the lake and source checks on Athena, versions from the snapshots bucket. */
+/**
+ * Plan: definitions and the project config (`cohorts.config.yaml`) from their bucket, the lake and
+ * source checks on Athena, versions from the snapshots bucket.
+ */
 export const planPorts = once((): PlanPorts => {
   const { config, engine, store } = cloud();
   const definitions = new S3BlobStore(s3, { bucket: config.DEFINITIONS_BUCKET });
   return {
     definitions: blobDefinitions(definitions),
+    config: bucketConfig(definitions),
     // The published catalog, approvals and audit trail live under catalog/ of the same bucket.
     governance: { catalog: new CatalogStore(definitions) },
     statement: athenaStatement({ database: config.GLUE_DATABASE }),

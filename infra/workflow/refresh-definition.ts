@@ -122,6 +122,8 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     itemSelector: {
       outcome: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
       run_id: sfn.JsonPath.executionName,
+      // The config Plan read: one run screens its exports with one set of privacy settings.
+      config: sfn.JsonPath.objectAt('$.plan.config'),
     },
     maxConcurrency: props.deliveryConcurrency,
     resultPath: '$.deliveries',

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type DefinitionProblem, formatProblem } from '../language/errors.ts';
+import { type DefinitionProblem, formatProblem, type SourcePosition } from '../language/errors.ts';
 import { readYamlFile } from '../language/yaml-file.ts';
 import { configSchema, type ProjectConfig } from './schema.ts';
 
@@ -38,9 +38,21 @@ export async function loadConfig(path: string): Promise<ProjectConfig> {
 
 /** Parses config text; `file` names it in errors. Throws ConfigError. */
 export function parseConfig(text: string, file: string): ProjectConfig {
+  return readConfigFile(text, file).config;
+}
+
+/** A config file read and validated, with the way back from a setting to its place in the file. */
+export interface ConfigFile {
+  readonly config: ProjectConfig;
+  /** Where a setting stands (e.g. `['privacy', 'salt_env']`), for problems found after parsing. */
+  readonly positionOf: (path: readonly PropertyKey[]) => SourcePosition | undefined;
+}
+
+/** {@link parseConfig}, keeping the positions of the settings. Throws ConfigError. */
+export function readConfigFile(text: string, file: string): ConfigFile {
   const read = readYamlFile(text, file, configSchema, 'the config must be a YAML mapping with keys defaults, sources, checks and metrics');
   if (!read.ok) throw new ConfigError(read.problems);
-  return deepFreeze(read.value);
+  return { config: deepFreeze(read.value), positionOf: read.positionOf };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,3 +1,4 @@
+import { CONFIG_FILE } from '../config/config.ts';
 import { buildCatalog, loadCatalog } from '../language/catalog.ts';
 import type { BlobStore } from '../ports.ts';
 import type { DefinitionsSource } from './types.ts';
@@ -20,11 +21,13 @@ export interface DefinitionFile {
 
 /**
  * The definition files of a blob store: `*.yaml`/`*.yml` keys directly under `prefix` (so an
- * `incoming/` folder beside them is not part of the catalog). A key deleted between list and get
- * is simply not there.
+ * `incoming/` folder beside them is not part of the catalog), except the project config
+ * (`cohorts.config.yaml`) that lives beside them. A key deleted between list and get is simply
+ * not there.
  */
 export async function blobDefinitionFiles(blobs: BlobStore, prefix = ''): Promise<DefinitionFile[]> {
-  const keys = (await blobs.list(prefix)).filter((key) => DEFINITION_KEY.test(key) && !key.slice(prefix.length).includes('/'));
+  const isDefinition = (name: string) => DEFINITION_KEY.test(name) && !name.includes('/') && name !== CONFIG_FILE;
+  const keys = (await blobs.list(prefix)).filter((key) => isDefinition(key.slice(prefix.length)));
   const files = await Promise.all(
     keys.map(async (key) => {
       const bytes = await blobs.get(key);

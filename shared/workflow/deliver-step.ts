@@ -6,6 +6,7 @@ import type { DeliverEvent } from './events.ts';
 import { exportScreen } from '../privacy/export-screen.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import { VersionNotFoundError, type SnapshotStore } from '../store/snapshot-store.ts';
+import { runPrivacy } from './run-config.ts';
 
 /** Ports of the Deliver step. */
 export interface DeliverPorts {
@@ -13,7 +14,7 @@ export interface DeliverPorts {
   readonly store: SnapshotStore;
   readonly exports: CohortExports;
   readonly events: CohortEvents;
-  /** Suppressed and forgotten people are left out of every export. @default - exports as stored */
+  /** Suppressed and forgotten people are left out of every export; the run's settings apply. @default - exports as stored */
   readonly privacy?: PrivacyPorts;
 }
 
@@ -69,7 +70,8 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
     const holdout = manifest.experiment ? await ports.store.holdout(manifest.cohort, manifest.version) : undefined;
     const lists = { cohort: manifest.cohort, version: manifest.version, asOf: manifest.as_of, members, ...changes(members, previous), ...(holdout ? { holdout } : {}) };
     // Versions are screened when written; this catches people listed or forgotten since.
-    exports = await ports.exports.write(ports.privacy ? await exportScreen(ports.privacy)(lists) : lists);
+    const privacy = runPrivacy(ports.privacy, event.config);
+    exports = await ports.exports.write(privacy ? await exportScreen(privacy)(lists) : lists);
   }
   const announced = cohortVersionEvent(manifest, exports ? { ...snapshot, exports } : snapshot);
   await ports.events.publish([announced]);

@@ -4,9 +4,10 @@ import type { Delivery } from './deliver-step.ts';
 import { CADENCES, type EventFilter } from '../language/ast.ts';
 import { COHORT_ID, programSchema, qualitySchema } from '../language/schema.ts';
 import { governanceReportSchema } from '../governance/report-schema.ts';
+import { privacySchema } from '../config/privacy-schema.ts';
 import { InvalidEventError } from './errors.ts';
 import { CAUGHT_STEPS } from './state-names.ts';
-import type { EvaluationState, WorkflowPlan } from './types.ts';
+import type { EvaluationState, RunConfig, WorkflowPlan } from './types.ts';
 
 /**
  * The inputs of every step of the refresh state machine, validated at the edge: by the Lambda
@@ -106,6 +107,9 @@ const eventFilterSchema: z.ZodType<EventFilter> = z.object({
     .optional(),
 });
 
+/** What the plan carries of the project config (`$.plan.config`). */
+const runConfigSchema: z.ZodType<RunConfig> = z.object({ hash: z.string().min(1), privacy: privacySchema });
+
 /** The plan as it crosses Step Functions. */
 export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
   run_id: z.string().min(1),
@@ -130,6 +134,7 @@ export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
   ),
   source_checks: sourceCheckReportSchema,
   governance: governanceReportSchema.optional(),
+  config: runConfigSchema,
   metrics: z.object({
     columns: z.object({ activated: z.string().min(1), value: z.string().min(1) }),
     settings: z.object({ activation: eventFilterSchema, value: eventFilterSchema }),
@@ -162,6 +167,8 @@ const outcomeSchema: z.ZodType<CohortOutcome> = z.object({
 export const deliverEventSchema = z.object({
   outcome: outcomeSchema,
   run_id: runId,
+  /** The run's config (`$.plan.config`): its privacy settings screen the exports. Absent: the ports' settings. */
+  config: runConfigSchema.optional(),
 });
 
 export type DeliverEvent = z.output<typeof deliverEventSchema>;

@@ -11,6 +11,7 @@ import { privacyCheck } from '../privacy/privacy-check.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { AlertFailureEvent, FinishEvent, PlanEvent, SnapshotEvent } from './events.ts';
 import { failureAlert, runAlert } from './run-alert.ts';
+import { resolveConfig, runConfigOf, runPrivacy } from './run-config.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts, WorkflowPlan, WorkflowSummary } from './types.ts';
 
 /**
@@ -25,17 +26,21 @@ import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts, Workflow
  * execution's start, so a retried Plan plans the same run. With governance ports it applies the
  * guardrails first (see governRefresh): the only thing it writes is the catalog of accepted
  * definitions and its audit trail, idempotently. Before anything, pending deletion requests are
- * carried out (erasure is idempotent, so a retry is safe).
+ * carried out (erasure is idempotent, so a retry is safe). The project config is read once, here
+ * (an invalid one fails the step with ConfigError), and the plan carries what later steps use.
  */
 export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ plan: WorkflowPlan }> {
   const catalog = await ports.definitions();
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
+  const config = await resolveConfig(ports.config);
+  const run = runConfigOf(config);
   const { request } = event;
-  if (ports.privacy) await processDeletionRequests(ports.privacy);
+  const privacy = runPrivacy(ports.privacy, run);
+  if (privacy) await processDeletionRequests(privacy);
   const governed = ports.governance
     ? await governRefresh(
         { working: catalog, asOf: new Date(request.as_of ?? event.started_at), runId: event.run_id, at: event.started_at, ...(request.author ? { author: request.author } : {}) },
-        { ...ports, governance: ports.governance },
+        { ...ports, config, governance: ports.governance },
       )
     : undefined;
   const planned = await planRefresh(
@@ -48,11 +53,11 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
       trigger: request.trigger,
       ...(request.rationale ? { rationale: request.rationale } : {}),
     },
-    ports,
+    { ...ports, config },
     event.run_id,
   );
   const plan = governed ? { ...planned, cohorts: withDefinitionVersions(planned.cohorts, governed.versions), governance: governed.report } : planned;
-  return { plan: { ...plan, statement: ports.statement(plan) } };
+  return { plan: { ...plan, config: run, statement: ports.statement(plan) } };
 }
 
 /**
@@ -72,7 +77,8 @@ export async function snapshotStep(event: SnapshotEvent, ports: SnapshotPorts): 
   const replayed = await writtenByThisRun(event.plan, event.cohort, ports.store);
   if (replayed) return replayed;
   const result = await ports.evaluations.find(event.plan.run_id, event.evaluation);
-  return snapshotCohort(event.plan, event.cohort, result, ports);
+  const privacy = runPrivacy(ports.privacy, event.plan.config);
+  return snapshotCohort(event.plan, event.cohort, result, { ...ports, ...(privacy ? { privacy } : {}) });
 }
 
 async function writtenByThisRun(plan: WorkflowPlan, cohortId: string, store: SnapshotStore): Promise<CohortOutcome | undefined> {
@@ -110,7 +116,8 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
   const changes = governanceAlert(plan.run_id, plan.governance, new Map(plan.cohorts.map((c) => [c.id, c.definition.owner])));
   if (changes) await ports.notifier.notify(changes);
   const written = summary.cohorts.filter((c) => c.status !== 'unchanged').map((c) => ({ cohort: c.cohort, version: c.version }));
-  const privacy = ports.privacy ? await privacyCheck(ports.privacy, { versions: written }) : undefined;
+  const checking = runPrivacy(ports.privacy, plan.config);
+  const privacy = checking ? await privacyCheck(checking, { versions: written }) : undefined;
   const alert = withPrivacyFindings(runAlert(summary, plan), privacy, summary);
   if (alert) await ports.notifier.notify(alert);
   return { ...summary, alert: alert?.severity ?? null };

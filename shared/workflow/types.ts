@@ -6,6 +6,7 @@ import type { GovernanceReport } from '../governance/report-schema.ts';
 import type { Catalog } from '../language/catalog.ts';
 import type { AlertSeverity, Notifier } from '../notify/notifier.ts';
 import type { EvaluationRef, QueryEngine } from '../ports.ts';
+import type { PrivacySettings } from '../config/privacy-schema.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { DeliverPorts, Delivery } from './deliver-step.ts';
@@ -20,6 +21,16 @@ export interface WorkflowPlan extends RefreshPlan {
   readonly statement: string;
   /** What the guardrails decided about definition changes; absent when the run is not governed. */
   readonly governance?: GovernanceReport;
+  /** The project config Plan read, as far as later steps use it: one run, one config. */
+  readonly config: RunConfig;
+}
+
+/** What the steps after Plan use of the project config, carried in the plan (`$.plan.config`). */
+export interface RunConfig {
+  /** SHA-256 (hex) of the whole config as parsed, defaults included: runs with one hash used the same settings. */
+  readonly hash: string;
+  /** Suppression list, personal properties and salt of this run. */
+  readonly privacy: PrivacySettings;
 }
 
 /** What the Evaluate state leaves at `$.evaluation` (its ResultSelector), in both worlds. */
@@ -36,6 +47,9 @@ export interface EvaluationLookup {
 /** Where the catalog comes from: a folder locally, the definitions bucket in the cloud. */
 export type DefinitionsSource = () => Promise<Catalog>;
 
+/** Where Plan reads the project config: `cohorts.config.yaml` of the definitions bucket in the cloud. */
+export type ConfigSource = () => Promise<ProjectConfig>;
+
 /** Turns a plan's query into the statement the Evaluate state runs. */
 export type StatementBuilder = (plan: RefreshPlan) => string;
 
@@ -45,11 +59,15 @@ export interface PlanPorts {
   readonly engine: QueryEngine;
   readonly store: SnapshotStore;
   readonly statement: StatementBuilder;
-  /** Source check levels and SLAs. @default - DEFAULT_CONFIG */
-  readonly config?: ProjectConfig;
+  /**
+   * The project config (check levels, SLAs, KPI metrics, guardrails, privacy), or where to read
+   * it when the run is planned (the cloud). The plan carries what later steps need of it.
+   * @default - DEFAULT_CONFIG
+   */
+  readonly config?: ProjectConfig | ConfigSource;
   /** The published catalog the guardrails compare with. @default - none: every definition is refreshed as written */
   readonly governance?: RefreshGovernancePorts;
-  /** Deletion requests are processed before planning. @default - none */
+  /** Deletion requests are processed before planning, with the config's privacy settings. @default - none */
   readonly privacy?: PrivacyPorts;
 }
 
@@ -59,7 +77,7 @@ export interface SnapshotPorts {
   readonly store: SnapshotStore;
   readonly evaluations: EvaluationLookup;
   readonly now?: () => Date;
-  /** Suppressed and forgotten people are left out of the version. @default - none */
+  /** Suppressed and forgotten people are left out of the version; the plan's settings apply. @default - none */
   readonly privacy?: PrivacyPorts;
 }
 
@@ -69,7 +87,7 @@ export interface FinishPorts {
   readonly evaluations: EvaluationLookup;
   readonly notifier: Notifier;
   readonly now?: () => Date;
-  /** The privacy check of the run, reported in its alert. @default - no check */
+  /** The privacy check of the run, reported in its alert; the plan's settings apply. @default - no check */
   readonly privacy?: PrivacyPorts;
 }
 

@@ -12,79 +12,25 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError, readConfig } from '../../functions/commons/config.ts';
 import { readDeliveryConfig } from '../../functions/commons/delivery-config.ts';
-import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
 import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import type { WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
-import { header } from '../support/lake.ts';
-import { FakeAws, type FakeQuery } from './fake-aws.ts';
-
-const ENVIRONMENT = {
-  DEFINITIONS_BUCKET: 'cohorts-definitions',
-  SNAPSHOTS_BUCKET: 'cohorts-snapshots',
-  EVENT_LAKE_BUCKET: 'cohorts-lake',
-  EVENT_LAKE_PREFIX: '',
-  ATHENA_RESULTS_BUCKET: 'cohorts-results',
-  ATHENA_WORKGROUP: 'cohort-refresh',
-  GLUE_DATABASE: 'cohort_refresh',
-  ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-central-1:111122223333:alerts',
-  EXPORTS_BUCKET: 'cohorts-exports',
-  EVENT_BUS_NAME: 'default',
-  ATHENA_MAX_WAIT_MS: '60000',
-  AWS_REGION: 'eu-central-1',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-};
+import { FakeAws } from './fake-aws.ts';
+import { CTAS_HEAD, CTAS_ID, ENVIRONMENT, EVALUATION, type Handler, loadHandlers, planEvent, RUN, givenDeployment } from './handler-support.ts';
 
 const aws = new FakeAws();
-type Handler = (event: unknown) => Promise<unknown>;
-const handlers: Record<string, Handler> = {};
-
-const RUN = 'r1';
-const CTAS_ID = 'q-evaluate';
-const CTAS_HEAD = 'CREATE TABLE "cohort_refresh"."evaluation_r1"';
-const MEMBERS_CSV = '"person_id"\n"cid"\n"ann"\n"bob"\n';
-const EVALUATION = { query_execution_id: CTAS_ID };
-
-/** How the fake Athena answers: source checks with no rows, a cohort's members from a CSV result file. */
-function answer(query: FakeQuery): void {
-  if (query.sql.startsWith('SELECT person_id FROM')) {
-    query.outputLocation = `s3://cohorts-results/results/${query.id}.csv`;
-    aws.put('cohorts-results', `results/${query.id}.csv`, MEMBERS_CSV);
-  } else {
-    query.rows = [[...SOURCE_CHECK_COLUMNS]];
-  }
-}
-
-/** The bucket of definitions and the lake's partitions, and the CTAS the Evaluate state ran. */
-function givenDeployment(): void {
-  aws.put('cohorts-definitions', 'payers.yaml', `${header('payers')}rule:\n  event: invoice_paid\n  within: 30d\n`);
-  aws.put('cohorts-lake', 'events/dt=2024-05-30/part-0.parquet', 'PAR1');
-  aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', 'PAR1');
-  aws.ran({ id: CTAS_ID, sql: `${CTAS_HEAD} WITH (format = 'PARQUET') AS\nSELECT 1`, outputRows: 3041 });
-  aws.tables.set('evaluation_r1', `s3://cohorts-results/results/tables/${CTAS_ID}`);
-  aws.put('cohorts-results', `results/tables/${CTAS_ID}/part-0`, 'PAR1');
-  aws.answer = answer;
-}
-
-const planEvent = { request: { trigger: 'manual', cohorts: ['payers'] }, run_id: RUN, started_at: '2024-06-01T00:00:00Z' };
+let handlers: Record<string, Handler> = {};
 const plan = async () => ((await handlers.Plan?.(planEvent)) as { plan: WorkflowPlan }).plan;
 
 describe('the Lambda handlers', () => {
   beforeAll(async () => {
-    for (const [key, value] of Object.entries(ENVIRONMENT)) vi.stubEnv(key, value);
-    // Imported after the environment is set, as Lambda loads them.
-    handlers.Plan = (await import('../../functions/plan.ts')).handler;
-    handlers.Snapshot = (await import('../../functions/snapshot.ts')).handler;
-    handlers.Deliver = (await import('../../functions/deliver.ts')).handler;
-    handlers.Finish = (await import('../../functions/finish.ts')).handler;
-    handlers.AlertFailure = (await import('../../functions/alert-failure.ts')).handler;
+    handlers = await loadHandlers();
   });
 
   beforeEach(() => {
     aws.reset();
-    givenDeployment();
+    givenDeployment(aws);
   });
 
   it.each<[string, unknown, string[]]>([

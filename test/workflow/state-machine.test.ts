@@ -84,7 +84,7 @@ describe('the refresh state machine definition', () => {
     expect(state(StateName.Snapshot, processor)).toMatchObject({ Type: 'Task', End: true });
   });
 
-  it('maps Deliver over the Snapshot outcomes, each with the run id, once every Snapshot succeeded', () => {
+  it('maps Deliver over the Snapshot outcomes, each with the run id and the config Plan read, once every Snapshot succeeded', () => {
     const each = state(StateName.DeliverEach);
     const processor = deliverProcessor();
 
@@ -92,7 +92,7 @@ describe('the refresh state machine definition', () => {
       Type: 'Map',
       ItemsPath: '$.snapshots',
       MaxConcurrency: 8,
-      ItemSelector: { 'outcome.$': '$$.Map.Item.Value', 'run_id.$': '$$.Execution.Name' },
+      ItemSelector: { 'outcome.$': '$$.Map.Item.Value', 'run_id.$': '$$.Execution.Name', 'config.$': '$.plan.config' },
       ResultPath: '$.deliveries',
     });
     expect(Object.keys(processor.States)).toEqual([StateName.Deliver]);

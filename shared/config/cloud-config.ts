@@ -1,0 +1,42 @@
+import type { DefinitionProblem } from '../language/errors.ts';
+import { ConfigError, type ProjectConfig, readConfigFile } from './config.ts';
+
+/**
+ * Where the refresh functions may read privacy data in the snapshots bucket (their roles hold
+ * `privacy/*` only), so the suppression list must live there.
+ */
+export const CLOUD_PRIVACY_PREFIX = 'privacy/';
+
+/**
+ * Parses the project config as the cloud uses it: every check of parseConfig, plus what the
+ * deployed functions can honour. `privacy.suppression_list` must be a key under `privacy/` of the
+ * snapshots bucket, and `privacy.salt_env` is refused: a Lambda environment variable is plain
+ * text in the stack template and the function configuration, which is no place for the salt
+ * (the salt generated once at `privacy/salt` of the KMS-encrypted snapshots bucket is used
+ * instead). Throws ConfigError with every problem's `path:line:col`.
+ */
+export function parseCloudConfig(text: string, file: string): ProjectConfig {
+  const { config, positionOf } = readConfigFile(text, file);
+  const problems: DefinitionProblem[] = [];
+  const at = (path: readonly string[]) => {
+    const position = positionOf(path);
+    return position ? { file, position } : { file };
+  };
+  const list = config.privacy.suppression_list;
+  if (!list.startsWith(CLOUD_PRIVACY_PREFIX)) {
+    problems.push({
+      ...at(['privacy', 'suppression_list']),
+      message: `privacy.suppression_list must be a key under ${CLOUD_PRIVACY_PREFIX} in the cloud (the refresh functions read only ${CLOUD_PRIVACY_PREFIX}* of the snapshots bucket), got ${JSON.stringify(list)}`,
+    });
+  }
+  if (config.privacy.salt_env !== undefined) {
+    problems.push({
+      ...at(['privacy', 'salt_env']),
+      message:
+        'privacy.salt_env is not supported in the cloud (a Lambda environment variable is plain text in the stack template); ' +
+        'leave it out: the salt generated once at privacy/salt of the snapshots bucket is used (copy a salt you used before there first)',
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
