@@ -5,6 +5,7 @@ import type { PrivacyPorts } from '../privacy/ports.ts';
 import { screenForSnapshot } from '../privacy/screen.ts';
 import type { CheckResult, Kpis, Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
+import { armMovement, type ExperimentArms } from '../experiments/arm-movement.ts';
 import { writeHoldoutSplit } from '../experiments/write-split.ts';
 import type { RefreshPlan } from './plan.ts';
 
@@ -19,6 +20,11 @@ export interface CohortOutcome {
   readonly entered: number;
   readonly exited: number;
   readonly checks: readonly CheckResult[];
+  /**
+   * For a cohort with a holdout: treatment (whom its program acts on) and holdout, each with its
+   * size, entered and exited. Absent for an unchanged version, which moved nobody.
+   */
+  readonly arms?: ExperimentArms;
 }
 
 /** The cohort of a plan a snapshot step works on. */
@@ -104,9 +110,15 @@ export async function snapshotCohort(
     kpis,
   };
   const experiment = await writeHoldoutSplit(cohort.id, cohort.version, program, members, store);
-  await store.write(experiment ? { ...manifest, experiment } : manifest, members);
+  const arms =
+    experiment &&
+    armMovement(
+      { members, holdout: experiment.holdout },
+      previousVersion === null ? undefined : { members: previousMembers ?? [], holdout: await store.holdout(cohort.id, previousVersion) },
+    );
+  await store.write(experiment ? { ...manifest, experiment: experiment.split } : manifest, members);
   if (status === 'published') await store.publish(cohort.id, cohort.version);
-  return { cohort: cohort.id, status, version: cohort.version, size: members.length, previous_version: previousVersion, entered, exited, checks };
+  return { cohort: cohort.id, status, version: cohort.version, size: members.length, previous_version: previousVersion, entered, exited, checks, ...(arms ? { arms } : {}) };
 }
 
 const rounded = (value: number, decimals: number) => Number(value.toFixed(decimals));

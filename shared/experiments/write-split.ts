@@ -6,7 +6,7 @@ import { holdoutShare, splitMembers } from './holdout.ts';
 /**
  * For a cohort whose program declares a holdout: splits the version's members, writes the holdout
  * beside members.parquet (before the manifest makes the version exist) and returns what the
- * manifest records. Nothing for a cohort without one.
+ * manifest records (`split`) with the holdout's members. Nothing for a cohort without one.
  */
 export async function writeHoldoutSplit(
   cohort: string,
@@ -14,13 +14,13 @@ export async function writeHoldoutSplit(
   program: ProgramBlock | null,
   members: readonly string[],
   store: SnapshotStore,
-): Promise<ExperimentSplit | undefined> {
+): Promise<{ readonly split: ExperimentSplit; readonly holdout: readonly string[] } | undefined> {
   if (!program?.holdout || program.salt === undefined || program.experiment === undefined) return undefined;
   const share = holdoutShare(program.holdout);
   if (share === undefined) return undefined;
   const { treatment, holdout } = splitMembers({ share, salt: program.salt }, members);
   const file = await store.writeHoldout(cohort, version, holdout);
-  return {
+  const split: ExperimentSplit = {
     name: program.experiment,
     holdout: program.holdout,
     salt: program.salt,
@@ -29,4 +29,5 @@ export async function writeHoldoutSplit(
     holdout_size: holdout.length,
     holdout_file: file,
   };
+  return { split, holdout };
 }

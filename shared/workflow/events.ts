@@ -152,6 +152,8 @@ export const snapshotEventSchema = z.object({
 
 export type SnapshotEvent = z.output<typeof snapshotEventSchema>;
 
+const armCountsSchema = z.object({ size: count, entered: count, exited: count });
+
 const outcomeSchema: z.ZodType<CohortOutcome> = z.object({
   cohort: cohortId,
   status: z.enum(['published', 'held', 'unchanged']),
@@ -161,6 +163,7 @@ const outcomeSchema: z.ZodType<CohortOutcome> = z.object({
   entered: count,
   exited: count,
   checks: z.array(checkResultSchema),
+  arms: z.object({ treatment: armCountsSchema, holdout: armCountsSchema }).optional(),
 });
 
 /** Input of one Deliver iteration: one Snapshot outcome and the run it belongs to. */

@@ -35,6 +35,14 @@ function programImpact(c: CohortOutcome, plan: RefreshPlan | undefined): string 
     const kept = c.previous_version === null ? 'has no published audience yet' : `keeps using v${c.previous_version}`;
     return `${name}${metric} ${kept} until ${c.cohort} is fixed or approved`;
   }
+  // With a holdout the program acts on the treatment arm only; the holdout is there to compare with.
+  if (c.arms) {
+    const { treatment, holdout } = c.arms;
+    return (
+      `${name}${metric} now targets ${treatment.size} treatment members of ${c.cohort} (${treatment.entered} new, ${treatment.exited} gone); ` +
+      `${holdout.size} held out (${holdout.entered} new, ${holdout.exited} gone)`
+    );
+  }
   return `${name}${metric} now targets ${c.size} members of ${c.cohort} (${c.entered} new, ${c.exited} gone)`;
 }
 

@@ -1,5 +1,6 @@
 import { planRefresh } from '../engine/plan.ts';
 import { type CohortOutcome, snapshotCohort } from '../engine/snapshot-cohort.ts';
+import { storedArmMovement } from '../experiments/arm-movement.ts';
 import { governanceAlert } from '../governance/alert.ts';
 import { governRefresh, withDefinitionVersions } from '../governance/refresh-governance.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
@@ -90,7 +91,8 @@ async function writtenByThisRun(plan: WorkflowPlan, cohortId: string, store: Sna
   // Finish what the first attempt may not have: publishing (never backwards).
   if (manifest.status === 'published' && (current === undefined || current < manifest.version)) await store.publish(cohortId, manifest.version);
   const { version, status, size, previous_version, entered, exited, checks } = manifest;
-  return { cohort: cohortId, status, version, size, previous_version, entered, exited, checks };
+  const arms = manifest.experiment ? await storedArmMovement(store, cohortId, version, previous_version) : undefined;
+  return { cohort: cohortId, status, version, size, previous_version, entered, exited, checks, ...(arms ? { arms } : {}) };
 }
 
 /**

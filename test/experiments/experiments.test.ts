@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openLocalContext } from '../../shared/cli/local-context.ts';
+import { armMovement } from '../../shared/experiments/arm-movement.ts';
 import { armOf, holdoutShare, splitMembers } from '../../shared/experiments/holdout.ts';
 import { readOutExperiments } from '../../shared/experiments/read-out.ts';
 import { buildCatalog, loadCatalog } from '../../shared/language/catalog.ts';
@@ -43,6 +44,25 @@ describe('the holdout split', () => {
     expect(holdoutShare('10%')).toBe(0.1);
     expect(holdoutShare('2.5%')).toBe(0.025);
     for (const bad of ['0%', '100%', '10', '-5%', '10 %']) expect(holdoutShare(bad)).toBeUndefined();
+  });
+});
+
+describe('how each arm moved between versions', () => {
+  it('compares each arm with the same arm of the previous version, everyone in treatment when it held nobody out', () => {
+    const previous = { members: ['a', 'b', 'c', 'd'], holdout: ['d'] };
+    expect(armMovement({ members: ['b', 'c', 'd', 'e'], holdout: ['b', 'e'] }, previous)).toEqual({
+      // With a new salt b moved to the holdout (gone from what the program acts on) and d to treatment.
+      treatment: { size: 2, entered: 1, exited: 2 },
+      holdout: { size: 2, entered: 2, exited: 1 },
+    });
+    expect(armMovement({ members: ['a', 'b'], holdout: ['b'] }, { members: ['a', 'b', 'c'], holdout: undefined })).toEqual({
+      treatment: { size: 1, entered: 0, exited: 2 },
+      holdout: { size: 1, entered: 1, exited: 0 },
+    });
+    expect(armMovement({ members: ['a', 'b'], holdout: ['b'] }, undefined)).toEqual({
+      treatment: { size: 1, entered: 1, exited: 0 },
+      holdout: { size: 1, entered: 1, exited: 0 },
+    });
   });
 });
 
@@ -112,6 +132,19 @@ describe('experiments through refresh, exports and read-out', () => {
     const section = files['index.html']?.split('id="cohort-trial_users"')[1]?.split('<section')[0] ?? '';
     expect(section).toContain(`v2 has ${split?.treatment_size} in treatment and ${split?.holdout_size} held out (20%)`);
     expect(files['index.html']?.split('id="cohort-plain_users"')[1]?.split('<section')[0]).not.toContain('experiment-split');
+  });
+
+  it('says in the run alert that the program acts on the treatment arm, and counts the holdout apart', async () => {
+    const alerts = (await readFile(join(state, 'alerts.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { body: string });
+    const held = (ids: readonly string[]) => ids.filter((p) => armOf({ share: 0.2, salt: 'trial-salt' }, p) === 'holdout').length;
+    const [firstHeld, goneHeld] = [held(PEOPLE), held(PEOPLE.slice(100))];
+    const first = `trial-nudge now targets ${200 - firstHeld} treatment members of trial_users (${200 - firstHeld} new, 0 gone); ${firstHeld} held out (${firstHeld} new, 0 gone)`;
+    // v2: the second half left; each arm lost its share of them, nobody joined.
+    const second = `trial-nudge now targets ${100 - (firstHeld - goneHeld)} treatment members of trial_users (0 new, ${100 - goneHeld} gone); ${firstHeld - goneHeld} held out (0 new, ${goneHeld} gone)`;
+    expect(alerts.map((alert) => alert.body.split('Programs affected:\n')[1]?.split('\n')[0])).toEqual([first, second]);
   });
 
   it('keeps everyone who stays in the arm they had', async () => {

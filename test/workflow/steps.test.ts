@@ -16,7 +16,9 @@ import { LocalEvaluations } from '../../shared/workflow/local-evaluations.ts';
 import { causeText, failureAlert, runAlert } from '../../shared/workflow/run-alert.ts';
 import { evaluateLocal, planStep, snapshotStep } from '../../shared/workflow/steps.ts';
 import type { WorkflowSummary } from '../../shared/workflow/types.ts';
+import { splitMembers } from '../../shared/experiments/holdout.ts';
 import { tempDir } from '../support/cli.ts';
+import { header, writeDefinitions } from '../support/lake.ts';
 import { givenLake, givenWorld, portsOf } from './support.ts';
 
 const outcome = (cohort: string, status: CohortOutcome['status'], checks: CohortOutcome['checks'] = []): CohortOutcome => ({
@@ -131,6 +133,31 @@ describe('the Snapshot step', () => {
     expect(retried).toEqual(first);
     expect(await world.store.versions('payers')).toEqual([1]);
     expect(await world.store.current('payers')).toBe(1);
+  });
+});
+
+describe('the Snapshot step of a cohort with a holdout', () => {
+  it('returns each arm with its size, entered and exited, and the same arms when retried', async () => {
+    // Prepare: every login ever (ann, bob, cid), half held out
+    const lake = await givenLake();
+    await writeDefinitions(lake.definitions, {
+      'logins.yaml': `${header('logins')}rule:\n  event: login\nprogram:\n  experiment: win-back\n  holdout: 50%\n  salt: s1\n`,
+    });
+    const world = await givenWorld(lake);
+    const evaluations = new LocalEvaluations();
+    const ports = { ...portsOf(world), statement: localStatement, evaluations };
+    const { plan } = await planStep({ request: { trigger: 'manual', cohorts: ['logins'] }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' }, ports);
+    const evaluation = evaluations.keep('r1', await evaluateLocal(plan.statement, 'r1', world.engine));
+    // Act
+    const first = await snapshotStep({ plan, cohort: 'logins', evaluation }, ports);
+    const retried = await snapshotStep({ plan, cohort: 'logins', evaluation }, ports);
+    // Assess: a first version, so everyone in each arm is new
+    const { treatment, holdout } = splitMembers({ share: 0.5, salt: 's1' }, ['ann', 'bob', 'cid']);
+    expect(first.arms).toEqual({
+      treatment: { size: treatment.length, entered: treatment.length, exited: 0 },
+      holdout: { size: holdout.length, entered: holdout.length, exited: 0 },
+    });
+    expect(retried).toEqual(first);
   });
 });
 
