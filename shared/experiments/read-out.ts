@@ -23,6 +23,15 @@ export interface ArmOutcome {
   readonly rate: number;
 }
 
+/**
+ * Below these an arm is small: intervals and p-values from normal approximations mislead (Wald's
+ * most), so the read-out warns and the score interval is the one to read.
+ */
+export const SMALL_ARM = { people: 30, conversions: 10 } as const;
+
+/** Whether an arm is too small to lean on: fewer than SMALL_ARM people or conversions. */
+export const isSmallArm = (arm: ArmOutcome): boolean => arm.size < SMALL_ARM.people || arm.converted < SMALL_ARM.conversions;
+
 /** One cohort and metric, treatment against holdout. */
 export interface MetricReadOut {
   readonly cohort: string;

@@ -1,4 +1,5 @@
 import { normalQuantile, twoSidedP } from './normal.ts';
+import { newcombeInterval } from './score-intervals.ts';
 
 /** Successes out of trials in one group. */
 export interface Proportion {
@@ -18,8 +19,13 @@ export interface ProportionComparison {
   readonly rateB: number;
   /** rateA - rateB. */
   readonly difference: number;
-  /** Wald interval of the difference (unpooled standard error). */
+  /** Wald interval of the difference (unpooled standard error; Newcombe 1998, method 1). */
   readonly differenceInterval: Interval;
+  /**
+   * Newcombe's hybrid score interval of the difference (Newcombe 1998, method 10, from Wilson
+   * intervals): the one to read with small groups or rates near 0% or 100%, where Wald's misleads.
+   */
+  readonly scoreInterval: Interval;
   /** rateA / rateB - 1; null when rateB is 0. */
   readonly relative: number | null;
   /** Katz log interval of the ratio, minus 1. */
@@ -41,8 +47,9 @@ function check(g: Proportion, name: string): void {
 /**
  * Compares two proportions (Illowsky & Dean, Collaborative Statistics, "Comparing two independent
  * population proportions"): the pooled two-proportion z-test with its two-sided p-value, the Wald
- * interval of the difference (Newcombe 1998, method 1) and the log interval of the ratio (Katz et
- * al. 1978; Altman 1991), at the given confidence level.
+ * interval of the difference (Newcombe 1998, method 1), Newcombe's hybrid score interval of the
+ * difference (method 10) and the log interval of the ratio (Katz et al. 1978; Altman 1991), at the
+ * given confidence level.
  */
 export function compareProportions(a: Proportion, b: Proportion, level = 0.95): ProportionComparison {
   check(a, 'group a');
@@ -64,5 +71,6 @@ export function compareProportions(a: Proportion, b: Proportion, level = 0.95): 
   const pooled = empty ? NaN : (a.successes + b.successes) / (a.trials + b.trials);
   const sePooled = Math.sqrt(pooled * (1 - pooled) * (1 / a.trials + 1 / b.trials));
   const z = empty || !(sePooled > 0) ? null : difference / sePooled;
-  return { rateA: pa, rateB: pb, difference, differenceInterval, relative, relativeInterval, z, p: z === null ? 1 : twoSidedP(z) };
+  const scoreInterval = newcombeInterval(a, b, z0);
+  return { rateA: pa, rateB: pb, difference, differenceInterval, scoreInterval, relative, relativeInterval, z, p: z === null ? 1 : twoSidedP(z) };
 }

@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openLocalContext } from '../../shared/cli/local-context.ts';
 import { armMovement } from '../../shared/experiments/arm-movement.ts';
 import { armOf, holdoutShare, splitMembers } from '../../shared/experiments/holdout.ts';
-import { readOutExperiments } from '../../shared/experiments/read-out.ts';
+import { type ArmOutcome, type MetricReadOut, readOutExperiments } from '../../shared/experiments/read-out.ts';
+import { formatReadOut } from '../../shared/cli/experiment-format.ts';
+import { compareProportions } from '../../shared/stats/two-proportions.ts';
 import { buildCatalog, loadCatalog } from '../../shared/language/catalog.ts';
 import { buildReport } from '../../shared/report/build-report.ts';
 import { formatProblem } from '../../shared/language/errors.ts';
@@ -63,6 +65,36 @@ describe('how each arm moved between versions', () => {
       treatment: { size: 1, entered: 1, exited: 0 },
       holdout: { size: 1, entered: 1, exited: 0 },
     });
+  });
+});
+
+describe('the read-out table', () => {
+  const row = (treatment: ArmOutcome, holdout: ArmOutcome): MetricReadOut => ({
+    cohort: 'power_users',
+    version: 2,
+    experiment: 'team-plan-offer',
+    metric: 'subscription_changed',
+    window: { from: '2026-10-15T00:00:00.000Z', to: '2026-10-29T00:00:00.000Z' },
+    incomplete: false,
+    treatment,
+    holdout,
+    comparison: compareProportions({ successes: treatment.converted, trials: treatment.size }, { successes: holdout.converted, trials: holdout.size }),
+    needed: null,
+    pAdjusted: 1,
+  });
+  const arm = (converted: number, size: number): ArmOutcome => ({ size, converted, rate: converted / size });
+  const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+
+  it('prints the score interval as the lift CI with Wald beside it, and warns when an arm is small', () => {
+    // The sample power_users read-out: 4 of 63 against 0 of 2. Wald claims +0.3 to +12.4 points.
+    const small = plain(formatReadOut([row(arm(4, 63), arm(0, 2))], '14d'));
+    const interval = compareProportions({ successes: 4, trials: 63 }, { successes: 0, trials: 2 }).scoreInterval;
+    const shown = (n: number | null) => `${(n ?? 0) < 0 ? '\u2212' : '+'}${Math.abs((n ?? 0) * 100).toFixed(1)}`;
+    expect(small).toMatch(new RegExp(`\\+6\\.3 \\[${shown(interval.low)}, \\${shown(interval.high)}\\]\\s+\\[\\+0\\.3, \\+12\\.4\\]`));
+    expect(small).toContain('small arms for power_users v2 subscription_changed (treatment 4 of 63, holdout 0 of 2; fewer than 30 people or 10 conversions)');
+    // Arms of 30 people and 10 conversions each are not small.
+    expect(plain(formatReadOut([row(arm(20, 300), arm(10, 30))], '14d'))).not.toContain('small arms');
+    expect(plain(formatReadOut([row(arm(20, 300), arm(9, 30))], '14d'))).toContain('small arms for power_users v2 subscription_changed (holdout 9 of 30;');
   });
 });
 

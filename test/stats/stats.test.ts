@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { benjaminiHochberg } from '../../shared/stats/benjamini-hochberg.ts';
 import { normalCdf, normalQuantile, twoSidedP } from '../../shared/stats/normal.ts';
 import { sampleSizeForProportions } from '../../shared/stats/sample-size.ts';
+import { wilsonInterval } from '../../shared/stats/score-intervals.ts';
 import { compareProportions } from '../../shared/stats/two-proportions.ts';
 
 describe('the standard normal distribution', () => {
@@ -37,6 +38,41 @@ describe('comparing two proportions', () => {
     expect(result.differenceInterval.high).toBeCloseTo(0.3425, 4);
   });
 
+  it('reproduces the hybrid score intervals of Newcombe (1998), method 10, examples (a) and (b)', () => {
+    // Newcombe RG, Statistics in Medicine 1998;17:873-890, Table II, method 10 (score interval from
+    // Wilson intervals, no continuity correction): (a) 56/70 - 48/80 = 0.2000, 0.0524 to 0.3339;
+    // (b) 9/10 - 3/10 = 0.6000, 0.1705 to 0.8090. Values as quoted from that table by the tests of
+    // the R package propint ("ci.two.indep.props produces the results reported in Newcombe1998").
+    const a = compareProportions({ successes: 56, trials: 70 }, { successes: 48, trials: 80 });
+    expect(a.scoreInterval.low).toBeCloseTo(0.0524, 4);
+    expect(a.scoreInterval.high).toBeCloseTo(0.3339, 4);
+    const b = compareProportions({ successes: 9, trials: 10 }, { successes: 3, trials: 10 });
+    expect(b.difference).toBeCloseTo(0.6, 12);
+    expect(b.scoreInterval.low).toBeCloseTo(0.1705, 4);
+    expect(b.scoreInterval.high).toBeCloseTo(0.809, 4);
+    // Wald's interval of (b) is narrower and symmetric: 0.6 -/+ 1.96 * sqrt(0.09/10 + 0.21/10) = 0.2605 to 0.9395.
+    expect(b.differenceInterval.low).toBeCloseTo(0.2605, 4);
+  });
+
+  it('gives Wilson intervals that stay inside [0, 1] and are never zero-width at 0 or all', () => {
+    // Wilson 1927 by hand: 0 of 10 at z = 1.96 is 0 to z^2 / (n + z^2) = 3.8415 / 13.8415 = 0.2775.
+    const z = normalQuantile(0.975);
+    expect(wilsonInterval({ successes: 0, trials: 10 }, z)).toEqual({ low: 0, high: expect.closeTo(0.2775, 4) });
+    expect(wilsonInterval({ successes: 10, trials: 10 }, z)).toEqual({ low: expect.closeTo(1 - 0.2775, 4), high: 1 });
+    expect(wilsonInterval({ successes: 0, trials: 0 }, z)).toEqual({ low: null, high: null });
+    // Two arms that both convert nobody: Wald says exactly 0 (zero width), the score interval does not.
+    const none = compareProportions({ successes: 0, trials: 10 }, { successes: 0, trials: 2 });
+    expect(none.differenceInterval).toEqual({ low: 0, high: 0 });
+    expect(none.scoreInterval.low).toBeLessThan(-0.5);
+    expect(none.scoreInterval.high).toBeGreaterThan(0.2);
+    // All against none in arms of 2: Wald is certain of +100 points, the score interval is not.
+    const all = compareProportions({ successes: 2, trials: 2 }, { successes: 0, trials: 2 });
+    expect(all.differenceInterval).toEqual({ low: 1, high: 1 });
+    expect(all.scoreInterval.high).toBe(1);
+    expect(all.scoreInterval.low).toBeLessThan(0.5);
+    expect(all.scoreInterval.low).toBeGreaterThan(0);
+  });
+
   it('gives the log (Katz) interval of the ratio as a relative lift', () => {
     // Altman, Practical Statistics for Medical Research (1991), SE(ln RR) = sqrt(1/a - 1/n1 + 1/c - 1/n2).
     // By hand for 20/200 against 12/200: RR = 0.1/0.06 = 1.6667, ln RR = 0.51083,
@@ -51,6 +87,7 @@ describe('comparing two proportions', () => {
   it('has no interval or test where a group is empty or nobody converted anywhere', () => {
     const empty = compareProportions({ successes: 0, trials: 0 }, { successes: 3, trials: 10 });
     expect(empty.differenceInterval).toEqual({ low: null, high: null });
+    expect(empty.scoreInterval).toEqual({ low: null, high: null });
     expect(empty.z).toBeNull();
     expect(empty.p).toBe(1);
     const none = compareProportions({ successes: 0, trials: 50 }, { successes: 0, trials: 5 });
