@@ -1,14 +1,8 @@
-import { AthenaEngine } from '../../shared/cloud/athena-engine.ts';
-import { AthenaEvaluations } from '../../shared/cloud/athena-evaluations.ts';
-import { AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
+import { deploymentStores } from '../../shared/cloud/deployment-stores.ts';
 import { EventsPublisher } from '../../shared/cloud/events-publisher.ts';
-import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
 import { s3Exports } from '../../shared/cloud/s3-exports.ts';
 import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
-import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
-import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { athenaStatement } from '../../shared/workflow/athena-statement.ts';
-import { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
 import { bucketConfig } from '../../shared/workflow/config-source.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
@@ -32,26 +26,9 @@ const once = <T>(build: () => T): (() => T) => {
 /** What every step shares. */
 const cloud = once(() => {
   const config = readConfig();
-  const runner = new AthenaQueryRunner(athena, {
-    workGroup: config.ATHENA_WORKGROUP,
-    database: config.GLUE_DATABASE,
-    ...(config.ATHENA_MAX_WAIT_MS === undefined ? {} : { maxWaitMs: config.ATHENA_MAX_WAIT_MS }),
-  });
-  const codec = new ParquetMembersCodec();
   return {
     config,
-    codec,
-    engine: new AthenaEngine({
-      runner,
-      s3,
-      glue,
-      database: config.GLUE_DATABASE,
-      lakeBucket: config.EVENT_LAKE_BUCKET,
-      lakePrefix: config.EVENT_LAKE_PREFIX,
-      resultsBucket: config.ATHENA_RESULTS_BUCKET,
-    }),
-    evaluations: new AthenaEvaluations(runner, config.GLUE_DATABASE),
-    store: new SnapshotStore(new S3BlobStore(s3, { bucket: config.SNAPSHOTS_BUCKET }), codec),
+    ...deploymentStores(config, { s3, athena, glue }),
     // The Chatbot variant when a Chatbot channel is subscribed to the alerts topic.
     notifier: new SnsNotifier(sns, config.ALERTS_TOPIC_ARN, { chatbot: config.ALERTS_FORMAT === 'chatbot' }),
   };
@@ -62,13 +39,12 @@ const cloud = once(() => {
  * source checks on Athena, versions from the snapshots bucket.
  */
 export const planPorts = once((): PlanPorts => {
-  const { config, engine, store } = cloud();
-  const definitions = new S3BlobStore(s3, { bucket: config.DEFINITIONS_BUCKET });
+  const { config, engine, store, definitions, catalog } = cloud();
   return {
     definitions: blobDefinitions(definitions),
     config: bucketConfig(definitions),
     // The published catalog, approvals and audit trail live under catalog/ of the same bucket.
-    governance: { catalog: new CatalogStore(definitions) },
+    governance: { catalog },
     statement: athenaStatement({ database: config.GLUE_DATABASE }),
     engine,
     store,

@@ -5,11 +5,11 @@ import { SfnRefreshStarter } from '../../shared/cloud/sfn-refresh-starter.ts';
 import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
 import type { DefinitionUploadPorts } from '../../shared/uploads/definition-upload.ts';
 import { eventBridge, s3, sns, stepFunctions } from './clients.ts';
-import { bucket, parseEnvironment } from './config.ts';
+import { bucket, parseEnvironment, stateMachineArn } from '../../shared/cloud/environment.ts';
 
 const schema = z.object({
   DEFINITIONS_BUCKET: bucket,
-  STATE_MACHINE_ARN: z.string().regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'must be a state machine ARN'),
+  STATE_MACHINE_ARN: stateMachineArn,
   ALERTS_TOPIC_ARN: z.string().startsWith('arn:', 'must be an SNS topic ARN'),
   EVENT_BUS_NAME: z.string().min(1).max(1600),
 });

@@ -1,0 +1,69 @@
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { GlueClient } from '@aws-sdk/client-glue';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CatalogStore } from '../governance/catalog-store.ts';
+import { LearningsStore } from '../learnings/learnings-store.ts';
+import { ParquetMembersCodec } from '../store/parquet-members-codec.ts';
+import { SnapshotStore } from '../store/snapshot-store.ts';
+import { AthenaEngine } from './athena-engine.ts';
+import { AthenaEvaluations } from './athena-evaluations.ts';
+import { AthenaQueryRunner } from './athena-query.ts';
+import type { Deployment } from './environment.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
+
+/** The SDK clients a deployment's stores call. */
+export interface DeploymentClients {
+  readonly s3: S3Client;
+  readonly athena: AthenaClient;
+  readonly glue: GlueClient;
+}
+
+/** A deployment's query engine and stores, as the Lambda steps and `cohorts ... --cloud` use them. */
+export interface DeploymentStores {
+  /** Athena over the lake's Glue tables. */
+  readonly engine: AthenaEngine;
+  /** Finds the table a run's Evaluate state kept. */
+  readonly evaluations: AthenaEvaluations;
+  /** Members as Parquet, in plain JavaScript (no DuckDB in a Lambda). */
+  readonly codec: ParquetMembersCodec;
+  /** The snapshots bucket. */
+  readonly snapshots: S3BlobStore;
+  /** Versions, manifests and current pointers in the snapshots bucket. */
+  readonly store: SnapshotStore;
+  /** The learnings library beside the snapshots. */
+  readonly learnings: LearningsStore;
+  /** The definitions bucket: the live catalog at its top level, uploads under `incoming/`. */
+  readonly definitions: S3BlobStore;
+  /** The published catalog, approvals and audit trail under `catalog/` of the definitions bucket. */
+  readonly catalog: CatalogStore;
+}
+
+/** Builds a deployment's engine and stores over the clients given (one engine, two worlds: only this differs from the local ports). */
+export function deploymentStores(deployment: Deployment, clients: DeploymentClients): DeploymentStores {
+  const runner = new AthenaQueryRunner(clients.athena, {
+    workGroup: deployment.ATHENA_WORKGROUP,
+    database: deployment.GLUE_DATABASE,
+    ...(deployment.ATHENA_MAX_WAIT_MS === undefined ? {} : { maxWaitMs: deployment.ATHENA_MAX_WAIT_MS }),
+  });
+  const codec = new ParquetMembersCodec();
+  const snapshots = new S3BlobStore(clients.s3, { bucket: deployment.SNAPSHOTS_BUCKET });
+  const definitions = new S3BlobStore(clients.s3, { bucket: deployment.DEFINITIONS_BUCKET });
+  return {
+    engine: new AthenaEngine({
+      runner,
+      s3: clients.s3,
+      glue: clients.glue,
+      database: deployment.GLUE_DATABASE,
+      lakeBucket: deployment.EVENT_LAKE_BUCKET,
+      lakePrefix: deployment.EVENT_LAKE_PREFIX,
+      resultsBucket: deployment.ATHENA_RESULTS_BUCKET,
+    }),
+    evaluations: new AthenaEvaluations(runner, deployment.GLUE_DATABASE),
+    codec,
+    snapshots,
+    store: new SnapshotStore(snapshots, codec),
+    learnings: new LearningsStore(snapshots),
+    definitions,
+    catalog: new CatalogStore(definitions),
+  };
+}
