@@ -79,6 +79,9 @@ export class CohortRefreshStack extends Stack {
       DefinitionsBucketName: this.cohortRefresh.definitionsBucket.bucketName,
       SnapshotsBucketName: this.cohortRefresh.snapshotsBucket.bucketName,
       ExportsBucketName: this.cohortRefresh.exportsBucket.bucketName,
+      AthenaResultsBucketName: this.cohortRefresh.athenaResultsBucket.bucketName,
+      // CloudFormation refuses an empty output value: no prefix, no output (the CLI defaults to '').
+      ...(this.cohortRefresh.eventLakePrefix ? { EventLakePrefix: this.cohortRefresh.eventLakePrefix } : {}),
       DatabaseName: this.cohortRefresh.catalog.databaseName,
       WorkGroupName: this.cohortRefresh.workGroupName,
       AlertsTopicArn: this.cohortRefresh.alertsTopic.topicArn,

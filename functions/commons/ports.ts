@@ -1,3 +1,4 @@
+import { cloudDecisions } from '../../shared/governance/decision-command.ts';
 import { deploymentStores } from '../../shared/cloud/deployment-stores.ts';
 import { EventsPublisher } from '../../shared/cloud/events-publisher.ts';
 import { s3Exports } from '../../shared/cloud/s3-exports.ts';
@@ -59,8 +60,9 @@ export const snapshotPorts = once((): SnapshotPorts => {
 
 /** Finish: releases the evaluation table and alerts. */
 export const finishPorts = once((): FinishPorts => {
-  const { engine, evaluations, notifier } = cloud();
-  return { engine, evaluations, notifier };
+  const { engine, evaluations, notifier, catalog } = cloud();
+  // Owners approve waiting definition changes against the deployment: `cohorts approve --cloud`.
+  return { engine, evaluations, notifier, decisions: cloudDecisions(catalog) };
 });
 
 /** AlertFailure: the error alert, then (best effort) the release of the run's evaluation table. */

@@ -20,6 +20,7 @@ import type { CohortDefinition } from '../language/ast.ts';
 import { UsageError } from './errors.ts';
 import { formatRunSummary, table } from './format.ts';
 import { learningLines, localLearnings } from './learn-command.ts';
+import type { GovernanceWorld } from './governance-world.ts';
 import { definitionHistory, definitionLabel, reportGovernance } from './governance-commands.ts';
 import { stateCatalog } from '../local/state-catalog.ts';
 import { openLocalContext } from './local-context.ts';
@@ -169,12 +170,12 @@ export async function membersCommand(folders: Folders, id: string, version: stri
   return 0;
 }
 
-/** `cohorts history ID`. */
-export async function historyCommand(folders: Folders, id: string, io: Output): Promise<number> {
-  const { store } = await openLocalContext(folders);
+/** `cohorts history ID [--cloud]`: membership versions, definition versions and learnings, from the world given. */
+export async function historyCommand(id: string, world: GovernanceWorld, io: Output): Promise<number> {
+  const { store, learnings } = await world.stores();
   const manifests = await store.manifests(id);
-  const definitions = await definitionHistory(folders.state, id);
-  if (manifests.length === 0 && !definitions) throw new UsageError(`cohort "${id}" has no versions in ${folders.state}`);
+  const definitions = await definitionHistory(world.catalog, id);
+  if (manifests.length === 0 && !definitions) throw new UsageError(`cohort "${id}" has no versions in ${world.where}`);
   const current = await store.current(id);
   const rows = manifests.map((m) => [
     `v${m.version}${m.version === current ? pc.cyan(' (current)') : ''}`,
@@ -191,7 +192,7 @@ export async function historyCommand(folders: Folders, id: string, io: Output): 
   ]);
   if (rows.length > 0) io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'activation', 'value/member', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5, 6, 7]));
   if (definitions) io.out(`${rows.length > 0 ? '\n' : ''}definition versions:\n${definitions}`);
-  for (const line of learningLines(await localLearnings(folders.state).list(id))) io.out(line);
+  for (const line of learningLines(await learnings.list(id))) io.out(line);
   return 0;
 }
 

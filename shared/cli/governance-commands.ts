@@ -1,20 +1,17 @@
 import pc from 'picocolors';
-import { loadConfig } from '../config/config.ts';
-import { compareCatalogs, publishedCatalog } from '../governance/compare.ts';
+import type { CatalogStore } from '../governance/catalog-store.ts';
+import { approvalRefresh, decideChange, NothingToDecideError, type RecordedDecision } from '../governance/decide.ts';
 import { governCatalog } from '../governance/govern.ts';
-import { judgeStatically } from '../governance/guardrails.ts';
 import type { DefinitionVersion } from '../governance/records.ts';
 import type { GovernanceReport } from '../governance/report-schema.ts';
 import { loadCatalog } from '../language/catalog.ts';
 import { formatProblem } from '../language/errors.ts';
-import { findLakeFiles } from '../local/lake-files.ts';
-import { stateCatalog } from '../local/state-catalog.ts';
 import type { Manifest } from '../store/manifest.ts';
 import type { Folders, Output } from './commands.ts';
 import { parseAsOf } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { table } from './format.ts';
-import { openLocalContext } from './local-context.ts';
+import type { GovernanceWorld } from './governance-world.ts';
 import { formatPlan } from './plan-format.ts';
 
 /** A refresh refused definition changes: it refreshed the rest, and this is its error line. */
@@ -23,24 +20,24 @@ export class GuardrailRefusedError extends Error {
 }
 
 /**
- * `cohorts plan [--as-of ISO]`: the working definitions against the published catalog, with
- * the rule diffs, dependants, members added and removed on the current data (one query), and
- * the guardrails' verdicts. Exit 1 when a guardrail refuses a change (or a definition is invalid).
+ * `cohorts plan [--as-of ISO] [--cloud]`: the working definitions (the definitions folder) against
+ * the published catalog of the world given (the state folder, or the definitions bucket's
+ * `catalog/`), with the rule diffs, dependants, members added and removed on the current data (one
+ * query, on DuckDB or Athena), and the guardrails' verdicts. Exit 1 when a guardrail refuses a
+ * change (or a definition is invalid).
  */
-export async function planCommand(folders: Folders, options: { readonly asOf?: string }, io: Output): Promise<number> {
+export async function planCommand(folders: Folders, options: { readonly asOf?: string }, world: GovernanceWorld, io: Output): Promise<number> {
   const asOf = parseAsOf(options.asOf);
   const working = await loadCatalog(folders.definitions);
   if (working.problems.length > 0) {
     for (const problem of working.problems) io.out(formatProblem(problem));
     return 1;
   }
-  const config = await loadConfig(folders.config);
-  await findLakeFiles(folders.data);
-  const catalog = stateCatalog(folders.state);
-  const { engine } = await openLocalContext(folders);
-  const published = await catalog.latest();
-  const governance = await governCatalog({ working, asOf, measureAll: true }, { catalog, engine, settings: config.guardrails });
-  io.out(formatPlan(governance, { asOf: asOf.toISOString(), publishedCount: published.size }));
+  const config = await world.config();
+  const engine = await world.engine();
+  const published = await world.catalog.latest();
+  const governance = await governCatalog({ working, asOf, measureAll: true }, { catalog: world.catalog, engine, settings: config.guardrails });
+  io.out(formatPlan(governance, { asOf: asOf.toISOString(), publishedCount: published.size, decisions: world.decisions }));
   return governance.changes.some((c) => c.verdict === 'refused') ? 1 : 0;
 }
 
@@ -48,39 +45,61 @@ export async function planCommand(folders: Folders, options: { readonly asOf?: s
 export interface DecisionOptions {
   readonly by?: string;
   readonly note?: string;
+  /** The definition reviewed (a hash or its first digits, as plans and alerts print it). */
+  readonly hash?: string;
+}
+
+/** Recorded, but the refresh that would apply it at once did not start. */
+export class ApprovalRefreshError extends Error {
+  override readonly name = 'ApprovalRefreshError';
 }
 
 /**
- * `cohorts approve ID --by NAME --note WHY` (and `reject`): records the decision on the working
- * definition of a core cohort whose change needs one. The next refresh accepts an approved change
- * (or refuses a rejected one). A decision is never rewritten.
+ * `cohorts approve ID --by NAME --note WHY [--hash H] [--cloud]` (and `reject`): records the
+ * decision on the waiting definition of a core cohort (the one the next refresh reads: the
+ * definitions folder, or the definitions bucket's live catalog). A decision is never rewritten.
+ * Where the world can start refreshes (the cloud), an approval then starts one of the cohort and
+ * its dependants so the change applies at once; locally the next `cohorts run` applies it. A
+ * rejection changes nothing that a refresh would redo, so it starts none.
  */
 export async function decideCommand(
-  folders: Folders,
   id: string,
   decision: 'approved' | 'rejected',
   options: DecisionOptions,
+  world: GovernanceWorld,
   io: Output,
   now: () => Date = () => new Date(),
 ): Promise<number> {
   const verb = decision === 'approved' ? 'approve' : 'reject';
   if (!options.by?.trim() || !options.note?.trim()) throw new UsageError(`usage: cohorts ${verb} ID --by NAME --note WHY (who decides and why are recorded)`);
-  const working = await loadCatalog(folders.definitions);
-  if (working.problems.length > 0) throw new UsageError(`fix the definitions first (cohorts validate): ${formatProblem(working.problems[0]!)}`);
-  const catalog = stateCatalog(folders.state);
-  const change = compareCatalogs(working.definitions, publishedCatalog(await catalog.latest())).find((c) => c.cohort === id);
-  if (!change) throw new UsageError(`no cohort "${id}" in ${folders.definitions} or in the published catalog`);
-  if (change.kind === 'unchanged') throw new UsageError(`nothing to ${verb}: the definition of "${id}" is the published one`);
-  if (change.kind === 'added' || !change.after) throw new UsageError(`nothing to ${verb}: "${id}" ${change.kind === 'added' ? 'is new' : 'was removed'}, which needs no approval`);
-  const judged = judgeStatically(change);
-  if (judged.refusals.length > 0) throw new UsageError(`"${id}" cannot be ${decision}: ${judged.refusals.join('; ')}`);
-  if (judged.approvals.length === 0 && !judged.measure_size) {
-    throw new UsageError(`nothing to ${verb}: the change of "${id}" needs no approval (only core cohorts' tier, cadence and rule changes do)`);
+  const working = await world.live();
+  let decided: RecordedDecision;
+  try {
+    decided = await decideChange(
+      { cohort: id, decision, by: options.by.trim(), note: options.note.trim(), at: now().toISOString(), ...(options.hash ? { hash: options.hash.toLowerCase() } : {}) },
+      { working, catalog: world.catalog },
+    );
+  } catch (error) {
+    if (error instanceof NothingToDecideError) throw new UsageError(error.message);
+    throw error;
   }
-  const record = { cohort: id, hash: change.after.hash, decision, by: options.by.trim(), note: options.note.trim(), at: now().toISOString() };
-  await catalog.decide(record);
+  const { record, location } = decided;
   io.out(`${id}: definition ${record.hash.slice(0, 12)} ${decision} by ${record.by}`);
-  io.err(`recorded in ${catalog.locateDecision(id, record.hash)}; the next refresh ${decision === 'approved' ? 'accepts' : 'refuses'} it`);
+  if (decision === 'rejected' || !world.refresh) {
+    io.err(`recorded in ${location}; the next refresh ${decision === 'approved' ? 'accepts' : 'refuses'} it`);
+    return 0;
+  }
+  const { input, name } = approvalRefresh(decided, working);
+  try {
+    const execution = await world.refresh.start(input, name);
+    io.err(`recorded in ${location}; started the refresh of ${input.cohorts?.join(', ')} that applies it: ${execution}`);
+  } catch (error) {
+    throw new ApprovalRefreshError(
+      `recorded the approval in ${location}, but the refresh that applies it did not start (${error instanceof Error ? error.message : String(error)}); ` +
+        `the next scheduled refresh of ${id} applies it, or start one: aws stepfunctions start-execution --state-machine-arn ARN --name ${name} --input '${JSON.stringify(input)}'`,
+      { cause: error },
+    );
+  }
   return 0;
 }
 
@@ -95,8 +114,7 @@ function acceptedRow(entry: DefinitionVersion): string[] {
 }
 
 /** The definition versions of a cohort, refused and waiting changes included, as a table; undefined when there are none. */
-export async function definitionHistory(state: string, id: string): Promise<string | undefined> {
-  const catalog = stateCatalog(state);
+export async function definitionHistory(catalog: CatalogStore, id: string): Promise<string | undefined> {
   const versions = await catalog.versions(id);
   const records = await catalog.records(id);
   if (versions.length === 0 && records.length === 0) return undefined;

@@ -15,6 +15,7 @@ import {
   validateCommand,
 } from './commands.ts';
 import { decideCommand, planCommand } from './governance-commands.ts';
+import { cloudGovernance, localGovernance } from './governance-world.ts';
 import { forgetCommand, privacyCheckCommand } from './privacy-commands.ts';
 import { UsageError } from './errors.ts';
 import { experimentCommand } from './experiment-command.ts';
@@ -31,7 +32,7 @@ Commands:
   upload FILE                                                   what uploading FILE to the definitions bucket does: validate, then accept and refresh, or reject
   test [FILE]...                                                run the fixture tests in <definitions>/tests/ (exit 1 on a failure)
   members ID [--version N]                                      members of the current (or given) version
-  history ID                                                    every version with as_of, status, size, entered, exited
+  history ID [--cloud]                                          every version with as_of, status, size, entered, exited
   learn ID "note" [--version N] [--by NAME]                     record what was learned in the learnings library
   experiment ID... --metric EVENT... --within 14d [--version N] treatment against holdout: lift, 95% CI, p, sample size
   diff ID A B                                                   members who entered and exited between versions A and B
@@ -42,10 +43,12 @@ Commands:
   sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]
                                                                 write a realistic sample lake (Parquet) to --data
   demo                                                          sample data if missing, then a full refresh (npm start)
-  plan [--as-of ISO]                                            working definitions against the published ones: diffs, impact, guardrails
-  approve ID --by NAME --note WHY                               approve the waiting change of a core cohort (reject: refuse it)
+  plan [--as-of ISO] [--cloud]                                  working definitions against the published ones: diffs, impact, guardrails
+  approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort (reject: refuse it)
 
-Folders: --data ./data  --definitions ./definitions  --state ./.cohorts  --config ./cohorts.config.yaml (optional)`;
+Folders: --data ./data  --definitions ./definitions  --state ./.cohorts  --config ./cohorts.config.yaml (optional)
+Cloud (plan, approve, reject, history): --cloud reads the deployment's names from DEFINITIONS_BUCKET, SNAPSHOTS_BUCKET, ...
+  (the Lambdas' environment variables) or from --stack-outputs FILE (aws cloudformation describe-stacks ... --query "Stacks[0].Outputs")`;
 
 const options = {
   data: { type: 'string', default: './data' },
@@ -68,6 +71,9 @@ const options = {
   open: { type: 'boolean', default: false },
   author: { type: 'string' },
   note: { type: 'string' },
+  hash: { type: 'string' },
+  cloud: { type: 'boolean', default: false },
+  'stack-outputs': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -92,6 +98,16 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     return command === undefined && !values.help ? 2 : 0;
   }
   const folders: Folders = { data: values.data, definitions: values.definitions, state: values.state, config: values.config };
+  const governed = ['plan', 'approve', 'reject', 'history'];
+  if ((values.cloud || values['stack-outputs'] !== undefined) && !governed.includes(command)) {
+    throw new UsageError(`--cloud and --stack-outputs work with ${governed.join(', ')}, not with ${command}`);
+  }
+  if (values['stack-outputs'] !== undefined && !values.cloud) throw new UsageError('--stack-outputs FILE goes with --cloud');
+  // Where plan, approve, reject and history read and write: the local folders, or the deployment.
+  const world = (startsRefreshes = false) =>
+    values.cloud
+      ? cloudGovernance({ startsRefreshes, ...(values['stack-outputs'] === undefined ? {} : { stackOutputs: values['stack-outputs'] }) })
+      : Promise.resolve(localGovernance(folders));
   const runOptions = {
     cohorts: values.cohort,
     force: values.force,
@@ -119,8 +135,8 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return membersCommand(folders, id as string, values.version, io);
     }
     case 'history': {
-      const [id] = positionals(rest, 1, 'history ID');
-      return historyCommand(folders, id as string, io);
+      const [id] = positionals(rest, 1, 'history ID [--cloud]');
+      return historyCommand(id as string, await world(), io);
     }
     case 'learn': {
       const [id, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
@@ -175,13 +191,18 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return 0;
     }
     case 'plan':
-      positionals(rest, 0, 'plan [--as-of ISO]');
-      return planCommand(folders, runOptions, io);
+      positionals(rest, 0, 'plan [--as-of ISO] [--cloud]');
+      return planCommand(folders, runOptions, await world(), io);
     case 'approve':
     case 'reject': {
-      const [id] = positionals(rest, 1, `${command} ID --by NAME --note WHY`);
-      const by = values.by === undefined ? {} : { by: values.by };
-      return decideCommand(folders, id as string, command === 'approve' ? 'approved' : 'rejected', { ...by, ...(values.note === undefined ? {} : { note: values.note }) }, io);
+      const [id] = positionals(rest, 1, `${command} ID --by NAME --note WHY [--hash H] [--cloud]`);
+      const decision = command === 'approve' ? 'approved' : 'rejected';
+      const options = {
+        ...(values.by === undefined ? {} : { by: values.by }),
+        ...(values.note === undefined ? {} : { note: values.note }),
+        ...(values.hash === undefined ? {} : { hash: values.hash }),
+      };
+      return decideCommand(id as string, decision, options, await world(decision === 'approved'), io);
     }
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);

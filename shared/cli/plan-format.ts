@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import type { CohortChange } from '../governance/compare.ts';
+import { type DecisionInstructions, decisionCommand } from '../governance/decision-command.ts';
 import type { CohortGovernance, Governance } from '../governance/govern.ts';
 import { sizeChangePct } from '../governance/guardrails.ts';
 import type { MemberImpact } from '../governance/impact.ts';
@@ -62,7 +63,10 @@ function header(change: CohortGovernance, detail: CohortChange | undefined): str
  * removed cohort (rule diff, members added and removed on the current data, dependants and their
  * movement, the guardrails' verdict), then a summary line.
  */
-export function formatPlan(governance: Governance, context: { readonly asOf: string; readonly publishedCount: number }): string {
+export function formatPlan(
+  governance: Governance,
+  context: { readonly asOf: string; readonly publishedCount: number; readonly decisions?: DecisionInstructions },
+): string {
   const byId = new Map(governance.changes.map((c) => [c.cohort, c]));
   const shown = governance.changes.filter((c) => c.kind !== 'unchanged');
   const blocks: string[] = [];
@@ -87,7 +91,7 @@ export function formatPlan(governance: Governance, context: { readonly asOf: str
       );
     }
     for (const reason of change.reasons) lines.push(`${change.verdict === 'refused' ? pc.red('refused:') : change.verdict === 'pending' ? pc.yellow('waits:') : 'note:'} ${reason}`);
-    if (change.verdict === 'pending') lines.push(`approve with: cohorts approve ${change.cohort} --by NAME --note WHY`);
+    if (change.verdict === 'pending') lines.push(`approve with: ${decisionCommand('approve', change.cohort, change.hash, context.decisions)}`);
     blocks.push([header(change, detail), ...lines.map((line) => `    ${line}`)].join('\n'));
   }
   const count = (kind: CohortGovernance['kind']) => shown.filter((c) => c.kind === kind).length;

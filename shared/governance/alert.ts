@@ -1,4 +1,5 @@
 import type { Alert } from '../notify/notifier.ts';
+import { type DecisionInstructions, decisionCommand, LOCAL_DECISIONS } from './decision-command.ts';
 import type { CohortGovernance } from './govern.ts';
 import type { GovernanceReport } from './report-schema.ts';
 
@@ -8,25 +9,38 @@ function kept(change: CohortGovernance): string {
   return change.published ? `the refresh keeps its accepted definition v${change.published.version}` : 'nothing of it is refreshed';
 }
 
-function lines(change: CohortGovernance, owner: string | undefined): string[] {
+function decisionLines(change: CohortGovernance, where: DecisionInstructions): string[] {
+  if (change.verdict !== 'pending' || !change.hash) return [];
+  const write = where.locate?.(change.cohort, change.hash);
+  return [
+    `  approve: ${decisionCommand('approve', change.cohort, change.hash, where)} (or cohorts reject ...); definition ${change.hash.slice(0, 12)}`,
+    ...(write ? [`  or write the decision object ${write}: {"cohort", "hash", "decision": "approved" or "rejected", "by", "note", "at"}`] : []),
+  ];
+}
+
+function lines(change: CohortGovernance, owner: string | undefined, where: DecisionInstructions): string[] {
   const who = owner ? ` (owner: ${owner})` : '';
   const what = change.verdict === 'refused' ? 'change refused' : 'change waits for an approval';
   return [
     `${change.cohort}${who}: ${what}; ${kept(change)}.`,
     ...change.reasons.map((reason) => `  ${reason}`),
     ...(change.dependants.length > 0 ? [`  read by: ${change.dependants.join(', ')}`] : []),
-    ...(change.verdict === 'pending' && change.hash
-      ? [`  approve: cohorts approve ${change.cohort} --by NAME --note WHY (or cohorts reject ...); definition ${change.hash.slice(0, 12)}`]
-      : []),
+    ...decisionLines(change, where),
   ];
 }
 
 /**
  * The alert of definition changes a run refused or keeps waiting for an approval, sent once per
  * change (the run that first recorded it), addressed to the owners: `fail` when one was refused,
- * `warn` when changes only wait. Undefined when there is nothing new to say.
+ * `warn` when changes only wait, with the exact command that decides each waiting one where the
+ * run happened (`where`). Undefined when there is nothing new to say.
  */
-export function governanceAlert(runId: string, report: GovernanceReport | undefined, owners: ReadonlyMap<string, string>): Alert | undefined {
+export function governanceAlert(
+  runId: string,
+  report: GovernanceReport | undefined,
+  owners: ReadonlyMap<string, string>,
+  where: DecisionInstructions = LOCAL_DECISIONS,
+): Alert | undefined {
   const alerted = new Set(report?.alerted ?? []);
   const changes = (report?.changes ?? []).filter((c) => c.verdict !== 'accepted' && alerted.has(c.cohort));
   if (changes.length === 0) return undefined;
@@ -39,7 +53,7 @@ export function governanceAlert(runId: string, report: GovernanceReport | undefi
     title: title.length <= TITLE_LIMIT ? title : `${title.slice(0, TITLE_LIMIT - 1)}…`,
     body: [
       `Run ${runId} applied the guardrails on definition changes (SPEC section 7).`,
-      ...changes.flatMap((c) => ['', ...lines(c, owners.get(c.cohort))]),
+      ...changes.flatMap((c) => ['', ...lines(c, owners.get(c.cohort), where)]),
     ].join('\n'),
     run_id: runId,
     cohorts: changes.map((c) => c.cohort),

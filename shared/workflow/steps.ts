@@ -115,7 +115,7 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
     deliveries: event.deliveries,
   };
   await ports.engine.release(result);
-  const changes = governanceAlert(plan.run_id, plan.governance, new Map(plan.cohorts.map((c) => [c.id, c.definition.owner])));
+  const changes = governanceAlert(plan.run_id, plan.governance, new Map(plan.cohorts.map((c) => [c.id, c.definition.owner])), ports.decisions);
   if (changes) await ports.notifier.notify(changes);
   const written = summary.cohorts.filter((c) => c.status !== 'unchanged').map((c) => ({ cohort: c.cohort, version: c.version }));
   const checking = runPrivacy(ports.privacy, plan.config);

@@ -1,6 +1,7 @@
 import type { ProjectConfig } from '../config/config.ts';
 import type { RefreshPlan } from '../engine/plan.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
+import type { DecisionInstructions } from '../governance/decision-command.ts';
 import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
 import type { GovernanceReport } from '../governance/report-schema.ts';
 import type { Catalog } from '../language/catalog.ts';
@@ -89,6 +90,8 @@ export interface FinishPorts {
   readonly now?: () => Date;
   /** The privacy check of the run, reported in its alert; the plan's settings apply. @default - no check */
   readonly privacy?: PrivacyPorts;
+  /** How the owners are told to decide waiting definition changes. @default - LOCAL_DECISIONS */
+  readonly decisions?: DecisionInstructions;
 }
 
 /** Ports of the AlertFailure step. */

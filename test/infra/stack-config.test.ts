@@ -117,10 +117,19 @@ describe('CohortRefreshStack outputs', () => {
     const stack = new CohortRefreshStack(appWith({}), 'CohortRefreshStack');
     const template = Template.fromStack(stack);
 
-    for (const name of ['EventLakeBucketName', 'DefinitionsBucketName', 'SnapshotsBucketName', 'ExportsBucketName', 'AlertsTopicArn']) {
+    for (const name of ['EventLakeBucketName', 'DefinitionsBucketName', 'SnapshotsBucketName', 'ExportsBucketName', 'AthenaResultsBucketName', 'AlertsTopicArn', 'StateMachineArn']) {
       template.hasOutput(name, { Value: Match.anyValue() });
     }
     template.hasOutput('DatabaseName', { Value: 'cohort_refresh' });
     template.hasOutput('WorkGroupName', { Value: 'cohort-refresh' });
+    // No lake prefix: no output (CloudFormation refuses an empty value).
+    expect(Object.keys(template.findOutputs('EventLakePrefix'))).toEqual([]);
+  });
+
+  it('exports the lake prefix when the lake lives under one', () => {
+    const app = appWith({ lakePrefix: 'lake/' });
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: readStackConfig(app.node) });
+
+    Template.fromStack(stack).hasOutput('EventLakePrefix', { Value: 'lake/' });
   });
 });
