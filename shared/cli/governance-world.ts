@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { deploymentStores } from '../cloud/deployment-stores.ts';
 import { SfnRefreshStarter } from '../cloud/sfn-refresh-starter.ts';
-import { DEFAULT_CONFIG, loadConfig, type ProjectConfig } from '../config/config.ts';
+import { loadConfig, type ProjectConfig } from '../config/config.ts';
 import type { CatalogStore } from '../governance/catalog-store.ts';
 import { cloudDecisions, type DecisionInstructions, LOCAL_DECISIONS } from '../governance/decision-command.ts';
 import type { LearningsStore } from '../learnings/learnings-store.ts';
@@ -13,6 +13,7 @@ import { stateCatalog } from '../local/state-catalog.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { RefreshStarter } from '../uploads/definition-upload.ts';
+import { bucketConfig } from '../workflow/config-source.ts';
 import { blobDefinitions, folderDefinitions } from '../workflow/definitions-source.ts';
 import type { DefinitionsSource } from '../workflow/types.ts';
 import { readCloudDeployment } from './cloud-deployment.ts';
@@ -94,8 +95,8 @@ export async function cloudGovernance(options: CloudOptions): Promise<Governance
     live: blobDefinitions(stores.definitions),
     decisions: cloudDecisions(stores.catalog),
     ...(options.startsRefreshes && arn ? { refresh: new SfnRefreshStarter(new SFNClient({}), arn) } : {}),
-    // What the Plan step applies: no project config is read in the cloud yet.
-    config: async () => DEFAULT_CONFIG,
+    // What the Plan step applies: cohorts.config.yaml of the definitions bucket.
+    config: bucketConfig(stores.definitions),
     engine: async () => stores.engine,
     stores: async () => ({ store: stores.store, learnings: stores.learnings }),
   };

@@ -100,6 +100,19 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     expect(aws.s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 
+  it('plan applies the guardrail settings of the bucket\'s cohorts.config.yaml, as the Plan step does', async () => {
+    givenDeployment();
+    aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', 'guardrails: {approval_size_change_pct: 150}\n');
+    await writeDefinitions(join(root, 'definitions'), { 'core_users.yaml': WIDER, 'side_users.yaml': PUBLISHED.side_users });
+    impactRow = { after_0: '38', before_0: '19', added_0: '21', removed_0: '2' };
+
+    const plan = await cohorts('plan', '--cloud', '--as-of', '2024-06-01T00:00:00Z', ...folders);
+
+    expect(plan.code).toBe(0);
+    expect(plan.stdout.join('\n')).toMatch(/~ core_users \(core, changed: rule, change_reason\)\s+ok/);
+    expect(plan.stdout.join('\n')).toContain('0 refused, 0 waiting for approval');
+  });
+
   it('plan exits 1 when a guardrail refuses a change', async () => {
     givenDeployment();
     await writeDefinitions(join(root, 'definitions'), { 'core_users.yaml': definitionYaml('core_users', { rule: MONTH }), 'side_users.yaml': PUBLISHED.side_users });
