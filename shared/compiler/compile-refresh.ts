@@ -1,7 +1,8 @@
 import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, Condition, EventFilter, Window } from '../language/ast.ts';
 import type { Dialect } from './dialect.ts';
-import { normalizedIdSql } from './normalize-id.ts';
+import { anyScopeSql, type EventScope, inList, scopeOf, scopeParts } from './event-scope.ts';
+import { normalizedIdSql, presentIdSql } from './normalize-id.ts';
 import { boundsHoldForInfinity, boundsPredicate, conjunction, type PropertyValue, propertyPredicate } from './predicates.ts';
 import { identifier, stringLiteral } from './sql-text.ts';
 
@@ -88,8 +89,11 @@ class RefreshCompiler {
   private readonly byId: ReadonlyMap<string, CohortDefinition>;
   /** Earliest instant any leaf needs; null once a leaf needs all history. */
   private earliest: number | null | undefined;
-  /** Event names whose properties some leaf reads; 'any' once a leaf reads them for any event. */
-  private propertyEvents: Set<string> | 'any' = new Set();
+  /**
+   * Where some leaf reads properties: the event names, sources and window of its filter (never
+   * its `where`, which reads them); 'any' once a leaf reads them for every event.
+   */
+  private readonly propertyScopes: EventScope[] = [];
 
   constructor(private readonly request: CompileRequest) {
     this.asOf = request.asOf.getTime();
@@ -192,16 +196,18 @@ class RefreshCompiler {
     ];
   }
 
-  /** Only events some leaf reads properties of need their JSON parsed. */
+  /**
+   * Only events some leaf reads properties of need their JSON parsed: every aggregate that reads
+   * a property is filtered by its leaf's scope, so outside every scope the values are never read.
+   */
   private extractionGuard(): string | undefined {
-    if (this.propertyEvents === 'any') return undefined;
-    return inList('e.event_name', [...this.propertyEvents].sort());
+    const guard = anyScopeSql(this.propertyScopes, this.d);
+    return guard === 'TRUE' ? undefined : guard;
   }
 
-  /** Records that a leaf reads properties of the events its filter names. */
+  /** Records that a leaf reads properties of the events its filter's scope admits. */
   private readsProperties(filter: EventFilter): void {
-    if (filter.events === '*') this.propertyEvents = 'any';
-    else if (this.propertyEvents !== 'any') for (const name of filter.events) this.propertyEvents.add(name);
+    this.propertyScopes.push(scopeOf(filter, this.asOf));
   }
 
   /** Valid events (SPEC section 1) before T, with the person's normalized id as user_key. */
@@ -213,9 +219,9 @@ class RefreshCompiler {
     return (
       // Read twice (DuckDB's de-duplication): scanning again costs less than keeping every row in memory.
       `${name} AS ${inline ? 'NOT MATERIALIZED ' : ''}(\n  SELECT ${columns}\n  FROM (\n    SELECT event_id, source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, event_name, ts${extra.map((c) => `, ${c}`).join('')}\n` +
-      `    FROM ${this.request.lake.events} AS lake_events\n    WHERE ${dt}\n  ) AS scanned\n` +
+      `    FROM ${this.request.lake.events} AS lake_events\n    WHERE ${dt} AND ${presentIdSql(this.d, 'user_id')}\n  ) AS scanned\n` +
       `  WHERE event_id IS NOT NULL AND event_id <> '' AND source IS NOT NULL AND source <> '' AND event_name IS NOT NULL AND event_name <> ''\n` +
-      `    AND user_key IS NOT NULL AND user_key <> '' AND ts IS NOT NULL AND ts < ${T}${since}\n)`
+      `    AND ts IS NOT NULL AND ts < ${T}${since}\n)`
     );
   }
 
@@ -292,20 +298,9 @@ class RefreshCompiler {
 
   /** Whether an event matches a filter; also widens the scan to the filter's window (unless the caller has its own). */
   private match(filter: EventFilter, widenScan = true): string {
-    const parts: string[] = [];
-    if (filter.events !== '*') parts.push(inList('e.event_name', filter.events));
-    if (filter.sources) parts.push(inList('e.source', filter.sources));
-    const window = filter.window;
-    if (window) {
-      const T = this.asOf;
-      if (window.kind === 'within') parts.push(`e.ts >= ${this.d.timestamp(T - window.duration.ms)}`);
-      if (window.kind === 'before') parts.push(`e.ts < ${this.d.timestamp(T - window.duration.ms)}`);
-      if (window.kind === 'between') {
-        parts.push(`e.ts >= ${this.d.timestamp(T - window.from.ms)}`, `e.ts < ${this.d.timestamp(T - window.to.ms)}`);
-      }
-    }
+    const parts = scopeParts(scopeOf(filter, this.asOf), this.d);
     if (widenScan) {
-      const start = windowStart(window, this.asOf);
+      const start = windowStart(filter.window, this.asOf);
       if (start === undefined) this.earliest = null;
       else this.needFrom(start);
     }
@@ -361,9 +356,4 @@ function filteredAggregate(aggregate: string, match: string): string {
 /** The `dt` partitions a scan reads. */
 function partitionFilter(partitions: { from?: string; to: string }): string {
   return [partitions.from ? `dt >= ${stringLiteral(partitions.from)}` : undefined, `dt <= ${stringLiteral(partitions.to)}`].filter(Boolean).join(' AND ');
-}
-
-function inList(column: string, values: readonly string[]): string {
-  if (values.length === 1) return `${column} = ${stringLiteral(values[0] as string)}`;
-  return `${column} IN (${values.map(stringLiteral).join(', ')})`;
 }

@@ -3,6 +3,9 @@ import { stringLiteral } from './sql-text.ts';
 
 const guarded = (when: string | undefined, expression: string) => (when === undefined ? expression : `CASE WHEN ${when} THEN ${expression} END`);
 
+/** The white space SPEC `normalize(id)` trims: space, tab, CR, LF. */
+const ASCII_SPACE = [' ', '\t', '\r', '\n'];
+
 const isoUtc = (epochMs: number) => new Date(epochMs).toISOString().replace('T', ' ').replace('Z', '');
 
 /**
@@ -14,7 +17,12 @@ export const duckdbDialect: Dialect = {
   name: 'duckdb',
   timestamp: (epochMs) => `TIMESTAMP ${stringLiteral(isoUtc(epochMs))}`,
   fullMatch: (text, pattern) => `regexp_full_match(${text}, ${stringLiteral(pattern)})`,
-  trimAsciiSpace: (text) => `trim(${text}, ${stringLiteral(' \t\r\n')})`,
+  trimAsciiSpace: (text) => {
+    // trim() with a character list costs about 0.3 us a row (seconds on ten million events);
+    // an id that neither starts nor ends with one of the four characters is already trimmed.
+    const edges = ASCII_SPACE.flatMap((c) => [`starts_with(${text}, ${stringLiteral(c)})`, `ends_with(${text}, ${stringLiteral(c)})`]);
+    return `CASE WHEN ${edges.join(' OR ')} THEN trim(${text}, ${stringLiteral(ASCII_SPACE.join(''))}) ELSE ${text} END`;
+  },
   // One parse of the JSON text per row, whatever the number of properties.
   // try(): a properties text that is not JSON has no properties (as in Athena), rather than failing the run.
   extractProperties: (properties, names, when) =>

@@ -71,3 +71,10 @@ export function conjunction(parts: readonly string[]): string {
   if (parts.length === 1) return parts[0] as string;
   return `(${parts.join(' AND ')})`;
 }
+
+/** `(a OR b OR ...)`, or FALSE for nothing. */
+export function disjunction(parts: readonly string[]): string {
+  if (parts.length === 0) return 'FALSE';
+  if (parts.length === 1) return parts[0] as string;
+  return `(${parts.join(' OR ')})`;
+}

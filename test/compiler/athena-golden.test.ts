@@ -138,9 +138,11 @@ describe('the KPI metrics in the Athena query', () => {
     expect(compiled.sql).toContain("AND ts >= TIMESTAMP '2024-05-16 12:00:00.000 UTC'");
   });
 
-  it('read the activation filter\'s property only for the activation events', () => {
+  it('read the activation filter\'s property only for the activation events of its source and window', () => {
     expect(compiled.properties).toEqual(['plan']);
-    expect(compiled.sql).toContain("e.event_name IN ('export_created', 'feature_used')");
+    expect(compiled.sql).toContain(
+      "CASE WHEN (e.event_name IN ('feature_used', 'export_created') AND e.source = 'product' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC') THEN json_format(",
+    );
   });
 });
 

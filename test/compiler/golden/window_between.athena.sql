@@ -10,10 +10,10 @@ behaviour_valid AS (
   FROM (
     SELECT event_id, source, CASE WHEN strpos(trim(user_id, ' ' || chr(9) || chr(13) || chr(10)), '@') > 0 THEN lower(trim(user_id, ' ' || chr(9) || chr(13) || chr(10))) ELSE trim(user_id, ' ' || chr(9) || chr(13) || chr(10)) END AS user_key, event_name, ts, properties, value
     FROM cohorts.events AS lake_events
-    WHERE dt >= '2024-05-17' AND dt <= '2024-06-16'
+    WHERE dt >= '2024-05-17' AND dt <= '2024-06-16' AND trim(user_id, ' ' || chr(9) || chr(13) || chr(10)) <> ''
   ) AS scanned
   WHERE event_id IS NOT NULL AND event_id <> '' AND source IS NOT NULL AND source <> '' AND event_name IS NOT NULL AND event_name <> ''
-    AND user_key IS NOT NULL AND user_key <> '' AND ts IS NOT NULL AND ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC' AND ts >= TIMESTAMP '2024-05-18 12:00:00.000 UTC'
+    AND ts IS NOT NULL AND ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC' AND ts >= TIMESTAMP '2024-05-18 12:00:00.000 UTC'
 ),
 behaviour_deduped AS (
   SELECT event_id, source, user_key, event_name, ts, properties, value FROM (
@@ -44,10 +44,10 @@ population_valid AS (
   FROM (
     SELECT event_id, source, CASE WHEN strpos(trim(user_id, ' ' || chr(9) || chr(13) || chr(10)), '@') > 0 THEN lower(trim(user_id, ' ' || chr(9) || chr(13) || chr(10))) ELSE trim(user_id, ' ' || chr(9) || chr(13) || chr(10)) END AS user_key, event_name, ts
     FROM cohorts.events AS lake_events
-    WHERE dt <= '2024-06-16'
+    WHERE dt <= '2024-06-16' AND trim(user_id, ' ' || chr(9) || chr(13) || chr(10)) <> ''
   ) AS scanned
   WHERE event_id IS NOT NULL AND event_id <> '' AND source IS NOT NULL AND source <> '' AND event_name IS NOT NULL AND event_name <> ''
-    AND user_key IS NOT NULL AND user_key <> '' AND ts IS NOT NULL AND ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC'
+    AND ts IS NOT NULL AND ts < TIMESTAMP '2024-06-15 12:00:00.000 UTC'
 ),
 population AS (
   SELECT DISTINCT coalesce(m.person_id, e.user_key) AS person_id
