@@ -8,6 +8,8 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { CLOUD_PRIVACY_PREFIX } from '../shared/config/cloud-config.ts';
+import { DELETION_REQUESTS_PREFIX } from '../shared/privacy/deletion-requests.ts';
 import { AlertsTopic } from './alerts/alerts-topic.ts';
 import { type SlackChannel, SlackAlerts } from './alerts/slack-alerts.ts';
 import { LakeCatalog } from './catalog/lake-catalog.ts';
@@ -23,6 +25,9 @@ import {
   validateWholeDays,
   validateWorkGroupName,
 } from './validate-props.ts';
+
+/** The privacy data of the snapshots bucket: salt, erasure records, suppression list, deletion requests. */
+const PRIVACY_KEYS = `${CLOUD_PRIVACY_PREFIX}*`;
 
 /** Properties of {@link CohortRefresh}. */
 export interface CohortRefreshProps {
@@ -317,6 +322,30 @@ export class CohortRefresh extends Construct {
    */
   public grantWriteSnapshots(grantee: iam.IGrantable): iam.Grant {
     return this.grantReadSnapshots(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, 'snapshots/*'));
+  }
+
+  /**
+   * Lets the grantee read the privacy data of the snapshots bucket (`privacy/*`): the salt, the
+   * erasure records, the suppression list and the deletion requests.
+   */
+  public grantReadPrivacy(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.snapshotsBucket, [PRIVACY_KEYS]);
+  }
+
+  /**
+   * Lets the grantee read and write the privacy data (`privacy/*`): generate the salt once, write
+   * erasure records and replace processed deletion requests. Never a delete.
+   */
+  public grantWritePrivacy(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadPrivacy(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, PRIVACY_KEYS));
+  }
+
+  /**
+   * Lets the grantee drop deletion requests (`privacy/deletion-requests/*`, carried out by the
+   * next refresh) and nothing else: no read of any id, list or record.
+   */
+  public grantRequestDeletion(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.snapshotsBucket, `${DELETION_REQUESTS_PREFIX}*`);
   }
 
   /** Lets the grantee read every export. */

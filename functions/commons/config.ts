@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentSchema, parseEnvironment } from '../../shared/cloud/environment.ts';
+import { bucket, deploymentSchema, parseEnvironment } from '../../shared/cloud/environment.ts';
 
 export { bucket, InvalidConfigError, parseEnvironment } from '../../shared/cloud/environment.ts';
 
@@ -8,6 +8,13 @@ const environmentSchema = deploymentSchema.extend({
   /** `chatbot` when an AWS Chatbot channel is subscribed: alerts then carry its custom-notification variant. */
   ALERTS_FORMAT: z.enum(['text', 'chatbot']).default('text'),
 });
+
+const exportsSchema = z.object({ EXPORTS_BUCKET: bucket });
+
+/** The exports bucket, for the functions that rewrite or check exports (Plan's erasure, Finish's privacy check). */
+export function readExportsBucket(env: NodeJS.ProcessEnv = process.env): string {
+  return parseEnvironment(exportsSchema, env).EXPORTS_BUCKET;
+}
 
 /** What the handlers read from their environment (set by RefreshStateMachine). */
 export type Config = z.output<typeof environmentSchema>;

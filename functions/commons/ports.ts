@@ -3,13 +3,16 @@ import { deploymentStores } from '../../shared/cloud/deployment-stores.ts';
 import { EventsPublisher } from '../../shared/cloud/events-publisher.ts';
 import { s3Exports } from '../../shared/cloud/s3-exports.ts';
 import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
+import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
+import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
+import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
 import { athenaStatement } from '../../shared/workflow/athena-statement.ts';
 import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
 import { bucketConfig } from '../../shared/workflow/config-source.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
 import { athena, eventBridge, glue, s3, sns } from './clients.ts';
-import { readConfig } from './config.ts';
+import { readConfig, readExportsBucket } from './config.ts';
 import { readDeliveryConfig } from './delivery-config.ts';
 
 /**
@@ -36,6 +39,23 @@ const cloud = once(() => {
 });
 
 /**
+ * The privacy rules over the snapshots bucket (`privacy/salt`, `privacy/erasures/`, the
+ * suppression list, `privacy/deletion-requests/`) and, for the steps that rewrite or check them,
+ * the exports bucket. The settings here are placeholders: every step applies those of its run,
+ * which Plan read from the project config and the plan carries (see runPrivacy).
+ */
+function privacyPorts(exportsBucket?: string): PrivacyPorts {
+  const { snapshots, store, codec } = cloud();
+  return {
+    settings: DEFAULT_CONFIG.privacy,
+    blobs: snapshots,
+    store,
+    codec,
+    ...(exportsBucket === undefined ? {} : { exports: new S3BlobStore(s3, { bucket: exportsBucket }) }),
+  };
+}
+
+/**
  * Plan: definitions and the project config (`cohorts.config.yaml`) from their bucket, the lake and
  * source checks on Athena, versions from the snapshots bucket.
  */
@@ -49,20 +69,22 @@ export const planPorts = once((): PlanPorts => {
     statement: athenaStatement({ database: config.GLUE_DATABASE }),
     engine,
     store,
+    // Deletion requests are carried out before planning: versions and exports rewritten.
+    privacy: privacyPorts(readExportsBucket()),
   };
 });
 
-/** Snapshot: reads its cohort from the run's evaluation table, writes a version and publishes it. */
+/** Snapshot: reads its cohort from the run's evaluation table, writes a version without suppressed and forgotten people and publishes it. */
 export const snapshotPorts = once((): SnapshotPorts => {
   const { engine, store, evaluations } = cloud();
-  return { engine, store, evaluations };
+  return { engine, store, evaluations, privacy: privacyPorts() };
 });
 
-/** Finish: releases the evaluation table and alerts. */
+/** Finish: releases the evaluation table, runs the privacy check over the run's versions and exports, and alerts. */
 export const finishPorts = once((): FinishPorts => {
   const { engine, evaluations, notifier, catalog } = cloud();
   // Owners approve waiting definition changes against the deployment: `cohorts approve --cloud`.
-  return { engine, evaluations, notifier, decisions: cloudDecisions(catalog) };
+  return { engine, evaluations, notifier, decisions: cloudDecisions(catalog), privacy: privacyPorts(readExportsBucket()) };
 });
 
 /** AlertFailure: the error alert, then (best effort) the release of the run's evaluation table. */
@@ -71,7 +93,7 @@ export const alertFailurePorts = once((): AlertFailurePorts => {
   return { notifier, engine, evaluations };
 });
 
-/** Deliver: reads a published version, exports it to the exports bucket (CSV and Parquet) and publishes its event. */
+/** Deliver: reads a published version, exports it without suppressed and forgotten people to the exports bucket (CSV and Parquet) and publishes its event. */
 export const deliverPorts = once((): DeliverPorts => {
   const { store, codec } = cloud();
   const delivery = readDeliveryConfig();
@@ -79,5 +101,6 @@ export const deliverPorts = once((): DeliverPorts => {
     events: new EventsPublisher(eventBridge, delivery.EVENT_BUS_NAME),
     store,
     exports: s3Exports(s3, { bucket: delivery.EXPORTS_BUCKET }, codec),
+    privacy: privacyPorts(),
   };
 });

@@ -172,13 +172,14 @@ export class RefreshStateMachine extends Construct {
     const fn = (fid: string, entry: string, description: string, size: { timeout: Duration; memorySize: number }, extra: Record<string, string> = {}) =>
       refreshFunction(this, fid, { entry, description, environment: { ...environment, ...extra }, ...size, logRetention, logRemovalPolicy });
     this.functions = {
-      plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan),
+      // Plan carries out deletion requests (erasure rewrites exports too); Finish's privacy check reads exports.
+      plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan, { EXPORTS_BUCKET: cr.exportsBucket.bucketName }),
       snapshot: fn('SnapshotFunction', 'snapshot.ts', 'cohort-refresh Snapshot: check, write and publish one cohort', FUNCTION_SIZES.snapshot),
       deliver: fn('DeliverFunction', 'deliver.ts', 'cohort-refresh Deliver: export one published version, publish its event', FUNCTION_SIZES.deliver, {
         EXPORTS_BUCKET: cr.exportsBucket.bucketName,
         EVENT_BUS_NAME: this.eventBus.eventBusName,
       }),
-      finish: fn('FinishFunction', 'finish.ts', 'cohort-refresh Finish: summary, release, one alert', FUNCTION_SIZES.finish),
+      finish: fn('FinishFunction', 'finish.ts', 'cohort-refresh Finish: summary, release, one alert', FUNCTION_SIZES.finish, { EXPORTS_BUCKET: cr.exportsBucket.bucketName }),
       alertFailure: fn('AlertFailureFunction', 'alert-failure.ts', 'cohort-refresh AlertFailure: error alert naming the step', FUNCTION_SIZES.alertFailure),
     };
     this.grantSteps(cr);
@@ -234,15 +235,27 @@ export class RefreshStateMachine extends Construct {
     // ...and records the definitions it accepts, refuses or keeps waiting (catalog/ of that bucket).
     cr.grantWriteDefinitionCatalog(plan);
     cr.grantQueryLake(plan);
-    // Snapshot reads its cohort from the evaluation table and writes and publishes a version.
+    // ...and carries out deletion requests: the salt (generated once), erasure records, processed
+    // requests; versions rewritten in place and erasure versions published; exports rewritten.
+    cr.grantWritePrivacy(plan);
+    cr.grantWriteSnapshots(plan);
+    cr.grantReadExports(plan);
+    cr.grantWriteExports(plan);
+    // Snapshot reads its cohort from the evaluation table and writes and publishes a version
+    // without the suppressed and forgotten people.
     cr.grantQueryLake(snapshot);
     cr.grantWriteSnapshots(snapshot);
+    cr.grantReadPrivacy(snapshot);
     grantEvaluationTables(cr, snapshot, 'read');
     grantQueryStatistics(cr, snapshot);
-    // Deliver reads a version and the one before it, writes its exports and announces it.
+    // Deliver reads a version and the one before it, screens and writes its exports and announces it.
     cr.grantReadSnapshots(deliver);
+    cr.grantReadPrivacy(deliver);
     cr.grantWriteExports(deliver);
     this.eventBus.grantPutEventsTo(deliver);
+    // Finish runs the privacy check over the versions and exports of the run.
+    cr.grantReadPrivacy(finish);
+    cr.grantReadExports(finish);
     // Finish and AlertFailure release the evaluation table and alert.
     for (const releasing of [finish, alertFailure]) {
       cr.grantQueryLake(releasing);

@@ -21,8 +21,8 @@ export function serviceError({ name, status, message, throttling }: ServiceError
 }
 
 /** A GetObject body: only the method the blob store calls. */
-export function objectBody(text: string): GetObjectCommandOutput['Body'] {
-  const bytes = new TextEncoder().encode(text);
+export function objectBody(body: string | Uint8Array): GetObjectCommandOutput['Body'] {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
   return { transformToByteArray: async () => bytes } as unknown as GetObjectCommandOutput['Body'];
 }
 

@@ -41,6 +41,9 @@ const HELPERS: [string, (c: CohortRefresh, role: iam.Role) => void][] = [
   ['grantWriteDefinitionCatalog', (c, r) => c.grantWriteDefinitionCatalog(r)],
   ['grantReadSnapshots', (c, r) => c.grantReadSnapshots(r)],
   ['grantWriteSnapshots', (c, r) => c.grantWriteSnapshots(r)],
+  ['grantReadPrivacy', (c, r) => c.grantReadPrivacy(r)],
+  ['grantWritePrivacy', (c, r) => c.grantWritePrivacy(r)],
+  ['grantRequestDeletion', (c, r) => c.grantRequestDeletion(r)],
   ['grantReadExports', (c, r) => c.grantReadExports(r)],
   ['grantWriteExports', (c, r) => c.grantWriteExports(r)],
   ['grantQueryLake', (c, r) => c.grantQueryLake(r)],
@@ -119,6 +122,28 @@ describe('CohortRefresh grant helpers', () => {
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: arnOf(cohortRefresh.alertsKey) }),
     );
+  });
+
+  it('grantReadPrivacy and grantWritePrivacy reach privacy/ of the snapshots bucket only, never deleting', () => {
+    for (const [grant, writes] of [[(c: CohortRefresh, r: iam.Role) => c.grantReadPrivacy(r), false], [(c: CohortRefresh, r: iam.Role) => c.grantWritePrivacy(r), true]] as const) {
+      const { cohortRefresh, template } = givenGrant(grant);
+      const statements = statementsOf(template);
+      const objects = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
+      const privacyKeys = { 'Fn::Join': ['', [arnOf(cohortRefresh.snapshotsBucket), '/privacy/*']] };
+      expect(objects('s3:GetObject')).toEqual([privacyKeys]);
+      expect(objects('s3:PutObject')).toEqual(writes ? [privacyKeys] : []);
+      expect(statements.flatMap(actionsOf).filter((a) => /Delete/.test(a))).toEqual([]);
+    }
+  });
+
+  it('grantRequestDeletion lets the grantee drop deletion requests and read nothing', () => {
+    const { cohortRefresh, template } = givenGrant((c, r) => c.grantRequestDeletion(r));
+    const statements = statementsOf(template);
+
+    const s3Actions = statements.flatMap(actionsOf).filter((a) => a.startsWith('s3:'));
+    expect(s3Actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf);
+    expect(puts).toEqual([{ 'Fn::Join': ['', [arnOf(cohortRefresh.snapshotsBucket), '/privacy/deletion-requests/*']] }]);
   });
 
   it('grantWriteSnapshots never allows deleting a version', () => {

@@ -43,6 +43,18 @@ describe('RefreshStateMachine', () => {
     template = templateOf(given.stack);
   });
 
+  /** The object key patterns of a bucket an action is granted on to a function's role. */
+  const keysGranted = (fn: { role?: IConstruct }, action: string, bucket: IConstruct): string[] => {
+    const arn = JSON.stringify(arnOf(bucket));
+    return statementsOfRole(template, fn.role as IConstruct)
+      .filter((s) => list(s.Action).includes(action))
+      .flatMap((s) => list(s.Resource))
+      .flatMap((resource) => {
+        const parts = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1];
+        return parts?.length === 2 && JSON.stringify(parts[0]) === arn && typeof parts[1] === 'string' ? [parts[1].replace(/^\//, '')] : [];
+      });
+  };
+
   it('is a STANDARD state machine that logs ALL events with execution data and traces with X-Ray', () => {
     // GIVEN / WHEN (shared stack) / THEN
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
@@ -65,7 +77,6 @@ describe('RefreshStateMachine', () => {
     expect(Object.keys(functions)).toHaveLength(5);
     for (const [name, fn] of Object.entries(given.refresh.functions)) {
       template.hasResourceProperties('AWS::Lambda::Function', {
-        FunctionName: Match.absent(),
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
@@ -120,18 +131,19 @@ describe('RefreshStateMachine', () => {
     for (const action of actionsOf(statements)) expect(action).not.toContain('*');
   });
 
-  it('gives each function what its step does: only Snapshot writes snapshots, only Finish and AlertFailure alert', () => {
+  it('gives each function what its step does: Snapshot (and Plan, for erasure) write snapshots, only Finish and AlertFailure alert', () => {
     const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
     const actionsOfFn = (fn: { role?: IConstruct }) => actionsOf(statementsOfRole(template, fn.role as IConstruct));
+    const { definitionsBucket, snapshotsBucket, exportsBucket } = given.cohortRefresh;
 
     expect(actionsOfFn(snapshot)).toContain('s3:PutObject');
-    expect(JSON.stringify(statementsOfRole(template, snapshot.role as IConstruct))).toContain('/snapshots/*');
+    expect(keysGranted(snapshot, 's3:PutObject', snapshotsBucket)).toEqual(['snapshots/*']);
     expect(actionsOfFn(plan)).toContain('s3:GetObject');
-    expect(JSON.stringify(statementsOfRole(template, plan.role as IConstruct).filter((s) => list(s.Action).includes('s3:PutObject')))).not.toContain(
-      'snapshots',
-    );
-    // Plan writes only the catalog of accepted definitions and its audit trail (definitions bucket, catalog/).
-    expect(JSON.stringify(statementsOfRole(template, plan.role as IConstruct).filter((s) => list(s.Action).includes('s3:PutObject')))).toContain('/catalog/*');
+    // Plan writes the catalog of accepted definitions and its audit trail (definitions bucket,
+    // catalog/), and carries out deletion requests: privacy data, versions and exports.
+    expect(keysGranted(plan, 's3:PutObject', definitionsBucket)).toEqual(['catalog/*']);
+    expect(keysGranted(plan, 's3:PutObject', snapshotsBucket).sort()).toEqual(['privacy/*', 'snapshots/*']);
+    expect(keysGranted(plan, 's3:PutObject', exportsBucket)).toEqual(['*']);
     for (const fn of [finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['sns:Publish', 'glue:DeleteTable']));
     }
@@ -151,9 +163,26 @@ describe('RefreshStateMachine', () => {
     template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
   });
 
-  it('lets only Deliver write exports and put events, on the default bus, and never write snapshots', () => {
+  it('grants the privacy data by step: Plan reads and writes privacy/*, Snapshot, Deliver and Finish read it, Finish reads the exports', () => {
+    const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
+    const { snapshotsBucket, exportsBucket } = given.cohortRefresh;
+
+    for (const fn of [plan, snapshot, deliver, finish]) expect(keysGranted(fn, 's3:GetObject', snapshotsBucket)).toContain('privacy/*');
+    for (const fn of [snapshot, deliver, finish, alertFailure]) expect(keysGranted(fn, 's3:PutObject', snapshotsBucket)).not.toContain('privacy/*');
+    expect(keysGranted(alertFailure, 's3:GetObject', snapshotsBucket)).not.toContain('privacy/*');
+    for (const fn of [plan, finish]) expect(keysGranted(fn, 's3:GetObject', exportsBucket)).toEqual(['*']);
+    expect(keysGranted(finish, 's3:PutObject', exportsBucket)).toEqual([]);
+    for (const fn of [plan, finish]) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: arnOf(fn.role as IConstruct),
+        Environment: { Variables: Match.objectLike({ EXPORTS_BUCKET: refTo(exportsBucket) }) },
+      });
+    }
+  });
+
+  it('lets only Deliver (and Plan, for erasure) write exports, only Deliver put events, on the default bus, and never write snapshots', () => {
     const statementsOfFn = (fn: { role?: IConstruct }) => statementsOfRole(template, fn.role as IConstruct);
-    const { deliver, ...others } = given.refresh.functions;
+    const { deliver, plan: _erasing, ...others } = given.refresh.functions;
     const deliverStatements = statementsOfFn(deliver);
     const writes = deliverStatements.filter((s) => list(s.Action).includes('s3:PutObject'));
 
@@ -169,8 +198,8 @@ describe('RefreshStateMachine', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ EXPORTS_BUCKET: refTo(given.cohortRefresh.exportsBucket), EVENT_BUS_NAME: 'default' }) },
     });
+    for (const fn of [...Object.values(others), _erasing]) expect(actionsOf(statementsOfFn(fn))).not.toContain('events:PutEvents');
     for (const fn of Object.values(others)) {
-      expect(actionsOf(statementsOfFn(fn))).not.toContain('events:PutEvents');
       expect(JSON.stringify(statementsOfFn(fn).filter((s) => list(s.Action).includes('s3:PutObject')))).not.toContain(
         refTo(given.cohortRefresh.exportsBucket).Ref,
       );

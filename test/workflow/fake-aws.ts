@@ -99,7 +99,8 @@ export class FakeAws {
     this.s3.on(GetObjectCommand).callsFake(({ Bucket, Key }) => {
       const object = this.buckets.get(Bucket)?.get(Key);
       if (!object) throw new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
-      return { Body: objectBody(Buffer.from(object.body).toString('utf8')), ETag: object.etag };
+      // The bytes as stored: Parquet is not UTF-8.
+      return { Body: objectBody(object.body), ETag: object.etag };
     });
     this.s3.on(PutObjectCommand).callsFake(({ Bucket, Key, Body, IfNoneMatch, IfMatch }) => {
       const existing = this.buckets.get(Bucket)?.get(Key);

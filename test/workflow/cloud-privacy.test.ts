@@ -1,0 +1,140 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
+import type { ErasureRecord } from '../../shared/privacy/erasure-records.ts';
+import { personHash, saltFingerprint } from '../../shared/privacy/person-hash.ts';
+import type { Manifest } from '../../shared/store/manifest.ts';
+import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
+import type { Delivery } from '../../shared/workflow/deliver-step.ts';
+import type { WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
+import { objectBody } from '../cloud/support.ts';
+import { FakeAws } from './fake-aws.ts';
+import { EVALUATION, givenDeployment, type Handler, loadHandlers, planEvent, RUN } from './handler-support.ts';
+
+const aws = new FakeAws();
+let handlers: Record<string, Handler> = {};
+const codec = new ParquetMembersCodec();
+const SNAPSHOTS = 'cohorts-snapshots';
+const EXPORTS = 'cohorts-exports';
+const V1 = 'snapshots/cohort=payers/version=1/';
+
+const plan = async () => ((await handlers.Plan?.(planEvent)) as { plan: WorkflowPlan }).plan;
+const snapshot = async (planned: WorkflowPlan) => (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
+/** Deliver as the state machine calls it: the outcome, the run id and the plan's config. */
+const deliver = async (planned: WorkflowPlan, outcome: CohortOutcome) => (await handlers.Deliver?.({ outcome, run_id: RUN, config: planned.config })) as Delivery;
+const membersIn = async (bucket: string, key: string) => codec.decode(aws.buckets.get(bucket)?.get(key)?.body as Uint8Array);
+const json = <T>(bucket: string, key: string) => JSON.parse(aws.text(bucket, key) as string) as T;
+
+/** One whole run (Plan, Snapshot, Deliver) of payers: ann, bob and cid. */
+async function givenPublishedVersion() {
+  const planned = await plan();
+  const outcome = await snapshot(planned);
+  const delivery = await deliver(planned, outcome);
+  return { planned, outcome, delivery };
+}
+
+describe('the privacy rules in the Lambda steps', () => {
+  beforeAll(async () => {
+    handlers = await loadHandlers();
+  });
+
+  beforeEach(() => {
+    aws.reset();
+    givenDeployment(aws);
+  });
+
+  it('leave a person on the configured suppression list out of the version, counted in lineage, and out of every export', async () => {
+    // Prepare: the config names the list; it sits in the snapshots bucket.
+    aws.put('cohorts-definitions', 'cohorts.config.yaml', 'privacy:\n  suppression_list: privacy/optouts.txt\n');
+    aws.put(SNAPSHOTS, 'privacy/optouts.txt', '# opt-outs\nbob\n');
+    // Act
+    const planned = await plan();
+    const outcome = await snapshot(planned);
+    aws.put(SNAPSHOTS, 'privacy/optouts.txt', 'bob\ncid\n'); // listed after the snapshot, before delivery
+    const delivery = await deliver(planned, outcome);
+    // Assess
+    expect(outcome).toMatchObject({ status: 'published', size: 2, entered: 2 });
+    expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: SNAPSHOTS, Key: 'privacy/optouts.txt' });
+    expect(await membersIn(SNAPSHOTS, `${V1}members.parquet`)).toEqual(['ann', 'cid']);
+    expect(json<Manifest>(SNAPSHOTS, `${V1}manifest.json`).lineage.privacy).toEqual({ suppressed: 1, forgotten: 0 });
+    expect(delivery.event).toBe('Cohort Refreshed');
+    expect(aws.text(EXPORTS, 'exports/cohort=payers/version=1/members.csv')).toBe('person_id\nann\n');
+    expect(aws.text(EXPORTS, 'exports/cohort=payers/version=1/entered.csv')).toBe('person_id\nann\n');
+    expect(await membersIn(EXPORTS, 'exports/cohort=payers/version=1/members.parquet')).toEqual(['ann']);
+  });
+
+  it('carry out a deletion request object in Plan: versions and exports rewritten, an audit record with hashes, no raw id left', async () => {
+    // Prepare
+    await givenPublishedVersion();
+    aws.put(SNAPSHOTS, 'privacy/deletion-requests/ticket-4711.json', '{"person_id": "bob"}');
+    // Act
+    await plan();
+    // Assess: the version rewritten in place, and a new published version without bob.
+    expect(await membersIn(SNAPSHOTS, `${V1}members.parquet`)).toEqual(['ann', 'cid']);
+    expect(json<Manifest>(SNAPSHOTS, `${V1}manifest.json`)).toMatchObject({ size: 2, entered: 2, erasure: { removed: 1, requests: 1 } });
+    expect(json<Manifest>(SNAPSHOTS, 'snapshots/cohort=payers/version=2/manifest.json')).toMatchObject({ trigger: 'erasure', size: 2, previous_version: 1 });
+    expect(aws.text(SNAPSHOTS, 'snapshots/cohort=payers/current.json')).toBe('{"version":2}\n');
+    // The exports rewritten, latest.json's counts too.
+    expect(aws.text(EXPORTS, 'exports/cohort=payers/version=1/members.csv')).toBe('person_id\nann\ncid\n');
+    expect(await membersIn(EXPORTS, 'exports/cohort=payers/version=1/members.parquet')).toEqual(['ann', 'cid']);
+    expect(json<{ size: number; entered: number }>(EXPORTS, 'exports/cohort=payers/latest.json')).toMatchObject({ size: 2, entered: 2 });
+    // The audit record keeps the salted hash; the request keeps only the record's name.
+    const salt = aws.text(SNAPSHOTS, 'privacy/salt') as string;
+    const hash = personHash(salt, 'bob');
+    const record = json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${hash}.json`);
+    expect(record).toMatchObject({ person_hashes: [hash], salt_fingerprint: saltFingerprint(salt), source: 'deletion-request:privacy/deletion-requests/ticket-4711.json' });
+    expect(record.completed_at).not.toBeNull();
+    expect(json<Record<string, unknown>>(SNAPSHOTS, 'privacy/deletion-requests/ticket-4711.json')).toEqual({
+      processed_at: expect.any(String),
+      erasure_records: [hash.slice(0, 12)],
+    });
+    // Nothing the refresh keeps names bob any more (Athena's own result files expire by lifecycle).
+    for (const bucket of [SNAPSHOTS, EXPORTS, 'cohorts-definitions']) {
+      for (const key of aws.keys(bucket)) expect(Buffer.from(aws.buckets.get(bucket)?.get(key)?.body as Uint8Array).includes('bob'), `${bucket}/${key}`).toBe(false);
+    }
+  });
+
+  it('generate the salt once, by conditional create, and use the one another run created first', async () => {
+    // Prepare: a rival run creates the salt between this run's read and its create.
+    await givenPublishedVersion();
+    const RIVAL = 'c0ffee'.repeat(8);
+    let reads = 0;
+    aws.s3.on(GetObjectCommand, { Bucket: SNAPSHOTS, Key: 'privacy/salt' }).callsFake(() => {
+      reads++;
+      if (reads === 1) {
+        aws.put(SNAPSHOTS, 'privacy/salt', RIVAL);
+        throw new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
+      }
+      return { Body: objectBody(aws.text(SNAPSHOTS, 'privacy/salt') as string), ETag: '"salt"' };
+    });
+    aws.put(SNAPSHOTS, 'privacy/deletion-requests/a.txt', 'bob\n');
+    // Act
+    await plan();
+    aws.put(SNAPSHOTS, 'privacy/deletion-requests/b.txt', 'cid\n');
+    await plan();
+    // Assess
+    const saltPuts = aws.s3.commandCalls(PutObjectCommand).filter((call) => call.args[0].input.Key === 'privacy/salt');
+    expect(saltPuts.map((call) => call.args[0].input.IfNoneMatch)).toEqual(['*']);
+    expect(aws.text(SNAPSHOTS, 'privacy/salt')).toBe(RIVAL);
+    for (const id of ['bob', 'cid']) {
+      expect(json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${personHash(RIVAL, id)}.json`).salt_fingerprint).toBe(saltFingerprint(RIVAL));
+    }
+  });
+
+  it("report the privacy check's findings in Finish's alert", async () => {
+    // Prepare: bob is listed after his version was published and exported.
+    const { planned, outcome, delivery } = await givenPublishedVersion();
+    aws.put(SNAPSHOTS, 'privacy/suppressed.txt', 'bob\n');
+    // Act
+    const summary = (await handlers.Finish?.({ plan: planned, evaluation: EVALUATION, snapshots: [outcome], deliveries: [delivery], started_at: '2024-06-01T00:00:00Z' })) as WorkflowSummary;
+    // Assess
+    expect(summary.alert).toBe('warn');
+    const message = aws.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(message).toContain('Privacy check (1 versions, ');
+    expect(message).toContain(`suppressed: s3://${SNAPSHOTS}/${V1}members.parquet holds 1 suppressed person`);
+    expect(message).toContain(`s3://${EXPORTS}/exports/cohort=payers/version=1/members.csv`);
+    expect(message).not.toContain('bob');
+  });
+});
