@@ -5,19 +5,8 @@ import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
 import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { definitionYaml, definitions, entries } from '../governance/support.ts';
 import { FakeAws, type FakeQuery } from './fake-aws.ts';
+import { ENVIRONMENT } from './handler-support.ts';
 
-const ENVIRONMENT = {
-  DEFINITIONS_BUCKET: 'cohorts-definitions',
-  SNAPSHOTS_BUCKET: 'cohorts-snapshots',
-  EVENT_LAKE_BUCKET: 'cohorts-lake',
-  ATHENA_RESULTS_BUCKET: 'cohorts-results',
-  ATHENA_WORKGROUP: 'cohort-refresh',
-  GLUE_DATABASE: 'cohort_refresh',
-  ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-central-1:111122223333:alerts',
-  AWS_REGION: 'eu-central-1',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-};
 
 const PUBLISHED = { core_users: definitionYaml('core_users', { rule: '  event: login\n  within: 7d' }) };
 const WIDER = definitionYaml('core_users', { rule: '  event: login\n  within: 30d', reason: 'A month shows regulars better.' });
