@@ -64,6 +64,17 @@ describe('the project config in the cloud (cohorts.config.yaml of the definition
     expect(aws.athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
   });
 
+  it('refuses a KPI metric that compares a personal property with a value, at its path:line:col, before any query', async () => {
+    // Prepare
+    aws.put('cohorts-definitions', 'cohorts.config.yaml', 'privacy:\n  personal_properties: [email]\nmetrics:\n  activation: {event: login, within: 7d, where: {email: ann@example.com}}\n');
+    // Act
+    const error = (await handlers.Plan?.(planEvent).catch((e: unknown) => e)) as Error;
+    // Assess
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toMatch(new RegExp(`^${CONFIG_URI}:4:50: metrics.activation.where.email is personal data \\(privacy.personal_properties\\)`));
+    expect(aws.athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
+  });
+
   it('refuses what the deployed functions cannot honour: a suppression list outside privacy/ and salt_env', async () => {
     // Prepare
     aws.put('cohorts-definitions', 'cohorts.config.yaml', 'privacy:\n  suppression_list: lists/optouts.txt\n  salt_env: COHORTS_SALT\n');
