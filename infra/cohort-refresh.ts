@@ -392,6 +392,20 @@ export class CohortRefresh extends Construct {
       .combine(resultsGrant);
   }
 
+  /**
+   * Lets the grantee delete query results under `results/`: a cohort's members query leaves its
+   * person ids in `results/<query id>.csv` (and `.metadata`), deleted once read rather than left to
+   * the results lifecycle. The query ids are not known in advance, hence the prefix.
+   */
+  public grantDeleteQueryResults(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:DeleteObject'],
+      // Object ARN ends in "*": one result file per query id.
+      resourceArns: [this.athenaResultsBucket.arnForObjects('results/*')],
+    });
+  }
+
   /** Lets the grantee publish to the alerts topic. */
   public grantPublishAlerts(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({

@@ -247,6 +247,8 @@ export class RefreshStateMachine extends Construct {
     cr.grantWriteSnapshots(snapshot);
     cr.grantReadPrivacy(snapshot);
     grantEvaluationTables(cr, snapshot, 'read');
+    // ...and deletes its members query's result file (person ids) once read.
+    cr.grantDeleteQueryResults(snapshot);
     grantQueryStatistics(cr, snapshot);
     // Deliver reads a version and the one before it, screens and writes its exports and announces it.
     cr.grantReadSnapshots(deliver);

@@ -177,10 +177,11 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
   const definitions = await definitionHistory(world.catalog, id);
   if (manifests.length === 0 && !definitions) throw new UsageError(`cohort "${id}" has no versions in ${world.where}`);
   const current = await store.current(id);
+  const lost = await store.lostPublishes(id);
   const rows = manifests.map((m) => [
     `v${m.version}${m.version === current ? pc.cyan(' (current)') : ''}`,
     m.as_of,
-    m.status === 'held' ? pc.red(m.status) : m.status,
+    lost.has(m.version) ? pc.yellow('lost') : m.status === 'held' ? pc.red(m.status) : m.status,
     String(m.size),
     `+${m.entered}`,
     `-${m.exited}`,
@@ -191,6 +192,14 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
     m.rationale ?? '',
   ]);
   if (rows.length > 0) io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'activation', 'value/member', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5, 6, 7]));
+  for (const l of lost.values()) {
+    io.out(
+      pc.yellow(
+        `v${l.version} lost the publish race (run ${l.run_id}, ${l.at}): computed against ${l.computed_against === null ? 'no version' : `v${l.computed_against}`}, ` +
+          `but current was ${l.current_version === null ? 'none' : `v${l.current_version}`}; it never became current and was not exported`,
+      ),
+    );
+  }
   if (definitions) io.out(`${rows.length > 0 ? '\n' : ''}definition versions:\n${definitions}`);
   for (const line of learningLines(await learnings.list(id))) io.out(line);
   return 0;

@@ -62,6 +62,8 @@ export function evaluationTableOf(result: EvaluationRef): string {
  *   from S3 in one streamed GET, instead of paging GetQueryResults 1,000 rows a call (a million
  *   members would be a thousand sequential calls). Athena writes that file whatever the client;
  *   its format is quoted and exact for any text. Byte order is put in here, not trusted to SQL.
+ *   The result object and its `.metadata` hold person ids: they are deleted once read (or once
+ *   reading failed), not left to the results bucket's lifecycle rule.
  * - `release()` deletes the table's files (person ids of the whole population) and its Glue
  *   entry, straight through Glue and S3: no query, no wait, and a second release finds nothing.
  * - `kpis()` and `rows()` read a small SELECT through GetQueryResults; values are Athena's text.
@@ -102,22 +104,17 @@ export class AthenaEngine implements QueryEngine {
   async members(result: EvaluationRef, column: string): Promise<string[]> {
     const table = `${identifier(this.options.database)}.${identifier(evaluationTableOf(result))}`;
     const execution = await this.options.runner.execute(`SELECT person_id FROM ${table} WHERE ${identifier(column)}`);
-    if (!execution.outputLocation) throw new Error(`Athena query ${execution.queryId} reported no result file`);
-    const ids: string[] = [];
-    let header = true;
-    for await (const rows of athenaCsvRows(await this.object(execution.outputLocation))) {
-      for (const row of rows) {
-        const [id, ...extra] = row;
-        if (header) {
-          if (id !== 'person_id' || extra.length > 0) throw new Error(`Athena result ${execution.outputLocation} has columns ${row.join(', ')}, not person_id`);
-          header = false;
-        } else if (typeof id === 'string' && extra.length === 0) {
-          ids.push(id);
-        } else {
-          throw new Error(`Athena result ${execution.outputLocation} has a row that is not one person_id: ${JSON.stringify(row)}`);
-        }
-      }
+    const location = execution.outputLocation;
+    if (!location) throw new Error(`Athena query ${execution.queryId} reported no result file`);
+    let ids: string[];
+    try {
+      ids = await this.personIds(location);
+    } catch (error) {
+      // The reading error is the one to report; the lifecycle rule removes what this leaves.
+      await this.deleteResult(location).catch(() => undefined);
+      throw error;
     }
+    await this.deleteResult(location);
     return uniqueInByteOrder(ids);
   }
 
@@ -165,6 +162,44 @@ export class AthenaEngine implements QueryEngine {
     return dates.sort();
   }
 
+  /** The person ids of a members query's CSV result, in the order Athena wrote them. */
+  private async personIds(location: string): Promise<string[]> {
+    const ids: string[] = [];
+    let header = true;
+    for await (const rows of athenaCsvRows(await this.object(location))) {
+      for (const row of rows) {
+        const [id, ...extra] = row;
+        if (header) {
+          if (id !== 'person_id' || extra.length > 0) throw new Error(`Athena result ${location} has columns ${row.join(', ')}, not person_id`);
+          header = false;
+        } else if (typeof id === 'string' && extra.length === 0) {
+          ids.push(id);
+        } else {
+          throw new Error(`Athena result ${location} has a row that is not one person_id: ${JSON.stringify(row)}`);
+        }
+      }
+    }
+    return ids;
+  }
+
+  /** Deletes a query's result object and its `.metadata`, which must lie under the workgroup's results. */
+  private async deleteResult(location: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(location);
+    if (bucket !== this.resultsBucket || !key.startsWith(this.resultsPrefix)) {
+      throw new InvalidS3LocationError(`a query result must lie under s3://${this.resultsBucket}/${this.resultsPrefix}, not ${location}`);
+    }
+    await this.deleteObjects(bucket, [key, `${key}.metadata`], location);
+  }
+
+  /** Deletes objects in one call; any key that could not be deleted fails it (a missing key is no error in S3). */
+  private async deleteObjects(bucket: string, keys: readonly string[], what: string): Promise<void> {
+    const out = await awsCall('S3.DeleteObjects', () =>
+      this.options.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })),
+    );
+    const failed = out?.Errors ?? [];
+    if (failed.length > 0) throw new Error(`could not delete ${failed.length} files of ${what}: ${failed[0]?.Code} ${failed[0]?.Message}`);
+  }
+
   /** A result object's bytes as they arrive. */
   private async object(uri: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>> {
     const { bucket, key } = parseS3Uri(uri);
@@ -187,14 +222,8 @@ export class AthenaEngine implements QueryEngine {
       const page = await awsCall('S3.ListObjectsV2', () =>
         this.options.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token })),
       );
-      const objects = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-      if (objects.length > 0) {
-        const out = await awsCall('S3.DeleteObjects', () =>
-          this.options.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } })),
-        );
-        const failed = out.Errors ?? [];
-        if (failed.length > 0) throw new Error(`could not delete ${failed.length} files of ${location}: ${failed[0]?.Code} ${failed[0]?.Message}`);
-      }
+      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+      if (keys.length > 0) await this.deleteObjects(bucket, keys, location);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }

@@ -97,7 +97,9 @@ export async function planRefresh(
   const versionOf = new Map<string, number>();
   const cohorts: PlannedCohort[] = [];
   for (const cohort of selected) {
-    const existing = (await ports.store.manifests(cohort.id)).find((m) => m.as_of === asOf && m.definition.hash === cohort.hash);
+    // A version that lost the publish race is not this as-of's answer: downstream never saw it.
+    const lost = await ports.store.lostPublishes(cohort.id);
+    const existing = (await ports.store.manifests(cohort.id)).find((m) => m.as_of === asOf && m.definition.hash === cohort.hash && !lost.has(m.version));
     const unchanged = existing && !request.force ? { version: existing.version } : null;
     const version = unchanged ? unchanged.version : await ports.store.nextVersion(cohort.id);
     versionOf.set(cohort.id, version);

@@ -62,7 +62,7 @@ export async function snapshotCohort(
   const { members, lineage: privacy } = await screenForSnapshot(await ports.engine.members(result, cohort.column), ports.privacy);
   const previousVersion = (await store.current(cohort.id)) ?? null;
   const previousMembers = previousVersion === null ? undefined : await store.members(cohort.id, previousVersion);
-  const published = (await store.manifests(cohort.id)).filter((m) => m.status === 'published' && m.version < cohort.version);
+  const published = (await store.publishedManifests(cohort.id)).filter((m) => m.version < cohort.version);
   const previousManifest = published.find((m) => m.version === previousVersion);
   const moved = changes(members, previousMembers);
   const entered = moved.entered.length;

@@ -50,12 +50,14 @@ export async function loadHistories(
   );
   return Promise.all(
     ordered.map(async (definition) => {
-      const [manifests, current, notes] = await Promise.all([
+      const [manifests, lost, current, notes] = await Promise.all([
         store.manifests(definition.id),
+        store.lostPublishes(definition.id),
         store.current(definition.id),
         learnings ? learnings.list(definition.id) : [],
       ]);
-      const sortedManifests = [...manifests].sort((a, b) => a.version - b.version);
+      // A version that lost the publish race was never current: downstream never saw it (`cohorts history` lists it).
+      const sortedManifests = manifests.filter((m) => !lost.has(m.version)).sort((a, b) => a.version - b.version);
       const latest = sortedManifests.at(-1);
       const baseline = latest?.previous_version == null ? undefined : sortedManifests.find((m) => m.version === latest.previous_version);
       const definitionVersions = governance ? await loadDefinitionVersions(definition.id, governance.catalog, sortedManifests) : [];

@@ -82,6 +82,23 @@ export interface Manifest {
   readonly kpis?: Kpis;
 }
 
+/**
+ * A version that passed its checks (`status: published`) but never became current: another run
+ * moved `current.json` first (or past it). Kept beside the version folders, written once; the
+ * manifest itself is never rewritten.
+ */
+export interface LostPublish {
+  readonly cohort: string;
+  readonly version: number;
+  /** The version this one was compared with (its `previous_version`). */
+  readonly computed_against: number | null;
+  /** The version `current.json` named when this one tried to move it. */
+  readonly current_version: number | null;
+  readonly run_id: string;
+  /** When the publish was refused, ISO-8601 UTC. */
+  readonly at: string;
+}
+
 /** How a version's members were split for `program.experiment` (members = treatment + holdout). */
 export interface ExperimentSplit {
   readonly name: string;

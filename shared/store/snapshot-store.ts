@@ -1,6 +1,6 @@
 import { setTimeout as pause } from 'node:timers/promises';
-import { type BlobStore, ConcurrentUpdateError, type MembersCodec } from '../ports.ts';
-import type { Manifest } from './manifest.ts';
+import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type MembersCodec } from '../ports.ts';
+import type { LostPublish, Manifest } from './manifest.ts';
 
 /** Compare-and-swap attempts of one publish before its ConcurrentUpdateError reaches the caller. */
 const PUBLISH_ATTEMPTS = 5;
@@ -10,6 +10,9 @@ const versionPrefix = (cohort: string, version: number) => `${prefixOf(cohort)}v
 /** The holdout of an experiment's version, beside members.parquet (SPEC keeps members.parquet one column). */
 const HOLDOUT_FILE = 'holdout.parquet';
 const VERSION_KEY = /^snapshots\/cohort=[^/]+\/version=(\d+)\/manifest\.json$/;
+/** Records of versions that lost the publish race: beside the version folders, never inside one (versions stay as written). */
+const lostPrefix = (cohort: string) => `${prefixOf(cohort)}lost-publish/`;
+const LOST_KEY = /\/lost-publish\/version=(\d+)\.json$/;
 
 /** A version the store was asked for that does not exist. */
 export class VersionNotFoundError extends Error {
@@ -65,6 +68,29 @@ export class SnapshotStore {
     const versions = await this.versions(cohort);
     const found = await Promise.all(versions.map((v) => this.manifest(cohort, v)));
     return found.filter((m): m is Manifest => m !== undefined);
+  }
+
+  /**
+   * The versions of a cohort that passed their checks (`status: published`) but lost the publish
+   * race, so never became current, by version. See {@link publish}.
+   */
+  async lostPublishes(cohort: string): Promise<Map<number, LostPublish>> {
+    const lost = new Map<number, LostPublish>();
+    for (const key of await this.blobs.list(lostPrefix(cohort))) {
+      const version = LOST_KEY.exec(key)?.[1];
+      const bytes = version === undefined ? undefined : await this.blobs.get(key);
+      if (bytes) lost.set(Number(version), JSON.parse(Buffer.from(bytes).toString('utf8')) as LostPublish);
+    }
+    return lost;
+  }
+
+  /**
+   * The versions that were published and became current at their time (every `published` version
+   * but those that lost the publish race), ascending: the history a new version is judged against.
+   */
+  async publishedManifests(cohort: string): Promise<Manifest[]> {
+    const [manifests, lost] = await Promise.all([this.manifests(cohort), this.lostPublishes(cohort)]);
+    return manifests.filter((m) => m.status === 'published' && !lost.has(m.version));
   }
 
   /** The version downstream sees, if any was ever published. */
@@ -127,7 +153,10 @@ export class SnapshotStore {
    * move current and current never moves backwards. Publishing the version current already is
    * does nothing (a retried step). A lost race is re-read and decided again; the other run having
    * won raises {@link CurrentMovedError}, a write still contended after a few attempts
-   * ConcurrentUpdateError (transient: retry the step).
+   * ConcurrentUpdateError (transient: retry the step). A version that lost for good keeps its
+   * manifest (never rewritten) and gets a {@link LostPublish} record beside the version folders
+   * (`snapshots/cohort=<id>/lost-publish/version=<N>.json`), so history, the report and later runs
+   * do not take it for a version that was published.
    */
   async publish(cohort: string, version: number): Promise<void> {
     const manifest = await this.manifest(cohort, version);
@@ -140,6 +169,9 @@ export class SnapshotStore {
       const at = seen ? versionIn(seen.body) : null;
       if (at === version) return;
       if (at !== base) {
+        if (!(await this.wasCurrent(cohort, version))) {
+          await this.recordLost({ cohort, version, computed_against: base, current_version: at, run_id: manifest.lineage?.run_id ?? '', at: new Date().toISOString() });
+        }
         throw new CurrentMovedError(
           `cohort "${cohort}" is now at version ${at ?? 'none'}, not ${base ?? 'none'} as version ${version} was computed against; current stays at ${at ?? 'none'}`,
         );
@@ -151,6 +183,20 @@ export class SnapshotStore {
         if (!(error instanceof ConcurrentUpdateError) || attempt >= PUBLISH_ATTEMPTS) throw error;
         await pause(10 * 2 ** attempt);
       }
+    }
+  }
+
+  /** Whether a version was current once: a later version was computed against it. */
+  private async wasCurrent(cohort: string, version: number): Promise<boolean> {
+    return (await this.manifests(cohort)).some((m) => m.previous_version === version);
+  }
+
+  /** Writes the record of a lost publish once; a retried step finds it written. */
+  private async recordLost(lost: LostPublish): Promise<void> {
+    try {
+      await this.blobs.create(`${lostPrefix(lost.cohort)}version=${lost.version}.json`, `${JSON.stringify(lost, null, 2)}\n`);
+    } catch (error) {
+      if (!(error instanceof BlobExistsError)) throw error;
     }
   }
 

@@ -76,6 +76,7 @@ describe('the Athena query engine', () => {
     // Prepare
     athena.on(GetQueryExecutionCommand).resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
     s3.on(GetObjectCommand).resolves({ Body: streamed('"person_id"\n"😀"\n"ﬀ', '"\n"b"\n"a, ""quoted""\n"\n') });
+    s3.on(DeleteObjectsCommand).resolves({});
     // Act
     const members = await engine.members(EVALUATION, 'c_power_users');
     // Assess
@@ -87,6 +88,34 @@ describe('the Athena query engine', () => {
     });
     expect(s3).toHaveReceivedCommandExactlyOnceWith(GetObjectCommand, { Bucket: 'results-bucket', Key: 'results/q-1.csv' });
     expect(athena).not.toHaveReceivedCommand(GetQueryResultsCommand);
+    // The result file holds person ids: deleted with its metadata once read, not left to the lifecycle rule.
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(DeleteObjectsCommand, {
+      Bucket: 'results-bucket',
+      Delete: { Objects: [{ Key: 'results/q-1.csv' }, { Key: 'results/q-1.csv.metadata' }], Quiet: true },
+    });
+    expect(s3.calls().map((call) => call.args[0].constructor.name)).toEqual(['GetObjectCommand', 'DeleteObjectsCommand']);
+  });
+
+  it('deletes the result file when reading it fails, and reports the reading error; fails when it cannot delete it', async () => {
+    // Prepare: a result that is not one person_id column
+    athena.on(GetQueryExecutionCommand).resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
+    s3.on(GetObjectCommand).resolves({ Body: streamed('"person_id","extra"\n"a","b"\n') });
+    s3.on(DeleteObjectsCommand).resolves({});
+    // Act & Assess
+    await expect(engine.members(EVALUATION, 'c_x')).rejects.toThrow('has columns person_id, extra, not person_id');
+    expect(s3).toHaveReceivedCommandTimes(DeleteObjectsCommand, 1);
+    // A result read but left behind is a failure: the step retries it.
+    s3.on(GetObjectCommand).resolves({ Body: streamed('"person_id"\n"a"\n') });
+    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'results/q-1.csv', Code: 'AccessDenied', Message: 'Access Denied' }] });
+    await expect(engine.members(EVALUATION, 'c_x')).rejects.toThrow('could not delete 1 files of s3://results-bucket/results/q-1.csv: AccessDenied');
+  });
+
+  it('never deletes a result file outside the results prefix', async () => {
+    athena.on(GetQueryExecutionCommand).resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://lake-bucket/lake/q-1.csv' } }));
+    s3.on(GetObjectCommand).resolves({ Body: streamed('"person_id"\n"a"\n') });
+
+    await expect(engine.members(EVALUATION, 'c_x')).rejects.toBeInstanceOf(InvalidS3LocationError);
+    expect(s3).not.toHaveReceivedCommand(DeleteObjectsCommand);
   });
 
   it('refuses to read or release anything but an evaluation table, before calling AWS', async () => {

@@ -48,6 +48,7 @@ const HELPERS: [string, (c: CohortRefresh, role: iam.Role) => void][] = [
   ['grantWriteExports', (c, r) => c.grantWriteExports(r)],
   ['grantQueryLake', (c, r) => c.grantQueryLake(r)],
   ['grantPublishAlerts', (c, r) => c.grantPublishAlerts(r)],
+  ['grantDeleteQueryResults', (c, r) => c.grantDeleteQueryResults(r)],
 ];
 
 describe('CohortRefresh grant helpers', () => {
@@ -144,6 +145,18 @@ describe('CohortRefresh grant helpers', () => {
     expect(s3Actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf);
     expect(puts).toEqual([{ 'Fn::Join': ['', [arnOf(cohortRefresh.snapshotsBucket), '/privacy/deletion-requests/*']] }]);
+  });
+
+  it('grantDeleteQueryResults deletes objects under results/ of the results bucket and nothing else', () => {
+    const { stack, cohortRefresh, template } = givenGrant((c, r) => c.grantDeleteQueryResults(r));
+
+    expect(statementsOf(template)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:DeleteObject',
+        Resource: { 'Fn::Join': ['', [stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn), '/results/*']] },
+      },
+    ]);
   });
 
   it('grantWriteSnapshots never allows deleting a version', () => {

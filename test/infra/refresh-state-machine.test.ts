@@ -155,7 +155,13 @@ describe('RefreshStateMachine', () => {
       expect(JSON.stringify(deletes[0]?.Resource)).toContain('/results/tables/*');
       expect(JSON.stringify(deletes[0]?.Resource)).toContain(given.stack.resolve(given.cohortRefresh.athenaResultsBucket.bucketArn)['Fn::GetAtt'][0]);
     }
-    for (const fn of [plan, snapshot, deliver]) expect(actionsOfFn(fn)).not.toContain('s3:DeleteObject');
+    for (const fn of [plan, deliver]) expect(actionsOfFn(fn)).not.toContain('s3:DeleteObject');
+    // Snapshot deletes its members query's result file once read: under results/ of the results bucket only.
+    const snapshotDeletes = statementsOfRole(template, snapshot.role as IConstruct).filter((s) => list(s.Action).includes('s3:DeleteObject'));
+    expect(snapshotDeletes.map((s) => list(s.Action))).toEqual([['s3:DeleteObject']]);
+    expect(snapshotDeletes.flatMap((s) => list(s.Resource))).toEqual([
+      { 'Fn::Join': ['', [given.stack.resolve(given.cohortRefresh.athenaResultsBucket.bucketArn), '/results/*']] },
+    ]);
     expect(actionsOfFn(snapshot)).toEqual(expect.arrayContaining(['athena:GetQueryRuntimeStatistics', 'glue:GetTable']));
     for (const fn of [plan, snapshot, deliver, finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']));

@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
@@ -103,6 +105,33 @@ describe('the snapshot store', () => {
       await expect(backwards).rejects.toThrow(new CurrentMovedError('cohort "vip" is now at version 2, not none as version 1 was computed against; current stays at 2'));
       await expect(again).resolves.toBeUndefined();
       expect(await store.current('vip')).toBe(2);
+      // Version 1 was current before version 2: it did not lose a race.
+      expect(await store.lostPublishes('vip')).toEqual(new Map());
+    });
+
+    it('records a version that lost the race beside the version folders, once, and leaves its manifest as written', async () => {
+      // Prepare: run A wrote version 2 against version 1; run B wrote version 3 against 1 and published first.
+      const { root, codec, store } = await world();
+      const runB = new SnapshotStore(new FsBlobStore(root), codec);
+      await store.write({ ...manifest(2, 1), lineage: { run_id: 'run-a' } } as unknown as Manifest, ['a', 'b']);
+      await runB.write(manifest(3, 1), ['a', 'c']);
+      await runB.publish('vip', 3);
+      const manifestFile = join(root, 'snapshots/cohort=vip/version=2/manifest.json');
+      const written = await readFile(manifestFile, 'utf8');
+      // Act: run A publishes, and its step is retried
+      await expect(store.publish('vip', 2)).rejects.toBeInstanceOf(CurrentMovedError);
+      await expect(store.publish('vip', 2)).rejects.toBeInstanceOf(CurrentMovedError);
+      // Assess
+      expect(await readFile(manifestFile, 'utf8')).toBe(written);
+      expect([...(await store.lostPublishes('vip')).entries()]).toEqual([
+        [2, { cohort: 'vip', version: 2, computed_against: 1, current_version: 3, run_id: 'run-a', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }],
+      ]);
+      expect(await readdir(join(root, 'snapshots/cohort=vip/lost-publish'))).toEqual(['version=2.json']);
+      expect((await store.publishedManifests('vip')).map((m) => m.version)).toEqual([1, 3]);
+      // The record is no version: versions and their numbering are as before.
+      expect(await store.versions('vip')).toEqual([1, 2, 3]);
+      expect(await store.nextVersion('vip')).toBe(4);
+      expect(await store.current('vip')).toBe(3);
     });
 
     it('never publishes a held version', async () => {

@@ -56,6 +56,7 @@ export function givenDeployment(aws: FakeAws, membersCsv = '"person_id"\n"cid"\n
     if (query.sql.startsWith('SELECT person_id FROM')) {
       query.outputLocation = `s3://cohorts-results/results/${query.id}.csv`;
       aws.put('cohorts-results', `results/${query.id}.csv`, membersCsv);
+      aws.put('cohorts-results', `results/${query.id}.csv.metadata`, 'athena result metadata');
     } else {
       query.rows = [[...SOURCE_CHECK_COLUMNS]];
     }

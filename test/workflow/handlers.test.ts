@@ -102,6 +102,8 @@ describe('the Lambda handlers', () => {
     expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'cohorts-results', Key: `results/${membersQuery?.id}.csv` });
     // Members come from the result file; GetQueryResults only reads the one-row KPI totals.
     expect(aws.athena).not.toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: membersQuery?.id });
+    // ...and the result file (person ids) and its metadata are gone once read.
+    expect(aws.keys('cohorts-results').filter((key) => key.startsWith(`results/${membersQuery?.id}.csv`))).toEqual([]);
     const prefix = 'snapshots/cohort=payers/version=1/';
     expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots', Key: `${prefix}members.parquet`, IfNoneMatch: '*' });
     expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots', Key: `${prefix}manifest.json`, IfNoneMatch: '*' });
@@ -144,6 +146,15 @@ describe('the Lambda handlers', () => {
     await expect(snapshot).rejects.toMatchObject({ name: 'CurrentMovedError', message: expect.stringContaining('now at version 2, not none') });
     expect(aws.text('cohorts-snapshots', 'snapshots/cohort=payers/current.json')).toBe('{"version":2}\n');
     expect(aws.s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Key: 'snapshots/cohort=payers/current.json' });
+    // The version keeps its manifest (status published) and is recorded as never current, beside the version folders.
+    expect(JSON.parse(aws.text('cohorts-snapshots', 'snapshots/cohort=payers/version=1/manifest.json') as string)).toMatchObject({ status: 'published' });
+    expect(JSON.parse(aws.text('cohorts-snapshots', 'snapshots/cohort=payers/lost-publish/version=1.json') as string)).toMatchObject({
+      cohort: 'payers',
+      version: 1,
+      computed_against: null,
+      current_version: 2,
+      run_id: RUN,
+    });
   });
 
   it('Snapshot surfaces Athena throttling as ThrottledError and a failed query by its name, for Retry and Catch', async () => {
