@@ -13,7 +13,7 @@ import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
 import { athena, eventBridge, glue, s3, sns } from './clients.ts';
 import { readConfig, readExportsBucket } from './config.ts';
-import { readDeliveryConfig } from './delivery-config.ts';
+import { readDeliveryConfig, readEventBusConfig } from './delivery-config.ts';
 
 /**
  * The cloud ports of each step, built from the environment once per container over the SDK
@@ -66,6 +66,8 @@ export const planPorts = once((): PlanPorts => {
     config: bucketConfig(definitions),
     // The published catalog, approvals and audit trail live under catalog/ of the same bucket.
     governance: { catalog },
+    // The definition versions it accepts are announced as `Definition Accepted`.
+    events: new EventsPublisher(eventBridge, readEventBusConfig().EVENT_BUS_NAME),
     statement: athenaStatement({ database: config.GLUE_DATABASE }),
     engine,
     store,

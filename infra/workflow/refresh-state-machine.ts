@@ -172,8 +172,11 @@ export class RefreshStateMachine extends Construct {
     const fn = (fid: string, entry: string, description: string, size: { timeout: Duration; memorySize: number }, extra: Record<string, string> = {}) =>
       refreshFunction(this, fid, { entry, description, environment: { ...environment, ...extra }, ...size, logRetention, logRemovalPolicy });
     this.functions = {
-      // Plan carries out deletion requests (erasure rewrites exports too); Finish's privacy check reads exports.
-      plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan, { EXPORTS_BUCKET: cr.exportsBucket.bucketName }),
+      // Plan carries out deletion requests (erasure rewrites exports too) and announces the definition versions it accepts.
+      plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan, {
+        EXPORTS_BUCKET: cr.exportsBucket.bucketName,
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+      }),
       snapshot: fn('SnapshotFunction', 'snapshot.ts', 'cohort-refresh Snapshot: check, write and publish one cohort', FUNCTION_SIZES.snapshot),
       deliver: fn('DeliverFunction', 'deliver.ts', 'cohort-refresh Deliver: export one published version, publish its event', FUNCTION_SIZES.deliver, {
         EXPORTS_BUCKET: cr.exportsBucket.bucketName,
@@ -234,6 +237,8 @@ export class RefreshStateMachine extends Construct {
     cr.grantReadDefinitions(plan);
     // ...and records the definitions it accepts, refuses or keeps waiting (catalog/ of that bucket).
     cr.grantWriteDefinitionCatalog(plan);
+    // ...and announces the definition versions it accepts (Definition Accepted).
+    this.eventBus.grantPutEventsTo(plan);
     cr.grantQueryLake(plan);
     // ...and carries out deletion requests: the salt (generated once), erasure records, processed
     // requests; versions rewritten in place and erasure versions published; exports rewritten.

@@ -1,3 +1,4 @@
+import type { AcceptedChange, ApprovalDecision, DefinitionVersion } from '../governance/records.ts';
 import type { Manifest } from '../store/manifest.ts';
 import type { ExportLocations } from './exports.ts';
 
@@ -47,11 +48,32 @@ export interface DefinitionRejectedDetail {
   readonly run_id: string;
 }
 
+/** `detail` of `Definition Accepted`: a refresh accepted a definition version into the catalog (SPEC 7). */
+export interface DefinitionAcceptedDetail {
+  readonly status: 'accepted';
+  readonly cohort: string;
+  /** The catalog version: what the manifests made from it name as `definition.version`. */
+  readonly version: number;
+  readonly change: AcceptedChange;
+  /** The definition's hash; null for a removal. */
+  readonly hash: string | null;
+  /** Where the definition was read (an s3:// URI in the cloud); null for a removal. */
+  readonly location: string | null;
+  readonly change_reason: string | null;
+  readonly author: string | null;
+  /** The approval it needed, if it needed one. */
+  readonly approval: ApprovalDecision | null;
+  readonly accepted_at: string;
+  /** The refresh that accepted it. */
+  readonly run_id: string;
+}
+
 /** An event this project publishes: its detail type and detail. */
 export type CohortEvent =
   | { readonly detailType: 'Cohort Refreshed'; readonly detail: CohortVersionDetail }
   | { readonly detailType: 'Cohort Held'; readonly detail: CohortVersionDetail }
-  | { readonly detailType: 'Definition Rejected'; readonly detail: DefinitionRejectedDetail };
+  | { readonly detailType: 'Definition Rejected'; readonly detail: DefinitionRejectedDetail }
+  | { readonly detailType: 'Definition Accepted'; readonly detail: DefinitionAcceptedDetail };
 
 /**
  * Where events for programmatic consumers go: an EventBridge bus in the cloud,
@@ -80,4 +102,13 @@ export function cohortVersionEvent(manifest: Manifest, locations: CohortVersionL
     locations,
   };
   return manifest.status === 'published' ? { detailType: 'Cohort Refreshed', detail } : { detailType: 'Cohort Held', detail };
+}
+
+/** The event for a definition version a refresh accepted into the catalog. */
+export function definitionAcceptedEvent(entry: DefinitionVersion): CohortEvent {
+  const { cohort, version, change, hash, change_reason, author, approval, accepted_at, run_id } = entry;
+  return {
+    detailType: 'Definition Accepted',
+    detail: { status: 'accepted', cohort, version, change, hash, location: entry.path, change_reason, author, approval, accepted_at, run_id },
+  };
 }

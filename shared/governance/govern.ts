@@ -37,6 +37,8 @@ export interface Governance {
   readonly versions: ReadonlyMap<string, number>;
   /** Catalog entries to add, without the run's facts (when, who, which run). */
   readonly accept: readonly Omit<DefinitionVersion, 'accepted_at' | 'run_id' | 'author'>[];
+  /** The latest catalog entry of every cohort, as compared with (a retried step finds its own entries here). */
+  readonly entries: ReadonlyMap<string, DefinitionVersion>;
 }
 
 /** Ports of the governance: the published catalog and its audit trail, and the engine that measures. */
@@ -109,7 +111,12 @@ export async function governCatalog(
       ...verdict,
     });
   }
-  return { changes, details: new Map(compared.map((c) => [c.cohort, c])), ...effectiveCatalog(compared, verdicts, input.working, published) };
+  return {
+    changes,
+    details: new Map(compared.map((c) => [c.cohort, c])),
+    entries: published.entries,
+    ...effectiveCatalog(compared, verdicts, input.working, published),
+  };
 }
 
 /** The catalog a refresh uses and the catalog entries that accepting it adds. */

@@ -4,6 +4,7 @@ import type { Catalog } from '../language/catalog.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { CatalogStore } from './catalog-store.ts';
 import { governCatalog, recordGovernance } from './govern.ts';
+import type { DefinitionVersion } from './records.ts';
 import type { GovernanceReport } from './report-schema.ts';
 
 /** What a refresh needs to govern definition changes. */
@@ -19,6 +20,11 @@ export interface GovernedRefresh {
   readonly catalog: Catalog;
   readonly versions: ReadonlyMap<string, number>;
   readonly report: GovernanceReport;
+  /**
+   * The catalog entries this run accepted: now, or in an earlier attempt of the same run (a
+   * retried step), so a retry still announces them.
+   */
+  readonly accepted: readonly DefinitionVersion[];
 }
 
 /**
@@ -45,10 +51,12 @@ export async function governRefresh(
     return authors.get(path) ?? null;
   };
   const recorded = await recordGovernance(governance, catalog, { runId: input.runId, at: input.at, authorOf });
+  const earlier = [...governance.entries.values()].filter((entry) => entry.run_id === input.runId);
   return {
     catalog: governance.effective,
     versions: governance.versions,
     report: { changes: governance.changes, alerted: recorded.alerted },
+    accepted: [...earlier, ...recorded.accepted],
   };
 }
 

@@ -1,3 +1,4 @@
+import { definitionAcceptedEvent } from '../deliver/events.ts';
 import { planRefresh } from '../engine/plan.ts';
 import { type CohortOutcome, snapshotCohort } from '../engine/snapshot-cohort.ts';
 import { storedArmMovement } from '../experiments/arm-movement.ts';
@@ -58,6 +59,8 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
     event.run_id,
   );
   const plan = governed ? { ...planned, cohorts: withDefinitionVersions(planned.cohorts, governed.versions), governance: governed.report } : planned;
+  // Announced once the run is planned; a retried Plan announces them again (consumers deduplicate on cohort and version).
+  if (ports.events && governed && governed.accepted.length > 0) await ports.events.publish(governed.accepted.map(definitionAcceptedEvent));
   return { plan: { ...plan, config: run, statement: ports.statement(plan) } };
 }
 

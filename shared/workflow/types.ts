@@ -1,6 +1,7 @@
 import type { ProjectConfig } from '../config/config.ts';
 import type { RefreshPlan } from '../engine/plan.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
+import type { CohortEvents } from '../deliver/events.ts';
 import type { DecisionInstructions } from '../governance/decision-command.ts';
 import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
 import type { GovernanceReport } from '../governance/report-schema.ts';
@@ -70,6 +71,8 @@ export interface PlanPorts {
   readonly governance?: RefreshGovernancePorts;
   /** Deletion requests are processed before planning, with the config's privacy settings. @default - none */
   readonly privacy?: PrivacyPorts;
+  /** Where the definition versions the guardrails accept are announced (`Definition Accepted`). @default - not announced */
+  readonly events?: CohortEvents;
 }
 
 /** Ports of the Snapshot step. */

@@ -110,6 +110,11 @@ describe('guardrails and approvals on the command line', () => {
     expect(latest.definition.version).toBe(2);
     const entry = JSON.parse(await readFile(join(root, 'state', 'catalog', 'cohort=core_users', 'version=2.json'), 'utf8')) as Record<string, unknown>;
     expect(entry).toMatchObject({ hash: latest.definition.hash, change: 'changed', author: 'ann <ann@example.com>', change_reason: 'A month shows regulars better.', approval: { by: 'dana', note: 'Reviewed the new members.' } });
+    // Every accepted definition version was announced in the local event log, as EventBridge would carry it.
+    const logged = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { 'detail-type': string; detail: Record<string, unknown> });
+    const accepted = logged.filter((e) => e['detail-type'] === 'Definition Accepted').map((e) => e.detail);
+    expect(accepted.map((d) => [d.cohort, d.version, d.change])).toEqual([['core_users', 1, 'added'], ['side_users', 1, 'added'], ['core_users', 2, 'changed']]);
+    expect(accepted[2]).toMatchObject({ hash: latest.definition.hash, author: 'ann <ann@example.com>', approval: { by: 'dana' }, change_reason: 'A month shows regulars better.' });
     const history = (await cohorts('history', 'core_users', ...folders)).stdout.join('\n');
     expect(history).toMatch(/v4 \(current\).*d2 [0-9a-f]{12}/);
     expect(history).toMatch(/d2\s+\S+\s+changed\s+[0-9a-f]{12}\s+ann <ann@example.com>\s+A month shows regulars better\.\s+approved by dana: Reviewed the new members\./);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
 import { governanceAlert } from '../../shared/governance/alert.ts';
+import type { CohortEvent } from '../../shared/deliver/events.ts';
 import { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
@@ -28,6 +29,7 @@ const MONTH = definitionYaml('core_users', { rule: '  event: login\n  within: 30
 describe('the Plan step with a definitions bucket', () => {
   let bucket: FsBlobStore;
   let ports: PlanPorts;
+  const announced: CohortEvent[] = [];
   const plan = async (runId: string) => (await planStep({ request: { trigger: 'definition-change', as_of: '2024-06-01T00:00:00Z' }, run_id: runId, started_at: '2024-06-01T00:00:00.000Z' }, ports)).plan;
   const cohort = (p: Awaited<ReturnType<typeof plan>>) => p.cohorts.find((c) => c.id === 'core_users');
 
@@ -43,6 +45,7 @@ describe('the Plan step with a definitions bucket', () => {
       statement: localStatement,
       config: WARN_ONLY_SOURCE_CHECKS,
       governance: { catalog: new CatalogStore(bucket) },
+      events: { publish: async (events) => void announced.push(...events) },
     };
     await bucket.put('core_users.yaml', WEEK);
   });
@@ -52,9 +55,28 @@ describe('the Plan step with a definitions bucket', () => {
     expect(first.governance?.changes.map((c) => [c.cohort, c.kind, c.verdict])).toEqual([['core_users', 'added', 'accepted']]);
     expect(cohort(first)?.definition.version).toBe(1);
     expect(await bucket.list('catalog/')).toEqual(['catalog/cohort=core_users/version=1.json']);
+    expect(announced.splice(0)).toEqual([
+      {
+        detailType: 'Definition Accepted',
+        detail: {
+          status: 'accepted',
+          cohort: 'core_users',
+          version: 1,
+          change: 'added',
+          hash: cohort(first)?.definition.hash,
+          location: bucket.locate('core_users.yaml'),
+          change_reason: null,
+          author: null,
+          approval: null,
+          accepted_at: '2024-06-01T00:00:00.000Z',
+          run_id: 'run-1',
+        },
+      },
+    ]);
 
     await bucket.put('core_users.yaml', MONTH);
     const waiting = await plan('run-2');
+    expect(announced.splice(0)).toEqual([]);
     const change = waiting.governance?.changes[0];
     expect(change).toMatchObject({ cohort: 'core_users', verdict: 'pending', impact: { before: 1, after: 3, added: 2, removed: 0 } });
     // The run refreshes the accepted definition, and the owner is told what waits.
@@ -73,5 +95,13 @@ describe('the Plan step with a definitions bucket', () => {
     expect(cohort(approved)?.definition).toMatchObject({ hash, version: 2 });
     expect(await new CatalogStore(bucket).version('core_users', 2)).toMatchObject({ run_id: 'run-3', approval: { by: 'dana' }, change_reason: 'A month.' });
     expect(governanceAlert(approved.run_id, approved.governance, new Map())).toBeUndefined();
+    expect(announced.splice(0).map((e) => e.detail)).toEqual([
+      expect.objectContaining({ cohort: 'core_users', version: 2, change: 'changed', hash, change_reason: 'A month.', approval: expect.objectContaining({ by: 'dana' }), run_id: 'run-3' }),
+    ]);
+    // A retried Plan finds the version its first attempt accepted and announces it again; a later run does not.
+    await plan('run-3');
+    expect(announced.splice(0).map((e) => [e.detailType, e.detail.cohort, 'version' in e.detail ? e.detail.version : null])).toEqual([['Definition Accepted', 'core_users', 2]]);
+    await plan('run-4');
+    expect(announced).toEqual([]);
   });
 });

@@ -186,25 +186,30 @@ describe('RefreshStateMachine', () => {
     }
   });
 
-  it('lets only Deliver (and Plan, for erasure) write exports, only Deliver put events, on the default bus, and never write snapshots', () => {
+  it('lets only Deliver (and Plan, for erasure) write exports, only Deliver and Plan put events, on the default bus, and never write snapshots', () => {
     const statementsOfFn = (fn: { role?: IConstruct }) => statementsOfRole(template, fn.role as IConstruct);
-    const { deliver, plan: _erasing, ...others } = given.refresh.functions;
+    const { deliver, plan, ...others } = given.refresh.functions;
     const deliverStatements = statementsOfFn(deliver);
     const writes = deliverStatements.filter((s) => list(s.Action).includes('s3:PutObject'));
 
     expect(JSON.stringify(writes)).toContain(refTo(given.cohortRefresh.exportsBucket).Ref);
     expect(JSON.stringify(writes)).not.toContain(refTo(given.cohortRefresh.snapshotsBucket).Ref);
-    expect(deliverStatements).toContainEqual(
-      expect.objectContaining({
-        Action: 'events:PutEvents',
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
-      }),
-    );
+    const putEvents = expect.objectContaining({
+      Action: 'events:PutEvents',
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
+    });
+    expect(deliverStatements).toContainEqual(putEvents);
+    // Plan announces the definition versions it accepts (Definition Accepted).
+    expect(statementsOfFn(plan)).toContainEqual(putEvents);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ EXPORTS_BUCKET: refTo(given.cohortRefresh.exportsBucket), EVENT_BUS_NAME: 'default' }) },
     });
-    for (const fn of [...Object.values(others), _erasing]) expect(actionsOf(statementsOfFn(fn))).not.toContain('events:PutEvents');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'cohort-refresh Plan: select, compile, assign versions',
+      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: 'default' }) },
+    });
+    for (const fn of Object.values(others)) expect(actionsOf(statementsOfFn(fn))).not.toContain('events:PutEvents');
     for (const fn of Object.values(others)) {
       expect(JSON.stringify(statementsOfFn(fn).filter((s) => list(s.Action).includes('s3:PutObject')))).not.toContain(
         refTo(given.cohortRefresh.exportsBucket).Ref,

@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
@@ -6,7 +7,6 @@ import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { definitionYaml, definitions, entries } from '../governance/support.ts';
 import { FakeAws, type FakeQuery } from './fake-aws.ts';
 import { ENVIRONMENT } from './handler-support.ts';
-
 
 const PUBLISHED = { core_users: definitionYaml('core_users', { rule: '  event: login\n  within: 7d' }) };
 const WIDER = definitionYaml('core_users', { rule: '  event: login\n  within: 30d', reason: 'A month shows regulars better.' });
@@ -24,7 +24,7 @@ function answer(query: FakeQuery): void {
   else query.rows = [[...SOURCE_CHECK_COLUMNS]];
 }
 
-describe('the cloud refresh with a definition change that waits for an approval', () => {
+describe('the cloud refresh with a definition change that needs an approval', () => {
   beforeAll(async () => {
     for (const [key, value] of Object.entries(ENVIRONMENT)) vi.stubEnv(key, value);
     handlers.Plan = (await import('../../functions/plan.ts')).handler;
@@ -62,5 +62,36 @@ describe('the cloud refresh with a definition change that waits for an approval'
     expect(alert?.Message).toContain('its new rule moves its size +100% (10 -> 20 members on the current data)');
     expect(alert?.Message).toContain(`approve: cohorts approve core_users --cloud --hash ${WIDER_HASH.slice(0, 12)} --by NAME --note WHY (or cohorts reject ...)`);
     expect(alert?.Message).toContain(`or write the decision object s3://cohorts-definitions/catalog/decisions/cohort=core_users/${WIDER_HASH}.json`);
+    // Nothing was accepted, so nothing is announced.
+    expect(aws.events).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it('Plan announces a definition version it accepts as a Definition Accepted event on the bus', async () => {
+    // Prepare: the wider rule was approved.
+    aws.put(
+      'cohorts-definitions',
+      `catalog/decisions/cohort=core_users/${WIDER_HASH}.json`,
+      JSON.stringify({ cohort: 'core_users', hash: WIDER_HASH, decision: 'approved', by: 'dana', note: 'Reviewed.', at: '2024-06-01T01:00:00Z' }),
+    );
+    // Act
+    await handlers.Plan?.({ request: { trigger: 'definition-change', cohorts: ['core_users'] }, run_id: 'r3', started_at: '2024-06-01T02:00:00Z' });
+    // Assess
+    expect(aws.events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    const [entry] = aws.events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entry).toMatchObject({ Source: 'cohort-refresh', DetailType: 'Definition Accepted', EventBusName: 'default' });
+    expect(JSON.parse(entry?.Detail as string)).toEqual({
+      status: 'accepted',
+      cohort: 'core_users',
+      version: 2,
+      change: 'changed',
+      hash: WIDER_HASH,
+      location: 's3://cohorts-definitions/core_users.yaml',
+      change_reason: 'A month shows regulars better.',
+      author: null,
+      approval: { cohort: 'core_users', hash: WIDER_HASH, decision: 'approved', by: 'dana', note: 'Reviewed.', at: '2024-06-01T01:00:00Z' },
+      accepted_at: '2024-06-01T02:00:00Z',
+      run_id: 'r3',
+    });
+    expect(aws.keys('cohorts-definitions')).toContain('catalog/cohort=core_users/version=2.json');
   });
 });
