@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../config/config.ts';
 import { JsonlEvents } from '../deliver/jsonl-events.ts';
@@ -16,6 +16,8 @@ import { formatRunSummary } from './format.ts';
 
 /**
  * `cohorts upload FILE`: what uploading FILE to the definitions bucket does, on the local folders.
+ * A `cohorts.config.yaml` is validated as the cloud reads it, with the catalog under it, and then
+ * replaces the `--config` file (no refresh starts).
  * FILE is copied to `<definitions>/incoming/` and handled by the cloud's own upload logic: the
  * whole catalog is validated with it; a valid file replaces the catalog's file of that id and a
  * refresh of it and its dependants runs (trigger `definition-change`) through the local state
@@ -40,7 +42,9 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
       return name;
     },
   };
-  const outcome = await handleDefinitionUpload({ key, id: randomUUID() }, { definitions, refresh, notifier, events: local.events });
+  // The project config lives beside the definitions in the bucket; locally it is the --config file.
+  const config = { store: new FsBlobStore(dirname(folders.config)), key: basename(folders.config) };
+  const outcome = await handleDefinitionUpload({ key, id: randomUUID() }, { definitions, refresh, notifier, events: local.events, config });
   switch (outcome.status) {
     case 'rejected':
       io.err(pc.red(`rejected: the catalog is unchanged (the event is in ${join(folders.state, 'events.jsonl')})`));
@@ -52,6 +56,7 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
       throw new UsageError(`${definitions.locate(key)} disappeared before it could be read`);
     case 'accepted': {
       io.err(pc.green(`accepted: ${outcome.promoted_to}`));
+      if (outcome.cohort === null) io.err('the project config is replaced: the next refresh uses it (no refresh started)');
       for (const run of runs) io.out(formatRunSummary(run));
       if (runs.length > 0) {
         const catalog = await loadCatalog(folders.definitions);

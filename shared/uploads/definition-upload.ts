@@ -1,10 +1,13 @@
 import { basename, extname } from 'node:path/posix';
 import type { CohortEvents } from '../deliver/events.ts';
-import { buildCatalog } from '../language/catalog.ts';
+import { ConfigError, CONFIG_FILE, DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
+import { parseCloudConfig } from '../config/cloud-config.ts';
+import { buildCatalog, type Catalog } from '../language/catalog.ts';
 import { type DefinitionProblem, formatProblem } from '../language/errors.ts';
 import { parseDefinition } from '../language/parse-definition.ts';
 import type { Alert, Notifier } from '../notify/notifier.ts';
 import type { BlobStore } from '../ports.ts';
+import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { dependencyGraph } from '../report/dependencies.ts';
 import { blobDefinitionFiles } from '../workflow/definitions-source.ts';
 import type { RefreshInput } from '../workflow/events.ts';
@@ -42,19 +45,26 @@ export interface DefinitionUploadPorts {
   readonly refresh: RefreshStarter;
   readonly notifier: Notifier;
   readonly events: CohortEvents;
+  /**
+   * Where the live project config is, which an upload of `incoming/cohorts.config.yaml` replaces
+   * and every definition upload is validated against (personal properties).
+   * @default - `cohorts.config.yaml` at the top level of `definitions`
+   */
+  readonly config?: { readonly store: BlobStore; readonly key: string };
 }
 
 /** What an upload led to. */
 export type UploadOutcome =
   | {
       readonly status: 'accepted';
-      readonly cohort: string;
+      /** The cohort defined; null for the project config. */
+      readonly cohort: string | null;
       /** Where the definition now lives in the catalog. */
       readonly promoted_to: string;
       /** The refresh started: the cohort and its dependants; null for a deprecated cohort, which is not refreshed. */
       readonly refresh: { readonly cohorts: readonly string[]; readonly execution: string } | null;
     }
-  | { readonly status: 'unchanged'; readonly cohort: string; readonly path: string }
+  | { readonly status: 'unchanged'; readonly cohort: string | null; readonly path: string }
   | { readonly status: 'rejected'; readonly cohort: string | null; readonly errors: readonly string[] }
   | { readonly status: 'gone'; readonly key: string };
 
@@ -72,6 +82,8 @@ export const executionNameOf = (upload: DefinitionUpload): string => `upload-${u
  * rationale. Invalid: an alert with the `path:line:col` errors and a `Definition Rejected`
  * event, and nothing else changes: the live catalog, which the schedules refresh, stays valid.
  * Copying comes before starting, so a retry after a failed start copies the same bytes again.
+ * Definitions are validated against the live project config too (personal properties), and an
+ * upload of `incoming/cohorts.config.yaml` replaces that config (see handleConfigUpload).
  */
 export async function handleDefinitionUpload(upload: DefinitionUpload, ports: DefinitionUploadPorts): Promise<UploadOutcome> {
   const bytes = await ports.definitions.get(upload.key);
@@ -83,11 +95,16 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
     return reject(upload, path, null, [{ file: path, message: `upload definitions as ${INCOMING_PREFIX}<id>.yaml (one file, no sub-folder)` }], ports);
   }
   const live = await blobDefinitionFiles(ports.definitions);
+  if (name === CONFIG_FILE) return handleConfigUpload(upload, { path, text }, live, ports);
   const replaced = live.find((file) => stemOf(file.key) === stemOf(name));
-  const catalog = buildCatalog([...live.filter((file) => file !== replaced), { path, text }]);
+  const files = [...live.filter((file) => file !== replaced), { path, text }];
+  const config = await liveConfig(ports);
   const parsed = parseDefinition(text, path);
   const cohort = parsed.ok ? parsed.definition.id : null;
-  if (catalog.problems.length > 0) return reject(upload, path, cohort, catalog.problems, ports);
+  if (!config.ok) return reject(upload, path, cohort, config.problems, ports);
+  const catalog = buildCatalog(files);
+  const problems = [...catalog.problems, ...configProblems(catalog, files, config.config)];
+  if (problems.length > 0) return reject(upload, path, cohort, problems, ports);
 
   const definition = catalog.definitions.find((d) => d.path === path);
   if (!definition) throw new Error(`the validated catalog lost ${path}`);
@@ -105,6 +122,56 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
     executionNameOf(upload),
   );
   return { status: 'accepted', cohort: definition.id, promoted_to: promoted, refresh: { cohorts, execution } };
+}
+
+const configLocation = (ports: DefinitionUploadPorts) => ports.config ?? { store: ports.definitions, key: CONFIG_FILE };
+
+/** The live project config, as the cloud reads it; its problems when it is invalid. */
+async function liveConfig(ports: DefinitionUploadPorts): Promise<{ ok: true; config: ProjectConfig } | { ok: false; problems: readonly DefinitionProblem[] }> {
+  const { store, key } = configLocation(ports);
+  const bytes = await store.get(key);
+  if (bytes === undefined) return { ok: true, config: DEFAULT_CONFIG };
+  try {
+    return { ok: true, config: parseCloudConfig(Buffer.from(bytes).toString('utf8'), store.locate(key)) };
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, problems: error.problems };
+    throw error;
+  }
+}
+
+/** What the config makes invalid in a catalog: a definition comparing a personal property with a value. */
+function configProblems(catalog: Catalog, files: readonly { readonly path: string; readonly text: string }[], config: ProjectConfig): DefinitionProblem[] {
+  const texts = new Map(files.map((file) => [file.path, file.text]));
+  return personalPropertyProblems(catalog.definitions, config.privacy.personal_properties, (file) => texts.get(file));
+}
+
+/**
+ * An upload of the project config (`incoming/cohorts.config.yaml`): valid as the cloud reads it
+ * (parseCloudConfig) and with the live catalog valid under it (personal properties), it replaces
+ * the live config, which the next refresh reads (none is started: every cohort would be); else
+ * it is rejected like a definition, and nothing changes.
+ */
+async function handleConfigUpload(
+  upload: DefinitionUpload,
+  file: { readonly path: string; readonly text: string },
+  live: readonly { readonly path: string; readonly text: string }[],
+  ports: DefinitionUploadPorts,
+): Promise<UploadOutcome> {
+  let config: ProjectConfig;
+  try {
+    config = parseCloudConfig(file.text, file.path);
+  } catch (error) {
+    if (error instanceof ConfigError) return reject(upload, file.path, null, error.problems, ports);
+    throw error;
+  }
+  const catalog = buildCatalog(live);
+  const problems = [...catalog.problems, ...configProblems(catalog, live, config)];
+  if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
+  const { store, key } = configLocation(ports);
+  const current = await store.get(key);
+  if (current !== undefined && Buffer.from(current).toString('utf8') === file.text) return { status: 'unchanged', cohort: null, path: store.locate(key) };
+  await store.put(key, file.text);
+  return { status: 'accepted', cohort: null, promoted_to: store.locate(key), refresh: null };
 }
 
 async function reject(

@@ -44,6 +44,27 @@ describe('cohorts upload', () => {
     expect(manifest.lineage.run_id).toMatch(/^upload-/);
   });
 
+  it('says what uploading cohorts.config.yaml does: validated as the cloud reads it, it replaces the --config file, and no refresh runs', async () => {
+    // Prepare
+    const file = join(await tempDir(), 'cohorts.config.yaml');
+    const config = `${WARN_ONLY_CONFIG_YAML}privacy:\n  personal_properties: [email]\n`;
+    await writeFile(file, config);
+    // Act
+    const result = await cohorts('upload', file, ...folders);
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stderr.join('\n')).toContain(`accepted: ${join(root, 'cohorts.config.yaml')}`);
+    expect(result.stderr.join('\n')).toContain('the next refresh uses it (no refresh started)');
+    expect(await readFile(join(root, 'cohorts.config.yaml'), 'utf8')).toBe(config);
+    await expect(readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'current.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // A salt from the environment works locally, but not in the cloud: the upload says so.
+    await writeFile(file, 'privacy:\n  salt_env: COHORTS_SALT\n');
+    const refused = await cohorts('upload', file, ...folders);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.join('\n')).toMatch(/incoming\/cohorts\.config\.yaml:2:3: privacy\.salt_env is not supported in the cloud/);
+    expect(await readFile(join(root, 'cohorts.config.yaml'), 'utf8')).toBe(config);
+  });
+
   it('rejects an invalid file with path:line:col errors and a Definition Rejected event, and changes nothing', async () => {
     const file = join(root, 'active_users.yaml');
     await writeFile(file, `${header('active_users')}rule:\n  event: login\n  within: a week\n`);

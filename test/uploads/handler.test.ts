@@ -48,9 +48,9 @@ const objectCreated = (key: string) => ({
   detail: { version: '0', bucket: { name: BUCKET }, object: { key, size: 120, etag: 'e', 'version-id': 'v1', sequencer: 's' }, reason: 'PutObject' },
 });
 
-/** A bucket holding the live catalog and one upload. */
-function givenBucket(upload: string) {
-  const objects: Record<string, string> = { 'payers.yaml': PAYERS, 'active_payers.yaml': ACTIVE_PAYERS, 'incoming/payers.yaml': upload };
+/** A bucket holding the live catalog and one upload (and any other objects given). */
+function givenBucket(upload: string, more: Record<string, string> = {}) {
+  const objects: Record<string, string> = { 'payers.yaml': PAYERS, 'active_payers.yaml': ACTIVE_PAYERS, 'incoming/payers.yaml': upload, ...more };
   s3.on(ListObjectsV2Command, { Bucket: BUCKET }).resolves({ Contents: Object.keys(objects).map((Key) => ({ Key })), IsTruncated: false });
   s3.on(GetObjectCommand).rejects(new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'no such key' }));
   for (const [Key, text] of Object.entries(objects)) s3.on(GetObjectCommand, { Bucket: BUCKET, Key }).resolves({ Body: objectBody(text), ETag: '"e"' });
@@ -128,6 +128,55 @@ describe('the definition upload handler', () => {
       errors: errorsOf(outcome),
       run_id: '17793124-05d4-b198-2fde-7ededc63b103',
     });
+  });
+
+  it('promotes a valid project config beside the definitions, starting no refresh (the next one reads it)', async () => {
+    // Prepare
+    const config = 'privacy:\n  personal_properties: [email]\nguardrails: {approval_size_change_pct: 10}\n';
+    givenBucket(PAYERS, { 'incoming/cohorts.config.yaml': config });
+    // Act
+    const outcome = await handler(objectCreated('incoming/cohorts.config.yaml'));
+    // Assess
+    expect(outcome).toEqual({ status: 'accepted', cohort: null, promoted_to: `s3://${BUCKET}/cohorts.config.yaml`, refresh: null });
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, { Bucket: BUCKET, Key: 'cohorts.config.yaml', Body: config, ContentType: 'application/yaml' });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it('rejects an invalid project config with the alert and event of a rejected definition, naming path:line:col', async () => {
+    // Prepare
+    givenBucket(PAYERS, { 'incoming/cohorts.config.yaml': 'checks:\n  freshness: {warn: 1, fial: 2}\nprivacy:\n  salt_env: SALT\n' });
+    // Act
+    const outcome = await handler(objectCreated('incoming/cohorts.config.yaml'));
+    // Assess
+    const location = `s3://${BUCKET}/incoming/cohorts.config.yaml`;
+    expect(outcome).toMatchObject({ status: 'rejected', cohort: null, errors: [expect.stringMatching(new RegExp(`^${location}:2:\\d+: .*unknown key "fial"`))] });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { Subject: expect.stringContaining('Definition rejected: incoming/cohorts.config.yaml (1 error)') });
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry).toMatchObject({ DetailType: 'Definition Rejected' });
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ status: 'rejected', cohort: null, path: 'incoming/cohorts.config.yaml', location, errors: errorsOf(outcome) });
+    // Valid YAML the cloud cannot honour is refused too, at its place.
+    givenBucket(PAYERS, { 'incoming/cohorts.config.yaml': 'privacy:\n  salt_env: SALT\n' });
+    expect(errorsOf(await handler(objectCreated('incoming/cohorts.config.yaml')))).toEqual([expect.stringMatching(new RegExp(`^${location}:2:3: privacy.salt_env is not supported in the cloud`))]);
+  });
+
+  it('rejects a config under which a live definition compares a personal property, and a definition that does under the live config', async () => {
+    // Prepare: a live definition compares the plan property with a value.
+    const TEAM = `${header('team_payers')}rule:\n  event: invoice_paid\n  where: {plan: team}\n`;
+    givenBucket(PAYERS, { 'team_payers.yaml': TEAM, 'incoming/cohorts.config.yaml': 'privacy:\n  personal_properties: [plan]\n' });
+    // Act
+    const config = await handler(objectCreated('incoming/cohorts.config.yaml'));
+    // Assess
+    expect(config).toMatchObject({ status: 'rejected', errors: [expect.stringMatching(new RegExp(`^s3://${BUCKET}/team_payers.yaml:\\d+:\\d+: .*plan`))] });
+    // Prepare: the live config declares it, and the same definition is uploaded.
+    givenBucket(PAYERS, { 'cohorts.config.yaml': 'privacy:\n  personal_properties: [plan]\n', 'incoming/team_payers.yaml': TEAM });
+    // Act
+    const definition = await handler(objectCreated('incoming/team_payers.yaml'));
+    // Assess
+    expect(definition).toMatchObject({ status: 'rejected', cohort: 'team_payers', errors: [expect.stringMatching(new RegExp(`^s3://${BUCKET}/incoming/team_payers.yaml:\\d+:\\d+: `))] });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('rejects an event that is not an S3 Object Created notification, naming what is wrong', async () => {
