@@ -1,16 +1,24 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
+import { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { openChanges } from '../../shared/governance/open-changes.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { stateCatalog } from '../../shared/local/state-catalog.ts';
+import { buildReport } from '../../shared/report/build-report.ts';
 import { loadDefinitionVersions } from '../../shared/report/definition-history.ts';
 import { versionRanges } from '../../shared/report/definition-versions-table.ts';
+import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
+import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
+import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { cohorts, tempDir } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { writeDefinitions, writeLake } from '../support/lake.ts';
 import { definitionYaml, LOGIN_EVENTS, MONTH_OF_LOGINS, WEEK_OF_LOGINS } from '../governance/support.ts';
+import { FakeAws } from '../workflow/fake-aws.ts';
 import { element, fieldText, textOf } from './html-text.ts';
 
 const AS_OF = '2024-06-01T00:00:00Z';
@@ -42,12 +50,28 @@ describe('the report shows definition versions and the changes waiting or refuse
     }
   };
   const working = async () => (await loadCatalog(join(root, 'definitions'))).definitions;
+  /** The same report with the catalog read from the state folder and from a copy of it in the (fake) definitions bucket. */
+  const reportsOverFolderAndBucket = async () => {
+    const aws = new FakeAws();
+    aws.reset();
+    const files = (await readdir(join(state(), 'catalog'), { recursive: true })).filter((f) => f.endsWith('.json'));
+    for (const file of files) aws.put('definitions-bucket', `catalog/${file}`, await readFile(join(state(), 'catalog', file)));
+    const bucket = new CatalogStore(new S3BlobStore(new S3Client({ region: 'eu-central-1' }), { bucket: 'definitions-bucket' }));
+    const store = new SnapshotStore(new FsBlobStore(state()), new ParquetMembersCodec());
+    const page = async (governance: CatalogStore) =>
+      (await buildReport({ catalog: await working(), store, generatedAt: new Date('2024-06-02T00:00:00Z'), governance })).files['index.html'] as string;
+    const pages = { overFolder: await page(stateCatalog(state())), overBucket: await page(bucket) };
+    aws.s3.restore();
+    return pages;
+  };
 
   let waitingPage: string;
   let approvedPage: string;
   let acceptedPage: string;
   let fixedPage: string;
   let waitingOpen: Awaited<ReturnType<typeof openChanges>>;
+  let overFolder: string;
+  let overBucket: string;
   let approvedOpen: Awaited<ReturnType<typeof openChanges>>;
 
   beforeAll(async () => {
@@ -66,6 +90,7 @@ describe('the report shows definition versions and the changes waiting or refuse
     expect((await run('2024-06-01T06:00:00Z')).code).toBe(1);
     waitingPage = await readFile(join(state(), 'report', 'index.html'), 'utf8');
     waitingOpen = await openChanges(await working(), stateCatalog(state()));
+    ({ overFolder, overBucket } = await reportsOverFolderAndBucket());
 
     expect((await cohorts('approve', 'core_users', '--by', 'dana', '--note', 'Reviewed the new members.', ...folders)).code).toBe(0);
     approvedPage = await reportPage();
@@ -126,6 +151,12 @@ describe('the report shows definition versions and the changes waiting or refuse
     const diff = element(section(waitingPage, 'core_users'), 'figure', 'data-rule-diff', 'working');
     expect(diff).toContain('<span class="diff-del">- within: 7d</span><span class="diff-add">+ within: 30d</span>');
     expect(fieldText(section(waitingPage, 'core_users'), 'working-note')).toBe('The working definition, waiting for approval; refreshes use d1.');
+  });
+
+  it('reads the catalog through its blob store port: the definitions bucket gives the same report as the state folder', () => {
+    expect(overBucket).toContain('data-open-change="core_users"');
+    expect(overBucket).toContain('data-definition-version="1"');
+    expect(overBucket === overFolder).toBe(true);
   });
 
   it('ends a waiting change with its decision, before the next refresh accepts it', () => {
