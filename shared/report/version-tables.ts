@@ -7,7 +7,7 @@ import { html, type SafeHtml } from './html.ts';
 /** Rows of the versions table at most (the newest); hourly cohorts would otherwise bloat the page. */
 export const MAX_VERSION_ROWS = 50;
 
-/** Every version of a cohort, newest first: as_of, status, size, entered, exited and trigger. */
+/** Every version of a cohort, newest first: as_of, status, size, entered, exited, trigger and the definition version it was made from. */
 export function versionsTable(history: CohortHistory): SafeHtml {
   if (history.manifests.length === 0) return html``;
   const newestFirst = [...history.manifests].reverse().slice(0, MAX_VERSION_ROWS);
@@ -20,13 +20,14 @@ export function versionsTable(history: CohortHistory): SafeHtml {
 <td class="num" data-field="entered">${formatEntered(m.entered)}</td>
 <td class="num" data-field="exited">${formatExited(m.exited)}</td>
 <td>${m.trigger}${m.rationale ? html`<span class="sub">${m.rationale}</span>` : ''}</td>
+<td data-field="definition">${m.definition.version === undefined ? '' : `d${m.definition.version}`}<span class="sub"><code>${m.definition.hash.slice(0, 12)}</code></span></td>
 </tr>`,
   );
   const cut = history.manifests.length > newestFirst.length ? ` (newest ${formatNumber(newestFirst.length)} of ${formatNumber(history.manifests.length)})` : '';
   return html`<h3>Versions</h3>
 <div class="table-wrap"><table class="versions">
 <caption>Newest first${cut}; entered and exited count against the previous published version.</caption>
-<thead><tr><th scope="col" class="num">Version</th><th scope="col">As of</th><th scope="col">Status</th><th scope="col" class="num">Size</th><th scope="col" class="num">Entered</th><th scope="col" class="num">Exited</th><th scope="col">Trigger</th></tr></thead>
+<thead><tr><th scope="col" class="num">Version</th><th scope="col">As of</th><th scope="col">Status</th><th scope="col" class="num">Size</th><th scope="col" class="num">Entered</th><th scope="col" class="num">Exited</th><th scope="col">Trigger</th><th scope="col">Definition</th></tr></thead>
 <tbody>${rows}</tbody>
 </table></div>`;
 }

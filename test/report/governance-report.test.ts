@@ -201,6 +201,11 @@ describe('the report shows definition versions and the changes waiting or refuse
         expect(fieldText(row, 'approval')).toBe('not needed');
       }
     }
+    for (const m of made) {
+      expect(fieldText(element(element(shown, 'table', 'class', 'versions'), 'tr', 'data-version', String(m.version)), 'definition')).toBe(
+        `d${m.definition.version} ${m.definition.hash.slice(0, 12)}`,
+      );
+    }
     const diff = element(shown, 'figure', 'data-rule-diff', '2');
     expect(diff).toContain('<span class="diff-del">- within: 7d</span>');
     expect(diff).toContain('<span class="diff-add">+ within: 30d</span>');

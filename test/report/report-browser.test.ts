@@ -211,6 +211,10 @@ describe('the report opened from disk in Chromium', () => {
           approval_note: e.approval?.note ?? null,
         })),
       );
+      for (const m of manifests) {
+        const cell = page.locator(`#cohort-${definition.id} table.versions tr[data-version="${m.version}"] [data-field="definition"]`);
+        expect((await cell.innerText()).split('\n'), `${definition.id} v${m.version}`).toEqual([`d${m.definition.version}`, m.definition.hash.slice(0, 12)]);
+      }
       compared += entries.length;
     }
     expect(compared).toBeGreaterThan(catalog.length);
