@@ -41,8 +41,3 @@ export async function openChanges(working: readonly CohortDefinition[], catalog:
   }
   return open.sort((a, b) => (a.record.cohort < b.record.cohort ? -1 : a.record.cohort > b.record.cohort ? 1 : 0));
 }
-
-/** The commands that decide a waiting change; a refused one cannot be approved (its definition must change). */
-export function decisionCommands(cohort: string): { readonly approve: string; readonly reject: string } {
-  return { approve: `cohorts approve ${cohort} --by NAME --note WHY`, reject: `cohorts reject ${cohort} --by NAME --note WHY` };
-}

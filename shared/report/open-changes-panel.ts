@@ -1,4 +1,5 @@
-import { decisionCommands, type OpenChange } from '../governance/open-changes.ts';
+import { decisionCommand, LOCAL_DECISIONS } from '../governance/decision-command.ts';
+import type { OpenChange } from '../governance/open-changes.ts';
 import { none } from './badges.ts';
 import { formatInstant } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
@@ -12,8 +13,13 @@ function kept(change: OpenChange): SafeHtml {
 function nextStep(change: OpenChange): SafeHtml {
   const { cohort } = change.record;
   if (change.record.outcome === 'pending') {
-    const commands = decisionCommands(cohort);
-    return html`<code data-field="approve-command">${commands.approve}</code><span class="sub">or <code data-field="reject-command">${commands.reject}</code></span>`;
+    const { hash } = change.record;
+    return html`<code data-field="approve-command">${decisionCommand('approve', cohort, hash, LOCAL_DECISIONS)}</code><span class="sub">or <code data-field="reject-command">${decisionCommand(
+      'reject',
+      cohort,
+      hash,
+      LOCAL_DECISIONS,
+    )}</code></span>`;
   }
   if (change.decision) return html`Rejected: change the definition (a new <code>change_reason</code>) to ask again.`;
   return html`A refused change cannot be approved: change the definition as the reasons say.`;
