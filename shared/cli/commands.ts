@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import type { RunSummary } from '../engine/refresh.ts';
-import { changes } from '../engine/snapshot-cohort.ts';
+import { changes } from '../engine/member-changes.ts';
 import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
 import { loadConfig } from '../config/config.ts';

@@ -7,6 +7,7 @@ import type { CheckResult, Kpis, Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { armMovement, type ExperimentArms } from '../experiments/arm-movement.ts';
 import { writeHoldoutSplit } from '../experiments/write-split.ts';
+import { changes } from './member-changes.ts';
 import type { RefreshPlan } from './plan.ts';
 
 /** What happened to one cohort. */
@@ -151,15 +152,4 @@ export function sourceChecksFor(plan: RefreshPlan, sources: readonly string[] | 
     ...groups.flatMap((group) => group.checks.map((check) => ({ ...check, name: `${check.name}[${group.source}]` }))),
     ...plan.source_checks.lake,
   ];
-}
-
-/** Members that entered and exited since the previous version, each list in the order given. */
-export function changes(current: readonly string[], previous: readonly string[] | undefined): { entered: string[]; exited: string[] } {
-  if (!previous) return { entered: [...current], exited: [] };
-  const before = new Set(previous);
-  const now = new Set(current);
-  return {
-    entered: current.filter((id) => !before.has(id)),
-    exited: previous.filter((id) => !now.has(id)),
-  };
 }

@@ -1,3 +1,4 @@
+import { changes } from '../engine/member-changes.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 
 /** One arm of an experiment in a version: its people, and how many joined and left it since the previous version. */
@@ -32,9 +33,8 @@ export function armMovement(current: SplitLists & { readonly holdout: readonly s
   const now = arms(current);
   const before = previous === undefined ? { treatment: [], holdout: [] } : arms(previous);
   const counts = (after: readonly string[], earlier: readonly string[]): ArmCounts => {
-    const was = new Set(earlier);
-    const is = new Set(after);
-    return { size: is.size, entered: after.filter((id) => !was.has(id)).length, exited: earlier.filter((id) => !is.has(id)).length };
+    const moved = changes(after, earlier);
+    return { size: after.length, entered: moved.entered.length, exited: moved.exited.length };
   };
   return { treatment: counts(now.treatment, before.treatment), holdout: counts(now.holdout, before.holdout) };
 }

@@ -1,5 +1,5 @@
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import { changes } from '../engine/snapshot-cohort.ts';
+import { changes } from '../engine/member-changes.ts';
 import { type CohortEvent, type CohortEvents, cohortVersionEvent, type CohortVersionLocations } from '../deliver/events.ts';
 import type { CohortExports, ExportLocations } from '../deliver/exports.ts';
 import type { DeliverEvent } from './events.ts';
