@@ -1,6 +1,6 @@
 import { basename, extname } from 'node:path/posix';
 import type { CohortEvents } from '../deliver/events.ts';
-import { ConfigError, CONFIG_FILE, DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
+import { ConfigError, CONFIG_FILE, type ProjectConfig } from '../config/config.ts';
 import { parseCloudConfig } from '../config/cloud-config.ts';
 import { buildCatalog, type Catalog } from '../language/catalog.ts';
 import { type DefinitionProblem, formatProblem } from '../language/errors.ts';
@@ -9,6 +9,7 @@ import type { Alert, Notifier } from '../notify/notifier.ts';
 import type { BlobStore } from '../ports.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { dependencyGraph } from '../report/dependencies.ts';
+import { bucketConfig } from '../workflow/config-source.ts';
 import { blobDefinitionFiles } from '../workflow/definitions-source.ts';
 import type { RefreshInput } from '../workflow/events.ts';
 
@@ -129,10 +130,8 @@ const configLocation = (ports: DefinitionUploadPorts) => ports.config ?? { store
 /** The live project config, as the cloud reads it; its problems when it is invalid. */
 async function liveConfig(ports: DefinitionUploadPorts): Promise<{ ok: true; config: ProjectConfig } | { ok: false; problems: readonly DefinitionProblem[] }> {
   const { store, key } = configLocation(ports);
-  const bytes = await store.get(key);
-  if (bytes === undefined) return { ok: true, config: DEFAULT_CONFIG };
   try {
-    return { ok: true, config: parseCloudConfig(Buffer.from(bytes).toString('utf8'), store.locate(key)) };
+    return { ok: true, config: await bucketConfig(store, key)() };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, problems: error.problems };
     throw error;
