@@ -1,0 +1,91 @@
+#!/bin/bash
+# The project's copy of ../shared/athena-check/run.sh (see README.md beside it for what changed and why).
+# run.sh: runs conformance cases through the project's Athena (Trino) dialect without Athena:
+# the cloud Plan step's query for each case (athena-sql.mts), transpiled to DuckDB by sqlglot
+# with Trino-mimicking macros (transpile.py), over DuckDB views holding what the Glue tables
+# would hand to the query from the case's lake (glue_tables.py), members read back through the
+# project's AthenaEngine.members() (run-duckdb.mts) and compared with the case's expected/.
+#
+# Run from the project root, after `npm ci`:
+#   ../shared/athena-check/run.sh [CASES_DIR...]
+# A CASES_DIR is a folder of cases, or one case (a folder holding case.json). Default:
+# ../shared/conformance/cases and ../shared/athena-check/probes.
+# Prints one line per mismatch, then "athena dialect: X/Y cohorts match, A/B cases whole".
+# Exit 0 only when every cohort matches. XCHECK_DETAIL=1 shows a few person ids per mismatch;
+# XCHECK_VERBATIM_NUMBERS=1 is a diagnostic run whose tables keep numbers as written (not Athena).
+# Needs node and the project's node_modules (tsx, @duckdb/node-api), a python3, and sqlglot
+# (Debian's python3-sqlglot, installed with apt-get when no python3 on PATH has sqlglot).
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJ=$(pwd)
+
+if [[ ! -f $PROJ/package.json || ! -f $PROJ/shared/cloud/athena-engine.ts ]]; then
+  echo "run this from the project root: npm run test:athena [-- CASES_DIR...]"; exit 2
+fi
+TSX=$PROJ/node_modules/.bin/tsx
+[[ -x $TSX ]] || { echo "no tsx in node_modules: run npm ci first"; exit 2; }
+[[ -f $PROJ/node_modules/@duckdb/node-api/package.json ]] || { echo "no @duckdb/node-api in node_modules: run npm ci first"; exit 2; }
+
+# A python3 on PATH that has sqlglot; Debian's python3-sqlglot is installed when there is none.
+SQLGLOT_PY=
+find_sqlglot() {
+  local candidate
+  while read -r candidate; do
+    if "$candidate" -c 'import sqlglot' 2>/dev/null; then SQLGLOT_PY=$candidate; return 0; fi
+  done < <(type -ap python3 python3.11 python3.12 python3.13 2>/dev/null)
+  return 1
+}
+if ! find_sqlglot; then
+  echo "no python3 with sqlglot on PATH: installing python3-sqlglot with apt-get" >&2
+  sudo=(); if ((EUID != 0)) && command -v sudo >/dev/null; then sudo=(sudo); fi
+  if ! { "${sudo[@]}" apt-get update -qq >&2 && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sqlglot >&2; }; then
+    echo "apt-get could not install python3-sqlglot"; exit 2
+  fi
+  hash -r
+  find_sqlglot || { echo "python3-sqlglot is installed but no python3 on PATH imports sqlglot"; exit 2; }
+fi
+PY=$(type -p python3) || PY=$SQLGLOT_PY
+
+WORK=$(mktemp -d -t athena-check.XXXXXX) || { echo "mktemp failed"; exit 2; }
+trap 'rm -rf "$WORK"' EXIT
+
+roots=("$@")
+if (($# == 0)); then roots=("$PROJ/../shared/conformance/cases" "$PROJ/../shared/athena-check/probes"); fi
+
+dirs=()
+for d in "${roots[@]}"; do
+  d=${d%/}
+  [[ -d $d ]] || { echo "no such folder: $d"; exit 2; }
+  if [[ -f $d/case.json ]]; then dirs+=("$d"); continue; fi
+  for c in "$d"/*/; do
+    [[ -d $c ]] && dirs+=("${c%/}")
+  done
+done
+((${#dirs[@]} > 0)) || { echo "no cases found in: ${roots[*]}"; exit 2; }
+
+total=0 ok=0 cases_ok=0 ncases=0 notes=()
+for c in "${dirs[@]}"; do
+  name=$(basename "$c"); ncases=$((ncases + 1))
+  w=$WORK/$ncases-$name; mkdir -p "$w"
+  n=$(ls "$c/expected" | grep -c '\.txt$')
+  fail() { echo "mismatch: $name: $1"; total=$((total + n)); }
+  if ! "$TSX" "$HERE/athena-sql.mts" "$PROJ" "$c" >"$w/plan.json" 2>"$w/err"; then fail "building the Athena query failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
+  verbatim=(); [[ ${XCHECK_VERBATIM_NUMBERS:-0} == 1 ]] && verbatim=(--verbatim-numbers)
+  if ! "$PY" "$HERE/glue_tables.py" "$c/lake" "$w/tables" "${verbatim[@]}" 2>"$w/err"; then fail "reading the lake failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
+  if ! "$SQLGLOT_PY" "$HERE/transpile.py" "$w/plan.json" "$w/query.sql" "$w/macros.sql" 2>"$w/err"; then fail "transpilation failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
+  if ! out=$("$TSX" "$HERE/run-duckdb.mts" "$PROJ" "$c" "$w" 2>"$w/err"); then fail "the DuckDB run failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
+  while IFS= read -r line; do
+    case $line in
+      mismatch\ *) echo "mismatch: ${line#mismatch }" ;;
+      note\ *) notes+=("${line#note }") ;;
+      summary\ *)
+        read -r _ _ cok ctotal <<<"$line"
+        ok=$((ok + cok)); total=$((total + ctotal))
+        ((cok == ctotal && ctotal > 0)) && cases_ok=$((cases_ok + 1)) ;;
+    esac
+  done <<<"$out"
+  rm -rf "$w/tables"
+done
+for note in "${notes[@]}"; do echo "note: $note"; done
+echo "athena dialect: $ok/$total cohorts match, $cases_ok/$ncases cases whole"
+[[ $ok == "$total" && $total -gt 0 ]]
