@@ -1,46 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
-import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
-import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
-import { cohorts, tempDir } from '../support/cli.ts';
-import { CONFORMANCE_ROOT, caseNames } from '../support/conformance.ts';
-
-const isDeprecated = (file: string) => /^deprecated:/m.test(readFileSync(file, 'utf8'));
+import { describe } from 'vitest';
+import { checkConformanceCase } from '../support/conformance-case.ts';
+import { caseNames } from '../support/conformance.ts';
 
 describe.each(caseNames('cases'))('conformance case %s', (name) => {
-  const dir = join(CONFORMANCE_ROOT, 'cases', name);
-  const asOf = (JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { as_of: string }).as_of;
-  const definitionFiles = readdirSync(join(dir, 'definitions')).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
-  const expected = readdirSync(join(dir, 'expected')).map((f) => f.replace(/\.txt$/, ''));
-  let state: string;
-  let store: SnapshotStore;
-
-  beforeAll(async () => {
-    // GIVEN an empty state folder WHEN one refresh of all cohorts runs at the case's as-of
-    state = await tempDir();
-    const result = await cohorts('run', '--data', join(dir, 'lake'), '--definitions', join(dir, 'definitions'), '--as-of', asOf, '--state', state);
-    expect(result.stderr.join('\n')).not.toMatch(/error/i);
-    expect(result.code).toBe(0);
-    const connection = await openDuckDb();
-    store = new SnapshotStore(new FsBlobStore(state), new DuckDbEngine(connection, join(dir, 'lake')));
-  });
-
-  it.each(expected)('computes exactly the expected members of %s', async (id) => {
-    const versions = await store.versions(id);
-    expect(versions).toEqual([1]);
-    const members = await store.members(id, 1);
-    const text = members.map((m) => `${m}\n`).join('');
-    expect(text).toBe(readFileSync(join(dir, 'expected', `${id}.txt`), 'utf8'));
-  });
-
-  const deprecated = definitionFiles.filter((f) => isDeprecated(join(dir, 'definitions', f)));
-  if (deprecated.length > 0) {
-    it.each(deprecated)('writes no version for the deprecated %s', (file) => {
-      const id = file.replace(/\.ya?ml$/, '');
-      expect(existsSync(join(state, 'snapshots', `cohort=${id}`))).toBe(false);
-    });
-  }
+  checkConformanceCase(name);
 });
