@@ -1,19 +1,18 @@
-import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { buildReport, writeReport } from '../../shared/report/build-report.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import type { SnapshotStore } from '../../shared/store/snapshot-store.ts';
+import { launchChromium } from '../support/browser.ts';
 import { tempDir } from '../support/cli.ts';
 import { fixtureCatalog, fixtureStore } from './fixture.ts';
 import { toPalettePng } from './png-palette.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = resolve(import.meta.dirname, '..', 'artifacts', 'report.png');
 const MAX_SCREENSHOT_BYTES = 560 * 1024;
 
@@ -35,19 +34,13 @@ interface ChartInPage {
   readonly painted: number;
 }
 
-// Checked when the file loads, so a missing browser fails the run outright instead of showing skipped tests.
-if (!existsSync(CHROMIUM)) {
-  throw new Error(
-    `${CHROMIUM} is missing, so the browser test cannot run. Install Debian's Chromium: ` +
-      '`apt-get update && apt-get install -y --no-install-recommends chromium` (as root; .ci/run does this in CI).',
-  );
-}
+// Launched when the file loads, so a browser that cannot start fails the run outright instead of showing skipped tests.
+const { browser, source } = await launchChromium();
 
-describe('the report opened from disk in Chromium', () => {
+describe(`the report opened from disk in ${source}`, () => {
   let catalog: readonly CohortDefinition[];
   let store: SnapshotStore;
   let governance: CatalogStore;
-  let browser: Browser | undefined;
   let page: Page;
   const requests: string[] = [];
   const problems: string[] = [];
@@ -59,10 +52,6 @@ describe('the report opened from disk in Chromium', () => {
     const out = await tempDir('cohorts-report-page-');
     await writeReport(out, report.files);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
     page = await browser.newPage({ viewport: { width: 1200, height: 800 }, deviceScaleFactor: 1 });
     page.on('request', (request) => requests.push(request.url()));
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -77,7 +66,7 @@ describe('the report opened from disk in Chromium', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await browser.close();
   });
 
   it('loads with no script error, no dialog and no request that leaves the machine', async () => {
