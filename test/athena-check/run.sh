@@ -7,9 +7,11 @@
 # project's AthenaEngine.members() (run-duckdb.mts) and compared with the case's expected/.
 #
 # Run from the project root, after `npm ci`:
-#   ../shared/athena-check/run.sh [CASES_DIR...]
+#   ../shared/athena-check/run.sh [--lake-variants] [CASES_DIR...]
 # A CASES_DIR is a folder of cases, or one case (a folder holding case.json). Default:
-# ../shared/conformance/cases and ../shared/athena-check/probes.
+# ../shared/conformance/cases and ../shared/athena-check/probes, plus the lake variants of the
+# public cases. --lake-variants also runs every given case with its lake written as Parquet
+# (ts TIMESTAMP, TIMESTAMPTZ, mixed with JSONL: lake-variants.mts), named <case>.<variant>.
 # Prints one line per mismatch, then "athena dialect: X/Y cohorts match, A/B cases whole".
 # Exit 0 only when every cohort matches. XCHECK_DETAIL=1 shows a few person ids per mismatch;
 # XCHECK_VERBATIM_NUMBERS=1 is a diagnostic run whose tables keep numbers as written (not Athena).
@@ -49,18 +51,44 @@ PY=$(type -p python3) || PY=$SQLGLOT_PY
 WORK=$(mktemp -d -t athena-check.XXXXXX) || { echo "mktemp failed"; exit 2; }
 trap 'rm -rf "$WORK"' EXIT
 
-roots=("$@")
-if (($# == 0)); then roots=("$PROJ/../shared/conformance/cases" "$PROJ/../shared/athena-check/probes"); fi
-
-dirs=()
-for d in "${roots[@]}"; do
-  d=${d%/}
-  [[ -d $d ]] || { echo "no such folder: $d"; exit 2; }
-  if [[ -f $d/case.json ]]; then dirs+=("$d"); continue; fi
-  for c in "$d"/*/; do
-    [[ -d $c ]] && dirs+=("${c%/}")
-  done
+# --lake-variants also runs each given case with its lake written as Parquet (lake-variants.mts);
+# with no case folders: the public cases, the probes, and the public cases' lake variants.
+variants=0 args=()
+for a in "$@"; do
+  if [[ $a == --lake-variants ]]; then variants=1; else args+=("$a"); fi
 done
+roots=("${args[@]}") variant_roots=("${args[@]}")
+if ((${#args[@]} == 0)); then
+  roots=("$PROJ/../shared/conformance/cases" "$PROJ/../shared/athena-check/probes")
+  variant_roots=("$PROJ/../shared/conformance/cases") variants=1
+fi
+
+# Appends to the array named $1 the case folders of each further argument: the folder itself
+# when it holds case.json, else its sub-folders.
+add_case_dirs() {
+  local -n into=$1; shift
+  local d c
+  for d in "$@"; do
+    d=${d%/}
+    [[ -d $d ]] || { echo "no such folder: $d"; exit 2; }
+    if [[ -f $d/case.json ]]; then into+=("$d"); continue; fi
+    for c in "$d"/*/; do
+      [[ -d $c ]] && into+=("${c%/}")
+    done
+  done
+  return 0
+}
+dirs=()
+add_case_dirs dirs "${roots[@]}"
+if ((variants)); then
+  sources=()
+  add_case_dirs sources "${variant_roots[@]}"
+  if ! "$TSX" "$HERE/lake-variants.mts" "$WORK/lake-variants" "${sources[@]}" >"$WORK/variants.txt" 2>"$WORK/variants.err"; then
+    echo "writing the lake variants failed: $(tail -n 1 "$WORK/variants.err" | cut -c1-160)"; exit 2
+  fi
+  mapfile -t more <"$WORK/variants.txt"
+  dirs+=("${more[@]}")
+fi
 ((${#dirs[@]} > 0)) || { echo "no cases found in: ${roots[*]}"; exit 2; }
 
 total=0 ok=0 cases_ok=0 ncases=0 notes=()
