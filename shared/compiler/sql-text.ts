@@ -19,9 +19,21 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  * instead and match other text, so it is refused too.
  */
 export function stringLiteral(value: string): string {
-  if (value.includes('\u0000')) throw new UnsafeSqlValueError('text values must not contain the NUL character');
-  if (LONE_SURROGATE.test(value)) throw new UnsafeSqlValueError(`text values must be valid Unicode, got ${JSON.stringify(value)}`);
+  const problem = sqlTextProblem(value);
+  if (problem) throw new UnsafeSqlValueError(`text values ${problem}`);
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+/**
+ * Why a text cannot become a SQL string literal (see {@link stringLiteral}), or undefined when it
+ * can. The definition and config schemas refuse such text where it is written, so a refresh never
+ * meets it.
+ */
+export function sqlTextProblem(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'must not contain the NUL character';
+  const lone = LONE_SURROGATE.exec(value)?.[0];
+  if (lone !== undefined) return `must be valid Unicode, got a lone surrogate \\u${lone.charCodeAt(0).toString(16)} (it has no UTF-8 form)`;
+  return undefined;
 }
 
 /** A DOUBLE literal in exponent form (`4.5E0`), which both engines read as a double. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type DefinitionProblem, formatProblem, type SourcePosition } from '../language/errors.ts';
+import { type DefinitionProblem, formatProblem, type SourcePosition, unreadableFile } from '../language/errors.ts';
 import { readYamlFile } from '../language/yaml-file.ts';
 import { configSchema, type ProjectConfig } from './schema.ts';
 
@@ -31,7 +31,7 @@ export async function loadConfig(path: string): Promise<ProjectConfig> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CONFIG;
-    throw error;
+    throw new ConfigError([{ file: path, message: unreadableFile(error as NodeJS.ErrnoException, `the project config file (${CONFIG_FILE})`) }]);
   }
   return parseConfig(text, path);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROPERTY_NAME } from '../language/schema.ts';
+import { shownValue as shown } from '../language/errors.ts';
 
 /** Where the suppression list lives unless configured: a key in the state folder (snapshots bucket in the cloud). */
 export const DEFAULT_SUPPRESSION_LIST = 'privacy/suppressed.txt';
@@ -27,7 +28,6 @@ export interface PrivacySettings {
   readonly salt_env?: string;
 }
 
-const shown = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
 
 /** A relative key inside the store: no leading slash, no `.` or `..` segments. */
 const storeKey = z

@@ -3,6 +3,7 @@ import type { EventFilter } from '../language/ast.ts';
 import { trailingFilterSchema } from '../language/schema.ts';
 import { refusePersonalMetricFilters } from './personal-metrics.ts';
 import { type PrivacySettings, privacySchema } from './privacy-schema.ts';
+import { shownValue as shown } from '../language/errors.ts';
 
 /**
  * The project config file (`cohorts.config.yaml`): per-source freshness SLAs, the warn/fail
@@ -136,7 +137,6 @@ export interface GuardrailSettings {
   readonly approval_size_change_pct: number;
 }
 
-const shown = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
 
 const positive = () =>
   z

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { CohortDefinition, Condition } from './ast.ts';
-import type { DefinitionProblem } from './errors.ts';
+import { type DefinitionProblem, unreadableFile } from './errors.ts';
 import { parseDefinition } from './parse-definition.ts';
 
 /** Every definition of a folder, validated together. */
@@ -25,10 +25,20 @@ export async function loadCatalog(folder: string): Promise<Catalog> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (error as Error).message;
     return { definitions: [], problems: [{ file: folder, message: `cannot read the definitions folder: ${reason}` }] };
   }
-  const files = await Promise.all(
-    names.map(async (name) => ({ path: join(folder, name), text: await readFile(join(folder, name), 'utf8') })),
-  );
-  return buildCatalog(files);
+  const read = await Promise.all(names.map((name) => readDefinitionFile(join(folder, name))));
+  const unreadable = read.filter((file): file is DefinitionProblem => 'message' in file);
+  const catalog = buildCatalog(read.filter((file): file is { path: string; text: string } => 'text' in file));
+  if (unreadable.length === 0) return catalog;
+  return { definitions: [], problems: [...unreadable, ...catalog.problems] };
+}
+
+/** A definition file's text, or why it cannot be read (a folder named `x.yaml`, a dangling link). */
+async function readDefinitionFile(path: string): Promise<{ path: string; text: string } | DefinitionProblem> {
+  try {
+    return { path, text: await readFile(path, 'utf8') };
+  } catch (error) {
+    return { file: path, message: unreadableFile(error as NodeJS.ErrnoException, 'a definition file') };
+  }
 }
 
 /** Validates definitions given as texts; the pure core of `loadCatalog`. */

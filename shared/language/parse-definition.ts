@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isPair, isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import type { CohortDefinition, Condition } from './ast.ts';
 import { canonicalJson } from './canonical.ts';
 import type { DefinitionProblem, SourcePosition } from './errors.ts';
 import { definitionSchema } from './schema.ts';
+import { readYamlData } from './yaml-document.ts';
+import { flattenIssues, withoutEchoes } from './zod-issues.ts';
 
 type Issue = z.core.$ZodIssue;
 type PathKey = PropertyKey;
@@ -19,23 +21,9 @@ export type ParseResult =
  * Every problem carries the file and, where it comes from a place in the file, its line and column.
  */
 export function parseDefinition(text: string, file: string): ParseResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: '1.2', uniqueKeys: true, prettyErrors: false, lineCounter });
-  const position = (offset: number): SourcePosition => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, col };
-  };
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((error) => ({
-        file,
-        position: position(error.pos[0]),
-        message: yamlMessage(error.code, error.message),
-      })),
-    };
-  }
-  const data: unknown = doc.toJS();
+  const read = readYamlData(text, file);
+  if (!read.ok) return read;
+  const { doc, data, position } = read;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { ok: false, problems: [{ file, position: { line: 1, col: 1 }, message: 'a definition must be a YAML mapping of keys such as id, name, owner and rule' }] };
   }
@@ -59,40 +47,6 @@ export function parseDefinition(text: string, file: string): ParseResult {
 /** sha256 of the canonical JSON of the validated definition: formatting and key order do not matter. */
 function hashDefinition(definition: unknown): string {
   return createHash('sha256').update(canonicalJson(definition)).digest('hex');
-}
-
-function yamlMessage(code: string, message: string): string {
-  const first = message.split('\n')[0] ?? message;
-  if (code === 'DUPLICATE_KEY') return `duplicate key: ${first.replace(/^Map keys must be unique.*$/, 'a key is given twice (keys must be unique)')}`;
-  return `malformed YAML: ${first}`;
-}
-
-/**
- * A union whose every branch failed reports the branch the input was meant for: the one that did
- * not reject the input's type or miss its own distinguishing key.
- */
-function flattenIssues(issues: readonly Issue[]): Issue[] {
-  return issues.flatMap((issue) => {
-    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
-    const intended = issue.errors.filter((branch) => !branch.some((inner) => rejectsShape(inner)));
-    const chosen = intended.length > 0 ? intended.reduce((a, b) => (b.length < a.length ? b : a)) : undefined;
-    if (!chosen) return [issue];
-    return flattenIssues(chosen.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as Issue));
-  });
-}
-
-/** A refinement that failed only because of a more specific issue beneath it adds nothing. */
-function withoutEchoes(issues: readonly Issue[]): Issue[] {
-  const startsWith = (path: readonly PathKey[], prefix: readonly PathKey[]) => prefix.every((key, i) => path[i] === key);
-  return issues.filter(
-    (issue) => issue.code !== 'custom' || !issues.some((other) => other !== issue && other.code !== 'custom' && startsWith(other.path, issue.path)),
-  );
-}
-
-function rejectsShape(issue: Issue): boolean {
-  if (issue.code === 'invalid_type' && issue.path.length === 0) return true;
-  // A missing distinguishing key (`all`, `event`, ...) marks a branch meant for another form.
-  return (issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.path.length === 1 && issue.input === undefined;
 }
 
 function dotted(path: readonly PathKey[]): string {

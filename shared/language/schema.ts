@@ -10,20 +10,27 @@ import {
   TIERS,
   type Window,
 } from './ast.ts';
+import { sqlTextProblem } from '../compiler/sql-text.ts';
 import { parseDuration } from './duration.ts';
 import { holdoutNeeds, holdoutText } from './holdout-schema.ts';
+import { shownValue as shown } from './errors.ts';
 
 /**
  * The definition language of SPEC sections 3 and 4 as zod schemas. Parsing yields the typed
  * AST of ast.ts; `definitions/schema.json` is generated from these same schemas.
  */
 
-const shown = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
 
 export const COHORT_ID = /^[a-z][a-z0-9_]{2,62}$/;
 export const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 const text = () => z.string({ error: (issue) => `must be text, got ${shown(issue.input)}` }).min(1, 'must not be empty');
+
+/** Text that reaches SQL as a literal: refused here, at its line, when no literal can hold it. */
+const sqlSafe = (value: string, ctx: z.RefinementCtx) => {
+  const problem = sqlTextProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+};
 
 const cohortId = z
   .string({ error: (issue) => `must be a cohort id, got ${shown(issue.input)}` })
@@ -40,7 +47,7 @@ const propertyName = z
 
 const number = z.number({ error: (issue) => `must be a number, got ${shown(issue.input)}` });
 
-const scalar = z.union([z.string(), z.number(), z.boolean()], {
+const scalar = z.union([z.string().superRefine(sqlSafe), z.number(), z.boolean()], {
   error: (issue) => `must be a string, number or boolean, got ${shown(issue.input)}`,
 });
 
@@ -54,7 +61,7 @@ const duration = z
     }
     return parsed;
   })
-  .meta({ id: 'Duration', description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d).' });
+  .meta({ id: 'Duration', description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d), at most 100 years (36525d).' });
 
 const BOUND_KEYS = ['eq', 'gt', 'gte', 'lt', 'lte'] as const;
 
@@ -121,7 +128,8 @@ const where = z
 
 const eventName = z
   .string({ error: (issue) => `event name must be text, got ${shown(issue.input)}` })
-  .min(1, 'event name must not be empty');
+  .min(1, 'event name must not be empty')
+  .superRefine(sqlSafe);
 
 const eventNames = z
   .union([
@@ -136,7 +144,7 @@ const eventNames = z
   .meta({ id: 'EventNames', description: 'An event_name, a list of names, or "*" for any event.' });
 
 const sources = z
-  .union([text(), z.array(text()).min(1, 'source list must not be empty')])
+  .union([text().superRefine(sqlSafe), z.array(text().superRefine(sqlSafe)).min(1, 'source list must not be empty')])
   .transform((value) => (typeof value === 'string' ? [value] : value))
   .meta({ id: 'Sources', description: 'A source or a list of sources, matched exactly.' });
 

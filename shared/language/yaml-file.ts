@@ -1,6 +1,8 @@
-import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isPair, isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import type { DefinitionProblem, SourcePosition } from './errors.ts';
+import { readYamlData } from './yaml-document.ts';
+import { flattenIssues, withoutEchoes } from './zod-issues.ts';
 
 type Issue = z.core.$ZodIssue;
 
@@ -26,22 +28,16 @@ export type YamlFileResult<T> =
  * `shapeMessage` is the error for a file that is not a mapping.
  */
 export function readYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, shapeMessage: string): YamlFileResult<z.output<S>> {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: '1.2', uniqueKeys: true, prettyErrors: false, lineCounter });
-  const position = (offset: number): SourcePosition => lineCounter.linePos(offset);
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((error) => ({ file, position: position(error.pos[0]), message: `malformed YAML: ${error.message.split('\n')[0] ?? error.message}` })),
-    };
-  }
-  const data: unknown = doc.toJS() ?? {};
+  const read = readYamlData(text, file);
+  if (!read.ok) return read;
+  const { doc, position } = read;
+  const data: unknown = read.data ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) return { ok: false, problems: [{ file, position: { line: 1, col: 1 }, message: shapeMessage }] };
   const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     return {
       ok: false,
-      problems: parsed.error.issues.map((issue) => ({ file, position: issuePosition(doc, issue, position), message: issueMessage(issue) })),
+      problems: withoutEchoes(flattenIssues(parsed.error.issues)).map((issue) => ({ file, position: issuePosition(doc, issue, position), message: issueMessage(issue) })),
     };
   }
   const positionOf = (path: readonly PropertyKey[]): SourcePosition | undefined => {

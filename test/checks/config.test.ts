@@ -123,7 +123,7 @@ describe('the project config', () => {
 
   it('reports malformed YAML and duplicate keys with their place', () => {
     expect(problems('checks:\n  volume: {warn: 3\n')[0]).toMatch(/^cohorts\.config\.yaml:\d+:\d+: malformed YAML: /);
-    expect(problems('defaults:\n  freshness_hours: 12\n  freshness_hours: 13\n')[0]).toMatch(/^cohorts\.config\.yaml:3:3: malformed YAML: .*unique/);
+    expect(problems('defaults:\n  freshness_hours: 12\n  freshness_hours: 13\n')[0]).toMatch(/^cohorts\.config\.yaml:3:3: duplicate key: .*unique/);
     expect(problems('- a list\n')).toEqual(['cohorts.config.yaml:1:1: the config must be a YAML mapping with keys defaults, sources, checks and metrics']);
   });
 
