@@ -17,10 +17,16 @@ const objectCreatedSchema = z
     'detail-type': z.literal('Object Created'),
     detail: z.looseObject({
       bucket: z.looseObject({ name: z.string().min(1) }),
-      object: z.looseObject({ key: z.string().min(1) }),
+      object: z.looseObject({ key: z.string().min(1), size: z.number().int().nonnegative().optional() }),
     }),
   })
-  .transform((event): DefinitionUpload => ({ key: event.detail.object.key, id: event.id }));
+  .transform(
+    (event): DefinitionUpload => ({
+      key: event.detail.object.key,
+      id: event.id,
+      ...(event.detail.object.size === undefined ? {} : { size: event.detail.object.size }),
+    }),
+  );
 
 /** A definition uploaded under `incoming/`: validate the catalog with it, then promote and refresh, or reject. */
 export const handler = stepHandler({

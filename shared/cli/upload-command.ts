@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../config/config.ts';
@@ -7,7 +7,8 @@ import { JsonlEvents } from '../deliver/jsonl-events.ts';
 import { loadCatalog } from '../language/catalog.ts';
 import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { FsBlobStore } from '../store/fs-blob-store.ts';
-import { handleDefinitionUpload, INCOMING_PREFIX, type RefreshStarter } from '../uploads/definition-upload.ts';
+import { unreadableFile } from '../language/errors.ts';
+import { handleDefinitionUpload, INCOMING_PREFIX, MAX_UPLOAD_BYTES, type RefreshStarter } from '../uploads/definition-upload.ts';
 import { type LocalRunSummary, runRefreshStateMachine } from '../workflow/local-runner.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
 import { type Folders, type Output, writeReportFiles } from './commands.ts';
@@ -25,14 +26,17 @@ import { formatRunSummary } from './format.ts';
  * Exit 0 when accepted (or already in the catalog), 1 when rejected.
  */
 export async function uploadCommand(folders: Folders, file: string, io: Output): Promise<number> {
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
-  });
+  const unreadable = (error: NodeJS.ErrnoException): never => {
+    throw new UsageError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : unreadableFile(error, 'a definition file')}`);
+  };
+  const { size } = await stat(file).catch(unreadable);
+  // Too large: rejected from its size like an upload to the bucket, without copying it.
+  const text = size > MAX_UPLOAD_BYTES ? undefined : await readFile(file, 'utf8').catch(unreadable);
   const local = await openLocalPorts(folders, await loadConfig(folders.config));
   const notifier = new TerminalNotifier((line) => io.err(line), local.notifier);
   const definitions = new FsBlobStore(folders.definitions);
   const key = `${INCOMING_PREFIX}${basename(file)}`;
-  await definitions.put(key, text);
+  if (text !== undefined) await definitions.put(key, text);
 
   const runs: LocalRunSummary[] = [];
   const refresh: RefreshStarter = {
@@ -44,7 +48,7 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
   };
   // The project config lives beside the definitions in the bucket; locally it is the --config file.
   const config = { store: new FsBlobStore(dirname(folders.config)), key: basename(folders.config) };
-  const outcome = await handleDefinitionUpload({ key, id: randomUUID() }, { definitions, refresh, notifier, events: local.events, config });
+  const outcome = await handleDefinitionUpload({ key, id: randomUUID(), size }, { definitions, refresh, notifier, events: local.events, config });
   switch (outcome.status) {
     case 'rejected':
       io.err(pc.red(`rejected: the catalog is unchanged (the event is in ${join(folders.state, 'events.jsonl')})`));

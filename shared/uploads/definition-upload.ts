@@ -3,7 +3,7 @@ import type { CohortEvents } from '../deliver/events.ts';
 import { ConfigError, CONFIG_FILE, type ProjectConfig } from '../config/config.ts';
 import { parseCloudConfig } from '../config/cloud-config.ts';
 import { buildCatalog, type Catalog } from '../language/catalog.ts';
-import { type DefinitionProblem, formatProblem } from '../language/errors.ts';
+import { type DefinitionProblem, formatProblem, MAX_SHOWN_CHARS, shownValue } from '../language/errors.ts';
 import { parseDefinition } from '../language/parse-definition.ts';
 import type { Alert, Notifier } from '../notify/notifier.ts';
 import type { BlobStore } from '../ports.ts';
@@ -12,6 +12,7 @@ import { dependencyGraph } from '../report/dependencies.ts';
 import { bucketConfig } from '../workflow/config-source.ts';
 import { blobDefinitionFiles } from '../workflow/definitions-source.ts';
 import type { RefreshInput } from '../workflow/events.ts';
+import { governedChangeProblems } from './governed-settings.ts';
 
 /** Where analysts upload definitions: `incoming/<id>.yaml` in the definitions bucket (or folder). */
 export const INCOMING_PREFIX = 'incoming/';
@@ -28,7 +29,15 @@ export interface DefinitionUpload {
    * so a notification delivered twice never starts two.
    */
   readonly id: string;
+  /** Its size in bytes as the notification gives it (`detail.object.size`), checked before reading. */
+  readonly size?: number;
 }
+
+/**
+ * The largest upload read: 1 MiB. A definition of 5,000 conditions is about 150 kB; anything larger
+ * is refused from the notification's size, before a byte is read into the function's memory.
+ */
+export const MAX_UPLOAD_BYTES = 1024 * 1024;
 
 /** Starts a refresh state machine execution. */
 export interface RefreshStarter {
@@ -70,6 +79,16 @@ export type UploadOutcome =
   | { readonly status: 'gone'; readonly key: string };
 
 const DEFINITION_NAME = /^[^/]+\.ya?ml$/;
+/** Control characters, which no blob key may hold. */
+const CONTROL = /[\p{Cc}]/u;
+
+/** A key as messages show it: as given, or quoted and cut when it holds control characters or is long. */
+const keyShown = (key: string) => (CONTROL.test(key) || key.length > MAX_SHOWN_CHARS ? shownValue(key) : key);
+
+const tooLarge = (file: string, bytes: number): DefinitionProblem => ({
+  file,
+  message: `is ${bytes} bytes: an upload may be at most ${MAX_UPLOAD_BYTES} bytes (1 MiB)`,
+});
 const stemOf = (key: string) => basename(key, extname(key));
 
 /** An execution name Step Functions accepts: 1 to 80 letters, digits, `-` and `_`. */
@@ -87,14 +106,20 @@ export const executionNameOf = (upload: DefinitionUpload): string => `upload-${u
  * upload of `incoming/cohorts.config.yaml` replaces that config (see handleConfigUpload).
  */
 export async function handleDefinitionUpload(upload: DefinitionUpload, ports: DefinitionUploadPorts): Promise<UploadOutcome> {
+  // The key and size are checked before reading: a key the store refuses (`..`, control
+  // characters) or an object too large to hold is a rejection the uploader hears of, not a throw.
+  const name = upload.key.slice(INCOMING_PREFIX.length);
+  if (!upload.key.startsWith(INCOMING_PREFIX) || !DEFINITION_NAME.test(name) || CONTROL.test(upload.key)) {
+    // Not located: the store refuses such keys, and a `..` would be resolved away.
+    const path = keyShown(upload.key);
+    return reject(upload, path, null, [{ file: path, message: `upload definitions as ${INCOMING_PREFIX}<id>.yaml (one file, no sub-folder, no control characters)` }], ports);
+  }
+  const path = ports.definitions.locate(upload.key);
+  if (upload.size !== undefined && upload.size > MAX_UPLOAD_BYTES) return reject(upload, path, null, [tooLarge(path, upload.size)], ports);
   const bytes = await ports.definitions.get(upload.key);
   if (bytes === undefined) return { status: 'gone', key: upload.key };
+  if (bytes.byteLength > MAX_UPLOAD_BYTES) return reject(upload, path, null, [tooLarge(path, bytes.byteLength)], ports);
   const text = Buffer.from(bytes).toString('utf8');
-  const path = ports.definitions.locate(upload.key);
-  const name = upload.key.slice(INCOMING_PREFIX.length);
-  if (!upload.key.startsWith(INCOMING_PREFIX) || !DEFINITION_NAME.test(name)) {
-    return reject(upload, path, null, [{ file: path, message: `upload definitions as ${INCOMING_PREFIX}<id>.yaml (one file, no sub-folder)` }], ports);
-  }
   const live = await blobDefinitionFiles(ports.definitions);
   if (name === CONFIG_FILE) return handleConfigUpload(upload, { path, text }, live, ports);
   const replaced = live.find((file) => stemOf(file.key) === stemOf(name));
@@ -146,9 +171,10 @@ function configProblems(catalog: Catalog, files: readonly { readonly path: strin
 
 /**
  * An upload of the project config (`incoming/cohorts.config.yaml`): valid as the cloud reads it
- * (parseCloudConfig) and with the live catalog valid under it (personal properties), it replaces
- * the live config, which the next refresh reads (none is started: every cohort would be); else
- * it is rejected like a definition, and nothing changes.
+ * (parseCloudConfig), with the live catalog valid under it (personal properties) and its
+ * `privacy` and `guardrails` as they are live (see GOVERNED_SECTIONS), it replaces the live config,
+ * which the next refresh reads (none is started: every cohort would be); else it is rejected like
+ * a definition, and nothing changes.
  */
 async function handleConfigUpload(
   upload: DefinitionUpload,
@@ -168,7 +194,10 @@ async function handleConfigUpload(
   if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
   const { store, key } = configLocation(ports);
   const current = await store.get(key);
-  if (current !== undefined && Buffer.from(current).toString('utf8') === file.text) return { status: 'unchanged', cohort: null, path: store.locate(key) };
+  const currentText = current === undefined ? undefined : Buffer.from(current).toString('utf8');
+  if (currentText === file.text) return { status: 'unchanged', cohort: null, path: store.locate(key) };
+  const governed = governedChangeProblems(file, { location: store.locate(key), text: currentText });
+  if (governed.length > 0) return reject(upload, file.path, null, governed, ports);
   await store.put(key, file.text);
   return { status: 'accepted', cohort: null, promoted_to: store.locate(key), refresh: null };
 }
@@ -193,7 +222,7 @@ export function rejectionAlert(upload: DefinitionUpload, path: string, cohort: s
   const count = errors.length === 1 ? '1 error' : `${errors.length} errors`;
   return {
     severity: 'fail',
-    title: `Definition rejected: ${upload.key} (${count})`,
+    title: `Definition rejected: ${keyShown(upload.key)} (${count})`,
     body: [
       `The definition uploaded to ${path} was not accepted, so the catalog is unchanged and no refresh started.`,
       '',

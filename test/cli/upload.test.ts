@@ -47,7 +47,7 @@ describe('cohorts upload', () => {
   it('says what uploading cohorts.config.yaml does: validated as the cloud reads it, it replaces the --config file, and no refresh runs', async () => {
     // Prepare
     const file = join(await tempDir(), 'cohorts.config.yaml');
-    const config = `${WARN_ONLY_CONFIG_YAML}privacy:\n  personal_properties: [email]\n`;
+    const config = `${WARN_ONLY_CONFIG_YAML}metrics:\n  activation: {event: login, within: 7d}\n`;
     await writeFile(file, config);
     // Act
     const result = await cohorts('upload', file, ...folders);
@@ -84,6 +84,42 @@ describe('cohorts upload', () => {
     const result = await cohorts('upload', join(root, 'nope.yaml'), ...folders);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toEqual([`cannot read ${join(root, 'nope.yaml')}: no such file`]);
+    expect(result.stderr).toEqual([`${join(root, 'nope.yaml')}: no such file`]);
+  });
+
+  it('refuses a config upload that changes privacy or guardrails, naming the file to change instead, and keeps the config', async () => {
+    // Prepare
+    const file = join(await tempDir(), 'cohorts.config.yaml');
+    await writeFile(file, `${WARN_ONLY_CONFIG_YAML}privacy:\n  suppression_list: privacy/nobody.txt\nguardrails: {approval_size_change_pct: 100000}\n`);
+    const before = await readFile(join(root, 'cohorts.config.yaml'), 'utf8');
+    // Act
+    const result = await cohorts('upload', file, ...folders);
+    // Assess
+    expect(result.code).toBe(1);
+    const live = join(root, 'cohorts.config.yaml');
+    const output = result.stderr.join('\n');
+    expect(output).toMatch(new RegExp(`incoming/cohorts\\.config\\.yaml:\\d+:1: privacy differs from the live config \\(${live}\\), and an upload may not change privacy or guardrails`));
+    expect(output).toMatch(/incoming\/cohorts\.config\.yaml:\d+:1: guardrails differs from the live config/);
+    expect(output).toContain(`have someone allowed to write ${live} itself`);
+    expect(await readFile(live, 'utf8')).toBe(before);
+    const events = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(events).toEqual([expect.objectContaining({ 'detail-type': 'Definition Rejected' })]);
+    // Writing out a setting at its default changes nothing, so it is no change of privacy.
+    await writeFile(file, `${WARN_ONLY_CONFIG_YAML}privacy:\n  suppression_list: privacy/suppressed.txt\nguardrails: {approval_size_change_pct: 25}\n`);
+    expect((await cohorts('upload', file, ...folders)).code).toBe(0);
+  });
+
+  it('refuses a file over 1 MiB from its size, and a folder, in one line', async () => {
+    // Prepare
+    const file = join(root, 'active_users.yaml');
+    await writeFile(file, `${ACTIVE_14D}limitations: "${'x'.repeat(1024 * 1024)}"\n`);
+    // Act
+    const result = await cohorts('upload', file, ...folders);
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr.join('\n')).toMatch(/incoming\/active_users\.yaml: is \d+ bytes: an upload may be at most 1048576 bytes \(1 MiB\)/);
+    await expect(readFile(join(root, 'definitions', 'incoming', 'active_users.yaml'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const folder = await tempDir();
+    expect((await cohorts('upload', folder, ...folders)).stderr).toEqual([`${folder}: is a folder, not a definition file`]);
   });
 });

@@ -36,7 +36,7 @@ const ACTIVE_PAYERS = `${header('active_payers')}rule:\n  all:\n    - cohort: pa
 const PAYERS_90D = `${header('payers')}rule:\n  event: invoice_paid\n  within: 90d\nchange_reason: Quarterly billing.\n`;
 
 /** The S3 notification EventBridge delivers for an upload. */
-const objectCreated = (key: string) => ({
+const objectCreated = (key: string, size = 120) => ({
   version: '0',
   id: '17793124-05d4-b198-2fde-7ededc63b103',
   'detail-type': 'Object Created',
@@ -45,7 +45,7 @@ const objectCreated = (key: string) => ({
   time: '2024-06-01T10:00:00Z',
   region: 'eu-central-1',
   resources: [`arn:aws:s3:::${BUCKET}`],
-  detail: { version: '0', bucket: { name: BUCKET }, object: { key, size: 120, etag: 'e', 'version-id': 'v1', sequencer: 's' }, reason: 'PutObject' },
+  detail: { version: '0', bucket: { name: BUCKET }, object: { key, size, etag: 'e', 'version-id': 'v1', sequencer: 's' }, reason: 'PutObject' },
 });
 
 /** A bucket holding the live catalog and one upload (and any other objects given). */
@@ -132,7 +132,7 @@ describe('the definition upload handler', () => {
 
   it('promotes a valid project config beside the definitions, starting no refresh (the next one reads it)', async () => {
     // Prepare
-    const config = 'privacy:\n  personal_properties: [email]\nguardrails: {approval_size_change_pct: 10}\n';
+    const config = 'checks:\n  freshness: {warn: 2, fail: 3}\nprivacy:\n  suppression_list: privacy/suppressed.txt\n';
     givenBucket(PAYERS, { 'incoming/cohorts.config.yaml': config });
     // Act
     const outcome = await handler(objectCreated('incoming/cohorts.config.yaml'));
@@ -141,6 +141,25 @@ describe('the definition upload handler', () => {
     expect(s3).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, { Bucket: BUCKET, Key: 'cohorts.config.yaml', Body: config, ContentType: 'application/yaml' });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it('rejects a config upload that turns off the suppression list or the approvals, keeping the live config', async () => {
+    // Prepare
+    const live = 'privacy:\n  personal_properties: [email]\n';
+    const upload = 'privacy: {suppression_list: privacy/nobody.txt, personal_properties: []}\nguardrails: {approval_size_change_pct: 100000}\n';
+    givenBucket(PAYERS, { 'cohorts.config.yaml': live, 'incoming/cohorts.config.yaml': upload });
+    // Act
+    const outcome = await handler(objectCreated('incoming/cohorts.config.yaml'));
+    // Assess
+    const location = `s3://${BUCKET}/incoming/cohorts.config.yaml`;
+    expect(errorsOf(outcome)).toEqual([
+      `${location}:1:1: privacy differs from the live config (s3://${BUCKET}/cohorts.config.yaml), and an upload may not change privacy or guardrails: keep that section as it is live, and have someone allowed to write s3://${BUCKET}/cohorts.config.yaml itself (not incoming/) make the change`,
+      expect.stringMatching(new RegExp(`^${location}:2:1: guardrails differs from the live config`)),
+    ]);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { Subject: expect.stringContaining('Definition rejected: incoming/cohorts.config.yaml (2 errors)') });
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ status: 'rejected', cohort: null, errors: errorsOf(outcome) });
   });
 
   it('rejects an invalid project config with the alert and event of a rejected definition, naming path:line:col', async () => {
@@ -177,6 +196,60 @@ describe('the definition upload handler', () => {
     expect(definition).toMatchObject({ status: 'rejected', cohort: 'team_payers', errors: [expect.stringMatching(new RegExp(`^s3://${BUCKET}/incoming/team_payers.yaml:\\d+:\\d+: `))] });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  /** What the analyst hears of a rejected upload: the SNS alert's subject and the event's errors. */
+  const rejection = () => {
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    const detail = JSON.parse(entry?.Detail ?? '{}') as { errors?: string[] };
+    return { alerts: sns.commandCalls(PublishCommand).map((call) => call.args[0].input.Subject), type: entry?.DetailType, errors: detail.errors };
+  };
+
+  it.each([
+    ['a ../ segment', 'incoming/../payers.yaml', 'incoming/../payers.yaml'],
+    ['a ../ to another prefix', 'incoming/../catalog/cohort=x/version=1.json', 'incoming/../catalog/cohort=x/version=1.json'],
+    ['a control character', 'incoming/pay\u0001ers.yaml', '"incoming/pay\\u0001ers.yaml"'],
+  ])('rejects a key with %s with an alert and a Definition Rejected event, before reading it', async (_, key, shown) => {
+    // Prepare
+    givenBucket(PAYERS_90D);
+    // Act
+    const outcome = await handler(objectCreated(key));
+    // Assess
+    expect(outcome).toMatchObject({ status: 'rejected', errors: [`${shown}: upload definitions as incoming/<id>.yaml (one file, no sub-folder, no control characters)`] });
+    expect(rejection()).toEqual({ alerts: [expect.stringContaining('Definition rejected')], type: 'Definition Rejected', errors: errorsOf(outcome) });
+    expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('rejects an object over 1 MiB from the size in the event, without reading it', async () => {
+    // Prepare
+    givenBucket(PAYERS_90D);
+    // Act
+    const outcome = await handler(objectCreated('incoming/payers.yaml', 300 * 1024 * 1024));
+    // Assess
+    expect(outcome).toMatchObject({ status: 'rejected', errors: [`s3://${BUCKET}/incoming/payers.yaml: is 314572800 bytes: an upload may be at most 1048576 bytes (1 MiB)`] });
+    expect(rejection()).toMatchObject({ type: 'Definition Rejected', errors: errorsOf(outcome) });
+    expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+  });
+
+  it('rejects a YAML alias bomb and absurd nesting as problems of the file, with an alert and an event', async () => {
+    // Prepare
+    let laughs = 'a0: &a0 [lol]\n';
+    for (let i = 1; i <= 9; i++) laughs += `a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]\n`;
+    givenBucket(`${PAYERS_90D}${laughs}`);
+    // Act
+    const bomb = await handler(objectCreated('incoming/payers.yaml'));
+    // Assess
+    expect(bomb).toMatchObject({ status: 'rejected', errors: expect.arrayContaining([expect.stringMatching(new RegExp(`^s3://${BUCKET}/incoming/payers.yaml:\\d+:\\d+: aliases .* expand to too much data`))]) });
+    expect(rejection()).toMatchObject({ alerts: [expect.stringContaining('Definition rejected')], type: 'Definition Rejected' });
+    // Prepare
+    for (const client of [sns, events]) client.resetHistory();
+    givenBucket(`${header('payers')}rule: ${'{all: ['.repeat(1000)}{event: a}${']}'.repeat(1000)}\n`);
+    // Act
+    const deep = await handler(objectCreated('incoming/payers.yaml'));
+    // Assess
+    expect(deep).toMatchObject({ status: 'rejected', errors: expect.arrayContaining([expect.stringMatching(/payers\.yaml:\d+:\d+: nested too deeply/)]) });
+    expect(rejection()).toMatchObject({ type: 'Definition Rejected' });
   });
 
   it('rejects an event that is not an S3 Object Created notification, naming what is wrong', async () => {
