@@ -11,7 +11,8 @@ import { type LocalRunSummary, runRefreshStateMachine } from '../workflow/local-
 import { CADENCES } from '../language/ast.ts';
 import { loadCatalog, selectForRun } from '../language/catalog.ts';
 import { findLakeFiles } from '../local/lake-files.ts';
-import { formatProblem, InvalidDefinitionsError } from '../language/errors.ts';
+import { isCalendarDay } from '../language/calendar.ts';
+import { formatProblem, InvalidDefinitionsError, shownValue } from '../language/errors.ts';
 import { buildReport, writeReport } from '../report/build-report.ts';
 import { openInBrowser } from '../report/open-in-browser.ts';
 import { generateSampleLake } from '../sample/generate-lake.ts';
@@ -47,8 +48,9 @@ export function parseAsOf(text: string | undefined): Date {
   if (text === undefined) return new Date();
   const date = new Date(text);
   if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) || Number.isNaN(date.getTime())) {
-    throw new UsageError(`--as-of must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got "${text}"`);
+    throw new UsageError(`--as-of must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got ${shownValue(text)}`);
   }
+  if (!isCalendarDay(text)) throw new UsageError(`--as-of must be a day that exists (${text.slice(0, 7)} has no day ${text.slice(8, 10)}), got ${shownValue(text)}`);
   return date;
 }
 
@@ -83,7 +85,7 @@ export interface RunOptions {
  */
 export async function runCommand(folders: Folders, options: RunOptions, io: Output): Promise<LocalRunSummary> {
   if (options.cadence !== undefined && !(CADENCES as readonly string[]).includes(options.cadence)) {
-    throw new UsageError(`--cadence must be one of ${CADENCES.join(', ')}, got "${options.cadence}"`);
+    throw new UsageError(`--cadence must be one of ${CADENCES.join(', ')}, got ${shownValue(options.cadence)}`);
   }
   const asOf = parseAsOf(options.asOf);
   const catalog = await loadCatalog(folders.definitions);
@@ -165,7 +167,7 @@ export async function checksCommand(folders: Folders, io: Output): Promise<numbe
 export async function membersCommand(folders: Folders, id: string, version: string | undefined, io: Output): Promise<number> {
   const { store } = await openLocalContext(folders);
   const chosen = version === undefined ? await store.current(id) : parseVersion(version);
-  if (chosen === undefined) throw new UsageError(`cohort "${id}" has no published version in ${folders.state} (run \`cohorts run\` first)`);
+  if (chosen === undefined) throw new UsageError(`cohort ${shownValue(id)} has no published version in ${folders.state} (run \`cohorts run\` first)`);
   for (const member of await store.members(id, chosen)) io.out(member);
   return 0;
 }
@@ -175,7 +177,7 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
   const { store, learnings } = await world.stores();
   const manifests = await store.manifests(id);
   const definitions = await definitionHistory(world.catalog, id);
-  if (manifests.length === 0 && !definitions) throw new UsageError(`cohort "${id}" has no versions in ${world.where}`);
+  if (manifests.length === 0 && !definitions) throw new UsageError(`cohort ${shownValue(id)} has no versions in ${world.where}`);
   const current = await store.current(id);
   const lost = await store.lostPublishes(id);
   const rows = manifests.map((m) => [
@@ -219,7 +221,7 @@ export async function diffCommand(folders: Folders, id: string, from: string, to
 
 function parseVersion(text: string): number {
   const version = Number(text);
-  if (!Number.isSafeInteger(version) || version < 1) throw new UsageError(`a version is a whole number from 1, got "${text}"`);
+  if (!Number.isSafeInteger(version) || version < 1) throw new UsageError(`a version is a whole number from 1, got ${shownValue(text)}`);
   return version;
 }
 

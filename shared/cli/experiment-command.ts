@@ -4,6 +4,7 @@ import type { Folders, Output } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { formatReadOut } from './experiment-format.ts';
 import { openLocalContext } from './local-context.ts';
+import { shownValue } from '../language/errors.ts';
 
 /** Options of `cohorts experiment`. */
 export interface ExperimentOptions {
@@ -23,7 +24,7 @@ export async function experimentCommand(folders: Pick<Folders, 'data' | 'state'>
   if ('error' in within) throw new UsageError(`--within ${within.error}`);
   if (options.version !== undefined && ids.length > 1) throw new UsageError('--version picks the version of one cohort; name one cohort with it');
   const version = options.version === undefined ? undefined : Number(options.version);
-  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) throw new UsageError(`a version is a whole number from 1, got "${options.version}"`);
+  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) throw new UsageError(`a version is a whole number from 1, got ${shownValue(options.version)}`);
   const { engine, store } = await openLocalContext(folders);
   const rows = await readOutExperiments(
     { cohorts: ids.map((id) => ({ id, ...(version === undefined ? {} : { version }) })), metrics: [...new Set(options.metrics)], within },

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import pc from 'picocolors';
-import { InvalidDefinitionsError } from '../language/errors.ts';
+import { InvalidDefinitionsError, shownValue } from '../language/errors.ts';
 import {
   checksCommand,
   diffCommand,
@@ -80,7 +80,7 @@ const options = {
 function wholeNumber(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name} must be a whole number from 1, got "${text}"`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name} must be a whole number from 1, got ${shownValue(text)}`);
   return value;
 }
 
@@ -205,15 +205,20 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return decideCommand(id as string, decision, options, await world(decision === 'approved'), io);
     }
     default:
-      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+      throw new UsageError(`unknown command ${shownValue(command)}\n${USAGE}`);
   }
 }
 
+/** The longest error line printed: a message quoting unbounded input (a path, a key) is cut here. */
+export const MAX_ERROR_LINE_CHARS = 500;
+
 /** One clear line per error, never a stack trace (set COHORTS_DEBUG=1 for one). */
 export function describeError(error: unknown): string {
-  if (error instanceof InvalidDefinitionsError) return `invalid definitions:\n${error.message}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
+  const text = error instanceof InvalidDefinitionsError ? `invalid definitions:\n${error.message}` : error instanceof Error ? error.message : String(error);
+  return text
+    .split('\n')
+    .map((line) => (line.length > MAX_ERROR_LINE_CHARS ? `${line.slice(0, MAX_ERROR_LINE_CHARS - 1)}…` : line))
+    .join('\n');
 }
 
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;

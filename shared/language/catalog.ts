@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { CohortDefinition, Condition } from './ast.ts';
-import { type DefinitionProblem, unreadableFile } from './errors.ts';
+import { type DefinitionProblem, shownValue, unreadableFile } from './errors.ts';
 import { parseDefinition } from './parse-definition.ts';
 
 /** Every definition of a folder, validated together. */
@@ -171,7 +171,7 @@ export function selectForRun(
   for (const id of select.ids ?? []) {
     const definition = byId.get(id);
     if (!definition) throw new UnknownCohortError(id);
-    if (definition.deprecated) throw new UnknownCohortError(id, `cohort "${id}" is deprecated and is no longer refreshed`);
+    if (definition.deprecated) throw new UnknownCohortError(id, `cohort ${shownValue(id)} is deprecated and is no longer refreshed`);
   }
   const live = catalog.filter((d) => !d.deprecated);
   const roots = live.filter(
@@ -193,7 +193,7 @@ export class UnknownCohortError extends Error {
   override readonly name = 'UnknownCohortError';
   constructor(
     readonly cohortId: string,
-    message = `no cohort "${cohortId}" in the definitions`,
+    message = `no cohort ${shownValue(cohortId)} in the definitions`,
   ) {
     super(message);
   }

@@ -34,6 +34,7 @@ export const MAX_SHOWN_CHARS = 80;
  */
 export function shownValue(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (typeof value === 'string' && value.length > MAX_SHOWN_CHARS - 2) return JSON.stringify(`${value.slice(0, MAX_SHOWN_CHARS - 3)}…`);
   const json = JSON.stringify(value) ?? String(value);
   return json.length > MAX_SHOWN_CHARS ? `${json.slice(0, MAX_SHOWN_CHARS - 1)}…` : json;
 }

@@ -1,5 +1,6 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { makeFolder } from './make-folder.ts';
 
 /**
  * Appends one JSON line per record to a file, creating its folder. One appendFile call for all
@@ -7,6 +8,6 @@ import { dirname } from 'node:path';
  */
 export async function appendJsonLines(file: string, records: readonly unknown[]): Promise<void> {
   if (records.length === 0) return;
-  await mkdir(dirname(file), { recursive: true });
+  await makeFolder(dirname(file));
   await appendFile(file, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
 }

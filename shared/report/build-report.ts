@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { CatalogStore } from '../governance/catalog-store.ts';
 import { openChanges } from '../governance/open-changes.ts';
@@ -10,6 +10,7 @@ import { chartLibrary } from './chart-library.ts';
 import { dependencyGraph } from './dependencies.ts';
 import { loadHistories } from './history.ts';
 import { indexPage } from './index-page.ts';
+import { makeFolder } from '../local/make-folder.ts';
 
 /** What the report is built from. */
 export interface ReportInput {
@@ -62,7 +63,7 @@ export async function writeReport(outDir: string, files: Record<string, string>)
   for (const [name, text] of Object.entries(files)) {
     const target = resolve(root, name);
     if (!target.startsWith(root + sep)) throw new Error(`report file name escapes the output folder: ${name}`);
-    await mkdir(dirname(target), { recursive: true });
+    await makeFolder(dirname(target));
     const temp = join(dirname(target), `.${process.pid}-${Date.now()}.tmp`);
     await writeFile(temp, text, 'utf8');
     await rename(temp, target);

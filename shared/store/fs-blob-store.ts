@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, link, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type EtaggedBlob } from '../ports.ts';
+import { makeFolder } from '../local/make-folder.ts';
 
 /**
  * A lock older than this was left by a writer that died inside `putIfUnchanged` (which holds it
@@ -64,7 +65,7 @@ export class FsBlobStore implements BlobStore {
 
   async putIfUnchanged(key: string, body: Uint8Array | string, expectedEtag: string | undefined): Promise<string> {
     const target = this.locate(key);
-    await mkdir(dirname(target), { recursive: true });
+    await makeFolder(dirname(target));
     const lock = join(dirname(target), `.tmp-${basename(target)}.lock`);
     const held = await this.acquire(lock, key);
     try {
@@ -116,7 +117,7 @@ export class FsBlobStore implements BlobStore {
 
   private async writeTemp(key: string, body: Uint8Array | string): Promise<string> {
     const target = this.locate(key);
-    await mkdir(dirname(target), { recursive: true });
+    await makeFolder(dirname(target));
     const temp = join(dirname(target), `.tmp-${randomUUID()}`);
     await writeFile(temp, body);
     return temp;

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { parseAsOf } from '../../shared/cli/commands.ts';
+import { describeError, MAX_ERROR_LINE_CHARS } from '../../shared/cli/main.ts';
+import { type FolderCalls, makeFolder } from '../../shared/local/make-folder.ts';
+import { cohorts } from '../support/cli.ts';
+
+describe('command-line values that are not what they look like (D13)', () => {
+  it.each(['2026-02-30T00:00:00Z', '2026-02-29', '2025-04-31T12:00:00+02:00', '2026-06-31T00:00:00Z'])(
+    'refuses --as-of %s, a day that does not exist, instead of rolling it over',
+    (text) => {
+      expect(() => parseAsOf(text)).toThrow(/^--as-of must be a day that exists \(\d{4}-\d{2} has no day \d{2}\), got "/);
+    },
+  );
+
+  it('refuses months that do not exist', () => {
+    expect(() => parseAsOf('2026-13-01T00:00:00Z')).toThrow(/^--as-of must be/);
+    expect(() => parseAsOf('2026-00-10T00:00:00Z')).toThrow(/^--as-of must be/);
+  });
+
+  it('keeps real days, leap days included', () => {
+    expect(parseAsOf('2024-02-29T00:00:00Z').toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    expect(parseAsOf('2026-12-31T23:59:59Z').toISOString()).toBe('2026-12-31T23:59:59.000Z');
+  });
+
+  it('never echoes unbounded input: a 10,000-character cohort id is cut in the one error line', async () => {
+    const id = 'a'.repeat(10_000);
+    const result = await cohorts('run', '--cohort', id, '--definitions', 'definitions', '--as-of', '2026-01-01T00:00:00Z');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual([`no cohort "${'a'.repeat(77)}…" in the definitions`]);
+    const long = describeError(new Error(`key escapes the store: ${'x'.repeat(100_000)}`));
+    expect(long).toHaveLength(MAX_ERROR_LINE_CHARS);
+    expect(long.endsWith('…')).toBe(true);
+  });
+});
+
+describe('making a folder on a read-only file system', () => {
+  /** Node's recursive mkdir on a read-only file system: ENOENT for the first missing level; a single mkdir: EROFS. */
+  const readOnly = (existing: readonly string[]): FolderCalls & { made: string[] } => {
+    const made: string[] = [];
+    const error = (code: string, path: string) => Object.assign(new Error(`${code}: mkdir '${path}'`), { code });
+    return {
+      made,
+      mkdir: async (path, options) => {
+        if (existing.includes(path)) return;
+        const first = path.split('/').slice(0, existing.at(-1)!.split('/').length + 1).join('/');
+        throw options?.recursive ? error('ENOENT', first) : error('EROFS', path);
+      },
+      stat: async (path) => {
+        if (!existing.includes(path)) throw error('ENOENT', path);
+      },
+    };
+  };
+
+  it('reports EROFS for the first folder it cannot make, not a misleading ENOENT', async () => {
+    const calls = readOnly(['/', '/state']);
+    await expect(makeFolder('/state/privacy/requests', calls)).rejects.toMatchObject({ code: 'EROFS', message: "EROFS: mkdir '/state/privacy'" });
+  });
+});
