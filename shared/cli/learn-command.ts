@@ -5,7 +5,7 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { Folders, Output } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { openLocalContext } from './local-context.ts';
-import { shownValue } from '../language/errors.ts';
+import { MAX_SHOWN_CHARS, shownValue } from '../language/errors.ts';
 
 /** The learnings library of the local state folder. */
 export function localLearnings(state: string): LearningsStore {
@@ -34,7 +34,7 @@ async function chosenVersion(store: SnapshotStore, id: string, text: string | un
   if (versions.length === 0) throw new UsageError(`cohort ${shownValue(id)} has no versions in ${state} (run \`cohorts run\` first; notes are kept beside the snapshots)`);
   if (text === undefined) return (await store.current(id)) ?? (versions.at(-1) as number);
   const version = Number(text);
-  if (!versions.includes(version)) throw new UsageError(`cohort ${shownValue(id)} has no version ${shownValue(text)}; it has v${versions[0]} to v${versions.at(-1)}`);
+  if (!versions.includes(version)) throw new UsageError(`cohort ${shownValue(id)} has no version ${text.length > MAX_SHOWN_CHARS ? shownValue(text) : text}; it has v${versions[0]} to v${versions.at(-1)}`);
   return version;
 }
 
