@@ -54,8 +54,9 @@ export function readYamlData(text: string, file: string): YamlData {
   try {
     return { ok: true, doc, data: doc.toJS(), position };
   } catch (error) {
+    if (error instanceof RangeError) return { ok: false, problems: [{ file, position: { line: 1, col: 1 }, message: tooDeep() }] };
     // The yaml library refuses aliases that would expand to a resource-exhausting size.
-    if (error instanceof ReferenceError || error instanceof RangeError) {
+    if (error instanceof ReferenceError) {
       const alias = firstAlias(doc);
       return {
         ok: false,
