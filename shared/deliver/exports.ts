@@ -1,4 +1,5 @@
 import type { BlobStore, MembersCodec } from '../ports.ts';
+import { neutralizedCell } from './csv-cell.ts';
 
 /**
  * Exports of cohort versions for downstream systems, in the same layout locally
@@ -82,14 +83,19 @@ function armLists(members: readonly string[], holdout: readonly string[]): [stri
   ];
 }
 
-/** One CSV field, quoted as RFC 4180 requires when it holds a comma, a quote, CR or LF. */
-export function csvField(value: string): string {
+/**
+ * One CSV field: neutralized against spreadsheet formulas ({@link neutralizedCell}), then quoted as
+ * RFC 4180 requires when it holds a comma, a quote, CR or LF.
+ */
+export function csvField(id: string): string {
+  const value = neutralizedCell(id);
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 /**
  * A one-column CSV: header `person_id`, one id a line. Lines end in LF, not RFC 4180's CRLF:
- * Athena's and Hive's text readers would keep the CR as part of the last column.
+ * Athena's and Hive's text readers would keep the CR as part of the last column. The one CSV
+ * writer of exports, local and in the exports bucket.
  */
 export function personIdsCsv(ids: readonly string[]): string {
   return `person_id\n${ids.map((id) => `${csvField(id)}\n`).join('')}`;

@@ -1,3 +1,5 @@
+import { cellIdCandidates } from '../deliver/csv-cell.ts';
+
 /** One CSV record: its fields (unquoted) and its text as written, line end included. */
 interface CsvRecord {
   readonly fields: string[];
@@ -43,22 +45,26 @@ export function csvHeader(text: string): string[] {
   return csvRecords(newline === -1 ? text : text.slice(0, newline + 1))[0]?.fields ?? [];
 }
 
-/** Every value of the `person_id` column; undefined when the CSV has no such column. */
+/**
+ * Every id the `person_id` column may hold: each cell's id and, for a cell starting with `'`, the
+ * cell as written too (see {@link cellIdCandidates}); undefined when the CSV has no such column.
+ */
 export function csvPersonIds(text: string): string[] | undefined {
   const [header, ...rows] = csvRecords(text);
   const column = header?.fields.indexOf('person_id') ?? -1;
   if (column < 0) return undefined;
-  return rows.map((row) => row.fields[column] ?? '');
+  return rows.flatMap((row) => cellIdCandidates(row.fields[column] ?? ''));
 }
 
 /**
- * The CSV without the rows whose `person_id` is dropped; every other byte is kept as written.
+ * The CSV without the rows whose `person_id` is dropped (a neutralized cell, or the cell as
+ * written); every other byte is kept as written.
  * Undefined when the CSV has no `person_id` column.
  */
 export function dropPersonRows(text: string, drop: (id: string) => boolean): { text: string; removed: number } | undefined {
   const [header, ...rows] = csvRecords(text);
   const column = header?.fields.indexOf('person_id') ?? -1;
   if (!header || column < 0) return undefined;
-  const kept = rows.filter((row) => !drop(row.fields[column] ?? ''));
+  const kept = rows.filter((row) => !cellIdCandidates(row.fields[column] ?? '').some(drop));
   return { text: header.text + kept.map((row) => row.text).join(''), removed: rows.length - kept.length };
 }

@@ -65,6 +65,19 @@ describe('CSV of person ids', () => {
     expect(csv).toBe('person_id\nplain\n"with,comma"\n"with ""quote"""\n"with\rcr"\n"with\nlf"\n spaced \n');
   });
 
+  it('neutralizes cells a spreadsheet would take for a formula with a leading quote (OWASP CSV injection)', () => {
+    // Prepare: ids as a CRM field or a support handle may hold them
+    const ids = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", '@sum(1+1)*cmd|', '-2+3', '\tx', '\rx', "'quoted", 'a=b', 'ann'];
+
+    // Act
+    const csv = personIdsCsv(ids);
+
+    // Assess: one ' in front (also before an id starting with ', so the rule reverses exactly), then RFC 4180 quoting
+    expect(csv).toBe(
+      'person_id\n"\'=HYPERLINK(""http://evil.example"",""click"")"\n\'+cmd|\' /C calc\'!A0\n\'@sum(1+1)*cmd|\n\'-2+3\n\'\tx\n"\'\rx"\n\'\'quoted\na=b\nann\n',
+    );
+  });
+
   it('writes only the header for no ids', () => {
     // Prepare
     const ids: string[] = [];

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { personIdsCsv } from '../../shared/deliver/exports.ts';
 import { processDeletionRequests } from '../../shared/privacy/deletion-requests.ts';
 import { forgetPerson, InvalidPersonIdError } from '../../shared/privacy/erase.ts';
 import { erasureRecords } from '../../shared/privacy/erasure-records.ts';
@@ -105,6 +106,23 @@ describe('a deletion request (cohorts forget)', () => {
     expect(await readFile(join(world.state, folder, 'members.csv'), 'utf8')).toBe('person_id\nann\n"dora@example.com"\n');
     expect(await readFile(join(world.state, folder, 'holdout.csv'), 'utf8')).toBe('person_id,arm\nann,treatment\n');
     expect(await world.engine.decode((await world.blobs.get(`${folder}members.parquet`)) as Uint8Array)).toEqual(['ann']);
+  });
+
+  it('finds a person in a neutralized CSV cell and in a cell written before cells were neutralized', async () => {
+    // GIVEN an export written by the CSV writer (=x becomes '=x) and an older one holding =x as written
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    const folder = 'exports/cohort=active_users/version=1/';
+    await world.blobs.put(`${folder}members.csv`, personIdsCsv(['=x', 'ann']));
+    await world.blobs.put(`${folder}entered.csv`, 'person_id\n=x\nann\n');
+
+    // WHEN =x is forgotten
+    const outcome = await forgetPerson('=x', world.privacy, 'cli');
+
+    // THEN both rows are gone, and only they
+    expect(outcome.exports_rewritten).toBe(2);
+    expect(await readFile(join(world.state, folder, 'members.csv'), 'utf8')).toBe('person_id\nann\n');
+    expect(await readFile(join(world.state, folder, 'entered.csv'), 'utf8')).toBe('person_id\nann\n');
   });
 
   it('rewrites the holdout split of an experiment cohort, in the stored version and the new one', async () => {
