@@ -28,21 +28,28 @@ export function personalPropertyLines(definitions: readonly CohortDefinition[], 
 
 /**
  * `cohorts forget PERSON...`: erases each person from every stored version and export and keeps
- * an audit record with a salted hash. Prints what was rewritten, naming the record, never the id.
+ * an audit record with a salted hash. Prints what was rewritten, naming the record, never the id;
+ * exit 1 when a file still holds a person or could not be read (each named).
  */
 export async function forgetCommand(folders: Folders, ids: readonly string[], io: Output): Promise<number> {
   if (ids.length === 0) throw new UsageError('usage: cohorts forget PERSON...');
   const config = await loadConfig(folders.config);
   const privacy = localPrivacyPorts(await openLocalContext(folders), config);
+  let left = 0;
   for (const id of ids) {
     const outcome = await forgetPerson(id, privacy, 'cli');
     const fresh = outcome.new_versions.map((v) => `${v.cohort} v${v.version}`).join(', ');
+    const { swept } = outcome;
     io.out(
       `forgotten (erasure record ${outcome.record}): ${outcome.versions_rewritten} stored versions of ${outcome.cohorts.length} cohorts rewritten, ` +
-        `${outcome.new_versions.length} new versions${fresh ? ` (${fresh})` : ''}, ${outcome.exports_rewritten} export files rewritten`,
+        `${outcome.new_versions.length} new versions${fresh ? ` (${fresh})` : ''}, ${outcome.exports_rewritten} export files rewritten, ` +
+        `${swept.rewritten.length} other files rewritten, ${swept.deleted.length} crash leftovers deleted`,
     );
+    for (const file of swept.left) io.err(pc.red(`still holds the person (erasure record ${outcome.record}): ${file}: not a list forget can rewrite; remove the person from it by hand`));
+    for (const file of swept.unreadable) io.err(pc.red(`could not be read, so may still hold the person (erasure record ${outcome.record}): ${file}`));
+    left += swept.left.length + swept.unreadable.length;
   }
-  return 0;
+  return left === 0 ? 0 : 1;
 }
 
 /**
@@ -54,7 +61,7 @@ export async function privacyCheckCommand(folders: Folders, io: Output): Promise
   const catalog = await loadCatalog(folders.definitions);
   const privacy = localPrivacyPorts(await openLocalContext(folders), config);
   const report = await privacyCheck(privacy, { definitions: catalog.definitions, textOf: definitionText });
-  const checked = `${report.versions} versions and ${report.exports} export files checked`;
+  const checked = `${report.versions} versions, ${report.exports} export files and ${report.files} other files checked`;
   if (report.findings.length === 0) {
     io.err(pc.green(`privacy check passed: ${checked}`));
     return 0;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { type ErasureRecord, recordName, writeErasureRecord } from './erasure-records.ts';
+import { type SweepOutcome, sweepPerson } from './erase-sweep.ts';
 import { dropPersonRows } from './person-csv.ts';
 import { idForms, loadSalt, personHash, saltFingerprint } from './person-hash.ts';
 import type { PrivacyPorts } from './ports.ts';
@@ -20,6 +21,8 @@ export interface ErasureOutcome {
   readonly cohorts: readonly string[];
   readonly new_versions: readonly { readonly cohort: string; readonly version: number }[];
   readonly exports_rewritten: number;
+  /** What the last pass over every other file did: see {@link sweepPerson}. */
+  readonly swept: SweepOutcome;
 }
 
 /**
@@ -32,7 +35,8 @@ export interface ErasureOutcome {
  *    the manifest, which also records the erasure as a count);
  * 4. every export file (CSV with a person_id column, Parquet person lists) rewritten, and the
  *    counts of `latest.json`;
- * 5. the record completed. Running it again for the same person finds nothing left to do.
+ * 5. every other file swept ({@link sweepPerson}): crash leftovers, incomplete versions, any list;
+ * 6. the record completed. Running it again for the same person finds nothing left to do.
  */
 export async function forgetPerson(personId: string, ports: PrivacyPorts, source: string): Promise<ErasureOutcome> {
   const forms = idForms(personId);
@@ -62,8 +66,10 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
     if (rewritten.newVersion !== undefined) newVersions.push({ cohort, version: rewritten.newVersion });
   }
   const exports = ports.exports ? await eraseFromExports(drop, ports) : 0;
-  await writeErasureRecord(ports, { ...base, completed_at: now(), rewritten: { versions, exports }, new_versions: newVersions });
-  return { record, versions_rewritten: versions, cohorts: touched, new_versions: newVersions, exports_rewritten: exports };
+  const swept = await sweepPerson(drop, ports);
+  const rewritten = { versions, exports, other_files: swept.rewritten.length, leftovers_deleted: swept.deleted.length, files_left: swept.left.length + swept.unreadable.length };
+  await writeErasureRecord(ports, { ...base, completed_at: now(), rewritten, new_versions: newVersions });
+  return { record, versions_rewritten: versions, cohorts: touched, new_versions: newVersions, exports_rewritten: exports, swept };
 }
 
 async function eraseFromCohort(

@@ -17,8 +17,18 @@ export interface ErasureRecord {
   readonly requested_at: string;
   /** When every stored version and export was rewritten; null while that is under way. */
   readonly completed_at: string | null;
-  /** Stored version files and export files rewritten without the person. */
-  readonly rewritten: { readonly versions: number; readonly exports: number };
+  /**
+   * Stored version files and export files rewritten without the person; with the sweep of every
+   * other file (absent in records made before it): other files rewritten, crash leftovers deleted,
+   * and files left holding the person or unreadable (named by `cohorts forget`).
+   */
+  readonly rewritten: {
+    readonly versions: number;
+    readonly exports: number;
+    readonly other_files?: number;
+    readonly leftovers_deleted?: number;
+    readonly files_left?: number;
+  };
   /** Versions written without the person for cohorts whose current version held them. */
   readonly new_versions: readonly { readonly cohort: string; readonly version: number }[];
 }

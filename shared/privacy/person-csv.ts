@@ -39,6 +39,11 @@ function csvRecords(text: string): CsvRecord[] {
   return records;
 }
 
+/** Every field of every record of a CSV text, the header's included. */
+export function csvCells(text: string): string[] {
+  return csvRecords(text).flatMap((record) => record.fields);
+}
+
 /** The column names of a CSV text (its first record). */
 export function csvHeader(text: string): string[] {
   const newline = text.indexOf('\n');

@@ -1,6 +1,7 @@
 import type { PrivacySettings } from '../config/privacy-schema.ts';
 import type { BlobStore, MembersCodec } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
+import { blobFiles, type SweptArea } from './sweep.ts';
 
 /**
  * What the privacy rules work on. Locally every blob store is the state folder; in the cloud
@@ -18,6 +19,13 @@ export interface PrivacyPorts {
    * @default - no exports are checked or rewritten
    */
   readonly exports?: BlobStore;
+  /**
+   * Every file erasure and the privacy check reach beyond the versions and exports they rewrite
+   * by structure: crash leftovers, incomplete versions, any other file. Locally the whole state
+   * folder; in the cloud `snapshots/` and `privacy/` of the snapshots bucket and `exports/`.
+   * @default - {@link defaultSweep}
+   */
+  readonly sweep?: readonly SweptArea[];
   /** Where `settings.salt_env` is read. @default - process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** @default - the system clock */
@@ -28,3 +36,14 @@ export interface PrivacyPorts {
 export class PrivacyConfigError extends Error {
   override readonly name = 'PrivacyConfigError';
 }
+
+/** The areas swept when the ports name none: the snapshots store's `snapshots/` and `privacy/`, the exports' `exports/`. */
+export function defaultSweep(ports: Pick<PrivacyPorts, 'blobs' | 'exports'>): SweptArea[] {
+  const areas: SweptArea[] = [{ files: blobFiles(ports.blobs), prefixes: ['snapshots/', 'privacy/'] }];
+  if (ports.exports && ports.exports !== ports.blobs) areas.push({ files: blobFiles(ports.exports), prefixes: ['exports/'] });
+  else if (ports.exports) areas[0] = { files: blobFiles(ports.blobs), prefixes: ['snapshots/', 'privacy/', 'exports/'] };
+  return areas;
+}
+
+/** The areas to sweep. */
+export const sweepOf = (ports: PrivacyPorts): readonly SweptArea[] => ports.sweep ?? defaultSweep(ports);

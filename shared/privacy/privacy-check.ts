@@ -2,14 +2,17 @@ import type { CohortDefinition } from '../language/ast.ts';
 import { formatProblem } from '../language/errors.ts';
 import type { Manifest } from '../store/manifest.ts';
 import { EXPORT_PARQUET_LIST } from './erase.ts';
+import { fileValues } from './file-values.ts';
 import { csvHeader, csvPersonIds } from './person-csv.ts';
 import { personalPropertyProblems } from './personal-properties.ts';
-import type { PrivacyPorts } from './ports.ts';
+import { type PrivacyPorts, sweepOf } from './ports.ts';
 import { loadPrivacyLists, type PrivacyLists } from './screen.ts';
+import { sweptKeys } from './sweep.ts';
 
 /** One thing the privacy check found; never carries an id, only counts and erasure record names. */
 export interface PrivacyFinding {
-  readonly kind: 'forgotten' | 'suppressed' | 'personal_property';
+  /** `unreadable`: a file whose bytes are neither Parquet, gzip nor text, so it cannot be checked. */
+  readonly kind: 'forgotten' | 'suppressed' | 'personal_property' | 'unreadable';
   /** The file (path or s3:// URI), or the definition. */
   readonly location: string;
   readonly count: number;
@@ -20,6 +23,8 @@ export interface PrivacyFinding {
 export interface PrivacyReport {
   readonly versions: number;
   readonly exports: number;
+  /** Other files read (a full check only): crash leftovers, incomplete versions, everything else swept. */
+  readonly files: number;
   readonly findings: readonly PrivacyFinding[];
 }
 
@@ -40,6 +45,8 @@ export interface PrivacyCheckScope {
 /** A file in a folder as `locate` gives it (a path without, an s3:// URI with a trailing slash). */
 const inFolder = (folder: string, name: string) => `${folder.endsWith('/') ? folder : `${folder}/`}${name}`;
 
+/** The files of a complete version the check reads by structure. */
+const VERSION_LIST_OR_MANIFEST = /^snapshots\/cohort=[^/]+\/version=\d+\/(manifest\.json|members\.parquet)$/;
 const EXPORT_VERSION = /(?:^|\/)cohort=([^/]+)\/version=(\d+)\//;
 const versionKey = (cohort: string, version: number) => `${cohort}@${version}`;
 
@@ -48,6 +55,10 @@ const versionKey = (cohort: string, version: number) => `${cohort}@${version}`;
  * manifest or export checked; no suppressed person in what downstream sees (each cohort's current
  * and newest version, the versions a run wrote, and their exports); no personal property as an
  * export column; no definition comparing a personal property with a value.
+ *
+ * The full check (no `versions` in the scope) also reads every other file of the swept areas
+ * (the whole state folder locally) by what its bytes are, for forgotten people, and names each
+ * file it cannot read.
  *
  * Suppression applies from the moment a person is listed: older versions keep the members they
  * were published with (only a deletion request rewrites history), so they are not checked for it.
@@ -77,10 +88,11 @@ export async function privacyCheck(ports: PrivacyPorts, scope: PrivacyCheckScope
     }
   }
   const exports = ports.exports ? await exportFindings(ports, lists, { everything, forgottenScope, suppressedScope }, findings) : 0;
+  const files = everything ? await sweepFindings(ports, lists, findings) : 0;
   for (const problem of personalPropertyProblems(scope.definitions ?? [], ports.settings.personal_properties, scope.textOf)) {
     findings.push({ kind: 'personal_property', location: problem.file, count: 1, message: formatProblem(problem) });
   }
-  return { versions, exports, findings };
+  return { versions, exports, files, findings };
 }
 
 function memberFindings(ids: readonly string[], lists: PrivacyLists, location: string, checkSuppressed: boolean): PrivacyFinding[] {
@@ -161,4 +173,26 @@ async function exportFindings(
     }
   }
   return checked;
+}
+
+/** Every file of the swept areas but the versions' members and manifests and the export lists read above. */
+async function sweepFindings(ports: PrivacyPorts, lists: PrivacyLists, findings: PrivacyFinding[]): Promise<number> {
+  const readAbove = (key: string) => VERSION_LIST_OR_MANIFEST.test(key) || (EXPORT_VERSION.test(key) && (key.endsWith('.csv') || EXPORT_PARQUET_LIST.test(key)));
+  let read = 0;
+  for await (const { files, key, leftover } of sweptKeys(sweepOf(ports))) {
+    if (readAbove(key) && !leftover) continue;
+    const bytes = await files.get(key);
+    if (!bytes) continue;
+    read++;
+    const location = files.locate(key);
+    const values = await fileValues(key, bytes);
+    if ('undecodable' in values) {
+      findings.push({ kind: 'unreadable', location, count: 1, message: `${location} could not be read (${values.undecodable}), so it was not checked` });
+      continue;
+    }
+    if (lists.forgotten.size === 0) continue;
+    const records = new Set([...values.values].map((text) => lists.forgottenRecord(text)).filter((r): r is string => r !== undefined));
+    for (const record of records) findings.push({ kind: 'forgotten', location, count: 1, message: `${location} holds a forgotten person (erasure record ${record})` });
+  }
+  return read;
 }

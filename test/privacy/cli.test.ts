@@ -29,7 +29,7 @@ describe('privacy on the command line', () => {
     // 8 export files: members and entered, CSV and Parquet, of v1 of both cohorts.
     expect(result.stdout).toEqual([
       expect.stringMatching(
-        /^forgotten \(erasure record [0-9a-f]{12}\): 2 stored versions of 2 cohorts rewritten, 2 new versions \(active_users v2, all_users v2\), 8 export files rewritten$/,
+        /^forgotten \(erasure record [0-9a-f]{12}\): 2 stored versions of 2 cohorts rewritten, 2 new versions \(active_users v2, all_users v2\), 8 export files rewritten, 0 other files rewritten, 0 crash leftovers deleted$/,
       ),
     ]);
     expect((await cohorts('members', 'active_users', '--version', '1', ...folders)).stdout).toEqual(['ann', 'dora@example.com']);

@@ -73,6 +73,7 @@ describe('the privacy findings in the run alert', () => {
   const report = (kinds: PrivacyReport['findings'][number]['kind'][]): PrivacyReport => ({
     versions: 4,
     exports: 2,
+    files: 0,
     findings: kinds.map((kind) => ({ kind, location: '/state/x.csv', count: 1, message: `/state/x.csv holds a ${kind} thing` })),
   });
   const info: Alert = { severity: 'info', title: 'cohort refresh: 1 moved', body: 'Moved: a', cohorts: ['a'], run_id: 'r1' };

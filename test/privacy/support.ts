@@ -1,10 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, type PrivacySettings } from '../../shared/config/config.ts';
+import { stringLiteral } from '../../shared/compiler/sql-text.ts';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
 import { refresh } from '../../shared/engine/refresh.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
+import { localFiles } from '../../shared/privacy/local-files.ts';
 import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
@@ -53,6 +55,7 @@ export async function privacyWorld(settings: Partial<PrivacySettings> = {}, env:
     store,
     codec: engine,
     exports: blobs,
+    sweep: [{ files: localFiles(blobs), prefixes: [''] }],
     env,
     now: () => new Date('2024-06-10T00:00:00Z'),
   };
@@ -79,5 +82,25 @@ export async function textFilesHolding(dir: string, text: string): Promise<strin
     if (file.endsWith('.parquet')) continue;
     if ((await readFile(file, 'utf8')).includes(text)) found.push(file);
   }
+  return found;
+}
+
+/**
+ * Files under a folder that hold an id anywhere: in their raw bytes (UTF-8), or, for Parquet, in
+ * any column once DuckDB decoded them (compressed pages hide raw bytes).
+ */
+export async function filesHoldingAnywhere(dir: string, id: string): Promise<string[]> {
+  const connection = await openDuckDb();
+  const found: string[] = [];
+  for (const file of await filesUnder(dir)) {
+    const bytes = await readFile(file);
+    let holds = bytes.includes(Buffer.from(id, 'utf8'));
+    if (!holds && bytes.subarray(0, 4).toString('latin1') === 'PAR1') {
+      const rows = (await connection.runAndReadAll(`SELECT * FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false)`)).getRows();
+      holds = rows.some((row) => row.some((value) => String(value).includes(id)));
+    }
+    if (holds) found.push(file);
+  }
+  connection.closeSync();
   return found;
 }

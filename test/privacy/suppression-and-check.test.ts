@@ -52,7 +52,7 @@ describe('the privacy check', () => {
     await world.run('2024-06-01T00:00:00Z');
     await world.blobs.put('exports/cohort=active_users/version=1/members.csv', 'person_id\nann\nbob\n');
     const report = await privacyCheck(world.privacy);
-    expect(report).toEqual({ versions: 2, exports: 1, findings: [] });
+    expect(report).toEqual({ versions: 2, exports: 1, files: 2, findings: [] });
   });
 
   it('finds a forgotten person in an export and names the erasure record, never the id', async () => {

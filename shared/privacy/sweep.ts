@@ -1,0 +1,79 @@
+import type { BlobStore } from '../ports.ts';
+import { DELETION_REQUESTS_PREFIX } from './deletion-requests.ts';
+import { ERASURES_PREFIX } from './erasure-records.ts';
+
+/**
+ * Every file of a store, as erasure and the privacy check sweep it: keys (crash leftovers such
+ * as `.tmp-*` files included), their bytes, and, where the caller may, their deletion.
+ */
+export interface SweptFiles {
+  /** Every key under a prefix, leftovers included, sorted. */
+  list(prefix: string): Promise<string[]>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /**
+   * Deletes a crash leftover (never a file of a complete version). Absent where the caller may
+   * not delete (the cloud functions: their roles hold no s3:DeleteObject); leftovers are then
+   * rewritten without the person, or named as left.
+   */
+  remove?(key: string): Promise<void>;
+  locate(key: string): string;
+}
+
+/** One store and the prefixes swept in it. */
+export interface SweptArea {
+  readonly files: SweptFiles;
+  readonly prefixes: readonly string[];
+}
+
+/**
+ * Keys the sweep leaves alone: erasure records (salted hashes, never ids) and deletion requests
+ * not carried out yet (the next refresh carries them out and replaces them by a note).
+ */
+export const isSweepExempt = (key: string): boolean => key.startsWith(ERASURES_PREFIX) || key.startsWith(DELETION_REQUESTS_PREFIX);
+
+/** One swept key: its store, and whether it is a crash leftover ({@link leftoverTest}). */
+export interface SweptKey {
+  readonly files: SweptFiles;
+  readonly key: string;
+  readonly leftover: boolean;
+}
+
+/** Every key of the areas, with the store it lives in, in order (exempt keys left out). */
+export async function* sweptKeys(areas: readonly SweptArea[]): AsyncGenerator<SweptKey> {
+  for (const area of areas) {
+    const seen = new Set<string>();
+    for (const prefix of area.prefixes) {
+      const keys = await area.files.list(prefix);
+      const isLeftover = leftoverTest(keys);
+      for (const key of keys) {
+        if (seen.has(key) || isSweepExempt(key)) continue;
+        seen.add(key);
+        yield { files: area.files, key, leftover: isLeftover(key) };
+      }
+    }
+  }
+}
+
+/** A blob store as swept files (its own listing: S3 has no leftovers to hide), without deletion. */
+export function blobFiles(blobs: BlobStore): SweptFiles {
+  return { list: (prefix) => blobs.list(prefix), get: (key) => blobs.get(key), put: (key, body) => blobs.put(key, body), locate: (key) => blobs.locate(key) };
+}
+
+const VERSION_FILE = /^(snapshots\/cohort=[^/]+\/version=\d+\/)[^/]+$/;
+/** A write that never got renamed or linked into place. */
+export const isTempFile = (key: string): boolean => key.slice(key.lastIndexOf('/') + 1).startsWith('.tmp-');
+
+/**
+ * Whether a key is a crash leftover: a `.tmp-*` file (a write that never got renamed or linked),
+ * or a file of a version folder without `manifest.json` (a version that was started and never
+ * completed, so never published). `keys` is the listing it comes from.
+ */
+export function leftoverTest(keys: readonly string[]): (key: string) => boolean {
+  const complete = new Set(keys.filter((key) => key.endsWith('/manifest.json') && VERSION_FILE.test(key)).map((key) => VERSION_FILE.exec(key)?.[1]));
+  return (key) => {
+    if (isTempFile(key)) return true;
+    const folder = VERSION_FILE.exec(key)?.[1];
+    return folder !== undefined && !complete.has(folder);
+  };
+}
