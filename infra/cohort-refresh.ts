@@ -4,7 +4,7 @@ import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
@@ -26,7 +26,7 @@ import {
   validateWorkGroupName,
 } from './validate-props.ts';
 
-/** The privacy data of the snapshots bucket: salt, erasure records, suppression list, deletion requests. */
+/** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
 const PRIVACY_KEYS = `${CLOUD_PRIVACY_PREFIX}*`;
 
 /** Properties of {@link CohortRefresh}. */
@@ -180,6 +180,13 @@ export class CohortRefresh extends Construct {
   public readonly workGroupName: string;
   /** ARN of the Athena workgroup. */
   public readonly workGroupArn: string;
+  /**
+   * The HMAC key of erasure records (SPEC 5's audit record keeps keyed hashes of the id): a
+   * generated Secrets Manager secret, encrypted with {@link encryptionKey}, readable only by the
+   * functions granted {@link grantReadPrivacyKey}, so whoever reads `privacy/` cannot hash
+   * candidate ids to learn who was forgotten. One key a line: the first makes new records.
+   */
+  public readonly privacyKey: secretsmanager.Secret;
   /** The alerts topic (KMS-encrypted, TLS only). */
   public readonly alertsTopic: sns.Topic;
   /** The key of the alerts topic. */
@@ -279,6 +286,17 @@ export class CohortRefresh extends Construct {
     this.workGroupName = query.workGroupName;
     this.workGroupArn = query.workGroupArn;
 
+    this.privacyKey = new secretsmanager.Secret(this, 'PrivacyKey', {
+      description: 'cohort-refresh: HMAC key of erasure records (one key a line; the first makes new records)',
+      encryptionKey: this.encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    Validations.of(this.privacyKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'An HMAC key that names erasure records must not rotate: a rotated key no longer recognises the forgotten people of older records.',
+    });
+
     const alerts = new AlertsTopic(this, 'Alerts', { emails: alertEmails, removalPolicy });
     this.alertsTopic = alerts.topic;
     this.alertsKey = alerts.key;
@@ -325,19 +343,28 @@ export class CohortRefresh extends Construct {
   }
 
   /**
-   * Lets the grantee read the privacy data of the snapshots bucket (`privacy/*`): the salt, the
-   * erasure records, the suppression list and the deletion requests.
+   * Lets the grantee read the privacy data of the snapshots bucket (`privacy/*`): the erasure
+   * records, the suppression list and the deletion requests. Not the key of the records
+   * ({@link grantReadPrivacyKey}).
    */
   public grantReadPrivacy(grantee: iam.IGrantable): iam.Grant {
     return this.grantReadObjects(grantee, this.snapshotsBucket, [PRIVACY_KEYS]);
   }
 
   /**
-   * Lets the grantee read and write the privacy data (`privacy/*`): generate the salt once, write
-   * erasure records and replace processed deletion requests. Never a delete.
+   * Lets the grantee read and write the privacy data (`privacy/*`): write erasure records and
+   * replace processed deletion requests. Never a delete.
    */
   public grantWritePrivacy(grantee: iam.IGrantable): iam.Grant {
     return this.grantReadPrivacy(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, PRIVACY_KEYS));
+  }
+
+  /**
+   * Lets the grantee read the key of erasure records (the {@link privacyKey} secret): only what
+   * erases or screens people (the Plan, Snapshot, Deliver and Finish functions).
+   */
+  public grantReadPrivacyKey(grantee: iam.IGrantable): iam.Grant {
+    return this.privacyKey.grantRead(grantee);
   }
 
   /**

@@ -2,6 +2,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -15,3 +16,4 @@ export const glue = new GlueClient({});
 export const sns = new SNSClient({});
 export const eventBridge = new EventBridgeClient({});
 export const stepFunctions = new SFNClient({});
+export const secretsManager = new SecretsManagerClient({});

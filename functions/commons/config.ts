@@ -16,6 +16,13 @@ export function readExportsBucket(env: NodeJS.ProcessEnv = process.env): string 
   return parseEnvironment(exportsSchema, env).EXPORTS_BUCKET;
 }
 
+const privacyKeySchema = z.object({ PRIVACY_KEY_SECRET_ARN: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN') });
+
+/** The secret holding the privacy key, for the functions that erase or screen (Plan, Snapshot, Deliver, Finish). */
+export function readPrivacyKeySecret(env: NodeJS.ProcessEnv = process.env): string {
+  return parseEnvironment(privacyKeySchema, env).PRIVACY_KEY_SECRET_ARN;
+}
+
 /** What the handlers read from their environment (set by RefreshStateMachine). */
 export type Config = z.output<typeof environmentSchema>;
 

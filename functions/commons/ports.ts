@@ -4,6 +4,7 @@ import { EventsPublisher } from '../../shared/cloud/events-publisher.ts';
 import { s3Exports } from '../../shared/cloud/s3-exports.ts';
 import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
 import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
+import { secretPrivacyKey } from '../../shared/cloud/secret-privacy-key.ts';
 import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
 import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
 import { athenaStatement } from '../../shared/workflow/athena-statement.ts';
@@ -11,8 +12,8 @@ import type { DeliverPorts } from '../../shared/workflow/deliver-step.ts';
 import { bucketConfig } from '../../shared/workflow/config-source.ts';
 import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
-import { athena, eventBridge, glue, s3, sns } from './clients.ts';
-import { readConfig, readExportsBucket } from './config.ts';
+import { athena, eventBridge, glue, s3, secretsManager, sns } from './clients.ts';
+import { readConfig, readExportsBucket, readPrivacyKeySecret } from './config.ts';
 import { readDeliveryConfig, readEventBusConfig } from './delivery-config.ts';
 
 /**
@@ -39,9 +40,9 @@ const cloud = once(() => {
 });
 
 /**
- * The privacy rules over the snapshots bucket (`privacy/salt`, `privacy/erasures/`, the
+ * The privacy rules over the snapshots bucket (`privacy/erasures/`, the
  * suppression list, `privacy/deletion-requests/`) and, for the steps that rewrite or check them,
- * the exports bucket. The settings here are placeholders: every step applies those of its run,
+ * the exports bucket; the key of erasure records from its Secrets Manager secret. The settings here are placeholders: every step applies those of its run,
  * which Plan read from the project config and the plan carries (see runPrivacy).
  */
 function privacyPorts(exportsBucket?: string): PrivacyPorts {
@@ -51,6 +52,7 @@ function privacyPorts(exportsBucket?: string): PrivacyPorts {
     blobs: snapshots,
     store,
     codec,
+    keys: secretPrivacyKey(secretsManager, readPrivacyKeySecret()),
     ...(exportsBucket === undefined ? {} : { exports: new S3BlobStore(s3, { bucket: exportsBucket }) }),
   };
 }

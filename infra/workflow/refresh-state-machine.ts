@@ -169,6 +169,8 @@ export class RefreshStateMachine extends Construct {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ...(cr.alertsFormat === 'chatbot' ? { ALERTS_FORMAT: cr.alertsFormat } : {}),
     };
+    // The functions that erase or screen people read the key of erasure records.
+    const privacyKey = { PRIVACY_KEY_SECRET_ARN: cr.privacyKey.secretArn };
     const fn = (fid: string, entry: string, description: string, size: { timeout: Duration; memorySize: number }, extra: Record<string, string> = {}) =>
       refreshFunction(this, fid, { entry, description, environment: { ...environment, ...extra }, ...size, logRetention, logRemovalPolicy });
     this.functions = {
@@ -176,13 +178,18 @@ export class RefreshStateMachine extends Construct {
       plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan, {
         EXPORTS_BUCKET: cr.exportsBucket.bucketName,
         EVENT_BUS_NAME: this.eventBus.eventBusName,
+        ...privacyKey,
       }),
-      snapshot: fn('SnapshotFunction', 'snapshot.ts', 'cohort-refresh Snapshot: check, write and publish one cohort', FUNCTION_SIZES.snapshot),
+      snapshot: fn('SnapshotFunction', 'snapshot.ts', 'cohort-refresh Snapshot: check, write and publish one cohort', FUNCTION_SIZES.snapshot, privacyKey),
       deliver: fn('DeliverFunction', 'deliver.ts', 'cohort-refresh Deliver: export one published version, publish its event', FUNCTION_SIZES.deliver, {
         EXPORTS_BUCKET: cr.exportsBucket.bucketName,
         EVENT_BUS_NAME: this.eventBus.eventBusName,
+        ...privacyKey,
       }),
-      finish: fn('FinishFunction', 'finish.ts', 'cohort-refresh Finish: summary, release, one alert', FUNCTION_SIZES.finish, { EXPORTS_BUCKET: cr.exportsBucket.bucketName }),
+      finish: fn('FinishFunction', 'finish.ts', 'cohort-refresh Finish: summary, release, one alert', FUNCTION_SIZES.finish, {
+        EXPORTS_BUCKET: cr.exportsBucket.bucketName,
+        ...privacyKey,
+      }),
       alertFailure: fn('AlertFailureFunction', 'alert-failure.ts', 'cohort-refresh AlertFailure: error alert naming the step', FUNCTION_SIZES.alertFailure),
     };
     this.grantSteps(cr);
@@ -243,6 +250,7 @@ export class RefreshStateMachine extends Construct {
     // ...and carries out deletion requests: the salt (generated once), erasure records, processed
     // requests; versions rewritten in place and erasure versions published; exports rewritten.
     cr.grantWritePrivacy(plan);
+    cr.grantReadPrivacyKey(plan);
     cr.grantWriteSnapshots(plan);
     cr.grantReadExports(plan);
     cr.grantWriteExports(plan);
@@ -251,6 +259,7 @@ export class RefreshStateMachine extends Construct {
     cr.grantQueryLake(snapshot);
     cr.grantWriteSnapshots(snapshot);
     cr.grantReadPrivacy(snapshot);
+    cr.grantReadPrivacyKey(snapshot);
     grantEvaluationTables(cr, snapshot, 'read');
     // ...and deletes its members query's result file (person ids) once read.
     cr.grantDeleteQueryResults(snapshot);
@@ -258,10 +267,12 @@ export class RefreshStateMachine extends Construct {
     // Deliver reads a version and the one before it, screens and writes its exports and announces it.
     cr.grantReadSnapshots(deliver);
     cr.grantReadPrivacy(deliver);
+    cr.grantReadPrivacyKey(deliver);
     cr.grantWriteExports(deliver);
     this.eventBus.grantPutEventsTo(deliver);
     // Finish runs the privacy check over the versions and exports of the run.
     cr.grantReadPrivacy(finish);
+    cr.grantReadPrivacyKey(finish);
     cr.grantReadExports(finish);
     // Finish and AlertFailure release the evaluation table and alert.
     for (const releasing of [finish, alertFailure]) {

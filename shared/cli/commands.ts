@@ -35,6 +35,8 @@ export interface Folders {
   readonly state: string;
   /** The project config file (`cohorts.config.yaml`); defaults apply when it does not exist. */
   readonly config: string;
+  /** The privacy key file (`--privacy-key`). @default - defaultKeyFile() (outside the state folder) */
+  readonly privacyKey?: string;
 }
 
 /** Where a command writes; tests pass their own. */

@@ -38,8 +38,8 @@ Commands:
   diff ID A B                                                   members who entered and exited between versions A and B
   checks                                                        check results of each cohort's latest version
   report [--open]                                               rebuild the HTML report (<state>/report/index.html)
-  forget PERSON...                                              erase people from every version and export (salted-hash audit record)
-  privacy-check                                                 no forgotten or suppressed id, no personal property in snapshots and exports
+  forget PERSON...                                              erase people from every file of the state folder (keyed-hash audit record)
+  privacy-check                                                 no forgotten or suppressed id, no personal property, no unreadable file in the state folder
   sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]
                                                                 write a realistic sample lake (Parquet) to --data
   demo                                                          sample data if missing, then a full refresh (npm start)
@@ -47,6 +47,7 @@ Commands:
   approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort (reject: refuse it)
 
 Folders: --data ./data  --definitions ./definitions  --state ./.cohorts  --config ./cohorts.config.yaml (optional)
+  --privacy-key FILE (default ~/.config/cohort-refresh/privacy-key): the erasure records' key, never inside --state
 Cloud (plan, approve, reject, history): --cloud reads the deployment's names from DEFINITIONS_BUCKET, SNAPSHOTS_BUCKET, ...
   (the Lambdas' environment variables) or from --stack-outputs FILE (aws cloudformation describe-stacks ... --query "Stacks[0].Outputs")`;
 
@@ -74,6 +75,7 @@ const options = {
   hash: { type: 'string' },
   cloud: { type: 'boolean', default: false },
   'stack-outputs': { type: 'string' },
+  'privacy-key': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -97,7 +99,13 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     io.out(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const folders: Folders = { data: values.data, definitions: values.definitions, state: values.state, config: values.config };
+  const folders: Folders = {
+    data: values.data,
+    definitions: values.definitions,
+    state: values.state,
+    config: values.config,
+    ...(values['privacy-key'] === undefined ? {} : { privacyKey: values['privacy-key'] }),
+  };
   const governed = ['plan', 'approve', 'reject', 'history'];
   if ((values.cloud || values['stack-outputs'] !== undefined) && !governed.includes(command)) {
     throw new UsageError(`--cloud and --stack-outputs work with ${governed.join(', ')}, not with ${command}`);

@@ -34,7 +34,7 @@ export function personalPropertyLines(definitions: readonly CohortDefinition[], 
 export async function forgetCommand(folders: Folders, ids: readonly string[], io: Output): Promise<number> {
   if (ids.length === 0) throw new UsageError('usage: cohorts forget PERSON...');
   const config = await loadConfig(folders.config);
-  const privacy = localPrivacyPorts(await openLocalContext(folders), config);
+  const privacy = localPrivacyPorts(await openLocalContext(folders), config, folders.privacyKey);
   let left = 0;
   for (const id of ids) {
     const outcome = await forgetPerson(id, privacy, 'cli');
@@ -59,7 +59,7 @@ export async function forgetCommand(folders: Folders, ids: readonly string[], io
 export async function privacyCheckCommand(folders: Folders, io: Output): Promise<number> {
   const config = await loadConfig(folders.config);
   const catalog = await loadCatalog(folders.definitions);
-  const privacy = localPrivacyPorts(await openLocalContext(folders), config);
+  const privacy = localPrivacyPorts(await openLocalContext(folders), config, folders.privacyKey);
   const report = await privacyCheck(privacy, { definitions: catalog.definitions, textOf: definitionText });
   const checked = `${report.versions} versions, ${report.exports} export files and ${report.files} other files checked`;
   if (report.findings.length === 0) {

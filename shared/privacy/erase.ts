@@ -4,8 +4,9 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { type ErasureRecord, recordName, writeErasureRecord } from './erasure-records.ts';
 import { type SweepOutcome, sweepPerson } from './erase-sweep.ts';
 import { dropPersonRows } from './person-csv.ts';
-import { idForms, loadSalt, personHash, saltFingerprint } from './person-hash.ts';
+import { idForms, loadKeys, personHash, saltFingerprint } from './person-hash.ts';
 import type { PrivacyPorts } from './ports.ts';
+import { loadPrivacyLists } from './screen.ts';
 
 /** `cohorts forget` was given something that is not a person id. */
 export class InvalidPersonIdError extends Error {
@@ -41,7 +42,9 @@ export interface ErasureOutcome {
 export async function forgetPerson(personId: string, ports: PrivacyPorts, source: string): Promise<ErasureOutcome> {
   const forms = idForms(personId);
   if (forms.length === 0) throw new InvalidPersonIdError('a person id to forget must not be empty');
-  const salt = (await loadSalt(ports, true)) as string;
+  // Records made with a key that is not at hand stop here, before a new key could be made.
+  await loadPrivacyLists(ports);
+  const salt = ((await loadKeys(ports, true)) as readonly string[])[0] as string;
   const now = () => (ports.now ?? (() => new Date()))().toISOString();
   const drop = new Set(forms);
   const base: ErasureRecord = {

@@ -1,6 +1,7 @@
 import type { PrivacySettings } from '../config/privacy-schema.ts';
 import type { BlobStore, MembersCodec } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
+import type { PrivacyKeySource } from './privacy-key.ts';
 import { blobFiles, type SweptArea } from './sweep.ts';
 
 /**
@@ -9,7 +10,7 @@ import { blobFiles, type SweptArea } from './sweep.ts';
  */
 export interface PrivacyPorts {
   readonly settings: PrivacySettings;
-  /** Where the salt, the erasure records, the suppression list and the deletion requests live. */
+  /** Where the erasure records, the suppression list and the deletion requests live. */
   readonly blobs: BlobStore;
   readonly store: SnapshotStore;
   /** Reads and writes member Parquet files (snapshots and their export copies). */
@@ -26,6 +27,12 @@ export interface PrivacyPorts {
    * @default - {@link defaultSweep}
    */
   readonly sweep?: readonly SweptArea[];
+  /**
+   * The HMAC key of erasure records, kept where readers of `privacy/` cannot read it (unless
+   * `settings.salt_env` names an environment variable, locally).
+   * @default - none: erasure and screening with records raise PrivacyConfigError
+   */
+  readonly keys?: PrivacyKeySource;
   /** Where `settings.salt_env` is read. @default - process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** @default - the system clock */

@@ -1,15 +1,13 @@
 import { erasureRecords } from './erasure-records.ts';
-import { loadSalt, personHash, saltFingerprint } from './person-hash.ts';
+import { loadKeys, personHash, saltFingerprint } from './person-hash.ts';
 import { type PrivacyPorts, PrivacyConfigError } from './ports.ts';
 import { loadSuppressionList } from './suppression.ts';
 
 /** Who must not appear: the suppression list's ids and the forgotten people's salted hashes. */
 export interface PrivacyLists {
   readonly suppressed: ReadonlySet<string>;
-  /** Salted hashes of forgotten ids, each with the short name of its erasure record. */
+  /** Keyed hashes of forgotten ids, each with the short name of its erasure record. */
   readonly forgotten: ReadonlyMap<string, string>;
-  /** The salted hash of an id (cached); only meaningful when someone was forgotten. */
-  hash(id: string): string;
   /** Whether an id is suppressed / forgotten. */
   isSuppressed(id: string): boolean;
   forgottenRecord(id: string): string | undefined;
@@ -23,40 +21,31 @@ export interface Screened {
 }
 
 /**
- * Loads the lists. The salt is read only when someone was forgotten; a record made under another
- * salt stops the work (its hashes would match nobody, and the person would come back).
+ * Loads the lists. The key ring is read only when someone was forgotten; a record made with a
+ * key the ring does not hold stops the work (its hashes would match nobody, and the person would
+ * come back). A member is hashed with each key the records were made with (usually one).
  */
 export async function loadPrivacyLists(ports: PrivacyPorts): Promise<PrivacyLists> {
   const [suppressed, records] = await Promise.all([loadSuppressionList(ports), erasureRecords(ports)]);
-  const salt = records.length > 0 ? await loadSalt(ports, false) : undefined;
-  if (records.length > 0) {
-    const fingerprint = salt === undefined ? undefined : saltFingerprint(salt);
-    const stale = records.filter((record) => record.salt_fingerprint !== fingerprint).length;
-    if (stale > 0) {
-      throw new PrivacyConfigError(
-        `${stale} erasure record(s) were made with another salt than the one configured now (privacy.salt_env or privacy/salt): ` +
-          'forgotten people would no longer be recognised; restore the salt they were made with',
-      );
-    }
+  const ring = records.length > 0 ? ((await loadKeys(ports, false)) ?? []) : [];
+  const byFingerprint = new Map(ring.map((key) => [saltFingerprint(key), key]));
+  const stale = records.filter((record) => !byFingerprint.has(record.salt_fingerprint)).length;
+  if (stale > 0) {
+    throw new PrivacyConfigError(
+      `${stale} erasure record(s) were made with a privacy key that is not configured now (${ports.keys?.where ?? 'privacy.salt_env'}): ` +
+        'forgotten people would no longer be recognised; restore the key they were made with (an older key may follow the current one, one a line)',
+    );
   }
+  const keys = [...new Set(records.map((record) => byFingerprint.get(record.salt_fingerprint) as string))];
   const forgotten = new Map<string, string>();
   for (const record of records) for (const hash of record.person_hashes) forgotten.set(hash, hash.slice(0, 12));
-  const cache = new Map<string, string>();
-  const hash = (id: string): string => {
-    let value = cache.get(id);
-    if (value === undefined) {
-      value = personHash(salt ?? '', id);
-      cache.set(id, value);
-    }
-    return value;
+  const cache = new Map<string, string | undefined>();
+  const forgottenRecord = (id: string): string | undefined => {
+    if (forgotten.size === 0) return undefined;
+    if (!cache.has(id)) cache.set(id, keys.map((key) => forgotten.get(personHash(key, id))).find((record) => record !== undefined));
+    return cache.get(id);
   };
-  return {
-    suppressed,
-    forgotten,
-    hash,
-    isSuppressed: (id) => suppressed.has(id),
-    forgottenRecord: (id) => (forgotten.size === 0 ? undefined : forgotten.get(hash(id))),
-  };
+  return { suppressed, forgotten, isSuppressed: (id) => suppressed.has(id), forgottenRecord };
 }
 
 /** Removes suppressed and forgotten people from a member list (order kept). */

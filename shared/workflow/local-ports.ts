@@ -42,7 +42,7 @@ export interface LocalPorts {
 
 /** The local ports over the CLI's folders: the same engine and store `cohorts run` uses. */
 export async function openLocalPorts(
-  folders: { readonly data: string; readonly definitions: string; readonly state: string },
+  folders: { readonly data: string; readonly definitions: string; readonly state: string; readonly privacyKey?: string },
   config?: ProjectConfig,
 ): Promise<LocalPorts> {
   const context = await openLocalContext(folders);
@@ -56,6 +56,6 @@ export async function openLocalPorts(
     events: JsonlEvents.inState(folders.state),
     governance: { catalog: stateCatalog(folders.state), authorOf: gitAuthor },
     ...(config ? { config } : {}),
-    privacy: localPrivacyPorts(context, config),
+    privacy: localPrivacyPorts(context, config, folders.privacyKey),
   };
 }

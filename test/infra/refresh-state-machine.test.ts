@@ -55,6 +55,26 @@ describe('RefreshStateMachine', () => {
       });
   };
 
+  it('keeps the key of erasure records in a generated, KMS-encrypted secret that only the functions erasing or screening people read', () => {
+    // GIVEN / WHEN (shared stack) / THEN: the secret, encrypted with the data key
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: arnOf(given.cohortRefresh.encryptionKey),
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+    });
+    const secret = refTo(given.cohortRefresh.privacyKey);
+    const reads = (role: IConstruct) => statementsOfRole(template, role).some((s) => list(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource) === JSON.stringify(secret));
+    const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
+    expect([plan, snapshot, deliver, finish].map((fn) => reads(fn.role as IConstruct))).toEqual([true, true, true, true]);
+    expect(reads(alertFailure.role as IConstruct)).toBe(false);
+    expect(reads(given.refresh.role)).toBe(false);
+    for (const fn of [plan, snapshot, deliver, finish]) {
+      const resource = template.findResources('AWS::Lambda::Function')[given.stack.getLogicalId(fn.node.defaultChild as CfnElement)];
+      expect(resource?.Properties.Environment.Variables.PRIVACY_KEY_SECRET_ARN).toEqual(secret);
+    }
+    // No key in the bucket any more: nothing may write privacy/salt but what writes privacy/*.
+    expect(keysGranted(snapshot, 's3:PutObject', given.cohortRefresh.snapshotsBucket)).not.toContain('privacy/*');
+  });
+
   it('is a STANDARD state machine that logs ALL events with execution data and traces with X-Ray', () => {
     // GIVEN / WHEN (shared stack) / THEN
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {

@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { personIdsCsv } from '../../shared/deliver/exports.ts';
 import { processDeletionRequests } from '../../shared/privacy/deletion-requests.ts';
 import { forgetPerson, InvalidPersonIdError } from '../../shared/privacy/erase.ts';
 import { erasureRecords } from '../../shared/privacy/erasure-records.ts';
-import { personHash, SALT_KEY } from '../../shared/privacy/person-hash.ts';
+import { localKeyFile } from '../../shared/privacy/local-key.ts';
+import { personHash } from '../../shared/privacy/person-hash.ts';
 import { PrivacyConfigError } from '../../shared/privacy/ports.ts';
 import { loadPrivacyLists } from '../../shared/privacy/screen.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
@@ -59,8 +60,8 @@ describe('a deletion request (cohorts forget)', () => {
       expect(await world.engine.decode(new Uint8Array(await readFile(file)))).not.toContain('bob');
     }
     const [record] = await erasureRecords(world.privacy);
-    const salt = await readFile(join(world.state, SALT_KEY), 'utf8');
-    expect(record?.person_hashes).toEqual([personHash(salt, 'bob')]);
+    const key = (await readFile(join(world.root, 'config', 'privacy-key'), 'utf8')).trim();
+    expect(record?.person_hashes).toEqual([personHash(key, 'bob')]);
     expect(record).toMatchObject({ source: 'cli', completed_at: '2024-06-10T00:00:00.000Z', rewritten: { versions: 2, exports: 0 } });
   });
 
@@ -192,14 +193,61 @@ describe('deletion request objects', () => {
   });
 });
 
-describe('the salt of erasure records', () => {
-  it('is generated once in the state folder and reused', async () => {
+describe('the key of erasure records', () => {
+  it('is generated once, mode 0600, outside the state folder, and reused', async () => {
     const world = await privacyWorld();
     await forgetPerson('bob', world.privacy, 'cli');
-    const salt = await readFile(join(world.state, SALT_KEY), 'utf8');
-    expect(salt).toMatch(/^[0-9a-f]{64}$/);
+    const file = join(world.root, 'config', 'privacy-key');
+    const key = await readFile(file, 'utf8');
+    expect(key).toMatch(/^[0-9a-f]{64}\n$/);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
     await forgetPerson('ann', world.privacy, 'cli');
-    expect(await readFile(join(world.state, SALT_KEY), 'utf8')).toBe(salt);
+    expect(await readFile(file, 'utf8')).toBe(key);
+    expect(await filesUnder(world.state)).not.toContainEqual(expect.stringMatching(/privacy\/salt$/));
+    expect(await textFilesHolding(world.state, key.trim())).toEqual([]);
+  });
+
+  it('is refused inside the state folder', async () => {
+    const world = await privacyWorld();
+    expect(() => localKeyFile(join(world.state, 'key'), { folder: world.state, blobs: world.blobs })).toThrow(/inside the state folder/);
+  });
+
+  it('takes over the salt an older version kept at <state>/privacy/salt: its records still screen, and it leaves the state folder', async () => {
+    // GIVEN records made with a salt kept beside them, as before the key moved out
+    const world = await privacyWorld({ salt_env: 'OLD_SALT' });
+    const salt = 'an-old-salt-0123456789abcdef';
+    await world.run('2024-06-01T00:00:00Z');
+    await forgetPerson('bob', { ...world.privacy, env: { OLD_SALT: salt } }, 'cli');
+    await world.blobs.put('privacy/salt', salt);
+    const upgraded = { ...world.privacy, settings: { ...world.privacy.settings, salt_env: undefined } };
+
+    // WHEN the lists are loaded with a key file that does not exist yet
+    const lists = await loadPrivacyLists(upgraded);
+
+    // THEN bob is still recognised, the salt is the key file's key, and privacy/salt is gone
+    expect(lists.forgottenRecord('bob')).toBeDefined();
+    expect(await readFile(join(world.root, 'config', 'privacy-key'), 'utf8')).toBe(`${salt}\n`);
+    expect(await world.blobs.get('privacy/salt')).toBeUndefined();
+  });
+
+  it('keeps an older salt as a second key when a key file exists: old and new records both screen', async () => {
+    const world = await privacyWorld({ salt_env: 'OLD_SALT' });
+    const salt = 'an-old-salt-0123456789abcdef';
+    await forgetPerson('bob', { ...world.privacy, env: { OLD_SALT: salt } }, 'cli');
+    await world.blobs.put('privacy/salt', salt);
+    const file = join(world.root, 'config', 'privacy-key');
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, 'the-current-key-0123456789\n');
+    const upgraded = { ...world.privacy, settings: { ...world.privacy.settings, salt_env: undefined } };
+
+    await forgetPerson('ann', upgraded, 'cli');
+    const lists = await loadPrivacyLists(upgraded);
+
+    expect(await readFile(file, 'utf8')).toBe(`the-current-key-0123456789\n${salt}\n`);
+    expect(lists.forgottenRecord('bob')).toBeDefined();
+    expect(lists.forgottenRecord('ann')).toBeDefined();
+    expect((await erasureRecords(upgraded)).map((r) => r.person_hashes[0])).toContain(personHash('the-current-key-0123456789', 'ann'));
+    expect(await world.blobs.get('privacy/salt')).toBeUndefined();
   });
 
   it('comes from the configured environment variable, which must be set', async () => {
@@ -208,12 +256,12 @@ describe('the salt of erasure records', () => {
     const withSalt = { ...world.privacy, env: { COHORTS_TEST_SALT: 'a-secret-of-enough-length' } };
     await forgetPerson('bob', withSalt, 'cli');
     expect((await erasureRecords(withSalt))[0]?.person_hashes).toEqual([personHash('a-secret-of-enough-length', 'bob')]);
-    expect(await world.blobs.get(SALT_KEY)).toBeUndefined();
+    expect(await filesUnder(world.root)).not.toContainEqual(expect.stringMatching(/privacy-key$/));
   });
 
   it('must stay the one the records were made with, or the run stops rather than let people back in', async () => {
     const world = await privacyWorld({ salt_env: 'COHORTS_TEST_SALT' });
     await forgetPerson('bob', { ...world.privacy, env: { COHORTS_TEST_SALT: 'the-first-secret-salt' } }, 'cli');
-    await expect(loadPrivacyLists({ ...world.privacy, env: { COHORTS_TEST_SALT: 'another-secret-salt!' } })).rejects.toThrow(/another salt/);
+    await expect(loadPrivacyLists({ ...world.privacy, env: { COHORTS_TEST_SALT: 'another-secret-salt!' } })).rejects.toThrow(/a privacy key that is not configured now/);
   });
 });

@@ -7,6 +7,7 @@ import { refresh } from '../../shared/engine/refresh.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { localFiles } from '../../shared/privacy/local-files.ts';
+import { localKeyFile } from '../../shared/privacy/local-key.ts';
 import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
@@ -38,7 +39,7 @@ export const DEFINITIONS = {
   'all_users.yaml': `${header('all_users')}rule:\n  event: login\n`,
 };
 
-/** A lake, definitions, a state folder and privacy ports over it (exports under `<state>/exports`). */
+/** A lake, definitions, a state folder and privacy ports over it (exports under `<state>/exports`, the key at `<root>/config/privacy-key`). */
 export async function privacyWorld(settings: Partial<PrivacySettings> = {}, env: Record<string, string> = {}) {
   const root = await tempDir('cohorts-privacy-');
   const lake = join(root, 'lake');
@@ -56,6 +57,7 @@ export async function privacyWorld(settings: Partial<PrivacySettings> = {}, env:
     codec: engine,
     exports: blobs,
     sweep: [{ files: localFiles(blobs), prefixes: [''] }],
+    keys: localKeyFile(join(root, 'config', 'privacy-key'), { folder: state, blobs }),
     env,
     now: () => new Date('2024-06-10T00:00:00Z'),
   };

@@ -1,5 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
@@ -87,10 +88,11 @@ describe('the privacy rules in the Lambda steps', () => {
     expect(await membersIn(EXPORTS, 'exports/cohort=payers/version=1/members.parquet')).toEqual(['ann', 'cid']);
     expect(json<{ size: number; entered: number }>(EXPORTS, 'exports/cohort=payers/latest.json')).toMatchObject({ size: 2, entered: 2 });
     // The audit record keeps the salted hash; the request keeps only the record's name.
-    const salt = aws.text(SNAPSHOTS, 'privacy/salt') as string;
-    const hash = personHash(salt, 'bob');
+    const key = aws.privacyKey.split('\n')[0] as string;
+    const hash = personHash(key, 'bob');
     const record = json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${hash}.json`);
-    expect(record).toMatchObject({ person_hashes: [hash], salt_fingerprint: saltFingerprint(salt), source: 'deletion-request:privacy/deletion-requests/ticket-4711.json' });
+    expect(aws.keys(SNAPSHOTS)).not.toContain('privacy/salt');
+    expect(record).toMatchObject({ person_hashes: [hash], salt_fingerprint: saltFingerprint(key), source: 'deletion-request:privacy/deletion-requests/ticket-4711.json' });
     expect(record.completed_at).not.toBeNull();
     expect(json<Record<string, unknown>>(SNAPSHOTS, 'privacy/deletion-requests/ticket-4711.json')).toEqual({
       processed_at: expect.any(String),
@@ -124,31 +126,20 @@ describe('the privacy rules in the Lambda steps', () => {
     }
   });
 
-  it('generate the salt once, by conditional create, and use the one another run created first', async () => {
-    // Prepare: a rival run creates the salt between this run's read and its create.
-    await givenPublishedVersion();
-    const RIVAL = 'c0ffee'.repeat(8);
-    let reads = 0;
-    aws.s3.on(GetObjectCommand, { Bucket: SNAPSHOTS, Key: 'privacy/salt' }).callsFake(() => {
-      reads++;
-      if (reads === 1) {
-        aws.put(SNAPSHOTS, 'privacy/salt', RIVAL);
-        throw new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
-      }
-      return { Body: objectBody(aws.text(SNAPSHOTS, 'privacy/salt') as string), ETag: '"salt"' };
-    });
+  it('hash with the key of the privacy key secret, never a key in the bucket, and recognise records of an older key kept on its second line', async () => {
+    // Prepare: a record made with a salt once kept at privacy/salt, moved into the secret as an older key
+    const [key, OLD] = aws.privacyKey.split('\n') as [string, string];
+    const { planned, outcome } = await givenPublishedVersion();
     aws.put(SNAPSHOTS, 'privacy/deletion-requests/a.txt', 'bob\n');
-    // Act
     await plan();
-    aws.put(SNAPSHOTS, 'privacy/deletion-requests/b.txt', 'cid\n');
-    await plan();
-    // Assess
-    const saltPuts = aws.s3.commandCalls(PutObjectCommand).filter((call) => call.args[0].input.Key === 'privacy/salt');
-    expect(saltPuts.map((call) => call.args[0].input.IfNoneMatch)).toEqual(['*']);
-    expect(aws.text(SNAPSHOTS, 'privacy/salt')).toBe(RIVAL);
-    for (const id of ['bob', 'cid']) {
-      expect(json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${personHash(RIVAL, id)}.json`).salt_fingerprint).toBe(saltFingerprint(RIVAL));
-    }
+    const old: ErasureRecord = { ...json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${personHash(key, 'bob')}.json`), person_hashes: [personHash(OLD, 'cid')], salt_fingerprint: saltFingerprint(OLD) };
+    aws.put(SNAPSHOTS, `privacy/erasures/${personHash(OLD, 'cid')}.json`, JSON.stringify(old));
+    // Act: version 1 delivered again, screened
+    await deliver(planned, outcome);
+    // Assess: bob (erased with the key) and cid (a record of the older key) are left out; only the secret was read for keys
+    expect(aws.text(EXPORTS, 'exports/cohort=payers/version=1/members.csv')).toBe('person_id\nann\n');
+    expect(aws.secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:cohorts-privacy-key-AbCdEf' });
+    expect(aws.s3).not.toHaveReceivedCommandWith(GetObjectCommand, { Bucket: SNAPSHOTS, Key: 'privacy/salt' });
   });
 
   it("report the privacy check's findings in Finish's alert", async () => {

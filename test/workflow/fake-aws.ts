@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { objectBody } from '../cloud/support.ts';
 
@@ -39,7 +40,7 @@ export interface FakeQuery {
 /**
  * AWS as the handlers see it, in memory, behind aws-sdk-client-mock: S3 buckets honouring
  * If-None-Match and If-Match with ETags, Athena queries answered by a test's `answer`, Glue
- * tables, SNS and EventBridge. Tests assert the exact commands on the mocks.
+ * tables, SNS, EventBridge and the privacy key secret. Tests assert the exact commands on the mocks.
  */
 export class FakeAws {
   readonly s3 = mockClient(S3Client);
@@ -47,6 +48,9 @@ export class FakeAws {
   readonly glue = mockClient(GlueClient);
   readonly sns = mockClient(SNSClient);
   readonly events = mockClient(EventBridgeClient);
+  readonly secrets = mockClient(SecretsManagerClient);
+  /** The privacy key secret's value: a generated key, then an older one (a salt kept before the key moved to the secret). */
+  readonly privacyKey = `a-generated-privacy-key-0123456789abcdef\n${'c0ffee'.repeat(8)}\n`;
   readonly buckets = new Map<string, Map<string, { body: Uint8Array; etag: string }>>();
   readonly queries = new Map<string, FakeQuery>();
   readonly tables = new Map<string, string>();
@@ -58,7 +62,8 @@ export class FakeAws {
   afterPut: (bucket: string, key: string) => void = () => {};
 
   reset(): void {
-    for (const mock of [this.s3, this.athena, this.glue, this.sns, this.events]) mock.reset();
+    for (const mock of [this.s3, this.athena, this.glue, this.sns, this.events, this.secrets]) mock.reset();
+    this.secrets.on(GetSecretValueCommand).callsFake(() => ({ SecretString: this.privacyKey }));
     this.buckets.clear();
     this.queries.clear();
     this.tables.clear();
