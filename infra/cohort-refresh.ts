@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { LAKE_FILES_PREFIX } from '../shared/cloud/lake-manifests.ts';
 import { CLOUD_PRIVACY_PREFIX } from '../shared/config/cloud-config.ts';
 import { DELETION_REQUESTS_PREFIX } from '../shared/privacy/deletion-requests.ts';
 import { AlertsTopic } from './alerts/alerts-topic.ts';
@@ -160,18 +161,23 @@ export class CohortRefresh extends Construct {
   public readonly snapshotsBucket: s3.Bucket;
   /** Exports for downstream systems: full lists and entered/exited deltas. */
   public readonly exportsBucket: s3.Bucket;
-  /** Athena query results, under `results/`, expired after `athenaResultsRetention`. */
+  /**
+   * Athena query results under `results/`, and under `lake-files/` the manifests the Plan step
+   * writes for the lake tables; everything expires after `athenaResultsRetention`.
+   */
   public readonly athenaResultsBucket: s3.Bucket;
   /** The Glue database and tables. */
   public readonly catalog: LakeCatalog;
   /** The Glue database. */
   public readonly database: glue.CfnDatabase;
-  /** `events_json` table. */
-  public readonly eventsJsonTable: glue.CfnTable;
+  /** `events_jsonl` table. */
+  public readonly eventsJsonlTable: glue.CfnTable;
   /** `events_parquet` table. */
   public readonly eventsParquetTable: glue.CfnTable;
-  /** `identities` table. */
-  public readonly identitiesTable: glue.CfnTable;
+  /** `identities_jsonl` table. */
+  public readonly identitiesJsonlTable: glue.CfnTable;
+  /** `identities_parquet` table. */
+  public readonly identitiesParquetTable: glue.CfnTable;
   /** `cohort_members` table over every snapshot version. */
   public readonly cohortMembersTable: glue.CfnTable;
   /** The Athena workgroup with enforced settings. */
@@ -268,12 +274,15 @@ export class CohortRefresh extends Construct {
       databaseName,
       eventLakeBucket: this.eventLakeBucket,
       eventLakePrefix,
+      filesBucket: this.athenaResultsBucket,
+      filesPrefix: LAKE_FILES_PREFIX,
       snapshotsBucket: this.snapshotsBucket,
     });
     this.database = this.catalog.database;
-    this.eventsJsonTable = this.catalog.eventsJsonTable;
+    this.eventsJsonlTable = this.catalog.eventsJsonlTable;
     this.eventsParquetTable = this.catalog.eventsParquetTable;
-    this.identitiesTable = this.catalog.identitiesTable;
+    this.identitiesJsonlTable = this.catalog.identitiesJsonlTable;
+    this.identitiesParquetTable = this.catalog.identitiesParquetTable;
     this.cohortMembersTable = this.catalog.cohortMembersTable;
 
     const query = new QueryWorkGroup(this, 'WorkGroup', {
@@ -388,7 +397,8 @@ export class CohortRefresh extends Construct {
   /**
    * Lets the grantee run Athena queries over the catalog: start, follow and stop
    * queries in this workgroup only; read this database's tables only; read the lake's
-   * `events/` and `identities/` and the snapshots; write and read query results.
+   * `events/` and `identities/`, the lake tables' manifests (`lake-files/`) and the snapshots;
+   * write and read query results.
    */
   public grantQueryLake(grantee: iam.IGrantable): iam.Grant {
     const athenaGrant = iam.Grant.addToPrincipal({
@@ -409,7 +419,7 @@ export class CohortRefresh extends Construct {
     });
     const prefix = this.eventLakePrefix;
     const lakeGrant = this.grantReadObjects(grantee, this.eventLakeBucket, [`${prefix}events/*`, `${prefix}identities/*`]);
-    const resultsGrant = this.grantReadObjects(grantee, this.athenaResultsBucket, ['results/*']).combine(
+    const resultsGrant = this.grantReadObjects(grantee, this.athenaResultsBucket, ['results/*', `${LAKE_FILES_PREFIX}*`]).combine(
       this.grantWriteObjects(grantee, this.athenaResultsBucket, 'results/*'),
     );
     return athenaGrant
@@ -431,6 +441,15 @@ export class CohortRefresh extends Construct {
       // Object ARN ends in "*": one result file per query id.
       resourceArns: [this.athenaResultsBucket.arnForObjects('results/*')],
     });
+  }
+
+  /**
+   * Lets the grantee write the lake tables' manifests under `lake-files/` of the results bucket
+   * (the Plan step), and copy there the lake files whose names Athena would skip. Reading the lake
+   * (the copies' source) comes with {@link grantQueryLake}.
+   */
+  public grantWriteLakeFiles(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.athenaResultsBucket, `${LAKE_FILES_PREFIX}*`);
   }
 
   /** Lets the grantee publish to the alerts topic. */

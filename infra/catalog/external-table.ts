@@ -8,8 +8,12 @@ export interface Column {
   readonly comment?: string;
 }
 
-/** Storage format of the files a table reads. */
-export type TableFormat = 'json' | 'parquet';
+/**
+ * Storage format of the files a table reads. `*-manifest` tables read, per partition, the files
+ * listed in the manifest files of its folder (Hive's SymlinkTextInputFormat; Athena picks the
+ * reader from the SerDe), not the folder itself.
+ */
+export type TableFormat = 'lines-manifest' | 'parquet-manifest' | 'parquet';
 
 /** Options for {@link externalTable}. */
 export interface ExternalTableOptions {
@@ -26,31 +30,33 @@ export interface ExternalTableOptions {
   readonly parameters?: Record<string, string>;
 }
 
+const SYMLINK_INPUT = 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat';
+const TEXT_OUTPUT = 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat';
+const PARQUET_SERDE: glue.CfnTable.SerdeInfoProperty = {
+  serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+  parameters: { 'serialization.format': '1' },
+};
+
 const STORAGE: Record<TableFormat, glue.CfnTable.StorageDescriptorProperty> = {
-  json: {
-    inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-    outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-    serdeInfo: {
-      serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-      parameters: {
-        // A malformed line becomes an all-null row, which the engine counts as an invalid
-        // row (SPEC 1) instead of failing the whole refresh.
-        'ignore.malformed.json': 'true',
-        // Our column names are lower case already; case-insensitive mode in the original
-        // OpenX SerDe also lower-cases the keys inside `properties`, which are case-sensitive.
-        'case.insensitive': 'false',
-      },
-    },
+  // Each line as one string column: LazySimpleSerDe with a single column hands over the text up to
+  // the first field delimiter (\u0001, which a valid JSON line never holds raw), nothing re-written,
+  // and `.gz` files are decompressed by their extension. Trino reads a symlink target of this
+  // SerDe as TEXTFILE (HiveUtil.getInputFormat: "LazySimpleSerDe is used by TEXTFILE and
+  // SEQUENCEFILE. Default to TEXTFILE").
+  'lines-manifest': {
+    inputFormat: SYMLINK_INPUT,
+    outputFormat: TEXT_OUTPUT,
+    serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe', parameters: { 'serialization.format': '1' } },
   },
+  'parquet-manifest': { inputFormat: SYMLINK_INPUT, outputFormat: TEXT_OUTPUT, serdeInfo: PARQUET_SERDE },
   parquet: {
     inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
     outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-    serdeInfo: {
-      serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-      parameters: { 'serialization.format': '1' },
-    },
+    serdeInfo: PARQUET_SERDE,
   },
 };
+
+const CLASSIFICATION: Record<TableFormat, string> = { 'lines-manifest': 'text', 'parquet-manifest': 'parquet', parquet: 'parquet' };
 
 /** An `EXTERNAL_TABLE` in the Glue Data Catalog over files in S3, created after its database. */
 export function externalTable(scope: Construct, id: string, options: ExternalTableOptions): glue.CfnTable {
@@ -63,7 +69,7 @@ export function externalTable(scope: Construct, id: string, options: ExternalTab
       tableType: 'EXTERNAL_TABLE',
       parameters: {
         EXTERNAL: 'TRUE',
-        classification: options.format,
+        classification: CLASSIFICATION[options.format],
         ...options.parameters,
       },
       partitionKeys: options.partitionKeys?.map(toColumn),

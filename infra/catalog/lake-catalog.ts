@@ -2,6 +2,7 @@ import { Aws, Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { DT_PROJECTION_RANGE, MANIFEST_FOLDERS } from '../../shared/cloud/lake-manifests.ts';
 import { type Column, externalTable } from './external-table.ts';
 
 /** Options for {@link LakeCatalog}. */
@@ -12,21 +13,32 @@ export interface LakeCatalogProps {
   readonly eventLakeBucket: s3.IBucket;
   /** Key prefix of the lake inside its bucket: `''` or ending in `/`. */
   readonly eventLakePrefix: string;
+  /** Bucket the Plan step writes the lake tables' manifests to (under {@link filesPrefix}). */
+  readonly filesBucket: s3.IBucket;
+  /** Key prefix of the manifests in {@link filesBucket}, ending in `/`. */
+  readonly filesPrefix: string;
   /** Bucket holding `snapshots/cohort=<id>/version=<N>/` (SPEC 5). */
   readonly snapshotsBucket: s3.IBucket;
 }
 
-/** Partition projection over `dt=YYYY-MM-DD` folders: no crawler, no MSCK REPAIR, no partition API calls. */
+/**
+ * `listing` is injected: every query names the listing whose manifests the Plan wrote (one per run,
+ * a hash of the lake's files), so Athena never lists listings. `dt` is projected as a date; the
+ * query bounds it by the dates its listing holds, and its own `dt` filters prune further.
+ */
+const LISTING_PROJECTION = { 'projection.enabled': 'true', 'projection.listing.type': 'injected' };
 const DT_PROJECTION = {
-  'projection.enabled': 'true',
+  ...LISTING_PROJECTION,
   'projection.dt.type': 'date',
   'projection.dt.format': 'yyyy-MM-dd',
-  'projection.dt.range': '2015-01-01,NOW',
+  'projection.dt.range': `${DT_PROJECTION_RANGE.from},${DT_PROJECTION_RANGE.to}`,
   'projection.dt.interval': '1',
   'projection.dt.interval.unit': 'DAYS',
 };
 
-const DT: Column = { name: 'dt', type: 'string', comment: 'UTC date of ts, yyyy-MM-dd' };
+const LISTING: Column = { name: 'listing', type: 'string', comment: "the Plan's listing of the lake: which manifests are read" };
+const DT: Column = { name: 'dt', type: 'string', comment: 'the dt= folder of the files, yyyy-MM-dd' };
+const LINE: Column = { name: 'line', type: 'string', comment: 'one line of a .jsonl / .jsonl.gz file, as written' };
 
 const EVENT_KEYS: readonly Column[] = [
   { name: 'event_id', type: 'string', comment: 'unique id; duplicates count once' },
@@ -37,20 +49,27 @@ const EVENT_KEYS: readonly Column[] = [
 
 /**
  * The Glue database and tables over the event lake and the snapshots: what Athena
- * queries. Tables use partition projection, so new `dt=` folders and new snapshot
- * versions are queryable the moment they are written.
+ * queries. Tables use partition projection: no crawler, no partition API calls.
+ *
+ * The four lake tables read the files of the lake through manifests the Plan step writes for each
+ * run (SymlinkTextInputFormat, one manifest per table and `dt`), never the lake's folders: each
+ * table's reader opens only files of its own format, files named `_x.jsonl` or `.x.jsonl` are read
+ * too (the Plan copies them to a plain name, which Athena does not skip), and every `dt=` date is
+ * readable, not only a range ending today.
  */
 export class LakeCatalog extends Construct {
   /** The Glue database. */
   public readonly database: glue.CfnDatabase;
   /** Name of the Glue database. */
   public readonly databaseName: string;
-  /** `events_json`: JSON Lines events (`.jsonl`, `.jsonl.gz`). */
-  public readonly eventsJsonTable: glue.CfnTable;
+  /** `events_jsonl`: the lines of the JSON Lines events (`.jsonl`, `.jsonl.gz`). */
+  public readonly eventsJsonlTable: glue.CfnTable;
   /** `events_parquet`: Parquet events. */
   public readonly eventsParquetTable: glue.CfnTable;
-  /** `identities`: the JSON Lines identity map. */
-  public readonly identitiesTable: glue.CfnTable;
+  /** `identities_jsonl`: the lines of the JSON Lines identity map. */
+  public readonly identitiesJsonlTable: glue.CfnTable;
+  /** `identities_parquet`: the Parquet identity map. */
+  public readonly identitiesParquetTable: glue.CfnTable;
   /** `cohort_members`: every stored snapshot version, partitioned by cohort and version. */
   public readonly cohortMembersTable: glue.CfnTable;
   /** Names of every table in the database. */
@@ -67,61 +86,64 @@ export class LakeCatalog extends Construct {
       },
     });
 
-    const lake = `s3://${props.eventLakeBucket.bucketName}/${props.eventLakePrefix}`;
+    const files = `s3://${props.filesBucket.bucketName}/${props.filesPrefix}`;
     const common = { database: this.database, databaseName: props.databaseName };
-    const eventsProjection = {
-      ...DT_PROJECTION,
-      // Literal ${dt}: Athena substitutes it, CloudFormation and CDK leave it alone.
-      'storage.location.template': `${lake}events/dt=\${dt}/`,
-    };
+    // Literal ${listing} and ${dt}: Athena substitutes them, CloudFormation and CDK leave them alone.
+    const manifests = (folder: string, withDt: boolean) => ({
+      location: files,
+      parameters: {
+        ...(withDt ? DT_PROJECTION : LISTING_PROJECTION),
+        'storage.location.template': `${files}\${listing}/${folder}/${withDt ? `dt=\${dt}/` : ''}`,
+      },
+    });
 
-    // events_json and events_parquet read the same folders. Athena reads every object
-    // under a partition folder whatever its extension (only names starting with "_" or
-    // "." are skipped), so a deployment's lake must hold one format per dt folder, or
-    // queries must restrict "$path".
-    this.eventsJsonTable = externalTable(this, 'EventsJsonTable', {
+    this.eventsJsonlTable = externalTable(this, 'EventsJsonlTable', {
       ...common,
-      tableName: 'events_json',
-      description: 'Events as JSON Lines; ts is text and parsed by the query (offsets allowed).',
-      format: 'json',
-      columns: [
-        ...EVENT_KEYS,
-        { name: 'ts', type: 'string', comment: 'YYYY-MM-DDTHH:MM:SS[.f](Z|+-HH:MM)' },
-        { name: 'properties', type: 'string', comment: 'JSON object rendered as text' },
-        { name: 'value', type: 'double' },
-      ],
-      partitionKeys: [DT],
-      location: `${lake}events/`,
-      parameters: eventsProjection,
+      tableName: 'events_jsonl',
+      description: 'Events as JSON Lines: each line as text, parsed by the query.',
+      format: 'lines-manifest',
+      columns: [LINE],
+      partitionKeys: [LISTING, DT],
+      ...manifests(MANIFEST_FOLDERS.eventsJsonl, true),
     });
 
     this.eventsParquetTable = externalTable(this, 'EventsParquetTable', {
       ...common,
       tableName: 'events_parquet',
       description: 'Events as Parquet; ts is a UTC timestamp.',
-      format: 'parquet',
+      format: 'parquet-manifest',
       columns: [
         ...EVENT_KEYS,
         { name: 'ts', type: 'timestamp', comment: 'UTC' },
         { name: 'properties', type: 'string', comment: 'JSON object as text' },
         { name: 'value', type: 'double' },
       ],
-      partitionKeys: [DT],
-      location: `${lake}events/`,
-      parameters: eventsProjection,
+      partitionKeys: [LISTING, DT],
+      ...manifests(MANIFEST_FOLDERS.eventsParquet, true),
     });
 
-    this.identitiesTable = externalTable(this, 'IdentitiesTable', {
+    this.identitiesJsonlTable = externalTable(this, 'IdentitiesJsonlTable', {
       ...common,
-      tableName: 'identities',
-      description: 'Identity map: (source, user_id) -> person_id, JSON Lines.',
-      format: 'json',
+      tableName: 'identities_jsonl',
+      description: 'Identity map as JSON Lines: each line as text, parsed by the query.',
+      format: 'lines-manifest',
+      columns: [LINE],
+      partitionKeys: [LISTING],
+      ...manifests(MANIFEST_FOLDERS.identitiesJsonl, false),
+    });
+
+    this.identitiesParquetTable = externalTable(this, 'IdentitiesParquetTable', {
+      ...common,
+      tableName: 'identities_parquet',
+      description: 'Identity map as Parquet: (source, user_id) -> person_id.',
+      format: 'parquet-manifest',
       columns: [
         { name: 'source', type: 'string' },
         { name: 'user_id', type: 'string' },
         { name: 'person_id', type: 'string' },
       ],
-      location: `${lake}identities/`,
+      partitionKeys: [LISTING],
+      ...manifests(MANIFEST_FOLDERS.identitiesParquet, false),
     });
 
     const snapshots = `s3://${props.snapshotsBucket.bucketName}/snapshots/`;
@@ -151,7 +173,7 @@ export class LakeCatalog extends Construct {
       },
     });
 
-    this.tableNames = ['events_json', 'events_parquet', 'identities', 'cohort_members'];
+    this.tableNames = ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members'];
   }
 
   /** ARN of the account's Glue Data Catalog: every Glue read names it. */

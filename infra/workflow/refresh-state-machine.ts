@@ -247,6 +247,8 @@ export class RefreshStateMachine extends Construct {
     // ...and announces the definition versions it accepts (Definition Accepted).
     this.eventBus.grantPutEventsTo(plan);
     cr.grantQueryLake(plan);
+    // ...and writes the manifests the lake tables read for its run (lake-files/ of the results bucket).
+    cr.grantWriteLakeFiles(plan);
     // ...and carries out deletion requests: the salt (generated once), erasure records, processed
     // requests; versions rewritten in place and erasure versions published; exports rewritten.
     cr.grantWritePrivacy(plan);

@@ -12,6 +12,8 @@ import type { AthenaQueryRunner } from './athena-query.ts';
 import { evaluationPopulation } from './athena-evaluations.ts';
 import { awsCall } from './aws-call.ts';
 import { InvalidS3LocationError } from './errors.ts';
+import { LAKE_FILES_PREFIX, lakeManifests, type ManifestLocation, writeLakeManifests } from './lake-manifests.ts';
+import { listLakeObjects } from './lake-objects.ts';
 import { bucketName, keyPrefix, parseS3Uri } from './s3-uri.ts';
 
 /** What an {@link AthenaEngine} runs on and reads. */
@@ -24,7 +26,7 @@ export interface AthenaEngineOptions {
   readonly glue: GlueClient;
   /** The Glue database of the lake's tables and of the evaluation tables. */
   readonly database: string;
-  /** Table names other than the construct's. @default - the construct's: events_json, events_parquet, identities */
+  /** Table names other than the construct's. @default - the construct's: events_jsonl, events_parquet, identities_jsonl, identities_parquet */
   readonly tables?: Omit<AthenaLakeOptions, 'database'>;
   /** The bucket of the event lake. */
   readonly lakeBucket: string;
@@ -34,12 +36,15 @@ export interface AthenaEngineOptions {
   readonly resultsBucket: string;
   /** Key prefix of the workgroup's results in that bucket. @default 'results/' */
   readonly resultsPrefix?: string;
+  /** Bucket of the tables' manifests (and copies of hidden-named files). @default - the results bucket */
+  readonly filesBucket?: string;
+  /** Key prefix of the manifests in that bucket: the Glue tables' `storage.location.template`. @default 'lake-files/' */
+  readonly filesPrefix?: string;
   /** Name recorded in lineage. @default 'athena engine v3' */
   readonly name?: string;
 }
 
 const EVALUATION_TABLE = new RegExp(`^${EVALUATION_TABLE_PREFIX}[a-z0-9_]+$`);
-const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})\/$/;
 
 /** An evaluation reference this engine did not make (or a table name that is not a run's). */
 export class NotAnEvaluationError extends Error {
@@ -55,8 +60,10 @@ export function evaluationTableOf(result: EvaluationRef): string {
 /**
  * The cloud query engine: the compiler's Athena dialect over the Glue tables of the lake.
  *
- * - `lake()` lists the lake's `dt=` folders once (S3 ListObjectsV2 with a delimiter: one call per
- *   1,000 days), so lineage names the partitions that exist, as the local engine does.
+ * - `lake()` lists the lake's files once (S3 ListObjectsV2: one call per 1,000 files) and writes the
+ *   manifests the Glue tables read for this listing (one per table and `dt`, see lake-manifests.ts),
+ *   so each format's reader gets exactly its own files, and lineage names the partitions that
+ *   exist, as the local engine does.
  * - `evaluate()` is the Evaluate state's CTAS (`evaluation_<run>`), for in-process refreshes.
  * - `members()` runs `SELECT person_id ... WHERE <column>` and reads the query's CSV result object
  *   from S3 in one streamed GET, instead of paging GetQueryResults 1,000 rows a call (a million
@@ -75,6 +82,7 @@ export class AthenaEngine implements QueryEngine {
   private readonly lakePrefix: string;
   private readonly resultsBucket: string;
   private readonly resultsPrefix: string;
+  private readonly files: ManifestLocation;
 
   constructor(private readonly options: AthenaEngineOptions) {
     this.name = options.name ?? 'athena engine v3';
@@ -82,13 +90,20 @@ export class AthenaEngine implements QueryEngine {
     this.lakePrefix = keyPrefix(options.lakePrefix ?? '');
     this.resultsBucket = bucketName(options.resultsBucket);
     this.resultsPrefix = keyPrefix(options.resultsPrefix ?? 'results/');
+    this.files = {
+      lakeBucket: this.lakeBucket,
+      filesBucket: bucketName(options.filesBucket ?? options.resultsBucket),
+      filesPrefix: keyPrefix(options.filesPrefix ?? LAKE_FILES_PREFIX),
+    };
   }
 
   async lake(): Promise<LakeView> {
-    const dates = await this.lakePartitions();
+    const manifests = lakeManifests(await listLakeObjects(this.options.s3, this.lakeBucket, this.lakePrefix), this.files);
+    await writeLakeManifests(this.options.s3, this.files, manifests);
+    const dates = [...new Set([...manifests.dates.jsonl, ...manifests.dates.parquet])].sort();
     const root = `s3://${this.lakeBucket}/${this.lakePrefix}`;
     return {
-      relations: athenaLakeRelations({ database: this.options.database, ...this.options.tables }),
+      relations: athenaLakeRelations({ database: this.options.database, ...this.options.tables }, manifests),
       inputs: (range) => [
         { table: 'events', location: `${root}events/`, partitions: partitionsIn(dates, range) },
         { table: 'identities', location: `${root}identities/`, partitions: [] },
@@ -142,24 +157,6 @@ export class AthenaEngine implements QueryEngine {
   async rows(sql: string): Promise<Record<string, unknown>[]> {
     const { columns, rows } = await this.options.runner.query(sql);
     return rows.map((row) => Object.fromEntries(columns.map((name, i) => [name, row[i] ?? null])));
-  }
-
-  /** Dates of the lake's `events/dt=YYYY-MM-DD/` folders, ascending. */
-  private async lakePartitions(): Promise<string[]> {
-    const prefix = `${this.lakePrefix}events/`;
-    const dates: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await awsCall('S3.ListObjectsV2', () =>
-        this.options.s3.send(new ListObjectsV2Command({ Bucket: this.lakeBucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })),
-      );
-      for (const folder of page.CommonPrefixes ?? []) {
-        const date = PARTITION.exec(folder.Prefix?.slice(prefix.length) ?? '')?.[1];
-        if (date) dates.push(date);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return dates.sort();
   }
 
   /** The person ids of a members query's CSV result, in the order Athena wrote them. */

@@ -1,29 +1,45 @@
 import { athenaDialect } from '../compiler/athena-dialect.ts';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
-import { identifier, UnsafeSqlValueError } from '../compiler/sql-text.ts';
+import { identifier, stringLiteral, UnsafeSqlValueError } from '../compiler/sql-text.ts';
 
 /** The Glue database and tables of the lake, as the `CohortRefresh` construct creates them. */
 export interface AthenaLakeOptions {
   /** The Glue database (the construct's `databaseName`, `cohort_refresh` by default). */
   readonly database: string;
   /**
-   * The JSON Lines events table.
+   * The JSON Lines events table: one text column `line`, partitioned by `listing` and `dt`.
    *
-   * @default 'events_json'
+   * @default 'events_jsonl'
    */
-  readonly eventsJsonTable?: string;
+  readonly eventsJsonlTable?: string;
   /**
-   * The Parquet events table.
+   * The Parquet events table, partitioned by `listing` and `dt`.
    *
    * @default 'events_parquet'
    */
   readonly eventsParquetTable?: string;
   /**
-   * The identity map table.
+   * The JSON Lines identity map table: one text column `line`, partitioned by `listing`.
    *
-   * @default 'identities'
+   * @default 'identities_jsonl'
    */
-  readonly identitiesTable?: string;
+  readonly identitiesJsonlTable?: string;
+  /**
+   * The Parquet identity map table, partitioned by `listing`.
+   *
+   * @default 'identities_parquet'
+   */
+  readonly identitiesParquetTable?: string;
+}
+
+/** What one listing of the lake holds: which partitions the relations read (see `lakeManifests`). */
+export interface LakeListing {
+  /** The `listing` partition value the Plan wrote the manifests under. */
+  readonly listing: string;
+  /** The `dt` values holding JSONL and Parquet events, ascending. */
+  readonly dates: { readonly jsonl: readonly string[]; readonly parquet: readonly string[] };
+  /** Whether the identity map has JSONL or Parquet files. */
+  readonly identities: { readonly jsonl: boolean; readonly parquet: boolean };
 }
 
 /**
@@ -33,6 +49,7 @@ export interface AthenaLakeOptions {
 const ISO_TS = '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})';
 
 const NAME = /^[a-z][a-z0-9_]{0,127}$/;
+const LISTING = /^[0-9a-f]{16,64}$/;
 
 /** A quoted Glue name; only lower snake_case, as Glue stores names lower-cased anyway. */
 function glueName(kind: string, name: string): string {
@@ -40,38 +57,78 @@ function glueName(kind: string, name: string): string {
   return identifier(name);
 }
 
+const field = (line: string, name: string) => `json_extract(${line}, ${stringLiteral(`$["${name}"]`)})`;
+const text = (line: string, name: string) => `json_extract_scalar(${field(line, name)}, '$')`;
+
 /**
- * Athena relations over the lake's Glue tables, in the shape the compiler expects.
- *
- * `events_json` and `events_parquet` read the same `dt=` folders, and Athena hands a table every
- * object in them whatever its extension; each half therefore keeps only its own files by
- * `"$path"`, so a folder may mix formats. JSONL `ts` is text: only the SPEC's spelling is parsed
- * (`try` makes a well-spelled impossible instant such as month 13 NULL instead of failing the
- * query); fractions have at most 6 digits, so narrowing the nanosecond result to microseconds
- * never rounds. Parquet `ts` is a UTC timestamp without zone and is read as such.
+ * The event columns of one JSONL line (`line`, the whole line as text): the SELECT list every
+ * JSONL events relation uses, in one place so the extraction can be swapped as a whole. `try`
+ * makes a well-spelled impossible instant such as month 13 NULL instead of failing the query;
+ * fractions have at most 6 digits, so narrowing the nanosecond result to microseconds never rounds.
  */
-export function athenaLakeRelations(options: AthenaLakeOptions): LakeRelations {
+export function jsonlEventColumns(line: string): string {
+  const ts = text(line, 'ts');
+  return [
+    ...['event_id', 'source', 'user_id', 'event_name'].map((name) => `${text(line, name)} AS ${name}`),
+    `CASE WHEN ${athenaDialect.fullMatch(ts, ISO_TS)} THEN CAST(try(from_iso8601_timestamp_nanos(${ts})) AS timestamp(6) with time zone) END AS ts`,
+    `json_format(${field(line, 'properties')}) AS properties`,
+    `TRY_CAST(${text(line, 'value')} AS DOUBLE) AS value`,
+  ].join(', ');
+}
+
+/** The identity columns of one JSONL line. */
+export function jsonlIdentityColumns(line: string): string {
+  return ['source', 'user_id', 'person_id'].map((name) => `${text(line, name)} AS ${name}`).join(', ');
+}
+
+const EMPTY_EVENTS =
+  'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS user_id, CAST(NULL AS VARCHAR) AS event_name, ' +
+  'CAST(NULL AS timestamp(6) with time zone) AS ts, CAST(NULL AS VARCHAR) AS properties, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS VARCHAR) AS dt WHERE FALSE';
+const EMPTY_IDENTITIES = 'SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS user_id, CAST(NULL AS VARCHAR) AS person_id WHERE FALSE';
+
+/**
+ * Athena relations over the lake's Glue tables for one listing, in the shape the compiler expects.
+ *
+ * Each table reads only the files the Plan's manifests for this listing name (SymlinkTextInputFormat),
+ * so a Parquet reader never opens a JSONL file nor the other way round. `listing` is an injected
+ * partition: its equality here is what Athena needs to find the manifests. `dt` is a projected date:
+ * the range of dates the listing holds bounds the projection, and the query's own `dt` filters
+ * narrow it to the partitions a scan reads. JSONL lines reach the query as text (`line`) and are
+ * parsed by {@link jsonlEventColumns}; Parquet `ts` is a UTC timestamp without zone.
+ */
+export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeListing): LakeRelations {
+  if (!LISTING.test(listing.listing)) throw new UnsafeSqlValueError(`a listing id is lower-case hex, got ${JSON.stringify(listing.listing)}`);
   const database = glueName('database', options.database);
   const table = (kind: string, name: string) => `${database}.${glueName(kind, name)}`;
-  const json = table('eventsJsonTable', options.eventsJsonTable ?? 'events_json');
-  const parquet = table('eventsParquetTable', options.eventsParquetTable ?? 'events_parquet');
-  const identities = table('identitiesTable', options.identitiesTable ?? 'identities');
+  const eventsJsonl = table('eventsJsonlTable', options.eventsJsonlTable ?? 'events_jsonl');
+  const eventsParquet = table('eventsParquetTable', options.eventsParquetTable ?? 'events_parquet');
+  const identitiesJsonl = table('identitiesJsonlTable', options.identitiesJsonlTable ?? 'identities_jsonl');
+  const identitiesParquet = table('identitiesParquetTable', options.identitiesParquetTable ?? 'identities_parquet');
+  const ofListing = `listing = ${stringLiteral(listing.listing)}`;
+  const datesOf = (dates: readonly string[]) => `${ofListing} AND dt BETWEEN ${stringLiteral(dates[0] as string)} AND ${stringLiteral(dates.at(-1) as string)}`;
 
-  const jsonTs =
-    `CASE WHEN ${athenaDialect.fullMatch('ts', ISO_TS)} ` +
-    'THEN CAST(try(from_iso8601_timestamp_nanos(ts)) AS timestamp(6) with time zone) END';
-  const jsonEvents =
-    `SELECT event_id, source, user_id, event_name, ${jsonTs} AS ts, ` +
-    'CAST(properties AS VARCHAR) AS properties, CAST(value AS DOUBLE) AS value, dt ' +
-    `FROM ${json} WHERE ("$path" LIKE '%.jsonl' OR "$path" LIKE '%.jsonl.gz')`;
-  const parquetEvents =
-    'SELECT event_id, source, user_id, event_name, ' +
-    "CAST(with_timezone(ts, 'UTC') AS timestamp(6) with time zone) AS ts, " +
-    'CAST(properties AS VARCHAR) AS properties, CAST(value AS DOUBLE) AS value, dt ' +
-    `FROM ${parquet} WHERE "$path" LIKE '%.parquet'`;
-
+  const events: string[] = [];
+  if (listing.dates.jsonl.length > 0) {
+    events.push(`SELECT ${jsonlEventColumns('line')}, dt FROM ${eventsJsonl} WHERE ${datesOf(listing.dates.jsonl)}`);
+  }
+  if (listing.dates.parquet.length > 0) {
+    events.push(
+      'SELECT event_id, source, user_id, event_name, ' +
+        "CAST(with_timezone(ts, 'UTC') AS timestamp(6) with time zone) AS ts, " +
+        'CAST(properties AS VARCHAR) AS properties, CAST(value AS DOUBLE) AS value, dt ' +
+        `FROM ${eventsParquet} WHERE ${datesOf(listing.dates.parquet)}`,
+    );
+  }
+  const identities: string[] = [];
+  if (listing.identities.jsonl) identities.push(`SELECT ${jsonlIdentityColumns('line')} FROM ${identitiesJsonl} WHERE ${ofListing}`);
+  if (listing.identities.parquet) {
+    identities.push(
+      'SELECT CAST(source AS VARCHAR) AS source, CAST(user_id AS VARCHAR) AS user_id, CAST(person_id AS VARCHAR) AS person_id ' +
+        `FROM ${identitiesParquet} WHERE ${ofListing}`,
+    );
+  }
   return {
-    events: `(${jsonEvents} UNION ALL ${parquetEvents})`,
-    identities,
+    events: `(${(events.length > 0 ? events : [EMPTY_EVENTS]).join(' UNION ALL ')})`,
+    identities: `(${(identities.length > 0 ? identities : [EMPTY_IDENTITIES]).join(' UNION ALL ')})`,
   };
 }

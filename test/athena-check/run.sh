@@ -13,8 +13,7 @@
 # public cases. --lake-variants also runs every given case with its lake written as Parquet
 # (ts TIMESTAMP, TIMESTAMPTZ, mixed with JSONL: lake-variants.mts), named <case>.<variant>.
 # Prints one line per mismatch, then "athena dialect: X/Y cohorts match, A/B cases whole".
-# Exit 0 only when every cohort matches. XCHECK_DETAIL=1 shows a few person ids per mismatch;
-# XCHECK_VERBATIM_NUMBERS=1 is a diagnostic run whose tables keep numbers as written (not Athena).
+# Exit 0 only when every cohort matches. XCHECK_DETAIL=1 shows a few person ids per mismatch.
 # Needs node and the project's node_modules (tsx, @duckdb/node-api), a python3, and sqlglot
 # (Debian's python3-sqlglot, installed with apt-get when no python3 on PATH has sqlglot).
 set -u
@@ -98,8 +97,7 @@ for c in "${dirs[@]}"; do
   n=$(ls "$c/expected" | grep -c '\.txt$')
   fail() { echo "mismatch: $name: $1"; total=$((total + n)); }
   if ! "$TSX" "$HERE/athena-sql.mts" "$PROJ" "$c" >"$w/plan.json" 2>"$w/err"; then fail "building the Athena query failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
-  verbatim=(); [[ ${XCHECK_VERBATIM_NUMBERS:-0} == 1 ]] && verbatim=(--verbatim-numbers)
-  if ! "$PY" "$HERE/glue_tables.py" "$c/lake" "$w/tables" "${verbatim[@]}" 2>"$w/err"; then fail "reading the lake failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
+  if ! "$PY" "$HERE/glue_tables.py" "$w/plan.json" "$c/lake" "$w/tables" 2>"$w/err"; then fail "reading the lake failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
   if ! "$SQLGLOT_PY" "$HERE/transpile.py" "$w/plan.json" "$w/query.sql" "$w/macros.sql" 2>"$w/err"; then fail "transpilation failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
   if ! out=$("$TSX" "$HERE/run-duckdb.mts" "$PROJ" "$c" "$w" 2>"$w/err"); then fail "the DuckDB run failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
   while IFS= read -r line; do

@@ -8,12 +8,19 @@ import { AS_OF } from './support.ts';
 /** Trino functions the source-check query calls beyond the refresh compiler's (each exists in Trino). */
 const SOURCE_CHECK_FUNCTIONS = new Set([...TRINO_FUNCTIONS, 'abs', 'date_diff', 'floor', 'grouping', 'max', 'rollup']);
 
+/** A listing with both formats of events and identities, so every lake table is read. */
+const GLUE_LISTING = {
+  listing: '0123456789abcdef0123456789abcdef',
+  dates: { jsonl: ['2024-05-01'], parquet: ['2024-06-01'] },
+  identities: { jsonl: true, parquet: true },
+};
+
 const compiled = (dialect: keyof typeof DIALECTS, lake = LAKE) => compileSourceChecks({ asOf: AS_OF, lake, dialect: DIALECTS[dialect] });
 
 describe('the source-check query', () => {
   it('is valid Trino for Athena, over fixed relations and over the Glue lake relations', () => {
     expect(() => parseTrino(compiled('athena').sql)).not.toThrow();
-    expect(() => parseTrino(compiled('athena', athenaLakeRelations({ database: 'cohort_refresh' })).sql)).not.toThrow();
+    expect(() => parseTrino(compiled('athena', athenaLakeRelations({ database: 'cohort_refresh' }, GLUE_LISTING)).sql)).not.toThrow();
   });
 
   it('calls only functions that exist in Trino', () => {

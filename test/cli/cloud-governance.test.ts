@@ -95,9 +95,11 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     // One Athena query in the refresh's workgroup, compiled in the Athena dialect over the Glue tables.
     expect(aws.athena).toHaveReceivedCommandTimes(StartQueryExecutionCommand, 1);
     expect(aws.athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, { WorkGroup: 'cohort-refresh' });
-    expect([...aws.queries.values()][0]?.sql).toContain('FROM "cohort_refresh"."events_json"');
-    // A plan writes nothing.
-    expect(aws.s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect([...aws.queries.values()][0]?.sql).toContain('FROM "cohort_refresh"."events_parquet" WHERE listing = ');
+    // A plan writes nothing but the manifests the lake tables read (lake-files/ of the results bucket).
+    const written = aws.s3.commandCalls(PutObjectCommand).map((call) => `${call.args[0].input.Bucket}/${call.args[0].input.Key}`);
+    expect(written).toHaveLength(2);
+    for (const key of written) expect(key).toMatch(/^cohorts-results\/lake-files\/[0-9a-f]{32}\/events-parquet\/dt=2024-05-3[01]\/files\.txt$/);
   });
 
   it('plan applies the guardrail settings of the bucket\'s cohorts.config.yaml, as the Plan step does', async () => {

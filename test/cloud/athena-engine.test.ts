@@ -8,7 +8,7 @@ import {
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { DeleteTableCommand, EntityNotFoundException, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AthenaEngine, NotAnEvaluationError } from '../../shared/cloud/athena-engine.ts';
@@ -16,6 +16,7 @@ import { AthenaEvaluations } from '../../shared/cloud/athena-evaluations.ts';
 import { athenaLakeRelations } from '../../shared/cloud/athena-lake.ts';
 import { AthenaQueryFailedError, AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
 import { InvalidS3LocationError, ThrottledError } from '../../shared/cloud/errors.ts';
+import { UnprojectableDateError } from '../../shared/cloud/lake-manifests.ts';
 import { EvaluationNotFoundError } from '../../shared/workflow/errors.ts';
 import { serviceError } from './support.ts';
 
@@ -54,22 +55,91 @@ describe('the Athena query engine', () => {
     expect(engine.dialect.name).toBe('athena');
   });
 
-  it('reads the Glue tables and names the dt= partitions of the lake a query reads, listed page by page', async () => {
+  it('lists the lake page by page, writes one manifest per table and dt, and names the dt= partitions a query reads', async () => {
     // Prepare
-    s3.on(ListObjectsV2Command)
-      .resolvesOnce({ CommonPrefixes: [{ Prefix: 'lake/events/dt=2024-05-30/' }, { Prefix: 'lake/events/dt=2024-06-01/' }], IsTruncated: true, NextContinuationToken: 't-2' })
-      .resolves({ CommonPrefixes: [{ Prefix: 'lake/events/dt=2024-05-31/' }, { Prefix: 'lake/events/not-a-partition/' }], IsTruncated: false });
+    const file = (Key: string, ETag = '"e"') => ({ Key, ETag, Size: 10 });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' })
+      .resolvesOnce({
+        Contents: [file('lake/events/dt=2024-05-30/a.jsonl'), file('lake/events/dt=2024-05-31/b.jsonl.gz'), file('lake/events/dt=2024-05-31/c.parquet')],
+        IsTruncated: true,
+        NextContinuationToken: 't-2',
+      })
+      .resolves({ Contents: [file('lake/events/dt=2024-06-01/d.parquet'), file('lake/events/dt=2024-06-01/notes.txt'), file('lake/events/other/e.jsonl')], IsTruncated: false });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({ Contents: [file('lake/identities/map.parquet')], IsTruncated: false });
+    s3.on(PutObjectCommand).resolves({});
     // Act
     const lake = await engine.lake();
-    // Assess
-    expect(lake.relations).toEqual(athenaLakeRelations({ database: 'cohort_refresh' }));
+    // Assess: each format's files in its own manifests, under one listing
+    const puts = s3.commandCalls(PutObjectCommand).map((call) => [call.args[0].input.Key, call.args[0].input.Body]);
+    const listing = String(puts[0]?.[0]).split('/')[1] as string;
+    expect(listing).toMatch(/^[0-9a-f]{32}$/);
+    expect(Object.fromEntries(puts)).toEqual({
+      [`lake-files/${listing}/events-jsonl/dt=2024-05-30/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-30/a.jsonl\n',
+      [`lake-files/${listing}/events-jsonl/dt=2024-05-31/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-31/b.jsonl.gz\n',
+      [`lake-files/${listing}/events-parquet/dt=2024-05-31/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-31/c.parquet\n',
+      [`lake-files/${listing}/events-parquet/dt=2024-06-01/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-06-01/d.parquet\n',
+      [`lake-files/${listing}/identities-parquet/files.txt`]: 's3://lake-bucket/lake/identities/map.parquet\n',
+    });
+    expect(s3.commandCalls(PutObjectCommand).every((call) => call.args[0].input.Bucket === 'results-bucket')).toBe(true);
+    expect(lake.relations).toEqual(
+      athenaLakeRelations(
+        { database: 'cohort_refresh' },
+        { listing, dates: { jsonl: ['2024-05-30', '2024-05-31'], parquet: ['2024-05-31', '2024-06-01'] }, identities: { jsonl: false, parquet: true } },
+      ),
+    );
     expect(lake.inputs({ from: '2024-05-31', to: '2024-06-01' })).toEqual([
       { table: 'events', location: 's3://lake-bucket/lake/events/', partitions: ['dt=2024-05-31', 'dt=2024-06-01'] },
       { table: 'identities', location: 's3://lake-bucket/lake/identities/', partitions: [] },
     ]);
     expect(lake.inputs({ to: '2024-05-31' })[0]?.partitions).toEqual(['dt=2024-05-30', 'dt=2024-05-31']);
-    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 1, { Bucket: 'lake-bucket', Prefix: 'lake/events/', Delimiter: '/', ContinuationToken: undefined });
-    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, { Bucket: 'lake-bucket', Prefix: 'lake/events/', Delimiter: '/', ContinuationToken: 't-2' });
+    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 1, { Bucket: 'lake-bucket', Prefix: 'lake/events/', ContinuationToken: undefined });
+    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, { Bucket: 'lake-bucket', Prefix: 'lake/events/', ContinuationToken: 't-2' });
+  });
+
+  it('gives the same listing for the same files and another when a file changes', async () => {
+    // Prepare
+    const listingOf = async (etag: string) => {
+      s3.reset();
+      s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({ Contents: [{ Key: 'lake/events/dt=2024-05-30/a.jsonl', ETag: etag, Size: 1 }] });
+      s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
+      s3.on(PutObjectCommand).resolves({});
+      await engine.lake();
+      return String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key).split('/')[1];
+    };
+    // Act & Assess
+    expect(await listingOf('"1"')).toBe(await listingOf('"1"'));
+    expect(await listingOf('"1"')).not.toBe(await listingOf('"2"'));
+  });
+
+  it('copies a file Athena would skip (a name starting with _ or .) to a plain name before naming it in a manifest', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({
+      Contents: [{ Key: 'lake/events/dt=2024-05-30/_late batch.jsonl.gz', ETag: '"e"', Size: 1 }, { Key: 'lake/events/dt=2024-05-30/ok.jsonl', ETag: '"e"', Size: 1 }],
+    });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
+    s3.on(CopyObjectCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    // Act
+    await engine.lake();
+    // Assess
+    const copy = s3.commandCalls(CopyObjectCommand)[0]?.args[0].input;
+    expect(copy?.CopySource).toBe('lake-bucket/lake/events/dt%3D2024-05-30/_late%20batch.jsonl.gz');
+    expect(copy?.Bucket).toBe('results-bucket');
+    expect(copy?.Key).toMatch(/^lake-files\/[0-9a-f]{32}\/copies\/[0-9a-f]{32}\.jsonl\.gz$/);
+    const manifest = String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body);
+    expect(manifest).toBe(`s3://results-bucket/${copy?.Key}\ns3://lake-bucket/lake/events/dt=2024-05-30/ok.jsonl\n`);
+    // The copy exists before any manifest names it.
+    expect(s3.calls().map((call) => call.args[0].constructor.name).filter((n) => n !== 'ListObjectsV2Command')).toEqual(['CopyObjectCommand', 'PutObjectCommand']);
+  });
+
+  it('fails the listing on a dt= folder Athena cannot project, naming it', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({ Contents: [{ Key: 'lake/events/dt=2024-02-30/a.jsonl', ETag: '"e"', Size: 1 }] });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
+    // Act & Assess
+    await expect(engine.lake()).rejects.toThrow(UnprojectableDateError);
+    await expect(engine.lake()).rejects.toThrow('events/dt=2024-02-30/');
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 
   it('reads a cohort from the query result file in S3, in byte order, without paging GetQueryResults', async () => {

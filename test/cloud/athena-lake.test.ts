@@ -1,6 +1,6 @@
 import nodeSqlParser from 'node-sql-parser';
 import { describe, expect, it } from 'vitest';
-import { athenaLakeRelations } from '../../shared/cloud/athena-lake.ts';
+import { athenaLakeRelations, type LakeListing } from '../../shared/cloud/athena-lake.ts';
 import { UnsafeSqlValueError } from '../../shared/compiler/sql-text.ts';
 
 const { Parser } = nodeSqlParser;
@@ -8,43 +8,48 @@ const parser = new Parser();
 
 /**
  * Parse-checks Trino SQL with node-sql-parser 5.4.0, database 'trino' (its 'athena' grammar is
- * Hive-flavoured and rejects `timestamp(6) with time zone`). What the check cannot see:
- * - `"$path"` parses, but in a WHERE clause the parser reads a double-quoted name as a string
- *   (MySQL style), not as the column Trino sees; only the syntax around it is checked.
- * - `\A` and `\z` inside the regexp literal are read as escapes; in Trino backslashes are plain
- *   characters. Either way the literal stays one token, so the syntax check holds.
+ * Hive-flavoured and rejects `timestamp(6) with time zone`). `\A` and `\z` inside the regexp
+ * literal are read as escapes; in Trino backslashes are plain characters. Either way the literal
+ * stays one token, so the syntax check holds.
  */
 const parseTrino = (sql: string) => parser.astify(sql, { database: 'trino' });
 const tablesOf = (sql: string) => parser.tableList(sql, { database: 'trino' });
 
-const EXPECTED_EVENTS =
-  '(SELECT event_id, source, user_id, event_name, ' +
-  "CASE WHEN regexp_like(ts, '\\A(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2}))\\z') " +
-  'THEN CAST(try(from_iso8601_timestamp_nanos(ts)) AS timestamp(6) with time zone) END AS ts, ' +
-  'CAST(properties AS VARCHAR) AS properties, CAST(value AS DOUBLE) AS value, dt ' +
-  `FROM "cohort_refresh"."events_json" WHERE ("$path" LIKE '%.jsonl' OR "$path" LIKE '%.jsonl.gz') ` +
-  'UNION ALL ' +
-  'SELECT event_id, source, user_id, event_name, ' +
-  "CAST(with_timezone(ts, 'UTC') AS timestamp(6) with time zone) AS ts, " +
-  'CAST(properties AS VARCHAR) AS properties, CAST(value AS DOUBLE) AS value, dt ' +
-  `FROM "cohort_refresh"."events_parquet" WHERE "$path" LIKE '%.parquet')`;
+const LISTING = '0123456789abcdef0123456789abcdef';
+const BOTH: LakeListing = {
+  listing: LISTING,
+  dates: { jsonl: ['2024-05-30', '2024-06-01'], parquet: ['2024-06-01', '2024-06-02', '2024-06-03'] },
+  identities: { jsonl: true, parquet: true },
+};
+const NOTHING: LakeListing = { listing: LISTING, dates: { jsonl: [], parquet: [] }, identities: { jsonl: false, parquet: false } };
 
 describe('the Athena lake relations', () => {
-  it('reads events from the JSON and Parquet tables, each restricted to its own files', () => {
-    // Prepare
-    const options = { database: 'cohort_refresh' };
-
+  it('reads each format from its own table, for this listing and the dates it holds', () => {
     // Act
-    const lake = athenaLakeRelations(options);
+    const lake = athenaLakeRelations({ database: 'cohort_refresh' }, BOTH);
 
     // Assess
-    expect(lake.events).toBe(EXPECTED_EVENTS);
-    expect(lake.identities).toBe('"cohort_refresh"."identities"');
+    expect(lake.events).toContain(`FROM "cohort_refresh"."events_jsonl" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-05-30' AND '2024-06-01'`);
+    expect(lake.events).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-01' AND '2024-06-03'`);
+    expect(lake.identities).toContain(`FROM "cohort_refresh"."identities_jsonl" WHERE listing = '${LISTING}'`);
+    expect(lake.identities).toContain(`FROM "cohort_refresh"."identities_parquet" WHERE listing = '${LISTING}'`);
+    expect(lake.events).not.toContain('$path');
+  });
+
+  it('extracts the JSONL fields from the line text, not from a JSON SerDe', () => {
+    // Act
+    const { events, identities } = athenaLakeRelations({ database: 'cohort_refresh' }, BOTH);
+
+    // Assess
+    expect(events).toContain(`json_extract_scalar(json_extract(line, '$["event_id"]'), '$') AS event_id`);
+    expect(events).toContain(`json_format(json_extract(line, '$["properties"]')) AS properties`);
+    expect(events).toContain('CAST(try(from_iso8601_timestamp_nanos(');
+    expect(identities).toContain(`json_extract_scalar(json_extract(line, '$["person_id"]'), '$') AS person_id`);
   });
 
   it('parses as Trino where the compiler uses it, and reads exactly the lake tables', () => {
     // Prepare
-    const lake = athenaLakeRelations({ database: 'cohort_refresh' });
+    const lake = athenaLakeRelations({ database: 'cohort_refresh' }, BOTH);
     const events = `SELECT event_id, source, user_id, event_name, ts, properties, value FROM ${lake.events} AS lake_events WHERE dt >= '2024-05-31' AND dt <= '2024-07-02'`;
     const identities = `SELECT source, user_id, person_id FROM ${lake.identities} AS identities`;
 
@@ -53,21 +58,35 @@ describe('the Athena lake relations', () => {
 
     // Assess
     expect(parse).not.toThrow();
-    expect(tablesOf(events).sort()).toEqual(['select::cohort_refresh::events_json', 'select::cohort_refresh::events_parquet']);
-    expect(tablesOf(identities)).toEqual(['select::cohort_refresh::identities']);
+    expect(tablesOf(events).sort()).toEqual(['select::cohort_refresh::events_jsonl', 'select::cohort_refresh::events_parquet']);
+    expect(tablesOf(identities).sort()).toEqual(['select::cohort_refresh::identities_jsonl', 'select::cohort_refresh::identities_parquet']);
+  });
+
+  it('reads no table of a format the lake does not hold, and an empty lake as no rows', () => {
+    // Act
+    const jsonlOnly = athenaLakeRelations({ database: 'cohort_refresh' }, { ...NOTHING, dates: { jsonl: ['2024-06-01'], parquet: [] } });
+    const empty = athenaLakeRelations({ database: 'cohort_refresh' }, NOTHING);
+
+    // Assess
+    expect(tablesOf(`SELECT * FROM ${jsonlOnly.events} AS e`)).toEqual(['select::cohort_refresh::events_jsonl']);
+    expect(tablesOf(`SELECT * FROM ${empty.events} AS e`)).toEqual([]);
+    expect(empty.events).toMatch(/WHERE FALSE\)$/);
+    expect(empty.identities).toMatch(/WHERE FALSE\)$/);
+    expect(() => parseTrino(`SELECT event_id FROM ${empty.events} AS e`)).not.toThrow();
   });
 
   it('uses the table names it is given', () => {
     // Prepare
-    const options = { database: 'lake_prod', eventsJsonTable: 'ev_json', eventsParquetTable: 'ev_parquet', identitiesTable: 'id_map' };
+    const options = { database: 'lake_prod', eventsJsonlTable: 'ev_lines', eventsParquetTable: 'ev_parquet', identitiesJsonlTable: 'id_lines', identitiesParquetTable: 'id_parquet' };
 
     // Act
-    const lake = athenaLakeRelations(options);
+    const lake = athenaLakeRelations(options, BOTH);
 
     // Assess
-    expect(lake.events).toContain('FROM "lake_prod"."ev_json" WHERE');
+    expect(lake.events).toContain('FROM "lake_prod"."ev_lines" WHERE');
     expect(lake.events).toContain('FROM "lake_prod"."ev_parquet" WHERE');
-    expect(lake.identities).toBe('"lake_prod"."id_map"');
+    expect(lake.identities).toContain('FROM "lake_prod"."id_lines" WHERE');
+    expect(lake.identities).toContain('FROM "lake_prod"."id_parquet" WHERE');
   });
 
   it.each([
@@ -75,13 +94,15 @@ describe('the Athena lake relations', () => {
     [{ database: 'cohort-refresh' }],
     [{ database: '_hidden' }],
     [{ database: '' }],
-    [{ database: 'cohort_refresh', eventsJsonTable: 'events"; DROP TABLE x; --' }],
-    [{ database: 'cohort_refresh', identitiesTable: 'db.identities' }],
+    [{ database: 'cohort_refresh', eventsJsonlTable: 'events"; DROP TABLE x; --' }],
+    [{ database: 'cohort_refresh', identitiesParquetTable: 'db.identities' }],
   ])('refuses %j as a Glue name', (options) => {
-    // Prepare
-    const build = () => athenaLakeRelations(options);
-
     // Act and assess
-    expect(build).toThrow(UnsafeSqlValueError);
+    expect(() => athenaLakeRelations(options, BOTH)).toThrow(UnsafeSqlValueError);
+  });
+
+  it('refuses a listing id that is not hex', () => {
+    // Act and assess
+    expect(() => athenaLakeRelations({ database: 'cohort_refresh' }, { ...BOTH, listing: "x' OR 1=1 --" })).toThrow(UnsafeSqlValueError);
   });
 });

@@ -1,16 +1,21 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { givenCohortRefresh, refTo, templateOf } from './support.ts';
 
+const LISTING_PROJECTION = { 'projection.enabled': 'true', 'projection.listing.type': 'injected' };
 const DT_PROJECTION = {
-  'projection.enabled': 'true',
+  ...LISTING_PROJECTION,
   'projection.dt.type': 'date',
   'projection.dt.format': 'yyyy-MM-dd',
-  'projection.dt.range': '2015-01-01,NOW',
+  'projection.dt.range': '1583-01-01,9999-12-31',
   'projection.dt.interval': '1',
   'projection.dt.interval.unit': 'DAYS',
 };
+const SYMLINK = 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat';
+const LINE = [Match.objectLike({ Name: 'line', Type: 'string' })];
+const BY_LISTING = [Match.objectLike({ Name: 'listing', Type: 'string' })];
+const BY_LISTING_AND_DT = [...BY_LISTING, Match.objectLike({ Name: 'dt', Type: 'string' })];
 
 const EVENT_KEYS = [
   Match.objectLike({ Name: 'event_id', Type: 'string' }),
@@ -34,91 +39,73 @@ describe('CohortRefresh Glue catalog', () => {
     });
   });
 
-  it('creates four tables, each after the database', () => {
+  it('creates five tables, each after the database', () => {
     const { stack, cohortRefresh } = givenCohortRefresh();
     const template = templateOf(stack);
 
-    template.resourceCountIs('AWS::Glue::Table', 4);
+    template.resourceCountIs('AWS::Glue::Table', 5);
     template.allResources('AWS::Glue::Table', {
       DependsOn: [stack.getLogicalId(cohortRefresh.database)],
       Properties: Match.objectLike({ DatabaseName: 'cohort_refresh' }),
     });
   });
 
-  it('reads JSON Lines events with the OpenX SerDe, ts as text, projected by dt', () => {
+  it.each([
+    ['events_jsonl', 'events-jsonl/dt=${dt}/', BY_LISTING_AND_DT, DT_PROJECTION],
+    ['identities_jsonl', 'identities-jsonl/', BY_LISTING, LISTING_PROJECTION],
+  ])('reads %s as lines of text (LazySimpleSerDe) from the files its manifests list', (name, folder, keys, projection) => {
     const { stack, cohortRefresh } = givenCohortRefresh();
 
     templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
-        Name: 'events_json',
+        Name: name,
         TableType: 'EXTERNAL_TABLE',
-        PartitionKeys: [Match.objectLike({ Name: 'dt', Type: 'string' })],
+        PartitionKeys: keys,
         Parameters: Match.objectLike({
-          ...DT_PROJECTION,
-          'storage.location.template': s3Join(cohortRefresh.eventLakeBucket, '/events/dt=${dt}/'),
+          ...projection,
+          'storage.location.template': s3Join(cohortRefresh.athenaResultsBucket, `/lake-files/\${listing}/${folder}`),
         }),
         StorageDescriptor: Match.objectLike({
-          Location: s3Join(cohortRefresh.eventLakeBucket, '/events/'),
-          InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          SerdeInfo: Match.objectLike({
-            SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-            Parameters: Match.objectLike({ 'ignore.malformed.json': 'true' }),
-          }),
-          Columns: [
-            ...EVENT_KEYS,
-            Match.objectLike({ Name: 'ts', Type: 'string' }),
-            Match.objectLike({ Name: 'properties', Type: 'string' }),
-            Match.objectLike({ Name: 'value', Type: 'double' }),
-          ],
+          Location: s3Join(cohortRefresh.athenaResultsBucket, '/lake-files/'),
+          InputFormat: SYMLINK,
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe' }),
+          Columns: LINE,
         }),
       }),
     });
   });
 
-  it('reads Parquet events with ts as a timestamp, projected by dt over the same folders', () => {
+  it.each([
+    ['events_parquet', 'events-parquet/dt=${dt}/', BY_LISTING_AND_DT, DT_PROJECTION, [...EVENT_KEYS, Match.objectLike({ Name: 'ts', Type: 'timestamp' }), Match.objectLike({ Name: 'properties', Type: 'string' }), Match.objectLike({ Name: 'value', Type: 'double' })]],
+    ['identities_parquet', 'identities-parquet/', BY_LISTING, LISTING_PROJECTION, ['source', 'user_id', 'person_id'].map((Name) => Match.objectLike({ Name, Type: 'string' }))],
+  ])('reads %s as Parquet from the files its manifests list', (name, folder, keys, projection, columns) => {
     const { stack, cohortRefresh } = givenCohortRefresh();
 
     templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
-        Name: 'events_parquet',
-        PartitionKeys: [Match.objectLike({ Name: 'dt', Type: 'string' })],
+        Name: name,
+        PartitionKeys: keys,
         Parameters: Match.objectLike({
-          ...DT_PROJECTION,
-          'storage.location.template': s3Join(cohortRefresh.eventLakeBucket, '/events/dt=${dt}/'),
+          ...projection,
+          'storage.location.template': s3Join(cohortRefresh.athenaResultsBucket, `/lake-files/\${listing}/${folder}`),
         }),
         StorageDescriptor: Match.objectLike({
-          InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          SerdeInfo: Match.objectLike({
-            SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-          }),
-          Columns: [
-            ...EVENT_KEYS,
-            Match.objectLike({ Name: 'ts', Type: 'timestamp' }),
-            Match.objectLike({ Name: 'properties', Type: 'string' }),
-            Match.objectLike({ Name: 'value', Type: 'double' }),
-          ],
+          InputFormat: SYMLINK,
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' }),
+          Columns: columns,
         }),
       }),
     });
   });
 
-  it('reads the identity map as JSON from identities/', () => {
+  it('keeps the manifests in the results bucket, whose lifecycle rule expires everything in it', () => {
     const { stack, cohortRefresh } = givenCohortRefresh();
 
-    templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
-      TableInput: Match.objectLike({
-        Name: 'identities',
-        StorageDescriptor: Match.objectLike({
-          Location: s3Join(cohortRefresh.eventLakeBucket, '/identities/'),
-          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' }),
-          Columns: [
-            Match.objectLike({ Name: 'source', Type: 'string' }),
-            Match.objectLike({ Name: 'user_id', Type: 'string' }),
-            Match.objectLike({ Name: 'person_id', Type: 'string' }),
-          ],
-        }),
-      }),
+    templateOf(stack).hasResourceProperties('AWS::S3::Bucket', {
+      // No prefix: the rule covers lake-files/ as well as results/.
+      LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'ExpireQueryResults', Status: 'Enabled', ExpirationInDays: 7 }]) },
     });
+    expect(stack.resolve(cohortRefresh.catalog.tableNames)).toEqual(['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members']);
   });
 
   it('reads every snapshot version as cohort_members, projected by injected cohort and integer version', () => {
@@ -148,32 +135,6 @@ describe('CohortRefresh Glue catalog', () => {
           }),
           Columns: [Match.objectLike({ Name: 'person_id', Type: 'string' })],
         }),
-      }),
-    });
-  });
-
-  it('puts the lake prefix in front of events/ and identities/ of an existing lake bucket', () => {
-    const { stack } = givenCohortRefresh((scope) => ({
-      eventLakeBucket: s3.Bucket.fromBucketName(scope, 'Lake', 'company-event-lake'),
-      eventLakePrefix: 'raw/cohorts/',
-    }));
-    const template = templateOf(stack);
-
-    for (const name of ['events_json', 'events_parquet']) {
-      template.hasResourceProperties('AWS::Glue::Table', {
-        TableInput: Match.objectLike({
-          Name: name,
-          Parameters: Match.objectLike({
-            'storage.location.template': 's3://company-event-lake/raw/cohorts/events/dt=${dt}/',
-          }),
-          StorageDescriptor: Match.objectLike({ Location: 's3://company-event-lake/raw/cohorts/events/' }),
-        }),
-      });
-    }
-    template.hasResourceProperties('AWS::Glue::Table', {
-      TableInput: Match.objectLike({
-        Name: 'identities',
-        StorageDescriptor: Match.objectLike({ Location: 's3://company-event-lake/raw/cohorts/identities/' }),
       }),
     });
   });

@@ -82,10 +82,10 @@ describe('CohortRefresh grant helpers', () => {
     const glueResources = JSON.stringify(resourcesOf(glue[0]!));
     expect(glueResources).toContain(':catalog');
     expect(glueResources).toContain(':database/cohort_refresh');
-    for (const table of ['events_json', 'events_parquet', 'identities', 'cohort_members']) {
+    for (const table of ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members']) {
       expect(glueResources).toContain(`:table/cohort_refresh/${table}`);
     }
-    expect(resourcesOf(glue[0]!)).toHaveLength(6);
+    expect(resourcesOf(glue[0]!)).toHaveLength(7);
   });
 
   it('grantQueryLake reads the lake and snapshots and writes results only under results/', () => {
@@ -97,7 +97,19 @@ describe('CohortRefresh grant helpers', () => {
     expect(JSON.stringify(puts[0]!.Resource)).toContain('/results/*');
 
     const gets = JSON.stringify(statements.filter((s) => actionsOf(s).includes('s3:GetObject')).map((s) => s.Resource));
-    for (const key of ['/raw/events/*', '/raw/identities/*', '/snapshots/*', '/results/*']) expect(gets).toContain(key);
+    // lake-files/: the manifests Athena reads the lake tables through.
+    for (const key of ['/raw/events/*', '/raw/identities/*', '/snapshots/*', '/results/*', '/lake-files/*']) expect(gets).toContain(key);
+  });
+
+  it('grantWriteLakeFiles writes only under lake-files/ of the results bucket, and nowhere in the lake', () => {
+    const { stack, cohortRefresh, template } = givenGrant((c, r) => c.grantWriteLakeFiles(r));
+    const statements = statementsOf(template);
+
+    const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0]!.Resource)).toContain('/lake-files/*');
+    expect(JSON.stringify(puts[0]!.Resource)).toContain(JSON.stringify(stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn)).slice(1, -1));
+    expect(statements.flatMap(actionsOf)).not.toContain('s3:DeleteObject');
   });
 
   it('grantQueryLake decrypts with the key of an existing SSE-KMS lake', () => {

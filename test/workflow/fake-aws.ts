@@ -11,6 +11,7 @@ import { DeleteTableCommand, EntityNotFoundException, GetTableCommand, GlueClien
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  CopyObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
@@ -118,9 +119,19 @@ export class FakeAws {
     });
     this.s3.on(ListObjectsV2Command).callsFake(({ Bucket, Prefix = '', Delimiter }) => {
       const keys = this.keys(Bucket).filter((k) => k.startsWith(Prefix));
-      if (!Delimiter) return { Contents: keys.map((Key) => ({ Key })), IsTruncated: false };
+      if (!Delimiter) {
+        const objects = this.buckets.get(Bucket);
+        return { Contents: keys.map((Key) => ({ Key, ETag: objects?.get(Key)?.etag, Size: objects?.get(Key)?.body.length })), IsTruncated: false };
+      }
       const folders = new Set(keys.map((k) => k.slice(Prefix.length)).filter((rest) => rest.includes(Delimiter)).map((rest) => rest.slice(0, rest.indexOf(Delimiter) + 1)));
       return { CommonPrefixes: [...folders].map((f) => ({ Prefix: Prefix + f })), IsTruncated: false };
+    });
+    this.s3.on(CopyObjectCommand).callsFake(({ Bucket, Key, CopySource }) => {
+      const slash = CopySource.indexOf('/');
+      const source = this.buckets.get(CopySource.slice(0, slash))?.get(decodeURIComponent(CopySource.slice(slash + 1)));
+      if (!source) throw failed('NoSuchKey', 404);
+      this.put(Bucket, Key, source.body);
+      return {};
     });
     this.s3.on(DeleteObjectsCommand).callsFake(({ Bucket, Delete }) => {
       for (const { Key } of Delete.Objects) this.buckets.get(Bucket)?.delete(Key);

@@ -57,7 +57,13 @@ describe('the Lambda handlers', () => {
     // Assess
     expect(planned).toMatchObject({ run_id: RUN, engine: 'athena engine v3', trigger: 'manual', as_of: '2024-06-01T00:00:00.000Z' });
     expect(planned.statement.startsWith(`${CTAS_HEAD} WITH (format = 'PARQUET') AS\n`)).toBe(true);
-    expect(planned.statement).toContain('FROM "cohort_refresh"."events_json"');
+    // The lake holds Parquet events only: the query reads the Parquet table, for this run's listing.
+    const manifests = aws.keys('cohorts-results').filter((key) => key.startsWith('lake-files/'));
+    const listing = manifests[0]?.split('/')[1] as string;
+    expect(manifests).toEqual([`lake-files/${listing}/events-parquet/dt=2024-05-30/files.txt`, `lake-files/${listing}/events-parquet/dt=2024-05-31/files.txt`]);
+    expect(aws.text('cohorts-results', manifests[1] as string)).toBe('s3://cohorts-lake/events/dt=2024-05-31/part-0.parquet\n');
+    expect(planned.statement).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${listing}' AND dt BETWEEN '2024-05-30' AND '2024-05-31'`);
+    expect(planned.statement).not.toContain('events_jsonl');
     expect(planned.cohorts).toEqual([expect.objectContaining({ id: 'payers', version: 1, unchanged: null })]);
     expect(planned.cohorts[0]?.definition.path).toBe('s3://cohorts-definitions/payers.yaml');
     expect(planned.inputs).toEqual([
@@ -66,7 +72,8 @@ describe('the Lambda handlers', () => {
     ]);
     expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-definitions', Prefix: '' });
     expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'cohorts-definitions', Key: 'payers.yaml' });
-    expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-lake', Prefix: 'events/', Delimiter: '/' });
+    expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-lake', Prefix: 'events/' });
+    expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-lake', Prefix: 'identities/' });
     expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-snapshots', Prefix: 'snapshots/cohort=payers/' });
     expect(aws.athena).toHaveReceivedCommandExactlyOnceWith(StartQueryExecutionCommand, {
       QueryString: expect.stringContaining('AS grain'),
