@@ -22,6 +22,7 @@ import { experimentCommand } from './experiment-command.ts';
 import { uploadCommand } from './upload-command.ts';
 import { learnCommand } from './learn-command.ts';
 import { testCommand } from './test-command.ts';
+import { doctorCommand } from './doctor-command.ts';
 
 const USAGE = `Usage: cohorts <command> [options]
 
@@ -45,10 +46,11 @@ Commands:
   demo                                                          sample data if missing, then a full refresh (npm start)
   plan [--as-of ISO] [--cloud]                                  working definitions against the published ones: diffs, impact, guardrails
   approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort (reject: refuse it)
+  doctor --cloud [--keep]                                       check a deployment: tiny probe queries through its workgroup (exit 1 if anything would break)
 
 Folders: --data ./data  --definitions ./definitions  --state ./.cohorts  --config ./cohorts.config.yaml (optional)
   --privacy-key FILE (default ~/.config/cohort-refresh/privacy-key): the erasure records' key, never inside --state
-Cloud (plan, approve, reject, history): --cloud reads the deployment's names from DEFINITIONS_BUCKET, SNAPSHOTS_BUCKET, ...
+Cloud (plan, approve, reject, history, doctor): --cloud reads the deployment's names from DEFINITIONS_BUCKET, SNAPSHOTS_BUCKET, ...
   (the Lambdas' environment variables) or from --stack-outputs FILE (aws cloudformation describe-stacks ... --query "Stacks[0].Outputs")`;
 
 const options = {
@@ -76,6 +78,7 @@ const options = {
   cloud: { type: 'boolean', default: false },
   'stack-outputs': { type: 'string' },
   'privacy-key': { type: 'string' },
+  keep: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -106,11 +109,12 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     config: values.config,
     ...(values['privacy-key'] === undefined ? {} : { privacyKey: values['privacy-key'] }),
   };
-  const governed = ['plan', 'approve', 'reject', 'history'];
+  const governed = ['plan', 'approve', 'reject', 'history', 'doctor'];
   if ((values.cloud || values['stack-outputs'] !== undefined) && !governed.includes(command)) {
     throw new UsageError(`--cloud and --stack-outputs work with ${governed.join(', ')}, not with ${command}`);
   }
   if (values['stack-outputs'] !== undefined && !values.cloud) throw new UsageError('--stack-outputs FILE goes with --cloud');
+  if (values.keep && command !== 'doctor') throw new UsageError(`--keep works with doctor, not with ${command}`);
   // Where plan, approve, reject and history read and write: the local folders, or the deployment.
   const world = (startsRefreshes = false) =>
     values.cloud
@@ -212,6 +216,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       };
       return decideCommand(id as string, decision, options, await world(decision === 'approved'), io);
     }
+    case 'doctor':
+      positionals(rest, 0, 'doctor --cloud [--stack-outputs FILE] [--keep]');
+      if (!values.cloud) throw new UsageError('doctor checks a deployment: cohorts doctor --cloud [--stack-outputs FILE] [--keep]');
+      return doctorCommand({ keep: values.keep, ...(values['stack-outputs'] === undefined ? {} : { stackOutputs: values['stack-outputs'] }) }, io);
     default:
       throw new UsageError(`unknown command ${shownValue(command)}\n${USAGE}`);
   }
