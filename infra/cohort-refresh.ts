@@ -9,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { LAKE_FILES_PREFIX } from '../shared/cloud/lake-manifests.ts';
+import { DOCTOR_PREFIX } from '../shared/cloud/deployment-doctor.ts';
 import { CLOUD_PRIVACY_PREFIX } from '../shared/config/cloud-config.ts';
 import { DELETION_REQUESTS_PREFIX } from '../shared/privacy/deletion-requests.ts';
 import { AlertsTopic } from './alerts/alerts-topic.ts';
@@ -450,6 +451,26 @@ export class CohortRefresh extends Construct {
    */
   public grantWriteLakeFiles(grantee: iam.IGrantable): iam.Grant {
     return this.grantWriteObjects(grantee, this.athenaResultsBucket, `${LAKE_FILES_PREFIX}*`);
+  }
+
+  /**
+   * Lets the grantee (a platform team's CLI user or CI role) run `cohorts doctor --cloud`: query the
+   * lake tables ({@link grantQueryLake}), write, read and delete its probe lake under `doctor/` of the
+   * results bucket, write and delete the probe's manifests under `lake-files/`, and delete its
+   * queries' result files under `results/`. Nothing in the event lake, the snapshots or the definitions is written.
+   */
+  public grantCheckDeployment(grantee: iam.IGrantable): iam.Grant {
+    const bucket = this.athenaResultsBucket;
+    const probe = this.grantReadObjects(grantee, bucket, [`${DOCTOR_PREFIX}*`])
+      .combine(this.grantWriteObjects(grantee, bucket, `${DOCTOR_PREFIX}*`))
+      .combine(this.grantWriteLakeFiles(grantee));
+    const deletes = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:DeleteObject'],
+      // Object ARNs end in "*": the run's folder, the listing's manifests and the query ids are not known in advance.
+      resourceArns: [`${DOCTOR_PREFIX}*`, `${LAKE_FILES_PREFIX}*`, 'results/*'].map((pattern) => bucket.arnForObjects(pattern)),
+    });
+    return this.grantQueryLake(grantee).combine(probe).combine(deletes);
   }
 
   /** Lets the grantee publish to the alerts topic. */

@@ -49,6 +49,7 @@ const HELPERS: [string, (c: CohortRefresh, role: iam.Role) => void][] = [
   ['grantQueryLake', (c, r) => c.grantQueryLake(r)],
   ['grantPublishAlerts', (c, r) => c.grantPublishAlerts(r)],
   ['grantDeleteQueryResults', (c, r) => c.grantDeleteQueryResults(r)],
+  ['grantCheckDeployment', (c, r) => c.grantCheckDeployment(r)],
 ];
 
 describe('CohortRefresh grant helpers', () => {
@@ -169,6 +170,21 @@ describe('CohortRefresh grant helpers', () => {
         Resource: { 'Fn::Join': ['', [stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn), '/results/*']] },
       },
     ]);
+  });
+
+  it('grantCheckDeployment (cohorts doctor) writes and deletes only doctor/ and lake-files/ of the results bucket, and deletes query results', () => {
+    const { stack, cohortRefresh, template } = givenGrant((c, r) => c.grantCheckDeployment(r));
+    const statements = statementsOf(template);
+    const results = stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn);
+    const objects = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
+    const under = (prefix: string) => ({ 'Fn::Join': ['', [results, `/${prefix}*`]] });
+
+    expect(objects('s3:DeleteObject')).toEqual([under('doctor/'), under('lake-files/'), under('results/')]);
+    expect(objects('s3:PutObject')).toEqual(expect.arrayContaining([under('doctor/'), under('lake-files/'), under('results/')]));
+    expect(objects('s3:PutObject')).toHaveLength(3);
+    expect(JSON.stringify(objects('s3:GetObject'))).toContain('/doctor/*');
+    // Athena in the workgroup, as for any query of the lake.
+    expect(statements.flatMap(actionsOf)).toContain('athena:StartQueryExecution');
   });
 
   it('grantWriteSnapshots never allows deleting a version', () => {
