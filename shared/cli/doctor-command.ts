@@ -37,22 +37,10 @@ const DOCTOR_MAX_WAIT_MS = 120_000;
  */
 export async function doctorCommand(options: DoctorOptions, io: Output): Promise<number> {
   const deployment = await readCloudDeployment({ env: options.env ?? process.env, ...(options.stackOutputs === undefined ? {} : { stackOutputs: options.stackOutputs }) });
-  const catalog = buildCatalog(probeDefinitionFiles());
-  if (catalog.problems.length > 0) throw new Error(`the doctor's probe cohorts are invalid: ${JSON.stringify(catalog.problems)}`);
-  const cohorts = catalog.definitions;
   const dir = await mkdtemp(join(tmpdir(), 'cohorts-doctor-'));
   let probe: DoctorProbe;
   try {
-    const connection = await openDuckDb({ threads: 1 });
-    const files = await writeProbeLake(connection, dir);
-    probe = {
-      files,
-      compile: (lake) => compileRefresh({ cohorts, asOf: PROBE_AS_OF, lake, dialect: athenaDialect }),
-      expected: await localMembers(new DuckDbEngine(connection, dir), cohorts),
-      tableRows: PROBE_TABLE_ROWS,
-      checks: PROBE_CHECKS,
-    };
-    connection.closeSync();
+    probe = await buildProbe(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -71,6 +59,30 @@ export async function doctorCommand(options: DoctorOptions, io: Output): Promise
   });
   for (const line of formatDoctorReport(report)) io.out(line);
   return report.lines.some((l) => l.status === 'broken') ? 1 : 0;
+}
+
+/**
+ * The doctor's probe: writes the probe lake into `dir` and computes, with the local engine on it,
+ * the members each probe cohort must have; the Athena query is compiled later, over the relations
+ * of the probe's manifests.
+ */
+export async function buildProbe(dir: string): Promise<DoctorProbe> {
+  const catalog = buildCatalog(probeDefinitionFiles());
+  if (catalog.problems.length > 0) throw new Error(`the doctor's probe cohorts are invalid: ${JSON.stringify(catalog.problems)}`);
+  const cohorts = catalog.definitions;
+  const connection = await openDuckDb({ threads: 1 });
+  try {
+    const files = await writeProbeLake(connection, dir);
+    return {
+      files,
+      compile: (lake) => compileRefresh({ cohorts, asOf: PROBE_AS_OF, lake, dialect: athenaDialect }),
+      expected: await localMembers(new DuckDbEngine(connection, dir), cohorts),
+      tableRows: PROBE_TABLE_ROWS,
+      checks: PROBE_CHECKS,
+    };
+  } finally {
+    connection.closeSync();
+  }
 }
 
 /** The probe cohorts' members on the local engine: what the SPEC says they are. */

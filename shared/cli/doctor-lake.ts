@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -68,5 +68,9 @@ let scratch = 0;
 async function parquet(connection: DuckDBConnection, dir: string, sql: string): Promise<Uint8Array> {
   const file = join(dir, `.scratch-${++scratch}.parquet`);
   await connection.run(`COPY (${sql}) TO ${stringLiteral(file)} (FORMAT parquet)`);
-  return new Uint8Array(await readFile(file));
+  try {
+    return new Uint8Array(await readFile(file));
+  } finally {
+    await rm(file, { force: true });
+  }
 }

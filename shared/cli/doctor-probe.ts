@@ -56,15 +56,16 @@ export const PROBE_JSONL_EVENTS: Readonly<Record<string, readonly ProbeEvent[]>>
 };
 
 /**
- * The Parquet events (`ts` TIMESTAMP, microseconds): one half a millisecond before the 1h window
- * opens, one inside it, one half a millisecond before the as-of. Read at millisecond precision,
- * the first and last move across the window's bounds.
+ * The Parquet events (`ts` TIMESTAMP, microseconds): three logins, one half a millisecond before
+ * the 1h window opens, one inside it, one half a millisecond before the as-of (read at millisecond
+ * precision, the first and last move across the window's bounds), and one event far from any bound.
  */
 export const PROBE_PARQUET_EVENTS_KEY = 'events/dt=2024-05-31/events.parquet';
 export const PROBE_PARQUET_EVENTS: readonly ProbeEvent[] = [
   event('m1', 'product', 'early', 'login', '2024-05-31T22:59:59.999600Z'),
   event('m2', 'product', 'inside', 'login', '2024-05-31T23:30:00.000000Z'),
   event('m3', 'product', 'late', 'login', '2024-05-31T23:59:59.999900Z'),
+  event('m4', 'product', 'parquet_user', 'parquet_seen', '2024-05-31T12:00:00.123456Z'),
 ];
 
 /** The identity map, half JSONL, half Parquet: both merge a CRM id into a person. */
@@ -88,7 +89,7 @@ const RULES: Readonly<Record<string, string>> = {
   hidden_file_read: '  event: hidden_file_read',
   signed_up_ever: '  event: signed_up',
   crm_noted: '  event: note_added\n  source: crm',
-  parquet_login_ever: '  event: login',
+  parquet_seen: '  event: parquet_seen',
   logged_in_1h: '  event: login\n  within: 1h',
 };
 
@@ -131,7 +132,7 @@ export const PROBE_CHECKS: readonly ProbeCheck[] = [
   },
   {
     name: 'Parquet events',
-    cohorts: ['parquet_login_ever'],
+    cohorts: ['parquet_seen'],
     meaning: 'Parquet event files are not read (or not all of them); check the events_parquet table',
   },
   {

@@ -10,7 +10,7 @@
 #   ../shared/athena-check/run.sh [--lake-variants] [CASES_DIR...]
 # A CASES_DIR is a folder of cases, or one case (a folder holding case.json). Default:
 # ../shared/conformance/cases and ../shared/athena-check/probes, plus the lake variants of the
-# public cases. --lake-variants also runs every given case with its lake written as Parquet
+# public cases and the probe of `cohorts doctor --cloud` (doctor-case.mts). --lake-variants also runs every given case with its lake written as Parquet
 # (ts TIMESTAMP, TIMESTAMPTZ, mixed with JSONL: lake-variants.mts), named <case>.<variant>.
 # Prints one line per mismatch, then "athena dialect: X/Y cohorts match, A/B cases whole".
 # Exit 0 only when every cohort matches. XCHECK_DETAIL=1 shows a few person ids per mismatch.
@@ -87,6 +87,14 @@ if ((variants)); then
   fi
   mapfile -t more <"$WORK/variants.txt"
   dirs+=("${more[@]}")
+fi
+# With no case folders, the probe of `cohorts doctor --cloud` too (doctor-case.mts): the doctor
+# compares a deployment's answers with the local engine's; here the emulation answers.
+if ((${#args[@]} == 0)); then
+  if ! "$TSX" "$HERE/doctor-case.mts" "$WORK/doctor" >"$WORK/doctor.txt" 2>"$WORK/doctor.err"; then
+    echo "writing the doctor's probe case failed: $(tail -n 1 "$WORK/doctor.err" | cut -c1-160)"; exit 2
+  fi
+  dirs+=("$(cat "$WORK/doctor.txt")")
 fi
 ((${#dirs[@]} > 0)) || { echo "no cases found in: ${roots[*]}"; exit 2; }
 

@@ -82,7 +82,7 @@ describe('cohorts doctor --cloud', () => {
     expect(doctor.stderr.join('\n')).not.toMatch(/error/i);
     expect(doctor.code).toBe(0);
     const text = doctor.stdout.join('\n');
-    for (const check of ['table events_jsonl: 10 rows read', 'table events_parquet: 3 rows read', 'table identities_jsonl: 1 row read', 'table identities_parquet: 1 row read']) {
+    for (const check of ['table events_jsonl: 10 rows read', 'table events_parquet: 4 rows read', 'table identities_jsonl: 1 row read', 'table identities_parquet: 1 row read']) {
       expect(text).toContain(`ok     ${check}`);
     }
     for (const check of ['number text: 4 cohorts as expected', 'jsonl.gz files: gz_opened as expected', 'hidden file names', 'history before 2015', 'identity map', 'Parquet events', 'Parquet microseconds']) {
