@@ -33,6 +33,14 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/**
+ * A function invocation that died (killed, out of memory, timed out) before it answered. Retried
+ * only on the steps that are safe to repeat: Plan (plans the same run), Snapshot (a retry finds the
+ * version the dead attempt wrote and publishes it) and Deliver (rewrites the same export and
+ * announces again: at least once). Never Finish and AlertFailure, which alert.
+ */
+export const LAMBDA_CRASH_ERRORS = ['Runtime.ExitError', 'Runtime.Unknown', 'Sandbox.Timedout', 'Lambda.Unknown'] as const;
+
 /** Athena refusing a query for now: throttling, too many queries at once, or its own transient failure. */
 export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athena.InternalServerException'] as const;
 
@@ -40,7 +48,13 @@ export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athe
 const ERROR_PATH = '$.error';
 
 /** A Lambda task whose input and output are the handler's own (no invoke envelope). */
-function lambdaTask(scope: Construct, id: string, fn: lambda.IFunction, options: Partial<tasks.LambdaInvokeProps> = {}): tasks.LambdaInvoke {
+function lambdaTask(
+  scope: Construct,
+  id: string,
+  fn: lambda.IFunction,
+  options: Partial<tasks.LambdaInvokeProps> = {},
+  repeatable = false,
+): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, id, {
     lambdaFunction: fn,
     payloadResponseOnly: true,
@@ -63,6 +77,9 @@ function lambdaTask(scope: Construct, id: string, fn: lambda.IFunction, options:
     maxDelay: Duration.minutes(2),
     jitterStrategy: sfn.JitterType.FULL,
   });
+  if (repeatable) {
+    task.addRetry({ errors: [...LAMBDA_CRASH_ERRORS], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+  }
   return task;
 }
 
@@ -83,7 +100,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     }),
     // No ResultPath: the result replaces the input. (An explicit "$" means the same on AWS, but
     // aws-local-stepfunctions 3 stores the result under a key named "$" instead.)
-  });
+  }, true);
 
   const evaluate = new tasks.AthenaStartQueryExecution(scope, StateName.Evaluate, {
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
@@ -103,7 +120,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     jitterStrategy: sfn.JitterType.FULL,
   });
 
-  const snapshot = lambdaTask(scope, StateName.Snapshot, props.functions.snapshot);
+  const snapshot = lambdaTask(scope, StateName.Snapshot, props.functions.snapshot, {}, true);
   const snapshotEach = new sfn.Map(scope, StateName.SnapshotEach, {
     itemsPath: '$.plan.cohorts',
     itemSelector: {
@@ -116,7 +133,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
   });
   snapshotEach.itemProcessor(snapshot);
 
-  const deliver = lambdaTask(scope, StateName.Deliver, props.functions.deliver);
+  const deliver = lambdaTask(scope, StateName.Deliver, props.functions.deliver, {}, true);
   const deliverEach = new sfn.Map(scope, StateName.DeliverEach, {
     itemsPath: '$.snapshots',
     itemSelector: {

@@ -23,6 +23,8 @@ import { uploadCommand } from './upload-command.ts';
 import { learnCommand } from './learn-command.ts';
 import { testCommand } from './test-command.ts';
 import { doctorCommand } from './doctor-command.ts';
+import { withRunLock } from '../local/run-lock.ts';
+import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
 
 const USAGE = `Usage: cohorts <command> [options]
 
@@ -128,6 +130,13 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     ...(values.trigger ? { trigger: values.trigger } : {}),
     ...(values.author ? { author: values.author } : {}),
   };
+  // Commands that write the state folder hold its run lock: a second one says it is busy.
+  // Run, demo, upload and forget first remove what crashed commands left (safe: no other writer runs).
+  const locked = <T>(work: () => Promise<T>, clean = false): Promise<T> =>
+    withRunLock(folders.state, command, async () => {
+      if (clean) reportLeftovers(folders.state, await removeLeftovers(folders.state), io);
+      return work();
+    });
   switch (command) {
     case 'validate':
       positionals(rest, 0, 'validate');
@@ -136,11 +145,11 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return testCommand(folders, rest, io);
     case 'upload': {
       const [file] = positionals(rest, 1, 'upload FILE');
-      return uploadCommand(folders, file as string, io);
+      return locked(() => uploadCommand(folders, file as string, io), true);
     }
     case 'run':
       positionals(rest, 0, 'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force]');
-      await runCommand(folders, runOptions, io);
+      await locked(() => runCommand(folders, runOptions, io), true);
       return 0;
     case 'members': {
       const [id] = positionals(rest, 1, 'members ID [--version N]');
@@ -152,7 +161,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     }
     case 'learn': {
       const [id, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
-      return learnCommand(folders, id as string, note as string, { ...(values.version ? { version: values.version } : {}), ...(values.by ? { by: values.by } : {}) }, io);
+      return locked(() =>
+        learnCommand(folders, id as string, note as string, { ...(values.version ? { version: values.version } : {}), ...(values.by ? { by: values.by } : {}) }, io),
+      );
     }
     case 'experiment':
       return experimentCommand(
@@ -170,9 +181,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return checksCommand(folders, io);
     case 'report':
       positionals(rest, 0, 'report [--open]');
-      return reportCommand(folders, values.open, io);
+      return locked(() => reportCommand(folders, values.open, io));
     case 'forget':
-      return forgetCommand(folders, rest, io);
+      return locked(() => forgetCommand(folders, rest, io), true);
     case 'privacy-check':
       positionals(rest, 0, 'privacy-check');
       return privacyCheckCommand(folders, io);
@@ -198,7 +209,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
         marker = await sampleDataCommand(folders, { people: 3000, days: 120, seed: 42, force: false }, io);
       }
       io.err(pc.bold(`Refreshing every cohort in ${folders.definitions} as of ${marker.end} (the end of the sample data).`));
-      await runCommand(folders, { ...runOptions, asOf: runOptions.asOf ?? marker.end }, io);
+      await locked(() => runCommand(folders, { ...runOptions, asOf: runOptions.asOf ?? marker.end }, io), true);
       io.err(`Snapshots are in ${folders.state}/snapshots; open the report above in a browser, or try: npx cohorts history weekly_active_users`);
       return 0;
     }
@@ -214,7 +225,8 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
         ...(values.note === undefined ? {} : { note: values.note }),
         ...(values.hash === undefined ? {} : { hash: values.hash }),
       };
-      return decideCommand(id as string, decision, options, await world(decision === 'approved'), io);
+      const decide = async () => decideCommand(id as string, decision, options, await world(decision === 'approved'), io);
+      return values.cloud ? decide() : locked(decide);
     }
     case 'doctor':
       positionals(rest, 0, 'doctor --cloud [--stack-outputs FILE] [--keep]');
@@ -227,6 +239,18 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
 
 /** The longest error line printed: a message quoting unbounded input (a path, a key) is cut here. */
 export const MAX_ERROR_LINE_CHARS = 500;
+
+/** One line saying what a crashed command left and this one removed, if anything. */
+function reportLeftovers(state: string, removed: readonly Leftover[], io: Output): void {
+  if (removed.length === 0) return;
+  const count = (kind: Leftover['kind']) => removed.filter((l) => l.kind === kind).length;
+  const parts = [
+    count('temporary') > 0 ? `${count('temporary')} temporary` : '',
+    count('partial-version') > 0 ? `${count('partial-version')} of unfinished versions` : '',
+    count('partial-export') > 0 ? `${count('partial-export')} of unfinished exports` : '',
+  ].filter(Boolean);
+  io.err(`removed ${removed.length} file${removed.length === 1 ? '' : 's'} an interrupted command left in ${state} (${parts.join(', ')})`);
+}
 
 /** One clear line per error, never a stack trace (set COHORTS_DEBUG=1 for one). */
 export function describeError(error: unknown): string {

@@ -11,6 +11,7 @@ import { neutralizedCell } from './csv-cell.ts';
  * exports/cohort=<id>/version=<N>/exited.csv  | exited.parquet      left since the previous published version
  * exports/cohort=<id>/version=<N>/treatment.csv | holdout.csv (and .parquet)   an experiment's split: act on treatment only
  * exports/cohort=<id>/latest.json                                   the newest exported version; only moves forward
+ * exports/cohort=<id>/announced.json                                the newest version whose event was sent (written after the send)
  * ```
  */
 
@@ -61,6 +62,10 @@ export interface CohortExports {
   write(input: CohortExport): Promise<ExportLocations>;
   /** The version `latest.json` points at: the newest completely exported one, if any. */
   latestVersion(cohort: string): Promise<number | undefined>;
+  /** The newest version whose event (`Cohort Refreshed` or `Cohort Held`) was sent, if any (`announced.json`). */
+  announcedVersion(cohort: string): Promise<number | undefined>;
+  /** Records, after its event was sent, that a version was announced (never moves backwards). */
+  markAnnounced(cohort: string, version: number): Promise<void>;
 }
 
 /** Moves `latest.json` to a version unless a newer one is already there. */
@@ -104,6 +109,9 @@ export function personIdsCsv(ids: readonly string[]): string {
 /** The key of a cohort's `latest.json`. */
 export const latestKey = (cohort: string): string => `exports/cohort=${cohort}/latest.json`;
 
+/** The key of a cohort's `announced.json`. */
+const announcedKey = (cohort: string): string => `exports/cohort=${cohort}/announced.json`;
+
 /** The version a `latest.json` points at, or undefined when there is none (or it is unreadable). */
 export function latestVersionOf(bytes: Uint8Array | undefined): number | undefined {
   if (!bytes) return undefined;
@@ -141,6 +149,15 @@ export class BlobExports implements CohortExports {
 
   async latestVersion(cohort: string): Promise<number | undefined> {
     return latestVersionOf(await this.blobs.get(latestKey(cohort)));
+  }
+
+  async announcedVersion(cohort: string): Promise<number | undefined> {
+    return latestVersionOf(await this.blobs.get(announcedKey(cohort)));
+  }
+
+  async markAnnounced(cohort: string, version: number): Promise<void> {
+    const at = await this.announcedVersion(cohort);
+    if (at === undefined || at < version) await this.blobs.put(announcedKey(cohort), `${JSON.stringify({ cohort, version })}\n`);
   }
 
   async write(input: CohortExport): Promise<ExportLocations> {

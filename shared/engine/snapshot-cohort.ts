@@ -48,6 +48,7 @@ export async function snapshotCohort(
   const { store } = ports;
   if (cohort.unchanged) {
     const existing = (await store.manifest(cohort.id, cohort.unchanged.version)) as Manifest;
+    await publishIfLeftBehind(store, existing);
     return {
       cohort: cohort.id,
       status: 'unchanged',
@@ -120,6 +121,20 @@ export async function snapshotCohort(
   await store.write(experiment ? { ...manifest, experiment: experiment.split } : manifest, members);
   if (status === 'published') await store.publish(cohort.id, cohort.version);
   return { cohort: cohort.id, status, version: cohort.version, size: members.length, previous_version: previousVersion, entered, exited, checks, ...(arms ? { arms } : {}) };
+}
+
+/**
+ * Finishes a version an earlier run wrote but never made current (it died between the manifest and
+ * `current.json`): a published version newer than current is published now, by compare-and-swap
+ * from the version it was computed against, so Deliver never exports or announces a version that
+ * is not current. When current moved elsewhere meanwhile, `publish` records it lost and raises
+ * CurrentMovedError; the next refresh with this as-of then computes a new version.
+ */
+async function publishIfLeftBehind(store: SnapshotStore, manifest: Manifest): Promise<void> {
+  if (manifest.status !== 'published') return;
+  const current = await store.current(manifest.cohort);
+  if (current !== undefined && current >= manifest.version) return;
+  await store.publish(manifest.cohort, manifest.version);
 }
 
 const rounded = (value: number, decimals: number) => Number(value.toFixed(decimals));

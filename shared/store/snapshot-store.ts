@@ -167,7 +167,7 @@ export class SnapshotStore {
     for (let attempt = 1; ; attempt++) {
       const seen = await this.blobs.getWithEtag(key);
       const at = seen ? versionIn(seen.body) : null;
-      if (at === version) return;
+      if (at === version) return this.markNeverCurrent(cohort, version, manifest.lineage?.run_id ?? '');
       if (at !== base) {
         if (!(await this.wasCurrent(cohort, version))) {
           await this.recordLost({ cohort, version, computed_against: base, current_version: at, run_id: manifest.lineage?.run_id ?? '', at: new Date().toISOString() });
@@ -178,11 +178,34 @@ export class SnapshotStore {
       }
       try {
         await this.blobs.putIfUnchanged(key, `${JSON.stringify({ version })}\n`, seen?.etag);
+        await this.markNeverCurrent(cohort, version, manifest.lineage?.run_id ?? '');
         return;
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError) || attempt >= PUBLISH_ATTEMPTS) throw error;
         await pause(10 * 2 ** attempt);
       }
+    }
+  }
+
+  /**
+   * Once `current.json` is at `current`: every published version below it that never became
+   * current (not on the chain of `previous_version` from current back) gets a lost-publish record.
+   * Such a version was left by a run that died between its manifest and `current.json` and was
+   * passed by a later as-of; it never can become current now (compare-and-swap moves current only
+   * from a version's `previous_version`), so history must not call it published. A version
+   * computed against `current` itself is some other run's, still on its way, and is left alone.
+   */
+  private async markNeverCurrent(cohort: string, current: number, runId: string): Promise<void> {
+    const manifests = await this.manifests(cohort);
+    const byVersion = new Map(manifests.map((m) => [m.version, m]));
+    const chain = new Set<number>();
+    for (let at: number | null | undefined = current; at != null && !chain.has(at); at = byVersion.get(at)?.previous_version) chain.add(at);
+    const orphans = manifests.filter((m) => m.status === 'published' && m.version < current && !chain.has(m.version) && m.previous_version !== current);
+    if (orphans.length === 0) return;
+    const lost = await this.lostPublishes(cohort);
+    const at = new Date().toISOString();
+    for (const m of orphans.filter((o) => !lost.has(o.version))) {
+      await this.recordLost({ cohort, version: m.version, computed_against: m.previous_version, current_version: current, run_id: m.lineage?.run_id ?? runId, at });
     }
   }
 

@@ -42,20 +42,28 @@ const fileIn = (folder: string, name: string) => (folder.endsWith('/') ? `${fold
  * entered and exited, CSV and Parquet, then `latest.json`) and announced as `Cohort Refreshed`
  * with its counts and locations; a held version is announced as `Cohort Held` and not exported,
  * so downstream systems never act on members a check stopped. The event goes out only after the
- * export is complete, so every location it names exists. An unchanged cohort gets neither,
- * unless its version was published but never completely exported (a Deliver that failed after
- * Snapshot): then this run delivers it. Writes nothing under snapshots/: `current.json` is
- * Snapshot's alone.
+ * export is complete, so every location it names exists, and `announced.json` records it after
+ * the send. An unchanged cohort gets neither, unless a crash cut its delivery short: a version
+ * exported but never announced is announced, one published but never completely exported is
+ * exported and announced (at least once: a crash between the send and the record sends again).
+ * A published version is exported only once `current.json` is at or past it (and it did not lose
+ * the publish race), so exports never run ahead of current. Writes nothing under snapshots/:
+ * `current.json` is Snapshot's alone.
  */
 export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Promise<Delivery> {
   const { outcome } = event;
   const delivery = { cohort: outcome.cohort, version: outcome.version, status: outcome.status };
   const manifest = await ports.store.manifest(outcome.cohort, outcome.version);
   if (!manifest) throw new VersionNotFoundError(`cohort "${outcome.cohort}" has no complete version ${outcome.version} to deliver`);
+  const published = manifest.status === 'published';
+  if (published && !(await isOrWasCurrent(ports.store, manifest.cohort, manifest.version))) {
+    if (outcome.status === 'unchanged') return { ...delivery, event: null, exports: null };
+    throw new VersionNotCurrentError(`cohort "${manifest.cohort}" version ${manifest.version} is not current: it is neither exported nor announced`);
+  }
   if (outcome.status === 'unchanged') {
-    if (manifest.status !== 'published' || !(await exportMissing(manifest.cohort, manifest.version, ports.exports))) {
-      return { ...delivery, event: null, exports: null };
-    }
+    const exported = !published || !(await exportMissing(manifest.cohort, manifest.version, ports.exports));
+    const announced = await ports.exports.announcedVersion(manifest.cohort);
+    if (exported && announced !== undefined && announced >= manifest.version) return { ...delivery, event: null, exports: null };
   } else if (manifest.lineage.run_id !== event.run_id) {
     throw new DeliveryMismatchError(
       `cohort "${outcome.cohort}" version ${outcome.version} was written by run ${manifest.lineage.run_id}, not by ${event.run_id}`,
@@ -64,18 +72,32 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
   const folder = ports.store.locate(manifest.cohort, manifest.version);
   const snapshot: CohortVersionLocations = { snapshot: folder, manifest: fileIn(folder, 'manifest.json'), members: fileIn(folder, 'members.parquet') };
   let exports: ExportLocations | null = null;
-  if (manifest.status === 'published') {
+  if (published) {
     const members = await ports.store.members(manifest.cohort, manifest.version);
     const previous = manifest.previous_version === null ? undefined : await ports.store.members(manifest.cohort, manifest.previous_version);
     const holdout = manifest.experiment ? await ports.store.holdout(manifest.cohort, manifest.version) : undefined;
     const lists = { cohort: manifest.cohort, version: manifest.version, asOf: manifest.as_of, members, ...changes(members, previous), ...(holdout ? { holdout } : {}) };
     // Versions are screened when written; this catches people listed or forgotten since.
     const privacy = runPrivacy(ports.privacy, event.config);
+    // Rewriting an export gives the same files, so an export found complete is written again only to learn its locations.
     exports = await ports.exports.write(privacy ? await exportScreen(privacy)(lists) : lists);
   }
   const announced = cohortVersionEvent(manifest, exports ? { ...snapshot, exports } : snapshot);
   await ports.events.publish([announced]);
+  await ports.exports.markAnnounced(manifest.cohort, manifest.version);
   return { ...delivery, event: announced.detailType, exports };
+}
+
+/** A published version Deliver was given is not current, nor was it ever: exporting it would run ahead of current.json. */
+export class VersionNotCurrentError extends Error {
+  override readonly name = 'VersionNotCurrentError';
+}
+
+/** Whether `current.json` is at or past a version that did not lose the publish race. */
+async function isOrWasCurrent(store: SnapshotStore, cohort: string, version: number): Promise<boolean> {
+  const current = await store.current(cohort);
+  if (current === undefined || current < version) return false;
+  return !(await store.lostPublishes(cohort)).has(version);
 }
 
 /** Whether no export at or past this version is complete (`latest.json` is behind it or absent). */

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
-import { ATHENA_TRANSIENT_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../infra/workflow/refresh-definition.ts';
+import { ATHENA_TRANSIENT_ERRORS, LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../infra/workflow/refresh-definition.ts';
 import { TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
 import { taskStatesOf } from '../../shared/workflow/local-runner.ts';
 import { aslOf, refreshStateMachineAsl } from '../../shared/workflow/state-machine-asl.ts';
@@ -116,7 +116,13 @@ describe('the refresh state machine definition', () => {
       const retriers = retriersOf(task(name));
 
       expect(task(name).Resource).toMatch(/^arn:aws:lambda:/);
-      expect(retriers.map((r) => r.ErrorEquals)).toEqual([[...LAMBDA_SERVICE_ERRORS], [...TRANSIENT_ERROR_NAMES]]);
+      // A function that died before answering is retried only where a step is safe to repeat.
+      const repeatable: string[] = [StateName.Plan, StateName.Snapshot, StateName.Deliver];
+      expect(retriers.map((r) => r.ErrorEquals)).toEqual([
+        [...LAMBDA_SERVICE_ERRORS],
+        [...TRANSIENT_ERROR_NAMES],
+        ...(repeatable.includes(name) ? [[...LAMBDA_CRASH_ERRORS]] : []),
+      ]);
       for (const retrier of retriers) {
         expect(retrier.BackoffRate).toBe(2);
         expect(retrier.MaxAttempts).toBeGreaterThan(1);

@@ -1,0 +1,73 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+
+/**
+ * What a crashed (killed) writer can leave in a state folder. Each holds, or may hold, a whole
+ * member list, and none is ever read as data:
+ * - `temporary`: a `.tmp-<uuid>` file of the blob store (written, not yet linked or renamed into
+ *   place), a stale `.tmp-<name>.lock` of a compare-and-swap, a report's `.<pid>-<ms>.tmp`, or the
+ *   run lock's `run.lock.<uuid>.new` (no member list, but litter);
+ * - `partial-version`: a file in `snapshots/cohort=<id>/version=<N>/` that has no `manifest.json`
+ *   (a version that was started and never completed, so never current and never exported);
+ * - `partial-export`: a file in `exports/cohort=<id>/version=<N>/` past the version `latest.json`
+ *   names (an export cut short; the version's next delivery writes it again).
+ */
+export interface Leftover {
+  /** Relative to the state folder, `/`-separated. */
+  readonly path: string;
+  readonly kind: 'temporary' | 'partial-version' | 'partial-export';
+}
+
+const TEMPORARY = /^(\.tmp-.*|\.\d+-\d+\.tmp|run\.lock\.[0-9a-f-]{36}\.new)$/;
+const VERSION_FOLDER = /^(snapshots|exports)\/cohort=[^/]+\/version=(\d+)$/;
+
+/**
+ * Every leftover in a state folder, sorted by path. Reads only. A file a live writer is writing
+ * looks the same, so removing them ({@link removeLeftovers}) is safe only under the state
+ * folder's run lock (shared/local/run-lock.ts), which every writing command holds.
+ */
+export async function findLeftovers(state: string): Promise<Leftover[]> {
+  const found: Leftover[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    const rel = relative(state, dir).split(sep).join('/');
+    const folder = VERSION_FOLDER.exec(rel);
+    const partial = folder ? await isPartial(state, rel, folder[1] as string, Number(folder[2]), entries.map((e) => e.name)) : false;
+    for (const entry of entries) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) await walk(join(dir, entry.name));
+      else if (TEMPORARY.test(entry.name)) found.push({ path, kind: 'temporary' });
+      else if (partial) found.push({ path, kind: folder?.[1] === 'snapshots' ? 'partial-version' : 'partial-export' });
+    }
+  };
+  await walk(state);
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Whether a version folder is an incomplete one: no manifest (snapshots), or past `latest.json` (exports). */
+async function isPartial(state: string, folder: string, area: string, version: number, names: readonly string[]): Promise<boolean> {
+  if (area === 'snapshots') return !names.includes('manifest.json');
+  const latest = await readFile(join(state, folder, '..', 'latest.json'), 'utf8').then(
+    (text) => (JSON.parse(text) as { version?: unknown }).version,
+    () => undefined,
+  );
+  return typeof latest !== 'number' || version > latest;
+}
+
+/**
+ * Removes every leftover of a state folder (and the version folders left empty); returns what it
+ * removed. Call it only while holding the state folder's run lock.
+ */
+export async function removeLeftovers(state: string): Promise<Leftover[]> {
+  const leftovers = await findLeftovers(state);
+  for (const leftover of leftovers) await rm(join(state, leftover.path), { force: true });
+  const folders = new Set(leftovers.filter((l) => l.kind !== 'temporary').map((l) => l.path.slice(0, l.path.lastIndexOf('/'))));
+  for (const folder of folders) {
+    const rest = await readdir(join(state, folder)).catch(() => ['?']);
+    if (rest.length === 0) await rm(join(state, folder), { recursive: true, force: true });
+  }
+  return leftovers;
+}
