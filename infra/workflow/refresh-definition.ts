@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from '../../shared/workflow/step-limits.ts';
 import { CAUGHT_STEPS, type CaughtStep, failureStateOf, StateName } from '../../shared/workflow/state-names.ts';
 
 /** What {@link refreshDefinition} wires together. */
@@ -59,6 +60,8 @@ function lambdaTask(
     lambdaFunction: fn,
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
+    // Explicit, so the local runner (whose default is 60 s) and the cloud give a step the same time.
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(FUNCTION_TIMEOUT_SECONDS[id as keyof typeof FUNCTION_TIMEOUT_SECONDS] + TASK_TIMEOUT_MARGIN_SECONDS)),
     ...options,
   });
   task.addRetry({

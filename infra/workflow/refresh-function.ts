@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../shared/workflow/step-limits.ts';
 
 /** The repository root: the esbuild project root and where `functions/` lives. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -85,9 +86,9 @@ function athenaWait(timeout: Duration): number {
 
 /** Sizes of the refresh's functions: Snapshot and Deliver hold one cohort's members in memory. */
 export const FUNCTION_SIZES = {
-  plan: { timeout: Duration.minutes(2), memorySize: 1024 },
-  snapshot: { timeout: Duration.minutes(10), memorySize: 2048 },
-  deliver: { timeout: Duration.minutes(10), memorySize: 2048 },
-  finish: { timeout: Duration.minutes(2), memorySize: 512 },
-  alertFailure: { timeout: Duration.minutes(1), memorySize: 256 },
+  plan: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Plan), memorySize: 1024 },
+  snapshot: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Snapshot), memorySize: 2048 },
+  deliver: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Deliver), memorySize: 2048 },
+  finish: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Finish), memorySize: 512 },
+  alertFailure: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.AlertFailure), memorySize: 256 },
 } as const;

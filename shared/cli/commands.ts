@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
 import { loadConfig } from '../config/config.ts';
 import { type LocalRunSummary, runRefreshStateMachine } from '../workflow/local-runner.ts';
+import { LocalOutbox } from '../workflow/local-outbox.ts';
 import { CADENCES } from '../language/ast.ts';
 import { loadCatalog, selectForRun } from '../language/catalog.ts';
 import { findLakeFiles } from '../local/lake-files.ts';
@@ -99,6 +101,12 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const personal = personalPropertyLines(catalog.definitions, config);
   if (personal.length > 0) throw new InvalidDefinitionsError(personal);
   const local = await openLocalPorts(folders, config);
+  const notifier = new TerminalNotifier((line) => io.err(line), local.notifier);
+  // What a killed run left unsaid goes out first; this run is recorded until it ends.
+  const outbox = new LocalOutbox(folders.state);
+  await outbox.recover(notifier);
+  const runId = randomUUID();
+  await outbox.begin({ run_id: runId, as_of: asOf.toISOString(), started_at: new Date().toISOString() });
   io.err('running the refresh state machine...');
   const summary = await runRefreshStateMachine(
     {
@@ -109,8 +117,9 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
       ...(options.force ? { force: true } : {}),
       ...(options.author ? { author: options.author } : {}),
     },
-    { ...local, notifier: new TerminalNotifier((line) => io.err(line), local.notifier) },
-  );
+    { ...local, notifier: outbox.notifier(notifier) },
+    { runId },
+  ).finally(() => outbox.end(runId));
   io.out(formatRunSummary(summary));
   const exported = summary.deliveries.filter((d) => d.exports !== null).length;
   const announced = summary.deliveries.filter((d) => d.event !== null).length;

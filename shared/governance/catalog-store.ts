@@ -7,6 +7,7 @@ import { approvalDecisionSchema } from './report-schema.ts';
  *   catalog/cohort=<id>/version=<N>.json          accepted definition versions (DefinitionVersion)
  *   catalog/decisions/cohort=<id>/<hash>.json     approvals and rejections (ApprovalDecision)
  *   catalog/guardrails/cohort=<id>/<outcome>-<hash>.json   refused and waiting changes (GuardrailRecord)
+ *   catalog/announced/cohort=<id>/version=<N>.json  written after `Definition Accepted` for that version was sent
  * Every object is created once and never rewritten.
  */
 const ROOT = 'catalog/';
@@ -14,6 +15,8 @@ const VERSION_KEY = /^catalog\/cohort=([^/]+)\/version=(\d+)\.json$/;
 const versionKey = (cohort: string, version: number) => `${ROOT}cohort=${cohort}/version=${version}.json`;
 const decisionKey = (cohort: string, hash: string) => `${ROOT}decisions/cohort=${cohort}/${hash}.json`;
 const guardrailPrefix = (cohort: string) => `${ROOT}guardrails/cohort=${cohort}/`;
+const ANNOUNCED_KEY = /^catalog\/announced\/cohort=([^/]+)\/version=(\d+)\.json$/;
+const announcedKey = (cohort: string, version: number) => `${ROOT}announced/cohort=${cohort}/version=${version}.json`;
 const guardrailKey = (record: GuardrailRecord) => `${guardrailPrefix(record.cohort)}${record.outcome}-${record.hash ?? 'removed'}.json`;
 
 /** A catalog version with this number exists and holds another definition. */
@@ -128,6 +131,23 @@ export class CatalogStore {
     const keys = await this.blobs.list(guardrailPrefix(cohort));
     const found = await Promise.all(keys.map((key) => this.read<GuardrailRecord>(key)));
     return found.filter((r): r is GuardrailRecord => r !== undefined).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+
+  /** The accepted versions whose `Definition Accepted` event was sent, as `<cohort>@<version>`. */
+  async announced(): Promise<Set<string>> {
+    const keys = await this.blobs.list(`${ROOT}announced/`);
+    return new Set(keys.map((key) => ANNOUNCED_KEY.exec(key)).filter((m): m is RegExpExecArray => m !== null).map((m) => `${m[1]}@${m[2]}`));
+  }
+
+  /** Records, after their events were sent, that accepted versions were announced (once each). */
+  async markAnnounced(entries: readonly Pick<DefinitionVersion, 'cohort' | 'version' | 'run_id'>[]): Promise<void> {
+    for (const entry of entries) {
+      try {
+        await this.blobs.create(announcedKey(entry.cohort, entry.version), json({ cohort: entry.cohort, version: entry.version, run_id: entry.run_id }));
+      } catch (error) {
+        if (!(error instanceof BlobExistsError)) throw error;
+      }
+    }
   }
 
   /** Where a decision on a definition lives: the object an approver may also write themselves. */

@@ -21,8 +21,9 @@ export interface GovernedRefresh {
   readonly versions: ReadonlyMap<string, number>;
   readonly report: GovernanceReport;
   /**
-   * The catalog entries this run accepted: now, or in an earlier attempt of the same run (a
-   * retried step), so a retry still announces them.
+   * The catalog entries to announce: those this run accepted, now or in an earlier attempt of the
+   * same run (a retried step), and any latest entry whose announcement was never recorded (a run
+   * that died between accepting and announcing). Announce them, then `catalog.markAnnounced`.
    */
   readonly accepted: readonly DefinitionVersion[];
 }
@@ -51,7 +52,8 @@ export async function governRefresh(
     return authors.get(path) ?? null;
   };
   const recorded = await recordGovernance(governance, catalog, { runId: input.runId, at: input.at, authorOf });
-  const earlier = [...governance.entries.values()].filter((entry) => entry.run_id === input.runId);
+  const announced = await catalog.announced();
+  const earlier = [...governance.entries.values()].filter((entry) => entry.run_id === input.runId || !announced.has(`${entry.cohort}@${entry.version}`));
   return {
     catalog: governance.effective,
     versions: governance.versions,

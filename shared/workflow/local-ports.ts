@@ -11,7 +11,7 @@ import { localPrivacyPorts } from '../privacy/local-privacy.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { stateCatalog } from '../local/state-catalog.ts';
 import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
-import { gitAuthor } from '../local/git-author.ts';
+import { gitAuthors } from '../local/git-author.ts';
 import { folderDefinitions } from './definitions-source.ts';
 import { JsonlNotifier } from './jsonl-notifier.ts';
 import type { DefinitionsSource } from './types.ts';
@@ -54,7 +54,7 @@ export async function openLocalPorts(
     notifier: JsonlNotifier.inState(folders.state),
     exports: new BlobExports(new FsBlobStore(folders.state), engine),
     events: JsonlEvents.inState(folders.state),
-    governance: { catalog: stateCatalog(folders.state), authorOf: gitAuthor },
+    governance: { catalog: stateCatalog(folders.state), authorOf: gitAuthors() },
     ...(config ? { config } : {}),
     privacy: localPrivacyPorts(context, config, folders.privacyKey),
   };

@@ -19,6 +19,7 @@ import {
 import { LocalEvaluations } from './local-evaluations.ts';
 import type { LocalPorts } from './local-ports.ts';
 import { refreshStateMachineAsl } from './state-machine-asl.ts';
+import { stepTimeoutText } from './step-limits.ts';
 import { StateName, TASK_STATES, type TaskStateName } from './state-names.ts';
 import { deliverStep } from './deliver-step.ts';
 import { alertFailureStep, evaluateLocal, finishStep, planStep, snapshotStep } from './steps.ts';
@@ -207,7 +208,8 @@ export async function runRefreshStateMachine(input: RefreshInput, local: LocalPo
   } catch (error) {
     await settle();
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : (error as Error);
-    throw new RefreshFailedError(runId, seen.failedStep, cause.name, cause.message);
+    const timedOut = cause.name === 'States.Timeout' ? stepTimeoutText(seen.failedStep) : undefined;
+    throw new RefreshFailedError(runId, seen.failedStep, cause.name, timedOut ?? cause.message);
   }
   await settle();
   return {

@@ -2,6 +2,7 @@ import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import type { Alert } from '../notify/notifier.ts';
 import type { RefreshPlan } from '../engine/plan.ts';
 import type { AlertFailureEvent } from './events.ts';
+import { stepTimeoutText } from './step-limits.ts';
 import type { WorkflowSummary } from './types.ts';
 
 const TITLE_LIMIT = 100;
@@ -116,7 +117,8 @@ export function causeText(cause: string | null | undefined): string {
 export function failureAlert(event: AlertFailureEvent): Alert {
   const { step, execution } = event.failed;
   const { Error: error, Cause: cause } = event.error;
-  const reason = causeText(cause);
+  const timedOut = error === 'States.Timeout' ? stepTimeoutText(step) : undefined;
+  const reason = timedOut ?? causeText(cause);
   const runId = event.plan?.run_id;
   const cohorts = event.plan ? event.plan.cohorts.map((c) => c.id) : (event.cohorts ?? []);
   return {

@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { ATHENA_TRANSIENT_ERRORS, LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../infra/workflow/refresh-definition.ts';
 import { TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
+import { failureAlert } from '../../shared/workflow/run-alert.ts';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from '../../shared/workflow/step-limits.ts';
 import { taskStatesOf } from '../../shared/workflow/local-runner.ts';
 import { aslOf, refreshStateMachineAsl } from '../../shared/workflow/state-machine-asl.ts';
 import { CAUGHT_STEPS, failureStateOf, StateName, TASK_STATES } from '../../shared/workflow/state-names.ts';
@@ -128,6 +130,17 @@ describe('the refresh state machine definition', () => {
         expect(retrier.MaxAttempts).toBeGreaterThan(1);
         expect(retrier.ErrorEquals).not.toContain('States.ALL');
       }
+    },
+  );
+
+  it.each(TASK_STATES.filter((name) => name !== StateName.Evaluate))(
+    'gives Lambda task %s its function timeout plus a margin, so a local run has the same limit, and names it when it is hit',
+    (name) => {
+      const seconds = FUNCTION_TIMEOUT_SECONDS[name as keyof typeof FUNCTION_TIMEOUT_SECONDS] + TASK_TIMEOUT_MARGIN_SECONDS;
+
+      expect(task(name).TimeoutSeconds).toBe(seconds);
+      const alert = failureAlert({ error: { Error: 'States.Timeout', Cause: null }, failed: { step: StateName.Plan, execution: 'x' } });
+      expect(alert.body).toContain(`Plan ran longer than its limit of ${FUNCTION_TIMEOUT_SECONDS.Plan + TASK_TIMEOUT_MARGIN_SECONDS} s`);
     },
   );
 
