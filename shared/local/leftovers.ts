@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
 /**
@@ -8,7 +8,9 @@ import { join, relative, sep } from 'node:path';
  *   place), a stale `.tmp-<name>.lock` of a compare-and-swap, a report's `.<pid>-<ms>.tmp`, or the
  *   run lock's `run.lock.<uuid>.new` (no member list, but litter);
  * - `partial-version`: a file in `snapshots/cohort=<id>/version=<N>/` that has no `manifest.json`
- *   (a version that was started and never completed, so never current and never exported);
+ *   (a version that was started and never completed, so never current and never exported). Its
+ *   folder keeps one file, `abandoned.json` (no member), so the number is never given to another
+ *   version;
  * - `partial-export`: a file in `exports/cohort=<id>/version=<N>/` past the version `latest.json`
  *   names (an export cut short; the version's next delivery writes it again).
  */
@@ -17,6 +19,9 @@ export interface Leftover {
   readonly path: string;
   readonly kind: 'temporary' | 'partial-version' | 'partial-export';
 }
+
+/** What stays of an unfinished version once its files are removed: its number stays taken. */
+export const ABANDONED_FILE = 'abandoned.json';
 
 const TEMPORARY = /^(\.tmp-.*|\.\d+-\d+\.tmp|run\.lock\.[0-9a-f-]{36}\.new)$/;
 const VERSION_FOLDER = /^(snapshots|exports)\/cohort=[^/]+\/version=(\d+)$/;
@@ -40,7 +45,7 @@ export async function findLeftovers(state: string): Promise<Leftover[]> {
       const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) await walk(join(dir, entry.name));
       else if (TEMPORARY.test(entry.name)) found.push({ path, kind: 'temporary' });
-      else if (partial) found.push({ path, kind: folder?.[1] === 'snapshots' ? 'partial-version' : 'partial-export' });
+      else if (partial && !(entry.name === ABANDONED_FILE && folder?.[1] === 'snapshots')) found.push({ path, kind: folder?.[1] === 'snapshots' ? 'partial-version' : 'partial-export' });
     }
   };
   await walk(state);
@@ -58,16 +63,21 @@ async function isPartial(state: string, folder: string, area: string, version: n
 }
 
 /**
- * Removes every leftover of a state folder (and the version folders left empty); returns what it
- * removed. Call it only while holding the state folder's run lock.
+ * Removes every leftover of a state folder; returns what it removed. An unfinished version's
+ * folder keeps `abandoned.json` (its number stays taken: SnapshotStore.nextVersion skips it), an
+ * unfinished export's folder is removed once empty. Call it only while holding the state folder's
+ * run lock (a live writer's files look the same).
  */
 export async function removeLeftovers(state: string): Promise<Leftover[]> {
   const leftovers = await findLeftovers(state);
   for (const leftover of leftovers) await rm(join(state, leftover.path), { force: true });
-  const folders = new Set(leftovers.filter((l) => l.kind !== 'temporary').map((l) => l.path.slice(0, l.path.lastIndexOf('/'))));
-  for (const folder of folders) {
-    const rest = await readdir(join(state, folder)).catch(() => ['?']);
-    if (rest.length === 0) await rm(join(state, folder), { recursive: true, force: true });
+  const folderOf = (l: Leftover) => l.path.slice(0, l.path.lastIndexOf('/'));
+  for (const folder of new Set(leftovers.filter((l) => l.kind === 'partial-version').map(folderOf))) {
+    const removed = leftovers.filter((l) => l.kind === 'partial-version' && folderOf(l) === folder).map((l) => l.path.slice(folder.length + 1));
+    await writeFile(join(state, folder, ABANDONED_FILE), `${JSON.stringify({ reason: 'started by a run that never completed it; its files were removed', removed, at: new Date().toISOString() })}\n`);
+  }
+  for (const folder of new Set(leftovers.filter((l) => l.kind === 'partial-export').map(folderOf))) {
+    if ((await readdir(join(state, folder)).catch(() => ['?'])).length === 0) await rm(join(state, folder), { recursive: true, force: true });
   }
   return leftovers;
 }

@@ -4,7 +4,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findLeftovers } from '../../shared/local/leftovers.ts';
+import { ABANDONED_FILE, findLeftovers } from '../../shared/local/leftovers.ts';
 import { RUN_LOCK } from '../../shared/local/run-lock.ts';
 import { cohorts, tempDir } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
@@ -83,11 +83,13 @@ describe('the run lock of a state folder (D9) and what crashes leave (D2)', () =
     // Act
     const result = await cohorts('run', '--as-of', '2024-06-02T00:00:00Z', ...stateArgs(state));
 
-    // Assess: removed (and said so); the new version takes the next number of complete versions
+    // Assess: removed (and said so); v2 is no version, and its number is never given to another
     expect(result.code).toBe(0);
     expect(result.stderr).toContainEqual(`removed 3 files an interrupted command left in ${state} (2 temporary, 1 of unfinished versions)`);
     expect(await findLeftovers(state)).toEqual([]);
-    expect(await readdir(join(cohort, 'version=2'))).toContain('manifest.json');
-    expect((await cohorts('history', 'active_users', ...stateArgs(state))).stdout.join('\n')).toMatch(/^v2 \(current\)/m);
+    expect(await readdir(join(cohort, 'version=2'))).toEqual([ABANDONED_FILE]);
+    const history = (await cohorts('history', 'active_users', ...stateArgs(state))).stdout.join('\n');
+    expect(history).toMatch(/^v3 \(current\)/m);
+    expect(history).not.toMatch(/^v2/m);
   });
 });

@@ -21,6 +21,7 @@ describe('publishing a snapshot version on S3', () => {
   beforeEach(() => {
     s3.reset();
     s3.on(GetObjectCommand, { Key: MANIFEST }).resolves({ Body: objectBody(manifest(2)) });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: MANIFEST }], IsTruncated: false });
   });
 
   it('moves current.json with If-Match on the ETag it read', async () => {
@@ -78,7 +79,24 @@ describe('publishing a snapshot version on S3', () => {
     // Assess
     expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 2);
     expect(s3).toHaveReceivedNthCommandWith(PutObjectCommand, 2, { IfMatch: '"e2"', Body: '{"version":3}\n' });
-    expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 3);
+    expect(s3.commandCalls(GetObjectCommand).filter((call) => call.args[0].input.Key === CURRENT)).toHaveLength(2);
+  });
+
+  it('marks lost a published version that current passed without it ever being current (a Snapshot that died before current.json)', async () => {
+    // Prepare: v2 (against v1) was written by an execution whose Snapshot died; the next execution wrote v3 against v1.
+    const v2 = 'snapshots/cohort=vip/version=2/manifest.json';
+    const lostV2 = 'snapshots/cohort=vip/lost-publish/version=2.json';
+    s3.on(GetObjectCommand, { Key: MANIFEST }).resolves({ Body: objectBody(JSON.stringify({ ...JSON.parse(manifest(1)), lineage: { run_id: 'r3' } })) });
+    s3.on(GetObjectCommand, { Key: v2 }).resolves({ Body: objectBody(JSON.stringify({ cohort: 'vip', version: 2, status: 'published', previous_version: 1, lineage: { run_id: 'r2' } })) });
+    s3.on(GetObjectCommand, { Key: CURRENT }).resolves(current(1, '"e1"'));
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: v2 }, { Key: MANIFEST }], IsTruncated: false });
+    s3.on(PutObjectCommand).resolves({ ETag: '"x"' });
+    // Act
+    await store.publish('vip', 3);
+    // Assess: current moved to v3, and v2 is recorded as never current, once
+    const writes = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(writes.map((input) => input.Key)).toEqual([CURRENT, lostV2]);
+    expect(JSON.parse(String(writes[1]?.Body))).toMatchObject({ version: 2, computed_against: 1, current_version: 3, run_id: 'r2' });
   });
 
   it('gives up with ConcurrentUpdateError, which the state machine retries, while the write stays contended', async () => {
