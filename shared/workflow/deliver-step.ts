@@ -5,6 +5,7 @@ import type { CohortExports, ExportLocations } from '../deliver/exports.ts';
 import type { DeliverEvent } from './events.ts';
 import { exportScreen } from '../privacy/export-screen.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
+import type { Manifest } from '../store/manifest.ts';
 import { VersionNotFoundError, type SnapshotStore } from '../store/snapshot-store.ts';
 import { runPrivacy } from './run-config.ts';
 
@@ -69,10 +70,19 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
       `cohort "${outcome.cohort}" version ${outcome.version} was written by run ${manifest.lineage.run_id}, not by ${event.run_id}`,
     );
   }
+  // Versions before it that a crash left undelivered (current moved, the export never did) go
+  // first, oldest first, so a delta consumer gets every change once and in order.
+  if (published) for (const earlier of await undeliveredBefore(manifest, ports)) await exportAndAnnounce(earlier, event, ports);
+  const { event: announced, exports } = await exportAndAnnounce(manifest, event, ports);
+  return { ...delivery, event: announced, exports };
+}
+
+/** Exports a published version (never a held one), then announces it, then records that it was announced. */
+async function exportAndAnnounce(manifest: Manifest, event: DeliverEvent, ports: DeliverPorts): Promise<Pick<Delivery, 'event' | 'exports'>> {
   const folder = ports.store.locate(manifest.cohort, manifest.version);
   const snapshot: CohortVersionLocations = { snapshot: folder, manifest: fileIn(folder, 'manifest.json'), members: fileIn(folder, 'members.parquet') };
   let exports: ExportLocations | null = null;
-  if (published) {
+  if (manifest.status === 'published') {
     const members = await ports.store.members(manifest.cohort, manifest.version);
     const previous = manifest.previous_version === null ? undefined : await ports.store.members(manifest.cohort, manifest.previous_version);
     const holdout = manifest.experiment ? await ports.store.holdout(manifest.cohort, manifest.version) : undefined;
@@ -85,7 +95,28 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
   const announced = cohortVersionEvent(manifest, exports ? { ...snapshot, exports } : snapshot);
   await ports.events.publish([announced]);
   await ports.exports.markAnnounced(manifest.cohort, manifest.version);
-  return { ...delivery, event: announced.detailType, exports };
+  return { event: announced.detailType, exports };
+}
+
+/** How far back {@link undeliveredBefore} looks: a few crashed deliveries in a row, not a whole history. */
+const UNDELIVERED_LOOKBACK = 10;
+
+/**
+ * The published versions before this one, on its chain of `previous_version`, that were current
+ * but never announced (a Deliver that died, then a run with a new as-of), oldest first.
+ */
+async function undeliveredBefore(manifest: Manifest, ports: DeliverPorts): Promise<Manifest[]> {
+  const [latest, announced] = await Promise.all([ports.exports.latestVersion(manifest.cohort), ports.exports.announcedVersion(manifest.cohort)]);
+  // What was announced; a state folder from before announced.json: what was exported.
+  const delivered = announced ?? latest ?? 0;
+  const found: Manifest[] = [];
+  for (let at = manifest.previous_version; at !== null && at > delivered && found.length < UNDELIVERED_LOOKBACK; ) {
+    const earlier = await ports.store.manifest(manifest.cohort, at);
+    if (earlier?.status !== 'published') break;
+    found.push(earlier);
+    at = earlier.previous_version;
+  }
+  return found.reverse();
 }
 
 /** A published version Deliver was given is not current, nor was it ever: exporting it would run ahead of current.json. */

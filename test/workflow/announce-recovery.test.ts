@@ -60,6 +60,21 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
     expect(await kinds(world, 'Cohort Refreshed')).toEqual(COHORTS.map((c) => `${c}@1`).sort());
   });
 
+  it('Cohort Refreshed: a version that became current but was never delivered is delivered, in order, before the next as-of', async () => {
+    const world = await givenWorld(await givenLake());
+    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
+    await expect(runRefreshStateMachine({ as_of: '2024-06-02T00:00:00.000Z' }, governed(world, dyingEvents(world, 'Cohort Refreshed')), { retryDelayMs: 0 })).rejects.toThrow();
+
+    await runRefreshStateMachine({ as_of: '2024-06-03T00:00:00.000Z' }, governed(world), { retryDelayMs: 0 });
+
+    const payers = (await eventsOf(world)).filter((e) => e['detail-type'] === 'Cohort Refreshed' && e.detail.cohort === 'payers');
+    expect(payers.map((e) => [e.detail.version, e.detail.previous_version])).toEqual([
+      [1, null],
+      [2, 1],
+      [3, 2],
+    ]);
+  });
+
   it('an alert a run was sending when it died, and the run itself, are alerted by the next run', async () => {
     const state = await tempDir();
     const sent: Alert[] = [];
