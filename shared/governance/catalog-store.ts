@@ -7,7 +7,8 @@ import { approvalDecisionSchema } from './report-schema.ts';
  *   catalog/cohort=<id>/version=<N>.json          accepted definition versions (DefinitionVersion)
  *   catalog/decisions/cohort=<id>/<hash>.json     approvals and rejections (ApprovalDecision)
  *   catalog/guardrails/cohort=<id>/<outcome>-<hash>.json   refused and waiting changes (GuardrailRecord)
- *   catalog/announced/cohort=<id>/version=<N>.json  written after `Definition Accepted` for that version was sent
+ *   catalog/announcing/run=<run id>/pending.json  the versions a run is about to accept (written before them)
+ *   catalog/announcing/run=<run id>/sent.json     written once their `Definition Accepted` events were sent
  * Every object is created once and never rewritten.
  */
 const ROOT = 'catalog/';
@@ -15,8 +16,14 @@ const VERSION_KEY = /^catalog\/cohort=([^/]+)\/version=(\d+)\.json$/;
 const versionKey = (cohort: string, version: number) => `${ROOT}cohort=${cohort}/version=${version}.json`;
 const decisionKey = (cohort: string, hash: string) => `${ROOT}decisions/cohort=${cohort}/${hash}.json`;
 const guardrailPrefix = (cohort: string) => `${ROOT}guardrails/cohort=${cohort}/`;
-const ANNOUNCED_KEY = /^catalog\/announced\/cohort=([^/]+)\/version=(\d+)\.json$/;
-const announcedKey = (cohort: string, version: number) => `${ROOT}announced/cohort=${cohort}/version=${version}.json`;
+const ANNOUNCING_KEY = /^catalog\/announcing\/run=([^/]+)\/(pending|sent)\.json$/;
+const announcingKey = (runId: string, what: 'pending' | 'sent') => `${ROOT}announcing/run=${runId}/${what}.json`;
+
+/** Catalog versions a run accepted whose `Definition Accepted` events were never recorded as sent. */
+export interface UnsentAnnouncements {
+  readonly run_id: string;
+  readonly versions: readonly { readonly cohort: string; readonly version: number }[];
+}
 const guardrailKey = (record: GuardrailRecord) => `${guardrailPrefix(record.cohort)}${record.outcome}-${record.hash ?? 'removed'}.json`;
 
 /** A catalog version with this number exists and holds another definition. */
@@ -133,20 +140,37 @@ export class CatalogStore {
     return found.filter((r): r is GuardrailRecord => r !== undefined).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
-  /** The accepted versions whose `Definition Accepted` event was sent, as `<cohort>@<version>`. */
-  async announced(): Promise<Set<string>> {
-    const keys = await this.blobs.list(`${ROOT}announced/`);
-    return new Set(keys.map((key) => ANNOUNCED_KEY.exec(key)).filter((m): m is RegExpExecArray => m !== null).map((m) => `${m[1]}@${m[2]}`));
+  /**
+   * Records, before a run accepts them, which catalog versions it will announce; {@link markSent}
+   * records that it did. A run that died in between leaves them in {@link unsent}. (Entries written
+   * before this record existed count as announced.)
+   */
+  async willAnnounce(runId: string, versions: readonly { readonly cohort: string; readonly version: number }[]): Promise<void> {
+    await this.createOnce(announcingKey(runId, 'pending'), { run_id: runId, versions: versions.map(({ cohort, version }) => ({ cohort, version })) });
   }
 
-  /** Records, after their events were sent, that accepted versions were announced (once each). */
-  async markAnnounced(entries: readonly Pick<DefinitionVersion, 'cohort' | 'version' | 'run_id'>[]): Promise<void> {
-    for (const entry of entries) {
-      try {
-        await this.blobs.create(announcedKey(entry.cohort, entry.version), json({ cohort: entry.cohort, version: entry.version, run_id: entry.run_id }));
-      } catch (error) {
-        if (!(error instanceof BlobExistsError)) throw error;
-      }
+  /** Records that the `Definition Accepted` events of these runs' versions were sent. */
+  async markSent(runIds: readonly string[]): Promise<void> {
+    for (const runId of new Set(runIds)) await this.createOnce(announcingKey(runId, 'sent'), { run_id: runId });
+  }
+
+  /** The runs whose accepted versions were never recorded as announced, with those versions. */
+  async unsent(): Promise<UnsentAnnouncements[]> {
+    const runs = new Map<string, Set<string>>();
+    for (const key of await this.blobs.list(`${ROOT}announcing/`)) {
+      const match = ANNOUNCING_KEY.exec(key);
+      if (match) runs.set(match[1] as string, (runs.get(match[1] as string) ?? new Set()).add(match[2] as string));
+    }
+    const pending = [...runs].filter(([, kinds]) => !kinds.has('sent')).map(([runId]) => runId);
+    const found = await Promise.all(pending.map((runId) => this.read<UnsentAnnouncements>(announcingKey(runId, 'pending'))));
+    return found.filter((u): u is UnsentAnnouncements => u !== undefined);
+  }
+
+  private async createOnce(key: string, value: unknown): Promise<void> {
+    try {
+      await this.blobs.create(key, json(value));
+    } catch (error) {
+      if (!(error instanceof BlobExistsError)) throw error;
     }
   }
 

@@ -22,10 +22,12 @@ export interface GovernedRefresh {
   readonly report: GovernanceReport;
   /**
    * The catalog entries to announce: those this run accepted, now or in an earlier attempt of the
-   * same run (a retried step), and any latest entry whose announcement was never recorded (a run
-   * that died between accepting and announcing). Announce them, then `catalog.markAnnounced`.
+   * same run (a retried step), and those of runs that died between accepting and announcing.
+   * Announce them, then `catalog.markSent(announcing)`.
    */
   readonly accepted: readonly DefinitionVersion[];
+  /** The runs whose announcements `accepted` completes (this one included). */
+  readonly announcing: readonly string[];
 }
 
 /**
@@ -52,13 +54,16 @@ export async function governRefresh(
     return authors.get(path) ?? null;
   };
   const recorded = await recordGovernance(governance, catalog, { runId: input.runId, at: input.at, authorOf });
-  const announced = await catalog.announced();
-  const earlier = [...governance.entries.values()].filter((entry) => entry.run_id === input.runId || !announced.has(`${entry.cohort}@${entry.version}`));
+  const unsent = await catalog.unsent();
+  const owed = new Set(unsent.flatMap((u) => u.versions.map((v) => `${v.cohort}@${v.version}`)));
+  const earlier = [...governance.entries.values()].filter((entry) => entry.run_id === input.runId || owed.has(`${entry.cohort}@${entry.version}`));
+  if (governance.accept.length > 0) await catalog.willAnnounce(input.runId, governance.accept);
   return {
     catalog: governance.effective,
     versions: governance.versions,
     report: { changes: governance.changes, alerted: recorded.alerted },
     accepted: [...earlier, ...recorded.accepted],
+    announcing: [...unsent.map((u) => u.run_id), ...(governance.accept.length > 0 || earlier.some((e) => e.run_id === input.runId) ? [input.runId] : [])],
   };
 }
 

@@ -61,9 +61,9 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
   const plan = governed ? { ...planned, cohorts: withDefinitionVersions(planned.cohorts, governed.versions), governance: governed.report } : planned;
   // Announced once the run is planned, then recorded as announced: a retried Plan, or the next run
   // after a crash in between, announces them again (at least once; consumers deduplicate on cohort and version).
-  if (ports.events && ports.governance && governed && governed.accepted.length > 0) {
-    await ports.events.publish(governed.accepted.map(definitionAcceptedEvent));
-    await ports.governance.catalog.markAnnounced(governed.accepted);
+  if (ports.events && ports.governance && governed) {
+    if (governed.accepted.length > 0) await ports.events.publish(governed.accepted.map(definitionAcceptedEvent));
+    await ports.governance.catalog.markSent(governed.announcing);
   }
   return { plan: { ...plan, config: run, statement: ports.statement(plan) } };
 }

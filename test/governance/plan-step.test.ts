@@ -54,7 +54,12 @@ describe('the Plan step with a definitions bucket', () => {
     const first = await plan('run-1');
     expect(first.governance?.changes.map((c) => [c.cohort, c.kind, c.verdict])).toEqual([['core_users', 'added', 'accepted']]);
     expect(cohort(first)?.definition.version).toBe(1);
-    expect(await bucket.list('catalog/')).toEqual(['catalog/cohort=core_users/version=1.json']);
+    // The version, and the record that its Definition Accepted was announced (so a crash in between is repaired).
+    expect(await bucket.list('catalog/')).toEqual([
+      'catalog/announcing/run=run-1/pending.json',
+      'catalog/announcing/run=run-1/sent.json',
+      'catalog/cohort=core_users/version=1.json',
+    ]);
     expect(announced.splice(0)).toEqual([
       {
         detailType: 'Definition Accepted',
