@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { makeFolder } from './make-folder.ts';
 
 /** The lock file of a state folder: `<state>/run.lock`. */
 export const RUN_LOCK = 'run.lock';
@@ -85,7 +86,7 @@ async function createWhole(file: string, text: string): Promise<boolean> {
  */
 export async function withRunLock<T>(state: string, command: string, work: () => Promise<T>): Promise<T> {
   const file = join(state, RUN_LOCK);
-  await mkdir(state, { recursive: true });
+  await makeFolder(state);
   const mine: LockHolder = { command, pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
   const text = `${JSON.stringify(mine)}\n`;
   await acquire(file, text);
