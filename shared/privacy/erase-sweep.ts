@@ -14,6 +14,8 @@ export interface SweepOutcome {
   readonly left: readonly string[];
   /** Files whose bytes could not be read as Parquet, gzip or text, so may hold the person. */
   readonly unreadable: readonly string[];
+  /** The keys of `left` and `unreadable`, for the erasure record. */
+  readonly leftKeys: readonly string[];
 }
 
 /**
@@ -24,7 +26,7 @@ export interface SweepOutcome {
  * delete, deleted (it was never published). Files of complete versions are never deleted.
  */
 export async function sweepPerson(drop: ReadonlySet<string>, ports: PrivacyPorts): Promise<SweepOutcome> {
-  const outcome = { rewritten: [] as string[], deleted: [] as string[], left: [] as string[], unreadable: [] as string[] };
+  const outcome = { rewritten: [] as string[], deleted: [] as string[], left: [] as string[], unreadable: [] as string[], leftKeys: [] as string[] };
   for await (const { files, key, leftover } of sweptKeys(sweepOf(ports))) {
     const bytes = await files.get(key);
     if (!bytes) continue;
@@ -42,8 +44,10 @@ export async function sweepPerson(drop: ReadonlySet<string>, ports: PrivacyPorts
     } else if (leftover && files.remove) {
       await files.remove(key);
       outcome.deleted.push(where);
-    } else if (holds) outcome.left.push(where);
-    else outcome.unreadable.push(where);
+    } else {
+      (holds ? outcome.left : outcome.unreadable).push(where);
+      outcome.leftKeys.push(key);
+    }
   }
   return outcome;
 }

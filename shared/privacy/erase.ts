@@ -71,7 +71,13 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
   const exports = ports.exports ? await eraseFromExports(drop, ports) : 0;
   const swept = await sweepPerson(drop, ports);
   const rewritten = { versions, exports, other_files: swept.rewritten.length, leftovers_deleted: swept.deleted.length, files_left: swept.left.length + swept.unreadable.length };
-  await writeErasureRecord(ports, { ...base, completed_at: now(), rewritten, new_versions: newVersions });
+  await writeErasureRecord(ports, {
+    ...base,
+    completed_at: now(),
+    rewritten,
+    ...(swept.leftKeys.length > 0 ? { left_files: swept.leftKeys } : {}),
+    new_versions: newVersions,
+  });
   return { record, versions_rewritten: versions, cohorts: touched, new_versions: newVersions, exports_rewritten: exports, swept };
 }
 

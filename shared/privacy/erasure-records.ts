@@ -29,6 +29,11 @@ export interface ErasureRecord {
     readonly leftovers_deleted?: number;
     readonly files_left?: number;
   };
+  /**
+   * Keys of the files the erasure left holding the person or could not read (not lists it can
+   * rewrite): every privacy check reads them again and reports them until they are clean.
+   */
+  readonly left_files?: readonly string[];
   /** Versions written without the person for cohorts whose current version held them. */
   readonly new_versions: readonly { readonly cohort: string; readonly version: number }[];
 }

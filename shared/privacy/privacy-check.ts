@@ -7,7 +7,8 @@ import { csvHeader, csvPersonIds } from './person-csv.ts';
 import { personalPropertyProblems } from './personal-properties.ts';
 import { type PrivacyPorts, sweepOf } from './ports.ts';
 import { loadPrivacyLists, type PrivacyLists } from './screen.ts';
-import { sweptKeys } from './sweep.ts';
+import { type SweptFiles, sweptKeys } from './sweep.ts';
+import { erasureRecords } from './erasure-records.ts';
 
 /** One thing the privacy check found; never carries an id, only counts and erasure record names. */
 export interface PrivacyFinding {
@@ -23,7 +24,10 @@ export interface PrivacyFinding {
 export interface PrivacyReport {
   readonly versions: number;
   readonly exports: number;
-  /** Other files read (a full check only): crash leftovers, incomplete versions, everything else swept. */
+  /**
+   * Other files read: in a full check every file swept (crash leftovers, incomplete versions,
+   * everything else); in a refresh's check the files erasures left holding a person.
+   */
   readonly files: number;
   readonly findings: readonly PrivacyFinding[];
 }
@@ -88,7 +92,7 @@ export async function privacyCheck(ports: PrivacyPorts, scope: PrivacyCheckScope
     }
   }
   const exports = ports.exports ? await exportFindings(ports, lists, { everything, forgottenScope, suppressedScope }, findings) : 0;
-  const files = everything ? await sweepFindings(ports, lists, findings) : 0;
+  const files = everything ? await sweepFindings(ports, lists, findings) : await leftFileFindings(ports, lists, findings);
   for (const problem of personalPropertyProblems(scope.definitions ?? [], ports.settings.personal_properties, scope.textOf)) {
     findings.push({ kind: 'personal_property', location: problem.file, count: 1, message: formatProblem(problem) });
   }
@@ -181,18 +185,38 @@ async function sweepFindings(ports: PrivacyPorts, lists: PrivacyLists, findings:
   let read = 0;
   for await (const { files, key, leftover } of sweptKeys(sweepOf(ports))) {
     if (readAbove(key) && !leftover) continue;
-    const bytes = await files.get(key);
-    if (!bytes) continue;
-    read++;
-    const location = files.locate(key);
-    const values = await fileValues(key, bytes);
-    if ('undecodable' in values) {
-      findings.push({ kind: 'unreadable', location, count: 1, message: `${location} could not be read (${values.undecodable}), so it was not checked` });
-      continue;
-    }
-    if (lists.forgotten.size === 0) continue;
-    const records = new Set([...values.values].map((text) => lists.forgottenRecord(text)).filter((r): r is string => r !== undefined));
-    for (const record of records) findings.push({ kind: 'forgotten', location, count: 1, message: `${location} holds a forgotten person (erasure record ${record})` });
+    if (await fileFindings(files, key, lists, findings)) read++;
   }
   return read;
+}
+
+/**
+ * The files erasures named as left holding a person (`left_files` of their records), read again
+ * by every check, so a refresh keeps reporting them until someone removed the person by hand.
+ */
+async function leftFileFindings(ports: PrivacyPorts, lists: PrivacyLists, findings: PrivacyFinding[]): Promise<number> {
+  const areas = sweepOf(ports);
+  let read = 0;
+  const keys = new Set((await erasureRecords(ports)).flatMap((record) => record.left_files ?? []));
+  for (const key of keys) {
+    const area = areas.find((a) => a.prefixes.some((prefix) => key.startsWith(prefix)));
+    if (area && (await fileFindings(area.files, key, lists, findings))) read++;
+  }
+  return read;
+}
+
+/** One file read by what its bytes are: a forgotten person in it, or the file unreadable. False when it does not exist. */
+async function fileFindings(files: SweptFiles, key: string, lists: PrivacyLists, findings: PrivacyFinding[]): Promise<boolean> {
+  const bytes = await files.get(key);
+  if (!bytes) return false;
+  const location = files.locate(key);
+  const values = await fileValues(key, bytes);
+  if ('undecodable' in values) {
+    findings.push({ kind: 'unreadable', location, count: 1, message: `${location} could not be read (${values.undecodable}), so it was not checked` });
+    return true;
+  }
+  if (lists.forgotten.size === 0) return true;
+  const records = new Set([...values.values].map((text) => lists.forgottenRecord(text)).filter((r): r is string => r !== undefined));
+  for (const record of records) findings.push({ kind: 'forgotten', location, count: 1, message: `${location} holds a forgotten person (erasure record ${record})` });
+  return true;
 }

@@ -43,6 +43,7 @@ describe('erasure and the privacy check reach every file of the state folder', (
       deleted: [files.temp, files.truncatedTemp].sort(),
       left: [],
       unreadable: [],
+      leftKeys: [],
     });
     expect(await world.engine.decode(new Uint8Array(await readFile(files.startedHoldout)))).toEqual(['ann', 'dora@example.com']);
     expect(await world.store.versions('active_users')).toEqual([1, 6]);
@@ -89,6 +90,11 @@ describe('erasure and the privacy check reach every file of the state folder', (
     expect(await filesHoldingAnywhere(world.state, 'bob')).toEqual([note, scores].sort());
     const report = await privacyCheck(world.privacy);
     expect(report.findings.filter((f) => f.kind === 'forgotten').map((f) => f.location).sort()).toEqual([note, scores].sort());
+    // A refresh's check (its own versions only) reads them again from the record, until they are clean.
+    const afterRun = async () => (await privacyCheck(world.privacy, { versions: [] })).findings.map((f) => f.location).sort();
+    expect(await afterRun()).toEqual([note, scores].sort());
+    await writeFile(note, JSON.stringify({ note: 'call him tomorrow' }));
+    expect(await afterRun()).toEqual([scores]);
   });
 
   it('forget removes the person from the suppression list', async () => {

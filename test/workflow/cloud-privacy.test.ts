@@ -112,6 +112,7 @@ describe('the privacy rules in the Lambda steps', () => {
     aws.put(SNAPSHOTS, 'snapshots/cohort=payers/version=2/holdout.parquet', await codec.encode(['bob']));
     aws.put(EXPORTS, 'exports/cohort=payers/copies/members-backup.parquet', lists);
     aws.put(EXPORTS, 'exports/cohort=payers/notes.csv', 'person_id,note\nbob,called\nann,mailed\n');
+    aws.put(EXPORTS, 'exports/cohort=payers/call-log.json', '{"note": "bob called"}');
     aws.put(SNAPSHOTS, 'privacy/deletion-requests/ticket-4712.json', '{"person_id": "bob"}');
     // Act
     await plan();
@@ -122,8 +123,11 @@ describe('the privacy rules in the Lambda steps', () => {
     expect(await membersIn(EXPORTS, 'exports/cohort=payers/copies/members-backup.parquet')).toEqual(['ann', 'cid']);
     expect(aws.text(EXPORTS, 'exports/cohort=payers/notes.csv')).toBe('person_id,note\nann,mailed\n');
     for (const bucket of [SNAPSHOTS, EXPORTS]) {
-      for (const key of aws.keys(bucket)) expect(await holds(bucket, key, 'bob'), `${bucket}/${key}`).toBe(false);
+      for (const key of aws.keys(bucket)) expect(await holds(bucket, key, 'bob'), `${bucket}/${key}`).toBe(key === 'exports/cohort=payers/call-log.json');
     }
+    // What erasure cannot rewrite is named in the record, for every later privacy check (and the run's alert)
+    const key = aws.privacyKey.split('\n')[0] as string;
+    expect(json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${personHash(key, 'bob')}.json`).left_files).toEqual(['exports/cohort=payers/call-log.json']);
   });
 
   it('hash with the key of the privacy key secret, never a key in the bucket, and recognise records of an older key kept on its second line', async () => {
