@@ -11,9 +11,8 @@ export const CLOUD_PRIVACY_PREFIX = 'privacy/';
  * Parses the project config as the cloud uses it: every check of parseConfig, plus what the
  * deployed functions can honour. `privacy.suppression_list` must be a key under `privacy/` of the
  * snapshots bucket, and `privacy.salt_env` is refused: a Lambda environment variable is plain
- * text in the stack template and the function configuration, which is no place for the salt
- * (the salt generated once at `privacy/salt` of the KMS-encrypted snapshots bucket is used
- * instead). Throws ConfigError with every problem's `path:line:col`.
+ * text in the stack template and the function configuration, which is no place for the key of
+ * erasure records (the construct's privacy key secret is used instead). Throws ConfigError with every problem's `path:line:col`.
  */
 export function parseCloudConfig(text: string, file: string): ProjectConfig {
   const { config, positionOf } = readConfigFile(text, file);
@@ -34,7 +33,7 @@ export function parseCloudConfig(text: string, file: string): ProjectConfig {
       ...at(['privacy', 'salt_env']),
       message:
         'privacy.salt_env is not supported in the cloud (a Lambda environment variable is plain text in the stack template); ' +
-        'leave it out: the salt generated once at privacy/salt of the snapshots bucket is used (copy a salt you used before there first)',
+        'leave it out: the privacy key secret the stack generates is used (put a key you used before on its second line)',
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);

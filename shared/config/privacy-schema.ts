@@ -21,9 +21,10 @@ export interface PrivacySettings {
    */
   readonly suppression_list: string;
   /**
-   * Name of an environment variable that holds the salt of erasure records. Absent: a random salt
-   * is generated once and kept at `privacy/salt` in the state folder (snapshots bucket).
-   * @default - the generated salt file
+   * Name of an environment variable that holds the key of erasure records (locally only). Absent:
+   * the key file (`--privacy-key`, by default under the user's config folder, never in the state
+   * folder), generated once; in the cloud the construct's privacy key secret.
+   * @default - the key file
    */
   readonly salt_env?: string;
 }
