@@ -3,6 +3,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DT_PROJECTION_RANGE, MANIFEST_FOLDERS } from '../../shared/cloud/lake-manifests.ts';
+import { TS_UNITS } from '../../shared/cloud/lake-ts-units.ts';
 import { type Column, externalTable } from './external-table.ts';
 
 /** Options for {@link LakeCatalog}. */
@@ -36,7 +37,11 @@ const DT_PROJECTION = {
   'projection.dt.interval.unit': 'DAYS',
 };
 
+/** `unit` (Parquet events): how the files' `ts` is stored, read by the Plan from each footer. */
+const UNIT_PROJECTION = { 'projection.unit.type': 'enum', 'projection.unit.values': TS_UNITS.join(',') };
+
 const LISTING: Column = { name: 'listing', type: 'string', comment: "the Plan's listing of the lake: which manifests are read" };
+const UNIT: Column = { name: 'unit', type: 'string', comment: 'how the files store ts: millis, micros, nanos (INT64 timestamps) or none' };
 const DT: Column = { name: 'dt', type: 'string', comment: 'the dt= folder of the files, yyyy-MM-dd' };
 const LINE: Column = { name: 'line', type: 'string', comment: 'one line of a .jsonl / .jsonl.gz file, as written' };
 
@@ -89,11 +94,12 @@ export class LakeCatalog extends Construct {
     const files = `s3://${props.filesBucket.bucketName}/${props.filesPrefix}`;
     const common = { database: this.database, databaseName: props.databaseName };
     // Literal ${listing} and ${dt}: Athena substitutes them, CloudFormation and CDK leave them alone.
-    const manifests = (folder: string, withDt: boolean) => ({
+    const manifests = (folder: string, withDt: boolean, withUnit = false) => ({
       location: files,
       parameters: {
         ...(withDt ? DT_PROJECTION : LISTING_PROJECTION),
-        'storage.location.template': `${files}\${listing}/${folder}/${withDt ? `dt=\${dt}/` : ''}`,
+        ...(withUnit ? UNIT_PROJECTION : {}),
+        'storage.location.template': `${files}\${listing}/${folder}/${withUnit ? `unit=\${unit}/` : ''}${withDt ? `dt=\${dt}/` : ''}`,
       },
     });
 
@@ -110,16 +116,17 @@ export class LakeCatalog extends Construct {
     this.eventsParquetTable = externalTable(this, 'EventsParquetTable', {
       ...common,
       tableName: 'events_parquet',
-      description: 'Events as Parquet; ts is a UTC timestamp.',
+      description: 'Events as Parquet; ts is the stored INT64 count of the unit partition since the epoch (UTC).',
       format: 'parquet-manifest',
       columns: [
         ...EVENT_KEYS,
-        { name: 'ts', type: 'timestamp', comment: 'UTC' },
+        // bigint, not timestamp: Athena reads a Hive timestamp at millisecond precision, rounding.
+        { name: 'ts', type: 'bigint', comment: 'INT64 timestamp as stored: millis, micros or nanos since 1970-01-01 UTC, per unit' },
         { name: 'properties', type: 'string', comment: 'JSON object as text' },
         { name: 'value', type: 'double' },
       ],
-      partitionKeys: [LISTING, DT],
-      ...manifests(MANIFEST_FOLDERS.eventsParquet, true),
+      partitionKeys: [LISTING, UNIT, DT],
+      ...manifests(MANIFEST_FOLDERS.eventsParquet, true, true),
     });
 
     this.identitiesJsonlTable = externalTable(this, 'IdentitiesJsonlTable', {

@@ -140,7 +140,6 @@ export const PROBE_CHECKS: readonly ProbeCheck[] = [
     cohorts: ['logged_in_1h'],
     meaning:
       'Athena reads a Parquet ts at millisecond precision (rounded): an event within half a millisecond of a window bound is placed differently than locally; ' +
-      'a known limit (README, How Athena reads the lake): write ts to the millisecond, or accept the difference',
-    knownLimit: true,
+      'deploy the stack at this version (events_parquet reads ts as the stored bigint, per unit partition)',
   },
 ];

@@ -14,6 +14,7 @@ import { awsCall } from './aws-call.ts';
 import { InvalidS3LocationError } from './errors.ts';
 import { LAKE_FILES_PREFIX, lakeManifests, type ManifestLocation, writeLakeManifests } from './lake-manifests.ts';
 import { listLakeObjects } from './lake-objects.ts';
+import { withTsUnits } from './lake-ts-units.ts';
 import { bucketName, keyPrefix, parseS3Uri } from './s3-uri.ts';
 
 /** What an {@link AthenaEngine} runs on and reads. */
@@ -63,7 +64,8 @@ export function evaluationTableOf(result: EvaluationRef): string {
  * - `lake()` lists the lake's files once (S3 ListObjectsV2: one call per 1,000 files) and writes the
  *   manifests the Glue tables read for this listing (one per table and `dt`, see lake-manifests.ts),
  *   so each format's reader gets exactly its own files, and lineage names the partitions that
- *   exist, as the local engine does.
+ *   exist, as the local engine does. Each Parquet events file's footer is read (one ranged GET)
+ *   for the unit its `ts` is stored in, which decides its manifest (lake-ts-units.ts).
  * - `evaluate()` is the Evaluate state's CTAS (`evaluation_<run>`), for in-process refreshes.
  * - `members()` runs `SELECT person_id ... WHERE <column>` and reads the query's CSV result object
  *   from S3 in one streamed GET, instead of paging GetQueryResults 1,000 rows a call (a million
@@ -98,9 +100,10 @@ export class AthenaEngine implements QueryEngine {
   }
 
   async lake(): Promise<LakeView> {
-    const manifests = lakeManifests(await listLakeObjects(this.options.s3, this.lakeBucket, this.lakePrefix), this.files);
+    const objects = await listLakeObjects(this.options.s3, this.lakeBucket, this.lakePrefix);
+    const manifests = lakeManifests(await withTsUnits(this.options.s3, this.lakeBucket, objects), this.files);
     await writeLakeManifests(this.options.s3, this.files, manifests);
-    const dates = [...new Set([...manifests.dates.jsonl, ...manifests.dates.parquet])].sort();
+    const dates = [...new Set([...manifests.dates.jsonl, ...Object.values(manifests.dates.parquet).flat()])].sort();
     const root = `s3://${this.lakeBucket}/${this.lakePrefix}`;
     return {
       relations: athenaLakeRelations({ database: this.options.database, ...this.options.tables }, manifests),

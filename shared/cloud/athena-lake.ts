@@ -1,6 +1,8 @@
 import { athenaDialect } from '../compiler/athena-dialect.ts';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { identifier, stringLiteral, UnsafeSqlValueError } from '../compiler/sql-text.ts';
+import type { ParquetDates } from './lake-manifests.ts';
+import { TS_UNITS, type TsUnit } from './lake-ts-units.ts';
 
 /** The Glue database and tables of the lake, as the `CohortRefresh` construct creates them. */
 export interface AthenaLakeOptions {
@@ -13,7 +15,7 @@ export interface AthenaLakeOptions {
    */
   readonly eventsJsonlTable?: string;
   /**
-   * The Parquet events table, partitioned by `listing` and `dt`.
+   * The Parquet events table (`ts` as the stored `bigint`), partitioned by `listing`, `unit` and `dt`.
    *
    * @default 'events_parquet'
    */
@@ -36,8 +38,8 @@ export interface AthenaLakeOptions {
 export interface LakeListing {
   /** The `listing` partition value the Plan wrote the manifests under. */
   readonly listing: string;
-  /** The `dt` values holding JSONL and Parquet events, ascending. */
-  readonly dates: { readonly jsonl: readonly string[]; readonly parquet: readonly string[] };
+  /** The `dt` values holding JSONL events and, per `ts` unit, Parquet events, ascending. */
+  readonly dates: { readonly jsonl: readonly string[]; readonly parquet: ParquetDates };
   /** Whether the identity map has JSONL or Parquet files. */
   readonly identities: { readonly jsonl: boolean; readonly parquet: boolean };
 }
@@ -81,6 +83,20 @@ export function jsonlIdentityColumns(line: string): string {
   return ['source', 'user_id', 'person_id'].map((name) => `${text(line, name)} AS ${name}`).join(', ');
 }
 
+const EPOCH = "TIMESTAMP '1970-01-01 00:00:00.000000 UTC'";
+
+/**
+ * A Parquet `ts` read as the INT64 it stores (the `bigint` column), as an exact instant: millis
+ * and micros added to the epoch, nanos truncated toward zero to micros (bigint division), as
+ * DuckDB's epoch_us does on the local path. No INT64 timestamp: no valid `ts`.
+ */
+const PARQUET_TS: Record<TsUnit, string> = {
+  millis: `date_add('millisecond', ts, ${EPOCH})`,
+  micros: `date_add('microsecond', ts, ${EPOCH})`,
+  nanos: `date_add('microsecond', ts / 1000, ${EPOCH})`,
+  none: 'CAST(NULL AS timestamp(6) with time zone)',
+};
+
 const EMPTY_EVENTS =
   'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS user_id, CAST(NULL AS VARCHAR) AS event_name, ' +
   'CAST(NULL AS timestamp(6) with time zone) AS ts, CAST(NULL AS VARCHAR) AS properties, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS VARCHAR) AS dt WHERE FALSE';
@@ -94,7 +110,8 @@ const EMPTY_IDENTITIES = 'SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS V
  * partition: its equality here is what Athena needs to find the manifests. `dt` is a projected date:
  * the range of dates the listing holds bounds the projection, and the query's own `dt` filters
  * narrow it to the partitions a scan reads. JSONL lines reach the query as text (`line`) and are
- * parsed by {@link jsonlEventColumns}; Parquet `ts` is a UTC timestamp without zone.
+ * parsed by {@link jsonlEventColumns}; Parquet events are read per `unit` partition, the unit their
+ * `ts` column stores (the Plan read each file's footer), so `ts` converts exactly to the microsecond.
  */
 export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeListing): LakeRelations {
   if (!LISTING.test(listing.listing)) throw new UnsafeSqlValueError(`a listing id is lower-case hex, got ${JSON.stringify(listing.listing)}`);
@@ -111,12 +128,13 @@ export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeLis
   if (listing.dates.jsonl.length > 0) {
     events.push(`SELECT ${jsonlEventColumns('line')}, dt FROM ${eventsJsonl} WHERE ${datesOf(listing.dates.jsonl)}`);
   }
-  if (listing.dates.parquet.length > 0) {
+  for (const unit of TS_UNITS) {
+    const dates = listing.dates.parquet[unit] ?? [];
+    if (dates.length === 0) continue;
     events.push(
-      'SELECT event_id, source, user_id, event_name, ' +
-        "CAST(with_timezone(ts, 'UTC') AS timestamp(6) with time zone) AS ts, " +
+      `SELECT event_id, source, user_id, event_name, ${PARQUET_TS[unit]} AS ts, ` +
         'CAST(properties AS VARCHAR) AS properties, CAST(value AS DOUBLE) AS value, dt ' +
-        `FROM ${eventsParquet} WHERE ${datesOf(listing.dates.parquet)}`,
+        `FROM ${eventsParquet} WHERE ${datesOf(dates)} AND unit = ${stringLiteral(unit)}`,
     );
   }
   const identities: string[] = [];

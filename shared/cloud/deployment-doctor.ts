@@ -6,6 +6,7 @@ import { athenaLakeRelations } from './athena-lake.ts';
 import type { AthenaQueryResult, AthenaQueryRunner } from './athena-query.ts';
 import { awsCall } from './aws-call.ts';
 import { LAKE_FILES_PREFIX, type LakeManifests, lakeManifests, writeLakeManifests } from './lake-manifests.ts';
+import { withTsUnits } from './lake-ts-units.ts';
 import { listLakeObjects } from './lake-objects.ts';
 import { parseS3Uri } from './s3-uri.ts';
 
@@ -135,7 +136,7 @@ export async function checkDeployment(probe: DoctorProbe, target: DoctorTarget):
       written.push(key);
     }
     const where = { lakeBucket: bucket, filesBucket: bucket, filesPrefix: LAKE_FILES_PREFIX };
-    manifests = lakeManifests(await listLakeObjects(target.s3, bucket, lakePrefix), where);
+    manifests = lakeManifests(await withTsUnits(target.s3, bucket, await listLakeObjects(target.s3, bucket, lakePrefix)), where);
     written.push(...manifests.copies.map((c) => c.to), ...manifests.manifests.keys());
     await writeLakeManifests(target.s3, where, manifests);
   } catch (error) {
@@ -174,7 +175,8 @@ export async function checkDeployment(probe: DoctorProbe, target: DoctorTarget):
 
 /** `SELECT * FROM <table> WHERE listing = ... [AND dt BETWEEN first AND last] LIMIT n`: the probe's rows of one table. */
 export function tableQuery(database: string, table: LakeTable, manifests: LakeManifests): string {
-  const dates = table === 'events_jsonl' ? manifests.dates.jsonl : table === 'events_parquet' ? manifests.dates.parquet : undefined;
+  const parquet = Object.values(manifests.dates.parquet).flat().sort();
+  const dates = table === 'events_jsonl' ? manifests.dates.jsonl : table === 'events_parquet' ? parquet : undefined;
   const dt = dates && dates.length > 0 ? ` AND dt BETWEEN ${stringLiteral(dates[0] as string)} AND ${stringLiteral(dates.at(-1) as string)}` : '';
   return `SELECT * FROM ${identifier(database)}.${identifier(table)} WHERE listing = ${stringLiteral(manifests.listing)}${dt} LIMIT 100`;
 }

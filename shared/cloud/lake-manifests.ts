@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsCall } from './aws-call.ts';
-import type { LakeFormat, LakeObject } from './lake-objects.ts';
+import type { LakeObject } from './lake-objects.ts';
+import type { TsUnit } from './lake-ts-units.ts';
 
 /** Where the manifests are written in the results bucket, by default: the Glue tables' location (infra/catalog). */
 export const LAKE_FILES_PREFIX = 'lake-files/';
@@ -30,8 +31,8 @@ export const DT_PROJECTION_RANGE = { from: '1583-01-01', to: '9999-12-31' } as c
 export interface LakeManifests {
   /** The `listing` partition value: a hash of every file's key, ETag and size. */
   readonly listing: string;
-  /** The `dt` values holding JSONL and Parquet events, ascending. */
-  readonly dates: { readonly jsonl: readonly string[]; readonly parquet: readonly string[] };
+  /** The `dt` values holding JSONL events and, per `ts` unit, Parquet events, ascending. */
+  readonly dates: { readonly jsonl: readonly string[]; readonly parquet: ParquetDates };
   /** Whether the identity map has JSONL or Parquet files. */
   readonly identities: { readonly jsonl: boolean; readonly parquet: boolean };
   /** Manifest objects to write: key (in the files bucket) -> one `s3://` URI per line. */
@@ -39,6 +40,9 @@ export interface LakeManifests {
   /** Files whose names Athena would not read (see {@link readableAsTarget}): copied to these keys first. */
   readonly copies: readonly { readonly from: string; readonly to: string }[];
 }
+
+/** The `dt` values holding Parquet events, per `ts` unit (a unit no file uses is absent). */
+export type ParquetDates = { readonly [unit in TsUnit]?: readonly string[] };
 
 /** Where the manifests are written. */
 export interface ManifestLocation {
@@ -74,8 +78,8 @@ const ENDINGS = ['.jsonl.gz', '.jsonl', '.parquet'] as const;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
- * The manifests for one listing: per table and `dt`, the list of its files (Hive's
- * SymlinkTextInputFormat: one path per line). Pure: the same listing gives the same keys and
+ * The manifests for one listing: per table and `dt` (and, for Parquet events, the `ts` unit of
+ * the files' footers), the list of its files (Hive's SymlinkTextInputFormat: one path per line). Pure: the same listing gives the same keys and
  * contents, so a retried Plan rewrites the same objects.
  */
 export function lakeManifests(objects: readonly LakeObject[], where: ManifestLocation): LakeManifests {
@@ -83,7 +87,8 @@ export function lakeManifests(objects: readonly LakeObject[], where: ManifestLoc
   const root = `${where.filesPrefix}${listing}/`;
   const lines = new Map<string, string[]>();
   const copies: { from: string; to: string }[] = [];
-  const dates = { jsonl: new Set<string>(), parquet: new Set<string>() };
+  const jsonlDates = new Set<string>();
+  const parquetDates = new Map<TsUnit, Set<string>>();
   const identities = { jsonl: false, parquet: false };
   for (const object of objects) {
     let uri = `s3://${where.lakeBucket}/${object.key}`;
@@ -98,21 +103,23 @@ export function lakeManifests(objects: readonly LakeObject[], where: ManifestLoc
       if (!projectable(dt)) {
         throw new UnprojectableDateError(`the lake folder events/dt=${dt}/ is not a date Athena can project (${DT_PROJECTION_RANGE.from} to ${DT_PROJECTION_RANGE.to}): ${object.key}`);
       }
-      dates[object.format].add(dt);
-      manifest = `${root}${folderOf('events', object.format)}/dt=${dt}/files.txt`;
+      if (object.format === 'jsonl') {
+        jsonlDates.add(dt);
+        manifest = `${root}${MANIFEST_FOLDERS.eventsJsonl}/dt=${dt}/files.txt`;
+      } else {
+        if (!object.tsUnit) throw new Error(`the ts unit of ${object.key} was not read`);
+        parquetDates.set(object.tsUnit, (parquetDates.get(object.tsUnit) ?? new Set()).add(dt));
+        manifest = `${root}${MANIFEST_FOLDERS.eventsParquet}/unit=${object.tsUnit}/dt=${dt}/files.txt`;
+      }
     } else {
       identities[object.format] = true;
-      manifest = `${root}${folderOf('identities', object.format)}/files.txt`;
+      manifest = `${root}${object.format === 'jsonl' ? MANIFEST_FOLDERS.identitiesJsonl : MANIFEST_FOLDERS.identitiesParquet}/files.txt`;
     }
     lines.set(manifest, [...(lines.get(manifest) ?? []), uri]);
   }
   const manifests = new Map([...lines].map(([key, uris]) => [key, uris.map((u) => `${u}\n`).join('')]));
-  return { listing, dates: { jsonl: [...dates.jsonl].sort(), parquet: [...dates.parquet].sort() }, identities, manifests, copies };
-}
-
-function folderOf(table: 'events' | 'identities', format: LakeFormat): string {
-  if (table === 'events') return format === 'jsonl' ? MANIFEST_FOLDERS.eventsJsonl : MANIFEST_FOLDERS.eventsParquet;
-  return format === 'jsonl' ? MANIFEST_FOLDERS.identitiesJsonl : MANIFEST_FOLDERS.identitiesParquet;
+  const parquet = Object.fromEntries([...parquetDates].map(([unit, set]) => [unit, [...set].sort()]));
+  return { listing, dates: { jsonl: [...jsonlDates].sort(), parquet }, identities, manifests, copies };
 }
 
 /** At most this many S3 writes at once: a lake of ten years has thousands of manifests. */

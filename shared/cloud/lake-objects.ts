@@ -1,5 +1,6 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { awsCall } from './aws-call.ts';
+import type { TsUnit } from './lake-ts-units.ts';
 
 /** How a lake file is read: by its name's ending (SPEC section 1). */
 export type LakeFormat = 'jsonl' | 'parquet';
@@ -16,6 +17,8 @@ export interface LakeObject {
   /** ETag and size: what the listing id is made of, so a changed file changes it. */
   readonly etag: string;
   readonly size: number;
+  /** For Parquet events: how the file stores `ts` (its footer, see lake-ts-units.ts). */
+  readonly tsUnit?: TsUnit;
 }
 
 const EVENT_FILE = /^events\/dt=(\d{4}-\d{2}-\d{2})\/([^/]+)$/;

@@ -3,8 +3,8 @@
  * definitions/ (its cohorts), case.json (its as-of) and expected/ (each cohort's members as the
  * local engine computes them on that lake, which is what the doctor compares Athena's with). So
  * run.sh puts the doctor's own probe through the emulation: what a deployment should answer. The
- * cohorts of a known-limit check (Parquet microseconds) get no expected file: the doctor reports
- * them as LIMIT, not broken, and the probe parquet_microseconds already shows that difference.
+ * cohorts of a known-limit check (none at present) get no expected file: the doctor reports them
+ * as LIMIT, not broken.
  *
  *   tsx doctor-case.mts OUT_DIR
  *

@@ -11,7 +11,7 @@ const SOURCE_CHECK_FUNCTIONS = new Set([...TRINO_FUNCTIONS, 'abs', 'date_diff', 
 /** A listing with both formats of events and identities, so every lake table is read. */
 const GLUE_LISTING = {
   listing: '0123456789abcdef0123456789abcdef',
-  dates: { jsonl: ['2024-05-01'], parquet: ['2024-06-01'] },
+  dates: { jsonl: ['2024-05-01'], parquet: { micros: ['2024-06-01'], nanos: ['2024-06-02'], none: ['2024-06-03'] } },
   identities: { jsonl: true, parquet: true },
 };
 

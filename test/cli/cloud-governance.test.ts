@@ -11,6 +11,7 @@ import { definitionYaml, definitions, entries } from '../governance/support.ts';
 import { cohorts, tempDir } from '../support/cli.ts';
 import { writeDefinitions } from '../support/lake.ts';
 import { FakeAws, type FakeQuery } from '../workflow/fake-aws.ts';
+import { PARQUET_EVENTS_MILLIS } from '../cloud/parquet-ts.ts';
 
 const DEFINITIONS_BUCKET = 'cohorts-definitions';
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-central-1:111122223333:stateMachine:CohortRefresh';
@@ -49,8 +50,8 @@ function answer(query: FakeQuery): void {
 function givenDeployment(live: Record<string, string> = PUBLISHED): void {
   for (const entry of entries(PUBLISHED).values()) aws.put(DEFINITIONS_BUCKET, `catalog/cohort=${entry.cohort}/version=1.json`, JSON.stringify(entry));
   for (const [id, text] of Object.entries(live)) aws.put(DEFINITIONS_BUCKET, `${id}.yaml`, text);
-  aws.put('cohorts-lake', 'events/dt=2024-05-30/part-0.parquet', 'PAR1');
-  aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', 'PAR1');
+  aws.put('cohorts-lake', 'events/dt=2024-05-30/part-0.parquet', PARQUET_EVENTS_MILLIS);
+  aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', PARQUET_EVENTS_MILLIS);
   aws.answer = answer;
 }
 
@@ -99,7 +100,7 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     // A plan writes nothing but the manifests the lake tables read (lake-files/ of the results bucket).
     const written = aws.s3.commandCalls(PutObjectCommand).map((call) => `${call.args[0].input.Bucket}/${call.args[0].input.Key}`);
     expect(written).toHaveLength(2);
-    for (const key of written) expect(key).toMatch(/^cohorts-results\/lake-files\/[0-9a-f]{32}\/events-parquet\/dt=2024-05-3[01]\/files\.txt$/);
+    for (const key of written) expect(key).toMatch(/^cohorts-results\/lake-files\/[0-9a-f]{32}\/events-parquet\/unit=millis\/dt=2024-05-3[01]\/files\.txt$/);
   });
 
   it('plan applies the guardrail settings of the bucket\'s cohorts.config.yaml, as the Plan step does', async () => {

@@ -17,8 +17,10 @@ import { athenaLakeRelations } from '../../shared/cloud/athena-lake.ts';
 import { AthenaQueryFailedError, AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
 import { InvalidS3LocationError, ThrottledError } from '../../shared/cloud/errors.ts';
 import { UnprojectableDateError } from '../../shared/cloud/lake-manifests.ts';
+import { Int96TimestampError, tsUnitOf } from '../../shared/cloud/lake-ts-units.ts';
 import { EvaluationNotFoundError } from '../../shared/workflow/errors.ts';
-import { serviceError } from './support.ts';
+import { parquetWithTs } from './parquet-ts.ts';
+import { objectBody, serviceError } from './support.ts';
 
 const athena = mockClient(AthenaClient);
 const s3 = mockClient(S3Client);
@@ -39,6 +41,11 @@ const EVALUATION = { location: 'evaluation_r1', population: 5 };
 const succeeded = (extra: Partial<QueryExecution> = {}) => ({
   QueryExecution: { QueryExecutionId: 'q-1', Status: { State: 'SUCCEEDED' }, StatementType: 'DML', SubstatementType: 'SELECT', ...extra } as QueryExecution,
 });
+/** The bytes an HTTP range `bytes=a-b` names. */
+const ranged = (bytes: Uint8Array, range: string | undefined) => {
+  const [, from, to] = /^bytes=(\d+)-(\d+)$/.exec(range ?? '') ?? [];
+  return from === undefined ? bytes : bytes.subarray(Number(from), Number(to) + 1);
+};
 /** A GetObject body streamed in chunks, as Lambda's Node.js runtime delivers it. */
 const streamed = (...chunks: string[]) => Readable.from(chunks.map((c) => Buffer.from(c))) as never;
 
@@ -57,7 +64,9 @@ describe('the Athena query engine', () => {
 
   it('lists the lake page by page, writes one manifest per table and dt, and names the dt= partitions a query reads', async () => {
     // Prepare
-    const file = (Key: string, ETag = '"e"') => ({ Key, ETag, Size: 10 });
+    const micros = await parquetWithTs('TIMESTAMP');
+    const file = (Key: string, ETag = '"e"') => ({ Key, ETag, Size: Key.endsWith('.parquet') ? micros.length : 10 });
+    s3.on(GetObjectCommand).callsFake(({ Range }) => ({ Body: objectBody(ranged(micros, Range)) }));
     s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' })
       .resolvesOnce({
         Contents: [file('lake/events/dt=2024-05-30/a.jsonl'), file('lake/events/dt=2024-05-31/b.jsonl.gz'), file('lake/events/dt=2024-05-31/c.parquet')],
@@ -76,15 +85,15 @@ describe('the Athena query engine', () => {
     expect(Object.fromEntries(puts)).toEqual({
       [`lake-files/${listing}/events-jsonl/dt=2024-05-30/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-30/a.jsonl\n',
       [`lake-files/${listing}/events-jsonl/dt=2024-05-31/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-31/b.jsonl.gz\n',
-      [`lake-files/${listing}/events-parquet/dt=2024-05-31/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-31/c.parquet\n',
-      [`lake-files/${listing}/events-parquet/dt=2024-06-01/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-06-01/d.parquet\n',
+      [`lake-files/${listing}/events-parquet/unit=micros/dt=2024-05-31/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-31/c.parquet\n',
+      [`lake-files/${listing}/events-parquet/unit=micros/dt=2024-06-01/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-06-01/d.parquet\n',
       [`lake-files/${listing}/identities-parquet/files.txt`]: 's3://lake-bucket/lake/identities/map.parquet\n',
     });
     expect(s3.commandCalls(PutObjectCommand).every((call) => call.args[0].input.Bucket === 'results-bucket')).toBe(true);
     expect(lake.relations).toEqual(
       athenaLakeRelations(
         { database: 'cohort_refresh' },
-        { listing, dates: { jsonl: ['2024-05-30', '2024-05-31'], parquet: ['2024-05-31', '2024-06-01'] }, identities: { jsonl: false, parquet: true } },
+        { listing, dates: { jsonl: ['2024-05-30', '2024-05-31'], parquet: { micros: ['2024-05-31', '2024-06-01'] } }, identities: { jsonl: false, parquet: true } },
       ),
     );
     expect(lake.inputs({ from: '2024-05-31', to: '2024-06-01' })).toEqual([
@@ -94,6 +103,48 @@ describe('the Athena query engine', () => {
     expect(lake.inputs({ to: '2024-05-31' })[0]?.partitions).toEqual(['dt=2024-05-30', 'dt=2024-05-31']);
     expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 1, { Bucket: 'lake-bucket', Prefix: 'lake/events/', ContinuationToken: undefined });
     expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, { Bucket: 'lake-bucket', Prefix: 'lake/events/', ContinuationToken: 't-2' });
+  });
+
+  it('reads each Parquet events footer (one ranged GET) and lists the file under the unit its ts stores', async () => {
+    // Prepare: one file per way of storing ts
+    const files: Record<string, Uint8Array> = {
+      'lake/events/dt=2024-05-31/ms.parquet': await parquetWithTs('TIMESTAMP_MS'),
+      'lake/events/dt=2024-05-31/us.parquet': await parquetWithTs('TIMESTAMP'),
+      'lake/events/dt=2024-06-01/tz.parquet': await parquetWithTs('TIMESTAMPTZ'),
+      'lake/events/dt=2024-06-01/ns.parquet': await parquetWithTs('TIMESTAMP_NS'),
+      'lake/events/dt=2024-06-02/text.parquet': await parquetWithTs('VARCHAR'),
+    };
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({ Contents: Object.entries(files).map(([Key, bytes]) => ({ Key, ETag: '"e"', Size: bytes.length })) });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
+    s3.on(GetObjectCommand).callsFake(({ Key, Range }) => ({ Body: objectBody(ranged(files[Key] as Uint8Array, Range)) }));
+    s3.on(PutObjectCommand).resolves({});
+    // Act
+    const lake = await engine.lake();
+    // Assess
+    const puts = Object.fromEntries(s3.commandCalls(PutObjectCommand).map((call) => [String(call.args[0].input.Key).split('/').slice(2).join('/'), call.args[0].input.Body]));
+    expect(puts).toEqual({
+      'events-parquet/unit=millis/dt=2024-05-31/files.txt': 's3://lake-bucket/lake/events/dt=2024-05-31/ms.parquet\n',
+      'events-parquet/unit=micros/dt=2024-05-31/files.txt': 's3://lake-bucket/lake/events/dt=2024-05-31/us.parquet\n',
+      'events-parquet/unit=micros/dt=2024-06-01/files.txt': 's3://lake-bucket/lake/events/dt=2024-06-01/tz.parquet\n',
+      'events-parquet/unit=nanos/dt=2024-06-01/files.txt': 's3://lake-bucket/lake/events/dt=2024-06-01/ns.parquet\n',
+      'events-parquet/unit=none/dt=2024-06-02/files.txt': 's3://lake-bucket/lake/events/dt=2024-06-02/text.parquet\n',
+    });
+    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key).sort()).toEqual(Object.keys(files).sort());
+    expect(s3.commandCalls(GetObjectCommand).every((call) => call.args[0].input.IfMatch === '"e"' && /^bytes=\d+-\d+$/.test(String(call.args[0].input.Range)))).toBe(true);
+    expect(lake.relations.events).toContain("date_add('millisecond', ts, TIMESTAMP '1970-01-01 00:00:00.000000 UTC') AS ts");
+    expect(lake.relations.events).toContain("AND dt BETWEEN '2024-05-31' AND '2024-06-01' AND unit = 'micros'");
+    expect(lake.relations.events).toContain("date_add('microsecond', ts / 1000, TIMESTAMP '1970-01-01 00:00:00.000000 UTC') AS ts");
+    expect(lake.relations.events).toContain("AND dt BETWEEN '2024-06-02' AND '2024-06-02' AND unit = 'none'");
+  });
+
+  it('refuses an INT96 ts (Athena reads it rounded to the millisecond), naming the file', () => {
+    // Prepare
+    const schema = [{ name: 'root', num_children: 1 }, { name: 'ts', type: 'INT96' as const }];
+    // Act & Assess
+    expect(() => tsUnitOf(schema, 's3://lake/events/dt=2024-05-31/spark.parquet')).toThrow(Int96TimestampError);
+    expect(() => tsUnitOf(schema, 's3://lake/events/dt=2024-05-31/spark.parquet')).toThrow('spark.parquet: ts is an INT96 timestamp');
+    expect(tsUnitOf([{ name: 'root', num_children: 1 }, { name: 'TS', type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' }], 'f')).toBe('millis');
+    expect(tsUnitOf([{ name: 'root', num_children: 1 }, { name: 'ts', type: 'INT64' }], 'f')).toBe('none');
   });
 
   it('gives the same listing for the same files and another when a file changes', async () => {

@@ -18,10 +18,10 @@ const tablesOf = (sql: string) => parser.tableList(sql, { database: 'trino' });
 const LISTING = '0123456789abcdef0123456789abcdef';
 const BOTH: LakeListing = {
   listing: LISTING,
-  dates: { jsonl: ['2024-05-30', '2024-06-01'], parquet: ['2024-06-01', '2024-06-02', '2024-06-03'] },
+  dates: { jsonl: ['2024-05-30', '2024-06-01'], parquet: { micros: ['2024-06-01', '2024-06-02', '2024-06-03'], nanos: ['2024-06-02'] } },
   identities: { jsonl: true, parquet: true },
 };
-const NOTHING: LakeListing = { listing: LISTING, dates: { jsonl: [], parquet: [] }, identities: { jsonl: false, parquet: false } };
+const NOTHING: LakeListing = { listing: LISTING, dates: { jsonl: [], parquet: {} }, identities: { jsonl: false, parquet: false } };
 
 describe('the Athena lake relations', () => {
   it('reads each format from its own table, for this listing and the dates it holds', () => {
@@ -30,10 +30,30 @@ describe('the Athena lake relations', () => {
 
     // Assess
     expect(lake.events).toContain(`FROM "cohort_refresh"."events_jsonl" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-05-30' AND '2024-06-01'`);
-    expect(lake.events).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-01' AND '2024-06-03'`);
+    expect(lake.events).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-01' AND '2024-06-03' AND unit = 'micros'`);
+    expect(lake.events).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-02' AND '2024-06-02' AND unit = 'nanos'`);
+    expect(lake.events).not.toContain("unit = 'millis'");
     expect(lake.identities).toContain(`FROM "cohort_refresh"."identities_jsonl" WHERE listing = '${LISTING}'`);
     expect(lake.identities).toContain(`FROM "cohort_refresh"."identities_parquet" WHERE listing = '${LISTING}'`);
     expect(lake.events).not.toContain('$path');
+  });
+
+  it('converts a Parquet ts from the INT64 it stores, exactly, by the unit of its partition', () => {
+    // Act
+    const { events } = athenaLakeRelations({ database: 'cohort_refresh' }, { ...NOTHING, dates: { jsonl: [], parquet: { millis: ['2024-06-01'], micros: ['2024-06-01'], nanos: ['2024-06-01'], none: ['2024-06-01'] } } });
+
+    // Assess: one branch per unit, in the unit's own partition
+    const epoch = "TIMESTAMP '1970-01-01 00:00:00.000000 UTC'";
+    const branch = (ts: string, unit: string) => `SELECT event_id, source, user_id, event_name, ${ts} AS ts, CAST(properties AS VARCHAR) AS properties, CAST(value AS DOUBLE) AS value, dt FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-01' AND '2024-06-01' AND unit = '${unit}'`;
+    expect(events).toBe(
+      `(${[
+        branch(`date_add('millisecond', ts, ${epoch})`, 'millis'),
+        branch(`date_add('microsecond', ts, ${epoch})`, 'micros'),
+        branch(`date_add('microsecond', ts / 1000, ${epoch})`, 'nanos'),
+        branch('CAST(NULL AS timestamp(6) with time zone)', 'none'),
+      ].join(' UNION ALL ')})`,
+    );
+    expect(() => parseTrino(`SELECT ts FROM ${events} AS e`)).not.toThrow();
   });
 
   it('extracts the JSONL fields from the line text, not from a JSON SerDe', () => {
@@ -64,7 +84,7 @@ describe('the Athena lake relations', () => {
 
   it('reads no table of a format the lake does not hold, and an empty lake as no rows', () => {
     // Act
-    const jsonlOnly = athenaLakeRelations({ database: 'cohort_refresh' }, { ...NOTHING, dates: { jsonl: ['2024-06-01'], parquet: [] } });
+    const jsonlOnly = athenaLakeRelations({ database: 'cohort_refresh' }, { ...NOTHING, dates: { jsonl: ['2024-06-01'], parquet: {} } });
     const empty = athenaLakeRelations({ database: 'cohort_refresh' }, NOTHING);
 
     // Assess

@@ -16,6 +16,8 @@ const SYMLINK = 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat';
 const LINE = [Match.objectLike({ Name: 'line', Type: 'string' })];
 const BY_LISTING = [Match.objectLike({ Name: 'listing', Type: 'string' })];
 const BY_LISTING_AND_DT = [...BY_LISTING, Match.objectLike({ Name: 'dt', Type: 'string' })];
+const BY_LISTING_UNIT_AND_DT = [...BY_LISTING, Match.objectLike({ Name: 'unit', Type: 'string' }), Match.objectLike({ Name: 'dt', Type: 'string' })];
+const UNIT_PROJECTION = { ...DT_PROJECTION, 'projection.unit.type': 'enum', 'projection.unit.values': 'millis,micros,nanos,none' };
 
 const EVENT_KEYS = [
   Match.objectLike({ Name: 'event_id', Type: 'string' }),
@@ -76,7 +78,8 @@ describe('CohortRefresh Glue catalog', () => {
   });
 
   it.each([
-    ['events_parquet', 'events-parquet/dt=${dt}/', BY_LISTING_AND_DT, DT_PROJECTION, [...EVENT_KEYS, Match.objectLike({ Name: 'ts', Type: 'timestamp' }), Match.objectLike({ Name: 'properties', Type: 'string' }), Match.objectLike({ Name: 'value', Type: 'double' })]],
+    // ts as bigint: the stored INT64, never a Hive timestamp (read at millisecond precision).
+    ['events_parquet', 'events-parquet/unit=${unit}/dt=${dt}/', BY_LISTING_UNIT_AND_DT, UNIT_PROJECTION, [...EVENT_KEYS, Match.objectLike({ Name: 'ts', Type: 'bigint' }), Match.objectLike({ Name: 'properties', Type: 'string' }), Match.objectLike({ Name: 'value', Type: 'double' })]],
     ['identities_parquet', 'identities-parquet/', BY_LISTING, LISTING_PROJECTION, ['source', 'user_id', 'person_id'].map((Name) => Match.objectLike({ Name, Type: 'string' }))],
   ])('reads %s as Parquet from the files its manifests list', (name, folder, keys, projection, columns) => {
     const { stack, cohortRefresh } = givenCohortRefresh();

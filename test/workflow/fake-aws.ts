@@ -102,11 +102,13 @@ export class FakeAws {
   private wireS3(): void {
     const failed = (name: string, status: number) =>
       new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
-    this.s3.on(GetObjectCommand).callsFake(({ Bucket, Key }) => {
+    this.s3.on(GetObjectCommand).callsFake(({ Bucket, Key, Range, IfMatch }) => {
       const object = this.buckets.get(Bucket)?.get(Key);
       if (!object) throw new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
-      // The bytes as stored: Parquet is not UTF-8.
-      return { Body: objectBody(object.body), ETag: object.etag };
+      if (IfMatch !== undefined && IfMatch !== object.etag) throw failed('PreconditionFailed', 412);
+      // The bytes as stored (Parquet is not UTF-8), or the range `bytes=a-b` of them.
+      const [, from, to] = /^bytes=(\d+)-(\d+)$/.exec(Range ?? '') ?? [];
+      return { Body: objectBody(from === undefined ? object.body : object.body.subarray(Number(from), Number(to) + 1)), ETag: object.etag };
     });
     this.s3.on(PutObjectCommand).callsFake(({ Bucket, Key, Body, IfNoneMatch, IfMatch }) => {
       const existing = this.buckets.get(Bucket)?.get(Key);

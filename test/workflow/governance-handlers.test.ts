@@ -7,6 +7,7 @@ import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { definitionYaml, definitions, entries } from '../governance/support.ts';
 import { FakeAws, type FakeQuery } from './fake-aws.ts';
 import { ENVIRONMENT } from './handler-support.ts';
+import { PARQUET_EVENTS_MILLIS } from '../cloud/parquet-ts.ts';
 
 const PUBLISHED = { core_users: definitionYaml('core_users', { rule: '  event: login\n  within: 7d' }) };
 const WIDER = definitionYaml('core_users', { rule: '  event: login\n  within: 30d', reason: 'A month shows regulars better.' });
@@ -36,7 +37,7 @@ describe('the cloud refresh with a definition change that needs an approval', ()
     const entry = entries(PUBLISHED).get('core_users');
     aws.put('cohorts-definitions', 'catalog/cohort=core_users/version=1.json', JSON.stringify(entry));
     aws.put('cohorts-definitions', 'core_users.yaml', WIDER);
-    aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', 'PAR1');
+    aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', PARQUET_EVENTS_MILLIS);
     aws.ran({ id: CTAS_ID, sql: 'CREATE TABLE "cohort_refresh"."evaluation_r2" WITH (format = \'PARQUET\') AS\nSELECT 1', outputRows: 30 });
     aws.tables.set('evaluation_r2', `s3://cohorts-results/results/tables/${CTAS_ID}`);
     aws.answer = answer;

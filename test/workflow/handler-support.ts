@@ -2,6 +2,7 @@ import { vi } from 'vitest';
 import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
 import { header } from '../support/lake.ts';
 import type { FakeAws, FakeQuery } from './fake-aws.ts';
+import { PARQUET_EVENTS_MILLIS } from '../cloud/parquet-ts.ts';
 
 /** The environment RefreshStateMachine gives the step functions (Deliver's own variables included). */
 export const ENVIRONMENT = {
@@ -48,8 +49,8 @@ export async function loadHandlers(): Promise<Record<string, Handler>> {
  */
 export function givenDeployment(aws: FakeAws, membersCsv = '"person_id"\n"cid"\n"ann"\n"bob"\n'): void {
   aws.put('cohorts-definitions', 'payers.yaml', `${header('payers')}rule:\n  event: invoice_paid\n  within: 30d\n`);
-  aws.put('cohorts-lake', 'events/dt=2024-05-30/part-0.parquet', 'PAR1');
-  aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', 'PAR1');
+  aws.put('cohorts-lake', 'events/dt=2024-05-30/part-0.parquet', PARQUET_EVENTS_MILLIS);
+  aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', PARQUET_EVENTS_MILLIS);
   aws.ran({ id: CTAS_ID, sql: `${CTAS_HEAD} WITH (format = 'PARQUET') AS\nSELECT 1`, outputRows: 3041 });
   aws.tables.set('evaluation_r1', `s3://cohorts-results/results/tables/${CTAS_ID}`);
   aws.put('cohorts-results', `results/tables/${CTAS_ID}/part-0`, 'PAR1');

@@ -60,9 +60,9 @@ describe('the Lambda handlers', () => {
     // The lake holds Parquet events only: the query reads the Parquet table, for this run's listing.
     const manifests = aws.keys('cohorts-results').filter((key) => key.startsWith('lake-files/'));
     const listing = manifests[0]?.split('/')[1] as string;
-    expect(manifests).toEqual([`lake-files/${listing}/events-parquet/dt=2024-05-30/files.txt`, `lake-files/${listing}/events-parquet/dt=2024-05-31/files.txt`]);
+    expect(manifests).toEqual([`lake-files/${listing}/events-parquet/unit=millis/dt=2024-05-30/files.txt`, `lake-files/${listing}/events-parquet/unit=millis/dt=2024-05-31/files.txt`]);
     expect(aws.text('cohorts-results', manifests[1] as string)).toBe('s3://cohorts-lake/events/dt=2024-05-31/part-0.parquet\n');
-    expect(planned.statement).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${listing}' AND dt BETWEEN '2024-05-30' AND '2024-05-31'`);
+    expect(planned.statement).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${listing}' AND dt BETWEEN '2024-05-30' AND '2024-05-31' AND unit = 'millis'`);
     expect(planned.statement).not.toContain('events_jsonl');
     expect(planned.cohorts).toEqual([expect.objectContaining({ id: 'payers', version: 1, unchanged: null })]);
     expect(planned.cohorts[0]?.definition.path).toBe('s3://cohorts-definitions/payers.yaml');
