@@ -1,5 +1,6 @@
 import { athenaDialect } from '../compiler/athena-dialect.ts';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
+import { jsonlEventsQuery, jsonlIdentitiesQuery } from '../compiler/jsonl-columns.ts';
 import { identifier, stringLiteral, UnsafeSqlValueError } from '../compiler/sql-text.ts';
 import type { ParquetDates } from './lake-manifests.ts';
 import { TS_UNITS, type TsUnit } from './lake-ts-units.ts';
@@ -44,12 +45,6 @@ export interface LakeListing {
   readonly identities: { readonly jsonl: boolean; readonly parquet: boolean };
 }
 
-/**
- * The only timestamp spelling JSONL may use (SPEC section 1), as in the DuckDB lake. `[0-9]` and
- * `[.]` rather than `\d` and `\.`: no question of Unicode digits or of backslashes in literals.
- */
-const ISO_TS = '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})';
-
 const NAME = /^[a-z][a-z0-9_]{0,127}$/;
 const LISTING = /^[0-9a-f]{16,64}$/;
 
@@ -57,30 +52,6 @@ const LISTING = /^[0-9a-f]{16,64}$/;
 function glueName(kind: string, name: string): string {
   if (!NAME.test(name)) throw new UnsafeSqlValueError(`${kind} must be a lower snake_case name, got ${JSON.stringify(name)}`);
   return identifier(name);
-}
-
-const field = (line: string, name: string) => `json_extract(${line}, ${stringLiteral(`$["${name}"]`)})`;
-const text = (line: string, name: string) => `json_extract_scalar(${field(line, name)}, '$')`;
-
-/**
- * The event columns of one JSONL line (`line`, the whole line as text): the SELECT list every
- * JSONL events relation uses, in one place so the extraction can be swapped as a whole. `try`
- * makes a well-spelled impossible instant such as month 13 NULL instead of failing the query;
- * fractions have at most 6 digits, so narrowing the nanosecond result to microseconds never rounds.
- */
-export function jsonlEventColumns(line: string): string {
-  const ts = text(line, 'ts');
-  return [
-    ...['event_id', 'source', 'user_id', 'event_name'].map((name) => `${text(line, name)} AS ${name}`),
-    `CASE WHEN ${athenaDialect.fullMatch(ts, ISO_TS)} THEN CAST(try(from_iso8601_timestamp_nanos(${ts})) AS timestamp(6) with time zone) END AS ts`,
-    `json_format(${field(line, 'properties')}) AS properties`,
-    `TRY_CAST(${text(line, 'value')} AS DOUBLE) AS value`,
-  ].join(', ');
-}
-
-/** The identity columns of one JSONL line. */
-export function jsonlIdentityColumns(line: string): string {
-  return ['source', 'user_id', 'person_id'].map((name) => `${text(line, name)} AS ${name}`).join(', ');
 }
 
 const EPOCH = "TIMESTAMP '1970-01-01 00:00:00.000000 UTC'";
@@ -110,7 +81,8 @@ const EMPTY_IDENTITIES = 'SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS V
  * partition: its equality here is what Athena needs to find the manifests. `dt` is a projected date:
  * the range of dates the listing holds bounds the projection, and the query's own `dt` filters
  * narrow it to the partitions a scan reads. JSONL lines reach the query as text (`line`) and are
- * parsed by {@link jsonlEventColumns}; Parquet events are read per `unit` partition, the unit their
+ * read by jsonlEventsQuery and jsonlIdentitiesQuery (the reading the local engine uses too), Parquet
+ * `properties` becomes the dialect's properties document; Parquet events are read per `unit` partition, the unit their
  * `ts` column stores (the Plan read each file's footer), so `ts` converts exactly to the microsecond.
  */
 export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeListing): LakeRelations {
@@ -126,19 +98,19 @@ export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeLis
 
   const events: string[] = [];
   if (listing.dates.jsonl.length > 0) {
-    events.push(`SELECT ${jsonlEventColumns('line')}, dt FROM ${eventsJsonl} WHERE ${datesOf(listing.dates.jsonl)}`);
+    events.push(jsonlEventsQuery(athenaDialect, { from: eventsJsonl, line: 'line', keep: ['dt'], where: datesOf(listing.dates.jsonl) }));
   }
   for (const unit of TS_UNITS) {
     const dates = listing.dates.parquet[unit] ?? [];
     if (dates.length === 0) continue;
     events.push(
       `SELECT event_id, source, user_id, event_name, ${PARQUET_TS[unit]} AS ts, ` +
-        'CAST(properties AS VARCHAR) AS properties, CAST(value AS DOUBLE) AS value, dt ' +
+        `${athenaDialect.propertiesOfText('CAST(properties AS VARCHAR)')} AS properties, CAST(value AS DOUBLE) AS value, dt ` +
         `FROM ${eventsParquet} WHERE ${datesOf(dates)} AND unit = ${stringLiteral(unit)}`,
     );
   }
   const identities: string[] = [];
-  if (listing.identities.jsonl) identities.push(`SELECT ${jsonlIdentityColumns('line')} FROM ${identitiesJsonl} WHERE ${ofListing}`);
+  if (listing.identities.jsonl) identities.push(jsonlIdentitiesQuery(athenaDialect, { from: identitiesJsonl, line: 'line', where: ofListing }));
   if (listing.identities.parquet) {
     identities.push(
       'SELECT CAST(source AS VARCHAR) AS source, CAST(user_id AS VARCHAR) AS user_id, CAST(person_id AS VARCHAR) AS person_id ' +

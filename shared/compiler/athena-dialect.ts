@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect.ts';
+import type { Dialect, JsonReading } from './dialect.ts';
 import { stringLiteral } from './sql-text.ts';
 
 const isoUtc = (epochMs: number) => new Date(epochMs).toISOString().replace('T', ' ').replace('Z', '');
@@ -38,15 +38,80 @@ const numberText = (raw: string) => {
   );
 };
 
+/** The JSON number grammar of SPEC section 4 (as compile-refresh's NUMERIC_TEXT). */
+const NUMBER = '-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?';
+
+/**
+ * The only timestamp spelling JSONL may use (SPEC section 1). `[0-9]` and `[.]` rather than `\d`
+ * and `\.`: no question of Unicode digits or of backslashes in literals.
+ */
+const ISO_TS = '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})';
+
+/** JSON path of a top-level key (keys are constants or validated property names). */
+const keyPath = (key: string) => stringLiteral(`$["${key}"]`);
+
+/** A properties document holds the object at key `properties`: a JSON Lines line is one as it is. */
+const propertyPath = (name: string) => stringLiteral(`$["properties"]["${name}"]`);
+
+/**
+ * Whether a text is one strict JSON object. json_parse reads the whole text with Jackson's
+ * defaults (no NaN, comments, single quotes or trailing commas) and fails on anything after the
+ * value; try() makes a failure NULL.
+ */
+const isObject = (text: string) => `starts_with(json_format(try(json_parse(${text}))), '{')`;
+
+/**
+ * The text of the value at `path` of a JSON text. json_extract_scalar gives a scalar's token as
+ * written (Jackson's getText: `-0` stays `-0`), with no sign whether it was a string; only a
+ * token that reads as a non-integral number needs json_extract to tell (a string keeps it).
+ */
+const valueText = (text: string, path: string) => {
+  const raw = `json_extract_scalar(${text}, ${path})`;
+  return `CASE WHEN ${fullMatch(raw, NUMBER)} AND NOT starts_with(json_format(json_extract(${text}, ${path})), '"') THEN ${numberText(raw)} ELSE ${raw} END`;
+};
+
+/** The value at `path` as a DOUBLE when it is a JSON number. */
+const valueNumber = (text: string, path: string) => {
+  const raw = `json_extract_scalar(${text}, ${path})`;
+  return `CASE WHEN ${fullMatch(raw, NUMBER)} AND NOT starts_with(json_format(json_extract(${text}, ${path})), '"') THEN TRY_CAST(${raw} AS DOUBLE) END`;
+};
+
+/** Parses once whether the text is a strict JSON object; each key is then extracted by path. */
+function readJson(text: string, keys: readonly string[]): JsonReading {
+  const known = (key: string) => {
+    if (!keys.includes(key)) throw new Error(`key ${key} was not read`);
+    return keyPath(key);
+  };
+  return {
+    items: [`${text} AS jl_line`, `${isObject(text)} AS jl_ok`],
+    text: (key) => `CASE WHEN jl_ok THEN ${valueText('jl_line', known(key))} END`,
+    number: (key) => `CASE WHEN jl_ok THEN ${valueNumber('jl_line', known(key))} END`,
+    document: 'CASE WHEN jl_ok THEN jl_line END',
+  };
+}
+
+/**
+ * A property's JSON text. json_extract re-writes numbers by their value (integer `-0` as `0`);
+ * for `0`, json_extract_scalar gives the token as written.
+ */
+const propertyJsonText = (properties: string, name: string) =>
+  `coalesce(nullif(json_format(json_extract(${properties}, ${propertyPath(name)})), '0'), json_extract_scalar(${properties}, ${propertyPath(name)}))`;
+
 /** Athena engine version 3 (Trino). */
 export const athenaDialect: Dialect = {
   name: 'athena',
   timestamp: (epochMs) => `TIMESTAMP ${stringLiteral(`${isoUtc(epochMs)} UTC`)}`,
   fullMatch,
   trimAsciiSpace: (text) => `trim(${text}, ' ' || chr(9) || chr(13) || chr(10))`,
+  readJson,
+  propertiesOfText: (text) => `CASE WHEN ${isObject(text)} THEN '{"properties":' || ${text} || '}' END`,
+  // `try` makes a well-spelled impossible instant (month 13, offset +19:00) NULL instead of failing
+  // the query; fractions have at most 6 digits, so narrowing to microseconds never rounds.
+  parseTimestamp: (text) =>
+    `CASE WHEN ${fullMatch(text, ISO_TS)} THEN CAST(try(from_iso8601_timestamp_nanos(${text})) AS timestamp(6) with time zone) END`,
   extractProperties: (properties, names, when) =>
     names.map((n, i) => {
-      const json = `json_format(json_extract(${properties}, ${stringLiteral(`$["${n}"]`)}))`;
+      const json = propertyJsonText(properties, n);
       return `${when === undefined ? json : `CASE WHEN ${when} THEN ${json} END`} AS prop_json_${i}`;
     }),
   propertyJson: (index) => `prop_json_${index}`,

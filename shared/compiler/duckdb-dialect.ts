@@ -1,10 +1,63 @@
-import type { Dialect } from './dialect.ts';
+import type { Dialect, JsonReading } from './dialect.ts';
+import { extractList, markMinusZero, strictJson, strictTokens, suspectJson } from './duckdb-json.ts';
 import { stringLiteral } from './sql-text.ts';
 
 const guarded = (when: string | undefined, expression: string) => (when === undefined ? expression : `CASE WHEN ${when} THEN ${expression} END`);
 
 /** The white space SPEC `normalize(id)` trims: space, tab, CR, LF. */
 const ASCII_SPACE = [' ', '\t', '\r', '\n'];
+
+/**
+ * The only timestamp spelling JSONL may use (SPEC section 1), offsets within +-18:00 as in Java's
+ * ISO parser (Athena); anything else is unparsable.
+ */
+const ISO_TS = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?(Z|[+-](0\\d|1[0-7]):[0-5]\\d|[+-]18:00)';
+
+/** Begins with `{` after JSON white space. */
+const objectText = (text: string) =>
+  `CASE WHEN starts_with(${text}, '{') THEN true ELSE starts_with(ltrim(${text}, ' ' || chr(9) || chr(13) || chr(10)), '{') END`;
+
+/** JSON path of a top-level key (keys are constants or validated property names). */
+const keyPath = (key: string) => `$."${key}"`;
+
+/** A properties document holds the object at key `properties`: a JSON Lines line is one as it is. */
+const propertyPath = (name: string) => `$.properties."${name}"`;
+
+const isNumberJson = (json: string) => `regexp_matches(${json}, '^-?[0-9]')`;
+
+/**
+ * Reads the text once for its keys; a text that may hold `-0` numbers is read a second time
+ * with them marked (duckdb-json.ts), only when some key's value reads `0`.
+ */
+function readJson(text: string, keys: readonly string[]): JsonReading {
+  const paths = keys.map(keyPath);
+  const at = (key: string) => {
+    const i = keys.indexOf(key);
+    if (i < 0) throw new Error(`key ${key} was not read`);
+    return i + 1;
+  };
+  const minusZero = (key: string) => `jl_m[${at(key)}] = 'NaN'`;
+  return {
+    // DuckDB lets a select item use the aliases before it.
+    items: [
+      `${suspectJson(text)} AS jl_suspect`,
+      `(json_valid(${text}) AND ${objectText(text)} AND (NOT jl_suspect OR ${strictTokens(text)})) AS jl_ok`,
+      `CASE WHEN jl_ok THEN ${extractList(text, paths)} END AS jl_j`,
+      `CASE WHEN jl_suspect AND list_contains(jl_j, '0') THEN ${extractList(markMinusZero(text), paths)} END AS jl_m`,
+      `CASE WHEN jl_ok THEN ${text} END AS jl_doc`,
+    ],
+    text: (key) => `CASE WHEN ${minusZero(key)} THEN '-0' ELSE ${scalarText(`jl_j[${at(key)}]`)} END`,
+    number: (key) => {
+      const json = `jl_j[${at(key)}]`;
+      return `CASE WHEN ${minusZero(key)} THEN CAST('-0.0' AS DOUBLE) WHEN ${isNumberJson(json)} THEN TRY_CAST(${json} AS DOUBLE) END`;
+    },
+    document: 'jl_doc',
+  };
+}
+
+// json_extract renders numbers the SPEC's way (4.50 -> 4.5, 1e1 -> 10.0, 42 -> 42) and keeps strings quoted.
+const scalarText = (json: string) =>
+  `CASE left(${json}, 1) WHEN '"' THEN json_extract_string(${json}, '$') WHEN '{' THEN NULL WHEN '[' THEN NULL WHEN 'n' THEN NULL ELSE ${json} END`;
 
 const isoUtc = (epochMs: number) => new Date(epochMs).toISOString().replace('T', ' ').replace('Z', '');
 
@@ -23,16 +76,23 @@ export const duckdbDialect: Dialect = {
     const edges = ASCII_SPACE.flatMap((c) => [`starts_with(${text}, ${stringLiteral(c)})`, `ends_with(${text}, ${stringLiteral(c)})`]);
     return `CASE WHEN ${edges.join(' OR ')} THEN trim(${text}, ${stringLiteral(ASCII_SPACE.join(''))}) ELSE ${text} END`;
   },
-  // One parse of the JSON text per row, whatever the number of properties.
-  // try(): a properties text that is not JSON has no properties (as in Athena), rather than failing the run.
-  extractProperties: (properties, names, when) =>
-    names.length === 0
-      ? []
-      : [`${guarded(when, `try(json_extract(${properties}, [${names.map((n) => stringLiteral(`$."${n}"`)).join(', ')}]))`)} AS prop_json`],
-  propertyJson: (index) => `CAST(prop_json[${index + 1}] AS VARCHAR)`,
-  // json_extract renders numbers the SPEC's way (4.50 -> 4.5, 1e1 -> 10.0, 42 -> 42) and keeps strings quoted.
-  scalarText: (json) =>
-    `CASE left(${json}, 1) WHEN '"' THEN json_extract_string(${json}, '$') WHEN '{' THEN NULL WHEN '[' THEN NULL WHEN 'n' THEN NULL ELSE ${json} END`,
+  readJson,
+  propertiesOfText: (text) => `CASE WHEN ${strictJson(text)} AND ${objectText(text)} THEN '{"properties":' || ${text} || '}' END`,
+  parseTimestamp: (text) =>
+    `CASE WHEN regexp_full_match(${text}, ${stringLiteral(ISO_TS)}) THEN make_timestamp(epoch_us(TRY_CAST(${text} AS TIMESTAMPTZ))) END`,
+  // One parse of the document per row, whatever the number of properties; a second one, with
+  // `-0` tokens marked, only for rows where a property reads `0` and the document may hold `-0`.
+  // try(): a document that is not JSON has no properties, rather than failing the run.
+  extractProperties: (properties, names, when) => {
+    if (names.length === 0) return [];
+    const paths = names.map(propertyPath);
+    return [
+      `${guarded(when, `try(${extractList(properties, paths)})`)} AS prop_json`,
+      `CASE WHEN list_contains(prop_json, '0') AND ${suspectJson(properties)} THEN try(${extractList(markMinusZero(properties), paths)}) END AS prop_marked`,
+    ];
+  },
+  propertyJson: (index) => `CASE WHEN prop_marked[${index + 1}] = 'NaN' THEN '-0' ELSE prop_json[${index + 1}] END`,
+  scalarText,
   present: (json) => `coalesce(${json} <> 'null', false)`,
   latestBy: (value, ts, eventId) => `arg_max(${value}, {'ts': ${ts}, 'event_id': ${eventId}})`,
   tryDouble: (text) => `TRY_CAST(${text} AS DOUBLE)`,

@@ -81,9 +81,10 @@ describe.each(GOLDEN_CASES)('the Athena query for $name', ({ name, about, rules,
     for (const pattern of patterns) expect(pattern).toMatch(/^\\A\(\?:.*\)\\z$/);
   });
 
-  it('reads every property through a bracketed JSON path, once per property', () => {
+  it('reads every property through a bracketed JSON path of the properties document, twice per property', () => {
+    // json_extract for its JSON, json_extract_scalar for an integer's token as written.
     const paths = literalValues(sql).filter((v) => v.startsWith('$['));
-    expect(paths).toEqual(compiled.properties.map((p) => `$["${p}"]`));
+    expect(paths).toEqual(compiled.properties.flatMap((p) => [`$["properties"]["${p}"]`, `$["properties"]["${p}"]`]));
   });
 
   it('names its CTEs in the order of the one-pass plan', () => {
@@ -141,7 +142,7 @@ describe('the KPI metrics in the Athena query', () => {
   it('read the activation filter\'s property only for the activation events of its source and window', () => {
     expect(compiled.properties).toEqual(['plan']);
     expect(compiled.sql).toContain(
-      "CASE WHEN (e.event_name IN ('feature_used', 'export_created') AND e.source = 'product' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC') THEN json_format(",
+      "CASE WHEN (e.event_name IN ('feature_used', 'export_created') AND e.source = 'product' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC') THEN coalesce(nullif(json_format(",
     );
   });
 });
@@ -158,7 +159,7 @@ describe('the parse check', () => {
       sql.replace('GROUP BY', 'GROUP'),
       sql.replace('FILTER (WHERE', 'FILTER (WHER'),
       sql.replace('max_by(e.p', 'max_by(e.p,'),
-      sql.replace("'$[\"plan\"]'", "'$[\"plan\"]"),
+      sql.replace("'$[\"properties\"][\"plan\"]'", "'$[\"properties\"][\"plan\"]"),
       sql.replace('SELECT person_id,', 'SELEC person_id,'),
       sql.replace(' THEN ', ' '),
     ]) {

@@ -164,7 +164,7 @@ describe('the DuckDB query over a tiny JSONL lake', () => {
     expect(calls).toHaveLength(1);
     const list = /json_extract\(e\.properties, \[([^\]]*)\]\)/.exec(compiled.sql)?.[1] ?? '';
     const paths = list.split(', ');
-    expect(paths).toEqual(compiled.properties.map((p) => stringLiteral(`$."${p}"`)));
+    expect(paths).toEqual(compiled.properties.map((p) => stringLiteral(`$.properties."${p}"`)));
     expect(new Set(paths).size).toBe(paths.length);
     expect([...compiled.properties].sort()).toEqual(['city', 'note', 'path', 'price', 'promo', 'rows', 'utm', 'utm.source']);
   });

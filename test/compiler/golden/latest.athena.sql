@@ -23,7 +23,7 @@ behaviour_deduped AS (
   WHERE copy_no = 1
 ),
 events AS (
-  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, json_format(json_extract(e.properties, '$["verified"]')) AS prop_json_0, json_format(json_extract(e.properties, '$["country"]')) AS prop_json_1, json_format(json_extract(e.properties, '$["plan"]')) AS prop_json_2, json_format(json_extract(e.properties, '$["seats"]')) AS prop_json_3
+  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["verified"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["verified"]')) AS prop_json_0, coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["country"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["country"]')) AS prop_json_1, coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["plan"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["plan"]')) AS prop_json_2, coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["seats"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["seats"]')) AS prop_json_3
   FROM behaviour_deduped AS e
   LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key
 ),

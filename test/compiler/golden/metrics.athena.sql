@@ -23,7 +23,7 @@ behaviour_deduped AS (
   WHERE copy_no = 1
 ),
 events AS (
-  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, CASE WHEN (e.event_name IN ('feature_used', 'export_created') AND e.source = 'product' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC') THEN json_format(json_extract(e.properties, '$["plan"]')) END AS prop_json_0
+  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, CASE WHEN (e.event_name IN ('feature_used', 'export_created') AND e.source = 'product' AND e.ts >= TIMESTAMP '2024-06-01 12:00:00.000 UTC') THEN coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["plan"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["plan"]')) END AS prop_json_0
   FROM behaviour_deduped AS e
   LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key
 ),

@@ -23,7 +23,7 @@ behaviour_deduped AS (
   WHERE copy_no = 1
 ),
 events AS (
-  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, CASE WHEN e.event_name = 'signed_up' THEN json_format(json_extract(e.properties, '$["utm.source"]')) END AS prop_json_0, CASE WHEN e.event_name = 'signed_up' THEN json_format(json_extract(e.properties, '$["x-client-id"]')) END AS prop_json_1, CASE WHEN e.event_name = 'signed_up' THEN json_format(json_extract(e.properties, '$["a.b-c_d"]')) END AS prop_json_2
+  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, CASE WHEN e.event_name = 'signed_up' THEN coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["utm.source"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["utm.source"]')) END AS prop_json_0, CASE WHEN e.event_name = 'signed_up' THEN coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["x-client-id"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["x-client-id"]')) END AS prop_json_1, CASE WHEN e.event_name = 'signed_up' THEN coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["a.b-c_d"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["a.b-c_d"]')) END AS prop_json_2
   FROM behaviour_deduped AS e
   LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key
 ),

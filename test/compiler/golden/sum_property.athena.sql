@@ -23,7 +23,7 @@ behaviour_deduped AS (
   WHERE copy_no = 1
 ),
 events AS (
-  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, CASE WHEN e.event_name = 'seats_changed' THEN json_format(json_extract(e.properties, '$["seats"]')) END AS prop_json_0
+  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, CASE WHEN e.event_name = 'seats_changed' THEN coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["seats"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["seats"]')) END AS prop_json_0
   FROM behaviour_deduped AS e
   LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key
 ),

@@ -23,7 +23,7 @@ behaviour_deduped AS (
   WHERE copy_no = 1
 ),
 events AS (
-  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, CASE WHEN e.event_name = 'export_created' THEN json_format(json_extract(e.properties, '$["plan"]')) END AS prop_json_0, CASE WHEN e.event_name = 'export_created' THEN json_format(json_extract(e.properties, '$["format"]')) END AS prop_json_1, CASE WHEN e.event_name = 'export_created' THEN json_format(json_extract(e.properties, '$["rows"]')) END AS prop_json_2
+  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value, CASE WHEN e.event_name = 'export_created' THEN coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["plan"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["plan"]')) END AS prop_json_0, CASE WHEN e.event_name = 'export_created' THEN coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["format"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["format"]')) END AS prop_json_1, CASE WHEN e.event_name = 'export_created' THEN coalesce(nullif(json_format(json_extract(e.properties, '$["properties"]["rows"]')), '0'), json_extract_scalar(e.properties, '$["properties"]["rows"]')) END AS prop_json_2
   FROM behaviour_deduped AS e
   LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key
 ),
