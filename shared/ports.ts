@@ -66,6 +66,8 @@ export interface LakeView {
   readonly relations: LakeRelations;
   /** The inputs a query over these partitions reads. */
   inputs(partitions: CompiledRefresh['partitions']): LineageInput[];
+  /** What the reader leaves out or reads as NULL (folders that are not partitions, mistyped columns). */
+  readonly warnings?: readonly string[];
 }
 
 /** The `dt=<date>` partitions of a query's range among the dates a lake has, for {@link LakeView.inputs}. */

@@ -238,3 +238,23 @@ function identityConflicts(rows: readonly SourceCheckRow[], config: ProjectConfi
       : `${num(conflicts)} of ${counted(keys, 'identity key')} map to more than one person_id (${bySource.join(', ')}); the smallest person_id wins; ${levelsText(num(warn), fail === undefined ? undefined : num(fail))}`;
   return { name: 'identity.conflicts', status, observed: conflicts, threshold: levelFor(status, warn, fail), message };
 }
+
+/** Layout warnings shown in full; the rest are counted. */
+const SHOWN_WARNINGS = 5;
+
+/**
+ * Adds what the lake reader warned about (folders of `events/` it does not read, Parquet columns
+ * read as NULL) as the lake-wide `lake.layout` check: a warning, which publishes and alerts.
+ */
+export function withLakeWarnings(report: SourceCheckReport, warnings: readonly string[]): SourceCheckReport {
+  if (warnings.length === 0) return report;
+  const more = warnings.length > SHOWN_WARNINGS ? `; and ${warnings.length - SHOWN_WARNINGS} more` : '';
+  const check: CheckResult = {
+    name: 'lake.layout',
+    status: 'warn',
+    observed: warnings.length,
+    threshold: 0,
+    message: `lake: ${warnings.slice(0, SHOWN_WARNINGS).join('; ')}${more}`,
+  };
+  return { ...report, lake: [...report.lake, check], status: worstStatus([report.status, check.status]) };
+}

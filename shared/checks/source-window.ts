@@ -1,3 +1,5 @@
+import { partitionDate } from '../compiler/partition-date.ts';
+
 /** Milliseconds in a day. */
 export const DAY_MS = 86_400_000;
 
@@ -46,7 +48,7 @@ export function sourceCheckWindow(asOf: Date): SourceCheckWindow {
     firstDay,
     startMs: firstDay * DAY_MS,
     endMs,
-    partitions: { from: dayText(firstDay - 1), to: dayText(dayOf(endMs + DAY_MS)) },
+    partitions: { from: dayText(firstDay - 1), to: partitionDate(endMs + DAY_MS) },
     undatedPartitions: { from: dayText(firstDay), to: dayText(dayOf(endMs - 1)) },
   };
 }

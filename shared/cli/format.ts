@@ -41,8 +41,11 @@ export function formatRunSummary(summary: RunSummary): string {
   const held = summary.cohorts.filter((c) => c.status === 'held').length;
   const unchanged = summary.cohorts.filter((c) => c.status === 'unchanged').length;
   const published = summary.cohorts.length - held - unchanged;
+  // The lake-wide layout warning is one message, whichever cohort carries it.
+  const lakeWarnings = [...new Set(summary.cohorts.flatMap((c) => c.checks.filter((k) => k.name === 'lake.layout').map((k) => k.message)))];
   return [
     table(['cohort', 'version', 'size', 'entered', 'exited', 'status', 'checks'], rows, [2, 3, 4]),
+    ...lakeWarnings.map((message) => pc.yellow(`warning: ${message}`)),
     '',
     `as of ${summary.asOf}: ${summary.population} people, ${published} published, ${held} held, ${unchanged} unchanged ` +
       `in ${(summary.durationMs / 1000).toFixed(1)} s (run ${summary.runId})`,

@@ -3,6 +3,7 @@ import type { CohortDefinition, Condition, EventFilter, Window } from '../langua
 import type { Dialect } from './dialect.ts';
 import { anyScopeSql, type EventScope, inList, scopeOf, scopeParts } from './event-scope.ts';
 import { normalizedIdSql, presentIdSql } from './normalize-id.ts';
+import { partitionDate } from './partition-date.ts';
 import { boundsHoldForInfinity, boundsPredicate, conjunction, type PropertyValue, propertyPredicate } from './predicates.ts';
 import { identifier, stringLiteral } from './sql-text.ts';
 
@@ -61,7 +62,6 @@ const COPY_ORDER = ['ts', 'source', 'user_key', 'event_name', 'properties', 'val
 /** The JSON number grammar of SPEC section 4: a value whose text matches it is numeric. */
 export const NUMERIC_TEXT = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
 
-const dayOf = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10);
 
 /** Earliest instant a window can admit; undefined for all history. */
 function windowStart(window: Window | undefined, asOf: number): number | undefined {
@@ -113,8 +113,8 @@ class RefreshCompiler {
     const earliest = this.earliest ?? null;
     const behaviourFrom = earliest === null ? undefined : earliest;
     const partitions = {
-      ...(behaviourFrom === undefined ? {} : { from: dayOf(behaviourFrom - DAY_MS) }),
-      to: dayOf(this.asOf + DAY_MS),
+      ...(behaviourFrom === undefined ? {} : { from: partitionDate(behaviourFrom - DAY_MS) }),
+      to: partitionDate(this.asOf + DAY_MS),
     };
     const separatePopulationScan = behaviourFrom !== undefined;
     const sql = this.query(selects, partitions, behaviourFrom);

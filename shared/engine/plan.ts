@@ -1,7 +1,7 @@
 import { compileRefresh, type MetricColumns } from '../compiler/compile-refresh.ts';
 import { compileSourceChecks } from '../checks/source-query.ts';
 import { readSourceCheckRows } from '../checks/source-rows.ts';
-import { type SourceCheckReport, sourceChecks } from '../checks/source-checks.ts';
+import { type SourceCheckReport, sourceChecks, withLakeWarnings } from '../checks/source-checks.ts';
 import { DEFAULT_CONFIG, type MetricSettings, type ProjectConfig } from '../config/config.ts';
 import type { CohortDefinition, Condition, ProgramBlock, QualitySettings } from '../language/ast.ts';
 import { references, selectForRun } from '../language/catalog.ts';
@@ -92,7 +92,7 @@ export async function planRefresh(
   const lake = await ports.engine.lake();
   const compiled = compileRefresh({ cohorts: selected, asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect, metrics: config.metrics });
   const checks = compileSourceChecks({ asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
-  const source_checks = sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), config, request.asOf);
+  const source_checks = withLakeWarnings(sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), config, request.asOf), lake.warnings ?? []);
   const byId = new Map(request.catalog.map((c) => [c.id, c]));
   const versionOf = new Map<string, number>();
   const cohorts: PlannedCohort[] = [];

@@ -6,8 +6,9 @@ import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import type { MetricColumns } from '../compiler/compile-refresh.ts';
 import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCodec, partitionsIn, type QueryEngine } from '../ports.ts';
-import { duckdbLakeRelations } from './duckdb-lake.ts';
+import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
+import { readParquetSchemas } from './parquet-columns.ts';
 
 let tableCounter = 0;
 
@@ -32,8 +33,12 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
 
   async lake(): Promise<LakeView> {
     const files = await findLakeFiles(this.lakeDir);
+    const read = async (sql: string) => (await this.connection.runAndReadAll(sql)).getRows();
+    const schemas = await readParquetSchemas(read, [...files.events.parquet, ...files.identities.parquet], fileList);
+    const { events, identities, warnings } = duckdbLakeRelations(files, schemas);
     return {
-      relations: duckdbLakeRelations(files),
+      relations: { events, identities },
+      warnings: [...files.skipped.map((entry) => `${entry} is not a dt=YYYY-MM-DD folder: not read`), ...warnings],
       inputs: (range) => {
         return [
           { table: 'events', location: join(files.root, 'events'), partitions: partitionsIn(files.partitions, range) },

@@ -8,6 +8,8 @@ export interface LakeFiles {
   readonly identities: { readonly parquet: readonly string[]; readonly jsonl: readonly string[] };
   /** Every `dt` partition present, sorted. */
   readonly partitions: readonly string[];
+  /** Entries of `events/` that are not `dt=YYYY-MM-DD` folders of a real date: never read. */
+  readonly skipped: readonly string[];
 }
 
 /** The lake folder does not exist or holds no events folder. */
@@ -16,6 +18,12 @@ export class LakeNotFoundError extends Error {
 }
 
 const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
+
+/** A real calendar date (not 2026-13-45): what Athena's date-typed partition reads. */
+const isDate = (text: string) => {
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+};
 
 function byFormat(names: readonly string[], folder: string) {
   const parquet: string[] = [];
@@ -31,7 +39,8 @@ async function list(folder: string): Promise<string[] | undefined> {
   try {
     return (await readdir(folder)).sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
   }
 }
@@ -47,14 +56,19 @@ export async function findLakeFiles(lakeDir: string): Promise<LakeFiles> {
   const parquet: string[] = [];
   const jsonl: string[] = [];
   const partitions: string[] = [];
+  const skipped: string[] = [];
   for (const dir of partitionDirs) {
     const match = PARTITION.exec(dir);
-    if (!match) continue;
+    const files = match && isDate(match[1] as string) ? await list(join(eventsDir, dir)) : undefined;
+    if (!match || files === undefined) {
+      skipped.push(join(eventsDir, dir));
+      continue;
+    }
     partitions.push(match[1] as string);
-    const files = byFormat((await list(join(eventsDir, dir))) ?? [], join(eventsDir, dir));
-    parquet.push(...files.parquet);
-    jsonl.push(...files.jsonl);
+    const found = byFormat(files, join(eventsDir, dir));
+    parquet.push(...found.parquet);
+    jsonl.push(...found.jsonl);
   }
   const identityNames = (await list(join(root, 'identities'))) ?? [];
-  return { root, events: { parquet, jsonl }, identities: byFormat(identityNames, join(root, 'identities')), partitions };
+  return { root, events: { parquet, jsonl }, identities: byFormat(identityNames, join(root, 'identities')), partitions, skipped };
 }
