@@ -8,10 +8,11 @@ const guarded = (when: string | undefined, expression: string) => (when === unde
 const ASCII_SPACE = [' ', '\t', '\r', '\n'];
 
 /**
- * The only timestamp spelling JSONL may use (SPEC section 1), offsets within +-18:00 as in Java's
- * ISO parser (Athena); anything else is unparsable.
+ * The only timestamp spelling JSONL may use (SPEC section 1), with what Java's strict ISO parser
+ * (Athena) also demands and DuckDB's cast does not: hours 00-23 (DuckDB reads 24:00 as the next
+ * day), minutes and seconds 00-59, offsets within +-18:00. Anything else is unparsable.
  */
-const ISO_TS = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?(Z|[+-](0\\d|1[0-7]):[0-5]\\d|[+-]18:00)';
+const ISO_TS = '\\d{4}-\\d{2}-\\d{2}T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,6})?(Z|[+-](0\\d|1[0-7]):[0-5]\\d|[+-]18:00)';
 
 /** Begins with `{` after JSON white space. */
 const objectText = (text: string) =>

@@ -8,9 +8,14 @@ import type { MetricColumns } from '../compiler/compile-refresh.ts';
 import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCodec, partitionsIn, type QueryEngine } from '../ports.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
-import { readParquetSchemas } from './parquet-columns.ts';
+import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
 
 let tableCounter = 0;
+
+/** A failure to read a lake file becomes one line naming the file. */
+const rethrowLakeError = (error: unknown): never => {
+  throw lakeFileError(error) ?? error;
+};
 
 /** The local query engine: DuckDB over a lake folder. Also encodes members as Parquet. */
 export class DuckDbEngine implements QueryEngine, MembersCodec {
@@ -50,7 +55,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
 
   async evaluate(sql: string, runId: string): Promise<EvaluationRef> {
     const table = identifier(`membership_${runId.toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
-    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${sql}`);
+    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${sql}`).catch(rethrowLakeError);
     const count = await this.connection.runAndReadAll(`SELECT count(*) FROM ${table}`);
     return { location: table, population: Number(count.getRows()[0]?.[0] ?? 0) };
   }
@@ -76,7 +81,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
   }
 
   async rows(sql: string): Promise<Record<string, unknown>[]> {
-    return (await this.connection.runAndReadAll(sql)).getRowObjects();
+    return (await this.connection.runAndReadAll(sql).catch(rethrowLakeError)).getRowObjects();
   }
 
   /** A result location is a table name this engine made; anything else is refused. */

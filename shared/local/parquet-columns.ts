@@ -75,3 +75,16 @@ export async function readParquetSchemas(read: RowReader, files: readonly string
     throw new LakeFileError(`cannot read the Parquet files of the lake (${files.length} files)`);
   }
 }
+
+/**
+ * A DuckDB error that comes from reading a lake file, as one line naming the file (DuckDB's own
+ * message runs over many lines, the file on one of them); undefined for any other error.
+ */
+export function lakeFileError(error: unknown): LakeFileError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const file = /^\s*file = (.+)$/m.exec(message)?.[1];
+  if (file === undefined) return undefined;
+  const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
+  const what = message.includes('Invalid unicode') ? 'is not valid UTF-8' : firstLine(message);
+  return new LakeFileError(`cannot read ${file.trim()}${line === undefined ? '' : ` (line ${line})`}: ${what}`);
+}

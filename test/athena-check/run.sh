@@ -120,6 +120,11 @@ for c in "${dirs[@]}"; do
   done <<<"$out"
   rm -rf "$w/tables"
 done
+# The JSON Lines reading field by field, the same on both dialects (jsonl-agree.mts).
+mkdir -p "$WORK/jsonl"
+jsonl=$("$TSX" "$HERE/jsonl-agree.mts" "$PROJ" "$WORK/jsonl" "$SQLGLOT_PY" 2>&1) || jsonl="mismatch jsonl-reading: the check failed: $(tail -n 1 <<<"$jsonl" | cut -c1-160)"
+grep '^mismatch ' <<<"$jsonl" | sed 's/^mismatch /mismatch: /'
+jsonl_ok=$(grep -c '^ok jsonl-reading' <<<"$jsonl")
 for note in "${notes[@]}"; do echo "note: $note"; done
-echo "athena dialect: $ok/$total cohorts match, $cases_ok/$ncases cases whole"
-[[ $ok == "$total" && $total -gt 0 ]]
+echo "athena dialect: $ok/$total cohorts match, $cases_ok/$ncases cases whole; JSON Lines reading: $( ((jsonl_ok == 1)) && echo agrees || echo differs)"
+[[ $ok == "$total" && $total -gt 0 && $jsonl_ok == 1 ]]

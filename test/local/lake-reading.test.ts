@@ -103,4 +103,16 @@ describe('the local lake reader', () => {
     expect(error?.message).toContain(join(lake, 'events/dt=2026-05-20/bad.parquet'));
     expect(error?.message).not.toContain('\n');
   });
+
+  it('names a JSON Lines file that is not UTF-8, in one line', async () => {
+    const lake = await jsonlLake('not_utf8', { 'events/dt=2026-05-20/e.jsonl': '' });
+    await writeFile(join(lake, 'events/dt=2026-05-20/e.jsonl'), Buffer.concat([Buffer.from(line('a', 'ok')), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])]));
+    const engine = new DuckDbEngine(duckdb, lake);
+    const view = await engine.lake();
+    const error = await engine.rows(`SELECT count(*) FROM ${view.relations.events} AS e`).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe(`cannot read ${join(lake, 'events/dt=2026-05-20/e.jsonl')} (line 2): is not valid UTF-8`);
+  });
 });
