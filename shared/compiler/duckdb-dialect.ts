@@ -42,9 +42,10 @@ function readJson(text: string, keys: readonly string[]): JsonReading {
     // DuckDB lets a select item use the aliases before it.
     items: [
       `${suspectJson(text)} AS jl_suspect`,
-      `(json_valid(${text}) AND ${objectText(text)} AND (NOT jl_suspect OR ${strictTokens(text)})) AS jl_ok`,
+      // CASE, not AND/OR: DuckDB evaluates a CASE branch only for the rows that reach it.
+      `CASE WHEN NOT (json_valid(${text}) AND ${objectText(text)}) THEN false WHEN jl_suspect THEN ${strictTokens(text)} ELSE true END AS jl_ok`,
       `CASE WHEN jl_ok THEN ${extractList(text, paths)} END AS jl_j`,
-      `CASE WHEN jl_suspect AND list_contains(jl_j, '0') THEN ${extractList(markMinusZero(text), paths)} END AS jl_m`,
+      `CASE WHEN NOT jl_suspect THEN NULL WHEN list_contains(jl_j, '0') THEN ${extractList(markMinusZero(text), paths)} END AS jl_m`,
       `CASE WHEN jl_ok THEN ${text} END AS jl_doc`,
     ],
     text: (key) => `CASE WHEN ${minusZero(key)} THEN '-0' ELSE ${scalarText(`jl_j[${at(key)}]`)} END`,
@@ -78,7 +79,7 @@ export const duckdbDialect: Dialect = {
     return `CASE WHEN ${edges.join(' OR ')} THEN trim(${text}, ${stringLiteral(ASCII_SPACE.join(''))}) ELSE ${text} END`;
   },
   readJson,
-  propertiesOfText: (text) => `CASE WHEN ${strictJson(text)} AND ${objectText(text)} THEN '{"properties":' || ${text} || '}' END`,
+  propertiesOfText: (text) => `CASE WHEN NOT ${objectText(text)} THEN NULL WHEN ${strictJson(text)} THEN '{"properties":' || ${text} || '}' END`,
   parseTimestamp: (text) =>
     `CASE WHEN regexp_full_match(${text}, ${stringLiteral(ISO_TS)}) THEN make_timestamp(epoch_us(TRY_CAST(${text} AS TIMESTAMPTZ))) END`,
   // One parse of the document per row, whatever the number of properties; a second one, with
@@ -89,7 +90,7 @@ export const duckdbDialect: Dialect = {
     const paths = names.map(propertyPath);
     return [
       `${guarded(when, `try(${extractList(properties, paths)})`)} AS prop_json`,
-      `CASE WHEN list_contains(prop_json, '0') AND ${suspectJson(properties)} THEN try(${extractList(markMinusZero(properties), paths)}) END AS prop_marked`,
+      `CASE WHEN NOT list_contains(prop_json, '0') THEN NULL WHEN ${suspectJson(properties)} THEN try(${extractList(markMinusZero(properties), paths)}) END AS prop_marked`,
     ];
   },
   propertyJson: (index) => `CASE WHEN prop_marked[${index + 1}] = 'NaN' THEN '-0' ELSE prop_json[${index + 1}] END`,

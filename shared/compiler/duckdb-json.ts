@@ -39,7 +39,8 @@ export function strictTokens(text: string): string {
 
 /** Whether a text is one strict JSON value (white space around it allowed). */
 export function strictJson(text: string): string {
-  return `(json_valid(${text}) AND (NOT ${suspectJson(text)} OR ${strictTokens(text)}))`;
+  // CASE, not OR: DuckDB evaluates a CASE branch only for the rows that reach it.
+  return `CASE WHEN NOT json_valid(${text}) THEN false WHEN ${suspectJson(text)} THEN ${strictTokens(text)} ELSE true END`;
 }
 
 /**
