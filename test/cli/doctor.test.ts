@@ -102,7 +102,8 @@ describe('cohorts doctor --cloud', () => {
     ]);
     const probe = sql.find((s) => s.startsWith('--')) as string;
     expect(probe).toContain('-- cohort-refresh: 10 cohorts as of 2024-06-01T00:00:00.000Z');
-    expect(probe).toContain(`FROM "cohort_refresh"."events_jsonl" WHERE listing = '${listing}' AND dt BETWEEN '2014-12-31' AND '2024-05-03'`);
+    expect(probe).toContain(`FROM "cohort_refresh"."events_jsonl" WHERE (line IS NULL OR `);
+    expect(probe).toContain(`AND (listing = '${listing}' AND dt BETWEEN '2014-12-31' AND '2024-05-03')`);
     // The probe lake under doctor/<run>/lake/ of the results bucket, its manifests (and the copy of _x.jsonl) under lake-files/<listing>/.
     const keys = written();
     const run = /^doctor\/([^/]+)\/lake\//.exec(keys[0] as string)?.[1] as string;
