@@ -19,9 +19,14 @@ if (!outArg || caseArgs.length === 0) {
   process.exit(2);
 }
 
+// Not parquet-sparse yet: run-duckdb.mts's events_parquet view names every column, so a file
+// without `properties` or `value` fails the DuckDB run, where Trino's Hive Parquet reader gives
+// NULL for a column the file lacks (ParquetPageSourceFactory.createParquetPageSource: addNullColumn).
+const variants = LAKE_VARIANTS.filter((variant) => variant !== 'parquet-sparse');
+
 for (const caseArg of caseArgs) {
   const caseDir = resolve(caseArg);
-  for (const variant of LAKE_VARIANTS) {
+  for (const variant of variants) {
     const target = join(resolve(outArg), `${basename(caseDir)}.${variant}`);
     await mkdir(target, { recursive: true });
     for (const entry of await readdir(caseDir)) {

@@ -7,7 +7,7 @@ import { openDuckDb } from '../../shared/duckdb/open.ts';
 import { tempDir } from '../support/cli.ts';
 import { jsonMembers } from '../support/json-members.ts';
 import { eventRow, identityRow, InexpressibleInParquetError } from '../support/lake-rows.ts';
-import { writeLakeVariant } from '../support/parquet-lake.ts';
+import { LAKE_VARIANTS, writeLakeVariant } from '../support/parquet-lake.ts';
 import { numberText, tsMicros } from '../support/spec-values.ts';
 
 /** Epoch microseconds of a UTC instant given in whole seconds plus microseconds. */
@@ -207,9 +207,11 @@ describe('writeLakeVariant', () => {
     await writeFile(join(day, 'app.jsonl'), `${lines.join('\n')}\n`);
     await writeFile(join(day, 'app.jsonl.gz'), gzipSync(`${lines[0]}\n`));
     await writeFile(join(day, 'notes.txt'), 'kept');
+    await mkdir(join(root, 'jsonl', 'events', 'dt=2024-03-15'));
+    await writeFile(join(root, 'jsonl', 'events', 'dt=2024-03-15', 'late.jsonl'), '{"event_id": "c", "ts": "2024-03-15T00:00:00Z", "value": 2, "properties": null}\n');
     await writeFile(join(root, 'jsonl', 'identities', 'ids.jsonl'), '{"source": "crm", "user_id": " U1 ", "person_id": "p1"}\n[]\n');
     // WHEN it is written as each variant
-    for (const variant of ['parquet-timestamp', 'parquet-timestamptz', 'mixed'] as const) {
+    for (const variant of LAKE_VARIANTS) {
       await writeLakeVariant(join(root, 'jsonl'), join(root, variant), variant);
     }
     connection = await openDuckDb();
@@ -227,6 +229,8 @@ describe('writeLakeVariant', () => {
       'events/dt=2024-03-14/app-gz.parquet',
       'events/dt=2024-03-14/app.parquet',
       'events/dt=2024-03-14/notes.txt',
+      'events/dt=2024-03-15',
+      'events/dt=2024-03-15/late.parquet',
       'identities',
       'identities/ids.parquet',
     ]);
@@ -260,9 +264,23 @@ describe('writeLakeVariant', () => {
 
   it('mixes JSONL, TIMESTAMP and TIMESTAMPTZ files in turn in the mixed variant', async () => {
     const files = (await readdir(join(root, 'mixed'), { recursive: true })).filter((f) => /\.(jsonl|parquet)/.test(f)).sort();
-    expect(files).toEqual(['events/dt=2024-03-14/app-gz.parquet', 'events/dt=2024-03-14/app.jsonl', 'identities/ids.parquet']);
-    const ts = await query(`SELECT logical_type FROM parquet_schema(${file('mixed', 'events', 'dt=2024-03-14', 'app-gz.parquet')}) WHERE name = 'ts'`);
-    expect(ts[0]?.[0]).toMatch(/isAdjustedToUTC=0/);
-    expect(await query(`SELECT count(*) FROM read_parquet(${file('mixed', 'identities', 'ids.parquet')})`)).toEqual([[2n]]);
+    expect(files).toEqual([
+      'events/dt=2024-03-14/app-gz.parquet',
+      'events/dt=2024-03-14/app.jsonl',
+      'events/dt=2024-03-15/late.parquet',
+      'identities/ids.jsonl',
+    ]);
+    const adjusted = async (...path: string[]) =>
+      (await query(`SELECT logical_type FROM parquet_schema(${file('mixed', ...path)}) WHERE name = 'ts'`))[0]?.[0];
+    expect(await adjusted('events', 'dt=2024-03-14', 'app-gz.parquet')).toMatch(/isAdjustedToUTC=0/);
+    expect(await adjusted('events', 'dt=2024-03-15', 'late.parquet')).toMatch(/isAdjustedToUTC=1/);
+  });
+
+  it('leaves out of a sparse file each optional column none of its rows has', async () => {
+    const columns = async (...path: string[]) =>
+      (await query(`SELECT name FROM parquet_schema(${file('parquet-sparse', 'events', ...path)}) WHERE num_children IS NULL`)).map((row) => row[0]);
+    expect(await columns('dt=2024-03-14', 'app.parquet')).toEqual(['event_id', 'source', 'user_id', 'event_name', 'ts', 'properties', 'value']);
+    expect(await columns('dt=2024-03-15', 'late.parquet')).toEqual(['event_id', 'source', 'user_id', 'event_name', 'ts', 'value']);
+    expect(await query(`SELECT event_id, value FROM read_parquet(${file('parquet-sparse', 'events', 'dt=2024-03-15', 'late.parquet')})`)).toEqual([['c', 2]]);
   });
 });

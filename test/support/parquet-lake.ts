@@ -2,7 +2,7 @@ import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
-import { stringLiteral } from '../../shared/compiler/sql-text.ts';
+import { identifier, stringLiteral } from '../../shared/compiler/sql-text.ts';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
 import { type EventRow, eventRow, type IdentityRow, identityRow, InexpressibleInParquetError } from './lake-rows.ts';
 
@@ -10,14 +10,19 @@ import { type EventRow, eventRow, type IdentityRow, identityRow, InexpressibleIn
 export type ParquetTs = 'TIMESTAMP' | 'TIMESTAMPTZ';
 
 /**
- * A lake written another way: every JSONL file as Parquet with one `ts` type, or `mixed`:
- * files in turn kept as JSONL, written with TIMESTAMP, written with TIMESTAMPTZ (so one day,
- * and the identities, can hold both formats and both `ts` types).
+ * A lake written another way: every JSONL file as Parquet with one `ts` type; `mixed`: files
+ * in turn kept as JSONL, written with TIMESTAMP, written with TIMESTAMPTZ (so one day, and the
+ * identities, can hold both formats and both `ts` types); `parquet-sparse`: as
+ * `parquet-timestamp`, but a file leaves out each optional column (`properties`, `value`) that
+ * none of its rows has (SPEC section 1: "may be absent").
  */
-export type LakeVariant = 'parquet-timestamp' | 'parquet-timestamptz' | 'mixed';
+export type LakeVariant = 'parquet-timestamp' | 'parquet-timestamptz' | 'mixed' | 'parquet-sparse';
 
 /** Every variant, in a stable order. */
-export const LAKE_VARIANTS: readonly LakeVariant[] = ['parquet-timestamp', 'parquet-timestamptz', 'mixed'];
+export const LAKE_VARIANTS: readonly LakeVariant[] = ['parquet-timestamp', 'parquet-timestamptz', 'mixed', 'parquet-sparse'];
+
+/** Columns an events file may leave out. */
+const OPTIONAL_COLUMNS = ['properties', 'value'];
 
 const JSONL = /\.jsonl(\.gz)?$/;
 
@@ -68,7 +73,7 @@ const COLUMNS: Record<Kind, (ts: ParquetTs) => string> = {
 };
 
 /** Writes one JSONL file's rows, in line order, as a Parquet file through a typed table. */
-async function writeParquet(connection: DuckDBConnection, source: string, target: string, kind: Kind, ts: ParquetTs) {
+async function writeParquet(connection: DuckDBConnection, source: string, target: string, kind: Kind, ts: ParquetTs, sparse: boolean) {
   await connection.run(`CREATE OR REPLACE TABLE staging (${COLUMNS[kind](ts)})`);
   const appender = await connection.createAppender('staging');
   for (const [index, line] of (await jsonlLines(source)).entries()) {
@@ -86,8 +91,14 @@ async function writeParquet(connection: DuckDBConnection, source: string, target
     }
   }
   appender.closeSync();
+  let columns = '*';
+  if (sparse && kind === 'events') {
+    const counts = (await connection.runAndReadAll(`SELECT ${OPTIONAL_COLUMNS.map((c) => `count(${identifier(c)})`).join(', ')} FROM staging`)).getRows()[0];
+    const empty = OPTIONAL_COLUMNS.filter((_, i) => counts?.[i] === 0n).map(identifier);
+    if (empty.length > 0) columns = `* EXCLUDE (${empty.join(', ')})`;
+  }
   await mkdir(dirname(target), { recursive: true });
-  await connection.run(`COPY staging TO ${stringLiteral(target)} (FORMAT parquet)`);
+  await connection.run(`COPY (SELECT ${columns} FROM staging) TO ${stringLiteral(target)} (FORMAT parquet)`);
 }
 
 /** `billing.jsonl` -> `billing.parquet`, `billing.jsonl.gz` -> `billing-gz.parquet` (both may share a folder). */
@@ -95,7 +106,7 @@ const parquetName = (path: string) => path.replace(/\.jsonl\.gz$/, '-gz.parquet'
 
 /** The `ts` type a file is written with, or `undefined` to keep it as JSONL. */
 function formatOf(variant: LakeVariant, index: number): ParquetTs | undefined {
-  if (variant === 'parquet-timestamp') return 'TIMESTAMP';
+  if (variant === 'parquet-timestamp' || variant === 'parquet-sparse') return 'TIMESTAMP';
   if (variant === 'parquet-timestamptz') return 'TIMESTAMPTZ';
   return [undefined, 'TIMESTAMP', 'TIMESTAMPTZ'][index % 3] as ParquetTs | undefined;
 }
@@ -121,7 +132,7 @@ export async function writeLakeVariant(from: string, to: string, variant: LakeVa
       if (written.has(target)) throw new Error(`two files of ${from} would both be written as ${target}`);
       written.add(target);
       if (kind && ts) {
-        await writeParquet(connection, file, target, kind, ts);
+        await writeParquet(connection, file, target, kind, ts, variant === 'parquet-sparse');
       } else {
         await mkdir(dirname(target), { recursive: true });
         await copyFile(file, target);
