@@ -1,7 +1,9 @@
 import pc from 'picocolors';
 import type { CatalogStore } from '../governance/catalog-store.ts';
 import { approvalRefresh, decideChange, NothingToDecideError, type RecordedDecision } from '../governance/decide.ts';
+import { decidePendingConfig } from '../governance/decide-config.ts';
 import { governCatalog } from '../governance/govern.ts';
+import { CONFIG_DECISION_ID } from '../uploads/pending-config.ts';
 import type { DefinitionVersion } from '../governance/records.ts';
 import type { GovernanceReport } from '../governance/report-schema.ts';
 import { loadCatalog } from '../language/catalog.ts';
@@ -72,6 +74,7 @@ export async function decideCommand(
 ): Promise<number> {
   const verb = decision === 'approved' ? 'approve' : 'reject';
   if (!options.by?.trim() || !options.note?.trim()) throw new UsageError(`usage: cohorts ${verb} ID --by NAME --note WHY (who decides and why are recorded)`);
+  if (id === CONFIG_DECISION_ID) return decideConfigCommand(decision, options, world, io, now);
   const working = await world.live();
   let decided: RecordedDecision;
   try {
@@ -101,6 +104,37 @@ export async function decideCommand(
     );
   }
   return 0;
+}
+
+/**
+ * `cohorts approve cohorts.config.yaml --by NAME --note WHY [--hash H] [--cloud]` (and `reject`):
+ * the decision on the config upload that waits because it changes `privacy` or `guardrails`. An
+ * approval makes it the live config (the `--config` file, or the definitions bucket's), which the
+ * next refresh reads; a rejection discards it.
+ */
+async function decideConfigCommand(
+  decision: 'approved' | 'rejected',
+  options: DecisionOptions,
+  world: GovernanceWorld,
+  io: Output,
+  now: () => Date,
+): Promise<number> {
+  try {
+    const decided = await decidePendingConfig(
+      { decision, by: (options.by as string).trim(), note: (options.note as string).trim(), at: now().toISOString(), ...(options.hash ? { hash: options.hash.toLowerCase() } : {}) },
+      { config: world.configFile, catalog: world.catalog },
+    );
+    io.out(`${CONFIG_DECISION_ID}: config ${decided.record.hash.slice(0, 12)} (changing ${decided.sections.join(' and ')}) ${decision} by ${decided.record.by}`);
+    io.err(
+      decided.promoted_to
+        ? `recorded in ${decided.location}; ${decided.promoted_to} is replaced: the next refresh uses it`
+        : `recorded in ${decided.location}; the live config is unchanged`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof NothingToDecideError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** How a manifest names its definition in `cohorts history`: `d3 1a2b3c4d5e6f`. */

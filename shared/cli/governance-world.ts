@@ -4,7 +4,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { deploymentStores } from '../cloud/deployment-stores.ts';
 import { SfnRefreshStarter } from '../cloud/sfn-refresh-starter.ts';
-import { loadConfig, type ProjectConfig } from '../config/config.ts';
+import { basename, dirname } from 'node:path';
+import { CONFIG_FILE, loadConfig, type ProjectConfig } from '../config/config.ts';
 import type { CatalogStore } from '../governance/catalog-store.ts';
 import { cloudDecisions, type DecisionInstructions, LOCAL_DECISIONS } from '../governance/decision-command.ts';
 import type { LearningsStore } from '../learnings/learnings-store.ts';
@@ -13,6 +14,8 @@ import { stateCatalog } from '../local/state-catalog.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { RefreshStarter } from '../uploads/definition-upload.ts';
+import type { ConfigLocation } from '../uploads/pending-config.ts';
+import { FsBlobStore } from '../store/fs-blob-store.ts';
 import { bucketConfig } from '../workflow/config-source.ts';
 import { blobDefinitions, folderDefinitions } from '../workflow/definitions-source.ts';
 import type { DefinitionsSource } from '../workflow/types.ts';
@@ -37,6 +40,8 @@ export interface GovernanceWorld {
   readonly decisions: DecisionInstructions;
   /** Starts a refresh here so an approval applies at once. @default - none: locally the next `cohorts run` applies it */
   readonly refresh?: RefreshStarter;
+  /** Where the live project config is, which an approved config upload replaces. */
+  readonly configFile: ConfigLocation;
   /** The project config the refreshes here apply (its guardrail settings). */
   config(): Promise<ProjectConfig>;
   /** The query engine over the current data (opened when first asked). */
@@ -58,6 +63,7 @@ export function localGovernance(folders: Folders): GovernanceWorld {
     catalog: stateCatalog(folders.state),
     live: folderDefinitions(folders.definitions),
     decisions: LOCAL_DECISIONS,
+    configFile: { store: new FsBlobStore(dirname(folders.config)), key: basename(folders.config) },
     config: () => loadConfig(folders.config),
     engine: async () => {
       await findLakeFiles(folders.data);
@@ -94,6 +100,7 @@ export async function cloudGovernance(options: CloudOptions): Promise<Governance
     catalog: stores.catalog,
     live: blobDefinitions(stores.definitions),
     decisions: cloudDecisions(stores.catalog),
+    configFile: { store: stores.definitions, key: CONFIG_FILE },
     ...(options.startsRefreshes && arn ? { refresh: new SfnRefreshStarter(new SFNClient({}), arn) } : {}),
     // What the Plan step applies: cohorts.config.yaml of the definitions bucket.
     config: bucketConfig(stores.definitions),

@@ -47,7 +47,7 @@ Commands:
                                                                 write a realistic sample lake (Parquet) to --data
   demo                                                          sample data if missing, then a full refresh (npm start)
   plan [--as-of ISO] [--cloud]                                  working definitions against the published ones: diffs, impact, guardrails
-  approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort (reject: refuse it)
+  approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort, or (ID cohorts.config.yaml) the waiting config upload (reject: refuse it)
   doctor --cloud [--keep]                                       check a deployment: tiny probe queries through its workgroup (exit 1 if anything would break)
 
 Folders: --data ./data  --definitions ./definitions  --state ./.cohorts  --config ./cohorts.config.yaml (optional)

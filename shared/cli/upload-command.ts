@@ -8,6 +8,7 @@ import { loadCatalog } from '../language/catalog.ts';
 import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { FsBlobStore } from '../store/fs-blob-store.ts';
 import { unreadableFile } from '../language/errors.ts';
+import { LOCAL_DECISIONS } from '../governance/decision-command.ts';
 import { handleDefinitionUpload, INCOMING_PREFIX, MAX_UPLOAD_BYTES, type RefreshStarter } from '../uploads/definition-upload.ts';
 import { type LocalRunSummary, runRefreshStateMachine } from '../workflow/local-runner.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
@@ -18,7 +19,8 @@ import { formatRunSummary } from './format.ts';
 /**
  * `cohorts upload FILE`: what uploading FILE to the definitions bucket does, on the local folders.
  * A `cohorts.config.yaml` is validated as the cloud reads it, with the catalog under it, and then
- * replaces the `--config` file (no refresh starts).
+ * replaces the `--config` file (no refresh starts); one that changes `privacy` or `guardrails`
+ * waits for `cohorts approve cohorts.config.yaml` instead (exit 0, the config unchanged).
  * FILE is copied to `<definitions>/incoming/` and handled by the cloud's own upload logic: the
  * whole catalog is validated with it; a valid file replaces the catalog's file of that id and a
  * refresh of it and its dependants runs (trigger `definition-change`) through the local state
@@ -48,13 +50,17 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
   };
   // The project config lives beside the definitions in the bucket; locally it is the --config file.
   const config = { store: new FsBlobStore(dirname(folders.config)), key: basename(folders.config) };
-  const outcome = await handleDefinitionUpload({ key, id: randomUUID(), size }, { definitions, refresh, notifier, events: local.events, config });
+  const outcome = await handleDefinitionUpload({ key, id: randomUUID(), size }, { definitions, refresh, notifier, events: local.events, config, decisions: LOCAL_DECISIONS });
   switch (outcome.status) {
     case 'rejected':
       io.err(pc.red(`rejected: the catalog is unchanged (the event is in ${join(folders.state, 'events.jsonl')})`));
       return 1;
     case 'unchanged':
       io.err(`${outcome.path} already holds this definition: nothing to do`);
+      return 0;
+    case 'pending':
+      io.err(pc.yellow(`waiting for an approval: the config changes ${outcome.sections.join(' and ')}, so ${folders.config} is unchanged and the upload waits in ${outcome.pending}`));
+      io.err(`approve with: ${outcome.approve} (or reject it: cohorts reject)`);
       return 0;
     case 'gone':
       throw new UsageError(`${definitions.locate(key)} disappeared before it could be read`);

@@ -37,7 +37,8 @@ export interface RecordedDecision {
   readonly location: string;
 }
 
-const HASH_PREFIX = /^[0-9a-f]{6,64}$/;
+/** A definition hash or its first 6 or more hex digits, as `--hash` takes it. */
+export const HASH_PREFIX = /^[0-9a-f]{6,64}$/;
 
 /**
  * Records an approval or rejection of the change that waits for one: the definition of the

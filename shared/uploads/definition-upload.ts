@@ -12,7 +12,9 @@ import { dependencyGraph } from '../report/dependencies.ts';
 import { bucketConfig } from '../workflow/config-source.ts';
 import { blobDefinitionFiles } from '../workflow/definitions-source.ts';
 import type { RefreshInput } from '../workflow/events.ts';
-import { governedChangeProblems } from './governed-settings.ts';
+import { decisionCommand, type DecisionInstructions } from '../governance/decision-command.ts';
+import { changedGovernedSections, type GovernedSection } from './governed-settings.ts';
+import { CONFIG_DECISION_ID, configHash, keepPendingConfig, locatePendingConfig } from './pending-config.ts';
 
 /** Where analysts upload definitions: `incoming/<id>.yaml` in the definitions bucket (or folder). */
 export const INCOMING_PREFIX = 'incoming/';
@@ -61,6 +63,11 @@ export interface DefinitionUploadPorts {
    * @default - `cohorts.config.yaml` at the top level of `definitions`
    */
   readonly config?: { readonly store: BlobStore; readonly key: string };
+  /**
+   * How the owner decides a config upload that waits for an approval, as its alert says.
+   * @default - in the cloud (`--cloud --hash`)
+   */
+  readonly decisions?: DecisionInstructions;
 }
 
 /** What an upload led to. */
@@ -75,6 +82,18 @@ export type UploadOutcome =
       readonly refresh: { readonly cohorts: readonly string[]; readonly execution: string } | null;
     }
   | { readonly status: 'unchanged'; readonly cohort: string | null; readonly path: string }
+  | {
+      readonly status: 'pending';
+      readonly cohort: null;
+      /** Where the config waits for an approval (the live config is unchanged). */
+      readonly pending: string;
+      /** Its sha256, which the approval names. */
+      readonly hash: string;
+      /** The governed sections it changes. */
+      readonly sections: readonly GovernedSection[];
+      /** The command that approves it. */
+      readonly approve: string;
+    }
   | { readonly status: 'rejected'; readonly cohort: string | null; readonly errors: readonly string[] }
   | { readonly status: 'gone'; readonly key: string };
 
@@ -171,10 +190,13 @@ function configProblems(catalog: Catalog, files: readonly { readonly path: strin
 
 /**
  * An upload of the project config (`incoming/cohorts.config.yaml`): valid as the cloud reads it
- * (parseCloudConfig), with the live catalog valid under it (personal properties) and its
- * `privacy` and `guardrails` as they are live (see GOVERNED_SECTIONS), it replaces the live config,
- * which the next refresh reads (none is started: every cohort would be); else it is rejected like
- * a definition, and nothing changes.
+ * (parseCloudConfig), with the live catalog valid under it (personal properties), it replaces the
+ * live config, which the next refresh reads (none is started: every cohort would be); else it is
+ * rejected like a definition, and nothing changes. One that changes `privacy` or `guardrails` (see
+ * GOVERNED_SECTIONS) waits for an approval like a core cohort's change: it is kept as the pending
+ * config (replacing any that waited), the live config stays, and the owner gets a `warn` alert
+ * naming the sections and the `cohorts approve cohorts.config.yaml` command. No event is sent:
+ * nothing was rejected or accepted yet.
  */
 async function handleConfigUpload(
   upload: DefinitionUpload,
@@ -192,14 +214,61 @@ async function handleConfigUpload(
   const catalog = buildCatalog(live);
   const problems = [...catalog.problems, ...configProblems(catalog, live, config)];
   if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
-  const { store, key } = configLocation(ports);
+  const location = configLocation(ports);
+  const { store, key } = location;
   const current = await store.get(key);
   const currentText = current === undefined ? undefined : Buffer.from(current).toString('utf8');
   if (currentText === file.text) return { status: 'unchanged', cohort: null, path: store.locate(key) };
-  const governed = governedChangeProblems(file, { location: store.locate(key), text: currentText });
-  if (governed.length > 0) return reject(upload, file.path, null, governed, ports);
-  await store.put(key, file.text);
-  return { status: 'accepted', cohort: null, promoted_to: store.locate(key), refresh: null };
+  const sections = changedGovernedSections(file.text, currentText);
+  if (sections.length === 0) {
+    await store.put(key, file.text);
+    return { status: 'accepted', cohort: null, promoted_to: store.locate(key), refresh: null };
+  }
+  const hash = configHash(file.text);
+  await keepPendingConfig(location, {
+    hash,
+    text: file.text,
+    base: currentText === undefined ? null : configHash(currentText),
+    sections,
+    upload: upload.key,
+    upload_id: upload.id,
+    at: new Date().toISOString(),
+  });
+  const where = ports.decisions ?? { cloud: true };
+  const outcome = {
+    status: 'pending',
+    cohort: null,
+    pending: locatePendingConfig(location),
+    hash,
+    sections,
+    approve: decisionCommand('approve', CONFIG_DECISION_ID, hash, where),
+  } as const;
+  await ports.notifier.notify(pendingConfigAlert(upload, store.locate(key), outcome, decisionCommand('reject', CONFIG_DECISION_ID, hash, where)));
+  return outcome;
+}
+
+/** The alert of a config upload that waits for an approval: what it changes, where it is, how to decide. */
+function pendingConfigAlert(
+  upload: DefinitionUpload,
+  live: string,
+  pending: Extract<UploadOutcome, { status: 'pending' }>,
+  rejectCommand: string,
+): Alert {
+  const sections = pending.sections.join(' and ');
+  return {
+    severity: 'warn',
+    title: `Config upload waits for an approval: it changes ${sections}`,
+    body: [
+      `The config uploaded to ${keyShown(upload.key)} changes ${sections} of the live config (${live}), which only an approval may change,`,
+      `so the live config is unchanged and the upload waits in ${pending.pending} (hash ${pending.hash.slice(0, 12)}). A newer config upload replaces it.`,
+      '',
+      `Approve (it becomes the live config): ${pending.approve}`,
+      `Reject (it is discarded): ${rejectCommand}`,
+    ].join('\n'),
+    run_id: upload.id,
+    cohorts: [],
+    details: { path: upload.key, location: pending.pending, hash: pending.hash, sections: pending.sections, approve: pending.approve },
+  };
 }
 
 async function reject(

@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StartQueryExecutionCommand } from '@aws-sdk/client-athena';
@@ -36,6 +37,7 @@ const WIDER = definitionYaml('core_users', { rule: MONTH, reason: 'A month shows
 const WIDER_HASH = definitions({ core_users: WIDER })[0]?.hash as string;
 
 const aws = new FakeAws();
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const sfn = mockClient(SFNClient);
 
 /** Athena's answer to the impact query: counts per measured cohort, in the order the plan measures them. */
@@ -190,6 +192,48 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     expect(error).toContain('not authorized to perform states:StartExecution');
     expect(error).toContain(`aws stepfunctions start-execution --state-machine-arn ARN --name approval-${WIDER_HASH.slice(0, 16)}-core_users`);
     expect(aws.text(DEFINITIONS_BUCKET, `catalog/decisions/cohort=core_users/${WIDER_HASH}.json`)).toBeDefined();
+  });
+
+  it('approve cohorts.config.yaml --cloud --hash records the decision and makes the waiting config upload the bucket\'s live config', async () => {
+    // Prepare: a config upload that turns the approvals off waits beside the live config.
+    givenDeployment();
+    const live = 'guardrails: {approval_size_change_pct: 25}\n';
+    const upload = 'guardrails: {approval_size_change_pct: 100000}\n';
+    const hash = sha256(upload);
+    aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', live);
+    aws.put(DEFINITIONS_BUCKET, 'pending/cohorts.config.yaml.json', JSON.stringify({ hash, text: upload, base: sha256(live), sections: ['guardrails'] }));
+    // Act
+    const stale = await cohorts('approve', 'cohorts.config.yaml', '--cloud', '--hash', '0123456789ab', '--by', 'dana', '--note', 'ok', ...folders);
+    const approved = await cohorts('approve', 'cohorts.config.yaml', '--cloud', '--hash', hash.slice(0, 12), '--by', 'dana', '--note', 'Approvals move to the owners.', ...folders);
+    // Assess
+    expect(stale.code).toBe(1);
+    expect(stale.stderr.join('\n')).toContain(`config 0123456789ab is not the one waiting: a newer upload (${hash.slice(0, 12)}, changing guardrails) replaced it`);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toEqual([`cohorts.config.yaml: config ${hash.slice(0, 12)} (changing guardrails) approved by dana`]);
+    const key = `catalog/decisions/cohort=cohorts.config.yaml/${hash}.json`;
+    expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: DEFINITIONS_BUCKET, Key: key, IfNoneMatch: '*' });
+    expect(JSON.parse(aws.text(DEFINITIONS_BUCKET, key) as string)).toEqual({ cohort: 'cohorts.config.yaml', hash, decision: 'approved', by: 'dana', note: 'Approvals move to the owners.', at: expect.any(String) });
+    expect(aws.text(DEFINITIONS_BUCKET, 'cohorts.config.yaml')).toBe(upload);
+    expect(approved.stderr.join('\n')).toContain(`s3://${DEFINITIONS_BUCKET}/cohorts.config.yaml is replaced: the next refresh uses it`);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('reject cohorts.config.yaml --cloud records the rejection and leaves the bucket\'s live config', async () => {
+    givenDeployment();
+    const live = 'privacy:\n  suppression_list: privacy/suppressed.txt\n';
+    const upload = 'privacy:\n  suppression_list: privacy/nobody.txt\n';
+    const hash = sha256(upload);
+    aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', live);
+    aws.put(DEFINITIONS_BUCKET, 'pending/cohorts.config.yaml.json', JSON.stringify({ hash, text: upload, base: sha256(live), sections: ['privacy'] }));
+
+    const rejected = await cohorts('reject', 'cohorts.config.yaml', '--cloud', '--by', 'dana', '--note', 'Opt-outs stay.', ...folders);
+    const approved = await cohorts('approve', 'cohorts.config.yaml', '--cloud', '--hash', hash.slice(0, 12), '--by', 'eve', '--note', 'ok', ...folders);
+
+    expect(rejected.code).toBe(0);
+    expect(JSON.parse(aws.text(DEFINITIONS_BUCKET, `catalog/decisions/cohort=cohorts.config.yaml/${hash}.json`) as string)).toMatchObject({ decision: 'rejected', by: 'dana', note: 'Opt-outs stay.' });
+    expect(approved.code).toBe(1);
+    expect(approved.stderr.join('\n')).toContain('was rejected by dana');
+    expect(aws.text(DEFINITIONS_BUCKET, 'cohorts.config.yaml')).toBe(live);
   });
 
   it('history reads the bucket catalog and the snapshots bucket', async () => {

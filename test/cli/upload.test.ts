@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -87,26 +88,78 @@ describe('cohorts upload', () => {
     expect(result.stderr).toEqual([`${join(root, 'nope.yaml')}: no such file`]);
   });
 
-  it('refuses a config upload that changes privacy or guardrails, naming the file to change instead, and keeps the config', async () => {
+  it('keeps a config upload that changes privacy or guardrails waiting for `approve cohorts.config.yaml --hash`, which makes it the live config', async () => {
     // Prepare
-    const file = join(await tempDir(), 'cohorts.config.yaml');
-    await writeFile(file, `${WARN_ONLY_CONFIG_YAML}privacy:\n  suppression_list: privacy/nobody.txt\nguardrails: {approval_size_change_pct: 100000}\n`);
-    const before = await readFile(join(root, 'cohorts.config.yaml'), 'utf8');
-    // Act
-    const result = await cohorts('upload', file, ...folders);
-    // Assess
-    expect(result.code).toBe(1);
     const live = join(root, 'cohorts.config.yaml');
-    const output = result.stderr.join('\n');
-    expect(output).toMatch(new RegExp(`incoming/cohorts\\.config\\.yaml:\\d+:1: privacy differs from the live config \\(${live}\\), and an upload may not change privacy or guardrails`));
-    expect(output).toMatch(/incoming\/cohorts\.config\.yaml:\d+:1: guardrails differs from the live config/);
-    expect(output).toContain(`have someone allowed to write ${live} itself`);
+    const before = await readFile(live, 'utf8');
+    const file = join(await tempDir(), 'cohorts.config.yaml');
+    const first = `${WARN_ONLY_CONFIG_YAML}privacy:\n  suppression_list: privacy/nobody.txt\n`;
+    const second = `${first}guardrails: {approval_size_change_pct: 100000}\n`;
+    await writeFile(file, first);
+    const firstHash = createHash('sha256').update(first).digest('hex');
+    const secondHash = createHash('sha256').update(second).digest('hex');
+    // Act: upload one, then a newer one that replaces it.
+    const waiting = await cohorts('upload', file, ...folders);
+    await writeFile(file, second);
+    const replaced = await cohorts('upload', file, ...folders);
+    // Assess: both wait; the live config, the events and the catalog are unchanged.
+    expect(waiting.code).toBe(0);
+    expect(waiting.stderr.join('\n')).toContain('waiting for an approval: the config changes privacy, so');
+    expect(replaced.stderr.join('\n')).toContain('waiting for an approval: the config changes privacy and guardrails');
+    expect(replaced.stderr.join('\n')).toContain('approve with: cohorts approve cohorts.config.yaml --by NAME --note WHY');
+    expect(replaced.stderr.join('\n')).toMatch(/Config upload waits for an approval: it changes privacy and guardrails/);
     expect(await readFile(live, 'utf8')).toBe(before);
-    const events = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
-    expect(events).toEqual([expect.objectContaining({ 'detail-type': 'Definition Rejected' })]);
-    // Writing out a setting at its default changes nothing, so it is no change of privacy.
-    await writeFile(file, `${WARN_ONLY_CONFIG_YAML}privacy:\n  suppression_list: privacy/suppressed.txt\nguardrails: {approval_size_change_pct: 25}\n`);
+    await expect(readFile(join(root, 'state', 'events.jsonl'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // The first upload's hash no longer names what waits; the second's does.
+    const stale = await cohorts('approve', 'cohorts.config.yaml', '--hash', firstHash.slice(0, 12), '--by', 'dana', '--note', 'ok', ...folders);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr.join('\n')).toContain(`config ${firstHash.slice(0, 12)} is not the one waiting: a newer upload (${secondHash.slice(0, 12)}, changing privacy and guardrails) replaced it`);
+    expect(await readFile(live, 'utf8')).toBe(before);
+    const approved = await cohorts('approve', 'cohorts.config.yaml', '--hash', secondHash.slice(0, 12), '--by', 'dana', '--note', 'Opt-outs moved to the new list.', ...folders);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toEqual([`cohorts.config.yaml: config ${secondHash.slice(0, 12)} (changing privacy and guardrails) approved by dana`]);
+    expect(await readFile(live, 'utf8')).toBe(second);
+    const decision = JSON.parse(await readFile(join(root, 'state', 'catalog', 'decisions', 'cohort=cohorts.config.yaml', `${secondHash}.json`), 'utf8')) as unknown;
+    expect(decision).toEqual({ cohort: 'cohorts.config.yaml', hash: secondHash, decision: 'approved', by: 'dana', note: 'Opt-outs moved to the new list.', at: expect.any(String) });
+    // Decided once: nothing waits any more.
+    const again = await cohorts('reject', 'cohorts.config.yaml', '--by', 'eve', '--note', 'no', ...folders);
+    expect(again.code).toBe(1);
+    expect(again.stderr.join('\n')).toContain('nothing to reject: no config upload waits for an approval (the last upload');
+    expect(again.stderr.join('\n')).toContain('was approved by dana');
+  });
+
+  it('reject discards a waiting config upload; approving one over a live config changed since is refused', async () => {
+    // Prepare
+    const live = join(root, 'cohorts.config.yaml');
+    const before = await readFile(live, 'utf8');
+    const file = join(await tempDir(), 'cohorts.config.yaml');
+    await writeFile(file, `${WARN_ONLY_CONFIG_YAML}guardrails: {approval_size_change_pct: 100000}\n`);
     expect((await cohorts('upload', file, ...folders)).code).toBe(0);
+    // Act
+    const rejected = await cohorts('reject', 'cohorts.config.yaml', '--by', 'dana', '--note', 'Approvals stay on.', ...folders);
+    // Assess
+    expect(rejected.code).toBe(0);
+    expect(rejected.stderr.join('\n')).toContain('the live config is unchanged');
+    expect(await readFile(live, 'utf8')).toBe(before);
+    expect((await cohorts('approve', 'cohorts.config.yaml', '--by', 'eve', '--note', 'ok', ...folders)).stderr.join('\n')).toContain('was rejected by dana');
+    expect(await readFile(live, 'utf8')).toBe(before);
+
+    // A waiting upload, then an accepted one (no governed change): approving the first would undo the second.
+    await writeFile(file, `${WARN_ONLY_CONFIG_YAML}guardrails: {approval_size_change_pct: 50}\n`);
+    expect((await cohorts('upload', file, ...folders)).code).toBe(0);
+    const accepted = `${WARN_ONLY_CONFIG_YAML}# a comment\n`;
+    await writeFile(file, accepted);
+    expect((await cohorts('upload', file, ...folders)).stderr.join('\n')).toContain('accepted');
+    const late = await cohorts('approve', 'cohorts.config.yaml', '--by', 'eve', '--note', 'ok', ...folders);
+    expect(late.code).toBe(1);
+    expect(late.stderr.join('\n')).toContain(`the live config ${live} changed since config`);
+    expect(await readFile(live, 'utf8')).toBe(accepted);
+    // Writing out a setting at its default changes nothing, so it needs no approval.
+    await writeFile(file, `${WARN_ONLY_CONFIG_YAML}privacy:\n  suppression_list: privacy/suppressed.txt\nguardrails: {approval_size_change_pct: 25}\n`);
+    const defaults = await cohorts('upload', file, ...folders);
+    expect(defaults.code).toBe(0);
+    expect(defaults.stderr.join('\n')).toContain('the project config is replaced');
   });
 
   it('refuses a file over 1 MiB from its size, and a folder, in one line', async () => {

@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { createHash } from 'node:crypto';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -143,7 +144,7 @@ describe('the definition upload handler', () => {
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });
 
-  it('rejects a config upload that turns off the suppression list or the approvals, keeping the live config', async () => {
+  it('keeps a config upload that turns off the suppression list or the approvals waiting for an approval, the live config unchanged', async () => {
     // Prepare
     const live = 'privacy:\n  personal_properties: [email]\n';
     const upload = 'privacy: {suppression_list: privacy/nobody.txt, personal_properties: []}\nguardrails: {approval_size_change_pct: 100000}\n';
@@ -151,15 +152,20 @@ describe('the definition upload handler', () => {
     // Act
     const outcome = await handler(objectCreated('incoming/cohorts.config.yaml'));
     // Assess
-    const location = `s3://${BUCKET}/incoming/cohorts.config.yaml`;
-    expect(errorsOf(outcome)).toEqual([
-      `${location}:1:1: privacy differs from the live config (s3://${BUCKET}/cohorts.config.yaml), and an upload may not change privacy or guardrails: keep that section as it is live, and have someone allowed to write s3://${BUCKET}/cohorts.config.yaml itself (not incoming/) make the change`,
-      expect.stringMatching(new RegExp(`^${location}:2:1: guardrails differs from the live config`)),
-    ]);
-    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { Subject: expect.stringContaining('Definition rejected: incoming/cohorts.config.yaml (2 errors)') });
-    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
-    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ status: 'rejected', cohort: null, errors: errorsOf(outcome) });
+    const hash = createHash('sha256').update(upload).digest('hex');
+    const approve = `cohorts approve cohorts.config.yaml --cloud --hash ${hash.slice(0, 12)} --by NAME --note WHY`;
+    expect(outcome).toEqual({ status: 'pending', cohort: null, pending: `s3://${BUCKET}/pending/cohorts.config.yaml.json`, hash, sections: ['privacy', 'guardrails'], approve });
+    // Only the pending config is written: the live one stays, and nothing is announced as rejected.
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put?.Key).toBe('pending/cohorts.config.yaml.json');
+    expect(JSON.parse(String(put?.Body))).toMatchObject({ hash, text: upload, base: createHash('sha256').update(live).digest('hex'), sections: ['privacy', 'guardrails'] });
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
+      Subject: expect.stringContaining('Config upload waits for an approval: it changes privacy and guardrails'),
+      Message: expect.stringContaining(approve),
+    });
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('rejects an invalid project config with the alert and event of a rejected definition, naming path:line:col', async () => {
