@@ -100,7 +100,7 @@ export class AthenaEngine implements QueryEngine {
   }
 
   async lake(): Promise<LakeView> {
-    const objects = await listLakeObjects(this.options.s3, this.lakeBucket, this.lakePrefix);
+    const { objects, skipped } = await listLakeObjects(this.options.s3, this.lakeBucket, this.lakePrefix);
     const manifests = lakeManifests(await withTsUnits(this.options.s3, this.lakeBucket, objects), this.files);
     await writeLakeManifests(this.options.s3, this.files, manifests);
     const dates = [...new Set([...manifests.dates.jsonl, ...Object.values(manifests.dates.parquet).flat()])].sort();
@@ -111,6 +111,7 @@ export class AthenaEngine implements QueryEngine {
         { table: 'events', location: `${root}events/`, partitions: partitionsIn(dates, range) },
         { table: 'identities', location: `${root}identities/`, partitions: [] },
       ],
+      warnings: skipped.map((folder) => `s3://${this.lakeBucket}/${folder}/ is not a dt=YYYY-MM-DD folder: not read`),
     };
   }
 

@@ -136,7 +136,7 @@ export async function checkDeployment(probe: DoctorProbe, target: DoctorTarget):
       written.push(key);
     }
     const where = { lakeBucket: bucket, filesBucket: bucket, filesPrefix: LAKE_FILES_PREFIX };
-    manifests = lakeManifests(await withTsUnits(target.s3, bucket, await listLakeObjects(target.s3, bucket, lakePrefix)), where);
+    manifests = lakeManifests(await withTsUnits(target.s3, bucket, (await listLakeObjects(target.s3, bucket, lakePrefix)).objects), where);
     written.push(...manifests.copies.map((c) => c.to), ...manifests.manifests.keys());
     await writeLakeManifests(target.s3, where, manifests);
   } catch (error) {

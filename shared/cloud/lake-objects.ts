@@ -1,4 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { partitionFolderDate } from '../compiler/partition-date.ts';
 import { awsCall } from './aws-call.ts';
 import type { TsUnit } from './lake-ts-units.ts';
 
@@ -21,7 +22,14 @@ export interface LakeObject {
   readonly tsUnit?: TsUnit;
 }
 
-const EVENT_FILE = /^events\/dt=(\d{4}-\d{2}-\d{2})\/([^/]+)$/;
+/** The lake's files as listed, and the folders of `events/` that are not read (see {@link partitionFolderDate}). */
+export interface LakeListing {
+  readonly objects: LakeObject[];
+  /** Keys (with the lake prefix) of `events/` sub-folders that are not `dt=` plus a real date, each once. */
+  readonly skipped: string[];
+}
+
+const EVENT_FILE = /^events\/([^/]+)\/([^/]+)$/;
 const IDENTITY_FILE = /^identities\/([^/]+)$/;
 
 /** The format a file name is read as, as the local lake reads it; undefined for other files. */
@@ -31,13 +39,18 @@ export function lakeFormat(name: string): LakeFormat | undefined {
   return undefined;
 }
 
-/** Classifies one key of the lake (relative to its prefix); undefined for anything that is no data file. */
-function lakeObject(relative: string, key: string, etag: string, size: number): LakeObject | undefined {
+/**
+ * Classifies one key of the lake (relative to its prefix): a data file, an `events/` folder that
+ * is not read (by its name, as the local reader reports it), or undefined for anything else.
+ */
+function lakeObject(relative: string, key: string, etag: string, size: number): LakeObject | { skipped: string } | undefined {
   const event = EVENT_FILE.exec(relative);
+  const dt = event && partitionFolderDate(event[1] as string);
+  if (event && dt === undefined) return { skipped: `events/${event[1]}` };
   const name = event?.[2] ?? IDENTITY_FILE.exec(relative)?.[1];
   const format = name === undefined ? undefined : lakeFormat(name);
   if (!format) return undefined;
-  return event ? { table: 'events', format, key, dt: event[1] as string, etag, size } : { table: 'identities', format, key, etag, size };
+  return dt ? { table: 'events', format, key, dt, etag, size } : { table: 'identities', format, key, etag, size };
 }
 
 /**
@@ -45,8 +58,9 @@ function lakeObject(relative: string, key: string, etag: string, size: number): 
  * `.parquet`, `.jsonl` or `.jsonl.gz` (SPEC section 1), whatever the name otherwise (hidden names
  * included, as the local reader reads them). One ListObjectsV2 call per 1,000 objects and folder.
  */
-export async function listLakeObjects(s3: S3Client, bucket: string, prefix: string): Promise<LakeObject[]> {
+export async function listLakeObjects(s3: S3Client, bucket: string, prefix: string): Promise<LakeListing> {
   const objects: LakeObject[] = [];
+  const skipped = new Set<string>();
   for (const folder of ['events/', 'identities/']) {
     let token: string | undefined;
     do {
@@ -56,10 +70,11 @@ export async function listLakeObjects(s3: S3Client, bucket: string, prefix: stri
       for (const item of page.Contents ?? []) {
         if (!item.Key) continue;
         const found = lakeObject(item.Key.slice(prefix.length), item.Key, item.ETag ?? '', item.Size ?? 0);
-        if (found) objects.push(found);
+        if (found && 'skipped' in found) skipped.add(`${prefix}${found.skipped}`);
+        else if (found) objects.push(found);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
-  return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { objects: objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), skipped: [...skipped].sort() };
 }

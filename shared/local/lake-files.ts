@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { partitionFolderDate } from '../compiler/partition-date.ts';
 
 /** Data files of a local event lake (SPEC section 1), by format. */
 export interface LakeFiles {
@@ -17,13 +18,6 @@ export class LakeNotFoundError extends Error {
   override readonly name = 'LakeNotFoundError';
 }
 
-const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
-
-/** A real calendar date (not 2026-13-45): what Athena's date-typed partition reads. */
-const isDate = (text: string) => {
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
-};
 
 function byFormat(names: readonly string[], folder: string) {
   const parquet: string[] = [];
@@ -58,13 +52,13 @@ export async function findLakeFiles(lakeDir: string): Promise<LakeFiles> {
   const partitions: string[] = [];
   const skipped: string[] = [];
   for (const dir of partitionDirs) {
-    const match = PARTITION.exec(dir);
-    const files = match && isDate(match[1] as string) ? await list(join(eventsDir, dir)) : undefined;
-    if (!match || files === undefined) {
+    const date = partitionFolderDate(dir);
+    const files = date === undefined ? undefined : await list(join(eventsDir, dir));
+    if (date === undefined || files === undefined) {
       skipped.push(join(eventsDir, dir));
       continue;
     }
-    partitions.push(match[1] as string);
+    partitions.push(date);
     const found = byFormat(files, join(eventsDir, dir));
     parquet.push(...found.parquet);
     jsonl.push(...found.jsonl);

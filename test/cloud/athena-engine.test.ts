@@ -183,14 +183,39 @@ describe('the Athena query engine', () => {
     expect(s3.calls().map((call) => call.args[0].constructor.name).filter((n) => n !== 'ListObjectsV2Command')).toEqual(['CopyObjectCommand', 'PutObjectCommand']);
   });
 
-  it('fails the listing on a dt= folder Athena cannot project, naming it', async () => {
+  it('fails the listing on a real date Athena cannot project, naming it', async () => {
     // Prepare
-    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({ Contents: [{ Key: 'lake/events/dt=2024-02-30/a.jsonl', ETag: '"e"', Size: 1 }] });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({ Contents: [{ Key: 'lake/events/dt=1500-03-01/a.jsonl', ETag: '"e"', Size: 1 }] });
     s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
     // Act & Assess
     await expect(engine.lake()).rejects.toThrow(UnprojectableDateError);
-    await expect(engine.lake()).rejects.toThrow('events/dt=2024-02-30/');
+    await expect(engine.lake()).rejects.toThrow('events/dt=1500-03-01/');
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('leaves out events/ folders that are not dt= and a real date, and warns of each once, as the local reader does', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({
+      Contents: [
+        { Key: 'lake/events/dt=2024-02-30/a.jsonl', ETag: '"a"', Size: 1 },
+        { Key: 'lake/events/dt=2024-02-30/b.jsonl', ETag: '"b"', Size: 1 },
+        { Key: 'lake/events/dt=2024-05-2x/c.jsonl', ETag: '"c"', Size: 1 },
+        { Key: 'lake/events/date=2024-05-20/d.jsonl', ETag: '"d"', Size: 1 },
+        { Key: 'lake/events/dt=2024-05-20/ok.jsonl', ETag: '"e"', Size: 1 },
+      ],
+    });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    // Act
+    const lake = await engine.lake();
+    // Assess
+    expect(lake.warnings).toEqual([
+      's3://lake-bucket/lake/events/date=2024-05-20/ is not a dt=YYYY-MM-DD folder: not read',
+      's3://lake-bucket/lake/events/dt=2024-02-30/ is not a dt=YYYY-MM-DD folder: not read',
+      's3://lake-bucket/lake/events/dt=2024-05-2x/ is not a dt=YYYY-MM-DD folder: not read',
+    ]);
+    const manifests = s3.commandCalls(PutObjectCommand).map((call) => String(call.args[0].input.Body));
+    expect(manifests).toEqual(['s3://lake-bucket/lake/events/dt=2024-05-20/ok.jsonl\n']);
   });
 
   it('reads a cohort from the query result file in S3, in byte order, without paging GetQueryResults', async () => {
