@@ -101,7 +101,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 /** The report's lines: one per check (BROKEN ones with what they mean), the queries, the time, the cleanup. */
 export function formatDoctorReport(report: DoctorReport): string[] {
   const out: string[] = [];
-  const label = { ok: pc.green('ok    '), broken: pc.red('BROKEN'), limit: pc.yellow('LIMIT ') };
+  const label = { ok: pc.green('ok    '), broken: pc.red('BROKEN') };
   for (const line of report.lines) {
     out.push(`${label[line.status]} ${line.check}: ${line.detail}`);
     if (line.status !== 'ok' && line.meaning) out.push(`       means: ${line.meaning}`);
@@ -117,13 +117,11 @@ export function formatDoctorReport(report: DoctorReport): string[] {
         : `could not delete the probe (${report.cleanup.failed}); the results bucket's lifecycle expires it, or delete ${report.probeLake}`;
   out.push(cleanup);
   const broken = report.lines.filter((l) => l.status === 'broken').length;
-  const limits = report.lines.filter((l) => l.status === 'limit').length;
   const seconds = `${(report.elapsedMs / 1000).toFixed(1)} s`;
-  const known = limits === 0 ? '' : ` (${limits} known ${limits === 1 ? 'limit' : 'limits'} of Athena seen)`;
   out.push(
     broken === 0
-      ? `deployment ok: ${report.lines.length} checks in ${seconds}${known}`
-      : `${broken} of ${report.lines.length} checks BROKEN in ${seconds}${known}: refreshes on this deployment would fail or differ from the SPEC as said above`,
+      ? `deployment ok: ${report.lines.length} checks in ${seconds}`
+      : `${broken} of ${report.lines.length} checks BROKEN in ${seconds}: refreshes on this deployment would fail or differ from the SPEC as said above`,
   );
   return out;
 }

@@ -11,8 +11,6 @@ export interface ProbeCheck {
   readonly cohorts: readonly string[];
   /** What would break in the deployment, and what to do. */
   readonly meaning: string;
-  /** A difference is a documented limit of Athena (README), reported but not counted as broken. */
-  readonly knownLimit?: boolean;
 }
 
 /** A probe lake event, as a JSONL line is written (numbers spelled as here) or a Parquet row. */

@@ -23,8 +23,6 @@ export interface DoctorCheck {
   readonly cohorts: readonly string[];
   /** What a difference means for the deployment and what to do. */
   readonly meaning: string;
-  /** A difference is a documented limit of Athena, reported but not counted as broken. */
-  readonly knownLimit?: boolean;
 }
 
 /** What the doctor runs: the probe lake, its cohorts compiled for Athena, and what they must give. */
@@ -57,8 +55,7 @@ export interface DoctorTarget {
 /** One line of the report. */
 export interface DoctorLine {
   readonly check: string;
-  /** `limit`: differs as a documented limit of Athena says it may (not broken). */
-  readonly status: 'ok' | 'broken' | 'limit';
+  readonly status: 'ok' | 'broken';
   readonly detail: string;
   /** What it means, when it is broken. */
   readonly meaning?: string;
@@ -220,7 +217,7 @@ function cohortLines(probe: DoctorProbe, columns: ReadonlyMap<string, string>, o
       return got.join('\n') === want.join('\n') ? [] : [`${cohort}: Athena ${sorted(got)}; expected ${sorted(want)}`];
     });
     if (differences.length === 0) return { check: c.name, status: 'ok', detail: `${c.cohorts.length === 1 ? c.cohorts[0] : `${c.cohorts.length} cohorts`} as expected` };
-    return { check: c.name, status: c.knownLimit ? 'limit' : 'broken', detail: differences.join('; '), meaning: c.meaning };
+    return { check: c.name, status: 'broken', detail: differences.join('; '), meaning: c.meaning };
   });
 }
 

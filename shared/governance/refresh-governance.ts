@@ -53,11 +53,12 @@ export async function governRefresh(
     if (!authors.has(path)) authors.set(path, (await ports.governance.authorOf(path)) ?? null);
     return authors.get(path) ?? null;
   };
-  const recorded = await recordGovernance(governance, catalog, { runId: input.runId, at: input.at, authorOf });
   const unsent = await catalog.unsent();
   const owed = new Set(unsent.flatMap((u) => u.versions.map((v) => `${v.cohort}@${v.version}`)));
   const earlier = [...governance.entries.values()].filter((entry) => entry.run_id === input.runId || owed.has(`${entry.cohort}@${entry.version}`));
+  // Before accepting: a run that dies part-way through the catalog leaves what it owes in pending.json.
   if (governance.accept.length > 0) await catalog.willAnnounce(input.runId, governance.accept);
+  const recorded = await recordGovernance(governance, catalog, { runId: input.runId, at: input.at, authorOf });
   return {
     catalog: governance.effective,
     versions: governance.versions,

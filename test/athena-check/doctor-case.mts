@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildProbe } from '../../shared/cli/doctor-command.ts';
-import { PROBE_AS_OF, PROBE_CHECKS, probeDefinitionFiles } from '../../shared/cli/doctor-probe.ts';
+import { PROBE_AS_OF, probeDefinitionFiles } from '../../shared/cli/doctor-probe.ts';
 
 const [outArg] = process.argv.slice(2);
 if (!outArg) {
@@ -26,6 +26,5 @@ await mkdir(join(target, 'expected'), { recursive: true });
 const probe = await buildProbe(join(target, 'lake'));
 await writeFile(join(target, 'case.json'), JSON.stringify({ as_of: PROBE_AS_OF.toISOString() }));
 for (const { path, text } of probeDefinitionFiles()) await writeFile(join(target, 'definitions', path), text);
-const limits = new Set(PROBE_CHECKS.filter((c) => c.knownLimit).flatMap((c) => c.cohorts));
-for (const [cohort, members] of probe.expected) if (!limits.has(cohort)) await writeFile(join(target, 'expected', `${cohort}.txt`), members.map((m) => `${m}\n`).join(''));
+for (const [cohort, members] of probe.expected) await writeFile(join(target, 'expected', `${cohort}.txt`), members.map((m) => `${m}\n`).join(''));
 console.log(target);

@@ -29,9 +29,22 @@ function dyingEvents(world: World, kind: CohortEvent['detailType']): CohortEvent
   };
 }
 
-const governed = (world: World, events?: CohortEvents) => ({
+/** The state's catalog, dying (like the process) once it has accepted `after` definition versions. */
+function dyingCatalog(world: World, after: number) {
+  const catalog = stateCatalog(world.state);
+  const accept = catalog.accept.bind(catalog);
+  let accepted = 0;
+  catalog.accept = async (entry) => {
+    if (accepted >= after) throw new SimulatedCrash('killed while accepting definitions');
+    accepted += 1;
+    await accept(entry);
+  };
+  return catalog;
+}
+
+const governed = (world: World, events?: CohortEvents, catalog = stateCatalog(world.state)) => ({
   ...portsOf(world),
-  governance: { catalog: stateCatalog(world.state) },
+  governance: { catalog },
   ...(events ? { events } : {}),
 });
 
@@ -43,6 +56,16 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
     const world = await givenWorld(await givenLake());
     await expect(runRefreshStateMachine({ as_of: A }, governed(world, dyingEvents(world, 'Definition Accepted')), { retryDelayMs: 0 })).rejects.toThrow();
     expect(await kinds(world, 'Definition Accepted')).toEqual([]);
+
+    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
+
+    expect(await kinds(world, 'Definition Accepted')).toEqual(COHORTS.map((c) => `${c}@1`).sort());
+  });
+
+  it('Definition Accepted: a run that died part-way through accepting definitions', async () => {
+    const world = await givenWorld(await givenLake());
+    await expect(runRefreshStateMachine({ as_of: A }, governed(world, undefined, dyingCatalog(world, 1)), { retryDelayMs: 0 })).rejects.toThrow();
 
     await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
     await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
