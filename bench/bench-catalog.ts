@@ -17,7 +17,8 @@ function variantTexts(): Record<string, string> {
       ['30d', 5],
     ] as const) {
       const id = `uses_${feature}_${window}`;
-      texts[id] = `${header(id, `Used ${feature} at least ${count} times within ${window}.`)}rule:\n  event: feature_used\n  where: {feature: ${feature}}\n  within: ${window}\n  count: {gte: ${count}}\n`;
+      texts[id] =
+        `${header(id, `Used ${feature} at least ${count} times within ${window}.`)}rule:\n  event: feature_used\n  where: {feature: ${feature}}\n  within: ${window}\n  count: {gte: ${count}}\n`;
     }
   }
   for (const [id, window, amount] of [
@@ -25,25 +26,29 @@ function variantTexts(): Record<string, string> {
     ['revenue_60d_500', '60d', 500],
     ['revenue_90d_2000', '90d', 2000],
   ] as const) {
-    texts[id] = `${header(id, `Paid ${amount} or more within ${window}.`)}rule:\n  event: invoice_paid\n  within: ${window}\n  sum: {gte: ${amount}}\n`;
+    texts[id] =
+      `${header(id, `Paid ${amount} or more within ${window}.`)}rule:\n  event: invoice_paid\n  within: ${window}\n  sum: {gte: ${amount}}\n`;
   }
   for (const plan of ['free', 'starter', 'pro', 'team']) {
     const id = `plan_${plan}`;
-    texts[id] = `${header(id, `Last plan recorded by billing is ${plan}.`)}rule:\n  latest: {event: subscription_changed, source: billing, property: plan}\n  eq: ${plan}\n`;
+    texts[id] =
+      `${header(id, `Last plan recorded by billing is ${plan}.`)}rule:\n  latest: {event: subscription_changed, source: billing, property: plan}\n  eq: ${plan}\n`;
   }
   for (const [id, countries] of [
     ['country_us_ca', '[US, CA]'],
     ['country_uk_ie', '[GB, IE]'],
     ['country_nordics', '[SE, NO, DK, FI]'],
   ] as const) {
-    texts[id] = `${header(id, `Last known country in ${countries}.`)}rule:\n  latest: {event: profile_updated, source: crm, property: country}\n  in: ${countries}\n`;
+    texts[id] =
+      `${header(id, `Last known country in ${countries}.`)}rule:\n  latest: {event: profile_updated, source: crm, property: country}\n  in: ${countries}\n`;
   }
   for (const [id, window, bound] of [
     ['velocity_drop_7d', '7d', 'lte: 0.5'],
     ['velocity_up_7d', '7d', 'gte: 1.5'],
     ['velocity_drop_28d', '28d', 'lte: 0.7'],
   ] as const) {
-    texts[id] = `${header(id, `Product activity velocity over ${window}.`)}rule:\n  velocity: {event: "*", source: product, window: ${window}}\n  ${bound}\n`;
+    texts[id] =
+      `${header(id, `Product activity velocity over ${window}.`)}rule:\n  velocity: {event: "*", source: product, window: ${window}}\n  ${bound}\n`;
   }
   texts.searchers_30d = `${header('searchers_30d', 'Searched ten times within 30 days.')}rule:\n  event: search_performed\n  within: 30d\n  count: {gte: 10}\n`;
   texts.feature_breadth_30d = `${header('feature_breadth_30d', 'Used four different features within 30 days.')}rule:\n  event: feature_used\n  within: 30d\n  distinct: {of: feature, gte: 4}\n`;
@@ -56,7 +61,9 @@ function variantTexts(): Record<string, string> {
 /** The bench catalog: the default catalog plus variants, 50 cohorts in all. */
 export async function benchCatalog(definitionsDir: string): Promise<CohortDefinition[]> {
   const names = (await readdir(definitionsDir)).filter((n) => n.endsWith('.yaml'));
-  const files = await Promise.all(names.map(async (n) => ({ path: join(definitionsDir, n), text: await readFile(join(definitionsDir, n), 'utf8') })));
+  const files = await Promise.all(
+    names.map(async (n) => ({ path: join(definitionsDir, n), text: await readFile(join(definitionsDir, n), 'utf8') })),
+  );
   const variants = Object.entries(variantTexts()).map(([id, text]) => ({ path: `bench/${id}.yaml`, text }));
   const catalog = buildCatalog([...files, ...variants]);
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);

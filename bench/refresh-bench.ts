@@ -33,7 +33,14 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<{ ms: nu
 
 if (!existsSync(join(lake, 'events'))) {
   const made = await timed(`generating the bench lake (${PEOPLE} people, ${DAYS} days) in ${lake}`, () =>
-    generateSampleLake({ dir: lake, people: PEOPLE, days: DAYS, end: END, seed: 7, onProgress: (d, t) => process.stderr.write(`\r  ${d}/${t}`) }),
+    generateSampleLake({
+      dir: lake,
+      people: PEOPLE,
+      days: DAYS,
+      end: END,
+      seed: 7,
+      onProgress: (d, t) => process.stderr.write(`\r  ${d}/${t}`),
+    }),
   );
   process.stderr.write(`\n  ${made.value.events} events in ${seconds(made.ms)}\n`);
 }
@@ -59,7 +66,7 @@ const store = new SnapshotStore(new FsBlobStore(state), engine);
 const full = await timed(`(b) engine refresh of ${catalog.length} cohorts`, () =>
   refresh({ catalog, asOf: END, trigger: 'bench' }, { engine, store }),
 );
-const evaluateOnly = await timed('(b\') the one-pass query alone', async () => {
+const evaluateOnly = await timed("(b') the one-pass query alone", async () => {
   const compiled = compileRefresh({ cohorts: catalog, asOf: END, lake: view.relations, dialect: engine.dialect });
   await engine.release(await engine.evaluate(compiled.sql, 'bench-one-pass'));
 });

@@ -42,9 +42,7 @@ export class CohortRefreshStack extends Stack {
     const config = props.config ?? { alertEmails: [] };
     // Imported by name, the lake's encryption is unknown here; an SSE-KMS lake needs its
     // key granted separately (or embed CohortRefresh and pass Bucket.fromBucketAttributes).
-    const eventLakeBucket = config.lakeBucketName
-      ? s3.Bucket.fromBucketName(this, 'EventLakeBucket', config.lakeBucketName)
-      : undefined;
+    const eventLakeBucket = config.lakeBucketName ? s3.Bucket.fromBucketName(this, 'EventLakeBucket', config.lakeBucketName) : undefined;
     const slackWebhookSecret = config.slackWebhookSecret ? importSecret(this, 'SlackWebhookSecret', config.slackWebhookSecret) : undefined;
     this.cohortRefresh = new CohortRefresh(this, 'CohortRefresh', {
       alertEmails: config.alertEmails,
@@ -69,7 +67,10 @@ export class CohortRefreshStack extends Stack {
 
     if (config.dashboard !== false) {
       const webhookAlarm = this.cohortRefresh.slackAlerts?.webhookErrorsAlarm;
-      this.dashboard = new RefreshDashboard(this, 'Dashboard', { refresh: this.refresh, ...(webhookAlarm ? { alarms: [webhookAlarm] } : {}) });
+      this.dashboard = new RefreshDashboard(this, 'Dashboard', {
+        refresh: this.refresh,
+        ...(webhookAlarm ? { alarms: [webhookAlarm] } : {}),
+      });
       new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
     }
 

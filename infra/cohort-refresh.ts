@@ -304,7 +304,8 @@ export class CohortRefresh extends Construct {
     });
     Validations.of(this.privacyKey).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'An HMAC key that names erasure records must not rotate: a rotated key no longer recognises the forgotten people of older records.',
+      reason:
+        'An HMAC key that names erasure records must not rotate: a rotated key no longer recognises the forgotten people of older records.',
     });
 
     const alerts = new AlertsTopic(this, 'Alerts', { emails: alertEmails, removalPolicy });
@@ -423,11 +424,7 @@ export class CohortRefresh extends Construct {
     const resultsGrant = this.grantReadObjects(grantee, this.athenaResultsBucket, ['results/*', `${LAKE_FILES_PREFIX}*`]).combine(
       this.grantWriteObjects(grantee, this.athenaResultsBucket, 'results/*'),
     );
-    return athenaGrant
-      .combine(glueGrant)
-      .combine(lakeGrant)
-      .combine(this.grantReadSnapshots(grantee))
-      .combine(resultsGrant);
+    return athenaGrant.combine(glueGrant).combine(lakeGrant).combine(this.grantReadSnapshots(grantee)).combine(resultsGrant);
   }
 
   /**
@@ -507,8 +504,6 @@ export class CohortRefresh extends Construct {
       resourceArns: [bucket.arnForObjects(keyPattern)],
     });
     // Decrypt too: multipart uploads read back their encrypted parts.
-    return bucket.encryptionKey
-      ? grant.combine(bucket.encryptionKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'))
-      : grant;
+    return bucket.encryptionKey ? grant.combine(bucket.encryptionKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt')) : grant;
   }
 }

@@ -59,7 +59,12 @@ function parseSchedules(key: string, value: unknown): Record<string, string> | u
       throw new InvalidContextError(`context ${key} must be a JSON object of cadence to expression, got ${JSON.stringify(value)}`);
     }
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    Array.isArray(parsed) ||
+    !Object.values(parsed).every((v) => typeof v === 'string')
+  ) {
     throw new InvalidContextError(`context ${key} must be an object of cadence to expression, got ${JSON.stringify(value)}`);
   }
   return parsed as Record<string, string>;
@@ -83,7 +88,9 @@ function parseSlackChannel(node: Node): StackConfig['slackChannel'] {
   if (workspaceId === undefined && channelId === undefined) return undefined;
   if (workspaceId === undefined || channelId === undefined) {
     const [given, missing] = workspaceId === undefined ? ['slackChannelId', 'slackWorkspaceId'] : ['slackWorkspaceId', 'slackChannelId'];
-    throw new InvalidContextError(`context ${given} needs ${missing} too (the Slack channel of AWS Chatbot), got only ${given}=${JSON.stringify(workspaceId ?? channelId)}`);
+    throw new InvalidContextError(
+      `context ${given} needs ${missing} too (the Slack channel of AWS Chatbot), got only ${given}=${JSON.stringify(workspaceId ?? channelId)}`,
+    );
   }
   return { workspaceId, channelId };
 }

@@ -77,9 +77,7 @@ export function validateDatabaseName(name: string): void {
 export function validateWorkGroupName(name: string): void {
   if (Token.isUnresolved(name)) return;
   if (!WORK_GROUP_NAME.test(name)) {
-    throw new InvalidPropError(
-      `workGroupName must be 1 to 128 of A-Z, a-z, 0-9, ".", "_" and "-", got ${show(name)}`,
-    );
+    throw new InvalidPropError(`workGroupName must be 1 to 128 of A-Z, a-z, 0-9, ".", "_" and "-", got ${show(name)}`);
   }
 }
 
@@ -91,15 +89,25 @@ export function validateRemovalPolicy(policy: RemovalPolicy): void {
 }
 
 /** Ids as Slack shows them (`T0123ABCD`, `C0456EFGH`) and a name Chatbot accepts. */
-export function validateSlackChannel(channel: { readonly workspaceId: string; readonly channelId: string; readonly configurationName?: string }): void {
+export function validateSlackChannel(channel: {
+  readonly workspaceId: string;
+  readonly channelId: string;
+  readonly configurationName?: string;
+}): void {
   const { workspaceId, channelId, configurationName } = channel;
   if (!Token.isUnresolved(workspaceId) && !SLACK_WORKSPACE_ID.test(workspaceId)) {
-    throw new InvalidPropError(`slackChannel.workspaceId must be a Slack workspace id of A-Z and 0-9 such as "T0123ABCD", got ${show(workspaceId)}`);
+    throw new InvalidPropError(
+      `slackChannel.workspaceId must be a Slack workspace id of A-Z and 0-9 such as "T0123ABCD", got ${show(workspaceId)}`,
+    );
   }
   if (!Token.isUnresolved(channelId) && !SLACK_CHANNEL_ID.test(channelId)) {
-    throw new InvalidPropError(`slackChannel.channelId must be a Slack channel id of letters and digits such as "C0456EFGH", got ${show(channelId)}`);
+    throw new InvalidPropError(
+      `slackChannel.channelId must be a Slack channel id of letters and digits such as "C0456EFGH", got ${show(channelId)}`,
+    );
   }
   if (configurationName !== undefined && !Token.isUnresolved(configurationName) && !CHATBOT_CONFIGURATION_NAME.test(configurationName)) {
-    throw new InvalidPropError(`slackChannel.configurationName must be 1 to 128 letters, digits, "-" or "_", got ${show(configurationName)}`);
+    throw new InvalidPropError(
+      `slackChannel.configurationName must be 1 to 128 letters, digits, "-" or "_", got ${show(configurationName)}`,
+    );
   }
 }

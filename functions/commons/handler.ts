@@ -30,7 +30,9 @@ export interface StepHandlerOptions<S extends z.ZodType, P, O> {
  * `InvalidEventError`), build the ports, run the step, log and count the outcome. Errors are
  * rethrown unchanged: their names are what the state machine's Retry and Catch match on.
  */
-export function stepHandler<S extends z.ZodType, P, O>(options: StepHandlerOptions<S, P, O>): (event: unknown, context?: LambdaContext) => Promise<O> {
+export function stepHandler<S extends z.ZodType, P, O>(
+  options: StepHandlerOptions<S, P, O>,
+): (event: unknown, context?: LambdaContext) => Promise<O> {
   return async (event, context) => {
     if (context) logger.addContext(context as never);
     logger.appendKeys({ step: options.step });

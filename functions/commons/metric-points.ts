@@ -33,7 +33,11 @@ export function publishMetricPoints(points: readonly MetricPoint[], target: Metr
     groups.set(key, [...(groups.get(key) ?? []), point]);
   }
   for (const group of groups.values()) {
-    const metrics = new Metrics({ namespace: target.namespace, serviceName: target.service, defaultDimensions: { ...group[0]?.dimensions } });
+    const metrics = new Metrics({
+      namespace: target.namespace,
+      serviceName: target.service,
+      defaultDimensions: { ...group[0]?.dimensions },
+    });
     for (const point of group) metrics.addMetric(point.name, UNITS[point.unit], point.value);
     metrics.publishStoredMetrics();
   }

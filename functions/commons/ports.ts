@@ -25,7 +25,10 @@ import { readDeliveryConfig, readEventBusConfig } from './delivery-config.ts';
 
 const once = <T>(build: () => T): (() => T) => {
   let built: { value: T } | undefined;
-  return () => (built ??= { value: build() }).value;
+  return () => {
+    built ??= { value: build() };
+    return built.value;
+  };
 };
 
 /** What every step shares. */

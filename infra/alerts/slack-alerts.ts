@@ -99,7 +99,8 @@ export class SlackAlerts extends Construct {
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: 'Posting a cohort refresh alert to Slack failed. See the SlackAlerts function log: an invalid_token or no_service answer means the webhook was revoked; replace the URL in the secret.',
+        alarmDescription:
+          'Posting a cohort refresh alert to Slack failed. See the SlackAlerts function log: an invalid_token or no_service answer means the webhook was revoked; replace the URL in the secret.',
       });
       this.webhookErrorsAlarm.addAlarmAction(new actions.SnsAction(props.topic));
       allowAlarmsToPublish(props.topic, props.topicKey);

@@ -99,29 +99,39 @@ export class RefreshDashboard extends Construct {
           }),
         ],
         [
-          graph('Executions', [
-            stateMachine.metricStarted({ ...every, label: 'started' }),
-            stateMachine.metricSucceeded({ ...every, label: 'succeeded' }),
-            stateMachine.metricFailed({ ...every, label: 'failed' }),
-            stateMachine.metricTimedOut({ ...every, label: 'timed out' }),
-            stateMachine.metricAborted({ ...every, label: 'aborted' }),
-            stateMachine.metricThrottled({ ...every, label: 'throttled' }),
-          ], { stacked: true, view: cloudwatch.GraphWidgetView.BAR }),
+          graph(
+            'Executions',
+            [
+              stateMachine.metricStarted({ ...every, label: 'started' }),
+              stateMachine.metricSucceeded({ ...every, label: 'succeeded' }),
+              stateMachine.metricFailed({ ...every, label: 'failed' }),
+              stateMachine.metricTimedOut({ ...every, label: 'timed out' }),
+              stateMachine.metricAborted({ ...every, label: 'aborted' }),
+              stateMachine.metricThrottled({ ...every, label: 'throttled' }),
+            ],
+            { stacked: true, view: cloudwatch.GraphWidgetView.BAR },
+          ),
           graph('Run duration (ms)', [
             stateMachine.metricTime({ period, statistic: cloudwatch.Stats.MAXIMUM, label: 'execution, max' }),
             runMetric(RefreshMetric.RunDuration, cloudwatch.Stats.MAXIMUM, 'start to Finish, max'),
           ]),
         ],
         [
-          graph('Cohort size (members)', [perCohort(RefreshMetric.CohortSize, cloudwatch.Stats.MAXIMUM)], { legendPosition: cloudwatch.LegendPosition.RIGHT }),
+          graph('Cohort size (members)', [perCohort(RefreshMetric.CohortSize, cloudwatch.Stats.MAXIMUM)], {
+            legendPosition: cloudwatch.LegendPosition.RIGHT,
+          }),
           graph('Drift: size change against the previous version (%)', [perCohort(RefreshMetric.CohortDrift, cloudwatch.Stats.AVERAGE)], {
             legendPosition: cloudwatch.LegendPosition.RIGHT,
             leftAnnotations: [{ value: 0, label: 'no change', color: cloudwatch.Color.GREY }],
           }),
         ],
         [
-          graph('Entered (members)', [perCohort(RefreshMetric.CohortEntered, cloudwatch.Stats.SUM)], { legendPosition: cloudwatch.LegendPosition.RIGHT }),
-          graph('Exited (members)', [perCohort(RefreshMetric.CohortExited, cloudwatch.Stats.SUM)], { legendPosition: cloudwatch.LegendPosition.RIGHT }),
+          graph('Entered (members)', [perCohort(RefreshMetric.CohortEntered, cloudwatch.Stats.SUM)], {
+            legendPosition: cloudwatch.LegendPosition.RIGHT,
+          }),
+          graph('Exited (members)', [perCohort(RefreshMetric.CohortExited, cloudwatch.Stats.SUM)], {
+            legendPosition: cloudwatch.LegendPosition.RIGHT,
+          }),
         ],
         [
           graph('Checks that failed (version held)', [perCohort(RefreshMetric.CohortChecksFailed, cloudwatch.Stats.SUM)], {
@@ -134,10 +144,16 @@ export class RefreshDashboard extends Construct {
           }),
         ],
         [
-          graph('Runs by outcome', RUN_OUTCOMES.map((outcome) => runMetric(RefreshMetric.Runs, cloudwatch.Stats.SUM, outcome, { [MetricDimension.outcome]: outcome })), {
-            stacked: true,
-            view: cloudwatch.GraphWidgetView.BAR,
-          }),
+          graph(
+            'Runs by outcome',
+            RUN_OUTCOMES.map((outcome) =>
+              runMetric(RefreshMetric.Runs, cloudwatch.Stats.SUM, outcome, { [MetricDimension.outcome]: outcome }),
+            ),
+            {
+              stacked: true,
+              view: cloudwatch.GraphWidgetView.BAR,
+            },
+          ),
           graph('Cohorts per run by status', [
             runMetric(RefreshMetric.CohortsPublished, cloudwatch.Stats.SUM, 'published'),
             runMetric(RefreshMetric.CohortsWarned, cloudwatch.Stats.SUM, 'published with warnings'),
@@ -146,9 +162,13 @@ export class RefreshDashboard extends Construct {
           ]),
         ],
         [
-          graph('Step failures (Lambda steps, before Retry)', [searchBy(MetricDimension.step, StepMetric.StepFailed, cloudwatch.Stats.SUM)], {
-            view: cloudwatch.GraphWidgetView.BAR,
-          }),
+          graph(
+            'Step failures (Lambda steps, before Retry)',
+            [searchBy(MetricDimension.step, StepMetric.StepFailed, cloudwatch.Stats.SUM)],
+            {
+              view: cloudwatch.GraphWidgetView.BAR,
+            },
+          ),
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
             alarms: [alarms.failed, alarms.timedOut, alarms.throttled, alarms.aborted, ...(props.alarms ?? [])],

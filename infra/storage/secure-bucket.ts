@@ -56,9 +56,7 @@ export class SecureBucket extends s3.Bucket {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: props.versioned ?? false,
       removalPolicy: props.removalPolicy,
-      ...(props.accessLogsBucket
-        ? { serverAccessLogsBucket: props.accessLogsBucket, serverAccessLogsPrefix: `${id}/` }
-        : {}),
+      ...(props.accessLogsBucket ? { serverAccessLogsBucket: props.accessLogsBucket, serverAccessLogsPrefix: `${id}/` } : {}),
       lifecycleRules: [
         { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         ...(props.lifecycleRules ?? []),

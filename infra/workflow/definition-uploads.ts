@@ -125,7 +125,8 @@ export class DefinitionUploads extends Construct {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'An uploaded cohort definition could not be handled (neither accepted nor rejected). See the upload function\'s log group.',
+      alarmDescription:
+        "An uploaded cohort definition could not be handled (neither accepted nor rejected). See the upload function's log group.",
     });
     this.errorsAlarm.addAlarmAction(new actions.SnsAction(cr.alertsTopic));
     allowAlarmsToPublish(cr.alertsTopic, cr.alertsKey);

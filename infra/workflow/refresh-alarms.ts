@@ -56,7 +56,14 @@ export function allowAlarmsToPublish(topic: sns.ITopic, key: kms.IKey): void {
   alarmPublishers.add(topic);
   const stack = Stack.of(topic);
   const fromOurAlarms = {
-    ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    ArnLike: {
+      'aws:SourceArn': stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: '*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    },
     StringEquals: { 'aws:SourceAccount': stack.account },
   };
   const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');

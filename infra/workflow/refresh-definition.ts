@@ -61,7 +61,9 @@ function lambdaTask(
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
     // Explicit, so the local runner (whose default is 60 s) and the cloud give a step the same time.
-    taskTimeout: sfn.Timeout.duration(Duration.seconds(FUNCTION_TIMEOUT_SECONDS[id as keyof typeof FUNCTION_TIMEOUT_SECONDS] + TASK_TIMEOUT_MARGIN_SECONDS)),
+    taskTimeout: sfn.Timeout.duration(
+      Duration.seconds(FUNCTION_TIMEOUT_SECONDS[id as keyof typeof FUNCTION_TIMEOUT_SECONDS] + TASK_TIMEOUT_MARGIN_SECONDS),
+    ),
     ...options,
   });
   task.addRetry({
@@ -81,7 +83,13 @@ function lambdaTask(
     jitterStrategy: sfn.JitterType.FULL,
   });
   if (repeatable) {
-    task.addRetry({ errors: [...LAMBDA_CRASH_ERRORS], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    task.addRetry({
+      errors: [...LAMBDA_CRASH_ERRORS],
+      interval: Duration.seconds(5),
+      maxAttempts: 2,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
   }
   return task;
 }
@@ -95,15 +103,21 @@ function lambdaTask(
  * every Snapshot has succeeded, and only moves an export's `latest.json` after its files.
  */
 export function refreshDefinition(scope: Construct, props: RefreshDefinitionProps): sfn.IChainable {
-  const plan = lambdaTask(scope, StateName.Plan, props.functions.plan, {
-    payload: sfn.TaskInput.fromObject({
-      request: sfn.JsonPath.entirePayload,
-      run_id: sfn.JsonPath.executionName,
-      started_at: sfn.JsonPath.executionStartTime,
-    }),
-    // No ResultPath: the result replaces the input. (An explicit "$" means the same on AWS, but
-    // aws-local-stepfunctions 3 stores the result under a key named "$" instead.)
-  }, true);
+  const plan = lambdaTask(
+    scope,
+    StateName.Plan,
+    props.functions.plan,
+    {
+      payload: sfn.TaskInput.fromObject({
+        request: sfn.JsonPath.entirePayload,
+        run_id: sfn.JsonPath.executionName,
+        started_at: sfn.JsonPath.executionStartTime,
+      }),
+      // No ResultPath: the result replaces the input. (An explicit "$" means the same on AWS, but
+      // aws-local-stepfunctions 3 stores the result under a key named "$" instead.)
+    },
+    true,
+  );
 
   const evaluate = new tasks.AthenaStartQueryExecution(scope, StateName.Evaluate, {
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,

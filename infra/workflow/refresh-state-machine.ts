@@ -103,7 +103,8 @@ export const WILDCARD_REASONS: WildcardReason = (resource, actions) => {
   if (only('s3:') && resource.endsWith('/*')) {
     return 'Objects under one key prefix of a project bucket: snapshot versions, dates, cohort ids and query ids are not known in advance.';
   }
-  if (only('glue:') && resource.endsWith(`/${EVALUATION_TABLE_PREFIX}*`)) return 'One evaluation table per run, named after the run id when it is planned.';
+  if (only('glue:') && resource.endsWith(`/${EVALUATION_TABLE_PREFIX}*`))
+    return 'One evaluation table per run, named after the run id when it is planned.';
   return undefined;
 };
 
@@ -171,8 +172,21 @@ export class RefreshStateMachine extends Construct {
     };
     // The functions that erase or screen people read the key of erasure records.
     const privacyKey = { PRIVACY_KEY_SECRET_ARN: cr.privacyKey.secretArn };
-    const fn = (fid: string, entry: string, description: string, size: { timeout: Duration; memorySize: number }, extra: Record<string, string> = {}) =>
-      refreshFunction(this, fid, { entry, description, environment: { ...environment, ...extra }, ...size, logRetention, logRemovalPolicy });
+    const fn = (
+      fid: string,
+      entry: string,
+      description: string,
+      size: { timeout: Duration; memorySize: number },
+      extra: Record<string, string> = {},
+    ) =>
+      refreshFunction(this, fid, {
+        entry,
+        description,
+        environment: { ...environment, ...extra },
+        ...size,
+        logRetention,
+        logRemovalPolicy,
+      });
     this.functions = {
       // Plan carries out deletion requests (erasure rewrites exports too) and announces the definition versions it accepts.
       plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan, {
@@ -180,17 +194,34 @@ export class RefreshStateMachine extends Construct {
         EVENT_BUS_NAME: this.eventBus.eventBusName,
         ...privacyKey,
       }),
-      snapshot: fn('SnapshotFunction', 'snapshot.ts', 'cohort-refresh Snapshot: check, write and publish one cohort', FUNCTION_SIZES.snapshot, privacyKey),
-      deliver: fn('DeliverFunction', 'deliver.ts', 'cohort-refresh Deliver: export one published version, publish its event', FUNCTION_SIZES.deliver, {
-        EXPORTS_BUCKET: cr.exportsBucket.bucketName,
-        EVENT_BUS_NAME: this.eventBus.eventBusName,
-        ...privacyKey,
-      }),
+      snapshot: fn(
+        'SnapshotFunction',
+        'snapshot.ts',
+        'cohort-refresh Snapshot: check, write and publish one cohort',
+        FUNCTION_SIZES.snapshot,
+        privacyKey,
+      ),
+      deliver: fn(
+        'DeliverFunction',
+        'deliver.ts',
+        'cohort-refresh Deliver: export one published version, publish its event',
+        FUNCTION_SIZES.deliver,
+        {
+          EXPORTS_BUCKET: cr.exportsBucket.bucketName,
+          EVENT_BUS_NAME: this.eventBus.eventBusName,
+          ...privacyKey,
+        },
+      ),
       finish: fn('FinishFunction', 'finish.ts', 'cohort-refresh Finish: summary, release, one alert', FUNCTION_SIZES.finish, {
         EXPORTS_BUCKET: cr.exportsBucket.bucketName,
         ...privacyKey,
       }),
-      alertFailure: fn('AlertFailureFunction', 'alert-failure.ts', 'cohort-refresh AlertFailure: error alert naming the step', FUNCTION_SIZES.alertFailure),
+      alertFailure: fn(
+        'AlertFailureFunction',
+        'alert-failure.ts',
+        'cohort-refresh AlertFailure: error alert naming the step',
+        FUNCTION_SIZES.alertFailure,
+      ),
     };
     this.grantSteps(cr);
 
@@ -332,7 +363,10 @@ function validate(name: string, snapshotConcurrency: number, timeout: Duration, 
     throw new InvalidPropError(`stateMachineName must be 1 to 80 letters, digits, "-" or "_", got ${JSON.stringify(name)}`);
   }
   validateConcurrency('snapshotConcurrency', snapshotConcurrency);
-  for (const [prop, value] of [['timeout', timeout], ['evaluationTimeout', evaluationTimeout]] as const) {
+  for (const [prop, value] of [
+    ['timeout', timeout],
+    ['evaluationTimeout', evaluationTimeout],
+  ] as const) {
     if (value.toMilliseconds() % 1000 !== 0 || value.toSeconds() < 1) {
       throw new InvalidPropError(`${prop} must be whole seconds, at least one, got ${value.toHumanString()}`);
     }

@@ -44,7 +44,9 @@ export function cohortChecks(input: CohortCheckInput): CheckResult[] {
       status: ok ? 'pass' : 'fail',
       observed: size,
       threshold: quality.min_size,
-      message: ok ? `${size} members, at least ${quality.min_size} required` : `only ${size} members, below the minimum of ${quality.min_size}`,
+      message: ok
+        ? `${size} members, at least ${quality.min_size} required`
+        : `only ${size} members, below the minimum of ${quality.min_size}`,
     });
   }
   if (quality?.max_size !== undefined) {
@@ -59,7 +61,8 @@ export function cohortChecks(input: CohortCheckInput): CheckResult[] {
   }
   if (quality?.max_change_pct !== undefined && previous) results.push(changeCheck(size, previous.size, quality.max_change_pct));
   results.push(historyCheck(size, input.history, quality?.max_history_z ?? COHORT_CHECK_DEFAULTS.max_history_z));
-  if (previous) results.push(churnCheck(input.entered, input.exited, previous.size, quality?.max_churn_pct ?? COHORT_CHECK_DEFAULTS.max_churn_pct));
+  if (previous)
+    results.push(churnCheck(input.entered, input.exited, previous.size, quality?.max_churn_pct ?? COHORT_CHECK_DEFAULTS.max_churn_pct));
   results.push({
     name: 'not_empty',
     status: size > 0 ? 'pass' : 'warn',

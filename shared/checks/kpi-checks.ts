@@ -41,9 +41,23 @@ const round = (value: number) => Math.round(value * 100) / 100;
 const shareText = (share: number) => `${round(share * 100)}%`;
 
 const KPIS: readonly Kpi[] = [
-  { key: 'activation', label: 'activation share', metric: 'activation', read: (k) => k.activation_share, show: shareText, change: 'points' },
+  {
+    key: 'activation',
+    label: 'activation share',
+    metric: 'activation',
+    read: (k) => k.activation_share,
+    show: shareText,
+    change: 'points',
+  },
   { key: 'value_sum', label: 'value sum', metric: 'value', read: (k) => k.value_sum, show: (v) => amounts.format(v), change: 'pct' },
-  { key: 'value_mean', label: 'value per member', metric: 'value', read: (k) => k.value_mean, show: (v) => amounts.format(v), change: 'pct' },
+  {
+    key: 'value_mean',
+    label: 'value per member',
+    metric: 'value',
+    read: (k) => k.value_mean,
+    show: (v) => amounts.format(v),
+    change: 'pct',
+  },
 ];
 
 /** Whether two versions computed a metric the same way (a changed metric is not a shift). */
@@ -67,11 +81,15 @@ const levelText = (levels: ShiftLevels & { warn: number }, unit: string) =>
 export function kpiChecks(input: KpiCheckInput): CheckResult[] {
   // An empty version has no share or mean to compare.
   const minSize = Math.max(1, input.quality?.min_size ?? KPI_CHECK_DEFAULTS.min_size);
-  const change = { activation: { ...KPI_CHECK_DEFAULTS.activation_change, ...input.quality?.activation_change }, value: { ...KPI_CHECK_DEFAULTS.value_change, ...input.quality?.value_change } };
+  const change = {
+    activation: { ...KPI_CHECK_DEFAULTS.activation_change, ...input.quality?.activation_change },
+    value: { ...KPI_CHECK_DEFAULTS.value_change, ...input.quality?.value_change },
+  };
   const historyZ = { ...KPI_CHECK_DEFAULTS.history_z, ...input.quality?.history_z };
   const results: CheckResult[] = [];
   for (const kpi of KPIS) {
-    if (input.previous) results.push(changeCheck(kpi, input.kpis, input.previous, kpi.metric === 'activation' ? change.activation : change.value, minSize));
+    if (input.previous)
+      results.push(changeCheck(kpi, input.kpis, input.previous, kpi.metric === 'activation' ? change.activation : change.value, minSize));
   }
   for (const kpi of KPIS) results.push(historyCheck(kpi, input.kpis, input.history, historyZ, minSize));
   return results;
@@ -88,7 +106,13 @@ function changeCheck(
   const unit = kpi.change === 'points' ? ' points' : '%';
   const threshold = levels.warn;
   const now = kpi.read(kpis);
-  const skip = (why: string): CheckResult => ({ name, status: 'pass', observed: now, threshold, message: `${kpi.label} not compared with v${previous.version}: ${why}` });
+  const skip = (why: string): CheckResult => ({
+    name,
+    status: 'pass',
+    observed: now,
+    threshold,
+    message: `${kpi.label} not compared with v${previous.version}: ${why}`,
+  });
   if (!previous.kpis) return skip(`that version predates KPIs`);
   if (!sameMetric(kpis, previous.kpis, kpi.metric)) return skip(`the ${kpi.metric} metric was configured differently then`);
   const smaller = Math.min(kpis.size, previous.kpis.size);
@@ -96,7 +120,13 @@ function changeCheck(
   const before = kpi.read(previous.kpis) as number;
   const after = now as number;
   const moved =
-    kpi.change === 'points' ? (after - before) * 100 : before === 0 ? (after === 0 ? 0 : Number.POSITIVE_INFINITY) : ((after - before) / Math.abs(before)) * 100;
+    kpi.change === 'points'
+      ? (after - before) * 100
+      : before === 0
+        ? after === 0
+          ? 0
+          : Number.POSITIVE_INFINITY
+        : ((after - before) / Math.abs(before)) * 100;
   const finite = Number.isFinite(moved);
   const shown = finite ? `${moved > 0 ? '+' : ''}${round(moved)}${unit}` : 'from 0';
   return {
@@ -108,14 +138,26 @@ function changeCheck(
   };
 }
 
-function historyCheck(kpi: Kpi, kpis: Kpis, history: KpiCheckInput['history'], levels: ShiftLevels & { warn: number }, minSize: number): CheckResult {
+function historyCheck(
+  kpi: Kpi,
+  kpis: Kpis,
+  history: KpiCheckInput['history'],
+  levels: ShiftLevels & { warn: number },
+  minSize: number,
+): CheckResult {
   const name = `kpi.${kpi.key}_vs_history`;
   const now = kpi.read(kpis);
   const comparable = history
     .filter((k): k is Kpis => k !== undefined && k.size >= minSize && sameMetric(kpis, k, kpi.metric))
     .slice(-28)
     .map((k) => kpi.read(k) as number);
-  const skip = (why: string): CheckResult => ({ name, status: 'pass', observed: now, threshold: null, message: `${kpi.label} not judged against the history: ${why}` });
+  const skip = (why: string): CheckResult => ({
+    name,
+    status: 'pass',
+    observed: now,
+    threshold: null,
+    message: `${kpi.label} not judged against the history: ${why}`,
+  });
   if (kpis.size < minSize) return skip(`too few members (${kpis.size}, at least ${minSize} needed)`);
   if (comparable.length < COHORT_CHECK_DEFAULTS.min_history) {
     return skip(`${comparable.length} comparable earlier versions; the check starts at ${COHORT_CHECK_DEFAULTS.min_history}`);

@@ -68,11 +68,23 @@ export function sourceChecks(rows: readonly SourceCheckRow[], config: ProjectCon
     .map(([name]) => name);
   const names = [...new Set([...totals.keys(), ...expected])].sort();
   const sources = names.map((name): SourceCheckGroup => {
-    const facts: SourceFacts = { name, totals: totals.get(name), perDay: perDay.get(name) ?? new Map(), identityKeys: identityKeys.get(name) ?? 0 };
+    const facts: SourceFacts = {
+      name,
+      totals: totals.get(name),
+      perDay: perDay.get(name) ?? new Map(),
+      identityKeys: identityKeys.get(name) ?? 0,
+    };
     const checks =
       name === NO_SOURCE
         ? [invalidRows(facts, config, lake?.row_count ?? 0), dtMismatch(facts, config)]
-        : [freshness(facts, config, window), volume(facts, config, window), invalidRows(facts, config), duplicates(facts, config), unmapped(facts, config), dtMismatch(facts, config)];
+        : [
+            freshness(facts, config, window),
+            volume(facts, config, window),
+            invalidRows(facts, config),
+            duplicates(facts, config),
+            unmapped(facts, config),
+            dtMismatch(facts, config),
+          ];
     return { source: name, checks, status: worstStatus(checks.map((c) => c.status)) };
   });
   const lakeChecks = [identityConflicts(rows, config)];

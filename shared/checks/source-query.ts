@@ -111,7 +111,9 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     summed('row_count'),
     summed('valid_rows'),
     'count(event_key) AS events',
-    ...['invalid_rows', 'missing_event_id', 'missing_source', 'missing_user_id', 'missing_event_name', 'missing_ts', 'dt_mismatch'].map(summed),
+    ...['invalid_rows', 'missing_event_id', 'missing_source', 'missing_user_id', 'missing_event_name', 'missing_ts', 'dt_mismatch'].map(
+      summed,
+    ),
     counted('event_key IS NOT NULL AND unmapped_copies > 0', 'unmapped_events'),
     `date_diff('millisecond', ${epoch}, max(latest_ts)) AS latest_ms`,
     nullCount('identity_keys'),

@@ -62,7 +62,15 @@ export const COUNT_COLUMNS = [
 ] as const;
 
 /** Every column of the query's result, in order. */
-export const SOURCE_CHECK_COLUMNS = ['grain', 'source', 'event_day', ...COUNT_COLUMNS, 'latest_ms', 'identity_keys', 'identity_conflicts'] as const;
+export const SOURCE_CHECK_COLUMNS = [
+  'grain',
+  'source',
+  'event_day',
+  ...COUNT_COLUMNS,
+  'latest_ms',
+  'identity_keys',
+  'identity_conflicts',
+] as const;
 
 const GRAINS = new Set(['day', 'source', 'lake', 'identity']);
 
@@ -70,7 +78,8 @@ const GRAINS = new Set(['day', 'source', 'lake', 'identity']);
 function numeric(value: unknown, column: string): number | null {
   if (value === null || value === undefined) return null;
   const number = typeof value === 'bigint' ? Number(value) : typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isFinite(number)) throw new Error(`source checks: column ${column} is not a number: ${String(value)}`);
+  if (typeof number !== 'number' || !Number.isFinite(number))
+    throw new Error(`source checks: column ${column} is not a number: ${String(value)}`);
   return number;
 }
 

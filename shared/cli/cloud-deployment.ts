@@ -35,7 +35,9 @@ async function namesFromOutputs(file: string): Promise<Partial<Record<Name, stri
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new UsageError(`--stack-outputs ${file}: ${error instanceof SyntaxError ? `not JSON (${error.message})` : (error as Error).message}; ${HOW}`);
+    throw new UsageError(
+      `--stack-outputs ${file}: ${error instanceof SyntaxError ? `not JSON (${error.message})` : (error as Error).message}; ${HOW}`,
+    );
   }
   const outputs = outputsSchema.safeParse(parsed);
   if (!outputs.success) throw new UsageError(`--stack-outputs ${file} is not a list of {OutputKey, OutputValue}; ${HOW}`);

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pc from 'picocolors';
-import type { RunSummary } from '../engine/refresh.ts';
 import { changes } from '../engine/member-changes.ts';
 import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
@@ -54,14 +53,18 @@ export function parseAsOf(text: string | undefined): Date {
   if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) || Number.isNaN(date.getTime())) {
     throw new UsageError(`--as-of must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got ${shownValue(text)}`);
   }
-  if (!isCalendarDay(text)) throw new UsageError(`--as-of must be a day that exists (${text.slice(0, 7)} has no day ${text.slice(8, 10)}), got ${shownValue(text)}`);
+  if (!isCalendarDay(text))
+    throw new UsageError(
+      `--as-of must be a day that exists (${text.slice(0, 7)} has no day ${text.slice(8, 10)}), got ${shownValue(text)}`,
+    );
   return date;
 }
 
 /** `cohorts validate`: exit 0 when every definition is valid, 1 with one line per problem. */
 export async function validateCommand(folders: Folders, io: Output): Promise<number> {
   const catalog = await loadCatalog(folders.definitions);
-  const problems = catalog.problems.length > 0 ? catalog.problems : personalPropertyLines(catalog.definitions, await loadConfig(folders.config));
+  const problems =
+    catalog.problems.length > 0 ? catalog.problems : personalPropertyLines(catalog.definitions, await loadConfig(folders.config));
   if (problems.length > 0) {
     for (const problem of problems) io.out(formatProblem(problem));
     return 1;
@@ -132,7 +135,13 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
 
 /** Writes `<state>/report/index.html` and `catalog.html`; returns the index's path. */
 export async function writeReportFiles(folders: Folders, catalog: readonly CohortDefinition[], store: SnapshotStore): Promise<string> {
-  const report = await buildReport({ catalog, store, generatedAt: new Date(), learnings: localLearnings(folders.state), governance: stateCatalog(folders.state) });
+  const report = await buildReport({
+    catalog,
+    store,
+    generatedAt: new Date(),
+    learnings: localLearnings(folders.state),
+    governance: stateCatalog(folders.state),
+  });
   const written = await writeReport(join(folders.state, 'report'), report.files);
   return written.find((path) => path.endsWith('index.html')) ?? join(folders.state, 'report', 'index.html');
 }
@@ -178,7 +187,8 @@ export async function checksCommand(folders: Folders, io: Output): Promise<numbe
 export async function membersCommand(folders: Folders, id: string, version: string | undefined, io: Output): Promise<number> {
   const { store } = await openLocalContext(folders);
   const chosen = version === undefined ? await store.current(id) : parseVersion(version);
-  if (chosen === undefined) throw new UsageError(`cohort ${shownValue(id)} has no published version in ${folders.state} (run \`cohorts run\` first)`);
+  if (chosen === undefined)
+    throw new UsageError(`cohort ${shownValue(id)} has no published version in ${folders.state} (run \`cohorts run\` first)`);
   for (const member of await store.members(id, chosen)) io.out(member);
   return 0;
 }
@@ -204,7 +214,14 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
     definitionLabel(m.definition),
     m.rationale ?? '',
   ]);
-  if (rows.length > 0) io.out(table(['version', 'as_of', 'status', 'size', 'entered', 'exited', 'activation', 'value/member', 'trigger', 'definition', 'rationale'], rows, [3, 4, 5, 6, 7]));
+  if (rows.length > 0)
+    io.out(
+      table(
+        ['version', 'as_of', 'status', 'size', 'entered', 'exited', 'activation', 'value/member', 'trigger', 'definition', 'rationale'],
+        rows,
+        [3, 4, 5, 6, 7],
+      ),
+    );
   for (const l of lost.values()) {
     io.out(
       pc.yellow(

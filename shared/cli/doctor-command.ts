@@ -36,7 +36,10 @@ const DOCTOR_MAX_WAIT_MS = 120_000;
  * the SPEC's reading), not written down. Exit 1 when anything would break.
  */
 export async function doctorCommand(options: DoctorOptions, io: Output): Promise<number> {
-  const deployment = await readCloudDeployment({ env: options.env ?? process.env, ...(options.stackOutputs === undefined ? {} : { stackOutputs: options.stackOutputs }) });
+  const deployment = await readCloudDeployment({
+    env: options.env ?? process.env,
+    ...(options.stackOutputs === undefined ? {} : { stackOutputs: options.stackOutputs }),
+  });
   const dir = await mkdtemp(join(tmpdir(), 'cohorts-doctor-'));
   let probe: DoctorProbe;
   try {
@@ -49,7 +52,9 @@ export async function doctorCommand(options: DoctorOptions, io: Output): Promise
     database: deployment.GLUE_DATABASE,
     maxWaitMs: deployment.ATHENA_MAX_WAIT_MS ?? DOCTOR_MAX_WAIT_MS,
   });
-  io.err(`checking workgroup ${deployment.ATHENA_WORKGROUP}, database ${deployment.GLUE_DATABASE} (a probe lake under s3://${deployment.ATHENA_RESULTS_BUCKET}/doctor/)`);
+  io.err(
+    `checking workgroup ${deployment.ATHENA_WORKGROUP}, database ${deployment.GLUE_DATABASE} (a probe lake under s3://${deployment.ATHENA_RESULTS_BUCKET}/doctor/)`,
+  );
   const report = await checkDeployment(probe, {
     s3: new S3Client({}),
     runner,

@@ -48,17 +48,27 @@ export async function writeProbeLake(connection: DuckDBConnection, dir: string):
     const body = new TextEncoder().encode(events.map((e) => `${jsonlLine(e)}\n`).join(''));
     await save(key, key.endsWith('.gz') ? gzipSync(body) : body);
   }
-  await save(PROBE_JSONL_IDENTITIES_KEY, new TextEncoder().encode(PROBE_JSONL_IDENTITIES.map((row) => `${JSON.stringify(row)}\n`).join('')));
+  await save(
+    PROBE_JSONL_IDENTITIES_KEY,
+    new TextEncoder().encode(PROBE_JSONL_IDENTITIES.map((row) => `${JSON.stringify(row)}\n`).join('')),
+  );
 
   const events = PROBE_PARQUET_EVENTS.map(
     (e) => `(${[e.id, e.source, e.user, e.name].map(text).join(', ')}, ${timestamp(e.ts)}, CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE))`,
   );
   await save(
     PROBE_PARQUET_EVENTS_KEY,
-    await parquet(connection, dir, `SELECT * FROM (VALUES ${events.join(', ')}) AS t(event_id, source, user_id, event_name, ts, properties, value)`),
+    await parquet(
+      connection,
+      dir,
+      `SELECT * FROM (VALUES ${events.join(', ')}) AS t(event_id, source, user_id, event_name, ts, properties, value)`,
+    ),
   );
   const identities = PROBE_PARQUET_IDENTITIES.map((row) => `(${[row.source, row.user_id, row.person_id].map(text).join(', ')})`);
-  await save(PROBE_PARQUET_IDENTITIES_KEY, await parquet(connection, dir, `SELECT * FROM (VALUES ${identities.join(', ')}) AS t(source, user_id, person_id)`));
+  await save(
+    PROBE_PARQUET_IDENTITIES_KEY,
+    await parquet(connection, dir, `SELECT * FROM (VALUES ${identities.join(', ')}) AS t(source, user_id, person_id)`),
+  );
   return files;
 }
 

@@ -111,17 +111,20 @@ export const PROBE_CHECKS: readonly ProbeCheck[] = [
   {
     name: 'jsonl.gz files',
     cohorts: ['gz_opened'],
-    meaning: 'events in .jsonl.gz files are not read: every cohort misses them; check the events_jsonl table (LazySimpleSerDe, SymlinkTextInputFormat)',
+    meaning:
+      'events in .jsonl.gz files are not read: every cohort misses them; check the events_jsonl table (LazySimpleSerDe, SymlinkTextInputFormat)',
   },
   {
     name: 'hidden file names',
     cohorts: ['hidden_file_read'],
-    meaning: 'files named _x.jsonl or .x.jsonl are not read (Hadoop skips them); the Plan copies them under lake-files/: check that the deployed code is this version',
+    meaning:
+      'files named _x.jsonl or .x.jsonl are not read (Hadoop skips them); the Plan copies them under lake-files/: check that the deployed code is this version',
   },
   {
     name: 'history before 2015',
     cohorts: ['signed_up_ever'],
-    meaning: "old partitions are cut: all-history rules and before: windows lose people; check the dt projection range of the lake tables ('1583-01-01,9999-12-31')",
+    meaning:
+      "old partitions are cut: all-history rules and before: windows lose people; check the dt projection range of the lake tables ('1583-01-01,9999-12-31')",
   },
   {
     name: 'identity map (JSONL and Parquet)',

@@ -17,14 +17,21 @@ export interface ExperimentOptions {
  * `cohorts experiment ID... --metric EVENT... --within 14d [--version N]`: treatment against holdout
  * for each cohort and metric, with p-values adjusted together (Benjamini-Hochberg).
  */
-export async function experimentCommand(folders: Pick<Folders, 'data' | 'state'>, ids: readonly string[], options: ExperimentOptions, io: Output): Promise<number> {
+export async function experimentCommand(
+  folders: Pick<Folders, 'data' | 'state'>,
+  ids: readonly string[],
+  options: ExperimentOptions,
+  io: Output,
+): Promise<number> {
   const usage = 'usage: cohorts experiment ID [ID]... --metric EVENT [--metric EVENT]... --within 14d [--version N]';
   if (ids.length === 0 || options.metrics.length === 0 || options.within === undefined) throw new UsageError(usage);
   const within = parseDuration(options.within);
   if ('error' in within) throw new UsageError(`--within ${within.error}`);
-  if (options.version !== undefined && ids.length > 1) throw new UsageError('--version picks the version of one cohort; name one cohort with it');
+  if (options.version !== undefined && ids.length > 1)
+    throw new UsageError('--version picks the version of one cohort; name one cohort with it');
   const version = options.version === undefined ? undefined : Number(options.version);
-  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) throw new UsageError(`a version is a whole number from 1, got ${shownValue(options.version)}`);
+  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1))
+    throw new UsageError(`a version is a whole number from 1, got ${shownValue(options.version)}`);
   const { engine, store } = await openLocalContext(folders);
   const rows = await readOutExperiments(
     { cohorts: ids.map((id) => ({ id, ...(version === undefined ? {} : { version }) })), metrics: [...new Set(options.metrics)], within },

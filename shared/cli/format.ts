@@ -10,7 +10,11 @@ const pad = (text: string, width: number, right = false) => {
 /** A plain text table; colour codes do not count towards widths. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').replace(/\x1b\[[0-9;]*m/g, '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => pad(c, widths[i] ?? 0, rightAligned.includes(i))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => pad(c, widths[i] ?? 0, rightAligned.includes(i)))
+      .join('  ')
+      .trimEnd();
   return [line(headers.map((h) => pc.bold(h))), ...rows.map(line)].join('\n');
 }
 
@@ -28,15 +32,7 @@ export function formatRunSummary(summary: RunSummary): string {
     const warned = c.checks.filter((k) => k.status === 'warn').map((k) => k.name);
     const failed = c.checks.filter((k) => k.status === 'fail').map((k) => k.name);
     const notes = [...failed.map((n) => pc.red(`fail:${n}`)), ...warned.map((n) => pc.yellow(`warn:${n}`))].join(' ');
-    return [
-      c.cohort,
-      `v${c.version}`,
-      String(c.size),
-      signed(c.entered, '+'),
-      signed(c.exited, '-'),
-      statusText(c.status),
-      notes,
-    ];
+    return [c.cohort, `v${c.version}`, String(c.size), signed(c.entered, '+'), signed(c.exited, '-'), statusText(c.status), notes];
   });
   const held = summary.cohorts.filter((c) => c.status === 'held').length;
   const unchanged = summary.cohorts.filter((c) => c.status === 'unchanged').length;

@@ -28,7 +28,12 @@ export class GuardrailRefusedError extends Error {
  * query, on DuckDB or Athena), and the guardrails' verdicts. Exit 1 when a guardrail refuses a
  * change (or a definition is invalid).
  */
-export async function planCommand(folders: Folders, options: { readonly asOf?: string }, world: GovernanceWorld, io: Output): Promise<number> {
+export async function planCommand(
+  folders: Folders,
+  options: { readonly asOf?: string },
+  world: GovernanceWorld,
+  io: Output,
+): Promise<number> {
   const asOf = parseAsOf(options.asOf);
   const working = await loadCatalog(folders.definitions);
   if (working.problems.length > 0) {
@@ -38,7 +43,10 @@ export async function planCommand(folders: Folders, options: { readonly asOf?: s
   const config = await world.config();
   const engine = await world.engine();
   const published = await world.catalog.latest();
-  const governance = await governCatalog({ working, asOf, measureAll: true }, { catalog: world.catalog, engine, settings: config.guardrails });
+  const governance = await governCatalog(
+    { working, asOf, measureAll: true },
+    { catalog: world.catalog, engine, settings: config.guardrails },
+  );
   io.out(formatPlan(governance, { asOf: asOf.toISOString(), publishedCount: published.size, decisions: world.decisions }));
   return governance.changes.some((c) => c.verdict === 'refused') ? 1 : 0;
 }
@@ -73,13 +81,21 @@ export async function decideCommand(
   now: () => Date = () => new Date(),
 ): Promise<number> {
   const verb = decision === 'approved' ? 'approve' : 'reject';
-  if (!options.by?.trim() || !options.note?.trim()) throw new UsageError(`usage: cohorts ${verb} ID --by NAME --note WHY (who decides and why are recorded)`);
+  if (!options.by?.trim() || !options.note?.trim())
+    throw new UsageError(`usage: cohorts ${verb} ID --by NAME --note WHY (who decides and why are recorded)`);
   if (id === CONFIG_DECISION_ID) return decideConfigCommand(decision, options, world, io, now);
   const working = await world.live();
   let decided: RecordedDecision;
   try {
     decided = await decideChange(
-      { cohort: id, decision, by: options.by.trim(), note: options.note.trim(), at: now().toISOString(), ...(options.hash ? { hash: options.hash.toLowerCase() } : {}) },
+      {
+        cohort: id,
+        decision,
+        by: options.by.trim(),
+        note: options.note.trim(),
+        at: now().toISOString(),
+        ...(options.hash ? { hash: options.hash.toLowerCase() } : {}),
+      },
       { working, catalog: world.catalog },
     );
   } catch (error) {
@@ -121,10 +137,18 @@ async function decideConfigCommand(
 ): Promise<number> {
   try {
     const decided = await decidePendingConfig(
-      { decision, by: (options.by as string).trim(), note: (options.note as string).trim(), at: now().toISOString(), ...(options.hash ? { hash: options.hash.toLowerCase() } : {}) },
+      {
+        decision,
+        by: (options.by as string).trim(),
+        note: (options.note as string).trim(),
+        at: now().toISOString(),
+        ...(options.hash ? { hash: options.hash.toLowerCase() } : {}),
+      },
       { config: world.configFile, catalog: world.catalog },
     );
-    io.out(`${CONFIG_DECISION_ID}: config ${decided.record.hash.slice(0, 12)} (changing ${decided.sections.join(' and ')}) ${decision} by ${decided.record.by}`);
+    io.out(
+      `${CONFIG_DECISION_ID}: config ${decided.record.hash.slice(0, 12)} (changing ${decided.sections.join(' and ')}) ${decision} by ${decided.record.by}`,
+    );
     io.err(
       decided.promoted_to
         ? `recorded in ${decided.location}; ${decided.promoted_to} is replaced: the next refresh uses it`
@@ -144,7 +168,15 @@ export function definitionLabel(definition: Manifest['definition']): string {
 
 function acceptedRow(entry: DefinitionVersion): string[] {
   const approval = entry.approval ? `${entry.approval.decision} by ${entry.approval.by}: ${entry.approval.note}` : '';
-  return [`d${entry.version}`, entry.accepted_at, entry.change, entry.hash?.slice(0, 12) ?? '', entry.author ?? '', entry.change_reason ?? '', approval];
+  return [
+    `d${entry.version}`,
+    entry.accepted_at,
+    entry.change,
+    entry.hash?.slice(0, 12) ?? '',
+    entry.author ?? '',
+    entry.change_reason ?? '',
+    approval,
+  ];
 }
 
 /** The definition versions of a cohort, refused and waiting changes included, as a table; undefined when there are none. */
@@ -156,17 +188,32 @@ export async function definitionHistory(catalog: CatalogStore, id: string): Prom
     ...versions.map((entry) => ({ at: entry.accepted_at, row: acceptedRow(entry) })),
     ...records.map((r) => ({
       at: r.at,
-      row: [r.outcome === 'refused' ? pc.red('refused') : pc.yellow('pending'), r.at, r.outcome, r.hash?.slice(0, 12) ?? '', r.author ?? '', '', r.reasons.join('; ')],
+      row: [
+        r.outcome === 'refused' ? pc.red('refused') : pc.yellow('pending'),
+        r.at,
+        r.outcome,
+        r.hash?.slice(0, 12) ?? '',
+        r.author ?? '',
+        '',
+        r.reasons.join('; '),
+      ],
     })),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return table(['definition', 'at', 'change', 'hash', 'author', 'change_reason', 'approval / reasons'], rows.map((r) => r.row));
+  return table(
+    ['definition', 'at', 'change', 'hash', 'author', 'change_reason', 'approval / reasons'],
+    rows.map((r) => r.row),
+  );
 }
 
 /** What `cohorts run` says about definition changes; throws GuardrailRefusedError when one was refused. */
 export function reportGovernance(report: GovernanceReport | undefined, io: Output): void {
   const held = (report?.changes ?? []).filter((c) => c.verdict !== 'accepted');
   for (const change of held.filter((c) => c.verdict === 'pending')) {
-    io.err(pc.yellow(`${change.cohort}: the change waits for an approval (cohorts approve ${change.cohort} --by NAME --note WHY); refreshed with its accepted definition`));
+    io.err(
+      pc.yellow(
+        `${change.cohort}: the change waits for an approval (cohorts approve ${change.cohort} --by NAME --note WHY); refreshed with its accepted definition`,
+      ),
+    );
   }
   const refused = held.filter((c) => c.verdict === 'refused');
   if (refused.length > 0) {

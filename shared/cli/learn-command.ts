@@ -21,7 +21,13 @@ export interface LearnOptions {
 }
 
 /** `cohorts learn ID "note" [--version N] [--by NAME]`: records a note in the learnings library. */
-export async function learnCommand(folders: Pick<Folders, 'data' | 'state'>, id: string, note: string, options: LearnOptions, io: Output): Promise<number> {
+export async function learnCommand(
+  folders: Pick<Folders, 'data' | 'state'>,
+  id: string,
+  note: string,
+  options: LearnOptions,
+  io: Output,
+): Promise<number> {
   const { store } = await openLocalContext(folders);
   const version = await chosenVersion(store, id, options.version, folders.state);
   const learning = await localLearnings(folders.state).record({ cohort: id, version, note, by: options.by ?? null, at: new Date() });
@@ -31,10 +37,16 @@ export async function learnCommand(folders: Pick<Folders, 'data' | 'state'>, id:
 
 async function chosenVersion(store: SnapshotStore, id: string, text: string | undefined, state: string): Promise<number> {
   const versions = await store.versions(id);
-  if (versions.length === 0) throw new UsageError(`cohort ${shownValue(id)} has no versions in ${state} (run \`cohorts run\` first; notes are kept beside the snapshots)`);
+  if (versions.length === 0)
+    throw new UsageError(
+      `cohort ${shownValue(id)} has no versions in ${state} (run \`cohorts run\` first; notes are kept beside the snapshots)`,
+    );
   if (text === undefined) return (await store.current(id)) ?? (versions.at(-1) as number);
   const version = Number(text);
-  if (!versions.includes(version)) throw new UsageError(`cohort ${shownValue(id)} has no version ${text.length > MAX_SHOWN_CHARS ? shownValue(text) : text}; it has v${versions[0]} to v${versions.at(-1)}`);
+  if (!versions.includes(version))
+    throw new UsageError(
+      `cohort ${shownValue(id)} has no version ${text.length > MAX_SHOWN_CHARS ? shownValue(text) : text}; it has v${versions[0]} to v${versions.at(-1)}`,
+    );
   return version;
 }
 
@@ -44,6 +56,9 @@ export function learningLines(learnings: readonly Learning[]): string[] {
   return [
     '',
     pc.bold('learnings'),
-    ...learnings.map((l) => `${l.version === null ? '  ' : `v${l.version}`}  ${l.recorded_at.slice(0, 16).replace('T', ' ')}  ${l.by ?? pc.dim('unknown')}: ${l.note}`),
+    ...learnings.map(
+      (l) =>
+        `${l.version === null ? '  ' : `v${l.version}`}  ${l.recorded_at.slice(0, 16).replace('T', ' ')}  ${l.by ?? pc.dim('unknown')}: ${l.note}`,
+    ),
   ];
 }

@@ -162,14 +162,24 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     case 'learn': {
       const [id, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
       return locked(() =>
-        learnCommand(folders, id as string, note as string, { ...(values.version ? { version: values.version } : {}), ...(values.by ? { by: values.by } : {}) }, io),
+        learnCommand(
+          folders,
+          id as string,
+          note as string,
+          { ...(values.version ? { version: values.version } : {}), ...(values.by ? { by: values.by } : {}) },
+          io,
+        ),
       );
     }
     case 'experiment':
       return experimentCommand(
         folders,
         rest,
-        { metrics: values.metric, ...(values.within ? { within: values.within } : {}), ...(values.version ? { version: values.version } : {}) },
+        {
+          metrics: values.metric,
+          ...(values.within ? { within: values.within } : {}),
+          ...(values.version ? { version: values.version } : {}),
+        },
         io,
       );
     case 'diff': {
@@ -210,7 +220,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       }
       io.err(pc.bold(`Refreshing every cohort in ${folders.definitions} as of ${marker.end} (the end of the sample data).`));
       await locked(() => runCommand(folders, { ...runOptions, asOf: runOptions.asOf ?? marker.end }, io), true);
-      io.err(`Snapshots are in ${folders.state}/snapshots; open the report above in a browser, or try: npx cohorts history weekly_active_users`);
+      io.err(
+        `Snapshots are in ${folders.state}/snapshots; open the report above in a browser, or try: npx cohorts history weekly_active_users`,
+      );
       return 0;
     }
     case 'plan':
@@ -231,7 +243,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     case 'doctor':
       positionals(rest, 0, 'doctor --cloud [--stack-outputs FILE] [--keep]');
       if (!values.cloud) throw new UsageError('doctor checks a deployment: cohorts doctor --cloud [--stack-outputs FILE] [--keep]');
-      return doctorCommand({ keep: values.keep, ...(values['stack-outputs'] === undefined ? {} : { stackOutputs: values['stack-outputs'] }) }, io);
+      return doctorCommand(
+        { keep: values.keep, ...(values['stack-outputs'] === undefined ? {} : { stackOutputs: values['stack-outputs'] }) },
+        io,
+      );
     default:
       throw new UsageError(`unknown command ${shownValue(command)}\n${USAGE}`);
   }
@@ -254,7 +269,12 @@ function reportLeftovers(state: string, removed: readonly Leftover[], io: Output
 
 /** One clear line per error, never a stack trace (set COHORTS_DEBUG=1 for one). */
 export function describeError(error: unknown): string {
-  const text = error instanceof InvalidDefinitionsError ? `invalid definitions:\n${error.message}` : error instanceof Error ? error.message : String(error);
+  const text =
+    error instanceof InvalidDefinitionsError
+      ? `invalid definitions:\n${error.message}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
   return text
     .split('\n')
     .map((line) => (line.length > MAX_ERROR_LINE_CHARS ? `${line.slice(0, MAX_ERROR_LINE_CHARS - 1)}…` : line))

@@ -54,7 +54,9 @@ function fieldLines(change: CohortChange): string[] {
 
 function header(change: CohortGovernance, detail: CohortChange | undefined): string {
   const definition = detail?.after ?? detail?.before;
-  const facts = [definition?.tier, change.kind === 'changed' ? `changed: ${change.fields.join(', ')}` : change.kind].filter(Boolean).join(', ');
+  const facts = [definition?.tier, change.kind === 'changed' ? `changed: ${change.fields.join(', ')}` : change.kind]
+    .filter(Boolean)
+    .join(', ');
   return `${SIGN[change.kind]} ${pc.bold(change.cohort)} (${facts})  ${verdictText(change)}`;
 }
 
@@ -70,7 +72,8 @@ export function formatPlan(
   const byId = new Map(governance.changes.map((c) => [c.cohort, c]));
   const shown = governance.changes.filter((c) => c.kind !== 'unchanged');
   const blocks: string[] = [];
-  if (context.publishedCount === 0) blocks.push(pc.dim('No published catalog yet: every definition is new; the next refresh accepts them.'));
+  if (context.publishedCount === 0)
+    blocks.push(pc.dim('No published catalog yet: every definition is new; the next refresh accepts them.'));
   for (const change of shown) {
     const detail = governance.details.get(change.cohort);
     const lines: string[] = [];
@@ -90,8 +93,12 @@ export function formatPlan(
           .join(', ')}`,
       );
     }
-    for (const reason of change.reasons) lines.push(`${change.verdict === 'refused' ? pc.red('refused:') : change.verdict === 'pending' ? pc.yellow('waits:') : 'note:'} ${reason}`);
-    if (change.verdict === 'pending') lines.push(`approve with: ${decisionCommand('approve', change.cohort, change.hash, context.decisions)}`);
+    for (const reason of change.reasons)
+      lines.push(
+        `${change.verdict === 'refused' ? pc.red('refused:') : change.verdict === 'pending' ? pc.yellow('waits:') : 'note:'} ${reason}`,
+      );
+    if (change.verdict === 'pending')
+      lines.push(`approve with: ${decisionCommand('approve', change.cohort, change.hash, context.decisions)}`);
     blocks.push([header(change, detail), ...lines.map((line) => `    ${line}`)].join('\n'));
   }
   const count = (kind: CohortGovernance['kind']) => shown.filter((c) => c.kind === kind).length;
@@ -102,5 +109,7 @@ export function formatPlan(
       ? `No changes: the definitions are the published ones (as of ${context.asOf}).`
       : `Plan: ${count('added')} to add, ${count('changed')} to change, ${count('deprecated')} to deprecate, ${count('removed')} to remove; ` +
         `${refused} refused, ${pending} waiting for approval (members as of ${context.asOf}).`;
-  return [...blocks, ...(blocks.length > 0 ? [''] : []), refused > 0 ? pc.red(summary) : pending > 0 ? pc.yellow(summary) : summary].join('\n');
+  return [...blocks, ...(blocks.length > 0 ? [''] : []), refused > 0 ? pc.red(summary) : pending > 0 ? pc.yellow(summary) : summary].join(
+    '\n',
+  );
 }

@@ -45,8 +45,14 @@ export async function forgetCommand(folders: Folders, ids: readonly string[], io
         `${outcome.new_versions.length} new versions${fresh ? ` (${fresh})` : ''}, ${outcome.exports_rewritten} export files rewritten, ` +
         `${swept.rewritten.length} other files rewritten, ${swept.deleted.length} crash leftovers deleted`,
     );
-    for (const file of swept.left) io.err(pc.red(`still holds the person (erasure record ${outcome.record}): ${file}: not a list forget can rewrite; remove the person from it by hand`));
-    for (const file of swept.unreadable) io.err(pc.red(`could not be read, so may still hold the person (erasure record ${outcome.record}): ${file}`));
+    for (const file of swept.left)
+      io.err(
+        pc.red(
+          `still holds the person (erasure record ${outcome.record}): ${file}: not a list forget can rewrite; remove the person from it by hand`,
+        ),
+      );
+    for (const file of swept.unreadable)
+      io.err(pc.red(`could not be read, so may still hold the person (erasure record ${outcome.record}): ${file}`));
     left += swept.left.length + swept.unreadable.length;
   }
   return left === 0 ? 0 : 1;

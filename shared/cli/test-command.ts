@@ -20,7 +20,8 @@ export async function testCommand(folders: Pick<Folders, 'definitions'>, files: 
   const catalog = await loadCatalog(folders.definitions);
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
   const paths = files.length > 0 ? files : await fixtureFiles(folders.definitions);
-  if (paths.length === 0) throw new UsageError(`no fixture tests in ${folders.definitions}/${FIXTURE_FOLDER}/ (write one as a *.test.yaml file there)`);
+  if (paths.length === 0)
+    throw new UsageError(`no fixture tests in ${folders.definitions}/${FIXTURE_FOLDER}/ (write one as a *.test.yaml file there)`);
   const loaded = await loadFixtures(paths);
   const problems = [...loaded.problems, ...loaded.fixtures.flatMap((f) => fixtureCatalogProblems(f, catalog.definitions))];
   if (problems.length > 0) {

@@ -3,7 +3,6 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../config/config.ts';
-import { JsonlEvents } from '../deliver/jsonl-events.ts';
 import { loadCatalog } from '../language/catalog.ts';
 import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { FsBlobStore } from '../store/fs-blob-store.ts';
@@ -50,7 +49,10 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
   };
   // The project config lives beside the definitions in the bucket; locally it is the --config file.
   const config = { store: new FsBlobStore(dirname(folders.config)), key: basename(folders.config) };
-  const outcome = await handleDefinitionUpload({ key, id: randomUUID(), size }, { definitions, refresh, notifier, events: local.events, config, decisions: LOCAL_DECISIONS });
+  const outcome = await handleDefinitionUpload(
+    { key, id: randomUUID(), size },
+    { definitions, refresh, notifier, events: local.events, config, decisions: LOCAL_DECISIONS },
+  );
   switch (outcome.status) {
     case 'rejected':
       io.err(pc.red(`rejected: the catalog is unchanged (the event is in ${join(folders.state, 'events.jsonl')})`));
@@ -59,7 +61,11 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
       io.err(`${outcome.path} already holds this definition: nothing to do`);
       return 0;
     case 'pending':
-      io.err(pc.yellow(`waiting for an approval: the config changes ${outcome.sections.join(' and ')}, so ${folders.config} is unchanged and the upload waits in ${outcome.pending}`));
+      io.err(
+        pc.yellow(
+          `waiting for an approval: the config changes ${outcome.sections.join(' and ')}, so ${folders.config} is unchanged and the upload waits in ${outcome.pending}`,
+        ),
+      );
       io.err(`approve with: ${outcome.approve} (or reject it: cohorts reject)`);
       return 0;
     case 'gone':

@@ -54,7 +54,8 @@ export class NotAnEvaluationError extends Error {
 
 /** The evaluation table a reference names; anything else is refused before it reaches SQL or Glue. */
 export function evaluationTableOf(result: EvaluationRef): string {
-  if (!EVALUATION_TABLE.test(result.location)) throw new NotAnEvaluationError(`not an evaluation table: ${JSON.stringify(result.location)}`);
+  if (!EVALUATION_TABLE.test(result.location))
+    throw new NotAnEvaluationError(`not an evaluation table: ${JSON.stringify(result.location)}`);
   return result.location;
 }
 
@@ -145,7 +146,8 @@ export class AthenaEngine implements QueryEngine {
     );
     const [size, activated, valueSum] = (rows[0] ?? []).map((text) => Number(text ?? 0));
     const totals = { size: size ?? 0, activated: activated ?? 0, value_sum: valueSum ?? 0 };
-    if (!Object.values(totals).every(Number.isFinite)) throw new Error(`KPI totals of ${column} are not numbers: ${JSON.stringify(rows[0])}`);
+    if (!Object.values(totals).every(Number.isFinite))
+      throw new Error(`KPI totals of ${column} are not numbers: ${JSON.stringify(rows[0])}`);
     return totals;
   }
 
@@ -171,7 +173,8 @@ export class AthenaEngine implements QueryEngine {
       for (const row of rows) {
         const [id, ...extra] = row;
         if (header) {
-          if (id !== 'person_id' || extra.length > 0) throw new Error(`Athena result ${location} has columns ${row.join(', ')}, not person_id`);
+          if (id !== 'person_id' || extra.length > 0)
+            throw new Error(`Athena result ${location} has columns ${row.join(', ')}, not person_id`);
           header = false;
         } else if (typeof id === 'string' && extra.length === 0) {
           ids.push(id);
@@ -216,7 +219,9 @@ export class AthenaEngine implements QueryEngine {
   private async deleteFolder(location: string): Promise<void> {
     const { bucket, key } = parseS3Uri(location.endsWith('/') ? location : `${location}/`);
     if (bucket !== this.resultsBucket || !key.startsWith(this.resultsPrefix) || key === this.resultsPrefix) {
-      throw new InvalidS3LocationError(`an evaluation table's files must lie under s3://${this.resultsBucket}/${this.resultsPrefix}, not ${location}`);
+      throw new InvalidS3LocationError(
+        `an evaluation table's files must lie under s3://${this.resultsBucket}/${this.resultsPrefix}, not ${location}`,
+      );
     }
     let token: string | undefined;
     do {

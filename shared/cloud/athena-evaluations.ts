@@ -10,7 +10,12 @@ import type { AthenaQueryRunner } from './athena-query.ts';
  * the query's runtime statistics count them (`OutputRows`), one API call and no scan. Should
  * Athena not report them, `count(*)` over the table answers (Parquet footers: nothing scanned).
  */
-export async function evaluationPopulation(runner: AthenaQueryRunner, database: string, runId: string, queryId: string): Promise<EvaluationRef> {
+export async function evaluationPopulation(
+  runner: AthenaQueryRunner,
+  database: string,
+  runId: string,
+  queryId: string,
+): Promise<EvaluationRef> {
   const table = evaluationTableName(runId);
   const reported = await runner.outputRows(queryId);
   if (reported !== undefined) return { location: table, population: reported };
@@ -36,7 +41,9 @@ export class AthenaEvaluations implements EvaluationLookup {
     const execution = await this.runner.wait(queryId);
     const head = `${evaluationStatementHead(this.database, runId)} `;
     if (!execution.Query?.startsWith(head)) {
-      throw new EvaluationNotFoundError(`Athena query ${queryId} is not the evaluation of run ${runId} (it does not start with ${head.trim()})`);
+      throw new EvaluationNotFoundError(
+        `Athena query ${queryId} is not the evaluation of run ${runId} (it does not start with ${head.trim()})`,
+      );
     }
     return evaluationPopulation(this.runner, this.database, runId, queryId);
   }

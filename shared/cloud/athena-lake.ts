@@ -71,7 +71,8 @@ const PARQUET_TS: Record<TsUnit, string> = {
 const EMPTY_EVENTS =
   'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS user_id, CAST(NULL AS VARCHAR) AS event_name, ' +
   'CAST(NULL AS timestamp(6) with time zone) AS ts, CAST(NULL AS VARCHAR) AS properties, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS VARCHAR) AS dt WHERE FALSE';
-const EMPTY_IDENTITIES = 'SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS user_id, CAST(NULL AS VARCHAR) AS person_id WHERE FALSE';
+const EMPTY_IDENTITIES =
+  'SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS user_id, CAST(NULL AS VARCHAR) AS person_id WHERE FALSE';
 
 /**
  * Athena relations over the lake's Glue tables for one listing, in the shape the compiler expects.
@@ -86,7 +87,8 @@ const EMPTY_IDENTITIES = 'SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS V
  * `ts` column stores (the Plan read each file's footer), so `ts` converts exactly to the microsecond.
  */
 export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeListing): LakeRelations {
-  if (!LISTING.test(listing.listing)) throw new UnsafeSqlValueError(`a listing id is lower-case hex, got ${JSON.stringify(listing.listing)}`);
+  if (!LISTING.test(listing.listing))
+    throw new UnsafeSqlValueError(`a listing id is lower-case hex, got ${JSON.stringify(listing.listing)}`);
   const database = glueName('database', options.database);
   const table = (kind: string, name: string) => `${database}.${glueName(kind, name)}`;
   const eventsJsonl = table('eventsJsonlTable', options.eventsJsonlTable ?? 'events_jsonl');
@@ -94,7 +96,8 @@ export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeLis
   const identitiesJsonl = table('identitiesJsonlTable', options.identitiesJsonlTable ?? 'identities_jsonl');
   const identitiesParquet = table('identitiesParquetTable', options.identitiesParquetTable ?? 'identities_parquet');
   const ofListing = `listing = ${stringLiteral(listing.listing)}`;
-  const datesOf = (dates: readonly string[]) => `${ofListing} AND dt BETWEEN ${stringLiteral(dates[0] as string)} AND ${stringLiteral(dates.at(-1) as string)}`;
+  const datesOf = (dates: readonly string[]) =>
+    `${ofListing} AND dt BETWEEN ${stringLiteral(dates[0] as string)} AND ${stringLiteral(dates.at(-1) as string)}`;
 
   const events: string[] = [];
   if (listing.dates.jsonl.length > 0) {
@@ -110,7 +113,8 @@ export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeLis
     );
   }
   const identities: string[] = [];
-  if (listing.identities.jsonl) identities.push(jsonlIdentitiesQuery(athenaDialect, { from: identitiesJsonl, line: 'line', where: ofListing }));
+  if (listing.identities.jsonl)
+    identities.push(jsonlIdentitiesQuery(athenaDialect, { from: identitiesJsonl, line: 'line', where: ofListing }));
   if (listing.identities.parquet) {
     identities.push(
       'SELECT CAST(source AS VARCHAR) AS source, CAST(user_id AS VARCHAR) AS user_id, CAST(person_id AS VARCHAR) AS person_id ' +

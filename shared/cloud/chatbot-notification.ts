@@ -23,7 +23,11 @@ export function chatbotNotification(alert: Alert, subject: string): string {
     metadata: {
       summary: alert.title,
       eventType: 'CohortRefreshAlert',
-      additionalContext: { severity: alert.severity, ...(alert.run_id ? { run_id: alert.run_id } : {}), ...(alert.step ? { step: alert.step } : {}) },
+      additionalContext: {
+        severity: alert.severity,
+        ...(alert.run_id ? { run_id: alert.run_id } : {}),
+        ...(alert.step ? { step: alert.step } : {}),
+      },
     },
   });
 }

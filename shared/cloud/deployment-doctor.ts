@@ -110,7 +110,12 @@ const sorted = (ids: readonly string[]) => (ids.length === 0 ? '(none)' : ids.jo
 export async function checkDeployment(probe: DoctorProbe, target: DoctorTarget): Promise<DoctorReport> {
   const now = target.now ?? Date.now;
   const started = now();
-  const run = target.runId ?? `${new Date(started).toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 8)}`;
+  const run =
+    target.runId ??
+    `${new Date(started)
+      .toISOString()
+      .replace(/[^0-9]/g, '')
+      .slice(0, 14)}-${Math.random().toString(36).slice(2, 8)}`;
   const lakePrefix = `${DOCTOR_PREFIX}${run}/lake/`;
   const bucket = target.resultsBucket;
   const written: string[] = [];
@@ -141,7 +146,8 @@ export async function checkDeployment(probe: DoctorProbe, target: DoctorTarget):
       check: 'probe lake',
       status: 'broken',
       detail: `could not write it under s3://${bucket}/${lakePrefix}: ${(error as Error).message}`,
-      meaning: 'the caller needs s3:PutObject (and kms:GenerateDataKey) on doctor/* and lake-files/* of the results bucket; nothing was checked',
+      meaning:
+        'the caller needs s3:PutObject (and kms:GenerateDataKey) on doctor/* and lake-files/* of the results bucket; nothing was checked',
     });
     return report(target.keep ? 'kept' : await cleanUp(target.s3, bucket, written));
   }
@@ -160,7 +166,9 @@ export async function checkDeployment(probe: DoctorProbe, target: DoctorTarget):
     named('probe cohorts', target.runner.query(compiled.sql)),
   ]);
 
-  LAKE_TABLES.forEach((table, i) => lines.push(tableLine(table, tables[i] as Outcome<AthenaQueryResult>, probe.tableRows[table])));
+  LAKE_TABLES.forEach((table, i) => {
+    lines.push(tableLine(table, tables[i] as Outcome<AthenaQueryResult>, probe.tableRows[table]));
+  });
   lines.push(...cohortLines(probe, compiled.columns, cohorts));
 
   const results = [...tables, cohorts].flatMap((o) => (o.ok && o.value.outputLocation ? [o.value.outputLocation] : []));
@@ -174,7 +182,8 @@ export async function checkDeployment(probe: DoctorProbe, target: DoctorTarget):
 export function tableQuery(database: string, table: LakeTable, manifests: LakeManifests): string {
   const parquet = Object.values(manifests.dates.parquet).flat().sort();
   const dates = table === 'events_jsonl' ? manifests.dates.jsonl : table === 'events_parquet' ? parquet : undefined;
-  const dt = dates && dates.length > 0 ? ` AND dt BETWEEN ${stringLiteral(dates[0] as string)} AND ${stringLiteral(dates.at(-1) as string)}` : '';
+  const dt =
+    dates && dates.length > 0 ? ` AND dt BETWEEN ${stringLiteral(dates[0] as string)} AND ${stringLiteral(dates.at(-1) as string)}` : '';
   return `SELECT * FROM ${identifier(database)}.${identifier(table)} WHERE listing = ${stringLiteral(manifests.listing)}${dt} LIMIT 100`;
 }
 
@@ -216,13 +225,23 @@ function cohortLines(probe: DoctorProbe, columns: ReadonlyMap<string, string>, o
       if (got === undefined) return [`${cohort}: no column in the result`];
       return got.join('\n') === want.join('\n') ? [] : [`${cohort}: Athena ${sorted(got)}; expected ${sorted(want)}`];
     });
-    if (differences.length === 0) return { check: c.name, status: 'ok', detail: `${c.cohorts.length === 1 ? c.cohorts[0] : `${c.cohorts.length} cohorts`} as expected` };
+    if (differences.length === 0)
+      return {
+        check: c.name,
+        status: 'ok',
+        detail: `${c.cohorts.length === 1 ? c.cohorts[0] : `${c.cohorts.length} cohorts`} as expected`,
+      };
     return { check: c.name, status: 'broken', detail: differences.join('; '), meaning: c.meaning };
   });
 }
 
 /** Deletes what the doctor wrote and its queries' result files (which lie under the results bucket). */
-async function cleanUp(s3: S3Client, bucket: string, written: readonly string[], results: readonly string[] = []): Promise<DoctorReport['cleanup']> {
+async function cleanUp(
+  s3: S3Client,
+  bucket: string,
+  written: readonly string[],
+  results: readonly string[] = [],
+): Promise<DoctorReport['cleanup']> {
   const keys = [...written];
   for (const location of results) {
     const { bucket: resultBucket, key } = parseS3Uri(location);
@@ -231,7 +250,9 @@ async function cleanUp(s3: S3Client, bucket: string, written: readonly string[],
   try {
     for (let i = 0; i < keys.length; i += 1000) {
       const out = await awsCall('S3.DeleteObjects', () =>
-        s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } })),
+        s3.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }),
+        ),
       );
       const failed = out?.Errors ?? [];
       if (failed.length > 0) return { failed: `${failed.length} objects not deleted (${failed[0]?.Code}: ${failed[0]?.Message})` };

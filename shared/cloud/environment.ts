@@ -9,7 +9,9 @@ export class InvalidConfigError extends Error {
 export const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
 
 /** A Step Functions state machine ARN. */
-export const stateMachineArn = z.string().regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'must be a state machine ARN');
+export const stateMachineArn = z
+  .string()
+  .regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'must be a state machine ARN');
 
 /**
  * Where a deployment keeps what a refresh reads and writes: the names the Lambda steps get in

@@ -52,13 +52,20 @@ export class EventsPublisher implements CohortEvents {
       batch.forEach((event, i) => {
         const result = out.Entries?.[i];
         if (result?.ErrorCode) {
-          failures.push({ index: start + i, detailType: event.detailType, errorCode: result.ErrorCode, errorMessage: result.ErrorMessage ?? '' });
+          failures.push({
+            index: start + i,
+            detailType: event.detailType,
+            errorCode: result.ErrorCode,
+            errorMessage: result.ErrorMessage ?? '',
+          });
         }
       });
       if (failures.length === before) {
         // A count without per-entry codes: which ones failed is unknown, so report the batch.
         const message = `FailedEntryCount ${out.FailedEntryCount} without per-entry errors`;
-        batch.forEach((event, i) => failures.push({ index: start + i, detailType: event.detailType, errorCode: 'Unknown', errorMessage: message }));
+        batch.forEach((event, i) => {
+          failures.push({ index: start + i, detailType: event.detailType, errorCode: 'Unknown', errorMessage: message });
+        });
       }
     }
     if (failures.length > 0) throw new EventPublishError(failures);

@@ -71,7 +71,9 @@ export function readableAsTarget(key: string): boolean {
 /** Whether a `dt=` value is a real date within the projection's range. */
 function projectable(dt: string): boolean {
   const day = new Date(`${dt}T00:00:00Z`);
-  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === dt && dt >= DT_PROJECTION_RANGE.from && dt <= DT_PROJECTION_RANGE.to;
+  return (
+    !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === dt && dt >= DT_PROJECTION_RANGE.from && dt <= DT_PROJECTION_RANGE.to
+  );
 }
 
 const ENDINGS = ['.jsonl.gz', '.jsonl', '.parquet'] as const;
@@ -101,7 +103,9 @@ export function lakeManifests(objects: readonly LakeObject[], where: ManifestLoc
     if (object.table === 'events') {
       const dt = object.dt as string;
       if (!projectable(dt)) {
-        throw new UnprojectableDateError(`the lake folder events/dt=${dt}/ is not a date Athena can project (${DT_PROJECTION_RANGE.from} to ${DT_PROJECTION_RANGE.to}): ${object.key}`);
+        throw new UnprojectableDateError(
+          `the lake folder events/dt=${dt}/ is not a date Athena can project (${DT_PROJECTION_RANGE.from} to ${DT_PROJECTION_RANGE.to}): ${object.key}`,
+        );
       }
       if (object.format === 'jsonl') {
         jsonlDates.add(dt);
@@ -132,7 +136,9 @@ export async function writeLakeManifests(s3: S3Client, where: ManifestLocation, 
     awsCall('S3.CopyObject', () => s3.send(new CopyObjectCommand({ Bucket: where.filesBucket, Key: to, CopySource: source(from) }))),
   );
   await inParallel([...manifests.manifests], ([key, body]) =>
-    awsCall('S3.PutObject', () => s3.send(new PutObjectCommand({ Bucket: where.filesBucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8' }))),
+    awsCall('S3.PutObject', () =>
+      s3.send(new PutObjectCommand({ Bucket: where.filesBucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8' })),
+    ),
   );
 }
 

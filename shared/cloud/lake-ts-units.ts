@@ -51,7 +51,9 @@ function s3Buffer(s3: S3Client, bucket: string, object: LakeObject): AsyncBuffer
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
       const last = (end ?? object.size) - 1;
       const out = await awsCall('S3.GetObject', () =>
-        s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.key, Range: `bytes=${start}-${last}`, IfMatch: object.etag || undefined })),
+        s3.send(
+          new GetObjectCommand({ Bucket: bucket, Key: object.key, Range: `bytes=${start}-${last}`, IfMatch: object.etag || undefined }),
+        ),
       );
       const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

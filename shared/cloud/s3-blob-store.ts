@@ -92,7 +92,8 @@ export class S3BlobStore implements BlobStore {
     try {
       await this.write(key, body, { IfNoneMatch: '*' });
     } catch (error) {
-      if (isPreconditionFailed(error)) throw new BlobExistsError(`${this.locate(key)} already exists and is never rewritten`, { cause: error });
+      if (isPreconditionFailed(error))
+        throw new BlobExistsError(`${this.locate(key)} already exists and is never rewritten`, { cause: error });
       if (isConditionalConflict(error)) throw new ConcurrentUpdateError(`another writer is creating ${this.locate(key)}`, { cause: error });
       throw error;
     }
@@ -123,9 +124,7 @@ export class S3BlobStore implements BlobStore {
     let token: string | undefined;
     do {
       const page = await awsCall('S3.ListObjectsV2', () =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyOf(prefix, true), ContinuationToken: token }),
-        ),
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyOf(prefix, true), ContinuationToken: token })),
       );
       for (const object of page.Contents ?? []) {
         // Zero-byte "folder" markers made by consoles are not blobs.

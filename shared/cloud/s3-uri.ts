@@ -11,7 +11,8 @@ const FOLDER_URI = new RegExp(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/((?:${SA
 
 /** Validates a bucket name; returns it. */
 export function bucketName(bucket: string): string {
-  if (!BUCKET.test(bucket) || bucket.includes('..')) throw new InvalidS3LocationError(`not a valid S3 bucket name: ${JSON.stringify(bucket)}`);
+  if (!BUCKET.test(bucket) || bucket.includes('..'))
+    throw new InvalidS3LocationError(`not a valid S3 bucket name: ${JSON.stringify(bucket)}`);
   return bucket;
 }
 
@@ -30,7 +31,9 @@ export function keyPrefix(prefix: string): string {
 export function s3FolderUri(uri: string): string {
   const match = FOLDER_URI.exec(uri);
   if (!match?.[1] || match[1].includes('..')) {
-    throw new InvalidS3LocationError(`not a safe s3:// folder URI (s3://bucket/folder/, no quotes or spaces, ending in "/"): ${JSON.stringify(uri)}`);
+    throw new InvalidS3LocationError(
+      `not a safe s3:// folder URI (s3://bucket/folder/, no quotes or spaces, ending in "/"): ${JSON.stringify(uri)}`,
+    );
   }
   return uri;
 }

@@ -34,7 +34,11 @@ export function webhookUrlOf(secretId: string, secretString: string | undefined)
 }
 
 /** Reads the webhook URL from Secrets Manager, once per `ttlMs` (a failed read is not kept). */
-export function secretWebhookUrl(client: SecretsManagerClient, secretId: string, options: SecretWebhookUrlOptions = {}): () => Promise<string> {
+export function secretWebhookUrl(
+  client: SecretsManagerClient,
+  secretId: string,
+  options: SecretWebhookUrlOptions = {},
+): () => Promise<string> {
   const ttlMs = options.ttlMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
   let cached: { url: string; readAt: number } | undefined;

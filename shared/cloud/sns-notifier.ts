@@ -26,7 +26,12 @@ const oneLine = (text: string) =>
 export function alertSubject(alert: Alert): string {
   const subject = oneLine(`[cohort-refresh] ${alert.severity.toUpperCase()}: ${alert.title}`);
   const chars = [...subject];
-  return chars.length <= MAX_SUBJECT_CHARS ? subject : `${chars.slice(0, MAX_SUBJECT_CHARS - 1).join('').trimEnd()}…`;
+  return chars.length <= MAX_SUBJECT_CHARS
+    ? subject
+    : `${chars
+        .slice(0, MAX_SUBJECT_CHARS - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 /** The plain-text message: title, body, then the facts a reader needs to find the run. */
@@ -45,7 +50,10 @@ function cutToBytes(text: string, maxBytes: number): string {
   if (bytes.length <= maxBytes) return text;
   const note = '\n[message cut: too long for SNS]\n';
   // Cutting inside a multi-byte character leaves U+FFFD at the end; drop it.
-  const head = bytes.subarray(0, maxBytes - Buffer.byteLength(note)).toString('utf8').replace(/\uFFFD+$/, '');
+  const head = bytes
+    .subarray(0, maxBytes - Buffer.byteLength(note))
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
   return head + note;
 }
 
@@ -91,7 +99,13 @@ export class SnsNotifier implements Notifier {
 
   async notify(alert: Alert): Promise<void> {
     const message = this.options.chatbot
-      ? { MessageStructure: 'json', Message: JSON.stringify({ default: alertMessage(alert, MAX_TEXT_BYTES_BESIDE_CHATBOT), https: chatbotNotification(alert, alertSubject(alert)) }) }
+      ? {
+          MessageStructure: 'json',
+          Message: JSON.stringify({
+            default: alertMessage(alert, MAX_TEXT_BYTES_BESIDE_CHATBOT),
+            https: chatbotNotification(alert, alertSubject(alert)),
+          }),
+        }
       : { Message: alertMessage(alert) };
     await awsCall('SNS.Publish', () =>
       this.client.send(

@@ -1,7 +1,7 @@
 import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, Condition, EventFilter, Window } from '../language/ast.ts';
 import type { Dialect } from './dialect.ts';
-import { anyScopeSql, type EventScope, inList, scopeOf, scopeParts } from './event-scope.ts';
+import { anyScopeSql, type EventScope, scopeOf, scopeParts } from './event-scope.ts';
 import { normalizedIdSql, presentIdSql } from './normalize-id.ts';
 import { partitionDate } from './partition-date.ts';
 import { boundsHoldForInfinity, boundsPredicate, conjunction, type PropertyValue, propertyPredicate } from './predicates.ts';
@@ -61,7 +61,6 @@ const BEHAVIOUR_COLUMNS = ['event_id', 'source', 'user_key', 'event_name', 'ts',
 const COPY_ORDER = ['ts', 'source', 'user_key', 'event_name', 'properties', 'value'] as const;
 /** The JSON number grammar of SPEC section 4: a value whose text matches it is numeric. */
 export const NUMERIC_TEXT = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
-
 
 /** Earliest instant a window can admit; undefined for all history. */
 function windowStart(window: Window | undefined, asOf: number): number | undefined {
@@ -153,7 +152,10 @@ class RefreshCompiler {
     const ctes: string[] = [
       `identity_map AS (\n  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, person_id FROM ${this.request.lake.identities} AS identities) AS i\n  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key\n)`,
       ...this.deduplicatedEvents(partitions, behaviourFrom),
-      `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d.extractProperties('e.properties', props, this.extractionGuard()).map((s) => `, ${s}`).join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
+      `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d
+        .extractProperties('e.properties', props, this.extractionGuard())
+        .map((s) => `, ${s}`)
+        .join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
       `typed_events AS (\n  SELECT person_id, event_id, source, event_name, ts, value${props.map((_, i) => `, ${this.d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM events\n)`,
       `valued_events AS (\n  SELECT *${typedProps.map((s) => `, ${s}`).join('')}\n  FROM typed_events\n)`,
       `scored_events AS (\n  SELECT *${numberedProps.map((s) => `, ${s}`).join('')}\n  FROM valued_events\n)`,
@@ -183,7 +185,10 @@ class RefreshCompiler {
       `SELECT ${columns} FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no\n` +
       `    FROM behaviour_valid AS v${where}\n  ) AS numbered_copies\n  WHERE copy_no = 1`;
     if (this.d.deduplication === 'window') {
-      return [this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom), `behaviour_deduped AS (\n  ${firstCopies('')}\n)`];
+      return [
+        this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom),
+        `behaviour_deduped AS (\n  ${firstCopies('')}\n)`,
+      ];
     }
     // Every repeated event_id repeats its hash; a hash may repeat without its event_id repeating
     // (a collision), which only sends a few more rows through the exact window.
@@ -211,7 +216,13 @@ class RefreshCompiler {
   }
 
   /** Valid events (SPEC section 1) before T, with the person's normalized id as user_key. */
-  private validEvents(name: string, extra: string[], partitions: { from?: string; to: string }, from: number | undefined, inline = false): string {
+  private validEvents(
+    name: string,
+    extra: string[],
+    partitions: { from?: string; to: string },
+    from: number | undefined,
+    inline = false,
+  ): string {
     const T = this.d.timestamp(this.asOf);
     const dt = partitionFilter(partitions);
     const since = from === undefined ? '' : ` AND ts >= ${this.d.timestamp(from)}`;
@@ -288,7 +299,8 @@ class RefreshCompiler {
     this.needFrom(this.asOf - 2 * w);
     const match = this.match(leaf.filter, false);
     const T = this.asOf;
-    const inRange = (from: number, to: number) => conjunction([match, `e.ts >= ${this.d.timestamp(from)}`, `e.ts < ${this.d.timestamp(to)}`]);
+    const inRange = (from: number, to: number) =>
+      conjunction([match, `e.ts >= ${this.d.timestamp(from)}`, `e.ts < ${this.d.timestamp(to)}`]);
     const current = this.aggregate(countIf(inRange(T - w, T)));
     const previous = this.aggregate(countIf(inRange(T - 2 * w, T - w)));
     // With an empty previous window the value is +infinity (current > 0) or absent (both 0).
@@ -355,5 +367,7 @@ function filteredAggregate(aggregate: string, match: string): string {
 
 /** The `dt` partitions a scan reads. */
 function partitionFilter(partitions: { from?: string; to: string }): string {
-  return [partitions.from ? `dt >= ${stringLiteral(partitions.from)}` : undefined, `dt <= ${stringLiteral(partitions.to)}`].filter(Boolean).join(' AND ');
+  return [partitions.from ? `dt >= ${stringLiteral(partitions.from)}` : undefined, `dt <= ${stringLiteral(partitions.to)}`]
+    .filter(Boolean)
+    .join(' AND ');
 }

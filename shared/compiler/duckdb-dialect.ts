@@ -2,7 +2,8 @@ import type { Dialect, JsonReading } from './dialect.ts';
 import { extractList, markMinusZero, strictJson, strictTokens, suspectJson } from './duckdb-json.ts';
 import { stringLiteral } from './sql-text.ts';
 
-const guarded = (when: string | undefined, expression: string) => (when === undefined ? expression : `CASE WHEN ${when} THEN ${expression} END`);
+const guarded = (when: string | undefined, expression: string) =>
+  when === undefined ? expression : `CASE WHEN ${when} THEN ${expression} END`;
 
 /** The white space SPEC `normalize(id)` trims: space, tab, CR, LF. */
 const ASCII_SPACE = [' ', '\t', '\r', '\n'];
@@ -79,7 +80,8 @@ export const duckdbDialect: Dialect = {
     return `CASE WHEN ${edges.join(' OR ')} THEN trim(${text}, ${stringLiteral(ASCII_SPACE.join(''))}) ELSE ${text} END`;
   },
   readJson,
-  propertiesOfText: (text) => `CASE WHEN NOT ${objectText(text)} THEN NULL WHEN ${strictJson(text)} THEN '{"properties":' || ${text} || '}' END`,
+  propertiesOfText: (text) =>
+    `CASE WHEN NOT ${objectText(text)} THEN NULL WHEN ${strictJson(text)} THEN '{"properties":' || ${text} || '}' END`,
   parseTimestamp: (text) =>
     `CASE WHEN regexp_full_match(${text}, ${stringLiteral(ISO_TS)}) THEN make_timestamp(epoch_us(TRY_CAST(${text} AS TIMESTAMPTZ))) END`,
   // One parse of the document per row, whatever the number of properties; a second one, with

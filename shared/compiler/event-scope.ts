@@ -35,7 +35,7 @@ export function scopeParts(scope: EventScope, dialect: Dialect): string[] {
 }
 
 const within = (narrow: readonly string[] | undefined, wide: readonly string[] | undefined) =>
-  wide === undefined || (narrow !== undefined && narrow.every((v) => wide.includes(v)));
+  wide === undefined || (narrow?.every((v) => wide.includes(v)) ?? false);
 
 /** Whether every event `narrow` admits is admitted by `wide`. */
 function implies(narrow: EventScope, wide: EventScope): boolean {
@@ -52,7 +52,9 @@ function implies(narrow: EventScope, wide: EventScope): boolean {
  * one covers are left out (TRUE once a scope admits every event).
  */
 export function anyScopeSql(scopes: readonly EventScope[], dialect: Dialect): string {
-  const kept = scopes.filter((scope, i) => !scopes.some((other, j) => j !== i && implies(scope, other) && (j < i || !implies(other, scope))));
+  const kept = scopes.filter(
+    (scope, i) => !scopes.some((other, j) => j !== i && implies(scope, other) && (j < i || !implies(other, scope))),
+  );
   const conditions = kept.map((scope) => conjunction(scopeParts(scope, dialect)));
   return conditions.includes('TRUE') ? 'TRUE' : disjunction([...new Set(conditions)].sort());
 }

@@ -28,7 +28,12 @@ export interface JsonlSource {
 const EVENT_KEYS = ['event_id', 'source', 'user_id', 'event_name', 'ts', 'value'] as const;
 const IDENTITY_KEYS = ['source', 'user_id', 'person_id'] as const;
 
-function query(d: Dialect, source: JsonlSource, keys: readonly string[], columns: (r: ReturnType<Dialect['readJson']>) => string[]): string {
+function query(
+  d: Dialect,
+  source: JsonlSource,
+  keys: readonly string[],
+  columns: (r: ReturnType<Dialect['readJson']>) => string[],
+): string {
   const reading = d.readJson(source.line, keys);
   const keep = source.keep ?? [];
   const kept = [`(${source.line} IS NULL OR ${d.trimAsciiSpace(source.line)} <> '')`, ...(source.where ? [`(${source.where})`] : [])];

@@ -31,7 +31,9 @@ export async function loadConfig(path: string): Promise<ProjectConfig> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CONFIG;
-    throw new ConfigError([{ file: path, message: unreadableFile(error as NodeJS.ErrnoException, `the project config file (${CONFIG_FILE})`) }]);
+    throw new ConfigError([
+      { file: path, message: unreadableFile(error as NodeJS.ErrnoException, `the project config file (${CONFIG_FILE})`) },
+    ]);
   }
   return parseConfig(text, path);
 }

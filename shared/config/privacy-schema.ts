@@ -29,13 +29,20 @@ export interface PrivacySettings {
   readonly salt_env?: string;
 }
 
-
 /** A relative key inside the store: no leading slash, no `.` or `..` segments. */
 const storeKey = z
   .string({ error: (issue) => `must be a key inside the state folder such as "${DEFAULT_SUPPRESSION_LIST}", got ${shown(issue.input)}` })
-  .refine((key) => key.length > 0 && !key.startsWith('/') && !key.endsWith('/') && key.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), {
-    error: (issue) => `must be a key inside the state folder such as "${DEFAULT_SUPPRESSION_LIST}" (no leading /, no . or ..), got ${shown(issue.input)}`,
-  });
+  .refine(
+    (key) =>
+      key.length > 0 &&
+      !key.startsWith('/') &&
+      !key.endsWith('/') &&
+      key.split('/').every((part) => part !== '' && part !== '.' && part !== '..'),
+    {
+      error: (issue) =>
+        `must be a key inside the state folder such as "${DEFAULT_SUPPRESSION_LIST}" (no leading /, no . or ..), got ${shown(issue.input)}`,
+    },
+  );
 
 /** The `privacy:` section as zod validates it. */
 export const privacySchema = z

@@ -137,7 +137,6 @@ export interface GuardrailSettings {
   readonly approval_size_change_pct: number;
 }
 
-
 const positive = () =>
   z
     .number({ error: (issue) => `must be a number, got ${shown(issue.input)}` })
@@ -157,7 +156,8 @@ const count = () =>
 
 const flag = () => z.boolean({ error: (issue) => `must be true or false, got ${shown(issue.input)}` });
 
-const hours = () => positive().max(MAX_FRESHNESS_HOURS, `must be at most ${MAX_FRESHNESS_HOURS} hours (the 28 days the source checks read)`);
+const hours = () =>
+  positive().max(MAX_FRESHNESS_HOURS, `must be at most ${MAX_FRESHNESS_HOURS} hours (the 28 days the source checks read)`);
 
 /** Refinements look at values that passed their own checks only. */
 const whenValid = { when: (payload: z.core.ParsePayload) => payload.issues.length === 0 };
@@ -165,14 +165,26 @@ const whenValid = { when: (payload: z.core.ParsePayload) => payload.issues.lengt
 /** A level that fails before it warns is a typo. */
 const warnNotAboveFail = (value: { warn: number; fail?: number }, ctx: z.RefinementCtx) => {
   if (value.fail !== undefined && value.warn > value.fail) {
-    ctx.addIssue({ code: 'custom', path: ['warn'], message: `must not be above fail (${value.fail}), got ${value.warn}`, input: value.warn });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['warn'],
+      message: `must not be above fail (${value.fail}), got ${value.warn}`,
+      input: value.warn,
+    });
   }
 };
 
 const share = (warn: number, fail: number) =>
-  z.strictObject({ warn: percent().default(warn), fail: percent().default(fail) }).superRefine(warnNotAboveFail, whenValid).prefault({});
+  z
+    .strictObject({ warn: percent().default(warn), fail: percent().default(fail) })
+    .superRefine(warnNotAboveFail, whenValid)
+    .prefault({});
 
-const tally = (warn: number) => z.strictObject({ warn: count().default(warn), fail: count().optional() }).superRefine(warnNotAboveFail, whenValid).prefault({});
+const tally = (warn: number) =>
+  z
+    .strictObject({ warn: count().default(warn), fail: count().optional() })
+    .superRefine(warnNotAboveFail, whenValid)
+    .prefault({});
 
 const sourceSettings = z.strictObject({
   freshness_hours: hours().optional(),
@@ -184,8 +196,14 @@ const checkLevels = z
   .strictObject({
     freshness: z
       .strictObject({
-        warn: z.number({ error: (issue) => `must be a number of at least 1, got ${shown(issue.input)}` }).min(1, 'must be at least 1 (a multiple of the SLA)').default(1),
-        fail: z.number({ error: (issue) => `must be a number of at least 1, got ${shown(issue.input)}` }).min(1, 'must be at least 1 (a multiple of the SLA)').default(2),
+        warn: z
+          .number({ error: (issue) => `must be a number of at least 1, got ${shown(issue.input)}` })
+          .min(1, 'must be at least 1 (a multiple of the SLA)')
+          .default(1),
+        fail: z
+          .number({ error: (issue) => `must be a number of at least 1, got ${shown(issue.input)}` })
+          .min(1, 'must be at least 1 (a multiple of the SLA)')
+          .default(2),
       })
       .superRefine(warnNotAboveFail, whenValid)
       .prefault({}),
@@ -227,11 +245,21 @@ export const configSchema = z
     const why = (sla: number) =>
       `${sla} hours times checks.freshness.fail (${fail}) is beyond the ${MAX_FRESHNESS_HOURS} hours the source checks read`;
     if (tooLong(config.defaults.freshness_hours)) {
-      ctx.addIssue({ code: 'custom', path: ['defaults', 'freshness_hours'], message: why(config.defaults.freshness_hours), input: config.defaults.freshness_hours });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaults', 'freshness_hours'],
+        message: why(config.defaults.freshness_hours),
+        input: config.defaults.freshness_hours,
+      });
     }
     for (const [name, source] of Object.entries(config.sources)) {
       if (source.freshness_hours !== undefined && tooLong(source.freshness_hours)) {
-        ctx.addIssue({ code: 'custom', path: ['sources', name, 'freshness_hours'], message: why(source.freshness_hours), input: source.freshness_hours });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', name, 'freshness_hours'],
+          message: why(source.freshness_hours),
+          input: source.freshness_hours,
+        });
       }
     }
     refusePersonalMetricFilters(config.metrics, config.privacy.personal_properties, ctx);

@@ -109,6 +109,18 @@ export function definitionAcceptedEvent(entry: DefinitionVersion): CohortEvent {
   const { cohort, version, change, hash, change_reason, author, approval, accepted_at, run_id } = entry;
   return {
     detailType: 'Definition Accepted',
-    detail: { status: 'accepted', cohort, version, change, hash, location: entry.path, change_reason, author, approval, accepted_at, run_id },
+    detail: {
+      status: 'accepted',
+      cohort,
+      version,
+      change,
+      hash,
+      location: entry.path,
+      change_reason,
+      author,
+      approval,
+      accepted_at,
+      run_id,
+    },
   };
 }

@@ -173,7 +173,12 @@ export class BlobExports implements CohortExports {
     }
     const at = (file: string) => this.blobs.locate(`${folder}${file}`);
     const arms = input.holdout
-      ? { treatment_csv: at('treatment.csv'), holdout_csv: at('holdout.csv'), treatment_parquet: at('treatment.parquet'), holdout_parquet: at('holdout.parquet') }
+      ? {
+          treatment_csv: at('treatment.csv'),
+          holdout_csv: at('holdout.csv'),
+          treatment_parquet: at('treatment.parquet'),
+          holdout_parquet: at('holdout.parquet'),
+        }
       : {};
     const located: Omit<ExportLocations, 'latest'> = {
       folder: this.blobs.locate(folder),

@@ -90,16 +90,27 @@ export async function planRefresh(
   });
   const config = ports.config ?? DEFAULT_CONFIG;
   const lake = await ports.engine.lake();
-  const compiled = compileRefresh({ cohorts: selected, asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect, metrics: config.metrics });
+  const compiled = compileRefresh({
+    cohorts: selected,
+    asOf: request.asOf,
+    lake: lake.relations,
+    dialect: ports.engine.dialect,
+    metrics: config.metrics,
+  });
   const checks = compileSourceChecks({ asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
-  const source_checks = withLakeWarnings(sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), config, request.asOf), lake.warnings ?? []);
+  const source_checks = withLakeWarnings(
+    sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), config, request.asOf),
+    lake.warnings ?? [],
+  );
   const byId = new Map(request.catalog.map((c) => [c.id, c]));
   const versionOf = new Map<string, number>();
   const cohorts: PlannedCohort[] = [];
   for (const cohort of selected) {
     // A version that lost the publish race is not this as-of's answer: downstream never saw it.
     const lost = await ports.store.lostPublishes(cohort.id);
-    const existing = (await ports.store.manifests(cohort.id)).find((m) => m.as_of === asOf && m.definition.hash === cohort.hash && !lost.has(m.version));
+    const existing = (await ports.store.manifests(cohort.id)).find(
+      (m) => m.as_of === asOf && m.definition.hash === cohort.hash && !lost.has(m.version),
+    );
     const unchanged = existing && !request.force ? { version: existing.version } : null;
     const version = unchanged ? unchanged.version : await ports.store.nextVersion(cohort.id);
     versionOf.set(cohort.id, version);
@@ -109,7 +120,10 @@ export async function planRefresh(
       definition: definitionFacts(cohort),
       unchanged,
       version,
-      depends_on: [...new Set(references(cohort.rule).map((ref) => ref.id))].map((id) => ({ cohort: id, version: versionOf.get(id) as number })),
+      depends_on: [...new Set(references(cohort.rule).map((ref) => ref.id))].map((id) => ({
+        cohort: id,
+        version: versionOf.get(id) as number,
+      })),
       sources_read: sourcesRead(cohort.rule, byId),
     });
   }

@@ -63,5 +63,13 @@ export async function refresh(request: RefreshRequest, ports: RefreshPorts): Pro
   }
   const written = outcomes.filter((o) => o.status !== 'unchanged').map((o) => ({ cohort: o.cohort, version: o.version }));
   const privacy = ports.privacy ? { privacy: await privacyCheck(ports.privacy, { versions: written }) } : {};
-  return { runId: plan.run_id, asOf: plan.as_of, population: result.population, cohorts: outcomes, durationMs: Date.now() - started, query: plan.query, ...privacy };
+  return {
+    runId: plan.run_id,
+    asOf: plan.as_of,
+    population: result.population,
+    cohorts: outcomes,
+    durationMs: Date.now() - started,
+    query: plan.query,
+    ...privacy,
+  };
 }

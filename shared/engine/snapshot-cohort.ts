@@ -84,7 +84,9 @@ export async function snapshotCohort(
   checks.push(
     ...kpiChecks({
       kpis,
-      ...(previousManifest ? { previous: { version: previousManifest.version, ...(previousManifest.kpis ? { kpis: previousManifest.kpis } : {}) } } : {}),
+      ...(previousManifest
+        ? { previous: { version: previousManifest.version, ...(previousManifest.kpis ? { kpis: previousManifest.kpis } : {}) } }
+        : {}),
       history: published.map((m) => m.kpis),
       ...(cohort.definition.quality?.kpis ? { quality: cohort.definition.quality.kpis } : {}),
     }),
@@ -107,7 +109,14 @@ export async function snapshotCohort(
     exited,
     definition,
     checks,
-    lineage: { engine: plan.engine, query: plan.query, inputs: plan.inputs, depends_on: cohort.depends_on, run_id: plan.run_id, ...privacy },
+    lineage: {
+      engine: plan.engine,
+      query: plan.query,
+      inputs: plan.inputs,
+      depends_on: cohort.depends_on,
+      run_id: plan.run_id,
+      ...privacy,
+    },
     population: result.population,
     kpis,
   };
@@ -120,7 +129,17 @@ export async function snapshotCohort(
     );
   await store.write(experiment ? { ...manifest, experiment: experiment.split } : manifest, members);
   if (status === 'published') await store.publish(cohort.id, cohort.version);
-  return { cohort: cohort.id, status, version: cohort.version, size: members.length, previous_version: previousVersion, entered, exited, checks, ...(arms ? { arms } : {}) };
+  return {
+    cohort: cohort.id,
+    status,
+    version: cohort.version,
+    size: members.length,
+    previous_version: previousVersion,
+    entered,
+    exited,
+    checks,
+    ...(arms ? { arms } : {}),
+  };
 }
 
 /**

@@ -25,7 +25,10 @@ export interface SplitLists {
 }
 
 /** How each arm moved from `previous` (undefined: no previous version) to `current`. */
-export function armMovement(current: SplitLists & { readonly holdout: readonly string[] }, previous: SplitLists | undefined): ExperimentArms {
+export function armMovement(
+  current: SplitLists & { readonly holdout: readonly string[] },
+  previous: SplitLists | undefined,
+): ExperimentArms {
   const arms = (lists: SplitLists) => {
     const held = new Set(lists.holdout ?? []);
     return { treatment: lists.members.filter((id) => !held.has(id)), holdout: [...held] };
@@ -43,10 +46,18 @@ export function armMovement(current: SplitLists & { readonly holdout: readonly s
  * The arms of a stored version, read back from its files (a retried step's answer); undefined for
  * a version without a holdout.
  */
-export async function storedArmMovement(store: SnapshotStore, cohort: string, version: number, previousVersion: number | null): Promise<ExperimentArms | undefined> {
+export async function storedArmMovement(
+  store: SnapshotStore,
+  cohort: string,
+  version: number,
+  previousVersion: number | null,
+): Promise<ExperimentArms | undefined> {
   const holdout = await store.holdout(cohort, version);
   if (holdout === undefined) return undefined;
   const current = { members: await store.members(cohort, version), holdout };
   if (previousVersion === null) return armMovement(current, undefined);
-  return armMovement(current, { members: await store.members(cohort, previousVersion), holdout: await store.holdout(cohort, previousVersion) });
+  return armMovement(current, {
+    members: await store.members(cohort, previousVersion),
+    holdout: await store.holdout(cohort, previousVersion),
+  });
 }

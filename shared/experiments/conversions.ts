@@ -26,13 +26,22 @@ export async function convertedPeople(
       purpose: `People who did ${event} within ${within.text} after ${start.toISOString()}.`,
       tier: 'experimental',
       cadence: 'daily',
-      rule: { kind: 'event', filter: { events: [event], where: [], window: { kind: 'within', duration: within } }, measure: { kind: 'count', bounds: { gte: 1 } } },
+      rule: {
+        kind: 'event',
+        filter: { events: [event], where: [], window: { kind: 'within', duration: within } },
+        measure: { kind: 'count', bounds: { gte: 1 } },
+      },
       path: '(experiment metric)',
       hash: '',
     }),
   );
   const lake = await engine.lake();
-  const compiled = compileRefresh({ cohorts: definitions, asOf: new Date(start.getTime() + within.ms), lake: lake.relations, dialect: engine.dialect });
+  const compiled = compileRefresh({
+    cohorts: definitions,
+    asOf: new Date(start.getTime() + within.ms),
+    lake: lake.relations,
+    dialect: engine.dialect,
+  });
   const result = await engine.evaluate(compiled.sql, runId);
   try {
     const converted = new Map<string, Set<string>>();

@@ -29,7 +29,9 @@ const SCALE = 2 ** 52;
  * long as they stay in the cohort and the salt is unchanged.
  */
 export function bucketOf(salt: string, personId: string): number {
-  const hex = createHash('sha256').update(salt + personId, 'utf8').digest('hex');
+  const hex = createHash('sha256')
+    .update(salt + personId, 'utf8')
+    .digest('hex');
   return Number.parseInt(hex.slice(0, 13), 16) / SCALE;
 }
 

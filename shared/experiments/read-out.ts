@@ -74,7 +74,9 @@ export async function readOutExperiments(
     if (!manifest) throw new NoExperimentError(`cohort "${wanted.id}" has no version ${version}`);
     const holdoutMembers = manifest.experiment ? await ports.store.holdout(wanted.id, version) : undefined;
     if (!manifest.experiment || !holdoutMembers) {
-      throw new NoExperimentError(`cohort "${wanted.id}" v${version} has no holdout split: declare program.holdout and program.salt, then refresh`);
+      throw new NoExperimentError(
+        `cohort "${wanted.id}" v${version} has no holdout split: declare program.holdout and program.salt, then refresh`,
+      );
     }
     const members = await ports.store.members(wanted.id, version);
     const holdout = new Set(holdoutMembers);

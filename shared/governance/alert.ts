@@ -14,7 +14,9 @@ function decisionLines(change: CohortGovernance, where: DecisionInstructions): s
   const write = where.locate?.(change.cohort, change.hash);
   return [
     `  approve: ${decisionCommand('approve', change.cohort, change.hash, where)} (or cohorts reject ...); definition ${change.hash.slice(0, 12)}`,
-    ...(write ? [`  or write the decision object ${write}: {"cohort", "hash", "decision": "approved" or "rejected", "by", "note", "at"}`] : []),
+    ...(write
+      ? [`  or write the decision object ${write}: {"cohort", "hash", "decision": "approved" or "rejected", "by", "note", "at"}`]
+      : []),
   ];
 }
 
@@ -46,7 +48,10 @@ export function governanceAlert(
   if (changes.length === 0) return undefined;
   const refused = changes.filter((c) => c.verdict === 'refused');
   const pending = changes.filter((c) => c.verdict === 'pending');
-  const parts = [refused.length > 0 ? `${refused.length} refused` : '', pending.length > 0 ? `${pending.length} waiting for approval` : ''].filter(Boolean);
+  const parts = [
+    refused.length > 0 ? `${refused.length} refused` : '',
+    pending.length > 0 ? `${pending.length} waiting for approval` : '',
+  ].filter(Boolean);
   const title = `definition changes: ${parts.join(', ')} (${changes.map((c) => c.cohort).join(', ')})`;
   return {
     severity: refused.length > 0 ? 'fail' : 'warn',

@@ -88,7 +88,9 @@ export class CatalogStore {
       if (!(error instanceof BlobExistsError)) throw error;
       const existing = await this.read<DefinitionVersion>(key);
       if (existing?.hash !== entry.hash || existing.change !== entry.change) {
-        throw new CatalogConflictError(`definition version ${entry.version} of "${entry.cohort}" was accepted meanwhile by run ${existing?.run_id}: plan again`);
+        throw new CatalogConflictError(
+          `definition version ${entry.version} of "${entry.cohort}" was accepted meanwhile by run ${existing?.run_id}: plan again`,
+        );
       }
     }
   }
@@ -103,7 +105,9 @@ export class CatalogStore {
     if (found === undefined) return undefined;
     const parsed = approvalDecisionSchema.safeParse(found);
     if (!parsed.success || parsed.data.cohort !== cohort || parsed.data.hash !== hash) {
-      const problems = parsed.success ? ['cohort and hash must be those of its key'] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      const problems = parsed.success
+        ? ['cohort and hash must be those of its key']
+        : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
       throw new InvalidDecisionError(`${this.blobs.locate(key)} is not a valid decision: ${problems.join('; ')}`);
     }
     return parsed.data;
@@ -146,7 +150,10 @@ export class CatalogStore {
    * before this record existed count as announced.)
    */
   async willAnnounce(runId: string, versions: readonly { readonly cohort: string; readonly version: number }[]): Promise<void> {
-    await this.createOnce(announcingKey(runId, 'pending'), { run_id: runId, versions: versions.map(({ cohort, version }) => ({ cohort, version })) });
+    await this.createOnce(announcingKey(runId, 'pending'), {
+      run_id: runId,
+      versions: versions.map(({ cohort, version }) => ({ cohort, version })),
+    });
   }
 
   /** Records that the `Definition Accepted` events of these runs' versions were sent. */

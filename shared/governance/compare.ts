@@ -38,7 +38,19 @@ export interface CohortChange {
   readonly fields: readonly string[];
 }
 
-const FIELDS = ['name', 'owner', 'purpose', 'tier', 'cadence', 'rule', 'quality', 'limitations', 'program', 'change_reason', 'deprecated'] as const;
+const FIELDS = [
+  'name',
+  'owner',
+  'purpose',
+  'tier',
+  'cadence',
+  'rule',
+  'quality',
+  'limitations',
+  'program',
+  'change_reason',
+  'deprecated',
+] as const;
 
 /** Positions say where a reference was written, which is not part of what a rule means. */
 function withoutPositions(condition: Condition): unknown {
@@ -75,8 +87,7 @@ export function compareCatalogs(working: readonly CohortDefinition[], published:
       continue;
     }
     const fields = before.hash === after.hash ? [] : changedFields(before, after);
-    const kind: ChangeKind =
-      fields.length === 0 ? 'unchanged' : after.deprecated && !before.deprecated ? 'deprecated' : 'changed';
+    const kind: ChangeKind = fields.length === 0 ? 'unchanged' : after.deprecated && !before.deprecated ? 'deprecated' : 'changed';
     result.push({ cohort: after.id, kind, before, after, fields });
   }
   for (const before of published.definitions.values()) {

@@ -2,14 +2,23 @@ import type { ApprovalDecision } from './records.ts';
 import type { CatalogStore } from './catalog-store.ts';
 import { HASH_PREFIX, NothingToDecideError } from './decide.ts';
 import { GOVERNED_SECTIONS, type GovernedSection } from '../uploads/governed-settings.ts';
-import { CONFIG_DECISION_ID, configHash, type ConfigLocation, locatePendingConfig, type PendingConfig, pendingConfigKey } from '../uploads/pending-config.ts';
+import {
+  CONFIG_DECISION_ID,
+  configHash,
+  type ConfigLocation,
+  locatePendingConfig,
+  type PendingConfig,
+  pendingConfigKey,
+} from '../uploads/pending-config.ts';
 
 async function readPendingConfig(config: ConfigLocation): Promise<PendingConfig | undefined> {
   const bytes = await config.store.get(pendingConfigKey(config));
   if (bytes === undefined) return undefined;
   const found = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<PendingConfig>;
   if (typeof found.text !== 'string' || typeof found.hash !== 'string' || found.hash !== configHash(found.text)) {
-    throw new NothingToDecideError(`${locatePendingConfig(config)} is not a pending config this version wrote (its hash must be the sha256 of its text): upload the config again`);
+    throw new NothingToDecideError(
+      `${locatePendingConfig(config)} is not a pending config this version wrote (its hash must be the sha256 of its text): upload the config again`,
+    );
   }
   return found as PendingConfig;
 }
@@ -47,12 +56,16 @@ export async function decidePendingConfig(
 ): Promise<RecordedConfigDecision> {
   const verb = request.decision === 'approved' ? 'approve' : 'reject';
   if (request.hash !== undefined && !HASH_PREFIX.test(request.hash)) {
-    throw new NothingToDecideError(`--hash must be the waiting config's hash or its first 6 or more hex digits (as the alert prints it), got "${request.hash}"`);
+    throw new NothingToDecideError(
+      `--hash must be the waiting config's hash or its first 6 or more hex digits (as the alert prints it), got "${request.hash}"`,
+    );
   }
   const pending = await readPendingConfig(ports.config);
   const existing = pending && (await ports.catalog.decision(CONFIG_DECISION_ID, pending.hash));
   if (!pending || existing) {
-    const last = existing ? ` (the last upload, ${pending?.hash.slice(0, 12)}, was ${existing.decision} by ${existing.by} at ${existing.at})` : '';
+    const last = existing
+      ? ` (the last upload, ${pending?.hash.slice(0, 12)}, was ${existing.decision} by ${existing.by} at ${existing.at})`
+      : '';
     throw new NothingToDecideError(
       `nothing to ${verb}: no config upload waits for an approval${last}; one waits when an upload changes ${GOVERNED_SECTIONS.join(' or ')}`,
     );
@@ -72,7 +85,14 @@ export async function decidePendingConfig(
       );
     }
   }
-  const record: ApprovalDecision = { cohort: CONFIG_DECISION_ID, hash: pending.hash, decision: request.decision, by: request.by, note: request.note, at: request.at };
+  const record: ApprovalDecision = {
+    cohort: CONFIG_DECISION_ID,
+    hash: pending.hash,
+    decision: request.decision,
+    by: request.by,
+    note: request.note,
+    at: request.at,
+  };
   await ports.catalog.decide(record);
   const location = ports.catalog.locateDecision(CONFIG_DECISION_ID, pending.hash);
   if (request.decision === 'rejected') return { record, location, sections: pending.sections };

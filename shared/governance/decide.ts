@@ -47,19 +47,29 @@ export const HASH_PREFIX = /^[0-9a-f]{6,64}$/;
  * guardrails hold for a decision (tier, cadence, or a rule change whose size move is measured),
  * not refused outright. A decision is written once (a conditional create) and never rewritten.
  */
-export async function decideChange(request: DecisionRequest, ports: { readonly working: Catalog; readonly catalog: CatalogStore }): Promise<RecordedDecision> {
+export async function decideChange(
+  request: DecisionRequest,
+  ports: { readonly working: Catalog; readonly catalog: CatalogStore },
+): Promise<RecordedDecision> {
   const { cohort, decision } = request;
   const verb = decision === 'approved' ? 'approve' : 'reject';
   const first = ports.working.problems[0];
-  if (first) throw new NothingToDecideError(`the definitions are invalid, so nothing can be decided (cohorts validate): ${formatProblem(first)}`);
+  if (first)
+    throw new NothingToDecideError(`the definitions are invalid, so nothing can be decided (cohorts validate): ${formatProblem(first)}`);
   if (request.hash !== undefined && !HASH_PREFIX.test(request.hash)) {
-    throw new NothingToDecideError(`--hash must be a definition hash or its first 6 or more hex digits (as plans and alerts print it), got "${request.hash}"`);
+    throw new NothingToDecideError(
+      `--hash must be a definition hash or its first 6 or more hex digits (as plans and alerts print it), got "${request.hash}"`,
+    );
   }
-  const change = compareCatalogs(ports.working.definitions, publishedCatalog(await ports.catalog.latest())).find((c) => c.cohort === cohort);
+  const change = compareCatalogs(ports.working.definitions, publishedCatalog(await ports.catalog.latest())).find(
+    (c) => c.cohort === cohort,
+  );
   if (!change) throw new NothingToDecideError(`no cohort "${cohort}" in the definitions or in the published catalog`);
   if (change.kind === 'unchanged') throw new NothingToDecideError(`nothing to ${verb}: the definition of "${cohort}" is the published one`);
   if (change.kind === 'added' || !change.after) {
-    throw new NothingToDecideError(`nothing to ${verb}: "${cohort}" ${change.kind === 'added' ? 'is new' : 'was removed'}, which needs no approval`);
+    throw new NothingToDecideError(
+      `nothing to ${verb}: "${cohort}" ${change.kind === 'added' ? 'is new' : 'was removed'}, which needs no approval`,
+    );
   }
   const { after } = change;
   if (request.hash !== undefined && !after.hash.startsWith(request.hash)) {
@@ -70,7 +80,9 @@ export async function decideChange(request: DecisionRequest, ports: { readonly w
   const judged = judgeStatically(change);
   if (judged.refusals.length > 0) throw new NothingToDecideError(`"${cohort}" cannot be ${decision}: ${judged.refusals.join('; ')}`);
   if (judged.approvals.length === 0 && !judged.measure_size) {
-    throw new NothingToDecideError(`nothing to ${verb}: the change of "${cohort}" needs no approval (only core cohorts' tier, cadence and rule changes do)`);
+    throw new NothingToDecideError(
+      `nothing to ${verb}: the change of "${cohort}" needs no approval (only core cohorts' tier, cadence and rule changes do)`,
+    );
   }
   const record: ApprovalDecision = { cohort, hash: after.hash, decision, by: request.by, note: request.note, at: request.at };
   await ports.catalog.decide(record);

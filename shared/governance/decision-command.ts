@@ -17,7 +17,12 @@ export function cloudDecisions(catalog: CatalogStore): DecisionInstructions {
 }
 
 /** The exact command that approves (or rejects) a waiting definition. */
-export function decisionCommand(verb: 'approve' | 'reject', cohort: string, hash: string | null, where: DecisionInstructions = LOCAL_DECISIONS): string {
+export function decisionCommand(
+  verb: 'approve' | 'reject',
+  cohort: string,
+  hash: string | null,
+  where: DecisionInstructions = LOCAL_DECISIONS,
+): string {
   const flags = where.cloud ? ` --cloud${hash ? ` --hash ${hash.slice(0, 12)}` : ''}` : '';
   return `cohorts ${verb} ${cohort}${flags} --by NAME --note WHY`;
 }

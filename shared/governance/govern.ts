@@ -64,7 +64,12 @@ export async function governCatalog(
   const compared = compareCatalogs(working, published);
   const moved = compared.filter((c) => c.kind === 'changed' || c.kind === 'deprecated' || c.kind === 'removed');
   const movedIds = new Set(moved.map((c) => c.cohort));
-  const dependants = new Map(moved.map((c) => [c.cohort, dependantsOf(new Set([c.cohort]), c.kind === 'removed' ? [...published.definitions.values()] : working).map((d) => d.id)]));
+  const dependants = new Map(
+    moved.map((c) => [
+      c.cohort,
+      dependantsOf(new Set([c.cohort]), c.kind === 'removed' ? [...published.definitions.values()] : working).map((d) => d.id),
+    ]),
+  );
 
   const decisions = new Map<string, ApprovalDecision>();
   for (const change of compared) {
@@ -75,17 +80,16 @@ export async function governCatalog(
 
   const live = new Set(working.filter((d) => !d.deprecated).map((d) => d.id));
   const measure = input.measureAll
-    ? [
-        ...compared.filter((c) => c.kind === 'added' || c.kind === 'changed').map((c) => c.cohort),
-        ...[...dependants.values()].flat(),
-      ]
+    ? [...compared.filter((c) => c.kind === 'added' || c.kind === 'changed').map((c) => c.cohort), ...[...dependants.values()].flat()]
     : compared.filter((c) => judgeStatically(c).measure_size && !decisions.has(c.cohort)).map((c) => c.cohort);
   const varied = new Set([...movedIds, ...[...dependants.values()].flat()]);
   const impacts = await measureImpact(
     {
       working,
       measure: measure.filter((id) => live.has(id)),
-      published: new Map([...varied].flatMap((id) => (published.definitions.has(id) ? [[id, published.definitions.get(id) as CohortDefinition]] : []))),
+      published: new Map(
+        [...varied].flatMap((id) => (published.definitions.has(id) ? [[id, published.definitions.get(id) as CohortDefinition]] : [])),
+      ),
       asOf: input.asOf,
     },
     ports.engine,
@@ -139,7 +143,18 @@ function effectiveCatalog(
     }
     const next = (entry?.version ?? 0) + 1;
     if (change.kind === 'removed') {
-      accept.push({ cohort: change.cohort, version: next, change: 'removed', hash: null, path: null, text: null, tier: null, cadence: null, change_reason: null, approval: null });
+      accept.push({
+        cohort: change.cohort,
+        version: next,
+        change: 'removed',
+        hash: null,
+        path: null,
+        text: null,
+        tier: null,
+        cadence: null,
+        change_reason: null,
+        approval: null,
+      });
       continue;
     }
     const after = change.after as CohortDefinition;
@@ -167,7 +182,10 @@ function effectiveCatalog(
   if (effective.problems.length > 0) {
     // A kept (published) definition may read a cohort this change removes: refuse the whole catalog, saying why.
     throw new InvalidDefinitionsError(
-      effective.problems.map((p) => ({ ...p, message: `${p.message} (while keeping the published definition of a refused or waiting change)` })),
+      effective.problems.map((p) => ({
+        ...p,
+        message: `${p.message} (while keeping the published definition of a refused or waiting change)`,
+      })),
     );
   }
   return { effective, versions, accept };
@@ -194,7 +212,12 @@ export async function recordGovernance(
   const byCohort = new Map(governance.changes.map((c) => [c.cohort, c]));
   for (const entry of governance.accept) {
     const change = byCohort.get(entry.cohort);
-    const full: DefinitionVersion = { ...entry, author: change ? await facts.authorOf(change) : null, accepted_at: facts.at, run_id: facts.runId };
+    const full: DefinitionVersion = {
+      ...entry,
+      author: change ? await facts.authorOf(change) : null,
+      accepted_at: facts.at,
+      run_id: facts.runId,
+    };
     await catalog.accept(full);
     accepted.push(full);
   }

@@ -41,7 +41,7 @@ const quoted = (text: string | undefined) => (text === undefined ? 'none' : JSON
 export function judgeStatically(change: CohortChange): StaticJudgement {
   const { before, after } = change;
   const none: StaticJudgement = { refusals: [], approvals: [], measure_size: false };
-  if (!before || before.tier !== 'core') return none;
+  if (before?.tier !== 'core') return none;
   if (change.kind === 'removed') {
     return {
       ...none,

@@ -55,7 +55,9 @@ export async function governRefresh(
   };
   const unsent = await catalog.unsent();
   const owed = new Set(unsent.flatMap((u) => u.versions.map((v) => `${v.cohort}@${v.version}`)));
-  const earlier = [...governance.entries.values()].filter((entry) => entry.run_id === input.runId || owed.has(`${entry.cohort}@${entry.version}`));
+  const earlier = [...governance.entries.values()].filter(
+    (entry) => entry.run_id === input.runId || owed.has(`${entry.cohort}@${entry.version}`),
+  );
   // Before accepting: a run that dies part-way through the catalog leaves what it owes in pending.json.
   if (governance.accept.length > 0) await catalog.willAnnounce(input.runId, governance.accept);
   const recorded = await recordGovernance(governance, catalog, { runId: input.runId, at: input.at, authorOf });
@@ -64,7 +66,10 @@ export async function governRefresh(
     versions: governance.versions,
     report: { changes: governance.changes, alerted: recorded.alerted },
     accepted: [...earlier, ...recorded.accepted],
-    announcing: [...unsent.map((u) => u.run_id), ...(governance.accept.length > 0 || earlier.some((e) => e.run_id === input.runId) ? [input.runId] : [])],
+    announcing: [
+      ...unsent.map((u) => u.run_id),
+      ...(governance.accept.length > 0 || earlier.some((e) => e.run_id === input.runId) ? [input.runId] : []),
+    ],
   };
 }
 

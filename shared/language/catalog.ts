@@ -175,7 +175,9 @@ export function selectForRun(
   }
   const live = catalog.filter((d) => !d.deprecated);
   const roots = live.filter(
-    (d) => (select.ids === undefined || select.ids.length === 0 || select.ids.includes(d.id)) && (select.cadence === undefined || d.cadence === select.cadence),
+    (d) =>
+      (select.ids === undefined || select.ids.length === 0 || select.ids.includes(d.id)) &&
+      (select.cadence === undefined || d.cadence === select.cadence),
   );
   const wanted = new Set<string>();
   const add = (id: string) => {

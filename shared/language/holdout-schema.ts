@@ -10,7 +10,10 @@ export const holdoutText = z
   .meta({ pattern: HOLDOUT_TEXT.source, description: 'Share of members held out of the program, e.g. 10%; needs experiment and salt.' });
 
 /** A holdout needs an experiment to belong to and a salt; a salt means nothing without a holdout. */
-export function holdoutNeeds(program: { experiment?: string | undefined; holdout?: string | undefined; salt?: string | undefined }, ctx: z.RefinementCtx): void {
+export function holdoutNeeds(
+  program: { experiment?: string | undefined; holdout?: string | undefined; salt?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if (program.holdout !== undefined && program.experiment === undefined) {
     ctx.addIssue({ code: 'custom', path: ['holdout'], message: 'needs program.experiment: name the experiment the holdout belongs to' });
   }

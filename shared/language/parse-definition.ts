@@ -25,7 +25,12 @@ export function parseDefinition(text: string, file: string): ParseResult {
   if (!read.ok) return read;
   const { doc, data, position } = read;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, problems: [{ file, position: { line: 1, col: 1 }, message: 'a definition must be a YAML mapping of keys such as id, name, owner and rule' }] };
+    return {
+      ok: false,
+      problems: [
+        { file, position: { line: 1, col: 1 }, message: 'a definition must be a YAML mapping of keys such as id, name, owner and rule' },
+      ],
+    };
   }
   const parsed = definitionSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
@@ -112,4 +117,3 @@ function attachPositions(
       return condition;
   }
 }
-

@@ -20,7 +20,6 @@ import { shownValue as shown } from './errors.ts';
  * AST of ast.ts; `definitions/schema.json` is generated from these same schemas.
  */
 
-
 export const COHORT_ID = /^[a-z][a-z0-9_]{2,62}$/;
 export const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
@@ -61,7 +60,10 @@ const duration = z
     }
     return parsed;
   })
-  .meta({ id: 'Duration', description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d), at most 100 years (36525d).' });
+  .meta({
+    id: 'Duration',
+    description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d), at most 100 years (36525d).',
+  });
 
 const BOUND_KEYS = ['eq', 'gt', 'gte', 'lt', 'lte'] as const;
 
@@ -77,8 +79,6 @@ function boundsOf(value: z.ZodType<number>) {
 
 const atLeastOneBound = (bounds: Record<string, unknown>) => BOUND_KEYS.some((key) => bounds[key] !== undefined);
 const NEEDS_BOUND = 'needs at least one bound: eq, gt, gte, lt or lte';
-
-const numericBounds = z.strictObject(boundsOf(number)).refine(atLeastOneBound, NEEDS_BOUND);
 
 const countValue = z
   .number({ error: (issue) => `must be a non-negative integer, got ${shown(issue.input)}` })
@@ -135,9 +135,7 @@ const eventNames = z
   .union([
     eventName,
     z
-      .array(
-        eventName.refine((name) => name !== '*', '"*" (any event) stands alone; it cannot be part of a list of event names'),
-      )
+      .array(eventName.refine((name) => name !== '*', '"*" (any event) stands alone; it cannot be part of a list of event names'))
       .min(1, 'event list must not be empty'),
   ])
   .transform((names): readonly string[] | '*' => (names === '*' ? '*' : typeof names === 'string' ? [names] : names))
@@ -176,11 +174,12 @@ function windowOf(input: WindowInput): Window | undefined {
   return undefined;
 }
 
-const oneWindow = (input: WindowInput) =>
-  [input.within, input.before, input.between].filter((w) => w !== undefined).length <= 1;
+const oneWindow = (input: WindowInput) => [input.within, input.before, input.between].filter((w) => w !== undefined).length <= 1;
 const ONE_WINDOW = 'takes at most one window key: within, before or between';
 
-function filterOf(input: WindowInput & { event: readonly string[] | '*'; source?: readonly string[]; where?: PropertyFilter[] }): EventFilter {
+function filterOf(
+  input: WindowInput & { event: readonly string[] | '*'; source?: readonly string[]; where?: PropertyFilter[] },
+): EventFilter {
   const window = windowOf(input);
   return {
     events: input.event,
@@ -232,12 +231,14 @@ const latestSource = z
 const latestLeaf = z
   .strictObject({ latest: latestSource, ...operators })
   .refine(atLeastOneOperator, `${NEEDS_OPERATOR} beside latest`)
-  .transform(({ latest, ...ops }): Condition => ({
-    kind: 'latest',
-    filter: filterOf(latest),
-    property: latest.property,
-    ops: ops as PropertyOps,
-  }))
+  .transform(
+    ({ latest, ...ops }): Condition => ({
+      kind: 'latest',
+      filter: filterOf(latest),
+      property: latest.property,
+      ops: ops as PropertyOps,
+    }),
+  )
   .meta({ id: 'Latest', description: 'The last known non-null value of a property, tested with property operators.' });
 
 const velocityLeaf = z
@@ -251,12 +252,14 @@ const velocityLeaf = z
     ...boundsOf(number),
   })
   .refine(atLeastOneBound, `${NEEDS_BOUND} beside velocity`)
-  .transform(({ velocity, ...bounds }): Condition => ({
-    kind: 'velocity',
-    filter: filterOf(velocity),
-    window: velocity.window,
-    bounds: bounds as Bounds,
-  }))
+  .transform(
+    ({ velocity, ...bounds }): Condition => ({
+      kind: 'velocity',
+      filter: filterOf(velocity),
+      window: velocity.window,
+      bounds: bounds as Bounds,
+    }),
+  )
   .meta({ id: 'Velocity', description: 'Events in the last window divided by events in the window before it.' });
 
 const cohortRef = z
@@ -278,12 +281,8 @@ const conditionList = () =>
     message: 'needs at least one condition (an empty list is an error)',
   });
 
-const allOf = z
-  .strictObject({ all: conditionList() })
-  .transform(({ all }): Condition => ({ kind: 'all', items: all }));
-const anyOf = z
-  .strictObject({ any: conditionList() })
-  .transform(({ any }): Condition => ({ kind: 'any', items: any }));
+const allOf = z.strictObject({ all: conditionList() }).transform(({ all }): Condition => ({ kind: 'all', items: all }));
+const anyOf = z.strictObject({ any: conditionList() }).transform(({ any }): Condition => ({ kind: 'any', items: any }));
 const notOf = z.strictObject({ not: conditionSchema }).transform(({ not }): Condition => ({ kind: 'not', item: not }));
 
 /**
@@ -320,10 +319,18 @@ const shiftLevels = z
 /** A definition's `quality.kpis:` block: how far the KPIs of a version may move before it warns or fails. */
 const kpiQualitySchema = z
   .strictObject({
-    min_size: countValue.optional().meta({ description: 'Below this many members (now or in the version compared with) KPI shifts are not judged (default 30).' }),
-    activation_change: shiftLevels.optional().meta({ description: 'Activation share against the previous published version, in percentage points (default warn 10).' }),
-    value_change: shiftLevels.optional().meta({ description: 'Value sum and mean against the previous published version, in percent (default warn 50).' }),
-    history_z: shiftLevels.optional().meta({ description: 'Robust z-score of each KPI against the history of versions (default warn 3.5).' }),
+    min_size: countValue
+      .optional()
+      .meta({ description: 'Below this many members (now or in the version compared with) KPI shifts are not judged (default 30).' }),
+    activation_change: shiftLevels
+      .optional()
+      .meta({ description: 'Activation share against the previous published version, in percentage points (default warn 10).' }),
+    value_change: shiftLevels
+      .optional()
+      .meta({ description: 'Value sum and mean against the previous published version, in percent (default warn 50).' }),
+    history_z: shiftLevels
+      .optional()
+      .meta({ description: 'Robust z-score of each KPI against the history of versions (default warn 3.5).' }),
   })
   .meta({ description: 'Thresholds of the KPI shift checks; each check warns at `warn` and holds the version at `fail`.' });
 
@@ -344,9 +351,9 @@ export const programSchema = z
     experiment: text().optional(),
     outcome_metric: text().optional(),
     holdout: holdoutText.optional(),
-    salt: text()
-      .optional()
-      .meta({ description: 'Mixed into sha256(salt + person_id), which assigns each member to treatment or holdout; change it only to reshuffle.' }),
+    salt: text().optional().meta({
+      description: 'Mixed into sha256(salt + person_id), which assigns each member to treatment or holdout; change it only to reshuffle.',
+    }),
   })
   .superRefine(holdoutNeeds);
 

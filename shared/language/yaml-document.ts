@@ -60,7 +60,13 @@ export function readYamlData(text: string, file: string): YamlData {
       const alias = firstAlias(doc);
       return {
         ok: false,
-        problems: [{ file, position: alias ? position(alias) : { line: 1, col: 1 }, message: 'aliases (*name) expand to too much data (a "billion laughs"): write the values out instead' }],
+        problems: [
+          {
+            file,
+            position: alias ? position(alias) : { line: 1, col: 1 },
+            message: 'aliases (*name) expand to too much data (a "billion laughs"): write the values out instead',
+          },
+        ],
       };
     }
     throw error;
@@ -73,7 +79,8 @@ function tooDeep(): string {
 
 function yamlMessage(code: string, message: string): string {
   const first = message.split('\n')[0] ?? message;
-  if (code === 'DUPLICATE_KEY') return `duplicate key: ${first.replace(/^Map keys must be unique.*$/, 'a key is given twice (keys must be unique)')}`;
+  if (code === 'DUPLICATE_KEY')
+    return `duplicate key: ${first.replace(/^Map keys must be unique.*$/, 'a key is given twice (keys must be unique)')}`;
   if (/call stack/i.test(first)) return tooDeep();
   return `malformed YAML: ${first}`;
 }

@@ -27,17 +27,27 @@ export type YamlFileResult<T> =
  * file and, where it comes from a place in the file, its line and column. An empty file is `{}`.
  * `shapeMessage` is the error for a file that is not a mapping.
  */
-export function readYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, shapeMessage: string): YamlFileResult<z.output<S>> {
+export function readYamlFile<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  shapeMessage: string,
+): YamlFileResult<z.output<S>> {
   const read = readYamlData(text, file);
   if (!read.ok) return read;
   const { doc, position } = read;
   const data: unknown = read.data ?? {};
-  if (typeof data !== 'object' || Array.isArray(data)) return { ok: false, problems: [{ file, position: { line: 1, col: 1 }, message: shapeMessage }] };
+  if (typeof data !== 'object' || Array.isArray(data))
+    return { ok: false, problems: [{ file, position: { line: 1, col: 1 }, message: shapeMessage }] };
   const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     return {
       ok: false,
-      problems: withoutEchoes(flattenIssues(parsed.error.issues)).map((issue) => ({ file, position: issuePosition(doc, issue, position), message: issueMessage(issue) })),
+      problems: withoutEchoes(flattenIssues(parsed.error.issues)).map((issue) => ({
+        file,
+        position: issuePosition(doc, issue, position),
+        message: issueMessage(issue),
+      })),
     };
   }
   const positionOf = (path: readonly PropertyKey[]): SourcePosition | undefined => {
@@ -67,14 +77,18 @@ function issuePosition(doc: Document, issue: Issue, position: (offset: number) =
     const key = keyNode(doc, issue.path, issue.keys[0]);
     if (key?.range) return position(key.range[0]);
   }
-  if ((issue.code === 'invalid_key' || (issue.code === 'custom' && issue.params?.['at'] === AT_KEY.at)) && issue.path.length > 0) {
+  if ((issue.code === 'invalid_key' || (issue.code === 'custom' && issue.params?.at === AT_KEY.at)) && issue.path.length > 0) {
     const key = keyNode(doc, issue.path.slice(0, -1), String(issue.path[issue.path.length - 1]));
     if (key?.range) return position(key.range[0]);
   }
   return deepestPosition(doc, issue.path, position);
 }
 
-function deepestPosition(doc: Document, path: readonly PropertyKey[], position: (offset: number) => SourcePosition): SourcePosition | undefined {
+function deepestPosition(
+  doc: Document,
+  path: readonly PropertyKey[],
+  position: (offset: number) => SourcePosition,
+): SourcePosition | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth) as unknown[], true);
     if (isNode(node) && node.range) return position(node.range[0]);

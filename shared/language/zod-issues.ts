@@ -23,7 +23,8 @@ export function flattenIssues(issues: readonly Issue[]): Issue[] {
 export function withoutEchoes(issues: readonly Issue[]): Issue[] {
   const startsWith = (path: readonly PathKey[], prefix: readonly PathKey[]) => prefix.every((key, i) => path[i] === key);
   return issues.filter(
-    (issue) => issue.code !== 'custom' || !issues.some((other) => other !== issue && other.code !== 'custom' && startsWith(other.path, issue.path)),
+    (issue) =>
+      issue.code !== 'custom' || !issues.some((other) => other !== issue && other.code !== 'custom' && startsWith(other.path, issue.path)),
   );
 }
 

@@ -37,11 +37,19 @@ export class LearningsStore {
   ) {}
 
   /** Records a note; returns what was stored. */
-  async record(input: { readonly cohort: string; readonly version: number | null; readonly note: string; readonly by?: string | null; readonly at: Date }): Promise<Learning> {
+  async record(input: {
+    readonly cohort: string;
+    readonly version: number | null;
+    readonly note: string;
+    readonly by?: string | null;
+    readonly at: Date;
+  }): Promise<Learning> {
     if (!COHORT_ID.test(input.cohort)) throw new InvalidLearningError(`"${input.cohort}" is not a cohort id`);
     const note = input.note.trim();
-    if (note === '') throw new InvalidLearningError('a learning needs a note: what was learned, e.g. "the drop follows the pricing change"');
-    if (note.length > MAX_NOTE_LENGTH) throw new InvalidLearningError(`a note has at most ${MAX_NOTE_LENGTH} characters, got ${note.length}`);
+    if (note === '')
+      throw new InvalidLearningError('a learning needs a note: what was learned, e.g. "the drop follows the pricing change"');
+    if (note.length > MAX_NOTE_LENGTH)
+      throw new InvalidLearningError(`a note has at most ${MAX_NOTE_LENGTH} characters, got ${note.length}`);
     const by = input.by?.trim() || null;
     const learning: Learning = { cohort: input.cohort, version: input.version, note, by, recorded_at: input.at.toISOString() };
     const stamp = learning.recorded_at.replace(/[-:.]/g, '');

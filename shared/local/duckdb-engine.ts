@@ -101,7 +101,9 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
         }
         appender.closeSync();
         const file = join(dir, 'members.parquet');
-        await this.connection.run(`COPY (SELECT DISTINCT person_id FROM ${table} ORDER BY person_id) TO ${stringLiteral(file)} (FORMAT parquet)`);
+        await this.connection.run(
+          `COPY (SELECT DISTINCT person_id FROM ${table} ORDER BY person_id) TO ${stringLiteral(file)} (FORMAT parquet)`,
+        );
         return new Uint8Array(await readFile(file));
       } finally {
         await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
@@ -113,7 +115,9 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     return this.withScratch(async (dir) => {
       const file = join(dir, 'members.parquet');
       await writeFile(file, bytes);
-      const reader = await this.connection.runAndReadAll(`SELECT person_id FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false) ORDER BY person_id`);
+      const reader = await this.connection.runAndReadAll(
+        `SELECT person_id FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false) ORDER BY person_id`,
+      );
       return reader.getRows().map((row) => String(row[0]));
     });
   }

@@ -73,7 +73,13 @@ function parquetColumn(name: string, columns: ParquetColumns | undefined, proble
  * Files grouped by what their columns are, one read_parquet per group (most lakes: one), each
  * column read as parquetColumn says. Files of unknown schema form one group read as the SPEC says.
  */
-function parquetRelation(names: readonly string[], files: readonly string[], schemas: ParquetSchemas | undefined, warnings: string[], hive: boolean): string[] {
+function parquetRelation(
+  names: readonly string[],
+  files: readonly string[],
+  schemas: ParquetSchemas | undefined,
+  warnings: string[],
+  hive: boolean,
+): string[] {
   const groups = new Map<string, { columns: ParquetColumns | undefined; files: string[] }>();
   for (const file of files) {
     const columns = schemas?.get(file);
@@ -85,7 +91,10 @@ function parquetRelation(names: readonly string[], files: readonly string[], sch
   return [...groups.values()].map(({ columns, files: grouped }) => {
     const problems: string[] = [];
     const select = names.map((n) => `${parquetColumn(n, columns, problems)} AS ${n}`);
-    if (problems.length > 0) warnings.push(`${grouped.length === 1 ? grouped[0] : `${grouped.length} Parquet files (${grouped[0]}, ...)`}: ${problems.join(', ')}, read as NULL`);
+    if (problems.length > 0)
+      warnings.push(
+        `${grouped.length === 1 ? grouped[0] : `${grouped.length} Parquet files (${grouped[0]}, ...)`}: ${problems.join(', ')}, read as NULL`,
+      );
     const options = `, union_by_name = true${hive ? ", hive_partitioning = true, hive_types = {'dt': VARCHAR}" : ''}`;
     return `SELECT ${select.join(', ')}${hive ? ', dt' : ''} FROM read_parquet(${fileList(grouped)}${options})`;
   });

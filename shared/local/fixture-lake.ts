@@ -6,7 +6,7 @@ import type { Fixture } from '../fixtures/parse-fixture.ts';
 import type { FixtureLake, FixtureLakes } from '../fixtures/run-fixture.ts';
 import { DuckDbEngine } from './duckdb-engine.ts';
 
-const jsonLines = (rows: readonly unknown[]) => rows.map((row) => JSON.stringify(row)).join('\n') + '\n';
+const jsonLines = (rows: readonly unknown[]) => `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`;
 
 /**
  * Writes a fixture's rows as a lake folder in the layout of SPEC section 1 (JSONL in `dt=`

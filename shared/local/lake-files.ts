@@ -18,7 +18,6 @@ export class LakeNotFoundError extends Error {
   override readonly name = 'LakeNotFoundError';
 }
 
-
 function byFormat(names: readonly string[], folder: string) {
   const parquet: string[] = [];
   const jsonl: string[] = [];
@@ -45,7 +44,9 @@ export async function findLakeFiles(lakeDir: string): Promise<LakeFiles> {
   const eventsDir = join(root, 'events');
   const partitionDirs = await list(eventsDir);
   if (partitionDirs === undefined) {
-    throw new LakeNotFoundError(`no event lake at ${lakeDir}: expected ${join(lakeDir, 'events')}/dt=YYYY-MM-DD/ (run \`cohorts sample-data\` to make one)`);
+    throw new LakeNotFoundError(
+      `no event lake at ${lakeDir}: expected ${join(lakeDir, 'events')}/dt=YYYY-MM-DD/ (run \`cohorts sample-data\` to make one)`,
+    );
   }
   const parquet: string[] = [];
   const jsonl: string[] = [];

@@ -40,12 +40,21 @@ export async function findLeftovers(state: string): Promise<Leftover[]> {
     });
     const rel = relative(state, dir).split(sep).join('/');
     const folder = VERSION_FOLDER.exec(rel);
-    const partial = folder ? await isPartial(state, rel, folder[1] as string, Number(folder[2]), entries.map((e) => e.name)) : false;
+    const partial = folder
+      ? await isPartial(
+          state,
+          rel,
+          folder[1] as string,
+          Number(folder[2]),
+          entries.map((e) => e.name),
+        )
+      : false;
     for (const entry of entries) {
       const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) await walk(join(dir, entry.name));
       else if (TEMPORARY.test(entry.name)) found.push({ path, kind: 'temporary' });
-      else if (partial && !(entry.name === ABANDONED_FILE && folder?.[1] === 'snapshots')) found.push({ path, kind: folder?.[1] === 'snapshots' ? 'partial-version' : 'partial-export' });
+      else if (partial && !(entry.name === ABANDONED_FILE && folder?.[1] === 'snapshots'))
+        found.push({ path, kind: folder?.[1] === 'snapshots' ? 'partial-version' : 'partial-export' });
     }
   };
   await walk(state);
@@ -73,11 +82,17 @@ export async function removeLeftovers(state: string): Promise<Leftover[]> {
   for (const leftover of leftovers) await rm(join(state, leftover.path), { force: true });
   const folderOf = (l: Leftover) => l.path.slice(0, l.path.lastIndexOf('/'));
   for (const folder of new Set(leftovers.filter((l) => l.kind === 'partial-version').map(folderOf))) {
-    const removed = leftovers.filter((l) => l.kind === 'partial-version' && folderOf(l) === folder).map((l) => l.path.slice(folder.length + 1));
-    await writeFile(join(state, folder, ABANDONED_FILE), `${JSON.stringify({ reason: 'started by a run that never completed it; its files were removed', removed, at: new Date().toISOString() })}\n`);
+    const removed = leftovers
+      .filter((l) => l.kind === 'partial-version' && folderOf(l) === folder)
+      .map((l) => l.path.slice(folder.length + 1));
+    await writeFile(
+      join(state, folder, ABANDONED_FILE),
+      `${JSON.stringify({ reason: 'started by a run that never completed it; its files were removed', removed, at: new Date().toISOString() })}\n`,
+    );
   }
   for (const folder of new Set(leftovers.filter((l) => l.kind === 'partial-export').map(folderOf))) {
-    if ((await readdir(join(state, folder)).catch(() => ['?'])).length === 0) await rm(join(state, folder), { recursive: true, force: true });
+    if ((await readdir(join(state, folder)).catch(() => ['?'])).length === 0)
+      await rm(join(state, folder), { recursive: true, force: true });
   }
   return leftovers;
 }

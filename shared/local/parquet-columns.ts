@@ -56,11 +56,17 @@ const firstLine = (error: unknown) => (error instanceof Error ? error.message : 
  * Reads the columns of every file in one query; when that fails, file by file, so the error
  * names the file DuckDB cannot read (corrupt, truncated, empty, not Parquet).
  */
-export async function readParquetSchemas(read: RowReader, files: readonly string[], listSql: (files: readonly string[]) => string): Promise<ParquetSchemas> {
+export async function readParquetSchemas(
+  read: RowReader,
+  files: readonly string[],
+  listSql: (files: readonly string[]) => string,
+): Promise<ParquetSchemas> {
   if (files.length === 0) return new Map();
   const query = (list: readonly string[]) =>
     read(`SELECT file_name, name, coalesce(num_children, 0), duckdb_type FROM parquet_schema(${listSql(list)})`).then((rows) =>
-      rows.map((r): SchemaRow => ({ file: String(r[0]), name: String(r[1]), children: Number(r[2]), type: r[3] === null ? null : String(r[3]) })),
+      rows.map(
+        (r): SchemaRow => ({ file: String(r[0]), name: String(r[1]), children: Number(r[2]), type: r[3] === null ? null : String(r[3]) }),
+      ),
     );
   try {
     return topLevel(await query(files));

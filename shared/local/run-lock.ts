@@ -109,7 +109,10 @@ async function acquire(file: string, text: string): Promise<void> {
   if (holder === undefined || holder.host !== hostname() || alive(holder.pid)) throw new StateBusyError(file, holder);
   // Stale: its process has ended. Take it over under the takeover lock.
   const takeover = `${file}.takeover`;
-  const age = await stat(takeover).then((s) => Date.now() - s.mtimeMs, () => undefined);
+  const age = await stat(takeover).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => undefined,
+  );
   if (age !== undefined && age > STALE_TAKEOVER_MS) await unlink(takeover).catch(() => undefined);
   if (!(await createWhole(takeover, text))) throw new StateBusyError(file, undefined);
   try {

@@ -3,7 +3,10 @@ import { parseEvent } from '../workflow/events.ts';
 import { slackPayload } from './slack-message.ts';
 
 /** The part of `fetch` the forwarder uses, so tests pass a fake and never touch the network. */
-export type FetchLike = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<{
   readonly ok: boolean;
   readonly status: number;
   text(): Promise<string>;
@@ -59,7 +62,9 @@ export async function forwardToSlack(event: unknown, ports: SlackForwarderPorts)
   const { Records } = parseEvent(SLACK_FORWARDER, snsEventSchema, event);
   const url = await ports.webhookUrl();
   for (const { Sns } of Records) {
-    const body = JSON.stringify(slackPayload({ subject: Sns.Subject, message: Sns.Message, severity: Sns.MessageAttributes?.severity?.Value }));
+    const body = JSON.stringify(
+      slackPayload({ subject: Sns.Subject, message: Sns.Message, severity: Sns.MessageAttributes?.severity?.Value }),
+    );
     const response = await ports.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8' },

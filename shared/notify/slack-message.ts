@@ -77,11 +77,9 @@ const payload = (text: string): SlackPayload => ({ text, unfurl_links: false, un
 export function slackPayload(input: TopicMessage): SlackPayload {
   const alarm = alarmOf(input.message);
   if (alarm) {
-    const lines = [
-      alarm.AlarmDescription,
-      alarm.NewStateReason,
-      [alarm.Region, alarm.StateChangeTime].filter(Boolean).join(', '),
-    ].filter((line): line is string => typeof line === 'string' && line.trim() !== '');
+    const lines = [alarm.AlarmDescription, alarm.NewStateReason, [alarm.Region, alarm.StateChangeTime].filter(Boolean).join(', ')].filter(
+      (line): line is string => typeof line === 'string' && line.trim() !== '',
+    );
     const heading = `${EMOJI[alarm.NewStateValue] ?? ':bell:'} *${escapeSlack(`${alarm.NewStateValue}: ${alarm.AlarmName}`)}*`;
     return payload(lines.length > 0 ? `${heading}\n${codeBlock(lines.join('\n'))}` : heading);
   }

@@ -29,13 +29,21 @@ export function requestedIds(key: string, text: string): string[] | undefined {
       throw new InvalidDeletionRequestError(`${key}: not valid JSON; write {"person_id": "..."} or one person id a line`);
     }
     if (typeof body.processed_at === 'string') return undefined;
-    const ids = [...(typeof body.person_id === 'string' ? [body.person_id] : []), ...(Array.isArray(body.person_ids) ? body.person_ids : [])];
+    const ids = [
+      ...(typeof body.person_id === 'string' ? [body.person_id] : []),
+      ...(Array.isArray(body.person_ids) ? body.person_ids : []),
+    ];
     if (ids.length === 0 || ids.some((id) => typeof id !== 'string' || id.trim() === '')) {
-      throw new InvalidDeletionRequestError(`${key}: a deletion request needs "person_id" (a non-empty string) or "person_ids" (a list of them)`);
+      throw new InvalidDeletionRequestError(
+        `${key}: a deletion request needs "person_id" (a non-empty string) or "person_ids" (a list of them)`,
+      );
     }
     return ids as string[];
   }
-  const ids = trimmed.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const ids = trimmed
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
   if (ids.length === 0) throw new InvalidDeletionRequestError(`${key}: names no person (one person id a line, or {"person_id": "..."})`);
   return ids;
 }

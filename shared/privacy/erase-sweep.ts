@@ -26,7 +26,13 @@ export interface SweepOutcome {
  * delete, deleted (it was never published). Files of complete versions are never deleted.
  */
 export async function sweepPerson(drop: ReadonlySet<string>, ports: PrivacyPorts): Promise<SweepOutcome> {
-  const outcome = { rewritten: [] as string[], deleted: [] as string[], left: [] as string[], unreadable: [] as string[], leftKeys: [] as string[] };
+  const outcome = {
+    rewritten: [] as string[],
+    deleted: [] as string[],
+    left: [] as string[],
+    unreadable: [] as string[],
+    leftKeys: [] as string[],
+  };
   for await (const { files, key, leftover } of sweptKeys(sweepOf(ports))) {
     const bytes = await files.get(key);
     if (!bytes) continue;
@@ -53,7 +59,13 @@ export async function sweepPerson(drop: ReadonlySet<string>, ports: PrivacyPorts
 }
 
 /** Rewrites a file without the person when it is a list erasure knows; false when it is not. */
-async function rewriteWithout(files: SweptFiles, key: string, bytes: Uint8Array, drop: ReadonlySet<string>, ports: PrivacyPorts): Promise<boolean> {
+async function rewriteWithout(
+  files: SweptFiles,
+  key: string,
+  bytes: Uint8Array,
+  drop: ReadonlySet<string>,
+  ports: PrivacyPorts,
+): Promise<boolean> {
   const text = Buffer.from(bytes).toString('utf8');
   if (key === ports.settings.suppression_list) {
     const lines = text.split('\n');

@@ -70,7 +70,13 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
   }
   const exports = ports.exports ? await eraseFromExports(drop, ports) : 0;
   const swept = await sweepPerson(drop, ports);
-  const rewritten = { versions, exports, other_files: swept.rewritten.length, leftovers_deleted: swept.deleted.length, files_left: swept.left.length + swept.unreadable.length };
+  const rewritten = {
+    versions,
+    exports,
+    other_files: swept.rewritten.length,
+    leftovers_deleted: swept.deleted.length,
+    files_left: swept.left.length + swept.unreadable.length,
+  };
   await writeErasureRecord(ports, {
     ...base,
     completed_at: now(),
@@ -197,7 +203,10 @@ async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts):
     if (!removed) continue;
     const less = (field: 'size' | 'entered' | 'exited', list: 'members' | 'entered' | 'exited') =>
       typeof latest[field] === 'number' ? { [field]: (latest[field] as number) - (removed[list] ?? 0) } : {};
-    await exports.put(key, `${JSON.stringify({ ...latest, ...less('size', 'members'), ...less('entered', 'entered'), ...less('exited', 'exited') }, null, 2)}\n`);
+    await exports.put(
+      key,
+      `${JSON.stringify({ ...latest, ...less('size', 'members'), ...less('entered', 'entered'), ...less('exited', 'exited') }, null, 2)}\n`,
+    );
   }
   return rewritten;
 }

@@ -51,5 +51,7 @@ export async function writeErasureRecord(ports: PrivacyPorts, record: ErasureRec
 export async function erasureRecords(ports: PrivacyPorts): Promise<ErasureRecord[]> {
   const keys = (await ports.blobs.list(ERASURES_PREFIX)).filter((key) => key.endsWith('.json'));
   const records = await Promise.all(keys.map((key) => ports.blobs.get(key)));
-  return records.filter((bytes): bytes is Uint8Array => bytes !== undefined).map((bytes) => JSON.parse(Buffer.from(bytes).toString('utf8')) as ErasureRecord);
+  return records
+    .filter((bytes): bytes is Uint8Array => bytes !== undefined)
+    .map((bytes) => JSON.parse(Buffer.from(bytes).toString('utf8')) as ErasureRecord);
 }

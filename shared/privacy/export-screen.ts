@@ -15,9 +15,20 @@ export function exportScreen(ports: PrivacyPorts): <T extends ExportLists>(input
   return async (input) => {
     const lists = await loadPrivacyLists(ports);
     const screened = (ids: readonly string[]) => screen(ids, lists);
-    const [members, entered, exited, holdout] = [input.members, input.entered, input.exited, input.holdout ?? []].map(screened) as [Screened, Screened, Screened, Screened];
+    const [members, entered, exited, holdout] = [input.members, input.entered, input.exited, input.holdout ?? []].map(screened) as [
+      Screened,
+      Screened,
+      Screened,
+      Screened,
+    ];
     if ([members, entered, exited, holdout].every((list) => list.suppressed + list.forgotten === 0)) return input;
-    return { ...input, members: members.members, entered: entered.members, exited: exited.members, ...(input.holdout ? { holdout: holdout.members } : {}) };
+    return {
+      ...input,
+      members: members.members,
+      entered: entered.members,
+      exited: exited.members,
+      ...(input.holdout ? { holdout: holdout.members } : {}),
+    };
   };
 }
 

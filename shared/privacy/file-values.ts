@@ -82,7 +82,10 @@ function parseJson(text: string): unknown[] | undefined {
     return [JSON.parse(trimmed)];
   } catch {
     try {
-      return trimmed.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+      return trimmed
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as unknown);
     } catch {
       return undefined;
     }

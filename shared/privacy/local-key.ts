@@ -32,7 +32,9 @@ const missing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'E
 export function localKeyFile(file: string, state: { readonly folder: string; readonly blobs: BlobStore }): PrivacyKeySource {
   const path = resolve(file);
   if (inside(state.folder, path)) {
-    throw new PrivacyConfigError(`the privacy key file ${path} is inside the state folder ${resolve(state.folder)}: keep it where readers of the state folder cannot read it (--privacy-key FILE)`);
+    throw new PrivacyConfigError(
+      `the privacy key file ${path} is inside the state folder ${resolve(state.folder)}: keep it where readers of the state folder cannot read it (--privacy-key FILE)`,
+    );
   }
   const read = async () => readFile(path, 'utf8').catch((error: unknown) => (missing(error) ? undefined : Promise.reject(error)));
   const create = async (text: string) => {
@@ -47,7 +49,11 @@ export function localKeyFile(file: string, state: { readonly folder: string; rea
   return {
     where: path,
     async load(mayCreate) {
-      const legacy = (await state.blobs.get(LEGACY_SALT_KEY)) ? Buffer.from((await state.blobs.get(LEGACY_SALT_KEY)) as Uint8Array).toString('utf8').trim() : undefined;
+      const legacy = (await state.blobs.get(LEGACY_SALT_KEY))
+        ? Buffer.from((await state.blobs.get(LEGACY_SALT_KEY)) as Uint8Array)
+            .toString('utf8')
+            .trim()
+        : undefined;
       let text = await read();
       if (legacy !== undefined) {
         if (text === undefined) await create(`${legacy}\n`);

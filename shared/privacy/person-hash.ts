@@ -2,7 +2,6 @@ import { createHash, createHmac } from 'node:crypto';
 import { type PrivacyPorts, PrivacyConfigError } from './ports.ts';
 import { MIN_KEY_LENGTH } from './privacy-key.ts';
 
-
 /**
  * The forms an id may take in a snapshot: as written (trimmed of ASCII white space, as identity
  * map person ids are) and normalized (SPEC section 1: lower-cased when it holds an `@`).
@@ -34,7 +33,9 @@ export async function loadKeys(ports: PrivacyPorts, create: boolean): Promise<re
   if (name !== undefined) {
     const value = (ports.env ?? process.env)[name];
     if (value === undefined || value.length < MIN_KEY_LENGTH) {
-      throw new PrivacyConfigError(`privacy.salt_env names ${name}, which must hold a secret of at least ${MIN_KEY_LENGTH} characters (it is ${value === undefined ? 'not set' : 'too short'})`);
+      throw new PrivacyConfigError(
+        `privacy.salt_env names ${name}, which must hold a secret of at least ${MIN_KEY_LENGTH} characters (it is ${value === undefined ? 'not set' : 'too short'})`,
+      );
     }
     return [value];
   }

@@ -168,7 +168,12 @@ async function exportFindings(
       const text = Buffer.from(bytes).toString('utf8');
       const columns = csvHeader(text).filter((column) => personal.has(column));
       for (const column of columns) {
-        findings.push({ kind: 'personal_property', location, count: 1, message: `${location} has a column "${column}", a personal property (privacy.personal_properties)` });
+        findings.push({
+          kind: 'personal_property',
+          location,
+          count: 1,
+          message: `${location} has a column "${column}", a personal property (privacy.personal_properties)`,
+        });
       }
       const ids = lists.forgotten.size + lists.suppressed.size > 0 ? csvPersonIds(text) : undefined;
       if (ids) findings.push(...memberFindings(ids, lists, location, checkSuppressed));
@@ -181,7 +186,8 @@ async function exportFindings(
 
 /** Every file of the swept areas but the versions' members and manifests and the export lists read above. */
 async function sweepFindings(ports: PrivacyPorts, lists: PrivacyLists, findings: PrivacyFinding[]): Promise<number> {
-  const readAbove = (key: string) => VERSION_LIST_OR_MANIFEST.test(key) || (EXPORT_VERSION.test(key) && (key.endsWith('.csv') || EXPORT_PARQUET_LIST.test(key)));
+  const readAbove = (key: string) =>
+    VERSION_LIST_OR_MANIFEST.test(key) || (EXPORT_VERSION.test(key) && (key.endsWith('.csv') || EXPORT_PARQUET_LIST.test(key)));
   let read = 0;
   for await (const { files, key, leftover } of sweptKeys(sweepOf(ports))) {
     if (readAbove(key) && !leftover) continue;
@@ -212,11 +218,17 @@ async function fileFindings(files: SweptFiles, key: string, lists: PrivacyLists,
   const location = files.locate(key);
   const values = await fileValues(key, bytes);
   if ('undecodable' in values) {
-    findings.push({ kind: 'unreadable', location, count: 1, message: `${location} could not be read (${values.undecodable}), so it was not checked` });
+    findings.push({
+      kind: 'unreadable',
+      location,
+      count: 1,
+      message: `${location} could not be read (${values.undecodable}), so it was not checked`,
+    });
     return true;
   }
   if (lists.forgotten.size === 0) return true;
   const records = new Set([...values.values].map((text) => lists.forgottenRecord(text)).filter((r): r is string => r !== undefined));
-  for (const record of records) findings.push({ kind: 'forgotten', location, count: 1, message: `${location} holds a forgotten person (erasure record ${record})` });
+  for (const record of records)
+    findings.push({ kind: 'forgotten', location, count: 1, message: `${location} holds a forgotten person (erasure record ${record})` });
   return true;
 }

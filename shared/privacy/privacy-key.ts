@@ -26,7 +26,9 @@ export function parseKeyRing(text: string, where: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
   if (keys.length === 0 || keys.some((key) => key.length < MIN_KEY_LENGTH)) {
-    throw new PrivacyConfigError(`${where} must hold the privacy key: one key of at least ${MIN_KEY_LENGTH} characters a line (the first makes new erasure records)`);
+    throw new PrivacyConfigError(
+      `${where} must hold the privacy key: one key of at least ${MIN_KEY_LENGTH} characters a line (the first makes new erasure records)`,
+    );
   }
   return keys;
 }

@@ -42,7 +42,11 @@ export async function loadPrivacyLists(ports: PrivacyPorts): Promise<PrivacyList
   const cache = new Map<string, string | undefined>();
   const forgottenRecord = (id: string): string | undefined => {
     if (forgotten.size === 0) return undefined;
-    if (!cache.has(id)) cache.set(id, keys.map((key) => forgotten.get(personHash(key, id))).find((record) => record !== undefined));
+    if (!cache.has(id))
+      cache.set(
+        id,
+        keys.map((key) => forgotten.get(personHash(key, id))).find((record) => record !== undefined),
+      );
     return cache.get(id);
   };
   return { suppressed, forgotten, isSuppressed: (id) => suppressed.has(id), forgottenRecord };

@@ -57,7 +57,12 @@ export async function* sweptKeys(areas: readonly SweptArea[]): AsyncGenerator<Sw
 
 /** A blob store as swept files (its own listing: S3 has no leftovers to hide), without deletion. */
 export function blobFiles(blobs: BlobStore): SweptFiles {
-  return { list: (prefix) => blobs.list(prefix), get: (key) => blobs.get(key), put: (key, body) => blobs.put(key, body), locate: (key) => blobs.locate(key) };
+  return {
+    list: (prefix) => blobs.list(prefix),
+    get: (key) => blobs.get(key),
+    put: (key, body) => blobs.put(key, body),
+    locate: (key) => blobs.locate(key),
+  };
 }
 
 const VERSION_FILE = /^(snapshots\/cohort=[^/]+\/version=\d+\/)[^/]+$/;
@@ -70,7 +75,9 @@ export const isTempFile = (key: string): boolean => key.slice(key.lastIndexOf('/
  * completed, so never published). `keys` is the listing it comes from.
  */
 export function leftoverTest(keys: readonly string[]): (key: string) => boolean {
-  const complete = new Set(keys.filter((key) => key.endsWith('/manifest.json') && VERSION_FILE.test(key)).map((key) => VERSION_FILE.exec(key)?.[1]));
+  const complete = new Set(
+    keys.filter((key) => key.endsWith('/manifest.json') && VERSION_FILE.test(key)).map((key) => VERSION_FILE.exec(key)?.[1]),
+  );
   return (key) => {
     if (isTempFile(key)) return true;
     const folder = VERSION_FILE.exec(key)?.[1];

@@ -18,8 +18,13 @@ function chart(history: CohortHistory): SafeHtml {
   if (manifests.length === 0) return html`<p class="none-text">Never refreshed: no versions yet.</p>`;
   const shown = chartedVersions(manifests);
   const series = shown.map((m) => `v${m.version} ${formatNumber(m.size)}${m.status === 'held' ? ' (held)' : ''}`).join('; ');
-  const cut = manifests.length > shown.length ? html`<p class="meta">The chart shows the newest ${formatNumber(shown.length)} of ${formatNumber(manifests.length)} versions.</p>` : '';
-  const legend = shown.some((m) => m.status === 'held') ? html`<p class="legend"><span class="held-mark" aria-hidden="true">\u25c6</span> held version (not published)</p>` : '';
+  const cut =
+    manifests.length > shown.length
+      ? html`<p class="meta">The chart shows the newest ${formatNumber(shown.length)} of ${formatNumber(manifests.length)} versions.</p>`
+      : '';
+  const legend = shown.some((m) => m.status === 'held')
+    ? html`<p class="legend"><span class="held-mark" aria-hidden="true">\u25c6</span> held version (not published)</p>`
+    : '';
   return html`<div class="chart"><canvas id="chart-${definition.id}" role="img" aria-label="Size of ${definition.name} over versions: ${series}">Size by version: ${series}</canvas></div>${legend}${cut}`;
 }
 
@@ -28,7 +33,10 @@ function kpiChart(history: CohortHistory): SafeHtml {
   if (!hasKpis(history)) return html``;
   const { definition } = history;
   const series = chartedVersions(history.manifests)
-    .map((m) => `v${m.version} ${m.kpis?.activation_share == null ? 'no activation' : formatShare(m.kpis.activation_share)}, ${m.kpis?.value_mean == null ? 'no value' : formatNumber(m.kpis.value_mean)} per member`)
+    .map(
+      (m) =>
+        `v${m.version} ${m.kpis?.activation_share == null ? 'no activation' : formatShare(m.kpis.activation_share)}, ${m.kpis?.value_mean == null ? 'no value' : formatNumber(m.kpis.value_mean)} per member`,
+    )
     .join('; ');
   return html`<h3>KPIs over versions</h3><div class="chart"><canvas id="kpi-chart-${definition.id}" role="img" aria-label="Activation share and value per member of ${definition.name} over versions: ${series}">KPIs by version: ${series}</canvas></div>`;
 }

@@ -25,14 +25,18 @@ export function programFields(definition: CohortDefinition): SafeHtml {
     'experiment',
     program.experiment ?? none('none'),
   )}${field('Outcome metric', 'outcome-metric', program.outcome_metric ?? none('not stated'))}${
-    program.holdout ? field('Holdout', 'holdout', `${program.holdout} of members, by sha256(salt + person_id), salt "${program.salt ?? ''}"`) : ''
+    program.holdout
+      ? field('Holdout', 'holdout', `${program.holdout} of members, by sha256(salt + person_id), salt "${program.salt ?? ''}"`)
+      : ''
   }`;
 }
 
 /** `activation_change warn 5 / fail 20; min_size 50`: the KPI levels a definition sets. */
 function kpiLevelsText(kpis: NonNullable<NonNullable<CohortDefinition['quality']>['kpis']>): string {
   const levels = (name: string, l: { warn?: number; fail?: number } | undefined) =>
-    l ? `${name} ${[l.warn !== undefined ? `warn ${l.warn}` : '', l.fail !== undefined ? `fail ${l.fail}` : ''].filter(Boolean).join(' / ')}` : '';
+    l
+      ? `${name} ${[l.warn !== undefined ? `warn ${l.warn}` : '', l.fail !== undefined ? `fail ${l.fail}` : ''].filter(Boolean).join(' / ')}`
+      : '';
   return [
     levels('activation_change', kpis.activation_change),
     levels('value_change', kpis.value_change),

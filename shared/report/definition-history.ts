@@ -40,9 +40,13 @@ function parsed(entry: DefinitionVersion | null | undefined): CohortDefinition |
 }
 
 /** The keys that differ between two definitions, and the rule's line diff when the rule is one of them. */
-function differences(before: CohortDefinition | undefined, after: CohortDefinition | undefined): Pick<DefinitionVersionView, 'fields' | 'ruleDiff'> {
+function differences(
+  before: CohortDefinition | undefined,
+  after: CohortDefinition | undefined,
+): Pick<DefinitionVersionView, 'fields' | 'ruleDiff'> {
   const fields = before && after ? changedFields(before, after) : [];
-  const ruleDiff = before && after && fields.includes('rule') ? lineDiff(ruleText(before.rule).split('\n'), ruleText(after.rule).split('\n')) : null;
+  const ruleDiff =
+    before && after && fields.includes('rule') ? lineDiff(ruleText(before.rule).split('\n'), ruleText(after.rule).split('\n')) : null;
   return { fields, ruleDiff };
 }
 
@@ -57,7 +61,11 @@ export function openChangeRuleDiff(change: OpenChange, working: CohortDefinition
  * made and what changed against the one before (read through the catalog store, so the same over
  * the state folder or the definitions bucket).
  */
-export async function loadDefinitionVersions(cohort: string, catalog: CatalogStore, manifests: readonly Manifest[]): Promise<DefinitionVersionView[]> {
+export async function loadDefinitionVersions(
+  cohort: string,
+  catalog: CatalogStore,
+  manifests: readonly Manifest[],
+): Promise<DefinitionVersionView[]> {
   const entries = await catalog.versions(cohort);
   return entries.map((entry, index) => {
     return { entry, memberships: madeFrom(entry, entries, manifests), ...differences(parsed(entries[index - 1]), parsed(entry)) };

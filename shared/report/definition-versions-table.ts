@@ -42,7 +42,8 @@ function row(view: DefinitionVersionView, newest: number): SafeHtml {
 /** A rule diff as a figure: `-` removed, `+` added lines, each marked by its sign (colour only helps). */
 export function ruleDiffFigure(lines: readonly DiffLine[], caption: string, key: string): SafeHtml {
   const shown = lines.map(
-    (line) => html`<span class="${line.op === '+' ? 'diff-add' : line.op === '-' ? 'diff-del' : 'diff-same'}">${line.op} ${line.text}</span>`,
+    (line) =>
+      html`<span class="${line.op === '+' ? 'diff-add' : line.op === '-' ? 'diff-del' : 'diff-same'}">${line.op} ${line.text}</span>`,
   );
   return html`<figure class="diff" data-rule-diff="${key}"><figcaption>${caption}</figcaption><pre class="rule" aria-label="${caption}"><code>${shown}</code></pre></figure>`;
 }

@@ -28,7 +28,9 @@ ${
   flags.length === 0
     ? html`<p class="none-text" data-field="drift-none">No version moved more than ${String(DRIFT_THRESHOLD_PCT)}% against the previous published version, and none was held.</p>`
     : html`<ul class="flags" data-field="drift">${shown.map((f) => html`<li data-version="${String(f.version)}" data-flag="${f.kind}">${flagText(f)}</li>`)}</ul>${
-        flags.length > shown.length ? html`<p class="meta">Newest ${formatNumber(shown.length)} of ${formatNumber(flags.length)} flags.</p>` : ''
+        flags.length > shown.length
+          ? html`<p class="meta">Newest ${formatNumber(shown.length)} of ${formatNumber(flags.length)} flags.</p>`
+          : ''
       }`
 }`;
 }

@@ -62,7 +62,17 @@ export async function loadHistories(
       const baseline = latest?.previous_version == null ? undefined : sortedManifests.find((m) => m.version === latest.previous_version);
       const definitionVersions = governance ? await loadDefinitionVersions(definition.id, governance.catalog, sortedManifests) : [];
       const openChanges = (governance?.open ?? []).filter((c) => c.record.cohort === definition.id);
-      return { definition, manifests: sortedManifests, current, latest, baseline, drift: driftFlags(sortedManifests), learnings: notes, definitionVersions, openChanges };
+      return {
+        definition,
+        manifests: sortedManifests,
+        current,
+        latest,
+        baseline,
+        drift: driftFlags(sortedManifests),
+        learnings: notes,
+        definitionVersions,
+        openChanges,
+      };
     }),
   );
 }

@@ -55,7 +55,9 @@ export function openChangesPanel(changes: readonly OpenChange[], linked: Readonl
   const pending = changes.filter((c) => c.record.outcome === 'pending');
   const refused = changes.filter((c) => c.record.outcome === 'refused');
   const panel = (kind: string, title: string, shown: readonly OpenChange[], caption: string) =>
-    shown.length === 0 ? '' : html`<div class="open-panel ${kind}" data-panel="${kind}"><h3>${title}</h3>${table(shown, caption, linked)}</div>`;
+    shown.length === 0
+      ? ''
+      : html`<div class="open-panel ${kind}" data-panel="${kind}"><h3>${title}</h3>${table(shown, caption, linked)}</div>`;
   return html`${panel(
     'pending',
     'Waiting for approval',

@@ -7,11 +7,19 @@ export interface OpenEnvironment {
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** @default node:child_process spawn */
-  readonly spawn?: (command: string, args: readonly string[], options: SpawnOptions) => { on(event: 'error', listener: (error: Error) => void): unknown; unref(): void };
+  readonly spawn?: (
+    command: string,
+    args: readonly string[],
+    options: SpawnOptions,
+  ) => { on(event: 'error', listener: (error: Error) => void): unknown; unref(): void };
 }
 
 /** The command that opens a file with the desktop's default application, or undefined without a desktop. */
-export function openCommand(file: string, platform: NodeJS.Platform, env: NodeJS.ProcessEnv): { command: string; args: string[] } | undefined {
+export function openCommand(
+  file: string,
+  platform: NodeJS.Platform,
+  env: NodeJS.ProcessEnv,
+): { command: string; args: string[] } | undefined {
   if (platform === 'darwin') return { command: 'open', args: [file] };
   // `start` is a cmd built-in; its first quoted argument is a window title, hence the empty one.
   if (platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""', file] };

@@ -10,7 +10,8 @@ function checksCell(history: CohortHistory): SafeHtml {
   const checks = history.latest.checks;
   const failed = checks.filter((c) => c.status === 'fail').map((c) => c.name);
   const warned = checks.filter((c) => c.status === 'warn').map((c) => c.name);
-  if (failed.length === 0 && warned.length === 0) return html`<span data-field="checks-ok">all ${formatNumber(checks.length)} passed</span>`;
+  if (failed.length === 0 && warned.length === 0)
+    return html`<span data-field="checks-ok">all ${formatNumber(checks.length)} passed</span>`;
   return html`${failed.length > 0 ? html`<span class="badge fail">fail</span> <span data-field="failing">${failed.join(', ')}</span> ` : ''}${
     warned.length > 0 ? html`<span class="badge warn">warn</span> <span data-field="warning">${warned.join(', ')}</span>` : ''
   }`;

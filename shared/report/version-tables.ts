@@ -23,7 +23,10 @@ export function versionsTable(history: CohortHistory): SafeHtml {
 <td data-field="definition">${m.definition.version === undefined ? '' : `d${m.definition.version}`}<span class="sub"><code>${m.definition.hash.slice(0, 12)}</code></span></td>
 </tr>`,
   );
-  const cut = history.manifests.length > newestFirst.length ? ` (newest ${formatNumber(newestFirst.length)} of ${formatNumber(history.manifests.length)})` : '';
+  const cut =
+    history.manifests.length > newestFirst.length
+      ? ` (newest ${formatNumber(newestFirst.length)} of ${formatNumber(history.manifests.length)})`
+      : '';
   return html`<h3>Versions</h3>
 <div class="table-wrap"><table class="versions">
 <caption>Newest first${cut}; entered and exited count against the previous published version.</caption>
@@ -36,9 +39,10 @@ export function versionsTable(history: CohortHistory): SafeHtml {
 export function checksTable(latest: Manifest | undefined): SafeHtml {
   if (!latest) return html``;
   const rows = latest.checks.map(
-    (c) => html`<tr data-check="${c.name}"><th scope="row"><code>${c.name}</code></th><td>${checkBadge(c.status)}</td><td class="num">${formatValue(
-      c.observed,
-    )}</td><td class="num">${formatValue(c.threshold)}</td><td>${c.message}</td></tr>`,
+    (c) =>
+      html`<tr data-check="${c.name}"><th scope="row"><code>${c.name}</code></th><td>${checkBadge(c.status)}</td><td class="num">${formatValue(
+        c.observed,
+      )}</td><td class="num">${formatValue(c.threshold)}</td><td>${c.message}</td></tr>`,
   );
   return html`<h3>Checks of v${String(latest.version)}</h3>
 ${

@@ -19,11 +19,16 @@ export interface SampleSize {
  *
  * Undefined (null) when the rates are equal: no sample detects a lift of zero.
  */
-export function sampleSizeForProportions(pa: number, pb: number, options: { ratio?: number; alpha?: number; power?: number } = {}): SampleSize | null {
+export function sampleSizeForProportions(
+  pa: number,
+  pb: number,
+  options: { ratio?: number; alpha?: number; power?: number } = {},
+): SampleSize | null {
   const r = options.ratio ?? 1;
   const alpha = options.alpha ?? 0.05;
   const power = options.power ?? 0.8;
-  if (!(r > 0) || !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1)) throw new RangeError('ratio must be positive, alpha and power between 0 and 1');
+  if (!(r > 0) || !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1))
+    throw new RangeError('ratio must be positive, alpha and power between 0 and 1');
   if (![pa, pb].every((p) => p >= 0 && p <= 1)) throw new RangeError(`rates must lie in [0, 1], got ${pa} and ${pb}`);
   const delta = pa - pb;
   if (delta === 0) return null;

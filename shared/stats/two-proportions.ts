@@ -60,7 +60,9 @@ export function compareProportions(a: Proportion, b: Proportion, level = 0.95): 
   const difference = pa - pb;
   const empty = a.trials === 0 || b.trials === 0;
   const seDiff = empty ? NaN : Math.sqrt((pa * (1 - pa)) / a.trials + (pb * (1 - pb)) / b.trials);
-  const differenceInterval: Interval = empty ? { low: null, high: null } : { low: difference - z0 * seDiff, high: difference + z0 * seDiff };
+  const differenceInterval: Interval = empty
+    ? { low: null, high: null }
+    : { low: difference - z0 * seDiff, high: difference + z0 * seDiff };
   const relative = pb === 0 ? null : pa / pb - 1;
   let relativeInterval: Interval = { low: null, high: null };
   if (a.successes > 0 && b.successes > 0) {
@@ -72,5 +74,15 @@ export function compareProportions(a: Proportion, b: Proportion, level = 0.95): 
   const sePooled = Math.sqrt(pooled * (1 - pooled) * (1 / a.trials + 1 / b.trials));
   const z = empty || !(sePooled > 0) ? null : difference / sePooled;
   const scoreInterval = newcombeInterval(a, b, z0);
-  return { rateA: pa, rateB: pb, difference, differenceInterval, scoreInterval, relative, relativeInterval, z, p: z === null ? 1 : twoSidedP(z) };
+  return {
+    rateA: pa,
+    rateB: pb,
+    difference,
+    differenceInterval,
+    scoreInterval,
+    relative,
+    relativeInterval,
+    z,
+    p: z === null ? 1 : twoSidedP(z),
+  };
 }

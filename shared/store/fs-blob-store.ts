@@ -70,7 +70,8 @@ export class FsBlobStore implements BlobStore {
     const held = await this.acquire(lock, key);
     try {
       const seen = await this.get(key);
-      if ((seen === undefined ? undefined : etagOf(seen)) !== expectedEtag) throw new ConcurrentUpdateError(`${target} changed since it was read`);
+      if ((seen === undefined ? undefined : etagOf(seen)) !== expectedEtag)
+        throw new ConcurrentUpdateError(`${target} changed since it was read`);
       await rename(await this.writeTemp(key, body), target);
       return etagOf(body);
     } finally {
@@ -85,7 +86,10 @@ export class FsBlobStore implements BlobStore {
       return await open(lock, 'wx');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (breakStale && age > STALE_LOCK_MS) {
         await unlink(lock).catch(() => undefined);
         return this.acquire(lock, key, false);

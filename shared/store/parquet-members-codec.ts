@@ -90,7 +90,10 @@ export class ParquetMembersCodec implements MembersCodec {
       onChunk: ({ columnData, rowStart }) => {
         for (let i = 0; i < columnData.length; i++) {
           const id: unknown = columnData[i];
-          if (typeof id !== 'string') throw new InvalidMembersFileError(`members.parquet holds a ${id === null ? 'null' : typeof id} person_id at row ${rowStart + i}`);
+          if (typeof id !== 'string')
+            throw new InvalidMembersFileError(
+              `members.parquet holds a ${id === null ? 'null' : typeof id} person_id at row ${rowStart + i}`,
+            );
           ids[rowStart + i] = id;
           read++;
         }

@@ -131,7 +131,9 @@ export class SnapshotStore {
   /** Every cohort with files in the store, in byte order. */
   async cohorts(): Promise<string[]> {
     const keys = await this.blobs.list('snapshots/');
-    return [...new Set(keys.map((key) => /^snapshots\/cohort=([^/]+)\//.exec(key)?.[1]).filter((c): c is string => c !== undefined))].sort();
+    return [
+      ...new Set(keys.map((key) => /^snapshots\/cohort=([^/]+)\//.exec(key)?.[1]).filter((c): c is string => c !== undefined)),
+    ].sort();
   }
 
   /**
@@ -140,7 +142,8 @@ export class SnapshotStore {
    * manifest promising fewer members than the file holds. The holdout file is rewritten when given.
    */
   async rewriteForErasure(manifest: Manifest, members: readonly string[], holdout?: readonly string[]): Promise<void> {
-    if (!(await this.manifest(manifest.cohort, manifest.version))) throw new VersionNotFoundError(`cohort "${manifest.cohort}" has no version ${manifest.version}`);
+    if (!(await this.manifest(manifest.cohort, manifest.version)))
+      throw new VersionNotFoundError(`cohort "${manifest.cohort}" has no version ${manifest.version}`);
     const prefix = versionPrefix(manifest.cohort, manifest.version);
     await this.blobs.put(`${prefix}members.parquet`, await this.codec.encode(members));
     if (holdout) await this.blobs.put(`${prefix}${HOLDOUT_FILE}`, await this.codec.encode(holdout));
@@ -161,7 +164,8 @@ export class SnapshotStore {
   async publish(cohort: string, version: number): Promise<void> {
     const manifest = await this.manifest(cohort, version);
     if (!manifest) throw new VersionNotFoundError(`cohort "${cohort}" has no complete version ${version}`);
-    if (manifest.status !== 'published') throw new VersionNotFoundError(`cohort "${cohort}" version ${version} is ${manifest.status}, not published`);
+    if (manifest.status !== 'published')
+      throw new VersionNotFoundError(`cohort "${cohort}" version ${version} is ${manifest.status}, not published`);
     const base = manifest.previous_version ?? null;
     const key = `${prefixOf(cohort)}current.json`;
     for (let attempt = 1; ; attempt++) {
@@ -170,7 +174,14 @@ export class SnapshotStore {
       if (at === version) return this.markNeverCurrent(cohort, version, manifest.lineage?.run_id ?? '');
       if (at !== base) {
         if (!(await this.wasCurrent(cohort, version))) {
-          await this.recordLost({ cohort, version, computed_against: base, current_version: at, run_id: manifest.lineage?.run_id ?? '', at: new Date().toISOString() });
+          await this.recordLost({
+            cohort,
+            version,
+            computed_against: base,
+            current_version: at,
+            run_id: manifest.lineage?.run_id ?? '',
+            at: new Date().toISOString(),
+          });
         }
         throw new CurrentMovedError(
           `cohort "${cohort}" is now at version ${at ?? 'none'}, not ${base ?? 'none'} as version ${version} was computed against; current stays at ${at ?? 'none'}`,
@@ -200,12 +211,21 @@ export class SnapshotStore {
     const byVersion = new Map(manifests.map((m) => [m.version, m]));
     const chain = new Set<number>();
     for (let at: number | null | undefined = current; at != null && !chain.has(at); at = byVersion.get(at)?.previous_version) chain.add(at);
-    const orphans = manifests.filter((m) => m.status === 'published' && m.version < current && !chain.has(m.version) && m.previous_version !== current);
+    const orphans = manifests.filter(
+      (m) => m.status === 'published' && m.version < current && !chain.has(m.version) && m.previous_version !== current,
+    );
     if (orphans.length === 0) return;
     const lost = await this.lostPublishes(cohort);
     const at = new Date().toISOString();
     for (const m of orphans.filter((o) => !lost.has(o.version))) {
-      await this.recordLost({ cohort, version: m.version, computed_against: m.previous_version, current_version: current, run_id: m.lineage?.run_id ?? runId, at });
+      await this.recordLost({
+        cohort,
+        version: m.version,
+        computed_against: m.previous_version,
+        current_version: current,
+        run_id: m.lineage?.run_id ?? runId,
+        at,
+      });
     }
   }
 

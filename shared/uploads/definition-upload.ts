@@ -131,7 +131,13 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
   if (!upload.key.startsWith(INCOMING_PREFIX) || !DEFINITION_NAME.test(name) || CONTROL.test(upload.key)) {
     // Not located: the store refuses such keys, and a `..` would be resolved away.
     const path = keyShown(upload.key);
-    return reject(upload, path, null, [{ file: path, message: `upload definitions as ${INCOMING_PREFIX}<id>.yaml (one file, no sub-folder, no control characters)` }], ports);
+    return reject(
+      upload,
+      path,
+      null,
+      [{ file: path, message: `upload definitions as ${INCOMING_PREFIX}<id>.yaml (one file, no sub-folder, no control characters)` }],
+      ports,
+    );
   }
   const path = ports.definitions.locate(upload.key);
   if (upload.size !== undefined && upload.size > MAX_UPLOAD_BYTES) return reject(upload, path, null, [tooLarge(path, upload.size)], ports);
@@ -172,7 +178,9 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
 const configLocation = (ports: DefinitionUploadPorts) => ports.config ?? { store: ports.definitions, key: CONFIG_FILE };
 
 /** The live project config, as the cloud reads it; its problems when it is invalid. */
-async function liveConfig(ports: DefinitionUploadPorts): Promise<{ ok: true; config: ProjectConfig } | { ok: false; problems: readonly DefinitionProblem[] }> {
+async function liveConfig(
+  ports: DefinitionUploadPorts,
+): Promise<{ ok: true; config: ProjectConfig } | { ok: false; problems: readonly DefinitionProblem[] }> {
   const { store, key } = configLocation(ports);
   try {
     return { ok: true, config: await bucketConfig(store, key)() };
@@ -183,7 +191,11 @@ async function liveConfig(ports: DefinitionUploadPorts): Promise<{ ok: true; con
 }
 
 /** What the config makes invalid in a catalog: a definition comparing a personal property with a value. */
-function configProblems(catalog: Catalog, files: readonly { readonly path: string; readonly text: string }[], config: ProjectConfig): DefinitionProblem[] {
+function configProblems(
+  catalog: Catalog,
+  files: readonly { readonly path: string; readonly text: string }[],
+  config: ProjectConfig,
+): DefinitionProblem[] {
   const texts = new Map(files.map((file) => [file.path, file.text]));
   return personalPropertyProblems(catalog.definitions, config.privacy.personal_properties, (file) => texts.get(file));
 }
@@ -243,7 +255,9 @@ async function handleConfigUpload(
     sections,
     approve: decisionCommand('approve', CONFIG_DECISION_ID, hash, where),
   } as const;
-  await ports.notifier.notify(pendingConfigAlert(upload, store.locate(key), outcome, decisionCommand('reject', CONFIG_DECISION_ID, hash, where)));
+  await ports.notifier.notify(
+    pendingConfigAlert(upload, store.locate(key), outcome, decisionCommand('reject', CONFIG_DECISION_ID, hash, where)),
+  );
   return outcome;
 }
 
@@ -281,7 +295,10 @@ async function reject(
   const errors = problems.map(formatProblem);
   await ports.notifier.notify(rejectionAlert(upload, path, cohort, errors));
   await ports.events.publish([
-    { detailType: 'Definition Rejected', detail: { status: 'rejected', cohort, path: upload.key, location: path, errors, run_id: upload.id } },
+    {
+      detailType: 'Definition Rejected',
+      detail: { status: 'rejected', cohort, path: upload.key, location: path, errors, run_id: upload.id },
+    },
   ]);
   return { status: 'rejected', cohort, errors };
 }

@@ -59,7 +59,9 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
   const published = manifest.status === 'published';
   if (published && !(await isOrWasCurrent(ports.store, manifest.cohort, manifest.version))) {
     if (outcome.status === 'unchanged') return { ...delivery, event: null, exports: null };
-    throw new VersionNotCurrentError(`cohort "${manifest.cohort}" version ${manifest.version} is not current: it is neither exported nor announced`);
+    throw new VersionNotCurrentError(
+      `cohort "${manifest.cohort}" version ${manifest.version} is not current: it is neither exported nor announced`,
+    );
   }
   if (outcome.status === 'unchanged') {
     const exported = !published || !(await exportMissing(manifest.cohort, manifest.version, ports.exports));
@@ -78,15 +80,30 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
 }
 
 /** Exports a published version (never a held one), then announces it, then records that it was announced. */
-async function exportAndAnnounce(manifest: Manifest, event: DeliverEvent, ports: DeliverPorts): Promise<Pick<Delivery, 'event' | 'exports'>> {
+async function exportAndAnnounce(
+  manifest: Manifest,
+  event: DeliverEvent,
+  ports: DeliverPorts,
+): Promise<Pick<Delivery, 'event' | 'exports'>> {
   const folder = ports.store.locate(manifest.cohort, manifest.version);
-  const snapshot: CohortVersionLocations = { snapshot: folder, manifest: fileIn(folder, 'manifest.json'), members: fileIn(folder, 'members.parquet') };
+  const snapshot: CohortVersionLocations = {
+    snapshot: folder,
+    manifest: fileIn(folder, 'manifest.json'),
+    members: fileIn(folder, 'members.parquet'),
+  };
   let exports: ExportLocations | null = null;
   if (manifest.status === 'published') {
     const members = await ports.store.members(manifest.cohort, manifest.version);
     const previous = manifest.previous_version === null ? undefined : await ports.store.members(manifest.cohort, manifest.previous_version);
     const holdout = manifest.experiment ? await ports.store.holdout(manifest.cohort, manifest.version) : undefined;
-    const lists = { cohort: manifest.cohort, version: manifest.version, asOf: manifest.as_of, members, ...changes(members, previous), ...(holdout ? { holdout } : {}) };
+    const lists = {
+      cohort: manifest.cohort,
+      version: manifest.version,
+      asOf: manifest.as_of,
+      members,
+      ...changes(members, previous),
+      ...(holdout ? { holdout } : {}),
+    };
     // Versions are screened when written; this catches people listed or forgotten since.
     const privacy = runPrivacy(ports.privacy, event.config);
     // Rewriting an export gives the same files, so an export found complete is written again only to learn its locations.
@@ -106,7 +123,10 @@ const UNDELIVERED_LOOKBACK = 10;
  * but never announced (a Deliver that died, then a run with a new as-of), oldest first.
  */
 async function undeliveredBefore(manifest: Manifest, ports: DeliverPorts): Promise<Manifest[]> {
-  const [latest, announced] = await Promise.all([ports.exports.latestVersion(manifest.cohort), ports.exports.announcedVersion(manifest.cohort)]);
+  const [latest, announced] = await Promise.all([
+    ports.exports.latestVersion(manifest.cohort),
+    ports.exports.announcedVersion(manifest.cohort),
+  ]);
   // What was announced; a state folder from before announced.json: what was exported.
   const delivered = announced ?? latest ?? 0;
   const found: Manifest[] = [];

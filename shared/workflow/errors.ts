@@ -21,7 +21,13 @@ export class TransientError extends Error {
  * own attempts (shared/ports.ts), which a retry re-reads and decides again. `CurrentMovedError`
  * (another run published first) is not retried: it is caught and alerted like any failure.
  */
-export const TRANSIENT_ERROR_NAMES = ['TransientError', 'ThrottledError', 'AthenaQueryRetryableError', 'EventPublishError', 'ConcurrentUpdateError'] as const;
+export const TRANSIENT_ERROR_NAMES = [
+  'TransientError',
+  'ThrottledError',
+  'AthenaQueryRetryableError',
+  'EventPublishError',
+  'ConcurrentUpdateError',
+] as const;
 
 /** A step's input does not have the expected shape: a wiring bug, never retried. */
 export class InvalidEventError extends Error {

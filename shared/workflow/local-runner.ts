@@ -120,7 +120,8 @@ function localStateMachine(): Promise<StateMachine> {
   prepared ??= refreshStateMachineAsl()
     .then((definition) => {
       const unmapped = taskStatesOf(definition).filter((name) => !(TASK_STATES as readonly string[]).includes(name));
-      if (unmapped.length > 0) throw new UnmappedTaskError(`no local handler for Task state(s) ${unmapped.join(', ')}: they would call AWS`);
+      if (unmapped.length > 0)
+        throw new UnmappedTaskError(`no local handler for Task state(s) ${unmapped.join(', ')}: they would call AWS`);
       return new StateMachine(definition, { validationOptions: { noValidate: true } });
     })
     .catch((error: unknown) => {
@@ -137,7 +138,11 @@ function localStateMachine(): Promise<StateMachine> {
  * the Map and the failure path are the definition's own. Resolves with the run summary; rejects
  * with {@link RefreshFailedError} when the execution fails (after AlertFailure has alerted).
  */
-export async function runRefreshStateMachine(input: RefreshInput, local: LocalPorts, options: LocalRunOptions = {}): Promise<LocalRunSummary> {
+export async function runRefreshStateMachine(
+  input: RefreshInput,
+  local: LocalPorts,
+  options: LocalRunOptions = {},
+): Promise<LocalRunSummary> {
   const request = parseEvent('execution input', refreshInputSchema, input);
   const machine = await localStateMachine();
   const runId = options.runId ?? randomUUID();

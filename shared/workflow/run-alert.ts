@@ -79,7 +79,10 @@ export function runAlert(summary: Omit<WorkflowSummary, 'alert'>, plan?: Refresh
     ),
     ...section(
       'Warnings (published):',
-      warned.flatMap((c) => [`${c.cohort} v${c.version}:`, ...problems(c).map((check) => `  ${check.status} ${check.name}: ${check.message}`)]),
+      warned.flatMap((c) => [
+        `${c.cohort} v${c.version}:`,
+        ...problems(c).map((check) => `  ${check.status} ${check.name}: ${check.message}`),
+      ]),
     ),
     ...section('Moved:', moved.map(movement)),
     ...section('Programs affected:', impacts),

@@ -129,10 +129,26 @@ export function runMetricPoints(summary: WorkflowSummary): MetricPoint[] {
   return [
     point(RefreshMetric.RunDuration, 'Milliseconds', summary.duration_ms),
     point(RefreshMetric.Population, 'Count', summary.population),
-    point(RefreshMetric.CohortsPublished, 'Count', count((c) => c.status === 'published')),
-    point(RefreshMetric.CohortsWarned, 'Count', count((c) => c.status === 'published' && c.checks.some((check) => check.status === 'warn'))),
-    point(RefreshMetric.CohortsHeld, 'Count', count((c) => c.status === 'held')),
-    point(RefreshMetric.CohortsUnchanged, 'Count', count((c) => c.status === 'unchanged')),
+    point(
+      RefreshMetric.CohortsPublished,
+      'Count',
+      count((c) => c.status === 'published'),
+    ),
+    point(
+      RefreshMetric.CohortsWarned,
+      'Count',
+      count((c) => c.status === 'published' && c.checks.some((check) => check.status === 'warn')),
+    ),
+    point(
+      RefreshMetric.CohortsHeld,
+      'Count',
+      count((c) => c.status === 'held'),
+    ),
+    point(
+      RefreshMetric.CohortsUnchanged,
+      'Count',
+      count((c) => c.status === 'unchanged'),
+    ),
     point(RefreshMetric.Runs, 'Count', 1, { [MetricDimension.outcome]: runOutcome(summary.cohorts) }),
   ];
 }

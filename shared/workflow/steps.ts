@@ -41,7 +41,13 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
   if (privacy) await processDeletionRequests(privacy);
   const governed = ports.governance
     ? await governRefresh(
-        { working: catalog, asOf: new Date(request.as_of ?? event.started_at), runId: event.run_id, at: event.started_at, ...(request.author ? { author: request.author } : {}) },
+        {
+          working: catalog,
+          asOf: new Date(request.as_of ?? event.started_at),
+          runId: event.run_id,
+          at: event.started_at,
+          ...(request.author ? { author: request.author } : {}),
+        },
         { ...ports, config, governance: ports.governance },
       )
     : undefined;
@@ -58,7 +64,9 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
     { ...ports, config },
     event.run_id,
   );
-  const plan = governed ? { ...planned, cohorts: withDefinitionVersions(planned.cohorts, governed.versions), governance: governed.report } : planned;
+  const plan = governed
+    ? { ...planned, cohorts: withDefinitionVersions(planned.cohorts, governed.versions), governance: governed.report }
+    : planned;
   // Announced once the run is planned, then recorded as announced: a retried Plan, or the next run
   // after a crash in between, announces them again (at least once; consumers deduplicate on cohort and version).
   if (ports.events && ports.governance && governed) {
@@ -96,7 +104,8 @@ async function writtenByThisRun(plan: WorkflowPlan, cohortId: string, store: Sna
   if (manifest?.lineage.run_id !== plan.run_id) return undefined;
   const current = await store.current(cohortId);
   // Finish what the first attempt may not have: publishing (never backwards).
-  if (manifest.status === 'published' && (current === undefined || current < manifest.version)) await store.publish(cohortId, manifest.version);
+  if (manifest.status === 'published' && (current === undefined || current < manifest.version))
+    await store.publish(cohortId, manifest.version);
   const { version, status, size, previous_version, entered, exited, checks } = manifest;
   const arms = manifest.experiment ? await storedArmMovement(store, cohortId, version, previous_version) : undefined;
   return { cohort: cohortId, status, version, size, previous_version, entered, exited, checks, ...(arms ? { arms } : {}) };
@@ -122,7 +131,12 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
     deliveries: event.deliveries,
   };
   await ports.engine.release(result);
-  const changes = governanceAlert(plan.run_id, plan.governance, new Map(plan.cohorts.map((c) => [c.id, c.definition.owner])), ports.decisions);
+  const changes = governanceAlert(
+    plan.run_id,
+    plan.governance,
+    new Map(plan.cohorts.map((c) => [c.id, c.definition.owner])),
+    ports.decisions,
+  );
   if (changes) await ports.notifier.notify(changes);
   const written = summary.cohorts.filter((c) => c.status !== 'unchanged').map((c) => ({ cohort: c.cohort, version: c.version }));
   const checking = runPrivacy(ports.privacy, plan.config);
@@ -148,7 +162,8 @@ export async function alertFailureStep(event: AlertFailureEvent, ports: AlertFai
   const alert = failureAlert(event);
   await ports.notifier.notify(alert);
   const summary = { severity: alert.severity, title: alert.title, ...(alert.step ? { step: alert.step } : {}) };
-  if (!event.plan || !event.evaluation || !ports.engine || !ports.evaluations) return { alert: summary, released: null, release_error: null };
+  if (!event.plan || !event.evaluation || !ports.engine || !ports.evaluations)
+    return { alert: summary, released: null, release_error: null };
   try {
     await ports.engine.release(await ports.evaluations.find(event.plan.run_id, event.evaluation));
     return { alert: summary, released: true, release_error: null };

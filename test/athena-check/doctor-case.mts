@@ -26,5 +26,6 @@ await mkdir(join(target, 'expected'), { recursive: true });
 const probe = await buildProbe(join(target, 'lake'));
 await writeFile(join(target, 'case.json'), JSON.stringify({ as_of: PROBE_AS_OF.toISOString() }));
 for (const { path, text } of probeDefinitionFiles()) await writeFile(join(target, 'definitions', path), text);
-for (const [cohort, members] of probe.expected) await writeFile(join(target, 'expected', `${cohort}.txt`), members.map((m) => `${m}\n`).join(''));
+for (const [cohort, members] of probe.expected)
+  await writeFile(join(target, 'expected', `${cohort}.txt`), members.map((m) => `${m}\n`).join(''));
 console.log(target);

@@ -55,8 +55,15 @@ const rows = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJ
 
 const local = await rows(query(duckdbDialect));
 writeFileSync(join(work, 'jsonl-plan.json'), JSON.stringify({ query: query(athenaDialect) }));
-execFileSync(python, [join(here, 'transpile.py'), join(work, 'jsonl-plan.json'), join(work, 'jsonl-query.sql'), join(work, 'jsonl-macros.sql')], { stdio: 'inherit' });
-for (const statement of readFileSync(join(work, 'jsonl-macros.sql'), 'utf8').split('\n').filter((l) => l.trim() !== '')) await db.run(statement);
+execFileSync(
+  python,
+  [join(here, 'transpile.py'), join(work, 'jsonl-plan.json'), join(work, 'jsonl-query.sql'), join(work, 'jsonl-macros.sql')],
+  { stdio: 'inherit' },
+);
+for (const statement of readFileSync(join(work, 'jsonl-macros.sql'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== ''))
+  await db.run(statement);
 const athena = await rows(readFileSync(join(work, 'jsonl-query.sql'), 'utf8'));
 
 const same = (a: unknown, b: unknown) => Object.is(a, b);
@@ -68,20 +75,26 @@ cases.forEach((c, i) => {
   if (c.want.row === false || l === undefined || a === undefined) {
     if (c.want.row !== false || l !== undefined || a !== undefined) {
       problems += 1;
-      console.log(`mismatch jsonl-reading line ${i}: a row on duckdb ${l !== undefined}, on athena ${a !== undefined}, wanted ${c.want.row !== false}`);
+      console.log(
+        `mismatch jsonl-reading line ${i}: a row on duckdb ${l !== undefined}, on athena ${a !== undefined}, wanted ${c.want.row !== false}`,
+      );
     }
     return;
   }
   for (const key of Object.keys(l)) {
     if (!same(l[key], a[key])) {
       problems += 1;
-      console.log(`mismatch jsonl-reading line ${i} ${key}: duckdb ${JSON.stringify(l[key])}, athena ${JSON.stringify(a[key])} (${c.line.slice(0, 80)})`);
+      console.log(
+        `mismatch jsonl-reading line ${i} ${key}: duckdb ${JSON.stringify(l[key])}, athena ${JSON.stringify(a[key])} (${c.line.slice(0, 80)})`,
+      );
     }
   }
   for (const [key, want] of Object.entries(c.want)) {
     if (!same(l[key], want)) {
       problems += 1;
-      console.log(`mismatch jsonl-reading line ${i} ${key}: got ${JSON.stringify(l[key])}, the reading says ${JSON.stringify(want)} (${c.line.slice(0, 80)})`);
+      console.log(
+        `mismatch jsonl-reading line ${i} ${key}: got ${JSON.stringify(l[key])}, the reading says ${JSON.stringify(want)} (${c.line.slice(0, 80)})`,
+      );
     }
   }
 });

@@ -50,8 +50,18 @@ describe('the project config', () => {
       },
       guardrails: { approval_size_change_pct: 25 },
       metrics: {
-        activation: { events: ['feature_used'], sources: ['product'], where: [], window: { kind: 'within', duration: { text: '14d', ms: 14 * DAY_MS } } },
-        value: { events: ['invoice_paid'], sources: ['billing'], where: [], window: { kind: 'within', duration: { text: '30d', ms: 30 * DAY_MS } } },
+        activation: {
+          events: ['feature_used'],
+          sources: ['product'],
+          where: [],
+          window: { kind: 'within', duration: { text: '14d', ms: 14 * DAY_MS } },
+        },
+        value: {
+          events: ['invoice_paid'],
+          sources: ['billing'],
+          where: [],
+          window: { kind: 'within', duration: { text: '30d', ms: 30 * DAY_MS } },
+        },
       },
       privacy: { personal_properties: [], suppression_list: 'privacy/suppressed.txt' },
     });
@@ -93,7 +103,9 @@ describe('the project config', () => {
     expect(problems('sources:\n  billing:\n    freshnes_hours: 48\n')).toEqual([
       'cohorts.config.yaml:3:5: sources.billing: unknown key "freshnes_hours" (a typo is never ignored)',
     ]);
-    expect(problems('default:\n  freshness_hours: 12\n')).toEqual(['cohorts.config.yaml:1:1: unknown key "default" (a typo is never ignored)']);
+    expect(problems('default:\n  freshness_hours: 12\n')).toEqual([
+      'cohorts.config.yaml:1:1: unknown key "default" (a typo is never ignored)',
+    ]);
   });
 
   it('points at a value of the wrong kind', () => {
@@ -118,18 +130,33 @@ describe('the project config', () => {
     expect(problems('sources:\n  billing: {freshness_hours: 400}\n')).toEqual([
       'cohorts.config.yaml:2:30: sources.billing.freshness_hours 400 hours times checks.freshness.fail (2) is beyond the 672 hours the source checks read',
     ]);
-    expect(parseConfig('sources:\n  billing: {freshness_hours: 400}\nchecks:\n  freshness: {fail: 1.5}\n', 'c.yaml').sources.billing?.freshness_hours).toBe(400);
+    expect(
+      parseConfig('sources:\n  billing: {freshness_hours: 400}\nchecks:\n  freshness: {fail: 1.5}\n', 'c.yaml').sources.billing
+        ?.freshness_hours,
+    ).toBe(400);
   });
 
   it('reports malformed YAML and duplicate keys with their place', () => {
     expect(problems('checks:\n  volume: {warn: 3\n')[0]).toMatch(/^cohorts\.config\.yaml:\d+:\d+: malformed YAML: /);
-    expect(problems('defaults:\n  freshness_hours: 12\n  freshness_hours: 13\n')[0]).toMatch(/^cohorts\.config\.yaml:3:3: duplicate key: .*unique/);
-    expect(problems('- a list\n')).toEqual(['cohorts.config.yaml:1:1: the config must be a YAML mapping with keys defaults, sources, checks and metrics']);
+    expect(problems('defaults:\n  freshness_hours: 12\n  freshness_hours: 13\n')[0]).toMatch(
+      /^cohorts\.config\.yaml:3:3: duplicate key: .*unique/,
+    );
+    expect(problems('- a list\n')).toEqual([
+      'cohorts.config.yaml:1:1: the config must be a YAML mapping with keys defaults, sources, checks and metrics',
+    ]);
   });
 
   it('reads the metrics with the keys of an event leaf, replacing a default metric as a whole', () => {
     const config = parseConfig(
-      ['metrics:', '  activation:', '    event: [export_created, invite_sent]', '    where: {format: csv}', '    within: 7d', '  value: {within: 90d}', ''].join('\n'),
+      [
+        'metrics:',
+        '  activation:',
+        '    event: [export_created, invite_sent]',
+        '    where: {format: csv}',
+        '    within: 7d',
+        '  value: {within: 90d}',
+        '',
+      ].join('\n'),
       'c.yaml',
     );
     expect(config.metrics.activation).toEqual({
@@ -138,7 +165,11 @@ describe('the project config', () => {
       window: { kind: 'within', duration: { text: '7d', ms: 7 * DAY_MS } },
     });
     // value without event: every event's value (any source) over 90 days.
-    expect(config.metrics.value).toEqual({ events: '*', where: [], window: { kind: 'within', duration: { text: '90d', ms: 90 * DAY_MS } } });
+    expect(config.metrics.value).toEqual({
+      events: '*',
+      where: [],
+      window: { kind: 'within', duration: { text: '90d', ms: 90 * DAY_MS } },
+    });
     // Only the metric given is replaced.
     expect(parseConfig('metrics:\n  value: {within: 90d}\n', 'c.yaml').metrics.activation).toEqual(DEFAULT_CONFIG.metrics.activation);
   });
@@ -153,7 +184,9 @@ describe('the project config', () => {
     expect(problems('metrics:\n  activation: {within: 14d}\n')).toEqual([
       'cohorts.config.yaml:2:15: metrics.activation.event is missing: name the event (or a list of events)',
     ]);
-    expect(problems('metrics:\n  activation: {event: login, within: 1mo}\n')[0]).toMatch(/^cohorts\.config\.yaml:2:38: metrics\.activation\.within must be a duration/);
+    expect(problems('metrics:\n  activation: {event: login, within: 1mo}\n')[0]).toMatch(
+      /^cohorts\.config\.yaml:2:38: metrics\.activation\.within must be a duration/,
+    );
     expect(problems('metrics:\n  retention: {event: login, within: 14d}\n')).toEqual([
       'cohorts.config.yaml:2:3: metrics: unknown key "retention" (a typo is never ignored)',
     ]);
@@ -170,8 +203,15 @@ describe('the privacy section of the project config', () => {
   });
 
   it('reads personal properties, the suppression list key and the salt variable', () => {
-    const config = parseConfig('privacy:\n  personal_properties: [email, phone.mobile]\n  suppression_list: optouts/list.txt\n  salt_env: COHORTS_SALT\n', 'c.yaml');
-    expect(config.privacy).toEqual({ personal_properties: ['email', 'phone.mobile'], suppression_list: 'optouts/list.txt', salt_env: 'COHORTS_SALT' });
+    const config = parseConfig(
+      'privacy:\n  personal_properties: [email, phone.mobile]\n  suppression_list: optouts/list.txt\n  salt_env: COHORTS_SALT\n',
+      'c.yaml',
+    );
+    expect(config.privacy).toEqual({
+      personal_properties: ['email', 'phone.mobile'],
+      suppression_list: 'optouts/list.txt',
+      salt_env: 'COHORTS_SALT',
+    });
   });
 
   it('refuses a metric that compares a personal property with a value, at the property, and says what to do', async () => {
@@ -191,7 +231,9 @@ describe('the privacy section of the project config', () => {
       '',
     ].join('\n');
     const expected = [
-      expect.stringMatching(/^cohorts\.config\.yaml:6:36: metrics\.activation\.where\.plan is personal data \(privacy\.personal_properties\): a metric may only test it with exists: true\/false, never compare it with a value .*use exists, or filter on another property$/),
+      expect.stringMatching(
+        /^cohorts\.config\.yaml:6:36: metrics\.activation\.where\.plan is personal data \(privacy\.personal_properties\): a metric may only test it with exists: true\/false, never compare it with a value .*use exists, or filter on another property$/,
+      ),
       expect.stringMatching(/^cohorts\.config\.yaml:12:7: metrics\.value\.where\.email is personal data /),
     ];
     expect(problems(text)).toEqual(expected);
@@ -211,17 +253,21 @@ describe('the privacy section of the project config', () => {
       { property: 'plan', ops: { eq: 'pro' } },
     ]);
     // The same metric is fine while email is not declared personal.
-    expect(parseConfig('metrics:\n  activation: {event: login, within: 14d, where: {email: a@b.c}}\n', 'c.yaml').metrics.activation.where).toEqual([
-      { property: 'email', ops: { eq: 'a@b.c' } },
-    ]);
+    expect(
+      parseConfig('metrics:\n  activation: {event: login, within: 14d, where: {email: a@b.c}}\n', 'c.yaml').metrics.activation.where,
+    ).toEqual([{ property: 'email', ops: { eq: 'a@b.c' } }]);
   });
 
   it('names an unknown key and every bad value with its line and column', () => {
-    expect(problems('privacy:\n  personal_property: [email]\n')).toEqual(['cohorts.config.yaml:2:3: privacy: unknown key "personal_property" (a typo is never ignored)']);
-    expect(problems('privacy:\n  personal_properties: ["e mail"]\n  suppression_list: ../outside.txt\n  salt_env: "not a name"\n')).toEqual([
-      expect.stringMatching(/^cohorts\.config\.yaml:2:25: privacy\.personal_properties\[0\] must be a property name/),
-      expect.stringMatching(/^cohorts\.config\.yaml:3:21: privacy\.suppression_list must be a key inside the state folder/),
-      expect.stringMatching(/^cohorts\.config\.yaml:4:13: privacy\.salt_env must be an environment variable name/),
+    expect(problems('privacy:\n  personal_property: [email]\n')).toEqual([
+      'cohorts.config.yaml:2:3: privacy: unknown key "personal_property" (a typo is never ignored)',
     ]);
+    expect(problems('privacy:\n  personal_properties: ["e mail"]\n  suppression_list: ../outside.txt\n  salt_env: "not a name"\n')).toEqual(
+      [
+        expect.stringMatching(/^cohorts\.config\.yaml:2:25: privacy\.personal_properties\[0\] must be a property name/),
+        expect.stringMatching(/^cohorts\.config\.yaml:3:21: privacy\.suppression_list must be a key inside the state folder/),
+        expect.stringMatching(/^cohorts\.config\.yaml:4:13: privacy\.salt_env must be an environment variable name/),
+      ],
+    );
   });
 });

@@ -34,7 +34,13 @@ function check(events: readonly RawEvent[], identities: readonly IdentityRow[] =
 }
 
 /** One valid event of a source at an instant. */
-const at = (source: string, ts: string, id = `${source}-${ts}`, user = 'someone'): RawEvent => ({ event_id: id, source, user_id: user, event_name: 'did_something', ts });
+const at = (source: string, ts: string, id = `${source}-${ts}`, user = 'someone'): RawEvent => ({
+  event_id: id,
+  source,
+  user_id: user,
+  event_name: 'did_something',
+  ts,
+});
 
 /** A steady month for a source, so that only the check under test moves. */
 const steady = (source: string, perDay = 10) => history(source, () => perDay, perDay);
@@ -135,18 +141,23 @@ describe('volume', () => {
     expect(rise.check('product', 'source.volume')).toMatchObject({ status: 'warn', observed: 3.71, threshold: 3.5 });
     const doubled = await check(history('product', wobbly, 40));
     expect(doubled.check('product', 'source.volume')).toMatchObject({ status: 'fail', observed: 6.74, threshold: 6 });
-    expect(doubled.check('product', 'source.volume').message).toContain('far above a median of 20 a day over 28 days (MAD 2, robust z 6.74)');
+    expect(doubled.check('product', 'source.volume').message).toContain(
+      'far above a median of 20 a day over 28 days (MAD 2, robust z 6.74)',
+    );
   });
 
   it('passes with a note while a source has fewer than 7 days of history', async () => {
-    const events = [-3, -2, -1].flatMap((offset) => eventsOn('support', dayFromLast(offset), 10)).concat(eventsOn('support', LAST_DAY, 100));
+    const events = [-3, -2, -1]
+      .flatMap((offset) => eventsOn('support', dayFromLast(offset), 10))
+      .concat(eventsOn('support', LAST_DAY, 100));
     const run = await check(events);
     expect(run.check('support', 'source.volume')).toEqual({
       name: 'source.volume',
       status: 'pass',
       observed: 3,
       threshold: 7,
-      message: "support: 100 events on 2024-06-14; not enough history to judge (3 days of the 7 needed since the source's first event in the window)",
+      message:
+        "support: 100 events on 2024-06-14; not enough history to judge (3 days of the 7 needed since the source's first event in the window)",
     });
   });
 
@@ -205,11 +216,19 @@ describe('invalid rows', () => {
     const run = await check([...good.slice(0, 20), ...bad]);
     expect(run.check('crm', 'source.invalid_rows')).toMatchObject({ status: 'fail', observed: 20, threshold: 10 });
     const clean = await check(good);
-    expect(clean.check('crm', 'source.invalid_rows')).toMatchObject({ status: 'pass', observed: 0, message: 'crm: no invalid row among 95 rows' });
+    expect(clean.check('crm', 'source.invalid_rows')).toMatchObject({
+      status: 'pass',
+      observed: 0,
+      message: 'crm: no invalid row among 95 rows',
+    });
   });
 
   it('groups rows without a source under (none), as a share of every row', async () => {
-    const run = await check([...good, { ...at('x', '2024-06-14T09:00:00Z', 'n1'), source: '' }, { ...at('x', '2024-06-14T09:00:00Z', 'n2'), source: null, user_id: null }]);
+    const run = await check([
+      ...good,
+      { ...at('x', '2024-06-14T09:00:00Z', 'n1'), source: '' },
+      { ...at('x', '2024-06-14T09:00:00Z', 'n2'), source: null, user_id: null },
+    ]);
     expect(run.check(NO_SOURCE, 'source.invalid_rows')).toEqual({
       name: 'source.invalid_rows',
       status: 'warn',
@@ -218,7 +237,10 @@ describe('invalid rows', () => {
       message:
         'rows without a source: 2 of 97 rows in the lake (2.06%): 2 without source, 1 without user_id (or blank); they are left out of every cohort; warns at 1%, fails at 10%',
     });
-    expect(run.report.sources.find((s) => s.source === NO_SOURCE)?.checks.map((c) => c.name)).toEqual(['source.invalid_rows', 'source.dt_mismatch']);
+    expect(run.report.sources.find((s) => s.source === NO_SOURCE)?.checks.map((c) => c.name)).toEqual([
+      'source.invalid_rows',
+      'source.dt_mismatch',
+    ]);
   });
 
   it('ignores invalid rows at or after the as-of instant', async () => {
@@ -228,7 +250,9 @@ describe('invalid rows', () => {
 });
 
 describe('unmapped ids', () => {
-  const events = Array.from({ length: 20 }, (_, n) => at('crm', `2024-06-14T10:${String(n).padStart(2, '0')}:00Z`, `crm-${n}`, `  Lead${n}@Example.com `));
+  const events = Array.from({ length: 20 }, (_, n) =>
+    at('crm', `2024-06-14T10:${String(n).padStart(2, '0')}:00Z`, `crm-${n}`, `  Lead${n}@Example.com `),
+  );
   const mapped = (count: number): IdentityRow[] =>
     Array.from({ length: count }, (_, n) => ({ source: 'crm', user_id: `lead${n}@example.com`, person_id: `person-${n}` }));
 
@@ -290,7 +314,11 @@ describe('identity conflicts', () => {
 
   it('passes without conflicts and fails at the configured level', async () => {
     const clean = await check(eventsOn('crm', LAST_DAY, 3), [{ source: 'crm', user_id: 'a', person_id: 'p' }]);
-    expect(clean.report.lake[0]).toMatchObject({ status: 'pass', observed: 0, message: 'no identity key maps to more than one person_id (1 key)' });
+    expect(clean.report.lake[0]).toMatchObject({
+      status: 'pass',
+      observed: 0,
+      message: 'no identity key maps to more than one person_id (1 key)',
+    });
     const identities: IdentityRow[] = [
       { source: 'crm', user_id: 'a', person_id: 'p1' },
       { source: 'crm', user_id: 'a', person_id: 'p2' },
@@ -327,7 +355,10 @@ describe('dt and ts mismatch', () => {
   it('fails at the configured level', async () => {
     const config = configWith({ checks: { dt_mismatch: { warn: 1, fail: 2 } } });
     const run = await check(
-      [{ ...at('product', '2024-06-01T12:00:00Z', 'a'), dt: '2024-06-05' }, { ...at('product', '2024-06-09T12:00:00Z', 'b'), dt: '2024-06-05' }],
+      [
+        { ...at('product', '2024-06-01T12:00:00Z', 'a'), dt: '2024-06-05' },
+        { ...at('product', '2024-06-09T12:00:00Z', 'b'), dt: '2024-06-05' },
+      ],
       [],
       config,
     );
@@ -337,11 +368,24 @@ describe('dt and ts mismatch', () => {
 
 describe('the report', () => {
   it('lists every source with all its checks, by name, and the worst status', async () => {
-    const run = await check([...steady('product'), at('product', '2024-06-15T11:00:00Z'), ...steady('billing'), at('billing', '2024-06-15T11:00:00Z')]);
+    const run = await check([
+      ...steady('product'),
+      at('product', '2024-06-15T11:00:00Z'),
+      ...steady('billing'),
+      at('billing', '2024-06-15T11:00:00Z'),
+    ]);
     expect(run.report.days).toEqual({ from: '2024-05-17', last_day: '2024-06-14' });
     expect(run.report.sources.map((s) => [s.source, s.status, s.checks.map((c) => c.name)])).toEqual([
-      ['billing', 'pass', ['source.freshness', 'source.volume', 'source.invalid_rows', 'source.duplicates', 'source.unmapped_ids', 'source.dt_mismatch']],
-      ['product', 'pass', ['source.freshness', 'source.volume', 'source.invalid_rows', 'source.duplicates', 'source.unmapped_ids', 'source.dt_mismatch']],
+      [
+        'billing',
+        'pass',
+        ['source.freshness', 'source.volume', 'source.invalid_rows', 'source.duplicates', 'source.unmapped_ids', 'source.dt_mismatch'],
+      ],
+      [
+        'product',
+        'pass',
+        ['source.freshness', 'source.volume', 'source.invalid_rows', 'source.duplicates', 'source.unmapped_ids', 'source.dt_mismatch'],
+      ],
     ]);
     expect(run.report.status).toBe('pass');
   });

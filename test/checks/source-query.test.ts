@@ -80,7 +80,8 @@ describe('the source-check query', () => {
 
   it('normalizes identity and event user ids the way the refresh compiler does', () => {
     const { sql } = compiled('athena');
-    const normalized = "CASE WHEN strpos(trim(user_id, ' ' || chr(9) || chr(13) || chr(10)), '@') > 0 THEN lower(trim(user_id, ' ' || chr(9) || chr(13) || chr(10))) ELSE trim(user_id, ' ' || chr(9) || chr(13) || chr(10)) END";
+    const normalized =
+      "CASE WHEN strpos(trim(user_id, ' ' || chr(9) || chr(13) || chr(10)), '@') > 0 THEN lower(trim(user_id, ' ' || chr(9) || chr(13) || chr(10))) ELSE trim(user_id, ' ' || chr(9) || chr(13) || chr(10)) END";
     expect(sql.split(normalized)).toHaveLength(3);
   });
 });

@@ -42,7 +42,10 @@ describe('making a folder on a read-only file system', () => {
       made,
       mkdir: async (path, options) => {
         if (existing.includes(path)) return;
-        const first = path.split('/').slice(0, existing.at(-1)!.split('/').length + 1).join('/');
+        const first = path
+          .split('/')
+          .slice(0, existing.at(-1)!.split('/').length + 1)
+          .join('/');
         throw options?.recursive ? error('ENOENT', first) : error('EROFS', path);
       },
       stat: async (path) => {
@@ -53,6 +56,9 @@ describe('making a folder on a read-only file system', () => {
 
   it('reports EROFS for the first folder it cannot make, not a misleading ENOENT', async () => {
     const calls = readOnly(['/', '/state']);
-    await expect(makeFolder('/state/privacy/requests', calls)).rejects.toMatchObject({ code: 'EROFS', message: "EROFS: mkdir '/state/privacy'" });
+    await expect(makeFolder('/state/privacy/requests', calls)).rejects.toMatchObject({
+      code: 'EROFS',
+      message: "EROFS: mkdir '/state/privacy'",
+    });
   });
 });

@@ -26,7 +26,16 @@ describe('the cohorts command line', () => {
     });
     // Activation: a login in the two days before the as-of instant.
     await writeFile(join(root, 'cohorts.config.yaml'), `${WARN_ONLY_CONFIG_YAML}metrics:\n  activation: {event: login, within: 2d}\n`);
-    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state'), '--config', join(root, 'cohorts.config.yaml')];
+    folders = [
+      '--data',
+      join(root, 'data'),
+      '--definitions',
+      join(root, 'definitions'),
+      '--state',
+      join(root, 'state'),
+      '--config',
+      join(root, 'cohorts.config.yaml'),
+    ];
   });
 
   it('validate exits 0 and says how many definitions are valid', async () => {
@@ -76,7 +85,7 @@ describe('the cohorts command line', () => {
     expect(readFileSync(join(root, 'state', 'report', 'catalog.html'), 'utf8')).toContain('quiet_users');
   });
 
-  it('checks prints every check of each cohort\'s latest version with its status', async () => {
+  it("checks prints every check of each cohort's latest version with its status", async () => {
     const result = await cohorts('checks', ...folders);
     expect(result.code).toBe(0);
     const text = result.stdout.join('\n');
@@ -97,10 +106,23 @@ describe('the cohorts command line', () => {
 
   it('prints errors as one line without a stack trace and exits non-zero (real process)', () => {
     const missing = join(root, 'no-such-lake');
-    const result = spawnSync(process.execPath, [join(REPO, 'bin', 'cohorts.mjs'), 'run', '--data', missing, '--definitions', join(root, 'definitions'), '--state', join(root, 'state2')], {
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const result = spawnSync(
+      process.execPath,
+      [
+        join(REPO, 'bin', 'cohorts.mjs'),
+        'run',
+        '--data',
+        missing,
+        '--definitions',
+        join(root, 'definitions'),
+        '--state',
+        join(root, 'state2'),
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      },
+    );
     expect(result.status).toBe(1);
     const errorLines = result.stderr.trim().split('\n');
     expect(errorLines).toHaveLength(1);

@@ -50,7 +50,8 @@ function answer(query: FakeQuery): void {
 
 /** The deployment as the last refreshes left it: the published catalog under catalog/, a lake with partitions. */
 function givenDeployment(live: Record<string, string> = PUBLISHED): void {
-  for (const entry of entries(PUBLISHED).values()) aws.put(DEFINITIONS_BUCKET, `catalog/cohort=${entry.cohort}/version=1.json`, JSON.stringify(entry));
+  for (const entry of entries(PUBLISHED).values())
+    aws.put(DEFINITIONS_BUCKET, `catalog/cohort=${entry.cohort}/version=1.json`, JSON.stringify(entry));
   for (const [id, text] of Object.entries(live)) aws.put(DEFINITIONS_BUCKET, `${id}.yaml`, text);
   aws.put('cohorts-lake', 'events/dt=2024-05-30/part-0.parquet', PARQUET_EVENTS_MILLIS);
   aws.put('cohorts-lake', 'events/dt=2024-05-31/part-0.parquet', PARQUET_EVENTS_MILLIS);
@@ -71,7 +72,10 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
   beforeEach(async () => {
     aws.reset();
     sfn.reset();
-    sfn.on(StartExecutionCommand).callsFake(({ name }) => ({ executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`, startDate: new Date() }));
+    sfn.on(StartExecutionCommand).callsFake(({ name }) => ({
+      executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
+      startDate: new Date(),
+    }));
     root = await tempDir();
     folders = ['--definitions', join(root, 'definitions'), '--state', join(root, 'state'), '--data', join(root, 'no-lake-here')];
     impactRow = {};
@@ -81,7 +85,16 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     // Prepare: a wider rule for core_users; side_users reads it.
     givenDeployment();
     await writeDefinitions(join(root, 'definitions'), { 'core_users.yaml': WIDER, 'side_users.yaml': PUBLISHED.side_users });
-    impactRow = { after_0: '38', before_0: '19', added_0: '21', removed_0: '2', after_1: '13', before_1: '11', added_1: '3', removed_1: '1' };
+    impactRow = {
+      after_0: '38',
+      before_0: '19',
+      added_0: '21',
+      removed_0: '2',
+      after_1: '13',
+      before_1: '11',
+      added_1: '3',
+      removed_1: '1',
+    };
     // Act
     const plan = await cohorts('plan', '--cloud', '--as-of', '2024-06-01T00:00:00Z', ...folders);
     // Assess
@@ -102,10 +115,11 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     // A plan writes nothing but the manifests the lake tables read (lake-files/ of the results bucket).
     const written = aws.s3.commandCalls(PutObjectCommand).map((call) => `${call.args[0].input.Bucket}/${call.args[0].input.Key}`);
     expect(written).toHaveLength(2);
-    for (const key of written) expect(key).toMatch(/^cohorts-results\/lake-files\/[0-9a-f]{32}\/events-parquet\/unit=millis\/dt=2024-05-3[01]\/files\.txt$/);
+    for (const key of written)
+      expect(key).toMatch(/^cohorts-results\/lake-files\/[0-9a-f]{32}\/events-parquet\/unit=millis\/dt=2024-05-3[01]\/files\.txt$/);
   });
 
-  it('plan applies the guardrail settings of the bucket\'s cohorts.config.yaml, as the Plan step does', async () => {
+  it("plan applies the guardrail settings of the bucket's cohorts.config.yaml, as the Plan step does", async () => {
     givenDeployment();
     aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', 'guardrails: {approval_size_change_pct: 150}\n');
     await writeDefinitions(join(root, 'definitions'), { 'core_users.yaml': WIDER, 'side_users.yaml': PUBLISHED.side_users });
@@ -120,7 +134,10 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
 
   it('plan exits 1 when a guardrail refuses a change', async () => {
     givenDeployment();
-    await writeDefinitions(join(root, 'definitions'), { 'core_users.yaml': definitionYaml('core_users', { rule: MONTH }), 'side_users.yaml': PUBLISHED.side_users });
+    await writeDefinitions(join(root, 'definitions'), {
+      'core_users.yaml': definitionYaml('core_users', { rule: MONTH }),
+      'side_users.yaml': PUBLISHED.side_users,
+    });
     impactRow = { after_0: '30', before_0: '29', added_0: '1', removed_0: '0' };
 
     const plan = await cohorts('plan', '--cloud', '--as-of', '2024-06-01T00:00:00Z', ...folders);
@@ -134,21 +151,45 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     // Prepare: the wider rule was uploaded and waits.
     givenDeployment({ ...PUBLISHED, core_users: WIDER });
     // Act
-    const approved = await cohorts('approve', 'core_users', '--cloud', '--hash', WIDER_HASH.slice(0, 12), '--by', 'dana', '--note', 'Reviewed the new members.', ...folders);
+    const approved = await cohorts(
+      'approve',
+      'core_users',
+      '--cloud',
+      '--hash',
+      WIDER_HASH.slice(0, 12),
+      '--by',
+      'dana',
+      '--note',
+      'Reviewed the new members.',
+      ...folders,
+    );
     // Assess
     expect(approved.code).toBe(0);
     expect(approved.stdout).toEqual([`core_users: definition ${WIDER_HASH.slice(0, 12)} approved by dana`]);
     const key = `catalog/decisions/cohort=core_users/${WIDER_HASH}.json`;
     expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: DEFINITIONS_BUCKET, Key: key, IfNoneMatch: '*' });
     const decision = JSON.parse(aws.text(DEFINITIONS_BUCKET, key) as string) as Record<string, string>;
-    expect(decision).toEqual({ cohort: 'core_users', hash: WIDER_HASH, decision: 'approved', by: 'dana', note: 'Reviewed the new members.', at: expect.any(String) });
+    expect(decision).toEqual({
+      cohort: 'core_users',
+      hash: WIDER_HASH,
+      decision: 'approved',
+      by: 'dana',
+      note: 'Reviewed the new members.',
+      at: expect.any(String),
+    });
     expect(Math.abs(Date.parse(decision.at as string) - Date.now())).toBeLessThan(60_000);
     const name = `approval-${WIDER_HASH.slice(0, 16)}-core_users`;
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE_ARN, name });
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input as string) as unknown;
-    expect(input).toEqual({ trigger: 'definition-change', cohorts: ['core_users', 'side_users'], rationale: 'A month shows regulars better.' });
-    expect(approved.stderr.join('\n')).toContain(`started the refresh of core_users, side_users that applies it: arn:aws:states:eu-central-1:111122223333:execution:CohortRefresh:${name}`);
+    expect(input).toEqual({
+      trigger: 'definition-change',
+      cohorts: ['core_users', 'side_users'],
+      rationale: 'A month shows regulars better.',
+    });
+    expect(approved.stderr.join('\n')).toContain(
+      `started the refresh of core_users, side_users that applies it: arn:aws:states:eu-central-1:111122223333:execution:CohortRefresh:${name}`,
+    );
 
     // A second decision on the same definition is refused, and starts nothing.
     const again = await cohorts('reject', 'core_users', '--cloud', '--by', 'eve', '--note', 'No.', ...folders);
@@ -163,7 +204,11 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     const rejected = await cohorts('reject', 'core_users', '--cloud', '--by', 'dana', '--note', 'Too wide.', ...folders);
 
     expect(rejected.code).toBe(0);
-    expect(JSON.parse(aws.text(DEFINITIONS_BUCKET, `catalog/decisions/cohort=core_users/${WIDER_HASH}.json`) as string)).toMatchObject({ decision: 'rejected', by: 'dana', note: 'Too wide.' });
+    expect(JSON.parse(aws.text(DEFINITIONS_BUCKET, `catalog/decisions/cohort=core_users/${WIDER_HASH}.json`) as string)).toMatchObject({
+      decision: 'rejected',
+      by: 'dana',
+      note: 'Too wide.',
+    });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
@@ -174,7 +219,9 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     const nothing = await cohorts('approve', 'side_users', '--cloud', '--by', 'dana', '--note', 'ok', ...folders);
 
     expect(stale.code).toBe(1);
-    expect(stale.stderr.join('\n')).toContain(`definition 0123456789ab of "core_users" is not the one waiting: s3://${DEFINITIONS_BUCKET}/core_users.yaml holds ${WIDER_HASH.slice(0, 12)} now`);
+    expect(stale.stderr.join('\n')).toContain(
+      `definition 0123456789ab of "core_users" is not the one waiting: s3://${DEFINITIONS_BUCKET}/core_users.yaml holds ${WIDER_HASH.slice(0, 12)} now`,
+    );
     expect(nothing.stderr.join('\n')).toContain('nothing to approve: the definition of "side_users" is the published one');
     expect(aws.s3).not.toHaveReceivedCommand(PutObjectCommand);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
@@ -182,7 +229,9 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
 
   it('keeps the approval when the refresh cannot start, and says how to start it', async () => {
     givenDeployment({ ...PUBLISHED, core_users: WIDER });
-    sfn.on(StartExecutionCommand).rejects(serviceError({ name: 'AccessDeniedException', status: 400, message: 'not authorized to perform states:StartExecution' }));
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(serviceError({ name: 'AccessDeniedException', status: 400, message: 'not authorized to perform states:StartExecution' }));
 
     const approved = await cohorts('approve', 'core_users', '--cloud', '--by', 'dana', '--note', 'ok', ...folders);
 
@@ -190,47 +239,103 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     const error = approved.stderr.join('\n');
     expect(error).toContain(`recorded the approval in s3://${DEFINITIONS_BUCKET}/catalog/decisions/cohort=core_users/${WIDER_HASH}.json`);
     expect(error).toContain('not authorized to perform states:StartExecution');
-    expect(error).toContain(`aws stepfunctions start-execution --state-machine-arn ARN --name approval-${WIDER_HASH.slice(0, 16)}-core_users`);
+    expect(error).toContain(
+      `aws stepfunctions start-execution --state-machine-arn ARN --name approval-${WIDER_HASH.slice(0, 16)}-core_users`,
+    );
     expect(aws.text(DEFINITIONS_BUCKET, `catalog/decisions/cohort=core_users/${WIDER_HASH}.json`)).toBeDefined();
   });
 
-  it('approve cohorts.config.yaml --cloud --hash records the decision and makes the waiting config upload the bucket\'s live config', async () => {
+  it("approve cohorts.config.yaml --cloud --hash records the decision and makes the waiting config upload the bucket's live config", async () => {
     // Prepare: a config upload that turns the approvals off waits beside the live config.
     givenDeployment();
     const live = 'guardrails: {approval_size_change_pct: 25}\n';
     const upload = 'guardrails: {approval_size_change_pct: 100000}\n';
     const hash = sha256(upload);
     aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', live);
-    aws.put(DEFINITIONS_BUCKET, 'pending/cohorts.config.yaml.json', JSON.stringify({ hash, text: upload, base: sha256(live), sections: ['guardrails'] }));
+    aws.put(
+      DEFINITIONS_BUCKET,
+      'pending/cohorts.config.yaml.json',
+      JSON.stringify({ hash, text: upload, base: sha256(live), sections: ['guardrails'] }),
+    );
     // Act
-    const stale = await cohorts('approve', 'cohorts.config.yaml', '--cloud', '--hash', '0123456789ab', '--by', 'dana', '--note', 'ok', ...folders);
-    const approved = await cohorts('approve', 'cohorts.config.yaml', '--cloud', '--hash', hash.slice(0, 12), '--by', 'dana', '--note', 'Approvals move to the owners.', ...folders);
+    const stale = await cohorts(
+      'approve',
+      'cohorts.config.yaml',
+      '--cloud',
+      '--hash',
+      '0123456789ab',
+      '--by',
+      'dana',
+      '--note',
+      'ok',
+      ...folders,
+    );
+    const approved = await cohorts(
+      'approve',
+      'cohorts.config.yaml',
+      '--cloud',
+      '--hash',
+      hash.slice(0, 12),
+      '--by',
+      'dana',
+      '--note',
+      'Approvals move to the owners.',
+      ...folders,
+    );
     // Assess
     expect(stale.code).toBe(1);
-    expect(stale.stderr.join('\n')).toContain(`config 0123456789ab is not the one waiting: a newer upload (${hash.slice(0, 12)}, changing guardrails) replaced it`);
+    expect(stale.stderr.join('\n')).toContain(
+      `config 0123456789ab is not the one waiting: a newer upload (${hash.slice(0, 12)}, changing guardrails) replaced it`,
+    );
     expect(approved.code).toBe(0);
     expect(approved.stdout).toEqual([`cohorts.config.yaml: config ${hash.slice(0, 12)} (changing guardrails) approved by dana`]);
     const key = `catalog/decisions/cohort=cohorts.config.yaml/${hash}.json`;
     expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: DEFINITIONS_BUCKET, Key: key, IfNoneMatch: '*' });
-    expect(JSON.parse(aws.text(DEFINITIONS_BUCKET, key) as string)).toEqual({ cohort: 'cohorts.config.yaml', hash, decision: 'approved', by: 'dana', note: 'Approvals move to the owners.', at: expect.any(String) });
+    expect(JSON.parse(aws.text(DEFINITIONS_BUCKET, key) as string)).toEqual({
+      cohort: 'cohorts.config.yaml',
+      hash,
+      decision: 'approved',
+      by: 'dana',
+      note: 'Approvals move to the owners.',
+      at: expect.any(String),
+    });
     expect(aws.text(DEFINITIONS_BUCKET, 'cohorts.config.yaml')).toBe(upload);
     expect(approved.stderr.join('\n')).toContain(`s3://${DEFINITIONS_BUCKET}/cohorts.config.yaml is replaced: the next refresh uses it`);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
-  it('reject cohorts.config.yaml --cloud records the rejection and leaves the bucket\'s live config', async () => {
+  it("reject cohorts.config.yaml --cloud records the rejection and leaves the bucket's live config", async () => {
     givenDeployment();
     const live = 'privacy:\n  suppression_list: privacy/suppressed.txt\n';
     const upload = 'privacy:\n  suppression_list: privacy/nobody.txt\n';
     const hash = sha256(upload);
     aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', live);
-    aws.put(DEFINITIONS_BUCKET, 'pending/cohorts.config.yaml.json', JSON.stringify({ hash, text: upload, base: sha256(live), sections: ['privacy'] }));
+    aws.put(
+      DEFINITIONS_BUCKET,
+      'pending/cohorts.config.yaml.json',
+      JSON.stringify({ hash, text: upload, base: sha256(live), sections: ['privacy'] }),
+    );
 
     const rejected = await cohorts('reject', 'cohorts.config.yaml', '--cloud', '--by', 'dana', '--note', 'Opt-outs stay.', ...folders);
-    const approved = await cohorts('approve', 'cohorts.config.yaml', '--cloud', '--hash', hash.slice(0, 12), '--by', 'eve', '--note', 'ok', ...folders);
+    const approved = await cohorts(
+      'approve',
+      'cohorts.config.yaml',
+      '--cloud',
+      '--hash',
+      hash.slice(0, 12),
+      '--by',
+      'eve',
+      '--note',
+      'ok',
+      ...folders,
+    );
 
     expect(rejected.code).toBe(0);
-    expect(JSON.parse(aws.text(DEFINITIONS_BUCKET, `catalog/decisions/cohort=cohorts.config.yaml/${hash}.json`) as string)).toMatchObject({ decision: 'rejected', by: 'dana', note: 'Opt-outs stay.' });
+    expect(JSON.parse(aws.text(DEFINITIONS_BUCKET, `catalog/decisions/cohort=cohorts.config.yaml/${hash}.json`) as string)).toMatchObject({
+      decision: 'rejected',
+      by: 'dana',
+      note: 'Opt-outs stay.',
+    });
     expect(approved.code).toBe(1);
     expect(approved.stderr.join('\n')).toContain('was rejected by dana');
     expect(aws.text(DEFINITIONS_BUCKET, 'cohorts.config.yaml')).toBe(live);

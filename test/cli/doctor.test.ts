@@ -36,7 +36,12 @@ beforeAll(async () => {
   const connection = await openDuckDb({ threads: 1 });
   await writeProbeLake(connection, dir);
   const engine = new DuckDbEngine(connection, dir);
-  const compiled = compileRefresh({ cohorts: buildCatalog(probeDefinitionFiles()).definitions, asOf: PROBE_AS_OF, lake: (await engine.lake()).relations, dialect: engine.dialect });
+  const compiled = compileRefresh({
+    cohorts: buildCatalog(probeDefinitionFiles()).definitions,
+    asOf: PROBE_AS_OF,
+    lake: (await engine.lake()).relations,
+    dialect: engine.dialect,
+  });
   const result = await engine.evaluate(compiled.sql, 'test');
   local = new Map();
   for (const [cohort, column] of compiled.columns) local.set(cohort, await engine.members(result, column));
@@ -51,7 +56,9 @@ afterAll(() => {
 function athena(change: (members: Map<string, string[]>) => void = () => {}) {
   return (query: FakeQuery): void => {
     query.outputLocation = `s3://${RESULTS}/results/${query.id}.csv`;
-    const table = /FROM "cohort_refresh"\."([a-z_]+)" WHERE listing = '[0-9a-f]+'/.exec(query.sql)?.[1] as keyof typeof PROBE_TABLE_ROWS | undefined;
+    const table = /FROM "cohort_refresh"\."([a-z_]+)" WHERE listing = '[0-9a-f]+'/.exec(query.sql)?.[1] as
+      | keyof typeof PROBE_TABLE_ROWS
+      | undefined;
     if (query.sql.startsWith('SELECT * FROM') && table) {
       query.rows = [['line', 'listing'], ...Array.from({ length: PROBE_TABLE_ROWS[table] }, (_, i) => [`row ${i}`, 'x'])];
       return;
@@ -60,7 +67,10 @@ function athena(change: (members: Map<string, string[]>) => void = () => {}) {
     change(members);
     const people = [...new Set([...members.values()].flat())].sort();
     const columns = [...members.keys()];
-    query.rows = [['person_id', ...columns.map((c) => `c_${c}`)], ...people.map((p) => [p, ...columns.map((c) => String(members.get(c)?.includes(p)))])];
+    query.rows = [
+      ['person_id', ...columns.map((c) => `c_${c}`)],
+      ...people.map((p) => [p, ...columns.map((c) => String(members.get(c)?.includes(p)))]),
+    ];
   };
 }
 
@@ -82,16 +92,32 @@ describe('cohorts doctor --cloud', () => {
     expect(doctor.stderr.join('\n')).not.toMatch(/error/i);
     expect(doctor.code).toBe(0);
     const text = doctor.stdout.join('\n');
-    for (const check of ['table events_jsonl: 10 rows read', 'table events_parquet: 4 rows read', 'table identities_jsonl: 1 row read', 'table identities_parquet: 1 row read']) {
+    for (const check of [
+      'table events_jsonl: 10 rows read',
+      'table events_parquet: 4 rows read',
+      'table identities_jsonl: 1 row read',
+      'table identities_parquet: 1 row read',
+    ]) {
       expect(text).toContain(`ok     ${check}`);
     }
-    for (const check of ['number text: 4 cohorts as expected', 'jsonl.gz files: gz_opened as expected', 'hidden file names', 'history before 2015', 'identity map', 'Parquet events', 'Parquet microseconds']) {
+    for (const check of [
+      'number text: 4 cohorts as expected',
+      'jsonl.gz files: gz_opened as expected',
+      'hidden file names',
+      'history before 2015',
+      'identity map',
+      'Parquet events',
+      'Parquet microseconds',
+    ]) {
       expect(text).toMatch(new RegExp(`^ok {5}${check}`, 'm'));
     }
     expect(text).not.toContain('BROKEN');
     // Five queries in the deployment's workgroup and database: one per lake table over the probe's listing, one for the probe cohorts.
     expect(aws.athena).toHaveReceivedCommandTimes(StartQueryExecutionCommand, 5);
-    expect(aws.athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, { WorkGroup: 'cohort-refresh', QueryExecutionContext: { Database: 'cohort_refresh', Catalog: 'AwsDataCatalog' } });
+    expect(aws.athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, {
+      WorkGroup: 'cohort-refresh',
+      QueryExecutionContext: { Database: 'cohort_refresh', Catalog: 'AwsDataCatalog' },
+    });
     const sql = [...aws.queries.values()].map((q) => q.sql);
     const listing = /listing = '([0-9a-f]{32})'/.exec(sql[0] as string)?.[1] as string;
     expect(sql.filter((s) => s.startsWith('SELECT * FROM'))).toEqual([
@@ -119,12 +145,18 @@ describe('cohorts doctor --cloud', () => {
       ].map((k) => `doctor/${run}/lake/${k}`),
     );
     expect(keys.filter((k) => !k.startsWith('doctor/')).every((k) => k.startsWith(`lake-files/${listing}/`))).toBe(true);
-    const manifest = aws.s3.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === `lake-files/${listing}/events-jsonl/dt=2024-05-03/files.txt`);
-    expect(String(manifest?.args[0].input.Body)).toMatch(new RegExp(`^s3://${RESULTS}/lake-files/${listing}/copies/[0-9a-f]{32}\\.jsonl\\n$`));
+    const manifest = aws.s3
+      .commandCalls(PutObjectCommand)
+      .find((call) => call.args[0].input.Key === `lake-files/${listing}/events-jsonl/dt=2024-05-03/files.txt`);
+    expect(String(manifest?.args[0].input.Body)).toMatch(
+      new RegExp(`^s3://${RESULTS}/lake-files/${listing}/copies/[0-9a-f]{32}\\.jsonl\\n$`),
+    );
     // Everything written and every query's result file is deleted.
     expect(aws.s3).toHaveReceivedCommand(DeleteObjectsCommand);
     expect(aws.keys(RESULTS)).toEqual([]);
-    const deleted = aws.s3.commandCalls(DeleteObjectsCommand).flatMap((call) => (call.args[0].input.Delete?.Objects ?? []).map((o) => o.Key));
+    const deleted = aws.s3
+      .commandCalls(DeleteObjectsCommand)
+      .flatMap((call) => (call.args[0].input.Delete?.Objects ?? []).map((o) => o.Key));
     expect(deleted).toEqual(expect.arrayContaining(['results/q-1.csv', 'results/q-1.csv.metadata', 'results/q-5.csv']));
     expect(text).toContain('scanned 5.0 KB in 5 queries: table events_jsonl 1.0 KB (q-1)');
     expect(text).toMatch(/deleted the \d+ probe objects and the queries' result files/);
@@ -160,7 +192,9 @@ describe('cohorts doctor --cloud', () => {
 
     expect(doctor.code).toBe(1);
     const text = doctor.stdout.join('\n');
-    expect(text).toContain(`BROKEN Parquet microseconds: logged_in_1h: Athena early, inside; expected ${(local.get('logged_in_1h') as string[]).join(', ')}`);
+    expect(text).toContain(
+      `BROKEN Parquet microseconds: logged_in_1h: Athena early, inside; expected ${(local.get('logged_in_1h') as string[]).join(', ')}`,
+    );
     expect(text).toContain('means: Athena reads a Parquet ts at millisecond precision');
     expect(text).toMatch(/^1 of 11 checks BROKEN in/m);
   });
@@ -183,7 +217,9 @@ describe('cohorts doctor --cloud', () => {
     expect(text).toMatch(/^BROKEN table events_parquet: Athena query q-\d failed: HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split$/m);
     expect(text).toContain('means: every refresh of a lake holding Parquet events fails');
     expect(text).toMatch(/^ok {5}table events_jsonl: 10 rows read$/m);
-    expect(text).toMatch(/^BROKEN probe cohorts \(number text, .*, Parquet microseconds\): the query failed: Athena query q-5 failed: HIVE_CANNOT_OPEN_SPLIT/m);
+    expect(text).toMatch(
+      /^BROKEN probe cohorts \(number text, .*, Parquet microseconds\): the query failed: Athena query q-5 failed: HIVE_CANNOT_OPEN_SPLIT/m,
+    );
     expect(text).toMatch(/^2 of 5 checks BROKEN in/m);
     // Only the succeeded queries' bytes are reported; the probe is cleaned up all the same.
     expect(text).toContain('scanned 3.0 KB in 3 queries');
@@ -194,7 +230,8 @@ describe('cohorts doctor --cloud', () => {
     const healthy = athena();
     aws.answer = (query) => {
       healthy(query);
-      if (query.sql.includes('FROM "cohort_refresh"."events_jsonl" WHERE') && query.sql.startsWith('SELECT *')) query.rows = query.rows?.slice(0, -1) as string[][];
+      if (query.sql.includes('FROM "cohort_refresh"."events_jsonl" WHERE') && query.sql.startsWith('SELECT *'))
+        query.rows = query.rows?.slice(0, -1) as string[][];
     };
 
     const doctor = await cohorts('doctor', '--cloud');
@@ -212,16 +249,22 @@ describe('cohorts doctor --cloud', () => {
     expect(aws.s3).not.toHaveReceivedCommand(DeleteObjectsCommand);
     const keys = aws.keys(RESULTS).filter((k) => !k.startsWith('results/'));
     expect(keys.sort()).toEqual(written().sort());
-    expect(doctor.stdout.join('\n')).toMatch(new RegExp(`kept the probe lake at s3://${RESULTS}/doctor/[^/]+/lake/ and its manifests under lake-files/ \\(${keys.length} objects`));
+    expect(doctor.stdout.join('\n')).toMatch(
+      new RegExp(`kept the probe lake at s3://${RESULTS}/doctor/[^/]+/lake/ and its manifests under lake-files/ \\(${keys.length} objects`),
+    );
   });
 
   it('says what the caller lacks when the probe lake cannot be written, and checks nothing', async () => {
-    aws.s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    aws.s3
+      .on(PutObjectCommand)
+      .rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
 
     const doctor = await cohorts('doctor', '--cloud');
 
     expect(doctor.code).toBe(1);
-    expect(doctor.stdout.join('\n')).toMatch(/^BROKEN probe lake: could not write it under s3:\/\/cohorts-results\/doctor\/[^/]+\/lake\/: .*Access Denied/m);
+    expect(doctor.stdout.join('\n')).toMatch(
+      /^BROKEN probe lake: could not write it under s3:\/\/cohorts-results\/doctor\/[^/]+\/lake\/: .*Access Denied/m,
+    );
     expect(doctor.stdout.join('\n')).toContain('the caller needs s3:PutObject');
     expect(aws.athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
   });

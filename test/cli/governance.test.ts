@@ -23,14 +23,24 @@ describe('guardrails and approvals on the command line', () => {
   const members = async (id: string) => (await cohorts('members', id, ...folders)).stdout;
   const manifest = async (id: string, version: number) =>
     JSON.parse(await readFile(join(root, 'state', 'snapshots', `cohort=${id}`, `version=${version}`, 'manifest.json'), 'utf8')) as Manifest;
-  const run = (asOf: string, ...extra: string[]) => cohorts('run', '--as-of', asOf, '--author', 'ann <ann@example.com>', ...extra, ...folders);
+  const run = (asOf: string, ...extra: string[]) =>
+    cohorts('run', '--as-of', asOf, '--author', 'ann <ann@example.com>', ...extra, ...folders);
 
   beforeEach(async () => {
     root = await tempDir();
     await writeLake(join(root, 'data'), EVENTS);
     await writeDefinitions(join(root, 'definitions'), DEFINITIONS);
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state'), '--config', join(root, 'cohorts.config.yaml')];
+    folders = [
+      '--data',
+      join(root, 'data'),
+      '--definitions',
+      join(root, 'definitions'),
+      '--state',
+      join(root, 'state'),
+      '--config',
+      join(root, 'cohorts.config.yaml'),
+    ];
     expect((await run(AS_OF)).code).toBe(0);
   });
 
@@ -56,7 +66,7 @@ describe('guardrails and approvals on the command line', () => {
     expect(history).toMatch(/refused\s+\S+\s+refused\s+[0-9a-f]{12}\s+ann <ann@example.com>/);
   });
 
-  it('refuse removing a core cohort\'s file and keep refreshing it from its accepted definition', async () => {
+  it("refuse removing a core cohort's file and keep refreshing it from its accepted definition", async () => {
     await writeDefinitions(join(root, 'definitions'), { 'side_users.yaml': definitionYaml('side_users', { tier: 'tactical' }) });
     await rm(definition('core_users.yaml'));
     const plan = await cohorts('plan', '--as-of', AS_OF, ...folders);
@@ -70,7 +80,10 @@ describe('guardrails and approvals on the command line', () => {
 
   it('accept retiring a core cohort with deprecated, as a new definition version', async () => {
     await writeFile(definition('side_users.yaml'), definitionYaml('side_users', { tier: 'tactical' }));
-    await writeFile(definition('core_users.yaml'), definitionYaml('core_users', { rule: WEEK, extra: 'deprecated:\n  reason: Merged into side_users.\n  replaced_by: side_users' }));
+    await writeFile(
+      definition('core_users.yaml'),
+      definitionYaml('core_users', { rule: WEEK, extra: 'deprecated:\n  reason: Merged into side_users.\n  replaced_by: side_users' }),
+    );
     const plan = await cohorts('plan', '--as-of', AS_OF, ...folders);
     expect(plan.code).toBe(0);
     expect(plan.stdout.join('\n')).toMatch(/! core_users \(core, deprecated\)\s+ok/);
@@ -90,34 +103,67 @@ describe('guardrails and approvals on the command line', () => {
     expect(waiting.code).toBe(0);
     expect(waiting.stderr.join('\n')).toContain('core_users: the change waits for an approval');
     expect(await members('core_users')).toEqual(['ann', 'bob']);
-    const alerts = (await readFile(join(root, 'state', 'alerts.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { title: string; body: string });
+    const alerts = (await readFile(join(root, 'state', 'alerts.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { title: string; body: string });
     const waitAlert = alerts.find((a) => a.title.startsWith('definition changes'));
     expect(waitAlert?.title).toContain('1 waiting for approval (core_users)');
     expect(waitAlert?.body).toContain('core_users (owner: test-team)');
     // A second run does not alert the owner again.
     await run('2024-06-01T07:00:00Z');
-    const again = (await readFile(join(root, 'state', 'alerts.jsonl'), 'utf8')).trim().split('\n').filter((l) => l.includes('definition changes'));
+    const again = (await readFile(join(root, 'state', 'alerts.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('definition changes'));
     expect(again).toHaveLength(1);
 
-    expect((await cohorts('approve', 'core_users', '--by', 'dana', ...folders)).stderr.join('\n')).toContain('usage: cohorts approve ID --by NAME --note WHY');
+    expect((await cohorts('approve', 'core_users', '--by', 'dana', ...folders)).stderr.join('\n')).toContain(
+      'usage: cohorts approve ID --by NAME --note WHY',
+    );
     const approved = await cohorts('approve', 'core_users', '--by', 'dana', '--note', 'Reviewed the new members.', ...folders);
     expect(approved.code).toBe(0);
-    expect((await cohorts('approve', 'core_users', '--by', 'eve', '--note', 'twice', ...folders)).stderr.join('\n')).toContain('already approved by dana');
+    expect((await cohorts('approve', 'core_users', '--by', 'eve', '--note', 'twice', ...folders)).stderr.join('\n')).toContain(
+      'already approved by dana',
+    );
 
     expect((await run('2024-06-01T08:00:00Z')).code).toBe(0);
     expect(await members('core_users')).toEqual(['ann', 'bob', 'cy', 'dee']);
     const latest = await manifest('core_users', 4);
     expect(latest.definition.version).toBe(2);
-    const entry = JSON.parse(await readFile(join(root, 'state', 'catalog', 'cohort=core_users', 'version=2.json'), 'utf8')) as Record<string, unknown>;
-    expect(entry).toMatchObject({ hash: latest.definition.hash, change: 'changed', author: 'ann <ann@example.com>', change_reason: 'A month shows regulars better.', approval: { by: 'dana', note: 'Reviewed the new members.' } });
+    const entry = JSON.parse(await readFile(join(root, 'state', 'catalog', 'cohort=core_users', 'version=2.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(entry).toMatchObject({
+      hash: latest.definition.hash,
+      change: 'changed',
+      author: 'ann <ann@example.com>',
+      change_reason: 'A month shows regulars better.',
+      approval: { by: 'dana', note: 'Reviewed the new members.' },
+    });
     // Every accepted definition version was announced in the local event log, as EventBridge would carry it.
-    const logged = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { 'detail-type': string; detail: Record<string, unknown> });
+    const logged = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { 'detail-type': string; detail: Record<string, unknown> });
     const accepted = logged.filter((e) => e['detail-type'] === 'Definition Accepted').map((e) => e.detail);
-    expect(accepted.map((d) => [d.cohort, d.version, d.change])).toEqual([['core_users', 1, 'added'], ['side_users', 1, 'added'], ['core_users', 2, 'changed']]);
-    expect(accepted[2]).toMatchObject({ hash: latest.definition.hash, author: 'ann <ann@example.com>', approval: { by: 'dana' }, change_reason: 'A month shows regulars better.' });
+    expect(accepted.map((d) => [d.cohort, d.version, d.change])).toEqual([
+      ['core_users', 1, 'added'],
+      ['side_users', 1, 'added'],
+      ['core_users', 2, 'changed'],
+    ]);
+    expect(accepted[2]).toMatchObject({
+      hash: latest.definition.hash,
+      author: 'ann <ann@example.com>',
+      approval: { by: 'dana' },
+      change_reason: 'A month shows regulars better.',
+    });
     const history = (await cohorts('history', 'core_users', ...folders)).stdout.join('\n');
     expect(history).toMatch(/v4 \(current\).*d2 [0-9a-f]{12}/);
-    expect(history).toMatch(/d2\s+\S+\s+changed\s+[0-9a-f]{12}\s+ann <ann@example.com>\s+A month shows regulars better\.\s+approved by dana: Reviewed the new members\./);
+    expect(history).toMatch(
+      /d2\s+\S+\s+changed\s+[0-9a-f]{12}\s+ann <ann@example.com>\s+A month shows regulars better\.\s+approved by dana: Reviewed the new members\./,
+    );
     expect(history).toMatch(/pending\s+\S+\s+pending/);
   });
 
@@ -139,6 +185,8 @@ describe('guardrails and approvals on the command line', () => {
     await writeFile(definition('core_users.yaml'), definitionYaml('core_users', { rule: MONTH }));
     expect((await approve()).stderr.join('\n')).toContain('needs a new change_reason');
     await writeFile(definition('side_users.yaml'), definitionYaml('side_users', { tier: 'tactical', rule: MONTH }));
-    expect((await cohorts('approve', 'side_users', '--by', 'dana', '--note', 'ok', ...folders)).stderr.join('\n')).toContain('needs no approval');
+    expect((await cohorts('approve', 'side_users', '--by', 'dana', '--note', 'ok', ...folders)).stderr.join('\n')).toContain(
+      'needs no approval',
+    );
   });
 });

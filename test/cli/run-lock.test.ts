@@ -23,14 +23,19 @@ describe('the run lock of a state folder (D9) and what crashes leave (D2)', () =
       { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
       { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-05-31T00:00:00Z' },
     ]);
-    await writeDefinitions(join(root, 'definitions'), { 'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n` });
+    await writeDefinitions(join(root, 'definitions'), {
+      'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
+    });
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
     common = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--config', join(root, 'cohorts.config.yaml')];
   });
 
   const holdLock = async (state: string, pid: number) => {
     await mkdir(state, { recursive: true });
-    await writeFile(join(state, RUN_LOCK), `${JSON.stringify({ command: 'run', pid, host: hostname(), started_at: '2026-12-04T20:00:00.000Z' })}\n`);
+    await writeFile(
+      join(state, RUN_LOCK),
+      `${JSON.stringify({ command: 'run', pid, host: hostname(), started_at: '2026-12-04T20:00:00.000Z' })}\n`,
+    );
   };
 
   it('a writing command on a folder another live command holds says it is busy, naming the lock and its holder, and writes nothing', async () => {
@@ -41,7 +46,9 @@ describe('the run lock of a state folder (D9) and what crashes leave (D2)', () =
       const result = await cohorts(...args, ...stateArgs(state));
 
       expect(result.code, args.join(' ')).toBe(1);
-      expect(result.stderr.join('\n')).toContain(`the state folder is busy: \`cohorts run\` (pid ${process.pid} on ${hostname()}, started 2026-12-04T20:00:00.000Z) holds ${join(state, RUN_LOCK)}`);
+      expect(result.stderr.join('\n')).toContain(
+        `the state folder is busy: \`cohorts run\` (pid ${process.pid} on ${hostname()}, started 2026-12-04T20:00:00.000Z) holds ${join(state, RUN_LOCK)}`,
+      );
     }
     expect(await readdir(state)).toEqual([RUN_LOCK]);
     // Read-only commands do not take the lock.
@@ -51,7 +58,10 @@ describe('the run lock of a state folder (D9) and what crashes leave (D2)', () =
   it('two runs at once: one refreshes, the other says the folder is busy', async () => {
     const state = join(root, 'race');
 
-    const results = await Promise.all([cohorts('run', '--as-of', AS_OF, ...stateArgs(state)), cohorts('run', '--as-of', AS_OF, ...stateArgs(state))]);
+    const results = await Promise.all([
+      cohorts('run', '--as-of', AS_OF, ...stateArgs(state)),
+      cohorts('run', '--as-of', AS_OF, ...stateArgs(state)),
+    ]);
 
     expect(results.map((r) => r.code).sort()).toEqual([0, 1]);
     expect(results.find((r) => r.code === 1)?.stderr.join('\n')).toContain('the state folder is busy');

@@ -24,7 +24,16 @@ describe('cohorts upload', () => {
       'signups.yaml': `${header('signups')}rule:\n  event: signup\n`,
     });
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state'), '--config', join(root, 'cohorts.config.yaml')];
+    folders = [
+      '--data',
+      join(root, 'data'),
+      '--definitions',
+      join(root, 'definitions'),
+      '--state',
+      join(root, 'state'),
+      '--config',
+      join(root, 'cohorts.config.yaml'),
+    ];
   });
 
   it('accepts a valid file into the catalog and refreshes that cohort and its dependants as a definition change', async () => {
@@ -40,7 +49,9 @@ describe('cohorts upload', () => {
     expect(table).toMatch(/active_users\s+v1/);
     expect(table).toMatch(/quiet_users\s+v1/);
     expect(table).not.toContain('signups');
-    const manifest = JSON.parse(await readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'version=1', 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(
+      await readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'version=1', 'manifest.json'), 'utf8'),
+    );
     expect(manifest).toMatchObject({ trigger: 'definition-change', rationale: 'Two weeks, like the newsletter.' });
     expect(manifest.lineage.run_id).toMatch(/^upload-/);
   });
@@ -57,7 +68,9 @@ describe('cohorts upload', () => {
     expect(result.stderr.join('\n')).toContain(`accepted: ${join(root, 'cohorts.config.yaml')}`);
     expect(result.stderr.join('\n')).toContain('the next refresh uses it (no refresh started)');
     expect(await readFile(join(root, 'cohorts.config.yaml'), 'utf8')).toBe(config);
-    await expect(readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'current.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'current.json'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
     // A salt from the environment works locally, but not in the cloud: the upload says so.
     await writeFile(file, 'privacy:\n  salt_env: COHORTS_SALT\n');
     const refused = await cohorts('upload', file, ...folders);
@@ -76,9 +89,19 @@ describe('cohorts upload', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.join('\n')).toMatch(/incoming\/active_users\.yaml:8:\d+: rule\.within must be a duration/);
     expect(await readFile(join(root, 'definitions', 'active_users.yaml'), 'utf8')).toBe(before);
-    const events = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
-    expect(events).toEqual([expect.objectContaining({ 'detail-type': 'Definition Rejected', detail: expect.objectContaining({ path: 'incoming/active_users.yaml' }) })]);
-    await expect(readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'current.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const events = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events).toEqual([
+      expect.objectContaining({
+        'detail-type': 'Definition Rejected',
+        detail: expect.objectContaining({ path: 'incoming/active_users.yaml' }),
+      }),
+    ]);
+    await expect(readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'current.json'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 
   it('says so in one line when the file does not exist', async () => {
@@ -112,16 +135,49 @@ describe('cohorts upload', () => {
     await expect(readFile(join(root, 'state', 'events.jsonl'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
 
     // The first upload's hash no longer names what waits; the second's does.
-    const stale = await cohorts('approve', 'cohorts.config.yaml', '--hash', firstHash.slice(0, 12), '--by', 'dana', '--note', 'ok', ...folders);
+    const stale = await cohorts(
+      'approve',
+      'cohorts.config.yaml',
+      '--hash',
+      firstHash.slice(0, 12),
+      '--by',
+      'dana',
+      '--note',
+      'ok',
+      ...folders,
+    );
     expect(stale.code).toBe(1);
-    expect(stale.stderr.join('\n')).toContain(`config ${firstHash.slice(0, 12)} is not the one waiting: a newer upload (${secondHash.slice(0, 12)}, changing privacy and guardrails) replaced it`);
+    expect(stale.stderr.join('\n')).toContain(
+      `config ${firstHash.slice(0, 12)} is not the one waiting: a newer upload (${secondHash.slice(0, 12)}, changing privacy and guardrails) replaced it`,
+    );
     expect(await readFile(live, 'utf8')).toBe(before);
-    const approved = await cohorts('approve', 'cohorts.config.yaml', '--hash', secondHash.slice(0, 12), '--by', 'dana', '--note', 'Opt-outs moved to the new list.', ...folders);
+    const approved = await cohorts(
+      'approve',
+      'cohorts.config.yaml',
+      '--hash',
+      secondHash.slice(0, 12),
+      '--by',
+      'dana',
+      '--note',
+      'Opt-outs moved to the new list.',
+      ...folders,
+    );
     expect(approved.code).toBe(0);
-    expect(approved.stdout).toEqual([`cohorts.config.yaml: config ${secondHash.slice(0, 12)} (changing privacy and guardrails) approved by dana`]);
+    expect(approved.stdout).toEqual([
+      `cohorts.config.yaml: config ${secondHash.slice(0, 12)} (changing privacy and guardrails) approved by dana`,
+    ]);
     expect(await readFile(live, 'utf8')).toBe(second);
-    const decision = JSON.parse(await readFile(join(root, 'state', 'catalog', 'decisions', 'cohort=cohorts.config.yaml', `${secondHash}.json`), 'utf8')) as unknown;
-    expect(decision).toEqual({ cohort: 'cohorts.config.yaml', hash: secondHash, decision: 'approved', by: 'dana', note: 'Opt-outs moved to the new list.', at: expect.any(String) });
+    const decision = JSON.parse(
+      await readFile(join(root, 'state', 'catalog', 'decisions', 'cohort=cohorts.config.yaml', `${secondHash}.json`), 'utf8'),
+    ) as unknown;
+    expect(decision).toEqual({
+      cohort: 'cohorts.config.yaml',
+      hash: secondHash,
+      decision: 'approved',
+      by: 'dana',
+      note: 'Opt-outs moved to the new list.',
+      at: expect.any(String),
+    });
     // Decided once: nothing waits any more.
     const again = await cohorts('reject', 'cohorts.config.yaml', '--by', 'eve', '--note', 'no', ...folders);
     expect(again.code).toBe(1);
@@ -142,7 +198,9 @@ describe('cohorts upload', () => {
     expect(rejected.code).toBe(0);
     expect(rejected.stderr.join('\n')).toContain('the live config is unchanged');
     expect(await readFile(live, 'utf8')).toBe(before);
-    expect((await cohorts('approve', 'cohorts.config.yaml', '--by', 'eve', '--note', 'ok', ...folders)).stderr.join('\n')).toContain('was rejected by dana');
+    expect((await cohorts('approve', 'cohorts.config.yaml', '--by', 'eve', '--note', 'ok', ...folders)).stderr.join('\n')).toContain(
+      'was rejected by dana',
+    );
     expect(await readFile(live, 'utf8')).toBe(before);
 
     // A waiting upload, then an accepted one (no governed change): approving the first would undo the second.
@@ -156,7 +214,10 @@ describe('cohorts upload', () => {
     expect(late.stderr.join('\n')).toContain(`the live config ${live} changed since config`);
     expect(await readFile(live, 'utf8')).toBe(accepted);
     // Writing out a setting at its default changes nothing, so it needs no approval.
-    await writeFile(file, `${WARN_ONLY_CONFIG_YAML}privacy:\n  suppression_list: privacy/suppressed.txt\nguardrails: {approval_size_change_pct: 25}\n`);
+    await writeFile(
+      file,
+      `${WARN_ONLY_CONFIG_YAML}privacy:\n  suppression_list: privacy/suppressed.txt\nguardrails: {approval_size_change_pct: 25}\n`,
+    );
     const defaults = await cohorts('upload', file, ...folders);
     expect(defaults.code).toBe(0);
     expect(defaults.stderr.join('\n')).toContain('the project config is replaced');
@@ -170,7 +231,9 @@ describe('cohorts upload', () => {
     const result = await cohorts('upload', file, ...folders);
     // Assess
     expect(result.code).toBe(1);
-    expect(result.stderr.join('\n')).toMatch(/incoming\/active_users\.yaml: is \d+ bytes: an upload may be at most 1048576 bytes \(1 MiB\)/);
+    expect(result.stderr.join('\n')).toMatch(
+      /incoming\/active_users\.yaml: is \d+ bytes: an upload may be at most 1048576 bytes \(1 MiB\)/,
+    );
     await expect(readFile(join(root, 'definitions', 'incoming', 'active_users.yaml'))).rejects.toMatchObject({ code: 'ENOENT' });
     const folder = await tempDir();
     expect((await cohorts('upload', folder, ...folders)).stderr).toEqual([`${folder}: is a folder, not a definition file`]);

@@ -8,7 +8,14 @@ import {
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { DeleteTableCommand, EntityNotFoundException, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AthenaEngine, NotAnEvaluationError } from '../../shared/cloud/athena-engine.ts';
@@ -25,7 +32,11 @@ import { objectBody, serviceError } from './support.ts';
 const athena = mockClient(AthenaClient);
 const s3 = mockClient(S3Client);
 const glue = mockClient(GlueClient);
-const runner = new AthenaQueryRunner(new AthenaClient({ region: 'eu-central-1' }), { workGroup: 'cohort-refresh', database: 'cohort_refresh', sleep: async () => {} });
+const runner = new AthenaQueryRunner(new AthenaClient({ region: 'eu-central-1' }), {
+  workGroup: 'cohort-refresh',
+  database: 'cohort_refresh',
+  sleep: async () => {},
+});
 const engine = new AthenaEngine({
   runner,
   s3: new S3Client({ region: 'eu-central-1' }),
@@ -39,7 +50,13 @@ const evaluations = new AthenaEvaluations(runner, 'cohort_refresh');
 
 const EVALUATION = { location: 'evaluation_r1', population: 5 };
 const succeeded = (extra: Partial<QueryExecution> = {}) => ({
-  QueryExecution: { QueryExecutionId: 'q-1', Status: { State: 'SUCCEEDED' }, StatementType: 'DML', SubstatementType: 'SELECT', ...extra } as QueryExecution,
+  QueryExecution: {
+    QueryExecutionId: 'q-1',
+    Status: { State: 'SUCCEEDED' },
+    StatementType: 'DML',
+    SubstatementType: 'SELECT',
+    ...extra,
+  } as QueryExecution,
 });
 /** The bytes an HTTP range `bytes=a-b` names. */
 const ranged = (bytes: Uint8Array, range: string | undefined) => {
@@ -69,12 +86,26 @@ describe('the Athena query engine', () => {
     s3.on(GetObjectCommand).callsFake(({ Range }) => ({ Body: objectBody(ranged(micros, Range)) }));
     s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' })
       .resolvesOnce({
-        Contents: [file('lake/events/dt=2024-05-30/a.jsonl'), file('lake/events/dt=2024-05-31/b.jsonl.gz'), file('lake/events/dt=2024-05-31/c.parquet')],
+        Contents: [
+          file('lake/events/dt=2024-05-30/a.jsonl'),
+          file('lake/events/dt=2024-05-31/b.jsonl.gz'),
+          file('lake/events/dt=2024-05-31/c.parquet'),
+        ],
         IsTruncated: true,
         NextContinuationToken: 't-2',
       })
-      .resolves({ Contents: [file('lake/events/dt=2024-06-01/d.parquet'), file('lake/events/dt=2024-06-01/notes.txt'), file('lake/events/other/e.jsonl')], IsTruncated: false });
-    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({ Contents: [file('lake/identities/map.parquet')], IsTruncated: false });
+      .resolves({
+        Contents: [
+          file('lake/events/dt=2024-06-01/d.parquet'),
+          file('lake/events/dt=2024-06-01/notes.txt'),
+          file('lake/events/other/e.jsonl'),
+        ],
+        IsTruncated: false,
+      });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({
+      Contents: [file('lake/identities/map.parquet')],
+      IsTruncated: false,
+    });
     s3.on(PutObjectCommand).resolves({});
     // Act
     const lake = await engine.lake();
@@ -85,15 +116,21 @@ describe('the Athena query engine', () => {
     expect(Object.fromEntries(puts)).toEqual({
       [`lake-files/${listing}/events-jsonl/dt=2024-05-30/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-30/a.jsonl\n',
       [`lake-files/${listing}/events-jsonl/dt=2024-05-31/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-31/b.jsonl.gz\n',
-      [`lake-files/${listing}/events-parquet/unit=micros/dt=2024-05-31/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-05-31/c.parquet\n',
-      [`lake-files/${listing}/events-parquet/unit=micros/dt=2024-06-01/files.txt`]: 's3://lake-bucket/lake/events/dt=2024-06-01/d.parquet\n',
+      [`lake-files/${listing}/events-parquet/unit=micros/dt=2024-05-31/files.txt`]:
+        's3://lake-bucket/lake/events/dt=2024-05-31/c.parquet\n',
+      [`lake-files/${listing}/events-parquet/unit=micros/dt=2024-06-01/files.txt`]:
+        's3://lake-bucket/lake/events/dt=2024-06-01/d.parquet\n',
       [`lake-files/${listing}/identities-parquet/files.txt`]: 's3://lake-bucket/lake/identities/map.parquet\n',
     });
     expect(s3.commandCalls(PutObjectCommand).every((call) => call.args[0].input.Bucket === 'results-bucket')).toBe(true);
     expect(lake.relations).toEqual(
       athenaLakeRelations(
         { database: 'cohort_refresh' },
-        { listing, dates: { jsonl: ['2024-05-30', '2024-05-31'], parquet: { micros: ['2024-05-31', '2024-06-01'] } }, identities: { jsonl: false, parquet: true } },
+        {
+          listing,
+          dates: { jsonl: ['2024-05-30', '2024-05-31'], parquet: { micros: ['2024-05-31', '2024-06-01'] } },
+          identities: { jsonl: false, parquet: true },
+        },
       ),
     );
     expect(lake.inputs({ from: '2024-05-31', to: '2024-06-01' })).toEqual([
@@ -101,8 +138,16 @@ describe('the Athena query engine', () => {
       { table: 'identities', location: 's3://lake-bucket/lake/identities/', partitions: [] },
     ]);
     expect(lake.inputs({ to: '2024-05-31' })[0]?.partitions).toEqual(['dt=2024-05-30', 'dt=2024-05-31']);
-    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 1, { Bucket: 'lake-bucket', Prefix: 'lake/events/', ContinuationToken: undefined });
-    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, { Bucket: 'lake-bucket', Prefix: 'lake/events/', ContinuationToken: 't-2' });
+    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 1, {
+      Bucket: 'lake-bucket',
+      Prefix: 'lake/events/',
+      ContinuationToken: undefined,
+    });
+    expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, {
+      Bucket: 'lake-bucket',
+      Prefix: 'lake/events/',
+      ContinuationToken: 't-2',
+    });
   });
 
   it('reads each Parquet events footer (one ranged GET) and lists the file under the unit its ts stores', async () => {
@@ -114,14 +159,20 @@ describe('the Athena query engine', () => {
       'lake/events/dt=2024-06-01/ns.parquet': await parquetWithTs('TIMESTAMP_NS'),
       'lake/events/dt=2024-06-02/text.parquet': await parquetWithTs('VARCHAR'),
     };
-    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({ Contents: Object.entries(files).map(([Key, bytes]) => ({ Key, ETag: '"e"', Size: bytes.length })) });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({
+      Contents: Object.entries(files).map(([Key, bytes]) => ({ Key, ETag: '"e"', Size: bytes.length })),
+    });
     s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
     s3.on(GetObjectCommand).callsFake(({ Key, Range }) => ({ Body: objectBody(ranged(files[Key] as Uint8Array, Range)) }));
     s3.on(PutObjectCommand).resolves({});
     // Act
     const lake = await engine.lake();
     // Assess
-    const puts = Object.fromEntries(s3.commandCalls(PutObjectCommand).map((call) => [String(call.args[0].input.Key).split('/').slice(2).join('/'), call.args[0].input.Body]));
+    const puts = Object.fromEntries(
+      s3
+        .commandCalls(PutObjectCommand)
+        .map((call) => [String(call.args[0].input.Key).split('/').slice(2).join('/'), call.args[0].input.Body]),
+    );
     expect(puts).toEqual({
       'events-parquet/unit=millis/dt=2024-05-31/files.txt': 's3://lake-bucket/lake/events/dt=2024-05-31/ms.parquet\n',
       'events-parquet/unit=micros/dt=2024-05-31/files.txt': 's3://lake-bucket/lake/events/dt=2024-05-31/us.parquet\n',
@@ -129,8 +180,17 @@ describe('the Athena query engine', () => {
       'events-parquet/unit=nanos/dt=2024-06-01/files.txt': 's3://lake-bucket/lake/events/dt=2024-06-01/ns.parquet\n',
       'events-parquet/unit=none/dt=2024-06-02/files.txt': 's3://lake-bucket/lake/events/dt=2024-06-02/text.parquet\n',
     });
-    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key).sort()).toEqual(Object.keys(files).sort());
-    expect(s3.commandCalls(GetObjectCommand).every((call) => call.args[0].input.IfMatch === '"e"' && /^bytes=\d+-\d+$/.test(String(call.args[0].input.Range)))).toBe(true);
+    expect(
+      s3
+        .commandCalls(GetObjectCommand)
+        .map((call) => call.args[0].input.Key)
+        .sort(),
+    ).toEqual(Object.keys(files).sort());
+    expect(
+      s3
+        .commandCalls(GetObjectCommand)
+        .every((call) => call.args[0].input.IfMatch === '"e"' && /^bytes=\d+-\d+$/.test(String(call.args[0].input.Range))),
+    ).toBe(true);
     expect(lake.relations.events).toContain("date_add('millisecond', ts, TIMESTAMP '1970-01-01 00:00:00.000000 UTC') AS ts");
     expect(lake.relations.events).toContain("AND dt BETWEEN '2024-05-31' AND '2024-06-01' AND unit = 'micros'");
     expect(lake.relations.events).toContain("date_add('microsecond', ts / 1000, TIMESTAMP '1970-01-01 00:00:00.000000 UTC') AS ts");
@@ -139,19 +199,40 @@ describe('the Athena query engine', () => {
 
   it('refuses an INT96 ts (Athena reads it rounded to the millisecond), naming the file', () => {
     // Prepare
-    const schema = [{ name: 'root', num_children: 1 }, { name: 'ts', type: 'INT96' as const }];
+    const schema = [
+      { name: 'root', num_children: 1 },
+      { name: 'ts', type: 'INT96' as const },
+    ];
     // Act & Assess
     expect(() => tsUnitOf(schema, 's3://lake/events/dt=2024-05-31/spark.parquet')).toThrow(Int96TimestampError);
     expect(() => tsUnitOf(schema, 's3://lake/events/dt=2024-05-31/spark.parquet')).toThrow('spark.parquet: ts is an INT96 timestamp');
-    expect(tsUnitOf([{ name: 'root', num_children: 1 }, { name: 'TS', type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' }], 'f')).toBe('millis');
-    expect(tsUnitOf([{ name: 'root', num_children: 1 }, { name: 'ts', type: 'INT64' }], 'f')).toBe('none');
+    expect(
+      tsUnitOf(
+        [
+          { name: 'root', num_children: 1 },
+          { name: 'TS', type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' },
+        ],
+        'f',
+      ),
+    ).toBe('millis');
+    expect(
+      tsUnitOf(
+        [
+          { name: 'root', num_children: 1 },
+          { name: 'ts', type: 'INT64' },
+        ],
+        'f',
+      ),
+    ).toBe('none');
   });
 
   it('gives the same listing for the same files and another when a file changes', async () => {
     // Prepare
     const listingOf = async (etag: string) => {
       s3.reset();
-      s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({ Contents: [{ Key: 'lake/events/dt=2024-05-30/a.jsonl', ETag: etag, Size: 1 }] });
+      s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({
+        Contents: [{ Key: 'lake/events/dt=2024-05-30/a.jsonl', ETag: etag, Size: 1 }],
+      });
       s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
       s3.on(PutObjectCommand).resolves({});
       await engine.lake();
@@ -165,7 +246,10 @@ describe('the Athena query engine', () => {
   it('copies a file Athena would skip (a name starting with _ or .) to a plain name before naming it in a manifest', async () => {
     // Prepare
     s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({
-      Contents: [{ Key: 'lake/events/dt=2024-05-30/_late batch.jsonl.gz', ETag: '"e"', Size: 1 }, { Key: 'lake/events/dt=2024-05-30/ok.jsonl', ETag: '"e"', Size: 1 }],
+      Contents: [
+        { Key: 'lake/events/dt=2024-05-30/_late batch.jsonl.gz', ETag: '"e"', Size: 1 },
+        { Key: 'lake/events/dt=2024-05-30/ok.jsonl', ETag: '"e"', Size: 1 },
+      ],
     });
     s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
     s3.on(CopyObjectCommand).resolves({});
@@ -180,12 +264,19 @@ describe('the Athena query engine', () => {
     const manifest = String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body);
     expect(manifest).toBe(`s3://results-bucket/${copy?.Key}\ns3://lake-bucket/lake/events/dt=2024-05-30/ok.jsonl\n`);
     // The copy exists before any manifest names it.
-    expect(s3.calls().map((call) => call.args[0].constructor.name).filter((n) => n !== 'ListObjectsV2Command')).toEqual(['CopyObjectCommand', 'PutObjectCommand']);
+    expect(
+      s3
+        .calls()
+        .map((call) => call.args[0].constructor.name)
+        .filter((n) => n !== 'ListObjectsV2Command'),
+    ).toEqual(['CopyObjectCommand', 'PutObjectCommand']);
   });
 
   it('fails the listing on a real date Athena cannot project, naming it', async () => {
     // Prepare
-    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({ Contents: [{ Key: 'lake/events/dt=1500-03-01/a.jsonl', ETag: '"e"', Size: 1 }] });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({
+      Contents: [{ Key: 'lake/events/dt=1500-03-01/a.jsonl', ETag: '"e"', Size: 1 }],
+    });
     s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
     // Act & Assess
     await expect(engine.lake()).rejects.toThrow(UnprojectableDateError);
@@ -220,7 +311,9 @@ describe('the Athena query engine', () => {
 
   it('reads a cohort from the query result file in S3, in byte order, without paging GetQueryResults', async () => {
     // Prepare
-    athena.on(GetQueryExecutionCommand).resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
     s3.on(GetObjectCommand).resolves({ Body: streamed('"person_id"\n"😀"\n"ﬀ', '"\n"b"\n"a, ""quoted""\n"\n') });
     s3.on(DeleteObjectsCommand).resolves({});
     // Act
@@ -244,7 +337,9 @@ describe('the Athena query engine', () => {
 
   it('deletes the result file when reading it fails, and reports the reading error; fails when it cannot delete it', async () => {
     // Prepare: a result that is not one person_id column
-    athena.on(GetQueryExecutionCommand).resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
     s3.on(GetObjectCommand).resolves({ Body: streamed('"person_id","extra"\n"a","b"\n') });
     s3.on(DeleteObjectsCommand).resolves({});
     // Act & Assess
@@ -253,7 +348,9 @@ describe('the Athena query engine', () => {
     // A result read but left behind is a failure: the step retries it.
     s3.on(GetObjectCommand).resolves({ Body: streamed('"person_id"\n"a"\n') });
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'results/q-1.csv', Code: 'AccessDenied', Message: 'Access Denied' }] });
-    await expect(engine.members(EVALUATION, 'c_x')).rejects.toThrow('could not delete 1 files of s3://results-bucket/results/q-1.csv: AccessDenied');
+    await expect(engine.members(EVALUATION, 'c_x')).rejects.toThrow(
+      'could not delete 1 files of s3://results-bucket/results/q-1.csv: AccessDenied',
+    );
   });
 
   it('never deletes a result file outside the results prefix', async () => {
@@ -275,17 +372,23 @@ describe('the Athena query engine', () => {
 
   it('surfaces a failed members query and a throttled result read with their named errors', async () => {
     // Prepare
-    athena.on(GetQueryExecutionCommand).resolvesOnce({ QueryExecution: { QueryExecutionId: 'q-1', Status: { State: 'FAILED', StateChangeReason: 'COLUMN_NOT_FOUND: c_x' } } });
+    athena.on(GetQueryExecutionCommand).resolvesOnce({
+      QueryExecution: { QueryExecutionId: 'q-1', Status: { State: 'FAILED', StateChangeReason: 'COLUMN_NOT_FOUND: c_x' } },
+    });
     // Act & Assess
     await expect(engine.members(EVALUATION, 'c_x')).rejects.toBeInstanceOf(AthenaQueryFailedError);
-    athena.on(GetQueryExecutionCommand).resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves(succeeded({ ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' } }));
     s3.on(GetObjectCommand).rejects(serviceError({ name: 'SlowDown', status: 503 }));
     await expect(engine.members(EVALUATION, 'c_x')).rejects.toMatchObject({ name: 'ThrottledError', operation: 'S3.GetObject' });
   });
 
   it('releases an evaluation: deletes its files under the results prefix, then its Glue table', async () => {
     // Prepare
-    glue.on(GetTableCommand).resolves({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://results-bucket/results/tables/q-0' } } });
+    glue
+      .on(GetTableCommand)
+      .resolves({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://results-bucket/results/tables/q-0' } } });
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'results/tables/q-0/a' }, { Key: 'results/tables/q-0/b' }] });
     s3.on(DeleteObjectsCommand).resolves({});
     glue.on(DeleteTableCommand).resolves({});
@@ -312,12 +415,18 @@ describe('the Athena query engine', () => {
 
   it('keeps the table when its files cannot all be deleted, and never deletes outside the results prefix', async () => {
     // Prepare
-    glue.on(GetTableCommand).resolvesOnce({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://results-bucket/results/tables/q-0/' } } });
+    glue
+      .on(GetTableCommand)
+      .resolvesOnce({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://results-bucket/results/tables/q-0/' } } });
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'results/tables/q-0/a' }] });
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'results/tables/q-0/a', Code: 'AccessDenied', Message: 'Access Denied' }] });
     // Act & Assess
-    await expect(engine.release(EVALUATION)).rejects.toThrow('could not delete 1 files of s3://results-bucket/results/tables/q-0/: AccessDenied');
-    glue.on(GetTableCommand).resolves({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://lake-bucket/lake/events/' } } });
+    await expect(engine.release(EVALUATION)).rejects.toThrow(
+      'could not delete 1 files of s3://results-bucket/results/tables/q-0/: AccessDenied',
+    );
+    glue
+      .on(GetTableCommand)
+      .resolves({ Table: { Name: 'evaluation_r1', StorageDescriptor: { Location: 's3://lake-bucket/lake/events/' } } });
     await expect(engine.release(EVALUATION)).rejects.toBeInstanceOf(InvalidS3LocationError);
     expect(s3).toHaveReceivedCommandTimes(DeleteObjectsCommand, 1);
     expect(glue).not.toHaveReceivedCommand(DeleteTableCommand);
@@ -328,7 +437,12 @@ describe('the Athena query engine', () => {
     athena.on(GetQueryExecutionCommand).resolves(succeeded());
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
-        ResultSetMetadata: { ColumnInfo: [{ Name: 'grain', Type: 'varchar' }, { Name: 'row_count', Type: 'bigint' }] },
+        ResultSetMetadata: {
+          ColumnInfo: [
+            { Name: 'grain', Type: 'varchar' },
+            { Name: 'row_count', Type: 'bigint' },
+          ],
+        },
         Rows: [{ Data: [{ VarCharValue: 'grain' }, { VarCharValue: 'row_count' }] }, { Data: [{ VarCharValue: 'lake' }, {}] }],
       },
     });
@@ -343,8 +457,17 @@ describe('the Athena query engine', () => {
     athena.on(GetQueryExecutionCommand).resolves(succeeded());
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
-        ResultSetMetadata: { ColumnInfo: [{ Name: 'size', Type: 'bigint' }, { Name: 'activated', Type: 'bigint' }, { Name: 'value_sum', Type: 'double' }] },
-        Rows: [{ Data: [{ VarCharValue: 'size' }, { VarCharValue: 'activated' }, { VarCharValue: 'value_sum' }] }, { Data: [{ VarCharValue: '120' }, { VarCharValue: '45' }, { VarCharValue: '1.25E4' }] }],
+        ResultSetMetadata: {
+          ColumnInfo: [
+            { Name: 'size', Type: 'bigint' },
+            { Name: 'activated', Type: 'bigint' },
+            { Name: 'value_sum', Type: 'double' },
+          ],
+        },
+        Rows: [
+          { Data: [{ VarCharValue: 'size' }, { VarCharValue: 'activated' }, { VarCharValue: 'value_sum' }] },
+          { Data: [{ VarCharValue: '120' }, { VarCharValue: '45' }, { VarCharValue: '1.25E4' }] },
+        ],
       },
     });
     // Act
@@ -378,7 +501,11 @@ describe('the Athena evaluation lookup', () => {
     athena.reset();
   });
 
-  const ctas = (runId: string) => succeeded({ Query: `CREATE TABLE "cohort_refresh"."evaluation_${runId}" WITH (format = 'PARQUET') AS\nSELECT 1`, StatementType: 'DDL' });
+  const ctas = (runId: string) =>
+    succeeded({
+      Query: `CREATE TABLE "cohort_refresh"."evaluation_${runId}" WITH (format = 'PARQUET') AS\nSELECT 1`,
+      StatementType: 'DDL',
+    });
 
   it("finds a run's evaluation table and its population from the CTAS statistics", async () => {
     // Prepare
@@ -405,12 +532,16 @@ describe('the Athena evaluation lookup', () => {
     athena.on(GetQueryRuntimeStatisticsCommand).resolves({ QueryRuntimeStatistics: {} });
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-count' });
     athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'q-count' }).resolves(succeeded({ QueryExecutionId: 'q-count' }));
-    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: 'population' }] }, { Data: [{ VarCharValue: '3041' }] }] } });
+    athena
+      .on(GetQueryResultsCommand)
+      .resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: 'population' }] }, { Data: [{ VarCharValue: '3041' }] }] } });
     // Act
     const found = await evaluations.find('r1', { query_execution_id: 'q-1' });
     // Assess
     expect(found.population).toBe(3041);
-    expect(athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, { QueryString: 'SELECT count(*) AS population FROM "cohort_refresh"."evaluation_r1"' });
+    expect(athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, {
+      QueryString: 'SELECT count(*) AS population FROM "cohort_refresh"."evaluation_r1"',
+    });
   });
 
   it('retries nothing itself: throttling reaches the state machine as ThrottledError', async () => {

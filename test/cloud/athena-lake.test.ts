@@ -31,8 +31,12 @@ describe('the Athena lake relations', () => {
     // Assess
     expect(lake.events).toContain(`FROM "cohort_refresh"."events_jsonl" WHERE (line IS NULL OR `);
     expect(lake.events).toContain(`AND (listing = '${LISTING}' AND dt BETWEEN '2024-05-30' AND '2024-06-01')`);
-    expect(lake.events).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-01' AND '2024-06-03' AND unit = 'micros'`);
-    expect(lake.events).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-02' AND '2024-06-02' AND unit = 'nanos'`);
+    expect(lake.events).toContain(
+      `FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-01' AND '2024-06-03' AND unit = 'micros'`,
+    );
+    expect(lake.events).toContain(
+      `FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-02' AND '2024-06-02' AND unit = 'nanos'`,
+    );
     expect(lake.events).not.toContain("unit = 'millis'");
     expect(lake.identities).toContain(`FROM "cohort_refresh"."identities_jsonl" WHERE (line IS NULL OR `);
     expect(lake.identities).toContain(`AND (listing = '${LISTING}')`);
@@ -42,11 +46,18 @@ describe('the Athena lake relations', () => {
 
   it('converts a Parquet ts from the INT64 it stores, exactly, by the unit of its partition', () => {
     // Act
-    const { events } = athenaLakeRelations({ database: 'cohort_refresh' }, { ...NOTHING, dates: { jsonl: [], parquet: { millis: ['2024-06-01'], micros: ['2024-06-01'], nanos: ['2024-06-01'], none: ['2024-06-01'] } } });
+    const { events } = athenaLakeRelations(
+      { database: 'cohort_refresh' },
+      {
+        ...NOTHING,
+        dates: { jsonl: [], parquet: { millis: ['2024-06-01'], micros: ['2024-06-01'], nanos: ['2024-06-01'], none: ['2024-06-01'] } },
+      },
+    );
 
     // Assess: one branch per unit, in the unit's own partition
     const epoch = "TIMESTAMP '1970-01-01 00:00:00.000000 UTC'";
-    const branch = (ts: string, unit: string) => `SELECT event_id, source, user_id, event_name, ${ts} AS ts, CASE WHEN starts_with(json_format(try(json_parse(CAST(properties AS VARCHAR)))), '{') THEN '{"properties":' || CAST(properties AS VARCHAR) || '}' END AS properties, CAST(value AS DOUBLE) AS value, dt FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-01' AND '2024-06-01' AND unit = '${unit}'`;
+    const branch = (ts: string, unit: string) =>
+      `SELECT event_id, source, user_id, event_name, ${ts} AS ts, CASE WHEN starts_with(json_format(try(json_parse(CAST(properties AS VARCHAR)))), '{') THEN '{"properties":' || CAST(properties AS VARCHAR) || '}' END AS properties, CAST(value AS DOUBLE) AS value, dt FROM "cohort_refresh"."events_parquet" WHERE listing = '${LISTING}' AND dt BETWEEN '2024-06-01' AND '2024-06-01' AND unit = '${unit}'`;
     expect(events).toBe(
       `(${[
         branch(`date_add('millisecond', ts, ${epoch})`, 'millis'),
@@ -101,7 +112,13 @@ describe('the Athena lake relations', () => {
 
   it('uses the table names it is given', () => {
     // Prepare
-    const options = { database: 'lake_prod', eventsJsonlTable: 'ev_lines', eventsParquetTable: 'ev_parquet', identitiesJsonlTable: 'id_lines', identitiesParquetTable: 'id_parquet' };
+    const options = {
+      database: 'lake_prod',
+      eventsJsonlTable: 'ev_lines',
+      eventsParquetTable: 'ev_parquet',
+      identitiesJsonlTable: 'id_lines',
+      identitiesParquetTable: 'id_parquet',
+    };
 
     // Act
     const lake = athenaLakeRelations(options, BOTH);

@@ -41,12 +41,24 @@ const execution = (state: string, extra: Partial<QueryExecution> = {}) => ({
 const succeededSelect = execution('SUCCEEDED', {
   StatementType: 'DML',
   SubstatementType: 'SELECT',
-  Statistics: { DataScannedInBytes: 1_234_567, EngineExecutionTimeInMillis: 2_100, TotalExecutionTimeInMillis: 2_400, QueryQueueTimeInMillis: 120 },
+  Statistics: {
+    DataScannedInBytes: 1_234_567,
+    EngineExecutionTimeInMillis: 2_100,
+    TotalExecutionTimeInMillis: 2_400,
+    QueryQueueTimeInMillis: 120,
+  },
   ResultConfiguration: { OutputLocation: 's3://results-bucket/results/q-1.csv' },
 });
 
 const row = (...values: (string | undefined)[]) => ({ Data: values.map((v) => (v === undefined ? {} : { VarCharValue: v })) });
-const columns = { ResultSetMetadata: { ColumnInfo: [{ Name: 'person_id', Type: 'varchar' }, { Name: 'c_power_users', Type: 'boolean' }] } };
+const columns = {
+  ResultSetMetadata: {
+    ColumnInfo: [
+      { Name: 'person_id', Type: 'varchar' },
+      { Name: 'c_power_users', Type: 'boolean' },
+    ],
+  },
+};
 
 describe('the Athena query runner', () => {
   beforeEach(() => {
@@ -106,8 +118,16 @@ describe('the Athena query runner', () => {
     expect(pauses).toEqual([100, 200, 400, 500, 500]);
     expect(athena).toHaveReceivedCommandTimes(GetQueryExecutionCommand, 6);
     expect(athena).toHaveReceivedCommandWith(GetQueryExecutionCommand, { QueryExecutionId: 'q-1' });
-    expect(athena).toHaveReceivedNthCommandWith(GetQueryResultsCommand, 1, { QueryExecutionId: 'q-1', NextToken: undefined, MaxResults: 1000 });
-    expect(athena).toHaveReceivedNthCommandWith(GetQueryResultsCommand, 2, { QueryExecutionId: 'q-1', NextToken: 'page-2', MaxResults: 1000 });
+    expect(athena).toHaveReceivedNthCommandWith(GetQueryResultsCommand, 1, {
+      QueryExecutionId: 'q-1',
+      NextToken: undefined,
+      MaxResults: 1000,
+    });
+    expect(athena).toHaveReceivedNthCommandWith(GetQueryResultsCommand, 2, {
+      QueryExecutionId: 'q-1',
+      NextToken: 'page-2',
+      MaxResults: 1000,
+    });
     expect(result).toEqual({
       queryId: 'q-1',
       columns: ['person_id', 'c_power_users'],
@@ -116,7 +136,12 @@ describe('the Athena query runner', () => {
         ['p2', 'false'],
         ['p3', null],
       ],
-      statistics: { dataScannedInBytes: 1_234_567, engineExecutionTimeInMillis: 2_100, totalExecutionTimeInMillis: 2_400, queryQueueTimeInMillis: 120 },
+      statistics: {
+        dataScannedInBytes: 1_234_567,
+        engineExecutionTimeInMillis: 2_100,
+        totalExecutionTimeInMillis: 2_400,
+        queryQueueTimeInMillis: 120,
+      },
       outputLocation: 's3://results-bucket/results/q-1.csv',
     });
   });
@@ -187,9 +212,9 @@ describe('the Athena query runner', () => {
 
   it('fails with AthenaQueryCancelledError when the query was cancelled', async () => {
     // Prepare
-    athena.on(GetQueryExecutionCommand).resolves(
-      execution('CANCELLED', { Status: { State: 'CANCELLED', StateChangeReason: 'Query cancelled by user' } }),
-    );
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves(execution('CANCELLED', { Status: { State: 'CANCELLED', StateChangeReason: 'Query cancelled by user' } }));
     const { runner: r } = runner();
 
     // Act
@@ -218,9 +243,13 @@ describe('the Athena query runner', () => {
 
   it('surfaces throttling as ThrottledError', async () => {
     // Prepare
-    athena
-      .on(StartQueryExecutionCommand)
-      .rejects(new TooManyRequestsException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded', Reason: 'CONCURRENT_QUERY_LIMIT_EXCEEDED' }));
+    athena.on(StartQueryExecutionCommand).rejects(
+      new TooManyRequestsException({
+        $metadata: { httpStatusCode: 400 },
+        message: 'Rate exceeded',
+        Reason: 'CONCURRENT_QUERY_LIMIT_EXCEEDED',
+      }),
+    );
     const { runner: r } = runner();
 
     // Act
@@ -253,9 +282,9 @@ describe('the Athena query runner', () => {
   describe('UNLOAD to Parquet', () => {
     it('wraps the compiled SQL in UNLOAD with the folder as a literal', async () => {
       // Prepare
-      athena.on(GetQueryExecutionCommand).resolves(
-        execution('SUCCEEDED', { StatementType: 'DML', SubstatementType: 'UNLOAD', Statistics: { DataScannedInBytes: 42 } }),
-      );
+      athena
+        .on(GetQueryExecutionCommand)
+        .resolves(execution('SUCCEEDED', { StatementType: 'DML', SubstatementType: 'UNLOAD', Statistics: { DataScannedInBytes: 42 } }));
       const { runner: r } = runner();
       const sql = '-- cohort-refresh: 1 cohorts\nSELECT person_id FROM t';
 
@@ -267,7 +296,11 @@ describe('the Athena query runner', () => {
         QueryString:
           "UNLOAD (\n-- cohort-refresh: 1 cohorts\nSELECT person_id FROM t\n) TO 's3://snapshots-bucket/staging/run=r-1/cohort=a/' WITH (format = 'PARQUET')",
       });
-      expect(result).toEqual({ queryId: 'q-1', statistics: { dataScannedInBytes: 42 }, location: 's3://snapshots-bucket/staging/run=r-1/cohort=a/' });
+      expect(result).toEqual({
+        queryId: 'q-1',
+        statistics: { dataScannedInBytes: 42 },
+        location: 's3://snapshots-bucket/staging/run=r-1/cohort=a/',
+      });
       expect(athena).not.toHaveReceivedCommand(GetQueryResultsCommand);
     });
 

@@ -106,7 +106,9 @@ describe('the EventBridge publisher', () => {
 
   it('sends at most ten entries a call', async () => {
     // Prepare
-    events.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }));
+    events
+      .on(PutEventsCommand)
+      .callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }));
     const publisher = new EventsPublisher(client);
     const batch = Array.from({ length: 23 }, (_, i) => rejected(`definitions/cohort_${i}.yaml`));
 

@@ -1,11 +1,4 @@
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConcurrentUpdateError, InvalidS3LocationError, ThrottledError } from '../../shared/cloud/errors.ts';
@@ -277,7 +270,10 @@ describe('the S3 blob store', () => {
 
     it.each([
       ['changed since read (412)', () => preconditionFailed()],
-      ['deleted since read (404)', () => new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' })],
+      [
+        'deleted since read (404)',
+        () => new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' }),
+      ],
       ['being written by another request (409)', () => serviceError({ name: 'ConditionalRequestConflict', status: 409 })],
     ])('raises ConcurrentUpdateError when the object was %s', async (_, error) => {
       // Prepare

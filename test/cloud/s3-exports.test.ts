@@ -67,7 +67,17 @@ describe('CSV of person ids', () => {
 
   it('neutralizes cells a spreadsheet would take for a formula with a leading quote (OWASP CSV injection)', () => {
     // Prepare: ids as a CRM field or a support handle may hold them
-    const ids = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", '@sum(1+1)*cmd|', '-2+3', '\tx', '\rx', "'quoted", 'a=b', 'ann'];
+    const ids = [
+      '=HYPERLINK("http://evil.example","click")',
+      "+cmd|' /C calc'!A0",
+      '@sum(1+1)*cmd|',
+      '-2+3',
+      '\tx',
+      '\rx',
+      "'quoted",
+      'a=b',
+      'ann',
+    ];
 
     // Act
     const csv = personIdsCsv(ids);
@@ -115,7 +125,11 @@ describe('the S3 exports', () => {
     });
     expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: BUCKET, Key: `${folder}entered.csv`, Body: 'person_id\np-3\n' });
     expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: BUCKET, Key: `${folder}exited.csv`, Body: 'person_id\np-9\n' });
-    for (const [list, ids] of [['members', 'alice@example.com|p-2|p-3'], ['entered', 'p-3'], ['exited', 'p-9']]) {
+    for (const [list, ids] of [
+      ['members', 'alice@example.com|p-2|p-3'],
+      ['entered', 'p-3'],
+      ['exited', 'p-9'],
+    ]) {
       expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
         Bucket: BUCKET,
         Key: `${folder}${list}.parquet`,

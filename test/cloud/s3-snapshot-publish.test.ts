@@ -8,12 +8,16 @@ import { CurrentMovedError, SnapshotStore } from '../../shared/store/snapshot-st
 import { objectBody, serviceError } from './support.ts';
 
 const s3 = mockClient(S3Client);
-const store = new SnapshotStore(new S3BlobStore(new S3Client({ region: 'eu-central-1' }), { bucket: 'snapshots-bucket' }), new ParquetMembersCodec());
+const store = new SnapshotStore(
+  new S3BlobStore(new S3Client({ region: 'eu-central-1' }), { bucket: 'snapshots-bucket' }),
+  new ParquetMembersCodec(),
+);
 
 const CURRENT = 'snapshots/cohort=vip/current.json';
 const MANIFEST = 'snapshots/cohort=vip/version=3/manifest.json';
 const LOST = 'snapshots/cohort=vip/lost-publish/version=3.json';
-const manifest = (previous: number | null) => JSON.stringify({ cohort: 'vip', version: 3, status: 'published', previous_version: previous });
+const manifest = (previous: number | null) =>
+  JSON.stringify({ cohort: 'vip', version: 3, status: 'published', previous_version: previous });
 const current = (version: number, etag: string) => ({ Body: objectBody(`{"version":${version}}\n`), ETag: etag });
 const notFound = () => new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
 
@@ -65,7 +69,11 @@ describe('publishing a snapshot version on S3', () => {
     const writes = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     expect(writes.filter((input) => input.Key === CURRENT)).toEqual([expect.objectContaining({ IfMatch: '"e2"' })]);
     expect(writes.filter((input) => input.Key === LOST)).toEqual([expect.objectContaining({ IfNoneMatch: '*' })]);
-    expect(JSON.parse(String(writes.find((input) => input.Key === LOST)?.Body))).toMatchObject({ version: 3, computed_against: 2, current_version: 4 });
+    expect(JSON.parse(String(writes.find((input) => input.Key === LOST)?.Body))).toMatchObject({
+      version: 3,
+      computed_against: 2,
+      current_version: 4,
+    });
   });
 
   it('writes again after a conflicting write in flight (409), from a fresh read', async () => {
@@ -86,8 +94,12 @@ describe('publishing a snapshot version on S3', () => {
     // Prepare: v2 (against v1) was written by an execution whose Snapshot died; the next execution wrote v3 against v1.
     const v2 = 'snapshots/cohort=vip/version=2/manifest.json';
     const lostV2 = 'snapshots/cohort=vip/lost-publish/version=2.json';
-    s3.on(GetObjectCommand, { Key: MANIFEST }).resolves({ Body: objectBody(JSON.stringify({ ...JSON.parse(manifest(1)), lineage: { run_id: 'r3' } })) });
-    s3.on(GetObjectCommand, { Key: v2 }).resolves({ Body: objectBody(JSON.stringify({ cohort: 'vip', version: 2, status: 'published', previous_version: 1, lineage: { run_id: 'r2' } })) });
+    s3.on(GetObjectCommand, { Key: MANIFEST }).resolves({
+      Body: objectBody(JSON.stringify({ ...JSON.parse(manifest(1)), lineage: { run_id: 'r3' } })),
+    });
+    s3.on(GetObjectCommand, { Key: v2 }).resolves({
+      Body: objectBody(JSON.stringify({ cohort: 'vip', version: 2, status: 'published', previous_version: 1, lineage: { run_id: 'r2' } })),
+    });
     s3.on(GetObjectCommand, { Key: CURRENT }).resolves(current(1, '"e1"'));
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: v2 }, { Key: MANIFEST }], IsTruncated: false });
     s3.on(PutObjectCommand).resolves({ ETag: '"x"' });

@@ -59,7 +59,7 @@ describe('the Slack message of an alert', () => {
   it('turns a CloudWatch alarm notification into readable lines', () => {
     const alarm = JSON.stringify({
       AlarmName: 'CohortRefreshStack-ExecutionsFailedAlarm-1AB',
-      AlarmDescription: 'A cohort refresh execution failed. See the state machine\'s executions and its log group.',
+      AlarmDescription: "A cohort refresh execution failed. See the state machine's executions and its log group.",
       NewStateValue: 'ALARM',
       NewStateReason: 'Threshold Crossed: 1 datapoint [1.0] was >= the threshold (1.0).',
       StateChangeTime: '2024-06-01T06:05:00.000+0000',
@@ -79,7 +79,11 @@ describe('the Slack message of an alert', () => {
   });
 
   it('cuts a very long body, and keeps a code fence in the text from closing the block', () => {
-    const { text } = slackPayload({ subject: 'long', message: `long\n\n${'```'}${'x'.repeat(MAX_SLACK_BODY_CHARS * 2)}`, severity: 'warn' });
+    const { text } = slackPayload({
+      subject: 'long',
+      message: `long\n\n${'```'}${'x'.repeat(MAX_SLACK_BODY_CHARS * 2)}`,
+      severity: 'warn',
+    });
 
     expect(text.length).toBeLessThan(MAX_SLACK_BODY_CHARS + 200);
     expect(text).toContain('(cut; the e-mail alert has the full text)');
@@ -87,11 +91,15 @@ describe('the Slack message of an alert', () => {
   });
 
   it('keeps a first line that only happens to end the subject', () => {
-    expect(slackPayload({ subject: 'Nightly export', message: 'export\nfinished' }).text).toBe(':bell: *Nightly export*\n```\nexport\nfinished\n```');
+    expect(slackPayload({ subject: 'Nightly export', message: 'export\nfinished' }).text).toBe(
+      ':bell: *Nightly export*\n```\nexport\nfinished\n```',
+    );
   });
 
   it('uses the first line as heading when the publisher set no subject', () => {
-    expect(slackPayload({ subject: null, message: 'plain message\nsecond line' }).text).toBe(':bell: *plain message*\n```\nsecond line\n```');
+    expect(slackPayload({ subject: null, message: 'plain message\nsecond line' }).text).toBe(
+      ':bell: *plain message*\n```\nsecond line\n```',
+    );
   });
 });
 
@@ -112,20 +120,27 @@ describe('forwarding alerts to Slack', () => {
     ]);
   });
 
-  it('fails with Slack\'s answer, but never the webhook URL, when Slack refuses the post', async () => {
+  it("fails with Slack's answer, but never the webhook URL, when Slack refuses the post", async () => {
     const { fetch } = fakeFetch(404, 'no_service');
 
     const forwarding = forwardToSlack(deliveryOf(heldAlert), { webhookUrl: async () => WEBHOOK, fetch });
 
     await expect(forwarding).rejects.toBeInstanceOf(SlackWebhookError);
-    await expect(forwarding).rejects.toMatchObject({ status: 404, answer: 'no_service', message: 'Slack answered the webhook post with HTTP 404: no_service' });
+    await expect(forwarding).rejects.toMatchObject({
+      status: 404,
+      answer: 'no_service',
+      message: 'Slack answered the webhook post with HTTP 404: no_service',
+    });
     await expect(forwarding).rejects.not.toMatchObject({ message: expect.stringContaining('secret-token') });
   });
 
   it('rejects an event that is not an SNS delivery without reading the secret', async () => {
     const webhookUrl = vi.fn(async () => WEBHOOK);
 
-    await expect(forwardToSlack({ Records: [] }, { webhookUrl, fetch: fakeFetch().fetch })).rejects.toMatchObject({ name: 'InvalidEventError', step: 'SlackAlerts' });
+    await expect(forwardToSlack({ Records: [] }, { webhookUrl, fetch: fakeFetch().fetch })).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      step: 'SlackAlerts',
+    });
     expect(webhookUrl).not.toHaveBeenCalled();
   });
 });
@@ -169,7 +184,10 @@ describe('the webhook URL from Secrets Manager', () => {
   );
 
   it('surfaces throttling as ThrottledError and does not keep a failed read', async () => {
-    secrets.on(GetSecretValueCommand).rejectsOnce(serviceError({ name: 'ThrottlingException', status: 400 })).resolves({ SecretString: WEBHOOK });
+    secrets
+      .on(GetSecretValueCommand)
+      .rejectsOnce(serviceError({ name: 'ThrottlingException', status: 400 }))
+      .resolves({ SecretString: WEBHOOK });
     const url = secretWebhookUrl(client, SECRET);
 
     await expect(url()).rejects.toMatchObject({ name: 'ThrottledError', operation: 'SecretsManager.GetSecretValue' });
@@ -203,6 +221,9 @@ describe('the SlackAlerts Lambda handler', () => {
     // Assess
     expect(result).toEqual({ posted: 1 });
     expect(fake.calls).toHaveLength(1);
-    expect(fake.calls[0]).toMatchObject({ url: WEBHOOK, body: { text: expect.stringContaining(':warning: *[cohort-refresh] WARN: cohort refresh: 2 with warnings*') } });
+    expect(fake.calls[0]).toMatchObject({
+      url: WEBHOOK,
+      body: { text: expect.stringContaining(':warning: *[cohort-refresh] WARN: cohort refresh: 2 with warnings*') },
+    });
   });
 });

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { CohortDefinition, Condition, EventFilter, PropertyOps } from '../../shared/language/ast.ts';
-import { AS_OF, catalog, codeOnly, compile, cteBody, cteNames, DIALECTS, GOLDEN_CASES, INJECTION, LAKE, lexSql, literalValues } from './support.ts';
+import {
+  AS_OF,
+  catalog,
+  codeOnly,
+  compile,
+  cteBody,
+  cteNames,
+  DIALECTS,
+  GOLDEN_CASES,
+  INJECTION,
+  LAKE,
+  lexSql,
+  literalValues,
+} from './support.ts';
 
 /**
  * The DuckDB and Athena queries of the same definitions must mean the same thing (SPEC: the two
@@ -149,7 +162,19 @@ describe('hostile text from a definition', () => {
     it('keeps each value whole, as exactly one literal', () => {
       const literals = literalValues(sql);
       expect(literals.filter((l) => l === INJECTION).length).toBeGreaterThanOrEqual(2); // the event name and the note
-      for (const value of ["crm'); DELETE FROM identities; --", "it's", 'C:\\temp\\new', '\\', '50%_off', 'a_b', "''", 'naïve café ☕', '東京', '🎉 party', 'line1\nline2\tend']) {
+      for (const value of [
+        "crm'); DELETE FROM identities; --",
+        "it's",
+        'C:\\temp\\new',
+        '\\',
+        '50%_off',
+        'a_b',
+        "''",
+        'naïve café ☕',
+        '東京',
+        '🎉 party',
+        'line1\nline2\tend',
+      ]) {
         expect(literals).toContain(value);
       }
     });

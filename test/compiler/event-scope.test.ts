@@ -25,7 +25,9 @@ const admits = (scope: EventScope, e: Probe) =>
   (scope.to === undefined || e.ts < scope.to);
 
 const PROBES: Probe[] = ['feature_used', 'ticket_opened', 'login'].flatMap((name) =>
-  ['product', 'support'].flatMap((source) => [-60, -30, -7, -1].flatMap((days) => [-1, 0, 1].map((ms) => ({ name, source, ts: T + days * DAY + ms })))),
+  ['product', 'support'].flatMap((source) =>
+    [-60, -30, -7, -1].flatMap((days) => [-1, 0, 1].map((ms) => ({ name, source, ts: T + days * DAY + ms }))),
+  ),
 );
 
 const SCOPE_SETS: Record<string, EventScope[]> = {

@@ -36,14 +36,17 @@ describe('normalize(id) in DuckDB', () => {
   });
   afterAll(() => connection.closeSync());
 
-  it.each(IDS.map((id) => [JSON.stringify(id), id]))('normalizes %s as SPEC section 1 does, and knows whether it is present', async (_, id) => {
-    const reader = await connection.runAndReadAll(
-      `SELECT ${normalizedIdSql(duckdbDialect, 'user_id')}, ${presentIdSql(duckdbDialect, 'user_id')} FROM (SELECT ${stringLiteral(id)} AS user_id)`,
-    );
-    const [normalized, present] = reader.getRows()[0] ?? [];
-    expect(normalized).toBe(normalize(id));
-    expect(present).toBe(normalize(id) !== '');
-  });
+  it.each(IDS.map((id) => [JSON.stringify(id), id]))(
+    'normalizes %s as SPEC section 1 does, and knows whether it is present',
+    async (_, id) => {
+      const reader = await connection.runAndReadAll(
+        `SELECT ${normalizedIdSql(duckdbDialect, 'user_id')}, ${presentIdSql(duckdbDialect, 'user_id')} FROM (SELECT ${stringLiteral(id)} AS user_id)`,
+      );
+      const [normalized, present] = reader.getRows()[0] ?? [];
+      expect(normalized).toBe(normalize(id));
+      expect(present).toBe(normalize(id) !== '');
+    },
+  );
 
   it('keeps a missing id missing', async () => {
     const reader = await connection.runAndReadAll(

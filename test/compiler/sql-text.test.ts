@@ -24,7 +24,7 @@ const TEXTS: readonly (readonly [string, string, string])[] = [
   ['an emoji outside the BMP', 'party 🎉 time', "'party 🎉 time'"],
   ['the injection text of SPEC section 4', INJECTION, "'x''; DROP TABLE events; --'"],
   ['a comment opener', '/* not a comment', "'/* not a comment'"],
-  ['double quotes', 'say "hi"', "'say \"hi\"'"],
+  ['double quotes', 'say "hi"', '\'say "hi"\''],
   ['a dollar-quoted string opener', '$$ x $$', "'$$ x $$'"],
 ];
 
@@ -148,7 +148,11 @@ describe('literals in Athena (Trino), parse-checked', () => {
     // GIVEN the injection text wrapped in quotes without doubling its quote
     const naive = `SELECT '${INJECTION}' AS v`;
     // THEN it is no longer one token: the literal ends early and a second statement follows
-    expect(lexSql(naive).filter((p) => p.kind === 'literal').map((p) => p.value)).toEqual(['x']);
+    expect(
+      lexSql(naive)
+        .filter((p) => p.kind === 'literal')
+        .map((p) => p.value),
+    ).toEqual(['x']);
     const ast = parseTrino(naive);
     expect(Array.isArray(ast) ? ast.length : 1).toBe(2);
   });

@@ -181,7 +181,8 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
     about: 'latest with a source, a window, where, and several operators',
     rules: {
       on_enterprise: 'latest: {event: subscription_changed, source: billing, property: plan}\neq: enterprise',
-      in_dach: 'latest: {event: profile_updated, source: [crm, product], property: country, within: 90d, where: {verified: true}}\nin: [DE, AT, CH]',
+      in_dach:
+        'latest: {event: profile_updated, source: [crm, product], property: country, within: 90d, where: {verified: true}}\nin: [DE, AT, CH]',
       seat_band: 'latest: {event: "*", property: seats}\ngte: 5\nlt: 50\nneq: 13',
       never_planned: 'latest: {event: subscription_changed, property: plan}\nexists: false',
     },
@@ -300,7 +301,8 @@ export function lexSql(sql: string): SqlPiece[] {
       let j = i + 1;
       let value = '';
       for (;;) {
-        if (j >= sql.length) throw new Error(`unterminated ${c === "'" ? 'literal' : 'identifier'} at offset ${i}: ${sql.slice(i, i + 40)}`);
+        if (j >= sql.length)
+          throw new Error(`unterminated ${c === "'" ? 'literal' : 'identifier'} at offset ${i}: ${sql.slice(i, i + 40)}`);
         const d = sql[j] as string;
         if (d === c) {
           if (sql[j + 1] === c) {
@@ -402,7 +404,7 @@ export const BACKSLASH_STAND_IN = '\uE000';
 export const PARSER_GAPS: readonly ParserGap[] = [
   {
     construct: "a backslash inside a '...' literal",
-    why: 'the parser reads a backslash as an escape (MySQL style: \\t becomes a tab, \\\' does not end the literal); in Trino it is an ordinary character',
+    why: "the parser reads a backslash as an escape (MySQL style: \\t becomes a tab, \\' does not end the literal); in Trino it is an ordinary character",
     rewrite: 'each backslash inside a literal becomes U+E000 (a private-use character) before parsing',
     trino: "SELECT 'C:\\temp\\new' AS v",
     parserFails: () => {
@@ -413,7 +415,8 @@ export const PARSER_GAPS: readonly ParserGap[] = [
   {
     construct: 'FILTER (WHERE ...) after max_by(...)',
     why: 'the parser accepts FILTER only after the aggregates it knows (count, sum, min, max, ...), not after max_by',
-    rewrite: 'max_by(x, y) becomes max(max_by(x, y)), so the FILTER follows an aggregate the parser knows and max_by and its arguments are still parsed',
+    rewrite:
+      'max_by(x, y) becomes max(max_by(x, y)), so the FILTER follows an aggregate the parser knows and max_by and its arguments are still parsed',
     trino: 'SELECT max_by(x, ROW(ts, id)) FILTER (WHERE y > 1) AS m FROM t',
     parserFails: () => throws(() => parseTrinoAsIs('SELECT max_by(x, ROW(ts, id)) FILTER (WHERE y > 1) AS m FROM t')),
   },
@@ -508,7 +511,23 @@ export const TRINO_FUNCTIONS = new Set([
 ]);
 
 /** Keywords that may stand before an opening parenthesis. */
-const KEYWORDS_BEFORE_PAREN = new Set(['as', 'and', 'or', 'not', 'in', 'filter', 'where', 'over', 'from', 'then', 'else', 'when', 'on', 'select', 'with']);
+const KEYWORDS_BEFORE_PAREN = new Set([
+  'as',
+  'and',
+  'or',
+  'not',
+  'in',
+  'filter',
+  'where',
+  'over',
+  'from',
+  'then',
+  'else',
+  'when',
+  'on',
+  'select',
+  'with',
+]);
 
 /** The names called as functions in the SQL (lower-cased), outside literals, identifiers and comments. */
 export function calledFunctions(sql: string): string[] {

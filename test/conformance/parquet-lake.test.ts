@@ -113,7 +113,8 @@ describe('jsonMembers keeps each member of a JSON object as written', () => {
 
 describe('eventRow reads one JSONL line as SPEC section 1 says', () => {
   it('keeps the properties text as written, number spellings and all', () => {
-    const line = '{"event_id": "e1", "source": "crm", "user_id": " Ann@X.com ", "event_name": "x", "ts": "2024-03-14T23:59:59.999999+00:00", "properties": {"seats": 5e0, "price": 4.50, "z": -0, "q": "a\\"b"}, "value": 1.5e1}';
+    const line =
+      '{"event_id": "e1", "source": "crm", "user_id": " Ann@X.com ", "event_name": "x", "ts": "2024-03-14T23:59:59.999999+00:00", "properties": {"seats": 5e0, "price": 4.50, "z": -0, "q": "a\\"b"}, "value": 1.5e1}';
     expect(eventRow(line)).toEqual({
       event_id: 'e1',
       source: 'crm',
@@ -208,7 +209,10 @@ describe('writeLakeVariant', () => {
     await writeFile(join(day, 'app.jsonl.gz'), gzipSync(`${lines[0]}\n`));
     await writeFile(join(day, 'notes.txt'), 'kept');
     await mkdir(join(root, 'jsonl', 'events', 'dt=2024-03-15'));
-    await writeFile(join(root, 'jsonl', 'events', 'dt=2024-03-15', 'late.jsonl'), '{"event_id": "c", "ts": "2024-03-15T00:00:00Z", "value": 2, "properties": null}\n');
+    await writeFile(
+      join(root, 'jsonl', 'events', 'dt=2024-03-15', 'late.jsonl'),
+      '{"event_id": "c", "ts": "2024-03-15T00:00:00Z", "value": 2, "properties": null}\n',
+    );
     await writeFile(join(root, 'jsonl', 'identities', 'ids.jsonl'), '{"source": "crm", "user_id": " U1 ", "person_id": "p1"}\n[]\n');
     // WHEN it is written as each variant
     for (const variant of LAKE_VARIANTS) {
@@ -240,27 +244,32 @@ describe('writeLakeVariant', () => {
     ['parquet-timestamp', 0],
     ['parquet-timestamptz', 1],
   ])('types ts in %s as a microsecond TIMESTAMP with isAdjustedToUTC=%i', async (variant, adjusted) => {
-    const schema = await query(`SELECT name, type, logical_type FROM parquet_schema(${file(variant, 'events', 'dt=2024-03-14', 'app.parquet')}) WHERE name = 'ts' OR name = 'value'`);
+    const schema = await query(
+      `SELECT name, type, logical_type FROM parquet_schema(${file(variant, 'events', 'dt=2024-03-14', 'app.parquet')}) WHERE name = 'ts' OR name = 'value'`,
+    );
     expect(schema).toEqual([
       ['ts', 'INT64', `TimestampType(isAdjustedToUTC=${adjusted}, unit=TimeUnit(MILLIS=<null>, MICROS=MicroSeconds(), NANOS=<null>))`],
       ['value', 'DOUBLE', null],
     ]);
   });
 
-  it.each(['parquet-timestamp', 'parquet-timestamptz'])('keeps every row of %s in line order, exact to the microsecond', async (variant) => {
-    const rows = await query(
-      `SELECT event_id, source, user_id, event_name, epoch_us(ts), properties, value FROM read_parquet(${file(variant, 'events', 'dt=2024-03-14', 'app.parquet')})`,
-    );
-    expect(rows).toEqual([
-      ['a', 'product', 'u1', 'login', utc(2024, 3, 14, 23, 59, 59, 999_999), '{"n": -0, "m": 5e0}', 4.5],
-      [null, null, null, null, null, null, null],
-      ['b', 'product', 'u2', 'login', utc(2024, 3, 14, 23, 0, 0, 1), null, null],
-    ]);
-    expect(await query(`SELECT * FROM read_parquet(${file(variant, 'identities', 'ids.parquet')})`)).toEqual([
-      ['crm', ' U1 ', 'p1'],
-      [null, null, null],
-    ]);
-  });
+  it.each(['parquet-timestamp', 'parquet-timestamptz'])(
+    'keeps every row of %s in line order, exact to the microsecond',
+    async (variant) => {
+      const rows = await query(
+        `SELECT event_id, source, user_id, event_name, epoch_us(ts), properties, value FROM read_parquet(${file(variant, 'events', 'dt=2024-03-14', 'app.parquet')})`,
+      );
+      expect(rows).toEqual([
+        ['a', 'product', 'u1', 'login', utc(2024, 3, 14, 23, 59, 59, 999_999), '{"n": -0, "m": 5e0}', 4.5],
+        [null, null, null, null, null, null, null],
+        ['b', 'product', 'u2', 'login', utc(2024, 3, 14, 23, 0, 0, 1), null, null],
+      ]);
+      expect(await query(`SELECT * FROM read_parquet(${file(variant, 'identities', 'ids.parquet')})`)).toEqual([
+        ['crm', ' U1 ', 'p1'],
+        [null, null, null],
+      ]);
+    },
+  );
 
   it('mixes JSONL, TIMESTAMP and TIMESTAMPTZ files in turn in the mixed variant', async () => {
     const files = (await readdir(join(root, 'mixed'), { recursive: true })).filter((f) => /\.(jsonl|parquet)/.test(f)).sort();
@@ -278,9 +287,21 @@ describe('writeLakeVariant', () => {
 
   it('leaves out of a sparse file each optional column none of its rows has', async () => {
     const columns = async (...path: string[]) =>
-      (await query(`SELECT name FROM parquet_schema(${file('parquet-sparse', 'events', ...path)}) WHERE num_children IS NULL`)).map((row) => row[0]);
-    expect(await columns('dt=2024-03-14', 'app.parquet')).toEqual(['event_id', 'source', 'user_id', 'event_name', 'ts', 'properties', 'value']);
+      (await query(`SELECT name FROM parquet_schema(${file('parquet-sparse', 'events', ...path)}) WHERE num_children IS NULL`)).map(
+        (row) => row[0],
+      );
+    expect(await columns('dt=2024-03-14', 'app.parquet')).toEqual([
+      'event_id',
+      'source',
+      'user_id',
+      'event_name',
+      'ts',
+      'properties',
+      'value',
+    ]);
     expect(await columns('dt=2024-03-15', 'late.parquet')).toEqual(['event_id', 'source', 'user_id', 'event_name', 'ts', 'value']);
-    expect(await query(`SELECT event_id, value FROM read_parquet(${file('parquet-sparse', 'events', 'dt=2024-03-15', 'late.parquet')})`)).toEqual([['c', 2]]);
+    expect(
+      await query(`SELECT event_id, value FROM read_parquet(${file('parquet-sparse', 'events', 'dt=2024-03-15', 'late.parquet')})`),
+    ).toEqual([['c', 2]]);
   });
 });

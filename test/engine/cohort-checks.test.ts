@@ -7,11 +7,21 @@ const check = (name: string, input: Parameters<typeof cohortChecks>[0]) => cohor
 
 describe('cohort checks', () => {
   it('hold a cohort that halves when max_change_pct is declared, and pass a small move', () => {
-    const halved = check('max_change_pct', { ...base, size: 50, previous: { size: 100, definitionHash: 'h1' }, quality: { max_change_pct: 30 } });
+    const halved = check('max_change_pct', {
+      ...base,
+      size: 50,
+      previous: { size: 100, definitionHash: 'h1' },
+      quality: { max_change_pct: 30 },
+    });
     expect(halved).toMatchObject({ status: 'fail', observed: 50, threshold: 30 });
     expect(halved?.message).toBe('size moved from 100 to 50 (50%); at most 30% allowed');
-    expect(check('max_change_pct', { ...base, size: 90, previous: { size: 100, definitionHash: 'h1' }, quality: { max_change_pct: 30 } })?.status).toBe('pass');
-    expect(verdict(cohortChecks({ ...base, size: 50, previous: { size: 100, definitionHash: 'h1' }, quality: { max_change_pct: 30 } }))).toBe('held');
+    expect(
+      check('max_change_pct', { ...base, size: 90, previous: { size: 100, definitionHash: 'h1' }, quality: { max_change_pct: 30 } })
+        ?.status,
+    ).toBe('pass');
+    expect(
+      verdict(cohortChecks({ ...base, size: 50, previous: { size: 100, definitionHash: 'h1' }, quality: { max_change_pct: 30 } })),
+    ).toBe('held');
   });
 
   it('fail below min_size and above max_size, pass within', () => {
@@ -32,19 +42,29 @@ describe('cohort checks', () => {
     const outlier = check('size_vs_history', { ...base, size: 500, history: [100, 104, 96, 100, 102, 98] });
     expect(outlier?.status).toBe('warn');
     expect(check('size_vs_history', { ...base, size: 101, history: [100, 104, 96, 100, 102, 98] })?.status).toBe('pass');
-    expect(check('size_vs_history', { ...base, size: 130, history: [100, 104, 96, 100, 102, 98], quality: { max_history_z: 20 } })?.status).toBe('pass');
+    expect(
+      check('size_vs_history', { ...base, size: 130, history: [100, 104, 96, 100, 102, 98], quality: { max_history_z: 20 } })?.status,
+    ).toBe('pass');
   });
 
   it('warn when more than half of the members churned', () => {
     const churned = check('churn', { ...base, size: 100, entered: 40, exited: 40, previous: { size: 100, definitionHash: 'h1' } });
     expect(churned).toMatchObject({ status: 'warn', observed: 80, threshold: 50 });
-    expect(check('churn', { ...base, size: 100, entered: 10, exited: 10, previous: { size: 100, definitionHash: 'h1' } })?.status).toBe('pass');
+    expect(check('churn', { ...base, size: 100, entered: 10, exited: 10, previous: { size: 100, definitionHash: 'h1' } })?.status).toBe(
+      'pass',
+    );
   });
 
   it('warn when the definition changed without a change_reason, and pass with one', () => {
     const silent = check('definition_change', { ...base, size: 10, definitionHash: 'h2', previous: { size: 10, definitionHash: 'h1' } });
     expect(silent?.status).toBe('warn');
-    const explained = check('definition_change', { ...base, size: 10, definitionHash: 'h2', changeReason: 'Count API exports too.', previous: { size: 10, definitionHash: 'h1' } });
+    const explained = check('definition_change', {
+      ...base,
+      size: 10,
+      definitionHash: 'h2',
+      changeReason: 'Count API exports too.',
+      previous: { size: 10, definitionHash: 'h1' },
+    });
     expect(explained).toMatchObject({ status: 'pass', message: 'the definition changed: Count API exports too.' });
     expect(check('definition_change', { ...base, size: 10, previous: { size: 10, definitionHash: 'h1' } })).toBeUndefined();
   });

@@ -35,7 +35,12 @@ describe('de-duplication by event_id', () => {
       { path: 'paid_twice.yaml', text: `${header('paid_twice')}rule:\n  event: invoice_paid\n  count: 2\n` },
     ]);
     const engine = new DuckDbEngine(await openDuckDb(), lake);
-    const compiled = compileRefresh({ cohorts: catalog.definitions, asOf: new Date('2024-06-01T00:00:00Z'), lake: (await engine.lake()).relations, dialect: engine.dialect });
+    const compiled = compileRefresh({
+      cohorts: catalog.definitions,
+      asOf: new Date('2024-06-01T00:00:00Z'),
+      lake: (await engine.lake()).relations,
+      dialect: engine.dialect,
+    });
 
     // WHEN the one query runs
     const result = await engine.evaluate(compiled.sql, 'dedup');

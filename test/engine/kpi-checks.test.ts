@@ -19,7 +19,13 @@ const steady = (n: number) => Array.from({ length: n }, (_, i) => kpis(100, 60 +
 
 describe('the KPIs of a version', () => {
   it('are the activation count and share, and the sum and mean of value over the members', () => {
-    expect(kpis(200, 50, 1234.5)).toMatchObject({ size: 200, activation_count: 50, activation_share: 0.25, value_sum: 1234.5, value_mean: 6.1725 });
+    expect(kpis(200, 50, 1234.5)).toMatchObject({
+      size: 200,
+      activation_count: 50,
+      activation_share: 0.25,
+      value_sum: 1234.5,
+      value_mean: 6.1725,
+    });
   });
 
   it('have no share or mean for an empty cohort, and round away the noise of adding doubles', () => {
@@ -32,7 +38,11 @@ describe('the KPI shift checks against the previous published version', () => {
   const previous = { version: 4, kpis: kpis(100, 60, 5000) };
 
   it('pass a small move of the activation share and warn past 10 points, saying both shares', () => {
-    expect(check('kpi.activation_change', { kpis: kpis(100, 55, 5000), previous, history: [] })).toMatchObject({ status: 'pass', observed: -5, threshold: 10 });
+    expect(check('kpi.activation_change', { kpis: kpis(100, 55, 5000), previous, history: [] })).toMatchObject({
+      status: 'pass',
+      observed: -5,
+      threshold: 10,
+    });
     const dropped = check('kpi.activation_change', { kpis: kpis(100, 45, 5000), previous, history: [] });
     expect(dropped).toMatchObject({ status: 'warn', observed: -15, threshold: 10 });
     expect(dropped.message).toBe('activation share moved from 60% in v4 to 45% (-15 points); warns beyond 10 points');
@@ -51,31 +61,54 @@ describe('the KPI shift checks against the previous published version', () => {
     const halved = kpiChecks({ kpis: kpis(100, 60, 2400), previous, history: [] });
     expect(halved.find((c) => c.name === 'kpi.value_sum_change')).toMatchObject({ status: 'warn', observed: -52, threshold: 50 });
     expect(halved.find((c) => c.name === 'kpi.value_mean_change')).toMatchObject({ status: 'warn', observed: -52 });
-    expect(halved.find((c) => c.name === 'kpi.value_sum_change')?.message).toBe('value sum moved from 5,000 in v4 to 2,400 (-52%); warns beyond 50%');
+    expect(halved.find((c) => c.name === 'kpi.value_sum_change')?.message).toBe(
+      'value sum moved from 5,000 in v4 to 2,400 (-52%); warns beyond 50%',
+    );
     // The same sum spread over twice the members: the sum holds, the mean halves.
     const spread = kpiChecks({ kpis: kpis(200, 120, 5000), previous, history: [] });
     expect(spread.find((c) => c.name === 'kpi.value_sum_change')?.status).toBe('pass');
     expect(spread.find((c) => c.name === 'kpi.value_mean_change')?.status).toBe('pass');
     expect(check('kpi.value_mean_change', { kpis: kpis(250, 150, 5000), previous, history: [] }).status).toBe('warn');
-    expect(check('kpi.value_sum_change', { kpis: kpis(100, 60, 2400), previous, history: [], quality: { value_change: { warn: 60 } } }).status).toBe('pass');
-    expect(check('kpi.value_sum_change', { kpis: kpis(100, 60, 2400), previous, history: [], quality: { value_change: { fail: 50 } } }).status).toBe('fail');
+    expect(
+      check('kpi.value_sum_change', { kpis: kpis(100, 60, 2400), previous, history: [], quality: { value_change: { warn: 60 } } }).status,
+    ).toBe('pass');
+    expect(
+      check('kpi.value_sum_change', { kpis: kpis(100, 60, 2400), previous, history: [], quality: { value_change: { fail: 50 } } }).status,
+    ).toBe('fail');
   });
 
   it('call a value from nothing infinite, and nothing to nothing no move', () => {
     const fromZero = { version: 1, kpis: kpis(100, 60, 0) };
-    expect(check('kpi.value_sum_change', { kpis: kpis(100, 60, 10), previous: fromZero, history: [] })).toMatchObject({ status: 'warn', observed: 'infinite' });
-    expect(check('kpi.value_sum_change', { kpis: kpis(100, 60, 0), previous: fromZero, history: [] })).toMatchObject({ status: 'pass', observed: 0 });
+    expect(check('kpi.value_sum_change', { kpis: kpis(100, 60, 10), previous: fromZero, history: [] })).toMatchObject({
+      status: 'warn',
+      observed: 'infinite',
+    });
+    expect(check('kpi.value_sum_change', { kpis: kpis(100, 60, 0), previous: fromZero, history: [] })).toMatchObject({
+      status: 'pass',
+      observed: 0,
+    });
   });
 
   it('do not compare versions with too few members, a changed metric or no KPIs, and say why', () => {
     const small = check('kpi.activation_change', { kpis: kpis(20, 2, 0), previous: { version: 2, kpis: kpis(20, 18, 0) }, history: [] });
     expect(small).toMatchObject({ status: 'pass', observed: 0.1 });
-    expect(small.message).toBe(`activation share not compared with v2: too few members (20, at least ${KPI_CHECK_DEFAULTS.min_size} needed) for the activation share to mean much`);
-    expect(check('kpi.activation_change', { kpis: kpis(20, 2, 0), previous: { version: 2, kpis: kpis(20, 18, 0) }, history: [], quality: { min_size: 10 } }).status).toBe('warn');
+    expect(small.message).toBe(
+      `activation share not compared with v2: too few members (20, at least ${KPI_CHECK_DEFAULTS.min_size} needed) for the activation share to mean much`,
+    );
+    expect(
+      check('kpi.activation_change', {
+        kpis: kpis(20, 2, 0),
+        previous: { version: 2, kpis: kpis(20, 18, 0) },
+        history: [],
+        quality: { min_size: 10 },
+      }).status,
+    ).toBe('warn');
     const otherMetric = { ...DEFAULT_CONFIG.metrics, activation: { ...DEFAULT_CONFIG.metrics.activation, events: ['login'] } };
     const changed = kpiChecks({ kpis: kpis(100, 10, 5000, otherMetric), previous, history: [] });
     expect(changed.find((c) => c.name === 'kpi.activation_change')).toMatchObject({ status: 'pass' });
-    expect(changed.find((c) => c.name === 'kpi.activation_change')?.message).toContain('the activation metric was configured differently then');
+    expect(changed.find((c) => c.name === 'kpi.activation_change')?.message).toContain(
+      'the activation metric was configured differently then',
+    );
     // The value metric did not change, so it is still compared.
     expect(changed.find((c) => c.name === 'kpi.value_sum_change')?.message).toContain('moved from 5,000 in v4 to 5,000');
     expect(check('kpi.value_sum_change', { kpis: kpis(100, 60, 1), previous: { version: 3 }, history: [] }).message).toBe(
@@ -94,18 +127,27 @@ describe('the KPI shift checks against the previous published version', () => {
 
 describe('the KPI shift checks against the history of versions', () => {
   it('start once five comparable versions exist, then warn on an outlier and pass an ordinary version', () => {
-    expect(check('kpi.activation_vs_history', { kpis: kpis(100, 20, 5000), history: steady(4) })).toMatchObject({ status: 'pass', threshold: null });
+    expect(check('kpi.activation_vs_history', { kpis: kpis(100, 20, 5000), history: steady(4) })).toMatchObject({
+      status: 'pass',
+      threshold: null,
+    });
     const outlier = check('kpi.activation_vs_history', { kpis: kpis(100, 20, 5000), history: steady(6) });
     expect(outlier).toMatchObject({ status: 'warn', threshold: 3.5 });
-    expect(outlier.message).toMatch(/^activation share 20% is -\d+(\.\d+)? robust deviations from the median of the last 6 versions; warns beyond 3\.5$/);
+    expect(outlier.message).toMatch(
+      /^activation share 20% is -\d+(\.\d+)? robust deviations from the median of the last 6 versions; warns beyond 3\.5$/,
+    );
     expect(check('kpi.activation_vs_history', { kpis: kpis(100, 61, 5000), history: steady(6) }).status).toBe('pass');
     expect(check('kpi.value_mean_vs_history', { kpis: kpis(100, 60, 9000), history: steady(6) }).status).toBe('warn');
     expect(check('kpi.value_sum_vs_history', { kpis: kpis(100, 60, 5050), history: steady(6) }).status).toBe('pass');
   });
 
   it('take their levels from quality.kpis.history_z, fail included', () => {
-    expect(check('kpi.value_sum_vs_history', { kpis: kpis(100, 60, 9000), history: steady(6), quality: { history_z: { warn: 100 } } }).status).toBe('pass');
-    expect(check('kpi.value_sum_vs_history', { kpis: kpis(100, 60, 9000), history: steady(6), quality: { history_z: { fail: 10 } } }).status).toBe('fail');
+    expect(
+      check('kpi.value_sum_vs_history', { kpis: kpis(100, 60, 9000), history: steady(6), quality: { history_z: { warn: 100 } } }).status,
+    ).toBe('pass');
+    expect(
+      check('kpi.value_sum_vs_history', { kpis: kpis(100, 60, 9000), history: steady(6), quality: { history_z: { fail: 10 } } }).status,
+    ).toBe('fail');
   });
 
   it('leave out versions without KPIs, with too few members or with another metric', () => {

@@ -15,7 +15,13 @@ import { tempDir } from '../support/cli.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
 
-const login = (id: string, user: string, ts: string): EventRow => ({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
+const login = (id: string, user: string, ts: string): EventRow => ({
+  event_id: id,
+  source: 'product',
+  user_id: user,
+  event_name: 'login',
+  ts,
+});
 
 const EVENTS: EventRow[] = [
   login('e1', 'ann', '2024-05-30T10:00:00Z'),
@@ -43,7 +49,13 @@ describe('a refresh', () => {
     const catalog = await loadCatalog(definitions);
     const snapshotStore = extra.blobs ? new SnapshotStore(extra.blobs, engine) : store;
     return refresh(
-      { catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual', ...(extra.force ? { force: true } : {}), ...(extra.cohorts ? { cohorts: extra.cohorts } : {}) },
+      {
+        catalog: catalog.definitions,
+        asOf: new Date(asOf),
+        trigger: 'manual',
+        ...(extra.force ? { force: true } : {}),
+        ...(extra.cohorts ? { cohorts: extra.cohorts } : {}),
+      },
       { engine, store: snapshotStore, config: extra.config ?? WARN_ONLY_SOURCE_CHECKS },
     );
   };
@@ -53,9 +65,11 @@ describe('a refresh', () => {
     lake = join(root, 'lake');
     definitions = join(root, 'definitions');
     state = join(root, 'state');
-    await writeLake(lake, [...EVENTS, { ...EVENTS[1]!, event_id: 'p1', user_id: 'ignored-duplicate' } as EventRow], [
-      { source: 'billing', user_id: 'cus_1', person_id: 'ann' },
-    ]);
+    await writeLake(
+      lake,
+      [...EVENTS, { ...EVENTS[1]!, event_id: 'p1', user_id: 'ignored-duplicate' } as EventRow],
+      [{ source: 'billing', user_id: 'cus_1', person_id: 'ann' }],
+    );
     await writeDefinitions(definitions, DEFINITIONS);
     engine = new DuckDbEngine(await openDuckDb(), lake, 'duckdb test');
     store = new SnapshotStore(new FsBlobStore(state), engine);
@@ -86,7 +100,15 @@ describe('a refresh', () => {
     // big_cohort reads all history, so every partition up to T + 1 day is an input.
     expect(events?.partitions).toEqual(['dt=2024-03-01', 'dt=2024-04-01', 'dt=2024-05-20', 'dt=2024-05-30', 'dt=2024-05-31']);
     expect(manifest.definition.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(manifest).toMatchObject({ cohort: 'active_payers', version: 1, as_of: '2024-06-01T00:00:00.000Z', status: 'published', previous_version: null, entered: 1, exited: 0 });
+    expect(manifest).toMatchObject({
+      cohort: 'active_payers',
+      version: 1,
+      as_of: '2024-06-01T00:00:00.000Z',
+      status: 'published',
+      previous_version: null,
+      entered: 1,
+      exited: 0,
+    });
   });
 
   it('prunes partitions to the widest window when every leaf and metric has one', async () => {
@@ -102,7 +124,11 @@ describe('a refresh', () => {
     // GIVEN the value metric over 30 days and a cohort that looks back 7 days
     await run('2024-06-01T00:00:00Z', { cohorts: ['active_users'], config: withMetrics('login', 2, 'invoice_paid', 30) });
     const manifest = (await store.manifest('active_users', 1)) as Manifest;
-    expect(manifest.lineage.inputs.find((i) => i.table === 'events')?.partitions).toEqual(['dt=2024-05-20', 'dt=2024-05-30', 'dt=2024-05-31']);
+    expect(manifest.lineage.inputs.find((i) => i.table === 'events')?.partitions).toEqual([
+      'dt=2024-05-20',
+      'dt=2024-05-30',
+      'dt=2024-05-31',
+    ]);
     expect(manifest.lineage.query).toContain("dt >= '2024-05-01'");
     // ann paid 50 on May 20 (through the identity map) and logged in on May 30; bob logged in on May 31.
     expect(manifest.kpis).toMatchObject({ size: 2, activation_count: 2, activation_share: 1, value_sum: 50, value_mean: 25 });
@@ -195,7 +221,10 @@ describe('source checks in a refresh', () => {
 
     // WHEN it refreshes with the default checks
     const catalog = await loadCatalog(definitions);
-    const summary = await refresh({ catalog: catalog.definitions, asOf: new Date('2024-06-01T00:00:00Z'), trigger: 'manual' }, { engine, store });
+    const summary = await refresh(
+      { catalog: catalog.definitions, asOf: new Date('2024-06-01T00:00:00Z'), trigger: 'manual' },
+      { engine, store },
+    );
 
     // THEN only the billing cohort is held, and each manifest holds the checks of its own source
     expect(summary.cohorts.map((c) => [c.cohort, c.status])).toEqual([
@@ -217,9 +246,20 @@ describe('KPI checks in a refresh', () => {
   const people = Array.from({ length: 40 }, (_, i) => `u${String(i).padStart(2, '0')}`);
   const events: EventRow[] = [
     ...people.flatMap((p) => [login(`l1-${p}`, p, '2024-05-28T09:00:00Z'), login(`l2-${p}`, p, '2024-06-10T09:00:00Z')]),
-    ...people.slice(0, 30).map((p) => ({ event_id: `f1-${p}`, source: 'product', user_id: p, event_name: 'feature_used', ts: '2024-05-25T10:00:00Z' })),
-    ...people.slice(0, 10).map((p) => ({ event_id: `f2-${p}`, source: 'product', user_id: p, event_name: 'feature_used', ts: '2024-06-08T10:00:00Z' })),
-    ...people.slice(0, 4).map((p) => ({ event_id: `v1-${p}`, source: 'billing', user_id: p, event_name: 'invoice_paid', ts: '2024-05-10T00:00:00Z', value: 25.5 })),
+    ...people
+      .slice(0, 30)
+      .map((p) => ({ event_id: `f1-${p}`, source: 'product', user_id: p, event_name: 'feature_used', ts: '2024-05-25T10:00:00Z' })),
+    ...people
+      .slice(0, 10)
+      .map((p) => ({ event_id: `f2-${p}`, source: 'product', user_id: p, event_name: 'feature_used', ts: '2024-06-08T10:00:00Z' })),
+    ...people.slice(0, 4).map((p) => ({
+      event_id: `v1-${p}`,
+      source: 'billing',
+      user_id: p,
+      event_name: 'invoice_paid',
+      ts: '2024-05-10T00:00:00Z',
+      value: 25.5,
+    })),
   ];
 
   const refreshTwice = async (quality: string) => {
@@ -230,7 +270,8 @@ describe('KPI checks in a refresh', () => {
     const engine = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
     const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
     const { definitions: catalog } = await loadCatalog(definitions);
-    const run = (asOf: string) => refresh({ catalog, asOf: new Date(asOf), trigger: 'manual' }, { engine, store, config: WARN_ONLY_SOURCE_CHECKS });
+    const run = (asOf: string) =>
+      refresh({ catalog, asOf: new Date(asOf), trigger: 'manual' }, { engine, store, config: WARN_ONLY_SOURCE_CHECKS });
     await run('2024-06-01T00:00:00Z');
     const second = await run('2024-06-15T00:00:00Z');
     return { store, outcome: second.cohorts[0] };
@@ -239,11 +280,27 @@ describe('KPI checks in a refresh', () => {
   it('record the KPIs of each version in its manifest, computed in the one query', async () => {
     const { store } = await refreshTwice('');
     const first = (await store.manifest('logged_in', 1)) as Manifest;
-    expect(first.kpis).toMatchObject({ size: 40, entered: 40, exited: 0, activation_count: 30, activation_share: 0.75, value_sum: 102, value_mean: 2.55 });
+    expect(first.kpis).toMatchObject({
+      size: 40,
+      entered: 40,
+      exited: 0,
+      activation_count: 30,
+      activation_share: 0.75,
+      value_sum: 102,
+      value_mean: 2.55,
+    });
     expect(first.kpis?.metrics).toEqual(WARN_ONLY_SOURCE_CHECKS.metrics);
     const second = (await store.manifest('logged_in', 2)) as Manifest;
     // The invoices of May 10 are more than 30 days before June 15.
-    expect(second.kpis).toMatchObject({ size: 40, entered: 0, exited: 0, activation_count: 10, activation_share: 0.25, value_sum: 0, value_mean: 0 });
+    expect(second.kpis).toMatchObject({
+      size: 40,
+      entered: 0,
+      exited: 0,
+      activation_count: 10,
+      activation_share: 0.25,
+      value_sum: 0,
+      value_mean: 0,
+    });
   });
 
   it('warn when the activation share falls by half and still publish the version', async () => {
@@ -313,11 +370,14 @@ describe('cohort checks on a crafted lake', () => {
       ...people.slice(0, later).map((p) => login(`b-${p}`, p, '2024-06-04T09:00:00Z')),
     ]);
     const definitions = join(root, 'definitions');
-    await writeDefinitions(definitions, { 'weekly.yaml': `${header('weekly')}rule:\n  event: login\n  within: 7d\nquality:\n  max_change_pct: 30\n` });
+    await writeDefinitions(definitions, {
+      'weekly.yaml': `${header('weekly')}rule:\n  event: login\n  within: 7d\nquality:\n  max_change_pct: 30\n`,
+    });
     const engine = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
     const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
     const { definitions: catalog } = await loadCatalog(definitions);
-    const run = (asOf: string) => refresh({ catalog, asOf: new Date(asOf), trigger: 'manual' }, { engine, store, config: WARN_ONLY_SOURCE_CHECKS });
+    const run = (asOf: string) =>
+      refresh({ catalog, asOf: new Date(asOf), trigger: 'manual' }, { engine, store, config: WARN_ONLY_SOURCE_CHECKS });
     await run('2024-06-01T00:00:00Z');
     const second = await run('2024-06-08T00:00:00Z');
     const check = (name: string) => second.cohorts[0]?.checks.find((c) => c.name === name);

@@ -78,7 +78,10 @@ describe('the read-out table', () => {
     incomplete: false,
     treatment,
     holdout,
-    comparison: compareProportions({ successes: treatment.converted, trials: treatment.size }, { successes: holdout.converted, trials: holdout.size }),
+    comparison: compareProportions(
+      { successes: treatment.converted, trials: treatment.size },
+      { successes: holdout.converted, trials: holdout.size },
+    ),
     needed: null,
     pAdjusted: 1,
   });
@@ -91,10 +94,14 @@ describe('the read-out table', () => {
     const interval = compareProportions({ successes: 4, trials: 63 }, { successes: 0, trials: 2 }).scoreInterval;
     const shown = (n: number | null) => `${(n ?? 0) < 0 ? '\u2212' : '+'}${Math.abs((n ?? 0) * 100).toFixed(1)}`;
     expect(small).toMatch(new RegExp(`\\+6\\.3 \\[${shown(interval.low)}, \\${shown(interval.high)}\\]\\s+\\[\\+0\\.3, \\+12\\.4\\]`));
-    expect(small).toContain('small arms for power_users v2 subscription_changed (treatment 4 of 63, holdout 0 of 2; fewer than 30 people or 10 conversions)');
+    expect(small).toContain(
+      'small arms for power_users v2 subscription_changed (treatment 4 of 63, holdout 0 of 2; fewer than 30 people or 10 conversions)',
+    );
     // Arms of 30 people and 10 conversions each are not small.
     expect(plain(formatReadOut([row(arm(20, 300), arm(10, 30))], '14d'))).not.toContain('small arms');
-    expect(plain(formatReadOut([row(arm(20, 300), arm(9, 30))], '14d'))).toContain('small arms for power_users v2 subscription_changed (holdout 9 of 30;');
+    expect(plain(formatReadOut([row(arm(20, 300), arm(9, 30))], '14d'))).toContain(
+      'small arms for power_users v2 subscription_changed (holdout 9 of 30;',
+    );
   });
 });
 
@@ -125,14 +132,23 @@ describe('experiments through refresh, exports and read-out', () => {
   let folders: string[];
   let data: string;
   let state: string;
-  const login = (person: string, ts: string, n = 0): EventRow => ({ event_id: `${person}-login-${n}`, source: 'product', user_id: person, event_name: 'login', ts });
+  const login = (person: string, ts: string, n = 0): EventRow => ({
+    event_id: `${person}-login-${n}`,
+    source: 'product',
+    user_id: person,
+    event_name: 'login',
+    ts,
+  });
 
   beforeAll(async () => {
     root = await tempDir();
     data = join(root, 'data');
     state = join(root, 'state');
     // Everyone logs in on May 30; the first half again on June 5, so on June 9 only they remain.
-    await writeLake(data, [...PEOPLE.map((p) => login(p, '2024-05-30T10:00:00Z')), ...PEOPLE.slice(0, 100).map((p) => login(p, '2024-06-05T10:00:00Z', 1))]);
+    await writeLake(data, [
+      ...PEOPLE.map((p) => login(p, '2024-05-30T10:00:00Z')),
+      ...PEOPLE.slice(0, 100).map((p) => login(p, '2024-06-05T10:00:00Z', 1)),
+    ]);
     await writeDefinitions(join(root, 'definitions'), {
       'trial_users.yaml': `${header('trial_users')}${RULE}${PROGRAM}`,
       'plain_users.yaml': `${header('plain_users')}${RULE}`,
@@ -148,9 +164,17 @@ describe('experiments through refresh, exports and read-out', () => {
     const manifest = await store.manifest('trial_users', 1);
     const holdout = (await store.holdout('trial_users', 1)) ?? [];
     expect(manifest?.size).toBe(200);
-    expect(manifest?.experiment).toMatchObject({ name: 'trial-nudge', holdout: '20%', salt: 'trial-salt', holdout_size: holdout.length, treatment_size: 200 - holdout.length });
+    expect(manifest?.experiment).toMatchObject({
+      name: 'trial-nudge',
+      holdout: '20%',
+      salt: 'trial-salt',
+      holdout_size: holdout.length,
+      treatment_size: 200 - holdout.length,
+    });
     expect(holdout).toEqual(PEOPLE.filter((p) => armOf({ share: 0.2, salt: 'trial-salt' }, p) === 'holdout'));
-    const columns = await engine.rows(`DESCRIBE SELECT * FROM read_parquet('${join(state, 'snapshots/cohort=trial_users/version=1/members.parquet')}', hive_partitioning = false)`);
+    const columns = await engine.rows(
+      `DESCRIBE SELECT * FROM read_parquet('${join(state, 'snapshots/cohort=trial_users/version=1/members.parquet')}', hive_partitioning = false)`,
+    );
     expect(columns.map((c) => c.column_name)).toEqual(['person_id']);
     expect(await store.holdout('plain_users', 1)).toBeUndefined();
     expect((await store.manifest('plain_users', 1))?.experiment).toBeUndefined();
@@ -208,7 +232,13 @@ describe('experiments through refresh, exports and read-out', () => {
     const buyersT = treatment.filter((_, i) => i % 2 === 0);
     const buyersH = holdout.slice(0, Math.floor(holdout.length / 2));
     const [atStart, atEnd] = holdout.slice(-2) as [string, string];
-    const purchase = (p: string, ts: string): EventRow => ({ event_id: `${p}-buy-${ts}`, source: 'billing', user_id: p, event_name: 'purchase', ts });
+    const purchase = (p: string, ts: string): EventRow => ({
+      event_id: `${p}-buy-${ts}`,
+      source: 'billing',
+      user_id: p,
+      event_name: 'purchase',
+      ts,
+    });
     await writeLake(join(root, 'data'), [
       ...buyersT.map((p) => purchase(p, '2024-06-03T12:00:00Z')),
       ...buyersH.map((p) => purchase(p, '2024-06-10T12:00:00Z')),
@@ -219,7 +249,11 @@ describe('experiments through refresh, exports and read-out', () => {
 
     // Act
     const rows = await readOutExperiments(
-      { cohorts: [{ id: 'trial_users', version: 1 }], metrics: ['purchase', 'refund'], within: parseDuration('14d') as { text: string; ms: number } },
+      {
+        cohorts: [{ id: 'trial_users', version: 1 }],
+        metrics: ['purchase', 'refund'],
+        within: parseDuration('14d') as { text: string; ms: number },
+      },
       { engine, store, now: () => new Date('2024-07-01T00:00:00Z') },
     );
 

@@ -26,7 +26,14 @@ const entry = (hash: string, version = 1): DefinitionVersion => ({
 });
 
 const HASH = 'a'.repeat(64);
-const decision = { cohort: 'core_users', hash: HASH, decision: 'approved' as const, by: 'dana', note: 'ok', at: '2024-06-01T00:00:00.000Z' };
+const decision = {
+  cohort: 'core_users',
+  hash: HASH,
+  decision: 'approved' as const,
+  by: 'dana',
+  note: 'ok',
+  at: '2024-06-01T00:00:00.000Z',
+};
 
 describe('the catalog of accepted definitions', () => {
   let store: CatalogStore;
@@ -55,7 +62,15 @@ describe('the catalog of accepted definitions', () => {
   });
 
   it('records a refused or waiting change once and says whether it was new', async () => {
-    const record = { cohort: 'core_users', outcome: 'pending' as const, hash: HASH, reasons: ['size'], author: null, at: '2024-06-01T00:00:00.000Z', run_id: 'r1' };
+    const record = {
+      cohort: 'core_users',
+      outcome: 'pending' as const,
+      hash: HASH,
+      reasons: ['size'],
+      author: null,
+      at: '2024-06-01T00:00:00.000Z',
+      run_id: 'r1',
+    };
     expect(await store.record(record)).toBe(true);
     expect(await store.record({ ...record, run_id: 'r2' })).toBe(false);
     expect((await store.records('core_users')).map((r) => r.run_id)).toEqual(['r1']);
@@ -69,7 +84,9 @@ describe('approval objects in the definitions bucket', () => {
   beforeEach(() => s3.reset());
 
   it('are read from catalog/decisions/ through the same blob store port', async () => {
-    s3.on(GetObjectCommand, { Key: `catalog/decisions/cohort=core_users/${HASH}.json` }).resolves({ Body: objectBody(JSON.stringify(decision)) });
+    s3.on(GetObjectCommand, { Key: `catalog/decisions/cohort=core_users/${HASH}.json` }).resolves({
+      Body: objectBody(JSON.stringify(decision)),
+    });
     expect(await store.decision('core_users', HASH)).toEqual(decision);
   });
 
@@ -77,7 +94,9 @@ describe('approval objects in the definitions bucket', () => {
     s3.on(GetObjectCommand).resolves({ Body: objectBody(JSON.stringify({ ...decision, by: '' })) });
     await expect(store.decision('core_users', HASH)).rejects.toThrow(InvalidDecisionError);
     s3.on(GetObjectCommand).resolves({ Body: objectBody(JSON.stringify({ ...decision, hash: 'b'.repeat(64) })) });
-    await expect(store.decision('core_users', HASH)).rejects.toThrow(/s3:\/\/definitions-bucket\/catalog\/decisions\/cohort=core_users\/a+\.json is not a valid decision/);
+    await expect(store.decision('core_users', HASH)).rejects.toThrow(
+      /s3:\/\/definitions-bucket\/catalog\/decisions\/cohort=core_users\/a+\.json is not a valid decision/,
+    );
   });
 
   it('that do not exist mean no decision', async () => {

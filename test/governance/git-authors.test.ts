@@ -46,7 +46,12 @@ describe('the authors of definition files (D5)', () => {
     const authors = await Promise.all(names.map((name) => authorOf(join(repo, name))));
 
     // Assess: right authors, and the folder was read once
-    expect(authors.slice(0, 4)).toEqual(['Ann <ann@example.com>', 'Cy Local <cy@example.com>', 'Cy Local <cy@example.com>', 'Bob <bob@example.com>']);
+    expect(authors.slice(0, 4)).toEqual([
+      'Ann <ann@example.com>',
+      'Cy Local <cy@example.com>',
+      'Cy Local <cy@example.com>',
+      'Bob <bob@example.com>',
+    ]);
     expect(new Set(authors.slice(3))).toEqual(new Set(['Bob <bob@example.com>']));
     const calls = (await readFile(join(bin, 'calls'), 'utf8')).trim().split('\n').length;
     expect(calls).toBeLessThanOrEqual(5);

@@ -27,7 +27,8 @@ const WEEK = '  event: login\n  within: 7d';
 const MONTH = '  event: login\n  within: 30d';
 const READER = '  not: {cohort: core_users}';
 
-const catalogOf = (texts: Record<string, string>) => buildCatalog(Object.entries(texts).map(([id, text]) => ({ path: `definitions/${id}.yaml`, text })));
+const catalogOf = (texts: Record<string, string>) =>
+  buildCatalog(Object.entries(texts).map(([id, text]) => ({ path: `definitions/${id}.yaml`, text })));
 
 /** An engine that counts the queries it is asked to run. */
 function counting(engine: QueryEngine): { engine: QueryEngine; queries: () => number } {
@@ -36,11 +37,17 @@ function counting(engine: QueryEngine): { engine: QueryEngine; queries: () => nu
     name: engine.name,
     dialect: engine.dialect,
     lake: () => engine.lake(),
-    evaluate: (sql, runId) => (queries++, engine.evaluate(sql, runId)),
+    evaluate: (sql, runId) => {
+      queries++;
+      return engine.evaluate(sql, runId);
+    },
     members: (result, column) => engine.members(result, column),
     kpis: (result, column, metrics) => engine.kpis(result, column, metrics),
     release: (result) => engine.release(result),
-    rows: (sql) => (queries++, engine.rows(sql)),
+    rows: (sql) => {
+      queries++;
+      return engine.rows(sql);
+    },
   };
   return { engine: counted, queries: () => queries };
 }
@@ -103,8 +110,14 @@ describe('governing a working catalog against the published one', () => {
     const governance = await governCatalog({ working, asOf: AS_OF }, { catalog, engine, settings });
     expect(governance.effective.definitions.find((d) => d.id === 'core_users')?.hash).toBe(hash);
     expect(governance.versions.get('core_users')).toBe(2);
-    const recorded = await recordGovernance(governance, catalog, { runId: 'run-4', at: '2024-06-03T00:00:00.000Z', authorOf: async () => 'ann' });
-    expect(recorded.accepted).toMatchObject([{ cohort: 'core_users', version: 2, change: 'changed', hash, text, author: 'ann', approval: { by: 'dana' } }]);
+    const recorded = await recordGovernance(governance, catalog, {
+      runId: 'run-4',
+      at: '2024-06-03T00:00:00.000Z',
+      authorOf: async () => 'ann',
+    });
+    expect(recorded.accepted).toMatchObject([
+      { cohort: 'core_users', version: 2, change: 'changed', hash, text, author: 'ann', approval: { by: 'dana' } },
+    ]);
     // Accepting again (a retried step) changes nothing; the catalog now publishes the new definition.
     await recordGovernance(governance, catalog, { runId: 'run-4', at: '2024-06-03T00:00:00.000Z', authorOf: async () => 'ann' });
     expect((await catalog.versions('core_users')).map((v) => v.version)).toEqual([1, 2]);

@@ -53,13 +53,17 @@ describe('the guardrails on definition changes', () => {
   });
 
   it('accept a core rule change with a new change_reason that moves the size within the set share', () => {
-    const change = changeOf('core_users', published, { core_users: definitionYaml('core_users', { rule: WIDER, reason: 'Monthly view.' }) });
+    const change = changeOf('core_users', published, {
+      core_users: definitionYaml('core_users', { rule: WIDER, reason: 'Monthly view.' }),
+    });
     expect(judgeStatically(change).measure_size).toBe(true);
     expect(judgeChange(change, { settings, impact: { before: 100, after: 125, added: 30, removed: 5 } }).verdict).toBe('accepted');
   });
 
   it('hold a core rule change that moves the size by more than the set share until it is approved', () => {
-    const change = changeOf('core_users', published, { core_users: definitionYaml('core_users', { rule: WIDER, reason: 'Monthly view.' }) });
+    const change = changeOf('core_users', published, {
+      core_users: definitionYaml('core_users', { rule: WIDER, reason: 'Monthly view.' }),
+    });
     const impact = { before: 100, after: 126, added: 26, removed: 0 };
     const pending = judgeChange(change, { settings, impact });
     expect(pending.verdict).toBe('pending');
@@ -72,7 +76,9 @@ describe('the guardrails on definition changes', () => {
   });
 
   it('hold a rule change from an empty cohort, and one whose size move was not measured', () => {
-    const change = changeOf('core_users', published, { core_users: definitionYaml('core_users', { rule: WIDER, reason: 'Monthly view.' }) });
+    const change = changeOf('core_users', published, {
+      core_users: definitionYaml('core_users', { rule: WIDER, reason: 'Monthly view.' }),
+    });
     expect(judgeChange(change, { settings, impact: { before: 0, after: 3, added: 3, removed: 0 } }).verdict).toBe('pending');
     expect(judgeChange(change, { settings }).verdict).toBe('pending');
   });
@@ -86,7 +92,9 @@ describe('the guardrails on definition changes', () => {
   });
 
   it('accept retiring a core cohort with deprecated', () => {
-    const change = changeOf('core_users', published, { core_users: definitionYaml('core_users', { extra: 'deprecated:\n  reason: Replaced.' }) });
+    const change = changeOf('core_users', published, {
+      core_users: definitionYaml('core_users', { extra: 'deprecated:\n  reason: Replaced.' }),
+    });
     expect(change.kind).toBe('deprecated');
     expect(judgeChange(change, { settings }).verdict).toBe('accepted');
   });

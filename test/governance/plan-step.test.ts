@@ -16,8 +16,18 @@ import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import { type EventRow, writeLake } from '../support/lake.ts';
 import { definitionYaml } from './support.ts';
 
-const login = (id: string, user: string, ts: string): EventRow => ({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
-const EVENTS = [login('1', 'ann', '2024-05-31T10:00:00Z'), login('2', 'bob', '2024-05-20T10:00:00Z'), login('3', 'cy', '2024-05-10T10:00:00Z')];
+const login = (id: string, user: string, ts: string): EventRow => ({
+  event_id: id,
+  source: 'product',
+  user_id: user,
+  event_name: 'login',
+  ts,
+});
+const EVENTS = [
+  login('1', 'ann', '2024-05-31T10:00:00Z'),
+  login('2', 'bob', '2024-05-20T10:00:00Z'),
+  login('3', 'cy', '2024-05-10T10:00:00Z'),
+];
 const WEEK = definitionYaml('core_users', { rule: '  event: login\n  within: 7d' });
 const MONTH = definitionYaml('core_users', { rule: '  event: login\n  within: 30d', reason: 'A month.' });
 
@@ -30,7 +40,13 @@ describe('the Plan step with a definitions bucket', () => {
   let bucket: FsBlobStore;
   let ports: PlanPorts;
   const announced: CohortEvent[] = [];
-  const plan = async (runId: string) => (await planStep({ request: { trigger: 'definition-change', as_of: '2024-06-01T00:00:00Z' }, run_id: runId, started_at: '2024-06-01T00:00:00.000Z' }, ports)).plan;
+  const plan = async (runId: string) =>
+    (
+      await planStep(
+        { request: { trigger: 'definition-change', as_of: '2024-06-01T00:00:00Z' }, run_id: runId, started_at: '2024-06-01T00:00:00.000Z' },
+        ports,
+      )
+    ).plan;
   const cohort = (p: Awaited<ReturnType<typeof plan>>) => p.cohorts.find((c) => c.id === 'core_users');
 
   beforeAll(async () => {
@@ -88,7 +104,9 @@ describe('the Plan step with a definitions bucket', () => {
     expect(cohort(waiting)?.definition).toMatchObject({ hash: first.cohorts[0]?.definition.hash, version: 1 });
     const alert = governanceAlert(waiting.run_id, waiting.governance, new Map([['core_users', 'test-team']]));
     expect(alert).toMatchObject({ severity: 'warn', cohorts: ['core_users'] });
-    expect(alert?.body).toContain('core_users (owner: test-team): change waits for an approval; the refresh keeps its accepted definition v1.');
+    expect(alert?.body).toContain(
+      'core_users (owner: test-team): change waits for an approval; the refresh keeps its accepted definition v1.',
+    );
 
     const hash = change?.hash as string;
     await bucket.put(
@@ -98,14 +116,28 @@ describe('the Plan step with a definitions bucket', () => {
     const approved = await plan('run-3');
     expect(approved.governance?.changes[0]).toMatchObject({ verdict: 'accepted', decision: { by: 'dana' } });
     expect(cohort(approved)?.definition).toMatchObject({ hash, version: 2 });
-    expect(await new CatalogStore(bucket).version('core_users', 2)).toMatchObject({ run_id: 'run-3', approval: { by: 'dana' }, change_reason: 'A month.' });
+    expect(await new CatalogStore(bucket).version('core_users', 2)).toMatchObject({
+      run_id: 'run-3',
+      approval: { by: 'dana' },
+      change_reason: 'A month.',
+    });
     expect(governanceAlert(approved.run_id, approved.governance, new Map())).toBeUndefined();
     expect(announced.splice(0).map((e) => e.detail)).toEqual([
-      expect.objectContaining({ cohort: 'core_users', version: 2, change: 'changed', hash, change_reason: 'A month.', approval: expect.objectContaining({ by: 'dana' }), run_id: 'run-3' }),
+      expect.objectContaining({
+        cohort: 'core_users',
+        version: 2,
+        change: 'changed',
+        hash,
+        change_reason: 'A month.',
+        approval: expect.objectContaining({ by: 'dana' }),
+        run_id: 'run-3',
+      }),
     ]);
     // A retried Plan finds the version its first attempt accepted and announces it again; a later run does not.
     await plan('run-3');
-    expect(announced.splice(0).map((e) => [e.detailType, e.detail.cohort, 'version' in e.detail ? e.detail.version : null])).toEqual([['Definition Accepted', 'core_users', 2]]);
+    expect(announced.splice(0).map((e) => [e.detailType, e.detail.cohort, 'version' in e.detail ? e.detail.version : null])).toEqual([
+      ['Definition Accepted', 'core_users', 2],
+    ]);
     await plan('run-4');
     expect(announced).toEqual([]);
   });

@@ -3,7 +3,13 @@ import { buildCatalog } from '../../shared/language/catalog.ts';
 import type { DefinitionVersion } from '../../shared/governance/records.ts';
 import type { EventRow } from '../support/lake.ts';
 
-const login = (id: string, user: string, ts: string): EventRow => ({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
+const login = (id: string, user: string, ts: string): EventRow => ({
+  event_id: id,
+  source: 'product',
+  user_id: user,
+  event_name: 'login',
+  ts,
+});
 
 /** Logins as of 2024-06-01: within 7 days ann and bob; within 30 days also cy and dee. */
 export const LOGIN_EVENTS: readonly EventRow[] = [
@@ -17,7 +23,10 @@ export const WEEK_OF_LOGINS = '  event: login\n  within: 7d';
 export const MONTH_OF_LOGINS = '  event: login\n  within: 30d';
 
 /** A definition's YAML: a core cohort of logins unless the options say otherwise. */
-export function definitionYaml(id: string, options: { tier?: string; cadence?: string; rule?: string; reason?: string; extra?: string } = {}): string {
+export function definitionYaml(
+  id: string,
+  options: { tier?: string; cadence?: string; rule?: string; reason?: string; extra?: string } = {},
+): string {
   return [
     `id: ${id}`,
     `name: ${id}`,

@@ -208,9 +208,7 @@ describe('CohortRefresh buckets', () => {
     // THEN
     expect(cohortRefresh.eventLakeBucket.bucketName).toBe('company-event-lake');
     template.resourceCountIs('AWS::S3::Bucket', 5);
-    expect(Object.keys(template.findResources('AWS::S3::Bucket'))).not.toContainEqual(
-      expect.stringContaining('EventLakeBucket'),
-    );
+    expect(Object.keys(template.findResources('AWS::S3::Bucket'))).not.toContainEqual(expect.stringContaining('EventLakeBucket'));
     // The lake tables read the Plan step's manifests, never the lake's folders.
     expect(JSON.stringify(template.findResources('AWS::Glue::Table'))).not.toContain('company-event-lake');
   });

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { givenCohortRefresh, refTo, templateOf } from './support.ts';
 
@@ -16,7 +16,11 @@ const SYMLINK = 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat';
 const LINE = [Match.objectLike({ Name: 'line', Type: 'string' })];
 const BY_LISTING = [Match.objectLike({ Name: 'listing', Type: 'string' })];
 const BY_LISTING_AND_DT = [...BY_LISTING, Match.objectLike({ Name: 'dt', Type: 'string' })];
-const BY_LISTING_UNIT_AND_DT = [...BY_LISTING, Match.objectLike({ Name: 'unit', Type: 'string' }), Match.objectLike({ Name: 'dt', Type: 'string' })];
+const BY_LISTING_UNIT_AND_DT = [
+  ...BY_LISTING,
+  Match.objectLike({ Name: 'unit', Type: 'string' }),
+  Match.objectLike({ Name: 'dt', Type: 'string' }),
+];
 const UNIT_PROJECTION = { ...DT_PROJECTION, 'projection.unit.type': 'enum', 'projection.unit.values': 'millis,micros,nanos,none' };
 
 const EVENT_KEYS = [
@@ -79,8 +83,25 @@ describe('CohortRefresh Glue catalog', () => {
 
   it.each([
     // ts as bigint: the stored INT64, never a Hive timestamp (read at millisecond precision).
-    ['events_parquet', 'events-parquet/unit=${unit}/dt=${dt}/', BY_LISTING_UNIT_AND_DT, UNIT_PROJECTION, [...EVENT_KEYS, Match.objectLike({ Name: 'ts', Type: 'bigint' }), Match.objectLike({ Name: 'properties', Type: 'string' }), Match.objectLike({ Name: 'value', Type: 'double' })]],
-    ['identities_parquet', 'identities-parquet/', BY_LISTING, LISTING_PROJECTION, ['source', 'user_id', 'person_id'].map((Name) => Match.objectLike({ Name, Type: 'string' }))],
+    [
+      'events_parquet',
+      'events-parquet/unit=${unit}/dt=${dt}/',
+      BY_LISTING_UNIT_AND_DT,
+      UNIT_PROJECTION,
+      [
+        ...EVENT_KEYS,
+        Match.objectLike({ Name: 'ts', Type: 'bigint' }),
+        Match.objectLike({ Name: 'properties', Type: 'string' }),
+        Match.objectLike({ Name: 'value', Type: 'double' }),
+      ],
+    ],
+    [
+      'identities_parquet',
+      'identities-parquet/',
+      BY_LISTING,
+      LISTING_PROJECTION,
+      ['source', 'user_id', 'person_id'].map((Name) => Match.objectLike({ Name, Type: 'string' })),
+    ],
   ])('reads %s as Parquet from the files its manifests list', (name, folder, keys, projection, columns) => {
     const { stack, cohortRefresh } = givenCohortRefresh();
 
@@ -108,7 +129,13 @@ describe('CohortRefresh Glue catalog', () => {
       // No prefix: the rule covers lake-files/ as well as results/.
       LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'ExpireQueryResults', Status: 'Enabled', ExpirationInDays: 7 }]) },
     });
-    expect(stack.resolve(cohortRefresh.catalog.tableNames)).toEqual(['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members']);
+    expect(stack.resolve(cohortRefresh.catalog.tableNames)).toEqual([
+      'events_jsonl',
+      'events_parquet',
+      'identities_jsonl',
+      'identities_parquet',
+      'cohort_members',
+    ]);
   });
 
   it('reads every snapshot version as cohort_members, projected by injected cohort and integer version', () => {
@@ -117,19 +144,13 @@ describe('CohortRefresh Glue catalog', () => {
     templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
         Name: 'cohort_members',
-        PartitionKeys: [
-          Match.objectLike({ Name: 'cohort', Type: 'string' }),
-          Match.objectLike({ Name: 'version', Type: 'int' }),
-        ],
+        PartitionKeys: [Match.objectLike({ Name: 'cohort', Type: 'string' }), Match.objectLike({ Name: 'version', Type: 'int' })],
         Parameters: Match.objectLike({
           'projection.enabled': 'true',
           'projection.cohort.type': 'injected',
           'projection.version.type': 'integer',
           'projection.version.range': '1,1000000',
-          'storage.location.template': s3Join(
-            cohortRefresh.snapshotsBucket,
-            '/snapshots/cohort=${cohort}/version=${version}/',
-          ),
+          'storage.location.template': s3Join(cohortRefresh.snapshotsBucket, '/snapshots/cohort=${cohort}/version=${version}/'),
         }),
         StorageDescriptor: Match.objectLike({
           Location: s3Join(cohortRefresh.snapshotsBucket, '/snapshots/'),

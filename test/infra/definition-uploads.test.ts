@@ -16,7 +16,12 @@ interface Statement {
 }
 
 const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-const DEFAULT_BUS = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] };
+const DEFAULT_BUS = {
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default'],
+  ],
+};
 
 /** GIVEN the foundation, the refresh state machine and the upload trigger in one stack (no bundling). */
 function givenUploads() {
@@ -57,7 +62,9 @@ describe('DefinitionUploads', () => {
         detail: { bucket: { name: [refTo(given.cohortRefresh.definitionsBucket)] }, object: { key: [{ prefix: 'incoming/' }] } },
       },
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: arnOf(given.uploads.function), RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 21600 } })],
+      Targets: [
+        Match.objectLike({ Arn: arnOf(given.uploads.function), RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 21600 } }),
+      ],
     });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
@@ -90,7 +97,8 @@ describe('DefinitionUploads', () => {
     expect(allowing('sns:Publish').map((s) => s.Resource)).toEqual([refTo(given.cohortRefresh.alertsTopic)]);
     const writes = JSON.stringify(allowing('s3:PutObject'));
     expect(writes).toContain(refTo(given.cohortRefresh.definitionsBucket).Ref);
-    for (const other of [given.cohortRefresh.snapshotsBucket, given.cohortRefresh.exportsBucket]) expect(writes).not.toContain(refTo(other).Ref);
+    for (const other of [given.cohortRefresh.snapshotsBucket, given.cohortRefresh.exportsBucket])
+      expect(writes).not.toContain(refTo(other).Ref);
     for (const statement of statements) {
       for (const action of list(statement.Action)) expect(action).not.toContain('*');
       // Only X-Ray, which has no resource-level permissions, on "*".

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -109,7 +109,9 @@ describe('CohortRefresh grant helpers', () => {
     const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
     expect(puts).toHaveLength(1);
     expect(JSON.stringify(puts[0]!.Resource)).toContain('/lake-files/*');
-    expect(JSON.stringify(puts[0]!.Resource)).toContain(JSON.stringify(stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn)).slice(1, -1));
+    expect(JSON.stringify(puts[0]!.Resource)).toContain(
+      JSON.stringify(stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn)).slice(1, -1),
+    );
     expect(statements.flatMap(actionsOf)).not.toContain('s3:DeleteObject');
   });
 
@@ -139,7 +141,10 @@ describe('CohortRefresh grant helpers', () => {
   });
 
   it('grantReadPrivacy and grantWritePrivacy reach privacy/ of the snapshots bucket only, never deleting', () => {
-    for (const [grant, writes] of [[(c: CohortRefresh, r: iam.Role) => c.grantReadPrivacy(r), false], [(c: CohortRefresh, r: iam.Role) => c.grantWritePrivacy(r), true]] as const) {
+    for (const [grant, writes] of [
+      [(c: CohortRefresh, r: iam.Role) => c.grantReadPrivacy(r), false],
+      [(c: CohortRefresh, r: iam.Role) => c.grantWritePrivacy(r), true],
+    ] as const) {
       const { cohortRefresh, template } = givenGrant(grant);
       const statements = statementsOf(template);
       const objects = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);

@@ -39,9 +39,7 @@ function bodyOf(stack: Stack): { start?: string; widgets: Widget[] } {
   const [dashboard] = Object.values(dashboards) as { Properties: { DashboardBody: unknown } }[];
   const body = dashboard?.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
   if (typeof body === 'string') return JSON.parse(body);
-  const text = body['Fn::Join'][1]
-    .map((part) => (typeof part === 'string' ? part : referenceText(part)))
-    .join(body['Fn::Join'][0]);
+  const text = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : referenceText(part))).join(body['Fn::Join'][0]);
   return JSON.parse(text);
 }
 
@@ -59,9 +57,20 @@ const dimensionsOf = (row: unknown[]): Record<string, unknown> => {
 
 /** The SEARCH expressions of a graph. */
 const searches = (widget: Widget) =>
-  (widget.properties.metrics ?? []).map((row) => (row[0] as { expression?: string }).expression).filter((e): e is string => e !== undefined);
+  (widget.properties.metrics ?? [])
+    .map((row) => (row[0] as { expression?: string }).expression)
+    .filter((e): e is string => e !== undefined);
 
-const outcome = { cohort: 'power_users', status: 'published', version: 2, size: 110, previous_version: 1, entered: 20, exited: 10, checks: [] } as const;
+const outcome = {
+  cohort: 'power_users',
+  status: 'published',
+  version: 2,
+  size: 110,
+  previous_version: 1,
+  entered: 20,
+  exited: 10,
+  checks: [],
+} as const;
 
 describe('RefreshDashboard', () => {
   let given: ReturnType<typeof givenDashboard>;
@@ -86,7 +95,9 @@ describe('RefreshDashboard', () => {
     expect(emitted.length).toBe(6);
     for (const point of emitted) {
       expect(Object.keys(point.dimensions)).toEqual(['cohort']);
-      expect(expressions).toContainEqual(expect.stringContaining(`SEARCH('{CohortRefresh,cohort,service} MetricName="${point.name}" service="cohort-refresh"'`));
+      expect(expressions).toContainEqual(
+        expect.stringContaining(`SEARCH('{CohortRefresh,cohort,service} MetricName="${point.name}" service="cohort-refresh"'`),
+      );
     }
   });
 
@@ -110,7 +121,9 @@ describe('RefreshDashboard', () => {
       deliveries: [],
       alert: null,
     });
-    const plotted = graphs(body).flatMap((w) => w.properties.metrics ?? []).filter((row) => row[0] === 'CohortRefresh');
+    const plotted = graphs(body)
+      .flatMap((w) => w.properties.metrics ?? [])
+      .filter((row) => row[0] === 'CohortRefresh');
     // THEN every run-level name except the population is on the dashboard with exactly service = the state machine name
     const names = new Set(plotted.map((row) => row[1]));
     for (const point of emitted.filter((p) => p.name !== 'Population')) expect(names).toContain(point.name);
@@ -131,7 +144,8 @@ describe('RefreshDashboard', () => {
       'ExecutionsAborted',
       'ExecutionThrottled',
     ]);
-    for (const row of executions) expect(row.slice(0, 1).concat(row.slice(2, 4))).toEqual(['AWS/States', 'StateMachineArn', stateMachineArn]);
+    for (const row of executions)
+      expect(row.slice(0, 1).concat(row.slice(2, 4))).toEqual(['AWS/States', 'StateMachineArn', stateMachineArn]);
     expect(titled(body, 'Run duration').properties.metrics?.[0]?.slice(0, 2)).toEqual(['AWS/States', 'ExecutionTime']);
   });
 
@@ -147,11 +161,19 @@ describe('RefreshDashboard', () => {
   it('follows a renamed state machine, so two deployments in one account never share series', () => {
     const renamed = bodyOf(givenDashboard({}, 'cohort-refresh-staging').stack);
 
-    expect(graphs(renamed).flatMap(searches).every((e) => e.includes('service="cohort-refresh-staging"'))).toBe(true);
+    expect(
+      graphs(renamed)
+        .flatMap(searches)
+        .every((e) => e.includes('service="cohort-refresh-staging"')),
+    ).toBe(true);
   });
 
   it.each<[string, Partial<RefreshDashboardProps>, string]>([
-    ['a name with a space', { dashboardName: 'cohorts dashboard' }, 'dashboardName must be 1 to 255 letters, digits, "-" or "_", got "cohorts dashboard"'],
+    [
+      'a name with a space',
+      { dashboardName: 'cohorts dashboard' },
+      'dashboardName must be 1 to 255 letters, digits, "-" or "_", got "cohorts dashboard"',
+    ],
     ['a period of 90 seconds', { period: Duration.seconds(90) }, 'period must be whole minutes, at least one, got 1 minute 30 seconds'],
   ])('rejects %s and shows the bad value', (_, props, message) => {
     expect(() => givenDashboard(props)).toThrow(InvalidPropError);
@@ -159,7 +181,7 @@ describe('RefreshDashboard', () => {
   });
 });
 
-describe('the stack\'s dashboard', () => {
+describe("the stack's dashboard", () => {
   const stackWith = (context: Record<string, unknown>) => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
     return Template.fromStack(new CohortRefreshStack(app, 'CohortRefreshStack', { config: readStackConfig(app.node) }));

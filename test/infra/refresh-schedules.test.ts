@@ -13,7 +13,10 @@ function givenSchedules(expressions?: ConstructorParameters<typeof RefreshSchedu
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'TestStack');
   const refresh = new RefreshStateMachine(stack, 'Refresh', { cohortRefresh: new CohortRefresh(stack, 'CohortRefresh') });
-  const schedules = new RefreshSchedules(stack, 'Schedules', { stateMachine: refresh.stateMachine, ...(expressions ? { expressions } : {}) });
+  const schedules = new RefreshSchedules(stack, 'Schedules', {
+    stateMachine: refresh.stateMachine,
+    ...(expressions ? { expressions } : {}),
+  });
   return { stack, refresh, schedules };
 }
 
@@ -39,7 +42,11 @@ describe('RefreshSchedules', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Action: 'states:StartExecution', Effect: 'Allow', Resource: stack.resolve(refresh.stateMachine.stateMachineArn) }),
+          Match.objectLike({
+            Action: 'states:StartExecution',
+            Effect: 'Allow',
+            Resource: stack.resolve(refresh.stateMachine.stateMachineArn),
+          }),
         ]),
       },
     });
@@ -54,7 +61,9 @@ describe('RefreshSchedules', () => {
 
   it('refuses an unknown cadence or an expression that is not cron() or rate(), showing the value', () => {
     expect(() => givenSchedules({ fortnightly: 'rate(14 days)' } as never)).toThrow('expressions: unknown cadence "fortnightly"');
-    expect(() => givenSchedules({ daily: '0 6 * * *' })).toThrow('expressions.daily must be a cron(...) or rate(...) expression, got "0 6 * * *"');
+    expect(() => givenSchedules({ daily: '0 6 * * *' })).toThrow(
+      'expressions.daily must be a cron(...) or rate(...) expression, got "0 6 * * *"',
+    );
   });
 
   it('is part of the deployable stack, which stays clean under cdk-nag AwsSolutions', () => {

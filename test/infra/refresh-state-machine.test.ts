@@ -62,7 +62,10 @@ describe('RefreshStateMachine', () => {
       GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
     });
     const secret = refTo(given.cohortRefresh.privacyKey);
-    const reads = (role: IConstruct) => statementsOfRole(template, role).some((s) => list(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource) === JSON.stringify(secret));
+    const reads = (role: IConstruct) =>
+      statementsOfRole(template, role).some(
+        (s) => list(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource) === JSON.stringify(secret),
+      );
     const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
     expect([plan, snapshot, deliver, finish].map((fn) => reads(fn.role as IConstruct))).toEqual([true, true, true, true]);
     expect(reads(alertFailure.role as IConstruct)).toBe(false);
@@ -119,7 +122,11 @@ describe('RefreshStateMachine', () => {
   });
 
   it('tells each function how long it may wait for an Athena query: its timeout less a minute', () => {
-    for (const [fn, wait] of [[given.refresh.functions.snapshot, '540000'], [given.refresh.functions.plan, '60000'], [given.refresh.functions.alertFailure, '10000']] as const) {
+    for (const [fn, wait] of [
+      [given.refresh.functions.snapshot, '540000'],
+      [given.refresh.functions.plan, '60000'],
+      [given.refresh.functions.alertFailure, '10000'],
+    ] as const) {
       const resource = template.findResources('AWS::Lambda::Function')[given.stack.getLogicalId(fn.node.defaultChild as CfnElement)];
       expect(resource?.Properties.Environment.Variables.ATHENA_MAX_WAIT_MS).toBe(wait);
     }
@@ -173,11 +180,15 @@ describe('RefreshStateMachine', () => {
       const deletes = statementsOfRole(template, fn.role as IConstruct).filter((s) => list(s.Action).includes('s3:DeleteObject'));
       expect(deletes.map((s) => list(s.Action))).toEqual([['s3:DeleteObject']]);
       expect(JSON.stringify(deletes[0]?.Resource)).toContain('/results/tables/*');
-      expect(JSON.stringify(deletes[0]?.Resource)).toContain(given.stack.resolve(given.cohortRefresh.athenaResultsBucket.bucketArn)['Fn::GetAtt'][0]);
+      expect(JSON.stringify(deletes[0]?.Resource)).toContain(
+        given.stack.resolve(given.cohortRefresh.athenaResultsBucket.bucketArn)['Fn::GetAtt'][0],
+      );
     }
     for (const fn of [plan, deliver]) expect(actionsOfFn(fn)).not.toContain('s3:DeleteObject');
     // Snapshot deletes its members query's result file once read: under results/ of the results bucket only.
-    const snapshotDeletes = statementsOfRole(template, snapshot.role as IConstruct).filter((s) => list(s.Action).includes('s3:DeleteObject'));
+    const snapshotDeletes = statementsOfRole(template, snapshot.role as IConstruct).filter((s) =>
+      list(s.Action).includes('s3:DeleteObject'),
+    );
     expect(snapshotDeletes.map((s) => list(s.Action))).toEqual([['s3:DeleteObject']]);
     expect(snapshotDeletes.flatMap((s) => list(s.Resource))).toEqual([
       { 'Fn::Join': ['', [given.stack.resolve(given.cohortRefresh.athenaResultsBucket.bucketArn), '/results/*']] },
@@ -194,7 +205,8 @@ describe('RefreshStateMachine', () => {
     const { snapshotsBucket, exportsBucket } = given.cohortRefresh;
 
     for (const fn of [plan, snapshot, deliver, finish]) expect(keysGranted(fn, 's3:GetObject', snapshotsBucket)).toContain('privacy/*');
-    for (const fn of [snapshot, deliver, finish, alertFailure]) expect(keysGranted(fn, 's3:PutObject', snapshotsBucket)).not.toContain('privacy/*');
+    for (const fn of [snapshot, deliver, finish, alertFailure])
+      expect(keysGranted(fn, 's3:PutObject', snapshotsBucket)).not.toContain('privacy/*');
     expect(keysGranted(alertFailure, 's3:GetObject', snapshotsBucket)).not.toContain('privacy/*');
     for (const fn of [plan, finish]) expect(keysGranted(fn, 's3:GetObject', exportsBucket)).toEqual(['*']);
     expect(keysGranted(finish, 's3:PutObject', exportsBucket)).toEqual([]);
@@ -217,7 +229,12 @@ describe('RefreshStateMachine', () => {
     const putEvents = expect.objectContaining({
       Action: 'events:PutEvents',
       Effect: 'Allow',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
+      Resource: {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default'],
+        ],
+      },
     });
     expect(deliverStatements).toContainEqual(putEvents);
     // Plan announces the definition versions it accepts (Definition Accepted).
@@ -287,7 +304,9 @@ describe('RefreshStateMachine', () => {
     // GIVEN
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/aws-iam:minimizePolicies': true } });
     // WHEN
-    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: { alertEmails: ['growth@example.com'], lakeBucketName: 'company-lake' } });
+    const stack = new CohortRefreshStack(app, 'CohortRefreshStack', {
+      config: { alertEmails: ['growth@example.com'], lakeBucketName: 'company-lake' },
+    });
     // THEN
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });

@@ -78,8 +78,12 @@ describe('Slack delivery of the alerts', () => {
       Handler: 'index.handler',
       Environment: { Variables: Match.objectLike({ SLACK_WEBHOOK_SECRET: SECRET_ARN }) },
     });
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([refTo((fn as never as { role: never }).role)]) } });
-    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: Match.arrayWith([refTo((fn as never as { role: never }).role)]) },
+    });
+    const statements = Object.values(policies).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
     const secretStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     expect(secretStatements).toEqual([
       expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: SECRET_ARN }),
@@ -107,7 +111,9 @@ describe('Slack delivery of the alerts', () => {
   });
 
   it('leaves the alert format at text without a Chatbot channel', () => {
-    const { stack, refresh } = givenSlack((scope) => ({ slackWebhookSecret: secretsmanager.Secret.fromSecretNameV2(scope, 'Webhook', 'slack-webhook') }));
+    const { stack, refresh } = givenSlack((scope) => ({
+      slackWebhookSecret: secretsmanager.Secret.fromSecretNameV2(scope, 'Webhook', 'slack-webhook'),
+    }));
     const t = templateOf(stack);
 
     t.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 0);
@@ -115,9 +121,21 @@ describe('Slack delivery of the alerts', () => {
   });
 
   it.each<[string, CohortRefreshProps['slackChannel'], string]>([
-    ['a lower-case workspace id', { workspaceId: 't0123abcd', channelId: 'C1' }, 'slackChannel.workspaceId must be a Slack workspace id of A-Z and 0-9 such as "T0123ABCD", got "t0123abcd"'],
-    ['a channel name for an id', { workspaceId: 'T1', channelId: '#alerts' }, 'slackChannel.channelId must be a Slack channel id of letters and digits such as "C0456EFGH", got "#alerts"'],
-    ['a configuration name with a space', { ...CHANNEL, configurationName: 'cohort alerts' }, 'slackChannel.configurationName must be 1 to 128 letters, digits, "-" or "_", got "cohort alerts"'],
+    [
+      'a lower-case workspace id',
+      { workspaceId: 't0123abcd', channelId: 'C1' },
+      'slackChannel.workspaceId must be a Slack workspace id of A-Z and 0-9 such as "T0123ABCD", got "t0123abcd"',
+    ],
+    [
+      'a channel name for an id',
+      { workspaceId: 'T1', channelId: '#alerts' },
+      'slackChannel.channelId must be a Slack channel id of letters and digits such as "C0456EFGH", got "#alerts"',
+    ],
+    [
+      'a configuration name with a space',
+      { ...CHANNEL, configurationName: 'cohort alerts' },
+      'slackChannel.configurationName must be 1 to 128 letters, digits, "-" or "_", got "cohort alerts"',
+    ],
   ])('rejects %s and shows the bad value', (_, slackChannel, message) => {
     expect(() => givenCohortRefresh({ ...(slackChannel ? { slackChannel } : {}) })).toThrow(new InvalidPropError(message));
   });
@@ -127,9 +145,30 @@ describe('the Slack webhook secret from context', () => {
   const appWith = (context: Record<string, unknown>) => new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
 
   it.each([
-    ['a name', 'cohort-refresh/slack', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:cohort-refresh/slack-??????']] }],
+    [
+      'a name',
+      'cohort-refresh/slack',
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':secretsmanager:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':secret:cohort-refresh/slack-??????',
+          ],
+        ],
+      },
+    ],
     ['a complete ARN', SECRET_ARN, SECRET_ARN],
-    ['a partial ARN', 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:slack', 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:slack-??????'],
+    [
+      'a partial ARN',
+      'arn:aws:secretsmanager:eu-central-1:111122223333:secret:slack',
+      'arn:aws:secretsmanager:eu-central-1:111122223333:secret:slack-??????',
+    ],
   ])('import the webhook secret given as %s and grant reading exactly it', (_, value, resource) => {
     // GIVEN
     const app = appWith({ slackWebhookSecret: value });
@@ -137,7 +176,11 @@ describe('the Slack webhook secret from context', () => {
     const template = templateOf(new CohortRefreshStack(app, 'CohortRefreshStack', { config: readStackConfig(app.node) }));
     // THEN
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: resource })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: resource }),
+        ]),
+      },
     });
   });
 });

@@ -40,35 +40,50 @@ describe('readStackConfig', () => {
   });
 
   it('reads schedules as an object in cdk.json or as JSON text on the command line, and rejects anything else', () => {
-    expect(readStackConfig(appWith({ schedules: { daily: 'cron(30 4 * * ? *)' } }).node).schedules).toEqual({ daily: 'cron(30 4 * * ? *)' });
+    expect(readStackConfig(appWith({ schedules: { daily: 'cron(30 4 * * ? *)' } }).node).schedules).toEqual({
+      daily: 'cron(30 4 * * ? *)',
+    });
     expect(readStackConfig(appWith({ schedules: '{"weekly": "rate(7 days)"}' }).node).schedules).toEqual({ weekly: 'rate(7 days)' });
     expect(() => readStackConfig(appWith({ schedules: 'daily=cron(0 4 * * ? *)' }).node)).toThrow(InvalidContextError);
-    expect(() => readStackConfig(appWith({ schedules: { daily: 4 } }).node)).toThrow('context schedules must be an object of cadence to expression, got {"daily":4}');
+    expect(() => readStackConfig(appWith({ schedules: { daily: 4 } }).node)).toThrow(
+      'context schedules must be an object of cadence to expression, got {"daily":4}',
+    );
   });
 
-  it('passes context schedules to the stack\'s schedules', () => {
+  it("passes context schedules to the stack's schedules", () => {
     const app = appWith({ schedules: { daily: 'cron(30 4 * * ? *)' } });
     const stack = new CohortRefreshStack(app, 'Scheduled', { config: readStackConfig(app.node) });
     Template.fromStack(stack).hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 4 * * ? *)' });
   });
 
   it('read the Chatbot channel from slackWorkspaceId and slackChannelId, and the webhook secret by name or ARN', () => {
-    const config = readStackConfig(appWith({ slackWorkspaceId: ' T0123ABCD ', slackChannelId: 'C0456EFGH', slackWebhookSecret: 'slack-webhook' }).node);
+    const config = readStackConfig(
+      appWith({ slackWorkspaceId: ' T0123ABCD ', slackChannelId: 'C0456EFGH', slackWebhookSecret: 'slack-webhook' }).node,
+    );
 
-    expect(config).toMatchObject({ slackChannel: { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' }, slackWebhookSecret: 'slack-webhook' });
-    expect(readStackConfig(appWith({ slackWorkspaceId: '', slackChannelId: '', slackWebhookSecret: '' }).node)).toEqual({ alertEmails: [] });
+    expect(config).toMatchObject({
+      slackChannel: { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' },
+      slackWebhookSecret: 'slack-webhook',
+    });
+    expect(readStackConfig(appWith({ slackWorkspaceId: '', slackChannelId: '', slackWebhookSecret: '' }).node)).toEqual({
+      alertEmails: [],
+    });
   });
 
   it('name the missing half when only one Slack id is given', () => {
     expect(() => readStackConfig(appWith({ slackChannelId: 'C0456EFGH' }).node)).toThrow(
-      new InvalidContextError('context slackChannelId needs slackWorkspaceId too (the Slack channel of AWS Chatbot), got only slackChannelId="C0456EFGH"'),
+      new InvalidContextError(
+        'context slackChannelId needs slackWorkspaceId too (the Slack channel of AWS Chatbot), got only slackChannelId="C0456EFGH"',
+      ),
     );
   });
 
   it('reads dashboard as a boolean or its text, and shows anything else', () => {
     expect(readStackConfig(appWith({ dashboard: 'false' }).node).dashboard).toBe(false);
     expect(readStackConfig(appWith({ dashboard: true }).node).dashboard).toBe(true);
-    expect(() => readStackConfig(appWith({ dashboard: 'no' }).node)).toThrow(new InvalidContextError('context dashboard must be true or false, got "no"'));
+    expect(() => readStackConfig(appWith({ dashboard: 'no' }).node)).toThrow(
+      new InvalidContextError('context dashboard must be true or false, got "no"'),
+    );
   });
 
   it('rejects alertEmails that are neither text nor a list of text', () => {
@@ -115,7 +130,15 @@ describe('CohortRefreshStack outputs', () => {
     const stack = new CohortRefreshStack(appWith({}), 'CohortRefreshStack');
     const template = Template.fromStack(stack);
 
-    for (const name of ['EventLakeBucketName', 'DefinitionsBucketName', 'SnapshotsBucketName', 'ExportsBucketName', 'AthenaResultsBucketName', 'AlertsTopicArn', 'StateMachineArn']) {
+    for (const name of [
+      'EventLakeBucketName',
+      'DefinitionsBucketName',
+      'SnapshotsBucketName',
+      'ExportsBucketName',
+      'AthenaResultsBucketName',
+      'AlertsTopicArn',
+      'StateMachineArn',
+    ]) {
       template.hasOutput(name, { Value: Match.anyValue() });
     }
     template.hasOutput('DatabaseName', { Value: 'cohort_refresh' });

@@ -62,16 +62,44 @@ describe('names a JavaScript record would lose (D3)', () => {
 
 describe('text no SQL literal can hold, and windows no date can hold (D4)', () => {
   it.each([
-    ['a where value with NUL', '  event: feature_used\n  where: {plan: "a\\0b"}\n', /^d\.yaml:8:17: rule\.where\.plan must not contain the NUL character$/],
+    [
+      'a where value with NUL',
+      '  event: feature_used\n  where: {plan: "a\\0b"}\n',
+      /^d\.yaml:8:17: rule\.where\.plan must not contain the NUL character$/,
+    ],
     ['an event name with NUL', '  event: "a\\0b"\n', /^d\.yaml:7:10: rule\.event must not contain the NUL character$/],
-    ['a source with NUL', '  event: feature_used\n  source: "prod\\0uct"\n', /^d\.yaml:8:11: rule\.source must not contain the NUL character$/],
-    ['a lone surrogate event name', '  event: "\\uD800"\n', /^d\.yaml:7:10: rule\.event must be valid Unicode, got a lone surrogate \\ud800/],
-    ['a lone surrogate in an in list', '  event: e\n  where: {plan: {in: [a, "\\uDC00"]}}\n', /^d\.yaml:8:26: rule\.where\.plan\.in\[1\] must be valid Unicode/],
-    ['a lone surrogate beside latest', '  latest: {event: e, property: plan}\n  eq: "\\uD800"\n', /^d\.yaml:8:7: rule\.eq must be valid Unicode/],
+    [
+      'a source with NUL',
+      '  event: feature_used\n  source: "prod\\0uct"\n',
+      /^d\.yaml:8:11: rule\.source must not contain the NUL character$/,
+    ],
+    [
+      'a lone surrogate event name',
+      '  event: "\\uD800"\n',
+      /^d\.yaml:7:10: rule\.event must be valid Unicode, got a lone surrogate \\ud800/,
+    ],
+    [
+      'a lone surrogate in an in list',
+      '  event: e\n  where: {plan: {in: [a, "\\uDC00"]}}\n',
+      /^d\.yaml:8:26: rule\.where\.plan\.in\[1\] must be valid Unicode/,
+    ],
+    [
+      'a lone surrogate beside latest',
+      '  latest: {event: e, property: plan}\n  eq: "\\uD800"\n',
+      /^d\.yaml:8:7: rule\.eq must be valid Unicode/,
+    ],
     ['within: 104000000d', '  event: feature_used\n  within: 104000000d\n', /^d\.yaml:8:11: rule\.within must be at most 100 years/],
     ['before: 5218w', '  event: feature_used\n  before: 5218w\n', /^d\.yaml:8:11: rule\.before must be at most 100 years/],
-    ['between: [100000000d, 1d]', '  event: e\n  between: [100000000d, 1d]\n', /^d\.yaml:8:13: rule\.between\[0\] must be at most 100 years/],
-    ['velocity window: 60000000d', '  velocity: {event: e, window: 60000000d}\n  gte: 0\n', /^d\.yaml:7:32: rule\.velocity\.window must be at most 100 years/],
+    [
+      'between: [100000000d, 1d]',
+      '  event: e\n  between: [100000000d, 1d]\n',
+      /^d\.yaml:8:13: rule\.between\[0\] must be at most 100 years/,
+    ],
+    [
+      'velocity window: 60000000d',
+      '  velocity: {event: e, window: 60000000d}\n  gte: 0\n',
+      /^d\.yaml:7:32: rule\.velocity\.window must be at most 100 years/,
+    ],
   ])('refuses %s at its line and column', (_, rule, message) => {
     expect(problemsOf(definition(rule))).toEqual([expect.stringMatching(message)]);
   });
@@ -105,7 +133,9 @@ describe('hostile YAML is a problem of its file (D6)', () => {
 
   it('refuses nesting deeper than 500 levels as too deep, not as malformed YAML', () => {
     const flow = (levels: number) => definition(`  ${'{not: '.repeat(levels)}{event: e}${'}'.repeat(levels)}\n`);
-    expect(problemsOf(flow(100_000))).toEqual([expect.stringMatching(/^d\.yaml:7:\d+: nested too deeply: mappings and lists may nest at most 500 levels$/)]);
+    expect(problemsOf(flow(100_000))).toEqual([
+      expect.stringMatching(/^d\.yaml:7:\d+: nested too deeply: mappings and lists may nest at most 500 levels$/),
+    ]);
     expect(problemsOf(flow(600))).toEqual([expect.stringMatching(/^d\.yaml:7:\d+: nested too deeply/)]);
     expect(problemsOf(flow(400))).toEqual([]);
   });

@@ -25,14 +25,21 @@ describe('the JSON Schema of the definition language', () => {
     }
   });
 
-  it.each(['bad_cadence', 'bad_operator', 'unknown_rule_key', 'unknown_top_key', 'missing_owner', 'empty_all', 'two_measures', 'negative_count_bound', 'property_name_quote'])(
-    'rejects the invalid definition of %s, so editors flag it as the analyst types',
-    (name) => {
-      const dir = join(CONFORMANCE_ROOT, 'invalid', name, 'definitions');
-      const [file] = yamlFiles(dir);
-      expect(validate(parse(readFileSync(join(dir, file as string), 'utf8')))).toBe(false);
-    },
-  );
+  it.each([
+    'bad_cadence',
+    'bad_operator',
+    'unknown_rule_key',
+    'unknown_top_key',
+    'missing_owner',
+    'empty_all',
+    'two_measures',
+    'negative_count_bound',
+    'property_name_quote',
+  ])('rejects the invalid definition of %s, so editors flag it as the analyst types', (name) => {
+    const dir = join(CONFORMANCE_ROOT, 'invalid', name, 'definitions');
+    const [file] = yamlFiles(dir);
+    expect(validate(parse(readFileSync(join(dir, file as string), 'utf8')))).toBe(false);
+  });
 
   it('is referenced by the first line of every catalog definition', () => {
     const files = yamlFiles(CATALOG);

@@ -25,7 +25,13 @@ describe('the learnings store', () => {
     const store = new LearningsStore(blobs, () => `id${++n}`);
 
     // Act
-    await store.record({ cohort: 'power_users', version: 2, note: '  Exports doubled after the CSV launch.  ', by: 'ana', at: new Date('2024-06-03T00:00:00Z') });
+    await store.record({
+      cohort: 'power_users',
+      version: 2,
+      note: '  Exports doubled after the CSV launch.  ',
+      by: 'ana',
+      at: new Date('2024-06-03T00:00:00Z'),
+    });
     await store.record({ cohort: 'power_users', version: 1, note: 'First read-out with growth.', at: AT });
 
     // Assess
@@ -35,7 +41,13 @@ describe('the learnings store', () => {
     ]);
     expect(await store.list('power_users')).toEqual([
       { cohort: 'power_users', version: 1, note: 'First read-out with growth.', by: null, recorded_at: '2024-06-02T08:30:00.000Z' },
-      { cohort: 'power_users', version: 2, note: 'Exports doubled after the CSV launch.', by: 'ana', recorded_at: '2024-06-03T00:00:00.000Z' },
+      {
+        cohort: 'power_users',
+        version: 2,
+        note: 'Exports doubled after the CSV launch.',
+        by: 'ana',
+        recorded_at: '2024-06-03T00:00:00.000Z',
+      },
     ]);
     expect(await store.list('other_cohort')).toEqual([]);
   });
@@ -50,7 +62,10 @@ describe('the learnings store', () => {
     // Prepare
     const s3 = mockClient(S3Client);
     s3.on(PutObjectCommand).resolves({});
-    const store = new LearningsStore(new S3BlobStore(new S3Client({ region: 'eu-central-1' }), { bucket: 'snapshots-bucket', prefix: '' }), () => 'fixed');
+    const store = new LearningsStore(
+      new S3BlobStore(new S3Client({ region: 'eu-central-1' }), { bucket: 'snapshots-bucket', prefix: '' }),
+      () => 'fixed',
+    );
 
     // Act
     await store.record({ cohort: 'power_users', version: 3, note: 'Holdout converted as well as treatment.', by: 'ana', at: AT });
@@ -71,10 +86,23 @@ describe('cohorts learn', () => {
 
   beforeAll(async () => {
     root = await tempDir();
-    await writeLake(join(root, 'data'), [{ event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' }]);
-    await writeDefinitions(join(root, 'definitions'), { 'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n` });
+    await writeLake(join(root, 'data'), [
+      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
+    ]);
+    await writeDefinitions(join(root, 'definitions'), {
+      'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
+    });
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', join(root, 'state'), '--config', join(root, 'cohorts.config.yaml')];
+    folders = [
+      '--data',
+      join(root, 'data'),
+      '--definitions',
+      join(root, 'definitions'),
+      '--state',
+      join(root, 'state'),
+      '--config',
+      join(root, 'cohorts.config.yaml'),
+    ];
     await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...folders);
     await cohorts('run', '--as-of', '2024-06-02T00:00:00Z', ...folders);
   });

@@ -40,7 +40,11 @@ async function parquet(file: string, select: string): Promise<void> {
 
 async function read(lake: string) {
   const view = await new DuckDbEngine(duckdb, lake).lake();
-  const rows = (await duckdb.runAndReadAll(`SELECT user_id, CAST(ts AS VARCHAR) AS ts, properties, value, dt FROM ${view.relations.events} AS e ORDER BY user_id`)).getRowObjectsJS();
+  const rows = (
+    await duckdb.runAndReadAll(
+      `SELECT user_id, CAST(ts AS VARCHAR) AS ts, properties, value, dt FROM ${view.relations.events} AS e ORDER BY user_id`,
+    )
+  ).getRowObjectsJS();
   return { rows, warnings: view.warnings ?? [] };
 }
 
@@ -106,7 +110,10 @@ describe('the local lake reader', () => {
 
   it('names a JSON Lines file that is not UTF-8, in one line', async () => {
     const lake = await jsonlLake('not_utf8', { 'events/dt=2026-05-20/e.jsonl': '' });
-    await writeFile(join(lake, 'events/dt=2026-05-20/e.jsonl'), Buffer.concat([Buffer.from(line('a', 'ok')), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])]));
+    await writeFile(
+      join(lake, 'events/dt=2026-05-20/e.jsonl'),
+      Buffer.concat([Buffer.from(line('a', 'ok')), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])]),
+    );
     const engine = new DuckDbEngine(duckdb, lake);
     const view = await engine.lake();
     const error = await engine.rows(`SELECT count(*) FROM ${view.relations.events} AS e`).then(

@@ -19,7 +19,16 @@ describe('privacy on the command line', () => {
     await writeLake(join(root, 'data'), EVENTS);
     await writeDefinitions(join(root, 'definitions'), DEFINITIONS);
     await writeFile(join(root, 'cohorts.config.yaml'), PRIVACY_CONFIG);
-    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', state, '--config', join(root, 'cohorts.config.yaml')];
+    folders = [
+      '--data',
+      join(root, 'data'),
+      '--definitions',
+      join(root, 'definitions'),
+      '--state',
+      state,
+      '--config',
+      join(root, 'cohorts.config.yaml'),
+    ];
     expect((await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...folders)).code).toBe(0);
   });
 
@@ -33,7 +42,9 @@ describe('privacy on the command line', () => {
       ),
     ]);
     expect((await cohorts('members', 'active_users', '--version', '1', ...folders)).stdout).toEqual(['ann', 'dora@example.com']);
-    expect((await cohorts('history', 'active_users', ...folders)).stdout.join('\n')).toMatch(/v2 \(current\)\s+\S+\s+published\s+2\s+\+0\s+-0\s.*erasure/);
+    expect((await cohorts('history', 'active_users', ...folders)).stdout.join('\n')).toMatch(
+      /v2 \(current\)\s+\S+\s+published\s+2\s+\+0\s+-0\s.*erasure/,
+    );
     expect(await textFilesHolding(state, 'bob')).toEqual([]);
   });
 
@@ -44,7 +55,9 @@ describe('privacy on the command line', () => {
     await writeFile(join(state, 'exports', 'cohort=all_users', 'version=1', 'members.csv'), 'person_id\nbob\n');
     const result = await cohorts('privacy-check', ...folders);
     expect(result.code).toBe(1);
-    expect(result.stdout).toEqual([expect.stringMatching(/^forgotten: .*members\.csv holds a forgotten person \(erasure record [0-9a-f]{12}\)$/)]);
+    expect(result.stdout).toEqual([
+      expect.stringMatching(/^forgotten: .*members\.csv holds a forgotten person \(erasure record [0-9a-f]{12}\)$/),
+    ]);
     expect([...result.stdout, ...result.stderr].join('\n')).not.toContain('bob');
   });
 
@@ -57,7 +70,9 @@ describe('privacy on the command line', () => {
     const run = await cohorts('run', '--as-of', '2024-06-02T00:00:00Z', ...folders);
     expect(run.code).toBe(1);
     expect(run.stderr.join('\n')).toContain(`${file}:9:5`);
-    expect((await cohorts('privacy-check', ...folders)).stdout).toEqual([expect.stringMatching(/^personal_property: .*by_email\.yaml:9:5:/)]);
+    expect((await cohorts('privacy-check', ...folders)).stdout).toEqual([
+      expect.stringMatching(/^personal_property: .*by_email\.yaml:9:5:/),
+    ]);
   });
 
   it('validate and run refuse a KPI metric that compares a personal property with a value, at its place in the config', async () => {
@@ -71,12 +86,17 @@ describe('privacy on the command line', () => {
     expect(run.code).toBe(1);
     expect(run.stderr.join('\n')).toContain(line);
     // Nothing ran: the refused literal reached no query, and so no manifest.
-    expect((await readdir(join(state, 'snapshots', 'cohort=active_users'))).filter((name) => name.startsWith('version='))).toEqual(['version=1']);
+    expect((await readdir(join(state, 'snapshots', 'cohort=active_users'))).filter((name) => name.startsWith('version='))).toEqual([
+      'version=1',
+    ]);
     expect(await textFilesHolding(state, 'ann@example.com')).toEqual([]);
   });
 
   it('run evaluates a rule testing a personal property for existence, and no file it writes holds a value of it', async () => {
-    await writeFile(join(root, 'definitions', 'has_email.yaml'), `${header('has_email')}rule:\n  event: login\n  where:\n    email: {exists: true}\n`);
+    await writeFile(
+      join(root, 'definitions', 'has_email.yaml'),
+      `${header('has_email')}rule:\n  event: login\n  where:\n    email: {exists: true}\n`,
+    );
     expect((await cohorts('run', '--as-of', '2024-06-02T00:00:00Z', ...folders)).code).toBe(0);
     expect((await cohorts('members', 'has_email', ...folders)).stdout).toEqual(['ann']);
     // Manifests, lineage queries, alerts.jsonl and the HTML report alike.
@@ -94,10 +114,15 @@ describe('privacy on the command line', () => {
     expect(result.code).toBe(0);
     expect((await cohorts('members', 'active_users', ...folders)).stdout).toEqual(['bob', 'dora@example.com']);
     expect((await cohorts('members', 'all_users', ...folders)).stdout).toEqual(['ann', 'bob', 'dora@example.com']);
-    const alerts = (await readFile(join(state, 'alerts.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { severity: string; body: string });
+    const alerts = (await readFile(join(state, 'alerts.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { severity: string; body: string });
     const last = alerts.at(-1);
     expect(last?.severity).toBe('warn');
-    expect(last?.body).toMatch(/Privacy check \(\d+ versions, 6 export files\):\n  suppressed: .*cohort=all_users\/version=2\/members\.parquet holds 1 suppressed person/);
+    expect(last?.body).toMatch(
+      /Privacy check \(\d+ versions, 6 export files\):\n {2}suppressed: .*cohort=all_users\/version=2\/members\.parquet holds 1 suppressed person/,
+    );
     expect(await textFilesHolding(state, 'cid')).toEqual([]);
   });
 });

@@ -262,6 +262,8 @@ describe('the key of erasure records', () => {
   it('must stay the one the records were made with, or the run stops rather than let people back in', async () => {
     const world = await privacyWorld({ salt_env: 'COHORTS_TEST_SALT' });
     await forgetPerson('bob', { ...world.privacy, env: { COHORTS_TEST_SALT: 'the-first-secret-salt' } }, 'cli');
-    await expect(loadPrivacyLists({ ...world.privacy, env: { COHORTS_TEST_SALT: 'another-secret-salt!' } })).rejects.toThrow(/a privacy key that is not configured now/);
+    await expect(loadPrivacyLists({ ...world.privacy, env: { COHORTS_TEST_SALT: 'another-secret-salt!' } })).rejects.toThrow(
+      /a privacy key that is not configured now/,
+    );
   });
 });

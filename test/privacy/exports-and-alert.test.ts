@@ -26,14 +26,26 @@ describe('exports with the privacy screen', () => {
     // WHEN Deliver exports the version
     const delivery = await deliverStep(
       { outcome, run_id: summary.runId },
-      { store: world.store, exports: new BlobExports(world.blobs, world.engine), events: { publish: async (e) => void events.push(...e) }, privacy: world.privacy },
+      {
+        store: world.store,
+        exports: new BlobExports(world.blobs, world.engine),
+        events: { publish: async (e) => void events.push(...e) },
+        privacy: world.privacy,
+      },
     );
 
     // THEN no list holds either of them, and latest.json counts what was written
     expect(await readFile(delivery.exports?.members_csv as string, 'utf8')).toBe('person_id\ncid\ndora@example.com\n');
-    expect(await world.engine.decode(new Uint8Array(await readFile(delivery.exports?.entered_parquet as string)))).toEqual(['cid', 'dora@example.com']);
+    expect(await world.engine.decode(new Uint8Array(await readFile(delivery.exports?.entered_parquet as string)))).toEqual([
+      'cid',
+      'dora@example.com',
+    ]);
     expect(JSON.parse(await readFile(delivery.exports?.latest as string, 'utf8'))).toMatchObject({ size: 2, entered: 2, exited: 0 });
-    expect(await exportScreen(world.privacy)({ members: ['cid'], entered: [], exited: [] })).toEqual({ members: ['cid'], entered: [], exited: [] });
+    expect(await exportScreen(world.privacy)({ members: ['cid'], entered: [], exited: [] })).toEqual({
+      members: ['cid'],
+      entered: [],
+      exited: [],
+    });
   });
 
   it('are rewritten by a later erasure, latest.json counts included', async () => {
@@ -41,11 +53,22 @@ describe('exports with the privacy screen', () => {
     const summary = await world.run('2024-06-01T00:00:00Z');
     const outcome = summary.cohorts.find((c) => c.cohort === 'active_users') as CohortOutcome;
     const exports = new BlobExports(world.blobs, world.engine);
-    const delivery = await deliverStep({ outcome, run_id: summary.runId }, { store: world.store, exports, events: { publish: async () => {} } });
+    const delivery = await deliverStep(
+      { outcome, run_id: summary.runId },
+      { store: world.store, exports, events: { publish: async () => {} } },
+    );
     await forgetPerson('bob', world.privacy, 'cli');
     expect(await readFile(delivery.exports?.entered_csv as string, 'utf8')).toBe('person_id\nann\ndora@example.com\n');
-    expect(await world.engine.decode(new Uint8Array(await readFile(delivery.exports?.members_parquet as string)))).toEqual(['ann', 'dora@example.com']);
-    expect(JSON.parse(await readFile(delivery.exports?.latest as string, 'utf8'))).toMatchObject({ version: 1, size: 2, entered: 2, exited: 0 });
+    expect(await world.engine.decode(new Uint8Array(await readFile(delivery.exports?.members_parquet as string)))).toEqual([
+      'ann',
+      'dora@example.com',
+    ]);
+    expect(JSON.parse(await readFile(delivery.exports?.latest as string, 'utf8'))).toMatchObject({
+      version: 1,
+      size: 2,
+      entered: 2,
+      exited: 0,
+    });
     expect((await privacyCheck(world.privacy)).findings).toEqual([]);
   });
 });
@@ -53,7 +76,10 @@ describe('exports with the privacy screen', () => {
 describe('CSV rows of a person', () => {
   it('are dropped with every other byte kept as written, quoted fields and CRLF included', () => {
     const csv = 'arm,person_id\r\ntreatment,"bob"\r\n"hold, out",ann\r\ncontrol,"b""ob"\r\n';
-    expect(dropPersonRows(csv, (id) => id === 'bob')).toEqual({ text: 'arm,person_id\r\n"hold, out",ann\r\ncontrol,"b""ob"\r\n', removed: 1 });
+    expect(dropPersonRows(csv, (id) => id === 'bob')).toEqual({
+      text: 'arm,person_id\r\n"hold, out",ann\r\ncontrol,"b""ob"\r\n',
+      removed: 1,
+    });
     expect(csvPersonIds(csv)).toEqual(['bob', 'ann', 'b"ob']);
   });
 
@@ -64,7 +90,11 @@ describe('CSV rows of a person', () => {
 
 describe('the suppression list format', () => {
   it('skips comments, blanks and the header, and counts e-mail ids in their normalized form too', () => {
-    expect([...parseSuppressionList('person_id\n# opt-outs\n\n  Ann@Example.com \nu-1\n')]).toEqual(['Ann@Example.com', 'ann@example.com', 'u-1']);
+    expect([...parseSuppressionList('person_id\n# opt-outs\n\n  Ann@Example.com \nu-1\n')]).toEqual([
+      'Ann@Example.com',
+      'ann@example.com',
+      'u-1',
+    ]);
   });
 });
 

@@ -23,7 +23,8 @@ async function leaveCrashLeftovers(world: Awaited<ReturnType<typeof privacyWorld
   return files;
 }
 
-const membersOfFirstVersion = (world: Awaited<ReturnType<typeof privacyWorld>>) => readFile(join(world.state, 'snapshots/cohort=active_users/version=1/members.parquet'));
+const membersOfFirstVersion = (world: Awaited<ReturnType<typeof privacyWorld>>) =>
+  readFile(join(world.state, 'snapshots/cohort=active_users/version=1/members.parquet'));
 
 describe('erasure and the privacy check reach every file of the state folder', () => {
   it('forget rewrites a started version without the person and deletes .tmp- files: no byte holds them after', async () => {
@@ -64,7 +65,11 @@ describe('erasure and the privacy check reach every file of the state folder', (
     const report = await privacyCheck(world.privacy);
 
     // THEN each leftover holding him is a finding (the truncated one as unreadable), and so is the junk file
-    const byKind = (kind: string) => report.findings.filter((f) => f.kind === kind).map((f) => f.location).sort();
+    const byKind = (kind: string) =>
+      report.findings
+        .filter((f) => f.kind === kind)
+        .map((f) => f.location)
+        .sort();
     expect(byKind('forgotten')).toEqual([files.startedHoldout, files.startedMembers, files.temp].sort());
     expect(byKind('unreadable')).toEqual([junk, files.truncatedTemp].sort());
     expect(report.files).toBeGreaterThan(4);
@@ -79,7 +84,9 @@ describe('erasure and the privacy check reach every file of the state folder', (
     await mkdir(dirname(note), { recursive: true });
     await writeFile(note, JSON.stringify({ note: 'call bob tomorrow' }));
     const connection = await openDuckDb();
-    await connection.run(`COPY (SELECT 'bob' AS person_id, 3 AS score UNION ALL SELECT 'ann', 4) TO ${stringLiteral(scores)} (FORMAT parquet)`);
+    await connection.run(
+      `COPY (SELECT 'bob' AS person_id, 3 AS score UNION ALL SELECT 'ann', 4) TO ${stringLiteral(scores)} (FORMAT parquet)`,
+    );
     connection.closeSync();
 
     // WHEN bob is forgotten
@@ -89,7 +96,12 @@ describe('erasure and the privacy check reach every file of the state folder', (
     expect(outcome.swept.left).toEqual([note, scores].sort());
     expect(await filesHoldingAnywhere(world.state, 'bob')).toEqual([note, scores].sort());
     const report = await privacyCheck(world.privacy);
-    expect(report.findings.filter((f) => f.kind === 'forgotten').map((f) => f.location).sort()).toEqual([note, scores].sort());
+    expect(
+      report.findings
+        .filter((f) => f.kind === 'forgotten')
+        .map((f) => f.location)
+        .sort(),
+    ).toEqual([note, scores].sort());
     // A refresh's check (its own versions only) reads them again from the record, until they are clean.
     const afterRun = async () => (await privacyCheck(world.privacy, { versions: [] })).findings.map((f) => f.location).sort();
     expect(await afterRun()).toEqual([note, scores].sort());

@@ -98,7 +98,9 @@ export async function filesHoldingAnywhere(dir: string, id: string): Promise<str
     const bytes = await readFile(file);
     let holds = bytes.includes(Buffer.from(id, 'utf8'));
     if (!holds && bytes.subarray(0, 4).toString('latin1') === 'PAR1') {
-      const rows = (await connection.runAndReadAll(`SELECT * FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false)`)).getRows();
+      const rows = (
+        await connection.runAndReadAll(`SELECT * FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false)`)
+      ).getRows();
       holds = rows.some((row) => row.some((value) => String(value).includes(id)));
     }
     if (holds) found.push(file);

@@ -39,7 +39,13 @@ describe('the suppression list', () => {
   it('is applied to exports: every list loses the people', async () => {
     const world = await privacyWorld();
     await world.blobs.put('privacy/suppressed.txt', 'bob\n');
-    const screened = await exportScreen(world.privacy)({ cohort: 'active_users', version: 1, members: ['ann', 'bob'], entered: ['bob'], exited: ['cid'] });
+    const screened = await exportScreen(world.privacy)({
+      cohort: 'active_users',
+      version: 1,
+      members: ['ann', 'bob'],
+      entered: ['bob'],
+      exited: ['cid'],
+    });
     expect(screened).toEqual({ cohort: 'active_users', version: 1, members: ['ann'], entered: [], exited: ['cid'] });
     const untouched = { members: ['ann'], entered: [], exited: [] };
     expect(await exportScreen(world.privacy)(untouched)).toBe(untouched);
@@ -75,7 +81,9 @@ describe('the privacy check', () => {
 
   it('finds a forgotten id in the text of a manifest, such as a literal in its lineage query', async () => {
     const world = await privacyWorld();
-    await writeDefinitions(world.definitions, { 'bob_only.yaml': `${header('bob_only')}rule:\n  event: login\n  where: {referrer: bob}\n` });
+    await writeDefinitions(world.definitions, {
+      'bob_only.yaml': `${header('bob_only')}rule:\n  event: login\n  where: {referrer: bob}\n`,
+    });
     await world.run('2024-06-01T00:00:00Z');
     await forgetPerson('bob', world.privacy, 'cli');
     const report = await privacyCheck(world.privacy);

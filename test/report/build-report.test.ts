@@ -93,12 +93,18 @@ describe('the report built from crafted manifests', () => {
   it('lists the KPIs of every version side by side, with a dash where a version has none', () => {
     const table = element(section('power_users'), 'table', 'class', 'kpis');
     const rows = [...table.matchAll(/<tr data-version="(\d+)">([\s\S]*?)<\/tr>/g)].map((r) => textOf(r[2] ?? ''));
-    expect(rows).toEqual(['v3 2,500 +1,400 \u2212134 1,000 40.0% 80,000 32', 'v2 1,234 +300 \u221266 700 56.7% 61,700 50', 'v1 1,000 +1,000 0 612 61.2% 48,250.5 48.25']);
+    expect(rows).toEqual([
+      'v3 2,500 +1,400 \u2212134 1,000 40.0% 80,000 32',
+      'v2 1,234 +300 \u221266 700 56.7% 61,700 50',
+      'v1 1,000 +1,000 0 612 61.2% 48,250.5 48.25',
+    ]);
     const payers = element(section('engaged_payers'), 'table', 'class', 'kpis');
     expect(textOf(element(payers, 'tr', 'data-version', '1'))).toBe('v1 12,345 +12,345 0 \u2014 \u2014 \u2014 \u2014');
     expect(textOf(element(payers, 'tr', 'data-version', '2'))).toBe('v2 12,000 +55 \u2212400 9,876 82.3% 1,234,567.89 102.88');
     // An empty version has no share and no mean.
-    expect(textOf(element(element(section('trial_users'), 'table', 'class', 'kpis'), 'tr', 'data-version', '1'))).toBe('v1 0 0 0 0 \u2014 0 \u2014');
+    expect(textOf(element(element(section('trial_users'), 'table', 'class', 'kpis'), 'tr', 'data-version', '1'))).toBe(
+      'v1 0 0 0 0 \u2014 0 \u2014',
+    );
     expect(textOf(element(section('power_users'), 'p', 'data-field', 'metrics'))).toBe(
       'Activation: members with at least one event {event: feature_used, source: product, within: 14d}. Value: the value of events {event: invoice_paid, source: billing, within: 30d}, added up per member. Set in metrics: of cohorts.config.yaml.',
     );
@@ -110,7 +116,9 @@ describe('the report built from crafted manifests', () => {
     expect(fieldText(summaryRow('old_segment'), 'activation')).toBe('\u2014');
     expect(section('power_users')).toContain('<canvas id="kpi-chart-power_users"');
     expect(section('old_segment')).not.toContain('kpi-chart-');
-    const data = embeddedJson(index, 'report-data') as { cohorts: { id: string; has_kpis: boolean; versions: { activation_share: number | null; value_mean: number | null }[] }[] };
+    const data = embeddedJson(index, 'report-data') as {
+      cohorts: { id: string; has_kpis: boolean; versions: { activation_share: number | null; value_mean: number | null }[] }[];
+    };
     const power = data.cohorts.find((c) => c.id === 'power_users');
     expect(power?.has_kpis).toBe(true);
     expect(power?.versions.map((v) => [v.activation_share, v.value_mean])).toEqual([
@@ -170,7 +178,9 @@ describe('the report built from crafted manifests', () => {
     expect(textOf(element(index, 'li', 'data-tile', 'pending'))).toBe('1Waiting for approval');
     expect(section('power_users')).toContain('data-open-change="power_users"');
     expect(fieldText(section('power_users'), 'working-note')).toBe('The working definition, waiting for approval; refreshes use d2.');
-    expect(element(section('power_users'), 'figure', 'data-rule-diff', 'working')).toContain('<span class="diff-del">-     count: {gte: 35}</span><span class="diff-add">+     count: {gte: 40}</span>');
+    expect(element(section('power_users'), 'figure', 'data-rule-diff', 'working')).toContain(
+      '<span class="diff-del">-     count: {gte: 35}</span><span class="diff-add">+     count: {gte: 40}</span>',
+    );
     expect(section('trial_users')).not.toContain('data-open-change');
   });
 
@@ -186,7 +196,9 @@ describe('the report built from crafted manifests', () => {
     expect(fieldText(d2, 'approval')).toBe(`approved by lee 2024-04-20 08:00 UTC ${HOSTILE_NOTE}`);
     expect(fieldText(d2, 'memberships')).toMatch(/^v2\u2013v3 [0-9a-f]{12}$/);
     expect(textOf(element(power, 'figure', 'data-rule-diff', '2'))).toContain('Rule of d1 \u2192 d2');
-    expect(element(power, 'figure', 'data-rule-diff', '2')).toContain('<span class="diff-del">-     count: {gte: 30}</span><span class="diff-add">+     count: {gte: 35}</span>');
+    expect(element(power, 'figure', 'data-rule-diff', '2')).toContain(
+      '<span class="diff-del">-     count: {gte: 30}</span><span class="diff-add">+     count: {gte: 35}</span>',
+    );
     expect(section('accelerating')).toContain('data-definition-version="1" data-memberships=""');
   });
 
@@ -216,7 +228,7 @@ describe('the report built from crafted manifests', () => {
       expect(styles.match(/url\(|@import/gi) ?? []).toEqual([]);
       const links = [...page.matchAll(/href="([^"]*)"/g)].map((m) => m[1] ?? '');
       expect(links.filter((href) => !/^(#|index\.html|catalog\.html)/.test(href))).toEqual([]);
-      expect(page.includes("content=\"default-src &#39;none&#39;;")).toBe(true);
+      expect(page.includes('content="default-src &#39;none&#39;;')).toBe(true);
     }
   });
 
@@ -236,7 +248,9 @@ describe('the report built from crafted manifests', () => {
     expect(textOf(element(entry('trial_users'), 'dd', 'data-field', 'sources'))).toBe(
       'events: all events (conditions name subscription_changed); sources: all sources (conditions name billing)',
     );
-    expect(textOf(element(entry('engaged_payers'), 'dd', 'data-field', 'sources'))).toContain('through its dependencies, events: all events');
+    expect(textOf(element(entry('engaged_payers'), 'dd', 'data-field', 'sources'))).toContain(
+      'through its dependencies, events: all events',
+    );
   });
 
   it('marks deprecated cohorts with their reason and replacement', () => {
@@ -258,7 +272,15 @@ describe('the report built from crafted manifests', () => {
 
 describe('drift flags', () => {
   const version = (v: number, size: number, previous: number | null, status: Manifest['status'] = 'published'): Manifest =>
-    ({ cohort: 'c', version: v, as_of: `2024-06-0${v}T00:00:00.000Z`, size, previous_version: previous, status, checks: [] }) as unknown as Manifest;
+    ({
+      cohort: 'c',
+      version: v,
+      as_of: `2024-06-0${v}T00:00:00.000Z`,
+      size,
+      previous_version: previous,
+      status,
+      checks: [],
+    }) as unknown as Manifest;
 
   it('compares with the previous published version, so the recovery after a held outlier is not flagged', () => {
     // Prepare: v2 is an outlier that was held; v3 is compared with v1 like its entered/exited counts.
@@ -279,7 +301,13 @@ describe('the report after real refreshes at two as-of times', () => {
   it('shows the sizes and changes the refreshes recorded', async () => {
     // Prepare
     const root = await tempDir('cohorts-report-real-');
-    const login = (id: string, user: string, ts: string): EventRow => ({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
+    const login = (id: string, user: string, ts: string): EventRow => ({
+      event_id: id,
+      source: 'product',
+      user_id: user,
+      event_name: 'login',
+      ts,
+    });
     await writeLake(join(root, 'lake'), [
       login('1', 'ann', '2024-05-30T10:00:00Z'),
       login('2', 'bob', '2024-05-31T10:00:00Z'),
@@ -321,6 +349,8 @@ describe('the report after real refreshes at two as-of times', () => {
       { version: 2, as_of: '2024-06-08T00:00:00.000Z', status: 'published', size: 3, activation_share: 0, value_mean: 0 },
     ]);
     expect(fieldText(row, 'activation')).toBe('0.0%');
-    expect(fieldText(element(files['catalog.html'] as string, 'article', 'data-cohort', 'active_users'), 'dependants')).toBe('quiet_users quiet_users');
+    expect(fieldText(element(files['catalog.html'] as string, 'article', 'data-cohort', 'active_users'), 'dependants')).toBe(
+      'quiet_users quiet_users',
+    );
   });
 });

@@ -100,7 +100,9 @@ rule:
 export const HOSTILE_NOTE = 'Checked <em>every</em> new member & the offer.';
 
 /** power_users as the refreshes accepted it before its working definition: d1 (30 uses), d2 (35 uses, approved). */
-const POWER_USERS_D1 = (DEFINITIONS['power_users.yaml'] as string).replace('count: {gte: 40}', 'count: {gte: 30}').replace(/^change_reason: .*\n/m, '');
+const POWER_USERS_D1 = (DEFINITIONS['power_users.yaml'] as string)
+  .replace('count: {gte: 40}', 'count: {gte: 30}')
+  .replace(/^change_reason: .*\n/m, '');
 const POWER_USERS_D2 = (DEFINITIONS['power_users.yaml'] as string)
   .replace('count: {gte: 40}', 'count: {gte: 35}')
   .replace(/^change_reason: .*$/m, 'change_reason: Thirty uses let trial teams in.');
@@ -129,7 +131,13 @@ const METRICS = DEFAULT_CONFIG.metrics;
 const kpis = (size: number, entered: number, exited: number, activated: number, valueSum: number): Kpis =>
   versionKpis({ size, activated, value_sum: valueSum }, entered, exited, METRICS);
 
-const pass = (name: string, observed: number, threshold: number): CheckResult => ({ name, status: 'pass', observed, threshold, message: `${name} ok` });
+const pass = (name: string, observed: number, threshold: number): CheckResult => ({
+  name,
+  status: 'pass',
+  observed,
+  threshold,
+  message: `${name} ok`,
+});
 
 /** Versions written into the fixture store, per cohort, oldest first. */
 export const VERSIONS: Record<string, readonly Partial<Manifest>[]> = {
@@ -162,7 +170,13 @@ export const VERSIONS: Record<string, readonly Partial<Manifest>[]> = {
       trigger: 'schedule:weekly',
       checks: [
         pass('min_size', 2500, 500),
-        { name: 'max_change_pct', status: 'fail', observed: 102.6, threshold: 50, message: 'size moved from 1234 to 2500 (102.6%); at most 50% allowed' },
+        {
+          name: 'max_change_pct',
+          status: 'fail',
+          observed: 102.6,
+          threshold: 50,
+          message: 'size moved from 1234 to 2500 (102.6%); at most 50% allowed',
+        },
         pass('not_empty', 2500, 1),
       ],
       kpis: kpis(2500, 1400, 134, 1000, 80_000),
@@ -206,9 +220,23 @@ const parsed = (text: string, path: string) => {
   return result.definition;
 };
 
-const accepted = (text: string, path: string, facts: Pick<DefinitionVersion, 'version' | 'change' | 'accepted_at' | 'author' | 'approval'>): DefinitionVersion => {
+const accepted = (
+  text: string,
+  path: string,
+  facts: Pick<DefinitionVersion, 'version' | 'change' | 'accepted_at' | 'author' | 'approval'>,
+): DefinitionVersion => {
   const d = parsed(text, path);
-  return { cohort: d.id, hash: d.hash, path, text, tier: d.tier, cadence: d.cadence, change_reason: d.change_reason ?? null, run_id: `run-${facts.accepted_at.slice(0, 10)}`, ...facts };
+  return {
+    cohort: d.id,
+    hash: d.hash,
+    path,
+    text,
+    tier: d.tier,
+    cadence: d.cadence,
+    change_reason: d.change_reason ?? null,
+    run_id: `run-${facts.accepted_at.slice(0, 10)}`,
+    ...facts,
+  };
 };
 
 /**
@@ -218,20 +246,44 @@ const accepted = (text: string, path: string, facts: Pick<DefinitionVersion, 've
  */
 async function writeGovernance(catalog: CatalogStore, definitions: readonly CohortDefinition[]): Promise<void> {
   const texts = fixtureTexts();
-  const first = { version: 1, change: 'added', accepted_at: '2024-01-01T00:00:00.000Z', author: 'ana <ana@example.com>', approval: null } as const;
-  for (const d of definitions.filter((x) => x.id !== 'power_users')) await catalog.accept(accepted(texts.get(d.id) as string, d.path, first));
+  const first = {
+    version: 1,
+    change: 'added',
+    accepted_at: '2024-01-01T00:00:00.000Z',
+    author: 'ana <ana@example.com>',
+    approval: null,
+  } as const;
+  for (const d of definitions.filter((x) => x.id !== 'power_users'))
+    await catalog.accept(accepted(texts.get(d.id) as string, d.path, first));
   await catalog.accept(accepted(LEGACY_CORE, 'definitions/legacy_core.yaml', first));
   const path = 'definitions/power_users.yaml';
   await catalog.accept(accepted(POWER_USERS_D1, path, { ...first, accepted_at: '2024-03-25T09:00:00.000Z' }));
-  const approval = { cohort: 'power_users', hash: parsed(POWER_USERS_D2, path).hash, decision: 'approved', by: 'lee', note: HOSTILE_NOTE, at: '2024-04-20T08:00:00.000Z' } as const;
+  const approval = {
+    cohort: 'power_users',
+    hash: parsed(POWER_USERS_D2, path).hash,
+    decision: 'approved',
+    by: 'lee',
+    note: HOSTILE_NOTE,
+    at: '2024-04-20T08:00:00.000Z',
+  } as const;
   await catalog.decide(approval);
-  await catalog.accept(accepted(POWER_USERS_D2, path, { version: 2, change: 'changed', accepted_at: '2024-04-21T06:00:00.000Z', author: 'bo <bo@example.com>', approval }));
+  await catalog.accept(
+    accepted(POWER_USERS_D2, path, {
+      version: 2,
+      change: 'changed',
+      accepted_at: '2024-04-21T06:00:00.000Z',
+      author: 'bo <bo@example.com>',
+      approval,
+    }),
+  );
   const working = definitions.find((d) => d.id === 'power_users') as CohortDefinition;
   await catalog.record({
     cohort: 'power_users',
     outcome: 'pending',
     hash: working.hash,
-    reasons: ['core cohort "power_users" needs an approval: its new rule moves its size -30% (2500 -> 1750 members on the current data), more than guardrails.approval_size_change_pct (25%)'],
+    reasons: [
+      'core cohort "power_users" needs an approval: its new rule moves its size -30% (2500 -> 1750 members on the current data), more than guardrails.approval_size_change_pct (25%)',
+    ],
     author: 'ana <ana@example.com>',
     at: '2024-06-01T00:02:00.000Z',
     run_id: 'run-2024-06-01',
@@ -265,7 +317,9 @@ export function fixtureTexts(): ReadonlyMap<string, string> {
  * A snapshot store in a temporary folder holding VERSIONS, with crafted manifests, and the
  * catalog's audit trail in the same state folder (`governance`).
  */
-export async function fixtureStore(catalog: readonly CohortDefinition[]): Promise<{ store: SnapshotStore; root: string; governance: CatalogStore }> {
+export async function fixtureStore(
+  catalog: readonly CohortDefinition[],
+): Promise<{ store: SnapshotStore; root: string; governance: CatalogStore }> {
   const root = await tempDir('cohorts-report-');
   const codec = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
   const blobs = new FsBlobStore(join(root, 'state'));

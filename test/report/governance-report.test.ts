@@ -43,7 +43,9 @@ describe('the report shows definition versions and the changes waiting or refuse
     const out: Manifest[] = [];
     for (let v = 1; ; v++) {
       try {
-        out.push(JSON.parse(await readFile(join(state(), 'snapshots', `cohort=${id}`, `version=${v}`, 'manifest.json'), 'utf8')) as Manifest);
+        out.push(
+          JSON.parse(await readFile(join(state(), 'snapshots', `cohort=${id}`, `version=${v}`, 'manifest.json'), 'utf8')) as Manifest,
+        );
       } catch {
         return out;
       }
@@ -59,7 +61,9 @@ describe('the report shows definition versions and the changes waiting or refuse
     const bucket = new CatalogStore(new S3BlobStore(new S3Client({ region: 'eu-central-1' }), { bucket: 'definitions-bucket' }));
     const store = new SnapshotStore(new FsBlobStore(state()), new ParquetMembersCodec());
     const page = async (governance: CatalogStore) =>
-      (await buildReport({ catalog: await working(), store, generatedAt: new Date('2024-06-02T00:00:00Z'), governance })).files['index.html'] as string;
+      (await buildReport({ catalog: await working(), store, generatedAt: new Date('2024-06-02T00:00:00Z'), governance })).files[
+        'index.html'
+      ] as string;
     const pages = { overFolder: await page(stateCatalog(state())), overBucket: await page(bucket) };
     aws.s3.restore();
     return pages;
@@ -82,10 +86,22 @@ describe('the report shows definition versions and the changes waiting or refuse
       'loyal_users.yaml': definitionYaml('loyal_users', { rule: MONTH_OF_LOGINS }),
     });
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--state', state(), '--config', join(root, 'cohorts.config.yaml')];
+    folders = [
+      '--data',
+      join(root, 'data'),
+      '--definitions',
+      join(root, 'definitions'),
+      '--state',
+      state(),
+      '--config',
+      join(root, 'cohorts.config.yaml'),
+    ];
     expect((await run(AS_OF)).code).toBe(0);
 
-    await writeFile(definition('core_users.yaml'), definitionYaml('core_users', { rule: MONTH_OF_LOGINS, reason: 'A month shows regulars better.' }));
+    await writeFile(
+      definition('core_users.yaml'),
+      definitionYaml('core_users', { rule: MONTH_OF_LOGINS, reason: 'A month shows regulars better.' }),
+    );
     await writeFile(definition('loyal_users.yaml'), definitionYaml('loyal_users', { rule: WEEK_OF_LOGINS }));
     expect((await run('2024-06-01T06:00:00Z')).code).toBe(1);
     waitingPage = await readFile(join(state(), 'report', 'index.html'), 'utf8');
@@ -105,7 +121,8 @@ describe('the report shows definition versions and the changes waiting or refuse
 
   const section = (page: string, id: string) => element(page, 'section', 'id', `cohort-${id}`);
   const panel = (page: string) => element(page, 'section', 'id', 'definition-changes');
-  const rows = (fragment: string, attribute: string) => [...fragment.matchAll(new RegExp(`<tr data-${attribute}="([^"]*)"`, 'g'))].map((m) => m[1]);
+  const rows = (fragment: string, attribute: string) =>
+    [...fragment.matchAll(new RegExp(`<tr data-${attribute}="([^"]*)"`, 'g'))].map((m) => m[1]);
 
   it('finds the waiting and the refused change the refresh recorded, with its hash, reasons, author and time', async () => {
     // Prepare
@@ -150,7 +167,9 @@ describe('the report shows definition versions and the changes waiting or refuse
     expect(rows(section(waitingPage, 'loyal_users'), 'open-change')).toEqual(['loyal_users']);
     const diff = element(section(waitingPage, 'core_users'), 'figure', 'data-rule-diff', 'working');
     expect(diff).toContain('<span class="diff-del">- within: 7d</span><span class="diff-add">+ within: 30d</span>');
-    expect(fieldText(section(waitingPage, 'core_users'), 'working-note')).toBe('The working definition, waiting for approval; refreshes use d1.');
+    expect(fieldText(section(waitingPage, 'core_users'), 'working-note')).toBe(
+      'The working definition, waiting for approval; refreshes use d1.',
+    );
   });
 
   it('reads the catalog through its blob store port: the definitions bucket gives the same report as the state folder', () => {
@@ -178,7 +197,9 @@ describe('the report shows definition versions and the changes waiting or refuse
       [2, 'changed', 'A month shows regulars better.', AUTHOR, 'dana'],
     ]);
     for (const view of views) {
-      expect(view.memberships, `d${view.entry.version}`).toEqual(made.filter((m) => m.definition.version === view.entry.version).map((m) => m.version));
+      expect(view.memberships, `d${view.entry.version}`).toEqual(
+        made.filter((m) => m.definition.version === view.entry.version).map((m) => m.version),
+      );
     }
     expect(views.map((v) => v.memberships)).toEqual([[1, 2], [3]]);
     expect(views[1]?.fields).toEqual(['rule', 'change_reason']);

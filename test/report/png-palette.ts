@@ -79,7 +79,9 @@ function medianCut(colours: readonly { colour: number; count: number }[], boxes:
   while (queue.length < boxes) {
     const splittable = queue.filter((box) => box.length > 1);
     if (splittable.length === 0) break;
-    const widest = splittable.reduce((best, box) => (box.reduce((n, c) => n + c.count, 0) > best.reduce((n, c) => n + c.count, 0) ? box : best));
+    const widest = splittable.reduce((best, box) =>
+      box.reduce((n, c) => n + c.count, 0) > best.reduce((n, c) => n + c.count, 0) ? box : best,
+    );
     const ranges = [0, 1, 2].map((ch) => {
       const values = widest.map((c) => channels(c.colour)[ch] as number);
       return Math.max(...values) - Math.min(...values);
@@ -134,7 +136,10 @@ export function toPalettePng(png: Buffer): Buffer {
   const palette: Colour[] =
     byFrequency.length <= PALETTE_SIZE
       ? byFrequency.map((c) => channels(c.colour))
-      : [...byFrequency.slice(0, EXACT_COLOURS).map((c) => channels(c.colour)), ...medianCut(byFrequency.slice(EXACT_COLOURS), PALETTE_SIZE - EXACT_COLOURS)];
+      : [
+          ...byFrequency.slice(0, EXACT_COLOURS).map((c) => channels(c.colour)),
+          ...medianCut(byFrequency.slice(EXACT_COLOURS), PALETTE_SIZE - EXACT_COLOURS),
+        ];
   const nearest = new Map<number, number>();
   for (const { colour } of byFrequency) {
     const [r, g, b] = channels(colour);

@@ -156,8 +156,14 @@ describe(`the report opened from disk in ${source}`, () => {
       const latest = manifests.at(-1);
       if (latest?.kpis?.activation_share != null) {
         const summary = page.locator(`#summary tr[data-cohort="${definition.id}"]`);
-        expect(shown((await summary.locator('[data-field="activation"]').innerText()).trim())).toBeCloseTo(latest.kpis.activation_share * 100, 1);
-        expect(shown((await summary.locator('[data-field="value-mean"]').innerText()).trim())).toBeCloseTo(latest.kpis.value_mean ?? Number.NaN, 2);
+        expect(shown((await summary.locator('[data-field="activation"]').innerText()).trim())).toBeCloseTo(
+          latest.kpis.activation_share * 100,
+          1,
+        );
+        expect(shown((await summary.locator('[data-field="value-mean"]').innerText()).trim())).toBeCloseTo(
+          latest.kpis.value_mean ?? Number.NaN,
+          2,
+        );
       }
     }
     expect(compared).toBeGreaterThan(5);
@@ -202,12 +208,17 @@ describe(`the report opened from disk in ${source}`, () => {
       );
       for (const m of manifests) {
         const cell = page.locator(`#cohort-${definition.id} table.versions tr[data-version="${m.version}"] [data-field="definition"]`);
-        expect((await cell.innerText()).split('\n'), `${definition.id} v${m.version}`).toEqual([`d${m.definition.version}`, m.definition.hash.slice(0, 12)]);
+        expect((await cell.innerText()).split('\n'), `${definition.id} v${m.version}`).toEqual([
+          `d${m.definition.version}`,
+          m.definition.hash.slice(0, 12),
+        ]);
       }
       compared += entries.length;
     }
     expect(compared).toBeGreaterThan(catalog.length);
-    await expect(page.locator('#cohort-power_users figure[data-rule-diff="2"] .diff-add').allInnerTexts()).resolves.toEqual(['+     count: {gte: 35}']);
+    await expect(page.locator('#cohort-power_users figure[data-rule-diff="2"] .diff-add').allInnerTexts()).resolves.toEqual([
+      '+     count: {gte: 35}',
+    ]);
   });
 
   it('lists every waiting and refused change the catalog holds above the cohorts, with the command that decides a waiting one', async () => {
@@ -218,7 +229,7 @@ describe(`the report opened from disk in ${source}`, () => {
     const shown = await page.locator('#definition-changes tr[data-open-change]').evaluateAll((trs) =>
       trs.map((tr) => {
         const inner = (el: unknown) => (el as { innerText: string } | null)?.innerText.trim() ?? null;
-          const text = (field: string) => inner(tr.querySelector(`[data-field="${field}"]`));
+        const text = (field: string) => inner(tr.querySelector(`[data-field="${field}"]`));
         return {
           cohort: tr.getAttribute('data-open-change'),
           outcome: tr.getAttribute('data-outcome'),
@@ -248,7 +259,9 @@ describe(`the report opened from disk in ${source}`, () => {
         }))
         .sort((a, b) => (order(a) < order(b) ? -1 : 1)),
     );
-    await expect(page.locator('[data-tile="pending"] strong').innerText()).resolves.toBe(String(records.filter((r) => r.outcome === 'pending').length));
+    await expect(page.locator('[data-tile="pending"] strong').innerText()).resolves.toBe(
+      String(records.filter((r) => r.outcome === 'pending').length),
+    );
     await expect(page.locator('#cohort-power_users tr[data-open-change="power_users"]').count()).resolves.toBe(1);
   });
 

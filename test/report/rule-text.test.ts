@@ -41,7 +41,11 @@ const RULE = `rule:
 function withoutPositions(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutPositions);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'position').map(([k, v]) => [k, withoutPositions(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== 'position')
+        .map(([k, v]) => [k, withoutPositions(v)]),
+    );
   }
   return value;
 }
@@ -78,7 +82,9 @@ describe('an event filter on one line', () => {
       'metrics:\n  activation: {event: [feature_used, export_created], source: product, where: {plan: {in: [pro, team]}, beta: true}, within: 14d}\n  value: {within: 30d}\n',
       'c.yaml',
     ).metrics;
-    expect(filterText(metrics.activation)).toBe('{event: [feature_used, export_created], source: product, where: {plan: {in: [pro, team]}, beta: true}, within: 14d}');
+    expect(filterText(metrics.activation)).toBe(
+      '{event: [feature_used, export_created], source: product, where: {plan: {in: [pro, team]}, beta: true}, within: 14d}',
+    );
     expect(filterText(metrics.value)).toBe('{event: "*", within: 30d}');
   });
 });

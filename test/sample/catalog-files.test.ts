@@ -30,9 +30,7 @@ async function catalog(): Promise<CatalogFile[]> {
 function references(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap(references);
   if (node === null || typeof node !== 'object') return [];
-  return Object.entries(node).flatMap(([key, value]) =>
-    key === 'cohort' && typeof value === 'string' ? [value] : references(value),
-  );
+  return Object.entries(node).flatMap(([key, value]) => (key === 'cohort' && typeof value === 'string' ? [value] : references(value)));
 }
 
 describe('default catalog files', () => {

@@ -157,9 +157,7 @@ describe('generateSampleLake', () => {
   });
 
   it('refuses to write into a lake whose events folder is not empty', async () => {
-    await expect(generateSampleLake({ dir: lake('a'), people: 10, days: 2, end: END, seed: 1 })).rejects.toThrow(
-      /events.*not empty/,
-    );
+    await expect(generateSampleLake({ dir: lake('a'), people: 10, days: 2, end: END, seed: 1 })).rejects.toThrow(/events.*not empty/);
     expect((await readdir(join(lake('a'), 'events'))).length).toBeGreaterThanOrEqual(DAYS);
   });
 });

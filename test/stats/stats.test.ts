@@ -124,11 +124,15 @@ describe('Benjamini-Hochberg adjusted p-values', () => {
   // the procedure rejects the four smallest. Adjusted values by hand: p(i) * 15 / i, then the
   // running minimum from the largest down.
   const P = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.324, 0.4262, 0.5719, 0.6528, 0.759, 1.0];
-  const ADJUSTED = [0.0015, 0.003, 0.0095, 0.035625, 0.0603, 0.063857, 0.063857, 0.0645, 0.0765, 0.486, 0.581182, 0.714875, 0.753231, 0.813214, 1.0];
+  const ADJUSTED = [
+    0.0015, 0.003, 0.0095, 0.035625, 0.0603, 0.063857, 0.063857, 0.0645, 0.0765, 0.486, 0.581182, 0.714875, 0.753231, 0.813214, 1.0,
+  ];
 
   it('reproduces the worked example of the 1995 paper: four hypotheses rejected at q = 0.05', () => {
     const adjusted = benjaminiHochberg(P);
-    adjusted.forEach((value, i) => expect(value).toBeCloseTo(ADJUSTED[i] as number, 5));
+    adjusted.forEach((value, i) => {
+      expect(value).toBeCloseTo(ADJUSTED[i] as number, 5);
+    });
     expect(adjusted.filter((value) => value <= 0.05)).toHaveLength(4);
   });
 

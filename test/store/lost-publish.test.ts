@@ -17,7 +17,13 @@ describe('a version that lost the publish race', () => {
     await refreshInProcess(world, FIRST);
     const v1 = (await world.store.manifest('payers', 1)) as Manifest;
     const members = await world.store.members('payers', 1);
-    const at = (version: number, run: string): Manifest => ({ ...v1, version, as_of: SECOND, previous_version: 1, lineage: { ...v1.lineage, run_id: run } });
+    const at = (version: number, run: string): Manifest => ({
+      ...v1,
+      version,
+      as_of: SECOND,
+      previous_version: 1,
+      lineage: { ...v1.lineage, run_id: run },
+    });
     await world.store.write(at(2, 'loser'), members);
     await world.store.write(at(3, 'winner'), members);
     await world.store.publish('payers', 3);
@@ -32,7 +38,11 @@ describe('a version that lost the publish race', () => {
     expect(history.code).toBe(0);
     expect(history.stdout.join('\n')).toMatch(/^v2\s+2024-06-02T00:00:00\.000Z\s+lost\s/m);
     expect(history.stdout.join('\n')).toMatch(/^v3 \(current\)\s+2024-06-02T00:00:00\.000Z\s+published\s/m);
-    expect(history.stdout).toContainEqual(expect.stringMatching(/^v2 lost the publish race \(run loser, .*\): computed against v1, but current was v3; it never became current/));
+    expect(history.stdout).toContainEqual(
+      expect.stringMatching(
+        /^v2 lost the publish race \(run loser, .*\): computed against v1, but current was v3; it never became current/,
+      ),
+    );
     // The report shows what downstream saw: v1 and v3.
     const histories = await loadHistories((await loadCatalog(world.definitions)).definitions, world.store);
     expect(histories.find((h) => h.definition.id === 'payers')?.manifests.map((m) => m.version)).toEqual([1, 3]);

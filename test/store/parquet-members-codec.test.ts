@@ -81,7 +81,9 @@ describe('the Parquet members codec without DuckDB', () => {
   it('puts a file written elsewhere in byte order and refuses one that is not a person_id column', async () => {
     // Prepare
     const unordered = join(dir, 'unordered.parquet');
-    await duckdb.run(`COPY (SELECT * FROM (VALUES ('b'), ('😀'), ('ﬀ'), ('a')) t(person_id)) TO ${stringLiteral(unordered)} (FORMAT parquet)`);
+    await duckdb.run(
+      `COPY (SELECT * FROM (VALUES ('b'), ('😀'), ('ﬀ'), ('a')) t(person_id)) TO ${stringLiteral(unordered)} (FORMAT parquet)`,
+    );
     const other = join(dir, 'other.parquet');
     await duckdb.run(`COPY (SELECT 'a' AS user_id, 1 AS n) TO ${stringLiteral(other)} (FORMAT parquet)`);
     // Act

@@ -102,7 +102,9 @@ describe('the snapshot store', () => {
       const backwards = store.publish('vip', 1);
       const again = store.publish('vip', 2);
       // Assess
-      await expect(backwards).rejects.toThrow(new CurrentMovedError('cohort "vip" is now at version 2, not none as version 1 was computed against; current stays at 2'));
+      await expect(backwards).rejects.toThrow(
+        new CurrentMovedError('cohort "vip" is now at version 2, not none as version 1 was computed against; current stays at 2'),
+      );
       await expect(again).resolves.toBeUndefined();
       expect(await store.current('vip')).toBe(2);
       // Version 1 was current before version 2: it did not lose a race.
@@ -124,7 +126,17 @@ describe('the snapshot store', () => {
       // Assess
       expect(await readFile(manifestFile, 'utf8')).toBe(written);
       expect([...(await store.lostPublishes('vip')).entries()]).toEqual([
-        [2, { cohort: 'vip', version: 2, computed_against: 1, current_version: 3, run_id: 'run-a', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }],
+        [
+          2,
+          {
+            cohort: 'vip',
+            version: 2,
+            computed_against: 1,
+            current_version: 3,
+            run_id: 'run-a',
+            at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          },
+        ],
       ]);
       expect(await readdir(join(root, 'snapshots/cohort=vip/lost-publish'))).toEqual(['version=2.json']);
       expect((await store.publishedManifests('vip')).map((m) => m.version)).toEqual([1, 3]);

@@ -12,7 +12,16 @@ export const REGISTRY_BROWSER = '@sparticuz/chromium';
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
 /** Headless, offline and quiet: nothing the page does may reach the network through the browser's own services. */
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** A running Chromium and where it came from. */
 export interface LaunchedBrowser {
@@ -57,7 +66,10 @@ function registryCandidate(ownLibraries: boolean): Candidate {
       const executablePath = await registryChromium.executablePath();
       const env: NodeJS.ProcessEnv = { ...process.env, FONTCONFIG_PATH: join(tmpdir(), 'fonts') };
       if (ownLibraries) {
-        const libraries = join(await inflate(join(dirname(fileURLToPath(import.meta.resolve(REGISTRY_BROWSER))), '..', 'bin', 'al2023.tar.br')), 'lib');
+        const libraries = join(
+          await inflate(join(dirname(fileURLToPath(import.meta.resolve(REGISTRY_BROWSER))), '..', 'bin', 'al2023.tar.br')),
+          'lib',
+        );
         env.LD_LIBRARY_PATH = [libraries, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
       }
       return { executablePath, env };

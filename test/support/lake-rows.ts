@@ -44,7 +44,7 @@ function text(raw: string | undefined, column: string): string | null {
 }
 
 function isObjectText(raw: string | undefined): raw is string {
-  return raw !== undefined && raw.startsWith('{');
+  return raw?.startsWith('{') ?? false;
 }
 
 function isNumberText(raw: string | undefined): raw is string {

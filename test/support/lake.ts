@@ -25,11 +25,11 @@ export async function writeLake(
   }
   for (const [day, rows] of byDay) {
     await mkdir(join(dir, 'events', `dt=${day}`), { recursive: true });
-    await writeFile(join(dir, 'events', `dt=${day}`, 'events.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await writeFile(join(dir, 'events', `dt=${day}`, 'events.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
   }
   if (identities.length > 0) {
     await mkdir(join(dir, 'identities'), { recursive: true });
-    await writeFile(join(dir, 'identities', 'identities.jsonl'), identities.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await writeFile(join(dir, 'identities', 'identities.jsonl'), `${identities.map((r) => JSON.stringify(r)).join('\n')}\n`);
   }
 }
 

@@ -93,7 +93,9 @@ async function writeParquet(connection: DuckDBConnection, source: string, target
   appender.closeSync();
   let columns = '*';
   if (sparse && kind === 'events') {
-    const counts = (await connection.runAndReadAll(`SELECT ${OPTIONAL_COLUMNS.map((c) => `count(${identifier(c)})`).join(', ')} FROM staging`)).getRows()[0];
+    const counts = (
+      await connection.runAndReadAll(`SELECT ${OPTIONAL_COLUMNS.map((c) => `count(${identifier(c)})`).join(', ')} FROM staging`)
+    ).getRows()[0];
     const empty = OPTIONAL_COLUMNS.filter((_, i) => counts?.[i] === 0n).map(identifier);
     if (empty.length > 0) columns = `* EXCLUDE (${empty.join(', ')})`;
   }

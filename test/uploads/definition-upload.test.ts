@@ -66,7 +66,11 @@ describe('a definition uploaded to incoming/', () => {
     expect((await given.catalogFiles())['payers.yaml']).toBe(PAYERS_90D);
     expect(given.refresh.started).toEqual([
       {
-        input: { trigger: 'definition-change', cohorts: ['payers', 'active_payers'], rationale: 'Quarterly billing customers pay every 90 days.' },
+        input: {
+          trigger: 'definition-change',
+          cohorts: ['payers', 'active_payers'],
+          rationale: 'Quarterly billing customers pay every 90 days.',
+        },
         name: 'upload-5f0c6d2e-1b7a-4c1e-9d0a-2f4b8e6a1c3d',
       },
     ]);
@@ -83,7 +87,10 @@ describe('a definition uploaded to incoming/', () => {
     const outcome = await given.upload('active_users.yaml', `${header('active_users')}rule:\n  event: login\n  within: 14d\n`);
 
     expect(outcome).toMatchObject({ status: 'accepted', refresh: { cohorts: ['active_users', 'active_payers', 'loyal_payers'] } });
-    expect(given.refresh.started[0]?.input).toEqual({ trigger: 'definition-change', cohorts: ['active_users', 'active_payers', 'loyal_payers'] });
+    expect(given.refresh.started[0]?.input).toEqual({
+      trigger: 'definition-change',
+      cohorts: ['active_users', 'active_payers', 'loyal_payers'],
+    });
   });
 
   it('when invalid, alerts with path:line:col errors, publishes Definition Rejected, and changes nothing', async () => {
@@ -108,13 +115,25 @@ describe('a definition uploaded to incoming/', () => {
     expect(given.refresh.started).toEqual([]);
     const alerts = await given.alerts();
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ severity: 'fail', title: 'Definition rejected: incoming/payers.yaml (2 errors)', run_id: 'event-7', cohorts: [] });
+    expect(alerts[0]).toMatchObject({
+      severity: 'fail',
+      title: 'Definition rejected: incoming/payers.yaml (2 errors)',
+      run_id: 'event-7',
+      cohorts: [],
+    });
     expect(alerts[0]?.body).toContain(`${path}:8:16: rule.count.gte`);
     expect(await given.events()).toEqual([
       expect.objectContaining({
         source: 'cohort-refresh',
         'detail-type': 'Definition Rejected',
-        detail: { status: 'rejected', cohort: null, path: 'incoming/payers.yaml', location: path, errors: errorsOf(outcome), run_id: 'event-7' },
+        detail: {
+          status: 'rejected',
+          cohort: null,
+          path: 'incoming/payers.yaml',
+          location: path,
+          errors: errorsOf(outcome),
+          run_id: 'event-7',
+        },
       }),
     ]);
   });
@@ -178,7 +197,10 @@ describe('a definition uploaded to incoming/', () => {
   it('does nothing when the upload is gone by the time it is read', async () => {
     const given = await givenCatalog();
 
-    const outcome = await handleDefinitionUpload({ key: 'incoming/ghost.yaml', id: 'e' }, { ...given, notifier: { notify: async () => {} }, events: { publish: async () => {} } });
+    const outcome = await handleDefinitionUpload(
+      { key: 'incoming/ghost.yaml', id: 'e' },
+      { ...given, notifier: { notify: async () => {} }, events: { publish: async () => {} } },
+    );
 
     expect(outcome).toEqual({ status: 'gone', key: 'incoming/ghost.yaml' });
   });

@@ -46,15 +46,26 @@ const objectCreated = (key: string, size = 120) => ({
   time: '2024-06-01T10:00:00Z',
   region: 'eu-central-1',
   resources: [`arn:aws:s3:::${BUCKET}`],
-  detail: { version: '0', bucket: { name: BUCKET }, object: { key, size, etag: 'e', 'version-id': 'v1', sequencer: 's' }, reason: 'PutObject' },
+  detail: {
+    version: '0',
+    bucket: { name: BUCKET },
+    object: { key, size, etag: 'e', 'version-id': 'v1', sequencer: 's' },
+    reason: 'PutObject',
+  },
 });
 
 /** A bucket holding the live catalog and one upload (and any other objects given). */
 function givenBucket(upload: string, more: Record<string, string> = {}) {
-  const objects: Record<string, string> = { 'payers.yaml': PAYERS, 'active_payers.yaml': ACTIVE_PAYERS, 'incoming/payers.yaml': upload, ...more };
+  const objects: Record<string, string> = {
+    'payers.yaml': PAYERS,
+    'active_payers.yaml': ACTIVE_PAYERS,
+    'incoming/payers.yaml': upload,
+    ...more,
+  };
   s3.on(ListObjectsV2Command, { Bucket: BUCKET }).resolves({ Contents: Object.keys(objects).map((Key) => ({ Key })), IsTruncated: false });
   s3.on(GetObjectCommand).rejects(new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'no such key' }));
-  for (const [Key, text] of Object.entries(objects)) s3.on(GetObjectCommand, { Bucket: BUCKET, Key }).resolves({ Body: objectBody(text), ETag: '"e"' });
+  for (const [Key, text] of Object.entries(objects))
+    s3.on(GetObjectCommand, { Bucket: BUCKET, Key }).resolves({ Body: objectBody(text), ETag: '"e"' });
   s3.on(PutObjectCommand).resolves({ ETag: '"new"' });
 }
 
@@ -66,7 +77,9 @@ describe('the definition upload handler', () => {
 
   beforeEach(() => {
     for (const client of [s3, sfn, sns, events]) client.reset();
-    sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE.replace('stateMachine', 'execution')}:upload-1`, startDate: new Date() });
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${STATE_MACHINE.replace('stateMachine', 'execution')}:upload-1`, startDate: new Date() });
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   });
@@ -78,7 +91,12 @@ describe('the definition upload handler', () => {
     const outcome = await handler(objectCreated('incoming/payers.yaml'));
     // Assess
     expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: BUCKET, Key: 'incoming/payers.yaml' });
-    expect(s3).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, { Bucket: BUCKET, Key: 'payers.yaml', Body: PAYERS_90D, ContentType: 'application/yaml' });
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, {
+      Bucket: BUCKET,
+      Key: 'payers.yaml',
+      Body: PAYERS_90D,
+      ContentType: 'application/yaml',
+    });
     expect(sfn).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE,
       name: 'upload-17793124-05d4-b198-2fde-7ededc63b103',
@@ -97,7 +115,9 @@ describe('the definition upload handler', () => {
 
     expect(outcome).toMatchObject({
       status: 'accepted',
-      refresh: { execution: 'arn:aws:states:eu-central-1:111122223333:execution:cohort-refresh:upload-17793124-05d4-b198-2fde-7ededc63b103' },
+      refresh: {
+        execution: 'arn:aws:states:eu-central-1:111122223333:execution:cohort-refresh:upload-17793124-05d4-b198-2fde-7ededc63b103',
+      },
     });
   });
 
@@ -139,7 +159,12 @@ describe('the definition upload handler', () => {
     const outcome = await handler(objectCreated('incoming/cohorts.config.yaml'));
     // Assess
     expect(outcome).toEqual({ status: 'accepted', cohort: null, promoted_to: `s3://${BUCKET}/cohorts.config.yaml`, refresh: null });
-    expect(s3).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, { Bucket: BUCKET, Key: 'cohorts.config.yaml', Body: config, ContentType: 'application/yaml' });
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, {
+      Bucket: BUCKET,
+      Key: 'cohorts.config.yaml',
+      Body: config,
+      ContentType: 'application/yaml',
+    });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });
@@ -147,19 +172,32 @@ describe('the definition upload handler', () => {
   it('keeps a config upload that turns off the suppression list or the approvals waiting for an approval, the live config unchanged', async () => {
     // Prepare
     const live = 'privacy:\n  personal_properties: [email]\n';
-    const upload = 'privacy: {suppression_list: privacy/nobody.txt, personal_properties: []}\nguardrails: {approval_size_change_pct: 100000}\n';
+    const upload =
+      'privacy: {suppression_list: privacy/nobody.txt, personal_properties: []}\nguardrails: {approval_size_change_pct: 100000}\n';
     givenBucket(PAYERS, { 'cohorts.config.yaml': live, 'incoming/cohorts.config.yaml': upload });
     // Act
     const outcome = await handler(objectCreated('incoming/cohorts.config.yaml'));
     // Assess
     const hash = createHash('sha256').update(upload).digest('hex');
     const approve = `cohorts approve cohorts.config.yaml --cloud --hash ${hash.slice(0, 12)} --by NAME --note WHY`;
-    expect(outcome).toEqual({ status: 'pending', cohort: null, pending: `s3://${BUCKET}/pending/cohorts.config.yaml.json`, hash, sections: ['privacy', 'guardrails'], approve });
+    expect(outcome).toEqual({
+      status: 'pending',
+      cohort: null,
+      pending: `s3://${BUCKET}/pending/cohorts.config.yaml.json`,
+      hash,
+      sections: ['privacy', 'guardrails'],
+      approve,
+    });
     // Only the pending config is written: the live one stays, and nothing is announced as rejected.
     expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
     const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
     expect(put?.Key).toBe('pending/cohorts.config.yaml.json');
-    expect(JSON.parse(String(put?.Body))).toMatchObject({ hash, text: upload, base: createHash('sha256').update(live).digest('hex'), sections: ['privacy', 'guardrails'] });
+    expect(JSON.parse(String(put?.Body))).toMatchObject({
+      hash,
+      text: upload,
+      base: createHash('sha256').update(live).digest('hex'),
+      sections: ['privacy', 'guardrails'],
+    });
     expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
       Subject: expect.stringContaining('Config upload waits for an approval: it changes privacy and guardrails'),
       Message: expect.stringContaining(approve),
@@ -175,15 +213,29 @@ describe('the definition upload handler', () => {
     const outcome = await handler(objectCreated('incoming/cohorts.config.yaml'));
     // Assess
     const location = `s3://${BUCKET}/incoming/cohorts.config.yaml`;
-    expect(outcome).toMatchObject({ status: 'rejected', cohort: null, errors: [expect.stringMatching(new RegExp(`^${location}:2:\\d+: .*unknown key "fial"`))] });
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      cohort: null,
+      errors: [expect.stringMatching(new RegExp(`^${location}:2:\\d+: .*unknown key "fial"`))],
+    });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, { Subject: expect.stringContaining('Definition rejected: incoming/cohorts.config.yaml (1 error)') });
+    expect(sns).toHaveReceivedCommandExactlyOnceWith(PublishCommand, {
+      Subject: expect.stringContaining('Definition rejected: incoming/cohorts.config.yaml (1 error)'),
+    });
     const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(entry).toMatchObject({ DetailType: 'Definition Rejected' });
-    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ status: 'rejected', cohort: null, path: 'incoming/cohorts.config.yaml', location, errors: errorsOf(outcome) });
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({
+      status: 'rejected',
+      cohort: null,
+      path: 'incoming/cohorts.config.yaml',
+      location,
+      errors: errorsOf(outcome),
+    });
     // Valid YAML the cloud cannot honour is refused too, at its place.
     givenBucket(PAYERS, { 'incoming/cohorts.config.yaml': 'privacy:\n  salt_env: SALT\n' });
-    expect(errorsOf(await handler(objectCreated('incoming/cohorts.config.yaml')))).toEqual([expect.stringMatching(new RegExp(`^${location}:2:3: privacy.salt_env is not supported in the cloud`))]);
+    expect(errorsOf(await handler(objectCreated('incoming/cohorts.config.yaml')))).toEqual([
+      expect.stringMatching(new RegExp(`^${location}:2:3: privacy.salt_env is not supported in the cloud`)),
+    ]);
   });
 
   it('rejects a config under which a live definition compares a personal property, and a definition that does under the live config', async () => {
@@ -193,13 +245,20 @@ describe('the definition upload handler', () => {
     // Act
     const config = await handler(objectCreated('incoming/cohorts.config.yaml'));
     // Assess
-    expect(config).toMatchObject({ status: 'rejected', errors: [expect.stringMatching(new RegExp(`^s3://${BUCKET}/team_payers.yaml:\\d+:\\d+: .*plan`))] });
+    expect(config).toMatchObject({
+      status: 'rejected',
+      errors: [expect.stringMatching(new RegExp(`^s3://${BUCKET}/team_payers.yaml:\\d+:\\d+: .*plan`))],
+    });
     // Prepare: the live config declares it, and the same definition is uploaded.
     givenBucket(PAYERS, { 'cohorts.config.yaml': 'privacy:\n  personal_properties: [plan]\n', 'incoming/team_payers.yaml': TEAM });
     // Act
     const definition = await handler(objectCreated('incoming/team_payers.yaml'));
     // Assess
-    expect(definition).toMatchObject({ status: 'rejected', cohort: 'team_payers', errors: [expect.stringMatching(new RegExp(`^s3://${BUCKET}/incoming/team_payers.yaml:\\d+:\\d+: `))] });
+    expect(definition).toMatchObject({
+      status: 'rejected',
+      cohort: 'team_payers',
+      errors: [expect.stringMatching(new RegExp(`^s3://${BUCKET}/incoming/team_payers.yaml:\\d+:\\d+: `))],
+    });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
@@ -208,7 +267,11 @@ describe('the definition upload handler', () => {
   const rejection = () => {
     const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     const detail = JSON.parse(entry?.Detail ?? '{}') as { errors?: string[] };
-    return { alerts: sns.commandCalls(PublishCommand).map((call) => call.args[0].input.Subject), type: entry?.DetailType, errors: detail.errors };
+    return {
+      alerts: sns.commandCalls(PublishCommand).map((call) => call.args[0].input.Subject),
+      type: entry?.DetailType,
+      errors: detail.errors,
+    };
   };
 
   it.each([
@@ -221,8 +284,15 @@ describe('the definition upload handler', () => {
     // Act
     const outcome = await handler(objectCreated(key));
     // Assess
-    expect(outcome).toMatchObject({ status: 'rejected', errors: [`${shown}: upload definitions as incoming/<id>.yaml (one file, no sub-folder, no control characters)`] });
-    expect(rejection()).toEqual({ alerts: [expect.stringContaining('Definition rejected')], type: 'Definition Rejected', errors: errorsOf(outcome) });
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      errors: [`${shown}: upload definitions as incoming/<id>.yaml (one file, no sub-folder, no control characters)`],
+    });
+    expect(rejection()).toEqual({
+      alerts: [expect.stringContaining('Definition rejected')],
+      type: 'Definition Rejected',
+      errors: errorsOf(outcome),
+    });
     expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
@@ -233,7 +303,10 @@ describe('the definition upload handler', () => {
     // Act
     const outcome = await handler(objectCreated('incoming/payers.yaml', 300 * 1024 * 1024));
     // Assess
-    expect(outcome).toMatchObject({ status: 'rejected', errors: [`s3://${BUCKET}/incoming/payers.yaml: is 314572800 bytes: an upload may be at most 1048576 bytes (1 MiB)`] });
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      errors: [`s3://${BUCKET}/incoming/payers.yaml: is 314572800 bytes: an upload may be at most 1048576 bytes (1 MiB)`],
+    });
     expect(rejection()).toMatchObject({ type: 'Definition Rejected', errors: errorsOf(outcome) });
     expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
   });
@@ -246,7 +319,12 @@ describe('the definition upload handler', () => {
     // Act
     const bomb = await handler(objectCreated('incoming/payers.yaml'));
     // Assess
-    expect(bomb).toMatchObject({ status: 'rejected', errors: expect.arrayContaining([expect.stringMatching(new RegExp(`^s3://${BUCKET}/incoming/payers.yaml:\\d+:\\d+: aliases .* expand to too much data`))]) });
+    expect(bomb).toMatchObject({
+      status: 'rejected',
+      errors: expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^s3://${BUCKET}/incoming/payers.yaml:\\d+:\\d+: aliases .* expand to too much data`)),
+      ]),
+    });
     expect(rejection()).toMatchObject({ alerts: [expect.stringContaining('Definition rejected')], type: 'Definition Rejected' });
     // Prepare
     for (const client of [sns, events]) client.resetHistory();
@@ -254,7 +332,10 @@ describe('the definition upload handler', () => {
     // Act
     const deep = await handler(objectCreated('incoming/payers.yaml'));
     // Assess
-    expect(deep).toMatchObject({ status: 'rejected', errors: expect.arrayContaining([expect.stringMatching(/payers\.yaml:\d+:\d+: nested too deeply/)]) });
+    expect(deep).toMatchObject({
+      status: 'rejected',
+      errors: expect.arrayContaining([expect.stringMatching(/payers\.yaml:\d+:\d+: nested too deeply/)]),
+    });
     expect(rejection()).toMatchObject({ type: 'Definition Rejected' });
   });
 
@@ -270,7 +351,11 @@ describe('the definition upload handler', () => {
 
   it('reads its configuration from the environment and names every problem', () => {
     expect(readUploadConfig(ENVIRONMENT)).toMatchObject({ STATE_MACHINE_ARN: STATE_MACHINE });
-    expect(() => readUploadConfig({ ...ENVIRONMENT, STATE_MACHINE_ARN: 'cohort-refresh', EVENT_BUS_NAME: undefined })).toThrow(InvalidConfigError);
-    expect(() => readUploadConfig({ ...ENVIRONMENT, STATE_MACHINE_ARN: 'cohort-refresh', EVENT_BUS_NAME: undefined })).toThrow(/STATE_MACHINE_ARN.*EVENT_BUS_NAME/);
+    expect(() => readUploadConfig({ ...ENVIRONMENT, STATE_MACHINE_ARN: 'cohort-refresh', EVENT_BUS_NAME: undefined })).toThrow(
+      InvalidConfigError,
+    );
+    expect(() => readUploadConfig({ ...ENVIRONMENT, STATE_MACHINE_ARN: 'cohort-refresh', EVENT_BUS_NAME: undefined })).toThrow(
+      /STATE_MACHINE_ARN.*EVENT_BUS_NAME/,
+    );
   });
 });

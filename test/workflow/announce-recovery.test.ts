@@ -49,12 +49,17 @@ const governed = (world: World, events?: CohortEvents, catalog = stateCatalog(wo
 });
 
 const kinds = async (world: World, kind: string) =>
-  (await eventsOf(world)).filter((e) => e['detail-type'] === kind).map((e) => `${e.detail.cohort}@${(e.detail as { version: number }).version}`).sort();
+  (await eventsOf(world))
+    .filter((e) => e['detail-type'] === kind)
+    .map((e) => `${e.detail.cohort}@${(e.detail as { version: number }).version}`)
+    .sort();
 
 describe('announcements a crash cut off (D10) are sent by the next run, at least once', () => {
   it('Definition Accepted: a run that died after recording the catalog and before announcing it', async () => {
     const world = await givenWorld(await givenLake());
-    await expect(runRefreshStateMachine({ as_of: A }, governed(world, dyingEvents(world, 'Definition Accepted')), { retryDelayMs: 0 })).rejects.toThrow();
+    await expect(
+      runRefreshStateMachine({ as_of: A }, governed(world, dyingEvents(world, 'Definition Accepted')), { retryDelayMs: 0 }),
+    ).rejects.toThrow();
     expect(await kinds(world, 'Definition Accepted')).toEqual([]);
 
     await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
@@ -65,7 +70,9 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
 
   it('Definition Accepted: a run that died part-way through accepting definitions', async () => {
     const world = await givenWorld(await givenLake());
-    await expect(runRefreshStateMachine({ as_of: A }, governed(world, undefined, dyingCatalog(world, 1)), { retryDelayMs: 0 })).rejects.toThrow();
+    await expect(
+      runRefreshStateMachine({ as_of: A }, governed(world, undefined, dyingCatalog(world, 1)), { retryDelayMs: 0 }),
+    ).rejects.toThrow();
 
     await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
     await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
@@ -75,7 +82,9 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
 
   it('Cohort Refreshed: a run that died after the export and before its event', async () => {
     const world = await givenWorld(await givenLake());
-    await expect(runRefreshStateMachine({ as_of: A }, governed(world, dyingEvents(world, 'Cohort Refreshed')), { retryDelayMs: 0 })).rejects.toThrow();
+    await expect(
+      runRefreshStateMachine({ as_of: A }, governed(world, dyingEvents(world, 'Cohort Refreshed')), { retryDelayMs: 0 }),
+    ).rejects.toThrow();
 
     await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
     await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
@@ -86,7 +95,11 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
   it('Cohort Refreshed: a version that became current but was never delivered is delivered, in order, before the next as-of', async () => {
     const world = await givenWorld(await givenLake());
     await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
-    await expect(runRefreshStateMachine({ as_of: '2024-06-02T00:00:00.000Z' }, governed(world, dyingEvents(world, 'Cohort Refreshed')), { retryDelayMs: 0 })).rejects.toThrow();
+    await expect(
+      runRefreshStateMachine({ as_of: '2024-06-02T00:00:00.000Z' }, governed(world, dyingEvents(world, 'Cohort Refreshed')), {
+        retryDelayMs: 0,
+      }),
+    ).rejects.toThrow();
 
     await runRefreshStateMachine({ as_of: '2024-06-03T00:00:00.000Z' }, governed(world), { retryDelayMs: 0 });
 
@@ -109,7 +122,13 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
     };
     const first = new LocalOutbox(state);
     await first.begin({ run_id: 'run-1', as_of: A, started_at: '2024-06-01T00:00:01.000Z' });
-    const alert: Alert = { severity: 'warn', title: 'Refresh run-1: 1 with warnings', body: 'payers v1: 1 member', run_id: 'run-1', cohorts: ['payers'] };
+    const alert: Alert = {
+      severity: 'warn',
+      title: 'Refresh run-1: 1 with warnings',
+      body: 'payers v1: 1 member',
+      run_id: 'run-1',
+      cohorts: ['payers'],
+    };
     await expect(first.notifier(dying).notify(alert)).rejects.toBeInstanceOf(SimulatedCrash);
 
     const recovered = await new LocalOutbox(state).recover(sink);

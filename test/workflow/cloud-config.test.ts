@@ -11,7 +11,7 @@ import { givenDeployment, type Handler, loadHandlers, planEvent } from './handle
 const aws = new FakeAws();
 let handlers: Record<string, Handler> = {};
 const CONFIG_URI = 's3://cohorts-definitions/cohorts.config.yaml';
-const plan = async () => ((await handlers.Plan?.(planEvent)) as { plan: WorkflowPlan }).plan;
+const plan = async () => ((await handlers.Plan!(planEvent)) as { plan: WorkflowPlan }).plan;
 
 describe('the project config in the cloud (cohorts.config.yaml of the definitions bucket)', () => {
   beforeAll(async () => {
@@ -34,7 +34,11 @@ describe('the project config in the cloud (cohorts.config.yaml of the definition
     const planned = await plan();
     // Assess
     expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'cohorts-definitions', Key: 'cohorts.config.yaml' });
-    expect(planned.metrics.settings.activation).toMatchObject({ events: ['login'], sources: ['product'], window: { kind: 'within', duration: { text: '7d' } } });
+    expect(planned.metrics.settings.activation).toMatchObject({
+      events: ['login'],
+      sources: ['product'],
+      window: { kind: 'within', duration: { text: '7d' } },
+    });
     expect(planned.statement).toContain("'login'");
     const crm = planned.source_checks.sources.find((s) => s.source === 'crm');
     expect(crm?.checks).toContainEqual(expect.objectContaining({ name: 'source.freshness', status: 'fail' }));
@@ -66,12 +70,18 @@ describe('the project config in the cloud (cohorts.config.yaml of the definition
 
   it('refuses a KPI metric that compares a personal property with a value, at its path:line:col, before any query', async () => {
     // Prepare
-    aws.put('cohorts-definitions', 'cohorts.config.yaml', 'privacy:\n  personal_properties: [email]\nmetrics:\n  activation: {event: login, within: 7d, where: {email: ann@example.com}}\n');
+    aws.put(
+      'cohorts-definitions',
+      'cohorts.config.yaml',
+      'privacy:\n  personal_properties: [email]\nmetrics:\n  activation: {event: login, within: 7d, where: {email: ann@example.com}}\n',
+    );
     // Act
     const error = (await handlers.Plan?.(planEvent).catch((e: unknown) => e)) as Error;
     // Assess
     expect(error.name).toBe('ConfigError');
-    expect(error.message).toMatch(new RegExp(`^${CONFIG_URI}:4:50: metrics.activation.where.email is personal data \\(privacy.personal_properties\\)`));
+    expect(error.message).toMatch(
+      new RegExp(`^${CONFIG_URI}:4:50: metrics.activation.where.email is personal data \\(privacy.personal_properties\\)`),
+    );
     expect(aws.athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
   });
 

@@ -10,7 +10,6 @@ import type { Manifest } from '../../shared/store/manifest.ts';
 import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import type { Delivery } from '../../shared/workflow/deliver-step.ts';
 import type { WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
-import { objectBody } from '../cloud/support.ts';
 import { FakeAws } from './fake-aws.ts';
 import { EVALUATION, givenDeployment, type Handler, loadHandlers, planEvent, RUN } from './handler-support.ts';
 
@@ -21,10 +20,12 @@ const SNAPSHOTS = 'cohorts-snapshots';
 const EXPORTS = 'cohorts-exports';
 const V1 = 'snapshots/cohort=payers/version=1/';
 
-const plan = async () => ((await handlers.Plan?.(planEvent)) as { plan: WorkflowPlan }).plan;
-const snapshot = async (planned: WorkflowPlan) => (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
+const plan = async () => ((await handlers.Plan!(planEvent)) as { plan: WorkflowPlan }).plan;
+const snapshot = async (planned: WorkflowPlan) =>
+  (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
 /** Deliver as the state machine calls it: the outcome, the run id and the plan's config. */
-const deliver = async (planned: WorkflowPlan, outcome: CohortOutcome) => (await handlers.Deliver?.({ outcome, run_id: RUN, config: planned.config })) as Delivery;
+const deliver = async (planned: WorkflowPlan, outcome: CohortOutcome) =>
+  (await handlers.Deliver?.({ outcome, run_id: RUN, config: planned.config })) as Delivery;
 const membersIn = async (bucket: string, key: string) => codec.decode(aws.buckets.get(bucket)?.get(key)?.body as Uint8Array);
 /** Whether an object holds an id: in its bytes, or decoded when it is a Parquet person list. */
 const holds = async (bucket: string, key: string, id: string) => {
@@ -81,7 +82,11 @@ describe('the privacy rules in the Lambda steps', () => {
     // Assess: the version rewritten in place, and a new published version without bob.
     expect(await membersIn(SNAPSHOTS, `${V1}members.parquet`)).toEqual(['ann', 'cid']);
     expect(json<Manifest>(SNAPSHOTS, `${V1}manifest.json`)).toMatchObject({ size: 2, entered: 2, erasure: { removed: 1, requests: 1 } });
-    expect(json<Manifest>(SNAPSHOTS, 'snapshots/cohort=payers/version=2/manifest.json')).toMatchObject({ trigger: 'erasure', size: 2, previous_version: 1 });
+    expect(json<Manifest>(SNAPSHOTS, 'snapshots/cohort=payers/version=2/manifest.json')).toMatchObject({
+      trigger: 'erasure',
+      size: 2,
+      previous_version: 1,
+    });
     expect(aws.text(SNAPSHOTS, 'snapshots/cohort=payers/current.json')).toBe('{"version":2}\n');
     // The exports rewritten, latest.json's counts too.
     expect(aws.text(EXPORTS, 'exports/cohort=payers/version=1/members.csv')).toBe('person_id\nann\ncid\n');
@@ -92,7 +97,11 @@ describe('the privacy rules in the Lambda steps', () => {
     const hash = personHash(key, 'bob');
     const record = json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${hash}.json`);
     expect(aws.keys(SNAPSHOTS)).not.toContain('privacy/salt');
-    expect(record).toMatchObject({ person_hashes: [hash], salt_fingerprint: saltFingerprint(key), source: 'deletion-request:privacy/deletion-requests/ticket-4711.json' });
+    expect(record).toMatchObject({
+      person_hashes: [hash],
+      salt_fingerprint: saltFingerprint(key),
+      source: 'deletion-request:privacy/deletion-requests/ticket-4711.json',
+    });
     expect(record.completed_at).not.toBeNull();
     expect(json<Record<string, unknown>>(SNAPSHOTS, 'privacy/deletion-requests/ticket-4711.json')).toEqual({
       processed_at: expect.any(String),
@@ -100,7 +109,8 @@ describe('the privacy rules in the Lambda steps', () => {
     });
     // Nothing the refresh keeps names bob any more (Athena's own result files expire by lifecycle).
     for (const bucket of [SNAPSHOTS, EXPORTS, 'cohorts-definitions']) {
-      for (const key of aws.keys(bucket)) expect(Buffer.from(aws.buckets.get(bucket)?.get(key)?.body as Uint8Array).includes('bob'), `${bucket}/${key}`).toBe(false);
+      for (const key of aws.keys(bucket))
+        expect(Buffer.from(aws.buckets.get(bucket)?.get(key)?.body as Uint8Array).includes('bob'), `${bucket}/${key}`).toBe(false);
     }
   });
 
@@ -123,11 +133,14 @@ describe('the privacy rules in the Lambda steps', () => {
     expect(await membersIn(EXPORTS, 'exports/cohort=payers/copies/members-backup.parquet')).toEqual(['ann', 'cid']);
     expect(aws.text(EXPORTS, 'exports/cohort=payers/notes.csv')).toBe('person_id,note\nann,mailed\n');
     for (const bucket of [SNAPSHOTS, EXPORTS]) {
-      for (const key of aws.keys(bucket)) expect(await holds(bucket, key, 'bob'), `${bucket}/${key}`).toBe(key === 'exports/cohort=payers/call-log.json');
+      for (const key of aws.keys(bucket))
+        expect(await holds(bucket, key, 'bob'), `${bucket}/${key}`).toBe(key === 'exports/cohort=payers/call-log.json');
     }
     // What erasure cannot rewrite is named in the record, for every later privacy check (and the run's alert)
     const key = aws.privacyKey.split('\n')[0] as string;
-    expect(json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${personHash(key, 'bob')}.json`).left_files).toEqual(['exports/cohort=payers/call-log.json']);
+    expect(json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${personHash(key, 'bob')}.json`).left_files).toEqual([
+      'exports/cohort=payers/call-log.json',
+    ]);
   });
 
   it('hash with the key of the privacy key secret, never a key in the bucket, and recognise records of an older key kept on its second line', async () => {
@@ -136,13 +149,19 @@ describe('the privacy rules in the Lambda steps', () => {
     const { planned, outcome } = await givenPublishedVersion();
     aws.put(SNAPSHOTS, 'privacy/deletion-requests/a.txt', 'bob\n');
     await plan();
-    const old: ErasureRecord = { ...json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${personHash(key, 'bob')}.json`), person_hashes: [personHash(OLD, 'cid')], salt_fingerprint: saltFingerprint(OLD) };
+    const old: ErasureRecord = {
+      ...json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${personHash(key, 'bob')}.json`),
+      person_hashes: [personHash(OLD, 'cid')],
+      salt_fingerprint: saltFingerprint(OLD),
+    };
     aws.put(SNAPSHOTS, `privacy/erasures/${personHash(OLD, 'cid')}.json`, JSON.stringify(old));
     // Act: version 1 delivered again, screened
     await deliver(planned, outcome);
     // Assess: bob (erased with the key) and cid (a record of the older key) are left out; only the secret was read for keys
     expect(aws.text(EXPORTS, 'exports/cohort=payers/version=1/members.csv')).toBe('person_id\nann\n');
-    expect(aws.secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:cohorts-privacy-key-AbCdEf' });
+    expect(aws.secrets).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:cohorts-privacy-key-AbCdEf',
+    });
     expect(aws.s3).not.toHaveReceivedCommandWith(GetObjectCommand, { Bucket: SNAPSHOTS, Key: 'privacy/salt' });
   });
 
@@ -151,7 +170,13 @@ describe('the privacy rules in the Lambda steps', () => {
     const { planned, outcome, delivery } = await givenPublishedVersion();
     aws.put(SNAPSHOTS, 'privacy/suppressed.txt', 'bob\n');
     // Act
-    const summary = (await handlers.Finish?.({ plan: planned, evaluation: EVALUATION, snapshots: [outcome], deliveries: [delivery], started_at: '2024-06-01T00:00:00Z' })) as WorkflowSummary;
+    const summary = (await handlers.Finish?.({
+      plan: planned,
+      evaluation: EVALUATION,
+      snapshots: [outcome],
+      deliveries: [delivery],
+      started_at: '2024-06-01T00:00:00Z',
+    })) as WorkflowSummary;
     // Assess
     expect(summary.alert).toBe('warn');
     const message = aws.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';

@@ -12,14 +12,19 @@ const C = '2024-06-03T00:00:00.000Z';
 
 /** The world whose store dies just before `current.json` of a cohort is swapped (after its manifest). */
 function dyingBeforeCurrent(world: World, cohort: string): World {
-  const blobs = new CrashingBlobs(new FsBlobStore(world.state), (w) => w.op === 'putIfUnchanged' && w.key === `snapshots/cohort=${cohort}/current.json`);
+  const blobs = new CrashingBlobs(
+    new FsBlobStore(world.state),
+    (w) => w.op === 'putIfUnchanged' && w.key === `snapshots/cohort=${cohort}/current.json`,
+  );
   return { ...world, blobs, store: new SnapshotStore(blobs, world.engine) };
 }
 
 const run = (world: World, asOf: string) => runRefreshStateMachine({ as_of: asOf }, portsOf(world), { retryDelayMs: 0 });
 
 async function refreshedEvents(world: World, cohort: string) {
-  return (await eventsOf(world)).filter((e) => e['detail-type'] === 'Cohort Refreshed' && e.detail.cohort === cohort).map((e) => e.detail.version);
+  return (await eventsOf(world))
+    .filter((e) => e['detail-type'] === 'Cohort Refreshed' && e.detail.cohort === cohort)
+    .map((e) => e.detail.version);
 }
 
 const latestExport = (world: World, cohort: string) => new BlobExports(world.blobs, world.engine).latestVersion(cohort);

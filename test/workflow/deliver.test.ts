@@ -22,7 +22,9 @@ describe('delivery of a local refresh', () => {
   beforeAll(async () => {
     const lake = await givenLake();
     // big_cohort has 3 members: a minimum of 4 holds every version of it.
-    await writeDefinitions(lake.definitions, { 'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nquality:\n  min_size: 4\n` });
+    await writeDefinitions(lake.definitions, {
+      'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nquality:\n  min_size: 4\n`,
+    });
     world = await givenWorld(lake);
     first = await runRefreshStateMachine({ as_of: FIRST }, portsOf(world));
     later = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
@@ -86,7 +88,9 @@ describe('delivery of a local refresh', () => {
     for (const outcome of held) {
       const delivery = first.deliveries.find((d) => d.cohort === outcome.cohort);
       expect(delivery).toMatchObject({ event: 'Cohort Held', exports: null });
-      await expect(readFile(join(world.state, 'exports', `cohort=${outcome.cohort}`, 'latest.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(readFile(join(world.state, 'exports', `cohort=${outcome.cohort}`, 'latest.json'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
     }
   });
 

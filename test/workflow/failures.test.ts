@@ -79,7 +79,10 @@ describe('a failure in the refresh state machine', () => {
     // Assess
     expect(error).toMatchObject({ step: 'Plan', error: 'InvalidDefinitionsError' });
     expect(await currents(world)).toEqual(before);
-    expect(await errorAlert(world)).toMatchObject({ step: 'Plan', title: expect.stringContaining('failed at Plan: InvalidDefinitionsError') });
+    expect(await errorAlert(world)).toMatchObject({
+      step: 'Plan',
+      title: expect.stringContaining('failed at Plan: InvalidDefinitionsError'),
+    });
   });
 
   it('at Evaluate fails the execution, leaves every current.json as it was and alerts naming Evaluate', async () => {
@@ -105,7 +108,10 @@ describe('a failure in the refresh state machine', () => {
     expect((await currents(world)).active_users).toEqual(before.active_users);
     expect(await world.store.versions('active_users')).toEqual([1]);
     await expectEveryCurrentComplete(world);
-    expect(await errorAlert(world)).toMatchObject({ step: 'SnapshotEach', body: expect.stringContaining('snapshots/cohort=active_users/version=2/manifest.json') });
+    expect(await errorAlert(world)).toMatchObject({
+      step: 'SnapshotEach',
+      body: expect.stringContaining('snapshots/cohort=active_users/version=2/manifest.json'),
+    });
   });
 
   it('at one Snapshot is repaired by the next run, which skips the half-written version number', async () => {
@@ -116,7 +122,11 @@ describe('a failure in the refresh state machine', () => {
 
     const repaired = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
 
-    expect(repaired.cohorts.find((c) => c.cohort === 'active_users')).toMatchObject({ status: 'published', version: 3, previous_version: 1 });
+    expect(repaired.cohorts.find((c) => c.cohort === 'active_users')).toMatchObject({
+      status: 'published',
+      version: 3,
+      previous_version: 1,
+    });
     expect(await world.store.current('active_users')).toBe(3);
     await expectEveryCurrentComplete(world);
   });
@@ -148,7 +158,10 @@ describe('a failure in the refresh state machine', () => {
     // Snapshot had published every version it completed; Deliver writes no current.json.
     await expectEveryCurrentComplete(world);
     expect(await world.store.current('active_users')).toBe(2);
-    expect(await errorAlert(world)).toMatchObject({ step: 'DeliverEach', body: expect.stringContaining('exports/cohort=active_users/version=2/exited.parquet') });
+    expect(await errorAlert(world)).toMatchObject({
+      step: 'DeliverEach',
+      body: expect.stringContaining('exports/cohort=active_users/version=2/exited.parquet'),
+    });
   });
 
   it('at one Deliver is repaired by the next run, which exports and announces the version it had not', async () => {
@@ -164,7 +177,12 @@ describe('a failure in the refresh state machine', () => {
     expect(repaired.deliveries.filter((d) => d.event !== null).map((d) => d.cohort)).toEqual(['active_users']);
     expect(await latestExport(world, 'active_users')).toMatchObject({ version: 2, exited: 1 });
     const announced = (await eventsOf(world)).slice(events.length);
-    expect(announced).toEqual([expect.objectContaining({ 'detail-type': 'Cohort Refreshed', detail: expect.objectContaining({ cohort: 'active_users', version: 2 }) })]);
+    expect(announced).toEqual([
+      expect.objectContaining({
+        'detail-type': 'Cohort Refreshed',
+        detail: expect.objectContaining({ cohort: 'active_users', version: 2 }),
+      }),
+    ]);
   });
 
   it('at Finish fails the execution after every snapshot completed, and alerts naming Finish', async () => {

@@ -75,7 +75,9 @@ export class FakeAws {
     this.wireAthena();
     this.wireGlue();
     this.sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    this.events.on(PutEventsCommand).callsFake(({ Entries }) => ({ FailedEntryCount: 0, Entries: Entries.map((_: unknown, i: number) => ({ EventId: `ev-${i}` })) }));
+    this.events
+      .on(PutEventsCommand)
+      .callsFake(({ Entries }) => ({ FailedEntryCount: 0, Entries: Entries.map((_: unknown, i: number) => ({ EventId: `ev-${i}` })) }));
   }
 
   put(bucket: string, key: string, body: string | Uint8Array): void {
@@ -113,7 +115,8 @@ export class FakeAws {
     this.s3.on(PutObjectCommand).callsFake(({ Bucket, Key, Body, IfNoneMatch, IfMatch }) => {
       const existing = this.buckets.get(Bucket)?.get(Key);
       if (IfNoneMatch === '*' && existing) throw failed('PreconditionFailed', 412);
-      if (IfMatch !== undefined && existing?.etag !== IfMatch) throw failed(existing ? 'PreconditionFailed' : 'NoSuchKey', existing ? 412 : 404);
+      if (IfMatch !== undefined && existing?.etag !== IfMatch)
+        throw failed(existing ? 'PreconditionFailed' : 'NoSuchKey', existing ? 412 : 404);
       this.put(Bucket, Key, Body);
       const etag = this.buckets.get(Bucket)?.get(Key)?.etag;
       this.afterPut(Bucket, Key);
@@ -123,9 +126,17 @@ export class FakeAws {
       const keys = this.keys(Bucket).filter((k) => k.startsWith(Prefix));
       if (!Delimiter) {
         const objects = this.buckets.get(Bucket);
-        return { Contents: keys.map((Key) => ({ Key, ETag: objects?.get(Key)?.etag, Size: objects?.get(Key)?.body.length })), IsTruncated: false };
+        return {
+          Contents: keys.map((Key) => ({ Key, ETag: objects?.get(Key)?.etag, Size: objects?.get(Key)?.body.length })),
+          IsTruncated: false,
+        };
       }
-      const folders = new Set(keys.map((k) => k.slice(Prefix.length)).filter((rest) => rest.includes(Delimiter)).map((rest) => rest.slice(0, rest.indexOf(Delimiter) + 1)));
+      const folders = new Set(
+        keys
+          .map((k) => k.slice(Prefix.length))
+          .filter((rest) => rest.includes(Delimiter))
+          .map((rest) => rest.slice(0, rest.indexOf(Delimiter) + 1)),
+      );
       return { CommonPrefixes: [...folders].map((f) => ({ Prefix: Prefix + f })), IsTruncated: false };
     });
     this.s3.on(CopyObjectCommand).callsFake(({ Bucket, Key, CopySource }) => {
@@ -178,7 +189,8 @@ export class FakeAws {
   }
 
   private wireGlue(): void {
-    const notFound = (name: string) => new EntityNotFoundException({ $metadata: { httpStatusCode: 400 }, message: `Table ${name} not found.` });
+    const notFound = (name: string) =>
+      new EntityNotFoundException({ $metadata: { httpStatusCode: 400 }, message: `Table ${name} not found.` });
     this.glue.on(GetTableCommand).callsFake(({ Name }) => {
       const location = this.tables.get(Name);
       if (location === undefined) throw notFound(Name);

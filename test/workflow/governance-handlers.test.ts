@@ -21,7 +21,11 @@ const handlers: Record<string, Handler> = {};
 
 /** Source checks find nothing; the impact query doubles core_users (10 -> 20 members). */
 function answer(query: FakeQuery): void {
-  if (query.sql.startsWith('SELECT count_if(')) query.rows = [['after_0', 'before_0', 'added_0', 'removed_0'], ['20', '10', '10', '0']];
+  if (query.sql.startsWith('SELECT count_if('))
+    query.rows = [
+      ['after_0', 'before_0', 'added_0', 'removed_0'],
+      ['20', '10', '10', '0'],
+    ];
   else query.rows = [[...SOURCE_CHECK_COLUMNS]];
 }
 
@@ -45,7 +49,7 @@ describe('the cloud refresh with a definition change that needs an approval', ()
 
   it('Plan records the wait in the bucket catalog, and Finish alerts the owner with the command that approves it in the cloud', async () => {
     // Act
-    const { plan } = (await handlers.Plan?.({
+    const { plan } = (await handlers.Plan!({
       request: { trigger: 'definition-change', cohorts: ['core_users'], as_of: '2024-06-01T00:00:00Z' },
       run_id: 'r2',
       started_at: '2024-06-01T00:00:00Z',
@@ -53,16 +57,27 @@ describe('the cloud refresh with a definition change that needs an approval', ()
     await handlers.Finish?.({ plan, evaluation: EVALUATION, snapshots: [], deliveries: [], started_at: '2024-06-01T00:00:00Z' });
     // Assess: the refresh ran the accepted definition and recorded what waits.
     expect(plan.cohorts[0]?.definition).toMatchObject({ version: 1, hash: entries(PUBLISHED).get('core_users')?.hash });
-    expect(plan.governance?.changes[0]).toMatchObject({ cohort: 'core_users', verdict: 'pending', hash: WIDER_HASH, impact: { before: 10, after: 20 } });
+    expect(plan.governance?.changes[0]).toMatchObject({
+      cohort: 'core_users',
+      verdict: 'pending',
+      hash: WIDER_HASH,
+      impact: { before: 10, after: 20 },
+    });
     expect(aws.keys('cohorts-definitions')).toContain(`catalog/guardrails/cohort=core_users/pending-${WIDER_HASH}.json`);
     // One alert to the owner with what waits and how to decide it.
     const published = aws.sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
     const alert = published.find((input) => input.Subject?.includes('definition changes'));
     expect(alert?.Subject).toContain('1 waiting for approval (core_users)');
-    expect(alert?.Message).toContain('core_users (owner: test-team): change waits for an approval; the refresh keeps its accepted definition v1.');
+    expect(alert?.Message).toContain(
+      'core_users (owner: test-team): change waits for an approval; the refresh keeps its accepted definition v1.',
+    );
     expect(alert?.Message).toContain('its new rule moves its size +100% (10 -> 20 members on the current data)');
-    expect(alert?.Message).toContain(`approve: cohorts approve core_users --cloud --hash ${WIDER_HASH.slice(0, 12)} --by NAME --note WHY (or cohorts reject ...)`);
-    expect(alert?.Message).toContain(`or write the decision object s3://cohorts-definitions/catalog/decisions/cohort=core_users/${WIDER_HASH}.json`);
+    expect(alert?.Message).toContain(
+      `approve: cohorts approve core_users --cloud --hash ${WIDER_HASH.slice(0, 12)} --by NAME --note WHY (or cohorts reject ...)`,
+    );
+    expect(alert?.Message).toContain(
+      `or write the decision object s3://cohorts-definitions/catalog/decisions/cohort=core_users/${WIDER_HASH}.json`,
+    );
     // Nothing was accepted, so nothing is announced.
     expect(aws.events).not.toHaveReceivedCommand(PutEventsCommand);
   });
@@ -72,10 +87,21 @@ describe('the cloud refresh with a definition change that needs an approval', ()
     aws.put(
       'cohorts-definitions',
       `catalog/decisions/cohort=core_users/${WIDER_HASH}.json`,
-      JSON.stringify({ cohort: 'core_users', hash: WIDER_HASH, decision: 'approved', by: 'dana', note: 'Reviewed.', at: '2024-06-01T01:00:00Z' }),
+      JSON.stringify({
+        cohort: 'core_users',
+        hash: WIDER_HASH,
+        decision: 'approved',
+        by: 'dana',
+        note: 'Reviewed.',
+        at: '2024-06-01T01:00:00Z',
+      }),
     );
     // Act
-    await handlers.Plan?.({ request: { trigger: 'definition-change', cohorts: ['core_users'] }, run_id: 'r3', started_at: '2024-06-01T02:00:00Z' });
+    await handlers.Plan?.({
+      request: { trigger: 'definition-change', cohorts: ['core_users'] },
+      run_id: 'r3',
+      started_at: '2024-06-01T02:00:00Z',
+    });
     // Assess
     expect(aws.events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     const [entry] = aws.events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];

@@ -17,11 +17,21 @@ import type { Manifest } from '../../shared/store/manifest.ts';
 import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import type { WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
 import { FakeAws } from './fake-aws.ts';
-import { CTAS_HEAD, CTAS_ID, ENVIRONMENT, EVALUATION, type Handler, loadHandlers, planEvent, RUN, givenDeployment } from './handler-support.ts';
+import {
+  CTAS_HEAD,
+  CTAS_ID,
+  ENVIRONMENT,
+  EVALUATION,
+  type Handler,
+  loadHandlers,
+  planEvent,
+  RUN,
+  givenDeployment,
+} from './handler-support.ts';
 
 const aws = new FakeAws();
 let handlers: Record<string, Handler> = {};
-const plan = async () => ((await handlers.Plan?.(planEvent)) as { plan: WorkflowPlan }).plan;
+const plan = async () => ((await handlers.Plan!(planEvent)) as { plan: WorkflowPlan }).plan;
 
 describe('the Lambda handlers', () => {
   beforeAll(async () => {
@@ -37,8 +47,16 @@ describe('the Lambda handlers', () => {
     ['Plan', { request: { cohort: 'payers' }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' }, ['request: Unrecognized key: "cohort"']],
     ['Plan', { request: {}, run_id: 'has spaces', started_at: 'yesterday' }, ['run_id:', 'started_at:']],
     ['Snapshot', { plan: {}, cohort: 'Payers', evaluation: {} }, ['plan.run_id:', 'cohort:', 'evaluation.query_execution_id:']],
-    ['Deliver', { outcome: { cohort: 'payers', status: 'exported', version: 0 }, run_id: 'r 1' }, ['outcome.status:', 'outcome.version:', 'run_id:']],
-    ['Finish', { evaluation: { query_execution_id: 'q' }, snapshots: [{ cohort: 'payers', status: 'done' }] }, ['plan:', 'snapshots.0.status:']],
+    [
+      'Deliver',
+      { outcome: { cohort: 'payers', status: 'exported', version: 0 }, run_id: 'r 1' },
+      ['outcome.status:', 'outcome.version:', 'run_id:'],
+    ],
+    [
+      'Finish',
+      { evaluation: { query_execution_id: 'q' }, snapshots: [{ cohort: 'payers', status: 'done' }] },
+      ['plan:', 'snapshots.0.status:'],
+    ],
     ['AlertFailure', { error: 'boom' }, ['error:', 'failed:']],
   ])('%s rejects a malformed event with a named error listing every problem', async (step, event, problems) => {
     // Act
@@ -46,7 +64,11 @@ describe('the Lambda handlers', () => {
     // Assess
     await expect(result).rejects.toMatchObject({ name: 'InvalidEventError', step });
     const error = (await result?.catch((e: unknown) => e)) as { problems: string[] };
-    for (const problem of problems) expect(error.problems.some((p) => p.startsWith(problem)), problem).toBe(true);
+    for (const problem of problems)
+      expect(
+        error.problems.some((p) => p.startsWith(problem)),
+        problem,
+      ).toBe(true);
     expect(aws.sns).not.toHaveReceivedCommand(PublishCommand);
     expect(aws.athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
   });
@@ -60,9 +82,14 @@ describe('the Lambda handlers', () => {
     // The lake holds Parquet events only: the query reads the Parquet table, for this run's listing.
     const manifests = aws.keys('cohorts-results').filter((key) => key.startsWith('lake-files/'));
     const listing = manifests[0]?.split('/')[1] as string;
-    expect(manifests).toEqual([`lake-files/${listing}/events-parquet/unit=millis/dt=2024-05-30/files.txt`, `lake-files/${listing}/events-parquet/unit=millis/dt=2024-05-31/files.txt`]);
+    expect(manifests).toEqual([
+      `lake-files/${listing}/events-parquet/unit=millis/dt=2024-05-30/files.txt`,
+      `lake-files/${listing}/events-parquet/unit=millis/dt=2024-05-31/files.txt`,
+    ]);
     expect(aws.text('cohorts-results', manifests[1] as string)).toBe('s3://cohorts-lake/events/dt=2024-05-31/part-0.parquet\n');
-    expect(planned.statement).toContain(`FROM "cohort_refresh"."events_parquet" WHERE listing = '${listing}' AND dt BETWEEN '2024-05-30' AND '2024-05-31' AND unit = 'millis'`);
+    expect(planned.statement).toContain(
+      `FROM "cohort_refresh"."events_parquet" WHERE listing = '${listing}' AND dt BETWEEN '2024-05-30' AND '2024-05-31' AND unit = 'millis'`,
+    );
     expect(planned.statement).not.toContain('events_jsonl');
     expect(planned.cohorts).toEqual([expect.objectContaining({ id: 'payers', version: 1, unchanged: null })]);
     expect(planned.cohorts[0]?.definition.path).toBe('s3://cohorts-definitions/payers.yaml');
@@ -93,7 +120,15 @@ describe('the Lambda handlers', () => {
     // Act
     const outcome = (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
     // Assess
-    expect(outcome).toMatchObject({ cohort: 'payers', status: 'published', version: 1, size: 3, entered: 3, exited: 0, previous_version: null });
+    expect(outcome).toMatchObject({
+      cohort: 'payers',
+      status: 'published',
+      version: 1,
+      size: 3,
+      entered: 3,
+      exited: 0,
+      previous_version: null,
+    });
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryExecutionCommand, { QueryExecutionId: CTAS_ID });
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryRuntimeStatisticsCommand, { QueryExecutionId: CTAS_ID });
     const column = JSON.stringify(planned.cohorts[0]?.column);
@@ -103,7 +138,9 @@ describe('the Lambda handlers', () => {
       WorkGroup: 'cohort-refresh',
     });
     expect(aws.athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, {
-      QueryString: expect.stringMatching(new RegExp(`^SELECT count\\(\\*\\) AS size, .* FROM "cohort_refresh"."evaluation_r1" WHERE ${column}$`)),
+      QueryString: expect.stringMatching(
+        new RegExp(`^SELECT count\\(\\*\\) AS size, .* FROM "cohort_refresh"."evaluation_r1" WHERE ${column}$`),
+      ),
     });
     const membersQuery = [...aws.queries.values()].find((q) => q.sql.startsWith('SELECT person_id'));
     expect(aws.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'cohorts-results', Key: `results/${membersQuery?.id}.csv` });
@@ -112,8 +149,16 @@ describe('the Lambda handlers', () => {
     // ...and the result file (person ids) and its metadata are gone once read.
     expect(aws.keys('cohorts-results').filter((key) => key.startsWith(`results/${membersQuery?.id}.csv`))).toEqual([]);
     const prefix = 'snapshots/cohort=payers/version=1/';
-    expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots', Key: `${prefix}members.parquet`, IfNoneMatch: '*' });
-    expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots', Key: `${prefix}manifest.json`, IfNoneMatch: '*' });
+    expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'cohorts-snapshots',
+      Key: `${prefix}members.parquet`,
+      IfNoneMatch: '*',
+    });
+    expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'cohorts-snapshots',
+      Key: `${prefix}manifest.json`,
+      IfNoneMatch: '*',
+    });
     expect(aws.s3).toHaveReceivedCommandWith(PutObjectCommand, {
       Bucket: 'cohorts-snapshots',
       Key: 'snapshots/cohort=payers/current.json',
@@ -150,11 +195,16 @@ describe('the Lambda handlers', () => {
     // Act
     const snapshot = handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION });
     // Assess
-    await expect(snapshot).rejects.toMatchObject({ name: 'CurrentMovedError', message: expect.stringContaining('now at version 2, not none') });
+    await expect(snapshot).rejects.toMatchObject({
+      name: 'CurrentMovedError',
+      message: expect.stringContaining('now at version 2, not none'),
+    });
     expect(aws.text('cohorts-snapshots', 'snapshots/cohort=payers/current.json')).toBe('{"version":2}\n');
     expect(aws.s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Key: 'snapshots/cohort=payers/current.json' });
     // The version keeps its manifest (status published) and is recorded as never current, beside the version folders.
-    expect(JSON.parse(aws.text('cohorts-snapshots', 'snapshots/cohort=payers/version=1/manifest.json') as string)).toMatchObject({ status: 'published' });
+    expect(JSON.parse(aws.text('cohorts-snapshots', 'snapshots/cohort=payers/version=1/manifest.json') as string)).toMatchObject({
+      status: 'published',
+    });
     expect(JSON.parse(aws.text('cohorts-snapshots', 'snapshots/cohort=payers/lost-publish/version=1.json') as string)).toMatchObject({
       cohort: 'payers',
       version: 1,
@@ -169,7 +219,11 @@ describe('the Lambda handlers', () => {
     const planned = await plan();
     const event = { plan: planned, cohort: 'payers', evaluation: EVALUATION };
     aws.answer = () => {
-      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 }, $retryable: { throttling: true } });
+      throw Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+        $retryable: { throttling: true },
+      });
     };
     // Act & Assess
     await expect(handlers.Snapshot?.(event)).rejects.toMatchObject({ name: 'ThrottledError', operation: 'Athena.StartQueryExecution' });
@@ -177,7 +231,10 @@ describe('the Lambda handlers', () => {
       query.state = 'FAILED';
       query.reason = 'TABLE_NOT_FOUND: evaluation_r1';
     };
-    await expect(handlers.Snapshot?.(event)).rejects.toMatchObject({ name: 'AthenaQueryFailedError', reason: 'TABLE_NOT_FOUND: evaluation_r1' });
+    await expect(handlers.Snapshot?.(event)).rejects.toMatchObject({
+      name: 'AthenaQueryFailedError',
+      reason: 'TABLE_NOT_FOUND: evaluation_r1',
+    });
     expect(aws.s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots' });
   });
 
@@ -186,9 +243,19 @@ describe('the Lambda handlers', () => {
     const planned = await plan();
     const snapshot = await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION });
     // Act
-    const summary = (await handlers.Finish?.({ plan: planned, evaluation: EVALUATION, snapshots: [snapshot], deliveries: [], started_at: '2024-06-01T00:00:00Z' })) as WorkflowSummary;
+    const summary = (await handlers.Finish?.({
+      plan: planned,
+      evaluation: EVALUATION,
+      snapshots: [snapshot],
+      deliveries: [],
+      started_at: '2024-06-01T00:00:00Z',
+    })) as WorkflowSummary;
     // Assess
-    expect(summary).toMatchObject({ run_id: RUN, population: 3041, cohorts: [expect.objectContaining({ cohort: 'payers', status: 'published' })] });
+    expect(summary).toMatchObject({
+      run_id: RUN,
+      population: 3041,
+      cohorts: [expect.objectContaining({ cohort: 'payers', status: 'published' })],
+    });
     expect(aws.glue).toHaveReceivedCommandWith(GetTableCommand, { DatabaseName: 'cohort_refresh', Name: 'evaluation_r1' });
     expect(aws.s3).toHaveReceivedCommandWith(DeleteObjectsCommand, {
       Bucket: 'cohorts-results',
@@ -219,7 +286,10 @@ describe('the Lambda handlers', () => {
     // Prepare
     const event = {
       trigger: 'schedule:daily',
-      error: { Error: 'States.TaskFailed', Cause: JSON.stringify({ QueryExecution: { Status: { StateChangeReason: 'TABLE_NOT_FOUND: events_json' } } }) },
+      error: {
+        Error: 'States.TaskFailed',
+        Cause: JSON.stringify({ QueryExecution: { Status: { StateChangeReason: 'TABLE_NOT_FOUND: events_json' } } }),
+      },
       failed: { step: 'Evaluate', execution: 'arn:aws:states:eu-central-1:111122223333:execution:cohort-refresh:r1' },
       plan: { run_id: 'r1', cohorts: [{ id: 'payers' }] },
     };
@@ -260,7 +330,11 @@ describe('the Lambda handlers', () => {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     vi.stubEnv('POWERTOOLS_DEV', 'true');
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    const event = { trigger: 'manual', error: { Error: 'States.Timeout', Cause: 'slow' }, failed: { step: 'Plan', execution: 'arn:aws:states:eu-central-1:111122223333:execution:cohort-refresh:r2' } };
+    const event = {
+      trigger: 'manual',
+      error: { Error: 'States.Timeout', Cause: 'slow' },
+      failed: { step: 'Plan', execution: 'arn:aws:states:eu-central-1:111122223333:execution:cohort-refresh:r2' },
+    };
     try {
       // Act
       await handlers.AlertFailure?.(event);
@@ -301,6 +375,8 @@ describe('the Lambda handlers', () => {
     expect(readConfig(ENVIRONMENT)).toMatchObject({ GLUE_DATABASE: 'cohort_refresh', EVENT_LAKE_PREFIX: '', ATHENA_MAX_WAIT_MS: 60_000 });
     expect(readConfig({ ...ENVIRONMENT, ATHENA_MAX_WAIT_MS: undefined }).ATHENA_MAX_WAIT_MS).toBeUndefined();
     expect(() => readConfig({ ...ENVIRONMENT, SNAPSHOTS_BUCKET: undefined, ALERTS_TOPIC_ARN: 'alerts' })).toThrow(InvalidConfigError);
-    expect(() => readConfig({ ...ENVIRONMENT, SNAPSHOTS_BUCKET: undefined, ALERTS_TOPIC_ARN: 'alerts' })).toThrow(/SNAPSHOTS_BUCKET.*ALERTS_TOPIC_ARN/);
+    expect(() => readConfig({ ...ENVIRONMENT, SNAPSHOTS_BUCKET: undefined, ALERTS_TOPIC_ARN: 'alerts' })).toThrow(
+      /SNAPSHOTS_BUCKET.*ALERTS_TOPIC_ARN/,
+    );
   });
 });

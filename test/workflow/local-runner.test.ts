@@ -63,11 +63,16 @@ describe('the refresh state machine run locally', () => {
 
   it('sends one fail alert naming the held cohort, and none when nothing new was written', async () => {
     const lake = await givenLake();
-    await writeDefinitions(lake.definitions, { 'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nquality:\n  min_size: 4\n` });
+    await writeDefinitions(lake.definitions, {
+      'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nquality:\n  min_size: 4\n`,
+    });
     const world = await givenWorld(lake);
 
     const held = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'] }, portsOf(world));
-    const again = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'], trigger: 'schedule:daily' }, portsOf(world));
+    const again = await runRefreshStateMachine(
+      { as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'], trigger: 'schedule:daily' },
+      portsOf(world),
+    );
 
     expect(held.alert).toBe('fail');
     expect(again.alert).toBeNull();
@@ -100,6 +105,9 @@ describe('the refresh state machine run locally', () => {
 
     const run = runRefreshStateMachine({ as_of: 'yesterday', cohorts: ['Active Users'] } as never, portsOf(world));
 
-    await expect(run).rejects.toMatchObject({ name: 'InvalidEventError', problems: [expect.stringContaining('as_of'), expect.stringContaining('cohorts.0')] });
+    await expect(run).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      problems: [expect.stringContaining('as_of'), expect.stringContaining('cohorts.0')],
+    });
   });
 });

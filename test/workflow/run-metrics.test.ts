@@ -13,7 +13,13 @@ import {
 } from '../../shared/workflow/run-metrics.ts';
 import type { WorkflowSummary } from '../../shared/workflow/types.ts';
 
-const check = (name: string, status: CheckResult['status']): CheckResult => ({ name, status, observed: null, threshold: null, message: name });
+const check = (name: string, status: CheckResult['status']): CheckResult => ({
+  name,
+  status,
+  observed: null,
+  threshold: null,
+  message: name,
+});
 
 const outcome = (overrides: Partial<CohortOutcome> = {}): CohortOutcome => ({
   cohort: 'power_users',
@@ -46,7 +52,12 @@ const values = (points: ReturnType<typeof cohortMetricPoints>) => Object.fromEnt
 describe('the metric points of a Snapshot iteration', () => {
   it('report size, entered, exited, drift and check counts under the cohort dimension', () => {
     // Prepare: 110 now, 20 entered and 10 left, so the previous version held 100
-    const checks = [check('churn', 'warn'), check('source.duplicates[support]', 'warn'), check('min_size', 'fail'), check('not_empty', 'pass')];
+    const checks = [
+      check('churn', 'warn'),
+      check('source.duplicates[support]', 'warn'),
+      check('min_size', 'fail'),
+      check('not_empty', 'pass'),
+    ];
     // Act
     const points = cohortMetricPoints(outcome({ checks, status: 'held' }));
     // Assess
@@ -69,7 +80,9 @@ describe('the metric points of a Snapshot iteration', () => {
   });
 
   it('leave drift out for a first version and after an empty one', () => {
-    expect(values(cohortMetricPoints(outcome({ previous_version: null, size: 50, entered: 50, exited: 0 })))).not.toHaveProperty('CohortDrift');
+    expect(values(cohortMetricPoints(outcome({ previous_version: null, size: 50, entered: 50, exited: 0 })))).not.toHaveProperty(
+      'CohortDrift',
+    );
     expect(driftPercent({ previous_version: 1, size: 5, entered: 5, exited: 0 })).toBeUndefined();
   });
 
@@ -99,7 +112,9 @@ describe('the metric points of a run', () => {
       CohortsHeld: 0,
       CohortsUnchanged: 1,
     });
-    expect(points.filter((p) => p.name === RefreshMetric.Runs)).toEqual([{ name: 'Runs', unit: 'Count', value: 1, dimensions: { outcome: 'warned' } }]);
+    expect(points.filter((p) => p.name === RefreshMetric.Runs)).toEqual([
+      { name: 'Runs', unit: 'Count', value: 1, dimensions: { outcome: 'warned' } },
+    ]);
   });
 
   it('call a run held when any cohort was held, warned only for warnings of new versions, clean otherwise', () => {
@@ -112,7 +127,9 @@ describe('the metric points of a run', () => {
   });
 
   it('count the cohorts a plan holds and one failed run', () => {
-    expect(planMetricPoints({ cohorts: [{}, {}, {}] as never })).toEqual([{ name: 'CohortsPlanned', unit: 'Count', value: 3, dimensions: {} }]);
+    expect(planMetricPoints({ cohorts: [{}, {}, {}] as never })).toEqual([
+      { name: 'CohortsPlanned', unit: 'Count', value: 3, dimensions: {} },
+    ]);
     expect(failedRunMetricPoints()).toEqual([{ name: 'Runs', unit: 'Count', value: 1, dimensions: { outcome: 'failed' } }]);
   });
 });
@@ -135,13 +152,24 @@ describe('publishing metric points', () => {
     // Prepare
     const lines = capture();
     // Act
-    publishMetricPoints(runMetricPoints(summary([outcome({ status: 'held' })])), { namespace: 'CohortRefresh', service: 'cohort-refresh-test' });
+    publishMetricPoints(runMetricPoints(summary([outcome({ status: 'held' })])), {
+      namespace: 'CohortRefresh',
+      service: 'cohort-refresh-test',
+    });
     // Assess
     const emitted = lines();
     expect(emitted).toHaveLength(2);
     const [perRun, outcomeLine] = emitted as [Record<string, unknown>, Record<string, unknown>];
     expect(perRun).toMatchObject({
-      _aws: { CloudWatchMetrics: [{ Namespace: 'CohortRefresh', Dimensions: [['service']], Metrics: expect.arrayContaining([{ Name: 'RunDuration', Unit: 'Milliseconds' }]) }] },
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: 'CohortRefresh',
+            Dimensions: [['service']],
+            Metrics: expect.arrayContaining([{ Name: 'RunDuration', Unit: 'Milliseconds' }]),
+          },
+        ],
+      },
       service: 'cohort-refresh-test',
       RunDuration: 90_000,
       CohortsHeld: 1,
@@ -153,7 +181,7 @@ describe('publishing metric points', () => {
     });
   });
 
-  it('publishes a cohort\'s points under service and cohort', () => {
+  it("publishes a cohort's points under service and cohort", () => {
     const lines = capture();
 
     publishMetricPoints(cohortMetricPoints(outcome()), { namespace: 'CohortRefresh', service: 'cohort-refresh' });
@@ -169,7 +197,10 @@ describe('publishing metric points', () => {
   });
 
   it('reads namespace and service from the variables the construct sets, with its defaults', () => {
-    expect(metricTarget({ POWERTOOLS_METRICS_NAMESPACE: 'Ns', POWERTOOLS_SERVICE_NAME: 'svc' })).toEqual({ namespace: 'Ns', service: 'svc' });
+    expect(metricTarget({ POWERTOOLS_METRICS_NAMESPACE: 'Ns', POWERTOOLS_SERVICE_NAME: 'svc' })).toEqual({
+      namespace: 'Ns',
+      service: 'svc',
+    });
     expect(metricTarget({})).toEqual({ namespace: 'CohortRefresh', service: 'cohort-refresh' });
   });
 });

@@ -35,7 +35,11 @@ const snapshotProcessor = () => state(StateName.SnapshotEach).ItemProcessor as P
 const deliverProcessor = () => state(StateName.DeliverEach).ItemProcessor as Processor;
 /** A Task state wherever it is: at the top, or inside its Map. */
 const task = (name: string): State =>
-  name === StateName.Snapshot ? state(name, snapshotProcessor()) : name === StateName.Deliver ? state(name, deliverProcessor()) : state(name);
+  name === StateName.Snapshot
+    ? state(name, snapshotProcessor())
+    : name === StateName.Deliver
+      ? state(name, deliverProcessor())
+      : state(name);
 const retriersOf = (s: State) => (s.Retry ?? []) as Retrier[];
 const catchersOf = (s: State) => (s.Catch ?? []) as Catcher[];
 
@@ -53,7 +57,10 @@ describe('the refresh state machine definition', () => {
     expect(state(StateName.Finish).Next).toBe(StateName.Succeeded);
     expect(state(StateName.Succeeded).Type).toBe('Succeed');
     expect(Object.keys(asl.States).sort()).toEqual(
-      [...Object.values(StateName).filter((n) => n !== StateName.Snapshot && n !== StateName.Deliver), ...CAUGHT_STEPS.map(failureStateOf)].sort(),
+      [
+        ...Object.values(StateName).filter((n) => n !== StateName.Snapshot && n !== StateName.Deliver),
+        ...CAUGHT_STEPS.map(failureStateOf),
+      ].sort(),
     );
   });
 
@@ -63,7 +70,11 @@ describe('the refresh state machine definition', () => {
     expect(evaluate).toMatchObject({
       Type: 'Task',
       Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
-      Parameters: { 'QueryString.$': '$.plan.statement', WorkGroup: 'cohort-refresh', QueryExecutionContext: { Database: 'cohort_refresh' } },
+      Parameters: {
+        'QueryString.$': '$.plan.statement',
+        WorkGroup: 'cohort-refresh',
+        QueryExecutionContext: { Database: 'cohort_refresh' },
+      },
       ResultSelector: { 'query_execution_id.$': '$.QueryExecution.QueryExecutionId' },
       ResultPath: '$.evaluation',
       TimeoutSeconds: 3600,
@@ -102,7 +113,11 @@ describe('the refresh state machine definition', () => {
   });
 
   it('passes Plan the execution input, name and start time, and Finish what it summarises', () => {
-    expect(state(StateName.Plan).Parameters).toEqual({ 'request.$': '$', 'run_id.$': '$$.Execution.Name', 'started_at.$': '$$.Execution.StartTime' });
+    expect(state(StateName.Plan).Parameters).toEqual({
+      'request.$': '$',
+      'run_id.$': '$$.Execution.Name',
+      'started_at.$': '$$.Execution.StartTime',
+    });
     expect(state(StateName.Finish).Parameters).toEqual({
       'plan.$': '$.plan',
       'evaluation.$': '$.evaluation',
@@ -145,7 +160,9 @@ describe('the refresh state machine definition', () => {
   );
 
   it('retries the Athena task on throttling only', () => {
-    expect(retriersOf(state(StateName.Evaluate))).toEqual([expect.objectContaining({ ErrorEquals: [...ATHENA_TRANSIENT_ERRORS], BackoffRate: 2 })]);
+    expect(retriersOf(state(StateName.Evaluate))).toEqual([
+      expect.objectContaining({ ErrorEquals: [...ATHENA_TRANSIENT_ERRORS], BackoffRate: 2 }),
+    ]);
   });
 
   it.each(CAUGHT_STEPS)('catches every error of %s into $.error, records the step and alerts', (step) => {

@@ -90,7 +90,9 @@ describe('the run alert', () => {
 
     expect(warned).toMatchObject({ severity: 'warn', cohorts: ['a'], title: 'cohort refresh 2024-06-01T00:00:00.000Z: 1 with warnings' });
     expect(held).toMatchObject({ severity: 'fail', cohorts: ['b', 'a'], run_id: 'r1' });
-    expect(held?.body).toContain('Held (downstream keeps the previous version):\nb v2: current stays at v1\n  fail min_size: only 2 members');
+    expect(held?.body).toContain(
+      'Held (downstream keeps the previous version):\nb v2: current stays at v1\n  fail min_size: only 2 members',
+    );
     expect(held?.body).toContain('Warnings (published):\na v2:\n  warn drift: size moved 40%');
   });
 });
@@ -146,7 +148,10 @@ describe('the Snapshot step of a cohort with a holdout', () => {
     const world = await givenWorld(lake);
     const evaluations = new LocalEvaluations();
     const ports = { ...portsOf(world), statement: localStatement, evaluations };
-    const { plan } = await planStep({ request: { trigger: 'manual', cohorts: ['logins'] }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' }, ports);
+    const { plan } = await planStep(
+      { request: { trigger: 'manual', cohorts: ['logins'] }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' },
+      ports,
+    );
     const evaluation = evaluations.keep('r1', await evaluateLocal(plan.statement, 'r1', world.engine));
     // Act
     const first = await snapshotStep({ plan, cohort: 'logins', evaluation }, ports);
@@ -179,7 +184,10 @@ describe('the local adapters of the workflow', () => {
     await notifier.notify({ severity: 'warn', title: 'one', body: 'b', cohorts: [] });
     await notifier.notify({ severity: 'error', title: 'two', body: 'b', cohorts: ['x'], step: 'Plan' });
 
-    const lines = (await readFile(join(state, 'alerts.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(join(state, 'alerts.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toMatchObject([{ title: 'one' }, { title: 'two', step: 'Plan', sent_at: expect.any(String) }]);
   });
 });

@@ -18,7 +18,13 @@ import type { LocalPorts } from '../../shared/workflow/local-ports.ts';
 import { tempDir } from '../support/cli.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
 
-const login = (id: string, user: string, ts: string): EventRow => ({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
+const login = (id: string, user: string, ts: string): EventRow => ({
+  event_id: id,
+  source: 'product',
+  user_id: user,
+  event_name: 'login',
+  ts,
+});
 
 /** A tiny lake: logins of three people over three months and one payment. */
 export const EVENTS: EventRow[] = [
@@ -60,7 +66,10 @@ export async function givenLake(): Promise<{ lake: string; definitions: string }
 }
 
 /** A world over a lake, with its own empty state folder and DuckDB. */
-export async function givenWorld(folders: { lake: string; definitions: string }, wrapBlobs?: (blobs: BlobStore) => BlobStore): Promise<World> {
+export async function givenWorld(
+  folders: { lake: string; definitions: string },
+  wrapBlobs?: (blobs: BlobStore) => BlobStore,
+): Promise<World> {
   const state = await tempDir('cohorts-state-');
   const engine = new DuckDbEngine(await openDuckDb(), folders.lake, 'duckdb test');
   const blobs = wrapBlobs ? wrapBlobs(new FsBlobStore(state)) : new FsBlobStore(state);
@@ -83,13 +92,19 @@ export function portsOf(world: World, engine: QueryEngine = world.engine): Local
 /** `refresh()` in-process over a world: the reference the state machine must agree with. */
 export async function refreshInProcess(world: World, asOf: string) {
   const catalog = await loadCatalog(world.definitions);
-  return refresh({ catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual' }, { engine: world.engine, store: world.store, config: WARN_ONLY_SOURCE_CHECKS });
+  return refresh(
+    { catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual' },
+    { engine: world.engine, store: world.store, config: WARN_ONLY_SOURCE_CHECKS },
+  );
 }
 
 /** The bytes of every cohort's `current.json` (undefined when there is none). */
 export async function currents(world: World): Promise<Record<string, string | undefined>> {
   const entries = await Promise.all(
-    COHORTS.map(async (id) => [id, await readFile(join(world.state, 'snapshots', `cohort=${id}`, 'current.json'), 'utf8').catch(() => undefined)] as const),
+    COHORTS.map(
+      async (id) =>
+        [id, await readFile(join(world.state, 'snapshots', `cohort=${id}`, 'current.json'), 'utf8').catch(() => undefined)] as const,
+    ),
   );
   return Object.fromEntries(entries);
 }
