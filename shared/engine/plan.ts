@@ -3,8 +3,9 @@ import { compileSourceChecks } from '../checks/source-query.ts';
 import { readSourceCheckRows } from '../checks/source-rows.ts';
 import { type SourceCheckReport, sourceChecks, withLakeWarnings } from '../checks/source-checks.ts';
 import { DEFAULT_CONFIG, type MetricSettings, type ProjectConfig } from '../config/config.ts';
-import type { CohortDefinition, Condition, ProgramBlock, QualitySettings } from '../language/ast.ts';
-import { references, selectForRun } from '../language/catalog.ts';
+import type { CohortDefinition, ProgramBlock, QualitySettings } from '../language/ast.ts';
+import { selectForRun } from '../language/catalog.ts';
+import { type CohortGraph, cohortGraph } from '../language/graph.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { sourceReads } from '../language/source-reads.ts';
@@ -102,7 +103,7 @@ export async function planRefresh(
     sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), config, request.asOf),
     lake.warnings ?? [],
   );
-  const byId = new Map(request.catalog.map((c) => [c.id, c]));
+  const graph = cohortGraph(request.catalog);
   const versionOf = new Map<string, number>();
   const cohorts: PlannedCohort[] = [];
   for (const cohort of selected) {
@@ -120,11 +121,11 @@ export async function planRefresh(
       definition: definitionFacts(cohort),
       unchanged,
       version,
-      depends_on: [...new Set(references(cohort.rule).map((ref) => ref.id))].map((id) => ({
+      depends_on: graph.dependencies(cohort.id).map((id) => ({
         cohort: id,
         version: versionOf.get(id) as number,
       })),
-      sources_read: sourcesRead(cohort.rule, byId),
+      sources_read: sourcesRead(cohort, graph),
     });
   }
   return {
@@ -143,21 +144,8 @@ export async function planRefresh(
 }
 
 /** The sources a rule's leaves read, through cohort references; null when one reads every source. */
-function sourcesRead(rule: Condition, byId: ReadonlyMap<string, CohortDefinition>): string[] | null {
-  const rules: Condition[] = [];
-  const seen = new Set<string>();
-  const collect = (r: Condition): void => {
-    rules.push(r);
-    for (const ref of references(r)) {
-      const target = byId.get(ref.id);
-      if (target && !seen.has(ref.id)) {
-        seen.add(ref.id);
-        collect(target.rule);
-      }
-    }
-  };
-  collect(rule);
-  const reads = sourceReads(rules);
+function sourcesRead(cohort: CohortDefinition, graph: CohortGraph): string[] | null {
+  const reads = sourceReads([cohort, ...graph.reached(cohort.id, 'dependencies')].map((d) => d.rule));
   return reads.anySource ? null : [...reads.sources];
 }
 function definitionFacts(cohort: CohortDefinition): PlannedCohort['definition'] {

@@ -1,5 +1,5 @@
 import type { CohortDefinition, Condition } from '../language/ast.ts';
-import { buildCatalog, references } from '../language/catalog.ts';
+import { buildCatalog } from '../language/catalog.ts';
 import { canonicalJson } from '../language/canonical.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import type { DefinitionVersion } from './records.ts';
@@ -94,19 +94,4 @@ export function compareCatalogs(working: readonly CohortDefinition[], published:
     if (!seen.has(before.id)) result.push({ cohort: before.id, kind: 'removed', before, fields: [] });
   }
   return result;
-}
-
-/** Cohorts of a catalog that reference any of `ids`, directly or through other cohorts, in catalog order. */
-export function dependantsOf(ids: ReadonlySet<string>, catalog: readonly CohortDefinition[]): CohortDefinition[] {
-  const reached = new Set(ids);
-  const found: CohortDefinition[] = [];
-  // The catalog is in dependency order, so one pass sees every referenced cohort first.
-  for (const definition of catalog) {
-    if (reached.has(definition.id)) continue;
-    if (references(definition.rule).some((ref) => reached.has(ref.id))) {
-      reached.add(definition.id);
-      found.push(definition);
-    }
-  }
-  return found;
 }

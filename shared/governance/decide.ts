@@ -4,7 +4,8 @@ import { formatProblem } from '../language/errors.ts';
 import { DEFINITION_CHANGE_TRIGGER } from '../uploads/definition-upload.ts';
 import type { RefreshInput } from '../workflow/events.ts';
 import type { CatalogStore } from './catalog-store.ts';
-import { compareCatalogs, dependantsOf, publishedCatalog } from './compare.ts';
+import { cohortGraph } from '../language/graph.ts';
+import { compareCatalogs, publishedCatalog } from './compare.ts';
 import { judgeStatically } from './guardrails.ts';
 import type { ApprovalDecision } from './records.ts';
 
@@ -96,7 +97,9 @@ export async function decideChange(
  */
 export function approvalRefresh(decided: RecordedDecision, working: Catalog): { readonly input: RefreshInput; readonly name: string } {
   const { definition, record } = decided;
-  const dependants = dependantsOf(new Set([definition.id]), working.definitions).filter((d) => !d.deprecated);
+  const dependants = cohortGraph(working.definitions)
+    .reached(definition.id, 'dependants')
+    .filter((d) => !d.deprecated);
   return {
     input: {
       trigger: DEFINITION_CHANGE_TRIGGER,

@@ -4,7 +4,8 @@ import { buildCatalog, type Catalog } from '../language/catalog.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { CatalogStore } from './catalog-store.ts';
-import { type ChangeKind, type CohortChange, compareCatalogs, dependantsOf, type PublishedCatalog, publishedCatalog } from './compare.ts';
+import { cohortGraph } from '../language/graph.ts';
+import { type ChangeKind, type CohortChange, compareCatalogs, type PublishedCatalog, publishedCatalog } from './compare.ts';
 import { type GuardrailVerdict, judgeChange, judgeStatically } from './guardrails.ts';
 import { type MemberImpact, measureImpact } from './impact.ts';
 import type { AcceptedChange, ApprovalDecision, DefinitionVersion } from './records.ts';
@@ -67,7 +68,9 @@ export async function governCatalog(
   const dependants = new Map(
     moved.map((c) => [
       c.cohort,
-      dependantsOf(new Set([c.cohort]), c.kind === 'removed' ? [...published.definitions.values()] : working).map((d) => d.id),
+      cohortGraph(c.kind === 'removed' ? [...published.definitions.values()] : working)
+        .reached(c.cohort, 'dependants')
+        .map((d) => d.id),
     ]),
   );
 

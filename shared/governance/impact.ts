@@ -1,7 +1,8 @@
 import { compileRefresh } from '../compiler/compile-refresh.ts';
 import { identifier } from '../compiler/sql-text.ts';
 import type { CohortDefinition, Condition } from '../language/ast.ts';
-import { references, selectForRun } from '../language/catalog.ts';
+import { selectForRun } from '../language/catalog.ts';
+import { references } from '../language/graph.ts';
 import type { QueryEngine } from '../ports.ts';
 
 /** What a change does to one cohort's members on the current data. */

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import type { CohortDefinition, Condition } from './ast.ts';
+import type { CohortDefinition } from './ast.ts';
 import { type DefinitionProblem, shownValue, unreadableFile } from './errors.ts';
+import { cohortGraph, dependencyOrder, type ReferenceCycle, references } from './graph.ts';
 import { parseDefinition } from './parse-definition.ts';
 
 /** Every definition of a folder, validated together. */
@@ -72,29 +73,14 @@ export function buildCatalog(files: readonly { readonly path: string; readonly t
   }
   problems.push(...referenceProblems(byId));
   if (problems.length > 0) return { definitions: [], problems };
-  const cycle = findCycleProblem(byId);
-  if (cycle) return { definitions: [], problems: [cycle] };
-  return { definitions: dependencyOrder(byId), problems: [], texts };
+  const ordered = dependencyOrder([...byId.values()]);
+  if (!ordered.ok) return { definitions: [], problems: [cycleProblem(ordered.cycle)] };
+  return { definitions: ordered.order, problems: [], texts };
 }
 
 function lineOfId(text: string): number {
   const index = text.split('\n').findIndex((line) => /^id\s*:/.test(line));
   return index >= 0 ? index + 1 : 1;
-}
-
-/** The cohort references of a condition, in the order written. */
-export function references(condition: Condition): Extract<Condition, { kind: 'cohort' }>[] {
-  switch (condition.kind) {
-    case 'all':
-    case 'any':
-      return condition.items.flatMap(references);
-    case 'not':
-      return references(condition.item);
-    case 'cohort':
-      return [condition];
-    default:
-      return [];
-  }
 }
 
 function referenceProblems(byId: ReadonlyMap<string, CohortDefinition>): DefinitionProblem[] {
@@ -114,49 +100,12 @@ function referenceProblems(byId: ReadonlyMap<string, CohortDefinition>): Definit
   return problems;
 }
 
-function findCycleProblem(byId: ReadonlyMap<string, CohortDefinition>): DefinitionProblem | undefined {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (id: string): DefinitionProblem | undefined => {
-    const definition = byId.get(id);
-    if (!definition || state.get(id) === 'done') return undefined;
-    state.set(id, 'visiting');
-    stack.push(id);
-    for (const ref of references(definition.rule)) {
-      if (state.get(ref.id) === 'visiting') {
-        const loop = [...stack.slice(stack.indexOf(ref.id)), ref.id].join(' -> ');
-        return {
-          file: definition.path,
-          ...(ref.position ? { position: ref.position } : {}),
-          message: `cohort references form a cycle: ${loop}`,
-        };
-      }
-      const found = visit(ref.id);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(id, 'done');
-    return undefined;
+function cycleProblem({ from, reference, loop }: ReferenceCycle): DefinitionProblem {
+  return {
+    file: from.path,
+    ...(reference.position ? { position: reference.position } : {}),
+    message: `cohort references form a cycle: ${loop.join(' -> ')}`,
   };
-  for (const id of [...byId.keys()].sort()) {
-    const found = visit(id);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-function dependencyOrder(byId: ReadonlyMap<string, CohortDefinition>): CohortDefinition[] {
-  const ordered: CohortDefinition[] = [];
-  const placed = new Set<string>();
-  const place = (id: string) => {
-    const definition = byId.get(id);
-    if (!definition || placed.has(id)) return;
-    placed.add(id);
-    for (const ref of references(definition.rule)) place(ref.id);
-    ordered.push(definition);
-  };
-  for (const id of [...byId.keys()].sort()) place(id);
-  return ordered;
 }
 
 /**
@@ -179,14 +128,8 @@ export function selectForRun(
       (select.ids === undefined || select.ids.length === 0 || select.ids.includes(d.id)) &&
       (select.cadence === undefined || d.cadence === select.cadence),
   );
-  const wanted = new Set<string>();
-  const add = (id: string) => {
-    if (wanted.has(id)) return;
-    wanted.add(id);
-    const definition = byId.get(id);
-    if (definition) for (const ref of references(definition.rule)) add(ref.id);
-  };
-  for (const root of roots) add(root.id);
+  const ids = roots.map((d) => d.id);
+  const wanted = new Set([...ids, ...cohortGraph(catalog).closure(ids, 'dependencies')]);
   return live.filter((d) => wanted.has(d.id));
 }
 

@@ -3,11 +3,11 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { CatalogStore } from '../governance/catalog-store.ts';
 import { openChanges } from '../governance/open-changes.ts';
 import type { CohortDefinition } from '../language/ast.ts';
+import { cohortGraph } from '../language/graph.ts';
 import type { LearningsStore } from '../learnings/learnings-store.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { catalogPage } from './catalog-page.ts';
 import { chartLibrary } from './chart-library.ts';
-import { dependencyGraph } from './dependencies.ts';
 import { loadHistories } from './history.ts';
 import { indexPage } from './index-page.ts';
 import { makeFolder } from '../local/make-folder.ts';
@@ -44,7 +44,7 @@ export async function buildReport(input: ReportInput): Promise<Report> {
   const open = input.governance ? await openChanges(input.catalog, input.governance) : undefined;
   const governance = input.governance && open ? { catalog: input.governance, open } : undefined;
   const [histories, chartJs] = await Promise.all([loadHistories(input.catalog, input.store, input.learnings, governance), chartLibrary()]);
-  const graph = dependencyGraph(input.catalog);
+  const graph = cohortGraph(input.catalog);
   return {
     files: {
       'index.html': indexPage(histories, input.generatedAt, chartJs, open),

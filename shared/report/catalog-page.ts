@@ -1,12 +1,13 @@
 import type { CohortDefinition } from '../language/ast.ts';
+import type { CohortGraph } from '../language/graph.ts';
 import { deprecatedBadge, none } from './badges.ts';
 import { deprecationText, field, programFields, qualityText, ruleBlock } from './definition-fields.ts';
-import type { DependencyGraph } from './dependencies.ts';
 import { formatInstant, formatNumber } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
 import { page } from './layout.ts';
 import { readsNothing, type SourceReads, sourceReads } from '../language/source-reads.ts';
 
+const sorted = (ids: readonly string[]) => [...ids].sort();
 const codeList = (items: readonly string[]) => items.map((item, i) => html`${i > 0 ? ', ' : ''}<code>${item}</code>`);
 
 function readsText(reads: SourceReads): SafeHtml {
@@ -16,12 +17,9 @@ function readsText(reads: SourceReads): SafeHtml {
   return html`<span data-part="events">events: ${events}</span>; <span data-part="sources">sources: ${sources}</span>`;
 }
 
-function sourcesField(definition: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, graph: DependencyGraph): SafeHtml {
+function sourcesField(definition: CohortDefinition, graph: CohortGraph): SafeHtml {
   const direct = sourceReads([definition.rule]);
-  const upstream = graph.allDependencies(definition.id).flatMap((id) => {
-    const other = catalog.get(id);
-    return other ? [other.rule] : [];
-  });
+  const upstream = graph.reached(definition.id, 'dependencies').map((d) => d.rule);
   const through = sourceReads(upstream);
   const own = readsNothing(direct) ? none('No events of its own: it only combines other cohorts') : readsText(direct);
   return html`${own}${upstream.length > 0 && !readsNothing(through) ? html`<span class="sub">through its dependencies, ${readsText(through)}</span>` : ''}`;
@@ -32,11 +30,12 @@ function cohortLinks(ids: readonly string[], catalog: ReadonlyMap<string, Cohort
   return html`<ul class="plain">${ids.map((id) => html`<li><a href="#cohort-${id}">${catalog.get(id)?.name ?? id}</a> <code>${id}</code></li>`)}</ul>`;
 }
 
-function entry(definition: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, graph: DependencyGraph): SafeHtml {
+function entry(definition: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, graph: CohortGraph): SafeHtml {
   const d = definition;
   const link = (id: string) => html`<a href="#cohort-${id}"><code>${id}</code></a>`;
   const retired = deprecationText(d, link);
-  const indirect = graph.indirectDependants(d.id);
+  const dependants = graph.dependants(d.id);
+  const indirect = sorted(graph.closure([d.id], 'dependants').filter((id) => !dependants.includes(id)));
   return html`<article class="entry${d.deprecated ? ' retired' : ''}" id="cohort-${d.id}" data-cohort="${d.id}" aria-labelledby="entry-${d.id}">
 <h2 id="entry-${d.id}">${d.name} ${d.deprecated ? deprecatedBadge() : ''}</h2>
 <dl class="fields">
@@ -45,18 +44,18 @@ ${field('Id', 'id', html`<code>${d.id}</code>`)}
 ${retired ? field('Deprecated', 'deprecated', retired) : ''}
 ${field('Purpose', 'purpose', d.purpose)}
 ${field('Definition', 'rule', ruleBlock(d))}
-${field('Sources', 'sources', sourcesField(d, catalog, graph))}
+${field('Sources', 'sources', sourcesField(d, graph))}
 ${field('Refresh frequency', 'cadence', d.deprecated ? html`${d.cadence} <span class="sub">no longer refreshed: deprecated</span>` : d.cadence)}
 ${field('Known limitations', 'limitations', d.limitations ?? none('None recorded'))}
 ${field('Owner', 'owner', d.owner)}
 ${field('Tier', 'tier', d.tier)}
 ${field('Quality thresholds', 'quality', qualityText(d))}
 ${programFields(d)}
-${field('Dependencies', 'dependencies', cohortLinks(graph.dependencies(d.id), catalog, 'None: it reads events only'))}
+${field('Dependencies', 'dependencies', cohortLinks(sorted(graph.dependencies(d.id)), catalog, 'None: it reads events only'))}
 ${field(
   'Dependants',
   'dependants',
-  html`${cohortLinks(graph.dependants(d.id), catalog, 'None')}${
+  html`${cohortLinks(sorted(dependants), catalog, 'None')}${
     indirect.length > 0 ? html`<span class="sub" data-field="indirect-dependants">Indirectly also: ${codeList(indirect)}</span>` : ''
   }`,
 )}
@@ -66,7 +65,7 @@ ${field('History', 'history', html`<a href="index.html#cohort-${d.id}">versions,
 }
 
 /** catalog.html: the documentation template of SPEC's product brief for every cohort, retired ones marked. */
-export function catalogPage(definitions: readonly CohortDefinition[], graph: DependencyGraph, generatedAt: Date): string {
+export function catalogPage(definitions: readonly CohortDefinition[], graph: CohortGraph, generatedAt: Date): string {
   const byId = new Map(definitions.map((d) => [d.id, d]));
   const ordered = [...definitions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const live = ordered.filter((d) => !d.deprecated).length;

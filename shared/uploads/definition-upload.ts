@@ -4,11 +4,11 @@ import { ConfigError, CONFIG_FILE, type ProjectConfig } from '../config/config.t
 import { parseCloudConfig } from '../config/cloud-config.ts';
 import { buildCatalog, type Catalog } from '../language/catalog.ts';
 import { type DefinitionProblem, formatProblem, MAX_SHOWN_CHARS, shownValue } from '../language/errors.ts';
+import { cohortGraph } from '../language/graph.ts';
 import { parseDefinition } from '../language/parse-definition.ts';
 import type { Alert, Notifier } from '../notify/notifier.ts';
 import type { BlobStore } from '../ports.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
-import { dependencyGraph } from '../report/dependencies.ts';
 import { bucketConfig } from '../workflow/config-source.ts';
 import { blobDefinitionFiles } from '../workflow/definitions-source.ts';
 import type { RefreshInput } from '../workflow/events.ts';
@@ -165,9 +165,10 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
   const promoted = ports.definitions.locate(target);
   if (definition.deprecated) return { status: 'accepted', cohort: definition.id, promoted_to: promoted, refresh: null };
 
-  const graph = dependencyGraph(catalog.definitions);
-  const dependants = new Set([...graph.dependants(definition.id), ...graph.indirectDependants(definition.id)]);
-  const cohorts = [definition.id, ...catalog.definitions.filter((d) => dependants.has(d.id) && !d.deprecated).map((d) => d.id)];
+  const dependants = cohortGraph(catalog.definitions)
+    .reached(definition.id, 'dependants')
+    .filter((d) => !d.deprecated);
+  const cohorts = [definition.id, ...dependants.map((d) => d.id)];
   const execution = await ports.refresh.start(
     { trigger: DEFINITION_CHANGE_TRIGGER, cohorts, ...(definition.change_reason ? { rationale: definition.change_reason } : {}) },
     executionNameOf(upload),
