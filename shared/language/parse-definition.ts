@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
-import { type Document, isMap, isNode, isPair, isScalar, type Node } from 'yaml';
-import type { z } from 'zod';
 import type { CohortDefinition, Condition } from './ast.ts';
 import { canonicalJson } from './canonical.ts';
 import type { DefinitionProblem, SourcePosition } from './errors.ts';
 import { definitionSchema } from './schema.ts';
-import { readYamlData } from './yaml-document.ts';
-import { flattenIssues, withoutEchoes } from './zod-issues.ts';
-
-type Issue = z.core.$ZodIssue;
-type PathKey = PropertyKey;
+import { readYamlFile } from './yaml-file.ts';
 
 /** Result of reading one definition file. */
 export type ParseResult =
@@ -21,31 +15,13 @@ export type ParseResult =
  * Every problem carries the file and, where it comes from a place in the file, its line and column.
  */
 export function parseDefinition(text: string, file: string): ParseResult {
-  const read = readYamlData(text, file);
+  const read = readYamlFile(text, file, definitionSchema, 'a definition must be a YAML mapping of keys such as id, name, owner and rule', {
+    emptyIsMapping: false,
+  });
   if (!read.ok) return read;
-  const { doc, data, position } = read;
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return {
-      ok: false,
-      problems: [
-        { file, position: { line: 1, col: 1 }, message: 'a definition must be a YAML mapping of keys such as id, name, owner and rule' },
-      ],
-    };
-  }
-  const parsed = definitionSchema.safeParse(data, { reportInput: true });
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: withoutEchoes(flattenIssues(parsed.error.issues)).map((issue) => ({
-        file,
-        position: issuePosition(doc, issue, position),
-        message: issueMessage(issue),
-      })),
-    };
-  }
-  const { data: value } = parsed;
+  const { value } = read;
   const hash = hashDefinition(value);
-  const rule = attachPositions(value.rule, doc, ['rule'], position);
+  const rule = attachPositions(value.rule, ['rule'], read.valuePositionOf);
   return { ok: true, definition: { ...value, rule, path: file, hash } };
 }
 
@@ -54,64 +30,21 @@ function hashDefinition(definition: unknown): string {
   return createHash('sha256').update(canonicalJson(definition)).digest('hex');
 }
 
-function dotted(path: readonly PathKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
-}
-
-function issueMessage(issue: Issue): string {
-  const where = dotted(issue.path);
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((key) => `"${key}"`).join(', ');
-    return `${where ? `${where}: ` : ''}unknown key ${keys} (a typo is never ignored)`;
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${where} is required`;
-  if (issue.code === 'invalid_key') return `${where}: ${issue.issues[0]?.message ?? issue.message}`;
-  return where ? `${where} ${issue.message}` : issue.message;
-}
-
-function issuePosition(doc: Document, issue: Issue, position: (offset: number) => SourcePosition): SourcePosition | undefined {
-  const path = issue.path;
-  if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
-    const key = findKeyNode(doc, path, issue.keys[0]);
-    if (key) return position(key.range?.[0] ?? 0);
-  }
-  if (issue.code === 'invalid_key' && path.length > 0) {
-    const key = findKeyNode(doc, path.slice(0, -1), path[path.length - 1] as PathKey);
-    if (key) return position(key.range?.[0] ?? 0);
-  }
-  // The deepest node on the path that exists: the value itself, or the mapping missing a key.
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth) as unknown[], true);
-    if (isNode(node) && node.range) return position(node.range[0]);
-  }
-  return doc.contents?.range ? position(doc.contents.range[0]) : undefined;
-}
-
-function findKeyNode(doc: Document, mapPath: readonly PathKey[], key: PathKey): Node | undefined {
-  const map = mapPath.length === 0 ? doc.contents : doc.getIn(mapPath as unknown[], true);
-  if (!isMap(map)) return undefined;
-  for (const item of map.items) {
-    if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(key)) return item.key;
-  }
-  return undefined;
-}
-
 /** Records where each cohort reference stands, so cross-file errors can point at it. */
 function attachPositions(
   condition: Condition,
-  doc: Document,
-  path: readonly PathKey[],
-  position: (offset: number) => SourcePosition,
+  path: readonly PropertyKey[],
+  positionOf: (path: readonly PropertyKey[]) => SourcePosition | undefined,
 ): Condition {
   switch (condition.kind) {
     case 'all':
     case 'any':
-      return { ...condition, items: condition.items.map((item, i) => attachPositions(item, doc, [...path, condition.kind, i], position)) };
+      return { ...condition, items: condition.items.map((item, i) => attachPositions(item, [...path, condition.kind, i], positionOf)) };
     case 'not':
-      return { ...condition, item: attachPositions(condition.item, doc, [...path, 'not'], position) };
+      return { ...condition, item: attachPositions(condition.item, [...path, 'not'], positionOf) };
     case 'cohort': {
-      const node = doc.getIn([...path, 'cohort'] as unknown[], true);
-      return isNode(node) && node.range ? { ...condition, position: position(node.range[0]) } : condition;
+      const position = positionOf([...path, 'cohort']);
+      return position ? { ...condition, position } : condition;
     }
     default:
       return condition;

@@ -19,25 +19,29 @@ export type YamlFileResult<T> =
       readonly value: T;
       /** Where a path stands: the key that names it, or the deepest node of it that exists. */
       readonly positionOf: (path: readonly PropertyKey[]) => SourcePosition | undefined;
+      /** Where the value at a path stands; undefined when the file has no node there. */
+      readonly valuePositionOf: (path: readonly PropertyKey[]) => SourcePosition | undefined;
     }
   | { readonly ok: false; readonly problems: readonly DefinitionProblem[] };
 
 /**
  * Reads a YAML 1.2 file with unique keys and validates it with a schema; every problem carries the
- * file and, where it comes from a place in the file, its line and column. An empty file is `{}`.
- * `shapeMessage` is the error for a file that is not a mapping.
+ * file and, where it comes from a place in the file, its line and column. A union's issues name
+ * the branch the writer meant (`flattenIssues`). An empty file is `{}`, unless `emptyIsMapping` is
+ * false. `shapeMessage` is the error for a file that is not a mapping.
  */
 export function readYamlFile<S extends z.ZodType>(
   text: string,
   file: string,
   schema: S,
   shapeMessage: string,
+  options: { readonly emptyIsMapping?: boolean } = {},
 ): YamlFileResult<z.output<S>> {
   const read = readYamlData(text, file);
   if (!read.ok) return read;
   const { doc, position } = read;
-  const data: unknown = read.data ?? {};
-  if (typeof data !== 'object' || Array.isArray(data))
+  const data: unknown = options.emptyIsMapping === false ? read.data : (read.data ?? {});
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
     return { ok: false, problems: [{ file, position: { line: 1, col: 1 }, message: shapeMessage }] };
   const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
@@ -54,7 +58,11 @@ export function readYamlFile<S extends z.ZodType>(
     const key = path.length > 0 ? keyNode(doc, path.slice(0, -1), String(path[path.length - 1])) : undefined;
     return key?.range ? position(key.range[0]) : deepestPosition(doc, path, position);
   };
-  return { ok: true, value: parsed.data, positionOf };
+  const valuePositionOf = (path: readonly PropertyKey[]): SourcePosition | undefined => {
+    const node = doc.getIn(path as unknown[], true);
+    return isNode(node) && node.range ? position(node.range[0]) : undefined;
+  };
+  return { ok: true, value: parsed.data, positionOf, valuePositionOf };
 }
 
 function dotted(path: readonly PropertyKey[]): string {

@@ -1,6 +1,7 @@
-import { isMap, isPair, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { isMap, isPair, isScalar, visit } from 'yaml';
 import type { CohortDefinition, Condition, EventFilter, PropertyOps } from '../language/ast.ts';
 import type { DefinitionProblem, SourcePosition } from '../language/errors.ts';
+import { readYamlData } from '../language/yaml-document.ts';
 
 /**
  * The rule that keeps personal property values out of the engine's outputs: a definition may test
@@ -72,10 +73,10 @@ function walk(condition: Condition, found: (property: string) => void): void {
 
 /** Where a property is compared in a definition: a key under `where`, or the value of `property:`. */
 function propertyPosition(text: string, property: string): SourcePosition | undefined {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: '1.2', lineCounter });
+  const read = readYamlData(text, 'definition');
+  if (!read.ok) return undefined;
   let offset: number | undefined;
-  visit(doc, {
+  visit(read.doc, {
     Pair(_, pair) {
       if (offset !== undefined || !isScalar(pair.key)) return;
       if (pair.key.value === 'where' && isMap(pair.value)) {
@@ -86,5 +87,5 @@ function propertyPosition(text: string, property: string): SourcePosition | unde
       }
     },
   });
-  return offset === undefined ? undefined : lineCounter.linePos(offset);
+  return offset === undefined ? undefined : read.position(offset);
 }
