@@ -1,509 +1,214 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import type * as athena from 'aws-cdk-lib/aws-athena';
-import type * as glue from 'aws-cdk-lib/aws-glue';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as cxapi from 'aws-cdk-lib/cx-api';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { LAKE_FILES_PREFIX } from '../shared/cloud/lake-manifests.ts';
-import { DOCTOR_PREFIX } from '../shared/cloud/deployment-doctor.ts';
-import { CLOUD_PRIVACY_PREFIX } from '../shared/config/cloud-config.ts';
-import { DELETION_REQUESTS_PREFIX } from '../shared/privacy/deletion-requests.ts';
-import { AlertsTopic } from './alerts/alerts-topic.ts';
-import { type SlackChannel, SlackAlerts } from './alerts/slack-alerts.ts';
-import { LakeCatalog } from './catalog/lake-catalog.ts';
-import { QueryWorkGroup } from './query/query-work-group.ts';
-import { SecureBucket } from './storage/secure-bucket.ts';
-import {
-  validateAlertEmails,
-  validateBytesScannedCutoff,
-  validateDatabaseName,
-  validateLakePrefix,
-  validateRemovalPolicy,
-  validateSlackChannel,
-  validateWholeDays,
-  validateWorkGroupName,
-} from './validate-props.ts';
+import type { Cadence } from '../shared/language/ast.ts';
+import { CohortFoundation, type CohortFoundationProps } from './cohort-foundation.ts';
+import { RefreshDashboard, type RefreshDashboardProps } from './observability/refresh-dashboard.ts';
+import { InvalidPropError } from './validate-props.ts';
+import { DefinitionUploads, type DefinitionUploadsProps } from './workflow/definition-uploads.ts';
+import { RefreshSchedules } from './workflow/refresh-schedules.ts';
+import { RefreshStateMachine, type RefreshStateMachineProps } from './workflow/refresh-state-machine.ts';
 
-/** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
-const PRIVACY_KEYS = `${CLOUD_PRIVACY_PREFIX}*`;
+/** Overrides of the refresh state machine: every {@link RefreshStateMachineProps} but the foundation. */
+export type RefreshStateMachineOptions = Omit<RefreshStateMachineProps, 'foundation'>;
 
-/** Properties of {@link CohortRefresh}. */
-export interface CohortRefreshProps {
-  /**
-   * An existing bucket that holds the event lake (SPEC 1). Import it with
-   * `Bucket.fromBucketAttributes` and pass its `encryptionKey` if it uses SSE-KMS, so
-   * that query grants include decrypting with that key.
-   *
-   * @default - a new versioned, KMS-encrypted bucket is created
-   */
-  readonly eventLakeBucket?: s3.IBucket;
+/** Overrides of the upload flow: every {@link DefinitionUploadsProps} but what the construct wires itself. */
+export type DefinitionUploadsOptions = Omit<DefinitionUploadsProps, 'foundation' | 'stateMachine' | 'eventBus'>;
 
-  /**
-   * Key prefix of the lake inside its bucket: `''` or ending in `/`, e.g. `lake/`.
-   * Events are read from `<prefix>events/dt=YYYY-MM-DD/`, identities from `<prefix>identities/`.
-   *
-   * @default '' (the bucket root)
-   */
-  readonly eventLakePrefix?: string;
-
-  /**
-   * E-mail addresses subscribed to the alerts topic. Each address receives a
-   * confirmation mail and gets alerts only after confirming it.
-   *
-   * @default - no subscriptions; subscribe later to `alertsTopic`
-   */
-  readonly alertEmails?: string[];
-
-  /**
-   * A Slack channel that gets every alert (and the execution alarms) through AWS Chatbot, now
-   * Amazon Q Developer in chat applications. Authorize the Slack workspace in the Chatbot console
-   * once before deploying. The alerts then also carry Chatbot's custom-notification format (Chatbot
-   * posts nothing else), which HTTPS subscribers receive instead of the text; e-mail keeps the text.
-   * The channel can run no AWS commands (no role permissions, `AWSDenyAll` guardrail).
-   *
-   * @default - no Chatbot channel
-   */
-  readonly slackChannel?: SlackChannel;
-
-  /**
-   * A Secrets Manager secret holding a Slack incoming-webhook URL (the plain URL, or JSON
-   * `{"url": "..."}`). A small Lambda function subscribed to the alerts topic posts each alert and
-   * alarm to it as text; it may only read this secret. A secret encrypted with a customer managed
-   * key needs that key: import it with `Secret.fromSecretAttributes({ secretCompleteArn, encryptionKey })`.
-   *
-   * @default - no webhook subscriber
-   */
-  readonly slackWebhookSecret?: secretsmanager.ISecret;
-
-  /**
-   * How long overwritten or deleted object versions are kept in the versioned buckets
-   * (lake, definitions, snapshots, exports) before S3 expires them. Whole days. Snapshot
-   * versions themselves are current objects and are never expired by this rule.
-   *
-   * @default Duration.days(90)
-   */
-  readonly noncurrentVersionRetention?: Duration;
-
-  /**
-   * How long Athena query results are kept. Whole days.
-   *
-   * @default Duration.days(7)
-   */
-  readonly athenaResultsRetention?: Duration;
-
-  /**
-   * How long S3 server access logs are kept. Whole days.
-   *
-   * @default Duration.days(365)
-   */
-  readonly accessLogsRetention?: Duration;
-
-  /**
-   * Largest number of bytes one Athena query may scan before the workgroup cancels it.
-   * At least 10,000,000 (the Athena minimum).
-   *
-   * @default 10 GiB (10 * 1024^3 bytes)
-   */
-  readonly athenaBytesScannedCutoffPerQuery?: number;
-
-  /**
-   * Name of the Glue database; unique per account and region.
-   *
-   * @default 'cohort_refresh'
-   */
-  readonly databaseName?: string;
-
-  /**
-   * Name of the Athena workgroup; unique per account and region.
-   *
-   * @default 'cohort-refresh'
-   */
-  readonly workGroupName?: string;
-
-  /**
-   * What happens to the buckets and KMS keys when they leave the stack. DESTROY
-   * fails on buckets that still hold objects (no auto-delete Lambda is deployed).
-   * The Glue catalog, workgroup and topic hold no data and are always deleted.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-}
-
-const DEFAULT_BYTES_SCANNED_CUTOFF = 10 * 1024 ** 3;
+/** Overrides of the dashboard: every {@link RefreshDashboardProps} but the refresh it shows. */
+export type RefreshDashboardOptions = Omit<RefreshDashboardProps, 'refresh'>;
 
 /**
- * The storage and catalog foundation of cohort refresh: the event lake, definitions,
- * snapshots, exports and Athena results buckets, the Glue catalog over lake and
- * snapshots, the Athena workgroup, and the alerts topic, with least-privilege grants.
+ * Properties of {@link CohortRefresh}: those of the foundation (bring your own lake bucket and
+ * key, retention, names, alert subscriptions), which parts to leave out, and overrides of the
+ * inner constructs.
+ */
+export interface CohortRefreshProps extends CohortFoundationProps {
+  /**
+   * Overrides of the refresh state machine: its name, concurrency, timeouts, event bus and logs.
+   *
+   * @default - RefreshStateMachine's defaults (name 'cohort-refresh', the account's default bus)
+   */
+  readonly stateMachineProps?: RefreshStateMachineOptions;
+
+  /**
+   * Start the refresh on a schedule: one EventBridge Scheduler schedule per cadence. False leaves
+   * them out; start executions yourself (`{"trigger": "schedule:<cadence>", "cadence": "<cadence>"}`).
+   *
+   * @default true
+   */
+  readonly schedules?: boolean;
+
+  /**
+   * Scheduler expressions by cadence (UTC), e.g. `{ daily: 'cron(30 4 * * ? *)' }`. Only with schedules.
+   *
+   * @default - DEFAULT_SCHEDULES for every cadence not given
+   */
+  readonly scheduleExpressions?: Partial<Record<Cadence, string>>;
+
+  /**
+   * Validate definitions uploaded under `incoming/` of the definitions bucket and refresh the
+   * accepted ones (an EventBridge rule, a function and its alarm). False leaves the flow out:
+   * definitions then reach the catalog only by writing the bucket's top level.
+   *
+   * @default true
+   */
+  readonly uploads?: boolean;
+
+  /**
+   * Overrides of the upload flow: its function's log retention and removal policy. Only with uploads.
+   *
+   * @default - DefinitionUploads' defaults
+   */
+  readonly uploadsProps?: DefinitionUploadsOptions;
+
+  /**
+   * Add the CloudWatch dashboard of the refresh (about 3 USD a month beyond the account's three free ones).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
+
+  /**
+   * Overrides of the dashboard: name, time range, period, more alarms (shown after the Slack
+   * webhook's, when there is one). Only with the dashboard.
+   *
+   * @default - RefreshDashboard's defaults
+   */
+  readonly dashboardProps?: RefreshDashboardOptions;
+}
+
+/**
+ * The whole cohort-refresh product, to embed in a stack: the foundation (buckets, Glue catalog,
+ * Athena workgroup, privacy key, alerts topic, Slack delivery), the refresh state machine with its
+ * functions and alarms, the schedules, the upload flow and the dashboard. Every inner construct is
+ * a public member; the grants a caller outside the product needs are methods here, the rest are on
+ * {@link foundation}.
+ *
+ * Construct ids inside are fixed (`CohortRefresh`, `Refresh`, `Schedules`, `Uploads`,
+ * `Dashboard`): renaming one replaces its resources. `CohortRefreshStack` creates this construct
+ * with the id `Default`, which CDK leaves out of logical ids.
  */
 export class CohortRefresh extends Construct {
-  /**
-   * Customer-managed key of every data bucket and of Athena results. Chosen over
-   * SSE-S3 because snapshots and exports hold person ids: reading them needs this key
-   * as well as the bucket, every decrypt is logged in CloudTrail, and the key policy
-   * can be tightened independently of bucket policies. Bucket keys keep the per-request
-   * KMS cost negligible.
-   */
-  public readonly encryptionKey: kms.Key;
-  /** Receives the server access logs of every bucket the construct creates (SSE-S3). */
-  public readonly accessLogsBucket: s3.Bucket;
-  /** The event lake: the bucket passed in, or one created here. */
-  public readonly eventLakeBucket: s3.IBucket;
-  /** Key prefix of the lake inside {@link eventLakeBucket}: `''` or ending in `/`. */
-  public readonly eventLakePrefix: string;
-  /** Cohort definitions (YAML) uploaded by analysts. */
-  public readonly definitionsBucket: s3.Bucket;
-  /** Versioned snapshots under `snapshots/cohort=<id>/version=<N>/` (SPEC 5). */
-  public readonly snapshotsBucket: s3.Bucket;
-  /** Exports for downstream systems: full lists and entered/exited deltas. */
-  public readonly exportsBucket: s3.Bucket;
-  /**
-   * Athena query results under `results/`, and under `lake-files/` the manifests the Plan step
-   * writes for the lake tables; everything expires after `athenaResultsRetention`.
-   */
-  public readonly athenaResultsBucket: s3.Bucket;
-  /** The Glue database and tables. */
-  public readonly catalog: LakeCatalog;
-  /** The Glue database. */
-  public readonly database: glue.CfnDatabase;
-  /** `events_jsonl` table. */
-  public readonly eventsJsonlTable: glue.CfnTable;
-  /** `events_parquet` table. */
-  public readonly eventsParquetTable: glue.CfnTable;
-  /** `identities_jsonl` table. */
-  public readonly identitiesJsonlTable: glue.CfnTable;
-  /** `identities_parquet` table. */
-  public readonly identitiesParquetTable: glue.CfnTable;
-  /** `cohort_members` table over every snapshot version. */
-  public readonly cohortMembersTable: glue.CfnTable;
-  /** The Athena workgroup with enforced settings. */
-  public readonly workGroup: athena.CfnWorkGroup;
-  /** Name of the Athena workgroup. */
-  public readonly workGroupName: string;
-  /** ARN of the Athena workgroup. */
-  public readonly workGroupArn: string;
-  /**
-   * The HMAC key of erasure records (SPEC 5's audit record keeps keyed hashes of the id): a
-   * generated Secrets Manager secret, encrypted with {@link encryptionKey}, readable only by the
-   * functions granted {@link grantReadPrivacyKey}, so whoever reads `privacy/` cannot hash
-   * candidate ids to learn who was forgotten. One key a line: the first makes new records.
-   */
-  public readonly privacyKey: secretsmanager.Secret;
-  /** The alerts topic (KMS-encrypted, TLS only). */
-  public readonly alertsTopic: sns.Topic;
-  /** The key of the alerts topic. */
-  public readonly alertsKey: kms.Key;
-  /** The Slack delivery of the alerts, when `slackChannel` or `slackWebhookSecret` was given. */
-  public readonly slackAlerts?: SlackAlerts;
-  /**
-   * How alerts are published: `chatbot` adds the Chatbot custom-notification variant, because a
-   * Chatbot channel is subscribed; `text` otherwise. The refresh passes it to its functions.
-   */
-  public readonly alertsFormat: 'text' | 'chatbot';
+  /** Buckets, catalog, workgroup, privacy key, alerts topic and Slack delivery, with their grants. */
+  public readonly foundation: CohortFoundation;
+  /** The refresh state machine with its functions, log group, role and alarms. */
+  public readonly refresh: RefreshStateMachine;
+  /** The refresh state machine itself (`refresh.stateMachine`). */
+  public readonly stateMachine: sfn.StateMachine;
+  /** One schedule per cadence, unless `schedules` is false. */
+  public readonly schedules?: RefreshSchedules;
+  /** The upload flow of definitions under `incoming/`, unless `uploads` is false. */
+  public readonly uploads?: DefinitionUploads;
+  /** The CloudWatch dashboard, unless `dashboard` is false. */
+  public readonly dashboard?: RefreshDashboard;
 
   constructor(scope: Construct, id: string, props: CohortRefreshProps = {}) {
     super(scope, id);
-    // Log delivery through a bucket policy, not ACLs (ACLs are disabled on every bucket),
-    // whatever feature flags the enclosing app sets. Must precede the first child.
-    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+    const {
+      stateMachineProps,
+      schedules = true,
+      scheduleExpressions,
+      uploads = true,
+      uploadsProps,
+      dashboard = true,
+      dashboardProps,
+      ...foundationProps
+    } = props;
+    refuseOverridesOfOmitted([
+      ['scheduleExpressions', scheduleExpressions, 'schedules', schedules],
+      ['uploadsProps', uploadsProps, 'uploads', uploads],
+      ['dashboardProps', dashboardProps, 'dashboard', dashboard],
+    ]);
 
-    const eventLakePrefix = props.eventLakePrefix ?? '';
-    const alertEmails = props.alertEmails ?? [];
-    const noncurrentVersionRetention = props.noncurrentVersionRetention ?? Duration.days(90);
-    const athenaResultsRetention = props.athenaResultsRetention ?? Duration.days(7);
-    const accessLogsRetention = props.accessLogsRetention ?? Duration.days(365);
-    const bytesScannedCutoff = props.athenaBytesScannedCutoffPerQuery ?? DEFAULT_BYTES_SCANNED_CUTOFF;
-    const databaseName = props.databaseName ?? 'cohort_refresh';
-    const workGroupName = props.workGroupName ?? 'cohort-refresh';
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-
-    validateLakePrefix(eventLakePrefix);
-    validateAlertEmails(alertEmails);
-    validateWholeDays('noncurrentVersionRetention', noncurrentVersionRetention);
-    validateWholeDays('athenaResultsRetention', athenaResultsRetention);
-    validateWholeDays('accessLogsRetention', accessLogsRetention);
-    validateBytesScannedCutoff(bytesScannedCutoff);
-    validateDatabaseName(databaseName);
-    validateWorkGroupName(workGroupName);
-    validateRemovalPolicy(removalPolicy);
-    if (props.slackChannel) validateSlackChannel(props.slackChannel);
-
-    this.encryptionKey = new kms.Key(this, 'DataKey', {
-      description: 'cohort-refresh data: lake, definitions, snapshots, exports, Athena results',
-      enableKeyRotation: true,
-      pendingWindow: Duration.days(30),
-      removalPolicy,
-    });
-
-    this.accessLogsBucket = new SecureBucket(this, 'AccessLogsBucket', {
-      // S3 log delivery writes only to SSE-S3 buckets, never SSE-KMS.
-      removalPolicy,
-      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: accessLogsRetention }],
-    });
-    Validations.of(this.accessLogsBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the server access logs target; logging it to itself would loop.',
-    });
-
-    const versionedBucket = (bucketId: string): SecureBucket =>
-      new SecureBucket(this, bucketId, {
-        encryptionKey: this.encryptionKey,
-        accessLogsBucket: this.accessLogsBucket,
-        versioned: true,
-        removalPolicy,
-        lifecycleRules: [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: noncurrentVersionRetention }],
+    this.foundation = new CohortFoundation(this, 'CohortRefresh', foundationProps);
+    this.refresh = new RefreshStateMachine(this, 'Refresh', { ...stateMachineProps, foundation: this.foundation });
+    this.stateMachine = this.refresh.stateMachine;
+    if (schedules) {
+      this.schedules = new RefreshSchedules(this, 'Schedules', {
+        stateMachine: this.stateMachine,
+        ...(scheduleExpressions ? { expressions: scheduleExpressions } : {}),
       });
-
-    this.eventLakePrefix = eventLakePrefix;
-    this.eventLakeBucket = props.eventLakeBucket ?? versionedBucket('EventLakeBucket');
-    this.definitionsBucket = versionedBucket('DefinitionsBucket');
-    this.snapshotsBucket = versionedBucket('SnapshotsBucket');
-    this.exportsBucket = versionedBucket('ExportsBucket');
-    this.athenaResultsBucket = new SecureBucket(this, 'AthenaResultsBucket', {
-      encryptionKey: this.encryptionKey,
-      accessLogsBucket: this.accessLogsBucket,
-      removalPolicy,
-      lifecycleRules: [{ id: 'ExpireQueryResults', expiration: athenaResultsRetention }],
-    });
-
-    this.catalog = new LakeCatalog(this, 'Catalog', {
-      databaseName,
-      eventLakeBucket: this.eventLakeBucket,
-      eventLakePrefix,
-      filesBucket: this.athenaResultsBucket,
-      filesPrefix: LAKE_FILES_PREFIX,
-      snapshotsBucket: this.snapshotsBucket,
-    });
-    this.database = this.catalog.database;
-    this.eventsJsonlTable = this.catalog.eventsJsonlTable;
-    this.eventsParquetTable = this.catalog.eventsParquetTable;
-    this.identitiesJsonlTable = this.catalog.identitiesJsonlTable;
-    this.identitiesParquetTable = this.catalog.identitiesParquetTable;
-    this.cohortMembersTable = this.catalog.cohortMembersTable;
-
-    const query = new QueryWorkGroup(this, 'WorkGroup', {
-      workGroupName,
-      resultsBucket: this.athenaResultsBucket,
-      resultsKey: this.encryptionKey,
-      bytesScannedCutoffPerQuery: bytesScannedCutoff,
-    });
-    this.workGroup = query.workGroup;
-    this.workGroupName = query.workGroupName;
-    this.workGroupArn = query.workGroupArn;
-
-    this.privacyKey = new secretsmanager.Secret(this, 'PrivacyKey', {
-      description: 'cohort-refresh: HMAC key of erasure records (one key a line; the first makes new records)',
-      encryptionKey: this.encryptionKey,
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      removalPolicy,
-    });
-    Validations.of(this.privacyKey).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'An HMAC key that names erasure records must not rotate: a rotated key no longer recognises the forgotten people of older records.',
-    });
-
-    const alerts = new AlertsTopic(this, 'Alerts', { emails: alertEmails, removalPolicy });
-    this.alertsTopic = alerts.topic;
-    this.alertsKey = alerts.key;
-    this.alertsFormat = props.slackChannel ? 'chatbot' : 'text';
-    if (props.slackChannel || props.slackWebhookSecret) {
-      this.slackAlerts = new SlackAlerts(this, 'Slack', {
-        topic: this.alertsTopic,
-        topicKey: this.alertsKey,
-        ...(props.slackChannel ? { channel: props.slackChannel } : {}),
-        ...(props.slackWebhookSecret ? { webhookSecret: props.slackWebhookSecret } : {}),
+    }
+    if (uploads) {
+      this.uploads = new DefinitionUploads(this, 'Uploads', {
+        ...uploadsProps,
+        foundation: this.foundation,
+        stateMachine: this.stateMachine,
+        eventBus: this.refresh.eventBus,
+      });
+    }
+    if (dashboard) {
+      const webhookAlarm = this.foundation.slackAlerts?.webhookErrorsAlarm;
+      const alarms = [...(webhookAlarm ? [webhookAlarm] : []), ...(dashboardProps?.alarms ?? [])];
+      this.dashboard = new RefreshDashboard(this, 'Dashboard', {
+        ...dashboardProps,
+        refresh: this.refresh,
+        ...(alarms.length > 0 ? { alarms } : {}),
       });
     }
   }
 
-  /** Lets the grantee list the definitions bucket and read every definition. */
-  public grantReadDefinitions(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadObjects(grantee, this.definitionsBucket, ['*']);
-  }
-
-  /** Lets the grantee upload definitions (create or overwrite; never delete). */
-  public grantWriteDefinitions(grantee: iam.IGrantable): iam.Grant {
-    return this.grantWriteObjects(grantee, this.definitionsBucket, '*');
+  /** Lets the grantee start refreshes (`StartExecution` of the state machine), e.g. a CI job or another workflow. */
+  public grantStartRefresh(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
   }
 
   /**
-   * Lets the grantee record the catalog of accepted definitions and its audit trail: new objects
-   * under the definitions bucket's `catalog/` (the guardrails of the Plan step; never a delete).
+   * Lets the grantee (analysts, a CI role) upload definitions under `incoming/` and nothing else.
+   * Needs the upload flow: with `uploads: false` it throws {@link UploadsLeftOutError}.
    */
-  public grantWriteDefinitionCatalog(grantee: iam.IGrantable): iam.Grant {
-    return this.grantWriteObjects(grantee, this.definitionsBucket, 'catalog/*');
+  public grantUpload(grantee: iam.IGrantable): iam.Grant {
+    if (!this.uploads) throw new UploadsLeftOutError(`${this.node.path} was created with uploads: false; nothing validates incoming/`);
+    return this.uploads.grantUpload(grantee);
+  }
+
+  /** Lets the grantee list the definitions bucket and read every definition. */
+  public grantReadDefinitions(grantee: iam.IGrantable): iam.Grant {
+    return this.foundation.grantReadDefinitions(grantee);
+  }
+
+  /** Lets the grantee write the catalog's definitions directly (create or overwrite; never delete), bypassing validation. */
+  public grantWriteDefinitions(grantee: iam.IGrantable): iam.Grant {
+    return this.foundation.grantWriteDefinitions(grantee);
   }
 
   /** Lets the grantee read every snapshot version, manifest and `current.json`. */
   public grantReadSnapshots(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadObjects(grantee, this.snapshotsBucket, ['snapshots/*']);
+    return this.foundation.grantReadSnapshots(grantee);
   }
 
-  /**
-   * Lets the grantee read and write snapshots: new versions and `current.json`.
-   * No delete: a version is never rewritten or deleted by a refresh (SPEC 5).
-   */
-  public grantWriteSnapshots(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadSnapshots(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, 'snapshots/*'));
-  }
-
-  /**
-   * Lets the grantee read the privacy data of the snapshots bucket (`privacy/*`): the erasure
-   * records, the suppression list and the deletion requests. Not the key of the records
-   * ({@link grantReadPrivacyKey}).
-   */
-  public grantReadPrivacy(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadObjects(grantee, this.snapshotsBucket, [PRIVACY_KEYS]);
-  }
-
-  /**
-   * Lets the grantee read and write the privacy data (`privacy/*`): write erasure records and
-   * replace processed deletion requests. Never a delete.
-   */
-  public grantWritePrivacy(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadPrivacy(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, PRIVACY_KEYS));
-  }
-
-  /**
-   * Lets the grantee read the key of erasure records (the {@link privacyKey} secret): only what
-   * erases or screens people (the Plan, Snapshot, Deliver and Finish functions).
-   */
-  public grantReadPrivacyKey(grantee: iam.IGrantable): iam.Grant {
-    return this.privacyKey.grantRead(grantee);
-  }
-
-  /**
-   * Lets the grantee drop deletion requests (`privacy/deletion-requests/*`, carried out by the
-   * next refresh) and nothing else: no read of any id, list or record.
-   */
-  public grantRequestDeletion(grantee: iam.IGrantable): iam.Grant {
-    return this.grantWriteObjects(grantee, this.snapshotsBucket, `${DELETION_REQUESTS_PREFIX}*`);
-  }
-
-  /** Lets the grantee read every export. */
+  /** Lets the grantee read every export: what downstream systems consume. */
   public grantReadExports(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadObjects(grantee, this.exportsBucket, ['*']);
+    return this.foundation.grantReadExports(grantee);
   }
 
-  /** Lets the grantee write exports (create or overwrite; never delete). */
-  public grantWriteExports(grantee: iam.IGrantable): iam.Grant {
-    return this.grantWriteObjects(grantee, this.exportsBucket, '*');
+  /** Lets the grantee drop deletion requests (`privacy/deletion-requests/*`) and nothing else. */
+  public grantRequestDeletion(grantee: iam.IGrantable): iam.Grant {
+    return this.foundation.grantRequestDeletion(grantee);
   }
 
-  /**
-   * Lets the grantee run Athena queries over the catalog: start, follow and stop
-   * queries in this workgroup only; read this database's tables only; read the lake's
-   * `events/` and `identities/`, the lake tables' manifests (`lake-files/`) and the snapshots;
-   * write and read query results.
-   */
+  /** Lets the grantee run Athena queries over the catalog in the workgroup (lake, snapshots, results). */
   public grantQueryLake(grantee: iam.IGrantable): iam.Grant {
-    const athenaGrant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [
-        'athena:StartQueryExecution',
-        'athena:GetQueryExecution',
-        'athena:GetQueryResults',
-        'athena:StopQueryExecution',
-        'athena:GetWorkGroup',
-      ],
-      resourceArns: [this.workGroupArn],
-    });
-    const glueGrant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
-      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, ...this.catalog.tableArns],
-    });
-    const prefix = this.eventLakePrefix;
-    const lakeGrant = this.grantReadObjects(grantee, this.eventLakeBucket, [`${prefix}events/*`, `${prefix}identities/*`]);
-    const resultsGrant = this.grantReadObjects(grantee, this.athenaResultsBucket, ['results/*', `${LAKE_FILES_PREFIX}*`]).combine(
-      this.grantWriteObjects(grantee, this.athenaResultsBucket, 'results/*'),
-    );
-    return athenaGrant.combine(glueGrant).combine(lakeGrant).combine(this.grantReadSnapshots(grantee)).combine(resultsGrant);
+    return this.foundation.grantQueryLake(grantee);
   }
 
-  /**
-   * Lets the grantee delete query results under `results/`: a cohort's members query leaves its
-   * person ids in `results/<query id>.csv` (and `.metadata`), deleted once read rather than left to
-   * the results lifecycle. The query ids are not known in advance, hence the prefix.
-   */
-  public grantDeleteQueryResults(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:DeleteObject'],
-      // Object ARN ends in "*": one result file per query id.
-      resourceArns: [this.athenaResultsBucket.arnForObjects('results/*')],
-    });
-  }
-
-  /**
-   * Lets the grantee write the lake tables' manifests under `lake-files/` of the results bucket
-   * (the Plan step), and copy there the lake files whose names Athena would skip. Reading the lake
-   * (the copies' source) comes with {@link grantQueryLake}.
-   */
-  public grantWriteLakeFiles(grantee: iam.IGrantable): iam.Grant {
-    return this.grantWriteObjects(grantee, this.athenaResultsBucket, `${LAKE_FILES_PREFIX}*`);
-  }
-
-  /**
-   * Lets the grantee (a platform team's CLI user or CI role) run `cohorts doctor --cloud`: query the
-   * lake tables ({@link grantQueryLake}), write, read and delete its probe lake under `doctor/` of the
-   * results bucket, write and delete the probe's manifests under `lake-files/`, and delete its
-   * queries' result files under `results/`. Nothing in the event lake, the snapshots or the definitions is written.
-   */
+  /** Lets the grantee run `cohorts doctor --cloud` (see the foundation's `grantCheckDeployment`). */
   public grantCheckDeployment(grantee: iam.IGrantable): iam.Grant {
-    const bucket = this.athenaResultsBucket;
-    const probe = this.grantReadObjects(grantee, bucket, [`${DOCTOR_PREFIX}*`])
-      .combine(this.grantWriteObjects(grantee, bucket, `${DOCTOR_PREFIX}*`))
-      .combine(this.grantWriteLakeFiles(grantee));
-    const deletes = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:DeleteObject'],
-      // Object ARNs end in "*": the run's folder, the listing's manifests and the query ids are not known in advance.
-      resourceArns: [`${DOCTOR_PREFIX}*`, `${LAKE_FILES_PREFIX}*`, 'results/*'].map((pattern) => bucket.arnForObjects(pattern)),
-    });
-    return this.grantQueryLake(grantee).combine(probe).combine(deletes);
+    return this.foundation.grantCheckDeployment(grantee);
   }
+}
 
-  /** Lets the grantee publish to the alerts topic. */
-  public grantPublishAlerts(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['sns:Publish'],
-      resourceArns: [this.alertsTopic.topicArn],
-    }).combine(this.alertsKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'));
-  }
+/** `grantUpload` on a {@link CohortRefresh} created without the upload flow. */
+export class UploadsLeftOutError extends Error {
+  override name = 'UploadsLeftOutError';
+}
 
-  private grantReadObjects(grantee: iam.IGrantable, bucket: s3.IBucket, keyPatterns: string[]): iam.Grant {
-    const listGrant = iam.Grant.addToPrincipal({
-      grantee,
-      // Listing is bucket-wide: the prefixes Athena and the SDK list with vary, and keys carry no data.
-      actions: ['s3:ListBucket', 's3:GetBucketLocation'],
-      resourceArns: [bucket.bucketArn],
-    });
-    const readGrant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:GetObject'],
-      // Object ARNs end in "*": the keys (versions, dates, cohort ids) are not known in advance.
-      resourceArns: keyPatterns.map((pattern) => bucket.arnForObjects(pattern)),
-    });
-    const grant = listGrant.combine(readGrant);
-    return bucket.encryptionKey ? grant.combine(bucket.encryptionKey.grant(grantee, 'kms:Decrypt')) : grant;
-  }
-
-  private grantWriteObjects(grantee: iam.IGrantable, bucket: s3.IBucket, keyPattern: string): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-      // Object ARN ends in "*": new keys are written under this prefix.
-      resourceArns: [bucket.arnForObjects(keyPattern)],
-    });
-    // Decrypt too: multipart uploads read back their encrypted parts.
-    return bucket.encryptionKey ? grant.combine(bucket.encryptionKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt')) : grant;
+/** Overrides of a part that was left out are a mistake: say so rather than ignore them. */
+function refuseOverridesOfOmitted(pairs: readonly [string, unknown, string, boolean][]): void {
+  for (const [override, value, toggle, enabled] of pairs) {
+    if (value !== undefined && !enabled) {
+      throw new InvalidPropError(`${override} applies only with ${toggle}, got ${toggle}: false and ${override}`);
+    }
   }
 }

@@ -10,7 +10,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { INCOMING_PREFIX } from '../../shared/uploads/definition-upload.ts';
-import type { CohortRefresh } from '../cohort-refresh.ts';
+import type { CohortFoundation } from '../cohort-foundation.ts';
 import { allowAlarmsToPublish } from './refresh-alarms.ts';
 import { acknowledgePinnedRuntime, refreshFunction } from './refresh-function.ts';
 import { WILDCARD_REASONS } from './refresh-state-machine.ts';
@@ -19,7 +19,7 @@ import { acknowledgeWildcardResources } from './wildcard-acknowledgements.ts';
 /** Properties of {@link DefinitionUploads}. */
 export interface DefinitionUploadsProps {
   /** The foundation: its definitions bucket receives uploads, its alerts topic the rejections. */
-  readonly cohortRefresh: CohortRefresh;
+  readonly foundation: CohortFoundation;
 
   /** The refresh state machine an accepted upload starts. */
   readonly stateMachine: sfn.IStateMachine;
@@ -66,7 +66,7 @@ export class DefinitionUploads extends Construct {
 
   constructor(scope: Construct, id: string, props: DefinitionUploadsProps) {
     super(scope, id);
-    const cr = props.cohortRefresh;
+    const cr = props.foundation;
     this.definitionsBucket = cr.definitionsBucket;
     const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 

@@ -7,9 +7,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { EVALUATION_TABLE_PREFIX } from '../../shared/workflow/athena-statement.ts';
 import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
-import type { CohortRefresh } from '../cohort-refresh.ts';
+import type { CohortFoundation } from '../cohort-foundation.ts';
 import { InvalidPropError } from '../validate-props.ts';
-import { grantEvaluationTables, grantQueryStatistics } from './evaluation-grants.ts';
 import { allowAlarmsToPublish, type RefreshAlarms, refreshAlarms } from './refresh-alarms.ts';
 import { refreshDefinition } from './refresh-definition.ts';
 import { acknowledgePinnedRuntime, FUNCTION_SIZES, refreshFunction } from './refresh-function.ts';
@@ -18,7 +17,7 @@ import { acknowledgeWildcardResources, type WildcardReason } from './wildcard-ac
 /** Properties of {@link RefreshStateMachine}. */
 export interface RefreshStateMachineProps {
   /** The foundation the refresh runs on: buckets, Glue catalog, Athena workgroup, alerts topic and their grants. */
-  readonly cohortRefresh: CohortRefresh;
+  readonly foundation: CohortFoundation;
 
   /**
    * Name of the state machine; its log group is `/aws/vendedlogs/states/<name>`. Unique per
@@ -143,7 +142,7 @@ export class RefreshStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: RefreshStateMachineProps) {
     super(scope, id);
-    const cr = props.cohortRefresh;
+    const cr = props.foundation;
     const name = props.stateMachineName ?? 'cohort-refresh';
     const snapshotConcurrency = props.snapshotConcurrency ?? 4;
     const deliveryConcurrency = props.deliveryConcurrency ?? 8;
@@ -269,7 +268,7 @@ export class RefreshStateMachine extends Construct {
   }
 
   /** Each function gets what its step does, no more. */
-  private grantSteps(cr: CohortRefresh): void {
+  private grantSteps(cr: CohortFoundation): void {
     const { plan, snapshot, deliver, finish, alertFailure } = this.functions;
     // Plan reads the catalog, the lake's layout (tables, partitions for lineage) and existing versions.
     cr.grantReadDefinitions(plan);
@@ -293,10 +292,10 @@ export class RefreshStateMachine extends Construct {
     cr.grantWriteSnapshots(snapshot);
     cr.grantReadPrivacy(snapshot);
     cr.grantReadPrivacyKey(snapshot);
-    grantEvaluationTables(cr, snapshot, 'read');
+    cr.grantEvaluationTables(snapshot, 'read');
     // ...and deletes its members query's result file (person ids) once read.
     cr.grantDeleteQueryResults(snapshot);
-    grantQueryStatistics(cr, snapshot);
+    cr.grantQueryStatistics(snapshot);
     // Deliver reads a version and the one before it, screens and writes its exports and announces it.
     cr.grantReadSnapshots(deliver);
     cr.grantReadPrivacy(deliver);
@@ -310,16 +309,16 @@ export class RefreshStateMachine extends Construct {
     // Finish and AlertFailure release the evaluation table and alert.
     for (const releasing of [finish, alertFailure]) {
       cr.grantQueryLake(releasing);
-      grantEvaluationTables(cr, releasing, 'drop');
-      grantQueryStatistics(cr, releasing);
+      cr.grantEvaluationTables(releasing, 'drop');
+      cr.grantQueryStatistics(releasing);
       cr.grantPublishAlerts(releasing);
     }
   }
 
   /** The state machine runs the Evaluate query as itself, invokes the functions, logs and traces. */
-  private grantStateMachine(cr: CohortRefresh): void {
+  private grantStateMachine(cr: CohortFoundation): void {
     cr.grantQueryLake(this.role);
-    grantEvaluationTables(cr, this.role, 'create');
+    cr.grantEvaluationTables(this.role, 'create');
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['athena:GetDataCatalog'],

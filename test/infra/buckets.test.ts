@@ -3,28 +3,28 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { describe, expect, it } from 'vitest';
-import { arnOf, givenCohortRefresh, refTo, resourceOf, templateOf } from './support.ts';
+import { arnOf, givenFoundation, refTo, resourceOf, templateOf } from './support.ts';
 
-function dataBuckets(cohortRefresh: ReturnType<typeof givenCohortRefresh>['cohortRefresh']) {
+function dataBuckets(foundation: ReturnType<typeof givenFoundation>['foundation']) {
   return {
-    lake: cohortRefresh.eventLakeBucket,
-    definitions: cohortRefresh.definitionsBucket,
-    snapshots: cohortRefresh.snapshotsBucket,
-    exports: cohortRefresh.exportsBucket,
-    results: cohortRefresh.athenaResultsBucket,
+    lake: foundation.eventLakeBucket,
+    definitions: foundation.definitionsBucket,
+    snapshots: foundation.snapshotsBucket,
+    exports: foundation.exportsBucket,
+    results: foundation.athenaResultsBucket,
   };
 }
 
-describe('CohortRefresh buckets', () => {
+describe('CohortFoundation buckets', () => {
   it('creates the lake, definitions, snapshots, exports, Athena results and access logs buckets', () => {
     // GIVEN / WHEN
-    const { stack } = givenCohortRefresh();
+    const { stack } = givenFoundation();
     // THEN
     templateOf(stack).resourceCountIs('AWS::S3::Bucket', 6);
   });
 
   it('blocks all public access on every bucket', () => {
-    const { stack } = givenCohortRefresh();
+    const { stack } = givenFoundation();
 
     const buckets = templateOf(stack).findResources('AWS::S3::Bucket');
 
@@ -40,16 +40,16 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('encrypts every data bucket with the customer-managed key, using bucket keys', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    for (const bucket of Object.values(dataBuckets(cohortRefresh))) {
+    for (const bucket of Object.values(dataBuckets(foundation))) {
       expect(resourceOf(template, bucket).Properties.BucketEncryption).toEqual({
         ServerSideEncryptionConfiguration: [
           {
             BucketKeyEnabled: true,
-            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(cohortRefresh.encryptionKey) },
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(foundation.encryptionKey) },
           },
         ],
       });
@@ -57,19 +57,19 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('encrypts the access logs bucket with S3-managed keys, which log delivery requires', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
 
-    expect(resourceOf(templateOf(stack), cohortRefresh.accessLogsBucket).Properties.BucketEncryption).toEqual({
+    expect(resourceOf(templateOf(stack), foundation.accessLogsBucket).Properties.BucketEncryption).toEqual({
       ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
     });
   });
 
   it('denies every request without TLS 1.2 in each bucket policy', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
     template.resourceCountIs('AWS::S3::BucketPolicy', 6);
-    for (const bucket of [...Object.values(dataBuckets(cohortRefresh)), cohortRefresh.accessLogsBucket]) {
+    for (const bucket of [...Object.values(dataBuckets(foundation)), foundation.accessLogsBucket]) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: refTo(bucket),
         PolicyDocument: {
@@ -92,10 +92,10 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('versions the lake, definitions, snapshots and exports but not the Athena results', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    const { results, ...versioned } = dataBuckets(cohortRefresh);
+    const { results, ...versioned } = dataBuckets(foundation);
     for (const bucket of Object.values(versioned)) {
       expect(resourceOf(template, bucket).Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     }
@@ -103,10 +103,10 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('expires noncurrent versions after 90 days by default', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    const { results, ...versioned } = dataBuckets(cohortRefresh);
+    const { results, ...versioned } = dataBuckets(foundation);
     for (const bucket of Object.values(versioned)) {
       expect(resourceOf(template, bucket).Properties.LifecycleConfiguration).toEqual({
         Rules: expect.arrayContaining([
@@ -118,7 +118,7 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('expires noncurrent versions after the configured retention', () => {
-    const { stack } = givenCohortRefresh({ noncurrentVersionRetention: Duration.days(30) });
+    const { stack } = givenFoundation({ noncurrentVersionRetention: Duration.days(30) });
 
     templateOf(stack).hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
@@ -128,8 +128,8 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('expires Athena query results after 7 days by default and after the configured retention otherwise', () => {
-    const byDefault = givenCohortRefresh();
-    const configured = givenCohortRefresh({ athenaResultsRetention: Duration.days(2) });
+    const byDefault = givenFoundation();
+    const configured = givenFoundation({ athenaResultsRetention: Duration.days(2) });
 
     templateOf(byDefault.stack).hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'ExpireQueryResults', Status: 'Enabled', ExpirationInDays: 7 }]) },
@@ -140,7 +140,7 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('aborts incomplete multipart uploads in every bucket after one day', () => {
-    const { stack } = givenCohortRefresh();
+    const { stack } = givenFoundation();
 
     for (const bucket of Object.values(templateOf(stack).findResources('AWS::S3::Bucket'))) {
       expect(bucket.Properties.LifecycleConfiguration.Rules).toContainEqual({
@@ -152,17 +152,17 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('sends the server access logs of every data bucket to the logs bucket, allowed by bucket policy', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    for (const bucket of Object.values(dataBuckets(cohortRefresh))) {
+    for (const bucket of Object.values(dataBuckets(foundation))) {
       expect(resourceOf(template, bucket).Properties.LoggingConfiguration).toEqual({
-        DestinationBucketName: refTo(cohortRefresh.accessLogsBucket),
+        DestinationBucketName: refTo(foundation.accessLogsBucket),
         LogFilePrefix: expect.stringMatching(/Bucket\/$/),
       });
     }
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: refTo(cohortRefresh.accessLogsBucket),
+      Bucket: refTo(foundation.accessLogsBucket),
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
@@ -173,7 +173,7 @@ describe('CohortRefresh buckets', () => {
 
   it('delivers access logs through a bucket policy, with ACLs disabled, even when the app asks for ACL delivery', () => {
     // GIVEN an app whose feature flag still selects ACL-based log delivery
-    const { stack, cohortRefresh } = givenCohortRefresh({}, { [cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY]: false });
+    const { stack, foundation } = givenFoundation({}, { [cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY]: false });
     // WHEN
     const template = templateOf(stack);
     // THEN
@@ -181,7 +181,7 @@ describe('CohortRefresh buckets', () => {
       Properties: Match.objectLike({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }),
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: refTo(cohortRefresh.accessLogsBucket),
+      Bucket: refTo(foundation.accessLogsBucket),
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' } })]),
       },
@@ -189,8 +189,8 @@ describe('CohortRefresh buckets', () => {
   });
 
   it('retains buckets and keys by default and destroys them when asked', () => {
-    const retained = givenCohortRefresh();
-    const destroyed = givenCohortRefresh({ removalPolicy: RemovalPolicy.DESTROY });
+    const retained = givenFoundation();
+    const destroyed = givenFoundation({ removalPolicy: RemovalPolicy.DESTROY });
 
     templateOf(retained.stack).allResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
     templateOf(retained.stack).allResources('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
@@ -200,13 +200,13 @@ describe('CohortRefresh buckets', () => {
 
   it('uses an existing lake bucket instead of creating one', () => {
     // GIVEN
-    const { stack, cohortRefresh } = givenCohortRefresh((scope) => ({
+    const { stack, foundation } = givenFoundation((scope) => ({
       eventLakeBucket: s3.Bucket.fromBucketName(scope, 'ExistingLake', 'company-event-lake'),
     }));
     // WHEN
     const template = templateOf(stack);
     // THEN
-    expect(cohortRefresh.eventLakeBucket.bucketName).toBe('company-event-lake');
+    expect(foundation.eventLakeBucket.bucketName).toBe('company-event-lake');
     template.resourceCountIs('AWS::S3::Bucket', 5);
     expect(Object.keys(template.findResources('AWS::S3::Bucket'))).not.toContainEqual(expect.stringContaining('EventLakeBucket'));
     // The lake tables read the Plan step's manifests, never the lake's folders.

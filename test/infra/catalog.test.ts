@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { givenCohortRefresh, refTo, templateOf } from './support.ts';
+import { givenFoundation, refTo, templateOf } from './support.ts';
 
 const LISTING_PROJECTION = { 'projection.enabled': 'true', 'projection.listing.type': 'injected' };
 const DT_PROJECTION = {
@@ -35,9 +35,9 @@ function s3Join(bucket: s3.IBucket, suffix: string) {
   return { 'Fn::Join': ['', ['s3://', refTo(bucket), suffix]] };
 }
 
-describe('CohortRefresh Glue catalog', () => {
+describe('CohortFoundation Glue catalog', () => {
   it('creates the cohort_refresh database in the account catalog', () => {
-    const { stack } = givenCohortRefresh();
+    const { stack } = givenFoundation();
 
     templateOf(stack).hasResourceProperties('AWS::Glue::Database', {
       CatalogId: { Ref: 'AWS::AccountId' },
@@ -46,12 +46,12 @@ describe('CohortRefresh Glue catalog', () => {
   });
 
   it('creates five tables, each after the database', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
     template.resourceCountIs('AWS::Glue::Table', 5);
     template.allResources('AWS::Glue::Table', {
-      DependsOn: [stack.getLogicalId(cohortRefresh.database)],
+      DependsOn: [stack.getLogicalId(foundation.database)],
       Properties: Match.objectLike({ DatabaseName: 'cohort_refresh' }),
     });
   });
@@ -60,7 +60,7 @@ describe('CohortRefresh Glue catalog', () => {
     ['events_jsonl', 'events-jsonl/dt=${dt}/', BY_LISTING_AND_DT, DT_PROJECTION],
     ['identities_jsonl', 'identities-jsonl/', BY_LISTING, LISTING_PROJECTION],
   ])('reads %s as lines of text (LazySimpleSerDe) from the files its manifests list', (name, folder, keys, projection) => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
 
     templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
@@ -69,10 +69,10 @@ describe('CohortRefresh Glue catalog', () => {
         PartitionKeys: keys,
         Parameters: Match.objectLike({
           ...projection,
-          'storage.location.template': s3Join(cohortRefresh.athenaResultsBucket, `/lake-files/\${listing}/${folder}`),
+          'storage.location.template': s3Join(foundation.athenaResultsBucket, `/lake-files/\${listing}/${folder}`),
         }),
         StorageDescriptor: Match.objectLike({
-          Location: s3Join(cohortRefresh.athenaResultsBucket, '/lake-files/'),
+          Location: s3Join(foundation.athenaResultsBucket, '/lake-files/'),
           InputFormat: SYMLINK,
           SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe' }),
           Columns: LINE,
@@ -103,7 +103,7 @@ describe('CohortRefresh Glue catalog', () => {
       ['source', 'user_id', 'person_id'].map((Name) => Match.objectLike({ Name, Type: 'string' })),
     ],
   ])('reads %s as Parquet from the files its manifests list', (name, folder, keys, projection, columns) => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
 
     templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
@@ -111,7 +111,7 @@ describe('CohortRefresh Glue catalog', () => {
         PartitionKeys: keys,
         Parameters: Match.objectLike({
           ...projection,
-          'storage.location.template': s3Join(cohortRefresh.athenaResultsBucket, `/lake-files/\${listing}/${folder}`),
+          'storage.location.template': s3Join(foundation.athenaResultsBucket, `/lake-files/\${listing}/${folder}`),
         }),
         StorageDescriptor: Match.objectLike({
           InputFormat: SYMLINK,
@@ -123,13 +123,13 @@ describe('CohortRefresh Glue catalog', () => {
   });
 
   it('keeps the manifests in the results bucket, whose lifecycle rule expires everything in it', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
 
     templateOf(stack).hasResourceProperties('AWS::S3::Bucket', {
       // No prefix: the rule covers lake-files/ as well as results/.
       LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'ExpireQueryResults', Status: 'Enabled', ExpirationInDays: 7 }]) },
     });
-    expect(stack.resolve(cohortRefresh.catalog.tableNames)).toEqual([
+    expect(stack.resolve(foundation.catalog.tableNames)).toEqual([
       'events_jsonl',
       'events_parquet',
       'identities_jsonl',
@@ -139,7 +139,7 @@ describe('CohortRefresh Glue catalog', () => {
   });
 
   it('reads every snapshot version as cohort_members, projected by injected cohort and integer version', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
 
     templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
@@ -150,10 +150,10 @@ describe('CohortRefresh Glue catalog', () => {
           'projection.cohort.type': 'injected',
           'projection.version.type': 'integer',
           'projection.version.range': '1,1000000',
-          'storage.location.template': s3Join(cohortRefresh.snapshotsBucket, '/snapshots/cohort=${cohort}/version=${version}/'),
+          'storage.location.template': s3Join(foundation.snapshotsBucket, '/snapshots/cohort=${cohort}/version=${version}/'),
         }),
         StorageDescriptor: Match.objectLike({
-          Location: s3Join(cohortRefresh.snapshotsBucket, '/snapshots/'),
+          Location: s3Join(foundation.snapshotsBucket, '/snapshots/'),
           SerdeInfo: Match.objectLike({
             SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
           }),
@@ -164,7 +164,7 @@ describe('CohortRefresh Glue catalog', () => {
   });
 
   it('names the database as configured', () => {
-    const { stack } = givenCohortRefresh({ databaseName: 'cohorts_staging' });
+    const { stack } = givenFoundation({ databaseName: 'cohorts_staging' });
     const template = templateOf(stack);
 
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: Match.objectLike({ Name: 'cohorts_staging' }) });

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CohortRefresh } from '../../infra/cohort-refresh.ts';
+import { CohortFoundation } from '../../infra/cohort-foundation.ts';
 import { DefinitionUploads } from '../../infra/workflow/definition-uploads.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
 import { arnOf, refTo, resourceOf, templateOf } from './support.ts';
@@ -27,10 +27,10 @@ const DEFAULT_BUS = {
 function givenUploads() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'TestStack');
-  const cohortRefresh = new CohortRefresh(stack, 'CohortRefresh');
-  const refresh = new RefreshStateMachine(stack, 'Refresh', { cohortRefresh });
-  const uploads = new DefinitionUploads(stack, 'Uploads', { cohortRefresh, stateMachine: refresh.stateMachine });
-  return { stack, cohortRefresh, refresh, uploads };
+  const foundation = new CohortFoundation(stack, 'CohortRefresh');
+  const refresh = new RefreshStateMachine(stack, 'Refresh', { foundation });
+  const uploads = new DefinitionUploads(stack, 'Uploads', { foundation, stateMachine: refresh.stateMachine });
+  return { stack, foundation, refresh, uploads };
 }
 
 function statementsOfRole(template: Template, role: IConstruct): Statement[] {
@@ -48,7 +48,7 @@ describe('DefinitionUploads', () => {
   });
 
   it('turns on EventBridge notifications of the definitions bucket without a custom resource', () => {
-    const bucket = resourceOf(template, given.cohortRefresh.definitionsBucket);
+    const bucket = resourceOf(template, given.foundation.definitionsBucket);
 
     expect(bucket.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
     expect(Object.keys(template.findResources('Custom::S3BucketNotifications'))).toEqual([]);
@@ -59,7 +59,7 @@ describe('DefinitionUploads', () => {
       EventPattern: {
         source: ['aws.s3'],
         'detail-type': ['Object Created'],
-        detail: { bucket: { name: [refTo(given.cohortRefresh.definitionsBucket)] }, object: { key: [{ prefix: 'incoming/' }] } },
+        detail: { bucket: { name: [refTo(given.foundation.definitionsBucket)] }, object: { key: [{ prefix: 'incoming/' }] } },
       },
       State: 'ENABLED',
       Targets: [
@@ -79,9 +79,9 @@ describe('DefinitionUploads', () => {
       Runtime: 'nodejs22.x',
       Environment: {
         Variables: Match.objectLike({
-          DEFINITIONS_BUCKET: refTo(given.cohortRefresh.definitionsBucket),
+          DEFINITIONS_BUCKET: refTo(given.foundation.definitionsBucket),
           STATE_MACHINE_ARN: refTo(given.refresh.stateMachine),
-          ALERTS_TOPIC_ARN: refTo(given.cohortRefresh.alertsTopic),
+          ALERTS_TOPIC_ARN: refTo(given.foundation.alertsTopic),
           EVENT_BUS_NAME: 'default',
         }),
       },
@@ -94,11 +94,10 @@ describe('DefinitionUploads', () => {
 
     expect(allowing('states:StartExecution').map((s) => s.Resource)).toEqual([refTo(given.refresh.stateMachine)]);
     expect(allowing('events:PutEvents').map((s) => s.Resource)).toEqual([DEFAULT_BUS]);
-    expect(allowing('sns:Publish').map((s) => s.Resource)).toEqual([refTo(given.cohortRefresh.alertsTopic)]);
+    expect(allowing('sns:Publish').map((s) => s.Resource)).toEqual([refTo(given.foundation.alertsTopic)]);
     const writes = JSON.stringify(allowing('s3:PutObject'));
-    expect(writes).toContain(refTo(given.cohortRefresh.definitionsBucket).Ref);
-    for (const other of [given.cohortRefresh.snapshotsBucket, given.cohortRefresh.exportsBucket])
-      expect(writes).not.toContain(refTo(other).Ref);
+    expect(writes).toContain(refTo(given.foundation.definitionsBucket).Ref);
+    for (const other of [given.foundation.snapshotsBucket, given.foundation.exportsBucket]) expect(writes).not.toContain(refTo(other).Ref);
     for (const statement of statements) {
       for (const action of list(statement.Action)) expect(action).not.toContain('*');
       // Only X-Ray, which has no resource-level permissions, on "*".
@@ -113,7 +112,7 @@ describe('DefinitionUploads', () => {
       Namespace: 'AWS/Lambda',
       Dimensions: [{ Name: 'FunctionName', Value: refTo(given.uploads.function) }],
       Threshold: 1,
-      AlarmActions: [refTo(given.cohortRefresh.alertsTopic)],
+      AlarmActions: [refTo(given.foundation.alertsTopic)],
     });
   });
 
@@ -127,7 +126,7 @@ describe('DefinitionUploads', () => {
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: 's3:PutObject',
-        Resource: { 'Fn::Join': ['', [arnOf(fresh.cohortRefresh.definitionsBucket), '/incoming/*']] },
+        Resource: { 'Fn::Join': ['', [arnOf(fresh.foundation.definitionsBucket), '/incoming/*']] },
       }),
     );
     expect(statements.flatMap((s) => list(s.Action)).sort()).toEqual(['kms:GenerateDataKey', 's3:PutObject']);

@@ -4,8 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import type { CohortRefresh } from '../../infra/cohort-refresh.ts';
-import { arnOf, givenCohortRefresh, type PropsOrFactory, templateOf } from './support.ts';
+import type { CohortFoundation } from '../../infra/cohort-foundation.ts';
+import { arnOf, givenFoundation, type PropsOrFactory, templateOf } from './support.ts';
 
 interface Statement {
   Effect: string;
@@ -28,14 +28,14 @@ function resourcesOf(statement: Statement): unknown[] {
 }
 
 /** A role in the test stack, given one grant helper. */
-function givenGrant(grant: (c: CohortRefresh, role: iam.Role) => void, props: PropsOrFactory = {}) {
-  const { stack, cohortRefresh } = givenCohortRefresh(props);
+function givenGrant(grant: (c: CohortFoundation, role: iam.Role) => void, props: PropsOrFactory = {}) {
+  const { stack, foundation } = givenFoundation(props);
   const role = new iam.Role(stack, 'Refresh', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-  grant(cohortRefresh, role);
-  return { stack, cohortRefresh, template: templateOf(stack) };
+  grant(foundation, role);
+  return { stack, foundation, template: templateOf(stack) };
 }
 
-const HELPERS: [string, (c: CohortRefresh, role: iam.Role) => void][] = [
+const HELPERS: [string, (c: CohortFoundation, role: iam.Role) => void][] = [
   ['grantReadDefinitions', (c, r) => c.grantReadDefinitions(r)],
   ['grantWriteDefinitions', (c, r) => c.grantWriteDefinitions(r)],
   ['grantWriteDefinitionCatalog', (c, r) => c.grantWriteDefinitionCatalog(r)],
@@ -52,7 +52,7 @@ const HELPERS: [string, (c: CohortRefresh, role: iam.Role) => void][] = [
   ['grantCheckDeployment', (c, r) => c.grantCheckDeployment(r)],
 ];
 
-describe('CohortRefresh grant helpers', () => {
+describe('CohortFoundation grant helpers', () => {
   it.each(HELPERS)('%s allows named actions only, never a wildcard action or resource', (_, grant) => {
     // GIVEN / WHEN
     const { template } = givenGrant(grant);
@@ -67,13 +67,13 @@ describe('CohortRefresh grant helpers', () => {
   });
 
   it('grantQueryLake scopes Athena to the workgroup and Glue to the catalog, database and its tables', () => {
-    const { stack, cohortRefresh, template } = givenGrant((c, r) => c.grantQueryLake(r));
+    const { stack, foundation, template } = givenGrant((c, r) => c.grantQueryLake(r));
     const statements = statementsOf(template);
     const withAction = (prefix: string) => statements.filter((s) => actionsOf(s).some((a) => a.startsWith(prefix)));
 
     const athena = withAction('athena:');
     expect(athena).toHaveLength(1);
-    expect(resourcesOf(athena[0]!)).toEqual([stack.resolve(cohortRefresh.workGroupArn)]);
+    expect(resourcesOf(athena[0]!)).toEqual([stack.resolve(foundation.workGroupArn)]);
     expect(actionsOf(athena[0]!)).toEqual(
       expect.arrayContaining(['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults']),
     );
@@ -103,14 +103,14 @@ describe('CohortRefresh grant helpers', () => {
   });
 
   it('grantWriteLakeFiles writes only under lake-files/ of the results bucket, and nowhere in the lake', () => {
-    const { stack, cohortRefresh, template } = givenGrant((c, r) => c.grantWriteLakeFiles(r));
+    const { stack, foundation, template } = givenGrant((c, r) => c.grantWriteLakeFiles(r));
     const statements = statementsOf(template);
 
     const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
     expect(puts).toHaveLength(1);
     expect(JSON.stringify(puts[0]!.Resource)).toContain('/lake-files/*');
     expect(JSON.stringify(puts[0]!.Resource)).toContain(
-      JSON.stringify(stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn)).slice(1, -1),
+      JSON.stringify(stack.resolve(foundation.athenaResultsBucket.bucketArn)).slice(1, -1),
     );
     expect(statements.flatMap(actionsOf)).not.toContain('s3:DeleteObject');
   });
@@ -131,24 +131,24 @@ describe('CohortRefresh grant helpers', () => {
   });
 
   it('grantPublishAlerts allows sns:Publish on the topic and data keys of its key only', () => {
-    const { cohortRefresh, template } = givenGrant((c, r) => c.grantPublishAlerts(r));
+    const { foundation, template } = givenGrant((c, r) => c.grantPublishAlerts(r));
     const statements = statementsOf(template);
 
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: expect.any(String) } }));
     expect(statements).toContainEqual(
-      expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: arnOf(cohortRefresh.alertsKey) }),
+      expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: arnOf(foundation.alertsKey) }),
     );
   });
 
   it('grantReadPrivacy and grantWritePrivacy reach privacy/ of the snapshots bucket only, never deleting', () => {
     for (const [grant, writes] of [
-      [(c: CohortRefresh, r: iam.Role) => c.grantReadPrivacy(r), false],
-      [(c: CohortRefresh, r: iam.Role) => c.grantWritePrivacy(r), true],
+      [(c: CohortFoundation, r: iam.Role) => c.grantReadPrivacy(r), false],
+      [(c: CohortFoundation, r: iam.Role) => c.grantWritePrivacy(r), true],
     ] as const) {
-      const { cohortRefresh, template } = givenGrant(grant);
+      const { foundation, template } = givenGrant(grant);
       const statements = statementsOf(template);
       const objects = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
-      const privacyKeys = { 'Fn::Join': ['', [arnOf(cohortRefresh.snapshotsBucket), '/privacy/*']] };
+      const privacyKeys = { 'Fn::Join': ['', [arnOf(foundation.snapshotsBucket), '/privacy/*']] };
       expect(objects('s3:GetObject')).toEqual([privacyKeys]);
       expect(objects('s3:PutObject')).toEqual(writes ? [privacyKeys] : []);
       expect(statements.flatMap(actionsOf).filter((a) => /Delete/.test(a))).toEqual([]);
@@ -156,31 +156,31 @@ describe('CohortRefresh grant helpers', () => {
   });
 
   it('grantRequestDeletion lets the grantee drop deletion requests and read nothing', () => {
-    const { cohortRefresh, template } = givenGrant((c, r) => c.grantRequestDeletion(r));
+    const { foundation, template } = givenGrant((c, r) => c.grantRequestDeletion(r));
     const statements = statementsOf(template);
 
     const s3Actions = statements.flatMap(actionsOf).filter((a) => a.startsWith('s3:'));
     expect(s3Actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf);
-    expect(puts).toEqual([{ 'Fn::Join': ['', [arnOf(cohortRefresh.snapshotsBucket), '/privacy/deletion-requests/*']] }]);
+    expect(puts).toEqual([{ 'Fn::Join': ['', [arnOf(foundation.snapshotsBucket), '/privacy/deletion-requests/*']] }]);
   });
 
   it('grantDeleteQueryResults deletes objects under results/ of the results bucket and nothing else', () => {
-    const { stack, cohortRefresh, template } = givenGrant((c, r) => c.grantDeleteQueryResults(r));
+    const { stack, foundation, template } = givenGrant((c, r) => c.grantDeleteQueryResults(r));
 
     expect(statementsOf(template)).toEqual([
       {
         Effect: 'Allow',
         Action: 's3:DeleteObject',
-        Resource: { 'Fn::Join': ['', [stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn), '/results/*']] },
+        Resource: { 'Fn::Join': ['', [stack.resolve(foundation.athenaResultsBucket.bucketArn), '/results/*']] },
       },
     ]);
   });
 
   it('grantCheckDeployment (cohorts doctor) writes and deletes only doctor/ and lake-files/ of the results bucket, and deletes query results', () => {
-    const { stack, cohortRefresh, template } = givenGrant((c, r) => c.grantCheckDeployment(r));
+    const { stack, foundation, template } = givenGrant((c, r) => c.grantCheckDeployment(r));
     const statements = statementsOf(template);
-    const results = stack.resolve(cohortRefresh.athenaResultsBucket.bucketArn);
+    const results = stack.resolve(foundation.athenaResultsBucket.bucketArn);
     const objects = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
     const under = (prefix: string) => ({ 'Fn::Join': ['', [results, `/${prefix}*`]] });
 

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
-import { givenCohortRefresh } from './support.ts';
+import { givenFoundation } from './support.ts';
 
 /** Every `Validations.of(x).acknowledge()` in the tree, with the construct it was made on. */
 function acknowledgementsIn(root: IConstruct): { path: string; id: string; reason: unknown }[] {
@@ -25,7 +25,7 @@ function acknowledgementsIn(root: IConstruct): { path: string; id: string; reaso
 describe('cdk-nag AwsSolutions checks', () => {
   it('report no unacknowledged violation for the construct with defaults', () => {
     // GIVEN
-    const { stack } = givenCohortRefresh();
+    const { stack } = givenFoundation();
     // WHEN
     const report = new AwsSolutionsChecks().validateScope(stack);
     // THEN
@@ -34,7 +34,7 @@ describe('cdk-nag AwsSolutions checks', () => {
   });
 
   it('report no unacknowledged violation with an existing lake and alert subscriptions', () => {
-    const { stack } = givenCohortRefresh((scope) => ({
+    const { stack } = givenFoundation((scope) => ({
       eventLakeBucket: s3.Bucket.fromBucketName(scope, 'Lake', 'company-event-lake'),
       eventLakePrefix: 'raw/',
       alertEmails: ['growth@example.com'],
@@ -70,13 +70,13 @@ describe('cdk-nag AwsSolutions checks', () => {
 
   it('flag nothing on a grantee but object-key wildcards, which a prefix of keys needs', () => {
     // GIVEN a role given every grant
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     const role = new iam.Role(stack, 'Refresh', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    cohortRefresh.grantQueryLake(role);
-    cohortRefresh.grantWriteSnapshots(role);
-    cohortRefresh.grantWriteExports(role);
-    cohortRefresh.grantReadDefinitions(role);
-    cohortRefresh.grantPublishAlerts(role);
+    foundation.grantQueryLake(role);
+    foundation.grantWriteSnapshots(role);
+    foundation.grantWriteExports(role);
+    foundation.grantReadDefinitions(role);
+    foundation.grantPublishAlerts(role);
     // WHEN
     const rules = new AwsSolutionsChecks().validateScope(stack).violations.map((v) => v.ruleName);
     // THEN
@@ -85,7 +85,7 @@ describe('cdk-nag AwsSolutions checks', () => {
   });
 
   it('give a reason for every acknowledgement', () => {
-    const { stack } = givenCohortRefresh();
+    const { stack } = givenFoundation();
 
     const acknowledgements = acknowledgementsIn(stack);
 

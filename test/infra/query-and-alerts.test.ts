@@ -1,11 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { arnOf, givenCohortRefresh, refTo, templateOf } from './support.ts';
+import { arnOf, givenFoundation, refTo, templateOf } from './support.ts';
 
-describe('CohortRefresh Athena workgroup', () => {
+describe('CohortFoundation Athena workgroup', () => {
   it('enforces its configuration: engine 3, CloudWatch metrics, a 10 GiB cutoff, KMS-encrypted results', () => {
     // GIVEN
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     // WHEN
     const template = templateOf(stack);
     // THEN
@@ -18,15 +18,15 @@ describe('CohortRefresh Athena workgroup', () => {
         BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
         EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
         ResultConfiguration: Match.objectLike({
-          OutputLocation: { 'Fn::Join': ['', ['s3://', refTo(cohortRefresh.athenaResultsBucket), '/results/']] },
-          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: arnOf(cohortRefresh.encryptionKey) },
+          OutputLocation: { 'Fn::Join': ['', ['s3://', refTo(foundation.athenaResultsBucket), '/results/']] },
+          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: arnOf(foundation.encryptionKey) },
         }),
       }),
     });
   });
 
   it('cancels queries at the configured number of bytes scanned', () => {
-    const { stack } = givenCohortRefresh({ athenaBytesScannedCutoffPerQuery: 50_000_000 });
+    const { stack } = givenFoundation({ athenaBytesScannedCutoffPerQuery: 50_000_000 });
 
     templateOf(stack).hasResourceProperties('AWS::Athena::WorkGroup', {
       WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 50_000_000 }),
@@ -34,10 +34,10 @@ describe('CohortRefresh Athena workgroup', () => {
   });
 
   it('names the workgroup as configured', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh({ workGroupName: 'cohorts-staging' });
+    const { stack, foundation } = givenFoundation({ workGroupName: 'cohorts-staging' });
 
     templateOf(stack).hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'cohorts-staging' });
-    expect(stack.resolve(cohortRefresh.workGroupArn)).toEqual({
+    expect(stack.resolve(foundation.workGroupArn)).toEqual({
       'Fn::Join': [
         '',
         [
@@ -54,21 +54,21 @@ describe('CohortRefresh Athena workgroup', () => {
   });
 });
 
-describe('CohortRefresh alerts topic', () => {
+describe('CohortFoundation alerts topic', () => {
   it('encrypts the topic with its own rotating KMS key', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(cohortRefresh.alertsKey) });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(foundation.alertsKey) });
     template.resourceCountIs('AWS::KMS::Key', 2);
     template.allResourcesProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
   it('denies publishing without TLS in the topic policy', () => {
-    const { stack, cohortRefresh } = givenCohortRefresh();
+    const { stack, foundation } = givenFoundation();
 
     templateOf(stack).hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [refTo(cohortRefresh.alertsTopic)],
+      Topics: [refTo(foundation.alertsTopic)],
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -83,7 +83,7 @@ describe('CohortRefresh alerts topic', () => {
 
   it('subscribes each alert e-mail address once', () => {
     const emails = ['growth@example.com', 'data-platform@example.org'];
-    const { stack, cohortRefresh } = givenCohortRefresh({ alertEmails: emails });
+    const { stack, foundation } = givenFoundation({ alertEmails: emails });
     const template = templateOf(stack);
 
     template.resourceCountIs('AWS::SNS::Subscription', 2);
@@ -91,13 +91,13 @@ describe('CohortRefresh alerts topic', () => {
       template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
         Endpoint: email,
-        TopicArn: refTo(cohortRefresh.alertsTopic),
+        TopicArn: refTo(foundation.alertsTopic),
       });
     }
   });
 
   it('creates no subscription without alert e-mails', () => {
-    const { stack } = givenCohortRefresh();
+    const { stack } = givenFoundation();
 
     templateOf(stack).resourceCountIs('AWS::SNS::Subscription', 0);
   });

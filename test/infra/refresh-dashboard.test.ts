@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CohortRefresh } from '../../infra/cohort-refresh.ts';
+import { CohortFoundation } from '../../infra/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { RefreshDashboard, type RefreshDashboardProps } from '../../infra/observability/refresh-dashboard.ts';
 import { readStackConfig } from '../../infra/stack-config.ts';
@@ -19,8 +19,8 @@ interface Widget {
 function givenDashboard(props: Partial<RefreshDashboardProps> = {}, stateMachineName?: string) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'TestStack');
-  const cohortRefresh = new CohortRefresh(stack, 'CohortRefresh');
-  const refresh = new RefreshStateMachine(stack, 'Refresh', { cohortRefresh, ...(stateMachineName ? { stateMachineName } : {}) });
+  const foundation = new CohortFoundation(stack, 'CohortRefresh');
+  const refresh = new RefreshStateMachine(stack, 'Refresh', { foundation, ...(stateMachineName ? { stateMachineName } : {}) });
   const dashboard = new RefreshDashboard(stack, 'Dashboard', { refresh, ...props });
   return { stack, refresh, dashboard };
 }
@@ -201,7 +201,7 @@ describe("the stack's dashboard", () => {
     const alarms = bodyOf(stack).widgets.find((w) => w.type === 'alarm')?.properties.alarms;
 
     expect(alarms).toHaveLength(5);
-    expect(alarms?.[4]).toBe(`<GetAtt:${refTo(stack.cohortRefresh.slackAlerts?.webhookErrorsAlarm as never).Ref}.Arn>`);
+    expect(alarms?.[4]).toBe(`<GetAtt:${refTo(stack.cohortRefresh.foundation.slackAlerts?.webhookErrorsAlarm as never).Ref}.Arn>`);
   });
 
   it('is left out with the dashboard context value false, given as text or boolean', () => {

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { CohortRefresh } from '../../infra/cohort-refresh.ts';
+import { CohortFoundation } from '../../infra/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { DEFAULT_SCHEDULES, RefreshSchedules } from '../../infra/workflow/refresh-schedules.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
@@ -12,7 +12,7 @@ import { templateOf } from './support.ts';
 function givenSchedules(expressions?: ConstructorParameters<typeof RefreshSchedules>[2]['expressions']) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'TestStack');
-  const refresh = new RefreshStateMachine(stack, 'Refresh', { cohortRefresh: new CohortRefresh(stack, 'CohortRefresh') });
+  const refresh = new RefreshStateMachine(stack, 'Refresh', { foundation: new CohortFoundation(stack, 'CohortRefresh') });
   const schedules = new RefreshSchedules(stack, 'Schedules', {
     stateMachine: refresh.stateMachine,
     ...(expressions ? { expressions } : {}),

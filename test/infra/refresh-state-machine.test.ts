@@ -3,7 +3,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CohortRefresh } from '../../infra/cohort-refresh.ts';
+import { CohortFoundation } from '../../infra/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { InvalidPropError } from '../../infra/validate-props.ts';
 import { RefreshStateMachine, type RefreshStateMachineProps } from '../../infra/workflow/refresh-state-machine.ts';
@@ -21,9 +21,9 @@ const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]
 function givenRefresh(props: Partial<RefreshStateMachineProps> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'TestStack');
-  const cohortRefresh = new CohortRefresh(stack, 'CohortRefresh');
-  const refresh = new RefreshStateMachine(stack, 'Refresh', { cohortRefresh, ...props });
-  return { stack, cohortRefresh, refresh };
+  const foundation = new CohortFoundation(stack, 'CohortRefresh');
+  const refresh = new RefreshStateMachine(stack, 'Refresh', { foundation, ...props });
+  return { stack, foundation, refresh };
 }
 
 /** The statements of the policies attached to one role. */
@@ -58,10 +58,10 @@ describe('RefreshStateMachine', () => {
   it('keeps the key of erasure records in a generated, KMS-encrypted secret that only the functions erasing or screening people read', () => {
     // GIVEN / WHEN (shared stack) / THEN: the secret, encrypted with the data key
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      KmsKeyId: arnOf(given.cohortRefresh.encryptionKey),
+      KmsKeyId: arnOf(given.foundation.encryptionKey),
       GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
     });
-    const secret = refTo(given.cohortRefresh.privacyKey);
+    const secret = refTo(given.foundation.privacyKey);
     const reads = (role: IConstruct) =>
       statementsOfRole(template, role).some(
         (s) => list(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource) === JSON.stringify(secret),
@@ -75,7 +75,7 @@ describe('RefreshStateMachine', () => {
       expect(resource?.Properties.Environment.Variables.PRIVACY_KEY_SECRET_ARN).toEqual(secret);
     }
     // No key in the bucket any more: nothing may write privacy/salt but what writes privacy/*.
-    expect(keysGranted(snapshot, 's3:PutObject', given.cohortRefresh.snapshotsBucket)).not.toContain('privacy/*');
+    expect(keysGranted(snapshot, 's3:PutObject', given.foundation.snapshotsBucket)).not.toContain('privacy/*');
   });
 
   it('is a STANDARD state machine that logs ALL events with execution data and traces with X-Ray', () => {
@@ -107,11 +107,11 @@ describe('RefreshStateMachine', () => {
         LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
         Environment: {
           Variables: Match.objectLike({
-            SNAPSHOTS_BUCKET: refTo(given.cohortRefresh.snapshotsBucket),
-            DEFINITIONS_BUCKET: refTo(given.cohortRefresh.definitionsBucket),
+            SNAPSHOTS_BUCKET: refTo(given.foundation.snapshotsBucket),
+            DEFINITIONS_BUCKET: refTo(given.foundation.definitionsBucket),
             ATHENA_WORKGROUP: 'cohort-refresh',
             GLUE_DATABASE: 'cohort_refresh',
-            ALERTS_TOPIC_ARN: refTo(given.cohortRefresh.alertsTopic),
+            ALERTS_TOPIC_ARN: refTo(given.foundation.alertsTopic),
             NODE_OPTIONS: '--enable-source-maps',
           }),
         },
@@ -161,7 +161,7 @@ describe('RefreshStateMachine', () => {
   it('gives each function what its step does: Snapshot (and Plan, for erasure) write snapshots, only Finish and AlertFailure alert', () => {
     const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
     const actionsOfFn = (fn: { role?: IConstruct }) => actionsOf(statementsOfRole(template, fn.role as IConstruct));
-    const { definitionsBucket, snapshotsBucket, exportsBucket } = given.cohortRefresh;
+    const { definitionsBucket, snapshotsBucket, exportsBucket } = given.foundation;
 
     expect(actionsOfFn(snapshot)).toContain('s3:PutObject');
     expect(keysGranted(snapshot, 's3:PutObject', snapshotsBucket)).toEqual(['snapshots/*']);
@@ -181,7 +181,7 @@ describe('RefreshStateMachine', () => {
       expect(deletes.map((s) => list(s.Action))).toEqual([['s3:DeleteObject']]);
       expect(JSON.stringify(deletes[0]?.Resource)).toContain('/results/tables/*');
       expect(JSON.stringify(deletes[0]?.Resource)).toContain(
-        given.stack.resolve(given.cohortRefresh.athenaResultsBucket.bucketArn)['Fn::GetAtt'][0],
+        given.stack.resolve(given.foundation.athenaResultsBucket.bucketArn)['Fn::GetAtt'][0],
       );
     }
     for (const fn of [plan, deliver]) expect(actionsOfFn(fn)).not.toContain('s3:DeleteObject');
@@ -191,7 +191,7 @@ describe('RefreshStateMachine', () => {
     );
     expect(snapshotDeletes.map((s) => list(s.Action))).toEqual([['s3:DeleteObject']]);
     expect(snapshotDeletes.flatMap((s) => list(s.Resource))).toEqual([
-      { 'Fn::Join': ['', [given.stack.resolve(given.cohortRefresh.athenaResultsBucket.bucketArn), '/results/*']] },
+      { 'Fn::Join': ['', [given.stack.resolve(given.foundation.athenaResultsBucket.bucketArn), '/results/*']] },
     ]);
     expect(actionsOfFn(snapshot)).toEqual(expect.arrayContaining(['athena:GetQueryRuntimeStatistics', 'glue:GetTable']));
     for (const fn of [plan, snapshot, deliver, finish, alertFailure]) {
@@ -202,7 +202,7 @@ describe('RefreshStateMachine', () => {
 
   it('grants the privacy data by step: Plan reads and writes privacy/*, Snapshot, Deliver and Finish read it, Finish reads the exports', () => {
     const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
-    const { snapshotsBucket, exportsBucket } = given.cohortRefresh;
+    const { snapshotsBucket, exportsBucket } = given.foundation;
 
     for (const fn of [plan, snapshot, deliver, finish]) expect(keysGranted(fn, 's3:GetObject', snapshotsBucket)).toContain('privacy/*');
     for (const fn of [snapshot, deliver, finish, alertFailure])
@@ -224,8 +224,8 @@ describe('RefreshStateMachine', () => {
     const deliverStatements = statementsOfFn(deliver);
     const writes = deliverStatements.filter((s) => list(s.Action).includes('s3:PutObject'));
 
-    expect(JSON.stringify(writes)).toContain(refTo(given.cohortRefresh.exportsBucket).Ref);
-    expect(JSON.stringify(writes)).not.toContain(refTo(given.cohortRefresh.snapshotsBucket).Ref);
+    expect(JSON.stringify(writes)).toContain(refTo(given.foundation.exportsBucket).Ref);
+    expect(JSON.stringify(writes)).not.toContain(refTo(given.foundation.snapshotsBucket).Ref);
     const putEvents = expect.objectContaining({
       Action: 'events:PutEvents',
       Effect: 'Allow',
@@ -240,7 +240,7 @@ describe('RefreshStateMachine', () => {
     // Plan announces the definition versions it accepts (Definition Accepted).
     expect(statementsOfFn(plan)).toContainEqual(putEvents);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ EXPORTS_BUCKET: refTo(given.cohortRefresh.exportsBucket), EVENT_BUS_NAME: 'default' }) },
+      Environment: { Variables: Match.objectLike({ EXPORTS_BUCKET: refTo(given.foundation.exportsBucket), EVENT_BUS_NAME: 'default' }) },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'cohort-refresh Plan: select, compile, assign versions',
@@ -249,7 +249,7 @@ describe('RefreshStateMachine', () => {
     for (const fn of Object.values(others)) expect(actionsOf(statementsOfFn(fn))).not.toContain('events:PutEvents');
     for (const fn of Object.values(others)) {
       expect(JSON.stringify(statementsOfFn(fn).filter((s) => list(s.Action).includes('s3:PutObject')))).not.toContain(
-        refTo(given.cohortRefresh.exportsBucket).Ref,
+        refTo(given.foundation.exportsBucket).Ref,
       );
     }
   });
@@ -263,7 +263,7 @@ describe('RefreshStateMachine', () => {
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
-        AlarmActions: [refTo(given.cohortRefresh.alertsTopic)],
+        AlarmActions: [refTo(given.foundation.alertsTopic)],
       });
     }
   });
@@ -317,9 +317,9 @@ describe('RefreshStateMachine', () => {
     // WHEN
     const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: { alertEmails: [] } });
     // THEN
-    expect(stack.stateMachine).toBe(stack.refresh.stateMachine);
-    expect(stack.resolve(stack.stateMachine.stateMachineArn)).toEqual({ Ref: expect.stringMatching(/^RefreshStateMachine/) });
-    templateOf(stack).hasOutput('StateMachineArn', { Value: stack.resolve(stack.stateMachine.stateMachineArn) });
+    expect(stack.cohortRefresh.stateMachine).toBe(stack.cohortRefresh.refresh.stateMachine);
+    expect(stack.resolve(stack.cohortRefresh.stateMachine.stateMachineArn)).toEqual({ Ref: expect.stringMatching(/^RefreshStateMachine/) });
+    templateOf(stack).hasOutput('StateMachineArn', { Value: stack.resolve(stack.cohortRefresh.stateMachine.stateMachineArn) });
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 

@@ -3,26 +3,26 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CohortRefresh, type CohortRefreshProps } from '../../infra/cohort-refresh.ts';
+import { CohortFoundation, type CohortFoundationProps } from '../../infra/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { readStackConfig } from '../../infra/stack-config.ts';
 import { InvalidPropError } from '../../infra/validate-props.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
-import { arnOf, givenCohortRefresh, refTo, templateOf } from './support.ts';
+import { arnOf, givenFoundation, refTo, templateOf } from './support.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:cohort-refresh/slack-AbC123';
 const CHANNEL = { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' };
 
 /** GIVEN the foundation with Slack delivery and the refresh over it (no bundling). */
-function givenSlack(props: (stack: Stack) => CohortRefreshProps) {
+function givenSlack(props: (stack: Stack) => CohortFoundationProps) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'TestStack', { env: { account: '111122223333', region: 'eu-central-1' } });
-  const cohortRefresh = new CohortRefresh(stack, 'CohortRefresh', props(stack));
-  const refresh = new RefreshStateMachine(stack, 'Refresh', { cohortRefresh });
-  return { stack, cohortRefresh, refresh };
+  const foundation = new CohortFoundation(stack, 'CohortRefresh', props(stack));
+  const refresh = new RefreshStateMachine(stack, 'Refresh', { foundation });
+  return { stack, foundation, refresh };
 }
 
-const withBoth = (stack: Stack): CohortRefreshProps => ({
+const withBoth = (stack: Stack): CohortFoundationProps => ({
   slackChannel: CHANNEL,
   slackWebhookSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Webhook', SECRET_ARN),
 });
@@ -42,12 +42,12 @@ describe('Slack delivery of the alerts', () => {
       ConfigurationName: 'cohort-refresh-alerts',
       SlackWorkspaceId: 'T0123ABCD',
       SlackChannelId: 'C0456EFGH',
-      SnsTopicArns: [refTo(given.cohortRefresh.alertsTopic)],
+      SnsTopicArns: [refTo(given.foundation.alertsTopic)],
       GuardrailPolicies: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AWSDenyAll']] }],
       UserRoleRequired: false,
       LoggingLevel: 'ERROR',
     });
-    const role = given.cohortRefresh.slackAlerts?.channelConfiguration?.role;
+    const role = given.foundation.slackAlerts?.channelConfiguration?.role;
     expect(role).toBeDefined();
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([refTo(role as never)]) } });
     expect(Object.keys(policies)).toEqual([]);
@@ -61,18 +61,18 @@ describe('Slack delivery of the alerts', () => {
 
   it('subscribes the webhook function to the alerts topic and lets it read only the webhook secret', () => {
     // GIVEN
-    const fn = given.cohortRefresh.slackAlerts?.webhookFunction;
+    const fn = given.foundation.slackAlerts?.webhookFunction;
     expect(fn).toBeDefined();
     // THEN
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
-      TopicArn: refTo(given.cohortRefresh.alertsTopic),
+      TopicArn: refTo(given.foundation.alertsTopic),
       Endpoint: arnOf(fn as never),
     });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'sns.amazonaws.com',
-      SourceArn: refTo(given.cohortRefresh.alertsTopic),
+      SourceArn: refTo(given.foundation.alertsTopic),
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
@@ -92,14 +92,14 @@ describe('Slack delivery of the alerts', () => {
   });
 
   it('alarms to the alerts topic when the webhook function fails, and lets alarms publish to the encrypted topic once', () => {
-    const fn = given.cohortRefresh.slackAlerts?.webhookFunction;
+    const fn = given.foundation.slackAlerts?.webhookFunction;
 
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Namespace: 'AWS/Lambda',
       Dimensions: [{ Name: 'FunctionName', Value: refTo(fn as never) }],
       Threshold: 1,
-      AlarmActions: [refTo(given.cohortRefresh.alertsTopic)],
+      AlarmActions: [refTo(given.foundation.alertsTopic)],
     });
     const topicPolicies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
     const sids = topicPolicies.flatMap((p) => (p.Properties.PolicyDocument.Statement as { Sid?: string }[]).map((s) => s.Sid));
@@ -120,7 +120,7 @@ describe('Slack delivery of the alerts', () => {
     expect(t.toJSON().Resources[refTo(refresh.functions.finish).Ref].Properties.Environment.Variables).not.toHaveProperty('ALERTS_FORMAT');
   });
 
-  it.each<[string, CohortRefreshProps['slackChannel'], string]>([
+  it.each<[string, CohortFoundationProps['slackChannel'], string]>([
     [
       'a lower-case workspace id',
       { workspaceId: 't0123abcd', channelId: 'C1' },
@@ -137,7 +137,7 @@ describe('Slack delivery of the alerts', () => {
       'slackChannel.configurationName must be 1 to 128 letters, digits, "-" or "_", got "cohort alerts"',
     ],
   ])('rejects %s and shows the bad value', (_, slackChannel, message) => {
-    expect(() => givenCohortRefresh({ ...(slackChannel ? { slackChannel } : {}) })).toThrow(new InvalidPropError(message));
+    expect(() => givenFoundation({ ...(slackChannel ? { slackChannel } : {}) })).toThrow(new InvalidPropError(message));
   });
 });
 

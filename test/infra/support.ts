@@ -1,20 +1,20 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { CohortRefresh, type CohortRefreshProps } from '../../infra/cohort-refresh.ts';
+import { CohortFoundation, type CohortFoundationProps } from '../../infra/cohort-foundation.ts';
 
 /** Props, or a function of the stack that makes them (to import resources into that stack). */
-export type PropsOrFactory = CohortRefreshProps | ((stack: Stack) => CohortRefreshProps);
+export type PropsOrFactory = CohortFoundationProps | ((stack: Stack) => CohortFoundationProps);
 
-/** A fresh app (no bundling, plus any extra context) and stack holding one CohortRefresh. */
-export function givenCohortRefresh(
+/** A fresh app (no bundling, plus any extra context) and stack holding one CohortFoundation. */
+export function givenFoundation(
   props: PropsOrFactory = {},
   context: Record<string, unknown> = {},
-): { app: App; stack: Stack; cohortRefresh: CohortRefresh } {
+): { app: App; stack: Stack; foundation: CohortFoundation } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new Stack(app, 'TestStack');
-  const cohortRefresh = new CohortRefresh(stack, 'CohortRefresh', typeof props === 'function' ? props(stack) : props);
-  return { app, stack, cohortRefresh };
+  const foundation = new CohortFoundation(stack, 'CohortRefresh', typeof props === 'function' ? props(stack) : props);
+  return { app, stack, foundation };
 }
 
 /** The synthesized template of a stack. */

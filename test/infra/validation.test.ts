@@ -1,11 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import type { CohortRefreshProps } from '../../infra/cohort-refresh.ts';
+import type { CohortFoundationProps } from '../../infra/cohort-foundation.ts';
 import { InvalidPropError } from '../../infra/validate-props.ts';
-import { givenCohortRefresh } from './support.ts';
+import { givenFoundation } from './support.ts';
 
-describe('CohortRefresh prop validation', () => {
-  it.each<[string, CohortRefreshProps, string]>([
+describe('CohortFoundation prop validation', () => {
+  it.each<[string, CohortFoundationProps, string]>([
     ['a lake prefix with a leading slash', { eventLakePrefix: '/lake/' }, '"/lake/"'],
     ['a lake prefix without a trailing slash', { eventLakePrefix: 'lake' }, '"lake"'],
     ['a lake prefix with a wildcard', { eventLakePrefix: 'la*ke/' }, '"la*ke/"'],
@@ -21,20 +21,20 @@ describe('CohortRefresh prop validation', () => {
     ['a SNAPSHOT removal policy', { removalPolicy: RemovalPolicy.SNAPSHOT }, '"snapshot"'],
   ])('rejects %s and shows the value', (_, props, shown) => {
     // GIVEN / WHEN
-    const create = () => givenCohortRefresh(props);
+    const create = () => givenFoundation(props);
     // THEN
     expect(create).toThrow(InvalidPropError);
     expect(create).toThrow(shown);
   });
 
   it('names the prop in the message', () => {
-    expect(() => givenCohortRefresh({ eventLakePrefix: 'lake' })).toThrow(/^eventLakePrefix /);
-    expect(() => givenCohortRefresh({ athenaResultsRetention: Duration.days(0) })).toThrow(/^athenaResultsRetention /);
+    expect(() => givenFoundation({ eventLakePrefix: 'lake' })).toThrow(/^eventLakePrefix /);
+    expect(() => givenFoundation({ athenaResultsRetention: Duration.days(0) })).toThrow(/^athenaResultsRetention /);
   });
 
   it('accepts a nested lake prefix, whole-day retentions and the smallest cutoff', () => {
     expect(() =>
-      givenCohortRefresh({
+      givenFoundation({
         eventLakePrefix: 'raw/cohort-refresh_v1/',
         alertEmails: ['growth@example.com', 'ops+alerts@example.co.uk'],
         noncurrentVersionRetention: Duration.hours(48),

@@ -1,0 +1,568 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as athena from 'aws-cdk-lib/aws-athena';
+import type * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { Construct } from 'constructs';
+import { LAKE_FILES_PREFIX } from '../shared/cloud/lake-manifests.ts';
+import { DOCTOR_PREFIX } from '../shared/cloud/deployment-doctor.ts';
+import { CLOUD_PRIVACY_PREFIX } from '../shared/config/cloud-config.ts';
+import { DELETION_REQUESTS_PREFIX } from '../shared/privacy/deletion-requests.ts';
+import { EVALUATION_TABLE_PREFIX } from '../shared/workflow/athena-statement.ts';
+import { AlertsTopic } from './alerts/alerts-topic.ts';
+import { type SlackChannel, SlackAlerts } from './alerts/slack-alerts.ts';
+import { LakeCatalog } from './catalog/lake-catalog.ts';
+import { QueryWorkGroup } from './query/query-work-group.ts';
+import { SecureBucket } from './storage/secure-bucket.ts';
+import {
+  validateAlertEmails,
+  validateBytesScannedCutoff,
+  validateDatabaseName,
+  validateLakePrefix,
+  validateRemovalPolicy,
+  validateSlackChannel,
+  validateWholeDays,
+  validateWorkGroupName,
+} from './validate-props.ts';
+
+/** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
+const PRIVACY_KEYS = `${CLOUD_PRIVACY_PREFIX}*`;
+
+/** What a grantee may do with the per-run evaluation tables (see shared/workflow/athena-statement.ts). */
+export type EvaluationTableAccess = 'create' | 'read' | 'drop';
+
+const EVALUATION_GLUE_ACTIONS: Record<EvaluationTableAccess, string[]> = {
+  create: ['glue:GetTable', 'glue:CreateTable'],
+  read: ['glue:GetTable'],
+  drop: ['glue:GetTable', 'glue:DeleteTable'],
+};
+
+/** Where a CTAS without `external_location` writes its table's files in the workgroup's results. */
+const EVALUATION_FILES_PATTERN = 'results/tables/*';
+
+/** Properties of {@link CohortFoundation}. */
+export interface CohortFoundationProps {
+  /**
+   * An existing bucket that holds the event lake (SPEC 1). Import it with
+   * `Bucket.fromBucketAttributes` and pass its `encryptionKey` if it uses SSE-KMS, so
+   * that query grants include decrypting with that key.
+   *
+   * @default - a new versioned, KMS-encrypted bucket is created
+   */
+  readonly eventLakeBucket?: s3.IBucket;
+
+  /**
+   * Key prefix of the lake inside its bucket: `''` or ending in `/`, e.g. `lake/`.
+   * Events are read from `<prefix>events/dt=YYYY-MM-DD/`, identities from `<prefix>identities/`.
+   *
+   * @default '' (the bucket root)
+   */
+  readonly eventLakePrefix?: string;
+
+  /**
+   * E-mail addresses subscribed to the alerts topic. Each address receives a
+   * confirmation mail and gets alerts only after confirming it.
+   *
+   * @default - no subscriptions; subscribe later to `alertsTopic`
+   */
+  readonly alertEmails?: string[];
+
+  /**
+   * A Slack channel that gets every alert (and the execution alarms) through AWS Chatbot, now
+   * Amazon Q Developer in chat applications. Authorize the Slack workspace in the Chatbot console
+   * once before deploying. The alerts then also carry Chatbot's custom-notification format (Chatbot
+   * posts nothing else), which HTTPS subscribers receive instead of the text; e-mail keeps the text.
+   * The channel can run no AWS commands (no role permissions, `AWSDenyAll` guardrail).
+   *
+   * @default - no Chatbot channel
+   */
+  readonly slackChannel?: SlackChannel;
+
+  /**
+   * A Secrets Manager secret holding a Slack incoming-webhook URL (the plain URL, or JSON
+   * `{"url": "..."}`). A small Lambda function subscribed to the alerts topic posts each alert and
+   * alarm to it as text; it may only read this secret. A secret encrypted with a customer managed
+   * key needs that key: import it with `Secret.fromSecretAttributes({ secretCompleteArn, encryptionKey })`.
+   *
+   * @default - no webhook subscriber
+   */
+  readonly slackWebhookSecret?: secretsmanager.ISecret;
+
+  /**
+   * How long overwritten or deleted object versions are kept in the versioned buckets
+   * (lake, definitions, snapshots, exports) before S3 expires them. Whole days. Snapshot
+   * versions themselves are current objects and are never expired by this rule.
+   *
+   * @default Duration.days(90)
+   */
+  readonly noncurrentVersionRetention?: Duration;
+
+  /**
+   * How long Athena query results are kept. Whole days.
+   *
+   * @default Duration.days(7)
+   */
+  readonly athenaResultsRetention?: Duration;
+
+  /**
+   * How long S3 server access logs are kept. Whole days.
+   *
+   * @default Duration.days(365)
+   */
+  readonly accessLogsRetention?: Duration;
+
+  /**
+   * Largest number of bytes one Athena query may scan before the workgroup cancels it.
+   * At least 10,000,000 (the Athena minimum).
+   *
+   * @default 10 GiB (10 * 1024^3 bytes)
+   */
+  readonly athenaBytesScannedCutoffPerQuery?: number;
+
+  /**
+   * Name of the Glue database; unique per account and region.
+   *
+   * @default 'cohort_refresh'
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Name of the Athena workgroup; unique per account and region.
+   *
+   * @default 'cohort-refresh'
+   */
+  readonly workGroupName?: string;
+
+  /**
+   * What happens to the buckets and KMS keys when they leave the stack. DESTROY
+   * fails on buckets that still hold objects (no auto-delete Lambda is deployed).
+   * The Glue catalog, workgroup and topic hold no data and are always deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const DEFAULT_BYTES_SCANNED_CUTOFF = 10 * 1024 ** 3;
+
+/**
+ * The storage and catalog foundation of cohort refresh: the event lake, definitions,
+ * snapshots, exports and Athena results buckets, the Glue catalog over lake and
+ * snapshots, the Athena workgroup, and the alerts topic, with least-privilege grants.
+ * `CohortRefresh` (infra/cohort-refresh.ts) builds the product on it; embed that rather than this.
+ */
+export class CohortFoundation extends Construct {
+  /**
+   * Customer-managed key of every data bucket and of Athena results. Chosen over
+   * SSE-S3 because snapshots and exports hold person ids: reading them needs this key
+   * as well as the bucket, every decrypt is logged in CloudTrail, and the key policy
+   * can be tightened independently of bucket policies. Bucket keys keep the per-request
+   * KMS cost negligible.
+   */
+  public readonly encryptionKey: kms.Key;
+  /** Receives the server access logs of every bucket the construct creates (SSE-S3). */
+  public readonly accessLogsBucket: s3.Bucket;
+  /** The event lake: the bucket passed in, or one created here. */
+  public readonly eventLakeBucket: s3.IBucket;
+  /** Key prefix of the lake inside {@link eventLakeBucket}: `''` or ending in `/`. */
+  public readonly eventLakePrefix: string;
+  /** Cohort definitions (YAML) uploaded by analysts. */
+  public readonly definitionsBucket: s3.Bucket;
+  /** Versioned snapshots under `snapshots/cohort=<id>/version=<N>/` (SPEC 5). */
+  public readonly snapshotsBucket: s3.Bucket;
+  /** Exports for downstream systems: full lists and entered/exited deltas. */
+  public readonly exportsBucket: s3.Bucket;
+  /**
+   * Athena query results under `results/`, and under `lake-files/` the manifests the Plan step
+   * writes for the lake tables; everything expires after `athenaResultsRetention`.
+   */
+  public readonly athenaResultsBucket: s3.Bucket;
+  /** The Glue database and tables. */
+  public readonly catalog: LakeCatalog;
+  /** The Glue database. */
+  public readonly database: glue.CfnDatabase;
+  /** `events_jsonl` table. */
+  public readonly eventsJsonlTable: glue.CfnTable;
+  /** `events_parquet` table. */
+  public readonly eventsParquetTable: glue.CfnTable;
+  /** `identities_jsonl` table. */
+  public readonly identitiesJsonlTable: glue.CfnTable;
+  /** `identities_parquet` table. */
+  public readonly identitiesParquetTable: glue.CfnTable;
+  /** `cohort_members` table over every snapshot version. */
+  public readonly cohortMembersTable: glue.CfnTable;
+  /** The Athena workgroup with enforced settings. */
+  public readonly workGroup: athena.CfnWorkGroup;
+  /** Name of the Athena workgroup. */
+  public readonly workGroupName: string;
+  /** ARN of the Athena workgroup. */
+  public readonly workGroupArn: string;
+  /**
+   * The HMAC key of erasure records (SPEC 5's audit record keeps keyed hashes of the id): a
+   * generated Secrets Manager secret, encrypted with {@link encryptionKey}, readable only by the
+   * functions granted {@link grantReadPrivacyKey}, so whoever reads `privacy/` cannot hash
+   * candidate ids to learn who was forgotten. One key a line: the first makes new records.
+   */
+  public readonly privacyKey: secretsmanager.Secret;
+  /** The alerts topic (KMS-encrypted, TLS only). */
+  public readonly alertsTopic: sns.Topic;
+  /** The key of the alerts topic. */
+  public readonly alertsKey: kms.Key;
+  /** The Slack delivery of the alerts, when `slackChannel` or `slackWebhookSecret` was given. */
+  public readonly slackAlerts?: SlackAlerts;
+  /**
+   * How alerts are published: `chatbot` adds the Chatbot custom-notification variant, because a
+   * Chatbot channel is subscribed; `text` otherwise. The refresh passes it to its functions.
+   */
+  public readonly alertsFormat: 'text' | 'chatbot';
+
+  constructor(scope: Construct, id: string, props: CohortFoundationProps = {}) {
+    super(scope, id);
+    // Log delivery through a bucket policy, not ACLs (ACLs are disabled on every bucket),
+    // whatever feature flags the enclosing app sets. Must precede the first child.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+
+    const eventLakePrefix = props.eventLakePrefix ?? '';
+    const alertEmails = props.alertEmails ?? [];
+    const noncurrentVersionRetention = props.noncurrentVersionRetention ?? Duration.days(90);
+    const athenaResultsRetention = props.athenaResultsRetention ?? Duration.days(7);
+    const accessLogsRetention = props.accessLogsRetention ?? Duration.days(365);
+    const bytesScannedCutoff = props.athenaBytesScannedCutoffPerQuery ?? DEFAULT_BYTES_SCANNED_CUTOFF;
+    const databaseName = props.databaseName ?? 'cohort_refresh';
+    const workGroupName = props.workGroupName ?? 'cohort-refresh';
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    validateLakePrefix(eventLakePrefix);
+    validateAlertEmails(alertEmails);
+    validateWholeDays('noncurrentVersionRetention', noncurrentVersionRetention);
+    validateWholeDays('athenaResultsRetention', athenaResultsRetention);
+    validateWholeDays('accessLogsRetention', accessLogsRetention);
+    validateBytesScannedCutoff(bytesScannedCutoff);
+    validateDatabaseName(databaseName);
+    validateWorkGroupName(workGroupName);
+    validateRemovalPolicy(removalPolicy);
+    if (props.slackChannel) validateSlackChannel(props.slackChannel);
+
+    this.encryptionKey = new kms.Key(this, 'DataKey', {
+      description: 'cohort-refresh data: lake, definitions, snapshots, exports, Athena results',
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy,
+    });
+
+    this.accessLogsBucket = new SecureBucket(this, 'AccessLogsBucket', {
+      // S3 log delivery writes only to SSE-S3 buckets, never SSE-KMS.
+      removalPolicy,
+      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: accessLogsRetention }],
+    });
+    Validations.of(this.accessLogsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access logs target; logging it to itself would loop.',
+    });
+
+    const versionedBucket = (bucketId: string): SecureBucket =>
+      new SecureBucket(this, bucketId, {
+        encryptionKey: this.encryptionKey,
+        accessLogsBucket: this.accessLogsBucket,
+        versioned: true,
+        removalPolicy,
+        lifecycleRules: [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: noncurrentVersionRetention }],
+      });
+
+    this.eventLakePrefix = eventLakePrefix;
+    this.eventLakeBucket = props.eventLakeBucket ?? versionedBucket('EventLakeBucket');
+    this.definitionsBucket = versionedBucket('DefinitionsBucket');
+    this.snapshotsBucket = versionedBucket('SnapshotsBucket');
+    this.exportsBucket = versionedBucket('ExportsBucket');
+    this.athenaResultsBucket = new SecureBucket(this, 'AthenaResultsBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogsBucket: this.accessLogsBucket,
+      removalPolicy,
+      lifecycleRules: [{ id: 'ExpireQueryResults', expiration: athenaResultsRetention }],
+    });
+
+    this.catalog = new LakeCatalog(this, 'Catalog', {
+      databaseName,
+      eventLakeBucket: this.eventLakeBucket,
+      eventLakePrefix,
+      filesBucket: this.athenaResultsBucket,
+      filesPrefix: LAKE_FILES_PREFIX,
+      snapshotsBucket: this.snapshotsBucket,
+    });
+    this.database = this.catalog.database;
+    this.eventsJsonlTable = this.catalog.eventsJsonlTable;
+    this.eventsParquetTable = this.catalog.eventsParquetTable;
+    this.identitiesJsonlTable = this.catalog.identitiesJsonlTable;
+    this.identitiesParquetTable = this.catalog.identitiesParquetTable;
+    this.cohortMembersTable = this.catalog.cohortMembersTable;
+
+    const query = new QueryWorkGroup(this, 'WorkGroup', {
+      workGroupName,
+      resultsBucket: this.athenaResultsBucket,
+      resultsKey: this.encryptionKey,
+      bytesScannedCutoffPerQuery: bytesScannedCutoff,
+    });
+    this.workGroup = query.workGroup;
+    this.workGroupName = query.workGroupName;
+    this.workGroupArn = query.workGroupArn;
+
+    this.privacyKey = new secretsmanager.Secret(this, 'PrivacyKey', {
+      description: 'cohort-refresh: HMAC key of erasure records (one key a line; the first makes new records)',
+      encryptionKey: this.encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    Validations.of(this.privacyKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'An HMAC key that names erasure records must not rotate: a rotated key no longer recognises the forgotten people of older records.',
+    });
+
+    const alerts = new AlertsTopic(this, 'Alerts', { emails: alertEmails, removalPolicy });
+    this.alertsTopic = alerts.topic;
+    this.alertsKey = alerts.key;
+    this.alertsFormat = props.slackChannel ? 'chatbot' : 'text';
+    if (props.slackChannel || props.slackWebhookSecret) {
+      this.slackAlerts = new SlackAlerts(this, 'Slack', {
+        topic: this.alertsTopic,
+        topicKey: this.alertsKey,
+        ...(props.slackChannel ? { channel: props.slackChannel } : {}),
+        ...(props.slackWebhookSecret ? { webhookSecret: props.slackWebhookSecret } : {}),
+      });
+    }
+  }
+
+  /** Lets the grantee list the definitions bucket and read every definition. */
+  public grantReadDefinitions(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.definitionsBucket, ['*']);
+  }
+
+  /** Lets the grantee upload definitions (create or overwrite; never delete). */
+  public grantWriteDefinitions(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.definitionsBucket, '*');
+  }
+
+  /**
+   * Lets the grantee record the catalog of accepted definitions and its audit trail: new objects
+   * under the definitions bucket's `catalog/` (the guardrails of the Plan step; never a delete).
+   */
+  public grantWriteDefinitionCatalog(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.definitionsBucket, 'catalog/*');
+  }
+
+  /** Lets the grantee read every snapshot version, manifest and `current.json`. */
+  public grantReadSnapshots(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.snapshotsBucket, ['snapshots/*']);
+  }
+
+  /**
+   * Lets the grantee read and write snapshots: new versions and `current.json`.
+   * No delete: a version is never rewritten or deleted by a refresh (SPEC 5).
+   */
+  public grantWriteSnapshots(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadSnapshots(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, 'snapshots/*'));
+  }
+
+  /**
+   * Lets the grantee read the privacy data of the snapshots bucket (`privacy/*`): the erasure
+   * records, the suppression list and the deletion requests. Not the key of the records
+   * ({@link grantReadPrivacyKey}).
+   */
+  public grantReadPrivacy(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.snapshotsBucket, [PRIVACY_KEYS]);
+  }
+
+  /**
+   * Lets the grantee read and write the privacy data (`privacy/*`): write erasure records and
+   * replace processed deletion requests. Never a delete.
+   */
+  public grantWritePrivacy(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadPrivacy(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, PRIVACY_KEYS));
+  }
+
+  /**
+   * Lets the grantee read the key of erasure records (the {@link privacyKey} secret): only what
+   * erases or screens people (the Plan, Snapshot, Deliver and Finish functions).
+   */
+  public grantReadPrivacyKey(grantee: iam.IGrantable): iam.Grant {
+    return this.privacyKey.grantRead(grantee);
+  }
+
+  /**
+   * Lets the grantee drop deletion requests (`privacy/deletion-requests/*`, carried out by the
+   * next refresh) and nothing else: no read of any id, list or record.
+   */
+  public grantRequestDeletion(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.snapshotsBucket, `${DELETION_REQUESTS_PREFIX}*`);
+  }
+
+  /** Lets the grantee read every export. */
+  public grantReadExports(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.exportsBucket, ['*']);
+  }
+
+  /** Lets the grantee write exports (create or overwrite; never delete). */
+  public grantWriteExports(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.exportsBucket, '*');
+  }
+
+  /**
+   * Lets the grantee run Athena queries over the catalog: start, follow and stop
+   * queries in this workgroup only; read this database's tables only; read the lake's
+   * `events/` and `identities/`, the lake tables' manifests (`lake-files/`) and the snapshots;
+   * write and read query results.
+   */
+  public grantQueryLake(grantee: iam.IGrantable): iam.Grant {
+    const athenaGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+      ],
+      resourceArns: [this.workGroupArn],
+    });
+    const glueGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, ...this.catalog.tableArns],
+    });
+    const prefix = this.eventLakePrefix;
+    const lakeGrant = this.grantReadObjects(grantee, this.eventLakeBucket, [`${prefix}events/*`, `${prefix}identities/*`]);
+    const resultsGrant = this.grantReadObjects(grantee, this.athenaResultsBucket, ['results/*', `${LAKE_FILES_PREFIX}*`]).combine(
+      this.grantWriteObjects(grantee, this.athenaResultsBucket, 'results/*'),
+    );
+    return athenaGrant.combine(glueGrant).combine(lakeGrant).combine(this.grantReadSnapshots(grantee)).combine(resultsGrant);
+  }
+
+  /**
+   * Lets the grantee delete query results under `results/`: a cohort's members query leaves its
+   * person ids in `results/<query id>.csv` (and `.metadata`), deleted once read rather than left to
+   * the results lifecycle. The query ids are not known in advance, hence the prefix.
+   */
+  public grantDeleteQueryResults(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:DeleteObject'],
+      // Object ARN ends in "*": one result file per query id.
+      resourceArns: [this.athenaResultsBucket.arnForObjects('results/*')],
+    });
+  }
+
+  /**
+   * Lets the grantee write the lake tables' manifests under `lake-files/` of the results bucket
+   * (the Plan step), and copy there the lake files whose names Athena would skip. Reading the lake
+   * (the copies' source) comes with {@link grantQueryLake}.
+   */
+  public grantWriteLakeFiles(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.athenaResultsBucket, `${LAKE_FILES_PREFIX}*`);
+  }
+
+  /**
+   * Lets the grantee (a platform team's CLI user or CI role) run `cohorts doctor --cloud`: query the
+   * lake tables ({@link grantQueryLake}), write, read and delete its probe lake under `doctor/` of the
+   * results bucket, write and delete the probe's manifests under `lake-files/`, and delete its
+   * queries' result files under `results/`. Nothing in the event lake, the snapshots or the definitions is written.
+   */
+  public grantCheckDeployment(grantee: iam.IGrantable): iam.Grant {
+    const bucket = this.athenaResultsBucket;
+    const probe = this.grantReadObjects(grantee, bucket, [`${DOCTOR_PREFIX}*`])
+      .combine(this.grantWriteObjects(grantee, bucket, `${DOCTOR_PREFIX}*`))
+      .combine(this.grantWriteLakeFiles(grantee));
+    const deletes = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:DeleteObject'],
+      // Object ARNs end in "*": the run's folder, the listing's manifests and the query ids are not known in advance.
+      resourceArns: [`${DOCTOR_PREFIX}*`, `${LAKE_FILES_PREFIX}*`, 'results/*'].map((pattern) => bucket.arnForObjects(pattern)),
+    });
+    return this.grantQueryLake(grantee).combine(probe).combine(deletes);
+  }
+
+  /** Lets the grantee publish to the alerts topic. */
+  public grantPublishAlerts(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sns:Publish'],
+      resourceArns: [this.alertsTopic.topicArn],
+    }).combine(this.alertsKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'));
+  }
+
+  /** ARN pattern of every run's evaluation table in the foundation's database. */
+  public get evaluationTablesArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'glue',
+      resource: 'table',
+      resourceName: `${this.catalog.databaseName}/${EVALUATION_TABLE_PREFIX}*`,
+    });
+  }
+
+  /**
+   * Lets the grantee use the tables the Evaluate state's CTAS creates, one per run
+   * (`evaluation_<run>`): Glue access to those tables only (with the catalog and database Glue
+   * checks along the way). Their files live under the results bucket's `results/`, which
+   * {@link grantQueryLake} lets read and write; `drop` may also delete them (`results/tables/*`), since
+   * releasing an evaluation deletes the person ids it holds rather than wait for the lifecycle rule.
+   */
+  public grantEvaluationTables(grantee: iam.IGrantable, access: EvaluationTableAccess): iam.Grant {
+    const tables = iam.Grant.addToPrincipal({
+      grantee,
+      actions: EVALUATION_GLUE_ACTIONS[access],
+      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, this.evaluationTablesArn],
+    });
+    if (access !== 'drop') return tables;
+    return tables.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:DeleteObject'],
+        // Object ARN ends in "*": one folder per Evaluate query id (acknowledged in WILDCARD_REASONS).
+        resourceArns: [this.athenaResultsBucket.arnForObjects(EVALUATION_FILES_PATTERN)],
+      }),
+    );
+  }
+
+  /**
+   * Lets the grantee read a query's runtime statistics in the workgroup: the output row count of a
+   * run's CTAS is the population of its evaluation.
+   */
+  public grantQueryStatistics(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['athena:GetQueryRuntimeStatistics'],
+      resourceArns: [this.workGroupArn],
+    });
+  }
+
+  private grantReadObjects(grantee: iam.IGrantable, bucket: s3.IBucket, keyPatterns: string[]): iam.Grant {
+    const listGrant = iam.Grant.addToPrincipal({
+      grantee,
+      // Listing is bucket-wide: the prefixes Athena and the SDK list with vary, and keys carry no data.
+      actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+      resourceArns: [bucket.bucketArn],
+    });
+    const readGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      // Object ARNs end in "*": the keys (versions, dates, cohort ids) are not known in advance.
+      resourceArns: keyPatterns.map((pattern) => bucket.arnForObjects(pattern)),
+    });
+    const grant = listGrant.combine(readGrant);
+    return bucket.encryptionKey ? grant.combine(bucket.encryptionKey.grant(grantee, 'kms:Decrypt')) : grant;
+  }
+
+  private grantWriteObjects(grantee: iam.IGrantable, bucket: s3.IBucket, keyPattern: string): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      // Object ARN ends in "*": new keys are written under this prefix.
+      resourceArns: [bucket.arnForObjects(keyPattern)],
+    });
+    // Decrypt too: multipart uploads read back their encrypted parts.
+    return bucket.encryptionKey ? grant.combine(bucket.encryptionKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt')) : grant;
+  }
+}
