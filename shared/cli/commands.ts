@@ -7,7 +7,8 @@ import { changes } from '../engine/member-changes.ts';
 import { TerminalNotifier } from '../notify/terminal-notifier.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
 import { loadConfig } from '../config/config.ts';
-import { type LocalRunSummary, runRefreshStateMachine } from '../workflow/local-runner.ts';
+import { runRefreshStateMachine } from '../workflow/local-runner.ts';
+import type { LocalRun } from '../workflow/local-tasks.ts';
 import { LocalOutbox } from '../workflow/local-outbox.ts';
 import { CADENCES } from '../language/ast.ts';
 import { loadCatalog, selectForRun } from '../language/catalog.ts';
@@ -90,7 +91,7 @@ export interface RunOptions {
  * ports (DuckDB for Athena, folders for buckets, alerts.jsonl and the terminal for SNS), so a
  * local run proves the cloud flow. Prints the summary and rewrites the report.
  */
-export async function runCommand(folders: Folders, options: RunOptions, io: Output): Promise<LocalRunSummary> {
+export async function runCommand(folders: Folders, options: RunOptions, io: Output): Promise<LocalRun> {
   if (options.cadence !== undefined && !(CADENCES as readonly string[]).includes(options.cadence)) {
     throw new UsageError(`--cadence must be one of ${CADENCES.join(', ')}, got ${shownValue(options.cadence)}`);
   }
@@ -111,7 +112,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const runId = randomUUID();
   await outbox.begin({ run_id: runId, as_of: asOf.toISOString(), started_at: new Date().toISOString() });
   io.err('running the refresh state machine...');
-  const summary = await runRefreshStateMachine(
+  const run = await runRefreshStateMachine(
     {
       trigger: options.trigger ?? (options.cadence ? `schedule:${options.cadence}` : 'manual'),
       as_of: asOf.toISOString(),
@@ -123,14 +124,15 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
     { ...local, notifier: outbox.notifier(notifier) },
     { runId },
   ).finally(() => outbox.end(runId));
+  const { summary, plan } = run;
   io.out(formatRunSummary(summary));
   const exported = summary.deliveries.filter((d) => d.exports !== null).length;
   const announced = summary.deliveries.filter((d) => d.event !== null).length;
   io.err(`exports: ${join(folders.state, 'exports')} (${exported} new), events: ${join(folders.state, 'events.jsonl')} (${announced} new)`);
   const report = await writeReportFiles(folders, catalog.definitions, local.store);
   io.err(`report: ${report}`);
-  reportGovernance(summary.governance, io);
-  return summary;
+  reportGovernance(plan.governance, io);
+  return run;
 }
 
 /** Writes `<state>/report/index.html` and `catalog.html`; returns the index's path. */

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { RunSummary } from '../engine/refresh.ts';
+import type { WorkflowSummary } from '../workflow/types.ts';
 
 const pad = (text: string, width: number, right = false) => {
   const visible = text.replace(/\x1b\[[0-9;]*m/g, '').length;
@@ -27,7 +27,7 @@ function statusText(status: string): string {
 }
 
 /** The summary `cohorts run` prints. */
-export function formatRunSummary(summary: RunSummary): string {
+export function formatRunSummary(summary: WorkflowSummary): string {
   const rows = summary.cohorts.map((c) => {
     const warned = c.checks.filter((k) => k.status === 'warn').map((k) => k.name);
     const failed = c.checks.filter((k) => k.status === 'fail').map((k) => k.name);
@@ -43,7 +43,7 @@ export function formatRunSummary(summary: RunSummary): string {
     table(['cohort', 'version', 'size', 'entered', 'exited', 'status', 'checks'], rows, [2, 3, 4]),
     ...lakeWarnings.map((message) => pc.yellow(`warning: ${message}`)),
     '',
-    `as of ${summary.asOf}: ${summary.population} people, ${published} published, ${held} held, ${unchanged} unchanged ` +
-      `in ${(summary.durationMs / 1000).toFixed(1)} s (run ${summary.runId})`,
+    `as of ${summary.as_of}: ${summary.population} people, ${published} published, ${held} held, ${unchanged} unchanged ` +
+      `in ${(summary.duration_ms / 1000).toFixed(1)} s (run ${summary.run_id})`,
   ].join('\n');
 }

@@ -9,7 +9,8 @@ import { FsBlobStore } from '../store/fs-blob-store.ts';
 import { unreadableFile } from '../language/errors.ts';
 import { LOCAL_DECISIONS } from '../governance/decision-command.ts';
 import { handleDefinitionUpload, INCOMING_PREFIX, MAX_UPLOAD_BYTES, type RefreshStarter } from '../uploads/definition-upload.ts';
-import { type LocalRunSummary, runRefreshStateMachine } from '../workflow/local-runner.ts';
+import { runRefreshStateMachine } from '../workflow/local-runner.ts';
+import type { WorkflowSummary } from '../workflow/types.ts';
 import { openLocalPorts } from '../workflow/local-ports.ts';
 import { type Folders, type Output, writeReportFiles } from './commands.ts';
 import { UsageError } from './errors.ts';
@@ -39,11 +40,11 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
   const key = `${INCOMING_PREFIX}${basename(file)}`;
   if (text !== undefined) await definitions.put(key, text);
 
-  const runs: LocalRunSummary[] = [];
+  const runs: WorkflowSummary[] = [];
   const refresh: RefreshStarter = {
     start: async (input, name) => {
       io.err(`running the refresh state machine for ${input.cohorts?.join(', ') ?? 'every cohort'}...`);
-      runs.push(await runRefreshStateMachine(input, { ...local, notifier }, { runId: name }));
+      runs.push((await runRefreshStateMachine(input, { ...local, notifier }, { runId: name })).summary);
       return name;
     },
   };

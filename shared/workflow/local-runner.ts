@@ -1,41 +1,15 @@
 import './promise-with-resolvers.ts';
 import { randomUUID } from 'node:crypto';
 import { type StateMachineDefinition, StateMachine } from 'aws-local-stepfunctions';
-import { z } from 'zod';
-import type { GovernanceReport } from '../governance/report-schema.ts';
-import type { RunSummary } from '../engine/refresh.ts';
-import type { AlertSeverity } from '../notify/notifier.ts';
-import { localStatement } from './athena-statement.ts';
-import {
-  alertFailureEventSchema,
-  deliverEventSchema,
-  finishEventSchema,
-  parseEvent,
-  planEventSchema,
-  type RefreshInput,
-  refreshInputSchema,
-  snapshotEventSchema,
-} from './events.ts';
-import { LocalEvaluations } from './local-evaluations.ts';
+import { alertFailureEventSchema, parseEvent, type RefreshInput, refreshInputSchema } from './events.ts';
 import type { LocalPorts } from './local-ports.ts';
+import { type LocalRun, localExecutionArn, localTasks, RefreshFailedError } from './local-tasks.ts';
 import { refreshStateMachineAsl } from './state-machine-asl.ts';
 import { stepTimeoutText } from './step-limits.ts';
 import { StateName, TASK_STATES, type TaskStateName } from './state-names.ts';
-import { deliverStep } from './deliver-step.ts';
-import { alertFailureStep, evaluateLocal, finishStep, planStep, snapshotStep } from './steps.ts';
-import type { WorkflowPlan, WorkflowPorts, WorkflowSummary } from './types.ts';
+import type { WorkflowPlan, WorkflowSummary } from './types.ts';
 
 export type { LocalPorts } from './local-ports.ts';
-
-/** What a local run returns: the summary `refresh()` returns, plus the alert Finish sent. */
-export interface LocalRunSummary extends RunSummary {
-  /** Severity of the one alert Finish sent, or null when none was needed. */
-  readonly alert: AlertSeverity | null;
-  /** What Deliver did for each outcome: the event published and where the version was exported. */
-  readonly deliveries: WorkflowSummary['deliveries'];
-  /** What the guardrails decided about definition changes (absent when the run was not governed). */
-  readonly governance?: GovernanceReport;
-}
 
 /** Options of {@link runRefreshStateMachine}. */
 export interface LocalRunOptions {
@@ -63,29 +37,13 @@ export class UnmappedTaskError extends Error {
   override readonly name = 'UnmappedTaskError';
 }
 
-/** A local execution ended in the Failed state (or otherwise failed). */
-export class RefreshFailedError extends Error {
-  override readonly name = 'RefreshFailedError';
-
-  constructor(
-    readonly runId: string,
-    /** The step whose failure was caught, when one was. */
-    readonly step: string | undefined,
-    /** The original error's name (`States.TaskFailed`, `InvalidDefinitionsError`, ...). */
-    readonly error: string,
-    readonly errorCause: string,
-  ) {
-    super(`refresh ${runId} failed${step ? ` at ${step}` : ''}: ${error}${errorCause ? `: ${errorCause}` : ''}`);
-  }
-}
-
-/** What the Athena integration receives; the local stand-in reads the statement. */
-const athenaStartSchema = z.looseObject({ QueryString: z.string().min(1) });
-
-/** A value as it crosses Step Functions: plain JSON, nothing else. */
-const wire = <T>(value: T): ReturnType<typeof JSON.parse> => JSON.parse(JSON.stringify(value));
-
 type LocalHandler = (input: unknown) => Promise<unknown>;
+
+/** A task's answer as the interpreter takes it: plain JSON, which is all localTasks answers. */
+type Json = ReturnType<typeof JSON.parse>;
+
+/** Which step AlertFailure reports: the runner names it in its error. */
+const failedStepSchema = alertFailureEventSchema.pick({ failed: true });
 
 /** Runs work one piece at a time, in the order asked, whether earlier pieces succeed or fail. */
 function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
@@ -134,20 +92,16 @@ function localStateMachine(): Promise<StateMachine> {
 /**
  * Runs the refresh the way the cloud does: the state machine definition synthesized from the CDK
  * construct, executed in process by aws-local-stepfunctions, with every Task state overridden by
- * name to run its step with local ports (Athena's Evaluate by the local engine). Retries, Catch,
- * the Map and the failure path are the definition's own. Resolves with the run summary; rejects
- * with {@link RefreshFailedError} when the execution fails (after AlertFailure has alerted).
+ * name to run its step with local ports (Athena's Evaluate by the local engine; see localTasks).
+ * Retries, Catch, the Map and the failure path are the definition's own. Resolves with the run
+ * summary and the plan; rejects with {@link RefreshFailedError} when the execution fails (after
+ * AlertFailure has alerted).
  */
-export async function runRefreshStateMachine(
-  input: RefreshInput,
-  local: LocalPorts,
-  options: LocalRunOptions = {},
-): Promise<LocalRunSummary> {
+export async function runRefreshStateMachine(input: RefreshInput, local: LocalPorts, options: LocalRunOptions = {}): Promise<LocalRun> {
   const request = parseEvent('execution input', refreshInputSchema, input);
   const machine = await localStateMachine();
   const runId = options.runId ?? randomUUID();
-  const evaluations = new LocalEvaluations();
-  const ports: WorkflowPorts = { ...local, statement: localStatement, evaluations };
+  const tasks = localTasks(local, runId);
   const seen: { plan?: WorkflowPlan; failedStep?: string } = {};
   // The Map runs Snapshot iterations concurrently, as in the cloud, where each has its own Lambda
   // and Athena query. Locally every task shares one DuckDB connection, which runs one query at a
@@ -155,24 +109,15 @@ export async function runRefreshStateMachine(
   const engineTurn = oneAtATime();
 
   const handlers: Record<TaskStateName, LocalHandler> = {
+    ...tasks,
     [StateName.Plan]: async (event) => {
-      const output = await planStep(parseEvent(StateName.Plan, planEventSchema, event), ports);
+      const output = await tasks.Plan(event);
       seen.plan = output.plan;
       return output;
     },
-    [StateName.Evaluate]: async (event) => {
-      const { QueryString } = parseEvent(StateName.Evaluate, athenaStartSchema, event);
-      const kept = evaluations.keep(runId, await evaluateLocal(QueryString, runId, ports.engine));
-      // The part of Athena's GetQueryExecution answer the definition reads.
-      return { QueryExecution: { QueryExecutionId: kept.query_execution_id, Status: { State: 'SUCCEEDED' } } };
-    },
-    [StateName.Snapshot]: (event) => snapshotStep(parseEvent(StateName.Snapshot, snapshotEventSchema, event), ports),
-    [StateName.Deliver]: (event) => deliverStep(parseEvent(StateName.Deliver, deliverEventSchema, event), ports),
-    [StateName.Finish]: (event) => finishStep(parseEvent(StateName.Finish, finishEventSchema, event), ports),
     [StateName.AlertFailure]: async (event) => {
-      const parsed = parseEvent(StateName.AlertFailure, alertFailureEventSchema, event);
-      seen.failedStep = parsed.failed.step;
-      return alertFailureStep(parsed, ports);
+      seen.failedStep = parseEvent(StateName.AlertFailure, failedStepSchema, event).failed.step;
+      return tasks.AlertFailure(event);
     },
   };
 
@@ -187,7 +132,7 @@ export async function runRefreshStateMachine(
     const running = engineTurn(() => handler(value));
     inFlight.add(running);
     try {
-      return wire(await running);
+      return (await running) as Json;
     } finally {
       inFlight.delete(running);
     }
@@ -197,19 +142,18 @@ export async function runRefreshStateMachine(
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
   };
 
-  const started = Date.now();
-  const execution = machine.run(wire(request), {
+  const execution = machine.run(JSON.parse(JSON.stringify(request)), {
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, tracked(name, handler)])),
       ...(options.retryDelayMs === undefined
         ? {}
         : { retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((name) => [name, options.retryDelayMs as number])) }),
     },
-    context: { Execution: { Id: `arn:aws:states:local-1:000000000000:execution:cohort-refresh:${runId}`, Name: runId } },
+    context: { Execution: { Id: localExecutionArn(runId), Name: runId } },
   });
-  let output: WorkflowSummary;
+  let summary: WorkflowSummary;
   try {
-    output = (await execution.result) as unknown as WorkflowSummary;
+    summary = (await execution.result) as unknown as WorkflowSummary;
   } catch (error) {
     await settle();
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : (error as Error);
@@ -217,15 +161,5 @@ export async function runRefreshStateMachine(
     throw new RefreshFailedError(runId, seen.failedStep, cause.name, timedOut ?? cause.message);
   }
   await settle();
-  return {
-    runId: output.run_id,
-    asOf: output.as_of,
-    population: output.population,
-    cohorts: output.cohorts,
-    durationMs: Date.now() - started,
-    query: seen.plan?.query ?? '',
-    alert: output.alert,
-    deliveries: output.deliveries,
-    ...(seen.plan?.governance ? { governance: seen.plan.governance } : {}),
-  };
+  return { summary, plan: seen.plan as WorkflowPlan };
 }

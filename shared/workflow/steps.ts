@@ -18,8 +18,8 @@ import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts, Workflow
 
 /**
  * The steps of the refresh state machine as pure functions of (input JSON, ports). The Lambda
- * handlers (functions/) run them with cloud ports, the local runner with local ones; the engine
- * functions they call are the ones `refresh()` composes in-process.
+ * handlers (functions/) run them with cloud ports; locally, the state machine (local-runner.ts)
+ * and its composition without the interpreter (run-steps.ts) run them with local ones.
  */
 
 /**

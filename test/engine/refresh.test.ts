@@ -1,17 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ProjectConfig } from '../../shared/config/config.ts';
+import { DEFAULT_CONFIG, type ProjectConfig } from '../../shared/config/config.ts';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
-import { type CohortOutcome, refresh } from '../../shared/engine/refresh.ts';
+import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
 import { runAlert } from '../../shared/workflow/run-alert.ts';
-import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import type { BlobStore } from '../../shared/ports.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
+import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
 import { tempDir } from '../support/cli.ts';
+import { localPortsOver } from '../support/local-run.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
 
@@ -45,20 +46,15 @@ describe('a refresh', () => {
   let engine: DuckDbEngine;
   let store: SnapshotStore;
 
-  const run = async (asOf: string, extra: { force?: boolean; cohorts?: string[]; blobs?: BlobStore; config?: ProjectConfig } = {}) => {
-    const catalog = await loadCatalog(definitions);
-    const snapshotStore = extra.blobs ? new SnapshotStore(extra.blobs, engine) : store;
-    return refresh(
-      {
-        catalog: catalog.definitions,
-        asOf: new Date(asOf),
-        trigger: 'manual',
-        ...(extra.force ? { force: true } : {}),
-        ...(extra.cohorts ? { cohorts: extra.cohorts } : {}),
-      },
-      { engine, store: snapshotStore, config: extra.config ?? WARN_ONLY_SOURCE_CHECKS },
+  /** A refresh through the steps that ship; its summary and the plan it carried out. */
+  const run = (asOf: string, extra: { force?: boolean; cohorts?: string[]; blobs?: BlobStore; config?: ProjectConfig } = {}) =>
+    runRefreshSteps(
+      { as_of: asOf, ...(extra.force ? { force: true } : {}), ...(extra.cohorts ? { cohorts: extra.cohorts } : {}) },
+      localPortsOver(
+        extra.blobs ? { definitions, state, engine, blobs: extra.blobs } : { definitions, state, engine, store },
+        extra.config ? { config: extra.config } : {},
+      ),
     );
-  };
 
   beforeEach(async () => {
     const root = await tempDir();
@@ -76,7 +72,7 @@ describe('a refresh', () => {
   });
 
   it('writes version 1 of every cohort with its members in byte order and publishes it', async () => {
-    const summary = await run('2024-06-01T00:00:00Z');
+    const { summary } = await run('2024-06-01T00:00:00Z');
     expect(summary.cohorts.map((c) => [c.cohort, c.status, c.version, c.size])).toEqual([
       ['active_users', 'published', 1, 2],
       ['payers', 'published', 1, 1],
@@ -88,10 +84,10 @@ describe('a refresh', () => {
   });
 
   it('records lineage: the exact query, the partitions read, upstream versions and the run id', async () => {
-    const summary = await run('2024-06-01T00:00:00Z');
+    const { summary, plan } = await run('2024-06-01T00:00:00Z');
     const manifest = (await store.manifest('active_payers', 1)) as Manifest;
-    expect(manifest.lineage.query).toBe(summary.query);
-    expect(manifest.lineage.run_id).toBe(summary.runId);
+    expect(manifest.lineage.query).toBe(plan.query);
+    expect(manifest.lineage.run_id).toBe(summary.run_id);
     expect(manifest.lineage.depends_on).toEqual([
       { cohort: 'active_users', version: 1 },
       { cohort: 'payers', version: 1 },
@@ -136,17 +132,17 @@ describe('a refresh', () => {
 
   it('creates no new version for the same as-of and definition, unless forced', async () => {
     await run('2024-06-01T00:00:00Z');
-    const again = await run('2024-06-01T00:00:00Z');
+    const { summary: again } = await run('2024-06-01T00:00:00Z');
     expect(again.cohorts.every((c) => c.status === 'unchanged')).toBe(true);
     expect(await store.versions('active_users')).toEqual([1]);
-    const forced = await run('2024-06-01T00:00:00Z', { force: true });
+    const { summary: forced } = await run('2024-06-01T00:00:00Z', { force: true });
     expect(forced.cohorts.find((c) => c.cohort === 'active_users')?.version).toBe(2);
     expect(await store.versions('active_users')).toEqual([1, 2]);
   });
 
   it('counts who entered and exited against the previous published version', async () => {
     await run('2024-06-01T00:00:00Z');
-    const later = await run('2024-06-06T12:00:00Z');
+    const { summary: later } = await run('2024-06-06T12:00:00Z');
     const active = later.cohorts.find((c) => c.cohort === 'active_users');
     // ann (May 30) drops out of the 7-day window; bob (May 31) stays.
     expect(active).toMatchObject({ version: 2, size: 1, previous_version: 1, entered: 0, exited: 1 });
@@ -155,7 +151,7 @@ describe('a refresh', () => {
   it('holds a version whose check fails and leaves the previous version current', async () => {
     await run('2024-06-01T00:00:00Z');
     await writeDefinitions(definitions, { 'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nquality:\n  max_size: 1\n` });
-    const summary = await run('2024-06-02T00:00:00Z', { cohorts: ['big_cohort'] });
+    const { summary } = await run('2024-06-02T00:00:00Z', { cohorts: ['big_cohort'] });
     const outcome = summary.cohorts.find((c) => c.cohort === 'big_cohort');
     expect(outcome?.status).toBe('held');
     expect(await store.current('big_cohort')).toBe(1);
@@ -184,13 +180,13 @@ describe('a refresh', () => {
     await expect(run('2024-06-03T00:00:00Z', { cohorts: ['active_users'], blobs: failing })).rejects.toThrow('disk full');
     expect(await store.current('active_users')).toBe(1);
     expect(await store.versions('active_users')).toEqual([1]);
-    const next = await run('2024-06-03T00:00:00Z', { cohorts: ['active_users'] });
+    const { summary: next } = await run('2024-06-03T00:00:00Z', { cohorts: ['active_users'] });
     expect(next.cohorts[0]?.version).toBe(3);
     expect(JSON.parse(await readFile(join(state, 'snapshots', 'cohort=active_users', 'current.json'), 'utf8'))).toEqual({ version: 3 });
   });
 
   it('refreshes a selected cohort together with everything it depends on, and nothing else', async () => {
-    const summary = await run('2024-06-01T00:00:00Z', { cohorts: ['active_payers'] });
+    const { summary } = await run('2024-06-01T00:00:00Z', { cohorts: ['active_payers'] });
     expect(summary.cohorts.map((c) => c.cohort)).toEqual(['active_users', 'payers', 'active_payers']);
   });
 });
@@ -217,13 +213,13 @@ describe('source checks in a refresh', () => {
       'billing_payers.yaml': `${header('billing_payers')}rule:\n  event: invoice_paid\n  source: billing\n`,
     });
     const engine = new DuckDbEngine(await openDuckDb(), lake);
-    const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
+    const state = join(root, 'state');
+    const store = new SnapshotStore(new FsBlobStore(state), engine);
 
     // WHEN it refreshes with the default checks
-    const catalog = await loadCatalog(definitions);
-    const summary = await refresh(
-      { catalog: catalog.definitions, asOf: new Date('2024-06-01T00:00:00Z'), trigger: 'manual' },
-      { engine, store },
+    const { summary } = await runRefreshSteps(
+      { as_of: '2024-06-01T00:00:00Z' },
+      localPortsOver({ definitions, state, engine, store }, { config: DEFAULT_CONFIG }),
     );
 
     // THEN only the billing cohort is held, and each manifest holds the checks of its own source
@@ -268,10 +264,10 @@ describe('KPI checks in a refresh', () => {
     const definitions = join(root, 'definitions');
     await writeDefinitions(definitions, { 'logged_in.yaml': `${header('logged_in')}rule:\n  event: login\n  within: 30d\n${quality}` });
     const engine = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
-    const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
-    const { definitions: catalog } = await loadCatalog(definitions);
-    const run = (asOf: string) =>
-      refresh({ catalog, asOf: new Date(asOf), trigger: 'manual' }, { engine, store, config: WARN_ONLY_SOURCE_CHECKS });
+    const state = join(root, 'state');
+    const store = new SnapshotStore(new FsBlobStore(state), engine);
+    const run = async (asOf: string) =>
+      (await runRefreshSteps({ as_of: asOf }, localPortsOver({ definitions, state, engine, store }))).summary;
     await run('2024-06-01T00:00:00Z');
     const second = await run('2024-06-15T00:00:00Z');
     return { store, outcome: second.cohorts[0] };
@@ -374,10 +370,10 @@ describe('cohort checks on a crafted lake', () => {
       'weekly.yaml': `${header('weekly')}rule:\n  event: login\n  within: 7d\nquality:\n  max_change_pct: 30\n`,
     });
     const engine = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
-    const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
-    const { definitions: catalog } = await loadCatalog(definitions);
-    const run = (asOf: string) =>
-      refresh({ catalog, asOf: new Date(asOf), trigger: 'manual' }, { engine, store, config: WARN_ONLY_SOURCE_CHECKS });
+    const state = join(root, 'state');
+    const store = new SnapshotStore(new FsBlobStore(state), engine);
+    const run = async (asOf: string) =>
+      (await runRefreshSteps({ as_of: asOf }, localPortsOver({ definitions, state, engine, store }))).summary;
     await run('2024-06-01T00:00:00Z');
     const second = await run('2024-06-08T00:00:00Z');
     const check = (name: string) => second.cohorts[0]?.checks.find((c) => c.name === name);

@@ -25,7 +25,7 @@ describe('exports with the privacy screen', () => {
 
     // WHEN Deliver exports the version
     const delivery = await deliverStep(
-      { outcome, run_id: summary.runId },
+      { outcome, run_id: summary.run_id },
       {
         store: world.store,
         exports: new BlobExports(world.blobs, world.engine),
@@ -54,7 +54,7 @@ describe('exports with the privacy screen', () => {
     const outcome = summary.cohorts.find((c) => c.cohort === 'active_users') as CohortOutcome;
     const exports = new BlobExports(world.blobs, world.engine);
     const delivery = await deliverStep(
-      { outcome, run_id: summary.runId },
+      { outcome, run_id: summary.run_id },
       { store: world.store, exports, events: { publish: async () => {} } },
     );
     await forgetPerson('bob', world.privacy, 'cli');

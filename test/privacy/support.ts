@@ -3,16 +3,17 @@ import { join } from 'node:path';
 import { DEFAULT_CONFIG, type PrivacySettings } from '../../shared/config/config.ts';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
-import { refresh } from '../../shared/engine/refresh.ts';
-import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { localFiles } from '../../shared/privacy/local-files.ts';
 import { localKeyFile } from '../../shared/privacy/local-key.ts';
 import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
+import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
+import type { WorkflowSummary } from '../../shared/workflow/types.ts';
 import { tempDir } from '../support/cli.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
+import { localPortsOver } from '../support/local-run.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
 
 export const login = (id: string, user: string, ts: string, properties?: Record<string, unknown>): EventRow => ({
@@ -61,14 +62,23 @@ export async function privacyWorld(settings: Partial<PrivacySettings> = {}, env:
     env,
     now: () => new Date('2024-06-10T00:00:00Z'),
   };
-  const run = async (asOf: string, options: { force?: boolean } = {}) => {
-    const catalog = await loadCatalog(definitions);
-    return refresh(
-      { catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual', ...(options.force ? { force: true } : {}) },
-      { engine, store, config: { ...WARN_ONLY_SOURCE_CHECKS, privacy: privacy.settings }, privacy },
-    );
+  const ports = localPortsOver(
+    { definitions, state, engine, blobs, store },
+    { config: { ...WARN_ONLY_SOURCE_CHECKS, privacy: privacy.settings }, privacy },
+  );
+  /** A refresh through the steps that ship (exports and events included); its summary. */
+  const run = async (asOf: string, options: { force?: boolean } = {}) =>
+    (await runRefreshSteps({ as_of: asOf, ...(options.force ? { force: true } : {}) }, ports)).summary;
+  /** What the privacy check of a run found, as its alert reports it (none: no `privacy` details). */
+  const findingsOf = async (summary: WorkflowSummary) => {
+    const text = await readFile(join(state, 'alerts.jsonl'), 'utf8').catch(() => '');
+    const alerts = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { run_id?: string; details?: { privacy?: unknown[] } });
+    return alerts.filter((alert) => alert.run_id === summary.run_id).flatMap((alert) => alert.details?.privacy ?? []);
   };
-  return { root, lake, definitions, state, engine, blobs, store, privacy, run };
+  return { root, lake, definitions, state, engine, blobs, store, privacy, run, findingsOf };
 }
 
 /** Every file under a folder, as paths. */

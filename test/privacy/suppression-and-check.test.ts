@@ -26,7 +26,7 @@ describe('the suppression list', () => {
     expect(manifest.lineage.privacy).toEqual({ suppressed: 1, forgotten: 0 });
     expect(manifest.size).toBe(2);
     expect(await textFilesHolding(join(world.state, 'snapshots'), 'dora')).toEqual([]);
-    expect(summary.privacy?.findings).toEqual([]);
+    expect(await world.findingsOf(summary)).toEqual([]);
   });
 
   it('is read from the configured key', async () => {
@@ -58,7 +58,10 @@ describe('the privacy check', () => {
     await world.run('2024-06-01T00:00:00Z');
     await world.blobs.put('exports/cohort=active_users/version=1/members.csv', 'person_id\nann\nbob\n');
     const report = await privacyCheck(world.privacy);
-    expect(report).toEqual({ versions: 2, exports: 1, files: 2, findings: [] });
+    // What the run exported of both cohorts (members, entered, exited, CSV and Parquet), the file
+    // above in place of one of them; other files: current.json, latest.json and announced.json of
+    // each cohort, events.jsonl and alerts.jsonl.
+    expect(report).toEqual({ versions: 2, exports: 12, files: 8, findings: [] });
   });
 
   it('finds a forgotten person in an export and names the erasure record, never the id', async () => {
@@ -98,13 +101,18 @@ describe('the privacy check', () => {
     await world.run('2024-06-01T00:00:00Z');
     await world.blobs.put('privacy/suppressed.txt', 'ann\n');
     const report = await privacyCheck(world.privacy);
-    expect(report.findings.map((f) => [f.kind, f.count])).toEqual([
-      ['suppressed', 1],
-      ['suppressed', 1],
+    // ann is in the current version of both cohorts, and in members and entered of what the run exported of them.
+    const where = (cohort: string, file: string) => ['suppressed', 1, `${cohort}/version=1/${file}`];
+    expect(report.findings.map((f) => [f.kind, f.count, f.location.replace(/^.*cohort=/, '')])).toEqual([
+      where('active_users', 'members.parquet'),
+      where('all_users', 'members.parquet'),
+      ...['active_users', 'all_users'].flatMap((cohort) =>
+        ['entered.csv', 'entered.parquet', 'members.csv', 'members.parquet'].map((file) => where(cohort, file)),
+      ),
     ]);
     expect(report.findings[0]?.message).toContain('--force');
     const forced = await world.run('2024-06-01T00:00:00Z', { force: true });
-    expect(forced.privacy?.findings).toEqual([]);
+    expect(await world.findingsOf(forced)).toEqual([]);
     // Older versions keep the members they were published with: suppression is not erasure.
     expect(await world.store.members('active_users', 1)).toContain('ann');
   });
@@ -115,7 +123,7 @@ describe('the privacy check', () => {
     await world.blobs.put('exports/cohort=all_users/version=1/members.csv', 'person_id\nann\n');
     await world.blobs.put('privacy/suppressed.txt', 'ann\n');
     const summary = await world.run('2024-06-06T12:00:00Z');
-    expect(summary.privacy?.findings).toEqual([]);
+    expect(await world.findingsOf(summary)).toEqual([]);
     await world.blobs.put('exports/cohort=all_users/version=2/members.csv', 'person_id\nann\n');
     const after = await privacyCheck(world.privacy, { versions: [] });
     expect(after.findings.map((f) => [f.kind, f.location.endsWith('version=2/members.csv')])).toEqual([['suppressed', true]]);
@@ -154,7 +162,7 @@ describe('personal properties in definitions', () => {
   it('stop a refresh whose catalog compares one with a value, before anything is written', async () => {
     const world = await privacyWorld({ personal_properties: ['email'] });
     await writeDefinitions(world.definitions, { 'by_email.yaml': definitions['by_email.yaml'] });
-    await expect(world.run('2024-06-01T00:00:00Z')).rejects.toMatchObject({ name: 'InvalidDefinitionsError' });
+    await expect(world.run('2024-06-01T00:00:00Z')).rejects.toMatchObject({ step: 'Plan', error: 'InvalidDefinitionsError' });
     expect(await world.store.cohorts()).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
-import { refresh } from '../../shared/engine/refresh.ts';
 import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
@@ -11,7 +11,9 @@ import { driftFlags } from '../../shared/report/drift.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
+import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
 import { tempDir } from '../support/cli.ts';
+import { localPortsOver } from '../support/local-run.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
 import type { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { fixtureCatalog, fixtureStore, HOSTILE_NAME, HOSTILE_NOTE } from './fixture.ts';
@@ -321,9 +323,11 @@ describe('the report after real refreshes at two as-of times', () => {
     });
     const { definitions } = await loadCatalog(join(root, 'definitions'));
     const engine = new DuckDbEngine(await openDuckDb(), join(root, 'lake'), 'duckdb test');
-    const store = new SnapshotStore(new FsBlobStore(join(root, 'state')), engine);
+    const state = join(root, 'state');
+    const store = new SnapshotStore(new FsBlobStore(state), engine);
+    const ports = localPortsOver({ definitions: join(root, 'definitions'), state, engine, store }, { config: DEFAULT_CONFIG });
     for (const asOf of ['2024-06-01T00:00:00Z', '2024-06-08T00:00:00Z']) {
-      await refresh({ catalog: definitions, asOf: new Date(asOf), trigger: 'schedule:daily' }, { engine, store });
+      await runRefreshSteps({ as_of: asOf, trigger: 'schedule:daily' }, ports);
     }
     // Act
     const { files } = await buildReport({ catalog: definitions, store, generatedAt: GENERATED_AT });

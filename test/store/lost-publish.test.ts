@@ -4,7 +4,8 @@ import { loadHistories } from '../../shared/report/history.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { CurrentMovedError } from '../../shared/store/snapshot-store.ts';
 import { cohorts } from '../support/cli.ts';
-import { givenLake, givenWorld, refreshInProcess } from '../workflow/support.ts';
+import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
+import { givenLake, givenWorld, portsOf } from '../workflow/support.ts';
 
 const FIRST = '2024-06-01T00:00:00.000Z';
 const SECOND = '2024-06-02T00:00:00.000Z';
@@ -14,7 +15,7 @@ describe('a version that lost the publish race', () => {
     // Prepare: v1 published; then two runs as of the next day, both against v1: v3 (run "winner")
     // became current first, so v2 (run "loser", same definition and as-of) lost.
     const world = await givenWorld(await givenLake());
-    await refreshInProcess(world, FIRST);
+    await runRefreshSteps({ as_of: FIRST }, portsOf(world));
     const v1 = (await world.store.manifest('payers', 1)) as Manifest;
     const members = await world.store.members('payers', 1);
     const at = (version: number, run: string): Manifest => ({
@@ -30,7 +31,7 @@ describe('a version that lost the publish race', () => {
     await expect(world.store.publish('payers', 2)).rejects.toBeInstanceOf(CurrentMovedError);
 
     // Act: the next refresh as of the same day, with the same definition
-    const summary = await refreshInProcess(world, SECOND);
+    const { summary } = await runRefreshSteps({ as_of: SECOND }, portsOf(world));
 
     // Assess: the winner is that day's version (unchanged), not the version that lost
     expect(summary.cohorts.find((c) => c.cohort === 'payers')).toMatchObject({ status: 'unchanged', version: 3 });

@@ -40,7 +40,7 @@ describe('a crash between a version manifest and current.json (D1)', () => {
     expect(await after.store.current('payers')).toBe(1);
 
     // Act: the same refresh again
-    const summary = await run(after, B);
+    const { summary } = await run(after, B);
 
     // Assess: current moved to the version the crashed run wrote, and only then was it exported and announced, once
     expect(summary.cohorts.find((c) => c.cohort === 'payers')).toMatchObject({ version: 2 });

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BlobExports, latestKey } from '../../shared/deliver/exports.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import type { WorkflowSummary } from '../../shared/workflow/types.ts';
 import { tempDir } from '../support/cli.ts';
 import { header, writeDefinitions } from '../support/lake.ts';
 import { eventsOf, givenLake, givenWorld, portsOf, type World } from './support.ts';
@@ -16,8 +17,8 @@ const csvIds = async (path: string) => (await readFile(path, 'utf8')).split('\n'
 
 describe('delivery of a local refresh', () => {
   let world: World;
-  let first: Awaited<ReturnType<typeof runRefreshStateMachine>>;
-  let later: Awaited<ReturnType<typeof runRefreshStateMachine>>;
+  let first: WorkflowSummary;
+  let later: WorkflowSummary;
 
   beforeAll(async () => {
     const lake = await givenLake();
@@ -26,8 +27,8 @@ describe('delivery of a local refresh', () => {
       'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nquality:\n  min_size: 4\n`,
     });
     world = await givenWorld(lake);
-    first = await runRefreshStateMachine({ as_of: FIRST }, portsOf(world));
-    later = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
+    first = (await runRefreshStateMachine({ as_of: FIRST }, portsOf(world))).summary;
+    later = (await runRefreshStateMachine({ as_of: LATER }, portsOf(world))).summary;
   });
 
   it('exports every published version in the exports layout: members, entered and exited as CSV and Parquet', async () => {
@@ -97,7 +98,7 @@ describe('delivery of a local refresh', () => {
   it('says nothing and writes nothing when a run finds every version unchanged', async () => {
     const before = await eventsOf(world);
 
-    const again = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
+    const { summary: again } = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
 
     expect(again.cohorts.every((c) => c.status === 'unchanged')).toBe(true);
     expect(again.deliveries.every((d) => d.event === null && d.exports === null)).toBe(true);
@@ -130,7 +131,7 @@ describe('delivery of an experiment cohort', () => {
     });
     const world = await givenWorld(lake);
     // Act
-    const summary = await runRefreshStateMachine({ as_of: FIRST, cohorts: ['big_cohort'] }, portsOf(world));
+    const { summary } = await runRefreshStateMachine({ as_of: FIRST, cohorts: ['big_cohort'] }, portsOf(world));
     // Assess
     const exports = summary.deliveries.find((d) => d.cohort === 'big_cohort')?.exports;
     const treatment = await csvIds(exports?.treatment_csv ?? '');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { QueryEngine } from '../../shared/ports.ts';
 import { TransientError } from '../../shared/workflow/errors.ts';
-import { RefreshFailedError, runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { RefreshFailedError } from '../../shared/workflow/local-tasks.ts';
 import { writeDefinitions } from '../support/lake.ts';
 import { alertsOf, COHORTS, currents, eventsOf, FaultyBlobs, FaultyEngine, givenLake, givenWorld, portsOf, type World } from './support.ts';
 
@@ -60,7 +61,7 @@ describe('a transient failure in the refresh state machine', () => {
       return ports.definitions();
     };
     // Act
-    const summary = await runRefreshStateMachine({ as_of: FIRST }, { ...ports, definitions }, { retryDelayMs: 0 });
+    const { summary } = await runRefreshStateMachine({ as_of: FIRST }, { ...ports, definitions }, { retryDelayMs: 0 });
     // Assess
     expect(attempts).toBe(2);
     expect(summary.cohorts).toHaveLength(4);
@@ -120,7 +121,7 @@ describe('a failure in the refresh state machine', () => {
     await failingRun(world);
     blobs.failCreate = undefined;
 
-    const repaired = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
+    const { summary: repaired } = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
 
     expect(repaired.cohorts.find((c) => c.cohort === 'active_users')).toMatchObject({
       status: 'published',
@@ -171,7 +172,7 @@ describe('a failure in the refresh state machine', () => {
     blobs.failPut = undefined;
     const events = await eventsOf(world);
 
-    const repaired = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
+    const { summary: repaired } = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
 
     expect(repaired.cohorts.find((c) => c.cohort === 'active_users')).toMatchObject({ status: 'unchanged', version: 2 });
     expect(repaired.deliveries.filter((d) => d.event !== null).map((d) => d.cohort)).toEqual(['active_users']);

@@ -1,12 +1,29 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../shared/store/manifest.ts';
+import type { Delivery } from '../../shared/workflow/deliver-step.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import type { LocalRun } from '../../shared/workflow/local-tasks.ts';
+import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import { header, writeDefinitions } from '../support/lake.ts';
-import { alertsOf, COHORTS, currents, givenLake, givenWorld, portsOf, refreshInProcess, type World } from './support.ts';
+import { alertsOf, COHORTS, currents, eventsOf, givenLake, givenWorld, portsOf, type World } from './support.ts';
 
 /** What must agree between the two ways of running: everything but run ids and clocks. */
 const comparableManifest = ({ created_at, lineage, ...rest }: Manifest) => ({ ...rest, lineage: { ...lineage, run_id: 'x' } });
+
+/** A delivery without where it went (each world has its own state folder). */
+const comparableDelivery = ({ exports, ...rest }: Delivery) => ({ ...rest, exported: exports !== null });
+
+/** A run without its run id, clocks and folders. */
+const comparableRun = ({ summary, plan }: LocalRun) => ({
+  cohorts: summary.cohorts,
+  deliveries: summary.deliveries.map(comparableDelivery),
+  as_of: summary.as_of,
+  trigger: summary.trigger,
+  population: summary.population,
+  alert: summary.alert,
+  query: plan.query,
+});
 
 async function versionsOf(world: World) {
   const result: Record<string, unknown> = {};
@@ -25,39 +42,40 @@ describe('the refresh state machine run locally', () => {
     await runRefreshStateMachine({ cohorts: ['payers'] }, portsOf(await givenWorld(await givenLake())));
   });
 
-  it('writes the same versions, members and manifests as refresh(), run after run', async () => {
+  it('composes the steps as runRefreshSteps does: the same summaries, versions, members, manifests and events, run after run', async () => {
     // Prepare: two worlds over the same lake, each with its own state folder
     const lake = await givenLake();
-    const inProcess = await givenWorld(lake);
+    const steps = await givenWorld(lake);
     const machine = await givenWorld(lake);
-    const timings: Record<string, number[]> = { refresh: [], stateMachine: [] };
+    const timings: Record<string, number[]> = { steps: [], stateMachine: [] };
 
     for (const asOf of ['2024-06-01T00:00:00Z', '2024-06-06T12:00:00Z', '2024-06-06T12:00:00Z']) {
       // Act
       let started = performance.now();
-      const expected = await refreshInProcess(inProcess, asOf);
-      timings.refresh?.push(performance.now() - started);
+      const expected = await runRefreshSteps({ as_of: asOf }, portsOf(steps));
+      timings.steps?.push(performance.now() - started);
       started = performance.now();
       const actual = await runRefreshStateMachine({ as_of: asOf }, portsOf(machine));
       timings.stateMachine?.push(performance.now() - started);
 
       // Assess
-      expect(actual.cohorts).toEqual(expected.cohorts);
-      expect(actual).toMatchObject({ asOf: expected.asOf, population: expected.population, query: expected.query });
+      expect(comparableRun(actual)).toEqual(comparableRun(expected));
     }
-    expect(await versionsOf(machine)).toEqual(await versionsOf(inProcess));
-    expect(await currents(machine)).toEqual(await currents(inProcess));
+    expect(await versionsOf(machine)).toEqual(await versionsOf(steps));
+    expect(await currents(machine)).toEqual(await currents(steps));
+    const announced = async (world: World) => (await eventsOf(world)).map((e) => [e['detail-type'], e.detail.cohort, e.detail.version]);
+    expect(await announced(machine)).toEqual(await announced(steps));
     console.info(
-      `tiny lake, ms per run (3 runs): refresh() ${timings.refresh?.map(Math.round).join(', ')}; state machine ${timings.stateMachine?.map(Math.round).join(', ')}`,
+      `tiny lake, ms per run (3 runs): steps ${timings.steps?.map(Math.round).join(', ')}; state machine ${timings.stateMachine?.map(Math.round).join(', ')}`,
     );
   });
 
   it('uses the execution name as the run id, in lineage and in the summary', async () => {
     const world = await givenWorld(await givenLake());
 
-    const summary = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z' }, portsOf(world), { runId: 'run-2024-06-01' });
+    const { summary } = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z' }, portsOf(world), { runId: 'run-2024-06-01' });
 
-    expect(summary.runId).toBe('run-2024-06-01');
+    expect(summary.run_id).toBe('run-2024-06-01');
     expect((await world.store.manifest('payers', 1))?.lineage.run_id).toBe('run-2024-06-01');
   });
 
@@ -68,8 +86,8 @@ describe('the refresh state machine run locally', () => {
     });
     const world = await givenWorld(lake);
 
-    const held = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'] }, portsOf(world));
-    const again = await runRefreshStateMachine(
+    const { summary: held } = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'] }, portsOf(world));
+    const { summary: again } = await runRefreshStateMachine(
       { as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'], trigger: 'schedule:daily' },
       portsOf(world),
     );
@@ -78,7 +96,7 @@ describe('the refresh state machine run locally', () => {
     expect(again.alert).toBeNull();
     const alerts = await alertsOf(world);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ severity: 'fail', cohorts: ['big_cohort'], run_id: held.runId });
+    expect(alerts[0]).toMatchObject({ severity: 'fail', cohorts: ['big_cohort'], run_id: held.run_id });
     expect(alerts[0]?.body).toContain('only 3 members, below the minimum of 4');
   });
 
@@ -91,7 +109,7 @@ describe('the refresh state machine run locally', () => {
 
     // Sources fresh enough that no source check warns: only the move is news.
     const config = { ...WARN_ONLY_SOURCE_CHECKS, defaults: { freshness_hours: 24 * 365 } };
-    const summary = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['logins'] }, { ...portsOf(world), config });
+    const { summary } = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['logins'] }, { ...portsOf(world), config });
 
     expect(summary.alert).toBe('info');
     const [alert] = await alertsOf(world);

@@ -1,21 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDuckDb } from '../../shared/duckdb/open.ts';
-import { refresh } from '../../shared/engine/refresh.ts';
-import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
-import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import type { BlobStore, CohortKpiTotals, EvaluationRef, LakeView, QueryEngine } from '../../shared/ports.ts';
 import type { MetricColumns } from '../../shared/compiler/compile-refresh.ts';
 import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
-import { folderDefinitions } from '../../shared/workflow/definitions-source.ts';
 import type { CohortVersionDetail } from '../../shared/deliver/events.ts';
-import { BlobExports } from '../../shared/deliver/exports.ts';
-import { JsonlEvents } from '../../shared/deliver/jsonl-events.ts';
-import { JsonlNotifier } from '../../shared/workflow/jsonl-notifier.ts';
 import type { LocalPorts } from '../../shared/workflow/local-ports.ts';
 import { tempDir } from '../support/cli.ts';
+import { localPortsOver } from '../support/local-run.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
 
 const login = (id: string, user: string, ts: string): EventRow => ({
@@ -78,24 +72,7 @@ export async function givenWorld(
 
 /** The local ports of a world, optionally with another engine in front of its DuckDB. */
 export function portsOf(world: World, engine: QueryEngine = world.engine): LocalPorts {
-  return {
-    definitions: folderDefinitions(world.definitions),
-    engine,
-    store: world.store,
-    notifier: JsonlNotifier.inState(world.state),
-    exports: new BlobExports(world.blobs, world.engine),
-    events: JsonlEvents.inState(world.state),
-    config: WARN_ONLY_SOURCE_CHECKS,
-  };
-}
-
-/** `refresh()` in-process over a world: the reference the state machine must agree with. */
-export async function refreshInProcess(world: World, asOf: string) {
-  const catalog = await loadCatalog(world.definitions);
-  return refresh(
-    { catalog: catalog.definitions, asOf: new Date(asOf), trigger: 'manual' },
-    { engine: world.engine, store: world.store, config: WARN_ONLY_SOURCE_CHECKS },
-  );
+  return { ...localPortsOver(world), engine };
 }
 
 /** The bytes of every cohort's `current.json` (undefined when there is none). */
