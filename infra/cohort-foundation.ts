@@ -11,8 +11,8 @@ import { Construct } from 'constructs';
 import { LAKE_FILES_PREFIX } from '../shared/cloud/lake-manifests.ts';
 import { DOCTOR_PREFIX } from '../shared/cloud/deployment-doctor.ts';
 import { CLOUD_PRIVACY_PREFIX } from '../shared/config/cloud-config.ts';
-import { DELETION_REQUESTS_PREFIX } from '../shared/privacy/deletion-requests.ts';
-import { EVALUATION_TABLE_PREFIX } from '../shared/workflow/athena-statement.ts';
+import { DELETION_REQUESTS_PREFIX } from '../shared/privacy/erasure-records.ts';
+import { EVALUATION_TABLE_PREFIX } from '../shared/cloud/athena-statement.ts';
 import { AlertsTopic } from './alerts/alerts-topic.ts';
 import { type SlackChannel, SlackAlerts } from './alerts/slack-alerts.ts';
 import { LakeCatalog } from './catalog/lake-catalog.ts';
@@ -32,7 +32,7 @@ import {
 /** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
 const PRIVACY_KEYS = `${CLOUD_PRIVACY_PREFIX}*`;
 
-/** What a grantee may do with the per-run evaluation tables (see shared/workflow/athena-statement.ts). */
+/** What a grantee may do with the per-run evaluation tables (see shared/cloud/athena-statement.ts). */
 export type EvaluationTableAccess = 'create' | 'read' | 'drop';
 
 const EVALUATION_GLUE_ACTIONS: Record<EvaluationTableAccess, string[]> = {

@@ -1,5 +1,7 @@
 import type { CompiledRefresh, LakeRelations, MetricColumns } from './compiler/compile-refresh.ts';
 import type { Dialect } from './compiler/dialect.ts';
+import type { ProjectConfig } from './config/config.ts';
+import type { Catalog } from './language/catalog.ts';
 
 /**
  * The ports of the engine. Every step is a function of (input, ports); the CLI and the Lambda
@@ -113,3 +115,83 @@ export interface QueryEngine {
 
 /** Progress of long work, for a progress bar or a log. */
 export type ProgressListener = (step: string, done: number, total: number) => void;
+
+/** What the Evaluate state leaves at `$.evaluation` (its ResultSelector), in both worlds. */
+export interface EvaluationState {
+  /** Athena's query execution id; locally an id the runner assigns. */
+  readonly query_execution_id: string;
+}
+
+/** Finds the result the Evaluate state kept, as the engine reads it. */
+export interface EvaluationLookup {
+  find(runId: string, evaluation: EvaluationState): Promise<EvaluationRef>;
+}
+
+/** The result the Evaluate state kept cannot be found (already released, or another run's). */
+export class EvaluationNotFoundError extends Error {
+  override readonly name = 'EvaluationNotFoundError';
+}
+
+/** Where the catalog comes from: a folder locally, the definitions bucket in the cloud. */
+export type DefinitionsSource = () => Promise<Catalog>;
+
+/** Where Plan reads the project config: `cohorts.config.yaml` of the definitions bucket in the cloud. */
+export type ConfigSource = () => Promise<ProjectConfig>;
+
+/** How bad an alert is: `fail` when a version was held, `error` when the pipeline broke. */
+export type AlertSeverity = 'info' | 'warn' | 'fail' | 'error';
+
+/** One alert per run (or per pipeline error), written for people first. */
+export interface Alert {
+  readonly severity: AlertSeverity;
+  /** One line, no newline; e-mail subjects are cut to 100 characters. */
+  readonly title: string;
+  /** Plain text, readable in an e-mail or a terminal. */
+  readonly body: string;
+  readonly run_id?: string;
+  /** Cohorts the alert is about (for filtering). */
+  readonly cohorts: readonly string[];
+  /** The step that failed, for pipeline errors. */
+  readonly step?: string;
+  /** Structured details for programmatic consumers. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Where alerts go: a file and the terminal locally, SNS (and Slack) in the cloud. */
+export interface Notifier {
+  notify(alert: Alert): Promise<void>;
+}
+
+/**
+ * Where the HMAC key of erasure records is kept: never beside the records (anyone who can read
+ * `privacy/` could otherwise hash every plausible id and re-identify who was forgotten). Locally
+ * a file outside the state folder; in the cloud a Secrets Manager secret.
+ */
+export interface PrivacyKeySource {
+  /**
+   * The key ring: first the key new records are made with, then older keys kept only to recognise
+   * the records made with them. Undefined when there is no key and `create` is false; with
+   * `create`, a key is generated once where the source may.
+   */
+  load(create: boolean): Promise<readonly string[] | undefined>;
+  /** Where the key is (a path, a secret's ARN), for messages; never the key. */
+  readonly where: string;
+}
+
+/**
+ * Every file of a store, as erasure and the privacy check sweep it: keys (crash leftovers such
+ * as `.tmp-*` files included), their bytes, and, where the caller may, their deletion.
+ */
+export interface SweptFiles {
+  /** Every key under a prefix, leftovers included, sorted. */
+  list(prefix: string): Promise<string[]>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /**
+   * Deletes a crash leftover (never a file of a complete version). Absent where the caller may
+   * not delete (the cloud functions: their roles hold no s3:DeleteObject); leftovers are then
+   * rewritten without the person, or named as left.
+   */
+  remove?(key: string): Promise<void>;
+  locate(key: string): string;
+}

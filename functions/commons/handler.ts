@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
-import { parseEvent } from '../../shared/workflow/events.ts';
+import { parseEvent } from '../../shared/input-validation.ts';
 import { MetricDimension, StepMetric } from '../../shared/workflow/run-metrics.ts';
 import { logger, metrics } from './powertools.ts';
 

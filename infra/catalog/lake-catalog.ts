@@ -3,7 +3,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DT_PROJECTION_RANGE, MANIFEST_FOLDERS } from '../../shared/cloud/lake-manifests.ts';
-import { TS_UNITS } from '../../shared/cloud/lake-ts-units.ts';
+import { TS_UNITS } from '../../shared/cloud/lake-objects.ts';
 import { type Column, externalTable } from './external-table.ts';
 
 /** Options for {@link LakeCatalog}. */

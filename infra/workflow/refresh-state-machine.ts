@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { EVALUATION_TABLE_PREFIX } from '../../shared/workflow/athena-statement.ts';
+import { EVALUATION_TABLE_PREFIX } from '../../shared/cloud/athena-statement.ts';
 import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
 import type { CohortFoundation } from '../cohort-foundation.ts';
 import { InvalidPropError } from '../validate-props.ts';

@@ -3,63 +3,35 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pc from 'picocolors';
-import { changes } from '../engine/member-changes.ts';
-import { TerminalNotifier } from '../notify/terminal-notifier.ts';
-import { openLocalPorts } from '../workflow/local-ports.ts';
+import { changes } from '../store/member-changes.ts';
+import { TerminalNotifier } from '../local/terminal-notifier.ts';
+import { openLocalPorts } from '../local/local-ports.ts';
 import { loadConfig } from '../config/config.ts';
 import { runRefreshStateMachine } from '../workflow/local-runner.ts';
+import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import type { LocalRun } from '../workflow/local-tasks.ts';
-import { LocalOutbox } from '../workflow/local-outbox.ts';
+import { LocalOutbox } from '../local/local-outbox.ts';
 import { CADENCES } from '../language/ast.ts';
 import { loadCatalog, selectForRun } from '../language/catalog.ts';
 import { findLakeFiles } from '../local/lake-files.ts';
-import { isCalendarDay } from '../language/calendar.ts';
 import { formatProblem, InvalidDefinitionsError, shownValue } from '../language/errors.ts';
-import { buildReport, writeReport } from '../report/build-report.ts';
+import { buildReport } from '../report/build-report.ts';
 import { openInBrowser } from '../report/open-in-browser.ts';
 import { generateSampleLake } from '../sample/generate-lake.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { CohortDefinition } from '../language/ast.ts';
+import { MANUAL_TRIGGER, scheduleTrigger } from '../refresh-request.ts';
 import { UsageError } from './errors.ts';
+import { type Folders, type Output, parseAsOf, parseVersion } from './io.ts';
 import { formatRunSummary, table } from './format.ts';
-import { learningLines, localLearnings } from './learn-command.ts';
+import { learningLines } from './learn-command.ts';
 import type { GovernanceWorld } from './governance-world.ts';
 import { definitionHistory, definitionLabel, reportGovernance } from './governance-commands.ts';
 import { stateCatalog } from '../local/state-catalog.ts';
-import { openLocalContext } from './local-context.ts';
+import { localLearnings, openLocalContext } from '../local/local-context.ts';
 import { progressReporter } from './progress.ts';
 import { personalPropertyLines } from './privacy-commands.ts';
-
-/** Folders every command may take. */
-export interface Folders {
-  readonly data: string;
-  readonly definitions: string;
-  readonly state: string;
-  /** The project config file (`cohorts.config.yaml`); defaults apply when it does not exist. */
-  readonly config: string;
-  /** The privacy key file (`--privacy-key`). @default - defaultKeyFile() (outside the state folder) */
-  readonly privacyKey?: string;
-}
-
-/** Where a command writes; tests pass their own. */
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-  readonly interactive: boolean;
-}
-
-export function parseAsOf(text: string | undefined): Date {
-  if (text === undefined) return new Date();
-  const date = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) || Number.isNaN(date.getTime())) {
-    throw new UsageError(`--as-of must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got ${shownValue(text)}`);
-  }
-  if (!isCalendarDay(text))
-    throw new UsageError(
-      `--as-of must be a day that exists (${text.slice(0, 7)} has no day ${text.slice(8, 10)}), got ${shownValue(text)}`,
-    );
-  return date;
-}
+import { writeReport } from '../local/report-files.ts';
 
 /** `cohorts validate`: exit 0 when every definition is valid, 1 with one line per problem. */
 export async function validateCommand(folders: Folders, io: Output): Promise<number> {
@@ -113,8 +85,9 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   await outbox.begin({ run_id: runId, as_of: asOf.toISOString(), started_at: new Date().toISOString() });
   io.err('running the refresh state machine...');
   const run = await runRefreshStateMachine(
+    refreshStateMachineAsl,
     {
-      trigger: options.trigger ?? (options.cadence ? `schedule:${options.cadence}` : 'manual'),
+      trigger: options.trigger ?? (options.cadence ? scheduleTrigger(options.cadence as (typeof CADENCES)[number]) : MANUAL_TRIGGER),
       as_of: asOf.toISOString(),
       ...(options.cohorts.length > 0 ? { cohorts: [...options.cohorts] } : {}),
       ...(options.cadence ? { cadence: options.cadence as (typeof CADENCES)[number] } : {}),
@@ -247,12 +220,6 @@ export async function diffCommand(folders: Folders, id: string, from: string, to
   for (const m of entered) io.out(`+ ${m}`);
   for (const m of exited) io.out(`- ${m}`);
   return 0;
-}
-
-function parseVersion(text: string): number {
-  const version = Number(text);
-  if (!Number.isSafeInteger(version) || version < 1) throw new UsageError(`a version is a whole number from 1, got ${shownValue(text)}`);
-  return version;
 }
 
 /** Options of `cohorts sample-data`. */

@@ -1,9 +1,9 @@
 import { parseDuration } from '../language/duration.ts';
 import { readOutExperiments } from '../experiments/read-out.ts';
-import type { Folders, Output } from './commands.ts';
+import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
 import { formatReadOut } from './experiment-format.ts';
-import { openLocalContext } from './local-context.ts';
+import { openLocalContext } from '../local/local-context.ts';
 import { shownValue } from '../language/errors.ts';
 
 /** Options of `cohorts experiment`. */

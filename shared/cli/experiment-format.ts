@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { isSmallArm, type MetricReadOut, SMALL_ARM } from '../experiments/read-out.ts';
-import type { Interval } from '../stats/two-proportions.ts';
+import type { Interval } from '../stats/proportion.ts';
 import { table } from './format.ts';
 
 const count = new Intl.NumberFormat('en-US');

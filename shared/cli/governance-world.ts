@@ -11,18 +11,16 @@ import { cloudDecisions, type DecisionInstructions, LOCAL_DECISIONS } from '../g
 import type { LearningsStore } from '../learnings/learnings-store.ts';
 import { findLakeFiles } from '../local/lake-files.ts';
 import { stateCatalog } from '../local/state-catalog.ts';
-import type { QueryEngine } from '../ports.ts';
+import type { DefinitionsSource, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
-import type { RefreshStarter } from '../uploads/definition-upload.ts';
-import type { ConfigLocation } from '../uploads/pending-config.ts';
-import { FsBlobStore } from '../store/fs-blob-store.ts';
-import { bucketConfig } from '../workflow/config-source.ts';
-import { blobDefinitions, folderDefinitions } from '../workflow/definitions-source.ts';
-import type { DefinitionsSource } from '../workflow/types.ts';
+import type { RefreshStarter } from '../refresh-request.ts';
+import type { ConfigLocation } from '../governance/pending-config.ts';
+import { FsBlobStore } from '../local/fs-blob-store.ts';
+import { bucketConfig } from '../store/config-source.ts';
+import { blobDefinitions, folderDefinitions } from '../store/definitions-source.ts';
 import { readCloudDeployment } from './cloud-deployment.ts';
-import type { Folders } from './commands.ts';
-import { localLearnings } from './learn-command.ts';
-import { openLocalContext } from './local-context.ts';
+import type { Folders } from './io.ts';
+import { localLearnings, openLocalContext } from '../local/local-context.ts';
 
 /**
  * Where `plan`, `approve`, `reject` and `history` read and write: the local folders, or a

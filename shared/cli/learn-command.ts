@@ -1,16 +1,10 @@
 import pc from 'picocolors';
-import { type Learning, LearningsStore } from '../learnings/learnings-store.ts';
-import { FsBlobStore } from '../store/fs-blob-store.ts';
+import type { Learning } from '../learnings/learnings-store.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
-import type { Folders, Output } from './commands.ts';
+import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
-import { openLocalContext } from './local-context.ts';
+import { localLearnings, openLocalContext } from '../local/local-context.ts';
 import { MAX_SHOWN_CHARS, shownValue } from '../language/errors.ts';
-
-/** The learnings library of the local state folder. */
-export function localLearnings(state: string): LearningsStore {
-  return new LearningsStore(new FsBlobStore(state));
-}
 
 /** Options of `cohorts learn`. */
 export interface LearnOptions {

@@ -4,10 +4,8 @@ import { InvalidDefinitionsError, shownValue } from '../language/errors.ts';
 import {
   checksCommand,
   diffCommand,
-  type Folders,
   historyCommand,
   membersCommand,
-  type Output,
   readSampleMarker,
   reportCommand,
   runCommand,
@@ -25,6 +23,7 @@ import { testCommand } from './test-command.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { withRunLock } from '../local/run-lock.ts';
 import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
+import type { Folders, Output } from './io.ts';
 
 const USAGE = `Usage: cohorts <command> [options]
 

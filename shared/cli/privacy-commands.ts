@@ -5,12 +5,12 @@ import type { CohortDefinition } from '../language/ast.ts';
 import { loadCatalog } from '../language/catalog.ts';
 import type { DefinitionProblem } from '../language/errors.ts';
 import { forgetPerson } from '../privacy/erase.ts';
-import { localPrivacyPorts } from '../privacy/local-privacy.ts';
+import { localPrivacyPorts } from '../local/local-privacy.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { privacyCheck } from '../privacy/privacy-check.ts';
-import type { Folders, Output } from './commands.ts';
+import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
-import { openLocalContext } from './local-context.ts';
+import { openLocalContext } from '../local/local-context.ts';
 
 /** A definition file's text, for line and column; undefined when it cannot be read. */
 export function definitionText(path: string): string | undefined {

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { ProgressListener } from '../ports.ts';
-import type { Output } from './commands.ts';
+import type { Output } from './io.ts';
 
 /** A progress bar on a terminal; one line per step elsewhere (CI logs, pipes). */
 export function progressReporter(io: Output): { update: ProgressListener; stop: () => void } {

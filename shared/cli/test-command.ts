@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { openDuckDb } from '../duckdb/open.ts';
+import { openDuckDb } from '../local/open-duckdb.ts';
 import { formatVerdict } from '../fixtures/format-verdicts.ts';
 import { FIXTURE_FOLDER, fixtureFiles, loadFixtures } from '../fixtures/load-fixtures.ts';
 import { fixtureCatalogProblems } from '../fixtures/parse-fixture.ts';
@@ -8,7 +8,7 @@ import { loadCatalog } from '../language/catalog.ts';
 import { formatProblem, InvalidDefinitionsError } from '../language/errors.ts';
 import { DuckDbEngine } from '../local/duckdb-engine.ts';
 import { duckdbFixtureLakes } from '../local/fixture-lake.ts';
-import type { Folders, Output } from './commands.ts';
+import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
 
 /**

@@ -4,17 +4,20 @@ import { basename, dirname, join } from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../config/config.ts';
 import { loadCatalog } from '../language/catalog.ts';
-import { TerminalNotifier } from '../notify/terminal-notifier.ts';
-import { FsBlobStore } from '../store/fs-blob-store.ts';
+import { TerminalNotifier } from '../local/terminal-notifier.ts';
+import { FsBlobStore } from '../local/fs-blob-store.ts';
 import { unreadableFile } from '../language/errors.ts';
 import { LOCAL_DECISIONS } from '../governance/decision-command.ts';
-import { handleDefinitionUpload, INCOMING_PREFIX, MAX_UPLOAD_BYTES, type RefreshStarter } from '../uploads/definition-upload.ts';
+import { handleDefinitionUpload, INCOMING_PREFIX, MAX_UPLOAD_BYTES } from '../uploads/definition-upload.ts';
 import { runRefreshStateMachine } from '../workflow/local-runner.ts';
+import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import type { WorkflowSummary } from '../workflow/types.ts';
-import { openLocalPorts } from '../workflow/local-ports.ts';
-import { type Folders, type Output, writeReportFiles } from './commands.ts';
+import { openLocalPorts } from '../local/local-ports.ts';
+import { writeReportFiles } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { formatRunSummary } from './format.ts';
+import type { Folders, Output } from './io.ts';
+import type { RefreshStarter } from '../refresh-request.ts';
 
 /**
  * `cohorts upload FILE`: what uploading FILE to the definitions bucket does, on the local folders.
@@ -44,7 +47,7 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
   const refresh: RefreshStarter = {
     start: async (input, name) => {
       io.err(`running the refresh state machine for ${input.cohorts?.join(', ') ?? 'every cohort'}...`);
-      runs.push((await runRefreshStateMachine(input, { ...local, notifier }, { runId: name })).summary);
+      runs.push((await runRefreshStateMachine(refreshStateMachineAsl, input, { ...local, notifier }, { runId: name })).summary);
       return name;
     },
   };

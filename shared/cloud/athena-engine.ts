@@ -5,7 +5,7 @@ import type { MetricColumns } from '../compiler/compile-refresh.ts';
 import { identifier } from '../compiler/sql-text.ts';
 import { type CohortKpiTotals, type EvaluationRef, type LakeView, partitionsIn, type QueryEngine } from '../ports.ts';
 import { uniqueInByteOrder } from '../store/parquet-members-codec.ts';
-import { EVALUATION_TABLE_PREFIX, evaluationStatement } from '../workflow/athena-statement.ts';
+import { EVALUATION_TABLE_PREFIX, evaluationStatement } from './athena-statement.ts';
 import { type AthenaLakeOptions, athenaLakeRelations } from './athena-lake.ts';
 import { athenaCsvRows } from './athena-csv.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';

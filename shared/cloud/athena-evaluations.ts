@@ -1,8 +1,6 @@
 import { identifier } from '../compiler/sql-text.ts';
-import type { EvaluationRef } from '../ports.ts';
-import { evaluationStatementHead, evaluationTableName } from '../workflow/athena-statement.ts';
-import { EvaluationNotFoundError } from '../workflow/errors.ts';
-import type { EvaluationLookup, EvaluationState } from '../workflow/types.ts';
+import { type EvaluationLookup, EvaluationNotFoundError, type EvaluationRef, type EvaluationState } from '../ports.ts';
+import { evaluationStatementHead, evaluationTableName } from './athena-statement.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { jsonlEventsQuery, jsonlIdentitiesQuery } from '../compiler/jsonl-columns.ts';
 import { identifier, stringLiteral, UnsafeSqlValueError } from '../compiler/sql-text.ts';
 import type { ParquetDates } from './lake-manifests.ts';
-import { TS_UNITS, type TsUnit } from './lake-ts-units.ts';
+import { TS_UNITS, type TsUnit } from './lake-objects.ts';
 
 /** The Glue database and tables of the lake, as the `CohortRefresh` construct creates them. */
 export interface AthenaLakeOptions {

@@ -1,5 +1,5 @@
-import type { Alert } from '../notify/notifier.ts';
 import { cutForChat, EMOJI } from '../notify/slack-message.ts';
+import type { Alert } from '../ports.ts';
 
 /**
  * An alert as an AWS Chatbot (Amazon Q Developer in chat applications) custom notification: the

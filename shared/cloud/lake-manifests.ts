@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsCall } from './aws-call.ts';
-import type { LakeObject } from './lake-objects.ts';
-import type { TsUnit } from './lake-ts-units.ts';
+import type { LakeObject, TsUnit } from './lake-objects.ts';
 
 /** Where the manifests are written in the results bucket, by default: the Glue tables' location (infra/catalog). */
 export const LAKE_FILES_PREFIX = 'lake-files/';

@@ -1,7 +1,17 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { partitionFolderDate } from '../compiler/partition-date.ts';
 import { awsCall } from './aws-call.ts';
-import type { TsUnit } from './lake-ts-units.ts';
+
+/**
+ * How a Parquet events file stores `ts`, which decides how Athena reads it exactly: an INT64
+ * timestamp's stored count of `millis`, `micros` or `nanos` since the epoch (read as `bigint`),
+ * or `none` when `ts` is no INT64 timestamp at all (missing, text, a DATE...: its rows have no
+ * valid `ts`, as on the local path).
+ */
+export type TsUnit = 'millis' | 'micros' | 'nanos' | 'none';
+
+/** Every unit, in the order the relations read them. */
+export const TS_UNITS: readonly TsUnit[] = ['millis', 'micros', 'nanos', 'none'];
 
 /** How a lake file is read: by its name's ending (SPEC section 1). */
 export type LakeFormat = 'jsonl' | 'parquet';

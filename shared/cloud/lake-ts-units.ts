@@ -1,18 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type AsyncBuffer, parquetMetadataAsync, type SchemaElement } from 'hyparquet';
 import { awsCall } from './aws-call.ts';
-import type { LakeObject } from './lake-objects.ts';
-
-/**
- * How a Parquet events file stores `ts`, which decides how Athena reads it exactly: an INT64
- * timestamp's stored count of `millis`, `micros` or `nanos` since the epoch (read as `bigint`),
- * or `none` when `ts` is no INT64 timestamp at all (missing, text, a DATE...: its rows have no
- * valid `ts`, as on the local path).
- */
-export type TsUnit = 'millis' | 'micros' | 'nanos' | 'none';
-
-/** Every unit, in the order the relations read them. */
-export const TS_UNITS: readonly TsUnit[] = ['millis', 'micros', 'nanos', 'none'];
+import type { LakeObject, TsUnit } from './lake-objects.ts';
 
 /**
  * A Parquet events file whose `ts` is INT96 (legacy Spark and Hive writers): Athena can read it

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseKeyRing, type PrivacyKeySource } from '../privacy/privacy-key.ts';
+import { parseKeyRing } from '../privacy/privacy-key.ts';
 import { awsCall } from './aws-call.ts';
+import type { PrivacyKeySource } from '../ports.ts';
 
 /**
  * The privacy key in the cloud: the Secrets Manager secret the construct generates (one key a

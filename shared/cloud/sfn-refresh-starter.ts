@@ -1,6 +1,5 @@
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { RefreshStarter } from '../uploads/definition-upload.ts';
-import type { RefreshInput } from '../workflow/events.ts';
+import type { RefreshInput, RefreshStarter } from '../refresh-request.ts';
 import { awsCall } from './aws-call.ts';
 
 /** Starts executions of the refresh state machine. */

@@ -1,7 +1,7 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Alert, Notifier } from '../notify/notifier.ts';
 import { awsCall } from './aws-call.ts';
 import { chatbotNotification } from './chatbot-notification.ts';
+import type { Alert, Notifier } from '../ports.ts';
 
 /**
  * SNS wants subjects "less than 100 characters long", with no line breaks or control characters.

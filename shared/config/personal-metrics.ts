@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { EventFilter } from '../language/ast.ts';
 import { AT_KEY } from '../language/yaml-file.ts';
-import { comparedProperties } from '../privacy/personal-properties.ts';
+import { comparedProperties } from '../language/compared-properties.ts';
 
 /**
  * The personal-property rule (shared/privacy/personal-properties.ts) applied to the KPI metrics:

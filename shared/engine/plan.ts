@@ -76,6 +76,9 @@ export interface RefreshPlan {
   readonly metrics: { readonly columns: MetricColumns; readonly settings: MetricSettings };
 }
 
+/** Turns a plan's query into the statement the Evaluate state runs. */
+export type StatementBuilder = (plan: RefreshPlan) => string;
+
 /** The plan step: select, compile into one query, and assign version numbers. */
 export async function planRefresh(
   request: RefreshRequest,

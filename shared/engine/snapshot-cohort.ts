@@ -7,7 +7,7 @@ import type { CheckResult, Kpis, Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { armMovement, type ExperimentArms } from '../experiments/arm-movement.ts';
 import { writeHoldoutSplit } from '../experiments/write-split.ts';
-import { changes } from './member-changes.ts';
+import { changes } from '../store/member-changes.ts';
 import type { RefreshPlan } from './plan.ts';
 
 /** What happened to one cohort. */

@@ -1,4 +1,4 @@
-import { changes } from '../engine/member-changes.ts';
+import { changes } from '../store/member-changes.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 
 /** One arm of an experiment in a version: its people, and how many joined and left it since the previous version. */

@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
 
-/** `10%` or `2.5%`: the share of members held out of a program, more than 0 and less than 100. */
-export const HOLDOUT_TEXT = /^(\d{1,2}(\.\d{1,4})?)%$/;
-
 /** The arm a member is in. */
 export type Arm = 'treatment' | 'holdout';
 
@@ -11,14 +8,6 @@ export interface HoldoutSpec {
   /** The share held out, 0 < share < 1. */
   readonly share: number;
   readonly salt: string;
-}
-
-/** The share of a `holdout:` text (`10%` -> 0.1); undefined when it is not one. */
-export function holdoutShare(text: string): number | undefined {
-  const match = HOLDOUT_TEXT.exec(text);
-  if (!match) return undefined;
-  const percent = Number(match[1]);
-  return percent > 0 && percent < 100 ? percent / 100 : undefined;
 }
 
 const SCALE = 2 ** 52;

@@ -1,7 +1,8 @@
 import type { ProgramBlock } from '../language/ast.ts';
 import type { ExperimentSplit } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
-import { holdoutShare, splitMembers } from './holdout.ts';
+import { splitMembers } from './holdout.ts';
+import { holdoutShare } from '../language/holdout-schema.ts';
 
 /**
  * For a cohort whose program declares a holdout: splits the version's members, writes the holdout

@@ -1,7 +1,7 @@
-import type { Alert } from '../notify/notifier.ts';
 import { type DecisionInstructions, decisionCommand, LOCAL_DECISIONS } from './decision-command.ts';
 import type { CohortGovernance } from './govern.ts';
 import type { GovernanceReport } from './report-schema.ts';
+import type { Alert } from '../ports.ts';
 
 const TITLE_LIMIT = 100;
 

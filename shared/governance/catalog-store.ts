@@ -1,6 +1,5 @@
 import { BlobExistsError, type BlobStore } from '../ports.ts';
-import type { ApprovalDecision, DefinitionVersion, GuardrailRecord } from './records.ts';
-import { approvalDecisionSchema } from './report-schema.ts';
+import { type ApprovalDecision, approvalDecisionSchema, type DefinitionVersion, type GuardrailRecord } from './records.ts';
 
 /*
  * Keys, under `catalog/` of the state folder (locally) or of the definitions bucket (cloud):

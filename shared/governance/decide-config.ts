@@ -1,7 +1,7 @@
 import type { ApprovalDecision } from './records.ts';
 import type { CatalogStore } from './catalog-store.ts';
 import { HASH_PREFIX, NothingToDecideError } from './decide.ts';
-import { GOVERNED_SECTIONS, type GovernedSection } from '../uploads/governed-settings.ts';
+import { GOVERNED_SECTIONS, type GovernedSection } from './governed-settings.ts';
 import {
   CONFIG_DECISION_ID,
   configHash,
@@ -9,7 +9,7 @@ import {
   locatePendingConfig,
   type PendingConfig,
   pendingConfigKey,
-} from '../uploads/pending-config.ts';
+} from './pending-config.ts';
 
 async function readPendingConfig(config: ConfigLocation): Promise<PendingConfig | undefined> {
   const bytes = await config.store.get(pendingConfigKey(config));

@@ -1,8 +1,7 @@
 import type { CohortDefinition } from '../language/ast.ts';
 import type { Catalog } from '../language/catalog.ts';
 import { formatProblem } from '../language/errors.ts';
-import { DEFINITION_CHANGE_TRIGGER } from '../uploads/definition-upload.ts';
-import type { RefreshInput } from '../workflow/events.ts';
+import { DEFINITION_CHANGE_TRIGGER, type RefreshInput } from '../refresh-request.ts';
 import type { CatalogStore } from './catalog-store.ts';
 import { cohortGraph } from '../language/graph.ts';
 import { compareCatalogs, publishedCatalog } from './compare.ts';

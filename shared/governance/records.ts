@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * What the governance of definitions keeps (SPEC section 7): every accepted definition version,
  * every approval or rejection, and every refused or waiting change. Each is one JSON object
@@ -15,6 +17,16 @@ export interface ApprovalDecision {
   readonly note: string;
   readonly at: string;
 }
+
+/** An approval or rejection as written to the catalog (also by hand, in the cloud): checked when read. */
+export const approvalDecisionSchema = z.object({
+  cohort: z.string(),
+  hash: z.string(),
+  decision: z.enum(['approved', 'rejected']),
+  by: z.string().min(1),
+  note: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+});
 
 /** How a definition version came to be accepted. */
 export type AcceptedChange = 'added' | 'changed' | 'deprecated' | 'removed';

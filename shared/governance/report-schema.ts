@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CohortGovernance } from './govern.ts';
+import { approvalDecisionSchema } from './records.ts';
 
 /** What the Plan step decided about definition changes, as it travels in the plan to Finish's alert. */
 export interface GovernanceReport {
@@ -8,18 +9,6 @@ export interface GovernanceReport {
   /** Cohorts whose refusal or wait this run recorded first: their owners are alerted now. */
   readonly alerted: readonly string[];
 }
-
-const decisionSchema = z.object({
-  cohort: z.string(),
-  hash: z.string(),
-  decision: z.enum(['approved', 'rejected']),
-  by: z.string().min(1),
-  note: z.string().min(1),
-  at: z.iso.datetime({ offset: true }),
-});
-
-/** An approval or rejection as written to the catalog (also by hand, in the cloud): checked when read. */
-export const approvalDecisionSchema = decisionSchema;
 
 const impactSchema = z.object({ after: z.number(), before: z.number().nullable(), added: z.number(), removed: z.number() });
 
@@ -37,7 +26,7 @@ export const governanceReportSchema: z.ZodType<GovernanceReport> = z.object({
       verdict: z.enum(['accepted', 'refused', 'pending']),
       reasons: z.array(z.string()),
       needs_approval: z.boolean(),
-      decision: decisionSchema.nullable(),
+      decision: approvalDecisionSchema.nullable(),
     }),
   ),
   alerted: z.array(z.string()),

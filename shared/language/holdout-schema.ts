@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { HOLDOUT_TEXT, holdoutShare } from '../experiments/holdout.ts';
+
+/** `10%` or `2.5%`: the share of members held out of a program, more than 0 and less than 100. */
+export const HOLDOUT_TEXT = /^(\d{1,2}(\.\d{1,4})?)%$/;
+
+/** The share of a `holdout:` text (`10%` -> 0.1); undefined when it is not one. */
+export function holdoutShare(text: string): number | undefined {
+  const match = HOLDOUT_TEXT.exec(text);
+  if (!match) return undefined;
+  const percent = Number(match[1]);
+  return percent > 0 && percent < 100 ? percent / 100 : undefined;
+}
 
 /** `program.holdout`: a share of members such as `10%`. */
 export const holdoutText = z

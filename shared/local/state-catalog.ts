@@ -1,4 +1,4 @@
-import { FsBlobStore } from '../store/fs-blob-store.ts';
+import { FsBlobStore } from './fs-blob-store.ts';
 import { CatalogStore } from '../governance/catalog-store.ts';
 
 /** The catalog of a local state folder: `<state>/catalog/`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEvent } from '../workflow/events.ts';
+import { parseEvent } from '../input-validation.ts';
 import { slackPayload } from './slack-message.ts';
 
 /** The part of `fetch` the forwarder uses, so tests pass a fake and never touch the network. */

@@ -1,8 +1,6 @@
 import { forgetPerson, type ErasureOutcome } from './erase.ts';
+import { DELETION_REQUESTS_PREFIX } from './erasure-records.ts';
 import type { PrivacyPorts } from './ports.ts';
-
-/** Where deletion requests are dropped: the state folder locally, the snapshots bucket in the cloud. */
-export const DELETION_REQUESTS_PREFIX = 'privacy/deletion-requests/';
 
 /** A deletion request object that names nobody or cannot be read. */
 export class InvalidDeletionRequestError extends Error {

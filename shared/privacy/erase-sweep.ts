@@ -1,8 +1,9 @@
 import { fileValues, isPersonList } from './file-values.ts';
 import { dropPersonRows } from './person-csv.ts';
 import { idForms } from './person-hash.ts';
-import { type PrivacyPorts, sweepOf } from './ports.ts';
-import { isTempFile, type SweptFiles, sweptKeys } from './sweep.ts';
+import type { PrivacyPorts } from './ports.ts';
+import { isTempFile, sweepOf, sweptKeys } from './sweep.ts';
+import type { SweptFiles } from '../ports.ts';
 
 /** What the sweep of one erasure did, by location (never the id). */
 export interface SweepOutcome {

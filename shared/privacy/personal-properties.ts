@@ -1,5 +1,6 @@
 import { isMap, isPair, isScalar, visit } from 'yaml';
-import type { CohortDefinition, Condition, EventFilter, PropertyOps } from '../language/ast.ts';
+import type { CohortDefinition, Condition, EventFilter } from '../language/ast.ts';
+import { comparedProperties, comparesValue } from '../language/compared-properties.ts';
 import type { DefinitionProblem, SourcePosition } from '../language/errors.ts';
 import { readYamlData } from '../language/yaml-document.ts';
 
@@ -38,13 +39,6 @@ export function personalPropertyProblems(
   return problems;
 }
 
-const compares = (ops: PropertyOps) => Object.keys(ops).some((op) => op !== 'exists');
-
-/** The properties an event filter's `where` compares with a value (every operator but `exists`), in order. */
-export function comparedProperties(filter: EventFilter): string[] {
-  return filter.where.filter((where) => compares(where.ops)).map((where) => where.property);
-}
-
 /** Calls `found` with every property a condition compares with a value. */
 function walk(condition: Condition, found: (property: string) => void): void {
   const filter = (f: EventFilter) => {
@@ -66,7 +60,7 @@ function walk(condition: Condition, found: (property: string) => void): void {
       return;
     case 'latest':
       filter(condition.filter);
-      if (compares(condition.ops)) found(condition.property);
+      if (comparesValue(condition.ops)) found(condition.property);
       return;
   }
 }

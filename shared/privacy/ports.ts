@@ -1,8 +1,12 @@
 import type { PrivacySettings } from '../config/privacy-schema.ts';
-import type { BlobStore, MembersCodec } from '../ports.ts';
+import type { BlobStore, MembersCodec, PrivacyKeySource, SweptFiles } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
-import type { PrivacyKeySource } from './privacy-key.ts';
-import { blobFiles, type SweptArea } from './sweep.ts';
+
+/** One store and the prefixes swept in it. */
+export interface SweptArea {
+  readonly files: SweptFiles;
+  readonly prefixes: readonly string[];
+}
 
 /**
  * What the privacy rules work on. Locally every blob store is the state folder; in the cloud
@@ -43,14 +47,3 @@ export interface PrivacyPorts {
 export class PrivacyConfigError extends Error {
   override readonly name = 'PrivacyConfigError';
 }
-
-/** The areas swept when the ports name none: the snapshots store's `snapshots/` and `privacy/`, the exports' `exports/`. */
-export function defaultSweep(ports: Pick<PrivacyPorts, 'blobs' | 'exports'>): SweptArea[] {
-  const areas: SweptArea[] = [{ files: blobFiles(ports.blobs), prefixes: ['snapshots/', 'privacy/'] }];
-  if (ports.exports && ports.exports !== ports.blobs) areas.push({ files: blobFiles(ports.exports), prefixes: ['exports/'] });
-  else if (ports.exports) areas[0] = { files: blobFiles(ports.blobs), prefixes: ['snapshots/', 'privacy/', 'exports/'] };
-  return areas;
-}
-
-/** The areas to sweep. */
-export const sweepOf = (ports: PrivacyPorts): readonly SweptArea[] => ports.sweep ?? defaultSweep(ports);

@@ -1,5 +1,5 @@
-import type { Alert, AlertSeverity } from '../notify/notifier.ts';
 import type { PrivacyReport } from './privacy-check.ts';
+import type { Alert, AlertSeverity } from '../ports.ts';
 
 const ORDER: readonly AlertSeverity[] = ['info', 'warn', 'fail', 'error'];
 const worst = (a: AlertSeverity, b: AlertSeverity): AlertSeverity => (ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b);

@@ -5,10 +5,11 @@ import { EXPORT_PARQUET_LIST } from './erase.ts';
 import { fileValues } from './file-values.ts';
 import { csvHeader, csvPersonIds } from './person-csv.ts';
 import { personalPropertyProblems } from './personal-properties.ts';
-import { type PrivacyPorts, sweepOf } from './ports.ts';
+import type { PrivacyPorts } from './ports.ts';
 import { loadPrivacyLists, type PrivacyLists } from './screen.ts';
-import { type SweptFiles, sweptKeys } from './sweep.ts';
+import { sweepOf, sweptKeys } from './sweep.ts';
 import { erasureRecords } from './erasure-records.ts';
+import type { SweptFiles } from '../ports.ts';
 
 /** One thing the privacy check found; never carries an id, only counts and erasure record names. */
 export interface PrivacyFinding {

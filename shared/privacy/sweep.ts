@@ -1,30 +1,6 @@
-import type { BlobStore } from '../ports.ts';
-import { DELETION_REQUESTS_PREFIX } from './deletion-requests.ts';
-import { ERASURES_PREFIX } from './erasure-records.ts';
-
-/**
- * Every file of a store, as erasure and the privacy check sweep it: keys (crash leftovers such
- * as `.tmp-*` files included), their bytes, and, where the caller may, their deletion.
- */
-export interface SweptFiles {
-  /** Every key under a prefix, leftovers included, sorted. */
-  list(prefix: string): Promise<string[]>;
-  get(key: string): Promise<Uint8Array | undefined>;
-  put(key: string, body: Uint8Array | string): Promise<void>;
-  /**
-   * Deletes a crash leftover (never a file of a complete version). Absent where the caller may
-   * not delete (the cloud functions: their roles hold no s3:DeleteObject); leftovers are then
-   * rewritten without the person, or named as left.
-   */
-  remove?(key: string): Promise<void>;
-  locate(key: string): string;
-}
-
-/** One store and the prefixes swept in it. */
-export interface SweptArea {
-  readonly files: SweptFiles;
-  readonly prefixes: readonly string[];
-}
+import type { BlobStore, SweptFiles } from '../ports.ts';
+import { DELETION_REQUESTS_PREFIX, ERASURES_PREFIX } from './erasure-records.ts';
+import type { PrivacyPorts, SweptArea } from './ports.ts';
 
 /**
  * Keys the sweep leaves alone: erasure records (salted hashes, never ids) and deletion requests
@@ -84,3 +60,14 @@ export function leftoverTest(keys: readonly string[]): (key: string) => boolean 
     return folder !== undefined && !complete.has(folder);
   };
 }
+
+/** The areas swept when the ports name none: the snapshots store's `snapshots/` and `privacy/`, the exports' `exports/`. */
+export function defaultSweep(ports: Pick<PrivacyPorts, 'blobs' | 'exports'>): SweptArea[] {
+  const areas: SweptArea[] = [{ files: blobFiles(ports.blobs), prefixes: ['snapshots/', 'privacy/'] }];
+  if (ports.exports && ports.exports !== ports.blobs) areas.push({ files: blobFiles(ports.exports), prefixes: ['exports/'] });
+  else if (ports.exports) areas[0] = { files: blobFiles(ports.blobs), prefixes: ['snapshots/', 'privacy/', 'exports/'] };
+  return areas;
+}
+
+/** The areas to sweep. */
+export const sweepOf = (ports: PrivacyPorts): readonly SweptArea[] => ports.sweep ?? defaultSweep(ports);

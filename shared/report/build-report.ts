@@ -1,5 +1,3 @@
-import { rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
 import type { CatalogStore } from '../governance/catalog-store.ts';
 import { openChanges } from '../governance/open-changes.ts';
 import type { CohortDefinition } from '../language/ast.ts';
@@ -10,7 +8,6 @@ import { catalogPage } from './catalog-page.ts';
 import { chartLibrary } from './chart-library.ts';
 import { loadHistories } from './history.ts';
 import { indexPage } from './index-page.ts';
-import { makeFolder } from '../local/make-folder.ts';
 
 /** What the report is built from. */
 export interface ReportInput {
@@ -51,23 +48,4 @@ export async function buildReport(input: ReportInput): Promise<Report> {
       'catalog.html': catalogPage(input.catalog, graph, input.generatedAt),
     },
   };
-}
-
-/**
- * Writes report files into a folder (created when missing). Each file is written beside its
- * target and renamed into place, so a browser never opens half a page.
- */
-export async function writeReport(outDir: string, files: Record<string, string>): Promise<string[]> {
-  const root = resolve(outDir);
-  const written: string[] = [];
-  for (const [name, text] of Object.entries(files)) {
-    const target = resolve(root, name);
-    if (!target.startsWith(root + sep)) throw new Error(`report file name escapes the output folder: ${name}`);
-    await makeFolder(dirname(target));
-    const temp = join(dirname(target), `.${process.pid}-${Date.now()}.tmp`);
-    await writeFile(temp, text, 'utf8');
-    await rename(temp, target);
-    written.push(target);
-  }
-  return written;
 }

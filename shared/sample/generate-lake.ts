@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { openDuckDb } from '../duckdb/open.ts';
+import { openDuckDb } from '../local/open-duckdb.ts';
 import { dayCopySql } from './day-file.ts';
 import { identitiesCopySql } from './identities.ts';
 import { macrosSql } from './macros.ts';

@@ -1,4 +1,4 @@
-import type { Interval, Proportion } from './two-proportions.ts';
+import type { Interval, Proportion } from './proportion.ts';
 
 /**
  * Wilson's score interval of one proportion (Wilson 1927; Newcombe 1998, "Two-sided confidence

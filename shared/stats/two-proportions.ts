@@ -1,17 +1,6 @@
 import { normalQuantile, twoSidedP } from './normal.ts';
+import type { Interval, Proportion } from './proportion.ts';
 import { newcombeInterval } from './score-intervals.ts';
-
-/** Successes out of trials in one group. */
-export interface Proportion {
-  readonly successes: number;
-  readonly trials: number;
-}
-
-/** A confidence interval; null bounds where the data cannot give one (an empty group, zero events). */
-export interface Interval {
-  readonly low: number | null;
-  readonly high: number | null;
-}
 
 /** Two groups compared: treatment (a) against control (b). */
 export interface ProportionComparison {

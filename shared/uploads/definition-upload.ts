@@ -6,21 +6,17 @@ import { buildCatalog, type Catalog } from '../language/catalog.ts';
 import { type DefinitionProblem, formatProblem, MAX_SHOWN_CHARS, shownValue } from '../language/errors.ts';
 import { cohortGraph } from '../language/graph.ts';
 import { parseDefinition } from '../language/parse-definition.ts';
-import type { Alert, Notifier } from '../notify/notifier.ts';
-import type { BlobStore } from '../ports.ts';
+import type { Alert, BlobStore, Notifier } from '../ports.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
-import { bucketConfig } from '../workflow/config-source.ts';
-import { blobDefinitionFiles } from '../workflow/definitions-source.ts';
-import type { RefreshInput } from '../workflow/events.ts';
+import { bucketConfig } from '../store/config-source.ts';
+import { blobDefinitionFiles } from '../store/definitions-source.ts';
+import { DEFINITION_CHANGE_TRIGGER, type RefreshStarter } from '../refresh-request.ts';
 import { decisionCommand, type DecisionInstructions } from '../governance/decision-command.ts';
-import { changedGovernedSections, type GovernedSection } from './governed-settings.ts';
-import { CONFIG_DECISION_ID, configHash, keepPendingConfig, locatePendingConfig } from './pending-config.ts';
+import { changedGovernedSections, type GovernedSection } from '../governance/governed-settings.ts';
+import { CONFIG_DECISION_ID, configHash, keepPendingConfig, locatePendingConfig } from '../governance/pending-config.ts';
 
 /** Where analysts upload definitions: `incoming/<id>.yaml` in the definitions bucket (or folder). */
 export const INCOMING_PREFIX = 'incoming/';
-
-/** The trigger of a refresh started by an accepted upload (SPEC 5). */
-export const DEFINITION_CHANGE_TRIGGER = 'definition-change';
 
 /** One uploaded definition. */
 export interface DefinitionUpload {
@@ -40,15 +36,6 @@ export interface DefinitionUpload {
  * is refused from the notification's size, before a byte is read into the function's memory.
  */
 export const MAX_UPLOAD_BYTES = 1024 * 1024;
-
-/** Starts a refresh state machine execution. */
-export interface RefreshStarter {
-  /**
-   * Starts a refresh named `name`. Starting one already started under that name starts nothing
-   * and succeeds. Returns the execution's id (its ARN in the cloud).
-   */
-  start(input: RefreshInput, name: string): Promise<string>;
-}
 
 /** Ports of the upload trigger. */
 export interface DefinitionUploadPorts {

@@ -1,34 +1,12 @@
-import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import { changes } from '../engine/member-changes.ts';
-import { type CohortEvent, type CohortEvents, cohortVersionEvent, type CohortVersionLocations } from '../deliver/events.ts';
+import { changes } from '../store/member-changes.ts';
+import { cohortVersionEvent, type CohortVersionLocations } from '../deliver/events.ts';
 import type { CohortExports, ExportLocations } from '../deliver/exports.ts';
 import type { DeliverEvent } from './events.ts';
 import { exportScreen } from '../privacy/export-screen.ts';
-import type { PrivacyPorts } from '../privacy/ports.ts';
 import type { Manifest } from '../store/manifest.ts';
 import { VersionNotFoundError, type SnapshotStore } from '../store/snapshot-store.ts';
 import { runPrivacy } from './run-config.ts';
-
-/** Ports of the Deliver step. */
-export interface DeliverPorts {
-  /** Where the version and its previous published version are read. */
-  readonly store: SnapshotStore;
-  readonly exports: CohortExports;
-  readonly events: CohortEvents;
-  /** Suppressed and forgotten people are left out of every export; the run's settings apply. @default - exports as stored */
-  readonly privacy?: PrivacyPorts;
-}
-
-/** What one Deliver iteration did (`$.deliveries[i]`). */
-export interface Delivery {
-  readonly cohort: string;
-  readonly version: number;
-  readonly status: CohortOutcome['status'];
-  /** The event published, or null for an unchanged cohort (nothing new to say). */
-  readonly event: CohortEvent['detailType'] | null;
-  /** Where the version was exported; null unless it was published by this run. */
-  readonly exports: ExportLocations | null;
-}
+import type { DeliverPorts, Delivery } from './types.ts';
 
 /** The version the outcome names was not written by this run: the Map got another run's outcome. */
 export class DeliveryMismatchError extends Error {

@@ -28,22 +28,3 @@ export const TRANSIENT_ERROR_NAMES = [
   'EventPublishError',
   'ConcurrentUpdateError',
 ] as const;
-
-/** A step's input does not have the expected shape: a wiring bug, never retried. */
-export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
-
-  constructor(
-    /** The step whose input was rejected. */
-    readonly step: string,
-    /** One line per problem, `path: message`. */
-    readonly problems: readonly string[],
-  ) {
-    super(`invalid input for ${step}: ${problems.join('; ')}`);
-  }
-}
-
-/** The result the Evaluate state kept cannot be found (already released, or another run's). */
-export class EvaluationNotFoundError extends Error {
-  override readonly name = 'EvaluationNotFoundError';
-}

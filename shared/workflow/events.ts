@@ -1,40 +1,23 @@
 import { z } from 'zod';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import type { Delivery } from './deliver-step.ts';
-import { CADENCES, type EventFilter } from '../language/ast.ts';
-import { COHORT_ID, programSchema, qualitySchema } from '../language/schema.ts';
+import type { EventFilter } from '../language/ast.ts';
+import { programSchema, qualitySchema } from '../language/schema.ts';
 import { governanceReportSchema } from '../governance/report-schema.ts';
 import { privacySchema } from '../config/privacy-schema.ts';
-import { InvalidEventError } from './errors.ts';
 import { CAUGHT_STEPS } from './state-names.ts';
-import type { EvaluationState, RunConfig, WorkflowPlan } from './types.ts';
+import type { Delivery, RunConfig, WorkflowPlan } from './types.ts';
+import type { EvaluationState } from '../ports.ts';
+import { cohortIdSchema as cohortId, instantSchema as instant, refreshInputSchema } from '../refresh-request.ts';
 
 /**
  * The inputs of every step of the refresh state machine, validated at the edge: by the Lambda
  * handlers in the cloud and by the local runner's task handlers, with the same schemas.
  */
 
-const instant = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 instant such as 2024-06-01T00:00:00Z' });
-const cohortId = z.string().regex(COHORT_ID, 'must be a cohort id (snake_case, 3 to 63 characters)');
 const version = z.number().int().min(1);
 const count = z.number().int().min(0);
 /** Step Functions execution names: 1 to 80 letters, digits, `-` and `_`. */
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1 to 80 letters, digits, "-" or "_"');
-
-/** What a schedule, an upload trigger or `cohorts run` passes to an execution. */
-export const refreshInputSchema = z.strictObject({
-  trigger: z.string().min(1).max(200).default('manual'),
-  as_of: instant.optional(),
-  cohorts: z.array(cohortId).optional(),
-  cadence: z.enum(CADENCES).optional(),
-  force: z.boolean().optional(),
-  rationale: z.string().min(1).optional(),
-  /** Who wrote the definition changes this run may accept (recorded in the catalog). */
-  author: z.string().min(1).max(200).optional(),
-});
-
-/** The execution input as a caller writes it (`trigger` may be left out). */
-export type RefreshInput = z.input<typeof refreshInputSchema>;
 
 /** Input of the Plan state: the execution input plus the execution's name and start time. */
 export const planEventSchema = z.strictObject({
@@ -230,13 +213,3 @@ export const alertFailureEventSchema = z.looseObject({
 });
 
 export type AlertFailureEvent = z.output<typeof alertFailureEventSchema>;
-
-/** Validates a step's input; a mismatch is an {@link InvalidEventError} naming every problem. */
-export function parseEvent<S extends z.ZodType>(step: string, schema: S, event: unknown): z.output<S> {
-  const result = schema.safeParse(event);
-  if (result.success) return result.data;
-  throw new InvalidEventError(
-    step,
-    result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(input)'}: ${issue.message}`),
-  );
-}

@@ -1,15 +1,23 @@
 import './promise-with-resolvers.ts';
 import { randomUUID } from 'node:crypto';
 import { type StateMachineDefinition, StateMachine } from 'aws-local-stepfunctions';
-import { alertFailureEventSchema, parseEvent, type RefreshInput, refreshInputSchema } from './events.ts';
-import type { LocalPorts } from './local-ports.ts';
+import { alertFailureEventSchema } from './events.ts';
+import type { LocalPorts } from '../local/local-ports.ts';
 import { type LocalRun, localExecutionArn, localTasks, RefreshFailedError } from './local-tasks.ts';
-import { refreshStateMachineAsl } from './state-machine-asl.ts';
 import { stepTimeoutText } from './step-limits.ts';
 import { StateName, TASK_STATES, type TaskStateName } from './state-names.ts';
 import type { WorkflowPlan, WorkflowSummary } from './types.ts';
+import { parseEvent } from '../input-validation.ts';
+import { type RefreshInput, refreshInputSchema } from '../refresh-request.ts';
 
-export type { LocalPorts } from './local-ports.ts';
+export type { LocalPorts } from '../local/local-ports.ts';
+
+/**
+ * Where the local runner gets the refresh state machine's definition: the composition root hands
+ * it in (the CLI and the tests pass infra/synthesized-definition.ts's `refreshStateMachineAsl`,
+ * the ASL `cdk deploy` creates), so shared/ never imports infra/. Each call returns a fresh copy.
+ */
+export type DefinitionSource = () => Promise<StateMachineDefinition>;
 
 /** Options of {@link runRefreshStateMachine}. */
 export interface LocalRunOptions {
@@ -67,15 +75,17 @@ export function taskStatesOf(definition: Pick<StateMachineDefinition, 'States'>)
   });
 }
 
-let prepared: Promise<StateMachine> | undefined;
+const prepared = new WeakMap<DefinitionSource, Promise<StateMachine>>();
 
 /**
- * The synthesized definition, checked to have a local handler for every Task state. It is not
- * validated again here: validation costs more than a run on a small lake, and the definition is
- * the CDK's, which test/workflow validates with aws-local-stepfunctions' own validator.
+ * The synthesized definition, checked to have a local handler for every Task state, once per
+ * source. It is not validated again here: validation costs more than a run on a small lake, and
+ * the definition is the CDK's, which test/workflow validates with aws-local-stepfunctions' own validator.
  */
-function localStateMachine(): Promise<StateMachine> {
-  prepared ??= refreshStateMachineAsl()
+function localStateMachine(source: DefinitionSource): Promise<StateMachine> {
+  const known = prepared.get(source);
+  if (known) return known;
+  const machine = source()
     .then((definition) => {
       const unmapped = taskStatesOf(definition).filter((name) => !(TASK_STATES as readonly string[]).includes(name));
       if (unmapped.length > 0)
@@ -83,23 +93,29 @@ function localStateMachine(): Promise<StateMachine> {
       return new StateMachine(definition, { validationOptions: { noValidate: true } });
     })
     .catch((error: unknown) => {
-      prepared = undefined;
+      prepared.delete(source);
       throw error;
     });
-  return prepared;
+  prepared.set(source, machine);
+  return machine;
 }
 
 /**
  * Runs the refresh the way the cloud does: the state machine definition synthesized from the CDK
- * construct, executed in process by aws-local-stepfunctions, with every Task state overridden by
+ * construct (from `definition`), executed in process by aws-local-stepfunctions, with every Task state overridden by
  * name to run its step with local ports (Athena's Evaluate by the local engine; see localTasks).
  * Retries, Catch, the Map and the failure path are the definition's own. Resolves with the run
  * summary and the plan; rejects with {@link RefreshFailedError} when the execution fails (after
  * AlertFailure has alerted).
  */
-export async function runRefreshStateMachine(input: RefreshInput, local: LocalPorts, options: LocalRunOptions = {}): Promise<LocalRun> {
+export async function runRefreshStateMachine(
+  definition: DefinitionSource,
+  input: RefreshInput,
+  local: LocalPorts,
+  options: LocalRunOptions = {},
+): Promise<LocalRun> {
   const request = parseEvent('execution input', refreshInputSchema, input);
-  const machine = await localStateMachine();
+  const machine = await localStateMachine(definition);
   const runId = options.runId ?? randomUUID();
   const tasks = localTasks(local, runId);
   const seen: { plan?: WorkflowPlan; failedStep?: string } = {};

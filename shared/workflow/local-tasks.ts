@@ -1,20 +1,14 @@
 import { z } from 'zod';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import { localStatement } from './athena-statement.ts';
-import { type Delivery, deliverStep } from './deliver-step.ts';
-import {
-  alertFailureEventSchema,
-  deliverEventSchema,
-  finishEventSchema,
-  parseEvent,
-  planEventSchema,
-  snapshotEventSchema,
-} from './events.ts';
-import { LocalEvaluations } from './local-evaluations.ts';
-import type { LocalPorts } from './local-ports.ts';
+import { localStatement } from '../local/local-statement.ts';
+import { deliverStep } from './deliver-step.ts';
+import { alertFailureEventSchema, deliverEventSchema, finishEventSchema, planEventSchema, snapshotEventSchema } from './events.ts';
+import { LocalEvaluations } from '../local/local-evaluations.ts';
+import type { LocalPorts } from '../local/local-ports.ts';
 import { StateName } from './state-names.ts';
 import { type AlertFailureResult, alertFailureStep, evaluateLocal, finishStep, planStep, snapshotStep } from './steps.ts';
-import type { WorkflowPlan, WorkflowPorts, WorkflowSummary } from './types.ts';
+import type { Delivery, WorkflowPlan, WorkflowPorts, WorkflowSummary } from './types.ts';
+import { parseEvent } from '../input-validation.ts';
 
 /** What a run in process returns: its summary (the Finish state's output) and the plan it carried out. */
 export interface LocalRun {

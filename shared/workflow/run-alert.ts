@@ -1,9 +1,9 @@
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import type { Alert } from '../notify/notifier.ts';
 import type { RefreshPlan } from '../engine/plan.ts';
 import type { AlertFailureEvent } from './events.ts';
 import { stepTimeoutText } from './step-limits.ts';
 import type { WorkflowSummary } from './types.ts';
+import type { Alert } from '../ports.ts';
 
 const TITLE_LIMIT = 100;
 const CAUSE_LIMIT = 1500;

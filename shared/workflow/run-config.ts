@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
-import type { ConfigSource, RunConfig } from './types.ts';
+import type { RunConfig } from './types.ts';
+import type { ConfigSource } from '../ports.ts';
 
 /** The config a Plan uses: the one given, the one its source reads now, or DEFAULT_CONFIG. */
 export async function resolveConfig(config: ProjectConfig | ConfigSource | undefined): Promise<ProjectConfig> {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import type { Delivery } from './deliver-step.ts';
-import { parseEvent, type RefreshInput, refreshInputSchema } from './events.ts';
-import type { LocalPorts } from './local-ports.ts';
+import { type RefreshInput, refreshInputSchema } from '../refresh-request.ts';
+import type { LocalPorts } from '../local/local-ports.ts';
 import { type LocalRun, localExecutionArn, localTasks, RefreshFailedError } from './local-tasks.ts';
 import { type CaughtStep, StateName } from './state-names.ts';
-import type { EvaluationState, WorkflowPlan } from './types.ts';
+import type { Delivery, WorkflowPlan } from './types.ts';
+import type { EvaluationState } from '../ports.ts';
+import { parseEvent } from '../input-validation.ts';
 
 /** Options of {@link runRefreshSteps}. */
 export interface RunStepsOptions {

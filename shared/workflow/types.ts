@@ -1,23 +1,21 @@
 import type { ProjectConfig } from '../config/config.ts';
-import type { RefreshPlan } from '../engine/plan.ts';
+import type { RefreshPlan, StatementBuilder } from '../engine/plan.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import type { CohortEvents } from '../deliver/events.ts';
+import type { CohortEvent, CohortEvents } from '../deliver/events.ts';
+import type { CohortExports, ExportLocations } from '../deliver/exports.ts';
 import type { DecisionInstructions } from '../governance/decision-command.ts';
 import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
 import type { GovernanceReport } from '../governance/report-schema.ts';
-import type { Catalog } from '../language/catalog.ts';
-import type { AlertSeverity, Notifier } from '../notify/notifier.ts';
-import type { EvaluationRef, QueryEngine } from '../ports.ts';
+import type { AlertSeverity, ConfigSource, DefinitionsSource, EvaluationLookup, Notifier, QueryEngine } from '../ports.ts';
 import type { PrivacySettings } from '../config/privacy-schema.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
-import type { DeliverPorts, Delivery } from './deliver-step.ts';
 
 /** The plan as the state machine carries it: plain JSON, the same in both worlds. */
 export interface WorkflowPlan extends RefreshPlan {
   /**
    * What the Evaluate state runs (`$.plan.statement`). On Athena, a CTAS that keeps the result
-   * as a table (see athena-statement.ts); locally, the query itself, which the DuckDB engine
+   * as a table (see shared/cloud/athena-statement.ts); locally, the query itself, which the DuckDB engine
    * keeps in a temporary table. Never absent: the state machine reads this path in both worlds.
    */
   readonly statement: string;
@@ -34,26 +32,6 @@ export interface RunConfig {
   /** Suppression list, personal properties and salt of this run. */
   readonly privacy: PrivacySettings;
 }
-
-/** What the Evaluate state leaves at `$.evaluation` (its ResultSelector), in both worlds. */
-export interface EvaluationState {
-  /** Athena's query execution id; locally an id the runner assigns. */
-  readonly query_execution_id: string;
-}
-
-/** Finds the result the Evaluate state kept, as the engine reads it. */
-export interface EvaluationLookup {
-  find(runId: string, evaluation: EvaluationState): Promise<EvaluationRef>;
-}
-
-/** Where the catalog comes from: a folder locally, the definitions bucket in the cloud. */
-export type DefinitionsSource = () => Promise<Catalog>;
-
-/** Where Plan reads the project config: `cohorts.config.yaml` of the definitions bucket in the cloud. */
-export type ConfigSource = () => Promise<ProjectConfig>;
-
-/** Turns a plan's query into the statement the Evaluate state runs. */
-export type StatementBuilder = (plan: RefreshPlan) => string;
 
 /** Ports of the Plan step. */
 export interface PlanPorts {
@@ -83,6 +61,27 @@ export interface SnapshotPorts {
   readonly now?: () => Date;
   /** Suppressed and forgotten people are left out of the version; the plan's settings apply. @default - none */
   readonly privacy?: PrivacyPorts;
+}
+
+/** Ports of the Deliver step. */
+export interface DeliverPorts {
+  /** Where the version and its previous published version are read. */
+  readonly store: SnapshotStore;
+  readonly exports: CohortExports;
+  readonly events: CohortEvents;
+  /** Suppressed and forgotten people are left out of every export; the run's settings apply. @default - exports as stored */
+  readonly privacy?: PrivacyPorts;
+}
+
+/** What one Deliver iteration did (`$.deliveries[i]`). */
+export interface Delivery {
+  readonly cohort: string;
+  readonly version: number;
+  readonly status: CohortOutcome['status'];
+  /** The event published, or null for an unchanged cohort (nothing new to say). */
+  readonly event: CohortEvent['detailType'] | null;
+  /** Where the version was exported; null unless it was published by this run. */
+  readonly exports: ExportLocations | null;
 }
 
 /** Ports of the Finish step. */

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_SOURCE } from '../../shared/checks/source-rows.ts';
 import type { ProjectConfig } from '../../shared/config/config.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import {
   configWith,
   dayFromLast,

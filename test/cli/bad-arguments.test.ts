@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAsOf } from '../../shared/cli/commands.ts';
+import { parseAsOf } from '../../shared/cli/io.ts';
 import { describeError, MAX_ERROR_LINE_CHARS } from '../../shared/cli/main.ts';
 import { type FolderCalls, makeFolder } from '../../shared/local/make-folder.ts';
 import { cohorts } from '../support/cli.ts';

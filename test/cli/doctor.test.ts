@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { PROBE_TABLE_ROWS, writeProbeLake } from '../../shared/cli/doctor-lake.ts';
 import { PROBE_AS_OF, probeDefinitionFiles } from '../../shared/cli/doctor-probe.ts';
 import { compileRefresh } from '../../shared/compiler/compile-refresh.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { cohorts } from '../support/cli.ts';

@@ -25,9 +25,9 @@ import { AthenaQueryFailedError, AthenaQueryRunner } from '../../shared/cloud/at
 import { InvalidS3LocationError, ThrottledError } from '../../shared/cloud/errors.ts';
 import { UnprojectableDateError } from '../../shared/cloud/lake-manifests.ts';
 import { Int96TimestampError, tsUnitOf } from '../../shared/cloud/lake-ts-units.ts';
-import { EvaluationNotFoundError } from '../../shared/workflow/errors.ts';
 import { parquetWithTs } from './parquet-ts.ts';
 import { objectBody, serviceError } from './support.ts';
+import { EvaluationNotFoundError } from '../../shared/ports.ts';
 
 const athena = mockClient(AthenaClient);
 const s3 = mockClient(S3Client);

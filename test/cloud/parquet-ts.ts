@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 
 /** The DuckDB type `ts` is written as: INT64 TIMESTAMP(MILLIS, MICROS, NANOS; UTC or not), or text. */
 export type TsType = 'TIMESTAMP_MS' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'TIMESTAMP_NS' | 'VARCHAR';

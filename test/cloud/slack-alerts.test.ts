@@ -3,10 +3,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidWebhookSecretError, secretWebhookUrl, webhookUrlOf } from '../../shared/cloud/secret-webhook-url.ts';
 import { alertMessage, alertSubject } from '../../shared/cloud/sns-notifier.ts';
-import type { Alert } from '../../shared/notify/notifier.ts';
 import { type FetchLike, forwardToSlack, SlackWebhookError } from '../../shared/notify/slack-forwarder.ts';
 import { MAX_SLACK_BODY_CHARS, slackPayload } from '../../shared/notify/slack-message.ts';
 import { serviceError } from './support.ts';
+import type { Alert } from '../../shared/ports.ts';
 
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/secret-token';
 const SECRET = 'cohort-refresh/slack-webhook';

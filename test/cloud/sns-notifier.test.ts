@@ -3,8 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ThrottledError } from '../../shared/cloud/errors.ts';
 import { alertMessage, alertSubject, MAX_SUBJECT_CHARS, SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
-import type { Alert } from '../../shared/notify/notifier.ts';
 import './support.ts';
+import type { Alert } from '../../shared/ports.ts';
 
 const sns = mockClient(SNSClient);
 const client = new SNSClient({ region: 'eu-central-1' });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledRefresh } from '../../shared/compiler/compile-refresh.ts';
 import { duckdbDialect } from '../../shared/compiler/duckdb-dialect.ts';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { duckdbLakeRelations } from '../../shared/local/duckdb-lake.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
 import { AS_OF, catalog, compile, INJECTION } from './support.ts';

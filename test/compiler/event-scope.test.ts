@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdbDialect } from '../../shared/compiler/duckdb-dialect.ts';
 import { anyScopeSql, type EventScope } from '../../shared/compiler/event-scope.ts';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 
 /**
  * The property extraction guard: JSON is parsed only for events inside some leaf's scope, so the

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdbDialect as d } from '../../shared/compiler/duckdb-dialect.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { duckdbLakeRelations } from '../../shared/local/duckdb-lake.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
 

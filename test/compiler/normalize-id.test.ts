@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdbDialect } from '../../shared/compiler/duckdb-dialect.ts';
 import { normalizedIdSql, presentIdSql } from '../../shared/compiler/normalize-id.ts';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 
 /** SPEC normalize(id), written in JavaScript: trim space, tab, CR and LF; lower-case when it holds an `@`. */
 function normalize(id: string): string {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseFixture } from '../../shared/fixtures/parse-fixture.ts';
 import { runFixture } from '../../shared/fixtures/run-fixture.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { duckdbFixtureLakes } from '../../shared/local/fixture-lake.ts';
 import { catalog } from './support.ts';
 

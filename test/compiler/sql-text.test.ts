@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doubleLiteral, identifier, integerLiteral, stringLiteral, UnsafeSqlValueError } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { BACKSLASH_STAND_IN, INJECTION, lexSql, parseTrino, selectedLiteral } from './support.ts';
 
 /** Texts that must reach both engines unchanged: [what, the JS string, the literal expected]. */

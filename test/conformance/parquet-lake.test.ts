@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { tempDir } from '../support/cli.ts';
 import { jsonMembers } from '../support/json-members.ts';
 import { eventRow, identityRow, InexpressibleInParquetError } from '../support/lake-rows.ts';

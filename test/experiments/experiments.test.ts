@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openLocalContext } from '../../shared/cli/local-context.ts';
+import { openLocalContext } from '../../shared/local/local-context.ts';
 import { armMovement } from '../../shared/experiments/arm-movement.ts';
-import { armOf, holdoutShare, splitMembers } from '../../shared/experiments/holdout.ts';
+import { armOf, splitMembers } from '../../shared/experiments/holdout.ts';
 import { type ArmOutcome, type MetricReadOut, readOutExperiments } from '../../shared/experiments/read-out.ts';
 import { formatReadOut } from '../../shared/cli/experiment-format.ts';
 import { compareProportions } from '../../shared/stats/two-proportions.ts';
@@ -14,6 +14,7 @@ import { parseDuration } from '../../shared/language/duration.ts';
 import { cohorts, tempDir } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
+import { holdoutShare } from '../../shared/language/holdout-schema.ts';
 
 const PEOPLE = Array.from({ length: 200 }, (_, i) => `p${String(i).padStart(3, '0')}`);
 const PROGRAM = 'program:\n  experiment: trial-nudge\n  holdout: 20%\n  salt: trial-salt\n';

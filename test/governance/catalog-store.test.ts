@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
 import { CatalogConflictError, CatalogStore, DecisionExistsError, InvalidDecisionError } from '../../shared/governance/catalog-store.ts';
 import type { DefinitionVersion } from '../../shared/governance/records.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { objectBody } from '../cloud/support.ts';
 import { tempDir } from '../support/cli.ts';
 

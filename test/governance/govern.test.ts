@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { governCatalog, recordGovernance } from '../../shared/governance/govern.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import type { QueryEngine } from '../../shared/ports.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { tempDir } from '../support/cli.ts';
 import { type EventRow, writeLake } from '../support/lake.ts';
 import { definitionYaml } from './support.ts';

@@ -1,20 +1,20 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { governanceAlert } from '../../shared/governance/alert.ts';
 import type { CohortEvent } from '../../shared/deliver/events.ts';
 import { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
-import { localStatement } from '../../shared/workflow/athena-statement.ts';
-import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
+import { blobDefinitions } from '../../shared/store/definitions-source.ts';
 import { planStep } from '../../shared/workflow/steps.ts';
 import type { PlanPorts } from '../../shared/workflow/types.ts';
 import { tempDir } from '../support/cli.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import { type EventRow, writeLake } from '../support/lake.ts';
 import { definitionYaml } from './support.ts';
+import { localStatement } from '../../shared/local/local-statement.ts';
 
 const login = (id: string, user: string, ts: string): EventRow => ({
   event_id: id,

@@ -5,7 +5,7 @@ import { personIdsCsv } from '../../shared/deliver/exports.ts';
 import { processDeletionRequests } from '../../shared/privacy/deletion-requests.ts';
 import { forgetPerson, InvalidPersonIdError } from '../../shared/privacy/erase.ts';
 import { erasureRecords } from '../../shared/privacy/erasure-records.ts';
-import { localKeyFile } from '../../shared/privacy/local-key.ts';
+import { localKeyFile } from '../../shared/local/local-key.ts';
 import { personHash } from '../../shared/privacy/person-hash.ts';
 import { PrivacyConfigError } from '../../shared/privacy/ports.ts';
 import { loadPrivacyLists } from '../../shared/privacy/screen.ts';

@@ -4,7 +4,6 @@ import type { CohortEvent } from '../../shared/deliver/events.ts';
 import { BlobExports } from '../../shared/deliver/exports.ts';
 import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
 import { deliverStep } from '../../shared/workflow/deliver-step.ts';
-import type { Alert } from '../../shared/notify/notifier.ts';
 import { forgetPerson } from '../../shared/privacy/erase.ts';
 import { exportScreen } from '../../shared/privacy/export-screen.ts';
 import { csvPersonIds, dropPersonRows } from '../../shared/privacy/person-csv.ts';
@@ -12,6 +11,7 @@ import { withPrivacyFindings } from '../../shared/privacy/privacy-alert.ts';
 import { privacyCheck, type PrivacyReport } from '../../shared/privacy/privacy-check.ts';
 import { parseSuppressionList } from '../../shared/privacy/suppression.ts';
 import { privacyWorld } from './support.ts';
+import type { Alert } from '../../shared/ports.ts';
 
 describe('exports with the privacy screen', () => {
   it('never write a person suppressed or forgotten after their version was written', async () => {

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { forgetPerson } from '../../shared/privacy/erase.ts';
 import { erasureRecords } from '../../shared/privacy/erasure-records.ts';
 import { privacyCheck } from '../../shared/privacy/privacy-check.ts';

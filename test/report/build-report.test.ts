@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
-import { buildReport, writeReport } from '../../shared/report/build-report.ts';
+import { buildReport } from '../../shared/report/build-report.ts';
 import { driftFlags } from '../../shared/report/drift.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
@@ -18,6 +18,7 @@ import { type EventRow, header, writeDefinitions, writeLake } from '../support/l
 import type { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { fixtureCatalog, fixtureStore, HOSTILE_NAME, HOSTILE_NOTE } from './fixture.ts';
 import { element, embeddedJson, fieldText, textOf } from './html-text.ts';
+import { writeReport } from '../../shared/local/report-files.ts';
 
 const GENERATED_AT = new Date('2024-06-02T08:00:00Z');
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { versionKpis } from '../../shared/engine/snapshot-cohort.ts';
 import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { CatalogStore } from '../../shared/governance/catalog-store.ts';
@@ -9,7 +9,7 @@ import { buildCatalog } from '../../shared/language/catalog.ts';
 import { parseDefinition } from '../../shared/language/parse-definition.ts';
 import { formatProblem } from '../../shared/language/errors.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import type { CheckResult, Kpis, Manifest } from '../../shared/store/manifest.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { tempDir } from '../support/cli.ts';

@@ -10,7 +10,7 @@ import { stateCatalog } from '../../shared/local/state-catalog.ts';
 import { buildReport } from '../../shared/report/build-report.ts';
 import { loadDefinitionVersions } from '../../shared/report/definition-history.ts';
 import { versionRanges } from '../../shared/report/definition-versions-table.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';

@@ -5,13 +5,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import type { CohortDefinition } from '../../shared/language/ast.ts';
-import { buildReport, writeReport } from '../../shared/report/build-report.ts';
+import { buildReport } from '../../shared/report/build-report.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import type { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { launchChromium } from '../support/browser.ts';
 import { tempDir } from '../support/cli.ts';
 import { fixtureCatalog, fixtureStore } from './fixture.ts';
 import { toPalettePng } from './png-palette.ts';
+import { writeReport } from '../../shared/local/report-files.ts';
 
 const SCREENSHOT = resolve(import.meta.dirname, '..', 'artifacts', 'report.png');
 const MAX_SCREENSHOT_BYTES = 560 * 1024;

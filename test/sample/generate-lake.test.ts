@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { generateSampleLake, type SampleLakeSummary } from '../../shared/sample/generate-lake.ts';
 
 const END = new Date('2024-03-15T10:00:00Z');

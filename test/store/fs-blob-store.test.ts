@@ -2,7 +2,7 @@ import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BlobExistsError, ConcurrentUpdateError } from '../../shared/ports.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { tempDir } from '../support/cli.ts';
 
 describe('the filesystem blob store', () => {

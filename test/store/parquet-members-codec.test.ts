@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { compareByteOrder, InvalidMembersFileError, ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import { tempDir } from '../support/cli.ts';

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Output } from '../../shared/cli/commands.ts';
+import type { Output } from '../../shared/cli/io.ts';
 import { main } from '../../shared/cli/main.ts';
 
 /** What one in-process `cohorts` invocation printed and returned. */

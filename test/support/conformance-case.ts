@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { cohorts, tempDir } from './cli.ts';
 import { CONFORMANCE_ROOT } from './conformance.ts';

@@ -1,13 +1,13 @@
 import type { ProjectConfig } from '../../shared/config/config.ts';
 import { BlobExports } from '../../shared/deliver/exports.ts';
-import { JsonlEvents } from '../../shared/deliver/jsonl-events.ts';
+import { JsonlEvents } from '../../shared/local/jsonl-events.ts';
 import type { BlobStore, MembersCodec, QueryEngine } from '../../shared/ports.ts';
 import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
-import { folderDefinitions } from '../../shared/workflow/definitions-source.ts';
-import { JsonlNotifier } from '../../shared/workflow/jsonl-notifier.ts';
-import type { LocalPorts } from '../../shared/workflow/local-ports.ts';
+import { folderDefinitions } from '../../shared/store/definitions-source.ts';
+import { JsonlNotifier } from '../../shared/local/jsonl-notifier.ts';
+import type { LocalPorts } from '../../shared/local/local-ports.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from './config.ts';
 
 /** Where a test's refresh reads and writes. */

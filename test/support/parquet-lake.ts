@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import { identifier, stringLiteral } from '../../shared/compiler/sql-text.ts';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { type EventRow, eventRow, type IdentityRow, identityRow, InexpressibleInParquetError } from './lake-rows.ts';
 
 /** How Parquet stores `ts` (SPEC section 1): UTC wall time, or an instant. */

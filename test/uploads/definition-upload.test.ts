@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JsonlEvents } from '../../shared/deliver/jsonl-events.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
-import { executionNameOf, handleDefinitionUpload, type RefreshStarter } from '../../shared/uploads/definition-upload.ts';
-import type { RefreshInput } from '../../shared/workflow/events.ts';
-import { JsonlNotifier } from '../../shared/workflow/jsonl-notifier.ts';
+import { JsonlEvents } from '../../shared/local/jsonl-events.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
+import { executionNameOf, handleDefinitionUpload } from '../../shared/uploads/definition-upload.ts';
+import type { RefreshInput, RefreshStarter } from '../../shared/refresh-request.ts';
+import { JsonlNotifier } from '../../shared/local/jsonl-notifier.ts';
 import { tempDir } from '../support/cli.ts';
 import { header, writeDefinitions } from '../support/lake.ts';
 import { DEFINITIONS } from '../workflow/support.ts';

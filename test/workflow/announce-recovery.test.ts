@@ -2,15 +2,16 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CohortEvent, CohortEvents } from '../../shared/deliver/events.ts';
-import { JsonlEvents } from '../../shared/deliver/jsonl-events.ts';
+import { JsonlEvents } from '../../shared/local/jsonl-events.ts';
 import { appendJsonLines, readJsonLines } from '../../shared/local/append-json-lines.ts';
 import { stateCatalog } from '../../shared/local/state-catalog.ts';
-import type { Alert, Notifier } from '../../shared/notify/notifier.ts';
-import { LocalOutbox } from '../../shared/workflow/local-outbox.ts';
+import { LocalOutbox } from '../../shared/local/local-outbox.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import { tempDir } from '../support/cli.ts';
 import { SimulatedCrash } from './crash-support.ts';
 import { COHORTS, eventsOf, givenLake, givenWorld, portsOf, type World } from './support.ts';
+import type { Alert, Notifier } from '../../shared/ports.ts';
 
 const A = '2024-06-01T00:00:00.000Z';
 
@@ -58,12 +59,14 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
   it('Definition Accepted: a run that died after recording the catalog and before announcing it', async () => {
     const world = await givenWorld(await givenLake());
     await expect(
-      runRefreshStateMachine({ as_of: A }, governed(world, dyingEvents(world, 'Definition Accepted')), { retryDelayMs: 0 }),
+      runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world, dyingEvents(world, 'Definition Accepted')), {
+        retryDelayMs: 0,
+      }),
     ).rejects.toThrow();
     expect(await kinds(world, 'Definition Accepted')).toEqual([]);
 
-    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
-    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world), { retryDelayMs: 0 });
 
     expect(await kinds(world, 'Definition Accepted')).toEqual(COHORTS.map((c) => `${c}@1`).sort());
   });
@@ -71,11 +74,11 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
   it('Definition Accepted: a run that died part-way through accepting definitions', async () => {
     const world = await givenWorld(await givenLake());
     await expect(
-      runRefreshStateMachine({ as_of: A }, governed(world, undefined, dyingCatalog(world, 1)), { retryDelayMs: 0 }),
+      runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world, undefined, dyingCatalog(world, 1)), { retryDelayMs: 0 }),
     ).rejects.toThrow();
 
-    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
-    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world), { retryDelayMs: 0 });
 
     expect(await kinds(world, 'Definition Accepted')).toEqual(COHORTS.map((c) => `${c}@1`).sort());
   });
@@ -83,25 +86,32 @@ describe('announcements a crash cut off (D10) are sent by the next run, at least
   it('Cohort Refreshed: a run that died after the export and before its event', async () => {
     const world = await givenWorld(await givenLake());
     await expect(
-      runRefreshStateMachine({ as_of: A }, governed(world, dyingEvents(world, 'Cohort Refreshed')), { retryDelayMs: 0 }),
+      runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world, dyingEvents(world, 'Cohort Refreshed')), {
+        retryDelayMs: 0,
+      }),
     ).rejects.toThrow();
 
-    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
-    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world), { retryDelayMs: 0 });
 
     expect(await kinds(world, 'Cohort Refreshed')).toEqual(COHORTS.map((c) => `${c}@1`).sort());
   });
 
   it('Cohort Refreshed: a version that became current but was never delivered is delivered, in order, before the next as-of', async () => {
     const world = await givenWorld(await givenLake());
-    await runRefreshStateMachine({ as_of: A }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, governed(world), { retryDelayMs: 0 });
     await expect(
-      runRefreshStateMachine({ as_of: '2024-06-02T00:00:00.000Z' }, governed(world, dyingEvents(world, 'Cohort Refreshed')), {
-        retryDelayMs: 0,
-      }),
+      runRefreshStateMachine(
+        refreshStateMachineAsl,
+        { as_of: '2024-06-02T00:00:00.000Z' },
+        governed(world, dyingEvents(world, 'Cohort Refreshed')),
+        {
+          retryDelayMs: 0,
+        },
+      ),
     ).rejects.toThrow();
 
-    await runRefreshStateMachine({ as_of: '2024-06-03T00:00:00.000Z' }, governed(world), { retryDelayMs: 0 });
+    await runRefreshStateMachine(refreshStateMachineAsl, { as_of: '2024-06-03T00:00:00.000Z' }, governed(world), { retryDelayMs: 0 });
 
     const payers = (await eventsOf(world)).filter((e) => e['detail-type'] === 'Cohort Refreshed' && e.detail.cohort === 'payers');
     expect(payers.map((e) => [e.detail.version, e.detail.previous_version])).toEqual([

@@ -8,8 +8,7 @@ import type { ErasureRecord } from '../../shared/privacy/erasure-records.ts';
 import { personHash, saltFingerprint } from '../../shared/privacy/person-hash.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
-import type { Delivery } from '../../shared/workflow/deliver-step.ts';
-import type { WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
+import type { Delivery, WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
 import { FakeAws } from './fake-aws.ts';
 import { EVALUATION, givenDeployment, type Handler, loadHandlers, planEvent, RUN } from './handler-support.ts';
 

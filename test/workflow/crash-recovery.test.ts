@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { BlobExports } from '../../shared/deliver/exports.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import { CrashingBlobs, restarted } from './crash-support.ts';
 import { eventsOf, givenLake, givenWorld, portsOf, type World } from './support.ts';
 
@@ -19,7 +20,8 @@ function dyingBeforeCurrent(world: World, cohort: string): World {
   return { ...world, blobs, store: new SnapshotStore(blobs, world.engine) };
 }
 
-const run = (world: World, asOf: string) => runRefreshStateMachine({ as_of: asOf }, portsOf(world), { retryDelayMs: 0 });
+const run = (world: World, asOf: string) =>
+  runRefreshStateMachine(refreshStateMachineAsl, { as_of: asOf }, portsOf(world), { retryDelayMs: 0 });
 
 async function refreshedEvents(world: World, cohort: string) {
   return (await eventsOf(world))

@@ -1,5 +1,5 @@
 import type { BlobStore } from '../../shared/ports.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import type { World } from './support.ts';
 

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BlobExports, latestKey } from '../../shared/deliver/exports.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import type { WorkflowSummary } from '../../shared/workflow/types.ts';
 import { tempDir } from '../support/cli.ts';
 import { header, writeDefinitions } from '../support/lake.ts';
@@ -27,8 +28,8 @@ describe('delivery of a local refresh', () => {
       'big_cohort.yaml': `${header('big_cohort')}rule:\n  event: login\nquality:\n  min_size: 4\n`,
     });
     world = await givenWorld(lake);
-    first = (await runRefreshStateMachine({ as_of: FIRST }, portsOf(world))).summary;
-    later = (await runRefreshStateMachine({ as_of: LATER }, portsOf(world))).summary;
+    first = (await runRefreshStateMachine(refreshStateMachineAsl, { as_of: FIRST }, portsOf(world))).summary;
+    later = (await runRefreshStateMachine(refreshStateMachineAsl, { as_of: LATER }, portsOf(world))).summary;
   });
 
   it('exports every published version in the exports layout: members, entered and exited as CSV and Parquet', async () => {
@@ -98,7 +99,7 @@ describe('delivery of a local refresh', () => {
   it('says nothing and writes nothing when a run finds every version unchanged', async () => {
     const before = await eventsOf(world);
 
-    const { summary: again } = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
+    const { summary: again } = await runRefreshStateMachine(refreshStateMachineAsl, { as_of: LATER }, portsOf(world));
 
     expect(again.cohorts.every((c) => c.status === 'unchanged')).toBe(true);
     expect(again.deliveries.every((d) => d.event === null && d.exports === null)).toBe(true);
@@ -131,7 +132,7 @@ describe('delivery of an experiment cohort', () => {
     });
     const world = await givenWorld(lake);
     // Act
-    const { summary } = await runRefreshStateMachine({ as_of: FIRST, cohorts: ['big_cohort'] }, portsOf(world));
+    const { summary } = await runRefreshStateMachine(refreshStateMachineAsl, { as_of: FIRST, cohorts: ['big_cohort'] }, portsOf(world));
     // Assess
     const exports = summary.deliveries.find((d) => d.cohort === 'big_cohort')?.exports;
     const treatment = await csvIds(exports?.treatment_csv ?? '');

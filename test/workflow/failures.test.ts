@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { QueryEngine } from '../../shared/ports.ts';
 import { TransientError } from '../../shared/workflow/errors.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import { RefreshFailedError } from '../../shared/workflow/local-tasks.ts';
 import { writeDefinitions } from '../support/lake.ts';
 import { alertsOf, COHORTS, currents, eventsOf, FaultyBlobs, FaultyEngine, givenLake, givenWorld, portsOf, type World } from './support.ts';
@@ -14,13 +15,13 @@ const LATER = '2024-06-06T12:00:00Z';
 async function givenRefreshedWorld(): Promise<{ world: World; blobs: FaultyBlobs }> {
   let blobs: FaultyBlobs | undefined;
   const world = await givenWorld(await givenLake(), (inner) => (blobs = new FaultyBlobs(inner)));
-  await runRefreshStateMachine({ as_of: FIRST }, portsOf(world));
+  await runRefreshStateMachine(refreshStateMachineAsl, { as_of: FIRST }, portsOf(world));
   return { world, blobs: blobs as FaultyBlobs };
 }
 
 /** Runs at LATER and returns the error the run failed with. */
 async function failingRun(world: World, engine: QueryEngine = world.engine): Promise<RefreshFailedError> {
-  const error = await runRefreshStateMachine({ as_of: LATER }, portsOf(world, engine)).catch((e: unknown) => e);
+  const error = await runRefreshStateMachine(refreshStateMachineAsl, { as_of: LATER }, portsOf(world, engine)).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RefreshFailedError);
   return error as RefreshFailedError;
 }
@@ -61,7 +62,12 @@ describe('a transient failure in the refresh state machine', () => {
       return ports.definitions();
     };
     // Act
-    const { summary } = await runRefreshStateMachine({ as_of: FIRST }, { ...ports, definitions }, { retryDelayMs: 0 });
+    const { summary } = await runRefreshStateMachine(
+      refreshStateMachineAsl,
+      { as_of: FIRST },
+      { ...ports, definitions },
+      { retryDelayMs: 0 },
+    );
     // Assess
     expect(attempts).toBe(2);
     expect(summary.cohorts).toHaveLength(4);
@@ -121,7 +127,7 @@ describe('a failure in the refresh state machine', () => {
     await failingRun(world);
     blobs.failCreate = undefined;
 
-    const { summary: repaired } = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
+    const { summary: repaired } = await runRefreshStateMachine(refreshStateMachineAsl, { as_of: LATER }, portsOf(world));
 
     expect(repaired.cohorts.find((c) => c.cohort === 'active_users')).toMatchObject({
       status: 'published',
@@ -172,7 +178,7 @@ describe('a failure in the refresh state machine', () => {
     blobs.failPut = undefined;
     const events = await eventsOf(world);
 
-    const { summary: repaired } = await runRefreshStateMachine({ as_of: LATER }, portsOf(world));
+    const { summary: repaired } = await runRefreshStateMachine(refreshStateMachineAsl, { as_of: LATER }, portsOf(world));
 
     expect(repaired.cohorts.find((c) => c.cohort === 'active_users')).toMatchObject({ status: 'unchanged', version: 2 });
     expect(repaired.deliveries.filter((d) => d.event !== null).map((d) => d.cohort)).toEqual(['active_users']);

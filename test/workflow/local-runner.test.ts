@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../shared/store/manifest.ts';
-import type { Delivery } from '../../shared/workflow/deliver-step.ts';
+import type { Delivery } from '../../shared/workflow/types.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import type { LocalRun } from '../../shared/workflow/local-tasks.ts';
 import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
@@ -39,7 +40,7 @@ async function versionsOf(world: World) {
 describe('the refresh state machine run locally', () => {
   beforeAll(async () => {
     // Synthesizing the CDK app and validating the definition is the one slow part; once per process.
-    await runRefreshStateMachine({ cohorts: ['payers'] }, portsOf(await givenWorld(await givenLake())));
+    await runRefreshStateMachine(refreshStateMachineAsl, { cohorts: ['payers'] }, portsOf(await givenWorld(await givenLake())));
   });
 
   it('composes the steps as runRefreshSteps does: the same summaries, versions, members, manifests and events, run after run', async () => {
@@ -55,7 +56,7 @@ describe('the refresh state machine run locally', () => {
       const expected = await runRefreshSteps({ as_of: asOf }, portsOf(steps));
       timings.steps?.push(performance.now() - started);
       started = performance.now();
-      const actual = await runRefreshStateMachine({ as_of: asOf }, portsOf(machine));
+      const actual = await runRefreshStateMachine(refreshStateMachineAsl, { as_of: asOf }, portsOf(machine));
       timings.stateMachine?.push(performance.now() - started);
 
       // Assess
@@ -73,7 +74,9 @@ describe('the refresh state machine run locally', () => {
   it('uses the execution name as the run id, in lineage and in the summary', async () => {
     const world = await givenWorld(await givenLake());
 
-    const { summary } = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z' }, portsOf(world), { runId: 'run-2024-06-01' });
+    const { summary } = await runRefreshStateMachine(refreshStateMachineAsl, { as_of: '2024-06-01T00:00:00Z' }, portsOf(world), {
+      runId: 'run-2024-06-01',
+    });
 
     expect(summary.run_id).toBe('run-2024-06-01');
     expect((await world.store.manifest('payers', 1))?.lineage.run_id).toBe('run-2024-06-01');
@@ -86,8 +89,13 @@ describe('the refresh state machine run locally', () => {
     });
     const world = await givenWorld(lake);
 
-    const { summary: held } = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'] }, portsOf(world));
+    const { summary: held } = await runRefreshStateMachine(
+      refreshStateMachineAsl,
+      { as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'] },
+      portsOf(world),
+    );
     const { summary: again } = await runRefreshStateMachine(
+      refreshStateMachineAsl,
       { as_of: '2024-06-01T00:00:00Z', cohorts: ['big_cohort'], trigger: 'schedule:daily' },
       portsOf(world),
     );
@@ -109,7 +117,11 @@ describe('the refresh state machine run locally', () => {
 
     // Sources fresh enough that no source check warns: only the move is news.
     const config = { ...WARN_ONLY_SOURCE_CHECKS, defaults: { freshness_hours: 24 * 365 } };
-    const { summary } = await runRefreshStateMachine({ as_of: '2024-06-01T00:00:00Z', cohorts: ['logins'] }, { ...portsOf(world), config });
+    const { summary } = await runRefreshStateMachine(
+      refreshStateMachineAsl,
+      { as_of: '2024-06-01T00:00:00Z', cohorts: ['logins'] },
+      { ...portsOf(world), config },
+    );
 
     expect(summary.alert).toBe('info');
     const [alert] = await alertsOf(world);
@@ -121,7 +133,7 @@ describe('the refresh state machine run locally', () => {
   it('refuses a bad execution input before anything runs', async () => {
     const world = await givenWorld(await givenLake());
 
-    const run = runRefreshStateMachine({ as_of: 'yesterday', cohorts: ['Active Users'] } as never, portsOf(world));
+    const run = runRefreshStateMachine(refreshStateMachineAsl, { as_of: 'yesterday', cohorts: ['Active Users'] } as never, portsOf(world));
 
     await expect(run).rejects.toMatchObject({
       name: 'InvalidEventError',

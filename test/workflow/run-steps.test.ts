@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { QueryEngine } from '../../shared/ports.ts';
 import { runRefreshStateMachine } from '../../shared/workflow/local-runner.ts';
+import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import type { LocalRun } from '../../shared/workflow/local-tasks.ts';
 import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
 import { writeDefinitions } from '../support/lake.ts';
@@ -59,7 +60,11 @@ describe('the steps composed without the interpreter (runRefreshSteps)', () => {
     async (step) => {
       const fault = FAULTS[step] as Fault;
       // The definitions are edited by the Plan fault: each way gets its own lake folder.
-      const machine = await failure(runRefreshStateMachine, await givenLake(), fault);
+      const machine = await failure(
+        (input, ports) => runRefreshStateMachine(refreshStateMachineAsl, input, ports),
+        await givenLake(),
+        fault,
+      );
       const steps = await failure(runRefreshSteps, await givenLake(), fault);
 
       expect(steps).toEqual(machine);

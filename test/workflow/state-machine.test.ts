@@ -8,7 +8,7 @@ import { TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
 import { failureAlert } from '../../shared/workflow/run-alert.ts';
 import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from '../../shared/workflow/step-limits.ts';
 import { taskStatesOf } from '../../shared/workflow/local-runner.ts';
-import { aslOf, refreshStateMachineAsl } from '../../shared/workflow/state-machine-asl.ts';
+import { aslOf, refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import { CAUGHT_STEPS, failureStateOf, StateName, TASK_STATES } from '../../shared/workflow/state-names.ts';
 
 type State = Record<string, unknown> & { Type: string };

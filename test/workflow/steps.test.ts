@@ -6,13 +6,13 @@ import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { AthenaQueryRetryableError } from '../../shared/cloud/athena-query.ts';
 import { ConcurrentUpdateError, ThrottledError } from '../../shared/cloud/errors.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
-import { athenaStatement, evaluationTableName, localStatement } from '../../shared/workflow/athena-statement.ts';
-import { blobDefinitions } from '../../shared/workflow/definitions-source.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
+import { athenaStatement, evaluationTableName } from '../../shared/cloud/athena-statement.ts';
+import { blobDefinitions } from '../../shared/store/definitions-source.ts';
 import { TRANSIENT_ERROR_NAMES, TransientError } from '../../shared/workflow/errors.ts';
 import type { AlertFailureEvent } from '../../shared/workflow/events.ts';
-import { JsonlNotifier } from '../../shared/workflow/jsonl-notifier.ts';
-import { LocalEvaluations } from '../../shared/workflow/local-evaluations.ts';
+import { JsonlNotifier } from '../../shared/local/jsonl-notifier.ts';
+import { LocalEvaluations } from '../../shared/local/local-evaluations.ts';
 import { causeText, failureAlert, runAlert } from '../../shared/workflow/run-alert.ts';
 import { evaluateLocal, planStep, snapshotStep } from '../../shared/workflow/steps.ts';
 import type { WorkflowSummary } from '../../shared/workflow/types.ts';
@@ -20,6 +20,7 @@ import { splitMembers } from '../../shared/experiments/holdout.ts';
 import { tempDir } from '../support/cli.ts';
 import { header, writeDefinitions } from '../support/lake.ts';
 import { givenLake, givenWorld, portsOf } from './support.ts';
+import { localStatement } from '../../shared/local/local-statement.ts';
 
 const outcome = (cohort: string, status: CohortOutcome['status'], checks: CohortOutcome['checks'] = []): CohortOutcome => ({
   cohort,

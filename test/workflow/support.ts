@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openDuckDb } from '../../shared/duckdb/open.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import type { BlobStore, CohortKpiTotals, EvaluationRef, LakeView, QueryEngine } from '../../shared/ports.ts';
 import type { MetricColumns } from '../../shared/compiler/compile-refresh.ts';
-import { FsBlobStore } from '../../shared/store/fs-blob-store.ts';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import type { CohortVersionDetail } from '../../shared/deliver/events.ts';
-import type { LocalPorts } from '../../shared/workflow/local-ports.ts';
+import type { LocalPorts } from '../../shared/local/local-ports.ts';
 import { tempDir } from '../support/cli.ts';
 import { localPortsOver } from '../support/local-run.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';

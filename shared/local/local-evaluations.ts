@@ -1,6 +1,4 @@
-import type { EvaluationRef } from '../ports.ts';
-import { EvaluationNotFoundError } from './errors.ts';
-import type { EvaluationLookup, EvaluationState } from './types.ts';
+import { type EvaluationLookup, EvaluationNotFoundError, type EvaluationRef, type EvaluationState } from '../ports.ts';
 
 /**
  * Results the local Evaluate stand-in kept, by the id it handed to the state machine. They live

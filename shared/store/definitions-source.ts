@@ -1,7 +1,6 @@
 import { CONFIG_FILE } from '../config/config.ts';
 import { buildCatalog, loadCatalog } from '../language/catalog.ts';
-import type { BlobStore } from '../ports.ts';
-import type { DefinitionsSource } from './types.ts';
+import type { BlobStore, DefinitionsSource } from '../ports.ts';
 
 const DEFINITION_KEY = /\.ya?ml$/;
 

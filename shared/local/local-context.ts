@@ -1,6 +1,7 @@
-import { openDuckDb } from '../duckdb/open.ts';
-import { DuckDbEngine } from '../local/duckdb-engine.ts';
-import { FsBlobStore } from '../store/fs-blob-store.ts';
+import { openDuckDb } from './open-duckdb.ts';
+import { DuckDbEngine } from './duckdb-engine.ts';
+import { FsBlobStore } from './fs-blob-store.ts';
+import { LearningsStore } from '../learnings/learnings-store.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
 
 /** Local ports: DuckDB over the lake folder, snapshots in the state folder. */
@@ -18,4 +19,9 @@ export async function openLocalContext(options: { readonly data: string; readonl
   const blobs = new FsBlobStore(options.state);
   const store = new SnapshotStore(blobs, engine);
   return { engine, store, blobs };
+}
+
+/** The learnings library of the local state folder. */
+export function localLearnings(state: string): LearningsStore {
+  return new LearningsStore(new FsBlobStore(state));
 }

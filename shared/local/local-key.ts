@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { BlobStore } from '../ports.ts';
-import { PrivacyConfigError } from './ports.ts';
-import { parseKeyRing, type PrivacyKeySource } from './privacy-key.ts';
+import type { BlobStore, PrivacyKeySource } from '../ports.ts';
+import { PrivacyConfigError } from '../privacy/ports.ts';
+import { parseKeyRing } from '../privacy/privacy-key.ts';
 
 /** Where erasure records' salt was kept before the key moved out of the state folder. */
 export const LEGACY_SALT_KEY = 'privacy/salt';

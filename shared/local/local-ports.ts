@@ -1,20 +1,18 @@
 import type { ProjectConfig } from '../config/config.ts';
-import { openLocalContext } from '../cli/local-context.ts';
+import { openLocalContext } from './local-context.ts';
 import type { CohortEvents } from '../deliver/events.ts';
 import { BlobExports, type CohortExports } from '../deliver/exports.ts';
-import { JsonlEvents } from '../deliver/jsonl-events.ts';
-import { FsBlobStore } from '../store/fs-blob-store.ts';
-import type { Notifier } from '../notify/notifier.ts';
-import type { QueryEngine } from '../ports.ts';
+import { JsonlEvents } from './jsonl-events.ts';
+import { FsBlobStore } from './fs-blob-store.ts';
+import type { DefinitionsSource, Notifier, QueryEngine } from '../ports.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
-import { localPrivacyPorts } from '../privacy/local-privacy.ts';
+import { localPrivacyPorts } from './local-privacy.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
-import { stateCatalog } from '../local/state-catalog.ts';
+import { stateCatalog } from './state-catalog.ts';
 import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
-import { gitAuthors } from '../local/git-author.ts';
-import { folderDefinitions } from './definitions-source.ts';
+import { gitAuthors } from './git-author.ts';
+import { folderDefinitions } from '../store/definitions-source.ts';
 import { JsonlNotifier } from './jsonl-notifier.ts';
-import type { DefinitionsSource } from './types.ts';
 
 /** The local world's ports for a run of the state machine. */
 export interface LocalPorts {

@@ -1,7 +1,7 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { FsBlobStore } from '../store/fs-blob-store.ts';
-import type { SweptFiles } from './sweep.ts';
+import type { FsBlobStore } from './fs-blob-store.ts';
+import type { SweptFiles } from '../ports.ts';
 
 /**
  * The state folder as erasure and the privacy check sweep it: every file, the `.tmp-*` files the

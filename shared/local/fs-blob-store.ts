@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type FileHandle, link, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type EtaggedBlob } from '../ports.ts';
-import { makeFolder } from '../local/make-folder.ts';
+import { makeFolder } from './make-folder.ts';
 
 /**
  * A lock older than this was left by a writer that died inside `putIfUnchanged` (which holds it

@@ -47,7 +47,7 @@ async function synthesize(): Promise<StateMachineDefinition> {
   const [{ App }, { CfnStateMachine }, { CohortRefreshStack }] = await Promise.all([
     import('aws-cdk-lib'),
     import('aws-cdk-lib/aws-stepfunctions'),
-    import('../../infra/cohort-refresh-stack.ts'),
+    import('./cohort-refresh-stack.ts'),
   ]);
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, analyticsReporting: false });
   try {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { appendJsonLines } from '../local/append-json-lines.ts';
-import type { Alert, Notifier } from '../notify/notifier.ts';
+import { appendJsonLines } from './append-json-lines.ts';
+import type { Alert, Notifier } from '../ports.ts';
 
 /** Alerts of the local world: one JSON line per alert, with the time it was sent, appended to a file. */
 export class JsonlNotifier implements Notifier {

@@ -1,10 +1,10 @@
 import { DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
 import type { MembersCodec } from '../ports.ts';
-import type { FsBlobStore } from '../store/fs-blob-store.ts';
+import type { FsBlobStore } from './fs-blob-store.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { localFiles } from './local-files.ts';
 import { defaultKeyFile, localKeyFile } from './local-key.ts';
-import type { PrivacyPorts } from './ports.ts';
+import type { PrivacyPorts } from '../privacy/ports.ts';
 
 /**
  * The local world's privacy ports: everything in the state folder, exports under `<state>/exports`;

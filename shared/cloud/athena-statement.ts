@@ -1,5 +1,5 @@
 import { identifier } from '../compiler/sql-text.ts';
-import type { StatementBuilder } from './types.ts';
+import type { StatementBuilder } from '../engine/plan.ts';
 
 /** Prefix of every table a run's Evaluate state creates in the Glue database. */
 export const EVALUATION_TABLE_PREFIX = 'evaluation_';
@@ -37,6 +37,3 @@ export function evaluationStatement(database: string, runId: string, query: stri
 export function evaluationStatementHead(database: string, runId: string): string {
   return `CREATE TABLE ${identifier(database)}.${identifier(evaluationTableName(runId))}`;
 }
-
-/** The Evaluate statement locally: the query itself; `DuckDbEngine.evaluate` keeps its result in a temporary table. */
-export const localStatement: StatementBuilder = (plan) => plan.query;

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { Alert, Notifier } from './notifier.ts';
+import type { Alert, Notifier } from '../ports.ts';
 
 const COLOUR = { info: pc.cyan, warn: pc.yellow, fail: pc.red, error: pc.red } as const;
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { appendJsonLines } from '../local/append-json-lines.ts';
-import { type CohortEvent, type CohortEvents, EVENT_SOURCE } from './events.ts';
+import { appendJsonLines } from './append-json-lines.ts';
+import { type CohortEvent, type CohortEvents, EVENT_SOURCE } from '../deliver/events.ts';
 
 /**
  * Events of the local world: one line per event in the shape an EventBridge rule target

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Alert, Notifier } from '../notify/notifier.ts';
-import { FsBlobStore } from '../store/fs-blob-store.ts';
+import { FsBlobStore } from './fs-blob-store.ts';
+import type { Alert, Notifier } from '../ports.ts';
 
 /** A run in progress, as recorded in the outbox until it ends. */
 interface RunRecord {

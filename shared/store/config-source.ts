@@ -1,7 +1,6 @@
 import { parseCloudConfig } from '../config/cloud-config.ts';
 import { CONFIG_FILE, DEFAULT_CONFIG } from '../config/config.ts';
-import type { BlobStore } from '../ports.ts';
-import type { ConfigSource } from './types.ts';
+import type { BlobStore, ConfigSource } from '../ports.ts';
 
 /**
  * The project config of the definitions bucket: `cohorts.config.yaml` at its top level, beside

@@ -1,0 +1,42 @@
+import { isCalendarDay } from '../language/calendar.ts';
+import { shownValue } from '../language/errors.ts';
+import { UsageError } from './errors.ts';
+
+/** Folders every command may take. */
+export interface Folders {
+  readonly data: string;
+  readonly definitions: string;
+  readonly state: string;
+  /** The project config file (`cohorts.config.yaml`); defaults apply when it does not exist. */
+  readonly config: string;
+  /** The privacy key file (`--privacy-key`). @default - defaultKeyFile() (outside the state folder) */
+  readonly privacyKey?: string;
+}
+
+/** Where a command writes; tests pass their own. */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+  readonly interactive: boolean;
+}
+
+/** `--as-of`: an ISO-8601 instant on a day that exists; now when absent. */
+export function parseAsOf(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const date = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`--as-of must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got ${shownValue(text)}`);
+  }
+  if (!isCalendarDay(text))
+    throw new UsageError(
+      `--as-of must be a day that exists (${text.slice(0, 7)} has no day ${text.slice(8, 10)}), got ${shownValue(text)}`,
+    );
+  return date;
+}
+
+/** A version argument (`members --version`, `diff`): a whole number from 1. */
+export function parseVersion(text: string): number {
+  const version = Number(text);
+  if (!Number.isSafeInteger(version) || version < 1) throw new UsageError(`a version is a whole number from 1, got ${shownValue(text)}`);
+  return version;
+}

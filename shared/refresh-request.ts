@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { CADENCES, type Cadence } from './language/ast.ts';
+import { COHORT_ID } from './language/schema.ts';
+
+/**
+ * What starts a refresh: the execution input of the refresh state machine, the names of its
+ * triggers and the port that starts one. Schedules, uploads, approvals and `cohorts run` write
+ * it; the workflow reads it.
+ */
+
+/** The trigger of a refresh started by hand (`cohorts run`, a console execution without one). */
+export const MANUAL_TRIGGER = 'manual';
+
+/** The trigger of a refresh started by an accepted upload (SPEC 5). */
+export const DEFINITION_CHANGE_TRIGGER = 'definition-change';
+
+/** The trigger of a scheduled refresh of one cadence: `schedule:daily`. */
+export const scheduleTrigger = (cadence: Cadence): string => `schedule:${cadence}`;
+
+/** An ISO-8601 instant with its offset, as every step's input carries times. */
+export const instantSchema = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 instant such as 2024-06-01T00:00:00Z' });
+/** A cohort id as inputs carry it. */
+export const cohortIdSchema = z.string().regex(COHORT_ID, 'must be a cohort id (snake_case, 3 to 63 characters)');
+
+/** What a schedule, an upload trigger or `cohorts run` passes to an execution. */
+export const refreshInputSchema = z.strictObject({
+  trigger: z.string().min(1).max(200).default(MANUAL_TRIGGER),
+  as_of: instantSchema.optional(),
+  cohorts: z.array(cohortIdSchema).optional(),
+  cadence: z.enum(CADENCES).optional(),
+  force: z.boolean().optional(),
+  rationale: z.string().min(1).optional(),
+  /** Who wrote the definition changes this run may accept (recorded in the catalog). */
+  author: z.string().min(1).max(200).optional(),
+});
+
+/** The execution input as a caller writes it (`trigger` may be left out). */
+export type RefreshInput = z.input<typeof refreshInputSchema>;
+
+/** Starts a refresh state machine execution. */
+export interface RefreshStarter {
+  /**
+   * Starts a refresh named `name`. Starting one already started under that name starts nothing
+   * and succeeds. Returns the execution's id (its ARN in the cloud).
+   */
+  start(input: RefreshInput, name: string): Promise<string>;
+}
