@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CADENCES, type Cadence } from './language/ast.ts';
+import { CADENCES, type Cadence, type CohortDefinition } from './language/ast.ts';
+import { cohortGraph } from './language/graph.ts';
 import { COHORT_ID } from './language/schema.ts';
 
 /**
@@ -44,4 +45,24 @@ export interface RefreshStarter {
    * and succeeds. Returns the execution's id (its ARN in the cloud).
    */
   start(input: RefreshInput, name: string): Promise<string>;
+}
+
+/**
+ * The refresh a definition change starts (an accepted upload, an approval): the cohort first, then
+ * every live cohort that reads it, directly or through others (deprecated ones included on the
+ * way), in catalog order; the change's reason, when it gives one, as the rationale.
+ */
+export function definitionChangeRefresh(
+  catalog: readonly CohortDefinition[],
+  id: string,
+  changeReason: string | undefined,
+): RefreshInput & { readonly cohorts: string[] } {
+  const dependants = cohortGraph(catalog)
+    .reached(id, 'dependants')
+    .filter((d) => !d.deprecated);
+  return {
+    trigger: DEFINITION_CHANGE_TRIGGER,
+    cohorts: [id, ...dependants.map((d) => d.id)],
+    ...(changeReason ? { rationale: changeReason } : {}),
+  };
 }

@@ -1,9 +1,8 @@
 import type { CohortDefinition } from '../language/ast.ts';
 import type { Catalog } from '../language/catalog.ts';
 import { formatProblem } from '../language/errors.ts';
-import { DEFINITION_CHANGE_TRIGGER, type RefreshInput } from '../refresh-request.ts';
+import { definitionChangeRefresh, type RefreshInput } from '../refresh-request.ts';
 import type { CatalogStore } from './catalog-store.ts';
-import { cohortGraph } from '../language/graph.ts';
 import { compareCatalogs, publishedCatalog } from './compare.ts';
 import { judgeStatically } from './guardrails.ts';
 import type { ApprovalDecision } from './records.ts';
@@ -96,15 +95,8 @@ export async function decideChange(
  */
 export function approvalRefresh(decided: RecordedDecision, working: Catalog): { readonly input: RefreshInput; readonly name: string } {
   const { definition, record } = decided;
-  const dependants = cohortGraph(working.definitions)
-    .reached(definition.id, 'dependants')
-    .filter((d) => !d.deprecated);
   return {
-    input: {
-      trigger: DEFINITION_CHANGE_TRIGGER,
-      cohorts: [definition.id, ...dependants.map((d) => d.id)],
-      ...(definition.change_reason ? { rationale: definition.change_reason } : {}),
-    },
+    input: definitionChangeRefresh(working.definitions, definition.id, definition.change_reason),
     name: `approval-${record.hash.slice(0, 16)}-${record.cohort}`.slice(0, 80),
   };
 }

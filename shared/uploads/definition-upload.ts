@@ -4,13 +4,12 @@ import { ConfigError, CONFIG_FILE, type ProjectConfig } from '../config/config.t
 import { parseCloudConfig } from '../config/cloud-config.ts';
 import { buildCatalog, type Catalog } from '../language/catalog.ts';
 import { type DefinitionProblem, formatProblem, MAX_SHOWN_CHARS, shownValue } from '../language/errors.ts';
-import { cohortGraph } from '../language/graph.ts';
 import { parseDefinition } from '../language/parse-definition.ts';
 import type { Alert, BlobStore, Notifier } from '../ports.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { bucketConfig } from '../store/config-source.ts';
 import { blobDefinitionFiles } from '../store/definitions-source.ts';
-import { DEFINITION_CHANGE_TRIGGER, type RefreshStarter } from '../refresh-request.ts';
+import { definitionChangeRefresh, type RefreshStarter } from '../refresh-request.ts';
 import { decisionCommand, type DecisionInstructions } from '../governance/decision-command.ts';
 import { changedGovernedSections, type GovernedSection } from '../governance/governed-settings.ts';
 import { CONFIG_DECISION_ID, configHash, keepPendingConfig, locatePendingConfig } from '../governance/pending-config.ts';
@@ -152,15 +151,9 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
   const promoted = ports.definitions.locate(target);
   if (definition.deprecated) return { status: 'accepted', cohort: definition.id, promoted_to: promoted, refresh: null };
 
-  const dependants = cohortGraph(catalog.definitions)
-    .reached(definition.id, 'dependants')
-    .filter((d) => !d.deprecated);
-  const cohorts = [definition.id, ...dependants.map((d) => d.id)];
-  const execution = await ports.refresh.start(
-    { trigger: DEFINITION_CHANGE_TRIGGER, cohorts, ...(definition.change_reason ? { rationale: definition.change_reason } : {}) },
-    executionNameOf(upload),
-  );
-  return { status: 'accepted', cohort: definition.id, promoted_to: promoted, refresh: { cohorts, execution } };
+  const input = definitionChangeRefresh(catalog.definitions, definition.id, definition.change_reason);
+  const execution = await ports.refresh.start(input, executionNameOf(upload));
+  return { status: 'accepted', cohort: definition.id, promoted_to: promoted, refresh: { cohorts: input.cohorts, execution } };
 }
 
 const configLocation = (ports: DefinitionUploadPorts) => ports.config ?? { store: ports.definitions, key: CONFIG_FILE };
