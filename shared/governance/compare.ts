@@ -1,6 +1,7 @@
 import type { CohortDefinition, Condition } from '../language/ast.ts';
 import { buildCatalog } from '../language/catalog.ts';
 import { canonicalJson } from '../language/canonical.ts';
+import { mapLeaves } from '../language/condition-leaves.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import type { DefinitionVersion } from './records.ts';
 
@@ -53,18 +54,8 @@ const FIELDS = [
 ] as const;
 
 /** Positions say where a reference was written, which is not part of what a rule means. */
-function withoutPositions(condition: Condition): unknown {
-  switch (condition.kind) {
-    case 'all':
-    case 'any':
-      return { ...condition, items: condition.items.map(withoutPositions) };
-    case 'not':
-      return { ...condition, item: withoutPositions(condition.item) };
-    case 'cohort':
-      return { kind: 'cohort', id: condition.id };
-    default:
-      return condition;
-  }
+function withoutPositions(condition: Condition): Condition {
+  return mapLeaves(condition, (leaf) => (leaf.kind === 'cohort' ? { kind: 'cohort', id: leaf.id } : leaf));
 }
 
 const fieldText = (definition: CohortDefinition, field: (typeof FIELDS)[number]) =>

@@ -2,6 +2,7 @@ import { compileRefresh } from '../compiler/compile-refresh.ts';
 import { identifier } from '../compiler/sql-text.ts';
 import type { CohortDefinition, Condition } from '../language/ast.ts';
 import { selectForRun } from '../language/catalog.ts';
+import { mapLeaves } from '../language/condition-leaves.ts';
 import { references } from '../language/graph.ts';
 import type { QueryEngine } from '../ports.ts';
 
@@ -21,17 +22,7 @@ export interface MemberImpact {
 const variantId = (id: string) => `_published_${id}`;
 
 function renamed(condition: Condition, ids: ReadonlySet<string>): Condition {
-  switch (condition.kind) {
-    case 'all':
-    case 'any':
-      return { ...condition, items: condition.items.map((item) => renamed(item, ids)) };
-    case 'not':
-      return { ...condition, item: renamed(condition.item, ids) };
-    case 'cohort':
-      return ids.has(condition.id) ? { ...condition, id: variantId(condition.id) } : condition;
-    default:
-      return condition;
-  }
+  return mapLeaves(condition, (leaf) => (leaf.kind === 'cohort' && ids.has(leaf.id) ? { ...leaf, id: variantId(leaf.id) } : leaf));
 }
 
 /**

@@ -1,21 +1,12 @@
 import type { CohortDefinition, Condition } from './ast.ts';
+import { leaves } from './condition-leaves.ts';
 
 /** A `cohort:` leaf of a rule: an edge of the catalog's graph. */
 export type CohortReference = Extract<Condition, { kind: 'cohort' }>;
 
 /** The cohort references of a condition, in the order written. */
 export function references(condition: Condition): CohortReference[] {
-  switch (condition.kind) {
-    case 'all':
-    case 'any':
-      return condition.items.flatMap(references);
-    case 'not':
-      return references(condition.item);
-    case 'cohort':
-      return [condition];
-    default:
-      return [];
-  }
+  return leaves(condition).filter((leaf): leaf is CohortReference => leaf.kind === 'cohort');
 }
 
 /** Which way a walk follows the references: to what a cohort reads, or to who reads it. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { CohortDefinition, Condition } from './ast.ts';
+import type { CohortDefinition } from './ast.ts';
 import { canonicalJson } from './canonical.ts';
-import type { DefinitionProblem, SourcePosition } from './errors.ts';
+import { mapLeaves } from './condition-leaves.ts';
+import type { DefinitionProblem } from './errors.ts';
 import { definitionSchema } from './schema.ts';
 import { readYamlFile } from './yaml-file.ts';
 
@@ -21,32 +22,15 @@ export function parseDefinition(text: string, file: string): ParseResult {
   if (!read.ok) return read;
   const { value } = read;
   const hash = hashDefinition(value);
-  const rule = attachPositions(value.rule, ['rule'], read.valuePositionOf);
+  // Where each cohort reference stands, so cross-file errors can point at it.
+  const rule = mapLeaves(value.rule, (leaf, path) => {
+    const position = leaf.kind === 'cohort' ? read.valuePositionOf(['rule', ...path, 'cohort']) : undefined;
+    return position ? { ...leaf, position } : leaf;
+  });
   return { ok: true, definition: { ...value, rule, path: file, hash } };
 }
 
 /** sha256 of the canonical JSON of the validated definition: formatting and key order do not matter. */
 function hashDefinition(definition: unknown): string {
   return createHash('sha256').update(canonicalJson(definition)).digest('hex');
-}
-
-/** Records where each cohort reference stands, so cross-file errors can point at it. */
-function attachPositions(
-  condition: Condition,
-  path: readonly PropertyKey[],
-  positionOf: (path: readonly PropertyKey[]) => SourcePosition | undefined,
-): Condition {
-  switch (condition.kind) {
-    case 'all':
-    case 'any':
-      return { ...condition, items: condition.items.map((item, i) => attachPositions(item, [...path, condition.kind, i], positionOf)) };
-    case 'not':
-      return { ...condition, item: attachPositions(condition.item, [...path, 'not'], positionOf) };
-    case 'cohort': {
-      const position = positionOf([...path, 'cohort']);
-      return position ? { ...condition, position } : condition;
-    }
-    default:
-      return condition;
-  }
 }

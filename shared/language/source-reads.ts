@@ -1,4 +1,5 @@
 import type { Condition, EventFilter } from './ast.ts';
+import { leaves } from './condition-leaves.ts';
 
 /** The events and sources a rule reads through its event, latest and velocity leaves. */
 export interface SourceReads {
@@ -13,17 +14,7 @@ export interface SourceReads {
 }
 
 function filters(condition: Condition): EventFilter[] {
-  switch (condition.kind) {
-    case 'all':
-    case 'any':
-      return condition.items.flatMap(filters);
-    case 'not':
-      return filters(condition.item);
-    case 'cohort':
-      return [];
-    default:
-      return [condition.filter];
-  }
+  return leaves(condition).flatMap((leaf) => (leaf.kind === 'cohort' ? [] : [leaf.filter]));
 }
 
 /** What the leaves of the given rules read (pass several rules to merge them). */

@@ -1,6 +1,7 @@
 import { isMap, isPair, isScalar, visit } from 'yaml';
-import type { CohortDefinition, Condition, EventFilter } from '../language/ast.ts';
+import type { CohortDefinition, Condition } from '../language/ast.ts';
 import { comparedProperties, comparesValue } from '../language/compared-properties.ts';
+import { leaves } from '../language/condition-leaves.ts';
 import type { DefinitionProblem, SourcePosition } from '../language/errors.ts';
 import { readYamlData } from '../language/yaml-document.ts';
 
@@ -41,27 +42,10 @@ export function personalPropertyProblems(
 
 /** Calls `found` with every property a condition compares with a value. */
 function walk(condition: Condition, found: (property: string) => void): void {
-  const filter = (f: EventFilter) => {
-    for (const property of comparedProperties(f)) found(property);
-  };
-  switch (condition.kind) {
-    case 'all':
-    case 'any':
-      for (const item of condition.items) walk(item, found);
-      return;
-    case 'not':
-      walk(condition.item, found);
-      return;
-    case 'cohort':
-      return;
-    case 'event':
-    case 'velocity':
-      filter(condition.filter);
-      return;
-    case 'latest':
-      filter(condition.filter);
-      if (comparesValue(condition.ops)) found(condition.property);
-      return;
+  for (const leaf of leaves(condition)) {
+    if (leaf.kind === 'cohort') continue;
+    for (const property of comparedProperties(leaf.filter)) found(property);
+    if (leaf.kind === 'latest' && comparesValue(leaf.ops)) found(leaf.property);
   }
 }
 
