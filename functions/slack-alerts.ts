@@ -2,7 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { secretWebhookUrl } from '../shared/cloud/secret-webhook-url.ts';
 import { forwardToSlack, SLACK_FORWARDER, type SlackForwarderPorts } from '../shared/notify/slack-forwarder.ts';
-import { InvalidConfigError } from './commons/config.ts';
+import { parseEnvironment } from './commons/config.ts';
 import type { LambdaContext } from './commons/handler.ts';
 import { logger } from './commons/powertools.ts';
 
@@ -15,9 +15,8 @@ let ports: SlackForwarderPorts | undefined;
 
 function slackPorts(): SlackForwarderPorts {
   if (ports) return ports;
-  const env = environmentSchema.safeParse(process.env);
-  if (!env.success) throw new InvalidConfigError(env.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
-  ports = { webhookUrl: secretWebhookUrl(secretsManager, env.data.SLACK_WEBHOOK_SECRET), fetch };
+  const env = parseEnvironment(environmentSchema, process.env);
+  ports = { webhookUrl: secretWebhookUrl(secretsManager, env.SLACK_WEBHOOK_SECRET), fetch };
   return ports;
 }
 

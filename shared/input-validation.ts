@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { issueLines } from './language/zod-issues.ts';
 
 /**
  * Input validation at the edges: a Lambda step's or the local runner's input, a Slack forwarder's
@@ -23,8 +24,5 @@ export class InvalidEventError extends Error {
 export function parseEvent<S extends z.ZodType>(step: string, schema: S, event: unknown): z.output<S> {
   const result = schema.safeParse(event);
   if (result.success) return result.data;
-  throw new InvalidEventError(
-    step,
-    result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(input)'}: ${issue.message}`),
-  );
+  throw new InvalidEventError(step, issueLines(result.error, '(input)'));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { issueLines } from '../language/zod-issues.ts';
 
 /** An environment variable (or stack output) the deployment should have given is missing or malformed. */
 export class InvalidConfigError extends Error {
@@ -36,5 +37,5 @@ export type Deployment = z.output<typeof deploymentSchema>;
 export function parseEnvironment<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  throw new InvalidConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  throw new InvalidConfigError(issueLines(result.error).join('; '));
 }

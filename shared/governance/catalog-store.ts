@@ -1,3 +1,4 @@
+import { issueLines } from '../language/zod-issues.ts';
 import { BlobExistsError, type BlobStore } from '../ports.ts';
 import { type ApprovalDecision, approvalDecisionSchema, type DefinitionVersion, type GuardrailRecord } from './records.ts';
 
@@ -104,9 +105,7 @@ export class CatalogStore {
     if (found === undefined) return undefined;
     const parsed = approvalDecisionSchema.safeParse(found);
     if (!parsed.success || parsed.data.cohort !== cohort || parsed.data.hash !== hash) {
-      const problems = parsed.success
-        ? ['cohort and hash must be those of its key']
-        : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      const problems = parsed.success ? ['cohort and hash must be those of its key'] : issueLines(parsed.error);
       throw new InvalidDecisionError(`${this.blobs.locate(key)} is not a valid decision: ${problems.join('; ')}`);
     }
     return parsed.data;

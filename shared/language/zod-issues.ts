@@ -33,3 +33,11 @@ function rejectsShape(issue: Issue): boolean {
   // A missing distinguishing key (`all`, `event`, ...) marks a branch meant for another form.
   return (issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.path.length === 1 && issue.input === undefined;
 }
+
+/**
+ * Each issue of a failed parse as one `path: message` line, the path's keys joined by dots
+ * (`cohorts.0: ...`); `whole` stands for the path of an issue about the input itself.
+ */
+export function issueLines(error: { readonly issues: readonly Issue[] }, whole = ''): string[] {
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : whole}: ${issue.message}`);
+}
