@@ -15,6 +15,7 @@ const WORK_GROUP_NAME = /^[A-Za-z0-9._-]{1,128}$/;
 const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
 const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
 const CHATBOT_CONFIGURATION_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
@@ -108,6 +109,36 @@ export function validateSlackChannel(channel: {
   if (configurationName !== undefined && !Token.isUnresolved(configurationName) && !CHATBOT_CONFIGURATION_NAME.test(configurationName)) {
     throw new InvalidPropError(
       `slackChannel.configurationName must be 1 to 128 letters, digits, "-" or "_", got ${show(configurationName)}`,
+    );
+  }
+}
+
+/** A state machine name Step Functions accepts (and a log group name suffix). */
+export function validateStateMachineName(name: string): void {
+  if (!Token.isUnresolved(name) && !STATE_MACHINE_NAME.test(name)) {
+    throw new InvalidPropError(`stateMachineName must be 1 to 80 letters, digits, "-" or "_", got ${show(name)}`);
+  }
+}
+
+/** How many iterations of a Map state run at once. */
+export function validateConcurrency(prop: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > 40) {
+    throw new InvalidPropError(`${prop} must be a whole number from 1 to 40, got ${value}`);
+  }
+}
+
+/** A timeout Step Functions accepts: whole seconds, at least one. */
+export function validateWholeSeconds(prop: string, duration: Duration): void {
+  if (duration.toMilliseconds() % 1000 !== 0 || duration.toSeconds() < 1) {
+    throw new InvalidPropError(`${prop} must be whole seconds, at least one, got ${duration.toHumanString()}`);
+  }
+}
+
+/** The Evaluate query must time out before the execution does, or its failure is never alerted. */
+export function validateEvaluationTimeout(evaluationTimeout: Duration, timeout: Duration): void {
+  if (evaluationTimeout.toSeconds() >= timeout.toSeconds()) {
+    throw new InvalidPropError(
+      `evaluationTimeout (${evaluationTimeout.toHumanString()}) must be shorter than timeout (${timeout.toHumanString()})`,
     );
   }
 }

@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,9 +9,9 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { allowAlarmsToPublish } from '../workflow/refresh-alarms.ts';
-import { acknowledgePinnedRuntime, refreshFunction } from '../workflow/refresh-function.ts';
-import { acknowledgeWildcardResources } from '../workflow/wildcard-acknowledgements.ts';
+import { anyOccurrenceAlarm, FIVE_MINUTE_SUM } from '../common/alarms.ts';
+import { acknowledgePinnedRuntime, acknowledgeWildcardResources, WILDCARD_REASONS } from '../common/nag-acknowledgements.ts';
+import { refreshFunction } from '../common/refresh-function.ts';
 
 /** A Slack channel AWS Chatbot (Amazon Q Developer in chat applications) posts the alerts to. */
 export interface SlackChannel {
@@ -85,25 +84,17 @@ export class SlackAlerts extends Construct {
       });
       secret.grantRead(fn);
       props.topic.addSubscription(new subscriptions.LambdaSubscription(fn));
-      acknowledgeWildcardResources(fn.role as iam.Role, (resource, actions) =>
-        resource === '*' && actions.every((action) => action.startsWith('xray:'))
-          ? 'X-Ray trace submission has no resource-level permissions; "*" is the only resource it accepts.'
-          : undefined,
-      );
+      acknowledgeWildcardResources(fn.role as iam.Role, WILDCARD_REASONS);
       acknowledgePinnedRuntime(fn);
       this.webhookFunction = fn;
 
-      this.webhookErrorsAlarm = new cloudwatch.Alarm(this, 'WebhookErrorsAlarm', {
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          'Posting a cohort refresh alert to Slack failed. See the SlackAlerts function log: an invalid_token or no_service answer means the webhook was revoked; replace the URL in the secret.',
-      });
-      this.webhookErrorsAlarm.addAlarmAction(new actions.SnsAction(props.topic));
-      allowAlarmsToPublish(props.topic, props.topicKey);
+      this.webhookErrorsAlarm = anyOccurrenceAlarm(
+        this,
+        'WebhookErrorsAlarm',
+        fn.metricErrors(FIVE_MINUTE_SUM),
+        { topic: props.topic, key: props.topicKey },
+        'Posting a cohort refresh alert to Slack failed. See the SlackAlerts function log: an invalid_token or no_service answer means the webhook was revoked; replace the URL in the secret.',
+      );
     }
   }
 }

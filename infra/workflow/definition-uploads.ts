@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,10 +10,9 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { INCOMING_PREFIX } from '../../shared/uploads/definition-upload.ts';
 import type { CohortFoundation } from '../cohort-foundation.ts';
-import { allowAlarmsToPublish } from './refresh-alarms.ts';
-import { acknowledgePinnedRuntime, refreshFunction } from './refresh-function.ts';
-import { WILDCARD_REASONS } from './refresh-state-machine.ts';
-import { acknowledgeWildcardResources } from './wildcard-acknowledgements.ts';
+import { anyOccurrenceAlarm, FIVE_MINUTE_SUM } from '../common/alarms.ts';
+import { acknowledgePinnedRuntime, acknowledgeWildcardResources, WILDCARD_REASONS } from '../common/nag-acknowledgements.ts';
+import { refreshFunction } from '../common/refresh-function.ts';
 
 /** Properties of {@link DefinitionUploads}. */
 export interface DefinitionUploadsProps {
@@ -119,17 +117,13 @@ export class DefinitionUploads extends Construct {
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 4, maxEventAge: Duration.hours(6) })],
     });
 
-    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        "An uploaded cohort definition could not be handled (neither accepted nor rejected). See the upload function's log group.",
-    });
-    this.errorsAlarm.addAlarmAction(new actions.SnsAction(cr.alertsTopic));
-    allowAlarmsToPublish(cr.alertsTopic, cr.alertsKey);
+    this.errorsAlarm = anyOccurrenceAlarm(
+      this,
+      'ErrorsAlarm',
+      this.function.metricErrors(FIVE_MINUTE_SUM),
+      { topic: cr.alertsTopic, key: cr.alertsKey },
+      "An uploaded cohort definition could not be handled (neither accepted nor rejected). See the upload function's log group.",
+    );
   }
 
   /** Lets the grantee (analysts, a CI role) upload definitions under `incoming/`, and nothing else. */

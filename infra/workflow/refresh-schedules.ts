@@ -3,6 +3,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CADENCES, type Cadence } from '../../shared/language/ast.ts';
+import { InvalidPropError } from '../validate-props.ts';
 
 /** When each cadence runs by default (UTC), spread so runs do not start together. */
 export const DEFAULT_SCHEDULES: Readonly<Record<Cadence, string>> = {
@@ -38,10 +39,10 @@ export class RefreshSchedules extends Construct {
     super(scope, id);
     for (const [cadence, expression] of Object.entries(props.expressions ?? {})) {
       if (!(CADENCES as readonly string[]).includes(cadence)) {
-        throw new Error(`expressions: unknown cadence ${JSON.stringify(cadence)}; use one of ${CADENCES.join(', ')}`);
+        throw new InvalidPropError(`expressions: unknown cadence ${JSON.stringify(cadence)}; use one of ${CADENCES.join(', ')}`);
       }
       if (!/^(cron|rate)\(.+\)$/.test(expression ?? '')) {
-        throw new Error(`expressions.${cadence} must be a cron(...) or rate(...) expression, got ${JSON.stringify(expression)}`);
+        throw new InvalidPropError(`expressions.${cadence} must be a cron(...) or rate(...) expression, got ${JSON.stringify(expression)}`);
       }
     }
     const schedules = {} as Record<Cadence, scheduler.Schedule>;

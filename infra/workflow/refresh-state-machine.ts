@@ -1,18 +1,17 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { EVALUATION_TABLE_PREFIX } from '../../shared/cloud/athena-statement.ts';
 import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
 import type { CohortFoundation } from '../cohort-foundation.ts';
-import { InvalidPropError } from '../validate-props.ts';
-import { allowAlarmsToPublish, type RefreshAlarms, refreshAlarms } from './refresh-alarms.ts';
+import { validateConcurrency, validateEvaluationTimeout, validateStateMachineName, validateWholeSeconds } from '../validate-props.ts';
+import { type RefreshAlarms, refreshAlarms } from './refresh-alarms.ts';
 import { refreshDefinition } from './refresh-definition.ts';
-import { acknowledgePinnedRuntime, FUNCTION_SIZES, refreshFunction } from './refresh-function.ts';
-import { acknowledgeWildcardResources, type WildcardReason } from './wildcard-acknowledgements.ts';
+import { acknowledgePinnedRuntime, acknowledgeWildcardResources, WILDCARD_REASONS } from '../common/nag-acknowledgements.ts';
+import { FUNCTION_SIZES, refreshFunction } from '../common/refresh-function.ts';
 
 /** Properties of {@link RefreshStateMachine}. */
 export interface RefreshStateMachineProps {
@@ -91,22 +90,6 @@ export interface RefreshStateMachineProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-const NAME = /^[A-Za-z0-9_-]{1,80}$/;
-
-/** Why each wildcard resource the refresh's roles hold is needed. */
-export const WILDCARD_REASONS: WildcardReason = (resource, actions) => {
-  const only = (...prefixes: string[]) => actions.every((action) => prefixes.some((prefix) => action.startsWith(prefix)));
-  if (resource === '*' && only('xray:', 'logs:')) {
-    return 'X-Ray trace submission and Step Functions log delivery (CloudWatch Logs vended logs API) have no resource-level permissions; "*" is the only resource they accept.';
-  }
-  if (only('s3:') && resource.endsWith('/*')) {
-    return 'Objects under one key prefix of a project bucket: snapshot versions, dates, cohort ids and query ids are not known in advance.';
-  }
-  if (only('glue:') && resource.endsWith(`/${EVALUATION_TABLE_PREFIX}*`))
-    return 'One evaluation table per run, named after the run id when it is planned.';
-  return undefined;
-};
-
 /**
  * The refresh state machine (Step Functions STANDARD, JSONPath): Plan, Evaluate on Athena,
  * Snapshot per cohort, Deliver (exports and events) per outcome, Finish; every failure is caught,
@@ -150,7 +133,11 @@ export class RefreshStateMachine extends Construct {
     const evaluationTimeout = props.evaluationTimeout ?? Duration.hours(1);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
-    validate(name, snapshotConcurrency, timeout, evaluationTimeout);
+    validateStateMachineName(name);
+    validateConcurrency('snapshotConcurrency', snapshotConcurrency);
+    validateWholeSeconds('timeout', timeout);
+    validateWholeSeconds('evaluationTimeout', evaluationTimeout);
+    validateEvaluationTimeout(evaluationTimeout, timeout);
     validateConcurrency('deliveryConcurrency', deliveryConcurrency);
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     this.metricsTarget = { namespace: METRICS_NAMESPACE, service: name };
@@ -258,8 +245,7 @@ export class RefreshStateMachine extends Construct {
       role: this.role.withoutPolicyUpdates(),
     });
 
-    allowAlarmsToPublish(cr.alertsTopic, cr.alertsKey);
-    this.alarms = refreshAlarms(this, this.stateMachine, cr.alertsTopic);
+    this.alarms = refreshAlarms(this, this.stateMachine, { topic: cr.alertsTopic, key: cr.alertsKey });
 
     for (const role of [this.role, ...Object.values(this.functions).map((f) => f.role as iam.Role)]) {
       acknowledgeWildcardResources(role, WILDCARD_REASONS);
@@ -354,31 +340,5 @@ export class RefreshStateMachine extends Construct {
         resources: ['*'],
       }),
     );
-  }
-}
-
-function validate(name: string, snapshotConcurrency: number, timeout: Duration, evaluationTimeout: Duration): void {
-  if (!Token.isUnresolved(name) && !NAME.test(name)) {
-    throw new InvalidPropError(`stateMachineName must be 1 to 80 letters, digits, "-" or "_", got ${JSON.stringify(name)}`);
-  }
-  validateConcurrency('snapshotConcurrency', snapshotConcurrency);
-  for (const [prop, value] of [
-    ['timeout', timeout],
-    ['evaluationTimeout', evaluationTimeout],
-  ] as const) {
-    if (value.toMilliseconds() % 1000 !== 0 || value.toSeconds() < 1) {
-      throw new InvalidPropError(`${prop} must be whole seconds, at least one, got ${value.toHumanString()}`);
-    }
-  }
-  if (evaluationTimeout.toSeconds() >= timeout.toSeconds()) {
-    throw new InvalidPropError(
-      `evaluationTimeout (${evaluationTimeout.toHumanString()}) must be shorter than timeout (${timeout.toHumanString()})`,
-    );
-  }
-}
-
-function validateConcurrency(prop: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > 40) {
-    throw new InvalidPropError(`${prop} must be a whole number from 1 to 40, got ${value}`);
   }
 }

@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { CohortFoundation } from '../../infra/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
+import { InvalidPropError } from '../../infra/validate-props.ts';
 import { DEFAULT_SCHEDULES, RefreshSchedules } from '../../infra/workflow/refresh-schedules.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
 import { templateOf } from './support.ts';
@@ -60,6 +61,8 @@ describe('RefreshSchedules', () => {
   });
 
   it('refuses an unknown cadence or an expression that is not cron() or rate(), showing the value', () => {
+    expect(() => givenSchedules({ fortnightly: 'rate(14 days)' } as never)).toThrow(InvalidPropError);
+    expect(() => givenSchedules({ daily: '0 6 * * *' })).toThrow(InvalidPropError);
     expect(() => givenSchedules({ fortnightly: 'rate(14 days)' } as never)).toThrow('expressions: unknown cadence "fortnightly"');
     expect(() => givenSchedules({ daily: '0 6 * * *' })).toThrow(
       'expressions.daily must be a cron(...) or rate(...) expression, got "0 6 * * *"',

@@ -1,8 +1,37 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { EVALUATION_TABLE_PREFIX } from '../../shared/cloud/athena-statement.ts';
 
 /** Why a wildcard resource is needed, or undefined when it is not explained (and stays a finding). */
 export type WildcardReason = (resource: string, actions: readonly string[]) => string | undefined;
+
+/** Why each wildcard resource the product's roles hold is needed. */
+export const WILDCARD_REASONS: WildcardReason = (resource, actions) => {
+  const only = (...prefixes: string[]) => actions.every((action) => prefixes.some((prefix) => action.startsWith(prefix)));
+  if (resource === '*' && only('xray:')) {
+    return 'X-Ray trace submission has no resource-level permissions; "*" is the only resource it accepts.';
+  }
+  if (resource === '*' && only('xray:', 'logs:')) {
+    return 'X-Ray trace submission and Step Functions log delivery (CloudWatch Logs vended logs API) have no resource-level permissions; "*" is the only resource they accept.';
+  }
+  if (only('s3:') && resource.endsWith('/*')) {
+    return 'Objects under one key prefix of a project bucket: snapshot versions, dates, cohort ids and query ids are not known in advance.';
+  }
+  if (only('glue:') && resource.endsWith(`/${EVALUATION_TABLE_PREFIX}*`)) {
+    return 'One evaluation table per run, named after the run id when it is planned.';
+  }
+  return undefined;
+};
+
+/** Acknowledges cdk-nag's "not the latest runtime" on a function made by refreshFunction (infra/common/refresh-function.ts). */
+export function acknowledgePinnedRuntime(fn: lambda.IFunction): void {
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason:
+      'Pinned to nodejs22.x, the runtime the bundles target (esbuild target node22) and the project tests against; moving to a newer runtime is a deliberate upgrade, not drift at synthesis.',
+  });
+}
 
 interface Statement {
   readonly Effect?: string;

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -67,15 +67,6 @@ export function refreshFunction(scope: Construct, id: string, options: RefreshFu
       banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       forceDockerBundling: false,
     },
-  });
-}
-
-/** Acknowledges cdk-nag's "not the latest runtime" on a function made by {@link refreshFunction}. */
-export function acknowledgePinnedRuntime(fn: lambda.IFunction): void {
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason:
-      'Pinned to nodejs22.x, the runtime the bundles target (esbuild target node22) and the project tests against; moving to a newer runtime is a deliberate upgrade, not drift at synthesis.',
   });
 }
 
