@@ -1,24 +1,17 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
 import { secretWebhookUrl } from '../shared/cloud/secret-webhook-url.ts';
 import { forwardToSlack, SLACK_FORWARDER, type SlackForwarderPorts } from '../shared/notify/slack-forwarder.ts';
-import { parseEnvironment } from './commons/config.ts';
+import { readSlackConfig } from './commons/config.ts';
 import type { LambdaContext } from './commons/handler.ts';
+import { once } from './commons/once.ts';
 import { logger } from './commons/powertools.ts';
 
 /** Created once per container; only this function talks to Secrets Manager. */
 const secretsManager = new SecretsManagerClient({});
 
-const environmentSchema = z.object({ SLACK_WEBHOOK_SECRET: z.string().min(1, 'must name the webhook secret (name or ARN)') });
-
-let ports: SlackForwarderPorts | undefined;
-
-function slackPorts(): SlackForwarderPorts {
-  if (ports) return ports;
-  const env = parseEnvironment(environmentSchema, process.env);
-  ports = { webhookUrl: secretWebhookUrl(secretsManager, env.SLACK_WEBHOOK_SECRET), fetch };
-  return ports;
-}
+const slackPorts = once(
+  (): SlackForwarderPorts => ({ webhookUrl: secretWebhookUrl(secretsManager, readSlackConfig().SLACK_WEBHOOK_SECRET), fetch }),
+);
 
 /** Subscribed to the alerts topic: posts each alert to the Slack incoming webhook kept in Secrets Manager. */
 export async function handler(event: unknown, context?: LambdaContext): Promise<{ readonly posted: number }> {

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { SERVICE_NAME } from '../shared/cloud/environment.ts';
 import { LAKE_FILES_PREFIX } from '../shared/cloud/lake-manifests.ts';
 import { DOCTOR_PREFIX } from '../shared/cloud/deployment-doctor.ts';
 import { CLOUD_PRIVACY_PREFIX } from '../shared/config/cloud-config.ts';
@@ -233,7 +234,7 @@ export class CohortFoundation extends Construct {
     const accessLogsRetention = props.accessLogsRetention ?? Duration.days(365);
     const bytesScannedCutoff = props.athenaBytesScannedCutoffPerQuery ?? DEFAULT_BYTES_SCANNED_CUTOFF;
     const databaseName = props.databaseName ?? 'cohort_refresh';
-    const workGroupName = props.workGroupName ?? 'cohort-refresh';
+    const workGroupName = props.workGroupName ?? SERVICE_NAME;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     validateLakePrefix(eventLakePrefix);

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SERVICE_NAME } from '../../shared/cloud/environment.ts';
 import { METRICS_NAMESPACE, type MetricPoint, type MetricPointUnit } from '../../shared/workflow/run-metrics.ts';
 
 const UNITS: Readonly<Record<MetricPointUnit, (typeof MetricUnit)[keyof typeof MetricUnit]>> = {
@@ -17,7 +18,7 @@ export interface MetricTarget {
 export function metricTarget(env: NodeJS.ProcessEnv = process.env): MetricTarget {
   return {
     namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
-    service: env.POWERTOOLS_SERVICE_NAME || 'cohort-refresh',
+    service: env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME,
   };
 }
 

@@ -12,8 +12,8 @@ import { bucketConfig } from '../../shared/store/config-source.ts';
 import { blobDefinitions } from '../../shared/store/definitions-source.ts';
 import type { AlertFailurePorts, DeliverPorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
 import { athena, eventBridge, glue, s3, secretsManager, sns } from './clients.ts';
-import { readConfig, readExportsBucket, readPrivacyKeySecret } from './config.ts';
-import { readDeliveryConfig, readEventBusConfig } from './delivery-config.ts';
+import { readConfig, readDeliveryConfig, readEventBusConfig, readExportsBucket, readPrivacyKeySecret } from './config.ts';
+import { once } from './once.ts';
 
 /**
  * The cloud ports of each step, built from the environment once per container over the SDK
@@ -21,14 +21,6 @@ import { readDeliveryConfig, readEventBusConfig } from './delivery-config.ts';
  * as the snapshot store (members as Parquet without DuckDB), SNS for alerts, S3 and EventBridge
  * for deliveries.
  */
-
-const once = <T>(build: () => T): (() => T) => {
-  let built: { value: T } | undefined;
-  return () => {
-    built ??= { value: build() };
-    return built.value;
-  };
-};
 
 /** What every step shares. */
 const cloud = once(() => {

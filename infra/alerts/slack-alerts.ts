@@ -9,6 +9,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { deploymentEnvironment, SERVICE_NAME } from '../../shared/cloud/environment.ts';
 import { anyOccurrenceAlarm, FIVE_MINUTE_SUM } from '../common/alarms.ts';
 import { acknowledgePinnedRuntime, acknowledgeWildcardResources, WILDCARD_REASONS } from '../common/nag-acknowledgements.ts';
 import { refreshFunction } from '../common/refresh-function.ts';
@@ -72,11 +73,7 @@ export class SlackAlerts extends Construct {
       const fn = refreshFunction(this, 'WebhookFunction', {
         entry: 'slack-alerts.ts',
         description: 'cohort-refresh SlackAlerts: posts each alert to a Slack incoming webhook',
-        environment: {
-          SLACK_WEBHOOK_SECRET: secret.secretFullArn ?? secret.secretArn,
-          POWERTOOLS_SERVICE_NAME: 'cohort-refresh',
-          POWERTOOLS_LOG_LEVEL: 'INFO',
-        },
+        environment: deploymentEnvironment({ name: SERVICE_NAME }, { SLACK_WEBHOOK_SECRET: secret.secretFullArn ?? secret.secretArn }),
         timeout: Duration.seconds(30),
         memorySize: 256,
         logRetention: logs.RetentionDays.THREE_MONTHS,

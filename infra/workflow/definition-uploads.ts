@@ -8,7 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deploymentEnvironment, SERVICE_NAME } from '../../shared/cloud/environment.ts';
 import { INCOMING_PREFIX } from '../../shared/uploads/definition-upload.ts';
+import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
 import type { CohortFoundation } from '../cohort-foundation.ts';
 import { anyOccurrenceAlarm, FIVE_MINUTE_SUM } from '../common/alarms.ts';
 import { acknowledgePinnedRuntime, acknowledgeWildcardResources, WILDCARD_REASONS } from '../common/nag-acknowledgements.ts';
@@ -78,15 +80,15 @@ export class DefinitionUploads extends Construct {
     this.function = refreshFunction(this, 'Function', {
       entry: 'definition-upload.ts',
       description: 'cohort-refresh DefinitionUpload: validate an uploaded definition, then promote and refresh, or reject',
-      environment: {
-        DEFINITIONS_BUCKET: cr.definitionsBucket.bucketName,
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        ALERTS_TOPIC_ARN: cr.alertsTopic.topicArn,
-        EVENT_BUS_NAME: eventBus.eventBusName,
-        POWERTOOLS_SERVICE_NAME: 'cohort-refresh',
-        POWERTOOLS_METRICS_NAMESPACE: 'CohortRefresh',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
+      environment: deploymentEnvironment(
+        { name: SERVICE_NAME, metricsNamespace: METRICS_NAMESPACE },
+        {
+          DEFINITIONS_BUCKET: cr.definitionsBucket.bucketName,
+          STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+          ALERTS_TOPIC_ARN: cr.alertsTopic.topicArn,
+          EVENT_BUS_NAME: eventBus.eventBusName,
+        },
+      ),
       timeout: Duration.minutes(1),
       memorySize: 512,
       logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,

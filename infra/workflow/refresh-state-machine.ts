@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deploymentEnvironment, type EnvironmentValues, SERVICE_NAME } from '../../shared/cloud/environment.ts';
 import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
 import type { CohortFoundation } from '../cohort-foundation.ts';
 import { validateConcurrency, validateEvaluationTimeout, validateStateMachineName, validateWholeSeconds } from '../validate-props.ts';
@@ -126,7 +127,7 @@ export class RefreshStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: RefreshStateMachineProps) {
     super(scope, id);
     const cr = props.foundation;
-    const name = props.stateMachineName ?? 'cohort-refresh';
+    const name = props.stateMachineName ?? SERVICE_NAME;
     const snapshotConcurrency = props.snapshotConcurrency ?? 4;
     const deliveryConcurrency = props.deliveryConcurrency ?? 8;
     const timeout = props.timeout ?? Duration.hours(2);
@@ -142,7 +143,7 @@ export class RefreshStateMachine extends Construct {
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     this.metricsTarget = { namespace: METRICS_NAMESPACE, service: name };
 
-    const environment = {
+    const shared: EnvironmentValues = {
       DEFINITIONS_BUCKET: cr.definitionsBucket.bucketName,
       SNAPSHOTS_BUCKET: cr.snapshotsBucket.bucketName,
       EVENT_LAKE_BUCKET: cr.eventLakeBucket.bucketName,
@@ -151,11 +152,9 @@ export class RefreshStateMachine extends Construct {
       ATHENA_WORKGROUP: cr.workGroupName,
       GLUE_DATABASE: cr.catalog.databaseName,
       ALERTS_TOPIC_ARN: cr.alertsTopic.topicArn,
-      POWERTOOLS_SERVICE_NAME: this.metricsTarget.service,
-      POWERTOOLS_METRICS_NAMESPACE: this.metricsTarget.namespace,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
       ...(cr.alertsFormat === 'chatbot' ? { ALERTS_FORMAT: cr.alertsFormat } : {}),
     };
+    const service = { name: this.metricsTarget.service, metricsNamespace: this.metricsTarget.namespace };
     // The functions that erase or screen people read the key of erasure records.
     const privacyKey = { PRIVACY_KEY_SECRET_ARN: cr.privacyKey.secretArn };
     const fn = (
@@ -163,12 +162,12 @@ export class RefreshStateMachine extends Construct {
       entry: string,
       description: string,
       size: { timeout: Duration; memorySize: number },
-      extra: Record<string, string> = {},
+      extra: EnvironmentValues = {},
     ) =>
       refreshFunction(this, fid, {
         entry,
         description,
-        environment: { ...environment, ...extra },
+        environment: deploymentEnvironment(service, { ...shared, ...extra }),
         ...size,
         logRetention,
         logRemovalPolicy,

@@ -6,8 +6,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidConfigError } from '../../functions/commons/config.ts';
-import { readUploadConfig } from '../../functions/commons/upload-ports.ts';
+import { InvalidConfigError, readUploadConfig } from '../../functions/commons/config.ts';
 import { header } from '../support/lake.ts';
 import { objectBody } from '../cloud/support.ts';
 
