@@ -227,3 +227,29 @@ describe('the SlackAlerts Lambda handler', () => {
     });
   });
 });
+
+describe('the SlackAlerts Lambda handler without its configuration', () => {
+  let handler: (event: unknown) => Promise<unknown>;
+
+  beforeAll(async () => {
+    vi.resetModules();
+    vi.stubEnv('SLACK_WEBHOOK_SECRET', '');
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    vi.stubEnv('AWS_REGION', 'eu-central-1');
+    handler = (await import('../../functions/slack-alerts.ts')).handler;
+  });
+
+  afterAll(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('fails with an InvalidConfigError naming the variable and what it must hold', async () => {
+    // Act
+    const result = handler(deliveryOf(heldAlert));
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'InvalidConfigError',
+      message: 'SLACK_WEBHOOK_SECRET: must name the webhook secret (name or ARN)',
+    });
+  });
+});
