@@ -61,6 +61,27 @@ const BEHAVIOUR_COLUMNS = ['event_id', 'source', 'user_key', 'event_name', 'ts',
 const COPY_ORDER = ['ts', 'source', 'user_key', 'event_name', 'properties', 'value'] as const;
 /** The JSON number grammar of SPEC section 4: a value whose text matches it is numeric. */
 export const NUMERIC_TEXT = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
+/** The person of an event `e` read with the identity map `m`: the mapped person, else its own user key. */
+const PERSON_OF_EVENT = 'coalesce(m.person_id, e.user_key)';
+const IDENTITY_JOIN = 'LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key';
+
+/** The `dt` partitions a scan reads (`from` absent: all history). */
+type Partitions = CompiledRefresh['partitions'];
+
+/** The behaviour scan: the partitions it reads and the earliest instant it keeps (undefined: all history). */
+interface BehaviourScan {
+  readonly partitions: Partitions;
+  readonly from: number | undefined;
+}
+
+/** One common table expression of the query. */
+interface Cte {
+  readonly name: string;
+  /** The lines of its body, each indented two spaces in the query. */
+  readonly lines: readonly string[];
+  /** Inlined where it is read instead of computed once (`NOT MATERIALIZED`). */
+  readonly inline?: boolean;
+}
 
 /** Earliest instant a window can admit; undefined for all history. */
 function windowStart(window: Window | undefined, asOf: number): number | undefined {
@@ -109,14 +130,13 @@ class RefreshCompiler {
       selects.push(`${this.cohort(cohort.id)} AS ${identifier(column)}`);
     }
     const metrics = this.request.metrics ? this.metricColumns(this.request.metrics, selects) : undefined;
-    const earliest = this.earliest ?? null;
-    const behaviourFrom = earliest === null ? undefined : earliest;
+    const from = this.earliest ?? undefined;
     const partitions = {
-      ...(behaviourFrom === undefined ? {} : { from: partitionDate(behaviourFrom - DAY_MS) }),
+      ...(from === undefined ? {} : { from: partitionDate(from - DAY_MS) }),
       to: partitionDate(this.asOf + DAY_MS),
     };
-    const separatePopulationScan = behaviourFrom !== undefined;
-    const sql = this.query(selects, partitions, behaviourFrom);
+    const separatePopulationScan = from !== undefined;
+    const sql = this.query(selects, { partitions, from });
     return { sql, columns, ...(metrics ? { metrics } : {}), partitions, separatePopulationScan, properties: [...this.properties.keys()] };
   }
 
@@ -132,73 +152,188 @@ class RefreshCompiler {
     return columns;
   }
 
-  private query(selects: string[], partitions: { from?: string; to: string }, behaviourFrom: number | undefined): string {
-    const props = [...this.properties.keys()];
-    const typedProps = props.flatMap((_, i) => {
-      const json = `p${i}_j`;
-      return [`${this.d.scalarText(json)} AS p${i}_t`, `${this.d.present(json)} AS p${i}_x`];
-    });
-    const numberedProps = props.map(
-      (_, i) => `CASE WHEN ${this.d.fullMatch(`p${i}_t`, NUMERIC_TEXT)} THEN ${this.d.tryDouble(`p${i}_t`)} END AS p${i}_n`,
+  /**
+   * The query of the one-pass plan, once every cohort and metric is compiled: the CTEs in order,
+   * then one row per person with the `selects`.
+   */
+  private query(selects: readonly string[], scan: BehaviourScan): string {
+    const ctes = [
+      this.identityMapCte(),
+      ...this.behaviourCtes(scan),
+      this.eventsCte(),
+      this.typedEventsCte(),
+      this.valuedEventsCte(),
+      this.scoredEventsCte(),
+      ...(scan.from === undefined ? [] : this.populationCtes(scan.partitions.to)),
+      this.perPersonCte(scan.from !== undefined),
+      this.perPersonValuedCte(),
+      this.perPersonScoredCte(),
+    ];
+    return [
+      `-- cohort-refresh: ${this.request.cohorts.length} cohorts as of ${new Date(this.asOf).toISOString()}`,
+      `WITH ${ctes.map(cteText).join(',\n')}`,
+      'SELECT person_id,',
+      `  ${selects.join(',\n  ')}`,
+      'FROM per_person_scored',
+    ].join('\n');
+  }
+
+  /** Each (source, normalized user id) of the identities with its person: the least person_id mapped to it. */
+  private identityMapCte(): Cte {
+    const userKey = normalizedIdSql(this.d, 'user_id');
+    const identities = `SELECT source, ${userKey} AS user_key, person_id FROM ${this.request.lake.identities} AS identities`;
+    return {
+      name: 'identity_map',
+      lines: [
+        'SELECT source, user_key, min(person_id) AS person_id',
+        `FROM (${identities}) AS i`,
+        `WHERE ${nonEmpty('person_id')} AND ${nonEmpty('user_key')} AND source IS NOT NULL`,
+        'GROUP BY source, user_key',
+      ],
+    };
+  }
+
+  /** Valid behaviour events (`behaviour_valid`) with one copy per event_id (`behaviour_deduped`; see Dialect.deduplication). */
+  private behaviourCtes(scan: BehaviourScan): Cte[] {
+    const valid = this.validEventsCte('behaviour_valid', ['properties', 'value'], scan.partitions, scan.from);
+    if (this.d.deduplication === 'window') return [valid, { name: 'behaviour_deduped', lines: firstCopies('') }];
+    // Every repeated event_id repeats its hash; a hash may repeat without its event_id repeating
+    // (a collision), which only sends a few more rows through the exact window.
+    const repeated = '(SELECT id_hash FROM repeated_event_ids)';
+    const columns = BEHAVIOUR_COLUMNS.join(', ');
+    const singles = `SELECT ${columns} FROM behaviour_valid WHERE ${this.d.hash('behaviour_valid.event_id')} NOT IN ${repeated}`;
+    return [
+      // Read twice (DuckDB's de-duplication): scanning again costs less than keeping every row in memory.
+      { ...valid, inline: true },
+      this.repeatedEventIdsCte(scan.partitions),
+      {
+        name: 'behaviour_deduped',
+        lines: [singles, 'UNION ALL', ...firstCopies(` WHERE ${this.d.hash('v.event_id')} IN ${repeated}`)],
+      },
+    ];
+  }
+
+  /** The hashes of the event_ids that occur more than once in the partitions (valid or not). */
+  private repeatedEventIdsCte(partitions: Partitions): Cte {
+    const key = this.d.hash('event_id');
+    return {
+      name: 'repeated_event_ids',
+      lines: [
+        `SELECT ${key} AS id_hash`,
+        `FROM ${this.request.lake.events} AS lake_events`,
+        `WHERE ${partitionFilter(partitions)}`,
+        `GROUP BY ${key}`,
+        'HAVING count(*) > 1',
+      ],
+    };
+  }
+
+  /** Valid events (SPEC section 1) before T (and from `from`), with the person's normalized id as user_key. */
+  private validEventsCte(name: string, extra: readonly string[], partitions: Partitions, from?: number): Cte {
+    const columns = ['event_id', 'source', 'user_key', 'event_name', 'ts', ...extra].join(', ');
+    const since = from === undefined ? '' : ` AND ts >= ${this.d.timestamp(from)}`;
+    return {
+      name,
+      lines: [
+        `SELECT ${columns}`,
+        'FROM (',
+        `  SELECT event_id, source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, event_name, ts${moreItems(extra)}`,
+        `  FROM ${this.request.lake.events} AS lake_events`,
+        `  WHERE ${partitionFilter(partitions)} AND ${presentIdSql(this.d, 'user_id')}`,
+        ') AS scanned',
+        `WHERE ${nonEmpty('event_id')} AND ${nonEmpty('source')} AND ${nonEmpty('event_name')}`,
+        `  AND ts IS NOT NULL AND ts < ${this.d.timestamp(this.asOf)}${since}`,
+      ],
+    };
+  }
+
+  /** The events with their person, and every property read extracted from the JSON once per row. */
+  private eventsCte(): Cte {
+    const extracted = this.d.extractProperties('e.properties', [...this.properties.keys()], this.extractionGuard());
+    return {
+      name: 'events',
+      lines: [
+        `SELECT ${PERSON_OF_EVENT} AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${moreItems(extracted)}`,
+        'FROM behaviour_deduped AS e',
+        IDENTITY_JOIN,
+      ],
+    };
+  }
+
+  /** Each property's JSON value, `p<i>_j`. */
+  private typedEventsCte(): Cte {
+    const json = this.propertyIndexes().map((i) => `${this.d.propertyJson(i)} AS p${i}_j`);
+    const columns = `person_id, event_id, source, event_name, ts, value${moreItems(json)}`;
+    return { name: 'typed_events', lines: [`SELECT ${columns}`, 'FROM events'] };
+  }
+
+  /** Each property's text, `p<i>_t`, and whether it is present, `p<i>_x`. */
+  private valuedEventsCte(): Cte {
+    const items = this.propertyIndexes().flatMap((i) => [
+      `${this.d.scalarText(`p${i}_j`)} AS p${i}_t`,
+      `${this.d.present(`p${i}_j`)} AS p${i}_x`,
+    ]);
+    return addedColumns('valued_events', 'typed_events', items);
+  }
+
+  /** Each property's number, `p<i>_n`. */
+  private scoredEventsCte(): Cte {
+    return addedColumns(
+      'scored_events',
+      'valued_events',
+      this.propertyIndexes().map((i) => this.numberOfText(`p${i}`)),
     );
-    const latestProps = [...this.latestValues].flatMap((alias) => [
+  }
+
+  /** Everyone with a valid event before T in all history, from a second, narrow scan (the behaviour scan is pruned). */
+  private populationCtes(to: string): Cte[] {
+    return [
+      this.validEventsCte('population_valid', [], { to }),
+      { name: 'population', lines: [`SELECT DISTINCT ${PERSON_OF_EVENT} AS person_id`, 'FROM population_valid AS e', IDENTITY_JOIN] },
+    ];
+  }
+
+  /** One row per person with every aggregate; over the population, when there is one, so people without scanned events stay. */
+  private perPersonCte(population: boolean): Cte {
+    const aggregates = [...this.aggregates].map(([sql, alias]) => `${sql} AS ${alias}`);
+    const lines = population
+      ? [
+          ...selectList('p.person_id', aggregates),
+          'FROM population AS p',
+          'LEFT JOIN scored_events AS e ON e.person_id = p.person_id',
+          'GROUP BY p.person_id',
+        ]
+      : [...selectList('person_id', aggregates), 'FROM scored_events AS e', 'GROUP BY person_id'];
+    return { name: 'per_person', lines };
+  }
+
+  /** Each latest value's text, `<alias>_t`, and whether it is present, `<alias>_x`. */
+  private perPersonValuedCte(): Cte {
+    const items = [...this.latestValues].flatMap((alias) => [
       `${this.d.scalarText(alias)} AS ${alias}_t`,
       `${alias} IS NOT NULL AS ${alias}_x`,
     ]);
-    const latestNumbers = [...this.latestValues].map(
-      (alias) => `CASE WHEN ${this.d.fullMatch(`${alias}_t`, NUMERIC_TEXT)} THEN ${this.d.tryDouble(`${alias}_t`)} END AS ${alias}_n`,
-    );
-    const aggregates = [...this.aggregates.entries()].map(([sql, alias]) => `${sql} AS ${alias}`);
-    const ctes: string[] = [
-      `identity_map AS (\n  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, person_id FROM ${this.request.lake.identities} AS identities) AS i\n  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key\n)`,
-      ...this.deduplicatedEvents(partitions, behaviourFrom),
-      `events AS (\n  SELECT coalesce(m.person_id, e.user_key) AS person_id, e.event_id, e.source, e.event_name, e.ts, e.value${this.d
-        .extractProperties('e.properties', props, this.extractionGuard())
-        .map((s) => `, ${s}`)
-        .join('')}\n  FROM behaviour_deduped AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
-      `typed_events AS (\n  SELECT person_id, event_id, source, event_name, ts, value${props.map((_, i) => `, ${this.d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM events\n)`,
-      `valued_events AS (\n  SELECT *${typedProps.map((s) => `, ${s}`).join('')}\n  FROM typed_events\n)`,
-      `scored_events AS (\n  SELECT *${numberedProps.map((s) => `, ${s}`).join('')}\n  FROM valued_events\n)`,
-    ];
-    if (behaviourFrom !== undefined) {
-      ctes.push(this.validEvents('population_valid', [], { to: partitions.to }, undefined));
-      ctes.push(
-        `population AS (\n  SELECT DISTINCT coalesce(m.person_id, e.user_key) AS person_id\n  FROM population_valid AS e\n  LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key\n)`,
-      );
-      ctes.push(
-        `per_person AS (\n  SELECT p.person_id${aggregates.map((s) => `,\n    ${s}`).join('')}\n  FROM population AS p\n  LEFT JOIN scored_events AS e ON e.person_id = p.person_id\n  GROUP BY p.person_id\n)`,
-      );
-    } else {
-      ctes.push(
-        `per_person AS (\n  SELECT person_id${aggregates.map((s) => `,\n    ${s}`).join('')}\n  FROM scored_events AS e\n  GROUP BY person_id\n)`,
-      );
-    }
-    ctes.push(`per_person_valued AS (\n  SELECT *${latestProps.map((s) => `, ${s}`).join('')}\n  FROM per_person\n)`);
-    ctes.push(`per_person_scored AS (\n  SELECT *${latestNumbers.map((s) => `, ${s}`).join('')}\n  FROM per_person_valued\n)`);
-    return `-- cohort-refresh: ${this.request.cohorts.length} cohorts as of ${new Date(this.asOf).toISOString()}\nWITH ${ctes.join(',\n')}\nSELECT person_id,\n  ${selects.join(',\n  ')}\nFROM per_person_scored`;
+    return addedColumns('per_person_valued', 'per_person', items);
   }
 
-  /** Valid behaviour events with one copy per event_id (see Dialect.deduplication). */
-  private deduplicatedEvents(partitions: { from?: string; to: string }, behaviourFrom: number | undefined): string[] {
-    const columns = BEHAVIOUR_COLUMNS.join(', ');
-    const firstCopies = (where: string) =>
-      `SELECT ${columns} FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no\n` +
-      `    FROM behaviour_valid AS v${where}\n  ) AS numbered_copies\n  WHERE copy_no = 1`;
-    if (this.d.deduplication === 'window') {
-      return [
-        this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom),
-        `behaviour_deduped AS (\n  ${firstCopies('')}\n)`,
-      ];
-    }
-    // Every repeated event_id repeats its hash; a hash may repeat without its event_id repeating
-    // (a collision), which only sends a few more rows through the exact window.
-    const key = this.d.hash('event_id');
-    return [
-      this.validEvents('behaviour_valid', ['properties', 'value'], partitions, behaviourFrom, true),
-      `repeated_event_ids AS (\n  SELECT ${key} AS id_hash\n  FROM ${this.request.lake.events} AS lake_events\n  WHERE ${partitionFilter(partitions)}\n  GROUP BY ${key}\n  HAVING count(*) > 1\n)`,
-      `behaviour_deduped AS (\n  SELECT ${columns} FROM behaviour_valid WHERE ${this.d.hash('behaviour_valid.event_id')} NOT IN (SELECT id_hash FROM repeated_event_ids)\n  UNION ALL\n  ` +
-        `${firstCopies(` WHERE ${this.d.hash('v.event_id')} IN (SELECT id_hash FROM repeated_event_ids)`)}\n)`,
-    ];
+  /** Each latest value's number, `<alias>_n`. */
+  private perPersonScoredCte(): Cte {
+    return addedColumns(
+      'per_person_scored',
+      'per_person_valued',
+      [...this.latestValues].map((alias) => this.numberOfText(alias)),
+    );
+  }
+
+  /** `<base>_n`: the number a `<base>_t` text holds when it is a JSON number (SPEC section 4), else NULL. */
+  private numberOfText(base: string): string {
+    const text = `${base}_t`;
+    return `CASE WHEN ${this.d.fullMatch(text, NUMERIC_TEXT)} THEN ${this.d.tryDouble(text)} END AS ${base}_n`;
+  }
+
+  /** The index of every property read, in the order of `properties`. */
+  private propertyIndexes(): number[] {
+    return [...this.properties.values()];
   }
 
   /**
@@ -213,27 +348,6 @@ class RefreshCompiler {
   /** Records that a leaf reads properties of the events its filter's scope admits. */
   private readsProperties(filter: EventFilter): void {
     this.propertyScopes.push(scopeOf(filter, this.asOf));
-  }
-
-  /** Valid events (SPEC section 1) before T, with the person's normalized id as user_key. */
-  private validEvents(
-    name: string,
-    extra: string[],
-    partitions: { from?: string; to: string },
-    from: number | undefined,
-    inline = false,
-  ): string {
-    const T = this.d.timestamp(this.asOf);
-    const dt = partitionFilter(partitions);
-    const since = from === undefined ? '' : ` AND ts >= ${this.d.timestamp(from)}`;
-    const columns = ['event_id', 'source', 'user_key', 'event_name', 'ts', ...extra].join(', ');
-    return (
-      // Read twice (DuckDB's de-duplication): scanning again costs less than keeping every row in memory.
-      `${name} AS ${inline ? 'NOT MATERIALIZED ' : ''}(\n  SELECT ${columns}\n  FROM (\n    SELECT event_id, source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, event_name, ts${extra.map((c) => `, ${c}`).join('')}\n` +
-      `    FROM ${this.request.lake.events} AS lake_events\n    WHERE ${dt} AND ${presentIdSql(this.d, 'user_id')}\n  ) AS scanned\n` +
-      `  WHERE event_id IS NOT NULL AND event_id <> '' AND source IS NOT NULL AND source <> '' AND event_name IS NOT NULL AND event_name <> ''\n` +
-      `    AND ts IS NOT NULL AND ts < ${T}${since}\n)`
-    );
   }
 
   private cohort(id: string): string {
@@ -305,7 +419,8 @@ class RefreshCompiler {
     const previous = this.aggregate(countIf(inRange(T - 2 * w, T - w)));
     // With an empty previous window the value is +infinity (current > 0) or absent (both 0).
     const infinite = boundsHoldForInfinity(leaf.bounds) ? ` WHEN ${current} > 0 THEN TRUE` : '';
-    return `(CASE WHEN ${previous} > 0 THEN ${boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds)}${infinite} ELSE FALSE END)`;
+    const ratio = boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds);
+    return `(CASE WHEN ${previous} > 0 THEN ${ratio}${infinite} ELSE FALSE END)`;
   }
 
   /** Whether an event matches a filter; also widens the scan to the filter's window (unless the caller has its own). */
@@ -366,8 +481,45 @@ function filteredAggregate(aggregate: string, match: string): string {
 }
 
 /** The `dt` partitions a scan reads. */
-function partitionFilter(partitions: { from?: string; to: string }): string {
+function partitionFilter(partitions: Partitions): string {
   return [partitions.from ? `dt >= ${stringLiteral(partitions.from)}` : undefined, `dt <= ${stringLiteral(partitions.to)}`]
     .filter(Boolean)
     .join(' AND ');
+}
+
+/** A CTE as the query writes it: `name AS (`, its body indented, `)`. */
+function cteText(cte: Cte): string {
+  const body = cte.lines.map((line) => `  ${line}`).join('\n');
+  return `${cte.name} AS ${cte.inline ? 'NOT MATERIALIZED ' : ''}(\n${body}\n)`;
+}
+
+/** A CTE of every column of `from` and the `items` after them. */
+function addedColumns(name: string, from: string, items: readonly string[]): Cte {
+  return { name, lines: [`SELECT *${moreItems(items)}`, `FROM ${from}`] };
+}
+
+/** The first copy (by COPY_ORDER) of each event_id among the `behaviour_valid` rows `where` keeps. */
+function firstCopies(where: string): string[] {
+  return [
+    `SELECT ${BEHAVIOUR_COLUMNS.join(', ')} FROM (`,
+    `  SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no`,
+    `  FROM behaviour_valid AS v${where}`,
+    ') AS numbered_copies',
+    'WHERE copy_no = 1',
+  ];
+}
+
+/** `SELECT first,` then one item a line, indented under it. */
+function selectList(first: string, items: readonly string[]): string[] {
+  return [first, ...items].map((item, i, all) => `${i === 0 ? 'SELECT ' : '  '}${item}${i < all.length - 1 ? ',' : ''}`);
+}
+
+/** Select items after others on the same line: `, a, b`. */
+function moreItems(items: readonly string[]): string {
+  return items.map((item) => `, ${item}`).join('');
+}
+
+/** A text column that is neither NULL nor empty. */
+function nonEmpty(column: string): string {
+  return `${column} IS NOT NULL AND ${column} <> ''`;
 }
