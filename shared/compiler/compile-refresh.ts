@@ -1,5 +1,5 @@
 import type { MetricSettings } from '../config/schema.ts';
-import type { CohortDefinition, Condition, EventFilter, Window } from '../language/ast.ts';
+import type { CohortDefinition, Condition, EventFilter } from '../language/ast.ts';
 import type { Dialect } from './dialect.ts';
 import { anyScopeSql, type EventScope, scopeOf, scopeParts } from './event-scope.ts';
 import { normalizedIdSql, presentIdSql } from './normalize-id.ts';
@@ -81,12 +81,6 @@ interface Cte {
   readonly lines: readonly string[];
   /** Inlined where it is read instead of computed once (`NOT MATERIALIZED`). */
   readonly inline?: boolean;
-}
-
-/** Earliest instant a window can admit; undefined for all history. */
-function windowStart(window: Window | undefined, asOf: number): number | undefined {
-  if (!window || window.kind === 'before') return undefined;
-  return asOf - (window.kind === 'within' ? window.duration.ms : window.from.ms);
 }
 
 /**
@@ -425,12 +419,13 @@ class RefreshCompiler {
 
   /** Whether an event matches a filter; also widens the scan to the filter's window (unless the caller has its own). */
   private match(filter: EventFilter, widenScan = true): string {
-    const parts = scopeParts(scopeOf(filter, this.asOf), this.d);
+    const scope = scopeOf(filter, this.asOf);
+    // The scan reaches back to the earliest instant the scope admits (none: all history).
     if (widenScan) {
-      const start = windowStart(filter.window, this.asOf);
-      if (start === undefined) this.earliest = null;
-      else this.needFrom(start);
+      if (scope.from === undefined) this.earliest = null;
+      else this.needFrom(scope.from);
     }
+    const parts = scopeParts(scope, this.d);
     if (filter.where.length > 0) this.readsProperties(filter);
     for (const { property, ops } of filter.where) parts.push(propertyPredicate(this.property(property), ops));
     return conjunction(parts);

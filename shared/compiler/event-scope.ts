@@ -14,7 +14,10 @@ export interface EventScope {
   readonly to?: number;
 }
 
-/** The scope of a filter at as-of instant `asOf` (SPEC section 2 windows). */
+/**
+ * The scope of a filter at as-of instant `asOf` (SPEC section 2 windows): the one place a window
+ * becomes instants, for the filter's predicate and for the scan's partition pruning alike.
+ */
 export function scopeOf(filter: EventFilter, asOf: number): EventScope {
   const base = { events: filter.events, ...(filter.sources ? { sources: filter.sources } : {}) };
   const window = filter.window;
