@@ -116,14 +116,14 @@ function freshness(facts: SourceFacts, config: ProjectConfig, window: SourceChec
   }
   const age = (window.endMs - latest) / HOUR_MS;
   const status = age > failHours ? 'fail' : age > warnHours ? 'warn' : 'pass';
-  const ageText = `${rounded(age, 1).toFixed(1)} hours`;
+  const latestText = `${facts.name}: latest event ${rounded(age, 1).toFixed(1)} hours before as-of`;
   const slaText = warn === 1 ? `the SLA of ${num(sla)} hours` : `${num(warn)} times the SLA of ${num(sla)} hours`;
   const message =
     status === 'pass'
-      ? `${facts.name}: latest event ${ageText} before as-of, SLA ${num(sla)} hours`
+      ? `${latestText}, SLA ${num(sla)} hours`
       : status === 'warn'
-        ? `${facts.name}: latest event ${ageText} before as-of, past ${slaText}; fails past ${num(failHours)} hours`
-        : `${facts.name}: latest event ${ageText} before as-of, past ${num(failHours)} hours (${num(fail)} times the SLA of ${num(sla)} hours)`;
+        ? `${latestText}, past ${slaText}; fails past ${num(failHours)} hours`
+        : `${latestText}, past ${num(failHours)} hours (${num(fail)} times the SLA of ${num(sla)} hours)`;
   return { name: 'source.freshness', status, observed: rounded(age, 1), threshold: status === 'fail' ? failHours : warnHours, message };
 }
 
@@ -133,25 +133,27 @@ function volume(facts: SourceFacts, config: ProjectConfig, window: SourceCheckWi
   const last = facts.perDay.get(window.lastDay) ?? 0;
   const history = Array.from({ length: window.lastDay - window.firstDay }, (_, i) => facts.perDay.get(window.firstDay + i) ?? 0);
   const score = robustScore(last, history);
-  const day = dayText(window.lastDay);
+  const lastText = `${facts.name}: ${counted(last, 'event')} on ${dayText(window.lastDay)}`;
   if (score === undefined || score.historyDays < minDays) {
     const had = score?.historyDays ?? 0;
+    const needed = `${counted(had, 'day')} of the ${minDays} needed since the source's first event in the window`;
     return {
       name: 'source.volume',
       status: 'pass',
       observed: had,
       threshold: minDays,
-      message: `${facts.name}: ${counted(last, 'event')} on ${day}; not enough history to judge (${counted(had, 'day')} of the ${minDays} needed since the source's first event in the window)`,
+      message: `${lastText}; not enough history to judge (${needed})`,
     };
   }
   const magnitude = Math.abs(score.z);
   const status = levelStatus(magnitude, warn, fail);
   const direction = score.z < 0 ? 'below' : 'above';
-  const usual = `a median of ${num(score.median)} a day over ${score.historyDays} days (MAD ${num(score.mad)}, robust z ${rounded(score.z, 2).toFixed(2)})`;
+  const robustZ = rounded(score.z, 2).toFixed(2);
+  const usual = `a median of ${num(score.median)} a day over ${score.historyDays} days (MAD ${num(score.mad)}, robust z ${robustZ})`;
   const message =
     status === 'pass'
-      ? `${facts.name}: ${counted(last, 'event')} on ${day}, in line with ${usual}`
-      : `${facts.name}: ${counted(last, 'event')} on ${day}, far ${direction} ${usual}; ${levelsText(`|z| ${num(warn)}`, num(fail))}`;
+      ? `${lastText}, in line with ${usual}`
+      : `${lastText}, far ${direction} ${usual}; ${levelsText(`|z| ${num(warn)}`, num(fail))}`;
   return { name: 'source.volume', status, observed: rounded(score.z, 2), threshold: levelFor(status, warn, fail), message };
 }
 
@@ -190,10 +192,11 @@ function duplicates(facts: SourceFacts, config: ProjectConfig): CheckResult {
   const repeats = valid - (facts.totals?.events ?? 0);
   const observed = share(repeats, valid);
   const status = repeats === 0 ? 'pass' : levelStatus(observed, warn, fail);
+  const repeated = `${num(repeats)} of ${counted(valid, 'valid row')} repeat an event_id (${pct(observed)})`;
   const message =
     repeats === 0
       ? `${facts.name}: no duplicate event_id among ${counted(valid, 'valid row')}`
-      : `${facts.name}: ${num(repeats)} of ${counted(valid, 'valid row')} repeat an event_id (${pct(observed)}); each event counts once; ${levelsText(pct(warn), pct(fail))}`;
+      : `${facts.name}: ${repeated}; each event counts once; ${levelsText(pct(warn), pct(fail))}`;
   return { name: 'source.duplicates', status, observed: rounded(observed, 2), threshold: levelFor(status, warn, fail), message };
 }
 
@@ -214,10 +217,11 @@ function unmapped(facts: SourceFacts, config: ProjectConfig): CheckResult {
     };
   }
   const status = missing === 0 ? 'pass' : levelStatus(observed, warn, fail);
+  const unmappedText = `${num(missing)} of ${counted(events, 'event')} (${pct(observed)}) have no identity row`;
   const message =
     missing === 0
       ? `${facts.name}: all ${counted(events, 'event')} have an identity row`
-      : `${facts.name}: ${num(missing)} of ${counted(events, 'event')} (${pct(observed)}) have no identity row, so those user ids stand as person ids; ${levelsText(pct(warn), pct(fail))}`;
+      : `${facts.name}: ${unmappedText}, so those user ids stand as person ids; ${levelsText(pct(warn), pct(fail))}`;
   return { name: 'source.unmapped_ids', status, observed: rounded(observed, 2), threshold: levelFor(status, warn, fail), message };
 }
 
@@ -226,10 +230,11 @@ function dtMismatch(facts: SourceFacts, config: ProjectConfig): CheckResult {
   const { warn, fail } = config.checks.dt_mismatch;
   const count = facts.totals?.dt_mismatch ?? 0;
   const status = levelStatus(count, warn, fail);
+  const misplaced = `${counted(count, 'row')} in a dt partition more than a day from the UTC date of their ts`;
   const message =
     count === 0
       ? `${facts.name}: every row's dt partition agrees with its ts (within a day)`
-      : `${facts.name}: ${counted(count, 'row')} in a dt partition more than a day from the UTC date of their ts; refreshes that read only recent partitions may miss them; ${levelsText(num(warn), fail === undefined ? undefined : num(fail))}`;
+      : `${facts.name}: ${misplaced}; refreshes that read only recent partitions may miss them; ${countLevels(warn, fail)}`;
   return { name: 'source.dt_mismatch', status, observed: count, threshold: levelFor(status, warn, fail), message };
 }
 
@@ -244,11 +249,17 @@ function identityConflicts(rows: readonly SourceCheckRow[], config: ProjectConfi
     .filter((row) => row.identity_conflicts > 0)
     .map((row) => `${row.source ?? NO_SOURCE}: ${num(row.identity_conflicts)}`)
     .sort();
+  const conflicting = `${num(conflicts)} of ${counted(keys, 'identity key')} map to more than one person_id (${bySource.join(', ')})`;
   const message =
     conflicts === 0
       ? `no identity key maps to more than one person_id (${counted(keys, 'key')})`
-      : `${num(conflicts)} of ${counted(keys, 'identity key')} map to more than one person_id (${bySource.join(', ')}); the smallest person_id wins; ${levelsText(num(warn), fail === undefined ? undefined : num(fail))}`;
+      : `${conflicting}; the smallest person_id wins; ${countLevels(warn, fail)}`;
   return { name: 'identity.conflicts', status, observed: conflicts, threshold: levelFor(status, warn, fail), message };
+}
+
+/** The levels of a check that counts rows or keys, whose fail level is optional. */
+function countLevels(warn: number, fail: number | undefined): string {
+  return levelsText(num(warn), fail === undefined ? undefined : num(fail));
 }
 
 /** Layout warnings shown in full; the rest are counted. */
