@@ -1,3 +1,5 @@
+import type { OpenChange } from '../governance/open-changes.ts';
+import type { Manifest } from '../store/manifest.ts';
 import { deprecatedBadge, none } from './badges.ts';
 import { chartedVersions, hasKpis } from './chart-data.ts';
 import { deprecationText, field, programFields, qualityText, ruleBlock } from './definition-fields.ts';
@@ -25,20 +27,31 @@ function chart(history: CohortHistory): SafeHtml {
   const legend = shown.some((m) => m.status === 'held')
     ? html`<p class="legend"><span class="held-mark" aria-hidden="true">\u25c6</span> held version (not published)</p>`
     : '';
-  return html`<div class="chart"><canvas id="chart-${definition.id}" role="img" aria-label="Size of ${definition.name} over versions: ${series}">Size by version: ${series}</canvas></div>${legend}${cut}`;
+  const label = `Size of ${definition.name} over versions: ${series}`;
+  const canvas = html`<canvas id="chart-${definition.id}" role="img" aria-label="${label}">Size by version: ${series}</canvas>`;
+  return html`<div class="chart">${canvas}</div>${legend}${cut}`;
 }
 
 /** Activation share and value per member over versions, on two axes. */
 function kpiChart(history: CohortHistory): SafeHtml {
   if (!hasKpis(history)) return html``;
   const { definition } = history;
-  const series = chartedVersions(history.manifests)
-    .map(
-      (m) =>
-        `v${m.version} ${m.kpis?.activation_share == null ? 'no activation' : formatShare(m.kpis.activation_share)}, ${m.kpis?.value_mean == null ? 'no value' : formatNumber(m.kpis.value_mean)} per member`,
-    )
-    .join('; ');
-  return html`<h3>KPIs over versions</h3><div class="chart"><canvas id="kpi-chart-${definition.id}" role="img" aria-label="Activation share and value per member of ${definition.name} over versions: ${series}">KPIs by version: ${series}</canvas></div>`;
+  const series = chartedVersions(history.manifests).map(kpiPoint).join('; ');
+  const label = `Activation share and value per member of ${definition.name} over versions: ${series}`;
+  const canvas = html`<canvas id="kpi-chart-${definition.id}" role="img" aria-label="${label}">KPIs by version: ${series}</canvas>`;
+  return html`<h3>KPIs over versions</h3><div class="chart">${canvas}</div>`;
+}
+
+/** One version's KPIs in the KPI chart's text: "v3 12.5%, 40 per member". */
+function kpiPoint(m: Manifest): string {
+  const activation = m.kpis?.activation_share == null ? 'no activation' : formatShare(m.kpis.activation_share);
+  const value = m.kpis?.value_mean == null ? 'no value' : formatNumber(m.kpis.value_mean);
+  return `v${m.version} ${activation}, ${value} per member`;
+}
+
+/** Where an open change stands, in words. */
+function outcomeText(change: OpenChange): string {
+  return change.record.outcome === 'pending' ? 'waiting for approval' : 'refused';
 }
 
 /** What an open change would do to the rule: its accepted version against the working definition shown below. */
@@ -46,8 +59,8 @@ function openChangeDiffs(history: CohortHistory): SafeHtml[] {
   return history.openChanges.flatMap((change) => {
     const lines = openChangeRuleDiff(change, history.definition);
     if (!lines || !change.published) return [];
-    const what = change.record.outcome === 'pending' ? 'waiting for approval' : 'refused';
-    return [ruleDiffFigure(lines, `Rule of d${change.published.version} \u2192 the working definition (${what})`, 'working')];
+    const title = `Rule of d${change.published.version} \u2192 the working definition (${outcomeText(change)})`;
+    return [ruleDiffFigure(lines, title, 'working')];
   });
 }
 
@@ -56,10 +69,9 @@ function definitionList(history: CohortHistory): SafeHtml {
   const link = (id: string) => html`<a href="#cohort-${id}"><code>${id}</code></a>`;
   const retired = deprecationText(d, link);
   const open = history.openChanges.find((c) => c.record.hash === d.hash);
+  const used = open?.published ? `d${open.published.version}` : 'none of it';
   const working = open
-    ? html`<p class="meta" data-field="working-note">The working definition, ${open.record.outcome === 'pending' ? 'waiting for approval' : 'refused'}; refreshes use ${
-        open.published ? `d${open.published.version}` : 'none of it'
-      }.</p>`
+    ? html`<p class="meta" data-field="working-note">The working definition, ${outcomeText(open)}; refreshes use ${used}.</p>`
     : '';
   return html`<h3>Definition</h3>
 ${working}
@@ -83,9 +95,10 @@ ${ruleBlock(d)}`;
 export function cohortSection(history: CohortHistory): SafeHtml {
   const d = history.definition;
   const current = history.current === undefined ? 'no published version' : `current v${history.current}`;
+  const catalogEntry = html`<a href="catalog.html#cohort-${d.id}">catalog entry</a>`;
   return html`<section class="cohort" id="cohort-${d.id}" aria-labelledby="title-${d.id}">
 <h2 id="title-${d.id}">${d.name} ${d.deprecated ? deprecatedBadge() : ''}</h2>
-<p class="meta"><code>${d.id}</code> · ${d.tier} · ${d.cadence} · owned by ${d.owner} · ${current} · <a href="catalog.html#cohort-${d.id}">catalog entry</a></p>
+<p class="meta"><code>${d.id}</code> · ${d.tier} · ${d.cadence} · owned by ${d.owner} · ${current} · ${catalogEntry}</p>
 <div class="grid">
 <div><h3>Size over versions</h3>${chart(history)}${kpiChart(history)}${driftList(history)}</div>
 <div>${definitionList(history)}</div>
