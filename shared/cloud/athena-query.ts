@@ -95,9 +95,8 @@ export interface AthenaFailure {
 
 const failureMessage = (f: AthenaFailure) => `Athena query ${f.queryId} failed: ${f.reason}`;
 
-/** The query ended in FAILED and Athena says running it again will not help. */
-export class AthenaQueryFailedError extends Error implements AthenaFailure {
-  override readonly name = 'AthenaQueryFailedError';
+/** A query that ended in FAILED, with what Athena said about it. */
+abstract class AthenaFailureError extends Error implements AthenaFailure {
   readonly queryId: string;
   readonly reason: string;
   readonly errorCategory?: number;
@@ -109,18 +108,14 @@ export class AthenaQueryFailedError extends Error implements AthenaFailure {
   }
 }
 
-/** The query ended in FAILED and Athena marks it retryable (`AthenaError.Retryable`): retry the step. */
-export class AthenaQueryRetryableError extends Error implements AthenaFailure {
-  override readonly name = 'AthenaQueryRetryableError';
-  readonly queryId: string;
-  readonly reason: string;
-  readonly errorCategory?: number;
-  readonly errorType?: number;
+/** The query ended in FAILED and Athena says running it again will not help. */
+export class AthenaQueryFailedError extends AthenaFailureError {
+  override readonly name = 'AthenaQueryFailedError';
+}
 
-  constructor(failure: AthenaFailure) {
-    super(failureMessage(failure));
-    ({ queryId: this.queryId, reason: this.reason, errorCategory: this.errorCategory, errorType: this.errorType } = failure);
-  }
+/** The query ended in FAILED and Athena marks it retryable (`AthenaError.Retryable`): retry the step. */
+export class AthenaQueryRetryableError extends AthenaFailureError {
+  override readonly name = 'AthenaQueryRetryableError';
 }
 
 /** The query ended in CANCELLED: someone (or something) stopped it. */
