@@ -85,15 +85,23 @@ export function cohortChecks(input: CohortCheckInput): CheckResult[] {
   return results;
 }
 
+/** `moved` as a percentage of `previousSize`: 0 when nothing moved, infinite when moving from empty. */
+function percentOfPrevious(moved: number, previousSize: number): number {
+  if (previousSize === 0) return moved === 0 ? 0 : Number.POSITIVE_INFINITY;
+  return (moved / previousSize) * 100;
+}
+
+const observedPercent = (value: number) => (Number.isFinite(value) ? round(value) : 'infinite');
+
 function changeCheck(size: number, previousSize: number, maxPct: number): CheckResult {
-  const change = previousSize === 0 ? (size === 0 ? 0 : Number.POSITIVE_INFINITY) : (Math.abs(size - previousSize) / previousSize) * 100;
-  const ok = change <= maxPct;
+  const change = percentOfPrevious(Math.abs(size - previousSize), previousSize);
+  const shown = Number.isFinite(change) ? pct(change) : 'from empty';
   return {
     name: 'max_change_pct',
-    status: ok ? 'pass' : 'fail',
-    observed: Number.isFinite(change) ? round(change) : 'infinite',
+    status: change <= maxPct ? 'pass' : 'fail',
+    observed: observedPercent(change),
     threshold: maxPct,
-    message: `size moved from ${previousSize} to ${size} (${Number.isFinite(change) ? pct(change) : 'from empty'}); at most ${pct(maxPct)} allowed`,
+    message: `size moved from ${previousSize} to ${size} (${shown}); at most ${pct(maxPct)} allowed`,
   };
 }
 
@@ -121,14 +129,15 @@ function historyCheck(size: number, history: readonly number[], maxZ: number): C
 }
 
 function churnCheck(entered: number, exited: number, previousSize: number, maxPct: number): CheckResult {
-  const churn = previousSize === 0 ? (entered === 0 ? 0 : Number.POSITIVE_INFINITY) : ((entered + exited) / previousSize) * 100;
-  const ok = churn <= maxPct;
+  // From empty, only entries count: a first version with members is all new.
+  const churn = percentOfPrevious(previousSize === 0 ? entered : entered + exited, previousSize);
+  const shown = Number.isFinite(churn) ? pct(churn) : 'all new';
   return {
     name: 'churn',
-    status: ok ? 'pass' : 'warn',
-    observed: Number.isFinite(churn) ? round(churn) : 'infinite',
+    status: churn <= maxPct ? 'pass' : 'warn',
+    observed: observedPercent(churn),
     threshold: maxPct,
-    message: `${entered} entered and ${exited} left, ${Number.isFinite(churn) ? pct(churn) : 'all new'} of the previous ${previousSize} members (at most ${pct(maxPct)})`,
+    message: `${entered} entered and ${exited} left, ${shown} of the previous ${previousSize} members (at most ${pct(maxPct)})`,
   };
 }
 
