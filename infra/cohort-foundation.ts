@@ -9,10 +9,6 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { SERVICE_NAME } from '../shared/cloud/environment.ts';
-import { LAKE_FILES_PREFIX } from '../shared/cloud/lake-manifests.ts';
-import { DOCTOR_PREFIX } from '../shared/cloud/deployment-doctor.ts';
-import { CLOUD_PRIVACY_PREFIX } from '../shared/config/cloud-config.ts';
-import { DELETION_REQUESTS_PREFIX } from '../shared/privacy/erasure-records.ts';
 import { EVALUATION_TABLE_PREFIX } from '../shared/cloud/athena-statement.ts';
 import { AlertsTopic } from './alerts/alerts-topic.ts';
 import { type SlackChannel, SlackAlerts } from './alerts/slack-alerts.ts';
@@ -29,9 +25,19 @@ import {
   validateWholeDays,
   validateWorkGroupName,
 } from './validate-props.ts';
+import {
+  CATALOG_PREFIX,
+  DELETION_REQUESTS_PREFIX,
+  DOCTOR_PREFIX,
+  EVALUATION_FILES_PREFIX,
+  LAKE_FILES_PREFIX,
+  PRIVACY_PREFIX,
+  RESULTS_PREFIX,
+  SNAPSHOTS_PREFIX,
+} from '../shared/bucket-layout.ts';
 
 /** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
-const PRIVACY_KEYS = `${CLOUD_PRIVACY_PREFIX}*`;
+const PRIVACY_KEYS = `${PRIVACY_PREFIX}*`;
 
 /** What a grantee may do with the per-run evaluation tables (see shared/cloud/athena-statement.ts). */
 export type EvaluationTableAccess = 'create' | 'read' | 'drop';
@@ -41,9 +47,6 @@ const EVALUATION_GLUE_ACTIONS: Record<EvaluationTableAccess, string[]> = {
   read: ['glue:GetTable'],
   drop: ['glue:GetTable', 'glue:DeleteTable'],
 };
-
-/** Where a CTAS without `external_location` writes its table's files in the workgroup's results. */
-const EVALUATION_FILES_PATTERN = 'results/tables/*';
 
 /** Properties of {@link CohortFoundation}. */
 export interface CohortFoundationProps {
@@ -352,12 +355,12 @@ export class CohortFoundation extends Construct {
    * under the definitions bucket's `catalog/` (the guardrails of the Plan step; never a delete).
    */
   public grantWriteDefinitionCatalog(grantee: iam.IGrantable): iam.Grant {
-    return this.grantWriteObjects(grantee, this.definitionsBucket, 'catalog/*');
+    return this.grantWriteObjects(grantee, this.definitionsBucket, `${CATALOG_PREFIX}*`);
   }
 
   /** Lets the grantee read every snapshot version, manifest and `current.json`. */
   public grantReadSnapshots(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadObjects(grantee, this.snapshotsBucket, ['snapshots/*']);
+    return this.grantReadObjects(grantee, this.snapshotsBucket, [`${SNAPSHOTS_PREFIX}*`]);
   }
 
   /**
@@ -365,7 +368,7 @@ export class CohortFoundation extends Construct {
    * No delete: a version is never rewritten or deleted by a refresh (SPEC 5).
    */
   public grantWriteSnapshots(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadSnapshots(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, 'snapshots/*'));
+    return this.grantReadSnapshots(grantee).combine(this.grantWriteObjects(grantee, this.snapshotsBucket, `${SNAPSHOTS_PREFIX}*`));
   }
 
   /**
@@ -436,8 +439,8 @@ export class CohortFoundation extends Construct {
     });
     const prefix = this.eventLakePrefix;
     const lakeGrant = this.grantReadObjects(grantee, this.eventLakeBucket, [`${prefix}events/*`, `${prefix}identities/*`]);
-    const resultsGrant = this.grantReadObjects(grantee, this.athenaResultsBucket, ['results/*', `${LAKE_FILES_PREFIX}*`]).combine(
-      this.grantWriteObjects(grantee, this.athenaResultsBucket, 'results/*'),
+    const resultsGrant = this.grantReadObjects(grantee, this.athenaResultsBucket, [`${RESULTS_PREFIX}*`, `${LAKE_FILES_PREFIX}*`]).combine(
+      this.grantWriteObjects(grantee, this.athenaResultsBucket, `${RESULTS_PREFIX}*`),
     );
     return athenaGrant.combine(glueGrant).combine(lakeGrant).combine(this.grantReadSnapshots(grantee)).combine(resultsGrant);
   }
@@ -452,7 +455,7 @@ export class CohortFoundation extends Construct {
       grantee,
       actions: ['s3:DeleteObject'],
       // Object ARN ends in "*": one result file per query id.
-      resourceArns: [this.athenaResultsBucket.arnForObjects('results/*')],
+      resourceArns: [this.athenaResultsBucket.arnForObjects(`${RESULTS_PREFIX}*`)],
     });
   }
 
@@ -480,7 +483,7 @@ export class CohortFoundation extends Construct {
       grantee,
       actions: ['s3:DeleteObject'],
       // Object ARNs end in "*": the run's folder, the listing's manifests and the query ids are not known in advance.
-      resourceArns: [`${DOCTOR_PREFIX}*`, `${LAKE_FILES_PREFIX}*`, 'results/*'].map((pattern) => bucket.arnForObjects(pattern)),
+      resourceArns: [`${DOCTOR_PREFIX}*`, `${LAKE_FILES_PREFIX}*`, `${RESULTS_PREFIX}*`].map((pattern) => bucket.arnForObjects(pattern)),
     });
     return this.grantQueryLake(grantee).combine(probe).combine(deletes);
   }
@@ -522,7 +525,7 @@ export class CohortFoundation extends Construct {
         grantee,
         actions: ['s3:DeleteObject'],
         // Object ARN ends in "*": one folder per Evaluate query id (acknowledged in WILDCARD_REASONS).
-        resourceArns: [this.athenaResultsBucket.arnForObjects(EVALUATION_FILES_PATTERN)],
+        resourceArns: [this.athenaResultsBucket.arnForObjects(`${EVALUATION_FILES_PREFIX}*`)],
       }),
     );
   }

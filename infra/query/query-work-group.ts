@@ -3,6 +3,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { RESULTS_PREFIX } from '../../shared/bucket-layout.ts';
 
 /** Options for {@link QueryWorkGroup}. */
 export interface QueryWorkGroupProps {
@@ -31,7 +32,7 @@ export class QueryWorkGroup extends Construct {
   constructor(scope: Construct, id: string, props: QueryWorkGroupProps) {
     super(scope, id);
     this.workGroupName = props.workGroupName;
-    this.outputLocation = `s3://${props.resultsBucket.bucketName}/results/`;
+    this.outputLocation = `s3://${props.resultsBucket.bucketName}/${RESULTS_PREFIX}`;
     this.workGroup = new athena.CfnWorkGroup(this, 'Resource', {
       name: props.workGroupName,
       description: 'cohort-refresh: cohort evaluation and snapshot queries',

@@ -9,12 +9,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { deploymentEnvironment, SERVICE_NAME } from '../../shared/cloud/environment.ts';
-import { INCOMING_PREFIX } from '../../shared/uploads/definition-upload.ts';
 import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
 import type { CohortFoundation } from '../cohort-foundation.ts';
 import { anyOccurrenceAlarm, FIVE_MINUTE_SUM } from '../common/alarms.ts';
 import { acknowledgePinnedRuntime, acknowledgeWildcardResources, WILDCARD_REASONS } from '../common/nag-acknowledgements.ts';
 import { refreshFunction } from '../common/refresh-function.ts';
+import { INCOMING_PREFIX } from '../../shared/bucket-layout.ts';
 
 /** Properties of {@link DefinitionUploads}. */
 export interface DefinitionUploadsProps {

@@ -21,6 +21,7 @@ import { blobDefinitions, folderDefinitions } from '../store/definitions-source.
 import { readCloudDeployment } from './cloud-deployment.ts';
 import type { Folders } from './io.ts';
 import { localLearnings, openLocalContext } from '../local/local-context.ts';
+import { CATALOG_PREFIX } from '../bucket-layout.ts';
 
 /**
  * Where `plan`, `approve`, `reject` and `history` read and write: the local folders, or a
@@ -94,7 +95,7 @@ export async function cloudGovernance(options: CloudOptions): Promise<Governance
   const stores = deploymentStores(deployment, { s3: new S3Client({}), athena: new AthenaClient({}), glue: new GlueClient({}) });
   const arn = deployment.STATE_MACHINE_ARN;
   return {
-    where: stores.definitions.locate('catalog/'),
+    where: stores.definitions.locate(CATALOG_PREFIX),
     catalog: stores.catalog,
     live: blobDefinitions(stores.definitions),
     decisions: cloudDecisions(stores.catalog),

@@ -8,7 +8,7 @@ import { TerminalNotifier } from '../local/terminal-notifier.ts';
 import { FsBlobStore } from '../local/fs-blob-store.ts';
 import { unreadableFile } from '../language/errors.ts';
 import { LOCAL_DECISIONS } from '../governance/decision-command.ts';
-import { handleDefinitionUpload, INCOMING_PREFIX, MAX_UPLOAD_BYTES } from '../uploads/definition-upload.ts';
+import { handleDefinitionUpload, MAX_UPLOAD_BYTES } from '../uploads/definition-upload.ts';
 import { runRefreshStateMachine } from '../workflow/local-runner.ts';
 import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import type { WorkflowSummary } from '../workflow/types.ts';
@@ -18,6 +18,7 @@ import { UsageError } from './errors.ts';
 import { formatRunSummary } from './format.ts';
 import type { Folders, Output } from './io.ts';
 import type { RefreshStarter } from '../refresh-request.ts';
+import { INCOMING_PREFIX } from '../bucket-layout.ts';
 
 /**
  * `cohorts upload FILE`: what uploading FILE to the definitions bucket does, on the local folders.

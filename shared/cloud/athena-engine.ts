@@ -12,10 +12,11 @@ import type { AthenaQueryRunner } from './athena-query.ts';
 import { evaluationPopulation } from './athena-evaluations.ts';
 import { awsCall } from './aws-call.ts';
 import { InvalidS3LocationError } from './errors.ts';
-import { LAKE_FILES_PREFIX, lakeManifests, type ManifestLocation, writeLakeManifests } from './lake-manifests.ts';
+import { lakeManifests, type ManifestLocation, writeLakeManifests } from './lake-manifests.ts';
 import { listLakeObjects } from './lake-objects.ts';
 import { withTsUnits } from './lake-ts-units.ts';
 import { bucketName, keyPrefix, parseS3Uri } from './s3-uri.ts';
+import { LAKE_FILES_PREFIX, RESULTS_PREFIX } from '../bucket-layout.ts';
 
 /** What an {@link AthenaEngine} runs on and reads. */
 export interface AthenaEngineOptions {
@@ -92,7 +93,7 @@ export class AthenaEngine implements QueryEngine {
     this.lakeBucket = bucketName(options.lakeBucket);
     this.lakePrefix = keyPrefix(options.lakePrefix ?? '');
     this.resultsBucket = bucketName(options.resultsBucket);
-    this.resultsPrefix = keyPrefix(options.resultsPrefix ?? 'results/');
+    this.resultsPrefix = keyPrefix(options.resultsPrefix ?? RESULTS_PREFIX);
     this.files = {
       lakeBucket: this.lakeBucket,
       filesBucket: bucketName(options.filesBucket ?? options.resultsBucket),

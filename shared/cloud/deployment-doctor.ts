@@ -5,17 +5,15 @@ import { uniqueInByteOrder } from '../store/parquet-members-codec.ts';
 import { athenaLakeRelations } from './athena-lake.ts';
 import type { AthenaQueryResult, AthenaQueryRunner } from './athena-query.ts';
 import { awsCall } from './aws-call.ts';
-import { LAKE_FILES_PREFIX, type LakeManifests, lakeManifests, writeLakeManifests } from './lake-manifests.ts';
+import { type LakeManifests, lakeManifests, writeLakeManifests } from './lake-manifests.ts';
 import { withTsUnits } from './lake-ts-units.ts';
 import { listLakeObjects } from './lake-objects.ts';
 import { parseS3Uri } from './s3-uri.ts';
+import { DOCTOR_PREFIX, LAKE_FILES_PREFIX } from '../bucket-layout.ts';
 
 /** The four lake tables a deployment reads (infra/catalog/lake-catalog.ts). */
 export const LAKE_TABLES = ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet'] as const;
 export type LakeTable = (typeof LAKE_TABLES)[number];
-
-/** Where the doctor writes its probe lake: a prefix of the Athena results bucket that no refresh reads. */
-export const DOCTOR_PREFIX = 'doctor/';
 
 /** One check of the probe: cohorts whose members Athena must give as the local engine does. */
 export interface DoctorCheck {

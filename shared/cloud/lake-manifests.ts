@@ -3,9 +3,6 @@ import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/cli
 import { awsCall } from './aws-call.ts';
 import type { LakeObject, TsUnit } from './lake-objects.ts';
 
-/** Where the manifests are written in the results bucket, by default: the Glue tables' location (infra/catalog). */
-export const LAKE_FILES_PREFIX = 'lake-files/';
-
 /**
  * The folders of the four lake tables under `<files prefix><listing>/`, one per table and format:
  * each Glue table reads only the files its manifests name, so no reader ever opens a file of the

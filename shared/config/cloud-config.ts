@@ -1,11 +1,6 @@
 import type { DefinitionProblem } from '../language/errors.ts';
 import { ConfigError, type ProjectConfig, readConfigFile } from './config.ts';
-
-/**
- * Where the refresh functions may read privacy data in the snapshots bucket (their roles hold
- * `privacy/*` only), so the suppression list must live there.
- */
-export const CLOUD_PRIVACY_PREFIX = 'privacy/';
+import { PRIVACY_PREFIX } from '../bucket-layout.ts';
 
 /**
  * Parses the project config as the cloud uses it: every check of parseConfig, plus what the
@@ -22,10 +17,10 @@ export function parseCloudConfig(text: string, file: string): ProjectConfig {
     return position ? { file, position } : { file };
   };
   const list = config.privacy.suppression_list;
-  if (!list.startsWith(CLOUD_PRIVACY_PREFIX)) {
+  if (!list.startsWith(PRIVACY_PREFIX)) {
     problems.push({
       ...at(['privacy', 'suppression_list']),
-      message: `privacy.suppression_list must be a key under ${CLOUD_PRIVACY_PREFIX} in the cloud (the refresh functions read only ${CLOUD_PRIVACY_PREFIX}* of the snapshots bucket), got ${JSON.stringify(list)}`,
+      message: `privacy.suppression_list must be a key under ${PRIVACY_PREFIX} in the cloud (the refresh functions read only ${PRIVACY_PREFIX}* of the snapshots bucket), got ${JSON.stringify(list)}`,
     });
   }
   if (config.privacy.salt_env !== undefined) {

@@ -1,5 +1,6 @@
 import type { BlobStore, MembersCodec } from '../ports.ts';
 import { neutralizedCell } from './csv-cell.ts';
+import { EXPORTS_PREFIX } from '../bucket-layout.ts';
 
 /**
  * Exports of cohort versions for downstream systems, in the same layout locally
@@ -107,10 +108,10 @@ export function personIdsCsv(ids: readonly string[]): string {
 }
 
 /** The key of a cohort's `latest.json`. */
-export const latestKey = (cohort: string): string => `exports/cohort=${cohort}/latest.json`;
+export const latestKey = (cohort: string): string => `${EXPORTS_PREFIX}cohort=${cohort}/latest.json`;
 
 /** The key of a cohort's `announced.json`. */
-const announcedKey = (cohort: string): string => `exports/cohort=${cohort}/announced.json`;
+const announcedKey = (cohort: string): string => `${EXPORTS_PREFIX}cohort=${cohort}/announced.json`;
 
 /** The version a `latest.json` points at, or undefined when there is none (or it is unreadable). */
 export function latestVersionOf(bytes: Uint8Array | undefined): number | undefined {
@@ -163,7 +164,7 @@ export class BlobExports implements CohortExports {
   async write(input: CohortExport): Promise<ExportLocations> {
     if (!COHORT_ID.test(input.cohort)) throw new InvalidExportError(`not a cohort id: ${JSON.stringify(input.cohort)}`);
     if (!Number.isSafeInteger(input.version) || input.version < 1) throw new InvalidExportError(`not a version number: ${input.version}`);
-    const folder = `exports/cohort=${input.cohort}/version=${input.version}/`;
+    const folder = `${EXPORTS_PREFIX}cohort=${input.cohort}/version=${input.version}/`;
     const lists: [string, readonly string[]][] = LISTS.map((list) => [list, input[list]]);
     if (input.holdout) lists.push(...armLists(input.members, input.holdout));
     for (const [list, ids] of lists) {

@@ -1,6 +1,7 @@
 import { issueLines } from '../language/zod-issues.ts';
 import { BlobExistsError, type BlobStore } from '../ports.ts';
 import { type ApprovalDecision, approvalDecisionSchema, type DefinitionVersion, type GuardrailRecord } from './records.ts';
+import { CATALOG_PREFIX } from '../bucket-layout.ts';
 
 /*
  * Keys, under `catalog/` of the state folder (locally) or of the definitions bucket (cloud):
@@ -11,7 +12,7 @@ import { type ApprovalDecision, approvalDecisionSchema, type DefinitionVersion, 
  *   catalog/announcing/run=<run id>/sent.json     written once their `Definition Accepted` events were sent
  * Every object is created once and never rewritten.
  */
-const ROOT = 'catalog/';
+const ROOT = CATALOG_PREFIX;
 const VERSION_KEY = /^catalog\/cohort=([^/]+)\/version=(\d+)\.json$/;
 const versionKey = (cohort: string, version: number) => `${ROOT}cohort=${cohort}/version=${version}.json`;
 const decisionKey = (cohort: string, hash: string) => `${ROOT}decisions/cohort=${cohort}/${hash}.json`;

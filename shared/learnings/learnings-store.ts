@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { COHORT_ID } from '../language/schema.ts';
 import type { BlobStore } from '../ports.ts';
+import { SNAPSHOTS_PREFIX } from '../bucket-layout.ts';
 
 /** One note of the learnings library: what was learned from a refresh or an experiment. */
 export interface Learning {
@@ -22,7 +23,7 @@ export class InvalidLearningError extends Error {
 /** The longest note kept; a learning is a paragraph, not a document. */
 export const MAX_NOTE_LENGTH = 4000;
 
-const prefixOf = (cohort: string) => `snapshots/cohort=${cohort}/learnings/`;
+const prefixOf = (cohort: string) => `${SNAPSHOTS_PREFIX}cohort=${cohort}/learnings/`;
 
 /**
  * The learnings library, beside the snapshots: `snapshots/cohort=<id>/learnings/<time>-<id>.json`,

@@ -1,6 +1,6 @@
 import { forgetPerson, type ErasureOutcome } from './erase.ts';
-import { DELETION_REQUESTS_PREFIX } from './erasure-records.ts';
 import type { PrivacyPorts } from './ports.ts';
+import { DELETION_REQUESTS_PREFIX } from '../bucket-layout.ts';
 
 /** A deletion request object that names nobody or cannot be read. */
 export class InvalidDeletionRequestError extends Error {

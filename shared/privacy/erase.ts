@@ -7,6 +7,7 @@ import { dropPersonRows } from './person-csv.ts';
 import { idForms, loadKeys, personHash, saltFingerprint } from './person-hash.ts';
 import type { PrivacyPorts } from './ports.ts';
 import { loadPrivacyLists } from './screen.ts';
+import { EXPORTS_PREFIX } from '../bucket-layout.ts';
 
 /** `cohorts forget` was given something that is not a person id. */
 export class InvalidPersonIdError extends Error {
@@ -177,7 +178,7 @@ async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts):
   if (!exports) return 0;
   let rewritten = 0;
   const removedFrom = new Map<string, Partial<Record<'members' | 'entered' | 'exited', number>>>();
-  for (const key of await exports.list('exports/')) {
+  for (const key of await exports.list(EXPORTS_PREFIX)) {
     const bytes = await exports.get(key);
     if (!bytes) continue;
     if (key.endsWith('.csv')) {
@@ -197,7 +198,7 @@ async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts):
       }
     }
   }
-  for (const key of (await exports.list('exports/')).filter((k) => k.endsWith('/latest.json'))) {
+  for (const key of (await exports.list(EXPORTS_PREFIX)).filter((k) => k.endsWith('/latest.json'))) {
     const latest = JSON.parse(Buffer.from((await exports.get(key)) as Uint8Array).toString('utf8')) as Record<string, unknown>;
     const removed = removedFrom.get(`${key.slice(0, -'latest.json'.length)}version=${String(latest.version)}/`);
     if (!removed) continue;

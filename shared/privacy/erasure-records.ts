@@ -1,10 +1,5 @@
 import type { PrivacyPorts } from './ports.ts';
-
-/** Where erasure records live: one JSON file per forgotten person, named by its salted hash. */
-export const ERASURES_PREFIX = 'privacy/erasures/';
-
-/** Where deletion requests are dropped: the state folder locally, the snapshots bucket in the cloud. */
-export const DELETION_REQUESTS_PREFIX = 'privacy/deletion-requests/';
+import { ERASURES_PREFIX } from '../bucket-layout.ts';
 
 /**
  * The audit record of a deletion request. It keeps salted hashes of the person's id forms, never

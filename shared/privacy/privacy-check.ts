@@ -10,6 +10,7 @@ import { loadPrivacyLists, type PrivacyLists } from './screen.ts';
 import { sweepOf, sweptKeys } from './sweep.ts';
 import { erasureRecords } from './erasure-records.ts';
 import type { SweptFiles } from '../ports.ts';
+import { EXPORTS_PREFIX } from '../bucket-layout.ts';
 
 /** One thing the privacy check found; never carries an id, only counts and erasure record names. */
 export interface PrivacyFinding {
@@ -153,7 +154,7 @@ async function exportFindings(
   if (!exports) return 0;
   const personal = new Set(ports.settings.personal_properties);
   let checked = 0;
-  for (const key of await exports.list('exports/')) {
+  for (const key of await exports.list(EXPORTS_PREFIX)) {
     const at = EXPORT_VERSION.exec(key);
     const version = at ? versionKey(at[1] as string, Number(at[2])) : undefined;
     const forForgotten = scope.everything || (version !== undefined && scope.forgottenScope.has(version));

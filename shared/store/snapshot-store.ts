@@ -1,11 +1,12 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type MembersCodec } from '../ports.ts';
 import type { LostPublish, Manifest } from './manifest.ts';
+import { SNAPSHOTS_PREFIX } from '../bucket-layout.ts';
 
 /** Compare-and-swap attempts of one publish before its ConcurrentUpdateError reaches the caller. */
 const PUBLISH_ATTEMPTS = 5;
 
-const prefixOf = (cohort: string) => `snapshots/cohort=${cohort}/`;
+const prefixOf = (cohort: string) => `${SNAPSHOTS_PREFIX}cohort=${cohort}/`;
 const versionPrefix = (cohort: string, version: number) => `${prefixOf(cohort)}version=${version}/`;
 /** The holdout of an experiment's version, beside members.parquet (SPEC keeps members.parquet one column). */
 const HOLDOUT_FILE = 'holdout.parquet';
@@ -130,7 +131,7 @@ export class SnapshotStore {
 
   /** Every cohort with files in the store, in byte order. */
   async cohorts(): Promise<string[]> {
-    const keys = await this.blobs.list('snapshots/');
+    const keys = await this.blobs.list(SNAPSHOTS_PREFIX);
     return [
       ...new Set(keys.map((key) => /^snapshots\/cohort=([^/]+)\//.exec(key)?.[1]).filter((c): c is string => c !== undefined)),
     ].sort();

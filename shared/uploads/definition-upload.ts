@@ -13,9 +13,7 @@ import { definitionChangeRefresh, type RefreshStarter } from '../refresh-request
 import { decisionCommand, type DecisionInstructions } from '../governance/decision-command.ts';
 import { changedGovernedSections, type GovernedSection } from '../governance/governed-settings.ts';
 import { CONFIG_DECISION_ID, configHash, keepPendingConfig, locatePendingConfig } from '../governance/pending-config.ts';
-
-/** Where analysts upload definitions: `incoming/<id>.yaml` in the definitions bucket (or folder). */
-export const INCOMING_PREFIX = 'incoming/';
+import { INCOMING_PREFIX } from '../bucket-layout.ts';
 
 /** One uploaded definition. */
 export interface DefinitionUpload {

@@ -23,9 +23,16 @@ const SOURCE_FOLDERS = ['shared', 'functions', 'infra', 'bin', 'bench'];
 const RINGS: readonly Ring[] = [
   {
     // The vocabulary: the language and its SQL compiler (which depends on nothing else), the
-    // config, the statistics, and the validation of inputs at the edges.
+    // config, the statistics, the validation of inputs at the edges, and the key prefixes of the buckets.
     name: 'ground',
-    paths: ['shared/language/', 'shared/compiler/', 'shared/config/', 'shared/stats/', 'shared/input-validation.ts'],
+    paths: [
+      'shared/language/',
+      'shared/compiler/',
+      'shared/config/',
+      'shared/stats/',
+      'shared/input-validation.ts',
+      'shared/bucket-layout.ts',
+    ],
   },
   {
     // The contracts: the ports the adapters implement, and what starts a refresh.

@@ -1,0 +1,34 @@
+/**
+ * Key prefixes of the deployment's buckets: what the stores write and read, and what the
+ * construct's grants allow (infra/cohort-foundation.ts). The local state folder mirrors the same
+ * keys. Each ends in `/`; a grant on a prefix is `<prefix>*`.
+ */
+
+/** Snapshots bucket: versions, manifests and `current.json` of each cohort (SPEC 5). */
+export const SNAPSHOTS_PREFIX = 'snapshots/';
+/**
+ * Snapshots bucket: the privacy data (erasure records, suppression list, deletion requests). The
+ * refresh functions may read only this prefix of it, so the cloud's suppression list must live here.
+ */
+export const PRIVACY_PREFIX = 'privacy/';
+/** Snapshots bucket: one erasure record per forgotten person. */
+export const ERASURES_PREFIX = `${PRIVACY_PREFIX}erasures/`;
+/** Snapshots bucket: deletion requests, carried out by the next refresh. */
+export const DELETION_REQUESTS_PREFIX = `${PRIVACY_PREFIX}deletion-requests/`;
+
+/** Definitions bucket: the catalog of accepted definitions, decisions, guardrails and its audit trail. */
+export const CATALOG_PREFIX = 'catalog/';
+/** Definitions bucket: where analysts upload definitions to be validated. */
+export const INCOMING_PREFIX = 'incoming/';
+
+/** Exports bucket (and the local state folder): what downstream systems read. */
+export const EXPORTS_PREFIX = 'exports/';
+
+/** Athena results bucket: the workgroup's query results. */
+export const RESULTS_PREFIX = 'results/';
+/** Athena results bucket: the files of the tables a CTAS without `external_location` creates (the evaluations). */
+export const EVALUATION_FILES_PREFIX = `${RESULTS_PREFIX}tables/`;
+/** Athena results bucket: the manifests the lake tables read (the Glue tables' `storage.location.template`). */
+export const LAKE_FILES_PREFIX = 'lake-files/';
+/** Athena results bucket: the probe lake of `cohorts doctor --cloud`. */
+export const DOCTOR_PREFIX = 'doctor/';
