@@ -13,7 +13,7 @@ export interface PrivacySettings {
    * an export, an alert, a log or the report.
    * @default [] (no property is personal)
    */
-  readonly personal_properties: string[];
+  readonly personal_properties: readonly string[];
   /**
    * The opt-out list: a key in the state folder (locally) or the snapshots bucket (in the cloud),
    * one person id a line. Listed people are left out of every version and export written.

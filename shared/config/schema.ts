@@ -4,6 +4,7 @@ import { trailingFilterSchema } from '../language/schema.ts';
 import { refusePersonalMetricFilters } from './personal-metrics.ts';
 import { type PrivacySettings, privacySchema } from './privacy-schema.ts';
 import { shownValue as shown } from '../language/errors.ts';
+import type { Describes } from '../input-validation.ts';
 
 /**
  * The project config file (`cohorts.config.yaml`): per-source freshness SLAs, the warn/fail
@@ -266,7 +267,5 @@ export const configSchema = z
   }, whenValid);
 
 // The schema yields exactly the documented types (a compile error here means they drifted apart).
-type Parsed = z.output<typeof configSchema>;
-type SameShape = [Parsed] extends [ProjectConfig] ? ([ProjectConfig] extends [Parsed] ? true : false) : false;
-const sameShape: SameShape = true;
+const sameShape: Describes<typeof configSchema, ProjectConfig> = true;
 void sameShape;

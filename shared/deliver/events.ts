@@ -75,6 +75,9 @@ export type CohortEvent =
   | { readonly detailType: 'Definition Rejected'; readonly detail: DefinitionRejectedDetail }
   | { readonly detailType: 'Definition Accepted'; readonly detail: DefinitionAcceptedDetail };
 
+/** The event of a cohort version: `Cohort Refreshed` or `Cohort Held`. */
+export type CohortVersionEvent = Extract<CohortEvent, { readonly detailType: 'Cohort Refreshed' | 'Cohort Held' }>;
+
 /**
  * Where events for programmatic consumers go: an EventBridge bus in the cloud,
  * `<state>/events.jsonl` locally. A retried step may publish an event again, so consumers
@@ -85,7 +88,7 @@ export interface CohortEvents {
 }
 
 /** The event for a version just written: `Cohort Refreshed` when published, `Cohort Held` when held. */
-export function cohortVersionEvent(manifest: Manifest, locations: CohortVersionLocations): CohortEvent {
+export function cohortVersionEvent(manifest: Manifest, locations: CohortVersionLocations): CohortVersionEvent {
   const detail: CohortVersionDetail = {
     cohort: manifest.cohort,
     version: manifest.version,

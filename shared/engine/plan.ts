@@ -1,15 +1,21 @@
+import { z } from 'zod';
 import { compileRefresh, type MetricColumns } from '../compiler/compile-refresh.ts';
 import { compileSourceChecks } from '../checks/source-query.ts';
 import { readSourceCheckRows } from '../checks/source-rows.ts';
-import { type SourceCheckReport, sourceChecks, withLakeWarnings } from '../checks/source-checks.ts';
-import { DEFAULT_CONFIG, type MetricSettings, type ProjectConfig } from '../config/config.ts';
-import type { CohortDefinition, ProgramBlock, QualitySettings } from '../language/ast.ts';
+import { sourceChecks, withLakeWarnings } from '../checks/source-checks.ts';
+import { DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
+import type { CohortDefinition } from '../language/ast.ts';
+import { programSchema, qualitySchema } from '../language/schema.ts';
+import { eventFilterWireSchema } from '../language/wire-schema.ts';
+import { sourceCheckReportSchema } from '../checks/report-schema.ts';
+import type { Wire } from '../input-validation.ts';
+import { cohortIdSchema, instantSchema } from '../refresh-request.ts';
 import { selectForRun } from '../language/catalog.ts';
 import { type CohortGraph, cohortGraph } from '../language/graph.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { sourceReads } from '../language/source-reads.ts';
-import type { LineageInput, QueryEngine } from '../ports.ts';
+import type { QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 
 /** One refresh: which cohorts, at which instant, and why. */
@@ -28,53 +34,69 @@ export interface RefreshRequest {
   readonly rationale?: string;
 }
 
-/** What a snapshot step needs to know about its cohort; plain JSON, so it can cross Step Functions. */
-export interface PlannedCohort {
-  readonly id: string;
-  /** Its boolean column in the evaluation result. */
-  readonly column: string;
-  readonly definition: {
-    readonly hash: string;
-    readonly path: string;
-    readonly name: string;
-    readonly owner: string;
-    readonly tier: string;
-    readonly cadence: string;
-    readonly change_reason: string | null;
-    readonly quality: QualitySettings | null;
-    /** What the cohort is for, so alerts can say which programs a change affects. */
-    readonly program: ProgramBlock | null;
-    /** The catalog version of this definition (`<state>/catalog/cohort=<id>/version=<N>.json`), when governed. */
-    readonly version?: number;
-  };
-  /** A version with this as-of and definition hash exists: nothing is written (unless forced). */
-  readonly unchanged: { readonly version: number } | null;
-  /** The version this run writes (assigned at plan time, so dependants can name it). */
-  readonly version: number;
-  /** Versions of the cohorts it references that this run reads. */
-  readonly depends_on: readonly { readonly cohort: string; readonly version: number }[];
-  /** The sources its rule reads (through references too); null when it reads every source. */
-  readonly sources_read: readonly string[] | null;
-}
+/** A version number of a cohort or of a definition in the catalog: 1, 2, ... */
+export const versionSchema = z.number().int().min(1);
 
-/** Everything the later steps of a refresh need; plain JSON. */
-export interface RefreshPlan {
-  readonly run_id: string;
-  readonly as_of: string;
-  readonly trigger: string;
-  readonly rationale: string | null;
-  readonly engine: string;
+/**
+ * What a snapshot step needs to know about its cohort; plain JSON, so it can cross Step Functions.
+ * The schema is the description: `PlannedCohort` is what it yields.
+ */
+export const plannedCohortSchema = z.object({
+  id: cohortIdSchema,
+  /** Its boolean column in the evaluation result. */
+  column: z.string().min(1),
+  definition: z.object({
+    hash: z.string(),
+    path: z.string(),
+    name: z.string(),
+    owner: z.string(),
+    tier: z.string(),
+    cadence: z.string(),
+    change_reason: z.string().nullable(),
+    // The language's own schemas, so no setting is dropped on the way through Step Functions.
+    quality: qualitySchema.nullable(),
+    /** What the cohort is for, so alerts can say which programs a change affects. */
+    program: programSchema.nullable(),
+    /** The catalog version of this definition (`<state>/catalog/cohort=<id>/version=<N>.json`), when governed. */
+    version: versionSchema.optional(),
+  }),
+  /** A version with this as-of and definition hash exists: nothing is written (unless forced). */
+  unchanged: z.object({ version: versionSchema }).nullable(),
+  /** The version this run writes (assigned at plan time, so dependants can name it). */
+  version: versionSchema,
+  /** Versions of the cohorts it references that this run reads. */
+  depends_on: z.array(z.object({ cohort: cohortIdSchema, version: versionSchema })),
+  /** The sources its rule reads (through references too); null when it reads every source. */
+  sources_read: z.array(z.string()).nullable(),
+});
+
+/** What a snapshot step needs to know about its cohort (see `plannedCohortSchema`). */
+export type PlannedCohort = Wire<typeof plannedCohortSchema>;
+
+/** Everything the later steps of a refresh need; plain JSON. The schema is the description: `RefreshPlan` is what it yields. */
+export const refreshPlanSchema = z.object({
+  run_id: z.string().min(1),
+  as_of: instantSchema,
+  trigger: z.string(),
+  rationale: z.string().nullable(),
+  engine: z.string(),
   /** The one query of the run, in the engine's dialect. */
-  readonly query: string;
-  readonly partitions: { readonly from?: string; readonly to: string };
-  readonly inputs: readonly LineageInput[];
+  query: z.string().min(1),
+  partitions: z.object({ from: z.string().optional(), to: z.string() }),
+  inputs: z.array(z.object({ table: z.string(), location: z.string(), partitions: z.array(z.string()) })),
   /** In dependency order. */
-  readonly cohorts: readonly PlannedCohort[];
+  cohorts: z.array(plannedCohortSchema),
   /** The source checks of this run: a failing source holds the cohorts that read it. */
-  readonly source_checks: SourceCheckReport;
+  source_checks: sourceCheckReportSchema,
   /** The KPI metrics of this run: their columns in the result and how the config defines them. */
-  readonly metrics: { readonly columns: MetricColumns; readonly settings: MetricSettings };
-}
+  metrics: z.object({
+    columns: z.object({ activated: z.string().min(1), value: z.string().min(1) }),
+    settings: z.object({ activation: eventFilterWireSchema, value: eventFilterWireSchema }),
+  }),
+});
+
+/** Everything the later steps of a refresh need (see `refreshPlanSchema`). */
+export type RefreshPlan = Wire<typeof refreshPlanSchema>;
 
 /** Turns a plan's query into the statement the Evaluate state runs. */
 export type StatementBuilder = (plan: RefreshPlan) => string;

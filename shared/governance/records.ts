@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Wire } from '../input-validation.ts';
 
 /**
  * What the governance of definitions keeps (SPEC section 7): every accepted definition version,
@@ -7,26 +8,19 @@ import { z } from 'zod';
  * the cloud (see catalog-store.ts for the keys).
  */
 
-/** Who approved or rejected a change, when and why. */
-export interface ApprovalDecision {
-  readonly cohort: string;
-  /** The definition hash the decision is about: a later edit needs a decision of its own. */
-  readonly hash: string;
-  readonly decision: 'approved' | 'rejected';
-  readonly by: string;
-  readonly note: string;
-  readonly at: string;
-}
-
-/** An approval or rejection as written to the catalog (also by hand, in the cloud): checked when read. */
+/** Who approved or rejected a change, when and why; as written to the catalog (also by hand, in the cloud): checked when read. */
 export const approvalDecisionSchema = z.object({
   cohort: z.string(),
+  /** The definition hash the decision is about: a later edit needs a decision of its own. */
   hash: z.string(),
   decision: z.enum(['approved', 'rejected']),
   by: z.string().min(1),
   note: z.string().min(1),
   at: z.iso.datetime({ offset: true }),
 });
+
+/** Who approved or rejected a change, when and why (see `approvalDecisionSchema`). */
+export type ApprovalDecision = Wire<typeof approvalDecisionSchema>;
 
 /** How a definition version came to be accepted. */
 export type AcceptedChange = 'added' | 'changed' | 'deprecated' | 'removed';

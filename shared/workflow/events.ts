@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import type { EventFilter } from '../language/ast.ts';
-import { programSchema, qualitySchema } from '../language/schema.ts';
+import { checkResultSchema } from '../checks/report-schema.ts';
+import { refreshPlanSchema, versionSchema } from '../engine/plan.ts';
 import { governanceReportSchema } from '../governance/report-schema.ts';
 import { privacySchema } from '../config/privacy-schema.ts';
 import { CAUGHT_STEPS } from './state-names.ts';
-import type { Delivery, RunConfig, WorkflowPlan } from './types.ts';
+import type { Describes, Wire } from '../input-validation.ts';
+import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import type { EvaluationState } from '../ports.ts';
+import type { Delivery, RunConfig, WorkflowPlan } from './types.ts';
 import { cohortIdSchema as cohortId, instantSchema as instant, refreshInputSchema } from '../refresh-request.ts';
 
 /**
@@ -14,7 +15,6 @@ import { cohortIdSchema as cohortId, instantSchema as instant, refreshInputSchem
  * handlers in the cloud and by the local runner's task handlers, with the same schemas.
  */
 
-const version = z.number().int().min(1);
 const count = z.number().int().min(0);
 /** Step Functions execution names: 1 to 80 letters, digits, `-` and `_`. */
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1 to 80 letters, digits, "-" or "_"');
@@ -26,105 +26,23 @@ export const planEventSchema = z.strictObject({
   started_at: instant,
 });
 
-export type PlanEvent = z.output<typeof planEventSchema>;
-
-const definitionSchema = z.object({
-  hash: z.string(),
-  path: z.string(),
-  name: z.string(),
-  owner: z.string(),
-  tier: z.string(),
-  cadence: z.string(),
-  change_reason: z.string().nullable(),
-  // The language's own schemas, so no setting is dropped on the way through Step Functions.
-  quality: qualitySchema.nullable(),
-  program: programSchema.nullable(),
-  version: version.optional(),
-});
-
-const checkResultSchema = z.object({
-  name: z.string(),
-  status: z.enum(['pass', 'warn', 'fail']),
-  observed: z.union([z.number(), z.string(), z.null()]),
-  threshold: z.union([z.number(), z.string(), z.null()]),
-  message: z.string(),
-});
-
-const sourceCheckReportSchema = z.object({
-  as_of: z.string(),
-  days: z.object({ from: z.string(), last_day: z.string() }),
-  sources: z.array(z.object({ source: z.string(), checks: z.array(checkResultSchema), status: checkResultSchema.shape.status })),
-  lake: z.array(checkResultSchema),
-  status: checkResultSchema.shape.status,
-});
-
-const durationSchema = z.object({ text: z.string().min(1), ms: z.number().int().positive() });
-const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
-
-/** A compiled event filter (language/ast.ts), as a plan carries the config's metrics. */
-const eventFilterSchema: z.ZodType<EventFilter> = z.object({
-  events: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]),
-  sources: z.array(z.string().min(1)).optional(),
-  where: z.array(
-    z.object({
-      property: z.string().min(1),
-      ops: z.object({
-        eq: scalarSchema.optional(),
-        neq: scalarSchema.optional(),
-        in: z.array(scalarSchema).optional(),
-        not_in: z.array(scalarSchema).optional(),
-        gt: z.number().optional(),
-        gte: z.number().optional(),
-        lt: z.number().optional(),
-        lte: z.number().optional(),
-        exists: z.boolean().optional(),
-      }),
-    }),
-  ),
-  window: z
-    .discriminatedUnion('kind', [
-      z.object({ kind: z.literal('within'), duration: durationSchema }),
-      z.object({ kind: z.literal('before'), duration: durationSchema }),
-      z.object({ kind: z.literal('between'), from: durationSchema, to: durationSchema }),
-    ])
-    .optional(),
-});
+export type PlanEvent = Wire<typeof planEventSchema>;
 
 /** What the plan carries of the project config (`$.plan.config`). */
-const runConfigSchema: z.ZodType<RunConfig> = z.object({ hash: z.string().min(1), privacy: privacySchema });
+const runConfigSchema = z.object({ hash: z.string().min(1), privacy: privacySchema });
 
-/** The plan as it crosses Step Functions. */
-export const workflowPlanSchema: z.ZodType<WorkflowPlan> = z.object({
-  run_id: z.string().min(1),
-  as_of: instant,
-  trigger: z.string(),
-  rationale: z.string().nullable(),
-  engine: z.string(),
-  query: z.string().min(1),
+/**
+ * The plan as it crosses Step Functions: the plan step's `refreshPlanSchema` and what the
+ * workflow adds. test/wire/wire-types.test.ts holds it equal to `WorkflowPlan`.
+ */
+export const workflowPlanSchema = z.object({
+  ...refreshPlanSchema.shape,
   statement: z.string().min(1),
-  partitions: z.object({ from: z.string().optional(), to: z.string() }),
-  inputs: z.array(z.object({ table: z.string(), location: z.string(), partitions: z.array(z.string()) })),
-  cohorts: z.array(
-    z.object({
-      id: cohortId,
-      column: z.string().min(1),
-      definition: definitionSchema,
-      unchanged: z.object({ version }).nullable(),
-      version,
-      depends_on: z.array(z.object({ cohort: cohortId, version })),
-      sources_read: z.array(z.string()).nullable(),
-    }),
-  ),
-  source_checks: sourceCheckReportSchema,
   governance: governanceReportSchema.optional(),
   config: runConfigSchema,
-  metrics: z.object({
-    columns: z.object({ activated: z.string().min(1), value: z.string().min(1) }),
-    settings: z.object({ activation: eventFilterSchema, value: eventFilterSchema }),
-  }),
 });
 
-const evaluationSchema: z.ZodType<EvaluationState> = z.object({ query_execution_id: z.string().min(1) });
+const evaluationSchema = z.object({ query_execution_id: z.string().min(1) });
 
 /** Input of one Snapshot iteration. */
 export const snapshotEventSchema = z.object({
@@ -133,16 +51,17 @@ export const snapshotEventSchema = z.object({
   evaluation: evaluationSchema,
 });
 
-export type SnapshotEvent = z.output<typeof snapshotEventSchema>;
+export type SnapshotEvent = Wire<typeof snapshotEventSchema>;
 
 const armCountsSchema = z.object({ size: count, entered: count, exited: count });
 
-const outcomeSchema: z.ZodType<CohortOutcome> = z.object({
+/** One Snapshot outcome (`CohortOutcome`). */
+export const outcomeSchema = z.object({
   cohort: cohortId,
   status: z.enum(['published', 'held', 'unchanged']),
-  version,
+  version: versionSchema,
   size: count,
-  previous_version: version.nullable(),
+  previous_version: versionSchema.nullable(),
   entered: count,
   exited: count,
   checks: z.array(checkResultSchema),
@@ -157,12 +76,13 @@ export const deliverEventSchema = z.object({
   config: runConfigSchema.optional(),
 });
 
-export type DeliverEvent = z.output<typeof deliverEventSchema>;
+export type DeliverEvent = Wire<typeof deliverEventSchema>;
 
 const location = z.string().min(1);
-const deliverySchema: z.ZodType<Delivery> = z.object({
+/** One Deliver result (`Delivery`). */
+export const deliverySchema = z.object({
   cohort: cohortId,
-  version,
+  version: versionSchema,
   status: z.enum(['published', 'held', 'unchanged']),
   event: z.enum(['Cohort Refreshed', 'Cohort Held']).nullable(),
   exports: z
@@ -183,6 +103,17 @@ const deliverySchema: z.ZodType<Delivery> = z.object({
     .nullable(),
 });
 
+// The schemas describe exactly the types the steps produce (tsc fails here when a field is added
+// on either side; a field a schema left out would be dropped on the way through Step Functions).
+const exact: [
+  Describes<typeof workflowPlanSchema, WorkflowPlan>,
+  Describes<typeof runConfigSchema, RunConfig>,
+  Describes<typeof evaluationSchema, EvaluationState>,
+  Describes<typeof outcomeSchema, CohortOutcome>,
+  Describes<typeof deliverySchema, Delivery>,
+] = [true, true, true, true, true];
+void exact;
+
 /** Input of the Finish state: the plan, the kept result, every Snapshot outcome and every delivery. */
 export const finishEventSchema = z.object({
   plan: workflowPlanSchema,
@@ -192,7 +123,7 @@ export const finishEventSchema = z.object({
   started_at: instant,
 });
 
-export type FinishEvent = z.output<typeof finishEventSchema>;
+export type FinishEvent = Wire<typeof finishEventSchema>;
 
 /**
  * Input of AlertFailure: whatever the failed step received, plus the caught `error` and which step
@@ -212,4 +143,4 @@ export const alertFailureEventSchema = z.looseObject({
   cohorts: z.array(z.string()).optional(),
 });
 
-export type AlertFailureEvent = z.output<typeof alertFailureEventSchema>;
+export type AlertFailureEvent = Wire<typeof alertFailureEventSchema>;

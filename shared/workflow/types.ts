@@ -1,7 +1,7 @@
 import type { ProjectConfig } from '../config/config.ts';
 import type { RefreshPlan, StatementBuilder } from '../engine/plan.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
-import type { CohortEvent, CohortEvents } from '../deliver/events.ts';
+import type { CohortEvents, CohortVersionEvent } from '../deliver/events.ts';
 import type { CohortExports, ExportLocations } from '../deliver/exports.ts';
 import type { DecisionInstructions } from '../governance/decision-command.ts';
 import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
@@ -78,8 +78,8 @@ export interface Delivery {
   readonly cohort: string;
   readonly version: number;
   readonly status: CohortOutcome['status'];
-  /** The event published, or null for an unchanged cohort (nothing new to say). */
-  readonly event: CohortEvent['detailType'] | null;
+  /** The event published or null for an unchanged cohort (nothing new to say). */
+  readonly event: CohortVersionEvent['detailType'] | null;
   /** Where the version was exported; null unless it was published by this run. */
   readonly exports: ExportLocations | null;
 }
