@@ -5,7 +5,7 @@ import type { SourceCheckGroup, SourceCheckReport } from './source-checks.ts';
 
 /**
  * The check reports as they cross Step Functions (in the plan and in each Snapshot outcome).
- * test/wire/wire-types.test.ts holds them equal to `CheckResult` (store/manifest.ts) and
+ * An assertion below holds them equal to `CheckResult` (store/manifest.ts) and
  * `SourceCheckReport` (source-checks.ts), so a field added on either side fails tsc.
  */
 

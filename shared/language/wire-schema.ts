@@ -8,7 +8,7 @@ import type { programSchema, qualitySchema } from './schema.ts';
  * The AST of ast.ts as it crosses a JSON boundary (the plan carries the config's metrics as
  * event filters): the parsed shape, not the YAML one schema.ts reads. schema.ts turns `within:
  * 30d` into a `Duration` inside a `Window`; these schemas check that shape when it comes back.
- * test/wire/wire-types.test.ts holds them equal to the AST's types, so a field added on either
+ * An assertion below holds them equal to the AST's types, so a field added on either
  * side fails tsc.
  */
 

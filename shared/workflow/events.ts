@@ -33,7 +33,7 @@ const runConfigSchema = z.object({ hash: z.string().min(1), privacy: privacySche
 
 /**
  * The plan as it crosses Step Functions: the plan step's `refreshPlanSchema` and what the
- * workflow adds. test/wire/wire-types.test.ts holds it equal to `WorkflowPlan`.
+ * workflow adds; held equal to `WorkflowPlan` below.
  */
 export const workflowPlanSchema = z.object({
   ...refreshPlanSchema.shape,
