@@ -8,6 +8,7 @@ import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { blobDefinitions } from '../../shared/store/definitions-source.ts';
+import { workflowPlanSchema } from '../../shared/workflow/events.ts';
 import { planStep } from '../../shared/workflow/steps.ts';
 import type { PlanPorts } from '../../shared/workflow/types.ts';
 import { tempDir } from '../support/cli.ts';
@@ -102,6 +103,8 @@ describe('the Plan step with a definitions bucket', () => {
     expect(change).toMatchObject({ cohort: 'core_users', verdict: 'pending', impact: { before: 1, after: 3, added: 2, removed: 0 } });
     // The run refreshes the accepted definition, and the owner is told what waits.
     expect(cohort(waiting)?.definition).toMatchObject({ hash: first.cohorts[0]?.definition.hash, version: 1 });
+    // Every field of the governance report (impact, dependants, reasons) survives the plan's wire schema.
+    expect(workflowPlanSchema.parse(waiting)).toStrictEqual(waiting);
     const alert = governanceAlert(waiting.run_id, waiting.governance, new Map([['core_users', 'test-team']]));
     expect(alert).toMatchObject({ severity: 'warn', cohorts: ['core_users'] });
     expect(alert?.body).toContain(
@@ -116,6 +119,8 @@ describe('the Plan step with a definitions bucket', () => {
     const approved = await plan('run-3');
     expect(approved.governance?.changes[0]).toMatchObject({ verdict: 'accepted', decision: { by: 'dana' } });
     expect(cohort(approved)?.definition).toMatchObject({ hash, version: 2 });
+    // The approval decision too.
+    expect(workflowPlanSchema.parse(approved)).toStrictEqual(approved);
     expect(await new CatalogStore(bucket).version('core_users', 2)).toMatchObject({
       run_id: 'run-3',
       approval: { by: 'dana' },
