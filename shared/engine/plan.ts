@@ -3,19 +3,19 @@ import { compileRefresh, type MetricColumns } from '../compiler/compile-refresh.
 import { compileSourceChecks } from '../checks/source-query.ts';
 import { readSourceCheckRows } from '../checks/source-rows.ts';
 import { sourceChecks, withLakeWarnings } from '../checks/source-checks.ts';
-import { DEFAULT_CONFIG, type ProjectConfig } from '../config/config.ts';
+import { DEFAULT_CONFIG, type MetricSettings, type ProjectConfig } from '../config/config.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import { programSchema, qualitySchema } from '../language/schema.ts';
 import { eventFilterWireSchema } from '../language/wire-schema.ts';
 import { sourceCheckReportSchema } from '../checks/report-schema.ts';
-import type { Wire } from '../input-validation.ts';
+import type { Describes, Wire } from '../input-validation.ts';
 import { cohortIdSchema, instantSchema } from '../refresh-request.ts';
 import { selectForRun } from '../language/catalog.ts';
 import { type CohortGraph, cohortGraph } from '../language/graph.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { sourceReads } from '../language/source-reads.ts';
-import type { QueryEngine } from '../ports.ts';
+import type { LineageInput, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 
 /** One refresh: which cohorts, at which instant, and why. */
@@ -97,6 +97,16 @@ export const refreshPlanSchema = z.object({
 
 /** Everything the later steps of a refresh need (see `refreshPlanSchema`). */
 export type RefreshPlan = Wire<typeof refreshPlanSchema>;
+
+// What the plan takes from the lake, the compiler and the config is described exactly (tsc fails
+// here when a field is added on either side; the schema would drop it on the way through Step Functions).
+const planShape = refreshPlanSchema.shape;
+const exact: [
+  Describes<typeof planShape.inputs.element, LineageInput>,
+  Describes<typeof planShape.metrics.shape.columns, MetricColumns>,
+  Describes<typeof planShape.metrics.shape.settings, MetricSettings>,
+] = [true, true, true];
+void exact;
 
 /** Turns a plan's query into the statement the Evaluate state runs. */
 export type StatementBuilder = (plan: RefreshPlan) => string;
