@@ -2,7 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CohortRefreshStack } from './cohort-refresh-stack.ts';
 import { InvalidContextError, readStackConfig } from './stack-config.ts';
-import { InvalidPropError } from './validate-props.ts';
+import { InvalidPropError } from './common/validate-props.ts';
 
 const app = new App();
 try {

@@ -1,6 +1,6 @@
 /**
  * Key prefixes of the deployment's buckets: what the stores write and read, and what the
- * construct's grants allow (infra/cohort-foundation.ts). The local state folder mirrors the same
+ * construct's grants allow (infra/foundation/cohort-foundation.ts). The local state folder mirrors the same
  * keys. Each ends in `/`; a grant on a prefix is `<prefix>*`.
  */
 

@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { MetricDimension, RefreshMetric, RUN_OUTCOMES, StepMetric } from '../../shared/workflow/run-metrics.ts';
-import { InvalidPropError } from '../validate-props.ts';
+import { InvalidPropError } from '../common/validate-props.ts';
 import type { RefreshStateMachine } from '../workflow/refresh-state-machine.ts';
 
 /** Properties of {@link RefreshDashboard}. */

@@ -10,7 +10,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { deploymentEnvironment, SERVICE_NAME } from '../../shared/cloud/environment.ts';
 import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
-import type { CohortFoundation } from '../cohort-foundation.ts';
+import type { CohortFoundation } from '../foundation/cohort-foundation.ts';
 import { anyOccurrenceAlarm, FIVE_MINUTE_SUM } from '../common/alarms.ts';
 import { acknowledgePinnedRuntime, acknowledgeWildcardResources, WILDCARD_REASONS } from '../common/nag-acknowledgements.ts';
 import { refreshFunction } from '../common/refresh-function.ts';

@@ -3,7 +3,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CADENCES, type Cadence } from '../../shared/language/ast.ts';
-import { InvalidPropError } from '../validate-props.ts';
+import { InvalidPropError } from '../common/validate-props.ts';
 
 /** When each cadence runs by default (UTC), spread so runs do not start together. */
 export const DEFAULT_SCHEDULES: Readonly<Record<Cadence, string>> = {

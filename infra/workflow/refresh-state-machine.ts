@@ -7,8 +7,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { deploymentEnvironment, type EnvironmentValues, SERVICE_NAME } from '../../shared/cloud/environment.ts';
 import { METRICS_NAMESPACE } from '../../shared/workflow/run-metrics.ts';
-import type { CohortFoundation } from '../cohort-foundation.ts';
-import { validateConcurrency, validateEvaluationTimeout, validateStateMachineName, validateWholeSeconds } from '../validate-props.ts';
+import type { CohortFoundation } from '../foundation/cohort-foundation.ts';
+import {
+  validateConcurrency,
+  validateEvaluationTimeout,
+  validateStateMachineName,
+  validateWholeSeconds,
+} from '../common/validate-props.ts';
 import { type RefreshAlarms, refreshAlarms } from './refresh-alarms.ts';
 import { refreshDefinition } from './refresh-definition.ts';
 import { acknowledgePinnedRuntime, acknowledgeWildcardResources, WILDCARD_REASONS } from '../common/nag-acknowledgements.ts';

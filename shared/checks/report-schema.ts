@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Describes } from '../input-validation.ts';
+import type { Describes } from '../wire-types.ts';
 import type { CheckResult } from '../store/manifest.ts';
 import type { SourceCheckGroup, SourceCheckReport } from './source-checks.ts';
 

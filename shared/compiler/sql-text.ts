@@ -3,13 +3,12 @@
  * SQL goes through these functions. The same quoting is valid in DuckDB and in Athena (Trino).
  */
 
+import { sqlTextProblem } from '../language/sql-safe-text.ts';
+
 /** Thrown when a value cannot be written into SQL safely. */
 export class UnsafeSqlValueError extends Error {
   override readonly name = 'UnsafeSqlValueError';
 }
-
-/** With the `u` flag a surrogate pair is one code point, so only unpaired halves match. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * A SQL string literal. Single quotes are doubled; nothing else is special in standard SQL
@@ -22,18 +21,6 @@ export function stringLiteral(value: string): string {
   const problem = sqlTextProblem(value);
   if (problem) throw new UnsafeSqlValueError(`text values ${problem}`);
   return `'${value.replaceAll("'", "''")}'`;
-}
-
-/**
- * Why a text cannot become a SQL string literal (see {@link stringLiteral}), or undefined when it
- * can. The definition and config schemas refuse such text where it is written, so a refresh never
- * meets it.
- */
-export function sqlTextProblem(value: string): string | undefined {
-  if (value.includes('\u0000')) return 'must not contain the NUL character';
-  const lone = LONE_SURROGATE.exec(value)?.[0];
-  if (lone !== undefined) return `must be valid Unicode, got a lone surrogate \\u${lone.charCodeAt(0).toString(16)} (it has no UTF-8 form)`;
-  return undefined;
 }
 
 /** A DOUBLE literal in exponent form (`4.5E0`), which both engines read as a double. */

@@ -4,7 +4,7 @@ import { trailingFilterSchema } from '../language/schema.ts';
 import { refusePersonalMetricFilters } from './personal-metrics.ts';
 import { type PrivacySettings, privacySchema } from './privacy-schema.ts';
 import { shownValue as shown } from '../language/errors.ts';
-import type { Describes } from '../input-validation.ts';
+import type { Describes } from '../wire-types.ts';
 
 /**
  * The project config file (`cohorts.config.yaml`): per-source freshness SLAs, the warn/fail

@@ -1,5 +1,5 @@
 import type { BlobStore, MembersCodec } from '../ports.ts';
-import { neutralizedCell } from './csv-cell.ts';
+import { neutralizedCell } from '../csv-cell.ts';
 import { EXPORTS_PREFIX } from '../bucket-layout.ts';
 
 /**

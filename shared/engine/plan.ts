@@ -8,7 +8,7 @@ import type { CohortDefinition } from '../language/ast.ts';
 import { programSchema, qualitySchema } from '../language/schema.ts';
 import { eventFilterWireSchema } from '../language/wire-schema.ts';
 import { sourceCheckReportSchema } from '../checks/report-schema.ts';
-import type { Describes, Wire } from '../input-validation.ts';
+import type { Describes, Wire } from '../wire-types.ts';
 import { cohortIdSchema, instantSchema } from '../refresh-request.ts';
 import { selectForRun } from '../language/catalog.ts';
 import { type CohortGraph, cohortGraph } from '../language/graph.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Wire } from '../input-validation.ts';
+import type { Wire } from '../wire-types.ts';
 
 /**
  * What the governance of definitions keeps (SPEC section 7): every accepted definition version,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Describes, Wire } from '../input-validation.ts';
+import type { Describes, Wire } from '../wire-types.ts';
 import type { CohortGovernance } from './govern.ts';
 import { approvalDecisionSchema } from './records.ts';
 

@@ -10,7 +10,7 @@ import {
   TIERS,
   type Window,
 } from './ast.ts';
-import { sqlTextProblem } from '../compiler/sql-text.ts';
+import { sqlTextProblem } from './sql-safe-text.ts';
 import { parseDuration } from './duration.ts';
 import { holdoutNeeds, holdoutText } from './holdout-schema.ts';
 import { shownValue as shown } from './errors.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Describes } from '../input-validation.ts';
+import type { Describes } from '../wire-types.ts';
 import type { EventFilter, ProgramBlock, PropertyOps, QualitySettings, Window } from './ast.ts';
 import type { Duration } from './duration.ts';
 import type { programSchema, qualitySchema } from './schema.ts';

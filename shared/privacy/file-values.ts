@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { cellIdCandidates } from '../deliver/csv-cell.ts';
+import { cellIdCandidates } from '../csv-cell.ts';
 import { csvCells } from './person-csv.ts';
 
 /**

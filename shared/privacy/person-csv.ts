@@ -1,4 +1,4 @@
-import { cellIdCandidates } from '../deliver/csv-cell.ts';
+import { cellIdCandidates } from '../csv-cell.ts';
 
 /** One CSV record: its fields (unquoted) and its text as written, line end included. */
 interface CsvRecord {

@@ -4,7 +4,7 @@ import { refreshPlanSchema, versionSchema } from '../engine/plan.ts';
 import { governanceReportSchema } from '../governance/report-schema.ts';
 import { privacySchema } from '../config/privacy-schema.ts';
 import { CAUGHT_STEPS } from './state-names.ts';
-import type { Describes, Wire } from '../input-validation.ts';
+import type { Describes, Wire } from '../wire-types.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import type { EvaluationState } from '../ports.ts';
 import type { Delivery, RunConfig, WorkflowPlan } from './types.ts';

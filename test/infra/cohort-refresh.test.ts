@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { CohortRefresh, type CohortRefreshProps, UploadsLeftOutError } from '../../infra/cohort-refresh.ts';
-import { InvalidPropError } from '../../infra/validate-props.ts';
+import { InvalidPropError } from '../../infra/common/validate-props.ts';
 import { refTo, resourceOf, templateOf } from './support.ts';
 
 /** A user's own stack embedding the product as `Cohorts`. */

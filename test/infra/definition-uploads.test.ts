@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CohortFoundation } from '../../infra/cohort-foundation.ts';
+import { CohortFoundation } from '../../infra/foundation/cohort-foundation.ts';
 import { DefinitionUploads } from '../../infra/workflow/definition-uploads.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
 import { arnOf, refTo, resourceOf, templateOf } from './support.ts';

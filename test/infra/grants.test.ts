@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import type { CohortFoundation } from '../../infra/cohort-foundation.ts';
+import type { CohortFoundation } from '../../infra/foundation/cohort-foundation.ts';
 import { arnOf, givenFoundation, type PropsOrFactory, templateOf } from './support.ts';
 
 interface Statement {

@@ -1,11 +1,11 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CohortFoundation } from '../../infra/cohort-foundation.ts';
+import { CohortFoundation } from '../../infra/foundation/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { RefreshDashboard, type RefreshDashboardProps } from '../../infra/observability/refresh-dashboard.ts';
 import { readStackConfig } from '../../infra/stack-config.ts';
-import { InvalidPropError } from '../../infra/validate-props.ts';
+import { InvalidPropError } from '../../infra/common/validate-props.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
 import { cohortMetricPoints, runMetricPoints, RUN_OUTCOMES } from '../../shared/workflow/run-metrics.ts';
 import { refTo } from './support.ts';

@@ -3,9 +3,9 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CohortFoundation } from '../../infra/cohort-foundation.ts';
+import { CohortFoundation } from '../../infra/foundation/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
-import { InvalidPropError } from '../../infra/validate-props.ts';
+import { InvalidPropError } from '../../infra/common/validate-props.ts';
 import { RefreshStateMachine, type RefreshStateMachineProps } from '../../infra/workflow/refresh-state-machine.ts';
 import { arnOf, refTo, templateOf } from './support.ts';
 

@@ -3,10 +3,10 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CohortFoundation, type CohortFoundationProps } from '../../infra/cohort-foundation.ts';
+import { CohortFoundation, type CohortFoundationProps } from '../../infra/foundation/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { readStackConfig } from '../../infra/stack-config.ts';
-import { InvalidPropError } from '../../infra/validate-props.ts';
+import { InvalidPropError } from '../../infra/common/validate-props.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
 import { arnOf, givenFoundation, refTo, templateOf } from './support.ts';
 

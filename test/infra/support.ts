@@ -1,7 +1,7 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { CohortFoundation, type CohortFoundationProps } from '../../infra/cohort-foundation.ts';
+import { CohortFoundation, type CohortFoundationProps } from '../../infra/foundation/cohort-foundation.ts';
 
 /** Props, or a function of the stack that makes them (to import resources into that stack). */
 export type PropsOrFactory = CohortFoundationProps | ((stack: Stack) => CohortFoundationProps);

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import type { CohortFoundationProps } from '../../infra/cohort-foundation.ts';
-import { InvalidPropError } from '../../infra/validate-props.ts';
+import type { CohortFoundationProps } from '../../infra/foundation/cohort-foundation.ts';
+import { InvalidPropError } from '../../infra/common/validate-props.ts';
 import { givenFoundation } from './support.ts';
 
 describe('CohortFoundation prop validation', () => {

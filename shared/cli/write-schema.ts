@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { fixtureJsonSchemaText } from '../fixtures/json-schema.ts';
-import { definitionJsonSchemaText } from './json-schema.ts';
+import { definitionJsonSchemaText } from '../language/json-schema.ts';
 
 // `npm run schema`: regenerates definitions/schema.json (and definitions/tests/schema.json for
 // fixture tests) from the zod schemas.

@@ -8,13 +8,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { SERVICE_NAME } from '../shared/cloud/environment.ts';
-import { EVALUATION_TABLE_PREFIX } from '../shared/cloud/athena-statement.ts';
-import { AlertsTopic } from './alerts/alerts-topic.ts';
-import { type SlackChannel, SlackAlerts } from './alerts/slack-alerts.ts';
-import { LakeCatalog } from './catalog/lake-catalog.ts';
-import { QueryWorkGroup } from './query/query-work-group.ts';
-import { SecureBucket } from './storage/secure-bucket.ts';
+import { SERVICE_NAME } from '../../shared/cloud/environment.ts';
+import { EVALUATION_TABLE_PREFIX } from '../../shared/cloud/athena-statement.ts';
+import { AlertsTopic } from '../alerts/alerts-topic.ts';
+import { type SlackChannel, SlackAlerts } from '../alerts/slack-alerts.ts';
+import { LakeCatalog } from '../catalog/lake-catalog.ts';
+import { QueryWorkGroup } from '../query/query-work-group.ts';
+import { SecureBucket } from '../storage/secure-bucket.ts';
 import {
   validateAlertEmails,
   validateBytesScannedCutoff,
@@ -24,7 +24,7 @@ import {
   validateSlackChannel,
   validateWholeDays,
   validateWorkGroupName,
-} from './validate-props.ts';
+} from '../common/validate-props.ts';
 import {
   CATALOG_PREFIX,
   DELETION_REQUESTS_PREFIX,
@@ -34,7 +34,7 @@ import {
   PRIVACY_PREFIX,
   RESULTS_PREFIX,
   SNAPSHOTS_PREFIX,
-} from '../shared/bucket-layout.ts';
+} from '../../shared/bucket-layout.ts';
 
 /** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
 const PRIVACY_KEYS = `${PRIVACY_PREFIX}*`;
