@@ -56,6 +56,7 @@ const RINGS: readonly Ring[] = [
       'shared/notify/',
       'shared/learnings/',
       'shared/fixtures/',
+      'shared/tiles/',
     ],
   },
   {

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { LakeRelations } from '../compiler/compile-refresh.ts';
+import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
+import { stringLiteral } from '../compiler/sql-text.ts';
+import { DAY_MS } from '../tiles/day-split.ts';
+import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import type { TileMeasure } from '../tiles/measures.ts';
+import { contestedCopiesSql, contestedDaysSql, partialsSql } from '../tiles/tile-sql.ts';
+import { fileList } from './duckdb-lake.ts';
+import type { LakeFiles } from './lake-files.ts';
+
+/** Relations over the stored tiles, for tile-evaluation.ts. */
+export interface StoredTiles {
+  /** Tile rows with their `day`. */
+  readonly tiles: string;
+  readonly contestedIds: string;
+  readonly contestedEvents: string;
+}
+
+/**
+ * Daily tiles under `<state>/tiles/` (issue 14; not yet read by `cohorts run`): one Parquet file and
+ * one fingerprint per day, `day=YYYY-MM-DD/tiles.parquet` and `fingerprint.json` (written last:
+ * it makes the tile exist), and `contested.parquet`, every raw copy of the event ids whose valid
+ * copies lie on more than one day.
+ */
+export class LocalTileStore {
+  private readonly root: string;
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    stateDir: string,
+  ) {
+    this.root = join(stateDir, 'tiles');
+  }
+
+  private dayDir(day: string): string {
+    return join(this.root, `day=${day}`);
+  }
+
+  private get contestedFile(): string {
+    return join(this.root, 'contested.parquet');
+  }
+
+  /**
+   * Builds the tiles of `days` that are missing or stale for `measures`, after refreshing the
+   * contested copies; returns each day's status before the build.
+   */
+  async refresh(
+    measures: readonly TileMeasure[],
+    days: readonly string[],
+    lake: LakeRelations,
+    files: LakeFiles,
+  ): Promise<Map<string, TileStatus>> {
+    await mkdir(this.root, { recursive: true });
+    const contestedDays = await this.refreshContested(lake);
+    const ids = measures.map((m) => m.id).sort();
+    const statuses = new Map<string, TileStatus>();
+    for (const day of days) {
+      const current: TileFingerprint = {
+        day,
+        inputs: await inputsOf(files, day),
+        measures: ids,
+        contested: digest(contestedDays.get(day) ?? []),
+      };
+      const status = tileStatus(await this.fingerprint(day), current);
+      statuses.set(day, status);
+      if (status.status !== 'fresh') await this.build(current, measures, lake);
+    }
+    return statuses;
+  }
+
+  /** The stored fingerprint of a day, if its tile exists. */
+  async fingerprint(day: string): Promise<TileFingerprint | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dayDir(day), 'fingerprint.json'), 'utf8')) as TileFingerprint;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Relations over the tiles of `days` (each built) and the contested copies. */
+  relations(days: readonly string[]): StoredTiles {
+    const files = days.map((day) => join(this.dayDir(day), 'tiles.parquet'));
+    const contested = `read_parquet(${stringLiteral(this.contestedFile)}, hive_partitioning = false)`;
+    return {
+      tiles: `read_parquet(${fileList(files)}, hive_partitioning = true, hive_types = {'day': VARCHAR})`,
+      contestedIds: `(SELECT DISTINCT event_id FROM ${contested} AS contested_copies)`,
+      contestedEvents: contested,
+    };
+  }
+
+  /** Rewrites contested.parquet; returns the contested ids that have a valid copy on each day. */
+  private async refreshContested(lake: LakeRelations): Promise<Map<string, string[]>> {
+    const days = contestedDaysSql(duckdbDialect, lake.events);
+    const rows = (await this.connection.runAndReadAll(`${days}\nORDER BY day, event_id`)).getRows();
+    const byDay = new Map<string, string[]>();
+    for (const [id, day] of rows) byDay.set(String(day), [...(byDay.get(String(day)) ?? []), String(id)]);
+    await this.copy(contestedCopiesSql(lake.events, `(${days}) AS contested_days`), this.contestedFile);
+    return byDay;
+  }
+
+  private async build(fingerprint: TileFingerprint, measures: readonly TileMeasure[], lake: LakeRelations): Promise<void> {
+    const from = Date.parse(`${fingerprint.day}T00:00:00Z`);
+    const range = { from, to: from + DAY_MS };
+    const sql = partialsSql({
+      measures,
+      dialect: duckdbDialect,
+      events: lake.events,
+      range,
+      dedup: range,
+      contested: this.relations([]).contestedIds,
+      ids: 'uncontested',
+      presence: true,
+    });
+    const dir = this.dayDir(fingerprint.day);
+    await mkdir(dir, { recursive: true });
+    await this.copy(sql, join(dir, 'tiles.parquet'));
+    const tmp = join(dir, '.tmp-fingerprint.json');
+    await writeFile(tmp, `${JSON.stringify(fingerprint, null, 2)}\n`);
+    await rename(tmp, join(dir, 'fingerprint.json'));
+  }
+
+  /** Writes a query's rows to a Parquet file under a temporary name, then renames it into place. */
+  private async copy(sql: string, file: string): Promise<void> {
+    const tmp = join(file, '..', `.tmp-${file.split(sep).pop() ?? 'tiles'}`);
+    await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (FORMAT parquet)`);
+    await rename(tmp, file);
+  }
+}
+
+/** Every events file of the partitions a day's tile reads, with size and modification time. */
+async function inputsOf(files: LakeFiles, day: string): Promise<InputFile[]> {
+  const partitions = new Set(tilePartitions(day).map((d) => `dt=${d}`));
+  const eventsDir = join(files.root, 'events');
+  const inputs: InputFile[] = [];
+  for (const file of [...files.events.parquet, ...files.events.jsonl]) {
+    const path = relative(eventsDir, file).split(sep).join('/');
+    if (!partitions.has(path.split('/')[0] ?? '')) continue;
+    const info = await stat(file);
+    inputs.push({ path, size: info.size, version: info.mtime.toISOString() });
+  }
+  return inputs.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+const digest = (ids: readonly string[]) =>
+  createHash('sha256')
+    .update(JSON.stringify([...ids].sort()))
+    .digest('hex');

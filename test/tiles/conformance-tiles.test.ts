@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../shared/language/catalog.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
+import { DAY_MS } from '../../shared/tiles/day-split.ts';
+import { tempDir } from '../support/cli.ts';
+import { CONFORMANCE_ROOT, caseNames } from '../support/conformance.ts';
+import { TileComparison } from './compare-tiles.ts';
+
+const HOUR_MS = 3_600_000;
+/** As-of instants around the case's own (midnight): early morning the day before, mid-day after, and days before. */
+const OFFSETS_MS = [0, -5 * HOUR_MS, 13 * HOUR_MS, -3 * DAY_MS - 7 * HOUR_MS];
+
+describe.each(caseNames('cases'))('tiles against the full computation: case %s', (name) => {
+  const dir = join(CONFORMANCE_ROOT, 'cases', name);
+  const caseAsOf = Date.parse((JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { as_of: string }).as_of);
+  let comparison: TileComparison;
+
+  beforeAll(async () => {
+    // GIVEN the case's catalog and lake, and tiles built for every day up to the latest as-of
+    const catalog = await loadCatalog(join(dir, 'definitions'));
+    expect(catalog.problems).toEqual([]);
+    comparison = new TileComparison(await openDuckDb(), join(dir, 'lake'), catalog.definitions, await tempDir());
+    const built = await comparison.build(caseAsOf + Math.max(...OFFSETS_MS));
+    expect([...built.values()].every((s) => s.status === 'missing')).toBe(true);
+  });
+
+  it.each(OFFSETS_MS.map((offset) => new Date(caseAsOf + offset).toISOString()))(
+    'gives every leaf the members and the population of the full computation as of %s',
+    async (iso) => {
+      // WHEN every leaf is computed in full (one cohort per leaf, one query) and from tiles plus raw edges
+      // THEN the population and the members of every exactly combinable leaf are the same
+      const { compared } = await comparison.compare(Date.parse(iso));
+      expect(compared).toBeGreaterThan(0);
+    },
+  );
+});
