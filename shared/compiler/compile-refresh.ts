@@ -57,8 +57,11 @@ export interface CompiledRefresh {
 const DAY_MS = 86_400_000;
 /** Columns of a valid behaviour event, as de-duplication passes them on. */
 const BEHAVIOUR_COLUMNS = ['event_id', 'source', 'user_key', 'event_name', 'ts', 'properties', 'value'] as const;
-/** Which copy of an event_id counts: the first in this order (SPEC leaves it unspecified; both engines agree). */
-const COPY_ORDER = ['ts', 'source', 'user_key', 'event_name', 'properties', 'value'] as const;
+/**
+ * Which copy of an event_id counts: the first in this order (SPEC leaves it unspecified; both engines
+ * agree, and so do the tiles, which import it).
+ */
+export const COPY_ORDER = ['ts', 'source', 'user_key', 'event_name', 'properties', 'value'] as const;
 /** The JSON number grammar of SPEC section 4: a value whose text matches it is numeric. */
 export const NUMERIC_TEXT = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
 /** The person of an event `e` read with the identity map `m`: the mapped person, else its own user key. */

@@ -1,4 +1,4 @@
-import { NUMERIC_TEXT } from '../compiler/compile-refresh.ts';
+import { COPY_ORDER, NUMERIC_TEXT } from '../compiler/compile-refresh.ts';
 import type { Dialect } from '../compiler/dialect.ts';
 import { scopeParts } from '../compiler/event-scope.ts';
 import { normalizedIdSql, presentIdSql } from '../compiler/normalize-id.ts';
@@ -52,9 +52,6 @@ export interface PartialsRequest {
   /** Also emit presence rows (every valid event in `range`, before de-duplication). */
   readonly presence: boolean;
 }
-
-/** Which copy of an event_id counts: as compile-refresh's COPY_ORDER, so both choose the same copy. */
-const COPY_ORDER = 'ts, source, user_key, event_name, properties, value';
 
 const typedNull = (d: Dialect) => ({
   n: 'CAST(NULL AS BIGINT)',
@@ -111,7 +108,7 @@ export function partialsSql(request: PartialsRequest): string {
   const nul = typedNull(d);
   const ctes = [
     `valid AS (\n${validEventsSql(d, request.events, request.dedup)}\n)`,
-    `deduped AS (\n  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER}) AS copy_no\n` +
+    `deduped AS (\n  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no\n` +
       `    FROM valid AS v WHERE event_id ${choose} (SELECT event_id FROM ${request.contested})\n  ) AS numbered_copies\n` +
       `  WHERE copy_no = 1 AND ${within(d, 'ts', request.range)}\n)`,
     `extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value${d
