@@ -55,7 +55,7 @@ export class CohortRefreshStack extends Stack {
       // CloudFormation refuses an empty output value: no prefix, no output (the CLI defaults to '').
       ...(foundation.eventLakePrefix ? { EventLakePrefix: foundation.eventLakePrefix } : {}),
       DatabaseName: foundation.catalog.databaseName,
-      WorkGroupName: foundation.workGroupName,
+      WorkGroupName: foundation.queryWorkGroup.workGroupName,
       AlertsTopicArn: foundation.alertsTopic.topicArn,
       StateMachineArn: stateMachine.stateMachineArn,
     };

@@ -1,6 +1,4 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type * as athena from 'aws-cdk-lib/aws-athena';
-import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -187,24 +185,8 @@ export class CohortFoundation extends Construct {
   public readonly athenaResultsBucket: s3.Bucket;
   /** The Glue database and tables. */
   public readonly catalog: LakeCatalog;
-  /** The Glue database. */
-  public readonly database: glue.CfnDatabase;
-  /** `events_jsonl` table. */
-  public readonly eventsJsonlTable: glue.CfnTable;
-  /** `events_parquet` table. */
-  public readonly eventsParquetTable: glue.CfnTable;
-  /** `identities_jsonl` table. */
-  public readonly identitiesJsonlTable: glue.CfnTable;
-  /** `identities_parquet` table. */
-  public readonly identitiesParquetTable: glue.CfnTable;
-  /** `cohort_members` table over every snapshot version. */
-  public readonly cohortMembersTable: glue.CfnTable;
-  /** The Athena workgroup with enforced settings. */
-  public readonly workGroup: athena.CfnWorkGroup;
-  /** Name of the Athena workgroup. */
-  public readonly workGroupName: string;
-  /** ARN of the Athena workgroup. */
-  public readonly workGroupArn: string;
+  /** The Athena workgroup with enforced settings (its name and ARN: `workGroupName`, `workGroupArn`). */
+  public readonly queryWorkGroup: QueryWorkGroup;
   /**
    * The HMAC key of erasure records (SPEC 5's audit record keeps keyed hashes of the id): a
    * generated Secrets Manager secret, encrypted with {@link encryptionKey}, readable only by the
@@ -297,22 +279,12 @@ export class CohortFoundation extends Construct {
       filesPrefix: LAKE_FILES_PREFIX,
       snapshotsBucket: this.snapshotsBucket,
     });
-    this.database = this.catalog.database;
-    this.eventsJsonlTable = this.catalog.eventsJsonlTable;
-    this.eventsParquetTable = this.catalog.eventsParquetTable;
-    this.identitiesJsonlTable = this.catalog.identitiesJsonlTable;
-    this.identitiesParquetTable = this.catalog.identitiesParquetTable;
-    this.cohortMembersTable = this.catalog.cohortMembersTable;
-
-    const query = new QueryWorkGroup(this, 'WorkGroup', {
+    this.queryWorkGroup = new QueryWorkGroup(this, 'WorkGroup', {
       workGroupName,
       resultsBucket: this.athenaResultsBucket,
       resultsKey: this.encryptionKey,
       bytesScannedCutoffPerQuery: bytesScannedCutoff,
     });
-    this.workGroup = query.workGroup;
-    this.workGroupName = query.workGroupName;
-    this.workGroupArn = query.workGroupArn;
 
     this.privacyKey = new secretsmanager.Secret(this, 'PrivacyKey', {
       description: 'cohort-refresh: HMAC key of erasure records (one key a line; the first makes new records)',
@@ -430,7 +402,7 @@ export class CohortFoundation extends Construct {
         'athena:StopQueryExecution',
         'athena:GetWorkGroup',
       ],
-      resourceArns: [this.workGroupArn],
+      resourceArns: [this.queryWorkGroup.workGroupArn],
     });
     const glueGrant = iam.Grant.addToPrincipal({
       grantee,
@@ -538,7 +510,7 @@ export class CohortFoundation extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['athena:GetQueryRuntimeStatistics'],
-      resourceArns: [this.workGroupArn],
+      resourceArns: [this.queryWorkGroup.workGroupArn],
     });
   }
 

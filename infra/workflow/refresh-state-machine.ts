@@ -154,7 +154,7 @@ export class RefreshStateMachine extends Construct {
       EVENT_LAKE_BUCKET: cr.eventLakeBucket.bucketName,
       EVENT_LAKE_PREFIX: cr.eventLakePrefix,
       ATHENA_RESULTS_BUCKET: cr.athenaResultsBucket.bucketName,
-      ATHENA_WORKGROUP: cr.workGroupName,
+      ATHENA_WORKGROUP: cr.queryWorkGroup.workGroupName,
       GLUE_DATABASE: cr.catalog.databaseName,
       ALERTS_TOPIC_ARN: cr.alertsTopic.topicArn,
       ...(cr.alertsFormat === 'chatbot' ? { ALERTS_FORMAT: cr.alertsFormat } : {}),
@@ -233,7 +233,7 @@ export class RefreshStateMachine extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(
         refreshDefinition(this, {
           functions: this.functions,
-          workGroupName: cr.workGroupName,
+          workGroupName: cr.queryWorkGroup.workGroupName,
           databaseName: cr.catalog.databaseName,
           snapshotConcurrency,
           deliveryConcurrency,

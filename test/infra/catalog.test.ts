@@ -51,7 +51,7 @@ describe('CohortFoundation Glue catalog', () => {
 
     template.resourceCountIs('AWS::Glue::Table', 5);
     template.allResources('AWS::Glue::Table', {
-      DependsOn: [stack.getLogicalId(foundation.database)],
+      DependsOn: [stack.getLogicalId(foundation.catalog.database)],
       Properties: Match.objectLike({ DatabaseName: 'cohort_refresh' }),
     });
   });

@@ -73,7 +73,7 @@ describe('CohortFoundation grant helpers', () => {
 
     const athena = withAction('athena:');
     expect(athena).toHaveLength(1);
-    expect(resourcesOf(athena[0]!)).toEqual([stack.resolve(foundation.workGroupArn)]);
+    expect(resourcesOf(athena[0]!)).toEqual([stack.resolve(foundation.queryWorkGroup.workGroupArn)]);
     expect(actionsOf(athena[0]!)).toEqual(
       expect.arrayContaining(['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults']),
     );

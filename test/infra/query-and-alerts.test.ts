@@ -37,7 +37,7 @@ describe('CohortFoundation Athena workgroup', () => {
     const { stack, foundation } = givenFoundation({ workGroupName: 'cohorts-staging' });
 
     templateOf(stack).hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'cohorts-staging' });
-    expect(stack.resolve(foundation.workGroupArn)).toEqual({
+    expect(stack.resolve(foundation.queryWorkGroup.workGroupArn)).toEqual({
       'Fn::Join': [
         '',
         [
