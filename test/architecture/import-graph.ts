@@ -58,7 +58,6 @@ export function importSpecifiers(text: string): string[] {
 
 /** The repository file a specifier names, or undefined for a package (`zod`, `node:fs`). */
 export function resolveSpecifier(from: string, specifier: string): string | undefined {
-  if (specifier.startsWith('#shared/')) return posix.join('shared', specifier.slice('#shared/'.length));
   if (!specifier.startsWith('./') && !specifier.startsWith('../')) return undefined;
   return posix.join(posix.dirname(from), specifier);
 }
