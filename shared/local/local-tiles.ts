@@ -8,7 +8,7 @@ import { stringLiteral } from '../compiler/sql-text.ts';
 import { DAY_MS } from '../tiles/day-split.ts';
 import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
-import { contestedCopiesSql, contestedDaysSql, partialsSql } from '../tiles/tile-sql.ts';
+import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql } from '../tiles/tile-sql.ts';
 import { fileList } from './duckdb-lake.ts';
 import type { LakeFiles } from './lake-files.ts';
 
@@ -82,12 +82,15 @@ export class LocalTileStore {
     }
   }
 
-  /** Relations over the tiles of `days` (each built) and the contested copies. */
+  /** Relations over the tiles of `days` (each built; none: an empty relation) and the contested copies. */
   relations(days: readonly string[]): StoredTiles {
     const files = days.map((day) => join(this.dayDir(day), 'tiles.parquet'));
     const contested = `read_parquet(${stringLiteral(this.contestedFile)}, hive_partitioning = false)`;
     return {
-      tiles: `read_parquet(${fileList(files)}, hive_partitioning = true, hive_types = {'day': VARCHAR})`,
+      tiles:
+        files.length === 0
+          ? noTilesSql(duckdbDialect)
+          : `read_parquet(${fileList(files)}, hive_partitioning = true, hive_types = {'day': VARCHAR})`,
       contestedIds: `(SELECT DISTINCT event_id FROM ${contested} AS contested_copies)`,
       contestedEvents: contested,
     };

@@ -206,3 +206,22 @@ export function contestedDaysSql(d: Dialect, events: string): string {
 export function contestedCopiesSql(events: string, contestedDays: string): string {
   return `SELECT event_id, source, user_id, event_name, ts, properties, value, dt FROM ${events} AS lake_events WHERE event_id IN (SELECT event_id FROM ${contestedDays})`;
 }
+
+/** No tile rows, with the tile columns' types and `day`: the tiles of a refresh that has no whole day yet. */
+export function noTilesSql(d: Dialect): string {
+  const nul = typedNull(d);
+  const types: Record<(typeof TILE_COLUMNS)[number], string> = {
+    measure: nul.text,
+    source: nul.text,
+    user_key: nul.text,
+    n: nul.n,
+    total: nul.total,
+    abs_total: nul.total,
+    integral: nul.integral,
+    value: nul.text,
+    latest_ts: nul.instant,
+    latest_event_id: nul.text,
+    latest_json: nul.text,
+  };
+  return `(SELECT ${TILE_COLUMNS.map((c) => `${types[c]} AS ${c}`).join(', ')}, ${nul.text} AS day WHERE FALSE)`;
+}

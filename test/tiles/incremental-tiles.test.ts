@@ -77,6 +77,8 @@ describe('tiles over duplicates across days, late files and a new measure', () =
       // The fractional tip cannot be combined exactly: that one leaf reads raw.
       expect({ compared, raw }).toEqual({ compared: WINDOWED.length - 1, raw: 1 });
     }
+    // Before the lake's first partition there is no tile day at all (an empty tiles relation) and no one.
+    expect(await comparison.compare(Date.parse('2024-03-02T10:00:00Z'))).toEqual({ compared: WINDOWED.length, raw: 0 });
   });
 
   it('rebuilds the days a late file touches (d-1..d+1) and the days whose contested ids change', async () => {
