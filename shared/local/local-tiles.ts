@@ -4,13 +4,15 @@ import { join, relative, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
-import { stringLiteral } from '../compiler/sql-text.ts';
+import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import { DAY_MS } from '../tiles/day-split.ts';
 import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
-import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql } from '../tiles/tile-sql.ts';
+import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
 import { fileList } from './duckdb-lake.ts';
 import type { LakeFiles } from './lake-files.ts';
+
+let buildCounter = 0;
 
 /** Relations over the stored tiles, for tile-evaluation.ts. */
 export interface StoredTiles {
@@ -58,6 +60,7 @@ export class LocalTileStore {
     const contestedDays = await this.refreshContested(lake);
     const ids = measures.map((m) => m.id).sort();
     const statuses = new Map<string, TileStatus>();
+    const stale: TileFingerprint[] = [];
     for (const day of days) {
       const current: TileFingerprint = {
         day,
@@ -67,8 +70,9 @@ export class LocalTileStore {
       };
       const status = tileStatus(await this.fingerprint(day), current);
       statuses.set(day, status);
-      if (status.status !== 'fresh') await this.build(current, measures, lake);
+      if (status.status !== 'fresh') stale.push(current);
     }
+    if (stale.length > 0) await this.build(stale, measures, lake);
     return statuses;
   }
 
@@ -106,9 +110,14 @@ export class LocalTileStore {
     return byDay;
   }
 
-  private async build(fingerprint: TileFingerprint, measures: readonly TileMeasure[], lake: LakeRelations): Promise<void> {
-    const from = Date.parse(`${fingerprint.day}T00:00:00Z`);
-    const range = { from, to: from + DAY_MS };
+  /**
+   * Builds the tiles of several days in one pass over their partitions (a day at a time would
+   * repeat the per-query work for every day), kept in a temporary table and written day by day;
+   * each fingerprint is written after its day's file.
+   */
+  private async build(days: readonly TileFingerprint[], measures: readonly TileMeasure[], lake: LakeRelations): Promise<void> {
+    const starts = days.map((f) => Date.parse(`${f.day}T00:00:00Z`));
+    const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
     const sql = partialsSql({
       measures,
       dialect: duckdbDialect,
@@ -118,13 +127,26 @@ export class LocalTileStore {
       contested: this.relations([]).contestedIds,
       ids: 'uncontested',
       presence: true,
+      byDay: true,
     });
-    const dir = this.dayDir(fingerprint.day);
-    await mkdir(dir, { recursive: true });
-    await this.copy(sql, join(dir, 'tiles.parquet'));
-    const tmp = join(dir, '.tmp-fingerprint.json');
-    await writeFile(tmp, `${JSON.stringify(fingerprint, null, 2)}\n`);
-    await rename(tmp, join(dir, 'fingerprint.json'));
+    const table = identifier(`tiles_build_${++buildCounter}`);
+    const wanted = days.map((f) => stringLiteral(f.day)).join(', ');
+    await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM (${sql}) AS built WHERE day IN (${wanted})`);
+    try {
+      for (const fingerprint of days) {
+        const dir = this.dayDir(fingerprint.day);
+        await mkdir(dir, { recursive: true });
+        await this.copy(
+          `SELECT ${TILE_COLUMNS.join(', ')} FROM ${table} WHERE day = ${stringLiteral(fingerprint.day)}`,
+          join(dir, 'tiles.parquet'),
+        );
+        const tmp = join(dir, '.tmp-fingerprint.json');
+        await writeFile(tmp, `${JSON.stringify(fingerprint, null, 2)}\n`);
+        await rename(tmp, join(dir, 'fingerprint.json'));
+      }
+    } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
+    }
   }
 
   /** Writes a query's rows to a Parquet file under a temporary name, then renames it into place. */

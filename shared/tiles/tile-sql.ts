@@ -51,6 +51,11 @@ export interface PartialsRequest {
   readonly ids: IdSelection;
   /** Also emit presence rows (every valid event in `range`, before de-duplication). */
   readonly presence: boolean;
+  /**
+   * Several days in one pass: every row also carries its UTC `day` and is grouped by it. Exact for
+   * uncontested ids, whose valid copies all lie on one day.
+   */
+  readonly byDay?: boolean;
 }
 
 const typedNull = (d: Dialect) => ({
@@ -106,16 +111,19 @@ export function partialsSql(request: PartialsRequest): string {
   const value = (name: string): PropertyValue => ({ text: `e.p${p(name)}_t`, number: `e.p${p(name)}_n`, present: `e.p${p(name)}_x` });
   const choose = request.ids === 'contested' ? 'IN' : 'NOT IN';
   const nul = typedNull(d);
+  const byDay = request.byDay === true;
+  const day = byDay ? `, ${dayText('ts')} AS day` : '';
+  const key = byDay ? 'e.source, e.user_key, e.day' : 'e.source, e.user_key';
   const ctes = [
     `valid AS (\n${validEventsSql(d, request.events, request.dedup)}\n)`,
     `deduped AS (\n  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no\n` +
       `    FROM valid AS v WHERE event_id ${choose} (SELECT event_id FROM ${request.contested})\n  ) AS numbered_copies\n` +
       `  WHERE copy_no = 1 AND ${within(d, 'ts', request.range)}\n)`,
-    `extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value${d
+    `extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value${day}${d
       .extractProperties('e.properties', names)
       .map((s) => `, ${s}`)
       .join('')}\n  FROM deduped AS e\n)`,
-    `typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value${names.map((_, i) => `, ${d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM extracted\n)`,
+    `typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value${byDay ? ', day' : ''}${names.map((_, i) => `, ${d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM extracted\n)`,
     `valued AS (\n  SELECT *${names.map((_, i) => `, ${d.scalarText(`p${i}_j`)} AS p${i}_t, ${d.present(`p${i}_j`)} AS p${i}_x`).join('')}\n  FROM typed\n)`,
     `scored AS (\n  SELECT *${names.map((_, i) => `, CASE WHEN ${d.fullMatch(`p${i}_t`, NUMERIC_TEXT)} THEN ${d.tryDouble(`p${i}_t`)} END AS p${i}_n`).join('')}\n  FROM valued\n)`,
   ];
@@ -124,6 +132,7 @@ export function partialsSql(request: PartialsRequest): string {
       `${stringLiteral(measure)} AS measure`,
       'e.source AS source',
       'e.user_key AS user_key',
+      ...(byDay ? ['e.day AS day'] : []),
       `${cols.n ?? nul.n} AS n`,
       `${cols.total ?? nul.total} AS total`,
       `${cols.abs_total ?? nul.total} AS abs_total`,
@@ -136,7 +145,7 @@ export function partialsSql(request: PartialsRequest): string {
   const selects: string[] = [];
   if (request.presence) {
     selects.push(
-      `SELECT ${row(PRESENCE, { n: 'count(*)' })}\nFROM (${validEventsSql(d, request.events, request.range)}) AS e\nGROUP BY e.source, e.user_key`,
+      `SELECT ${row(PRESENCE, { n: 'count(*)' })}\nFROM (SELECT *${day} FROM (${validEventsSql(d, request.events, request.range)}) AS p) AS e\nGROUP BY ${key}`,
     );
   }
   for (const m of request.measures) {
@@ -145,20 +154,20 @@ export function partialsSql(request: PartialsRequest): string {
     const a = m.aggregate;
     switch (a.kind) {
       case 'count':
-        selects.push(`SELECT ${row(m.id, { n: 'count(*)' })}\nFROM scored AS e WHERE ${where([])}\nGROUP BY e.source, e.user_key`);
+        selects.push(`SELECT ${row(m.id, { n: 'count(*)' })}\nFROM scored AS e WHERE ${where([])}\nGROUP BY ${key}`);
         break;
       case 'sum': {
         const x = a.of === undefined ? 'e.value' : value(a.of).number;
         selects.push(
           `SELECT ${row(m.id, { n: 'count(*)', total: `sum(${x})`, abs_total: `sum(abs(${x}))`, integral: `bool_and(${x} = floor(${x}))` })}\n` +
-            `FROM scored AS e WHERE ${where([`${x} IS NOT NULL`])}\nGROUP BY e.source, e.user_key`,
+            `FROM scored AS e WHERE ${where([`${x} IS NOT NULL`])}\nGROUP BY ${key}`,
         );
         break;
       }
       case 'distinct': {
         const text = value(a.of).text;
         selects.push(
-          `SELECT ${row(m.id, { value: text })}\nFROM scored AS e WHERE ${where([`${text} IS NOT NULL`])}\nGROUP BY e.source, e.user_key, ${text}`,
+          `SELECT ${row(m.id, { value: text })}\nFROM scored AS e WHERE ${where([`${text} IS NOT NULL`])}\nGROUP BY ${key}, ${text}`,
         );
         break;
       }
@@ -167,7 +176,7 @@ export function partialsSql(request: PartialsRequest): string {
         const by = (v: string) => d.latestBy(v, 'e.ts', 'e.event_id');
         selects.push(
           `SELECT ${row(m.id, { latest_ts: by('e.ts'), latest_event_id: by('e.event_id'), latest_json: by(json) })}\n` +
-            `FROM scored AS e WHERE ${where([value(a.of).present])}\nGROUP BY e.source, e.user_key`,
+            `FROM scored AS e WHERE ${where([value(a.of).present])}\nGROUP BY ${key}`,
         );
         break;
       }
