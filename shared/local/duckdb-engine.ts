@@ -1,4 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -26,6 +28,8 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     private readonly connection: DuckDBConnection,
     private readonly lakeDir: string,
     version = 'duckdb',
+    /** Where member lists are written while they are encoded or decoded: the state folder. @default - the system's temporary folder */
+    private readonly scratch?: string,
   ) {
     this.name = version;
   }
@@ -90,7 +94,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
   }
 
   async encode(personIds: readonly string[]): Promise<Uint8Array> {
-    return this.withScratch(async (dir) => {
+    return this.withScratch(async (file) => {
       const table = identifier(`members_${++tableCounter}`);
       await this.connection.run(`CREATE TABLE ${table} (person_id VARCHAR)`);
       try {
@@ -100,7 +104,6 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
           appender.endRow();
         }
         appender.closeSync();
-        const file = join(dir, 'members.parquet');
         await this.connection.run(
           `COPY (SELECT DISTINCT person_id FROM ${table} ORDER BY person_id) TO ${stringLiteral(file)} (FORMAT parquet)`,
         );
@@ -112,8 +115,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
   }
 
   async decode(bytes: Uint8Array): Promise<string[]> {
-    return this.withScratch(async (dir) => {
-      const file = join(dir, 'members.parquet');
+    return this.withScratch(async (file) => {
       await writeFile(file, bytes);
       const reader = await this.connection.runAndReadAll(
         `SELECT person_id FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false) ORDER BY person_id`,
@@ -122,12 +124,24 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     });
   }
 
-  private async withScratch<T>(work: (dir: string) => Promise<T>): Promise<T> {
-    const dir = await mkdtemp(join(tmpdir(), 'cohorts-'));
+  /**
+   * Runs `work` with a scratch Parquet file (a member list), removed after. Named `.tmp-*` in the
+   * state folder, a killed command's copy is a leftover that the next run, `forget` and
+   * `privacy-check` reach (shared/local/leftovers.ts); only a read-only state folder falls back
+   * to the system's temporary folder.
+   */
+  private async withScratch<T>(work: (file: string) => Promise<T>): Promise<T> {
+    const writable =
+      this.scratch !== undefined &&
+      (await access(this.scratch, constants.W_OK).then(
+        () => true,
+        () => false,
+      ));
+    const file = join(writable ? (this.scratch as string) : tmpdir(), `.tmp-${randomUUID()}.parquet`);
     try {
-      return await work(dir);
+      return await work(file);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await rm(file, { force: true });
     }
   }
 }

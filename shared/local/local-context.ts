@@ -15,7 +15,7 @@ export interface LocalContext {
 /** Wires the local world: the only place the CLI chooses implementations. */
 export async function openLocalContext(options: { readonly data: string; readonly state: string }): Promise<LocalContext> {
   const connection = await openDuckDb();
-  const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection));
+  const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection), options.state);
   const blobs = new FsBlobStore(options.state);
   const store = new SnapshotStore(blobs, engine);
   return { engine, store, blobs };
