@@ -96,13 +96,21 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
     },
     { ...local, notifier: outbox.notifier(notifier) },
     { runId },
-  ).finally(() => outbox.end(runId));
+  ).finally(async () => {
+    if (await outbox.end(runId)) return;
+    io.err(`this run's alert could not be written to ${folders.state}: the next \`cohorts run\` alerts that it did not finish`);
+  });
   const { summary, plan } = run;
   io.out(formatRunSummary(summary));
   const exported = summary.deliveries.filter((d) => d.exports !== null).length;
   const announced = summary.deliveries.filter((d) => d.event !== null).length;
   io.err(`exports: ${join(folders.state, 'exports')} (${exported} new), events: ${join(folders.state, 'events.jsonl')} (${announced} new)`);
-  const report = await writeReportFiles(folders, catalog.definitions, local.store);
+  const report = await writeReportFiles(folders, catalog.definitions, local.store).catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`refresh ${runId} is done, but the report step failed: ${reason} (\`cohorts report\` rebuilds the report alone)`, {
+      cause: error,
+    });
+  });
   io.err(`report: ${report}`);
   reportGovernance(plan.governance, io);
   return run;

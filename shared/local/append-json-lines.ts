@@ -1,5 +1,6 @@
 import { appendFile, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fileWriteError } from './file-error.ts';
 import { makeFolder } from './make-folder.ts';
 
 /**
@@ -12,7 +13,9 @@ export async function appendJsonLines(file: string, records: readonly unknown[])
   if (records.length === 0) return;
   await makeFolder(dirname(file));
   const lines = records.map((record) => `${JSON.stringify(record)}\n`).join('');
-  await appendFile(file, (await endsTorn(file)) ? `\n${lines}` : lines);
+  await appendFile(file, (await endsTorn(file)) ? `\n${lines}` : lines).catch((error: unknown) => {
+    throw fileWriteError(error, file, dirname(file));
+  });
 }
 
 /** Whether a file exists, is not empty and does not end with a newline. */

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type FileHandle, link, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type EtaggedBlob } from '../ports.ts';
+import { fileWriteError } from './file-error.ts';
 import { makeFolder } from './make-folder.ts';
 
 /**
@@ -123,7 +124,13 @@ export class FsBlobStore implements BlobStore {
     const target = this.locate(key);
     await makeFolder(dirname(target));
     const temp = join(dirname(target), `.tmp-${randomUUID()}`);
-    await writeFile(temp, body);
+    try {
+      await writeFile(temp, body);
+    } catch (error) {
+      // A write cut short (a full disk) may hold part of a member list: never leave it behind.
+      await unlink(temp).catch(() => undefined);
+      throw fileWriteError(error, target, this.root);
+    }
     return temp;
   }
 }

@@ -22,6 +22,8 @@ const FOLDER = 'outbox';
  */
 export class LocalOutbox {
   private readonly blobs: FsBlobStore;
+  /** Whether an alert could not be written to the outbox. */
+  private unwritten = false;
 
   constructor(
     private readonly state: string,
@@ -35,7 +37,15 @@ export class LocalOutbox {
     return {
       notify: async (alert) => {
         const key = `${FOLDER}/alert-${this.now().getTime()}-${randomUUID()}.json`;
-        await this.blobs.put(key, `${JSON.stringify(alert)}\n`);
+        try {
+          await this.blobs.put(key, `${JSON.stringify(alert)}\n`);
+        } catch (error) {
+          // A full disk: send it anyway (the terminal needs no disk), and keep the run's record so
+          // the next run alerts that this one did not finish.
+          this.unwritten = true;
+          await inner.notify(alert).catch(() => undefined);
+          throw error;
+        }
         await inner.notify(alert);
         await unlink(this.blobs.locate(key));
       },
@@ -47,8 +57,15 @@ export class LocalOutbox {
     await this.blobs.put(`${FOLDER}/run-${run.run_id}.json`, `${JSON.stringify(run)}\n`);
   }
 
-  async end(runId: string): Promise<void> {
+  /**
+   * Removes the run's record, unless one of its alerts could not be written to the outbox (that
+   * alert may never have reached alerts.jsonl): then the next run's {@link recover} alerts that
+   * this run did not finish. Returns whether the record was removed.
+   */
+  async end(runId: string): Promise<boolean> {
+    if (this.unwritten) return false;
     await unlink(this.blobs.locate(`${FOLDER}/run-${runId}.json`)).catch(() => undefined);
+    return true;
   }
 
   /**
@@ -78,7 +95,7 @@ function unfinishedAlert(run: RunRecord): Alert {
     severity: 'warn',
     title: `Refresh ${run.run_id} as of ${run.as_of} ended without finishing`,
     body: [
-      `The refresh started at ${run.started_at} stopped before its last step (the process was killed or crashed), so its alert was never sent.`,
+      `The refresh started at ${run.started_at} stopped before its last step (the process was killed or crashed, or its alert could not be written), so its alert may never have been sent.`,
       'This run repairs what it left: a version it wrote but never made current is published (same as-of) or marked lost (new as-of),',
       'exports and events it did not deliver are delivered, and its unfinished files are removed.',
     ].join('\n'),

@@ -1,5 +1,6 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { fileWriteError } from './file-error.ts';
 import { makeFolder } from './make-folder.ts';
 
 /**
@@ -14,7 +15,10 @@ export async function writeReport(outDir: string, files: Record<string, string>)
     if (!target.startsWith(root + sep)) throw new Error(`report file name escapes the output folder: ${name}`);
     await makeFolder(dirname(target));
     const temp = join(dirname(target), `.${process.pid}-${Date.now()}.tmp`);
-    await writeFile(temp, text, 'utf8');
+    await writeFile(temp, text, 'utf8').catch(async (error: unknown) => {
+      await unlink(temp).catch(() => undefined);
+      throw fileWriteError(error, target, root);
+    });
     await rename(temp, target);
     written.push(target);
   }

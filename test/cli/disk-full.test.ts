@@ -1,0 +1,92 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cohorts, tempDir } from '../support/cli.ts';
+import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
+import { header, writeDefinitions, writeLake } from '../support/lake.ts';
+
+/** Which writes find the disk full (Node's own error: ENOSPC from `write`, naming no file). */
+const disk = vi.hoisted(() => ({ fullAt: undefined as ((path: string) => boolean) | undefined, full: false }));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  const filling = (path: unknown) => {
+    if (!disk.full && disk.fullAt?.(String(path))) disk.full = true;
+    return disk.full;
+  };
+  const writeFile: typeof fs.writeFile = async (path, ...rest) => (filling(path) ? Promise.reject(enospc()) : fs.writeFile(path, ...rest));
+  const appendFile: typeof fs.appendFile = async (path, ...rest) =>
+    filling(path) ? Promise.reject(enospc()) : fs.appendFile(path, ...rest);
+  return { ...fs, writeFile, appendFile, default: { ...fs, writeFile, appendFile } };
+});
+
+const AS_OF = '2024-06-01T00:00:00Z';
+
+describe('a full disk (F2, F4)', () => {
+  let root: string;
+  let common: string[];
+
+  beforeAll(async () => {
+    root = await tempDir();
+    await writeLake(join(root, 'data'), [
+      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
+      { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-05-31T00:00:00Z' },
+    ]);
+    await writeDefinitions(join(root, 'definitions'), {
+      'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
+    });
+    await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+    common = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--config', join(root, 'cohorts.config.yaml')];
+  });
+
+  afterEach(() => {
+    disk.fullAt = undefined;
+    disk.full = false;
+  });
+
+  it('a run whose alert cannot be written still says it on the terminal, and the next run alerts it', async () => {
+    // GIVEN a disk that fills up when the first member list is written: the failure alert cannot be written either
+    const state = join(root, 'snapshot-full');
+    disk.fullAt = (path) => path.startsWith(join(state, 'snapshots') + sep);
+
+    // WHEN a run fails there
+    const failed = await cohorts('run', '--as-of', AS_OF, ...common, '--state', state);
+
+    // THEN the error alert reached the terminal anyway, naming the file and what to do
+    expect(failed.code).toBe(1);
+    const text = failed.stderr.join('\n');
+    expect(text).toMatch(/^\[error\] cohort refresh failed at /m);
+    expect(text).toContain(`no space left on device (ENOSPC) writing ${join(state, 'snapshots', 'cohort=active_users', 'version=1')}`);
+    expect(text).toContain(`free space under ${state} and run again`);
+    expect(text).toContain(`this run's alert could not be written to ${state}: the next \`cohorts run\` alerts that it did not finish`);
+    // ...and its record stays in the outbox, so that a later run can deliver it
+    expect((await readdir(join(state, 'outbox'))).filter((name) => name.startsWith('run-'))).toHaveLength(1);
+
+    // WHEN space is freed and the next run runs
+    disk.fullAt = undefined;
+    disk.full = false;
+    const next = await cohorts('run', '--as-of', AS_OF, ...common, '--state', state);
+
+    // THEN it alerts that the failed run did not finish, and empties the outbox
+    expect(next.code).toBe(0);
+    expect(next.stderr.join('\n')).toMatch(/^\[warn\] Refresh [0-9a-f-]{36} as of 2024-06-01T00:00:00.000Z ended without finishing$/m);
+    expect(await readdir(join(state, 'outbox'))).toEqual([]);
+  });
+
+  it('the report step names itself, the file and what to do', async () => {
+    const state = join(root, 'report-full');
+    disk.fullAt = (path) => path.startsWith(join(state, 'report') + sep);
+
+    const result = await cohorts('run', '--as-of', AS_OF, ...common, '--state', state);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.at(-1)).toMatch(
+      new RegExp(
+        `^refresh [0-9a-f-]{36} is done, but the report step failed: no space left on device \\(ENOSPC\\) writing ${join(state, 'report')}/\\w+\\.html: free space under ${join(state, 'report')} and run again`,
+      ),
+    );
+    // Nothing half-written is left behind
+    expect(await readdir(join(state, 'report'))).toEqual([]);
+  });
+});
