@@ -1,9 +1,7 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cohorts, tempDir } from '../support/cli.ts';
-import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
-import { header, writeDefinitions, writeLake } from '../support/lake.ts';
+import { cohorts, loginProject } from '../support/cli.ts';
 
 /** Which writes find the disk full (Node's own error: ENOSPC from `write`, naming no file). */
 const disk = vi.hoisted(() => ({ fullAt: undefined as ((path: string) => boolean) | undefined, full: false }));
@@ -28,16 +26,7 @@ describe('a full disk (F2, F4)', () => {
   let common: string[];
 
   beforeAll(async () => {
-    root = await tempDir();
-    await writeLake(join(root, 'data'), [
-      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
-      { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-05-31T00:00:00Z' },
-    ]);
-    await writeDefinitions(join(root, 'definitions'), {
-      'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
-    });
-    await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    common = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--config', join(root, 'cohorts.config.yaml')];
+    ({ root, common } = await loginProject());
   });
 
   afterEach(() => {

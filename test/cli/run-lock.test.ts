@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ABANDONED_FILE, findLeftovers } from '../../shared/local/leftovers.ts';
 import { RUN_LOCK } from '../../shared/local/run-lock.ts';
-import { cohorts, tempDir } from '../support/cli.ts';
-import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
-import { header, writeDefinitions, writeLake } from '../support/lake.ts';
+import { cohorts, loginProject } from '../support/cli.ts';
 
 const AS_OF = '2024-06-01T00:00:00Z';
 
@@ -18,16 +16,7 @@ describe('the run lock of a state folder (D9) and what crashes leave (D2)', () =
   const stateArgs = (state: string) => [...common, '--state', state];
 
   beforeAll(async () => {
-    root = await tempDir();
-    await writeLake(join(root, 'data'), [
-      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
-      { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-05-31T00:00:00Z' },
-    ]);
-    await writeDefinitions(join(root, 'definitions'), {
-      'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
-    });
-    await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    common = ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--config', join(root, 'cohorts.config.yaml')];
+    ({ root, common } = await loginProject());
   });
 
   const holdLock = async (state: string, pid: number) => {

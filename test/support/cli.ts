@@ -1,8 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Output } from '../../shared/cli/io.ts';
 import { main } from '../../shared/cli/main.ts';
+import { WARN_ONLY_CONFIG_YAML } from './config.ts';
+import { header, writeDefinitions, writeLake } from './lake.ts';
 
 /** What one in-process `cohorts` invocation printed and returned. */
 export interface CliResult {
@@ -31,4 +33,25 @@ export async function cohorts(...argv: string[]): Promise<CliResult> {
 /** A fresh temporary folder. */
 export function tempDir(prefix = 'cohorts-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * A temporary project for CLI runs: a lake where ann and bob log in, one definition
+ * (`active_users`, logged in within 7 days) and a config whose source checks only warn.
+ * `common` are the folder flags to pass (add `--state`).
+ */
+export async function loginProject(): Promise<{ root: string; common: string[] }> {
+  const root = await tempDir();
+  await writeLake(join(root, 'data'), [
+    { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
+    { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-05-31T00:00:00Z' },
+  ]);
+  await writeDefinitions(join(root, 'definitions'), {
+    'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
+  });
+  await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+  return {
+    root,
+    common: ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--config', join(root, 'cohorts.config.yaml')],
+  };
 }
