@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { header, writeDefinitions, writeLake } from '../support/lake.ts';
 
@@ -26,16 +26,7 @@ describe('the cohorts command line', () => {
     });
     // Activation: a login in the two days before the as-of instant.
     await writeFile(join(root, 'cohorts.config.yaml'), `${WARN_ONLY_CONFIG_YAML}metrics:\n  activation: {event: login, within: 2d}\n`);
-    folders = [
-      '--data',
-      join(root, 'data'),
-      '--definitions',
-      join(root, 'definitions'),
-      '--state',
-      join(root, 'state'),
-      '--config',
-      join(root, 'cohorts.config.yaml'),
-    ];
+    folders = projectFolders(root);
   });
 
   it('validate exits 0 and says how many definitions are valid', async () => {

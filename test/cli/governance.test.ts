@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../shared/store/manifest.ts';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { writeDefinitions, writeLake } from '../support/lake.ts';
 import { definitionYaml, LOGIN_EVENTS, MONTH_OF_LOGINS, WEEK_OF_LOGINS } from '../governance/support.ts';
@@ -31,16 +31,7 @@ describe('guardrails and approvals on the command line', () => {
     await writeLake(join(root, 'data'), EVENTS);
     await writeDefinitions(join(root, 'definitions'), DEFINITIONS);
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = [
-      '--data',
-      join(root, 'data'),
-      '--definitions',
-      join(root, 'definitions'),
-      '--state',
-      join(root, 'state'),
-      '--config',
-      join(root, 'cohorts.config.yaml'),
-    ];
+    folders = projectFolders(root);
     expect((await run(AS_OF)).code).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -15,16 +15,7 @@ describe('cohorts plan on the default catalog', () => {
     root = await tempDir();
     await cp(join(REPO, 'definitions'), join(root, 'definitions'), { recursive: true });
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = [
-      '--data',
-      join(root, 'data'),
-      '--definitions',
-      join(root, 'definitions'),
-      '--state',
-      join(root, 'state'),
-      '--config',
-      join(root, 'cohorts.config.yaml'),
-    ];
+    folders = projectFolders(root);
     expect((await cohorts('sample-data', '--people', '600', '--days', '45', '--end', END, '--seed', '3', ...folders)).code).toBe(0);
     expect((await cohorts('run', '--as-of', END, ...folders)).code).toBe(0);
   }, 120_000);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { header, writeDefinitions, writeLake } from '../support/lake.ts';
 
@@ -24,16 +24,7 @@ describe('cohorts upload', () => {
       'signups.yaml': `${header('signups')}rule:\n  event: signup\n`,
     });
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = [
-      '--data',
-      join(root, 'data'),
-      '--definitions',
-      join(root, 'definitions'),
-      '--state',
-      join(root, 'state'),
-      '--config',
-      join(root, 'cohorts.config.yaml'),
-    ];
+    folders = projectFolders(root);
   });
 
   it('accepts a valid file into the catalog and refreshes that cohort and its dependants as a definition change', async () => {

@@ -9,7 +9,7 @@ import { loadCatalog } from '../../shared/language/catalog.ts';
 import { buildReport } from '../../shared/report/build-report.ts';
 import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { openLocalContext } from '../../shared/local/local-context.ts';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { header, writeDefinitions, writeLake } from '../support/lake.ts';
 import '../cloud/support.ts';
@@ -93,16 +93,7 @@ describe('cohorts learn', () => {
       'active_users.yaml': `${header('active_users')}rule:\n  event: login\n  within: 7d\n`,
     });
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = [
-      '--data',
-      join(root, 'data'),
-      '--definitions',
-      join(root, 'definitions'),
-      '--state',
-      join(root, 'state'),
-      '--config',
-      join(root, 'cohorts.config.yaml'),
-    ];
+    folders = projectFolders(root);
     await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...folders);
     await cohorts('run', '--as-of', '2024-06-02T00:00:00Z', ...folders);
   });

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { header, writeDefinitions, writeLake } from '../support/lake.ts';
 import { DEFINITIONS, EVENTS, textFilesHolding } from './support.ts';
@@ -19,16 +19,7 @@ describe('privacy on the command line', () => {
     await writeLake(join(root, 'data'), EVENTS);
     await writeDefinitions(join(root, 'definitions'), DEFINITIONS);
     await writeFile(join(root, 'cohorts.config.yaml'), PRIVACY_CONFIG);
-    folders = [
-      '--data',
-      join(root, 'data'),
-      '--definitions',
-      join(root, 'definitions'),
-      '--state',
-      state,
-      '--config',
-      join(root, 'cohorts.config.yaml'),
-    ];
+    folders = projectFolders(root, state);
     expect((await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...folders)).code).toBe(0);
   });
 

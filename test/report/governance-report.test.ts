@@ -14,7 +14,7 @@ import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { writeDefinitions, writeLake } from '../support/lake.ts';
 import { definitionYaml, LOGIN_EVENTS, MONTH_OF_LOGINS, WEEK_OF_LOGINS } from '../governance/support.ts';
@@ -86,16 +86,7 @@ describe('the report shows definition versions and the changes waiting or refuse
       'loyal_users.yaml': definitionYaml('loyal_users', { rule: MONTH_OF_LOGINS }),
     });
     await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
-    folders = [
-      '--data',
-      join(root, 'data'),
-      '--definitions',
-      join(root, 'definitions'),
-      '--state',
-      state(),
-      '--config',
-      join(root, 'cohorts.config.yaml'),
-    ];
+    folders = projectFolders(root, state());
     expect((await run(AS_OF)).code).toBe(0);
 
     await writeFile(

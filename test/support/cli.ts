@@ -36,6 +36,23 @@ export function tempDir(prefix = 'cohorts-test-'): Promise<string> {
 }
 
 /**
+ * The folder flags of a CLI test project under `root`: its `data`, `definitions`, `state`
+ * (or the one given) and `cohorts.config.yaml`.
+ */
+export function projectFolders(root: string, state = join(root, 'state')): string[] {
+  return [
+    '--data',
+    join(root, 'data'),
+    '--definitions',
+    join(root, 'definitions'),
+    '--state',
+    state,
+    '--config',
+    join(root, 'cohorts.config.yaml'),
+  ];
+}
+
+/**
  * A temporary project for CLI runs: a lake where ann and bob log in, one definition
  * (`active_users`, logged in within 7 days) and a config whose source checks only warn.
  * `common` are the folder flags to pass (add `--state`).
