@@ -58,6 +58,14 @@ function givenDeployment(live: Record<string, string> = PUBLISHED): void {
   aws.answer = answer;
 }
 
+/** A config upload waiting for its approval beside the live config, as the upload function leaves it; returns its hash. */
+function givenPendingConfig(live: string, upload: string, sections: readonly string[]): string {
+  const hash = sha256(upload);
+  aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', live);
+  aws.put(DEFINITIONS_BUCKET, 'pending/cohorts.config.yaml.json', JSON.stringify({ hash, text: upload, base: sha256(live), sections }));
+  return hash;
+}
+
 describe('plan, approve, reject and history against the cloud (--cloud)', () => {
   let root: string;
   let folders: string[];
@@ -250,13 +258,7 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     givenDeployment();
     const live = 'guardrails: {approval_size_change_pct: 25}\n';
     const upload = 'guardrails: {approval_size_change_pct: 100000}\n';
-    const hash = sha256(upload);
-    aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', live);
-    aws.put(
-      DEFINITIONS_BUCKET,
-      'pending/cohorts.config.yaml.json',
-      JSON.stringify({ hash, text: upload, base: sha256(live), sections: ['guardrails'] }),
-    );
+    const hash = givenPendingConfig(live, upload, ['guardrails']);
     // Act
     const stale = await cohorts(
       'approve',
@@ -308,13 +310,7 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     givenDeployment();
     const live = 'privacy:\n  suppression_list: privacy/suppressed.txt\n';
     const upload = 'privacy:\n  suppression_list: privacy/nobody.txt\n';
-    const hash = sha256(upload);
-    aws.put(DEFINITIONS_BUCKET, 'cohorts.config.yaml', live);
-    aws.put(
-      DEFINITIONS_BUCKET,
-      'pending/cohorts.config.yaml.json',
-      JSON.stringify({ hash, text: upload, base: sha256(live), sections: ['privacy'] }),
-    );
+    const hash = givenPendingConfig(live, upload, ['privacy']);
 
     const rejected = await cohorts('reject', 'cohorts.config.yaml', '--cloud', '--by', 'dana', '--note', 'Opt-outs stay.', ...folders);
     const approved = await cohorts(
