@@ -14,15 +14,7 @@ import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
 import { tempDir } from '../support/cli.ts';
 import { localPortsOver } from '../support/local-run.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
-import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
-
-const login = (id: string, user: string, ts: string): EventRow => ({
-  event_id: id,
-  source: 'product',
-  user_id: user,
-  event_name: 'login',
-  ts,
-});
+import { type EventRow, header, login, writeDefinitions, writeLake } from '../support/lake.ts';
 
 const EVENTS: EventRow[] = [
   login('e1', 'ann', '2024-05-30T10:00:00Z'),

@@ -13,17 +13,10 @@ import { planStep } from '../../shared/workflow/steps.ts';
 import type { PlanPorts } from '../../shared/workflow/types.ts';
 import { tempDir } from '../support/cli.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
-import { type EventRow, writeLake } from '../support/lake.ts';
+import { login, writeLake } from '../support/lake.ts';
 import { definitionYaml } from './support.ts';
 import { localStatement } from '../../shared/local/local-statement.ts';
 
-const login = (id: string, user: string, ts: string): EventRow => ({
-  event_id: id,
-  source: 'product',
-  user_id: user,
-  event_name: 'login',
-  ts,
-});
 const EVENTS = [
   login('1', 'ann', '2024-05-31T10:00:00Z'),
   login('2', 'bob', '2024-05-20T10:00:00Z'),

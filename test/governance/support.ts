@@ -1,15 +1,7 @@
 import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 import type { DefinitionVersion } from '../../shared/governance/records.ts';
-import type { EventRow } from '../support/lake.ts';
-
-const login = (id: string, user: string, ts: string): EventRow => ({
-  event_id: id,
-  source: 'product',
-  user_id: user,
-  event_name: 'login',
-  ts,
-});
+import { type EventRow, login } from '../support/lake.ts';
 
 /** Logins as of 2024-06-01: within 7 days ann and bob; within 30 days also cy and dee. */
 export const LOGIN_EVENTS: readonly EventRow[] = [

@@ -14,7 +14,7 @@ import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
 import { tempDir } from '../support/cli.ts';
 import { localPortsOver } from '../support/local-run.ts';
-import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
+import { header, login, writeDefinitions, writeLake } from '../support/lake.ts';
 import type { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { fixtureCatalog, fixtureStore, HOSTILE_NAME, HOSTILE_NOTE } from './fixture.ts';
 import { element, embeddedJson, fieldText, textOf } from './html-text.ts';
@@ -304,13 +304,6 @@ describe('the report after real refreshes at two as-of times', () => {
   it('shows the sizes and changes the refreshes recorded', async () => {
     // Prepare
     const root = await tempDir('cohorts-report-real-');
-    const login = (id: string, user: string, ts: string): EventRow => ({
-      event_id: id,
-      source: 'product',
-      user_id: user,
-      event_name: 'login',
-      ts,
-    });
     await writeLake(join(root, 'lake'), [
       login('1', 'ann', '2024-05-30T10:00:00Z'),
       login('2', 'bob', '2024-05-31T10:00:00Z'),

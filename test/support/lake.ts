@@ -12,6 +12,15 @@ export interface EventRow {
   readonly value?: number | null;
 }
 
+/** A product login of `user` at `ts` with event id `id`. */
+export const login = (id: string, user: string, ts: string): EventRow => ({
+  event_id: id,
+  source: 'product',
+  user_id: user,
+  event_name: 'login',
+  ts,
+});
+
 /** Writes events as JSONL into `dt=` partitions (by the UTC date of ts) and optional identities. */
 export async function writeLake(
   dir: string,

@@ -10,15 +10,7 @@ import type { CohortVersionDetail } from '../../shared/deliver/events.ts';
 import type { LocalPorts } from '../../shared/local/local-ports.ts';
 import { tempDir } from '../support/cli.ts';
 import { localPortsOver } from '../support/local-run.ts';
-import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
-
-const login = (id: string, user: string, ts: string): EventRow => ({
-  event_id: id,
-  source: 'product',
-  user_id: user,
-  event_name: 'login',
-  ts,
-});
+import { type EventRow, header, login, writeDefinitions, writeLake } from '../support/lake.ts';
 
 /** A tiny lake: logins of three people over three months and one payment. */
 export const EVENTS: EventRow[] = [
