@@ -38,7 +38,7 @@ const numberText = (raw: string) => {
   );
 };
 
-/** The JSON number grammar of SPEC section 4 (as compile-refresh's NUMERIC_TEXT). */
+/** The JSON number grammar of SPEC section 4 (as event-rows' NUMERIC_TEXT). */
 const NUMBER = '-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?';
 
 /**

@@ -2,7 +2,16 @@ import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, Condition, EventFilter } from '../language/ast.ts';
 import type { Dialect } from './dialect.ts';
 import { anyScopeSql, type EventScope, scopeOf, scopeParts } from './event-scope.ts';
-import { normalizedIdSql, presentIdSql } from './normalize-id.ts';
+import {
+  moreItems,
+  nonEmpty,
+  numberOfTextSql,
+  propertyJsonItem,
+  propertyNumberItem,
+  propertyValueItems,
+  validEventLines,
+} from './event-rows.ts';
+import { normalizedIdSql } from './normalize-id.ts';
 import { partitionDate } from './partition-date.ts';
 import { boundsHoldForInfinity, boundsPredicate, conjunction, type PropertyValue, propertyPredicate } from './predicates.ts';
 import { identifier, stringLiteral } from './sql-text.ts';
@@ -62,8 +71,6 @@ const BEHAVIOUR_COLUMNS = ['event_id', 'source', 'user_key', 'event_name', 'ts',
  * agree, and so do the tiles, which import it).
  */
 export const COPY_ORDER = ['ts', 'source', 'user_key', 'event_name', 'properties', 'value'] as const;
-/** The JSON number grammar of SPEC section 4: a value whose text matches it is numeric. */
-export const NUMERIC_TEXT = '-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?';
 /** The person of an event `e` read with the identity map `m`: the mapped person, else its own user key. */
 const PERSON_OF_EVENT = 'coalesce(m.person_id, e.user_key)';
 const IDENTITY_JOIN = 'LEFT JOIN identity_map AS m ON m.source = e.source AND m.user_key = e.user_key';
@@ -227,21 +234,8 @@ class RefreshCompiler {
 
   /** Valid events (SPEC section 1) before T (and from `from`), with the person's normalized id as user_key. */
   private validEventsCte(name: string, extra: readonly string[], partitions: Partitions, from?: number): Cte {
-    const columns = ['event_id', 'source', 'user_key', 'event_name', 'ts', ...extra].join(', ');
-    const since = from === undefined ? '' : ` AND ts >= ${this.d.timestamp(from)}`;
-    return {
-      name,
-      lines: [
-        `SELECT ${columns}`,
-        'FROM (',
-        `  SELECT event_id, source, ${normalizedIdSql(this.d, 'user_id')} AS user_key, event_name, ts${moreItems(extra)}`,
-        `  FROM ${this.request.lake.events} AS lake_events`,
-        `  WHERE ${partitionFilter(partitions)} AND ${presentIdSql(this.d, 'user_id')}`,
-        ') AS scanned',
-        `WHERE ${nonEmpty('event_id')} AND ${nonEmpty('source')} AND ${nonEmpty('event_name')}`,
-        `  AND ts IS NOT NULL AND ts < ${this.d.timestamp(this.asOf)}${since}`,
-      ],
-    };
+    const scan = { events: this.request.lake.events, partitions: partitionFilter(partitions), extra, from, to: this.asOf };
+    return { name, lines: validEventLines(this.d, scan) };
   }
 
   /** The events with their person, and every property read extracted from the JSON once per row. */
@@ -259,17 +253,14 @@ class RefreshCompiler {
 
   /** Each property's JSON value, `p<i>_j`. */
   private typedEventsCte(): Cte {
-    const json = this.propertyIndexes().map((i) => `${this.d.propertyJson(i)} AS p${i}_j`);
+    const json = this.propertyIndexes().map((i) => propertyJsonItem(this.d, i));
     const columns = `person_id, event_id, source, event_name, ts, value${moreItems(json)}`;
     return { name: 'typed_events', lines: [`SELECT ${columns}`, 'FROM events'] };
   }
 
   /** Each property's text, `p<i>_t`, and whether it is present, `p<i>_x`. */
   private valuedEventsCte(): Cte {
-    const items = this.propertyIndexes().flatMap((i) => [
-      `${this.d.scalarText(`p${i}_j`)} AS p${i}_t`,
-      `${this.d.present(`p${i}_j`)} AS p${i}_x`,
-    ]);
+    const items = this.propertyIndexes().flatMap((i) => propertyValueItems(this.d, i));
     return addedColumns('valued_events', 'typed_events', items);
   }
 
@@ -278,7 +269,7 @@ class RefreshCompiler {
     return addedColumns(
       'scored_events',
       'valued_events',
-      this.propertyIndexes().map((i) => this.numberOfText(`p${i}`)),
+      this.propertyIndexes().map((i) => propertyNumberItem(this.d, i)),
     );
   }
 
@@ -318,14 +309,8 @@ class RefreshCompiler {
     return addedColumns(
       'per_person_scored',
       'per_person_valued',
-      [...this.latestValues].map((alias) => this.numberOfText(alias)),
+      [...this.latestValues].map((alias) => `${numberOfTextSql(this.d, `${alias}_t`)} AS ${alias}_n`),
     );
-  }
-
-  /** `<base>_n`: the number a `<base>_t` text holds when it is a JSON number (SPEC section 4), else NULL. */
-  private numberOfText(base: string): string {
-    const text = `${base}_t`;
-    return `CASE WHEN ${this.d.fullMatch(text, NUMERIC_TEXT)} THEN ${this.d.tryDouble(text)} END AS ${base}_n`;
   }
 
   /** The index of every property read, in the order of `properties`. */
@@ -510,14 +495,4 @@ function firstCopies(where: string): string[] {
 /** `SELECT first,` then one item a line, indented under it. */
 function selectList(first: string, items: readonly string[]): string[] {
   return [first, ...items].map((item, i, all) => `${i === 0 ? 'SELECT ' : '  '}${item}${i < all.length - 1 ? ',' : ''}`);
-}
-
-/** Select items after others on the same line: `, a, b`. */
-function moreItems(items: readonly string[]): string {
-  return items.map((item) => `, ${item}`).join('');
-}
-
-/** A text column that is neither NULL nor empty. */
-function nonEmpty(column: string): string {
-  return `${column} IS NOT NULL AND ${column} <> ''`;
 }

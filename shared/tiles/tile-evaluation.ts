@@ -1,5 +1,5 @@
 import type { Dialect } from '../compiler/dialect.ts';
-import { NUMERIC_TEXT } from '../compiler/compile-refresh.ts';
+import { numberOfTextSql } from '../compiler/event-rows.ts';
 import { normalizedIdSql } from '../compiler/normalize-id.ts';
 import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../compiler/predicates.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
@@ -113,7 +113,7 @@ function leafPredicate(leaf: Leaf, d: Dialect): string {
       const value = {
         text,
         present: 'u0.v IS NOT NULL',
-        number: `CASE WHEN ${d.fullMatch(text, NUMERIC_TEXT)} THEN ${d.tryDouble(text)} END`,
+        number: numberOfTextSql(d, text),
       };
       return propertyPredicate(value, leaf.ops);
     }

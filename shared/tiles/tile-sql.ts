@@ -1,7 +1,7 @@
-import { COPY_ORDER, NUMERIC_TEXT } from '../compiler/compile-refresh.ts';
+import { COPY_ORDER } from '../compiler/compile-refresh.ts';
 import type { Dialect } from '../compiler/dialect.ts';
 import { scopeParts } from '../compiler/event-scope.ts';
-import { normalizedIdSql, presentIdSql } from '../compiler/normalize-id.ts';
+import { propertyJsonItem, propertyNumberItem, propertyValueItems, validEventLines } from '../compiler/event-rows.ts';
 import { partitionDate } from '../compiler/partition-date.ts';
 import { conjunction, type PropertyValue, propertyPredicate } from '../compiler/predicates.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
@@ -79,13 +79,8 @@ const within = (d: Dialect, column: string, range: InstantRange) =>
 
 /** Valid events (SPEC section 1) of a range, with the normalized id as `user_key`. */
 export function validEventsSql(d: Dialect, events: string, range: InstantRange): string {
-  return (
-    `SELECT event_id, source, user_key, event_name, ts, properties, value FROM (\n` +
-    `  SELECT event_id, source, ${normalizedIdSql(d, 'user_id')} AS user_key, event_name, ts, properties, value\n` +
-    `  FROM ${events} AS lake_events WHERE ${partitionBounds(range)} AND ${presentIdSql(d, 'user_id')}\n) AS scanned\n` +
-    `WHERE event_id IS NOT NULL AND event_id <> '' AND source IS NOT NULL AND source <> '' AND event_name IS NOT NULL AND event_name <> ''\n` +
-    `  AND ts IS NOT NULL AND ${within(d, 'ts', range)}`
-  );
+  const scan = { events, partitions: partitionBounds(range), extra: ['properties', 'value'], from: range.from, to: range.to };
+  return validEventLines(d, scan).join('\n');
 }
 
 /** The property names the measures read, each once. */
@@ -123,9 +118,9 @@ export function partialsSql(request: PartialsRequest): string {
       .extractProperties('e.properties', names)
       .map((s) => `, ${s}`)
       .join('')}\n  FROM deduped AS e\n)`,
-    `typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value${byDay ? ', day' : ''}${names.map((_, i) => `, ${d.propertyJson(i)} AS p${i}_j`).join('')}\n  FROM extracted\n)`,
-    `valued AS (\n  SELECT *${names.map((_, i) => `, ${d.scalarText(`p${i}_j`)} AS p${i}_t, ${d.present(`p${i}_j`)} AS p${i}_x`).join('')}\n  FROM typed\n)`,
-    `scored AS (\n  SELECT *${names.map((_, i) => `, CASE WHEN ${d.fullMatch(`p${i}_t`, NUMERIC_TEXT)} THEN ${d.tryDouble(`p${i}_t`)} END AS p${i}_n`).join('')}\n  FROM valued\n)`,
+    `typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value${byDay ? ', day' : ''}${names.map((_, i) => `, ${propertyJsonItem(d, i)}`).join('')}\n  FROM extracted\n)`,
+    `valued AS (\n  SELECT *${names.flatMap((_, i) => propertyValueItems(d, i).map((item) => `, ${item}`)).join('')}\n  FROM typed\n)`,
+    `scored AS (\n  SELECT *${names.map((_, i) => `, ${propertyNumberItem(d, i)}`).join('')}\n  FROM valued\n)`,
   ];
   const row = (measure: string, cols: Partial<Record<(typeof TILE_COLUMNS)[number], string>>) =>
     [

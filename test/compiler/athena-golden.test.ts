@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { athenaDialect } from '../../shared/compiler/athena-dialect.ts';
-import { NUMERIC_TEXT } from '../../shared/compiler/compile-refresh.ts';
+import { NUMERIC_TEXT } from '../../shared/compiler/event-rows.ts';
 import {
   AS_OF,
   BACKSLASH_STAND_IN,
