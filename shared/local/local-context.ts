@@ -3,6 +3,8 @@ import { DuckDbEngine } from './duckdb-engine.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
 import { LearningsStore } from '../learnings/learnings-store.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
+import { LocalTiles } from './local-tile-store.ts';
+import { LocalTileStore } from './local-tiles.ts';
 
 /** Local ports: DuckDB over the lake folder, snapshots in the state folder. */
 export interface LocalContext {
@@ -10,6 +12,8 @@ export interface LocalContext {
   readonly store: SnapshotStore;
   /** The state folder as a blob store (privacy files, exports). */
   readonly blobs: FsBlobStore;
+  /** Daily tiles under `<state>/tiles/`, over the lake folder. */
+  readonly tiles: LocalTiles;
 }
 
 /** Wires the local world: the only place the CLI chooses implementations. */
@@ -18,7 +22,8 @@ export async function openLocalContext(options: { readonly data: string; readonl
   const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection), options.state);
   const blobs = new FsBlobStore(options.state);
   const store = new SnapshotStore(blobs, engine);
-  return { engine, store, blobs };
+  const tiles = new LocalTiles(new LocalTileStore(connection, options.state), engine, options.data);
+  return { engine, store, blobs, tiles };
 }
 
 /** The learnings library of the local state folder. */

@@ -86,6 +86,11 @@ export class LocalTileStore {
     }
   }
 
+  /** The files a query over the tiles of `days` reads: each day's tile and the contested copies. */
+  files(days: readonly string[]): string[] {
+    return [...days.map((day) => join(this.dayDir(day), 'tiles.parquet')), this.contestedFile];
+  }
+
   /** Relations over the tiles of `days` (each built; none: an empty relation) and the contested copies. */
   relations(days: readonly string[]): StoredTiles {
     const files = days.map((day) => join(this.dayDir(day), 'tiles.parquet'));

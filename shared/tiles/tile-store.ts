@@ -1,0 +1,54 @@
+import type { TileMeasure } from './measures.ts';
+
+/**
+ * Relations over stored tiles, for the tiled query (shared/tiles/tiled-refresh.ts). Each is a SQL
+ * relation an engine adapter builds from validated locations.
+ */
+export interface TileRelations {
+  /** Tile rows (TILE_COLUMNS of tile-sql.ts) with their `day` (YYYY-MM-DD). */
+  readonly tiles: string;
+  /** One `event_id` column: the ids whose valid copies lie on more than one UTC day. */
+  readonly contestedIds: string;
+  /** Every raw copy of the contested ids, with the lake's events columns. */
+  readonly contestedEvents: string;
+}
+
+/** What a refresh of the tiles did. */
+export interface TileRefreshReport {
+  /** Days that had no tile, now built (YYYY-MM-DD, sorted). */
+  readonly built: readonly string[];
+  /** Days whose tile was stale, now rebuilt, and why (`inputs`, `measures`, `contested`). */
+  readonly rebuilt: readonly { readonly day: string; readonly reason: string }[];
+  /** Days whose tile was fresh and is reused. */
+  readonly fresh: number;
+  /** Bytes the builds read, where the engine reports them (Athena: DataScannedInBytes added up). */
+  readonly bytesScanned?: number;
+}
+
+/** What a query reads: tile days and raw `dt` partitions (YYYY-MM-DD). */
+export interface TileReads {
+  readonly days: readonly string[];
+  readonly partitions: readonly string[];
+}
+
+/**
+ * Where daily tiles live and how they are brought up to date (issue 14): a folder under the state
+ * folder locally, the snapshots bucket and a Glue table in the cloud. The tiles step uses it;
+ * adapters implement it in shared/local/ and shared/cloud/.
+ */
+export interface TileStore {
+  /** Builds missing and stale tiles of `days` for `measures`; returns what it did. */
+  refresh(request: {
+    readonly measures: readonly TileMeasure[];
+    readonly days: readonly string[];
+    readonly runId: string;
+  }): Promise<TileRefreshReport>;
+  /** Relations over the stored tiles of `days` (for compileTiledRefresh). */
+  relations(days: readonly string[]): TileRelations;
+  /**
+   * Bytes of the files a query over `reads` would read (the tile files of its days and the lake's
+   * files of its partitions), where the store can tell without running it (locally: file sizes).
+   * Absent where unknown: Athena reports what it scanned instead.
+   */
+  bytesOf?(reads: TileReads): Promise<number>;
+}

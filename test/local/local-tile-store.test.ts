@@ -1,0 +1,73 @@
+import { appendFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCatalog } from '../../shared/language/catalog.ts';
+import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
+import { LocalTiles } from '../../shared/local/local-tile-store.ts';
+import { LocalTileStore } from '../../shared/local/local-tiles.ts';
+import { openDuckDb } from '../../shared/local/open-duckdb.ts';
+import { catalogMeasures } from '../../shared/tiles/measures.ts';
+import type { TileStore } from '../../shared/tiles/tile-store.ts';
+import { tempDir } from '../support/cli.ts';
+import { header, login, writeLake } from '../support/lake.ts';
+
+const DAYS = ['2024-03-01', '2024-03-02', '2024-03-03', '2024-03-04'];
+const measures = catalogMeasures(
+  buildCatalog([{ path: 'definitions/logged_in.yaml', text: `${header('logged_in')}rule:\n  event: login\n  within: 7d\n` }]).definitions,
+);
+
+describe('the local tile store port (LocalTiles over LocalTileStore)', () => {
+  let lake: string;
+  let state: string;
+  let engine: DuckDbEngine;
+  let tiles: TileStore;
+
+  beforeAll(async () => {
+    lake = await tempDir();
+    state = await tempDir();
+    await writeLake(lake, [
+      login('a', 'ann', '2024-03-01T10:00:00Z'),
+      login('b', 'bob', '2024-03-02T10:00:00Z'),
+      login('c', 'ann', '2024-03-03T10:00:00Z'),
+    ]);
+    const connection = await openDuckDb();
+    engine = new DuckDbEngine(connection, lake);
+    tiles = new LocalTiles(new LocalTileStore(connection, state), engine, lake);
+  });
+
+  it('builds missing days, then reuses them, then rebuilds the days a late file touches, and reports each', async () => {
+    // GIVEN no tiles WHEN the store refreshes four days THEN it builds all four
+    expect(await tiles.refresh({ measures, days: DAYS, runId: 'r1' })).toEqual({ built: DAYS, rebuilt: [], fresh: 0 });
+    // WHEN it refreshes them again THEN every tile is reused
+    expect(await tiles.refresh({ measures, days: DAYS, runId: 'r2' })).toEqual({ built: [], rebuilt: [], fresh: 4 });
+    // WHEN a late file lands in dt=2024-03-02 THEN the days reading it (d-1..d+1) are rebuilt
+    await appendFile(join(lake, 'events', 'dt=2024-03-02', 'late.jsonl'), `${JSON.stringify(login('d', 'cy', '2024-03-02T20:00:00Z'))}\n`);
+    expect(await tiles.refresh({ measures, days: DAYS, runId: 'r3' })).toEqual({
+      built: [],
+      rebuilt: ['2024-03-01', '2024-03-02', '2024-03-03'].map((day) => ({ day, reason: 'inputs' })),
+      fresh: 1,
+    });
+  });
+
+  it('gives relations over the stored tiles of the days asked for', async () => {
+    const relations = tiles.relations(['2024-03-02']);
+    const rows = await engine.rows(`SELECT DISTINCT day, user_key FROM ${relations.tiles} AS t ORDER BY user_key`);
+    expect(rows).toEqual([
+      { day: '2024-03-02', user_key: 'bob' },
+      { day: '2024-03-02', user_key: 'cy' },
+    ]);
+    expect(await engine.rows(`SELECT count(*) AS n FROM ${relations.contestedIds} AS c`)).toEqual([{ n: 0n }]);
+  });
+
+  it('counts the bytes of the tile files and lake partitions a query reads', async () => {
+    const size = async (...path: string[]) => (await stat(join(...path))).size;
+    const tileDay = await size(state, 'tiles', 'day=2024-03-02', 'tiles.parquet');
+    const contested = await size(state, 'tiles', 'contested.parquet');
+    const partition =
+      (await size(lake, 'events', 'dt=2024-03-02', 'events.jsonl')) + (await size(lake, 'events', 'dt=2024-03-02', 'late.jsonl'));
+    const bytesOf = tiles.bytesOf?.bind(tiles);
+    expect(bytesOf).toBeDefined();
+    expect(await bytesOf?.({ days: ['2024-03-02'], partitions: [] })).toBe(tileDay + contested);
+    expect(await bytesOf?.({ days: [], partitions: ['2024-03-02'] })).toBe(contested + partition);
+  });
+});
