@@ -32,3 +32,12 @@ export const EVALUATION_FILES_PREFIX = `${RESULTS_PREFIX}tables/`;
 export const LAKE_FILES_PREFIX = 'lake-files/';
 /** Athena results bucket: the probe lake of `cohorts doctor --cloud`. */
 export const DOCTOR_PREFIX = 'doctor/';
+
+/** Snapshots bucket: the daily tiles (issue 14), built and read by Athena; the tiles function may write only here. */
+export const TILES_PREFIX = 'tiles/';
+/** Snapshots bucket: the Glue `tiles` table's root, one `day=YYYY-MM-DD/` folder of Parquet files per day. */
+export const TILE_DAYS_PREFIX = `${TILES_PREFIX}days/`;
+/** Snapshots bucket: the Glue `tiles_contested` table, every raw copy of the contested event ids. */
+export const TILE_CONTESTED_PREFIX = `${TILES_PREFIX}contested/`;
+/** Snapshots bucket: one fingerprint per tile day, `<day>.json`, written after the day's files. */
+export const TILE_FINGERPRINTS_PREFIX = `${TILES_PREFIX}fingerprints/`;

@@ -1,5 +1,5 @@
 import { DeleteTableCommand, EntityNotFoundException, GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { athenaDialect } from '../compiler/athena-dialect.ts';
 import type { MetricColumns } from '../compiler/compile-refresh.ts';
 import { identifier } from '../compiler/sql-text.ts';
@@ -12,8 +12,9 @@ import type { AthenaQueryRunner } from './athena-query.ts';
 import { evaluationPopulation } from './athena-evaluations.ts';
 import { awsCall } from './aws-call.ts';
 import { InvalidS3LocationError } from './errors.ts';
+import { deleteObjects, deletePrefix } from './s3-delete.ts';
 import { lakeManifests, type ManifestLocation, writeLakeManifests } from './lake-manifests.ts';
-import { listLakeObjects } from './lake-objects.ts';
+import { type LakeObject, listLakeObjects } from './lake-objects.ts';
 import { withTsUnits } from './lake-ts-units.ts';
 import { bucketName, keyPrefix, parseS3Uri } from './s3-uri.ts';
 import { LAKE_FILES_PREFIX, RESULTS_PREFIX } from '../bucket-layout.ts';
@@ -44,6 +45,13 @@ export interface AthenaEngineOptions {
   readonly filesPrefix?: string;
   /** Name recorded in lineage. @default 'athena engine v3' */
   readonly name?: string;
+}
+
+/** One listing of the lake: the view the queries read, and the events files it names. */
+export interface ListedLake {
+  readonly view: LakeView;
+  /** Every events file of the listing (key, `dt`, ETag, size), sorted by key. */
+  readonly events: readonly LakeObject[];
 }
 
 const EVALUATION_TABLE = new RegExp(`^${EVALUATION_TABLE_PREFIX}[a-z0-9_]+$`);
@@ -102,12 +110,17 @@ export class AthenaEngine implements QueryEngine {
   }
 
   async lake(): Promise<LakeView> {
+    return (await this.listLake()).view;
+  }
+
+  /** {@link lake} with the events files of the listing its relations read (the tile fingerprints' inputs). */
+  async listLake(): Promise<ListedLake> {
     const { objects, skipped } = await listLakeObjects(this.options.s3, this.lakeBucket, this.lakePrefix);
     const manifests = lakeManifests(await withTsUnits(this.options.s3, this.lakeBucket, objects), this.files);
     await writeLakeManifests(this.options.s3, this.files, manifests);
     const dates = [...new Set([...manifests.dates.jsonl, ...Object.values(manifests.dates.parquet).flat()])].sort();
     const root = `s3://${this.lakeBucket}/${this.lakePrefix}`;
-    return {
+    const view: LakeView = {
       relations: athenaLakeRelations({ database: this.options.database, ...this.options.tables }, manifests),
       inputs: (range) => [
         { table: 'events', location: `${root}events/`, partitions: partitionsIn(dates, range) },
@@ -115,6 +128,7 @@ export class AthenaEngine implements QueryEngine {
       ],
       warnings: skipped.map((folder) => `s3://${this.lakeBucket}/${folder}/ is not a dt=YYYY-MM-DD folder: not read`),
     };
+    return { view, events: objects.filter((o) => o.table === 'events') };
   }
 
   async evaluate(sql: string, runId: string): Promise<EvaluationRef> {
@@ -193,16 +207,7 @@ export class AthenaEngine implements QueryEngine {
     if (bucket !== this.resultsBucket || !key.startsWith(this.resultsPrefix)) {
       throw new InvalidS3LocationError(`a query result must lie under s3://${this.resultsBucket}/${this.resultsPrefix}, not ${location}`);
     }
-    await this.deleteObjects(bucket, [key, `${key}.metadata`], location);
-  }
-
-  /** Deletes objects in one call; any key that could not be deleted fails it (a missing key is no error in S3). */
-  private async deleteObjects(bucket: string, keys: readonly string[], what: string): Promise<void> {
-    const out = await awsCall('S3.DeleteObjects', () =>
-      this.options.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })),
-    );
-    const failed = out?.Errors ?? [];
-    if (failed.length > 0) throw new Error(`could not delete ${failed.length} files of ${what}: ${failed[0]?.Code} ${failed[0]?.Message}`);
+    await deleteObjects(this.options.s3, bucket, [key, `${key}.metadata`], location);
   }
 
   /** A result object's bytes as they arrive. */
@@ -224,15 +229,7 @@ export class AthenaEngine implements QueryEngine {
         `an evaluation table's files must lie under s3://${this.resultsBucket}/${this.resultsPrefix}, not ${location}`,
       );
     }
-    let token: string | undefined;
-    do {
-      const page = await awsCall('S3.ListObjectsV2', () =>
-        this.options.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token })),
-      );
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
-      if (keys.length > 0) await this.deleteObjects(bucket, keys, location);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    await deletePrefix(this.options.s3, bucket, key, location);
   }
 
   /** A Glue call; a table that is not there (any more) is undefined. */

@@ -138,7 +138,8 @@ export async function writeLakeManifests(s3: S3Client, where: ManifestLocation, 
   );
 }
 
-async function inParallel<T>(items: readonly T[], run: (item: T) => Promise<unknown>): Promise<void> {
+/** Runs `run` over `items`, at most {@link PARALLEL_WRITES} at once. */
+export async function inParallel<T>(items: readonly T[], run: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await run(items[next++] as T);

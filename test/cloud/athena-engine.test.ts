@@ -307,6 +307,12 @@ describe('the Athena query engine', () => {
     ]);
     const manifests = s3.commandCalls(PutObjectCommand).map((call) => String(call.args[0].input.Body));
     expect(manifests).toEqual(['s3://lake-bucket/lake/events/dt=2024-05-20/ok.jsonl\n']);
+    // The tile fingerprints record the events files of the same listing, and only those.
+    s3.resetHistory();
+    const listed = await engine.listLake();
+    expect(listed.events.map((o) => [o.key, o.dt, o.etag, o.size])).toEqual([
+      ['lake/events/dt=2024-05-20/ok.jsonl', '2024-05-20', '"e"', 1],
+    ]);
   });
 
   it('reads a cohort from the query result file in S3, in byte order, without paging GetQueryResults', async () => {

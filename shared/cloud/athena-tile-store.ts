@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { athenaDialect } from '../compiler/athena-dialect.ts';
+import { identifier, stringLiteral } from '../compiler/sql-text.ts';
+import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_FINGERPRINTS_PREFIX } from '../bucket-layout.ts';
+import { DAY_MS } from '../tiles/day-split.ts';
+import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import type { TileMeasure } from '../tiles/measures.ts';
+import type { TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
+import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql } from '../tiles/tile-sql.ts';
+import type { ListedLake } from './athena-engine.ts';
+import type { AthenaQueryRunner } from './athena-query.ts';
+import {
+  CONTESTED_TABLE_COLUMNS,
+  readSelect,
+  type StoredColumn,
+  storedSelect,
+  TILE_DAY_COLUMN,
+  TILE_TABLE_COLUMNS,
+  TILES_CONTESTED_TABLE,
+  TILES_TABLE,
+} from './athena-tile-tables.ts';
+import { inParallel } from './lake-manifests.ts';
+import { deleteObjects, deletePrefix } from './s3-delete.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
+import { bucketName } from './s3-uri.ts';
+
+/**
+ * Athena writes at most 100 partitions per INSERT INTO (HIVE_TOO_MANY_OPEN_PARTITIONS; "Using
+ * CTAS and INSERT INTO to work around the 100 partition limit", Athena user guide).
+ */
+export const MAX_DAYS_PER_INSERT = 100;
+
+/**
+ * Stale days this close (in days) are built by one INSERT: a day reads partitions d-1..d+1, so
+ * days up to three apart read no partition more together than apart.
+ */
+const MERGE_GAP_DAYS = 3;
+
+/** What an {@link AthenaTileStore} reads and writes. */
+export interface AthenaTileStoreOptions {
+  /** Runs the builds in the refresh's workgroup and Glue database. */
+  readonly runner: AthenaQueryRunner;
+  readonly s3: S3Client;
+  /** The Glue database of the lake tables and of the tile tables. */
+  readonly database: string;
+  /** The snapshots bucket: tiles under `tiles/` (bucket-layout.ts). */
+  readonly bucket: string;
+  /**
+   * The lake as this refresh reads it: the relations a build scans and the events files of the same
+   * listing, which the fingerprints record (one listing: what a tile says it read is what it read).
+   */
+  readonly lake: () => Promise<ListedLake>;
+}
+
+/** A day to build and what its tile is built from. */
+interface Build {
+  readonly fingerprint: TileFingerprint;
+  readonly status: TileStatus;
+}
+
+/**
+ * Daily tiles in the snapshots bucket, built by Athena (issue 14), the cloud's {@link TileStore}:
+ *
+ * - Tile rows in the Glue table `tiles` (Parquet, partition `day`, files under
+ *   `tiles/days/day=<d>/`); fingerprints as JSON objects `tiles/fingerprints/<d>.json`.
+ * - A day's inputs are the events files of partitions d-1..d+1 in the lake's listing (key, size,
+ *   ETag). A missing or stale day (tileStatus) loses its fingerprint, then its files, and is
+ *   rebuilt by `INSERT INTO tiles SELECT ... FROM (partialsSql byDay)`, nearby days together, at
+ *   most {@link MAX_DAYS_PER_INSERT} a statement; its fingerprint is written after the INSERT.
+ *   A crash in between leaves the day missing, never fresh with wrong rows. No client request
+ *   token: a retried refresh must insert again after deleting, not be handed the first INSERT.
+ * - The contested copies (every raw copy of the ids whose valid copies lie on several days) are
+ *   rewritten each refresh into `tiles_contested` (one narrow scan of the lake, as locally); the
+ *   contested ids per day, for the fingerprints, are read back from that small table.
+ * - `bytesScanned` adds up DataScannedInBytes of every query the refresh ran.
+ */
+export class AthenaTileStore implements TileStore {
+  private readonly bucket: string;
+  private readonly fingerprints: S3BlobStore;
+  private readonly tiles: string;
+  private readonly contested: string;
+
+  constructor(private readonly options: AthenaTileStoreOptions) {
+    this.bucket = bucketName(options.bucket);
+    this.fingerprints = new S3BlobStore(options.s3, { bucket: this.bucket });
+    this.tiles = `${identifier(options.database)}.${identifier(TILES_TABLE)}`;
+    this.contested = `${identifier(options.database)}.${identifier(TILES_CONTESTED_TABLE)}`;
+  }
+
+  async refresh(request: {
+    readonly measures: readonly TileMeasure[];
+    readonly days: readonly string[];
+    readonly runId: string;
+  }): Promise<TileRefreshReport> {
+    const lake = await this.options.lake();
+    let bytes = 0;
+    const run = async (sql: string) => {
+      const execution = await this.options.runner.execute(sql);
+      bytes += execution.statistics.dataScannedInBytes;
+    };
+
+    await deletePrefix(this.options.s3, this.bucket, TILE_CONTESTED_PREFIX, 'the contested copies');
+    const days = `(${contestedDaysSql(athenaDialect, lake.view.relations.events)}) AS contested_days`;
+    await run(this.insert(this.contested, CONTESTED_TABLE_COLUMNS, contestedCopiesSql(lake.view.relations.events, days)));
+    const contested = await this.contestedByDay((n) => {
+      bytes += n;
+    });
+
+    const ids = request.measures.map((m) => m.id).sort();
+    const builds: Build[] = [];
+    let fresh = 0;
+    await inParallel([...new Set(request.days)], async (day) => {
+      const fingerprint: TileFingerprint = {
+        day,
+        inputs: inputsOf(lake, day),
+        measures: ids,
+        contested: digest(contested.get(day) ?? []),
+      };
+      const status = tileStatus(await this.fingerprint(day), fingerprint);
+      if (status.status === 'fresh') fresh++;
+      else builds.push({ fingerprint, status });
+    });
+    builds.sort((a, b) => (a.fingerprint.day < b.fingerprint.day ? -1 : 1));
+    for (const batch of batches(builds)) await this.build(batch, request.measures, lake, run);
+
+    return {
+      built: builds.filter((b) => b.status.status === 'missing').map((b) => b.fingerprint.day),
+      rebuilt: builds.flatMap((b) => (b.status.status === 'stale' ? [{ day: b.fingerprint.day, reason: b.status.reason }] : [])),
+      fresh,
+      bytesScanned: bytes,
+    };
+  }
+
+  relations(days: readonly string[]): TileRelations {
+    const wanted = [...new Set(days)].sort();
+    const columns = readSelect([...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN]);
+    return {
+      tiles:
+        wanted.length === 0
+          ? noTilesSql(athenaDialect)
+          : `(SELECT ${columns} FROM ${this.tiles} WHERE day IN (${wanted.map(stringLiteral).join(', ')}))`,
+      contestedIds: `(SELECT DISTINCT event_id FROM ${this.contested})`,
+      contestedEvents: this.contestedEvents(),
+    };
+  }
+
+  /** The stored fingerprint of a day, if its tile exists. */
+  async fingerprint(day: string): Promise<TileFingerprint | undefined> {
+    const bytes = await this.fingerprints.get(fingerprintKey(day));
+    return bytes === undefined ? undefined : (JSON.parse(new TextDecoder().decode(bytes)) as TileFingerprint);
+  }
+
+  /** The contested copies with the lake's column types. */
+  private contestedEvents(): string {
+    return `(SELECT ${readSelect(CONTESTED_TABLE_COLUMNS)} FROM ${this.contested})`;
+  }
+
+  /** The contested ids with a valid copy on each day, read from the stored copies (all copies of those ids). */
+  private async contestedByDay(scanned: (bytes: number) => void): Promise<Map<string, string[]>> {
+    const result = await this.options.runner.query(`${contestedDaysSql(athenaDialect, this.contestedEvents())}\nORDER BY day, event_id`);
+    scanned(result.statistics.dataScannedInBytes);
+    const byDay = new Map<string, string[]>();
+    for (const [id, day] of result.rows) {
+      if (id === null || id === undefined || day === null || day === undefined) continue;
+      byDay.set(day, [...(byDay.get(day) ?? []), id]);
+    }
+    return byDay;
+  }
+
+  /**
+   * Builds the tiles of nearby days with one INSERT over their partitions: their fingerprints and
+   * files are deleted first, their fingerprints written once the rows are in.
+   */
+  private async build(batch: readonly Build[], measures: readonly TileMeasure[], lake: ListedLake, run: (sql: string) => Promise<void>) {
+    const days = batch.map((b) => b.fingerprint.day);
+    await deleteObjects(this.options.s3, this.bucket, days.map(fingerprintKey), 'stale tile fingerprints');
+    for (const day of days) await deletePrefix(this.options.s3, this.bucket, `${TILE_DAYS_PREFIX}day=${day}/`, `the tile of ${day}`);
+    const starts = days.map((day) => Date.parse(`${day}T00:00:00Z`));
+    const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
+    const partials = partialsSql({
+      measures,
+      dialect: athenaDialect,
+      events: lake.view.relations.events,
+      range,
+      dedup: range,
+      contested: this.relations([]).contestedIds,
+      ids: 'uncontested',
+      presence: true,
+      byDay: true,
+    });
+    await run(
+      this.insert(this.tiles, [...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN], partials, `day IN (${days.map(stringLiteral).join(', ')})`),
+    );
+    for (const { fingerprint } of batch)
+      await this.fingerprints.put(fingerprintKey(fingerprint.day), `${JSON.stringify(fingerprint, null, 2)}\n`);
+  }
+
+  /** `INSERT INTO <table> (<columns>) SELECT <stored columns> FROM (<sql>) [WHERE <filter>]`, the body on lines of its own. */
+  private insert(table: string, columns: readonly StoredColumn[], sql: string, filter?: string): string {
+    const names = columns.map((c) => identifier(c.name)).join(', ');
+    return (
+      `INSERT INTO ${table} (${names})\nSELECT ${storedSelect(columns)}\nFROM (\n${sql}\n) AS rows_to_store` +
+      (filter === undefined ? '' : `\nWHERE ${filter}`)
+    );
+  }
+}
+
+/** Where a day's fingerprint lives in the snapshots bucket. */
+export const fingerprintKey = (day: string) => `${TILE_FINGERPRINTS_PREFIX}${day}.json`;
+
+/** The events files of the partitions a day's tile reads, as the listing shows them (sorted by key). */
+function inputsOf(lake: ListedLake, day: string): InputFile[] {
+  const partitions = new Set(tilePartitions(day));
+  return lake.events
+    .filter((o) => o.dt !== undefined && partitions.has(o.dt))
+    .map((o) => ({ path: o.key, size: o.size, version: o.etag }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Stale days grouped for INSERTs: runs of days at most {@link MERGE_GAP_DAYS} apart, at most {@link MAX_DAYS_PER_INSERT} each. */
+export function batches<T extends { readonly fingerprint: { readonly day: string } }>(sorted: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  let previous: number | undefined;
+  for (const item of sorted) {
+    const start = Date.parse(`${item.fingerprint.day}T00:00:00Z`);
+    const last = groups.at(-1);
+    if (last && previous !== undefined && start - previous <= MERGE_GAP_DAYS * DAY_MS && last.length < MAX_DAYS_PER_INSERT) last.push(item);
+    else groups.push([item]);
+    previous = start;
+  }
+  return groups;
+}
+
+const digest = (ids: readonly string[]) =>
+  createHash('sha256')
+    .update([...ids].sort().join('\n'))
+    .digest('hex');

@@ -1,0 +1,309 @@
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  type QueryExecution,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { athenaDialect } from '../../shared/compiler/athena-dialect.ts';
+import { UnsafeSqlValueError } from '../../shared/compiler/sql-text.ts';
+import type { ListedLake } from '../../shared/cloud/athena-engine.ts';
+import { AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
+import { AthenaTileStore, fingerprintKey, MAX_DAYS_PER_INSERT } from '../../shared/cloud/athena-tile-store.ts';
+import type { LakeObject } from '../../shared/cloud/lake-objects.ts';
+import type { TileFingerprint } from '../../shared/tiles/fingerprint.ts';
+import { tileMeasure } from '../../shared/tiles/measures.ts';
+import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql } from '../../shared/tiles/tile-sql.ts';
+import { objectBody, serviceError } from './support.ts';
+
+const athena = mockClient(AthenaClient);
+const s3 = mockClient(S3Client);
+const runner = new AthenaQueryRunner(new AthenaClient({ region: 'eu-central-1' }), {
+  workGroup: 'cohort-refresh',
+  database: 'cohort_refresh',
+  sleep: async () => {},
+});
+
+const EVENTS = '(SELECT * FROM "cohort_refresh"."lake_events_of_listing")';
+const LOGIN = tileMeasure({ events: ['login'], where: [] }, { kind: 'count' });
+const PURCHASE = tileMeasure({ events: ['purchase'], where: [] }, { kind: 'sum' });
+const DAY = 86_400_000;
+
+/** Consecutive UTC days from `first`. */
+const daysFrom = (first: string, n: number) =>
+  Array.from({ length: n }, (_, i) => new Date(Date.parse(`${first}T00:00:00Z`) + i * DAY).toISOString().slice(0, 10));
+
+/** One events file per `dt`, with an ETag that says which version of it the lake holds. */
+const eventFile = (dt: string, etag = '"v1"'): LakeObject => ({
+  table: 'events',
+  format: 'parquet',
+  key: `lake/events/dt=${dt}/part-0.parquet`,
+  dt,
+  etag,
+  size: 1_000,
+  tsUnit: 'micros',
+});
+
+/**
+ * A world of fakes: the snapshots bucket as a map (fingerprints and tile files), Athena recording
+ * each statement with the bytes it scanned, and a log of what happened in which order.
+ */
+function world() {
+  const objects = new Map<string, string>();
+  const log: string[] = [];
+  const statements: string[] = [];
+  let contestedRows: [string, string][] = [];
+  const scanned = { insertTiles: 5_000, insertContested: 700, selectContested: 30 };
+
+  athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => {
+    statements.push(input.QueryString);
+    log.push(`query ${input.QueryString.split('\n')[0]}`);
+    // An INSERT writes its days' files, as Athena would.
+    for (const day of /WHERE day IN \(([^)]*)\)/.exec(input.QueryString)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? []) {
+      objects.set(`tiles/days/day=${day}/20260101_q_${statements.length}`, 'parquet');
+    }
+    return { QueryExecutionId: `q-${statements.length}` };
+  });
+  athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => {
+    const sql = statements[Number(input.QueryExecutionId.slice(2)) - 1] ?? '';
+    const select = !sql.startsWith('INSERT');
+    const bytes = sql.startsWith('INSERT INTO "cohort_refresh"."tiles" ')
+      ? scanned.insertTiles
+      : sql.startsWith('INSERT')
+        ? scanned.insertContested
+        : scanned.selectContested;
+    return {
+      QueryExecution: {
+        QueryExecutionId: input.QueryExecutionId,
+        Status: { State: 'SUCCEEDED' },
+        StatementType: 'DML',
+        SubstatementType: select ? 'SELECT' : 'INSERT',
+        Statistics: { DataScannedInBytes: bytes },
+      } as QueryExecution,
+    };
+  });
+  athena.on(GetQueryResultsCommand).callsFake(() => ({
+    ResultSet: {
+      ResultSetMetadata: { ColumnInfo: [{ Name: 'event_id' }, { Name: 'day' }] },
+      Rows: [['event_id', 'day'], ...contestedRows].map((row) => ({ Data: row.map((v) => ({ VarCharValue: v })) })),
+    },
+  }));
+  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+    const body = objects.get(input.Key);
+    if (body === undefined) throw serviceError({ name: 'NoSuchKey', status: 404 });
+    return { Body: objectBody(body) };
+  });
+  s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => {
+    objects.set(input.Key, String(input.Body));
+    log.push(`put ${input.Key}`);
+    return { ETag: '"e"' };
+  });
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+    Contents: [...objects.keys()].filter((k) => k.startsWith(input.Prefix)).map((Key) => ({ Key })),
+  }));
+  s3.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
+    for (const { Key } of input.Delete.Objects) {
+      if (objects.delete(Key)) log.push(`delete ${Key}`);
+    }
+    return {};
+  });
+
+  let files: LakeObject[] = [];
+  const lake = async (): Promise<ListedLake> => ({
+    view: { relations: { events: EVENTS, identities: '(SELECT 1)' }, inputs: () => [] },
+    events: files,
+  });
+  const store = new AthenaTileStore({
+    runner,
+    s3: new S3Client({ region: 'eu-central-1' }),
+    database: 'cohort_refresh',
+    bucket: 'snapshots-bucket',
+    lake,
+  });
+  return {
+    store,
+    objects,
+    log,
+    statements,
+    scanned,
+    setFiles: (next: LakeObject[]) => {
+      files = next;
+    },
+    setContested: (rows: [string, string][]) => {
+      contestedRows = rows;
+    },
+    fingerprint: (day: string) => JSON.parse(objects.get(fingerprintKey(day)) ?? 'null') as TileFingerprint | null,
+    /** The INSERTs into the tiles table sent since the given statement count. */
+    tileInserts: (since = 0) => statements.slice(since).filter((s) => s.startsWith('INSERT INTO "cohort_refresh"."tiles" ')),
+  };
+}
+
+const daysIn = (statement: string) => /WHERE day IN \(([^)]*)\)$/.exec(statement)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? [];
+
+describe('the Athena tile store', () => {
+  beforeEach(() => {
+    athena.reset();
+    s3.reset();
+  });
+
+  it('builds every day of a cold lake with one INSERT INTO tiles of the partials, then writes each fingerprint', async () => {
+    const w = world();
+    const days = daysFrom('2026-03-01', 5);
+    w.setFiles(daysFrom('2026-02-28', 7).map((dt) => eventFile(dt)));
+
+    const report = await w.store.refresh({ measures: [PURCHASE, LOGIN], days, runId: 'r1' });
+
+    expect(report).toEqual({ built: days, rebuilt: [], fresh: 0, bytesScanned: 5_000 + 700 + 30 });
+    const [insert, ...more] = w.tileInserts();
+    expect(more).toEqual([]);
+    const partials = partialsSql({
+      measures: [PURCHASE, LOGIN],
+      dialect: athenaDialect,
+      events: EVENTS,
+      range: { from: Date.parse('2026-03-01T00:00:00Z'), to: Date.parse('2026-03-06T00:00:00Z') },
+      dedup: { from: Date.parse('2026-03-01T00:00:00Z'), to: Date.parse('2026-03-06T00:00:00Z') },
+      contested: '(SELECT DISTINCT event_id FROM "cohort_refresh"."tiles_contested")',
+      ids: 'uncontested',
+      presence: true,
+      byDay: true,
+    });
+    expect(insert).toBe(
+      'INSERT INTO "cohort_refresh"."tiles" ("measure", "source", "user_key", "n", "total", "abs_total", "integral", "value", "latest_ts", "latest_event_id", "latest_json", "day")\n' +
+        'SELECT "measure", "source", "user_key", "n", "total", "abs_total", "integral", "value", CAST("latest_ts" AS VARCHAR) AS "latest_ts", "latest_event_id", "latest_json", "day"\n' +
+        `FROM (\n${partials}\n) AS rows_to_store\nWHERE day IN ('2026-03-01', '2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05')`,
+    );
+    // The fingerprint records the files of d-1..d+1 in the listing, and is written after the day's rows.
+    expect(w.fingerprint('2026-03-01')).toEqual({
+      day: '2026-03-01',
+      inputs: ['2026-02-28', '2026-03-01', '2026-03-02'].map((dt) => ({
+        path: `lake/events/dt=${dt}/part-0.parquet`,
+        size: 1_000,
+        version: '"v1"',
+      })),
+      measures: [LOGIN.id, PURCHASE.id].sort(),
+      contested: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const insertAt = w.log.findIndex((line) => line.startsWith('query INSERT INTO "cohort_refresh"."tiles" '));
+    for (const day of days) expect(w.log.indexOf(`put ${fingerprintKey(day)}`)).toBeGreaterThan(insertAt);
+  });
+
+  it('rewrites the contested copies from the lake before the builds and reads the ids per day back from them', async () => {
+    const w = world();
+    w.setFiles(daysFrom('2026-02-28', 4).map((dt) => eventFile(dt)));
+    w.objects.set('tiles/contested/old-copies', 'parquet');
+    w.setContested([['e1', '2026-03-01']]);
+
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 2), runId: 'r1' });
+
+    const contestedDays = `(${contestedDaysSql(athenaDialect, EVENTS)}) AS contested_days`;
+    expect(w.statements[0]).toBe(
+      'INSERT INTO "cohort_refresh"."tiles_contested" ("event_id", "source", "user_id", "event_name", "ts", "properties", "value", "dt")\n' +
+        'SELECT "event_id", "source", "user_id", "event_name", CAST("ts" AS VARCHAR) AS "ts", "properties", "value", "dt"\n' +
+        `FROM (\n${contestedCopiesSql(EVENTS, contestedDays)}\n) AS rows_to_store`,
+    );
+    expect(w.log.indexOf('delete tiles/contested/old-copies')).toBeLessThan(w.log.findIndex((l) => l.startsWith('query INSERT')));
+    const stored =
+      '(SELECT "event_id", "source", "user_id", "event_name", CAST("ts" AS timestamp(6) with time zone) AS "ts", "properties", "value", "dt" FROM "cohort_refresh"."tiles_contested")';
+    expect(w.statements[1]).toBe(`${contestedDaysSql(athenaDialect, stored)}\nORDER BY day, event_id`);
+    // A day with a contested copy has another digest than a day without.
+    expect(w.fingerprint('2026-03-01')?.contested).not.toBe(w.fingerprint('2026-03-02')?.contested);
+
+    // The contested id disappears (its other copy was removed): only its day is rebuilt.
+    w.setContested([]);
+    const since = w.statements.length;
+    const report = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 2), runId: 'r2' });
+    expect(report).toMatchObject({ built: [], rebuilt: [{ day: '2026-03-01', reason: 'contested' }], fresh: 1 });
+    expect(w.tileInserts(since).map(daysIn)).toEqual([['2026-03-01']]);
+  });
+
+  it('rebuilds only the new day and the neighbours of a rewritten file, deleting their fingerprints and files first', async () => {
+    const w = world();
+    const files = daysFrom('2026-02-28', 6).map((dt) => eventFile(dt));
+    w.setFiles(files);
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 5), runId: 'r1' });
+    const before = w.statements.length;
+    w.log.length = 0;
+
+    // A new day arrives (dt=2026-03-06, the slack of 03-05 too), and the file of dt=2026-03-03 is rewritten (new ETag).
+    w.setFiles([...files.map((f) => (f.dt === '2026-03-03' ? eventFile('2026-03-03', '"v2"') : f)), eventFile('2026-03-06')]);
+    const report = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 6), runId: 'r2' });
+
+    expect(report.built).toEqual(['2026-03-06']);
+    expect(report.rebuilt).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05'].map((day) => ({ day, reason: 'inputs' })));
+    expect(report.fresh).toBe(1);
+    expect(report.bytesScanned).toBe(5_000 + 700 + 30);
+    // Nearby days share one INSERT: 03-02..03-06.
+    expect(w.tileInserts(before).map(daysIn)).toEqual([['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06']]);
+    const insertAt = w.log.findIndex((line) => line.startsWith('query INSERT INTO "cohort_refresh"."tiles" '));
+    expect(w.log.indexOf(`delete ${fingerprintKey('2026-03-03')}`)).toBeLessThan(insertAt);
+    expect(w.log.findIndex((l) => l.startsWith('delete tiles/days/day=2026-03-03/'))).toBeLessThan(insertAt);
+    expect(w.log.some((l) => l.startsWith('delete tiles/days/day=2026-03-01/') || l === `delete ${fingerprintKey('2026-03-01')}`)).toBe(
+      false,
+    );
+    expect(w.fingerprint('2026-03-03')?.inputs.find((f) => f.path.includes('dt=2026-03-03'))?.version).toBe('"v2"');
+  });
+
+  it('backfills every day with all measures when the catalog needs a new one', async () => {
+    const w = world();
+    w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt)));
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r1' });
+    const before = w.statements.length;
+
+    const report = await w.store.refresh({ measures: [LOGIN, PURCHASE], days: daysFrom('2026-03-01', 3), runId: 'r2' });
+
+    expect(report.rebuilt).toEqual(daysFrom('2026-03-01', 3).map((day) => ({ day, reason: 'measures' })));
+    const [insert] = w.tileInserts(before);
+    expect(insert).toContain(`'${PURCHASE.id}' AS measure`);
+    expect(insert).toContain(`'${LOGIN.id}' AS measure`);
+    expect(w.fingerprint('2026-03-02')?.measures).toEqual([LOGIN.id, PURCHASE.id].sort());
+    // A later refresh that needs fewer measures reuses the tiles.
+    expect(await w.store.refresh({ measures: [PURCHASE], days: daysFrom('2026-03-01', 3), runId: 'r3' })).toMatchObject({
+      built: [],
+      rebuilt: [],
+      fresh: 3,
+    });
+  });
+
+  it(`writes at most ${MAX_DAYS_PER_INSERT} partitions per INSERT and builds days far apart separately`, async () => {
+    const w = world();
+    const cold = daysFrom('2025-01-01', 250);
+    const far = ['2025-12-01'];
+    w.setFiles([...daysFrom('2024-12-31', 252), ...far].map((dt) => eventFile(dt)));
+
+    const report = await w.store.refresh({ measures: [LOGIN], days: [...far, ...cold], runId: 'r1' });
+
+    expect(report.built).toEqual([...cold, ...far]);
+    const batches = w.tileInserts().map(daysIn);
+    expect(batches.map((b) => b.length)).toEqual([100, 100, 50, 1]);
+    expect(batches.flat()).toEqual([...cold, ...far]);
+    expect(report.bytesScanned).toBe(4 * 5_000 + 700 + 30);
+    // Each INSERT scans the partitions of its own days only (one day of slack each side).
+    expect(w.tileInserts()[3]).toContain("dt >= '2025-11-30' AND dt <= '2025-12-02'");
+  });
+
+  it('reads the tiles of the asked days from the tiles table, instants cast back exactly, and nothing when no day is asked', () => {
+    const { store } = world();
+    const relations = store.relations(['2026-03-02', '2026-03-01']);
+    expect(relations.tiles).toBe(
+      '(SELECT "measure", "source", "user_key", "n", "total", "abs_total", "integral", "value", ' +
+        'CAST("latest_ts" AS timestamp(6) with time zone) AS "latest_ts", "latest_event_id", "latest_json", "day" ' +
+        `FROM "cohort_refresh"."tiles" WHERE day IN ('2026-03-01', '2026-03-02'))`,
+    );
+    expect(relations.contestedIds).toBe('(SELECT DISTINCT event_id FROM "cohort_refresh"."tiles_contested")');
+    expect(relations.contestedEvents).toContain('CAST("ts" AS timestamp(6) with time zone) AS "ts"');
+    expect(store.relations([]).tiles).toBe(noTilesSql(athenaDialect));
+    expect(
+      () =>
+        new AthenaTileStore({
+          runner,
+          s3: new S3Client({}),
+          database: 'Robert"; DROP',
+          bucket: 'snapshots-bucket',
+          lake: async () => ({}) as never,
+        }),
+    ).toThrow(UnsafeSqlValueError);
+  });
+});
