@@ -7,7 +7,7 @@ import { DAY_MS } from '../tiles/day-split.ts';
 import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
-import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql } from '../tiles/tile-sql.ts';
+import { contestedCopiesSql, contestedDaysSql, dayTilesSql, noTilesSql } from '../tiles/tile-sql.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 import {
@@ -176,18 +176,12 @@ export class AthenaTileStore implements TileStore {
     const days = batch.map((b) => b.fingerprint.day);
     await deleteObjects(this.options.s3, this.bucket, days.map(fingerprintKey), 'stale tile fingerprints');
     for (const day of days) await deletePrefix(this.options.s3, this.bucket, `${TILE_DAYS_PREFIX}day=${day}/`, `the tile of ${day}`);
-    const starts = days.map((day) => Date.parse(`${day}T00:00:00Z`));
-    const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
-    const partials = partialsSql({
+    const partials = dayTilesSql({
       measures,
       dialect: athenaDialect,
       events: lake.view.relations.events,
-      range,
-      dedup: range,
+      days,
       contested: this.relations([]).contestedIds,
-      ids: 'uncontested',
-      presence: true,
-      byDay: true,
     });
     await run(
       this.insert(this.tiles, [...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN], partials, `day IN (${days.map(stringLiteral).join(', ')})`),

@@ -5,10 +5,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
-import { DAY_MS } from '../tiles/day-split.ts';
 import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
-import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
+import { contestedCopiesSql, contestedDaysSql, dayTilesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
 import { fileList } from './duckdb-lake.ts';
 import type { LakeFiles } from './lake-files.ts';
 
@@ -121,18 +120,12 @@ export class LocalTileStore {
    * each fingerprint is written after its day's file.
    */
   private async build(days: readonly TileFingerprint[], measures: readonly TileMeasure[], lake: LakeRelations): Promise<void> {
-    const starts = days.map((f) => Date.parse(`${f.day}T00:00:00Z`));
-    const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
-    const sql = partialsSql({
+    const sql = dayTilesSql({
       measures,
       dialect: duckdbDialect,
       events: lake.events,
-      range,
-      dedup: range,
+      days: days.map((f) => f.day),
       contested: this.relations([]).contestedIds,
-      ids: 'uncontested',
-      presence: true,
-      byDay: true,
     });
     const table = identifier(`tiles_build_${++buildCounter}`);
     const wanted = days.map((f) => stringLiteral(f.day)).join(', ');

@@ -229,3 +229,35 @@ export function noTilesSql(d: Dialect): string {
   };
   return `(SELECT ${TILE_COLUMNS.map((c) => `${types[c]} AS ${c}`).join(', ')}, ${nul.text} AS day WHERE FALSE)`;
 }
+
+/** What {@link dayTilesSql} builds: the tiles of these days, from these events. */
+export interface DayTilesRequest {
+  readonly measures: readonly TileMeasure[];
+  readonly dialect: Dialect;
+  readonly events: string;
+  /** The days (YYYY-MM-DD) to build; the rows also hold the days between them, to be filtered out. */
+  readonly days: readonly string[];
+  /** The contested ids relation, left out of the tiles. */
+  readonly contested: string;
+}
+
+/**
+ * The tile rows of several days in one pass over their partitions (a day at a time would repeat
+ * the per-query work for every day): {@link partialsSql} by day over `[first day, last day + 1)`,
+ * uncontested ids, with presence. Each row carries its `day`.
+ */
+export function dayTilesSql(request: DayTilesRequest): string {
+  const starts = request.days.map((day) => Date.parse(`${day}T00:00:00Z`));
+  const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
+  return partialsSql({
+    measures: request.measures,
+    dialect: request.dialect,
+    events: request.events,
+    range,
+    dedup: range,
+    contested: request.contested,
+    ids: 'uncontested',
+    presence: true,
+    byDay: true,
+  });
+}
