@@ -7,19 +7,15 @@ import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
+import type { TileRelations } from '../tiles/tile-store.ts';
 import { contestedCopiesSql, contestedDaysSql, dayTilesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
 import { fileList } from './duckdb-lake.ts';
 import type { LakeFiles } from './lake-files.ts';
 
 let buildCounter = 0;
 
-/** Relations over the stored tiles, for tile-evaluation.ts. */
-export interface StoredTiles {
-  /** Tile rows with their `day`. */
-  readonly tiles: string;
-  readonly contestedIds: string;
-  readonly contestedEvents: string;
-}
+/** Relations over the stored tiles: the tile store port's TileRelations (the old name, kept for callers). */
+export type StoredTiles = TileRelations;
 
 /**
  * Daily tiles under `<state>/tiles/` (issue 14; not yet read by `cohorts run`): one Parquet file and

@@ -1,12 +1,12 @@
 import type { Dialect } from '../compiler/dialect.ts';
 import { numberOfTextSql } from '../compiler/event-rows.ts';
-import { normalizedIdSql } from '../compiler/normalize-id.ts';
 import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../compiler/predicates.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
 import type { Leaf } from '../language/condition-leaves.ts';
 import { DAY_MS, dayOf, splitWindow } from './day-split.ts';
 import { type InstantRange, leafUses, type MeasureUse } from './measures.ts';
 import { PRESENCE, partialsSql, TILE_COLUMNS } from './tile-sql.ts';
+import { identityMapSql } from './tiled-selects.ts';
 
 /** Where a tiled evaluation reads. Every relation is built by an engine adapter from validated locations. */
 export interface TileSources {
@@ -95,14 +95,6 @@ function presence(src: TileSources): string {
   return parts.join('\nUNION ALL\n');
 }
 
-/** The identity map as the compiler applies it (SPEC section 1: smallest person_id per key). */
-function identityMap(src: TileSources): string {
-  return (
-    `SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${normalizedIdSql(src.dialect, 'user_id')} AS user_key, person_id FROM ${src.identities} AS identities) AS i\n` +
-    `  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n  GROUP BY source, user_key`
-  );
-}
-
 /** A leaf's test over its uses' values `u0.v`, `u1.v` (the compiler's semantics: no events is 0). */
 function leafPredicate(leaf: Leaf, d: Dialect): string {
   switch (leaf.kind) {
@@ -134,7 +126,7 @@ function leafPredicate(leaf: Leaf, d: Dialect): string {
 export function tiledLeafSql(src: TileSources, leaf: Leaf): string {
   const uses = leafUses(leaf, src.asOf);
   const ctes = [
-    `identity_map AS (\n  ${identityMap(src)}\n)`,
+    `identity_map AS (\n${identityMapSql(src.dialect, src.identities)}\n)`,
     `population AS (\n  SELECT DISTINCT coalesce(m.person_id, x.user_key) AS person_id\n  FROM (${presence(src)}) AS x\n  LEFT JOIN identity_map AS m ON m.source = x.source AND m.user_key = x.user_key\n)`,
     ...uses.map((use, i) => `u${i} AS (\n${useValues(src, use)}\n)`),
   ];

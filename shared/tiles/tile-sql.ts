@@ -58,7 +58,8 @@ export interface PartialsRequest {
   readonly byDay?: boolean;
 }
 
-const typedNull = (d: Dialect) => ({
+/** Typed NULLs of the tile columns' types in a dialect. */
+export const typedNull = (d: Dialect) => ({
   n: 'CAST(NULL AS BIGINT)',
   total: 'CAST(NULL AS DOUBLE)',
   integral: 'CAST(NULL AS BOOLEAN)',
@@ -83,8 +84,8 @@ export function validEventsSql(d: Dialect, events: string, range: InstantRange):
   return validEventLines(d, scan).join('\n');
 }
 
-/** The property names the measures read, each once. */
-function propertyNames(measures: readonly TileMeasure[]): string[] {
+/** The property names the measures read, each once, sorted. */
+export function propertyNames(measures: readonly TileMeasure[]): string[] {
   const names = new Set<string>();
   for (const m of measures) {
     for (const w of m.scope.where) names.add(w.property);

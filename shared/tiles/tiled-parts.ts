@@ -1,0 +1,237 @@
+import { COPY_ORDER } from '../compiler/compile-refresh.ts';
+import type { Dialect } from '../compiler/dialect.ts';
+import { scopeParts } from '../compiler/event-scope.ts';
+import { moreItems, propertyJsonItem, propertyNumberItem, propertyValueItems, validEventLines } from '../compiler/event-rows.ts';
+import { partitionDate } from '../compiler/partition-date.ts';
+import { conjunction, disjunction, type PropertyValue, propertyPredicate } from '../compiler/predicates.ts';
+import { integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
+import { DAY_MS, dayOf } from './day-split.ts';
+import type { InstantRange } from './measures.ts';
+import { PRESENCE, propertyNames, typedNull } from './tile-sql.ts';
+import type { PlannedUse, TiledPlan } from './tiled-plan.ts';
+
+/** Where the tiled query reads: the lake's events and the relations over the stored tiles. */
+export interface PartsSources {
+  readonly dialect: Dialect;
+  readonly events: string;
+  /** Tile rows (TILE_COLUMNS and `day`). */
+  readonly tiles: string;
+  /** One `event_id` column: the contested ids. */
+  readonly contestedIds: string;
+  /** Every raw copy of the contested ids (events columns). */
+  readonly contestedEvents: string;
+}
+
+/**
+ * The columns of a part, one row of a use's partial aggregate for one identity key: a tile row
+ * of a whole day, or one raw event (of a partial day, a contested copy, or a raw window).
+ */
+export const PART_COLUMNS = [
+  'use_no',
+  'measure',
+  'source',
+  'user_key',
+  'n',
+  'total',
+  'value',
+  'latest_ts',
+  'latest_event_id',
+  'latest_json',
+];
+/** With `exactness`, also what decides whether a sum is exact. */
+const EXACTNESS_COLUMNS = ['abs_total', 'integral'];
+
+/** The use number of the population's rows. */
+export const PRESENCE_NO = -1;
+
+const instantWithin = (d: Dialect, column: string, range: InstantRange) =>
+  conjunction([...(range.from === undefined ? [] : [`${column} >= ${d.timestamp(range.from)}`]), `${column} < ${d.timestamp(range.to)}`]);
+
+/** The `dt` condition of ranges (one day of slack each side). */
+function partitionsOf(ranges: readonly InstantRange[]): string {
+  return disjunction(
+    ranges.map((r) =>
+      conjunction([
+        ...(r.from === undefined ? [] : [`dt >= ${stringLiteral(partitionDate(r.from - DAY_MS))}`]),
+        `dt <= ${stringLiteral(partitionDate(r.to - 1 + DAY_MS))}`,
+      ]),
+    ),
+  );
+}
+
+/** A use's rows of tiles: which measure, and whole days `[first_day, end_day)`. */
+function tileUses(plan: TiledPlan, presence: boolean): { no: number; measure: string; first: string; end: string }[] {
+  const rows = plan.uses.flatMap((use) => {
+    const whole = use.split.wholeDays;
+    if (use.raw || !whole) return [];
+    return [
+      { no: use.no, measure: use.measure.id, first: whole.from === undefined ? '0000-01-01' : dayOf(whole.from), end: dayOf(whole.to) },
+    ];
+  });
+  if (presence) rows.push({ no: PRESENCE_NO, measure: PRESENCE, first: '0000-01-01', end: dayOf(plan.todayStart) });
+  return rows;
+}
+
+/** The raw rows a use reads and how each becomes a part. */
+interface RawUse {
+  readonly no: number;
+  readonly measure: string;
+  /** Which raw rows (`e`) belong to the use. */
+  readonly condition: string;
+  readonly total?: string;
+  readonly value?: string;
+  readonly json?: string;
+}
+
+/**
+ * The relations of the parts, as CTEs, and the name of the last one (`parts`): tile rows joined to
+ * a small list of the uses' day ranges (one read of the tiles), and raw events read once (one
+ * scan of the edge days, de-duplicated as the full computation does, properties extracted once)
+ * joined to the list of uses with each use's rows picked by its instants and scope.
+ */
+export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presence: boolean; exactness: boolean }): string[] {
+  const d = src.dialect;
+  // Every use reads raw rows: its contested copies at least.
+  const rawUses = plan.uses;
+  const names = propertyNames(rawUses.map((u) => u.measure));
+  const p = (name: string) => names.indexOf(name);
+  const value = (name: string): PropertyValue => ({ text: `e.p${p(name)}_t`, number: `e.p${p(name)}_n`, present: `e.p${p(name)}_x` });
+  const nul = typedNull(d);
+  const ctes: string[] = [];
+
+  // 1. Raw events: the lake's uncontested rows of the raw ranges, and the contested copies.
+  const inScanItem = plan.scanStart === undefined ? '' : `, ts >= ${d.timestamp(plan.scanStart)} AS in_scan`;
+  const branches: string[] = [];
+  if (plan.rawRanges.length > 0) {
+    const bounded = plan.rawRanges.every((r) => r.from !== undefined);
+    const lake = validEventLines(d, {
+      events: src.events,
+      partitions: partitionsOf(plan.rawRanges),
+      extra: ['properties', 'value'],
+      ...(bounded ? { from: Math.min(...plan.rawRanges.map((r) => r.from as number)) } : {}),
+      to: plan.asOf,
+    }).join('\n');
+    branches.push(
+      `SELECT v.*, FALSE AS contested${inScanItem} FROM (\n${lake}\n) AS v\nWHERE ${disjunction(plan.rawRanges.map((r) => instantWithin(d, 'v.ts', r)))}` +
+        ` AND v.event_id NOT IN (SELECT event_id FROM ${src.contestedIds})`,
+    );
+  }
+  const contested = validEventLines(d, {
+    events: src.contestedEvents,
+    partitions: partitionsOf([plan.contestedRange]),
+    extra: ['properties', 'value'],
+    ...(plan.contestedRange.from === undefined ? {} : { from: plan.contestedRange.from }),
+    to: plan.asOf,
+  }).join('\n');
+  branches.push(
+    `SELECT c.*, TRUE AS contested${inScanItem} FROM (\n${contested}\n) AS c\nWHERE c.event_id IN (SELECT event_id FROM ${src.contestedIds})`,
+  );
+  ctes.push(`raw_valid AS (\n${branches.join('\nUNION ALL\n')}\n)`);
+  // One copy per event_id among those inside the scan, as the full computation keeps it; copies
+  // before the scan (T's day read for the population) are numbered apart and count for no use.
+  const inScan = plan.scanStart === undefined ? '' : ', in_scan';
+  const today = plan.presenceToday ? ` OR ts >= ${d.timestamp(plan.todayStart)}` : '';
+  ctes.push(
+    `raw_numbered AS (\n  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id${inScan} ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no\n` +
+      `    FROM raw_valid AS v\n  ) AS numbered_copies\n  WHERE copy_no = 1${today}\n)`,
+  );
+  ctes.push(
+    `raw_extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, copy_no${moreItems(d.extractProperties('e.properties', names))}\n  FROM raw_numbered AS e\n)`,
+    `raw_typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, copy_no${moreItems(names.map((_, i) => propertyJsonItem(d, i)))}\n  FROM raw_extracted\n)`,
+    `raw_valued AS (\n  SELECT *${moreItems(names.flatMap((_, i) => propertyValueItems(d, i)))}\n  FROM raw_typed\n)`,
+    `raw_scored AS (\n  SELECT *${moreItems(names.map((_, i) => propertyNumberItem(d, i)))}\n  FROM raw_valued\n)`,
+  );
+
+  // 2. Which raw rows each use reads.
+  const raws: RawUse[] = [];
+  if (options.presence && plan.presenceToday) {
+    raws.push({ no: PRESENCE_NO, measure: PRESENCE, condition: `e.ts >= ${d.timestamp(plan.todayStart)}` });
+  }
+  for (const use of rawUses) raws.push(rawUse(d, use, value, (name) => `e.p${p(name)}_j`));
+
+  // 3. The parts: tile rows of whole days, then raw rows.
+  const tiles = tileUses(plan, options.presence);
+  const exact = options.exactness ? EXACTNESS_COLUMNS : [];
+  const selects: string[] = [];
+  if (tiles.length > 0) {
+    const list = tiles
+      .map((t) => `(${integerLiteral(t.no)}, ${stringLiteral(t.measure)}, ${stringLiteral(t.first)}, ${stringLiteral(t.end)})`)
+      .join(', ');
+    const columns = PART_COLUMNS.map((c) => (c === 'use_no' ? 'tile_uses.use_no' : `t.${c}`));
+    selects.push(
+      `SELECT ${[...columns, ...exact.map((c) => `t.${c}`)].join(', ')}\nFROM ${src.tiles} AS t\n` +
+        `JOIN (VALUES ${list}) AS tile_uses (use_no, measure, first_day, end_day)\n  ON t.measure = tile_uses.measure AND t.day >= tile_uses.first_day AND t.day < tile_uses.end_day`,
+    );
+  }
+  if (raws.length > 0) {
+    const list = raws.map((r) => `(${integerLiteral(r.no)}, ${stringLiteral(r.measure)})`).join(', ');
+    const pick = (column: (r: RawUse) => string | undefined, none: string) => {
+      const whens = raws.flatMap((r) => {
+        const sql = column(r);
+        return sql === undefined ? [] : [`WHEN ${integerLiteral(r.no)} THEN ${sql}`];
+      });
+      return whens.length === 0 ? none : `CASE raw_uses.use_no ${whens.join(' ')} END`;
+    };
+    const total = pick((r) => r.total, nul.total);
+    const items = [
+      'raw_uses.use_no',
+      'raw_uses.measure',
+      'e.source',
+      'e.user_key',
+      `CAST(1 AS BIGINT) AS n`,
+      `${total} AS total`,
+      `${pick((r) => r.value, nul.text)} AS value`,
+      'e.ts AS latest_ts',
+      'e.event_id AS latest_event_id',
+      `${pick((r) => r.json, nul.text)} AS latest_json`,
+      ...(options.exactness ? [`abs(${total}) AS abs_total`, `${total} = floor(${total}) AS integral`] : []),
+    ];
+    const which = `CASE raw_uses.use_no ${raws.map((r) => `WHEN ${integerLiteral(r.no)} THEN ${r.condition}`).join(' ')} ELSE FALSE END`;
+    selects.push(
+      `SELECT ${items.join(', ')}\nFROM raw_scored AS e\nCROSS JOIN (VALUES ${list}) AS raw_uses (use_no, measure)\nWHERE ${which}`,
+    );
+  }
+  if (selects.length === 0) {
+    const none = PART_COLUMNS.map(
+      (c) =>
+        `${c === 'use_no' ? 'CAST(NULL AS INTEGER)' : c === 'n' ? nul.n : c === 'total' ? nul.total : c === 'latest_ts' ? nul.instant : nul.text} AS ${c}`,
+    );
+    const extra = options.exactness ? [`${nul.total} AS abs_total`, `${nul.integral} AS integral`] : [];
+    selects.push(`SELECT ${[...none, ...extra].join(', ')} WHERE FALSE`);
+  }
+  ctes.push(`parts AS (\n${selects.join('\nUNION ALL\n')}\n)`);
+  return ctes;
+}
+
+/** The raw rows of one use: de-duplicated copies in its partial days (contested copies: its whole window), in its scope. */
+function rawUse(d: Dialect, use: PlannedUse, value: (name: string) => PropertyValue, json: (name: string) => string): RawUse {
+  const { measure, range } = use;
+  const inRange = instantWithin(d, 'e.ts', range);
+  const when = use.raw
+    ? inRange
+    : disjunction([
+        `(e.contested AND ${inRange})`,
+        ...(use.split.segments.length === 0
+          ? []
+          : [`(NOT e.contested AND ${disjunction(use.split.segments.map((s) => instantWithin(d, 'e.ts', s)))})`]),
+      ]);
+  const scope = scopeParts(measure.scope, d);
+  for (const { property, ops } of measure.scope.where) scope.push(propertyPredicate(value(property), ops));
+  const a = measure.aggregate;
+  const base = { no: use.no, measure: measure.id };
+  const condition = (extra: string[]) => conjunction(['e.copy_no = 1', when, ...scope, ...extra]);
+  switch (a.kind) {
+    case 'count':
+      return { ...base, condition: condition([]) };
+    case 'sum': {
+      const x = a.of === undefined ? 'e.value' : value(a.of).number;
+      return { ...base, condition: condition([`${x} IS NOT NULL`]), total: x };
+    }
+    case 'distinct': {
+      const text = value(a.of).text;
+      return { ...base, condition: condition([`${text} IS NOT NULL`]), value: text };
+    }
+    case 'latest':
+      return { ...base, condition: condition([value(a.of).present]), json: json(a.of) };
+  }
+}

@@ -1,0 +1,125 @@
+import { partitionDate } from '../compiler/partition-date.ts';
+import { DAY_MS, type DaySplit, dayOf, splitWindow } from './day-split.ts';
+import { type InstantRange, type MeasureUse, scanStart, type TileMeasure } from './measures.ts';
+
+/** One window of one measure in the tiled query, numbered for the SQL (`use_no`). */
+export interface PlannedUse {
+  readonly no: number;
+  readonly measure: TileMeasure;
+  readonly range: InstantRange;
+  /** Read from raw events over its whole window (a sum tiles cannot hold exactly), never from tiles. */
+  readonly raw: boolean;
+  /** Its whole days (tiles) and partial days (raw), when it reads tiles. */
+  readonly split: DaySplit;
+}
+
+/** What the tiled query reads: tiles of whole days per use, raw events of the instants in `rawRanges`. */
+export interface TiledPlan {
+  readonly asOf: number;
+  /** Midnight of T's day: the population reads raw events from it (when T is not midnight itself). */
+  readonly todayStart: number;
+  readonly uses: readonly PlannedUse[];
+  /** The full computation's scan start (its de-duplication chooses among the copies of `[scanStart, T)`). */
+  readonly scanStart?: number;
+  /**
+   * The instants read raw from the lake, sorted and disjoint: whole UTC days (clipped to the scan
+   * and to T) around every partial-day segment and raw window, and T's own day for the population.
+   */
+  readonly rawRanges: readonly InstantRange[];
+  /** Where the contested copies are read: the scan and T's day. */
+  readonly contestedRange: InstantRange;
+  /** Whether T's day is read raw for the population. */
+  readonly presenceToday: boolean;
+}
+
+const floorDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+const ceilDay = (ms: number) => Math.ceil(ms / DAY_MS) * DAY_MS;
+
+/** The key of a use: the same measure over the same window is read once. */
+const useKey = (use: MeasureUse) => `${use.measure.id}|${use.range.from ?? ''}|${use.range.to}`;
+
+/** Numbers the uses (first seen first) and finds the raw ranges they and the population need. */
+export function planTiled(
+  uses: readonly MeasureUse[],
+  asOf: number,
+  rawMeasures: ReadonlySet<string>,
+  presence: boolean,
+  scan: number | undefined = scanStart(uses),
+): { plan: TiledPlan; useOf: (use: MeasureUse) => PlannedUse } {
+  const byKey = new Map<string, PlannedUse>();
+  for (const use of uses) {
+    const key = useKey(use);
+    if (byKey.has(key)) continue;
+    const raw = rawMeasures.has(use.measure.id);
+    byKey.set(key, { no: byKey.size, measure: use.measure, range: use.range, raw, split: raw ? { segments: [] } : splitWindow(use.range) });
+  }
+  const planned = [...byKey.values()];
+  const todayStart = floorDay(asOf);
+  const presenceToday = presence && todayStart < asOf;
+  const clip = (range: InstantRange): InstantRange | undefined => {
+    const from = scan === undefined ? range.from : Math.max(range.from ?? scan, scan);
+    const to = Math.min(range.to, asOf);
+    return from !== undefined && from >= to ? undefined : { ...(from === undefined ? {} : { from }), to };
+  };
+  const pieces: InstantRange[] = presenceToday ? [{ from: todayStart, to: asOf }] : [];
+  for (const use of planned) {
+    if (use.raw) {
+      const empty = use.range.from !== undefined && use.range.from >= use.range.to;
+      const whole = clip({ ...(use.range.from === undefined ? {} : { from: floorDay(use.range.from) }), to: ceilDay(use.range.to) });
+      if (whole && !empty) pieces.push(whole);
+      continue;
+    }
+    for (const segment of use.split.segments) {
+      const day = clip({ from: floorDay(segment.from), to: floorDay(segment.from) + DAY_MS });
+      if (day) pieces.push(day);
+    }
+  }
+  const contestedFrom = scan === undefined ? undefined : presenceToday ? Math.min(scan, todayStart) : scan;
+  const plan: TiledPlan = {
+    asOf,
+    todayStart,
+    uses: planned,
+    ...(scan === undefined ? {} : { scanStart: scan }),
+    rawRanges: mergeRanges(pieces),
+    contestedRange: { ...(contestedFrom === undefined ? {} : { from: contestedFrom }), to: asOf },
+    presenceToday,
+  };
+  return { plan, useOf: (use) => byKey.get(useKey(use)) as PlannedUse };
+}
+
+/** Sorted, disjoint ranges covering the same instants (touching ranges joined). */
+export function mergeRanges(ranges: readonly InstantRange[]): InstantRange[] {
+  const sorted = [...ranges].sort((a, b) => (a.from ?? Number.NEGATIVE_INFINITY) - (b.from ?? Number.NEGATIVE_INFINITY));
+  const out: InstantRange[] = [];
+  for (const range of sorted) {
+    const last = out[out.length - 1];
+    if (last && (range.from === undefined || range.from <= last.to)) {
+      out[out.length - 1] = { ...last, to: Math.max(last.to, range.to) };
+    } else {
+      out.push(range);
+    }
+  }
+  return out;
+}
+
+/**
+ * The `dt` partitions that can hold events of the ranges (one day of slack each side), sorted;
+ * a range reaching back to all history starts at the lake's first partition.
+ */
+export function rangePartitions(ranges: readonly InstantRange[], firstPartition: string | undefined): string[] {
+  const days = new Set<string>();
+  for (const range of ranges) {
+    const last = partitionDate(range.to - 1 + DAY_MS);
+    let start: number;
+    if (range.from === undefined) {
+      if (firstPartition === undefined)
+        throw new Error("a raw read of all history needs the lake's first partition (TiledCompileRequest.firstPartition)");
+      start = Date.parse(`${firstPartition}T00:00:00Z`);
+    } else {
+      start = range.from - DAY_MS;
+      if (firstPartition !== undefined) start = Math.max(start, Date.parse(`${firstPartition}T00:00:00Z`));
+    }
+    for (let day = floorDay(start); dayOf(day) <= last; day += DAY_MS) days.add(dayOf(day));
+  }
+  return [...days].sort();
+}

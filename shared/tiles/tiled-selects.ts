@@ -1,0 +1,134 @@
+import type { Dialect } from '../compiler/dialect.ts';
+import { moreItems, nonEmpty, numberOfTextSql } from '../compiler/event-rows.ts';
+import { normalizedIdSql } from '../compiler/normalize-id.ts';
+import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../compiler/predicates.ts';
+import { integerLiteral } from '../compiler/sql-text.ts';
+import type { CohortDefinition, Condition } from '../language/ast.ts';
+import type { Leaf } from '../language/condition-leaves.ts';
+import { leafUses, type MeasureUse } from './measures.ts';
+import type { PlannedUse } from './tiled-plan.ts';
+
+/** The identity map as the compiler applies it (SPEC section 1: the smallest person_id per key). */
+export function identityMapSql(d: Dialect, identities: string): string {
+  return (
+    `  SELECT source, user_key, min(person_id) AS person_id\n  FROM (SELECT source, ${normalizedIdSql(d, 'user_id')} AS user_key, person_id FROM ${identities} AS identities) AS i\n` +
+    `  WHERE ${nonEmpty('person_id')} AND ${nonEmpty('user_key')} AND source IS NOT NULL\n  GROUP BY source, user_key`
+  );
+}
+
+/**
+ * The per-person aggregates over the parts (one GROUP BY person) and the cohorts' conditions over
+ * them, with the full computation's semantics: no events is a count, sum or distinct of 0.
+ */
+export class TiledSelects {
+  private readonly aggregates = new Map<string, string>();
+  private readonly latestValues = new Set<string>();
+  private readonly cohortSql = new Map<string, string>();
+  private readonly byId: ReadonlyMap<string, CohortDefinition>;
+
+  constructor(
+    private readonly d: Dialect,
+    cohorts: readonly CohortDefinition[],
+    private readonly useOf: (use: MeasureUse) => PlannedUse,
+    private readonly asOf: number,
+  ) {
+    this.byId = new Map(cohorts.map((c) => [c.id, c]));
+  }
+
+  /** The condition of a cohort (references evaluated in the same pass). */
+  cohort(id: string): string {
+    const known = this.cohortSql.get(id);
+    if (known) return known;
+    const definition = this.byId.get(id);
+    if (!definition) throw new Error(`cohort "${id}" is referenced but not part of this refresh`);
+    const sql = this.condition(definition.rule);
+    this.cohortSql.set(id, sql);
+    return sql;
+  }
+
+  private condition(condition: Condition): string {
+    switch (condition.kind) {
+      case 'all':
+        return `(${condition.items.map((c) => this.condition(c)).join(' AND ')})`;
+      case 'any':
+        return `(${condition.items.map((c) => this.condition(c)).join(' OR ')})`;
+      case 'not':
+        return `(NOT ${this.condition(condition.item)})`;
+      case 'cohort':
+        return this.cohort(condition.id);
+      default:
+        return this.leaf(condition);
+    }
+  }
+
+  private leaf(leaf: Exclude<Leaf, { kind: 'cohort' }>): string {
+    const uses = leafUses(leaf, this.asOf);
+    switch (leaf.kind) {
+      case 'event': {
+        const use = uses[0] as MeasureUse;
+        const m = leaf.measure;
+        const value = m.kind === 'count' ? this.count(use) : m.kind === 'sum' ? this.sum(use) : this.distinct(use);
+        return boundsPredicate(value, m.bounds);
+      }
+      case 'latest': {
+        const alias = this.latest(uses[0] as MeasureUse);
+        return propertyPredicate({ text: `${alias}_t`, number: `${alias}_n`, present: `${alias}_x` }, leaf.ops);
+      }
+      case 'velocity': {
+        const [current, previous] = [this.count(uses[0] as MeasureUse), this.count(uses[1] as MeasureUse)];
+        const infinite = boundsHoldForInfinity(leaf.bounds) ? ` WHEN ${current} > 0 THEN TRUE` : '';
+        const ratio = boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds);
+        return `(CASE WHEN ${previous} > 0 THEN ${ratio}${infinite} ELSE FALSE END)`;
+      }
+    }
+  }
+
+  private filter(use: MeasureUse): string {
+    return `FILTER (WHERE x.use_no = ${integerLiteral(this.useOf(use).no)})`;
+  }
+
+  /** The number of events of a use (0 without any). */
+  count(use: MeasureUse): string {
+    return this.aggregate(`coalesce(sum(x.n) ${this.filter(use)}, 0)`);
+  }
+
+  /** The sum of a use (0 without any value). */
+  sum(use: MeasureUse): string {
+    return this.aggregate(`coalesce(sum(x.total) ${this.filter(use)}, 0)`);
+  }
+
+  private distinct(use: MeasureUse): string {
+    return this.aggregate(`count(DISTINCT x.value) ${this.filter(use)}`);
+  }
+
+  /** The JSON of the latest value of a use; its text `_t`, presence `_x` and number `_n` are derived per person. */
+  private latest(use: MeasureUse): string {
+    const alias = this.aggregate(`${this.d.latestBy('x.latest_json', 'x.latest_ts', 'x.latest_event_id')} ${this.filter(use)}`);
+    this.latestValues.add(alias);
+    return alias;
+  }
+
+  private aggregate(sql: string): string {
+    let alias = this.aggregates.get(sql);
+    if (alias === undefined) {
+      alias = `a${this.aggregates.size}`;
+      this.aggregates.set(sql, alias);
+    }
+    return alias;
+  }
+
+  /** `per_person` (one GROUP BY person over the parts), then the latest values' text and number. */
+  perPersonCtes(): string[] {
+    const person = 'coalesce(m.person_id, x.user_key)';
+    const aggregates = [...this.aggregates].map(([sql, alias]) => `${sql} AS ${alias}`);
+    const latest = [...this.latestValues];
+    const valued = latest.flatMap((alias) => [`${this.d.scalarText(alias)} AS ${alias}_t`, `${alias} IS NOT NULL AS ${alias}_x`]);
+    const scored = latest.map((alias) => `${numberOfTextSql(this.d, `${alias}_t`)} AS ${alias}_n`);
+    return [
+      `per_person AS (\n  SELECT ${person} AS person_id${moreItems(aggregates)}\n  FROM parts AS x\n` +
+        `  LEFT JOIN identity_map AS m ON m.source = x.source AND m.user_key = x.user_key\n  GROUP BY ${person}\n)`,
+      `per_person_valued AS (\n  SELECT *${moreItems(valued)}\n  FROM per_person\n)`,
+      `per_person_scored AS (\n  SELECT *${moreItems(scored)}\n  FROM per_person_valued\n)`,
+    ];
+  }
+}
