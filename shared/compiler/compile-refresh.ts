@@ -1,5 +1,6 @@
 import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, Condition, EventFilter } from '../language/ast.ts';
+import { CohortConditions, type MeasureLeaf } from './cohort-conditions.ts';
 import type { Dialect } from './dialect.ts';
 import { anyScopeSql, type EventScope, scopeOf, scopeParts } from './event-scope.ts';
 import {
@@ -109,8 +110,7 @@ class RefreshCompiler {
   private readonly aggregates = new Map<string, string>();
   /** Aliases of latest-value aggregates, whose text and number are derived per person. */
   private readonly latestValues = new Set<string>();
-  private readonly cohortSql = new Map<string, string>();
-  private readonly byId: ReadonlyMap<string, CohortDefinition>;
+  private readonly conditions: CohortConditions;
   /** Earliest instant any leaf needs; null once a leaf needs all history. */
   private earliest: number | null | undefined;
   /**
@@ -122,7 +122,7 @@ class RefreshCompiler {
   constructor(private readonly request: CompileRequest) {
     this.asOf = request.asOf.getTime();
     this.d = request.dialect;
-    this.byId = new Map(request.cohorts.map((c) => [c.id, c]));
+    this.conditions = new CohortConditions(request.cohorts, (leaf) => this.leaf(leaf));
   }
 
   compile(): CompiledRefresh {
@@ -131,7 +131,7 @@ class RefreshCompiler {
     for (const cohort of this.request.cohorts) {
       const column = `c_${cohort.id}`;
       columns.set(cohort.id, column);
-      selects.push(`${this.cohort(cohort.id)} AS ${identifier(column)}`);
+      selects.push(`${this.conditions.cohort(cohort.id)} AS ${identifier(column)}`);
     }
     const metrics = this.request.metrics ? this.metricColumns(this.request.metrics, selects) : undefined;
     const from = this.earliest ?? undefined;
@@ -332,32 +332,14 @@ class RefreshCompiler {
     this.propertyScopes.push(scopeOf(filter, this.asOf));
   }
 
-  private cohort(id: string): string {
-    const known = this.cohortSql.get(id);
-    if (known) return known;
-    const definition = this.byId.get(id);
-    if (!definition) throw new Error(`cohort "${id}" is referenced but not part of this refresh`);
-    const sql = this.condition(definition.rule);
-    this.cohortSql.set(id, sql);
-    return sql;
-  }
-
-  private condition(condition: Condition): string {
-    switch (condition.kind) {
-      case 'all':
-        return `(${condition.items.map((c) => this.condition(c)).join(' AND ')})`;
-      case 'any':
-        return `(${condition.items.map((c) => this.condition(c)).join(' OR ')})`;
-      case 'not':
-        return `(NOT ${this.condition(condition.item)})`;
-      case 'cohort':
-        return this.cohort(condition.id);
+  private leaf(leaf: MeasureLeaf): string {
+    switch (leaf.kind) {
       case 'event':
-        return this.eventLeaf(condition);
+        return this.eventLeaf(leaf);
       case 'latest':
-        return this.latestLeaf(condition);
+        return this.latestLeaf(leaf);
       case 'velocity':
-        return this.velocityLeaf(condition);
+        return this.velocityLeaf(leaf);
     }
   }
 

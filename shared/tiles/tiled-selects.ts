@@ -1,10 +1,10 @@
+import { CohortConditions, type MeasureLeaf } from '../compiler/cohort-conditions.ts';
 import type { Dialect } from '../compiler/dialect.ts';
 import { moreItems, nonEmpty, numberOfTextSql } from '../compiler/event-rows.ts';
 import { normalizedIdSql } from '../compiler/normalize-id.ts';
 import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../compiler/predicates.ts';
 import { integerLiteral } from '../compiler/sql-text.ts';
-import type { CohortDefinition, Condition } from '../language/ast.ts';
-import type { Leaf } from '../language/condition-leaves.ts';
+import type { CohortDefinition } from '../language/ast.ts';
 import { leafUses, type MeasureUse } from './measures.ts';
 import type { PlannedUse } from './tiled-plan.ts';
 
@@ -23,8 +23,7 @@ export function identityMapSql(d: Dialect, identities: string): string {
 export class TiledSelects {
   private readonly aggregates = new Map<string, string>();
   private readonly latestValues = new Set<string>();
-  private readonly cohortSql = new Map<string, string>();
-  private readonly byId: ReadonlyMap<string, CohortDefinition>;
+  private readonly conditions: CohortConditions;
 
   constructor(
     private readonly d: Dialect,
@@ -32,36 +31,15 @@ export class TiledSelects {
     private readonly useOf: (use: MeasureUse) => PlannedUse,
     private readonly asOf: number,
   ) {
-    this.byId = new Map(cohorts.map((c) => [c.id, c]));
+    this.conditions = new CohortConditions(cohorts, (leaf) => this.leaf(leaf));
   }
 
   /** The condition of a cohort (references evaluated in the same pass). */
   cohort(id: string): string {
-    const known = this.cohortSql.get(id);
-    if (known) return known;
-    const definition = this.byId.get(id);
-    if (!definition) throw new Error(`cohort "${id}" is referenced but not part of this refresh`);
-    const sql = this.condition(definition.rule);
-    this.cohortSql.set(id, sql);
-    return sql;
+    return this.conditions.cohort(id);
   }
 
-  private condition(condition: Condition): string {
-    switch (condition.kind) {
-      case 'all':
-        return `(${condition.items.map((c) => this.condition(c)).join(' AND ')})`;
-      case 'any':
-        return `(${condition.items.map((c) => this.condition(c)).join(' OR ')})`;
-      case 'not':
-        return `(NOT ${this.condition(condition.item)})`;
-      case 'cohort':
-        return this.cohort(condition.id);
-      default:
-        return this.leaf(condition);
-    }
-  }
-
-  private leaf(leaf: Exclude<Leaf, { kind: 'cohort' }>): string {
+  private leaf(leaf: MeasureLeaf): string {
     const uses = leafUses(leaf, this.asOf);
     switch (leaf.kind) {
       case 'event': {
