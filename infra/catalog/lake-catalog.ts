@@ -4,6 +4,14 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DT_PROJECTION_RANGE, MANIFEST_FOLDERS } from '../../shared/cloud/lake-manifests.ts';
 import { TS_UNITS } from '../../shared/cloud/lake-objects.ts';
+import {
+  CONTESTED_TABLE_COLUMNS,
+  TILE_DAY_COLUMN,
+  TILE_TABLE_COLUMNS,
+  TILES_CONTESTED_TABLE,
+  TILES_TABLE,
+} from '../../shared/cloud/athena-tile-tables.ts';
+import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX } from '../../shared/bucket-layout.ts';
 import { type Column, externalTable } from './external-table.ts';
 
 /** Options for {@link LakeCatalog}. */
@@ -77,8 +85,14 @@ export class LakeCatalog extends Construct {
   public readonly identitiesParquetTable: glue.CfnTable;
   /** `cohort_members`: every stored snapshot version, partitioned by cohort and version. */
   public readonly cohortMembersTable: glue.CfnTable;
-  /** Names of every table in the database. */
+  /** `tiles`: the daily tiles (issue 14), written by the Tiles function, read by Evaluate. */
+  public readonly tilesTable: glue.CfnTable;
+  /** `tiles_contested`: every raw copy of the event ids whose valid copies lie on several days. */
+  public readonly tilesContestedTable: glue.CfnTable;
+  /** Names of every table in the database but the tile tables (see {@link tileTableNames}). */
   public readonly tableNames: readonly string[];
+  /** Names of the tile tables: only what reads or builds tiles is granted them. */
+  public readonly tileTableNames: readonly string[] = [TILES_TABLE, TILES_CONTESTED_TABLE];
 
   constructor(scope: Construct, id: string, props: LakeCatalogProps) {
     super(scope, id);
@@ -180,7 +194,44 @@ export class LakeCatalog extends Construct {
       },
     });
 
+    // The tiles: Parquet the Tiles function's INSERT INTO writes. Athena writes a partition to the
+    // table's location plus `day=<value>/` whatever the projection says, so the template is that.
+    const tileDays = `s3://${props.snapshotsBucket.bucketName}/${TILE_DAYS_PREFIX}`;
+    this.tilesTable = externalTable(this, 'TilesTable', {
+      ...common,
+      tableName: TILES_TABLE,
+      description: 'Daily tiles: partial aggregates per measure, identity key and UTC day (built by the Tiles step).',
+      format: 'parquet',
+      columns: TILE_TABLE_COLUMNS,
+      partitionKeys: [TILE_DAY_COLUMN],
+      location: tileDays,
+      parameters: {
+        'projection.enabled': 'true',
+        'projection.day.type': 'date',
+        'projection.day.format': 'yyyy-MM-dd',
+        'projection.day.range': `${DT_PROJECTION_RANGE.from},${DT_PROJECTION_RANGE.to}`,
+        'projection.day.interval': '1',
+        'projection.day.interval.unit': 'DAYS',
+        'storage.location.template': `${tileDays}day=\${day}/`,
+      },
+    });
+    this.tilesContestedTable = externalTable(this, 'TilesContestedTable', {
+      ...common,
+      tableName: TILES_CONTESTED_TABLE,
+      description: 'Every raw copy of the event ids whose valid copies lie on several days (rewritten by the Tiles step).',
+      format: 'parquet',
+      columns: CONTESTED_TABLE_COLUMNS,
+      location: `s3://${props.snapshotsBucket.bucketName}/${TILE_CONTESTED_PREFIX}`,
+    });
+
     this.tableNames = ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members'];
+  }
+
+  /** ARNs of the tile tables. */
+  public get tileTableArns(): string[] {
+    return this.tileTableNames.map((name) =>
+      Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${name}` }),
+    );
   }
 
   /** ARN of the account's Glue Data Catalog: every Glue read names it. */

@@ -32,6 +32,7 @@ import {
   PRIVACY_PREFIX,
   RESULTS_PREFIX,
   SNAPSHOTS_PREFIX,
+  TILES_PREFIX,
 } from '../../shared/bucket-layout.ts';
 
 /** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
@@ -415,6 +416,44 @@ export class CohortFoundation extends Construct {
       this.grantWriteObjects(grantee, this.athenaResultsBucket, `${RESULTS_PREFIX}*`),
     );
     return athenaGrant.combine(glueGrant).combine(lakeGrant).combine(this.grantReadSnapshots(grantee)).combine(resultsGrant);
+  }
+
+  /**
+   * Lets the grantee read the daily tiles (issue 14): Glue reads of the tile tables and S3 reads of
+   * `tiles/` of the snapshots bucket. Whatever runs a tiled query needs it (the Evaluate state).
+   */
+  public grantReadTiles(grantee: iam.IGrantable): iam.Grant {
+    const glueGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, ...this.catalog.tileTableArns],
+    });
+    return glueGrant.combine(this.grantReadObjects(grantee, this.snapshotsBucket, [`${TILES_PREFIX}*`]));
+  }
+
+  /**
+   * Lets the grantee build the tiles (the Tiles function): read them ({@link grantReadTiles}),
+   * write and delete objects under `tiles/` of the snapshots bucket only (a stale day's files and
+   * fingerprint are deleted before it is rebuilt), and register the partitions Athena's INSERT INTO
+   * writes into the tile tables (it records each new partition in Glue, which the `day` projection
+   * then ignores). Nothing else of the snapshots bucket is written.
+   */
+  public grantWriteTiles(grantee: iam.IGrantable): iam.Grant {
+    const partitions = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:BatchCreatePartition', 'glue:CreatePartition', 'glue:UpdatePartition', 'glue:BatchGetPartition'],
+      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, ...this.catalog.tileTableArns],
+    });
+    const deletes = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:DeleteObject'],
+      // Object ARN ends in "*": tile days and fingerprints are not known in advance.
+      resourceArns: [this.snapshotsBucket.arnForObjects(`${TILES_PREFIX}*`)],
+    });
+    return this.grantReadTiles(grantee)
+      .combine(this.grantWriteObjects(grantee, this.snapshotsBucket, `${TILES_PREFIX}*`))
+      .combine(partitions)
+      .combine(deletes);
   }
 
   /**

@@ -308,6 +308,8 @@ export class RefreshStateMachine extends Construct {
   /** The state machine runs the Evaluate query as itself, invokes the functions, logs and traces. */
   private grantStateMachine(cr: CohortFoundation): void {
     cr.grantQueryLake(this.role);
+    // A tiled query reads the daily tiles beside the lake.
+    cr.grantReadTiles(this.role);
     cr.grantEvaluationTables(this.role, 'create');
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

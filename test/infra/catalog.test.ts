@@ -45,11 +45,11 @@ describe('CohortFoundation Glue catalog', () => {
     });
   });
 
-  it('creates five tables, each after the database', () => {
+  it('creates seven tables, each after the database', () => {
     const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    template.resourceCountIs('AWS::Glue::Table', 5);
+    template.resourceCountIs('AWS::Glue::Table', 7);
     template.allResources('AWS::Glue::Table', {
       DependsOn: [stack.getLogicalId(foundation.catalog.database)],
       Properties: Match.objectLike({ DatabaseName: 'cohort_refresh' }),
@@ -117,6 +117,56 @@ describe('CohortFoundation Glue catalog', () => {
           InputFormat: SYMLINK,
           SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' }),
           Columns: columns,
+        }),
+      }),
+    });
+  });
+
+  it('keeps the daily tiles as Parquet under tiles/days/ of the snapshots bucket, a day=<yyyy-MM-dd>/ folder per projected day', () => {
+    const { stack, foundation } = givenFoundation();
+
+    templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'tiles',
+        PartitionKeys: [Match.objectLike({ Name: 'day', Type: 'string' })],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.day.type': 'date',
+          'projection.day.format': 'yyyy-MM-dd',
+          'projection.day.range': '1583-01-01,9999-12-31',
+          // Where Athena's INSERT INTO writes a partition: the table location plus day=<value>/.
+          'storage.location.template': s3Join(foundation.snapshotsBucket, '/tiles/days/day=${day}/'),
+        }),
+        StorageDescriptor: Match.objectLike({
+          Location: s3Join(foundation.snapshotsBucket, '/tiles/days/'),
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' }),
+          Columns: [
+            ...['measure', 'source', 'user_key'].map((Name) => Match.objectLike({ Name, Type: 'string' })),
+            Match.objectLike({ Name: 'n', Type: 'bigint' }),
+            Match.objectLike({ Name: 'total', Type: 'double' }),
+            Match.objectLike({ Name: 'abs_total', Type: 'double' }),
+            Match.objectLike({ Name: 'integral', Type: 'boolean' }),
+            Match.objectLike({ Name: 'value', Type: 'string' }),
+            // Text, never a Hive timestamp (read at millisecond precision): cast back to the microsecond.
+            Match.objectLike({ Name: 'latest_ts', Type: 'string' }),
+            Match.objectLike({ Name: 'latest_event_id', Type: 'string' }),
+            Match.objectLike({ Name: 'latest_json', Type: 'string' }),
+          ],
+        }),
+      }),
+    });
+    templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'tiles_contested',
+        StorageDescriptor: Match.objectLike({
+          Location: s3Join(foundation.snapshotsBucket, '/tiles/contested/'),
+          Columns: [
+            ...EVENT_KEYS,
+            Match.objectLike({ Name: 'ts', Type: 'string' }),
+            Match.objectLike({ Name: 'properties', Type: 'string' }),
+            Match.objectLike({ Name: 'value', Type: 'double' }),
+            Match.objectLike({ Name: 'dt', Type: 'string' }),
+          ],
         }),
       }),
     });

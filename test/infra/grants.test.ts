@@ -50,6 +50,8 @@ const HELPERS: [string, (c: CohortFoundation, role: iam.Role) => void][] = [
   ['grantPublishAlerts', (c, r) => c.grantPublishAlerts(r)],
   ['grantDeleteQueryResults', (c, r) => c.grantDeleteQueryResults(r)],
   ['grantCheckDeployment', (c, r) => c.grantCheckDeployment(r)],
+  ['grantReadTiles', (c, r) => c.grantReadTiles(r)],
+  ['grantWriteTiles', (c, r) => c.grantWriteTiles(r)],
 ];
 
 describe('CohortFoundation grant helpers', () => {
@@ -190,6 +192,35 @@ describe('CohortFoundation grant helpers', () => {
     expect(JSON.stringify(objects('s3:GetObject'))).toContain('/doctor/*');
     // Athena in the workgroup, as for any query of the lake.
     expect(statements.flatMap(actionsOf)).toContain('athena:StartQueryExecution');
+  });
+
+  it('grantReadTiles reads tiles/ of the snapshots bucket and the two tile tables, and writes nothing', () => {
+    const { stack, foundation, template } = givenGrant((c, r) => c.grantReadTiles(r));
+    const statements = statementsOf(template);
+
+    const gets = statements.filter((s) => actionsOf(s).includes('s3:GetObject'));
+    expect(gets.map((s) => s.Resource)).toEqual([{ 'Fn::Join': ['', [stack.resolve(foundation.snapshotsBucket.bucketArn), '/tiles/*']] }]);
+    const glue = JSON.stringify(statements.filter((s) => actionsOf(s).includes('glue:GetTable')).map((s) => s.Resource));
+    for (const table of ['cohort_refresh/tiles"', 'cohort_refresh/tiles_contested"']) expect(glue).toContain(table);
+    expect(glue).not.toContain('events_jsonl');
+    for (const action of statements.flatMap(actionsOf)) expect(action).not.toMatch(/Put|Delete|Create|Update/);
+  });
+
+  it('grantWriteTiles writes and deletes under tiles/ only and registers partitions of the tile tables only', () => {
+    const { template } = givenGrant((c, r) => c.grantWriteTiles(r));
+    const statements = statementsOf(template);
+
+    for (const action of ['s3:PutObject', 's3:DeleteObject']) {
+      const writes = statements.filter((s) => actionsOf(s).includes(action));
+      expect(writes).toHaveLength(1);
+      expect(JSON.stringify(writes[0]!.Resource)).toContain('"/tiles/*"');
+      expect(JSON.stringify(writes[0]!.Resource)).not.toContain('snapshots/');
+    }
+    const partitions = statements.filter((s) => actionsOf(s).includes('glue:BatchCreatePartition'));
+    expect(partitions).toHaveLength(1);
+    expect(JSON.stringify(partitions[0]!.Resource)).toContain('cohort_refresh/tiles"');
+    expect(JSON.stringify(partitions[0]!.Resource)).not.toContain('events_');
+    expect(statements.flatMap(actionsOf)).not.toContain('glue:CreateTable');
   });
 
   it('grantWriteSnapshots never allows deleting a version', () => {

@@ -150,6 +150,17 @@ describe('RefreshStateMachine', () => {
     expect(JSON.stringify(ctas?.Resource)).toContain(':table/cohort_refresh/evaluation_*');
   });
 
+  it('lets the state machine (the Evaluate query) read the tiles under tiles/ but never write them', () => {
+    const snapshots = given.foundation.snapshotsBucket;
+    const role = { role: given.refresh.role };
+
+    expect(keysGranted(role, 's3:GetObject', snapshots)).toContain('tiles/*');
+    expect(keysGranted(role, 's3:PutObject', snapshots)).toEqual([]);
+    expect(keysGranted(role, 's3:DeleteObject', snapshots)).toEqual([]);
+    const tables = statementsOfRole(template, given.refresh.role).filter((s) => list(s.Action).includes('glue:GetPartitions'));
+    expect(JSON.stringify(tables.map((s) => s.Resource))).toContain('cohort_refresh/tiles_contested');
+  });
+
   it('never allows a wildcard action', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as Statement[],
