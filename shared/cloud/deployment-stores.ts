@@ -5,9 +5,10 @@ import { CatalogStore } from '../governance/catalog-store.ts';
 import { LearningsStore } from '../learnings/learnings-store.ts';
 import { ParquetMembersCodec } from '../store/parquet-members-codec.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
-import { AthenaEngine } from './athena-engine.ts';
+import { AthenaEngine, type ListedLake } from './athena-engine.ts';
 import { AthenaEvaluations } from './athena-evaluations.ts';
 import { AthenaQueryRunner } from './athena-query.ts';
+import { AthenaTileStore } from './athena-tile-store.ts';
 import type { Deployment } from './environment.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 
@@ -36,6 +37,13 @@ export interface DeploymentStores {
   readonly definitions: S3BlobStore;
   /** The published catalog, approvals and audit trail under `catalog/` of the definitions bucket. */
   readonly catalog: CatalogStore;
+  /**
+   * The daily tiles under `tiles/` of the snapshots bucket, built by Athena; each refresh lists the
+   * lake anew. A Tiles invocation that compiles a query too should share one listing: {@link tilesOf}.
+   */
+  readonly tiles: AthenaTileStore;
+  /** The tile store over a given listing of the lake (see oneListing in athena-listing.ts). */
+  readonly tilesOf: (lake: () => Promise<ListedLake>) => AthenaTileStore;
 }
 
 /** Builds a deployment's engine and stores over the clients given (one engine, two worlds: only this differs from the local ports). */
@@ -48,16 +56,19 @@ export function deploymentStores(deployment: Deployment, clients: DeploymentClie
   const codec = new ParquetMembersCodec();
   const snapshots = new S3BlobStore(clients.s3, { bucket: deployment.SNAPSHOTS_BUCKET });
   const definitions = new S3BlobStore(clients.s3, { bucket: deployment.DEFINITIONS_BUCKET });
+  const engine = new AthenaEngine({
+    runner,
+    s3: clients.s3,
+    glue: clients.glue,
+    database: deployment.GLUE_DATABASE,
+    lakeBucket: deployment.EVENT_LAKE_BUCKET,
+    lakePrefix: deployment.EVENT_LAKE_PREFIX,
+    resultsBucket: deployment.ATHENA_RESULTS_BUCKET,
+  });
+  const tilesOf = (lake: () => Promise<ListedLake>) =>
+    new AthenaTileStore({ runner, s3: clients.s3, database: deployment.GLUE_DATABASE, bucket: deployment.SNAPSHOTS_BUCKET, lake });
   return {
-    engine: new AthenaEngine({
-      runner,
-      s3: clients.s3,
-      glue: clients.glue,
-      database: deployment.GLUE_DATABASE,
-      lakeBucket: deployment.EVENT_LAKE_BUCKET,
-      lakePrefix: deployment.EVENT_LAKE_PREFIX,
-      resultsBucket: deployment.ATHENA_RESULTS_BUCKET,
-    }),
+    engine,
     evaluations: new AthenaEvaluations(runner, deployment.GLUE_DATABASE),
     codec,
     snapshots,
@@ -65,5 +76,7 @@ export function deploymentStores(deployment: Deployment, clients: DeploymentClie
     learnings: new LearningsStore(snapshots),
     definitions,
     catalog: new CatalogStore(definitions),
+    tiles: tilesOf(() => engine.listLake()),
+    tilesOf,
   };
 }
