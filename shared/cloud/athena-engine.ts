@@ -12,7 +12,7 @@ import type { AthenaQueryRunner } from './athena-query.ts';
 import { evaluationPopulation } from './athena-evaluations.ts';
 import { awsCall } from './aws-call.ts';
 import { InvalidS3LocationError } from './errors.ts';
-import { deleteObjects, deletePrefix } from './s3-delete.ts';
+import { deleteObjects, deletePrefix } from './s3-prefix.ts';
 import { lakeManifests, type ManifestLocation, writeLakeManifests } from './lake-manifests.ts';
 import { type LakeObject, listLakeObjects } from './lake-objects.ts';
 import { withTsUnits } from './lake-ts-units.ts';

@@ -6,7 +6,7 @@ import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_FINGERPRINTS_PREFIX } fro
 import { DAY_MS } from '../tiles/day-split.ts';
 import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
-import type { TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
+import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import { contestedCopiesSql, contestedDaysSql, dayTilesSql, noTilesSql } from '../tiles/tile-sql.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
@@ -21,7 +21,7 @@ import {
   TILES_TABLE,
 } from './athena-tile-tables.ts';
 import { inParallel } from './lake-manifests.ts';
-import { deleteObjects, deletePrefix } from './s3-delete.ts';
+import { deleteObjects, deletePrefix, objectsUnder } from './s3-prefix.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { bucketName } from './s3-uri.ts';
 
@@ -143,6 +143,23 @@ export class AthenaTileStore implements TileStore {
       contestedIds: `(SELECT DISTINCT event_id FROM ${this.contested})`,
       contestedEvents: this.contestedEvents(),
     };
+  }
+
+  /**
+   * Bytes of the files a query over `reads` would read: the tile files of its days (one listing of
+   * `tiles/days/`) and the contested copies, and the lake's events files of its partitions in the
+   * refresh's listing. An upper bound of what Athena scans (Parquet columns it skips still count).
+   */
+  async bytesOf(reads: TileReads): Promise<number> {
+    const partitions = new Set(reads.partitions);
+    let bytes = (await this.options.lake()).events.reduce((sum, o) => sum + (o.dt !== undefined && partitions.has(o.dt) ? o.size : 0), 0);
+    if (reads.days.length === 0) return bytes;
+    const days = new Set(reads.days.map((day) => `${TILE_DAYS_PREFIX}day=${day}/`));
+    for await (const page of objectsUnder(this.options.s3, this.bucket, TILE_DAYS_PREFIX)) {
+      for (const o of page) if (days.has(o.key.slice(0, o.key.lastIndexOf('/') + 1))) bytes += o.size;
+    }
+    for await (const page of objectsUnder(this.options.s3, this.bucket, TILE_CONTESTED_PREFIX)) for (const o of page) bytes += o.size;
+    return bytes;
   }
 
   /** The stored fingerprint of a day, if its tile exists. */

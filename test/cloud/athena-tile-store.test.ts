@@ -102,7 +102,7 @@ function world() {
     return { ETag: '"e"' };
   });
   s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
-    Contents: [...objects.keys()].filter((k) => k.startsWith(input.Prefix)).map((Key) => ({ Key })),
+    Contents: [...objects.entries()].filter(([k]) => k.startsWith(input.Prefix)).map(([Key, body]) => ({ Key, Size: body.length })),
   }));
   s3.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
     for (const { Key } of input.Delete.Objects) {
@@ -282,6 +282,21 @@ describe('the Athena tile store', () => {
     expect(report.bytesScanned).toBe(4 * 5_000 + 700 + 30);
     // Each INSERT scans the partitions of its own days only (one day of slack each side).
     expect(w.tileInserts()[3]).toContain("dt >= '2025-11-30' AND dt <= '2025-12-02'");
+  });
+
+  it('estimates the bytes of a read from file sizes: tile files of its days, the contested copies and the lake files of its partitions', async () => {
+    const w = world();
+    w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt)));
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r1' });
+    w.objects.set('tiles/contested/copies.parquet', 'x'.repeat(40));
+    const tileBytes = (day: string) =>
+      [...w.objects].filter(([key]) => key.startsWith(`tiles/days/day=${day}/`)).reduce((sum, [, body]) => sum + body.length, 0);
+    expect(tileBytes('2026-03-01')).toBeGreaterThan(0);
+
+    expect(await w.store.bytesOf({ days: [], partitions: ['2026-03-03', '2026-03-04', '2026-03-09'] })).toBe(2 * 1_000);
+    expect(await w.store.bytesOf({ days: ['2026-03-01', '2026-03-02'], partitions: ['2026-03-04'] })).toBe(
+      tileBytes('2026-03-01') + tileBytes('2026-03-02') + 40 + 1_000,
+    );
   });
 
   it('reads the tiles of the asked days from the tiles table, instants cast back exactly, and nothing when no day is asked', () => {

@@ -1,6 +1,24 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { awsCall } from './aws-call.ts';
 
+/** An object as a listing shows it. */
+export interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+}
+
+/** Every object whose key starts with `prefix`, page by page (1,000 keys a call), as listed. */
+export async function* objectsUnder(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<ListedObject[]> {
+  let token: string | undefined;
+  do {
+    const page = await awsCall('S3.ListObjectsV2', () =>
+      s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
+    );
+    yield (page.Contents ?? []).flatMap((o) => (o.Key ? [{ key: o.Key, size: o.Size ?? 0 }] : []));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
 /** Deletes objects in one call (at most 1,000 keys); any key that could not be deleted fails it (a missing key is no error in S3). */
 export async function deleteObjects(s3: S3Client, bucket: string, keys: readonly string[], what: string): Promise<void> {
   if (keys.length === 0) return;
@@ -13,17 +31,12 @@ export async function deleteObjects(s3: S3Client, bucket: string, keys: readonly
 
 /** Deletes every object whose key starts with `prefix`, a page (1,000 keys) at a time. */
 export async function deletePrefix(s3: S3Client, bucket: string, prefix: string, what: string): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await awsCall('S3.ListObjectsV2', () =>
-      s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
-    );
+  for await (const page of objectsUnder(s3, bucket, prefix)) {
     await deleteObjects(
       s3,
       bucket,
-      (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])),
+      page.map((o) => o.key),
       what,
     );
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
 }
