@@ -17,6 +17,8 @@ import type { LakeObject } from '../../shared/cloud/lake-objects.ts';
 import type { TileFingerprint } from '../../shared/tiles/fingerprint.ts';
 import { tileMeasure } from '../../shared/tiles/measures.ts';
 import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql } from '../../shared/tiles/tile-sql.ts';
+import { compileTiledRefresh } from '../../shared/tiles/tiled-refresh.ts';
+import { calledFunctions, catalog, LAKE, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
 import { objectBody, serviceError } from './support.ts';
 
 const athena = mockClient(AthenaClient);
@@ -297,6 +299,26 @@ describe('the Athena tile store', () => {
     expect(await w.store.bytesOf({ days: ['2026-03-01', '2026-03-02'], partitions: ['2026-03-04'] })).toBe(
       tileBytes('2026-03-01') + tileBytes('2026-03-02') + 40 + 1_000,
     );
+  });
+
+  it('sends statements that parse with the Trino grammar and call only Trino functions, and its relations make a tiled query that does too', async () => {
+    const w = world();
+    w.setFiles(daysFrom('2026-02-28', 4).map((dt) => eventFile(dt)));
+    const measures = [LOGIN, PURCHASE, tileMeasure({ events: ['plan'], where: [] }, { kind: 'latest', of: 'tier' })];
+    await w.store.refresh({ measures, days: daysFrom('2026-03-01', 2), runId: 'r1' });
+    const tiled = compileTiledRefresh({
+      cohorts: catalog({ active: 'event: login\nwithin: 7d', plan_tier: 'latest: {event: plan, property: tier}\neq: pro' }),
+      asOf: new Date('2026-03-03T12:00:00Z'),
+      lake: LAKE,
+      dialect: athenaDialect,
+      tiles: w.store.relations(daysFrom('2026-03-01', 2)),
+      firstPartition: '2026-02-28',
+    });
+
+    for (const sql of [...w.statements, tiled.sql]) expect(() => parseTrino(sql)).not.toThrow();
+    // `VALUES ... AS tile_uses (...)` and the type `timestamp(6)` look like calls to the parser-free check.
+    const known = new Set([...TRINO_FUNCTIONS, 'bool_and', 'join', 'values', 'tile_uses', 'raw_uses', 'timestamp']);
+    expect(calledFunctions([...w.statements, tiled.sql].join('\n')).filter((f) => !known.has(f))).toEqual([]);
   });
 
   it('reads the tiles of the asked days from the tiles table, instants cast back exactly, and nothing when no day is asked', () => {
