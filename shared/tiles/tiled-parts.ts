@@ -1,6 +1,6 @@
 import { COPY_ORDER } from '../compiler/compile-refresh.ts';
 import type { Dialect } from '../compiler/dialect.ts';
-import { scopeParts } from '../compiler/event-scope.ts';
+import { anyScopeSql, scopeParts } from '../compiler/event-scope.ts';
 import { moreItems, propertyJsonItem, propertyNumberItem, propertyValueItems, validEventLines } from '../compiler/event-rows.ts';
 import { partitionDate } from '../compiler/partition-date.ts';
 import { conjunction, disjunction, type PropertyValue, propertyPredicate } from '../compiler/predicates.ts';
@@ -81,6 +81,8 @@ interface RawUse {
   readonly total?: string;
   readonly value?: string;
   readonly json?: string;
+  /** Also reads the rows outside the edge days (a measure read raw over its window). */
+  readonly bulk?: boolean;
 }
 
 /**
@@ -111,8 +113,13 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
       ...(bounded ? { from: Math.min(...plan.rawRanges.map((r) => r.from as number)) } : {}),
       to: plan.asOf,
     }).join('\n');
+    // Rows outside the edge days are read only by the measures read raw over their window.
+    const bulk = plan.rawRanges.length !== plan.edgeRanges.length || plan.rawRanges.some((r, i) => !sameRange(r, plan.edgeRanges[i]));
+    const cls = bulk
+      ? `CASE WHEN ${disjunction(plan.edgeRanges.map((r) => instantWithin(d, 'v.ts', r)))} THEN 'edge' ELSE 'bulk' END`
+      : "'edge'";
     branches.push(
-      `SELECT v.*, FALSE AS contested${inScanItem} FROM (\n${lake}\n) AS v\nWHERE ${disjunction(plan.rawRanges.map((r) => instantWithin(d, 'v.ts', r)))}` +
+      `SELECT v.*, FALSE AS contested${inScanItem}, ${cls} AS cls FROM (\n${lake}\n) AS v\nWHERE ${disjunction(plan.rawRanges.map((r) => instantWithin(d, 'v.ts', r)))}` +
         ` AND v.event_id NOT IN (SELECT event_id FROM ${src.contestedIds})`,
     );
   }
@@ -124,20 +131,17 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     to: plan.asOf,
   }).join('\n');
   branches.push(
-    `SELECT c.*, TRUE AS contested${inScanItem} FROM (\n${contested}\n) AS c\nWHERE c.event_id IN (SELECT event_id FROM ${src.contestedIds})`,
+    `SELECT c.*, TRUE AS contested${inScanItem}, 'edge' AS cls FROM (\n${contested}\n) AS c\nWHERE c.event_id IN (SELECT event_id FROM ${src.contestedIds})`,
   );
-  ctes.push(`raw_valid AS (\n${branches.join('\nUNION ALL\n')}\n)`);
+  // Read again by DuckDB's de-duplication (see numberedCtes): scanning again costs less than keeping every row.
+  const inline = d.deduplication === 'candidates' ? 'NOT MATERIALIZED ' : '';
+  ctes.push(`raw_valid AS ${inline}(\n${branches.join('\nUNION ALL\n')}\n)`);
   // One copy per event_id among those inside the scan, as the full computation keeps it; copies
   // before the scan (T's day read for the population) are numbered apart and count for no use.
-  const inScan = plan.scanStart === undefined ? '' : ', in_scan';
-  const today = plan.presenceToday ? ` OR ts >= ${d.timestamp(plan.todayStart)}` : '';
+  ctes.push(...numberedCtes(d, plan));
   ctes.push(
-    `raw_numbered AS (\n  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id${inScan} ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no\n` +
-      `    FROM raw_valid AS v\n  ) AS numbered_copies\n  WHERE copy_no = 1${today}\n)`,
-  );
-  ctes.push(
-    `raw_extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, copy_no${moreItems(d.extractProperties('e.properties', names))}\n  FROM raw_numbered AS e\n)`,
-    `raw_typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, copy_no${moreItems(names.map((_, i) => propertyJsonItem(d, i)))}\n  FROM raw_extracted\n)`,
+    `raw_extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, cls, copy_no${moreItems(d.extractProperties('e.properties', names, extractionGuard(d, rawUses)))}\n  FROM raw_numbered AS e${bulkFilter(d, plan)}\n)`,
+    `raw_typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, cls, copy_no${moreItems(names.map((_, i) => propertyJsonItem(d, i)))}\n  FROM raw_extracted\n)`,
     `raw_valued AS (\n  SELECT *${moreItems(names.flatMap((_, i) => propertyValueItems(d, i)))}\n  FROM raw_typed\n)`,
     `raw_scored AS (\n  SELECT *${moreItems(names.map((_, i) => propertyNumberItem(d, i)))}\n  FROM raw_valued\n)`,
   );
@@ -164,7 +168,11 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     );
   }
   if (raws.length > 0) {
-    const list = raws.map((r) => `(${integerLiteral(r.no)}, ${stringLiteral(r.measure)})`).join(', ');
+    const list = raws
+      .flatMap((r) =>
+        (r.bulk ? ['edge', 'bulk'] : ['edge']).map((c) => `(${stringLiteral(c)}, ${integerLiteral(r.no)}, ${stringLiteral(r.measure)})`),
+      )
+      .join(', ');
     const pick = (column: (r: RawUse) => string | undefined, none: string) => {
       const whens = raws.flatMap((r) => {
         const sql = column(r);
@@ -188,7 +196,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     ];
     const which = `CASE raw_uses.use_no ${raws.map((r) => `WHEN ${integerLiteral(r.no)} THEN ${r.condition}`).join(' ')} ELSE FALSE END`;
     selects.push(
-      `SELECT ${items.join(', ')}\nFROM raw_scored AS e\nCROSS JOIN (VALUES ${list}) AS raw_uses (use_no, measure)\nWHERE ${which}`,
+      `SELECT ${items.join(', ')}\nFROM raw_scored AS e\nJOIN (VALUES ${list}) AS raw_uses (cls, use_no, measure) ON raw_uses.cls = e.cls\nWHERE ${which}`,
     );
   }
   if (selects.length === 0) {
@@ -218,7 +226,7 @@ function rawUse(d: Dialect, use: PlannedUse, value: (name: string) => PropertyVa
   const scope = scopeParts(measure.scope, d);
   for (const { property, ops } of measure.scope.where) scope.push(propertyPredicate(value(property), ops));
   const a = measure.aggregate;
-  const base = { no: use.no, measure: measure.id };
+  const base = { no: use.no, measure: measure.id, bulk: use.raw };
   const condition = (extra: string[]) => conjunction(['e.copy_no = 1', when, ...scope, ...extra]);
   switch (a.kind) {
     case 'count':
@@ -234,4 +242,48 @@ function rawUse(d: Dialect, use: PlannedUse, value: (name: string) => PropertyVa
     case 'latest':
       return { ...base, condition: condition([value(a.of).present]), json: json(a.of) };
   }
+}
+
+const sameRange = (a: InstantRange, b: InstantRange | undefined) => b !== undefined && a.from === b.from && a.to === b.to;
+
+/** Properties are extracted only for the rows some use reads them of (by event names and sources). */
+function extractionGuard(d: Dialect, uses: readonly PlannedUse[]): string | undefined {
+  const scopes = uses
+    .map((u) => u.measure)
+    .filter((m) => m.scope.where.length > 0 || ('of' in m.aggregate && m.aggregate.of !== undefined))
+    .map((m) => ({ events: m.scope.events, ...(m.scope.sources ? { sources: m.scope.sources } : {}) }));
+  const guard = anyScopeSql(scopes, d);
+  return guard === 'TRUE' ? undefined : guard;
+}
+
+/**
+ * `raw_numbered`: the first copy of each event_id (COPY_ORDER) among the raw rows inside the
+ * scan, and every row of T's day for the population. With the `candidates` de-duplication
+ * (DuckDB) only the rows whose id hash repeats go through the window, as in the full query.
+ */
+function numberedCtes(d: Dialect, plan: TiledPlan): string[] {
+  const inScan = plan.scanStart === undefined ? '' : ', in_scan';
+  const today = plan.presenceToday ? ` OR ts >= ${d.timestamp(plan.todayStart)}` : '';
+  const window = (where: string) =>
+    `  SELECT * FROM (\n    SELECT v.*, row_number() OVER (PARTITION BY event_id${inScan} ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no\n` +
+    `    FROM raw_valid AS v${where}\n  ) AS numbered_copies\n  WHERE copy_no = 1${today}`;
+  if (d.deduplication === 'window') return [`raw_numbered AS (\n${window('')}\n)`];
+  const repeated = '(SELECT id_hash FROM raw_repeated_ids)';
+  return [
+    `raw_repeated_ids AS (\n  SELECT ${d.hash('event_id')} AS id_hash FROM raw_valid GROUP BY ${d.hash('event_id')} HAVING count(*) > 1\n)`,
+    `raw_numbered AS (\n  SELECT v.*, CAST(1 AS BIGINT) AS copy_no FROM raw_valid AS v WHERE ${d.hash('v.event_id')} NOT IN ${repeated}\n  UNION ALL\n` +
+      `${window(` WHERE ${d.hash('v.event_id')} IN ${repeated}`)}\n)`,
+  ];
+}
+
+/** Outside the edge days only the events of the measures read raw over their window are kept (after de-duplication). */
+function bulkFilter(d: Dialect, plan: TiledPlan): string {
+  const raw = plan.uses.filter((u) => u.raw);
+  if (raw.length === 0) return '';
+  const scopes = raw.map((u) => ({
+    events: u.measure.scope.events,
+    ...(u.measure.scope.sources ? { sources: u.measure.scope.sources } : {}),
+  }));
+  const scope = anyScopeSql(scopes, d);
+  return scope === 'TRUE' ? '' : `\n  WHERE e.cls = 'edge' OR ${scope}`;
 }

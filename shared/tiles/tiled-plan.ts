@@ -26,6 +26,11 @@ export interface TiledPlan {
    * and to T) around every partial-day segment and raw window, and T's own day for the population.
    */
   readonly rawRanges: readonly InstantRange[];
+  /**
+   * The part of `rawRanges` every use may read (partial days and T's day); the rest is read only
+   * by the measures read raw over their whole window.
+   */
+  readonly edgeRanges: readonly InstantRange[];
   /** Where the contested copies are read: the scan and T's day. */
   readonly contestedRange: InstantRange;
   /** Whether T's day is read raw for the population. */
@@ -61,17 +66,18 @@ export function planTiled(
     const to = Math.min(range.to, asOf);
     return from !== undefined && from >= to ? undefined : { ...(from === undefined ? {} : { from }), to };
   };
-  const pieces: InstantRange[] = presenceToday ? [{ from: todayStart, to: asOf }] : [];
+  const edges: InstantRange[] = presenceToday ? [{ from: todayStart, to: asOf }] : [];
+  const wholes: InstantRange[] = [];
   for (const use of planned) {
     if (use.raw) {
       const empty = use.range.from !== undefined && use.range.from >= use.range.to;
       const whole = clip({ ...(use.range.from === undefined ? {} : { from: floorDay(use.range.from) }), to: ceilDay(use.range.to) });
-      if (whole && !empty) pieces.push(whole);
+      if (whole && !empty) wholes.push(whole);
       continue;
     }
     for (const segment of use.split.segments) {
       const day = clip({ from: floorDay(segment.from), to: floorDay(segment.from) + DAY_MS });
-      if (day) pieces.push(day);
+      if (day) edges.push(day);
     }
   }
   const contestedFrom = scan === undefined ? undefined : presenceToday ? Math.min(scan, todayStart) : scan;
@@ -80,7 +86,8 @@ export function planTiled(
     todayStart,
     uses: planned,
     ...(scan === undefined ? {} : { scanStart: scan }),
-    rawRanges: mergeRanges(pieces),
+    rawRanges: mergeRanges([...edges, ...wholes]),
+    edgeRanges: mergeRanges(edges),
     contestedRange: { ...(contestedFrom === undefined ? {} : { from: contestedFrom }), to: asOf },
     presenceToday,
   };
