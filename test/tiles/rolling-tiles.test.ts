@@ -191,6 +191,7 @@ const catalogAt = (k: number) => {
   return buildCatalog(k >= 20 ? [...cohorts, EXPLORERS] : cohorts).definitions;
 };
 
+/** About 25 s on an idle 2-core machine; the limit leaves room for a loaded one. */
 describe('tiles over a lake rolled forward day by day', () => {
   it('give the full computation rows at every one of 30 refreshes, rebuilding only what changed', async () => {
     // GIVEN a lake of ten days and a state folder for the tiles
@@ -218,5 +219,5 @@ describe('tiles over a lake rolled forward day by day', () => {
     const plain = rebuilt.filter((_, k) => ![0, 3, 6, 11, 17, 20, 23].includes(k));
     expect(plain).toEqual(plain.map(() => 1));
     expect([...reasons].sort()).toEqual(['contested', 'inputs', 'measures', 'missing']);
-  });
+  }, 240_000);
 });
