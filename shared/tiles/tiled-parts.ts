@@ -161,10 +161,29 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     const list = tiles
       .map((t) => `(${integerLiteral(t.no)}, ${stringLiteral(t.measure)}, ${stringLiteral(t.first)}, ${stringLiteral(t.end)})`)
       .join(', ');
-    const columns = PART_COLUMNS.map((c) => (c === 'use_no' ? 'tile_uses.use_no' : `t.${c}`));
+    // The days of a use are added up per identity key first (a distinct value stays a row of its
+    // own): the per-person aggregation then reads a row per key, not per key and day.
+    const latest = (column: string) =>
+      `${d.latestBy(`t.${column}`, 't.latest_ts', 't.latest_event_id')} FILTER (WHERE t.latest_ts IS NOT NULL)`;
+    const items: Record<string, string> = {
+      use_no: 'tile_uses.use_no',
+      measure: 't.measure',
+      source: 't.source',
+      user_key: 't.user_key',
+      n: 'sum(t.n)',
+      total: 'sum(t.total)',
+      value: 't.value',
+      latest_ts: latest('latest_ts'),
+      latest_event_id: latest('latest_event_id'),
+      latest_json: latest('latest_json'),
+      abs_total: 'sum(t.abs_total)',
+      integral: 'bool_and(t.integral)',
+    };
+    const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c]} AS ${c}`);
     selects.push(
-      `SELECT ${[...columns, ...exact.map((c) => `t.${c}`)].join(', ')}\nFROM ${src.tiles} AS t\n` +
-        `JOIN (VALUES ${list}) AS tile_uses (use_no, measure, first_day, end_day)\n  ON t.measure = tile_uses.measure AND t.day >= tile_uses.first_day AND t.day < tile_uses.end_day`,
+      `SELECT ${columns.join(', ')}\nFROM ${src.tiles} AS t\n` +
+        `JOIN (VALUES ${list}) AS tile_uses (use_no, measure, first_day, end_day)\n  ON t.measure = tile_uses.measure AND t.day >= tile_uses.first_day AND t.day < tile_uses.end_day\n` +
+        'GROUP BY tile_uses.use_no, t.measure, t.source, t.user_key, t.value',
     );
   }
   if (raws.length > 0) {
