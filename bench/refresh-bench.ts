@@ -92,9 +92,10 @@ const ports: LocalPorts = {
   notifier: JsonlNotifier.inState(state),
   exports: timedExports,
   events: JsonlEvents.inState(state),
+  tiles: engine.tiles(state),
 };
 const full = await timed(`(b) refresh of ${catalog.length} cohorts through the shipped steps`, async () => {
-  const { summary } = await runRefreshSteps({ as_of: END.toISOString(), trigger: 'bench' }, ports);
+  const { summary } = await runRefreshSteps({ as_of: END.toISOString(), trigger: 'bench', mode: 'full' }, ports);
   return summary;
 });
 const evaluateOnly = await timed("(b') the one-pass query alone", async () => {

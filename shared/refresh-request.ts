@@ -23,6 +23,19 @@ export const instantSchema = z.iso.datetime({ offset: true, error: 'must be an I
 /** A cohort id as inputs carry it. */
 export const cohortIdSchema = z.string().regex(COHORT_ID, 'must be a cohort id (snake_case, 3 to 63 characters)');
 
+/**
+ * How a refresh computes its cohorts (issue 14): `tiles` from daily tiles plus the raw edges (the
+ * default), `full` from raw events only as before tiles (no tile touched), `verify` both, failing
+ * before anything is published when they differ.
+ */
+export const REFRESH_MODES = ['tiles', 'full', 'verify'] as const;
+
+/** One of {@link REFRESH_MODES}. */
+export type RefreshMode = (typeof REFRESH_MODES)[number];
+
+/** The mode of a refresh that names none. */
+export const DEFAULT_REFRESH_MODE: RefreshMode = 'tiles';
+
 /** What a schedule, an upload trigger or `cohorts run` passes to an execution. */
 export const refreshInputSchema = z.strictObject({
   trigger: z.string().min(1).max(200).default(MANUAL_TRIGGER),
@@ -33,6 +46,8 @@ export const refreshInputSchema = z.strictObject({
   rationale: z.string().min(1).optional(),
   /** Who wrote the definition changes this run may accept (recorded in the catalog). */
   author: z.string().min(1).max(200).optional(),
+  /** How the cohorts are computed. @default 'tiles' */
+  mode: z.enum(REFRESH_MODES).optional(),
 });
 
 /** The execution input as a caller writes it (`trigger` may be left out). */

@@ -10,7 +10,7 @@ import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
 import { athenaStatement } from '../../shared/cloud/athena-statement.ts';
 import { bucketConfig } from '../../shared/store/config-source.ts';
 import { blobDefinitions } from '../../shared/store/definitions-source.ts';
-import type { AlertFailurePorts, DeliverPorts, FinishPorts, PlanPorts, SnapshotPorts } from '../../shared/workflow/types.ts';
+import type { AlertFailurePorts, DeliverPorts, FinishPorts, PlanPorts, SnapshotPorts, TilesPorts } from '../../shared/workflow/types.ts';
 import { athena, eventBridge, glue, s3, secretsManager, sns } from './clients.ts';
 import { readConfig, readDeliveryConfig, readEventBusConfig, readExportsBucket, readPrivacyKeySecret } from './config.ts';
 import { once } from './once.ts';
@@ -56,7 +56,7 @@ function privacyPorts(exportsBucket?: string): PrivacyPorts {
  * source checks on Athena, versions from the snapshots bucket.
  */
 export const planPorts = once((): PlanPorts => {
-  const { config, engine, store, definitions, catalog } = cloud();
+  const { engine, store, definitions, catalog } = cloud();
   return {
     definitions: blobDefinitions(definitions),
     config: bucketConfig(definitions),
@@ -64,11 +64,25 @@ export const planPorts = once((): PlanPorts => {
     governance: { catalog },
     // The definition versions it accepts are announced as `Definition Accepted`.
     events: new EventsPublisher(eventBridge, readEventBusConfig().EVENT_BUS_NAME),
-    statement: athenaStatement({ database: config.GLUE_DATABASE }),
     engine,
     store,
     // Deletion requests are carried out before planning: versions and exports rewritten.
     privacy: privacyPorts(readExportsBucket()),
+  };
+});
+
+/**
+ * Tiles: the planned definitions (working ones from the bucket, kept ones from its catalog/), the
+ * lake on Athena, the tiles in the snapshots bucket with their Glue table; the CTAS Evaluate runs.
+ */
+export const tilesPorts = once((): TilesPorts => {
+  const { config, engine, definitions, catalog, tiles } = cloud();
+  return {
+    definitions: blobDefinitions(definitions),
+    governance: { catalog },
+    engine,
+    statement: athenaStatement({ database: config.GLUE_DATABASE }),
+    tiles,
   };
 });
 

@@ -78,6 +78,7 @@ function athenaWait(timeout: Duration): number {
 /** Sizes of the refresh's functions: Snapshot and Deliver hold one cohort's members in memory. */
 export const FUNCTION_SIZES = {
   plan: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Plan), memorySize: 1024 },
+  tiles: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Tiles), memorySize: 1024 },
   snapshot: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Snapshot), memorySize: 2048 },
   deliver: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Deliver), memorySize: 2048 },
   finish: { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.Finish), memorySize: 512 },

@@ -11,6 +11,7 @@ import { CAUGHT_STEPS, type CaughtStep, failureStateOf, StateName } from '../../
 export interface RefreshDefinitionProps {
   readonly functions: {
     readonly plan: lambda.IFunction;
+    readonly tiles: lambda.IFunction;
     readonly snapshot: lambda.IFunction;
     readonly deliver: lambda.IFunction;
     readonly finish: lambda.IFunction;
@@ -95,7 +96,7 @@ function lambdaTask(
 }
 
 /**
- * The refresh: Plan -> Evaluate (Athena, waits for the query) -> SnapshotEach (Map: Snapshot per
+ * The refresh: Plan -> Tiles (tiles up to date, the tiled query) -> Evaluate (Athena, waits for the query) -> SnapshotEach (Map: Snapshot per
  * cohort) -> DeliverEach (Map: Deliver per outcome, exports and events) -> Finish -> Succeeded. Every step catches States.ALL into `$.error`, goes through a
  * Pass state that records which step failed (`$.failed`), then AlertFailure (an `error` alert)
  * and Failed, which ends the execution with the original error. Only Snapshot ever moves a
@@ -119,9 +120,19 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     true,
   );
 
+  // Brings the tiles up to date and leaves the statement Evaluate runs; safe to repeat (a tile
+  // exists once its fingerprint is written, after its rows).
+  const tiles = lambdaTask(
+    scope,
+    StateName.Tiles,
+    props.functions.tiles,
+    { payload: sfn.TaskInput.fromObject({ plan: sfn.JsonPath.objectAt('$.plan') }), resultPath: '$.tiles' },
+    true,
+  );
+
   const evaluate = new tasks.AthenaStartQueryExecution(scope, StateName.Evaluate, {
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-    queryString: sfn.JsonPath.stringAt('$.plan.statement'),
+    queryString: sfn.JsonPath.stringAt('$.tiles.statement'),
     workGroup: props.workGroupName,
     queryExecutionContext: { databaseName: props.databaseName },
     resultSelector: { query_execution_id: sfn.JsonPath.stringAt('$.QueryExecution.QueryExecutionId') },
@@ -144,6 +155,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
       plan: sfn.JsonPath.objectAt('$.plan'),
       cohort: sfn.JsonPath.stringAt('$$.Map.Item.Value.id'),
       evaluation: sfn.JsonPath.objectAt('$.evaluation'),
+      tiles: sfn.JsonPath.objectAt('$.tiles'),
     },
     maxConcurrency: props.snapshotConcurrency,
     resultPath: '$.snapshots',
@@ -167,6 +179,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
   const finish = lambdaTask(scope, StateName.Finish, props.functions.finish, {
     payload: sfn.TaskInput.fromObject({
       plan: sfn.JsonPath.objectAt('$.plan'),
+      tiles: sfn.JsonPath.objectAt('$.tiles'),
       evaluation: sfn.JsonPath.objectAt('$.evaluation'),
       snapshots: sfn.JsonPath.listAt('$.snapshots'),
       deliveries: sfn.JsonPath.listAt('$.deliveries'),
@@ -184,6 +197,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
 
   const steps: Record<CaughtStep, tasks.LambdaInvoke | tasks.AthenaStartQueryExecution | sfn.Map> = {
     [StateName.Plan]: plan,
+    [StateName.Tiles]: tiles,
     [StateName.Evaluate]: evaluate,
     [StateName.SnapshotEach]: snapshotEach,
     [StateName.DeliverEach]: deliverEach,
@@ -199,5 +213,11 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     steps[step].addCatch(record, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   }
 
-  return plan.next(evaluate).next(snapshotEach).next(deliverEach).next(finish).next(new sfn.Succeed(scope, StateName.Succeeded));
+  return plan
+    .next(tiles)
+    .next(evaluate)
+    .next(snapshotEach)
+    .next(deliverEach)
+    .next(finish)
+    .next(new sfn.Succeed(scope, StateName.Succeeded));
 }

@@ -100,7 +100,7 @@ export interface RefreshStateMachineProps {
  * The refresh state machine (Step Functions STANDARD, JSONPath): Plan, Evaluate on Athena,
  * Snapshot per cohort, Deliver (exports and events) per outcome, Finish; every failure is caught,
  * alerted and ends the execution failed.
- * Ships its five Lambda functions, its log group, X-Ray tracing, and alarms on failed, timed-out,
+ * Ships its six Lambda functions, its log group, X-Ray tracing, and alarms on failed, timed-out,
  * throttled and aborted executions published to the alerts topic. Every role gets only what its
  * step needs, through the foundation's grant helpers.
  */
@@ -114,6 +114,7 @@ export class RefreshStateMachine extends Construct {
   /** The Lambda function of each Lambda state. */
   public readonly functions: {
     readonly plan: lambda.Function;
+    readonly tiles: lambda.Function;
     readonly snapshot: lambda.Function;
     readonly deliver: lambda.Function;
     readonly finish: lambda.Function;
@@ -184,6 +185,12 @@ export class RefreshStateMachine extends Construct {
         EVENT_BUS_NAME: this.eventBus.eventBusName,
         ...privacyKey,
       }),
+      tiles: fn(
+        'TilesFunction',
+        'tiles.ts',
+        'cohort-refresh Tiles: build missing and stale tiles, compile the tiled query',
+        FUNCTION_SIZES.tiles,
+      ),
       snapshot: fn(
         'SnapshotFunction',
         'snapshot.ts',
@@ -259,7 +266,7 @@ export class RefreshStateMachine extends Construct {
 
   /** Each function gets what its step does, no more. */
   private grantSteps(cr: CohortFoundation): void {
-    const { plan, snapshot, deliver, finish, alertFailure } = this.functions;
+    const { plan, tiles, snapshot, deliver, finish, alertFailure } = this.functions;
     // Plan reads the catalog, the lake's layout (tables, partitions for lineage) and existing versions.
     cr.grantReadDefinitions(plan);
     // ...and records the definitions it accepts, refuses or keeps waiting (catalog/ of that bucket).
@@ -276,6 +283,15 @@ export class RefreshStateMachine extends Construct {
     cr.grantWriteSnapshots(plan);
     cr.grantReadExports(plan);
     cr.grantWriteExports(plan);
+    // Tiles reads the definitions Plan planned (the kept ones under catalog/ too) and the lake
+    // (its listing's manifests), compiles the tiled query and, in verify mode, evaluates it and
+    // the full query, reads their members and drops them.
+    cr.grantReadDefinitions(tiles);
+    cr.grantQueryLake(tiles);
+    cr.grantWriteLakeFiles(tiles);
+    for (const access of ['create', 'read', 'drop'] as const) cr.grantEvaluationTables(tiles, access);
+    cr.grantDeleteQueryResults(tiles);
+    cr.grantQueryStatistics(tiles);
     // Snapshot reads its cohort from the evaluation table and writes and publishes a version
     // without the suppressed and forgotten people.
     cr.grantQueryLake(snapshot);

@@ -20,7 +20,7 @@ import { openInBrowser } from '../report/open-in-browser.ts';
 import { generateSampleLake } from '../sample/generate-lake.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { CohortDefinition } from '../language/ast.ts';
-import { MANUAL_TRIGGER, scheduleTrigger } from '../refresh-request.ts';
+import { MANUAL_TRIGGER, type RefreshMode, scheduleTrigger } from '../refresh-request.ts';
 import { UsageError } from './errors.ts';
 import { type Folders, type Output, parseAsOf, parseVersion } from './io.ts';
 import { formatRunSummary, table } from './format.ts';
@@ -56,6 +56,8 @@ export interface RunOptions {
   readonly trigger?: string;
   /** Who wrote the definition changes this run accepts. @default - git, when the definitions are in a repository */
   readonly author?: string;
+  /** How the cohorts are computed (`--full`, `--verify`). @default 'tiles' */
+  readonly mode?: RefreshMode;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
       ...(options.cadence ? { cadence: options.cadence as (typeof CADENCES)[number] } : {}),
       ...(options.force ? { force: true } : {}),
       ...(options.author ? { author: options.author } : {}),
+      ...(options.mode ? { mode: options.mode } : {}),
     },
     { ...local, notifier: outbox.notifier(notifier) },
     { runId },

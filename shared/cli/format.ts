@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { WorkflowSummary } from '../workflow/types.ts';
+import type { TilesSummary, WorkflowSummary } from '../workflow/types.ts';
 
 const pad = (text: string, width: number, right = false) => {
   const visible = text.replace(/\x1b\[[0-9;]*m/g, '').length;
@@ -45,5 +45,28 @@ export function formatRunSummary(summary: WorkflowSummary): string {
     '',
     `as of ${summary.as_of}: ${summary.population} people, ${published} published, ${held} held, ${unchanged} unchanged ` +
       `in ${(summary.duration_ms / 1000).toFixed(1)} s (run ${summary.run_id})`,
+    formatTilesLine(summary.tiles),
   ].join('\n');
+}
+
+/** Bytes in MB with one decimal (1 MB = 10^6 bytes, as Athena bills). */
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * How the run computed its cohorts: the mode, the tile days built, rebuilt and reused, the
+ * measures read raw, and the bytes read beside a full refresh's.
+ */
+export function formatTilesLine(tiles: TilesSummary): string {
+  const bytes = tiles.bytes_scanned ?? {};
+  const read = [
+    ...(bytes.tiles_build === undefined ? [] : [`tiles built from ${mb(bytes.tiles_build)}`]),
+    ...(bytes.evaluate === undefined ? [] : [`read ${mb(bytes.evaluate)}`]),
+  ];
+  if (tiles.mode === 'full')
+    return `full refresh from raw events (--full: no tile read or built)${read.length > 0 ? `; ${read.join(', ')}` : ''}`;
+  const mode = tiles.mode === 'verify' ? 'tiles, verified against the full computation' : 'tiles';
+  const days = `${tiles.built_days} days built, ${tiles.rebuilt_days} rebuilt, ${tiles.reused_days} reused`;
+  const raw = tiles.raw_measures.length === 1 ? '1 measure read raw' : `${tiles.raw_measures.length} measures read raw`;
+  const full = bytes.full_estimate === undefined ? '' : ` (a full refresh reads ${mb(bytes.full_estimate)})`;
+  return `${mode}: ${days}; ${raw}${read.length > 0 ? `; ${read.join(', ')}` : ''}${full}`;
 }

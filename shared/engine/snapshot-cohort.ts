@@ -3,7 +3,7 @@ import { kpiChecks } from '../checks/kpi-checks.ts';
 import type { CohortKpiTotals, EvaluationRef, QueryEngine } from '../ports.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import { screenForSnapshot } from '../privacy/screen.ts';
-import type { CheckResult, Kpis, Manifest } from '../store/manifest.ts';
+import type { CheckResult, Kpis, Lineage, Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { armMovement, type ExperimentArms } from '../experiments/arm-movement.ts';
 import { writeHoldoutSplit } from '../experiments/write-split.ts';
@@ -28,6 +28,12 @@ export interface CohortOutcome {
   readonly arms?: ExperimentArms;
 }
 
+/**
+ * What a version's lineage records of how the result was computed, beyond the plan: the query
+ * Evaluate ran when it was not the plan's (tiles), what it read of the tiles, bytes read.
+ */
+export type QueryLineage = Partial<Pick<Lineage, 'query' | 'tiles' | 'bytes_scanned'>>;
+
 /** The cohort of a plan a snapshot step works on. */
 export class CohortNotInPlanError extends Error {
   override readonly name = 'CohortNotInPlanError';
@@ -42,6 +48,7 @@ export async function snapshotCohort(
   cohortId: string,
   result: EvaluationRef,
   ports: { readonly engine: QueryEngine; readonly store: SnapshotStore; readonly now?: () => Date; readonly privacy?: PrivacyPorts },
+  computed: QueryLineage = {},
 ): Promise<CohortOutcome> {
   const cohort = plan.cohorts.find((c) => c.id === cohortId);
   if (!cohort) throw new CohortNotInPlanError(`cohort "${cohortId}" is not part of run ${plan.run_id}`);
@@ -116,6 +123,7 @@ export async function snapshotCohort(
       depends_on: cohort.depends_on,
       run_id: plan.run_id,
       ...privacy,
+      ...computed,
     },
     population: result.population,
     kpis,

@@ -11,6 +11,8 @@ import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCo
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
+import { LocalTiles } from './local-tile-store.ts';
+import { LocalTileStore } from './local-tiles.ts';
 
 let tableCounter = 0;
 
@@ -38,6 +40,11 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
   static async describe(connection: DuckDBConnection): Promise<string> {
     const reader = await connection.runAndReadAll('SELECT version()');
     return `duckdb ${String(reader.getRows()[0]?.[0] ?? '')}`.trim();
+  }
+
+  /** The daily tiles under `<stateDir>/tiles/`, built over this engine's lake with its connection. */
+  tiles(stateDir: string): LocalTiles {
+    return new LocalTiles(new LocalTileStore(this.connection, stateDir), this, this.lakeDir);
   }
 
   async lake(): Promise<LakeView> {

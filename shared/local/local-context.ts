@@ -3,8 +3,7 @@ import { DuckDbEngine } from './duckdb-engine.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
 import { LearningsStore } from '../learnings/learnings-store.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
-import { LocalTiles } from './local-tile-store.ts';
-import { LocalTileStore } from './local-tiles.ts';
+import type { LocalTiles } from './local-tile-store.ts';
 
 /** Local ports: DuckDB over the lake folder, snapshots in the state folder. */
 export interface LocalContext {
@@ -22,8 +21,7 @@ export async function openLocalContext(options: { readonly data: string; readonl
   const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection), options.state);
   const blobs = new FsBlobStore(options.state);
   const store = new SnapshotStore(blobs, engine);
-  const tiles = new LocalTiles(new LocalTileStore(connection, options.state), engine, options.data);
-  return { engine, store, blobs, tiles };
+  return { engine, store, blobs, tiles: engine.tiles(options.state) };
 }
 
 /** The learnings library of the local state folder. */

@@ -13,6 +13,7 @@ import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts
 import { gitAuthors } from './git-author.ts';
 import { folderDefinitions } from '../store/definitions-source.ts';
 import { JsonlNotifier } from './jsonl-notifier.ts';
+import type { TileStore } from '../tiles/tile-store.ts';
 
 /** The local world's ports for a run of the state machine. */
 export interface LocalPorts {
@@ -28,6 +29,8 @@ export interface LocalPorts {
   readonly exports: CohortExports;
   /** Events for programmatic consumers: `<state>/events.jsonl`. */
   readonly events: CohortEvents;
+  /** Daily tiles: `<state>/tiles/`. */
+  readonly tiles: TileStore;
   /** Source check levels and SLAs (`cohorts.config.yaml`). @default - DEFAULT_CONFIG */
   readonly config?: ProjectConfig;
   /** The clock of manifests and summaries. @default - the system clock */
@@ -44,11 +47,12 @@ export async function openLocalPorts(
   config?: ProjectConfig,
 ): Promise<LocalPorts> {
   const context = await openLocalContext(folders);
-  const { engine, store } = context;
+  const { engine, store, tiles } = context;
   return {
     definitions: folderDefinitions(folders.definitions),
     engine,
     store,
+    tiles,
     notifier: JsonlNotifier.inState(folders.state),
     exports: new BlobExports(new FsBlobStore(folders.state), engine),
     events: JsonlEvents.inState(folders.state),

@@ -21,6 +21,35 @@ export interface Lineage {
    * suppression list, or forgotten by a deletion request. Absent in versions written without them.
    */
   readonly privacy?: { readonly suppressed: number; readonly forgotten: number };
+  /** What the query read of the tiles (issue 14); absent when it read raw events only (`--full`, versions before tiles). */
+  readonly tiles?: TilesLineage;
+  /** Bytes the run read, where known; absent in versions written before tiles. */
+  readonly bytes_scanned?: BytesScanned;
+}
+
+/** What a tiled query read: tile days, raw partitions and the measures read raw over their window. */
+export interface TilesLineage {
+  /** `tiles`, or `verify` when the tiled result was also checked against the full computation. */
+  readonly mode: 'tiles' | 'verify';
+  /** Tile days read, YYYY-MM-DD, `to` exclusive; absent when the query read no tile day. */
+  readonly days?: { readonly from?: string; readonly to: string };
+  /** `dt` partitions read raw (YYYY-MM-DD, sorted): window edges, T's day, raw measures. */
+  readonly raw_partitions: readonly string[];
+  /** Measure ids read from raw events over their whole window (sums tiles cannot hold exactly). */
+  readonly raw_measures: readonly string[];
+}
+
+/**
+ * Bytes a refresh read. In the cloud what Athena reports scanned; locally the sizes of the files
+ * a query reads (tile files and raw partitions), which is what a scan without pruning reads.
+ */
+export interface BytesScanned {
+  /** Building the missing and stale tiles. */
+  readonly tiles_build?: number;
+  /** The query that computed the cohorts. */
+  readonly evaluate?: number;
+  /** What the full computation (the plan's partitions of raw events) reads, for comparison. */
+  readonly full_estimate?: number;
 }
 
 /**

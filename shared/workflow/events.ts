@@ -7,8 +7,9 @@ import { CAUGHT_STEPS } from './state-names.ts';
 import type { Describes, Wire } from '../wire-types.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import type { EvaluationState } from '../ports.ts';
-import type { Delivery, RunConfig, WorkflowPlan } from './types.ts';
-import { cohortIdSchema as cohortId, instantSchema as instant, refreshInputSchema } from '../refresh-request.ts';
+import type { Delivery, RunConfig, TilesState, WorkflowPlan } from './types.ts';
+import { cohortIdSchema as cohortId, instantSchema as instant, REFRESH_MODES, refreshInputSchema } from '../refresh-request.ts';
+import type { BytesScanned } from '../store/manifest.ts';
 
 /**
  * The inputs of every step of the refresh state machine, validated at the edge: by the Lambda
@@ -37,18 +38,41 @@ const runConfigSchema = z.object({ hash: z.string().min(1), privacy: privacySche
  */
 export const workflowPlanSchema = z.object({
   ...refreshPlanSchema.shape,
-  statement: z.string().min(1),
+  mode: z.enum(REFRESH_MODES),
   governance: governanceReportSchema.optional(),
   config: runConfigSchema,
 });
 
 const evaluationSchema = z.object({ query_execution_id: z.string().min(1) });
 
+/** Input of the Tiles state: the plan. */
+export const tilesEventSchema = z.object({ plan: workflowPlanSchema });
+
+export type TilesEvent = Wire<typeof tilesEventSchema>;
+
+const day = z.iso.date();
+const bytesSchema = z.object({ tiles_build: count.optional(), evaluate: count.optional(), full_estimate: count.optional() });
+
+/** What the Tiles state leaves at `$.tiles` (`TilesState`). */
+export const tilesStateSchema = z.object({
+  statement: z.string().min(1),
+  query: z.string().min(1).optional(),
+  mode: z.enum(REFRESH_MODES),
+  tile_days: z.object({ from: day.optional(), to: day }).optional(),
+  raw_partitions: z.array(day),
+  raw_measures: z.array(z.string().min(1)),
+  built_days: z.array(day),
+  rebuilt_days: z.array(z.object({ day, reason: z.string().min(1) })),
+  reused_days: count,
+  bytes_scanned: bytesSchema.optional(),
+});
+
 /** Input of one Snapshot iteration. */
 export const snapshotEventSchema = z.object({
   plan: workflowPlanSchema,
   cohort: cohortId,
   evaluation: evaluationSchema,
+  tiles: tilesStateSchema,
 });
 
 export type SnapshotEvent = Wire<typeof snapshotEventSchema>;
@@ -111,12 +135,15 @@ const exact: [
   Describes<typeof evaluationSchema, EvaluationState>,
   Describes<typeof outcomeSchema, CohortOutcome>,
   Describes<typeof deliverySchema, Delivery>,
-] = [true, true, true, true, true];
+  Describes<typeof tilesStateSchema, TilesState>,
+  Describes<typeof bytesSchema, BytesScanned>,
+] = [true, true, true, true, true, true, true];
 void exact;
 
 /** Input of the Finish state: the plan, the kept result, every Snapshot outcome and every delivery. */
 export const finishEventSchema = z.object({
   plan: workflowPlanSchema,
+  tiles: tilesStateSchema,
   evaluation: evaluationSchema,
   snapshots: z.array(outcomeSchema),
   deliveries: z.array(deliverySchema),

@@ -2,12 +2,20 @@ import { z } from 'zod';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
 import { localStatement } from '../local/local-statement.ts';
 import { deliverStep } from './deliver-step.ts';
-import { alertFailureEventSchema, deliverEventSchema, finishEventSchema, planEventSchema, snapshotEventSchema } from './events.ts';
+import {
+  alertFailureEventSchema,
+  deliverEventSchema,
+  finishEventSchema,
+  planEventSchema,
+  snapshotEventSchema,
+  tilesEventSchema,
+} from './events.ts';
 import { LocalEvaluations } from '../local/local-evaluations.ts';
 import type { LocalPorts } from '../local/local-ports.ts';
 import { StateName } from './state-names.ts';
 import { type AlertFailureResult, alertFailureStep, evaluateLocal, finishStep, planStep, snapshotStep } from './steps.ts';
-import type { Delivery, WorkflowPlan, WorkflowPorts, WorkflowSummary } from './types.ts';
+import { tilesStep } from './tiles-step.ts';
+import type { Delivery, TilesState, WorkflowPlan, WorkflowPorts, WorkflowSummary } from './types.ts';
 import { parseEvent } from '../input-validation.ts';
 
 /** What a run in process returns: its summary (the Finish state's output) and the plan it carried out. */
@@ -46,7 +54,8 @@ export interface EvaluateResult {
  */
 export interface LocalTasks {
   readonly [StateName.Plan]: (event: unknown) => Promise<{ plan: WorkflowPlan }>;
-  /** In place of Athena: the plan's statement on the local engine, its result kept under the run id. */
+  readonly [StateName.Tiles]: (event: unknown) => Promise<TilesState>;
+  /** In place of Athena: the Tiles step's statement on the local engine, its result kept under the run id. */
   readonly [StateName.Evaluate]: (event: unknown) => Promise<EvaluateResult>;
   readonly [StateName.Snapshot]: (event: unknown) => Promise<CohortOutcome>;
   readonly [StateName.Deliver]: (event: unknown) => Promise<Delivery>;
@@ -72,6 +81,7 @@ export function localTasks(local: LocalPorts, runId: string): LocalTasks {
   const ports: WorkflowPorts = { ...local, statement: localStatement, evaluations };
   return {
     [StateName.Plan]: async (event) => wire(await planStep(parseEvent(StateName.Plan, planEventSchema, event), ports)),
+    [StateName.Tiles]: async (event) => wire(await tilesStep(parseEvent(StateName.Tiles, tilesEventSchema, event), ports)),
     [StateName.Evaluate]: async (event) => {
       const { QueryString } = parseEvent(StateName.Evaluate, athenaStartSchema, event);
       const kept = evaluations.keep(runId, await evaluateLocal(QueryString, runId, ports.engine));

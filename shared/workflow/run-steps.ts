@@ -4,7 +4,7 @@ import { type RefreshInput, refreshInputSchema } from '../refresh-request.ts';
 import type { LocalPorts } from '../local/local-ports.ts';
 import { type LocalRun, localExecutionArn, localTasks, RefreshFailedError } from './local-tasks.ts';
 import { type CaughtStep, StateName } from './state-names.ts';
-import type { Delivery, WorkflowPlan } from './types.ts';
+import type { Delivery, TilesState, WorkflowPlan } from './types.ts';
 import type { EvaluationState } from '../ports.ts';
 import { parseEvent } from '../input-validation.ts';
 
@@ -17,14 +17,15 @@ export interface RunStepsOptions {
 /** What the state holds between steps, as the definition's paths name it. */
 interface RunState {
   plan?: WorkflowPlan;
+  tiles?: TilesState;
   evaluation?: EvaluationState;
   snapshots?: CohortOutcome[];
   deliveries?: Delivery[];
 }
 
 /**
- * The refresh state machine's steps composed in process, without the interpreter: Plan, Evaluate
- * (the plan's statement on the local engine, as the local runner runs it), Snapshot for each
+ * The refresh state machine's steps composed in process, without the interpreter: Plan, Tiles,
+ * Evaluate (the Tiles step's statement on the local engine, as the local runner runs it), Snapshot for each
  * planned cohort in plan order, Deliver for each outcome, then Finish, each given the input the
  * definition builds for it. When a step fails, AlertFailure gets what the state held, as the
  * definition's Catch gives it, and the run rejects with {@link RefreshFailedError}. The task
@@ -44,20 +45,23 @@ export async function runRefreshSteps(input: RefreshInput, local: LocalPorts, op
   try {
     const { plan } = await tasks.Plan({ request, run_id: runId, started_at });
     state.plan = plan;
+    step = StateName.Tiles;
+    const tiles = await tasks.Tiles({ plan });
+    state.tiles = tiles;
     step = StateName.Evaluate;
-    const evaluated = await tasks.Evaluate({ QueryString: plan.statement });
+    const evaluated = await tasks.Evaluate({ QueryString: tiles.statement });
     const evaluation = { query_execution_id: evaluated.QueryExecution.QueryExecutionId };
     state.evaluation = evaluation;
     step = StateName.SnapshotEach;
     const snapshots: CohortOutcome[] = [];
-    for (const cohort of plan.cohorts) snapshots.push(await tasks.Snapshot({ plan, cohort: cohort.id, evaluation }));
+    for (const cohort of plan.cohorts) snapshots.push(await tasks.Snapshot({ plan, cohort: cohort.id, evaluation, tiles }));
     state.snapshots = snapshots;
     step = StateName.DeliverEach;
     const deliveries: Delivery[] = [];
     for (const outcome of snapshots) deliveries.push(await tasks.Deliver({ outcome, run_id: runId, config: plan.config }));
     state.deliveries = deliveries;
     step = StateName.Finish;
-    const summary = await tasks.Finish({ plan, evaluation, snapshots, deliveries, started_at });
+    const summary = await tasks.Finish({ plan, tiles, evaluation, snapshots, deliveries, started_at });
     return { summary, plan };
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));

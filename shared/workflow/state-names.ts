@@ -6,7 +6,12 @@
 export const StateName = {
   /** Lambda task: selects cohorts, compiles the one query, assigns versions. */
   Plan: 'Plan',
-  /** Athena task (`startQueryExecution.sync`): runs the plan's statement and keeps its result. */
+  /**
+   * Lambda task: brings the daily tiles up to date and compiles the tiled query (issue 14); in
+   * `verify` mode also checks it against the full computation. Leaves the statement Evaluate runs.
+   */
+  Tiles: 'Tiles',
+  /** Athena task (`startQueryExecution.sync`): runs the Tiles step's statement and keeps its result. */
   Evaluate: 'Evaluate',
   /** Inline Map over the plan's cohorts. */
   SnapshotEach: 'SnapshotEach',
@@ -29,7 +34,14 @@ export const StateName = {
 export type StateName = (typeof StateName)[keyof typeof StateName];
 
 /** Steps whose failure is caught and alerted, in the order they run. */
-export const CAUGHT_STEPS = [StateName.Plan, StateName.Evaluate, StateName.SnapshotEach, StateName.DeliverEach, StateName.Finish] as const;
+export const CAUGHT_STEPS = [
+  StateName.Plan,
+  StateName.Tiles,
+  StateName.Evaluate,
+  StateName.SnapshotEach,
+  StateName.DeliverEach,
+  StateName.Finish,
+] as const;
 
 export type CaughtStep = (typeof CAUGHT_STEPS)[number];
 
@@ -39,6 +51,7 @@ export const failureStateOf = (step: CaughtStep): string => `${step}Failed`;
 /** Every Task state, each of which the local runner must override. */
 export const TASK_STATES = [
   StateName.Plan,
+  StateName.Tiles,
   StateName.Evaluate,
   StateName.Snapshot,
   StateName.Deliver,

@@ -8,6 +8,8 @@ import { StateName } from './state-names.ts';
  */
 export const FUNCTION_TIMEOUT_SECONDS = {
   [StateName.Plan]: 120,
+  // Building every tile of a cold lake waits for its queries: Lambda's longest.
+  [StateName.Tiles]: 900,
   [StateName.Snapshot]: 600,
   [StateName.Deliver]: 600,
   [StateName.Finish]: 120,
@@ -19,6 +21,7 @@ export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 /** The Lambda task a step runs: a Map runs its item's task. */
 const TASK_OF: Record<string, keyof typeof FUNCTION_TIMEOUT_SECONDS> = {
   [StateName.Plan]: StateName.Plan,
+  [StateName.Tiles]: StateName.Tiles,
   [StateName.SnapshotEach]: StateName.Snapshot,
   [StateName.Snapshot]: StateName.Snapshot,
   [StateName.DeliverEach]: StateName.Deliver,

@@ -1,6 +1,6 @@
 import { definitionAcceptedEvent } from '../deliver/events.ts';
 import { planRefresh } from '../engine/plan.ts';
-import { type CohortOutcome, snapshotCohort } from '../engine/snapshot-cohort.ts';
+import { type CohortOutcome, type QueryLineage, snapshotCohort } from '../engine/snapshot-cohort.ts';
 import { storedArmMovement } from '../experiments/arm-movement.ts';
 import { governanceAlert } from '../governance/alert.ts';
 import { governRefresh, withDefinitionVersions } from '../governance/refresh-governance.ts';
@@ -9,11 +9,21 @@ import type { Alert, EvaluationRef, QueryEngine } from '../ports.ts';
 import { processDeletionRequests } from '../privacy/deletion-requests.ts';
 import { withPrivacyFindings } from '../privacy/privacy-alert.ts';
 import { privacyCheck } from '../privacy/privacy-check.ts';
+import { DEFAULT_REFRESH_MODE } from '../refresh-request.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { AlertFailureEvent, FinishEvent, PlanEvent, SnapshotEvent } from './events.ts';
 import { failureAlert, runAlert } from './run-alert.ts';
 import { resolveConfig, runConfigOf, runPrivacy } from './run-config.ts';
-import type { AlertFailurePorts, FinishPorts, PlanPorts, SnapshotPorts, WorkflowPlan, WorkflowSummary } from './types.ts';
+import type {
+  AlertFailurePorts,
+  FinishPorts,
+  PlanPorts,
+  SnapshotPorts,
+  TilesState,
+  TilesSummary,
+  WorkflowPlan,
+  WorkflowSummary,
+} from './types.ts';
 
 /**
  * The steps of the refresh state machine as pure functions of (input JSON, ports). The Lambda
@@ -72,7 +82,7 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
     if (governed.accepted.length > 0) await ports.events.publish(governed.accepted.map(definitionAcceptedEvent));
     await ports.governance.catalog.markSent(governed.announcing);
   }
-  return { plan: { ...plan, config: run, statement: ports.statement(plan) } };
+  return { plan: { ...plan, config: run, mode: request.mode ?? DEFAULT_REFRESH_MODE } };
 }
 
 /**
@@ -93,7 +103,23 @@ export async function snapshotStep(event: SnapshotEvent, ports: SnapshotPorts): 
   if (replayed) return replayed;
   const result = await ports.evaluations.find(event.plan.run_id, event.evaluation);
   const privacy = runPrivacy(ports.privacy, event.plan.config);
-  return snapshotCohort(event.plan, event.cohort, result, { ...ports, ...(privacy ? { privacy } : {}) });
+  return snapshotCohort(event.plan, event.cohort, result, { ...ports, ...(privacy ? { privacy } : {}) }, tilesLineage(event.tiles));
+}
+
+/** What a version's lineage records of the Tiles step: the query Evaluate ran, the tiles and raw partitions it read, bytes. */
+function tilesLineage(tiles: TilesState): QueryLineage {
+  const bytes = tiles.bytes_scanned && Object.keys(tiles.bytes_scanned).length > 0 ? { bytes_scanned: tiles.bytes_scanned } : {};
+  if (tiles.mode === 'full' || tiles.query === undefined) return bytes;
+  return {
+    query: tiles.query,
+    tiles: {
+      mode: tiles.mode,
+      ...(tiles.tile_days ? { days: tiles.tile_days } : {}),
+      raw_partitions: tiles.raw_partitions,
+      raw_measures: tiles.raw_measures,
+    },
+    ...bytes,
+  };
 }
 
 async function writtenByThisRun(plan: WorkflowPlan, cohortId: string, store: SnapshotStore): Promise<CohortOutcome | undefined> {
@@ -128,6 +154,7 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
     duration_ms: Math.max(0, finishedAt.getTime() - Date.parse(event.started_at)),
     cohorts: event.snapshots,
     deliveries: event.deliveries,
+    tiles: tilesSummary(event.tiles),
   };
   await ports.engine.release(result);
   const changes = governanceAlert(
@@ -143,6 +170,18 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
   const alert = withPrivacyFindings(runAlert(summary, plan), privacy, summary);
   if (alert) await ports.notifier.notify(alert);
   return { ...summary, alert: alert?.severity ?? null };
+}
+
+/** The run summary's account of the Tiles step. */
+function tilesSummary(tiles: TilesState): TilesSummary {
+  return {
+    mode: tiles.mode,
+    built_days: tiles.built_days.length,
+    rebuilt_days: tiles.rebuilt_days.length,
+    reused_days: tiles.reused_days,
+    raw_measures: tiles.raw_measures,
+    ...(tiles.bytes_scanned ? { bytes_scanned: tiles.bytes_scanned } : {}),
+  };
 }
 
 /** What AlertFailure reports back (its result is discarded by the state machine, but logged). */

@@ -10,15 +10,14 @@ import type { AlertSeverity, ConfigSource, DefinitionsSource, EvaluationLookup, 
 import type { PrivacySettings } from '../config/privacy-schema.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
+import type { BytesScanned } from '../store/manifest.ts';
+import type { RefreshMode } from '../refresh-request.ts';
+import type { TileStore } from '../tiles/tile-store.ts';
 
 /** The plan as the state machine carries it: plain JSON, the same in both worlds. */
 export interface WorkflowPlan extends RefreshPlan {
-  /**
-   * What the Evaluate state runs (`$.plan.statement`). On Athena, a CTAS that keeps the result
-   * as a table (see shared/cloud/athena-statement.ts); locally, the query itself, which the DuckDB engine
-   * keeps in a temporary table. Never absent: the state machine reads this path in both worlds.
-   */
-  readonly statement: string;
+  /** How the cohorts are computed: the Tiles step reads it. */
+  readonly mode: RefreshMode;
   /** What the guardrails decided about definition changes; absent when the run is not governed. */
   readonly governance?: GovernanceReport;
   /** The project config Plan read, as far as later steps use it: one run, one config. */
@@ -38,7 +37,6 @@ export interface PlanPorts {
   readonly definitions: DefinitionsSource;
   readonly engine: QueryEngine;
   readonly store: SnapshotStore;
-  readonly statement: StatementBuilder;
   /**
    * The project config (check levels, SLAs, KPI metrics, guardrails, privacy), or where to read
    * it when the run is planned (the cloud). The plan carries what later steps need of it.
@@ -51,6 +49,46 @@ export interface PlanPorts {
   readonly privacy?: PrivacyPorts;
   /** Where the definition versions the guardrails accept are announced (`Definition Accepted`). @default - not announced */
   readonly events?: CohortEvents;
+}
+
+/**
+ * What the Tiles step leaves at `$.tiles`: the statement Evaluate runs and what it reads. Plain
+ * JSON, the same in both worlds.
+ */
+export interface TilesState {
+  /**
+   * What the Evaluate state runs (`$.tiles.statement`). On Athena, a CTAS that keeps the result
+   * as a table (see shared/cloud/athena-statement.ts); locally, the query itself, which the DuckDB
+   * engine keeps in a temporary table.
+   */
+  readonly statement: string;
+  /** The tiled query inside the statement, which lineage records; absent in `full` mode (the plan's query). */
+  readonly query?: string;
+  readonly mode: RefreshMode;
+  /** Tile days the query reads, YYYY-MM-DD, `to` exclusive; absent when it reads none. */
+  readonly tile_days?: { readonly from?: string; readonly to: string };
+  /** `dt` partitions (YYYY-MM-DD) read raw: in `full` mode, every partition of the plan. */
+  readonly raw_partitions: readonly string[];
+  /** Measure ids read raw over their window. */
+  readonly raw_measures: readonly string[];
+  /** Tile days built (they had no tile), rebuilt (stale, with why) and reused. */
+  readonly built_days: readonly string[];
+  readonly rebuilt_days: readonly { readonly day: string; readonly reason: string }[];
+  readonly reused_days: number;
+  /** Bytes read where known. */
+  readonly bytes_scanned?: BytesScanned;
+}
+
+/** Ports of the Tiles step. */
+export interface TilesPorts {
+  /** The working catalog: the plan's definitions are found in it by hash. */
+  readonly definitions: DefinitionsSource;
+  readonly engine: QueryEngine;
+  /** Wraps the query into what Evaluate runs. */
+  readonly statement: StatementBuilder;
+  readonly tiles: TileStore;
+  /** Where a definition the guardrails kept (a refused or waiting change) is found by its catalog version. @default - none */
+  readonly governance?: RefreshGovernancePorts;
 }
 
 /** Ports of the Snapshot step. */
@@ -105,7 +143,7 @@ export interface AlertFailurePorts {
 }
 
 /** Every port a whole run needs. */
-export type WorkflowPorts = PlanPorts & SnapshotPorts & DeliverPorts & FinishPorts & AlertFailurePorts;
+export type WorkflowPorts = PlanPorts & TilesPorts & SnapshotPorts & DeliverPorts & FinishPorts & AlertFailurePorts;
 
 /** Output of the Finish state, and so of a successful execution. */
 export interface WorkflowSummary {
@@ -123,4 +161,16 @@ export interface WorkflowSummary {
   readonly deliveries: readonly Delivery[];
   /** Severity of the one alert sent, or null when nothing warned, failed or was held. */
   readonly alert: AlertSeverity | null;
+  /** How the cohorts were computed: the mode, the tile days built, rebuilt and reused, raw measures, bytes read where known. */
+  readonly tiles: TilesSummary;
+}
+
+/** The run summary's account of the Tiles step. */
+export interface TilesSummary {
+  readonly mode: RefreshMode;
+  readonly built_days: number;
+  readonly rebuilt_days: number;
+  readonly reused_days: number;
+  readonly raw_measures: readonly string[];
+  readonly bytes_scanned?: BytesScanned;
 }

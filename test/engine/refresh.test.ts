@@ -313,6 +313,7 @@ describe('KPI checks in a refresh', () => {
       population: 40,
       started_at: '2024-06-15T00:00:00.000Z',
       finished_at: '2024-06-15T00:00:01.000Z',
+      tiles: { mode: 'tiles', built_days: 0, rebuilt_days: 0, reused_days: 0, raw_measures: [] },
       duration_ms: 1000,
       cohorts: [outcome as CohortOutcome],
       deliveries: [],

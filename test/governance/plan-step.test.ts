@@ -15,7 +15,6 @@ import { tempDir } from '../support/cli.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from '../support/config.ts';
 import { login, writeLake } from '../support/lake.ts';
 import { definitionYaml } from './support.ts';
-import { localStatement } from '../../shared/local/local-statement.ts';
 
 const EVENTS = [
   login('1', 'ann', '2024-05-31T10:00:00Z'),
@@ -52,7 +51,6 @@ describe('the Plan step with a definitions bucket', () => {
       definitions: blobDefinitions(bucket),
       engine,
       store: new SnapshotStore(new FsBlobStore(join(root, 'snapshots-bucket')), engine),
-      statement: localStatement,
       config: WARN_ONLY_SOURCE_CHECKS,
       governance: { catalog: new CatalogStore(bucket) },
       events: { publish: async (events) => void announced.push(...events) },

@@ -113,6 +113,7 @@ describe('RefreshDashboard', () => {
       run_id: 'r',
       as_of: '2024-06-01T00:00:00Z',
       trigger: 'manual',
+      tiles: { mode: 'tiles', built_days: 0, rebuilt_days: 0, reused_days: 0, raw_measures: [] },
       population: 1,
       started_at: '2024-06-01T00:00:00Z',
       finished_at: '2024-06-01T00:00:01Z',

@@ -94,10 +94,10 @@ describe('RefreshStateMachine', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/states/cohort-refresh', RetentionInDays: 90 });
   });
 
-  it('deploys five Node.js 22 functions on ARM64 with tracing, their own log group and the deployment names', () => {
+  it('deploys six Node.js 22 functions on ARM64 with tracing, their own log group and the deployment names', () => {
     const functions = template.findResources('AWS::Lambda::Function');
 
-    expect(Object.keys(functions)).toHaveLength(5);
+    expect(Object.keys(functions)).toHaveLength(6);
     for (const [name, fn] of Object.entries(given.refresh.functions)) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x',
@@ -118,7 +118,7 @@ describe('RefreshStateMachine', () => {
       });
       expect(fn.logGroup, name).toBeDefined();
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 6);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 7);
   });
 
   it('tells each function how long it may wait for an Athena query: its timeout less a minute', () => {
@@ -145,7 +145,7 @@ describe('RefreshStateMachine', () => {
       for (const action of list(statement.Action)) expect(action).toMatch(/^(xray|logs):/);
     }
     const invoke = statements.find((s) => list(s.Action).includes('lambda:InvokeFunction'));
-    expect(list(invoke?.Resource)).toHaveLength(5);
+    expect(list(invoke?.Resource)).toHaveLength(6);
     const ctas = statements.find((s) => list(s.Action).includes('glue:CreateTable'));
     expect(JSON.stringify(ctas?.Resource)).toContain(':table/cohort_refresh/evaluation_*');
   });

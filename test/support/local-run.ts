@@ -9,6 +9,14 @@ import { folderDefinitions } from '../../shared/store/definitions-source.ts';
 import { JsonlNotifier } from '../../shared/local/jsonl-notifier.ts';
 import type { LocalPorts } from '../../shared/local/local-ports.ts';
 import { WARN_ONLY_SOURCE_CHECKS } from './config.ts';
+import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
+import type { TileStore } from '../../shared/tiles/tile-store.ts';
+
+/** The tiles of a world whose engine is DuckDB, in its state folder. */
+function tilesOf(world: LocalWorld): TileStore {
+  if (world.engine instanceof DuckDbEngine) return world.engine.tiles(world.state);
+  throw new Error('a test world over another engine must give its tile store');
+}
 
 /** Where a test's refresh reads and writes. */
 export interface LocalWorld {
@@ -21,6 +29,8 @@ export interface LocalWorld {
   readonly blobs?: BlobStore;
   /** @default - snapshots in `blobs` */
   readonly store?: SnapshotStore;
+  /** @default - the DuckDB engine's tiles in the state folder */
+  readonly tiles?: TileStore;
 }
 
 /**
@@ -40,6 +50,7 @@ export function localPortsOver(
     notifier: JsonlNotifier.inState(world.state),
     exports: new BlobExports(blobs, world.engine),
     events: JsonlEvents.inState(world.state),
+    tiles: world.tiles ?? tilesOf(world),
     config: extra.config ?? WARN_ONLY_SOURCE_CHECKS,
     ...(extra.privacy ? { privacy: extra.privacy } : {}),
   };

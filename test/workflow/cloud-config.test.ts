@@ -39,7 +39,7 @@ describe('the project config in the cloud (cohorts.config.yaml of the definition
       sources: ['product'],
       window: { kind: 'within', duration: { text: '7d' } },
     });
-    expect(planned.statement).toContain("'login'");
+    expect(planned.query).toContain("'login'");
     const crm = planned.source_checks.sources.find((s) => s.source === 'crm');
     expect(crm?.checks).toContainEqual(expect.objectContaining({ name: 'source.freshness', status: 'fail' }));
     expect(planned.config.privacy).toEqual({ personal_properties: ['email'], suppression_list: 'privacy/suppressed.txt' });

@@ -10,7 +10,7 @@ import type { Manifest } from '../../shared/store/manifest.ts';
 import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import type { Delivery, WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
 import { FakeAws } from './fake-aws.ts';
-import { EVALUATION, givenDeployment, type Handler, loadHandlers, planEvent, RUN } from './handler-support.ts';
+import { EVALUATION, givenDeployment, type Handler, loadHandlers, planEvent, RUN, TILES } from './handler-support.ts';
 
 const aws = new FakeAws();
 let handlers: Record<string, Handler> = {};
@@ -21,7 +21,7 @@ const V1 = 'snapshots/cohort=payers/version=1/';
 
 const plan = async () => ((await handlers.Plan!(planEvent)) as { plan: WorkflowPlan }).plan;
 const snapshot = async (planned: WorkflowPlan) =>
-  (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
+  (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES })) as CohortOutcome;
 /** Deliver as the state machine calls it: the outcome, the run id and the plan's config. */
 const deliver = async (planned: WorkflowPlan, outcome: CohortOutcome) =>
   (await handlers.Deliver?.({ outcome, run_id: RUN, config: planned.config })) as Delivery;
@@ -172,6 +172,7 @@ describe('the privacy rules in the Lambda steps', () => {
     const summary = (await handlers.Finish?.({
       plan: planned,
       evaluation: EVALUATION,
+      tiles: TILES,
       snapshots: [outcome],
       deliveries: [delivery],
       started_at: '2024-06-01T00:00:00Z',

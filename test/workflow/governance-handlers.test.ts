@@ -6,7 +6,7 @@ import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
 import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { definitionYaml, definitions, entries } from '../governance/support.ts';
 import { FakeAws, type FakeQuery } from './fake-aws.ts';
-import { ENVIRONMENT } from './handler-support.ts';
+import { ENVIRONMENT, TILES } from './handler-support.ts';
 import { PARQUET_EVENTS_MILLIS } from '../cloud/parquet-ts.ts';
 
 const PUBLISHED = { core_users: definitionYaml('core_users', { rule: '  event: login\n  within: 7d' }) };
@@ -54,7 +54,14 @@ describe('the cloud refresh with a definition change that needs an approval', ()
       run_id: 'r2',
       started_at: '2024-06-01T00:00:00Z',
     })) as { plan: WorkflowPlan };
-    await handlers.Finish?.({ plan, evaluation: EVALUATION, snapshots: [], deliveries: [], started_at: '2024-06-01T00:00:00Z' });
+    await handlers.Finish?.({
+      plan,
+      evaluation: EVALUATION,
+      tiles: TILES,
+      snapshots: [],
+      deliveries: [],
+      started_at: '2024-06-01T00:00:00Z',
+    });
     // Assess: the refresh ran the accepted definition and recorded what waits.
     expect(plan.cohorts[0]?.definition).toMatchObject({ version: 1, hash: entries(PUBLISHED).get('core_users')?.hash });
     expect(plan.governance?.changes[0]).toMatchObject({

@@ -29,6 +29,16 @@ export const RUN = 'r1';
 export const CTAS_ID = 'q-evaluate';
 export const CTAS_HEAD = 'CREATE TABLE "cohort_refresh"."evaluation_r1"';
 export const EVALUATION = { query_execution_id: CTAS_ID };
+/** What the Tiles state leaves for the steps after it: here a full refresh, whose CTAS Evaluate ran. */
+export const TILES = {
+  statement: `${CTAS_HEAD} WITH (format = 'PARQUET') AS\nSELECT 1`,
+  mode: 'full',
+  raw_partitions: ['2024-05-30', '2024-05-31'],
+  raw_measures: [],
+  built_days: [],
+  rebuilt_days: [],
+  reused_days: 0,
+} as const;
 export const planEvent = { request: { trigger: 'manual', cohorts: ['payers'] }, run_id: RUN, started_at: '2024-06-01T00:00:00Z' };
 
 /** Sets the environment, then imports every step handler, as Lambda loads them. */

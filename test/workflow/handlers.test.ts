@@ -16,17 +16,7 @@ import type { Manifest } from '../../shared/store/manifest.ts';
 import { ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import type { WorkflowPlan, WorkflowSummary } from '../../shared/workflow/types.ts';
 import { FakeAws } from './fake-aws.ts';
-import {
-  CTAS_HEAD,
-  CTAS_ID,
-  ENVIRONMENT,
-  EVALUATION,
-  type Handler,
-  loadHandlers,
-  planEvent,
-  RUN,
-  givenDeployment,
-} from './handler-support.ts';
+import { CTAS_ID, ENVIRONMENT, EVALUATION, TILES, type Handler, loadHandlers, planEvent, RUN, givenDeployment } from './handler-support.ts';
 
 const aws = new FakeAws();
 let handlers: Record<string, Handler> = {};
@@ -72,12 +62,11 @@ describe('the Lambda handlers', () => {
     expect(aws.athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
   });
 
-  it('Plan reads the definitions bucket and the lake partitions, runs the source checks on Athena and plans the CTAS', async () => {
+  it('Plan reads the definitions bucket and the lake partitions, runs the source checks on Athena and plans the query', async () => {
     // Act
     const planned = await plan();
     // Assess
     expect(planned).toMatchObject({ run_id: RUN, engine: 'athena engine v3', trigger: 'manual', as_of: '2024-06-01T00:00:00.000Z' });
-    expect(planned.statement.startsWith(`${CTAS_HEAD} WITH (format = 'PARQUET') AS\n`)).toBe(true);
     // The lake holds Parquet events only: the query reads the Parquet table, for this run's listing.
     const manifests = aws.keys('cohorts-results').filter((key) => key.startsWith('lake-files/'));
     const listing = manifests[0]?.split('/')[1] as string;
@@ -86,10 +75,10 @@ describe('the Lambda handlers', () => {
       `lake-files/${listing}/events-parquet/unit=millis/dt=2024-05-31/files.txt`,
     ]);
     expect(aws.text('cohorts-results', manifests[1] as string)).toBe('s3://cohorts-lake/events/dt=2024-05-31/part-0.parquet\n');
-    expect(planned.statement).toContain(
+    expect(planned.query).toContain(
       `FROM "cohort_refresh"."events_parquet" WHERE listing = '${listing}' AND dt BETWEEN '2024-05-30' AND '2024-05-31' AND unit = 'millis'`,
     );
-    expect(planned.statement).not.toContain('events_jsonl');
+    expect(planned.query).not.toContain('events_jsonl');
     expect(planned.cohorts).toEqual([expect.objectContaining({ id: 'payers', version: 1, unchanged: null })]);
     expect(planned.cohorts[0]?.definition.path).toBe('s3://cohorts-definitions/payers.yaml');
     expect(planned.inputs).toEqual([
@@ -117,7 +106,7 @@ describe('the Lambda handlers', () => {
     aws.athena.resetHistory();
     aws.s3.resetHistory();
     // Act
-    const outcome = (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
+    const outcome = (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES })) as CohortOutcome;
     // Assess
     expect(outcome).toMatchObject({
       cohort: 'payers',
@@ -173,7 +162,7 @@ describe('the Lambda handlers', () => {
   it('Snapshot retried after its answer was lost returns the version it wrote without writing again', async () => {
     // Prepare
     const planned = await plan();
-    const event = { plan: planned, cohort: 'payers', evaluation: EVALUATION };
+    const event = { plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES };
     const first = await handlers.Snapshot?.(event);
     aws.s3.resetHistory();
     aws.athena.resetHistory();
@@ -192,7 +181,7 @@ describe('the Lambda handlers', () => {
       if (key.endsWith('version=1/manifest.json')) aws.put(bucket, 'snapshots/cohort=payers/current.json', '{"version":2}\n');
     };
     // Act
-    const snapshot = handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION });
+    const snapshot = handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES });
     // Assess
     await expect(snapshot).rejects.toMatchObject({
       name: 'CurrentMovedError',
@@ -216,7 +205,7 @@ describe('the Lambda handlers', () => {
   it('Snapshot surfaces Athena throttling as ThrottledError and a failed query by its name, for Retry and Catch', async () => {
     // Prepare
     const planned = await plan();
-    const event = { plan: planned, cohort: 'payers', evaluation: EVALUATION };
+    const event = { plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES };
     aws.answer = () => {
       throw Object.assign(new Error('Rate exceeded'), {
         name: 'ThrottlingException',
@@ -240,11 +229,12 @@ describe('the Lambda handlers', () => {
   it('Finish releases the evaluation (its files, then its Glue table) and sends one alert', async () => {
     // Prepare
     const planned = await plan();
-    const snapshot = await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION });
+    const snapshot = await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES });
     // Act
     const summary = (await handlers.Finish?.({
       plan: planned,
       evaluation: EVALUATION,
+      tiles: TILES,
       snapshots: [snapshot],
       deliveries: [],
       started_at: '2024-06-01T00:00:00Z',
@@ -268,7 +258,14 @@ describe('the Lambda handlers', () => {
   it('Finish retried after it released the evaluation releases nothing twice and still answers', async () => {
     // Prepare
     const planned = await plan();
-    const event = { plan: planned, evaluation: EVALUATION, snapshots: [], deliveries: [], started_at: '2024-06-01T00:00:00Z' };
+    const event = {
+      plan: planned,
+      evaluation: EVALUATION,
+      tiles: TILES,
+      snapshots: [],
+      deliveries: [],
+      started_at: '2024-06-01T00:00:00Z',
+    };
     await handlers.Finish?.(event);
     aws.glue.resetHistory();
     aws.s3.resetHistory();
@@ -350,7 +347,7 @@ describe('the Lambda handlers', () => {
   it('Deliver exports a published version as CSV and Parquet to the exports bucket, then publishes its event', async () => {
     // Prepare
     const planned = await plan();
-    const outcome = (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION })) as CohortOutcome;
+    const outcome = (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES })) as CohortOutcome;
     // Act
     const delivery = await handlers.Deliver?.({ outcome, run_id: RUN });
     // Assess

@@ -10,7 +10,11 @@ import { header, writeDefinitions } from '../support/lake.ts';
 import { alertsOf, COHORTS, currents, eventsOf, givenLake, givenWorld, portsOf, type World } from './support.ts';
 
 /** What must agree between the two ways of running: everything but run ids and clocks. */
-const comparableManifest = ({ created_at, lineage, ...rest }: Manifest) => ({ ...rest, lineage: { ...lineage, run_id: 'x' } });
+/** A manifest without what differs between worlds: when it was written, the run id, the state folder the tiles are in. */
+const comparableManifest = ({ created_at, lineage, ...rest }: Manifest, state: string) => ({
+  ...rest,
+  lineage: { ...lineage, run_id: 'x', query: lineage.query.replaceAll(state, '<state>') },
+});
 
 /** A delivery without where it went (each world has its own state folder). */
 const comparableDelivery = ({ exports, ...rest }: Delivery) => ({ ...rest, exported: exports !== null });
@@ -31,7 +35,7 @@ async function versionsOf(world: World) {
   for (const id of COHORTS) {
     const manifests = await world.store.manifests(id);
     result[id] = await Promise.all(
-      manifests.map(async (m) => ({ manifest: comparableManifest(m), members: await world.store.members(id, m.version) })),
+      manifests.map(async (m) => ({ manifest: comparableManifest(m, world.state), members: await world.store.members(id, m.version) })),
     );
   }
   return result;

@@ -37,6 +37,7 @@ const summary = (cohorts: CohortOutcome[]): WorkflowSummary => ({
   run_id: 'r1',
   as_of: '2024-06-01T00:00:00.000Z',
   trigger: 'schedule:daily',
+  tiles: { mode: 'tiles', built_days: 0, rebuilt_days: 0, reused_days: 0, raw_measures: [] },
   population: 3041,
   started_at: '2024-06-01T00:00:00.000Z',
   finished_at: '2024-06-01T00:01:30.000Z',

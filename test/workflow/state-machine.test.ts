@@ -48,9 +48,10 @@ describe('the refresh state machine definition', () => {
     asl = await refreshStateMachineAsl();
   });
 
-  it('runs Plan, Evaluate, SnapshotEach, DeliverEach and Finish in that order, then succeeds', () => {
+  it('runs Plan, Tiles, Evaluate, SnapshotEach, DeliverEach and Finish in that order, then succeeds', () => {
     expect(asl.StartAt).toBe(StateName.Plan);
-    expect(state(StateName.Plan).Next).toBe(StateName.Evaluate);
+    expect(state(StateName.Plan).Next).toBe(StateName.Tiles);
+    expect(state(StateName.Tiles).Next).toBe(StateName.Evaluate);
     expect(state(StateName.Evaluate).Next).toBe(StateName.SnapshotEach);
     expect(state(StateName.SnapshotEach).Next).toBe(StateName.DeliverEach);
     expect(state(StateName.DeliverEach).Next).toBe(StateName.Finish);
@@ -71,7 +72,7 @@ describe('the refresh state machine definition', () => {
       Type: 'Task',
       Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
       Parameters: {
-        'QueryString.$': '$.plan.statement',
+        'QueryString.$': '$.tiles.statement',
         WorkGroup: 'cohort-refresh',
         QueryExecutionContext: { Database: 'cohort_refresh' },
       },
@@ -81,7 +82,7 @@ describe('the refresh state machine definition', () => {
     });
   });
 
-  it('maps Snapshot over the planned cohorts, a few at a time, with the plan and the evaluation', () => {
+  it('maps Snapshot over the planned cohorts, a few at a time, with the plan, the evaluation and what Tiles read', () => {
     const each = state(StateName.SnapshotEach);
     const processor = snapshotProcessor();
 
@@ -89,7 +90,7 @@ describe('the refresh state machine definition', () => {
       Type: 'Map',
       ItemsPath: '$.plan.cohorts',
       MaxConcurrency: 4,
-      ItemSelector: { 'plan.$': '$.plan', 'cohort.$': '$$.Map.Item.Value.id', 'evaluation.$': '$.evaluation' },
+      ItemSelector: { 'plan.$': '$.plan', 'cohort.$': '$$.Map.Item.Value.id', 'evaluation.$': '$.evaluation', 'tiles.$': '$.tiles' },
       ResultPath: '$.snapshots',
     });
     expect(processor.StartAt).toBe(StateName.Snapshot);
@@ -112,14 +113,17 @@ describe('the refresh state machine definition', () => {
     expect(state(StateName.Deliver, processor)).toMatchObject({ Type: 'Task', End: true });
   });
 
-  it('passes Plan the execution input, name and start time, and Finish what it summarises', () => {
+  it('passes Plan the execution input, name and start time, Tiles the plan, and Finish what it summarises', () => {
     expect(state(StateName.Plan).Parameters).toEqual({
       'request.$': '$',
       'run_id.$': '$$.Execution.Name',
       'started_at.$': '$$.Execution.StartTime',
     });
+    expect(state(StateName.Tiles).Parameters).toEqual({ 'plan.$': '$.plan' });
+    expect(state(StateName.Tiles).ResultPath).toBe('$.tiles');
     expect(state(StateName.Finish).Parameters).toEqual({
       'plan.$': '$.plan',
+      'tiles.$': '$.tiles',
       'evaluation.$': '$.evaluation',
       'snapshots.$': '$.snapshots',
       'deliveries.$': '$.deliveries',
@@ -134,7 +138,7 @@ describe('the refresh state machine definition', () => {
 
       expect(task(name).Resource).toMatch(/^arn:aws:lambda:/);
       // A function that died before answering is retried only where a step is safe to repeat.
-      const repeatable: string[] = [StateName.Plan, StateName.Snapshot, StateName.Deliver];
+      const repeatable: string[] = [StateName.Plan, StateName.Tiles, StateName.Snapshot, StateName.Deliver];
       expect(retriers.map((r) => r.ErrorEquals)).toEqual([
         [...LAMBDA_SERVICE_ERRORS],
         [...TRANSIENT_ERROR_NAMES],

@@ -15,6 +15,7 @@ import { JsonlNotifier } from '../../shared/local/jsonl-notifier.ts';
 import { LocalEvaluations } from '../../shared/local/local-evaluations.ts';
 import { causeText, failureAlert, runAlert } from '../../shared/workflow/run-alert.ts';
 import { evaluateLocal, planStep, snapshotStep } from '../../shared/workflow/steps.ts';
+import { tilesStep } from '../../shared/workflow/tiles-step.ts';
 import type { WorkflowSummary } from '../../shared/workflow/types.ts';
 import { splitMembers } from '../../shared/experiments/holdout.ts';
 import { tempDir } from '../support/cli.ts';
@@ -37,6 +38,7 @@ const summary = (cohorts: CohortOutcome[]): Omit<WorkflowSummary, 'alert'> => ({
   run_id: 'r1',
   as_of: '2024-06-01T00:00:00.000Z',
   trigger: 'schedule:daily',
+  tiles: { mode: 'tiles', built_days: 0, rebuilt_days: 0, reused_days: 0, raw_measures: [] },
   population: 100,
   started_at: '2024-06-01T00:00:00.000Z',
   finished_at: '2024-06-01T00:01:00.000Z',
@@ -128,10 +130,11 @@ describe('the Snapshot step', () => {
     const evaluations = new LocalEvaluations();
     const ports = { ...portsOf(world), statement: localStatement, evaluations };
     const { plan } = await planStep({ request: { trigger: 'manual' }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' }, ports);
-    const evaluation = evaluations.keep('r1', await evaluateLocal(plan.statement, 'r1', world.engine));
-    const first = await snapshotStep({ plan, cohort: 'payers', evaluation }, ports);
+    const tiles = await tilesStep({ plan }, ports);
+    const evaluation = evaluations.keep('r1', await evaluateLocal(tiles.statement, 'r1', world.engine));
+    const first = await snapshotStep({ plan, cohort: 'payers', evaluation, tiles }, ports);
     // Act: a retry after the first attempt wrote everything
-    const retried = await snapshotStep({ plan, cohort: 'payers', evaluation }, ports);
+    const retried = await snapshotStep({ plan, cohort: 'payers', evaluation, tiles }, ports);
     // Assess
     expect(retried).toEqual(first);
     expect(await world.store.versions('payers')).toEqual([1]);
@@ -153,10 +156,11 @@ describe('the Snapshot step of a cohort with a holdout', () => {
       { request: { trigger: 'manual', cohorts: ['logins'] }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' },
       ports,
     );
-    const evaluation = evaluations.keep('r1', await evaluateLocal(plan.statement, 'r1', world.engine));
+    const tiles = await tilesStep({ plan }, ports);
+    const evaluation = evaluations.keep('r1', await evaluateLocal(tiles.statement, 'r1', world.engine));
     // Act
-    const first = await snapshotStep({ plan, cohort: 'logins', evaluation }, ports);
-    const retried = await snapshotStep({ plan, cohort: 'logins', evaluation }, ports);
+    const first = await snapshotStep({ plan, cohort: 'logins', evaluation, tiles }, ports);
+    const retried = await snapshotStep({ plan, cohort: 'logins', evaluation, tiles }, ports);
     // Assess: a first version, so everyone in each arm is new
     const { treatment, holdout } = splitMembers({ share: 0.5, salt: 's1' }, ['ann', 'bob', 'cid']);
     expect(first.arms).toEqual({

@@ -1,0 +1,108 @@
+import type { CompileRequest } from '../compiler/compile-refresh.ts';
+import type { LakeView } from '../ports.ts';
+import type { BytesScanned } from '../store/manifest.ts';
+import { catalogMeasures } from '../tiles/measures.ts';
+import { compileTiledRefresh, inexactSumsSql, tileDaysNeeded } from '../tiles/tiled-refresh.ts';
+import type { TileStore } from '../tiles/tile-store.ts';
+import type { TilesEvent } from './events.ts';
+import { plannedDefinitions } from './planned-definitions.ts';
+import { verifyTiles } from './tiles-verify.ts';
+import type { TilesPorts, TilesState, WorkflowPlan } from './types.ts';
+
+/** The plan's `dt` partitions of the events table, as dates. */
+const planPartitions = (plan: WorkflowPlan): string[] =>
+  plan.inputs.filter((i) => i.table === 'events').flatMap((i) => i.partitions.map((p) => p.replace(/^dt=/, '')));
+
+/** The lake's first `dt` partition (YYYY-MM-DD), undefined for an empty lake. */
+function firstPartition(lake: LakeView): string | undefined {
+  const all = lake.inputs({ to: '9999-12-31' }).find((i) => i.table === 'events')?.partitions ?? [];
+  return all.map((p) => p.replace(/^dt=/, '')).sort()[0];
+}
+
+/** The days of `days` inside a tile-day range (`to` exclusive). */
+const daysIn = (days: readonly string[], range: { readonly from?: string; readonly to: string } | undefined): string[] =>
+  range === undefined ? [] : days.filter((d) => (range.from === undefined || d >= range.from) && d < range.to);
+
+/** The bytes figures the store can give without running a query (locally: file sizes). */
+async function estimatedBytes(
+  store: TileStore,
+  read: { days: string[]; partitions: readonly string[] } | undefined,
+  full: string[],
+): Promise<Pick<BytesScanned, 'evaluate' | 'full_estimate'>> {
+  if (!store.bytesOf) return {};
+  const evaluate = read ? await store.bytesOf(read) : undefined;
+  const fullEstimate = await store.bytesOf({ days: [], partitions: full });
+  return { ...(evaluate === undefined ? {} : { evaluate }), full_estimate: fullEstimate };
+}
+
+/**
+ * Tiles, between Plan and Evaluate (issue 14). In `tiles` and `verify` mode: derives the measures
+ * of the planned cohorts and the days whose tiles the refresh reads, brings those tiles up to date
+ * through the tile store, asks which sums cannot be combined exactly (they read raw), compiles the
+ * tiled query and wraps it into the statement Evaluate runs. `verify` also evaluates the full and
+ * the tiled query and fails with TilesMismatchError on any difference, before anything is written.
+ * In `full` mode no tile is touched: the statement is the plan's full query.
+ */
+export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<TilesState> {
+  const { plan } = event;
+  const full = planPartitions(plan);
+  if (plan.mode === 'full') {
+    const bytes = await estimatedBytes(ports.tiles, undefined, full);
+    return {
+      statement: ports.statement(plan),
+      mode: 'full',
+      raw_partitions: full,
+      raw_measures: [],
+      built_days: [],
+      rebuilt_days: [],
+      reused_days: 0,
+      bytes_scanned: { ...(bytes.full_estimate === undefined ? {} : { evaluate: bytes.full_estimate }), ...bytes },
+    };
+  }
+  const cohorts = await plannedDefinitions(plan, ports);
+  const lake = await ports.engine.lake();
+  const request: CompileRequest = {
+    cohorts,
+    asOf: new Date(plan.as_of),
+    lake: lake.relations,
+    dialect: ports.engine.dialect,
+    metrics: plan.metrics.settings,
+  };
+  const first = firstPartition(lake);
+  const days = tileDaysNeeded(request, first);
+  const report = await ports.tiles.refresh({ measures: catalogMeasures(cohorts, plan.metrics.settings), days, runId: plan.run_id });
+  const tiled = { ...request, tiles: ports.tiles.relations(days), ...(first === undefined ? {} : { firstPartition: first }) };
+  const rawMeasures = (await ports.engine.rows(inexactSumsSql(tiled))).map((row) => String(row.measure));
+  const compiled = compileTiledRefresh({ ...tiled, rawMeasures });
+  for (const cohort of plan.cohorts) {
+    if (compiled.columns.get(cohort.id) !== cohort.column)
+      throw new Error(`the tiled query names cohort "${cohort.id}" ${compiled.columns.get(cohort.id)}, the plan ${cohort.column}`);
+  }
+  if (plan.mode === 'verify') {
+    const columns = new Map(plan.cohorts.map((c) => [c.id, c.column]));
+    await verifyTiles(
+      {
+        runId: plan.run_id,
+        full: { sql: plan.query, columns },
+        tiles: { sql: compiled.sql, columns: compiled.columns },
+        cohorts: plan.cohorts.map((c) => c.id),
+      },
+      ports.engine,
+    );
+  }
+  const read = { days: daysIn(days, compiled.tileDays), partitions: compiled.rawPartitions };
+  const estimated = await estimatedBytes(ports.tiles, read, full);
+  const bytes: BytesScanned = { ...(report.bytesScanned === undefined ? {} : { tiles_build: report.bytesScanned }), ...estimated };
+  return {
+    statement: ports.statement({ ...plan, query: compiled.sql }),
+    query: compiled.sql,
+    mode: plan.mode,
+    ...(compiled.tileDays ? { tile_days: compiled.tileDays } : {}),
+    raw_partitions: [...compiled.rawPartitions],
+    raw_measures: [...compiled.rawMeasures],
+    built_days: [...report.built],
+    rebuilt_days: report.rebuilt.map(({ day, reason }) => ({ day, reason })),
+    reused_days: report.fresh,
+    bytes_scanned: bytes,
+  };
+}
