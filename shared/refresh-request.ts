@@ -33,8 +33,12 @@ export const REFRESH_MODES = ['tiles', 'full', 'verify'] as const;
 /** One of {@link REFRESH_MODES}. */
 export type RefreshMode = (typeof REFRESH_MODES)[number];
 
-/** The mode of a refresh that names none. */
-export const DEFAULT_REFRESH_MODE: RefreshMode = 'tiles';
+/**
+ * The mode of a refresh that names none: `full` until erasure reaches the tiles. Tiles hold
+ * identity keys in the state folder (snapshots bucket), which `cohorts forget` does not rewrite
+ * yet, so the privacy check would find a forgotten person there. Then: `tiles`.
+ */
+export const DEFAULT_REFRESH_MODE: RefreshMode = 'full';
 
 /** What a schedule, an upload trigger or `cohorts run` passes to an execution. */
 export const refreshInputSchema = z.strictObject({
@@ -46,7 +50,7 @@ export const refreshInputSchema = z.strictObject({
   rationale: z.string().min(1).optional(),
   /** Who wrote the definition changes this run may accept (recorded in the catalog). */
   author: z.string().min(1).max(200).optional(),
-  /** How the cohorts are computed. @default 'tiles' */
+  /** How the cohorts are computed. @default DEFAULT_REFRESH_MODE */
   mode: z.enum(REFRESH_MODES).optional(),
 });
 

@@ -56,7 +56,7 @@ export interface RunOptions {
   readonly trigger?: string;
   /** Who wrote the definition changes this run accepts. @default - git, when the definitions are in a repository */
   readonly author?: string;
-  /** How the cohorts are computed (`--full`, `--verify`). @default 'tiles' */
+  /** How the cohorts are computed (`--tiles`, `--full`, `--verify`). @default DEFAULT_REFRESH_MODE */
   readonly mode?: RefreshMode;
 }
 

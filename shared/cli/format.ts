@@ -62,8 +62,7 @@ export function formatTilesLine(tiles: TilesSummary): string {
     ...(bytes.tiles_build === undefined ? [] : [`tiles built from ${mb(bytes.tiles_build)}`]),
     ...(bytes.evaluate === undefined ? [] : [`read ${mb(bytes.evaluate)}`]),
   ];
-  if (tiles.mode === 'full')
-    return `full refresh from raw events (--full: no tile read or built)${read.length > 0 ? `; ${read.join(', ')}` : ''}`;
+  if (tiles.mode === 'full') return `full refresh from raw events (no tile read or built)${read.length > 0 ? `; ${read.join(', ')}` : ''}`;
   const mode = tiles.mode === 'verify' ? 'tiles, verified against the full computation' : 'tiles';
   const days = `${tiles.built_days} days built, ${tiles.rebuilt_days} rebuilt, ${tiles.reused_days} reused`;
   const raw = tiles.raw_measures.length === 1 ? '1 measure read raw' : `${tiles.raw_measures.length} measures read raw`;

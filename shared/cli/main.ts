@@ -28,9 +28,10 @@ import type { Folders, Output } from './io.ts';
 const USAGE = `Usage: cohorts <command> [options]
 
 Commands:
-  run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--author NAME] [--full | --verify]
-                                                                refresh cohorts (default: all) from daily tiles and print a summary;
-                                                                --full: from raw events only; --verify: both, exit 1 on any difference
+  run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--author NAME] [--tiles | --full | --verify]
+                                                                refresh cohorts (default: all) and print a summary; --tiles: from daily
+                                                                tiles; --full: from raw events (the default for now); --verify: both,
+                                                                exit 1 on any difference
   validate                                                      check every definition (exit 1 with path:line:col lines)
   upload FILE                                                   what uploading FILE to the definitions bucket does: validate, then accept and refresh, or reject
   test [FILE]...                                                run the fixture tests in <definitions>/tests/ (exit 1 on a failure)
@@ -64,6 +65,7 @@ const options = {
   cohort: { type: 'string', multiple: true, default: [] as string[] },
   cadence: { type: 'string' },
   force: { type: 'boolean', default: false },
+  tiles: { type: 'boolean', default: false },
   full: { type: 'boolean', default: false },
   verify: { type: 'boolean', default: false },
   trigger: { type: 'string' },
@@ -119,9 +121,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
   }
   if (values['stack-outputs'] !== undefined && !values.cloud) throw new UsageError('--stack-outputs FILE goes with --cloud');
   if (values.keep && command !== 'doctor') throw new UsageError(`--keep works with doctor, not with ${command}`);
-  if ((values.full || values.verify) && command !== 'run' && command !== 'demo')
-    throw new UsageError(`--full and --verify work with run, not with ${command}`);
-  if (values.full && values.verify) throw new UsageError('--full and --verify exclude each other: --verify computes both ways');
+  const modes = (['tiles', 'full', 'verify'] as const).filter((mode) => values[mode]);
+  if (modes.length > 0 && command !== 'run' && command !== 'demo')
+    throw new UsageError(`--tiles, --full and --verify work with run and demo, not with ${command}`);
+  if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} exclude each other: give one (--verify computes both ways)`);
   // Where plan, approve, reject and history read and write: the local folders, or the deployment.
   const world = (startsRefreshes = false) =>
     values.cloud
@@ -134,7 +137,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     ...(values.cadence ? { cadence: values.cadence } : {}),
     ...(values.trigger ? { trigger: values.trigger } : {}),
     ...(values.author ? { author: values.author } : {}),
-    ...(values.full ? { mode: 'full' as const } : values.verify ? { mode: 'verify' as const } : {}),
+    ...(modes[0] ? { mode: modes[0] } : {}),
   };
   // Commands that write the state folder hold its run lock: a second one says it is busy.
   // Run, demo, upload and forget first remove what crashed commands left (safe: no other writer runs).
@@ -154,7 +157,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return locked(() => uploadCommand(folders, file as string, io), true);
     }
     case 'run':
-      positionals(rest, 0, 'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--full | --verify]');
+      positionals(rest, 0, 'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--tiles | --full | --verify]');
       await locked(() => runCommand(folders, runOptions, io), true);
       return 0;
     case 'members': {

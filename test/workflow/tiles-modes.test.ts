@@ -20,15 +20,15 @@ async function latestMembers(world: World): Promise<Record<string, string[]>> {
   return result;
 }
 
-describe('the refresh modes: tiles (default), --full and --verify', () => {
-  it('by default builds tiles, reads them, records lineage, and gives the members --full gives', async () => {
+describe('the refresh modes: tiles, full (the default) and verify', () => {
+  it('with tiles builds tiles, reads them, records lineage, and gives the members full gives', async () => {
     // GIVEN two worlds over the tiny lake
     const lake = await givenLake();
     const tiled = await givenWorld(lake);
     const full = await givenWorld(lake);
-    // WHEN one refreshes by default and the other with --full
-    const run = await runRefreshSteps({ as_of: AS_OF }, portsOf(tiled));
-    await runRefreshSteps({ as_of: AS_OF, mode: 'full' }, portsOf(full));
+    // WHEN one refreshes from tiles and the other by default (full)
+    const run = await runRefreshSteps({ as_of: AS_OF, mode: 'tiles' }, portsOf(tiled));
+    await runRefreshSteps({ as_of: AS_OF }, portsOf(full));
     // THEN the members are the same, the tiled run built every tile day and says so
     expect(await latestMembers(tiled)).toEqual(await latestMembers(full));
     expect(run.summary.tiles).toMatchObject({ mode: 'tiles', rebuilt_days: 0, reused_days: 0 });
@@ -38,14 +38,14 @@ describe('the refresh modes: tiles (default), --full and --verify', () => {
     expect(manifest?.lineage.query).toContain('cohort-refresh (tiles)');
     expect(manifest?.lineage.bytes_scanned?.evaluate).toBeGreaterThan(0);
     // AND a second refresh reuses every tile
-    const again = await runRefreshSteps({ as_of: '2024-06-02T00:00:00Z' }, portsOf(tiled));
+    const again = await runRefreshSteps({ as_of: '2024-06-02T00:00:00Z', mode: 'tiles' }, portsOf(tiled));
     expect(again.summary.tiles).toMatchObject({ mode: 'tiles', rebuilt_days: 0, reused_days: run.summary.tiles.built_days });
   });
 
-  it('--full computes from raw events exactly as before tiles, touching no tile', async () => {
-    // GIVEN a world WHEN it refreshes with --full
+  it('full (the default) computes from raw events exactly as before tiles, touching no tile', async () => {
+    // GIVEN a world WHEN it refreshes without a mode
     const world = await givenWorld(await givenLake());
-    const run = await runRefreshSteps({ as_of: AS_OF, mode: 'full' }, portsOf(world));
+    const run = await runRefreshSteps({ as_of: AS_OF }, portsOf(world));
     // THEN every version has the members of the full query evaluated on its own, and its lineage its SQL
     const catalog = await loadCatalog(world.definitions);
     const compiled = compileRefresh({
@@ -80,7 +80,7 @@ describe('the refresh modes: tiles (default), --full and --verify', () => {
   it('--verify fails at Tiles, before anything is written, naming the cohort, the counts and the person, when a tile lies', async () => {
     // GIVEN tiles built by a first refresh, then bob's rows taken out of the fresh tile of 05-31
     const world = await givenWorld(await givenLake());
-    await runRefreshSteps({ as_of: AS_OF }, portsOf(world));
+    await runRefreshSteps({ as_of: AS_OF, mode: 'tiles' }, portsOf(world));
     await tamperTile(world.state, '2024-05-31', 'bob');
     const before = await latestMembers(world);
     // WHEN a later refresh verifies
@@ -95,7 +95,7 @@ describe('the refresh modes: tiles (default), --full and --verify', () => {
     expect(await world.store.versions('active_users')).toEqual([1]);
     expect((await alertsOf(world)).filter((a) => a.severity === 'error').map((a) => a.step)).toEqual(['Tiles']);
     // AND the same refresh without --verify would have published the tiles' wrong answer: that is what verify is for
-    const unverified = await runRefreshSteps({ as_of: '2024-06-01T06:00:00Z' }, portsOf(world));
+    const unverified = await runRefreshSteps({ as_of: '2024-06-01T06:00:00Z', mode: 'tiles' }, portsOf(world));
     expect(unverified.summary.cohorts.find((c) => c.cohort === 'active_users')?.size).toBe(1);
   });
 });
