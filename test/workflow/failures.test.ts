@@ -69,8 +69,7 @@ describe('a transient failure in the refresh state machine', () => {
       { retryDelayMs: 0 },
     );
     // Assess
-    // Plan's first read failed and its retry read them; Tiles read them once more (the plan's definitions).
-    expect(attempts).toBe(3);
+    expect(attempts).toBe(2);
     expect(summary.cohorts).toHaveLength(4);
     expect((await alertsOf(world)).filter((a) => a.severity === 'error')).toEqual([]);
   });
