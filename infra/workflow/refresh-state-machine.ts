@@ -292,6 +292,8 @@ export class RefreshStateMachine extends Construct {
     for (const access of ['create', 'read', 'drop'] as const) cr.grantEvaluationTables(tiles, access);
     cr.grantDeleteQueryResults(tiles);
     cr.grantQueryStatistics(tiles);
+    // ...and builds the missing and stale tiles (INSERT INTO the tile tables, files under tiles/).
+    cr.grantWriteTiles(tiles);
     // Snapshot reads its cohort from the evaluation table and writes and publishes a version
     // without the suppressed and forgotten people.
     cr.grantQueryLake(snapshot);
