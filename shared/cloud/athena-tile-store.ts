@@ -7,7 +7,8 @@ import { DAY_MS } from '../tiles/day-split.ts';
 import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
-import { contestedCopiesSql, contestedDaysSql, dayTilesSql, noTilesSql } from '../tiles/tile-sql.ts';
+import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
+import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../tiles/tile-sql.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 import {

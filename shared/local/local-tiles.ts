@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
-import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
+import { type InputFile, sameInputs, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import { contestedFromIndexSql, dayIdsSql } from '../tiles/id-index-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileRelations } from '../tiles/tile-store.ts';
-import { contestedCopiesSql, contestedDaysSql, dayTilesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
+import { contestedCopiesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
 import { fileList } from './duckdb-lake.ts';
 import type { LakeFiles } from './lake-files.ts';
 
@@ -18,10 +20,11 @@ let buildCounter = 0;
 export type StoredTiles = TileRelations;
 
 /**
- * Daily tiles under `<state>/tiles/` (issue 14; not yet read by `cohorts run`): one Parquet file and
- * one fingerprint per day, `day=YYYY-MM-DD/tiles.parquet` and `fingerprint.json` (written last:
- * it makes the tile exist), and `contested.parquet`, every raw copy of the event ids whose valid
- * copies lie on more than one day.
+ * Daily tiles under `<state>/tiles/`: one Parquet file and one fingerprint per day,
+ * `day=YYYY-MM-DD/tiles.parquet` and `fingerprint.json` (written last: it makes the tile exist);
+ * the index of counted ids, `ids/day=YYYY-MM-DD/ids.parquet` (the distinct valid event ids of the
+ * day) with the fingerprint of its inputs; `contested.parquet`, every raw copy of the event ids
+ * whose valid copies lie on more than one day, and `contested.json`, those ids per day.
  */
 export class LocalTileStore {
   private readonly root: string;
@@ -41,9 +44,20 @@ export class LocalTileStore {
     return join(this.root, 'contested.parquet');
   }
 
+  /** The contested ids per day, as last derived from the index (`{ day: ids }`). */
+  private get contestedIdsFile(): string {
+    return join(this.root, 'contested.json');
+  }
+
+  /** A day's entries of the index of counted ids: `ids/day=D/ids.parquet` and the fingerprint of its inputs. */
+  private indexDir(day: string): string {
+    return join(this.root, 'ids', `day=${day}`);
+  }
+
   /**
-   * Builds the tiles of `days` that are missing or stale for `measures`, after refreshing the
-   * contested copies; returns each day's status before the build.
+   * Builds the tiles of `days` that are missing or stale for `measures`, after bringing the index
+   * of counted ids and the contested copies up to date; returns each day's status before the build.
+   * A day stale only for measures keeps its rows and gains the new measures' rows.
    */
   async refresh(
     measures: readonly TileMeasure[],
@@ -52,33 +66,42 @@ export class LocalTileStore {
     files: LakeFiles,
   ): Promise<Map<string, TileStatus>> {
     await mkdir(this.root, { recursive: true });
-    const contestedDays = await this.refreshContested(lake);
+    const inputs = new Map<string, InputFile[]>();
+    const inputsOfDay = async (day: string) => inputs.get(day) ?? inputs.set(day, await inputsOf(files, day)).get(day) ?? [];
+    const contestedDays = await this.refreshIndex(lake, files, inputsOfDay);
     const ids = measures.map((m) => m.id).sort();
     const statuses = new Map<string, TileStatus>();
-    const stale: TileFingerprint[] = [];
+    const whole: TileFingerprint[] = [];
+    const backfills = new Map<string, { fingerprints: TileFingerprint[]; measures: TileMeasure[] }>();
     for (const day of days) {
       const current: TileFingerprint = {
         day,
-        inputs: await inputsOf(files, day),
+        inputs: await inputsOfDay(day),
         measures: ids,
         contested: digest(contestedDays.get(day) ?? []),
       };
-      const status = tileStatus(await this.fingerprint(day), current);
+      const stored = await this.fingerprint(day);
+      const status = tileStatus(stored, current);
       statuses.set(day, status);
-      if (status.status !== 'fresh') stale.push(current);
+      if (status.status === 'fresh') continue;
+      if (status.status === 'stale' && status.reason === 'measures' && stored !== undefined) {
+        // The day's inputs and contested ids are unchanged: only the new measures are built.
+        const added = measures.filter((m) => !stored.measures.includes(m.id));
+        const key = added.map((m) => m.id).join(',');
+        const group = backfills.get(key) ?? backfills.set(key, { fingerprints: [], measures: added }).get(key);
+        group?.fingerprints.push({ ...current, measures: [...new Set([...stored.measures, ...ids])].sort() });
+      } else {
+        whole.push(current);
+      }
     }
-    if (stale.length > 0) await this.build(stale, measures, lake);
+    if (whole.length > 0) await this.build(whole, measures, lake, false);
+    for (const group of backfills.values()) await this.build(group.fingerprints, group.measures, lake, true);
     return statuses;
   }
 
   /** The stored fingerprint of a day, if its tile exists. */
   async fingerprint(day: string): Promise<TileFingerprint | undefined> {
-    try {
-      return JSON.parse(await readFile(join(this.dayDir(day), 'fingerprint.json'), 'utf8')) as TileFingerprint;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    return readJson<TileFingerprint>(join(this.dayDir(day), 'fingerprint.json'));
   }
 
   /** The files a query over the tiles of `days` reads: each day's tile and the contested copies. */
@@ -100,49 +123,136 @@ export class LocalTileStore {
     };
   }
 
-  /** Rewrites contested.parquet; returns the contested ids that have a valid copy on each day. */
-  private async refreshContested(lake: LakeRelations): Promise<Map<string, string[]>> {
-    const days = contestedDaysSql(duckdbDialect, lake.events);
-    const rows = (await this.connection.runAndReadAll(`${days}\nORDER BY day, event_id`)).getRows();
-    const byDay = new Map<string, string[]>();
-    for (const [id, day] of rows) byDay.set(String(day), [...(byDay.get(String(day)) ?? []), String(id)]);
-    await this.copy(contestedCopiesSql(lake.events, `(${days}) AS contested_days`), this.contestedFile);
-    return byDay;
-  }
-
   /**
-   * Builds the tiles of several days in one pass over their partitions (a day at a time would
-   * repeat the per-query work for every day), kept in a temporary table and written day by day;
-   * each fingerprint is written after its day's file.
+   * Brings the index of counted ids up to date for every day the lake can hold valid events on
+   * (each `dt` partition and one day each side), re-reading only the days whose input files changed;
+   * then, when any did, re-derives the contested ids from the index (the new days' ids and the ids
+   * contested before, never the lake) and rewrites contested.parquet from the partitions that hold
+   * their copies. Returns the contested ids with a valid copy on each day.
    */
-  private async build(days: readonly TileFingerprint[], measures: readonly TileMeasure[], lake: LakeRelations): Promise<void> {
-    const sql = dayTilesSql({
-      measures,
-      dialect: duckdbDialect,
-      events: lake.events,
-      days: days.map((f) => f.day),
-      contested: this.relations([]).contestedIds,
-    });
-    const table = identifier(`tiles_build_${++buildCounter}`);
-    const wanted = days.map((f) => stringLiteral(f.day)).join(', ');
-    await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM (${sql}) AS built WHERE day IN (${wanted})`);
+  private async refreshIndex(
+    lake: LakeRelations,
+    files: LakeFiles,
+    inputsOfDay: (day: string) => Promise<InputFile[]>,
+  ): Promise<Map<string, string[]>> {
+    const changed: { day: string; inputs: InputFile[] }[] = [];
+    const days = lakeDays(files.partitions);
+    for (const day of days) {
+      const current = await inputsOfDay(day);
+      const stored = await readJson<{ inputs: InputFile[] }>(join(this.indexDir(day), 'fingerprint.json'));
+      if (stored === undefined || !sameInputs(stored.inputs, current)) changed.push({ day, inputs: current });
+    }
+    // Days whose partitions left the lake leave the index.
+    const gone = (await this.indexedDays()).filter((day) => !days.includes(day));
+    for (const day of gone) await rm(this.indexDir(day), { recursive: true, force: true });
+    const contestedIds = await readJson<Record<string, string[]>>(this.contestedIdsFile);
+    if (changed.length === 0 && gone.length === 0 && contestedIds !== undefined) return new Map(Object.entries(contestedIds));
+    // Without contested.json (first run, or a run stopped half-way) every indexed id is a candidate.
+    const everything = contestedIds === undefined;
+    await rm(this.contestedIdsFile, { force: true });
+    const rebuilt = changed.map((c) => c.day);
+    if (rebuilt.length > 0) {
+      await this.writeDays(dayIdsSql(duckdbDialect, lake.events, rebuilt), rebuilt, {
+        name: 'ids',
+        columns: ['event_id'],
+        dirOf: (day) => this.indexDir(day),
+      });
+    }
+    const indexed = await this.indexedDays();
+    const sources = everything ? indexed : rebuilt;
+    const parts = [
+      ...(sources.length === 0 ? [] : [`SELECT event_id FROM ${this.indexRelation(sources)} AS new_ids`]),
+      ...(everything ? [] : [`SELECT event_id FROM ${this.relations([]).contestedIds} AS contested_before`]),
+    ];
+    const candidates = identifier(`tiles_candidates_${++buildCounter}`);
+    await this.connection.run(
+      `CREATE TEMP TABLE ${candidates} AS ${parts.length === 0 ? 'SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE' : parts.join(' UNION ')}`,
+    );
+    for (const { day, inputs } of changed) await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs });
     try {
-      for (const fingerprint of days) {
-        const dir = this.dayDir(fingerprint.day);
-        await mkdir(dir, { recursive: true });
-        await this.copy(
-          `SELECT ${TILE_COLUMNS.join(', ')} FROM ${table} WHERE day = ${stringLiteral(fingerprint.day)}`,
-          join(dir, 'tiles.parquet'),
-        );
-        const tmp = join(dir, '.tmp-fingerprint.json');
-        await writeFile(tmp, `${JSON.stringify(fingerprint, null, 2)}\n`);
-        await rename(tmp, join(dir, 'fingerprint.json'));
-      }
+      const sql =
+        indexed.length === 0
+          ? 'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS day WHERE FALSE'
+          : contestedFromIndexSql(this.indexRelation(indexed), candidates);
+      const rows = (await this.connection.runAndReadAll(`${sql}\nORDER BY day, event_id`)).getRows();
+      const byDay = new Map<string, string[]>();
+      for (const [id, day] of rows) byDay.set(String(day), [...(byDay.get(String(day)) ?? []), String(id)]);
+      const contested = `(${sql}) AS contested_days`;
+      await this.copy(contestedCopiesSql(lake.events, contested, [...byDay.keys()].flatMap(tilePartitions)), this.contestedFile);
+      await writeJsonAtomically(this.contestedIdsFile, Object.fromEntries(byDay));
+      return byDay;
     } finally {
-      await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
+      await this.connection.run(`DROP TABLE IF EXISTS ${candidates}`);
     }
   }
 
+  /** The index entries (`event_id, day`) of `days`, each indexed. */
+  private indexRelation(days: readonly string[]): string {
+    const files = days.map((day) => join(this.indexDir(day), 'ids.parquet'));
+    return `read_parquet(${fileList(files)}, hive_partitioning = true, hive_types = {'day': VARCHAR})`;
+  }
+
+  /** The days whose index entries are stored. */
+  private async indexedDays(): Promise<string[]> {
+    return (await storedDays(join(this.root, 'ids'), 'ids.parquet')).sort();
+  }
+
+  /**
+   * Writes the rows of `sql` (with a `day` column) as one `<name>.parquet` per day of `days` under
+   * `dirOf(day)`, in one COPY partitioned by day (a day without rows gets an empty file).
+   */
+  private async writeDays(
+    sql: string,
+    days: readonly string[],
+    file: { readonly name: string; readonly columns: readonly string[]; readonly dirOf: (day: string) => string },
+  ): Promise<void> {
+    const scratch = join(this.root, `.build-${process.pid}-${++buildCounter}`);
+    const wanted = days.map(stringLiteral).join(', ');
+    const columns = file.columns.join(', ');
+    try {
+      await this.connection.run(
+        `COPY (SELECT ${columns}, day FROM (${sql}) AS built WHERE day IN (${wanted})) TO ${stringLiteral(scratch)} (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`,
+      );
+      for (const day of days) {
+        const dir = file.dirOf(day);
+        await mkdir(dir, { recursive: true });
+        const target = join(dir, `${file.name}.parquet`);
+        const built = join(scratch, `day=${day}`);
+        const parts = await readdir(built).catch(() => [] as string[]);
+        if (parts.length > 1) throw new Error(`tiles: DuckDB wrote ${parts.length} files for day ${day}; expected one`);
+        if (parts[0] !== undefined) await rename(join(built, parts[0]), target);
+        else await this.copy(`SELECT ${columns} FROM (${sql}) AS built WHERE FALSE`, target);
+      }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Builds the tiles of several days in one pass over their partitions, written by one COPY
+   * partitioned by day; each fingerprint is written after its day's file. `keep`: the days keep
+   * their stored rows and gain `measures` (a new measure backfilled, presence not rebuilt).
+   */
+  private async build(
+    days: readonly TileFingerprint[],
+    measures: readonly TileMeasure[],
+    lake: LakeRelations,
+    keep: boolean,
+  ): Promise<void> {
+    const names = days.map((f) => f.day);
+    let sql = dayTilesSql({
+      measures,
+      dialect: duckdbDialect,
+      events: lake.events,
+      days: names,
+      contested: this.relations([]).contestedIds,
+      presence: !keep,
+    });
+    if (keep)
+      sql = `SELECT ${TILE_COLUMNS.join(', ')}, day FROM ${this.relations(names).tiles} AS kept UNION ALL SELECT ${TILE_COLUMNS.join(', ')}, day FROM (${sql}) AS added`;
+    await this.writeDays(sql, names, { name: 'tiles', columns: TILE_COLUMNS, dirOf: (day) => this.dayDir(day) });
+    for (const fingerprint of days) await writeJsonAtomically(join(this.dayDir(fingerprint.day), 'fingerprint.json'), fingerprint);
+  }
   /** Writes a query's rows to a Parquet file under a temporary name, then renames it into place. */
   private async copy(sql: string, file: string): Promise<void> {
     const tmp = join(file, '..', `.tmp-${file.split(sep).pop() ?? 'tiles'}`);
@@ -164,6 +274,42 @@ async function inputsOf(files: LakeFiles, day: string): Promise<InputFile[]> {
   }
   return inputs.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
+
+/** Every day the lake can hold valid events on: each partition's day and one day each side, sorted. */
+function lakeDays(partitions: readonly string[]): string[] {
+  return [...new Set(partitions.flatMap(tilePartitions))].sort();
+}
+
+/** A JSON file's content; undefined when it does not exist. */
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Writes JSON under a temporary name, then renames it into place. */
+async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+  const tmp = join(file, '..', `.tmp-${basename(file)}`);
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+/** The days `D` of the `day=D` folders of `dir` that hold `file`. */
+async function storedDays(dir: string, file: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const days = names.filter((n) => n.startsWith('day=')).map((n) => n.slice(4));
+  const stored = await Promise.all(days.map(async (day) => ((await exists(join(dir, `day=${day}`, file))) ? [day] : [])));
+  return stored.flat();
+}
+
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 const digest = (ids: readonly string[]) =>
   createHash('sha256')

@@ -32,7 +32,8 @@ export function tilePartitions(day: string): string[] {
   return [start - DAY_MS, start, start + DAY_MS].map((ms) => new Date(ms).toISOString().slice(0, 10));
 }
 
-const sameInputs = (a: readonly InputFile[], b: readonly InputFile[]) =>
+/** Whether two sorted input lists name the same files with the same sizes and versions. */
+export const sameInputs = (a: readonly InputFile[], b: readonly InputFile[]) =>
   a.length === b.length && a.every((f, i) => f.path === b[i]?.path && f.size === b[i]?.size && f.version === b[i]?.version);
 
 /**

@@ -69,7 +69,7 @@ export const typedNull = (d: Dialect) => ({
 });
 
 /** The `dt` partitions that can hold events of `[from, to)` (one day of slack each side). */
-function partitionBounds(range: InstantRange): string {
+export function partitionBounds(range: InstantRange): string {
   const parts = [`dt <= ${stringLiteral(partitionDate(range.to - 1 + DAY_MS))}`];
   if (range.from !== undefined) parts.unshift(`dt >= ${stringLiteral(partitionDate(range.from - DAY_MS))}`);
   return parts.join(' AND ');
@@ -183,7 +183,7 @@ export function partialsSql(request: PartialsRequest): string {
 }
 
 /** Whether an event of `e` lies in a measure's scope (names, sources, `where`). */
-function matchSql(measure: TileMeasure, dialect: Dialect, value: (name: string) => PropertyValue): string {
+export function matchSql(measure: TileMeasure, dialect: Dialect, value: (name: string) => PropertyValue): string {
   const parts = scopeParts(measure.scope, dialect);
   for (const { property, ops } of measure.scope.where) parts.push(propertyPredicate(value(property), ops));
   return conjunction(parts);
@@ -207,9 +207,15 @@ export function contestedDaysSql(d: Dialect, events: string): string {
   );
 }
 
-/** Every raw row (any validity) of the ids in `contestedDays` (a relation of {@link contestedDaysSql}). */
-export function contestedCopiesSql(events: string, contestedDays: string): string {
-  return `SELECT event_id, source, user_id, event_name, ts, properties, value, dt FROM ${events} AS lake_events WHERE event_id IN (SELECT event_id FROM ${contestedDays})`;
+/**
+ * Every raw row (any validity) of the ids in `contestedDays` (a relation with `event_id`, such as
+ * {@link contestedDaysSql}), from the `partitions` given (those that can hold their valid copies)
+ * or from the whole lake.
+ */
+export function contestedCopiesSql(events: string, contestedDays: string, partitions?: readonly string[]): string {
+  const dts =
+    partitions === undefined ? '' : `${partitions.length === 0 ? 'FALSE' : `dt IN (${partitions.map(stringLiteral).join(', ')})`} AND `;
+  return `SELECT event_id, source, user_id, event_name, ts, properties, value, dt FROM ${events} AS lake_events WHERE ${dts}event_id IN (SELECT event_id FROM ${contestedDays})`;
 }
 
 /** No tile rows, with the tile columns' types and `day`: the tiles of a refresh that has no whole day yet. */
@@ -229,36 +235,4 @@ export function noTilesSql(d: Dialect): string {
     latest_json: nul.text,
   };
   return `(SELECT ${TILE_COLUMNS.map((c) => `${types[c]} AS ${c}`).join(', ')}, ${nul.text} AS day WHERE FALSE)`;
-}
-
-/** What {@link dayTilesSql} builds: the tiles of these days, from these events. */
-export interface DayTilesRequest {
-  readonly measures: readonly TileMeasure[];
-  readonly dialect: Dialect;
-  readonly events: string;
-  /** The days (YYYY-MM-DD) to build; the rows also hold the days between them, to be filtered out. */
-  readonly days: readonly string[];
-  /** The contested ids relation, left out of the tiles. */
-  readonly contested: string;
-}
-
-/**
- * The tile rows of several days in one pass over their partitions (a day at a time would repeat
- * the per-query work for every day): {@link partialsSql} by day over `[first day, last day + 1)`,
- * uncontested ids, with presence. Each row carries its `day`.
- */
-export function dayTilesSql(request: DayTilesRequest): string {
-  const starts = request.days.map((day) => Date.parse(`${day}T00:00:00Z`));
-  const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
-  return partialsSql({
-    measures: request.measures,
-    dialect: request.dialect,
-    events: request.events,
-    range,
-    dedup: range,
-    contested: request.contested,
-    ids: 'uncontested',
-    presence: true,
-    byDay: true,
-  });
 }

@@ -16,7 +16,8 @@ import { AthenaTileStore, fingerprintKey, MAX_DAYS_PER_INSERT } from '../../shar
 import type { LakeObject } from '../../shared/cloud/lake-objects.ts';
 import type { TileFingerprint } from '../../shared/tiles/fingerprint.ts';
 import { tileMeasure } from '../../shared/tiles/measures.ts';
-import { contestedCopiesSql, contestedDaysSql, noTilesSql, partialsSql } from '../../shared/tiles/tile-sql.ts';
+import { dayTilesSql } from '../../shared/tiles/day-tiles-sql.ts';
+import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../../shared/tiles/tile-sql.ts';
 import { compileTiledRefresh } from '../../shared/tiles/tiled-refresh.ts';
 import { calledFunctions, catalog, LAKE, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
 import { objectBody, serviceError } from './support.ts';
@@ -161,16 +162,12 @@ describe('the Athena tile store', () => {
     expect(report).toEqual({ built: days, rebuilt: [], fresh: 0, bytesScanned: 5_000 + 700 + 30 });
     const [insert, ...more] = w.tileInserts();
     expect(more).toEqual([]);
-    const partials = partialsSql({
+    const partials = dayTilesSql({
       measures: [PURCHASE, LOGIN],
       dialect: athenaDialect,
       events: EVENTS,
-      range: { from: Date.parse('2026-03-01T00:00:00Z'), to: Date.parse('2026-03-06T00:00:00Z') },
-      dedup: { from: Date.parse('2026-03-01T00:00:00Z'), to: Date.parse('2026-03-06T00:00:00Z') },
+      days,
       contested: '(SELECT DISTINCT event_id FROM "cohort_refresh"."tiles_contested")',
-      ids: 'uncontested',
-      presence: true,
-      byDay: true,
     });
     expect(insert).toBe(
       'INSERT INTO "cohort_refresh"."tiles" ("measure", "source", "user_key", "n", "total", "abs_total", "integral", "value", "latest_ts", "latest_event_id", "latest_json", "day")\n' +

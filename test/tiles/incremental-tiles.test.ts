@@ -102,7 +102,7 @@ describe('tiles over duplicates across days, late files and a new measure', () =
     await comparison.compare(T);
   });
 
-  it('rebuilds every day for a measure the catalog did not have', async () => {
+  it('backfills only the new measure of every day, keeping the rows it had', async () => {
     // GIVEN the built tiles WHEN a catalog with one more measure refreshes them THEN every day is rebuilt, exactly
     const wider = new TileComparison(
       await openDuckDb(),
@@ -110,8 +110,15 @@ describe('tiles over duplicates across days, late files and a new measure', () =
       buildCatalog([...WINDOWED, definition('any_count', '  event: "*"\n  count: {gte: 2}')]).definitions,
       comparison.stateDir,
     );
+    const before = await comparison.store.fingerprint('2024-03-06');
     const statuses = await wider.build(T);
     expect([...statuses.values()].every((s) => s.status === 'stale' && s.reason === 'measures')).toBe(true);
+    // The day kept its rows and gained the new measure's: one more measure, same inputs
+    const after = await wider.store.fingerprint('2024-03-06');
+    expect(after?.measures.length).toBe((before?.measures.length ?? 0) + 1);
+    expect(after?.inputs).toEqual(before?.inputs);
     await wider.compare(T);
+    // and a refresh with nothing changed rebuilds nothing
+    expect([...(await wider.build(T)).values()].every((s) => s.status === 'fresh')).toBe(true);
   });
 });

@@ -1,0 +1,60 @@
+/**
+ * `npx tsx bench/tiles-build-bench.ts`: the cold build of every tile day of the bench lake (the
+ * tile store as it ships), beside the one-pass full query on the same lake; prints both times,
+ * their ratio and peak memory. BENCH_PEOPLE / BENCH_DAYS pick a cached lake (see refresh-bench.ts).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compileRefresh } from '../shared/compiler/compile-refresh.ts';
+import { DuckDbEngine } from '../shared/local/duckdb-engine.ts';
+import { findLakeFiles } from '../shared/local/lake-files.ts';
+import { LocalTileStore } from '../shared/local/local-tiles.ts';
+import { openDuckDb } from '../shared/local/open-duckdb.ts';
+import { DAY_MS, dayOf } from '../shared/tiles/day-split.ts';
+import { catalogMeasures } from '../shared/tiles/measures.ts';
+import { benchCatalog } from './bench-catalog.ts';
+
+const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
+const DAYS = Number(process.env.BENCH_DAYS ?? 90);
+const END = new Date('2024-06-01T00:00:00Z');
+const root = resolve(import.meta.dirname);
+const lake = join(root, '.cache', `lake-${PEOPLE}-${DAYS}`);
+if (!existsSync(join(lake, 'events'))) throw new Error(`no bench lake at ${lake}: run npm run bench once`);
+
+const catalog = await benchCatalog(resolve(root, '..', 'definitions'));
+// A spill folder of its own: DuckDB processes sharing one collide on its file names.
+const connection = await openDuckDb({
+  memoryLimit: process.env.BENCH_MEMORY_LIMIT ?? '1500MB',
+  tempDirectory: join(tmpdir(), `cohorts-tiles-bench-duckdb-${process.pid}`),
+});
+const engine = new DuckDbEngine(connection, lake, await DuckDbEngine.describe(connection));
+const view = await engine.lake();
+const files = await findLakeFiles(lake);
+const days: string[] = [];
+for (let d = Date.parse(`${files.partitions[0]}T00:00:00Z`) - DAY_MS; d < END.getTime(); d += DAY_MS) days.push(dayOf(d));
+
+const time = async (work: () => Promise<unknown>) => {
+  const start = performance.now();
+  await work();
+  return (performance.now() - start) / 1000;
+};
+const state = await mkdtemp(join(tmpdir(), 'cohorts-tiles-bench-'));
+try {
+  const full = await time(async () => {
+    const compiled = compileRefresh({ cohorts: catalog, asOf: END, lake: view.relations, dialect: engine.dialect });
+    await engine.release(await engine.evaluate(compiled.sql, 'bench-full'));
+  });
+  const store = new LocalTileStore(connection, state);
+  const measures = catalogMeasures(catalog);
+  const build = await time(() => store.refresh(measures, days, view.relations, files));
+  const again = await time(() => store.refresh(measures, days, view.relations, files));
+  const peakMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(
+    `${days.length} tile days, ${measures.length} measures\nfull query: ${full.toFixed(2)} s\ncold build: ${build.toFixed(2)} s (${(build / full).toFixed(2)}x)\n` +
+      `warm check: ${again.toFixed(2)} s\npeak memory: ${peakMb.toFixed(0)} MB\n`,
+  );
+} finally {
+  await rm(state, { recursive: true, force: true });
+}
