@@ -4,14 +4,14 @@ import type { FsBlobStore } from './fs-blob-store.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { localFiles } from './local-files.ts';
 import { defaultKeyFile, localKeyFile } from './local-key.ts';
-import type { PrivacyPorts } from '../privacy/ports.ts';
+import type { PrivacyPorts, TilesErasure } from '../privacy/ports.ts';
 
 /**
  * The local world's privacy ports: everything in the state folder, exports under `<state>/exports`;
  * every file of it swept; the privacy key in a file outside it.
  */
 export function localPrivacyPorts(
-  context: { readonly blobs: FsBlobStore; readonly store: SnapshotStore; readonly engine: MembersCodec },
+  context: { readonly blobs: FsBlobStore; readonly store: SnapshotStore; readonly engine: MembersCodec; readonly tiles?: TilesErasure },
   config: ProjectConfig = DEFAULT_CONFIG,
   /** The privacy key file (`--privacy-key`). @default defaultKeyFile() */
   keyFile: string = defaultKeyFile(),
@@ -25,5 +25,6 @@ export function localPrivacyPorts(
     exports: blobs,
     sweep: [{ files: localFiles(blobs), prefixes: [''] }],
     keys: localKeyFile(keyFile, { folder: blobs.locate(''), blobs }),
+    ...(context.tiles ? { tiles: context.tiles } : {}),
   };
 }

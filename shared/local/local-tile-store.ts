@@ -38,6 +38,11 @@ export class LocalTiles implements TileStore {
     return { built, rebuilt, fresh };
   }
 
+  /** Drops a person's identity keys from the tiles (erasure; see LocalTileStore.forget). */
+  forget(forms: readonly string[]): Promise<string[]> {
+    return this.store.forget(forms, async () => (await this.engine.lake()).relations.identities);
+  }
+
   relations(days: readonly string[]): TileRelations {
     return this.store.relations(days);
   }

@@ -7,6 +7,7 @@ import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
 import { type InputFile, sameInputs, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import { eventRowsKeptSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
 import { contestedFromIndexSql, dayIdsSql } from '../tiles/id-index-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileRelations } from '../tiles/tile-store.ts';
@@ -253,6 +254,33 @@ export class LocalTileStore {
     await this.writeDays(sql, names, { name: 'tiles', columns: TILE_COLUMNS, dirOf: (day) => this.dayDir(day) });
     for (const fingerprint of days) await writeJsonAtomically(join(this.dayDir(fingerprint.day), 'fingerprint.json'), fingerprint);
   }
+  /**
+   * Rewrites every tile day and the contested copies without the rows of the identity keys of a
+   * person (any of `forms`; `identities()` gives the lake's identity map); returns the files
+   * rewritten. The index of counted ids holds event ids only and stays. A tile rebuilt later
+   * (its inputs changed) reads the lake again, where the person's events still are; refreshes
+   * leave the person out by the erasure record.
+   */
+  async forget(forms: readonly string[], identities: () => Promise<string>): Promise<string[]> {
+    const files = (await storedDays(this.root, 'tiles.parquet')).sort().map((day) => join(this.dayDir(day), 'tiles.parquet'));
+    if (await exists(this.contestedFile)) files.push(this.contestedFile);
+    if (files.length === 0) return [];
+    const map = await identities();
+    const rewritten: string[] = [];
+    for (const file of files) {
+      const rows = `read_parquet(${stringLiteral(file)}, hive_partitioning = false)`;
+      const kept =
+        file === this.contestedFile ? eventRowsKeptSql(duckdbDialect, rows, map, forms) : tileRowsKeptSql(duckdbDialect, rows, map, forms);
+      const counts = (
+        await this.connection.runAndReadAll(`SELECT (SELECT count(*) FROM ${rows} AS a), (SELECT count(*) FROM (${kept}) AS b)`)
+      ).getRows()[0];
+      if (Number(counts?.[0]) === Number(counts?.[1])) continue;
+      await this.copy(kept, file);
+      rewritten.push(file);
+    }
+    return rewritten;
+  }
+
   /** Writes a query's rows to a Parquet file under a temporary name, then renames it into place. */
   private async copy(sql: string, file: string): Promise<void> {
     const tmp = join(file, '..', `.tmp-${file.split(sep).pop() ?? 'tiles'}`);

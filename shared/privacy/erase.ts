@@ -25,6 +25,8 @@ export interface ErasureOutcome {
   readonly exports_rewritten: number;
   /** What the last pass over every other file did: see {@link sweepPerson}. */
   readonly swept: SweepOutcome;
+  /** Tile files rewritten without the person's identity keys (tile days, contested copies). */
+  readonly tiles_rewritten: number;
 }
 
 /**
@@ -37,8 +39,9 @@ export interface ErasureOutcome {
  *    the manifest, which also records the erasure as a count);
  * 4. every export file (CSV with a person_id column, Parquet person lists) rewritten, and the
  *    counts of `latest.json`;
- * 5. every other file swept ({@link sweepPerson}): crash leftovers, incomplete versions, any list;
- * 6. the record completed. Running it again for the same person finds nothing left to do.
+ * 5. the tiles (PrivacyPorts.tiles) rewritten without the rows of the person's identity keys;
+ * 6. every other file swept ({@link sweepPerson}): crash leftovers, incomplete versions, any list;
+ * 7. the record completed. Running it again for the same person finds nothing left to do.
  */
 export async function forgetPerson(personId: string, ports: PrivacyPorts, source: string): Promise<ErasureOutcome> {
   const forms = idForms(personId);
@@ -70,6 +73,7 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
     if (rewritten.newVersion !== undefined) newVersions.push({ cohort, version: rewritten.newVersion });
   }
   const exports = ports.exports ? await eraseFromExports(drop, ports) : 0;
+  const tiles = ports.tiles ? (await ports.tiles.forget(forms)).length : 0;
   const swept = await sweepPerson(drop, ports);
   const rewritten = {
     versions,
@@ -77,6 +81,7 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
     other_files: swept.rewritten.length,
     leftovers_deleted: swept.deleted.length,
     files_left: swept.left.length + swept.unreadable.length,
+    ...(ports.tiles ? { tiles: tiles } : {}),
   };
   await writeErasureRecord(ports, {
     ...base,
@@ -85,7 +90,15 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
     ...(swept.leftKeys.length > 0 ? { left_files: swept.leftKeys } : {}),
     new_versions: newVersions,
   });
-  return { record, versions_rewritten: versions, cohorts: touched, new_versions: newVersions, exports_rewritten: exports, swept };
+  return {
+    record,
+    versions_rewritten: versions,
+    cohorts: touched,
+    new_versions: newVersions,
+    exports_rewritten: exports,
+    swept,
+    tiles_rewritten: tiles,
+  };
 }
 
 async function eraseFromCohort(

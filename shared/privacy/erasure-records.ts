@@ -26,6 +26,8 @@ export interface ErasureRecord {
     readonly other_files?: number;
     readonly leftovers_deleted?: number;
     readonly files_left?: number;
+    /** Tile files rewritten without the person's identity keys (where the world keeps tiles). */
+    readonly tiles?: number;
   };
   /**
    * Keys of the files the erasure left holding the person or could not read (not lists it can

@@ -41,6 +41,17 @@ export interface PrivacyPorts {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** @default - the system clock */
   readonly now?: () => Date;
+  /** The tiles, when the world keeps them. @default - no tiles */
+  readonly tiles?: TilesErasure;
+}
+
+/**
+ * Daily tiles (issue 14) hold identity keys (source, normalized user id), not person ids, so the
+ * sweep cannot find a person's keys in them: erasure asks the tile store to drop them.
+ */
+export interface TilesErasure {
+  /** Rewrites the tiles without the rows of the identity keys of a person (any of `forms`); returns the files rewritten. */
+  forget(forms: readonly string[]): Promise<readonly string[]>;
 }
 
 /** The privacy config is unusable as it stands (for example the salt variable is not set). */

@@ -1,6 +1,13 @@
 import type { BlobStore, SweptFiles } from '../ports.ts';
 import type { PrivacyPorts, SweptArea } from './ports.ts';
-import { DELETION_REQUESTS_PREFIX, ERASURES_PREFIX, EXPORTS_PREFIX, PRIVACY_PREFIX, SNAPSHOTS_PREFIX } from '../bucket-layout.ts';
+import {
+  DELETION_REQUESTS_PREFIX,
+  ERASURES_PREFIX,
+  EXPORTS_PREFIX,
+  PRIVACY_PREFIX,
+  SNAPSHOTS_PREFIX,
+  TILES_PREFIX,
+} from '../bucket-layout.ts';
 
 /**
  * Keys the sweep leaves alone: erasure records (salted hashes, never ids) and deletion requests
@@ -61,11 +68,12 @@ export function leftoverTest(keys: readonly string[]): (key: string) => boolean 
   };
 }
 
-/** The areas swept when the ports name none: the snapshots store's `snapshots/` and `privacy/`, the exports' `exports/`. */
+/** The areas swept when the ports name none: the snapshots store's `snapshots/`, `privacy/` and `tiles/` (daily tiles), the exports' `exports/`. */
 export function defaultSweep(ports: Pick<PrivacyPorts, 'blobs' | 'exports'>): SweptArea[] {
-  const areas: SweptArea[] = [{ files: blobFiles(ports.blobs), prefixes: [SNAPSHOTS_PREFIX, PRIVACY_PREFIX] }];
+  const areas: SweptArea[] = [{ files: blobFiles(ports.blobs), prefixes: [SNAPSHOTS_PREFIX, PRIVACY_PREFIX, TILES_PREFIX] }];
   if (ports.exports && ports.exports !== ports.blobs) areas.push({ files: blobFiles(ports.exports), prefixes: [EXPORTS_PREFIX] });
-  else if (ports.exports) areas[0] = { files: blobFiles(ports.blobs), prefixes: [SNAPSHOTS_PREFIX, PRIVACY_PREFIX, EXPORTS_PREFIX] };
+  else if (ports.exports)
+    areas[0] = { files: blobFiles(ports.blobs), prefixes: [SNAPSHOTS_PREFIX, PRIVACY_PREFIX, TILES_PREFIX, EXPORTS_PREFIX] };
   return areas;
 }
 
