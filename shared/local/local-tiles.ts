@@ -157,6 +157,7 @@ export class LocalTileStore {
         name: 'ids',
         columns: ['event_id'],
         dirOf: (day) => this.indexDir(day),
+        empty: 'SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE',
       });
     }
     const indexed = await this.indexedDays();
@@ -205,7 +206,13 @@ export class LocalTileStore {
   private async writeDays(
     sql: string,
     days: readonly string[],
-    file: { readonly name: string; readonly columns: readonly string[]; readonly dirOf: (day: string) => string },
+    file: {
+      readonly name: string;
+      readonly columns: readonly string[];
+      readonly dirOf: (day: string) => string;
+      /** No rows, with the columns' types (never `sql` itself: its CTEs would be computed again). */
+      readonly empty: string;
+    },
   ): Promise<void> {
     const scratch = join(this.root, `.build-${process.pid}-${++buildCounter}`);
     const wanted = days.map(stringLiteral).join(', ');
@@ -222,7 +229,7 @@ export class LocalTileStore {
         const parts = await readdir(built).catch(() => [] as string[]);
         if (parts.length > 1) throw new Error(`tiles: DuckDB wrote ${parts.length} files for day ${day}; expected one`);
         if (parts[0] !== undefined) await rename(join(built, parts[0]), target);
-        else await this.copy(`SELECT ${columns} FROM (${sql}) AS built WHERE FALSE`, target);
+        else await this.copy(file.empty, target);
       }
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -251,7 +258,12 @@ export class LocalTileStore {
     });
     if (keep)
       sql = `SELECT ${TILE_COLUMNS.join(', ')}, day FROM ${this.relations(names).tiles} AS kept UNION ALL SELECT ${TILE_COLUMNS.join(', ')}, day FROM (${sql}) AS added`;
-    await this.writeDays(sql, names, { name: 'tiles', columns: TILE_COLUMNS, dirOf: (day) => this.dayDir(day) });
+    await this.writeDays(sql, names, {
+      name: 'tiles',
+      columns: TILE_COLUMNS,
+      dirOf: (day) => this.dayDir(day),
+      empty: `SELECT ${TILE_COLUMNS.join(', ')} FROM ${noTilesSql(duckdbDialect)} AS none`,
+    });
     for (const fingerprint of days) await writeJsonAtomically(join(this.dayDir(fingerprint.day), 'fingerprint.json'), fingerprint);
   }
   /**
