@@ -227,8 +227,13 @@ export class LocalTileStore {
         const target = join(dir, `${file.name}.parquet`);
         const built = join(scratch, `day=${day}`);
         const parts = await readdir(built).catch(() => [] as string[]);
-        if (parts.length > 1) throw new Error(`tiles: DuckDB wrote ${parts.length} files for day ${day}; expected one`);
-        if (parts[0] !== undefined) await rename(join(built, parts[0]), target);
+        // DuckDB may flush a partition into more than one file (many days open at once): merged into one.
+        if (parts.length > 1)
+          await this.copy(
+            `SELECT * FROM read_parquet(${fileList(parts.map((part) => join(built, part)))}, hive_partitioning = false)`,
+            target,
+          );
+        else if (parts[0] !== undefined) await rename(join(built, parts[0]), target);
         else await this.copy(file.empty, target);
       }
     } finally {
