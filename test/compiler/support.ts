@@ -420,6 +420,13 @@ export const PARSER_GAPS: readonly ParserGap[] = [
     trino: 'SELECT max_by(x, ROW(ts, id)) FILTER (WHERE y > 1) AS m FROM t',
     parserFails: () => throws(() => parseTrinoAsIs('SELECT max_by(x, ROW(ts, id)) FILTER (WHERE y > 1) AS m FROM t')),
   },
+  {
+    construct: "x AT TIME ZONE 'UTC'",
+    why: 'the parser does not know the AT TIME ZONE operator (Trino: the same instant in that zone; the tiles take the UTC date of ts with it)',
+    rewrite: "each ` AT TIME ZONE 'UTC'` is dropped before parsing, so its operand is still parsed",
+    trino: "SELECT CAST(ts AT TIME ZONE 'UTC' AS DATE) AS d FROM t",
+    parserFails: () => throws(() => parseTrinoAsIs("SELECT CAST(ts AT TIME ZONE 'UTC' AS DATE) AS d FROM t")),
+  },
 ];
 
 /** A Trino construct node-sql-parser cannot read, and how the parse check works around it. */
@@ -459,7 +466,8 @@ export function rewriteForParser(sql: string): string {
     const close = matchingParen(text, at + 'max_by'.length);
     text = `${text.slice(0, at)}max(${text.slice(at, close + 1)})${text.slice(close + 1)}`;
   }
-  return text;
+  // 3. AT TIME ZONE 'UTC' (code then a literal: inside a literal the quotes would be doubled).
+  return text.replaceAll(" AT TIME ZONE 'UTC'", '');
 }
 
 /** Parses Trino SQL with node-sql-parser after the documented rewrites; throws on a syntax error. */
