@@ -123,4 +123,7 @@ export const athenaDialect: Dialect = {
   tryDouble: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   deduplication: 'window',
   hash: (text) => `xxhash64(to_utf8(${text}))`,
+  // A JSON Lines `ts` keeps the offset it was written with (from_iso8601_timestamp_nanos), and
+  // Trino casts a timestamp with time zone to the date of its own zone: `AT TIME ZONE 'UTC'` first.
+  utcDay: (instant) => `CAST(CAST(${instant} AT TIME ZONE 'UTC' AS DATE) AS VARCHAR)`,
 };

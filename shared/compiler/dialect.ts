@@ -65,4 +65,6 @@ export interface Dialect {
   hash(text: string): string;
   /** A cast that yields NULL instead of failing. */
   tryDouble(text: string): string;
+  /** The UTC date (YYYY-MM-DD text) of an instant, whatever zone or offset the value carries. */
+  utcDay(instant: string): string;
 }

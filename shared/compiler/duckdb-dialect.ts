@@ -101,5 +101,7 @@ export const duckdbDialect: Dialect = {
   latestBy: (value, ts, eventId) => `arg_max(${value}, {'ts': ${ts}, 'event_id': ${eventId}})`,
   tryDouble: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   deduplication: 'candidates',
+  // Instants are plain TIMESTAMPs holding UTC.
+  utcDay: (instant) => `CAST(CAST(${instant} AS DATE) AS VARCHAR)`,
   hash: (text) => `hash(${text})`,
 };

@@ -108,7 +108,7 @@ export function partialsSql(request: PartialsRequest): string {
   const choose = request.ids === 'contested' ? 'IN' : 'NOT IN';
   const nul = typedNull(d);
   const byDay = request.byDay === true;
-  const day = byDay ? `, ${dayText('ts')} AS day` : '';
+  const day = byDay ? `, ${d.utcDay('ts')} AS day` : '';
   const key = byDay ? 'e.source, e.user_key, e.day' : 'e.source, e.user_key';
   const ctes = [
     `valid AS (\n${validEventsSql(d, request.events, request.dedup)}\n)`,
@@ -192,9 +192,6 @@ export function matchSql(measure: TileMeasure, dialect: Dialect, value: (name: s
 /** The last instant a lake-wide scan admits: every event of the lake. */
 const END_OF_DATES = Date.UTC(9999, 11, 31);
 
-/** The UTC day (YYYY-MM-DD) of an instant column, the same text in both dialects (UTC sessions). */
-const dayText = (column: string) => `CAST(CAST(${column} AS DATE) AS VARCHAR)`;
-
 /**
  * The contested event ids with each UTC day that holds one of their valid copies: ids whose
  * valid copies lie on more than one day, which tiles leave out (one narrow scan of the lake).
@@ -202,8 +199,8 @@ const dayText = (column: string) => `CAST(CAST(${column} AS DATE) AS VARCHAR)`;
 export function contestedDaysSql(d: Dialect, events: string): string {
   const valid = validEventsSql(d, events, { to: END_OF_DATES });
   return (
-    `SELECT event_id, day FROM (SELECT DISTINCT event_id, ${dayText('ts')} AS day FROM (${valid}) AS v) AS copies\n` +
-    `WHERE event_id IN (SELECT event_id FROM (SELECT DISTINCT event_id, ${dayText('ts')} AS day FROM (${valid}) AS w) AS c GROUP BY event_id HAVING count(*) > 1)`
+    `SELECT event_id, day FROM (SELECT DISTINCT event_id, ${d.utcDay('ts')} AS day FROM (${valid}) AS v) AS copies\n` +
+    `WHERE event_id IN (SELECT event_id FROM (SELECT DISTINCT event_id, ${d.utcDay('ts')} AS day FROM (${valid}) AS w) AS c GROUP BY event_id HAVING count(*) > 1)`
   );
 }
 
