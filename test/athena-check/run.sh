@@ -12,8 +12,12 @@
 # ../shared/conformance/cases and ../shared/athena-check/probes, plus the lake variants of the
 # public cases and the probe of `cohorts doctor --cloud` (doctor-case.mts). --lake-variants also runs every given case with its lake written as Parquet
 # (ts TIMESTAMP, TIMESTAMPTZ, mixed with JSONL: lake-variants.mts), named <case>.<variant>.
-# Prints one line per mismatch, then "athena dialect: X/Y cohorts match, A/B cases whole".
-# Exit 0 only when every cohort matches. XCHECK_DETAIL=1 shows a few person ids per mismatch.
+# Each case but the lake variants is also refreshed from tiles as the cloud does it (tiles-check.mts:
+# the AthenaTileStore's statements, the tiled query), at a mid-day as-of the day before and at the
+# case's as-of; XCHECK_TILES=all includes the lake variants.
+# Prints one line per mismatch, then "athena dialect: X/Y cohorts match, A/B cases whole; JSON Lines
+# reading: agrees; tiles: T/U cohorts match, P/Q populations, C/D cases whole". Exit 0 only when
+# every cohort matches, with and without tiles. XCHECK_DETAIL=1 shows a few person ids per mismatch.
 # Needs node and the project's node_modules (tsx, @duckdb/node-api), a python3, and sqlglot
 # (Debian's python3-sqlglot, installed with apt-get when no python3 on PATH has sqlglot).
 set -u
@@ -79,6 +83,10 @@ add_case_dirs() {
 }
 dirs=()
 add_case_dirs dirs "${roots[@]}"
+# The cases refreshed from tiles too (tiles-check.mts): all but the lake variants, whose tile
+# statements read the same rows from the same materialized relation (XCHECK_TILES=all: them too).
+declare -A tiled=()
+for c in "${dirs[@]}"; do tiled[$c]=1; done
 if ((variants)); then
   sources=()
   add_case_dirs sources "${variant_roots[@]}"
@@ -95,10 +103,12 @@ if ((${#args[@]} == 0)); then
     echo "writing the doctor's probe case failed: $(tail -n 1 "$WORK/doctor.err" | cut -c1-160)"; exit 2
   fi
   dirs+=("$(cat "$WORK/doctor.txt")")
+  tiled[${dirs[-1]}]=1
 fi
 ((${#dirs[@]} > 0)) || { echo "no cases found in: ${roots[*]}"; exit 2; }
 
 total=0 ok=0 cases_ok=0 ncases=0 notes=()
+tiles_ok=0 tiles_total=0 tiles_pop_ok=0 tiles_pop=0 tiles_cases_ok=0 ntiled=0
 for c in "${dirs[@]}"; do
   name=$(basename "$c"); ncases=$((ncases + 1))
   w=$WORK/$ncases-$name; mkdir -p "$w"
@@ -107,10 +117,18 @@ for c in "${dirs[@]}"; do
   if ! "$TSX" "$HERE/athena-sql.mts" "$PROJ" "$c" >"$w/plan.json" 2>"$w/err"; then fail "building the Athena query failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
   if ! "$PY" "$HERE/glue_tables.py" "$w/plan.json" "$c/lake" "$w/tables" 2>"$w/err"; then fail "reading the lake failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
   if ! "$SQLGLOT_PY" "$HERE/transpile.py" "$w/plan.json" "$w/query.sql" "$w/macros.sql" 2>"$w/err"; then fail "transpilation failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
-  if ! out=$("$TSX" "$HERE/run-duckdb.mts" "$PROJ" "$c" "$w" 2>"$w/err"); then fail "the DuckDB run failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
+  tiles_py=()
+  if [[ -n ${tiled[$c]:-} || ${XCHECK_TILES:-} == all ]]; then tiles_py=("$SQLGLOT_PY") ntiled=$((ntiled + 1)); fi
+  if ! out=$("$TSX" "$HERE/run-duckdb.mts" "$PROJ" "$c" "$w" "${tiles_py[@]}" 2>"$w/err"); then fail "the DuckDB run failed: $(tail -n 1 "$w/err" | cut -c1-160)"; continue; fi
+  tiles_seen=$((${#tiles_py[@]} == 0))
   while IFS= read -r line; do
     case $line in
       mismatch\ *) echo "mismatch: ${line#mismatch }" ;;
+      tiles-mismatch\ *) echo "mismatch: tiles: ${line#tiles-mismatch }" ;;
+      tiles-summary\ *)
+        read -r _ _ tok ttotal pok ptotal <<<"$line"
+        tiles_seen=1 tiles_ok=$((tiles_ok + tok)) tiles_total=$((tiles_total + ttotal)) tiles_pop_ok=$((tiles_pop_ok + pok)) tiles_pop=$((tiles_pop + ptotal))
+        ((tok == ttotal && pok == ptotal && ptotal > 0)) && tiles_cases_ok=$((tiles_cases_ok + 1)) ;;
       note\ *) notes+=("${line#note }") ;;
       summary\ *)
         read -r _ _ cok ctotal <<<"$line"
@@ -118,7 +136,8 @@ for c in "${dirs[@]}"; do
         ((cok == ctotal && ctotal > 0)) && cases_ok=$((cases_ok + 1)) ;;
     esac
   done <<<"$out"
-  rm -rf "$w/tables"
+  ((tiles_seen)) || echo "mismatch: tiles: $name: not checked (the full query's check stopped first)"
+  rm -rf "$w/tables" "$w/glue-tables"
 done
 # The JSON Lines reading field by field, the same on both dialects (jsonl-agree.mts).
 mkdir -p "$WORK/jsonl"
@@ -126,5 +145,5 @@ jsonl=$("$TSX" "$HERE/jsonl-agree.mts" "$PROJ" "$WORK/jsonl" "$SQLGLOT_PY" 2>&1)
 grep '^mismatch ' <<<"$jsonl" | sed 's/^mismatch /mismatch: /'
 jsonl_ok=$(grep -c '^ok jsonl-reading' <<<"$jsonl")
 for note in "${notes[@]}"; do echo "note: $note"; done
-echo "athena dialect: $ok/$total cohorts match, $cases_ok/$ncases cases whole; JSON Lines reading: $( ((jsonl_ok == 1)) && echo agrees || echo differs)"
-[[ $ok == "$total" && $total -gt 0 && $jsonl_ok == 1 ]]
+echo "athena dialect: $ok/$total cohorts match, $cases_ok/$ncases cases whole; JSON Lines reading: $( ((jsonl_ok == 1)) && echo agrees || echo differs); tiles: $tiles_ok/$tiles_total cohorts match, $tiles_pop_ok/$tiles_pop populations, $tiles_cases_ok/$ntiled cases whole"
+[[ $ok == "$total" && $total -gt 0 && $jsonl_ok == 1 && $tiles_ok == "$tiles_total" && $tiles_pop_ok == "$tiles_pop" && $tiles_cases_ok == "$ntiled" ]]

@@ -1,0 +1,278 @@
+/**
+ * The Athena side of tiles on one case (issue 14), after run-duckdb.mts has checked the full query
+ * in the same DuckDB session (the lake tables' views exist, the full query's table too).
+ *
+ * Two refreshes as the cloud runs them, with the project's own code: at 13:00 the day before the
+ * case's as-of (mid-day: a window's edges are partial days; only when the as-of is a UTC midnight),
+ * then at the case's as-of. Each one:
+ *
+ * 1. lists the lake (AthenaEngine.listLake over the case's lake, as athena-sql.mts), takes the tile
+ *    days it needs (tileDaysNeeded) and the catalog's measures (catalogMeasures), and has the
+ *    cloud's AthenaTileStore bring the tiles up to date: its own statements (the contested copies'
+ *    INSERT INTO `tiles_contested`, the days' INSERT INTO `tiles` partitioned by `day`) run through
+ *    athena-sim.mts, which emulates Athena's Hive tables over files the store's S3 calls list and
+ *    delete (the snapshots bucket is a folder here); the second refresh builds only the new day;
+ * 2. asks for the sums tiles cannot hold exactly (inexactSumsSql), compiles the tiled query
+ *    (compileTiledRefresh) and runs it as the Evaluate step's CTAS (evaluationStatement);
+ * 3. reads each cohort through AthenaEngine.members() and compares: at the case's as-of with
+ *    expected/<id>.txt byte for byte, at the mid-day as-of with the full query's members at that
+ *    instant (compileRefresh, Athena dialect, same emulation); the population with the full query's.
+ *
+ * Returns `tiles-mismatch ...` lines and the counts for `tiles-summary`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AthenaFailure, AthenaSim, type Db, type GlueTable } from './athena-sim.mts';
+import { caseLakeS3, FILES_BUCKET, LAKE_BUCKET } from './case-s3.mts';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DATABASE = 'cohort_refresh';
+const SNAPSHOTS = 'snapshots-bucket';
+
+/** What run-duckdb.mts hands over. */
+export interface TilesCase {
+  readonly project: string;
+  readonly caseDir: string;
+  readonly caseName: string;
+  readonly work: string;
+  readonly db: Db;
+  /** A python3 that imports sqlglot. */
+  readonly python: string;
+  /** The case's as-of (ISO). */
+  readonly asOf: string;
+  /** The table of the full query at the case's as-of (run-duckdb's CTAS) and its cohort columns. */
+  readonly full: { readonly table: string; readonly columns: Readonly<Record<string, string>> };
+  readonly expectedIds: readonly string[];
+  /** A cohort's members of an evaluation table, through AthenaEngine.members() (byte order). */
+  readonly members: (table: string, column: string) => Promise<string[]>;
+}
+
+/** What {@link checkTiles} found: mismatch lines, cohorts compared and matching (per as-of), populations, raw measures. */
+export interface TilesResult {
+  readonly lines: string[];
+  readonly ok: number;
+  readonly total: number;
+  readonly populationsOk: number;
+  readonly populations: number;
+  readonly rawMeasures: number;
+}
+
+/** The snapshots bucket as a folder: ListObjectsV2, DeleteObjects, PutObject, GetObject. */
+function folderS3(root: string) {
+  const keys = (dir: string, prefix: string): string[] =>
+    existsSync(dir)
+      ? readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? keys(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+        )
+      : [];
+  return {
+    async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+      const { name } = command.constructor;
+      const input = command.input as {
+        Bucket: string;
+        Prefix?: string;
+        Key?: string;
+        Body?: string | Uint8Array;
+        Delete?: { Objects: { Key: string }[] };
+      };
+      if (input.Bucket !== SNAPSHOTS) throw new Error(`unexpected S3 call ${name} on ${input.Bucket}`);
+      switch (name) {
+        case 'ListObjectsV2Command':
+          return {
+            Contents: keys(root, '')
+              .filter((k) => k.startsWith(input.Prefix ?? ''))
+              .map((Key) => ({ Key })),
+            IsTruncated: false,
+          };
+        case 'DeleteObjectsCommand':
+          for (const { Key } of input.Delete?.Objects ?? []) rmSync(join(root, Key), { force: true });
+          return { Errors: [] };
+        case 'PutObjectCommand': {
+          const file = join(root, input.Key as string);
+          mkdirSync(dirname(file), { recursive: true });
+          writeFileSync(file, input.Body ?? '');
+          return { ETag: '"x"' };
+        }
+        case 'GetObjectCommand': {
+          const file = join(root, input.Key as string);
+          if (!existsSync(file)) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+          const bytes = new Uint8Array(readFileSync(file));
+          return { Body: { transformToByteArray: async () => bytes }, ETag: '"x"' };
+        }
+        default:
+          throw new Error(`unexpected S3 call ${name}`);
+      }
+    },
+  };
+}
+
+const refuse = {
+  send: async () => {
+    throw new Error('no AWS call expected');
+  },
+};
+
+const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+export async function checkTiles(c: TilesCase): Promise<TilesResult> {
+  const load = (path: string) => import(pathToFileURL(join(c.project, path)).href);
+  const { loadCatalog, selectForRun } = await load('shared/language/catalog.ts');
+  const { DEFAULT_CONFIG, loadConfig } = await load('shared/config/config.ts');
+  const { athenaDialect } = await load('shared/compiler/athena-dialect.ts');
+  const { compileRefresh } = await load('shared/compiler/compile-refresh.ts');
+  const { catalogMeasures } = await load('shared/tiles/measures.ts');
+  const { compileTiledRefresh, inexactSumsSql, tileDaysNeeded } = await load('shared/tiles/tiled-refresh.ts');
+  const { AthenaEngine } = await load('shared/cloud/athena-engine.ts');
+  const { AthenaTileStore } = await load('shared/cloud/athena-tile-store.ts');
+  const { evaluationStatement, evaluationTableName } = await load('shared/cloud/athena-statement.ts');
+  const tables = await load('shared/cloud/athena-tile-tables.ts');
+  const layout = await load('shared/bucket-layout.ts');
+
+  const lines: string[] = [];
+  const counts = { ok: 0, total: 0, populationsOk: 0, populations: 0, rawMeasures: 0 };
+  const bucketDir = join(c.work, 's3', SNAPSHOTS);
+  const glue: Record<string, GlueTable> = {
+    [`${DATABASE}.${tables.TILES_TABLE}`]: {
+      location: join(bucketDir, layout.TILE_DAYS_PREFIX),
+      columns: tables.TILE_TABLE_COLUMNS,
+      partition: tables.TILE_DAY_COLUMN.name,
+    },
+    [`${DATABASE}.${tables.TILES_CONTESTED_TABLE}`]: {
+      location: join(bucketDir, layout.TILE_CONTESTED_PREFIX),
+      columns: tables.CONTESTED_TABLE_COLUMNS,
+    },
+  };
+  const sim = new AthenaSim(c.db, c.python, join(c.project, 'test/athena-check/transpile.py'), glue);
+  // The lake relations' text (jsonlEventsQuery over the manifests' tables) is pasted verbatim into
+  // every statement that scans the lake; DuckDB binds its macros for tens of seconds each time. The
+  // statements read it from a table of its rows instead: the full query above ran the text itself.
+  const lakeTables = { events: `"${DATABASE}"."xcheck_lake_events"`, identities: `"${DATABASE}"."xcheck_lake_identities"` };
+  let relations: { events: string; identities: string } | undefined;
+  const lakeRead = async (sql: string) => {
+    if (!relations) {
+      relations = (await engine.listLake()).view.relations as { events: string; identities: string };
+      await sim.materialize(lakeTables.events.replaceAll('"', ''), `SELECT * FROM ${relations.events} AS e`);
+      await sim.materialize(lakeTables.identities.replaceAll('"', ''), `SELECT * FROM ${relations.identities} AS i`);
+    }
+    return sql.replaceAll(relations.events, lakeTables.events).replaceAll(relations.identities, lakeTables.identities);
+  };
+  let queries = 0;
+  const runner = {
+    async execute(sql: string) {
+      await sim.execute(await lakeRead(sql));
+      return { queryId: `xcheck-tiles-${++queries}`, statistics: { dataScannedInBytes: 0 } };
+    },
+    async query(sql: string) {
+      const { columns, rows } = await sim.query(await lakeRead(sql));
+      const text = rows.map((row) => row.map((v) => (v === null || v === undefined ? null : String(v))));
+      return { queryId: `xcheck-tiles-${++queries}`, statistics: { dataScannedInBytes: 0 }, columns, rows: text };
+    },
+  };
+  const engine = new AthenaEngine({
+    runner: refuse,
+    s3: caseLakeS3(join(c.caseDir, 'lake')).s3,
+    glue: refuse,
+    database: DATABASE,
+    lakeBucket: LAKE_BUCKET,
+    resultsBucket: FILES_BUCKET,
+  });
+  const store = new AthenaTileStore({
+    runner,
+    s3: folderS3(bucketDir),
+    database: DATABASE,
+    bucket: SNAPSHOTS,
+    lake: () => engine.listLake(),
+  });
+
+  const catalog = await loadCatalog(join(c.caseDir, 'definitions'));
+  const configPath = join(c.caseDir, 'cohorts.config.yaml');
+  const config = existsSync(configPath) ? await loadConfig(configPath) : DEFAULT_CONFIG;
+  const cohorts = selectForRun(catalog.definitions, {});
+  const measures = catalogMeasures(cohorts, config.metrics);
+  const caseAsOf = Date.parse(c.asOf);
+  const asOfs = [...(caseAsOf % DAY_MS === 0 ? [caseAsOf - 11 * HOUR_MS] : []), caseAsOf];
+  try {
+    for (const [i, asOf] of asOfs.entries()) {
+      const at = new Date(asOf).toISOString();
+      const fail = (what: string) => {
+        lines.push(`tiles-mismatch ${c.caseName}@${at}: ${what}`);
+        counts.total += c.expectedIds.length;
+        counts.populations += 1;
+      };
+      let tiledTable: string;
+      let tiledColumns: ReadonlyMap<string, string>;
+      const { view } = await engine.listLake();
+      const request = { cohorts, asOf: new Date(asOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics };
+      try {
+        // The tiles step: the days, the build, the inexact sums, the tiled query; then Evaluate.
+        const partitions: string[] =
+          view.inputs({ to: '9999-12-31' }).find((t: { table: string }) => t.table === 'events')?.partitions ?? [];
+        const first = partitions[0]?.replace(/^dt=/, '');
+        const days = tileDaysNeeded(request, first);
+        await store.refresh({ measures, days, runId: `xcheck-${i}` });
+        const tiles = store.relations(days);
+        const inexact = (await runner.query(inexactSumsSql({ ...request, tiles }))).rows.flatMap((r) => (r[0] ? [r[0]] : []));
+        counts.rawMeasures += inexact.length;
+        const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures: inexact, ...(first ? { firstPartition: first } : {}) });
+        await runner.execute(evaluationStatement(DATABASE, `xcheck-tiles-${i}`, tiled.sql));
+        tiledTable = evaluationTableName(`xcheck-tiles-${i}`);
+        tiledColumns = tiled.columns;
+      } catch (error) {
+        fail(error instanceof AthenaFailure ? error.message : ((error as Error).message.split('\n')[0] ?? ''));
+        continue;
+      }
+      // The reference: the expected files at the case's as-of, else the full query at that instant.
+      let reference = { table: c.full.table, columns: new Map(Object.entries(c.full.columns)) };
+      if (asOf !== caseAsOf) {
+        const full = compileRefresh(request);
+        try {
+          await runner.execute(evaluationStatement(DATABASE, `xcheck-full-${i}`, full.sql));
+        } catch (error) {
+          fail(`the full query failed: ${(error as Error).message.split('\n')[0]}`);
+          continue;
+        }
+        reference = { table: evaluationTableName(`xcheck-full-${i}`), columns: full.columns };
+      }
+      const population = async (table: string) =>
+        (await c.db.runAndReadAll(`SELECT person_id FROM "${DATABASE}"."${table}"`))
+          .getRowsJS()
+          .map((r) => String(r[0]))
+          .sort();
+      counts.populations += 1;
+      const [got, want] = [await population(tiledTable), await population(reference.table)];
+      if (sameIds(got, want)) counts.populationsOk += 1;
+      else lines.push(`tiles-mismatch ${c.caseName}@${at}: population ${got.length}, the full query's ${want.length}`);
+      for (const id of c.expectedIds) {
+        counts.total += 1;
+        const column = tiledColumns.get(id);
+        if (!column) {
+          lines.push(`tiles-mismatch ${c.caseName}/${id}@${at}: the tiled query has no column for it`);
+          continue;
+        }
+        const members = await c.members(tiledTable, column);
+        const expected =
+          asOf === caseAsOf
+            ? readFileSync(join(c.caseDir, 'expected', `${id}.txt`), 'utf8')
+                .split('\n')
+                .slice(0, -1)
+            : await c.members(reference.table, reference.columns.get(id) as string);
+        if (sameIds(members, expected)) counts.ok += 1;
+        else {
+          const want = new Set(expected);
+          const have = new Set(members);
+          const extra = members.filter((m) => !want.has(m)).length;
+          const missing = expected.filter((m) => !have.has(m)).length;
+          lines.push(
+            `tiles-mismatch ${c.caseName}/${id}@${at}: ${members.length} members, expected ${expected.length}: ${extra} extra, ${missing} missing`,
+          );
+        }
+      }
+    }
+  } finally {
+    sim.close();
+  }
+  lines.push(`note ${c.caseName}: tiles: ${sim.statements} Athena statements, ${counts.rawMeasures} sums read raw`);
+  return { lines, ...counts };
+}
