@@ -60,6 +60,11 @@ function variantTexts(): Record<string, string> {
 
 /** The bench catalog: the default catalog plus variants, 50 cohorts in all. */
 export async function benchCatalog(definitionsDir: string): Promise<CohortDefinition[]> {
+  return (await benchSource(definitionsDir)).definitions;
+}
+
+/** The bench catalog with each definition's text by cohort id (what a definitions source gives the steps). */
+export async function benchSource(definitionsDir: string): Promise<{ definitions: CohortDefinition[]; texts: Map<string, string> }> {
   const names = (await readdir(definitionsDir)).filter((n) => n.endsWith('.yaml'));
   const files = await Promise.all(
     names.map(async (n) => ({ path: join(definitionsDir, n), text: await readFile(join(definitionsDir, n), 'utf8') })),
@@ -67,6 +72,6 @@ export async function benchCatalog(definitionsDir: string): Promise<CohortDefini
   const variants = Object.entries(variantTexts()).map(([id, text]) => ({ path: `bench/${id}.yaml`, text }));
   const catalog = buildCatalog([...files, ...variants]);
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
-  const live = catalog.definitions.filter((d) => !d.deprecated);
-  return live.slice(0, 50);
+  const live = catalog.definitions.filter((d) => !d.deprecated).slice(0, 50);
+  return { definitions: live, texts: new Map(live.map((d) => [d.id, catalog.texts?.get(d.id) ?? ''])) };
 }

@@ -5,7 +5,7 @@
  * 90 days, Parquet). Prints times, ratios and peak memory; nothing here is asserted by the tests.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileRefresh } from '../shared/compiler/compile-refresh.ts';
@@ -20,7 +20,9 @@ import { JsonlEvents } from '../shared/local/jsonl-events.ts';
 import { JsonlNotifier } from '../shared/local/jsonl-notifier.ts';
 import type { LocalPorts } from '../shared/local/local-ports.ts';
 import { runRefreshSteps } from '../shared/workflow/run-steps.ts';
-import { benchCatalog } from './bench-catalog.ts';
+import type { WorkflowSummary } from '../shared/workflow/types.ts';
+import { findLakeFiles } from '../shared/local/lake-files.ts';
+import { benchSource } from './bench-catalog.ts';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
@@ -50,7 +52,7 @@ if (!existsSync(join(lake, 'events'))) {
   process.stderr.write(`\n  ${made.value.events} events in ${seconds(made.ms)}\n`);
 }
 
-const catalog = await benchCatalog(resolve(root, '..', 'definitions'));
+const { definitions: catalog, texts } = await benchSource(resolve(root, '..', 'definitions'));
 // The target is a 2 GB machine: DuckDB gets 1.5 GB and spills beyond it.
 const MEMORY_LIMIT = process.env.BENCH_MEMORY_LIMIT ?? '1500MB';
 const connection = await openDuckDb({ memoryLimit: MEMORY_LIMIT });
@@ -85,15 +87,17 @@ const timedExports: CohortExports = {
   announcedVersion: (cohort) => exports.announcedVersion(cohort),
   markAnnounced: (cohort, version) => exports.markAnnounced(cohort, version),
 };
-const ports: LocalPorts = {
-  definitions: async () => ({ definitions: catalog, problems: [] }),
+/** The shipped steps' ports over a state folder (exports timed into exportMs). */
+const portsIn = (dir: string, blobStore: FsBlobStore, exportFiles: CohortExports): LocalPorts => ({
+  definitions: async () => ({ definitions: catalog, problems: [], texts }),
   engine,
-  store: new SnapshotStore(blobs, engine),
-  notifier: JsonlNotifier.inState(state),
-  exports: timedExports,
-  events: JsonlEvents.inState(state),
-  tiles: engine.tiles(state),
-};
+  store: new SnapshotStore(blobStore, engine),
+  notifier: JsonlNotifier.inState(dir),
+  exports: exportFiles,
+  events: JsonlEvents.inState(dir),
+  tiles: engine.tiles(dir),
+});
+const ports = portsIn(state, blobs, timedExports);
 const full = await timed(`(b) refresh of ${catalog.length} cohorts through the shipped steps`, async () => {
   const { summary } = await runRefreshSteps({ as_of: END.toISOString(), trigger: 'bench', mode: 'full' }, ports);
   return summary;
@@ -118,6 +122,36 @@ const separate = await timed(`(c) ${catalog.length} separate queries${skipSepara
 });
 await rm(state, { recursive: true, force: true });
 
+// (e) a cold refresh over tiles: a state folder without tiles, every tile day built, then evaluated.
+const tiledState = await mkdtemp(join(tmpdir(), 'cohorts-bench-tiles-'));
+const tiledBlobs = new FsBlobStore(tiledState);
+const tiledPorts = portsIn(tiledState, tiledBlobs, new BlobExports(tiledBlobs, engine));
+const tiledRun = (asOf: Date) => runRefreshSteps({ as_of: asOf.toISOString(), trigger: 'bench', mode: 'tiles' }, tiledPorts);
+const cold = await timed('(e) cold refresh over tiles: every tile built, then evaluated', async () => (await tiledRun(END)).summary);
+
+// (d) one new day of events (the last full day again, a day later, with new event ids: 1/DAYS of
+// the lake) appended to the lake, then the refresh as of X + 1 day over the tiles (e) left.
+const NEXT = new Date(END.getTime() + 86_400_000);
+const lastDay = join(lake, 'events', `dt=${new Date(END.getTime() - 86_400_000).toISOString().slice(0, 10)}`, 'events.parquet');
+const newDayDir = join(lake, 'events', `dt=${END.toISOString().slice(0, 10)}`);
+const newDay = join(newDayDir, 'bench-new-day.parquet');
+await mkdir(newDayDir, { recursive: true });
+await connection.run(
+  `COPY (SELECT * REPLACE (event_id || '-next' AS event_id, ts + INTERVAL 1 DAY AS ts) FROM read_parquet('${lastDay}')) TO '${newDay}' (FORMAT parquet)`,
+);
+let next: Awaited<ReturnType<typeof timed<WorkflowSummary>>>;
+try {
+  next = await timed('(d) refresh as of X + 1 day after one new day, over the tiles', async () => (await tiledRun(NEXT)).summary);
+} finally {
+  await rm(newDay, { force: true });
+  await rm(tiledState, { recursive: true, force: true });
+}
+const fileBytes = async (files: readonly string[]) =>
+  (await Promise.all(files.map(async (f) => (await stat(f)).size))).reduce((a, b) => a + b, 0);
+const lakeBytes = await fileBytes((await findLakeFiles(lake)).events.parquet);
+const mb = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(bytes / 1e6).toFixed(0)} MB`);
+const bytesOf = (summary: WorkflowSummary) => summary.tiles.bytes_scanned ?? {};
+
 const peakMb = process.resourceUsage().maxRSS / 1024;
 const sizes = full.value.cohorts.map((c) => c.size);
 const exported = full.value.deliveries.filter((d) => d.exports !== null).length;
@@ -130,6 +164,10 @@ const lines = [
   `(b) full refresh (steps):     ${seconds(full.ms)}  (the one query alone: ${seconds(evaluateOnly.ms)}; writing exports: ${seconds(exportMs)})`,
   `(c) one query per cohort:     ${skipSeparate ? 'skipped (BENCH_SKIP_SEPARATE=1)' : seconds(separate.ms)}`,
   `b/a = ${(full.ms / raw.ms).toFixed(2)} (target <= 3)${skipSeparate ? '' : `   c/b = ${(separate.ms / full.ms).toFixed(2)}`}`,
+  `(e) cold refresh over tiles:  ${seconds(cold.ms)}  (${cold.value.tiles.built_days} tile days built)`,
+  `(d) one new day, X + 1:       ${seconds(next.ms)}  (${next.value.tiles.built_days} built, ${next.value.tiles.rebuilt_days} rebuilt, ${next.value.tiles.reused_days} reused; raw measures ${next.value.tiles.raw_measures.length})`,
+  `d/b = ${(next.ms / full.ms).toFixed(2)} (target <= 0.25)   d/a = ${(next.ms / raw.ms).toFixed(2)} (moonshot < 1)   e/b = ${(cold.ms / full.ms).toFixed(2)} (target <= 1)`,
+  `bytes read (file sizes): lake ${mb(lakeBytes)}; full refresh ${mb(bytesOf(full.value).evaluate ?? lakeBytes)}; (d) evaluate ${mb(bytesOf(next.value).evaluate)} vs full ${mb(bytesOf(next.value).full_estimate)}; (e) evaluate ${mb(bytesOf(cold.value).evaluate)}`,
   `peak memory (max RSS of this process, DuckDB included): ${peakMb.toFixed(0)} MB (target < 2048 MB; DuckDB memory_limit ${MEMORY_LIMIT})`,
   `cores: ${availableParallelism()}`,
 ];
