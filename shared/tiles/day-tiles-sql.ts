@@ -23,9 +23,6 @@ export interface DayTilesRequest {
 
 type Column = (typeof TILE_COLUMNS)[number];
 
-/** The UTC day (YYYY-MM-DD) of an instant column, the same text in both dialects (UTC sessions). */
-const dayText = (column: string) => `CAST(CAST(${column} AS DATE) AS VARCHAR)`;
-
 /**
  * The valid events of `[from, to)` numbered per event_id (`copy_no` 1: the copy the full
  * computation keeps among them). DuckDB (`candidates`) numbers only the rows whose id hash
@@ -62,7 +59,7 @@ export function dayTilesSql(request: DayTilesRequest): string {
   const props = d.extractProperties('e.properties', names).map((s) => `, ${s}`);
   const ctes = [
     `numbered AS (\n${numberedRows(d, request.events, range)}\n)`,
-    `extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, ${dayText('ts')} AS day,\n` +
+    `extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, ${d.utcDay('ts')} AS day,\n` +
       `    copy_no = 1 AND event_id NOT IN (SELECT event_id FROM ${request.contested}) AS counted${props.join('')}\n  FROM numbered AS e\n)`,
     `typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value, day, counted${names.map((_, i) => `, ${propertyJsonItem(d, i)}`).join('')}\n  FROM extracted\n)`,
     `valued AS (\n  SELECT *${names.flatMap((_, i) => propertyValueItems(d, i).map((item) => `, ${item}`)).join('')}\n  FROM typed\n)`,

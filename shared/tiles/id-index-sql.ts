@@ -11,16 +11,13 @@ import { validEventsSql } from './tile-sql.ts';
  * a Glue table partitioned by day).
  */
 
-/** The UTC day (YYYY-MM-DD) of an instant column, the same text in both dialects (UTC sessions). */
-const dayText = (column: string) => `CAST(CAST(${column} AS DATE) AS VARCHAR)`;
-
 /** The distinct valid event ids of `days` (YYYY-MM-DD), as rows `event_id, day`: the index entries of those days. */
 export function dayIdsSql(d: Dialect, events: string, days: readonly string[]): string {
   const starts = days.map((day) => Date.parse(`${day}T00:00:00Z`));
   const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
   const wanted = days.map(stringLiteral).join(', ');
   return (
-    `SELECT DISTINCT event_id, day FROM (SELECT event_id, ${dayText('ts')} AS day FROM (${validEventsSql(d, events, range)}) AS v) AS ids\n` +
+    `SELECT DISTINCT event_id, day FROM (SELECT event_id, ${d.utcDay('ts')} AS day FROM (${validEventsSql(d, events, range)}) AS v) AS ids\n` +
     `WHERE day IN (${wanted})`
   );
 }
