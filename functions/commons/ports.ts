@@ -7,6 +7,7 @@ import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
 import { secretPrivacyKey } from '../../shared/cloud/secret-privacy-key.ts';
 import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
 import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
+import { oneListing } from '../../shared/cloud/athena-listing.ts';
 import { athenaStatement } from '../../shared/cloud/athena-statement.ts';
 import { bucketConfig } from '../../shared/store/config-source.ts';
 import { blobDefinitions } from '../../shared/store/definitions-source.ts';
@@ -75,16 +76,19 @@ export const planPorts = once((): PlanPorts => {
  * Tiles: the planned definitions (working ones from the bucket, kept ones from its catalog/), the
  * lake on Athena, the tiles in the snapshots bucket with their Glue table; the CTAS Evaluate runs.
  */
-export const tilesPorts = once((): TilesPorts => {
-  const { config, engine, definitions, catalog, tiles } = cloud();
+export const tilesPorts = (): TilesPorts => {
+  const { config, engine, definitions, catalog, tilesOf } = cloud();
+  // Per invocation, never per container: one fresh listing of the lake, read by the tiled query's
+  // raw partitions and by the tile builds alike, whose fingerprints name the files it listed.
+  const listing = oneListing(engine);
   return {
     definitions: blobDefinitions(definitions),
     governance: { catalog },
-    engine,
+    engine: listing.engine,
     statement: athenaStatement({ database: config.GLUE_DATABASE }),
-    tiles,
+    tiles: tilesOf(listing.lake),
   };
-});
+};
 
 /** Snapshot: reads its cohort from the run's evaluation table, writes a version without suppressed and forgotten people and publishes it. */
 export const snapshotPorts = once((): SnapshotPorts => {

@@ -38,11 +38,9 @@ export interface DeploymentStores {
   /** The published catalog, approvals and audit trail under `catalog/` of the definitions bucket. */
   readonly catalog: CatalogStore;
   /**
-   * The daily tiles under `tiles/` of the snapshots bucket, built by Athena; each refresh lists the
-   * lake anew. A Tiles invocation that compiles a query too should share one listing: {@link tilesOf}.
+   * The daily tiles under `tiles/` of the snapshots bucket, built by Athena, over a given listing of
+   * the lake: one per Tiles invocation (oneListing in athena-listing.ts).
    */
-  readonly tiles: AthenaTileStore;
-  /** The tile store over a given listing of the lake (see oneListing in athena-listing.ts). */
   readonly tilesOf: (lake: () => Promise<ListedLake>) => AthenaTileStore;
 }
 
@@ -76,7 +74,6 @@ export function deploymentStores(deployment: Deployment, clients: DeploymentClie
     learnings: new LearningsStore(snapshots),
     definitions,
     catalog: new CatalogStore(definitions),
-    tiles: tilesOf(() => engine.listLake()),
     tilesOf,
   };
 }
