@@ -24,8 +24,8 @@ export const instantSchema = z.iso.datetime({ offset: true, error: 'must be an I
 export const cohortIdSchema = z.string().regex(COHORT_ID, 'must be a cohort id (snake_case, 3 to 63 characters)');
 
 /**
- * How a refresh computes its cohorts (issue 14): `tiles` from daily tiles plus the raw edges (the
- * default), `full` from raw events only as before tiles (no tile touched), `verify` both, failing
+ * How a refresh computes its cohorts (issue 14): `tiles` from daily tiles plus the raw edges,
+ * `full` from raw events only as before tiles (no tile touched), `verify` both, failing
  * before anything is published when they differ.
  */
 export const REFRESH_MODES = ['tiles', 'full', 'verify'] as const;
@@ -34,9 +34,9 @@ export const REFRESH_MODES = ['tiles', 'full', 'verify'] as const;
 export type RefreshMode = (typeof REFRESH_MODES)[number];
 
 /**
- * The mode of a refresh that names none: `full` until erasure reaches the tiles. Tiles hold
- * identity keys in the state folder (snapshots bucket), which `cohorts forget` does not rewrite
- * yet, so the privacy check would find a forgotten person there. Then: `tiles`.
+ * The mode of a refresh that names none: `full` for now. Locally `cohorts forget` rewrites the
+ * tiles, but the Athena tile store does not drop a forgotten person's keys yet, and the benchmark
+ * targets are not met (README, Refresh modes). Then: `tiles`.
  */
 export const DEFAULT_REFRESH_MODE: RefreshMode = 'full';
 
