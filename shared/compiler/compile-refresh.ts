@@ -1,3 +1,4 @@
+import { aggregateAlias } from './aggregate-alias.ts';
 import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, Condition, EventFilter } from '../language/ast.ts';
 import { CohortConditions, type MeasureLeaf } from './cohort-conditions.ts';
@@ -421,12 +422,7 @@ class RefreshCompiler {
   }
 
   private aggregate(sql: string): string {
-    let alias = this.aggregates.get(sql);
-    if (alias === undefined) {
-      alias = `a${this.aggregates.size}`;
-      this.aggregates.set(sql, alias);
-    }
-    return alias;
+    return aggregateAlias(this.aggregates, sql);
   }
 }
 

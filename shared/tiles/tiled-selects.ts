@@ -1,3 +1,4 @@
+import { aggregateAlias } from '../compiler/aggregate-alias.ts';
 import { CohortConditions, type MeasureLeaf } from '../compiler/cohort-conditions.ts';
 import type { Dialect } from '../compiler/dialect.ts';
 import { moreItems, nonEmpty, numberOfTextSql } from '../compiler/event-rows.ts';
@@ -87,12 +88,7 @@ export class TiledSelects {
   }
 
   private aggregate(sql: string): string {
-    let alias = this.aggregates.get(sql);
-    if (alias === undefined) {
-      alias = `a${this.aggregates.size}`;
-      this.aggregates.set(sql, alias);
-    }
-    return alias;
+    return aggregateAlias(this.aggregates, sql);
   }
 
   /** `per_person` (one GROUP BY person over the parts), then the latest values' text and number. */
