@@ -7,6 +7,7 @@ import { InvalidPropError } from '../common/validate-props.ts';
 
 /** When each cadence runs by default (UTC), spread so runs do not start together. */
 export const DEFAULT_SCHEDULES: Readonly<Record<Cadence, string>> = {
+  realtime: 'rate(5 minutes)',
   hourly: 'cron(5 * * * ? *)',
   daily: 'cron(0 6 * * ? *)',
   weekly: 'cron(30 6 ? * MON *)',

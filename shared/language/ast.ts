@@ -69,8 +69,11 @@ export type Condition =
 
 /** Cohort tiers, from most to least protected. */
 export const TIERS = ['core', 'strategic', 'tactical', 'experimental'] as const;
-/** How often a cohort is refreshed. */
-export const CADENCES = ['hourly', 'daily', 'weekly', 'monthly', 'quarterly'] as const;
+/**
+ * How often a cohort is refreshed. `realtime` (every few minutes, on tiles) extends the SPEC's
+ * hourly to quarterly.
+ */
+export const CADENCES = ['realtime', 'hourly', 'daily', 'weekly', 'monthly', 'quarterly'] as const;
 
 export type Tier = (typeof TIERS)[number];
 export type Cadence = (typeof CADENCES)[number];

@@ -7,6 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { CohortRefresh, type CohortRefreshProps, UploadsLeftOutError } from '../../infra/cohort-refresh.ts';
 import { InvalidPropError } from '../../infra/common/validate-props.ts';
+import { CADENCES } from '../../shared/language/ast.ts';
 import { refTo, resourceOf, templateOf } from './support.ts';
 
 /** A user's own stack embedding the product as `Cohorts`. */
@@ -24,7 +25,7 @@ describe('CohortRefresh, the construct to embed', () => {
     // THEN
     const template = templateOf(stack);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 5);
+    template.resourceCountIs('AWS::Scheduler::Schedule', CADENCES.length);
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::S3::Bucket', 6);

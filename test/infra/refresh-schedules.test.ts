@@ -6,6 +6,7 @@ import { CohortFoundation } from '../../infra/foundation/cohort-foundation.ts';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { InvalidPropError } from '../../infra/common/validate-props.ts';
 import { DEFAULT_SCHEDULES, RefreshSchedules } from '../../infra/workflow/refresh-schedules.ts';
+import { CADENCES } from '../../shared/language/ast.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
 import { templateOf } from './support.ts';
 
@@ -25,7 +26,7 @@ describe('RefreshSchedules', () => {
   it('creates one schedule per cadence that starts the state machine with that cadence', () => {
     const { stack, refresh } = givenSchedules();
     const template = templateOf(stack);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 5);
+    template.resourceCountIs('AWS::Scheduler::Schedule', CADENCES.length);
     for (const [cadence, expression] of Object.entries(DEFAULT_SCHEDULES)) {
       template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: expression,
@@ -72,7 +73,7 @@ describe('RefreshSchedules', () => {
   it('is part of the deployable stack, which stays clean under cdk-nag AwsSolutions', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new CohortRefreshStack(app, 'CohortRefreshStack');
-    templateOf(stack).resourceCountIs('AWS::Scheduler::Schedule', 5);
+    templateOf(stack).resourceCountIs('AWS::Scheduler::Schedule', CADENCES.length);
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 });
