@@ -64,7 +64,8 @@ export function formatTilesLine(tiles: TilesSummary): string {
   ];
   if (tiles.mode === 'full') return `full refresh from raw events (no tile read or built)${read.length > 0 ? `; ${read.join(', ')}` : ''}`;
   const mode = tiles.mode === 'verify' ? 'tiles, verified against the full computation' : 'tiles';
-  const days = `${tiles.built_days} days built, ${tiles.rebuilt_days} rebuilt, ${tiles.reused_days} reused`;
+  const expired = tiles.expired_days === undefined ? '' : `, ${tiles.expired_days} expired`;
+  const days = `${tiles.built_days} days built, ${tiles.rebuilt_days} rebuilt, ${tiles.reused_days} reused${expired}`;
   const raw = tiles.raw_measures.length === 1 ? '1 measure read raw' : `${tiles.raw_measures.length} measures read raw`;
   const full = bytes.full_estimate === undefined ? '' : ` (a full refresh reads ${mb(bytes.full_estimate)})`;
   return `${mode}: ${days}; ${raw}${read.length > 0 ? `; ${read.join(', ')}` : ''}${full}`;

@@ -126,6 +126,17 @@ export interface ProjectConfig {
   readonly metrics: MetricSettings;
   /** Personal properties, the suppression list and the salt of erasure records. */
   readonly privacy: PrivacySettings;
+  readonly tiles: TileSettings;
+}
+
+/** Daily tiles (issue 14): how long single days are kept. */
+export interface TileSettings {
+  /**
+   * Days before the as-of day whose tiles are kept as single days even when no window needs them;
+   * older days are folded into the rollup tile (see README "How tiles work").
+   * @default - none: only the days the catalog's windows read are kept
+   */
+  readonly retention_days?: number;
 }
 
 /** When a change to a core cohort needs an approval. */
@@ -238,6 +249,7 @@ export const configSchema = z
       })
       .prefault({}),
     privacy: privacySchema,
+    tiles: z.strictObject({ retention_days: count().optional() }).prefault({}),
   })
   .superRefine((config, ctx) => {
     // Freshness can only be judged up to the days the checks read.

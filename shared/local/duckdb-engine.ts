@@ -11,6 +11,7 @@ import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCo
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
+import { LocalTileExpiry } from './local-tile-expiry.ts';
 import { LocalTiles } from './local-tile-store.ts';
 import { LocalTileStore } from './local-tiles.ts';
 
@@ -44,7 +45,12 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
 
   /** The daily tiles under `<stateDir>/tiles/`, built over this engine's lake with its connection. */
   tiles(stateDir: string): LocalTiles {
-    return new LocalTiles(new LocalTileStore(this.connection, stateDir), this, this.lakeDir);
+    return new LocalTiles(
+      new LocalTileStore(this.connection, stateDir),
+      this,
+      this.lakeDir,
+      new LocalTileExpiry(this.connection, stateDir),
+    );
   }
 
   async lake(): Promise<LakeView> {

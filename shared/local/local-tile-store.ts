@@ -1,9 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { QueryEngine } from '../ports.ts';
+import type { TileExpiry } from '../tiles/expiry.ts';
 import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import { findLakeFiles } from './lake-files.ts';
+import type { LocalTileExpiry } from './local-tile-expiry.ts';
 import type { LocalTileStore } from './local-tiles.ts';
 
 /** Size of a file, 0 when it does not exist (a day without tile, no contested copies yet). */
@@ -18,15 +20,26 @@ const sizeOf = (file: string): Promise<number> =>
 
 /** The tile store port over the state folder's tiles (LocalTileStore) and the lake folder DuckDB reads. */
 export class LocalTiles implements TileStore {
+  /** `expiry`: old days are folded into a rollup tile (absent: every day is kept). */
   constructor(
     private readonly store: LocalTileStore,
     private readonly engine: QueryEngine,
     private readonly lakeDir: string,
+    private readonly expiry?: LocalTileExpiry,
   ) {}
 
-  async refresh(request: { readonly measures: readonly TileMeasure[]; readonly days: readonly string[] }): Promise<TileRefreshReport> {
+  async refresh(request: {
+    readonly measures: readonly TileMeasure[];
+    readonly days: readonly string[];
+    readonly expiry?: TileExpiry;
+  }): Promise<TileRefreshReport> {
     const lake = await this.engine.lake();
-    const statuses = await this.store.refresh(request.measures, request.days, lake.relations, await findLakeFiles(this.lakeDir));
+    const files = await findLakeFiles(this.lakeDir);
+    const builder = {
+      build: (days: readonly string[]) => this.store.refresh(request.measures, days, lake.relations, files),
+      fingerprints: (days: readonly string[]) => this.store.currentFingerprints(days, request.measures, files),
+    };
+    const statuses = this.expiry ? await this.expiry.refresh(request.days, request.expiry, builder) : await builder.build(request.days);
     const built: string[] = [];
     const rebuilt: { day: string; reason: string }[] = [];
     let fresh = 0;
@@ -43,8 +56,22 @@ export class LocalTiles implements TileStore {
     return this.store.forget(forms, async () => (await this.engine.lake()).relations.identities);
   }
 
+  /** Folds the days before `keepFrom` into the rollup tile (LocalTileExpiry); none without expiry. */
+  async expire(keepFrom: string): Promise<readonly string[]> {
+    return this.expiry ? this.expiry.expire(keepFrom) : [];
+  }
+
+  rolledUpBefore(): string | undefined {
+    return this.expiry?.rolledUpBefore();
+  }
+
   relations(days: readonly string[]): TileRelations {
-    return this.store.relations(days);
+    return this.store.relations(this.visible(days));
+  }
+
+  /** The stored days a query over `days` reads: the rollup in place of the days folded into it. */
+  private visible(days: readonly string[]): readonly string[] {
+    return this.expiry ? this.expiry.visible(days) : days;
   }
 
   /** Sizes of the tile files of the days (with the contested copies) and of the lake files of the partitions. */
@@ -52,7 +79,7 @@ export class LocalTiles implements TileStore {
     const files = await findLakeFiles(this.lakeDir);
     const partitions = new Set(reads.partitions.map((d) => `dt=${d}`));
     const lakeFiles = [...files.events.parquet, ...files.events.jsonl].filter((f) => partitions.has(basename(dirname(f))));
-    const sizes = await Promise.all([...this.store.files(reads.days), ...lakeFiles].map(sizeOf));
+    const sizes = await Promise.all([...this.store.files(this.visible(reads.days)), ...lakeFiles].map(sizeOf));
     return sizes.reduce((a, b) => a + b, 0);
   }
 }

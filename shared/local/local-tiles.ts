@@ -100,6 +100,15 @@ export class LocalTileStore {
     return statuses;
   }
 
+  /** The fingerprints tiles of `days` built now would have (after refresh brought the index of counted ids up to date). */
+  async currentFingerprints(days: readonly string[], measures: readonly TileMeasure[], files: LakeFiles): Promise<TileFingerprint[]> {
+    const contested = (await readJson<Record<string, string[]>>(this.contestedIdsFile)) ?? {};
+    const ids = measures.map((m) => m.id).sort();
+    return Promise.all(
+      days.map(async (day) => ({ day, inputs: await inputsOf(files, day), measures: ids, contested: digest(contested[day] ?? []) })),
+    );
+  }
+
   /** The stored fingerprint of a day, if its tile exists. */
   async fingerprint(day: string): Promise<TileFingerprint | undefined> {
     return readJson<TileFingerprint>(join(this.dayDir(day), 'fingerprint.json'));
@@ -326,7 +335,7 @@ function lakeDays(partitions: readonly string[]): string[] {
 }
 
 /** A JSON file's content; undefined when it does not exist. */
-async function readJson<T>(file: string): Promise<T | undefined> {
+export async function readJson<T>(file: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T;
   } catch (error) {
@@ -336,7 +345,7 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 }
 
 /** Writes JSON under a temporary name, then renames it into place. */
-async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
   const tmp = join(file, '..', `.tmp-${basename(file)}`);
   await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
   await rename(tmp, file);

@@ -33,6 +33,8 @@ export interface TilesLineage {
   readonly mode: 'tiles' | 'verify';
   /** Tile days read, YYYY-MM-DD, `to` exclusive; absent when the query read no tile day. */
   readonly days?: { readonly from?: string; readonly to: string };
+  /** The days before this one were read from the rollup tile (expired days folded together); absent when none were. */
+  readonly rollup_before?: string;
   /** `dt` partitions read raw (YYYY-MM-DD, sorted): window edges, T's day, raw measures. */
   readonly raw_partitions: readonly string[];
   /** Measure ids read from raw events over their whole window (sums tiles cannot hold exactly). */

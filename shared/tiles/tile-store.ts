@@ -1,3 +1,4 @@
+import type { TileExpiry } from './expiry.ts';
 import type { TileMeasure } from './measures.ts';
 
 /**
@@ -42,7 +43,22 @@ export interface TileStore {
     readonly measures: readonly TileMeasure[];
     readonly days: readonly string[];
     readonly runId: string;
+    /**
+     * Where the refresh starts reading single days and what it reads of the rollup
+     * (shared/tiles/expiry.ts): a store that folded earlier days into its rollup builds them again
+     * when the refresh needs one on its own or the rollup lacks what it reads. Absent: every day is
+     * read on its own.
+     */
+    readonly expiry?: TileExpiry;
   }): Promise<TileRefreshReport>;
+  /**
+   * Folds the stored days before `keepFrom` into the rollup tile and deletes them (expiry, issue
+   * 14); returns the days expired. Called after a successful refresh, before `relations`. Absent:
+   * the store keeps every day.
+   */
+  expire?(keepFrom: string): Promise<readonly string[]>;
+  /** The first day not folded into the rollup tile (the rollup holds every day before it); undefined without a rollup. */
+  rolledUpBefore?(): string | undefined;
   /** Relations over the stored tiles of `days` (for compileTiledRefresh). */
   relations(days: readonly string[]): TileRelations;
   /**

@@ -36,7 +36,7 @@ export interface TiledRefresh extends CompiledRefresh {
 }
 
 /** The uses of every leaf and metric of a refresh at its as-of instant. */
-function requestUses(request: CompileRequest): MeasureUse[] {
+export function requestUses(request: CompileRequest): MeasureUse[] {
   const asOf = request.asOf.getTime();
   const fromLeaves = request.cohorts.flatMap((c) => leaves(c.rule).flatMap((leaf) => leafUses(leaf, asOf)));
   return [...fromLeaves, ...(request.metrics ? metricUses(request.metrics, asOf) : [])];

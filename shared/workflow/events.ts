@@ -30,7 +30,11 @@ export const planEventSchema = z.strictObject({
 export type PlanEvent = Wire<typeof planEventSchema>;
 
 /** What the plan carries of the project config (`$.plan.config`). */
-const runConfigSchema = z.object({ hash: z.string().min(1), privacy: privacySchema });
+const runConfigSchema = z.object({
+  hash: z.string().min(1),
+  privacy: privacySchema,
+  tiles: z.object({ retention_days: z.number().int().positive().optional() }).optional(),
+});
 
 /**
  * The plan as it crosses Step Functions: the plan step's `refreshPlanSchema` and what the
@@ -64,6 +68,8 @@ export const tilesStateSchema = z.object({
   built_days: z.array(day),
   rebuilt_days: z.array(z.object({ day, reason: z.string().min(1) })),
   reused_days: count,
+  expired_days: z.array(day).optional(),
+  rollup_before: day.optional(),
   bytes_scanned: bytesSchema.optional(),
 });
 

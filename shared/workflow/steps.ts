@@ -115,6 +115,7 @@ function tilesLineage(tiles: TilesState): QueryLineage {
     tiles: {
       mode: tiles.mode,
       ...(tiles.tile_days ? { days: tiles.tile_days } : {}),
+      ...(tiles.rollup_before ? { rollup_before: tiles.rollup_before } : {}),
       raw_partitions: tiles.raw_partitions,
       raw_measures: tiles.raw_measures,
     },
@@ -179,6 +180,7 @@ function tilesSummary(tiles: TilesState): TilesSummary {
     built_days: tiles.built_days.length,
     rebuilt_days: tiles.rebuilt_days.length,
     reused_days: tiles.reused_days,
+    ...(tiles.expired_days && tiles.expired_days.length > 0 ? { expired_days: tiles.expired_days.length } : {}),
     raw_measures: tiles.raw_measures,
     ...(tiles.bytes_scanned ? { bytes_scanned: tiles.bytes_scanned } : {}),
   };

@@ -2,7 +2,8 @@ import type { CompileRequest } from '../compiler/compile-refresh.ts';
 import type { LakeView } from '../ports.ts';
 import type { BytesScanned } from '../store/manifest.ts';
 import { catalogMeasures } from '../tiles/measures.ts';
-import { compileTiledRefresh, inexactSumsSql, tileDaysNeeded } from '../tiles/tiled-refresh.ts';
+import { tileExpiry } from '../tiles/expiry.ts';
+import { compileTiledRefresh, inexactSumsSql, requestUses, tileDaysNeeded } from '../tiles/tiled-refresh.ts';
 import type { TileStore } from '../tiles/tile-store.ts';
 import type { TilesEvent } from './events.ts';
 import { plannedDefinitions } from './planned-definitions.ts';
@@ -70,7 +71,16 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   };
   const first = firstPartition(lake);
   const days = tileDaysNeeded(request, first);
-  const report = await ports.tiles.refresh({ measures: catalogMeasures(cohorts, plan.metrics.settings), days, runId: plan.run_id });
+  const retention = plan.config.tiles?.retention_days;
+  const expiry = tileExpiry({
+    uses: requestUses(request),
+    asOf: request.asOf.getTime(),
+    ...(retention === undefined ? {} : { retentionDays: retention }),
+  });
+  const measures = catalogMeasures(cohorts, plan.metrics.settings);
+  const report = await ports.tiles.refresh({ measures, days, runId: plan.run_id, expiry });
+  // After a successful build and before the relations: no day this refresh reads one by one is expired.
+  const expired = ports.tiles.expire ? await ports.tiles.expire(expiry.keepFrom) : [];
   const tiled = { ...request, tiles: ports.tiles.relations(days), ...(first === undefined ? {} : { firstPartition: first }) };
   const rawMeasures = (await ports.engine.rows(inexactSumsSql(tiled))).map((row) => String(row.measure));
   const compiled = compileTiledRefresh({ ...tiled, rawMeasures });
@@ -103,6 +113,15 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
     built_days: [...report.built],
     rebuilt_days: report.rebuilt.map(({ day, reason }) => ({ day, reason })),
     reused_days: report.fresh,
+    ...(expired.length > 0 ? { expired_days: [...expired] } : {}),
+    ...rollupRead(ports.tiles, compiled.tileDays),
     bytes_scanned: bytes,
   };
+}
+
+/** The day before which the query read the rollup tile, when the store has one and the query reads all history. */
+function rollupRead(store: TileStore, read: { readonly from?: string; readonly to: string } | undefined): { rollup_before?: string } {
+  if (!store.rolledUpBefore || read === undefined || read.from !== undefined) return {};
+  const before = store.rolledUpBefore();
+  return before === undefined ? {} : { rollup_before: before };
 }

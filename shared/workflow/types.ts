@@ -8,6 +8,7 @@ import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts
 import type { GovernanceReport } from '../governance/report-schema.ts';
 import type { AlertSeverity, ConfigSource, DefinitionsSource, EvaluationLookup, Notifier, QueryEngine } from '../ports.ts';
 import type { PrivacySettings } from '../config/privacy-schema.ts';
+import type { TileSettings } from '../config/schema.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { BytesScanned } from '../store/manifest.ts';
@@ -30,6 +31,8 @@ export interface RunConfig {
   readonly hash: string;
   /** Suppression list, personal properties and salt of this run. */
   readonly privacy: PrivacySettings;
+  /** How long the Tiles step keeps single tile days; absent in plans from before expiry (no retention). */
+  readonly tiles?: TileSettings;
 }
 
 /** Ports of the Plan step. */
@@ -75,6 +78,10 @@ export interface TilesState {
   readonly built_days: readonly string[];
   readonly rebuilt_days: readonly { readonly day: string; readonly reason: string }[];
   readonly reused_days: number;
+  /** Tile days folded into the rollup and deleted by this run (expiry); absent when none. */
+  readonly expired_days?: readonly string[];
+  /** The query read the days before this one from the rollup tile; absent when it read no rollup. */
+  readonly rollup_before?: string;
   /** Bytes read where known. */
   readonly bytes_scanned?: BytesScanned;
 }
@@ -171,6 +178,8 @@ export interface TilesSummary {
   readonly built_days: number;
   readonly rebuilt_days: number;
   readonly reused_days: number;
+  /** Tile days expired (folded into the rollup); absent when none. */
+  readonly expired_days?: number;
   readonly raw_measures: readonly string[];
   readonly bytes_scanned?: BytesScanned;
 }

@@ -64,6 +64,7 @@ describe('the project config', () => {
         },
       },
       privacy: { personal_properties: [], suppression_list: 'privacy/suppressed.txt' },
+      tiles: {},
     });
   });
 
@@ -105,6 +106,17 @@ describe('the project config', () => {
     ]);
     expect(problems('default:\n  freshness_hours: 12\n')).toEqual([
       'cohorts.config.yaml:1:1: unknown key "default" (a typo is never ignored)',
+    ]);
+  });
+
+  it('reads the tiles retention and points at a retention that is not a positive number of days', () => {
+    expect(parseConfig('tiles:\n  retention_days: 30\n', 'cohorts.config.yaml').tiles).toEqual({ retention_days: 30 });
+    expect(DEFAULT_CONFIG.tiles).toEqual({});
+    expect(problems('tiles:\n  retention_days: 1.5\n')).toEqual([
+      'cohorts.config.yaml:2:19: tiles.retention_days must be a positive integer, got 1.5',
+    ]);
+    expect(problems('tiles:\n  retention: 30\n')).toEqual([
+      'cohorts.config.yaml:2:3: tiles: unknown key "retention" (a typo is never ignored)',
     ]);
   });
 

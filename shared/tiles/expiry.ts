@@ -1,0 +1,60 @@
+import { DAY_MS, dayOf, splitWindow } from './day-split.ts';
+import type { MeasureUse } from './measures.ts';
+
+/**
+ * Expiry of old tiles (issue 14). Days before the first day a refresh still reads per day are
+ * folded into one rollup tile (`ROLLUP_DAY`): count, sum and its exactness columns added up,
+ * distinct values unioned, the latest winner kept, presence any. Its rows lie before every real
+ * day, so the uses that read all history (no window, `before`, the population's presence) read the
+ * rollup with the days after it, and the bounded uses, which start at a real day, never read it.
+ */
+
+/** The day of the rollup tile: before every real day, so all-history reads include it and windows do not. */
+export const ROLLUP_DAY = '0000-01-01';
+
+/** What decides how far back a refresh at `asOf` reads single tile days. */
+export interface ExpiryRequest {
+  /** Every use of the refresh at its as-of instant (leaves and metrics). */
+  readonly uses: readonly MeasureUse[];
+  readonly asOf: number;
+  /** Days before T's day kept as single days even when no window needs them (the config's `tiles.retention_days`). */
+  readonly retentionDays?: number;
+}
+
+/** What a refresh asks of a store's expiry: where single days start, and what the rollup must hold. */
+export interface TileExpiry {
+  /** The first day read as a day of its own ({@link firstTileDayNeeded}); the days before it may be folded. */
+  readonly keepFrom: string;
+  /**
+   * The measure ids read over all history (no window, `before`): the rollup must hold them for
+   * every day folded into it (presence always is). Other measures never read the rollup.
+   */
+  readonly rollupMeasures: readonly string[];
+}
+
+/** The expiry of a refresh: {@link firstTileDayNeeded} and the measures it reads over all history. */
+export function tileExpiry(request: ExpiryRequest): TileExpiry {
+  const allHistory = request.uses.filter((use) => use.range.from === undefined).map((use) => use.measure.id);
+  return { keepFrom: firstTileDayNeeded(request), rollupMeasures: [...new Set(allHistory)].sort() };
+}
+
+/**
+ * The first tile day (YYYY-MM-DD) the refresh must find as a day of its own; the days before it may
+ * be folded into the rollup. It is the earliest of: the first whole day of every bounded window
+ * (its tiles are read day by day); the end of the whole days of every all-history window (the
+ * rollup must hold none of the days after it); T's day (the population reads every day before it);
+ * and T's day minus the retention.
+ */
+export function firstTileDayNeeded(request: ExpiryRequest): string {
+  const today = Math.floor(request.asOf / DAY_MS) * DAY_MS;
+  let first = today - (request.retentionDays ?? 0) * DAY_MS;
+  for (const { range } of request.uses) {
+    const whole = splitWindow(range).wholeDays;
+    if (whole === undefined) continue;
+    first = Math.min(first, whole.from ?? whole.to);
+  }
+  return dayOf(first);
+}
+
+/** The days of `days` a refresh reading from `keepFrom` no longer reads one by one (sorted). */
+export const expiredDays = (days: readonly string[], keepFrom: string): string[] => days.filter((day) => day < keepFrom).sort();
