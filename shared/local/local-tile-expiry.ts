@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
-import { ROLLUP_DAY, type TileExpiry } from '../tiles/expiry.ts';
+import { foldedUnchanged, ROLLUP_DAY, type RollupContents, rollupUsable, type TileExpiry } from '../tiles/expiry.ts';
 import { rollupSql } from '../tiles/expiry-sql.ts';
 import { type TileFingerprint, type TileStatus, tileStatus } from '../tiles/fingerprint.ts';
 import { TILE_COLUMNS } from '../tiles/tile-sql.ts';
@@ -16,10 +16,8 @@ import { readJson, writeJsonAtomically } from './local-tiles.ts';
  * fingerprint said when it was folded. `folding`: a fold was under way (a run stopped in it leaves
  * the rollup unusable, and the next refresh builds those days again).
  */
-interface RollupState {
-  readonly until: string;
+interface RollupState extends RollupContents {
   readonly folding: boolean;
-  readonly fingerprints: readonly TileFingerprint[];
 }
 
 /** How a refresh brings tile days up to date (LocalTileStore.refresh over the lake) and what a day's fingerprint is now. */
@@ -64,24 +62,25 @@ export class LocalTileExpiry {
   async refresh(days: readonly string[], expiry: TileExpiry | undefined, builder: DayBuilder): Promise<Map<string, TileStatus>> {
     const state = await this.load();
     if (state === undefined) return builder.build(days);
-    if (state.folding || expiry === undefined || expiry.keepFrom < state.until) {
+    if (state.folding || !rollupUsable(state, expiry)) {
       await this.drop();
       return builder.build(days);
     }
     const folded = days.filter((day) => day < state.until);
     const statuses = await builder.build(days.filter((day) => day >= state.until));
-    const stored = new Map(state.fingerprints.map((f) => [f.day, f]));
     const now = await builder.fingerprints(folded);
-    // The rollup is read by the all-history uses only: it must hold their measures, not every measure of the catalog.
-    const changed = now.map((f) => [f.day, tileStatus(stored.get(f.day), { ...f, measures: expiry.rollupMeasures })] as const);
-    if (folded.length === stored.size && changed.every(([, s]) => s.status === 'fresh')) {
+    if (foldedUnchanged(state, now, expiry)) {
       for (const day of folded) statuses.set(day, { status: 'fresh' });
       return statuses;
     }
     await this.drop();
+    const stored = new Map(state.fingerprints.map((f) => [f.day, f]));
     const rebuilt = await builder.build(folded);
-    // A day folded unchanged is built again because another one changed: it reports as built.
-    for (const [day, status] of changed) statuses.set(day, status.status === 'fresh' ? (rebuilt.get(day) ?? status) : status);
+    // A folded day is reported by why it changed, or as built when it is built again for another day's change.
+    for (const f of now) {
+      const status = tileStatus(stored.get(f.day), { ...f, measures: [...expiry.rollupMeasures] });
+      statuses.set(f.day, status.status === 'fresh' ? (rebuilt.get(f.day) ?? status) : status);
+    }
     return statuses;
   }
 

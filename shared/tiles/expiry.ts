@@ -1,4 +1,5 @@
 import { DAY_MS, dayOf, splitWindow } from './day-split.ts';
+import { type TileFingerprint, tileStatus } from './fingerprint.ts';
 import type { MeasureUse } from './measures.ts';
 
 /**
@@ -58,3 +59,27 @@ export function firstTileDayNeeded(request: ExpiryRequest): string {
 
 /** The days of `days` a refresh reading from `keepFrom` no longer reads one by one (sorted). */
 export const expiredDays = (days: readonly string[], keepFrom: string): string[] => days.filter((day) => day < keepFrom).sort();
+
+/** What a store's rollup holds: every day before `until`, each as its fingerprint said when it was folded. */
+export interface RollupContents {
+  readonly until: string;
+  readonly fingerprints: readonly TileFingerprint[];
+}
+
+/** Whether a refresh may read the rollup at all: it reads no folded day on its own. */
+export const rollupUsable = (rollup: RollupContents, expiry: TileExpiry | undefined): expiry is TileExpiry =>
+  expiry !== undefined && expiry.keepFrom >= rollup.until;
+
+/**
+ * Whether the folded days are as they were folded: the same days (the lake's days did not change),
+ * each with the same inputs and contested ids, and holding every measure read over all history
+ * (`current`: the fingerprints the folded days' tiles would have now). Otherwise the rollup is
+ * dropped and its days built again.
+ */
+export function foldedUnchanged(rollup: RollupContents, current: readonly TileFingerprint[], expiry: TileExpiry): boolean {
+  const stored = new Map(rollup.fingerprints.map((f) => [f.day, f]));
+  return (
+    current.length === stored.size &&
+    current.every((f) => tileStatus(stored.get(f.day), { ...f, measures: [...expiry.rollupMeasures] }).status === 'fresh')
+  );
+}
