@@ -5,6 +5,8 @@ import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_FINGERPRINTS_PREFIX } from '../bucket-layout.ts';
 import { DAY_MS } from '../tiles/day-split.ts';
 import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import { ROLLUP_DAY, type TileExpiry } from '../tiles/expiry.ts';
+import { rollupSql } from '../tiles/expiry-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
@@ -23,6 +25,7 @@ import {
 } from './athena-tile-tables.ts';
 import { inParallel } from './lake-manifests.ts';
 import { deleteObjects, deletePrefix, objectsUnder } from './s3-prefix.ts';
+import { AthenaTileRollup } from './athena-tile-rollup.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { bucketName } from './s3-uri.ts';
 
@@ -81,18 +84,35 @@ export class AthenaTileStore implements TileStore {
   private readonly fingerprints: S3BlobStore;
   private readonly tiles: string;
   private readonly contested: string;
+  private readonly rollup: AthenaTileRollup;
+  /** The days the last refresh brought up to date (expire folds those before its first day kept). */
+  private refreshed: readonly string[] = [];
 
   constructor(private readonly options: AthenaTileStoreOptions) {
     this.bucket = bucketName(options.bucket);
     this.fingerprints = new S3BlobStore(options.s3, { bucket: this.bucket });
     this.tiles = `${identifier(options.database)}.${identifier(TILES_TABLE)}`;
     this.contested = `${identifier(options.database)}.${identifier(TILES_CONTESTED_TABLE)}`;
+    this.rollup = new AthenaTileRollup({
+      s3: options.s3,
+      bucket: this.bucket,
+      blobs: this.fingerprints,
+      run: async (sql) => {
+        await options.runner.execute(sql);
+      },
+      insertTiles: (sql) => this.insert(this.tiles, [...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN], sql),
+      tileRows: (days) =>
+        `(SELECT ${readSelect(TILE_TABLE_COLUMNS)} FROM ${this.tiles} WHERE day IN (${days.map(stringLiteral).join(', ')}))`,
+      fold: (rows) => rollupSql(athenaDialect, rows),
+      fingerprintKey,
+    });
   }
 
   async refresh(request: {
     readonly measures: readonly TileMeasure[];
     readonly days: readonly string[];
     readonly runId: string;
+    readonly expiry?: TileExpiry;
   }): Promise<TileRefreshReport> {
     const lake = await this.options.lake();
     let bytes = 0;
@@ -110,14 +130,18 @@ export class AthenaTileStore implements TileStore {
 
     const ids = request.measures.map((m) => m.id).sort();
     const builds: Build[] = [];
-    let fresh = 0;
-    await inParallel([...new Set(request.days)], async (day) => {
-      const fingerprint: TileFingerprint = {
-        day,
-        inputs: inputsOf(lake, day),
-        measures: ids,
-        contested: digest(contested.get(day) ?? []),
-      };
+    const current = (day: string): TileFingerprint => ({
+      day,
+      inputs: inputsOf(lake, day),
+      measures: ids,
+      contested: digest(contested.get(day) ?? []),
+    });
+    this.refreshed = [...new Set(request.days)];
+    // Days folded into the rollup and unchanged are served by it (expiry, athena-tile-rollup.ts).
+    const toBuild = await this.rollup.daysToBuild(this.refreshed, request.expiry, current);
+    let fresh = this.refreshed.length - toBuild.length;
+    await inParallel(toBuild, async (day) => {
+      const fingerprint = current(day);
       const status = tileStatus(await this.fingerprint(day), fingerprint);
       if (status.status === 'fresh') fresh++;
       else builds.push({ fingerprint, status });
@@ -133,9 +157,23 @@ export class AthenaTileStore implements TileStore {
     };
   }
 
+  /** Folds the days before `keepFrom` of the last refresh into the rollup and deletes them (AthenaTileRollup). */
+  expire(keepFrom: string): Promise<readonly string[]> {
+    return this.rollup.expire(this.refreshed, keepFrom, (day) => this.fingerprint(day));
+  }
+
+  rolledUpBefore(): string | undefined {
+    return this.rollup.rolledUpBefore();
+  }
+
   relations(days: readonly string[]): TileRelations {
-    const wanted = [...new Set(days)].sort();
-    const columns = readSelect([...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN]);
+    const { days: visible, slot } = this.rollup.visible(days);
+    const wanted = [...new Set(visible.map((day) => (day === ROLLUP_DAY && slot !== undefined ? slot : day)))].sort();
+    // The rollup's slot is read as ROLLUP_DAY, before every real day.
+    const columns =
+      slot === undefined
+        ? readSelect([...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN])
+        : `${readSelect(TILE_TABLE_COLUMNS)}, CASE WHEN day = ${stringLiteral(slot)} THEN ${stringLiteral(ROLLUP_DAY)} ELSE day END AS day`;
     return {
       tiles:
         wanted.length === 0
@@ -155,7 +193,8 @@ export class AthenaTileStore implements TileStore {
     const partitions = new Set(reads.partitions);
     let bytes = (await this.options.lake()).events.reduce((sum, o) => sum + (o.dt !== undefined && partitions.has(o.dt) ? o.size : 0), 0);
     if (reads.days.length === 0) return bytes;
-    const days = new Set(reads.days.map((day) => `${TILE_DAYS_PREFIX}day=${day}/`));
+    const { days: visible, slot } = this.rollup.visible(reads.days);
+    const days = new Set(visible.map((day) => `${TILE_DAYS_PREFIX}day=${day === ROLLUP_DAY ? slot : day}/`));
     for await (const page of objectsUnder(this.options.s3, this.bucket, TILE_DAYS_PREFIX)) {
       for (const o of page) if (days.has(o.key.slice(0, o.key.lastIndexOf('/') + 1))) bytes += o.size;
     }
