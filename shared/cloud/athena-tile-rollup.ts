@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { stringLiteral } from '../compiler/sql-text.ts';
 import { TILE_DAYS_PREFIX, TILE_FINGERPRINTS_PREFIX, TILES_PREFIX } from '../bucket-layout.ts';
-import { foldedUnchanged, ROLLUP_DAY, type RollupContents, rollupUsable, type TileExpiry } from '../tiles/expiry.ts';
+import { FOLD_BATCH_DAYS, foldedUnchanged, ROLLUP_DAY, type RollupContents, rollupUsable, type TileExpiry } from '../tiles/expiry.ts';
 import type { TileFingerprint } from '../tiles/fingerprint.ts';
 import { deleteObjects, objectsUnder } from './s3-prefix.ts';
 import type { S3BlobStore } from './s3-blob-store.ts';
@@ -37,6 +37,8 @@ export interface RollupPorts {
   /** The rollup rows of `rows` (rollupSql in the Athena dialect). */
   readonly fold: (rows: string) => string;
   readonly fingerprintKey: (day: string) => string;
+  /** Days are folded once at least this many expired. @default FOLD_BATCH_DAYS */
+  readonly batchDays?: number;
 }
 
 /**
@@ -72,8 +74,8 @@ export class AthenaTileRollup {
   }
 
   /**
-   * Folds the built days of `days` before `keepFrom` into the rollup and deletes them; returns
-   * the days expired. Fingerprints of the days folded come from `fingerprints`.
+   * Folds the built days of `days` before `keepFrom` into the rollup and deletes them, once at
+   * least `batchDays` of them expired; returns the days expired. Fingerprints of the days folded come from `fingerprints`.
    */
   async expire(
     days: readonly string[],
@@ -86,7 +88,7 @@ export class AthenaTileRollup {
     const found = await Promise.all(candidates.map(async (day) => ({ day, fingerprint: await fingerprint(day) })));
     const expiring = found.flatMap((f) => (f.fingerprint === undefined ? [] : [f.fingerprint]));
     const leftovers = await this.storedDaysBefore(state?.until);
-    if (expiring.length === 0) {
+    if (expiring.length === 0 || expiring.length < (this.ports.batchDays ?? FOLD_BATCH_DAYS)) {
       await this.remove(leftovers);
       return [];
     }

@@ -55,6 +55,8 @@ export interface AthenaTileStoreOptions {
    * listing, which the fingerprints record (one listing: what a tile says it read is what it read).
    */
   readonly lake: () => Promise<ListedLake>;
+  /** Expired days are folded into the rollup once at least this many are. @default FOLD_BATCH_DAYS (shared/tiles/expiry.ts) */
+  readonly foldBatchDays?: number;
 }
 
 /** A day to build and what its tile is built from. */
@@ -105,6 +107,7 @@ export class AthenaTileStore implements TileStore {
         `(SELECT ${readSelect(TILE_TABLE_COLUMNS)} FROM ${this.tiles} WHERE day IN (${days.map(stringLiteral).join(', ')}))`,
       fold: (rows) => rollupSql(athenaDialect, rows),
       fingerprintKey,
+      ...(options.foldBatchDays === undefined ? {} : { batchDays: options.foldBatchDays }),
     });
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
-import { foldedUnchanged, ROLLUP_DAY, type RollupContents, rollupUsable, type TileExpiry } from '../tiles/expiry.ts';
+import { FOLD_BATCH_DAYS, foldedUnchanged, ROLLUP_DAY, type RollupContents, rollupUsable, type TileExpiry } from '../tiles/expiry.ts';
 import { rollupSql } from '../tiles/expiry-sql.ts';
 import { type TileFingerprint, type TileStatus, tileStatus } from '../tiles/fingerprint.ts';
 import { TILE_COLUMNS } from '../tiles/tile-sql.ts';
@@ -39,9 +39,11 @@ export interface DayBuilder {
 export class LocalTileExpiry {
   private readonly root: string;
 
+  /** `batchDays`: days are folded once at least this many expired. */
   constructor(
     private readonly connection: DuckDBConnection,
     stateDir: string,
+    private readonly batchDays = FOLD_BATCH_DAYS,
   ) {
     this.root = join(stateDir, 'tiles');
   }
@@ -85,8 +87,8 @@ export class LocalTileExpiry {
   }
 
   /**
-   * Folds every stored day before `keepFrom` into the rollup and deletes its folder; returns the
-   * days expired. The fold is marked in rollup.json first and committed by it last, so a run
+   * Folds every stored day before `keepFrom` into the rollup and deletes its folder, once at least
+   * `batchDays` of them expired; returns the days expired. The fold is marked in rollup.json first and committed by it last, so a run
    * stopped half-way never double counts a day.
    */
   async expire(keepFrom: string): Promise<string[]> {
@@ -95,7 +97,7 @@ export class LocalTileExpiry {
     // Days already folded whose folders a stopped run left behind.
     for (const day of stored.filter((d) => state !== undefined && d < state.until)) await this.removeDay(day);
     const expiring = stored.filter((day) => day < keepFrom && (state === undefined || day >= state.until));
-    if (expiring.length === 0) return [];
+    if (expiring.length === 0 || expiring.length < this.batchDays) return [];
     const fingerprints = await Promise.all(
       expiring.map(async (day) => (await readJson<TileFingerprint>(join(this.dayDir(day), 'fingerprint.json'))) as TileFingerprint),
     );

@@ -13,6 +13,13 @@ import type { MeasureUse } from './measures.ts';
 /** The day of the rollup tile: before every real day, so all-history reads include it and windows do not. */
 export const ROLLUP_DAY = '0000-01-01';
 
+/**
+ * Days are folded once at least this many have expired: folding rewrites the whole rollup, so a
+ * daily refresh rewrites it once a week rather than every day (a day waiting to be folded is
+ * simply kept one more week).
+ */
+export const FOLD_BATCH_DAYS = 7;
+
 /** What decides how far back a refresh at `asOf` reads single tile days. */
 export interface ExpiryRequest {
   /** Every use of the refresh at its as-of instant (leaves and metrics). */

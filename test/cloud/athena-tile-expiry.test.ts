@@ -97,8 +97,9 @@ function world() {
     events: files,
   });
   /** A new store per invocation, as the Tiles function builds it. */
-  const store = () =>
+  const store = (foldBatchDays = 1) =>
     new AthenaTileStore({
+      foldBatchDays,
       runner,
       s3: new S3Client({ region: 'eu-central-1' }),
       database: 'cohort_refresh',
@@ -195,6 +196,16 @@ describe('expiry in the Athena tile store', () => {
     expect(third.rolledUpBefore()).toBeUndefined();
     expect(w.dayFolders()).toEqual(DAYS);
     expect(third.relations(DAYS).tiles).not.toContain(ROLLUP_SLOTS[1]);
+  });
+
+  it('folds nothing until a week of days expired (the rollup is rewritten once a week, not every refresh)', async () => {
+    const w = world();
+    w.setFiles(daysFrom('2026-02-28', 12).map((dt) => eventFile(dt)));
+    const store = w.store(7);
+    await store.refresh({ measures: [LOGIN], days: DAYS, runId: 'r1', expiry: expiry('2026-03-07') });
+    expect(await store.expire('2026-03-07')).toEqual([]);
+    expect(w.state()).toBeNull();
+    expect(await store.expire('2026-03-08')).toEqual(DAYS.slice(0, 7));
   });
 
   it('drops the rollup when a refresh reads a folded day on its own (an earlier as-of, a wider window) or carries no expiry', async () => {

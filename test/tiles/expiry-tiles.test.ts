@@ -6,6 +6,9 @@ import { duckdbDialect } from '../../shared/compiler/duckdb-dialect.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
+import { LocalTileExpiry } from '../../shared/local/local-tile-expiry.ts';
+import { LocalTiles } from '../../shared/local/local-tile-store.ts';
+import { LocalTileStore } from '../../shared/local/local-tiles.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { DAY_MS, dayOf } from '../../shared/tiles/day-split.ts';
 import { ROLLUP_DAY, tileExpiry } from '../../shared/tiles/expiry.ts';
@@ -142,7 +145,9 @@ describe('tile expiry', () => {
     const state = await tempDir();
     const connection = await openDuckDb();
     const engine = new DuckDbEngine(connection, lake);
-    const tiles: TileStore = engine.tiles(state);
+    // One day is enough to fold (FOLD_BATCH_DAYS waits for a week): every refresh folds.
+    const local = new LocalTiles(new LocalTileStore(connection, state), engine, lake, new LocalTileExpiry(connection, state, 1));
+    const tiles: TileStore = local;
     const rebuiltFolded: number[] = [];
     for (let k = 0; k < 10; k++) {
       await changeBefore(k, lake);
@@ -172,6 +177,18 @@ describe('tile expiry', () => {
       expect({ k, rows: got }).toEqual({ k, rows: want });
       expect(want.some((row) => row.person_id === 'hal')).toBe(true);
     }
+    // AND forgetting a person seen only on a folded day removes her from the rollup too
+    const rollupDir = join(state, 'tiles', `day=${ROLLUP_DAY}`);
+    expect(await local.forget(['hal'])).toContain(join(rollupDir, 'tiles.parquet'));
+    const request: CompileRequest = {
+      cohorts: catalogAt(9),
+      asOf: new Date(asOfAt(9)),
+      lake: (await engine.lake()).relations,
+      dialect: duckdbDialect,
+    };
+    const first = (await findLakeFiles(lake)).partitions[0] as string;
+    const tiled = compileTiledRefresh({ ...request, tiles: tiles.relations(tileDaysNeeded(request, first)), firstPartition: first });
+    expect((await engine.rows(tiled.sql)).map((r) => r.person_id)).not.toContain('hal');
     // AND the folded days are built again only when something reached them: the late file (2), the
     // contested copy (4), the new all-history measure (5), the wider window (7) and the earlier as-of (8)
     expect(rebuiltFolded.map((n, k) => (n > 0 ? k : -1)).filter((k) => k >= 0)).toEqual([0, 2, 4, 5, 7, 8]);

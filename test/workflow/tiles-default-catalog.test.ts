@@ -45,8 +45,8 @@ describe('tiles on the default catalog and the sample lake of npm start', () => 
       expect((await refresh('tiled', 'verify', asOf)).summary.tiles.mode).toBe('verify');
     }
     // the days no window reads one by one were folded into the rollup: most of the lake's first
-    // month, then the one day more a day later
+    // month; a day later one more day expired, which waits for a week's batch (FOLD_BATCH_DAYS)
     expect(expired[0]).toBeGreaterThan(10);
-    expect(expired[1]).toBe(1);
+    expect(expired[1]).toBeUndefined();
   }, 300_000);
 });
