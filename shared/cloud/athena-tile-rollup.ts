@@ -30,8 +30,8 @@ export interface RollupPorts {
   readonly blobs: S3BlobStore;
   /** Runs a statement of the refresh (its scanned bytes counted). */
   readonly run: (sql: string) => Promise<void>;
-  /** `INSERT INTO tiles` of the rows of `sql` (tile columns and `day`, instants as instants). */
-  readonly insertTiles: (sql: string) => string;
+  /** `INSERT INTO tiles` of the rows of `sql` (tile columns and `day`, instants as instants) into the partition `day`. */
+  readonly insertTiles: (sql: string, day: string) => string;
   /** The stored tile rows of `days` (readSelect of the table), without `day`. */
   readonly tileRows: (days: readonly string[]) => string;
   /** The rollup rows of `rows` (rollupSql in the Athena dialect). */
@@ -96,7 +96,7 @@ export class AthenaTileRollup {
     await this.removeFiles([slot]);
     const rows = this.ports.tileRows([...(state === undefined ? [] : [state.slot]), ...expiring.map((f) => f.day)]);
     await this.ports.run(
-      this.ports.insertTiles(`SELECT folded.*, ${stringLiteral(slot)} AS day FROM (${this.ports.fold(rows)}) AS folded`),
+      this.ports.insertTiles(`SELECT folded.*, ${stringLiteral(slot)} AS day FROM (${this.ports.fold(rows)}) AS folded`, slot),
     );
     const next: RollupState = {
       slot,

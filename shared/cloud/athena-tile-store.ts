@@ -102,9 +102,9 @@ export class AthenaTileStore implements TileStore {
       run: async (sql) => {
         await options.runner.execute(sql);
       },
-      insertTiles: (sql) => this.insert(this.tiles, [...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN], sql),
+      insertTiles: (sql, day) => this.insert(this.tiles, [...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN], sql, `day IN (${stringLiteral(day)})`),
       tileRows: (days) =>
-        `(SELECT ${readSelect(TILE_TABLE_COLUMNS)} FROM ${this.tiles} WHERE day IN (${days.map(stringLiteral).join(', ')}))`,
+        `(SELECT ${readSelect(TILE_TABLE_COLUMNS)} FROM ${this.tiles} WHERE ${identifier('day')} IN (${days.map(stringLiteral).join(', ')}))`,
       fold: (rows) => rollupSql(athenaDialect, rows),
       fingerprintKey,
       ...(options.foldBatchDays === undefined ? {} : { batchDays: options.foldBatchDays }),

@@ -12,8 +12,11 @@ import { athenaDialect } from '../../shared/compiler/athena-dialect.ts';
 import { UnsafeSqlValueError } from '../../shared/compiler/sql-text.ts';
 import type { ListedLake } from '../../shared/cloud/athena-engine.ts';
 import { AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
+import { ROLLUP_SLOTS, ROLLUP_STATE_KEY } from '../../shared/cloud/athena-tile-rollup.ts';
 import { AthenaTileStore, fingerprintKey, MAX_DAYS_PER_INSERT } from '../../shared/cloud/athena-tile-store.ts';
 import type { LakeObject } from '../../shared/cloud/lake-objects.ts';
+import { ROLLUP_DAY, type TileExpiry } from '../../shared/tiles/expiry.ts';
+import { rollupSql } from '../../shared/tiles/expiry-sql.ts';
 import type { TileFingerprint } from '../../shared/tiles/fingerprint.ts';
 import { tileMeasure } from '../../shared/tiles/measures.ts';
 import { dayTilesSql } from '../../shared/tiles/day-tiles-sql.ts';
@@ -54,7 +57,7 @@ const eventFile = (dt: string, etag = '"v1"'): LakeObject => ({
  * A world of fakes: the snapshots bucket as a map (fingerprints and tile files), Athena recording
  * each statement with the bytes it scanned, and a log of what happened in which order.
  */
-function world() {
+function world(options: { foldBatchDays?: number } = {}) {
   const objects = new Map<string, string>();
   const log: string[] = [];
   const statements: string[] = [];
@@ -119,15 +122,20 @@ function world() {
     view: { relations: { events: EVENTS, identities: '(SELECT 1)' }, inputs: () => [] },
     events: files,
   });
-  const store = new AthenaTileStore({
-    runner,
-    s3: new S3Client({ region: 'eu-central-1' }),
-    database: 'cohort_refresh',
-    bucket: 'snapshots-bucket',
-    lake,
-  });
+  /** A store as one invocation of the Tiles function builds it. */
+  const newStore = () =>
+    new AthenaTileStore({
+      runner,
+      s3: new S3Client({ region: 'eu-central-1' }),
+      database: 'cohort_refresh',
+      bucket: 'snapshots-bucket',
+      lake,
+      ...options,
+    });
+  const store = newStore();
   return {
     store,
+    newStore,
     objects,
     log,
     statements,
@@ -339,5 +347,110 @@ describe('the Athena tile store', () => {
           lake: async () => ({}) as never,
         }),
     ).toThrow(UnsafeSqlValueError);
+  });
+});
+
+describe('expiry in the Athena tile store', () => {
+  const DAYS = daysFrom('2026-03-01', 10);
+  const expiry = (keepFrom: string): TileExpiry => ({ keepFrom, rollupMeasures: [LOGIN.id] });
+  const quoted = (days: readonly string[]) => days.map((d) => `'${d}'`).join(', ');
+  /** A world whose stores fold any number of expired days (FOLD_BATCH_DAYS waits for a week). */
+  const expiring = (foldBatchDays = 1) => {
+    const w = world({ foldBatchDays });
+    w.setFiles(daysFrom('2026-02-28', 12).map((dt) => eventFile(dt)));
+    const dayFolders = () =>
+      [...new Set([...w.objects.keys()].filter((k) => k.startsWith('tiles/days/')).map((k) => k.split('/')[2]?.slice(4)))].sort();
+    const state = () =>
+      JSON.parse(w.objects.get(ROLLUP_STATE_KEY) ?? 'null') as { slot: string; until: string; fingerprints: TileFingerprint[] } | null;
+    return { ...w, dayFolders, state };
+  };
+
+  beforeEach(() => {
+    athena.reset();
+    s3.reset();
+  });
+
+  it('folds the days before the first day kept into a rollup slot with one INSERT, commits it, then deletes their fingerprints and files', async () => {
+    // GIVEN ten days built
+    const w = expiring();
+    expect((await w.store.refresh({ measures: [LOGIN], days: DAYS, runId: 'r1', expiry: expiry('2026-03-06') })).built).toEqual(DAYS);
+    // WHEN the days before 2026-03-06 expire
+    const since = w.statements.length;
+    const logAt = w.log.length;
+    expect(await w.store.expire('2026-03-06')).toEqual(DAYS.slice(0, 5));
+    // THEN one INSERT folds them into the first slot, read back from the tiles table
+    const [fold, ...more] = w.statements.slice(since);
+    expect(more).toEqual([]);
+    const columns =
+      '"measure", "source", "user_key", "n", "total", "abs_total", "integral", "value", CAST("latest_ts" AS timestamp(6) with time zone) AS "latest_ts", "latest_event_id", "latest_json"';
+    const rows = `(SELECT ${columns} FROM "cohort_refresh"."tiles" WHERE "day" IN (${quoted(DAYS.slice(0, 5))}))`;
+    expect(fold).toMatch(/^INSERT INTO "cohort_refresh"."tiles" \(/);
+    expect(fold).toContain(`SELECT folded.*, '${ROLLUP_SLOTS[0]}' AS day FROM (${rollupSql(athenaDialect, rows)}) AS folded`);
+    expect(fold?.endsWith(`WHERE day IN ('${ROLLUP_SLOTS[0]}')`)).toBe(true);
+    // AND the state names the slot, its end and the folded days' fingerprints, written after the INSERT and before any delete
+    expect(w.state()).toMatchObject({ slot: ROLLUP_SLOTS[0], until: '2026-03-06' });
+    expect(w.state()?.fingerprints.map((f) => f.day)).toEqual(DAYS.slice(0, 5));
+    const order = w.log.slice(logAt);
+    const committed = order.indexOf(`put ${ROLLUP_STATE_KEY}`);
+    expect(order[0]).toMatch(/^query INSERT INTO/);
+    expect(committed).toBeGreaterThan(0);
+    const fingerprintDeleted = order.indexOf(`delete ${fingerprintKey('2026-03-01')}`);
+    expect(fingerprintDeleted).toBeGreaterThan(committed);
+    expect(order.findIndex((l) => l.startsWith('delete tiles/days/day=2026-03-01/'))).toBeGreaterThan(fingerprintDeleted);
+    expect(w.dayFolders()).toEqual([ROLLUP_SLOTS[0], ...DAYS.slice(5)]);
+    for (const day of DAYS.slice(0, 5)) expect(w.fingerprint(day)).toBeNull();
+    // AND the tiles relation reads the slot as the rollup day, before every real day, with the days kept
+    const tiles = w.store.relations(DAYS).tiles;
+    expect(tiles).toContain(`CASE WHEN day = '${ROLLUP_SLOTS[0]}' THEN '${ROLLUP_DAY}' ELSE day END AS day`);
+    expect(tiles).toContain(`WHERE day IN ('${ROLLUP_SLOTS[0]}', ${quoted(DAYS.slice(5))})`);
+    expect(w.store.rolledUpBefore()).toBe('2026-03-06');
+  });
+
+  it('serves the folded days from the rollup while nothing changed, folds further days into the other slot, and rebuilds them all when an old day changes', async () => {
+    const w = expiring();
+    await w.store.refresh({ measures: [LOGIN], days: DAYS, runId: 'r1', expiry: expiry('2026-03-06') });
+    await w.store.expire('2026-03-06');
+    // WHEN the next invocation refreshes with nothing changed THEN the folded days are reused, nothing is built
+    const second = w.newStore();
+    const since = w.statements.length;
+    const report = await second.refresh({ measures: [LOGIN], days: DAYS, runId: 'r2', expiry: expiry('2026-03-07') });
+    expect(report).toMatchObject({ built: [], rebuilt: [], fresh: 10 });
+    expect(w.tileInserts(since)).toEqual([]);
+    // AND one more day expires into the other slot, which reads the old slot and the day; the old slot is deleted
+    expect(await second.expire('2026-03-07')).toEqual(['2026-03-06']);
+    expect(w.statements.at(-1)).toContain(`WHERE "day" IN ('${ROLLUP_SLOTS[0]}', '2026-03-06')`);
+    expect(w.statements.at(-1)).toContain(`'${ROLLUP_SLOTS[1]}' AS day`);
+    expect(w.dayFolders()).toEqual([ROLLUP_SLOTS[1], ...DAYS.slice(6)]);
+    // WHEN a late file lands in a folded day THEN the rollup is dropped and every folded day is built again
+    w.setFiles(daysFrom('2026-02-28', 12).map((dt) => eventFile(dt, dt === '2026-03-02' ? '"v2"' : '"v1"')));
+    const third = w.newStore();
+    const rebuilt = await third.refresh({ measures: [LOGIN], days: DAYS, runId: 'r3', expiry: expiry('2026-03-07') });
+    expect(rebuilt.built).toEqual(DAYS.slice(0, 6));
+    expect(rebuilt.fresh).toBe(4);
+    expect(w.state()).toBeNull();
+    expect(third.rolledUpBefore()).toBeUndefined();
+    expect(w.dayFolders()).toEqual(DAYS);
+    expect(third.relations(DAYS).tiles).not.toContain(ROLLUP_SLOTS[1]);
+  });
+
+  it('folds nothing until a week of days expired (the rollup is rewritten once a week, not every refresh)', async () => {
+    const w = expiring(7);
+    await w.store.refresh({ measures: [LOGIN], days: DAYS, runId: 'r1', expiry: expiry('2026-03-07') });
+    expect(await w.store.expire('2026-03-07')).toEqual([]);
+    expect(w.state()).toBeNull();
+    expect(await w.store.expire('2026-03-08')).toEqual(DAYS.slice(0, 7));
+  });
+
+  it('drops the rollup when a refresh reads a folded day on its own (an earlier as-of, a wider window) or carries no expiry', async () => {
+    const w = expiring();
+    await w.store.refresh({ measures: [LOGIN], days: DAYS, runId: 'r1', expiry: expiry('2026-03-06') });
+    await w.store.expire('2026-03-06');
+    const earlier = await w.newStore().refresh({ measures: [LOGIN], days: DAYS, runId: 'r2', expiry: expiry('2026-03-04') });
+    expect(earlier.built).toEqual(DAYS.slice(0, 5));
+    expect(w.state()).toBeNull();
+    const again = w.newStore();
+    await again.refresh({ measures: [LOGIN], days: DAYS, runId: 'r3', expiry: expiry('2026-03-04') });
+    expect(await again.expire('2026-03-04')).toEqual(DAYS.slice(0, 3));
+    expect((await w.newStore().refresh({ measures: [LOGIN], days: DAYS, runId: 'r4' })).built).toEqual(DAYS.slice(0, 3));
   });
 });
