@@ -404,6 +404,10 @@ describe('expiry in the Athena tile store', () => {
     expect(tiles).toContain(`CASE WHEN day = '${ROLLUP_SLOTS[0]}' THEN '${ROLLUP_DAY}' ELSE day END AS day`);
     expect(tiles).toContain(`WHERE day IN ('${ROLLUP_SLOTS[0]}', ${quoted(DAYS.slice(5))})`);
     expect(w.store.rolledUpBefore()).toBe('2026-03-06');
+    // AND the fold and the relation are Trino SQL calling only functions Trino has
+    for (const sql of [fold as string, `SELECT * FROM ${tiles}`]) expect(() => parseTrino(sql)).not.toThrow();
+    const known = new Set([...TRINO_FUNCTIONS, 'bool_and', 'timestamp']);
+    expect(calledFunctions(`${fold}\n${tiles}`).filter((f) => !known.has(f))).toEqual([]);
   });
 
   it('serves the folded days from the rollup while nothing changed, folds further days into the other slot, and rebuilds them all when an old day changes', async () => {
