@@ -3,7 +3,16 @@ import { type DefinitionProblem, formatProblem, type SourcePosition, unreadableF
 import { readYamlFile } from '../language/yaml-file.ts';
 import { configSchema, type ProjectConfig } from './schema.ts';
 
-export type { CheckLevels, CountLevels, GuardrailSettings, MetricSettings, ProjectConfig, ShareLevels, SourceSettings } from './schema.ts';
+export type {
+  CheckLevels,
+  CountLevels,
+  EventSettings,
+  GuardrailSettings,
+  MetricSettings,
+  ProjectConfig,
+  ShareLevels,
+  SourceSettings,
+} from './schema.ts';
 export { MAX_FRESHNESS_HOURS } from './schema.ts';
 export type { PrivacySettings } from './privacy-schema.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EventFilter } from '../language/ast.ts';
+import { CADENCES, type Cadence, type EventFilter } from '../language/ast.ts';
 import { trailingFilterSchema } from '../language/schema.ts';
 import { refusePersonalMetricFilters } from './personal-metrics.ts';
 import { type PrivacySettings, privacySchema } from './privacy-schema.ts';
@@ -88,6 +88,25 @@ export interface CheckLevels {
    * @default { warn: 1 } (never fails unless set: windowed refreshes may miss such rows, so fix the writer)
    */
   readonly dt_mismatch: CountLevels;
+  /**
+   * How old a cohort version's data may be, in hours, per cadence: past it (as-of minus the newest
+   * valid event the version read) the version's `staleness` check warns. At most 672 (the days the
+   * source checks read; older data is not measured, so it always warns).
+   * @default {realtime: 0.25, hourly: 2, daily: 26, weekly: 170, monthly: 672, quarterly: 672}
+   * (one missed run of the cadence plus delivery slack; daily matches the default source SLA)
+   */
+  readonly staleness: Readonly<Record<Cadence, number>>;
+}
+
+/** What the project does with events (EventBridge locally: `<state>/events.jsonl`). */
+export interface EventSettings {
+  /**
+   * The most `Cohort Entered` and `Cohort Exited` events one published version sends; when more
+   * people moved, one `Cohort Members Changed` event points to the entered and exited export files
+   * instead. 0: always the one event.
+   * @default 1000
+   */
+  readonly member_events_max: number;
 }
 
 /**
@@ -124,6 +143,7 @@ export interface ProjectConfig {
   /** Guardrails on definition changes (SPEC section 7). */
   readonly guardrails: GuardrailSettings;
   readonly metrics: MetricSettings;
+  readonly events: EventSettings;
   /** Personal properties, the suppression list and the salt of erasure records. */
   readonly privacy: PrivacySettings;
   readonly tiles: TileSettings;
@@ -170,6 +190,18 @@ const flag = () => z.boolean({ error: (issue) => `must be true or false, got ${s
 
 const hours = () =>
   positive().max(MAX_FRESHNESS_HOURS, `must be at most ${MAX_FRESHNESS_HOURS} hours (the 28 days the source checks read)`);
+
+/** Staleness bounds by cadence, in hours (realtime is there for when the language has it). */
+const DEFAULT_STALENESS_HOURS = { realtime: 0.25, hourly: 2, daily: 26, weekly: 170, monthly: 672, quarterly: 672 };
+
+const staleness = z
+  .strictObject(
+    Object.fromEntries(CADENCES.map((cadence) => [cadence, hours().default(DEFAULT_STALENESS_HOURS[cadence])])) as Record<
+      Cadence,
+      z.ZodDefault<z.ZodNumber>
+    >,
+  )
+  .prefault({});
 
 /** Refinements look at values that passed their own checks only. */
 const whenValid = { when: (payload: z.core.ParsePayload) => payload.issues.length === 0 };
@@ -232,6 +264,7 @@ const checkLevels = z
     unmapped_ids: share(5, 25),
     identity_conflicts: tally(1),
     dt_mismatch: tally(1),
+    staleness,
   })
   .prefault({});
 
@@ -246,6 +279,15 @@ export const configSchema = z
       .strictObject({
         activation: trailingFilterSchema({ anyEvent: false }).prefault({ event: 'feature_used', source: 'product', within: '14d' }),
         value: trailingFilterSchema({ anyEvent: true }).prefault({ event: 'invoice_paid', source: 'billing', within: '30d' }),
+      })
+      .prefault({}),
+    events: z
+      .strictObject({
+        member_events_max: z
+          .number({ error: (issue) => `must be a whole number of at least 0, got ${shown(issue.input)}` })
+          .int({ error: (issue) => `must be a whole number of at least 0, got ${shown(issue.input)}` })
+          .min(0, { error: (issue) => `must be a whole number of at least 0, got ${shown(issue.input)}` })
+          .default(1000),
       })
       .prefault({}),
     privacy: privacySchema,

@@ -68,10 +68,40 @@ export interface DefinitionAcceptedDetail {
   readonly run_id: string;
 }
 
+/** `detail` of `Cohort Entered` and `Cohort Exited`: one person who joined or left a cohort with a published version. */
+export interface MemberChangeDetail {
+  readonly cohort: string;
+  readonly version: number;
+  readonly person_id: string;
+  /** The version's as-of instant, ISO-8601 UTC. */
+  readonly as_of: string;
+  /** The run that wrote the version. */
+  readonly run_id: string;
+}
+
+/**
+ * `detail` of `Cohort Members Changed`: sent instead of one event per person when more people
+ * entered and exited a version than `events.member_events_max`; the lists are in the export files.
+ */
+export interface MembersChangedDetail {
+  readonly cohort: string;
+  readonly version: number;
+  readonly as_of: string;
+  readonly run_id: string;
+  readonly entered: number;
+  readonly exited: number;
+  /** The limit the version passed: above it, per-member events give way to this one. */
+  readonly member_events_max: number;
+  readonly locations: Pick<ExportLocations, 'folder' | 'entered_csv' | 'exited_csv' | 'entered_parquet' | 'exited_parquet'>;
+}
+
 /** An event this project publishes: its detail type and detail. */
 export type CohortEvent =
   | { readonly detailType: 'Cohort Refreshed'; readonly detail: CohortVersionDetail }
   | { readonly detailType: 'Cohort Held'; readonly detail: CohortVersionDetail }
+  | { readonly detailType: 'Cohort Entered'; readonly detail: MemberChangeDetail }
+  | { readonly detailType: 'Cohort Exited'; readonly detail: MemberChangeDetail }
+  | { readonly detailType: 'Cohort Members Changed'; readonly detail: MembersChangedDetail }
   | { readonly detailType: 'Definition Rejected'; readonly detail: DefinitionRejectedDetail }
   | { readonly detailType: 'Definition Accepted'; readonly detail: DefinitionAcceptedDetail };
 
@@ -81,7 +111,7 @@ export type CohortVersionEvent = Extract<CohortEvent, { readonly detailType: 'Co
 /**
  * Where events for programmatic consumers go: an EventBridge bus in the cloud,
  * `<state>/events.jsonl` locally. A retried step may publish an event again, so consumers
- * deduplicate on (cohort, version) or (path, run_id).
+ * deduplicate on (cohort, version, detail-type), (cohort, version, person_id, detail-type) or (path, run_id).
  */
 export interface CohortEvents {
   publish(events: readonly CohortEvent[]): Promise<void>;

@@ -1,6 +1,7 @@
 import { fileValues, isPersonList } from './file-values.ts';
 import { dropPersonRows } from './person-csv.ts';
 import { idForms } from './person-hash.ts';
+import { withoutPersonEvents } from './person-events.ts';
 import type { PrivacyPorts } from './ports.ts';
 import { isTempFile, sweepOf, sweptKeys } from './sweep.ts';
 import type { SweptFiles } from '../ports.ts';
@@ -23,7 +24,7 @@ export interface SweepOutcome {
  * The last pass of an erasure: every file of the swept areas (the whole state folder locally;
  * `snapshots/`, `privacy/` and `exports/` in the cloud) read by what its bytes are, and each that
  * still holds the person rewritten without them (a one-column person list, a CSV with a
- * `person_id` column, the suppression list), or, for a crash leftover where the store may
+ * `person_id` column, the suppression list, the per-member lines of an event log), or, for a crash leftover where the store may
  * delete, deleted (it was never published). Files of complete versions are never deleted.
  */
 export async function sweepPerson(drop: ReadonlySet<string>, ports: PrivacyPorts): Promise<SweepOutcome> {
@@ -73,6 +74,12 @@ async function rewriteWithout(
     const kept = lines.filter((line) => !idForms(line).some((form) => drop.has(form)));
     if (kept.length === lines.length) return false;
     await files.put(key, kept.join('\n'));
+    return true;
+  }
+  if (/\.jsonl$/i.test(key)) {
+    const kept = withoutPersonEvents(text, drop);
+    if (kept === undefined) return false;
+    await files.put(key, kept);
     return true;
   }
   if (/\.csv$/i.test(key)) {

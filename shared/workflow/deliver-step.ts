@@ -2,6 +2,8 @@ import { changes } from '../store/member-changes.ts';
 import { cohortVersionEvent, type CohortVersionLocations } from '../deliver/events.ts';
 import type { CohortExports, ExportLocations } from '../deliver/exports.ts';
 import type { DeliverEvent } from './events.ts';
+import { memberEvents } from '../deliver/member-events.ts';
+import { DEFAULT_CONFIG } from '../config/config.ts';
 import { exportScreen } from '../privacy/export-screen.ts';
 import type { Manifest } from '../store/manifest.ts';
 import { VersionNotFoundError, type SnapshotStore } from '../store/snapshot-store.ts';
@@ -18,8 +20,9 @@ const fileIn = (folder: string, name: string) => (folder.endsWith('/') ? `${fold
 
 /**
  * Deliver, one Map iteration after every Snapshot: a published version is exported (members,
- * entered and exited, CSV and Parquet, then `latest.json`) and announced as `Cohort Refreshed`
- * with its counts and locations; a held version is announced as `Cohort Held` and not exported,
+ * entered and exited, CSV and Parquet, then `latest.json`), its movers are announced one by one
+ * (`Cohort Entered`, `Cohort Exited`; past `events.member_events_max` one `Cohort Members Changed`
+ * naming the files), then the version as `Cohort Refreshed` with its counts and locations; a held version is announced as `Cohort Held` and not exported,
  * so downstream systems never act on members a check stopped. The event goes out only after the
  * export is complete, so every location it names exists, and `announced.json` records it after
  * the send. An unchanged cohort gets neither, unless a crash cut its delivery short: a version
@@ -57,7 +60,10 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
   return { ...delivery, event: announced, exports };
 }
 
-/** Exports a published version (never a held one), then announces it, then records that it was announced. */
+/**
+ * Exports a published version (never a held one), then announces its movers and itself, then
+ * records that it was announced. A crash before the record sends every event again (at least once).
+ */
 async function exportAndAnnounce(
   manifest: Manifest,
   event: DeliverEvent,
@@ -84,8 +90,14 @@ async function exportAndAnnounce(
     };
     // Versions are screened when written; this catches people listed or forgotten since.
     const privacy = runPrivacy(ports.privacy, event.config);
+    const screened = privacy ? await exportScreen(privacy)(lists) : lists;
     // Rewriting an export gives the same files, so an export found complete is written again only to learn its locations.
-    exports = await ports.exports.write(privacy ? await exportScreen(privacy)(lists) : lists);
+    exports = await ports.exports.write(screened);
+    // Who moved, as exported (screened, so no one suppressed or forgotten is named), before the
+    // version's own event: whoever got `Cohort Refreshed` was sent every member event before it.
+    const max = event.config?.events?.member_events_max ?? DEFAULT_CONFIG.events.member_events_max;
+    const { cohort, version, asOf, entered, exited } = screened;
+    await ports.events.publish(memberEvents({ cohort, version, asOf, runId: manifest.lineage.run_id, entered, exited, exports }, max));
   }
   const announced = cohortVersionEvent(manifest, exports ? { ...snapshot, exports } : snapshot);
   await ports.events.publish([announced]);

@@ -34,6 +34,7 @@ const runConfigSchema = z.object({
   hash: z.string().min(1),
   privacy: privacySchema,
   tiles: z.object({ retention_days: z.number().int().positive().optional() }).optional(),
+  events: z.object({ member_events_max: z.number().int().min(0) }).optional(),
 });
 
 /**

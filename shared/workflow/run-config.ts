@@ -12,7 +12,12 @@ export async function resolveConfig(config: ProjectConfig | ConfigSource | undef
 
 /** What the plan carries of a config for the steps after Plan. */
 export function runConfigOf(config: ProjectConfig): RunConfig {
-  return { hash: createHash('sha256').update(JSON.stringify(config)).digest('hex'), privacy: config.privacy, tiles: config.tiles };
+  return {
+    hash: createHash('sha256').update(JSON.stringify(config)).digest('hex'),
+    privacy: config.privacy,
+    tiles: config.tiles,
+    events: config.events,
+  };
 }
 
 /**

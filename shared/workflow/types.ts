@@ -8,7 +8,7 @@ import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts
 import type { GovernanceReport } from '../governance/report-schema.ts';
 import type { AlertSeverity, ConfigSource, DefinitionsSource, EvaluationLookup, Notifier, QueryEngine } from '../ports.ts';
 import type { PrivacySettings } from '../config/privacy-schema.ts';
-import type { TileSettings } from '../config/schema.ts';
+import type { EventSettings, TileSettings } from '../config/schema.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { BytesScanned } from '../store/manifest.ts';
@@ -33,6 +33,8 @@ export interface RunConfig {
   readonly privacy: PrivacySettings;
   /** How long the Tiles step keeps single tile days; absent in plans from before expiry (no retention). */
   readonly tiles?: TileSettings;
+  /** How many per-member events a version may send; absent in plans from before them (the default applies). */
+  readonly events?: EventSettings;
 }
 
 /** Ports of the Plan step. */

@@ -26,10 +26,10 @@ describe('privacy on the command line', () => {
   it('forget erases the person and prints what it rewrote, naming the erasure record and never the id', async () => {
     const result = await cohorts('forget', 'bob', ...folders);
     expect(result.code).toBe(0);
-    // 8 export files: members and entered, CSV and Parquet, of v1 of both cohorts.
+    // 8 export files: members and entered, CSV and Parquet, of v1 of both cohorts; 1 other: events.jsonl's Cohort Entered lines.
     expect(result.stdout).toEqual([
       expect.stringMatching(
-        /^forgotten \(erasure record [0-9a-f]{12}\): 2 stored versions of 2 cohorts rewritten, 2 new versions \(active_users v2, all_users v2\), 8 export files rewritten, 0 other files rewritten, 0 crash leftovers deleted$/,
+        /^forgotten \(erasure record [0-9a-f]{12}\): 2 stored versions of 2 cohorts rewritten, 2 new versions \(active_users v2, all_users v2\), 8 export files rewritten, 1 other files rewritten, 0 crash leftovers deleted$/,
       ),
     ]);
     expect((await cohorts('members', 'active_users', '--version', '1', ...folders)).stdout).toEqual(['ann', 'dora@example.com']);

@@ -41,6 +41,8 @@ describe('exports with the privacy screen', () => {
       'dora@example.com',
     ]);
     expect(JSON.parse(await readFile(delivery.exports?.latest as string, 'utf8'))).toMatchObject({ size: 2, entered: 2, exited: 0 });
+    // ...and no per-member event names them either
+    expect(events.filter((e) => e.detailType === 'Cohort Entered').map((e) => e.detail.person_id)).toEqual(['cid', 'dora@example.com']);
     expect(await exportScreen(world.privacy)({ members: ['cid'], entered: [], exited: [] })).toEqual({
       members: ['cid'],
       entered: [],

@@ -37,10 +37,11 @@ describe('erasure and the privacy check reach every file of the state folder', (
     // WHEN bob is forgotten
     const outcome = await forgetPerson('bob', world.privacy, 'cli');
 
-    // THEN no file holds him, in raw bytes or decoded; the started version's lists are kept without him
+    // THEN no file holds him, in raw bytes or decoded; the started version's lists are kept without him,
+    // and the event log without his Cohort Entered lines
     expect(await filesHoldingAnywhere(world.state, 'bob')).toEqual([]);
     expect(outcome.swept).toEqual({
-      rewritten: [files.startedHoldout, files.startedMembers].sort(),
+      rewritten: [join(world.state, 'events.jsonl'), files.startedHoldout, files.startedMembers].sort(),
       deleted: [files.temp, files.truncatedTemp].sort(),
       left: [],
       unreadable: [],
@@ -48,7 +49,7 @@ describe('erasure and the privacy check reach every file of the state folder', (
     });
     expect(await world.engine.decode(new Uint8Array(await readFile(files.startedHoldout)))).toEqual(['ann', 'dora@example.com']);
     expect(await world.store.versions('active_users')).toEqual([1, 6]);
-    expect((await erasureRecords(world.privacy))[0]?.rewritten).toMatchObject({ other_files: 2, leftovers_deleted: 2, files_left: 0 });
+    expect((await erasureRecords(world.privacy))[0]?.rewritten).toMatchObject({ other_files: 3, leftovers_deleted: 2, files_left: 0 });
   });
 
   it('the check finds a forgotten person in crash leftovers, and names a file it cannot read', async () => {

@@ -66,7 +66,7 @@ describe('delivery of a local refresh', () => {
   });
 
   it('announces each new version once, published as Cohort Refreshed with its exports, held as Cohort Held without', async () => {
-    const events = await eventsOf(world);
+    const events = (await eventsOf(world)).filter((e) => e['detail-type'] === 'Cohort Refreshed' || e['detail-type'] === 'Cohort Held');
     const written = [...first.cohorts, ...later.cohorts].filter((c) => c.status !== 'unchanged');
 
     expect(events).toHaveLength(written.length);
@@ -82,6 +82,40 @@ describe('delivery of a local refresh', () => {
       else expect(event?.detail.locations.exports?.members_csv).toMatch(/exports\/cohort=\w+\/version=\d+\/members\.csv$/);
     }
     expect(written.some((c) => c.status === 'held')).toBe(true);
+  });
+
+  it('announces who entered and exited each published version, one event per person, before the version itself', async () => {
+    const events = await eventsOf(world);
+    const moves = events.filter((e) => e['detail-type'] === 'Cohort Entered' || e['detail-type'] === 'Cohort Exited');
+    const of = (cohort: string, version: number) =>
+      moves.filter((e) => e.detail.cohort === cohort && e.detail.version === version).map((e) => [e['detail-type'], e.detail.person_id]);
+    const activeFirst = await world.store.members('active_users', 1);
+
+    // A first version: every member entered.
+    expect(of('active_users', 1)).toEqual(activeFirst.map((id) => ['Cohort Entered', id]));
+    // Later ann's last login is too old: she exited, nobody entered.
+    expect(of('active_users', 2)).toEqual([['Cohort Exited', 'ann']]);
+    expect(moves.find((e) => e.detail.version === 2 && e.detail.cohort === 'active_users')).toEqual({
+      source: 'cohort-refresh',
+      'detail-type': 'Cohort Exited',
+      time: expect.any(String),
+      detail: { cohort: 'active_users', version: 2, person_id: 'ann', as_of: '2024-06-06T12:00:00.000Z', run_id: expect.any(String) },
+    });
+    // Each before its version's Cohort Refreshed; none for a held version.
+    const refreshedAt = events.findIndex(
+      (e) => e['detail-type'] === 'Cohort Refreshed' && e.detail.cohort === 'active_users' && e.detail.version === 2,
+    );
+    expect(events.findIndex((e) => e['detail-type'] === 'Cohort Exited' && e.detail.cohort === 'active_users')).toBeLessThan(refreshedAt);
+    expect(moves.filter((e) => e.detail.cohort === 'big_cohort')).toEqual([]);
+    expect(
+      moves.every(
+        (e) =>
+          e.detail.run_id ===
+          events.find(
+            (v) => v['detail-type'] === 'Cohort Refreshed' && v.detail.cohort === e.detail.cohort && v.detail.version === e.detail.version,
+          )?.detail.run_id,
+      ),
+    ).toBe(true);
   });
 
   it('never exports a held version', async () => {
@@ -138,7 +172,7 @@ describe('delivery of an experiment cohort', () => {
     const treatment = await csvIds(exports?.treatment_csv ?? '');
     const holdout = await csvIds(exports?.holdout_csv ?? '');
     expect([...treatment, ...holdout].sort()).toEqual(await world.store.members('big_cohort', 1));
-    const event = (await eventsOf(world)).find((e) => e.detail.cohort === 'big_cohort');
+    const event = (await eventsOf(world)).find((e) => e.detail.cohort === 'big_cohort' && e['detail-type'] === 'Cohort Refreshed');
     expect(event?.detail.locations.exports?.holdout_parquet).toBe(exports?.holdout_parquet);
   });
 });

@@ -186,6 +186,10 @@ describe('a failure in the refresh state machine', () => {
     const announced = (await eventsOf(world)).slice(events.length);
     expect(announced).toEqual([
       expect.objectContaining({
+        'detail-type': 'Cohort Exited',
+        detail: expect.objectContaining({ cohort: 'active_users', version: 2, person_id: 'ann' }),
+      }),
+      expect.objectContaining({
         'detail-type': 'Cohort Refreshed',
         detail: expect.objectContaining({ cohort: 'active_users', version: 2 }),
       }),

@@ -186,7 +186,8 @@ export interface LoggedEvent {
   readonly source: string;
   readonly 'detail-type': string;
   readonly time: string;
-  readonly detail: CohortVersionDetail;
+  /** A version's detail; `person_id` on `Cohort Entered` and `Cohort Exited`. */
+  readonly detail: CohortVersionDetail & { readonly person_id?: string };
 }
 
 /** Every event a world's local event log holds. */
