@@ -15,6 +15,7 @@ import { type CohortGraph, cohortGraph } from '../language/graph.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { sourceReads } from '../language/source-reads.ts';
+import { cohortFreshness, newestEventBySource, plannedFreshnessSchema } from '../checks/cohort-freshness.ts';
 import type { LineageInput, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 
@@ -68,6 +69,8 @@ export const plannedCohortSchema = z.object({
   depends_on: z.array(z.object({ cohort: cohortIdSchema, version: versionSchema })),
   /** The sources its rule reads (through references too); null when it reads every source. */
   sources_read: z.array(z.string()).nullable(),
+  /** How old the data it reads is at the as-of, and its cadence's bound (absent in plans from before freshness). */
+  freshness: plannedFreshnessSchema.optional(),
 });
 
 /** What a snapshot step needs to know about its cohort (see `plannedCohortSchema`). */
@@ -134,10 +137,9 @@ export async function planRefresh(
     metrics: config.metrics,
   });
   const checks = compileSourceChecks({ asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
-  const source_checks = withLakeWarnings(
-    sourceChecks(readSourceCheckRows(await ports.engine.rows(checks.sql)), config, request.asOf),
-    lake.warnings ?? [],
-  );
+  const checkRows = readSourceCheckRows(await ports.engine.rows(checks.sql));
+  const source_checks = withLakeWarnings(sourceChecks(checkRows, config, request.asOf), lake.warnings ?? []);
+  const newest = newestEventBySource(checkRows);
   const graph = cohortGraph(request.catalog);
   const versionOf = new Map<string, number>();
   const cohorts: PlannedCohort[] = [];
@@ -161,6 +163,7 @@ export async function planRefresh(
         version: versionOf.get(id) as number,
       })),
       sources_read: sourcesRead(cohort, graph),
+      freshness: cohortFreshness(newest, sourcesRead(cohort, graph), request.asOf, config.checks.staleness[cohort.cadence]),
     });
   }
   return {

@@ -8,6 +8,7 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { armMovement, type ExperimentArms } from '../experiments/arm-movement.ts';
 import { writeHoldoutSplit } from '../experiments/write-split.ts';
 import { changes } from '../store/member-changes.ts';
+import { stalenessCheck } from '../checks/cohort-freshness.ts';
 import type { RefreshPlan } from './plan.ts';
 
 /** What happened to one cohort. */
@@ -99,6 +100,7 @@ export async function snapshotCohort(
     }),
   );
   checks.push(...sourceChecksFor(plan, cohort.sources_read));
+  if (cohort.freshness) checks.push(stalenessCheck(cohort.freshness, cohort.definition.cadence));
   const status = verdict(checks);
   const definitionChanged = previousManifest !== undefined && previousManifest.definition.hash !== cohort.definition.hash;
   const { change_reason, quality, program, ...definition } = cohort.definition;
@@ -127,6 +129,9 @@ export async function snapshotCohort(
     },
     population: result.population,
     kpis,
+    ...(cohort.freshness
+      ? { freshness: { newest_event: cohort.freshness.newest_event, staleness_seconds: cohort.freshness.staleness_seconds } }
+      : {}),
   };
   const experiment = await writeHoldoutSplit(cohort.id, cohort.version, program, members, store);
   const arms =

@@ -3,6 +3,7 @@ import { changePct, DRIFT_THRESHOLD_PCT } from './drift.ts';
 import { formatEntered, formatExited, formatInstant, formatNumber, formatPercent } from './format.ts';
 import type { CohortHistory } from './history.ts';
 import { activationCell, valueMeanCell } from './kpi-table.ts';
+import { freshnessNote } from './freshness-cell.ts';
 import { html, type SafeHtml } from './html.ts';
 
 function checksCell(history: CohortHistory): SafeHtml {
@@ -39,7 +40,7 @@ function row(history: CohortHistory): SafeHtml {
   const { definition, latest, current } = history;
   const currentCell = current === undefined ? none('none') : html`<span data-field="current">v${String(current)}</span>`;
   const latestCell = latest
-    ? html`<span data-field="latest">v${String(latest.version)}</span><span class="sub"><time datetime="${latest.as_of}">${formatInstant(latest.as_of)}</time></span>`
+    ? html`<span data-field="latest">v${String(latest.version)}</span><span class="sub"><time datetime="${latest.as_of}">${formatInstant(latest.as_of)}</time></span>${freshnessNote(latest)}`
     : none('never refreshed');
   return html`<tr data-cohort="${definition.id}">
 <th scope="row"><a href="#cohort-${definition.id}">${definition.name}</a> ${definition.deprecated ? deprecatedBadge() : ''}<span class="sub"><code>${definition.id}</code> · ${definition.tier}</span></th>
@@ -56,7 +57,7 @@ function row(history: CohortHistory): SafeHtml {
 /** One row per cohort: current and latest version, size, change, status and failing or warning checks. */
 export function summaryTable(histories: readonly CohortHistory[]): SafeHtml {
   return html`<div class="table-wrap"><table id="summary">
-<caption>Size, change, KPIs and checks are those of each cohort's latest version; downstream systems see the current (latest published) version.</caption>
+<caption>Size, change, KPIs, checks and how old the data is (as-of minus the newest event read) are those of each cohort's latest version; downstream systems see the current (latest published) version.</caption>
 <thead><tr><th scope="col">Cohort</th><th scope="col" class="num">Current</th><th scope="col" class="num">Latest</th><th scope="col" class="num">Size</th><th scope="col" class="num">Entered / exited</th><th scope="col" class="num">Activation<span class="sub">value per member</span></th><th scope="col">Status</th><th scope="col">Failing / warning checks</th></tr></thead>
 <tbody>
 ${histories.map(row)}

@@ -111,6 +111,18 @@ export interface Manifest {
   readonly experiment?: ExperimentSplit;
   /** Absent only in versions written before KPIs existed. */
   readonly kpis?: Kpis;
+  /** How old the version's data is at its as-of; absent in versions written before freshness existed. */
+  readonly freshness?: Freshness;
+}
+
+/**
+ * How old a version's data is: the newest valid event before the as-of among the sources its
+ * rule reads (from the run's source checks), and as-of minus it in whole seconds. Both null when
+ * none of those sources has a valid event in the days the source checks read.
+ */
+export interface Freshness {
+  readonly newest_event: string | null;
+  readonly staleness_seconds: number | null;
 }
 
 /**

@@ -47,6 +47,7 @@ describe('the project config', () => {
         unmapped_ids: { warn: 5, fail: 25 },
         identity_conflicts: { warn: 1 },
         dt_mismatch: { warn: 1 },
+        staleness: { hourly: 2, daily: 26, weekly: 170, monthly: 672, quarterly: 672 },
       },
       guardrails: { approval_size_change_pct: 25 },
       metrics: {
@@ -63,9 +64,19 @@ describe('the project config', () => {
           window: { kind: 'within', duration: { text: '30d', ms: 30 * DAY_MS } },
         },
       },
+      events: { member_events_max: 1000 },
       privacy: { personal_properties: [], suppression_list: 'privacy/suppressed.txt' },
       tiles: {},
     });
+  });
+
+  it('takes staleness bounds per cadence and the member events limit, keeping the other defaults', async () => {
+    const config = await load(['checks:', '  staleness: {daily: 30, hourly: 0.5}', 'events:', '  member_events_max: 0'].join('\n'));
+    expect(config.checks.staleness).toMatchObject({ daily: 30, hourly: 0.5, weekly: 170 });
+    expect(config.events).toEqual({ member_events_max: 0 });
+    await expect(load('checks:\n  staleness: {daily: 700}\n')).rejects.toThrow(/staleness\.daily.*at most 672 hours/);
+    await expect(load('checks:\n  staleness: {fortnightly: 300}\n')).rejects.toThrow(/fortnightly/);
+    await expect(load('events:\n  member_events_max: -1\n')).rejects.toThrow(/member_events_max.*whole number of at least 0/);
   });
 
   it('treats an empty file or one holding only comments as all defaults', async () => {
