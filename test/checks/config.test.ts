@@ -47,7 +47,7 @@ describe('the project config', () => {
         unmapped_ids: { warn: 5, fail: 25 },
         identity_conflicts: { warn: 1 },
         dt_mismatch: { warn: 1 },
-        staleness: { hourly: 2, daily: 26, weekly: 170, monthly: 672, quarterly: 672 },
+        staleness: { realtime: 0.25, hourly: 2, daily: 26, weekly: 170, monthly: 672, quarterly: 672 },
       },
       guardrails: { approval_size_change_pct: 25 },
       metrics: {
