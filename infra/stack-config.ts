@@ -16,7 +16,10 @@ export interface StackConfig {
   readonly lakePrefix?: string;
   /** `retentionDays`: days noncurrent object versions are kept. */
   readonly noncurrentVersionRetention?: Duration;
-  /** `schedules`: scheduler expressions by cadence (a JSON object), e.g. `{"daily": "cron(30 4 * * ? *)"}`. */
+  /**
+   * `schedules`: scheduler expressions by cadence (a JSON object), e.g. `{"daily": "cron(30 4 * * ? *)"}`;
+   * `realtimeSchedule` (e.g. `rate(2 minutes)`) sets the realtime one alone and wins over `schedules.realtime`.
+   */
   readonly schedules?: Readonly<Record<string, string>>;
   /** `dashboard`: false leaves the CloudWatch dashboard out (`true`/`false`, text or boolean). */
   readonly dashboard?: boolean;
@@ -32,7 +35,9 @@ export function readStackConfig(node: Node): StackConfig {
   const bucket = optionalString(node, 'lakeBucketName');
   const prefix = optionalString(node, 'lakePrefix');
   const days = node.tryGetContext('retentionDays') as unknown;
-  const schedules = parseSchedules('schedules', node.tryGetContext('schedules') as unknown);
+  const given = parseSchedules('schedules', node.tryGetContext('schedules') as unknown);
+  const realtime = optionalString(node, 'realtimeSchedule');
+  const schedules = realtime === undefined ? given : { ...given, realtime };
   const dashboard = optionalBoolean(node, 'dashboard');
   const slackChannel = parseSlackChannel(node);
   const slackWebhookSecret = optionalString(node, 'slackWebhookSecret');

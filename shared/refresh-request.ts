@@ -40,6 +40,15 @@ export type RefreshMode = (typeof REFRESH_MODES)[number];
  */
 export const DEFAULT_REFRESH_MODE: RefreshMode = 'full';
 
+/**
+ * The mode a refresh computes in: the one it names, else `tiles` for a `realtime` run (a
+ * micro-batch reads the tiles plus today's raw events, never the history), else
+ * {@link DEFAULT_REFRESH_MODE}.
+ */
+export function refreshModeOf(request: { readonly mode?: RefreshMode; readonly cadence?: Cadence }): RefreshMode {
+  return request.mode ?? (request.cadence === 'realtime' ? 'tiles' : DEFAULT_REFRESH_MODE);
+}
+
 /** What a schedule, an upload trigger or `cohorts run` passes to an execution. */
 export const refreshInputSchema = z.strictObject({
   trigger: z.string().min(1).max(200).default(MANUAL_TRIGGER),
@@ -84,4 +93,18 @@ export function definitionChangeRefresh(
     cohorts: [id, ...dependants.map((d) => d.id)],
     ...(changeReason ? { rationale: changeReason } : {}),
   };
+}
+
+/** A refresh execution that is running, as the state machine lists it. */
+export interface RunningExecution {
+  /** The execution's name: the run id. */
+  readonly name: string;
+  readonly startedAt: Date;
+  /** Its input's cadence, when it was started for one (a schedule). */
+  readonly cadence: Cadence | undefined;
+}
+
+/** Lists the refresh state machine's running executions (Step Functions in the cloud). */
+export interface RunningExecutions {
+  running(): Promise<readonly RunningExecution[]>;
 }

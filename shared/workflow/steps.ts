@@ -9,7 +9,7 @@ import type { Alert, EvaluationRef, QueryEngine } from '../ports.ts';
 import { processDeletionRequests } from '../privacy/deletion-requests.ts';
 import { withPrivacyFindings } from '../privacy/privacy-alert.ts';
 import { privacyCheck } from '../privacy/privacy-check.ts';
-import { DEFAULT_REFRESH_MODE } from '../refresh-request.ts';
+import { refreshModeOf } from '../refresh-request.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { AlertFailureEvent, FinishEvent, PlanEvent, SnapshotEvent } from './events.ts';
 import { failureAlert, runAlert } from './run-alert.ts';
@@ -82,7 +82,7 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
     if (governed.accepted.length > 0) await ports.events.publish(governed.accepted.map(definitionAcceptedEvent));
     await ports.governance.catalog.markSent(governed.announcing);
   }
-  return { plan: { ...plan, config: run, mode: request.mode ?? DEFAULT_REFRESH_MODE } };
+  return { plan: { ...plan, config: run, mode: refreshModeOf(request) } };
 }
 
 /**

@@ -50,6 +50,22 @@ describe('readStackConfig', () => {
     );
   });
 
+  it('reads realtimeSchedule as the realtime expression, over schedules.realtime, beside the other cadences', () => {
+    expect(readStackConfig(appWith({ realtimeSchedule: ' rate(2 minutes) ' }).node).schedules).toEqual({ realtime: 'rate(2 minutes)' });
+    expect(
+      readStackConfig(
+        appWith({ schedules: { realtime: 'rate(10 minutes)', daily: 'cron(30 4 * * ? *)' }, realtimeSchedule: 'rate(1 minute)' }).node,
+      ).schedules,
+    ).toEqual({ realtime: 'rate(1 minute)', daily: 'cron(30 4 * * ? *)' });
+    const app = appWith({ realtimeSchedule: 'rate(2 minutes)' });
+    const template = Template.fromStack(new CohortRefreshStack(app, 'Realtime', { config: readStackConfig(app.node) }));
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(2 minutes)',
+      Target: Match.objectLike({ Input: JSON.stringify({ trigger: 'schedule:realtime', cadence: 'realtime' }) }),
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(5 * * * ? *)' });
+  });
+
   it("passes context schedules to the stack's schedules", () => {
     const app = appWith({ schedules: { daily: 'cron(30 4 * * ? *)' } });
     const stack = new CohortRefreshStack(app, 'Scheduled', { config: readStackConfig(app.node) });
