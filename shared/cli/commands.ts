@@ -58,6 +58,8 @@ export interface RunOptions {
   readonly author?: string;
   /** How the cohorts are computed (`--tiles`, `--full`, `--verify`). @default DEFAULT_REFRESH_MODE */
   readonly mode?: RefreshMode;
+  /** Rewrite the HTML report after the run (`cohorts watch` leaves it to `cohorts report`). @default true */
+  readonly report?: boolean;
 }
 
 /**
@@ -108,13 +110,15 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const exported = summary.deliveries.filter((d) => d.exports !== null).length;
   const announced = summary.deliveries.filter((d) => d.event !== null).length;
   io.err(`exports: ${join(folders.state, 'exports')} (${exported} new), events: ${join(folders.state, 'events.jsonl')} (${announced} new)`);
-  const report = await writeReportFiles(folders, catalog.definitions, local.store).catch((error: unknown) => {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`refresh ${runId} is done, but the report step failed: ${reason} (\`cohorts report\` rebuilds the report alone)`, {
-      cause: error,
+  if (options.report !== false) {
+    const report = await writeReportFiles(folders, catalog.definitions, local.store).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`refresh ${runId} is done, but the report step failed: ${reason} (\`cohorts report\` rebuilds the report alone)`, {
+        cause: error,
+      });
     });
-  });
-  io.err(`report: ${report}`);
+    io.err(`report: ${report}`);
+  }
   reportGovernance(plan.governance, io);
   return run;
 }

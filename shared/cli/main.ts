@@ -22,6 +22,9 @@ import { learnCommand } from './learn-command.ts';
 import { testCommand } from './test-command.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { withRunLock } from '../local/run-lock.ts';
+import { streamSampleEvents } from '../sample/event-stream.ts';
+import { untilInterrupted } from './interrupt.ts';
+import { watchCommand } from './watch-command.ts';
 import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
 import type { Folders, Output } from './io.ts';
 
@@ -46,6 +49,9 @@ Commands:
   privacy-check                                                 no forgotten or suppressed id, no personal property, no unreadable file in the state folder
   sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]
                                                                 write a realistic sample lake (Parquet) to --data
+  sample-data --stream [--people N] [--interval MS]             keep appending small files of events to today's partition (Ctrl-C stops)
+  watch [--debounce MS]                                         refresh the realtime cohorts whenever files land in --data, printing
+                                                                who entered and exited (Ctrl-C stops after the refresh in progress)
   demo                                                          sample data if missing, then a full refresh (npm start)
   plan [--as-of ISO] [--cloud]                                  working definitions against the published ones: diffs, impact, guardrails
   approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort, or (ID cohorts.config.yaml) the waiting config upload (reject: refuse it)
@@ -85,6 +91,9 @@ const options = {
   'stack-outputs': { type: 'string' },
   'privacy-key': { type: 'string' },
   keep: { type: 'boolean', default: false },
+  stream: { type: 'boolean', default: false },
+  interval: { type: 'string' },
+  debounce: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -121,6 +130,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
   }
   if (values['stack-outputs'] !== undefined && !values.cloud) throw new UsageError('--stack-outputs FILE goes with --cloud');
   if (values.keep && command !== 'doctor') throw new UsageError(`--keep works with doctor, not with ${command}`);
+  if ((values.stream || values.interval !== undefined) && command !== 'sample-data')
+    throw new UsageError(`--stream and --interval work with sample-data, not with ${command}`);
+  if (values.debounce !== undefined && command !== 'watch') throw new UsageError(`--debounce works with watch, not with ${command}`);
   const modes = (['tiles', 'full', 'verify'] as const).filter((mode) => values[mode]);
   if (modes.length > 0 && command !== 'run' && command !== 'demo')
     throw new UsageError(`--tiles, --full and --verify work with run and demo, not with ${command}`);
@@ -207,6 +219,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       positionals(rest, 0, 'privacy-check');
       return privacyCheckCommand(folders, io);
     case 'sample-data':
+      if (values.stream) {
+        positionals(rest, 0, 'sample-data --stream [--people N] [--interval MS]');
+        return streamCommand(folders.data, wholeNumber('people', values.people, 3000), wholeNumber('interval', values.interval, 1000), io);
+      }
       positionals(rest, 0, 'sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]');
       await sampleDataCommand(
         folders,
@@ -220,6 +236,16 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
         io,
       );
       return 0;
+    case 'watch': {
+      positionals(rest, 0, 'watch [--debounce MS]');
+      const stop = untilInterrupted();
+      try {
+        const quietMs = wholeNumber('debounce', values.debounce, 1000);
+        return await watchCommand(folders, { pollMs: Math.min(250, quietMs), quietMs, listed: 10, signal: stop.signal }, io);
+      } finally {
+        stop.dispose();
+      }
+    }
     case 'demo': {
       positionals(rest, 0, 'demo');
       let marker = await readSampleMarker(folders.data);
@@ -258,6 +284,26 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       );
     default:
       throw new UsageError(`unknown command ${shownValue(command)}\n${USAGE}`);
+  }
+}
+
+/** `cohorts sample-data --stream`: appends a small file of events every `intervalMs` until Ctrl-C. */
+async function streamCommand(data: string, people: number, intervalMs: number, io: Output): Promise<number> {
+  const stop = untilInterrupted();
+  io.err(`appending sample events to ${data}/events/ every ${intervalMs} ms (Ctrl-C stops)`);
+  try {
+    const { files, events } = await streamSampleEvents({
+      dir: data,
+      people,
+      intervalMs,
+      eventsPerFile: 20,
+      signal: stop.signal,
+      onFile: (path, count) => io.err(`appended ${count} events: ${path}`),
+    });
+    io.err(`stopped: ${events} events in ${files} files`);
+    return 0;
+  } finally {
+    stop.dispose();
   }
 }
 

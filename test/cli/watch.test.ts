@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
+import { RUN_LOCK } from '../../shared/local/run-lock.ts';
+import { projectFolders, tempDir } from '../support/cli.ts';
+import { startCli } from '../support/cli-process.ts';
+import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
+import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
+
+/** A product event of `user` half a minute ago. */
+const recent = (id: string, user: string, event_name: string): EventRow => ({
+  event_id: id,
+  source: 'product',
+  user_id: user,
+  event_name,
+  ts: new Date(Date.now() - 30_000).toISOString(),
+});
+
+/** Lands a JSON Lines file in today's partition the way a writer must: whole, under its final name at once. */
+async function land(data: string, name: string, rows: readonly EventRow[]): Promise<void> {
+  const day = new Date().toISOString().slice(0, 10);
+  await new FsBlobStore(data).create(`events/dt=${day}/${name}.jsonl`, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+}
+
+/**
+ * A project whose realtime cohort holds people who used a feature in the last hour without
+ * exporting in it, beside a daily cohort that watch never refreshes.
+ */
+async function givenRealtimeProject(): Promise<{ root: string; data: string; args: string[] }> {
+  const root = await tempDir('cohorts-watch-');
+  const data = join(root, 'data');
+  await writeLake(data, [{ event_id: 'old', source: 'product', user_id: 'ann', event_name: 'feature_used', ts: '2024-05-01T00:00:00Z' }]);
+  await writeDefinitions(join(root, 'definitions'), {
+    'browsing_now.yaml': `${header('browsing_now').replace('cadence: daily', 'cadence: realtime')}rule:
+  all:
+    - event: feature_used
+      within: 1h
+    - not:
+        event: export_created
+        within: 1h
+`,
+    'ever_used.yaml': `${header('ever_used')}rule:\n  event: feature_used\n`,
+  });
+  await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+  return { root, data, args: projectFolders(root) };
+}
+
+describe('cohorts watch (a child process, as in a terminal)', () => {
+  it('refreshes the realtime cohorts as files land, printing who entered and exited, goes on after a failed refresh, and stops cleanly on Ctrl-C', async () => {
+    // GIVEN a project and watch running over it
+    const { root, data, args } = await givenRealtimeProject();
+    const watch = startCli(['watch', '--debounce', '300', ...args]);
+    try {
+      // THEN it first refreshes the lake as found: nobody is browsing now
+      await watch.waitFor(/browsing_now v1: 0 members/);
+      // WHEN bob and cid use a feature THEN both enter
+      await land(data, 'a', [recent('a1', 'bob', 'feature_used'), recent('a2', 'cid', 'feature_used')]);
+      await watch.waitFor(/browsing_now v2: 2 members, \+2 entered, -0 exited\n {2}\+ bob, cid\n/);
+      // WHEN bob exports THEN he exits and cid stays
+      await land(data, 'b', [recent('b1', 'bob', 'export_created')]);
+      await watch.waitFor(/browsing_now v3: 1 members, \+0 entered, -1 exited\n {2}- bob\n/);
+      // WHEN a file the engine cannot read lands THEN the failure is printed and watch goes on
+      const broken = join(data, 'events', `dt=${new Date().toISOString().slice(0, 10)}`, 'broken.parquet');
+      await writeFile(broken, 'not parquet');
+      await watch.waitFor(/refresh failed: .*\(still watching\)/, 60_000, 'stderr');
+      await rm(broken);
+      await land(data, 'c', [recent('c1', 'dan', 'feature_used')]);
+      await watch.waitFor(/browsing_now v4: 2 members, \+1 entered, -0 exited\n {2}\+ dan\n/);
+    } finally {
+      // WHEN Ctrl-C THEN it exits 0, saying what it did, and leaves the state folder unlocked
+      expect(await watch.stop('SIGINT')).toBe(0);
+    }
+    expect(watch.stderr()).toMatch(/stopped: 4 refreshes, 1 failed/);
+    expect(existsSync(join(root, 'state', RUN_LOCK))).toBe(false);
+    // AND the daily cohort was never refreshed by it
+    expect(watch.stdout()).not.toContain('ever_used');
+  }, 240_000);
+
+  it('sample-data --stream appends whole files of valid events to today until Ctrl-C, leaving no temporary file', async () => {
+    const root = await tempDir('cohorts-stream-');
+    const data = join(root, 'data');
+    const stream = startCli(['sample-data', '--stream', '--interval', '100', '--people', '50', '--data', data]);
+    await stream.waitFor(/appended 20 events(.|\n)*appended 20 events/, 60_000, 'stderr');
+    expect(await stream.stop('SIGTERM')).toBe(0);
+    const folder = join(data, 'events', `dt=${new Date().toISOString().slice(0, 10)}`);
+    const names = await readdir(folder);
+    expect(names.filter((n) => !/^stream-.*\.jsonl$/.test(n))).toEqual([]);
+    const files = Number(/stopped: (\d+) events in (\d+) files/.exec(stream.stderr())?.[2]);
+    expect(names).toHaveLength(files);
+    for (const name of names) {
+      const lines = (await readFile(join(folder, name), 'utf8')).trimEnd().split('\n');
+      expect(lines).toHaveLength(20);
+      for (const line of lines) {
+        expect(JSON.parse(line)).toMatchObject({ source: 'product', user_id: expect.stringMatching(/^u_0000[0-5]\d$/) });
+      }
+    }
+  }, 120_000);
+});
