@@ -19,6 +19,7 @@ const uploadSchema = environmentSchema.pick({
   EVENT_BUS_NAME: true,
 });
 const slackSchema = environmentSchema.pick({ SLACK_WEBHOOK_SECRET: true });
+const stateMachineSchema = environmentSchema.pick({ STATE_MACHINE_ARN: true });
 
 /** What every step of the refresh reads (set by RefreshStateMachine). */
 export type Config = z.output<typeof stepSchema>;
@@ -62,4 +63,9 @@ export function readUploadConfig(env: NodeJS.ProcessEnv = process.env): UploadCo
 /** Reads and checks the Slack webhook function's environment (set by SlackAlerts). */
 export function readSlackConfig(env: NodeJS.ProcessEnv = process.env): z.output<typeof slackSchema> {
   return parseEnvironment(slackSchema, env);
+}
+
+/** The refresh state machine, whose running executions Plan lists (no overlap of a cadence's runs). */
+export function readStateMachineArn(env: NodeJS.ProcessEnv = process.env): string {
+  return parseEnvironment(stateMachineSchema, env).STATE_MACHINE_ARN;
 }

@@ -21,6 +21,9 @@ export const WILDCARD_REASONS: WildcardReason = (resource, actions) => {
   if (only('glue:') && resource.endsWith(`/${EVALUATION_TABLE_PREFIX}*`)) {
     return 'One evaluation table per run, named after the run id when it is planned.';
   }
+  if (only('states:DescribeExecution') && resource.includes(':execution:')) {
+    return "The executions of the refresh state machine, named by run ids not known in advance: Plan reads their input's cadence so that runs of one cadence never overlap.";
+  }
   return undefined;
 };
 

@@ -96,7 +96,7 @@ function lambdaTask(
 }
 
 /**
- * The refresh: Plan -> Tiles (tiles up to date, the tiled query) -> Evaluate (Athena, waits for the query) -> SnapshotEach (Map: Snapshot per
+ * The refresh: Plan -> Overlapping (a Choice: Skipped when Plan found the cadence's previous run still running) -> Tiles (tiles up to date, the tiled query) -> Evaluate (Athena, waits for the query) -> SnapshotEach (Map: Snapshot per
  * cohort) -> DeliverEach (Map: Deliver per outcome, exports and events) -> Finish -> Succeeded. Every step catches States.ALL into `$.error`, goes through a
  * Pass state that records which step failed (`$.failed`), then AlertFailure (an `error` alert)
  * and Failed, which ends the execution with the original error. Only Snapshot ever moves a
@@ -213,7 +213,15 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     steps[step].addCatch(record, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   }
 
+  // A scheduled run whose cadence's previous run still runs ends here (Plan returned `skipped`).
+  const overlapping = new sfn.Choice(scope, StateName.Overlapping)
+    .when(
+      sfn.Condition.isPresent('$.skipped'),
+      new sfn.Succeed(scope, StateName.Skipped, { comment: 'An earlier run of this cadence still runs' }),
+    )
+    .afterwards({ includeOtherwise: true });
   return plan
+    .next(overlapping)
     .next(tiles)
     .next(evaluate)
     .next(snapshotEach)

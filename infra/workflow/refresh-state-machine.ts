@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -181,6 +181,8 @@ export class RefreshStateMachine extends Construct {
     this.functions = {
       // Plan carries out deletion requests (erasure rewrites exports too) and announces the definition versions it accepts.
       plan: fn('PlanFunction', 'plan.ts', 'cohort-refresh Plan: select, compile, assign versions', FUNCTION_SIZES.plan, {
+        // Built from the name, not referenced: the state machine refers to this function.
+        STATE_MACHINE_ARN: this.stateMachineArnOf(name, 'stateMachine'),
         EXPORTS_BUCKET: cr.exportsBucket.bucketName,
         EVENT_BUS_NAME: this.eventBus.eventBusName,
         ...privacyKey,
@@ -220,7 +222,7 @@ export class RefreshStateMachine extends Construct {
         FUNCTION_SIZES.alertFailure,
       ),
     };
-    this.grantSteps(cr);
+    this.grantSteps(cr, name);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/vendedlogs/states/${name}`,
@@ -264,9 +266,21 @@ export class RefreshStateMachine extends Construct {
     for (const f of Object.values(this.functions)) acknowledgePinnedRuntime(f);
   }
 
+  /** The ARN of this state machine (`stateMachine`) or of its executions' (`execution`, name then `:<run id>`), from its name. */
+  private stateMachineArnOf(name: string, resource: 'stateMachine' | 'execution'): string {
+    return Stack.of(this).formatArn({ service: 'states', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
   /** Each function gets what its step does, no more. */
-  private grantSteps(cr: CohortFoundation): void {
+  private grantSteps(cr: CohortFoundation, name: string): void {
     const { plan, tiles, snapshot, deliver, finish, alertFailure } = this.functions;
+    // Plan lists the running executions and reads their input (the cadence): runs of one cadence never overlap.
+    plan.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachineArnOf(name, 'stateMachine')] }),
+    );
+    plan.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [`${this.stateMachineArnOf(name, 'execution')}:*`] }),
+    );
     // Plan reads the catalog, the lake's layout (tables, partitions for lineage) and existing versions.
     cr.grantReadDefinitions(plan);
     // ...and records the definitions it accepts, refuses or keeps waiting (catalog/ of that bucket).

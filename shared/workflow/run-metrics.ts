@@ -41,6 +41,8 @@ export const RefreshMetric = {
   RunDuration: 'RunDuration',
   /** One per finished or failed run, under an `outcome` dimension. */
   Runs: 'Runs',
+  /** One per scheduled run skipped because the previous run of its cadence still ran. */
+  RunsSkipped: 'RunsSkipped',
 } as const;
 
 export type RefreshMetric = (typeof RefreshMetric)[keyof typeof RefreshMetric];
@@ -114,6 +116,11 @@ export function cohortMetricPoints(outcome: CohortOutcome): MetricPoint[] {
 /** Points of the Plan step. */
 export function planMetricPoints(plan: Pick<WorkflowPlan, 'cohorts'>): MetricPoint[] {
   return [point(RefreshMetric.CohortsPlanned, 'Count', plan.cohorts.length)];
+}
+
+/** The point of a run skipped for overlap. */
+export function skippedMetricPoints(): MetricPoint[] {
+  return [point(RefreshMetric.RunsSkipped, 'Count', 1)];
 }
 
 /** How a completed run ended: held when any cohort was held, warned when a new version warned. */

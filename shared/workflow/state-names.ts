@@ -6,6 +6,10 @@
 export const StateName = {
   /** Lambda task: selects cohorts, compiles the one query, assigns versions. */
   Plan: 'Plan',
+  /** Choice: Skipped when Plan found an earlier run of the same cadence still running, else Tiles. */
+  Overlapping: 'Overlapping',
+  /** The run did nothing: an earlier run of its cadence still runs (no overlap; the next tick refreshes). */
+  Skipped: 'Skipped',
   /**
    * Lambda task: brings the daily tiles up to date and compiles the tiled query (issue 14); in
    * `verify` mode also checks it against the full computation. Leaves the statement Evaluate runs.

@@ -50,7 +50,13 @@ describe('the refresh state machine definition', () => {
 
   it('runs Plan, Tiles, Evaluate, SnapshotEach, DeliverEach and Finish in that order, then succeeds', () => {
     expect(asl.StartAt).toBe(StateName.Plan);
-    expect(state(StateName.Plan).Next).toBe(StateName.Tiles);
+    expect(state(StateName.Plan).Next).toBe(StateName.Overlapping);
+    expect(state(StateName.Overlapping)).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.skipped', IsPresent: true, Next: StateName.Skipped }],
+      Default: StateName.Tiles,
+    });
+    expect(state(StateName.Skipped).Type).toBe('Succeed');
     expect(state(StateName.Tiles).Next).toBe(StateName.Evaluate);
     expect(state(StateName.Evaluate).Next).toBe(StateName.SnapshotEach);
     expect(state(StateName.SnapshotEach).Next).toBe(StateName.DeliverEach);
@@ -63,6 +69,34 @@ describe('the refresh state machine definition', () => {
         ...CAUGHT_STEPS.map(failureStateOf),
       ].sort(),
     );
+  });
+
+  it('ends a run that Plan skipped (an earlier run of its cadence still runs) in Skipped, running no other step', async () => {
+    // GIVEN a Plan that finds the cadence's previous run still running, and every other task failing the test
+    const definition = await refreshStateMachineAsl();
+    const skipped = { skipped: { reason: 'overlap', cadence: 'realtime', running: 'earlier-run' } };
+    const ran: string[] = [];
+    const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+    const overrides = Object.fromEntries(
+      taskStatesOf(definition).map((name) => [
+        name,
+        async () => {
+          ran.push(name);
+          return name === StateName.Plan ? skipped : Promise.reject(new Error(`${name} must not run`));
+        },
+      ]),
+    );
+    // WHEN the schedule starts it
+    const execution = machine.run(
+      { trigger: 'schedule:realtime', cadence: 'realtime' },
+      {
+        overrides: { taskResourceLocalHandlers: overrides },
+        context: { Execution: { Id: 'arn:aws:states:eu-west-1:123456789012:execution:cohort-refresh:late-run', Name: 'late-run' } },
+      },
+    );
+    // THEN it succeeds with Plan's answer, having run Plan only
+    expect(await execution.result).toEqual(skipped);
+    expect(ran).toEqual([StateName.Plan]);
   });
 
   it('evaluates with the native Athena integration, waiting for the query, in the workgroup and database', () => {

@@ -1,0 +1,45 @@
+import type { Cadence } from '../language/ast.ts';
+import type { RunningExecution, RunningExecutions } from '../refresh-request.ts';
+import type { PlanEvent } from './events.ts';
+
+/**
+ * No overlap between runs of one cadence, in the cloud: a scheduled run that finds an earlier
+ * run of its cadence still running ends at once as skipped (the Plan function returns
+ * {@link SkippedRun}, a Choice state ends the execution in `Skipped`), counted by a metric and a
+ * log line. The next tick of the schedule refreshes as of its own moment, so nothing is lost but
+ * the skipped tick. Locally the state folder's run lock serializes runs and `cohorts watch` queues one.
+ */
+
+/** What Plan returns instead of a plan when the run must not start. */
+export interface SkippedRun {
+  readonly skipped: {
+    readonly reason: 'overlap';
+    readonly cadence: Cadence;
+    /** The earlier run of the cadence that is still running. */
+    readonly running: string;
+  };
+}
+
+/**
+ * The earliest other running execution of `cadence` that started before this one (ties broken by
+ * name, so of two runs started together exactly one goes on), if any.
+ */
+export function earlierRun(
+  executions: readonly RunningExecution[],
+  cadence: Cadence,
+  self: { readonly name: string; readonly startedAt: Date },
+): RunningExecution | undefined {
+  const before = (e: RunningExecution) =>
+    e.startedAt.getTime() < self.startedAt.getTime() || (e.startedAt.getTime() === self.startedAt.getTime() && e.name < self.name);
+  return executions
+    .filter((e) => e.name !== self.name && e.cadence === cadence && before(e))
+    .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())[0];
+}
+
+/** {@link SkippedRun} when a run of the event's cadence started earlier and still runs; undefined for a run without a cadence. */
+export async function skippedByOverlap(event: PlanEvent, executions: RunningExecutions): Promise<SkippedRun | undefined> {
+  const cadence = event.request.cadence;
+  if (cadence === undefined) return undefined;
+  const earlier = earlierRun(await executions.running(), cadence, { name: event.run_id, startedAt: new Date(event.started_at) });
+  return earlier ? { skipped: { reason: 'overlap', cadence, running: earlier.name } } : undefined;
+}
