@@ -23,6 +23,7 @@ import { runRefreshSteps } from '../shared/workflow/run-steps.ts';
 import type { WorkflowSummary } from '../shared/workflow/types.ts';
 import { findLakeFiles } from '../shared/local/lake-files.ts';
 import { benchSource } from './bench-catalog.ts';
+import { benchLatency } from './latency-bench.ts';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
@@ -171,4 +172,11 @@ const lines = [
   `peak memory (max RSS of this process, DuckDB included): ${peakMb.toFixed(0)} MB (target < 2048 MB; DuckDB memory_limit ${MEMORY_LIMIT})`,
   `cores: ${availableParallelism()}`,
 ];
+// (f) with `cohorts watch` over the lake: bench/latency-bench.ts.
+const latency = await timed('(f) watch: a file making 100 people enter a realtime cohort, until their Cohort Entered', () =>
+  benchLatency(lake),
+);
+lines.push(
+  `(f) event file to Cohort Entered: ${seconds(latency.value.ms)} (target < 5 s; waited for ${latency.value.signal}; watch's first refresh ${seconds(latency.value.warmUpMs)})`,
+);
 process.stdout.write(`${lines.join('\n')}\n`);
