@@ -1,4 +1,4 @@
-import type { Cadence } from '../language/ast.ts';
+import type { Cadence, CohortDefinition } from '../language/ast.ts';
 import type { RunningExecution, RunningExecutions } from '../refresh-request.ts';
 import type { PlanEvent } from './events.ts';
 
@@ -13,11 +13,28 @@ import type { PlanEvent } from './events.ts';
 /** What Plan returns instead of a plan when the run must not start. */
 export interface SkippedRun {
   readonly skipped: {
-    readonly reason: 'overlap';
+    /** `overlap`: an earlier run of the cadence still runs; `no-cohorts`: no live cohort has the cadence. */
+    readonly reason: 'overlap' | 'no-cohorts';
     readonly cadence: Cadence;
-    /** The earlier run of the cadence that is still running. */
-    readonly running: string;
+    /** The earlier run of the cadence that is still running (`overlap`). */
+    readonly running?: string;
   };
+}
+
+/**
+ * {@link SkippedRun} for a scheduled run of a cadence no live cohort has (every deployment has a
+ * realtime schedule: without realtime cohorts its ticks must cost nothing but this look). A
+ * catalog with problems is planned, so that Plan fails and alerts as always.
+ */
+export function skippedWithoutCohorts(
+  event: PlanEvent,
+  catalog: { readonly definitions: readonly CohortDefinition[]; readonly problems: readonly unknown[] },
+): SkippedRun | undefined {
+  const cadence = event.request.cadence;
+  if (cadence === undefined || event.request.cohorts !== undefined || catalog.problems.length > 0) return undefined;
+  return catalog.definitions.some((d) => d.cadence === cadence && !d.deprecated)
+    ? undefined
+    : { skipped: { reason: 'no-cohorts', cadence } };
 }
 
 /**

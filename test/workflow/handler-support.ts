@@ -16,6 +16,7 @@ export const ENVIRONMENT = {
   ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-central-1:111122223333:alerts',
   EXPORTS_BUCKET: 'cohorts-exports',
   EVENT_BUS_NAME: 'default',
+  STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:111122223333:stateMachine:cohort-refresh',
   PRIVACY_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:cohorts-privacy-key-AbCdEf',
   ATHENA_MAX_WAIT_MS: '60000',
   AWS_REGION: 'eu-central-1',

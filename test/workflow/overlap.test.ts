@@ -2,7 +2,8 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { SfnRunningExecutions } from '../../shared/cloud/sfn-running-executions.ts';
-import { skippedByOverlap } from '../../shared/workflow/overlap.ts';
+import { skippedByOverlap, skippedWithoutCohorts } from '../../shared/workflow/overlap.ts';
+import type { CohortDefinition } from '../../shared/language/ast.ts';
 
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:cohort-refresh';
 const executionArn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:cohort-refresh:${name}`;
@@ -59,5 +60,26 @@ describe('no overlap of a cadence’s runs in the cloud (Plan skips)', () => {
     const a = await skippedByOverlap(planEvent('realtime', 'a-run', '2026-12-05T06:00:00Z'), givenRunning(twins));
     const b = await skippedByOverlap(planEvent('realtime', 'b-run', '2026-12-05T06:00:00Z'), givenRunning(twins));
     expect([a, b]).toEqual([undefined, { skipped: { reason: 'overlap', cadence: 'realtime', running: 'a-run' } }]);
+  });
+
+  it('skips a scheduled run of a cadence no live cohort has, but never a run naming cohorts or over a catalog with problems', () => {
+    const catalog = (cadences: string[], problems: unknown[] = []) => ({
+      definitions: cadences.map((cadence, i) => ({ id: `c${i}`, cadence, deprecated: cadence === 'daily' }) as unknown as CohortDefinition),
+      problems,
+    });
+    expect(skippedWithoutCohorts(planEvent('realtime'), catalog(['hourly', 'daily']))).toEqual({
+      skipped: { reason: 'no-cohorts', cadence: 'realtime' },
+    });
+    // a deprecated cohort is never refreshed
+    expect(skippedWithoutCohorts(planEvent('daily'), catalog(['daily']))).toEqual({ skipped: { reason: 'no-cohorts', cadence: 'daily' } });
+    expect(skippedWithoutCohorts(planEvent('realtime'), catalog(['realtime']))).toBeUndefined();
+    expect(skippedWithoutCohorts(planEvent('realtime'), catalog([], [{ message: 'bad' }]))).toBeUndefined();
+    expect(
+      skippedWithoutCohorts(
+        { ...planEvent('realtime'), request: { trigger: 'manual', cadence: 'realtime', cohorts: ['c0'] } },
+        catalog([]),
+      ),
+    ).toBeUndefined();
+    expect(skippedWithoutCohorts(planEvent(undefined), catalog([]))).toBeUndefined();
   });
 });
