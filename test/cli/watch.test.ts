@@ -74,6 +74,19 @@ describe('cohorts watch (a child process, as in a terminal)', () => {
     }
     expect(watch.stderr()).toMatch(/stopped: 4 refreshes, 1 failed/);
     expect(existsSync(join(root, 'state', RUN_LOCK))).toBe(false);
+    // AND downstream got one event per person who moved, as each refresh published
+    const moves = (await readFile(join(root, 'state', 'events.jsonl'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { 'detail-type': string; detail: { cohort?: string; version?: number; person_id?: string } })
+      .filter((e) => e['detail-type'] === 'Cohort Entered' || e['detail-type'] === 'Cohort Exited')
+      .map((e) => `${e['detail-type']} ${e.detail.cohort} v${e.detail.version} ${e.detail.person_id}`);
+    expect(moves).toEqual([
+      'Cohort Entered browsing_now v2 bob',
+      'Cohort Entered browsing_now v2 cid',
+      'Cohort Exited browsing_now v3 bob',
+      'Cohort Entered browsing_now v4 dan',
+    ]);
     // AND the daily cohort was never refreshed by it
     expect(watch.stdout()).not.toContain('ever_used');
   }, 240_000);
