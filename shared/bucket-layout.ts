@@ -41,3 +41,13 @@ export const TILE_DAYS_PREFIX = `${TILES_PREFIX}days/`;
 export const TILE_CONTESTED_PREFIX = `${TILES_PREFIX}contested/`;
 /** Snapshots bucket: one fingerprint per tile day, `<day>.json`, written after the day's files. */
 export const TILE_FINGERPRINTS_PREFIX = `${TILES_PREFIX}fingerprints/`;
+
+/**
+ * Lake bucket, under the lake prefix: the records the ingestion could not place in `events/`
+ * (Firehose's error output, `cohorts ingest`'s refused lines), one `<kind>/dt=YYYY-MM-DD/` folder per
+ * kind and UTC day of arrival. Outside `events/`, so no refresh reads them as events; the source
+ * checks count its files (`lake.refused`).
+ */
+export const INGEST_ERRORS_PREFIX = 'events-errors/';
+/** `cohorts ingest` files its refused lines under this kind of {@link INGEST_ERRORS_PREFIX}. */
+export const LOCAL_REFUSED_KIND = 'ingest-refused';

@@ -70,6 +70,16 @@ export interface LakeView {
   inputs(partitions: CompiledRefresh['partitions']): LineageInput[];
   /** What the reader leaves out or reads as NULL (folders that are not partitions, mistyped columns). */
   readonly warnings?: readonly string[];
+  /** The files of records the ingestion refused (the lake's `events-errors/`); absent when it holds none. */
+  readonly refused?: RefusedFiles;
+}
+
+/** The files under the lake's `events-errors/` (bucket-layout.ts), counted by the `lake.refused` check. */
+export interface RefusedFiles {
+  /** The folder or S3 URI of `events-errors/`, for the message. */
+  readonly location: string;
+  /** Per file, the UTC day it arrived (its `dt=` folder), in no order. */
+  readonly days: readonly string[];
 }
 
 /** The `dt=<date>` partitions of a query's range among the dates a lake has, for {@link LakeView.inputs}. */

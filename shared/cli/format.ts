@@ -37,8 +37,9 @@ export function formatRunSummary(summary: WorkflowSummary): string {
   const held = summary.cohorts.filter((c) => c.status === 'held').length;
   const unchanged = summary.cohorts.filter((c) => c.status === 'unchanged').length;
   const published = summary.cohorts.length - held - unchanged;
-  // The lake-wide layout warning is one message, whichever cohort carries it.
-  const lakeWarnings = [...new Set(summary.cohorts.flatMap((c) => c.checks.filter((k) => k.name === 'lake.layout').map((k) => k.message)))];
+  // A lake-wide warning (layout, refused records) is one message, whichever cohort carries it.
+  const lakeWide = (name: string) => name === 'lake.layout' || name === 'lake.refused';
+  const lakeWarnings = [...new Set(summary.cohorts.flatMap((c) => c.checks.filter((k) => lakeWide(k.name)).map((k) => k.message)))];
   return [
     table(['cohort', 'version', 'size', 'entered', 'exited', 'status', 'checks'], rows, [2, 3, 4]),
     ...lakeWarnings.map((message) => pc.yellow(`warning: ${message}`)),

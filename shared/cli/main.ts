@@ -21,6 +21,7 @@ import { uploadCommand } from './upload-command.ts';
 import { learnCommand } from './learn-command.ts';
 import { testCommand } from './test-command.ts';
 import { doctorCommand } from './doctor-command.ts';
+import { ingestCommand, ingestInput } from './ingest-command.ts';
 import { withRunLock } from '../local/run-lock.ts';
 import { streamSampleEvents } from '../sample/event-stream.ts';
 import { untilInterrupted } from './interrupt.ts';
@@ -52,6 +53,7 @@ Commands:
   sample-data --stream [--people N] [--interval MS]             keep appending small files of events to today's partition (Ctrl-C stops)
   watch [--debounce MS]                                         refresh the realtime cohorts whenever files land in --data, printing
                                                                 who entered and exited (Ctrl-C stops after the refresh in progress)
+  ingest FILE|-                                                 append JSON Lines events to --data's events/dt=YYYY-MM-DD/ (exit 1 if a line is refused)
   demo                                                          sample data if missing, then a full refresh (npm start)
   plan [--as-of ISO] [--cloud]                                  working definitions against the published ones: diffs, impact, guardrails
   approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort, or (ID cohorts.config.yaml) the waiting config upload (reject: refuse it)
@@ -245,6 +247,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       } finally {
         stop.dispose();
       }
+    }
+    case 'ingest': {
+      const [file] = positionals(rest, 1, 'ingest FILE|-');
+      return ingestCommand(folders, ingestInput(file as string), io);
     }
     case 'demo': {
       positionals(rest, 0, 'demo');

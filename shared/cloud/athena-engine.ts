@@ -15,6 +15,7 @@ import { InvalidS3LocationError } from './errors.ts';
 import { deleteObjects, deletePrefix } from './s3-prefix.ts';
 import { lakeManifests, type ManifestLocation, writeLakeManifests } from './lake-manifests.ts';
 import { type LakeObject, listLakeObjects } from './lake-objects.ts';
+import { listRefusedObjects } from './refused-objects.ts';
 import { withTsUnits } from './lake-ts-units.ts';
 import { bucketName, keyPrefix, parseS3Uri } from './s3-uri.ts';
 import { LAKE_FILES_PREFIX, RESULTS_PREFIX } from '../bucket-layout.ts';
@@ -120,7 +121,9 @@ export class AthenaEngine implements QueryEngine {
     await writeLakeManifests(this.options.s3, this.files, manifests);
     const dates = [...new Set([...manifests.dates.jsonl, ...Object.values(manifests.dates.parquet).flat()])].sort();
     const root = `s3://${this.lakeBucket}/${this.lakePrefix}`;
+    const refused = await listRefusedObjects(this.options.s3, this.lakeBucket, this.lakePrefix);
     const view: LakeView = {
+      ...(refused ? { refused } : {}),
       relations: athenaLakeRelations({ database: this.options.database, ...this.options.tables }, manifests),
       inputs: (range) => [
         { table: 'events', location: `${root}events/`, partitions: partitionsIn(dates, range) },

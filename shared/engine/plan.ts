@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { compileRefresh, type MetricColumns } from '../compiler/compile-refresh.ts';
 import { compileSourceChecks } from '../checks/source-query.ts';
 import { readSourceCheckRows } from '../checks/source-rows.ts';
+import { withRefusedRecords } from '../checks/refused-check.ts';
 import { sourceChecks, withLakeWarnings } from '../checks/source-checks.ts';
 import { DEFAULT_CONFIG, type MetricSettings, type ProjectConfig } from '../config/config.ts';
 import type { CohortDefinition } from '../language/ast.ts';
@@ -138,7 +139,11 @@ export async function planRefresh(
   });
   const checks = compileSourceChecks({ asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
   const checkRows = readSourceCheckRows(await ports.engine.rows(checks.sql));
-  const source_checks = withLakeWarnings(sourceChecks(checkRows, config, request.asOf), lake.warnings ?? []);
+  const source_checks = withRefusedRecords(
+    withLakeWarnings(sourceChecks(checkRows, config, request.asOf), lake.warnings ?? []),
+    lake.refused,
+    request.asOf,
+  );
   const newest = newestEventBySource(checkRows);
   const graph = cohortGraph(request.catalog);
   const versionOf = new Map<string, number>();

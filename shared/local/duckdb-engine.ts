@@ -10,6 +10,7 @@ import type { MetricColumns } from '../compiler/compile-refresh.ts';
 import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCodec, partitionsIn, type QueryEngine } from '../ports.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
+import { findRefusedFiles } from './refused-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
 import { LocalTileExpiry } from './local-tile-expiry.ts';
 import { LocalTiles } from './local-tile-store.ts';
@@ -58,7 +59,9 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     const read = async (sql: string) => (await this.connection.runAndReadAll(sql)).getRows();
     const schemas = await readParquetSchemas(read, [...files.events.parquet, ...files.identities.parquet], fileList);
     const { events, identities, warnings } = duckdbLakeRelations(files, schemas);
+    const refused = await findRefusedFiles(files.root);
     return {
+      ...(refused ? { refused } : {}),
       relations: { events, identities },
       warnings: [...files.skipped.map((entry) => `${entry} is not a dt=YYYY-MM-DD folder: not read`), ...warnings],
       inputs: (range) => {

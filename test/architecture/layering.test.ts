@@ -60,9 +60,10 @@ const RINGS: readonly Ring[] = [
     ],
   },
   {
-    // The two worlds, mirror rooms; the sample lake is written with the local engine.
+    // The two worlds, mirror rooms; the sample lake is written with the local engine, and so is
+    // what `cohorts ingest` appends to the local lake.
     name: 'adapters',
-    paths: ['shared/cloud/', 'shared/local/', 'shared/sample/'],
+    paths: ['shared/cloud/', 'shared/local/', 'shared/sample/', 'shared/ingest/'],
   },
   {
     // The refresh as steps of the state machine, and the upload trigger.

@@ -72,6 +72,7 @@ describe('the Athena query engine', () => {
     s3.reset();
     glue.reset();
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events-errors/' }).resolves({});
   });
 
   it('is named for lineage and speaks the Athena dialect', () => {
@@ -234,6 +235,7 @@ describe('the Athena query engine', () => {
         Contents: [{ Key: 'lake/events/dt=2024-05-30/a.jsonl', ETag: etag, Size: 1 }],
       });
       s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
+      s3.on(ListObjectsV2Command, { Prefix: 'lake/events-errors/' }).resolves({});
       s3.on(PutObjectCommand).resolves({});
       await engine.lake();
       return String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key).split('/')[1];
@@ -282,6 +284,36 @@ describe('the Athena query engine', () => {
     await expect(engine.lake()).rejects.toThrow(UnprojectableDateError);
     await expect(engine.lake()).rejects.toThrow('events/dt=1500-03-01/');
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('lists the files of refused records under events-errors/<type>/dt=<day>/ with their day, and nothing when there are none', async () => {
+    // Prepare: two error outputs of the delivery stream, a file outside any day folder, a second page
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({
+      Contents: [{ Key: 'lake/events/dt=2024-05-20/ok.jsonl', ETag: '"e"', Size: 1 }],
+    });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events-errors/' })
+      .resolvesOnce({
+        Contents: [
+          { Key: 'lake/events-errors/partitioning-failed/dt=2024-05-20/s-1-2024-05-20-abc.jsonl.gz' },
+          { Key: 'lake/events-errors/partitioning-failed/notes.txt' },
+        ],
+        IsTruncated: true,
+        NextContinuationToken: 't-2',
+      })
+      .resolves({ Contents: [{ Key: 'lake/events-errors/format-conversion-failed/dt=2024-05-21/s-1-2024-05-21-def.gz' }] });
+    s3.on(PutObjectCommand).resolves({});
+    // Act
+    const lake = await engine.lake();
+    // Assess
+    expect(lake.refused).toEqual({ location: 's3://lake-bucket/lake/events-errors/', days: ['2024-05-20', '2024-05-21'] });
+    expect(s3).toHaveReceivedCommandWith(ListObjectsV2Command, {
+      Bucket: 'lake-bucket',
+      Prefix: 'lake/events-errors/',
+      ContinuationToken: 't-2',
+    });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events-errors/' }).resolves({});
+    expect((await engine.lake()).refused).toBeUndefined();
   });
 
   it('leaves out events/ folders that are not dt= and a real date, and warns of each once, as the local reader does', async () => {

@@ -23,6 +23,7 @@ describe('one listing of the lake per Tiles invocation', () => {
     s3.reset();
     s3.on(PutObjectCommand).resolves({});
     s3.on(ListObjectsV2Command, { Prefix: 'identities/' }).resolves({});
+    s3.on(ListObjectsV2Command, { Prefix: 'events-errors/' }).resolves({});
   });
 
   it('gives the tiled query and the tile store the same listing, listed once, and a new invocation a new one', async () => {
@@ -35,7 +36,8 @@ describe('one listing of the lake per Tiles invocation', () => {
     const listed = await first.lake();
     expect(listed.view).toBe(view);
     expect(listed.events.map((o) => o.etag)).toEqual(['"a1"']);
-    expect(s3).toHaveReceivedCommandTimes(ListObjectsV2Command, 2);
+    // events/, identities/ and the refused records' events-errors/
+    expect(s3).toHaveReceivedCommandTimes(ListObjectsV2Command, 3);
 
     // The next invocation sees the rewritten file, and reads the manifests of its own listing.
     const second = oneListing(engine);

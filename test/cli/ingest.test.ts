@@ -1,0 +1,54 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { cohorts, loginProject } from '../support/cli.ts';
+
+const login = (id: string, user: string, ts: string) =>
+  JSON.stringify({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
+
+describe('cohorts ingest', () => {
+  it('appends the valid lines, names each refused one with its line number, exits 1, and the next run reads the new events and warns of the refused', async () => {
+    // Prepare: a login of carl an hour ago, and a line without a ts
+    const { root, common } = await loginProject();
+    const state = ['--state', join(root, 'state')];
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const file = join(root, 'new.jsonl');
+    await writeFile(file, `${login('10', 'carl', hourAgo)}\n{"event_id":"11","source":"product","user_id":"dan","event_name":"login"}\n`);
+    // Act
+    const ingest = await cohorts('ingest', file, ...common);
+    // Assess
+    expect(ingest.code).toBe(1);
+    expect(ingest.stderr).toContain(`${file}:2: refused: ts missing or not YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM)`);
+    const written = ingest.stdout[0] as string;
+    expect(written).toMatch(new RegExp(`/data/events/dt=${hourAgo.slice(0, 10)}/ingest-[0-9TZ]+-[0-9a-f]{8}\\.jsonl: 1 event$`));
+    expect(await readFile(written.replace(/: 1 event$/, ''), 'utf8')).toBe(`${login('10', 'carl', hourAgo)}\n`);
+    expect(ingest.stderr.at(-1)).toMatch(
+      /^ingested 1 event into 1 partition; 1 line refused, kept in .*\/events-errors\/ingest-refused\/dt=/,
+    );
+
+    const run = await cohorts('run', ...common, ...state);
+    expect(run.code).toBe(0);
+    expect(run.stdout.join('\n')).toMatch(/warning: lake: 1 file of refused records arrived from .* under .*events-errors\//);
+    expect((await cohorts('members', 'active_users', ...common, ...state)).stdout).toEqual(['carl']);
+  });
+
+  it('reads a gzip file and exits 0 when every line is kept; refuses a file that is not UTF-8 as a whole', async () => {
+    const { root, common } = await loginProject();
+    const gz = join(root, 'new.jsonl.gz');
+    await writeFile(gz, gzipSync(`${login('20', 'eve', '2024-05-31T12:00:00+02:00')}\n\n`));
+
+    const ok = await cohorts('ingest', gz, ...common);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toHaveLength(1);
+    expect(ok.stdout[0]).toContain('/events/dt=2024-05-31/');
+    expect(ok.stderr).toEqual(['ingested 1 event into 1 partition']);
+
+    const latin1 = join(root, 'latin1.jsonl');
+    await writeFile(latin1, Buffer.from([0x7b, 0xe9, 0x7d, 0x0a]));
+    const bad = await cohorts('ingest', latin1, ...common);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.join('\n')).toContain(`${latin1} is not UTF-8 text`);
+    expect(bad.stdout).toEqual([]);
+  });
+});
