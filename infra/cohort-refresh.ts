@@ -3,6 +3,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Cadence } from '../shared/language/ast.ts';
 import { CohortFoundation, type CohortFoundationProps } from './foundation/cohort-foundation.ts';
+import { EventIngestion, type EventIngestionSettings } from './ingestion/event-ingestion.ts';
 import { RefreshDashboard, type RefreshDashboardProps } from './observability/refresh-dashboard.ts';
 import { InvalidPropError } from './common/validate-props.ts';
 import { DefinitionUploads, type DefinitionUploadsProps } from './workflow/definition-uploads.ts';
@@ -76,6 +77,15 @@ export interface CohortRefreshProps extends CohortFoundationProps {
    * @default - RefreshDashboard's defaults
    */
   readonly dashboardProps?: RefreshDashboardOptions;
+
+  /**
+   * Add a Firehose delivery stream that writes producers' events into the lake (`events/dt=YYYY-MM-DD/`,
+   * JSON Lines gzip, partitioned by the UTC day of `ts`): `true` for the defaults, or its settings
+   * (buffering, a bus to forward from, names). See {@link EventIngestion} and `grantPutEvents`.
+   *
+   * @default false
+   */
+  readonly ingestion?: boolean | EventIngestionSettings;
 }
 
 /**
@@ -86,7 +96,7 @@ export interface CohortRefreshProps extends CohortFoundationProps {
  * {@link foundation}.
  *
  * Construct ids inside are fixed (`CohortRefresh`, `Refresh`, `Schedules`, `Uploads`,
- * `Dashboard`): renaming one replaces its resources. `CohortRefreshStack` creates this construct
+ * `Dashboard`, `Ingestion`): renaming one replaces its resources. `CohortRefreshStack` creates this construct
  * with the id `Default`, which CDK leaves out of logical ids.
  */
 export class CohortRefresh extends Construct {
@@ -102,6 +112,8 @@ export class CohortRefresh extends Construct {
   public readonly uploads?: DefinitionUploads;
   /** The CloudWatch dashboard, unless `dashboard` is false. */
   public readonly dashboard?: RefreshDashboard;
+  /** The delivery stream into the lake, when `ingestion` is set. */
+  public readonly ingestion?: EventIngestion;
 
   constructor(scope: Construct, id: string, props: CohortRefreshProps = {}) {
     super(scope, id);
@@ -113,6 +125,7 @@ export class CohortRefresh extends Construct {
       uploadsProps,
       dashboard = true,
       dashboardProps,
+      ingestion = false,
       ...foundationProps
     } = props;
     refuseOverridesOfOmitted([
@@ -138,6 +151,9 @@ export class CohortRefresh extends Construct {
         eventBus: this.refresh.eventBus,
       });
     }
+    if (ingestion) {
+      this.ingestion = new EventIngestion(this, 'Ingestion', { ...(ingestion === true ? {} : ingestion), foundation: this.foundation });
+    }
     if (dashboard) {
       const webhookAlarm = this.foundation.slackAlerts?.webhookErrorsAlarm;
       const alarms = [...(webhookAlarm ? [webhookAlarm] : []), ...(dashboardProps?.alarms ?? [])];
@@ -161,6 +177,16 @@ export class CohortRefresh extends Construct {
   public grantUpload(grantee: iam.IGrantable): iam.Grant {
     if (!this.uploads) throw new UploadsLeftOutError(`${this.node.path} was created with uploads: false; nothing validates incoming/`);
     return this.uploads.grantUpload(grantee);
+  }
+
+  /**
+   * Lets the grantee (a producer's role) send events to the ingestion's delivery stream
+   * (`firehose:PutRecord`, `firehose:PutRecordBatch` on that stream only). Needs `ingestion`:
+   * without it, it throws {@link IngestionLeftOutError}.
+   */
+  public grantPutEvents(grantee: iam.IGrantable): iam.Grant {
+    if (!this.ingestion) throw new IngestionLeftOutError(`${this.node.path} was created without ingestion; there is no delivery stream`);
+    return this.ingestion.grantPutEvents(grantee);
   }
 
   /** Lets the grantee list the definitions bucket and read every definition. */
@@ -202,6 +228,11 @@ export class CohortRefresh extends Construct {
 /** `grantUpload` on a {@link CohortRefresh} created without the upload flow. */
 export class UploadsLeftOutError extends Error {
   override name = 'UploadsLeftOutError';
+}
+
+/** `grantPutEvents` on a {@link CohortRefresh} created without `ingestion`. */
+export class IngestionLeftOutError extends Error {
+  override name = 'IngestionLeftOutError';
 }
 
 /** Overrides of a part that was left out are a mistake: say so rather than ignore them. */

@@ -499,6 +499,24 @@ export class CohortFoundation extends Construct {
     return this.grantQueryLake(grantee).combine(probe).combine(deletes);
   }
 
+  /**
+   * Lets the grantee (the ingestion's delivery stream) write new objects under these prefixes of
+   * the lake (after the lake prefix), and list the bucket's keys and unfinished uploads; it reads and
+   * deletes nothing.
+   */
+  public grantWriteLake(grantee: iam.IGrantable, prefixes: readonly string[]): iam.Grant {
+    const bucket = this.eventLakeBucket;
+    return prefixes.reduce(
+      (grant, prefix) => grant.combine(this.grantWriteObjects(grantee, bucket, `${this.eventLakePrefix}${prefix}*`)),
+      iam.Grant.addToPrincipal({
+        grantee,
+        // Firehose checks the bucket and lists unfinished multipart uploads before it writes.
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resourceArns: [bucket.bucketArn],
+      }),
+    );
+  }
+
   /** Lets the grantee publish to the alerts topic. */
   public grantPublishAlerts(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
