@@ -1,8 +1,12 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cohorts, loginProject } from '../support/cli.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 const login = (id: string, user: string, ts: string) =>
   JSON.stringify({ event_id: id, source: 'product', user_id: user, event_name: 'login', ts });
@@ -50,5 +54,23 @@ describe('cohorts ingest', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr.join('\n')).toContain(`${latin1} is not UTF-8 text`);
     expect(bad.stdout).toEqual([]);
+  });
+
+  it('reads standard input for - (real process)', async () => {
+    const { root } = await loginProject();
+    const data = join(root, 'data');
+    const result = spawnSync(process.execPath, [join(REPO, 'bin', 'cohorts.mjs'), 'ingest', '-', '--data', data], {
+      encoding: 'utf8',
+      input: `${login('30', 'fay', '2024-05-30T08:00:00Z')}\nnope\n`,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('-:2: refused: not one JSON object with the event columns (SPEC section 1)');
+    const added = (await readdir(join(data, 'events', 'dt=2024-05-30'))).filter((name) => name.startsWith('ingest-'));
+    expect(added).toHaveLength(1);
+    expect(await readFile(join(data, 'events', 'dt=2024-05-30', added[0] as string), 'utf8')).toBe(
+      `${login('30', 'fay', '2024-05-30T08:00:00Z')}\n`,
+    );
   });
 });
