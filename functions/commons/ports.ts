@@ -6,7 +6,7 @@ import { SnsNotifier } from '../../shared/cloud/sns-notifier.ts';
 import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
 import { secretPrivacyKey } from '../../shared/cloud/secret-privacy-key.ts';
 import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
-import type { PrivacyPorts } from '../../shared/privacy/ports.ts';
+import type { PrivacyPorts, TilesErasure } from '../../shared/privacy/ports.ts';
 import { oneListing } from '../../shared/cloud/athena-listing.ts';
 import { athenaStatement } from '../../shared/cloud/athena-statement.ts';
 import { bucketConfig } from '../../shared/store/config-source.ts';
@@ -40,7 +40,7 @@ const cloud = once(() => {
  * the exports bucket; the key of erasure records from its Secrets Manager secret. The settings here are placeholders: every step applies those of its run,
  * which Plan read from the project config and the plan carries (see runPrivacy).
  */
-function privacyPorts(exportsBucket?: string): PrivacyPorts {
+function privacyPorts(exportsBucket?: string, tiles?: TilesErasure): PrivacyPorts {
   const { snapshots, store, codec } = cloud();
   return {
     settings: DEFAULT_CONFIG.privacy,
@@ -49,6 +49,7 @@ function privacyPorts(exportsBucket?: string): PrivacyPorts {
     codec,
     keys: secretPrivacyKey(secretsManager, readPrivacyKeySecret()),
     ...(exportsBucket === undefined ? {} : { exports: new S3BlobStore(s3, { bucket: exportsBucket }) }),
+    ...(tiles === undefined ? {} : { tiles }),
   };
 }
 
@@ -57,7 +58,7 @@ function privacyPorts(exportsBucket?: string): PrivacyPorts {
  * source checks on Athena, versions from the snapshots bucket.
  */
 export const planPorts = once((): PlanPorts => {
-  const { engine, store, definitions, catalog } = cloud();
+  const { engine, store, definitions, catalog, tilesOf } = cloud();
   return {
     definitions: blobDefinitions(definitions),
     config: bucketConfig(definitions),
@@ -67,14 +68,17 @@ export const planPorts = once((): PlanPorts => {
     events: new EventsPublisher(eventBridge, readEventBusConfig().EVENT_BUS_NAME),
     engine,
     store,
-    // Deletion requests are carried out before planning: versions and exports rewritten.
-    privacy: privacyPorts(readExportsBucket()),
+    // Deletion requests are carried out before planning: versions, exports and tiles rewritten.
+    // The tiles' erasure lists the lake (for its identity map) only when someone is forgotten, and
+    // afresh each time: a warm container must not reuse an old listing.
+    privacy: privacyPorts(readExportsBucket(), { forget: (forms) => tilesOf(oneListing(engine).lake).forget(forms) }),
   };
 });
 
 /**
  * Tiles: the planned definitions (working ones from the bucket, kept ones from its catalog/), the
- * lake on Athena, the tiles in the snapshots bucket with their Glue table; the CTAS Evaluate runs.
+ * lake on Athena, the tiles in the snapshots bucket with their Glue table; the CTAS Evaluate runs;
+ * the erasure records and their key.
  */
 export const tilesPorts = (): TilesPorts => {
   const { config, engine, definitions, catalog, tilesOf } = cloud();
@@ -87,6 +91,8 @@ export const tilesPorts = (): TilesPorts => {
     engine: listing.engine,
     statement: athenaStatement({ database: config.GLUE_DATABASE }),
     tiles: tilesOf(listing.lake),
+    // Tiles built from the lake leave forgotten people out again (the erasure records).
+    privacy: privacyPorts(),
   };
 };
 

@@ -192,6 +192,8 @@ export class RefreshStateMachine extends Construct {
         'tiles.ts',
         'cohort-refresh Tiles: build missing and stale tiles, compile the tiled query',
         FUNCTION_SIZES.tiles,
+        // It leaves forgotten people out of the tiles it builds: the erasure records' key.
+        privacyKey,
       ),
       snapshot: fn(
         'SnapshotFunction',
@@ -297,6 +299,8 @@ export class RefreshStateMachine extends Construct {
     cr.grantWriteSnapshots(plan);
     cr.grantReadExports(plan);
     cr.grantWriteExports(plan);
+    // ...and rewrites the tile days and contested copies holding a forgotten person's keys.
+    cr.grantWriteTiles(plan);
     // Tiles reads the definitions Plan planned (the kept ones under catalog/ too) and the lake
     // (its listing's manifests), compiles the tiled query and, in verify mode, evaluates it and
     // the full query, reads their members and drops them.
@@ -308,6 +312,9 @@ export class RefreshStateMachine extends Construct {
     cr.grantQueryStatistics(tiles);
     // ...and builds the missing and stale tiles (INSERT INTO the tile tables, files under tiles/).
     cr.grantWriteTiles(tiles);
+    // ...and leaves forgotten people out of the tiles it builds (erasure records and their key).
+    cr.grantReadPrivacy(tiles);
+    cr.grantReadPrivacyKey(tiles);
     // Snapshot reads its cohort from the evaluation table and writes and publishes a version
     // without the suppressed and forgotten people.
     cr.grantQueryLake(snapshot);

@@ -11,6 +11,7 @@ import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
 import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../tiles/tile-sql.ts';
+import { eventRowsHeldSql, eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 import {
@@ -203,6 +204,81 @@ export class AthenaTileStore implements TileStore {
     }
     for await (const page of objectsUnder(this.options.s3, this.bucket, TILE_CONTESTED_PREFIX)) for (const o of page) bytes += o.size;
     return bytes;
+  }
+
+  /**
+   * Erasure (PrivacyPorts.tiles): rewrites every tile day and the contested copies that hold rows of
+   * the identity keys of a person (any of `forms`) without them; returns the locations rewritten.
+   *
+   * The days holding the keys are found by one query over the tiles table. A day is rewritten by an
+   * INSERT of its kept rows into its own partition (new files beside the old ones), then the old
+   * files are deleted. Its fingerprint is deleted first and written back unchanged last (the
+   * inputs did not change): while it is absent the day is missing, never read, and the next
+   * refresh rebuilds it from scratch, so a crash midway loses nothing and shows no row twice. A day
+   * that holds the keys and has no fingerprint is such a leftover: its files are deleted.
+   * The contested copies are rewritten the same way (they are rewritten from the lake by every
+   * refresh anyway, screened by {@link forgetForgotten}).
+   */
+  async forget(forms: readonly string[]): Promise<string[]> {
+    if (forms.length === 0) return [];
+    const identities = (await this.options.lake()).view.relations.identities;
+    const run = (sql: string) => this.options.runner.execute(sql);
+    const held = await this.options.runner.query(
+      `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, this.tiles, identities, forms)}) AS held ORDER BY day`,
+    );
+    const rewritten: string[] = [];
+    for (const [day] of held.rows) {
+      if (day === null || day === undefined) continue;
+      const prefix = `${TILE_DAYS_PREFIX}day=${day}/`;
+      const old = await this.keysUnder(prefix);
+      const fingerprint = await this.fingerprint(day);
+      await deleteObjects(this.options.s3, this.bucket, [fingerprintKey(day)], `the fingerprint of ${day}`);
+      if (fingerprint !== undefined) {
+        const rows = `(SELECT * FROM ${this.tiles} WHERE day = ${stringLiteral(day)})`;
+        await run(
+          this.insert(this.tiles, [...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN], tileRowsKeptSql(athenaDialect, rows, identities, forms)),
+        );
+      }
+      await this.deleteKeys(old, `the tile of ${day} before erasure`);
+      if (fingerprint !== undefined) await this.fingerprints.put(fingerprintKey(day), `${JSON.stringify(fingerprint, null, 2)}\n`);
+      rewritten.push(`s3://${this.bucket}/${prefix}`);
+    }
+    const contested = await this.options.runner.query(
+      `SELECT count(*) FROM (${eventRowsHeldSql(athenaDialect, this.contested, identities, forms)}) AS held`,
+    );
+    if (Number(contested.rows[0]?.[0] ?? 0) > 0) {
+      const old = await this.keysUnder(TILE_CONTESTED_PREFIX);
+      await run(this.insert(this.contested, CONTESTED_TABLE_COLUMNS, eventRowsKeptSql(athenaDialect, this.contested, identities, forms)));
+      await this.deleteKeys(old, 'the contested copies before erasure');
+      rewritten.push(`s3://${this.bucket}/${TILE_CONTESTED_PREFIX}`);
+    }
+    return rewritten;
+  }
+
+  /**
+   * Drops the rows of forgotten people from the tiles of `days` and the contested copies, after a
+   * refresh built them from the lake (where the people's events still are): the persons their
+   * keys stand for are read, `isForgotten` (the erasure records' hashes) picks the forgotten ones,
+   * and those are forgotten again ({@link forget}). Returns the locations rewritten.
+   */
+  async forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<string[]> {
+    const identities = (await this.options.lake()).view.relations.identities;
+    const tiles = this.relations(days).tiles;
+    const persons = await this.options.runner.query(tilePersonsSql(athenaDialect, tiles, this.contestedEvents(), identities));
+    const forgotten = persons.rows.flatMap(([id]) => (id !== null && id !== undefined && isForgotten(id) ? [id] : []));
+    return forgotten.length === 0 ? [] : this.forget(forgotten);
+  }
+
+  /** Every key under a prefix of the snapshots bucket. */
+  private async keysUnder(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of objectsUnder(this.options.s3, this.bucket, prefix)) keys.push(...page.map((o) => o.key));
+    return keys;
+  }
+
+  /** Deletes keys, 1,000 a call. */
+  private async deleteKeys(keys: readonly string[], what: string): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1_000) await deleteObjects(this.options.s3, this.bucket, keys.slice(i, i + 1_000), what);
   }
 
   /** The stored fingerprint of a day, if its tile exists. */

@@ -4,6 +4,8 @@ import type { QueryEngine } from '../ports.ts';
 import type { TileExpiry } from '../tiles/expiry.ts';
 import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
+import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
+import { tilePersonsSql } from '../tiles/forget-sql.ts';
 import { findLakeFiles } from './lake-files.ts';
 import type { LocalTileExpiry } from './local-tile-expiry.ts';
 import type { LocalTileStore } from './local-tiles.ts';
@@ -63,6 +65,17 @@ export class LocalTiles implements TileStore {
 
   rolledUpBefore(): string | undefined {
     return this.expiry?.rolledUpBefore();
+  }
+
+  /** Drops forgotten people from freshly built tiles (see TileStore.forgetForgotten). */
+  async forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<string[]> {
+    const relations = this.store.relations(days);
+    const lake = await this.engine.lake();
+    const persons = await this.engine.rows(
+      tilePersonsSql(duckdbDialect, relations.tiles, relations.contestedEvents, lake.relations.identities),
+    );
+    const forgotten = persons.flatMap((row) => (typeof row.person_id === 'string' && isForgotten(row.person_id) ? [row.person_id] : []));
+    return forgotten.length === 0 ? [] : this.forget(forgotten);
   }
 
   relations(days: readonly string[]): TileRelations {

@@ -67,4 +67,10 @@ export interface TileStore {
    * Absent where unknown: Athena reports what it scanned instead.
    */
   bytesOf?(reads: TileReads): Promise<number>;
+  /**
+   * After a refresh built tiles from the lake, where forgotten people's events still are: drops the
+   * rows of the persons `isForgotten` names (by the erasure records) from the tiles of `days` and
+   * the contested copies; returns the files rewritten.
+   */
+  forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<readonly string[]>;
 }

@@ -5,7 +5,9 @@ import { catalogMeasures } from '../tiles/measures.ts';
 import { tileExpiry } from '../tiles/expiry.ts';
 import { compileTiledRefresh, inexactSumsSql, requestUses, tileDaysNeeded } from '../tiles/tiled-refresh.ts';
 import type { TileStore } from '../tiles/tile-store.ts';
+import { loadPrivacyLists } from '../privacy/screen.ts';
 import type { TilesEvent } from './events.ts';
+import { runPrivacy } from './run-config.ts';
 import { plannedDefinitions } from './planned-definitions.ts';
 import { verifyTiles } from './tiles-verify.ts';
 import type { TilesPorts, TilesState, WorkflowPlan } from './types.ts';
@@ -36,13 +38,23 @@ async function estimatedBytes(
   return { ...(evaluate === undefined ? {} : { evaluate }), full_estimate: fullEstimate };
 }
 
+/** Whether a person id is forgotten (an erasure record names it); undefined when nobody is. */
+async function forgottenTest(ports: TilesPorts, plan: WorkflowPlan): Promise<((personId: string) => boolean) | undefined> {
+  const privacy = runPrivacy(ports.privacy, plan.config);
+  if (!privacy) return undefined;
+  const lists = await loadPrivacyLists(privacy);
+  return lists.forgotten.size === 0 ? undefined : (personId) => lists.forgottenRecord(personId) !== undefined;
+}
+
 /**
  * Tiles, between Plan and Evaluate (issue 14). In `tiles` and `verify` mode: derives the measures
  * of the planned cohorts and the days whose tiles the refresh reads, brings those tiles up to date
  * through the tile store, asks which sums cannot be combined exactly (they read raw), compiles the
  * tiled query and wraps it into the statement Evaluate runs. `verify` also evaluates the full and
  * the tiled query and fails with TilesMismatchError on any difference, before anything is written.
- * In `full` mode no tile is touched: the statement is the plan's full query.
+ * Tiles built from the lake lose the rows of forgotten people again (erasure records), as
+ * `cohorts forget` left the stored ones. In `full` mode no tile is touched: the statement is the
+ * plan's full query.
  */
 export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<TilesState> {
   const { plan } = event;
@@ -79,6 +91,9 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   });
   const measures = catalogMeasures(cohorts, plan.metrics.settings);
   const report = await ports.tiles.refresh({ measures, days, runId: plan.run_id, expiry });
+  const isForgotten = await forgottenTest(ports, plan);
+  // The builds read the lake, where forgotten people's events still are: their rows go again.
+  if (isForgotten) await ports.tiles.forgetForgotten(isForgotten, [...report.built, ...report.rebuilt.map((r) => r.day)]);
   // After a successful build and before the relations: no day this refresh reads one by one is expired.
   const expired = ports.tiles.expire ? await ports.tiles.expire(expiry.keepFrom) : [];
   const tiled = { ...request, tiles: ports.tiles.relations(days), ...(first === undefined ? {} : { firstPartition: first }) };
@@ -96,6 +111,7 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
         full: { sql: plan.query, columns },
         tiles: { sql: compiled.sql, columns: compiled.columns },
         cohorts: plan.cohorts.map((c) => c.id),
+        ...(isForgotten ? { isForgotten } : {}),
       },
       ports.engine,
     );

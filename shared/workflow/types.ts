@@ -96,6 +96,8 @@ export interface TilesPorts {
   /** Wraps the query into what Evaluate runs. */
   readonly statement: StatementBuilder;
   readonly tiles: TileStore;
+  /** The erasure records: tiles built from the lake leave forgotten people out. @default - nobody is left out */
+  readonly privacy?: PrivacyPorts;
   /** Where a definition the guardrails kept (a refused or waiting change) is found by its catalog version. @default - none */
   readonly governance?: RefreshGovernancePorts;
 }

@@ -129,6 +129,8 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
   const { evaluationStatement, evaluationTableName } = await load('shared/cloud/athena-statement.ts');
   const tables = await load('shared/cloud/athena-tile-tables.ts');
   const layout = await load('shared/bucket-layout.ts');
+  const { idForms } = await load('shared/privacy/person-hash.ts');
+  const forgetSql = await load('shared/tiles/forget-sql.ts');
 
   const lines: string[] = [];
   const counts = { ok: 0, total: 0, populationsOk: 0, populations: 0, rawMeasures: 0 };
@@ -185,6 +187,47 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     bucket: SNAPSHOTS,
     lake: () => engine.listLake(),
   });
+
+  /**
+   * Forgets a person with the store's own statements and checks the tables: no row of their keys
+   * left, every other row kept, every day still fresh; then every day rebuilt from the lake (their
+   * rows back) and screened by forgetForgotten: none left again. Undefined when all holds.
+   */
+  const checkErasure = async (forms: readonly string[]): Promise<string | undefined> => {
+    const tilesTable = `"${DATABASE}"."${tables.TILES_TABLE}"`;
+    const contestedTable = `"${DATABASE}"."${tables.TILES_CONTESTED_TABLE}"`;
+    const { view } = await engine.listLake();
+    const identities = view.relations.identities;
+    const count = async (sql: string) => Number((await runner.query(`SELECT count(*) FROM (${sql}) AS counted`)).rows[0]?.[0] ?? -1);
+    const state = async () => ({
+      tiles: await count(`SELECT * FROM ${tilesTable}`),
+      held: await count(forgetSql.tileRowsHeldSql(athenaDialect, tilesTable, identities, forms)),
+      contested: await count(`SELECT * FROM ${contestedTable}`),
+      contestedHeld: await count(forgetSql.eventRowsHeldSql(athenaDialect, contestedTable, identities, forms)),
+    });
+    const before = await state();
+    if (before.held === 0) return 'the person has no tile row to forget';
+    await store.forget(forms);
+    const after = await state();
+    const want = { tiles: before.tiles - before.held, held: 0, contested: before.contested - before.contestedHeld, contestedHeld: 0 };
+    if (JSON.stringify(after) !== JSON.stringify(want)) return `after forget ${JSON.stringify(after)}, expected ${JSON.stringify(want)}`;
+    const partitions: string[] = view.inputs({ to: '9999-12-31' }).find((t: { table: string }) => t.table === 'events')?.partitions ?? [];
+    const days = tileDaysNeeded(
+      { cohorts, asOf: new Date(caseAsOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics },
+      partitions[0]?.replace(/^dt=/, ''),
+    );
+    const again = await store.refresh({ measures, days, runId: 'xcheck-erasure' });
+    if (again.built.length + again.rebuilt.length > 0) return `forget left ${again.built.length + again.rebuilt.length} days to rebuild`;
+    // Every day rebuilt from the lake, where the person's events still are, then screened.
+    rmSync(join(bucketDir, layout.TILE_FINGERPRINTS_PREFIX), { recursive: true, force: true });
+    const rebuilt = await store.refresh({ measures, days, runId: 'xcheck-erasure-rebuilt' });
+    if ((await state()).held !== before.held) return 'a rebuild from the lake did not bring the rows back (nothing screened)';
+    await store.forgetForgotten((id: string) => forms.includes(id), rebuilt.built);
+    const screened = await state();
+    return JSON.stringify(screened) === JSON.stringify(want)
+      ? undefined
+      : `after the rebuild's screen ${JSON.stringify(screened)}, expected ${JSON.stringify(want)}`;
+  };
 
   const catalog = await loadCatalog(join(c.caseDir, 'definitions'));
   const configPath = join(c.caseDir, 'cohorts.config.yaml');
@@ -269,6 +312,20 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
           );
         }
       }
+    }
+    // Erasure, as Plan carries out a deletion request and Tiles screens what it rebuilds: one check more.
+    const person = c.expectedIds
+      .flatMap((id) =>
+        readFileSync(join(c.caseDir, 'expected', `${id}.txt`), 'utf8')
+          .split('\n')
+          .slice(0, -1),
+      )
+      .sort()[0];
+    if (person !== undefined) {
+      counts.total += 1;
+      const problem = await checkErasure(idForms(person)).catch((error: Error) => `failed: ${error.message.split('\n')[0]}`);
+      if (problem) lines.push(`tiles-mismatch ${c.caseName}: erasure: ${problem}`);
+      else counts.ok += 1;
     }
   } finally {
     sim.close();

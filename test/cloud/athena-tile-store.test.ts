@@ -21,6 +21,7 @@ import type { TileFingerprint } from '../../shared/tiles/fingerprint.ts';
 import { tileMeasure } from '../../shared/tiles/measures.ts';
 import { dayTilesSql } from '../../shared/tiles/day-tiles-sql.ts';
 import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../../shared/tiles/tile-sql.ts';
+import { eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../../shared/tiles/forget-sql.ts';
 import { compileTiledRefresh } from '../../shared/tiles/tiled-refresh.ts';
 import { calledFunctions, catalog, LAKE, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
 import { objectBody, serviceError } from './support.ts';
@@ -62,15 +63,23 @@ function world(options: { foldBatchDays?: number } = {}) {
   const log: string[] = [];
   const statements: string[] = [];
   let contestedRows: [string, string][] = [];
+  /** Rows of a SELECT by its text (the contested ids per day when it gives none). */
+  let answer: (sql: string) => string[][] | undefined = () => undefined;
+  /** A statement Athena fails (a crash midway). */
+  let failing: (sql: string) => boolean = () => false;
   const scanned = { insertTiles: 5_000, insertContested: 700, selectContested: 30 };
 
   athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => {
     statements.push(input.QueryString);
     log.push(`query ${input.QueryString.split('\n')[0]}`);
-    // An INSERT writes its days' files, as Athena would.
-    for (const day of /WHERE day IN \(([^)]*)\)/.exec(input.QueryString)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? []) {
-      objects.set(`tiles/days/day=${day}/20260101_q_${statements.length}`, 'parquet');
-    }
+    if (failing(input.QueryString)) return { QueryExecutionId: `q-${statements.length}` };
+    // An INSERT writes its days' files, as Athena would (an erasure's INSERT its one day, or the contested copies).
+    const days: string[] = [...(/WHERE day IN \(([^)]*)\)/.exec(input.QueryString)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? [])];
+    if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles" '))
+      days.push(...(/WHERE day = '(\d{4}-\d{2}-\d{2})'/.exec(input.QueryString)?.slice(1) ?? []));
+    for (const day of days) objects.set(`tiles/days/day=${day}/20260101_q_${statements.length}`, 'parquet');
+    if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles_contested" '))
+      objects.set(`tiles/contested/20260101_q_${statements.length}`, 'parquet');
     return { QueryExecutionId: `q-${statements.length}` };
   });
   athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => {
@@ -84,19 +93,23 @@ function world(options: { foldBatchDays?: number } = {}) {
     return {
       QueryExecution: {
         QueryExecutionId: input.QueryExecutionId,
-        Status: { State: 'SUCCEEDED' },
+        Status: failing(sql) ? { State: 'FAILED', StateChangeReason: 'HIVE_CANNOT_OPEN_SPLIT' } : { State: 'SUCCEEDED' },
         StatementType: 'DML',
         SubstatementType: select ? 'SELECT' : 'INSERT',
         Statistics: { DataScannedInBytes: bytes },
       } as QueryExecution,
     };
   });
-  athena.on(GetQueryResultsCommand).callsFake(() => ({
-    ResultSet: {
-      ResultSetMetadata: { ColumnInfo: [{ Name: 'event_id' }, { Name: 'day' }] },
-      Rows: [['event_id', 'day'], ...contestedRows].map((row) => ({ Data: row.map((v) => ({ VarCharValue: v })) })),
-    },
-  }));
+  athena.on(GetQueryResultsCommand).callsFake((input: { QueryExecutionId: string }) => {
+    const sql = statements[Number(input.QueryExecutionId.slice(2)) - 1] ?? '';
+    const rows = answer(sql) ?? contestedRows;
+    return {
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'event_id' }, { Name: 'day' }] },
+        Rows: [['event_id', 'day'], ...rows].map((row) => ({ Data: row.map((v) => ({ VarCharValue: v })) })),
+      },
+    };
+  });
   s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
     const body = objects.get(input.Key);
     if (body === undefined) throw serviceError({ name: 'NoSuchKey', status: 404 });
@@ -145,6 +158,12 @@ function world(options: { foldBatchDays?: number } = {}) {
     },
     setContested: (rows: [string, string][]) => {
       contestedRows = rows;
+    },
+    setAnswer: (next: (sql: string) => string[][] | undefined) => {
+      answer = next;
+    },
+    setFailing: (next: (sql: string) => boolean) => {
+      failing = next;
     },
     fingerprint: (day: string) => JSON.parse(objects.get(fingerprintKey(day)) ?? 'null') as TileFingerprint | null,
     /** The INSERTs into the tiles table sent since the given statement count. */
@@ -296,13 +315,16 @@ describe('the Athena tile store', () => {
     w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt)));
     await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r1' });
     w.objects.set('tiles/contested/copies.parquet', 'x'.repeat(40));
+    const contestedBytes = () =>
+      [...w.objects].filter(([key]) => key.startsWith('tiles/contested/')).reduce((sum, [, body]) => sum + body.length, 0);
+    expect(contestedBytes()).toBeGreaterThanOrEqual(40);
     const tileBytes = (day: string) =>
       [...w.objects].filter(([key]) => key.startsWith(`tiles/days/day=${day}/`)).reduce((sum, [, body]) => sum + body.length, 0);
     expect(tileBytes('2026-03-01')).toBeGreaterThan(0);
 
     expect(await w.store.bytesOf({ days: [], partitions: ['2026-03-03', '2026-03-04', '2026-03-09'] })).toBe(2 * 1_000);
     expect(await w.store.bytesOf({ days: ['2026-03-01', '2026-03-02'], partitions: ['2026-03-04'] })).toBe(
-      tileBytes('2026-03-01') + tileBytes('2026-03-02') + 40 + 1_000,
+      tileBytes('2026-03-01') + tileBytes('2026-03-02') + contestedBytes() + 1_000,
     );
   });
 
@@ -347,6 +369,112 @@ describe('the Athena tile store', () => {
           lake: async () => ({}) as never,
         }),
     ).toThrow(UnsafeSqlValueError);
+  });
+
+  describe('erasure', () => {
+    const TILES = '"cohort_refresh"."tiles"';
+    const IDENTITIES = '(SELECT 1)';
+    /** Three days built, each with one tile file; the person's keys on 03-02 and among the contested copies. */
+    async function erasureWorld() {
+      const w = world();
+      w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt)));
+      await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r1' });
+      w.setAnswer((sql) =>
+        sql.startsWith('SELECT DISTINCT day FROM') ? [['2026-03-02']] : sql.startsWith('SELECT count(*)') ? [['2']] : undefined,
+      );
+      w.log.length = 0;
+      const filesOf = (prefix: string) => [...w.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+      return { ...w, filesOf };
+    }
+
+    it('rewrites each tile day holding the person’s keys and the contested copies without them, fingerprints kept', async () => {
+      const w = await erasureWorld();
+      const before = { day: w.filesOf('tiles/days/day=2026-03-02/'), other: w.filesOf('tiles/days/day=2026-03-01/') };
+      const contestedBefore = w.filesOf('tiles/contested/');
+      const fingerprint = w.fingerprint('2026-03-02');
+      const since = w.statements.length;
+
+      const rewritten = await w.store.forget(['bob', 'Bob']);
+
+      expect(rewritten).toEqual(['s3://snapshots-bucket/tiles/days/day=2026-03-02/', 's3://snapshots-bucket/tiles/contested/']);
+      const [held, insert, contestedHeld, contestedInsert, ...more] = w.statements.slice(since);
+      expect(more).toEqual([]);
+      expect(held).toBe(
+        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, TILES, IDENTITIES, ['bob', 'Bob'])}) AS held ORDER BY day`,
+      );
+      const kept = tileRowsKeptSql(athenaDialect, `(SELECT * FROM ${TILES} WHERE day = '2026-03-02')`, IDENTITIES, ['bob', 'Bob']);
+      expect(insert).toBe(
+        'INSERT INTO "cohort_refresh"."tiles" ("measure", "source", "user_key", "n", "total", "abs_total", "integral", "value", "latest_ts", "latest_event_id", "latest_json", "day")\n' +
+          'SELECT "measure", "source", "user_key", "n", "total", "abs_total", "integral", "value", CAST("latest_ts" AS VARCHAR) AS "latest_ts", "latest_event_id", "latest_json", "day"\n' +
+          `FROM (\n${kept}\n) AS rows_to_store`,
+      );
+      expect(contestedHeld).toMatch(/^SELECT count\(\*\) FROM \(SELECT \* FROM "cohort_refresh"."tiles_contested" AS r WHERE NOT \(/);
+      expect(contestedInsert).toContain(eventRowsKeptSql(athenaDialect, '"cohort_refresh"."tiles_contested"', IDENTITIES, ['bob', 'Bob']));
+      for (const sql of w.statements.slice(since)) expect(() => parseTrino(sql)).not.toThrow();
+      // The day's old files are gone, its new file is there, the other days are untouched and its fingerprint is the same.
+      const after = w.filesOf('tiles/days/day=2026-03-02/');
+      expect(after).toHaveLength(1);
+      expect(after.some((key) => before.day.includes(key))).toBe(false);
+      expect(w.filesOf('tiles/days/day=2026-03-01/')).toEqual(before.other);
+      expect(w.fingerprint('2026-03-02')).toEqual(fingerprint);
+      expect(w.filesOf('tiles/contested/').some((key) => contestedBefore.includes(key))).toBe(false);
+      expect(w.filesOf('tiles/contested/')).toHaveLength(1);
+      // Order: the fingerprint goes first and comes back last, the old files go after the new rows are in.
+      const at = (line: string) => w.log.findIndex((l) => l.startsWith(line));
+      expect(at(`delete ${fingerprintKey('2026-03-02')}`)).toBeLessThan(at('query INSERT INTO "cohort_refresh"."tiles" '));
+      expect(at('query INSERT INTO "cohort_refresh"."tiles" ')).toBeLessThan(at(`delete ${before.day[0]}`));
+      expect(at(`delete ${before.day[0]}`)).toBeLessThan(at(`put ${fingerprintKey('2026-03-02')}`));
+      // The refresh after it finds every day fresh.
+      w.setAnswer(() => undefined);
+      expect(await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r2' })).toMatchObject({ fresh: 3 });
+    });
+
+    it('loses nothing when a rewrite fails midway: the day is missing (old files, no fingerprint), the retry clears it and the next refresh rebuilds it', async () => {
+      const w = await erasureWorld();
+      const old = w.filesOf('tiles/days/day=2026-03-02/');
+      w.setFailing((sql) => sql.startsWith('INSERT INTO "cohort_refresh"."tiles" '));
+
+      await expect(w.store.forget(['bob'])).rejects.toThrow(/HIVE_CANNOT_OPEN_SPLIT/);
+
+      // Never read half-done: no fingerprint (a refresh sees the day missing), the old files still there.
+      expect(w.fingerprint('2026-03-02')).toBeNull();
+      expect(w.filesOf('tiles/days/day=2026-03-02/')).toEqual(old);
+      // The deletion request is carried out again by the next run: a day without fingerprint holding the keys loses its files.
+      w.setFailing(() => false);
+      const since = w.statements.length;
+      expect(await w.store.forget(['bob'])).toContain('s3://snapshots-bucket/tiles/days/day=2026-03-02/');
+      expect(w.tileInserts(since)).toEqual([]);
+      expect(w.filesOf('tiles/days/day=2026-03-02/')).toEqual([]);
+      // The Tiles step then builds it from the lake (and screens it, see forgetForgotten).
+      w.setAnswer(() => undefined);
+      const report = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r2' });
+      expect(report).toMatchObject({ built: ['2026-03-02'], rebuilt: [], fresh: 2 });
+      expect(w.fingerprint('2026-03-02')).not.toBeNull();
+    });
+
+    it('after a build, forgets the persons the erasure records name among the keys of the built days and the contested copies', async () => {
+      const w = await erasureWorld();
+      const persons = tilePersonsSql(
+        athenaDialect,
+        w.store.relations(['2026-03-02']).tiles,
+        w.store.relations([]).contestedEvents,
+        IDENTITIES,
+      );
+      w.setAnswer((sql) => (sql === persons ? [['ann'], ['bob'], ['cid']] : sql.startsWith('SELECT DISTINCT day FROM') ? [] : [['0']]));
+      const since = w.statements.length;
+
+      expect(await w.store.forgetForgotten((id) => id === 'bob', ['2026-03-02'])).toEqual([]);
+      expect(w.statements.slice(since)).toEqual([
+        persons,
+        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, TILES, IDENTITIES, ['bob'])}) AS held ORDER BY day`,
+        expect.stringMatching(/^SELECT count\(\*\)/),
+      ]);
+      expect(() => parseTrino(persons)).not.toThrow();
+      // Nobody forgotten among them: one query, nothing rewritten.
+      const next = w.statements.length;
+      expect(await w.store.forgetForgotten(() => false, ['2026-03-02'])).toEqual([]);
+      expect(w.statements.slice(next)).toEqual([persons]);
+    });
   });
 });
 

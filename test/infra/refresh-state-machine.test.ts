@@ -66,11 +66,12 @@ describe('RefreshStateMachine', () => {
       statementsOfRole(template, role).some(
         (s) => list(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource) === JSON.stringify(secret),
       );
-    const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
-    expect([plan, snapshot, deliver, finish].map((fn) => reads(fn.role as IConstruct))).toEqual([true, true, true, true]);
+    const { plan, tiles, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
+    // Tiles screens the tiles it builds from the lake against the erasure records.
+    expect([plan, tiles, snapshot, deliver, finish].map((fn) => reads(fn.role as IConstruct))).toEqual([true, true, true, true, true]);
     expect(reads(alertFailure.role as IConstruct)).toBe(false);
     expect(reads(given.refresh.role)).toBe(false);
-    for (const fn of [plan, snapshot, deliver, finish]) {
+    for (const fn of [plan, tiles, snapshot, deliver, finish]) {
       const resource = template.findResources('AWS::Lambda::Function')[given.stack.getLogicalId(fn.node.defaultChild as CfnElement)];
       expect(resource?.Properties.Environment.Variables.PRIVACY_KEY_SECRET_ARN).toEqual(secret);
     }
@@ -178,9 +179,9 @@ describe('RefreshStateMachine', () => {
     expect(keysGranted(snapshot, 's3:PutObject', snapshotsBucket)).toEqual(['snapshots/*']);
     expect(actionsOfFn(plan)).toContain('s3:GetObject');
     // Plan writes the catalog of accepted definitions and its audit trail (definitions bucket,
-    // catalog/), and carries out deletion requests: privacy data, versions and exports.
+    // catalog/), and carries out deletion requests: privacy data, versions, exports and tiles.
     expect(keysGranted(plan, 's3:PutObject', definitionsBucket)).toEqual(['catalog/*']);
-    expect(keysGranted(plan, 's3:PutObject', snapshotsBucket).sort()).toEqual(['privacy/*', 'snapshots/*']);
+    expect(keysGranted(plan, 's3:PutObject', snapshotsBucket).sort()).toEqual(['privacy/*', 'snapshots/*', 'tiles/*']);
     expect(keysGranted(plan, 's3:PutObject', exportsBucket)).toEqual(['*']);
     for (const fn of [finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['sns:Publish', 'glue:DeleteTable']));
@@ -195,7 +196,12 @@ describe('RefreshStateMachine', () => {
         given.stack.resolve(given.foundation.athenaResultsBucket.bucketArn)['Fn::GetAtt'][0],
       );
     }
-    for (const fn of [plan, deliver]) expect(actionsOfFn(fn)).not.toContain('s3:DeleteObject');
+    expect(actionsOfFn(deliver)).not.toContain('s3:DeleteObject');
+    // Plan deletes only tile files (an erased day's old files), never a version or an export.
+    const planDeletes = statementsOfRole(template, plan.role as IConstruct).filter((s) => list(s.Action).includes('s3:DeleteObject'));
+    expect(planDeletes.flatMap((s) => list(s.Resource))).toEqual([
+      { 'Fn::Join': ['', [given.stack.resolve(snapshotsBucket.bucketArn), '/tiles/*']] },
+    ]);
     // Snapshot deletes its members query's result file once read: under results/ of the results bucket only.
     const snapshotDeletes = statementsOfRole(template, snapshot.role as IConstruct).filter((s) =>
       list(s.Action).includes('s3:DeleteObject'),
@@ -211,12 +217,13 @@ describe('RefreshStateMachine', () => {
     template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
   });
 
-  it('grants the privacy data by step: Plan reads and writes privacy/*, Snapshot, Deliver and Finish read it, Finish reads the exports', () => {
-    const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
+  it('grants the privacy data by step: Plan reads and writes privacy/*, Tiles, Snapshot, Deliver and Finish read it, Finish reads the exports', () => {
+    const { plan, tiles, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
     const { snapshotsBucket, exportsBucket } = given.foundation;
 
-    for (const fn of [plan, snapshot, deliver, finish]) expect(keysGranted(fn, 's3:GetObject', snapshotsBucket)).toContain('privacy/*');
-    for (const fn of [snapshot, deliver, finish, alertFailure])
+    for (const fn of [plan, tiles, snapshot, deliver, finish])
+      expect(keysGranted(fn, 's3:GetObject', snapshotsBucket)).toContain('privacy/*');
+    for (const fn of [tiles, snapshot, deliver, finish, alertFailure])
       expect(keysGranted(fn, 's3:PutObject', snapshotsBucket)).not.toContain('privacy/*');
     expect(keysGranted(alertFailure, 's3:GetObject', snapshotsBucket)).not.toContain('privacy/*');
     for (const fn of [plan, finish]) expect(keysGranted(fn, 's3:GetObject', exportsBucket)).toEqual(['*']);
