@@ -130,6 +130,11 @@ export type ProgressListener = (step: string, done: number, total: number) => vo
 export interface EvaluationState {
   /** Athena's query execution id; locally an id the runner assigns. */
   readonly query_execution_id: string;
+  /**
+   * What the query read: Athena's `Statistics.DataScannedInBytes`; locally the sizes of the files it
+   * reads (the Tiles step's estimate). Absent in states written before it was kept.
+   */
+  readonly data_scanned_bytes?: number;
 }
 
 /** Finds the result the Evaluate state kept, as the engine reads it. */

@@ -135,7 +135,11 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     queryString: sfn.JsonPath.stringAt('$.tiles.statement'),
     workGroup: props.workGroupName,
     queryExecutionContext: { databaseName: props.databaseName },
-    resultSelector: { query_execution_id: sfn.JsonPath.stringAt('$.QueryExecution.QueryExecutionId') },
+    // What it scanned goes into each version's lineage (bytes_scanned.evaluate) and the summary.
+    resultSelector: {
+      query_execution_id: sfn.JsonPath.stringAt('$.QueryExecution.QueryExecutionId'),
+      data_scanned_bytes: sfn.JsonPath.numberAt('$.QueryExecution.Statistics.DataScannedInBytes'),
+    },
     resultPath: '$.evaluation',
     taskTimeout: sfn.Timeout.duration(props.evaluationTimeout),
   });

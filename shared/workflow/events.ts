@@ -48,7 +48,7 @@ export const workflowPlanSchema = z.object({
   config: runConfigSchema,
 });
 
-const evaluationSchema = z.object({ query_execution_id: z.string().min(1) });
+const evaluationSchema = z.object({ query_execution_id: z.string().min(1), data_scanned_bytes: count.optional() });
 
 /** Input of the Tiles state: the plan. */
 export const tilesEventSchema = z.object({ plan: workflowPlanSchema });

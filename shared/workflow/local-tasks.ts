@@ -44,7 +44,11 @@ export class RefreshFailedError extends Error {
 
 /** What the Evaluate state's Athena integration returns, as far as the definition reads it. */
 export interface EvaluateResult {
-  readonly QueryExecution: { readonly QueryExecutionId: string; readonly Status: { readonly State: 'SUCCEEDED' } };
+  readonly QueryExecution: {
+    readonly QueryExecutionId: string;
+    readonly Status: { readonly State: 'SUCCEEDED' };
+    readonly Statistics: { readonly DataScannedInBytes: number };
+  };
 }
 
 /**
@@ -79,13 +83,26 @@ export const localExecutionArn = (runId: string): string => `arn:aws:states:loca
 export function localTasks(local: LocalPorts, runId: string): LocalTasks {
   const evaluations = new LocalEvaluations();
   const ports: WorkflowPorts = { ...local, statement: localStatement, evaluations };
+  // DuckDB does not count what it scans: Evaluate reports the sizes of the files the statement the
+  // Tiles step left reads (its estimate), where Athena reports DataScannedInBytes.
+  const estimates = new Map<string, number>();
   return {
     [StateName.Plan]: async (event) => wire(await planStep(parseEvent(StateName.Plan, planEventSchema, event), ports)),
-    [StateName.Tiles]: async (event) => wire(await tilesStep(parseEvent(StateName.Tiles, tilesEventSchema, event), ports)),
+    [StateName.Tiles]: async (event) => {
+      const tiles = await tilesStep(parseEvent(StateName.Tiles, tilesEventSchema, event), ports);
+      if (tiles.bytes_scanned?.evaluate !== undefined) estimates.set(tiles.statement, tiles.bytes_scanned.evaluate);
+      return wire(tiles);
+    },
     [StateName.Evaluate]: async (event) => {
       const { QueryString } = parseEvent(StateName.Evaluate, athenaStartSchema, event);
       const kept = evaluations.keep(runId, await evaluateLocal(QueryString, runId, ports.engine));
-      return { QueryExecution: { QueryExecutionId: kept.query_execution_id, Status: { State: 'SUCCEEDED' } } };
+      return {
+        QueryExecution: {
+          QueryExecutionId: kept.query_execution_id,
+          Status: { State: 'SUCCEEDED' },
+          Statistics: { DataScannedInBytes: estimates.get(QueryString) ?? 0 },
+        },
+      };
     },
     [StateName.Snapshot]: async (event) => wire(await snapshotStep(parseEvent(StateName.Snapshot, snapshotEventSchema, event), ports)),
     [StateName.Deliver]: async (event) => wire(await deliverStep(parseEvent(StateName.Deliver, deliverEventSchema, event), ports)),

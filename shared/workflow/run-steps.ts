@@ -50,7 +50,10 @@ export async function runRefreshSteps(input: RefreshInput, local: LocalPorts, op
     state.tiles = tiles;
     step = StateName.Evaluate;
     const evaluated = await tasks.Evaluate({ QueryString: tiles.statement });
-    const evaluation = { query_execution_id: evaluated.QueryExecution.QueryExecutionId };
+    const evaluation = {
+      query_execution_id: evaluated.QueryExecution.QueryExecutionId,
+      data_scanned_bytes: evaluated.QueryExecution.Statistics.DataScannedInBytes,
+    };
     state.evaluation = evaluation;
     step = StateName.SnapshotEach;
     const snapshots: CohortOutcome[] = [];

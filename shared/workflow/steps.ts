@@ -5,11 +5,12 @@ import { storedArmMovement } from '../experiments/arm-movement.ts';
 import { governanceAlert } from '../governance/alert.ts';
 import { governRefresh, withDefinitionVersions } from '../governance/refresh-governance.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
-import type { Alert, EvaluationRef, QueryEngine } from '../ports.ts';
+import type { Alert, EvaluationRef, EvaluationState, QueryEngine } from '../ports.ts';
 import { processDeletionRequests } from '../privacy/deletion-requests.ts';
 import { withPrivacyFindings } from '../privacy/privacy-alert.ts';
 import { privacyCheck } from '../privacy/privacy-check.ts';
 import { refreshModeOf } from '../refresh-request.ts';
+import type { BytesScanned } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { AlertFailureEvent, FinishEvent, PlanEvent, SnapshotEvent } from './events.ts';
 import { failureAlert, runAlert } from './run-alert.ts';
@@ -103,12 +104,26 @@ export async function snapshotStep(event: SnapshotEvent, ports: SnapshotPorts): 
   if (replayed) return replayed;
   const result = await ports.evaluations.find(event.plan.run_id, event.evaluation);
   const privacy = runPrivacy(ports.privacy, event.plan.config);
-  return snapshotCohort(event.plan, event.cohort, result, { ...ports, ...(privacy ? { privacy } : {}) }, tilesLineage(event.tiles));
+  return snapshotCohort(
+    event.plan,
+    event.cohort,
+    result,
+    { ...ports, ...(privacy ? { privacy } : {}) },
+    tilesLineage(event.tiles, event.evaluation),
+  );
+}
+
+/** The bytes figures of a run: the Tiles step's, with what Evaluate reports it scanned (Athena's DataScannedInBytes). */
+function bytesOfRun(tiles: TilesState, evaluation: EvaluationState): BytesScanned | undefined {
+  const scanned = evaluation.data_scanned_bytes === undefined ? {} : { evaluate: evaluation.data_scanned_bytes };
+  const bytes = { ...tiles.bytes_scanned, ...scanned };
+  return Object.keys(bytes).length > 0 ? bytes : undefined;
 }
 
 /** What a version's lineage records of the Tiles step: the query Evaluate ran, the tiles and raw partitions it read, bytes. */
-function tilesLineage(tiles: TilesState): QueryLineage {
-  const bytes = tiles.bytes_scanned && Object.keys(tiles.bytes_scanned).length > 0 ? { bytes_scanned: tiles.bytes_scanned } : {};
+function tilesLineage(tiles: TilesState, evaluation: EvaluationState): QueryLineage {
+  const scanned = bytesOfRun(tiles, evaluation);
+  const bytes = scanned ? { bytes_scanned: scanned } : {};
   if (tiles.mode === 'full' || tiles.query === undefined) return bytes;
   return {
     query: tiles.query,
@@ -155,7 +170,7 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
     duration_ms: Math.max(0, finishedAt.getTime() - Date.parse(event.started_at)),
     cohorts: event.snapshots,
     deliveries: event.deliveries,
-    tiles: tilesSummary(event.tiles),
+    tiles: tilesSummary(event.tiles, event.evaluation),
   };
   await ports.engine.release(result);
   const changes = governanceAlert(
@@ -174,7 +189,8 @@ export async function finishStep(event: FinishEvent, ports: FinishPorts): Promis
 }
 
 /** The run summary's account of the Tiles step. */
-function tilesSummary(tiles: TilesState): TilesSummary {
+function tilesSummary(tiles: TilesState, evaluation: EvaluationState): TilesSummary {
+  const bytes = bytesOfRun(tiles, evaluation);
   return {
     mode: tiles.mode,
     built_days: tiles.built_days.length,
@@ -182,7 +198,7 @@ function tilesSummary(tiles: TilesState): TilesSummary {
     reused_days: tiles.reused_days,
     ...(tiles.expired_days && tiles.expired_days.length > 0 ? { expired_days: tiles.expired_days.length } : {}),
     raw_measures: tiles.raw_measures,
-    ...(tiles.bytes_scanned ? { bytes_scanned: tiles.bytes_scanned } : {}),
+    ...(bytes ? { bytes_scanned: bytes } : {}),
   };
 }
 

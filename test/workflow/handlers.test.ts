@@ -105,8 +105,13 @@ describe('the Lambda handlers', () => {
     const planned = await plan();
     aws.athena.resetHistory();
     aws.s3.resetHistory();
-    // Act
-    const outcome = (await handlers.Snapshot?.({ plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES })) as CohortOutcome;
+    // Act: Evaluate left what Athena scanned beside the query id; Tiles an estimate from file sizes
+    const outcome = (await handlers.Snapshot?.({
+      plan: planned,
+      cohort: 'payers',
+      evaluation: { ...EVALUATION, data_scanned_bytes: 123_456 },
+      tiles: { ...TILES, bytes_scanned: { evaluate: 999, full_estimate: 999 } },
+    })) as CohortOutcome;
     // Assess
     expect(outcome).toMatchObject({
       cohort: 'payers',
@@ -157,6 +162,8 @@ describe('the Lambda handlers', () => {
     expect(await new ParquetMembersCodec().decode(members)).toEqual(['ann', 'bob', 'cid']);
     const manifest = JSON.parse(aws.text('cohorts-snapshots', `${prefix}manifest.json`) as string) as Manifest;
     expect(manifest).toMatchObject({ population: 3041, lineage: { engine: 'athena engine v3', run_id: RUN } });
+    // The lineage keeps what Athena scanned, not the estimate.
+    expect(manifest.lineage.bytes_scanned).toEqual({ evaluate: 123_456, full_estimate: 999 });
   });
 
   it('Snapshot retried after its answer was lost returns the version it wrote without writing again', async () => {
@@ -233,7 +240,7 @@ describe('the Lambda handlers', () => {
     // Act
     const summary = (await handlers.Finish?.({
       plan: planned,
-      evaluation: EVALUATION,
+      evaluation: { ...EVALUATION, data_scanned_bytes: 2_048 },
       tiles: TILES,
       snapshots: [snapshot],
       deliveries: [],
@@ -244,6 +251,7 @@ describe('the Lambda handlers', () => {
       run_id: RUN,
       population: 3041,
       cohorts: [expect.objectContaining({ cohort: 'payers', status: 'published' })],
+      tiles: { mode: 'full', bytes_scanned: { evaluate: 2_048 } },
     });
     expect(aws.glue).toHaveReceivedCommandWith(GetTableCommand, { DatabaseName: 'cohort_refresh', Name: 'evaluation_r1' });
     expect(aws.s3).toHaveReceivedCommandWith(DeleteObjectsCommand, {

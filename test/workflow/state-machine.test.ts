@@ -110,7 +110,11 @@ describe('the refresh state machine definition', () => {
         WorkGroup: 'cohort-refresh',
         QueryExecutionContext: { Database: 'cohort_refresh' },
       },
-      ResultSelector: { 'query_execution_id.$': '$.QueryExecution.QueryExecutionId' },
+      // What Athena scanned rides along into the lineage and the summary.
+      ResultSelector: {
+        'query_execution_id.$': '$.QueryExecution.QueryExecutionId',
+        'data_scanned_bytes.$': '$.QueryExecution.Statistics.DataScannedInBytes',
+      },
       ResultPath: '$.evaluation',
       TimeoutSeconds: 3600,
     });
