@@ -210,7 +210,8 @@ export class AthenaTileStore implements TileStore {
    * Erasure (PrivacyPorts.tiles): rewrites every tile day and the contested copies that hold rows of
    * the identity keys of a person (any of `forms`) without them; returns the locations rewritten.
    *
-   * The days holding the keys are found by one query over the tiles table. A day is rewritten by an
+   * The days holding the keys are found by one query over the tiles of the days that have files (one
+   * listing of `tiles/days/`; never the whole projected `day` range). A day is rewritten by an
    * INSERT of its kept rows into its own partition (new files beside the old ones), then the old
    * files are deleted. Its fingerprint is deleted first and written back unchanged last (the
    * inputs did not change): while it is absent the day is missing, never read, and the next
@@ -223,9 +224,13 @@ export class AthenaTileStore implements TileStore {
     if (forms.length === 0) return [];
     const identities = (await this.options.lake()).view.relations.identities;
     const run = (sql: string) => this.options.runner.execute(sql);
-    const held = await this.options.runner.query(
-      `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, this.tiles, identities, forms)}) AS held ORDER BY day`,
-    );
+    const stored = await this.storedDays();
+    const held =
+      stored.length === 0
+        ? { rows: [] }
+        : await this.options.runner.query(
+            `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, this.relations(stored).tiles, identities, forms)}) AS held ORDER BY day`,
+          );
     const rewritten: string[] = [];
     for (const [day] of held.rows) {
       if (day === null || day === undefined) continue;
@@ -267,6 +272,16 @@ export class AthenaTileStore implements TileStore {
     const persons = await this.options.runner.query(tilePersonsSql(athenaDialect, tiles, this.contestedEvents(), identities));
     const forgotten = persons.rows.flatMap(([id]) => (id !== null && id !== undefined && isForgotten(id) ? [id] : []));
     return forgotten.length === 0 ? [] : this.forget(forgotten);
+  }
+
+  /** The days with tile files under `tiles/days/` (sorted). */
+  private async storedDays(): Promise<string[]> {
+    const days = new Set<string>();
+    for (const key of await this.keysUnder(TILE_DAYS_PREFIX)) {
+      const day = /^day=(\d{4}-\d{2}-\d{2})\//.exec(key.slice(TILE_DAYS_PREFIX.length))?.[1];
+      if (day !== undefined) days.add(day);
+    }
+    return [...days].sort();
   }
 
   /** Every key under a prefix of the snapshots bucket. */

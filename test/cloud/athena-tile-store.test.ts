@@ -74,7 +74,10 @@ function world(options: { foldBatchDays?: number } = {}) {
     log.push(`query ${input.QueryString.split('\n')[0]}`);
     if (failing(input.QueryString)) return { QueryExecutionId: `q-${statements.length}` };
     // An INSERT writes its days' files, as Athena would (an erasure's INSERT its one day, or the contested copies).
-    const days: string[] = [...(/WHERE day IN \(([^)]*)\)/.exec(input.QueryString)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? [])];
+    const inserts = input.QueryString.startsWith('INSERT');
+    const days: string[] = !inserts
+      ? []
+      : [...(/WHERE day IN \(([^)]*)\)/.exec(input.QueryString)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? [])];
     if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles" '))
       days.push(...(/WHERE day = '(\d{4}-\d{2}-\d{2})'/.exec(input.QueryString)?.slice(1) ?? []));
     for (const day of days) objects.set(`tiles/days/day=${day}/20260101_q_${statements.length}`, 'parquet');
@@ -400,7 +403,7 @@ describe('the Athena tile store', () => {
       const [held, insert, contestedHeld, contestedInsert, ...more] = w.statements.slice(since);
       expect(more).toEqual([]);
       expect(held).toBe(
-        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, TILES, IDENTITIES, ['bob', 'Bob'])}) AS held ORDER BY day`,
+        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, w.store.relations(daysFrom('2026-03-01', 3)).tiles, IDENTITIES, ['bob', 'Bob'])}) AS held ORDER BY day`,
       );
       const kept = tileRowsKeptSql(athenaDialect, `(SELECT * FROM ${TILES} WHERE day = '2026-03-02')`, IDENTITIES, ['bob', 'Bob']);
       expect(insert).toBe(
@@ -466,7 +469,7 @@ describe('the Athena tile store', () => {
       expect(await w.store.forgetForgotten((id) => id === 'bob', ['2026-03-02'])).toEqual([]);
       expect(w.statements.slice(since)).toEqual([
         persons,
-        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, TILES, IDENTITIES, ['bob'])}) AS held ORDER BY day`,
+        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, w.store.relations(daysFrom('2026-03-01', 3)).tiles, IDENTITIES, ['bob'])}) AS held ORDER BY day`,
         expect.stringMatching(/^SELECT count\(\*\)/),
       ]);
       expect(() => parseTrino(persons)).not.toThrow();
