@@ -26,7 +26,7 @@ import {
 } from './athena-tile-tables.ts';
 import { inParallel } from './lake-manifests.ts';
 import { deleteObjects, deletePrefix, objectsUnder } from './s3-prefix.ts';
-import { AthenaTileRollup } from './athena-tile-rollup.ts';
+import { AthenaTileRollup, ROLLUP_SLOTS, ROLLUP_STATE_KEY } from './athena-tile-rollup.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { bucketName } from './s3-uri.ts';
 
@@ -229,13 +229,21 @@ export class AthenaTileStore implements TileStore {
       stored.length === 0
         ? { rows: [] }
         : await this.options.runner.query(
-            `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, this.relations(stored).tiles, identities, forms)}) AS held ORDER BY day`,
+            `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, this.storedRows(stored), identities, forms)}) AS held ORDER BY day`,
           );
     const rewritten: string[] = [];
     for (const [day] of held.rows) {
       if (day === null || day === undefined) continue;
       const prefix = `${TILE_DAYS_PREFIX}day=${day}/`;
       const old = await this.keysUnder(prefix);
+      // The rollup (expiry) holds the person: it is dropped (its state first), and the next refresh
+      // builds its days again from the lake, screened, as when a folded day changes.
+      if ((ROLLUP_SLOTS as readonly string[]).includes(day)) {
+        await deleteObjects(this.options.s3, this.bucket, [ROLLUP_STATE_KEY], 'the rollup state before erasure');
+        await this.deleteKeys(old, 'the rollup before erasure');
+        rewritten.push(`s3://${this.bucket}/${prefix}`);
+        continue;
+      }
       const fingerprint = await this.fingerprint(day);
       await deleteObjects(this.options.s3, this.bucket, [fingerprintKey(day)], `the fingerprint of ${day}`);
       if (fingerprint !== undefined) {
@@ -268,10 +276,16 @@ export class AthenaTileStore implements TileStore {
    */
   async forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<string[]> {
     const identities = (await this.options.lake()).view.relations.identities;
-    const tiles = this.relations(days).tiles;
+    const tiles = this.storedRows(days);
     const persons = await this.options.runner.query(tilePersonsSql(athenaDialect, tiles, this.contestedEvents(), identities));
     const forgotten = persons.rows.flatMap(([id]) => (id !== null && id !== undefined && isForgotten(id) ? [id] : []));
     return forgotten.length === 0 ? [] : this.forget(forgotten);
+  }
+
+  /** The stored rows of the `day` partitions given, as stored (no rollup mapping). */
+  private storedRows(days: readonly string[]): string {
+    if (days.length === 0) return noTilesSql(athenaDialect);
+    return `(SELECT * FROM ${this.tiles} WHERE day IN (${days.map(stringLiteral).join(', ')}))`;
   }
 
   /** The days with tile files under `tiles/days/` (sorted). */

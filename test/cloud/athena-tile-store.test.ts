@@ -377,6 +377,8 @@ describe('the Athena tile store', () => {
   describe('erasure', () => {
     const TILES = '"cohort_refresh"."tiles"';
     const IDENTITIES = '(SELECT 1)';
+    /** The stored partitions of the three days, as stored (never the whole projected day range). */
+    const STORED = `(SELECT * FROM ${TILES} WHERE day IN ('2026-03-01', '2026-03-02', '2026-03-03'))`;
     /** Three days built, each with one tile file; the person's keys on 03-02 and among the contested copies. */
     async function erasureWorld() {
       const w = world();
@@ -403,7 +405,7 @@ describe('the Athena tile store', () => {
       const [held, insert, contestedHeld, contestedInsert, ...more] = w.statements.slice(since);
       expect(more).toEqual([]);
       expect(held).toBe(
-        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, w.store.relations(daysFrom('2026-03-01', 3)).tiles, IDENTITIES, ['bob', 'Bob'])}) AS held ORDER BY day`,
+        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, STORED, IDENTITIES, ['bob', 'Bob'])}) AS held ORDER BY day`,
       );
       const kept = tileRowsKeptSql(athenaDialect, `(SELECT * FROM ${TILES} WHERE day = '2026-03-02')`, IDENTITIES, ['bob', 'Bob']);
       expect(insert).toBe(
@@ -455,11 +457,29 @@ describe('the Athena tile store', () => {
       expect(w.fingerprint('2026-03-02')).not.toBeNull();
     });
 
+    it('drops the rollup (its state first, then its slot) when it holds the person: the next refresh builds its days again', async () => {
+      const w = await erasureWorld();
+      w.objects.set('tiles/rollup.json', '{"slot":"1583-01-01"}');
+      w.objects.set('tiles/days/day=1583-01-01/rollup-1', 'parquet');
+      w.setAnswer((sql) =>
+        sql.startsWith('SELECT DISTINCT day FROM') ? [['1583-01-01']] : sql.startsWith('SELECT count(*)') ? [['0']] : undefined,
+      );
+      const since = w.statements.length;
+
+      expect(await w.store.forget(['bob'])).toEqual(['s3://snapshots-bucket/tiles/days/day=1583-01-01/']);
+
+      expect(w.statements[since]).toContain("WHERE day IN ('1583-01-01', '2026-03-01', '2026-03-02', '2026-03-03')");
+      expect(w.tileInserts(since)).toEqual([]);
+      expect(w.filesOf('tiles/days/day=1583-01-01/')).toEqual([]);
+      expect(w.objects.has('tiles/rollup.json')).toBe(false);
+      expect(w.log.indexOf('delete tiles/rollup.json')).toBeLessThan(w.log.indexOf('delete tiles/days/day=1583-01-01/rollup-1'));
+    });
+
     it('after a build, forgets the persons the erasure records name among the keys of the built days and the contested copies', async () => {
       const w = await erasureWorld();
       const persons = tilePersonsSql(
         athenaDialect,
-        w.store.relations(['2026-03-02']).tiles,
+        `(SELECT * FROM ${TILES} WHERE day IN ('2026-03-02'))`,
         w.store.relations([]).contestedEvents,
         IDENTITIES,
       );
@@ -469,7 +489,7 @@ describe('the Athena tile store', () => {
       expect(await w.store.forgetForgotten((id) => id === 'bob', ['2026-03-02'])).toEqual([]);
       expect(w.statements.slice(since)).toEqual([
         persons,
-        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, w.store.relations(daysFrom('2026-03-01', 3)).tiles, IDENTITIES, ['bob'])}) AS held ORDER BY day`,
+        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, STORED, IDENTITIES, ['bob'])}) AS held ORDER BY day`,
         expect.stringMatching(/^SELECT count\(\*\)/),
       ]);
       expect(() => parseTrino(persons)).not.toThrow();
