@@ -24,6 +24,20 @@ import type { WorkflowSummary } from '../shared/workflow/types.ts';
 import { findLakeFiles } from '../shared/local/lake-files.ts';
 import { benchSource } from './bench-catalog.ts';
 import { benchLatency } from './latency-bench.ts';
+import { LocalTileStore } from '../shared/local/local-tiles.ts';
+import { takePhases, timePhase } from './phases.ts';
+
+// Where a refresh's time goes: each phase's own time (nested phases subtracted), printed per run.
+timePhase(LocalTileStore.prototype, 'refresh', 'tiles: listing and fingerprints');
+timePhase(LocalTileStore.prototype, 'refreshIndex', 'tiles: id index and contested');
+timePhase(LocalTileStore.prototype, 'build', 'tiles: build');
+timePhase(DuckDbEngine.prototype, 'lake', 'lake listing');
+timePhase(DuckDbEngine.prototype, 'rows', 'engine rows (inexact sums)');
+timePhase(DuckDbEngine.prototype, 'evaluate', 'evaluate query');
+timePhase(DuckDbEngine.prototype, 'members', 'members');
+timePhase(DuckDbEngine.prototype, 'encode', 'snapshot encode');
+timePhase(DuckDbEngine.prototype, 'decode', 'snapshot decode');
+timePhase(BlobExports.prototype, 'write', 'export files');
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
@@ -103,6 +117,7 @@ const full = await timed(`(b) refresh of ${catalog.length} cohorts through the s
   const { summary } = await runRefreshSteps({ as_of: END.toISOString(), trigger: 'bench', mode: 'full' }, ports);
   return summary;
 });
+const fullPhases = takePhases();
 const evaluateOnly = await timed("(b') the one-pass query alone", async () => {
   const compiled = compileRefresh({ cohorts: catalog, asOf: END, lake: view.relations, dialect: engine.dialect });
   await engine.release(await engine.evaluate(compiled.sql, 'bench-one-pass'));
@@ -128,7 +143,9 @@ const tiledState = await mkdtemp(join(tmpdir(), 'cohorts-bench-tiles-'));
 const tiledBlobs = new FsBlobStore(tiledState);
 const tiledPorts = portsIn(tiledState, tiledBlobs, new BlobExports(tiledBlobs, engine));
 const tiledRun = (asOf: Date) => runRefreshSteps({ as_of: asOf.toISOString(), trigger: 'bench', mode: 'tiles' }, tiledPorts);
+takePhases();
 const cold = await timed('(e) cold refresh over tiles: every tile built, then evaluated', async () => (await tiledRun(END)).summary);
+const coldPhases = takePhases();
 
 // (d) one new day of events (the last full day again, a day later, with new event ids: 1/DAYS of
 // the lake) appended to the lake, then the refresh as of X + 1 day over the tiles (e) left.
@@ -141,8 +158,11 @@ await connection.run(
   `COPY (SELECT * REPLACE (event_id || '-next' AS event_id, ts + INTERVAL 1 DAY AS ts) FROM read_parquet('${lastDay}')) TO '${newDay}' (FORMAT parquet)`,
 );
 let next: Awaited<ReturnType<typeof timed<WorkflowSummary>>>;
+let nextPhases: string;
 try {
+  takePhases();
   next = await timed('(d) refresh as of X + 1 day after one new day, over the tiles', async () => (await tiledRun(NEXT)).summary);
+  nextPhases = takePhases();
 } finally {
   await rm(newDay, { force: true });
   await rm(tiledState, { recursive: true, force: true });
@@ -167,6 +187,9 @@ const lines = [
   `b/a = ${(full.ms / raw.ms).toFixed(2)} (target <= 3)${skipSeparate ? '' : `   c/b = ${(separate.ms / full.ms).toFixed(2)}`}`,
   `(e) cold refresh over tiles:  ${seconds(cold.ms)}  (${cold.value.tiles.built_days} tile days built)`,
   `(d) one new day, X + 1:       ${seconds(next.ms)}  (${next.value.tiles.built_days} built, ${next.value.tiles.rebuilt_days} rebuilt, ${next.value.tiles.reused_days} reused; raw measures ${next.value.tiles.raw_measures.length})`,
+  `phases (b): ${fullPhases}`,
+  `phases (e): ${coldPhases}`,
+  `phases (d): ${nextPhases}`,
   `d/b = ${(next.ms / full.ms).toFixed(2)} (target <= 0.25)   d/a = ${(next.ms / raw.ms).toFixed(2)} (moonshot < 1)   e/b = ${(cold.ms / full.ms).toFixed(2)} (target <= 1)`,
   `bytes read (file sizes): lake ${mb(lakeBytes)}; full refresh ${mb(bytesOf(full.value).evaluate ?? lakeBytes)}; (d) evaluate ${mb(bytesOf(next.value).evaluate)} vs full ${mb(bytesOf(next.value).full_estimate)}; (e) evaluate ${mb(bytesOf(cold.value).evaluate)}`,
   `peak memory (max RSS of this process, DuckDB included): ${peakMb.toFixed(0)} MB (target < 2048 MB; DuckDB memory_limit ${MEMORY_LIMIT})`,

@@ -102,6 +102,11 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   const ctes: string[] = [];
 
   // 1. Raw events: the lake's uncontested rows of the raw ranges, and the contested copies.
+  // The lake's rows are read again by DuckDB's de-duplication (see numberedCtes): scanning again
+  // costs less than keeping every row. The raw rows are kept once (MATERIALIZED) when they are few:
+  // edge days only, or the bulk narrowed to the raw measures' events.
+  const inline = d.deduplication === 'candidates' ? 'NOT MATERIALIZED ' : '';
+  let kept = d.deduplication === 'candidates' ? 'MATERIALIZED ' : '';
   const inScanItem = plan.scanStart === undefined ? '' : `, ts >= ${d.timestamp(plan.scanStart)} AS in_scan`;
   const branches: string[] = [];
   if (plan.rawRanges.length > 0) {
@@ -118,9 +123,22 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     const cls = bulk
       ? `CASE WHEN ${disjunction(plan.edgeRanges.map((r) => instantWithin(d, 'v.ts', r)))} THEN 'edge' ELSE 'bulk' END`
       : "'edge'";
+    ctes.push(
+      `raw_lake AS ${inline}(\nSELECT v.*, FALSE AS contested${inScanItem}, ${cls} AS cls FROM (\n${lake}\n) AS v\nWHERE ${disjunction(plan.rawRanges.map((r) => instantWithin(d, 'v.ts', r)))}` +
+        ` AND v.event_id NOT IN (SELECT event_id FROM ${src.contestedIds})\n)`,
+    );
+    // Outside the edge days only the raw measures' events are used (bulkFilter). An uncontested id
+    // has every copy on one UTC day, so its copies are all edge or all bulk: a bulk id keeps all its
+    // copies (de-duplication then picks among the same copies) when one of them is in a raw
+    // measure's scope, and none otherwise, before de-duplication rather than after it.
+    const scope = bulk ? rawScope(d, plan) : 'TRUE';
+    if (bulk && scope === 'TRUE') kept = inline;
     branches.push(
-      `SELECT v.*, FALSE AS contested${inScanItem}, ${cls} AS cls FROM (\n${lake}\n) AS v\nWHERE ${disjunction(plan.rawRanges.map((r) => instantWithin(d, 'v.ts', r)))}` +
-        ` AND v.event_id NOT IN (SELECT event_id FROM ${src.contestedIds})`,
+      scope === 'TRUE'
+        ? 'SELECT * FROM raw_lake'
+        : `SELECT e.* FROM raw_lake AS e WHERE e.cls = 'edge' OR ${scope}\nUNION ALL\n` +
+            `SELECT e.* FROM (SELECT DISTINCT e.event_id FROM raw_lake AS e WHERE e.cls = 'bulk' AND ${scope}) AS scoped\n` +
+            `JOIN raw_lake AS e ON e.event_id = scoped.event_id WHERE NOT (e.cls = 'edge' OR ${scope})`,
     );
   }
   const contested = validEventLines(d, {
@@ -133,9 +151,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   branches.push(
     `SELECT c.*, TRUE AS contested${inScanItem}, 'edge' AS cls FROM (\n${contested}\n) AS c\nWHERE c.event_id IN (SELECT event_id FROM ${src.contestedIds})`,
   );
-  // Read again by DuckDB's de-duplication (see numberedCtes): scanning again costs less than keeping every row.
-  const inline = d.deduplication === 'candidates' ? 'NOT MATERIALIZED ' : '';
-  ctes.push(`raw_valid AS ${inline}(\n${branches.join('\nUNION ALL\n')}\n)`);
+  ctes.push(`raw_valid AS ${kept}(\n${branches.join('\nUNION ALL\n')}\n)`);
   // One copy per event_id among those inside the scan, as the full computation keeps it; copies
   // before the scan (T's day read for the population) are numbered apart and count for no use.
   ctes.push(...numberedCtes(d, plan));
@@ -295,14 +311,19 @@ function numberedCtes(d: Dialect, plan: TiledPlan): string[] {
   ];
 }
 
-/** Outside the edge days only the events of the measures read raw over their window are kept (after de-duplication). */
-function bulkFilter(d: Dialect, plan: TiledPlan): string {
+/** The event names and sources of the measures read raw over their window, as one condition over `e` (TRUE: none or all). */
+function rawScope(d: Dialect, plan: TiledPlan): string {
   const raw = plan.uses.filter((u) => u.raw);
-  if (raw.length === 0) return '';
+  if (raw.length === 0) return 'TRUE';
   const scopes = raw.map((u) => ({
     events: u.measure.scope.events,
     ...(u.measure.scope.sources ? { sources: u.measure.scope.sources } : {}),
   }));
-  const scope = anyScopeSql(scopes, d);
+  return anyScopeSql(scopes, d);
+}
+
+/** Outside the edge days only the events of the measures read raw over their window are kept (after de-duplication). */
+function bulkFilter(d: Dialect, plan: TiledPlan): string {
+  const scope = rawScope(d, plan);
   return scope === 'TRUE' ? '' : `\n  WHERE e.cls = 'edge' OR ${scope}`;
 }

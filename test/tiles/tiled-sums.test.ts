@@ -36,11 +36,18 @@ const EVENTS: EventRow[] = [
   event('w1', 'ann', 'wire', '2024-03-07T10:00:00Z', 5_000_000_000_000_000),
   event('w2', 'ann', 'wire', '2024-03-09T10:00:00Z', 2_000_000_000_000_000),
   event('w3', 'cy', 'wire', '2024-03-08T10:00:00Z', 3_000_000_000_000_000),
+  // Two copies of one id on a day read raw: the first (out of every scope) is the one that counts, so dee tipped nothing
+  event('d1', 'dee', 'view', '2024-03-08T09:00:00Z', 0),
+  event('d1', 'dee', 'buy', '2024-03-08T11:00:00Z', 1, 5.5),
+  // ...and here the first is the buy: eve tipped 5.5
+  event('e1', 'eve', 'buy', '2024-03-08T09:00:00Z', 1, 5.5),
+  event('e1', 'eve', 'view', '2024-03-08T11:00:00Z', 0),
 ];
 
 describe('sums tiles cannot hold exactly', () => {
   it('are read raw over their window, found by inexactSumsSql, and the refresh still gives the full rows', async () => {
-    // GIVEN a lake with a planted fractional tip and wires whose absolute total reaches 2^53
+    // GIVEN a lake with a planted fractional tip, wires whose absolute total reaches 2^53, and
+    // copies of one id on one day where only one is in the tip sum's scope
     const lake = await tempDir();
     await writeLake(lake, EVENTS);
     const comparison = new TileComparison(await openDuckDb(), lake, CATALOG, await tempDir());
