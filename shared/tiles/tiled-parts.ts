@@ -59,16 +59,18 @@ function partitionsOf(ranges: readonly InstantRange[]): string {
   );
 }
 
-/** A use's rows of tiles: which measure, and whole days `[first_day, end_day)`. */
-function tileUses(plan: TiledPlan, presence: boolean): { no: number; measure: string; first: string; end: string }[] {
+/** How a use's tile rows are added up per identity key: by the kind of its measure's aggregate (presence counts). */
+type TileKind = 'count' | 'sum' | 'distinct' | 'latest';
+
+/** A use's rows of tiles: which measure, whole days `[first_day, end_day)`, and how they add up. */
+function tileUses(plan: TiledPlan, presence: boolean): { no: number; measure: string; first: string; end: string; kind: TileKind }[] {
   const rows = plan.uses.flatMap((use) => {
     const whole = use.split.wholeDays;
     if (use.raw || !whole) return [];
-    return [
-      { no: use.no, measure: use.measure.id, first: whole.from === undefined ? '0000-01-01' : dayOf(whole.from), end: dayOf(whole.to) },
-    ];
+    const first = whole.from === undefined ? '0000-01-01' : dayOf(whole.from);
+    return [{ no: use.no, measure: use.measure.id, first, end: dayOf(whole.to), kind: use.measure.aggregate.kind }];
   });
-  if (presence) rows.push({ no: PRESENCE_NO, measure: PRESENCE, first: '0000-01-01', end: dayOf(plan.todayStart) });
+  if (presence) rows.push({ no: PRESENCE_NO, measure: PRESENCE, first: '0000-01-01', end: dayOf(plan.todayStart), kind: 'count' });
   return rows;
 }
 
@@ -173,33 +175,45 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   const tiles = tileUses(plan, options.presence);
   const exact = options.exactness ? EXACTNESS_COLUMNS : [];
   const selects: string[] = [];
-  if (tiles.length > 0) {
-    const list = tiles
+  // The days of a use are added up per identity key first (a distinct value stays a row of its
+  // own): the per-person aggregation then reads a row per key, not per key and day. One GROUP BY
+  // per kind of aggregate, each reading only the tile columns it adds up.
+  const latest = (column: string) =>
+    `${d.latestBy(`t.${column}`, 't.latest_ts', 't.latest_event_id')} FILTER (WHERE t.latest_ts IS NOT NULL)`;
+  const added: Record<TileKind, Partial<Record<string, string>>> = {
+    count: { n: 'sum(t.n)' },
+    sum: { n: 'sum(t.n)', total: 'sum(t.total)', abs_total: 'sum(t.abs_total)', integral: 'bool_and(t.integral)' },
+    distinct: { value: 't.value' },
+    latest: { latest_ts: latest('latest_ts'), latest_event_id: latest('latest_event_id'), latest_json: latest('latest_json') },
+  };
+  const none: Record<string, string> = {
+    n: nul.n,
+    total: nul.total,
+    value: nul.text,
+    latest_ts: nul.instant,
+    latest_event_id: nul.text,
+    latest_json: nul.text,
+    abs_total: nul.total,
+    integral: nul.integral,
+  };
+  for (const kind of ['count', 'sum', 'distinct', 'latest'] as const) {
+    const uses = tiles.filter((t) => t.kind === kind);
+    if (uses.length === 0) continue;
+    const list = uses
       .map((t) => `(${integerLiteral(t.no)}, ${stringLiteral(t.measure)}, ${stringLiteral(t.first)}, ${stringLiteral(t.end)})`)
       .join(', ');
-    // The days of a use are added up per identity key first (a distinct value stays a row of its
-    // own): the per-person aggregation then reads a row per key, not per key and day.
-    const latest = (column: string) =>
-      `${d.latestBy(`t.${column}`, 't.latest_ts', 't.latest_event_id')} FILTER (WHERE t.latest_ts IS NOT NULL)`;
     const items: Record<string, string> = {
       use_no: 'tile_uses.use_no',
-      measure: 't.measure',
+      measure: 'min(t.measure)',
       source: 't.source',
       user_key: 't.user_key',
-      n: 'sum(t.n)',
-      total: 'sum(t.total)',
-      value: 't.value',
-      latest_ts: latest('latest_ts'),
-      latest_event_id: latest('latest_event_id'),
-      latest_json: latest('latest_json'),
-      abs_total: 'sum(t.abs_total)',
-      integral: 'bool_and(t.integral)',
     };
-    const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c]} AS ${c}`);
+    const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c] ?? added[kind][c] ?? none[c]} AS ${c}`);
+    const measures = [...new Set(uses.map((t) => stringLiteral(t.measure)))].join(', ');
     selects.push(
       `SELECT ${columns.join(', ')}\nFROM ${src.tiles} AS t\n` +
         `JOIN (VALUES ${list}) AS tile_uses (use_no, measure, first_day, end_day)\n  ON t.measure = tile_uses.measure AND t.day >= tile_uses.first_day AND t.day < tile_uses.end_day\n` +
-        'GROUP BY tile_uses.use_no, t.measure, t.source, t.user_key, t.value',
+        `WHERE t.measure IN (${measures})\nGROUP BY tile_uses.use_no, t.source, t.user_key${kind === 'distinct' ? ', t.value' : ''}`,
     );
   }
   if (raws.length > 0) {
