@@ -6,7 +6,7 @@ import { partitionDate } from '../compiler/partition-date.ts';
 import { conjunction, disjunction, type PropertyValue, propertyPredicate } from '../compiler/predicates.ts';
 import { integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
 import { DAY_MS, dayOf } from './day-split.ts';
-import type { InstantRange } from './measures.ts';
+import type { InstantRange, TileMeasure } from './measures.ts';
 import { PRESENCE, propertyNames, typedNull } from './tile-sql.ts';
 import type { PlannedUse, TiledPlan } from './tiled-plan.ts';
 
@@ -60,7 +60,8 @@ function partitionsOf(ranges: readonly InstantRange[]): string {
 }
 
 /** How a use's tile rows are added up per identity key: by the kind of its measure's aggregate (presence counts). */
-type TileKind = 'count' | 'sum' | 'distinct' | 'latest';
+const TILE_KINDS = ['count', 'sum', 'distinct', 'latest'] as const;
+type TileKind = (typeof TILE_KINDS)[number];
 
 /** A use's rows of tiles: which measure, whole days `[first_day, end_day)`, and how they add up. */
 function tileUses(plan: TiledPlan, presence: boolean): { no: number; measure: string; first: string; end: string; kind: TileKind }[] {
@@ -129,11 +130,12 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
       `raw_lake AS ${inline}(\nSELECT v.*, FALSE AS contested${inScanItem}, ${cls} AS cls FROM (\n${lake}\n) AS v\nWHERE ${disjunction(plan.rawRanges.map((r) => instantWithin(d, 'v.ts', r)))}` +
         ` AND v.event_id NOT IN (SELECT event_id FROM ${src.contestedIds})\n)`,
     );
-    // Outside the edge days only the raw measures' events are used (bulkFilter). An uncontested id
+    // DuckDB: outside the edge days only the raw measures' events are used (bulkFilter). An uncontested id
     // has every copy on one UTC day, so its copies are all edge or all bulk: a bulk id keeps all its
     // copies (de-duplication then picks among the same copies) when one of them is in a raw
-    // measure's scope, and none otherwise, before de-duplication rather than after it.
-    const scope = bulk ? rawScope(d, plan) : 'TRUE';
+    // measure's scope, and none otherwise, before de-duplication rather than after it. Athena bills
+    // the bytes each read of the lake scans: there the lake is read once and narrowed after.
+    const scope = bulk && d.name === 'duckdb' ? rawScope(d, plan) : 'TRUE';
     if (bulk && scope === 'TRUE') kept = inline;
     branches.push(
       scope === 'TRUE'
@@ -158,7 +160,16 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   // before the scan (T's day read for the population) are numbered apart and count for no use.
   ctes.push(...numberedCtes(d, plan));
   ctes.push(
-    `raw_extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, cls, copy_no${moreItems(d.extractProperties('e.properties', names, extractionGuard(d, rawUses)))}\n  FROM raw_numbered AS e${bulkFilter(d, plan)}\n)`,
+    `raw_extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, cls, copy_no${moreItems(
+      d.extractProperties(
+        'e.properties',
+        names,
+        extractionGuard(
+          d,
+          rawUses.map((u) => u.measure),
+        ),
+      ),
+    )}\n  FROM raw_numbered AS e${bulkFilter(d, plan)}\n)`,
     `raw_typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value, contested, cls, copy_no${moreItems(names.map((_, i) => propertyJsonItem(d, i)))}\n  FROM raw_extracted\n)`,
     `raw_valued AS (\n  SELECT *${moreItems(names.flatMap((_, i) => propertyValueItems(d, i)))}\n  FROM raw_typed\n)`,
     `raw_scored AS (\n  SELECT *${moreItems(names.map((_, i) => propertyNumberItem(d, i)))}\n  FROM raw_valued\n)`,
@@ -176,8 +187,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   const exact = options.exactness ? EXACTNESS_COLUMNS : [];
   const selects: string[] = [];
   // The days of a use are added up per identity key first (a distinct value stays a row of its
-  // own): the per-person aggregation then reads a row per key, not per key and day. One GROUP BY
-  // per kind of aggregate, each reading only the tile columns it adds up.
+  // own): the per-person aggregation then reads a row per key, not per key and day.
   const latest = (column: string) =>
     `${d.latestBy(`t.${column}`, 't.latest_ts', 't.latest_event_id')} FILTER (WHERE t.latest_ts IS NOT NULL)`;
   const added: Record<TileKind, Partial<Record<string, string>>> = {
@@ -196,8 +206,12 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     abs_total: nul.total,
     integral: nul.integral,
   };
-  for (const kind of ['count', 'sum', 'distinct', 'latest'] as const) {
-    const uses = tiles.filter((t) => t.kind === kind);
+  // DuckDB: one GROUP BY per kind of aggregate, each reading only the tile columns it adds up
+  // (reading the local files again costs less than one GROUP BY carrying every kind's aggregates).
+  // Athena bills the bytes each read scans: there the tiles are read once, by one GROUP BY.
+  const groups: TileKind[][] = d.name === 'duckdb' ? TILE_KINDS.map((kind) => [kind]) : [[...TILE_KINDS]];
+  for (const kinds of groups) {
+    const uses = tiles.filter((t) => kinds.includes(t.kind));
     if (uses.length === 0) continue;
     const list = uses
       .map((t) => `(${integerLiteral(t.no)}, ${stringLiteral(t.measure)}, ${stringLiteral(t.first)}, ${stringLiteral(t.end)})`)
@@ -208,12 +222,13 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
       source: 't.source',
       user_key: 't.user_key',
     };
-    const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c] ?? added[kind][c] ?? none[c]} AS ${c}`);
+    const sums = Object.assign({}, ...kinds.map((kind) => added[kind])) as Record<string, string | undefined>;
+    const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c] ?? sums[c] ?? none[c]} AS ${c}`);
     const measures = [...new Set(uses.map((t) => stringLiteral(t.measure)))].join(', ');
     selects.push(
       `SELECT ${columns.join(', ')}\nFROM ${src.tiles} AS t\n` +
         `JOIN (VALUES ${list}) AS tile_uses (use_no, measure, first_day, end_day)\n  ON t.measure = tile_uses.measure AND t.day >= tile_uses.first_day AND t.day < tile_uses.end_day\n` +
-        `WHERE t.measure IN (${measures})\nGROUP BY tile_uses.use_no, t.source, t.user_key${kind === 'distinct' ? ', t.value' : ''}`,
+        `WHERE t.measure IN (${measures})\nGROUP BY tile_uses.use_no, t.source, t.user_key${kinds.includes('distinct') ? ', t.value' : ''}`,
     );
   }
   if (raws.length > 0) {
@@ -295,10 +310,9 @@ function rawUse(d: Dialect, use: PlannedUse, value: (name: string) => PropertyVa
 
 const sameRange = (a: InstantRange, b: InstantRange | undefined) => b !== undefined && a.from === b.from && a.to === b.to;
 
-/** Properties are extracted only for the rows some use reads them of (by event names and sources). */
-function extractionGuard(d: Dialect, uses: readonly PlannedUse[]): string | undefined {
-  const scopes = uses
-    .map((u) => u.measure)
+/** Properties are extracted only for the rows some measure reads them of (by event names and sources). */
+export function extractionGuard(d: Dialect, measures: readonly TileMeasure[]): string | undefined {
+  const scopes = measures
     .filter((m) => m.scope.where.length > 0 || ('of' in m.aggregate && m.aggregate.of !== undefined))
     .map((m) => ({ events: m.scope.events, ...(m.scope.sources ? { sources: m.scope.sources } : {}) }));
   const guard = anyScopeSql(scopes, d);
