@@ -6,7 +6,8 @@ import { conjunction } from '../compiler/predicates.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
 import { DAY_MS } from './day-split.ts';
 import type { TileMeasure } from './measures.ts';
-import { matchSql, PRESENCE, partitionBounds, propertyNames, type TILE_COLUMNS, typedNull, validEventsSql } from './tile-sql.ts';
+import { extractionGuard } from './tiled-parts.ts';
+import { matchSql, PRESENCE, propertyNames, type TILE_COLUMNS, typedNull, validEventsSql } from './tile-sql.ts';
 
 /** What {@link dayTilesSql} builds: the tiles of these days, from these events. */
 export interface DayTilesRequest {
@@ -25,20 +26,22 @@ type Column = (typeof TILE_COLUMNS)[number];
 
 /**
  * The valid events of `[from, to)` numbered per event_id (`copy_no` 1: the copy the full
- * computation keeps among them). DuckDB (`candidates`) numbers only the rows whose id hash
- * repeats in the partitions; the others are their id's only copy.
+ * computation keeps among them), as CTEs ending in `numbered`. DuckDB (`candidates`) keeps the
+ * valid rows once (MATERIALIZED: their properties are checked once, not again for a second scan)
+ * and numbers only the rows whose id hash repeats among them; the others are their id's only copy.
  */
-function numberedRows(d: Dialect, events: string, range: { from: number; to: number }): string {
+function numberedCtes(d: Dialect, events: string, range: { from: number; to: number }): string[] {
   const valid = validEventsSql(d, events, range);
-  const numbered = (where: string) =>
-    `SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no FROM (${valid}) AS v${where}`;
-  if (d.deduplication === 'window') return numbered('');
+  const numbered = (rows: string, where: string) =>
+    `SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no FROM ${rows} AS v${where}`;
+  if (d.deduplication === 'window') return [`numbered AS (\n${numbered(`(${valid})`, '')}\n)`];
   const key = d.hash('event_id');
-  const repeated = `(SELECT ${key} AS id_hash FROM ${events} AS lake_events WHERE ${partitionBounds(range)} GROUP BY ${key} HAVING count(*) > 1)`;
-  return (
-    `SELECT s.*, 1 AS copy_no FROM (${valid}) AS s WHERE ${d.hash('s.event_id')} NOT IN (SELECT id_hash FROM ${repeated} AS r)\n` +
-    `UNION ALL\n${numbered(` WHERE ${d.hash('v.event_id')} IN (SELECT id_hash FROM ${repeated} AS r2)`)}`
-  );
+  const repeated = `(SELECT ${key} AS id_hash FROM valid_rows GROUP BY ${key} HAVING count(*) > 1)`;
+  return [
+    `valid_rows AS MATERIALIZED (\n${valid}\n)`,
+    `numbered AS (\nSELECT s.*, 1 AS copy_no FROM valid_rows AS s WHERE ${d.hash('s.event_id')} NOT IN (SELECT id_hash FROM ${repeated} AS r)\n` +
+      `UNION ALL\n${numbered('valid_rows', ` WHERE ${d.hash('v.event_id')} IN (SELECT id_hash FROM ${repeated} AS r2)`)}\n)`,
+  ];
 }
 
 /**
@@ -56,9 +59,10 @@ export function dayTilesSql(request: DayTilesRequest): string {
   const p = (name: string) => names.indexOf(name);
   const value = (name: string): PropertyValue => ({ text: `e.p${p(name)}_t`, number: `e.p${p(name)}_n`, present: `e.p${p(name)}_x` });
   const nul = typedNull(d);
-  const props = d.extractProperties('e.properties', names).map((s) => `, ${s}`);
+  // Properties are parsed only for the events of the measures that read them.
+  const props = d.extractProperties('e.properties', names, extractionGuard(d, request.measures)).map((s) => `, ${s}`);
   const ctes = [
-    `numbered AS (\n${numberedRows(d, request.events, range)}\n)`,
+    ...numberedCtes(d, request.events, range),
     `extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, ${d.utcDay('ts')} AS day,\n` +
       `    copy_no = 1 AND event_id NOT IN (SELECT event_id FROM ${request.contested}) AS counted${props.join('')}\n  FROM numbered AS e\n)`,
     `typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value, day, counted${names.map((_, i) => `, ${propertyJsonItem(d, i)}`).join('')}\n  FROM extracted\n)`,
