@@ -46,12 +46,16 @@ const root = resolve(import.meta.dirname);
 const lake = join(root, '.cache', `lake-${PEOPLE}-${DAYS}`);
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-async function timed<T>(label: string, work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** Wall time and process CPU time (DuckDB's threads included: the steadier reading on a loaded machine). */
+async function timed<T>(label: string, work: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
   process.stderr.write(`${label}...\n`);
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const value = await work();
-  return { ms: performance.now() - start, value };
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000, value };
 }
+const cpuOf = (t: { cpuMs: number }) => `${(t.cpuMs / 1000).toFixed(2)} s CPU`;
 
 if (!existsSync(join(lake, 'events'))) {
   const made = await timed(`generating the bench lake (${PEOPLE} people, ${DAYS} days) in ${lake}`, () =>
@@ -181,15 +185,16 @@ const lines = [
   `lake: ${eventCount} events, ${full.value.population} people, ${DAYS} days (${lake})`,
   `catalog: ${catalog.length} cohorts, sizes ${Math.min(...sizes)}..${Math.max(...sizes)}`,
   `delivered: ${exported} of ${full.value.cohorts.length} versions exported (the others held), ${announced} events`,
-  `(a) raw scan:                 ${seconds(raw.ms)}`,
-  `(b) full refresh (steps):     ${seconds(full.ms)}  (the one query alone: ${seconds(evaluateOnly.ms)}; writing exports: ${seconds(exportMs)})`,
+  `(a) raw scan:                 ${seconds(raw.ms)} (${cpuOf(raw)})`,
+  `(b) full refresh (steps):     ${seconds(full.ms)} (${cpuOf(full)})  (the one query alone: ${seconds(evaluateOnly.ms)}; writing exports: ${seconds(exportMs)})`,
   `(c) one query per cohort:     ${skipSeparate ? 'skipped (BENCH_SKIP_SEPARATE=1)' : seconds(separate.ms)}`,
   `b/a = ${(full.ms / raw.ms).toFixed(2)} (target <= 3)${skipSeparate ? '' : `   c/b = ${(separate.ms / full.ms).toFixed(2)}`}`,
-  `(e) cold refresh over tiles:  ${seconds(cold.ms)}  (${cold.value.tiles.built_days} tile days built)`,
-  `(d) one new day, X + 1:       ${seconds(next.ms)}  (${next.value.tiles.built_days} built, ${next.value.tiles.rebuilt_days} rebuilt, ${next.value.tiles.reused_days} reused; raw measures ${next.value.tiles.raw_measures.length})`,
+  `(e) cold refresh over tiles:  ${seconds(cold.ms)} (${cpuOf(cold)})  (${cold.value.tiles.built_days} tile days built)`,
+  `(d) one new day, X + 1:       ${seconds(next.ms)} (${cpuOf(next)})  (${next.value.tiles.built_days} built, ${next.value.tiles.rebuilt_days} rebuilt, ${next.value.tiles.reused_days} reused; raw measures ${next.value.tiles.raw_measures.length})`,
   `phases (b): ${fullPhases}`,
   `phases (e): ${coldPhases}`,
   `phases (d): ${nextPhases}`,
+  `CPU: d/b = ${(next.cpuMs / full.cpuMs).toFixed(2)}   e/b = ${(cold.cpuMs / full.cpuMs).toFixed(2)}`,
   `d/b = ${(next.ms / full.ms).toFixed(2)} (target <= 0.25)   d/a = ${(next.ms / raw.ms).toFixed(2)} (moonshot < 1)   e/b = ${(cold.ms / full.ms).toFixed(2)} (target <= 1)`,
   `bytes read (file sizes): lake ${mb(lakeBytes)}; full refresh ${mb(bytesOf(full.value).evaluate ?? lakeBytes)}; (d) evaluate ${mb(bytesOf(next.value).evaluate)} vs full ${mb(bytesOf(next.value).full_estimate)}; (e) evaluate ${mb(bytesOf(cold.value).evaluate)}`,
   `peak memory (max RSS of this process, DuckDB included): ${peakMb.toFixed(0)} MB (target < 2048 MB; DuckDB memory_limit ${MEMORY_LIMIT})`,
