@@ -109,7 +109,10 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   io.out(formatRunSummary(summary));
   const exported = summary.deliveries.filter((d) => d.exports !== null).length;
   const announced = summary.deliveries.filter((d) => d.event !== null).length;
-  io.err(`exports: ${join(folders.state, 'exports')} (${exported} new), events: ${join(folders.state, 'events.jsonl')} (${announced} new)`);
+  const movers = summary.deliveries.reduce((sum, d) => sum + (d.member_events ?? 0), 0);
+  io.err(
+    `exports: ${join(folders.state, 'exports')} (${exported} new), events: ${join(folders.state, 'events.jsonl')} (${announced} versions announced, ${movers} member events)`,
+  );
   if (options.report !== false) {
     const report = await writeReportFiles(folders, catalog.definitions, local.store).catch((error: unknown) => {
       const reason = error instanceof Error ? error.message : String(error);

@@ -55,9 +55,13 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
   }
   // Versions before it that a crash left undelivered (current moved, the export never did) go
   // first, oldest first, so a delta consumer gets every change once and in order.
-  if (published) for (const earlier of await undeliveredBefore(manifest, ports)) await exportAndAnnounce(earlier, event, ports);
-  const { event: announced, exports } = await exportAndAnnounce(manifest, event, ports);
-  return { ...delivery, event: announced, exports };
+  let memberEvents = 0;
+  if (published) {
+    for (const earlier of await undeliveredBefore(manifest, ports))
+      memberEvents += (await exportAndAnnounce(earlier, event, ports)).member_events;
+  }
+  const { event: announced, exports, member_events } = await exportAndAnnounce(manifest, event, ports);
+  return { ...delivery, event: announced, exports, member_events: memberEvents + member_events };
 }
 
 /**
@@ -68,7 +72,7 @@ async function exportAndAnnounce(
   manifest: Manifest,
   event: DeliverEvent,
   ports: DeliverPorts,
-): Promise<Pick<Delivery, 'event' | 'exports'>> {
+): Promise<Pick<Delivery, 'event' | 'exports'> & { readonly member_events: number }> {
   const folder = ports.store.locate(manifest.cohort, manifest.version);
   const snapshot: CohortVersionLocations = {
     snapshot: folder,
@@ -76,6 +80,7 @@ async function exportAndAnnounce(
     members: fileIn(folder, 'members.parquet'),
   };
   let exports: ExportLocations | null = null;
+  let sent = 0;
   if (manifest.status === 'published') {
     const members = await ports.store.members(manifest.cohort, manifest.version);
     const previous = manifest.previous_version === null ? undefined : await ports.store.members(manifest.cohort, manifest.previous_version);
@@ -97,12 +102,14 @@ async function exportAndAnnounce(
     // version's own event: whoever got `Cohort Refreshed` was sent every member event before it.
     const max = event.config?.events?.member_events_max ?? DEFAULT_CONFIG.events.member_events_max;
     const { cohort, version, asOf, entered, exited } = screened;
-    await ports.events.publish(memberEvents({ cohort, version, asOf, runId: manifest.lineage.run_id, entered, exited, exports }, max));
+    const movers = memberEvents({ cohort, version, asOf, runId: manifest.lineage.run_id, entered, exited, exports }, max);
+    await ports.events.publish(movers);
+    sent = movers.length;
   }
   const announced = cohortVersionEvent(manifest, exports ? { ...snapshot, exports } : snapshot);
   await ports.events.publish([announced]);
   await ports.exports.markAnnounced(manifest.cohort, manifest.version);
-  return { event: announced.detailType, exports };
+  return { event: announced.detailType, exports, member_events: sent };
 }
 
 /** How far back {@link undeliveredBefore} looks: a few crashed deliveries in a row, not a whole history. */

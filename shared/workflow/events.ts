@@ -116,6 +116,7 @@ export const deliverySchema = z.object({
   version: versionSchema,
   status: z.enum(['published', 'held', 'unchanged']),
   event: z.enum(['Cohort Refreshed', 'Cohort Held']).nullable(),
+  member_events: count.optional(),
   exports: z
     .object({
       folder: location,

@@ -131,6 +131,8 @@ export interface Delivery {
   readonly event: CohortVersionEvent['detailType'] | null;
   /** Where the version was exported; null unless it was published by this run. */
   readonly exports: ExportLocations | null;
+  /** `Cohort Entered`, `Cohort Exited` and `Cohort Members Changed` events this delivery sent. @default 0 */
+  readonly member_events?: number;
 }
 
 /** Ports of the Finish step. */

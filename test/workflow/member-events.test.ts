@@ -123,5 +123,8 @@ describe('the member events limit of the project config', () => {
     });
     // payers and active_payers have one member each: at the limit, not past it.
     expect(await movers(world, 'Cohort Entered')).toEqual(['active_payers@1 ann', 'payers@1 ann']);
+    // Each delivery counts the member events it sent (the CLI's summary adds them up).
+    const sent = Object.fromEntries(summary.deliveries.map((d) => [d.cohort, d.member_events]));
+    expect(sent).toMatchObject({ active_users: 1, payers: 1, active_payers: 1 });
   });
 });
