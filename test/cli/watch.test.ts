@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { RUN_LOCK } from '../../shared/local/run-lock.ts';
-import { projectFolders, tempDir } from '../support/cli.ts';
+import { cohorts, projectFolders, tempDir } from '../support/cli.ts';
 import { startCli } from '../support/cli-process.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { type EventRow, header, writeDefinitions, writeLake } from '../support/lake.ts';
@@ -22,6 +22,15 @@ const recent = (id: string, user: string, event_name: string): EventRow => ({
 async function land(data: string, name: string, rows: readonly EventRow[]): Promise<void> {
   const day = new Date().toISOString().slice(0, 10);
   await new FsBlobStore(data).create(`events/dt=${day}/${name}.jsonl`, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+}
+
+/** Sends events through `cohorts ingest FILE`, as a producer on a laptop would; every line must be kept. */
+async function ingest(root: string, data: string, name: string, rows: readonly EventRow[]): Promise<void> {
+  const file = join(root, `${name}.jsonl`);
+  await writeFile(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  const result = await cohorts('ingest', file, '--data', data);
+  expect(result.stderr.join('\n')).not.toContain('refused');
+  expect(result.code).toBe(0);
 }
 
 /**
@@ -58,15 +67,15 @@ describe('cohorts watch (a child process, as in a terminal)', () => {
       // WHEN bob and cid use a feature THEN both enter
       await land(data, 'a', [recent('a1', 'bob', 'feature_used'), recent('a2', 'cid', 'feature_used')]);
       await watch.waitFor(/browsing_now v2: 2 members, \+2 entered, -0 exited\n {2}\+ bob, cid\n/);
-      // WHEN bob exports THEN he exits and cid stays
-      await land(data, 'b', [recent('b1', 'bob', 'export_created')]);
+      // WHEN bob exports, sent through `cohorts ingest`, THEN he exits and cid stays
+      await ingest(root, data, 'b', [recent('b1', 'bob', 'export_created')]);
       await watch.waitFor(/browsing_now v3: 1 members, \+0 entered, -1 exited\n {2}- bob\n/);
       // WHEN a file the engine cannot read lands THEN the failure is printed and watch goes on
       const broken = join(data, 'events', `dt=${new Date().toISOString().slice(0, 10)}`, 'broken.parquet');
       await writeFile(broken, 'not parquet');
       await watch.waitFor(/refresh failed: .*\(still watching\)/, 60_000, 'stderr');
       await rm(broken);
-      await land(data, 'c', [recent('c1', 'dan', 'feature_used')]);
+      await ingest(root, data, 'c', [recent('c1', 'dan', 'feature_used')]);
       await watch.waitFor(/browsing_now v4: 2 members, \+1 entered, -0 exited\n {2}\+ dan\n/);
     } finally {
       // WHEN Ctrl-C THEN it exits 0, saying what it did, and leaves the state folder unlocked
