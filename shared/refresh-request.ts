@@ -34,9 +34,9 @@ export const REFRESH_MODES = ['tiles', 'full', 'verify'] as const;
 export type RefreshMode = (typeof REFRESH_MODES)[number];
 
 /**
- * The mode of a refresh that names none: `full` for now. Locally `cohorts forget` rewrites the
- * tiles, but the Athena tile store does not drop a forgotten person's keys yet, and the benchmark
- * targets are not met (README, Refresh modes). Then: `tiles`.
+ * The mode of a refresh that names none: `full` for now, because the tiled path does not yet meet
+ * the benchmark targets (README, Refresh modes); erasure already reaches the tiles in both worlds.
+ * Then: `tiles`.
  */
 export const DEFAULT_REFRESH_MODE: RefreshMode = 'full';
 
