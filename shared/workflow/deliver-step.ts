@@ -55,13 +55,13 @@ export async function deliverStep(event: DeliverEvent, ports: DeliverPorts): Pro
   }
   // Versions before it that a crash left undelivered (current moved, the export never did) go
   // first, oldest first, so a delta consumer gets every change once and in order.
-  let memberEvents = 0;
+  let earlierSent = 0;
   if (published) {
     for (const earlier of await undeliveredBefore(manifest, ports))
-      memberEvents += (await exportAndAnnounce(earlier, event, ports)).member_events;
+      earlierSent += (await exportAndAnnounce(earlier, event, ports)).member_events;
   }
   const { event: announced, exports, member_events } = await exportAndAnnounce(manifest, event, ports);
-  return { ...delivery, event: announced, exports, member_events: memberEvents + member_events };
+  return { ...delivery, event: announced, exports, member_events: earlierSent + member_events };
 }
 
 /**
