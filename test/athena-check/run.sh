@@ -9,7 +9,8 @@
 # Run from the project root, after `npm ci`:
 #   ../shared/athena-check/run.sh [--lake-variants] [CASES_DIR...]
 # A CASES_DIR is a folder of cases, or one case (a folder holding case.json). Default:
-# ../shared/conformance/cases and ../shared/athena-check/probes, plus the lake variants of the
+# ../shared/conformance/cases, ../shared/athena-check/probes and the project's own cases (test/cases/),
+# plus the lake variants of the
 # public cases and the probe of `cohorts doctor --cloud` (doctor-case.mts). --lake-variants also runs every given case with its lake written as Parquet
 # (ts TIMESTAMP, TIMESTAMPTZ, mixed with JSONL: lake-variants.mts), named <case>.<variant>.
 # Each case but the lake variants is also refreshed from tiles as the cloud does it (tiles-check.mts:
@@ -62,7 +63,7 @@ for a in "$@"; do
 done
 roots=("${args[@]}") variant_roots=("${args[@]}")
 if ((${#args[@]} == 0)); then
-  roots=("$PROJ/../shared/conformance/cases" "$PROJ/../shared/athena-check/probes")
+  roots=("$PROJ/../shared/conformance/cases" "$PROJ/../shared/athena-check/probes" "$PROJ/test/cases")
   variant_roots=("$PROJ/../shared/conformance/cases") variants=1
 fi
 

@@ -1,7 +1,8 @@
+import { basename } from 'node:path';
 import { describe } from 'vitest';
 import { checkConformanceCase } from '../support/conformance-case.ts';
-import { caseNames } from '../support/conformance.ts';
+import { allCaseDirs } from '../support/conformance.ts';
 
-describe.each(caseNames('cases'))('conformance case %s', (name) => {
-  checkConformanceCase(name);
+describe.each(allCaseDirs().map((dir) => [basename(dir), dir] as const))('conformance case %s', (_name, dir) => {
+  checkConformanceCase(dir);
 });

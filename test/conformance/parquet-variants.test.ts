@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { tempDir } from '../support/cli.ts';
 import { checkConformanceCase } from '../support/conformance-case.ts';
-import { caseNames } from '../support/conformance.ts';
+import { CONFORMANCE_ROOT, caseNames } from '../support/conformance.ts';
 import { LAKE_VARIANTS, writeLakeVariant } from '../support/parquet-lake.ts';
 
 // SPEC section 1 allows Parquet wherever JSONL is: every public case, its lake written as
@@ -13,7 +13,7 @@ const runs = LAKE_VARIANTS.flatMap((variant) => caseNames('cases').map((name) =>
 
 describe.each(runs)('conformance case %s with its lake written as %s', (name, variant) => {
   let folder: string | undefined;
-  checkConformanceCase(name, async (dir) => {
+  checkConformanceCase(join(CONFORMANCE_ROOT, 'cases', name), async (dir) => {
     folder = await tempDir('cohorts-lake-variant-');
     await writeLakeVariant(join(dir, 'lake'), join(folder, 'lake'), variant);
     return join(folder, 'lake');

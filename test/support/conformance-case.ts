@@ -6,18 +6,16 @@ import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { cohorts, tempDir } from './cli.ts';
-import { CONFORMANCE_ROOT } from './conformance.ts';
 
 const isDeprecated = (file: string) => /^deprecated:/m.test(readFileSync(file, 'utf8'));
 
 /**
- * Registers, in the calling `describe`, the checks of one public conformance case (its
+ * Registers, in the calling `describe`, the checks of one conformance case, public or the project's (the
  * README's "Using a case"): one refresh of all cohorts on an empty state, then every expected
  * member list matched exactly and no version for a deprecated cohort. `lake` gives the lake
  * folder to refresh from (default: the case's own `lake/`); it runs once, before the refresh.
  */
-export function checkConformanceCase(name: string, lake: (caseDir: string) => Promise<string> = async (dir) => join(dir, 'lake')): void {
-  const dir = join(CONFORMANCE_ROOT, 'cases', name);
+export function checkConformanceCase(dir: string, lake: (caseDir: string) => Promise<string> = async (dir) => join(dir, 'lake')): void {
   const asOf = (JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { as_of: string }).as_of;
   const definitionFiles = readdirSync(join(dir, 'definitions')).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
   const expected = readdirSync(join(dir, 'expected')).map((f) => f.replace(/\.txt$/, ''));

@@ -15,3 +15,22 @@ export function caseNames(kind: 'cases' | 'invalid'): string[] {
     .map((entry) => entry.name)
     .sort();
 }
+
+/**
+ * The project's own cases, laid out as the public ones: constructs the public cases do not reach
+ * (the language of issue 16). Each sub-folder holding case.json is a case.
+ */
+export const PROJECT_CASES = resolve(import.meta.dirname, '..', 'cases');
+
+/** Every case with known members: the public ones, then the project's own; names are unique. */
+export function allCaseDirs(): string[] {
+  const own = existsSync(PROJECT_CASES)
+    ? readdirSync(PROJECT_CASES, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && existsSync(join(PROJECT_CASES, entry.name, 'case.json')))
+        .map((entry) => entry.name)
+        .sort()
+    : [];
+  const clash = own.find((name) => caseNames('cases').includes(name));
+  if (clash) throw new Error(`test/cases/${clash} has the name of a public conformance case: rename it`);
+  return [...caseNames('cases').map((name) => join(CONFORMANCE_ROOT, 'cases', name)), ...own.map((name) => join(PROJECT_CASES, name))];
+}

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../shared/config/config.ts';
 import type { MetricSettings } from '../../shared/config/schema.ts';
@@ -9,7 +9,7 @@ import { leaves } from '../../shared/language/condition-leaves.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { DAY_MS } from '../../shared/tiles/day-split.ts';
 import { tempDir } from '../support/cli.ts';
-import { CONFORMANCE_ROOT, caseNames } from '../support/conformance.ts';
+import { allCaseDirs } from '../support/conformance.ts';
 import { TileComparison } from './compare-tiles.ts';
 
 const HOUR_MS = 3_600_000;
@@ -26,8 +26,7 @@ function caseMetrics(definitions: readonly CohortDefinition[]): MetricSettings {
   return first ? { ...defaults, activation: first.filter } : defaults;
 }
 
-describe.each(caseNames('cases'))('tiles against the full computation: case %s', (name) => {
-  const dir = join(CONFORMANCE_ROOT, 'cases', name);
+describe.each(allCaseDirs().map((dir) => [basename(dir), dir] as const))('tiles against the full computation: case %s', (_name, dir) => {
   const caseAsOf = Date.parse((JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { as_of: string }).as_of);
   let comparison: TileComparison;
 
