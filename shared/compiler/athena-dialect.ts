@@ -120,6 +120,7 @@ export const athenaDialect: Dialect = {
     `WHEN 't' THEN ${json} WHEN 'f' THEN ${json} ELSE ${numberText(json)} END`,
   present: (json) => `coalesce(${json} <> 'null', false)`,
   latestBy: (value, ts, eventId) => `max_by(${value}, ROW(${ts}, ${eventId}))`,
+  earliestBy: (value, ts, eventId) => `min_by(${value}, ROW(${ts}, ${eventId}))`,
   tryDouble: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   deduplication: 'window',
   hash: (text) => `xxhash64(to_utf8(${text}))`,

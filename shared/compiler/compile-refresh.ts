@@ -109,7 +109,7 @@ class RefreshCompiler {
   private readonly d: Dialect;
   private readonly properties = new Map<string, number>();
   private readonly aggregates = new Map<string, string>();
-  /** Aliases of latest-value aggregates, whose text and number are derived per person. */
+  /** Aliases of latest- and earliest-value aggregates, whose text and number are derived per person. */
   private readonly latestValues = new Set<string>();
   private readonly conditions: CohortConditions;
   /** Earliest instant any leaf needs; null once a leaf needs all history. */
@@ -338,7 +338,8 @@ class RefreshCompiler {
       case 'event':
         return this.eventLeaf(leaf);
       case 'latest':
-        return this.latestLeaf(leaf);
+      case 'earliest':
+        return this.valueLeaf(leaf);
       case 'velocity':
         return this.velocityLeaf(leaf);
     }
@@ -362,15 +363,21 @@ class RefreshCompiler {
     }
   }
 
-  private latestLeaf(leaf: Extract<Condition, { kind: 'latest' }>): string {
+  /** `latest` (greatest ts, event_id) or `earliest` (least): the property's JSON on that event, then the operators per person. */
+  private valueLeaf(leaf: Extract<Condition, { kind: 'latest' | 'earliest' }>): string {
     const match = this.match(leaf.filter);
     this.readsProperties(leaf.filter);
     const index = this.propertyIndex(leaf.property);
     const value = this.property(leaf.property);
-    const aggregate = `${this.d.latestBy(`e.p${index}_j`, 'e.ts', 'e.event_id')} FILTER (WHERE ${conjunction([match, value.present])})`;
+    const by = leaf.kind === 'latest' ? this.d.latestBy : this.d.earliestBy;
+    const aggregate = `${by(`e.p${index}_j`, 'e.ts', 'e.event_id')} FILTER (WHERE ${conjunction([match, value.present])})`;
     const alias = this.aggregate(aggregate);
     this.latestValues.add(alias);
-    return propertyPredicate({ text: `${alias}_t`, number: `${alias}_n`, present: `${alias}_x` }, leaf.ops);
+    return propertyPredicate({ text: `${alias}_t`, number: `${alias}_n`, present: `${alias}_x` }, leaf.ops, this.asOfInstant());
+  }
+
+  private asOfInstant() {
+    return { dialect: this.d, instant: this.asOf };
   }
 
   private velocityLeaf(leaf: Extract<Condition, { kind: 'velocity' }>): string {
@@ -398,7 +405,7 @@ class RefreshCompiler {
     }
     const parts = scopeParts(scope, this.d);
     if (filter.where.length > 0) this.readsProperties(filter);
-    for (const { property, ops } of filter.where) parts.push(propertyPredicate(this.property(property), ops));
+    for (const { property, ops } of filter.where) parts.push(propertyPredicate(this.property(property), ops, this.asOfInstant()));
     return conjunction(parts);
   }
 

@@ -53,6 +53,8 @@ export interface Dialect {
   present(json: string): string;
   /** The argument of the row with the greatest (ts, event_id), as an aggregate. */
   latestBy(value: string, ts: string, eventId: string): string;
+  /** The argument of the row with the least (ts, event_id), as an aggregate (`earliest`). */
+  earliestBy(value: string, ts: string, eventId: string): string;
   /**
    * How one copy per event_id is kept (the same copy either way: the first by ts, source, user,
    * name, properties, value). `window`: a row_number() window over every valid row, one scan;

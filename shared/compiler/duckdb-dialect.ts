@@ -99,6 +99,7 @@ export const duckdbDialect: Dialect = {
   scalarText,
   present: (json) => `coalesce(${json} <> 'null', false)`,
   latestBy: (value, ts, eventId) => `arg_max(${value}, {'ts': ${ts}, 'event_id': ${eventId}})`,
+  earliestBy: (value, ts, eventId) => `arg_min(${value}, {'ts': ${ts}, 'event_id': ${eventId}})`,
   tryDouble: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   deduplication: 'candidates',
   // Instants are plain TIMESTAMPs holding UTC.

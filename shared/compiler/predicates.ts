@@ -1,5 +1,7 @@
 import type { Bounds, PropertyOps, Scalar } from '../language/ast.ts';
+import { type AsOfInstant, datePredicates } from './date-predicates.ts';
 import { doubleLiteral, stringLiteral } from './sql-text.ts';
+import { textPredicates } from './text-predicates.ts';
 
 /** The three faces of a property value that operators look at. */
 export interface PropertyValue {
@@ -22,8 +24,11 @@ function equals(value: PropertyValue, operand: Scalar): string {
   return `coalesce(${value.text} = ${stringLiteral(operandText(operand))}, false)`;
 }
 
-/** Every operator of `ops` holding for `value`, as one boolean SQL expression that is never NULL. */
-export function propertyPredicate(value: PropertyValue, ops: PropertyOps): string {
+/**
+ * Every operator of `ops` holding for `value`, as one boolean SQL expression that is never NULL.
+ * The date operators compare with `asOf` (required when `ops` has one).
+ */
+export function propertyPredicate(value: PropertyValue, ops: PropertyOps, asOf?: AsOfInstant): string {
   const parts: string[] = [];
   if (ops.eq !== undefined) parts.push(equals(value, ops.eq));
   if (ops.neq !== undefined) parts.push(`(${value.text} IS NOT NULL AND NOT ${equals(value, ops.neq)})`);
@@ -41,6 +46,7 @@ export function propertyPredicate(value: PropertyValue, ops: PropertyOps): strin
     if (bound !== undefined) parts.push(`coalesce(${value.number} ${sql} ${doubleLiteral(bound)}, false)`);
   }
   if (ops.exists !== undefined) parts.push(ops.exists ? value.present : `NOT ${value.present}`);
+  parts.push(...textPredicates(value.text, ops), ...datePredicates(value.text, ops, asOf));
   return conjunction(parts);
 }
 

@@ -24,6 +24,18 @@ export interface PropertyOps {
   readonly lt?: number;
   readonly lte?: number;
   readonly exists?: boolean;
+  /** The value's text contains / starts with / ends with the operand (characters compared exactly). */
+  readonly contains?: string;
+  readonly starts_with?: string;
+  readonly ends_with?: string;
+  /** The value's text contains the operand, ASCII letters compared case-insensitively (other characters exactly). */
+  readonly icontains?: string;
+  /** The value's text read as a `ts` (SPEC section 1) is before `T - D`. */
+  readonly before?: Duration;
+  /** The value read as a `ts` lies in `[T - D, T)`. */
+  readonly within?: Duration;
+  /** The value read as a `ts` lies in `[T, T + D)`. */
+  readonly within_next?: Duration;
 }
 
 /** A `where` entry: one top-level property and its operators. */
@@ -60,6 +72,7 @@ export type Condition =
   | { readonly kind: 'cohort'; readonly id: string; readonly position?: SourcePosition }
   | { readonly kind: 'event'; readonly filter: EventFilter; readonly measure: Measure }
   | { readonly kind: 'latest'; readonly filter: EventFilter; readonly property: string; readonly ops: PropertyOps }
+  | { readonly kind: 'earliest'; readonly filter: EventFilter; readonly property: string; readonly ops: PropertyOps }
   | {
       readonly kind: 'velocity';
       readonly filter: EventFilter;

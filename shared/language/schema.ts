@@ -21,7 +21,8 @@ import { shownValue as shown } from './errors.ts';
  */
 
 export const COHORT_ID = /^[a-z][a-z0-9_]{2,62}$/;
-export const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** SPEC section 4's property names, which may also start with `$` (PostHog's `$current_url`, issue 16). */
+export const PROPERTY_NAME = /^\$?[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 const text = () => z.string({ error: (issue) => `must be text, got ${shown(issue.input)}` }).min(1, 'must not be empty');
 
@@ -42,7 +43,10 @@ const propertyName = z
     error: (issue) =>
       `property name must be a top-level key matching ${PROPERTY_NAME.source} (a dot is part of the key, not a path), got ${shown(issue.input)}`,
   })
-  .meta({ id: 'PropertyName', description: 'A top-level key of `properties`; a dot is part of the key, not a path.' });
+  .meta({
+    id: 'PropertyName',
+    description: 'A top-level key of `properties`; a dot is part of the key, not a path; it may start with `$` (`$current_url`).',
+  });
 
 const number = z.number({ error: (issue) => `must be a number, got ${shown(issue.input)}` });
 
@@ -99,6 +103,12 @@ const distinctMeasure = z
   .refine(atLeastOneBound, NEEDS_BOUND)
   .meta({ description: 'Number of distinct non-null text values of property `of` over matching events.' });
 
+/** A string operator's operand: non-empty text, compared with the value's text as it is (`%` and `_` are plain characters). */
+const textOperand = z
+  .string({ error: (issue) => `must be text (quote a number: "42"), got ${shown(issue.input)}` })
+  .min(1, 'must not be empty')
+  .superRefine(sqlSafe);
+
 const operators = {
   eq: scalar.optional(),
   neq: scalar.optional(),
@@ -109,6 +119,13 @@ const operators = {
   lt: number.optional(),
   lte: number.optional(),
   exists: z.boolean({ error: (issue) => `must be true or false, got ${shown(issue.input)}` }).optional(),
+  contains: textOperand.optional(),
+  starts_with: textOperand.optional(),
+  ends_with: textOperand.optional(),
+  icontains: textOperand.optional().meta({ description: 'Contains the text, ASCII letters compared case-insensitively.' }),
+  before: duration.optional().meta({ description: 'The value is a date-time (the `ts` grammar) before T - D.' }),
+  within: duration.optional().meta({ description: 'The value is a date-time (the `ts` grammar) in [T - D, T).' }),
+  within_next: duration.optional().meta({ description: 'The value is a date-time (the `ts` grammar) in [T, T + D).' }),
 };
 const OPERATOR_KEYS = Object.keys(operators) as (keyof typeof operators)[];
 const atLeastOneOperator = (ops: Record<string, unknown>) => OPERATOR_KEYS.some((key) => ops[key] !== undefined);
@@ -118,7 +135,8 @@ const propertyOps = z.strictObject(operators).refine(atLeastOneOperator, NEEDS_O
 
 /** A `where` value: a scalar (equal to) or an object of operators. */
 const propertyCondition = z
-  .union([scalar.transform((eq): PropertyOps => ({ eq })), propertyOps])
+  // Operators first: an object that fails as operators reports the operator at fault, not "must be a string".
+  .union([propertyOps, scalar.transform((eq): PropertyOps => ({ eq }))])
   .meta({ id: 'PropertyCondition', description: 'A scalar (equal to) or property operators, all of which must hold.' });
 
 const where = z
@@ -228,18 +246,30 @@ const latestSource = z
   })
   .refine(oneWindow, ONE_WINDOW);
 
+type LatestSource = z.output<typeof latestSource>;
+
+/** A `latest` or `earliest` leaf: the property's value on its last (first) matching event, tested with the operators. */
+const valueCondition = (kind: 'latest' | 'earliest', source: LatestSource, ops: PropertyOps): Condition => ({
+  kind,
+  filter: filterOf(source),
+  property: source.property,
+  ops,
+});
+
 const latestLeaf = z
   .strictObject({ latest: latestSource, ...operators })
   .refine(atLeastOneOperator, `${NEEDS_OPERATOR} beside latest`)
-  .transform(
-    ({ latest, ...ops }): Condition => ({
-      kind: 'latest',
-      filter: filterOf(latest),
-      property: latest.property,
-      ops: ops as PropertyOps,
-    }),
-  )
+  .transform(({ latest, ...ops }) => valueCondition('latest', latest, ops))
   .meta({ id: 'Latest', description: 'The last known non-null value of a property, tested with property operators.' });
+
+const earliestLeaf = z
+  .strictObject({ earliest: latestSource, ...operators })
+  .refine(atLeastOneOperator, `${NEEDS_OPERATOR} beside earliest`)
+  .transform(({ earliest, ...ops }) => valueCondition('earliest', earliest, ops))
+  .meta({
+    id: 'Earliest',
+    description: 'The first known non-null value of a property (least ts, ties by the least event_id), tested with property operators.',
+  });
 
 const velocityLeaf = z
   .strictObject({
@@ -270,10 +300,10 @@ const cohortRef = z
 /** One condition: exactly one of the forms of SPEC section 4. */
 export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z
-    .union([allOf, anyOf, notOf, cohortRef, eventLeaf, latestLeaf, velocityLeaf], {
-      error: (issue) => `must be one condition (all, any, not, cohort, event, latest or velocity), got ${shown(issue.input)}`,
+    .union([allOf, anyOf, notOf, cohortRef, eventLeaf, latestLeaf, earliestLeaf, velocityLeaf], {
+      error: (issue) => `must be one condition (all, any, not, cohort, event, latest, earliest or velocity), got ${shown(issue.input)}`,
     })
-    .meta({ id: 'Condition', description: 'Exactly one of: all, any, not, cohort, an event leaf, latest or velocity.' }),
+    .meta({ id: 'Condition', description: 'Exactly one of: all, any, not, cohort, an event leaf, latest, earliest or velocity.' }),
 );
 
 const conditionList = () =>

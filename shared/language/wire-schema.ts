@@ -28,6 +28,13 @@ export const propertyOpsWireSchema = z.object({
   lt: z.number().optional(),
   lte: z.number().optional(),
   exists: z.boolean().optional(),
+  contains: z.string().optional(),
+  starts_with: z.string().optional(),
+  ends_with: z.string().optional(),
+  icontains: z.string().optional(),
+  before: durationWireSchema.optional(),
+  within: durationWireSchema.optional(),
+  within_next: durationWireSchema.optional(),
 });
 
 /** Which events a window admits (`Window`). */

@@ -45,7 +45,7 @@ function walk(condition: Condition, found: (property: string) => void): void {
   for (const leaf of leaves(condition)) {
     if (leaf.kind === 'cohort') continue;
     for (const property of comparedProperties(leaf.filter)) found(property);
-    if (leaf.kind === 'latest' && comparesValue(leaf.ops)) found(leaf.property);
+    if ((leaf.kind === 'latest' || leaf.kind === 'earliest') && comparesValue(leaf.ops)) found(leaf.property);
   }
 }
 

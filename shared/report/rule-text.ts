@@ -32,7 +32,9 @@ function opEntries(ops: PropertyOps): [string, string][] {
   const entries: [string, string][] = [];
   for (const [key, value] of Object.entries(ops) as [keyof PropertyOps, PropertyOps[keyof PropertyOps]][]) {
     if (value === undefined) continue;
-    entries.push([key, Array.isArray(value) ? `[${value.map(scalar).join(', ')}]` : scalar(value as Scalar)]);
+    // A date operator's duration shows as written (`30d`).
+    if (typeof value === 'object' && 'text' in value) entries.push([key, value.text]);
+    else entries.push([key, Array.isArray(value) ? `[${value.map(scalar).join(', ')}]` : scalar(value as Scalar)]);
   }
   return entries;
 }
@@ -98,8 +100,9 @@ function conditionLines(condition: Condition): string[] {
     case 'event':
       return [...filterLines(condition.filter), measureLine(condition.measure)];
     case 'latest':
+    case 'earliest':
       return [
-        'latest:',
+        `${condition.kind}:`,
         ...indent([...filterLines(condition.filter), `property: ${scalar(condition.property)}`]),
         ...opEntries(condition.ops).map(([k, v]) => `${k}: ${v}`),
       ];

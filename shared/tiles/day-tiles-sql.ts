@@ -96,6 +96,8 @@ export function dayTilesSql(request: DayTilesRequest): string {
       selects.push(
         `SELECT ${row({ measure, value: text })}\nFROM scored AS e WHERE ${counted(m, [`${text} IS NOT NULL`])}\nGROUP BY ${key}, ${text}`,
       );
+    } else if (a.kind === 'earliest') {
+      throw new Error(`measure ${m.id} (earliest) is read raw, never tiled (measures.ts readsRaw)`);
     } else {
       const by = (v: string) => d.latestBy(v, 'e.ts', 'e.event_id');
       const cols = { measure, latest_ts: by('e.ts'), latest_event_id: by('e.event_id'), latest_json: by(`e.p${p(a.of)}_j`) };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hasDateOperator } from '../compiler/date-predicates.ts';
 import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, EventFilter, PropertyFilter, PropertyOps, Window } from '../language/ast.ts';
 import { type Leaf, leaves } from '../language/condition-leaves.ts';
@@ -8,7 +9,8 @@ export type TileAggregate =
   | { readonly kind: 'count' }
   | { readonly kind: 'sum'; readonly of?: string }
   | { readonly kind: 'distinct'; readonly of: string }
-  | { readonly kind: 'latest'; readonly of: string };
+  | { readonly kind: 'latest'; readonly of: string }
+  | { readonly kind: 'earliest'; readonly of: string };
 
 /** The events a measure looks at: a filter without its window (windows are assembled from days). */
 export interface TileScope {
@@ -91,7 +93,8 @@ export function leafUses(leaf: Leaf, asOf: number): MeasureUse[] {
       return [{ measure: tileMeasure(leaf.filter, aggregate), range: windowRange(leaf.filter.window, asOf) }];
     }
     case 'latest':
-      return [{ measure: tileMeasure(leaf.filter, { kind: 'latest', of: leaf.property }), range: windowRange(leaf.filter.window, asOf) }];
+    case 'earliest':
+      return [{ measure: tileMeasure(leaf.filter, { kind: leaf.kind, of: leaf.property }), range: windowRange(leaf.filter.window, asOf) }];
     case 'velocity': {
       // Current [T - w, T), then previous [T - 2w, T - w): two windows of one count.
       const w = leaf.window.ms;
@@ -112,11 +115,24 @@ export function metricUses(metrics: MetricSettings, asOf: number): MeasureUse[] 
   ];
 }
 
-/** Every distinct measure the cohorts (and metrics) read, by id; the windows do not matter here. */
+/**
+ * Whether a measure is always read from raw events over its window, never from tiles (issue 16):
+ * `earliest` (a tile aggregate of its own would change the tile layout), and a scope whose
+ * `where` has a date operator (it compares with the as-of instant, which a day's tile does not
+ * know). Lineage names them among the raw measures.
+ */
+export function readsRaw(measure: TileMeasure): boolean {
+  return measure.aggregate.kind === 'earliest' || measure.scope.where.some((w) => hasDateOperator(w.ops));
+}
+
+/**
+ * Every distinct measure the cohorts (and metrics) read from tiles, by id (those {@link readsRaw}
+ * left out: they have no tiles); the windows do not matter here.
+ */
 export function catalogMeasures(cohorts: readonly CohortDefinition[], metrics?: MetricSettings): TileMeasure[] {
   const byId = new Map<string, TileMeasure>();
   const uses = [...cohorts.flatMap((c) => leaves(c.rule).flatMap((leaf) => leafUses(leaf, 0))), ...(metrics ? metricUses(metrics, 0) : [])];
-  for (const { measure } of uses) byId.set(measure.id, measure);
+  for (const { measure } of uses) if (!readsRaw(measure)) byId.set(measure.id, measure);
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 

@@ -4,7 +4,7 @@ import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../co
 import { stringLiteral } from '../compiler/sql-text.ts';
 import type { Leaf } from '../language/condition-leaves.ts';
 import { DAY_MS, dayOf, splitWindow } from './day-split.ts';
-import { type InstantRange, leafUses, type MeasureUse } from './measures.ts';
+import { type InstantRange, leafUses, type MeasureUse, readsRaw } from './measures.ts';
 import { PRESENCE, partialsSql, TILE_COLUMNS } from './tile-sql.ts';
 import { identityMapSql } from './tiled-selects.ts';
 
@@ -37,12 +37,19 @@ const dayBounds = (range: InstantRange) =>
 /** The partial rows of one measure over a window: tiles of its whole days, raw partial days, contested copies. */
 function useParts(src: TileSources, use: MeasureUse): string {
   const { measure, range } = use;
+  const common = { measures: [measure], dialect: src.dialect, contested: src.contestedIds, presence: false, asOf: src.asOf };
+  const contestedDedup = { ...(src.scanStart === undefined ? {} : { from: src.scanStart }), to: src.asOf };
+  const contested = partialsSql({ ...common, events: src.contestedEvents, range, dedup: contestedDedup, ids: 'contested' });
+  if (readsRaw(measure)) {
+    // No tiles: the uncontested events of the whole window, de-duplicated over the full scan, as the tiled query reads them.
+    const raw = partialsSql({ ...common, events: src.events, range, dedup: contestedDedup, ids: 'uncontested' });
+    return [`SELECT ${COLUMNS} FROM (${raw}) AS raw`, `SELECT ${COLUMNS} FROM (${contested}) AS contested`].join('\nUNION ALL\n');
+  }
   const split = splitWindow(range);
   const parts: string[] = [];
   if (split.wholeDays) {
     parts.push(`SELECT ${COLUMNS} FROM ${src.tiles} AS t WHERE measure = ${stringLiteral(measure.id)} AND ${dayBounds(split.wholeDays)}`);
   }
-  const common = { measures: [measure], dialect: src.dialect, contested: src.contestedIds, presence: false };
   for (const segment of split.segments) {
     // An uncontested id has all its valid copies on one day: de-duplicating within that day
     // (inside the scan) chooses the copy the full computation chooses.
@@ -51,8 +58,6 @@ function useParts(src: TileSources, use: MeasureUse): string {
     const sql = partialsSql({ ...common, events: src.events, range: segment, dedup, ids: 'uncontested' });
     parts.push(`SELECT ${COLUMNS} FROM (${sql}) AS edge`);
   }
-  const contestedDedup = { ...(src.scanStart === undefined ? {} : { from: src.scanStart }), to: src.asOf };
-  const contested = partialsSql({ ...common, events: src.contestedEvents, range, dedup: contestedDedup, ids: 'contested' });
   parts.push(`SELECT ${COLUMNS} FROM (${contested}) AS contested`);
   return parts.join('\nUNION ALL\n');
 }
@@ -68,7 +73,7 @@ function useValues(src: TileSources, use: MeasureUse): string {
         ? `sum(x.total) AS v, coalesce(bool_and(x.integral), TRUE) AND coalesce(sum(x.abs_total), 0) < ${MAX_EXACT} AS exact`
         : a.kind === 'distinct'
           ? 'count(DISTINCT x.value) AS v, TRUE AS exact'
-          : `${d.latestBy('x.latest_json', 'x.latest_ts', 'x.latest_event_id')} AS v, TRUE AS exact`;
+          : `${(a.kind === 'latest' ? d.latestBy : d.earliestBy)('x.latest_json', 'x.latest_ts', 'x.latest_event_id')} AS v, TRUE AS exact`;
   return `SELECT coalesce(m.person_id, x.user_key) AS person_id, ${columns}\nFROM (${useParts(src, use)}) AS x\nLEFT JOIN identity_map AS m ON m.source = x.source AND m.user_key = x.user_key\nGROUP BY coalesce(m.person_id, x.user_key)`;
 }
 
@@ -96,18 +101,19 @@ function presence(src: TileSources): string {
 }
 
 /** A leaf's test over its uses' values `u0.v`, `u1.v` (the compiler's semantics: no events is 0). */
-function leafPredicate(leaf: Leaf, d: Dialect): string {
+function leafPredicate(leaf: Leaf, d: Dialect, asOf: number): string {
   switch (leaf.kind) {
     case 'event':
       return boundsPredicate('coalesce(u0.v, 0)', leaf.measure.bounds);
-    case 'latest': {
+    case 'latest':
+    case 'earliest': {
       const text = d.scalarText('u0.v');
       const value = {
         text,
         present: 'u0.v IS NOT NULL',
         number: numberOfTextSql(d, text),
       };
-      return propertyPredicate(value, leaf.ops);
+      return propertyPredicate(value, leaf.ops, { dialect: d, instant: asOf });
     }
     case 'velocity': {
       const [current, previous] = ['coalesce(u0.v, 0)', 'coalesce(u1.v, 0)'];
@@ -132,5 +138,5 @@ export function tiledLeafSql(src: TileSources, leaf: Leaf): string {
   ];
   const joins = uses.map((_, i) => `\nLEFT JOIN u${i} ON u${i}.person_id = p.person_id`).join('');
   const exact = uses.length === 0 ? 'TRUE' : uses.map((_, i) => `coalesce(u${i}.exact, TRUE)`).join(' AND ');
-  return `WITH ${ctes.join(',\n')}\nSELECT p.person_id, ${leafPredicate(leaf, src.dialect)} AS member, ${exact} AS exact\nFROM population AS p${joins}`;
+  return `WITH ${ctes.join(',\n')}\nSELECT p.person_id, ${leafPredicate(leaf, src.dialect, src.asOf)} AS member, ${exact} AS exact\nFROM population AS p${joins}`;
 }

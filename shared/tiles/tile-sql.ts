@@ -56,6 +56,8 @@ export interface PartialsRequest {
    * uncontested ids, whose valid copies all lie on one day.
    */
   readonly byDay?: boolean;
+  /** The as-of instant, for a measure whose `where` has a date operator (read raw at one as-of, never tiled). */
+  readonly asOf?: number;
 }
 
 /** Typed NULLs of the tile columns' types in a dialect. */
@@ -145,7 +147,7 @@ export function partialsSql(request: PartialsRequest): string {
     );
   }
   for (const m of request.measures) {
-    const match = matchSql(m, d, value);
+    const match = matchSql(m, d, value, request.asOf);
     const where = (extra: string[]) => conjunction([match, ...extra]);
     const a = m.aggregate;
     switch (a.kind) {
@@ -167,9 +169,11 @@ export function partialsSql(request: PartialsRequest): string {
         );
         break;
       }
-      case 'latest': {
+      case 'latest':
+      case 'earliest': {
+        // A partial's `latest_*` columns hold the winning event: the last one, or the first for earliest.
         const json = `e.p${p(a.of)}_j`;
-        const by = (v: string) => d.latestBy(v, 'e.ts', 'e.event_id');
+        const by = (v: string) => (a.kind === 'latest' ? d.latestBy : d.earliestBy)(v, 'e.ts', 'e.event_id');
         selects.push(
           `SELECT ${row(m.id, { latest_ts: by('e.ts'), latest_event_id: by('e.event_id'), latest_json: by(json) })}\n` +
             `FROM scored AS e WHERE ${where([value(a.of).present])}\nGROUP BY ${key}`,
@@ -182,10 +186,14 @@ export function partialsSql(request: PartialsRequest): string {
   return `WITH ${ctes.join(',\n')}\n${selects.join('\nUNION ALL\n')}`;
 }
 
-/** Whether an event of `e` lies in a measure's scope (names, sources, `where`). */
-export function matchSql(measure: TileMeasure, dialect: Dialect, value: (name: string) => PropertyValue): string {
+/**
+ * Whether an event of `e` lies in a measure's scope (names, sources, `where`); a date operator
+ * in `where` needs the as-of instant (such a measure is read raw, see measures.ts readsRaw).
+ */
+export function matchSql(measure: TileMeasure, dialect: Dialect, value: (name: string) => PropertyValue, asOf?: number): string {
   const parts = scopeParts(measure.scope, dialect);
-  for (const { property, ops } of measure.scope.where) parts.push(propertyPredicate(value(property), ops));
+  const instant = asOf === undefined ? undefined : { dialect, instant: asOf };
+  for (const { property, ops } of measure.scope.where) parts.push(propertyPredicate(value(property), ops, instant));
   return conjunction(parts);
 }
 

@@ -1,4 +1,5 @@
 import { COPY_ORDER } from '../compiler/compile-refresh.ts';
+import type { AsOfInstant } from '../compiler/date-predicates.ts';
 import type { Dialect } from '../compiler/dialect.ts';
 import { anyScopeSql, scopeParts } from '../compiler/event-scope.ts';
 import { moreItems, propertyJsonItem, propertyNumberItem, propertyValueItems, validEventLines } from '../compiler/event-rows.ts';
@@ -69,7 +70,9 @@ function tileUses(plan: TiledPlan, presence: boolean): { no: number; measure: st
     const whole = use.split.wholeDays;
     if (use.raw || !whole) return [];
     const first = whole.from === undefined ? '0000-01-01' : dayOf(whole.from);
-    return [{ no: use.no, measure: use.measure.id, first, end: dayOf(whole.to), kind: use.measure.aggregate.kind }];
+    const kind = use.measure.aggregate.kind;
+    if (kind === 'earliest') throw new Error(`measure ${use.measure.id} (earliest) is read raw, never from tiles`);
+    return [{ no: use.no, measure: use.measure.id, first, end: dayOf(whole.to), kind }];
   });
   if (presence) rows.push({ no: PRESENCE_NO, measure: PRESENCE, first: '0000-01-01', end: dayOf(plan.todayStart), kind: 'count' });
   return rows;
@@ -180,7 +183,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   if (options.presence && plan.presenceToday) {
     raws.push({ no: PRESENCE_NO, measure: PRESENCE, condition: `e.ts >= ${d.timestamp(plan.todayStart)}` });
   }
-  for (const use of rawUses) raws.push(rawUse(d, use, value, (name) => `e.p${p(name)}_j`));
+  for (const use of rawUses) raws.push(rawUse({ dialect: d, instant: plan.asOf }, use, value, (name) => `e.p${p(name)}_j`));
 
   // 3. The parts: tile rows of whole days, then raw rows.
   const tiles = tileUses(plan, options.presence);
@@ -276,7 +279,8 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
 }
 
 /** The raw rows of one use: de-duplicated copies in its partial days (contested copies: its whole window), in its scope. */
-function rawUse(d: Dialect, use: PlannedUse, value: (name: string) => PropertyValue, json: (name: string) => string): RawUse {
+function rawUse(asOf: AsOfInstant, use: PlannedUse, value: (name: string) => PropertyValue, json: (name: string) => string): RawUse {
+  const d = asOf.dialect;
   const { measure, range } = use;
   const inRange = instantWithin(d, 'e.ts', range);
   const when = use.raw
@@ -288,7 +292,7 @@ function rawUse(d: Dialect, use: PlannedUse, value: (name: string) => PropertyVa
           : [`(NOT e.contested AND ${disjunction(use.split.segments.map((s) => instantWithin(d, 'e.ts', s)))})`]),
       ]);
   const scope = scopeParts(measure.scope, d);
-  for (const { property, ops } of measure.scope.where) scope.push(propertyPredicate(value(property), ops));
+  for (const { property, ops } of measure.scope.where) scope.push(propertyPredicate(value(property), ops, asOf));
   const a = measure.aggregate;
   const base = { no: use.no, measure: measure.id, bulk: use.raw };
   const condition = (extra: string[]) => conjunction(['e.copy_no = 1', when, ...scope, ...extra]);
@@ -304,6 +308,7 @@ function rawUse(d: Dialect, use: PlannedUse, value: (name: string) => PropertyVa
       return { ...base, condition: condition([`${text} IS NOT NULL`]), value: text };
     }
     case 'latest':
+    case 'earliest':
       return { ...base, condition: condition([value(a.of).present]), json: json(a.of) };
   }
 }

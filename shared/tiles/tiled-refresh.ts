@@ -3,7 +3,7 @@ import { partitionDate } from '../compiler/partition-date.ts';
 import { doubleLiteral, identifier } from '../compiler/sql-text.ts';
 import { leaves } from '../language/condition-leaves.ts';
 import { DAY_MS, dayOf } from './day-split.ts';
-import { leafUses, type MeasureUse, metricUses, scanStart } from './measures.ts';
+import { leafUses, type MeasureUse, metricUses, readsRaw, scanStart } from './measures.ts';
 import { partsCtes } from './tiled-parts.ts';
 import { planTiled, rangePartitions, type TiledPlan } from './tiled-plan.ts';
 import { identityMapSql, TiledSelects } from './tiled-selects.ts';
@@ -15,7 +15,7 @@ export type { TileRelations } from './tile-store.ts';
 /** A refresh to compile over tiles. */
 export interface TiledCompileRequest extends CompileRequest {
   readonly tiles: TileRelations;
-  /** Measure ids read from raw events over their whole window (sums tiles cannot hold exactly). */
+  /** Measure ids read from raw events over their whole window (sums tiles cannot hold exactly); those measures.ts `readsRaw` names are added. */
   readonly rawMeasures?: readonly string[];
   /**
    * The lake's first `dt` partition: only to list `rawPartitions` when a raw measure reads all
@@ -55,7 +55,7 @@ const EXACT_LIMIT = doubleLiteral(2 ** 53);
 export function compileTiledRefresh(request: TiledCompileRequest): TiledRefresh {
   const asOf = request.asOf.getTime();
   const uses = requestUses(request);
-  const raw = new Set(request.rawMeasures ?? []);
+  const raw = new Set([...(request.rawMeasures ?? []), ...uses.filter((u) => readsRaw(u.measure)).map((u) => u.measure.id)]);
   const { plan, useOf } = planTiled(uses, asOf, raw, true);
   const d = request.dialect;
   const selects = new TiledSelects(d, request.cohorts, useOf, asOf);
@@ -121,7 +121,7 @@ export function inexactSumsSql(request: TiledCompileRequest): string {
   const asOf = request.asOf.getTime();
   const all = requestUses(request);
   const raw = new Set(request.rawMeasures ?? []);
-  const sums = all.filter((u) => u.measure.aggregate.kind === 'sum' && !raw.has(u.measure.id));
+  const sums = all.filter((u) => u.measure.aggregate.kind === 'sum' && !raw.has(u.measure.id) && !readsRaw(u.measure));
   if (sums.length === 0) return 'SELECT CAST(NULL AS VARCHAR) AS measure WHERE FALSE';
   // The de-duplication must choose among the copies the full computation chooses among: its scan start.
   const { plan } = planTiled(sums, asOf, new Set(), false, scanStart(all));

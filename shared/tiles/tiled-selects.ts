@@ -49,9 +49,11 @@ export class TiledSelects {
         const value = m.kind === 'count' ? this.count(use) : m.kind === 'sum' ? this.sum(use) : this.distinct(use);
         return boundsPredicate(value, m.bounds);
       }
-      case 'latest': {
-        const alias = this.latest(uses[0] as MeasureUse);
-        return propertyPredicate({ text: `${alias}_t`, number: `${alias}_n`, present: `${alias}_x` }, leaf.ops);
+      case 'latest':
+      case 'earliest': {
+        const alias = this.valueOf(uses[0] as MeasureUse, leaf.kind);
+        const asOf = { dialect: this.d, instant: this.asOf };
+        return propertyPredicate({ text: `${alias}_t`, number: `${alias}_n`, present: `${alias}_x` }, leaf.ops, asOf);
       }
       case 'velocity': {
         const [current, previous] = [this.count(uses[0] as MeasureUse), this.count(uses[1] as MeasureUse)];
@@ -80,9 +82,13 @@ export class TiledSelects {
     return this.aggregate(`count(DISTINCT x.value) ${this.filter(use)}`);
   }
 
-  /** The JSON of the latest value of a use; its text `_t`, presence `_x` and number `_n` are derived per person. */
-  private latest(use: MeasureUse): string {
-    const alias = this.aggregate(`${this.d.latestBy('x.latest_json', 'x.latest_ts', 'x.latest_event_id')} ${this.filter(use)}`);
+  /**
+   * The JSON of the latest (earliest) value of a use, by the parts' winning `latest_ts` and
+   * `latest_event_id`; its text `_t`, presence `_x` and number `_n` are derived per person.
+   */
+  private valueOf(use: MeasureUse, kind: 'latest' | 'earliest'): string {
+    const by = kind === 'latest' ? this.d.latestBy : this.d.earliestBy;
+    const alias = this.aggregate(`${by('x.latest_json', 'x.latest_ts', 'x.latest_event_id')} ${this.filter(use)}`);
     this.latestValues.add(alias);
     return alias;
   }

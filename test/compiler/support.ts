@@ -188,6 +188,18 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
     },
   },
   {
+    name: 'lang_ops',
+    about: 'issue 16: $ property names, string operators, date operators in where and beside latest, and earliest',
+    rules: {
+      url_pricing: 'event: "$pageview"\nwhere: {$current_url: {contains: "/pricing?x=50%_off"}, $browser: {icontains: "ChRome É"}}',
+      ref_edges: 'event: "$pageview"\nwhere: {$referrer: {starts_with: "https://", ends_with: ".dé"}}',
+      trial_ending: 'latest: {event: "$identify", property: trial_ends_at}\nwithin_next: 7d',
+      signed_up_long_ago: 'event: "$identify"\nwhere: {signup_at: {before: 365d}}',
+      first_plan: 'earliest: {event: subscription_changed, property: plan, within: 90d}\neq: pro',
+      first_seen_recent: 'earliest: {event: "$identify", property: first_seen}\nwithin: 30d',
+    },
+  },
+  {
     name: 'velocity',
     about: 'velocity whose bounds hold for +infinity (gte) and do not (lte, eq, gt with lt)',
     rules: {
@@ -421,6 +433,13 @@ export const PARSER_GAPS: readonly ParserGap[] = [
     parserFails: () => throws(() => parseTrinoAsIs('SELECT max_by(x, ROW(ts, id)) FILTER (WHERE y > 1) AS m FROM t')),
   },
   {
+    construct: 'FILTER (WHERE ...) after min_by(...)',
+    why: 'as for max_by: the parser accepts FILTER only after the aggregates it knows (earliest uses min_by)',
+    rewrite: 'min_by(x, y) becomes max(min_by(x, y)), as max_by does',
+    trino: 'SELECT min_by(x, ROW(ts, id)) FILTER (WHERE y > 1) AS m FROM t',
+    parserFails: () => throws(() => parseTrinoAsIs('SELECT min_by(x, ROW(ts, id)) FILTER (WHERE y > 1) AS m FROM t')),
+  },
+  {
     construct: "x AT TIME ZONE 'UTC'",
     why: 'the parser does not know the AT TIME ZONE operator (Trino: the same instant in that zone; the tiles take the UTC date of ts with it)',
     rewrite: "each ` AT TIME ZONE 'UTC'` is dropped before parsing, so its operand is still parsed",
@@ -455,11 +474,11 @@ export function rewriteForParser(sql: string): string {
   let text = lexSql(sql)
     .map((p) => (p.kind === 'literal' ? p.text.replaceAll('\\', BACKSLASH_STAND_IN) : p.text))
     .join('');
-  // 2. max_by(...) FILTER: wrap each max_by call in max(...), innermost last so offsets stay valid.
+  // 2. max_by(...) and min_by(...) FILTER: wrap each call in max(...), innermost last so offsets stay valid.
   const calls: number[] = [];
   let offset = 0;
   for (const piece of lexSql(text)) {
-    if (piece.kind === 'code') for (const m of piece.text.matchAll(/\bmax_by\(/g)) calls.push(offset + (m.index as number));
+    if (piece.kind === 'code') for (const m of piece.text.matchAll(/\b(?:max|min)_by\(/g)) calls.push(offset + (m.index as number));
     offset += piece.text.length;
   }
   for (const at of calls.reverse()) {
@@ -503,8 +522,11 @@ export const TRINO_FUNCTIONS = new Set([
   'json_format',
   'json_parse',
   'lower',
+  'from_iso8601_timestamp_nanos',
+  'length',
   'max_by',
   'min',
+  'min_by',
   'nullif',
   'regexp_like',
   'row',
@@ -513,6 +535,7 @@ export const TRINO_FUNCTIONS = new Set([
   'strpos',
   'substr',
   'sum',
+  'translate',
   'trim',
   'try',
   'try_cast',
@@ -521,6 +544,8 @@ export const TRINO_FUNCTIONS = new Set([
 /** Keywords that may stand before an opening parenthesis. */
 const KEYWORDS_BEFORE_PAREN = new Set([
   'as',
+  // A type with its precision: CAST(... AS timestamp(6) with time zone).
+  'timestamp',
   'and',
   'or',
   'not',
