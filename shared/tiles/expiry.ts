@@ -1,6 +1,6 @@
 import { DAY_MS, dayOf, splitWindow } from './day-split.ts';
 import { type TileFingerprint, tileStatus } from './fingerprint.ts';
-import type { MeasureUse } from './measures.ts';
+import { type MeasureUse, readsRaw } from './measures.ts';
 
 /**
  * Expiry of old tiles (issue 14). Days before the first day a refresh still reads per day are
@@ -42,8 +42,10 @@ export interface TileExpiry {
 
 /** The expiry of a refresh: {@link firstTileDayNeeded} and the measures it reads over all history. */
 export function tileExpiry(request: ExpiryRequest): TileExpiry {
-  const allHistory = request.uses.filter((use) => use.range.from === undefined).map((use) => use.measure.id);
-  return { keepFrom: firstTileDayNeeded(request), rollupMeasures: [...new Set(allHistory)].sort() };
+  // The measures read raw over their window (earliest, date operators) have no tiles to keep or fold.
+  const tiled = { ...request, uses: request.uses.filter((use) => !readsRaw(use.measure)) };
+  const allHistory = tiled.uses.filter((use) => use.range.from === undefined).map((use) => use.measure.id);
+  return { keepFrom: firstTileDayNeeded(tiled), rollupMeasures: [...new Set(allHistory)].sort() };
 }
 
 /**

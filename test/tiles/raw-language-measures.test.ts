@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { athenaDialect } from '../../shared/compiler/athena-dialect.ts';
+import { tileExpiry } from '../../shared/tiles/expiry.ts';
 import { catalogMeasures, leafUses, readsRaw } from '../../shared/tiles/measures.ts';
 import { leaves } from '../../shared/language/condition-leaves.ts';
-import { compileTiledRefresh, inexactSumsSql } from '../../shared/tiles/tiled-refresh.ts';
+import { compileTiledRefresh, inexactSumsSql, requestUses } from '../../shared/tiles/tiled-refresh.ts';
 import { AS_OF, catalog, LAKE } from '../compiler/support.ts';
 
 /**
@@ -52,5 +53,17 @@ describe('measures of the language of issue 16 over tiles', () => {
       cohorts: catalog({ dated_sum: 'event: trait_set\nwhere: {signup_at: {before: 1d}}\nsum: {gte: 1}' }),
     });
     expect(sql).toBe('SELECT CAST(NULL AS VARCHAR) AS measure WHERE FALSE');
+  });
+
+  it('keeps no tile days and rolls up nothing for them (an all-history earliest does not hold the rollup stale)', () => {
+    const asOf = AS_OF.getTime();
+    const expiry = tileExpiry({ uses: requestUses(request), asOf });
+    // first_plan reads all history raw: only the tiled measures count (last_plan's 30d window, chrome's all history).
+    expect(expiry.rollupMeasures).toEqual([measureOf('chrome').id]);
+    const tiledOnly = tileExpiry({
+      uses: requestUses({ ...request, cohorts: cohorts.filter((c) => c.id !== 'first_plan' && c.id !== 'recent_signup') }),
+      asOf,
+    });
+    expect(expiry).toEqual(tiledOnly);
   });
 });
