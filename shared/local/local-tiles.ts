@@ -224,11 +224,15 @@ export class LocalTileStore {
     },
   ): Promise<void> {
     const scratch = join(this.root, `.build-${process.pid}-${++buildCounter}`);
+    const table = identifier(`tiles_built_${buildCounter}`);
     const wanted = days.map(stringLiteral).join(', ');
     const columns = file.columns.join(', ');
     try {
+      // Computed into a table first, then written: a COPY ... PARTITION_BY fed by the query itself
+      // took twice the CPU (91 days of the 1M-event bench lake: 16 s against 4 + 3.5 s).
+      await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns}, day FROM (${sql}) AS rows WHERE day IN (${wanted})`);
       await this.connection.run(
-        `COPY (SELECT ${columns}, day FROM (${sql}) AS built WHERE day IN (${wanted})) TO ${stringLiteral(scratch)} (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`,
+        `COPY ${table} TO ${stringLiteral(scratch)} (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`,
       );
       for (const day of days) {
         const dir = file.dirOf(day);
@@ -246,6 +250,7 @@ export class LocalTileStore {
         else await this.copy(file.empty, target);
       }
     } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
       await rm(scratch, { recursive: true, force: true });
     }
   }
