@@ -1,6 +1,7 @@
 import { aggregateAlias } from './aggregate-alias.ts';
 import type { MetricSettings } from '../config/schema.ts';
-import type { CohortDefinition, Condition, EventFilter } from '../language/ast.ts';
+import type { CohortDefinition, Condition, EventFilter, Sequence } from '../language/ast.ts';
+import { stepFilters } from '../language/leaf-filters.ts';
 import { CohortConditions, type MeasureLeaf } from './cohort-conditions.ts';
 import type { Dialect } from './dialect.ts';
 import { anyScopeSql, type EventScope, scopeOf, scopeParts } from './event-scope.ts';
@@ -16,6 +17,7 @@ import {
 import { normalizedIdSql } from './normalize-id.ts';
 import { partitionDate } from './partition-date.ts';
 import { boundsHoldForInfinity, boundsPredicate, conjunction, type PropertyValue, propertyPredicate } from './predicates.ts';
+import { sequenceCtes, sequencedPersonsLines } from './sequence-sql.ts';
 import { identifier, stringLiteral } from './sql-text.ts';
 
 /**
@@ -119,6 +121,8 @@ class RefreshCompiler {
    * its `where`, which reads them); 'any' once a leaf reads them for every event.
    */
   private readonly propertyScopes: EventScope[] = [];
+  /** The sequences read (their steps' SQL and gap), by their column; the same sequence is computed once. */
+  private readonly sequences = new Map<string, { readonly column: string; readonly steps: string[]; readonly maxGapMs?: number }>();
 
   constructor(private readonly request: CompileRequest) {
     this.asOf = request.asOf.getTime();
@@ -173,14 +177,34 @@ class RefreshCompiler {
       this.perPersonCte(scan.from !== undefined),
       this.perPersonValuedCte(),
       this.perPersonScoredCte(),
+      ...this.sequenceCtes(),
     ];
     return [
       `-- cohort-refresh: ${this.request.cohorts.length} cohorts as of ${new Date(this.asOf).toISOString()}`,
       `WITH ${ctes.map(cteText).join(',\n')}`,
       'SELECT person_id,',
       `  ${selects.join(',\n  ')}`,
-      'FROM per_person_scored',
+      `FROM ${this.sequences.size === 0 ? 'per_person_scored' : 'per_person_sequenced'}`,
     ].join('\n');
+  }
+
+  /** Each sequence's holders, then `per_person_sequenced`: a boolean per sequence beside the aggregates (none without sequences). */
+  private sequenceCtes(): Cte[] {
+    if (this.sequences.size === 0) return [];
+    const columns = [...this.sequences.values()].map(({ column, steps, maxGapMs }) => {
+      const input = { name: `sequence_${column}`, from: 'scored_events AS e', person: 'e.person_id', steps };
+      return { column, ctes: sequenceCtes(maxGapMs === undefined ? input : { ...input, maxGapMs }) };
+    });
+    return [
+      ...columns.flatMap((c) => c.ctes),
+      {
+        name: 'per_person_sequenced',
+        lines: sequencedPersonsLines(
+          'per_person_scored',
+          columns.map((c) => ({ column: c.column, holders: `sequence_${c.column}` })),
+        ),
+      },
+    ];
   }
 
   /** Each (source, normalized user id) of the identities with its person: the least person_id mapped to it. */
@@ -342,7 +366,21 @@ class RefreshCompiler {
         return this.valueLeaf(leaf);
       case 'velocity':
         return this.velocityLeaf(leaf);
+      case 'sequence':
+        return this.sequenceLeaf(leaf);
     }
+  }
+
+  /** The sequence's column: true for the people with events matching its steps in order (sequence-sql.ts). */
+  private sequenceLeaf(leaf: Sequence): string {
+    const steps = stepFilters(leaf).map((filter) => this.match(filter));
+    const key = JSON.stringify([steps, leaf.maxGap?.ms ?? null]);
+    let known = this.sequences.get(key);
+    if (!known) {
+      known = { column: `sq${this.sequences.size}`, steps, ...(leaf.maxGap ? { maxGapMs: leaf.maxGap.ms } : {}) };
+      this.sequences.set(key, known);
+    }
+    return known.column;
   }
 
   private eventLeaf(leaf: Extract<Condition, { kind: 'event' }>): string {

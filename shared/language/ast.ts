@@ -64,6 +64,18 @@ export type Measure =
   | { readonly kind: 'sum'; readonly of?: string; readonly bounds: Bounds }
   | { readonly kind: 'distinct'; readonly of: string; readonly bounds: Bounds };
 
+/**
+ * A sequence (issue 16): events matching `steps` in order, at strictly increasing `ts`, each within
+ * `maxGap` of the one before when given, all inside `window`. Each step is an event filter without
+ * a window of its own.
+ */
+export interface Sequence {
+  readonly kind: 'sequence';
+  readonly steps: readonly EventFilter[];
+  readonly maxGap?: Duration;
+  readonly window?: Window;
+}
+
 /** One condition of the definition language, after validation. */
 export type Condition =
   | { readonly kind: 'all'; readonly items: readonly Condition[] }
@@ -78,7 +90,8 @@ export type Condition =
       readonly filter: EventFilter;
       readonly window: Duration;
       readonly bounds: Bounds;
-    };
+    }
+  | Sequence;
 
 /** Cohort tiers, from most to least protected. */
 export const TIERS = ['core', 'strategic', 'tactical', 'experimental'] as const;

@@ -1,6 +1,6 @@
 import type { Condition } from './ast.ts';
 
-/** A condition that holds no other: a cohort reference or an event, latest or velocity test. */
+/** A condition that holds no other: a cohort reference or an event, latest, velocity or sequence test. */
 export type Leaf = Exclude<Condition, { readonly kind: 'all' | 'any' | 'not' }>;
 
 /** The leaves of a condition, in the order written. */

@@ -292,6 +292,43 @@ const velocityLeaf = z
   )
   .meta({ id: 'Velocity', description: 'Events in the last window divided by events in the window before it.' });
 
+/** One step of a sequence: the event filter keys of an event leaf, without a window or a measure. */
+const sequenceStep = z
+  .strictObject({ event: eventNames.optional(), source: sources.optional(), where: where.optional() })
+  .superRefine((step, ctx) => {
+    if (step.event === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['event'],
+        message: 'is missing: each step names its event (a list of events, or "*")',
+        input: undefined,
+      });
+    }
+  })
+  .transform((step): EventFilter => filterOf({ ...step, event: step.event ?? '*' }))
+  .meta({ id: 'SequenceStep', description: 'An event filter (event, source, where) that one event of the sequence matches.' });
+
+const sequenceLeaf = z
+  .strictObject({
+    sequence: z
+      .array(sequenceStep, { error: (issue) => `must be a list of steps, got ${shown(issue.input)}` })
+      .min(2, 'needs at least two steps (one step is an event leaf: write {event: ...} instead)'),
+    max_gap: duration
+      .optional()
+      .meta({ description: 'Each step at most this long after the one before (a gap of exactly max_gap holds).' }),
+    ...windowKeys,
+  })
+  .refine(oneWindow, ONE_WINDOW)
+  .transform(({ sequence, max_gap, ...keys }): Condition => {
+    const window = windowOf(keys);
+    return { kind: 'sequence', steps: sequence, ...(max_gap ? { maxGap: max_gap } : {}), ...(window ? { window } : {}) };
+  })
+  .meta({
+    id: 'Sequence',
+    description:
+      'Events matching the steps in order, at strictly increasing ts, each within max_gap of the one before, all inside the window.',
+  });
+
 const cohortRef = z
   .strictObject({ cohort: cohortId })
   .transform(({ cohort }): Condition => ({ kind: 'cohort', id: cohort }))
@@ -300,10 +337,14 @@ const cohortRef = z
 /** One condition: exactly one of the forms of SPEC section 4. */
 export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z
-    .union([allOf, anyOf, notOf, cohortRef, eventLeaf, latestLeaf, earliestLeaf, velocityLeaf], {
-      error: (issue) => `must be one condition (all, any, not, cohort, event, latest, earliest or velocity), got ${shown(issue.input)}`,
+    .union([allOf, anyOf, notOf, cohortRef, eventLeaf, latestLeaf, earliestLeaf, velocityLeaf, sequenceLeaf], {
+      error: (issue) =>
+        `must be one condition (all, any, not, cohort, event, latest, earliest, velocity or sequence), got ${shown(issue.input)}`,
     })
-    .meta({ id: 'Condition', description: 'Exactly one of: all, any, not, cohort, an event leaf, latest, earliest or velocity.' }),
+    .meta({
+      id: 'Condition',
+      description: 'Exactly one of: all, any, not, cohort, an event leaf, latest, earliest, velocity or sequence.',
+    }),
 );
 
 const conditionList = () =>

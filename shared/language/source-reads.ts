@@ -1,7 +1,8 @@
 import type { Condition, EventFilter } from './ast.ts';
 import { leaves } from './condition-leaves.ts';
+import { leafFilters } from './leaf-filters.ts';
 
-/** The events and sources a rule reads through its event, latest and velocity leaves. */
+/** The events and sources a rule reads through its event, latest, velocity and sequence leaves. */
 export interface SourceReads {
   /** Some leaf reads any event name (`event: "*"`). */
   readonly allEvents: boolean;
@@ -14,7 +15,7 @@ export interface SourceReads {
 }
 
 function filters(condition: Condition): EventFilter[] {
-  return leaves(condition).flatMap((leaf) => (leaf.kind === 'cohort' ? [] : [leaf.filter]));
+  return leaves(condition).flatMap(leafFilters);
 }
 
 /** What the leaves of the given rules read (pass several rules to merge them). */

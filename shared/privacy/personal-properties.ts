@@ -2,6 +2,7 @@ import { isMap, isPair, isScalar, visit } from 'yaml';
 import type { CohortDefinition, Condition } from '../language/ast.ts';
 import { comparedProperties, comparesValue } from '../language/compared-properties.ts';
 import { leaves } from '../language/condition-leaves.ts';
+import { leafFilters } from '../language/leaf-filters.ts';
 import type { DefinitionProblem, SourcePosition } from '../language/errors.ts';
 import { readYamlData } from '../language/yaml-document.ts';
 
@@ -43,8 +44,7 @@ export function personalPropertyProblems(
 /** Calls `found` with every property a condition compares with a value. */
 function walk(condition: Condition, found: (property: string) => void): void {
   for (const leaf of leaves(condition)) {
-    if (leaf.kind === 'cohort') continue;
-    for (const property of comparedProperties(leaf.filter)) found(property);
+    for (const filter of leafFilters(leaf)) for (const property of comparedProperties(filter)) found(property);
     if ((leaf.kind === 'latest' || leaf.kind === 'earliest') && comparesValue(leaf.ops)) found(leaf.property);
   }
 }

@@ -112,6 +112,13 @@ function conditionLines(condition: Condition): string[] {
         ...indent([...filterLines(condition.filter), `window: ${condition.window.text}`]),
         ...boundEntries(condition.bounds).map(([k, v]) => `${k}: ${v}`),
       ];
+    case 'sequence':
+      return [
+        'sequence:',
+        ...indent(condition.steps.map((step) => `- ${filterText(step)}`)),
+        ...(condition.maxGap ? [`max_gap: ${condition.maxGap.text}`] : []),
+        ...(condition.window ? [windowLine(condition.window)] : []),
+      ];
   }
 }
 

@@ -42,8 +42,8 @@ export interface TileExpiry {
 
 /** The expiry of a refresh: {@link firstTileDayNeeded} and the measures it reads over all history. */
 export function tileExpiry(request: ExpiryRequest): TileExpiry {
-  // The measures read raw over their window (earliest, date operators) have no tiles to keep or fold.
-  const tiled = { ...request, uses: request.uses.filter((use) => !readsRaw(use.measure)) };
+  // The measures read raw over their window (earliest, date operators, sequence steps) have no tiles to keep or fold.
+  const tiled = { ...request, uses: request.uses.filter((use) => !readsRaw(use.measure) && !use.step) };
   const allHistory = tiled.uses.filter((use) => use.range.from === undefined).map((use) => use.measure.id);
   return { keepFrom: firstTileDayNeeded(tiled), rollupMeasures: [...new Set(allHistory)].sort() };
 }
@@ -58,7 +58,8 @@ export function tileExpiry(request: ExpiryRequest): TileExpiry {
 export function firstTileDayNeeded(request: ExpiryRequest): string {
   const today = Math.floor(request.asOf / DAY_MS) * DAY_MS;
   let first = today - (request.retentionDays ?? 0) * DAY_MS;
-  for (const { range } of request.uses) {
+  for (const { range, step } of request.uses) {
+    if (step) continue; // read raw, never from tiles
     const whole = splitWindow(range).wholeDays;
     if (whole === undefined) continue;
     first = Math.min(first, whole.from ?? whole.to);

@@ -3,6 +3,7 @@ import { hasDateOperator } from '../compiler/date-predicates.ts';
 import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, EventFilter, PropertyFilter, PropertyOps, Window } from '../language/ast.ts';
 import { type Leaf, leaves } from '../language/condition-leaves.ts';
+import { stepFilters } from '../language/leaf-filters.ts';
 
 /** What a measure aggregates per identity key and day (issue 14: the tile's partial aggregate). */
 export type TileAggregate =
@@ -39,6 +40,8 @@ export interface InstantRange {
 export interface MeasureUse {
   readonly measure: TileMeasure;
   readonly range: InstantRange;
+  /** A step of a sequence: read raw over its window (tiles cannot keep the order of events), never tiled. */
+  readonly step?: true;
 }
 
 const sorted = (values: readonly string[]) => [...new Set(values)].sort();
@@ -104,6 +107,10 @@ export function leafUses(leaf: Leaf, asOf: number): MeasureUse[] {
         { measure, range: { from: asOf - 2 * w, to: asOf - w } },
       ];
     }
+    case 'sequence': {
+      const range = windowRange(leaf.window, asOf);
+      return stepFilters(leaf).map((filter) => ({ measure: tileMeasure(filter, { kind: 'count' }), range, step: true }));
+    }
   }
 }
 
@@ -127,12 +134,12 @@ export function readsRaw(measure: TileMeasure): boolean {
 
 /**
  * Every distinct measure the cohorts (and metrics) read from tiles, by id (those {@link readsRaw}
- * left out: they have no tiles); the windows do not matter here.
+ * and sequence steps left out: they have no tiles); the windows do not matter here.
  */
 export function catalogMeasures(cohorts: readonly CohortDefinition[], metrics?: MetricSettings): TileMeasure[] {
   const byId = new Map<string, TileMeasure>();
   const uses = [...cohorts.flatMap((c) => leaves(c.rule).flatMap((leaf) => leafUses(leaf, 0))), ...(metrics ? metricUses(metrics, 0) : [])];
-  for (const { measure } of uses) if (!readsRaw(measure)) byId.set(measure.id, measure);
+  for (const { measure, step } of uses) if (!step && !readsRaw(measure)) byId.set(measure.id, measure);
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 

@@ -122,6 +122,8 @@ function leafPredicate(leaf: Leaf, d: Dialect, asOf: number): string {
     }
     case 'cohort':
       throw new Error('a cohort reference is not a measure: combine the referenced cohort instead');
+    case 'sequence':
+      throw new Error('a sequence has no tiles: it reads raw events over its window (tiled-sequences.ts)');
   }
 }
 

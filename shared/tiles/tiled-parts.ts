@@ -10,6 +10,7 @@ import { DAY_MS, dayOf } from './day-split.ts';
 import type { InstantRange, TileMeasure } from './measures.ts';
 import { PRESENCE, propertyNames, typedNull } from './tile-sql.ts';
 import type { PlannedUse, TiledPlan } from './tiled-plan.ts';
+import { sequenceParts } from './tiled-sequences.ts';
 
 /** Where the tiled query reads: the lake's events and the relations over the stored tiles. */
 export interface PartsSources {
@@ -183,7 +184,10 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   if (options.presence && plan.presenceToday) {
     raws.push({ no: PRESENCE_NO, measure: PRESENCE, condition: `e.ts >= ${d.timestamp(plan.todayStart)}` });
   }
-  for (const use of rawUses) raws.push(rawUse({ dialect: d, instant: plan.asOf }, use, value, (name) => `e.p${p(name)}_j`));
+  const json = (name: string) => `e.p${p(name)}_j`;
+  const reading = { dialect: d, instant: plan.asOf };
+  // A sequence's steps are read by the sequence (4.), not added up as parts of their own.
+  for (const use of rawUses) if (!use.step) raws.push(rawUse(reading, use, value, json));
 
   // 3. The parts: tile rows of whole days, then raw rows.
   const tiles = tileUses(plan, options.presence);
@@ -266,6 +270,13 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
       `SELECT ${items.join(', ')}\nFROM raw_scored AS e\nJOIN (VALUES ${list}) AS raw_uses (cls, use_no, measure) ON raw_uses.cls = e.cls\nWHERE ${which}`,
     );
   }
+  // 4. Sequences: their holders, from their steps' raw rows.
+  const sequences = sequenceParts(plan, (use) => rawUse(reading, use, value, json).condition, [...PART_COLUMNS, ...exact], {
+    ...none,
+    source: nul.text,
+  });
+  ctes.push(...sequences.ctes.map((cte) => `${cte.name} AS (\n${cte.lines.map((line) => `  ${line}`).join('\n')}\n)`));
+  selects.push(...sequences.selects);
   if (selects.length === 0) {
     const none = PART_COLUMNS.map(
       (c) =>

@@ -1,14 +1,17 @@
 import { partitionDate } from '../compiler/partition-date.ts';
 import { DAY_MS, type DaySplit, dayOf, splitWindow } from './day-split.ts';
 import { type InstantRange, type MeasureUse, scanStart, type TileMeasure } from './measures.ts';
+import { type PlannedSequence, type SequenceUse, sequenceKey } from './tiled-sequences.ts';
 
 /** One window of one measure in the tiled query, numbered for the SQL (`use_no`). */
 export interface PlannedUse {
   readonly no: number;
   readonly measure: TileMeasure;
   readonly range: InstantRange;
-  /** Read from raw events over its whole window (a sum tiles cannot hold exactly), never from tiles. */
+  /** Read from raw events over its whole window (a sum tiles cannot hold exactly, a sequence's step), never from tiles. */
   readonly raw: boolean;
+  /** A sequence's step: its raw rows are read by the sequence, never added up as parts of their own. */
+  readonly step?: true;
   /** Its whole days (tiles) and partial days (raw), when it reads tiles. */
   readonly split: DaySplit;
 }
@@ -19,6 +22,8 @@ export interface TiledPlan {
   /** Midnight of T's day: the population reads raw events from it (when T is not midnight itself). */
   readonly todayStart: number;
   readonly uses: readonly PlannedUse[];
+  /** The sequences, computed from their steps' raw rows (numbered after the uses). */
+  readonly sequences: readonly PlannedSequence[];
   /** The full computation's scan start (its de-duplication chooses among the copies of `[scanStart, T)`). */
   readonly scanStart?: number;
   /**
@@ -41,7 +46,7 @@ const floorDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 const ceilDay = (ms: number) => Math.ceil(ms / DAY_MS) * DAY_MS;
 
 /** The key of a use: the same measure over the same window is read once. */
-const useKey = (use: MeasureUse) => `${use.measure.id}|${use.range.from ?? ''}|${use.range.to}`;
+const useKey = (use: MeasureUse) => `${use.measure.id}|${use.range.from ?? ''}|${use.range.to}${use.step ? '|step' : ''}`;
 
 /** Numbers the uses (first seen first) and finds the raw ranges they and the population need. */
 export function planTiled(
@@ -50,15 +55,28 @@ export function planTiled(
   rawMeasures: ReadonlySet<string>,
   presence: boolean,
   scan: number | undefined = scanStart(uses),
-): { plan: TiledPlan; useOf: (use: MeasureUse) => PlannedUse } {
+  sequences: readonly SequenceUse[] = [],
+): { plan: TiledPlan; useOf: (use: MeasureUse) => PlannedUse; sequenceOf: (sequence: SequenceUse) => PlannedSequence } {
   const byKey = new Map<string, PlannedUse>();
   for (const use of uses) {
     const key = useKey(use);
     if (byKey.has(key)) continue;
-    const raw = rawMeasures.has(use.measure.id);
-    byKey.set(key, { no: byKey.size, measure: use.measure, range: use.range, raw, split: raw ? { segments: [] } : splitWindow(use.range) });
+    const raw = rawMeasures.has(use.measure.id) || use.step === true;
+    const split = raw ? { segments: [] } : splitWindow(use.range);
+    byKey.set(key, { no: byKey.size, measure: use.measure, range: use.range, raw, split, ...(use.step ? { step: true } : {}) });
   }
   const planned = [...byKey.values()];
+  const useOf = (use: MeasureUse) => byKey.get(useKey(use)) as PlannedUse;
+  const unique = [...new Map(sequences.map((s) => [sequenceKey(s), s])).values()];
+  const sequenceNos = new Map(unique.map((s, i) => [sequenceKey(s), planned.length + i]));
+  const plannedSequences = unique.map(
+    (s): PlannedSequence => ({
+      no: sequenceNos.get(sequenceKey(s)) as number,
+      id: s.id,
+      steps: s.steps.map(useOf),
+      ...(s.maxGapMs === undefined ? {} : { maxGapMs: s.maxGapMs }),
+    }),
+  );
   const todayStart = floorDay(asOf);
   const presenceToday = presence && todayStart < asOf;
   const clip = (range: InstantRange): InstantRange | undefined => {
@@ -85,13 +103,15 @@ export function planTiled(
     asOf,
     todayStart,
     uses: planned,
+    sequences: plannedSequences,
     ...(scan === undefined ? {} : { scanStart: scan }),
     rawRanges: mergeRanges([...edges, ...wholes]),
     edgeRanges: mergeRanges(edges),
     contestedRange: { ...(contestedFrom === undefined ? {} : { from: contestedFrom }), to: asOf },
     presenceToday,
   };
-  return { plan, useOf: (use) => byKey.get(useKey(use)) as PlannedUse };
+  const sequenceOf = (s: SequenceUse) => plannedSequences[(sequenceNos.get(sequenceKey(s)) as number) - planned.length] as PlannedSequence;
+  return { plan, useOf, sequenceOf };
 }
 
 /** Sorted, disjoint ranges covering the same instants (touching ranges joined). */

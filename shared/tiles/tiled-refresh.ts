@@ -7,6 +7,7 @@ import { leafUses, type MeasureUse, metricUses, readsRaw, scanStart } from './me
 import { partsCtes } from './tiled-parts.ts';
 import { planTiled, rangePartitions, type TiledPlan } from './tiled-plan.ts';
 import { identityMapSql, TiledSelects } from './tiled-selects.ts';
+import { requestSequences } from './tiled-sequences.ts';
 import { propertyNames } from './tile-sql.ts';
 import type { TileRelations } from './tile-store.ts';
 
@@ -30,7 +31,7 @@ export interface TiledRefresh extends CompiledRefresh {
   readonly tileDays?: { readonly from?: string; readonly to: string };
   /** `dt` partitions read raw (window edges, today, raw measures, contested copies excluded), sorted. */
   readonly rawPartitions: readonly string[];
-  /** Measure ids read (sorted) and those read raw over their window. */
+  /** Measure ids read (sorted) and those read raw over their window (a sequence by its own `s...` id). */
   readonly measures: readonly string[];
   readonly rawMeasures: readonly string[];
 }
@@ -56,9 +57,9 @@ export function compileTiledRefresh(request: TiledCompileRequest): TiledRefresh 
   const asOf = request.asOf.getTime();
   const uses = requestUses(request);
   const raw = new Set([...(request.rawMeasures ?? []), ...uses.filter((u) => readsRaw(u.measure)).map((u) => u.measure.id)]);
-  const { plan, useOf } = planTiled(uses, asOf, raw, true);
+  const { plan, useOf, sequenceOf } = planTiled(uses, asOf, raw, true, scanStart(uses), requestSequences(request.cohorts, asOf));
   const d = request.dialect;
-  const selects = new TiledSelects(d, request.cohorts, useOf, asOf);
+  const selects = new TiledSelects(d, request.cohorts, useOf, asOf, sequenceOf);
   const columns = new Map<string, string>();
   const items: string[] = [];
   for (const cohort of request.cohorts) {
@@ -98,8 +99,11 @@ export function compileTiledRefresh(request: TiledCompileRequest): TiledRefresh 
     properties: propertyNames(plan.uses.map((u) => u.measure)),
     ...tileDaysOf(plan),
     rawPartitions: rangePartitions(plan.rawRanges, request.firstPartition),
-    measures: [...new Set(plan.uses.map((u) => u.measure.id))].sort(),
-    rawMeasures: [...new Set(plan.uses.filter((u) => u.raw).map((u) => u.measure.id))].sort(),
+    // A sequence is named by its own id, not by its steps' measures.
+    measures: [...new Set([...plan.uses.filter((u) => !u.step).map((u) => u.measure.id), ...plan.sequences.map((s) => s.id)])].sort(),
+    rawMeasures: [
+      ...new Set([...plan.uses.filter((u) => u.raw && !u.step).map((u) => u.measure.id), ...plan.sequences.map((s) => s.id)]),
+    ].sort(),
   };
 }
 

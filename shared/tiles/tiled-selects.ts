@@ -8,6 +8,7 @@ import { integerLiteral } from '../compiler/sql-text.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import { leafUses, type MeasureUse } from './measures.ts';
 import type { PlannedUse } from './tiled-plan.ts';
+import { type PlannedSequence, type SequenceUse, sequenceUse } from './tiled-sequences.ts';
 
 /** The identity map as the compiler applies it (SPEC section 1: the smallest person_id per key). */
 export function identityMapSql(d: Dialect, identities: string): string {
@@ -31,6 +32,7 @@ export class TiledSelects {
     cohorts: readonly CohortDefinition[],
     private readonly useOf: (use: MeasureUse) => PlannedUse,
     private readonly asOf: number,
+    private readonly sequenceOf?: (sequence: SequenceUse) => PlannedSequence,
   ) {
     this.conditions = new CohortConditions(cohorts, (leaf) => this.leaf(leaf));
   }
@@ -60,6 +62,11 @@ export class TiledSelects {
         const infinite = boundsHoldForInfinity(leaf.bounds) ? ` WHEN ${current} > 0 THEN TRUE` : '';
         const ratio = boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds);
         return `(CASE WHEN ${previous} > 0 THEN ${ratio}${infinite} ELSE FALSE END)`;
+      }
+      case 'sequence': {
+        if (!this.sequenceOf) throw new Error('a sequence needs its planned use (planTiled with the sequences)');
+        const no = this.sequenceOf(sequenceUse(leaf, this.asOf)).no;
+        return `${this.aggregate(`coalesce(sum(x.n) FILTER (WHERE x.use_no = ${integerLiteral(no)}), 0)`)} > 0`;
       }
     }
   }

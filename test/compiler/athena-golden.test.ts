@@ -99,7 +99,9 @@ describe.each(GOLDEN_CASES)('the Athena query for $name', ({ name, about, rules,
     const names = cteNames(sql);
     const scan = ['identity_map', 'behaviour_valid', 'behaviour_deduped', 'events', 'typed_events', 'valued_events', 'scored_events'];
     const population = compiled.separatePopulationScan ? ['population_valid', 'population'] : [];
-    expect(names).toEqual([...scan, ...population, 'per_person', 'per_person_valued', 'per_person_scored']);
+    const sequences = names.filter((name) => name.startsWith('sequence_'));
+    const sequenced = sequences.length === 0 ? [] : [...sequences, 'per_person_sequenced'];
+    expect(names).toEqual([...scan, ...population, 'per_person', 'per_person_valued', 'per_person_scored', ...sequenced]);
   });
 });
 

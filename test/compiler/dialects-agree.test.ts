@@ -83,6 +83,9 @@ function userTexts(condition: Condition): { values: string[]; properties: string
       case 'velocity':
         filter(c.filter);
         return;
+      case 'sequence':
+        c.steps.forEach(filter);
+        return;
     }
   };
   walk(condition);
@@ -119,6 +122,12 @@ describe.each(GOLDEN_CASES)('both dialects compile $name', ({ rules, metrics }) 
     expect(aggregateAliases(athena.sql)).toEqual(aggregateAliases(duckdb.sql));
     expect(aggregateAliases(athena.sql).length).toBeGreaterThan(0);
     expect(normalized(cteBody(athena.sql, 'per_person'))).toBe(normalized(cteBody(duckdb.sql, 'per_person')));
+  });
+
+  it('to the same sequences (window functions over the same steps)', () => {
+    const sequences = cteNames(athena.sql).filter((name) => name.startsWith('sequence_'));
+    expect(sequences).toEqual(cteNames(duckdb.sql).filter((name) => name.startsWith('sequence_')));
+    for (const name of sequences) expect(normalized(cteBody(athena.sql, name)), name).toBe(normalized(cteBody(duckdb.sql, name)));
   });
 
   it('to the same membership expressions', () => {

@@ -210,6 +210,21 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
     },
   },
   {
+    name: 'sequence',
+    about: 'sequences (issue 16): two steps over all history, three steps with max_gap and a window, beside an event leaf',
+    rules: {
+      signup_then_upgrade: 'all:\n  - sequence: [{event: signed_up}, {event: upgraded, source: billing}]\n  - {event: login, within: 7d}',
+      funnel_in_a_day: [
+        'sequence:',
+        '  - {event: viewed, where: {path: /pricing}}',
+        '  - {event: carted}',
+        '  - {event: bought, source: [web, app]}',
+        'max_gap: 24h',
+        'within: 30d',
+      ].join('\n'),
+    },
+  },
+  {
     name: 'combinators',
     about: 'all, any and not nested',
     rules: {
@@ -360,7 +375,7 @@ export function literalValues(sql: string): string[] {
 
 /** The names of the CTEs of a compiled query, in order. */
 export function cteNames(sql: string): string[] {
-  return [...sql.matchAll(/^(?:WITH )?([a-z_]+) AS (?:NOT MATERIALIZED )?\($/gm)].map((m) => m[1] as string);
+  return [...sql.matchAll(/^(?:WITH )?([a-z][a-z0-9_]*) AS (?:NOT MATERIALIZED )?\($/gm)].map((m) => m[1] as string);
 }
 
 /** The body of one CTE of a compiled query (the text between its parentheses). */
@@ -446,6 +461,16 @@ export const PARSER_GAPS: readonly ParserGap[] = [
     trino: "SELECT CAST(ts AT TIME ZONE 'UTC' AS DATE) AS d FROM t",
     parserFails: () => throws(() => parseTrinoAsIs("SELECT CAST(ts AT TIME ZONE 'UTC' AS DATE) AS d FROM t")),
   },
+  {
+    construct: 'a window frame ending at 1 PRECEDING',
+    why: 'the parser accepts only CURRENT ROW or N FOLLOWING as the end of a frame (a sequence reads the instants strictly before each row)',
+    rewrite: 'each `AND 1 PRECEDING)` becomes `AND CURRENT ROW)` before parsing, so the rest of the window is still parsed',
+    trino: 'SELECT max(ts) OVER (PARTITION BY p ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS m FROM t',
+    parserFails: () =>
+      throws(() =>
+        parseTrinoAsIs('SELECT max(ts) OVER (PARTITION BY p ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS m FROM t'),
+      ),
+  },
 ];
 
 /** A Trino construct node-sql-parser cannot read, and how the parse check works around it. */
@@ -486,7 +511,8 @@ export function rewriteForParser(sql: string): string {
     text = `${text.slice(0, at)}max(${text.slice(at, close + 1)})${text.slice(close + 1)}`;
   }
   // 3. AT TIME ZONE 'UTC' (code then a literal: inside a literal the quotes would be doubled).
-  return text.replaceAll(" AT TIME ZONE 'UTC'", '');
+  // 4. A frame ending at 1 PRECEDING (no literal holds this text: it would be followed by a quote).
+  return text.replaceAll(" AT TIME ZONE 'UTC'", '').replaceAll(' AND 1 PRECEDING)', ' AND CURRENT ROW)');
 }
 
 /** Parses Trino SQL with node-sql-parser after the documented rewrites; throws on a syntax error. */
@@ -510,6 +536,7 @@ export function selectedLiteral(ast: unknown): unknown {
 /** Every Trino function the Athena dialect and the shared compiler text use (each exists in Trino). */
 export const TRINO_FUNCTIONS = new Set([
   'abs',
+  'bool_or',
   'cast',
   'chr',
   'coalesce',
@@ -524,6 +551,7 @@ export const TRINO_FUNCTIONS = new Set([
   'lower',
   'from_iso8601_timestamp_nanos',
   'length',
+  'max',
   'max_by',
   'min',
   'min_by',

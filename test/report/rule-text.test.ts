@@ -36,6 +36,11 @@ const RULE = `rule:
           - velocity: {event: "*", window: 7d}
             lte: 0.5
           - cohort: other_cohort
+    - sequence:
+        - {event: viewed, source: web, where: {path: /pricing}}
+        - {event: [carted, saved]}
+      max_gap: 36h
+      between: [30d, 1d]
 `;
 
 function withoutPositions(value: unknown): unknown {
@@ -72,6 +77,17 @@ describe('the readable rendering of a rule', () => {
     expect(text).toBe('not: {cohort: other_cohort}');
     expect(ruleText(parseRule('rule:\n  event: login\n  where: {plan: pro}\n  within: 7d\n'))).toBe(
       'event: login\nwhere:\n  plan: pro\nwithin: 7d\ncount: {gte: 1}',
+    );
+  });
+});
+
+describe('the readable rendering of a sequence', () => {
+  it('lists its steps in order, one filter a line, then max_gap and the window', () => {
+    const rule = parseRule(
+      'rule:\n  sequence:\n    - event: signed_up\n      source: product\n    - {event: upgraded, where: {plan: {in: [pro, team]}}}\n  max_gap: 2w\n  within: 90d\n',
+    );
+    expect(ruleText(rule)).toBe(
+      'sequence:\n  - {event: signed_up, source: product}\n  - {event: upgraded, where: {plan: {in: [pro, team]}}}\nmax_gap: 2w\nwithin: 90d',
     );
   });
 });
