@@ -1,7 +1,7 @@
 import { partitionDate } from '../compiler/partition-date.ts';
 import { DAY_MS, type DaySplit, dayOf, splitWindow } from './day-split.ts';
 import { type InstantRange, type MeasureUse, scanStart, type TileMeasure } from './measures.ts';
-import { type PlannedSequence, type SequenceUse, sequenceKey } from './tiled-sequences.ts';
+import { type SequenceUse, sequenceKey } from './sequence-uses.ts';
 
 /** One window of one measure in the tiled query, numbered for the SQL (`use_no`). */
 export interface PlannedUse {
@@ -14,6 +14,14 @@ export interface PlannedUse {
   readonly step?: true;
   /** Its whole days (tiles) and partial days (raw), when it reads tiles. */
   readonly split: DaySplit;
+}
+
+/** A sequence in the tiled plan: its use number (after every measure's) and its steps' planned uses. */
+export interface PlannedSequence {
+  readonly no: number;
+  readonly id: string;
+  readonly steps: readonly PlannedUse[];
+  readonly maxGapMs?: number;
 }
 
 /** What the tiled query reads: tiles of whole days per use, raw events of the instants in `rawRanges`. */

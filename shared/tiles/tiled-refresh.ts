@@ -7,7 +7,7 @@ import { leafUses, type MeasureUse, metricUses, readsRaw, scanStart } from './me
 import { partsCtes } from './tiled-parts.ts';
 import { planTiled, rangePartitions, type TiledPlan } from './tiled-plan.ts';
 import { identityMapSql, TiledSelects } from './tiled-selects.ts';
-import { requestSequences } from './tiled-sequences.ts';
+import { requestSequences } from './sequence-uses.ts';
 import { propertyNames } from './tile-sql.ts';
 import type { TileRelations } from './tile-store.ts';
 

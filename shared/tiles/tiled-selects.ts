@@ -7,8 +7,8 @@ import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../co
 import { integerLiteral } from '../compiler/sql-text.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import { leafUses, type MeasureUse } from './measures.ts';
-import type { PlannedUse } from './tiled-plan.ts';
-import { type PlannedSequence, type SequenceUse, sequenceUse } from './tiled-sequences.ts';
+import { type SequenceUse, sequenceUse } from './sequence-uses.ts';
+import type { PlannedSequence, PlannedUse } from './tiled-plan.ts';
 
 /** The identity map as the compiler applies it (SPEC section 1: the smallest person_id per key). */
 export function identityMapSql(d: Dialect, identities: string): string {

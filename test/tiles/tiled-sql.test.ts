@@ -3,6 +3,7 @@ import { athenaDialect } from '../../shared/compiler/athena-dialect.ts';
 import { duckdbDialect } from '../../shared/compiler/duckdb-dialect.ts';
 import { catalogMeasures } from '../../shared/tiles/measures.ts';
 import { compileTiledRefresh, inexactSumsSql, type TileRelations, tileDaysNeeded } from '../../shared/tiles/tiled-refresh.ts';
+import { requestSequences } from '../../shared/tiles/sequence-uses.ts';
 import {
   AS_OF,
   BACKSLASH_STAND_IN,
@@ -64,9 +65,11 @@ describe.each(GOLDEN_CASES.map((c) => c.name))('the tiled Athena query of the go
   it('gives the result columns of the full computation', () => {
     const cohorts = request(name).cohorts;
     expect([...compiled.columns.keys()]).toEqual(cohorts.map((c) => c.id));
-    // Tiled measures (catalogMeasures) and those always read raw (earliest, date operators in where: issue 16).
+    // Tiled measures (catalogMeasures) and those always read raw (earliest, date operators in where,
+    // sequences by their own id: issue 16).
     const tiled = catalogMeasures(cohorts, request(name).metrics).map((m) => m.id);
     expect(compiled.measures).toEqual([...tiled, ...compiled.rawMeasures].sort());
+    for (const id of requestSequences(cohorts, AS_OF.getTime()).map((s) => s.id)) expect(compiled.rawMeasures).toContain(id);
   });
 });
 
