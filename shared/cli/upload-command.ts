@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../config/config.ts';
+import { ACTIONS_FOLDER } from '../language/actions.ts';
 import { loadCatalog } from '../language/catalog.ts';
 import { TerminalNotifier } from '../local/terminal-notifier.ts';
 import { FsBlobStore } from '../local/fs-blob-store.ts';
@@ -25,7 +26,8 @@ import { INCOMING_PREFIX } from '../bucket-layout.ts';
  * A `cohorts.config.yaml` is validated as the cloud reads it, with the catalog under it, and then
  * replaces the `--config` file (no refresh starts); one that changes `privacy` or `guardrails`
  * waits for `cohorts approve cohorts.config.yaml` instead (exit 0, the config unchanged).
- * FILE is copied to `<definitions>/incoming/` and handled by the cloud's own upload logic: the
+ * FILE is copied to `<definitions>/incoming/` (a file in a folder named `actions/`, a named action, to
+ * `<definitions>/incoming/actions/`) and handled by the cloud's own upload logic: the
  * whole catalog is validated with it; a valid file replaces the catalog's file of that id and a
  * refresh of it and its dependants runs (trigger `definition-change`) through the local state
  * machine; an invalid one raises an alert and a `Definition Rejected` event, and changes nothing.
@@ -41,7 +43,9 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
   const local = await openLocalPorts(folders, await loadConfig(folders.config));
   const notifier = new TerminalNotifier((line) => io.err(line), local.notifier);
   const definitions = new FsBlobStore(folders.definitions);
-  const key = `${INCOMING_PREFIX}${basename(file)}`;
+  // A file in a folder named actions/ is a named action, uploaded as the bucket's incoming/actions/<id>.yaml.
+  const isAction = basename(dirname(resolve(file))) === ACTIONS_FOLDER;
+  const key = `${INCOMING_PREFIX}${isAction ? `${ACTIONS_FOLDER}/` : ''}${basename(file)}`;
   if (text !== undefined) await definitions.put(key, text);
 
   const runs: WorkflowSummary[] = [];
@@ -77,7 +81,8 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
       throw new UsageError(`${definitions.locate(key)} disappeared before it could be read`);
     case 'accepted': {
       io.err(pc.green(`accepted: ${outcome.promoted_to}`));
-      if (outcome.cohort === null) io.err('the project config is replaced: the next refresh uses it (no refresh started)');
+      if (outcome.cohort === null && !isAction) io.err('the project config is replaced: the next refresh uses it (no refresh started)');
+      if (isAction && outcome.refresh === null) io.err('no cohort uses this action: no refresh started');
       for (const run of runs) io.out(formatRunSummary(run));
       if (runs.length > 0) {
         const catalog = await loadCatalog(folders.definitions);

@@ -17,7 +17,7 @@ export interface PublishedCatalog {
 export function publishedCatalog(entries: ReadonlyMap<string, DefinitionVersion>): PublishedCatalog {
   const files = [...entries.values()]
     .filter((e) => e.change !== 'removed' && e.text !== null && e.path !== null)
-    .map((e) => ({ path: e.path as string, text: e.text as string }));
+    .map((e) => ({ path: e.path as string, text: e.text as string, ...(e.actions ? { actions: e.actions } : {}) }));
   const catalog = buildCatalog(files);
   // Accepted definitions were valid together; a problem here means the catalog was edited by hand.
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);

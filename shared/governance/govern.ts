@@ -1,6 +1,6 @@
 import type { GuardrailSettings } from '../config/config.ts';
 import type { CohortDefinition } from '../language/ast.ts';
-import { buildCatalog, type Catalog } from '../language/catalog.ts';
+import { buildCatalog, type Catalog, type CatalogFile } from '../language/catalog.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { CatalogStore } from './catalog-store.ts';
@@ -133,14 +133,14 @@ function effectiveCatalog(
   working: Catalog,
   published: PublishedCatalog,
 ): Pick<Governance, 'effective' | 'versions' | 'accept'> {
-  const files: { path: string; text: string }[] = [];
+  const files: CatalogFile[] = [];
   const accept: Governance['accept'][number][] = [];
   const versions = new Map<string, number>();
   for (const change of compared) {
     const entry = published.entries.get(change.cohort);
     const kept = verdicts.get(change.cohort)?.verdict !== 'accepted';
     if (kept && change.before && entry?.text) {
-      files.push({ path: change.before.path, text: entry.text });
+      files.push({ path: change.before.path, text: entry.text, ...(entry.actions ? { actions: entry.actions } : {}) });
       versions.set(change.cohort, entry.version);
       continue;
     }
@@ -161,7 +161,8 @@ function effectiveCatalog(
       continue;
     }
     const after = change.after as CohortDefinition;
-    files.push({ path: after.path, text: working.texts?.get(after.id) ?? '' });
+    const actions = working.actions?.get(after.id);
+    files.push({ path: after.path, text: working.texts?.get(after.id) ?? '', ...(actions ? { actions } : {}) });
     if (change.kind === 'unchanged' && entry) {
       versions.set(change.cohort, entry.version);
       continue;
@@ -175,6 +176,7 @@ function effectiveCatalog(
       hash: after.hash,
       path: after.path,
       text: working.texts?.get(after.id) ?? null,
+      ...(actions ? { actions } : {}),
       tier: after.tier,
       cadence: after.cadence,
       change_reason: after.change_reason ?? null,

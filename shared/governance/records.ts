@@ -37,6 +37,11 @@ export interface DefinitionVersion {
   readonly path: string | null;
   /** The definition's YAML exactly as accepted, so a later refresh can fall back to it; null for a removal. */
   readonly text: string | null;
+  /**
+   * The named actions the definition used, as their files read when it was accepted (absent when
+   * it uses none), so the version reads the same after an action changes.
+   */
+  readonly actions?: readonly { readonly path: string; readonly text: string }[];
   readonly tier: string | null;
   readonly cadence: string | null;
   readonly change_reason: string | null;

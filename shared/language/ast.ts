@@ -50,8 +50,14 @@ export type Window =
   | { readonly kind: 'before'; readonly duration: Duration }
   | { readonly kind: 'between'; readonly from: Duration; readonly to: Duration };
 
-/** Which of a person's events a leaf looks at. `events: '*'` is any event name. */
+/**
+ * Which of a person's events a leaf looks at. `events: '*'` is any event name. A filter written as
+ * `action: <name>` carries the action's name beside its resolved events, sources and `where` (the
+ * action's, then the leaf's own), so the definition's hash covers what the action means.
+ */
 export interface EventFilter {
+  /** The named action it was written as (`<definitions>/actions/<name>.yaml`), if any. */
+  readonly action?: string;
   readonly events: readonly string[] | '*';
   readonly sources?: readonly string[];
   readonly where: readonly PropertyFilter[];

@@ -1,9 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { ACTIONS_FOLDER, type ActionSet, buildActions, type SourceText } from './actions.ts';
 import type { CohortDefinition } from './ast.ts';
 import { type DefinitionProblem, shownValue, unreadableFile } from './errors.ts';
 import { cohortGraph, dependencyOrder, type ReferenceCycle, references } from './graph.ts';
 import { parseDefinition } from './parse-definition.ts';
+import { actionsUsed } from './resolve-actions.ts';
 
 /** Every definition of a folder, validated together. */
 export interface Catalog {
@@ -13,11 +15,27 @@ export interface Catalog {
   readonly problems: readonly DefinitionProblem[];
   /** The YAML of each valid definition, by id, as read (the catalog of accepted versions keeps it). */
   readonly texts?: ReadonlyMap<string, string>;
+  /**
+   * The files of the named actions each valid definition uses, by id (only definitions that use
+   * one): an accepted version keeps them beside its YAML, so it reads the same later.
+   */
+  readonly actions?: ReadonlyMap<string, readonly SourceText[]>;
+}
+
+/**
+ * A definition file to validate. `actions`: the action files it was accepted with (a published
+ * version), which it is read against instead of the catalog's own actions.
+ */
+export interface CatalogFile extends SourceText {
+  readonly actions?: readonly SourceText[];
 }
 
 const DEFINITION_FILE = /\.ya?ml$/;
 
-/** Reads and validates every `*.yaml`/`*.yml` file of a folder (SPEC section 3). */
+/**
+ * Reads and validates every `*.yaml`/`*.yml` file of a folder (SPEC section 3), with the named
+ * actions of its `actions/` folder (none when there is no such folder).
+ */
 export async function loadCatalog(folder: string): Promise<Catalog> {
   let names: string[];
   try {
@@ -26,9 +44,16 @@ export async function loadCatalog(folder: string): Promise<Catalog> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (error as Error).message;
     return { definitions: [], problems: [{ file: folder, message: `cannot read the definitions folder: ${reason}` }] };
   }
+  const actionsFolder = join(folder, ACTIONS_FOLDER);
+  const actionNames = await readdir(actionsFolder).then(
+    (found) => found.filter((name) => DEFINITION_FILE.test(name)).sort(),
+    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)),
+  );
   const read = await Promise.all(names.map((name) => readDefinitionFile(join(folder, name))));
-  const unreadable = read.filter((file): file is DefinitionProblem => 'message' in file);
-  const catalog = buildCatalog(read.filter((file): file is { path: string; text: string } => 'text' in file));
+  const readActions = await Promise.all(actionNames.map((name) => readDefinitionFile(join(actionsFolder, name))));
+  const unreadable = [...read, ...readActions].filter((file): file is DefinitionProblem => 'message' in file);
+  const isText = (file: SourceText | DefinitionProblem): file is SourceText => 'text' in file;
+  const catalog = buildCatalog(read.filter(isText), readActions.filter(isText));
   if (unreadable.length === 0) return catalog;
   return { definitions: [], problems: [...unreadable, ...catalog.problems] };
 }
@@ -42,13 +67,24 @@ async function readDefinitionFile(path: string): Promise<{ path: string; text: s
   }
 }
 
-/** Validates definitions given as texts; the pure core of `loadCatalog`. */
-export function buildCatalog(files: readonly { readonly path: string; readonly text: string }[]): Catalog {
-  const problems: DefinitionProblem[] = [];
+/**
+ * Validates definitions given as texts, with the named actions `actionFiles` (a file that brings
+ * its own `actions` is read against those); the pure core of `loadCatalog`.
+ */
+export function buildCatalog(files: readonly CatalogFile[], actionFiles: readonly SourceText[] = []): Catalog {
+  const shared = buildActions(actionFiles);
+  const problems: DefinitionProblem[] = [...shared.problems];
   const byId = new Map<string, CohortDefinition>();
   const texts = new Map<string, string>();
+  const used = new Map<string, readonly SourceText[]>();
   for (const file of files) {
-    const result = parseDefinition(file.text, file.path);
+    let actions: ActionSet = shared.actions;
+    if (file.actions) {
+      const pinned = buildActions(file.actions);
+      problems.push(...pinned.problems);
+      actions = pinned.actions;
+    }
+    const result = parseDefinition(file.text, file.path, actions);
     if (!result.ok) {
       problems.push(...result.problems);
       continue;
@@ -70,12 +106,18 @@ export function buildCatalog(files: readonly { readonly path: string; readonly t
     }
     byId.set(definition.id, definition);
     texts.set(definition.id, file.text);
+    const names = actionsUsed(definition.rule);
+    if (names.length > 0)
+      used.set(
+        definition.id,
+        names.map((name) => (actions.get(name) as { source: SourceText }).source),
+      );
   }
   problems.push(...referenceProblems(byId));
   if (problems.length > 0) return { definitions: [], problems };
   const ordered = dependencyOrder([...byId.values()]);
   if (!ordered.ok) return { definitions: [], problems: [cycleProblem(ordered.cycle)] };
-  return { definitions: ordered.order, problems: [], texts };
+  return { definitions: ordered.order, problems: [], texts, ...(used.size > 0 ? { actions: used } : {}) };
 }
 
 function lineOfId(text: string): number {

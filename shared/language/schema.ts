@@ -37,6 +37,20 @@ const cohortId = z
   .regex(COHORT_ID, { error: (issue) => `must be snake_case matching ${COHORT_ID.source}, got ${shown(issue.input)}` })
   .meta({ id: 'CohortId', description: 'A cohort id: snake_case, 3 to 63 characters, starting with a letter.' });
 
+const actionName = z
+  .string({ error: (issue) => `must be an action name, got ${shown(issue.input)}` })
+  .regex(COHORT_ID, { error: (issue) => `must be snake_case matching ${COHORT_ID.source}, got ${shown(issue.input)}` })
+  .meta({ id: 'ActionName', description: 'A named action: the base name of a file in `<definitions>/actions/`.' });
+
+/**
+ * `event` and `source` beside `action`: the action names them, so a leaf may not. Accepted here and
+ * refused by resolve-actions.ts at the key (a zod refusal would make the union blame `action`).
+ */
+const fromAction = z
+  .unknown()
+  .optional()
+  .meta({ id: 'NotBesideAction', description: 'Not allowed beside action: the action names the events and sources.' });
+
 const propertyName = z
   .string({ error: (issue) => `property name must be text, got ${shown(issue.input)}` })
   .regex(PROPERTY_NAME, {
@@ -207,33 +221,66 @@ function filterOf(
   };
 }
 
+/** The event leaf's measure: count (default `{gte: 1}`), sum or distinct. */
+function measureOf(leaf: { count?: Bounds; sum?: Bounds & { of?: string }; distinct?: Bounds & { of: string } }): Measure {
+  if (leaf.sum) {
+    const { of, ...bounds } = leaf.sum;
+    return of === undefined ? { kind: 'sum', bounds } : { kind: 'sum', of, bounds };
+  }
+  if (leaf.distinct) {
+    const { of, ...bounds } = leaf.distinct;
+    return { kind: 'distinct', of, bounds };
+  }
+  return { kind: 'count', bounds: leaf.count ?? { gte: 1 } };
+}
+
+const measureKeys = {
+  count: countMeasure.optional(),
+  sum: sumMeasure.optional(),
+  distinct: distinctMeasure.optional(),
+};
+const oneMeasure = (leaf: { count?: unknown; sum?: unknown; distinct?: unknown }) =>
+  [leaf.count, leaf.sum, leaf.distinct].filter((m) => m !== undefined).length <= 1;
+const ONE_MEASURE = 'takes at most one measure: count, sum or distinct';
+
+/**
+ * The keys of a filter written as a named action: `action` in place of `event` and `source`; a
+ * `where` of its own is ANDed with the action's. parse-definition.ts resolves the name.
+ */
+const actionFilterKeys = {
+  action: actionName,
+  event: fromAction,
+  source: fromAction,
+  where: where.optional(),
+};
+
+/** A filter naming an action, before parse-definition.ts resolves it: no events yet. */
+function actionFilterOf(input: WindowInput & { action: string; where?: PropertyFilter[] }): EventFilter {
+  const window = windowOf(input);
+  return { action: input.action, events: [], where: input.where ?? [], ...(window ? { window } : {}) };
+}
+
+const actionEventLeaf = z
+  .strictObject({ ...actionFilterKeys, ...windowKeys, ...measureKeys })
+  .refine(oneWindow, ONE_WINDOW)
+  .refine(oneMeasure, { message: ONE_MEASURE })
+  .transform((leaf): Condition => ({ kind: 'event', filter: actionFilterOf(leaf), measure: measureOf(leaf) }))
+  .meta({
+    id: 'ActionLeaf',
+    description: 'An event leaf whose events are a named action (`<definitions>/actions/<name>.yaml`); its own `where` is ANDed.',
+  });
+
 const eventLeaf = z
   .strictObject({
     event: eventNames,
     source: sources.optional(),
     where: where.optional(),
     ...windowKeys,
-    count: countMeasure.optional(),
-    sum: sumMeasure.optional(),
-    distinct: distinctMeasure.optional(),
+    ...measureKeys,
   })
   .refine(oneWindow, ONE_WINDOW)
-  .refine((leaf) => [leaf.count, leaf.sum, leaf.distinct].filter((m) => m !== undefined).length <= 1, {
-    message: 'takes at most one measure: count, sum or distinct',
-  })
-  .transform((leaf): Condition => {
-    let measure: Measure = { kind: 'count', bounds: { gte: 1 } };
-    if (leaf.count) measure = { kind: 'count', bounds: leaf.count };
-    if (leaf.sum) {
-      const { of, ...bounds } = leaf.sum;
-      measure = of === undefined ? { kind: 'sum', bounds } : { kind: 'sum', of, bounds };
-    }
-    if (leaf.distinct) {
-      const { of, ...bounds } = leaf.distinct;
-      measure = { kind: 'distinct', of, bounds };
-    }
-    return { kind: 'event', filter: filterOf(leaf), measure };
-  })
+  .refine(oneMeasure, { message: ONE_MEASURE })
+  .transform((leaf): Condition => ({ kind: 'event', filter: filterOf(leaf), measure: measureOf(leaf) }))
   .meta({ id: 'EventLeaf', description: 'Behaviour counted over a window: matching events and a measure (default count >= 1).' });
 
 const latestSource = z
@@ -246,24 +293,28 @@ const latestSource = z
   })
   .refine(oneWindow, ONE_WINDOW);
 
-type LatestSource = z.output<typeof latestSource>;
+const actionLatestSource = z.strictObject({ ...actionFilterKeys, property: propertyName, ...windowKeys }).refine(oneWindow, ONE_WINDOW);
+
+/** Where `latest` and `earliest` read a property: an event filter, or a named action. */
+const valueSource = z.union([actionLatestSource, latestSource]);
+type ValueSource = z.output<typeof valueSource>;
 
 /** A `latest` or `earliest` leaf: the property's value on its last (first) matching event, tested with the operators. */
-const valueCondition = (kind: 'latest' | 'earliest', source: LatestSource, ops: PropertyOps): Condition => ({
+const valueCondition = (kind: 'latest' | 'earliest', source: ValueSource, ops: PropertyOps): Condition => ({
   kind,
-  filter: filterOf(source),
+  filter: 'action' in source ? actionFilterOf(source) : filterOf(source),
   property: source.property,
   ops,
 });
 
 const latestLeaf = z
-  .strictObject({ latest: latestSource, ...operators })
+  .strictObject({ latest: valueSource, ...operators })
   .refine(atLeastOneOperator, `${NEEDS_OPERATOR} beside latest`)
   .transform(({ latest, ...ops }) => valueCondition('latest', latest, ops))
   .meta({ id: 'Latest', description: 'The last known non-null value of a property, tested with property operators.' });
 
 const earliestLeaf = z
-  .strictObject({ earliest: latestSource, ...operators })
+  .strictObject({ earliest: valueSource, ...operators })
   .refine(atLeastOneOperator, `${NEEDS_OPERATOR} beside earliest`)
   .transform(({ earliest, ...ops }) => valueCondition('earliest', earliest, ops))
   .meta({
@@ -273,19 +324,22 @@ const earliestLeaf = z
 
 const velocityLeaf = z
   .strictObject({
-    velocity: z.strictObject({
-      event: eventNames,
-      window: duration,
-      source: sources.optional(),
-      where: where.optional(),
-    }),
+    velocity: z.union([
+      z.strictObject({ ...actionFilterKeys, window: duration }),
+      z.strictObject({
+        event: eventNames,
+        window: duration,
+        source: sources.optional(),
+        where: where.optional(),
+      }),
+    ]),
     ...boundsOf(number),
   })
   .refine(atLeastOneBound, `${NEEDS_BOUND} beside velocity`)
   .transform(
     ({ velocity, ...bounds }): Condition => ({
       kind: 'velocity',
-      filter: filterOf(velocity),
+      filter: 'action' in velocity ? actionFilterOf(velocity) : filterOf(velocity),
       window: velocity.window,
       bounds: bounds as Bounds,
     }),
@@ -337,7 +391,7 @@ const cohortRef = z
 /** One condition: exactly one of the forms of SPEC section 4. */
 export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z
-    .union([allOf, anyOf, notOf, cohortRef, eventLeaf, latestLeaf, earliestLeaf, velocityLeaf, sequenceLeaf], {
+    .union([allOf, anyOf, notOf, cohortRef, actionEventLeaf, eventLeaf, latestLeaf, earliestLeaf, velocityLeaf, sequenceLeaf], {
       error: (issue) =>
         `must be one condition (all, any, not, cohort, event, latest, earliest, velocity or sequence), got ${shown(issue.input)}`,
     })
@@ -376,6 +430,21 @@ export function trailingFilterSchema(options: { readonly anyEvent: boolean }) {
     })
     .transform((input): EventFilter => filterOf({ ...input, event: input.event ?? '*' }));
 }
+
+/**
+ * A named action's file, `<definitions>/actions/<name>.yaml`: an event filter (the keys of an event
+ * leaf without window or measure) with an id equal to the file's base name, an owner and a purpose.
+ */
+export const actionFileSchema = z
+  .strictObject({
+    id: actionName,
+    owner: text().meta({ description: 'Team or e-mail that owns the action.' }),
+    purpose: text().meta({ description: 'What the action stands for and who relies on it.' }),
+    event: eventNames,
+    source: sources.optional(),
+    where: where.optional(),
+  })
+  .transform(({ id, owner, purpose, ...filter }) => ({ id, owner, purpose, filter: filterOf(filter) }));
 
 /** Warn and fail levels of a KPI shift check; fail is off unless set. */
 const shiftLevels = z

@@ -46,6 +46,7 @@ export const windowWireSchema = z.discriminatedUnion('kind', [
 
 /** A compiled event filter (`EventFilter`). */
 export const eventFilterWireSchema = z.object({
+  action: z.string().min(1).optional(),
   events: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]),
   sources: z.array(z.string().min(1)).optional(),
   where: z.array(z.object({ property: z.string().min(1), ops: propertyOpsWireSchema })),

@@ -74,7 +74,8 @@ function issueMessage(issue: Issue): string {
   if (issue.code === 'unrecognized_keys') {
     return `${where ? `${where}: ` : ''}unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')} (a typo is never ignored)`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${where} is required`;
+  // A missing key whose schema is a union (`event`, `rule`) is as missing as any other.
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) return `${where} is required`;
   if (issue.code === 'invalid_key') return `${where}: ${issue.issues[0]?.message ?? issue.message}`;
   return where ? `${where} ${issue.message}` : issue.message;
 }

@@ -4,6 +4,7 @@ import { type DiffLine, lineDiff } from '../governance/line-diff.ts';
 import type { OpenChange } from '../governance/open-changes.ts';
 import type { DefinitionVersion } from '../governance/records.ts';
 import type { CohortDefinition } from '../language/ast.ts';
+import { buildActions } from '../language/actions.ts';
 import { parseDefinition } from '../language/parse-definition.ts';
 import type { Manifest } from '../store/manifest.ts';
 import { ruleText } from './rule-text.ts';
@@ -35,7 +36,7 @@ function madeFrom(entry: DefinitionVersion, entries: readonly DefinitionVersion[
 
 function parsed(entry: DefinitionVersion | null | undefined): CohortDefinition | undefined {
   if (!entry?.text || !entry.path) return undefined;
-  const result = parseDefinition(entry.text, entry.path);
+  const result = parseDefinition(entry.text, entry.path, buildActions(entry.actions ?? []).actions);
   return result.ok ? result.definition : undefined;
 }
 

@@ -53,6 +53,11 @@ function windowLine(window: Window): string {
 }
 
 function filterLines(filter: EventFilter): string[] {
+  if (filter.action !== undefined) {
+    // The action's name, and what it resolved to (the leaf's own `where` included) beside it.
+    const { action, window, ...resolved } = filter;
+    return [`action: ${scalar(action)}  # ${filterText(resolved)}`, ...(window ? [windowLine(window)] : [])];
+  }
   const lines = [`event: ${filter.events === '*' ? '"*"' : names(filter.events)}`];
   if (filter.sources && filter.sources.length > 0) lines.push(`source: ${names(filter.sources)}`);
   if (filter.where.length > 0) {

@@ -1,4 +1,5 @@
 import { CONFIG_FILE } from '../config/config.ts';
+import { ACTIONS_FOLDER } from '../language/actions.ts';
 import { buildCatalog, loadCatalog } from '../language/catalog.ts';
 import type { BlobStore, DefinitionsSource } from '../ports.ts';
 
@@ -26,7 +27,20 @@ export interface DefinitionFile {
  */
 export async function blobDefinitionFiles(blobs: BlobStore, prefix = ''): Promise<DefinitionFile[]> {
   const isDefinition = (name: string) => DEFINITION_KEY.test(name) && !name.includes('/') && name !== CONFIG_FILE;
-  const keys = (await blobs.list(prefix)).filter((key) => isDefinition(key.slice(prefix.length)));
+  return readBlobFiles(
+    blobs,
+    (await blobs.list(prefix)).filter((key) => isDefinition(key.slice(prefix.length))),
+  );
+}
+
+/** The named actions of a blob store: `*.yaml`/`*.yml` keys directly under `<prefix>actions/`. */
+export async function blobActionFiles(blobs: BlobStore, prefix = ''): Promise<DefinitionFile[]> {
+  const folder = `${prefix}${ACTIONS_FOLDER}/`;
+  const isAction = (key: string) => key.startsWith(folder) && DEFINITION_KEY.test(key) && !key.slice(folder.length).includes('/');
+  return readBlobFiles(blobs, (await blobs.list(folder)).filter(isAction));
+}
+
+async function readBlobFiles(blobs: BlobStore, keys: readonly string[]): Promise<DefinitionFile[]> {
   const files = await Promise.all(
     keys.map(async (key) => {
       const bytes = await blobs.get(key);
@@ -38,9 +52,10 @@ export async function blobDefinitionFiles(blobs: BlobStore, prefix = ''): Promis
 
 /**
  * Definitions in a blob store (the definitions bucket in the cloud): `*.yaml`/`*.yml` keys
- * directly under `prefix`, validated together as `loadCatalog` does. Each definition's path is
- * where its blob lives (an s3:// URI), which manifests record.
+ * directly under `prefix`, with the named actions under `<prefix>actions/`, validated together as
+ * `loadCatalog` does. Each definition's path is where its blob lives (an s3:// URI), which
+ * manifests record.
  */
 export function blobDefinitions(blobs: BlobStore, prefix = ''): DefinitionsSource {
-  return async () => buildCatalog(await blobDefinitionFiles(blobs, prefix));
+  return async () => buildCatalog(await blobDefinitionFiles(blobs, prefix), await blobActionFiles(blobs, prefix));
 }

@@ -8,8 +8,11 @@ import { parseDefinition } from '../language/parse-definition.ts';
 import type { Alert, BlobStore, Notifier } from '../ports.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { bucketConfig } from '../store/config-source.ts';
-import { blobDefinitionFiles } from '../store/definitions-source.ts';
-import { definitionChangeRefresh, type RefreshStarter } from '../refresh-request.ts';
+import { blobActionFiles, blobDefinitionFiles, type DefinitionFile } from '../store/definitions-source.ts';
+import { DEFINITION_CHANGE_TRIGGER, definitionChangeRefresh, type RefreshStarter } from '../refresh-request.ts';
+import { ACTIONS_FOLDER, buildActions, type SourceText } from '../language/actions.ts';
+import { actionsUsed } from '../language/resolve-actions.ts';
+import { cohortGraph } from '../language/graph.ts';
 import { decisionCommand, type DecisionInstructions } from '../governance/decision-command.ts';
 import { changedGovernedSections, type GovernedSection } from '../governance/governed-settings.ts';
 import { CONFIG_DECISION_ID, configHash, keepPendingConfig, locatePendingConfig } from '../governance/pending-config.ts';
@@ -58,7 +61,7 @@ export interface DefinitionUploadPorts {
 export type UploadOutcome =
   | {
       readonly status: 'accepted';
-      /** The cohort defined; null for the project config. */
+      /** The cohort defined; null for the project config or a named action. */
       readonly cohort: string | null;
       /** Where the definition now lives in the catalog. */
       readonly promoted_to: string;
@@ -82,6 +85,8 @@ export type UploadOutcome =
   | { readonly status: 'gone'; readonly key: string };
 
 const DEFINITION_NAME = /^[^/]+\.ya?ml$/;
+/** A named action, uploaded as `incoming/actions/<id>.yaml`. */
+const ACTION_NAME = new RegExp(`^${ACTIONS_FOLDER}/[^/]+\\.ya?ml$`);
 /** Control characters, which no blob key may hold. */
 const CONTROL = /[\p{Cc}]/u;
 
@@ -112,7 +117,7 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
   // The key and size are checked before reading: a key the store refuses (`..`, control
   // characters) or an object too large to hold is a rejection the uploader hears of, not a throw.
   const name = upload.key.slice(INCOMING_PREFIX.length);
-  if (!upload.key.startsWith(INCOMING_PREFIX) || !DEFINITION_NAME.test(name) || CONTROL.test(upload.key)) {
+  if (!upload.key.startsWith(INCOMING_PREFIX) || !(DEFINITION_NAME.test(name) || ACTION_NAME.test(name)) || CONTROL.test(upload.key)) {
     // Not located: the store refuses such keys, and a `..` would be resolved away.
     const path = keyShown(upload.key);
     return reject(
@@ -130,14 +135,16 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
   if (bytes.byteLength > MAX_UPLOAD_BYTES) return reject(upload, path, null, [tooLarge(path, bytes.byteLength)], ports);
   const text = Buffer.from(bytes).toString('utf8');
   const live = await blobDefinitionFiles(ports.definitions);
-  if (name === CONFIG_FILE) return handleConfigUpload(upload, { path, text }, live, ports);
+  const liveActions = await blobActionFiles(ports.definitions);
+  if (name === CONFIG_FILE) return handleConfigUpload(upload, { path, text }, live, liveActions, ports);
+  if (ACTION_NAME.test(name)) return handleActionUpload(upload, { name, path, text }, live, liveActions, ports);
   const replaced = live.find((file) => stemOf(file.key) === stemOf(name));
   const files = [...live.filter((file) => file !== replaced), { path, text }];
   const config = await liveConfig(ports);
-  const parsed = parseDefinition(text, path);
+  const parsed = parseDefinition(text, path, buildActions(liveActions).actions);
   const cohort = parsed.ok ? parsed.definition.id : null;
   if (!config.ok) return reject(upload, path, cohort, config.problems, ports);
-  const catalog = buildCatalog(files);
+  const catalog = buildCatalog(files, liveActions);
   const problems = [...catalog.problems, ...configProblems(catalog, files, config.config)];
   if (problems.length > 0) return reject(upload, path, cohort, problems, ports);
 
@@ -193,6 +200,7 @@ async function handleConfigUpload(
   upload: DefinitionUpload,
   file: { readonly path: string; readonly text: string },
   live: readonly { readonly path: string; readonly text: string }[],
+  liveActions: readonly SourceText[],
   ports: DefinitionUploadPorts,
 ): Promise<UploadOutcome> {
   let config: ProjectConfig;
@@ -202,7 +210,7 @@ async function handleConfigUpload(
     if (error instanceof ConfigError) return reject(upload, file.path, null, error.problems, ports);
     throw error;
   }
-  const catalog = buildCatalog(live);
+  const catalog = buildCatalog(live, liveActions);
   const problems = [...catalog.problems, ...configProblems(catalog, live, config)];
   if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
   const location = configLocation(ports);
@@ -238,6 +246,40 @@ async function handleConfigUpload(
     pendingConfigAlert(upload, store.locate(key), outcome, decisionCommand('reject', CONFIG_DECISION_ID, hash, where)),
   );
   return outcome;
+}
+
+/**
+ * An upload of a named action (`incoming/actions/<id>.yaml`): the whole catalog is validated with
+ * it in place of the action of that name. Valid: it replaces that action under `actions/` and a
+ * refresh starts of every live cohort that uses it and of their dependants (an action change is a
+ * definition change of each); none when no cohort uses it. Invalid: rejected like a definition.
+ */
+async function handleActionUpload(
+  upload: DefinitionUpload,
+  file: { readonly name: string; readonly path: string; readonly text: string },
+  live: readonly SourceText[],
+  liveActions: readonly DefinitionFile[],
+  ports: DefinitionUploadPorts,
+): Promise<UploadOutcome> {
+  const replaced = liveActions.find((action) => stemOf(action.key) === stemOf(file.name));
+  const actions = [...liveActions.filter((action) => action !== replaced), file];
+  const config = await liveConfig(ports);
+  if (!config.ok) return reject(upload, file.path, null, config.problems, ports);
+  const catalog = buildCatalog(live, actions);
+  const problems = [...catalog.problems, ...configProblems(catalog, live, config.config)];
+  if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
+  if (replaced?.text === file.text) return { status: 'unchanged', cohort: null, path: replaced.path };
+  const target = replaced?.key ?? file.name;
+  await ports.definitions.put(target, file.text);
+  const promoted = ports.definitions.locate(target);
+  const id = stemOf(file.name);
+  const users = catalog.definitions.filter((d) => !d.deprecated && actionsUsed(d.rule).includes(id)).map((d) => d.id);
+  if (users.length === 0) return { status: 'accepted', cohort: null, promoted_to: promoted, refresh: null };
+  const dependants = new Set(cohortGraph(catalog.definitions).closure(users, 'dependants'));
+  const cohorts = [...users, ...catalog.definitions.filter((d) => !d.deprecated && dependants.has(d.id)).map((d) => d.id)];
+  const input = { trigger: DEFINITION_CHANGE_TRIGGER, cohorts, rationale: `action "${id}" changed` };
+  const execution = await ports.refresh.start(input, executionNameOf(upload));
+  return { status: 'accepted', cohort: null, promoted_to: promoted, refresh: { cohorts, execution } };
 }
 
 /** The alert of a config upload that waits for an approval: what it changes, where it is, how to decide. */

@@ -1,6 +1,6 @@
 import type { RefreshGovernancePorts } from '../governance/refresh-governance.ts';
 import type { CohortDefinition } from '../language/ast.ts';
-import { buildCatalog } from '../language/catalog.ts';
+import { buildCatalog, type CatalogFile } from '../language/catalog.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import type { DefinitionsSource } from '../ports.ts';
 import type { WorkflowPlan } from './types.ts';
@@ -22,12 +22,13 @@ export async function plannedDefinitions(
 ): Promise<CohortDefinition[]> {
   const working = await ports.definitions();
   const byId = new Map(working.definitions.map((d) => [d.id, d]));
-  const files: { path: string; text: string }[] = [];
+  const files: CatalogFile[] = [];
   for (const cohort of plan.cohorts) {
     const current = byId.get(cohort.id);
     const text = working.texts?.get(cohort.id);
     if (current?.hash === cohort.definition.hash && text !== undefined) {
-      files.push({ path: current.path, text });
+      const actions = working.actions?.get(cohort.id);
+      files.push({ path: current.path, text, ...(actions ? { actions } : {}) });
       continue;
     }
     const version = cohort.definition.version;
@@ -37,7 +38,7 @@ export async function plannedDefinitions(
         `cohort "${cohort.id}": the definition run ${plan.run_id} planned (hash ${cohort.definition.hash.slice(0, 12)}) is no longer in the catalog`,
       );
     }
-    files.push({ path: kept.path, text: kept.text });
+    files.push({ path: kept.path, text: kept.text, ...(kept.actions ? { actions: kept.actions } : {}) });
   }
   const catalog = buildCatalog(files);
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);

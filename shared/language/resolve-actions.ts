@@ -1,0 +1,76 @@
+import type { ActionSet } from './actions.ts';
+import type { Condition, EventFilter } from './ast.ts';
+import { type Leaf, leaves, mapLeaves } from './condition-leaves.ts';
+
+/** A problem of resolving a rule's actions, at a path of the definition file (`['rule', 'all', 0, 'action']`). */
+export interface ActionProblem {
+  readonly path: readonly PropertyKey[];
+  /** Whether it stands at the key the path names (a `where` property) rather than at its value. */
+  readonly atKey: boolean;
+  readonly message: string;
+}
+
+/** Where a leaf writes its filter's keys, below the leaf: `latest:`, `earliest:` and `velocity:` nest them. */
+const filterKeyOf = (leaf: Leaf): readonly PropertyKey[] =>
+  leaf.kind === 'latest' || leaf.kind === 'earliest' || leaf.kind === 'velocity' ? [leaf.kind] : [];
+
+const NOT_BESIDE_ACTION = 'must not be given beside action: the action names the events and sources (a leaf adds conditions with where)';
+
+/**
+ * Every filter written as `action: <name>` given the action's events, sources and `where`, the
+ * leaf's own `where` ANDed after it (as SQL would: `action AND where`). An unknown action, `event`
+ * or `source` beside `action` (`written` says which keys the file has), and a leaf `where` on a
+ * property the action already tests, are problems.
+ */
+export function resolveActions(
+  rule: Condition,
+  actions: ActionSet,
+  written: (path: readonly PropertyKey[]) => boolean,
+): { readonly rule: Condition; readonly problems: readonly ActionProblem[] } {
+  const problems: ActionProblem[] = [];
+  const resolved = mapLeaves(rule, (leaf, path) => {
+    // A sequence's steps are event filters of their own (no `action` there yet).
+    if (leaf.kind === 'cohort' || leaf.kind === 'sequence' || leaf.filter.action === undefined) return leaf;
+    const at = ['rule', ...path, ...filterKeyOf(leaf)];
+    for (const key of ['event', 'source']) {
+      if (written([...at, key])) problems.push({ path: [...at, key], atKey: true, message: `${key} ${NOT_BESIDE_ACTION}` });
+    }
+    const name = leaf.filter.action;
+    const action = actions.get(name);
+    if (!action) {
+      const known = [...actions.keys()].sort();
+      problems.push({
+        path: [...at, 'action'],
+        atKey: false,
+        message: `action "${name}" does not exist: no valid file actions/${name}.yaml${known.length > 0 ? ` (actions: ${known.join(', ')})` : ''}`,
+      });
+      return leaf;
+    }
+    const tested = new Set(action.filter.where.map((w) => w.property));
+    for (const own of leaf.filter.where) {
+      if (!tested.has(own.property)) continue;
+      problems.push({
+        path: [...at, 'where', own.property],
+        atKey: true,
+        message: `action "${name}" already tests "${own.property}" (${action.source.path}): test a property once, in the action or in the leaf`,
+      });
+    }
+    const filter: EventFilter = {
+      action: name,
+      events: action.filter.events,
+      ...(action.filter.sources ? { sources: action.filter.sources } : {}),
+      where: [...action.filter.where, ...leaf.filter.where],
+      ...(leaf.filter.window ? { window: leaf.filter.window } : {}),
+    };
+    return { ...leaf, filter } as Leaf;
+  });
+  return { rule: resolved, problems };
+}
+
+/** The actions a (resolved) rule names, each once, sorted. */
+export function actionsUsed(rule: Condition): string[] {
+  const names = leaves(rule).flatMap((leaf) =>
+    leaf.kind !== 'cohort' && leaf.kind !== 'sequence' && leaf.filter.action !== undefined ? [leaf.filter.action] : [],
+  );
+  return [...new Set(names)].sort();
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { buildCatalog } from '../../shared/language/catalog.ts';
+import { formatProblem } from '../../shared/language/errors.ts';
+import { header } from '../support/lake.ts';
+
+const PAID = 'id: paid\nowner: billing\npurpose: Charged checkouts.\nevent: checkout\nsource: billing\nwhere:\n  amount: {gt: 0}\n';
+const paid = (text = PAID, name = 'paid.yaml') => ({ path: `definitions/actions/${name}`, text });
+const cohort = (rule: string, id = 'buyers') => ({ path: `definitions/${id}.yaml`, text: `${header(id)}rule:\n${rule}\n` });
+
+/** The catalog's problems as `validate` prints them. */
+const problems = (files: { path: string; text: string }[], actions = [paid()]) => buildCatalog(files, actions).problems.map(formatProblem);
+const only = (files: { path: string; text: string }[], actions = [paid()]) => {
+  const catalog = buildCatalog(files, actions);
+  expect(catalog.problems.map(formatProblem)).toEqual([]);
+  return catalog.definitions[0];
+};
+
+describe('named actions: resolved into the leaves that name them', () => {
+  it('gives an event, latest or velocity leaf the action events, sources and where, its own where ANDed after them', () => {
+    const event = only([cohort('  action: paid\n  where: {currency: EUR}\n  within: 30d\n  count: 2')]);
+    expect(event?.rule).toEqual({
+      kind: 'event',
+      filter: {
+        action: 'paid',
+        events: ['checkout'],
+        sources: ['billing'],
+        where: [
+          { property: 'amount', ops: { gt: 0 } },
+          { property: 'currency', ops: { eq: 'EUR' } },
+        ],
+        window: { kind: 'within', duration: { text: '30d', ms: 30 * 86_400_000 } },
+      },
+      measure: { kind: 'count', bounds: { gte: 2 } },
+    });
+    const latest = only([cohort('  latest: {action: paid, property: plan}\n  eq: pro')]);
+    expect(latest?.rule).toMatchObject({
+      kind: 'latest',
+      property: 'plan',
+      filter: { action: 'paid', events: ['checkout'], sources: ['billing'] },
+    });
+    const velocity = only([cohort('  velocity: {action: paid, window: 7d}\n  lt: 1')]);
+    expect(velocity?.rule).toMatchObject({
+      kind: 'velocity',
+      filter: { action: 'paid', events: ['checkout'], where: [{ property: 'amount' }] },
+    });
+  });
+
+  it('hashes what the action means: its filter changes the hash of every cohort using it, its owner and purpose do not', () => {
+    const rule = cohort('  action: paid\n  within: 30d');
+    const hash = only([rule])?.hash;
+    expect(only([rule], [paid(PAID.replace('gt: 0', 'gt: 10'))])?.hash).not.toBe(hash);
+    expect(only([rule], [paid(PAID.replace('owner: billing', 'owner: finance').replace('Charged', 'Paid'))])?.hash).toBe(hash);
+    expect(only([cohort('  event: checkout\n  source: billing\n  where: {amount: {gt: 0}}\n  within: 30d')])?.hash).not.toBe(hash);
+  });
+
+  it('keeps the action files each definition uses, so an accepted version can be read again as it was', () => {
+    const catalog = buildCatalog([cohort('  action: paid'), cohort('  event: login', 'loggers')], [paid()]);
+    expect([...(catalog.actions ?? new Map())]).toEqual([['buyers', [paid()]]]);
+    // A file bringing its own actions is read against those, not the catalog's.
+    const pinned = buildCatalog([{ ...cohort('  action: paid'), actions: [paid(PAID.replace('gt: 0', 'gt: 10'))] }], [paid()]);
+    expect(pinned.definitions[0]?.rule).toMatchObject({ filter: { where: [{ ops: { gt: 10 } }] } });
+  });
+});
+
+describe('named actions: bad input, each at its path:line:col', () => {
+  it('refuses an unknown action where it is named', () => {
+    expect(problems([cohort('  all:\n    - action: pay\n    - latest: {action: plan, property: p}\n      eq: x')])).toEqual([
+      'definitions/buyers.yaml:8:15: action "pay" does not exist: no valid file actions/pay.yaml (actions: paid)',
+      'definitions/buyers.yaml:9:24: action "plan" does not exist: no valid file actions/plan.yaml (actions: paid)',
+    ]);
+  });
+
+  it('refuses an action file whose id is not its base name, and the cohorts using it find no such action', () => {
+    expect(problems([cohort('  action: paid')], [paid(PAID, 'paid_checkout.yaml')])).toEqual([
+      `definitions/actions/paid_checkout.yaml:1:5: id "paid" must equal the file's base name "paid_checkout": rename the file or fix the id`,
+      'definitions/buyers.yaml:7:11: action "paid" does not exist: no valid file actions/paid.yaml',
+    ]);
+  });
+
+  it('refuses an action that is not an event filter: a window or measure, no event, an unknown key', () => {
+    expect(problems([], [paid(`${PAID}within: 30d\n`)])).toEqual([
+      'definitions/actions/paid.yaml:8:1: unknown key "within" (a typo is never ignored)',
+    ]);
+    expect(problems([], [paid(PAID.replace('event: checkout\n', ''))])).toEqual(['definitions/actions/paid.yaml:1:1: event is required']);
+    expect(problems([], [paid(PAID.replace('gt: 0', 'gt: zero'))])).toEqual([
+      'definitions/actions/paid.yaml:7:11: where.amount must be a string, number or boolean, got {"gt":"zero"}',
+    ]);
+    expect(problems([], [paid('just text')])[0]).toContain('an action must be a YAML mapping');
+  });
+
+  it('refuses a leaf that names an action and also event or source', () => {
+    expect(problems([cohort('  action: paid\n  event: checkout')])).toEqual([
+      'definitions/buyers.yaml:8:3: event must not be given beside action: the action names the events and sources (a leaf adds conditions with where)',
+    ]);
+    expect(problems([cohort('  velocity: {action: paid, source: crm, window: 7d}\n  lt: 1')])).toEqual([
+      'definitions/buyers.yaml:7:28: source must not be given beside action: the action names the events and sources (a leaf adds conditions with where)',
+    ]);
+  });
+
+  it("refuses a leaf where on a property the action already tests, at the property's key", () => {
+    expect(problems([cohort('  action: paid\n  where:\n    amount: {lt: 100}')])).toEqual([
+      'definitions/buyers.yaml:9:5: action "paid" already tests "amount" (definitions/actions/paid.yaml): test a property once, in the action or in the leaf',
+    ]);
+  });
+});
