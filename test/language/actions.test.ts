@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 import { formatProblem } from '../../shared/language/errors.ts';
+import { personalPropertyProblems } from '../../shared/privacy/personal-properties.ts';
 import { header } from '../support/lake.ts';
 
 const PAID = 'id: paid\nowner: billing\npurpose: Charged checkouts.\nevent: checkout\nsource: billing\nwhere:\n  amount: {gt: 0}\n';
@@ -51,6 +52,11 @@ describe('named actions: resolved into the leaves that name them', () => {
     expect(only([rule], [paid(PAID.replace('gt: 0', 'gt: 10'))])?.hash).not.toBe(hash);
     expect(only([rule], [paid(PAID.replace('owner: billing', 'owner: finance').replace('Charged', 'Paid'))])?.hash).toBe(hash);
     expect(only([cohort('  event: checkout\n  source: billing\n  where: {amount: {gt: 0}}\n  within: 30d')])?.hash).not.toBe(hash);
+  });
+
+  it('lets no action compare a personal property: the cohorts using it are refused like any rule that does', () => {
+    const catalog = buildCatalog([cohort('  action: paid')], [paid(PAID.replace('amount: {gt: 0}', 'email: {eq: ann@example.com}'))]);
+    expect(personalPropertyProblems(catalog.definitions, ['email']).map((p) => p.file)).toEqual(['definitions/buyers.yaml']);
   });
 
   it('keeps the action files each definition uses, so an accepted version can be read again as it was', () => {
