@@ -17,7 +17,7 @@ const only = (files: { path: string; text: string }[], actions = [paid()]) => {
 };
 
 describe('named actions: resolved into the leaves that name them', () => {
-  it('gives an event, latest or velocity leaf the action events, sources and where, its own where ANDed after them', () => {
+  it('gives an event, latest, earliest or velocity leaf the action events, sources and where, its own where ANDed after them', () => {
     const event = only([cohort('  action: paid\n  where: {currency: EUR}\n  within: 30d\n  count: 2')]);
     expect(event?.rule).toEqual({
       kind: 'event',
@@ -39,6 +39,8 @@ describe('named actions: resolved into the leaves that name them', () => {
       property: 'plan',
       filter: { action: 'paid', events: ['checkout'], sources: ['billing'] },
     });
+    const earliest = only([cohort('  earliest: {action: paid, property: plan}\n  eq: pro')]);
+    expect(earliest?.rule).toMatchObject({ kind: 'earliest', property: 'plan', filter: { action: 'paid', events: ['checkout'] } });
     const velocity = only([cohort('  velocity: {action: paid, window: 7d}\n  lt: 1')]);
     expect(velocity?.rule).toMatchObject({
       kind: 'velocity',
@@ -89,7 +91,7 @@ describe('named actions: bad input, each at its path:line:col', () => {
     ]);
     expect(problems([], [paid(PAID.replace('event: checkout\n', ''))])).toEqual(['definitions/actions/paid.yaml:1:1: event is required']);
     expect(problems([], [paid(PAID.replace('gt: 0', 'gt: zero'))])).toEqual([
-      'definitions/actions/paid.yaml:7:11: where.amount must be a string, number or boolean, got {"gt":"zero"}',
+      'definitions/actions/paid.yaml:7:16: where.amount.gt must be a number, got "zero"',
     ]);
     expect(problems([], [paid('just text')])[0]).toContain('an action must be a YAML mapping');
   });
