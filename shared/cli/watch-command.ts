@@ -8,6 +8,7 @@ import { changes } from '../store/member-changes.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { LocalRun } from '../workflow/local-tasks.ts';
 import { runCommand } from './commands.ts';
+import { RepeatedAlerts } from './repeated-alerts.ts';
 import { UsageError } from './errors.ts';
 import type { Folders, Output } from './io.ts';
 
@@ -72,14 +73,18 @@ export async function watchCommand(folders: Folders, options: WatchOptions, io: 
     throw new UsageError(`no cohort in ${folders.definitions} has cadence: realtime; watch refreshes those (give one cadence: realtime)`);
   }
   io.err(`watching ${folders.data} for new files; refreshing ${realtime.map((d) => d.id).join(', ')} from tiles after each (Ctrl-C stops)`);
-  const quiet: Output = { out: () => undefined, err: (line) => (ROUTINE.test(line) ? undefined : io.err(line)), interactive: false };
+  // Alerts that repeat unchanged refresh after refresh are printed once (RepeatedAlerts).
+  const alerts = new RepeatedAlerts((line) => io.err(line));
+  const quiet: Output = { out: () => undefined, err: (line) => (ROUTINE.test(line) ? undefined : alerts.line(line)), interactive: false };
   const { store } = await openLocalContext(folders);
   let runs = 0;
   let failures = 0;
   const refresh = async (): Promise<boolean> => {
     try {
       const run = await withRunLock(folders.state, 'watch', () =>
-        runCommand(folders, { cohorts: [], cadence: 'realtime', force: false, trigger: WATCH_TRIGGER, report: false }, quiet),
+        runCommand(folders, { cohorts: [], cadence: 'realtime', force: false, trigger: WATCH_TRIGGER, report: false }, quiet).finally(() =>
+          alerts.flush(),
+        ),
       );
       runs += 1;
       await printRun(run, store, options.listed, io);

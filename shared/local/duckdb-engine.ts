@@ -12,6 +12,7 @@ import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { findLakeFiles } from './lake-files.ts';
 import { findRefusedFiles } from './refused-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
+import { LocalPopulation } from './local-population.ts';
 import { LocalTileExpiry } from './local-tile-expiry.ts';
 import { LocalTiles } from './local-tile-store.ts';
 import { LocalTileStore } from './local-tiles.ts';
@@ -51,6 +52,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
       this,
       this.lakeDir,
       new LocalTileExpiry(this.connection, stateDir),
+      new LocalPopulation(this.connection, stateDir),
     );
   }
 

@@ -2,11 +2,12 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { QueryEngine } from '../ports.ts';
 import type { TileExpiry } from '../tiles/expiry.ts';
-import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
+import type { PopulationRelations, TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { tilePersonsSql } from '../tiles/forget-sql.ts';
 import { findLakeFiles } from './lake-files.ts';
+import type { LocalPopulation } from './local-population.ts';
 import type { LocalTileExpiry } from './local-tile-expiry.ts';
 import type { LocalTileStore } from './local-tiles.ts';
 
@@ -28,6 +29,7 @@ export class LocalTiles implements TileStore {
     private readonly engine: QueryEngine,
     private readonly lakeDir: string,
     private readonly expiry?: LocalTileExpiry,
+    private readonly populationIndex?: LocalPopulation,
   ) {}
 
   async refresh(request: {
@@ -53,9 +55,19 @@ export class LocalTiles implements TileStore {
     return { built, rebuilt, fresh };
   }
 
-  /** Drops a person's identity keys from the tiles (erasure; see LocalTileStore.forget). */
-  forget(forms: readonly string[]): Promise<string[]> {
+  /** Drops a person's identity keys from the tiles (erasure; see LocalTileStore.forget) and the population index built from them. */
+  async forget(forms: readonly string[]): Promise<string[]> {
+    await this.populationIndex?.drop();
     return this.store.forget(forms, async () => (await this.engine.lake()).relations.identities);
+  }
+
+  /** The population index of the visible tile files of `days` (LocalPopulation). */
+  async population(days: readonly string[]): Promise<PopulationRelations | undefined> {
+    return this.populationIndex?.relations(
+      this.visible(days),
+      (some) => this.store.relations(some).tiles,
+      (day) => this.store.files([day])[0] as string,
+    );
   }
 
   /** Folds the days before `keepFrom` into the rollup tile (LocalTileExpiry); none without expiry. */

@@ -11,11 +11,15 @@ import { eventRowsKeptSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
 import { contestedFromIndexSql, dayIdsSql } from '../tiles/id-index-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileRelations } from '../tiles/tile-store.ts';
-import { contestedCopiesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
-import { fileList } from './duckdb-lake.ts';
+import { contestedCopiesSql, noTilesSql, TILE_COLUMNS, validEventsSql } from '../tiles/tile-sql.ts';
+import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
+import { readParquetSchemas } from './parquet-columns.ts';
 import type { LakeFiles } from './lake-files.ts';
 
 let buildCounter = 0;
+
+/** The last instant a scan of a whole file admits. */
+const END_OF_DATES = Date.UTC(9999, 11, 31);
 
 /** Relations over the stored tiles: the tile store port's TileRelations (the old name, kept for callers). */
 export type StoredTiles = TileRelations;
@@ -29,6 +33,8 @@ export type StoredTiles = TileRelations;
  */
 export class LocalTileStore {
   private readonly root: string;
+  /** The UTC days of each lake file version's valid events (see {@link unaffected}). */
+  private readonly fileDays = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -82,7 +88,20 @@ export class LocalTileStore {
         contested: digest(contestedDays.get(day) ?? []),
       };
       const stored = await this.fingerprint(day);
-      const status = tileStatus(stored, current);
+      let status = tileStatus(stored, current);
+      if (
+        stored &&
+        status.status === 'stale' &&
+        status.reason === 'inputs' &&
+        (await this.unaffected(day, stored.inputs, current.inputs, files))
+      ) {
+        // Only files without a valid event on the day came (today's file beside yesterday's tile).
+        const kept = { ...stored, inputs: current.inputs };
+        if (tileStatus(kept, current).status === 'fresh') {
+          await writeJsonAtomically(join(this.dayDir(day), 'fingerprint.json'), kept);
+          status = { status: 'fresh' };
+        }
+      }
       statuses.set(day, status);
       if (status.status === 'fresh') continue;
       if (status.status === 'stale' && status.reason === 'measures' && stored !== undefined) {
@@ -150,7 +169,12 @@ export class LocalTileStore {
     for (const day of days) {
       const current = await inputsOfDay(day);
       const stored = await readJson<{ inputs: InputFile[] }>(join(this.indexDir(day), 'fingerprint.json'));
-      if (stored === undefined || !sameInputs(stored.inputs, current)) changed.push({ day, inputs: current });
+      if (stored !== undefined && sameInputs(stored.inputs, current)) continue;
+      if (stored !== undefined && (await this.unaffected(day, stored.inputs, current, files))) {
+        await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs: current });
+        continue;
+      }
+      changed.push({ day, inputs: current });
     }
     // Days whose partitions left the lake leave the index.
     const gone = (await this.indexedDays()).filter((day) => !days.includes(day));
@@ -286,6 +310,46 @@ export class LocalTileStore {
     for (const fingerprint of days) await writeJsonAtomically(join(this.dayDir(fingerprint.day), 'fingerprint.json'), fingerprint);
   }
   /**
+   * Whether the files of a day changed only by files added that hold no valid event on the day (a
+   * realtime tick's file in today's partition, beside yesterday's tile and index day): then the
+   * day's tile and index entries are what a rebuild would give, and are kept. Added files are read
+   * once each (their valid events' UTC days).
+   */
+  private async unaffected(day: string, stored: readonly InputFile[], current: readonly InputFile[], files: LakeFiles): Promise<boolean> {
+    const now = new Map(current.map((f) => [f.path, f]));
+    if (!stored.every((f) => sameInputs([f], [now.get(f.path) ?? { path: '', size: -1, version: '' }]))) return false;
+    const before = new Set(stored.map((f) => f.path));
+    const added = current.filter((f) => !before.has(f.path));
+    if (added.length === 0) return false;
+    for (const file of added) if ((await this.daysOf(file, files)).includes(day)) return false;
+    return true;
+  }
+
+  /** The UTC days of the valid events of one lake file, once per file version. */
+  private daysOf(file: InputFile, files: LakeFiles): Promise<string[]> {
+    const key = `${file.path}|${file.size}|${file.version}`;
+    const known = this.fileDays.get(key);
+    if (known) return known;
+    const days = (async () => {
+      const path = join(files.root, 'events', ...file.path.split('/'));
+      const only = {
+        ...files,
+        events: { parquet: path.endsWith('.parquet') ? [path] : [], jsonl: path.endsWith('.parquet') ? [] : [path] },
+      };
+      const read = async (sql: string) => (await this.connection.runAndReadAll(sql)).getRows();
+      const schemas = await readParquetSchemas(read, only.events.parquet, fileList);
+      const events = duckdbLakeRelations(only, schemas).events;
+      const rows = await read(
+        `SELECT DISTINCT ${duckdbDialect.utcDay('ts')} AS day FROM (${validEventsSql(duckdbDialect, events, { to: END_OF_DATES })}) AS v`,
+      );
+      return rows.map((row) => String(row[0]));
+    })();
+    this.fileDays.set(key, days);
+    days.catch(() => this.fileDays.delete(key));
+    return days;
+  }
+
+  /**
    * Rewrites every tile day and the contested copies without the rows of the identity keys of a
    * person (any of `forms`; `identities()` gives the lake's identity map); returns the files
    * rewritten. The index of counted ids holds event ids only and stays. A tile rebuilt later
@@ -320,17 +384,41 @@ export class LocalTileStore {
   }
 }
 
+/** A lake listing's events files by `dt` partition, and each partition's inputs once stat'ed (tile days share partitions). */
+const listed = new WeakMap<
+  LakeFiles,
+  { paths: Map<string, { file: string; path: string }[]>; inputs: Map<string, Promise<InputFile[]>> }
+>();
+
+/** The events files of one `dt=YYYY-MM-DD` partition with size and modification time, sorted by path. */
+function partitionInputs(files: LakeFiles, partition: string): Promise<InputFile[]> {
+  let entry = listed.get(files);
+  if (entry === undefined) {
+    const eventsDir = join(files.root, 'events');
+    const paths = new Map<string, { file: string; path: string }[]>();
+    for (const file of [...files.events.parquet, ...files.events.jsonl]) {
+      const path = relative(eventsDir, file).split(sep).join('/');
+      const dir = path.split('/')[0] ?? '';
+      paths.set(dir, [...(paths.get(dir) ?? []), { file, path }]);
+    }
+    entry = { paths, inputs: new Map() };
+    listed.set(files, entry);
+  }
+  const known = entry.inputs.get(partition);
+  if (known) return known;
+  const inputs = Promise.all(
+    (entry.paths.get(partition) ?? []).map(async ({ file, path }) => {
+      const info = await stat(file);
+      return { path, size: info.size, version: info.mtime.toISOString() };
+    }),
+  );
+  entry.inputs.set(partition, inputs);
+  return inputs;
+}
+
 /** Every events file of the partitions a day's tile reads, with size and modification time. */
 async function inputsOf(files: LakeFiles, day: string): Promise<InputFile[]> {
-  const partitions = new Set(tilePartitions(day).map((d) => `dt=${d}`));
-  const eventsDir = join(files.root, 'events');
-  const inputs: InputFile[] = [];
-  for (const file of [...files.events.parquet, ...files.events.jsonl]) {
-    const path = relative(eventsDir, file).split(sep).join('/');
-    if (!partitions.has(path.split('/')[0] ?? '')) continue;
-    const info = await stat(file);
-    inputs.push({ path, size: info.size, version: info.mtime.toISOString() });
-  }
+  const inputs = (await Promise.all(tilePartitions(day).map((d) => partitionInputs(files, `dt=${d}`)))).flat();
   return inputs.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 

@@ -12,7 +12,15 @@ export interface TileRelations {
   readonly contestedIds: string;
   /** Every raw copy of the contested ids, with the lake's events columns. */
   readonly contestedEvents: string;
+  /**
+   * The population index of the tiles read (POPULATION_COLUMNS of population-sql.ts): the query
+   * reads the population from it instead of every day's presence rows. Absent: from presence rows.
+   */
+  readonly population?: string;
 }
+
+/** What {@link TileStore.population} gives: the relation the tiled query reads the population from. */
+export type PopulationRelations = Required<Pick<TileRelations, 'population'>>;
 
 /** What a refresh of the tiles did. */
 export interface TileRefreshReport {
@@ -61,6 +69,12 @@ export interface TileStore {
   rolledUpBefore?(): string | undefined;
   /** Relations over the stored tiles of `days` (for compileTiledRefresh). */
   relations(days: readonly string[]): TileRelations;
+  /**
+   * Brings the population index of the tiles of `days` (as `relations` reads them) up to date,
+   * after the tiles were refreshed, screened and expired; returns a relation over it. Absent or
+   * undefined: the query reads the presence rows of every day.
+   */
+  population?(days: readonly string[]): Promise<PopulationRelations | undefined>;
   /**
    * Bytes of the files a query over `reads` would read (the tile files of its days and the lake's
    * files of its partitions), where the store can tell without running it (locally: file sizes).

@@ -22,6 +22,8 @@ export interface PartsSources {
   readonly contestedIds: string;
   /** Every raw copy of the contested ids (events columns). */
   readonly contestedEvents: string;
+  /** The population index (population-sql.ts), read in place of the presence rows of every day. */
+  readonly population?: string;
 }
 
 /**
@@ -190,7 +192,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   for (const use of rawUses) if (!use.step) raws.push(rawUse(reading, use, value, json));
 
   // 3. The parts: tile rows of whole days, then raw rows.
-  const tiles = tileUses(plan, options.presence);
+  const tiles = tileUses(plan, options.presence && src.population === undefined);
   const exact = options.exactness ? EXACTNESS_COLUMNS : [];
   const selects: string[] = [];
   // The days of a use are added up per identity key first (a distinct value stays a row of its
@@ -238,6 +240,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
         `WHERE t.measure IN (${measures})\nGROUP BY tile_uses.use_no, t.source, t.user_key${kinds.includes('distinct') ? ', t.value' : ''}`,
     );
   }
+  if (options.presence && src.population !== undefined) selects.push(populationSelect(d, src.population, plan, exact));
   if (raws.length > 0) {
     const list = raws
       .flatMap((r) =>
@@ -287,6 +290,27 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   }
   ctes.push(`parts AS (\n${selects.join('\nUNION ALL\n')}\n)`);
   return ctes;
+}
+
+/** The population's part from the population index: one row per key seen on a day before T's (as the presence rows of those days add up). */
+function populationSelect(d: Dialect, population: string, plan: TiledPlan, exact: readonly string[]): string {
+  const nul = typedNull(d);
+  const items: Record<string, string> = {
+    use_no: integerLiteral(PRESENCE_NO),
+    measure: stringLiteral(PRESENCE),
+    source: 'k.source',
+    user_key: 'k.user_key',
+    n: 'CAST(1 AS BIGINT)',
+    total: nul.total,
+    value: nul.text,
+    latest_ts: nul.instant,
+    latest_event_id: nul.text,
+    latest_json: nul.text,
+    abs_total: nul.total,
+    integral: nul.integral,
+  };
+  const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c]} AS ${c}`);
+  return `SELECT ${columns.join(', ')}\nFROM ${population} AS k\nWHERE k.first_day < ${stringLiteral(dayOf(plan.todayStart))}`;
 }
 
 /** The raw rows of one use: de-duplicated copies in its partial days (contested copies: its whole window), in its scope. */

@@ -96,7 +96,10 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   if (isForgotten) await ports.tiles.forgetForgotten(isForgotten, [...report.built, ...report.rebuilt.map((r) => r.day)]);
   // After a successful build and before the relations: no day this refresh reads one by one is expired.
   const expired = ports.tiles.expire ? await ports.tiles.expire(expiry.keepFrom) : [];
-  const tiled = { ...request, tiles: ports.tiles.relations(days), ...(first === undefined ? {} : { firstPartition: first }) };
+  // The population and identity map kept beside the tiles, where the store keeps them (issue 15).
+  const population = ports.tiles.population ? await ports.tiles.population(days) : undefined;
+  const tiles = { ...ports.tiles.relations(days), ...population };
+  const tiled = { ...request, tiles, ...(first === undefined ? {} : { firstPartition: first }) };
   const rawMeasures = (await ports.engine.rows(inexactSumsSql(tiled))).map((row) => String(row.measure));
   const compiled = compileTiledRefresh({ ...tiled, rawMeasures });
   for (const cohort of plan.cohorts) {

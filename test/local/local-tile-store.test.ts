@@ -35,18 +35,36 @@ describe('the local tile store port (LocalTiles over LocalTileStore)', () => {
     tiles = new LocalTiles(new LocalTileStore(connection, state), engine, lake);
   });
 
-  it('builds missing days, then reuses them, then rebuilds the days a late file touches, and reports each', async () => {
+  it('builds missing days, then reuses them, then rebuilds only the days a late file holds events of, and reports each', async () => {
     // GIVEN no tiles WHEN the store refreshes four days THEN it builds all four
     expect(await tiles.refresh({ measures, days: DAYS, runId: 'r1' })).toEqual({ built: DAYS, rebuilt: [], fresh: 0 });
     // WHEN it refreshes them again THEN every tile is reused
     expect(await tiles.refresh({ measures, days: DAYS, runId: 'r2' })).toEqual({ built: [], rebuilt: [], fresh: 4 });
-    // WHEN a late file lands in dt=2024-03-02 THEN the days reading it (d-1..d+1) are rebuilt
+    // WHEN a late file lands in dt=2024-03-02 with an event of 03-02 THEN only 03-02 is rebuilt: 03-01 and 03-03
+    // read the partition (d-1..d+1) but the new file holds no event of theirs (a realtime tick beside yesterday's tile)
     await appendFile(join(lake, 'events', 'dt=2024-03-02', 'late.jsonl'), `${JSON.stringify(login('d', 'cy', '2024-03-02T20:00:00Z'))}\n`);
     expect(await tiles.refresh({ measures, days: DAYS, runId: 'r3' })).toEqual({
       built: [],
-      rebuilt: ['2024-03-01', '2024-03-02', '2024-03-03'].map((day) => ({ day, reason: 'inputs' })),
-      fresh: 1,
+      rebuilt: [{ day: '2024-03-02', reason: 'inputs' }],
+      fresh: 3,
     });
+    // WHEN another file lands in dt=2024-03-02 holding only an event of 03-03 (the SPEC's day of slack)
+    await appendFile(
+      join(lake, 'events', 'dt=2024-03-02', 'slack.jsonl'),
+      `${JSON.stringify(login('e', 'dan', '2024-03-03T00:30:00Z'))}\n`,
+    );
+    // THEN only 03-03 is rebuilt, and the kept days now name the file among their inputs: nothing is stale after
+    expect(await tiles.refresh({ measures, days: DAYS, runId: 'r4' })).toEqual({
+      built: [],
+      rebuilt: [{ day: '2024-03-03', reason: 'inputs' }],
+      fresh: 3,
+    });
+    expect(await tiles.refresh({ measures, days: DAYS, runId: 'r5' })).toEqual({ built: [], rebuilt: [], fresh: 4 });
+    const rows = await engine.rows(`SELECT DISTINCT day, user_key FROM ${tiles.relations(['2024-03-03']).tiles} AS t ORDER BY user_key`);
+    expect(rows).toEqual([
+      { day: '2024-03-03', user_key: 'ann' },
+      { day: '2024-03-03', user_key: 'dan' },
+    ]);
   });
 
   it('gives relations over the stored tiles of the days asked for', async () => {
@@ -64,7 +82,9 @@ describe('the local tile store port (LocalTiles over LocalTileStore)', () => {
     const tileDay = await size(state, 'tiles', 'day=2024-03-02', 'tiles.parquet');
     const contested = await size(state, 'tiles', 'contested.parquet');
     const partition =
-      (await size(lake, 'events', 'dt=2024-03-02', 'events.jsonl')) + (await size(lake, 'events', 'dt=2024-03-02', 'late.jsonl'));
+      (await size(lake, 'events', 'dt=2024-03-02', 'events.jsonl')) +
+      (await size(lake, 'events', 'dt=2024-03-02', 'late.jsonl')) +
+      (await size(lake, 'events', 'dt=2024-03-02', 'slack.jsonl'));
     const bytesOf = tiles.bytesOf?.bind(tiles);
     expect(bytesOf).toBeDefined();
     expect(await bytesOf?.({ days: ['2024-03-02'], partitions: [] })).toBe(tileDay + contested);

@@ -7,6 +7,7 @@ import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { type Leaf, leaves } from '../../shared/language/condition-leaves.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
+import { LocalPopulation } from '../../shared/local/local-population.ts';
 import { LocalTileStore } from '../../shared/local/local-tiles.ts';
 import type { TileStatus } from '../../shared/tiles/fingerprint.ts';
 import { DAY_MS, dayOf } from '../../shared/tiles/day-split.ts';
@@ -27,6 +28,7 @@ export class TileComparison {
   private readonly engine: DuckDbEngine;
   private readonly leafs: { cohort: CohortDefinition; leaf: MeasureLeaf }[];
   readonly store: LocalTileStore;
+  private readonly population: LocalPopulation;
 
   constructor(
     connection: DuckDBConnection,
@@ -38,6 +40,7 @@ export class TileComparison {
     this.engine = new DuckDbEngine(connection, lakeDir);
     this.leafs = leafCohorts(definitions);
     this.store = new LocalTileStore(connection, stateDir);
+    this.population = new LocalPopulation(connection, stateDir);
   }
 
   /** Every day from the day before the lake's first partition up to the day before `until`. */
@@ -149,6 +152,21 @@ export class TileComparison {
         })
         .sort((a, b) => (String(a.person_id) < String(b.person_id) ? -1 : 1));
     expect(view(got)).toEqual(view(want));
+    // The same query reading the population index (issue 15) gives the same rows.
+    const days = tileDaysNeeded(request, firstPartition);
+    const index = await this.population.relations(
+      days,
+      (some) => this.store.relations(some).tiles,
+      (day) => this.store.files([day])[0] as string,
+    );
+    const indexed = compileTiledRefresh({
+      ...request,
+      tiles: { ...tiles, ...index },
+      rawMeasures,
+      ...(firstPartition === undefined ? {} : { firstPartition }),
+    });
+    expect(indexed.sql).toContain(index.population);
+    expect(view(await this.engine.rows(indexed.sql))).toEqual(view(want));
     return tiled;
   }
 }
