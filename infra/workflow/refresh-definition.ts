@@ -172,6 +172,13 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     itemSelector: {
       outcome: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
       run_id: sfn.JsonPath.executionName,
+      // The member events limit is per run: each iteration sees what the outcomes before it moved.
+      index: sfn.JsonPath.numberAt('$$.Map.Item.Index'),
+      run_moves: {
+        status: sfn.JsonPath.listAt('$.snapshots[*].status'),
+        entered: sfn.JsonPath.listAt('$.snapshots[*].entered'),
+        exited: sfn.JsonPath.listAt('$.snapshots[*].exited'),
+      },
       // The config Plan read: one run screens its exports with one set of privacy settings.
       config: sfn.JsonPath.objectAt('$.plan.config'),
     },

@@ -101,9 +101,10 @@ export interface CheckLevels {
 /** What the project does with events (EventBridge locally: `<state>/events.jsonl`). */
 export interface EventSettings {
   /**
-   * The most `Cohort Entered` and `Cohort Exited` events one published version sends; when more
-   * people moved, one `Cohort Members Changed` event points to the entered and exited export files
-   * instead. 0: always the one event.
+   * The most `Cohort Entered` and `Cohort Exited` events one run sends: its published versions, in
+   * the run's order, send theirs while they fit in what is left; a version that does not fit sends
+   * one `Cohort Members Changed` event pointing to its entered and exited export files instead.
+   * 0: always the one event.
    * @default 1000
    */
   readonly member_events_max: number;

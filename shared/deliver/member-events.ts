@@ -15,13 +15,14 @@ export interface MemberMoves {
 /**
  * The per-member events of a published version: one `Cohort Entered` per person who entered and
  * one `Cohort Exited` per person who exited, in the exports' order (entered first). When more
- * people moved than `max`, one `Cohort Members Changed` naming the entered and exited files
+ * people moved than the run has left of its `max` member events (`left`, see run-budget.ts; the
+ * whole `max` by default), one `Cohort Members Changed` naming the entered and exited files
  * instead, so a large first version or a redefinition does not flood the bus. No one moved: none.
  */
-export function memberEvents(moves: MemberMoves, max: number): CohortEvent[] {
+export function memberEvents(moves: MemberMoves, max: number, left = max): CohortEvent[] {
   const moved = moves.entered.length + moves.exited.length;
   if (moved === 0) return [];
-  if (moved > max) {
+  if (moved > left) {
     const { folder, entered_csv, exited_csv, entered_parquet, exited_parquet } = moves.exports;
     return [
       {

@@ -3,6 +3,7 @@ import { cohortVersionEvent, type CohortVersionLocations } from '../deliver/even
 import type { CohortExports, ExportLocations } from '../deliver/exports.ts';
 import type { DeliverEvent } from './events.ts';
 import { memberEvents } from '../deliver/member-events.ts';
+import { memberEventsLeft } from '../deliver/run-budget.ts';
 import { DEFAULT_CONFIG } from '../config/config.ts';
 import { exportScreen } from '../privacy/export-screen.ts';
 import type { Manifest } from '../store/manifest.ts';
@@ -21,8 +22,8 @@ const fileIn = (folder: string, name: string) => (folder.endsWith('/') ? `${fold
 /**
  * Deliver, one Map iteration after every Snapshot: a published version is exported (members,
  * entered and exited, CSV and Parquet, then `latest.json`), its movers are announced one by one
- * (`Cohort Entered`, `Cohort Exited`; past `events.member_events_max` one `Cohort Members Changed`
- * naming the files), then the version as `Cohort Refreshed` with its counts and locations; a held version is announced as `Cohort Held` and not exported,
+ * (`Cohort Entered`, `Cohort Exited`; past what is left of the run's `events.member_events_max`, one
+ * `Cohort Members Changed` naming the files), then the version as `Cohort Refreshed` with its counts and locations; a held version is announced as `Cohort Held` and not exported,
  * so downstream systems never act on members a check stopped. The event goes out only after the
  * export is complete, so every location it names exists, and `announced.json` records it after
  * the send. An unchanged cohort gets neither, unless a crash cut its delivery short: a version
@@ -101,8 +102,12 @@ async function exportAndAnnounce(
     // Who moved, as exported (screened, so no one suppressed or forgotten is named), before the
     // version's own event: whoever got `Cohort Refreshed` was sent every member event before it.
     const max = event.config?.events?.member_events_max ?? DEFAULT_CONFIG.events.member_events_max;
+    // The limit is per run: the versions before this one in the run's order used part of it.
+    const { run_moves: runMoves, index } = event;
+    const own = manifest.version === event.outcome.version;
+    const left = own && runMoves !== undefined && index !== undefined ? memberEventsLeft(runMoves, index, max) : max;
     const { cohort, version, asOf, entered, exited } = screened;
-    const movers = memberEvents({ cohort, version, asOf, runId: manifest.lineage.run_id, entered, exited, exports }, max);
+    const movers = memberEvents({ cohort, version, asOf, runId: manifest.lineage.run_id, entered, exited, exports }, max, left);
     await ports.events.publish(movers);
     sent = movers.length;
   }

@@ -105,6 +105,13 @@ export const deliverEventSchema = z.object({
   run_id: runId,
   /** The run's config (`$.plan.config`): its privacy settings screen the exports. Absent: the ports' settings. */
   config: runConfigSchema.optional(),
+  /** This outcome's place among the run's outcomes (`$$.Map.Item.Index`). */
+  index: count.optional(),
+  /**
+   * Every outcome's status and counts in the run's order (`$.snapshots[*]`): the member events
+   * limit is per run (run-budget.ts). Absent: the limit applies to this version alone.
+   */
+  run_moves: z.object({ status: z.array(z.string()), entered: z.array(count), exited: z.array(count) }).optional(),
 });
 
 export type DeliverEvent = Wire<typeof deliverEventSchema>;

@@ -33,7 +33,7 @@ export interface RunConfig {
   readonly privacy: PrivacySettings;
   /** How long the Tiles step keeps single tile days; absent in plans from before expiry (no retention). */
   readonly tiles?: TileSettings;
-  /** How many per-member events a version may send; absent in plans from before them (the default applies). */
+  /** How many per-member events a run may send (run-budget.ts); absent in plans from before them (the default applies). */
   readonly events?: EventSettings;
 }
 

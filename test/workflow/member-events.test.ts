@@ -91,40 +91,45 @@ describe('per-member events and a crash in Deliver', () => {
   });
 });
 
-describe('the member events limit of the project config', () => {
-  it('sends one Cohort Members Changed naming the export files for a version past it, and per-member events below it', async () => {
+describe('the member events limit of the project config (per run)', () => {
+  it('sends per-member events for the versions that fit in what the run has left, in the run order, and one Cohort Members Changed naming the export files for each that does not', async () => {
     const world = await givenWorld(await givenLake());
-    const config = { ...WARN_ONLY_SOURCE_CHECKS, events: { member_events_max: 1 } };
+    // active_users moves 2 people, payers 1, active_payers 1, big_cohort 3 (in the run's order)
+    const config = { ...WARN_ONLY_SOURCE_CHECKS, events: { member_events_max: 3 } };
 
     const { summary } = await runRefreshStateMachine(refreshStateMachineAsl, { as_of: A }, { ...portsOf(world), config });
 
+    expect(summary.deliveries.map((d) => d.cohort)).toEqual(PUBLISHED);
+    expect(summary.cohorts.map((c) => c.entered + c.exited)).toEqual([2, 1, 1, 3]);
     const events = await eventsOf(world);
-    const active = summary.deliveries.find((d) => d.cohort === 'active_users');
-    expect(await world.store.members('active_users', 1)).toHaveLength(2);
-    expect(events.filter((e) => e.detail.cohort === 'active_users').map((e) => e['detail-type'])).toEqual([
+    // active_users (2) and payers (1) fit in 3; active_payers (1 more: 4) and big_cohort (3 more) do not
+    expect(await movers(world, 'Cohort Entered')).toEqual(
+      [...(await world.store.members('active_users', 1)).map((id) => `active_users@1 ${id}`), 'payers@1 ann'].sort(),
+    );
+    expect(events.filter((e) => e.detail.cohort === 'active_payers').map((e) => e['detail-type'])).toEqual([
       'Cohort Members Changed',
       'Cohort Refreshed',
     ]);
-    expect(events.find((e) => e['detail-type'] === 'Cohort Members Changed')?.detail).toEqual({
-      cohort: 'active_users',
+    const pointer = events.find((e) => e['detail-type'] === 'Cohort Members Changed' && e.detail.cohort === 'big_cohort');
+    const big = summary.deliveries.find((d) => d.cohort === 'big_cohort');
+    expect(pointer?.detail).toEqual({
+      cohort: 'big_cohort',
       version: 1,
       as_of: A,
       run_id: summary.run_id,
-      entered: 2,
+      entered: 3,
       exited: 0,
-      member_events_max: 1,
+      member_events_max: 3,
       locations: {
-        folder: active?.exports?.folder,
-        entered_csv: active?.exports?.entered_csv,
-        exited_csv: active?.exports?.exited_csv,
-        entered_parquet: active?.exports?.entered_parquet,
-        exited_parquet: active?.exports?.exited_parquet,
+        folder: big?.exports?.folder,
+        entered_csv: big?.exports?.entered_csv,
+        exited_csv: big?.exports?.exited_csv,
+        entered_parquet: big?.exports?.entered_parquet,
+        exited_parquet: big?.exports?.exited_parquet,
       },
     });
-    // payers and active_payers have one member each: at the limit, not past it.
-    expect(await movers(world, 'Cohort Entered')).toEqual(['active_payers@1 ann', 'payers@1 ann']);
-    // Each delivery counts the member events it sent (the CLI's summary adds them up).
+    // Each delivery counts the member events it sent (the CLI's summary adds them up): 3 within the limit, and 2 pointers.
     const sent = Object.fromEntries(summary.deliveries.map((d) => [d.cohort, d.member_events]));
-    expect(sent).toMatchObject({ active_users: 1, payers: 1, active_payers: 1 });
+    expect(sent).toEqual({ active_users: 2, payers: 1, active_payers: 1, big_cohort: 1 });
   });
 });
