@@ -45,7 +45,7 @@ const DASHBOARD_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 /**
  * A CloudWatch dashboard of the refresh: executions and their duration, the alarms, then per
  * cohort size, drift, entered and exited and check outcomes, and per run the cohorts by status and
- * the run outcome. Per-cohort graphs use SEARCH expressions over the `cohort` dimension, so a
+ * the run outcome (with the runs skipped for overlap). Per-cohort graphs use SEARCH expressions over the `cohort` dimension, so a
  * cohort added by uploading a definition appears on its first run without a deployment.
  */
 export class RefreshDashboard extends Construct {
@@ -146,9 +146,13 @@ export class RefreshDashboard extends Construct {
         [
           graph(
             'Runs by outcome',
-            RUN_OUTCOMES.map((outcome) =>
-              runMetric(RefreshMetric.Runs, cloudwatch.Stats.SUM, outcome, { [MetricDimension.outcome]: outcome }),
-            ),
+            [
+              ...RUN_OUTCOMES.map((outcome) =>
+                runMetric(RefreshMetric.Runs, cloudwatch.Stats.SUM, outcome, { [MetricDimension.outcome]: outcome }),
+              ),
+              // A tick that found the previous run of its cadence still going (a realtime run longer than its rate).
+              runMetric(RefreshMetric.RunsSkipped, cloudwatch.Stats.SUM, 'skipped (overlap)'),
+            ],
             {
               stacked: true,
               view: cloudwatch.GraphWidgetView.BAR,

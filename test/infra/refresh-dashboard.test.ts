@@ -7,7 +7,7 @@ import { RefreshDashboard, type RefreshDashboardProps } from '../../infra/observ
 import { readStackConfig } from '../../infra/stack-config.ts';
 import { InvalidPropError } from '../../infra/common/validate-props.ts';
 import { RefreshStateMachine } from '../../infra/workflow/refresh-state-machine.ts';
-import { cohortMetricPoints, runMetricPoints, RUN_OUTCOMES } from '../../shared/workflow/run-metrics.ts';
+import { cohortMetricPoints, RUN_OUTCOMES, runMetricPoints, skippedMetricPoints } from '../../shared/workflow/run-metrics.ts';
 import { refTo } from './support.ts';
 
 interface Widget {
@@ -130,7 +130,18 @@ describe('RefreshDashboard', () => {
     for (const point of emitted.filter((p) => p.name !== 'Population')) expect(names).toContain(point.name);
     for (const row of plotted.filter((r) => r[1] !== 'Runs')) expect(dimensionsOf(row)).toEqual({ service: 'cohort-refresh' });
     const runs = titled(body, 'Runs by outcome').properties.metrics ?? [];
-    expect(runs.map(dimensionsOf)).toEqual(RUN_OUTCOMES.map((outcome) => ({ service: 'cohort-refresh', outcome })));
+    expect(runs.filter((r) => r[1] === 'Runs').map(dimensionsOf)).toEqual(
+      RUN_OUTCOMES.map((outcome) => ({ service: 'cohort-refresh', outcome })),
+    );
+  });
+
+  it('shows the runs skipped for overlap beside the runs by outcome, under the dimensions Plan emits them with', () => {
+    // GIVEN the point a skipped run emits
+    const [skipped] = skippedMetricPoints();
+    // THEN the runs-by-outcome graph has its series with service = the state machine name only
+    const runs = titled(body, 'Runs by outcome').properties.metrics ?? [];
+    const series = runs.filter((r) => r[1] === skipped?.name);
+    expect(series.map(dimensionsOf)).toEqual([{ service: 'cohort-refresh', ...skipped?.dimensions }]);
   });
 
   it('shows the state machine executions by status and its execution time', () => {
