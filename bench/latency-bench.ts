@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { FsBlobStore } from '../shared/local/fs-blob-store.ts';
 
 /** The cohort the bench watches: anyone who started a checkout in the last hour (no bench lake event is one). */
-const COHORT = `id: bench_checkout_now
+export const COHORT = `id: bench_checkout_now
 name: Checkout now
 owner: bench
 purpose: People who started a checkout in the last hour, refreshed in real time.
@@ -25,7 +25,7 @@ rule:
 `;
 
 /** Source checks that only warn: the bench lake ended long before the moment watch refreshes at. */
-const WARN_ONLY = `defaults:
+export const WARN_ONLY = `defaults:
   freshness_hours: 300
 checks:
   freshness: {warn: 1, fail: 2}

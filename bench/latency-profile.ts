@@ -12,6 +12,7 @@ import { FsBlobStore } from '../shared/local/fs-blob-store.ts';
 import { LocalTileExpiry } from '../shared/local/local-tile-expiry.ts';
 import { LocalTiles } from '../shared/local/local-tile-store.ts';
 import { LocalTileStore } from '../shared/local/local-tiles.ts';
+import { COHORT, WARN_ONLY } from './latency-bench.ts';
 import { takePhases, timePhase } from './phases.ts';
 
 timePhase(LocalTileStore.prototype, 'refresh', 'tiles: listing and fingerprints');
@@ -48,22 +49,6 @@ timePhase(DuckDbEngine.prototype, 'evaluate', 'evaluate query');
 timePhase(DuckDbEngine.prototype, 'members', 'members');
 timePhase(DuckDbEngine.prototype, 'encode', 'snapshot encode');
 timePhase(DuckDbEngine.prototype, 'decode', 'snapshot decode');
-
-const COHORT = `id: bench_checkout_now
-name: Checkout now
-owner: bench
-purpose: People who started a checkout in the last hour, refreshed in real time.
-cadence: realtime
-rule:
-  event: checkout_started
-  within: 1h
-`;
-const WARN_ONLY = `defaults:
-  freshness_hours: 300
-checks:
-  freshness: {warn: 1, fail: 2}
-  volume: {warn: 3.5, fail: 1000000}
-`;
 
 const people = Number(process.env.BENCH_PEOPLE ?? 200_000);
 const days = Number(process.env.BENCH_DAYS ?? 90);

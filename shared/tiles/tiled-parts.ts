@@ -205,16 +205,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     distinct: { value: 't.value' },
     latest: { latest_ts: latest('latest_ts'), latest_event_id: latest('latest_event_id'), latest_json: latest('latest_json') },
   };
-  const none: Record<string, string> = {
-    n: nul.n,
-    total: nul.total,
-    value: nul.text,
-    latest_ts: nul.instant,
-    latest_event_id: nul.text,
-    latest_json: nul.text,
-    abs_total: nul.total,
-    integral: nul.integral,
-  };
+  const none = noneOf(d);
   // DuckDB: one GROUP BY per kind of aggregate, each reading only the tile columns it adds up
   // (reading the local files again costs less than one GROUP BY carrying every kind's aggregates).
   // Athena bills the bytes each read scans: there the tiles are read once, by one GROUP BY.
@@ -292,15 +283,11 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   return ctes;
 }
 
-/** The population's part from the population index: one row per key seen on a day before T's (as the presence rows of those days add up). */
-function populationSelect(d: Dialect, population: string, plan: TiledPlan, exact: readonly string[]): string {
+/** Typed NULLs of the part columns that are not keys. */
+function noneOf(d: Dialect): Record<string, string> {
   const nul = typedNull(d);
-  const items: Record<string, string> = {
-    use_no: integerLiteral(PRESENCE_NO),
-    measure: stringLiteral(PRESENCE),
-    source: 'k.source',
-    user_key: 'k.user_key',
-    n: 'CAST(1 AS BIGINT)',
+  return {
+    n: nul.n,
     total: nul.total,
     value: nul.text,
     latest_ts: nul.instant,
@@ -308,6 +295,18 @@ function populationSelect(d: Dialect, population: string, plan: TiledPlan, exact
     latest_json: nul.text,
     abs_total: nul.total,
     integral: nul.integral,
+  };
+}
+
+/** The population's part from the population index: one row per key seen on a day before T's (as the presence rows of those days add up). */
+function populationSelect(d: Dialect, population: string, plan: TiledPlan, exact: readonly string[]): string {
+  const items: Record<string, string> = {
+    ...noneOf(d),
+    use_no: integerLiteral(PRESENCE_NO),
+    measure: stringLiteral(PRESENCE),
+    source: 'k.source',
+    user_key: 'k.user_key',
+    n: 'CAST(1 AS BIGINT)',
   };
   const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c]} AS ${c}`);
   return `SELECT ${columns.join(', ')}\nFROM ${population} AS k\nWHERE k.first_day < ${stringLiteral(dayOf(plan.todayStart))}`;
