@@ -6,12 +6,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runCommand } from '../shared/cli/commands.ts';
+import { loadConfig } from '../shared/config/config.ts';
 import { DuckDbEngine } from '../shared/local/duckdb-engine.ts';
 import { FsBlobStore } from '../shared/local/fs-blob-store.ts';
 import { LocalTileExpiry } from '../shared/local/local-tile-expiry.ts';
+import { openLocalPorts } from '../shared/local/local-ports.ts';
 import { LocalTiles } from '../shared/local/local-tile-store.ts';
 import { LocalTileStore } from '../shared/local/local-tiles.ts';
+import { runRefreshSteps } from '../shared/workflow/run-steps.ts';
 import { COHORT, WARN_ONLY } from './latency-bench.ts';
 import { takePhases, timePhase } from './phases.ts';
 
@@ -59,10 +61,11 @@ await mkdir(definitions, { recursive: true });
 await writeFile(join(definitions, 'bench_checkout_now.yaml'), COHORT);
 await writeFile(join(project, 'cohorts.config.yaml'), WARN_ONLY);
 const folders = { data: lake, definitions, state: join(project, 'state'), config: join(project, 'cohorts.config.yaml') };
-const io = { out: () => undefined, err: () => undefined, interactive: false };
 const tick = async (label: string) => {
   const start = performance.now();
-  const run = await runCommand(folders, { cohorts: [], cadence: 'realtime', force: false, trigger: 'watch', report: false }, io);
+  // What `cohorts watch` runs (the refresh steps of `cohorts run --cadence realtime`), without the CLI.
+  const ports = await openLocalPorts(folders, await loadConfig(folders.config));
+  const run = await runRefreshSteps({ as_of: new Date().toISOString(), trigger: 'watch', cadence: 'realtime' }, ports);
   const ms = performance.now() - start;
   const outcome = run.summary.cohorts[0];
   process.stdout.write(`${label}: ${(ms / 1000).toFixed(2)} s (${outcome?.status} ${outcome?.size}); ${takePhases()}\n`);
