@@ -14,8 +14,10 @@ import {
   propertyValueItems,
   validEventLines,
 } from './event-rows.ts';
+import { instantBefore } from '../language/window-duration.ts';
 import { normalizedIdSql } from './normalize-id.ts';
 import { partitionDate } from './partition-date.ts';
+import { periodRanges, periodsPredicate } from './periods.ts';
 import { boundsHoldForInfinity, boundsPredicate, conjunction, type PropertyValue, propertyPredicate } from './predicates.ts';
 import { sequenceCtes, sequencedPersonsLines } from './sequence-sql.ts';
 import { identifier, stringLiteral } from './sql-text.ts';
@@ -368,6 +370,8 @@ class RefreshCompiler {
         return this.velocityLeaf(leaf);
       case 'sequence':
         return this.sequenceLeaf(leaf);
+      case 'periods':
+        return this.periodsLeaf(leaf);
     }
   }
 
@@ -419,18 +423,30 @@ class RefreshCompiler {
   }
 
   private velocityLeaf(leaf: Extract<Condition, { kind: 'velocity' }>): string {
-    const w = leaf.window.ms;
-    this.needFrom(this.asOf - 2 * w);
-    const match = this.match(leaf.filter, false);
     const T = this.asOf;
-    const inRange = (from: number, to: number) =>
-      conjunction([match, `e.ts >= ${this.d.timestamp(from)}`, `e.ts < ${this.d.timestamp(to)}`]);
-    const current = this.aggregate(countIf(inRange(T - w, T)));
-    const previous = this.aggregate(countIf(inRange(T - 2 * w, T - w)));
+    const [currentFrom, previousFrom] = [instantBefore(T, leaf.window), instantBefore(T, leaf.window, 2)];
+    this.needFrom(previousFrom);
+    const match = this.match(leaf.filter, false);
+    const current = this.aggregate(countIf(this.inRange(match, currentFrom, T)));
+    const previous = this.aggregate(countIf(this.inRange(match, previousFrom, currentFrom)));
     // With an empty previous window the value is +infinity (current > 0) or absent (both 0).
     const infinite = boundsHoldForInfinity(leaf.bounds) ? ` WHEN ${current} > 0 THEN TRUE` : '';
     const ratio = boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds);
     return `(CASE WHEN ${previous} > 0 THEN ${ratio}${infinite} ELSE FALSE END)`;
+  }
+
+  /** Issue 16 periods: one conditional count per period, then how many periods satisfy the bounds. */
+  private periodsLeaf(leaf: Extract<Condition, { kind: 'periods' }>): string {
+    const ranges = periodRanges(leaf.periods, this.asOf);
+    this.needFrom(Math.min(...ranges.map((r) => r.from)));
+    const match = this.match(leaf.filter, false);
+    const counts = ranges.map((r) => this.aggregate(countIf(this.inRange(match, r.from, r.to))));
+    return periodsPredicate(counts, leaf.bounds, leaf.periods);
+  }
+
+  /** A match restricted to `[from, to)`. */
+  private inRange(match: string, from: number, to: number): string {
+    return conjunction([match, `e.ts >= ${this.d.timestamp(from)}`, `e.ts < ${this.d.timestamp(to)}`]);
   }
 
   /** Whether an event matches a filter; also widens the scan to the filter's window (unless the caller has its own). */

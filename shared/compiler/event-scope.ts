@@ -1,4 +1,5 @@
 import type { EventFilter } from '../language/ast.ts';
+import { instantBefore } from '../language/window-duration.ts';
 import type { Dialect } from './dialect.ts';
 import { conjunction, disjunction } from './predicates.ts';
 import { stringLiteral } from './sql-text.ts';
@@ -22,9 +23,9 @@ export function scopeOf(filter: EventFilter, asOf: number): EventScope {
   const base = { events: filter.events, ...(filter.sources ? { sources: filter.sources } : {}) };
   const window = filter.window;
   if (!window) return base;
-  if (window.kind === 'within') return { ...base, from: asOf - window.duration.ms };
-  if (window.kind === 'before') return { ...base, to: asOf - window.duration.ms };
-  return { ...base, from: asOf - window.from.ms, to: asOf - window.to.ms };
+  if (window.kind === 'within') return { ...base, from: instantBefore(asOf, window.duration) };
+  if (window.kind === 'before') return { ...base, to: instantBefore(asOf, window.duration) };
+  return { ...base, from: instantBefore(asOf, window.from), to: instantBefore(asOf, window.to) };
 }
 
 /** The scope's conditions over the events relation `e`, in the order names, sources, from, to. */

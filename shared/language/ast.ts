@@ -1,5 +1,6 @@
 import type { Duration } from './duration.ts';
 import type { SourcePosition } from './errors.ts';
+import type { WindowDuration } from './window-duration.ts';
 
 /** A scalar operand written in a definition: YAML strings, booleans and numbers (every number a double). */
 export type Scalar = string | number | boolean;
@@ -44,11 +45,22 @@ export interface PropertyFilter {
   readonly ops: PropertyOps;
 }
 
-/** Which events a window admits, relative to the as-of instant T. */
+/** Which events a window admits, relative to the as-of instant T (durations may be calendar months). */
 export type Window =
-  | { readonly kind: 'within'; readonly duration: Duration }
-  | { readonly kind: 'before'; readonly duration: Duration }
-  | { readonly kind: 'between'; readonly from: Duration; readonly to: Duration };
+  | { readonly kind: 'within'; readonly duration: WindowDuration }
+  | { readonly kind: 'before'; readonly duration: WindowDuration }
+  | { readonly kind: 'between'; readonly from: WindowDuration; readonly to: WindowDuration };
+
+/**
+ * `periods: {every, count, at_least}` (issue 16, "regularly"): period i (0 = newest) is
+ * `[T - (i+1)*every, T - i*every)`; the leaf holds when at least `at_least` of the `count`
+ * periods each satisfy its count bounds.
+ */
+export interface Periods {
+  readonly every: WindowDuration;
+  readonly count: number;
+  readonly at_least: number;
+}
 
 /**
  * Which of a person's events a leaf looks at. `events: '*'` is any event name. A filter written as
@@ -94,7 +106,15 @@ export type Condition =
   | {
       readonly kind: 'velocity';
       readonly filter: EventFilter;
-      readonly window: Duration;
+      readonly window: WindowDuration;
+      readonly bounds: Bounds;
+    }
+  | {
+      readonly kind: 'periods';
+      /** The leaf's events; never a window (the periods are its window). */
+      readonly filter: EventFilter;
+      readonly periods: Periods;
+      /** The count bounds each period is tested with. */
       readonly bounds: Bounds;
     }
   | Sequence;

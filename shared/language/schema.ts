@@ -5,13 +5,15 @@ import {
   type Condition,
   type EventFilter,
   type Measure,
+  type Periods,
   type PropertyFilter,
   type PropertyOps,
   TIERS,
   type Window,
 } from './ast.ts';
 import { sqlTextProblem } from './sql-safe-text.ts';
-import { parseDuration } from './duration.ts';
+import { MAX_DURATION_MS, parseDuration } from './duration.ts';
+import { alwaysLonger, isMonths, MAX_MONTHS, parseWindowDuration, WINDOW_UNITS, type WindowDuration } from './window-duration.ts';
 import { holdoutNeeds, holdoutText } from './holdout-schema.ts';
 import { shownValue as shown } from './errors.ts';
 
@@ -68,6 +70,7 @@ const scalar = z.union([z.string().superRefine(sqlSafe), z.number(), z.boolean()
   error: (issue) => `must be a string, number or boolean, got ${shown(issue.input)}`,
 });
 
+/** A fixed duration (h, d, w): the date operators on property values (`before`, `within`, `within_next`). */
 const duration = z
   .string({ error: (issue) => `must be a duration such as 30d, 12h or 2w, got ${shown(issue.input)}` })
   .transform((value, ctx) => {
@@ -81,6 +84,22 @@ const duration = z
   .meta({
     id: 'Duration',
     description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d), at most 100 years (36525d).',
+  });
+
+/** A duration counted back from T (window keys, velocity windows, periods): also calendar months. */
+const windowDuration = z
+  .string({ error: (issue) => `must be a duration such as 30d, 12h, 2w, 3months or 1y, got ${shown(issue.input)}` })
+  .transform((value, ctx) => {
+    const parsed = parseWindowDuration(value);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error, input: value });
+      return z.NEVER;
+    }
+    return parsed;
+  })
+  .meta({
+    id: 'WindowDuration',
+    description: `A positive duration counted back from the as-of instant: an integer and a unit (${WINDOW_UNITS}), at most 100 years. T minus n months is the same day n calendar months earlier in UTC, clamped to that month's last day (Mar 31 - 1month = Feb 28 or 29), time of day kept.`,
   });
 
 const BOUND_KEYS = ['eq', 'gt', 'gte', 'lt', 'lte'] as const;
@@ -179,24 +198,25 @@ const sources = z
   .meta({ id: 'Sources', description: 'A source or a list of sources, matched exactly.' });
 
 const between = z
-  .tuple([duration, duration], { error: (issue) => `must be a list of two durations [D1, D2], got ${shown(issue.input)}` })
-  .refine(([from, to]) => from.ms > to.ms, {
+  .tuple([windowDuration, windowDuration], { error: (issue) => `must be a list of two durations [D1, D2], got ${shown(issue.input)}` })
+  .refine(([from, to]) => alwaysLonger(from, to), {
     error: (issue) => {
-      const [from, to] = issue.input as [{ text: string }, { text: string }];
-      return `[D1, D2] needs D1 longer than D2, got [${from.text}, ${to.text}]`;
+      const [from, to] = issue.input as [WindowDuration, WindowDuration];
+      const mixed = isMonths(from) !== isMonths(to) ? ' at every as-of (n months count as 28n to 31n days)' : '';
+      return `[D1, D2] needs D1 longer than D2${mixed}, got [${from.text}, ${to.text}]`;
     },
   });
 
 const windowKeys = {
-  within: duration.optional(),
-  before: duration.optional(),
+  within: windowDuration.optional(),
+  before: windowDuration.optional(),
   between: between.optional(),
 };
 
 interface WindowInput {
-  within?: { text: string; ms: number };
-  before?: { text: string; ms: number };
-  between?: [{ text: string; ms: number }, { text: string; ms: number }];
+  within?: WindowDuration;
+  before?: WindowDuration;
+  between?: [WindowDuration, WindowDuration];
 }
 
 function windowOf(input: WindowInput): Window | undefined {
@@ -270,17 +290,88 @@ const actionEventLeaf = z
     description: 'An event leaf whose events are a named action (`<definitions>/actions/<name>.yaml`); its own `where` is ANDed.',
   });
 
+/** The most periods a leaf may test (each is one count per person in the query). */
+const MAX_PERIODS = 120;
+
+const positiveCount = (max: number) =>
+  z
+    .number({ error: (issue) => `must be a positive integer, got ${shown(issue.input)}` })
+    .int({ error: (issue) => `must be a positive integer, got ${shown(issue.input)}` })
+    .min(1, { error: (issue) => `must be at least 1, got ${shown(issue.input)}` })
+    .max(max, { error: (issue) => `must be at most ${max}, got ${shown(issue.input)}` });
+
+/** Whether `count` periods of `every` stay within 100 years. */
+const periodsFit = ({ every, count }: { every: WindowDuration; count: number }) =>
+  isMonths(every) ? every.months * count <= MAX_MONTHS : every.ms * count <= MAX_DURATION_MS;
+
+/** `periods: {every, count, at_least}` (issue 16): the leaf's count tested in each of `count` consecutive periods. */
+const periodsSchema = z
+  .strictObject({
+    every: windowDuration,
+    count: positiveCount(MAX_PERIODS),
+    at_least: positiveCount(MAX_PERIODS),
+  })
+  .superRefine((periods, ctx) => {
+    if (periods.at_least > periods.count) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['at_least'],
+        message: `must be at most count (${periods.count}), got ${periods.at_least}`,
+        input: periods.at_least,
+      });
+    }
+    if (!periodsFit(periods)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['count'],
+        message: `${periods.count} periods of ${periods.every.text} reach back more than 100 years`,
+        input: periods.count,
+      });
+    }
+  })
+  .meta({
+    id: 'Periods',
+    description:
+      'In place of a window: period i (0 = newest) is [T - (i+1)*every, T - i*every); the leaf holds when at least `at_least` of the `count` periods each satisfy its count bounds (a period without events counts 0).',
+  });
+
 const eventLeaf = z
   .strictObject({
     event: eventNames,
     source: sources.optional(),
     where: where.optional(),
     ...windowKeys,
+    periods: periodsSchema.optional(),
     ...measureKeys,
   })
   .refine(oneWindow, ONE_WINDOW)
   .refine(oneMeasure, { message: ONE_MEASURE })
-  .transform((leaf): Condition => ({ kind: 'event', filter: filterOf(leaf), measure: measureOf(leaf) }))
+  .superRefine((leaf, ctx) => {
+    if (leaf.periods === undefined) return;
+    if (windowOf(leaf)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['periods'],
+        message: 'stand in place of the window: leave out within, before and between',
+        input: leaf,
+      });
+    }
+    if (leaf.sum !== undefined || leaf.distinct !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['periods'],
+        message: 'test a count: use count (or no measure), not sum or distinct',
+        input: leaf,
+      });
+    }
+  })
+  .transform((leaf): Condition => {
+    if (leaf.periods) {
+      const periods: Periods = leaf.periods;
+      return { kind: 'periods', filter: filterOf(leaf), periods, bounds: leaf.count ?? { gte: 1 } };
+    }
+    return { kind: 'event', filter: filterOf(leaf), measure: measureOf(leaf) };
+  })
   .meta({ id: 'EventLeaf', description: 'Behaviour counted over a window: matching events and a measure (default count >= 1).' });
 
 const latestSource = z
@@ -325,10 +416,10 @@ const earliestLeaf = z
 const velocityLeaf = z
   .strictObject({
     velocity: z.union([
-      z.strictObject({ ...actionFilterKeys, window: duration }),
+      z.strictObject({ ...actionFilterKeys, window: windowDuration }),
       z.strictObject({
         event: eventNames,
-        window: duration,
+        window: windowDuration,
         source: sources.optional(),
         where: where.optional(),
       }),
@@ -421,7 +512,7 @@ export function trailingFilterSchema(options: { readonly anyEvent: boolean }) {
       event: eventNames.optional(),
       source: sources.optional(),
       where: where.optional(),
-      within: duration,
+      within: windowDuration,
     })
     .superRefine((input, ctx) => {
       if (!options.anyEvent && input.event === undefined) {

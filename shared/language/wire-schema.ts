@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Describes } from '../wire-types.ts';
 import type { EventFilter, ProgramBlock, PropertyOps, QualitySettings, Window } from './ast.ts';
 import type { Duration } from './duration.ts';
+import type { MonthsDuration, WindowDuration } from './window-duration.ts';
 import type { programSchema, qualitySchema } from './schema.ts';
 
 /**
@@ -14,6 +15,12 @@ import type { programSchema, qualitySchema } from './schema.ts';
 
 /** A parsed duration (`Duration` of duration.ts): the text as written and its length. */
 export const durationWireSchema = z.object({ text: z.string().min(1), ms: z.number().int().positive() });
+
+/** A parsed calendar duration (`MonthsDuration` of window-duration.ts): the text as written and its months. */
+export const monthsWireSchema = z.object({ text: z.string().min(1), months: z.number().int().positive() });
+
+/** A duration of a window (`WindowDuration`): fixed or calendar months. */
+export const windowDurationWireSchema = z.union([durationWireSchema.strict(), monthsWireSchema.strict()]);
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -39,9 +46,9 @@ export const propertyOpsWireSchema = z.object({
 
 /** Which events a window admits (`Window`). */
 export const windowWireSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('within'), duration: durationWireSchema }),
-  z.object({ kind: z.literal('before'), duration: durationWireSchema }),
-  z.object({ kind: z.literal('between'), from: durationWireSchema, to: durationWireSchema }),
+  z.object({ kind: z.literal('within'), duration: windowDurationWireSchema }),
+  z.object({ kind: z.literal('before'), duration: windowDurationWireSchema }),
+  z.object({ kind: z.literal('between'), from: windowDurationWireSchema, to: windowDurationWireSchema }),
 ]);
 
 /** A compiled event filter (`EventFilter`). */
@@ -57,10 +64,12 @@ export const eventFilterWireSchema = z.object({
 // plan carries `quality:` and `program:` through the language's own schemas, held equal too.
 const exact: [
   Describes<typeof durationWireSchema, Duration>,
+  Describes<typeof monthsWireSchema, MonthsDuration>,
+  Describes<typeof windowDurationWireSchema, WindowDuration>,
   Describes<typeof propertyOpsWireSchema, PropertyOps>,
   Describes<typeof windowWireSchema, Window>,
   Describes<typeof eventFilterWireSchema, EventFilter>,
   Describes<typeof qualitySchema, QualitySettings>,
   Describes<typeof programSchema, ProgramBlock>,
-] = [true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true];
 void exact;

@@ -124,6 +124,18 @@ function conditionLines(condition: Condition): string[] {
         ...(condition.maxGap ? [`max_gap: ${condition.maxGap.text}`] : []),
         ...(condition.window ? [windowLine(condition.window)] : []),
       ];
+    case 'periods': {
+      const { every, count, at_least } = condition.periods;
+      return [
+        ...filterLines(condition.filter),
+        `periods: ${flow([
+          ['every', every.text],
+          ['count', String(count)],
+          ['at_least', String(at_least)],
+        ])}`,
+        `count: ${flow(boundEntries(condition.bounds))}`,
+      ];
+    }
   }
 }
 

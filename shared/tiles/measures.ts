@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { hasDateOperator } from '../compiler/date-predicates.ts';
 import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition, EventFilter, PropertyFilter, PropertyOps, Window } from '../language/ast.ts';
+import { periodRanges } from '../compiler/periods.ts';
 import { type Leaf, leaves } from '../language/condition-leaves.ts';
 import { stepFilters } from '../language/leaf-filters.ts';
+import { instantBefore } from '../language/window-duration.ts';
 
 /** What a measure aggregates per identity key and day (issue 14: the tile's partial aggregate). */
 export type TileAggregate =
@@ -75,9 +77,9 @@ export function tileMeasure(filter: EventFilter, aggregate: TileAggregate): Tile
 /** The instants a window admits at `asOf` (SPEC section 2). */
 export function windowRange(window: Window | undefined, asOf: number): InstantRange {
   if (!window) return { to: asOf };
-  if (window.kind === 'within') return { from: asOf - window.duration.ms, to: asOf };
-  if (window.kind === 'before') return { to: asOf - window.duration.ms };
-  return { from: asOf - window.from.ms, to: asOf - window.to.ms };
+  if (window.kind === 'within') return { from: instantBefore(asOf, window.duration), to: asOf };
+  if (window.kind === 'before') return { to: instantBefore(asOf, window.duration) };
+  return { from: instantBefore(asOf, window.from), to: instantBefore(asOf, window.to) };
 }
 
 /** The measures a leaf reads and their windows; none for a cohort reference. */
@@ -100,16 +102,21 @@ export function leafUses(leaf: Leaf, asOf: number): MeasureUse[] {
       return [{ measure: tileMeasure(leaf.filter, { kind: leaf.kind, of: leaf.property }), range: windowRange(leaf.filter.window, asOf) }];
     case 'velocity': {
       // Current [T - w, T), then previous [T - 2w, T - w): two windows of one count.
-      const w = leaf.window.ms;
+      const [current, previous] = [instantBefore(asOf, leaf.window), instantBefore(asOf, leaf.window, 2)];
       const measure = tileMeasure(leaf.filter, { kind: 'count' });
       return [
-        { measure, range: { from: asOf - w, to: asOf } },
-        { measure, range: { from: asOf - 2 * w, to: asOf - w } },
+        { measure, range: { from: current, to: asOf } },
+        { measure, range: { from: previous, to: current } },
       ];
     }
     case 'sequence': {
       const range = windowRange(leaf.window, asOf);
       return stepFilters(leaf).map((filter) => ({ measure: tileMeasure(filter, { kind: 'count' }), range, step: true }));
+    }
+    case 'periods': {
+      // One count over each period, newest first (exact from day tiles when the edges are midnights).
+      const measure = tileMeasure(leaf.filter, { kind: 'count' });
+      return periodRanges(leaf.periods, asOf).map((range) => ({ measure, range }));
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Dialect } from '../compiler/dialect.ts';
 import { numberOfTextSql } from '../compiler/event-rows.ts';
+import { periodsPredicate } from '../compiler/periods.ts';
 import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../compiler/predicates.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
 import type { Leaf } from '../language/condition-leaves.ts';
@@ -120,6 +121,12 @@ function leafPredicate(leaf: Leaf, d: Dialect, asOf: number): string {
       const infinite = boundsHoldForInfinity(leaf.bounds) ? ` WHEN ${current} > 0 THEN TRUE` : '';
       return `(CASE WHEN ${previous} > 0 THEN ${boundsPredicate(`CAST(${current} AS DOUBLE) / ${previous}`, leaf.bounds)}${infinite} ELSE FALSE END)`;
     }
+    case 'periods':
+      return periodsPredicate(
+        Array.from({ length: leaf.periods.count }, (_, i) => `coalesce(u${i}.v, 0)`),
+        leaf.bounds,
+        leaf.periods,
+      );
     case 'cohort':
       throw new Error('a cohort reference is not a measure: combine the referenced cohort instead');
     case 'sequence':

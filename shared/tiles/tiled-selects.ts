@@ -3,6 +3,7 @@ import { CohortConditions, type MeasureLeaf } from '../compiler/cohort-condition
 import type { Dialect } from '../compiler/dialect.ts';
 import { moreItems, nonEmpty, numberOfTextSql } from '../compiler/event-rows.ts';
 import { normalizedIdSql } from '../compiler/normalize-id.ts';
+import { periodsPredicate } from '../compiler/periods.ts';
 import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../compiler/predicates.ts';
 import { integerLiteral } from '../compiler/sql-text.ts';
 import type { CohortDefinition } from '../language/ast.ts';
@@ -68,6 +69,12 @@ export class TiledSelects {
         const no = this.sequenceOf(sequenceUse(leaf, this.asOf)).no;
         return `${this.aggregate(`coalesce(sum(x.n) FILTER (WHERE x.use_no = ${integerLiteral(no)}), 0)`)} > 0`;
       }
+      case 'periods':
+        return periodsPredicate(
+          uses.map((use) => this.count(use)),
+          leaf.bounds,
+          leaf.periods,
+        );
     }
   }
 

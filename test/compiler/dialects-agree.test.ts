@@ -81,6 +81,7 @@ function userTexts(condition: Condition): { values: string[]; properties: string
         values.push(...operands(c.ops));
         return;
       case 'velocity':
+      case 'periods':
         filter(c.filter);
         return;
       case 'sequence':

@@ -225,6 +225,19 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
     },
   },
   {
+    name: 'calendar_periods',
+    about: 'calendar months and years as window literals, a velocity over months, periods of days and of months (issue 16)',
+    rules: {
+      quarter_active: 'event: login\nwithin: 3months',
+      last_month: 'event: login\nbetween: [2months, 1month]',
+      year_buyers: 'event: invoice_paid\nwithin: 1y\nsum: {gte: 100}',
+      monthly_growth: 'velocity: {event: login, window: 1month}\ngt: 1',
+      weekly_regular: 'event: login\nperiods: {every: 7d, count: 3, at_least: 2}',
+      monthly_twice:
+        'event: login\nsource: product\nwhere: {platform: web}\nperiods: {every: 1month, count: 2, at_least: 1}\ncount: {gte: 2, lte: 5}',
+    },
+  },
+  {
     name: 'combinators',
     about: 'all, any and not nested',
     rules: {

@@ -28,12 +28,18 @@ const RULE = `rule:
         - event: "*"
           distinct: {of: feature, gte: 3}
           before: 2w
+        - event: login
+          within: 3months
+        - event: login
+          where: {platform: web}
+          periods: {every: 1month, count: 3, at_least: 2}
+          count: {gte: 2, lte: 10}
     - not:
         latest: {event: subscription_changed, property: plan, source: billing, within: 90d, where: {reason: {neq: "x'; DROP TABLE events; --"}}}
         in: [pro, enterprise]
     - not:
         any:
-          - velocity: {event: "*", window: 7d}
+          - velocity: {event: "*", window: 1y}
             lte: 0.5
           - cohort: other_cohort
     - sequence:
@@ -88,6 +94,17 @@ describe('the readable rendering of a sequence', () => {
     );
     expect(ruleText(rule)).toBe(
       'sequence:\n  - {event: signed_up, source: product}\n  - {event: upgraded, where: {plan: {in: [pro, team]}}}\nmax_gap: 2w\nwithin: 90d',
+    );
+  });
+});
+
+describe('calendar durations and periods in the readable rule (issue 16)', () => {
+  it('shows months as written and periods beside their count, so a plan diff reads them', () => {
+    expect(ruleText(parseRule('rule:\n  event: login\n  periods: {every: 1month, count: 3, at_least: 2}\n'))).toBe(
+      'event: login\nperiods: {every: 1month, count: 3, at_least: 2}\ncount: {gte: 1}',
+    );
+    expect(ruleText(parseRule('rule:\n  event: login\n  between: [1y, 3months]\n'))).toBe(
+      'event: login\nbetween: [1y, 3months]\ncount: {gte: 1}',
     );
   });
 });
