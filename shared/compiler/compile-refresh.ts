@@ -15,6 +15,7 @@ import {
   validEventLines,
 } from './event-rows.ts';
 import { instantBefore } from '../language/window-duration.ts';
+import { ListMembership } from './list-membership.ts';
 import { normalizedIdSql } from './normalize-id.ts';
 import { partitionDate } from './partition-date.ts';
 import { periodRanges, periodsPredicate } from './periods.ts';
@@ -29,10 +30,13 @@ import { identifier, stringLiteral } from './sql-text.ts';
  * TIMESTAMP WITH TIME ZONE in Athena, a TIMESTAMP holding UTC in DuckDB; NULL when unparsable),
  * properties (JSON text), value (DOUBLE) and dt (VARCHAR).
  * `identities` yields source, user_id, person_id.
+ * `lists` yields list_name (an uploaded list's base name) and entry (one line of it as written);
+ * absent where the engine reads no uploaded lists.
  */
 export interface LakeRelations {
   readonly events: string;
   readonly identities: string;
+  readonly lists?: string;
 }
 
 /** What to compile: the cohorts of one refresh (with everything they reference) at one instant. */
@@ -116,6 +120,7 @@ class RefreshCompiler {
   /** Aliases of latest- and earliest-value aggregates, whose text and number are derived per person. */
   private readonly latestValues = new Set<string>();
   private readonly conditions: CohortConditions;
+  private readonly lists = new ListMembership();
   /** Earliest instant any leaf needs; null once a leaf needs all history. */
   private earliest: number | null | undefined;
   /**
@@ -168,6 +173,11 @@ class RefreshCompiler {
    * then one row per person with the `selects`.
    */
   private query(selects: readonly string[], scan: BehaviourScan): string {
+    const listed = this.lists.join(
+      this.d,
+      this.request.lake.lists,
+      this.sequences.size === 0 ? 'per_person_scored' : 'per_person_sequenced',
+    );
     const ctes = [
       this.identityMapCte(),
       ...this.behaviourCtes(scan),
@@ -180,13 +190,14 @@ class RefreshCompiler {
       this.perPersonValuedCte(),
       this.perPersonScoredCte(),
       ...this.sequenceCtes(),
+      ...listed.ctes,
     ];
     return [
       `-- cohort-refresh: ${this.request.cohorts.length} cohorts as of ${new Date(this.asOf).toISOString()}`,
       `WITH ${ctes.map(cteText).join(',\n')}`,
       'SELECT person_id,',
       `  ${selects.join(',\n  ')}`,
-      `FROM ${this.sequences.size === 0 ? 'per_person_scored' : 'per_person_sequenced'}`,
+      `FROM ${listed.from}`,
     ].join('\n');
   }
 
@@ -372,6 +383,8 @@ class RefreshCompiler {
         return this.sequenceLeaf(leaf);
       case 'periods':
         return this.periodsLeaf(leaf);
+      case 'list':
+        return this.lists.column(leaf.name);
     }
   }
 

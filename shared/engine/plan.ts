@@ -16,6 +16,7 @@ import { type CohortGraph, cohortGraph } from '../language/graph.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { sourceReads } from '../language/source-reads.ts';
+import { listsRead, sameLists } from '../language/lists-read.ts';
 import { cohortFreshness, newestEventBySource, plannedFreshnessSchema } from '../checks/cohort-freshness.ts';
 import type { LineageInput, QueryEngine } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
@@ -72,6 +73,8 @@ export const plannedCohortSchema = z.object({
   sources_read: z.array(z.string()).nullable(),
   /** How old the data it reads is at the as-of, and its cadence's bound (absent in plans from before freshness). */
   freshness: plannedFreshnessSchema.optional(),
+  /** The uploaded lists its rule reads (through references too), by name, with their content; absent when none. */
+  lists: z.array(z.object({ name: z.string().min(1), hash: z.string().min(1), entries: z.number().int().nonnegative() })).optional(),
 });
 
 /** What a snapshot step needs to know about its cohort (see `plannedCohortSchema`). */
@@ -151,8 +154,9 @@ export async function planRefresh(
   for (const cohort of selected) {
     // A version that lost the publish race is not this as-of's answer: downstream never saw it.
     const lost = await ports.store.lostPublishes(cohort.id);
+    const lists = listsRead(cohort, graph);
     const existing = (await ports.store.manifests(cohort.id)).find(
-      (m) => m.as_of === asOf && m.definition.hash === cohort.hash && !lost.has(m.version),
+      (m) => m.as_of === asOf && m.definition.hash === cohort.hash && sameLists(m.lineage.lists, lists) && !lost.has(m.version),
     );
     const unchanged = existing && !request.force ? { version: existing.version } : null;
     const version = unchanged ? unchanged.version : await ports.store.nextVersion(cohort.id);
@@ -169,6 +173,7 @@ export async function planRefresh(
       })),
       sources_read: sourcesRead(cohort, graph),
       freshness: cohortFreshness(newest, sourcesRead(cohort, graph), request.asOf, config.checks.staleness[cohort.cadence]),
+      ...(lists.length > 0 ? { lists } : {}),
     });
   }
   return {

@@ -126,6 +126,7 @@ export async function snapshotCohort(
       run_id: plan.run_id,
       ...privacy,
       ...computed,
+      ...(cohort.lists ? { lists: cohort.lists } : {}),
     },
     population: result.population,
     kpis,

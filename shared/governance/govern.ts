@@ -183,7 +183,7 @@ function effectiveCatalog(
       approval: verdicts.get(change.cohort)?.decision ?? null,
     });
   }
-  const effective = buildCatalog(files);
+  const effective = buildCatalog(files, [], working.lists);
   if (effective.problems.length > 0) {
     // A kept (published) definition may read a cohort this change removes: refuse the whole catalog, saying why.
     throw new InvalidDefinitionsError(

@@ -45,6 +45,14 @@ export interface PropertyFilter {
   readonly ops: PropertyOps;
 }
 
+/** What a `list:` leaf reads, as lineage records it: never an entry. */
+export interface ListContent {
+  /** sha256 (hex) of the normalized entries, unique, sorted by UTF-8 bytes, each followed by `\n`. */
+  readonly hash: string;
+  /** How many distinct normalized entries the list holds. */
+  readonly entries: number;
+}
+
 /** Which events a window admits, relative to the as-of instant T (durations may be calendar months). */
 export type Window =
   | { readonly kind: 'within'; readonly duration: WindowDuration }
@@ -100,6 +108,11 @@ export type Condition =
   | { readonly kind: 'any'; readonly items: readonly Condition[] }
   | { readonly kind: 'not'; readonly item: Condition }
   | { readonly kind: 'cohort'; readonly id: string; readonly position?: SourcePosition }
+  /**
+   * Membership of an uploaded list, `<definitions>/lists/<name>.csv` (a static cohort); `content`
+   * is set by the catalog that read the list (never part of the definition's hash).
+   */
+  | { readonly kind: 'list'; readonly name: string; readonly position?: SourcePosition; readonly content?: ListContent }
   | { readonly kind: 'event'; readonly filter: EventFilter; readonly measure: Measure }
   | { readonly kind: 'latest'; readonly filter: EventFilter; readonly property: string; readonly ops: PropertyOps }
   | { readonly kind: 'earliest'; readonly filter: EventFilter; readonly property: string; readonly ops: PropertyOps }

@@ -3,9 +3,11 @@ import { basename, extname, join } from 'node:path';
 import { ACTIONS_FOLDER, type ActionSet, buildActions, type SourceText } from './actions.ts';
 import type { CohortDefinition } from './ast.ts';
 import { type DefinitionProblem, shownValue, unreadableFile } from './errors.ts';
+import { leaves, mapLeaves } from './condition-leaves.ts';
 import { cohortGraph, dependencyOrder, type ReferenceCycle, references } from './graph.ts';
 import { parseDefinition } from './parse-definition.ts';
 import { actionsUsed } from './resolve-actions.ts';
+import { LISTS_FOLDER, parseListFile, type UploadedList } from './uploaded-lists.ts';
 
 /** Every definition of a folder, validated together. */
 export interface Catalog {
@@ -20,6 +22,8 @@ export interface Catalog {
    * one): an accepted version keeps them beside its YAML, so it reads the same later.
    */
   readonly actions?: ReadonlyMap<string, readonly SourceText[]>;
+  /** The uploaded lists read beside the definitions (`lists/<name>.csv`), by name; absent when none were read. */
+  readonly lists?: ReadonlyMap<string, UploadedList>;
 }
 
 /**
@@ -51,29 +55,58 @@ export async function loadCatalog(folder: string): Promise<Catalog> {
   );
   const read = await Promise.all(names.map((name) => readDefinitionFile(join(folder, name))));
   const readActions = await Promise.all(actionNames.map((name) => readDefinitionFile(join(actionsFolder, name))));
-  const unreadable = [...read, ...readActions].filter((file): file is DefinitionProblem => 'message' in file);
+  const lists = await readListFiles(join(folder, LISTS_FOLDER));
+  const unreadable = [...read, ...readActions, ...lists].filter((file): file is DefinitionProblem => 'message' in file);
   const isText = (file: SourceText | DefinitionProblem): file is SourceText => 'text' in file;
-  const catalog = buildCatalog(read.filter(isText), readActions.filter(isText));
+  const catalog = buildCatalog(read.filter(isText), readActions.filter(isText), lists.filter(isText));
   if (unreadable.length === 0) return catalog;
   return { definitions: [], problems: [...unreadable, ...catalog.problems] };
 }
 
+/** The files of the lists folder (none when there is no such folder), each read or why not. */
+async function readListFiles(folder: string): Promise<({ path: string; text: string } | DefinitionProblem)[]> {
+  let names: string[];
+  try {
+    names = (await readdir(folder)).filter((name) => !name.startsWith('.')).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    return [{ file: folder, message: unreadableFile(error as NodeJS.ErrnoException, 'the lists folder') }];
+  }
+  return Promise.all(names.map((name) => readDefinitionFile(join(folder, name), 'a list file')));
+}
+
 /** A definition file's text, or why it cannot be read (a folder named `x.yaml`, a dangling link). */
-async function readDefinitionFile(path: string): Promise<{ path: string; text: string } | DefinitionProblem> {
+async function readDefinitionFile(path: string, what = 'a definition file'): Promise<{ path: string; text: string } | DefinitionProblem> {
   try {
     return { path, text: await readFile(path, 'utf8') };
   } catch (error) {
-    return { file: path, message: unreadableFile(error as NodeJS.ErrnoException, 'a definition file') };
+    return { file: path, message: unreadableFile(error as NodeJS.ErrnoException, what) };
   }
 }
 
 /**
  * Validates definitions given as texts, with the named actions `actionFiles` (a file that brings
- * its own `actions` is read against those); the pure core of `loadCatalog`.
+ * its own `actions` is read against those); the pure core of `loadCatalog`. With `listFiles` (the
+ * files of `lists/`, even none, or the lists another catalog read) every `list:` leaf must name
+ * one of them and carries its content; without, list leaves are not checked (a catalog rebuilt
+ * from kept texts).
  */
-export function buildCatalog(files: readonly CatalogFile[], actionFiles: readonly SourceText[] = []): Catalog {
+export function buildCatalog(
+  files: readonly CatalogFile[],
+  actionFiles: readonly SourceText[] = [],
+  listFiles?: readonly SourceText[] | ReadonlyMap<string, UploadedList>,
+): Catalog {
   const shared = buildActions(actionFiles);
   const problems: DefinitionProblem[] = [...shared.problems];
+  const lists = new Map<string, UploadedList>();
+  if (listFiles instanceof Map) for (const [name, list] of listFiles) lists.set(name, list);
+  else {
+    for (const file of (listFiles ?? []) as readonly SourceText[]) {
+      const parsed = parseListFile(file.path, file.text);
+      problems.push(...parsed.problems);
+      if (parsed.list) lists.set(parsed.list.name, parsed.list);
+    }
+  }
   const byId = new Map<string, CohortDefinition>();
   const texts = new Map<string, string>();
   const used = new Map<string, readonly SourceText[]>();
@@ -114,10 +147,40 @@ export function buildCatalog(files: readonly CatalogFile[], actionFiles: readonl
       );
   }
   problems.push(...referenceProblems(byId));
+  if (listFiles) problems.push(...listProblems(byId, lists));
   if (problems.length > 0) return { definitions: [], problems };
   const ordered = dependencyOrder([...byId.values()]);
   if (!ordered.ok) return { definitions: [], problems: [cycleProblem(ordered.cycle)] };
-  return { definitions: ordered.order, problems: [], texts, ...(used.size > 0 ? { actions: used } : {}) };
+  const actions = used.size > 0 ? { actions: used } : {};
+  if (!listFiles) return { definitions: ordered.order, problems: [], texts, ...actions };
+  return { definitions: ordered.order.map((d) => withListContent(d, lists)), problems: [], texts, ...actions, lists };
+}
+
+/** Every `list:` leaf that names no list file read. */
+function listProblems(byId: ReadonlyMap<string, CohortDefinition>, lists: ReadonlyMap<string, UploadedList>): DefinitionProblem[] {
+  return [...byId.values()].flatMap((definition) =>
+    leaves(definition.rule).flatMap((leaf) =>
+      leaf.kind !== 'list' || lists.has(leaf.name)
+        ? []
+        : [
+            {
+              file: definition.path,
+              ...(leaf.position ? { position: leaf.position } : {}),
+              message: `list "${leaf.name}" does not exist: upload it as ${LISTS_FOLDER}/${leaf.name}.csv beside the definitions`,
+            },
+          ],
+    ),
+  );
+}
+
+/** The definition with the content (hash, entry count) of each list it reads. */
+function withListContent(definition: CohortDefinition, lists: ReadonlyMap<string, UploadedList>): CohortDefinition {
+  if (!leaves(definition.rule).some((leaf) => leaf.kind === 'list')) return definition;
+  const rule = mapLeaves(definition.rule, (leaf) => {
+    const list = leaf.kind === 'list' ? lists.get(leaf.name) : undefined;
+    return list ? { ...leaf, content: { hash: list.hash, entries: list.entries } } : leaf;
+  });
+  return { ...definition, rule };
 }
 
 function lineOfId(text: string): number {

@@ -8,6 +8,6 @@ export function stepFilters(sequence: Sequence): EventFilter[] {
 
 /** The event filters a leaf reads through: its filter, a sequence's steps, none for a cohort reference. */
 export function leafFilters(leaf: Leaf): EventFilter[] {
-  if (leaf.kind === 'cohort') return [];
+  if (leaf.kind === 'cohort' || leaf.kind === 'list') return [];
   return leaf.kind === 'sequence' ? stepFilters(leaf) : [leaf.filter];
 }

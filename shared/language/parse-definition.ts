@@ -36,9 +36,10 @@ export function parseDefinition(text: string, file: string, actions: ActionSet =
   }
   const value = { ...read.value, rule: resolved.rule };
   const hash = hashDefinition(value);
-  // Where each cohort reference stands, so cross-file errors can point at it.
+  // Where each cohort and list reference stands, so cross-file errors can point at it.
   const rule = mapLeaves(value.rule, (leaf, path) => {
-    const position = leaf.kind === 'cohort' ? read.valuePositionOf(['rule', ...path, 'cohort']) : undefined;
+    const key = leaf.kind === 'cohort' || leaf.kind === 'list' ? leaf.kind : undefined;
+    const position = key ? read.valuePositionOf(['rule', ...path, key]) : undefined;
     return position ? { ...leaf, position } : leaf;
   });
   return { ok: true, definition: { ...value, rule, path: file, hash } };

@@ -30,7 +30,7 @@ export function resolveActions(
   const problems: ActionProblem[] = [];
   const resolved = mapLeaves(rule, (leaf, path) => {
     // A sequence's steps are event filters of their own (no `action` there yet).
-    if (leaf.kind === 'cohort' || leaf.kind === 'sequence' || leaf.filter.action === undefined) return leaf;
+    if (leaf.kind === 'cohort' || leaf.kind === 'list' || leaf.kind === 'sequence' || leaf.filter.action === undefined) return leaf;
     const at = ['rule', ...path, ...filterKeyOf(leaf)];
     for (const key of ['event', 'source']) {
       if (written([...at, key])) problems.push({ path: [...at, key], atKey: true, message: `${key} ${NOT_BESIDE_ACTION}` });
@@ -70,7 +70,9 @@ export function resolveActions(
 /** The actions a (resolved) rule names, each once, sorted. */
 export function actionsUsed(rule: Condition): string[] {
   const names = leaves(rule).flatMap((leaf) =>
-    leaf.kind !== 'cohort' && leaf.kind !== 'sequence' && leaf.filter.action !== undefined ? [leaf.filter.action] : [],
+    leaf.kind !== 'cohort' && leaf.kind !== 'list' && leaf.kind !== 'sequence' && leaf.filter.action !== undefined
+      ? [leaf.filter.action]
+      : [],
   );
   return [...new Set(names)].sort();
 }

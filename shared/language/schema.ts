@@ -479,16 +479,29 @@ const cohortRef = z
   .transform(({ cohort }): Condition => ({ kind: 'cohort', id: cohort }))
   .meta({ id: 'CohortReference', description: 'Members of another cohort at the same as-of time.' });
 
+const listRef = z
+  .strictObject({
+    list: z
+      .string({ error: (issue) => `must be a list name, got ${shown(issue.input)}` })
+      .regex(COHORT_ID, { error: (issue) => `must be a list name matching ${COHORT_ID.source}, got ${shown(issue.input)}` })
+      .meta({ id: 'ListName', description: 'An uploaded list: the base name of `lists/<name>.csv` beside the definitions.' }),
+  })
+  .transform(({ list }): Condition => ({ kind: 'list', name: list }))
+  .meta({
+    id: 'ListReference',
+    description: 'People of the population whose person_id is an entry of the uploaded list (a static cohort).',
+  });
+
 /** One condition: exactly one of the forms of SPEC section 4. */
 export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z
-    .union([allOf, anyOf, notOf, cohortRef, actionEventLeaf, eventLeaf, latestLeaf, earliestLeaf, velocityLeaf, sequenceLeaf], {
+    .union([allOf, anyOf, notOf, cohortRef, listRef, actionEventLeaf, eventLeaf, latestLeaf, earliestLeaf, velocityLeaf, sequenceLeaf], {
       error: (issue) =>
-        `must be one condition (all, any, not, cohort, event, latest, earliest, velocity or sequence), got ${shown(issue.input)}`,
+        `must be one condition (all, any, not, cohort, list, event, latest, earliest, velocity or sequence), got ${shown(issue.input)}`,
     })
     .meta({
       id: 'Condition',
-      description: 'Exactly one of: all, any, not, cohort, an event leaf, latest, earliest, velocity or sequence.',
+      description: 'Exactly one of: all, any, not, cohort, list, an event leaf, latest, earliest, velocity or sequence.',
     }),
 );
 

@@ -9,6 +9,7 @@ import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import type { MetricColumns } from '../compiler/compile-refresh.ts';
 import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCodec, partitionsIn, type QueryEngine } from '../ports.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
+import { duckdbListsRelation, findListFiles } from './duckdb-lists.ts';
 import { findLakeFiles } from './lake-files.ts';
 import { findRefusedFiles } from './refused-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
@@ -35,6 +36,8 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     version = 'duckdb',
     /** Where member lists are written while they are encoded or decoded: the state folder. @default - the system's temporary folder */
     private readonly scratch?: string,
+    /** The definitions folder, whose `lists/<name>.csv` files are the lake's `lists` relation. @default - no uploaded lists */
+    private readonly definitions?: string,
   ) {
     this.name = version;
   }
@@ -64,7 +67,11 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     const refused = await findRefusedFiles(files.root);
     return {
       ...(refused ? { refused } : {}),
-      relations: { events, identities },
+      relations: {
+        events,
+        identities,
+        ...(this.definitions === undefined ? {} : { lists: duckdbListsRelation(await findListFiles(this.definitions)) }),
+      },
       warnings: [...files.skipped.map((entry) => `${entry} is not a dt=YYYY-MM-DD folder: not read`), ...warnings],
       inputs: (range) => {
         return [

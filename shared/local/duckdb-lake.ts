@@ -23,7 +23,7 @@ export const fileList = (files: readonly string[]) => `[${files.map((f) => strin
 /** The longest line read (64 MiB; DuckDB's default is 2 MiB): a properties object may be large. */
 const MAX_LINE = 64 * 1024 * 1024;
 
-const lines = (files: readonly string[], hive: boolean) =>
+export const lines = (files: readonly string[], hive: boolean) =>
   `read_csv(${fileList(files)}, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', nullstr = '\\N', ` +
   `header = false, auto_detect = false, strict_mode = false, max_line_size = ${MAX_LINE}, buffer_size = ${MAX_LINE}${hive ? ", hive_partitioning = true, hive_types = {'dt': VARCHAR}" : ''})`;
 

@@ -16,9 +16,14 @@ export interface LocalContext {
 }
 
 /** Wires the local world: the only place the CLI chooses implementations. */
-export async function openLocalContext(options: { readonly data: string; readonly state: string }): Promise<LocalContext> {
+export async function openLocalContext(options: {
+  readonly data: string;
+  readonly state: string;
+  /** The definitions folder, whose `lists/` the engine reads. @default - no uploaded lists */
+  readonly definitions?: string;
+}): Promise<LocalContext> {
   const connection = await openDuckDb();
-  const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection), options.state);
+  const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection), options.state, options.definitions);
   const blobs = new FsBlobStore(options.state);
   const store = new SnapshotStore(blobs, engine);
   return { engine, store, blobs, tiles: engine.tiles(options.state) };

@@ -102,6 +102,8 @@ function conditionLines(condition: Condition): string[] {
     }
     case 'cohort':
       return [`cohort: ${condition.id}`];
+    case 'list':
+      return [`list: ${condition.name}`];
     case 'event':
       return [...filterLines(condition.filter), measureLine(condition.measure)];
     case 'latest':

@@ -25,6 +25,17 @@ export interface Lineage {
   readonly tiles?: TilesLineage;
   /** Bytes the run read, where known; absent in versions written before tiles. */
   readonly bytes_scanned?: BytesScanned;
+  /** The uploaded lists the rule read (through references too), by content; absent when it read none. */
+  readonly lists?: readonly ListLineage[];
+}
+
+/** An uploaded list a version read: its name and content hash (see uploaded-lists.ts), never an entry. */
+export interface ListLineage {
+  readonly name: string;
+  /** sha256 of the normalized entries, unique, sorted by UTF-8 bytes, each followed by a newline. */
+  readonly hash: string;
+  /** Distinct normalized entries. */
+  readonly entries: number;
 }
 
 /** What a tiled query read: tile days, raw partitions and the measures read raw over their window. */

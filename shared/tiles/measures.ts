@@ -86,6 +86,7 @@ export function windowRange(window: Window | undefined, asOf: number): InstantRa
 export function leafUses(leaf: Leaf, asOf: number): MeasureUse[] {
   switch (leaf.kind) {
     case 'cohort':
+    case 'list':
       return [];
     case 'event': {
       const m = leaf.measure;

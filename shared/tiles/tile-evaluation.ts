@@ -131,6 +131,8 @@ function leafPredicate(leaf: Leaf, d: Dialect, asOf: number): string {
       throw new Error('a cohort reference is not a measure: combine the referenced cohort instead');
     case 'sequence':
       throw new Error('a sequence has no tiles: it reads raw events over its window (tiled-sequences.ts)');
+    case 'list':
+      throw new Error('a list is not a measure: it needs no tiles (membership is a join)');
   }
 }
 

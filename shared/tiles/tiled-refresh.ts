@@ -77,17 +77,19 @@ export function compileTiledRefresh(request: TiledCompileRequest): TiledRefresh 
     );
   }
   const src = { dialect: d, events: request.lake.events, ...request.tiles };
+  const listed = selects.lists.join(d, request.lake.lists, 'per_person_scored');
   const ctes = [
     `identity_map AS (\n${identityMapSql(d, request.lake.identities)}\n)`,
     ...partsCtes(src, plan, { presence: true, exactness: false }),
     ...selects.perPersonCtes(),
+    ...listed.ctes.map((cte) => `${cte.name} AS (\n${cte.lines.map((line) => `  ${line}`).join('\n')}\n)`),
   ];
   const sql = [
     `-- cohort-refresh (tiles): ${request.cohorts.length} cohorts as of ${new Date(asOf).toISOString()}`,
     `WITH ${ctes.join(',\n')}`,
     'SELECT person_id,',
     `  ${items.join(',\n  ')}`,
-    'FROM per_person_scored',
+    `FROM ${listed.from}`,
   ].join('\n');
   const start = plan.scanStart;
   return {

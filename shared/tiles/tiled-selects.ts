@@ -1,6 +1,7 @@
 import { aggregateAlias } from '../compiler/aggregate-alias.ts';
 import { CohortConditions, type MeasureLeaf } from '../compiler/cohort-conditions.ts';
 import type { Dialect } from '../compiler/dialect.ts';
+import { ListMembership } from '../compiler/list-membership.ts';
 import { moreItems, nonEmpty, numberOfTextSql } from '../compiler/event-rows.ts';
 import { normalizedIdSql } from '../compiler/normalize-id.ts';
 import { periodsPredicate } from '../compiler/periods.ts';
@@ -27,6 +28,8 @@ export class TiledSelects {
   private readonly aggregates = new Map<string, string>();
   private readonly latestValues = new Set<string>();
   private readonly conditions: CohortConditions;
+  /** The uploaded lists the conditions read: no tiles, joined to the per-person rows. */
+  readonly lists = new ListMembership();
 
   constructor(
     private readonly d: Dialect,
@@ -75,6 +78,8 @@ export class TiledSelects {
           leaf.bounds,
           leaf.periods,
         );
+      case 'list':
+        return this.lists.column(leaf.name);
     }
   }
 

@@ -101,7 +101,9 @@ describe.each(GOLDEN_CASES)('the Athena query for $name', ({ name, about, rules,
     const population = compiled.separatePopulationScan ? ['population_valid', 'population'] : [];
     const sequences = names.filter((name) => name.startsWith('sequence_'));
     const sequenced = sequences.length === 0 ? [] : [...sequences, 'per_person_sequenced'];
-    expect(names).toEqual([...scan, ...population, 'per_person', 'per_person_valued', 'per_person_scored', ...sequenced]);
+    // Uploaded lists are joined once, after every aggregate (and only when a rule reads one).
+    const lists = sql.includes('list_entries AS (') ? ['list_entries', 'listed', 'per_person_listed'] : [];
+    expect(names).toEqual([...scan, ...population, 'per_person', 'per_person_valued', 'per_person_scored', ...sequenced, ...lists]);
   });
 });
 

@@ -11,7 +11,7 @@ import { buildCatalog } from '../../shared/language/catalog.ts';
 export const AS_OF = new Date('2024-06-15T12:00:00.000Z');
 
 /** Fixed lake relations, so golden files do not depend on a folder or a Glue database. */
-export const LAKE: LakeRelations = { events: 'cohorts.events', identities: 'cohorts.identities' };
+export const LAKE: LakeRelations = { events: 'cohorts.events', identities: 'cohorts.identities', lists: 'cohorts.lists' };
 
 /** The injection text of SPEC section 4: data, never SQL. */
 export const INJECTION = "x'; DROP TABLE events; --";
@@ -307,6 +307,15 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
       'metrics:\n  activation: {event: [feature_used, export_created], source: product, where: {plan: pro}, within: 14d}\n  value: {within: 30d}\n',
       'cohorts.config.yaml',
     ).metrics,
+  },
+  {
+    name: 'uploaded_lists',
+    about: 'uploaded lists joined once to the per-person rows: a list alone, under not, and beside events',
+    rules: {
+      vips: 'list: vip_customers',
+      active_not_blocked: 'all:\n  - event: login\n    within: 7d\n  - not: {list: blocked_people}',
+      vip_or_blocked: 'any:\n  - list: blocked_people\n  - list: vip_customers',
+    },
   },
 ];
 

@@ -15,11 +15,13 @@ import { catalogMeasures, leafUses, scanStart } from '../../shared/tiles/measure
 import { tiledLeafSql } from '../../shared/tiles/tile-evaluation.ts';
 import { compileTiledRefresh, inexactSumsSql, type TiledRefresh, tileDaysNeeded } from '../../shared/tiles/tiled-refresh.ts';
 
-type MeasureLeaf = Exclude<Leaf, { kind: 'cohort' }>;
+type MeasureLeaf = Exclude<Leaf, { kind: 'cohort' | 'list' }>;
 
 /** Every measure leaf of a catalog as a cohort of its own, so the full computation evaluates each one. */
 function leafCohorts(definitions: readonly CohortDefinition[]): { cohort: CohortDefinition; leaf: MeasureLeaf }[] {
-  const found = definitions.flatMap((d) => leaves(d.rule).flatMap((leaf) => (leaf.kind === 'cohort' ? [] : [{ d, leaf }])));
+  const found = definitions.flatMap((d) =>
+    leaves(d.rule).flatMap((leaf) => (leaf.kind === 'cohort' || leaf.kind === 'list' ? [] : [{ d, leaf }])),
+  );
   return found.map(({ d, leaf }, i) => ({ cohort: { ...d, id: `leaf_${i}`, rule: leaf }, leaf }));
 }
 
@@ -36,8 +38,10 @@ export class TileComparison {
     private readonly definitions: readonly CohortDefinition[],
     readonly stateDir: string,
     private readonly metrics?: MetricSettings,
+    /** The definitions folder, whose uploaded lists the whole-catalog comparison reads. */
+    definitionsDir?: string,
   ) {
-    this.engine = new DuckDbEngine(connection, lakeDir);
+    this.engine = new DuckDbEngine(connection, lakeDir, 'duckdb', undefined, definitionsDir);
     this.leafs = leafCohorts(definitions);
     this.store = new LocalTileStore(connection, stateDir);
     this.population = new LocalPopulation(connection, stateDir);

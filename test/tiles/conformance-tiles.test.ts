@@ -35,7 +35,14 @@ describe.each(allCaseDirs().map((dir) => [basename(dir), dir] as const))('tiles 
     const catalog = await loadCatalog(join(dir, 'definitions'));
     expect(catalog.problems).toEqual([]);
     const definitions = catalog.definitions;
-    comparison = new TileComparison(await openDuckDb(), join(dir, 'lake'), definitions, await tempDir(), caseMetrics(definitions));
+    comparison = new TileComparison(
+      await openDuckDb(),
+      join(dir, 'lake'),
+      definitions,
+      await tempDir(),
+      caseMetrics(definitions),
+      join(dir, 'definitions'),
+    );
     const built = await comparison.build(caseAsOf + Math.max(...OFFSETS_MS));
     expect([...built.values()].every((s) => s.status === 'missing')).toBe(true);
   });
