@@ -3,6 +3,7 @@ import type { CatalogStore } from '../governance/catalog-store.ts';
 import { approvalRefresh, decideChange, NothingToDecideError, type RecordedDecision } from '../governance/decide.ts';
 import { decidePendingConfig } from '../governance/decide-config.ts';
 import { governCatalog } from '../governance/govern.ts';
+import { listChangeLines, listChanges } from '../governance/list-changes.ts';
 import { CONFIG_DECISION_ID } from '../governance/pending-config.ts';
 import type { DefinitionVersion } from '../governance/records.ts';
 import type { GovernanceReport } from '../governance/report-schema.ts';
@@ -46,6 +47,9 @@ export async function planCommand(
     { working, asOf, measureAll: true },
     { catalog: world.catalog, engine, settings: config.guardrails },
   );
+  const lists = listChangeLines(await listChanges(working.definitions, (await world.stores()).store));
+  if (lists.length > 0)
+    io.out(['Uploaded lists changed since the current versions read them:', ...lists.map((line) => `  ${line}`), ''].join('\n'));
   io.out(formatPlan(governance, { asOf: asOf.toISOString(), publishedCount: published.size, decisions: world.decisions }));
   return governance.changes.some((c) => c.verdict === 'refused') ? 1 : 0;
 }

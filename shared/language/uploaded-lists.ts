@@ -72,7 +72,8 @@ export function parseListFile(path: string, text: string): { readonly list?: Upl
   }
   const problems: DefinitionProblem[] = [];
   const ids = new Set<string>();
-  listLines(text).forEach((line, index) => {
+  // A UTF-8 byte order mark is no part of the first entry (both engines skip it).
+  listLines(text.replace(/^\uFEFF/, '')).forEach((line, index) => {
     const problem = lineProblem(line, index);
     if (problem) problems.push({ file: path, position: { line: index + 1, col: 1 }, message: `line ${problem}` });
     const id = normalizeListEntry(line);

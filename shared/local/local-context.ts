@@ -4,6 +4,9 @@ import { FsBlobStore } from './fs-blob-store.ts';
 import { LearningsStore } from '../learnings/learnings-store.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
 import type { LocalTiles } from './local-tile-store.ts';
+import { localFiles } from './local-files.ts';
+import { LISTS_FOLDER } from '../language/uploaded-lists.ts';
+import type { ListsArea } from '../privacy/list-erasure.ts';
 
 /** Local ports: DuckDB over the lake folder, snapshots in the state folder. */
 export interface LocalContext {
@@ -13,6 +16,8 @@ export interface LocalContext {
   readonly blobs: FsBlobStore;
   /** Daily tiles under `<state>/tiles/`, over the lake folder. */
   readonly tiles: LocalTiles;
+  /** The uploaded lists of the definitions folder, for the privacy rules; absent without a definitions folder. */
+  readonly lists?: ListsArea;
 }
 
 /** Wires the local world: the only place the CLI chooses implementations. */
@@ -26,7 +31,11 @@ export async function openLocalContext(options: {
   const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection), options.state, options.definitions);
   const blobs = new FsBlobStore(options.state);
   const store = new SnapshotStore(blobs, engine);
-  return { engine, store, blobs, tiles: engine.tiles(options.state) };
+  const lists =
+    options.definitions === undefined
+      ? {}
+      : { lists: { files: localFiles(new FsBlobStore(options.definitions)), prefix: `${LISTS_FOLDER}/` } };
+  return { engine, store, blobs, tiles: engine.tiles(options.state), ...lists };
 }
 
 /** The learnings library of the local state folder. */

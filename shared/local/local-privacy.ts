@@ -5,13 +5,20 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { localFiles } from './local-files.ts';
 import { defaultKeyFile, localKeyFile } from './local-key.ts';
 import type { PrivacyPorts, TilesErasure } from '../privacy/ports.ts';
+import type { ListsArea } from '../privacy/list-erasure.ts';
 
 /**
  * The local world's privacy ports: everything in the state folder, exports under `<state>/exports`;
  * every file of it swept; the privacy key in a file outside it.
  */
 export function localPrivacyPorts(
-  context: { readonly blobs: FsBlobStore; readonly store: SnapshotStore; readonly engine: MembersCodec; readonly tiles?: TilesErasure },
+  context: {
+    readonly blobs: FsBlobStore;
+    readonly store: SnapshotStore;
+    readonly engine: MembersCodec;
+    readonly tiles?: TilesErasure;
+    readonly lists?: ListsArea;
+  },
   config: ProjectConfig = DEFAULT_CONFIG,
   /** The privacy key file (`--privacy-key`). @default defaultKeyFile() */
   keyFile: string = defaultKeyFile(),
@@ -26,5 +33,6 @@ export function localPrivacyPorts(
     sweep: [{ files: localFiles(blobs), prefixes: [''] }],
     keys: localKeyFile(keyFile, { folder: blobs.locate(''), blobs }),
     ...(context.tiles ? { tiles: context.tiles } : {}),
+    ...(context.lists ? { lists: context.lists } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { Manifest } from '../store/manifest.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { type ErasureRecord, recordName, writeErasureRecord } from './erasure-records.ts';
 import { type SweepOutcome, sweepPerson } from './erase-sweep.ts';
+import { eraseFromLists } from './list-erasure.ts';
 import { dropPersonRows } from './person-csv.ts';
 import { idForms, loadKeys, personHash, saltFingerprint } from './person-hash.ts';
 import type { PrivacyPorts } from './ports.ts';
@@ -27,6 +28,8 @@ export interface ErasureOutcome {
   readonly swept: SweepOutcome;
   /** Tile files rewritten without the person's identity keys (tile days, contested copies). */
   readonly tiles_rewritten: number;
+  /** Uploaded lists rewritten without the person's lines. */
+  readonly lists_rewritten: readonly string[];
 }
 
 /**
@@ -41,6 +44,7 @@ export interface ErasureOutcome {
  *    counts of `latest.json`;
  * 5. the tiles (PrivacyPorts.tiles) rewritten without the rows of the person's identity keys;
  * 6. every other file swept ({@link sweepPerson}): crash leftovers, incomplete versions, any list;
+ *    and the uploaded lists (PrivacyPorts.lists) rewritten without the person's lines;
  * 7. the record completed. Running it again for the same person finds nothing left to do.
  */
 export async function forgetPerson(personId: string, ports: PrivacyPorts, source: string): Promise<ErasureOutcome> {
@@ -75,6 +79,7 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
   const exports = ports.exports ? await eraseFromExports(drop, ports) : 0;
   const tiles = ports.tiles ? (await ports.tiles.forget(forms)).length : 0;
   const swept = await sweepPerson(drop, ports);
+  const lists = ports.lists ? await eraseFromLists(ports.lists, drop) : [];
   const rewritten = {
     versions,
     exports,
@@ -82,6 +87,7 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
     leftovers_deleted: swept.deleted.length,
     files_left: swept.left.length + swept.unreadable.length,
     ...(ports.tiles ? { tiles: tiles } : {}),
+    ...(ports.lists ? { lists: lists.length } : {}),
   };
   await writeErasureRecord(ports, {
     ...base,
@@ -98,6 +104,7 @@ export async function forgetPerson(personId: string, ports: PrivacyPorts, source
     exports_rewritten: exports,
     swept,
     tiles_rewritten: tiles,
+    lists_rewritten: lists,
   };
 }
 

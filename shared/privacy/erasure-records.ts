@@ -28,6 +28,8 @@ export interface ErasureRecord {
     readonly files_left?: number;
     /** Tile files rewritten without the person's identity keys (where the world keeps tiles). */
     readonly tiles?: number;
+    /** Uploaded lists rewritten without the person's lines (where the world reads lists). */
+    readonly lists?: number;
   };
   /**
    * Keys of the files the erasure left holding the person or could not read (not lists it can

@@ -1,6 +1,7 @@
 import type { PrivacySettings } from '../config/privacy-schema.ts';
 import type { BlobStore, MembersCodec, PrivacyKeySource, SweptFiles } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
+import type { ListsArea } from './list-erasure.ts';
 
 /** One store and the prefixes swept in it. */
 export interface SweptArea {
@@ -43,6 +44,11 @@ export interface PrivacyPorts {
   readonly now?: () => Date;
   /** The tiles, when the world keeps them. @default - no tiles */
   readonly tiles?: TilesErasure;
+  /**
+   * The uploaded lists (`lists/` beside the definitions): erasure rewrites them without the
+   * person's lines and every privacy check reads them. @default - no lists
+   */
+  readonly lists?: ListsArea;
 }
 
 /**

@@ -8,6 +8,7 @@ import { personalPropertyProblems } from './personal-properties.ts';
 import type { PrivacyPorts } from './ports.ts';
 import { loadPrivacyLists, type PrivacyLists } from './screen.ts';
 import { sweepOf, sweptKeys } from './sweep.ts';
+import { forgottenInLists } from './list-erasure.ts';
 import { erasureRecords } from './erasure-records.ts';
 import type { SweptFiles } from '../ports.ts';
 import { EXPORTS_PREFIX } from '../bucket-layout.ts';
@@ -95,6 +96,9 @@ export async function privacyCheck(ports: PrivacyPorts, scope: PrivacyCheckScope
   }
   const exports = ports.exports ? await exportFindings(ports, lists, { everything, forgottenScope, suppressedScope }, findings) : 0;
   const files = everything ? await sweepFindings(ports, lists, findings) : await leftFileFindings(ports, lists, findings);
+  for (const { location, record } of ports.lists ? await forgottenInLists(ports.lists, lists) : []) {
+    findings.push({ kind: 'forgotten', location, count: 1, message: `${location} holds a forgotten person (erasure record ${record})` });
+  }
   for (const problem of personalPropertyProblems(scope.definitions ?? [], ports.settings.personal_properties, scope.textOf)) {
     findings.push({ kind: 'personal_property', location: problem.file, count: 1, message: formatProblem(problem) });
   }
