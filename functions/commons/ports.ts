@@ -11,6 +11,8 @@ import { oneListing } from '../../shared/cloud/athena-listing.ts';
 import { athenaStatement } from '../../shared/cloud/athena-statement.ts';
 import { bucketConfig } from '../../shared/store/config-source.ts';
 import { blobDefinitions } from '../../shared/store/definitions-source.ts';
+import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
+import { blobFiles } from '../../shared/privacy/sweep.ts';
 import type { AlertFailurePorts, DeliverPorts, FinishPorts, PlanPorts, SnapshotPorts, TilesPorts } from '../../shared/workflow/types.ts';
 import { athena, eventBridge, glue, s3, secretsManager, sns } from './clients.ts';
 import { readConfig, readDeliveryConfig, readEventBusConfig, readExportsBucket, readPrivacyKeySecret } from './config.ts';
@@ -40,8 +42,8 @@ const cloud = once(() => {
  * the exports bucket; the key of erasure records from its Secrets Manager secret. The settings here are placeholders: every step applies those of its run,
  * which Plan read from the project config and the plan carries (see runPrivacy).
  */
-function privacyPorts(exportsBucket?: string, tiles?: TilesErasure): PrivacyPorts {
-  const { snapshots, store, codec } = cloud();
+function privacyPorts(exportsBucket?: string, tiles?: TilesErasure, withLists = false): PrivacyPorts {
+  const { snapshots, store, codec, definitions } = cloud();
   return {
     settings: DEFAULT_CONFIG.privacy,
     blobs: snapshots,
@@ -50,6 +52,8 @@ function privacyPorts(exportsBucket?: string, tiles?: TilesErasure): PrivacyPort
     keys: secretPrivacyKey(secretsManager, readPrivacyKeySecret()),
     ...(exportsBucket === undefined ? {} : { exports: new S3BlobStore(s3, { bucket: exportsBucket }) }),
     ...(tiles === undefined ? {} : { tiles }),
+    // The uploaded lists: Plan's erasure rewrites them, Finish's check reads them.
+    ...(withLists ? { lists: { files: blobFiles(definitions), prefix: `${LISTS_FOLDER}/` } } : {}),
   };
 }
 
@@ -71,7 +75,7 @@ export const planPorts = once((): PlanPorts => {
     // Deletion requests are carried out before planning: versions, exports and tiles rewritten.
     // The tiles' erasure lists the lake (for its identity map) only when someone is forgotten, and
     // afresh each time: a warm container must not reuse an old listing.
-    privacy: privacyPorts(readExportsBucket(), { forget: (forms) => tilesOf(oneListing(engine).lake).forget(forms) }),
+    privacy: privacyPorts(readExportsBucket(), { forget: (forms) => tilesOf(oneListing(engine).lake).forget(forms) }, true),
   };
 });
 
@@ -106,7 +110,7 @@ export const snapshotPorts = once((): SnapshotPorts => {
 export const finishPorts = once((): FinishPorts => {
   const { engine, evaluations, notifier, catalog } = cloud();
   // Owners approve waiting definition changes against the deployment: `cohorts approve --cloud`.
-  return { engine, evaluations, notifier, decisions: cloudDecisions(catalog), privacy: privacyPorts(readExportsBucket()) };
+  return { engine, evaluations, notifier, decisions: cloudDecisions(catalog), privacy: privacyPorts(readExportsBucket(), undefined, true) };
 });
 
 /** AlertFailure: the error alert, then (best effort) the release of the run's evaluation table. */

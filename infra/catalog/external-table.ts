@@ -13,7 +13,7 @@ export interface Column {
  * listed in the manifest files of its folder (Hive's SymlinkTextInputFormat; Athena picks the
  * reader from the SerDe), not the folder itself.
  */
-export type TableFormat = 'lines-manifest' | 'parquet-manifest' | 'parquet';
+export type TableFormat = 'lines-manifest' | 'lines' | 'parquet-manifest' | 'parquet';
 
 /** Options for {@link externalTable}. */
 export interface ExternalTableOptions {
@@ -48,6 +48,12 @@ const STORAGE: Record<TableFormat, glue.CfnTable.StorageDescriptorProperty> = {
     outputFormat: TEXT_OUTPUT,
     serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe', parameters: { 'serialization.format': '1' } },
   },
+  // The same reading of the files of the table's own folder (the uploaded lists).
+  lines: {
+    inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+    outputFormat: TEXT_OUTPUT,
+    serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe', parameters: { 'serialization.format': '1' } },
+  },
   'parquet-manifest': { inputFormat: SYMLINK_INPUT, outputFormat: TEXT_OUTPUT, serdeInfo: PARQUET_SERDE },
   parquet: {
     inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
@@ -56,7 +62,12 @@ const STORAGE: Record<TableFormat, glue.CfnTable.StorageDescriptorProperty> = {
   },
 };
 
-const CLASSIFICATION: Record<TableFormat, string> = { 'lines-manifest': 'text', 'parquet-manifest': 'parquet', parquet: 'parquet' };
+const CLASSIFICATION: Record<TableFormat, string> = {
+  'lines-manifest': 'text',
+  lines: 'text',
+  'parquet-manifest': 'parquet',
+  parquet: 'parquet',
+};
 
 /** An `EXTERNAL_TABLE` in the Glue Data Catalog over files in S3, created after its database. */
 export function externalTable(scope: Construct, id: string, options: ExternalTableOptions): glue.CfnTable {

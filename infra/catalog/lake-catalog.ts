@@ -13,6 +13,7 @@ import {
 } from '../../shared/cloud/athena-tile-tables.ts';
 import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX } from '../../shared/bucket-layout.ts';
 import { type Column, externalTable } from './external-table.ts';
+import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
 
 /** Options for {@link LakeCatalog}. */
 export interface LakeCatalogProps {
@@ -28,6 +29,8 @@ export interface LakeCatalogProps {
   readonly filesPrefix: string;
   /** Bucket holding `snapshots/cohort=<id>/version=<N>/` (SPEC 5). */
   readonly snapshotsBucket: s3.IBucket;
+  /** The definitions bucket, whose `lists/` the uploaded lists table reads. */
+  readonly definitionsBucket: s3.IBucket;
 }
 
 /**
@@ -85,6 +88,8 @@ export class LakeCatalog extends Construct {
   public readonly identitiesParquetTable: glue.CfnTable;
   /** `cohort_members`: every stored snapshot version, partitioned by cohort and version. */
   public readonly cohortMembersTable: glue.CfnTable;
+  /** `lists`: the lines of the uploaded lists, `lists/<name>.csv` of the definitions bucket. */
+  public readonly listsTable: glue.CfnTable;
   /** `tiles`: the daily tiles (issue 14), written by the Tiles function, read by Evaluate. */
   public readonly tilesTable: glue.CfnTable;
   /** `tiles_contested`: every raw copy of the event ids whose valid copies lie on several days. */
@@ -167,6 +172,19 @@ export class LakeCatalog extends Construct {
       ...manifests(MANIFEST_FOLDERS.identitiesParquet, false),
     });
 
+    // The uploaded lists: every object of the definitions bucket's lists/, a line as text; the
+    // query takes a list's name from "$path" (shared/cloud/athena-lists.ts).
+    this.listsTable = externalTable(this, 'ListsTable', {
+      ...common,
+      tableName: 'lists',
+      description: 'Uploaded lists (static cohorts): each line of lists/<name>.csv as text, normalized by the query.',
+      format: 'lines',
+      columns: [{ name: 'line', type: 'string', comment: 'one line of a list file, as written' }],
+      partitionKeys: [],
+      location: `s3://${props.definitionsBucket.bucketName}/${LISTS_FOLDER}/`,
+      parameters: {},
+    });
+
     const snapshots = `s3://${props.snapshotsBucket.bucketName}/snapshots/`;
     // members.parquet shares its folder with manifest.json, and Athena does not filter by
     // extension (it skips only names starting with "_" or "."): the Parquet reader opens
@@ -224,7 +242,7 @@ export class LakeCatalog extends Construct {
       location: `s3://${props.snapshotsBucket.bucketName}/${TILE_CONTESTED_PREFIX}`,
     });
 
-    this.tableNames = ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members'];
+    this.tableNames = ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members', 'lists'];
   }
 
   /** ARNs of the tile tables. */

@@ -34,6 +34,7 @@ import {
   SNAPSHOTS_PREFIX,
   TILES_PREFIX,
 } from '../../shared/bucket-layout.ts';
+import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
 
 /** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
 const PRIVACY_KEYS = `${PRIVACY_PREFIX}*`;
@@ -279,6 +280,7 @@ export class CohortFoundation extends Construct {
       filesBucket: this.athenaResultsBucket,
       filesPrefix: LAKE_FILES_PREFIX,
       snapshotsBucket: this.snapshotsBucket,
+      definitionsBucket: this.definitionsBucket,
     });
     this.queryWorkGroup = new QueryWorkGroup(this, 'WorkGroup', {
       workGroupName,
@@ -316,6 +318,16 @@ export class CohortFoundation extends Construct {
   /** Lets the grantee list the definitions bucket and read every definition. */
   public grantReadDefinitions(grantee: iam.IGrantable): iam.Grant {
     return this.grantReadObjects(grantee, this.definitionsBucket, ['*']);
+  }
+
+  /** Lets the grantee read the uploaded lists (`lists/` of the definitions bucket): a query whose rules read lists, the privacy check. */
+  public grantReadLists(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.definitionsBucket, [`${LISTS_FOLDER}/*`]);
+  }
+
+  /** Lets the grantee rewrite the uploaded lists (erasure removes a forgotten person's lines; never a delete). */
+  public grantWriteLists(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWriteObjects(grantee, this.definitionsBucket, `${LISTS_FOLDER}/*`);
   }
 
   /** Lets the grantee upload definitions (create or overwrite; never delete). */

@@ -296,6 +296,8 @@ export class RefreshStateMachine extends Construct {
     // requests; versions rewritten in place and erasure versions published; exports rewritten.
     cr.grantWritePrivacy(plan);
     cr.grantReadPrivacyKey(plan);
+    // ...and the uploaded lists, rewritten without the person (lists/ of the definitions bucket).
+    cr.grantWriteLists(plan);
     cr.grantWriteSnapshots(plan);
     cr.grantReadExports(plan);
     cr.grantWriteExports(plan);
@@ -334,6 +336,8 @@ export class RefreshStateMachine extends Construct {
     // Finish runs the privacy check over the versions and exports of the run.
     cr.grantReadPrivacy(finish);
     cr.grantReadPrivacyKey(finish);
+    // ...and the uploaded lists, for a forgotten person left in one.
+    cr.grantReadLists(finish);
     cr.grantReadExports(finish);
     // Finish and AlertFailure release the evaluation table and alert.
     for (const releasing of [finish, alertFailure]) {
@@ -347,8 +351,9 @@ export class RefreshStateMachine extends Construct {
   /** The state machine runs the Evaluate query as itself, invokes the functions, logs and traces. */
   private grantStateMachine(cr: CohortFoundation): void {
     cr.grantQueryLake(this.role);
-    // A tiled query reads the daily tiles beside the lake.
+    // A tiled query reads the daily tiles beside the lake; a rule may read uploaded lists.
     cr.grantReadTiles(this.role);
+    cr.grantReadLists(this.role);
     cr.grantEvaluationTables(this.role, 'create');
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

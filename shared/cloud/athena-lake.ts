@@ -2,6 +2,7 @@ import { athenaDialect } from '../compiler/athena-dialect.ts';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { jsonlEventsQuery, jsonlIdentitiesQuery } from '../compiler/jsonl-columns.ts';
 import { identifier, stringLiteral, UnsafeSqlValueError } from '../compiler/sql-text.ts';
+import { athenaListsRelation } from './athena-lists.ts';
 import type { ParquetDates } from './lake-manifests.ts';
 import { TS_UNITS, type TsUnit } from './lake-objects.ts';
 
@@ -33,6 +34,12 @@ export interface AthenaLakeOptions {
    * @default 'identities_parquet'
    */
   readonly identitiesParquetTable?: string;
+  /**
+   * The uploaded lists table: one text column `line` over the definitions bucket's `lists/`.
+   *
+   * @default 'lists'
+   */
+  readonly listsTable?: string;
 }
 
 /** What one listing of the lake holds: which partitions the relations read (see `lakeManifests`). */
@@ -124,5 +131,6 @@ export function athenaLakeRelations(options: AthenaLakeOptions, listing: LakeLis
   return {
     events: `(${(events.length > 0 ? events : [EMPTY_EVENTS]).join(' UNION ALL ')})`,
     identities: `(${(identities.length > 0 ? identities : [EMPTY_IDENTITIES]).join(' UNION ALL ')})`,
+    lists: athenaListsRelation(table('listsTable', options.listsTable ?? 'lists')),
   };
 }

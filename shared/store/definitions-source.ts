@@ -1,6 +1,7 @@
 import { CONFIG_FILE } from '../config/config.ts';
 import { ACTIONS_FOLDER } from '../language/actions.ts';
 import { buildCatalog, loadCatalog } from '../language/catalog.ts';
+import { LISTS_FOLDER } from '../language/uploaded-lists.ts';
 import type { BlobStore, DefinitionsSource } from '../ports.ts';
 
 const DEFINITION_KEY = /\.ya?ml$/;
@@ -50,12 +51,26 @@ async function readBlobFiles(blobs: BlobStore, keys: readonly string[]): Promise
   return files.filter((file) => file !== undefined);
 }
 
+/** The uploaded lists of a blob store: every key directly under `<prefix>lists/`, read as text. */
+export async function blobListFiles(blobs: BlobStore, prefix = ''): Promise<DefinitionFile[]> {
+  const folder = `${prefix}${LISTS_FOLDER}/`;
+  const keys = (await blobs.list(folder)).filter((key) => key.length > folder.length && !key.slice(folder.length).includes('/'));
+  const files = await Promise.all(
+    keys.map(async (key) => {
+      const bytes = await blobs.get(key);
+      return bytes === undefined ? undefined : { key, path: blobs.locate(key), text: Buffer.from(bytes).toString('utf8') };
+    }),
+  );
+  return files.filter((file) => file !== undefined);
+}
+
 /**
  * Definitions in a blob store (the definitions bucket in the cloud): `*.yaml`/`*.yml` keys
- * directly under `prefix`, with the named actions under `<prefix>actions/`, validated together as
- * `loadCatalog` does. Each definition's path is where its blob lives (an s3:// URI), which
- * manifests record.
+ * directly under `prefix`, with the named actions under `<prefix>actions/` and the uploaded lists
+ * of `<prefix>lists/`, validated together as `loadCatalog` does. Each definition's path is where
+ * its blob lives (an s3:// URI), which manifests record.
  */
 export function blobDefinitions(blobs: BlobStore, prefix = ''): DefinitionsSource {
-  return async () => buildCatalog(await blobDefinitionFiles(blobs, prefix), await blobActionFiles(blobs, prefix));
+  return async () =>
+    buildCatalog(await blobDefinitionFiles(blobs, prefix), await blobActionFiles(blobs, prefix), await blobListFiles(blobs, prefix));
 }

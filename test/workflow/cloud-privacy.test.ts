@@ -113,6 +113,42 @@ describe('the privacy rules in the Lambda steps', () => {
     }
   });
 
+  it("carry out a deletion request in the uploaded lists of the definitions bucket: the person's lines go, every other byte stays", async () => {
+    // Prepare: a list holding bob, padded, beside others (BOB, without an @, is someone else)
+    await givenPublishedVersion();
+    aws.put('cohorts-definitions', 'lists/vips.csv', 'ann\r\nBOB\r\ncid\n\t bob \r\n');
+    aws.put('cohorts-definitions', 'lists/other.csv', 'ann\n');
+    aws.put(SNAPSHOTS, 'privacy/deletion-requests/ticket-4712.json', '{"person_id": "bob"}');
+    // Act
+    await plan();
+    // Assess: only bob's line left the list; the other list is untouched; the record counts it
+    expect(aws.text('cohorts-definitions', 'lists/vips.csv')).toBe('ann\r\nBOB\r\ncid\n');
+    expect(aws.text('cohorts-definitions', 'lists/other.csv')).toBe('ann\n');
+    const hash = personHash(aws.privacyKey.split('\n')[0] as string, 'bob');
+    expect(json<ErasureRecord>(SNAPSHOTS, `privacy/erasures/${hash}.json`).rewritten.lists).toBe(1);
+  });
+
+  it("name an uploaded list that still holds a forgotten person in Finish's alert", async () => {
+    // Prepare: bob forgotten, then a list uploaded again with him
+    await givenPublishedVersion();
+    aws.put(SNAPSHOTS, 'privacy/deletion-requests/ticket-4713.json', '{"person_id": "bob"}');
+    const planned = await plan();
+    aws.put('cohorts-definitions', 'lists/vips.csv', 'ann\nbob\n');
+    // Act
+    await handlers.Finish?.({
+      plan: planned,
+      evaluation: EVALUATION,
+      tiles: TILES,
+      snapshots: [],
+      deliveries: [],
+      started_at: '2024-06-01T00:00:00Z',
+    });
+    // Assess
+    const message = String(aws.sns.commandCalls(PublishCommand).at(-1)?.args[0].input.Message);
+    expect(message).toContain('s3://cohorts-definitions/lists/vips.csv holds a forgotten person');
+    expect(message).not.toContain('bob');
+  });
+
   it('carry out a deletion request over every object: a version started and never completed, any person list in the exports bucket', async () => {
     // Prepare: a Snapshot that died before its manifest left version 2's lists; an extra copy in the exports bucket
     await givenPublishedVersion();
