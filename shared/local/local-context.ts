@@ -6,7 +6,7 @@ import { SnapshotStore } from '../store/snapshot-store.ts';
 import type { LocalTiles } from './local-tile-store.ts';
 import { localFiles } from './local-files.ts';
 import { LISTS_FOLDER } from '../language/uploaded-lists.ts';
-import type { ListsArea } from '../privacy/list-erasure.ts';
+import type { ListsArea } from '../privacy/ports.ts';
 
 /** Local ports: DuckDB over the lake folder, snapshots in the state folder. */
 export interface LocalContext {

@@ -5,7 +5,7 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { localFiles } from './local-files.ts';
 import { defaultKeyFile, localKeyFile } from './local-key.ts';
 import type { PrivacyPorts, TilesErasure } from '../privacy/ports.ts';
-import type { ListsArea } from '../privacy/list-erasure.ts';
+import type { ListsArea } from '../privacy/ports.ts';
 
 /**
  * The local world's privacy ports: everything in the state folder, exports under `<state>/exports`;

@@ -1,17 +1,5 @@
-import type { SweptFiles } from '../ports.ts';
 import { idForms } from './person-hash.ts';
-import type { PrivacyLists } from './screen.ts';
-
-/**
- * The uploaded lists (`lists/<name>.csv` beside the definitions): personal data that erasure
- * rewrites and the privacy check reads. Locally the definitions folder; in the cloud the
- * definitions bucket.
- */
-export interface ListsArea {
-  readonly files: SweptFiles;
-  /** The lists' folder in `files`, e.g. `lists/`. */
-  readonly prefix: string;
-}
+import type { ListsArea } from './ports.ts';
 
 /** Whether a line of a list is one of the person's forms (written or normalized, as entries match). */
 const isPerson = (line: string, drop: ReadonlySet<string>) => idForms(line).some((form) => drop.has(form));
@@ -49,7 +37,11 @@ export async function eraseFromLists(area: ListsArea, drop: ReadonlySet<string>)
 }
 
 /** Each list file that still holds a forgotten person, with the record's name; never the id. */
-export async function forgottenInLists(area: ListsArea, lists: PrivacyLists): Promise<{ location: string; record: string }[]> {
+export async function forgottenInLists(
+  area: ListsArea,
+  /** The forgotten people (screen.ts PrivacyLists; structural here, as ports.ts imports this file). */
+  lists: { readonly forgotten: { readonly size: number }; forgottenRecord(id: string): string | undefined },
+): Promise<{ location: string; record: string }[]> {
   if (lists.forgotten.size === 0) return [];
   const found: { location: string; record: string }[] = [];
   for (const key of await listKeys(area)) {

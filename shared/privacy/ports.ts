@@ -1,7 +1,6 @@
 import type { PrivacySettings } from '../config/privacy-schema.ts';
 import type { BlobStore, MembersCodec, PrivacyKeySource, SweptFiles } from '../ports.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
-import type { ListsArea } from './list-erasure.ts';
 
 /** One store and the prefixes swept in it. */
 export interface SweptArea {
@@ -58,6 +57,17 @@ export interface PrivacyPorts {
 export interface TilesErasure {
   /** Rewrites the tiles without the rows of the identity keys of a person (any of `forms`); returns the files rewritten. */
   forget(forms: readonly string[]): Promise<readonly string[]>;
+}
+
+/**
+ * The uploaded lists (`lists/<name>.csv` beside the definitions): personal data that erasure
+ * rewrites and the privacy check reads. Locally the definitions folder; in the cloud the
+ * definitions bucket.
+ */
+export interface ListsArea {
+  readonly files: SweptFiles;
+  /** The lists' folder in `files`, e.g. `lists/`. */
+  readonly prefix: string;
 }
 
 /** The privacy config is unusable as it stands (for example the salt variable is not set). */
