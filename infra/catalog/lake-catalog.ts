@@ -180,9 +180,7 @@ export class LakeCatalog extends Construct {
       description: 'Uploaded lists (static cohorts): each line of lists/<name>.csv as text, normalized by the query.',
       format: 'lines',
       columns: [{ name: 'line', type: 'string', comment: 'one line of a list file, as written' }],
-      partitionKeys: [],
       location: `s3://${props.definitionsBucket.bucketName}/${LISTS_FOLDER}/`,
-      parameters: {},
     });
 
     const snapshots = `s3://${props.snapshotsBucket.bucketName}/snapshots/`;

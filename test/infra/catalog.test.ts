@@ -45,11 +45,11 @@ describe('CohortFoundation Glue catalog', () => {
     });
   });
 
-  it('creates seven tables, each after the database', () => {
+  it('creates eight tables, each after the database', () => {
     const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    template.resourceCountIs('AWS::Glue::Table', 7);
+    template.resourceCountIs('AWS::Glue::Table', 8);
     template.allResources('AWS::Glue::Table', {
       DependsOn: [stack.getLogicalId(foundation.catalog.database)],
       Properties: Match.objectLike({ DatabaseName: 'cohort_refresh' }),
@@ -185,7 +185,25 @@ describe('CohortFoundation Glue catalog', () => {
       'identities_jsonl',
       'identities_parquet',
       'cohort_members',
+      'lists',
     ]);
+  });
+
+  it('reads the uploaded lists as lists: every object of lists/ of the definitions bucket, a line as text', () => {
+    const { stack, foundation } = givenFoundation();
+
+    templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'lists',
+        PartitionKeys: Match.absent(),
+        StorageDescriptor: Match.objectLike({
+          InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe' }),
+          Columns: LINE,
+          Location: s3Join(foundation.definitionsBucket, '/lists/'),
+        }),
+      }),
+    });
   });
 
   it('reads every snapshot version as cohort_members, projected by injected cohort and integer version', () => {

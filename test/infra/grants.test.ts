@@ -85,10 +85,10 @@ describe('CohortFoundation grant helpers', () => {
     const glueResources = JSON.stringify(resourcesOf(glue[0]!));
     expect(glueResources).toContain(':catalog');
     expect(glueResources).toContain(':database/cohort_refresh');
-    for (const table of ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members']) {
+    for (const table of ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members', 'lists']) {
       expect(glueResources).toContain(`:table/cohort_refresh/${table}`);
     }
-    expect(resourcesOf(glue[0]!)).toHaveLength(7);
+    expect(resourcesOf(glue[0]!)).toHaveLength(8);
   });
 
   it('grantQueryLake reads the lake and snapshots and writes results only under results/', () => {

@@ -179,8 +179,9 @@ describe('RefreshStateMachine', () => {
     expect(keysGranted(snapshot, 's3:PutObject', snapshotsBucket)).toEqual(['snapshots/*']);
     expect(actionsOfFn(plan)).toContain('s3:GetObject');
     // Plan writes the catalog of accepted definitions and its audit trail (definitions bucket,
-    // catalog/), and carries out deletion requests: privacy data, versions, exports and tiles.
-    expect(keysGranted(plan, 's3:PutObject', definitionsBucket)).toEqual(['catalog/*']);
+    // catalog/), and carries out deletion requests: privacy data, versions, exports, tiles and
+    // the uploaded lists (lists/ of the definitions bucket).
+    expect(keysGranted(plan, 's3:PutObject', definitionsBucket).sort()).toEqual(['catalog/*', 'lists/*']);
     expect(keysGranted(plan, 's3:PutObject', snapshotsBucket).sort()).toEqual(['privacy/*', 'snapshots/*', 'tiles/*']);
     expect(keysGranted(plan, 's3:PutObject', exportsBucket)).toEqual(['*']);
     for (const fn of [finish, alertFailure]) {
