@@ -2,7 +2,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { stringLiteral } from '../compiler/sql-text.ts';
-import { sameInputs, type InputFile } from '../tiles/fingerprint.ts';
+import { addedInputs, sameInputs, type InputFile } from '../tiles/fingerprint.ts';
 import { populationAddedSql, populationIndexSql } from '../tiles/population-sql.ts';
 import type { PopulationRelations } from '../tiles/tile-store.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
@@ -75,14 +75,11 @@ export class LocalPopulation {
     const current = await inputsOf(days.map((day) => ({ path: day, file: fileOf(day) })));
     const made = await readJson<Made>(this.file('population.json'));
     if (made !== undefined && sameInputs(made.inputs, current)) return;
-    const now = new Map(current.map((f) => [f.path, f]));
-    const kept = made?.inputs.every((f) => sameInputs([f], [now.get(f.path) ?? { path: '', size: -1, version: '' }])) === true;
-    const before = new Set(made?.inputs.map((f) => f.path) ?? []);
-    const added = current.map((f) => f.path).filter((day) => !before.has(day));
+    const added = made === undefined ? undefined : addedInputs(made.inputs, current);
     let sql = populationIndexSql(tilesOf(current.map((f) => f.path)));
-    if (kept && added.length > 0) {
+    if (added !== undefined && added.length > 0) {
       // Stored first: the kept index is read before its file is replaced.
-      sql = populationAddedSql(this.relation('population.parquet'), tilesOf(added));
+      sql = populationAddedSql(this.relation('population.parquet'), tilesOf(added.map((f) => f.path)));
     }
     await this.write('population', sql, { inputs: current });
   }

@@ -6,7 +6,15 @@ import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
-import { type InputFile, sameInputs, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import {
+  addedInputs,
+  type InputFile,
+  sameInputs,
+  type TileFingerprint,
+  type TileStatus,
+  tilePartitions,
+  tileStatus,
+} from '../tiles/fingerprint.ts';
 import { eventRowsKeptSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
 import { contestedFromIndexSql, dayIdsSql } from '../tiles/id-index-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
@@ -316,11 +324,8 @@ export class LocalTileStore {
    * once each (their valid events' UTC days).
    */
   private async unaffected(day: string, stored: readonly InputFile[], current: readonly InputFile[], files: LakeFiles): Promise<boolean> {
-    const now = new Map(current.map((f) => [f.path, f]));
-    if (!stored.every((f) => sameInputs([f], [now.get(f.path) ?? { path: '', size: -1, version: '' }]))) return false;
-    const before = new Set(stored.map((f) => f.path));
-    const added = current.filter((f) => !before.has(f.path));
-    if (added.length === 0) return false;
+    const added = addedInputs(stored, current);
+    if (added === undefined || added.length === 0) return false;
     for (const file of added) if ((await this.daysOf(file, files)).includes(day)) return false;
     return true;
   }

@@ -37,6 +37,21 @@ export const sameInputs = (a: readonly InputFile[], b: readonly InputFile[]) =>
   a.length === b.length && a.every((f, i) => f.path === b[i]?.path && f.size === b[i]?.size && f.version === b[i]?.version);
 
 /**
+ * The inputs `current` adds to `stored` when every stored input is still there unchanged (files only
+ * came: a realtime tick's new file); undefined when one was removed or rewritten.
+ */
+export function addedInputs(stored: readonly InputFile[], current: readonly InputFile[]): InputFile[] | undefined {
+  const now = new Map(current.map((f) => [f.path, f]));
+  const unchanged = (f: InputFile) => {
+    const c = now.get(f.path);
+    return c !== undefined && c.size === f.size && c.version === f.version;
+  };
+  if (!stored.every(unchanged)) return undefined;
+  const before = new Set(stored.map((f) => f.path));
+  return current.filter((f) => !before.has(f.path));
+}
+
+/**
  * Compares a stored tile with the day's current inputs: stale when a file was added, removed or
  * rewritten (late data, backfills), when a measure the catalog now needs is missing (a new or
  * changed definition), or when the contested ids of the day changed.
