@@ -70,37 +70,28 @@ const scalar = z.union([z.string().superRefine(sqlSafe), z.number(), z.boolean()
   error: (issue) => `must be a string, number or boolean, got ${shown(issue.input)}`,
 });
 
-/** A fixed duration (h, d, w): the date operators on property values (`before`, `within`, `within_next`). */
-const duration = z
-  .string({ error: (issue) => `must be a duration such as 30d, 12h or 2w, got ${shown(issue.input)}` })
-  .transform((value, ctx) => {
-    const parsed = parseDuration(value);
+/** A string read by `parse`, whose message is the issue when it is not one; `expected` names what a non-string should be. */
+const parsedString = <T extends object>(expected: string, parse: (text: string) => T | { readonly error: string }) =>
+  z.string({ error: (issue) => `must be ${expected}, got ${shown(issue.input)}` }).transform((value, ctx): T => {
+    const parsed = parse(value);
     if ('error' in parsed) {
       ctx.addIssue({ code: 'custom', message: parsed.error, input: value });
       return z.NEVER;
     }
     return parsed;
-  })
-  .meta({
-    id: 'Duration',
-    description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d), at most 100 years (36525d).',
   });
 
+/** A fixed duration (h, d, w): the date operators on property values (`before`, `within`, `within_next`). */
+const duration = parsedString('a duration such as 30d, 12h or 2w', parseDuration).meta({
+  id: 'Duration',
+  description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d), at most 100 years (36525d).',
+});
+
 /** A duration counted back from T (window keys, velocity windows, periods): also calendar months. */
-const windowDuration = z
-  .string({ error: (issue) => `must be a duration such as 30d, 12h, 2w, 3months or 1y, got ${shown(issue.input)}` })
-  .transform((value, ctx) => {
-    const parsed = parseWindowDuration(value);
-    if ('error' in parsed) {
-      ctx.addIssue({ code: 'custom', message: parsed.error, input: value });
-      return z.NEVER;
-    }
-    return parsed;
-  })
-  .meta({
-    id: 'WindowDuration',
-    description: `A positive duration counted back from the as-of instant: an integer and a unit (${WINDOW_UNITS}), at most 100 years. T minus n months is the same day n calendar months earlier in UTC, clamped to that month's last day (Mar 31 - 1month = Feb 28 or 29), time of day kept.`,
-  });
+const windowDuration = parsedString('a duration such as 30d, 12h, 2w, 3months or 1y', parseWindowDuration).meta({
+  id: 'WindowDuration',
+  description: `A positive duration counted back from the as-of instant: an integer and a unit (${WINDOW_UNITS}), at most 100 years. T minus n months is the same day n calendar months earlier in UTC, clamped to that month's last day (Mar 31 - 1month = Feb 28 or 29), time of day kept.`,
+});
 
 const BOUND_KEYS = ['eq', 'gt', 'gte', 'lt', 'lte'] as const;
 
