@@ -1,8 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { ACTIONS_FOLDER, type ActionSet, buildActions, type SourceText } from './actions.ts';
 import type { CohortDefinition } from './ast.ts';
-import { type DefinitionProblem, shownValue, unreadableFile } from './errors.ts';
+import { type DefinitionProblem, shownValue } from './errors.ts';
+import { isProblem, type ReadFile, readFolderFile, readSubFolder } from './definition-folder.ts';
 import { leaves, mapLeaves } from './condition-leaves.ts';
 import { cohortGraph, dependencyOrder, type ReferenceCycle, references } from './graph.ts';
 import { parseDefinition } from './parse-definition.ts';
@@ -38,7 +39,8 @@ const DEFINITION_FILE = /\.ya?ml$/;
 
 /**
  * Reads and validates every `*.yaml`/`*.yml` file of a folder (SPEC section 3), with the named
- * actions of its `actions/` folder (none when there is no such folder).
+ * actions of its `actions/` folder and the uploaded lists of its `lists/` (none when there is no
+ * such folder; one that cannot be read is a problem at its path).
  */
 export async function loadCatalog(folder: string): Promise<Catalog> {
   let names: string[];
@@ -48,40 +50,20 @@ export async function loadCatalog(folder: string): Promise<Catalog> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (error as Error).message;
     return { definitions: [], problems: [{ file: folder, message: `cannot read the definitions folder: ${reason}` }] };
   }
-  const actionsFolder = join(folder, ACTIONS_FOLDER);
-  const actionNames = await readdir(actionsFolder).then(
-    (found) => found.filter((name) => DEFINITION_FILE.test(name)).sort(),
-    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)),
-  );
-  const read = await Promise.all(names.map((name) => readDefinitionFile(join(folder, name))));
-  const readActions = await Promise.all(actionNames.map((name) => readDefinitionFile(join(actionsFolder, name))));
-  const lists = await readListFiles(join(folder, LISTS_FOLDER));
-  const unreadable = [...read, ...readActions, ...lists].filter((file): file is DefinitionProblem => 'message' in file);
-  const isText = (file: SourceText | DefinitionProblem): file is SourceText => 'text' in file;
+  const read = await Promise.all(names.map((name) => readFolderFile(join(folder, name), 'a definition file')));
+  const readActions = await readSubFolder(join(folder, ACTIONS_FOLDER), (name) => DEFINITION_FILE.test(name), {
+    folder: 'the actions folder',
+    file: 'a definition file',
+  });
+  const lists = await readSubFolder(join(folder, LISTS_FOLDER), (name) => !name.startsWith('.'), {
+    folder: 'the lists folder',
+    file: 'a list file',
+  });
+  const unreadable = [...read, ...readActions, ...lists].filter(isProblem);
+  const isText = (file: ReadFile): file is SourceText => !isProblem(file);
   const catalog = buildCatalog(read.filter(isText), readActions.filter(isText), lists.filter(isText));
   if (unreadable.length === 0) return catalog;
   return { definitions: [], problems: [...unreadable, ...catalog.problems] };
-}
-
-/** The files of the lists folder (none when there is no such folder), each read or why not. */
-async function readListFiles(folder: string): Promise<({ path: string; text: string } | DefinitionProblem)[]> {
-  let names: string[];
-  try {
-    names = (await readdir(folder)).filter((name) => !name.startsWith('.')).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    return [{ file: folder, message: unreadableFile(error as NodeJS.ErrnoException, 'the lists folder') }];
-  }
-  return Promise.all(names.map((name) => readDefinitionFile(join(folder, name), 'a list file')));
-}
-
-/** A definition file's text, or why it cannot be read (a folder named `x.yaml`, a dangling link). */
-async function readDefinitionFile(path: string, what = 'a definition file'): Promise<{ path: string; text: string } | DefinitionProblem> {
-  try {
-    return { path, text: await readFile(path, 'utf8') };
-  } catch (error) {
-    return { file: path, message: unreadableFile(error as NodeJS.ErrnoException, what) };
-  }
 }
 
 /**
