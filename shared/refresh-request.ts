@@ -15,6 +15,9 @@ export const MANUAL_TRIGGER = 'manual';
 /** The trigger of a refresh started by an accepted upload (SPEC 5). */
 export const DEFINITION_CHANGE_TRIGGER = 'definition-change';
 
+/** The trigger of a refresh started by an accepted list upload (the cohorts reading that list). */
+export const LIST_CHANGE_TRIGGER = 'list-change';
+
 /** The trigger of a scheduled refresh of one cadence: `schedule:daily`. */
 export const scheduleTrigger = (cadence: Cadence): string => `schedule:${cadence}`;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../config/config.ts';
 import { ACTIONS_FOLDER } from '../language/actions.ts';
@@ -9,7 +9,8 @@ import { TerminalNotifier } from '../local/terminal-notifier.ts';
 import { FsBlobStore } from '../local/fs-blob-store.ts';
 import { unreadableFile } from '../language/errors.ts';
 import { LOCAL_DECISIONS } from '../governance/decision-command.ts';
-import { handleDefinitionUpload, MAX_UPLOAD_BYTES } from '../uploads/definition-upload.ts';
+import { handleDefinitionUpload, MAX_LIST_UPLOAD_BYTES, MAX_UPLOAD_BYTES } from '../uploads/definition-upload.ts';
+import { LISTS_FOLDER } from '../language/uploaded-lists.ts';
 import { runRefreshStateMachine } from '../workflow/local-runner.ts';
 import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import type { WorkflowSummary } from '../workflow/types.ts';
@@ -27,7 +28,8 @@ import { INCOMING_PREFIX } from '../bucket-layout.ts';
  * replaces the `--config` file (no refresh starts); one that changes `privacy` or `guardrails`
  * waits for `cohorts approve cohorts.config.yaml` instead (exit 0, the config unchanged).
  * FILE is copied to `<definitions>/incoming/` (a file in a folder named `actions/`, a named action, to
- * `<definitions>/incoming/actions/`) and handled by the cloud's own upload logic: the
+ * `<definitions>/incoming/actions/`; a `.csv` file, an uploaded list, to `<definitions>/incoming/lists/`)
+ * and handled by the cloud's own upload logic: the
  * whole catalog is validated with it; a valid file replaces the catalog's file of that id and a
  * refresh of it and its dependants runs (trigger `definition-change`) through the local state
  * machine; an invalid one raises an alert and a `Definition Rejected` event, and changes nothing.
@@ -38,15 +40,18 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
     throw new UsageError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : unreadableFile(error, 'a definition file')}`);
   };
   const { size } = await stat(file).catch(unreadable);
-  // Too large: rejected from its size like an upload to the bucket, without copying it.
-  const text = size > MAX_UPLOAD_BYTES ? undefined : await readFile(file, 'utf8').catch(unreadable);
+  const isList = extname(file) === '.csv';
+  // Too large: rejected from its size like an upload to the bucket, without copying it. Copied as
+  // bytes: the handler reads them as the bucket's object (invalid UTF-8 in a list is its problem).
+  const bytes = size > (isList ? MAX_LIST_UPLOAD_BYTES : MAX_UPLOAD_BYTES) ? undefined : await readFile(file).catch(unreadable);
   const local = await openLocalPorts(folders, await loadConfig(folders.config));
   const notifier = new TerminalNotifier((line) => io.err(line), local.notifier);
   const definitions = new FsBlobStore(folders.definitions);
   // A file in a folder named actions/ is a named action, uploaded as the bucket's incoming/actions/<id>.yaml.
   const isAction = basename(dirname(resolve(file))) === ACTIONS_FOLDER;
-  const key = `${INCOMING_PREFIX}${isAction ? `${ACTIONS_FOLDER}/` : ''}${basename(file)}`;
-  if (text !== undefined) await definitions.put(key, text);
+  const folder = isList ? `${LISTS_FOLDER}/` : isAction ? `${ACTIONS_FOLDER}/` : '';
+  const key = `${INCOMING_PREFIX}${folder}${basename(file)}`;
+  if (bytes !== undefined) await definitions.put(key, bytes);
 
   const runs: WorkflowSummary[] = [];
   const refresh: RefreshStarter = {
@@ -81,8 +86,10 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
       throw new UsageError(`${definitions.locate(key)} disappeared before it could be read`);
     case 'accepted': {
       io.err(pc.green(`accepted: ${outcome.promoted_to}`));
-      if (outcome.cohort === null && !isAction) io.err('the project config is replaced: the next refresh uses it (no refresh started)');
+      if (outcome.cohort === null && !isAction && !isList)
+        io.err('the project config is replaced: the next refresh uses it (no refresh started)');
       if (isAction && outcome.refresh === null) io.err('no cohort uses this action: no refresh started');
+      if (isList && outcome.refresh === null) io.err('no cohort reads this list: no refresh started');
       for (const run of runs) io.out(formatRunSummary(run));
       if (runs.length > 0) {
         const catalog = await loadCatalog(folders.definitions);

@@ -54,14 +54,8 @@ async function readBlobFiles(blobs: BlobStore, keys: readonly string[]): Promise
 /** The uploaded lists of a blob store: every key directly under `<prefix>lists/`, read as text. */
 export async function blobListFiles(blobs: BlobStore, prefix = ''): Promise<DefinitionFile[]> {
   const folder = `${prefix}${LISTS_FOLDER}/`;
-  const keys = (await blobs.list(folder)).filter((key) => key.length > folder.length && !key.slice(folder.length).includes('/'));
-  const files = await Promise.all(
-    keys.map(async (key) => {
-      const bytes = await blobs.get(key);
-      return bytes === undefined ? undefined : { key, path: blobs.locate(key), text: Buffer.from(bytes).toString('utf8') };
-    }),
-  );
-  return files.filter((file) => file !== undefined);
+  const isList = (key: string) => key.startsWith(folder) && key.length > folder.length && !key.slice(folder.length).includes('/');
+  return readBlobFiles(blobs, (await blobs.list(folder)).filter(isList));
 }
 
 /**

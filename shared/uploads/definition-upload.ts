@@ -8,15 +8,23 @@ import { parseDefinition } from '../language/parse-definition.ts';
 import type { Alert, BlobStore, Notifier } from '../ports.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { bucketConfig } from '../store/config-source.ts';
-import { blobActionFiles, blobDefinitionFiles, type DefinitionFile } from '../store/definitions-source.ts';
-import { DEFINITION_CHANGE_TRIGGER, definitionChangeRefresh, type RefreshStarter } from '../refresh-request.ts';
-import { ACTIONS_FOLDER, buildActions, type SourceText } from '../language/actions.ts';
+import { blobActionFiles, blobDefinitionFiles, blobListFiles, type DefinitionFile } from '../store/definitions-source.ts';
+import {
+  DEFINITION_CHANGE_TRIGGER,
+  definitionChangeRefresh,
+  LIST_CHANGE_TRIGGER,
+  type RefreshInput,
+  type RefreshStarter,
+} from '../refresh-request.ts';
+import { ACTIONS_FOLDER, buildActions } from '../language/actions.ts';
 import { actionsUsed } from '../language/resolve-actions.ts';
 import { cohortGraph } from '../language/graph.ts';
 import { decisionCommand, type DecisionInstructions } from '../governance/decision-command.ts';
 import { changedGovernedSections, type GovernedSection } from '../governance/governed-settings.ts';
 import { CONFIG_DECISION_ID, configHash, keepPendingConfig, locatePendingConfig } from '../governance/pending-config.ts';
 import { INCOMING_PREFIX } from '../bucket-layout.ts';
+import { leaves } from '../language/condition-leaves.ts';
+import { LISTS_FOLDER } from '../language/uploaded-lists.ts';
 
 /** One uploaded definition. */
 export interface DefinitionUpload {
@@ -36,6 +44,12 @@ export interface DefinitionUpload {
  * is refused from the notification's size, before a byte is read into the function's memory.
  */
 export const MAX_UPLOAD_BYTES = 1024 * 1024;
+
+/**
+ * The largest uploaded list read: 32 MiB, about a million e-mail addresses. A list is data, not a
+ * definition, so it may be larger; it is still refused from the notification's size before reading.
+ */
+export const MAX_LIST_UPLOAD_BYTES = 32 * 1024 * 1024;
 
 /** Ports of the upload trigger. */
 export interface DefinitionUploadPorts {
@@ -61,7 +75,7 @@ export interface DefinitionUploadPorts {
 export type UploadOutcome =
   | {
       readonly status: 'accepted';
-      /** The cohort defined; null for the project config or a named action. */
+      /** The cohort defined; null for the project config, a named action or an uploaded list. */
       readonly cohort: string | null;
       /** Where the definition now lives in the catalog. */
       readonly promoted_to: string;
@@ -87,15 +101,19 @@ export type UploadOutcome =
 const DEFINITION_NAME = /^[^/]+\.ya?ml$/;
 /** A named action, uploaded as `incoming/actions/<id>.yaml`. */
 const ACTION_NAME = new RegExp(`^${ACTIONS_FOLDER}/[^/]+\\.ya?ml$`);
+/** An uploaded list, `incoming/lists/<name>.csv` (its name is checked as the list file's). */
+const LIST_NAME = new RegExp(`^${LISTS_FOLDER}/[^/]+$`);
 /** Control characters, which no blob key may hold. */
 const CONTROL = /[\p{Cc}]/u;
 
 /** A key as messages show it: as given, or quoted and cut when it holds control characters or is long. */
 const keyShown = (key: string) => (CONTROL.test(key) || key.length > MAX_SHOWN_CHARS ? shownValue(key) : key);
 
-const tooLarge = (file: string, bytes: number): DefinitionProblem => ({
+/** The largest upload of that name read: a list's, or any other file's. */
+const limitOf = (name: string) => (LIST_NAME.test(name) ? MAX_LIST_UPLOAD_BYTES : MAX_UPLOAD_BYTES);
+const tooLarge = (file: string, bytes: number, limit: number): DefinitionProblem => ({
   file,
-  message: `is ${bytes} bytes: an upload may be at most ${MAX_UPLOAD_BYTES} bytes (1 MiB)`,
+  message: `is ${bytes} bytes: an upload may be at most ${limit} bytes (${limit / (1024 * 1024)} MiB)`,
 });
 const stemOf = (key: string) => basename(key, extname(key));
 
@@ -117,34 +135,47 @@ export async function handleDefinitionUpload(upload: DefinitionUpload, ports: De
   // The key and size are checked before reading: a key the store refuses (`..`, control
   // characters) or an object too large to hold is a rejection the uploader hears of, not a throw.
   const name = upload.key.slice(INCOMING_PREFIX.length);
-  if (!upload.key.startsWith(INCOMING_PREFIX) || !(DEFINITION_NAME.test(name) || ACTION_NAME.test(name)) || CONTROL.test(upload.key)) {
+  if (
+    !upload.key.startsWith(INCOMING_PREFIX) ||
+    !(DEFINITION_NAME.test(name) || ACTION_NAME.test(name) || LIST_NAME.test(name)) ||
+    CONTROL.test(upload.key)
+  ) {
     // Not located: the store refuses such keys, and a `..` would be resolved away.
     const path = keyShown(upload.key);
     return reject(
       upload,
       path,
       null,
-      [{ file: path, message: `upload definitions as ${INCOMING_PREFIX}<id>.yaml (one file, no sub-folder, no control characters)` }],
+      [
+        {
+          file: path,
+          message: `upload definitions as ${INCOMING_PREFIX}<id>.yaml, named actions as ${INCOMING_PREFIX}${ACTIONS_FOLDER}/<id>.yaml, lists as ${INCOMING_PREFIX}${LISTS_FOLDER}/<name>.csv (one file, no other sub-folder, no control characters)`,
+        },
+      ],
       ports,
     );
   }
   const path = ports.definitions.locate(upload.key);
-  if (upload.size !== undefined && upload.size > MAX_UPLOAD_BYTES) return reject(upload, path, null, [tooLarge(path, upload.size)], ports);
+  const limit = limitOf(name);
+  if (upload.size !== undefined && upload.size > limit) return reject(upload, path, null, [tooLarge(path, upload.size, limit)], ports);
   const bytes = await ports.definitions.get(upload.key);
   if (bytes === undefined) return { status: 'gone', key: upload.key };
-  if (bytes.byteLength > MAX_UPLOAD_BYTES) return reject(upload, path, null, [tooLarge(path, bytes.byteLength)], ports);
+  if (bytes.byteLength > limit) return reject(upload, path, null, [tooLarge(path, bytes.byteLength, limit)], ports);
   const text = Buffer.from(bytes).toString('utf8');
   const live = await blobDefinitionFiles(ports.definitions);
   const liveActions = await blobActionFiles(ports.definitions);
-  if (name === CONFIG_FILE) return handleConfigUpload(upload, { path, text }, live, liveActions, ports);
-  if (ACTION_NAME.test(name)) return handleActionUpload(upload, { name, path, text }, live, liveActions, ports);
+  // The live lists: every list leaf must name one, as a refresh reads them.
+  const liveLists = await blobListFiles(ports.definitions);
+  if (name === CONFIG_FILE) return handleConfigUpload(upload, { path, text }, { live, liveActions, liveLists }, ports);
+  if (ACTION_NAME.test(name)) return handleActionUpload(upload, { name, path, text }, { live, liveActions, liveLists }, ports);
+  if (LIST_NAME.test(name)) return handleListUpload(upload, { name, path, text }, { live, liveActions, liveLists }, ports);
   const replaced = live.find((file) => stemOf(file.key) === stemOf(name));
   const files = [...live.filter((file) => file !== replaced), { path, text }];
   const config = await liveConfig(ports);
   const parsed = parseDefinition(text, path, buildActions(liveActions).actions);
   const cohort = parsed.ok ? parsed.definition.id : null;
   if (!config.ok) return reject(upload, path, cohort, config.problems, ports);
-  const catalog = buildCatalog(files, liveActions);
+  const catalog = buildCatalog(files, liveActions, liveLists);
   const problems = [...catalog.problems, ...configProblems(catalog, files, config.config)];
   if (problems.length > 0) return reject(upload, path, cohort, problems, ports);
 
@@ -199,8 +230,7 @@ function configProblems(
 async function handleConfigUpload(
   upload: DefinitionUpload,
   file: { readonly path: string; readonly text: string },
-  live: readonly { readonly path: string; readonly text: string }[],
-  liveActions: readonly SourceText[],
+  { live, liveActions, liveLists }: LiveFiles,
   ports: DefinitionUploadPorts,
 ): Promise<UploadOutcome> {
   let config: ProjectConfig;
@@ -210,7 +240,7 @@ async function handleConfigUpload(
     if (error instanceof ConfigError) return reject(upload, file.path, null, error.problems, ports);
     throw error;
   }
-  const catalog = buildCatalog(live, liveActions);
+  const catalog = buildCatalog(live, liveActions, liveLists);
   const problems = [...catalog.problems, ...configProblems(catalog, live, config)];
   if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
   const location = configLocation(ports);
@@ -257,15 +287,14 @@ async function handleConfigUpload(
 async function handleActionUpload(
   upload: DefinitionUpload,
   file: { readonly name: string; readonly path: string; readonly text: string },
-  live: readonly SourceText[],
-  liveActions: readonly DefinitionFile[],
+  { live, liveActions, liveLists }: LiveFiles,
   ports: DefinitionUploadPorts,
 ): Promise<UploadOutcome> {
   const replaced = liveActions.find((action) => stemOf(action.key) === stemOf(file.name));
   const actions = [...liveActions.filter((action) => action !== replaced), file];
   const config = await liveConfig(ports);
   if (!config.ok) return reject(upload, file.path, null, config.problems, ports);
-  const catalog = buildCatalog(live, actions);
+  const catalog = buildCatalog(live, actions, liveLists);
   const problems = [...catalog.problems, ...configProblems(catalog, live, config.config)];
   if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
   if (replaced?.text === file.text) return { status: 'unchanged', cohort: null, path: replaced.path };
@@ -274,11 +303,69 @@ async function handleActionUpload(
   const promoted = ports.definitions.locate(target);
   const id = stemOf(file.name);
   const users = catalog.definitions.filter((d) => !d.deprecated && actionsUsed(d.rule).includes(id)).map((d) => d.id);
-  if (users.length === 0) return { status: 'accepted', cohort: null, promoted_to: promoted, refresh: null };
-  const dependants = new Set(cohortGraph(catalog.definitions).closure(users, 'dependants'));
-  const cohorts = [...users, ...catalog.definitions.filter((d) => !d.deprecated && dependants.has(d.id)).map((d) => d.id)];
-  const input = { trigger: DEFINITION_CHANGE_TRIGGER, cohorts, rationale: `action "${id}" changed` };
-  const execution = await ports.refresh.start(input, executionNameOf(upload));
+  return refreshReaders(
+    upload,
+    catalog,
+    users,
+    { trigger: DEFINITION_CHANGE_TRIGGER, rationale: `action "${id}" changed` },
+    promoted,
+    ports,
+  );
+}
+
+/**
+ * An upload of a list (`incoming/lists/<name>.csv`): read as a refresh reads it (the same
+ * normalization and `file:line` problems as locally), the whole catalog validated with it in place
+ * of the list of that name. Valid: it replaces that list under `lists/` and a refresh starts of
+ * every live cohort that reads it and of their dependants (trigger `list-change`; none when no
+ * cohort reads it). Invalid: rejected like a definition, and the previous list stays.
+ */
+async function handleListUpload(
+  upload: DefinitionUpload,
+  file: { readonly name: string; readonly path: string; readonly text: string },
+  { live, liveActions, liveLists }: LiveFiles,
+  ports: DefinitionUploadPorts,
+): Promise<UploadOutcome> {
+  const replaced = liveLists.find((list) => list.key === file.name);
+  const lists = [...liveLists.filter((list) => list !== replaced), file];
+  const config = await liveConfig(ports);
+  if (!config.ok) return reject(upload, file.path, null, config.problems, ports);
+  const catalog = buildCatalog(live, liveActions, lists);
+  const problems = [...catalog.problems, ...configProblems(catalog, live, config.config)];
+  if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
+  if (replaced?.text === file.text) return { status: 'unchanged', cohort: null, path: replaced.path };
+  await ports.definitions.put(file.name, file.text);
+  const promoted = ports.definitions.locate(file.name);
+  const name = stemOf(file.name);
+  const readers = catalog.definitions
+    .filter((d) => !d.deprecated && leaves(d.rule).some((leaf) => leaf.kind === 'list' && leaf.name === name))
+    .map((d) => d.id);
+  return refreshReaders(upload, catalog, readers, { trigger: LIST_CHANGE_TRIGGER, rationale: `list "${name}" changed` }, promoted, ports);
+}
+
+/** The live catalog's files an upload is validated with. */
+interface LiveFiles {
+  readonly live: readonly DefinitionFile[];
+  readonly liveActions: readonly DefinitionFile[];
+  readonly liveLists: readonly DefinitionFile[];
+}
+
+/**
+ * An accepted action or list: a refresh of the live cohorts that read it and of their dependants,
+ * none when no cohort reads it.
+ */
+async function refreshReaders(
+  upload: DefinitionUpload,
+  catalog: Catalog,
+  readers: readonly string[],
+  why: Pick<RefreshInput, 'trigger' | 'rationale'>,
+  promoted: string,
+  ports: DefinitionUploadPorts,
+): Promise<UploadOutcome> {
+  if (readers.length === 0) return { status: 'accepted', cohort: null, promoted_to: promoted, refresh: null };
+  const dependants = new Set(cohortGraph(catalog.definitions).closure(readers, 'dependants'));
+  const cohorts = [...readers, ...catalog.definitions.filter((d) => !d.deprecated && dependants.has(d.id)).map((d) => d.id)];
+  const execution = await ports.refresh.start({ ...why, cohorts }, executionNameOf(upload));
   return { status: 'accepted', cohort: null, promoted_to: promoted, refresh: { cohorts, execution } };
 }
 

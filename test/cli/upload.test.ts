@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
@@ -93,6 +93,32 @@ describe('cohorts upload', () => {
     await expect(readFile(join(root, 'state', 'snapshots', 'cohort=active_users', 'current.json'))).rejects.toMatchObject({
       code: 'ENOENT',
     });
+  });
+
+  it('uploads a .csv as a list: it replaces lists/<name>.csv and refreshes the cohorts reading it; a bad one changes nothing', async () => {
+    // Prepare: vip_users reads the list vips, which holds bob only
+    await mkdir(join(root, 'definitions', 'lists'));
+    await writeFile(join(root, 'definitions', 'lists', 'vips.csv'), 'bob\n');
+    await writeDefinitions(join(root, 'definitions'), { 'vip_users.yaml': `${header('vip_users')}rule:\n  list: vips\n` });
+    const file = join(await tempDir(), 'vips.csv');
+    await writeFile(file, ' ann \r\nbob\r\n');
+    // Act
+    const accepted = await cohorts('upload', file, ...folders);
+    // Assess: the list replaced as uploaded, vip_users refreshed with it
+    expect(accepted.code).toBe(0);
+    expect(accepted.stderr.join('\n')).toContain(`accepted: ${join(root, 'definitions', 'lists', 'vips.csv')}`);
+    expect(await readFile(join(root, 'definitions', 'lists', 'vips.csv'), 'utf8')).toBe(' ann \r\nbob\r\n');
+    const manifest = JSON.parse(await readFile(join(root, 'state', 'snapshots', 'cohort=vip_users', 'version=1', 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ trigger: 'list-change', rationale: 'list "vips" changed', size: 2 });
+    expect(manifest.lineage.lists).toEqual([{ name: 'vips', hash: expect.any(String), entries: 2 }]);
+
+    // Act: a list with another column
+    await writeFile(file, 'ann\ncid,Cid Smith\n');
+    const rejected = await cohorts('upload', file, ...folders);
+    // Assess: refused at file:line, the list as it was
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr.join('\n')).toContain(`${join(root, 'definitions', 'incoming', 'lists', 'vips.csv')}:2:1: line holds a comma`);
+    expect(await readFile(join(root, 'definitions', 'lists', 'vips.csv'), 'utf8')).toBe(' ann \r\nbob\r\n');
   });
 
   it('says so in one line when the file does not exist', async () => {

@@ -285,7 +285,9 @@ describe('the definition upload handler', () => {
     // Assess
     expect(outcome).toMatchObject({
       status: 'rejected',
-      errors: [`${shown}: upload definitions as incoming/<id>.yaml (one file, no sub-folder, no control characters)`],
+      errors: [
+        `${shown}: upload definitions as incoming/<id>.yaml, named actions as incoming/actions/<id>.yaml, lists as incoming/lists/<name>.csv (one file, no other sub-folder, no control characters)`,
+      ],
     });
     expect(rejection()).toEqual({
       alerts: [expect.stringContaining('Definition rejected')],
@@ -294,6 +296,68 @@ describe('the definition upload handler', () => {
     });
     expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('moves a valid list from incoming/lists/ to lists/, then refreshes the cohorts reading it and their dependants', async () => {
+    // Prepare: vip_payers reads the list vips; fans of vip_payers read it through them
+    const uploaded = 'Ann@Example.COM\r\nbob\r\n';
+    givenBucket(PAYERS, {
+      'vip_payers.yaml': `${header('vip_payers')}rule:\n  all:\n    - list: vips\n    - cohort: payers\n`,
+      'vip_fans.yaml': `${header('vip_fans')}rule:\n  cohort: vip_payers\n`,
+      'lists/vips.csv': 'ann@example.com\n',
+      'incoming/lists/vips.csv': uploaded,
+    });
+    // Act
+    const outcome = await handler(objectCreated('incoming/lists/vips.csv'));
+    // Assess
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(PutObjectCommand, {
+      Bucket: BUCKET,
+      Key: 'lists/vips.csv',
+      Body: uploaded,
+      ContentType: expect.any(String),
+    });
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
+      stateMachineArn: STATE_MACHINE,
+      name: 'upload-17793124-05d4-b198-2fde-7ededc63b103',
+      input: JSON.stringify({ trigger: 'list-change', rationale: 'list "vips" changed', cohorts: ['vip_payers', 'vip_fans'] }),
+    });
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(outcome).toMatchObject({ status: 'accepted', cohort: null, promoted_to: `s3://${BUCKET}/lists/vips.csv` });
+  });
+
+  it('rejects a bad list at file:line with an alert and an event, and keeps the previous list', async () => {
+    // Prepare
+    givenBucket(PAYERS, { 'lists/vips.csv': 'ann\n', 'incoming/lists/vips.csv': 'ann\nbob,Bob Smith\n' });
+    // Act
+    const outcome = await handler(objectCreated('incoming/lists/vips.csv'));
+    // Assess
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      errors: [
+        `s3://${BUCKET}/incoming/lists/vips.csv:2:1: line holds a comma: a list has one person_id per line, written bare (no other columns, no quoting)`,
+      ],
+    });
+    expect(rejection()).toEqual({
+      alerts: [expect.stringContaining('Definition rejected: incoming/lists/vips.csv')],
+      type: 'Definition Rejected',
+      errors: errorsOf(outcome),
+    });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('reads a list up to 32 MiB and rejects a larger one from the size in the event', async () => {
+    // Prepare: 2 MiB is over a definition's limit, not a list's
+    givenBucket(PAYERS, { 'incoming/lists/vips.csv': 'ann\n' });
+    // Act
+    const fits = await handler(objectCreated('incoming/lists/vips.csv', 2 * 1024 * 1024));
+    const over = await handler(objectCreated('incoming/lists/vips.csv', 40 * 1024 * 1024));
+    // Assess
+    expect(fits).toMatchObject({ status: 'accepted', refresh: null });
+    expect(over).toMatchObject({
+      status: 'rejected',
+      errors: [`s3://${BUCKET}/incoming/lists/vips.csv: is 41943040 bytes: an upload may be at most 33554432 bytes (32 MiB)`],
+    });
   });
 
   it('rejects an object over 1 MiB from the size in the event, without reading it', async () => {
