@@ -219,6 +219,14 @@ export class CohortRefresh extends Construct {
     return this.foundation.grantQueryLake(grantee);
   }
 
+  /**
+   * Lets the grantee (an analyst's CLI user, a CI role) run `cohorts plan --cloud`, lists included
+   * (see the foundation's `grantPlan`).
+   */
+  public grantPlan(grantee: iam.IGrantable): iam.Grant {
+    return this.foundation.grantPlan(grantee);
+  }
+
   /** Lets the grantee run `cohorts doctor --cloud` (see the foundation's `grantCheckDeployment`). */
   public grantCheckDeployment(grantee: iam.IGrantable): iam.Grant {
     return this.foundation.grantCheckDeployment(grantee);

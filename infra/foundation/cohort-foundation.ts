@@ -492,6 +492,19 @@ export class CohortFoundation extends Construct {
   }
 
   /**
+   * Lets the grantee (an analyst's CLI user or a CI role) run `cohorts plan --cloud`: read the
+   * definitions bucket (the live catalog, its named actions, the published catalog and decisions
+   * under `catalog/`, and the uploaded lists under `lists/`, which the Glue table `lists` reads when
+   * a rule holds a `list:` leaf), query the lake ({@link grantQueryLake}, the `lists` table included)
+   * and write the lake tables' manifests under `lake-files/` ({@link grantWriteLakeFiles}). Nothing
+   * of the definitions, the snapshots or the lake is written.
+   */
+  public grantPlan(grantee: iam.IGrantable): iam.Grant {
+    // Reading the whole definitions bucket covers lists/ (and its key's kms:Decrypt).
+    return this.grantReadDefinitions(grantee).combine(this.grantQueryLake(grantee)).combine(this.grantWriteLakeFiles(grantee));
+  }
+
+  /**
    * Lets the grantee (a platform team's CLI user or CI role) run `cohorts doctor --cloud`: query the
    * lake tables ({@link grantQueryLake}), write, read and delete its probe lake under `doctor/` of the
    * results bucket, write and delete the probe's manifests under `lake-files/`, and delete its

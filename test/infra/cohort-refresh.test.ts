@@ -118,6 +118,7 @@ describe('CohortRefresh, the construct to embed', () => {
     cohorts.grantUpload(analysts);
     cohorts.grantReadExports(analysts);
     cohorts.grantStartRefresh(analysts);
+    cohorts.grantPlan(analysts);
     // THEN
     const statements = templateOf(stack).toJSON().Resources;
     const policy = JSON.stringify(
@@ -127,6 +128,9 @@ describe('CohortRefresh, the construct to embed', () => {
     );
     expect(policy).toContain('incoming/*');
     expect(policy).toContain('states:StartExecution');
+    // plan --cloud, a list cohort's query included: the definitions bucket (lists/ in it) and the Glue table lists.
+    expect(policy).toContain(refTo(cohorts.foundation.definitionsBucket).Ref);
+    expect(policy).toContain('table/cohort_refresh/lists');
     expect(policy).toContain(refTo(cohorts.foundation.exportsBucket).Ref);
 
     const withoutUploads = givenEmbedded({ uploads: false });

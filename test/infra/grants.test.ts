@@ -50,6 +50,7 @@ const HELPERS: [string, (c: CohortFoundation, role: iam.Role) => void][] = [
   ['grantPublishAlerts', (c, r) => c.grantPublishAlerts(r)],
   ['grantDeleteQueryResults', (c, r) => c.grantDeleteQueryResults(r)],
   ['grantCheckDeployment', (c, r) => c.grantCheckDeployment(r)],
+  ['grantPlan', (c, r) => c.grantPlan(r)],
   ['grantReadTiles', (c, r) => c.grantReadTiles(r)],
   ['grantWriteTiles', (c, r) => c.grantWriteTiles(r)],
 ];
@@ -102,6 +103,26 @@ describe('CohortFoundation grant helpers', () => {
     const gets = JSON.stringify(statements.filter((s) => actionsOf(s).includes('s3:GetObject')).map((s) => s.Resource));
     // lake-files/: the manifests Athena reads the lake tables through.
     for (const key of ['/raw/events/*', '/raw/identities/*', '/snapshots/*', '/results/*', '/lake-files/*']) expect(gets).toContain(key);
+  });
+
+  it('grantPlan reads the uploaded lists (lists/ of the definitions bucket and the Glue table lists) and writes no definition', () => {
+    const { stack, foundation, template } = givenGrant((c, r) => c.grantPlan(r));
+    const statements = statementsOf(template);
+    const resolved = (value: unknown) => JSON.stringify(stack.resolve(value));
+
+    const gets = statements.filter((s) => actionsOf(s).includes('s3:GetObject')).flatMap(resourcesOf);
+    const readable = gets.map((resource) => JSON.stringify(resource));
+    // lists/<name>.csv of the definitions bucket, which a list cohort's query reads through Athena, with the catalog beside it.
+    expect(readable).toContain(resolved(foundation.definitionsBucket.arnForObjects('*')));
+    const glue = JSON.stringify(statements.filter((s) => actionsOf(s).includes('glue:GetTable')).flatMap(resourcesOf));
+    expect(glue).toContain(':table/cohort_refresh/lists');
+
+    const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf);
+    expect(puts.map((resource) => JSON.stringify(resource))).toEqual(
+      expect.arrayContaining([expect.stringContaining('/results/*'), expect.stringContaining('/lake-files/*')]),
+    );
+    expect(JSON.stringify(puts)).not.toContain(resolved(foundation.definitionsBucket.bucketArn).slice(1, -1));
+    expect(statements.flatMap(actionsOf)).not.toContain('s3:DeleteObject');
   });
 
   it('grantWriteLakeFiles writes only under lake-files/ of the results bucket, and nowhere in the lake', () => {
