@@ -16,7 +16,7 @@ import {
   type RefreshInput,
   type RefreshStarter,
 } from '../refresh-request.ts';
-import { ACTIONS_FOLDER, buildActions } from '../language/actions.ts';
+import { ACTIONS_FOLDER, buildActions, type SourceText } from '../language/actions.ts';
 import { actionsUsed } from '../language/resolve-actions.ts';
 import { cohortGraph } from '../language/graph.ts';
 import { decisionCommand, type DecisionInstructions } from '../governance/decision-command.ts';
@@ -291,12 +291,9 @@ async function handleActionUpload(
   ports: DefinitionUploadPorts,
 ): Promise<UploadOutcome> {
   const replaced = liveActions.find((action) => stemOf(action.key) === stemOf(file.name));
-  const actions = [...liveActions.filter((action) => action !== replaced), file];
-  const config = await liveConfig(ports);
-  if (!config.ok) return reject(upload, file.path, null, config.problems, ports);
-  const catalog = buildCatalog(live, actions, liveLists);
-  const problems = [...catalog.problems, ...configProblems(catalog, live, config.config)];
-  if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
+  const checked = await catalogWith(upload, file.path, { live, liveActions: replacing(liveActions, replaced, file), liveLists }, ports);
+  if ('rejected' in checked) return checked.rejected;
+  const { catalog } = checked;
   if (replaced?.text === file.text) return { status: 'unchanged', cohort: null, path: replaced.path };
   const target = replaced?.key ?? file.name;
   await ports.definitions.put(target, file.text);
@@ -327,12 +324,9 @@ async function handleListUpload(
   ports: DefinitionUploadPorts,
 ): Promise<UploadOutcome> {
   const replaced = liveLists.find((list) => list.key === file.name);
-  const lists = [...liveLists.filter((list) => list !== replaced), file];
-  const config = await liveConfig(ports);
-  if (!config.ok) return reject(upload, file.path, null, config.problems, ports);
-  const catalog = buildCatalog(live, liveActions, lists);
-  const problems = [...catalog.problems, ...configProblems(catalog, live, config.config)];
-  if (problems.length > 0) return reject(upload, file.path, null, problems, ports);
+  const checked = await catalogWith(upload, file.path, { live, liveActions, liveLists: replacing(liveLists, replaced, file) }, ports);
+  if ('rejected' in checked) return checked.rejected;
+  const { catalog } = checked;
   if (replaced?.text === file.text) return { status: 'unchanged', cohort: null, path: replaced.path };
   await ports.definitions.put(file.name, file.text);
   const promoted = ports.definitions.locate(file.name);
@@ -348,6 +342,27 @@ interface LiveFiles {
   readonly live: readonly DefinitionFile[];
   readonly liveActions: readonly DefinitionFile[];
   readonly liveLists: readonly DefinitionFile[];
+}
+
+/** The files with the uploaded one in place of the live file it replaces (if any). */
+const replacing = (files: readonly SourceText[], replaced: SourceText | undefined, file: SourceText) => [
+  ...files.filter((live) => live !== replaced),
+  file,
+];
+
+/** The catalog of these files, valid under the live config, or the upload's rejection. */
+async function catalogWith(
+  upload: DefinitionUpload,
+  path: string,
+  { live, liveActions, liveLists }: { readonly [folder in keyof LiveFiles]: readonly SourceText[] },
+  ports: DefinitionUploadPorts,
+): Promise<{ readonly catalog: Catalog } | { readonly rejected: UploadOutcome }> {
+  const config = await liveConfig(ports);
+  if (!config.ok) return { rejected: await reject(upload, path, null, config.problems, ports) };
+  const catalog = buildCatalog(live, liveActions, liveLists);
+  const problems = [...catalog.problems, ...configProblems(catalog, live, config.config)];
+  if (problems.length > 0) return { rejected: await reject(upload, path, null, problems, ports) };
+  return { catalog };
 }
 
 /**

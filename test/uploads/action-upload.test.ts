@@ -1,13 +1,8 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
-import { JsonlEvents } from '../../shared/local/jsonl-events.ts';
-import { JsonlNotifier } from '../../shared/local/jsonl-notifier.ts';
-import type { RefreshInput, RefreshStarter } from '../../shared/refresh-request.ts';
-import { handleDefinitionUpload } from '../../shared/uploads/definition-upload.ts';
-import { tempDir } from '../support/cli.ts';
-import { header, writeDefinitions } from '../support/lake.ts';
+import { header } from '../support/lake.ts';
+import { givenUploadCatalog } from './upload-catalog.ts';
 
 const PAID = 'id: paid\nowner: billing\npurpose: Charged checkouts.\nevent: checkout\nsource: billing\n';
 const CATALOG = {
@@ -18,27 +13,10 @@ const CATALOG = {
 
 const errorsOf = (outcome: unknown): readonly string[] => (outcome as { errors?: string[] }).errors ?? [];
 
-/** A live catalog with one action, and an upload that goes through incoming/ as an analyst's does. */
+/** The live catalog, with its actions/ folder. */
 async function givenCatalog() {
-  const folder = await tempDir('cohorts-definitions-');
-  const state = await tempDir('cohorts-uploads-');
-  await writeDefinitions(folder, CATALOG);
-  await mkdir(join(folder, 'actions'));
-  await writeDefinitions(join(folder, 'actions'), { 'paid.yaml': PAID });
-  const definitions = new FsBlobStore(folder);
-  const started: RefreshInput[] = [];
-  const refresh: RefreshStarter = {
-    start: async (input, name) => {
-      started.push(input);
-      return `execution:${name}`;
-    },
-  };
-  const ports = { definitions, refresh, notifier: JsonlNotifier.inState(state), events: JsonlEvents.inState(state) };
-  const upload = async (name: string, text: string) => {
-    await definitions.put(`incoming/${name}`, text);
-    return handleDefinitionUpload({ key: `incoming/${name}`, id: 'event-1' }, ports);
-  };
-  return { folder, started, upload, action: () => readFile(join(folder, 'actions', 'paid.yaml'), 'utf8') };
+  const given = await givenUploadCatalog(CATALOG, 'actions', { 'paid.yaml': PAID });
+  return { ...given, action: () => readFile(join(given.folder, 'actions', 'paid.yaml'), 'utf8') };
 }
 
 describe('a named action uploaded to incoming/actions/', () => {
