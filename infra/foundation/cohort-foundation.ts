@@ -28,6 +28,7 @@ import {
   DELETION_REQUESTS_PREFIX,
   DOCTOR_PREFIX,
   EVALUATION_FILES_PREFIX,
+  INCOMING_PREFIX,
   LAKE_FILES_PREFIX,
   PRIVACY_PREFIX,
   RESULTS_PREFIX,
@@ -35,6 +36,11 @@ import {
   TILES_PREFIX,
 } from '../../shared/bucket-layout.ts';
 import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
+
+/** Where analysts upload lists in the definitions bucket (`incoming/lists/<name>.csv`). */
+const UPLOADED_LISTS_PREFIX = `${INCOMING_PREFIX}${LISTS_FOLDER}/`;
+/** How long an uploaded list's copy under `incoming/lists/` is kept once handled. */
+const UPLOADED_LISTS_RETENTION = Duration.days(1);
 
 /** The privacy data of the snapshots bucket: erasure records, suppression list, deletion requests. */
 const PRIVACY_KEYS = `${PRIVACY_PREFIX}*`;
@@ -252,18 +258,22 @@ export class CohortFoundation extends Construct {
       reason: 'This is the server access logs target; logging it to itself would loop.',
     });
 
-    const versionedBucket = (bucketId: string): SecureBucket =>
+    const versionedBucket = (bucketId: string, more: s3.LifecycleRule[] = []): SecureBucket =>
       new SecureBucket(this, bucketId, {
         encryptionKey: this.encryptionKey,
         accessLogsBucket: this.accessLogsBucket,
         versioned: true,
         removalPolicy,
-        lifecycleRules: [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: noncurrentVersionRetention }],
+        lifecycleRules: [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: noncurrentVersionRetention }, ...more],
       });
 
     this.eventLakePrefix = eventLakePrefix;
     this.eventLakeBucket = props.eventLakeBucket ?? versionedBucket('EventLakeBucket');
-    this.definitionsBucket = versionedBucket('DefinitionsBucket');
+    // An uploaded list is personal data: its copy under incoming/lists/ is gone a day after the
+    // upload (handled within minutes, retried for 6 hours), as erasure only rewrites lists/.
+    this.definitionsBucket = versionedBucket('DefinitionsBucket', [
+      { id: 'ExpireUploadedLists', prefix: UPLOADED_LISTS_PREFIX, expiration: UPLOADED_LISTS_RETENTION },
+    ]);
     this.snapshotsBucket = versionedBucket('SnapshotsBucket');
     this.exportsBucket = versionedBucket('ExportsBucket');
     this.athenaResultsBucket = new SecureBucket(this, 'AthenaResultsBucket', {

@@ -117,6 +117,18 @@ describe('CohortFoundation buckets', () => {
     expect(JSON.stringify(resourceOf(template, results).Properties)).not.toContain('NoncurrentVersionExpiration');
   });
 
+  it('expires an uploaded list a day after the upload (personal data erasure does not reach incoming/), and nothing else of incoming/', () => {
+    const { stack, foundation } = givenFoundation();
+    const template = templateOf(stack);
+
+    const { definitions, ...others } = dataBuckets(foundation);
+    const rules = (resourceOf(template, definitions).Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules;
+    expect(rules).toContainEqual({ Id: 'ExpireUploadedLists', Status: 'Enabled', Prefix: 'incoming/lists/', ExpirationInDays: 1 });
+    expect(JSON.stringify(rules)).not.toContain('"Prefix":"incoming/"');
+    for (const bucket of Object.values(others))
+      expect(JSON.stringify(resourceOf(template, bucket).Properties)).not.toContain('ExpireUploadedLists');
+  });
+
   it('expires noncurrent versions after the configured retention', () => {
     const { stack } = givenFoundation({ noncurrentVersionRetention: Duration.days(30) });
 
