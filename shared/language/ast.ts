@@ -31,12 +31,12 @@ export interface PropertyOps {
   readonly ends_with?: string;
   /** The value's text contains the operand, ASCII letters compared case-insensitively (other characters exactly). */
   readonly icontains?: string;
-  /** The value's text read as a `ts` (SPEC section 1) is before `T - D`. */
-  readonly before?: Duration;
+  /** The value's text read as a `ts` (SPEC section 1) is before `T - D` (D may be calendar months). */
+  readonly before?: WindowDuration;
   /** The value read as a `ts` lies in `[T - D, T)`. */
-  readonly within?: Duration;
-  /** The value read as a `ts` lies in `[T, T + D)`. */
-  readonly within_next?: Duration;
+  readonly within?: WindowDuration;
+  /** The value read as a `ts` lies in `[T, T + D)` (T plus n months clamped as T minus n months is). */
+  readonly within_next?: WindowDuration;
 }
 
 /** A `where` entry: one top-level property and its operators. */

@@ -17,10 +17,10 @@ const filterKeyOf = (leaf: Leaf): readonly PropertyKey[] =>
 const NOT_BESIDE_ACTION = 'must not be given beside action: the action names the events and sources (a leaf adds conditions with where)';
 
 /**
- * Every filter written as `action: <name>` given the action's events, sources and `where`, the
- * leaf's own `where` ANDed after it (as SQL would: `action AND where`). An unknown action, `event`
- * or `source` beside `action` (`written` says which keys the file has), and a leaf `where` on a
- * property the action already tests, are problems.
+ * Every filter written as `action: <name>` (a leaf's, a periods leaf's or a sequence step's) given
+ * the action's events, sources and `where`, the leaf's own `where` ANDed after it (as SQL would:
+ * `action AND where`). An unknown action, `event` or `source` beside `action` (`written` says which
+ * keys the file has), and a leaf `where` on a property the action already tests, are problems.
  */
 export function resolveActions(
   rule: Condition,
@@ -28,14 +28,13 @@ export function resolveActions(
   written: (path: readonly PropertyKey[]) => boolean,
 ): { readonly rule: Condition; readonly problems: readonly ActionProblem[] } {
   const problems: ActionProblem[] = [];
-  const resolved = mapLeaves(rule, (leaf, path) => {
-    // A sequence's steps are event filters of their own (no `action` there yet).
-    if (leaf.kind === 'cohort' || leaf.kind === 'list' || leaf.kind === 'sequence' || leaf.filter.action === undefined) return leaf;
-    const at = ['rule', ...path, ...filterKeyOf(leaf)];
+  /** `filter` with its action resolved; `at` is where its keys stand in the file. */
+  const resolve = (filter: EventFilter, at: readonly PropertyKey[]): EventFilter => {
+    if (filter.action === undefined) return filter;
     for (const key of ['event', 'source']) {
       if (written([...at, key])) problems.push({ path: [...at, key], atKey: true, message: `${key} ${NOT_BESIDE_ACTION}` });
     }
-    const name = leaf.filter.action;
+    const name = filter.action;
     const action = actions.get(name);
     if (!action) {
       const known = [...actions.keys()].sort();
@@ -44,10 +43,10 @@ export function resolveActions(
         atKey: false,
         message: `action "${name}" does not exist: no valid file actions/${name}.yaml${known.length > 0 ? ` (actions: ${known.join(', ')})` : ''}`,
       });
-      return leaf;
+      return filter;
     }
     const tested = new Set(action.filter.where.map((w) => w.property));
-    for (const own of leaf.filter.where) {
+    for (const own of filter.where) {
       if (!tested.has(own.property)) continue;
       problems.push({
         path: [...at, 'where', own.property],
@@ -55,24 +54,29 @@ export function resolveActions(
         message: `action "${name}" already tests "${own.property}" (${action.source.path}): test a property once, in the action or in the leaf`,
       });
     }
-    const filter: EventFilter = {
+    return {
       action: name,
       events: action.filter.events,
       ...(action.filter.sources ? { sources: action.filter.sources } : {}),
-      where: [...action.filter.where, ...leaf.filter.where],
-      ...(leaf.filter.window ? { window: leaf.filter.window } : {}),
+      where: [...action.filter.where, ...filter.where],
+      ...(filter.window ? { window: filter.window } : {}),
     };
-    return { ...leaf, filter } as Leaf;
+  };
+  const resolved = mapLeaves(rule, (leaf, path): Condition => {
+    if (leaf.kind === 'cohort' || leaf.kind === 'list') return leaf;
+    const at = ['rule', ...path];
+    if (leaf.kind === 'sequence') return { ...leaf, steps: leaf.steps.map((step, i) => resolve(step, [...at, 'sequence', i])) };
+    return { ...leaf, filter: resolve(leaf.filter, [...at, ...filterKeyOf(leaf)]) } as Leaf;
   });
   return { rule: resolved, problems };
 }
 
 /** The actions a (resolved) rule names, each once, sorted. */
 export function actionsUsed(rule: Condition): string[] {
-  const names = leaves(rule).flatMap((leaf) =>
-    leaf.kind !== 'cohort' && leaf.kind !== 'list' && leaf.kind !== 'sequence' && leaf.filter.action !== undefined
-      ? [leaf.filter.action]
-      : [],
-  );
+  const names = leaves(rule).flatMap((leaf) => {
+    if (leaf.kind === 'cohort' || leaf.kind === 'list') return [];
+    const filters = leaf.kind === 'sequence' ? leaf.steps : [leaf.filter];
+    return filters.flatMap((filter) => (filter.action !== undefined ? [filter.action] : []));
+  });
   return [...new Set(names)].sort();
 }

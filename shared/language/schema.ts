@@ -81,13 +81,13 @@ const parsedString = <T extends object>(expected: string, parse: (text: string) 
     return parsed;
   });
 
-/** A fixed duration (h, d, w): the date operators on property values (`before`, `within`, `within_next`). */
+/** A fixed duration (h, d, w): a sequence's `max_gap`. */
 const duration = parsedString('a duration such as 30d, 12h or 2w', parseDuration).meta({
   id: 'Duration',
   description: 'A positive duration: an integer and a unit h, d or w (there are no months; write 30d), at most 100 years (36525d).',
 });
 
-/** A duration counted back from T (window keys, velocity windows, periods): also calendar months. */
+/** A duration counted from T (window keys, velocity windows, periods, date operators): also calendar months. */
 const windowDuration = parsedString('a duration such as 30d, 12h, 2w, 3months or 1y', parseWindowDuration).meta({
   id: 'WindowDuration',
   description: `A positive duration counted back from the as-of instant: an integer and a unit (${WINDOW_UNITS}), at most 100 years. T minus n months is the same day n calendar months earlier in UTC, clamped to that month's last day (Mar 31 - 1month = Feb 28 or 29), time of day kept.`,
@@ -147,9 +147,11 @@ const operators = {
   starts_with: textOperand.optional(),
   ends_with: textOperand.optional(),
   icontains: textOperand.optional().meta({ description: 'Contains the text, ASCII letters compared case-insensitively.' }),
-  before: duration.optional().meta({ description: 'The value is a date-time (the `ts` grammar) before T - D.' }),
-  within: duration.optional().meta({ description: 'The value is a date-time (the `ts` grammar) in [T - D, T).' }),
-  within_next: duration.optional().meta({ description: 'The value is a date-time (the `ts` grammar) in [T, T + D).' }),
+  before: windowDuration.optional().meta({ description: 'The value is a date-time (the `ts` grammar) before T - D.' }),
+  within: windowDuration.optional().meta({ description: 'The value is a date-time (the `ts` grammar) in [T - D, T).' }),
+  within_next: windowDuration
+    .optional()
+    .meta({ description: 'The value is a date-time (the `ts` grammar) in [T, T + D) (T plus n months clamped like T minus n months).' }),
 };
 const OPERATOR_KEYS = Object.keys(operators) as (keyof typeof operators)[];
 const atLeastOneOperator = (ops: Record<string, unknown>) => OPERATOR_KEYS.some((key) => ops[key] !== undefined);
@@ -271,16 +273,6 @@ function actionFilterOf(input: WindowInput & { action: string; where?: PropertyF
   return { action: input.action, events: [], where: input.where ?? [], ...(window ? { window } : {}) };
 }
 
-const actionEventLeaf = z
-  .strictObject({ ...actionFilterKeys, ...windowKeys, ...measureKeys })
-  .refine(oneWindow, ONE_WINDOW)
-  .refine(oneMeasure, { message: ONE_MEASURE })
-  .transform((leaf): Condition => ({ kind: 'event', filter: actionFilterOf(leaf), measure: measureOf(leaf) }))
-  .meta({
-    id: 'ActionLeaf',
-    description: 'An event leaf whose events are a named action (`<definitions>/actions/<name>.yaml`); its own `where` is ANDed.',
-  });
-
 /** The most periods a leaf may test (each is one count per person in the query). */
 const MAX_PERIODS = 120;
 
@@ -326,44 +318,56 @@ const periodsSchema = z
       'In place of a window: period i (0 = newest) is [T - (i+1)*every, T - i*every); the leaf holds when at least `at_least` of the `count` periods each satisfy its count bounds (a period without events counts 0).',
   });
 
+/** The keys of an event leaf beside its filter: a window or periods, and a measure. */
+const leafKeys = { ...windowKeys, periods: periodsSchema.optional(), ...measureKeys };
+type LeafKeys = WindowInput & { periods?: Periods; count?: Bounds; sum?: Bounds & { of?: string }; distinct?: Bounds & { of: string } };
+
+/** `periods` stand in place of the window and test a count. */
+function periodsRefine(leaf: LeafKeys, ctx: z.RefinementCtx) {
+  if (leaf.periods === undefined) return;
+  if (windowOf(leaf)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['periods'],
+      message: 'stand in place of the window: leave out within, before and between',
+      input: leaf,
+    });
+  }
+  if (leaf.sum !== undefined || leaf.distinct !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['periods'],
+      message: 'test a count: use count (or no measure), not sum or distinct',
+      input: leaf,
+    });
+  }
+}
+
+/** An event leaf's condition over `filter`: periods of a count, or a measure over the window. */
+function eventCondition(filter: EventFilter, leaf: LeafKeys): Condition {
+  if (leaf.periods) return { kind: 'periods', filter, periods: leaf.periods, bounds: leaf.count ?? { gte: 1 } };
+  return { kind: 'event', filter, measure: measureOf(leaf) };
+}
+
 const eventLeaf = z
-  .strictObject({
-    event: eventNames,
-    source: sources.optional(),
-    where: where.optional(),
-    ...windowKeys,
-    periods: periodsSchema.optional(),
-    ...measureKeys,
-  })
+  .strictObject({ event: eventNames, source: sources.optional(), where: where.optional(), ...leafKeys })
   .refine(oneWindow, ONE_WINDOW)
   .refine(oneMeasure, { message: ONE_MEASURE })
-  .superRefine((leaf, ctx) => {
-    if (leaf.periods === undefined) return;
-    if (windowOf(leaf)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['periods'],
-        message: 'stand in place of the window: leave out within, before and between',
-        input: leaf,
-      });
-    }
-    if (leaf.sum !== undefined || leaf.distinct !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['periods'],
-        message: 'test a count: use count (or no measure), not sum or distinct',
-        input: leaf,
-      });
-    }
-  })
-  .transform((leaf): Condition => {
-    if (leaf.periods) {
-      const periods: Periods = leaf.periods;
-      return { kind: 'periods', filter: filterOf(leaf), periods, bounds: leaf.count ?? { gte: 1 } };
-    }
-    return { kind: 'event', filter: filterOf(leaf), measure: measureOf(leaf) };
-  })
+  .superRefine(periodsRefine)
+  .transform((leaf): Condition => eventCondition(filterOf(leaf), leaf))
   .meta({ id: 'EventLeaf', description: 'Behaviour counted over a window: matching events and a measure (default count >= 1).' });
+
+const actionEventLeaf = z
+  .strictObject({ ...actionFilterKeys, ...leafKeys })
+  .refine(oneWindow, ONE_WINDOW)
+  .refine(oneMeasure, { message: ONE_MEASURE })
+  .superRefine(periodsRefine)
+  .transform((leaf): Condition => eventCondition(actionFilterOf(leaf), leaf))
+  .meta({
+    id: 'ActionLeaf',
+    description:
+      'An event leaf whose events are a named action (`<definitions>/actions/<name>.yaml`); its own `where` is ANDed; a window or periods, and a measure, as an event leaf.',
+  });
 
 const latestSource = z
   .strictObject({
@@ -428,21 +432,31 @@ const velocityLeaf = z
   )
   .meta({ id: 'Velocity', description: 'Events in the last window divided by events in the window before it.' });
 
-/** One step of a sequence: the event filter keys of an event leaf, without a window or a measure. */
+/**
+ * One step of a sequence: the event filter keys of an event leaf (or `action` and a `where` of its
+ * own, ANDed), without a window or a measure.
+ */
 const sequenceStep = z
-  .strictObject({ event: eventNames.optional(), source: sources.optional(), where: where.optional() })
+  .strictObject({ action: actionName.optional(), event: eventNames.optional(), source: sources.optional(), where: where.optional() })
   .superRefine((step, ctx) => {
-    if (step.event === undefined) {
+    if (step.event === undefined && step.action === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['event'],
-        message: 'is missing: each step names its event (a list of events, or "*")',
+        message: 'is missing: each step names its event (a list of events, or "*") or an action',
         input: undefined,
       });
     }
   })
-  .transform((step): EventFilter => filterOf({ ...step, event: step.event ?? '*' }))
-  .meta({ id: 'SequenceStep', description: 'An event filter (event, source, where) that one event of the sequence matches.' });
+  // `event` or `source` beside `action` is refused by resolve-actions.ts, at the key.
+  .transform(
+    (step): EventFilter =>
+      step.action !== undefined ? actionFilterOf({ ...step, action: step.action }) : filterOf({ ...step, event: step.event ?? '*' }),
+  )
+  .meta({
+    id: 'SequenceStep',
+    description: 'An event filter (event, source, where), or a named action and a where ANDed, that one event of the sequence matches.',
+  });
 
 const sequenceLeaf = z
   .strictObject({
@@ -488,11 +502,11 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z
     .union([allOf, anyOf, notOf, cohortRef, listRef, actionEventLeaf, eventLeaf, latestLeaf, earliestLeaf, velocityLeaf, sequenceLeaf], {
       error: (issue) =>
-        `must be one condition (all, any, not, cohort, list, event, latest, earliest, velocity or sequence), got ${shown(issue.input)}`,
+        `must be one condition (all, any, not, cohort, list, action, event, latest, earliest, velocity or sequence), got ${shown(issue.input)}`,
     })
     .meta({
       id: 'Condition',
-      description: 'Exactly one of: all, any, not, cohort, list, an event leaf, latest, earliest, velocity or sequence.',
+      description: 'Exactly one of: all, any, not, cohort, list, an action leaf, an event leaf, latest, earliest, velocity or sequence.',
     }),
 );
 

@@ -28,7 +28,10 @@ const DAY_MS = 86_400_000;
 /** The units a window accepts, for messages. */
 export const WINDOW_UNITS = 'units h, d, w, month or months for calendar months, y for 12 months';
 
-/** Parses `<integer><unit>` with units h, d, w, mo and y; returns a message instead when it is not one. */
+/**
+ * Parses `<integer><unit>` with units h, d, w, month or months, and y; returns a message instead
+ * when it is not one (`3mo` is refused with the spelling to use).
+ */
 export function parseWindowDuration(text: unknown): WindowDuration | { readonly error: string } {
   const match = typeof text === 'string' ? MONTHS.exec(text) : null;
   if (!match) {
@@ -72,6 +75,12 @@ export function instantBefore(asOf: number, duration: WindowDuration, times = 1)
   start.setUTCFullYear(year, month, day);
   return start.getTime();
 }
+
+/**
+ * The instant one duration after `asOf`, the mirror of {@link instantBefore}: calendar months step
+ * forward with the day clamped (Jan 31 plus 1month is Feb 29 in a leap year, Feb 28 otherwise).
+ */
+export const instantAfter = (asOf: number, duration: WindowDuration): number => instantBefore(asOf, duration, -1);
 
 /**
  * The shortest and longest the duration can be, whatever the instant (n months: 28n to 31n

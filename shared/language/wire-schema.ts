@@ -39,9 +39,9 @@ export const propertyOpsWireSchema = z.object({
   starts_with: z.string().optional(),
   ends_with: z.string().optional(),
   icontains: z.string().optional(),
-  before: durationWireSchema.optional(),
-  within: durationWireSchema.optional(),
-  within_next: durationWireSchema.optional(),
+  before: windowDurationWireSchema.optional(),
+  within: windowDurationWireSchema.optional(),
+  within_next: windowDurationWireSchema.optional(),
 });
 
 /** Which events a window admits (`Window`). */

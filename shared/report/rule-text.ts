@@ -122,7 +122,8 @@ function conditionLines(condition: Condition): string[] {
     case 'sequence':
       return [
         'sequence:',
-        ...indent(condition.steps.map((step) => `- ${filterText(step)}`)),
+        // A step written as an action shows it as a leaf does: its name, what it resolved to as a comment.
+        ...indent(condition.steps.flatMap((step) => (step.action !== undefined ? listItem(filterLines(step)) : [`- ${filterText(step)}`]))),
         ...(condition.maxGap ? [`max_gap: ${condition.maxGap.text}`] : []),
         ...(condition.window ? [windowLine(condition.window)] : []),
       ];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../shared/language/catalog.ts';
+import { actionsUsed } from '../../shared/language/resolve-actions.ts';
 import { formatProblem } from '../../shared/language/errors.ts';
 import { personalPropertyProblems } from '../../shared/privacy/personal-properties.ts';
 import { header } from '../support/lake.ts';
@@ -45,6 +46,55 @@ describe('named actions: resolved into the leaves that name them', () => {
     expect(velocity?.rule).toMatchObject({
       kind: 'velocity',
       filter: { action: 'paid', events: ['checkout'], where: [{ property: 'amount' }] },
+    });
+  });
+
+  it('gives a sequence step the action, its own where ANDed, beside steps written out; the plan lists the action once', () => {
+    const definition = only([
+      cohort(
+        '  sequence:\n    - {event: visit}\n    - {action: paid, where: {currency: EUR}}\n    - action: paid\n  max_gap: 1d\n  within: 30d',
+      ),
+    ]);
+    const resolved = {
+      action: 'paid',
+      events: ['checkout'],
+      sources: ['billing'],
+      where: [{ property: 'amount', ops: { gt: 0 } }],
+    };
+    expect(definition?.rule).toMatchObject({
+      kind: 'sequence',
+      steps: [
+        { events: ['visit'], where: [] },
+        { ...resolved, where: [...resolved.where, { property: 'currency', ops: { eq: 'EUR' } }] },
+        resolved,
+      ],
+      maxGap: { text: '1d' },
+    });
+    expect(actionsUsed(definition?.rule ?? { kind: 'all', items: [] })).toEqual(['paid']);
+    const written = only([cohort('  sequence:\n    - {event: visit}\n    - {event: checkout, source: billing, where: {amount: {gt: 0}}}')]);
+    expect(only([cohort('  sequence:\n    - {event: visit}\n    - {action: paid}')])?.hash).not.toBe(written?.hash);
+    expect(
+      only([cohort('  sequence:\n    - {event: visit}\n    - {action: paid}')], [paid(PAID.replace('gt: 0', 'gt: 9'))])?.hash,
+    ).not.toBe(only([cohort('  sequence:\n    - {event: visit}\n    - {action: paid}')])?.hash);
+  });
+
+  it('gives a periods leaf the action, its count tested in each period', () => {
+    const definition = only([
+      cohort('  action: paid\n  where: {currency: EUR}\n  periods: {every: 1month, count: 3, at_least: 2}\n  count: {gte: 2}'),
+    ]);
+    expect(definition?.rule).toEqual({
+      kind: 'periods',
+      filter: {
+        action: 'paid',
+        events: ['checkout'],
+        sources: ['billing'],
+        where: [
+          { property: 'amount', ops: { gt: 0 } },
+          { property: 'currency', ops: { eq: 'EUR' } },
+        ],
+      },
+      periods: { every: { text: '1month', months: 1 }, count: 3, at_least: 2 },
+      bounds: { gte: 2 },
     });
   });
 
@@ -103,6 +153,35 @@ describe('named actions: bad input, each at its path:line:col', () => {
     expect(problems([cohort('  velocity: {action: paid, source: crm, window: 7d}\n  lt: 1')])).toEqual([
       'definitions/buyers.yaml:7:28: source must not be given beside action: the action names the events and sources (a leaf adds conditions with where)',
     ]);
+  });
+
+  it('refuses in a sequence step what it refuses in a leaf: an unknown action, event beside it, a property tested twice', () => {
+    expect(
+      problems([
+        cohort(
+          '  sequence:\n    - {action: pay}\n    - action: paid\n      event: checkout\n    - {action: paid, where: {amount: {lt: 9}}}',
+        ),
+      ]),
+    ).toEqual([
+      'definitions/buyers.yaml:8:16: action "pay" does not exist: no valid file actions/pay.yaml (actions: paid)',
+      'definitions/buyers.yaml:10:7: event must not be given beside action: the action names the events and sources (a leaf adds conditions with where)',
+      'definitions/buyers.yaml:11:30: action "paid" already tests "amount" (definitions/actions/paid.yaml): test a property once, in the action or in the leaf',
+    ]);
+  });
+
+  it('refuses periods beside a window or a sum on an action leaf, as on an event leaf', () => {
+    expect(problems([cohort('  action: paid\n  within: 30d\n  periods: {every: 7d, count: 2, at_least: 1}')])).toEqual([
+      'definitions/buyers.yaml:9:12: rule.periods stand in place of the window: leave out within, before and between',
+    ]);
+    expect(problems([cohort('  action: paid\n  sum: {gte: 1}\n  periods: {every: 7d, count: 2, at_least: 1}')])).toEqual([
+      'definitions/buyers.yaml:9:12: rule.periods test a count: use count (or no measure), not sum or distinct',
+    ]);
+  });
+
+  it('names action among the forms when a condition is none of them', () => {
+    expect(problems([cohort('  acton: paid')])[0]).toContain(
+      'must be one condition (all, any, not, cohort, list, action, event, latest, earliest, velocity or sequence)',
+    );
   });
 
   it("refuses a leaf where on a property the action already tests, at the property's key", () => {

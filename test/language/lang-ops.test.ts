@@ -91,6 +91,17 @@ describe('date operators', () => {
     expect(latest.kind === 'latest' && latest.ops).toEqual({ within: { text: '12h', ms: 12 * 3_600_000 } });
   });
 
+  it('takes calendar months and years there too, as windows do; 3mo stays refused with the spelling to use', () => {
+    const rule = parsed('  event: e\n  where: {renews_at: {within_next: 1month, before: 1y}, trial_at: {within: 3months}}\n').rule;
+    expect(rule.kind === 'event' && rule.filter.where.map((w) => w.ops)).toEqual([
+      { within_next: { text: '1month', months: 1 }, before: { text: '1y', months: 12 } },
+      { within: { text: '3months', months: 3 } },
+    ]);
+    expect(problemsOf('  latest: {event: e, property: p}\n  within: 3mo\n')).toEqual([
+      expect.stringMatching(/^d\.yaml:8:11: rule\.within must be a duration such as 30d or 3months: mo is not a unit/),
+    ]);
+  });
+
   it.each([
     [
       'a duration without unit',

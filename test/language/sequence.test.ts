@@ -65,7 +65,7 @@ describe('a sequence leaf', () => {
 
   it('refuses a step without an event, a bad max_gap, two windows and a measure beside the sequence', () => {
     expect(problemsOf(definition('  sequence:\n    - {source: web}\n    - {event: bought}\n'))).toEqual([
-      'd.yaml:8:7: rule.sequence[0].event is missing: each step names its event (a list of events, or "*")',
+      'd.yaml:8:7: rule.sequence[0].event is missing: each step names its event (a list of events, or "*") or an action',
     ]);
     expect(problemsOf(definition('  sequence: [{event: a}, {event: b}]\n  max_gap: 1mo\n'))[0]).toMatch(
       /^d\.yaml:8:12: .*max_gap.*duration/,

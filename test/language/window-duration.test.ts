@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { alwaysLonger, instantBefore, parseWindowDuration, type WindowDuration } from '../../shared/language/window-duration.ts';
+import {
+  alwaysLonger,
+  instantAfter,
+  instantBefore,
+  parseWindowDuration,
+  type WindowDuration,
+} from '../../shared/language/window-duration.ts';
 
 const months = (text: string): WindowDuration => {
   const parsed = parseWindowDuration(text);
   if ('error' in parsed) throw new Error(parsed.error);
   return parsed;
 };
+const stepForward = (asOf: string, text: string) => new Date(instantAfter(Date.parse(asOf), months(text))).toISOString();
 const stepBack = (asOf: string, text: string, times = 1) => new Date(instantBefore(Date.parse(asOf), months(text), times)).toISOString();
 
 describe('calendar months counted back from the as-of instant (issue 16)', () => {
@@ -29,6 +36,15 @@ describe('calendar months counted back from the as-of instant (issue 16)', () =>
     expect(stepBack('2025-03-31T00:00:00.000Z', '1month', 2)).toBe('2025-01-31T00:00:00.000Z');
     expect(stepBack('2025-03-31T00:00:00.000Z', '1month', 0)).toBe('2025-03-31T00:00:00.000Z');
     expect(stepBack('2025-03-31T00:00:00.000Z', '7d', 3)).toBe('2025-03-10T00:00:00.000Z');
+  });
+
+  it('steps forward (within_next) with the same clamping: Jan 31 plus 1month is Feb 29 in a leap year', () => {
+    expect(stepForward('2024-01-31T08:00:00.000Z', '1month')).toBe('2024-02-29T08:00:00.000Z');
+    expect(stepForward('2023-01-31T08:00:00.000Z', '1month')).toBe('2023-02-28T08:00:00.000Z');
+    expect(stepForward('2024-03-31T00:00:00.000Z', '1month')).toBe('2024-04-30T00:00:00.000Z');
+    expect(stepForward('2024-02-29T00:00:00.000Z', '1y')).toBe('2025-02-28T00:00:00.000Z');
+    expect(stepForward('2024-11-30T00:00:00.000Z', '3months')).toBe('2025-02-28T00:00:00.000Z');
+    expect(stepForward('2024-03-31T00:00:00.000Z', '7d')).toBe('2024-04-07T00:00:00.000Z');
   });
 
   it('keeps the text as written, fixed units included', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition } from '../../shared/language/ast.ts';
+import { buildActions } from '../../shared/language/actions.ts';
 import { parseDefinition } from '../../shared/language/parse-definition.ts';
 import { parseConfig } from '../../shared/config/config.ts';
 import { filterText, ruleText } from '../../shared/report/rule-text.ts';
@@ -94,6 +95,26 @@ describe('the readable rendering of a sequence', () => {
     );
     expect(ruleText(rule)).toBe(
       'sequence:\n  - {event: signed_up, source: product}\n  - {event: upgraded, where: {plan: {in: [pro, team]}}}\nmax_gap: 2w\nwithin: 90d',
+    );
+  });
+});
+
+describe('named actions in the readable rule (issue 16)', () => {
+  it('shows an action step of a sequence and an action with periods by name, what each resolved to as a comment', () => {
+    const { actions } = buildActions([
+      { path: 'definitions/actions/paid.yaml', text: 'id: paid\nowner: o\npurpose: p\nevent: checkout\nsource: billing\n' },
+    ]);
+    const read = (rule: string) => {
+      const result = parseDefinition(`${HEADER}${rule}`, 'definitions/every_form.yaml', actions);
+      if (!result.ok) throw new Error(result.problems.map((p) => p.message).join('\n'));
+      return ruleText(result.definition.rule);
+    };
+    const sequence = read('rule:\n  sequence:\n    - {event: viewed}\n    - {action: paid, where: {plan: pro}}\n  max_gap: 1d\n');
+    expect(sequence).toBe(
+      'sequence:\n  - {event: viewed}\n  - action: paid  # {event: checkout, source: billing, where: {plan: pro}}\nmax_gap: 1d',
+    );
+    expect(read('rule:\n  action: paid\n  periods: {every: 1month, count: 3, at_least: 2}\n')).toBe(
+      'action: paid  # {event: checkout, source: billing}\nperiods: {every: 1month, count: 3, at_least: 2}\ncount: {gte: 1}',
     );
   });
 });
