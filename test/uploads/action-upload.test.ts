@@ -9,6 +9,9 @@ const CATALOG = {
   'buyers.yaml': `${header('buyers')}rule:\n  action: paid\n  within: 30d\n`,
   'fans.yaml': `${header('fans')}rule:\n  cohort: buyers\n`,
   'loggers.yaml': `${header('loggers')}rule:\n  event: login\n`,
+  // An action used only by a sequence step, and only beside periods (issue 16: any leaf).
+  'funnel.yaml': `${header('funnel')}rule:\n  sequence:\n    - {event: login}\n    - {action: paid}\n  max_gap: 1d\n`,
+  'regulars.yaml': `${header('regulars')}rule:\n  action: paid\n  periods: {every: 1month, count: 3, at_least: 2}\n`,
 };
 
 const errorsOf = (outcome: unknown): readonly string[] => (outcome as { errors?: string[] }).errors ?? [];
@@ -28,10 +31,12 @@ describe('a named action uploaded to incoming/actions/', () => {
       status: 'accepted',
       cohort: null,
       promoted_to: join(given.folder, 'actions', 'paid.yaml'),
-      refresh: { cohorts: ['buyers', 'fans'], execution: 'execution:upload-event-1' },
+      refresh: { cohorts: ['buyers', 'funnel', 'regulars', 'fans'], execution: 'execution:upload-event-1' },
     });
     expect(await given.action()).toBe(changed);
-    expect(given.started).toEqual([{ trigger: 'definition-change', cohorts: ['buyers', 'fans'], rationale: 'action "paid" changed' }]);
+    expect(given.started).toEqual([
+      { trigger: 'definition-change', cohorts: ['buyers', 'funnel', 'regulars', 'fans'], rationale: 'action "paid" changed' },
+    ]);
   });
 
   it('when invalid, is rejected with its path:line:col and changes nothing', async () => {
