@@ -25,6 +25,15 @@ describe('named actions under governance: changing one is a definition change of
       'core_users.yaml': definitionYaml('core_users', { rule: '  action: logged_in\n  within: 7d' }),
       'month_users.yaml': definitionYaml('month_users', { tier: 'tactical', rule: '  action: logged_in\n  within: 30d' }),
       'other_users.yaml': definitionYaml('other_users', { tier: 'tactical', rule: '  event: login\n  within: 30d' }),
+      // The action as a sequence step and beside periods (issue 16: usable in any leaf)
+      'seq_users.yaml': definitionYaml('seq_users', {
+        tier: 'tactical',
+        rule: '  sequence:\n    - {event: login}\n    - {action: logged_in}\n  within: 30d',
+      }),
+      'weekly_users.yaml': definitionYaml('weekly_users', {
+        tier: 'tactical',
+        rule: '  action: logged_in\n  periods: {every: 1w, count: 4, at_least: 1}',
+      }),
     });
     await mkdir(join(root, 'definitions', 'actions'));
     await writeFile(actionFile(), action('login'));
@@ -44,9 +53,14 @@ describe('named actions under governance: changing one is a definition change of
     expect(plan.code).toBe(1);
     expect(text).toMatch(/~ core_users \(core, changed: rule\)\s+refused/);
     expect(text).toMatch(/~ month_users \(tactical, changed: rule\)\s+ok/);
+    expect(text).toMatch(/~ seq_users \(tactical, changed: rule\)\s+ok/);
+    expect(text).toMatch(/~ weekly_users \(tactical, changed: rule\)\s+ok/);
     expect(text).not.toContain('other_users');
     expect(text).toContain('  - action: logged_in  # {event: login}');
     expect(text).toContain('  + action: logged_in  # {event: signup}');
+    // the sequence's step, named in the diff as a step
+    expect(text).toContain('-   - action: logged_in  # {event: login}');
+    expect(text).toContain('+   - action: logged_in  # {event: signup}');
     expect(text).toContain('members on the current data: 4 -> 0 members (+0 -4, -100%)');
 
     // WHEN a refresh runs: the refused core cohort keeps its accepted definition, with the action as it was then
