@@ -35,6 +35,13 @@ const RULE = `rule:
           where: {platform: web}
           periods: {every: 1month, count: 3, at_least: 2}
           count: {gte: 2, lte: 10}
+        - earliest: {event: $identify, property: plan, within: 1y}
+          eq: free
+        - latest: {event: trait_set, property: trial_ends_at}
+          within_next: 1month
+        - event: $pageview
+          where: {$current_url: {contains: "50%_off", starts_with: "https://"}, $browser: {icontains: chrome}, due_at: {before: 3months, within: 2y}}
+        - list: vips
     - not:
         latest: {event: subscription_changed, property: plan, source: billing, within: 90d, where: {reason: {neq: "x'; DROP TABLE events; --"}}}
         in: [pro, enterprise]
