@@ -90,7 +90,7 @@ const duration = parsedString('a duration such as 30d, 12h or 2w', parseDuration
 /** A duration counted from T (window keys, velocity windows, periods, date operators): also calendar months. */
 const windowDuration = parsedString('a duration such as 30d, 12h, 2w, 3months or 1y', parseWindowDuration).meta({
   id: 'WindowDuration',
-  description: `A positive duration counted back from the as-of instant: an integer and a unit (${WINDOW_UNITS}), at most 100 years. T minus n months is the same day n calendar months earlier in UTC, clamped to that month's last day (Mar 31 - 1month = Feb 28 or 29), time of day kept.`,
+  description: `A positive duration counted from the as-of instant (back, or forward for within_next): an integer and a unit (${WINDOW_UNITS}), at most 100 years. T minus n months is the same day n calendar months earlier in UTC, clamped to that month's last day (Mar 31 - 1month = Feb 28 or 29), time of day kept; T plus n months likewise.`,
 });
 
 const BOUND_KEYS = ['eq', 'gt', 'gte', 'lt', 'lte'] as const;
