@@ -10,6 +10,20 @@ export interface SourceCheckRequest {
   readonly asOf: Date;
   readonly lake: LakeRelations;
   readonly dialect: Dialect;
+  /**
+   * The identity map's keys kept between runs, read in place of normalizing the map in the query;
+   * the query then returns no `identity` rows (the caller keeps them beside the keys).
+   * @default - the query normalizes `lake.identities` and counts its keys
+   */
+  readonly identityKeys?: IdentityKeyRelation;
+}
+
+/** The identity keys (source, normalized user_id) of the lake's identity map, kept between runs. */
+export interface IdentityKeyRelation {
+  /** A relation with the columns `source` and `user_key` (`keyOf` of the normalized user id), one row per key. */
+  readonly relation: string;
+  /** The key of a normalized user id as the relation holds it. */
+  readonly keyOf: (column: string) => string;
 }
 
 /** The one source-check query and what it reads. */
@@ -50,14 +64,12 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
   const beforeWindow = integerLiteral(window.firstDay - 1);
   const counted = (condition: string, alias: string) => `count(*) FILTER (WHERE ${condition}) AS ${alias}`;
   const summed = (column: string) => `CAST(sum(${column}) AS BIGINT) AS ${column}`;
-  const nullCount = (alias: string) => `CAST(NULL AS BIGINT) AS ${alias}`;
 
-  // One key per identity (source, normalized user_id); it conflicts when its person_ids differ.
-  const identityKeys =
-    `identity_keys AS (\n  SELECT source, user_key, min(person_id) <> max(person_id) AS conflicting\n` +
-    `  FROM (SELECT source, ${normalizedIdSql(d, 'user_id')} AS user_key, person_id FROM ${request.lake.identities} AS identities) AS i\n` +
-    `  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n` +
-    `  GROUP BY source, user_key\n)`;
+  const kept = request.identityKeys;
+  const identityKeys = kept
+    ? `identity_keys AS (\n  SELECT source, user_key FROM ${kept.relation} AS kept_identity_keys\n)`
+    : `identity_keys AS (\n${identityKeysSql(d, request.lake.identities)}\n)`;
+  const joinedKey = kept ? kept.keyOf('e.user_key') : 'e.user_key';
   const scanned =
     `scanned AS (\n  SELECT event_id, source, ${normalizedIdSql(d, 'user_id')} AS user_key, event_name, ts, dt\n` +
     `  FROM ${request.lake.events} AS lake_events\n` +
@@ -73,7 +85,7 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     `    CAST(floor(date_diff('millisecond', ${epoch}, e.ts) / ${doubleLiteral(DAY_MS)}) AS BIGINT) AS ts_day,\n` +
     `    date_diff('day', DATE ${stringLiteral(dayText(0))}, TRY_CAST(e.dt AS DATE)) AS dt_day,\n` +
     `    (m.user_key IS NULL) AS unmapped\n` +
-    `  FROM scanned AS e\n  LEFT JOIN identity_keys AS m ON m.source = e.source AND m.user_key = e.user_key\n` +
+    `  FROM scanned AS e\n  LEFT JOIN identity_keys AS m ON m.source = e.source AND m.user_key = ${joinedKey}\n` +
     `  WHERE e.ts IS NULL OR e.ts < ${T}\n)`;
   const classified =
     `classified AS (\n  SELECT src, event_id, ts, unmapped, no_event_id, no_source, no_user_id, no_event_name, no_ts,\n` +
@@ -119,19 +131,45 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     nullCount('identity_keys'),
     nullCount('identity_conflicts'),
   ];
-  const identityColumns = [
-    `'identity' AS grain`,
-    'source',
-    nullCount('event_day'),
-    ...[...COUNT_COLUMNS, 'latest_ms'].map(nullCount),
-    'count(*) AS identity_keys',
-    counted('conflicting', 'identity_conflicts'),
-  ];
+  const events = `SELECT ${eventColumns.join(',\n  ')}\nFROM per_key\nGROUP BY ROLLUP (src, event_day)`;
   const sql =
     `-- cohort-refresh: source checks as of ${new Date(window.endMs).toISOString()}, days ${dayText(window.firstDay)} to ${dayText(window.lastDay)}\n` +
     `WITH ${[identityKeys, scanned, flagged, classified, keyed, perKey].join(',\n')}\n` +
-    `SELECT ${eventColumns.join(',\n  ')}\nFROM per_key\nGROUP BY ROLLUP (src, event_day)\n` +
-    `UNION ALL\n` +
-    `SELECT ${identityColumns.join(',\n  ')}\nFROM identity_keys\nGROUP BY source`;
+    (kept ? events : `${events}\nUNION ALL\n${identityRowsSql}`);
   return { sql, partitions, window };
+}
+
+/** One key per identity (source, normalized user_id) with a person_id; it conflicts when its person_ids differ. */
+function identityKeysSql(d: Dialect, identities: string): string {
+  return (
+    `  SELECT source, user_key, min(person_id) <> max(person_id) AS conflicting\n` +
+    `  FROM (SELECT source, ${normalizedIdSql(d, 'user_id')} AS user_key, person_id FROM ${identities} AS identities) AS i\n` +
+    `  WHERE person_id IS NOT NULL AND person_id <> '' AND user_key IS NOT NULL AND user_key <> '' AND source IS NOT NULL\n` +
+    `  GROUP BY source, user_key`
+  );
+}
+
+const nullCount = (alias: string) => `CAST(NULL AS BIGINT) AS ${alias}`;
+
+/** The `identity` rows of the source checks (identity keys and conflicts per source), from the CTE `identity_keys`. */
+const identityRowsSql = `SELECT ${[
+  `'identity' AS grain`,
+  'source',
+  nullCount('event_day'),
+  ...[...COUNT_COLUMNS, 'latest_ms'].map(nullCount),
+  'count(*) AS identity_keys',
+  'count(*) FILTER (WHERE conflicting) AS identity_conflicts',
+].join(',\n  ')}\nFROM identity_keys\nGROUP BY source`;
+
+/** The `identity` rows of the source checks alone: what the query returns about the identity map. */
+export function compileIdentityChecks(dialect: Dialect, identities: string): string {
+  return `WITH identity_keys AS (\n${identityKeysSql(dialect, identities)}\n)\n${identityRowsSql}`;
+}
+
+/**
+ * The identity keys the source checks join the events with, one row per (source, key), as
+ * {@link IdentityKeyRelation} holds them (`keyOf` of the normalized user id).
+ */
+export function compileIdentityKeys(dialect: Dialect, identities: string, keyOf: (column: string) => string): string {
+  return `SELECT DISTINCT source, ${keyOf('user_key')} AS user_key\nFROM (\n${identityKeysSql(dialect, identities)}\n) AS identity_keys`;
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { compileRefresh, type MetricColumns } from '../compiler/compile-refresh.ts';
-import { compileSourceChecks } from '../checks/source-query.ts';
-import { readSourceCheckRows } from '../checks/source-rows.ts';
+import { querySourceChecks, type SourceCheckSource } from '../checks/source-check-source.ts';
 import { withRefusedRecords } from '../checks/refused-check.ts';
 import { sourceChecks, withLakeWarnings } from '../checks/source-checks.ts';
 import { DEFAULT_CONFIG, type MetricSettings, type ProjectConfig } from '../config/config.ts';
@@ -121,7 +120,13 @@ export type StatementBuilder = (plan: RefreshPlan) => string;
 /** The plan step: select, compile into one query, and assign version numbers. */
 export async function planRefresh(
   request: RefreshRequest,
-  ports: { readonly engine: QueryEngine; readonly store: SnapshotStore; readonly config?: ProjectConfig },
+  ports: {
+    readonly engine: QueryEngine;
+    readonly store: SnapshotStore;
+    readonly config?: ProjectConfig;
+    /** Where the source checks' rows come from. @default - their query, run by the engine */
+    readonly sourceChecks?: SourceCheckSource;
+  },
   runId: string,
 ): Promise<RefreshPlan> {
   const asOf = request.asOf.toISOString();
@@ -140,8 +145,7 @@ export async function planRefresh(
     dialect: ports.engine.dialect,
     metrics: config.metrics,
   });
-  const checks = compileSourceChecks({ asOf: request.asOf, lake: lake.relations, dialect: ports.engine.dialect });
-  const checkRows = readSourceCheckRows(await ports.engine.rows(checks.sql));
+  const checkRows = await (ports.sourceChecks ?? querySourceChecks(ports.engine)).rows(request.asOf, lake);
   const source_checks = withRefusedRecords(
     withLakeWarnings(sourceChecks(checkRows, config, request.asOf), lake.warnings ?? []),
     lake.refused,

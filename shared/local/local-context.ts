@@ -1,6 +1,7 @@
 import { openDuckDb } from './open-duckdb.ts';
 import { DuckDbEngine } from './duckdb-engine.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
+import { LocalSourceChecks } from './local-source-checks.ts';
 import { LearningsStore } from '../learnings/learnings-store.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
 import type { LocalTiles } from './local-tile-store.ts';
@@ -16,6 +17,8 @@ export interface LocalContext {
   readonly blobs: FsBlobStore;
   /** Daily tiles under `<state>/tiles/`, over the lake folder. */
   readonly tiles: LocalTiles;
+  /** The source checks, keeping the identity map's keys under `<state>/checks/`. */
+  readonly sourceChecks: LocalSourceChecks;
   /** The uploaded lists of the definitions folder, for the privacy rules; absent without a definitions folder. */
   readonly lists?: ListsArea;
 }
@@ -35,7 +38,8 @@ export async function openLocalContext(options: {
     options.definitions === undefined
       ? {}
       : { lists: { files: localFiles(new FsBlobStore(options.definitions)), prefix: `${LISTS_FOLDER}/` } };
-  return { engine, store, blobs, tiles: engine.tiles(options.state), ...lists };
+  const sourceChecks = new LocalSourceChecks(connection, engine, options.data, options.state);
+  return { engine, store, blobs, tiles: engine.tiles(options.state), sourceChecks, ...lists };
 }
 
 /** The learnings library of the local state folder. */

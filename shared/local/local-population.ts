@@ -15,7 +15,7 @@ interface Made {
 }
 
 /** Path, size and modification time of files (sorted by path); a missing file is left out. */
-async function inputsOf(files: readonly { readonly path: string; readonly file: string }[]): Promise<InputFile[]> {
+export async function inputsOf(files: readonly { readonly path: string; readonly file: string }[]): Promise<InputFile[]> {
   const found = await Promise.all(
     files.map(async ({ path, file }) => {
       const info = await stat(file).catch(() => undefined);

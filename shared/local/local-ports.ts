@@ -14,6 +14,7 @@ import { gitAuthors } from './git-author.ts';
 import { folderDefinitions } from '../store/definitions-source.ts';
 import { JsonlNotifier } from './jsonl-notifier.ts';
 import type { TileStore } from '../tiles/tile-store.ts';
+import type { SourceCheckSource } from '../checks/source-check-source.ts';
 
 /** The local world's ports for a run of the state machine. */
 export interface LocalPorts {
@@ -31,6 +32,8 @@ export interface LocalPorts {
   readonly events: CohortEvents;
   /** Daily tiles: `<state>/tiles/`. */
   readonly tiles: TileStore;
+  /** The source checks, keeping the identity map's keys under `<state>/checks/` between runs. @default - their query, every run */
+  readonly sourceChecks?: SourceCheckSource;
   /** Source check levels and SLAs (`cohorts.config.yaml`). @default - DEFAULT_CONFIG */
   readonly config?: ProjectConfig;
   /** The clock of manifests and summaries. @default - the system clock */
@@ -47,12 +50,13 @@ export async function openLocalPorts(
   config?: ProjectConfig,
 ): Promise<LocalPorts> {
   const context = await openLocalContext(folders);
-  const { engine, store, tiles } = context;
+  const { engine, store, tiles, sourceChecks } = context;
   return {
     definitions: folderDefinitions(folders.definitions),
     engine,
     store,
     tiles,
+    sourceChecks,
     notifier: JsonlNotifier.inState(folders.state),
     exports: new BlobExports(new FsBlobStore(folders.state), engine),
     events: JsonlEvents.inState(folders.state),

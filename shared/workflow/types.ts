@@ -1,3 +1,4 @@
+import type { SourceCheckSource } from '../checks/source-check-source.ts';
 import type { ProjectConfig } from '../config/config.ts';
 import type { RefreshPlan, StatementBuilder } from '../engine/plan.ts';
 import type { CohortOutcome } from '../engine/snapshot-cohort.ts';
@@ -54,6 +55,8 @@ export interface PlanPorts {
   readonly privacy?: PrivacyPorts;
   /** Where the definition versions the guardrails accept are announced (`Definition Accepted`). @default - not announced */
   readonly events?: CohortEvents;
+  /** Where the source checks' rows come from. @default - their query, run by the engine every run */
+  readonly sourceChecks?: SourceCheckSource;
 }
 
 /**

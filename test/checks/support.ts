@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { expect } from 'vitest';
 import { compileSourceChecks } from '../../shared/checks/source-query.ts';
 import { readSourceCheckRows, type SourceCheckRow } from '../../shared/checks/source-rows.ts';
 import { type SourceCheckReport, sourceChecks } from '../../shared/checks/source-checks.ts';
@@ -9,6 +10,8 @@ import { duckdbDialect } from '../../shared/compiler/duckdb-dialect.ts';
 import { DEFAULT_CONFIG, type ProjectConfig } from '../../shared/config/config.ts';
 import { duckdbLakeRelations } from '../../shared/local/duckdb-lake.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
+import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
+import { LocalSourceChecks } from '../../shared/local/local-source-checks.ts';
 import type { CheckResult } from '../../shared/store/manifest.ts';
 
 /** The as-of instant of the source-check tests: mid-day, so T's own day is partial. */
@@ -110,6 +113,7 @@ export async function runSourceChecks(
   const { sql } = compileSourceChecks({ asOf, lake, dialect: duckdbDialect });
   const reader = await connection.runAndReadAll(sql);
   const rows = readSourceCheckRows(reader.getRowObjectsJS());
+  await expectKeptRowsSame(connection, lakeDir, asOf, rows);
   const report = sourceChecks(rows, config, asOf);
   return {
     sql,
@@ -121,6 +125,25 @@ export async function runSourceChecks(
       return found;
     },
   };
+}
+
+/** Rows in a stable order, to compare two runs. */
+export const sortedRows = (rows: readonly SourceCheckRow[]) => rows.map((row) => JSON.stringify(row)).sort();
+
+/**
+ * Every source-check test also runs the local checks that keep the identity map's keys
+ * (local-source-checks.ts) twice, building and then reading the kept keys: both must return
+ * exactly the rows of the query.
+ */
+async function expectKeptRowsSame(connection: DuckDBConnection, lakeDir: string, asOf: Date, rows: readonly SourceCheckRow[]) {
+  const state = await mkdtemp(join(tmpdir(), 'source-checks-state-'));
+  try {
+    const engine = new DuckDbEngine(connection, lakeDir);
+    const checks = new LocalSourceChecks(connection, engine, lakeDir, state);
+    for (const _ of ['build', 'read']) expect(sortedRows(await checks.rows(asOf, await engine.lake()))).toEqual(sortedRows(rows));
+  } finally {
+    await rm(state, { recursive: true, force: true });
+  }
 }
 
 /** A config with some settings replaced (the rest at their defaults). */
