@@ -16,6 +16,12 @@ export interface SourceCheckRequest {
    * @default - the query normalizes `lake.identities` and counts its keys
    */
   readonly identityKeys?: IdentityKeyRelation;
+  /**
+   * Reads only these `dt` partitions of the window (YYYY-MM-DD; `lake.events` should hold only
+   * their files) and returns each one's part of the window's rows apart, its date in the column
+   * `part` (what source-check-parts.ts adds up). @default - every partition of the window, together
+   */
+  readonly parts?: readonly string[];
 }
 
 /** The identity keys (source, normalized user_id) of the lake's identity map, kept between runs. */
@@ -33,6 +39,14 @@ export interface CompiledSourceChecks {
   /** The `dt` partitions of the events read (both ends included). */
   readonly partitions: { readonly from: string; readonly to: string };
   readonly window: SourceCheckWindow;
+  /**
+   * The same query's valid events of the window, one row per (source, event_id) as `key`, the
+   * digest `keyOf` gives, with its partition `dt` when by parts (source-check-parts.ts tells from
+   * them whether two partitions share an event).
+   */
+  readonly keys: (keyOf: (source: string, eventId: string) => string) => string;
+  /** The latest ts of any row read (valid or not, before T or not), epoch ms, as `newest_ms` (per `dt` when by parts). */
+  readonly newest: string;
 }
 
 /**
@@ -59,7 +73,10 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
   const T = d.timestamp(window.endMs);
   const start = d.timestamp(window.startMs);
   const epoch = d.timestamp(0);
-  const { partitions, undatedPartitions: undated } = window;
+  const { undatedPartitions: undated } = window;
+  const parts = request.parts;
+  const partitions = parts === undefined ? window.partitions : { from: [...parts].sort()[0] ?? '', to: [...parts].sort().at(-1) ?? '' };
+  const dt = parts === undefined ? '' : 'dt, ';
   const inUndated = `(dt >= ${stringLiteral(undated.from)} AND dt <= ${stringLiteral(undated.to)})`;
   const beforeWindow = integerLiteral(window.firstDay - 1);
   const counted = (condition: string, alias: string) => `count(*) FILTER (WHERE ${condition}) AS ${alias}`;
@@ -88,7 +105,7 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     `  FROM scanned AS e\n  LEFT JOIN identity_keys AS m ON m.source = e.source AND m.user_key = ${joinedKey}\n` +
     `  WHERE e.ts IS NULL OR e.ts < ${T}\n)`;
   const classified =
-    `classified AS (\n  SELECT src, event_id, ts, unmapped, no_event_id, no_source, no_user_id, no_event_name, no_ts,\n` +
+    `classified AS (\n  SELECT ${dt}src, event_id, ts, unmapped, no_event_id, no_source, no_user_id, no_event_name, no_ts,\n` +
     `    NOT (no_event_id OR no_source OR no_user_id OR no_event_name OR no_ts) AS valid,\n` +
     `    CASE WHEN no_ts THEN ${inUndated} ELSE ts >= ${start} END AS in_window,\n` +
     `    (NOT no_ts AND ${inUndated} AND abs(ts_day - dt_day) > 1) AS off_partition,\n` +
@@ -101,7 +118,7 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     `keyed AS (\n  SELECT *,\n    CASE WHEN valid AND in_window THEN event_id END AS event_key,\n` +
     `    CASE WHEN valid AND in_window THEN NULL ELSE event_day END AS day_key\n  FROM classified\n)`;
   const perKey =
-    `per_key AS (\n  SELECT src, event_key, min(event_day) AS event_day,\n    ` +
+    `per_key AS (\n  SELECT ${dt}src, event_key, min(event_day) AS event_day,\n    ` +
     [
       counted('in_window', 'row_count'),
       counted('in_window AND valid', 'valid_rows'),
@@ -115,7 +132,7 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
       counted('unmapped', 'unmapped_copies'),
       'max(ts) FILTER (WHERE valid) AS latest_ts',
     ].join(',\n    ') +
-    `\n  FROM keyed\n  GROUP BY src, event_key, day_key\n)`;
+    `\n  FROM keyed\n  GROUP BY ${dt}src, event_key, day_key\n)`;
   const eventColumns = [
     `CASE grouping(src, event_day) WHEN 0 THEN 'day' WHEN 1 THEN 'source' ELSE 'lake' END AS grain`,
     'src AS source',
@@ -131,12 +148,20 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     nullCount('identity_keys'),
     nullCount('identity_conflicts'),
   ];
-  const events = `SELECT ${eventColumns.join(',\n  ')}\nFROM per_key\nGROUP BY ROLLUP (src, event_day)`;
+  const partColumns = parts === undefined ? eventColumns : ['dt AS part', ...eventColumns];
+  const events = `SELECT ${partColumns.join(',\n  ')}\nFROM per_key\nGROUP BY ${dt}ROLLUP (src, event_day)`;
+  const ctes = `WITH ${[identityKeys, scanned, flagged, classified, keyed, perKey].join(',\n')}\n`;
   const sql =
     `-- cohort-refresh: source checks as of ${new Date(window.endMs).toISOString()}, days ${dayText(window.firstDay)} to ${dayText(window.lastDay)}\n` +
-    `WITH ${[identityKeys, scanned, flagged, classified, keyed, perKey].join(',\n')}\n` +
+    ctes +
     (kept ? events : `${events}\nUNION ALL\n${identityRowsSql}`);
-  return { sql, partitions, window };
+  return {
+    sql,
+    partitions,
+    window,
+    keys: (keyOf) => `${ctes}SELECT DISTINCT ${dt}${keyOf('src', 'event_key')} AS key\nFROM keyed\nWHERE event_key IS NOT NULL`,
+    newest: `${ctes}SELECT ${dt}date_diff('millisecond', ${epoch}, max(ts)) AS newest_ms\nFROM scanned${parts === undefined ? '' : '\nGROUP BY dt'}`,
+  };
 }
 
 /** One key per identity (source, normalized user_id) with a person_id; it conflicts when its person_ids differ. */

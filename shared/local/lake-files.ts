@@ -18,7 +18,8 @@ export class LakeNotFoundError extends Error {
   override readonly name = 'LakeNotFoundError';
 }
 
-function byFormat(names: readonly string[], folder: string) {
+/** The data files among `names` of `folder`, by format (other files are not read). */
+export function byFormat(names: readonly string[], folder: string) {
   const parquet: string[] = [];
   const jsonl: string[] = [];
   for (const name of names) {
@@ -28,7 +29,8 @@ function byFormat(names: readonly string[], folder: string) {
   return { parquet, jsonl };
 }
 
-async function list(folder: string): Promise<string[] | undefined> {
+/** The sorted entries of a folder; undefined when it is missing or not a folder. */
+export async function list(folder: string): Promise<string[] | undefined> {
   try {
     return (await readdir(folder)).sort();
   } catch (error) {

@@ -1,18 +1,30 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
+import { partitionFolderDate } from '../compiler/partition-date.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
+import { addParts, shareAKey } from '../checks/source-check-parts.ts';
 import type { SourceCheckSource } from '../checks/source-check-source.ts';
-import { compileIdentityChecks, compileIdentityKeys, compileSourceChecks, type IdentityKeyRelation } from '../checks/source-query.ts';
+import {
+  compileIdentityChecks,
+  compileIdentityKeys,
+  compileSourceChecks,
+  type IdentityKeyRelation,
+  type SourceCheckRequest,
+} from '../checks/source-query.ts';
 import { readSourceCheckRows, type SourceCheckRow } from '../checks/source-rows.ts';
+import { DAY_MS, dayOf, sourceCheckWindow } from '../checks/source-window.ts';
 import type { LakeView, QueryEngine } from '../ports.ts';
-import { lakeFileError } from './parquet-columns.ts';
 import type { InputFile } from '../tiles/fingerprint.ts';
+import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
+import { byFormat, type LakeFiles, list } from './lake-files.ts';
 import { inputsOf } from './local-population.ts';
-import { makeFolder } from './make-folder.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
+import { makeFolder } from './make-folder.ts';
+import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
 
 /** The folder under the state folder where the source checks keep what they read between runs. */
 export const CHECKS_FOLDER = 'checks';
@@ -22,6 +34,9 @@ export const CHECKS_FOLDER = 'checks';
  * id (erasure's sweep reads every file of the state folder for a person's ids).
  */
 const keyOf = (column: string) => `md5(${column})`;
+
+/** An event (source, event_id) as a partition's kept digests hold it: DuckDB's 64-bit hash. */
+const eventKeyOf = (source: string, eventId: string) => `hash(${source}, ${eventId})`;
 
 /** What `identity-keys.json` records about the kept keys. */
 interface KeptIdentityKeys {
@@ -35,19 +50,57 @@ interface KeptIdentityKeys {
   readonly rows: readonly SourceCheckRow[];
 }
 
+/** What `parts/dt=<d>.json` records about one partition's part of the window's rows. */
+interface KeptPart {
+  /** A digest of the partition's files (path, size, modification time), the window's days, the kept identity keys and the query. */
+  readonly fingerprint: string;
+  /** The latest ts of any row of the partition (epoch ms): the part serves a run whose as-of is after it. */
+  readonly newest_ms: number | null;
+  /** The partition's rows (source-rows.ts; no `identity` rows). */
+  readonly rows: readonly SourceCheckRow[];
+  /** SHA-256 of `dt=<d>.keys`: the digests of the partition's valid events in the window (sorted 64-bit, little-endian). */
+  readonly keys_sha256: string;
+}
+
+/** One partition of the window: its files and the relations over them alone. */
+interface PartFiles {
+  readonly partition: string;
+  readonly files: LakeFiles['events'];
+  readonly lake: LakeRelations;
+  readonly inputs: readonly InputFile[];
+}
+
+/** One partition's part: its rows and event digests, and whether it was read from the kept part. */
+interface Part {
+  readonly id: string;
+  readonly rows: readonly SourceCheckRow[];
+  readonly keys: BigUint64Array;
+  readonly kept: boolean;
+}
+
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * The local source checks (issue 15: a realtime tick costs in proportion to today's events). The
- * identity map is normalized and grouped once per version of `identities/` instead of in every
- * run's query: `<state>/checks/identity-keys-<fingerprint>.parquet` holds one row per identity key
- * (source, MD5 of the normalized user id) and `identity-keys.json` its fingerprint, checksum and
- * the `identity` rows (key and conflict counts, per source). A changed identities file, a record
- * or file that does not match, or an unreadable one is built again; the query then joins the
- * events with the kept keys, so the rows are those of {@link querySourceChecks}.
+ * The local source checks (issue 15: a realtime tick costs in proportion to today's events).
+ *
+ * - The identity map is normalized and grouped once per version of `identities/`:
+ *   `<state>/checks/identity-keys-<fingerprint>.parquet` holds one row per identity key (source,
+ *   MD5 of the normalized user id) and `identity-keys.json` its fingerprint, checksum and the
+ *   `identity` rows (keys and conflicts per source).
+ * - Each `dt` partition of the window keeps its part of the rows (`parts/dt=<d>.json`) and the
+ *   digests of its events (`parts/dt=<d>.keys`), keyed by its files, the window's days and the
+ *   identity keys; a run recomputes only the partitions whose files changed (today's, a late
+ *   file's day) or that hold a row at or after its as-of, and adds the parts up
+ *   (source-check-parts.ts). When two partitions share an event digest, it reads the window at
+ *   once instead.
+ *
+ * A kept file that does not match its record, or an unreadable record, is computed again; the
+ * rows are those of {@link querySourceChecks} (test/checks runs every source-check test both ways).
+ * Nothing kept names a person or a user id.
  */
 export class LocalSourceChecks implements SourceCheckSource {
   private readonly folder: string;
+  private readonly parts: string;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -57,30 +110,181 @@ export class LocalSourceChecks implements SourceCheckSource {
     stateDir: string,
   ) {
     this.folder = join(stateDir, CHECKS_FOLDER);
+    this.parts = join(this.folder, 'parts');
   }
 
-  async rows(asOf: Date, lake: LakeView): Promise<SourceCheckRow[]> {
-    const kept = await this.identityKeys(lake.relations.identities);
-    const compiled = compileSourceChecks({ asOf, lake: lake.relations, dialect: duckdbDialect, identityKeys: kept.relation });
-    return [...readSourceCheckRows(await this.engine.rows(compiled.sql)), ...kept.rows];
+  /** The rows of the source checks as of `asOf`; `lake` is not read (the window's files are listed once, here). */
+  async rows(asOf: Date, _lake?: LakeView): Promise<SourceCheckRow[]> {
+    const window = sourceCheckWindow(asOf);
+    const files = await this.windowFiles(window.partitions);
+    const read = async (sql: string) => (await this.connection.runAndReadAll(sql)).getRows();
+    const schemas = await readParquetSchemas(read, [...files.events.parquet, ...files.identities.parquet], fileList);
+    const relationsOf = (events: LakeFiles['events']): LakeRelations => {
+      const relations = duckdbLakeRelations({ ...files, events }, schemas);
+      return { events: relations.events, identities: relations.identities };
+    };
+    const all = [...files.events.parquet, ...files.events.jsonl, ...files.identities.parquet, ...files.identities.jsonl];
+    const inputs = await inputsOf(all.map((file) => ({ path: relative(files.root, file), file })));
+    const lake = relationsOf(files.events);
+    const identityInputs = inputs.filter((f) => f.path.startsWith(`identities${sep}`));
+    const kept = await this.identityKeys(lake.identities, identityInputs);
+    const request: SourceCheckRequest = { asOf, lake, dialect: duckdbDialect, identityKeys: kept.relation };
+    const partOf = (partition: string): PartFiles => {
+      const folder = join(files.root, 'events', `dt=${partition}`) + sep;
+      const inFolder = (file: string) => file.startsWith(folder);
+      const events = { parquet: files.events.parquet.filter(inFolder), jsonl: files.events.jsonl.filter(inFolder) };
+      const prefix = relative(files.root, folder) + sep;
+      return { partition, files: events, lake: relationsOf(events), inputs: inputs.filter((f) => f.path.startsWith(prefix)) };
+    };
+    const lakeOf = (parts: readonly PartFiles[]) =>
+      relationsOf({ parquet: parts.flatMap((p) => p.files.parquet), jsonl: parts.flatMap((p) => p.files.jsonl) });
+    const events =
+      (await this.fromParts(request, files.partitions.map(partOf), lakeOf)) ?? (await this.query(compileSourceChecks(request).sql));
+    return [...events, ...kept.rows];
+  }
+
+  private async query(sql: string): Promise<SourceCheckRow[]> {
+    return readSourceCheckRows(await this.engine.rows(sql));
+  }
+
+  /** The lake's files of the window's partitions and its identity map, listed once. */
+  private async windowFiles(range: { readonly from: string; readonly to: string }): Promise<LakeFiles> {
+    const root = resolve(this.lakeDir);
+    const parquet: string[] = [];
+    const jsonl: string[] = [];
+    const partitions: string[] = [];
+    for (const dir of (await list(join(root, 'events'))) ?? []) {
+      const date = partitionFolderDate(dir);
+      if (date === undefined || date < range.from || date > range.to) continue;
+      const names = await list(join(root, 'events', dir));
+      if (names === undefined) continue;
+      partitions.push(date);
+      const found = byFormat(names, join(root, 'events', dir));
+      parquet.push(...found.parquet);
+      jsonl.push(...found.jsonl);
+    }
+    const identities = byFormat((await list(join(root, 'identities'))) ?? [], join(root, 'identities'));
+    return { root, events: { parquet, jsonl }, identities, partitions, skipped: [] };
+  }
+
+  /**
+   * The window's rows added up from its partitions' parts, each read from its kept part when its
+   * files did not change, the others computed in one query; undefined when the window has no
+   * partition or no row, or two partitions share an event digest (the caller then reads the
+   * window at once).
+   */
+  private async fromParts(
+    request: SourceCheckRequest,
+    partitions: readonly PartFiles[],
+    lakeOf: (partitions: readonly PartFiles[]) => LakeRelations,
+  ): Promise<SourceCheckRow[] | undefined> {
+    if (partitions.length === 0) return undefined;
+    await makeFolder(this.parts);
+    const found = await Promise.all(partitions.map(async (p) => ({ p, fingerprint: this.fingerprint(request, p) })));
+    const kept = await Promise.all(found.map(({ p, fingerprint }) => this.keptPart(request.asOf, p.partition, fingerprint)));
+    const missing = found.filter((_, i) => kept[i] === undefined);
+    const computed = missing.length === 0 ? new Map<string, Part>() : await this.computeParts(request, missing, lakeOf);
+    const parts = partitions.map((p, i) => kept[i] ?? (computed.get(p.partition) as Part));
+    // Parts read from kept ones that the last run found sharing nothing need no comparison among themselves.
+    const checkedFile = join(this.parts, 'checked.json');
+    const checked = new Set((await readJson<string[]>(checkedFile).catch(() => undefined)) ?? []);
+    const known = new Set(parts.flatMap((part, i) => (part.kept && checked.has(part.id) ? [i] : [])));
+    if (
+      shareAKey(
+        parts.map((p) => p.keys),
+        known,
+      )
+    )
+      return undefined;
+    if (known.size !== parts.length)
+      await writeJsonAtomically(
+        checkedFile,
+        parts.map((p) => p.id),
+      );
+    const rows = addParts(parts.map((p) => p.rows));
+    return rows.some((row) => row.grain === 'lake') ? rows : undefined;
+  }
+
+  /**
+   * What a partition's part was computed from: its files, T's day (a part does not depend on T
+   * itself once every row is before it: the query compiled for the first instant of T's day names
+   * it), the kept identity keys and the query, and the engine (whose hash digests the events).
+   */
+  private fingerprint(request: SourceCheckRequest, { partition, lake, inputs }: PartFiles): string {
+    const endMs = request.asOf.getTime();
+    const midnight = dayOf(endMs) * DAY_MS;
+    const canonical = new Date(endMs === midnight ? endMs : midnight + 1);
+    const sql = compileSourceChecks({ ...request, lake, asOf: canonical, parts: [partition] }).sql;
+    return sha256(JSON.stringify({ engine: this.engine.name, inputs, sql }));
+  }
+
+  /** A partition's kept part, when it was computed from these files for this day and every row of it is before T. */
+  private async keptPart(asOf: Date, partition: string, fingerprint: string): Promise<Part | undefined> {
+    const record = await readJson<KeptPart>(join(this.parts, `dt=${partition}.json`)).catch(() => undefined);
+    if (record?.fingerprint !== fingerprint || (record.newest_ms !== null && record.newest_ms >= asOf.getTime())) return undefined;
+    const bytes = await readFile(join(this.parts, `dt=${partition}.keys`)).catch(() => undefined);
+    if (bytes === undefined || sha256(bytes) !== record.keys_sha256) return undefined;
+    const keys = new BigUint64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return { id: `${fingerprint}:${record.keys_sha256}`, rows: record.rows, keys, kept: true };
+  }
+
+  /** The parts of these partitions from one query over their files; each kept when every row of it is before T. */
+  private async computeParts(
+    window: SourceCheckRequest,
+    partitions: readonly { readonly p: PartFiles; readonly fingerprint: string }[],
+    lakeOf: (partitions: readonly PartFiles[]) => LakeRelations,
+  ): Promise<Map<string, Part>> {
+    const names = partitions.map(({ p }) => p.partition);
+    const compiled = compileSourceChecks({ ...window, lake: lakeOf(partitions.map(({ p }) => p)), parts: names });
+    const byPart = <T>(records: readonly Record<string, unknown>[], column: string, read: (r: Record<string, unknown>) => T) => {
+      const grouped = new Map<string, T[]>(names.map((name) => [name, []]));
+      for (const record of records) grouped.get(String(record[column]))?.push(read(record));
+      return grouped;
+    };
+    const rows = byPart(await this.engine.rows(compiled.sql), 'part', (record) => record);
+    const newest = byPart(await this.engine.rows(compiled.newest), 'dt', (record) => record.newest_ms);
+    const keys = byPart(await this.engine.rows(compiled.keys(eventKeyOf)), 'dt', (record) => BigInt(record.key as bigint));
+    const endMs = window.asOf.getTime();
+    const parts = new Map<string, Part>();
+    for (const { p, fingerprint } of partitions) {
+      const latest = newest.get(p.partition)?.[0];
+      const newestMs = latest === null || latest === undefined ? null : Number(latest);
+      const sorted = BigUint64Array.from(keys.get(p.partition) ?? []).sort();
+      const bytes = new Uint8Array(sorted.buffer);
+      const part: KeptPart = {
+        fingerprint,
+        newest_ms: newestMs,
+        rows: readSourceCheckRows(rows.get(p.partition) ?? []),
+        keys_sha256: sha256(bytes),
+      };
+      if (newestMs === null || newestMs < endMs) await this.keepPart(p.partition, part, bytes);
+      parts.set(p.partition, { id: `${fingerprint}:${part.keys_sha256}`, rows: part.rows, keys: sorted, kept: false });
+    }
+    return parts;
+  }
+
+  /** Writes a part: its record removed first, the digests, then the record that makes it count. */
+  private async keepPart(partition: string, part: KeptPart, keys: Uint8Array): Promise<void> {
+    const record = join(this.parts, `dt=${partition}.json`);
+    await rm(record, { force: true });
+    const tmp = join(this.parts, `.tmp-${randomUUID()}`);
+    await writeFile(tmp, keys);
+    await rename(tmp, join(this.parts, `dt=${partition}.keys`));
+    await writeJsonAtomically(record, part);
   }
 
   /** The kept identity keys of the lake's identity map as it is now, built when they are missing or stale. */
-  private async identityKeys(identities: string): Promise<{ relation: IdentityKeyRelation; rows: readonly SourceCheckRow[] }> {
+  private async identityKeys(
+    identities: string,
+    inputs: readonly InputFile[],
+  ): Promise<{ relation: IdentityKeyRelation; rows: readonly SourceCheckRow[] }> {
     const keysSql = compileIdentityKeys(duckdbDialect, identities, keyOf);
-    const fingerprint = sha256(JSON.stringify({ inputs: await this.identityInputs(), sql: keysSql }));
+    const fingerprint = sha256(JSON.stringify({ engine: this.engine.name, inputs, sql: keysSql }));
     const record = await readJson<KeptIdentityKeys>(join(this.folder, 'identity-keys.json')).catch(() => undefined);
     const usable = record?.fingerprint === fingerprint && (await this.intact(record));
     const kept = usable ? record : await this.keep(identities, keysSql, fingerprint);
     const file = stringLiteral(join(this.folder, kept.file));
     return { relation: { relation: `read_parquet(${file})`, keyOf }, rows: kept.rows };
-  }
-
-  /** Every file of the lake's `identities/` folder with its size and modification time. */
-  private async identityInputs(): Promise<InputFile[]> {
-    const folder = join(this.lakeDir, 'identities');
-    const names = await readdir(folder).catch(() => [] as string[]);
-    return inputsOf(names.map((name) => ({ path: `identities/${name}`, file: join(folder, name) })));
   }
 
   /** Whether the kept file is there with the bytes the record names. */
@@ -102,7 +306,7 @@ export class LocalSourceChecks implements SourceCheckSource {
         });
       const bytes = await readFile(tmp);
       await rename(tmp, join(this.folder, file));
-      const rows = readSourceCheckRows(await this.engine.rows(compileIdentityChecks(duckdbDialect, identities)));
+      const rows = await this.query(compileIdentityChecks(duckdbDialect, identities));
       const record: KeptIdentityKeys = { fingerprint, file, sha256: sha256(bytes), rows };
       await writeJsonAtomically(join(this.folder, 'identity-keys.json'), record);
       const older = (await readdir(this.folder)).filter((name) => name.startsWith('identity-keys-') && name !== file);

@@ -7,7 +7,18 @@ import { querySourceChecks } from '../../shared/checks/source-check-source.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { CHECKS_FOLDER, LocalSourceChecks } from '../../shared/local/local-source-checks.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';
-import { AS_OF, type IdentityRow, LAST_DAY, type RawEvent, sortedRows, withLake, writeRawLake } from '../checks/support.ts';
+import {
+  AS_OF,
+  dayFromLast,
+  eventsOn,
+  history,
+  type IdentityRow,
+  LAST_DAY,
+  type RawEvent,
+  sortedRows,
+  withLake,
+  writeRawLake,
+} from '../checks/support.ts';
 
 let connection: DuckDBConnection;
 beforeAll(async () => {
@@ -26,18 +37,32 @@ const IDENTITIES: IdentityRow[] = [
   { source: 'app', user_id: 'carl', person_id: 'p_carl' },
 ];
 
-/** The local checks over a lake folder, with their state folder; the query's own rows beside them. */
+/** The local checks over a lake folder, with their state folder and the queries they ran; the query's own rows beside them. */
 async function world(lake: string) {
   const state = await mkdtemp(join(tmpdir(), 'source-checks-state-'));
   const engine = new DuckDbEngine(connection, lake);
-  const checks = new LocalSourceChecks(connection, engine, lake, state);
+  const queries: string[] = [];
+  const counted = Object.assign(Object.create(engine) as DuckDbEngine, {
+    rows: (sql: string) => {
+      queries.push(sql);
+      return engine.rows(sql);
+    },
+  });
+  const checks = new LocalSourceChecks(connection, counted, lake, state);
   return {
     state,
     folder: join(state, CHECKS_FOLDER),
-    kept: async () => sortedRows(await checks.rows(AS_OF, await engine.lake())),
-    queried: async () => sortedRows(await querySourceChecks(engine).rows(AS_OF, await engine.lake())),
+    queries,
+    kept: async (asOf = AS_OF) => sortedRows(await checks.rows(asOf, await engine.lake())),
+    queried: async (asOf = AS_OF) => sortedRows(await querySourceChecks(engine).rows(asOf, await engine.lake())),
   };
 }
+
+/** The part of a day in the rows: its `day` row of a source. */
+const dayRow = (rows: readonly string[], source: string, day: string) =>
+  rows
+    .map((row) => JSON.parse(row))
+    .find((row) => row.grain === 'day' && row.source === source && row.event_day === Date.parse(day) / 86_400_000);
 
 const keptFiles = async (folder: string) => (await readdir(folder)).filter((name) => name.endsWith('.parquet')).sort();
 
@@ -114,6 +139,98 @@ describe('the local source checks keep the identity map keys', () => {
       const w = await world(lake);
       expect(await w.kept()).toEqual(await w.queried());
       expect(await w.kept()).toEqual(await w.queried());
+      await rm(w.state, { recursive: true, force: true });
+    });
+  });
+});
+
+describe("the local source checks keep each partition's part", () => {
+  const month = [...history('web', () => 10, 10), ...history('app', (before) => 3 + (before % 2), 4)];
+
+  it('read every part kept once built: a later run of the day queries nothing', async () => {
+    await withLake(async (lake) => {
+      await writeRawLake(lake, month, IDENTITIES);
+      const w = await world(lake);
+      const expected = await w.queried();
+      expect(await w.kept()).toEqual(expected);
+      w.queries.length = 0;
+      expect(await w.kept(new Date(AS_OF.getTime() + 3_600_000))).toEqual(await w.queried(new Date(AS_OF.getTime() + 3_600_000)));
+      expect(w.queries).toEqual([]);
+      await rm(w.state, { recursive: true, force: true });
+    });
+  });
+
+  it('recompute only the partition a late file lands in, whose day then counts it', async () => {
+    await withLake(async (lake) => {
+      await writeRawLake(lake, month, IDENTITIES);
+      const w = await world(lake);
+      const day = dayFromLast(-10);
+      const before = await w.kept();
+      await writeFile(
+        join(lake, 'events', `dt=${day}`, 'late.jsonl'),
+        `${eventsOn('web', day, 5, 'late')
+          .map((e) => JSON.stringify(e))
+          .join('\n')}\n`,
+      );
+      w.queries.length = 0;
+      const after = await w.kept();
+      expect(after).toEqual(await w.queried());
+      expect([dayRow(before, 'web', day).events, dayRow(after, 'web', day).events]).toEqual([10, 15]);
+      // One query of each kind, over that partition alone.
+      expect(w.queries).toHaveLength(3);
+      for (const sql of w.queries) expect(sql.match(/dt=\d{4}-\d{2}-\d{2}/g)?.every((dt) => dt === `dt=${day}`)).toBe(true);
+      await rm(w.state, { recursive: true, force: true });
+    });
+  });
+
+  it('read the window at once when an event has copies in two partitions', async () => {
+    await withLake(async (lake) => {
+      const copy = { ...eventsOn('web', dayFromLast(-3), 1)[0], dt: dayFromLast(-5) };
+      await writeRawLake(lake, [...month, copy], IDENTITIES);
+      const w = await world(lake);
+      const expected = await w.queried();
+      expect(await w.kept()).toEqual(expected);
+      w.queries.length = 0;
+      expect(await w.kept()).toEqual(expected);
+      expect(w.queries).toHaveLength(1);
+      expect(w.queries[0]).toContain('GROUP BY ROLLUP (src, event_day)');
+      await rm(w.state, { recursive: true, force: true });
+    });
+  });
+
+  it('detect a corrupted or stale part and compute it again', async () => {
+    await withLake(async (lake) => {
+      await writeRawLake(lake, month, IDENTITIES);
+      const w = await world(lake);
+      const expected = await w.queried();
+      await w.kept();
+      const parts = join(w.folder, 'parts');
+      const day = dayFromLast(-2);
+      // Digests of another partition: the checksum no longer matches.
+      await writeFile(join(parts, `dt=${day}.keys`), await readFile(join(parts, `dt=${dayFromLast(-3)}.keys`)));
+      // A record whose counts were changed by hand, without its fingerprint matching (a stale record).
+      const record = JSON.parse(await readFile(join(parts, `dt=${dayFromLast(-4)}.json`), 'utf8'));
+      await writeFile(join(parts, `dt=${dayFromLast(-4)}.json`), JSON.stringify({ ...record, fingerprint: 'old', rows: [] }));
+      await writeFile(join(parts, `dt=${dayFromLast(-6)}.json`), '{"fingerprint":');
+      w.queries.length = 0;
+      expect(await w.kept()).toEqual(expected);
+      expect(w.queries).toHaveLength(3);
+      for (const dt of [day, dayFromLast(-4), dayFromLast(-6)]) expect(w.queries[0]).toContain(`dt=${dt}`);
+      await rm(w.state, { recursive: true, force: true });
+    });
+  });
+
+  it('never use a part holding a row at or after the as-of', async () => {
+    await withLake(async (lake) => {
+      const today = AS_OF.toISOString().slice(0, 10);
+      const later = { event_id: 'later', source: 'web', user_id: 'bob', event_name: 'visit', ts: `${today}T13:00:00Z` };
+      const earlier = { ...later, event_id: 'earlier', ts: `${today}T09:00:00Z` };
+      await writeRawLake(lake, [...month, later, earlier], IDENTITIES);
+      const w = await world(lake);
+      const afternoon = new Date(`${today}T14:00:00Z`);
+      expect(await w.kept(afternoon)).toEqual(await w.queried(afternoon));
+      expect(await w.kept()).toEqual(await w.queried());
+      expect(await w.kept(afternoon)).toEqual(await w.queried(afternoon));
       await rm(w.state, { recursive: true, force: true });
     });
   });
