@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../shared/config/config.ts';
 import { DuckDbEngine } from '../shared/local/duckdb-engine.ts';
 import { FsBlobStore } from '../shared/local/fs-blob-store.ts';
+import { LocalSourceChecks } from '../shared/local/local-source-checks.ts';
 import { LocalTileExpiry } from '../shared/local/local-tile-expiry.ts';
 import { openLocalPorts } from '../shared/local/local-ports.ts';
 import { LocalTiles } from '../shared/local/local-tile-store.ts';
@@ -30,6 +31,7 @@ timePhase(LocalTileExpiry.prototype, 'expire', 'tiles: expire');
 timePhase(LocalTiles.prototype, 'forgetForgotten', 'tiles: forget forgotten');
 timePhase(LocalTiles.prototype, 'bytesOf', 'tiles: bytes of');
 timePhase(DuckDbEngine.prototype, 'lake', 'lake listing');
+timePhase(LocalSourceChecks.prototype, 'rows', 'source checks');
 timePhase(DuckDbEngine.prototype, 'rows', 'engine rows');
 if (process.env.LOG_SQL) {
   const rows = DuckDbEngine.prototype.rows;

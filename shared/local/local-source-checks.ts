@@ -58,7 +58,11 @@ interface KeptPart {
   readonly newest_ms: number | null;
   /** The partition's rows (source-rows.ts; no `identity` rows). */
   readonly rows: readonly SourceCheckRow[];
-  /** SHA-256 of `dt=<d>.keys`: the digests of the partition's valid events in the window (sorted 64-bit, little-endian). */
+  /**
+   * SHA-256 of `dt=<d>.keys`: the digests of the partition's valid events in the window (sorted
+   * 64-bit, in the machine's byte order), as base64 text (erasure's sweep reads every file of the
+   * state folder, and cannot read bytes that are neither Parquet, gzip nor text).
+   */
   readonly keys_sha256: string;
 }
 
@@ -201,6 +205,7 @@ export class LocalSourceChecks implements SourceCheckSource {
         checkedFile,
         parts.map((p) => p.id),
       );
+    await this.dropPartsBefore(partitions[0]?.partition ?? '');
     const rows = addParts(parts.map((p) => p.rows));
     return rows.some((row) => row.grain === 'lake') ? rows : undefined;
   }
@@ -222,8 +227,10 @@ export class LocalSourceChecks implements SourceCheckSource {
   private async keptPart(asOf: Date, partition: string, fingerprint: string): Promise<Part | undefined> {
     const record = await readJson<KeptPart>(join(this.parts, `dt=${partition}.json`)).catch(() => undefined);
     if (record?.fingerprint !== fingerprint || (record.newest_ms !== null && record.newest_ms >= asOf.getTime())) return undefined;
-    const bytes = await readFile(join(this.parts, `dt=${partition}.keys`)).catch(() => undefined);
-    if (bytes === undefined || sha256(bytes) !== record.keys_sha256) return undefined;
+    const text = await readFile(join(this.parts, `dt=${partition}.keys`), 'utf8').catch(() => undefined);
+    if (text === undefined || sha256(text) !== record.keys_sha256) return undefined;
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.byteLength % 8 !== 0) return undefined;
     const keys = new BigUint64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     return { id: `${fingerprint}:${record.keys_sha256}`, rows: record.rows, keys, kept: true };
   }
@@ -250,21 +257,28 @@ export class LocalSourceChecks implements SourceCheckSource {
       const latest = newest.get(p.partition)?.[0];
       const newestMs = latest === null || latest === undefined ? null : Number(latest);
       const sorted = BigUint64Array.from(keys.get(p.partition) ?? []).sort();
-      const bytes = new Uint8Array(sorted.buffer);
+      const text = `${Buffer.from(sorted.buffer).toString('base64')}\n`;
       const part: KeptPart = {
         fingerprint,
         newest_ms: newestMs,
         rows: readSourceCheckRows(rows.get(p.partition) ?? []),
-        keys_sha256: sha256(bytes),
+        keys_sha256: sha256(text),
       };
-      if (newestMs === null || newestMs < endMs) await this.keepPart(p.partition, part, bytes);
+      if (newestMs === null || newestMs < endMs) await this.keepPart(p.partition, part, text);
       parts.set(p.partition, { id: `${fingerprint}:${part.keys_sha256}`, rows: part.rows, keys: sorted, kept: false });
     }
     return parts;
   }
 
+  /** Removes the kept parts of partitions before `first` (the window moved past them). */
+  private async dropPartsBefore(first: string): Promise<void> {
+    const names = await readdir(this.parts).catch(() => [] as string[]);
+    const old = names.filter((name) => /^dt=\d{4}-\d{2}-\d{2}\.(json|keys)$/.test(name) && name.slice(3, 13) < first);
+    await Promise.all(old.map((name) => rm(join(this.parts, name), { force: true })));
+  }
+
   /** Writes a part: its record removed first, the digests, then the record that makes it count. */
-  private async keepPart(partition: string, part: KeptPart, keys: Uint8Array): Promise<void> {
+  private async keepPart(partition: string, part: KeptPart, keys: string): Promise<void> {
     const record = join(this.parts, `dt=${partition}.json`);
     await rm(record, { force: true });
     const tmp = join(this.parts, `.tmp-${randomUUID()}`);

@@ -7,6 +7,7 @@ import { querySourceChecks } from '../../shared/checks/source-check-source.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { CHECKS_FOLDER, LocalSourceChecks } from '../../shared/local/local-source-checks.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';
+import { fileValues } from '../../shared/privacy/file-values.ts';
 import {
   AS_OF,
   dayFromLast,
@@ -220,6 +221,21 @@ describe("the local source checks keep each partition's part", () => {
     });
   });
 
+  it('drop the parts of partitions the window moved past', async () => {
+    await withLake(async (lake) => {
+      await writeRawLake(lake, month, IDENTITIES);
+      const w = await world(lake);
+      await w.kept();
+      const parts = join(w.folder, 'parts');
+      expect(await readdir(parts)).toContain(`dt=${dayFromLast(-28)}.json`);
+      const later = new Date(AS_OF.getTime() + 3 * 86_400_000);
+      expect(await w.kept(later)).toEqual(await w.queried(later));
+      const kept = (await readdir(parts)).filter((name) => name.startsWith('dt=')).sort();
+      expect(kept[0]).toBe(`dt=${dayFromLast(-26)}.json`);
+      await rm(w.state, { recursive: true, force: true });
+    });
+  });
+
   it('never use a part holding a row at or after the as-of', async () => {
     await withLake(async (lake) => {
       const today = AS_OF.toISOString().slice(0, 10);
@@ -231,6 +247,28 @@ describe("the local source checks keep each partition's part", () => {
       expect(await w.kept(afternoon)).toEqual(await w.queried(afternoon));
       expect(await w.kept()).toEqual(await w.queried());
       expect(await w.kept(afternoon)).toEqual(await w.queried(afternoon));
+      await rm(w.state, { recursive: true, force: true });
+    });
+  });
+});
+
+describe('what the local source checks keep', () => {
+  it("is read by erasure's sweep (Parquet, JSON or text) and names no user or person id", async () => {
+    await withLake(async (lake) => {
+      await writeRawLake(lake, [...history('web', () => 3, 3), ...EVENTS], IDENTITIES);
+      const w = await world(lake);
+      await w.kept();
+      const files = (await readdir(w.folder, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+      expect(files.map((f) => f.name)).toEqual(
+        expect.arrayContaining(['identity-keys.json', `dt=${LAST_DAY}.json`, `dt=${LAST_DAY}.keys`]),
+      );
+      for (const file of files) {
+        const read = await fileValues(file.name, await readFile(join(file.parentPath, file.name)));
+        expect(read).toHaveProperty('values');
+        const values = 'values' in read ? read.values : new Set<string>();
+        for (const id of ['ann@example.com', ' Ann@Example.com ', 'bob', 'carl', 'p_ann', 'p_carl', 'web_user_1'])
+          expect(values.has(id)).toBe(false);
+      }
       await rm(w.state, { recursive: true, force: true });
     });
   });
