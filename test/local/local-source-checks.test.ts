@@ -25,7 +25,12 @@ let connection: DuckDBConnection;
 beforeAll(async () => {
   connection = await openDuckDb();
 });
-afterAll(() => connection.closeSync());
+/** State folders of the worlds made, removed after the tests. */
+const states: string[] = [];
+afterAll(async () => {
+  connection.closeSync();
+  for (const state of states) await rm(state, { recursive: true, force: true });
+});
 
 const EVENTS: RawEvent[] = [
   { event_id: 'e1', source: 'web', user_id: ' Ann@Example.com ', event_name: 'visit', ts: `${LAST_DAY}T10:00:00Z` },
@@ -41,6 +46,7 @@ const IDENTITIES: IdentityRow[] = [
 /** The local checks over a lake folder, with their state folder and the queries they ran; the query's own rows beside them. */
 async function world(lake: string) {
   const state = await mkdtemp(join(tmpdir(), 'source-checks-state-'));
+  states.push(state);
   const engine = new DuckDbEngine(connection, lake);
   const queries: string[] = [];
   const counted = Object.assign(Object.create(engine) as DuckDbEngine, {
@@ -83,7 +89,6 @@ describe('the local source checks keep the identity map keys', () => {
       expect((await stat(join(w.folder, file as string))).mtimeMs).toBe(built.mtimeMs);
       const bytes = (await readFile(join(w.folder, file as string))).toString('latin1');
       for (const id of ['ann@example.com', 'carl', 'p_ann', 'p_carl']) expect(bytes).not.toContain(id);
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 
@@ -106,7 +111,6 @@ describe('the local source checks keep the identity map keys', () => {
       const files = await keptFiles(w.folder);
       expect(files).toHaveLength(1);
       expect(files).not.toContain(old);
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 
@@ -130,7 +134,6 @@ describe('the local source checks keep the identity map keys', () => {
       // The kept file removed.
       for (const name of await keptFiles(w.folder)) await rm(join(w.folder, name));
       expect(await w.kept()).toEqual(expected);
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 
@@ -140,7 +143,6 @@ describe('the local source checks keep the identity map keys', () => {
       const w = await world(lake);
       expect(await w.kept()).toEqual(await w.queried());
       expect(await w.kept()).toEqual(await w.queried());
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 });
@@ -157,7 +159,6 @@ describe("the local source checks keep each partition's part", () => {
       w.queries.length = 0;
       expect(await w.kept(new Date(AS_OF.getTime() + 3_600_000))).toEqual(await w.queried(new Date(AS_OF.getTime() + 3_600_000)));
       expect(w.queries).toEqual([]);
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 
@@ -180,7 +181,6 @@ describe("the local source checks keep each partition's part", () => {
       // One query of each kind, over that partition alone.
       expect(w.queries).toHaveLength(3);
       for (const sql of w.queries) expect(sql.match(/dt=\d{4}-\d{2}-\d{2}/g)?.every((dt) => dt === `dt=${day}`)).toBe(true);
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 
@@ -195,7 +195,6 @@ describe("the local source checks keep each partition's part", () => {
       expect(await w.kept()).toEqual(expected);
       expect(w.queries).toHaveLength(1);
       expect(w.queries[0]).toContain('GROUP BY ROLLUP (src, event_day)');
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 
@@ -217,7 +216,6 @@ describe("the local source checks keep each partition's part", () => {
       expect(await w.kept()).toEqual(expected);
       expect(w.queries).toHaveLength(3);
       for (const dt of [day, dayFromLast(-4), dayFromLast(-6)]) expect(w.queries[0]).toContain(`dt=${dt}`);
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 
@@ -232,7 +230,6 @@ describe("the local source checks keep each partition's part", () => {
       expect(await w.kept(later)).toEqual(await w.queried(later));
       const kept = (await readdir(parts)).filter((name) => name.startsWith('dt=')).sort();
       expect(kept[0]).toBe(`dt=${dayFromLast(-26)}.json`);
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 
@@ -247,7 +244,6 @@ describe("the local source checks keep each partition's part", () => {
       expect(await w.kept(afternoon)).toEqual(await w.queried(afternoon));
       expect(await w.kept()).toEqual(await w.queried());
       expect(await w.kept(afternoon)).toEqual(await w.queried(afternoon));
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 });
@@ -269,7 +265,6 @@ describe('what the local source checks keep', () => {
         for (const id of ['ann@example.com', ' Ann@Example.com ', 'bob', 'carl', 'p_ann', 'p_carl', 'web_user_1'])
           expect(values.has(id)).toBe(false);
       }
-      await rm(w.state, { recursive: true, force: true });
     });
   });
 });
