@@ -15,6 +15,7 @@ import { openDuckDb } from '../shared/local/open-duckdb.ts';
 import { DAY_MS, dayOf } from '../shared/tiles/day-split.ts';
 import { catalogMeasures } from '../shared/tiles/measures.ts';
 import { benchCatalog } from './bench-catalog.ts';
+import { profileStatements, takeStatements } from './statement-profile.ts';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
@@ -29,31 +30,42 @@ const connection = await openDuckDb({
   memoryLimit: process.env.BENCH_MEMORY_LIMIT ?? '1500MB',
   tempDirectory: join(tmpdir(), `cohorts-tiles-bench-duckdb-${process.pid}`),
 });
+// BENCH_PROFILE=1: each statement's CPU and wall time, and the peak RSS after it.
+const profile = process.env.BENCH_PROFILE === '1';
+if (profile) profileStatements(connection);
 const engine = new DuckDbEngine(connection, lake, await DuckDbEngine.describe(connection));
 const view = await engine.lake();
 const files = await findLakeFiles(lake);
 const days: string[] = [];
 for (let d = Date.parse(`${files.partitions[0]}T00:00:00Z`) - DAY_MS; d < END.getTime(); d += DAY_MS) days.push(dayOf(d));
 
+/** Wall and process CPU seconds (DuckDB's threads included: the steadier reading on a loaded machine). */
 const time = async (work: () => Promise<unknown>) => {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await work();
-  return (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { wall: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6 };
 };
+const secs = (t: { wall: number; cpu: number }) => `${t.wall.toFixed(2)} s (${t.cpu.toFixed(2)} s CPU)`;
 const state = await mkdtemp(join(tmpdir(), 'cohorts-tiles-bench-'));
 try {
   const full = await time(async () => {
     const compiled = compileRefresh({ cohorts: catalog, asOf: END, lake: view.relations, dialect: engine.dialect });
     await engine.release(await engine.evaluate(compiled.sql, 'bench-full'));
   });
+  const fullStatements = profile ? takeStatements() : '';
   const store = new LocalTileStore(connection, state);
   const measures = catalogMeasures(catalog);
   const build = await time(() => store.refresh(measures, days, view.relations, files));
+  const buildStatements = profile ? takeStatements() : '';
   const again = await time(() => store.refresh(measures, days, view.relations, files));
   const peakMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
-    `${days.length} tile days, ${measures.length} measures\nfull query: ${full.toFixed(2)} s\ncold build: ${build.toFixed(2)} s (${(build / full).toFixed(2)}x)\n` +
-      `warm check: ${again.toFixed(2)} s\npeak memory: ${peakMb.toFixed(0)} MB\n`,
+    `${days.length} tile days, ${measures.length} measures\nfull query: ${secs(full)}\n` +
+      `cold build: ${secs(build)} (${(build.wall / full.wall).toFixed(2)}x wall, ${(build.cpu / full.cpu).toFixed(2)}x CPU)\n` +
+      `warm check: ${secs(again)}\npeak memory: ${peakMb.toFixed(0)} MB (target < 1500 MB)\n` +
+      (profile ? `full query statements:\n${fullStatements}\ncold build statements:\n${buildStatements}\n` : ''),
   );
 } finally {
   await rm(state, { recursive: true, force: true });

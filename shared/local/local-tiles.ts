@@ -208,6 +208,7 @@ export class LocalTileStore {
       ...(everything ? [] : [`SELECT event_id FROM ${this.relations([]).contestedIds} AS contested_before`]),
     ];
     const candidates = identifier(`tiles_candidates_${++buildCounter}`);
+    const contestedTable = identifier(`tiles_contested_${buildCounter}`);
     await this.connection.run(
       `CREATE TEMP TABLE ${candidates} AS ${parts.length === 0 ? 'SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE' : parts.join(' UNION ')}`,
     );
@@ -217,15 +218,18 @@ export class LocalTileStore {
         indexed.length === 0
           ? 'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS day WHERE FALSE'
           : contestedFromIndexSql(this.indexRelation(indexed), candidates);
-      const rows = (await this.connection.runAndReadAll(`${sql}\nORDER BY day, event_id`)).getRows();
+      // Computed once: read here, and again by the COPY of their copies.
+      await this.connection.run(`CREATE TEMP TABLE ${contestedTable} AS ${sql}`);
+      const rows = (await this.connection.runAndReadAll(`SELECT event_id, day FROM ${contestedTable} ORDER BY day, event_id`)).getRows();
       const byDay = new Map<string, string[]>();
       for (const [id, day] of rows) byDay.set(String(day), [...(byDay.get(String(day)) ?? []), String(id)]);
-      const contested = `(${sql}) AS contested_days`;
+      const contested = contestedTable;
       await this.copy(contestedCopiesSql(lake.events, contested, [...byDay.keys()].flatMap(tilePartitions)), this.contestedFile);
       await writeJsonAtomically(this.contestedIdsFile, Object.fromEntries(byDay));
       return byDay;
     } finally {
       await this.connection.run(`DROP TABLE IF EXISTS ${candidates}`);
+      await this.connection.run(`DROP TABLE IF EXISTS ${contestedTable}`);
     }
   }
 
@@ -241,7 +245,7 @@ export class LocalTileStore {
   }
 
   /**
-   * Writes the rows of `sql` (with a `day` column) as one `<name>.parquet` per day of `days` under
+   * Writes the rows of `sql` (with a `day` column, of `days` only) as one `<name>.parquet` per day of `days` under
    * `dirOf(day)`, in one COPY partitioned by day (a day without rows gets an empty file).
    */
   private async writeDays(
@@ -257,14 +261,16 @@ export class LocalTileStore {
   ): Promise<void> {
     const scratch = join(this.root, `.build-${process.pid}-${++buildCounter}`);
     const table = identifier(`tiles_built_${buildCounter}`);
-    const wanted = days.map(stringLiteral).join(', ');
     const columns = file.columns.join(', ');
     try {
       // Computed into a table first, then written: a COPY ... PARTITION_BY fed by the query itself
       // took twice the CPU (91 days of the 1M-event bench lake: 16 s against 4 + 3.5 s).
-      await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns}, day FROM (${sql}) AS rows WHERE day IN (${wanted})`);
-      await this.connection.run(
-        `COPY ${table} TO ${stringLiteral(scratch)} (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`,
+      // No filter on `day` here: `sql` holds the days only, and a filter would be pushed into each of its branches.
+      await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns}, day FROM (${sql}) AS rows`);
+      // One thread: DuckDB's threads each keep a writer per open day and flush more, smaller row
+      // groups (91 days of the 1M-event bench lake: 2.3 s CPU against 3.7, and less wall time under load).
+      await this.oneThread(() =>
+        this.connection.run(`COPY ${table} TO ${stringLiteral(scratch)} (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`),
       );
       for (const day of days) {
         const dir = file.dirOf(day);
@@ -284,6 +290,18 @@ export class LocalTileStore {
     } finally {
       await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
       await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs `work` with DuckDB on one thread, then gives back the thread count it had. */
+  private async oneThread<T>(work: () => Promise<T>): Promise<T> {
+    const threads = Number((await this.connection.runAndReadAll("SELECT current_setting('threads')")).getRows()[0]?.[0]);
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`DuckDB reports ${threads} threads`);
+    await this.connection.run('SET threads = 1');
+    try {
+      return await work();
+    } finally {
+      await this.connection.run(`SET threads = ${threads}`);
     }
   }
 

@@ -14,7 +14,7 @@ export interface DayTilesRequest {
   readonly measures: readonly TileMeasure[];
   readonly dialect: Dialect;
   readonly events: string;
-  /** The days (YYYY-MM-DD) to build; the rows also hold the days between them, to be filtered out. */
+  /** The days (YYYY-MM-DD) to build: the rows hold these days only. */
   readonly days: readonly string[];
   /** The contested ids relation, left out of the tiles. */
   readonly contested: string;
@@ -30,31 +30,44 @@ type Column = (typeof TILE_COLUMNS)[number];
  * valid rows once (MATERIALIZED: their properties are checked once, not again for a second scan)
  * and numbers only the rows whose id hash repeats among them; the others are their id's only copy.
  */
-function numberedCtes(d: Dialect, events: string, range: { from: number; to: number }): string[] {
-  const valid = validEventsSql(d, events, range);
+function numberedCtes(d: Dialect, events: string, days: readonly string[]): string[] {
+  const valid = validEventsOfDays(d, events, days);
   const numbered = (rows: string, where: string) =>
     `SELECT v.*, row_number() OVER (PARTITION BY event_id ORDER BY ${COPY_ORDER.join(', ')}) AS copy_no FROM ${rows} AS v${where}`;
   if (d.deduplication === 'window') return [`numbered AS (\n${numbered(`(${valid})`, '')}\n)`];
   const key = d.hash('event_id');
-  const repeated = `(SELECT ${key} AS id_hash FROM valid_rows GROUP BY ${key} HAVING count(*) > 1)`;
+  // MATERIALIZED: grouped once, though both branches below read it.
+  const repeated = '(SELECT id_hash FROM repeated_ids)';
   return [
     `valid_rows AS MATERIALIZED (\n${valid}\n)`,
+    `repeated_ids AS MATERIALIZED (\n  SELECT ${key} AS id_hash FROM valid_rows GROUP BY ${key} HAVING count(*) > 1\n)`,
     `numbered AS (\nSELECT s.*, 1 AS copy_no FROM valid_rows AS s WHERE ${d.hash('s.event_id')} NOT IN (SELECT id_hash FROM ${repeated} AS r)\n` +
       `UNION ALL\n${numbered('valid_rows', ` WHERE ${d.hash('v.event_id')} IN (SELECT id_hash FROM ${repeated} AS r2)`)}\n)`,
   ];
 }
 
 /**
+ * The valid events whose UTC day is one of `days`: the instants from the first day to the end of
+ * the last, and where days are missing between them, a test of each row's day (once, here: a
+ * filter on the tile rows would be pushed into every measure's branch and tested once per branch).
+ */
+function validEventsOfDays(d: Dialect, events: string, days: readonly string[]): string {
+  const starts = [...new Set(days)].map((day) => Date.parse(`${day}T00:00:00Z`)).sort((a, b) => a - b);
+  const range = { from: starts[0] ?? 0, to: (starts[starts.length - 1] ?? 0) + DAY_MS };
+  const valid = validEventsSql(d, events, range);
+  if (starts.length === (range.to - range.from) / DAY_MS) return valid;
+  return `SELECT * FROM (\n${valid}\n) AS in_range WHERE ${d.utcDay('ts')} IN (${days.map(stringLiteral).join(', ')})`;
+}
+
+/**
  * The tile rows of several days in one pass over their partitions, each row with its `day`:
- * uncontested ids, de-duplicated over `[first day, last day + 1)` (exact: an uncontested id's valid
- * copies all lie on one day), and presence (every valid event, counted from the same rows rather
+ * uncontested ids, de-duplicated over those days (exact: an uncontested id's valid copies all lie
+ * on one day), and presence (every valid event, counted from the same rows rather
  * than from a second scan). One GROUP BY per measure over the scored rows: DuckDB keeps them once
  * (a materialized CTE), and one wide GROUP BY with a FILTER per measure measured slower.
  */
 export function dayTilesSql(request: DayTilesRequest): string {
   const d = request.dialect;
-  const starts = request.days.map((day) => Date.parse(`${day}T00:00:00Z`));
-  const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
   const names = propertyNames(request.measures);
   const p = (name: string) => names.indexOf(name);
   const value = (name: string): PropertyValue => ({ text: `e.p${p(name)}_t`, number: `e.p${p(name)}_n`, present: `e.p${p(name)}_x` });
@@ -62,7 +75,7 @@ export function dayTilesSql(request: DayTilesRequest): string {
   // Properties are parsed only for the events of the measures that read them.
   const props = d.extractProperties('e.properties', names, extractionGuard(d, request.measures)).map((s) => `, ${s}`);
   const ctes = [
-    ...numberedCtes(d, request.events, range),
+    ...numberedCtes(d, request.events, request.days),
     `extracted AS (\n  SELECT source, user_key, event_id, event_name, ts, value, ${d.utcDay('ts')} AS day,\n` +
       `    copy_no = 1 AND event_id NOT IN (SELECT event_id FROM ${request.contested}) AS counted${props.join('')}\n  FROM numbered AS e\n)`,
     `typed AS (\n  SELECT source, user_key, event_id, event_name, ts, value, day, counted${names.map((_, i) => `, ${propertyJsonItem(d, i)}`).join('')}\n  FROM extracted\n)`,
