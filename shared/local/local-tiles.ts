@@ -202,22 +202,20 @@ export class LocalTileStore {
       });
     }
     const indexed = await this.indexedDays();
-    const sources = everything ? indexed : rebuilt;
     const parts = [
-      ...(sources.length === 0 ? [] : [`SELECT event_id FROM ${this.indexRelation(sources)} AS new_ids`]),
-      ...(everything ? [] : [`SELECT event_id FROM ${this.relations([]).contestedIds} AS contested_before`]),
+      ...(rebuilt.length === 0 ? [] : [`SELECT event_id FROM ${this.indexRelation(rebuilt)} AS new_ids`]),
+      `SELECT event_id FROM ${this.relations([]).contestedIds} AS contested_before`,
     ];
     const candidates = identifier(`tiles_candidates_${++buildCounter}`);
     const contestedTable = identifier(`tiles_contested_${buildCounter}`);
-    await this.connection.run(
-      `CREATE TEMP TABLE ${candidates} AS ${parts.length === 0 ? 'SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE' : parts.join(' UNION ')}`,
-    );
+    // Every indexed id is a candidate then: no list of them is made.
+    if (!everything) await this.connection.run(`CREATE TEMP TABLE ${candidates} AS ${parts.join(' UNION ')}`);
     for (const { day, inputs } of changed) await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs });
     try {
       const sql =
         indexed.length === 0
           ? 'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS day WHERE FALSE'
-          : contestedFromIndexSql(this.indexRelation(indexed), candidates);
+          : contestedFromIndexSql(this.indexRelation(indexed), everything ? undefined : candidates);
       // Computed once: read here, and again by the COPY of their copies.
       await this.connection.run(`CREATE TEMP TABLE ${contestedTable} AS ${sql}`);
       const rows = (await this.connection.runAndReadAll(`SELECT event_id, day FROM ${contestedTable} ORDER BY day, event_id`)).getRows();

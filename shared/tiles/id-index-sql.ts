@@ -23,14 +23,16 @@ export function dayIdsSql(d: Dialect, events: string, days: readonly string[]): 
 }
 
 /**
- * The contested ids among `candidates` (a relation with an `event_id` column), with every day of
- * the index that holds them (`event_id, day`): the ids on more than one day. The candidates are
- * the ids of the days just indexed and the ids contested before (a rewrite may settle one).
+ * The contested ids among `candidates` (a relation with an `event_id` column; none: every id of
+ * the index, as on a first build), with every day of the index that holds them (`event_id, day`):
+ * the ids on more than one day. The candidates are the ids of the days just indexed and the ids
+ * contested before (a rewrite may settle one).
  */
-export function contestedFromIndexSql(index: string, candidates: string): string {
+export function contestedFromIndexSql(index: string, candidates?: string): string {
+  const among = candidates === undefined ? '' : ` WHERE event_id IN (SELECT event_id FROM ${candidates})`;
   return (
     `SELECT event_id, day FROM (\n  SELECT event_id, day, count(*) OVER (PARTITION BY event_id) AS days\n` +
-    `  FROM (SELECT DISTINCT event_id, day FROM ${index} AS idx WHERE event_id IN (SELECT event_id FROM ${candidates})) AS entries\n` +
+    `  FROM (SELECT DISTINCT event_id, day FROM ${index} AS idx${among}) AS entries\n` +
     ') AS counted WHERE days > 1'
   );
 }
