@@ -1,6 +1,7 @@
 import type { BlobStore, MembersCodec } from '../ports.ts';
 import { neutralizedCell } from '../csv-cell.ts';
 import { EXPORTS_PREFIX } from '../bucket-layout.ts';
+import { memoized } from '../store/members-memo.ts';
 
 /**
  * Exports of cohort versions for downstream systems, in the same layout locally
@@ -138,13 +139,16 @@ export function forwardOnly(blobs: BlobStore): LatestMover {
  */
 export class BlobExports implements CohortExports {
   private readonly moveLatest: LatestMover;
+  /** The codec, shared with the snapshot store built on it: a version's members are encoded once. */
+  private readonly codec: MembersCodec;
 
   constructor(
     private readonly blobs: BlobStore,
-    private readonly codec: MembersCodec,
+    codec: MembersCodec,
     /** How `latest.json` moves; conditional writes where several writers race (S3). @default forwardOnly(blobs) */
     moveLatest?: LatestMover,
   ) {
+    this.codec = memoized(codec);
     this.moveLatest = moveLatest ?? forwardOnly(blobs);
   }
 
@@ -167,11 +171,10 @@ export class BlobExports implements CohortExports {
     const folder = `${EXPORTS_PREFIX}cohort=${input.cohort}/version=${input.version}/`;
     const lists: [string, readonly string[]][] = LISTS.map((list) => [list, input[list]]);
     if (input.holdout) lists.push(...armLists(input.members, input.holdout));
-    for (const [list, ids] of lists) {
-      // One after another: the local codec is one DuckDB connection.
-      await this.blobs.put(`${folder}${list}.csv`, personIdsCsv(ids));
-      await this.blobs.put(`${folder}${list}.parquet`, await this.codec.encode(ids));
-    }
+    // Encoded one after another (the local codec is one DuckDB connection), then every file written at once.
+    const files: [string, Uint8Array | string][] = [];
+    for (const [list, ids] of lists) files.push([`${list}.csv`, personIdsCsv(ids)], [`${list}.parquet`, await this.codec.encode(ids)]);
+    await Promise.all(files.map(([file, body]) => this.blobs.put(`${folder}${file}`, body)));
     const at = (file: string) => this.blobs.locate(`${folder}${file}`);
     const arms = input.holdout
       ? {

@@ -30,8 +30,18 @@ export function compareByteOrder(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** Unique ids in byte order. The plain sort is byte order when no id holds a unit from U+D800 on. */
+/** Whether ids are unique and in byte order. One pass, no copy. */
+export function isUniqueInByteOrder(ids: readonly string[]): boolean {
+  for (let i = 1; i < ids.length; i++) if (compareByteOrder(ids[i - 1] as string, ids[i] as string) >= 0) return false;
+  return true;
+}
+
+/**
+ * Unique ids in byte order. Lists that already are (an engine's members) are only checked, not
+ * sorted again. The plain sort is byte order when no id holds a unit from U+D800 on.
+ */
 export function uniqueInByteOrder(ids: readonly string[]): string[] {
+  if (isUniqueInByteOrder(ids)) return [...ids];
   const sorted = ids.some((id) => /[\ud800-\uffff]/.test(id)) ? [...ids].sort(compareByteOrder) : [...ids].sort();
   return sorted.filter((id, i) => i === 0 || id !== sorted[i - 1]);
 }
@@ -101,7 +111,6 @@ export class ParquetMembersCodec implements MembersCodec {
     });
     if (read !== ids.length) throw new InvalidMembersFileError('members.parquet has fewer person_id values than rows');
     // Files this project writes are already in byte order; one from elsewhere is put in it.
-    const ordered = ids.every((id, i) => i === 0 || compareByteOrder(ids[i - 1] as string, id) < 0);
-    return ordered ? ids : uniqueInByteOrder(ids);
+    return isUniqueInByteOrder(ids) ? ids : uniqueInByteOrder(ids);
   }
 }

@@ -2,6 +2,7 @@ import { setTimeout as pause } from 'node:timers/promises';
 import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type MembersCodec } from '../ports.ts';
 import type { LostPublish, Manifest } from './manifest.ts';
 import { SNAPSHOTS_PREFIX } from '../bucket-layout.ts';
+import { memoized } from './members-memo.ts';
 
 /** Compare-and-swap attempts of one publish before its ConcurrentUpdateError reaches the caller. */
 const PUBLISH_ATTEMPTS = 5;
@@ -35,10 +36,15 @@ export class CurrentMovedError extends Error {
  * A version exists once its manifest does; members are written before it, `current.json` after.
  */
 export class SnapshotStore {
+  /** The codec, remembering what it wrote and read (checked against the bytes; see memoized). */
+  private readonly codec: MembersCodec;
+
   constructor(
     private readonly blobs: BlobStore,
-    private readonly codec: MembersCodec,
-  ) {}
+    codec: MembersCodec,
+  ) {
+    this.codec = memoized(codec);
+  }
 
   /** Complete versions of a cohort, ascending. */
   async versions(cohort: string): Promise<number[]> {
