@@ -17,6 +17,7 @@ import { LocalPopulation } from './local-population.ts';
 import { LocalTileExpiry } from './local-tile-expiry.ts';
 import { LocalTiles } from './local-tile-store.ts';
 import { LocalTileStore } from './local-tiles.ts';
+import { isUniqueInByteOrder, readMembersFile } from '../store/parquet-members-codec.ts';
 
 let tableCounter = 0;
 
@@ -140,6 +141,11 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
   }
 
   async decode(bytes: Uint8Array): Promise<string[]> {
+    // Read in JavaScript (no scratch file, a third of the work) when that gives what DuckDB's ORDER BY
+    // would: a file this project wrote, one string column, unique and in byte order. Anything else
+    // (a foreign file, duplicates, nulls, another type) is DuckDB's to read, as it always was.
+    const read = await readMembersFile(bytes).catch(() => undefined);
+    if (read && isUniqueInByteOrder(read)) return read;
     return this.withScratch(async (file) => {
       await writeFile(file, bytes);
       const reader = await this.connection.runAndReadAll(

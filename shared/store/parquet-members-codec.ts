@@ -88,29 +88,42 @@ export class ParquetMembersCodec implements MembersCodec {
   }
 
   async decode(bytes: Uint8Array): Promise<string[]> {
-    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const metadata = parquetMetadata(file);
-    checkSchema(metadata);
-    const ids = new Array<string>(Number(metadata.num_rows));
-    let read = 0;
-    await parquetRead({
-      file,
-      metadata,
-      columns: [COLUMN],
-      onChunk: ({ columnData, rowStart }) => {
-        for (let i = 0; i < columnData.length; i++) {
-          const id: unknown = columnData[i];
-          if (typeof id !== 'string')
-            throw new InvalidMembersFileError(
-              `members.parquet holds a ${id === null ? 'null' : typeof id} person_id at row ${rowStart + i}`,
-            );
-          ids[rowStart + i] = id;
-          read++;
-        }
-      },
-    });
-    if (read !== ids.length) throw new InvalidMembersFileError('members.parquet has fewer person_id values than rows');
+    const ids = await readMembersFile(bytes);
     // Files this project writes are already in byte order; one from elsewhere is put in it.
     return isUniqueInByteOrder(ids) ? ids : uniqueInByteOrder(ids);
   }
+}
+
+/**
+ * The person ids of a members.parquet in file order, as they are (duplicates kept). Raises
+ * InvalidMembersFileError unless the file is one string column `person_id` without nulls.
+ */
+export async function readMembersFile(bytes: Uint8Array): Promise<string[]> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const metadata = parquetMetadata(file);
+  checkSchema(metadata);
+  const ids = new Array<string>(Number(metadata.num_rows));
+  let read = 0;
+  // Noted, not thrown: hyparquet does not await onChunk's caller, so a throw there escapes as an unhandled rejection.
+  let problem: InvalidMembersFileError | undefined;
+  await parquetRead({
+    file,
+    metadata,
+    columns: [COLUMN],
+    onChunk: ({ columnData, rowStart }) => {
+      for (let i = 0; i < columnData.length; i++) {
+        const id: unknown = columnData[i];
+        if (typeof id === 'string') {
+          ids[rowStart + i] = id;
+          read++;
+        } else
+          problem ??= new InvalidMembersFileError(
+            `members.parquet holds a ${id === null ? 'null' : typeof id} person_id at row ${rowStart + i}`,
+          );
+      }
+    },
+  });
+  if (problem) throw problem;
+  if (read !== ids.length) throw new InvalidMembersFileError('members.parquet has fewer person_id values than rows');
+  return ids;
 }

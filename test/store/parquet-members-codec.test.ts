@@ -95,6 +95,36 @@ describe('the Parquet members codec without DuckDB', () => {
     await expect(refused).rejects.toThrow('found: user_id BYTE_ARRAY/UTF8, n INT32');
   });
 
+  it('has the local engine read a file as DuckDB does, in JavaScript only when that gives the same list', async () => {
+    // Prepare: DuckDB's reading (ORDER BY person_id, every row kept) is the reference.
+    const duck = new DuckDbEngine(duckdb, dir);
+    const reference = async (file: string) =>
+      (
+        await duckdb.runAndReadAll(
+          `SELECT person_id FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false) ORDER BY person_id`,
+        )
+      )
+        .getRows()
+        .map((row) => String(row[0]));
+    const files = {
+      own: `SELECT * FROM (VALUES ('a'), ('b'), ('ﬀ'), ('😀')) t(person_id)`,
+      duplicates: `SELECT * FROM (VALUES ('b'), ('a'), ('b')) t(person_id)`,
+      nulls: `SELECT * FROM (VALUES ('a'), (NULL)) t(person_id)`,
+      extraColumn: `SELECT 'b' AS person_id, 1 AS n UNION ALL SELECT 'a', 2`,
+      numbers: `SELECT 2 AS person_id UNION ALL SELECT 10`,
+    };
+    for (const [name, sql] of Object.entries(files)) {
+      const file = join(dir, `reading-${name}.parquet`);
+      await duckdb.run(`COPY (${sql}) TO ${stringLiteral(file)} (FORMAT parquet)`);
+
+      // Act
+      const read = await duck.decode(new Uint8Array(await readFile(file)));
+
+      // Assess
+      expect(read, name).toEqual(await reference(file));
+    }
+  });
+
   it('compares strings in UTF-8 byte order', () => {
     // Prepare: code units from every range that matters, in random pairs.
     const units = ['a', 'Z', '\u00e9', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\ud83d\ude00', '\ud800\udc00', '\udbff\udfff'];
