@@ -53,6 +53,11 @@ export interface ListedLake {
   readonly view: LakeView;
   /** Every events file of the listing (key, `dt`, ETag, size), sorted by key. */
   readonly events: readonly LakeObject[];
+  /**
+   * The events relation over only some files of {@link events} (a listing of their own: manifests
+   * naming those files only), so a query reads them and nothing else. Absent: not available.
+   */
+  readonly eventsOf?: (files: readonly LakeObject[]) => Promise<string>;
 }
 
 const EVALUATION_TABLE = new RegExp(`^${EVALUATION_TABLE_PREFIX}[a-z0-9_]+$`);
@@ -117,7 +122,8 @@ export class AthenaEngine implements QueryEngine {
   /** {@link lake} with the events files of the listing its relations read (the tile fingerprints' inputs). */
   async listLake(): Promise<ListedLake> {
     const { objects, skipped } = await listLakeObjects(this.options.s3, this.lakeBucket, this.lakePrefix);
-    const manifests = lakeManifests(await withTsUnits(this.options.s3, this.lakeBucket, objects), this.files);
+    const read = await withTsUnits(this.options.s3, this.lakeBucket, objects);
+    const manifests = lakeManifests(read, this.files);
     await writeLakeManifests(this.options.s3, this.files, manifests);
     const dates = [...new Set([...manifests.dates.jsonl, ...Object.values(manifests.dates.parquet).flat()])].sort();
     const root = `s3://${this.lakeBucket}/${this.lakePrefix}`;
@@ -131,7 +137,13 @@ export class AthenaEngine implements QueryEngine {
       ],
       warnings: skipped.map((folder) => `s3://${this.lakeBucket}/${folder}/ is not a dt=YYYY-MM-DD folder: not read`),
     };
-    return { view, events: objects.filter((o) => o.table === 'events') };
+    const events = read.filter((o) => o.table === 'events');
+    const eventsOf = async (files: readonly LakeObject[]) => {
+      const only = lakeManifests(files, this.files);
+      await writeLakeManifests(this.options.s3, this.files, only);
+      return athenaLakeRelations({ database: this.options.database, ...this.options.tables }, only).events;
+    };
+    return { view, events, eventsOf };
   }
 
   async evaluate(sql: string, runId: string): Promise<EvaluationRef> {

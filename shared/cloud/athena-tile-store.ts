@@ -4,7 +4,7 @@ import { athenaDialect } from '../compiler/athena-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_FINGERPRINTS_PREFIX } from '../bucket-layout.ts';
 import { DAY_MS } from '../tiles/day-split.ts';
-import { type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import { addedInputs, type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
 import { ROLLUP_DAY, type TileExpiry } from '../tiles/expiry.ts';
 import { rollupSql } from '../tiles/expiry-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
@@ -12,6 +12,7 @@ import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../
 import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
 import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../tiles/tile-sql.ts';
 import { eventRowsHeldSql, eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
+import { validDaysSql } from '../tiles/valid-days-sql.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 import {
@@ -144,12 +145,31 @@ export class AthenaTileStore implements TileStore {
     // Days folded into the rollup and unchanged are served by it (expiry, athena-tile-rollup.ts).
     const toBuild = await this.rollup.daysToBuild(this.refreshed, request.expiry, current);
     let fresh = this.refreshed.length - toBuild.length;
+    const keepable: { fingerprint: TileFingerprint; status: TileStatus; added: readonly InputFile[] }[] = [];
     await inParallel(toBuild, async (day) => {
       const fingerprint = current(day);
-      const status = tileStatus(await this.fingerprint(day), fingerprint);
+      const stored = await this.fingerprint(day);
+      const status = tileStatus(stored, fingerprint);
+      const added = keptFor(stored, fingerprint);
       if (status.status === 'fresh') fresh++;
+      else if (added !== undefined) keepable.push({ fingerprint, status, added });
       else builds.push({ fingerprint, status });
     });
+    // Only files came to these days' partitions: a day none of their valid events falls on is kept.
+    const touched = await this.daysOf(
+      keepable.flatMap((k) => k.added),
+      lake,
+      (n) => {
+        bytes += n;
+      },
+    );
+    for (const { fingerprint, status } of keepable) {
+      if (touched === undefined || touched.has(fingerprint.day)) builds.push({ fingerprint, status });
+      else {
+        await this.fingerprints.put(fingerprintKey(fingerprint.day), `${JSON.stringify(fingerprint, null, 2)}\n`);
+        fresh++;
+      }
+    }
     builds.sort((a, b) => (a.fingerprint.day < b.fingerprint.day ? -1 : 1));
     for (const batch of batches(builds)) await this.build(batch, request.measures, lake, run);
 
@@ -316,6 +336,20 @@ export class AthenaTileStore implements TileStore {
     return bytes === undefined ? undefined : (JSON.parse(new TextDecoder().decode(bytes)) as TileFingerprint);
   }
 
+  /**
+   * The UTC days of the valid events of the lake files `added` (one query over those files only,
+   * the listing's {@link ListedLake.eventsOf}); undefined when none or when the lake cannot read
+   * files on their own.
+   */
+  private async daysOf(added: readonly InputFile[], lake: ListedLake, scanned: (bytes: number) => void): Promise<Set<string> | undefined> {
+    const keys = new Set(added.map((f) => f.path));
+    const files = lake.events.filter((o) => keys.has(o.key));
+    if (files.length === 0 || lake.eventsOf === undefined) return undefined;
+    const result = await this.options.runner.query(validDaysSql(athenaDialect, await lake.eventsOf(files)));
+    scanned(result.statistics.dataScannedInBytes);
+    return new Set(result.rows.flatMap(([day]) => (day === null || day === undefined ? [] : [day])));
+  }
+
   /** The contested copies with the lake's column types. */
   private contestedEvents(): string {
     return `(SELECT ${readSelect(CONTESTED_TABLE_COLUMNS)} FROM ${this.contested})`;
@@ -375,6 +409,18 @@ function inputsOf(lake: ListedLake, day: string): InputFile[] {
     .filter((o) => o.dt !== undefined && partitions.has(o.dt))
     .map((o) => ({ path: o.key, size: o.size, version: o.etag }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The files added to a stored day's inputs when they are its only change (every stored file still
+ * there unchanged, same measures and contested ids): the day is kept if none of them holds a valid
+ * event of it. Undefined otherwise.
+ */
+function keptFor(stored: TileFingerprint | undefined, current: TileFingerprint): InputFile[] | undefined {
+  if (stored === undefined) return undefined;
+  const added = addedInputs(stored.inputs, current.inputs);
+  if (added === undefined || added.length === 0) return undefined;
+  return tileStatus({ ...stored, inputs: current.inputs }, current).status === 'fresh' ? added : undefined;
 }
 
 /** Stale days grouped for INSERTs: runs of days at most {@link MERGE_GAP_DAYS} apart, at most {@link MAX_DAYS_PER_INSERT} each. */

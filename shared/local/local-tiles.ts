@@ -19,15 +19,13 @@ import { eventRowsKeptSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
 import { contestedFromIndexSql, dayIdsSql } from '../tiles/id-index-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileRelations } from '../tiles/tile-store.ts';
-import { contestedCopiesSql, noTilesSql, TILE_COLUMNS, validEventsSql } from '../tiles/tile-sql.ts';
+import { contestedCopiesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
+import { validDaysSql } from '../tiles/valid-days-sql.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { readParquetSchemas } from './parquet-columns.ts';
 import type { LakeFiles } from './lake-files.ts';
 
 let buildCounter = 0;
-
-/** The last instant a scan of a whole file admits. */
-const END_OF_DATES = Date.UTC(9999, 11, 31);
 
 /** Relations over the stored tiles: the tile store port's TileRelations (the old name, kept for callers). */
 export type StoredTiles = TileRelations;
@@ -360,9 +358,7 @@ export class LocalTileStore {
       const read = async (sql: string) => (await this.connection.runAndReadAll(sql)).getRows();
       const schemas = await readParquetSchemas(read, only.events.parquet, fileList);
       const events = duckdbLakeRelations(only, schemas).events;
-      const rows = await read(
-        `SELECT DISTINCT ${duckdbDialect.utcDay('ts')} AS day FROM (${validEventsSql(duckdbDialect, events, { to: END_OF_DATES })}) AS v`,
-      );
+      const rows = await read(validDaysSql(duckdbDialect, events));
       return rows.map((row) => String(row[0]));
     })();
     this.fileDays.set(key, days);

@@ -347,6 +347,32 @@ describe('the Athena query engine', () => {
     ]);
   });
 
+  it('reads some files of a listing on their own: manifests of a listing naming only those files', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/events/' }).resolves({
+      Contents: [
+        { Key: 'lake/events/dt=2024-05-20/a.jsonl', ETag: '"a"', Size: 1 },
+        { Key: 'lake/events/dt=2024-05-21/b.jsonl', ETag: '"b"', Size: 1 },
+      ],
+    });
+    s3.on(ListObjectsV2Command, { Prefix: 'lake/identities/' }).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    const listed = await engine.listLake();
+    s3.resetHistory();
+    // Act
+    const only = await listed.eventsOf?.(listed.events.filter((o) => o.dt === '2024-05-21'));
+    // Assess
+    const puts = s3.commandCalls(PutObjectCommand).map((call) => [call.args[0].input.Key, String(call.args[0].input.Body)]);
+    expect(puts).toEqual([
+      [expect.stringMatching(/\/events-jsonl\/dt=2024-05-21\/files\.txt$/), 's3://lake-bucket/lake/events/dt=2024-05-21/b.jsonl\n'],
+    ]);
+    const listing = /listing = '([0-9a-f]+)'/.exec(only ?? '')?.[1];
+    expect(listing).toBeDefined();
+    expect(puts[0]?.[0]).toContain(`${listing}/`);
+    expect(listed.view.relations.events).not.toContain(`'${listing}'`);
+    expect(only).toContain("dt BETWEEN '2024-05-21' AND '2024-05-21'");
+  });
+
   it('reads a cohort from the query result file in S3, in byte order, without paging GetQueryResults', async () => {
     // Prepare
     athena

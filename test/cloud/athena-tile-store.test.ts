@@ -23,6 +23,7 @@ import { dayTilesSql } from '../../shared/tiles/day-tiles-sql.ts';
 import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../../shared/tiles/tile-sql.ts';
 import { eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../../shared/tiles/forget-sql.ts';
 import { compileTiledRefresh } from '../../shared/tiles/tiled-refresh.ts';
+import { validDaysSql } from '../../shared/tiles/valid-days-sql.ts';
 import { calledFunctions, catalog, LAKE, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
 import { objectBody, serviceError } from './support.ts';
 
@@ -35,6 +36,8 @@ const runner = new AthenaQueryRunner(new AthenaClient({ region: 'eu-central-1' }
 });
 
 const EVENTS = '(SELECT * FROM "cohort_refresh"."lake_events_of_listing")';
+/** The events relation over only the files added since a day's tile was built (ListedLake.eventsOf). */
+const ADDED_EVENTS = '(SELECT * FROM "cohort_refresh"."lake_events_of_added_files")';
 const LOGIN = tileMeasure({ events: ['login'], where: [] }, { kind: 'count' });
 const PURCHASE = tileMeasure({ events: ['purchase'], where: [] }, { kind: 'sum' });
 const DAY = 86_400_000;
@@ -58,7 +61,7 @@ const eventFile = (dt: string, etag = '"v1"'): LakeObject => ({
  * A world of fakes: the snapshots bucket as a map (fingerprints and tile files), Athena recording
  * each statement with the bytes it scanned, and a log of what happened in which order.
  */
-function world(options: { foldBatchDays?: number } = {}) {
+function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
   const objects = new Map<string, string>();
   const log: string[] = [];
   const statements: string[] = [];
@@ -134,9 +137,19 @@ function world(options: { foldBatchDays?: number } = {}) {
   });
 
   let files: LakeObject[] = [];
+  /** The files each relation over only some files was asked for (ListedLake.eventsOf; absent without `eventsOf`). */
+  const only: string[][] = [];
   const lake = async (): Promise<ListedLake> => ({
     view: { relations: { events: EVENTS, identities: '(SELECT 1)' }, inputs: () => [] },
     events: files,
+    ...(options.eventsOf
+      ? {
+          eventsOf: async (some: readonly LakeObject[]) => {
+            only.push(some.map((o) => o.key));
+            return ADDED_EVENTS;
+          },
+        }
+      : {}),
   });
   /** A store as one invocation of the Tiles function builds it. */
   const newStore = () =>
@@ -146,12 +159,13 @@ function world(options: { foldBatchDays?: number } = {}) {
       database: 'cohort_refresh',
       bucket: 'snapshots-bucket',
       lake,
-      ...options,
+      ...(options.foldBatchDays === undefined ? {} : { foldBatchDays: options.foldBatchDays }),
     });
   const store = newStore();
   return {
     store,
     newStore,
+    only,
     objects,
     log,
     statements,
@@ -275,6 +289,56 @@ describe('the Athena tile store', () => {
     expect(w.fingerprint('2026-03-03')?.inputs.find((f) => f.path.includes('dt=2026-03-03'))?.version).toBe('"v2"');
   });
 
+  it('keeps a day whose partitions only gained files without a valid event of it, after one query over those files only', async () => {
+    const w = world({ eventsOf: true });
+    const files = daysFrom('2026-02-28', 6).map((dt) => eventFile(dt));
+    w.setFiles(files);
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r1' });
+    const before = w.statements.length;
+    const kept = w.fingerprint('2026-03-03');
+    // A realtime tick's file lands in dt=2026-03-05 (read by the tiles of 03-04 as slack): its valid events lie on 03-05 and 03-04.
+    const tick: LakeObject = { ...eventFile('2026-03-05'), key: 'lake/events/dt=2026-03-05/tick-1.jsonl', format: 'jsonl', size: 40 };
+    w.setFiles([...files, tick]);
+    w.setAnswer((sql) => (sql === validDaysSql(athenaDialect, ADDED_EVENTS) ? [['2026-03-05']] : undefined));
+
+    const first = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r2' });
+
+    // 03-04 is kept: no INSERT, its fingerprint now names the new file; the query read the tick's file only.
+    expect(first).toEqual({ built: [], rebuilt: [], fresh: 4, bytesScanned: 700 + 30 + 30 });
+    expect(w.only).toEqual([[tick.key]]);
+    expect(w.statements.slice(before).filter((s) => s.startsWith('SELECT DISTINCT'))).toEqual([validDaysSql(athenaDialect, ADDED_EVENTS)]);
+    expect(w.tileInserts(before)).toEqual([]);
+    expect(w.fingerprint('2026-03-04')?.inputs.map((f) => f.path)).toContain(tick.key);
+    expect(w.fingerprint('2026-03-03')).toEqual(kept);
+
+    // The next file holds an event of 03-04 (a day late, within the slack): 03-04 is rebuilt, from the whole partitions.
+    const late: LakeObject = { ...tick, key: 'lake/events/dt=2026-03-05/tick-2.jsonl' };
+    w.setFiles([...files, tick, late]);
+    w.setAnswer((sql) => (sql === validDaysSql(athenaDialect, ADDED_EVENTS) ? [['2026-03-04'], ['2026-03-05']] : undefined));
+    const since = w.statements.length;
+    const second = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r3' });
+    expect(second).toMatchObject({ built: [], rebuilt: [{ day: '2026-03-04', reason: 'inputs' }], fresh: 3 });
+    expect(w.only.at(-1)).toEqual([late.key]);
+    expect(w.tileInserts(since).map(daysIn)).toEqual([['2026-03-04']]);
+
+    // A rewritten file is never kept this way: no query over files, the day is rebuilt.
+    w.setFiles([...files.map((f) => (f.dt === '2026-03-02' ? eventFile('2026-03-02', '"v2"') : f)), tick, late]);
+    const queries = w.only.length;
+    const third = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r4' });
+    expect(third.rebuilt.map((r) => r.day)).toEqual(['2026-03-01', '2026-03-02', '2026-03-03']);
+    expect(w.only).toHaveLength(queries);
+  });
+
+  it('rebuilds the days that gained files when the lake cannot read files on their own', async () => {
+    const w = world();
+    const files = daysFrom('2026-02-28', 6).map((dt) => eventFile(dt));
+    w.setFiles(files);
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r1' });
+    w.setFiles([...files, { ...eventFile('2026-03-05'), key: 'lake/events/dt=2026-03-05/tick-1.jsonl' }]);
+    const report = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r2' });
+    expect(report.rebuilt).toEqual([{ day: '2026-03-04', reason: 'inputs' }]);
+  });
+
   it('backfills every day with all measures when the catalog needs a new one', async () => {
     const w = world();
     w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt)));
@@ -332,7 +396,7 @@ describe('the Athena tile store', () => {
   });
 
   it('sends statements that parse with the Trino grammar and call only Trino functions, and its relations make a tiled query that does too', async () => {
-    const w = world();
+    const w = world({ eventsOf: true });
     w.setFiles(daysFrom('2026-02-28', 4).map((dt) => eventFile(dt)));
     const measures = [LOGIN, PURCHASE, tileMeasure({ events: ['plan'], where: [] }, { kind: 'latest', of: 'tier' })];
     await w.store.refresh({ measures, days: daysFrom('2026-03-01', 2), runId: 'r1' });
@@ -344,6 +408,14 @@ describe('the Athena tile store', () => {
       tiles: w.store.relations(daysFrom('2026-03-01', 2)),
       firstPartition: '2026-02-28',
     });
+
+    // A file added to a stored day's partitions is read on its own (the kept day).
+    w.setFiles([
+      ...daysFrom('2026-02-28', 4).map((dt) => eventFile(dt)),
+      { ...eventFile('2026-03-03'), key: 'lake/events/dt=2026-03-03/tick.jsonl' },
+    ]);
+    await w.store.refresh({ measures, days: daysFrom('2026-03-01', 2), runId: 'r2' });
+    expect(w.statements).toContain(validDaysSql(athenaDialect, ADDED_EVENTS));
 
     for (const sql of [...w.statements, tiled.sql]) expect(() => parseTrino(sql)).not.toThrow();
     // `VALUES ... AS tile_uses (...)` and the type `timestamp(6)` look like calls to the parser-free check.
