@@ -41,6 +41,10 @@ export const TILE_DAYS_PREFIX = `${TILES_PREFIX}days/`;
 export const TILE_CONTESTED_PREFIX = `${TILES_PREFIX}contested/`;
 /** Snapshots bucket: one fingerprint per tile day, `<day>.json`, written after the day's files. */
 export const TILE_FINGERPRINTS_PREFIX = `${TILES_PREFIX}fingerprints/`;
+/** Snapshots bucket: the Glue `tiles_population` table, the population index of the tiles (issue 15). */
+export const TILE_POPULATION_PREFIX = `${TILES_PREFIX}population/`;
+/** Snapshots bucket: what the population index was built from, written after its files (outside the table's folder). */
+export const TILE_POPULATION_STATE_KEY = `${TILES_PREFIX}population.json`;
 
 /**
  * Lake bucket, under the lake prefix: the records the ingestion could not place in `events/`

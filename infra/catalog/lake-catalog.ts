@@ -9,9 +9,11 @@ import {
   TILE_DAY_COLUMN,
   TILE_TABLE_COLUMNS,
   TILES_CONTESTED_TABLE,
+  TILES_POPULATION_TABLE,
+  POPULATION_TABLE_COLUMNS,
   TILES_TABLE,
 } from '../../shared/cloud/athena-tile-tables.ts';
-import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX } from '../../shared/bucket-layout.ts';
+import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_POPULATION_PREFIX } from '../../shared/bucket-layout.ts';
 import { type Column, externalTable } from './external-table.ts';
 import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
 
@@ -94,10 +96,12 @@ export class LakeCatalog extends Construct {
   public readonly tilesTable: glue.CfnTable;
   /** `tiles_contested`: every raw copy of the event ids whose valid copies lie on several days. */
   public readonly tilesContestedTable: glue.CfnTable;
+  /** `tiles_population`: the population index of the tiles, one row per identity key (issue 15). */
+  public readonly tilesPopulationTable: glue.CfnTable;
   /** Names of every table in the database but the tile tables (see {@link tileTableNames}). */
   public readonly tableNames: readonly string[];
   /** Names of the tile tables: only what reads or builds tiles is granted them. */
-  public readonly tileTableNames: readonly string[] = [TILES_TABLE, TILES_CONTESTED_TABLE];
+  public readonly tileTableNames: readonly string[] = [TILES_TABLE, TILES_CONTESTED_TABLE, TILES_POPULATION_TABLE];
 
   constructor(scope: Construct, id: string, props: LakeCatalogProps) {
     super(scope, id);
@@ -239,6 +243,14 @@ export class LakeCatalog extends Construct {
       columns: CONTESTED_TABLE_COLUMNS,
       location: `s3://${props.snapshotsBucket.bucketName}/${TILE_CONTESTED_PREFIX}`,
     });
+    this.tilesPopulationTable = externalTable(this, 'TilesPopulationTable', {
+      ...common,
+      tableName: TILES_POPULATION_TABLE,
+      description: 'The population index of the tiles: each identity key with its first and last tile day (kept by the Tiles step).',
+      format: 'parquet',
+      columns: POPULATION_TABLE_COLUMNS,
+      location: `s3://${props.snapshotsBucket.bucketName}/${TILE_POPULATION_PREFIX}`,
+    });
 
     this.tableNames = ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members', 'lists'];
   }
@@ -248,6 +260,11 @@ export class LakeCatalog extends Construct {
     return this.tileTableNames.map((name) =>
       Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${name}` }),
     );
+  }
+
+  /** ARN of the one partitioned tile table (`tiles`): the only one whose INSERT INTO registers partitions. */
+  public get partitionedTileTableArn(): string {
+    return Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${TILES_TABLE}` });
   }
 
   /** ARN of the account's Glue Data Catalog: every Glue read names it. */

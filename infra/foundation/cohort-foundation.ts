@@ -457,14 +457,15 @@ export class CohortFoundation extends Construct {
    * Lets the grantee build the tiles (the Tiles function): read them ({@link grantReadTiles}),
    * write and delete objects under `tiles/` of the snapshots bucket only (a stale day's files and
    * fingerprint are deleted before it is rebuilt), and register the partitions Athena's INSERT INTO
-   * writes into the tile tables (it records each new partition in Glue, which the `day` projection
+   * writes into the `tiles` table (it records each new partition in Glue, which the `day` projection
    * then ignores). Nothing else of the snapshots bucket is written.
    */
   public grantWriteTiles(grantee: iam.IGrantable): iam.Grant {
     const partitions = iam.Grant.addToPrincipal({
       grantee,
       actions: ['glue:BatchCreatePartition', 'glue:CreatePartition', 'glue:UpdatePartition', 'glue:BatchGetPartition'],
-      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, ...this.catalog.tileTableArns],
+      // Only `tiles` has partitions: the contested copies and the population index are not partitioned.
+      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, this.catalog.partitionedTileTableArn],
     });
     const deletes = iam.Grant.addToPrincipal({
       grantee,

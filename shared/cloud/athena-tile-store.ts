@@ -8,7 +8,7 @@ import { addedInputs, type InputFile, type TileFingerprint, type TileStatus, til
 import { ROLLUP_DAY, type TileExpiry } from '../tiles/expiry.ts';
 import { rollupSql } from '../tiles/expiry-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
-import type { TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
+import type { PopulationRelations, TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
 import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../tiles/tile-sql.ts';
 import { eventRowsHeldSql, eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
@@ -22,9 +22,12 @@ import {
   storedSelect,
   TILE_DAY_COLUMN,
   TILE_TABLE_COLUMNS,
+  POPULATION_TABLE_COLUMNS,
   TILES_CONTESTED_TABLE,
+  TILES_POPULATION_TABLE,
   TILES_TABLE,
 } from './athena-tile-tables.ts';
+import { AthenaTilePopulation } from './athena-tile-population.ts';
 import { inParallel } from './lake-manifests.ts';
 import { deleteObjects, deletePrefix, objectsUnder } from './s3-prefix.ts';
 import { AthenaTileRollup, ROLLUP_SLOTS, ROLLUP_STATE_KEY } from './athena-tile-rollup.ts';
@@ -89,6 +92,7 @@ export class AthenaTileStore implements TileStore {
   private readonly tiles: string;
   private readonly contested: string;
   private readonly rollup: AthenaTileRollup;
+  private readonly populationIndex: AthenaTilePopulation;
   /** The days the last refresh brought up to date (expire folds those before its first day kept). */
   private refreshed: readonly string[] = [];
 
@@ -111,6 +115,34 @@ export class AthenaTileStore implements TileStore {
       fingerprintKey,
       ...(options.foldBatchDays === undefined ? {} : { batchDays: options.foldBatchDays }),
     });
+    const population = `${identifier(options.database)}.${identifier(TILES_POPULATION_TABLE)}`;
+    this.populationIndex = new AthenaTilePopulation({
+      runner: options.runner,
+      s3: options.s3,
+      bucket: this.bucket,
+      blobs: this.fingerprints,
+      table: population,
+      visible: (days) => {
+        const { days: visible, slot } = this.rollup.visible(days);
+        return visible.map((day) => ({ day, stored: day === ROLLUP_DAY && slot !== undefined ? slot : day }));
+      },
+      tileRows: (days) =>
+        days.length === 0
+          ? noTilesSql(athenaDialect)
+          : `(SELECT measure, source, user_key, ${this.dayAs()} FROM ${this.tiles} WHERE day IN (${[...new Set(days.map((d) => d.stored))].sort().map(stringLiteral).join(', ')}))`,
+      insert: (sql) => this.insert(population, POPULATION_TABLE_COLUMNS, sql),
+    });
+  }
+
+  /** `day` as a query reads it: the rollup's slot as ROLLUP_DAY, before every real day. */
+  private dayAs(): string {
+    const slot = this.rollup.visible([]).slot;
+    return slot === undefined ? 'day' : `CASE WHEN day = ${stringLiteral(slot)} THEN ${stringLiteral(ROLLUP_DAY)} ELSE day END AS day`;
+  }
+
+  /** The population index of the tiles of `days` (athena-tile-population.ts), after refresh, screening and expiry. */
+  population(days: readonly string[]): Promise<PopulationRelations> {
+    return this.populationIndex.relations(days);
   }
 
   async refresh(request: {
@@ -193,11 +225,8 @@ export class AthenaTileStore implements TileStore {
   relations(days: readonly string[]): TileRelations {
     const { days: visible, slot } = this.rollup.visible(days);
     const wanted = [...new Set(visible.map((day) => (day === ROLLUP_DAY && slot !== undefined ? slot : day)))].sort();
-    // The rollup's slot is read as ROLLUP_DAY, before every real day.
     const columns =
-      slot === undefined
-        ? readSelect([...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN])
-        : `${readSelect(TILE_TABLE_COLUMNS)}, CASE WHEN day = ${stringLiteral(slot)} THEN ${stringLiteral(ROLLUP_DAY)} ELSE day END AS day`;
+      slot === undefined ? readSelect([...TILE_TABLE_COLUMNS, TILE_DAY_COLUMN]) : `${readSelect(TILE_TABLE_COLUMNS)}, ${this.dayAs()}`;
     return {
       tiles:
         wanted.length === 0
@@ -242,6 +271,8 @@ export class AthenaTileStore implements TileStore {
    */
   async forget(forms: readonly string[]): Promise<string[]> {
     if (forms.length === 0) return [];
+    // The population index names identity keys: dropped first, built again from the screened tiles.
+    await this.populationIndex.drop();
     const identities = (await this.options.lake()).view.relations.identities;
     const run = (sql: string) => this.options.runner.execute(sql);
     const stored = await this.storedDays();

@@ -1,4 +1,5 @@
 import { identifier } from '../compiler/sql-text.ts';
+import { POPULATION_COLUMNS } from '../tiles/population-sql.ts';
 import { TILE_COLUMNS } from '../tiles/tile-sql.ts';
 
 /** A column of a Glue table over Parquet written by Athena: Hive type name, and what it holds. */
@@ -11,6 +12,8 @@ export interface StoredColumn {
 /** The Glue table of the daily tiles (partitioned by `day`) and that of the contested copies. */
 export const TILES_TABLE = 'tiles';
 export const TILES_CONTESTED_TABLE = 'tiles_contested';
+/** The Glue table of the population index of the tiles (population-sql.ts), not partitioned. */
+export const TILES_POPULATION_TABLE = 'tiles_population';
 
 /**
  * How an instant is stored: as Athena's text of a `timestamp(6) with time zone` (`2026-01-05
@@ -56,6 +59,9 @@ export const CONTESTED_TABLE_COLUMNS: readonly StoredColumn[] = [
   { name: 'value', type: 'double' },
   { name: 'dt', type: 'string' },
 ];
+
+/** The columns of {@link TILES_POPULATION_TABLE}: POPULATION_COLUMNS, all text (days as yyyy-MM-dd). */
+export const POPULATION_TABLE_COLUMNS: readonly StoredColumn[] = POPULATION_COLUMNS.map((name) => ({ name, type: 'string' }));
 
 const INSTANTS = new Set(['latest_ts', 'ts']);
 

@@ -12,6 +12,7 @@
  *    INSERT INTO `tiles_contested`, the days' INSERT INTO `tiles` partitioned by `day`) run through
  *    athena-sim.mts, which emulates Athena's Hive tables over files the store's S3 calls list and
  *    delete (the snapshots bucket is a folder here); the second refresh builds only the new day;
+ *    the population index (`tiles_population`) is built by the first and grown by the second;
  * 2. asks for the sums tiles cannot hold exactly (inexactSumsSql), compiles the tiled query
  *    (compileTiledRefresh) and runs it as the Evaluate step's CTAS (evaluationStatement);
  * 3. reads each cohort through AthenaEngine.members() and compares: at the case's as-of with
@@ -145,6 +146,10 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
       location: join(bucketDir, layout.TILE_CONTESTED_PREFIX),
       columns: tables.CONTESTED_TABLE_COLUMNS,
     },
+    [`${DATABASE}.${tables.TILES_POPULATION_TABLE}`]: {
+      location: join(bucketDir, layout.TILE_POPULATION_PREFIX),
+      columns: tables.POPULATION_TABLE_COLUMNS,
+    },
   };
   const sim = new AthenaSim(c.db, c.python, join(c.project, 'test/athena-check/transpile.py'), glue);
   // The lake relations' text (jsonlEventsQuery over the manifests' tables) is pasted verbatim into
@@ -255,7 +260,8 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
         const first = partitions[0]?.replace(/^dt=/, '');
         const days = tileDaysNeeded(request, first);
         await store.refresh({ measures, days, runId: `xcheck-${i}` });
-        const tiles = store.relations(days);
+        // As the tiles step: the population from the store's index (built, then grown by the added day).
+        const tiles = { ...store.relations(days), ...(await store.population(days)) };
         const inexact = (await runner.query(inexactSumsSql({ ...request, tiles }))).rows.flatMap((r) => (r[0] ? [r[0]] : []));
         counts.rawMeasures += inexact.length;
         const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures: inexact, ...(first ? { firstPartition: first } : {}) });

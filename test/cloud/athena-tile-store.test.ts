@@ -24,6 +24,7 @@ import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../../shared/t
 import { eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../../shared/tiles/forget-sql.ts';
 import { compileTiledRefresh } from '../../shared/tiles/tiled-refresh.ts';
 import { validDaysSql } from '../../shared/tiles/valid-days-sql.ts';
+import { populationAddedSql, populationIndexSql } from '../../shared/tiles/population-sql.ts';
 import { calledFunctions, catalog, LAKE, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
 import { objectBody, serviceError } from './support.ts';
 
@@ -77,7 +78,7 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
     log.push(`query ${input.QueryString.split('\n')[0]}`);
     if (failing(input.QueryString)) return { QueryExecutionId: `q-${statements.length}` };
     // An INSERT writes its days' files, as Athena would (an erasure's INSERT its one day, or the contested copies).
-    const inserts = input.QueryString.startsWith('INSERT');
+    const inserts = input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles" ');
     const days: string[] = !inserts
       ? []
       : [...(/WHERE day IN \(([^)]*)\)/.exec(input.QueryString)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? [])];
@@ -86,6 +87,8 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
     for (const day of days) objects.set(`tiles/days/day=${day}/20260101_q_${statements.length}`, 'parquet');
     if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles_contested" '))
       objects.set(`tiles/contested/20260101_q_${statements.length}`, 'parquet');
+    if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles_population" '))
+      objects.set(`tiles/population/20260101_q_${statements.length}`, 'parquet');
     return { QueryExecutionId: `q-${statements.length}` };
   });
   athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => {
@@ -339,6 +342,83 @@ describe('the Athena tile store', () => {
     expect(report.rebuilt).toEqual([{ day: '2026-03-04', reason: 'inputs' }]);
   });
 
+  describe('the population index', () => {
+    const POPULATION = '(SELECT source, user_key, first_day, last_day FROM "cohort_refresh"."tiles_population")';
+    const rowsOf = (days: readonly string[]) =>
+      `(SELECT measure, source, user_key, day FROM "cohort_refresh"."tiles" WHERE day IN (${days.map((d) => `'${d}'`).join(', ')}))`;
+    const insertOf = (sql: string) =>
+      'INSERT INTO "cohort_refresh"."tiles_population" ("source", "user_key", "first_day", "last_day")\n' +
+      `SELECT "source", "user_key", "first_day", "last_day"\nFROM (\n${sql}\n) AS rows_to_store`;
+
+    it('is built once from the presence rows of every tile day, then reused while no tile file changed', async () => {
+      const w = world({ eventsOf: true });
+      const files = daysFrom('2026-02-28', 5).map((dt) => eventFile(dt));
+      w.setFiles(files);
+      const days = daysFrom('2026-03-01', 3);
+      await w.store.refresh({ measures: [LOGIN], days, runId: 'r1' });
+      const before = w.statements.length;
+      w.log.length = 0;
+
+      expect(await w.store.population(days)).toEqual({ population: POPULATION });
+
+      expect(w.statements.slice(before)).toEqual([insertOf(populationIndexSql(rowsOf(days)))]);
+      const insertAt = w.log.findIndex((l) => l.startsWith('query INSERT INTO "cohort_refresh"."tiles_population"'));
+      expect(w.log.indexOf('put tiles/population.json')).toBeGreaterThan(insertAt);
+      const state = JSON.parse(w.objects.get('tiles/population.json') ?? '{}') as { inputs: { path: string }[] };
+      expect(state.inputs.map((f) => f.path)).toEqual(days);
+
+      // A kept day (only a file without its events came) changes no tile file: nothing is run.
+      w.setFiles([...files, { ...eventFile('2026-03-04'), key: 'lake/events/dt=2026-03-04/tick.jsonl' }]);
+      w.setAnswer((sql) => (sql === validDaysSql(athenaDialect, ADDED_EVENTS) ? [['2026-03-04']] : undefined));
+      await w.store.refresh({ measures: [LOGIN], days, runId: 'r2' });
+      const since = w.statements.length;
+      await w.newStore().population(days);
+      expect(w.statements.slice(since)).toEqual([]);
+    });
+
+    it('gains the keys of added days from the index and those days only, then deletes its old files', async () => {
+      const w = world();
+      w.setFiles(daysFrom('2026-02-28', 6).map((dt) => eventFile(dt)));
+      await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r1' });
+      await w.store.population(daysFrom('2026-03-01', 3));
+      const oldFiles = [...w.objects.keys()].filter((k) => k.startsWith('tiles/population/'));
+      await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r2' });
+      const before = w.statements.length;
+      w.log.length = 0;
+
+      await w.store.population(daysFrom('2026-03-01', 4));
+
+      expect(w.statements.slice(before)).toEqual([insertOf(populationAddedSql(POPULATION, rowsOf(['2026-03-04'])))]);
+      const insertAt = w.log.findIndex((l) => l.startsWith('query INSERT'));
+      expect(w.log.indexOf('delete tiles/population.json')).toBeLessThan(insertAt);
+      for (const key of oldFiles) expect(w.log.indexOf(`delete ${key}`)).toBeGreaterThan(insertAt);
+      expect([...w.objects.keys()].filter((k) => k.startsWith('tiles/population/'))).toHaveLength(1);
+      expect(w.log.at(-1)).toBe('put tiles/population.json');
+    });
+
+    it('is built again from every day when a day was rebuilt, and erasure drops it', async () => {
+      const w = world();
+      const files = daysFrom('2026-02-28', 5).map((dt) => eventFile(dt));
+      w.setFiles(files);
+      const days = daysFrom('2026-03-01', 3);
+      await w.store.refresh({ measures: [LOGIN], days, runId: 'r1' });
+      await w.store.population(days);
+      w.setFiles(files.map((f) => (f.dt === '2026-03-03' ? eventFile('2026-03-03', '"v2"') : f)));
+      await w.store.refresh({ measures: [LOGIN], days, runId: 'r2' });
+      const before = w.statements.length;
+      w.log.length = 0;
+
+      await w.store.population(days);
+
+      expect(w.statements.slice(before)).toEqual([insertOf(populationIndexSql(rowsOf(days)))]);
+      const insertAt = w.log.findIndex((l) => l.startsWith('query INSERT'));
+      expect(w.log.findIndex((l) => l.startsWith('delete tiles/population/'))).toBeLessThan(insertAt);
+
+      await w.store.forget(['u1']);
+      expect([...w.objects.keys()].filter((k) => k.startsWith('tiles/population'))).toEqual([]);
+    });
+  });
+
   it('backfills every day with all measures when the catalog needs a new one', async () => {
     const w = world();
     w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt)));
@@ -400,12 +480,13 @@ describe('the Athena tile store', () => {
     w.setFiles(daysFrom('2026-02-28', 4).map((dt) => eventFile(dt)));
     const measures = [LOGIN, PURCHASE, tileMeasure({ events: ['plan'], where: [] }, { kind: 'latest', of: 'tier' })];
     await w.store.refresh({ measures, days: daysFrom('2026-03-01', 2), runId: 'r1' });
+    const population = await w.store.population(daysFrom('2026-03-01', 2));
     const tiled = compileTiledRefresh({
       cohorts: catalog({ active: 'event: login\nwithin: 7d', plan_tier: 'latest: {event: plan, property: tier}\neq: pro' }),
       asOf: new Date('2026-03-03T12:00:00Z'),
       lake: LAKE,
       dialect: athenaDialect,
-      tiles: w.store.relations(daysFrom('2026-03-01', 2)),
+      tiles: { ...w.store.relations(daysFrom('2026-03-01', 2)), ...population },
       firstPartition: '2026-02-28',
     });
 
@@ -414,8 +495,10 @@ describe('the Athena tile store', () => {
       ...daysFrom('2026-02-28', 4).map((dt) => eventFile(dt)),
       { ...eventFile('2026-03-03'), key: 'lake/events/dt=2026-03-03/tick.jsonl' },
     ]);
-    await w.store.refresh({ measures, days: daysFrom('2026-03-01', 2), runId: 'r2' });
+    await w.store.refresh({ measures, days: daysFrom('2026-03-01', 3), runId: 'r2' });
+    await w.store.population(daysFrom('2026-03-01', 3));
     expect(w.statements).toContain(validDaysSql(athenaDialect, ADDED_EVENTS));
+    expect(tiled.sql).toContain(population.population);
 
     for (const sql of [...w.statements, tiled.sql]) expect(() => parseTrino(sql)).not.toThrow();
     // `VALUES ... AS tile_uses (...)` and the type `timestamp(6)` look like calls to the parser-free check.

@@ -45,11 +45,11 @@ describe('CohortFoundation Glue catalog', () => {
     });
   });
 
-  it('creates eight tables, each after the database', () => {
+  it('creates nine tables, each after the database', () => {
     const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    template.resourceCountIs('AWS::Glue::Table', 8);
+    template.resourceCountIs('AWS::Glue::Table', 9);
     template.allResources('AWS::Glue::Table', {
       DependsOn: [stack.getLogicalId(foundation.catalog.database)],
       Properties: Match.objectLike({ DatabaseName: 'cohort_refresh' }),
@@ -167,6 +167,17 @@ describe('CohortFoundation Glue catalog', () => {
             Match.objectLike({ Name: 'value', Type: 'double' }),
             Match.objectLike({ Name: 'dt', Type: 'string' }),
           ],
+        }),
+      }),
+    });
+    // The population index: not partitioned, one row per identity key, days as text.
+    templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'tiles_population',
+        PartitionKeys: Match.absent(),
+        StorageDescriptor: Match.objectLike({
+          Location: s3Join(foundation.snapshotsBucket, '/tiles/population/'),
+          Columns: ['source', 'user_key', 'first_day', 'last_day'].map((name) => Match.objectLike({ Name: name, Type: 'string' })),
         }),
       }),
     });

@@ -215,14 +215,15 @@ describe('CohortFoundation grant helpers', () => {
     expect(statements.flatMap(actionsOf)).toContain('athena:StartQueryExecution');
   });
 
-  it('grantReadTiles reads tiles/ of the snapshots bucket and the two tile tables, and writes nothing', () => {
+  it('grantReadTiles reads tiles/ of the snapshots bucket and the three tile tables, and writes nothing', () => {
     const { stack, foundation, template } = givenGrant((c, r) => c.grantReadTiles(r));
     const statements = statementsOf(template);
 
     const gets = statements.filter((s) => actionsOf(s).includes('s3:GetObject'));
     expect(gets.map((s) => s.Resource)).toEqual([{ 'Fn::Join': ['', [stack.resolve(foundation.snapshotsBucket.bucketArn), '/tiles/*']] }]);
     const glue = JSON.stringify(statements.filter((s) => actionsOf(s).includes('glue:GetTable')).map((s) => s.Resource));
-    for (const table of ['cohort_refresh/tiles"', 'cohort_refresh/tiles_contested"']) expect(glue).toContain(table);
+    for (const table of ['cohort_refresh/tiles"', 'cohort_refresh/tiles_contested"', 'cohort_refresh/tiles_population"'])
+      expect(glue).toContain(table);
     expect(glue).not.toContain('events_jsonl');
     for (const action of statements.flatMap(actionsOf)) expect(action).not.toMatch(/Put|Delete|Create|Update/);
   });
