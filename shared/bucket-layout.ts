@@ -41,6 +41,12 @@ export const TILE_DAYS_PREFIX = `${TILES_PREFIX}days/`;
 export const TILE_CONTESTED_PREFIX = `${TILES_PREFIX}contested/`;
 /** Snapshots bucket: one fingerprint per tile day, `<day>.json`, written after the day's files. */
 export const TILE_FINGERPRINTS_PREFIX = `${TILES_PREFIX}fingerprints/`;
+/** Snapshots bucket: the Glue `tiles_ids` table (the index of counted ids), one `day=YYYY-MM-DD/` folder per day. */
+export const TILE_IDS_PREFIX = `${TILES_PREFIX}ids/`;
+/** Snapshots bucket: one fingerprint per day of the index of counted ids, `<day>.json`, written after the day's files. */
+export const TILE_IDS_FINGERPRINTS_PREFIX = `${TILES_PREFIX}ids-fingerprints/`;
+/** Snapshots bucket: the contested ids per day as last derived from the index (written after the contested copies). */
+export const TILE_CONTESTED_IDS_KEY = `${TILES_PREFIX}contested.json`;
 /** Snapshots bucket: the Glue `tiles_population` table, the population index of the tiles (issue 15). */
 export const TILE_POPULATION_PREFIX = `${TILES_PREFIX}population/`;
 /** Snapshots bucket: what the population index was built from, written after its files (outside the table's folder). */

@@ -9,11 +9,13 @@ import {
   TILE_DAY_COLUMN,
   TILE_TABLE_COLUMNS,
   TILES_CONTESTED_TABLE,
+  TILES_IDS_TABLE,
+  IDS_TABLE_COLUMNS,
   TILES_POPULATION_TABLE,
   POPULATION_TABLE_COLUMNS,
   TILES_TABLE,
 } from '../../shared/cloud/athena-tile-tables.ts';
-import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_POPULATION_PREFIX } from '../../shared/bucket-layout.ts';
+import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_IDS_PREFIX, TILE_POPULATION_PREFIX } from '../../shared/bucket-layout.ts';
 import { type Column, externalTable } from './external-table.ts';
 import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
 
@@ -98,6 +100,8 @@ export class LakeCatalog extends Construct {
   public readonly tilesContestedTable: glue.CfnTable;
   /** `tiles_population`: the population index of the tiles, one row per identity key (issue 15). */
   public readonly tilesPopulationTable: glue.CfnTable;
+  /** `tiles_ids`: the index of counted ids, per UTC day; only the Tiles function reads and writes it. */
+  public readonly tilesIdsTable: glue.CfnTable;
   /** Names of every table in the database but the tile tables (see {@link tileTableNames}). */
   public readonly tableNames: readonly string[];
   /** Names of the tile tables: only what reads or builds tiles is granted them. */
@@ -243,6 +247,25 @@ export class LakeCatalog extends Construct {
       columns: CONTESTED_TABLE_COLUMNS,
       location: `s3://${props.snapshotsBucket.bucketName}/${TILE_CONTESTED_PREFIX}`,
     });
+    const idDays = `s3://${props.snapshotsBucket.bucketName}/${TILE_IDS_PREFIX}`;
+    this.tilesIdsTable = externalTable(this, 'TilesIdsTable', {
+      ...common,
+      tableName: TILES_IDS_TABLE,
+      description: 'The index of counted ids: the distinct valid event ids per UTC day (kept by the Tiles step).',
+      format: 'parquet',
+      columns: IDS_TABLE_COLUMNS,
+      partitionKeys: [TILE_DAY_COLUMN],
+      location: idDays,
+      parameters: {
+        'projection.enabled': 'true',
+        'projection.day.type': 'date',
+        'projection.day.format': 'yyyy-MM-dd',
+        'projection.day.range': `${DT_PROJECTION_RANGE.from},${DT_PROJECTION_RANGE.to}`,
+        'projection.day.interval': '1',
+        'projection.day.interval.unit': 'DAYS',
+        'storage.location.template': `${idDays}day=\${day}/`,
+      },
+    });
     this.tilesPopulationTable = externalTable(this, 'TilesPopulationTable', {
       ...common,
       tableName: TILES_POPULATION_TABLE,
@@ -262,9 +285,9 @@ export class LakeCatalog extends Construct {
     );
   }
 
-  /** ARN of the one partitioned tile table (`tiles`): the only one whose INSERT INTO registers partitions. */
-  public get partitionedTileTableArn(): string {
-    return Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${TILES_TABLE}` });
+  /** ARN of the index of counted ids (`tiles_ids`, partitioned): only what builds tiles is granted it. */
+  public get tileIdsTableArn(): string {
+    return Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${TILES_IDS_TABLE}` });
   }
 
   /** ARN of the account's Glue Data Catalog: every Glue read names it. */

@@ -165,6 +165,9 @@ const DEFAULT_BYTES_SCANNED_CUTOFF = 10 * 1024 ** 3;
  * snapshots, the Athena workgroup, and the alerts topic, with least-privilege grants.
  * `CohortRefresh` (infra/cohort-refresh.ts) builds the product on it; embed that rather than this.
  */
+/** The Glue reads a query over the tile tables needs. */
+const TILE_READ_ACTIONS = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'];
+
 export class CohortFoundation extends Construct {
   /**
    * Customer-managed key of every data bucket and of Athena results. Chosen over
@@ -447,25 +450,31 @@ export class CohortFoundation extends Construct {
   public grantReadTiles(grantee: iam.IGrantable): iam.Grant {
     const glueGrant = iam.Grant.addToPrincipal({
       grantee,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      actions: TILE_READ_ACTIONS,
       resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, ...this.catalog.tileTableArns],
     });
-    return glueGrant.combine(this.grantReadObjects(grantee, this.snapshotsBucket, [`${TILES_PREFIX}*`]));
+    return glueGrant.combine(this.grantTileObjects(grantee));
   }
 
   /**
-   * Lets the grantee build the tiles (the Tiles function): read them ({@link grantReadTiles}),
+   * Lets the grantee build the tiles (the Tiles function) and rewrite them (Plan's erasure): Glue
+   * reads of the tile tables and of the index of counted ids (`tiles_ids`, which only builds read),
+   * and the partitions Athena's INSERT INTO registers in Glue (which the `day` projection then
+   * ignores), in one statement (`tiles` and `tiles_ids` have partitions, the others none); read,
    * write and delete objects under `tiles/` of the snapshots bucket only (a stale day's files and
-   * fingerprint are deleted before it is rebuilt), and register the partitions Athena's INSERT INTO
-   * writes into the `tiles` table (it records each new partition in Glue, which the `day` projection
-   * then ignores). Nothing else of the snapshots bucket is written.
+   * fingerprint are deleted before it is rebuilt). Nothing else of the snapshots bucket is written.
    */
   public grantWriteTiles(grantee: iam.IGrantable): iam.Grant {
-    const partitions = iam.Grant.addToPrincipal({
+    const glueGrant = iam.Grant.addToPrincipal({
       grantee,
-      actions: ['glue:BatchCreatePartition', 'glue:CreatePartition', 'glue:UpdatePartition', 'glue:BatchGetPartition'],
-      // Only `tiles` has partitions: the contested copies and the population index are not partitioned.
-      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, this.catalog.partitionedTileTableArn],
+      actions: [
+        ...TILE_READ_ACTIONS,
+        'glue:BatchCreatePartition',
+        'glue:CreatePartition',
+        'glue:UpdatePartition',
+        'glue:BatchGetPartition',
+      ],
+      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, ...this.catalog.tileTableArns, this.catalog.tileIdsTableArn],
     });
     const deletes = iam.Grant.addToPrincipal({
       grantee,
@@ -473,10 +482,15 @@ export class CohortFoundation extends Construct {
       // Object ARN ends in "*": tile days and fingerprints are not known in advance.
       resourceArns: [this.snapshotsBucket.arnForObjects(`${TILES_PREFIX}*`)],
     });
-    return this.grantReadTiles(grantee)
+    return glueGrant
+      .combine(this.grantTileObjects(grantee))
       .combine(this.grantWriteObjects(grantee, this.snapshotsBucket, `${TILES_PREFIX}*`))
-      .combine(partitions)
       .combine(deletes);
+  }
+
+  /** S3 reads of `tiles/` of the snapshots bucket. */
+  private grantTileObjects(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.snapshotsBucket, [`${TILES_PREFIX}*`]);
   }
 
   /**

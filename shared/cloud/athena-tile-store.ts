@@ -4,19 +4,20 @@ import { athenaDialect } from '../compiler/athena-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_FINGERPRINTS_PREFIX } from '../bucket-layout.ts';
 import { DAY_MS } from '../tiles/day-split.ts';
-import { addedInputs, type InputFile, type TileFingerprint, type TileStatus, tilePartitions, tileStatus } from '../tiles/fingerprint.ts';
+import { addedInputs, type InputFile, type TileFingerprint, type TileStatus, tileStatus } from '../tiles/fingerprint.ts';
 import { ROLLUP_DAY, type TileExpiry } from '../tiles/expiry.ts';
 import { rollupSql } from '../tiles/expiry-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { PopulationRelations, TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
-import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../tiles/tile-sql.ts';
+import { noTilesSql } from '../tiles/tile-sql.ts';
 import { eventRowsHeldSql, eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
 import { validDaysSql } from '../tiles/valid-days-sql.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 import {
   CONTESTED_TABLE_COLUMNS,
+  IDS_TABLE_COLUMNS,
   readSelect,
   type StoredColumn,
   storedSelect,
@@ -24,10 +25,12 @@ import {
   TILE_TABLE_COLUMNS,
   POPULATION_TABLE_COLUMNS,
   TILES_CONTESTED_TABLE,
+  TILES_IDS_TABLE,
   TILES_POPULATION_TABLE,
   TILES_TABLE,
 } from './athena-tile-tables.ts';
 import { AthenaTilePopulation } from './athena-tile-population.ts';
+import { AthenaTileIds, inputsOf } from './athena-tile-ids.ts';
 import { inParallel } from './lake-manifests.ts';
 import { deleteObjects, deletePrefix, objectsUnder } from './s3-prefix.ts';
 import { AthenaTileRollup, ROLLUP_SLOTS, ROLLUP_STATE_KEY } from './athena-tile-rollup.ts';
@@ -81,9 +84,13 @@ interface Build {
  *   most {@link MAX_DAYS_PER_INSERT} a statement; its fingerprint is written after the INSERT.
  *   A crash in between leaves the day missing, never fresh with wrong rows. No client request
  *   token: a retried refresh must insert again after deleting, not be handed the first INSERT.
- * - The contested copies (every raw copy of the ids whose valid copies lie on several days) are
- *   rewritten each refresh into `tiles_contested` (one narrow scan of the lake, as locally); the
- *   contested ids per day, for the fingerprints, are read back from that small table.
+ * - The index of counted ids (athena-tile-ids.ts, the Glue table `tiles_ids`) is brought up to
+ *   date first, re-reading only days whose files changed; when any did, the contested ids are
+ *   derived from the index and their copies (every raw copy of the ids whose valid copies lie on
+ *   several days) rewritten into `tiles_contested`; the contested ids per day feed the fingerprints.
+ * - A day whose partitions only gained files none of which holds a valid event of it is kept
+ *   (its fingerprint updated): one query reads the added files only, for the index and the tiles.
+ * - The population index (athena-tile-population.ts) is brought up to date by {@link population}.
  * - `bytesScanned` adds up DataScannedInBytes of every query the refresh ran.
  */
 export class AthenaTileStore implements TileStore {
@@ -93,6 +100,7 @@ export class AthenaTileStore implements TileStore {
   private readonly contested: string;
   private readonly rollup: AthenaTileRollup;
   private readonly populationIndex: AthenaTilePopulation;
+  private readonly ids: AthenaTileIds;
   /** The days the last refresh brought up to date (expire folds those before its first day kept). */
   private refreshed: readonly string[] = [];
 
@@ -114,6 +122,18 @@ export class AthenaTileStore implements TileStore {
       fold: (rows) => rollupSql(athenaDialect, rows),
       fingerprintKey,
       ...(options.foldBatchDays === undefined ? {} : { batchDays: options.foldBatchDays }),
+    });
+    const idsTable = `${identifier(options.database)}.${identifier(TILES_IDS_TABLE)}`;
+    this.ids = new AthenaTileIds({
+      s3: options.s3,
+      bucket: this.bucket,
+      blobs: this.fingerprints,
+      idsTable,
+      contestedTable: this.contested,
+      insertIds: (sql, days) =>
+        this.insert(idsTable, [...IDS_TABLE_COLUMNS, TILE_DAY_COLUMN], sql, `day IN (${days.map(stringLiteral).join(', ')})`),
+      insertContested: (sql) => this.insert(this.contested, CONTESTED_TABLE_COLUMNS, sql),
+      batches: (days) => batches(days.map((day) => ({ fingerprint: { day } }))).map((group) => group.map((b) => b.fingerprint.day)),
     });
     const population = `${identifier(options.database)}.${identifier(TILES_POPULATION_TABLE)}`;
     this.populationIndex = new AthenaTilePopulation({
@@ -158,11 +178,17 @@ export class AthenaTileStore implements TileStore {
       bytes += execution.statistics.dataScannedInBytes;
     };
 
-    await deletePrefix(this.options.s3, this.bucket, TILE_CONTESTED_PREFIX, 'the contested copies');
-    const days = `(${contestedDaysSql(athenaDialect, lake.view.relations.events)}) AS contested_days`;
-    await run(this.insert(this.contested, CONTESTED_TABLE_COLUMNS, contestedCopiesSql(lake.view.relations.events, days)));
-    const contested = await this.contestedByDay((n) => {
+    const scanned = (n: number) => {
       bytes += n;
+    };
+    const touched = this.touchedDays(lake, scanned);
+    const contested = await this.ids.refresh(lake, touched, {
+      run,
+      rows: async (sql) => {
+        const result = await this.options.runner.query(sql);
+        scanned(result.statistics.dataScannedInBytes);
+        return result.rows;
+      },
     });
 
     const ids = request.measures.map((m) => m.id).sort();
@@ -188,15 +214,9 @@ export class AthenaTileStore implements TileStore {
       else builds.push({ fingerprint, status });
     });
     // Only files came to these days' partitions: a day none of their valid events falls on is kept.
-    const touched = await this.daysOf(
-      keepable.flatMap((k) => k.added),
-      lake,
-      (n) => {
-        bytes += n;
-      },
-    );
+    const hit = keepable.length === 0 ? undefined : await touched(keepable.flatMap((k) => k.added));
     for (const { fingerprint, status } of keepable) {
-      if (touched === undefined || touched.has(fingerprint.day)) builds.push({ fingerprint, status });
+      if (hit === undefined || hit.has(fingerprint.day)) builds.push({ fingerprint, status });
       else {
         await this.fingerprints.put(fingerprintKey(fingerprint.day), `${JSON.stringify(fingerprint, null, 2)}\n`);
         fresh++;
@@ -368,34 +388,35 @@ export class AthenaTileStore implements TileStore {
   }
 
   /**
-   * The UTC days of the valid events of the lake files `added` (one query over those files only,
-   * the listing's {@link ListedLake.eventsOf}); undefined when none or when the lake cannot read
-   * files on their own.
+   * The UTC days of the valid events of added lake files, for one refresh: one query over those
+   * files only (the listing's {@link ListedLake.eventsOf}); asked again for files it already read
+   * (the tile days after the index days: the same files), it answers from that query. The answer
+   * covers every file read so far, so a day may be rebuilt that did not need it, never the
+   * reverse. Undefined when the lake cannot read files on their own.
    */
-  private async daysOf(added: readonly InputFile[], lake: ListedLake, scanned: (bytes: number) => void): Promise<Set<string> | undefined> {
-    const keys = new Set(added.map((f) => f.path));
-    const files = lake.events.filter((o) => keys.has(o.key));
-    if (files.length === 0 || lake.eventsOf === undefined) return undefined;
-    const result = await this.options.runner.query(validDaysSql(athenaDialect, await lake.eventsOf(files)));
-    scanned(result.statistics.dataScannedInBytes);
-    return new Set(result.rows.flatMap(([day]) => (day === null || day === undefined ? [] : [day])));
+  private touchedDays(lake: ListedLake, scanned: (bytes: number) => void) {
+    const asked = new Set<string>();
+    let answer: Promise<ReadonlySet<string> | undefined> | undefined;
+    return (added: readonly InputFile[]): Promise<ReadonlySet<string> | undefined> => {
+      if (answer !== undefined && added.every((f) => asked.has(f.path))) return answer;
+      for (const f of added) asked.add(f.path);
+      const files = lake.events.filter((o) => asked.has(o.key));
+      const eventsOf = lake.eventsOf;
+      answer =
+        files.length === 0 || eventsOf === undefined
+          ? Promise.resolve(undefined)
+          : (async () => {
+              const result = await this.options.runner.query(validDaysSql(athenaDialect, await eventsOf(files)));
+              scanned(result.statistics.dataScannedInBytes);
+              return new Set(result.rows.flatMap(([day]) => (day === null || day === undefined ? [] : [day])));
+            })();
+      return answer;
+    };
   }
 
   /** The contested copies with the lake's column types. */
   private contestedEvents(): string {
     return `(SELECT ${readSelect(CONTESTED_TABLE_COLUMNS)} FROM ${this.contested})`;
-  }
-
-  /** The contested ids with a valid copy on each day, read from the stored copies (all copies of those ids). */
-  private async contestedByDay(scanned: (bytes: number) => void): Promise<Map<string, string[]>> {
-    const result = await this.options.runner.query(`${contestedDaysSql(athenaDialect, this.contestedEvents())}\nORDER BY day, event_id`);
-    scanned(result.statistics.dataScannedInBytes);
-    const byDay = new Map<string, string[]>();
-    for (const [id, day] of result.rows) {
-      if (id === null || id === undefined || day === null || day === undefined) continue;
-      byDay.set(day, [...(byDay.get(day) ?? []), id]);
-    }
-    return byDay;
   }
 
   /**
@@ -432,15 +453,6 @@ export class AthenaTileStore implements TileStore {
 
 /** Where a day's fingerprint lives in the snapshots bucket. */
 export const fingerprintKey = (day: string) => `${TILE_FINGERPRINTS_PREFIX}${day}.json`;
-
-/** The events files of the partitions a day's tile reads, as the listing shows them (sorted by key). */
-function inputsOf(lake: ListedLake, day: string): InputFile[] {
-  const partitions = new Set(tilePartitions(day));
-  return lake.events
-    .filter((o) => o.dt !== undefined && partitions.has(o.dt))
-    .map((o) => ({ path: o.key, size: o.size, version: o.etag }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
 
 /**
  * The files added to a stored day's inputs when they are its only change (every stored file still

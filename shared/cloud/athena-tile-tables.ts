@@ -12,6 +12,10 @@ export interface StoredColumn {
 /** The Glue table of the daily tiles (partitioned by `day`) and that of the contested copies. */
 export const TILES_TABLE = 'tiles';
 export const TILES_CONTESTED_TABLE = 'tiles_contested';
+/** The Glue table of the index of counted ids (id-index-sql.ts), partitioned by `day`. */
+export const TILES_IDS_TABLE = 'tiles_ids';
+/** The columns of {@link TILES_IDS_TABLE} (`day` is its partition key, TILE_DAY_COLUMN). */
+export const IDS_TABLE_COLUMNS: readonly StoredColumn[] = [{ name: 'event_id', type: 'string' }];
 /** The Glue table of the population index of the tiles (population-sql.ts), not partitioned. */
 export const TILES_POPULATION_TABLE = 'tiles_population';
 

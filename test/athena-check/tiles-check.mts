@@ -12,7 +12,8 @@
  *    INSERT INTO `tiles_contested`, the days' INSERT INTO `tiles` partitioned by `day`) run through
  *    athena-sim.mts, which emulates Athena's Hive tables over files the store's S3 calls list and
  *    delete (the snapshots bucket is a folder here); the second refresh builds only the new day;
- *    the population index (`tiles_population`) is built by the first and grown by the second;
+ *    the index of counted ids (`tiles_ids`) gives the contested ids; the population index
+ *    (`tiles_population`) is built by the first and grown by the second;
  * 2. asks for the sums tiles cannot hold exactly (inexactSumsSql), compiles the tiled query
  *    (compileTiledRefresh) and runs it as the Evaluate step's CTAS (evaluationStatement);
  * 3. reads each cohort through AthenaEngine.members() and compares: at the case's as-of with
@@ -145,6 +146,11 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     [`${DATABASE}.${tables.TILES_CONTESTED_TABLE}`]: {
       location: join(bucketDir, layout.TILE_CONTESTED_PREFIX),
       columns: tables.CONTESTED_TABLE_COLUMNS,
+    },
+    [`${DATABASE}.${tables.TILES_IDS_TABLE}`]: {
+      location: join(bucketDir, layout.TILE_IDS_PREFIX),
+      columns: tables.IDS_TABLE_COLUMNS,
+      partition: tables.TILE_DAY_COLUMN.name,
     },
     [`${DATABASE}.${tables.TILES_POPULATION_TABLE}`]: {
       location: join(bucketDir, layout.TILE_POPULATION_PREFIX),

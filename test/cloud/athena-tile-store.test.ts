@@ -20,7 +20,8 @@ import { rollupSql } from '../../shared/tiles/expiry-sql.ts';
 import type { TileFingerprint } from '../../shared/tiles/fingerprint.ts';
 import { tileMeasure } from '../../shared/tiles/measures.ts';
 import { dayTilesSql } from '../../shared/tiles/day-tiles-sql.ts';
-import { contestedCopiesSql, contestedDaysSql, noTilesSql } from '../../shared/tiles/tile-sql.ts';
+import { contestedCopiesSql, noTilesSql } from '../../shared/tiles/tile-sql.ts';
+import { contestedFromIndexSql, dayIdsSql } from '../../shared/tiles/id-index-sql.ts';
 import { eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../../shared/tiles/forget-sql.ts';
 import { compileTiledRefresh } from '../../shared/tiles/tiled-refresh.ts';
 import { validDaysSql } from '../../shared/tiles/valid-days-sql.ts';
@@ -71,7 +72,7 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
   let answer: (sql: string) => string[][] | undefined = () => undefined;
   /** A statement Athena fails (a crash midway). */
   let failing: (sql: string) => boolean = () => false;
-  const scanned = { insertTiles: 5_000, insertContested: 700, selectContested: 30 };
+  const scanned = { insertTiles: 5_000, insertIds: 400, insertContested: 700, selectContested: 30 };
 
   athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => {
     statements.push(input.QueryString);
@@ -85,6 +86,9 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
     if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles" '))
       days.push(...(/WHERE day = '(\d{4}-\d{2}-\d{2})'/.exec(input.QueryString)?.slice(1) ?? []));
     for (const day of days) objects.set(`tiles/days/day=${day}/20260101_q_${statements.length}`, 'parquet');
+    if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles_ids" '))
+      for (const day of /WHERE day IN \(([^)]*)\)$/.exec(input.QueryString)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? [])
+        objects.set(`tiles/ids/day=${day}/20260101_q_${statements.length}`, 'parquet');
     if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles_contested" '))
       objects.set(`tiles/contested/20260101_q_${statements.length}`, 'parquet');
     if (input.QueryString.startsWith('INSERT INTO "cohort_refresh"."tiles_population" '))
@@ -96,9 +100,11 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
     const select = !sql.startsWith('INSERT');
     const bytes = sql.startsWith('INSERT INTO "cohort_refresh"."tiles" ')
       ? scanned.insertTiles
-      : sql.startsWith('INSERT')
-        ? scanned.insertContested
-        : scanned.selectContested;
+      : sql.startsWith('INSERT INTO "cohort_refresh"."tiles_ids" ')
+        ? scanned.insertIds
+        : sql.startsWith('INSERT')
+          ? scanned.insertContested
+          : scanned.selectContested;
     return {
       QueryExecution: {
         QueryExecutionId: input.QueryExecutionId,
@@ -206,7 +212,7 @@ describe('the Athena tile store', () => {
 
     const report = await w.store.refresh({ measures: [PURCHASE, LOGIN], days, runId: 'r1' });
 
-    expect(report).toEqual({ built: days, rebuilt: [], fresh: 0, bytesScanned: 5_000 + 700 + 30 });
+    expect(report).toEqual({ built: days, rebuilt: [], fresh: 0, bytesScanned: 5_000 + 400 + 30 + 700 });
     const [insert, ...more] = w.tileInserts();
     expect(more).toEqual([]);
     const partials = dayTilesSql({
@@ -236,33 +242,67 @@ describe('the Athena tile store', () => {
     for (const day of days) expect(w.log.indexOf(`put ${fingerprintKey(day)}`)).toBeGreaterThan(insertAt);
   });
 
-  it('rewrites the contested copies from the lake before the builds and reads the ids per day back from them', async () => {
+  it('indexes the ids of every lake day, derives the contested ids from the index and rewrites their copies from their partitions only', async () => {
     const w = world();
-    w.setFiles(daysFrom('2026-02-28', 4).map((dt) => eventFile(dt)));
+    w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt)));
     w.objects.set('tiles/contested/old-copies', 'parquet');
     w.setContested([['e1', '2026-03-01']]);
 
     await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 2), runId: 'r1' });
 
-    const contestedDays = `(${contestedDaysSql(athenaDialect, EVENTS)}) AS contested_days`;
+    // Every day the lake can hold valid events on (each partition and a day each side) is indexed, by one INSERT.
+    const lakeDays = daysFrom('2026-02-27', 7);
     expect(w.statements[0]).toBe(
+      'INSERT INTO "cohort_refresh"."tiles_ids" ("event_id", "day")\nSELECT "event_id", "day"\n' +
+        `FROM (\n${dayIdsSql(athenaDialect, EVENTS, lakeDays)}\n) AS rows_to_store\nWHERE day IN (${lakeDays.map((d) => `'${d}'`).join(', ')})`,
+    );
+    // No contested.json yet: every indexed id is a candidate; the lake is not read for them.
+    const index = `(SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${lakeDays.map((d) => `'${d}'`).join(', ')}))`;
+    const contested = contestedFromIndexSql(index, `(SELECT event_id FROM ${index} AS all_ids)`);
+    expect(w.statements[1]).toBe(`${contested}\nORDER BY day, event_id`);
+    // The copies come from the partitions that can hold a valid copy on 03-01, written before the old copies go.
+    expect(w.statements[2]).toBe(
       'INSERT INTO "cohort_refresh"."tiles_contested" ("event_id", "source", "user_id", "event_name", "ts", "properties", "value", "dt")\n' +
         'SELECT "event_id", "source", "user_id", "event_name", CAST("ts" AS VARCHAR) AS "ts", "properties", "value", "dt"\n' +
-        `FROM (\n${contestedCopiesSql(EVENTS, contestedDays)}\n) AS rows_to_store`,
+        `FROM (\n${contestedCopiesSql(EVENTS, `(${contested}) AS contested_days`, ['2026-02-28', '2026-03-01', '2026-03-02'])}\n) AS rows_to_store`,
     );
-    expect(w.log.indexOf('delete tiles/contested/old-copies')).toBeLessThan(w.log.findIndex((l) => l.startsWith('query INSERT')));
-    const stored =
-      '(SELECT "event_id", "source", "user_id", "event_name", CAST("ts" AS timestamp(6) with time zone) AS "ts", "properties", "value", "dt" FROM "cohort_refresh"."tiles_contested")';
-    expect(w.statements[1]).toBe(`${contestedDaysSql(athenaDialect, stored)}\nORDER BY day, event_id`);
+    expect(w.log.indexOf('delete tiles/contested/old-copies')).toBeGreaterThan(
+      w.log.findIndex((l) => l.startsWith('query INSERT INTO "cohort_refresh"."tiles_contested"')),
+    );
+    expect(JSON.parse(w.objects.get('tiles/contested.json') ?? '{}')).toEqual({ '2026-03-01': ['e1'] });
     // A day with a contested copy has another digest than a day without.
     expect(w.fingerprint('2026-03-01')?.contested).not.toBe(w.fingerprint('2026-03-02')?.contested);
 
-    // The contested id disappears (its other copy was removed): only its day is rebuilt.
+    // Nothing changed: the refresh runs no query at all.
+    const quiet = w.statements.length;
+    expect(await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 2), runId: 'r2' })).toMatchObject({
+      fresh: 2,
+      bytesScanned: 0,
+    });
+    expect(w.statements).toHaveLength(quiet);
+
+    // A file of dt=2026-03-03 is rewritten and the id's other copy is gone: only its index days are read again,
+    // the candidates are their ids and the ids contested before; 03-01 is rebuilt (its contested ids changed).
+    w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt, dt === '2026-03-03' ? '"v2"' : '"v1"')));
     w.setContested([]);
     const since = w.statements.length;
-    const report = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 2), runId: 'r2' });
-    expect(report).toMatchObject({ built: [], rebuilt: [{ day: '2026-03-01', reason: 'contested' }], fresh: 1 });
-    expect(w.tileInserts(since).map(daysIn)).toEqual([['2026-03-01']]);
+    const report = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 2), runId: 'r3' });
+    const changed = ['2026-03-02', '2026-03-03', '2026-03-04'];
+    expect(w.statements[since]).toContain(`WHERE day IN (${changed.map((d) => `'${d}'`).join(', ')})`);
+    expect(w.statements[since + 1]).toBe(
+      `${contestedFromIndexSql(
+        index,
+        `(SELECT event_id FROM (SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${changed.map((d) => `'${d}'`).join(', ')})) AS new_ids UNION SELECT DISTINCT event_id FROM "cohort_refresh"."tiles_contested" AS contested_before)`,
+      )}\nORDER BY day, event_id`,
+    );
+    expect(report).toMatchObject({
+      built: [],
+      rebuilt: [
+        { day: '2026-03-02', reason: 'inputs' },
+        { day: '2026-03-01', reason: 'contested' },
+      ].sort((a, b) => (a.day < b.day ? -1 : 1)),
+    });
+    expect(JSON.parse(w.objects.get('tiles/contested.json') ?? '{}')).toEqual({});
   });
 
   it('rebuilds only the new day and the neighbours of a rewritten file, deleting their fingerprints and files first', async () => {
@@ -280,7 +320,7 @@ describe('the Athena tile store', () => {
     expect(report.built).toEqual(['2026-03-06']);
     expect(report.rebuilt).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05'].map((day) => ({ day, reason: 'inputs' })));
     expect(report.fresh).toBe(1);
-    expect(report.bytesScanned).toBe(5_000 + 700 + 30);
+    expect(report.bytesScanned).toBe(5_000 + 400 + 30 + 700);
     // Nearby days share one INSERT: 03-02..03-06.
     expect(w.tileInserts(before).map(daysIn)).toEqual([['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06']]);
     const insertAt = w.log.findIndex((line) => line.startsWith('query INSERT INTO "cohort_refresh"."tiles" '));
@@ -307,7 +347,11 @@ describe('the Athena tile store', () => {
     const first = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r2' });
 
     // 03-04 is kept: no INSERT, its fingerprint now names the new file; the query read the tick's file only.
-    expect(first).toEqual({ built: [], rebuilt: [], fresh: 4, bytesScanned: 700 + 30 + 30 });
+    // The index: 03-05 re-indexed (400), 03-04 and 03-06 kept by the same query; the contested ids derived again (30 + 700).
+    expect(first).toEqual({ built: [], rebuilt: [], fresh: 4, bytesScanned: 30 + 400 + 30 + 700 });
+    expect(w.statements.filter((s) => s.startsWith('INSERT INTO "cohort_refresh"."tiles_ids"')).at(-1)).toMatch(
+      /WHERE day IN \('2026-03-05'\)$/,
+    );
     expect(w.only).toEqual([[tick.key]]);
     expect(w.statements.slice(before).filter((s) => s.startsWith('SELECT DISTINCT'))).toEqual([validDaysSql(athenaDialect, ADDED_EVENTS)]);
     expect(w.tileInserts(before)).toEqual([]);
@@ -452,7 +496,9 @@ describe('the Athena tile store', () => {
     const batches = w.tileInserts().map(daysIn);
     expect(batches.map((b) => b.length)).toEqual([100, 100, 50, 1]);
     expect(batches.flat()).toEqual([...cold, ...far]);
-    expect(report.bytesScanned).toBe(4 * 5_000 + 700 + 30);
+    expect(report.bytesScanned).toBe(4 * 5_000 + 4 * 400 + 30 + 700);
+    const indexed = w.statements.filter((s) => s.startsWith('INSERT INTO "cohort_refresh"."tiles_ids"')).map(daysIn);
+    expect(indexed.map((b) => b.length)).toEqual([100, 100, 54, 3]);
     // Each INSERT scans the partitions of its own days only (one day of slack each side).
     expect(w.tileInserts()[3]).toContain("dt >= '2025-11-30' AND dt <= '2025-12-02'");
   });

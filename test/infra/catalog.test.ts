@@ -45,11 +45,11 @@ describe('CohortFoundation Glue catalog', () => {
     });
   });
 
-  it('creates nine tables, each after the database', () => {
+  it('creates ten tables, each after the database', () => {
     const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    template.resourceCountIs('AWS::Glue::Table', 9);
+    template.resourceCountIs('AWS::Glue::Table', 10);
     template.allResources('AWS::Glue::Table', {
       DependsOn: [stack.getLogicalId(foundation.catalog.database)],
       Properties: Match.objectLike({ DatabaseName: 'cohort_refresh' }),
@@ -167,6 +167,21 @@ describe('CohortFoundation Glue catalog', () => {
             Match.objectLike({ Name: 'value', Type: 'double' }),
             Match.objectLike({ Name: 'dt', Type: 'string' }),
           ],
+        }),
+      }),
+    });
+    // The index of counted ids: event ids per UTC day, `day` projected as the tiles' is.
+    templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'tiles_ids',
+        PartitionKeys: [Match.objectLike({ Name: 'day', Type: 'string' })],
+        Parameters: Match.objectLike({
+          'projection.day.type': 'date',
+          'storage.location.template': s3Join(foundation.snapshotsBucket, '/tiles/ids/day=${day}/'),
+        }),
+        StorageDescriptor: Match.objectLike({
+          Location: s3Join(foundation.snapshotsBucket, '/tiles/ids/'),
+          Columns: [Match.objectLike({ Name: 'event_id', Type: 'string' })],
         }),
       }),
     });

@@ -241,6 +241,7 @@ describe('CohortFoundation grant helpers', () => {
     const partitions = statements.filter((s) => actionsOf(s).includes('glue:BatchCreatePartition'));
     expect(partitions).toHaveLength(1);
     expect(JSON.stringify(partitions[0]!.Resource)).toContain('cohort_refresh/tiles"');
+    expect(JSON.stringify(partitions[0]!.Resource)).toContain('cohort_refresh/tiles_ids"');
     expect(JSON.stringify(partitions[0]!.Resource)).not.toContain('events_');
     expect(statements.flatMap(actionsOf)).not.toContain('glue:CreateTable');
   });
