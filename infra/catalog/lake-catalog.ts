@@ -229,15 +229,7 @@ export class LakeCatalog extends Construct {
       columns: TILE_TABLE_COLUMNS,
       partitionKeys: [TILE_DAY_COLUMN],
       location: tileDays,
-      parameters: {
-        'projection.enabled': 'true',
-        'projection.day.type': 'date',
-        'projection.day.format': 'yyyy-MM-dd',
-        'projection.day.range': `${DT_PROJECTION_RANGE.from},${DT_PROJECTION_RANGE.to}`,
-        'projection.day.interval': '1',
-        'projection.day.interval.unit': 'DAYS',
-        'storage.location.template': `${tileDays}day=\${day}/`,
-      },
+      parameters: dayProjection(tileDays),
     });
     this.tilesContestedTable = externalTable(this, 'TilesContestedTable', {
       ...common,
@@ -256,15 +248,7 @@ export class LakeCatalog extends Construct {
       columns: IDS_TABLE_COLUMNS,
       partitionKeys: [TILE_DAY_COLUMN],
       location: idDays,
-      parameters: {
-        'projection.enabled': 'true',
-        'projection.day.type': 'date',
-        'projection.day.format': 'yyyy-MM-dd',
-        'projection.day.range': `${DT_PROJECTION_RANGE.from},${DT_PROJECTION_RANGE.to}`,
-        'projection.day.interval': '1',
-        'projection.day.interval.unit': 'DAYS',
-        'storage.location.template': `${idDays}day=\${day}/`,
-      },
+      parameters: dayProjection(idDays),
     });
     this.tilesPopulationTable = externalTable(this, 'TilesPopulationTable', {
       ...common,
@@ -306,4 +290,21 @@ export class LakeCatalog extends Construct {
       Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${name}` }),
     );
   }
+}
+
+/**
+ * The `day` partition projection of a table Athena's INSERT INTO writes (the tiles, the index of
+ * counted ids): a date over the lake's range; Athena writes a partition to the table's location
+ * plus `day=<value>/` whatever the projection says, so the template is that.
+ */
+function dayProjection(location: string): Record<string, string> {
+  return {
+    'projection.enabled': 'true',
+    'projection.day.type': 'date',
+    'projection.day.format': 'yyyy-MM-dd',
+    'projection.day.range': `${DT_PROJECTION_RANGE.from},${DT_PROJECTION_RANGE.to}`,
+    'projection.day.interval': '1',
+    'projection.day.interval.unit': 'DAYS',
+    'storage.location.template': `${location}day=\${day}/`,
+  };
 }
