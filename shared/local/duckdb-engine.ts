@@ -13,6 +13,7 @@ import { duckdbListsRelation, findListFiles } from './duckdb-lists.ts';
 import { findLakeFiles } from './lake-files.ts';
 import { findRefusedFiles } from './refused-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
+import { LocalCarry } from './local-carry.ts';
 import { LocalPopulation } from './local-population.ts';
 import { LocalTileExpiry } from './local-tile-expiry.ts';
 import { LocalTiles } from './local-tile-store.ts';
@@ -57,6 +58,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
       this.lakeDir,
       new LocalTileExpiry(this.connection, stateDir),
       new LocalPopulation(this.connection, stateDir),
+      new LocalCarry(this.connection, stateDir),
     );
   }
 

@@ -2,11 +2,13 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { QueryEngine } from '../ports.ts';
 import type { TileExpiry } from '../tiles/expiry.ts';
-import type { PopulationRelations, TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
+import type { CarryRelations, PopulationRelations, TileReads, TileRefreshReport, TileRelations, TileStore } from '../tiles/tile-store.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
+import type { CarryUse } from '../tiles/carry-sql.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { tilePersonsSql } from '../tiles/forget-sql.ts';
 import { findLakeFiles } from './lake-files.ts';
+import type { LocalCarry } from './local-carry.ts';
 import type { LocalPopulation } from './local-population.ts';
 import type { LocalTileExpiry } from './local-tile-expiry.ts';
 import type { LocalTileStore } from './local-tiles.ts';
@@ -30,6 +32,7 @@ export class LocalTiles implements TileStore {
     private readonly lakeDir: string,
     private readonly expiry?: LocalTileExpiry,
     private readonly populationIndex?: LocalPopulation,
+    private readonly carried?: LocalCarry,
   ) {}
 
   async refresh(request: {
@@ -58,12 +61,23 @@ export class LocalTiles implements TileStore {
   /** Drops a person's identity keys from the tiles (erasure; see LocalTileStore.forget) and the population index built from them. */
   async forget(forms: readonly string[]): Promise<string[]> {
     await this.populationIndex?.drop();
+    await this.carried?.drop();
     return this.store.forget(forms, async () => (await this.engine.lake()).relations.identities);
   }
 
   /** The population index of the visible tile files of `days` (LocalPopulation). */
   async population(days: readonly string[]): Promise<PopulationRelations | undefined> {
     return this.populationIndex?.relations(
+      this.visible(days),
+      (some) => this.store.relations(some).tiles,
+      (day) => this.store.files([day])[0] as string,
+    );
+  }
+
+  /** The carried partials of the count uses over the visible tile files of `days` (LocalCarry). */
+  async carry(days: readonly string[], uses: readonly CarryUse[]): Promise<CarryRelations | undefined> {
+    return this.carried?.relations(
+      uses,
       this.visible(days),
       (some) => this.store.relations(some).tiles,
       (day) => this.store.files([day])[0] as string,

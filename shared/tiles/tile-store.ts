@@ -1,4 +1,5 @@
 import type { TileExpiry } from './expiry.ts';
+import type { CarryUse } from './carry-sql.ts';
 import type { TileMeasure } from './measures.ts';
 
 /**
@@ -17,7 +18,16 @@ export interface TileRelations {
    * reads the population from it instead of every day's presence rows. Absent: from presence rows.
    */
   readonly population?: string;
+  /**
+   * Carried per-key partials of count uses (carry-sql.ts CARRY_COLUMNS): the query reads the uses
+   * `carriedKeys` names (carryKey) from it instead of their days' tile rows. Absent: from tile rows.
+   */
+  readonly carried?: string;
+  readonly carriedKeys?: readonly string[];
 }
+
+/** What {@link TileStore.carry} gives: the carried partials and the uses they hold. */
+export type CarryRelations = Required<Pick<TileRelations, 'carried' | 'carriedKeys'>>;
 
 /** What {@link TileStore.population} gives: the relation the tiled query reads the population from. */
 export type PopulationRelations = Required<Pick<TileRelations, 'population'>>;
@@ -75,6 +85,12 @@ export interface TileStore {
    * undefined: the query reads the presence rows of every day.
    */
   population?(days: readonly string[]): Promise<PopulationRelations | undefined>;
+  /**
+   * Brings the carried per-key partials of the count `uses` over the tiles of `days` up to date
+   * (after `population`); returns a relation over them. Absent or undefined: the query adds up
+   * the tile rows of every day of every use.
+   */
+  carry?(days: readonly string[], uses: readonly CarryUse[]): Promise<CarryRelations | undefined>;
   /**
    * Bytes of the files a query over `reads` would read (the tile files of its days and the lake's
    * files of its partitions), where the store can tell without running it (locally: file sizes).

@@ -11,6 +11,7 @@ import type { InstantRange, TileMeasure } from './measures.ts';
 import { PRESENCE, propertyNames, typedNull } from './tile-sql.ts';
 import type { PlannedUse, TiledPlan } from './tiled-plan.ts';
 import { sequenceParts } from './tiled-sequences.ts';
+import { carriedSelect, carryKey } from './carry-sql.ts';
 
 /** Where the tiled query reads: the lake's events and the relations over the stored tiles. */
 export interface PartsSources {
@@ -24,6 +25,10 @@ export interface PartsSources {
   readonly contestedEvents: string;
   /** The population index (population-sql.ts), read in place of the presence rows of every day. */
   readonly population?: string;
+  /** Carried per-key partials (carry-sql.ts), read in place of the tile rows of the uses `carriedKeys` names. */
+  readonly carried?: string;
+  /** The {@link carryKey}s of the uses `carried` holds. */
+  readonly carriedKeys?: readonly string[];
 }
 
 /**
@@ -68,7 +73,10 @@ const TILE_KINDS = ['count', 'sum', 'distinct', 'latest'] as const;
 type TileKind = (typeof TILE_KINDS)[number];
 
 /** A use's rows of tiles: which measure, whole days `[first_day, end_day)`, and how they add up. */
-function tileUses(plan: TiledPlan, presence: boolean): { no: number; measure: string; first: string; end: string; kind: TileKind }[] {
+export function tileUses(
+  plan: TiledPlan,
+  presence: boolean,
+): { no: number; measure: string; first: string; end: string; kind: TileKind }[] {
   const rows = plan.uses.flatMap((use) => {
     const whole = use.split.wholeDays;
     if (use.raw || !whole) return [];
@@ -192,7 +200,10 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   for (const use of rawUses) if (!use.step) raws.push(rawUse(reading, use, value, json));
 
   // 3. The parts: tile rows of whole days, then raw rows.
-  const tiles = tileUses(plan, options.presence && src.population === undefined);
+  const carriedKeys = new Set(src.carried === undefined ? [] : (src.carriedKeys ?? []));
+  const allTiles = tileUses(plan, options.presence && src.population === undefined);
+  const carried = allTiles.filter((t) => t.kind === 'count' && carriedKeys.has(carryKey(t)));
+  const tiles = allTiles.filter((t) => !carried.includes(t));
   const exact = options.exactness ? EXACTNESS_COLUMNS : [];
   const selects: string[] = [];
   // The days of a use are added up per identity key first (a distinct value stays a row of its
@@ -231,6 +242,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
         `WHERE t.measure IN (${measures})\nGROUP BY tile_uses.use_no, t.source, t.user_key${kinds.includes('distinct') ? ', t.value' : ''}`,
     );
   }
+  if (carried.length > 0) selects.push(carriedSelect(src.carried as string, carried, [...PART_COLUMNS, ...exact], none));
   if (options.presence && src.population !== undefined) selects.push(populationSelect(d, src.population, plan, exact));
   if (raws.length > 0) {
     const list = raws

@@ -1,6 +1,7 @@
 import type { CompileRequest } from '../compiler/compile-refresh.ts';
 import type { LakeView } from '../ports.ts';
 import type { BytesScanned } from '../store/manifest.ts';
+import { carryUses } from '../tiles/carry-uses.ts';
 import { catalogMeasures } from '../tiles/measures.ts';
 import { tileExpiry } from '../tiles/expiry.ts';
 import { compileTiledRefresh, inexactSumsSql, requestUses, tileDaysNeeded } from '../tiles/tiled-refresh.ts';
@@ -98,7 +99,9 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   const expired = ports.tiles.expire ? await ports.tiles.expire(expiry.keepFrom) : [];
   // The population and identity map kept beside the tiles, where the store keeps them (issue 15).
   const population = ports.tiles.population ? await ports.tiles.population(days) : undefined;
-  const tiles = { ...ports.tiles.relations(days), ...population };
+  // The count uses' per-key partials carried from the previous refresh, where the store keeps them (issue 14).
+  const carried = ports.tiles.carry ? await ports.tiles.carry(days, carryUses(request)) : undefined;
+  const tiles = { ...ports.tiles.relations(days), ...population, ...carried };
   const tiled = { ...request, tiles, ...(first === undefined ? {} : { firstPartition: first }) };
   const rawMeasures = (await ports.engine.rows(inexactSumsSql(tiled))).map((row) => String(row.measure));
   const compiled = compileTiledRefresh({ ...tiled, rawMeasures });

@@ -7,7 +7,9 @@ import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { type Leaf, leaves } from '../../shared/language/condition-leaves.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
+import { LocalCarry } from '../../shared/local/local-carry.ts';
 import { LocalPopulation } from '../../shared/local/local-population.ts';
+import { carryUses } from '../../shared/tiles/carry-uses.ts';
 import { LocalTileStore } from '../../shared/local/local-tiles.ts';
 import type { TileStatus } from '../../shared/tiles/fingerprint.ts';
 import { DAY_MS, dayOf } from '../../shared/tiles/day-split.ts';
@@ -31,6 +33,8 @@ export class TileComparison {
   private readonly leafs: { cohort: CohortDefinition; leaf: MeasureLeaf }[];
   readonly store: LocalTileStore;
   private readonly population: LocalPopulation;
+  /** The carried partials of the count uses (LocalCarry), kept in the state folder from one comparison to the next. */
+  readonly carry: LocalCarry;
 
   constructor(
     connection: DuckDBConnection,
@@ -45,6 +49,7 @@ export class TileComparison {
     this.leafs = leafCohorts(definitions);
     this.store = new LocalTileStore(connection, stateDir);
     this.population = new LocalPopulation(connection, stateDir);
+    this.carry = new LocalCarry(connection, stateDir);
   }
 
   /** Every day from the day before the lake's first partition up to the day before `until`. */
@@ -171,6 +176,23 @@ export class TileComparison {
     });
     expect(indexed.sql).toContain(index.population);
     expect(view(await this.engine.rows(indexed.sql))).toEqual(view(want));
+    // And with the count uses' partials carried from the previous comparison of this state folder (issue 14).
+    const carried = await this.carry.relations(
+      carryUses(request),
+      days,
+      (some) => this.store.relations(some).tiles,
+      (day) => this.store.files([day])[0] as string,
+    );
+    if (carried) {
+      const carrying = compileTiledRefresh({
+        ...request,
+        tiles: { ...tiles, ...index, ...carried },
+        rawMeasures,
+        ...(firstPartition === undefined ? {} : { firstPartition }),
+      });
+      expect(carrying.sql).toContain(carried.carried);
+      expect(view(await this.engine.rows(carrying.sql))).toEqual(view(want));
+    }
     return tiled;
   }
 }

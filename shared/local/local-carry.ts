@@ -1,0 +1,117 @@
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { stringLiteral } from '../compiler/sql-text.ts';
+import { type CarryMove, type CarryUse, carryForwardSql, carryFreshSql, carryKey } from '../tiles/carry-sql.ts';
+import { type InputFile, sameInputs } from '../tiles/fingerprint.ts';
+import type { CarryRelations } from '../tiles/tile-store.ts';
+import { inputsOf } from './local-population.ts';
+import { readJson, writeJsonAtomically } from './local-tiles.ts';
+
+let copyCounter = 0;
+
+/** What the carried partials were computed from: their uses and the tile files of the days they cover. */
+interface Carried {
+  readonly uses: readonly CarryUse[];
+  /** The tile files (path: the day) of every day inside a use's range, as they were. */
+  readonly inputs: readonly InputFile[];
+}
+
+const inRange = (use: CarryUse) => (f: InputFile) => f.path >= use.first && f.path < use.end;
+
+/**
+ * The carried per-key partials of the count uses (issue 14): `<state>/tiles/partials/partials.parquet`
+ * (carry-sql.ts CARRY_COLUMNS) with `partials.json`, the uses and the tile files they were added up
+ * from (removed before the file is rewritten, written after). A refresh whose use moved forward by
+ * some days adds the tiles of the days entering and subtracts those leaving; a use is computed from
+ * its tiles again when a tile file of its old range changed (late data, a backfill, a day rebuilt
+ * for new measures or contested ids, screened, folded into the rollup), when it is new (a new or
+ * changed definition gives a new measure id) or moved backward. Keyed by identity key, not person,
+ * so the identity map (applied when read) never invalidates it. Erasure removes it ({@link drop}).
+ */
+export class LocalCarry {
+  private readonly root: string;
+  /** What the last {@link relations} did: the uses moved forward from their carried rows and those computed from tiles (carryKey). */
+  last: { readonly moved: readonly string[]; readonly fresh: readonly string[] } = { moved: [], fresh: [] };
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    stateDir: string,
+  ) {
+    this.root = join(stateDir, 'tiles', 'partials');
+  }
+
+  private file(name: string): string {
+    return join(this.root, name);
+  }
+
+  /** Removes the carried partials (erasure): the next refresh computes them from the screened tiles. */
+  async drop(): Promise<void> {
+    for (const name of ['partials.json', 'partials.parquet']) await rm(this.file(name), { force: true });
+  }
+
+  private relation(): string {
+    return `read_parquet(${stringLiteral(this.file('partials.parquet'))}, hive_partitioning = false)`;
+  }
+
+  /**
+   * Brings the carried partials of `uses` up to date over the tile files of `days` (`tilesOf`: their
+   * tile rows; `fileOf`: a day's file) and returns a relation over them; undefined without uses.
+   */
+  async relations(
+    uses: readonly CarryUse[],
+    days: readonly string[],
+    tilesOf: (days: readonly string[]) => string,
+    fileOf: (day: string) => string,
+  ): Promise<CarryRelations | undefined> {
+    this.last = { moved: [], fresh: [] };
+    if (uses.length === 0) return undefined;
+    const current = await inputsOf(days.map((day) => ({ path: day, file: fileOf(day) })));
+    const made = await readJson<Carried>(this.file('partials.json'));
+    const moves: CarryMove[] = [];
+    const fresh: CarryUse[] = [];
+    const daysIn = (first: string, end: string) => days.filter((day) => day >= first && day < end).length;
+    for (const use of uses) {
+      // The carried use whose move reads the fewest tile days (entering and leaving), if fewer than the use's own.
+      let best: { from: CarryUse; cost: number } | undefined;
+      for (const old of made?.uses ?? []) {
+        const movable = old.measure === use.measure && old.first <= use.first && use.first <= old.end && old.end <= use.end;
+        if (!movable || !sameInputs((made as Carried).inputs.filter(inRange(old)), current.filter(inRange(old)))) continue;
+        const cost = daysIn(old.first, use.first) + daysIn(old.end, use.end);
+        if (best === undefined || cost < best.cost) best = { from: old, cost };
+      }
+      if (best && best.cost < Math.max(daysIn(use.first, use.end), 1)) moves.push({ from: best.from, to: use });
+      else fresh.push(use);
+    }
+    const keys = uses.map(carryKey);
+    this.last = { moved: moves.filter((m) => carryKey(m.from) !== carryKey(m.to)).map((m) => carryKey(m.to)), fresh: fresh.map(carryKey) };
+    const unchanged = moves.every((m) => carryKey(m.from) === carryKey(m.to));
+    if (fresh.length > 0 || !unchanged || made?.uses.length !== uses.length) {
+      const selects: string[] = [];
+      if (moves.length > 0) {
+        // Only the days entering or leaving a moved use are read from tiles (a leaving day is unchanged: it lies in the old range).
+        const edges = days.filter((day) =>
+          moves.some(({ from, to }) => (day >= from.end && day < to.end) || (day >= from.first && day < to.first)),
+        );
+        selects.push(carryForwardSql(this.relation(), tilesOf(edges), moves));
+      }
+      if (fresh.length > 0) selects.push(carryFreshSql(tilesOf(days), fresh));
+      await this.write(selects.join('\nUNION ALL\n'), { uses, inputs: current });
+    }
+    return { carried: this.relation(), carriedKeys: keys };
+  }
+
+  /** Writes partials.parquet from a query (under a temporary name, then renamed), described by partials.json after. */
+  private async write(sql: string, made: Carried): Promise<void> {
+    const tmp = this.file(`.tmp-partials-${process.pid}-${++copyCounter}.parquet`);
+    await mkdir(this.root, { recursive: true });
+    try {
+      await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (FORMAT parquet)`);
+      await rm(this.file('partials.json'), { force: true });
+      await rename(tmp, this.file('partials.parquet'));
+      await writeJsonAtomically(this.file('partials.json'), made);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+}
