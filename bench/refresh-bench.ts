@@ -24,6 +24,7 @@ import type { WorkflowSummary } from '../shared/workflow/types.ts';
 import { findLakeFiles } from '../shared/local/lake-files.ts';
 import { benchSource } from './bench-catalog.ts';
 import { benchLatency } from './latency-bench.ts';
+import { LocalCarry } from '../shared/local/local-carry.ts';
 import { LocalTileStore } from '../shared/local/local-tiles.ts';
 import { takePhases, timePhase } from './phases.ts';
 
@@ -31,6 +32,7 @@ import { takePhases, timePhase } from './phases.ts';
 timePhase(LocalTileStore.prototype, 'refresh', 'tiles: listing and fingerprints');
 timePhase(LocalTileStore.prototype, 'refreshIndex', 'tiles: id index and contested');
 timePhase(LocalTileStore.prototype, 'build', 'tiles: build');
+timePhase(LocalCarry.prototype, 'relations', 'tiles: carried partials');
 timePhase(DuckDbEngine.prototype, 'lake', 'lake listing');
 timePhase(DuckDbEngine.prototype, 'rows', 'engine rows (inexact sums)');
 timePhase(DuckDbEngine.prototype, 'evaluate', 'evaluate query');

@@ -14,6 +14,7 @@ import { findLakeFiles } from './lake-files.ts';
 import { findRefusedFiles } from './refused-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
 import { LocalCarry } from './local-carry.ts';
+import { LocalFractional } from './local-fractional.ts';
 import { LocalPopulation } from './local-population.ts';
 import { LocalTileExpiry } from './local-tile-expiry.ts';
 import { LocalTiles } from './local-tile-store.ts';
@@ -59,6 +60,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
       new LocalTileExpiry(this.connection, stateDir),
       new LocalPopulation(this.connection, stateDir),
       new LocalCarry(this.connection, stateDir),
+      new LocalFractional(this.connection, stateDir),
     );
   }
 

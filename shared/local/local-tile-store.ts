@@ -9,6 +9,7 @@ import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { tilePersonsSql } from '../tiles/forget-sql.ts';
 import { findLakeFiles } from './lake-files.ts';
 import type { LocalCarry } from './local-carry.ts';
+import type { LocalFractional } from './local-fractional.ts';
 import type { LocalPopulation } from './local-population.ts';
 import type { LocalTileExpiry } from './local-tile-expiry.ts';
 import type { LocalTileStore } from './local-tiles.ts';
@@ -33,6 +34,7 @@ export class LocalTiles implements TileStore {
     private readonly expiry?: LocalTileExpiry,
     private readonly populationIndex?: LocalPopulation,
     private readonly carried?: LocalCarry,
+    private readonly fractional?: LocalFractional,
   ) {}
 
   async refresh(request: {
@@ -77,6 +79,17 @@ export class LocalTiles implements TileStore {
   /** The carried partials of the count uses over the visible tile files of `days` (LocalCarry). */
   async carry(days: readonly string[], uses: readonly CarryUse[]): Promise<CarryRelations | undefined> {
     return this.carried?.relations(
+      uses,
+      this.visible(days),
+      (some) => this.store.relations(some).tiles,
+      (day) => this.store.files([day])[0] as string,
+    );
+  }
+
+  /** The sum measures with a fractional value in the visible tile files of their uses' days (LocalFractional). */
+  async fractionalSums(days: readonly string[], uses: readonly CarryUse[]): Promise<readonly string[]> {
+    if (!this.fractional) return [];
+    return this.fractional.inexact(
       uses,
       this.visible(days),
       (some) => this.store.relations(some).tiles,

@@ -5,12 +5,18 @@ import { tileUses } from './tiled-parts.ts';
 import { planTiled } from './tiled-plan.ts';
 import { requestUses } from './tiled-refresh.ts';
 
-/** The count uses of a refresh that read tile days (the uses whose per-key rows can be carried), each once. */
-export function carryUses(request: CompileRequest): CarryUse[] {
+/** The uses of a refresh that read tile days, of one kind of aggregate, each once (measure and whole days). */
+function tileDayUses(request: CompileRequest, kind: 'count' | 'sum'): CarryUse[] {
   const uses = requestUses(request);
   const raw = new Set(uses.filter((u) => readsRaw(u.measure)).map((u) => u.measure.id));
   const { plan } = planTiled(uses, request.asOf.getTime(), raw, false, scanStart(uses));
-  const counts = tileUses(plan, false).filter((t) => t.kind === 'count');
-  const unique = new Map(counts.map((t) => [carryKey(t), { measure: t.measure, first: t.first, end: t.end }]));
+  const found = tileUses(plan, false).filter((t) => t.kind === kind);
+  const unique = new Map(found.map((t) => [carryKey(t), { measure: t.measure, first: t.first, end: t.end }]));
   return [...unique.values()];
 }
+
+/** The count uses of a refresh that read tile days (the uses whose per-key rows can be carried), each once. */
+export const carryUses = (request: CompileRequest): CarryUse[] => tileDayUses(request, 'count');
+
+/** The sum uses of a refresh that read tile days (whose tile days may hold a fractional value), each once. */
+export const sumUses = (request: CompileRequest): CarryUse[] => tileDayUses(request, 'sum');

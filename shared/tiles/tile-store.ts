@@ -92,6 +92,11 @@ export interface TileStore {
    */
   carry?(days: readonly string[], uses: readonly CarryUse[]): Promise<CarryRelations | undefined>;
   /**
+   * The measures of the sum `uses` whose tile days (of `days`) hold a fractional value, sorted:
+   * they read raw, and the inexact-sums query need not ask about them. Absent: the query asks.
+   */
+  fractionalSums?(days: readonly string[], uses: readonly CarryUse[]): Promise<readonly string[]>;
+  /**
    * Bytes of the files a query over `reads` would read (the tile files of its days and the lake's
    * files of its partitions), where the store can tell without running it (locally: file sizes).
    * Absent where unknown: Athena reports what it scanned instead.

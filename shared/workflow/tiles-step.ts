@@ -1,7 +1,7 @@
 import type { CompileRequest } from '../compiler/compile-refresh.ts';
 import type { LakeView } from '../ports.ts';
 import type { BytesScanned } from '../store/manifest.ts';
-import { carryUses } from '../tiles/carry-uses.ts';
+import { carryUses, sumUses } from '../tiles/carry-uses.ts';
 import { catalogMeasures } from '../tiles/measures.ts';
 import { tileExpiry } from '../tiles/expiry.ts';
 import { compileTiledRefresh, inexactSumsSql, requestUses, tileDaysNeeded } from '../tiles/tiled-refresh.ts';
@@ -103,7 +103,10 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   const carried = ports.tiles.carry ? await ports.tiles.carry(days, carryUses(request)) : undefined;
   const tiles = { ...ports.tiles.relations(days), ...population, ...carried };
   const tiled = { ...request, tiles, ...(first === undefined ? {} : { firstPartition: first }) };
-  const rawMeasures = (await ports.engine.rows(inexactSumsSql(tiled))).map((row) => String(row.measure));
+  // Sums whose tile days hold a fraction are known from what the store keeps per tile file; the query asks about the rest.
+  const fractional = ports.tiles.fractionalSums ? await ports.tiles.fractionalSums(days, sumUses(request)) : [];
+  const asked = (await ports.engine.rows(inexactSumsSql({ ...tiled, rawMeasures: fractional }))).map((row) => String(row.measure));
+  const rawMeasures = [...fractional, ...asked];
   const compiled = compileTiledRefresh({ ...tiled, rawMeasures });
   for (const cohort of plan.cohorts) {
     if (compiled.columns.get(cohort.id) !== cohort.column)

@@ -8,8 +8,9 @@ import { type Leaf, leaves } from '../../shared/language/condition-leaves.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
 import { LocalCarry } from '../../shared/local/local-carry.ts';
+import { LocalFractional } from '../../shared/local/local-fractional.ts';
 import { LocalPopulation } from '../../shared/local/local-population.ts';
-import { carryUses } from '../../shared/tiles/carry-uses.ts';
+import { carryUses, sumUses } from '../../shared/tiles/carry-uses.ts';
 import { LocalTileStore } from '../../shared/local/local-tiles.ts';
 import type { TileStatus } from '../../shared/tiles/fingerprint.ts';
 import { DAY_MS, dayOf } from '../../shared/tiles/day-split.ts';
@@ -35,6 +36,7 @@ export class TileComparison {
   private readonly population: LocalPopulation;
   /** The carried partials of the count uses (LocalCarry), kept in the state folder from one comparison to the next. */
   readonly carry: LocalCarry;
+  private readonly fractional: LocalFractional;
 
   constructor(
     connection: DuckDBConnection,
@@ -50,6 +52,7 @@ export class TileComparison {
     this.store = new LocalTileStore(connection, stateDir);
     this.population = new LocalPopulation(connection, stateDir);
     this.carry = new LocalCarry(connection, stateDir);
+    this.fractional = new LocalFractional(connection, stateDir);
   }
 
   /** Every day from the day before the lake's first partition up to the day before `until`. */
@@ -144,6 +147,15 @@ export class TileComparison {
     const tiles = this.store.relations(tileDaysNeeded(request, firstPartition));
     const inexact = await this.engine.rows(inexactSumsSql({ ...request, tiles }));
     const rawMeasures = inexact.map((r) => String(r.measure));
+    // The sums known fractional from the tile files (LocalFractional) are among them, and the query asked about the others names the rest.
+    const fractional = await this.fractional.inexact(
+      sumUses(request),
+      tileDaysNeeded(request, firstPartition),
+      (some) => this.store.relations(some).tiles,
+      (day) => this.store.files([day])[0] as string,
+    );
+    const asked = await this.engine.rows(inexactSumsSql({ ...request, tiles, rawMeasures: fractional }));
+    expect([...fractional, ...asked.map((r) => String(r.measure))].sort()).toEqual([...rawMeasures].sort());
     const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures, ...(firstPartition === undefined ? {} : { firstPartition }) });
     expect([...tiled.columns]).toEqual([...full.columns]);
     expect(tiled.metrics).toEqual(full.metrics);
