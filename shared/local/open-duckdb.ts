@@ -25,6 +25,11 @@ export async function openDuckDb(options: OpenDuckDbOptions = {}): Promise<DuckD
     // Row order of intermediate results never matters here (every output is sorted explicitly);
     // without it DuckDB streams large aggregations in less memory.
     preserve_insertion_order: 'false',
+    // Tiles, partials and members files are rewritten at the same path while the process runs;
+    // DuckDB 1.5's cache of file blocks can serve a rewritten local file's old blocks (duckdb#20058,
+    // #23427: a local file's version is its modification time), which read as "Snappy
+    // decompression failure" in the tile expiry test. The OS page cache does the same job safely.
+    enable_external_file_cache: 'false',
   };
   if (options.threads !== undefined) config.threads = String(options.threads);
   if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;

@@ -26,6 +26,10 @@ export const CARRY_COLUMNS = ['measure', 'first_day', 'end_day', 'source', 'user
 const useList = (uses: readonly CarryUse[]) =>
   uses.map((u) => `(${stringLiteral(u.measure)}, ${stringLiteral(u.first)}, ${stringLiteral(u.end)})`).join(', ');
 
+/** The `VALUES` rows `(use_no, measure, first_day, end_day)` of numbered uses, for a join naming each use. */
+export const numberedUseList = (uses: readonly (CarryUse & { readonly no: number })[]): string =>
+  uses.map((u) => `(${integerLiteral(u.no)}, ${stringLiteral(u.measure)}, ${stringLiteral(u.first)}, ${stringLiteral(u.end)})`).join(', ');
+
 const measureList = (uses: readonly CarryUse[]) => [...new Set(uses.map((u) => stringLiteral(u.measure)))].join(', ');
 
 /** The carried rows of `uses` computed from the tile rows of their days (what the tiled query adds up per key). */
@@ -75,9 +79,7 @@ export function carriedSelect(
   columns: readonly string[],
   none: Readonly<Record<string, string>>,
 ): string {
-  const list = uses
-    .map((u) => `(${integerLiteral(u.no)}, ${stringLiteral(u.measure)}, ${stringLiteral(u.first)}, ${stringLiteral(u.end)})`)
-    .join(', ');
+  const list = numberedUseList(uses);
   const items: Record<string, string> = {
     use_no: 'carry_uses.use_no',
     measure: 'c.measure',

@@ -11,7 +11,7 @@ import type { InstantRange, TileMeasure } from './measures.ts';
 import { PRESENCE, propertyNames, typedNull } from './tile-sql.ts';
 import type { PlannedUse, TiledPlan } from './tiled-plan.ts';
 import { sequenceParts } from './tiled-sequences.ts';
-import { carriedSelect, carryKey } from './carry-sql.ts';
+import { carriedSelect, carryKey, numberedUseList } from './carry-sql.ts';
 
 /** Where the tiled query reads: the lake's events and the relations over the stored tiles. */
 export interface PartsSources {
@@ -224,9 +224,7 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   for (const kinds of groups) {
     const uses = tiles.filter((t) => kinds.includes(t.kind));
     if (uses.length === 0) continue;
-    const list = uses
-      .map((t) => `(${integerLiteral(t.no)}, ${stringLiteral(t.measure)}, ${stringLiteral(t.first)}, ${stringLiteral(t.end)})`)
-      .join(', ');
+    const list = numberedUseList(uses);
     const items: Record<string, string> = {
       use_no: 'tile_uses.use_no',
       measure: 'min(t.measure)',
