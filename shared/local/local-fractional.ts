@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CarryUse } from '../tiles/carry-sql.ts';
+import { sameVersion } from '../tiles/fingerprint.ts';
 import { inputsOf } from './local-population.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
 
@@ -41,7 +42,7 @@ export class LocalFractional {
     const flags: Record<string, Flags['days'][string]> = {};
     const missing = current.filter((f) => {
       const kept = stored[f.path];
-      if (kept === undefined || kept.size !== f.size || kept.version !== f.version) return true;
+      if (kept === undefined || !sameVersion(kept, f)) return true;
       flags[f.path] = kept;
       return false;
     });

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
@@ -22,7 +22,7 @@ import type { InputFile } from '../tiles/fingerprint.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { byFormat, type LakeFiles, list } from './lake-files.ts';
 import { inputsOf } from './local-population.ts';
-import { readJson, writeJsonAtomically } from './local-tiles.ts';
+import { readJson, writeJsonAtomically, writeTextAtomically } from './local-tiles.ts';
 import { makeFolder } from './make-folder.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
 
@@ -281,9 +281,7 @@ export class LocalSourceChecks implements SourceCheckSource {
   private async keepPart(partition: string, part: KeptPart, keys: string): Promise<void> {
     const record = join(this.parts, `dt=${partition}.json`);
     await rm(record, { force: true });
-    const tmp = join(this.parts, `.tmp-${randomUUID()}`);
-    await writeFile(tmp, keys);
-    await rename(tmp, join(this.parts, `dt=${partition}.keys`));
+    await writeTextAtomically(join(this.parts, `dt=${partition}.keys`), keys);
     await writeJsonAtomically(record, part);
   }
 

@@ -456,8 +456,13 @@ export async function readJson<T>(file: string): Promise<T | undefined> {
 
 /** Writes JSON under a temporary name, then renames it into place. */
 export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+  await writeTextAtomically(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes text under a temporary name (`.tmp-<name>` beside it), then renames it into place. */
+export async function writeTextAtomically(file: string, text: string): Promise<void> {
   const tmp = join(file, '..', `.tmp-${basename(file)}`);
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFile(tmp, text);
   await rename(tmp, file);
 }
 

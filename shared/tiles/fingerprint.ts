@@ -32,9 +32,13 @@ export function tilePartitions(day: string): string[] {
   return [start - DAY_MS, start, start + DAY_MS].map((ms) => new Date(ms).toISOString().slice(0, 10));
 }
 
+/** Whether a file is as it was: the same size and version (modification time or ETag). */
+export const sameVersion = (a: Pick<InputFile, 'size' | 'version'>, b: Pick<InputFile, 'size' | 'version'>) =>
+  a.size === b.size && a.version === b.version;
+
 /** Whether two sorted input lists name the same files with the same sizes and versions. */
 export const sameInputs = (a: readonly InputFile[], b: readonly InputFile[]) =>
-  a.length === b.length && a.every((f, i) => f.path === b[i]?.path && f.size === b[i]?.size && f.version === b[i]?.version);
+  a.length === b.length && a.every((f, i) => f.path === b[i]?.path && sameVersion(f, b[i] as InputFile));
 
 /**
  * The inputs `current` adds to `stored` when every stored input is still there unchanged (files only
@@ -44,7 +48,7 @@ export function addedInputs(stored: readonly InputFile[], current: readonly Inpu
   const now = new Map(current.map((f) => [f.path, f]));
   const unchanged = (f: InputFile) => {
     const c = now.get(f.path);
-    return c !== undefined && c.size === f.size && c.version === f.version;
+    return c !== undefined && sameVersion(c, f);
   };
   if (!stored.every(unchanged)) return undefined;
   const before = new Set(stored.map((f) => f.path));
