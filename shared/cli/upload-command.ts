@@ -36,11 +36,12 @@ import { INCOMING_PREFIX } from '../bucket-layout.ts';
  * Exit 0 when accepted (or already in the catalog), 1 when rejected.
  */
 export async function uploadCommand(folders: Folders, file: string, io: Output): Promise<number> {
+  const isList = extname(file) === '.csv';
   const unreadable = (error: NodeJS.ErrnoException): never => {
-    throw new UsageError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : unreadableFile(error, 'a definition file')}`);
+    const what = isList ? 'a list (.csv)' : 'a definition file';
+    throw new UsageError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : unreadableFile(error, what)}`);
   };
   const { size } = await stat(file).catch(unreadable);
-  const isList = extname(file) === '.csv';
   // Too large: rejected from its size like an upload to the bucket, without copying it. Copied as
   // bytes: the handler reads them as the bucket's object (invalid UTF-8 in a list is its problem).
   const bytes = size > (isList ? MAX_LIST_UPLOAD_BYTES : MAX_UPLOAD_BYTES) ? undefined : await readFile(file).catch(unreadable);

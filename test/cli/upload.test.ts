@@ -254,5 +254,8 @@ describe('cohorts upload', () => {
     await expect(readFile(join(root, 'definitions', 'incoming', 'active_users.yaml'))).rejects.toMatchObject({ code: 'ENOENT' });
     const folder = await tempDir();
     expect((await cohorts('upload', folder, ...folders)).stderr).toEqual([`${folder}: is a folder, not a definition file`]);
+    const listFolder = join(folder, 'vips.csv');
+    await mkdir(listFolder);
+    expect((await cohorts('upload', listFolder, ...folders)).stderr).toEqual([`${listFolder}: is a folder, not a list (.csv)`]);
   });
 });
