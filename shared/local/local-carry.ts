@@ -2,7 +2,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { stringLiteral } from '../compiler/sql-text.ts';
-import { type CarryMove, type CarryUse, carryForwardSql, carryFreshSql, carryKey } from '../tiles/carry-sql.ts';
+import { type CarryColumn, type CarryMove, type CarryUse, carryKey, carryWideSql } from '../tiles/carry-sql.ts';
 import { type InputFile, sameInputs } from '../tiles/fingerprint.ts';
 import type { CarryRelations } from '../tiles/tile-store.ts';
 import { inputsOf } from './local-population.ts';
@@ -12,6 +12,8 @@ let copyCounter = 0;
 
 /** What the carried partials were computed from: their uses and the tile files of the days they cover. */
 interface Carried {
+  /** `wide` (one column per use); carried partials of an earlier layout (one row per use and key) are computed again. */
+  readonly layout: 'wide';
   readonly uses: readonly CarryUse[];
   /** The tile files (path: the day) of every day inside a use's range, as they were. */
   readonly inputs: readonly InputFile[];
@@ -21,7 +23,7 @@ const inRange = (use: CarryUse) => (f: InputFile) => f.path >= use.first && f.pa
 
 /**
  * The carried per-key partials of the count uses (issue 14): `<state>/tiles/partials/partials.parquet`
- * (carry-sql.ts CARRY_COLUMNS) with `partials.json`, the uses and the tile files they were added up
+ * (carry-sql.ts carryWideSql: one row per identity key, one column per use) with `partials.json`, the uses and the tile files they were added up
  * from (removed before the file is rewritten, written after). A refresh whose use moved forward by
  * some days adds the tiles of the days entering and subtracts those leaving; a use is computed from
  * its tiles again when a tile file of its old range changed (late data, a backfill, a day rebuilt
@@ -67,36 +69,46 @@ export class LocalCarry {
     this.last = { moved: [], fresh: [] };
     if (uses.length === 0) return undefined;
     const current = await inputsOf(days.map((day) => ({ path: day, file: fileOf(day) })));
-    const made = await readJson<Carried>(this.file('partials.json'));
-    const moves: CarryMove[] = [];
+    const kept = await readJson<Carried>(this.file('partials.json'));
+    const made = kept?.layout === 'wide' ? kept : undefined;
+    const moves: (CarryMove & { index: number })[] = [];
     const fresh: CarryUse[] = [];
     const daysIn = (first: string, end: string) => days.filter((day) => day >= first && day < end).length;
     for (const use of uses) {
       // The carried use whose move reads the fewest tile days (entering and leaving), if fewer than the use's own.
-      let best: { from: CarryUse; cost: number } | undefined;
-      for (const old of made?.uses ?? []) {
+      let best: { from: CarryUse; index: number; cost: number } | undefined;
+      for (const [index, old] of (made?.uses ?? []).entries()) {
         const movable = old.measure === use.measure && old.first <= use.first && use.first <= old.end && old.end <= use.end;
         if (!movable || !sameInputs((made as Carried).inputs.filter(inRange(old)), current.filter(inRange(old)))) continue;
         const cost = daysIn(old.first, use.first) + daysIn(old.end, use.end);
-        if (best === undefined || cost < best.cost) best = { from: old, cost };
+        if (best === undefined || cost < best.cost) best = { from: old, index, cost };
       }
-      if (best && best.cost < Math.max(daysIn(use.first, use.end), 1)) moves.push({ from: best.from, to: use });
+      if (best && best.cost < Math.max(daysIn(use.first, use.end), 1)) moves.push({ from: best.from, to: use, index: best.index });
       else fresh.push(use);
     }
     const keys = uses.map(carryKey);
     this.last = { moved: moves.filter((m) => carryKey(m.from) !== carryKey(m.to)).map((m) => carryKey(m.to)), fresh: fresh.map(carryKey) };
-    const unchanged = moves.every((m) => carryKey(m.from) === carryKey(m.to));
-    if (fresh.length > 0 || !unchanged || made?.uses.length !== uses.length) {
-      const selects: string[] = [];
-      if (moves.length > 0) {
-        // Only the days entering or leaving a moved use are read from tiles (a leaving day is unchanged: it lies in the old range).
-        const edges = days.filter((day) =>
-          moves.some(({ from, to }) => (day >= from.end && day < to.end) || (day >= from.first && day < to.first)),
-        );
-        selects.push(carryForwardSql(this.relation(), tilesOf(edges), moves));
-      }
-      if (fresh.length > 0) selects.push(carryFreshSql(tilesOf(days), fresh));
-      await this.write(selects.join('\nUNION ALL\n'), { uses, inputs: current });
+    // Unchanged: every column is the carried column of the same place, not moved.
+    const unchanged =
+      fresh.length === 0 && made?.uses.length === uses.length && moves.every((m, i) => m.index === i && carryKey(m.from) === keys[i]);
+    if (!unchanged) {
+      const columns = uses.map((use): CarryColumn => {
+        const move = moves.find((m) => m.to === use);
+        if (!move) return { add: use };
+        const { from, index } = move;
+        return {
+          from: index,
+          ...(from.end < use.end ? { add: { measure: use.measure, first: from.end, end: use.end } } : {}),
+          ...(from.first < use.first ? { subtract: { measure: use.measure, first: from.first, end: use.first } } : {}),
+        };
+      });
+      // Only the days entering or leaving a moved use, and the days of the uses computed, are read from tiles
+      // (a leaving day is unchanged: it lies in the old range).
+      const read = days.filter((day) =>
+        columns.some((c) => [c.add, c.subtract].some((r) => r !== undefined && day >= r.first && day < r.end)),
+      );
+      const sql = carryWideSql(moves.length > 0 ? this.relation() : undefined, read.length > 0 ? tilesOf(read) : undefined, columns);
+      await this.write(sql, { layout: 'wide', uses, inputs: current });
     }
     return { carried: this.relation(), carriedKeys: keys };
   }

@@ -1,4 +1,4 @@
-import { integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
+import { identifier, integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
 
 /**
  * A count use of the tiled query whose tile rows can be carried from one refresh to the next: a
@@ -11,85 +11,91 @@ export interface CarryUse {
   readonly end: string;
 }
 
-/** A carried use moved forward: its rows of `from` plus the tiles of the days entering, minus those leaving. */
+/** A carried use moved forward: its column of `from` plus the tiles of the days entering, minus those leaving. */
 export interface CarryMove {
   readonly from: CarryUse;
   readonly to: CarryUse;
 }
 
-/** The key of a use's carried rows. */
+/** The key of a use's carried column. */
 export const carryKey = (use: CarryUse): string => `${use.measure}|${use.first}|${use.end}`;
 
-/** The columns of the carried partials: one row per use and identity key, the count over the use's days (never 0). */
-export const CARRY_COLUMNS = ['measure', 'first_day', 'end_day', 'source', 'user_key', 'n'] as const;
-
-const useList = (uses: readonly CarryUse[]) =>
-  uses.map((u) => `(${stringLiteral(u.measure)}, ${stringLiteral(u.first)}, ${stringLiteral(u.end)})`).join(', ');
+/**
+ * The carried partials are wide: one row per identity key (`source`, `user_key`) and one BIGINT
+ * column per use (`n0`, `n1`, ... in the order of the uses), the count over the use's days (NULL
+ * or 0: none); a key with no count in any use has no row. One row per key (not per use and key)
+ * is what the per-person step then reads: about 20k rows in place of 350k on the bench lake.
+ */
+export const carriedColumn = (index: number): string => identifier(`n${index}`);
 
 /** The `VALUES` rows `(use_no, measure, first_day, end_day)` of numbered uses, for a join naming each use. */
 export const numberedUseList = (uses: readonly (CarryUse & { readonly no: number })[]): string =>
   uses.map((u) => `(${integerLiteral(u.no)}, ${stringLiteral(u.measure)}, ${stringLiteral(u.first)}, ${stringLiteral(u.end)})`).join(', ');
 
-const measureList = (uses: readonly CarryUse[]) => [...new Set(uses.map((u) => stringLiteral(u.measure)))].join(', ');
-
-/** The carried rows of `uses` computed from the tile rows of their days (what the tiled query adds up per key). */
-export function carryFreshSql(tiles: string, uses: readonly CarryUse[]): string {
-  return (
-    'SELECT t.measure, u.first_day, u.end_day, t.source, t.user_key, CAST(sum(t.n) AS BIGINT) AS n\n' +
-    `FROM ${tiles} AS t\nJOIN (VALUES ${useList(uses)}) AS u (measure, first_day, end_day)\n` +
-    '  ON t.measure = u.measure AND t.day >= u.first_day AND t.day < u.end_day\n' +
-    `WHERE t.measure IN (${measureList(uses)})\nGROUP BY t.measure, u.first_day, u.end_day, t.source, t.user_key`
-  );
+/** How the column of a use is made: moved from a column of the carried rows, and what the tiles add (and take away). */
+export interface CarryColumn {
+  /** The carried column it starts from (an index into the carried uses), none for a use computed from its tiles. */
+  readonly from?: number;
+  /** Tile days whose rows are added (`[first, end)`) and taken away. */
+  readonly add?: CarryUse;
+  readonly subtract?: CarryUse;
 }
 
 /**
- * The carried rows of the uses moved forward (`to.first >= from.first`, `to.end >= from.end`,
- * `to.first <= from.end`): the rows carried for `from`, plus the tile rows of the days entering
- * `[from.end, to.end)`, minus those leaving `[from.first, to.first)`, added up per key; a key whose
- * count falls to 0 has no row (as no tile row would give it one). Counts are integers: exact.
- * `tiles` must hold the leaving days as they were when `from` was carried.
+ * The wide carried rows of `columns` (in order): the carried rows (`carried`, wide, when some column
+ * moves from it) with each column taken from its old column, plus the tile rows of the days entering
+ * or computed, minus those leaving, added up per identity key; keys whose every column falls to 0 have
+ * no row. Counts are integers: exact in any order. `tiles` must hold the leaving days as they were
+ * when `carried` was made, and the days entering.
  */
-export function carryForwardSql(carried: string, tiles: string, moves: readonly CarryMove[]): string {
-  const list = moves
-    .map(
-      ({ from, to }) =>
-        `(${stringLiteral(to.measure)}, ${stringLiteral(from.first)}, ${stringLiteral(from.end)}, ${stringLiteral(to.first)}, ${stringLiteral(to.end)})`,
-    )
-    .join(', ');
-  const moved = `(VALUES ${list}) AS m (measure, old_first, old_end, first_day, end_day)`;
-  const measures = measureList(moves.map((m) => m.to));
-  const parts = [
-    `SELECT c.measure, m.first_day, m.end_day, c.source, c.user_key, c.n FROM ${carried} AS c\nJOIN ${moved} ON c.measure = m.measure AND c.first_day = m.old_first AND c.end_day = m.old_end`,
-    `SELECT t.measure, m.first_day, m.end_day, t.source, t.user_key, t.n FROM ${tiles} AS t\nJOIN ${moved} ON t.measure = m.measure AND t.day >= m.old_end AND t.day < m.end_day\nWHERE t.measure IN (${measures})`,
-    `SELECT t.measure, m.first_day, m.end_day, t.source, t.user_key, -t.n FROM ${tiles} AS t\nJOIN ${moved} ON t.measure = m.measure AND t.day >= m.old_first AND t.day < m.first_day\nWHERE t.measure IN (${measures})`,
-  ];
+export function carryWideSql(carried: string | undefined, tiles: string | undefined, columns: readonly CarryColumn[]): string {
+  // Each use's tile days, with the sign of their rows; added up per use and key first, then one column per use.
+  const ranges = columns.flatMap((c, i) => [
+    ...(c.add ? [{ i, use: c.add, sign: 1 }] : []),
+    ...(c.subtract ? [{ i, use: c.subtract, sign: -1 }] : []),
+  ]);
+  let delta: string | undefined;
+  if (tiles !== undefined && ranges.length > 0) {
+    const list = ranges
+      .map(
+        (r) =>
+          `(${integerLiteral(r.i)}, ${stringLiteral(r.use.measure)}, ${stringLiteral(r.use.first)}, ${stringLiteral(r.use.end)}, ${integerLiteral(r.sign)})`,
+      )
+      .join(', ');
+    const measures = [...new Set(ranges.map((r) => stringLiteral(r.use.measure)))].join(', ');
+    const perUse =
+      `SELECT u.col, t.source, t.user_key, sum(t.n * u.sign) AS n\nFROM ${tiles} AS t\n` +
+      `JOIN (VALUES ${list}) AS u (col, measure, first_day, end_day, sign)\n` +
+      `  ON t.measure = u.measure AND t.day >= u.first_day AND t.day < u.end_day\nWHERE t.measure IN (${measures})\nGROUP BY u.col, t.source, t.user_key`;
+    const items = columns.flatMap((_, i) =>
+      ranges.some((r) => r.i === i) ? [`sum(p.n) FILTER (WHERE p.col = ${integerLiteral(i)}) AS ${identifier(`c${i}`)}`] : [],
+    );
+    delta = `SELECT p.source, p.user_key, ${items.join(', ')}\nFROM (\n${perUse}\n) AS p\nGROUP BY p.source, p.user_key`;
+  }
+  const old = carried !== undefined && columns.some((c) => c.from !== undefined) ? carried : undefined;
+  // The carried rows and the tiles' rows of a key meet in one join (no GROUP BY over every column).
+  const key = (column: string) =>
+    old !== undefined && delta !== undefined ? `coalesce(o.${column}, d.${column})` : `${old !== undefined ? 'o' : 'd'}.${column}`;
+  const values = columns.map((c, i) => {
+    const terms = [
+      ...(old !== undefined && c.from !== undefined ? [`coalesce(o.${carriedColumn(c.from)}, 0)`] : []),
+      ...(delta !== undefined && (c.add !== undefined || c.subtract !== undefined) ? [`coalesce(d.${identifier(`c${i}`)}, 0)`] : []),
+    ];
+    return terms.length === 0 ? 'CAST(0 AS BIGINT)' : `CAST(${terms.join(' + ')} AS BIGINT)`;
+  });
+  const from =
+    old !== undefined && delta !== undefined
+      ? `${old} AS o\nFULL OUTER JOIN (\n${delta}\n) AS d ON d.source = o.source AND d.user_key = o.user_key`
+      : old !== undefined
+        ? `${old} AS o`
+        : delta !== undefined
+          ? `(\n${delta}\n) AS d`
+          : undefined;
+  if (from === undefined) {
+    return `SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS user_key, ${values.map((_, i) => `CAST(NULL AS BIGINT) AS ${carriedColumn(i)}`).join(', ')} WHERE FALSE`;
+  }
   return (
-    `SELECT measure, first_day, end_day, source, user_key, CAST(sum(n) AS BIGINT) AS n FROM (\n${parts.join('\nUNION ALL\n')}\n) AS moved\n` +
-    'GROUP BY measure, first_day, end_day, source, user_key\nHAVING sum(n) <> 0'
-  );
-}
-
-/**
- * The parts of the carried count uses (one row per use and key, as the tile rows of its days add
- * up): `columns` in order, `none` for the columns a count leaves NULL.
- */
-export function carriedSelect(
-  carried: string,
-  uses: readonly (CarryUse & { readonly no: number })[],
-  columns: readonly string[],
-  none: Readonly<Record<string, string>>,
-): string {
-  const list = numberedUseList(uses);
-  const items: Record<string, string> = {
-    use_no: 'carry_uses.use_no',
-    measure: 'c.measure',
-    source: 'c.source',
-    user_key: 'c.user_key',
-    n: 'c.n',
-  };
-  return (
-    `SELECT ${columns.map((c) => `${items[c] ?? none[c]} AS ${c}`).join(', ')}\nFROM ${carried} AS c\n` +
-    `JOIN (VALUES ${list}) AS carry_uses (use_no, measure, first_day, end_day)\n` +
-    '  ON c.measure = carry_uses.measure AND c.first_day = carry_uses.first_day AND c.end_day = carry_uses.end_day'
+    `SELECT * FROM (\nSELECT ${key('source')} AS source, ${key('user_key')} AS user_key, ${values.map((v, i) => `${v} AS ${carriedColumn(i)}`).join(', ')}\n` +
+    `FROM ${from}\n) AS moved\nWHERE NOT (${values.map((_, i) => `${carriedColumn(i)} = 0`).join(' AND ')})`
   );
 }

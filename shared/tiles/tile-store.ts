@@ -19,7 +19,7 @@ export interface TileRelations {
    */
   readonly population?: string;
   /**
-   * Carried per-key partials of count uses (carry-sql.ts CARRY_COLUMNS): the query reads the uses
+   * Carried per-key partials of count uses (carry-sql.ts carryWideSql: one row per identity key, one column per use): the query reads the uses
    * `carriedKeys` names (carryKey) from it instead of their days' tile rows. Absent: from tile rows.
    */
   readonly carried?: string;

@@ -11,7 +11,7 @@ import type { InstantRange, TileMeasure } from './measures.ts';
 import { PRESENCE, propertyNames, typedNull } from './tile-sql.ts';
 import type { PlannedUse, TiledPlan } from './tiled-plan.ts';
 import { sequenceParts } from './tiled-sequences.ts';
-import { carriedSelect, carryKey, numberedUseList } from './carry-sql.ts';
+import { carriedColumn, carryKey, numberedUseList } from './carry-sql.ts';
 
 /** Where the tiled query reads: the lake's events and the relations over the stored tiles. */
 export interface PartsSources {
@@ -25,9 +25,9 @@ export interface PartsSources {
   readonly contestedEvents: string;
   /** The population index (population-sql.ts), read in place of the presence rows of every day. */
   readonly population?: string;
-  /** Carried per-key partials (carry-sql.ts), read in place of the tile rows of the uses `carriedKeys` names. */
+  /** Carried per-key partials (carry-sql.ts, one column per use), read in place of the tile rows of the uses `carriedKeys` names. */
   readonly carried?: string;
-  /** The {@link carryKey}s of the uses `carried` holds. */
+  /** The {@link carryKey}s of the uses `carried` holds, in the order of its columns. */
   readonly carriedKeys?: readonly string[];
 }
 
@@ -49,6 +49,9 @@ export const PART_COLUMNS = [
 ];
 /** With `exactness`, also what decides whether a sum is exact. */
 const EXACTNESS_COLUMNS = ['abs_total', 'integral'];
+
+/** The relation of the raw rows' parts when some count uses are carried: their counts are added up over it alone. */
+export const RAW_PARTS = 'raw_parts';
 
 /** The use number of the population's rows. */
 export const PRESENCE_NO = -1;
@@ -87,6 +90,21 @@ export function tileUses(
   });
   if (presence) rows.push({ no: PRESENCE_NO, measure: PRESENCE, first: '0000-01-01', end: dayOf(plan.todayStart), kind: 'count' });
   return rows;
+}
+
+/**
+ * The count uses read from the carried partials (`carried`, one column per use of `carriedKeys`):
+ * their use number and carried column. Empty without carried partials.
+ */
+export function carriedColumns(plan: TiledPlan, src: Pick<PartsSources, 'carried' | 'carriedKeys'>): Map<number, string> {
+  const columns = new Map<number, string>();
+  if (src.carried === undefined) return columns;
+  const keys = src.carriedKeys ?? [];
+  for (const t of tileUses(plan, false)) {
+    const index = keys.indexOf(carryKey(t));
+    if (t.kind === 'count' && index >= 0) columns.set(t.no, carriedColumn(index));
+  }
+  return columns;
 }
 
 /** The raw rows a use reads and how each becomes a part. */
@@ -200,10 +218,9 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   for (const use of rawUses) if (!use.step) raws.push(rawUse(reading, use, value, json));
 
   // 3. The parts: tile rows of whole days, then raw rows.
-  const carriedKeys = new Set(src.carried === undefined ? [] : (src.carriedKeys ?? []));
+  const carriedNos = carriedColumns(plan, src);
   const allTiles = tileUses(plan, options.presence && src.population === undefined);
-  const carried = allTiles.filter((t) => t.kind === 'count' && carriedKeys.has(carryKey(t)));
-  const tiles = allTiles.filter((t) => !carried.includes(t));
+  const tiles = allTiles.filter((t) => !carriedNos.has(t.no));
   const exact = options.exactness ? EXACTNESS_COLUMNS : [];
   const selects: string[] = [];
   // The days of a use are added up per identity key first (a distinct value stays a row of its
@@ -240,8 +257,20 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
         `WHERE t.measure IN (${measures})\nGROUP BY tile_uses.use_no, t.source, t.user_key${kinds.includes('distinct') ? ', t.value' : ''}`,
     );
   }
-  if (carried.length > 0) selects.push(carriedSelect(src.carried as string, carried, [...PART_COLUMNS, ...exact], none));
+  // The carried uses' counts are added per person beside the parts (tiled-selects.ts); a row per carried key
+  // here, counting for no use, gives each of their persons a row as their tile rows did.
+  if (carriedNos.size > 0) {
+    const items: Record<string, string> = {
+      ...none,
+      use_no: 'CAST(NULL AS INTEGER)',
+      measure: nul.text,
+      source: 'c.source',
+      user_key: 'c.user_key',
+    };
+    selects.push(`SELECT ${[...PART_COLUMNS, ...exact].map((c) => `${items[c]} AS ${c}`).join(', ')}\nFROM ${src.carried as string} AS c`);
+  }
   if (options.presence && src.population !== undefined) selects.push(populationSelect(d, src.population, plan, exact));
+  let rawSelect: string | undefined;
   if (raws.length > 0) {
     const list = raws
       .flatMap((r) =>
@@ -270,9 +299,14 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
       ...(options.exactness ? [`abs(${total}) AS abs_total`, `${total} = floor(${total}) AS integral`] : []),
     ];
     const which = `CASE raw_uses.use_no ${raws.map((r) => `WHEN ${integerLiteral(r.no)} THEN ${r.condition}`).join(' ')} ELSE FALSE END`;
-    selects.push(
-      `SELECT ${items.join(', ')}\nFROM raw_scored AS e\nJOIN (VALUES ${list}) AS raw_uses (cls, use_no, measure) ON raw_uses.cls = e.cls\nWHERE ${which}`,
-    );
+    rawSelect = `SELECT ${items.join(', ')}\nFROM raw_scored AS e\nJOIN (VALUES ${list}) AS raw_uses (cls, use_no, measure) ON raw_uses.cls = e.cls\nWHERE ${which}`;
+  }
+  if (carriedNos.size > 0) {
+    // The carried uses' other parts are raw rows only: kept apart (once), their counts are added up over them alone.
+    ctes.push(`${RAW_PARTS} AS ${d.name === 'duckdb' ? 'MATERIALIZED ' : ''}(\n${rawSelect ?? emptyParts(d, options.exactness)}\n)`);
+    selects.push(`SELECT * FROM ${RAW_PARTS}`);
+  } else if (rawSelect !== undefined) {
+    selects.push(rawSelect);
   }
   // 4. Sequences: their holders, from their steps' raw rows.
   const sequences = sequenceParts(plan, (use) => rawUse(reading, use, value, json).condition, [...PART_COLUMNS, ...exact], {
@@ -281,16 +315,20 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
   });
   ctes.push(...sequences.ctes.map((cte) => `${cte.name} AS (\n${cte.lines.map((line) => `  ${line}`).join('\n')}\n)`));
   selects.push(...sequences.selects);
-  if (selects.length === 0) {
-    const none = PART_COLUMNS.map(
-      (c) =>
-        `${c === 'use_no' ? 'CAST(NULL AS INTEGER)' : c === 'n' ? nul.n : c === 'total' ? nul.total : c === 'latest_ts' ? nul.instant : nul.text} AS ${c}`,
-    );
-    const extra = options.exactness ? [`${nul.total} AS abs_total`, `${nul.integral} AS integral`] : [];
-    selects.push(`SELECT ${[...none, ...extra].join(', ')} WHERE FALSE`);
-  }
+  if (selects.length === 0) selects.push(emptyParts(d, options.exactness));
   ctes.push(`parts AS (\n${selects.join('\nUNION ALL\n')}\n)`);
   return ctes;
+}
+
+/** No part: the part columns, typed, and no row. */
+function emptyParts(d: Dialect, exactness: boolean): string {
+  const nul = typedNull(d);
+  const none = PART_COLUMNS.map(
+    (c) =>
+      `${c === 'use_no' ? 'CAST(NULL AS INTEGER)' : c === 'n' ? nul.n : c === 'total' ? nul.total : c === 'latest_ts' ? nul.instant : nul.text} AS ${c}`,
+  );
+  const extra = exactness ? [`${nul.total} AS abs_total`, `${nul.integral} AS integral`] : [];
+  return `SELECT ${[...none, ...extra].join(', ')} WHERE FALSE`;
 }
 
 /** Typed NULLs of the part columns that are not keys. */

@@ -4,7 +4,7 @@ import { doubleLiteral, identifier } from '../compiler/sql-text.ts';
 import { leaves } from '../language/condition-leaves.ts';
 import { DAY_MS, dayOf } from './day-split.ts';
 import { leafUses, type MeasureUse, metricUses, readsRaw, scanStart } from './measures.ts';
-import { partsCtes } from './tiled-parts.ts';
+import { carriedColumns, partsCtes } from './tiled-parts.ts';
 import { planTiled, rangePartitions, type TiledPlan } from './tiled-plan.ts';
 import { identityMapSql, TiledSelects } from './tiled-selects.ts';
 import { requestSequences } from './sequence-uses.ts';
@@ -59,7 +59,15 @@ export function compileTiledRefresh(request: TiledCompileRequest): TiledRefresh 
   const raw = new Set([...(request.rawMeasures ?? []), ...uses.filter((u) => readsRaw(u.measure)).map((u) => u.measure.id)]);
   const { plan, useOf, sequenceOf } = planTiled(uses, asOf, raw, true, scanStart(uses), requestSequences(request.cohorts, asOf));
   const d = request.dialect;
-  const selects = new TiledSelects(d, request.cohorts, useOf, asOf, sequenceOf);
+  const carried = carriedColumns(plan, request.tiles);
+  const selects = new TiledSelects(
+    d,
+    request.cohorts,
+    useOf,
+    asOf,
+    sequenceOf,
+    request.tiles.carried === undefined || carried.size === 0 ? undefined : { relation: request.tiles.carried, columns: carried },
+  );
   const columns = new Map<string, string>();
   const items: string[] = [];
   for (const cohort of request.cohorts) {

@@ -10,6 +10,7 @@ import { integerLiteral } from '../compiler/sql-text.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import { leafUses, type MeasureUse } from './measures.ts';
 import { type SequenceUse, sequenceUse } from './sequence-uses.ts';
+import { RAW_PARTS } from './tiled-parts.ts';
 import type { PlannedSequence, PlannedUse } from './tiled-plan.ts';
 
 /** The identity map as the compiler applies it (SPEC section 1: the smallest person_id per key). */
@@ -27,6 +28,8 @@ export function identityMapSql(d: Dialect, identities: string): string {
 export class TiledSelects {
   private readonly aggregates = new Map<string, string>();
   private readonly latestValues = new Set<string>();
+  /** The aliases of the carried count uses' aggregates and the carried column added to each. */
+  private readonly carriedAliases = new Map<string, string>();
   private readonly conditions: CohortConditions;
   /** The uploaded lists the conditions read: no tiles, joined to the per-person rows. */
   readonly lists = new ListMembership();
@@ -37,6 +40,8 @@ export class TiledSelects {
     private readonly useOf: (use: MeasureUse) => PlannedUse,
     private readonly asOf: number,
     private readonly sequenceOf?: (sequence: SequenceUse) => PlannedSequence,
+    /** The carried partials (carry-sql.ts: one row per identity key) and the carried column of each use number they hold. */
+    private readonly carried?: { readonly relation: string; readonly columns: ReadonlyMap<number, string> },
   ) {
     this.conditions = new CohortConditions(cohorts, (leaf) => this.leaf(leaf));
   }
@@ -89,7 +94,10 @@ export class TiledSelects {
 
   /** The number of events of a use (0 without any). */
   count(use: MeasureUse): string {
-    return this.aggregate(`coalesce(sum(x.n) ${this.filter(use)}, 0)`);
+    const alias = this.aggregate(`coalesce(sum(x.n) ${this.filter(use)}, 0)`);
+    const column = this.carried?.columns.get(this.useOf(use).no);
+    if (column !== undefined) this.carriedAliases.set(alias, column);
+    return alias;
   }
 
   /** The sum of a use (0 without any value). */
@@ -116,18 +124,48 @@ export class TiledSelects {
     return aggregateAlias(this.aggregates, sql);
   }
 
-  /** `per_person` (one GROUP BY person over the parts), then the latest values' text and number. */
+  /**
+   * `per_person` (one GROUP BY person over the parts, plus the carried counts added up per person and
+   * joined to it), then the latest values' text and number.
+   */
   perPersonCtes(): string[] {
     const person = 'coalesce(m.person_id, x.user_key)';
-    const aggregates = [...this.aggregates].map(([sql, alias]) => `${sql} AS ${alias}`);
+    const aggregates = [...this.aggregates];
     const latest = [...this.latestValues];
     const valued = latest.flatMap((alias) => [`${this.d.scalarText(alias)} AS ${alias}_t`, `${alias} IS NOT NULL AS ${alias}_x`]);
     const scored = latest.map((alias) => `${numberOfTextSql(this.d, `${alias}_t`)} AS ${alias}_n`);
-    return [
-      `per_person AS (\n  SELECT ${person} AS person_id${moreItems(aggregates)}\n  FROM parts AS x\n` +
-        `  LEFT JOIN identity_map AS m ON m.source = x.source AND m.user_key = x.user_key\n  GROUP BY ${person}\n)`,
+    const grouped = (name: string, from: string, some: readonly (readonly [string, string])[]) =>
+      `${name} AS (\n  SELECT ${person} AS person_id${moreItems(some.map(([sql, alias]) => `${sql} AS ${alias}`))}\n  FROM ${from} AS x\n` +
+      `  LEFT JOIN identity_map AS m ON m.source = x.source AND m.user_key = x.user_key\n  GROUP BY ${person}\n)`;
+    const rest = [
       `per_person_valued AS (\n  SELECT *${moreItems(valued)}\n  FROM per_person\n)`,
       `per_person_scored AS (\n  SELECT *${moreItems(scored)}\n  FROM per_person_valued\n)`,
+    ];
+    if (this.carried === undefined || this.carriedAliases.size === 0) return [grouped('per_person', 'parts', aggregates), ...rest];
+    // The carried counts: one row per identity key, added up per person, plus the carried uses' raw parts (partial
+    // days, contested copies) added up per person over the raw rows alone: each FILTERed aggregate costs per row
+    // it reads, and the other parts hold none of these uses.
+    const carriedAggregates = [...this.aggregates].filter(([, alias]) => this.carriedAliases.has(alias));
+    const otherAggregates = [...this.aggregates].filter(([, alias]) => !this.carriedAliases.has(alias));
+    const columns = [...new Set(this.carriedAliases.values())];
+    const carriedPerson =
+      `carried_person AS (\n  SELECT coalesce(m.person_id, c.user_key) AS person_id${moreItems(columns.map((c) => `sum(c.${c}) AS ${c}`))}\n` +
+      `  FROM ${this.carried.relation} AS c\n  LEFT JOIN identity_map AS m ON m.source = c.source AND m.user_key = c.user_key\n` +
+      '  GROUP BY coalesce(m.person_id, c.user_key)\n)';
+    const items = [...this.aggregates.values()].map((alias) => {
+      const column = this.carriedAliases.get(alias);
+      return column === undefined ? `p.${alias}` : `coalesce(r.${alias}, 0) + coalesce(cp.${column}, 0) AS ${alias}`;
+    });
+    const perPerson =
+      `per_person AS (\n  SELECT p.person_id${moreItems(items)}\n  FROM per_person_parts AS p\n` +
+      '  LEFT JOIN carried_raw_person AS r ON r.person_id = p.person_id\n' +
+      '  LEFT JOIN carried_person AS cp ON cp.person_id = p.person_id\n)';
+    return [
+      grouped('per_person_parts', 'parts', otherAggregates),
+      grouped('carried_raw_person', RAW_PARTS, carriedAggregates),
+      carriedPerson,
+      perPerson,
+      ...rest,
     ];
   }
 }

@@ -170,4 +170,24 @@ describe('count partials carried from one tiled refresh to the next', () => {
     const last = await refresh(START + 15 * DAY_MS, CATALOG, ['ann']);
     expect(last.moved).toEqual([]);
   });
+  it('keeps one row per identity key, and computes again partials of the earlier layout (a row per use and key)', async () => {
+    // GIVEN carried partials whose record has no layout, as the earlier layout's record had none
+    const file = join(state, 'tiles', 'partials', 'partials.json');
+    const { layout, ...earlier } = JSON.parse(await readFile(file, 'utf8')) as { layout?: string };
+    expect(layout).toBe('wide');
+    await writeFile(file, JSON.stringify(earlier));
+    await addFile(lake, 15, 'events.jsonl', dayEvents(15));
+    // WHEN the next refresh runs THEN every use is computed from its tiles (no column misread) and members equal the full ones
+    const last = await refresh(START + 16 * DAY_MS, CATALOG, ['ann']);
+    expect(last.moved).toEqual([]);
+    expect(last.fresh.length).toBeGreaterThan(2);
+    // AND the rewritten partials hold one row per identity key, one column per use
+    const partials = join(state, 'tiles', 'partials', 'partials.parquet');
+    const reader = await (await connection).runAndReadAll(
+      `SELECT count(*) AS n, count(DISTINCT (source, user_key)) AS keys FROM read_parquet('${partials}')`,
+    );
+    const [row] = reader.getRowObjects();
+    expect(Number(row?.n)).toBeGreaterThan(1);
+    expect(Number(row?.n)).toBe(Number(row?.keys));
+  });
 });
