@@ -20,13 +20,21 @@
  *    expected/<id>.txt byte for byte, at the mid-day as-of with the full query's members at that
  *    instant (compileRefresh, Athena dialect, same emulation); the population with the full query's.
  *
+ * Then, for a few cases (GROWTH_CASES), the lake grows between refreshes (lake-growth.mts: a
+ * realtime tick, late data, new days, duplicates across days), each refresh compared with the full
+ * query at its instant, and the path it took (kept day, rebuilt day, population grown, contested
+ * copies rewritten) checked from the store's report and the statements sent. Last, erasure.
+ *
  * Returns `tiles-mismatch ...` lines and the counts for `tiles-summary`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AthenaFailure, AthenaSim, type Db, type GlueTable } from './athena-sim.mts';
 import { caseLakeS3, FILES_BUCKET, LAKE_BUCKET } from './case-s3.mts';
+import { addFiles, type GrowthStep, growthSteps } from './lake-growth.mts';
+import { createLakeViews } from './lake-views.mts';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -118,6 +126,56 @@ const refuse = {
 
 const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** What the tile store's refresh reports (TileRefreshReport). */
+interface StoreReport {
+  readonly built: readonly string[];
+  readonly rebuilt: readonly { readonly day: string; readonly reason: string }[];
+  readonly fresh: number;
+}
+
+/**
+ * The cases whose lake grows between refreshes (lake-growth.mts): windows over whole and partial
+ * days, duplicates in the lake, identities and a realistic catalog. XCHECK_GROWTH=all: every case
+ * whose as-of is a midnight; XCHECK_GROWTH=none: none.
+ */
+const GROWTH_CASES = {
+  has: (name: string) =>
+    process.env.XCHECK_GROWTH === 'all' ||
+    (process.env.XCHECK_GROWTH !== 'none' && ['windows_boundaries', 'measures', 'catalog_realistic', 'velocity'].includes(name)),
+};
+
+/**
+ * What differs between the path a growth step's refresh took and the one it must take, from the
+ * store's report and the statements it sent; undefined when it took it.
+ */
+function pathProblem(
+  step: GrowthStep,
+  report: StoreReport,
+  statements: readonly string[],
+  addedReads: readonly string[],
+): string | undefined {
+  const problems: string[] = [];
+  const built = [...report.built].sort();
+  const rebuilt = report.rebuilt.map((r) => r.day).sort();
+  if (!sameIds(built, step.built)) problems.push(`built ${JSON.stringify(built)}, expected ${JSON.stringify(step.built)}`);
+  if (!sameIds(rebuilt, step.rebuilt)) problems.push(`rebuilt ${JSON.stringify(rebuilt)}, expected ${JSON.stringify(step.rebuilt)}`);
+  const reasons = [...new Set(report.rebuilt.map((r) => r.reason))];
+  if (step.reason !== undefined && reasons.some((r) => r !== step.reason))
+    problems.push(`rebuilt for ${JSON.stringify(reasons)}, expected ${step.reason}`);
+  const into = (table: string) => statements.filter((s) => s.startsWith(`INSERT INTO "${DATABASE}"."${table}" (`));
+  const keptQueries = statements.filter((s) => addedReads.some((r) => s.includes(r)));
+  if (step.kept && into('tiles').length > 0) problems.push(`${into('tiles').length} INSERT INTO tiles, none expected (the day kept)`);
+  if (step.kept && keptQueries.length === 0) problems.push('no query over the added files only (the kept day)');
+  const grown = into('tiles_population').filter((s) => s.includes(`FROM "${DATABASE}"."tiles_population"`));
+  if (step.populationGrown && (grown.length !== 1 || into('tiles_population').length !== 1))
+    problems.push(
+      `${into('tiles_population').length} INSERT INTO tiles_population, ${grown.length} over the old index: expected one, over it`,
+    );
+  if (!step.populationGrown && grown.length > 0) problems.push('the population index grown where it must be kept or built again');
+  if (step.contested && into('tiles_contested').length === 0) problems.push('the contested copies not rewritten');
+  return problems.length === 0 ? undefined : problems.join('; ');
+}
+
 export async function checkTiles(c: TilesCase): Promise<TilesResult> {
   const load = (path: string) => import(pathToFileURL(join(c.project, path)).href);
   const { loadCatalog, selectForRun } = await load('shared/language/catalog.ts');
@@ -158,26 +216,84 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     },
   };
   const sim = new AthenaSim(c.db, c.python, join(c.project, 'test/athena-check/transpile.py'), glue);
+  // The lake the refreshes read: a copy of the case's, which the growth steps add files to.
+  const liveDir = join(c.work, 'live');
+  const liveLake = join(liveDir, 'lake');
+  mkdirSync(liveDir, { recursive: true });
+  cpSync(join(c.caseDir, 'lake'), liveLake, { recursive: true });
+  if (existsSync(join(c.caseDir, 'definitions'))) symlinkSync(join(c.caseDir, 'definitions'), join(liveDir, 'definitions'));
+  const lakeBucket = caseLakeS3(liveLake);
+  // Every listing writes its manifests; the Glue tables' views are written again (glue_tables.py)
+  // when a listing wrote new ones, so a grown lake reads as Athena would read it.
+  let synced = -1;
+  const syncViews = async () => {
+    const size = Object.keys(lakeBucket.manifests).length + lakeBucket.copies.length;
+    if (size === synced) return;
+    // The first listing is the case's own lake, whose views run-duckdb.mts made from the same manifests.
+    const first = synced < 0;
+    synced = size;
+    if (first) return;
+    const dir = join(liveDir, `tables-${size}`);
+    const planFile = join(liveDir, `lake-files-${size}.json`);
+    const files = { lake_bucket: LAKE_BUCKET, files_bucket: FILES_BUCKET, manifests: lakeBucket.manifests, copies: lakeBucket.copies };
+    writeFileSync(planFile, JSON.stringify({ lake_files: files }));
+    execFileSync(c.python, [join(c.project, 'test/athena-check/glue_tables.py'), planFile, liveLake, dir]);
+    const read = JSON.parse(readFileSync(join(dir, 'tables.json'), 'utf8'));
+    const refused = read.query_fails ?? (await createLakeViews(c.db, dir, read.parquet));
+    if (refused) throw new Error(`the grown lake cannot be read: ${refused}`);
+  };
   // The lake relations' text (jsonlEventsQuery over the manifests' tables) is pasted verbatim into
   // every statement that scans the lake; DuckDB binds its macros for tens of seconds each time. The
-  // statements read it from a table of its rows instead: the full query above ran the text itself.
-  const lakeTables = { events: `"${DATABASE}"."xcheck_lake_events"`, identities: `"${DATABASE}"."xcheck_lake_identities"` };
-  let relations: { events: string; identities: string } | undefined;
-  const lakeRead = async (sql: string) => {
-    if (!relations) {
-      relations = (await engine.listLake()).view.relations as { events: string; identities: string };
-      await sim.materialize(lakeTables.events.replaceAll('"', ''), `SELECT * FROM ${relations.events} AS e`);
-      await sim.materialize(lakeTables.identities.replaceAll('"', ''), `SELECT * FROM ${relations.identities} AS i`);
-    }
-    return sql.replaceAll(relations.events, lakeTables.events).replaceAll(relations.identities, lakeTables.identities);
+  // statements read it from a table of its rows instead (made on first use from the text itself):
+  // the full query above ran the text itself. One table per relation text: each listing, and each
+  // relation over added files only (ListedLake.eventsOf, the kept-day query), has its own.
+  const lakeTables = new Map<string, { table: string; made: boolean }>();
+  const register = (text: string) => {
+    if (!lakeTables.has(text)) lakeTables.set(text, { table: `"${DATABASE}"."xcheck_lake_${lakeTables.size + 1}"`, made: false });
   };
+  const lakeRead = async (sql: string) => {
+    let read = sql;
+    for (const [text, entry] of [...lakeTables].sort((a, b) => b[0].length - a[0].length)) {
+      if (!read.includes(text)) continue;
+      if (!entry.made) {
+        await sim.materialize(entry.table.replaceAll('"', ''), `SELECT * FROM ${text} AS r`);
+        entry.made = true;
+      }
+      read = read.replaceAll(text, entry.table);
+    }
+    return read;
+  };
+  /** The relations over added files only that the store asked for (the kept-day queries read them). */
+  const addedReads: string[] = [];
+  const listLake = async () => {
+    const listed = await engine.listLake();
+    await syncViews();
+    register(listed.view.relations.events);
+    register(listed.view.relations.identities);
+    const eventsOf = listed.eventsOf;
+    if (eventsOf === undefined) return listed;
+    return {
+      ...listed,
+      eventsOf: async (files: unknown) => {
+        const text: string = await eventsOf(files);
+        await syncViews();
+        register(text);
+        addedReads.push(text);
+        return text;
+      },
+    };
+  };
+  /** Every statement sent to Athena, in order, as the store and the steps wrote it. */
+  const sent: string[] = [];
   let queries = 0;
   const runner = {
     async execute(sql: string) {
+      sent.push(sql);
       await sim.execute(await lakeRead(sql));
       return { queryId: `xcheck-tiles-${++queries}`, statistics: { dataScannedInBytes: 0 } };
     },
     async query(sql: string) {
+      sent.push(sql);
       const { columns, rows } = await sim.query(await lakeRead(sql));
       const text = rows.map((row) => row.map((v) => (v === null || v === undefined ? null : String(v))));
       return { queryId: `xcheck-tiles-${++queries}`, statistics: { dataScannedInBytes: 0 }, columns, rows: text };
@@ -185,7 +301,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
   };
   const engine = new AthenaEngine({
     runner: refuse,
-    s3: caseLakeS3(join(c.caseDir, 'lake')).s3,
+    s3: lakeBucket.s3,
     glue: refuse,
     database: DATABASE,
     lakeBucket: LAKE_BUCKET,
@@ -196,7 +312,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     s3: folderS3(bucketDir),
     database: DATABASE,
     bucket: SNAPSHOTS,
-    lake: () => engine.listLake(),
+    lake: listLake,
   });
 
   /**
@@ -204,10 +320,10 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
    * left, every other row kept, every day still fresh; then every day rebuilt from the lake (their
    * rows back) and screened by forgetForgotten: none left again. Undefined when all holds.
    */
-  const checkErasure = async (forms: readonly string[]): Promise<string | undefined> => {
+  const checkErasure = async (forms: readonly string[], lastAsOf: number): Promise<string | undefined> => {
     const tilesTable = `"${DATABASE}"."${tables.TILES_TABLE}"`;
     const contestedTable = `"${DATABASE}"."${tables.TILES_CONTESTED_TABLE}"`;
-    const { view } = await engine.listLake();
+    const { view } = await listLake();
     const identities = view.relations.identities;
     const count = async (sql: string) => Number((await runner.query(`SELECT count(*) FROM (${sql}) AS counted`)).rows[0]?.[0] ?? -1);
     const state = async () => ({
@@ -224,7 +340,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     if (JSON.stringify(after) !== JSON.stringify(want)) return `after forget ${JSON.stringify(after)}, expected ${JSON.stringify(want)}`;
     const partitions: string[] = view.inputs({ to: '9999-12-31' }).find((t: { table: string }) => t.table === 'events')?.partitions ?? [];
     const days = tileDaysNeeded(
-      { cohorts, asOf: new Date(caseAsOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics },
+      { cohorts, asOf: new Date(lastAsOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics },
       partitions[0]?.replace(/^dt=/, ''),
     );
     const again = await store.refresh({ measures, days, runId: 'xcheck-erasure' });
@@ -247,84 +363,112 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
   const measures = catalogMeasures(cohorts, config.metrics);
   const caseAsOf = Date.parse(c.asOf);
   const asOfs = [...(caseAsOf % DAY_MS === 0 ? [caseAsOf - 11 * HOUR_MS] : []), caseAsOf];
-  try {
-    for (const [i, asOf] of asOfs.entries()) {
-      const at = new Date(asOf).toISOString();
-      const fail = (what: string) => {
-        lines.push(`tiles-mismatch ${c.caseName}@${at}: ${what}`);
-        counts.total += c.expectedIds.length;
-        counts.populations += 1;
-      };
-      let tiledTable: string;
-      let tiledColumns: ReadonlyMap<string, string>;
-      const { view } = await engine.listLake();
-      const request = { cohorts, asOf: new Date(asOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics };
-      try {
-        // The tiles step: the days, the build, the inexact sums, the tiled query; then Evaluate.
-        const partitions: string[] =
-          view.inputs({ to: '9999-12-31' }).find((t: { table: string }) => t.table === 'events')?.partitions ?? [];
-        const first = partitions[0]?.replace(/^dt=/, '');
-        const days = tileDaysNeeded(request, first);
-        await store.refresh({ measures, days, runId: `xcheck-${i}` });
-        // As the tiles step: the population from the store's index (built, then grown by the added day).
-        const tiles = { ...store.relations(days), ...(await store.population(days)) };
-        const inexact = (await runner.query(inexactSumsSql({ ...request, tiles }))).rows.flatMap((r) => (r[0] ? [r[0]] : []));
-        counts.rawMeasures += inexact.length;
-        const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures: inexact, ...(first ? { firstPartition: first } : {}) });
-        await runner.execute(evaluationStatement(DATABASE, `xcheck-tiles-${i}`, tiled.sql));
-        tiledTable = evaluationTableName(`xcheck-tiles-${i}`);
-        tiledColumns = tiled.columns;
-      } catch (error) {
-        fail(error instanceof AthenaFailure ? error.message : ((error as Error).message.split('\n')[0] ?? ''));
-        continue;
-      }
-      // The reference: the expected files at the case's as-of, else the full query at that instant.
-      let reference = { table: c.full.table, columns: new Map(Object.entries(c.full.columns)) };
-      if (asOf !== caseAsOf) {
-        const full = compileRefresh(request);
-        try {
-          await runner.execute(evaluationStatement(DATABASE, `xcheck-full-${i}`, full.sql));
-        } catch (error) {
-          fail(`the full query failed: ${(error as Error).message.split('\n')[0]}`);
-          continue;
-        }
-        reference = { table: evaluationTableName(`xcheck-full-${i}`), columns: full.columns };
-      }
-      const population = async (table: string) =>
-        (await c.db.runAndReadAll(`SELECT person_id FROM "${DATABASE}"."${table}"`))
-          .getRowsJS()
-          .map((r) => String(r[0]))
-          .sort();
+  /**
+   * One refresh through the tile store at `asOf` (the i-th), its tiled query evaluated and compared:
+   * at the case's as-of with the expected files, else with the full query at that instant. Returns
+   * the store's report, undefined when it failed (the failure is counted).
+   */
+  const refreshAt = async (asOf: number, i: number): Promise<StoreReport | undefined> => {
+    const at = new Date(asOf).toISOString();
+    const fail = (what: string) => {
+      lines.push(`tiles-mismatch ${c.caseName}@${at}: ${what}`);
+      counts.total += c.expectedIds.length;
       counts.populations += 1;
-      const [got, want] = [await population(tiledTable), await population(reference.table)];
-      if (sameIds(got, want)) counts.populationsOk += 1;
-      else lines.push(`tiles-mismatch ${c.caseName}@${at}: population ${got.length}, the full query's ${want.length}`);
-      for (const id of c.expectedIds) {
-        counts.total += 1;
-        const column = tiledColumns.get(id);
-        if (!column) {
-          lines.push(`tiles-mismatch ${c.caseName}/${id}@${at}: the tiled query has no column for it`);
-          continue;
-        }
-        const members = await c.members(tiledTable, column);
-        const expected =
-          asOf === caseAsOf
-            ? readFileSync(join(c.caseDir, 'expected', `${id}.txt`), 'utf8')
-                .split('\n')
-                .slice(0, -1)
-            : await c.members(reference.table, reference.columns.get(id) as string);
-        if (sameIds(members, expected)) counts.ok += 1;
-        else {
-          const want = new Set(expected);
-          const have = new Set(members);
-          const extra = members.filter((m) => !want.has(m)).length;
-          const missing = expected.filter((m) => !have.has(m)).length;
-          lines.push(
-            `tiles-mismatch ${c.caseName}/${id}@${at}: ${members.length} members, expected ${expected.length}: ${extra} extra, ${missing} missing`,
-          );
-        }
+    };
+    let tiledTable: string;
+    let tiledColumns: ReadonlyMap<string, string>;
+    let refreshed: StoreReport;
+    const { view } = await listLake();
+    const request = { cohorts, asOf: new Date(asOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics };
+    try {
+      // The tiles step: the days, the build, the inexact sums, the tiled query; then Evaluate.
+      const partitions: string[] = view.inputs({ to: '9999-12-31' }).find((t: { table: string }) => t.table === 'events')?.partitions ?? [];
+      const first = partitions[0]?.replace(/^dt=/, '');
+      const days = tileDaysNeeded(request, first);
+      const report = await store.refresh({ measures, days, runId: `xcheck-${i}` });
+      // As the tiles step: the population from the store's index (built, then grown by the added day).
+      const tiles = { ...store.relations(days), ...(await store.population(days)) };
+      const inexact = (await runner.query(inexactSumsSql({ ...request, tiles }))).rows.flatMap((r) => (r[0] ? [r[0]] : []));
+      counts.rawMeasures += inexact.length;
+      const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures: inexact, ...(first ? { firstPartition: first } : {}) });
+      await runner.execute(evaluationStatement(DATABASE, `xcheck-tiles-${i}`, tiled.sql));
+      tiledTable = evaluationTableName(`xcheck-tiles-${i}`);
+      tiledColumns = tiled.columns;
+      refreshed = report;
+    } catch (error) {
+      fail(error instanceof AthenaFailure ? error.message : ((error as Error).message.split('\n')[0] ?? ''));
+      return undefined;
+    }
+    // The reference: the expected files at the case's as-of, else the full query at that instant.
+    let reference = { table: c.full.table, columns: new Map(Object.entries(c.full.columns)) };
+    if (asOf !== caseAsOf) {
+      const full = compileRefresh(request);
+      try {
+        await runner.execute(evaluationStatement(DATABASE, `xcheck-full-${i}`, full.sql));
+      } catch (error) {
+        fail(`the full query failed: ${(error as Error).message.split('\n')[0]}`);
+        return undefined;
+      }
+      reference = { table: evaluationTableName(`xcheck-full-${i}`), columns: full.columns };
+    }
+    const population = async (table: string) =>
+      (await c.db.runAndReadAll(`SELECT person_id FROM "${DATABASE}"."${table}"`))
+        .getRowsJS()
+        .map((r) => String(r[0]))
+        .sort();
+    counts.populations += 1;
+    const [got, want] = [await population(tiledTable), await population(reference.table)];
+    if (sameIds(got, want)) counts.populationsOk += 1;
+    else lines.push(`tiles-mismatch ${c.caseName}@${at}: population ${got.length}, the full query's ${want.length}`);
+    for (const id of c.expectedIds) {
+      counts.total += 1;
+      const column = tiledColumns.get(id);
+      if (!column) {
+        lines.push(`tiles-mismatch ${c.caseName}/${id}@${at}: the tiled query has no column for it`);
+        return undefined;
+      }
+      const members = await c.members(tiledTable, column);
+      const expected =
+        asOf === caseAsOf
+          ? readFileSync(join(c.caseDir, 'expected', `${id}.txt`), 'utf8')
+              .split('\n')
+              .slice(0, -1)
+          : await c.members(reference.table, reference.columns.get(id) as string);
+      if (sameIds(members, expected)) counts.ok += 1;
+      else {
+        const want = new Set(expected);
+        const have = new Set(members);
+        const extra = members.filter((m) => !want.has(m)).length;
+        const missing = expected.filter((m) => !have.has(m)).length;
+        lines.push(
+          `tiles-mismatch ${c.caseName}/${id}@${at}: ${members.length} members, expected ${expected.length}: ${extra} extra, ${missing} missing`,
+        );
       }
     }
+    return refreshed;
+  };
+
+  try {
+    for (const [i, asOf] of asOfs.entries()) await refreshAt(asOf, i);
+    let lastAsOf = caseAsOf;
+    // The lake grows between refreshes (lake-growth.mts): the paths that run only then, checked.
+    const steps = GROWTH_CASES.has(c.caseName) && caseAsOf % DAY_MS === 0 ? growthSteps(liveLake, caseAsOf) : undefined;
+    const growthStarted = Date.now();
+    for (const [n, step] of (steps ?? []).entries()) {
+      addFiles(liveLake, step);
+      const [from, reads] = [sent.length, addedReads.length];
+      const report = await refreshAt(step.asOf, asOfs.length + n);
+      lastAsOf = step.asOf;
+      if (report === undefined) continue;
+      counts.total += 1;
+      const problem = pathProblem(step, report, sent.slice(from), addedReads.slice(reads));
+      if (problem) lines.push(`tiles-mismatch ${c.caseName}@${new Date(step.asOf).toISOString()}: ${step.name}: ${problem}`);
+      else counts.ok += 1;
+    }
+    if (steps)
+      lines.push(
+        `note ${c.caseName}: tiles: the lake grown ${steps.length} times (${steps.map((s) => s.name).join(', ')}): ${((Date.now() - growthStarted) / 1000).toFixed(1)} s`,
+      );
     // Erasure, as Plan carries out a deletion request and Tiles screens what it rebuilds: one check more.
     const person = c.expectedIds
       .flatMap((id) =>
@@ -335,7 +479,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
       .sort()[0];
     if (person !== undefined) {
       counts.total += 1;
-      const problem = await checkErasure(idForms(person)).catch((error: Error) => `failed: ${error.message.split('\n')[0]}`);
+      const problem = await checkErasure(idForms(person), lastAsOf).catch((error: Error) => `failed: ${error.message.split('\n')[0]}`);
       if (problem) lines.push(`tiles-mismatch ${c.caseName}: erasure: ${problem}`);
       else counts.ok += 1;
     }
