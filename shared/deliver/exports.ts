@@ -171,7 +171,7 @@ export class BlobExports implements CohortExports {
     const folder = `${EXPORTS_PREFIX}cohort=${input.cohort}/version=${input.version}/`;
     const lists: [string, readonly string[]][] = LISTS.map((list) => [list, input[list]]);
     if (input.holdout) lists.push(...armLists(input.members, input.holdout));
-    // Encoded one after another (the local codec is one DuckDB connection), then every file written at once.
+    // Encoded one after another (in memory), then every file written at once.
     const files: [string, Uint8Array | string][] = [];
     for (const [list, ids] of lists) files.push([`${list}.csv`, personIdsCsv(ids)], [`${list}.parquet`, await this.codec.encode(ids)]);
     await Promise.all(files.map(([file, body]) => this.blobs.put(`${folder}${file}`, body)));

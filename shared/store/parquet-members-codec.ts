@@ -46,6 +46,18 @@ export function uniqueInByteOrder(ids: readonly string[]): string[] {
   return sorted.filter((id, i) => i === 0 || id !== sorted[i - 1]);
 }
 
+/** A UTF-16 surrogate without its pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Ids as UTF-8 holds them: a lone surrogate becomes U+FFFD, as any UTF-8 encoder writes it, before
+ * sorting and de-duplicating, so the file is in byte order and unique as written.
+ */
+function wellFormed(ids: readonly string[]): readonly string[] {
+  if (!ids.some((id) => LONE_SURROGATE.test(id))) return ids;
+  return ids.map((id) => id.replace(/\p{Cs}/gu, '\ufffd'));
+}
+
 /**
  * UTF-8 bytes of each id as views into one buffer: the writer takes bytes as they are, and one
  * allocation instead of a TextEncoder array per id makes encoding about three times faster.
@@ -80,7 +92,7 @@ function checkSchema(metadata: FileMetaData): void {
 export class ParquetMembersCodec implements MembersCodec {
   async encode(personIds: readonly string[]): Promise<Uint8Array> {
     const buffer = parquetWriteBuffer({
-      columnData: [{ name: COLUMN, data: utf8Views(uniqueInByteOrder(personIds)), type: 'STRING' }],
+      columnData: [{ name: COLUMN, data: utf8Views(uniqueInByteOrder(wellFormed(personIds))), type: 'STRING' }],
       codec: 'SNAPPY',
       createdBy: 'cohort-refresh',
     });

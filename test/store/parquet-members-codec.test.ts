@@ -125,6 +125,31 @@ describe('the Parquet members codec without DuckDB', () => {
     }
   });
 
+  it('writes a lone surrogate as U+FFFD, as UTF-8 holds it, keeping the file unique and in byte order', async () => {
+    // Prepare: two lone surrogates that both become U+FFFD, and ids on either side of it in byte order.
+    const ids = ['\ud800', 'z', '\udfff', '\uffff', '\ufffd', '😀'];
+    // Act
+    const read = await duckdbReads(await codec.encode(ids), 'lone-surrogates.parquet');
+    // Assess
+    expect(read.rows).toEqual(['z', '\ufffd', '\uffff', '😀']);
+  });
+
+  it('has the local engine write the very file the Lambdas write, read back by DuckDB as its own COPY wrote it', async () => {
+    // Prepare
+    const duck = new DuckDbEngine(duckdb, dir);
+    const copied = join(dir, 'copied.parquet');
+    // A SQL literal holds no NUL.
+    const ids = TRICKY.filter((id) => !id.includes('\u0000'));
+    await duckdb.run(
+      `COPY (SELECT DISTINCT person_id FROM (VALUES ${ids.map((id) => `(${stringLiteral(id)})`).join(', ')}) t(person_id) ORDER BY person_id) TO ${stringLiteral(copied)} (FORMAT parquet)`,
+    );
+    // Act
+    const bytes = await duck.encode(ids);
+    // Assess
+    expect(Buffer.from(bytes).equals(Buffer.from(await codec.encode(ids)))).toBe(true);
+    expect(await duckdbReads(bytes, 'engine.parquet')).toEqual(await duckdbReads(new Uint8Array(await readFile(copied)), 'copy.parquet'));
+  });
+
   it('compares strings in UTF-8 byte order', () => {
     // Prepare: code units from every range that matters, in random pairs.
     const units = ['a', 'Z', '\u00e9', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\ud83d\ude00', '\ud800\udc00', '\udbff\udfff'];
