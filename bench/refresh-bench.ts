@@ -26,7 +26,10 @@ import { benchSource } from './bench-catalog.ts';
 import { benchLatency } from './latency-bench.ts';
 import { LocalCarry } from '../shared/local/local-carry.ts';
 import { LocalTileStore } from '../shared/local/local-tiles.ts';
-import { takePhases, timePhase } from './phases.ts';
+import { takePhases, timePhase, timePhases } from './phases.ts';
+import { LocalTiles } from '../shared/local/local-tile-store.ts';
+import { LocalSourceChecks } from '../shared/local/local-source-checks.ts';
+import { querySourceChecks, type SourceCheckSource } from '../shared/checks/source-check-source.ts';
 
 // Where a refresh's time goes: each phase's own time (nested phases subtracted), printed per run.
 timePhase(LocalTileStore.prototype, 'refresh', 'tiles: listing and fingerprints');
@@ -34,12 +37,25 @@ timePhase(LocalTileStore.prototype, 'refreshIndex', 'tiles: id index and contest
 timePhase(LocalTileStore.prototype, 'build', 'tiles: build');
 timePhase(LocalCarry.prototype, 'relations', 'tiles: carried partials');
 timePhase(DuckDbEngine.prototype, 'lake', 'lake listing');
-timePhase(DuckDbEngine.prototype, 'rows', 'engine rows (inexact sums)');
+// Outside any other phase, the engine's rows are the inexact sums' (inside the source checks, theirs).
+timePhase(DuckDbEngine.prototype, 'rows', 'engine rows (inexact sums)', { outermost: true });
 timePhase(DuckDbEngine.prototype, 'evaluate', 'evaluate query');
 timePhase(DuckDbEngine.prototype, 'members', 'members');
 timePhase(DuckDbEngine.prototype, 'encode', 'snapshot encode');
 timePhase(DuckDbEngine.prototype, 'decode', 'snapshot decode');
 timePhase(BlobExports.prototype, 'write', 'export files');
+// The fixed cost of every refresh outside the query and the tiles: what the steps read and write besides.
+timePhases(
+  SnapshotStore.prototype,
+  ['versions', 'nextVersion', 'manifest', 'manifests', 'publishedManifests', 'lostPublishes', 'current', 'members', 'holdout'],
+  'snapshot reads',
+);
+timePhases(SnapshotStore.prototype, ['write', 'writeHoldout', 'publish'], 'snapshot writes');
+timePhases(BlobExports.prototype, ['latestVersion', 'announcedVersion', 'markAnnounced'], 'export records');
+timePhase(DuckDbEngine.prototype, 'kpis', 'kpis');
+timePhase(JsonlEvents.prototype, 'publish', 'events');
+timePhase(JsonlNotifier.prototype, 'notify', 'alerts');
+timePhases(LocalTiles.prototype, ['population', 'fractionalSums', 'expire', 'bytesOf'], 'tiles: population, fractional, expiry, bytes');
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
@@ -108,8 +124,17 @@ const timedExports: CohortExports = {
   announcedVersion: (cohort) => exports.announcedVersion(cohort),
   markAnnounced: (cohort, version) => exports.markAnnounced(cohort, version),
 };
+// The source checks: their query every run (the steps' default), or with BENCH_KEPT_CHECKS=1 the
+// parts `cohorts run` keeps in the state folder between runs (shared/local/local-source-checks.ts).
+const keptChecks = process.env.BENCH_KEPT_CHECKS === '1';
+const sourceChecksIn = (dir: string): SourceCheckSource => {
+  const checks = keptChecks ? new LocalSourceChecks(connection, engine, lake, dir) : querySourceChecks(engine);
+  timePhase(checks, 'rows', keptChecks ? 'source checks (kept parts)' : 'source checks');
+  return checks;
+};
 /** The shipped steps' ports over a state folder (exports timed into exportMs). */
 const portsIn = (dir: string, blobStore: FsBlobStore, exportFiles: CohortExports): LocalPorts => ({
+  sourceChecks: sourceChecksIn(dir),
   definitions: async () => ({ definitions: catalog, problems: [], texts }),
   engine,
   store: new SnapshotStore(blobStore, engine),
@@ -123,7 +148,7 @@ const full = await timed(`(b) refresh of ${catalog.length} cohorts through the s
   const { summary } = await runRefreshSteps({ as_of: END.toISOString(), trigger: 'bench', mode: 'full' }, ports);
   return summary;
 });
-const fullPhases = takePhases();
+const fullPhases = takePhases(full.ms);
 const evaluateOnly = await timed("(b') the one-pass query alone", async () => {
   const compiled = compileRefresh({ cohorts: catalog, asOf: END, lake: view.relations, dialect: engine.dialect });
   await engine.release(await engine.evaluate(compiled.sql, 'bench-one-pass'));
@@ -151,7 +176,7 @@ const tiledPorts = portsIn(tiledState, tiledBlobs, new BlobExports(tiledBlobs, e
 const tiledRun = (asOf: Date) => runRefreshSteps({ as_of: asOf.toISOString(), trigger: 'bench', mode: 'tiles' }, tiledPorts);
 takePhases();
 const cold = await timed('(e) cold refresh over tiles: every tile built, then evaluated', async () => (await tiledRun(END)).summary);
-const coldPhases = takePhases();
+const coldPhases = takePhases(cold.ms);
 
 // (d) one new day of events (the last full day again, a day later, with new event ids: 1/DAYS of
 // the lake) appended to the lake, then the refresh as of X + 1 day over the tiles (e) left.
@@ -168,7 +193,7 @@ let nextPhases: string;
 try {
   takePhases();
   next = await timed('(d) refresh as of X + 1 day after one new day, over the tiles', async () => (await tiledRun(NEXT)).summary);
-  nextPhases = takePhases();
+  nextPhases = takePhases(next.ms);
 } finally {
   await rm(newDay, { force: true });
   await rm(tiledState, { recursive: true, force: true });
