@@ -45,7 +45,7 @@ export interface CompiledSourceChecks {
    * them whether two partitions share an event).
    */
   readonly keys: (keyOf: (source: string, eventId: string) => string) => string;
-  /** The latest ts of any row read (valid or not, before T or not), epoch ms, as `newest_ms` (per `dt` when by parts). */
+  /** The latest and earliest ts of any row read (valid or not, before T or not), epoch ms, as `newest_ms` and `oldest_ms` (per `dt` when by parts). */
   readonly newest: string;
 }
 
@@ -160,7 +160,7 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     partitions,
     window,
     keys: (keyOf) => `${ctes}SELECT DISTINCT ${dt}${keyOf('src', 'event_key')} AS key\nFROM keyed\nWHERE event_key IS NOT NULL`,
-    newest: `${ctes}SELECT ${dt}date_diff('millisecond', ${epoch}, max(ts)) AS newest_ms\nFROM scanned${parts === undefined ? '' : '\nGROUP BY dt'}`,
+    newest: `${ctes}SELECT ${dt}date_diff('millisecond', ${epoch}, max(ts)) AS newest_ms, date_diff('millisecond', ${epoch}, min(ts)) AS oldest_ms\nFROM scanned${parts === undefined ? '' : '\nGROUP BY dt'}`,
   };
 }
 

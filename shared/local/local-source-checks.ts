@@ -16,7 +16,7 @@ import {
   type SourceCheckRequest,
 } from '../checks/source-query.ts';
 import { readSourceCheckRows, type SourceCheckRow } from '../checks/source-rows.ts';
-import { DAY_MS, dayOf, sourceCheckWindow } from '../checks/source-window.ts';
+import { DAY_MS, dayOf, type SourceCheckWindow, sourceCheckWindow } from '../checks/source-window.ts';
 import type { LakeView, QueryEngine } from '../ports.ts';
 import type { InputFile } from '../tiles/fingerprint.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
@@ -56,6 +56,8 @@ interface KeptPart {
   readonly fingerprint: string;
   /** The latest ts of any row of the partition (epoch ms): the part serves a run whose as-of is after it. */
   readonly newest_ms: number | null;
+  /** The earliest ts of any row of the partition (epoch ms); absent in parts kept before it was recorded. */
+  readonly oldest_ms?: number | null;
   /** The partition's rows (source-rows.ts; no `identity` rows). */
   readonly rows: readonly SourceCheckRow[];
   /**
@@ -84,6 +86,30 @@ interface Part {
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
+/** The two fingerprints a partition's part may be kept under (see LocalSourceChecks' fingerprints). */
+interface Fingerprints {
+  readonly day: string;
+  readonly inside: string;
+}
+
+const msOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+/**
+ * Whether every row of a partition lies inside a window, so the source checks classify each row
+ * the same in every window where this holds: the partition is one of the window's days up to the
+ * one holding T (a row without a ts counts by its partition), and every ts is at or after the
+ * window's start (none is dated before it) and before T (none is invisible).
+ */
+function inside(window: SourceCheckWindow, partition: string, oldestMs: number | null, newestMs: number | null): boolean {
+  const { from, to } = window.undatedPartitions;
+  return (
+    partition >= from &&
+    partition <= to &&
+    (oldestMs === null || oldestMs >= window.startMs) &&
+    (newestMs === null || newestMs < window.endMs)
+  );
+}
+
 /**
  * The local source checks (issue 15: a realtime tick costs in proportion to today's events).
  *
@@ -92,9 +118,11 @@ const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes
  *   MD5 of the normalized user id) and `identity-keys.json` its fingerprint, checksum and the
  *   `identity` rows (keys and conflicts per source).
  * - Each `dt` partition of the window keeps its part of the rows (`parts/dt=<d>.json`) and the
- *   digests of its events (`parts/dt=<d>.keys`), keyed by its files, the window's days and the
- *   identity keys; a run recomputes only the partitions whose files changed (today's, a late
- *   file's day) or that hold a row at or after its as-of, and adds the parts up
+ *   digests of its events (`parts/dt=<d>.keys`), keyed by its files, the identity keys and, unless
+ *   every row of it lies inside the window (then any later window that holds them reads it too:
+ *   a daily refresh recomputes only the window's edges), the window's days; a run recomputes only
+ *   the partitions whose files changed (today's, a late file's day) or that hold a row at or after
+ *   its as-of, and adds the parts up
  *   (source-check-parts.ts). When two partitions share an event digest, it reads the window at
  *   once instead.
  *
@@ -184,8 +212,8 @@ export class LocalSourceChecks implements SourceCheckSource {
   ): Promise<SourceCheckRow[] | undefined> {
     if (partitions.length === 0) return undefined;
     await makeFolder(this.parts);
-    const found = await Promise.all(partitions.map(async (p) => ({ p, fingerprint: this.fingerprint(request, p) })));
-    const kept = await Promise.all(found.map(({ p, fingerprint }) => this.keptPart(request.asOf, p.partition, fingerprint)));
+    const found = partitions.map((p) => ({ p, fingerprints: this.fingerprints(request, p) }));
+    const kept = await Promise.all(found.map(({ p, fingerprints }) => this.keptPart(request.asOf, p.partition, fingerprints)));
     const missing = found.filter((_, i) => kept[i] === undefined);
     const computed = missing.length === 0 ? new Map<string, Part>() : await this.computeParts(request, missing, lakeOf);
     const parts = partitions.map((p, i) => kept[i] ?? (computed.get(p.partition) as Part));
@@ -211,34 +239,47 @@ export class LocalSourceChecks implements SourceCheckSource {
   }
 
   /**
-   * What a partition's part was computed from: its files, T's day (a part does not depend on T
-   * itself once every row is before it: the query compiled for the first instant of T's day names
-   * it), the kept identity keys and the query, and the engine (whose hash digests the events).
+   * What a partition's part was computed from: its files, the kept identity keys, the query and
+   * the engine (whose hash digests the events), and how the query placed it in the window:
+   * - `day`: T's day (a part does not depend on T itself once every row is before it: the query
+   *   compiled for the first instant of T's day names it);
+   * - `inside`: no window at all, for a part whose rows all lie inside the window (see
+   *   {@link inside}), which every window that holds them as well classifies alike: the query is
+   *   compiled for a fixed as-of two days after the partition. A daily refresh reads these again
+   *   when the window moves on by a day.
    */
-  private fingerprint(request: SourceCheckRequest, { partition, lake, inputs }: PartFiles): string {
+  private fingerprints(request: SourceCheckRequest, { partition, lake, inputs }: PartFiles): Fingerprints {
     const endMs = request.asOf.getTime();
     const midnight = dayOf(endMs) * DAY_MS;
-    const canonical = new Date(endMs === midnight ? endMs : midnight + 1);
-    const sql = compileSourceChecks({ ...request, lake, asOf: canonical, parts: [partition] }).sql;
-    return sha256(JSON.stringify({ engine: this.engine.name, inputs, sql }));
+    const of = (asOf: Date) => {
+      const sql = compileSourceChecks({ ...request, lake, asOf, parts: [partition] }).sql;
+      return sha256(JSON.stringify({ engine: this.engine.name, inputs, sql }));
+    };
+    return { day: of(new Date(endMs === midnight ? endMs : midnight + 1)), inside: of(new Date(Date.parse(partition) + 2 * DAY_MS)) };
   }
 
-  /** A partition's kept part, when it was computed from these files for this day and every row of it is before T. */
-  private async keptPart(asOf: Date, partition: string, fingerprint: string): Promise<Part | undefined> {
+  /** A partition's kept part, when it was computed from these files for this day and every row of it is before T, or inside this window. */
+  private async keptPart(asOf: Date, partition: string, fingerprints: Fingerprints): Promise<Part | undefined> {
     const record = await readJson<KeptPart>(join(this.parts, `dt=${partition}.json`)).catch(() => undefined);
-    if (record?.fingerprint !== fingerprint || (record.newest_ms !== null && record.newest_ms >= asOf.getTime())) return undefined;
+    if (!record) return undefined;
+    const forDay = record.fingerprint === fingerprints.day && (record.newest_ms === null || record.newest_ms < asOf.getTime());
+    const forAnyWindow =
+      record.fingerprint === fingerprints.inside &&
+      record.oldest_ms !== undefined &&
+      inside(sourceCheckWindow(asOf), partition, record.oldest_ms, record.newest_ms);
+    if (!forDay && !forAnyWindow) return undefined;
     const text = await readFile(join(this.parts, `dt=${partition}.keys`), 'utf8').catch(() => undefined);
     if (text === undefined || sha256(text) !== record.keys_sha256) return undefined;
     const bytes = Buffer.from(text, 'base64');
     if (bytes.byteLength % 8 !== 0) return undefined;
     const keys = new BigUint64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    return { id: `${fingerprint}:${record.keys_sha256}`, rows: record.rows, keys, kept: true };
+    return { id: `${record.fingerprint}:${record.keys_sha256}`, rows: record.rows, keys, kept: true };
   }
 
   /** The parts of these partitions from one query over their files; each kept when every row of it is before T. */
   private async computeParts(
     window: SourceCheckRequest,
-    partitions: readonly { readonly p: PartFiles; readonly fingerprint: string }[],
+    partitions: readonly { readonly p: PartFiles; readonly fingerprints: Fingerprints }[],
     lakeOf: (partitions: readonly PartFiles[]) => LakeRelations,
   ): Promise<Map<string, Part>> {
     const names = partitions.map(({ p }) => p.partition);
@@ -249,18 +290,22 @@ export class LocalSourceChecks implements SourceCheckSource {
       return grouped;
     };
     const rows = byPart(await this.engine.rows(compiled.sql), 'part', (record) => record);
-    const newest = byPart(await this.engine.rows(compiled.newest), 'dt', (record) => record.newest_ms);
+    const spans = byPart(await this.engine.rows(compiled.newest), 'dt', (record) => record);
     const keys = byPart(await this.engine.rows(compiled.keys(eventKeyOf)), 'dt', (record) => BigInt(record.key as bigint));
     const endMs = window.asOf.getTime();
     const parts = new Map<string, Part>();
-    for (const { p, fingerprint } of partitions) {
-      const latest = newest.get(p.partition)?.[0];
-      const newestMs = latest === null || latest === undefined ? null : Number(latest);
+    const placed = sourceCheckWindow(window.asOf);
+    for (const { p, fingerprints } of partitions) {
+      const span = spans.get(p.partition)?.[0];
+      const newestMs = msOrNull(span?.newest_ms);
+      const oldestMs = msOrNull(span?.oldest_ms);
+      const fingerprint = inside(placed, p.partition, oldestMs, newestMs) ? fingerprints.inside : fingerprints.day;
       const sorted = BigUint64Array.from(keys.get(p.partition) ?? []).sort();
       const text = `${Buffer.from(sorted.buffer).toString('base64')}\n`;
       const part: KeptPart = {
         fingerprint,
         newest_ms: newestMs,
+        oldest_ms: oldestMs,
         rows: readSourceCheckRows(rows.get(p.partition) ?? []),
         keys_sha256: sha256(text),
       };

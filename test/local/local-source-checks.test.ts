@@ -162,6 +162,24 @@ describe("the local source checks keep each partition's part", () => {
     });
   });
 
+  it('a day later read again the parts whose rows lie inside both windows, and compute only the edges', async () => {
+    await withLake(async (lake) => {
+      // An event dated before the window, in a partition inside it: that part is never kept across windows.
+      const early = { ...eventsOn('web', dayFromLast(-40), 1, 'early')[0], dt: dayFromLast(-10) };
+      await writeRawLake(lake, [...month, early], IDENTITIES);
+      const w = await world(lake);
+      await w.kept();
+      w.queries.length = 0;
+      const nextDay = new Date(AS_OF.getTime() + 86_400_000);
+      expect(await w.kept(nextDay)).toEqual(await w.queried(nextDay));
+      // One query of each kind, over the partition the window now starts before (its rows are dated
+      // before the window) and the one holding the early event; the other 27 parts are read again.
+      expect(w.queries).toHaveLength(3);
+      const read = new Set(w.queries.flatMap((sql) => sql.match(/dt=\d{4}-\d{2}-\d{2}/g) ?? []));
+      expect([...read].sort()).toEqual([`dt=${dayFromLast(-28)}`, `dt=${dayFromLast(-10)}`]);
+    });
+  });
+
   it('recompute only the partition a late file lands in, whose day then counts it', async () => {
     await withLake(async (lake) => {
       await writeRawLake(lake, month, IDENTITIES);
