@@ -46,8 +46,12 @@ interface Made {
 export class AthenaTilePopulation {
   constructor(private readonly ports: AthenaTilePopulationPorts) {}
 
-  /** Brings the index of the tiles of `days` up to date; returns a relation over it. */
+  /** Brings the index of the tiles of `days` up to date; returns a relation over it and what its INSERT scanned. */
   async relations(days: readonly string[]): Promise<PopulationRelations> {
+    let bytesScanned = 0;
+    const insert = async (sql: string) => {
+      bytesScanned += (await this.ports.runner.execute(this.ports.insert(sql))).statistics.dataScannedInBytes;
+    };
     const visible = this.ports.visible(days);
     const current = await this.inputs(visible);
     const made = await this.made();
@@ -60,16 +64,16 @@ export class AthenaTilePopulation {
       await deleteObjects(this.ports.s3, this.ports.bucket, [TILE_POPULATION_STATE_KEY], 'the population index state');
       if (added !== undefined && added.length > 0) {
         const old = await this.keys();
-        await this.ports.runner.execute(this.ports.insert(populationAddedSql(this.relation(), rowsOf(added))));
+        await insert(populationAddedSql(this.relation(), rowsOf(added)));
         for (let i = 0; i < old.length; i += 1_000)
           await deleteObjects(this.ports.s3, this.ports.bucket, old.slice(i, i + 1_000), 'the population index before its update');
       } else {
         await deletePrefix(this.ports.s3, this.ports.bucket, TILE_POPULATION_PREFIX, 'the population index');
-        if (current.length > 0) await this.ports.runner.execute(this.ports.insert(populationIndexSql(rowsOf(current))));
+        if (current.length > 0) await insert(populationIndexSql(rowsOf(current)));
       }
       await this.ports.blobs.put(TILE_POPULATION_STATE_KEY, `${JSON.stringify({ inputs: current } satisfies Made, null, 2)}\n`);
     }
-    return { population: this.relation() };
+    return { population: this.relation(), bytesScanned };
   }
 
   /** Removes the index (erasure), its state first: the next refresh builds it again from the screened tiles. */

@@ -29,8 +29,11 @@ export interface TileRelations {
 /** What {@link TileStore.carry} gives: the carried partials and the uses they hold. */
 export type CarryRelations = Required<Pick<TileRelations, 'carried' | 'carriedKeys'>>;
 
-/** What {@link TileStore.population} gives: the relation the tiled query reads the population from. */
-export type PopulationRelations = Required<Pick<TileRelations, 'population'>>;
+/**
+ * What {@link TileStore.population} gives: the relation the tiled query reads the population from,
+ * and the bytes bringing it up to date read where the engine reports them (Athena's INSERT).
+ */
+export type PopulationRelations = Required<Pick<TileRelations, 'population'>> & { readonly bytesScanned?: number };
 
 /** What a refresh of the tiles did. */
 export interface TileRefreshReport {

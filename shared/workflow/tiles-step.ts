@@ -98,7 +98,7 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   // After a successful build and before the relations: no day this refresh reads one by one is expired.
   const expired = ports.tiles.expire ? await ports.tiles.expire(expiry.keepFrom) : [];
   // The population and identity map kept beside the tiles, where the store keeps them (issue 15).
-  const population = ports.tiles.population ? await ports.tiles.population(days) : undefined;
+  const { bytesScanned: populationBytes, ...population } = (ports.tiles.population ? await ports.tiles.population(days) : undefined) ?? {};
   // The count uses' per-key partials carried from the previous refresh, where the store keeps them (issue 14).
   const carried = ports.tiles.carry ? await ports.tiles.carry(days, carryUses(request)) : undefined;
   const tiles = { ...ports.tiles.relations(days), ...population, ...carried };
@@ -127,7 +127,10 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   }
   const read = { days: daysIn(days, compiled.tileDays), partitions: compiled.rawPartitions };
   const estimated = await estimatedBytes(ports.tiles, read, full);
-  const bytes: BytesScanned = { ...(report.bytesScanned === undefined ? {} : { tiles_build: report.bytesScanned }), ...estimated };
+  // The population index's INSERT is part of bringing the tiles up to date.
+  const built =
+    report.bytesScanned === undefined && populationBytes === undefined ? undefined : (report.bytesScanned ?? 0) + (populationBytes ?? 0);
+  const bytes: BytesScanned = { ...(built === undefined ? {} : { tiles_build: built }), ...estimated };
   return {
     statement: ports.statement({ ...plan, query: compiled.sql }),
     query: compiled.sql,

@@ -72,7 +72,7 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
   let answer: (sql: string) => string[][] | undefined = () => undefined;
   /** A statement Athena fails (a crash midway). */
   let failing: (sql: string) => boolean = () => false;
-  const scanned = { insertTiles: 5_000, insertIds: 400, insertContested: 700, selectContested: 30 };
+  const scanned = { insertTiles: 5_000, insertIds: 400, insertPopulation: 900, insertContested: 700, selectContested: 30 };
 
   athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => {
     statements.push(input.QueryString);
@@ -102,9 +102,11 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
       ? scanned.insertTiles
       : sql.startsWith('INSERT INTO "cohort_refresh"."tiles_ids" ')
         ? scanned.insertIds
-        : sql.startsWith('INSERT')
-          ? scanned.insertContested
-          : scanned.selectContested;
+        : sql.startsWith('INSERT INTO "cohort_refresh"."tiles_population" ')
+          ? scanned.insertPopulation
+          : sql.startsWith('INSERT')
+            ? scanned.insertContested
+            : scanned.selectContested;
     return {
       QueryExecution: {
         QueryExecutionId: input.QueryExecutionId,
@@ -403,7 +405,8 @@ describe('the Athena tile store', () => {
       const before = w.statements.length;
       w.log.length = 0;
 
-      expect(await w.store.population(days)).toEqual({ population: POPULATION });
+      // What its INSERT scanned is reported (the Tiles step counts it in tiles_build).
+      expect(await w.store.population(days)).toEqual({ population: POPULATION, bytesScanned: 900 });
 
       expect(w.statements.slice(before)).toEqual([insertOf(populationIndexSql(rowsOf(days)))]);
       const insertAt = w.log.findIndex((l) => l.startsWith('query INSERT INTO "cohort_refresh"."tiles_population"'));
@@ -416,7 +419,7 @@ describe('the Athena tile store', () => {
       w.setAnswer((sql) => (sql === validDaysSql(athenaDialect, ADDED_EVENTS) ? [['2026-03-04']] : undefined));
       await w.store.refresh({ measures: [LOGIN], days, runId: 'r2' });
       const since = w.statements.length;
-      await w.newStore().population(days);
+      expect(await w.newStore().population(days)).toEqual({ population: POPULATION, bytesScanned: 0 });
       expect(w.statements.slice(since)).toEqual([]);
     });
 
@@ -430,7 +433,7 @@ describe('the Athena tile store', () => {
       const before = w.statements.length;
       w.log.length = 0;
 
-      await w.store.population(daysFrom('2026-03-01', 4));
+      expect(await w.store.population(daysFrom('2026-03-01', 4))).toEqual({ population: POPULATION, bytesScanned: 900 });
 
       expect(w.statements.slice(before)).toEqual([insertOf(populationAddedSql(POPULATION, rowsOf(['2026-03-04'])))]);
       const insertAt = w.log.findIndex((l) => l.startsWith('query INSERT'));

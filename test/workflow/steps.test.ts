@@ -17,6 +17,7 @@ import { causeText, failureAlert, runAlert } from '../../shared/workflow/run-ale
 import { evaluateLocal, planStep, snapshotStep } from '../../shared/workflow/steps.ts';
 import { tilesStep } from '../../shared/workflow/tiles-step.ts';
 import type { WorkflowSummary } from '../../shared/workflow/types.ts';
+import type { TileStore } from '../../shared/tiles/tile-store.ts';
 import { splitMembers } from '../../shared/experiments/holdout.ts';
 import { tempDir } from '../support/cli.ts';
 import { header, writeDefinitions } from '../support/lake.ts';
@@ -194,5 +195,30 @@ describe('the local adapters of the workflow', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines).toMatchObject([{ title: 'one' }, { title: 'two', step: 'Plan', sent_at: expect.any(String) }]);
+  });
+});
+
+describe('the Tiles step', () => {
+  it('counts what bringing the population index up to date scanned in the bytes of the tile builds', async () => {
+    // Prepare: a store whose builds scanned 5,000 bytes and whose population index's INSERT 900
+    const world = await givenWorld(await givenLake());
+    const local = portsOf(world);
+    const tiles: TileStore = {
+      ...local.tiles,
+      refresh: async (request) => ({ ...(await local.tiles.refresh(request)), bytesScanned: 5_000 }),
+      relations: (days) => local.tiles.relations(days),
+      population: async () => ({ population: 'some_population_index', bytesScanned: 900 }),
+    };
+    const ports = { ...local, tiles, statement: localStatement };
+    const { plan } = await planStep(
+      { request: { trigger: 'manual', mode: 'tiles' }, run_id: 'r1', started_at: '2024-06-01T00:00:00Z' },
+      ports,
+    );
+    // Act
+    const state = await tilesStep({ plan }, ports);
+    // Assess: both counted, and the count is no relation of the tiled query
+    expect(state.bytes_scanned?.tiles_build).toBe(5_900);
+    expect(state.query).toContain('some_population_index');
+    expect(state.query).not.toContain('900');
   });
 });
