@@ -1,4 +1,5 @@
 import { COUNT_COLUMNS, type SourceCheckRow } from './source-rows.ts';
+import { DAY_MS } from './source-window.ts';
 
 /**
  * The source checks' rows of a window from the rows of each of its `dt` partitions (the query
@@ -75,4 +76,58 @@ function repeatsAValue(keys: readonly BigUint64Array[]): boolean {
   all.sort();
   for (let i = 1; i < all.length; i += 1) if (all[i] === all[i - 1]) return true;
   return false;
+}
+
+/** One partition's part of the window: its rows and event digests, and whether it was read from a kept part. */
+export interface WindowPart {
+  /** What the part was computed from and its digests: a part with the same id holds the same digests. */
+  readonly id: string;
+  readonly rows: readonly SourceCheckRow[];
+  /** Digests of its valid events in the window, sorted ascending, no repeats. */
+  readonly keys: BigUint64Array;
+  readonly kept: boolean;
+}
+
+/**
+ * The window's rows added up from its parts; undefined when two of them share an event digest (the
+ * caller reads the window at once, as it does when `rows` is absent: no part has a row).
+ * `checked` are the ids of parts the last run found sharing nothing (kept ones among them are not
+ * compared among themselves); `nowChecked` is the list to keep for the next run, absent when unchanged.
+ */
+export function windowOfParts(
+  parts: readonly WindowPart[],
+  checked: ReadonlySet<string>,
+): { readonly rows?: SourceCheckRow[]; readonly nowChecked?: string[] } | undefined {
+  const known = new Set(parts.flatMap((part, i) => (part.kept && checked.has(part.id) ? [i] : [])));
+  if (
+    shareAKey(
+      parts.map((p) => p.keys),
+      known,
+    )
+  )
+    return undefined;
+  const nowChecked = known.size === parts.length ? {} : { nowChecked: parts.map((p) => p.id) };
+  const rows = addParts(parts.map((p) => p.rows));
+  return rows.some((row) => row.grain === 'lake') ? { rows, ...nowChecked } : nowChecked;
+}
+
+/** A partition's event digests as kept text: sorted 64-bit values in the machine's byte order, base64, a newline. */
+export const keysText = (sorted: BigUint64Array): string =>
+  `${Buffer.from(sorted.buffer, sorted.byteOffset, sorted.byteLength).toString('base64')}\n`;
+
+/** The digests of {@link keysText}; undefined when the text is no whole number of 64-bit values. */
+export function keysOfText(text: string): BigUint64Array | undefined {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.byteLength % 8 !== 0) return undefined;
+  return new BigUint64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/**
+ * The as-of a part is compiled for: the first instant of T's day (its midnight when T is one). A
+ * part does not depend on T itself once every row of it is before T, so its fingerprint names T's day.
+ */
+export function partAsOf(asOf: Date): Date {
+  const endMs = asOf.getTime();
+  const midnight = Math.floor(endMs / DAY_MS) * DAY_MS;
+  return new Date(endMs === midnight ? endMs : midnight + 1);
 }

@@ -18,7 +18,7 @@ export interface SourceCheckRequest {
   readonly identityKeys?: IdentityKeyRelation;
   /**
    * Reads only these `dt` partitions of the window (YYYY-MM-DD; `lake.events` should hold only
-   * their files) and returns each one's part of the window's rows apart, its date in the column
+   * their files; `dt IN` their literals, which Athena's partition projection prunes by) and returns each one's part of the window's rows apart, its date in the column
    * `part` (what source-check-parts.ts adds up). @default - every partition of the window, together
    */
   readonly parts?: readonly string[];
@@ -90,7 +90,7 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
   const scanned =
     `scanned AS (\n  SELECT event_id, source, ${normalizedIdSql(d, 'user_id')} AS user_key, event_name, ts, dt\n` +
     `  FROM ${request.lake.events} AS lake_events\n` +
-    `  WHERE dt >= ${stringLiteral(partitions.from)} AND dt <= ${stringLiteral(partitions.to)}\n)`;
+    `  WHERE ${parts === undefined ? `dt >= ${stringLiteral(partitions.from)} AND dt <= ${stringLiteral(partitions.to)}` : `dt IN (${[...parts].sort().map(stringLiteral).join(', ')})`}\n)`;
   const flagged =
     `flagged AS (\n  SELECT CASE WHEN e.source IS NULL OR e.source = '' THEN ${stringLiteral(NO_SOURCE)} ELSE e.source END AS src,\n` +
     `    e.event_id, e.user_key, e.ts, e.dt,\n` +

@@ -6,7 +6,7 @@ import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { partitionFolderDate } from '../compiler/partition-date.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
-import { addParts, shareAKey } from '../checks/source-check-parts.ts';
+import { keysOfText, keysText, partAsOf, type WindowPart, windowOfParts } from '../checks/source-check-parts.ts';
 import type { SourceCheckSource } from '../checks/source-check-source.ts';
 import {
   compileIdentityChecks,
@@ -16,7 +16,7 @@ import {
   type SourceCheckRequest,
 } from '../checks/source-query.ts';
 import { readSourceCheckRows, type SourceCheckRow } from '../checks/source-rows.ts';
-import { DAY_MS, dayOf, type SourceCheckWindow, sourceCheckWindow } from '../checks/source-window.ts';
+import { DAY_MS, type SourceCheckWindow, sourceCheckWindow } from '../checks/source-window.ts';
 import type { LakeView, QueryEngine } from '../ports.ts';
 import type { InputFile } from '../tiles/fingerprint.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
@@ -77,12 +77,7 @@ interface PartFiles {
 }
 
 /** One partition's part: its rows and event digests, and whether it was read from the kept part. */
-interface Part {
-  readonly id: string;
-  readonly rows: readonly SourceCheckRow[];
-  readonly keys: BigUint64Array;
-  readonly kept: boolean;
-}
+type Part = WindowPart;
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -220,22 +215,11 @@ export class LocalSourceChecks implements SourceCheckSource {
     // Parts read from kept ones that the last run found sharing nothing need no comparison among themselves.
     const checkedFile = join(this.parts, 'checked.json');
     const checked = new Set((await readJson<string[]>(checkedFile).catch(() => undefined)) ?? []);
-    const known = new Set(parts.flatMap((part, i) => (part.kept && checked.has(part.id) ? [i] : [])));
-    if (
-      shareAKey(
-        parts.map((p) => p.keys),
-        known,
-      )
-    )
-      return undefined;
-    if (known.size !== parts.length)
-      await writeJsonAtomically(
-        checkedFile,
-        parts.map((p) => p.id),
-      );
+    const window = windowOfParts(parts, checked);
+    if (window === undefined) return undefined;
+    if (window.nowChecked !== undefined) await writeJsonAtomically(checkedFile, window.nowChecked);
     await this.dropPartsBefore(partitions[0]?.partition ?? '');
-    const rows = addParts(parts.map((p) => p.rows));
-    return rows.some((row) => row.grain === 'lake') ? rows : undefined;
+    return window.rows;
   }
 
   /**
@@ -249,13 +233,11 @@ export class LocalSourceChecks implements SourceCheckSource {
    *   when the window moves on by a day.
    */
   private fingerprints(request: SourceCheckRequest, { partition, lake, inputs }: PartFiles): Fingerprints {
-    const endMs = request.asOf.getTime();
-    const midnight = dayOf(endMs) * DAY_MS;
     const of = (asOf: Date) => {
       const sql = compileSourceChecks({ ...request, lake, asOf, parts: [partition] }).sql;
       return sha256(JSON.stringify({ engine: this.engine.name, inputs, sql }));
     };
-    return { day: of(new Date(endMs === midnight ? endMs : midnight + 1)), inside: of(new Date(Date.parse(partition) + 2 * DAY_MS)) };
+    return { day: of(partAsOf(request.asOf)), inside: of(new Date(Date.parse(partition) + 2 * DAY_MS)) };
   }
 
   /** A partition's kept part, when it was computed from these files for this day and every row of it is before T, or inside this window. */
@@ -270,9 +252,8 @@ export class LocalSourceChecks implements SourceCheckSource {
     if (!forDay && !forAnyWindow) return undefined;
     const text = await readFile(join(this.parts, `dt=${partition}.keys`), 'utf8').catch(() => undefined);
     if (text === undefined || sha256(text) !== record.keys_sha256) return undefined;
-    const bytes = Buffer.from(text, 'base64');
-    if (bytes.byteLength % 8 !== 0) return undefined;
-    const keys = new BigUint64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const keys = keysOfText(text);
+    if (keys === undefined) return undefined;
     return { id: `${record.fingerprint}:${record.keys_sha256}`, rows: record.rows, keys, kept: true };
   }
 
@@ -301,7 +282,7 @@ export class LocalSourceChecks implements SourceCheckSource {
       const oldestMs = msOrNull(span?.oldest_ms);
       const fingerprint = inside(placed, p.partition, oldestMs, newestMs) ? fingerprints.inside : fingerprints.day;
       const sorted = BigUint64Array.from(keys.get(p.partition) ?? []).sort();
-      const text = `${Buffer.from(sorted.buffer).toString('base64')}\n`;
+      const text = keysText(sorted);
       const part: KeptPart = {
         fingerprint,
         newest_ms: newestMs,
