@@ -53,6 +53,13 @@ export const TILE_POPULATION_PREFIX = `${TILES_PREFIX}population/`;
 export const TILE_POPULATION_STATE_KEY = `${TILES_PREFIX}population.json`;
 
 /**
+ * Snapshots bucket: the Plan step's source checks kept by `dt` partition (issue 15): `dt=<d>.json`
+ * (counts and 64-bit event digests, no user id), `identity.json`, `checked.json`. Plan may read,
+ * write and delete here only.
+ */
+export const SOURCE_CHECK_PARTS_PREFIX = 'checks/parts/';
+
+/**
  * Lake bucket, under the lake prefix: the records the ingestion could not place in `events/`
  * (Firehose's error output, `cohorts ingest`'s refused lines), one `<kind>/dt=YYYY-MM-DD/` folder per
  * kind and UTC day of arrival. Outside `events/`, so no refresh reads them as events; the source

@@ -57,11 +57,8 @@ function privacyPorts(exportsBucket?: string, tiles?: TilesErasure, withLists = 
   };
 }
 
-/**
- * Plan: definitions and the project config (`cohorts.config.yaml`) from their bucket, the lake and
- * source checks on Athena, versions from the snapshots bucket.
- */
-export const planPorts = once((): PlanPorts => {
+/** What Plan keeps per container: everything but the lake's listing. */
+const planOnce = once(() => {
   const { engine, store, definitions, catalog, tilesOf } = cloud();
   return {
     definitions: blobDefinitions(definitions),
@@ -70,7 +67,6 @@ export const planPorts = once((): PlanPorts => {
     governance: { catalog },
     // The definition versions it accepts are announced as `Definition Accepted`.
     events: new EventsPublisher(eventBridge, readEventBusConfig().EVENT_BUS_NAME),
-    engine,
     store,
     // Deletion requests are carried out before planning: versions, exports and tiles rewritten.
     // The tiles' erasure lists the lake (for its identity map) only when someone is forgotten, and
@@ -78,6 +74,18 @@ export const planPorts = once((): PlanPorts => {
     privacy: privacyPorts(readExportsBucket(), { forget: (forms) => tilesOf(oneListing(engine).lake).forget(forms) }, true),
   };
 });
+
+/**
+ * Plan: definitions and the project config (`cohorts.config.yaml`) from their bucket, the lake and
+ * source checks on Athena, versions from the snapshots bucket. Per invocation, one listing of the
+ * lake: the plan's query and the source checks, whose kept parts (`checks/parts/`) are keyed by
+ * the files it names, read the same one.
+ */
+export const planPorts = (): PlanPorts => {
+  const { engine, sourceChecksOf } = cloud();
+  const listing = oneListing(engine);
+  return { ...planOnce(), engine: listing.engine, sourceChecks: sourceChecksOf(listing) };
+};
 
 /**
  * Tiles: the planned definitions (working ones from the bucket, kept ones from its catalog/), the

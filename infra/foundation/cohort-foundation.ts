@@ -33,6 +33,7 @@ import {
   PRIVACY_PREFIX,
   RESULTS_PREFIX,
   SNAPSHOTS_PREFIX,
+  SOURCE_CHECK_PARTS_PREFIX,
   TILES_PREFIX,
 } from '../../shared/bucket-layout.ts';
 import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
@@ -485,6 +486,23 @@ export class CohortFoundation extends Construct {
     return glueGrant
       .combine(this.grantTileObjects(grantee))
       .combine(this.grantWriteObjects(grantee, this.snapshotsBucket, `${TILES_PREFIX}*`))
+      .combine(deletes);
+  }
+
+  /**
+   * Lets the grantee keep the source checks' parts (the Plan function, issue 15): read, write and
+   * delete objects under `checks/parts/` of the snapshots bucket only (counts and event digests,
+   * no user id).
+   */
+  public grantSourceCheckParts(grantee: iam.IGrantable): iam.Grant {
+    const deletes = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:DeleteObject'],
+      // Object ARN ends in "*": one part per `dt` partition, dates not known in advance.
+      resourceArns: [this.snapshotsBucket.arnForObjects(`${SOURCE_CHECK_PARTS_PREFIX}*`)],
+    });
+    return this.grantReadObjects(grantee, this.snapshotsBucket, [`${SOURCE_CHECK_PARTS_PREFIX}*`])
+      .combine(this.grantWriteObjects(grantee, this.snapshotsBucket, `${SOURCE_CHECK_PARTS_PREFIX}*`))
       .combine(deletes);
   }
 

@@ -303,6 +303,8 @@ export class RefreshStateMachine extends Construct {
     cr.grantWriteExports(plan);
     // ...and rewrites the tile days and contested copies holding a forgotten person's keys.
     cr.grantWriteTiles(plan);
+    // ...and keeps the source checks' parts by partition (checks/parts/: counts and event digests).
+    cr.grantSourceCheckParts(plan);
     // Tiles reads the definitions Plan planned (the kept ones under catalog/ too) and the lake
     // (its listing's manifests), compiles the tiled query and, in verify mode, evaluates it and
     // the full query, reads their members and drops them.

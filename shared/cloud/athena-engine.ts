@@ -53,6 +53,8 @@ export interface ListedLake {
   readonly view: LakeView;
   /** Every events file of the listing (key, `dt`, ETag, size), sorted by key. */
   readonly events: readonly LakeObject[];
+  /** Every identity map file of the listing (key, ETag, size). @default - not given */
+  readonly identities?: readonly LakeObject[];
   /**
    * The events relation over only some files of {@link events} (a listing of their own: manifests
    * naming those files only), so a query reads them and nothing else. Absent: not available.
@@ -143,7 +145,7 @@ export class AthenaEngine implements QueryEngine {
       await writeLakeManifests(this.options.s3, this.files, only);
       return athenaLakeRelations({ database: this.options.database, ...this.options.tables }, only).events;
     };
-    return { view, events, eventsOf };
+    return { view, events, identities: read.filter((o) => o.table === 'identities'), eventsOf };
   }
 
   async evaluate(sql: string, runId: string): Promise<EvaluationRef> {
@@ -193,6 +195,25 @@ export class AthenaEngine implements QueryEngine {
   async rows(sql: string): Promise<Record<string, unknown>[]> {
     const { columns, rows } = await this.options.runner.query(sql);
     return rows.map((row) => Object.fromEntries(columns.map((name, i) => [name, row[i] ?? null])));
+  }
+
+  /**
+   * A query's rows (column name to text) read from its CSV result object in one GET, not from
+   * GetQueryResults' pages of 1,000 rows: for results of many rows that name no person (they are
+   * left to the results bucket's lifecycle rule).
+   */
+  async resultRows(sql: string): Promise<Record<string, string | null>[]> {
+    const execution = await this.options.runner.execute(sql);
+    if (!execution.outputLocation) throw new Error(`Athena query ${execution.queryId} reported no result file`);
+    let header: string[] | undefined;
+    const records: Record<string, string | null>[] = [];
+    for await (const rows of athenaCsvRows(await this.object(execution.outputLocation))) {
+      for (const row of rows) {
+        if (header === undefined) header = row.map(String);
+        else records.push(Object.fromEntries(header.map((name, i) => [name, row[i] ?? null])));
+      }
+    }
+    return records;
   }
 
   /** The person ids of a members query's CSV result, in the order Athena wrote them. */

@@ -9,6 +9,9 @@ import { AthenaEngine, type ListedLake } from './athena-engine.ts';
 import { AthenaEvaluations } from './athena-evaluations.ts';
 import { AthenaQueryRunner } from './athena-query.ts';
 import { AthenaTileStore } from './athena-tile-store.ts';
+import type { OneListing } from './athena-listing.ts';
+import { athenaSourceChecks } from './athena-source-checks.ts';
+import type { SourceCheckSource } from '../checks/source-check-source.ts';
 import type { Deployment } from './environment.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 
@@ -42,6 +45,11 @@ export interface DeploymentStores {
    * the lake: one per Tiles invocation (oneListing in athena-listing.ts).
    */
   readonly tilesOf: (lake: () => Promise<ListedLake>) => AthenaTileStore;
+  /**
+   * The Plan step's source checks, their parts kept under `checks/parts/` of the snapshots bucket,
+   * over a given listing of the lake: one per Plan invocation (athena-source-checks.ts).
+   */
+  readonly sourceChecksOf: (listing: OneListing) => SourceCheckSource;
 }
 
 /** Builds a deployment's engine and stores over the clients given (one engine, two worlds: only this differs from the local ports). */
@@ -75,5 +83,14 @@ export function deploymentStores(deployment: Deployment, clients: DeploymentClie
     definitions,
     catalog: new CatalogStore(definitions),
     tilesOf,
+    sourceChecksOf: (listing) =>
+      athenaSourceChecks({
+        engine: listing.engine,
+        resultRows: (sql) => engine.resultRows(sql),
+        lake: listing.lake,
+        s3: clients.s3,
+        snapshots,
+        bucket: deployment.SNAPSHOTS_BUCKET,
+      }),
   };
 }

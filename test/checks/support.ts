@@ -12,6 +12,7 @@ import { duckdbLakeRelations } from '../../shared/local/duckdb-lake.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { LocalSourceChecks } from '../../shared/local/local-source-checks.ts';
+import { keptChecksOver } from './kept-support.ts';
 import type { CheckResult } from '../../shared/store/manifest.ts';
 
 /** The as-of instant of the source-check tests: mid-day, so T's own day is partial. */
@@ -132,8 +133,9 @@ export const sortedRows = (rows: readonly SourceCheckRow[]) => rows.map((row) =>
 
 /**
  * Every source-check test also runs the local checks that keep the identity map's keys
- * (local-source-checks.ts) twice, building and then reading the kept keys: both must return
- * exactly the rows of the query.
+ * (local-source-checks.ts) twice, building and then reading the kept keys, and the cloud's kept
+ * parts (kept-source-checks.ts, over DuckDB and a folder) twice: each must return exactly the
+ * rows of the query.
  */
 async function expectKeptRowsSame(connection: DuckDBConnection, lakeDir: string, asOf: Date, rows: readonly SourceCheckRow[]) {
   const state = await mkdtemp(join(tmpdir(), 'source-checks-state-'));
@@ -141,6 +143,8 @@ async function expectKeptRowsSame(connection: DuckDBConnection, lakeDir: string,
     const engine = new DuckDbEngine(connection, lakeDir);
     const checks = new LocalSourceChecks(connection, engine, lakeDir, state);
     for (const _ of ['build', 'read']) expect(sortedRows(await checks.rows(asOf, await engine.lake()))).toEqual(sortedRows(rows));
+    const kept = keptChecksOver(engine, lakeDir, state);
+    for (const _ of ['build', 'read']) expect(sortedRows(await kept.rows(asOf))).toEqual(sortedRows(rows));
   } finally {
     await rm(state, { recursive: true, force: true });
   }

@@ -28,8 +28,11 @@ function givenRefresh(props: Partial<RefreshStateMachineProps> = {}) {
 
 /** The statements of the policies attached to one role. */
 function statementsOfRole(template: Template, role: IConstruct): Statement[] {
-  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([refTo(role)]) } });
-  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  // The inline policy and, when it passed IAM's size limit, the managed overflow policy CDK adds.
+  const policies = ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
+    Object.values(template.findResources(type, { Properties: { Roles: Match.arrayWith([refTo(role)]) } })),
+  );
+  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
 }
 
 const actionsOf = (statements: Statement[]) => statements.flatMap((s) => list(s.Action));
@@ -180,9 +183,9 @@ describe('RefreshStateMachine', () => {
     expect(actionsOfFn(plan)).toContain('s3:GetObject');
     // Plan writes the catalog of accepted definitions and its audit trail (definitions bucket,
     // catalog/), and carries out deletion requests: privacy data, versions, exports, tiles and
-    // the uploaded lists (lists/ of the definitions bucket).
+    // the uploaded lists (lists/ of the definitions bucket); and keeps the source checks' parts.
     expect(keysGranted(plan, 's3:PutObject', definitionsBucket).sort()).toEqual(['catalog/*', 'lists/*']);
-    expect(keysGranted(plan, 's3:PutObject', snapshotsBucket).sort()).toEqual(['privacy/*', 'snapshots/*', 'tiles/*']);
+    expect(keysGranted(plan, 's3:PutObject', snapshotsBucket).sort()).toEqual(['checks/parts/*', 'privacy/*', 'snapshots/*', 'tiles/*']);
     expect(keysGranted(plan, 's3:PutObject', exportsBucket)).toEqual(['*']);
     for (const fn of [finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['sns:Publish', 'glue:DeleteTable']));
@@ -198,11 +201,20 @@ describe('RefreshStateMachine', () => {
       );
     }
     expect(actionsOfFn(deliver)).not.toContain('s3:DeleteObject');
-    // Plan deletes only tile files (an erased day's old files), never a version or an export.
-    const planDeletes = statementsOfRole(template, plan.role as IConstruct).filter((s) => list(s.Action).includes('s3:DeleteObject'));
+    // Plan deletes only tile files (an erased day's old files) and the source checks' parts the
+    // window moved past, never a version or an export.
+    const planStatements = statementsOfRole(template, plan.role as IConstruct);
+    const planDeletes = planStatements.filter((s) => list(s.Action).includes('s3:DeleteObject'));
+    const partsArn = { 'Fn::Join': ['', [given.stack.resolve(snapshotsBucket.bucketArn), '/checks/parts/*']] };
     expect(planDeletes.flatMap((s) => list(s.Resource))).toEqual([
       { 'Fn::Join': ['', [given.stack.resolve(snapshotsBucket.bucketArn), '/tiles/*']] },
+      partsArn,
     ]);
+    // ...and reads and writes those parts; no other function touches them.
+    for (const action of ['s3:GetObject', 's3:PutObject'])
+      expect(planStatements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource))).toContainEqual(partsArn);
+    for (const fn of [snapshot, deliver, finish])
+      expect(JSON.stringify(statementsOfRole(template, fn.role as IConstruct))).not.toContain('/checks/parts/');
     // Snapshot deletes its members query's result file once read: under results/ of the results bucket only.
     const snapshotDeletes = statementsOfRole(template, snapshot.role as IConstruct).filter((s) =>
       list(s.Action).includes('s3:DeleteObject'),

@@ -162,7 +162,7 @@ export class FakeAws {
     this.athena.on(GetQueryExecutionCommand).callsFake(({ QueryExecutionId }) => {
       const query = this.queries.get(QueryExecutionId);
       if (!query) throw new Error(`no query ${QueryExecutionId}`);
-      const select = query.sql.startsWith('SELECT') || query.sql.startsWith('--');
+      const select = /^(SELECT|WITH|--)/.test(query.sql);
       const execution: QueryExecution = {
         QueryExecutionId,
         Query: query.sql,

@@ -55,8 +55,19 @@ export async function loadHandlers(): Promise<Record<string, Handler>> {
 }
 
 /**
+ * Answers the source checks' query of event digests, which Plan reads from its CSV result: none.
+ * Returns whether the query was that one.
+ */
+export function answeredDigests(aws: FakeAws, query: FakeQuery): boolean {
+  if (!query.sql.includes(' AS key\n')) return false;
+  query.outputLocation = `s3://cohorts-results/results/${query.id}.csv`;
+  aws.put('cohorts-results', `results/${query.id}.csv`, '"dt","key"\n');
+  return true;
+}
+
+/**
  * The bucket of definitions and the lake's partitions, and the CTAS the Evaluate state ran. The
- * fake Athena answers source checks with no rows and a cohort's members from a CSV result file.
+ * fake Athena answers source checks with no rows (nor event digests) and a cohort's members from a CSV result file.
  */
 export function givenDeployment(aws: FakeAws, membersCsv = '"person_id"\n"cid"\n"ann"\n"bob"\n'): void {
   aws.put('cohorts-definitions', 'payers.yaml', `${header('payers')}rule:\n  event: invoice_paid\n  within: 30d\n`);
@@ -70,7 +81,7 @@ export function givenDeployment(aws: FakeAws, membersCsv = '"person_id"\n"cid"\n
       query.outputLocation = `s3://cohorts-results/results/${query.id}.csv`;
       aws.put('cohorts-results', `results/${query.id}.csv`, membersCsv);
       aws.put('cohorts-results', `results/${query.id}.csv.metadata`, 'athena result metadata');
-    } else {
+    } else if (!answeredDigests(aws, query)) {
       query.rows = [[...SOURCE_CHECK_COLUMNS]];
     }
   };

@@ -90,14 +90,24 @@ describe('the Lambda handlers', () => {
     expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-lake', Prefix: 'events/' });
     expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-lake', Prefix: 'identities/' });
     expect(aws.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: 'cohorts-snapshots', Prefix: 'snapshots/cohort=payers/' });
-    expect(aws.athena).toHaveReceivedCommandExactlyOnceWith(StartQueryExecutionCommand, {
+    // The source checks by partition: one query names the lake's partitions of the window, for parts kept under checks/parts/.
+    expect(aws.athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, {
       QueryString: expect.stringContaining('AS grain'),
       WorkGroup: 'cohort-refresh',
       QueryExecutionContext: { Database: 'cohort_refresh', Catalog: 'AwsDataCatalog' },
     });
+    const checks = aws.athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input.QueryString ?? '');
+    expect(checks.filter((sql) => sql.includes('dt AS part')).map((sql) => /dt IN \(([^)]*)\)/.exec(sql)?.[1])).toEqual([
+      "'2024-05-30', '2024-05-31'",
+    ]);
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: 'q-1', MaxResults: 1000 });
-    // Plan writes no snapshot (governance records the accepted definition under catalog/ of the definitions bucket).
-    expect(aws.s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'cohorts-snapshots' });
+    // Plan writes no snapshot (governance records the accepted definition under catalog/ of the definitions bucket), only source-check parts.
+    const written = aws.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(written.filter((put) => put.Bucket === 'cohorts-snapshots' && !put.Key?.startsWith('checks/parts/'))).toEqual([]);
+    expect(aws.keys('cohorts-snapshots').filter((key) => key.startsWith('checks/parts/dt='))).toEqual([
+      'checks/parts/dt=2024-05-30.json',
+      'checks/parts/dt=2024-05-31.json',
+    ]);
   });
 
   it('Snapshot reads its cohort from the evaluation table, writes a version readable without DuckDB and publishes it', async () => {
@@ -212,6 +222,7 @@ describe('the Lambda handlers', () => {
   it('Snapshot surfaces Athena throttling as ThrottledError and a failed query by its name, for Retry and Catch', async () => {
     // Prepare
     const planned = await plan();
+    aws.s3.resetHistory();
     const event = { plan: planned, cohort: 'payers', evaluation: EVALUATION, tiles: TILES };
     aws.answer = () => {
       throw Object.assign(new Error('Rate exceeded'), {

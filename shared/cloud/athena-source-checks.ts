@@ -1,0 +1,62 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { SOURCE_CHECK_PARTS_PREFIX } from '../bucket-layout.ts';
+import { KeptSourceChecks, type ListedFile } from '../checks/kept-source-checks.ts';
+import type { QueryEngine } from '../ports.ts';
+import type { ListedLake } from './athena-engine.ts';
+import type { LakeObject } from './lake-objects.ts';
+import { deleteObjects } from './s3-prefix.ts';
+import type { S3BlobStore } from './s3-blob-store.ts';
+
+/** What the cloud's source checks run on. */
+export interface AthenaSourceChecksOptions {
+  /** The run's engine (its `lake()` the same listing as {@link lake}). */
+  readonly engine: QueryEngine;
+  /** Reads a query's rows from its CSV result object in one GET (AthenaEngine.resultRows): the digests of a day's events. */
+  readonly resultRows: (sql: string) => Promise<readonly Record<string, unknown>[]>;
+  /** The run's one listing of the lake (oneListing in athena-listing.ts): its files key the parts. */
+  readonly lake: () => Promise<ListedLake>;
+  readonly s3: S3Client;
+  /** The snapshots bucket, as blobs: the parts under {@link SOURCE_CHECK_PARTS_PREFIX}. */
+  readonly snapshots: S3BlobStore;
+  /** The snapshots bucket's name (where the parts the window moved past are deleted). */
+  readonly bucket: string;
+}
+
+/**
+ * An event's 64-bit digest in Athena: xxhash64 of its source's length, the source and the
+ * event_id (the length keeps ('ab', 'c') and ('a', 'bc') apart), as a bigint. A shared digest
+ * only makes the checks read the window at once, which is exact either way.
+ */
+export const athenaEventKey = (source: string, eventId: string): string =>
+  `from_big_endian_64(xxhash64(to_utf8(concat(CAST(length(${source}) AS varchar), ':', ${source}, ${eventId}))))`;
+
+const listed = (o: LakeObject): ListedFile => ({ key: o.key, size: o.size, version: o.etag, ...(o.dt === undefined ? {} : { dt: o.dt }) });
+
+/**
+ * The Plan step's source checks in the cloud (issue 15): the kept parts of KeptSourceChecks in the
+ * snapshots bucket (`checks/parts/dt=<d>.json`, one object per partition: a tick PUTs only the
+ * parts it computed, usually today's), keyed by the partition's files in the run's listing (key,
+ * size, ETag) and the identity map's. The partitions to compute are read by one Athena query over
+ * manifests naming their files only (ListedLake.eventsOf) and `dt IN (...)` their dates.
+ */
+export function athenaSourceChecks(options: AthenaSourceChecksOptions): KeptSourceChecks {
+  const { s3, snapshots, bucket } = options;
+  return new KeptSourceChecks({
+    engine: options.engine,
+    blobs: snapshots,
+    prefix: SOURCE_CHECK_PARTS_PREFIX,
+    remove: (keys) => deleteObjects(s3, bucket, keys, 'source-check parts the window moved past'),
+    lake: async () => {
+      const lake = await options.lake();
+      return { events: lake.events.map(listed), identities: (lake.identities ?? []).map(listed), relations: lake.view.relations };
+    },
+    eventsOf: async (files) => {
+      const lake = await options.lake();
+      if (lake.eventsOf === undefined) return lake.view.relations.events;
+      const wanted = new Set(files.map((f) => f.key));
+      return lake.eventsOf(lake.events.filter((o) => wanted.has(o.key)));
+    },
+    eventKey: athenaEventKey,
+    keyRows: options.resultRows,
+  });
+}

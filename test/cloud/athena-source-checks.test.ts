@@ -1,0 +1,250 @@
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  type QueryExecution,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
+import { AthenaEngine } from '../../shared/cloud/athena-engine.ts';
+import { oneListing } from '../../shared/cloud/athena-listing.ts';
+import { AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
+import { athenaSourceChecks } from '../../shared/cloud/athena-source-checks.ts';
+import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
+import { calledFunctions, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
+import { objectBody, serviceError } from './support.ts';
+
+const athena = mockClient(AthenaClient);
+const s3 = mockClient(S3Client);
+mockClient(GlueClient);
+
+/** Mid-day: today's partition is 2024-06-15, the window's first 2024-05-16. */
+const AS_OF = new Date('2024-06-15T12:00:00.000Z');
+const DAY = 86_400_000;
+/** The functions the checks' SQL calls beyond the compiler's: Trino's own (the event digests, the checks' aggregates). */
+const CHECK_FUNCTIONS = new Set([
+  ...TRINO_FUNCTIONS,
+  ...['abs', 'date_diff', 'floor', 'grouping', 'max', 'rollup', 'xxhash64', 'from_big_endian_64', 'to_utf8', 'concat', 'min'],
+]);
+
+/**
+ * A world of fakes: the lake and snapshots buckets as a map of objects, Athena answering the
+ * checks' queries by their shape for the partitions each names (`dt IN (...)`), and each query's
+ * text in the order sent.
+ */
+function world() {
+  const objects = new Map<string, { body: string; etag: string }>();
+  const sent: string[] = [];
+  /** Per partition: its events (event digests) and the latest ts of its rows. */
+  const partitions = new Map<string, { keys: string[]; newestMs: number }>();
+  const setFile = (dt: string, etag: string, keys: string[], newestMs = Date.parse(`${dt}T10:00:00Z`)) => {
+    objects.set(`lake/events/dt=${dt}/part-0.jsonl`, { body: '{}', etag });
+    partitions.set(dt, { keys, newestMs });
+  };
+  const named = (sql: string) =>
+    [...(/dt IN \(([^)]*)\)/.exec(sql)?.[1]?.matchAll(/'(\d{4}-\d{2}-\d{2})'/g) ?? [])].map((m) => m[1] as string);
+  const answer = (sql: string): string[][] => {
+    if (sql.startsWith('WITH identity_keys AS') && !sql.includes('scanned AS')) {
+      return [[...SOURCE_CHECK_COLUMNS], ['identity', 'web', '', ...SOURCE_CHECK_COLUMNS.slice(3, -2).map(() => ''), '7', '1']];
+    }
+    if (sql.includes('AS newest_ms')) return [['dt', 'newest_ms'], ...named(sql).map((dt) => [dt, String(partitions.get(dt)?.newestMs)])];
+    if (sql.includes('dt AS part')) {
+      const counts = (n: number) =>
+        SOURCE_CHECK_COLUMNS.slice(3, -3).map((c) => (c === 'row_count' || c === 'valid_rows' || c === 'events' ? String(n) : '0'));
+      return [
+        ['part', ...SOURCE_CHECK_COLUMNS],
+        ...named(sql).flatMap((dt) => {
+          const { keys, newestMs } = partitions.get(dt) ?? { keys: [], newestMs: 0 };
+          const day = String(Math.floor(Date.parse(dt) / DAY));
+          const rest = [String(newestMs), '', ''];
+          return [
+            [dt, 'day', 'web', day, ...counts(keys.length), ...rest],
+            [dt, 'source', 'web', '', ...counts(keys.length), ...rest],
+            [dt, 'lake', '', '', ...counts(keys.length), ...rest],
+          ];
+        }),
+      ];
+    }
+    // The whole window at once: its lake row only, in these fakes.
+    if (sql.startsWith('-- cohort-refresh: source checks')) {
+      const all = [...partitions.values()].reduce((sum, p) => sum + p.keys.length, 0);
+      return [[...SOURCE_CHECK_COLUMNS], ['lake', '', '', ...SOURCE_CHECK_COLUMNS.slice(3, -3).map(() => String(all)), '', '', '']];
+    }
+    throw new Error(`unexpected query: ${sql.slice(0, 200)}`);
+  };
+  athena.reset();
+  s3.reset();
+  athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => {
+    sent.push(input.QueryString);
+    const id = `q-${sent.length}`;
+    // The digests' query: its CSV result, which the checks read in one GET.
+    if (input.QueryString.includes(' AS key\n')) {
+      const rows = named(input.QueryString).flatMap((dt) => (partitions.get(dt)?.keys ?? []).map((k) => `"${dt}","${k}"`));
+      objects.set(`results/${id}.csv`, { body: ['"dt","key"', ...rows, ''].join('\n'), etag: '"r"' });
+    }
+    return { QueryExecutionId: id };
+  });
+  athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => ({
+    QueryExecution: {
+      QueryExecutionId: input.QueryExecutionId,
+      Status: { State: 'SUCCEEDED' },
+      StatementType: 'DML',
+      SubstatementType: 'SELECT',
+      Statistics: { DataScannedInBytes: 100 },
+      ResultConfiguration: { OutputLocation: `s3://results-bucket/results/${input.QueryExecutionId}.csv` },
+    } as QueryExecution,
+  }));
+  athena.on(GetQueryResultsCommand).callsFake((input: { QueryExecutionId: string }) => {
+    const sql = sent[Number(input.QueryExecutionId.slice(2)) - 1] ?? '';
+    const rows = answer(sql);
+    return {
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: (rows[0] ?? []).map((Name) => ({ Name, Type: 'varchar' })) },
+        Rows: rows.map((row) => ({ Data: row.map((v) => (v === '' ? {} : { VarCharValue: v })) })),
+      },
+    };
+  });
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+    Contents: [...objects.entries()]
+      .filter(([key]) => key.startsWith(input.Prefix))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([Key, o]) => ({ Key, ETag: o.etag, Size: o.body.length })),
+  }));
+  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+    const found = objects.get(input.Key);
+    if (found === undefined) throw serviceError({ name: 'NoSuchKey', status: 404 });
+    return { Body: objectBody(found.body), ETag: found.etag };
+  });
+  s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string | Uint8Array }) => {
+    const body = typeof input.Body === 'string' ? input.Body : Buffer.from(input.Body).toString('utf8');
+    objects.set(input.Key, { body, etag: `"${objects.size}"` });
+    return { ETag: `"${objects.size}"` };
+  });
+  s3.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
+    for (const { Key } of input.Delete.Objects) objects.delete(Key);
+    return {};
+  });
+  objects.set('lake/identities/map.jsonl', { body: '{}', etag: '"map-1"' });
+
+  const client = { s3: new S3Client({ region: 'eu-central-1' }), athena: new AthenaClient({ region: 'eu-central-1' }) };
+  const runner = new AthenaQueryRunner(client.athena, { workGroup: 'cohort-refresh', database: 'cohort_refresh', sleep: async () => {} });
+  const engine = new AthenaEngine({
+    runner,
+    s3: client.s3,
+    glue: new GlueClient({ region: 'eu-central-1' }),
+    database: 'cohort_refresh',
+    lakeBucket: 'lake-bucket',
+    lakePrefix: 'lake/',
+    resultsBucket: 'results-bucket',
+  });
+  /** One tick: a fresh listing, as Plan builds per invocation. */
+  const tick = async (asOf = AS_OF) => {
+    const listing = oneListing(engine);
+    const checks = athenaSourceChecks({
+      engine: listing.engine,
+      resultRows: (sql) => engine.resultRows(sql),
+      lake: listing.lake,
+      s3: client.s3,
+      snapshots: new S3BlobStore(client.s3, { bucket: 'snapshots-bucket' }),
+      bucket: 'snapshots-bucket',
+    });
+    const before = sent.length;
+    const rows = await checks.rows(asOf);
+    return { rows, queries: sent.slice(before) };
+  };
+  return { objects, sent, setFile, tick, named };
+}
+
+const lakeRow = (rows: readonly { grain: string; row_count: number }[]) => rows.find((r) => r.grain === 'lake')?.row_count;
+/** The checks' query over partitions (not the digests' nor the newest ts's). */
+const partsQuery = (queries: readonly string[]) => queries.filter((q) => q.includes('dt AS part'));
+
+describe("the cloud's source checks keep each partition's part in the snapshots bucket", () => {
+  beforeEach(() => {
+    athena.reset();
+    s3.reset();
+  });
+
+  it('compute every partition of the window in one query the first time, then only what changed', async () => {
+    const w = world();
+    w.setFile('2024-06-13', '"a1"', ['1', '2']);
+    w.setFile('2024-06-14', '"b1"', ['3', '4', '5']);
+    w.setFile('2024-06-15', '"c1"', ['6']);
+    w.setFile('2024-04-01', '"old"', ['9']);
+
+    const first = await w.tick();
+
+    // One query by parts names the window's three partitions (not April's) as literals Athena prunes by.
+    expect(partsQuery(first.queries)).toHaveLength(1);
+    expect(w.named(partsQuery(first.queries)[0] as string)).toEqual(['2024-06-13', '2024-06-14', '2024-06-15']);
+    expect(lakeRow(first.rows)).toBe(6);
+    expect(first.rows.find((r) => r.grain === 'identity')).toMatchObject({ source: 'web', identity_keys: 7, identity_conflicts: 1 });
+    // One object per partition, holding digests and counts only.
+    const parts = [...w.objects.keys()].filter((k) => k.startsWith('checks/parts/dt=')).sort();
+    expect(parts).toEqual(['checks/parts/dt=2024-06-13.json', 'checks/parts/dt=2024-06-14.json', 'checks/parts/dt=2024-06-15.json']);
+    expect(Object.keys(JSON.parse(w.objects.get(parts[0] as string)?.body ?? '{}'))).toEqual(['fingerprint', 'newest_ms', 'rows', 'keys']);
+    // The digests' CSV result is read in one GET, not paged through GetQueryResults, and joins no identity key.
+    const digests = first.queries.find((q) => q.includes(' AS key\n')) as string;
+    expect(athena.commandCalls(GetQueryResultsCommand).map((c) => sentOf(w.sent, c.args[0].input.QueryExecutionId))).not.toContain(digests);
+    expect(digests).toContain("(SELECT '' AS source, '' AS user_key WHERE 1 = 0)");
+
+    // A later tick of the same day, nothing changed: nothing to compute, no query at all.
+    const second = await w.tick(new Date('2024-06-15T12:05:00.000Z'));
+    expect(second.queries).toEqual([]);
+    expect(second.rows).toEqual(first.rows);
+
+    // A file of 06-13 rewritten (new ETag): that partition alone is read again.
+    w.setFile('2024-06-13', '"a2"', ['1', '2', '7']);
+    const third = await w.tick(new Date('2024-06-15T12:10:00.000Z'));
+    expect(partsQuery(third.queries).map(w.named)).toEqual([['2024-06-13']]);
+    expect(lakeRow(third.rows)).toBe(7);
+  });
+
+  it("read today's partition again while it holds a row at or after the as-of", async () => {
+    const w = world();
+    w.setFile('2024-06-14', '"b1"', ['3']);
+    w.setFile('2024-06-15', '"c1"', ['6'], Date.parse('2024-06-15T12:30:00Z'));
+    await w.tick();
+
+    const next = await w.tick(new Date('2024-06-15T12:05:00.000Z'));
+
+    expect(partsQuery(next.queries).map(w.named)).toEqual([['2024-06-15']]);
+  });
+
+  it('read the window at once when two partitions share an event, and drop the parts the window moved past', async () => {
+    const w = world();
+    w.setFile('2024-06-14', '"b1"', ['3', '4']);
+    w.setFile('2024-06-15', '"c1"', ['4']);
+    w.objects.set('checks/parts/dt=2024-04-01.json', { body: '{}', etag: '"x"' });
+
+    const { queries } = await w.tick();
+
+    // The query by parts, then the whole window's (which these fakes do not answer by parts).
+    expect(partsQuery(queries)).toHaveLength(1);
+    expect(queries.at(-1)).toContain("dt >= '2024-05-16' AND dt <= '2024-06-16'");
+    expect(w.objects.has('checks/parts/dt=2024-04-01.json')).toBe(true);
+  }, 10_000);
+
+  it('sends queries that parse with the Trino grammar and call only Trino functions', async () => {
+    const w = world();
+    w.setFile('2024-06-14', '"b1"', ['3']);
+    w.setFile('2024-06-15', '"c1"', ['6']);
+    await w.tick();
+    w.objects.set('checks/parts/dt=2024-04-01.json', { body: '{}', etag: '"x"' });
+    w.setFile('2024-06-15', '"c2"', ['6', '8']);
+    await w.tick(new Date('2024-06-15T12:05:00.000Z'));
+
+    expect(w.objects.has('checks/parts/dt=2024-04-01.json')).toBe(false);
+    for (const sql of w.sent) {
+      expect(() => parseTrino(sql)).not.toThrow();
+      expect(calledFunctions(sql).filter((name) => !CHECK_FUNCTIONS.has(name))).toEqual([]);
+    }
+  });
+});
+
+/** The SQL of a query id of the fakes. */
+const sentOf = (sent: readonly string[], id: string | undefined) => sent[Number(id?.slice(2)) - 1];
