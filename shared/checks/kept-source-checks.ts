@@ -51,6 +51,12 @@ export interface KeptSourceChecksPorts {
   readonly eventKey: (source: string, eventId: string) => string;
   /** Runs the digests query (columns `dt`, `key`): there may be one row per event of a day. @default - the engine's rows */
   readonly keyRows?: (sql: string) => Promise<readonly Record<string, unknown>[]>;
+  /**
+   * Above this many bytes of events files in the window, the window is read at once every run and
+   * nothing is kept: the parts' event digests (8 bytes an event of the window) are held in memory.
+   * @default - no limit
+   */
+  readonly maxWindowBytes?: number;
 }
 
 /** What `<prefix>dt=<d>.json` holds: one partition's part of the window's rows. */
@@ -126,6 +132,8 @@ export class KeptSourceChecks implements SourceCheckSource {
     const whole = async () =>
       readSourceCheckRows(await engine.rows(compileSourceChecks({ asOf, lake: listed.relations, dialect: engine.dialect }).sql));
     if (partitions.length === 0) return whole();
+    const windowBytes = inWindow.reduce((sum, f) => sum + f.size, 0);
+    if (windowBytes > (this.ports.maxWindowBytes ?? Number.POSITIVE_INFINITY)) return whole();
     const identityFiles = JSON.stringify(fileKeys(listed.identities));
     const identity = await this.identityRows(listed.relations.identities, identityFiles);
     const keys = inPlace(listed.relations.identities, engine);

@@ -20,7 +20,16 @@ export interface AthenaSourceChecksOptions {
   readonly snapshots: S3BlobStore;
   /** The snapshots bucket's name (where the parts the window moved past are deleted). */
   readonly bucket: string;
+  /** Bytes of events files in the window above which the window is read at once. @default MAX_KEPT_WINDOW_BYTES */
+  readonly maxWindowBytes?: number;
 }
+
+/**
+ * Above 256 MiB of events files in the check window, Plan reads the window at once, as before the
+ * kept parts: their event digests (8 bytes an event) are held in Plan's 1 GB of memory, and at
+ * about 35 bytes an event (the bench lake's files) 256 MiB is some 8M events, 61 MB of digests.
+ */
+export const MAX_KEPT_WINDOW_BYTES = 256 * 1024 * 1024;
 
 /**
  * An event's 64-bit digest in Athena: xxhash64 of its source's length, the source and the
@@ -58,5 +67,6 @@ export function athenaSourceChecks(options: AthenaSourceChecksOptions): KeptSour
     },
     eventKey: athenaEventKey,
     keyRows: options.resultRows,
+    maxWindowBytes: options.maxWindowBytes ?? MAX_KEPT_WINDOW_BYTES,
   });
 }

@@ -142,7 +142,7 @@ function world() {
     resultsBucket: 'results-bucket',
   });
   /** One tick: a fresh listing, as Plan builds per invocation. */
-  const tick = async (asOf = AS_OF) => {
+  const tick = async (asOf = AS_OF, maxWindowBytes?: number) => {
     const listing = oneListing(engine);
     const checks = athenaSourceChecks({
       engine: listing.engine,
@@ -151,6 +151,7 @@ function world() {
       s3: client.s3,
       snapshots: new S3BlobStore(client.s3, { bucket: 'snapshots-bucket' }),
       bucket: 'snapshots-bucket',
+      ...(maxWindowBytes === undefined ? {} : { maxWindowBytes }),
     });
     const before = sent.length;
     const rows = await checks.rows(asOf);
@@ -228,6 +229,24 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     expect(queries.at(-1)).toContain("dt >= '2024-05-16' AND dt <= '2024-06-16'");
     expect(w.objects.has('checks/parts/dt=2024-04-01.json')).toBe(true);
   }, 10_000);
+
+  it('read the window at once, keeping nothing, when its files pass the size limit', async () => {
+    const w = world();
+    w.setFile('2024-06-14', '"b1"', ['3', '4']);
+    w.setFile('2024-06-15', '"c1"', ['6']);
+
+    // Two files of 2 bytes each: at a limit of 4 bytes the parts are kept, at 3 the window is read whole.
+    const over = await w.tick(AS_OF, 3);
+    expect(partsQuery(over.queries)).toEqual([]);
+    expect(over.queries).toHaveLength(1);
+    expect(over.queries[0]).toContain("dt >= '2024-05-16' AND dt <= '2024-06-16'");
+    expect(lakeRow(over.rows)).toBe(3);
+    expect([...w.objects.keys()].filter((k) => k.startsWith('checks/parts/'))).toEqual([]);
+
+    const within = await w.tick(AS_OF, 4);
+    expect(partsQuery(within.queries)).toHaveLength(1);
+    expect(lakeRow(within.rows)).toBe(3);
+  });
 
   it('sends queries that parse with the Trino grammar and call only Trino functions', async () => {
     const w = world();
