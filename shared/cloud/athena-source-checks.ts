@@ -25,11 +25,13 @@ export interface AthenaSourceChecksOptions {
 }
 
 /**
- * Above 256 MiB of events files in the check window, Plan reads the window at once, as before the
- * kept parts: their event digests (8 bytes an event) are held in Plan's 1 GB of memory, and at
- * about 35 bytes an event (the bench lake's files) 256 MiB is some 8M events, 61 MB of digests.
+ * Above 64 MiB of events files in the check window, Plan reads the window at once, as before the
+ * kept parts: computing the parts holds every event digest of the partitions computed in Plan's
+ * 1 GB of memory, first as a record of the digests' CSV result (about 107 bytes each, measured
+ * with Node 20), then as a BigInt. At about 35 bytes an event (the bench lake's files) 64 MiB is
+ * some 1.9M events: about 300 MB on the first tick of a day, which computes every partition.
  */
-export const MAX_KEPT_WINDOW_BYTES = 256 * 1024 * 1024;
+export const MAX_KEPT_WINDOW_BYTES = 64 * 1024 * 1024;
 
 /**
  * An event's 64-bit digest in Athena: xxhash64 of its source's length, the source and the
