@@ -11,7 +11,7 @@ import {
   type SourceCheckRequest,
 } from './source-query.ts';
 import { readSourceCheckRows, type SourceCheckRow } from './source-rows.ts';
-import { sourceCheckWindow } from './source-window.ts';
+import { DAY_MS, type SourceCheckWindow, sourceCheckWindow } from './source-window.ts';
 
 /** One lake file as the run's listing shows it: what a kept part is keyed by. */
 export interface ListedFile {
@@ -25,13 +25,30 @@ export interface ListedFile {
 
 /** The lake as one run listed it. */
 export interface ListedSource {
-  /** Every events file, with its `dt`. */
+  /** Every events file of the partitions asked for (or more), with its `dt`. */
   readonly events: readonly ListedFile[];
   /** Every identity map file. */
   readonly identities: readonly ListedFile[];
   /** The relations over every file listed. */
   readonly relations: LakeRelations;
+  /** An events relation reading these files (of {@link events}) and no other. */
+  readonly eventsOf: (files: readonly ListedFile[]) => Promise<string>;
 }
+
+/** The identity map as the parts' query joins it, and its `identity` rows. */
+export interface IdentityOfLake {
+  readonly keys: IdentityKeyRelation;
+  readonly rows: readonly SourceCheckRow[];
+}
+
+/**
+ * Above 64 MiB of events files in the check window, the window is read at once, as before the
+ * kept parts: computing the parts holds every event digest of the partitions computed in memory
+ * (Plan has 1 GB), first as a record of the digests' result (about 107 bytes each, measured
+ * with Node 20 on Athena's CSV), then as a BigInt. At about 35 bytes an event (the bench lake's
+ * files) 64 MiB is some 1.9M events: about 300 MB on a run that computes every partition.
+ */
+export const MAX_KEPT_WINDOW_BYTES = 64 * 1024 * 1024;
 
 /** What {@link KeptSourceChecks} runs on: one world's engine, store and listing. */
 export interface KeptSourceChecksPorts {
@@ -43,10 +60,15 @@ export interface KeptSourceChecksPorts {
   readonly prefix: string;
   /** Deletes kept objects (the parts of partitions the window moved past). */
   readonly remove: (keys: readonly string[]) => Promise<void>;
-  /** The run's one listing of the lake. */
-  readonly lake: () => Promise<ListedSource>;
-  /** An events relation reading these files and no other. */
-  readonly eventsOf: (files: readonly ListedFile[]) => Promise<string>;
+  /** The run's one listing of the lake: at least every events file of these `dt` partitions, and the identity map's. */
+  readonly lake: (partitions: { readonly from: string; readonly to: string }) => Promise<ListedSource>;
+  /**
+   * The identity map's keys the parts' query joins, and its `identity` rows, as the listed map is
+   * (the local checks keep a table of its keys). Whatever it returns must follow from the listed
+   * identity files alone: they key the parts.
+   * @default - the keys read in place by the query; the rows kept in `<prefix>identity.json` by the map's files
+   */
+  readonly identity?: (listed: ListedSource) => Promise<IdentityOfLake>;
   /** An event's 64-bit digest (source, event_id) in the engine's dialect, signed or not. */
   readonly eventKey: (source: string, eventId: string) => string;
   /** Runs the digests query (columns `dt`, `key`): there may be one row per event of a day. @default - the engine's rows */
@@ -54,17 +76,22 @@ export interface KeptSourceChecksPorts {
   /**
    * Above this many bytes of events files in the window, the window is read at once every run and
    * nothing is kept: the parts' event digests (8 bytes an event of the window) are held in memory.
-   * @default - no limit
+   * @default MAX_KEPT_WINDOW_BYTES
    */
   readonly maxWindowBytes?: number;
 }
 
 /** What `<prefix>dt=<d>.json` holds: one partition's part of the window's rows. */
 interface KeptPart {
-  /** A digest of the partition's files (key, size, version), the identity map's, T's day, the queries and the engine. */
+  /**
+   * A digest of the partition's files (key, size, version), the identity map's, the queries and
+   * the engine, and T's day unless every row of the part lies inside the window (see {@link Fingerprints}).
+   */
   readonly fingerprint: string;
   /** The latest ts of any row of the partition (epoch ms): the part serves a run whose as-of is after it. */
   readonly newest_ms: number | null;
+  /** The earliest ts of any row of the partition (epoch ms). */
+  readonly oldest_ms: number | null;
   /** The partition's rows (no `identity` rows). */
   readonly rows: readonly SourceCheckRow[];
   /** Digests of its valid events in the window (keysText): no user id, no event id. */
@@ -77,8 +104,32 @@ interface KeptIdentity {
   readonly rows: readonly SourceCheckRow[];
 }
 
+/** The two fingerprints a partition's part may be kept under (see KeptSourceChecks' fingerprints). */
+interface Fingerprints {
+  readonly day: string;
+  readonly inside: string;
+}
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const PART = /dt=(\d{4}-\d{2}-\d{2})\.json$/;
+/** A kept part (`.keys`: the digests the local checks of an earlier release kept beside it, dropped alike). */
+const PART = /dt=(\d{4}-\d{2}-\d{2})\.(?:json|keys)$/;
+const msOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+/**
+ * Whether every row of a partition lies inside a window, so the source checks classify each row
+ * the same in every window where this holds: the partition is one of the window's days up to the
+ * one holding T (a row without a ts counts by its partition), and every ts is at or after the
+ * window's start (none is dated before it) and before T (none is invisible).
+ */
+function inside(window: SourceCheckWindow, partition: string, oldestMs: number | null, newestMs: number | null): boolean {
+  const { from, to } = window.undatedPartitions;
+  return (
+    partition >= from &&
+    partition <= to &&
+    (oldestMs === null || oldestMs >= window.startMs) &&
+    (newestMs === null || newestMs < window.endMs)
+  );
+}
 
 /** The identity map's keys read in place by the query (`user_key` as the query normalizes it). */
 const inPlace = (identities: string, engine: QueryEngine): IdentityKeyRelation => ({
@@ -103,18 +154,23 @@ const digestsSql = (request: SourceCheckRequest, eventKey: (source: string, even
 const NAMED: LakeRelations = { events: 'events', identities: 'identities', lists: 'lists' };
 
 /**
- * The source checks by `dt` partition, their parts kept in a blob store (the cloud's snapshots
- * bucket, issue 15): a tick computes in ONE query only the partitions whose files changed (key,
- * size, version) or that hold a row at or after its as-of, reading them alone (`dt IN (...)`,
- * their files only), and adds up every part (source-check-parts.ts, as the local checks do).
+ * The source checks by `dt` partition, their parts kept in a blob store between runs (issue 15: a
+ * realtime tick costs in proportion to today's events), in both worlds: the cloud's snapshots
+ * bucket (athena-source-checks.ts) and the local state folder (local-source-checks.ts). A run
+ * computes in ONE query only the partitions whose files changed (key, size, version) or that hold
+ * a row at or after its as-of, reading them alone (`dt IN (...)`, their files only), and adds up
+ * every part (source-check-parts.ts).
  *
- * - One object per partition (`dt=<d>.json`: fingerprint, newest ts, rows, event digests): a tick
- *   writes only the parts it computed (one PUT each, usually today's), and reads each part once.
- * - The identity map is read in place by that query (normalized and grouped there; its cost is
- *   its bytes, once per tick that computes a part: the digests' query joins no key); its
- *   `identity` rows are kept in `identity.json` by its files, asked again only when they changed.
- * - When two partitions share an event digest, or no partition has a row, the window is read at
- *   once (the query of querySourceChecks).
+ * - One object per partition (`dt=<d>.json`: fingerprint, oldest and newest ts, rows, event
+ *   digests): a run writes only the parts it computed (usually today's), and reads each part once.
+ * - A part is keyed by T's day, unless every row of it lies inside the window: then every later
+ *   window that holds them reads it too, and the first run of a UTC day computes only the
+ *   window's edges, not all 30 partitions ({@link Fingerprints}).
+ * - The identity map: by default read in place by that query (its cost is its bytes, once per run
+ *   that computes a part: the digests' query joins no key), its `identity` rows kept in
+ *   `identity.json` by its files; a world may keep its keys instead (KeptSourceChecksPorts.identity).
+ * - When two partitions share an event digest, no partition has a row, or the window's files pass
+ *   {@link MAX_KEPT_WINDOW_BYTES}, the window is read at once (the query of querySourceChecks).
  *
  * Nothing kept names a person, a user id or an event id: counts, sources and 64-bit digests.
  * The rows are those of the query over the whole window (test/checks runs each test both ways).
@@ -125,75 +181,111 @@ export class KeptSourceChecks implements SourceCheckSource {
   /** The rows of the source checks as of `asOf` over the ports' listing (`lake` is not read). */
   async rows(asOf: Date, _lake?: LakeView): Promise<SourceCheckRow[]> {
     const { engine } = this.ports;
-    const listed = await this.ports.lake();
     const window = sourceCheckWindow(asOf);
+    const listed = await this.ports.lake(window.partitions);
     const inWindow = listed.events.filter((f) => f.dt !== undefined && f.dt >= window.partitions.from && f.dt <= window.partitions.to);
     const partitions = [...new Set(inWindow.map((f) => f.dt as string))].sort();
-    const whole = async () =>
-      readSourceCheckRows(await engine.rows(compileSourceChecks({ asOf, lake: listed.relations, dialect: engine.dialect }).sql));
-    if (partitions.length === 0) return whole();
+    const query = async (identityKeys?: IdentityKeyRelation) =>
+      readSourceCheckRows(
+        await engine.rows(
+          compileSourceChecks({ asOf, lake: listed.relations, dialect: engine.dialect, ...(identityKeys ? { identityKeys } : {}) }).sql,
+        ),
+      );
+    if (partitions.length === 0) return query();
     const windowBytes = inWindow.reduce((sum, f) => sum + f.size, 0);
-    if (windowBytes > (this.ports.maxWindowBytes ?? Number.POSITIVE_INFINITY)) return whole();
+    if (windowBytes > (this.ports.maxWindowBytes ?? MAX_KEPT_WINDOW_BYTES)) return query();
     const identityFiles = JSON.stringify(fileKeys(listed.identities));
-    const identity = await this.identityRows(listed.relations.identities, identityFiles);
-    const keys = inPlace(listed.relations.identities, engine);
+    const identity = await (this.ports.identity ?? ((l: ListedSource) => this.identityInPlace(l, identityFiles)))(listed);
     const filesOf = (partition: string) => inWindow.filter((f) => f.dt === partition);
-    const fingerprint = (partition: string) => {
+    const found = partitions.map((partition) => ({
+      partition,
+      fingerprints: this.fingerprints(asOf, partition, identity.keys, fileKeys(filesOf(partition)), identityFiles),
+    }));
+    const kept = await Promise.all(found.map((f) => this.keptPart(asOf, f.partition, f.fingerprints)));
+    const missing = found.filter((_, i) => kept[i] === undefined);
+    const computed =
+      missing.length === 0 ? new Map<string, WindowPart>() : await this.computeParts(asOf, listed, identity.keys, missing, filesOf);
+    const parts = found.map((f, i) => kept[i] ?? (computed.get(f.partition) as WindowPart));
+    const checkedKey = `${this.ports.prefix}checked.json`;
+    const checked = new Set((await this.readJson<string[]>(checkedKey)) ?? []);
+    const added = windowOfParts(parts, checked);
+    if (added?.nowChecked !== undefined) await this.ports.blobs.put(checkedKey, `${JSON.stringify(added.nowChecked)}\n`);
+    if (added !== undefined) await this.dropPartsBefore(partitions[0] as string);
+    const events = added?.rows ?? (await query(identity.keys));
+    return [...events, ...identity.rows];
+  }
+
+  /** A kept JSON object; undefined when it is missing or unreadable. */
+  private async readJson<T>(key: string): Promise<T | undefined> {
+    const bytes = await this.ports.blobs.get(key);
+    if (bytes === undefined) return undefined;
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes)) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The identity map's keys read in place by the query; its `identity` rows kept by its files, asked again when they changed. */
+  private async identityInPlace(listed: ListedSource, files: string): Promise<IdentityOfLake> {
+    const { engine } = this.ports;
+    const keys = inPlace(listed.relations.identities, engine);
+    const fingerprint = sha256(
+      JSON.stringify({ engine: engine.name, files, sql: compileIdentityChecks(engine.dialect, NAMED.identities) }),
+    );
+    const key = `${this.ports.prefix}identity.json`;
+    const record = await this.readJson<KeptIdentity>(key);
+    if (record?.fingerprint === fingerprint) return { keys, rows: record.rows };
+    const rows = readSourceCheckRows(await engine.rows(compileIdentityChecks(engine.dialect, listed.relations.identities)));
+    await this.ports.blobs.put(key, `${JSON.stringify({ fingerprint, rows } satisfies KeptIdentity)}\n`);
+    return { keys, rows };
+  }
+
+  /**
+   * What a partition's part was computed from: its files, the identity map's, the queries and the
+   * engine (whose hash digests the events), and how the query placed it in the window:
+   * - `day`: T's day (a part does not depend on T itself once every row is before it: the query
+   *   compiled for the first instant of T's day names it);
+   * - `inside`: no window at all, for a part whose rows all lie inside the window (see
+   *   {@link inside}), which every window that holds them as well classifies alike: the query is
+   *   compiled for a fixed as-of two days after the partition.
+   */
+  private fingerprints(
+    asOf: Date,
+    partition: string,
+    identityKeys: IdentityKeyRelation,
+    files: readonly string[][],
+    identities: string,
+  ): Fingerprints {
+    const { engine } = this.ports;
+    const of = (compiledAsOf: Date) => {
       const request = {
-        asOf: partAsOf(asOf),
+        asOf: compiledAsOf,
         lake: NAMED,
         dialect: engine.dialect,
-        identityKeys: inPlace(NAMED.identities, engine),
+        identityKeys: { relation: 'identity_keys', keyOf: identityKeys.keyOf },
         parts: [partition],
       };
       const named = compileSourceChecks(request);
       const sql = [named.sql, named.newest, digestsSql(request, this.ports.eventKey)];
-      return sha256(JSON.stringify({ engine: engine.name, files: fileKeys(filesOf(partition)), identities: identityFiles, sql }));
+      return sha256(JSON.stringify({ engine: engine.name, files, identities, sql }));
     };
-    const found = partitions.map((partition) => ({ partition, fingerprint: fingerprint(partition) }));
-    const kept = await Promise.all(found.map((f) => this.keptPart(asOf, f.partition, f.fingerprint)));
-    const missing = found.filter((_, i) => kept[i] === undefined);
-    const computed = missing.length === 0 ? new Map<string, WindowPart>() : await this.computeParts(asOf, listed, keys, missing, filesOf);
-    const parts = found.map((f, i) => kept[i] ?? (computed.get(f.partition) as WindowPart));
-    const checkedKey = `${this.ports.prefix}checked.json`;
-    const checkedBytes = await this.ports.blobs.get(checkedKey);
-    const checked = new Set(checkedBytes === undefined ? [] : (JSON.parse(new TextDecoder().decode(checkedBytes)) as string[]));
-    const added = windowOfParts(parts, checked);
-    if (added?.nowChecked !== undefined) await this.ports.blobs.put(checkedKey, `${JSON.stringify(added.nowChecked)}\n`);
-    if (added !== undefined) await this.dropPartsBefore(partitions[0] as string);
-    const events = added?.rows ?? (await whole()).filter((row) => row.grain !== 'identity');
-    return [...events, ...identity];
+    return { day: of(partAsOf(asOf)), inside: of(new Date(Date.parse(partition) + 2 * DAY_MS)) };
   }
 
-  /** The `identity` rows of the map as its files are, kept by them; asked again when they changed. */
-  private async identityRows(identities: string, files: string): Promise<readonly SourceCheckRow[]> {
-    const sql = compileIdentityChecks(this.ports.engine.dialect, identities);
-    const fingerprint = sha256(
-      JSON.stringify({ engine: this.ports.engine.name, files, sql: compileIdentityChecks(this.ports.engine.dialect, NAMED.identities) }),
-    );
-    const key = `${this.ports.prefix}identity.json`;
-    const bytes = await this.ports.blobs.get(key);
-    const record = bytes === undefined ? undefined : (JSON.parse(new TextDecoder().decode(bytes)) as KeptIdentity);
-    if (record?.fingerprint === fingerprint) return record.rows;
-    const rows = readSourceCheckRows(await this.ports.engine.rows(sql));
-    await this.ports.blobs.put(key, `${JSON.stringify({ fingerprint, rows } satisfies KeptIdentity)}\n`);
-    return rows;
-  }
-
-  /** A partition's kept part, when it was computed from these files for this day and every row of it is before T. */
-  private async keptPart(asOf: Date, partition: string, fingerprint: string): Promise<WindowPart | undefined> {
-    const bytes = await this.ports.blobs.get(`${this.ports.prefix}dt=${partition}.json`);
-    if (bytes === undefined) return undefined;
-    let record: KeptPart;
-    try {
-      record = JSON.parse(new TextDecoder().decode(bytes)) as KeptPart;
-    } catch {
-      return undefined;
-    }
-    if (record.fingerprint !== fingerprint || (record.newest_ms !== null && record.newest_ms >= asOf.getTime())) return undefined;
+  /** A partition's kept part, when it was computed from these files for this day and every row of it is before T, or inside this window. */
+  private async keptPart(asOf: Date, partition: string, fingerprints: Fingerprints): Promise<WindowPart | undefined> {
+    const record = await this.readJson<KeptPart>(`${this.ports.prefix}dt=${partition}.json`);
+    if (record === undefined) return undefined;
+    const forDay = record.fingerprint === fingerprints.day && (record.newest_ms === null || record.newest_ms < asOf.getTime());
+    const forAnyWindow =
+      record.fingerprint === fingerprints.inside &&
+      record.oldest_ms !== undefined &&
+      inside(sourceCheckWindow(asOf), partition, record.oldest_ms, record.newest_ms);
+    if (!forDay && !forAnyWindow) return undefined;
     const keys = typeof record.keys === 'string' ? keysOfText(record.keys) : undefined;
     if (keys === undefined) return undefined;
-    return { id: `${fingerprint}:${sha256(record.keys)}`, rows: record.rows, keys, kept: true };
+    return { id: `${record.fingerprint}:${sha256(record.keys)}`, rows: record.rows, keys, kept: true };
   }
 
   /** The parts of these partitions from one query over their files alone; each kept when every row of it is before T. */
@@ -201,12 +293,12 @@ export class KeptSourceChecks implements SourceCheckSource {
     asOf: Date,
     listed: ListedSource,
     identityKeys: IdentityKeyRelation,
-    partitions: readonly { readonly partition: string; readonly fingerprint: string }[],
+    partitions: readonly { readonly partition: string; readonly fingerprints: Fingerprints }[],
     filesOf: (partition: string) => readonly ListedFile[],
   ): Promise<Map<string, WindowPart>> {
     const { engine } = this.ports;
     const names = partitions.map((p) => p.partition);
-    const events = await this.ports.eventsOf(names.flatMap(filesOf));
+    const events = await listed.eventsOf(names.flatMap(filesOf));
     const request: SourceCheckRequest = {
       asOf,
       lake: { ...listed.relations, events },
@@ -222,24 +314,27 @@ export class KeptSourceChecks implements SourceCheckSource {
     };
     const keyRows = this.ports.keyRows ?? ((sql: string) => engine.rows(sql));
     const rows = byPart(await engine.rows(compiled.sql), 'part', (record) => record);
-    const newest = byPart(await engine.rows(compiled.newest), 'dt', (record) => record.newest_ms);
+    const spans = byPart(await engine.rows(compiled.newest), 'dt', (record) => record);
     const keys = byPart(await keyRows(digestsSql(request, this.ports.eventKey)), 'dt', (record) =>
       BigInt.asUintN(64, BigInt(record.key as bigint | string)),
     );
+    const window = sourceCheckWindow(asOf);
     const parts = new Map<string, WindowPart>();
-    for (const { partition, fingerprint } of partitions) {
-      const latest = newest.get(partition)?.[0];
-      const newestMs = latest === null || latest === undefined ? null : Number(latest);
+    for (const { partition, fingerprints } of partitions) {
+      const span = spans.get(partition)?.[0];
+      const newestMs = msOrNull(span?.newest_ms);
+      const oldestMs = msOrNull(span?.oldest_ms);
       const sorted = BigUint64Array.from(keys.get(partition) ?? []).sort();
       const part: KeptPart = {
-        fingerprint,
+        fingerprint: inside(window, partition, oldestMs, newestMs) ? fingerprints.inside : fingerprints.day,
         newest_ms: newestMs,
+        oldest_ms: oldestMs,
         rows: readSourceCheckRows(rows.get(partition) ?? []),
         keys: keysText(sorted),
       };
       if (newestMs === null || newestMs < asOf.getTime())
         await this.ports.blobs.put(`${this.ports.prefix}dt=${partition}.json`, `${JSON.stringify(part)}\n`);
-      parts.set(partition, { id: `${fingerprint}:${sha256(part.keys)}`, rows: part.rows, keys: sorted, kept: false });
+      parts.set(partition, { id: `${part.fingerprint}:${sha256(part.keys)}`, rows: part.rows, keys: sorted, kept: false });
     }
     return parts;
   }

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SOURCE_CHECK_PARTS_PREFIX } from '../bucket-layout.ts';
-import { KeptSourceChecks, type ListedFile } from '../checks/kept-source-checks.ts';
+import { KeptSourceChecks, type ListedFile, MAX_KEPT_WINDOW_BYTES } from '../checks/kept-source-checks.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { LakeObject } from './lake-objects.ts';
@@ -23,15 +23,6 @@ export interface AthenaSourceChecksOptions {
   /** Bytes of events files in the window above which the window is read at once. @default MAX_KEPT_WINDOW_BYTES */
   readonly maxWindowBytes?: number;
 }
-
-/**
- * Above 64 MiB of events files in the check window, Plan reads the window at once, as before the
- * kept parts: computing the parts holds every event digest of the partitions computed in Plan's
- * 1 GB of memory, first as a record of the digests' CSV result (about 107 bytes each, measured
- * with Node 20), then as a BigInt. At about 35 bytes an event (the bench lake's files) 64 MiB is
- * some 1.9M events: about 300 MB on the first tick of a day, which computes every partition.
- */
-export const MAX_KEPT_WINDOW_BYTES = 64 * 1024 * 1024;
 
 /**
  * An event's 64-bit digest in Athena: xxhash64 of its source's length, the source and the
@@ -59,13 +50,16 @@ export function athenaSourceChecks(options: AthenaSourceChecksOptions): KeptSour
     remove: (keys) => deleteObjects(s3, bucket, keys, 'source-check parts the window moved past'),
     lake: async () => {
       const lake = await options.lake();
-      return { events: lake.events.map(listed), identities: (lake.identities ?? []).map(listed), relations: lake.view.relations };
-    },
-    eventsOf: async (files) => {
-      const lake = await options.lake();
-      if (lake.eventsOf === undefined) return lake.view.relations.events;
-      const wanted = new Set(files.map((f) => f.key));
-      return lake.eventsOf(lake.events.filter((o) => wanted.has(o.key)));
+      return {
+        events: lake.events.map(listed),
+        identities: (lake.identities ?? []).map(listed),
+        relations: lake.view.relations,
+        eventsOf: async (files) => {
+          if (lake.eventsOf === undefined) return lake.view.relations.events;
+          const wanted = new Set(files.map((f) => f.key));
+          return lake.eventsOf(lake.events.filter((o) => wanted.has(o.key)));
+        },
+      };
     },
     eventKey: athenaEventKey,
     keyRows: options.resultRows,

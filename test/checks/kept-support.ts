@@ -34,13 +34,16 @@ export function keptChecksOver(engine: QueryEngine, lakeDir: string, state: stri
     },
     lake: async () => {
       const { files, events, identities } = await listing();
-      return { events, identities, relations: duckdbLakeRelations(files) };
-    },
-    eventsOf: async (wanted) => {
-      const { files } = await listing();
-      const keys = new Set(wanted.map((f) => f.key));
-      const only = { parquet: files.events.parquet.filter((f) => keys.has(f)), jsonl: files.events.jsonl.filter((f) => keys.has(f)) };
-      return duckdbLakeRelations({ ...files, events: only }).events;
+      return {
+        events,
+        identities,
+        relations: duckdbLakeRelations(files),
+        eventsOf: async (wanted) => {
+          const keys = new Set(wanted.map((f) => f.key));
+          const only = { parquet: files.events.parquet.filter((f) => keys.has(f)), jsonl: files.events.jsonl.filter((f) => keys.has(f)) };
+          return duckdbLakeRelations({ ...files, events: only }).events;
+        },
+      };
     },
     eventKey: (source, eventId) => `hash(${source}, ${eventId})`,
   });

@@ -51,7 +51,11 @@ function world() {
     if (sql.startsWith('WITH identity_keys AS') && !sql.includes('scanned AS')) {
       return [[...SOURCE_CHECK_COLUMNS], ['identity', 'web', '', ...SOURCE_CHECK_COLUMNS.slice(3, -2).map(() => ''), '7', '1']];
     }
-    if (sql.includes('AS newest_ms')) return [['dt', 'newest_ms'], ...named(sql).map((dt) => [dt, String(partitions.get(dt)?.newestMs)])];
+    if (sql.includes('AS newest_ms'))
+      return [
+        ['dt', 'newest_ms', 'oldest_ms'],
+        ...named(sql).map((dt) => [dt, String(partitions.get(dt)?.newestMs), String(Date.parse(dt))]),
+      ];
     if (sql.includes('dt AS part')) {
       const counts = (n: number) =>
         SOURCE_CHECK_COLUMNS.slice(3, -3).map((c) => (c === 'row_count' || c === 'valid_rows' || c === 'events' ? String(n) : '0'));
@@ -187,7 +191,13 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     // One object per partition, holding digests and counts only.
     const parts = [...w.objects.keys()].filter((k) => k.startsWith('checks/parts/dt=')).sort();
     expect(parts).toEqual(['checks/parts/dt=2024-06-13.json', 'checks/parts/dt=2024-06-14.json', 'checks/parts/dt=2024-06-15.json']);
-    expect(Object.keys(JSON.parse(w.objects.get(parts[0] as string)?.body ?? '{}'))).toEqual(['fingerprint', 'newest_ms', 'rows', 'keys']);
+    expect(Object.keys(JSON.parse(w.objects.get(parts[0] as string)?.body ?? '{}'))).toEqual([
+      'fingerprint',
+      'newest_ms',
+      'oldest_ms',
+      'rows',
+      'keys',
+    ]);
     // The digests' CSV result is read in one GET, not paged through GetQueryResults, and joins no identity key.
     const digests = first.queries.find((q) => q.includes(' AS key\n')) as string;
     expect(athena.commandCalls(GetQueryResultsCommand).map((c) => sentOf(w.sent, c.args[0].input.QueryExecutionId))).not.toContain(digests);
@@ -246,6 +256,20 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     const within = await w.tick(AS_OF, 4);
     expect(partsQuery(within.queries)).toHaveLength(1);
     expect(lakeRow(within.rows)).toBe(3);
+  });
+
+  it("on a day's first tick read again the parts whose rows lie inside both windows, computing only the window's edge", async () => {
+    const w = world();
+    // 2024-05-17 is the window's first day at AS_OF and the slack day before it a day later.
+    w.setFile('2024-05-17', '"e1"', ['1']);
+    w.setFile('2024-06-14', '"b1"', ['3', '4']);
+    w.setFile('2024-06-15', '"c1"', ['6']);
+    await w.tick();
+
+    const next = await w.tick(new Date('2024-06-16T00:05:00.000Z'));
+
+    expect(partsQuery(next.queries).map(w.named)).toEqual([['2024-05-17']]);
+    expect(lakeRow(next.rows)).toBe(4);
   });
 
   it('sends queries that parse with the Trino grammar and call only Trino functions', async () => {

@@ -149,6 +149,14 @@ describe('the local source checks keep the identity map keys', () => {
 
 describe("the local source checks keep each partition's part", () => {
   const month = [...history('web', () => 10, 10), ...history('app', (before) => 3 + (before % 2), 4)];
+  /** A month's lake whose parts were kept by one run: the world, the query's rows and the parts' folder. */
+  const keptMonth = async (lake: string) => {
+    await writeRawLake(lake, month, IDENTITIES);
+    const w = await world(lake);
+    const expected = await w.queried();
+    await w.kept();
+    return { w, expected, parts: join(w.folder, 'parts') };
+  };
 
   it('read every part kept once built: a later run of the day queries nothing', async () => {
     await withLake(async (lake) => {
@@ -218,14 +226,11 @@ describe("the local source checks keep each partition's part", () => {
 
   it('detect a corrupted or stale part and compute it again', async () => {
     await withLake(async (lake) => {
-      await writeRawLake(lake, month, IDENTITIES);
-      const w = await world(lake);
-      const expected = await w.queried();
-      await w.kept();
-      const parts = join(w.folder, 'parts');
+      const { w, expected, parts } = await keptMonth(lake);
       const day = dayFromLast(-2);
-      // Digests of another partition: the checksum no longer matches.
-      await writeFile(join(parts, `dt=${day}.keys`), await readFile(join(parts, `dt=${dayFromLast(-3)}.keys`)));
+      // Digests that are no whole number of 64-bit values.
+      const digests = JSON.parse(await readFile(join(parts, `dt=${day}.json`), 'utf8'));
+      await writeFile(join(parts, `dt=${day}.json`), JSON.stringify({ ...digests, keys: 'AAAA\n' }));
       // A record whose counts were changed by hand, without its fingerprint matching (a stale record).
       const record = JSON.parse(await readFile(join(parts, `dt=${dayFromLast(-4)}.json`), 'utf8'));
       await writeFile(join(parts, `dt=${dayFromLast(-4)}.json`), JSON.stringify({ ...record, fingerprint: 'old', rows: [] }));
@@ -234,6 +239,28 @@ describe("the local source checks keep each partition's part", () => {
       expect(await w.kept()).toEqual(expected);
       expect(w.queries).toHaveLength(3);
       for (const dt of [day, dayFromLast(-4), dayFromLast(-6)]) expect(w.queries[0]).toContain(`dt=${dt}`);
+    });
+  });
+
+  it("compute again once the parts of an earlier release's state folder (digests beside them), dropping those files later", async () => {
+    await withLake(async (lake) => {
+      const { w, expected, parts } = await keptMonth(lake);
+      // The earlier layout: `dt=<d>.json` naming the checksum of `dt=<d>.keys`, which holds the digests.
+      for (const name of (await readdir(parts)).filter((n) => /^dt=.*\.json$/.test(n))) {
+        const { keys, ...record } = JSON.parse(await readFile(join(parts, name), 'utf8'));
+        await writeFile(join(parts, name), JSON.stringify({ ...record, keys_sha256: 'x' }));
+        await writeFile(join(parts, name.replace('.json', '.keys')), keys);
+      }
+      w.queries.length = 0;
+      expect(await w.kept()).toEqual(expected);
+      expect(w.queries).toHaveLength(3);
+      w.queries.length = 0;
+      expect(await w.kept()).toEqual(expected);
+      expect(w.queries).toEqual([]);
+      const later = new Date(AS_OF.getTime() + 3 * 86_400_000);
+      expect(await w.kept(later)).toEqual(await w.queried(later));
+      const digests = (await readdir(parts)).filter((name) => name.endsWith('.keys')).sort();
+      expect(digests[0]).toBe(`dt=${dayFromLast(-26)}.keys`);
     });
   });
 
@@ -273,9 +300,7 @@ describe('what the local source checks keep', () => {
       const w = await world(lake);
       await w.kept();
       const files = (await readdir(w.folder, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
-      expect(files.map((f) => f.name)).toEqual(
-        expect.arrayContaining(['identity-keys.json', `dt=${LAST_DAY}.json`, `dt=${LAST_DAY}.keys`]),
-      );
+      expect(files.map((f) => f.name)).toEqual(expect.arrayContaining(['identity-keys.json', `dt=${LAST_DAY}.json`]));
       for (const file of files) {
         const read = await fileValues(file.name, await readFile(join(file.parentPath, file.name)));
         expect(read).toHaveProperty('values');
