@@ -229,7 +229,7 @@ export class LakeCatalog extends Construct {
       columns: TILE_TABLE_COLUMNS,
       partitionKeys: [TILE_DAY_COLUMN],
       location: tileDays,
-      parameters: dayProjection(tileDays),
+      parameters: { ...dayProjection(tileDays), ...TILE_PARQUET_PARAMETERS },
     });
     this.tilesContestedTable = externalTable(this, 'TilesContestedTable', {
       ...common,
@@ -238,6 +238,7 @@ export class LakeCatalog extends Construct {
       format: 'parquet',
       columns: CONTESTED_TABLE_COLUMNS,
       location: `s3://${props.snapshotsBucket.bucketName}/${TILE_CONTESTED_PREFIX}`,
+      parameters: TILE_PARQUET_PARAMETERS,
     });
     const idDays = `s3://${props.snapshotsBucket.bucketName}/${TILE_IDS_PREFIX}`;
     this.tilesIdsTable = externalTable(this, 'TilesIdsTable', {
@@ -248,7 +249,7 @@ export class LakeCatalog extends Construct {
       columns: IDS_TABLE_COLUMNS,
       partitionKeys: [TILE_DAY_COLUMN],
       location: idDays,
-      parameters: dayProjection(idDays),
+      parameters: { ...dayProjection(idDays), ...TILE_PARQUET_PARAMETERS },
     });
     this.tilesPopulationTable = externalTable(this, 'TilesPopulationTable', {
       ...common,
@@ -257,6 +258,7 @@ export class LakeCatalog extends Construct {
       format: 'parquet',
       columns: POPULATION_TABLE_COLUMNS,
       location: `s3://${props.snapshotsBucket.bucketName}/${TILE_POPULATION_PREFIX}`,
+      parameters: TILE_PARQUET_PARAMETERS,
     });
 
     this.tableNames = ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members', 'lists'];
@@ -291,6 +293,12 @@ export class LakeCatalog extends Construct {
     );
   }
 }
+
+/**
+ * The codec Athena's INSERT INTO writes the tile tables with (a Hive table's Parquet is GZIP by
+ * default): ZSTD, as the local tile store writes its files (shared/local/tile-parquet.ts).
+ */
+const TILE_PARQUET_PARAMETERS: Record<string, string> = { 'parquet.compression': 'ZSTD' };
 
 /**
  * The `day` partition projection of a table Athena's INSERT INTO writes (the tiles, the index of

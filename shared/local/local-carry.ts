@@ -7,6 +7,7 @@ import { type InputFile, sameInputs } from '../tiles/fingerprint.ts';
 import type { CarryRelations } from '../tiles/tile-store.ts';
 import { inputsOf } from './local-population.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
+import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
 let copyCounter = 0;
 
@@ -118,7 +119,7 @@ export class LocalCarry {
     const tmp = this.file(`.tmp-partials-${process.pid}-${++copyCounter}.parquet`);
     await mkdir(this.root, { recursive: true });
     try {
-      await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (FORMAT parquet)`);
+      await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`);
       await rm(this.file('partials.json'), { force: true });
       await rename(tmp, this.file('partials.parquet'));
       await writeJsonAtomically(this.file('partials.json'), made);

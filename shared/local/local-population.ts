@@ -6,6 +6,7 @@ import { addedInputs, sameInputs, type InputFile } from '../tiles/fingerprint.ts
 import { populationAddedSql, populationIndexSql } from '../tiles/population-sql.ts';
 import type { PopulationRelations } from '../tiles/tile-store.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
+import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
 let copyCounter = 0;
 
@@ -88,7 +89,7 @@ export class LocalPopulation {
   private async write(name: string, sql: string, made: Made): Promise<void> {
     const tmp = this.file(`.tmp-${name}-${process.pid}-${++copyCounter}.parquet`);
     try {
-      await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (FORMAT parquet)`);
+      await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`);
       await rm(this.file(`${name}.json`), { force: true });
       await rename(tmp, this.file(`${name}.parquet`));
       await writeJsonAtomically(this.file(`${name}.json`), made);

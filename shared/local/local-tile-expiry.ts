@@ -10,6 +10,7 @@ import { type TileFingerprint, type TileStatus, tileStatus } from '../tiles/fing
 import { TILE_COLUMNS } from '../tiles/tile-sql.ts';
 import { fileList } from './duckdb-lake.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
+import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
 /**
  * What the rollup holds (`<state>/tiles/rollup.json`): every day before `until`, each as its
@@ -108,7 +109,7 @@ export class LocalTileExpiry {
     const rows = `(SELECT ${TILE_COLUMNS.join(', ')} FROM read_parquet(${fileList(files)}, hive_partitioning = false))`;
     await mkdir(this.dayDir(ROLLUP_DAY), { recursive: true });
     const tmp = join(this.dayDir(ROLLUP_DAY), '.tmp-tiles.parquet');
-    await this.connection.run(`COPY (${rollupSql(duckdbDialect, rows)}) TO ${stringLiteral(tmp)} (FORMAT parquet)`);
+    await this.connection.run(`COPY (${rollupSql(duckdbDialect, rows)}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`);
     await rename(tmp, rollupFile);
     await this.save({
       until: keepFrom,

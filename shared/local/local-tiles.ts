@@ -22,8 +22,9 @@ import type { TileRelations } from '../tiles/tile-store.ts';
 import { contestedCopiesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
 import { validDaysSql } from '../tiles/valid-days-sql.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
-import { readParquetSchemas } from './parquet-columns.ts';
 import type { LakeFiles } from './lake-files.ts';
+import { readParquetSchemas } from './parquet-columns.ts';
+import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
 let buildCounter = 0;
 
@@ -266,7 +267,9 @@ export class LocalTileStore {
       // One thread: DuckDB's threads each keep a writer per open day and flush more, smaller row
       // groups (91 days of the 1M-event bench lake: 2.3 s CPU against 3.7, and less wall time under load).
       await this.oneThread(() =>
-        this.connection.run(`COPY ${table} TO ${stringLiteral(scratch)} (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`),
+        this.connection.run(
+          `COPY ${table} TO ${stringLiteral(scratch)} (${TILE_PARQUET_OPTIONS}, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`,
+        ),
       );
       for (const day of days) {
         const dir = file.dirOf(day);
@@ -396,7 +399,7 @@ export class LocalTileStore {
   /** Writes a query's rows to a Parquet file under a temporary name, then renames it into place. */
   private async copy(sql: string, file: string): Promise<void> {
     const tmp = join(file, '..', `.tmp-${file.split(sep).pop() ?? 'tiles'}`);
-    await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (FORMAT parquet)`);
+    await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`);
     await rename(tmp, file);
   }
 }

@@ -198,6 +198,16 @@ describe('CohortFoundation Glue catalog', () => {
     });
   });
 
+  it("has Athena write every tile table's Parquet with ZSTD, as the local tile store writes its files", () => {
+    const { stack } = givenFoundation();
+    // A Hive table's INSERT INTO writes GZIP unless the table names a codec.
+    for (const name of ['tiles', 'tiles_contested', 'tiles_ids', 'tiles_population']) {
+      templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({ Name: name, Parameters: Match.objectLike({ 'parquet.compression': 'ZSTD' }) }),
+      });
+    }
+  });
+
   it('keeps the manifests in the results bucket, whose lifecycle rule expires everything in it', () => {
     const { stack, foundation } = givenFoundation();
 

@@ -1,6 +1,7 @@
-import { appendFile, stat } from 'node:fs/promises';
+import { appendFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { stringLiteral } from '../../shared/compiler/sql-text.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { LocalTiles } from '../../shared/local/local-tile-store.ts';
@@ -75,6 +76,27 @@ describe('the local tile store port (LocalTiles over LocalTileStore)', () => {
       { day: '2024-03-02', user_key: 'cy' },
     ]);
     expect(await engine.rows(`SELECT count(*) AS n FROM ${relations.contestedIds} AS c`)).toEqual([{ n: 0n }]);
+  });
+
+  it('writes its Parquet with ZSTD, and reads a tile file of the previous release (Snappy) as before', async () => {
+    const codecs = async (file: string) =>
+      (await engine.rows(`SELECT DISTINCT compression FROM parquet_metadata(${stringLiteral(file)}) ORDER BY 1`)).map((r) => r.compression);
+    const day = join(state, 'tiles', 'day=2024-03-02', 'tiles.parquet');
+    // GIVEN the tiles built above THEN the day's tiles and its index of counted ids are ZSTD
+    expect(await codecs(day)).toEqual(['ZSTD']);
+    expect(await codecs(join(state, 'tiles', 'ids', 'day=2024-03-02', 'ids.parquet'))).toEqual(['ZSTD']);
+    const rowsOf = () => engine.rows(`SELECT * FROM ${tiles.relations(['2024-03-02']).tiles} AS t ORDER BY ALL`);
+    const before = await rowsOf();
+    // WHEN the day's file is the previous release's Snappy file with the same rows
+    const old = `${day}.snappy`;
+    await engine.rows(
+      `COPY (SELECT * FROM read_parquet(${stringLiteral(day)})) TO ${stringLiteral(old)} (FORMAT parquet, COMPRESSION snappy)`,
+    );
+    await rename(old, day);
+    expect(await codecs(day)).toEqual(['SNAPPY']);
+    // THEN the store reads the same rows and keeps the day (the codec is not part of the layout)
+    expect(await rowsOf()).toEqual(before);
+    expect(await tiles.refresh({ measures, days: DAYS, runId: 'r6' })).toEqual({ built: [], rebuilt: [], fresh: 4 });
   });
 
   it('counts the bytes of the tile files and lake partitions a query reads', async () => {
