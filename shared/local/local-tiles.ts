@@ -42,6 +42,8 @@ export class LocalTileStore {
   private readonly root: string;
   /** The UTC days of each lake file version's valid events (see {@link unaffected}). */
   private readonly fileDays = new Map<string, Promise<string[]>>();
+  /** The days of the index of counted ids once this store brought it up to date (every entry of the current layout). */
+  private indexed: readonly string[] | undefined;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -156,7 +158,15 @@ export class LocalTileStore {
           : `read_parquet(${fileList(files)}, hive_partitioning = true, hive_types = {'day': VARCHAR})`,
       contestedIds: `(SELECT DISTINCT event_id FROM ${contested} AS contested_copies)`,
       contestedEvents: contested,
+      ...(this.indexed === undefined ? {} : { repeatedIds: this.repeatedIds(this.indexed) }),
     };
+  }
+
+  /** The ids with more than one valid copy on their day, from the index entries of `days`. */
+  private repeatedIds(days: readonly string[]): string {
+    if (days.length === 0) return '(SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE)';
+    const files = days.map((day) => join(this.indexDir(day), 'ids.parquet'));
+    return `(SELECT event_id FROM read_parquet(${fileList(files)}, hive_partitioning = false) AS idx WHERE repeated)`;
   }
 
   /**
@@ -175,10 +185,12 @@ export class LocalTileStore {
     const days = lakeDays(files.partitions);
     for (const day of days) {
       const current = await inputsOfDay(day);
-      const stored = await readJson<{ inputs: InputFile[] }>(join(this.indexDir(day), 'fingerprint.json'));
+      const read = await readJson<IndexFingerprint>(join(this.indexDir(day), 'fingerprint.json'));
+      // An entry of an earlier layout (no `repeated` column) is indexed again.
+      const stored = read?.layout === ID_INDEX_LAYOUT ? read : undefined;
       if (stored !== undefined && sameInputs(stored.inputs, current)) continue;
       if (stored !== undefined && (await this.unaffected(day, stored.inputs, current, files))) {
-        await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs: current });
+        await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), indexFingerprint(day, current));
         continue;
       }
       changed.push({ day, inputs: current });
@@ -187,17 +199,21 @@ export class LocalTileStore {
     const gone = (await this.indexedDays()).filter((day) => !days.includes(day));
     for (const day of gone) await rm(this.indexDir(day), { recursive: true, force: true });
     const contestedIds = await readJson<Record<string, string[]>>(this.contestedIdsFile);
-    if (changed.length === 0 && gone.length === 0 && contestedIds !== undefined) return new Map(Object.entries(contestedIds));
+    if (changed.length === 0 && gone.length === 0 && contestedIds !== undefined) {
+      this.indexed = days;
+      return new Map(Object.entries(contestedIds));
+    }
+    this.indexed = undefined;
     // Without contested.json (first run, or a run stopped half-way) every indexed id is a candidate.
     const everything = contestedIds === undefined;
     await rm(this.contestedIdsFile, { force: true });
     const rebuilt = changed.map((c) => c.day);
     if (rebuilt.length > 0) {
-      await this.writeDays(dayIdsSql(duckdbDialect, lake.events, rebuilt), rebuilt, {
+      await this.writeDays(dayIdsSql(duckdbDialect, lake.events, rebuilt, { repeated: true }), rebuilt, {
         name: 'ids',
-        columns: ['event_id'],
+        columns: ['event_id', 'repeated'],
         dirOf: (day) => this.indexDir(day),
-        empty: 'SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE',
+        empty: 'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS BOOLEAN) AS repeated WHERE FALSE',
       });
     }
     const indexed = await this.indexedDays();
@@ -209,7 +225,8 @@ export class LocalTileStore {
     const contestedTable = identifier(`tiles_contested_${buildCounter}`);
     // Every indexed id is a candidate then: no list of them is made.
     if (!everything) await this.connection.run(`CREATE TEMP TABLE ${candidates} AS ${parts.join(' UNION ')}`);
-    for (const { day, inputs } of changed) await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs });
+    for (const { day, inputs } of changed)
+      await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), indexFingerprint(day, inputs));
     try {
       const sql =
         indexed.length === 0
@@ -223,6 +240,7 @@ export class LocalTileStore {
       const contested = contestedTable;
       await this.copy(contestedCopiesSql(lake.events, contested, [...byDay.keys()].flatMap(tilePartitions)), this.contestedFile);
       await writeJsonAtomically(this.contestedIdsFile, Object.fromEntries(byDay));
+      this.indexed = days;
       return byDay;
     } finally {
       await this.connection.run(`DROP TABLE IF EXISTS ${candidates}`);
@@ -403,6 +421,21 @@ export class LocalTileStore {
     await rename(tmp, file);
   }
 }
+
+/**
+ * The layout of the index's entries: 2 has the `repeated` column (TileRelations.repeatedIds); an
+ * entry without it (the previous release's) is indexed again.
+ */
+const ID_INDEX_LAYOUT = 2;
+
+/** What `ids/day=D/fingerprint.json` holds: the inputs the entry was read from, and its layout. */
+interface IndexFingerprint {
+  readonly day: string;
+  readonly inputs: InputFile[];
+  readonly layout?: number;
+}
+
+const indexFingerprint = (day: string, inputs: InputFile[]): IndexFingerprint => ({ day, inputs, layout: ID_INDEX_LAYOUT });
 
 /** A lake listing's events files by `dt` partition, and each partition's inputs once stat'ed (tile days share partitions). */
 const listed = new WeakMap<
