@@ -47,7 +47,21 @@ timePhase(BlobExports.prototype, 'write', 'export files');
 // The fixed cost of every refresh outside the query and the tiles: what the steps read and write besides.
 timePhases(
   SnapshotStore.prototype,
-  ['versions', 'nextVersion', 'manifest', 'manifests', 'publishedManifests', 'lostPublishes', 'current', 'members', 'holdout'],
+  [
+    'versions',
+    'nextVersion',
+    'newestStarted',
+    'manifest',
+    'manifests',
+    'manifestsAsOf',
+    'recentPublished',
+    'publishedManifests',
+    'lostPublishes',
+    'lostVersions',
+    'current',
+    'members',
+    'holdout',
+  ],
   'snapshot reads',
 );
 timePhases(SnapshotStore.prototype, ['write', 'writeHoldout', 'publish'], 'snapshot writes');

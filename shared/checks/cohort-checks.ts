@@ -26,6 +26,9 @@ export const COHORT_CHECK_DEFAULTS = {
   min_history: 5,
 } as const;
 
+/** How many of the latest earlier versions the history checks (size and KPIs) judge a version against. */
+export const HISTORY_WINDOW = 28;
+
 const pct = (value: number) => `${Math.round(value * 10) / 10}%`;
 const round = (value: number) => Math.round(value * 100) / 100;
 
@@ -106,7 +109,7 @@ function changeCheck(size: number, previousSize: number, maxPct: number): CheckR
 }
 
 function historyCheck(size: number, history: readonly number[], maxZ: number): CheckResult {
-  const recent = history.slice(-28);
+  const recent = history.slice(-HISTORY_WINDOW);
   if (recent.length < COHORT_CHECK_DEFAULTS.min_history) {
     return {
       name: 'size_vs_history',

@@ -1,6 +1,6 @@
 import type { KpiQualitySettings, ShiftLevels } from '../language/ast.ts';
 import type { CheckResult, Kpis } from '../store/manifest.ts';
-import { COHORT_CHECK_DEFAULTS } from './cohort-checks.ts';
+import { COHORT_CHECK_DEFAULTS, HISTORY_WINDOW } from './cohort-checks.ts';
 import { robustZ } from './robust-z.ts';
 
 /** What the KPI shift checks look at for one new version. */
@@ -63,6 +63,13 @@ const KPIS: readonly Kpi[] = [
 /** Whether two versions computed a metric the same way (a changed metric is not a shift). */
 const sameMetric = (a: Kpis, b: Kpis, metric: Kpi['metric']) => JSON.stringify(a.metrics[metric]) === JSON.stringify(b.metrics[metric]);
 
+/** The fewest members a version's shares and means are compared at. An empty version has no share or mean to compare. */
+export const kpiMinSize = (quality: KpiQualitySettings | undefined) => Math.max(1, quality?.min_size ?? KPI_CHECK_DEFAULTS.min_size);
+
+/** Whether an earlier version's KPIs count in the history of every KPI of `kpis` (see historyCheck). */
+export const comparableForEveryKpi = (kpis: Kpis, earlier: Kpis | undefined, minSize: number) =>
+  earlier !== undefined && earlier.size >= minSize && KPIS.every((kpi) => sameMetric(kpis, earlier, kpi.metric));
+
 function status(magnitude: number, levels: Required<Pick<ShiftLevels, 'warn'>> & ShiftLevels): CheckResult['status'] {
   if (levels.fail !== undefined && magnitude > levels.fail) return 'fail';
   return magnitude > levels.warn ? 'warn' : 'pass';
@@ -79,8 +86,7 @@ const levelText = (levels: ShiftLevels & { warn: number }, unit: string) =>
  * not compared: such checks pass and say why.
  */
 export function kpiChecks(input: KpiCheckInput): CheckResult[] {
-  // An empty version has no share or mean to compare.
-  const minSize = Math.max(1, input.quality?.min_size ?? KPI_CHECK_DEFAULTS.min_size);
+  const minSize = kpiMinSize(input.quality);
   const change = {
     activation: { ...KPI_CHECK_DEFAULTS.activation_change, ...input.quality?.activation_change },
     value: { ...KPI_CHECK_DEFAULTS.value_change, ...input.quality?.value_change },
@@ -149,7 +155,7 @@ function historyCheck(
   const now = kpi.read(kpis);
   const comparable = history
     .filter((k): k is Kpis => k !== undefined && k.size >= minSize && sameMetric(kpis, k, kpi.metric))
-    .slice(-28)
+    .slice(-HISTORY_WINDOW)
     .map((k) => kpi.read(k) as number);
   const skip = (why: string): CheckResult => ({
     name,

@@ -157,10 +157,11 @@ export async function planRefresh(
   const cohorts: PlannedCohort[] = [];
   for (const cohort of selected) {
     // A version that lost the publish race is not this as-of's answer: downstream never saw it.
-    const lost = await ports.store.lostPublishes(cohort.id);
+    // Only this as-of's versions are read (the index's as-of entries), however long the history.
+    const lost = await ports.store.lostVersions(cohort.id);
     const lists = listsRead(cohort, graph);
-    const existing = (await ports.store.manifests(cohort.id)).find(
-      (m) => m.as_of === asOf && m.definition.hash === cohort.hash && sameLists(m.lineage.lists, lists) && !lost.has(m.version),
+    const existing = (await ports.store.manifestsAsOf(cohort.id, asOf)).find(
+      (m) => m.definition.hash === cohort.hash && sameLists(m.lineage.lists, lists) && !lost.has(m.version),
     );
     const unchanged = existing && !request.force ? { version: existing.version } : null;
     const version = unchanged ? unchanged.version : await ports.store.nextVersion(cohort.id);

@@ -1,5 +1,6 @@
 import { cohortChecks, verdict } from '../checks/cohort-checks.ts';
 import { kpiChecks } from '../checks/kpi-checks.ts';
+import { historyComplete } from '../checks/history-window.ts';
 import type { CohortKpiTotals, EvaluationRef, QueryEngine } from '../ports.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import { screenForSnapshot } from '../privacy/screen.ts';
@@ -72,13 +73,15 @@ export async function snapshotCohort(
   const { members, lineage: privacy } = await screenForSnapshot(await ports.engine.members(result, cohort.column), ports.privacy);
   const previousVersion = (await store.current(cohort.id)) ?? null;
   const previousMembers = previousVersion === null ? undefined : await store.members(cohort.id, previousVersion);
-  const published = (await store.publishedManifests(cohort.id)).filter((m) => m.version < cohort.version);
-  const previousManifest = published.find((m) => m.version === previousVersion);
   const moved = changes(members, previousMembers);
   const entered = moved.entered.length;
   const exited = moved.exited.length;
   const totals = await ports.engine.kpis(result, cohort.column, plan.metrics.columns);
   const kpis = versionKpis({ ...totals, size: members.length }, entered, exited, plan.metrics.settings);
+  // Only the recent published versions the checks look at, not the whole history.
+  const needs = { kpis, previousVersion, ...(cohort.definition.quality?.kpis ? { quality: cohort.definition.quality.kpis } : {}) };
+  const published = await store.recentPublished(cohort.id, cohort.version, (read) => historyComplete(read, needs));
+  const previousManifest = published.find((m) => m.version === previousVersion);
   const checks = cohortChecks({
     size: members.length,
     ...(previousManifest ? { previous: { size: previousManifest.size, definitionHash: previousManifest.definition.hash } } : {}),

@@ -3,9 +3,12 @@ import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type MembersCod
 import type { LostPublish, Manifest } from './manifest.ts';
 import { SNAPSHOTS_PREFIX } from '../bucket-layout.ts';
 import { memoized } from './members-memo.ts';
+import { type FullScan, VersionIndex } from './version-index.ts';
 
 /** Compare-and-swap attempts of one publish before its ConcurrentUpdateError reaches the caller. */
 const PUBLISH_ATTEMPTS = 5;
+/** Manifests read at once when walking back from the newest version. */
+const READ_BATCH = 8;
 
 const prefixOf = (cohort: string) => `${SNAPSHOTS_PREFIX}cohort=${cohort}/`;
 const versionPrefix = (cohort: string, version: number) => `${prefixOf(cohort)}version=${version}/`;
@@ -38,22 +41,20 @@ export class CurrentMovedError extends Error {
 export class SnapshotStore {
   /** The codec, remembering what it wrote and read (checked against the bytes; see memoized). */
   private readonly codec: MembersCodec;
+  /** The index of versions (version-index.ts): what lets a refresh read only recent versions. */
+  private readonly index: VersionIndex;
 
   constructor(
     private readonly blobs: BlobStore,
     codec: MembersCodec,
   ) {
     this.codec = memoized(codec);
+    this.index = new VersionIndex(blobs);
   }
 
   /** Complete versions of a cohort, ascending. */
   async versions(cohort: string): Promise<number[]> {
-    const keys = await this.blobs.list(prefixOf(cohort));
-    return keys
-      .map((key) => VERSION_KEY.exec(key)?.[1])
-      .filter((v): v is string => v !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
+    return versionsIn(await this.blobs.list(prefixOf(cohort)));
   }
 
   /**
@@ -61,9 +62,75 @@ export class SnapshotStore {
    * files a crashed write left behind are never reused (they never became current either).
    */
   async nextVersion(cohort: string): Promise<number> {
+    // current.json too: were a version folder ever removed by hand, numbers still never go back below current.
+    const [started, current] = await Promise.all([this.newestStarted(cohort), this.current(cohort)]);
+    return Math.max(started, current ?? 0) + 1;
+  }
+
+  /** The highest version number ever started, complete or not (0: none), from the index and the folders after it. */
+  async newestStarted(cohort: string): Promise<number> {
+    return (await this.index.newestStarted(cohort, () => this.fullScan(cohort))).newest;
+  }
+
+  /** One listing of every version (the index is missing or torn): what the index is rebuilt from. */
+  private async fullScan(cohort: string): Promise<FullScan> {
     const keys = await this.blobs.list(prefixOf(cohort));
     const started = keys.map((key) => /\/version=(\d+)\//.exec(key)?.[1]).filter((v): v is string => v !== undefined);
-    return Math.max(0, ...started.map(Number)) + 1;
+    const found = await Promise.all(versionsIn(keys).map((v) => this.manifest(cohort, v)));
+    return { newestStarted: Math.max(0, ...started.map(Number)), complete: found.filter((m): m is Manifest => m !== undefined) };
+  }
+
+  /**
+   * The complete versions of an as-of, ascending, from the index's as-of entries: a few reads
+   * however many versions the cohort has.
+   */
+  async manifestsAsOf(cohort: string, asOf: string): Promise<Manifest[]> {
+    const { scan } = await this.index.newestStarted(cohort, () => this.fullScan(cohort));
+    // The index was just rebuilt (its as-of entries may not all be written): the scan has every version.
+    if (scan) return scan.complete.filter((m) => m.as_of === asOf);
+    const found = await Promise.all((await this.index.versionsAsOf(cohort, asOf)).map((v) => this.manifest(cohort, v)));
+    return found.filter((m): m is Manifest => m !== undefined && m.as_of === asOf);
+  }
+
+  /**
+   * Complete versions newest first, from `below - 1` (default: the newest started) down to `above + 1`
+   * (default: version 1), read a few at a time: stop iterating once you have what you need.
+   */
+  async *manifestsNewestFirst(cohort: string, range: { readonly below?: number; readonly above?: number } = {}): AsyncGenerator<Manifest> {
+    // Below a given version, a number never started only costs a missing read: no index needed.
+    const top = range.below === undefined ? await this.newestStarted(cohort) : range.below - 1;
+    const bottom = Math.max(1, (range.above ?? 0) + 1);
+    for (let high = top; high >= bottom; high -= READ_BATCH) {
+      const batch = Array.from({ length: Math.min(READ_BATCH, high - bottom + 1) }, (_, i) => high - i);
+      for (const manifest of await Promise.all(batch.map((v) => this.manifest(cohort, v)))) if (manifest) yield manifest;
+    }
+  }
+
+  /**
+   * The most recent versions of {@link publishedManifests} below `below`, ascending: walks back from
+   * the newest until `enough` (given them newest first) says so, or the first version.
+   */
+  async recentPublished(cohort: string, below: number, enough: (newestFirst: readonly Manifest[]) => boolean): Promise<Manifest[]> {
+    const lost = await this.lostVersions(cohort);
+    const found: Manifest[] = [];
+    if (enough(found)) return found;
+    for await (const manifest of this.manifestsNewestFirst(cohort, { below })) {
+      if (manifest.status !== 'published' || lost.has(manifest.version)) continue;
+      found.push(manifest);
+      if (enough(found)) break;
+    }
+    return found.reverse();
+  }
+
+  /** The versions with a lost-publish record, from one listing (the records are not read). */
+  async lostVersions(cohort: string): Promise<Set<number>> {
+    const keys = await this.blobs.list(lostPrefix(cohort));
+    return new Set(
+      keys
+        .map((key) => LOST_KEY.exec(key)?.[1])
+        .filter((v): v is string => v !== undefined)
+        .map(Number),
+    );
   }
 
   async manifest(cohort: string, version: number): Promise<Manifest | undefined> {
@@ -117,7 +184,9 @@ export class SnapshotStore {
   async write(manifest: Manifest, members: readonly string[]): Promise<void> {
     const prefix = versionPrefix(manifest.cohort, manifest.version);
     await this.blobs.create(`${prefix}members.parquet`, await this.codec.encode(members));
+    await this.index.addAsOf(manifest.cohort, manifest.version, manifest.as_of);
     await this.blobs.create(`${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+    await this.index.advance(manifest.cohort, manifest.version);
   }
 
   /**
@@ -178,9 +247,9 @@ export class SnapshotStore {
     for (let attempt = 1; ; attempt++) {
       const seen = await this.blobs.getWithEtag(key);
       const at = seen ? versionIn(seen.body) : null;
-      if (at === version) return this.markNeverCurrent(cohort, version, manifest.lineage?.run_id ?? '');
+      if (at === version) return this.markNeverCurrent(cohort, manifest);
       if (at !== base) {
-        if (!(await this.wasCurrent(cohort, version))) {
+        if (!(await this.wasCurrent(cohort, version, at))) {
           await this.recordLost({
             cohort,
             version,
@@ -196,7 +265,7 @@ export class SnapshotStore {
       }
       try {
         await this.blobs.putIfUnchanged(key, `${JSON.stringify({ version })}\n`, seen?.etag);
-        await this.markNeverCurrent(cohort, version, manifest.lineage?.run_id ?? '');
+        await this.markNeverCurrent(cohort, manifest);
         return;
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError) || attempt >= PUBLISH_ATTEMPTS) throw error;
@@ -206,39 +275,43 @@ export class SnapshotStore {
   }
 
   /**
-   * Once `current.json` is at `current`: every published version below it that never became
-   * current (not on the chain of `previous_version` from current back) gets a lost-publish record.
-   * Such a version was left by a run that died between its manifest and `current.json` and was
-   * passed by a later as-of; it never can become current now (compare-and-swap moves current only
-   * from a version's `previous_version`), so history must not call it published. A version
-   * computed against `current` itself is some other run's, still on its way, and is left alone.
+   * Once `current.json` is at `current` (moved there from its `previous_version`): every published
+   * version between the two never became current and gets a lost-publish record. Such a version was
+   * left by a run that died between its manifest and `current.json` and was passed by a later
+   * as-of; it never can become current now (compare-and-swap moves current only from a version's
+   * `previous_version`), so history must not call it published. Versions below the previous
+   * current were judged when current moved past them, so only the versions since are read.
    */
-  private async markNeverCurrent(cohort: string, current: number, runId: string): Promise<void> {
-    const manifests = await this.manifests(cohort);
-    const byVersion = new Map(manifests.map((m) => [m.version, m]));
-    const chain = new Set<number>();
-    for (let at: number | null | undefined = current; at != null && !chain.has(at); at = byVersion.get(at)?.previous_version) chain.add(at);
-    const orphans = manifests.filter(
-      (m) => m.status === 'published' && m.version < current && !chain.has(m.version) && m.previous_version !== current,
-    );
+  private async markNeverCurrent(cohort: string, current: Manifest): Promise<void> {
+    const base = current.previous_version ?? 0;
+    if (current.version - base <= 1) return;
+    const orphans: Manifest[] = [];
+    for await (const m of this.manifestsNewestFirst(cohort, { below: current.version, above: base }))
+      if (m.status === 'published') orphans.push(m);
     if (orphans.length === 0) return;
-    const lost = await this.lostPublishes(cohort);
+    const lost = await this.lostVersions(cohort);
     const at = new Date().toISOString();
-    for (const m of orphans.filter((o) => !lost.has(o.version))) {
+    for (const m of orphans.filter((o) => !lost.has(o.version)).reverse()) {
       await this.recordLost({
         cohort,
         version: m.version,
         computed_against: m.previous_version,
-        current_version: current,
-        run_id: m.lineage?.run_id ?? runId,
+        current_version: current.version,
+        run_id: m.lineage?.run_id ?? current.lineage?.run_id ?? '',
         at,
       });
     }
   }
 
-  /** Whether a version was current once: a later version was computed against it. */
-  private async wasCurrent(cohort: string, version: number): Promise<boolean> {
-    return (await this.manifests(cohort)).some((m) => m.previous_version === version);
+  /**
+   * Whether a version was current once: a later version was computed against it. Current only
+   * moves forward and only from a version's `previous_version`, so if it ever left this version,
+   * the version it moved to is at most `current`: only the versions up to it are read.
+   */
+  private async wasCurrent(cohort: string, version: number, current: number | null): Promise<boolean> {
+    const range = current === null ? { above: version } : { below: current + 1, above: version };
+    for await (const m of this.manifestsNewestFirst(cohort, range)) if (m.previous_version === version) return true;
+    return false;
   }
 
   /** Writes the record of a lost publish once; a retried step finds it written. */
@@ -254,6 +327,15 @@ export class SnapshotStore {
   locate(cohort: string, version: number): string {
     return this.blobs.locate(versionPrefix(cohort, version));
   }
+}
+
+/** The complete versions (those with a manifest) among a cohort's keys, ascending. */
+function versionsIn(keys: readonly string[]): number[] {
+  return keys
+    .map((key) => VERSION_KEY.exec(key)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /** The version a `current.json` names. */

@@ -24,6 +24,8 @@ const notFound = () => new NoSuchKey({ $metadata: { httpStatusCode: 404 }, messa
 describe('publishing a snapshot version on S3', () => {
   beforeEach(() => {
     s3.reset();
+    // Every other key (the versions before 3, which publishing reads back to the previous current) is missing.
+    s3.on(GetObjectCommand).rejects(notFound());
     s3.on(GetObjectCommand, { Key: MANIFEST }).resolves({ Body: objectBody(manifest(2)) });
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: MANIFEST }], IsTruncated: false });
   });

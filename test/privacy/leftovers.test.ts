@@ -8,11 +8,12 @@ import { erasureRecords } from '../../shared/privacy/erasure-records.ts';
 import { privacyCheck } from '../../shared/privacy/privacy-check.ts';
 import { filesHoldingAnywhere, privacyWorld } from './support.ts';
 
-/** What crashed refreshes leave: a started version (no manifest) and `.tmp-` files, each holding bob. */
+/** What crashed refreshes leave: a started version (no manifest; the next number) and `.tmp-` files, each holding bob. */
 async function leaveCrashLeftovers(world: Awaited<ReturnType<typeof privacyWorld>>, members: Buffer) {
+  const started = await world.store.nextVersion('active_users');
   const files = {
-    startedHoldout: join(world.state, 'snapshots/cohort=active_users/version=5/holdout.parquet'),
-    startedMembers: join(world.state, 'snapshots/cohort=active_users/version=5/members.parquet'),
+    startedHoldout: join(world.state, `snapshots/cohort=active_users/version=${started}/holdout.parquet`),
+    startedMembers: join(world.state, `snapshots/cohort=active_users/version=${started}/members.parquet`),
     temp: join(world.state, 'snapshots/cohort=all_users/version=1/.tmp-4b1e0c2a'),
     truncatedTemp: join(world.state, 'exports/cohort=active_users/version=1/.tmp-9f00aa11'),
   };
@@ -48,7 +49,7 @@ describe('erasure and the privacy check reach every file of the state folder', (
       leftKeys: [],
     });
     expect(await world.engine.decode(new Uint8Array(await readFile(files.startedHoldout)))).toEqual(['ann', 'dora@example.com']);
-    expect(await world.store.versions('active_users')).toEqual([1, 6]);
+    expect(await world.store.versions('active_users')).toEqual([1, 3]);
     expect((await erasureRecords(world.privacy))[0]?.rewritten).toMatchObject({ other_files: 3, leftovers_deleted: 2, files_left: 0 });
   });
 

@@ -101,9 +101,12 @@ describe('the Lambda handlers', () => {
       "'2024-05-30', '2024-05-31'",
     ]);
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: 'q-1', MaxResults: 1000 });
-    // Plan writes no snapshot (governance records the accepted definition under catalog/ of the definitions bucket), only source-check parts.
+    // Plan writes no snapshot (governance records the accepted definition under catalog/ of the definitions bucket), only
+    // source-check parts and the index of versions it found missing (none yet).
     const written = aws.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(written.filter((put) => put.Bucket === 'cohorts-snapshots' && !put.Key?.startsWith('checks/parts/'))).toEqual([]);
+    expect(written.filter((put) => put.Bucket === 'cohorts-snapshots' && !put.Key?.startsWith('checks/parts/'))).toEqual([
+      expect.objectContaining({ Key: 'snapshots/cohort=payers/index.json', Body: '{"through":0}\n' }),
+    ]);
     expect(aws.keys('cohorts-snapshots').filter((key) => key.startsWith('checks/parts/dt='))).toEqual([
       'checks/parts/dt=2024-05-30.json',
       'checks/parts/dt=2024-05-31.json',
