@@ -45,6 +45,11 @@ export const TILE_FINGERPRINTS_PREFIX = `${TILES_PREFIX}fingerprints/`;
 export const TILE_IDS_PREFIX = `${TILES_PREFIX}ids/`;
 /** Snapshots bucket: one fingerprint per day of the index of counted ids, `<day>.json`, written after the day's files. */
 export const TILE_IDS_FINGERPRINTS_PREFIX = `${TILES_PREFIX}ids-fingerprints/`;
+/**
+ * Snapshots bucket: one object per day of the index of counted ids, `<day>.txt`, the sorted 64-bit
+ * digests of its ids (athena-tile-id-digests.ts), written before the day's fingerprint.
+ */
+export const TILE_IDS_DIGESTS_PREFIX = `${TILES_PREFIX}ids-digests/`;
 /** Snapshots bucket: the contested ids per day as last derived from the index (written after the contested copies). */
 export const TILE_CONTESTED_IDS_KEY = `${TILES_PREFIX}contested.json`;
 /** Snapshots bucket: the Glue `tiles_population` table, the population index of the tiles (issue 15). */

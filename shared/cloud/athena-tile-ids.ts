@@ -2,11 +2,18 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { athenaDialect } from '../compiler/athena-dialect.ts';
 import { stringLiteral } from '../compiler/sql-text.ts';
 import { inParallel } from './lake-manifests.ts';
-import { TILE_CONTESTED_IDS_KEY, TILE_CONTESTED_PREFIX, TILE_IDS_FINGERPRINTS_PREFIX, TILE_IDS_PREFIX } from '../bucket-layout.ts';
+import {
+  TILE_CONTESTED_IDS_KEY,
+  TILE_CONTESTED_PREFIX,
+  TILE_IDS_DIGESTS_PREFIX,
+  TILE_IDS_FINGERPRINTS_PREFIX,
+  TILE_IDS_PREFIX,
+} from '../bucket-layout.ts';
 import { addedInputs, type InputFile, sameInputs, tilePartitions } from '../tiles/fingerprint.ts';
 import { contestedFromIndexSql, dayIdsSql } from '../tiles/id-index-sql.ts';
 import { contestedCopiesSql } from '../tiles/tile-sql.ts';
 import type { ListedLake } from './athena-engine.ts';
+import { digestsOfText, digestsText, holdsACandidate, idDigests } from './athena-tile-id-digests.ts';
 import { deleteObjects, deletePrefix, objectsUnder } from './s3-prefix.ts';
 import type { S3BlobStore } from './s3-blob-store.ts';
 
@@ -51,7 +58,16 @@ interface IndexFingerprint {
  * from the index (never the lake) and rewrites the contested copies from the partitions that can
  * hold them. A refresh where no index day changed reads nothing at all.
  *
- * Crash safety: a day's fingerprint is deleted before its files and written after its INSERT;
+ * The contested ids are derived from the index days that can hold them, not the whole `event_id`
+ * column: the re-indexed days, the days of the ids contested before (`contested.json` lists every
+ * day of each), and the other days whose digests (`tiles/ids-digests/<d>.txt`,
+ * athena-tile-id-digests.ts) share one with the re-indexed days' ids. A realtime tick that
+ * re-indexed today thus reads today's index and the few days its ids meet, whatever the history.
+ * A day's digests are written after its INSERT (from one SELECT of its ids) and before its
+ * fingerprint, and deleted with the fingerprint: an indexed day always has them, except days
+ * indexed before the digests existed, which get theirs from one SELECT on the next derivation.
+ *
+ * Crash safety: a day's fingerprint is deleted before its digests and files and written after its INSERT;
  * `contested.json` is deleted before the copies are rewritten and written after the old copies
  * are deleted, so a run stopped midway leaves it absent, and the next refresh derives every
  * contested id from the whole index and deletes every copy file listed before its INSERT.
@@ -98,9 +114,11 @@ export class AthenaTileIds {
     await deleteObjects(this.ports.s3, this.ports.bucket, [TILE_CONTESTED_IDS_KEY], 'the contested ids');
     for (const day of gone) await this.dropDay(day);
     const rebuilt = changed.map((c) => c.day);
+    const added: BigUint64Array[] = [];
     for (const batch of this.ports.batches(rebuilt)) {
       for (const day of batch) await this.dropDay(day);
       await sql.run(this.ports.insertIds(dayIdsSql(athenaDialect, lake.view.relations.events, batch), batch));
+      added.push(...(await this.putDigests(batch, sql)).values());
       for (const day of batch) {
         const fingerprint = changed.find((c) => c.day === day);
         if (fingerprint !== undefined) await this.putFingerprint(fingerprint);
@@ -111,9 +129,9 @@ export class AthenaTileIds {
       await this.ports.blobs.put(TILE_CONTESTED_IDS_KEY, '{}\n');
       return new Map();
     }
-    const index = this.index(days);
+    const index = this.index(everything ? days : await this.daysToRead(days, rebuilt, idDigestsOf(added), Object.keys(state ?? {}), sql));
     const candidates = everything
-      ? `(SELECT event_id FROM ${index} AS all_ids)`
+      ? `(SELECT event_id FROM ${this.index(days)} AS all_ids)`
       : `(${[
           ...(rebuilt.length === 0 ? [] : [`SELECT event_id FROM ${this.index(rebuilt)} AS new_ids`]),
           `SELECT DISTINCT event_id FROM ${this.ports.contestedTable} AS contested_before`,
@@ -136,6 +154,47 @@ export class AthenaTileIds {
     return byDay;
   }
 
+  /**
+   * The index days a derivation reads: the re-indexed ones, those of the ids contested before, and
+   * the others whose digests share one with `candidates` (the re-indexed days' ids); every day when
+   * that leaves none (nothing to derive from: the query finds no contested id either way).
+   */
+  private async daysToRead(
+    days: readonly string[],
+    rebuilt: readonly string[],
+    candidates: BigUint64Array,
+    contestedDays: readonly string[],
+    sql: RefreshQueries,
+  ): Promise<string[]> {
+    const read = new Set([...rebuilt, ...contestedDays.filter((day) => days.includes(day))]);
+    const others = days.filter((day) => !read.has(day));
+    const undigested: string[] = [];
+    await inParallel(others, async (day) => {
+      const digests = await this.digests(day);
+      if (digests === undefined) undigested.push(day);
+      else if (holdsACandidate(digests, candidates)) read.add(day);
+    });
+    if (undigested.length > 0)
+      for (const [day, digests] of await this.putDigests(undigested.sort(), sql)) if (holdsACandidate(digests, candidates)) read.add(day);
+    return read.size === 0 ? [...days] : [...read].sort();
+  }
+
+  /** Reads the ids of indexed `days` (one SELECT), writes each day's digests and returns them. */
+  private async putDigests(days: readonly string[], sql: RefreshQueries): Promise<Map<string, BigUint64Array>> {
+    const ids = new Map<string, string[]>(days.map((day) => [day, []]));
+    for (const [id, day] of await sql.rows(`SELECT DISTINCT event_id, day FROM ${this.index(days)} AS day_ids`)) {
+      if (id !== null && id !== undefined && day !== null && day !== undefined) ids.get(day)?.push(id);
+    }
+    const digests = new Map([...ids].map(([day, dayIds]) => [day, idDigests(dayIds)] as const));
+    await inParallel([...digests], ([day, sorted]) => this.ports.blobs.put(idsDigestsKey(day), digestsText(sorted)));
+    return digests;
+  }
+
+  private async digests(day: string): Promise<BigUint64Array | undefined> {
+    const bytes = await this.ports.blobs.get(idsDigestsKey(day));
+    return bytes === undefined ? undefined : digestsOfText(new TextDecoder().decode(bytes));
+  }
+
   /** The index entries (`event_id, day`) of `days`. */
   private index(days: readonly string[]): string {
     return `(SELECT event_id, day FROM ${this.ports.idsTable} WHERE day IN (${days.map(stringLiteral).join(', ')}))`;
@@ -155,9 +214,10 @@ export class AthenaTileIds {
     return bytes === undefined ? undefined : (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, string[]>);
   }
 
-  /** Deletes an index day: its fingerprint first, then its files. */
+  /** Deletes an index day: its fingerprint first, then its digests, then its files. */
   private async dropDay(day: string): Promise<void> {
     await deleteObjects(this.ports.s3, this.ports.bucket, [idsFingerprintKey(day)], `the index fingerprint of ${day}`);
+    await deleteObjects(this.ports.s3, this.ports.bucket, [idsDigestsKey(day)], `the index digests of ${day}`);
     await deletePrefix(this.ports.s3, this.ports.bucket, `${TILE_IDS_PREFIX}day=${day}/`, `the index entries of ${day}`);
   }
 
@@ -176,6 +236,16 @@ export class AthenaTileIds {
     for await (const page of objectsUnder(this.ports.s3, this.ports.bucket, prefix)) keys.push(...page.map((o) => o.key));
     return keys;
   }
+}
+
+/** Where an index day's digests live in the snapshots bucket. */
+export const idsDigestsKey = (day: string) => `${TILE_IDS_DIGESTS_PREFIX}${day}.txt`;
+
+/** The digests of several days' as one sorted list without repeats. */
+function idDigestsOf(lists: readonly BigUint64Array[]): BigUint64Array {
+  const all = new Set<bigint>();
+  for (const list of lists) for (const digest of list) all.add(digest);
+  return BigUint64Array.from(all).sort();
 }
 
 /** Where an index day's fingerprint lives in the snapshots bucket. */

@@ -72,7 +72,9 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
   let answer: (sql: string) => string[][] | undefined = () => undefined;
   /** A statement Athena fails (a crash midway). */
   let failing: (sql: string) => boolean = () => false;
-  const scanned = { insertTiles: 5_000, insertIds: 400, insertPopulation: 900, insertContested: 700, selectContested: 30 };
+  /** The ids on each index day, as the SELECT of index days' ids answers (athena-tile-ids.ts digests). */
+  let idsOn = new Map<string, string[]>();
+  const scanned = { insertTiles: 5_000, insertIds: 400, selectIds: 20, insertPopulation: 900, insertContested: 700, selectContested: 30 };
 
   athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => {
     statements.push(input.QueryString);
@@ -106,7 +108,9 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
           ? scanned.insertPopulation
           : sql.startsWith('INSERT')
             ? scanned.insertContested
-            : scanned.selectContested;
+            : sql.startsWith(IDS_SELECT)
+              ? scanned.selectIds
+              : scanned.selectContested;
     return {
       QueryExecution: {
         QueryExecutionId: input.QueryExecutionId,
@@ -119,7 +123,11 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
   });
   athena.on(GetQueryResultsCommand).callsFake((input: { QueryExecutionId: string }) => {
     const sql = statements[Number(input.QueryExecutionId.slice(2)) - 1] ?? '';
-    const rows = answer(sql) ?? contestedRows;
+    const rows =
+      answer(sql) ??
+      (sql.startsWith(IDS_SELECT)
+        ? daysIn(sql.slice(0, -' AS day_ids'.length - 1)).flatMap((day) => (idsOn.get(day) ?? []).map((id) => [id, day]))
+        : contestedRows);
     return {
       ResultSet: {
         ResultSetMetadata: { ColumnInfo: [{ Name: 'event_id' }, { Name: 'day' }] },
@@ -184,6 +192,9 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
     setFiles: (next: LakeObject[]) => {
       files = next;
     },
+    setIdsOn: (next: Record<string, string[]>) => {
+      idsOn = new Map(Object.entries(next));
+    },
     setContested: (rows: [string, string][]) => {
       contestedRows = rows;
     },
@@ -198,6 +209,9 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
     tileInserts: (since = 0) => statements.slice(since).filter((s) => s.startsWith('INSERT INTO "cohort_refresh"."tiles" ')),
   };
 }
+
+/** The SELECT of index days' ids whose digests are kept (athena-tile-ids.ts). */
+const IDS_SELECT = 'SELECT DISTINCT event_id, day FROM (SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (';
 
 const daysIn = (statement: string) => /WHERE day IN \(([^)]*)\)$/.exec(statement)?.[1]?.match(/\d{4}-\d{2}-\d{2}/g) ?? [];
 
@@ -214,7 +228,7 @@ describe('the Athena tile store', () => {
 
     const report = await w.store.refresh({ measures: [PURCHASE, LOGIN], days, runId: 'r1' });
 
-    expect(report).toEqual({ built: days, rebuilt: [], fresh: 0, bytesScanned: 5_000 + 400 + 30 + 700 });
+    expect(report).toEqual({ built: days, rebuilt: [], fresh: 0, bytesScanned: 5_000 + 400 + 20 + 30 + 700 });
     const [insert, ...more] = w.tileInserts();
     expect(more).toEqual([]);
     const partials = dayTilesSql({
@@ -258,12 +272,14 @@ describe('the Athena tile store', () => {
       'INSERT INTO "cohort_refresh"."tiles_ids" ("event_id", "day")\nSELECT "event_id", "day"\n' +
         `FROM (\n${dayIdsSql(athenaDialect, EVENTS, lakeDays)}\n) AS rows_to_store\nWHERE day IN (${lakeDays.map((d) => `'${d}'`).join(', ')})`,
     );
-    // No contested.json yet: every indexed id is a candidate; the lake is not read for them.
+    // The indexed days' ids are read once, for their digests.
     const index = `(SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${lakeDays.map((d) => `'${d}'`).join(', ')}))`;
+    expect(w.statements[1]).toBe(`SELECT DISTINCT event_id, day FROM ${index} AS day_ids`);
+    // No contested.json yet: every indexed id is a candidate; the lake is not read for them.
     const contested = contestedFromIndexSql(index, `(SELECT event_id FROM ${index} AS all_ids)`);
-    expect(w.statements[1]).toBe(`${contested}\nORDER BY day, event_id`);
+    expect(w.statements[2]).toBe(`${contested}\nORDER BY day, event_id`);
     // The copies come from the partitions that can hold a valid copy on 03-01, written before the old copies go.
-    expect(w.statements[2]).toBe(
+    expect(w.statements[3]).toBe(
       'INSERT INTO "cohort_refresh"."tiles_contested" ("event_id", "source", "user_id", "event_name", "ts", "properties", "value", "dt")\n' +
         'SELECT "event_id", "source", "user_id", "event_name", CAST("ts" AS VARCHAR) AS "ts", "properties", "value", "dt"\n' +
         `FROM (\n${contestedCopiesSql(EVENTS, `(${contested}) AS contested_days`, ['2026-02-28', '2026-03-01', '2026-03-02'])}\n) AS rows_to_store`,
@@ -284,16 +300,17 @@ describe('the Athena tile store', () => {
     expect(w.statements).toHaveLength(quiet);
 
     // A file of dt=2026-03-03 is rewritten and the id's other copy is gone: only its index days are read again,
-    // the candidates are their ids and the ids contested before; 03-01 is rebuilt (its contested ids changed).
+    // the candidates are their ids and the ids contested before, looked for on those days and 03-01 (where the ids
+    // contested before lie; no other day's digests meet the new ids); 03-01 is rebuilt (its contested ids changed).
     w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt, dt === '2026-03-03' ? '"v2"' : '"v1"')));
     w.setContested([]);
     const since = w.statements.length;
     const report = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 2), runId: 'r3' });
     const changed = ['2026-03-02', '2026-03-03', '2026-03-04'];
     expect(w.statements[since]).toContain(`WHERE day IN (${changed.map((d) => `'${d}'`).join(', ')})`);
-    expect(w.statements[since + 1]).toBe(
+    expect(w.statements[since + 2]).toBe(
       `${contestedFromIndexSql(
-        index,
+        `(SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${['2026-03-01', ...changed].map((d) => `'${d}'`).join(', ')}))`,
         `(SELECT event_id FROM (SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${changed.map((d) => `'${d}'`).join(', ')})) AS new_ids UNION SELECT DISTINCT event_id FROM "cohort_refresh"."tiles_contested" AS contested_before)`,
       )}\nORDER BY day, event_id`,
     );
@@ -322,7 +339,7 @@ describe('the Athena tile store', () => {
     expect(report.built).toEqual(['2026-03-06']);
     expect(report.rebuilt).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05'].map((day) => ({ day, reason: 'inputs' })));
     expect(report.fresh).toBe(1);
-    expect(report.bytesScanned).toBe(5_000 + 400 + 30 + 700);
+    expect(report.bytesScanned).toBe(5_000 + 400 + 20 + 30 + 700);
     // Nearby days share one INSERT: 03-02..03-06.
     expect(w.tileInserts(before).map(daysIn)).toEqual([['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06']]);
     const insertAt = w.log.findIndex((line) => line.startsWith('query INSERT INTO "cohort_refresh"."tiles" '));
@@ -350,12 +367,14 @@ describe('the Athena tile store', () => {
 
     // 03-04 is kept: no INSERT, its fingerprint now names the new file; the query read the tick's file only.
     // The index: 03-05 re-indexed (400), 03-04 and 03-06 kept by the same query; the contested ids derived again (30 + 700).
-    expect(first).toEqual({ built: [], rebuilt: [], fresh: 4, bytesScanned: 30 + 400 + 30 + 700 });
+    expect(first).toEqual({ built: [], rebuilt: [], fresh: 4, bytesScanned: 30 + 400 + 20 + 30 + 700 });
     expect(w.statements.filter((s) => s.startsWith('INSERT INTO "cohort_refresh"."tiles_ids"')).at(-1)).toMatch(
       /WHERE day IN \('2026-03-05'\)$/,
     );
     expect(w.only).toEqual([[tick.key]]);
-    expect(w.statements.slice(before).filter((s) => s.startsWith('SELECT DISTINCT'))).toEqual([validDaysSql(athenaDialect, ADDED_EVENTS)]);
+    expect(w.statements.slice(before).filter((s) => s.startsWith('SELECT DISTINCT') && !s.startsWith(IDS_SELECT))).toEqual([
+      validDaysSql(athenaDialect, ADDED_EVENTS),
+    ]);
     expect(w.tileInserts(before)).toEqual([]);
     expect(w.fingerprint('2026-03-04')?.inputs.map((f) => f.path)).toContain(tick.key);
     expect(w.fingerprint('2026-03-03')).toEqual(kept);
@@ -376,6 +395,67 @@ describe('the Athena tile store', () => {
     const third = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 4), runId: 'r4' });
     expect(third.rebuilt.map((r) => r.day)).toEqual(['2026-03-01', '2026-03-02', '2026-03-03']);
     expect(w.only).toHaveLength(queries);
+  });
+
+  it('derives the contested ids of a tick from the re-indexed day and the days its ids meet (by their digests), not the whole index', async () => {
+    const w = world();
+    const files = daysFrom('2026-03-01', 10).map((dt) => eventFile(dt));
+    w.setFiles(files);
+    const lakeDays = daysFrom('2026-02-28', 12);
+    w.setIdsOn(Object.fromEntries(lakeDays.map((day) => [day, [`only-${day}`]])));
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 10), runId: 'r1' });
+    // Each indexed day's digests are written after the INSERT that indexed it and before its fingerprint.
+    const insertAt = w.log.findIndex((l) => l.startsWith('query INSERT INTO "cohort_refresh"."tiles_ids"'));
+    for (const day of lakeDays) {
+      expect(w.log.indexOf(`put tiles/ids-digests/${day}.txt`)).toBeGreaterThan(insertAt);
+      expect(w.log.indexOf(`put tiles/ids-digests/${day}.txt`)).toBeLessThan(w.log.indexOf(`put tiles/ids-fingerprints/${day}.json`));
+    }
+
+    // A tick: today's partition (03-10) gains a file; its ids include a copy of an id of 03-04.
+    w.setFiles([...files, { ...eventFile('2026-03-10'), key: 'lake/events/dt=2026-03-10/tick-1.jsonl', format: 'jsonl', size: 40 }]);
+    w.setIdsOn({
+      ...Object.fromEntries(lakeDays.map((day) => [day, [`only-${day}`]])),
+      '2026-03-10': ['only-2026-03-10', 'only-2026-03-04', 'new-1'],
+    });
+    w.log.length = 0;
+    const since = w.statements.length;
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 10), runId: 'r2' });
+
+    const reindexed = ['2026-03-09', '2026-03-10', '2026-03-11'];
+    expect(daysIn(w.statements[since] ?? '')).toEqual(reindexed);
+    expect(w.statements[since + 1]).toBe(
+      `SELECT DISTINCT event_id, day FROM (SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${reindexed.map((d) => `'${d}'`).join(', ')})) AS day_ids`,
+    );
+    // The derivation reads the index of the re-indexed days and of 03-04 only (contested.json lists none before).
+    const read = ['2026-03-04', ...reindexed];
+    expect(w.statements[since + 2]).toBe(
+      `${contestedFromIndexSql(
+        `(SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${read.map((d) => `'${d}'`).join(', ')}))`,
+        `(SELECT event_id FROM (SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${reindexed.map((d) => `'${d}'`).join(', ')})) AS new_ids UNION SELECT DISTINCT event_id FROM "cohort_refresh"."tiles_contested" AS contested_before)`,
+      )}\nORDER BY day, event_id`,
+    );
+    // A re-indexed day loses its fingerprint, then its digests, before its files.
+    expect(w.log.indexOf('delete tiles/ids-fingerprints/2026-03-10.json')).toBeLessThan(
+      w.log.indexOf('delete tiles/ids-digests/2026-03-10.txt'),
+    );
+    expect(w.log.indexOf('delete tiles/ids-digests/2026-03-10.txt')).toBeLessThan(
+      w.log.findIndex((l) => l.startsWith('delete tiles/ids/day=2026-03-10/')),
+    );
+
+    // A store indexed before the digests existed: one SELECT of the undigested days' ids, then only the days they meet.
+    for (const key of [...w.objects.keys()]) if (key.startsWith('tiles/ids-digests/') && !key.includes('2026-03-1')) w.objects.delete(key);
+    w.setFiles([...files, { ...eventFile('2026-03-10'), key: 'lake/events/dt=2026-03-10/tick-2.jsonl', format: 'jsonl', size: 40 }]);
+    const again = w.statements.length;
+    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 10), runId: 'r3' });
+    const undigested = lakeDays.filter((day) => !day.startsWith('2026-03-1') && day !== '2026-03-09');
+    expect(
+      w.statements
+        .slice(again)
+        .filter((s) => s.startsWith(IDS_SELECT))
+        .map((s) => daysIn(s.slice(0, -' AS day_ids'.length - 1))),
+    ).toEqual([reindexed, undigested]);
+    const derivation = w.statements.slice(again).find((s) => s.endsWith('ORDER BY day, event_id'));
+    expect(derivation).toContain(`WHERE day IN (${read.map((d) => `'${d}'`).join(', ')})) AS idx WHERE`);
   });
 
   it('rebuilds the days that gained files when the lake cannot read files on their own', async () => {
@@ -499,7 +579,7 @@ describe('the Athena tile store', () => {
     const batches = w.tileInserts().map(daysIn);
     expect(batches.map((b) => b.length)).toEqual([100, 100, 50, 1]);
     expect(batches.flat()).toEqual([...cold, ...far]);
-    expect(report.bytesScanned).toBe(4 * 5_000 + 4 * 400 + 30 + 700);
+    expect(report.bytesScanned).toBe(4 * 5_000 + 4 * (400 + 20) + 30 + 700);
     const indexed = w.statements.filter((s) => s.startsWith('INSERT INTO "cohort_refresh"."tiles_ids"')).map(daysIn);
     expect(indexed.map((b) => b.length)).toEqual([100, 100, 54, 3]);
     // Each INSERT scans the partitions of its own days only (one day of slack each side).
