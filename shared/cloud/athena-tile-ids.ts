@@ -32,7 +32,16 @@ export interface AthenaTileIdsPorts {
   readonly insertContested: (sql: string) => string;
   /** Groups sorted days for INSERTs (nearby days together, at most 100 partitions each). */
   readonly batches: (days: readonly string[]) => string[][];
+  /**
+   * From this many bytes of index files on, a derivation reads only the days the digests pick;
+   * below, the whole index (one query instead of two, each billed at least Athena's 10 MB).
+   * @default ATHENA_MIN_BILLED_BYTES
+   */
+  readonly digestFromBytes?: number;
 }
+
+/** Athena bills every query at least 10 MB scanned. */
+export const ATHENA_MIN_BILLED_BYTES = 10 * 1024 * 1024;
 
 /** How a refresh runs its statements (its scanned bytes counted). */
 export interface RefreshQueries {
@@ -63,9 +72,13 @@ interface IndexFingerprint {
  * day of each), and the other days whose digests (`tiles/ids-digests/<d>.txt`,
  * athena-tile-id-digests.ts) share one with the re-indexed days' ids. A realtime tick that
  * re-indexed today thus reads today's index and the few days its ids meet, whatever the history.
- * A day's digests are written after its INSERT (from one SELECT of its ids) and before its
- * fingerprint, and deleted with the fingerprint: an indexed day always has them, except days
- * indexed before the digests existed, which get theirs from one SELECT on the next derivation.
+ * While the index's files stay under Athena's 10 MB billed a query, the whole index is read as
+ * before (the digests' SELECT would cost another 10 MB); once past it, the undigested days get
+ * their digests from one SELECT.
+ * A day's digests are written after its INSERT (one SELECT of the re-indexed days' ids) and
+ * deleted after its fingerprint, before its files: digests, when there, are the day's. A day
+ * without them (indexed while the index was small, or before a crash) gets them from one SELECT
+ * of such days' ids on the next derivation.
  *
  * Crash safety: a day's fingerprint is deleted before its digests and files and written after its INSERT;
  * `contested.json` is deleted before the copies are rewritten and written after the old copies
@@ -114,22 +127,27 @@ export class AthenaTileIds {
     await deleteObjects(this.ports.s3, this.ports.bucket, [TILE_CONTESTED_IDS_KEY], 'the contested ids');
     for (const day of gone) await this.dropDay(day);
     const rebuilt = changed.map((c) => c.day);
-    const added: BigUint64Array[] = [];
     for (const batch of this.ports.batches(rebuilt)) {
       for (const day of batch) await this.dropDay(day);
       await sql.run(this.ports.insertIds(dayIdsSql(athenaDialect, lake.view.relations.events, batch), batch));
-      added.push(...(await this.putDigests(batch, sql)).values());
       for (const day of batch) {
         const fingerprint = changed.find((c) => c.day === day);
         if (fingerprint !== undefined) await this.putFingerprint(fingerprint);
       }
     }
+    // Digests are kept once the index is worth not reading whole: the re-indexed days' from one SELECT.
+    const digesting = (await this.indexBytes()) >= (this.ports.digestFromBytes ?? ATHENA_MIN_BILLED_BYTES);
+    const added = digesting && rebuilt.length > 0 ? await this.putDigests(rebuilt, sql) : new Map<string, BigUint64Array>();
     if (days.length === 0) {
       await deletePrefix(this.ports.s3, this.ports.bucket, TILE_CONTESTED_PREFIX, 'the contested copies');
       await this.ports.blobs.put(TILE_CONTESTED_IDS_KEY, '{}\n');
       return new Map();
     }
-    const index = this.index(everything ? days : await this.daysToRead(days, rebuilt, idDigestsOf(added), Object.keys(state ?? {}), sql));
+    const index = this.index(
+      everything || !digesting
+        ? days
+        : await this.daysToRead(days, rebuilt, idDigestsOf([...added.values()]), Object.keys(state ?? {}), sql),
+    );
     const candidates = everything
       ? `(SELECT event_id FROM ${this.index(days)} AS all_ids)`
       : `(${[
@@ -229,6 +247,13 @@ export class AthenaTileIds {
       if (day !== undefined) days.push(day);
     }
     return days.sort();
+  }
+
+  /** The bytes of the index's files (one listing). */
+  private async indexBytes(): Promise<number> {
+    let bytes = 0;
+    for await (const page of objectsUnder(this.ports.s3, this.ports.bucket, TILE_IDS_PREFIX)) for (const o of page) bytes += o.size;
+    return bytes;
   }
 
   private async keysUnder(prefix: string): Promise<string[]> {

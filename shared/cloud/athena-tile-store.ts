@@ -65,6 +65,8 @@ export interface AthenaTileStoreOptions {
   readonly lake: () => Promise<ListedLake>;
   /** Expired days are folded into the rollup once at least this many are. @default FOLD_BATCH_DAYS (shared/tiles/expiry.ts) */
   readonly foldBatchDays?: number;
+  /** Bytes of the id index from which its digests pick the days a derivation reads. @default ATHENA_MIN_BILLED_BYTES (athena-tile-ids.ts) */
+  readonly digestIndexFromBytes?: number;
 }
 
 /** A day to build and what its tile is built from. */
@@ -134,6 +136,7 @@ export class AthenaTileStore implements TileStore {
         this.insert(idsTable, [...IDS_TABLE_COLUMNS, TILE_DAY_COLUMN], sql, `day IN (${days.map(stringLiteral).join(', ')})`),
       insertContested: (sql) => this.insert(this.contested, CONTESTED_TABLE_COLUMNS, sql),
       batches: (days) => batches(days.map((day) => ({ fingerprint: { day } }))).map((group) => group.map((b) => b.fingerprint.day)),
+      ...(options.digestIndexFromBytes === undefined ? {} : { digestFromBytes: options.digestIndexFromBytes }),
     });
     const population = `${identifier(options.database)}.${identifier(TILES_POPULATION_TABLE)}`;
     this.populationIndex = new AthenaTilePopulation({

@@ -317,6 +317,9 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     database: DATABASE,
     bucket: SNAPSHOTS,
     lake: listLake,
+    // The cases' id index is a few KB: its digests pick the days a derivation reads from the first byte on,
+    // as they do in a lake past Athena's 10 MB billed a query (athena-tile-ids.ts).
+    digestIndexFromBytes: 0,
   });
 
   /**

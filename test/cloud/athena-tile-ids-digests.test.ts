@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TILE_IDS_DIGESTS_PREFIX } from '../../shared/bucket-layout.ts';
@@ -9,7 +9,7 @@ import type { LakeObject } from '../../shared/cloud/lake-objects.ts';
 import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { tilePartitions } from '../../shared/tiles/fingerprint.ts';
-import { objectBody, serviceError } from './support.ts';
+import { bucketOfMap } from './support.ts';
 
 const s3 = mockClient(S3Client);
 const DAY = 86_400_000;
@@ -24,28 +24,6 @@ function random(seed: number) {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
-}
-
-/** The snapshots bucket as a map. */
-function bucket() {
-  const objects = new Map<string, string>();
-  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
-    const body = objects.get(input.Key);
-    if (body === undefined) throw serviceError({ name: 'NoSuchKey', status: 404 });
-    return { Body: objectBody(body) };
-  });
-  s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => {
-    objects.set(input.Key, String(input.Body));
-    return { ETag: '"e"' };
-  });
-  s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
-    Contents: [...objects.entries()].filter(([k]) => k.startsWith(input.Prefix)).map(([Key, body]) => ({ Key, Size: body.length })),
-  }));
-  s3.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
-    for (const { Key } of input.Delete.Objects) objects.delete(Key);
-    return {};
-  });
-  return objects;
 }
 
 describe('the digests of the index of counted ids', () => {
@@ -69,7 +47,8 @@ describe('the contested ids derived from the index days the digests pick', () =>
     const connection = await openDuckDb({ threads: 1 });
     await connection.run('CREATE OR REPLACE TABLE tiles_ids (event_id VARCHAR, day VARCHAR)');
     await connection.run('CREATE OR REPLACE TABLE tiles_contested (event_id VARCHAR)');
-    const objects = bucket();
+    const objects = new Map<string, string>();
+    bucketOfMap(s3, objects);
     const next = random(14);
     const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] as T;
     /** What the lake holds: the valid ids of each UTC day (the index INSERT reads them from here). */
@@ -117,6 +96,7 @@ describe('the contested ids derived from the index days the digests pick', () =>
       insertIds: (_sql, days) => `INDEX ${days.join(' ')}`,
       insertContested: () => 'COPY CONTESTED',
       batches: (days) => days.map((day) => [day]),
+      digestFromBytes: 0,
     });
     const queries = {
       run: async (sql: string) => {

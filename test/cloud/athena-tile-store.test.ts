@@ -5,7 +5,7 @@ import {
   type QueryExecution,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { athenaDialect } from '../../shared/compiler/athena-dialect.ts';
@@ -27,7 +27,7 @@ import { compileTiledRefresh } from '../../shared/tiles/tiled-refresh.ts';
 import { validDaysSql } from '../../shared/tiles/valid-days-sql.ts';
 import { populationAddedSql, populationIndexSql } from '../../shared/tiles/population-sql.ts';
 import { calledFunctions, catalog, LAKE, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
-import { objectBody, serviceError } from './support.ts';
+import { bucketOfMap } from './support.ts';
 
 const athena = mockClient(AthenaClient);
 const s3 = mockClient(S3Client);
@@ -63,7 +63,7 @@ const eventFile = (dt: string, etag = '"v1"'): LakeObject => ({
  * A world of fakes: the snapshots bucket as a map (fingerprints and tile files), Athena recording
  * each statement with the bytes it scanned, and a log of what happened in which order.
  */
-function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
+function world(options: { foldBatchDays?: number; eventsOf?: boolean; digestIndex?: boolean } = {}) {
   const objects = new Map<string, string>();
   const log: string[] = [];
   const statements: string[] = [];
@@ -135,25 +135,7 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
       },
     };
   });
-  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
-    const body = objects.get(input.Key);
-    if (body === undefined) throw serviceError({ name: 'NoSuchKey', status: 404 });
-    return { Body: objectBody(body) };
-  });
-  s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => {
-    objects.set(input.Key, String(input.Body));
-    log.push(`put ${input.Key}`);
-    return { ETag: '"e"' };
-  });
-  s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
-    Contents: [...objects.entries()].filter(([k]) => k.startsWith(input.Prefix)).map(([Key, body]) => ({ Key, Size: body.length })),
-  }));
-  s3.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
-    for (const { Key } of input.Delete.Objects) {
-      if (objects.delete(Key)) log.push(`delete ${Key}`);
-    }
-    return {};
-  });
+  bucketOfMap(s3, objects, log);
 
   let files: LakeObject[] = [];
   /** The files each relation over only some files was asked for (ListedLake.eventsOf; absent without `eventsOf`). */
@@ -179,6 +161,8 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean } = {}) {
       bucket: 'snapshots-bucket',
       lake,
       ...(options.foldBatchDays === undefined ? {} : { foldBatchDays: options.foldBatchDays }),
+      // The index's files here are a few bytes: digests from the first byte on.
+      ...(options.digestIndex ? { digestIndexFromBytes: 0 } : {}),
     });
   const store = newStore();
   return {
@@ -228,7 +212,7 @@ describe('the Athena tile store', () => {
 
     const report = await w.store.refresh({ measures: [PURCHASE, LOGIN], days, runId: 'r1' });
 
-    expect(report).toEqual({ built: days, rebuilt: [], fresh: 0, bytesScanned: 5_000 + 400 + 20 + 30 + 700 });
+    expect(report).toEqual({ built: days, rebuilt: [], fresh: 0, bytesScanned: 5_000 + 400 + 30 + 700 });
     const [insert, ...more] = w.tileInserts();
     expect(more).toEqual([]);
     const partials = dayTilesSql({
@@ -272,14 +256,12 @@ describe('the Athena tile store', () => {
       'INSERT INTO "cohort_refresh"."tiles_ids" ("event_id", "day")\nSELECT "event_id", "day"\n' +
         `FROM (\n${dayIdsSql(athenaDialect, EVENTS, lakeDays)}\n) AS rows_to_store\nWHERE day IN (${lakeDays.map((d) => `'${d}'`).join(', ')})`,
     );
-    // The indexed days' ids are read once, for their digests.
-    const index = `(SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${lakeDays.map((d) => `'${d}'`).join(', ')}))`;
-    expect(w.statements[1]).toBe(`SELECT DISTINCT event_id, day FROM ${index} AS day_ids`);
     // No contested.json yet: every indexed id is a candidate; the lake is not read for them.
+    const index = `(SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${lakeDays.map((d) => `'${d}'`).join(', ')}))`;
     const contested = contestedFromIndexSql(index, `(SELECT event_id FROM ${index} AS all_ids)`);
-    expect(w.statements[2]).toBe(`${contested}\nORDER BY day, event_id`);
+    expect(w.statements[1]).toBe(`${contested}\nORDER BY day, event_id`);
     // The copies come from the partitions that can hold a valid copy on 03-01, written before the old copies go.
-    expect(w.statements[3]).toBe(
+    expect(w.statements[2]).toBe(
       'INSERT INTO "cohort_refresh"."tiles_contested" ("event_id", "source", "user_id", "event_name", "ts", "properties", "value", "dt")\n' +
         'SELECT "event_id", "source", "user_id", "event_name", CAST("ts" AS VARCHAR) AS "ts", "properties", "value", "dt"\n' +
         `FROM (\n${contestedCopiesSql(EVENTS, `(${contested}) AS contested_days`, ['2026-02-28', '2026-03-01', '2026-03-02'])}\n) AS rows_to_store`,
@@ -300,17 +282,16 @@ describe('the Athena tile store', () => {
     expect(w.statements).toHaveLength(quiet);
 
     // A file of dt=2026-03-03 is rewritten and the id's other copy is gone: only its index days are read again,
-    // the candidates are their ids and the ids contested before, looked for on those days and 03-01 (where the ids
-    // contested before lie; no other day's digests meet the new ids); 03-01 is rebuilt (its contested ids changed).
+    // the candidates are their ids and the ids contested before; 03-01 is rebuilt (its contested ids changed).
     w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt, dt === '2026-03-03' ? '"v2"' : '"v1"')));
     w.setContested([]);
     const since = w.statements.length;
     const report = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 2), runId: 'r3' });
     const changed = ['2026-03-02', '2026-03-03', '2026-03-04'];
     expect(w.statements[since]).toContain(`WHERE day IN (${changed.map((d) => `'${d}'`).join(', ')})`);
-    expect(w.statements[since + 2]).toBe(
+    expect(w.statements[since + 1]).toBe(
       `${contestedFromIndexSql(
-        `(SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${['2026-03-01', ...changed].map((d) => `'${d}'`).join(', ')}))`,
+        index,
         `(SELECT event_id FROM (SELECT event_id, day FROM "cohort_refresh"."tiles_ids" WHERE day IN (${changed.map((d) => `'${d}'`).join(', ')})) AS new_ids UNION SELECT DISTINCT event_id FROM "cohort_refresh"."tiles_contested" AS contested_before)`,
       )}\nORDER BY day, event_id`,
     );
@@ -339,7 +320,7 @@ describe('the Athena tile store', () => {
     expect(report.built).toEqual(['2026-03-06']);
     expect(report.rebuilt).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05'].map((day) => ({ day, reason: 'inputs' })));
     expect(report.fresh).toBe(1);
-    expect(report.bytesScanned).toBe(5_000 + 400 + 20 + 30 + 700);
+    expect(report.bytesScanned).toBe(5_000 + 400 + 30 + 700);
     // Nearby days share one INSERT: 03-02..03-06.
     expect(w.tileInserts(before).map(daysIn)).toEqual([['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06']]);
     const insertAt = w.log.findIndex((line) => line.startsWith('query INSERT INTO "cohort_refresh"."tiles" '));
@@ -367,14 +348,12 @@ describe('the Athena tile store', () => {
 
     // 03-04 is kept: no INSERT, its fingerprint now names the new file; the query read the tick's file only.
     // The index: 03-05 re-indexed (400), 03-04 and 03-06 kept by the same query; the contested ids derived again (30 + 700).
-    expect(first).toEqual({ built: [], rebuilt: [], fresh: 4, bytesScanned: 30 + 400 + 20 + 30 + 700 });
+    expect(first).toEqual({ built: [], rebuilt: [], fresh: 4, bytesScanned: 30 + 400 + 30 + 700 });
     expect(w.statements.filter((s) => s.startsWith('INSERT INTO "cohort_refresh"."tiles_ids"')).at(-1)).toMatch(
       /WHERE day IN \('2026-03-05'\)$/,
     );
     expect(w.only).toEqual([[tick.key]]);
-    expect(w.statements.slice(before).filter((s) => s.startsWith('SELECT DISTINCT') && !s.startsWith(IDS_SELECT))).toEqual([
-      validDaysSql(athenaDialect, ADDED_EVENTS),
-    ]);
+    expect(w.statements.slice(before).filter((s) => s.startsWith('SELECT DISTINCT'))).toEqual([validDaysSql(athenaDialect, ADDED_EVENTS)]);
     expect(w.tileInserts(before)).toEqual([]);
     expect(w.fingerprint('2026-03-04')?.inputs.map((f) => f.path)).toContain(tick.key);
     expect(w.fingerprint('2026-03-03')).toEqual(kept);
@@ -398,18 +377,15 @@ describe('the Athena tile store', () => {
   });
 
   it('derives the contested ids of a tick from the re-indexed day and the days its ids meet (by their digests), not the whole index', async () => {
-    const w = world();
+    const w = world({ digestIndex: true });
     const files = daysFrom('2026-03-01', 10).map((dt) => eventFile(dt));
     w.setFiles(files);
     const lakeDays = daysFrom('2026-02-28', 12);
     w.setIdsOn(Object.fromEntries(lakeDays.map((day) => [day, [`only-${day}`]])));
     await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 10), runId: 'r1' });
-    // Each indexed day's digests are written after the INSERT that indexed it and before its fingerprint.
+    // Each indexed day's digests are written after the INSERT that indexed it.
     const insertAt = w.log.findIndex((l) => l.startsWith('query INSERT INTO "cohort_refresh"."tiles_ids"'));
-    for (const day of lakeDays) {
-      expect(w.log.indexOf(`put tiles/ids-digests/${day}.txt`)).toBeGreaterThan(insertAt);
-      expect(w.log.indexOf(`put tiles/ids-digests/${day}.txt`)).toBeLessThan(w.log.indexOf(`put tiles/ids-fingerprints/${day}.json`));
-    }
+    for (const day of lakeDays) expect(w.log.indexOf(`put tiles/ids-digests/${day}.txt`)).toBeGreaterThan(insertAt);
 
     // A tick: today's partition (03-10) gains a file; its ids include a copy of an id of 03-04.
     w.setFiles([...files, { ...eventFile('2026-03-10'), key: 'lake/events/dt=2026-03-10/tick-1.jsonl', format: 'jsonl', size: 40 }]);
@@ -579,7 +555,7 @@ describe('the Athena tile store', () => {
     const batches = w.tileInserts().map(daysIn);
     expect(batches.map((b) => b.length)).toEqual([100, 100, 50, 1]);
     expect(batches.flat()).toEqual([...cold, ...far]);
-    expect(report.bytesScanned).toBe(4 * 5_000 + 4 * (400 + 20) + 30 + 700);
+    expect(report.bytesScanned).toBe(4 * 5_000 + 4 * 400 + 30 + 700);
     const indexed = w.statements.filter((s) => s.startsWith('INSERT INTO "cohort_refresh"."tiles_ids"')).map(daysIn);
     expect(indexed.map((b) => b.length)).toEqual([100, 100, 54, 3]);
     // Each INSERT scans the partitions of its own days only (one day of slack each side).
