@@ -1,5 +1,5 @@
 import { DeleteTableCommand, EntityNotFoundException, GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { athenaDialect } from '../compiler/athena-dialect.ts';
 import type { MetricColumns } from '../compiler/compile-refresh.ts';
 import { identifier } from '../compiler/sql-text.ts';
@@ -8,6 +8,7 @@ import { uniqueInByteOrder } from '../store/parquet-members-codec.ts';
 import { EVALUATION_TABLE_PREFIX, evaluationStatement } from './athena-statement.ts';
 import { type AthenaLakeOptions, athenaLakeRelations } from './athena-lake.ts';
 import { athenaCsvRows } from './athena-csv.ts';
+import { objectChunks } from './athena-result-rows.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 import { evaluationPopulation } from './athena-evaluations.ts';
 import { awsCall } from './aws-call.ts';
@@ -247,14 +248,8 @@ export class AthenaEngine implements QueryEngine {
   }
 
   /** A result object's bytes as they arrive. */
-  private async object(uri: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>> {
-    const { bucket, key } = parseS3Uri(uri);
-    const out = await awsCall('S3.GetObject', () => this.options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
-    const body = out.Body as (Partial<AsyncIterable<Uint8Array>> & { transformToByteArray(): Promise<Uint8Array> }) | undefined;
-    if (!body) return [];
-    // In Lambda the body is a Node.js stream, read as it arrives; anything else is read whole.
-    if (body[Symbol.asyncIterator]) return body as AsyncIterable<Uint8Array>;
-    return [await body.transformToByteArray()];
+  private object(uri: string): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>> {
+    return objectChunks(this.options.s3, uri);
   }
 
   /** Deletes every object of a released table's folder, which must lie under the workgroup's results. */

@@ -48,6 +48,8 @@ export interface RefreshQueries {
   readonly run: (sql: string) => Promise<void>;
   /** Rows of a query. */
   readonly rows: (sql: string) => Promise<readonly (readonly (string | null | undefined)[])[]>;
+  /** Rows of a query that may have millions (the ids of index days), from its result file. @default rows */
+  readonly manyRows?: (sql: string) => Promise<readonly (readonly (string | null | undefined)[])[]>;
 }
 
 /** What an index day was built from. */
@@ -200,7 +202,7 @@ export class AthenaTileIds {
   /** Reads the ids of indexed `days` (one SELECT), writes each day's digests and returns them. */
   private async putDigests(days: readonly string[], sql: RefreshQueries): Promise<Map<string, BigUint64Array>> {
     const ids = new Map<string, string[]>(days.map((day) => [day, []]));
-    for (const [id, day] of await sql.rows(`SELECT DISTINCT event_id, day FROM ${this.index(days)} AS day_ids`)) {
+    for (const [id, day] of await (sql.manyRows ?? sql.rows)(`SELECT DISTINCT event_id, day FROM ${this.index(days)} AS day_ids`)) {
       if (id !== null && id !== undefined && day !== null && day !== undefined) ids.get(day)?.push(id);
     }
     const digests = new Map([...ids].map(([day, dayIds]) => [day, idDigests(dayIds)] as const));

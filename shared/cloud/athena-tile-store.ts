@@ -67,6 +67,11 @@ export interface AthenaTileStoreOptions {
   readonly foldBatchDays?: number;
   /** Bytes of the id index from which its digests pick the days a derivation reads. @default ATHENA_MIN_BILLED_BYTES (athena-tile-ids.ts) */
   readonly digestIndexFromBytes?: number;
+  /**
+   * Rows of a SELECT that may have millions (the ids of index days), with the bytes it scanned:
+   * read from its result file in one GET (csvResultRows). @default - the runner's pages of 1,000 rows
+   */
+  readonly manyRows?: (sql: string) => Promise<{ readonly rows: readonly (readonly (string | null)[])[]; readonly bytesScanned: number }>;
 }
 
 /** A day to build and what its tile is built from. */
@@ -185,6 +190,7 @@ export class AthenaTileStore implements TileStore {
       bytes += n;
     };
     const touched = this.touchedDays(lake, scanned);
+    const manyRows = this.options.manyRows;
     const contested = await this.ids.refresh(lake, touched, {
       run,
       rows: async (sql) => {
@@ -192,6 +198,15 @@ export class AthenaTileStore implements TileStore {
         scanned(result.statistics.dataScannedInBytes);
         return result.rows;
       },
+      ...(manyRows === undefined
+        ? {}
+        : {
+            manyRows: async (sql: string) => {
+              const result = await manyRows(sql);
+              scanned(result.bytesScanned);
+              return result.rows;
+            },
+          }),
     });
 
     const ids = request.measures.map((m) => m.id).sort();

@@ -14,6 +14,7 @@ import { athenaSourceChecks } from './athena-source-checks.ts';
 import type { SourceCheckSource } from '../checks/source-check-source.ts';
 import type { Deployment } from './environment.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
+import { csvResultRows } from './athena-result-rows.ts';
 
 /** The SDK clients a deployment's stores call. */
 export interface DeploymentClients {
@@ -72,7 +73,14 @@ export function deploymentStores(deployment: Deployment, clients: DeploymentClie
     resultsBucket: deployment.ATHENA_RESULTS_BUCKET,
   });
   const tilesOf = (lake: () => Promise<ListedLake>) =>
-    new AthenaTileStore({ runner, s3: clients.s3, database: deployment.GLUE_DATABASE, bucket: deployment.SNAPSHOTS_BUCKET, lake });
+    new AthenaTileStore({
+      runner,
+      s3: clients.s3,
+      database: deployment.GLUE_DATABASE,
+      bucket: deployment.SNAPSHOTS_BUCKET,
+      lake,
+      manyRows: (sql) => csvResultRows(runner, clients.s3, sql),
+    });
   return {
     engine,
     evaluations: new AthenaEvaluations(runner, deployment.GLUE_DATABASE),

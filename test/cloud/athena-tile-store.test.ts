@@ -63,7 +63,7 @@ const eventFile = (dt: string, etag = '"v1"'): LakeObject => ({
  * A world of fakes: the snapshots bucket as a map (fingerprints and tile files), Athena recording
  * each statement with the bytes it scanned, and a log of what happened in which order.
  */
-function world(options: { foldBatchDays?: number; eventsOf?: boolean; digestIndex?: boolean } = {}) {
+function world(options: { foldBatchDays?: number; eventsOf?: boolean; digestIndex?: boolean; manyRows?: string[] } = {}) {
   const objects = new Map<string, string>();
   const log: string[] = [];
   const statements: string[] = [];
@@ -163,6 +163,16 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean; digestInde
       ...(options.foldBatchDays === undefined ? {} : { foldBatchDays: options.foldBatchDays }),
       // The index's files here are a few bytes: digests from the first byte on.
       ...(options.digestIndex ? { digestIndexFromBytes: 0 } : {}),
+      // Rows read from a result file (csvResultRows): the statements asked that way are recorded.
+      ...(options.manyRows === undefined
+        ? {}
+        : {
+            manyRows: async (sql: string) => {
+              options.manyRows?.push(sql);
+              const { rows, statistics } = await runner.query(sql);
+              return { rows, bytesScanned: statistics.dataScannedInBytes };
+            },
+          }),
     });
   const store = newStore();
   return {
@@ -377,7 +387,8 @@ describe('the Athena tile store', () => {
   });
 
   it('derives the contested ids of a tick from the re-indexed day and the days its ids meet (by their digests), not the whole index', async () => {
-    const w = world({ digestIndex: true });
+    const fromFile: string[] = [];
+    const w = world({ digestIndex: true, manyRows: fromFile });
     const files = daysFrom('2026-03-01', 10).map((dt) => eventFile(dt));
     w.setFiles(files);
     const lakeDays = daysFrom('2026-02-28', 12);
@@ -395,7 +406,9 @@ describe('the Athena tile store', () => {
     });
     w.log.length = 0;
     const since = w.statements.length;
-    await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 10), runId: 'r2' });
+    const tick = await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 10), runId: 'r2' });
+    // Its bytes: the tiles' INSERT, the index's, the SELECT of the re-indexed ids, the derivation and the copies.
+    expect(tick.bytesScanned).toBe(5_000 + 400 + 20 + 30 + 700);
 
     const reindexed = ['2026-03-09', '2026-03-10', '2026-03-11'];
     expect(daysIn(w.statements[since] ?? '')).toEqual(reindexed);
@@ -430,6 +443,8 @@ describe('the Athena tile store', () => {
         .filter((s) => s.startsWith(IDS_SELECT))
         .map((s) => daysIn(s.slice(0, -' AS day_ids'.length - 1))),
     ).toEqual([reindexed, undigested]);
+    // The ids are read from the queries' result files (millions of rows), and only they.
+    expect(fromFile).toEqual(w.statements.filter((s) => s.startsWith(IDS_SELECT)));
     const derivation = w.statements.slice(again).find((s) => s.endsWith('ORDER BY day, event_id'));
     expect(derivation).toContain(`WHERE day IN (${read.map((d) => `'${d}'`).join(', ')})) AS idx WHERE`);
   });
