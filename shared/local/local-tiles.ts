@@ -42,8 +42,6 @@ export class LocalTileStore {
   private readonly root: string;
   /** The UTC days of each lake file version's valid events (see {@link unaffected}). */
   private readonly fileDays = new Map<string, Promise<string[]>>();
-  /** The repeated ids (TileRelations.repeatedIds) once this store brought the index up to date (every entry of the current layout). */
-  private repeated: string | undefined;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -158,25 +156,7 @@ export class LocalTileStore {
           : `read_parquet(${fileList(files)}, hive_partitioning = true, hive_types = {'day': VARCHAR})`,
       contestedIds: `(SELECT DISTINCT event_id FROM ${contested} AS contested_copies)`,
       contestedEvents: contested,
-      ...(this.repeated === undefined ? {} : { repeatedIds: this.repeated }),
     };
-  }
-
-  /**
-   * The ids with more than one valid copy on their day, from the index entries of `days`: as a list
-   * of literals when they are few (none on most lakes), which DuckDB plans around (with no repeated
-   * id the search for other copies drops out of the plan: the bench's tiled query 1.35-1.49 -> 0.90-1.11
-   * s CPU, a list of three 1.11-1.18; the same ids read from the index files at query time saved
-   * nothing), else the index files themselves.
-   */
-  private async repeatedIds(days: readonly string[]): Promise<string> {
-    const files = days.map((day) => join(this.indexDir(day), 'ids.parquet'));
-    const stored = `(SELECT event_id FROM read_parquet(${fileList(files)}, hive_partitioning = false) AS idx WHERE repeated)`;
-    if (days.length === 0) return '(SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE)';
-    const rows = (await this.connection.runAndReadAll(`SELECT event_id FROM ${stored} AS r LIMIT ${LISTED_REPEATED_IDS + 1}`)).getRows();
-    if (rows.length > LISTED_REPEATED_IDS) return stored;
-    if (rows.length === 0) return '(SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE)';
-    return `(SELECT event_id FROM (VALUES ${rows.map((r) => `(${stringLiteral(String(r[0]))})`).join(', ')}) AS repeated_ids (event_id))`;
   }
 
   /**
@@ -195,12 +175,10 @@ export class LocalTileStore {
     const days = lakeDays(files.partitions);
     for (const day of days) {
       const current = await inputsOfDay(day);
-      const read = await readJson<IndexFingerprint>(join(this.indexDir(day), 'fingerprint.json'));
-      // An entry of an earlier layout (no `repeated` column) is indexed again.
-      const stored = read?.layout === ID_INDEX_LAYOUT ? read : undefined;
+      const stored = await readJson<{ inputs: InputFile[] }>(join(this.indexDir(day), 'fingerprint.json'));
       if (stored !== undefined && sameInputs(stored.inputs, current)) continue;
       if (stored !== undefined && (await this.unaffected(day, stored.inputs, current, files))) {
-        await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), indexFingerprint(day, current));
+        await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs: current });
         continue;
       }
       changed.push({ day, inputs: current });
@@ -209,21 +187,17 @@ export class LocalTileStore {
     const gone = (await this.indexedDays()).filter((day) => !days.includes(day));
     for (const day of gone) await rm(this.indexDir(day), { recursive: true, force: true });
     const contestedIds = await readJson<Record<string, string[]>>(this.contestedIdsFile);
-    if (changed.length === 0 && gone.length === 0 && contestedIds !== undefined) {
-      this.repeated = await this.repeatedIds(days);
-      return new Map(Object.entries(contestedIds));
-    }
-    this.repeated = undefined;
+    if (changed.length === 0 && gone.length === 0 && contestedIds !== undefined) return new Map(Object.entries(contestedIds));
     // Without contested.json (first run, or a run stopped half-way) every indexed id is a candidate.
     const everything = contestedIds === undefined;
     await rm(this.contestedIdsFile, { force: true });
     const rebuilt = changed.map((c) => c.day);
     if (rebuilt.length > 0) {
-      await this.writeDays(dayIdsSql(duckdbDialect, lake.events, rebuilt, { repeated: true }), rebuilt, {
+      await this.writeDays(dayIdsSql(duckdbDialect, lake.events, rebuilt), rebuilt, {
         name: 'ids',
-        columns: ['event_id', 'repeated'],
+        columns: ['event_id'],
         dirOf: (day) => this.indexDir(day),
-        empty: 'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS BOOLEAN) AS repeated WHERE FALSE',
+        empty: 'SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE',
       });
     }
     const indexed = await this.indexedDays();
@@ -235,8 +209,7 @@ export class LocalTileStore {
     const contestedTable = identifier(`tiles_contested_${buildCounter}`);
     // Every indexed id is a candidate then: no list of them is made.
     if (!everything) await this.connection.run(`CREATE TEMP TABLE ${candidates} AS ${parts.join(' UNION ')}`);
-    for (const { day, inputs } of changed)
-      await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), indexFingerprint(day, inputs));
+    for (const { day, inputs } of changed) await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs });
     try {
       const sql =
         indexed.length === 0
@@ -250,7 +223,6 @@ export class LocalTileStore {
       const contested = contestedTable;
       await this.copy(contestedCopiesSql(lake.events, contested, [...byDay.keys()].flatMap(tilePartitions)), this.contestedFile);
       await writeJsonAtomically(this.contestedIdsFile, Object.fromEntries(byDay));
-      this.repeated = await this.repeatedIds(days);
       return byDay;
     } finally {
       await this.connection.run(`DROP TABLE IF EXISTS ${candidates}`);
@@ -431,24 +403,6 @@ export class LocalTileStore {
     await rename(tmp, file);
   }
 }
-
-/** At most this many repeated ids are given to the tiled query as literals (see LocalTileStore.repeatedIds). */
-const LISTED_REPEATED_IDS = 5000;
-
-/**
- * The layout of the index's entries: 2 has the `repeated` column (TileRelations.repeatedIds); an
- * entry without it (the previous release's) is indexed again.
- */
-const ID_INDEX_LAYOUT = 2;
-
-/** What `ids/day=D/fingerprint.json` holds: the inputs the entry was read from, and its layout. */
-interface IndexFingerprint {
-  readonly day: string;
-  readonly inputs: InputFile[];
-  readonly layout?: number;
-}
-
-const indexFingerprint = (day: string, inputs: InputFile[]): IndexFingerprint => ({ day, inputs, layout: ID_INDEX_LAYOUT });
 
 /** A lake listing's events files by `dt` partition, and each partition's inputs once stat'ed (tile days share partitions). */
 const listed = new WeakMap<

@@ -11,20 +11,15 @@ import { validEventsSql } from './tile-sql.ts';
  * a Glue table partitioned by day).
  */
 
-/**
- * The distinct valid event ids of `days` (YYYY-MM-DD), as rows `event_id, day`: the index entries of
- * those days. With `repeated`, also whether the id has more than one valid copy on its day (the
- * local index keeps it: the tiled query looks for the other copies of a raw measure's events only
- * among those ids; an uncontested id's valid copies all lie on its day).
- */
-export function dayIdsSql(d: Dialect, events: string, days: readonly string[], options: { repeated?: boolean } = {}): string {
+/** The distinct valid event ids of `days` (YYYY-MM-DD), as rows `event_id, day`: the index entries of those days. */
+export function dayIdsSql(d: Dialect, events: string, days: readonly string[]): string {
   const starts = days.map((day) => Date.parse(`${day}T00:00:00Z`));
   const range = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
   const wanted = days.map(stringLiteral).join(', ');
-  const rows = `SELECT event_id, ${d.utcDay('ts')} AS day FROM (${validEventsSql(d, events, range)}) AS v`;
-  if (options.repeated === true)
-    return `SELECT event_id, day, count(*) > 1 AS repeated FROM (${rows}) AS ids\nWHERE day IN (${wanted})\nGROUP BY event_id, day`;
-  return `SELECT DISTINCT event_id, day FROM (${rows}) AS ids\nWHERE day IN (${wanted})`;
+  return (
+    `SELECT DISTINCT event_id, day FROM (SELECT event_id, ${d.utcDay('ts')} AS day FROM (${validEventsSql(d, events, range)}) AS v) AS ids\n` +
+    `WHERE day IN (${wanted})`
+  );
 }
 
 /**

@@ -14,12 +14,6 @@ export interface TileRelations {
   /** Every raw copy of the contested ids, with the lake's events columns. */
   readonly contestedEvents: string;
   /**
-   * One `event_id` column: the ids with more than one valid copy on their UTC day, over every day
-   * the lake holds (the local index of counted ids). The tiled query then looks for the other
-   * copies of the events of measures read raw only among them. Absent: among every id.
-   */
-  readonly repeatedIds?: string;
-  /**
    * The population index of the tiles read (POPULATION_COLUMNS of population-sql.ts): the query
    * reads the population from it instead of every day's presence rows. Absent: from presence rows.
    */

@@ -23,8 +23,6 @@ export interface PartsSources {
   readonly contestedIds: string;
   /** Every raw copy of the contested ids (events columns). */
   readonly contestedEvents: string;
-  /** One `event_id` column: the ids with more than one valid copy on their day (TileRelations.repeatedIds). */
-  readonly repeatedIds?: string;
   /** The population index (population-sql.ts), read in place of the presence rows of every day. */
   readonly population?: string;
   /** Carried per-key partials (carry-sql.ts, one column per use), read in place of the tile rows of the uses `carriedKeys` names. */
@@ -171,14 +169,11 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     // the bytes each read of the lake scans: there the lake is read once and narrowed after.
     const scope = bulk && d.name === 'duckdb' ? rawScope(d, plan) : 'TRUE';
     if (bulk && scope === 'TRUE') kept = inline;
-    // Only an id with another valid copy on its day has other copies to find: with the index's list
-    // of them (usually few or none) the join below reads nearly nothing.
-    const others = src.repeatedIds === undefined ? '' : ` AND e.event_id IN (SELECT event_id FROM ${src.repeatedIds})`;
     branches.push(
       scope === 'TRUE'
         ? 'SELECT * FROM raw_lake'
         : `SELECT e.* FROM raw_lake AS e WHERE e.cls = 'edge' OR ${scope}\nUNION ALL\n` +
-            `SELECT e.* FROM (SELECT DISTINCT e.event_id FROM raw_lake AS e WHERE e.cls = 'bulk' AND ${scope}${others}) AS scoped\n` +
+            `SELECT e.* FROM (SELECT DISTINCT e.event_id FROM raw_lake AS e WHERE e.cls = 'bulk' AND ${scope}) AS scoped\n` +
             `JOIN raw_lake AS e ON e.event_id = scoped.event_id WHERE NOT (e.cls = 'edge' OR ${scope})`,
     );
   }

@@ -1,4 +1,4 @@
-import { appendFile, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { appendFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
@@ -97,21 +97,6 @@ describe('the local tile store port (LocalTiles over LocalTileStore)', () => {
     // THEN the store reads the same rows and keeps the day (the codec is not part of the layout)
     expect(await rowsOf()).toEqual(before);
     expect(await tiles.refresh({ measures, days: DAYS, runId: 'r6' })).toEqual({ built: [], rebuilt: [], fresh: 4 });
-  });
-
-  it("indexes again a day of the previous release's index of counted ids (no `repeated` column), keeping the tiles", async () => {
-    const dir = join(state, 'tiles', 'ids', 'day=2024-03-02');
-    const ids = join(dir, 'ids.parquet');
-    const before = await engine.rows(`SELECT event_id, repeated FROM read_parquet(${stringLiteral(ids)}) ORDER BY ALL`);
-    // GIVEN the day's entry as the previous release wrote it: event ids only, a fingerprint without layout
-    await engine.rows(`COPY (SELECT event_id FROM read_parquet(${stringLiteral(ids)})) TO ${stringLiteral(`${ids}.old`)} (FORMAT parquet)`);
-    await rename(`${ids}.old`, ids);
-    const fingerprint = JSON.parse(await readFile(join(dir, 'fingerprint.json'), 'utf8'));
-    await writeFile(join(dir, 'fingerprint.json'), JSON.stringify({ day: fingerprint.day, inputs: fingerprint.inputs }));
-    // WHEN the store refreshes THEN no tile is rebuilt, and the entry is read again with its `repeated` column
-    expect(await tiles.refresh({ measures, days: DAYS, runId: 'r7' })).toEqual({ built: [], rebuilt: [], fresh: 4 });
-    expect(await engine.rows(`SELECT event_id, repeated FROM read_parquet(${stringLiteral(ids)}) ORDER BY ALL`)).toEqual(before);
-    expect(JSON.parse(await readFile(join(dir, 'fingerprint.json'), 'utf8')).layout).toBe(2);
   });
 
   it('counts the bytes of the tile files and lake partitions a query reads', async () => {

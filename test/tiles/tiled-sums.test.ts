@@ -50,14 +50,8 @@ describe('sums tiles cannot hold exactly', () => {
     // copies of one id on one day where only one is in the tip sum's scope
     const lake = await tempDir();
     await writeLake(lake, EVENTS);
-    const connection = await openDuckDb();
-    const comparison = new TileComparison(connection, lake, CATALOG, await tempDir());
+    const comparison = new TileComparison(await openDuckDb(), lake, CATALOG, await tempDir());
     await comparison.build(Date.parse('2024-03-12T00:00:00Z'));
-    // The index lists the ids with two copies on their day: the raw sums look for other copies among them only
-    const repeated = comparison.store.relations([]).repeatedIds;
-    expect(repeated).toBeDefined();
-    const ids = await connection.runAndReadAll(`SELECT event_id FROM ${repeated} AS r ORDER BY event_id`);
-    expect(ids.getRows().map((r) => r[0])).toEqual(['d1', 'e1']);
     const [spent, tipped, wired] = ['spent', 'tipped', 'wired'].map((id) => catalogMeasures(CATALOG.filter((c) => c.id === id))[0]?.id);
     for (const asOf of ['2024-03-10T12:00:00Z', '2024-03-11T00:00:00Z', '2024-03-11T09:30:00Z']) {
       // WHEN the catalog is compiled over tiles with the inexact sums read raw
