@@ -158,7 +158,7 @@ export async function checksCommand(folders: Folders, io: Output): Promise<numbe
   const colour = { pass: pc.green, warn: pc.yellow, fail: pc.red } as const;
   const rows: string[][] = [];
   for (const definition of catalog.definitions.filter((d) => !d.deprecated)) {
-    const latest = (await store.manifests(definition.id)).at(-1);
+    const { value: latest } = await store.manifestsNewestFirst(definition.id).next();
     if (!latest) continue;
     for (const check of latest.checks) {
       rows.push([

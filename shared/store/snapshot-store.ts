@@ -96,7 +96,10 @@ export class SnapshotStore {
    * Complete versions newest first, from `below - 1` (default: the newest started) down to `above + 1`
    * (default: version 1), read a few at a time: stop iterating once you have what you need.
    */
-  async *manifestsNewestFirst(cohort: string, range: { readonly below?: number; readonly above?: number } = {}): AsyncGenerator<Manifest> {
+  async *manifestsNewestFirst(
+    cohort: string,
+    range: { readonly below?: number; readonly above?: number } = {},
+  ): AsyncGenerator<Manifest, void, undefined> {
     // Below a given version, a number never started only costs a missing read: no index needed.
     const top = range.below === undefined ? await this.newestStarted(cohort) : range.below - 1;
     const bottom = Math.max(1, (range.above ?? 0) + 1);

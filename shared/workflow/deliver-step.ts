@@ -150,7 +150,7 @@ export class VersionNotCurrentError extends Error {
 async function isOrWasCurrent(store: SnapshotStore, cohort: string, version: number): Promise<boolean> {
   const current = await store.current(cohort);
   if (current === undefined || current < version) return false;
-  return !(await store.lostPublishes(cohort)).has(version);
+  return !(await store.lostVersions(cohort)).has(version);
 }
 
 /** Whether no export at or past this version is complete (`latest.json` is behind it or absent). */
