@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import type { BlobStore, LakeView, QueryEngine } from '../ports.ts';
-import { keysOfText, keysText, partAsOf, type WindowPart, windowOfParts } from './source-check-parts.ts';
+import { DigestList, keysOfText, keysText, partAsOf, type WindowPart, windowOfParts } from './source-check-parts.ts';
 import type { SourceCheckSource } from './source-check-source.ts';
 import {
   compileIdentityChecks,
   compileIdentityKeys,
   compileSourceChecks,
   type IdentityKeyRelation,
+  PARTS_COLUMNS,
   type SourceCheckRequest,
 } from './source-query.ts';
-import { readSourceCheckRows, type SourceCheckRow } from './source-rows.ts';
+import { readSourceCheckRows, SOURCE_CHECK_COLUMNS, type SourceCheckRow } from './source-rows.ts';
 import { DAY_MS, type SourceCheckWindow, sourceCheckWindow } from './source-window.ts';
 
 /** One lake file as the run's listing shows it: what a kept part is keyed by. */
@@ -33,6 +34,15 @@ export interface ListedSource {
   readonly relations: LakeRelations;
   /** An events relation reading these files (of {@link events}) and no other. */
   readonly eventsOf: (files: readonly ListedFile[]) => Promise<string>;
+}
+
+/** Some rows of a result, read by position: a reader converts only the values it uses. */
+export interface ResultBatch {
+  /** The result's column names, in order. */
+  readonly columns: readonly string[];
+  readonly rowCount: number;
+  /** The value of a row's column (null for SQL NULL). */
+  value(row: number, column: number): unknown;
 }
 
 /** The identity map as the parts' query joins it, and its `identity` rows. */
@@ -71,8 +81,12 @@ export interface KeptSourceChecksPorts {
   readonly identity?: (listed: ListedSource) => Promise<IdentityOfLake>;
   /** An event's 64-bit digest (source, event_id) in the engine's dialect, signed or not. */
   readonly eventKey: (source: string, eventId: string) => string;
-  /** Runs the digests query (columns `dt`, `key`): there may be one row per event of a day. @default - the engine's rows */
-  readonly keyRows?: (sql: string) => Promise<readonly Record<string, unknown>[]>;
+  /**
+   * Runs the parts' one statement (CompiledSourceChecks.byParts), whose rows include one per event
+   * of the partitions computed, in batches read by position (only the values used are read).
+   * @default - the engine's rows, in one batch
+   */
+  readonly partsRows?: (sql: string) => AsyncIterable<ResultBatch>;
   /**
    * Above this many bytes of events files in the window, the window is read at once every run and
    * nothing is kept: the parts' event digests (8 bytes an event of the window) are held in memory.
@@ -136,19 +150,6 @@ const inPlace = (identities: string, engine: QueryEngine): IdentityKeyRelation =
   relation: `(${compileIdentityKeys(engine.dialect, identities, (column) => column)})`,
   keyOf: (column) => column,
 });
-
-/**
- * No identity key: the digests of the valid events do not depend on the identity map, so their
- * query joins none instead of reading the map a second time.
- */
-const NO_IDENTITY_KEYS: IdentityKeyRelation = {
-  relation: "(SELECT '' AS source, '' AS user_key WHERE 1 = 0)",
-  keyOf: (column) => column,
-};
-
-/** The query of a request's event digests (per `dt`), joining no identity key. */
-const digestsSql = (request: SourceCheckRequest, eventKey: (source: string, eventId: string) => string) =>
-  compileSourceChecks({ ...request, identityKeys: NO_IDENTITY_KEYS }).keys(eventKey);
 
 /** Placeholders for the relations in the SQL a fingerprint digests: the files are digested themselves. */
 const NAMED: LakeRelations = { events: 'events', identities: 'identities', lists: 'lists' };
@@ -266,8 +267,7 @@ export class KeptSourceChecks implements SourceCheckSource {
         identityKeys: { relation: 'identity_keys', keyOf: identityKeys.keyOf },
         parts: [partition],
       };
-      const named = compileSourceChecks(request);
-      const sql = [named.sql, named.newest, digestsSql(request, this.ports.eventKey)];
+      const sql = compileSourceChecks(request).byParts(this.ports.eventKey);
       return sha256(JSON.stringify({ engine: engine.name, files, identities, sql }));
     };
     return { day: of(partAsOf(asOf)), inside: of(new Date(Date.parse(partition) + 2 * DAY_MS)) };
@@ -306,25 +306,28 @@ export class KeptSourceChecks implements SourceCheckSource {
       identityKeys,
       parts: names,
     };
-    const compiled = compileSourceChecks(request);
-    const byPart = <T>(records: readonly Record<string, unknown>[], column: string, read: (r: Record<string, unknown>) => T) => {
-      const grouped = new Map<string, T[]>(names.map((name) => [name, []]));
-      for (const record of records) grouped.get(String(record[column]))?.push(read(record));
-      return grouped;
-    };
-    const keyRows = this.ports.keyRows ?? ((sql: string) => engine.rows(sql));
-    const rows = byPart(await engine.rows(compiled.sql), 'part', (record) => record);
-    const spans = byPart(await engine.rows(compiled.newest), 'dt', (record) => record);
-    const keys = byPart(await keyRows(digestsSql(request, this.ports.eventKey)), 'dt', (record) =>
-      BigInt.asUintN(64, BigInt(record.key as bigint | string)),
-    );
+    const rows = new Map<string, Record<string, unknown>[]>(names.map((name) => [name, []]));
+    const spans = new Map<string, { readonly newest: number | null; readonly oldest: number | null }>();
+    const keys = new Map(names.map((name) => [name, new DigestList()]));
+    const read = this.ports.partsRows ?? ((sql: string) => engineBatches(engine, sql));
+    for await (const batch of read(compileSourceChecks(request).byParts(this.ports.eventKey))) {
+      const column = columnsAt(batch.columns);
+      for (let row = 0; row < batch.rowCount; row += 1) {
+        const at = (name: (typeof PARTS_COLUMNS)[number]) => batch.value(row, column[name]);
+        const part = String(at('part'));
+        const kind = at('kind');
+        if (kind === 'key') keys.get(part)?.push(BigInt.asUintN(64, BigInt(at('key') as bigint | string)));
+        else if (kind === 'span') spans.set(part, { newest: msOrNull(at('newest_ms')), oldest: msOrNull(at('oldest_ms')) });
+        else if (kind === 'rows') rows.get(part)?.push(Object.fromEntries(SOURCE_CHECK_COLUMNS.map((c) => [c, at(c)])));
+        else throw new Error(`source checks: unexpected kind of row ${String(kind)}`);
+      }
+    }
     const window = sourceCheckWindow(asOf);
     const parts = new Map<string, WindowPart>();
     for (const { partition, fingerprints } of partitions) {
-      const span = spans.get(partition)?.[0];
-      const newestMs = msOrNull(span?.newest_ms);
-      const oldestMs = msOrNull(span?.oldest_ms);
-      const sorted = BigUint64Array.from(keys.get(partition) ?? []).sort();
+      const newestMs = spans.get(partition)?.newest ?? null;
+      const oldestMs = spans.get(partition)?.oldest ?? null;
+      const sorted = keys.get(partition)?.sorted() ?? new BigUint64Array(0);
       const part: KeptPart = {
         fingerprint: inside(window, partition, oldestMs, newestMs) ? fingerprints.inside : fingerprints.day,
         newest_ms: newestMs,
@@ -347,6 +350,23 @@ export class KeptSourceChecks implements SourceCheckSource {
     });
     if (old.length > 0) await this.ports.remove(old);
   }
+}
+
+/** The parts' statement's rows from the engine, in one batch. */
+async function* engineBatches(engine: QueryEngine, sql: string): AsyncGenerator<ResultBatch> {
+  const records = await engine.rows(sql);
+  yield { columns: PARTS_COLUMNS, rowCount: records.length, value: (row, column) => records[row]?.[PARTS_COLUMNS[column] as string] };
+}
+
+/** Where each column of the parts' statement is in its rows, from its column names. */
+function columnsAt(names: readonly string[]): Record<(typeof PARTS_COLUMNS)[number], number> {
+  return Object.fromEntries(
+    PARTS_COLUMNS.map((column) => {
+      const i = names.indexOf(column);
+      if (i < 0) throw new Error(`source checks: the parts' result has no column ${column}`);
+      return [column, i];
+    }),
+  ) as Record<(typeof PARTS_COLUMNS)[number], number>;
 }
 
 /** Files as a fingerprint names them, in key order. */

@@ -131,3 +131,24 @@ export function partAsOf(asOf: Date): Date {
   const midnight = Math.floor(endMs / DAY_MS) * DAY_MS;
   return new Date(endMs === midnight ? endMs : midnight + 1);
 }
+
+/** Event digests as they are read, 8 bytes each (no BigInt kept per event). */
+export class DigestList {
+  private values = new BigUint64Array(1024);
+  private length = 0;
+
+  push(value: bigint): void {
+    if (this.length === this.values.length) {
+      const grown = new BigUint64Array(this.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length] = value;
+    this.length += 1;
+  }
+
+  /** The digests read, sorted ascending (repeats are the caller's: the query returns each once). */
+  sorted(): BigUint64Array {
+    return this.values.slice(0, this.length).sort();
+  }
+}

@@ -2,7 +2,7 @@ import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { normalizedIdSql } from '../compiler/normalize-id.ts';
 import type { Dialect } from '../compiler/dialect.ts';
 import { doubleLiteral, integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
-import { COUNT_COLUMNS, NO_SOURCE } from './source-rows.ts';
+import { COUNT_COLUMNS, NO_SOURCE, SOURCE_CHECK_COLUMNS } from './source-rows.ts';
 import { DAY_MS, dayText, type SourceCheckWindow, sourceCheckWindow } from './source-window.ts';
 
 /** What to compile: the source checks of one refresh. */
@@ -40,14 +40,23 @@ export interface CompiledSourceChecks {
   readonly partitions: { readonly from: string; readonly to: string };
   readonly window: SourceCheckWindow;
   /**
-   * The same query's valid events of the window, one row per (source, event_id) as `key`, the
-   * digest `keyOf` gives, with its partition `dt` when by parts (source-check-parts.ts tells from
-   * them whether two partitions share an event).
+   * By parts (`parts` given), in ONE statement (Athena bills at least 10 MB a query), each row
+   * tagged by `kind` ({@link PartRowKind}) with its partition in `part`, the columns
+   * {@link PARTS_COLUMNS}: the rows of {@link sql} (`rows`); the latest and earliest ts of any row
+   * read, valid or not, before T or not (`span`: `newest_ms`, `oldest_ms`, epoch ms); and the
+   * valid events of the window, one per (source, event_id), as the digest `keyOf` gives (`key`:
+   * source-check-parts.ts tells from them whether two partitions share an event). Each
+   * branch reads the partitions (Trino reads a WITH query once per use); the digests' joins no
+   * identity key (a digest does not depend on it).
    */
-  readonly keys: (keyOf: (source: string, eventId: string) => string) => string;
-  /** The latest and earliest ts of any row read (valid or not, before T or not), epoch ms, as `newest_ms` and `oldest_ms` (per `dt` when by parts). */
-  readonly newest: string;
+  readonly byParts: (keyOf: (source: string, eventId: string) => string) => string;
 }
+
+/** What a row of CompiledSourceChecks.byParts holds: a row of the checks, a partition's ts span, or an event digest. */
+export type PartRowKind = 'rows' | 'span' | 'key';
+
+/** The columns of CompiledSourceChecks.byParts, in order. */
+export const PARTS_COLUMNS = ['kind', 'part', ...SOURCE_CHECK_COLUMNS, 'newest_ms', 'oldest_ms', 'key'] as const;
 
 /**
  * Compiles every source check of a refresh into ONE query over the narrow columns (event_id,
@@ -91,8 +100,9 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     `scanned AS (\n  SELECT event_id, source, ${normalizedIdSql(d, 'user_id')} AS user_key, event_name, ts, dt\n` +
     `  FROM ${request.lake.events} AS lake_events\n` +
     `  WHERE ${parts === undefined ? `dt >= ${stringLiteral(partitions.from)} AND dt <= ${stringLiteral(partitions.to)}` : `dt IN (${[...parts].sort().map(stringLiteral).join(', ')})`}\n)`;
-  const flagged =
-    `flagged AS (\n  SELECT CASE WHEN e.source IS NULL OR e.source = '' THEN ${stringLiteral(NO_SOURCE)} ELSE e.source END AS src,\n` +
+  // The digests' chain of byParts (digest_*) is the same without the identity join.
+  const flaggedAs = (name: string, joined: boolean) =>
+    `${name} AS (\n  SELECT CASE WHEN e.source IS NULL OR e.source = '' THEN ${stringLiteral(NO_SOURCE)} ELSE e.source END AS src,\n` +
     `    e.event_id, e.user_key, e.ts, e.dt,\n` +
     `    (e.event_id IS NULL OR e.event_id = '') AS no_event_id,\n` +
     `    (e.source IS NULL OR e.source = '') AS no_source,\n` +
@@ -101,22 +111,25 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     `    (e.ts IS NULL) AS no_ts,\n` +
     `    CAST(floor(date_diff('millisecond', ${epoch}, e.ts) / ${doubleLiteral(DAY_MS)}) AS BIGINT) AS ts_day,\n` +
     `    date_diff('day', DATE ${stringLiteral(dayText(0))}, TRY_CAST(e.dt AS DATE)) AS dt_day,\n` +
-    `    (m.user_key IS NULL) AS unmapped\n` +
-    `  FROM scanned AS e\n  LEFT JOIN identity_keys AS m ON m.source = e.source AND m.user_key = ${joinedKey}\n` +
+    `    ${joined ? '(m.user_key IS NULL)' : 'FALSE'} AS unmapped\n` +
+    `  FROM scanned AS e\n${joined ? `  LEFT JOIN identity_keys AS m ON m.source = e.source AND m.user_key = ${joinedKey}\n` : ''}` +
     `  WHERE e.ts IS NULL OR e.ts < ${T}\n)`;
-  const classified =
-    `classified AS (\n  SELECT ${dt}src, event_id, ts, unmapped, no_event_id, no_source, no_user_id, no_event_name, no_ts,\n` +
+  const flagged = flaggedAs('flagged', true);
+  const classifiedAs = (name: string, from: string) =>
+    `${name} AS (\n  SELECT ${dt}src, event_id, ts, unmapped, no_event_id, no_source, no_user_id, no_event_name, no_ts,\n` +
     `    NOT (no_event_id OR no_source OR no_user_id OR no_event_name OR no_ts) AS valid,\n` +
     `    CASE WHEN no_ts THEN ${inUndated} ELSE ts >= ${start} END AS in_window,\n` +
     `    (NOT no_ts AND ${inUndated} AND abs(ts_day - dt_day) > 1) AS off_partition,\n` +
     `    CASE WHEN no_ts THEN dt_day WHEN ts_day < ${integerLiteral(window.firstDay)} THEN ${beforeWindow} ELSE ts_day END AS event_day\n` +
-    `  FROM flagged\n)`;
+    `  FROM ${from}\n)`;
+  const classified = classifiedAs('classified', 'flagged');
   // A valid row in the window is one copy of an event: its group is the event (source, event_id),
   // dated by its earliest copy. Every other row is grouped by its day. One aggregation removes
   // duplicates for every count at once (cheaper than a DISTINCT per counter).
-  const keyed =
-    `keyed AS (\n  SELECT *,\n    CASE WHEN valid AND in_window THEN event_id END AS event_key,\n` +
-    `    CASE WHEN valid AND in_window THEN NULL ELSE event_day END AS day_key\n  FROM classified\n)`;
+  const keyedAs = (name: string, from: string) =>
+    `${name} AS (\n  SELECT *,\n    CASE WHEN valid AND in_window THEN event_id END AS event_key,\n` +
+    `    CASE WHEN valid AND in_window THEN NULL ELSE event_day END AS day_key\n  FROM ${from}\n)`;
+  const keyed = keyedAs('keyed', 'classified');
   const perKey =
     `per_key AS (\n  SELECT ${dt}src, event_key, min(event_day) AS event_day,\n    ` +
     [
@@ -149,8 +162,33 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     nullCount('identity_conflicts'),
   ];
   const partColumns = parts === undefined ? eventColumns : ['dt AS part', ...eventColumns];
-  const events = `SELECT ${partColumns.join(',\n  ')}\nFROM per_key\nGROUP BY ${dt}ROLLUP (src, event_day)`;
+  const grouping = `GROUP BY ${dt}ROLLUP (src, event_day)`;
+  const events = `SELECT ${partColumns.join(',\n  ')}\nFROM per_key\n${grouping}`;
   const ctes = `WITH ${[identityKeys, scanned, flagged, classified, keyed, perKey].join(',\n')}\n`;
+  const span = {
+    newest_ms: `date_diff('millisecond', ${epoch}, max(ts)) AS newest_ms`,
+    oldest_ms: `date_diff('millisecond', ${epoch}, min(ts)) AS oldest_ms`,
+  };
+  const byParts = (keyOf: (source: string, eventId: string) => string) => {
+    // `key` is the digest's own type (a signed or unsigned 64-bit integer): a bare NULL elsewhere takes it.
+    const typed = (column: string) =>
+      column === 'key' ? 'NULL AS key' : `CAST(NULL AS ${column === 'grain' || column === 'source' ? 'VARCHAR' : 'BIGINT'}) AS ${column}`;
+    const columns = (kind: PartRowKind, given: Readonly<Record<string, string>>) =>
+      [`'${kind}' AS kind`, 'dt AS part', ...PARTS_COLUMNS.slice(2).map((column) => given[column] ?? typed(column))].join(', ');
+    const rowColumns = Object.fromEntries(SOURCE_CHECK_COLUMNS.map((column, i) => [column, eventColumns[i] as string]));
+    const digestCtes = [
+      flaggedAs('digest_flagged', false),
+      classifiedAs('digest_classified', 'digest_flagged'),
+      keyedAs('digest_keyed', 'digest_classified'),
+    ];
+    return (
+      `-- cohort-refresh: source checks by parts as of ${new Date(window.endMs).toISOString()}\n` +
+      `WITH ${[identityKeys, scanned, flagged, classified, keyed, perKey, ...digestCtes].join(',\n')}\n` +
+      `SELECT ${columns('rows', rowColumns)}\nFROM per_key\n${grouping}\nUNION ALL\n` +
+      `SELECT ${columns('span', span)}\nFROM scanned\nGROUP BY dt\nUNION ALL\n` +
+      `SELECT DISTINCT ${columns('key', { key: `${keyOf('src', 'event_key')} AS key` })}\nFROM digest_keyed\nWHERE event_key IS NOT NULL`
+    );
+  };
   const sql =
     `-- cohort-refresh: source checks as of ${new Date(window.endMs).toISOString()}, days ${dayText(window.firstDay)} to ${dayText(window.lastDay)}\n` +
     ctes +
@@ -159,8 +197,7 @@ export function compileSourceChecks(request: SourceCheckRequest): CompiledSource
     sql,
     partitions,
     window,
-    keys: (keyOf) => `${ctes}SELECT DISTINCT ${dt}${keyOf('src', 'event_key')} AS key\nFROM keyed\nWHERE event_key IS NOT NULL`,
-    newest: `${ctes}SELECT ${dt}date_diff('millisecond', ${epoch}, max(ts)) AS newest_ms, date_diff('millisecond', ${epoch}, min(ts)) AS oldest_ms\nFROM scanned${parts === undefined ? '' : '\nGROUP BY dt'}`,
+    byParts,
   };
 }
 

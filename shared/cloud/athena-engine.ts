@@ -7,7 +7,7 @@ import { type CohortKpiTotals, type EvaluationRef, type LakeView, partitionsIn, 
 import { uniqueInByteOrder } from '../store/parquet-members-codec.ts';
 import { EVALUATION_TABLE_PREFIX, evaluationStatement } from './athena-statement.ts';
 import { type AthenaLakeOptions, athenaLakeRelations } from './athena-lake.ts';
-import { athenaCsvRows } from './athena-csv.ts';
+import { athenaCsvRows, type CsvRow } from './athena-csv.ts';
 import { objectChunks } from './athena-result-rows.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 import { evaluationPopulation } from './athena-evaluations.ts';
@@ -199,22 +199,15 @@ export class AthenaEngine implements QueryEngine {
   }
 
   /**
-   * A query's rows (column name to text) read from its CSV result object in one GET, not from
-   * GetQueryResults' pages of 1,000 rows: for results of many rows that name no person (they are
-   * left to the results bucket's lifecycle rule).
+   * A query's rows read from its CSV result object in one GET, not from GetQueryResults' pages of
+   * 1,000 rows (for results of many rows that name no person: they are left to the results
+   * bucket's lifecycle rule), as they arrive, in batches of positional values (text, null for
+   * NULL), the first row the column names: a caller keeps what it needs of each row only.
    */
-  async resultRows(sql: string): Promise<Record<string, string | null>[]> {
+  async *resultBatches(sql: string): AsyncGenerator<CsvRow[]> {
     const execution = await this.options.runner.execute(sql);
     if (!execution.outputLocation) throw new Error(`Athena query ${execution.queryId} reported no result file`);
-    let header: string[] | undefined;
-    const records: Record<string, string | null>[] = [];
-    for await (const rows of athenaCsvRows(await this.object(execution.outputLocation))) {
-      for (const row of rows) {
-        if (header === undefined) header = row.map(String);
-        else records.push(Object.fromEntries(header.map((name, i) => [name, row[i] ?? null])));
-      }
-    }
-    return records;
+    yield* athenaCsvRows(await this.object(execution.outputLocation));
   }
 
   /** The person ids of a members query's CSV result, in the order Athena wrote them. */

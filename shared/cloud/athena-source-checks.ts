@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SOURCE_CHECK_PARTS_PREFIX } from '../bucket-layout.ts';
-import { KeptSourceChecks, type ListedFile, MAX_KEPT_WINDOW_BYTES } from '../checks/kept-source-checks.ts';
+import { KeptSourceChecks, type ListedFile, MAX_KEPT_WINDOW_BYTES, type ResultBatch } from '../checks/kept-source-checks.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { LakeObject } from './lake-objects.ts';
@@ -11,8 +11,8 @@ import type { S3BlobStore } from './s3-blob-store.ts';
 export interface AthenaSourceChecksOptions {
   /** The run's engine (its `lake()` the same listing as {@link lake}). */
   readonly engine: QueryEngine;
-  /** Reads a query's rows from its CSV result object in one GET (AthenaEngine.resultRows): the digests of a day's events. */
-  readonly resultRows: (sql: string) => Promise<readonly Record<string, unknown>[]>;
+  /** Reads a query's rows from its CSV result object in one GET, in batches, the first row its column names (AthenaEngine.resultBatches): the parts' statement, one row per event of the partitions computed. */
+  readonly resultBatches: (sql: string) => AsyncIterable<readonly (readonly (string | null)[])[]>;
   /** The run's one listing of the lake (oneListing in athena-listing.ts): its files key the parts. */
   readonly lake: () => Promise<ListedLake>;
   readonly s3: S3Client;
@@ -38,8 +38,9 @@ const listed = (o: LakeObject): ListedFile => ({ key: o.key, size: o.size, versi
  * The Plan step's source checks in the cloud (issue 15): the kept parts of KeptSourceChecks in the
  * snapshots bucket (`checks/parts/dt=<d>.json`, one object per partition: a tick PUTs only the
  * parts it computed, usually today's), keyed by the partition's files in the run's listing (key,
- * size, ETag) and the identity map's. The partitions to compute are read by one Athena query over
- * manifests naming their files only (ListedLake.eventsOf) and `dt IN (...)` their dates.
+ * size, ETag) and the identity map's. The partitions to compute are read by one Athena statement
+ * (their rows, ts spans and event digests, read from its CSV result in one GET) over manifests
+ * naming their files only (ListedLake.eventsOf) and `dt IN (...)` their dates.
  */
 export function athenaSourceChecks(options: AthenaSourceChecksOptions): KeptSourceChecks {
   const { s3, snapshots, bucket } = options;
@@ -62,7 +63,17 @@ export function athenaSourceChecks(options: AthenaSourceChecksOptions): KeptSour
       };
     },
     eventKey: athenaEventKey,
-    keyRows: options.resultRows,
+    partsRows: (sql) => csvBatches(options.resultBatches(sql)),
     maxWindowBytes: options.maxWindowBytes ?? MAX_KEPT_WINDOW_BYTES,
   });
+}
+
+/** A CSV result's rows as batches read by position, its first row the column names. */
+async function* csvBatches(rows: AsyncIterable<readonly (readonly (string | null)[])[]>): AsyncGenerator<ResultBatch> {
+  let columns: readonly string[] | undefined;
+  for await (const batch of rows) {
+    const data = columns === undefined ? batch.slice(1) : batch;
+    columns ??= batch[0]?.map(String);
+    if (columns !== undefined) yield { columns, rowCount: data.length, value: (row, column) => data[row]?.[column] ?? null };
+  }
 }

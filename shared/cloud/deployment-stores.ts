@@ -94,7 +94,7 @@ export function deploymentStores(deployment: Deployment, clients: DeploymentClie
     sourceChecksOf: (listing) =>
       athenaSourceChecks({
         engine: listing.engine,
-        resultRows: (sql) => engine.resultRows(sql),
+        resultBatches: (sql) => engine.resultBatches(sql),
         lake: listing.lake,
         s3: clients.s3,
         snapshots,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
+import type { ResultBatch } from '../checks/kept-source-checks.ts';
 import type { MetricColumns } from '../compiler/compile-refresh.ts';
 import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCodec, partitionsIn, type QueryEngine } from '../ports.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
@@ -115,6 +116,21 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
 
   async rows(sql: string): Promise<Record<string, unknown>[]> {
     return (await this.connection.runAndReadAll(sql).catch(rethrowLakeError)).getRowObjects();
+  }
+
+  /**
+   * A query's rows chunk by chunk, read by position: only the values a caller reads are made
+   * JavaScript values (a result of many rows and columns, such as the source checks' by parts).
+   */
+  async *batches(sql: string): AsyncGenerator<ResultBatch> {
+    const result = await this.connection.stream(sql).catch(rethrowLakeError);
+    const columns = result.columnNames();
+    for (;;) {
+      const chunk = await result.fetchChunk().catch(rethrowLakeError);
+      if (chunk === null || chunk.rowCount === 0) return;
+      const vectors = columns.map((_, i) => chunk.getColumnVector(i));
+      yield { columns, rowCount: chunk.rowCount, value: (row, column) => vectors[column]?.getItem(row) ?? null };
+    }
   }
 
   /** A result location is a table name this engine made; anything else is refused. */

@@ -3,7 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { KeptSourceChecks, type ListedFile, type ListedSource } from '../checks/kept-source-checks.ts';
 import { partitionFolderDate } from '../compiler/partition-date.ts';
-import type { QueryEngine } from '../ports.ts';
+import type { DuckDbEngine } from './duckdb-engine.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
 import { byFormat, type LakeFiles, list } from './lake-files.ts';
@@ -36,7 +36,7 @@ export class LocalSourceChecks extends KeptSourceChecks {
   constructor(
     connection: DuckDBConnection,
     /** Runs the checks' queries (an unreadable lake file fails naming it). */
-    engine: QueryEngine,
+    engine: DuckDbEngine,
     lakeDir: string,
     stateDir: string,
   ) {
@@ -59,6 +59,7 @@ export class LocalSourceChecks extends KeptSourceChecks {
           listed.identities.map((f) => ({ path: f.key, size: f.size, version: f.version })),
         ),
       eventKey: eventKeyOf,
+      partsRows: (sql) => engine.batches(sql),
     });
   }
 }

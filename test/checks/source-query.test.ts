@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileSourceChecks } from '../../shared/checks/source-query.ts';
+import { compileSourceChecks, PARTS_COLUMNS } from '../../shared/checks/source-query.ts';
 import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
 import { athenaLakeRelations } from '../../shared/cloud/athena-lake.ts';
 import { calledFunctions, codeOnly, cteNames, DIALECTS, LAKE, literalValues, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
@@ -65,6 +65,34 @@ describe('the source-check query', () => {
           .split(',\n')
           .map((item) => /(\w+)\s*$/.exec(item.trim())?.[1]);
         expect(aliases).toEqual([...SOURCE_CHECK_COLUMNS]);
+      }
+    }
+  });
+
+  it('by parts, is one statement of three branches returning the same columns (rows, ts spans, digests), valid Trino', () => {
+    const keyOf = (source: string, eventId: string) => `xxhash64(to_utf8(concat(${source}, ${eventId})))`;
+    for (const dialect of ['athena', 'duckdb'] as const) {
+      const sql = compileSourceChecks({ asOf: AS_OF, lake: LAKE, dialect: DIALECTS[dialect], parts: ['2024-06-15', '2024-06-14'] }).byParts(
+        keyOf,
+      );
+      const branches = sql.split('\nUNION ALL\n');
+      expect(branches).toHaveLength(3);
+      const kinds = branches.map((branch) => {
+        const select = branch.slice(branch.lastIndexOf('\nSELECT ') + 8, branch.lastIndexOf('\nFROM '));
+        expect([...codeOnly(select).matchAll(/(?:\bAS |^|,\s*)(\w+)(?=,|\s*$)/g)].map((m) => m[1])).toEqual([...PARTS_COLUMNS]);
+        return /'(\w+)' AS kind/.exec(select)?.[1];
+      });
+      expect(kinds).toEqual(['rows', 'span', 'key']);
+      // The events relation is named once (`scanned`, which each branch reads), by the partitions named only.
+      expect(sql.split(LAKE.events)).toHaveLength(2);
+      expect(sql).toContain("dt IN ('2024-06-14', '2024-06-15')");
+      if (dialect === 'athena') {
+        expect(() => parseTrino(sql)).not.toThrow();
+        expect(
+          calledFunctions(sql).filter(
+            (name) => !SOURCE_CHECK_FUNCTIONS.has(name) && !['xxhash64', 'to_utf8', 'concat', 'min'].includes(name),
+          ),
+        ).toEqual([]);
       }
     }
   });
