@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import { PARTS_COLUMNS } from '../../shared/checks/source-query.ts';
 import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
 import { header } from '../support/lake.ts';
 import type { FakeAws, FakeQuery } from './fake-aws.ts';
@@ -55,13 +56,13 @@ export async function loadHandlers(): Promise<Record<string, Handler>> {
 }
 
 /**
- * Answers the source checks' query of event digests, which Plan reads from its CSV result: none.
- * Returns whether the query was that one.
+ * Answers the source checks' statement by parts (rows, ts spans and event digests), which Plan
+ * reads from its CSV result: no row. Returns whether the query was that one.
  */
 export function answeredDigests(aws: FakeAws, query: FakeQuery): boolean {
-  if (!query.sql.includes(' AS key\n')) return false;
+  if (!query.sql.includes("'key' AS kind")) return false;
   query.outputLocation = `s3://cohorts-results/results/${query.id}.csv`;
-  aws.put('cohorts-results', `results/${query.id}.csv`, '"dt","key"\n');
+  aws.put('cohorts-results', `results/${query.id}.csv`, `${PARTS_COLUMNS.map((column) => `"${column}"`).join(',')}\n`);
   return true;
 }
 
