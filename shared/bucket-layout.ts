@@ -63,6 +63,14 @@ export const TILE_POPULATION_STATE_KEY = `${TILES_PREFIX}population.json`;
  * write and delete here only.
  */
 export const SOURCE_CHECK_PARTS_PREFIX = 'checks/parts/';
+/**
+ * Snapshots bucket: the identity map's keys kept for the source checks (issue 15): the Glue
+ * `identity_keys` table, one `version=<v>/` folder of Parquet files (source, MD5 of the normalized
+ * user id) per version of the map; only Plan reads, writes and deletes here.
+ */
+export const IDENTITY_KEYS_PREFIX = 'checks/identity-keys/';
+/** Snapshots bucket: which version of the kept identity keys is whole (written after its files, outside every `version=` folder). */
+export const IDENTITY_KEYS_STATE_KEY = `${IDENTITY_KEYS_PREFIX}state.json`;
 
 /**
  * Lake bucket, under the lake prefix: the records the ingestion could not place in `events/`

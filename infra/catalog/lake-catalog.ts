@@ -6,6 +6,8 @@ import { DT_PROJECTION_RANGE, MANIFEST_FOLDERS } from '../../shared/cloud/lake-m
 import { TS_UNITS } from '../../shared/cloud/lake-objects.ts';
 import {
   CONTESTED_TABLE_COLUMNS,
+  IDENTITY_KEYS_COLUMNS,
+  IDENTITY_KEYS_TABLE,
   TILE_DAY_COLUMN,
   TILE_TABLE_COLUMNS,
   TILES_CONTESTED_TABLE,
@@ -15,7 +17,13 @@ import {
   POPULATION_TABLE_COLUMNS,
   TILES_TABLE,
 } from '../../shared/cloud/athena-tile-tables.ts';
-import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_IDS_PREFIX, TILE_POPULATION_PREFIX } from '../../shared/bucket-layout.ts';
+import {
+  IDENTITY_KEYS_PREFIX,
+  TILE_CONTESTED_PREFIX,
+  TILE_DAYS_PREFIX,
+  TILE_IDS_PREFIX,
+  TILE_POPULATION_PREFIX,
+} from '../../shared/bucket-layout.ts';
 import { type Column, externalTable } from './external-table.ts';
 import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
 
@@ -102,7 +110,9 @@ export class LakeCatalog extends Construct {
   public readonly tilesPopulationTable: glue.CfnTable;
   /** `tiles_ids`: the index of counted ids, per UTC day; only the Tiles function reads and writes it. */
   public readonly tilesIdsTable: glue.CfnTable;
-  /** Names of every table in the database but the tile tables (see {@link tileTableNames}). */
+  /** `identity_keys`: the identity map's keys the source checks join, one `version` per map (only Plan reads and writes it). */
+  public readonly identityKeysTable: glue.CfnTable;
+  /** Names of every table in the database but the tile tables (see {@link tileTableNames}) and {@link identityKeysTable}. */
   public readonly tableNames: readonly string[];
   /** Names of the tile tables: only what reads or builds tiles is granted them. */
   public readonly tileTableNames: readonly string[] = [TILES_TABLE, TILES_CONTESTED_TABLE, TILES_POPULATION_TABLE];
@@ -261,6 +271,23 @@ export class LakeCatalog extends Construct {
       parameters: TILE_PARQUET_PARAMETERS,
     });
 
+    const identityKeys = `s3://${props.snapshotsBucket.bucketName}/${IDENTITY_KEYS_PREFIX}`;
+    this.identityKeysTable = externalTable(this, 'IdentityKeysTable', {
+      ...common,
+      tableName: IDENTITY_KEYS_TABLE,
+      description: "The identity map's keys (source, MD5 of the normalized user id) the source checks join (kept by the Plan step).",
+      format: 'parquet',
+      columns: IDENTITY_KEYS_COLUMNS,
+      partitionKeys: [{ name: 'version', type: 'string', comment: "a digest of the identity map's files" }],
+      location: identityKeys,
+      parameters: {
+        'projection.enabled': 'true',
+        // injected: every query names the version its state object holds, so no listing of versions.
+        'projection.version.type': 'injected',
+        'storage.location.template': `${identityKeys}version=\${version}/`,
+      },
+    });
+
     this.tableNames = ['events_jsonl', 'events_parquet', 'identities_jsonl', 'identities_parquet', 'cohort_members', 'lists'];
   }
 
@@ -274,6 +301,11 @@ export class LakeCatalog extends Construct {
   /** ARN of the index of counted ids (`tiles_ids`, partitioned): only what builds tiles is granted it. */
   public get tileIdsTableArn(): string {
     return Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${TILES_IDS_TABLE}` });
+  }
+
+  /** ARN of the kept identity keys' table (`identity_keys`): only Plan is granted it. */
+  public get identityKeysTableArn(): string {
+    return Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${IDENTITY_KEYS_TABLE}` });
   }
 
   /** ARN of the account's Glue Data Catalog: every Glue read names it. */

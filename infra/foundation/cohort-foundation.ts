@@ -34,6 +34,7 @@ import {
   RESULTS_PREFIX,
   SNAPSHOTS_PREFIX,
   SOURCE_CHECK_PARTS_PREFIX,
+  IDENTITY_KEYS_PREFIX,
   TILES_PREFIX,
 } from '../../shared/bucket-layout.ts';
 import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
@@ -491,19 +492,28 @@ export class CohortFoundation extends Construct {
 
   /**
    * Lets the grantee keep the source checks' parts (the Plan function, issue 15): read, write and
-   * delete objects under `checks/parts/` of the snapshots bucket only (counts and event digests,
-   * no user id).
+   * delete objects under `checks/parts/` of the snapshots bucket (counts and event digests, no
+   * user id) and under `checks/identity-keys/` (the identity map's keys as MD5 digests, written by
+   * Athena's UNLOAD with the grantee's rights), and Glue reads of the `identity_keys` table.
    */
   public grantSourceCheckParts(grantee: iam.IGrantable): iam.Grant {
+    const prefixes = [`${SOURCE_CHECK_PARTS_PREFIX}*`, `${IDENTITY_KEYS_PREFIX}*`];
     const deletes = iam.Grant.addToPrincipal({
       grantee,
       actions: ['s3:DeleteObject'],
-      // Object ARN ends in "*": one part per `dt` partition, dates not known in advance.
-      resourceArns: [this.snapshotsBucket.arnForObjects(`${SOURCE_CHECK_PARTS_PREFIX}*`)],
+      // Object ARNs end in "*": one part per `dt` partition, one key folder per map version, not known in advance.
+      resourceArns: prefixes.map((prefix) => this.snapshotsBucket.arnForObjects(prefix)),
     });
-    return this.grantReadObjects(grantee, this.snapshotsBucket, [`${SOURCE_CHECK_PARTS_PREFIX}*`])
+    const glueGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      resourceArns: [this.catalog.catalogArn, this.catalog.databaseArn, this.catalog.identityKeysTableArn],
+    });
+    return this.grantReadObjects(grantee, this.snapshotsBucket, prefixes)
       .combine(this.grantWriteObjects(grantee, this.snapshotsBucket, `${SOURCE_CHECK_PARTS_PREFIX}*`))
-      .combine(deletes);
+      .combine(this.grantWriteObjects(grantee, this.snapshotsBucket, `${IDENTITY_KEYS_PREFIX}*`))
+      .combine(deletes)
+      .combine(glueGrant);
   }
 
   /** S3 reads of `tiles/` of the snapshots bucket. */

@@ -3,6 +3,7 @@ import { SOURCE_CHECK_PARTS_PREFIX } from '../bucket-layout.ts';
 import { KeptSourceChecks, type ListedFile, MAX_KEPT_WINDOW_BYTES, type ResultBatch } from '../checks/kept-source-checks.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { ListedLake } from './athena-engine.ts';
+import { athenaIdentityKeys } from './athena-identity-keys.ts';
 import type { LakeObject } from './lake-objects.ts';
 import { deleteObjects } from './s3-prefix.ts';
 import type { S3BlobStore } from './s3-blob-store.ts';
@@ -20,6 +21,12 @@ export interface AthenaSourceChecksOptions {
   readonly snapshots: S3BlobStore;
   /** The snapshots bucket's name (where the parts the window moved past are deleted). */
   readonly bucket: string;
+  /**
+   * Writes the identity map's keys as Parquet files under an S3 folder (Athena's `UNLOAD`,
+   * AthenaQueryRunner.unloadToParquet) with {@link database}: the keys are kept
+   * (athena-identity-keys.ts). @default - the map read in place by every statement that computes a part
+   */
+  readonly identityKeys?: { readonly unload: (sql: string, s3Folder: string) => Promise<unknown>; readonly database: string };
   /** Bytes of events files in the window above which the window is read at once. @default MAX_KEPT_WINDOW_BYTES */
   readonly maxWindowBytes?: number;
 }
@@ -38,13 +45,26 @@ const listed = (o: LakeObject): ListedFile => ({ key: o.key, size: o.size, versi
  * The Plan step's source checks in the cloud (issue 15): the kept parts of KeptSourceChecks in the
  * snapshots bucket (`checks/parts/dt=<d>.json`, one object per partition: a tick PUTs only the
  * parts it computed, usually today's), keyed by the partition's files in the run's listing (key,
- * size, ETag) and the identity map's. The partitions to compute are read by one Athena statement
+ * size, ETag) and the identity map's, whose keys are kept under `checks/identity-keys/` when
+ * {@link AthenaSourceChecksOptions.identityKeys} is given. The partitions to compute are read by one Athena statement
  * (their rows, ts spans and event digests, read from its CSV result in one GET) over manifests
  * naming their files only (ListedLake.eventsOf) and `dt IN (...)` their dates.
  */
 export function athenaSourceChecks(options: AthenaSourceChecksOptions): KeptSourceChecks {
-  const { s3, snapshots, bucket } = options;
+  const { s3, snapshots, bucket, identityKeys } = options;
+  const identity =
+    identityKeys === undefined
+      ? undefined
+      : athenaIdentityKeys({
+          engine: options.engine,
+          unload: identityKeys.unload,
+          s3,
+          bucket,
+          blobs: snapshots,
+          database: identityKeys.database,
+        });
   return new KeptSourceChecks({
+    ...(identity === undefined ? {} : { identity }),
     engine: options.engine,
     blobs: snapshots,
     prefix: SOURCE_CHECK_PARTS_PREFIX,

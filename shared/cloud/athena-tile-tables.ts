@@ -18,6 +18,16 @@ export const TILES_IDS_TABLE = 'tiles_ids';
 export const IDS_TABLE_COLUMNS: readonly StoredColumn[] = [{ name: 'event_id', type: 'string' }];
 /** The Glue table of the population index of the tiles (population-sql.ts), not partitioned. */
 export const TILES_POPULATION_TABLE = 'tiles_population';
+/**
+ * The Glue table of the identity map's keys the source checks join (athena-identity-keys.ts),
+ * partitioned by an injected `version`.
+ */
+export const IDENTITY_KEYS_TABLE = 'identity_keys';
+/** The columns of {@link IDENTITY_KEYS_TABLE} (compileIdentityKeys; `version` is its partition key). */
+export const IDENTITY_KEYS_COLUMNS: readonly StoredColumn[] = [
+  { name: 'source', type: 'string' },
+  { name: 'user_key', type: 'string', comment: 'MD5 (hex) of the normalized user id' },
+];
 
 /**
  * How an instant is stored: as Athena's text of a `timestamp(6) with time zone` (`2026-01-05

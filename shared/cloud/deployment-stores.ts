@@ -99,6 +99,7 @@ export function deploymentStores(deployment: Deployment, clients: DeploymentClie
         s3: clients.s3,
         snapshots,
         bucket: deployment.SNAPSHOTS_BUCKET,
+        identityKeys: { unload: (sql, folder) => runner.unloadToParquet(sql, folder), database: deployment.GLUE_DATABASE },
       }),
   };
 }

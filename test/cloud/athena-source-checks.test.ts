@@ -37,7 +37,7 @@ const CHECK_FUNCTIONS = new Set([
  * checks' queries by their shape for the partitions each names (`dt IN (...)`), and each query's
  * text in the order sent.
  */
-function world() {
+function world(options: { readonly keepKeys?: boolean } = {}) {
   const objects = new Map<string, { body: string; etag: string }>();
   const sent: string[] = [];
   /** Per partition: its events (event digests) and the latest ts of its rows. */
@@ -155,6 +155,9 @@ function world() {
       snapshots: new S3BlobStore(client.s3, { bucket: 'snapshots-bucket' }),
       bucket: 'snapshots-bucket',
       ...(maxWindowBytes === undefined ? {} : { maxWindowBytes }),
+      ...(options.keepKeys
+        ? { identityKeys: { unload: (sql: string, folder: string) => runner.unloadToParquet(sql, folder), database: 'cohort_refresh' } }
+        : {}),
     });
     const before = sent.length;
     const rows = await checks.rows(asOf);
@@ -277,6 +280,37 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
 
     expect(partsQuery(next.queries).map(w.named)).toEqual([['2024-05-17']]);
     expect(lakeRow(next.rows)).toBe(4);
+  });
+
+  it("join the identity map's keys kept in the bucket, unloaded once, instead of reading the map on every tick", async () => {
+    const w = world({ keepKeys: true });
+    w.setFile('2024-06-14', '"b1"', ['3']);
+    w.setFile('2024-06-15', '"c1"', ['6']);
+
+    const first = await w.tick();
+
+    // The keys unloaded once, the parts' statement joins them (not the map), the identity rows counted once.
+    const unloads = first.queries.filter((q) => q.startsWith('UNLOAD'));
+    expect(unloads).toHaveLength(1);
+    expect(unloads[0]).toMatch(/TO 's3:\/\/snapshots-bucket\/checks\/identity-keys\/version=[0-9a-f]{16}\/'/);
+    const parts = partsQuery(first.queries)[0] as string;
+    expect(parts).toMatch(/FROM "cohort_refresh"\."identity_keys" WHERE version = '[0-9a-f]{16}'/);
+    expect(parts).not.toContain('identities_');
+    expect(first.rows.find((r) => r.grain === 'identity')).toMatchObject({ source: 'web', identity_keys: 7 });
+    expect(w.objects.has('checks/identity-keys/state.json')).toBe(true);
+
+    // Today's file changed: one statement, over today's partition and the kept keys; no UNLOAD.
+    w.setFile('2024-06-15', '"c2"', ['6', '8']);
+    const next = await w.tick(new Date('2024-06-15T12:05:00.000Z'));
+    expect(next.queries).toHaveLength(1);
+    expect(next.queries[0]).toContain('"identity_keys" WHERE version');
+    expect(next.queries[0]).not.toContain('identities_');
+
+    // The map changed: the keys are unloaded again and every part computed again against them.
+    w.objects.set('lake/identities/map.jsonl', { body: '{}', etag: '"map-2"' });
+    const changed = await w.tick(new Date('2024-06-15T12:10:00.000Z'));
+    expect(changed.queries.filter((q) => q.startsWith('UNLOAD'))).toHaveLength(1);
+    expect(partsQuery(changed.queries).map(w.named)).toEqual([['2024-06-14', '2024-06-15']]);
   });
 
   it('sends queries that parse with the Trino grammar and call only Trino functions', async () => {

@@ -45,11 +45,11 @@ describe('CohortFoundation Glue catalog', () => {
     });
   });
 
-  it('creates ten tables, each after the database', () => {
+  it('creates eleven tables, each after the database', () => {
     const { stack, foundation } = givenFoundation();
     const template = templateOf(stack);
 
-    template.resourceCountIs('AWS::Glue::Table', 10);
+    template.resourceCountIs('AWS::Glue::Table', 11);
     template.allResources('AWS::Glue::Table', {
       DependsOn: [stack.getLogicalId(foundation.catalog.database)],
       Properties: Match.objectLike({ DatabaseName: 'cohort_refresh' }),
@@ -193,6 +193,21 @@ describe('CohortFoundation Glue catalog', () => {
         StorageDescriptor: Match.objectLike({
           Location: s3Join(foundation.snapshotsBucket, '/tiles/population/'),
           Columns: ['source', 'user_key', 'first_day', 'last_day'].map((name) => Match.objectLike({ Name: name, Type: 'string' })),
+        }),
+      }),
+    });
+  });
+
+  it("keeps the identity map's keys for the source checks in a table of the snapshots bucket, one injected version per map", () => {
+    const { stack, foundation } = givenFoundation();
+    templateOf(stack).hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'identity_keys',
+        PartitionKeys: [Match.objectLike({ Name: 'version', Type: 'string' })],
+        Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.version.type': 'injected' }),
+        StorageDescriptor: Match.objectLike({
+          Location: s3Join(foundation.snapshotsBucket, '/checks/identity-keys/'),
+          Columns: ['source', 'user_key'].map((name) => Match.objectLike({ Name: name, Type: 'string' })),
         }),
       }),
     });

@@ -174,7 +174,7 @@ describe('RefreshStateMachine', () => {
   });
 
   it('gives each function what its step does: Snapshot (and Plan, for erasure) write snapshots, only Finish and AlertFailure alert', () => {
-    const { plan, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
+    const { plan, tiles, snapshot, deliver, finish, alertFailure } = given.refresh.functions;
     const actionsOfFn = (fn: { role?: IConstruct }) => actionsOf(statementsOfRole(template, fn.role as IConstruct));
     const { definitionsBucket, snapshotsBucket, exportsBucket } = given.foundation;
 
@@ -185,7 +185,13 @@ describe('RefreshStateMachine', () => {
     // catalog/), and carries out deletion requests: privacy data, versions, exports, tiles and
     // the uploaded lists (lists/ of the definitions bucket); and keeps the source checks' parts.
     expect(keysGranted(plan, 's3:PutObject', definitionsBucket).sort()).toEqual(['catalog/*', 'lists/*']);
-    expect(keysGranted(plan, 's3:PutObject', snapshotsBucket).sort()).toEqual(['checks/parts/*', 'privacy/*', 'snapshots/*', 'tiles/*']);
+    expect(keysGranted(plan, 's3:PutObject', snapshotsBucket).sort()).toEqual([
+      'checks/identity-keys/*',
+      'checks/parts/*',
+      'privacy/*',
+      'snapshots/*',
+      'tiles/*',
+    ]);
     expect(keysGranted(plan, 's3:PutObject', exportsBucket)).toEqual(['*']);
     for (const fn of [finish, alertFailure]) {
       expect(actionsOfFn(fn)).toEqual(expect.arrayContaining(['sns:Publish', 'glue:DeleteTable']));
@@ -201,20 +207,26 @@ describe('RefreshStateMachine', () => {
       );
     }
     expect(actionsOfFn(deliver)).not.toContain('s3:DeleteObject');
-    // Plan deletes only tile files (an erased day's old files) and the source checks' parts the
-    // window moved past, never a version or an export.
+    // Plan deletes only tile files (an erased day's old files), the source checks' parts the
+    // window moved past and the identity keys of an older map, never a version or an export.
     const planStatements = statementsOfRole(template, plan.role as IConstruct);
     const planDeletes = planStatements.filter((s) => list(s.Action).includes('s3:DeleteObject'));
     const partsArn = { 'Fn::Join': ['', [given.stack.resolve(snapshotsBucket.bucketArn), '/checks/parts/*']] };
+    const keysArn = { 'Fn::Join': ['', [given.stack.resolve(snapshotsBucket.bucketArn), '/checks/identity-keys/*']] };
     expect(planDeletes.flatMap((s) => list(s.Resource))).toEqual([
       { 'Fn::Join': ['', [given.stack.resolve(snapshotsBucket.bucketArn), '/tiles/*']] },
       partsArn,
+      keysArn,
     ]);
-    // ...and reads and writes those parts; no other function touches them.
+    // ...and reads and writes those parts and keys; no other function touches them, nor the keys' table.
     for (const action of ['s3:GetObject', 's3:PutObject'])
-      expect(planStatements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource))).toContainEqual(partsArn);
-    for (const fn of [snapshot, deliver, finish])
-      expect(JSON.stringify(statementsOfRole(template, fn.role as IConstruct))).not.toContain('/checks/parts/');
+      for (const arn of [partsArn, keysArn])
+        expect(planStatements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource))).toContainEqual(arn);
+    expect(JSON.stringify(planStatements)).toContain('/identity_keys');
+    for (const fn of [tiles, snapshot, deliver, finish]) {
+      const granted = JSON.stringify(statementsOfRole(template, fn.role as IConstruct));
+      for (const part of ['/checks/parts/', '/checks/identity-keys/', '/identity_keys']) expect(granted).not.toContain(part);
+    }
     // Snapshot deletes its members query's result file once read: under results/ of the results bucket only.
     const snapshotDeletes = statementsOfRole(template, snapshot.role as IConstruct).filter((s) =>
       list(s.Action).includes('s3:DeleteObject'),

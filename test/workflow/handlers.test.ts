@@ -100,11 +100,14 @@ describe('the Lambda handlers', () => {
     expect(checks.filter((sql) => sql.includes('dt AS part')).map((sql) => /dt IN \(([^)]*)\)/.exec(sql)?.[1])).toEqual([
       "'2024-05-30', '2024-05-31'",
     ]);
-    expect(aws.athena).toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: 'q-1', MaxResults: 1000 });
+    // First the identity map's keys, kept for the checks (UNLOAD under checks/identity-keys/), then its counts, read by pages.
+    expect(checks[0]).toMatch(/^UNLOAD \(\n[\s\S]*\) TO 's3:\/\/cohorts-snapshots\/checks\/identity-keys\/version=[0-9a-f]{16}\/'/);
+    expect(aws.athena).toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: 'q-2', MaxResults: 1000 });
+    expect(aws.keys('cohorts-snapshots')).toContain('checks/identity-keys/state.json');
     // Plan writes no snapshot (governance records the accepted definition under catalog/ of the definitions bucket), only
-    // source-check parts and the index of versions it found missing (none yet).
+    // source-check parts, the kept keys' state and the index of versions it found missing (none yet).
     const written = aws.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(written.filter((put) => put.Bucket === 'cohorts-snapshots' && !put.Key?.startsWith('checks/parts/'))).toEqual([
+    expect(written.filter((put) => put.Bucket === 'cohorts-snapshots' && !put.Key?.startsWith('checks/'))).toEqual([
       expect.objectContaining({ Key: 'snapshots/cohort=payers/index.json', Body: '{"through":0}\n' }),
     ]);
     expect(aws.keys('cohorts-snapshots').filter((key) => key.startsWith('checks/parts/dt='))).toEqual([
