@@ -17,6 +17,7 @@ import type { AlertFailurePorts, DeliverPorts, FinishPorts, PlanPorts, SnapshotP
 import { athena, eventBridge, glue, s3, secretsManager, sns } from './clients.ts';
 import { readConfig, readDeliveryConfig, readEventBusConfig, readExportsBucket, readPrivacyKeySecret } from './config.ts';
 import { once } from './once.ts';
+import { logger } from './powertools.ts';
 
 /**
  * The cloud ports of each step, built from the environment once per container over the SDK
@@ -30,7 +31,8 @@ const cloud = once(() => {
   const config = readConfig();
   return {
     config,
-    ...deploymentStores(config, { s3, athena, glue }),
+    // A failed write of a cohort's index of versions is logged, the refresh goes on (version-index.ts).
+    ...deploymentStores(config, { s3, athena, glue }, { warn: (message, details) => logger.warn(message, details) }),
     // The Chatbot variant when a Chatbot channel is subscribed to the alerts topic.
     notifier: new SnsNotifier(sns, config.ALERTS_TOPIC_ARN, { chatbot: config.ALERTS_FORMAT === 'chatbot' }),
   };

@@ -5,6 +5,7 @@ import { CatalogStore } from '../governance/catalog-store.ts';
 import { LearningsStore } from '../learnings/learnings-store.ts';
 import { ParquetMembersCodec } from '../store/parquet-members-codec.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
+import type { IndexWarning } from '../store/version-index.ts';
 import { AthenaEngine, type ListedLake } from './athena-engine.ts';
 import { AthenaEvaluations } from './athena-evaluations.ts';
 import { AthenaQueryRunner } from './athena-query.ts';
@@ -54,7 +55,14 @@ export interface DeploymentStores {
 }
 
 /** Builds a deployment's engine and stores over the clients given (one engine, two worlds: only this differs from the local ports). */
-export function deploymentStores(deployment: Deployment, clients: DeploymentClients): DeploymentStores {
+export function deploymentStores(
+  deployment: Deployment,
+  clients: DeploymentClients,
+  options: {
+    /** Told of a failed write of a cohort's index of versions (the Lambda steps: their powertools logger). @default - a line on stderr */
+    readonly warn?: IndexWarning;
+  } = {},
+): DeploymentStores {
   const runner = new AthenaQueryRunner(clients.athena, {
     workGroup: deployment.ATHENA_WORKGROUP,
     database: deployment.GLUE_DATABASE,
@@ -86,7 +94,7 @@ export function deploymentStores(deployment: Deployment, clients: DeploymentClie
     evaluations: new AthenaEvaluations(runner, deployment.GLUE_DATABASE),
     codec,
     snapshots,
-    store: new SnapshotStore(snapshots, codec),
+    store: new SnapshotStore(snapshots, codec, options.warn === undefined ? {} : { warn: options.warn }),
     learnings: new LearningsStore(snapshots),
     definitions,
     catalog: new CatalogStore(definitions),

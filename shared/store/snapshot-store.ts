@@ -3,7 +3,7 @@ import { BlobExistsError, type BlobStore, ConcurrentUpdateError, type MembersCod
 import type { LostPublish, Manifest } from './manifest.ts';
 import { SNAPSHOTS_PREFIX } from '../bucket-layout.ts';
 import { memoized } from './members-memo.ts';
-import { type FullScan, VersionIndex } from './version-index.ts';
+import { type FullScan, type IndexWarning, VersionIndex } from './version-index.ts';
 
 /** Compare-and-swap attempts of one publish before its ConcurrentUpdateError reaches the caller. */
 const PUBLISH_ATTEMPTS = 5;
@@ -47,9 +47,13 @@ export class SnapshotStore {
   constructor(
     private readonly blobs: BlobStore,
     codec: MembersCodec,
+    options: {
+      /** Told of a failed write of a cohort's index of versions (VersionIndex). @default - a line on stderr */
+      readonly warn?: IndexWarning;
+    } = {},
   ) {
     this.codec = memoized(codec);
-    this.index = new VersionIndex(blobs);
+    this.index = new VersionIndex(blobs, options.warn);
   }
 
   /** Complete versions of a cohort, ascending. */

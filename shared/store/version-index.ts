@@ -17,7 +17,11 @@ import type { Manifest } from './manifest.ts';
  *   The as-of match of Plan lists only its as-of's entries.
  */
 export class VersionIndex {
-  constructor(private readonly blobs: BlobStore) {}
+  constructor(
+    private readonly blobs: BlobStore,
+    /** Told of an index write that failed (the refresh goes on). @default - a line on stderr */
+    private readonly warn: IndexWarning = warnOnStderr,
+  ) {}
 
   /**
    * The highest version number ever started (a file in its folder), 0 when none, and repairs the
@@ -28,7 +32,7 @@ export class VersionIndex {
     const through = await this.through(cohort);
     if (through === undefined) {
       const scan = await fullScan();
-      await bestEffort(async () => {
+      await this.bestEffort(cohort, async () => {
         // The as-of entries of versions older than the index first: the index promises them.
         for (const { version, as_of } of scan.complete) await this.addAsOf(cohort, version, as_of);
         await this.write(cohort, scan.newestStarted);
@@ -36,7 +40,7 @@ export class VersionIndex {
       return { newest: scan.newestStarted, scan };
     }
     const newest = await this.probeAbove(cohort, through);
-    if (newest > through) await bestEffort(() => this.write(cohort, newest));
+    if (newest > through) await this.bestEffort(cohort, () => this.write(cohort, newest));
     return { newest };
   }
 
@@ -65,7 +69,26 @@ export class VersionIndex {
    */
   async advance(cohort: string, version: number): Promise<void> {
     const through = await this.through(cohort);
-    if (through !== undefined && through < version) await bestEffort(() => this.write(cohort, version));
+    if (through !== undefined && through < version) await this.bestEffort(cohort, () => this.write(cohort, version));
+  }
+
+  /**
+   * Writes of the index itself (not of as-of entries before a manifest) never fail a refresh: a
+   * missing or stale index only makes the next reader scan or probe more, and it repairs it then.
+   * A failed write is reported to {@link warn}: one that keeps failing (a permission, a full disk)
+   * makes every refresh scan or probe, which someone should hear of.
+   */
+  private async bestEffort(cohort: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      // Left missing or stale on purpose: see above.
+      this.warn('the index of versions could not be written; the next refresh scans or probes again', {
+        cohort,
+        key: indexKey(cohort),
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    }
   }
 
   /** Two writers may race and leave the lower number: readers probe on from it, so that is only slower. */
@@ -115,17 +138,12 @@ export interface FullScan {
   readonly complete: readonly Manifest[];
 }
 
-/**
- * Writes of the index itself (not of as-of entries before a manifest) never fail a refresh: a
- * missing or stale index only makes the next reader scan or probe more, and it repairs it then.
- */
-async function bestEffort(write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch {
-    // Left missing or stale on purpose: see above.
-  }
-}
+/** Reports a failed write of the index: a message and what it concerns (cohort, key, error). */
+export type IndexWarning = (message: string, details: { readonly cohort: string; readonly key: string; readonly error: string }) => void;
+
+const warnOnStderr: IndexWarning = (message, details) => {
+  process.stderr.write(`warning: ${message} (${details.key}: ${details.error})\n`);
+};
 
 const indexKey = (cohort: string) => `${SNAPSHOTS_PREFIX}cohort=${cohort}/index.json`;
 /**
