@@ -16,23 +16,23 @@ export async function objectChunks(s3: S3Client, uri: string): Promise<AsyncIter
 
 /**
  * The data rows of a SELECT read from its CSV result object in one GET rather than from
- * GetQueryResults' pages of 1,000 rows (a query of a day's event ids may have millions), with the
- * bytes it scanned.
+ * GetQueryResults' pages of 1,000 rows (a query of a day's event ids may have millions), in
+ * batches as the object streams (header left out): a caller that keeps what it needs of each
+ * batch never holds every row. `scanned` is told the bytes the query scanned once it finished.
  */
-export async function csvResultRows(
+export async function* csvResultBatches(
   runner: { execute(sql: string): Promise<AthenaExecution> },
   s3: S3Client,
   sql: string,
-): Promise<{ readonly rows: CsvRow[]; readonly bytesScanned: number }> {
+  scanned: (bytes: number) => void = () => {},
+): AsyncGenerator<CsvRow[]> {
   const execution = await runner.execute(sql);
   if (!execution.outputLocation) throw new Error(`Athena query ${execution.queryId} reported no result file`);
-  const rows: CsvRow[] = [];
+  scanned(execution.statistics.dataScannedInBytes);
   let header = true;
   for await (const batch of athenaCsvRows(await objectChunks(s3, execution.outputLocation))) {
-    for (const row of batch) {
-      if (header) header = false;
-      else rows.push(row);
-    }
+    const rows = header ? batch.slice(1) : batch;
+    header &&= batch.length === 0;
+    if (rows.length > 0) yield rows;
   }
-  return { rows, bytesScanned: execution.statistics.dataScannedInBytes };
 }

@@ -10,12 +10,44 @@ import { keysOfText, keysText, shareAKey } from '../checks/source-check-parts.ts
  * collision of digests (about n*m/2^64 for n ids against m) is read for nothing, which is exact.
  */
 
+/** An id's digest: the first 8 bytes of its SHA-256. */
+const idDigest = (id: string): bigint => createHash('sha256').update(id, 'utf8').digest().readBigUInt64BE(0);
+
 /** The sorted digests (no repeats) of `ids`. */
 export function idDigests(ids: Iterable<string>): BigUint64Array {
-  const digests = new Set<bigint>();
-  for (const id of ids) digests.add(createHash('sha256').update(id, 'utf8').digest().readBigUInt64BE(0));
-  return BigUint64Array.from(digests).sort();
+  const collector = new DigestCollector();
+  for (const id of ids) collector.add(id);
+  return collector.sorted();
 }
+
+/** Digests of ids added one at a time, 8 bytes each in blocks of {@link BLOCK} (no id kept). */
+export class DigestCollector {
+  private readonly full: BigUint64Array[] = [];
+  private block = new BigUint64Array(BLOCK);
+  private used = 0;
+
+  add(id: string): void {
+    if (this.used === BLOCK) {
+      this.full.push(this.block);
+      this.block = new BigUint64Array(BLOCK);
+      this.used = 0;
+    }
+    this.block[this.used++] = idDigest(id);
+  }
+
+  /** The digests added, sorted, without repeats. */
+  sorted(): BigUint64Array {
+    const all = new BigUint64Array(this.full.length * BLOCK + this.used);
+    for (const [i, block] of this.full.entries()) all.set(block, i * BLOCK);
+    all.set(this.block.subarray(0, this.used), this.full.length * BLOCK);
+    all.sort();
+    let kept = 0;
+    for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[kept - 1]) all[kept++] = all[i] as bigint;
+    return all.slice(0, kept);
+  }
+}
+
+const BLOCK = 65_536;
 
 /** Whether a day's digests hold one of the candidates' (both sorted, no repeats). */
 export const holdsACandidate = (day: BigUint64Array, candidates: BigUint64Array): boolean =>

@@ -68,10 +68,11 @@ export interface AthenaTileStoreOptions {
   /** Bytes of the id index from which its digests pick the days a derivation reads. @default ATHENA_MIN_BILLED_BYTES (athena-tile-ids.ts) */
   readonly digestIndexFromBytes?: number;
   /**
-   * Rows of a SELECT that may have millions (the ids of index days), with the bytes it scanned:
-   * read from its result file in one GET (csvResultRows). @default - the runner's pages of 1,000 rows
+   * Rows of a SELECT that may have millions (the ids of index days), in batches as they stream from
+   * its result file in one GET (csvResultBatches); `scanned` told the bytes it scanned.
+   * @default - the runner's pages of 1,000 rows, as one batch
    */
-  readonly manyRows?: (sql: string) => Promise<{ readonly rows: readonly (readonly (string | null)[])[]; readonly bytesScanned: number }>;
+  readonly manyRows?: (sql: string, scanned: (bytes: number) => void) => AsyncIterable<readonly (readonly (string | null)[])[]>;
 }
 
 /** A day to build and what its tile is built from. */
@@ -198,15 +199,7 @@ export class AthenaTileStore implements TileStore {
         scanned(result.statistics.dataScannedInBytes);
         return result.rows;
       },
-      ...(manyRows === undefined
-        ? {}
-        : {
-            manyRows: async (sql: string) => {
-              const result = await manyRows(sql);
-              scanned(result.bytesScanned);
-              return result.rows;
-            },
-          }),
+      ...(manyRows === undefined ? {} : { manyRows: (sql: string) => manyRows(sql, scanned) }),
     });
 
     const ids = request.measures.map((m) => m.id).sort();

@@ -15,7 +15,7 @@ import { athenaSourceChecks } from './athena-source-checks.ts';
 import type { SourceCheckSource } from '../checks/source-check-source.ts';
 import type { Deployment } from './environment.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
-import { csvResultRows } from './athena-result-rows.ts';
+import { csvResultBatches } from './athena-result-rows.ts';
 
 /** The SDK clients a deployment's stores call. */
 export interface DeploymentClients {
@@ -87,7 +87,7 @@ export function deploymentStores(
       database: deployment.GLUE_DATABASE,
       bucket: deployment.SNAPSHOTS_BUCKET,
       lake,
-      manyRows: (sql) => csvResultRows(runner, clients.s3, sql),
+      manyRows: (sql, scanned) => csvResultBatches(runner, clients.s3, sql, scanned),
     });
   return {
     engine,

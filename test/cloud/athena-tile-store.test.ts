@@ -163,14 +163,22 @@ function world(options: { foldBatchDays?: number; eventsOf?: boolean; digestInde
       ...(options.foldBatchDays === undefined ? {} : { foldBatchDays: options.foldBatchDays }),
       // The index's files here are a few bytes: digests from the first byte on.
       ...(options.digestIndex ? { digestIndexFromBytes: 0 } : {}),
-      // Rows read from a result file (csvResultRows): the statements asked that way are recorded.
+      // Rows streamed from a result file (csvResultBatches): the statements asked that way are recorded,
+      // and each row comes as a batch of one, the SAME row array overwritten for the next: a reader
+      // that kept rows (or batches) instead of using each before the next would see only the last row.
       ...(options.manyRows === undefined
         ? {}
         : {
-            manyRows: async (sql: string) => {
+            manyRows: async function* (sql: string, scanned: (bytes: number) => void) {
               options.manyRows?.push(sql);
               const { rows, statistics } = await runner.query(sql);
-              return { rows, bytesScanned: statistics.dataScannedInBytes };
+              scanned(statistics.dataScannedInBytes);
+              const row: (string | null)[] = [];
+              for (const values of rows) {
+                row.splice(0, row.length, ...values.map((v) => v ?? null));
+                yield [row];
+              }
+              row.splice(0, row.length, null, null);
             },
           }),
     });
