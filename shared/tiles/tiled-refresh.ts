@@ -44,7 +44,7 @@ export function requestUses(request: CompileRequest): MeasureUse[] {
 }
 
 /** The sum of 2^53: from it on, adding integers is no longer exact in a double. */
-const EXACT_LIMIT = doubleLiteral(2 ** 53);
+export const EXACT_LIMIT = doubleLiteral(2 ** 53);
 
 /**
  * One query per refresh over tiles: the result columns of compileRefresh (`person_id`, one

@@ -4,6 +4,7 @@ import type { BytesScanned } from '../store/manifest.ts';
 import { carryUses, sumUses } from '../tiles/carry-uses.ts';
 import { catalogMeasures } from '../tiles/measures.ts';
 import { tileExpiry } from '../tiles/expiry.ts';
+import { rawSums } from '../tiles/sum-bounds.ts';
 import { compileTiledRefresh, inexactSumsSql, requestUses, tileDaysNeeded } from '../tiles/tiled-refresh.ts';
 import type { TileStore } from '../tiles/tile-store.ts';
 import { loadPrivacyLists } from '../privacy/screen.ts';
@@ -106,7 +107,8 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   // Sums whose tile days hold a fraction are known from what the store keeps per tile file; the query asks about the rest.
   const fractional = ports.tiles.fractionalSums ? await ports.tiles.fractionalSums(days, sumUses(request)) : [];
   const asked = (await ports.engine.rows(inexactSumsSql({ ...tiled, rawMeasures: fractional }))).map((row) => String(row.measure));
-  const rawMeasures = [...fractional, ...asked];
+  // Of those, the sums read only through bounds stay on tiles when every person's side of every bound is decided (sum-bounds.ts).
+  const rawMeasures = await rawSums(tiled, [...fractional, ...asked], (sql) => ports.engine.rows(sql));
   const compiled = compileTiledRefresh({ ...tiled, rawMeasures });
   for (const cohort of plan.cohorts) {
     if (compiled.columns.get(cohort.id) !== cohort.column)

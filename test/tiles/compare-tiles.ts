@@ -16,6 +16,7 @@ import type { TileStatus } from '../../shared/tiles/fingerprint.ts';
 import { DAY_MS, dayOf } from '../../shared/tiles/day-split.ts';
 import { catalogMeasures, leafUses, scanStart } from '../../shared/tiles/measures.ts';
 import { tiledLeafSql } from '../../shared/tiles/tile-evaluation.ts';
+import { rawSums } from '../../shared/tiles/sum-bounds.ts';
 import { compileTiledRefresh, inexactSumsSql, type TiledRefresh, tileDaysNeeded } from '../../shared/tiles/tiled-refresh.ts';
 
 type MeasureLeaf = Exclude<Leaf, { kind: 'cohort' | 'list' }>;
@@ -37,6 +38,8 @@ export class TileComparison {
   /** The carried partials of the count uses (LocalCarry), kept in the state folder from one comparison to the next. */
   readonly carry: LocalCarry;
   private readonly fractional: LocalFractional;
+  /** The sums the last compareRefresh found inexact (tiles do not give their bits), before the bounds decided some. */
+  lastInexact: readonly string[] = [];
 
   constructor(
     connection: DuckDBConnection,
@@ -145,8 +148,7 @@ export class TileComparison {
     const full = compileRefresh(request);
     const firstPartition = (await findLakeFiles(this.lakeDir)).partitions[0];
     const tiles = this.store.relations(tileDaysNeeded(request, firstPartition));
-    const inexact = await this.engine.rows(inexactSumsSql({ ...request, tiles }));
-    const rawMeasures = inexact.map((r) => String(r.measure));
+    const inexact = (await this.engine.rows(inexactSumsSql({ ...request, tiles }))).map((r) => String(r.measure));
     // The sums known fractional from the tile files (LocalFractional) are among them, and the query asked about the others names the rest.
     const fractional = await this.fractional.inexact(
       sumUses(request),
@@ -155,7 +157,10 @@ export class TileComparison {
       (day) => this.store.files([day])[0] as string,
     );
     const asked = await this.engine.rows(inexactSumsSql({ ...request, tiles, rawMeasures: fractional }));
-    expect([...fractional, ...asked.map((r) => String(r.measure))].sort()).toEqual([...rawMeasures].sort());
+    expect([...fractional, ...asked.map((r) => String(r.measure))].sort()).toEqual([...inexact].sort());
+    // Of those, the sums whose every person's side of every bound is decided read tiles (sum-bounds.ts), as the tiles step does.
+    const rawMeasures = await rawSums({ ...request, tiles }, inexact, (sql) => this.engine.rows(sql));
+    this.lastInexact = inexact;
     const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures, ...(firstPartition === undefined ? {} : { firstPartition }) });
     expect([...tiled.columns]).toEqual([...full.columns]);
     expect(tiled.metrics).toEqual(full.metrics);

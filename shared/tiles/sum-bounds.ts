@@ -1,0 +1,125 @@
+import type { CompileRequest } from '../compiler/compile-refresh.ts';
+import { doubleLiteral, integerLiteral } from '../compiler/sql-text.ts';
+import { leaves } from '../language/condition-leaves.ts';
+import { leafUses, type MeasureUse, metricUses, scanStart } from './measures.ts';
+import { partsCtes } from './tiled-parts.ts';
+import { planTiled } from './tiled-plan.ts';
+import { EXACT_LIMIT, requestUses, type TiledCompileRequest } from './tiled-refresh.ts';
+import { identityMapSql } from './tiled-selects.ts';
+
+/** A sum use read only through bounds (an event leaf's `sum`), with every bound value its leaves compare it with. */
+interface BoundedUse {
+  readonly use: MeasureUse;
+  readonly bounds: readonly number[];
+}
+
+/**
+ * The sum uses of a refresh whose value only meets bounds (event leaves' `sum: {gte, ...}`), and the
+ * sum measures whose value itself is written (the KPI metrics' value, or any use that is not an event
+ * leaf's sum): the bits of those are visible, so they keep the exact-or-raw rule.
+ */
+export function sumReaders(request: CompileRequest): { bounded: BoundedUse[]; visible: Set<string> } {
+  const asOf = request.asOf.getTime();
+  const bounded: BoundedUse[] = [];
+  const visible = new Set<string>();
+  for (const leaf of request.cohorts.flatMap((c) => leaves(c.rule))) {
+    const uses = leafUses(leaf, asOf);
+    if (leaf.kind === 'event' && leaf.measure.kind === 'sum') {
+      const bounds = Object.values(leaf.measure.bounds).filter((b): b is number => typeof b === 'number');
+      bounded.push({ use: uses[0] as MeasureUse, bounds });
+    } else {
+      for (const use of uses) if (use.measure.aggregate.kind === 'sum') visible.add(use.measure.id);
+    }
+  }
+  if (request.metrics) for (const use of metricUses(request.metrics, asOf)) visible.add(use.measure.id);
+  return { bounded, visible };
+}
+
+/** Rounding unit of a double: 2^-53. */
+const U = 2 ** -53;
+/** Below this absolute total a margin could underflow; above the other, a sum in some order could overflow. */
+const SMALLEST_TOTAL = doubleLiteral(2 ** -900);
+const LARGEST_TOTAL = doubleLiteral(2 ** 1000);
+/** The margin per value and unit of absolute total: 8u, four times the 2u of the bound below (so the rounding of the margin itself never matters). */
+const MARGIN_FACTOR = doubleLiteral(8 * U);
+
+/**
+ * The measures among `candidates` (sums the tiles cannot give bit for bit, read through bounds only)
+ * for which some person's side of some bound cannot be decided from tiles (one column `measure`,
+ * sorted): those must read raw.
+ *
+ * Why a decided side is the full computation's: per person and use, the tiled parts are the same
+ * N doubles x_i the full computation adds (read by the same SQL on both paths), only grouped
+ * differently. Any order of adding them (any tree) gives S with |S - E| <= gamma_{N-1} * sum|x_i|
+ * (E the exact real sum, gamma_k = k*u/(1-k*u), u = 2^-53; addition is exact when the result is
+ * subnormal, so underflow adds nothing). The parts give t (one order) and a, the sum of |x_i| in
+ * one order, with a >= (1 - gamma_{N-1}) * sum|x_i|. So any two orders (the full query's, the
+ * tiled query's, this one's) differ by at most 2*gamma_{N-1}/(1 - gamma_{N-1}) * a, which is below
+ * m = 8u * N * a (for N*u < 0.01, far beyond any lake). With a finite and below 2^1000 (no value
+ * is NaN or infinite, no order overflows; above 2^-900 so m is a normal double), fl(t - m) > b
+ * implies t - m > b (rounding is monotone and the bound literal b is a double), hence every order's
+ * sum is > b; likewise fl(t + m) < b. A person is also decided when its values are all integers
+ * with a < 2^53 (every order is exact) or N <= 1 (one value, no rounding). A person decided for
+ * every bound of every use compares the same way in both queries for gte, gt, lt, lte and eq.
+ */
+export function undecidedSumsSql(request: TiledCompileRequest, candidates: readonly string[]): string {
+  const none = 'SELECT CAST(NULL AS VARCHAR) AS measure WHERE FALSE';
+  const wanted = new Set(candidates);
+  const { bounded } = sumReaders(request);
+  const mine = bounded.filter((b) => wanted.has(b.use.measure.id));
+  if (mine.length === 0) return none;
+  const asOf = request.asOf.getTime();
+  // The de-duplication must choose among the copies the full computation chooses among: its scan start.
+  const { plan, useOf } = planTiled(
+    mine.map((b) => b.use),
+    asOf,
+    new Set(),
+    false,
+    scanStart(requestUses(request)),
+  );
+  const boundsOf = new Map<number, Set<number>>();
+  for (const b of mine) {
+    const no = useOf(b.use).no;
+    const set = boundsOf.get(no) ?? new Set<number>();
+    for (const bound of b.bounds) set.add(bound);
+    boundsOf.set(no, set);
+  }
+  const sides = [...boundsOf].map(([no, bounds]) => {
+    const each = [...bounds].map((b) => `((u.t - u.m) > ${doubleLiteral(b)} OR (u.t + u.m) < ${doubleLiteral(b)})`);
+    return `WHEN ${integerLiteral(no)} THEN ${each.length === 0 ? 'TRUE' : each.join(' AND ')}`;
+  });
+  const d = request.dialect;
+  const src = { dialect: d, events: request.lake.events, ...request.tiles };
+  const person = 'coalesce(m.person_id, x.user_key)';
+  const ctes = [
+    `identity_map AS (\n${identityMapSql(d, request.lake.identities)}\n)`,
+    ...partsCtes(src, plan, { presence: false, exactness: true }),
+    `per_use AS (\n  SELECT x.use_no, min(x.measure) AS measure, ${person} AS person_id, sum(x.total) AS t, sum(x.abs_total) AS a,\n` +
+      `    sum(x.n) AS n, coalesce(bool_and(x.integral), FALSE) AS integral\n  FROM parts AS x\n` +
+      `  LEFT JOIN identity_map AS m ON m.source = x.source AND m.user_key = x.user_key\n  GROUP BY x.use_no, ${person}\n)`,
+    `margins AS (\n  SELECT *, a * ${MARGIN_FACTOR} * n AS m FROM per_use\n)`,
+  ];
+  const decided = [
+    `(u.integral AND u.a < ${EXACT_LIMIT})`,
+    'u.n <= 1',
+    `(u.a >= ${SMALLEST_TOTAL} AND u.a < ${LARGEST_TOTAL} AND CASE u.use_no ${sides.join(' ')} ELSE FALSE END)`,
+  ].join(' OR ');
+  return `WITH ${ctes.join(',\n')}\nSELECT u.measure FROM margins AS u\nWHERE NOT (${decided})\nGROUP BY u.measure\nORDER BY u.measure`;
+}
+
+/**
+ * The sums that read raw, of the `inexact` ones (sums whose tiles do not give the full computation's
+ * bits): those whose value is visible (metrics), and those with a person the bounds leave undecided
+ * (`rows` runs {@link undecidedSumsSql}). The others are read from tiles: their members are exact.
+ */
+export async function rawSums(
+  request: TiledCompileRequest,
+  inexact: readonly string[],
+  rows: (sql: string) => Promise<readonly Record<string, unknown>[]>,
+): Promise<string[]> {
+  const { visible } = sumReaders(request);
+  const kept = inexact.filter((m) => visible.has(m));
+  const candidates = inexact.filter((m) => !visible.has(m));
+  const undecided = candidates.length === 0 ? [] : (await rows(undecidedSumsSql(request, candidates))).map((r) => String(r.measure));
+  return [...new Set([...kept, ...undecided])].sort();
+}
