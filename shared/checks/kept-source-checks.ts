@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import type { BlobStore, LakeView, QueryEngine } from '../ports.ts';
-import { DigestList, keysOfText, keysText, partAsOf, type WindowPart, windowOfParts } from './source-check-parts.ts';
+import { type DigestsRecord, digestsRecord, digestsText, type RangeReader } from './part-digests.ts';
+import { DigestList, partAsOf, type WindowPart, windowOfParts } from './source-check-parts.ts';
 import type { SourceCheckSource } from './source-check-source.ts';
 import {
   compileIdentityChecks,
@@ -88,6 +89,12 @@ export interface KeptSourceChecksPorts {
    */
   readonly partsRows?: (sql: string) => AsyncIterable<ResultBatch>;
   /**
+   * Reads bytes [start, end) of a kept object (S3: a ranged GET): a run looks up its new event
+   * digests in the kept parts' buckets they fall in.
+   * @default - the object read whole, then cut
+   */
+  readonly readRange?: RangeReader;
+  /**
    * Above this many bytes of events files in the window, the window is read at once every run and
    * nothing is kept: the parts' event digests (8 bytes an event of the window) are held in memory.
    * @default MAX_KEPT_WINDOW_BYTES
@@ -108,8 +115,8 @@ interface KeptPart {
   readonly oldest_ms: number | null;
   /** The partition's rows (no `identity` rows). */
   readonly rows: readonly SourceCheckRow[];
-  /** Digests of its valid events in the window (keysText): no user id, no event id. */
-  readonly keys: string;
+  /** Where the digests of its valid events in the window are kept (no user id, no event id), and their buckets. */
+  readonly digests: DigestsRecord;
 }
 
 /** What `<prefix>identity.json` holds: the `identity` rows of the map as its files were. */
@@ -125,8 +132,11 @@ interface Fingerprints {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-/** A kept part (`.keys`: the digests the local checks of an earlier release kept beside it, dropped alike). */
-const PART = /dt=(\d{4}-\d{2}-\d{2})\.(?:json|keys)$/;
+/**
+ * A kept part: its record, its digests (`dt=<d>.<sha256 prefix>.digests`) and what earlier releases
+ * kept (`.keys`: the digests the local checks kept beside a part before 2026-12-05), dropped alike.
+ */
+const PART = /dt=(\d{4}-\d{2}-\d{2})\.(?:json|keys|[0-9a-f]{16}\.digests)$/;
 const msOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
 /**
@@ -203,14 +213,27 @@ export class KeptSourceChecks implements SourceCheckSource {
       fingerprints: this.fingerprints(asOf, partition, identity.keys, fileKeys(filesOf(partition)), identityFiles),
     }));
     const kept = await Promise.all(found.map((f) => this.keptPart(asOf, f.partition, f.fingerprints)));
-    const missing = found.filter((_, i) => kept[i] === undefined);
+    const missing = found.filter((_, i) => kept[i]?.part === undefined).map((f) => ({ ...f, before: kept[found.indexOf(f)]?.before }));
     const computed =
       missing.length === 0 ? new Map<string, WindowPart>() : await this.computeParts(asOf, listed, identity.keys, missing, filesOf);
-    const parts = found.map((f, i) => kept[i] ?? (computed.get(f.partition) as WindowPart));
+    const parts = found.map((f, i) => kept[i]?.part ?? (computed.get(f.partition) as WindowPart));
     const checkedKey = `${this.ports.prefix}checked.json`;
     const checked = new Set((await this.readJson<string[]>(checkedKey)) ?? []);
-    const added = windowOfParts(parts, checked);
-    if (added?.nowChecked !== undefined) await this.ports.blobs.put(checkedKey, `${JSON.stringify(added.nowChecked)}\n`);
+    const { blobs } = this.ports;
+    const added = await windowOfParts(parts, checked, {
+      get: (key) => blobs.get(key),
+      read: this.ports.readRange ?? (async (key, start, end) => (await blobs.get(key))?.subarray(start, end)),
+      // A kept part whose digests do not hold together is computed again by the next run.
+      broken: (part) => this.ports.remove([`${this.ports.prefix}dt=${found[parts.indexOf(part)]?.partition}.json`]),
+    });
+    if (added?.nowChecked !== undefined) await blobs.put(checkedKey, `${JSON.stringify(added.nowChecked)}\n`);
+    // The digests of records this run replaced (a computed part with `kept` was written).
+    const stale = parts.flatMap((p) =>
+      p.keys !== undefined && p.kept !== undefined && p.before !== undefined && p.before.digests.key !== p.kept.key
+        ? [p.before.digests.key]
+        : [],
+    );
+    if (stale.length > 0) await this.ports.remove(stale);
     if (added !== undefined) await this.dropPartsBefore(partitions[0] as string);
     const events = added?.rows ?? (await query(identity.keys));
     return [...events, ...identity.rows];
@@ -273,19 +296,27 @@ export class KeptSourceChecks implements SourceCheckSource {
     return { day: of(partAsOf(asOf)), inside: of(new Date(Date.parse(partition) + 2 * DAY_MS)) };
   }
 
-  /** A partition's kept part, when it was computed from these files for this day and every row of it is before T, or inside this window. */
-  private async keptPart(asOf: Date, partition: string, fingerprints: Fingerprints): Promise<WindowPart | undefined> {
+  /**
+   * A partition's kept part, when it was computed from these files for this day and every row of it
+   * is before T, or inside this window; otherwise the kept record it would replace (`before`), whose
+   * digests the part computed again is compared with. Nothing for a record of an earlier layout.
+   */
+  private async keptPart(
+    asOf: Date,
+    partition: string,
+    fingerprints: Fingerprints,
+  ): Promise<{ readonly part?: WindowPart; readonly before?: WindowPart['before'] } | undefined> {
     const record = await this.readJson<KeptPart>(`${this.ports.prefix}dt=${partition}.json`);
-    if (record === undefined) return undefined;
+    if (typeof record?.digests?.key !== 'string' || typeof record.digests.sha256 !== 'string' || !Array.isArray(record.rows))
+      return undefined;
+    const id = `${record.fingerprint}:${record.digests.sha256}`;
     const forDay = record.fingerprint === fingerprints.day && (record.newest_ms === null || record.newest_ms < asOf.getTime());
     const forAnyWindow =
       record.fingerprint === fingerprints.inside &&
       record.oldest_ms !== undefined &&
       inside(sourceCheckWindow(asOf), partition, record.oldest_ms, record.newest_ms);
-    if (!forDay && !forAnyWindow) return undefined;
-    const keys = typeof record.keys === 'string' ? keysOfText(record.keys) : undefined;
-    if (keys === undefined) return undefined;
-    return { id: `${record.fingerprint}:${sha256(record.keys)}`, rows: record.rows, keys, kept: true };
+    if (!forDay && !forAnyWindow) return { before: { id, digests: record.digests } };
+    return { part: { id, rows: record.rows, kept: record.digests } };
   }
 
   /** The parts of these partitions from one query over their files alone; each kept when every row of it is before T. */
@@ -293,7 +324,7 @@ export class KeptSourceChecks implements SourceCheckSource {
     asOf: Date,
     listed: ListedSource,
     identityKeys: IdentityKeyRelation,
-    partitions: readonly { readonly partition: string; readonly fingerprints: Fingerprints }[],
+    partitions: readonly { readonly partition: string; readonly fingerprints: Fingerprints; readonly before?: WindowPart['before'] }[],
     filesOf: (partition: string) => readonly ListedFile[],
   ): Promise<Map<string, WindowPart>> {
     const { engine } = this.ports;
@@ -324,20 +355,27 @@ export class KeptSourceChecks implements SourceCheckSource {
     }
     const window = sourceCheckWindow(asOf);
     const parts = new Map<string, WindowPart>();
-    for (const { partition, fingerprints } of partitions) {
+    for (const { partition, fingerprints, before } of partitions) {
       const newestMs = spans.get(partition)?.newest ?? null;
       const oldestMs = spans.get(partition)?.oldest ?? null;
       const sorted = keys.get(partition)?.sorted() ?? new BigUint64Array(0);
+      const text = digestsText(sorted);
+      const digests = digestsRecord(`${this.ports.prefix}dt=${partition}.${sha256(text).slice(0, 16)}.digests`, sorted, text);
       const part: KeptPart = {
         fingerprint: inside(window, partition, oldestMs, newestMs) ? fingerprints.inside : fingerprints.day,
         newest_ms: newestMs,
         oldest_ms: oldestMs,
         rows: readSourceCheckRows(rows.get(partition) ?? []),
-        keys: keysText(sorted),
+        digests,
       };
-      if (newestMs === null || newestMs < asOf.getTime())
+      const keep = newestMs === null || newestMs < asOf.getTime();
+      if (keep) {
+        // The digests first: a record never names an object not written yet.
+        await this.ports.blobs.put(digests.key, text);
         await this.ports.blobs.put(`${this.ports.prefix}dt=${partition}.json`, `${JSON.stringify(part)}\n`);
-      parts.set(partition, { id: `${part.fingerprint}:${sha256(part.keys)}`, rows: part.rows, keys: sorted, kept: false });
+      }
+      const id = `${part.fingerprint}:${digests.sha256}`;
+      parts.set(partition, { id, rows: part.rows, keys: sorted, ...(keep ? { kept: digests } : {}), ...(before ? { before } : {}) });
     }
     return parts;
   }

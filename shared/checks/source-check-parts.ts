@@ -1,3 +1,4 @@
+import { type DigestsRecord, digestsOfBytes, holds, keptHoldsAny, type RangeReader, readDigests } from './part-digests.ts';
 import { COUNT_COLUMNS, type SourceCheckRow } from './source-rows.ts';
 import { DAY_MS } from './source-window.ts';
 
@@ -28,20 +29,6 @@ export function addParts(parts: readonly (readonly SourceCheckRow[])[]): SourceC
   return [...added.values()];
 }
 
-/** Whether a value is in a sorted array (binary search). */
-function holds(sorted: BigUint64Array, value: bigint): boolean {
-  let low = 0;
-  let high = sorted.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const at = sorted[middle] as bigint;
-    if (at === value) return true;
-    if (at < value) low = middle + 1;
-    else high = middle - 1;
-  }
-  return false;
-}
-
 /**
  * Whether two of the partitions' key digests (each sorted ascending, no repeats) share a value:
  * then an event may have copies in two partitions and the parts cannot simply be added. Equal
@@ -67,60 +54,124 @@ export function shareAKey(keys: readonly BigUint64Array[], checked: ReadonlySet<
 
 /** Whether a value is in two of the arrays (each without repeats): all of them sorted together. */
 function repeatsAValue(keys: readonly BigUint64Array[]): boolean {
-  const all = new BigUint64Array(keys.reduce((sum, k) => sum + k.length, 0));
-  let at = 0;
-  for (const k of keys) {
-    all.set(k, at);
-    at += k.length;
-  }
-  all.sort();
+  const all = sortedTogether(keys);
   for (let i = 1; i < all.length; i += 1) if (all[i] === all[i - 1]) return true;
   return false;
 }
 
-/** One partition's part of the window: its rows and event digests, and whether it was read from a kept part. */
+/** The values of the arrays in one array, sorted ascending. */
+function sortedTogether(arrays: readonly BigUint64Array[]): BigUint64Array {
+  const all = new BigUint64Array(arrays.reduce((sum, a) => sum + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    all.set(a, at);
+    at += a.length;
+  }
+  return all.sort();
+}
+
+/** One partition's part of the window: its rows and event digests, in memory or kept. */
 export interface WindowPart {
   /** What the part was computed from and its digests: a part with the same id holds the same digests. */
   readonly id: string;
   readonly rows: readonly SourceCheckRow[];
-  /** Digests of its valid events in the window, sorted ascending, no repeats. */
-  readonly keys: BigUint64Array;
-  readonly kept: boolean;
+  /** Digests of its valid events in the window, sorted ascending, no repeats: a part computed by this run. */
+  readonly keys?: BigUint64Array;
+  /** Where a kept part's digests are (absent for a part computed by this run). */
+  readonly kept?: DigestsRecord;
+  /** The kept part a computed one replaces (the same partition, other files or day): only its new digests can be shared. */
+  readonly before?: { readonly id: string; readonly digests: DigestsRecord };
+}
+
+/** How {@link windowOfParts} reads kept digests. */
+export interface KeptDigests {
+  /** A kept object whole. */
+  readonly get: (key: string) => Promise<Uint8Array | undefined>;
+  /** Some bytes of a kept object. */
+  readonly read: RangeReader;
+  /** Called with a kept part whose digests do not hold together (the run then reads the window at once). */
+  readonly broken: (part: WindowPart) => Promise<void>;
 }
 
 /**
- * The window's rows added up from its parts; undefined when two of them share an event digest (the
- * caller reads the window at once, as it does when `rows` is absent: no part has a row).
- * `checked` are the ids of parts the last run found sharing nothing (kept ones among them are not
- * compared among themselves); `nowChecked` is the list to keep for the next run, absent when unchanged.
+ * The window's rows added up from its parts; undefined when two of them may share an event digest
+ * (the caller reads the window at once, as it does when `rows` is absent: no part has a row).
+ * `checked` are the ids of parts the last run found sharing nothing; `nowChecked` is the list to
+ * keep for the next run, absent when unchanged.
+ *
+ * Only what is new is compared: the kept parts in `checked` share nothing among themselves, so an
+ * event shared now has a digest that is in some other part and is new in its own, i.e. a digest of
+ * a part not in `checked`, or of a computed part that its kept version (in `checked`) did not hold.
+ * Those few digests are looked up in the other parts in memory, and in the kept ones by the buckets
+ * they fall in (part-digests.ts): a tick whose parts are kept reads about 1 KiB per new digest and
+ * kept part, not every digest of the window.
  */
-export function windowOfParts(
+export async function windowOfParts(
   parts: readonly WindowPart[],
   checked: ReadonlySet<string>,
-): { readonly rows?: SourceCheckRow[]; readonly nowChecked?: string[] } | undefined {
-  const known = new Set(parts.flatMap((part, i) => (part.kept && checked.has(part.id) ? [i] : [])));
+  kept: KeptDigests,
+): Promise<{ readonly rows?: SourceCheckRow[]; readonly nowChecked?: string[] } | undefined> {
+  const known = parts.filter((p) => p.keys === undefined && checked.has(p.id));
+  const rows = () => {
+    const added = addParts(parts.map((p) => p.rows));
+    return added.some((row) => row.grain === 'lake') ? { rows: added } : {};
+  };
+  if (known.length === parts.length) return rows();
+  const changed: { readonly all: BigUint64Array; readonly fresh: BigUint64Array }[] = [];
+  for (const part of parts) {
+    if (known.includes(part)) continue;
+    const all = part.keys ?? (part.kept ? await readDigests(kept.get, part.kept) : undefined);
+    if (all === undefined) {
+      await kept.broken(part);
+      return undefined;
+    }
+    const before =
+      part.keys !== undefined && part.before && checked.has(part.before.id) ? await readDigests(kept.get, part.before.digests) : undefined;
+    changed.push({ all, fresh: before === undefined ? all : without(all, before) });
+  }
+  const unchanged = new Set(changed.flatMap((c, i) => (c.fresh.length === 0 ? [i] : [])));
   if (
     shareAKey(
-      parts.map((p) => p.keys),
-      known,
+      changed.map((c) => c.all),
+      unchanged,
     )
   )
     return undefined;
-  const nowChecked = known.size === parts.length ? {} : { nowChecked: parts.map((p) => p.id) };
-  const rows = addParts(parts.map((p) => p.rows));
-  return rows.some((row) => row.grain === 'lake') ? { rows, ...nowChecked } : nowChecked;
+  const probes = union(changed.map((c) => c.fresh));
+  for (const part of known) {
+    const found = probes.length === 0 ? false : await keptHoldsAny(kept.read, part.kept as DigestsRecord, probes);
+    if (found === undefined) await kept.broken(part);
+    if (found !== false) return undefined;
+  }
+  return { ...rows(), nowChecked: parts.map((p) => p.id) };
 }
 
-/** A partition's event digests as kept text: sorted 64-bit values in the machine's byte order, base64, a newline. */
+/** The values of a sorted array not in another (both ascending, no repeats). */
+function without(all: BigUint64Array, before: BigUint64Array): BigUint64Array {
+  const out = new BigUint64Array(all.length);
+  let n = 0;
+  let j = 0;
+  for (const value of all) {
+    while (j < before.length && (before[j] as bigint) < value) j += 1;
+    if (before[j] !== value) out[n++] = value;
+  }
+  return out.slice(0, n);
+}
+
+/** The values of sorted arrays, sorted, without repeats. */
+function union(arrays: readonly BigUint64Array[]): BigUint64Array {
+  const all = sortedTogether(arrays);
+  let n = 0;
+  for (let i = 0; i < all.length; i += 1) if (i === 0 || all[i] !== all[i - 1]) all[n++] = all[i] as bigint;
+  return all.slice(0, n);
+}
+
+/** Event digests as text: sorted 64-bit values in the machine's byte order, base64, a newline. */
 export const keysText = (sorted: BigUint64Array): string =>
   `${Buffer.from(sorted.buffer, sorted.byteOffset, sorted.byteLength).toString('base64')}\n`;
 
 /** The digests of {@link keysText}; undefined when the text is no whole number of 64-bit values. */
-export function keysOfText(text: string): BigUint64Array | undefined {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.byteLength % 8 !== 0) return undefined;
-  return new BigUint64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
+export const keysOfText = (text: string): BigUint64Array | undefined => digestsOfBytes(Buffer.from(text, 'base64'));
 
 /**
  * The as-of a part is compiled for: the first instant of T's day (its midnight when T is one). A

@@ -84,6 +84,7 @@ export function athenaSourceChecks(options: AthenaSourceChecksOptions): KeptSour
     },
     eventKey: athenaEventKey,
     partsRows: (sql) => csvBatches(options.resultBatches(sql)),
+    readRange: (key, start, end) => snapshots.getRange(key, start, end),
     maxWindowBytes: options.maxWindowBytes ?? MAX_KEPT_WINDOW_BYTES,
   });
 }

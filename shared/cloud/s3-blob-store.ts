@@ -84,6 +84,21 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** Bytes [start, end) of an object (a ranged GET); undefined when there is none or it is shorter. */
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    if (end <= start) return new Uint8Array();
+    try {
+      const out = await awsCall('S3.GetObject', () =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Range: `bytes=${start}-${end - 1}` })),
+      );
+      const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      return body.byteLength === end - start ? body : undefined;
+    } catch (error) {
+      if (isNotFound(error) || errorNameOf(error) === 'InvalidRange' || httpStatusOf(error) === 416) return undefined;
+      throw error;
+    }
+  }
+
   async put(key: string, body: Uint8Array | string): Promise<void> {
     await this.write(key, body, {});
   }

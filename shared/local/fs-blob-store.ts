@@ -42,6 +42,24 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /** Bytes [start, end) of an object; undefined when there is none or it is shorter. */
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    let file: FileHandle;
+    try {
+      file = await open(this.locate(key), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const bytes = new Uint8Array(end - start);
+      const { bytesRead } = await file.read(bytes, 0, bytes.length, start);
+      return bytesRead === bytes.length ? bytes : undefined;
+    } finally {
+      await file.close();
+    }
+  }
+
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const temp = await this.writeTemp(key, body);
     await rename(temp, this.locate(key));

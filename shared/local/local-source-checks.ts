@@ -60,6 +60,7 @@ export class LocalSourceChecks extends KeptSourceChecks {
         ),
       eventKey: eventKeyOf,
       partsRows: (sql) => engine.batches(sql),
+      readRange: (key, start, end) => blobs.getRange(key, start, end),
     });
   }
 }

@@ -46,5 +46,6 @@ export function keptChecksOver(engine: QueryEngine, lakeDir: string, state: stri
       };
     },
     eventKey: (source, eventId) => `hash(${source}, ${eventId})`,
+    readRange: (key, start, end) => blobs.getRange(key, start, end),
   });
 }

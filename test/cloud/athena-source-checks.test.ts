@@ -117,10 +117,12 @@ function world(options: { readonly keepKeys?: boolean } = {}) {
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([Key, o]) => ({ Key, ETag: o.etag, Size: o.body.length })),
   }));
-  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+  s3.on(GetObjectCommand).callsFake((input: { Key: string; Range?: string }) => {
     const found = objects.get(input.Key);
     if (found === undefined) throw serviceError({ name: 'NoSuchKey', status: 404 });
-    return { Body: objectBody(found.body), ETag: found.etag };
+    const range = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '');
+    const body = range ? found.body.slice(Number(range[1]), Number(range[2]) + 1) : found.body;
+    return { Body: objectBody(body), ETag: found.etag };
   });
   s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string | Uint8Array }) => {
     const body = typeof input.Body === 'string' ? input.Body : Buffer.from(input.Body).toString('utf8');
@@ -190,16 +192,18 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     expect(w.named(partsQuery(first.queries)[0] as string)).toEqual(['2024-06-13', '2024-06-14', '2024-06-15']);
     expect(lakeRow(first.rows)).toBe(6);
     expect(first.rows.find((r) => r.grain === 'identity')).toMatchObject({ source: 'web', identity_keys: 7, identity_conflicts: 1 });
-    // One object per partition, holding digests and counts only.
+    // Per partition a record of its counts and its digests' object (text, named by its checksum), holding digests and counts only.
     const parts = [...w.objects.keys()].filter((k) => k.startsWith('checks/parts/dt=')).sort();
-    expect(parts).toEqual(['checks/parts/dt=2024-06-13.json', 'checks/parts/dt=2024-06-14.json', 'checks/parts/dt=2024-06-15.json']);
-    expect(Object.keys(JSON.parse(w.objects.get(parts[0] as string)?.body ?? '{}'))).toEqual([
-      'fingerprint',
-      'newest_ms',
-      'oldest_ms',
-      'rows',
-      'keys',
+    expect(parts.filter((k) => k.endsWith('.json'))).toEqual([
+      'checks/parts/dt=2024-06-13.json',
+      'checks/parts/dt=2024-06-14.json',
+      'checks/parts/dt=2024-06-15.json',
     ]);
+    expect(parts.filter((k) => k.endsWith('.digests'))).toHaveLength(3);
+    const record = JSON.parse(w.objects.get('checks/parts/dt=2024-06-13.json')?.body ?? '{}');
+    expect(Object.keys(record)).toEqual(['fingerprint', 'newest_ms', 'oldest_ms', 'rows', 'digests']);
+    expect(record.digests).toMatchObject({ count: 2, bits: 0 });
+    expect(w.objects.get(record.digests.key)?.body).toMatch(/^[A-Za-z0-9+/]{24}$/);
     // Two statements (Athena bills at least 10 MB each): the parts' one (rows, ts spans and event
     // digests) and the identity map's counts, which later ticks read from their kept object.
     expect(first.queries).toHaveLength(2);
@@ -223,6 +227,17 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     expect(third.queries).toHaveLength(1);
     expect(partsQuery(third.queries).map(w.named)).toEqual([['2024-06-13']]);
     expect(lakeRow(third.rows)).toBe(7);
+    // Its one new digest is looked up in the other parts by a ranged GET of the bucket it falls in;
+    // the kept digests of 06-13 it replaced are read whole, then deleted with the record replaced.
+    const digestGets = s3
+      .commandCalls(GetObjectCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) => i.Key?.endsWith('.digests'));
+    const others = digestGets.filter((i) => !i.Key?.includes('2024-06-13'));
+    // (Here each part is one bucket: 06-14's three digests, 06-15's one, 12 characters each.)
+    expect(others.map((i) => i.Range)).toEqual(['bytes=0-35', 'bytes=0-11']);
+    expect(digestGets.filter((i) => i.Key === record.digests.key).map((i) => i.Range)).toEqual([undefined]);
+    expect(w.objects.has(record.digests.key)).toBe(false);
   });
 
   it("read today's partition again while it holds a row at or after the as-of", async () => {

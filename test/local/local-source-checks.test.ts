@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestsOfText } from '../../shared/checks/part-digests.ts';
+import { keysText } from '../../shared/checks/source-check-parts.ts';
 import { querySourceChecks } from '../../shared/checks/source-check-source.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { CHECKS_FOLDER, LocalSourceChecks } from '../../shared/local/local-source-checks.ts';
@@ -74,6 +76,9 @@ const dayRow = (rows: readonly string[], source: string, day: string) =>
   rows
     .map((row) => JSON.parse(row))
     .find((row) => row.grain === 'day' && row.source === source && row.event_day === Date.parse(day) / 86_400_000);
+
+/** The digests of a kept digests object. */
+const digestsOf = async (path: string) => digestsOfText(await readFile(path)) ?? new BigUint64Array();
 
 const keptFiles = async (folder: string) => (await readdir(folder)).filter((name) => name.endsWith('.parquet')).sort();
 
@@ -232,9 +237,9 @@ describe("the local source checks keep each partition's part", () => {
     await withLake(async (lake) => {
       const { w, expected, parts } = await keptMonth(lake);
       const day = dayFromLast(-2);
-      // Digests that are no whole number of 64-bit values.
+      // A record naming no digests object.
       const digests = JSON.parse(await readFile(join(parts, `dt=${day}.json`), 'utf8'));
-      await writeFile(join(parts, `dt=${day}.json`), JSON.stringify({ ...digests, keys: 'AAAA\n' }));
+      await writeFile(join(parts, `dt=${day}.json`), JSON.stringify({ ...digests, digests: { key: 1 } }));
       // A record whose counts were changed by hand, without its fingerprint matching (a stale record).
       const record = JSON.parse(await readFile(join(parts, `dt=${dayFromLast(-4)}.json`), 'utf8'));
       await writeFile(join(parts, `dt=${dayFromLast(-4)}.json`), JSON.stringify({ ...record, fingerprint: 'old', rows: [] }));
@@ -246,14 +251,57 @@ describe("the local source checks keep each partition's part", () => {
     });
   });
 
-  it("compute again once the parts of an earlier release's state folder (digests beside them), dropping those files later", async () => {
+  it('on a lost or corrupt digests object read the window at once, then compute that part again', async () => {
     await withLake(async (lake) => {
       const { w, expected, parts } = await keptMonth(lake);
-      // The earlier layout: `dt=<d>.json` naming the checksum of `dt=<d>.keys`, which holds the digests.
+      const digestsOf = async (day: string) => (await readdir(parts)).find((n) => n.startsWith(`dt=${day}.`) && n.endsWith('.digests'));
+      const [lost, corrupt] = [dayFromLast(-3), dayFromLast(-5)];
+      await rm(join(parts, (await digestsOf(lost)) as string));
+      await writeFile(join(parts, (await digestsOf(corrupt)) as string), 'not the digests');
+      // Nothing asks for the kept digests while no partition changed.
+      w.queries.length = 0;
+      expect(await w.kept()).toEqual(expected);
+      expect(w.queries).toEqual([]);
+      // A late file: its new digests are looked up in every kept part, which finds the lost one.
+      const late = join(lake, 'events', `dt=${dayFromLast(-10)}`, 'late.jsonl');
+      await writeFile(late, `${JSON.stringify(eventsOn('web', dayFromLast(-10), 1, 'late')[0])}\n`);
+      const withLate = await w.queried();
+      expect(await w.kept()).toEqual(withLate);
+      expect(w.queries.at(-1)).toContain('GROUP BY ROLLUP (src, event_day)');
+      // Each run finds one broken part (the first looked up), whose record it drops: until both are computed again.
+      for (let run = 0; run < 3; run += 1) expect(await w.kept()).toEqual(withLate);
+      w.queries.length = 0;
+      expect(await w.kept()).toEqual(withLate);
+      expect(w.queries).toEqual([]);
+      for (const day of [lost, corrupt]) expect(await digestsOf(day)).toBeDefined();
+    });
+  });
+
+  it('find an event copied into a kept partition later by its new digests alone, and read the window at once', async () => {
+    await withLake(async (lake) => {
+      const { w, expected } = await keptMonth(lake);
+      expect(await w.kept()).toEqual(expected);
+      // A late file in one partition holding a copy of an event of another, both parts kept and checked.
+      const copy = { ...eventsOn('web', dayFromLast(-3), 1)[0] };
+      await writeFile(join(lake, 'events', `dt=${dayFromLast(-5)}`, 'late.jsonl'), `${JSON.stringify(copy)}\n`);
+      w.queries.length = 0;
+      expect(await w.kept()).toEqual(await w.queried());
+      expect(w.queries.at(-1)).toContain('GROUP BY ROLLUP (src, event_day)');
+    });
+  });
+
+  it("compute again once the parts of an earlier release's state folder (digests beside them or inside), dropping those files later", async () => {
+    await withLake(async (lake) => {
+      const { w, expected, parts } = await keptMonth(lake);
+      // The earlier layouts: `dt=<d>.json` naming the checksum of `dt=<d>.keys`, which holds the digests (before
+      // 2026-12-05), or holding them as base64 text (`keys`, until the digests got their own object).
       for (const name of (await readdir(parts)).filter((n) => /^dt=.*\.json$/.test(n))) {
-        const { keys, ...record } = JSON.parse(await readFile(join(parts, name), 'utf8'));
-        await writeFile(join(parts, name), JSON.stringify({ ...record, keys_sha256: 'x' }));
-        await writeFile(join(parts, name.replace('.json', '.keys')), keys);
+        const { digests, ...record } = JSON.parse(await readFile(join(parts, name), 'utf8'));
+        const keys = keysText(await digestsOf(join(parts, digests.key.split('/').at(-1))));
+        const earlier = name < `dt=${dayFromLast(-14)}` ? { ...record, keys_sha256: 'x' } : { ...record, keys };
+        await writeFile(join(parts, name), JSON.stringify(earlier));
+        if ('keys_sha256' in earlier) await writeFile(join(parts, name.replace('.json', '.keys')), keys);
+        await rm(join(parts, digests.key.split('/').at(-1)));
       }
       w.queries.length = 0;
       expect(await w.kept()).toEqual(expected);
@@ -278,7 +326,8 @@ describe("the local source checks keep each partition's part", () => {
       const later = new Date(AS_OF.getTime() + 3 * 86_400_000);
       expect(await w.kept(later)).toEqual(await w.queried(later));
       const kept = (await readdir(parts)).filter((name) => name.startsWith('dt=')).sort();
-      expect(kept[0]).toBe(`dt=${dayFromLast(-26)}.json`);
+      expect(kept[0]).toMatch(new RegExp(`^dt=${dayFromLast(-26)}\\.`));
+      expect(kept.some((name) => name < `dt=${dayFromLast(-26)}`)).toBe(false);
     });
   });
 

@@ -110,10 +110,12 @@ describe('the Lambda handlers', () => {
     expect(written.filter((put) => put.Bucket === 'cohorts-snapshots' && !put.Key?.startsWith('checks/'))).toEqual([
       expect.objectContaining({ Key: 'snapshots/cohort=payers/index.json', Body: '{"through":0}\n' }),
     ]);
-    expect(aws.keys('cohorts-snapshots').filter((key) => key.startsWith('checks/parts/dt='))).toEqual([
+    expect(aws.keys('cohorts-snapshots').filter((key) => key.startsWith('checks/parts/dt=') && key.endsWith('.json'))).toEqual([
       'checks/parts/dt=2024-05-30.json',
       'checks/parts/dt=2024-05-31.json',
     ]);
+    // Each with its digests' object (here none: the fakes answer the parts' statement with no row).
+    expect(aws.keys('cohorts-snapshots').filter((key) => key.endsWith('.digests'))).toHaveLength(2);
   });
 
   it('Snapshot reads its cohort from the evaluation table, writes a version readable without DuckDB and publishes it', async () => {

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Where a kept part's event digests are (their own object, beside the part's record) and how to
+ * find the few of them a run needs: the digests sorted ascending, cut into 2^bits buckets by their
+ * top bits, `index` the position where each bucket starts. A run that only asks whether some new
+ * digests are in the part reads the buckets they fall in (byte ranges of the object), not the
+ * part's every digest.
+ */
+export interface DigestsRecord {
+  /** The object holding the sorted digests as text, {@link DIGEST_CHARS} characters each ({@link digestsText}). */
+  readonly key: string;
+  readonly count: number;
+  /** SHA-256 of the object's bytes (checked when the object is read whole). */
+  readonly sha256: string;
+  /** How many top bits of a digest name its bucket (0 to {@link MAX_BITS}). */
+  readonly bits: number;
+  /** 2^bits + 1 positions (uint32, base64): where each bucket starts, then `count`. */
+  readonly index: string;
+}
+
+/** Reads bytes [start, end) of a kept object; undefined when it is missing or shorter. */
+export type RangeReader = (key: string, start: number, end: number) => Promise<Uint8Array | undefined>;
+
+/** About this many digests a bucket (1.5 KiB of text to read per bucket a new digest falls in; an index entry of 4 bytes per 1.5 KiB of digests). */
+export const BUCKET_DIGESTS = 128;
+const MAX_BITS = 24;
+/** At most this many range reads per kept part and run: nearer ranges are read together. */
+export const MAX_RANGES = 16;
+
+const bucketOf = (value: bigint, bits: number): number => (bits === 0 ? 0 : Number(value >> BigInt(64 - bits)));
+
+/** Characters of one digest in its kept text: base64 of a zero byte and its 8 bytes big-endian (no padding, so the digests are one base64 text). */
+export const DIGEST_CHARS = 12;
+
+/**
+ * Sorted digests as the text of their object, {@link DIGEST_CHARS} characters each: text, so the
+ * erasure sweep and the privacy check read it like every kept file (a binary file is undecodable
+ * there), and fixed-width, so the digests from the i-th on start at character 12i.
+ */
+export function digestsText(sorted: BigUint64Array): string {
+  const bytes = Buffer.alloc(sorted.length * 9);
+  for (let i = 0; i < sorted.length; i += 1) bytes.writeBigUInt64BE(sorted[i] as bigint, i * 9 + 1);
+  return bytes.toString('base64');
+}
+
+/** Digests from (part of) the text of {@link digestsText}; undefined when it is not such text. */
+export function digestsOfText(text: Uint8Array): BigUint64Array | undefined {
+  if (text.byteLength % DIGEST_CHARS !== 0 || !/^[A-Za-z0-9+/]*$/.test(Buffer.from(text).toString('latin1'))) return undefined;
+  const bytes = Buffer.from(Buffer.from(text).toString('latin1'), 'base64');
+  const digests = new BigUint64Array(bytes.byteLength / 9);
+  for (let i = 0; i < digests.length; i += 1) {
+    if (bytes[i * 9] !== 0) return undefined;
+    digests[i] = bytes.readBigUInt64BE(i * 9 + 1);
+  }
+  return digests;
+}
+
+/** Digests from kept bytes in the machine's byte order; undefined when the bytes are no whole number of 64-bit values. */
+export function digestsOfBytes(bytes: Uint8Array): BigUint64Array | undefined {
+  if (bytes.byteLength % 8 !== 0) return undefined;
+  return new BigUint64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** The record of sorted digests (ascending, no repeats) kept under `key` as `text` ({@link digestsText}), with their bucket index. */
+export function digestsRecord(key: string, sorted: BigUint64Array, text: string): DigestsRecord {
+  const bits = Math.min(MAX_BITS, Math.max(0, Math.ceil(Math.log2(sorted.length / BUCKET_DIGESTS))));
+  const index = new Uint32Array(2 ** bits + 1);
+  let bucket = 0;
+  for (let i = 0; i < sorted.length; i += 1) {
+    const b = bucketOf(sorted[i] as bigint, bits);
+    while (bucket <= b) index[bucket++] = i;
+  }
+  while (bucket < index.length) index[bucket++] = sorted.length;
+  return {
+    key,
+    count: sorted.length,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    bits,
+    index: Buffer.from(index.buffer).toString('base64'),
+  };
+}
+
+/** A record's bucket index; undefined when it does not fit the record. */
+function indexOf(record: DigestsRecord): Uint32Array | undefined {
+  if (!Number.isInteger(record.bits) || record.bits < 0 || record.bits > MAX_BITS || typeof record.index !== 'string') return undefined;
+  const bytes = Buffer.from(record.index, 'base64');
+  if (bytes.byteLength !== (2 ** record.bits + 1) * 4) return undefined;
+  const index = new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  for (let i = 1; i < index.length; i += 1) if ((index[i] as number) < (index[i - 1] as number)) return undefined;
+  return index[0] === 0 && index[index.length - 1] === record.count ? index : undefined;
+}
+
+/** A kept part's digests read whole and checked against its record; undefined when missing or not as recorded. */
+export async function readDigests(
+  get: (key: string) => Promise<Uint8Array | undefined>,
+  record: DigestsRecord,
+): Promise<BigUint64Array | undefined> {
+  const bytes = await get(record.key);
+  if (bytes === undefined || createHash('sha256').update(bytes).digest('hex') !== record.sha256) return undefined;
+  const digests = digestsOfText(bytes);
+  return digests?.length === record.count ? digests : undefined;
+}
+
+/** Whether a value is in a sorted array, between positions `low` and `high` (inclusive). */
+export function holds(sorted: BigUint64Array, value: bigint, low = 0, high = sorted.length - 1): boolean {
+  let lo = low;
+  let hi = high;
+  while (lo <= hi) {
+    const middle = (lo + hi) >>> 1;
+    const at = sorted[middle] as bigint;
+    if (at === value) return true;
+    if (at < value) lo = middle + 1;
+    else hi = middle - 1;
+  }
+  return false;
+}
+
+/** A run of buckets read in one range: positions [start, end), its first and last nonempty bucket asked for. */
+interface Range {
+  start: number;
+  end: number;
+  first: number;
+  last: number;
+}
+
+/** The ranges holding the nonempty buckets these values fall in, at most {@link MAX_RANGES} (the smallest gaps read too). */
+export function rangesFor(index: Uint32Array, bits: number, probes: BigUint64Array): Range[] {
+  const ranges: Range[] = [];
+  for (const value of probes) {
+    const b = bucketOf(value, bits);
+    const start = index[b] as number;
+    const end = index[b + 1] as number;
+    if (start === end) continue;
+    const last = ranges.at(-1);
+    if (last !== undefined && last.last === b) continue;
+    if (last !== undefined && last.end === start) Object.assign(last, { end, last: b });
+    else ranges.push({ start, end, first: b, last: b });
+  }
+  if (ranges.length <= MAX_RANGES) return ranges;
+  const gaps = ranges.slice(1).map((r, i) => ({ i, size: r.start - (ranges[i] as Range).end }));
+  const joined = new Set(
+    gaps
+      .sort((a, b) => a.size - b.size)
+      .slice(0, ranges.length - MAX_RANGES)
+      .map((g) => g.i),
+  );
+  const merged: Range[] = [];
+  ranges.forEach((range, i) => {
+    const before = merged.at(-1);
+    if (i > 0 && joined.has(i - 1) && before !== undefined) Object.assign(before, { end: range.end, last: range.last });
+    else merged.push({ ...range });
+  });
+  return merged;
+}
+
+/**
+ * Whether any of these values (sorted ascending) is among a kept part's digests, reading only the
+ * buckets they fall in; undefined when the record or the object read does not hold together
+ * (missing, shorter, unsorted, a bucket's first or last digest not in it): the caller then reads
+ * the window at once. The object's SHA-256 is checked only where it is read whole.
+ */
+export async function keptHoldsAny(read: RangeReader, record: DigestsRecord, probes: BigUint64Array): Promise<boolean | undefined> {
+  const index = indexOf(record);
+  if (index === undefined) return undefined;
+  const { bits } = record;
+  for (const range of rangesFor(index, bits, probes)) {
+    const bytes = await read(record.key, range.start * DIGEST_CHARS, range.end * DIGEST_CHARS);
+    const digests = bytes === undefined ? undefined : digestsOfText(bytes);
+    if (digests?.length !== range.end - range.start) return undefined;
+    for (let i = 1; i < digests.length; i += 1) if ((digests[i] as bigint) <= (digests[i - 1] as bigint)) return undefined;
+    for (let b = range.first; b <= range.last; b += 1) {
+      const [start, end] = [(index[b] as number) - range.start, (index[b + 1] as number) - range.start];
+      const edges = start === end ? [] : [digests[start] as bigint, digests[end - 1] as bigint];
+      if (edges.some((value) => bucketOf(value, bits) !== b)) return undefined;
+    }
+    const lowest = digests[0] as bigint;
+    const highest = digests.at(-1) as bigint;
+    for (const value of probes) if (value >= lowest && value <= highest && holds(digests, value)) return true;
+  }
+  return false;
+}

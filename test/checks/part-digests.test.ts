@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BUCKET_DIGESTS,
+  DIGEST_CHARS,
+  type DigestsRecord,
+  digestsOfText,
+  digestsRecord,
+  digestsText,
+  keptHoldsAny,
+  MAX_RANGES,
+} from '../../shared/checks/part-digests.ts';
+import { type WindowPart, windowOfParts } from '../../shared/checks/source-check-parts.ts';
+import type { SourceCheckRow } from '../../shared/checks/source-rows.ts';
+
+/** `count` distinct digests spread over the whole unsigned range, sorted, from a seed (xorshift64). */
+function digests(count: number, seed: bigint): BigUint64Array {
+  const values = new Set<bigint>();
+  let x = seed | 1n;
+  while (values.size < count) {
+    x ^= BigInt.asUintN(64, x << 13n);
+    x ^= x >> 7n;
+    x ^= BigInt.asUintN(64, x << 17n);
+    values.add(x);
+  }
+  return BigUint64Array.from(values).sort();
+}
+
+/** A folder of kept objects in memory, counting the bytes read. */
+function store() {
+  const objects = new Map<string, Uint8Array>();
+  const counted = { bytes: 0, reads: 0 };
+  return {
+    objects,
+    counted,
+    keep(key: string, sorted: BigUint64Array): DigestsRecord {
+      const text = digestsText(sorted);
+      objects.set(key, Buffer.from(text));
+      return digestsRecord(key, sorted, text);
+    },
+    get: async (key: string) => {
+      const bytes = objects.get(key);
+      counted.bytes += bytes?.byteLength ?? 0;
+      counted.reads += 1;
+      return bytes;
+    },
+    read: async (key: string, start: number, end: number) => {
+      const bytes = objects.get(key);
+      if (bytes === undefined || bytes.byteLength < end) return undefined;
+      counted.bytes += end - start;
+      counted.reads += 1;
+      return bytes.subarray(start, end);
+    },
+  };
+}
+
+const LAKE: SourceCheckRow = {
+  grain: 'lake',
+  source: null,
+  event_day: null,
+  row_count: 1,
+} as unknown as SourceCheckRow;
+
+describe("a kept part's digests", () => {
+  it('are fixed-width base64 text, read back whole or from any digest on, and refuse other text', () => {
+    const sorted = digests(1000, 7n);
+    const text = digestsText(sorted);
+    expect(text).toMatch(/^[A-Za-z0-9+/]+$/);
+    expect(text).toHaveLength(1000 * DIGEST_CHARS);
+    expect([...(digestsOfText(Buffer.from(text)) ?? [])]).toEqual([...sorted]);
+    expect([...(digestsOfText(Buffer.from(text.slice(10 * DIGEST_CHARS, 12 * DIGEST_CHARS))) ?? [])]).toEqual([...sorted.slice(10, 12)]);
+    for (const bad of ['not the digests', '/'.repeat(DIGEST_CHARS), `${text.slice(0, 11)}=`])
+      expect(digestsOfText(Buffer.from(bad))).toBeUndefined();
+  });
+
+  it('are found by the buckets a value falls in, reading about a bucket per value', async () => {
+    const s = store();
+    const sorted = digests(100_000, 11n);
+    const record = s.keep('p.digests', sorted);
+    expect(2 ** record.bits).toBeGreaterThanOrEqual(100_000 / BUCKET_DIGESTS);
+    const absent = digests(5, 99n).filter((v) => !sorted.includes(v));
+    expect(await keptHoldsAny(s.read, record, absent)).toBe(false);
+    // Five values, five buckets of about 128 digests: not the part's 1.2 MB.
+    expect(s.counted.bytes).toBeLessThan(5 * 2 * BUCKET_DIGESTS * DIGEST_CHARS);
+    expect(s.counted.bytes).toBeGreaterThan(0);
+    const present = BigUint64Array.from([...absent, sorted[54_321] as bigint]).sort();
+    expect(await keptHoldsAny(s.read, record, present)).toBe(true);
+    // Many values: the buckets are read in at most MAX_RANGES ranges.
+    s.counted.reads = 0;
+    expect(
+      await keptHoldsAny(
+        s.read,
+        record,
+        digests(2000, 5n).filter((v) => !sorted.includes(v)),
+      ),
+    ).toBe(false);
+    expect(s.counted.reads).toBeLessThanOrEqual(MAX_RANGES);
+  });
+
+  it('do not hold together when the object is lost, cut, rewritten or its index is wrong', async () => {
+    const s = store();
+    const sorted = digests(5000, 13n);
+    const record = s.keep('p.digests', sorted);
+    const probe = BigUint64Array.from([sorted[100] as bigint]);
+    s.objects.set('p.digests', Buffer.from(digestsText(sorted.slice(0, 4000))));
+    expect(await keptHoldsAny(s.read, record, BigUint64Array.from([sorted[4500] as bigint]))).toBeUndefined();
+    s.objects.set('p.digests', Buffer.from(digestsText(digests(5000, 17n))));
+    expect(await keptHoldsAny(s.read, record, probe)).toBeUndefined();
+    s.objects.delete('p.digests');
+    expect(await keptHoldsAny(s.read, record, probe)).toBeUndefined();
+    s.keep('p.digests', sorted);
+    expect(await keptHoldsAny(s.read, { ...record, index: record.index.slice(8) }, probe)).toBeUndefined();
+    expect(await keptHoldsAny(s.read, record, probe)).toBe(true);
+  });
+});
+
+describe('the window of parts compares only what is new', () => {
+  /** Three partitions kept and checked by the last run, the third computed again now with `now` as its digests. */
+  function window(now: (before: BigUint64Array, other: BigUint64Array) => BigUint64Array) {
+    const s = store();
+    const all = digests(60_000, 21n);
+    const [a, b, c] = [all.filter((_, i) => i % 3 === 0), all.filter((_, i) => i % 3 === 1), all.filter((_, i) => i % 3 === 2)];
+    const kept = (name: string, sorted: BigUint64Array): WindowPart => ({
+      id: name,
+      rows: [LAKE],
+      kept: s.keep(`${name}.digests`, sorted),
+    });
+    const parts = [
+      kept('a', a),
+      kept('b', b),
+      { id: 'c2', rows: [LAKE], keys: now(c, a), before: { id: 'c', digests: s.keep('c.digests', c) } },
+    ];
+    const broken: WindowPart[] = [];
+    const run = (checked: string[]) =>
+      windowOfParts(parts, new Set(checked), {
+        get: s.get,
+        read: s.read,
+        broken: async (part) => {
+          broken.push(part);
+        },
+      });
+    return { s, a, parts, broken, run };
+  }
+  const grown = (before: BigUint64Array) => BigUint64Array.from([...before, ...digests(10, 1234n)]).sort();
+
+  it('adds the parts up when the new digests are in no other part, reading their buckets and the replaced part', async () => {
+    const w = window(grown);
+    const added = await w.run(['a', 'b', 'c']);
+    expect(added?.rows?.find((r) => r.grain === 'lake')?.row_count).toBe(3);
+    expect(added?.nowChecked).toEqual(['a', 'b', 'c2']);
+    // The replaced part whole (20,000 digests), then ten buckets in each of the two others, not their 480 kB.
+    expect(w.s.counted.bytes).toBeLessThan(20_000 * DIGEST_CHARS + 2 * 10 * 2 * BUCKET_DIGESTS * DIGEST_CHARS);
+  });
+
+  it('reads the window at once when a new digest is in a kept part (a shared event or two events with one digest)', async () => {
+    // One digest of the kept `a` among the new ones of `c`: found in `a`'s bucket it falls in.
+    const w = window((before, other) => BigUint64Array.from([...grown(before), other[777] as bigint]).sort());
+    expect(await w.run(['a', 'b', 'c'])).toBeUndefined();
+  });
+
+  it('compares a part whole when the part it replaced was not checked, and a kept part that was not', async () => {
+    const shared = window((before) => BigUint64Array.from([...before]));
+    // Nothing new against the checked `c`: nothing is looked up.
+    shared.s.counted.bytes = 0;
+    expect(await shared.run(['a', 'b', 'c'])).toMatchObject({ nowChecked: ['a', 'b', 'c2'] });
+    expect(shared.s.counted.bytes).toBe(20_000 * DIGEST_CHARS);
+    // No checked list: every part is read whole and compared.
+    shared.s.counted.bytes = 0;
+    expect(await shared.run([])).toMatchObject({ nowChecked: ['a', 'b', 'c2'] });
+    expect(shared.s.counted.bytes).toBeGreaterThanOrEqual(40_000 * DIGEST_CHARS);
+  });
+
+  it('reports a kept part whose digests are lost, and reads the window at once', async () => {
+    const w = window(grown);
+    w.s.objects.delete('a.digests');
+    expect(await w.run(['a', 'b', 'c'])).toBeUndefined();
+    expect(w.broken.map((p) => p.id)).toEqual(['a']);
+    expect(await w.run(['b', 'c'])).toBeUndefined();
+  });
+});
