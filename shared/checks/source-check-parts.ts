@@ -70,6 +70,9 @@ function sortedTogether(arrays: readonly BigUint64Array[]): BigUint64Array {
   return all.sort();
 }
 
+/** Kept parts whose buckets are read at once. */
+const PARTS_AT_ONCE = 4;
+
 /** One partition's part of the window: its rows and event digests, in memory or kept. */
 export interface WindowPart {
   /** What the part was computed from and its digests: a part with the same id holds the same digests. */
@@ -138,10 +141,13 @@ export async function windowOfParts(
   )
     return undefined;
   const probes = union(changed.map((c) => c.fresh));
-  for (const part of known) {
-    const found = probes.length === 0 ? false : await keptHoldsAny(kept.read, part.kept as DigestsRecord, probes);
-    if (found === undefined) await kept.broken(part);
-    if (found !== false) return undefined;
+  // A few kept parts at once (their ranges in memory), in order: the first broken one is reported.
+  for (let at = 0; probes.length > 0 && at < known.length; at += PARTS_AT_ONCE) {
+    const batch = known.slice(at, at + PARTS_AT_ONCE);
+    const found = await Promise.all(batch.map((part) => keptHoldsAny(kept.read, part.kept as DigestsRecord, probes)));
+    const broken = found.indexOf(undefined);
+    if (broken >= 0) await kept.broken(batch[broken] as WindowPart);
+    if (found.some((f) => f !== false)) return undefined;
   }
   return { ...rows(), nowChecked: parts.map((p) => p.id) };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   BUCKET_DIGESTS,
-  DIGEST_CHARS,
+  digestsTextLength,
   type DigestsRecord,
   digestsOfText,
   digestsRecord,
@@ -65,11 +65,16 @@ describe("a kept part's digests", () => {
     const sorted = digests(1000, 7n);
     const text = digestsText(sorted);
     expect(text).toMatch(/^[A-Za-z0-9+/]+$/);
-    expect(text).toHaveLength(1000 * DIGEST_CHARS);
-    expect([...(digestsOfText(Buffer.from(text)) ?? [])]).toEqual([...sorted]);
-    expect([...(digestsOfText(Buffer.from(text.slice(10 * DIGEST_CHARS, 12 * DIGEST_CHARS))) ?? [])]).toEqual([...sorted.slice(10, 12)]);
-    for (const bad of ['not the digests', '/'.repeat(DIGEST_CHARS), `${text.slice(0, 11)}=`])
-      expect(digestsOfText(Buffer.from(bad))).toBeUndefined();
+    // 1,000 digests: 333 groups of three and one holding the last digest and two zeros.
+    expect(text).toHaveLength(334 * 32);
+    expect(digestsTextLength(1000)).toBe(334 * 32);
+    expect([...(digestsOfText(Buffer.from(text), 1000) ?? [])]).toEqual([...sorted]);
+    expect([...(digestsOfText(Buffer.from(text.slice(10 * 32, 12 * 32)), 6) ?? [])]).toEqual([...sorted.slice(30, 36)]);
+    for (const bad of ['not the digests', text.slice(0, 31), `${text.slice(0, 31)}=`])
+      expect(digestsOfText(Buffer.from(bad), 3)).toBeUndefined();
+    // Fewer digests than asked for, or more than the zeros filling the last group.
+    expect(digestsOfText(Buffer.from(text), 1003)).toBeUndefined();
+    expect(digestsOfText(Buffer.from(text), 999)).toBeUndefined();
   });
 
   it('are found by the buckets a value falls in, reading about a bucket per value', async () => {
@@ -80,7 +85,7 @@ describe("a kept part's digests", () => {
     const absent = digests(5, 99n).filter((v) => !sorted.includes(v));
     expect(await keptHoldsAny(s.read, record, absent)).toBe(false);
     // Five values, five buckets of about 128 digests: not the part's 1.2 MB.
-    expect(s.counted.bytes).toBeLessThan(5 * 2 * BUCKET_DIGESTS * DIGEST_CHARS);
+    expect(s.counted.bytes).toBeLessThan(5 * 3 * BUCKET_DIGESTS * 11);
     expect(s.counted.bytes).toBeGreaterThan(0);
     const present = BigUint64Array.from([...absent, sorted[54_321] as bigint]).sort();
     expect(await keptHoldsAny(s.read, record, present)).toBe(true);
@@ -148,7 +153,7 @@ describe('the window of parts compares only what is new', () => {
     expect(added?.rows?.find((r) => r.grain === 'lake')?.row_count).toBe(3);
     expect(added?.nowChecked).toEqual(['a', 'b', 'c2']);
     // The replaced part whole (20,000 digests), then ten buckets in each of the two others, not their 480 kB.
-    expect(w.s.counted.bytes).toBeLessThan(20_000 * DIGEST_CHARS + 2 * 10 * 2 * BUCKET_DIGESTS * DIGEST_CHARS);
+    expect(w.s.counted.bytes).toBeLessThan(digestsTextLength(20_000) + 2 * 10 * 3 * BUCKET_DIGESTS * 11);
   });
 
   it('reads the window at once when a new digest is in a kept part (a shared event or two events with one digest)', async () => {
@@ -162,11 +167,11 @@ describe('the window of parts compares only what is new', () => {
     // Nothing new against the checked `c`: nothing is looked up.
     shared.s.counted.bytes = 0;
     expect(await shared.run(['a', 'b', 'c'])).toMatchObject({ nowChecked: ['a', 'b', 'c2'] });
-    expect(shared.s.counted.bytes).toBe(20_000 * DIGEST_CHARS);
+    expect(shared.s.counted.bytes).toBe(digestsTextLength(20_000));
     // No checked list: every part is read whole and compared.
     shared.s.counted.bytes = 0;
     expect(await shared.run([])).toMatchObject({ nowChecked: ['a', 'b', 'c2'] });
-    expect(shared.s.counted.bytes).toBeGreaterThanOrEqual(40_000 * DIGEST_CHARS);
+    expect(shared.s.counted.bytes).toBeGreaterThanOrEqual(2 * digestsTextLength(20_000));
   });
 
   it('reports a kept part whose digests are lost, and reads the window at once', async () => {

@@ -203,7 +203,7 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     const record = JSON.parse(w.objects.get('checks/parts/dt=2024-06-13.json')?.body ?? '{}');
     expect(Object.keys(record)).toEqual(['fingerprint', 'newest_ms', 'oldest_ms', 'rows', 'digests']);
     expect(record.digests).toMatchObject({ count: 2, bits: 0 });
-    expect(w.objects.get(record.digests.key)?.body).toMatch(/^[A-Za-z0-9+/]{24}$/);
+    expect(w.objects.get(record.digests.key)?.body).toMatch(/^[A-Za-z0-9+/]{32}$/);
     // Two statements (Athena bills at least 10 MB each): the parts' one (rows, ts spans and event
     // digests) and the identity map's counts, which later ticks read from their kept object.
     expect(first.queries).toHaveLength(2);
@@ -234,8 +234,8 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
       .map((c) => c.args[0].input)
       .filter((i) => i.Key?.endsWith('.digests'));
     const others = digestGets.filter((i) => !i.Key?.includes('2024-06-13'));
-    // (Here each part is one bucket: 06-14's three digests, 06-15's one, 12 characters each.)
-    expect(others.map((i) => i.Range)).toEqual(['bytes=0-35', 'bytes=0-11']);
+    // (Here each part is one bucket, in one group of 32 characters: 06-14's three digests, 06-15's one.)
+    expect(others.map((i) => i.Range)).toEqual(['bytes=0-31', 'bytes=0-31']);
     expect(digestGets.filter((i) => i.Key === record.digests.key).map((i) => i.Range)).toEqual([undefined]);
     expect(w.objects.has(record.digests.key)).toBe(false);
   });

@@ -78,7 +78,7 @@ const dayRow = (rows: readonly string[], source: string, day: string) =>
     .find((row) => row.grain === 'day' && row.source === source && row.event_day === Date.parse(day) / 86_400_000);
 
 /** The digests of a kept digests object. */
-const digestsOf = async (path: string) => digestsOfText(await readFile(path)) ?? new BigUint64Array();
+const digestsOf = async (path: string, count: number) => digestsOfText(await readFile(path), count) ?? new BigUint64Array();
 
 const keptFiles = async (folder: string) => (await readdir(folder)).filter((name) => name.endsWith('.parquet')).sort();
 
@@ -297,7 +297,7 @@ describe("the local source checks keep each partition's part", () => {
       // 2026-12-05), or holding them as base64 text (`keys`, until the digests got their own object).
       for (const name of (await readdir(parts)).filter((n) => /^dt=.*\.json$/.test(n))) {
         const { digests, ...record } = JSON.parse(await readFile(join(parts, name), 'utf8'));
-        const keys = keysText(await digestsOf(join(parts, digests.key.split('/').at(-1))));
+        const keys = keysText(await digestsOf(join(parts, digests.key.split('/').at(-1)), digests.count));
         const earlier = name < `dt=${dayFromLast(-14)}` ? { ...record, keys_sha256: 'x' } : { ...record, keys };
         await writeFile(join(parts, name), JSON.stringify(earlier));
         if ('keys_sha256' in earlier) await writeFile(join(parts, name.replace('.json', '.keys')), keys);
