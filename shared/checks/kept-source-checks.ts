@@ -53,13 +53,14 @@ export interface IdentityOfLake {
 }
 
 /**
- * Above 64 MiB of events files in the check window, the window is read at once, as before the
- * kept parts: computing the parts holds every event digest of the partitions computed in memory
- * (Plan has 1 GB), first as a record of the digests' result (about 107 bytes each, measured
- * with Node 20 on Athena's CSV), then as a BigInt. At about 35 bytes an event (the bench lake's
- * files) 64 MiB is some 1.9M events: about 300 MB on a run that computes every partition.
+ * Above 384 MiB of events files in the check window, the window is read at once, as before the
+ * kept parts: a run that computes every partition (the first, or after the parts were lost) holds
+ * every event digest of the window in memory (Plan has 1 GB). bench/source-digests-bench.ts
+ * measured such a run at 12.4M digests (at the bench lake's 35 bytes an event, 414 MiB of files)
+ * at 429 MB peak RSS; later ticks hold four kept parts at a time (165 to 193 MB there). 384 MiB is
+ * some 11.5M events at 35 bytes each. (64 MiB until 2026-12-05, when every tick held every digest.)
  */
-export const MAX_KEPT_WINDOW_BYTES = 64 * 1024 * 1024;
+export const MAX_KEPT_WINDOW_BYTES = 384 * 1024 * 1024;
 
 /** What {@link KeptSourceChecks} runs on: one world's engine, store and listing. */
 export interface KeptSourceChecksPorts {
@@ -172,8 +173,11 @@ const NAMED: LakeRelations = { events: 'events', identities: 'identities', lists
  * a row at or after its as-of, reading them alone (`dt IN (...)`, their files only), and adds up
  * every part (source-check-parts.ts).
  *
- * - One object per partition (`dt=<d>.json`: fingerprint, oldest and newest ts, rows, event
- *   digests): a run writes only the parts it computed (usually today's), and reads each part once.
+ * - Two objects per partition, `dt=<d>.json` (fingerprint, oldest and newest ts, rows, where its
+ *   event digests are and their bucket index) and `dt=<d>.<sha256 prefix>.digests` (the digests,
+ *   part-digests.ts): a run writes only the parts it computed (usually today's), reads each record
+ *   once, and of the digests only the buckets its new digests fall in (source-check-parts.ts'
+ *   windowOfParts), whole where they would cover half of a part.
  * - A part is keyed by T's day, unless every row of it lies inside the window: then every later
  *   window that holds them reads it too, and the first run of a UTC day computes only the
  *   window's edges, not all 30 partitions ({@link Fingerprints}).

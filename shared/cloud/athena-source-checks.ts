@@ -43,8 +43,9 @@ const listed = (o: LakeObject): ListedFile => ({ key: o.key, size: o.size, versi
 
 /**
  * The Plan step's source checks in the cloud (issue 15): the kept parts of KeptSourceChecks in the
- * snapshots bucket (`checks/parts/dt=<d>.json`, one object per partition: a tick PUTs only the
- * parts it computed, usually today's), keyed by the partition's files in the run's listing (key,
+ * snapshots bucket (`checks/parts/dt=<d>.json` and its digests' object, per partition: a tick PUTs
+ * only the parts it computed, usually today's, and reads of the others' digests the buckets its new
+ * digests fall in, by ranged GETs), keyed by the partition's files in the run's listing (key,
  * size, ETag) and the identity map's, whose keys are kept under `checks/identity-keys/` when
  * {@link AthenaSourceChecksOptions.identityKeys} is given. The partitions to compute are read by one Athena statement
  * (their rows, ts spans and event digests, read from its CSV result in one GET) over manifests

@@ -21,15 +21,16 @@ const eventKeyOf = (source: string, eventId: string) => `hash(${source}, ${event
  * The local source checks (issue 15: a realtime tick costs in proportion to today's events): the
  * kept parts of {@link KeptSourceChecks}, the same as the cloud's, over the state folder.
  *
- * - The parts: `<state>/checks/parts/dt=<d>.json`, keyed by the partition's files as listed here
+ * - The parts: `<state>/checks/parts/dt=<d>.json` and their digests beside them
+ *   (`dt=<d>.<sha256 prefix>.digests`, read by ranges), keyed by the partition's files as listed here
  *   (path under the lake folder, size, modification time as `version`).
  * - The identity map's keys are kept (local-identity-keys.ts: `<state>/checks/identity-keys.json`
  *   and its Parquet file of MD5 keys), so a run that computes a part joins them instead of
  *   normalizing the map again.
  * - Only the window's `dt` folders are listed, once a run (with their Parquet files' columns).
  *
- * A state folder of an earlier release holds parts with their digests beside them
- * (`dt=<d>.keys`): such a part does not match and is computed again once; the `.keys` files are
+ * A state folder of an earlier release holds parts with their digests inside them (`keys`) or
+ * beside them (`dt=<d>.keys`): such a part does not match and is computed again once; the `.keys` files are
  * dropped when the window moves past them. Nothing kept names a person or a user id.
  */
 export class LocalSourceChecks extends KeptSourceChecks {
