@@ -3,7 +3,7 @@ import { doubleLiteral, integerLiteral } from '../compiler/sql-text.ts';
 import { leaves } from '../language/condition-leaves.ts';
 import { leafUses, type MeasureUse, metricUses, scanStart } from './measures.ts';
 import { partsCtes } from './tiled-parts.ts';
-import { planTiled } from './tiled-plan.ts';
+import { planTiled, rawUseKey } from './tiled-plan.ts';
 import { EXACT_LIMIT, requestUses, type TiledCompileRequest } from './tiled-refresh.ts';
 import { identityMapSql } from './tiled-selects.ts';
 
@@ -15,23 +15,23 @@ interface BoundedUse {
 
 /**
  * The sum uses of a refresh whose value only meets bounds (event leaves' `sum: {gte, ...}`), and the
- * sum measures whose value itself is written (the KPI metrics' value, or any use that is not an event
+ * sum uses whose value itself is written (the KPI metrics' value, or any use that is not an event
  * leaf's sum): the bits of those are visible, so they keep the exact-or-raw rule.
  */
-export function sumReaders(request: CompileRequest): { bounded: BoundedUse[]; visible: Set<string> } {
+export function sumReaders(request: CompileRequest): { bounded: BoundedUse[]; visible: MeasureUse[] } {
   const asOf = request.asOf.getTime();
   const bounded: BoundedUse[] = [];
-  const visible = new Set<string>();
+  const visible: MeasureUse[] = [];
   for (const leaf of request.cohorts.flatMap((c) => leaves(c.rule))) {
     const uses = leafUses(leaf, asOf);
     if (leaf.kind === 'event' && leaf.measure.kind === 'sum') {
       const bounds = Object.values(leaf.measure.bounds).filter((b): b is number => typeof b === 'number');
       bounded.push({ use: uses[0] as MeasureUse, bounds });
     } else {
-      for (const use of uses) if (use.measure.aggregate.kind === 'sum') visible.add(use.measure.id);
+      visible.push(...uses.filter((use) => use.measure.aggregate.kind === 'sum'));
     }
   }
-  if (request.metrics) for (const use of metricUses(request.metrics, asOf)) visible.add(use.measure.id);
+  if (request.metrics) visible.push(...metricUses(request.metrics, asOf).filter((use) => use.measure.aggregate.kind === 'sum'));
   return { bounded, visible };
 }
 
@@ -108,18 +108,19 @@ export function undecidedSumsSql(request: TiledCompileRequest, candidates: reado
 }
 
 /**
- * The sums that read raw, of the `inexact` ones (sums whose tiles do not give the full computation's
- * bits): those whose value is visible (metrics), and those with a person the bounds leave undecided
- * (`rows` runs {@link undecidedSumsSql}). The others are read from tiles: their members are exact.
+ * What reads raw, of the `inexact` sums (whose tiles do not give the full computation's bits): the
+ * measures with a person the bounds leave undecided (`rows` runs {@link undecidedSumsSql}), over
+ * every window, and the uses whose value is visible (the KPI value), over their own window only
+ * (`rawUseKey`s); their bounded uses over other windows are still read from tiles: their members are exact.
  */
 export async function rawSums(
   request: TiledCompileRequest,
   inexact: readonly string[],
   rows: (sql: string) => Promise<readonly Record<string, unknown>[]>,
-): Promise<string[]> {
-  const { visible } = sumReaders(request);
-  const kept = inexact.filter((m) => visible.has(m));
-  const candidates = inexact.filter((m) => !visible.has(m));
-  const undecided = candidates.length === 0 ? [] : (await rows(undecidedSumsSql(request, candidates))).map((r) => String(r.measure));
-  return [...new Set([...kept, ...undecided])].sort();
+): Promise<{ measures: string[]; uses: string[] }> {
+  const { bounded, visible } = sumReaders(request);
+  const asked = inexact.some((m) => bounded.some((b) => b.use.measure.id === m));
+  const measures = asked ? (await rows(undecidedSumsSql(request, inexact))).map((r) => String(r.measure)).sort() : [];
+  const uses = visible.filter((u) => inexact.includes(u.measure.id) && !measures.includes(u.measure.id)).map(rawUseKey);
+  return { measures, uses: [...new Set(uses)].sort() };
 }

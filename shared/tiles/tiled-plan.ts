@@ -53,10 +53,16 @@ export interface TiledPlan {
 const floorDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 const ceilDay = (ms: number) => Math.ceil(ms / DAY_MS) * DAY_MS;
 
-/** The key of a use: the same measure over the same window is read once. */
-const useKey = (use: MeasureUse) => `${use.measure.id}|${use.range.from ?? ''}|${use.range.to}${use.step ? '|step' : ''}`;
+/** The key of a use read raw on its own (a measure over one window), as `rawMeasures` may name it beside measure ids. */
+export const rawUseKey = (use: MeasureUse) => `${use.measure.id}|${use.range.from ?? ''}|${use.range.to}`;
 
-/** Numbers the uses (first seen first) and finds the raw ranges they and the population need. */
+/** The key of a use: the same measure over the same window is read once. */
+const useKey = (use: MeasureUse) => `${rawUseKey(use)}${use.step ? '|step' : ''}`;
+
+/**
+ * Numbers the uses (first seen first) and finds the raw ranges they and the population need.
+ * `rawMeasures`: measure ids read raw over every window, and {@link rawUseKey}s read raw over that window only.
+ */
 export function planTiled(
   uses: readonly MeasureUse[],
   asOf: number,
@@ -69,7 +75,7 @@ export function planTiled(
   for (const use of uses) {
     const key = useKey(use);
     if (byKey.has(key)) continue;
-    const raw = rawMeasures.has(use.measure.id) || use.step === true;
+    const raw = rawMeasures.has(use.measure.id) || rawMeasures.has(rawUseKey(use)) || use.step === true;
     const split = raw ? { segments: [] } : splitWindow(use.range);
     byKey.set(key, { no: byKey.size, measure: use.measure, range: use.range, raw, split, ...(use.step ? { step: true } : {}) });
   }

@@ -18,6 +18,8 @@ export interface TiledCompileRequest extends CompileRequest {
   readonly tiles: TileRelations;
   /** Measure ids read from raw events over their whole window (sums tiles cannot hold exactly); those measures.ts `readsRaw` names are added. */
   readonly rawMeasures?: readonly string[];
+  /** Uses (tiled-plan.ts `rawUseKey`: a measure over one window) read raw over that window, the measure's other uses from tiles. */
+  readonly rawUses?: readonly string[];
   /**
    * The lake's first `dt` partition: only to list `rawPartitions` when a raw measure reads all
    * history (the query does not need it).
@@ -56,7 +58,11 @@ export const EXACT_LIMIT = doubleLiteral(2 ** 53);
 export function compileTiledRefresh(request: TiledCompileRequest): TiledRefresh {
   const asOf = request.asOf.getTime();
   const uses = requestUses(request);
-  const raw = new Set([...(request.rawMeasures ?? []), ...uses.filter((u) => readsRaw(u.measure)).map((u) => u.measure.id)]);
+  const raw = new Set([
+    ...(request.rawMeasures ?? []),
+    ...(request.rawUses ?? []),
+    ...uses.filter((u) => readsRaw(u.measure)).map((u) => u.measure.id),
+  ]);
   const { plan, useOf, sequenceOf } = planTiled(uses, asOf, raw, true, scanStart(uses), requestSequences(request.cohorts, asOf));
   const d = request.dialect;
   const carried = carriedColumns(plan, request.tiles);

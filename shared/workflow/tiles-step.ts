@@ -108,8 +108,8 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   const fractional = ports.tiles.fractionalSums ? await ports.tiles.fractionalSums(days, sumUses(request)) : [];
   const asked = (await ports.engine.rows(inexactSumsSql({ ...tiled, rawMeasures: fractional }))).map((row) => String(row.measure));
   // Of those, the sums read only through bounds stay on tiles when every person's side of every bound is decided (sum-bounds.ts).
-  const rawMeasures = await rawSums(tiled, [...fractional, ...asked], (sql) => ports.engine.rows(sql));
-  const compiled = compileTiledRefresh({ ...tiled, rawMeasures });
+  const raw = await rawSums(tiled, [...fractional, ...asked], (sql) => ports.engine.rows(sql));
+  const compiled = compileTiledRefresh({ ...tiled, rawMeasures: raw.measures, rawUses: raw.uses });
   for (const cohort of plan.cohorts) {
     if (compiled.columns.get(cohort.id) !== cohort.column)
       throw new Error(`the tiled query names cohort "${cohort.id}" ${compiled.columns.get(cohort.id)}, the plan ${cohort.column}`);

@@ -399,10 +399,10 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
       const inexact = (await runner.query(inexactSumsSql({ ...request, tiles }))).rows.flatMap((r) => (r[0] ? [r[0]] : []));
       // As the tiles step: of those, the sums read only through bounds stay on tiles when every person is decided (sum-bounds.ts).
       const asked = async (sql: string) => (await runner.query(sql)).rows.map((r: unknown[]) => ({ measure: r[0] }));
-      const rawMeasures = await rawSums({ ...request, tiles }, inexact, asked);
-      counts.rawMeasures += rawMeasures.length;
+      const { measures: rawMeasures, uses: rawUses } = await rawSums({ ...request, tiles }, inexact, asked);
+      counts.rawMeasures += rawMeasures.length + rawUses.length;
       counts.inexact += inexact.length;
-      const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures, ...(first ? { firstPartition: first } : {}) });
+      const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures, rawUses, ...(first ? { firstPartition: first } : {}) });
       await runner.execute(evaluationStatement(DATABASE, `xcheck-tiles-${i}`, tiled.sql));
       tiledTable = evaluationTableName(`xcheck-tiles-${i}`);
       tiledColumns = tiled.columns;

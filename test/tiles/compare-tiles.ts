@@ -159,9 +159,15 @@ export class TileComparison {
     const asked = await this.engine.rows(inexactSumsSql({ ...request, tiles, rawMeasures: fractional }));
     expect([...fractional, ...asked.map((r) => String(r.measure))].sort()).toEqual([...inexact].sort());
     // Of those, the sums whose every person's side of every bound is decided read tiles (sum-bounds.ts), as the tiles step does.
-    const rawMeasures = await rawSums({ ...request, tiles }, inexact, (sql) => this.engine.rows(sql));
+    const { measures: rawMeasures, uses: rawUses } = await rawSums({ ...request, tiles }, inexact, (sql) => this.engine.rows(sql));
     this.lastInexact = inexact;
-    const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures, ...(firstPartition === undefined ? {} : { firstPartition }) });
+    const tiled = compileTiledRefresh({
+      ...request,
+      tiles,
+      rawMeasures,
+      rawUses,
+      ...(firstPartition === undefined ? {} : { firstPartition }),
+    });
     expect([...tiled.columns]).toEqual([...full.columns]);
     expect(tiled.metrics).toEqual(full.metrics);
     // People forgotten in the tiles (erasure) are still in the lake the full computation reads.
@@ -189,6 +195,7 @@ export class TileComparison {
       ...request,
       tiles: { ...tiles, ...index },
       rawMeasures,
+      rawUses,
       ...(firstPartition === undefined ? {} : { firstPartition }),
     });
     expect(indexed.sql).toContain(index.population);
@@ -205,6 +212,7 @@ export class TileComparison {
         ...request,
         tiles: { ...tiles, ...index, ...carried },
         rawMeasures,
+        rawUses,
         ...(firstPartition === undefined ? {} : { firstPartition }),
       });
       expect(carrying.sql).toContain(carried.carried);

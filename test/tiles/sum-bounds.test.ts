@@ -107,21 +107,26 @@ describe('fractional sums decided from tiles by an error bound', () => {
 });
 
 describe('a fractional sum whose value is written', () => {
-  it('keeps the exact-or-raw rule: the KPI value sum reads raw though its bounds are decided', async () => {
-    // GIVEN the same lake, with the metrics' value a sum of the `pay` events (its bits go into the metric column)
+  it('keeps the exact-or-raw rule over the KPI value window only: the leaves over other windows still read tiles', async () => {
+    // GIVEN the same lake, the `pay` and `fee` leaves, and the metrics' value a sum of the `pay` events over 3 days
+    // (its bits go into the metric column), where the leaves read 6 days
     const lake = await tempDir();
     await writeLake(lake, EVENTS);
     const metrics = parseConfig(
-      'metrics:\n  activation: {event: pay, within: 6d}\n  value: {event: pay, within: 6d}\n',
+      'metrics:\n  activation: {event: pay, within: 6d}\n  value: {event: pay, within: 3d}\n',
       'cohorts.config.yaml',
     ).metrics;
-    const comparison = new TileComparison(await openDuckDb(), lake, CATALOG, await tempDir(), metrics);
+    const catalog = CATALOG.filter((c) => c.id.startsWith('pay_') || c.id === 'fee_lte');
+    const comparison = new TileComparison(await openDuckDb(), lake, catalog, await tempDir(), metrics);
     await comparison.build(Date.parse('2024-03-12T00:00:00Z'));
     // WHEN the catalog and the metrics are compiled over tiles
-    const tiled = await comparison.compareRefresh(Date.parse('2024-03-11T09:30:00Z'));
-    // THEN the `pay` sum reads raw beside the tie and the cancellation, the `fee` sum still reads tiles
-    const [pay, refund, wire, fee] = ['pay_gte', 'refund_gte', 'wire_gte', 'fee_lte'].map(measureOf);
-    expect(tiled.rawMeasures).toEqual([pay, refund, wire].sort());
+    const tiled = await comparison.compareRefresh(Date.parse('2024-03-11T00:00:00Z'));
+    // THEN the `pay` sum reads raw over the KPI's 3 days only (from 2024-03-08, one partition of slack before;
+    // at midnight the leaves' windows have no partial day),
+    // not over the leaves' 6 days, and the `fee` sum reads tiles
+    const [pay, fee] = ['pay_gte', 'fee_lte'].map(measureOf);
+    expect(tiled.rawMeasures).toEqual([pay]);
     expect(tiled.rawMeasures).not.toContain(fee);
+    expect(tiled.rawPartitions[0]).toBe('2024-03-07');
   });
 });
