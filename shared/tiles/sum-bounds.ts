@@ -1,7 +1,7 @@
 import type { CompileRequest } from '../compiler/compile-refresh.ts';
 import { doubleLiteral, integerLiteral } from '../compiler/sql-text.ts';
 import { leaves } from '../language/condition-leaves.ts';
-import { leafUses, type MeasureUse, metricUses, scanStart } from './measures.ts';
+import { leafUses, type MeasureUse, scanStart } from './measures.ts';
 import { partsCtes } from './tiled-parts.ts';
 import { planTiled, rawUseKey } from './tiled-plan.ts';
 import { EXACT_LIMIT, requestUses, type TiledCompileRequest } from './tiled-refresh.ts';
@@ -15,8 +15,10 @@ interface BoundedUse {
 
 /**
  * The sum uses of a refresh whose value only meets bounds (event leaves' `sum: {gte, ...}`), and the
- * sum uses whose value itself is written (the KPI metrics' value, or any use that is not an event
- * leaf's sum): the bits of those are visible, so they keep the exact-or-raw rule.
+ * sum uses of any other leaf (none today): their bits would be visible, so they keep the
+ * exact-or-raw rule. The KPI metrics' value is neither: it only feeds the `kpis` totals, a sum over
+ * the members in the engine's own order that versionKpis rounds to 4 decimals, so it reads tiles
+ * whether its parts are integral or not (another order of the same doubles, as a full run's own).
  */
 export function sumReaders(request: CompileRequest): { bounded: BoundedUse[]; visible: MeasureUse[] } {
   const asOf = request.asOf.getTime();
@@ -31,7 +33,6 @@ export function sumReaders(request: CompileRequest): { bounded: BoundedUse[]; vi
       visible.push(...uses.filter((use) => use.measure.aggregate.kind === 'sum'));
     }
   }
-  if (request.metrics) visible.push(...metricUses(request.metrics, asOf).filter((use) => use.measure.aggregate.kind === 'sum'));
   return { bounded, visible };
 }
 
@@ -110,8 +111,10 @@ export function undecidedSumsSql(request: TiledCompileRequest, candidates: reado
 /**
  * What reads raw, of the `inexact` sums (whose tiles do not give the full computation's bits): the
  * measures with a person the bounds leave undecided (`rows` runs {@link undecidedSumsSql}), over
- * every window, and the uses whose value is visible (the KPI value), over their own window only
- * (`rawUseKey`s); their bounded uses over other windows are still read from tiles: their members are exact.
+ * every window, and the uses whose value would be visible (a leaf's sum not read through bounds:
+ * none today), over their own window only (`rawUseKey`s); their bounded uses over other windows are
+ * still read from tiles: their members are exact. The KPI value is never read raw for being inexact
+ * (see {@link sumReaders}).
  */
 export async function rawSums(
   request: TiledCompileRequest,
