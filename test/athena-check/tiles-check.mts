@@ -189,6 +189,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
   const { catalogMeasures } = await load('shared/tiles/measures.ts');
   const { compileTiledRefresh, inexactSumsSql, tileDaysNeeded } = await load('shared/tiles/tiled-refresh.ts');
   const { rawSums } = await load('shared/tiles/sum-bounds.ts');
+  const { versionKpis } = await load('shared/engine/snapshot-cohort.ts');
   const { AthenaEngine } = await load('shared/cloud/athena-engine.ts');
   const { AthenaTileStore } = await load('shared/cloud/athena-tile-store.ts');
   const { evaluationStatement, evaluationTableName } = await load('shared/cloud/athena-statement.ts');
@@ -386,6 +387,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     let tiledTable: string;
     let tiledColumns: ReadonlyMap<string, string>;
     let refreshed: StoreReport;
+    let tiledMetrics: { activated: string; value: string } | undefined;
     const { view } = await listLake();
     const request = { cohorts, asOf: new Date(asOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics };
     try {
@@ -406,6 +408,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
       await runner.execute(evaluationStatement(DATABASE, `xcheck-tiles-${i}`, tiled.sql));
       tiledTable = evaluationTableName(`xcheck-tiles-${i}`);
       tiledColumns = tiled.columns;
+      tiledMetrics = tiled.metrics;
       refreshed = report;
     } catch (error) {
       fail(error instanceof AthenaFailure ? error.message : ((error as Error).message.split('\n')[0] ?? ''));
@@ -455,6 +458,24 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
         lines.push(
           `tiles-mismatch ${c.caseName}/${id}@${at}: ${members.length} members, expected ${expected.length}: ${extra} extra, ${missing} missing`,
         );
+      }
+      // The KPIs (the value sum read from tiles whether integral or not): equal to the full query's once rounded as a version writes them.
+      if (tiledMetrics) {
+        const kpis = async (table: string, column: string) => {
+          const m = tiledMetrics as { activated: string; value: string };
+          const [size, activated, valueSum] = (
+            await c.db.runAndReadAll(
+              `SELECT count(*), count_if("${m.activated}"), coalesce(sum("${m.value}"), 0) FROM "${DATABASE}"."${table}" WHERE "${column}"`,
+            )
+          )
+            .getRowsJS()[0]
+            ?.map(Number) ?? [0, 0, 0];
+          return JSON.stringify(versionKpis({ size, activated, value_sum: valueSum }, 0, 0, config.metrics));
+        };
+        counts.total += 1;
+        const [gotKpis, wantKpis] = [await kpis(tiledTable, column), await kpis(reference.table, reference.columns.get(id) as string)];
+        if (gotKpis === wantKpis) counts.ok += 1;
+        else lines.push(`tiles-mismatch ${c.caseName}/${id}@${at}: KPIs ${gotKpis}, the full query's ${wantKpis}`);
       }
     }
     return refreshed;
