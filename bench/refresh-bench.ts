@@ -5,7 +5,7 @@
  * 90 days, Parquet). Prints times, ratios and peak memory; nothing here is asserted by the tests.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileRefresh } from '../shared/compiler/compile-refresh.ts';
@@ -23,6 +23,7 @@ import { runRefreshSteps } from '../shared/workflow/run-steps.ts';
 import type { WorkflowSummary } from '../shared/workflow/types.ts';
 import { findLakeFiles } from '../shared/local/lake-files.ts';
 import { benchSource } from './bench-catalog.ts';
+import { appendNewDay } from './bench-state.ts';
 import { benchLatency } from './latency-bench.ts';
 import { LocalCarry } from '../shared/local/local-carry.ts';
 import { LocalTileStore } from '../shared/local/local-tiles.ts';
@@ -195,13 +196,7 @@ const coldPhases = takePhases(cold.ms);
 // (d) one new day of events (the last full day again, a day later, with new event ids: 1/DAYS of
 // the lake) appended to the lake, then the refresh as of X + 1 day over the tiles (e) left.
 const NEXT = new Date(END.getTime() + 86_400_000);
-const lastDay = join(lake, 'events', `dt=${new Date(END.getTime() - 86_400_000).toISOString().slice(0, 10)}`, 'events.parquet');
-const newDayDir = join(lake, 'events', `dt=${END.toISOString().slice(0, 10)}`);
-const newDay = join(newDayDir, 'bench-new-day.parquet');
-await mkdir(newDayDir, { recursive: true });
-await connection.run(
-  `COPY (SELECT * REPLACE (event_id || '-next' AS event_id, ts + INTERVAL 1 DAY AS ts) FROM read_parquet('${lastDay}')) TO '${newDay}' (FORMAT parquet)`,
-);
+const newDay = await appendNewDay(connection, lake, END);
 let next: Awaited<ReturnType<typeof timed<WorkflowSummary>>>;
 let nextPhases: string;
 try {

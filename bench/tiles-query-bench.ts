@@ -9,17 +9,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { compileRefresh } from '../shared/compiler/compile-refresh.ts';
-import { BlobExports } from '../shared/deliver/exports.ts';
 import { DuckDbEngine } from '../shared/local/duckdb-engine.ts';
-import { FsBlobStore } from '../shared/local/fs-blob-store.ts';
-import { JsonlEvents } from '../shared/local/jsonl-events.ts';
-import { JsonlNotifier } from '../shared/local/jsonl-notifier.ts';
 import { openDuckDb } from '../shared/local/open-duckdb.ts';
-import { SnapshotStore } from '../shared/store/snapshot-store.ts';
-import { runRefreshSteps } from '../shared/workflow/run-steps.ts';
 import { findLakeFiles } from '../shared/local/lake-files.ts';
 import { compileTiledRefresh, tileDaysNeeded } from '../shared/tiles/tiled-refresh.ts';
 import { benchSource } from './bench-catalog.ts';
+import { tiledRefresh } from './bench-state.ts';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
@@ -34,7 +29,6 @@ await mkdir(state, { recursive: true });
 const { definitions: catalog, texts } = await benchSource(resolve(root, '..', 'definitions'));
 const connection = await openDuckDb({ memoryLimit: process.env.BENCH_MEMORY_LIMIT ?? '1500MB' });
 const engine = new DuckDbEngine(connection, lake, await DuckDbEngine.describe(connection));
-const blobs = new FsBlobStore(state);
 
 // The statements the steps run, caught on their way to DuckDB.
 const caught: { label: string; sql: string }[] = [];
@@ -49,18 +43,7 @@ engine.rows = (sql) => {
   return rows(sql);
 };
 const started = performance.now();
-const run = await runRefreshSteps(
-  { as_of: END.toISOString(), trigger: 'bench', mode: 'tiles' },
-  {
-    definitions: async () => ({ definitions: catalog, problems: [], texts }),
-    engine,
-    store: new SnapshotStore(blobs, engine),
-    notifier: JsonlNotifier.inState(state),
-    exports: new BlobExports(blobs, engine),
-    events: JsonlEvents.inState(state),
-    tiles: engine.tiles(state),
-  },
-);
+const run = await tiledRefresh(engine, state, { definitions: catalog, texts }, END);
 const t = run.summary.tiles;
 process.stdout.write(
   `refresh over tiles: ${((performance.now() - started) / 1000).toFixed(2)} s (${t.built_days} built, ${t.rebuilt_days} rebuilt, ${t.reused_days} reused; raw measures ${t.raw_measures.join(' ') || 'none'})\n`,

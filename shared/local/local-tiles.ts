@@ -16,7 +16,7 @@ import {
   tileStatus,
 } from '../tiles/fingerprint.ts';
 import { eventRowsKeptSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
-import { contestedFromIndexSql, dayIdsSql } from '../tiles/id-index-sql.ts';
+import { contestedFromIndexSql, hashedDayIdsSql, idHashSql } from '../tiles/id-index-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileRelations } from '../tiles/tile-store.ts';
 import { contestedCopiesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
@@ -28,6 +28,9 @@ import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
 let buildCounter = 0;
 
+/** The layout of the index files: `hashed`, each id with its hash `h` (id-index-sql.ts idHashSql); days of another layout are indexed again. */
+const INDEX_LAYOUT = 'hashed';
+
 /** Relations over the stored tiles: the tile store port's TileRelations (the old name, kept for callers). */
 export type StoredTiles = TileRelations;
 
@@ -35,7 +38,7 @@ export type StoredTiles = TileRelations;
  * Daily tiles under `<state>/tiles/`: one Parquet file and one fingerprint per day,
  * `day=YYYY-MM-DD/tiles.parquet` and `fingerprint.json` (written last: it makes the tile exist);
  * the index of counted ids, `ids/day=YYYY-MM-DD/ids.parquet` (the distinct valid event ids of the
- * day) with the fingerprint of its inputs; `contested.parquet`, every raw copy of the event ids
+ * day and their hashes) with the fingerprint of its inputs; `contested.parquet`, every raw copy of the event ids
  * whose valid copies lie on more than one day, and `contested.json`, those ids per day.
  */
 export class LocalTileStore {
@@ -163,8 +166,10 @@ export class LocalTileStore {
    * Brings the index of counted ids up to date for every day the lake can hold valid events on
    * (each `dt` partition and one day each side), re-reading only the days whose input files changed;
    * then, when any did, re-derives the contested ids from the index (the new days' ids and the ids
-   * contested before, never the lake) and rewrites contested.parquet from the partitions that hold
-   * their copies. Returns the contested ids with a valid copy on each day.
+   * contested before, never the lake: first their hashes against the hashes of every indexed day, then
+   * the ids themselves on the days holding a hash found on more than one day) and rewrites
+   * contested.parquet from the partitions that hold their copies. Returns the contested ids with a
+   * valid copy on each day.
    */
   private async refreshIndex(
     lake: LakeRelations,
@@ -175,10 +180,12 @@ export class LocalTileStore {
     const days = lakeDays(files.partitions);
     for (const day of days) {
       const current = await inputsOfDay(day);
-      const stored = await readJson<{ inputs: InputFile[] }>(join(this.indexDir(day), 'fingerprint.json'));
+      const found = await readJson<{ inputs: InputFile[]; layout?: string }>(join(this.indexDir(day), 'fingerprint.json'));
+      // A day indexed in another layout (no hashes) is indexed again.
+      const stored = found?.layout === INDEX_LAYOUT ? found : undefined;
       if (stored !== undefined && sameInputs(stored.inputs, current)) continue;
       if (stored !== undefined && (await this.unaffected(day, stored.inputs, current, files))) {
-        await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs: current });
+        await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs: current, layout: INDEX_LAYOUT });
         continue;
       }
       changed.push({ day, inputs: current });
@@ -193,11 +200,11 @@ export class LocalTileStore {
     await rm(this.contestedIdsFile, { force: true });
     const rebuilt = changed.map((c) => c.day);
     if (rebuilt.length > 0) {
-      await this.writeDays(dayIdsSql(duckdbDialect, lake.events, rebuilt), rebuilt, {
+      await this.writeDays(hashedDayIdsSql(duckdbDialect, lake.events, rebuilt), rebuilt, {
         name: 'ids',
-        columns: ['event_id'],
+        columns: ['event_id', 'h'],
         dirOf: (day) => this.indexDir(day),
-        empty: 'SELECT CAST(NULL AS VARCHAR) AS event_id WHERE FALSE',
+        empty: 'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS UBIGINT) AS h WHERE FALSE',
       });
     }
     const indexed = await this.indexedDays();
@@ -208,13 +215,19 @@ export class LocalTileStore {
     const candidates = identifier(`tiles_candidates_${++buildCounter}`);
     const contestedTable = identifier(`tiles_contested_${buildCounter}`);
     // Every indexed id is a candidate then: no list of them is made.
-    if (!everything) await this.connection.run(`CREATE TEMP TABLE ${candidates} AS ${parts.join(' UNION ')}`);
-    for (const { day, inputs } of changed) await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs });
+    if (!everything)
+      await this.connection.run(
+        `CREATE TEMP TABLE ${candidates} AS SELECT event_id, ${idHashSql('event_id')} AS h FROM (${parts.join(' UNION ')}) AS ids`,
+      );
+    for (const { day, inputs } of changed)
+      await writeJsonAtomically(join(this.indexDir(day), 'fingerprint.json'), { day, inputs, layout: INDEX_LAYOUT });
     try {
+      // The ids themselves are compared on the days holding a candidate's hash on more than one day only.
+      const compared = indexed.length === 0 || everything ? indexed : await this.hashedDays(indexed, candidates);
       const sql =
-        indexed.length === 0
+        compared.length === 0
           ? 'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS day WHERE FALSE'
-          : contestedFromIndexSql(this.indexRelation(indexed), everything ? undefined : candidates);
+          : contestedFromIndexSql(this.indexRelation(compared), everything ? undefined : candidates);
       // Computed once: read here, and again by the COPY of their copies.
       await this.connection.run(`CREATE TEMP TABLE ${contestedTable} AS ${sql}`);
       const rows = (await this.connection.runAndReadAll(`SELECT event_id, day FROM ${contestedTable} ORDER BY day, event_id`)).getRows();
@@ -230,7 +243,14 @@ export class LocalTileStore {
     }
   }
 
-  /** The index entries (`event_id, day`) of `days`, each indexed. */
+  /** The days of `indexed` holding the hash of a candidate (`candidates`: `event_id, h`) found on more than one day of them. */
+  private async hashedDays(indexed: readonly string[], candidates: string): Promise<string[]> {
+    const sql = contestedFromIndexSql(this.indexRelation(indexed), candidates, 'h');
+    const rows = (await this.connection.runAndReadAll(`SELECT DISTINCT day FROM (${sql}) AS hashed ORDER BY day`)).getRows();
+    return rows.map((row) => String(row[0]));
+  }
+
+  /** The index entries (`event_id, h, day`) of `days`, each indexed. */
   private indexRelation(days: readonly string[]): string {
     const files = days.map((day) => join(this.indexDir(day), 'ids.parquet'));
     return `read_parquet(${fileList(files)}, hive_partitioning = true, hive_types = {'day': VARCHAR})`;
