@@ -80,7 +80,9 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const config = await loadConfig(folders.config);
   const personal = personalPropertyLines(catalog.definitions, config);
   if (personal.length > 0) throw new InvalidDefinitionsError(personal);
-  const local = await openLocalPorts(folders, config);
+  // A cold tile build over a large lake takes minutes: its batches are shown as they finish.
+  const progress = progressReporter(io);
+  const local = await openLocalPorts(folders, config, progress.update);
   const notifier = new TerminalNotifier((line) => io.err(line), local.notifier);
   // What a killed run left unsaid goes out first; this run is recorded until it ends.
   const outbox = new LocalOutbox(folders.state);
@@ -102,6 +104,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
     { ...local, notifier: outbox.notifier(notifier) },
     { runId },
   ).finally(async () => {
+    progress.stop();
     if (await outbox.end(runId)) return;
     io.err(`this run's alert could not be written to ${folders.state}: the next \`cohorts run\` alerts that it did not finish`);
   });

@@ -8,7 +8,15 @@ import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import type { ResultBatch } from '../checks/kept-source-checks.ts';
 import type { MetricColumns } from '../compiler/compile-refresh.ts';
-import { type CohortKpiTotals, type EvaluationRef, type LakeView, type MembersCodec, partitionsIn, type QueryEngine } from '../ports.ts';
+import {
+  type CohortKpiTotals,
+  type EvaluationRef,
+  type LakeView,
+  type MembersCodec,
+  partitionsIn,
+  type ProgressListener,
+  type QueryEngine,
+} from '../ports.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { duckdbListsRelation, findListFiles } from './duckdb-lists.ts';
 import { findLakeFiles } from './lake-files.ts';
@@ -51,10 +59,10 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     return `duckdb ${String(reader.getRows()[0]?.[0] ?? '')}`.trim();
   }
 
-  /** The daily tiles under `<stateDir>/tiles/`, built over this engine's lake with its connection. */
-  tiles(stateDir: string): LocalTiles {
+  /** The daily tiles under `<stateDir>/tiles/`, built over this engine's lake with its connection; `onProgress`: a build's batches. */
+  tiles(stateDir: string, onProgress?: ProgressListener): LocalTiles {
     return new LocalTiles(
-      new LocalTileStore(this.connection, stateDir),
+      new LocalTileStore(this.connection, stateDir, onProgress ? { onProgress } : {}),
       this,
       this.lakeDir,
       new LocalTileExpiry(this.connection, stateDir),

@@ -8,6 +8,7 @@ import type { LocalTiles } from './local-tile-store.ts';
 import { localFiles } from './local-files.ts';
 import { LISTS_FOLDER } from '../language/uploaded-lists.ts';
 import type { ListsArea } from '../privacy/ports.ts';
+import type { ProgressListener } from '../ports.ts';
 
 /** Local ports: DuckDB over the lake folder, snapshots in the state folder. */
 export interface LocalContext {
@@ -29,6 +30,8 @@ export async function openLocalContext(options: {
   readonly state: string;
   /** The definitions folder, whose `lists/` the engine reads. @default - no uploaded lists */
   readonly definitions?: string;
+  /** Told of long work (a tile build in several batches). @default - nothing told */
+  readonly onProgress?: ProgressListener;
 }): Promise<LocalContext> {
   const connection = await openDuckDb();
   const engine = new DuckDbEngine(connection, options.data, await DuckDbEngine.describe(connection), options.state, options.definitions);
@@ -39,7 +42,7 @@ export async function openLocalContext(options: {
       ? {}
       : { lists: { files: localFiles(new FsBlobStore(options.definitions)), prefix: `${LISTS_FOLDER}/` } };
   const sourceChecks = new LocalSourceChecks(connection, engine, options.data, options.state);
-  return { engine, store, blobs, tiles: engine.tiles(options.state), sourceChecks, ...lists };
+  return { engine, store, blobs, tiles: engine.tiles(options.state, options.onProgress), sourceChecks, ...lists };
 }
 
 /** The learnings library of the local state folder. */

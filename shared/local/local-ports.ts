@@ -4,7 +4,7 @@ import type { CohortEvents } from '../deliver/events.ts';
 import { BlobExports, type CohortExports } from '../deliver/exports.ts';
 import { JsonlEvents } from './jsonl-events.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
-import type { DefinitionsSource, Notifier, QueryEngine } from '../ports.ts';
+import type { DefinitionsSource, Notifier, ProgressListener, QueryEngine } from '../ports.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
 import { localPrivacyPorts } from './local-privacy.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
@@ -48,8 +48,10 @@ export interface LocalPorts {
 export async function openLocalPorts(
   folders: { readonly data: string; readonly definitions: string; readonly state: string; readonly privacyKey?: string },
   config?: ProjectConfig,
+  /** Told of long work (a tile build in several batches). @default - nothing told */
+  onProgress?: ProgressListener,
 ): Promise<LocalPorts> {
-  const context = await openLocalContext(folders);
+  const context = await openLocalContext(onProgress ? { ...folders, onProgress } : folders);
   const { engine, store, tiles, sourceChecks } = context;
   return {
     definitions: folderDefinitions(folders.definitions),

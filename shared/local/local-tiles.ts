@@ -5,6 +5,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
+import type { ProgressListener } from '../ports.ts';
+import { dayBatches } from '../tiles/day-batches.ts';
 import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
 import {
   addedInputs,
@@ -31,6 +33,21 @@ let buildCounter = 0;
 /** The layout of the index files: `hashed`, each id with its hash `h` (id-index-sql.ts idHashSql); days of another layout are indexed again. */
 const INDEX_LAYOUT = 'hashed';
 
+/**
+ * The most lake bytes (events files of the partitions a batch of days reads) one build query
+ * reads: the stale days are built in batches of consecutive days within it, each one query and one
+ * COPY, so that a cold build's memory stays bounded whatever the lake's size.
+ */
+export const BUILD_BATCH_BYTES = 64 * 1024 * 1024;
+
+/** How a {@link LocalTileStore} builds. */
+export interface LocalTileStoreOptions {
+  /** The most lake bytes one build query reads. @default {@link BUILD_BATCH_BYTES} */
+  readonly batchBytes?: number;
+  /** Told after each batch of tile days built, when a build takes more than one: the step, the days built so far, the days to build. */
+  readonly onProgress?: ProgressListener;
+}
+
 /** Relations over the stored tiles: the tile store port's TileRelations (the old name, kept for callers). */
 export type StoredTiles = TileRelations;
 
@@ -49,8 +66,20 @@ export class LocalTileStore {
   constructor(
     private readonly connection: DuckDBConnection,
     stateDir: string,
+    private readonly options: LocalTileStoreOptions = {},
   ) {
     this.root = join(stateDir, 'tiles');
+  }
+
+  /** `days` in build batches (see {@link BUILD_BATCH_BYTES}), by the sizes of the lake's partitions. */
+  private async batches(days: readonly string[], files: LakeFiles): Promise<string[][]> {
+    const sizes = new Map<string, number>();
+    for (const partition of files.partitions)
+      sizes.set(
+        partition,
+        (await partitionInputs(files, `dt=${partition}`)).reduce((sum, file) => sum + file.size, 0),
+      );
+    return dayBatches(days, (partition) => sizes.get(partition) ?? 0, this.options.batchBytes ?? BUILD_BATCH_BYTES);
   }
 
   private dayDir(day: string): string {
@@ -124,8 +153,8 @@ export class LocalTileStore {
         whole.push(current);
       }
     }
-    if (whole.length > 0) await this.build(whole, measures, lake, false);
-    for (const group of backfills.values()) await this.build(group.fingerprints, group.measures, lake, true);
+    if (whole.length > 0) await this.build(whole, measures, lake, files, false);
+    for (const group of backfills.values()) await this.build(group.fingerprints, group.measures, lake, files, true);
     return statuses;
   }
 
@@ -199,8 +228,9 @@ export class LocalTileStore {
     const everything = contestedIds === undefined;
     await rm(this.contestedIdsFile, { force: true });
     const rebuilt = changed.map((c) => c.day);
-    if (rebuilt.length > 0) {
-      await this.writeDays(hashedDayIdsSql(duckdbDialect, lake.events, rebuilt), rebuilt, {
+    // In batches as the tiles are (a day's entries are its own events' ids: exact whatever the batch).
+    for (const batch of await this.batches(rebuilt, files)) {
+      await this.writeDays(hashedDayIdsSql(duckdbDialect, lake.events, batch), batch, {
         name: 'ids',
         columns: ['event_id', 'h'],
         dirOf: (day) => this.indexDir(day),
@@ -325,35 +355,48 @@ export class LocalTileStore {
   }
 
   /**
-   * Builds the tiles of several days in one pass over their partitions, written by one COPY
-   * partitioned by day; each fingerprint is written after its day's file. `keep`: the days keep
-   * their stored rows and gain `measures` (a new measure backfilled, presence not rebuilt).
+   * Builds the tiles of several days, in batches (see {@link BUILD_BATCH_BYTES}): each one pass
+   * over its days' partitions, written by one COPY partitioned by day, then each of its days'
+   * fingerprints (a run stopped between batches leaves whole days built, the others missing).
+   * `keep`: the days keep their stored rows and gain `measures` (a new measure backfilled,
+   * presence not rebuilt).
    */
   private async build(
     days: readonly TileFingerprint[],
     measures: readonly TileMeasure[],
     lake: LakeRelations,
+    files: LakeFiles,
     keep: boolean,
   ): Promise<void> {
-    const names = days.map((f) => f.day);
-    let sql = dayTilesSql({
-      measures,
-      dialect: duckdbDialect,
-      events: lake.events,
-      days: names,
-      contested: this.relations([]).contestedIds,
-      presence: !keep,
-    });
-    if (keep)
-      sql = `SELECT ${TILE_COLUMNS.join(', ')}, day FROM ${this.relations(names).tiles} AS kept UNION ALL SELECT ${TILE_COLUMNS.join(', ')}, day FROM (${sql}) AS added`;
-    await this.writeDays(sql, names, {
-      name: 'tiles',
-      columns: TILE_COLUMNS,
-      dirOf: (day) => this.dayDir(day),
-      empty: `SELECT ${TILE_COLUMNS.join(', ')} FROM ${noTilesSql(duckdbDialect)} AS none`,
-    });
-    for (const fingerprint of days) await writeJsonAtomically(join(this.dayDir(fingerprint.day), 'fingerprint.json'), fingerprint);
+    const byDay = new Map(days.map((f) => [f.day, f]));
+    let done = 0;
+    const batches = await this.batches([...byDay.keys()], files);
+    for (const names of batches) {
+      let sql = dayTilesSql({
+        measures,
+        dialect: duckdbDialect,
+        events: lake.events,
+        days: names,
+        contested: this.relations([]).contestedIds,
+        presence: !keep,
+      });
+      // The kept rows without the added measures' (a backfill stopped after a day's file, before its fingerprint).
+      const added = measures.map((m) => stringLiteral(m.id)).join(', ');
+      if (keep)
+        sql = `SELECT ${TILE_COLUMNS.join(', ')}, day FROM ${this.relations(names).tiles} AS kept WHERE measure NOT IN (${added}) UNION ALL SELECT ${TILE_COLUMNS.join(', ')}, day FROM (${sql}) AS added`;
+      await this.writeDays(sql, names, {
+        name: 'tiles',
+        columns: TILE_COLUMNS,
+        dirOf: (day) => this.dayDir(day),
+        empty: `SELECT ${TILE_COLUMNS.join(', ')} FROM ${noTilesSql(duckdbDialect)} AS none`,
+      });
+      for (const day of names) await writeJsonAtomically(join(this.dayDir(day), 'fingerprint.json'), byDay.get(day));
+      done += names.length;
+      // Told only of a build in several batches (minutes on a large lake), not of a few days built at once.
+      if (batches.length > 1) this.options.onProgress?.(keep ? 'tiles: backfilling measures' : 'tiles: building days', done, byDay.size);
+    }
   }
+
   /**
    * Whether the files of a day changed only by files added that hold no valid event on the day (a
    * realtime tick's file in today's partition, beside yesterday's tile and index day): then the
