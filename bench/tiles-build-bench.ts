@@ -1,7 +1,9 @@
 /**
  * `npx tsx bench/tiles-build-bench.ts`: the cold build of every tile day of the bench lake (the
  * tile store as it ships), beside the one-pass full query on the same lake; prints both times,
- * their ratio and peak memory. BENCH_PEOPLE / BENCH_DAYS pick a cached lake (see refresh-bench.ts).
+ * their ratio and peak memory. BENCH_PEOPLE / BENCH_DAYS pick a cached lake (see refresh-bench.ts);
+ * BENCH_BATCH_BYTES the build's batch bound (default BUILD_BATCH_BYTES); BENCH_SKIP_FULL=1 leaves the
+ * full query out, so that the peak memory printed is the build's own.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { compileRefresh } from '../shared/compiler/compile-refresh.ts';
 import { DuckDbEngine } from '../shared/local/duckdb-engine.ts';
 import { findLakeFiles } from '../shared/local/lake-files.ts';
-import { LocalTileStore } from '../shared/local/local-tiles.ts';
+import { BUILD_BATCH_BYTES, LocalTileStore } from '../shared/local/local-tiles.ts';
 import { openDuckDb } from '../shared/local/open-duckdb.ts';
 import { DAY_MS, dayOf } from '../shared/tiles/day-split.ts';
 import { catalogMeasures } from '../shared/tiles/measures.ts';
@@ -50,20 +52,25 @@ const time = async (work: () => Promise<unknown>) => {
 const secs = (t: { wall: number; cpu: number }) => `${t.wall.toFixed(2)} s (${t.cpu.toFixed(2)} s CPU)`;
 const state = await mkdtemp(join(tmpdir(), 'cohorts-tiles-bench-'));
 try {
+  const skipFull = process.env.BENCH_SKIP_FULL === '1';
   const full = await time(async () => {
+    if (skipFull) return;
     const compiled = compileRefresh({ cohorts: catalog, asOf: END, lake: view.relations, dialect: engine.dialect });
     await engine.release(await engine.evaluate(compiled.sql, 'bench-full'));
   });
   const fullStatements = profile ? takeStatements() : '';
-  const store = new LocalTileStore(connection, state);
+  const batchBytes = Number(process.env.BENCH_BATCH_BYTES ?? BUILD_BATCH_BYTES);
+  const batches: number[] = [];
+  const store = new LocalTileStore(connection, state, { batchBytes, onProgress: (_, done) => batches.push(done) });
   const measures = catalogMeasures(catalog);
   const build = await time(() => store.refresh(measures, days, view.relations, files));
   const buildStatements = profile ? takeStatements() : '';
   const again = await time(() => store.refresh(measures, days, view.relations, files));
   const peakMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
-    `${days.length} tile days, ${measures.length} measures\nfull query: ${secs(full)}\n` +
-      `cold build: ${secs(build)} (${(build.wall / full.wall).toFixed(2)}x wall, ${(build.cpu / full.cpu).toFixed(2)}x CPU)\n` +
+    `${days.length} tile days, ${measures.length} measures, batches of at most ${(batchBytes / 2 ** 20).toFixed(0)} MiB of lake files ` +
+      `(${Math.max(1, batches.length)} tile batches)\nfull query: ${skipFull ? 'skipped' : secs(full)}\n` +
+      `cold build: ${secs(build)}${skipFull ? '' : ` (${(build.wall / full.wall).toFixed(2)}x wall, ${(build.cpu / full.cpu).toFixed(2)}x CPU)`}\n` +
       `warm check: ${secs(again)}\npeak memory: ${peakMb.toFixed(0)} MB (target < 1500 MB)\n` +
       (profile ? `full query statements:\n${fullStatements}\ncold build statements:\n${buildStatements}\n` : ''),
   );

@@ -36,9 +36,13 @@ const INDEX_LAYOUT = 'hashed';
 /**
  * The most lake bytes (events files of the partitions a batch of days reads) one build query
  * reads: the stale days are built in batches of consecutive days within it, each one query and one
- * COPY, so that a cold build's memory stays bounded whatever the lake's size.
+ * COPY, so that a cold build's memory stays bounded whatever the lake's size. Measured on the
+ * 10M-event bench lake (91 days, 3.5 MB a partition; bench/tiles-build-bench.ts, load ~5): one
+ * batch 442 s wall, 238 s CPU, peak RSS 2027 MB (the COPY spilling); 64 MiB (6 batches) 160 s,
+ * 118 s CPU, 1912 MB; 32 MiB (13 batches) 163 s, 127 s CPU, 1220 MB; 16 MiB (44 batches) 249 s,
+ * 172 s CPU, 1158 MB.
  */
-export const BUILD_BATCH_BYTES = 64 * 1024 * 1024;
+export const BUILD_BATCH_BYTES = 32 * 1024 * 1024;
 
 /** How a {@link LocalTileStore} builds. */
 export interface LocalTileStoreOptions {
