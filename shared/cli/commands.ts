@@ -80,9 +80,13 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const config = await loadConfig(folders.config);
   const personal = personalPropertyLines(catalog.definitions, config);
   if (personal.length > 0) throw new InvalidDefinitionsError(personal);
-  // A cold tile build over a large lake takes minutes: its batches are shown as they finish.
+  // A cold tile build over a large lake takes minutes: its batches are shown as they finish, the
+  // bar closed after the last (the run's other lines follow it).
   const progress = progressReporter(io);
-  const local = await openLocalPorts(folders, config, progress.update);
+  const local = await openLocalPorts(folders, config, (step, done, total) => {
+    progress.update(step, done, total);
+    if (done === total) progress.stop();
+  });
   const notifier = new TerminalNotifier((line) => io.err(line), local.notifier);
   // What a killed run left unsaid goes out first; this run is recorded until it ends.
   const outbox = new LocalOutbox(folders.state);
