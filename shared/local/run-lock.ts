@@ -61,18 +61,25 @@ async function readHolder(file: string): Promise<{ holder: LockHolder | undefine
   }
 }
 
-/** Creates `file` holding `text`, whole or not at all: false when it exists. */
+/**
+ * Creates `file` holding `text`, whole or not at all: false when it exists. The command holding the
+ * lock removes leftovers, `run.lock.<uuid>.new` among them, so a temporary file gone before its link
+ * was that command's cleanup (the lock is held): written again, its link then finds the lock.
+ */
 async function createWhole(file: string, text: string): Promise<boolean> {
-  const temp = `${file}.${randomUUID()}.new`; // a crash here leaves it: removeLeftovers knows the name
-  await writeFile(temp, text);
-  try {
-    await link(temp, file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    await unlink(temp).catch(() => undefined);
+  for (let attempt = 1; ; attempt++) {
+    const temp = `${file}.${randomUUID()}.new`; // a crash here leaves it: removeLeftovers knows the name
+    await writeFile(temp, text);
+    try {
+      await link(temp, file);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'ENOENT' || attempt >= 3) throw error;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
   }
 }
 
