@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { stringLiteral } from '../shared/compiler/sql-text.ts';
 import { BlobExports } from '../shared/deliver/exports.ts';
 import type { DuckDbEngine } from '../shared/local/duckdb-engine.ts';
 import { FsBlobStore } from '../shared/local/fs-blob-store.ts';
@@ -47,7 +48,7 @@ export async function appendNewDay(connection: DuckDBConnection, lake: string, e
   const newDay = join(newDayDir, 'bench-new-day.parquet');
   await mkdir(newDayDir, { recursive: true });
   await connection.run(
-    `COPY (SELECT * REPLACE (event_id || '-next' AS event_id, ts + INTERVAL 1 DAY AS ts) FROM read_parquet('${lastDay}')) TO '${newDay}' (FORMAT parquet)`,
+    `COPY (SELECT * REPLACE (event_id || '-next' AS event_id, ts + INTERVAL 1 DAY AS ts) FROM read_parquet(${stringLiteral(lastDay)})) TO ${stringLiteral(newDay)} (FORMAT parquet)`,
   );
   return newDay;
 }
