@@ -1,4 +1,4 @@
-import { appendFile, readdir, stat } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,9 @@ const MEASURES: TileMeasure[] = catalogMeasures(
     definition('on_pro', '  latest: {event: buy, property: plan, within: 7d}\n  eq: pro'),
   ]).definitions,
 );
+
+/** A day's fingerprint file in a state folder. */
+const fingerprintFile = (state: string, day: string) => join(state, 'tiles', `day=${day}`, 'fingerprint.json');
 
 const event = (id: string, user: string, name: string, ts: string, properties: Record<string, unknown> = {}, value?: number): EventRow => ({
   event_id: id,
@@ -141,6 +144,28 @@ describe('the tile build in batches (LocalTileStore, batchBytes)', () => {
     const store = new LocalTileStore(connection, state, { batchBytes: 1 });
     const statuses = await store.refresh(MEASURES, DAYS, view.relations, files);
     expect([...statuses.values()].map((s) => s.status)).toEqual(DAYS.map((_, i) => (i < 3 ? 'fresh' : 'missing')));
+    expect(await contents(state, store)).toEqual(expected);
+  });
+
+  it("backfills a measure once per day when an earlier backfill wrote a day's file but not its fingerprint", async () => {
+    const expected = await build({ batchBytes: 1e12 }).then(({ state, store }) => contents(state, store));
+    // GIVEN tiles built without the last measure, then backfilled with it, in one batch per day
+    const state = await tempDir();
+    const files = await findLakeFiles(lake);
+    const view = await engine.lake();
+    const older = MEASURES.slice(0, -1);
+    await new LocalTileStore(connection, state, { batchBytes: 1 }).refresh(older, DAYS, view.relations, files);
+    const before = await Promise.all(DAYS.map((day) => readFile(fingerprintFile(state, day), 'utf8')));
+    const store = new LocalTileStore(connection, state, { batchBytes: 1 });
+    await store.refresh(MEASURES, DAYS, view.relations, files);
+    // AND a stop between two days' files and their fingerprints (their tiles hold the added measure, their fingerprints do not)
+    const torn = [DAYS[2], DAYS[5]] as string[];
+    for (const day of torn) await writeFile(fingerprintFile(state, day), before[DAYS.indexOf(day)] as string);
+    expect((await store.fingerprint(torn[0] as string))?.measures).toEqual(older.map((m) => m.id).sort());
+    // WHEN the store refreshes again
+    const statuses = await store.refresh(MEASURES, DAYS, view.relations, files);
+    // THEN only those days are backfilled, and the store holds what one build of every measure gives (no row twice)
+    expect(DAYS.filter((day) => statuses.get(day)?.status !== 'fresh')).toEqual(torn);
     expect(await contents(state, store)).toEqual(expected);
   });
 });
