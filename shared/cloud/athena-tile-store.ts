@@ -299,14 +299,16 @@ export class AthenaTileStore implements TileStore {
    * that holds the keys and has no fingerprint is such a leftover: its files are deleted.
    * The contested copies are rewritten the same way (they are rewritten from the lake by every
    * refresh anyway, screened by {@link forgetForgotten}).
+   * `days` (a refresh screening what it built): only those days are looked at, and the population
+   * index stays (it is brought up to date after this from the screened tiles, by their files).
    */
-  async forget(forms: readonly string[]): Promise<string[]> {
+  async forget(forms: readonly string[], days?: readonly string[]): Promise<string[]> {
     if (forms.length === 0) return [];
     // The population index names identity keys: dropped first, built again from the screened tiles.
-    await this.populationIndex.drop();
+    if (days === undefined) await this.populationIndex.drop();
     const identities = (await this.options.lake()).view.relations.identities;
     const run = (sql: string) => this.options.runner.execute(sql);
-    const stored = await this.storedDays();
+    const stored = (await this.storedDays()).filter((day) => days === undefined || days.includes(day));
     const held =
       stored.length === 0
         ? { rows: [] }
@@ -354,14 +356,14 @@ export class AthenaTileStore implements TileStore {
    * Drops the rows of forgotten people from the tiles of `days` and the contested copies, after a
    * refresh built them from the lake (where the people's events still are): the persons their
    * keys stand for are read, `isForgotten` (the erasure records' hashes) picks the forgotten ones,
-   * and those are forgotten again ({@link forget}). Returns the locations rewritten.
+   * and those are forgotten again ({@link forget}) in those days only. Returns the locations rewritten.
    */
   async forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<string[]> {
     const identities = (await this.options.lake()).view.relations.identities;
     const tiles = this.storedRows(days);
     const persons = await this.options.runner.query(tilePersonsSql(athenaDialect, tiles, this.contestedEvents(), identities));
     const forgotten = persons.rows.flatMap(([id]) => (id !== null && id !== undefined && isForgotten(id) ? [id] : []));
-    return forgotten.length === 0 ? [] : this.forget(forgotten);
+    return forgotten.length === 0 ? [] : this.forget(forgotten, days);
   }
 
   /** The stored rows of the `day` partitions given, as stored (no rollup mapping). */

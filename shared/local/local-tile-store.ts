@@ -106,15 +106,19 @@ export class LocalTiles implements TileStore {
     return this.expiry?.rolledUpBefore();
   }
 
-  /** Drops forgotten people from freshly built tiles (see TileStore.forgetForgotten). */
+  /**
+   * Drops forgotten people from freshly built tiles (see TileStore.forgetForgotten): only the
+   * tiles of `days` and the contested copies are read and rewritten. The population index and the
+   * carried partials stay: they are brought up to date after this from the screened tiles (their
+   * records name the tile files they read), so they never held these rows.
+   */
   async forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<string[]> {
     const relations = this.store.relations(days);
     const lake = await this.engine.lake();
-    const persons = await this.engine.rows(
-      tilePersonsSql(duckdbDialect, relations.tiles, relations.contestedEvents, lake.relations.identities),
-    );
+    const identities = lake.relations.identities;
+    const persons = await this.engine.rows(tilePersonsSql(duckdbDialect, relations.tiles, relations.contestedEvents, identities));
     const forgotten = persons.flatMap((row) => (typeof row.person_id === 'string' && isForgotten(row.person_id) ? [row.person_id] : []));
-    return forgotten.length === 0 ? [] : this.forget(forgotten);
+    return forgotten.length === 0 ? [] : this.store.forget(forgotten, async () => identities, days);
   }
 
   relations(days: readonly string[]): TileRelations {

@@ -441,10 +441,14 @@ export class LocalTileStore {
    * person (any of `forms`; `identities()` gives the lake's identity map); returns the files
    * rewritten. The index of counted ids holds event ids only and stays. A tile rebuilt later
    * (its inputs changed) reads the lake again, where the person's events still are; refreshes
-   * leave the person out by the erasure record.
+   * leave the person out by the erasure record. `days`: only those days' tiles (and the contested
+   * copies) are read, the days a refresh has just built from the lake.
    */
-  async forget(forms: readonly string[], identities: () => Promise<string>): Promise<string[]> {
-    const files = (await storedDays(this.root, 'tiles.parquet')).sort().map((day) => join(this.dayDir(day), 'tiles.parquet'));
+  async forget(forms: readonly string[], identities: () => Promise<string>, days?: readonly string[]): Promise<string[]> {
+    const stored = await storedDays(this.root, 'tiles.parquet');
+    const files = (days === undefined ? stored : stored.filter((day) => days.includes(day)))
+      .sort()
+      .map((day) => join(this.dayDir(day), 'tiles.parquet'));
     if (await exists(this.contestedFile)) files.push(this.contestedFile);
     if (files.length === 0) return [];
     const map = await identities();

@@ -767,14 +767,20 @@ describe('the Athena tile store', () => {
         IDENTITIES,
       );
       w.setAnswer((sql) => (sql === persons ? [['ann'], ['bob'], ['cid']] : sql.startsWith('SELECT DISTINCT day FROM') ? [] : [['0']]));
+      // (a population index made by an earlier refresh)
+      const index = ['tiles/population.json', 'tiles/population/20260101_q_0'];
+      for (const key of index) w.objects.set(key, 'kept');
       const since = w.statements.length;
 
       expect(await w.store.forgetForgotten((id) => id === 'bob', ['2026-03-02'])).toEqual([]);
+      // Only the built day is looked at (not every stored one), and the population index is not dropped.
+      const built = `(SELECT * FROM ${TILES} WHERE day IN ('2026-03-02'))`;
       expect(w.statements.slice(since)).toEqual([
         persons,
-        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, STORED, IDENTITIES, ['bob'])}) AS held ORDER BY day`,
+        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, built, IDENTITIES, ['bob'])}) AS held ORDER BY day`,
         expect.stringMatching(/^SELECT count\(\*\)/),
       ]);
+      expect(index.filter((key) => w.objects.has(key))).toEqual(index);
       expect(() => parseTrino(persons)).not.toThrow();
       // Nobody forgotten among them: one query, nothing rewritten.
       const next = w.statements.length;
