@@ -8,7 +8,8 @@ import { athenaDialect } from '../compiler/athena-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
 import type { BlobStore, QueryEngine } from '../ports.ts';
 import { IDENTITY_KEYS_TABLE } from './athena-tile-tables.ts';
-import { deleteObjects, deletePrefix, objectsUnder } from './s3-prefix.ts';
+import { buildVersion, isKeyVersion, KEPT_KEYS_GRACE_MS, keptVersions, type RetiredVersions } from './kept-key-versions.ts';
+import { deleteObjects, objectsUnder } from './s3-prefix.ts';
 
 /**
  * A normalized user id as the kept keys hold it: its MD5 digest (lowercase hex, as the local
@@ -20,10 +21,12 @@ export const athenaIdentityKeyOf = (column: string) => `lower(to_hex(md5(to_utf8
 interface KeptIdentityKeys {
   /** A digest of the identity files (key, size, ETag), the queries and the engine. */
   readonly fingerprint: string;
-  /** The `version=` partition of {@link IDENTITY_KEYS_TABLE} holding the keys. */
+  /** The `version=` partition of {@link IDENTITY_KEYS_TABLE} holding the keys (kept-key-versions.ts). */
   readonly version: string;
   /** The `identity` rows of the source checks (keys and conflicts per source), counted when the keys were kept. */
   readonly rows: readonly SourceCheckRow[];
+  /** Earlier versions still kept, each with when it stopped being current (a run may still read it). */
+  readonly retired?: RetiredVersions;
 }
 
 /** What {@link athenaIdentityKeys} runs on. */
@@ -39,7 +42,14 @@ export interface AthenaIdentityKeysPorts {
   readonly blobs: BlobStore;
   /** The Glue database holding {@link IDENTITY_KEYS_TABLE}. */
   readonly database: string;
+  /** The clock (ms since the epoch) of the versions' build times and retirements. @default Date.now */
+  readonly now?: () => number;
+  /** How long a version no longer current stays. @default KEPT_KEYS_GRACE_MS */
+  readonly graceMs?: number;
 }
+
+/** Attempts at an `UNLOAD` whose folder another build took (Athena's HIVE_PATH_ALREADY_EXISTS). */
+const UNLOAD_ATTEMPTS = 3;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const byKey = (a: ListedFile, b: ListedFile) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -50,40 +60,72 @@ const byKey = (a: ListedFile, b: ListedFile) => (a.key < b.key ? -1 : a.key > b.
  * one Parquet copy of the distinct keys (source, MD5 of the normalized user id), written by
  * `UNLOAD` into `checks/identity-keys/version=<v>/` of the snapshots bucket and read through the
  * Glue table {@link IDENTITY_KEYS_TABLE} (`version` injected), keyed by the listed identity files
- * (key, size, ETag) and the queries. Built again only when they change:
+ * (key, size, ETag) and the queries. Built again only when they change, safe with runs at once
+ * (a realtime tick beside the daily refresh, a retried Plan):
  *
- * - the new version's folder is emptied of any leftover (a crash midway), then written;
+ * - every build writes a folder of its own (kept-key-versions.ts: the fingerprint, the build's
+ *   start and a random part), so no build deletes or writes into files another run reads; an
+ *   `UNLOAD` that finds its folder taken builds into a fresh one;
  * - the map's `identity` rows are counted (one more statement);
  * - `state.json` is written after the data: a crash before it leaves the keys to be built again;
- * - every other version's files are deleted after it.
+ * - the other versions' files are deleted after it, only once the grace period passed since they
+ *   stopped being current (or, for a version no state named, since its build began), so a run
+ *   still reading the version it found, or a build that lost the race for the state, keeps its files.
  *
- * The kept relation reads `SELECT DISTINCT`, so two builds racing into one folder double no key.
+ * The kept relation reads `SELECT DISTINCT`.
  */
 export function athenaIdentityKeys(ports: AthenaIdentityKeysPorts): (listed: ListedSource) => Promise<IdentityOfLake> {
   const table = `${identifier(ports.database)}.${identifier(IDENTITY_KEYS_TABLE)}`;
   const named = compileIdentityKeys(athenaDialect, 'identities', athenaIdentityKeyOf);
   const checks = compileIdentityChecks(athenaDialect, 'identities');
   const relationOf = (version: string) => `(SELECT DISTINCT source, user_key FROM ${table} WHERE version = ${stringLiteral(version)})`;
+  const now = ports.now ?? Date.now;
   return async (listed) => {
     const files = [...listed.identities].sort(byKey).map((f) => [f.key, String(f.size), f.version]);
     const fingerprint = sha256(JSON.stringify({ engine: ports.engine.name, files, keys: named, checks }));
     const state = await readState(ports.blobs);
     if (state?.fingerprint === fingerprint)
       return { keys: { relation: relationOf(state.version), keyOf: athenaIdentityKeyOf }, rows: state.rows };
-    const version = fingerprint.slice(0, 16);
-    const folder = `${IDENTITY_KEYS_PREFIX}version=${version}/`;
-    await deletePrefix(ports.s3, ports.bucket, folder, 'identity keys left by an unfinished build');
     const identities = listed.relations.identities;
-    await ports.unload(compileIdentityKeys(athenaDialect, identities, athenaIdentityKeyOf), `s3://${ports.bucket}/${folder}`);
+    const version = await unloadKeys(ports, compileIdentityKeys(athenaDialect, identities, athenaIdentityKeyOf), fingerprint, now);
     const rows = readSourceCheckRows(await ports.engine.rows(compileIdentityChecks(athenaDialect, identities)));
-    await ports.blobs.put(IDENTITY_KEYS_STATE_KEY, `${JSON.stringify({ fingerprint, version, rows } satisfies KeptIdentityKeys)}\n`);
-    const older: string[] = [];
+    const found = new Map<string, string[]>();
     for await (const page of objectsUnder(ports.s3, ports.bucket, IDENTITY_KEYS_PREFIX))
-      older.push(...page.map((o) => o.key).filter((key) => key !== IDENTITY_KEYS_STATE_KEY && !key.startsWith(folder)));
+      for (const { key } of page) {
+        const v = VERSION_OF.exec(key.slice(IDENTITY_KEYS_PREFIX.length))?.[1];
+        if (v === undefined) continue;
+        if (!found.has(v)) found.set(v, []);
+        found.get(v)?.push(key);
+      }
+    // The state as it is now too: another run may have replaced the one read at first meanwhile.
+    const latest = await readState(ports.blobs);
+    const at = now();
+    const retired: Record<string, number> = { ...state?.retired, ...latest?.retired };
+    for (const s of [state, latest]) if (s !== undefined) retired[s.version] = at;
+    const kept = keptVersions([...found.keys()], version, retired, at, ports.graceMs ?? KEPT_KEYS_GRACE_MS);
+    const record: KeptIdentityKeys = { fingerprint, version, rows, retired: kept.retired };
+    await ports.blobs.put(IDENTITY_KEYS_STATE_KEY, `${JSON.stringify(record)}\n`);
+    const older = kept.remove.flatMap((v) => found.get(v) ?? []);
     for (let i = 0; i < older.length; i += 1_000)
       await deleteObjects(ports.s3, ports.bucket, older.slice(i, i + 1_000), 'identity keys of an older map');
     return { keys: { relation: relationOf(version), keyOf: athenaIdentityKeyOf }, rows };
   };
+}
+
+/** A kept key's version: `version=<v>/...` under {@link IDENTITY_KEYS_PREFIX}. */
+const VERSION_OF = /^version=([^/]+)\//;
+
+/** Unloads the keys into a folder of this build's own, another one when that is taken; its version. */
+async function unloadKeys(ports: AthenaIdentityKeysPorts, sql: string, fingerprint: string, now: () => number): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    const version = buildVersion(fingerprint, now());
+    try {
+      await ports.unload(sql, `s3://${ports.bucket}/${IDENTITY_KEYS_PREFIX}version=${version}/`);
+      return version;
+    } catch (error) {
+      if (attempt >= UNLOAD_ATTEMPTS || !String((error as Error)?.message).includes('HIVE_PATH_ALREADY_EXISTS')) throw error;
+    }
+  }
 }
 
 /** The kept state; undefined when missing or unreadable (the keys are built again). */
@@ -92,8 +134,10 @@ async function readState(blobs: BlobStore): Promise<KeptIdentityKeys | undefined
   if (bytes === undefined) return undefined;
   try {
     const state = JSON.parse(new TextDecoder().decode(bytes)) as Partial<KeptIdentityKeys>;
-    const valid = typeof state.fingerprint === 'string' && typeof state.version === 'string' && /^[0-9a-f]{16}$/.test(state.version);
-    return valid && Array.isArray(state.rows) ? (state as KeptIdentityKeys) : undefined;
+    const valid = typeof state.fingerprint === 'string' && typeof state.version === 'string' && isKeyVersion(state.version);
+    if (!valid || !Array.isArray(state.rows)) return undefined;
+    const retired = Object.entries(state.retired ?? {}).filter(([v, at]) => isKeyVersion(v) && Number.isFinite(at));
+    return { ...(state as KeptIdentityKeys), retired: Object.fromEntries(retired) };
   } catch {
     return undefined;
   }

@@ -307,9 +307,9 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     // The keys unloaded once, the parts' statement joins them (not the map), the identity rows counted once.
     const unloads = first.queries.filter((q) => q.startsWith('UNLOAD'));
     expect(unloads).toHaveLength(1);
-    expect(unloads[0]).toMatch(/TO 's3:\/\/snapshots-bucket\/checks\/identity-keys\/version=[0-9a-f]{16}\/'/);
+    expect(unloads[0]).toMatch(/TO 's3:\/\/snapshots-bucket\/checks\/identity-keys\/version=[0-9a-f]{16}-\d{13}-[0-9a-f]{8}\/'/);
     const parts = partsQuery(first.queries)[0] as string;
-    expect(parts).toMatch(/FROM "cohort_refresh"\."identity_keys" WHERE version = '[0-9a-f]{16}'/);
+    expect(parts).toMatch(/FROM "cohort_refresh"\."identity_keys" WHERE version = '[0-9a-f]{16}-\d{13}-[0-9a-f]{8}'/);
     expect(parts).not.toContain('identities_');
     expect(first.rows.find((r) => r.grain === 'identity')).toMatchObject({ source: 'web', identity_keys: 7 });
     expect(w.objects.has('checks/identity-keys/state.json')).toBe(true);

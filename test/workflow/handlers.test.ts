@@ -101,7 +101,9 @@ describe('the Lambda handlers', () => {
       "'2024-05-30', '2024-05-31'",
     ]);
     // First the identity map's keys, kept for the checks (UNLOAD under checks/identity-keys/), then its counts, read by pages.
-    expect(checks[0]).toMatch(/^UNLOAD \(\n[\s\S]*\) TO 's3:\/\/cohorts-snapshots\/checks\/identity-keys\/version=[0-9a-f]{16}\/'/);
+    expect(checks[0]).toMatch(
+      /^UNLOAD \(\n[\s\S]*\) TO 's3:\/\/cohorts-snapshots\/checks\/identity-keys\/version=[0-9a-f]{16}-\d{13}-[0-9a-f]{8}\/'/,
+    );
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: 'q-2', MaxResults: 1000 });
     expect(aws.keys('cohorts-snapshots')).toContain('checks/identity-keys/state.json');
     // Plan writes no snapshot (governance records the accepted definition under catalog/ of the definitions bucket), only
