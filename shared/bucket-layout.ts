@@ -56,6 +56,8 @@ export const TILE_CONTESTED_IDS_KEY = `${TILES_PREFIX}contested.json`;
 export const TILE_POPULATION_PREFIX = `${TILES_PREFIX}population/`;
 /** Snapshots bucket: what the population index was built from, written after its files (outside the table's folder). */
 export const TILE_POPULATION_STATE_KEY = `${TILES_PREFIX}population.json`;
+/** Snapshots bucket: the tile days built while someone is forgotten and not screened yet (a JSON list of days). */
+export const TILE_UNSCREENED_KEY = `${TILES_PREFIX}unscreened.json`;
 
 /**
  * Snapshots bucket: the Plan step's source checks kept by `dt` partition (issue 15): `dt=<d>.json`

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { athenaDialect } from '../compiler/athena-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
-import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_FINGERPRINTS_PREFIX } from '../bucket-layout.ts';
+import { TILE_CONTESTED_PREFIX, TILE_DAYS_PREFIX, TILE_FINGERPRINTS_PREFIX, TILE_UNSCREENED_KEY } from '../bucket-layout.ts';
 import { DAY_MS } from '../tiles/day-split.ts';
 import { addedInputs, type InputFile, type TileFingerprint, type TileStatus, tileStatus } from '../tiles/fingerprint.ts';
 import { ROLLUP_DAY, type TileExpiry } from '../tiles/expiry.ts';
@@ -179,7 +179,10 @@ export class AthenaTileStore implements TileStore {
     readonly days: readonly string[];
     readonly runId: string;
     readonly expiry?: TileExpiry;
+    readonly screen?: boolean;
   }): Promise<TileRefreshReport> {
+    // Someone is forgotten: the contested copies and the days built are unscreened until forgetForgotten.
+    if (request.screen) await this.markUnscreened([]);
     const lake = await this.options.lake();
     let bytes = 0;
     const run = async (sql: string) => {
@@ -234,6 +237,7 @@ export class AthenaTileStore implements TileStore {
       }
     }
     builds.sort((a, b) => (a.fingerprint.day < b.fingerprint.day ? -1 : 1));
+    if (request.screen && builds.length > 0) await this.markUnscreened(builds.map((b) => b.fingerprint.day));
     for (const batch of batches(builds)) await this.build(batch, request.measures, lake, run);
 
     return {
@@ -359,11 +363,34 @@ export class AthenaTileStore implements TileStore {
    * and those are forgotten again ({@link forget}) in those days only. Returns the locations rewritten.
    */
   async forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<string[]> {
+    // With the days an earlier refresh built and did not screen (it stopped in between).
+    const screen = [...new Set([...days, ...((await this.unscreened()) ?? [])])].sort();
     const identities = (await this.options.lake()).view.relations.identities;
-    const tiles = this.storedRows(days);
+    const tiles = this.storedRows(screen);
     const persons = await this.options.runner.query(tilePersonsSql(athenaDialect, tiles, this.contestedEvents(), identities));
     const forgotten = persons.rows.flatMap(([id]) => (id !== null && id !== undefined && isForgotten(id) ? [id] : []));
-    return forgotten.length === 0 ? [] : this.forget(forgotten, days);
+    const rewritten = forgotten.length === 0 ? [] : await this.forget(forgotten, screen);
+    await deleteObjects(this.options.s3, this.bucket, [TILE_UNSCREENED_KEY], 'the mark of unscreened tile days');
+    return rewritten;
+  }
+
+  /** The days marked unscreened ({@link TILE_UNSCREENED_KEY}); undefined without a mark. */
+  private async unscreened(): Promise<string[] | undefined> {
+    const bytes = await this.fingerprints.get(TILE_UNSCREENED_KEY);
+    if (bytes === undefined) return undefined;
+    try {
+      const days: unknown = JSON.parse(new TextDecoder().decode(bytes));
+      return Array.isArray(days) ? days.filter((day): day is string => typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day)) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Adds `days` to the mark of days built while someone is forgotten and not screened yet (written before they are built). */
+  private async markUnscreened(days: readonly string[]): Promise<void> {
+    const marked = await this.unscreened();
+    if (marked !== undefined && days.every((day) => marked.includes(day))) return;
+    await this.fingerprints.put(TILE_UNSCREENED_KEY, `${JSON.stringify([...new Set([...(marked ?? []), ...days])].sort())}\n`);
   }
 
   /** The stored rows of the `day` partitions given, as stored (no rollup mapping). */

@@ -41,11 +41,13 @@ export class LocalTiles implements TileStore {
     readonly measures: readonly TileMeasure[];
     readonly days: readonly string[];
     readonly expiry?: TileExpiry;
+    readonly screen?: boolean;
   }): Promise<TileRefreshReport> {
     const lake = await this.engine.lake();
     const files = await findLakeFiles(this.lakeDir);
+    const screen = { screen: request.screen === true };
     const builder = {
-      build: (days: readonly string[]) => this.store.refresh(request.measures, days, lake.relations, files),
+      build: (days: readonly string[]) => this.store.refresh(request.measures, days, lake.relations, files, screen),
       fingerprints: (days: readonly string[]) => this.store.currentFingerprints(days, request.measures, files),
     };
     const statuses = this.expiry ? await this.expiry.refresh(request.days, request.expiry, builder) : await builder.build(request.days);
@@ -108,17 +110,21 @@ export class LocalTiles implements TileStore {
 
   /**
    * Drops forgotten people from freshly built tiles (see TileStore.forgetForgotten): only the
-   * tiles of `days` and the contested copies are read and rewritten. The population index and the
-   * carried partials stay: they are brought up to date after this from the screened tiles (their
-   * records name the tile files they read), so they never held these rows.
+   * tiles of `days`, of the days an earlier run built and did not screen (it stopped between), and
+   * the contested copies are read and rewritten; then the mark of unscreened days goes. The
+   * population index and the carried partials stay: they are brought up to date after this from
+   * the screened tiles (their records name the tile files they read), so they never held these rows.
    */
   async forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<string[]> {
-    const relations = this.store.relations(days);
+    const screen = [...new Set([...days, ...((await this.store.unscreened()) ?? [])])].sort();
+    const relations = this.store.relations(screen);
     const lake = await this.engine.lake();
     const identities = lake.relations.identities;
     const persons = await this.engine.rows(tilePersonsSql(duckdbDialect, relations.tiles, relations.contestedEvents, identities));
     const forgotten = persons.flatMap((row) => (typeof row.person_id === 'string' && isForgotten(row.person_id) ? [row.person_id] : []));
-    return forgotten.length === 0 ? [] : this.store.forget(forgotten, async () => identities, days);
+    const rewritten = forgotten.length === 0 ? [] : await this.store.forget(forgotten, async () => identities, screen);
+    await this.store.screened();
+    return rewritten;
   }
 
   relations(days: readonly string[]): TileRelations {

@@ -114,8 +114,11 @@ export class LocalTileStore {
     days: readonly string[],
     lake: LakeRelations,
     files: LakeFiles,
+    options: { readonly screen?: boolean } = {},
   ): Promise<Map<string, TileStatus>> {
     await mkdir(this.root, { recursive: true });
+    // Someone is forgotten: what this builds from the lake is marked unscreened until the screen (LocalTiles.forgetForgotten).
+    if (options.screen) await this.markUnscreened([]);
     const inputs = new Map<string, InputFile[]>();
     const inputsOfDay = async (day: string) => inputs.get(day) ?? inputs.set(day, await inputsOf(files, day)).get(day) ?? [];
     const contestedDays = await this.refreshIndex(lake, files, inputsOfDay);
@@ -157,6 +160,7 @@ export class LocalTileStore {
         whole.push(current);
       }
     }
+    if (options.screen) await this.markUnscreened([...whole, ...[...backfills.values()].flatMap((g) => g.fingerprints)].map((f) => f.day));
     if (whole.length > 0) await this.build(whole, measures, lake, files, false);
     for (const group of backfills.values()) await this.build(group.fingerprints, group.measures, lake, files, true);
     return statuses;
@@ -169,6 +173,35 @@ export class LocalTileStore {
     return Promise.all(
       days.map(async (day) => ({ day, inputs: await inputsOf(files, day), measures: ids, contested: digest(contested[day] ?? []) })),
     );
+  }
+
+  private get unscreenedFile(): string {
+    return join(this.root, 'unscreened.json');
+  }
+
+  /**
+   * Adds `days` to the days built from the lake while someone is forgotten and not screened yet
+   * (`unscreened.json`; written before the build and the contested copies' rewrite, removed by
+   * {@link screened}): a run stopped between its build and its screen leaves them to the next one.
+   */
+  private async markUnscreened(days: readonly string[]): Promise<void> {
+    const mark = await readJson<string[]>(this.unscreenedFile);
+    const marked = Array.isArray(mark) ? mark : [];
+    if (mark !== undefined && days.every((day) => marked.includes(day))) return;
+    await writeJsonAtomically(this.unscreenedFile, [...new Set([...marked, ...days])].sort());
+  }
+
+  /** The days marked unscreened, with a tile file; undefined without a mark (nothing built since the last screen). */
+  async unscreened(): Promise<string[] | undefined> {
+    const marked = await readJson<string[]>(this.unscreenedFile);
+    if (marked === undefined) return undefined;
+    const stored = new Set(await storedDays(this.root, 'tiles.parquet'));
+    return (Array.isArray(marked) ? marked : []).filter((day) => typeof day === 'string' && stored.has(day));
+  }
+
+  /** Removes the mark once the days built (and the contested copies) are screened. */
+  async screened(): Promise<void> {
+    await rm(this.unscreenedFile, { force: true });
   }
 
   /** The stored fingerprint of a day, if its tile exists. */

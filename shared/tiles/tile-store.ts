@@ -71,6 +71,11 @@ export interface TileStore {
      * read on its own.
      */
     readonly expiry?: TileExpiry;
+    /**
+     * Someone is forgotten: the days built (and the contested copies) are marked unscreened until
+     * {@link forgetForgotten} screens them, so a run stopped in between leaves them to the next.
+     */
+    readonly screen?: boolean;
   }): Promise<TileRefreshReport>;
   /**
    * Folds the stored days before `keepFrom` into the rollup tile and deletes them (expiry, issue
@@ -108,7 +113,8 @@ export interface TileStore {
   /**
    * After a refresh built tiles from the lake, where forgotten people's events still are: drops the
    * rows of the persons `isForgotten` names (by the erasure records) from the tiles of `days` and
-   * the contested copies; returns the files rewritten.
+   * the contested copies; returns the files rewritten. The days an earlier refresh built with
+   * `screen` and did not screen (it stopped in between) are screened too, then unmarked.
    */
   forgetForgotten(isForgotten: (personId: string) => boolean, days: readonly string[]): Promise<readonly string[]>;
 }

@@ -92,8 +92,8 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
     ...(retention === undefined ? {} : { retentionDays: retention }),
   });
   const measures = catalogMeasures(cohorts, plan.metrics.settings);
-  const report = await ports.tiles.refresh({ measures, days, runId: plan.run_id, expiry });
   const isForgotten = await forgottenTest(ports, plan);
+  const report = await ports.tiles.refresh({ measures, days, runId: plan.run_id, expiry, screen: isForgotten !== undefined });
   // The builds read the lake, where forgotten people's events still are: their rows go again.
   if (isForgotten) await ports.tiles.forgetForgotten(isForgotten, [...report.built, ...report.rebuilt.map((r) => r.day)]);
   // After a successful build and before the relations: no day this refresh reads one by one is expired.

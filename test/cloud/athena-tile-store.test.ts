@@ -787,6 +787,29 @@ describe('the Athena tile store', () => {
       expect(await w.store.forgetForgotten(() => false, ['2026-03-02'])).toEqual([]);
       expect(w.statements.slice(next)).toEqual([persons]);
     });
+
+    it('screens the days a refresh built while someone was forgotten and stopped before screening, on the next run', async () => {
+      // GIVEN a refresh with someone forgotten that builds three days, then stops before its screen
+      const w = world();
+      w.setFiles(daysFrom('2026-02-28', 5).map((dt) => eventFile(dt)));
+      await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r1', screen: true });
+      expect(JSON.parse(w.objects.get('tiles/unscreened.json') ?? 'null')).toEqual(daysFrom('2026-03-01', 3));
+      // WHEN the next run builds nothing and screens what it built (nothing)
+      const persons = tilePersonsSql(athenaDialect, STORED, w.store.relations([]).contestedEvents, IDENTITIES);
+      w.setAnswer((sql) => (sql === persons ? [['ann'], ['bob']] : sql.startsWith('SELECT DISTINCT day FROM') ? [] : [['0']]));
+      const since = w.statements.length;
+      expect(await w.store.forgetForgotten((id) => id === 'bob', [])).toEqual([]);
+      // THEN the three days are read, bob's rows looked for in them, and the mark is gone
+      expect(w.statements.slice(since)).toEqual([
+        persons,
+        `SELECT DISTINCT day FROM (${tileRowsHeldSql(athenaDialect, STORED, IDENTITIES, ['bob'])}) AS held ORDER BY day`,
+        expect.stringMatching(/^SELECT count\(\*\)/),
+      ]);
+      expect(w.objects.has('tiles/unscreened.json')).toBe(false);
+      // AND a refresh without anyone forgotten leaves no mark
+      await w.store.refresh({ measures: [LOGIN], days: daysFrom('2026-03-01', 3), runId: 'r2' });
+      expect(w.objects.has('tiles/unscreened.json')).toBe(false);
+    });
   });
 });
 
