@@ -63,14 +63,16 @@ export function carryWideSql(carried: string | undefined, tiles: string | undefi
       )
       .join(', ');
     const measures = [...new Set(ranges.map((r) => stringLiteral(r.use.measure)))].join(', ');
+    // The per-use sums are BIGINT (an overflow fails the cast) and then pivoted into one column per use by DuckDB's PIVOT:
+    // from 20 columns on (pivot_filter_threshold) a GROUP BY key of two lists and a pivot operator that places each entry,
+    // in place of one FILTERed aggregate per column evaluated over every row (46 HUGEINT sum states per key).
     const perUse =
-      `SELECT u.col, t.source, t.user_key, sum(t.n * u.sign) AS n\nFROM ${tiles} AS t\n` +
+      `SELECT u.col, t.source, t.user_key, CAST(sum(t.n * u.sign) AS BIGINT) AS n\nFROM ${tiles} AS t\n` +
       `JOIN (VALUES ${list}) AS u (col, measure, first_day, end_day, sign)\n` +
       `  ON t.measure = u.measure AND t.day >= u.first_day AND t.day < u.end_day\nWHERE t.measure IN (${measures})\nGROUP BY u.col, t.source, t.user_key`;
-    const items = columns.flatMap((_, i) =>
-      ranges.some((r) => r.i === i) ? [`sum(p.n) FILTER (WHERE p.col = ${integerLiteral(i)}) AS ${identifier(`c${i}`)}`] : [],
-    );
-    delta = `SELECT p.source, p.user_key, ${items.join(', ')}\nFROM (\n${perUse}\n) AS p\nGROUP BY p.source, p.user_key`;
+    // Each (col, key) has one row: any_value is its sum.
+    const pivoted = [...new Set(ranges.map((r) => r.i))].map((i) => `${integerLiteral(i)} AS ${identifier(`c${i}`)}`);
+    delta = `PIVOT (\n${perUse}\n) ON col IN (${pivoted.join(', ')}) USING any_value(n) GROUP BY source, user_key`;
   }
   const old = carried !== undefined && columns.some((c) => c.from !== undefined) ? carried : undefined;
   // The carried rows and the tiles' rows of a key meet in one join (no GROUP BY over every column).
