@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { stringLiteral } from '../../shared/compiler/sql-text.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';
-import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
+import { DUCKDB_DECODE_BYTES, DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { compareByteOrder, InvalidMembersFileError, ParquetMembersCodec } from '../../shared/store/parquet-members-codec.ts';
 import { tempDir } from '../support/cli.ts';
 
@@ -33,6 +33,12 @@ describe('the Parquet members codec without DuckDB', () => {
     const reader = await duckdb.runAndReadAll(`SELECT * FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false)`);
     return { columns: reader.columnNames(), types: reader.columnTypes().map(String), rows: reader.getRows().map((r) => r[0]) };
   };
+
+  /** How DuckDB reads a members file, the local engine's reference: ORDER BY person_id, every row kept, as text. */
+  const reference = async (file: string) =>
+    (await duckdb.runAndReadAll(`SELECT person_id FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false) ORDER BY person_id`))
+      .getRows()
+      .map((row) => String(row[0]));
 
   it('writes one person_id column, unique and in byte order, that DuckDB reads back exactly', async () => {
     // Act
@@ -96,16 +102,8 @@ describe('the Parquet members codec without DuckDB', () => {
   });
 
   it('has the local engine read a file as DuckDB does, in JavaScript only when that gives the same list', async () => {
-    // Prepare: DuckDB's reading (ORDER BY person_id, every row kept) is the reference.
+    // Prepare: DuckDB's reading (ORDER BY person_id, every row kept, see reference) is the reference.
     const duck = new DuckDbEngine(duckdb, dir);
-    const reference = async (file: string) =>
-      (
-        await duckdb.runAndReadAll(
-          `SELECT person_id FROM read_parquet(${stringLiteral(file)}, hive_partitioning = false) ORDER BY person_id`,
-        )
-      )
-        .getRows()
-        .map((row) => String(row[0]));
     const files = {
       own: `SELECT * FROM (VALUES ('a'), ('b'), ('ﬀ'), ('😀')) t(person_id)`,
       duplicates: `SELECT * FROM (VALUES ('b'), ('a'), ('b')) t(person_id)`,
@@ -122,6 +120,36 @@ describe('the Parquet members codec without DuckDB', () => {
 
       // Assess
       expect(read, name).toEqual(await reference(file));
+    }
+  });
+
+  it('has the local engine read a large file as DuckDB does, with DuckDB, whoever wrote it', async () => {
+    // Prepare: files of 5,000 ids of 32 characters (160 kB raw), above the size DuckDB reads them from.
+    const duck = new DuckDbEngine(duckdb, dir);
+    const ids = 'SELECT md5(i::VARCHAR) AS person_id, i FROM range(5000) t(i)';
+    const files = {
+      unordered: `SELECT person_id FROM (${ids})`,
+      duplicates: `SELECT person_id FROM (${ids}) UNION ALL SELECT person_id FROM (${ids}) WHERE i % 7 = 0`,
+      nulls: `SELECT CASE WHEN i % 1000 = 0 THEN NULL ELSE person_id END AS person_id FROM (${ids})`,
+      extraColumn: `SELECT person_id, i AS n FROM (${ids})`,
+      numbers: `SELECT i * 7919 % 5000 AS person_id FROM range(5000) t(i)`,
+    };
+    const own = await codec.encode((await reference(await written('own', `SELECT person_id FROM (${ids})`))).reverse());
+    expect(own.byteLength).toBeGreaterThanOrEqual(DUCKDB_DECODE_BYTES);
+    const read = async (bytes: Uint8Array) => JSON.stringify(await duck.decode(bytes));
+    async function written(name: string, sql: string) {
+      const file = join(dir, `large-${name}.parquet`);
+      await duckdb.run(`COPY (${sql}) TO ${stringLiteral(file)} (FORMAT parquet)`);
+      return file;
+    }
+
+    // Act / Assess: as JSON, as a deep comparison of thousands of elements is slow
+    expect(await read(own)).toBe(JSON.stringify(await codec.decode(own)));
+    for (const [name, sql] of Object.entries(files)) {
+      const file = await written(name, sql);
+      const bytes = new Uint8Array(await readFile(file));
+      expect(bytes.byteLength, name).toBeGreaterThanOrEqual(DUCKDB_DECODE_BYTES);
+      expect(await read(bytes), name).toBe(JSON.stringify(await reference(file)));
     }
   });
 
