@@ -139,17 +139,19 @@ const timedExports: CohortExports = {
   announcedVersion: (cohort) => exports.announcedVersion(cohort),
   markAnnounced: (cohort, version) => exports.markAnnounced(cohort, version),
 };
-// The source checks: their query every run (the steps' default), or with BENCH_KEPT_CHECKS=1 the
-// parts `cohorts run` keeps in the state folder between runs (shared/local/local-source-checks.ts).
-const keptChecks = process.env.BENCH_KEPT_CHECKS === '1';
+// The source checks as `cohorts run` has them: the parts it keeps in the state folder between runs
+// (shared/local/local-source-checks.ts; a run computes only the partitions that changed or hold rows at
+// or after its as-of). BENCH_QUERY_CHECKS=1: their one query over the window every run (the steps' default).
+const queryChecks = process.env.BENCH_QUERY_CHECKS === '1';
+const checksLabel = queryChecks ? 'their query every run (BENCH_QUERY_CHECKS=1)' : 'kept parts, as `cohorts run`';
 const sourceChecksIn = (dir: string): SourceCheckSource => {
-  const checks = keptChecks ? new LocalSourceChecks(connection, engine, lake, dir) : querySourceChecks(engine);
-  timePhase(checks, 'rows', keptChecks ? 'source checks (kept parts)' : 'source checks');
+  const checks = queryChecks ? querySourceChecks(engine) : new LocalSourceChecks(connection, engine, lake, dir);
+  timePhase(checks, 'rows', 'source checks');
   return checks;
 };
 /** The shipped steps' ports over a state folder (exports timed into exportMs). */
-const portsIn = (dir: string, blobStore: FsBlobStore, exportFiles: CohortExports): LocalPorts => ({
-  sourceChecks: sourceChecksIn(dir),
+const portsIn = (dir: string, blobStore: FsBlobStore, exportFiles: CohortExports, sourceChecks = sourceChecksIn(dir)): LocalPorts => ({
+  sourceChecks,
   definitions: async () => ({ definitions: catalog, problems: [], texts }),
   engine,
   store: new SnapshotStore(blobStore, engine),
@@ -187,8 +189,24 @@ await rm(state, { recursive: true, force: true });
 // (e) a cold refresh over tiles: a state folder without tiles, every tile day built, then evaluated.
 const tiledState = await mkdtemp(join(tmpdir(), 'cohorts-bench-tiles-'));
 const tiledBlobs = new FsBlobStore(tiledState);
-const tiledPorts = portsIn(tiledState, tiledBlobs, new BlobExports(tiledBlobs, engine));
+const tiledChecks = sourceChecksIn(tiledState);
+const tiledPorts = portsIn(tiledState, tiledBlobs, new BlobExports(tiledBlobs, engine), tiledChecks);
 const tiledRun = (asOf: Date) => runRefreshSteps({ as_of: asOf.toISOString(), trigger: 'bench', mode: 'tiles' }, tiledPorts);
+/**
+ * The source checks' rows at `asOf` from the ports' source (the kept parts, once (d) kept them) against
+ * their query over the whole window: the same rows, or the bench says they differ (outside any timing).
+ */
+async function checkRowsAgree(source: SourceCheckSource, asOf: Date): Promise<string> {
+  if (queryChecks) return 'not compared (BENCH_QUERY_CHECKS=1)';
+  const lakeNow = await engine.lake();
+  const sorted = (rows: readonly object[]) => rows.map((row) => JSON.stringify(row)).sort();
+  const [kept, queried] = [sorted(await source.rows(asOf, lakeNow)), sorted(await querySourceChecks(engine).rows(asOf, lakeNow))];
+  const same = kept.length === queried.length && kept.every((row, i) => row === queried[i]);
+  if (!same) process.exitCode = 1;
+  return same
+    ? `the same ${kept.length} rows as their query at X + 1`
+    : `DIFFERENT from their query at X + 1 (${kept.length} rows against ${queried.length})`;
+}
 takePhases();
 const cold = await timed('(e) cold refresh over tiles: every tile built, then evaluated', async () => (await tiledRun(END)).summary);
 const coldPhases = takePhases(cold.ms);
@@ -199,10 +217,13 @@ const NEXT = new Date(END.getTime() + 86_400_000);
 const newDay = await appendNewDay(connection, lake, END);
 let next: Awaited<ReturnType<typeof timed<WorkflowSummary>>>;
 let nextPhases: string;
+let checksAgree: string;
 try {
   takePhases();
   next = await timed('(d) refresh as of X + 1 day after one new day, over the tiles', async () => (await tiledRun(NEXT)).summary);
   nextPhases = takePhases(next.ms);
+  checksAgree = await checkRowsAgree(tiledChecks, NEXT);
+  takePhases();
 } finally {
   await rm(newDay, { force: true });
   await rm(tiledState, { recursive: true, force: true });
@@ -227,6 +248,7 @@ const lines = [
   `b/a = ${(full.ms / raw.ms).toFixed(2)} (target <= 3)${skipSeparate ? '' : `   c/b = ${(separate.ms / full.ms).toFixed(2)}`}`,
   `(e) cold refresh over tiles:  ${seconds(cold.ms)} (${cpuOf(cold)})  (${cold.value.tiles.built_days} tile days built)`,
   `(d) one new day, X + 1:       ${seconds(next.ms)} (${cpuOf(next)})  (${next.value.tiles.built_days} built, ${next.value.tiles.rebuilt_days} rebuilt, ${next.value.tiles.reused_days} reused; raw measures ${next.value.tiles.raw_measures.length})`,
+  `source checks: ${checksLabel}; kept parts at X + 1: ${checksAgree}`,
   `phases (b): ${fullPhases}`,
   `phases (e): ${coldPhases}`,
   `phases (d): ${nextPhases}`,
