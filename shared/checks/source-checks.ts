@@ -127,7 +127,17 @@ function freshness(facts: SourceFacts, config: ProjectConfig, window: SourceChec
   return { name: 'source.freshness', status, observed: rounded(age, 1), threshold: status === 'fail' ? failHours : warnHours, message };
 }
 
-/** Events of the last full UTC day against the trailing 28 days: robust z-score. */
+/** Same-weekday days the weekly baseline of `source.volume` needs (of the 4 in the trailing 28 days). */
+const MIN_SAME_WEEKDAYS = 3;
+const WEEKDAYS = ['Thursday', 'Friday', 'Saturday', 'Sunday', 'Monday', 'Tuesday', 'Wednesday'];
+const SEVERITY: Record<CheckResult['status'], number> = { pass: 0, warn: 1, fail: 2 };
+
+/**
+ * Events of the last full UTC day against the trailing 28 days: robust z-score. Sources have a
+ * weekly rhythm (a B2B product's weekends hold a fraction of a weekday's events), so the day is
+ * also scored against the same weekday of the trailing weeks (at least 3 of the 4); the milder of
+ * the two judges it: a quiet Saturday passes when Saturdays are quiet, an outage fails both.
+ */
 function volume(facts: SourceFacts, config: ProjectConfig, window: SourceCheckWindow): CheckResult {
   const { warn, fail, min_history_days: minDays } = config.checks.volume;
   const last = facts.perDay.get(window.lastDay) ?? 0;
@@ -145,16 +155,31 @@ function volume(facts: SourceFacts, config: ProjectConfig, window: SourceCheckWi
       message: `${lastText}; not enough history to judge (${needed})`,
     };
   }
-  const magnitude = Math.abs(score.z);
-  const status = levelStatus(magnitude, warn, fail);
-  const direction = score.z < 0 ? 'below' : 'above';
-  const robustZ = rounded(score.z, 2).toFixed(2);
-  const usual = `a median of ${num(score.median)} a day over ${score.historyDays} days (MAD ${num(score.mad)}, robust z ${robustZ})`;
+  const daily = { score, status: levelStatus(Math.abs(score.z), warn, fail), usual: `a day over ${score.historyDays} days` };
+  const sameDays = history.filter((_, i) => (window.lastDay - window.firstDay - i) % 7 === 0);
+  const weeklyScore = robustScore(last, sameDays);
+  const weekly =
+    weeklyScore === undefined || weeklyScore.historyDays < MIN_SAME_WEEKDAYS
+      ? undefined
+      : {
+          score: weeklyScore,
+          status: levelStatus(Math.abs(weeklyScore.z), warn, fail),
+          usual: `on ${WEEKDAYS[window.lastDay % 7]}s over ${weeklyScore.historyDays} weeks`,
+        };
+  const judged = weekly !== undefined && SEVERITY[weekly.status] < SEVERITY[daily.status] ? weekly : daily;
+  const { status } = judged;
+  const direction = judged.score.z < 0 ? 'below' : 'above';
+  const robustZ = rounded(judged.score.z, 2).toFixed(2);
+  const usual = `a median of ${num(judged.score.median)} ${judged.usual} (MAD ${num(judged.score.mad)}, robust z ${robustZ})`;
+  const besides =
+    judged === daily
+      ? ''
+      : ` (against every day: a median of ${num(score.median)} ${daily.usual}, robust z ${rounded(score.z, 2).toFixed(2)})`;
   const message =
     status === 'pass'
-      ? `${lastText}, in line with ${usual}`
-      : `${lastText}, far ${direction} ${usual}; ${levelsText(`|z| ${num(warn)}`, num(fail))}`;
-  return { name: 'source.volume', status, observed: rounded(score.z, 2), threshold: levelFor(status, warn, fail), message };
+      ? `${lastText}, in line with ${usual}${besides}`
+      : `${lastText}, far ${direction} ${usual}${besides}; ${levelsText(`|z| ${num(warn)}`, num(fail))}`;
+  return { name: 'source.volume', status, observed: rounded(judged.score.z, 2), threshold: levelFor(status, warn, fail), message };
 }
 
 const KINDS = [

@@ -146,6 +146,24 @@ describe('volume', () => {
     );
   });
 
+  it('passes a quiet day when the same weekday of the trailing weeks is as quiet, and still fails an outage on it', async () => {
+    // The last day's weekday (2024-06-14, a Friday) holds 30 events a week, the other days 100.
+    const weekly = (before: number) => (before % 7 === 0 ? 30 : 100);
+    const quiet = await check(history('product', weekly, 29));
+    expect(quiet.check('product', 'source.volume')).toEqual({
+      name: 'source.volume',
+      status: 'pass',
+      observed: -1,
+      threshold: 3.5,
+      message:
+        'product: 29 events on 2024-06-14, in line with a median of 30 on Fridays over 4 weeks (MAD 0, robust z -1.00) ' +
+        '(against every day: a median of 100 a day over 28 days, robust z -71.00)',
+    });
+    const outage = await check(history('product', weekly, 1));
+    expect(outage.check('product', 'source.volume')).toMatchObject({ status: 'fail', observed: -99 });
+    expect(outage.check('product', 'source.volume').message).toContain('far below a median of 100 a day over 28 days');
+  });
+
   it('passes with a note while a source has fewer than 7 days of history', async () => {
     const events = [-3, -2, -1]
       .flatMap((offset) => eventsOn('support', dayFromLast(offset), 10))
