@@ -130,7 +130,6 @@ function freshness(facts: SourceFacts, config: ProjectConfig, window: SourceChec
 /** Same-weekday days the weekly baseline of `source.volume` needs (of the 4 in the trailing 28 days). */
 const MIN_SAME_WEEKDAYS = 3;
 const WEEKDAYS = ['Thursday', 'Friday', 'Saturday', 'Sunday', 'Monday', 'Tuesday', 'Wednesday'];
-const SEVERITY: Record<CheckResult['status'], number> = { pass: 0, warn: 1, fail: 2 };
 
 /**
  * Events of the last full UTC day against the trailing 28 days: robust z-score. Sources have a
@@ -166,7 +165,8 @@ function volume(facts: SourceFacts, config: ProjectConfig, window: SourceCheckWi
           status: levelStatus(Math.abs(weeklyScore.z), warn, fail),
           usual: `on ${WEEKDAYS[window.lastDay % 7]}s over ${weeklyScore.historyDays} weeks`,
         };
-  const judged = weekly !== undefined && SEVERITY[weekly.status] < SEVERITY[daily.status] ? weekly : daily;
+  const milder = weekly !== undefined && weekly.status !== daily.status && worstStatus([weekly.status, daily.status]) === daily.status;
+  const judged = milder ? weekly : daily;
   const { status } = judged;
   const direction = judged.score.z < 0 ? 'below' : 'above';
   const robustZ = rounded(judged.score.z, 2).toFixed(2);
