@@ -13,6 +13,7 @@ import { dayTilesSql } from '../tiles/day-tiles-sql.ts';
 import { noTilesSql } from '../tiles/tile-sql.ts';
 import { eventRowsHeldSql, eventRowsKeptSql, tilePersonsSql, tileRowsHeldSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
 import { validDaysSql } from '../tiles/valid-days-sql.ts';
+import { markAdding, markedDays } from '../tiles/unscreened-mark.ts';
 import type { ListedLake } from './athena-engine.ts';
 import type { AthenaQueryRunner } from './athena-query.ts';
 import {
@@ -379,8 +380,7 @@ export class AthenaTileStore implements TileStore {
     const bytes = await this.fingerprints.get(TILE_UNSCREENED_KEY);
     if (bytes === undefined) return undefined;
     try {
-      const days: unknown = JSON.parse(new TextDecoder().decode(bytes));
-      return Array.isArray(days) ? days.filter((day): day is string => typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day)) : [];
+      return markedDays(JSON.parse(new TextDecoder().decode(bytes)));
     } catch {
       return [];
     }
@@ -388,9 +388,8 @@ export class AthenaTileStore implements TileStore {
 
   /** Adds `days` to the mark of days built while someone is forgotten and not screened yet (written before they are built). */
   private async markUnscreened(days: readonly string[]): Promise<void> {
-    const marked = await this.unscreened();
-    if (marked !== undefined && days.every((day) => marked.includes(day))) return;
-    await this.fingerprints.put(TILE_UNSCREENED_KEY, `${JSON.stringify([...new Set([...(marked ?? []), ...days])].sort())}\n`);
+    const next = markAdding(await this.unscreened(), days);
+    if (next !== undefined) await this.fingerprints.put(TILE_UNSCREENED_KEY, `${JSON.stringify(next)}\n`);
   }
 
   /** The stored rows of the `day` partitions given, as stored (no rollup mapping). */

@@ -23,6 +23,7 @@ import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileRelations } from '../tiles/tile-store.ts';
 import { contestedCopiesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
 import { validDaysSql } from '../tiles/valid-days-sql.ts';
+import { markAdding, markedDays } from '../tiles/unscreened-mark.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import type { LakeFiles } from './lake-files.ts';
 import { readParquetSchemas } from './parquet-columns.ts';
@@ -185,18 +186,17 @@ export class LocalTileStore {
    * {@link screened}): a run stopped between its build and its screen leaves them to the next one.
    */
   private async markUnscreened(days: readonly string[]): Promise<void> {
-    const mark = await readJson<string[]>(this.unscreenedFile);
-    const marked = Array.isArray(mark) ? mark : [];
-    if (mark !== undefined && days.every((day) => marked.includes(day))) return;
-    await writeJsonAtomically(this.unscreenedFile, [...new Set([...marked, ...days])].sort());
+    const mark = await readJson<unknown>(this.unscreenedFile);
+    const next = markAdding(mark === undefined ? undefined : markedDays(mark), days);
+    if (next !== undefined) await writeJsonAtomically(this.unscreenedFile, next);
   }
 
   /** The days marked unscreened, with a tile file; undefined without a mark (nothing built since the last screen). */
   async unscreened(): Promise<string[] | undefined> {
-    const marked = await readJson<string[]>(this.unscreenedFile);
-    if (marked === undefined) return undefined;
+    const mark = await readJson<unknown>(this.unscreenedFile);
+    if (mark === undefined) return undefined;
     const stored = new Set(await storedDays(this.root, 'tiles.parquet'));
-    return (Array.isArray(marked) ? marked : []).filter((day) => typeof day === 'string' && stored.has(day));
+    return markedDays(mark).filter((day) => stored.has(day));
   }
 
   /** Removes the mark once the days built (and the contested copies) are screened. */
