@@ -58,6 +58,8 @@ export const TILE_POPULATION_PREFIX = `${TILES_PREFIX}population/`;
 export const TILE_POPULATION_STATE_KEY = `${TILES_PREFIX}population.json`;
 /** Snapshots bucket: the tile days built while someone is forgotten and not screened yet (a JSON list of days). */
 export const TILE_UNSCREENED_KEY = `${TILES_PREFIX}unscreened.json`;
+/** Snapshots bucket: the lease over the tile store, `{ holder, since }`: one execution at a time touches the tiles (tile-lease.ts). */
+export const TILE_LEASE_KEY = `${TILES_PREFIX}lease.json`;
 
 /**
  * Snapshots bucket: the Plan step's source checks kept by `dt` partition (issue 15): `dt=<d>.json`

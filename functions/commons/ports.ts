@@ -13,6 +13,7 @@ import { bucketConfig } from '../../shared/store/config-source.ts';
 import { blobDefinitions } from '../../shared/store/definitions-source.ts';
 import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
 import { blobFiles } from '../../shared/privacy/sweep.ts';
+import { TileLease } from '../../shared/workflow/tile-lease.ts';
 import type { AlertFailurePorts, DeliverPorts, FinishPorts, PlanPorts, SnapshotPorts, TilesPorts } from '../../shared/workflow/types.ts';
 import { athena, eventBridge, glue, s3, secretsManager, sns } from './clients.ts';
 import { readConfig, readDeliveryConfig, readEventBusConfig, readExportsBucket, readPrivacyKeySecret } from './config.ts';
@@ -128,6 +129,9 @@ export const alertFailurePorts = once((): AlertFailurePorts => {
   const { engine, evaluations, notifier } = cloud();
   return { notifier, engine, evaluations };
 });
+
+/** The lease over the tile store (`tiles/lease.json` of the snapshots bucket): Plan takes it, Finish and AlertFailure give it back. */
+export const tileLease = once((): TileLease => new TileLease(cloud().snapshots));
 
 /** Deliver: reads a published version, exports it without suppressed and forgotten people to the exports bucket (CSV and Parquet) and publishes its event. */
 export const deliverPorts = once((): DeliverPorts => {

@@ -35,6 +35,7 @@ import {
   SNAPSHOTS_PREFIX,
   SOURCE_CHECK_PARTS_PREFIX,
   IDENTITY_KEYS_PREFIX,
+  TILE_LEASE_KEY,
   TILES_PREFIX,
 } from '../../shared/bucket-layout.ts';
 import { LISTS_FOLDER } from '../../shared/language/uploaded-lists.ts';
@@ -488,6 +489,16 @@ export class CohortFoundation extends Construct {
       .combine(this.grantTileObjects(grantee))
       .combine(this.grantWriteObjects(grantee, this.snapshotsBucket, `${TILES_PREFIX}*`))
       .combine(deletes);
+  }
+
+  /**
+   * Lets the grantee give back the lease over the tile store (Finish and AlertFailure; Plan, which
+   * takes it, may already write all of `tiles/`): read and write `tiles/lease.json` only.
+   */
+  public grantTileLease(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadObjects(grantee, this.snapshotsBucket, [TILE_LEASE_KEY]).combine(
+      this.grantWriteObjects(grantee, this.snapshotsBucket, TILE_LEASE_KEY),
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
+import { TILES_BUSY_ERROR, TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
 import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from '../../shared/workflow/step-limits.ts';
 import { CAUGHT_STEPS, type CaughtStep, failureStateOf, StateName } from '../../shared/workflow/state-names.ts';
 
@@ -45,6 +45,9 @@ export const LAMBDA_CRASH_ERRORS = ['Runtime.ExitError', 'Runtime.Unknown', 'San
 
 /** Athena refusing a query for now: throttling, too many queries at once, or its own transient failure. */
 export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athena.InternalServerException'] as const;
+
+/** How Plan waits for the tile store's lease: every 30 s, 60 times (30 minutes). */
+export const TILES_BUSY_RETRY = { interval: Duration.seconds(30), maxAttempts: 60 } as const;
 
 /** Where a caught error is kept: the Fail state ends the execution with it. */
 const ERROR_PATH = '$.error';
@@ -119,6 +122,14 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     },
     true,
   );
+  // Another execution holds the tile store's lease: wait for it, every 30 s for up to 30 minutes
+  // (a realtime tick lasts a few minutes), then fail and alert as on any error.
+  plan.addRetry({
+    errors: [TILES_BUSY_ERROR],
+    interval: TILES_BUSY_RETRY.interval,
+    maxAttempts: TILES_BUSY_RETRY.maxAttempts,
+    backoffRate: 1,
+  });
 
   // Brings the tiles up to date and leaves the statement Evaluate runs; safe to repeat (a tile
   // exists once its fingerprint is written, after its rows).
@@ -228,7 +239,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
   const overlapping = new sfn.Choice(scope, StateName.Overlapping)
     .when(
       sfn.Condition.isPresent('$.skipped'),
-      new sfn.Succeed(scope, StateName.Skipped, { comment: 'An earlier run of this cadence still runs' }),
+      new sfn.Succeed(scope, StateName.Skipped, { comment: 'An earlier run of this cadence still runs, or another holds the tiles' }),
     )
     .afterwards({ includeOtherwise: true });
   return plan

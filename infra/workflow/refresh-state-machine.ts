@@ -347,6 +347,8 @@ export class RefreshStateMachine extends Construct {
       cr.grantEvaluationTables(releasing, 'drop');
       cr.grantQueryStatistics(releasing);
       cr.grantPublishAlerts(releasing);
+      // ...and give back the tile store's lease Plan took.
+      cr.grantTileLease(releasing);
     }
   }
 

@@ -11,6 +11,22 @@ export class TransientError extends Error {
   override readonly name = 'TransientError';
 }
 
+/** The name of {@link TilesBusyError}, which Plan's own retrier matches. */
+export const TILES_BUSY_ERROR = 'TilesBusyError';
+
+/**
+ * Another execution holds the lease over the tile store (tile-lease.ts): Plan of a run that must
+ * not be skipped throws it, and the state machine retries Plan every 30 s for up to 30 minutes
+ * (long enough for a realtime tick to finish), then fails and alerts as on any error.
+ */
+export class TilesBusyError extends Error {
+  override readonly name = TILES_BUSY_ERROR;
+
+  constructor(readonly holder: string) {
+    super(`the tiles are busy: execution ${holder} holds the tile store's lease; this run waits for it to finish`);
+  }
+}
+
 /**
  * Names of our own errors every Lambda task retries: {@link TransientError}; `ThrottledError`,
  * which the cloud adapters raise when AWS throttling outlasts the SDK's own retries

@@ -53,6 +53,7 @@ const HELPERS: [string, (c: CohortFoundation, role: iam.Role) => void][] = [
   ['grantPlan', (c, r) => c.grantPlan(r)],
   ['grantReadTiles', (c, r) => c.grantReadTiles(r)],
   ['grantWriteTiles', (c, r) => c.grantWriteTiles(r)],
+  ['grantTileLease', (c, r) => c.grantTileLease(r)],
 ];
 
 describe('CohortFoundation grant helpers', () => {
@@ -244,6 +245,17 @@ describe('CohortFoundation grant helpers', () => {
     expect(JSON.stringify(partitions[0]!.Resource)).toContain('cohort_refresh/tiles_ids"');
     expect(JSON.stringify(partitions[0]!.Resource)).not.toContain('events_');
     expect(statements.flatMap(actionsOf)).not.toContain('glue:CreateTable');
+  });
+
+  it('grantTileLease reads and writes the tile store’s lease (tiles/lease.json) only, and deletes nothing', () => {
+    const { stack, foundation, template } = givenGrant((c, r) => c.grantTileLease(r));
+    const statements = statementsOf(template);
+    const lease = { 'Fn::Join': ['', [stack.resolve(foundation.snapshotsBucket.bucketArn), '/tiles/lease.json']] };
+
+    for (const action of ['s3:GetObject', 's3:PutObject']) {
+      expect(statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf)).toEqual([lease]);
+    }
+    expect(statements.flatMap(actionsOf).filter((a) => a.includes('Delete'))).toEqual([]);
   });
 
   it('grantWriteSnapshots never allows deleting a version', () => {

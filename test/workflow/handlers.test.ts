@@ -107,9 +107,11 @@ describe('the Lambda handlers', () => {
     expect(aws.athena).toHaveReceivedCommandWith(GetQueryResultsCommand, { QueryExecutionId: 'q-2', MaxResults: 1000 });
     expect(aws.keys('cohorts-snapshots')).toContain('checks/identity-keys/state.json');
     // Plan writes no snapshot (governance records the accepted definition under catalog/ of the definitions bucket), only
-    // source-check parts, the kept keys' state and the index of versions it found missing (none yet).
+    // the tile store's lease (taken first, created only if absent), source-check parts, the kept keys' state and the
+    // index of versions it found missing (none yet).
     const written = aws.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     expect(written.filter((put) => put.Bucket === 'cohorts-snapshots' && !put.Key?.startsWith('checks/'))).toEqual([
+      expect.objectContaining({ Key: 'tiles/lease.json', IfNoneMatch: '*', Body: expect.stringContaining(`"holder":"${RUN}"`) }),
       expect.objectContaining({ Key: 'snapshots/cohort=payers/index.json', Body: '{"through":0}\n' }),
     ]);
     expect(aws.keys('cohorts-snapshots').filter((key) => key.startsWith('checks/parts/dt=') && key.endsWith('.json'))).toEqual([

@@ -4,7 +4,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CohortRefreshStack } from '../../infra/cohort-refresh-stack.ts';
 import { ATHENA_TRANSIENT_ERRORS, LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../infra/workflow/refresh-definition.ts';
-import { TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
+import { TILES_BUSY_ERROR, TilesBusyError, TRANSIENT_ERROR_NAMES } from '../../shared/workflow/errors.ts';
 import { failureAlert } from '../../shared/workflow/run-alert.ts';
 import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from '../../shared/workflow/step-limits.ts';
 import { taskStatesOf } from '../../shared/workflow/local-runner.ts';
@@ -181,14 +181,52 @@ describe('the refresh state machine definition', () => {
         [...LAMBDA_SERVICE_ERRORS],
         [...TRANSIENT_ERROR_NAMES],
         ...(repeatable.includes(name) ? [[...LAMBDA_CRASH_ERRORS]] : []),
+        // Plan alone waits for the tile store's lease (see the next test).
+        ...(name === StateName.Plan ? [[TILES_BUSY_ERROR]] : []),
       ]);
-      for (const retrier of retriers) {
+      for (const retrier of retriers.filter((r) => !r.ErrorEquals.includes(TILES_BUSY_ERROR))) {
         expect(retrier.BackoffRate).toBe(2);
         expect(retrier.MaxAttempts).toBeGreaterThan(1);
         expect(retrier.ErrorEquals).not.toContain('States.ALL');
       }
     },
   );
+
+  it('retries Plan while another execution holds the tile store’s lease, every 30 s for 30 minutes, and then goes on', async () => {
+    expect(retriersOf(state(StateName.Plan)).find((r) => r.ErrorEquals.includes(TILES_BUSY_ERROR))).toEqual({
+      ErrorEquals: [TILES_BUSY_ERROR],
+      IntervalSeconds: 30,
+      MaxAttempts: 60,
+      BackoffRate: 1,
+    });
+    // GIVEN a Plan that finds the lease held twice, then plans nothing (skipped), and every other task failing the test
+    const definition = await refreshStateMachineAsl();
+    const skipped = { skipped: { reason: 'no-cohorts', cadence: 'daily' } };
+    let plans = 0;
+    const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+    const overrides = Object.fromEntries(
+      taskStatesOf(definition).map((name) => [
+        name,
+        async () => {
+          if (name !== StateName.Plan) throw new Error(`${name} must not run`);
+          plans++;
+          if (plans <= 2) throw new TilesBusyError('tick');
+          return skipped;
+        },
+      ]),
+    );
+    // WHEN a daily run starts (the retry's pause shortened to nothing)
+    const execution = machine.run(
+      { trigger: 'schedule:daily', cadence: 'daily' },
+      {
+        overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides: { [StateName.Plan]: 0 } },
+        context: { Execution: { Id: 'arn:aws:states:eu-west-1:123456789012:execution:cohort-refresh:daily-run', Name: 'daily-run' } },
+      },
+    );
+    // THEN Plan ran three times and the execution went on with its answer
+    expect(await execution.result).toEqual(skipped);
+    expect(plans).toBe(3);
+  });
 
   it.each(TASK_STATES.filter((name) => name !== StateName.Evaluate))(
     'gives Lambda task %s its function timeout plus a margin, so a local run has the same limit, and names it when it is hit',

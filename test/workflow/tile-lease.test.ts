@@ -1,0 +1,144 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { WorkflowPlan } from '../../shared/workflow/types.ts';
+import { header } from '../support/lake.ts';
+import { FakeAws } from './fake-aws.ts';
+import { ENVIRONMENT, EVALUATION, givenDeployment, type Handler, loadHandlers, RUN, TILES } from './handler-support.ts';
+
+const aws = new FakeAws();
+const sfn = mockClient(SFNClient);
+let handlers: Record<string, Handler> = {};
+const run = (step: string, event: unknown) => (handlers[step] as Handler)(event);
+const LEASE = 'tiles/lease.json';
+const executionArn = (name: string) => `${ENVIRONMENT.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+/** A realtime tick (the run the fakes' evaluation belongs to) and a daily run started a minute later. */
+const tick = { request: { trigger: 'schedule:realtime', cadence: 'realtime' }, run_id: RUN, started_at: '2026-12-05T06:00:00Z' };
+const daily = { request: { trigger: 'schedule:daily', cadence: 'daily' }, run_id: 'daily-run', started_at: '2026-12-05T06:01:00Z' };
+
+/** Step Functions running these executions; `meanwhile` runs when they are listed (another run acting in between). */
+function givenRunning(runs: { run_id: string; started_at: string; request: object }[], meanwhile: () => void = () => {}): void {
+  sfn.reset();
+  sfn.on(ListExecutionsCommand).callsFake(() => {
+    meanwhile();
+    return {
+      executions: runs.map((r) => ({
+        executionArn: executionArn(r.run_id),
+        stateMachineArn: ENVIRONMENT.STATE_MACHINE_ARN,
+        name: r.run_id,
+        status: 'RUNNING',
+        startDate: new Date(r.started_at),
+      })),
+    };
+  });
+  for (const r of runs)
+    sfn.on(DescribeExecutionCommand, { executionArn: executionArn(r.run_id) }).resolves({ input: JSON.stringify(r.request) });
+}
+
+/** The Finish of the tick's run, with nothing snapshotted or delivered. */
+const finish = (plan: WorkflowPlan) =>
+  run('Finish', { plan, evaluation: EVALUATION, tiles: TILES, snapshots: [], deliveries: [], started_at: tick.started_at });
+const leaseHolder = () => {
+  const body = aws.buckets.get('cohorts-snapshots')?.get(LEASE)?.body;
+  return body === undefined ? undefined : (JSON.parse(new TextDecoder().decode(body)) as { holder: string | null }).holder;
+};
+const givenLease = (holder: string) => aws.put('cohorts-snapshots', LEASE, JSON.stringify({ holder, since: '2026-12-05T05:00:00Z' }));
+const failedIn = (step: string, run: string) => ({
+  error: { Error: 'States.TaskFailed', Cause: 'boom' },
+  failed: { step, execution: executionArn(run) },
+});
+
+describe('one execution at a time over the tile store (the lease Plan takes, Finish and AlertFailure give back)', () => {
+  beforeAll(async () => {
+    handlers = await loadHandlers();
+  });
+
+  beforeEach(() => {
+    aws.reset();
+    givenDeployment(aws);
+    aws.put(
+      'cohorts-definitions',
+      'now_active.yaml',
+      `${header('now_active').replace('daily', 'realtime')}rule:\n  event: login\n  within: 1h\n`,
+    );
+  });
+
+  it('makes a daily run wait while a realtime tick holds the tiles, and lets it go on once the tick’s Finish gave them back', async () => {
+    // GIVEN a realtime tick that planned (and so holds the lease), and a daily run started while it runs
+    givenRunning([tick]);
+    const planned = ((await run('Plan', tick)) as { plan: WorkflowPlan }).plan;
+    expect(leaseHolder()).toBe(RUN);
+    givenRunning([tick, daily]);
+    aws.athena.resetHistory();
+    // WHEN the daily run plans, THEN it waits (the state machine retries the named error), having queried nothing
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError', holder: RUN });
+    expect(aws.athena.calls()).toHaveLength(0);
+    expect(leaseHolder()).toBe(RUN);
+    // WHEN the tick finishes, THEN the lease is free and the daily run's next attempt plans, holding it
+    await finish(planned);
+    expect(leaseHolder()).toBeNull();
+    givenRunning([daily]);
+    const next = (await run('Plan', daily)) as { plan: WorkflowPlan };
+    expect(next.plan.cohorts.map((c) => c.id)).toEqual(['payers']);
+    expect(leaseHolder()).toBe('daily-run');
+  });
+
+  it('skips a realtime tick (busy, counted like an overlap) while another cadence’s run holds the tiles', async () => {
+    const later = { ...tick, run_id: 'later-tick', started_at: '2026-12-05T06:05:00Z' };
+    givenLease('daily-run');
+    givenRunning([daily, later]);
+
+    expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'daily-run' } });
+    expect(aws.athena.calls()).toHaveLength(0);
+    expect(leaseHolder()).toBe('daily-run');
+  });
+
+  it('takes over a lease whose holder no longer runs (ended, crashed, timed out or stopped)', async () => {
+    givenLease('crashed-run');
+    givenRunning([daily]);
+
+    expect(await run('Plan', daily)).toHaveProperty('plan');
+    expect(leaseHolder()).toBe('daily-run');
+  });
+
+  it('re-reads after a lost compare-and-swap: a run that took the stale lease first keeps it, and this one waits', async () => {
+    // GIVEN a stale lease, which a rival run takes over while this one lists the running executions
+    givenLease('crashed-run');
+    const rival = { ...daily, request: { trigger: 'manual' }, run_id: 'rival-run' };
+    givenRunning([daily, rival], () => {
+      if (leaseHolder() === 'crashed-run') givenLease('rival-run');
+    });
+    // WHEN / THEN: its conditional write fails, it reads again and finds the rival running
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'rival-run' });
+    expect(leaseHolder()).toBe('rival-run');
+  });
+
+  it('lets a retried Plan of the holder take its own lease again, writing nothing', async () => {
+    givenRunning([daily]);
+    await run('Plan', daily);
+    const leaseCalls = (command: typeof GetObjectCommand | typeof PutObjectCommand) =>
+      aws.s3.commandCalls(command).filter((c) => c.args[0].input.Key === LEASE);
+    expect(leaseCalls(PutObjectCommand)).toHaveLength(1);
+    aws.s3.resetHistory();
+
+    expect(await run('Plan', daily)).toHaveProperty('plan');
+    expect(leaseCalls(GetObjectCommand)).toHaveLength(1);
+    expect(leaseCalls(PutObjectCommand)).toHaveLength(0);
+    expect(leaseHolder()).toBe('daily-run');
+  });
+
+  it('gives the lease back in Finish and AlertFailure only while the run holds it, never another run’s', async () => {
+    // Finish of a run that no longer holds it (taken over meanwhile) leaves the new holder's lease alone
+    givenRunning([tick]);
+    const planned = ((await run('Plan', { ...tick, request: { trigger: 'manual' } })) as { plan: WorkflowPlan }).plan;
+    givenLease('daily-run');
+    await finish(planned);
+    expect(leaseHolder()).toBe('daily-run');
+    // AlertFailure of another run leaves it alone; of the holder (failed in Plan, so without a plan) gives it back
+    expect(await run('AlertFailure', failedIn('Plan', RUN))).toMatchObject({ lease_released: false });
+    expect(leaseHolder()).toBe('daily-run');
+    expect(await run('AlertFailure', failedIn('Plan', 'daily-run'))).toMatchObject({ lease_released: true });
+    expect(leaseHolder()).toBeNull();
+  });
+});
