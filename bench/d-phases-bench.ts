@@ -16,6 +16,7 @@ import { openDuckDb } from '../shared/local/open-duckdb.ts';
 import { generateSampleLake } from '../shared/sample/generate-lake.ts';
 import { benchSource } from './bench-catalog.ts';
 import { appendNewDay, tiledRefresh } from './bench-state.ts';
+import { countCodecCalls, takeCodecCalls } from './codec-calls.ts';
 import { takePhases, timePhase } from './phases.ts';
 import { profileStatements, takeStatements } from './statement-profile.ts';
 
@@ -31,6 +32,9 @@ if (!existsSync(join(lake, 'events'))) await generateSampleLake({ dir: lake, peo
 timePhase(LocalTileStore.prototype, 'refreshIndex', 'tiles: id index and contested');
 timePhase(LocalTileStore.prototype, 'build', 'tiles: build');
 timePhase(LocalCarry.prototype, 'relations', 'tiles: carried partials');
+timePhase(DuckDbEngine.prototype, 'encode', 'snapshot encode');
+timePhase(DuckDbEngine.prototype, 'decode', 'snapshot decode');
+countCodecCalls(DuckDbEngine.prototype);
 
 const source = await benchSource(resolve(root, '..', 'definitions'));
 const connection = await openDuckDb({ memoryLimit: process.env.BENCH_MEMORY_LIMIT ?? '1500MB' });
@@ -63,10 +67,13 @@ try {
     };
   }
   takePhases();
+  takeCodecCalls();
   const start = performance.now();
   await run(state, NEXT);
   const ms = performance.now() - start;
-  process.stdout.write(`(d) ${(ms / 1000).toFixed(2)} s\nphases: ${takePhases(ms)}\nstatements:\n${takeStatements()}\n`);
+  process.stdout.write(
+    `(d) ${(ms / 1000).toFixed(2)} s\nphases: ${takePhases(ms)}\ncodec calls: ${takeCodecCalls()}\nstatements:\n${takeStatements()}\n`,
+  );
 } finally {
   await rm(newDay, { force: true });
   if (process.env.BENCH_KEEP) process.stdout.write(`state kept in ${state}\n`);
