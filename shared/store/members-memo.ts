@@ -1,8 +1,16 @@
 import type { MembersCodec } from '../ports.ts';
 import { isUniqueInByteOrder } from './parquet-members-codec.ts';
 
-/** How many ids the memo of one codec holds at most (members and files it remembers), oldest dropped first. */
-export const MEMO_MAX_IDS = 1_000_000;
+/**
+ * What the memo of one codec holds at most, in estimated bytes (see {@link MemoizedCodec.heldBytes}), oldest dropped
+ * first: 192 MiB. A refresh needs every cohort's new list and its previous one held at once (the
+ * state machine runs every Snapshot before any Deliver); at the 10M bench that is about 2.8M ids of 9
+ * characters, some 125 MB by the estimate (the 40 bytes an id V8 takes, measured, plus the file).
+ */
+export const MEMO_MAX_BYTES = 192 * 1024 * 1024;
+
+/** What V8 takes for one id in a list beside its characters (string header and alignment, the array's slot). */
+const BYTES_PER_ID = 32;
 
 /** A member list and its file, as one codec wrote or read it. */
 interface Entry {
@@ -12,7 +20,17 @@ interface Entry {
   readonly encoded?: readonly string[];
   /** What decoding `bytes` gives: unique, in byte order (a private copy); undefined when not known without decoding. */
   readonly decoded?: readonly string[];
+  /** What the entry holds, in estimated bytes ({@link entryBytes}). */
   readonly size: number;
+}
+
+/** The estimated bytes of a list (its ids and the array holding them; one-byte characters). */
+const listBytes = (ids: readonly string[]) => ids.reduce((sum, id) => sum + BYTES_PER_ID + id.length, 0);
+
+/** The estimated bytes an entry holds: its file and each distinct list it keeps. */
+function entryBytes(bytes: Uint8Array, encoded?: readonly string[], decoded?: readonly string[]): number {
+  const lists = encoded === decoded ? [encoded] : [encoded, decoded];
+  return lists.reduce((sum, list) => sum + (list ? listBytes(list) : 0), bytes.byteLength);
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
@@ -44,15 +62,23 @@ export class MemoizedCodec implements MembersCodec {
 
   constructor(
     readonly inner: MembersCodec,
-    private readonly maxIds = MEMO_MAX_IDS,
+    /** What it holds at most, in estimated bytes. */
+    private readonly maxBytes = MEMO_MAX_BYTES,
   ) {}
+
+  /** What it holds now, in estimated bytes. */
+  get heldBytes(): number {
+    return this.held;
+  }
 
   async encode(personIds: readonly string[]): Promise<Uint8Array> {
     const found = this.byIds.get(personIds.length)?.find((e) => e.encoded !== undefined && sameIds(e.encoded, personIds));
     if (found) return found.bytes.slice();
     const ids = [...personIds];
     const bytes = await this.inner.encode(ids);
-    this.remember({ bytes: bytes.slice(), encoded: ids, ...(readsBackAsIs(ids) ? { decoded: ids } : {}), size: ids.length });
+    const copy = bytes.slice();
+    const decoded = readsBackAsIs(ids) ? ids : undefined;
+    this.remember({ bytes: copy, encoded: ids, ...(decoded ? { decoded } : {}), size: entryBytes(copy, ids, decoded) });
     return bytes;
   }
 
@@ -60,17 +86,19 @@ export class MemoizedCodec implements MembersCodec {
     const found = this.byBytes.get(bytes.byteLength)?.find((e) => e.decoded !== undefined && sameBytes(e.bytes, bytes));
     if (found?.decoded) return [...found.decoded];
     const ids = await this.inner.decode(bytes);
-    this.remember({ bytes: bytes.slice(), decoded: [...ids], size: ids.length });
+    const copy = bytes.slice();
+    const decoded = [...ids];
+    this.remember({ bytes: copy, decoded, size: entryBytes(copy, undefined, decoded) });
     return ids;
   }
 
   private remember(entry: Entry): void {
-    if (entry.size > this.maxIds) return;
+    if (entry.size > this.maxBytes) return;
     push(this.byBytes, entry.bytes.byteLength, entry);
     if (entry.encoded) push(this.byIds, entry.encoded.length, entry);
     this.order.push(entry);
     this.held += entry.size;
-    while (this.held > this.maxIds) {
+    while (this.held > this.maxBytes) {
       const oldest = this.order.shift() as Entry;
       this.held -= oldest.size;
       drop(this.byBytes, oldest.bytes.byteLength, oldest);

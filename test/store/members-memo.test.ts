@@ -123,19 +123,42 @@ describe('the members memo', () => {
     expect(calls).toEqual({ encode: 1, decode: 1 });
   });
 
-  it('drops the oldest lists past its size and still answers from the codec', async () => {
-    // Prepare
+  it('drops the oldest lists past its size in bytes and still answers from the codec', async () => {
+    // Prepare: a bound that holds one list of two ids and its file, not two
+    const sizing = new MemoizedCodec(new ParquetMembersCodec());
+    await sizing.encode(['a', 'b']);
     const { codec, calls } = counting();
-    const memo = new MemoizedCodec(codec, 3);
+    const memo = new MemoizedCodec(codec, sizing.heldBytes + 10);
     const first = await memo.encode(['a', 'b']);
+    const held = memo.heldBytes;
     await memo.encode(['c', 'd']);
 
     // Act
     const read = await memo.decode(first);
 
     // Assess
+    expect(held).toBe(sizing.heldBytes);
     expect(read).toEqual(['a', 'b']);
     expect(calls).toEqual({ encode: 2, decode: 1 });
+  });
+
+  it('counts what it holds in bytes: longer ids weigh more, a list it keeps once counts once', async () => {
+    // Prepare
+    const short = new MemoizedCodec(new ParquetMembersCodec());
+    const long = new MemoizedCodec(new ParquetMembersCodec());
+    const shortIds = Array.from({ length: 1000 }, (_, i) => `u${String(i).padStart(4, '0')}`);
+    const longIds = shortIds.map((id) => `${id}-${'x'.repeat(40)}`);
+
+    // Act
+    const shortBytes = await short.encode(shortIds);
+    await long.encode(longIds);
+    const afterEncode = short.heldBytes;
+    await short.decode(shortBytes);
+
+    // Assess: 40 more characters an id, and the file; reading the file back adds nothing
+    expect(long.heldBytes - short.heldBytes).toBeGreaterThanOrEqual(40 * 1000);
+    expect(afterEncode).toBeGreaterThan(shortIds.length * 32);
+    expect(short.heldBytes).toBe(afterEncode);
   });
 
   it('is one per codec, shared by the snapshot store and the exports built on it', async () => {
