@@ -62,6 +62,16 @@ export interface IdentityOfLake {
  */
 export const MAX_KEPT_WINDOW_BYTES = 384 * 1024 * 1024;
 
+/**
+ * At most this many bytes of events files a query computing parts reads (a larger partition alone):
+ * a run computing many partitions (the first) holds one batch's rows and digests, and the engine one
+ * batch's groups, at a time. On the 10M bench lake (Parquet, about 3.9 MB a day, the window's 31
+ * partitions 3.5M events, 4 batches) bench/checks-first-bench.ts measured the first computation at
+ * 593 MB peak RSS against 1437 MB in one query (16 MiB: 540 MB; 64 MiB: 874 MB), its CPU time within
+ * the noise (about 20 s). In Athena each batch is one more statement (billed at least 10 MB).
+ */
+export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+
 /** What {@link KeptSourceChecks} runs on: one world's engine, store and listing. */
 export interface KeptSourceChecksPorts {
   /** Runs the checks' queries (its name is part of every fingerprint). */
@@ -101,6 +111,8 @@ export interface KeptSourceChecksPorts {
    * @default MAX_KEPT_WINDOW_BYTES
    */
   readonly maxWindowBytes?: number;
+  /** At most this many bytes of events files a query computing parts reads. @default MAX_BATCH_BYTES */
+  readonly batchBytes?: number;
 }
 
 /** What `<prefix>dt=<d>.json` holds: one partition's part of the window's rows. */
@@ -130,6 +142,13 @@ interface KeptIdentity {
 interface Fingerprints {
   readonly day: string;
   readonly inside: string;
+}
+
+/** A partition whose part a run computes, and the kept record it replaces. */
+interface MissingPart {
+  readonly partition: string;
+  readonly fingerprints: Fingerprints;
+  readonly before?: WindowPart['before'];
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -169,9 +188,9 @@ const NAMED: LakeRelations = { events: 'events', identities: 'identities', lists
  * The source checks by `dt` partition, their parts kept in a blob store between runs (issue 15: a
  * realtime tick costs in proportion to today's events), in both worlds: the cloud's snapshots
  * bucket (athena-source-checks.ts) and the local state folder (local-source-checks.ts). A run
- * computes in ONE query only the partitions whose files changed (key, size, version) or that hold
- * a row at or after its as-of, reading them alone (`dt IN (...)`, their files only), and adds up
- * every part (source-check-parts.ts).
+ * computes only the partitions whose files changed (key, size, version) or that hold a row at or
+ * after its as-of, reading them alone (`dt IN (...)`, their files only) in ONE query per batch of
+ * at most {@link MAX_BATCH_BYTES} of files (one for a tick), and adds up every part (source-check-parts.ts).
  *
  * - Two objects per partition, `dt=<d>.json` (fingerprint, oldest and newest ts, rows, where its
  *   event digests are and their bucket index) and `dt=<d>.<sha256 prefix>.digests` (the digests,
@@ -323,12 +342,32 @@ export class KeptSourceChecks implements SourceCheckSource {
     return { part: { id, rows: record.rows, kept: record.digests } };
   }
 
-  /** The parts of these partitions from one query over their files alone; each kept when every row of it is before T. */
+  /**
+   * The parts of these partitions, each kept when every row of it is before T: one query over the
+   * files of a batch of them alone ({@link batchesOf}), whose parts are written before the next
+   * batch is read, so a run holds one batch's rows and digests at a time, not the window's.
+   */
   private async computeParts(
     asOf: Date,
     listed: ListedSource,
     identityKeys: IdentityKeyRelation,
-    partitions: readonly { readonly partition: string; readonly fingerprints: Fingerprints; readonly before?: WindowPart['before'] }[],
+    partitions: readonly MissingPart[],
+    filesOf: (partition: string) => readonly ListedFile[],
+  ): Promise<Map<string, WindowPart>> {
+    const bytesOf = (p: MissingPart) => filesOf(p.partition).reduce((sum, f) => sum + f.size, 0);
+    const parts = new Map<string, WindowPart>();
+    for (const batch of batchesOf(partitions, bytesOf, this.ports.batchBytes ?? MAX_BATCH_BYTES)) {
+      for (const [partition, part] of await this.computeBatch(asOf, listed, identityKeys, batch, filesOf)) parts.set(partition, part);
+    }
+    return parts;
+  }
+
+  /** The parts of these partitions from one query over their files alone; each kept when every row of it is before T. */
+  private async computeBatch(
+    asOf: Date,
+    listed: ListedSource,
+    identityKeys: IdentityKeyRelation,
+    partitions: readonly MissingPart[],
     filesOf: (partition: string) => readonly ListedFile[],
   ): Promise<Map<string, WindowPart>> {
     const { engine } = this.ports;
@@ -392,6 +431,29 @@ export class KeptSourceChecks implements SourceCheckSource {
     });
     if (old.length > 0) await this.ports.remove(old);
   }
+}
+
+/**
+ * The partitions in order, cut into batches of at most `budget` bytes of files each (a partition
+ * larger than that alone): the parts of each are computed by one query. Every row of the parts'
+ * statement is its partition's alone (grouped by `dt`, digests included), so the parts are the
+ * same however the partitions are batched.
+ */
+export function batchesOf<T>(partitions: readonly T[], bytesOf: (partition: T) => number, budget: number): T[][] {
+  const batches: T[][] = [];
+  let bytes = 0;
+  for (const partition of partitions) {
+    const size = bytesOf(partition);
+    const last = batches.at(-1);
+    if (last !== undefined && bytes + size <= budget) {
+      last.push(partition);
+      bytes += size;
+    } else {
+      batches.push([partition]);
+      bytes = size;
+    }
+  }
+  return batches;
 }
 
 /** The parts' statement's rows from the engine, in one batch. */

@@ -11,8 +11,15 @@ import type { QueryEngine } from '../../shared/ports.ts';
  * The cloud's kept source checks (kept-source-checks.ts) over DuckDB and a folder standing for the
  * snapshots bucket: the same logic the Athena wiring runs, its listing the lake folder's files
  * (a file's version is its modification time), so its rows can be compared with the query's.
+ * `batchBytes`: the parts' batches (KeptSourceChecksPorts.batchBytes).
  */
-export function keptChecksOver(engine: QueryEngine, lakeDir: string, state: string, prefix = 'checks/parts/'): KeptSourceChecks {
+export function keptChecksOver(
+  engine: QueryEngine,
+  lakeDir: string,
+  state: string,
+  prefix = 'checks/parts/',
+  batchBytes?: number,
+): KeptSourceChecks {
   const blobs = new FsBlobStore(state);
   const listing = async () => {
     const files = await findLakeFiles(lakeDir);
@@ -47,5 +54,6 @@ export function keptChecksOver(engine: QueryEngine, lakeDir: string, state: stri
     },
     eventKey: (source, eventId) => `hash(${source}, ${eventId})`,
     readRange: (key, start, end) => blobs.getRange(key, start, end),
+    ...(batchBytes === undefined ? {} : { batchBytes }),
   });
 }
