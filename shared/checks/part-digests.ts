@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 
 /**
  * Where a kept part's event digests are (their own object, beside the part's record) and how to
@@ -37,6 +38,12 @@ const MAX_BITS = 24;
  */
 export const MAX_RANGES = 16;
 
+/** 1 at the character codes of base64's alphabet (no padding: the text is whole groups). */
+const BASE64 = Uint8Array.from({ length: 256 }, (_, c) => (/[A-Za-z0-9+/]/.test(String.fromCharCode(c)) ? 1 : 0));
+
+/** Whether the machine keeps a 64-bit value's low byte first (the kept text holds them big-endian). */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 const bucketOf = (value: bigint, bits: number): number => (bits === 0 ? 0 : Number(value >> BigInt(64 - bits)));
 
 /** Digests in a group of base64 text: 3 digests, 24 bytes, 32 characters without padding. */
@@ -54,7 +61,9 @@ export const digestsTextLength = (count: number): number => Math.ceil(count / GR
  */
 export function digestsText(sorted: BigUint64Array): string {
   const bytes = Buffer.alloc((digestsTextLength(sorted.length) / GROUP_CHARS) * GROUP * 8);
-  for (let i = 0; i < sorted.length; i += 1) bytes.writeBigUInt64BE(sorted[i] as bigint, i * 8);
+  // The digests' bytes copied whole, then turned big-endian (a write per digest was 40 times slower).
+  bytes.set(new Uint8Array(sorted.buffer, sorted.byteOffset, sorted.byteLength));
+  if (LITTLE_ENDIAN) bytes.subarray(0, sorted.byteLength).swap64();
   return bytes.toString('base64');
 }
 
@@ -63,18 +72,19 @@ export function digestsText(sorted: BigUint64Array): string {
  * is not such text or holds fewer, or a digest after them is not a zero filling the last group.
  */
 export function digestsOfText(text: Uint8Array, count: number): BigUint64Array | undefined {
-  const chars = Buffer.from(text).toString('latin1');
-  if (chars.length % GROUP_CHARS !== 0 || !/^[A-Za-z0-9+/]*$/.test(chars)) return undefined;
-  const bytes = Buffer.from(chars, 'base64');
+  if (text.length % GROUP_CHARS !== 0) return undefined;
+  for (let i = 0; i < text.length; i += 1) if (BASE64[text[i] as number] !== 1) return undefined;
+  // A view of the text, not a copy (copying took most of the time).
+  const bytes = Buffer.from(Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1'), 'base64');
   const all = bytes.byteLength / 8;
   if (count > all || all - count >= GROUP) return undefined;
-  const digests = new BigUint64Array(count);
-  for (let i = 0; i < all; i += 1) {
-    const value = bytes.readBigUInt64BE(i * 8);
-    if (i < count) digests[i] = value;
-    else if (value !== 0n) return undefined;
-  }
-  return digests;
+  // Copied whole into the digests' own (aligned) memory and turned to the machine's order, not read one BigInt at a time.
+  const digests = new BigUint64Array(all);
+  const memory = Buffer.from(digests.buffer);
+  memory.set(bytes);
+  if (LITTLE_ENDIAN) memory.swap64();
+  for (let i = count; i < all; i += 1) if (digests[i] !== 0n) return undefined;
+  return all === count ? digests : digests.slice(0, count);
 }
 
 /** Digests from kept bytes in the machine's byte order; undefined when the bytes are no whole number of 64-bit values. */
@@ -132,6 +142,25 @@ export function holds(sorted: BigUint64Array, value: bigint, low = 0, high = sor
     if (at === value) return true;
     if (at < value) lo = middle + 1;
     else hi = middle - 1;
+  }
+  return false;
+}
+
+/**
+ * Whether two sorted arrays share a value: each of a few probes looked up by halving, or both walked
+ * side by side once the probes are many (a tick of a whole new day: 111,000 probes a part, where
+ * the lookups took 4.7 times the walk). `lowest` and `highest`: the sorted array's ends.
+ */
+function sharesAValue(sorted: BigUint64Array, probes: BigUint64Array, lowest: bigint, highest: bigint): boolean {
+  if (probes.length * Math.log2(sorted.length + 1) < probes.length + sorted.length) {
+    for (const value of probes) if (value >= lowest && value <= highest && holds(sorted, value)) return true;
+    return false;
+  }
+  let j = 0;
+  for (const value of probes) {
+    while (j < sorted.length && (sorted[j] as bigint) < value) j += 1;
+    if (j === sorted.length) return false;
+    if (sorted[j] === value) return true;
   }
   return false;
 }
@@ -211,7 +240,7 @@ export async function keptHoldsAny(read: RangeReader, record: DigestsRecord, pro
     }
     const lowest = digests[0] as bigint;
     const highest = digests.at(-1) as bigint;
-    for (const value of probes) if (value >= lowest && value <= highest && holds(digests, value)) return true;
+    if (sharesAValue(digests, probes, lowest, highest)) return true;
   }
   return false;
 }

@@ -101,6 +101,25 @@ describe("a kept part's digests", () => {
     expect(s.counted.reads).toBeLessThanOrEqual(MAX_RANGES);
   });
 
+  it('are found among as many new values as they hold (a whole new day), walked side by side', async () => {
+    const s = store();
+    const sorted = digests(50_000, 13n);
+    const record = s.keep('p.digests', sorted);
+    const kept = new Set(sorted);
+    const absent = digests(60_000, 17n).filter((v) => !kept.has(v));
+    expect(await keptHoldsAny(s.read, record, absent)).toBe(false);
+    for (const at of [0, 25_000, 49_999]) {
+      const present = BigUint64Array.from([...absent, sorted[at] as bigint]).sort();
+      expect(await keptHoldsAny(s.read, record, present)).toBe(true);
+    }
+    // Values all above or all below every digest.
+    const top = sorted.at(-1) as bigint;
+    const above = BigUint64Array.from(absent.filter((v) => v > top).slice(0, 1)).sort();
+    expect(await keptHoldsAny(s.read, record, BigUint64Array.from([...absent.filter((v) => v < (sorted[0] as bigint)), ...above]))).toBe(
+      false,
+    );
+  });
+
   it('do not hold together when the object is lost, cut, rewritten or its index is wrong', async () => {
     const s = store();
     const sorted = digests(5000, 13n);
