@@ -6,9 +6,12 @@
 export const StateName = {
   /** Lambda task: selects cohorts, compiles the one query, assigns versions. */
   Plan: 'Plan',
-  /** Choice: Skipped when Plan found an earlier run of the same cadence still running, else Tiles. */
+  /**
+   * Choice: Skipped when Plan skipped the run (an earlier run of the same cadence still running, no
+   * cohort of the cadence, or a realtime tick finding the tile store's lease held), else Tiles.
+   */
   Overlapping: 'Overlapping',
-  /** The run did nothing: an earlier run of its cadence still runs (no overlap; the next tick refreshes). */
+  /** The run did nothing: see Overlapping for why (no overlap; the next tick refreshes). */
   Skipped: 'Skipped',
   /**
    * Lambda task: brings the daily tiles up to date and compiles the tiled query (issue 14); in

@@ -10,9 +10,18 @@ import type { RunningExecutions } from '../refresh-request.ts';
  * a day twice or read one while it is rebuilt. So Plan takes a lease, `tiles/lease.json` of the
  * snapshots bucket, by compare-and-swap, before anything touches the tiles, and Finish (or
  * AlertFailure) gives it back. A lease whose holder no longer runs (it ended, crashed, timed out or
- * was stopped without giving it back) is taken over. Locally the state folder's run lock already
- * serializes runs.
+ * was stopped without giving it back) is taken over, once it is older than {@link LISTING_GRACE_MS}:
+ * Step Functions lists executions eventually consistently, so a holder that has just started may not
+ * be listed yet. Locally the state folder's run lock already serializes runs.
  */
+
+/**
+ * How old a lease must be before a holder missing from the running executions counts as gone.
+ * ListExecutions "may not reflect very recent updates": without this, a run could take over the
+ * lease of one that took it a moment ago and is not listed yet. A few minutes is far beyond the
+ * listing's lag and costs only that much delay after a crash.
+ */
+export const LISTING_GRACE_MS = 5 * 60_000;
 
 /** The lease object: which execution holds the tiles and since when; `holder: null` once given back. */
 const leaseSchema = z.object({ holder: z.string().nullable(), since: z.string() });
@@ -27,12 +36,15 @@ export type LeaseTaken =
 /** Compare-and-swap attempts before a contended lease is left to the step's retry (ConcurrentUpdateError). */
 const ATTEMPTS = 5;
 
-/** The holder the object names; undefined when there is none, it was given back, or it cannot be read (taken over). */
-function holderOf(seen: EtaggedBlob | undefined): string | undefined {
+/** The lease the object holds; undefined when there is none, it was given back, or it cannot be read (taken over). */
+function leaseOf(seen: EtaggedBlob | undefined): { readonly holder: string; readonly sinceMs: number } | undefined {
   if (!seen) return undefined;
   try {
     const parsed = leaseSchema.safeParse(JSON.parse(new TextDecoder().decode(seen.body)));
-    return parsed.success ? (parsed.data.holder ?? undefined) : undefined;
+    if (!parsed.success || parsed.data.holder === null) return undefined;
+    // An unreadable instant counts as old: the running executions alone decide.
+    const sinceMs = Date.parse(parsed.data.since);
+    return { holder: parsed.data.holder, sinceMs: Number.isNaN(sinceMs) ? 0 : sinceMs };
   } catch {
     return undefined;
   }
@@ -47,14 +59,19 @@ export class TileLease {
 
   /**
    * Takes the lease for `runId`: when it is free, already this run's (a retried Plan), or held by
-   * an execution that is not among the running ones. A lost compare-and-swap re-reads and decides again.
+   * an execution that is not among the running ones, for longer than the listing's grace. A lost
+   * compare-and-swap re-reads and decides again.
    */
   async take(runId: string, executions: RunningExecutions): Promise<LeaseTaken> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const seen = await this.blobs.getWithEtag(TILE_LEASE_KEY);
-      const holder = holderOf(seen);
+      const lease = leaseOf(seen);
+      const holder = lease?.holder;
       if (holder === runId) return { taken: true };
-      if (holder !== undefined && (await executions.running()).some((e) => e.name === holder)) return { taken: false, holder };
+      if (lease !== undefined) {
+        const recent = this.now().getTime() - lease.sinceMs < LISTING_GRACE_MS;
+        if (recent || (await executions.running()).some((e) => e.name === lease.holder)) return { taken: false, holder: lease.holder };
+      }
       try {
         await this.write(runId, seen);
         return holder === undefined ? { taken: true } : { taken: true, took_over: holder };
@@ -69,7 +86,7 @@ export class TileLease {
   async release(runId: string): Promise<boolean> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const seen = await this.blobs.getWithEtag(TILE_LEASE_KEY);
-      if (holderOf(seen) !== runId) return false;
+      if (leaseOf(seen)?.holder !== runId) return false;
       try {
         await this.write(null, seen);
         return true;

@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LISTING_GRACE_MS } from '../../shared/workflow/tile-lease.ts';
 import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { header } from '../support/lake.ts';
 import { FakeAws } from './fake-aws.ts';
@@ -98,6 +99,20 @@ describe('one execution at a time over the tile store (the lease Plan takes, Fin
     givenLease('crashed-run');
     givenRunning([daily]);
 
+    expect(await run('Plan', daily)).toHaveProperty('plan');
+    expect(leaseHolder()).toBe('daily-run');
+  });
+
+  it('does not take over a lease taken moments ago by an execution the listing does not show yet (eventually consistent)', async () => {
+    const takenAgo = (ms: number) =>
+      aws.put('cohorts-snapshots', LEASE, JSON.stringify({ holder: 'just-started', since: new Date(Date.now() - ms).toISOString() }));
+    givenRunning([daily]);
+    // WHEN the holder took it a minute ago but ListExecutions does not list it yet, THEN this run waits
+    takenAgo(60_000);
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'just-started' });
+    expect(leaseHolder()).toBe('just-started');
+    // WHEN it is still not listed after the grace, THEN it is gone: the lease is taken over
+    takenAgo(LISTING_GRACE_MS + 60_000);
     expect(await run('Plan', daily)).toHaveProperty('plan');
     expect(leaseHolder()).toBe('daily-run');
   });
