@@ -66,15 +66,14 @@ export class TileLease {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const seen = await this.blobs.getWithEtag(TILE_LEASE_KEY);
       const lease = leaseOf(seen);
-      const holder = lease?.holder;
-      if (holder === runId) return { taken: true };
+      if (lease?.holder === runId) return { taken: true };
       if (lease !== undefined) {
         const recent = this.now().getTime() - lease.sinceMs < LISTING_GRACE_MS;
         if (recent || (await executions.running()).some((e) => e.name === lease.holder)) return { taken: false, holder: lease.holder };
       }
       try {
         await this.write(runId, seen);
-        return holder === undefined ? { taken: true } : { taken: true, took_over: holder };
+        return lease === undefined ? { taken: true } : { taken: true, took_over: lease.holder };
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError)) throw error;
       }
