@@ -1,4 +1,5 @@
 import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { KEPT_KEYS_GRACE_MS } from '../../shared/cloud/kept-key-versions.ts';
 
 /** A construct prop with a value the construct cannot work with; the message shows the value. */
 export class InvalidPropError extends Error {
@@ -139,6 +140,19 @@ export function validateEvaluationTimeout(evaluationTimeout: Duration, timeout: 
   if (evaluationTimeout.toSeconds() >= timeout.toSeconds()) {
     throw new InvalidPropError(
       `evaluationTimeout (${evaluationTimeout.toHumanString()}) must be shorter than timeout (${timeout.toHumanString()})`,
+    );
+  }
+}
+
+/**
+ * An execution must end well within the grace period of the kept identity keys: a run reads the
+ * version its Plan found current, and that version's files are deleted
+ * {@link KEPT_KEYS_GRACE_MS} after a newer one replaced it.
+ */
+export function validateTimeoutWithinGrace(timeout: Duration): void {
+  if (timeout.toMilliseconds() >= KEPT_KEYS_GRACE_MS) {
+    throw new InvalidPropError(
+      `timeout (${timeout.toHumanString()}) must be shorter than ${KEPT_KEYS_GRACE_MS / 3_600_000} hours: the identity keys a run reads are deleted that long after newer ones replace them`,
     );
   }
 }

@@ -11,6 +11,7 @@ import type { CohortFoundation } from '../foundation/cohort-foundation.ts';
 import {
   validateConcurrency,
   validateEvaluationTimeout,
+  validateTimeoutWithinGrace,
   validateStateMachineName,
   validateWholeSeconds,
 } from '../common/validate-props.ts';
@@ -57,7 +58,8 @@ export interface RefreshStateMachineProps {
 
   /**
    * Longest an execution may run; a timed-out execution skips every Catch, so the timed-out
-   * alarm is what reports it. Whole seconds, longer than `evaluationTimeout`.
+   * alarm is what reports it. Whole seconds, longer than `evaluationTimeout`, shorter than the
+   * 24 hours the kept identity keys of a replaced version stay (`KEPT_KEYS_GRACE_MS`).
    *
    * @default Duration.hours(2)
    */
@@ -145,6 +147,7 @@ export class RefreshStateMachine extends Construct {
     validateWholeSeconds('timeout', timeout);
     validateWholeSeconds('evaluationTimeout', evaluationTimeout);
     validateEvaluationTimeout(evaluationTimeout, timeout);
+    validateTimeoutWithinGrace(timeout);
     validateConcurrency('deliveryConcurrency', deliveryConcurrency);
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     this.metricsTarget = { namespace: METRICS_NAMESPACE, service: name };

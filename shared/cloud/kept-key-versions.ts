@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 /**
  * How long a version of the kept identity keys stays after the state stopped naming it (or, for one
  * no state ever named, after its build began): a run that read the state before it changed finishes
- * well within it (the state machine's execution timeout, 2 hours by default).
+ * well within it (the state machine's execution timeout, 2 hours by default; the construct refuses one
+ * of 24 hours or more: validateTimeoutWithinGrace).
  */
 export const KEPT_KEYS_GRACE_MS = 24 * 60 * 60 * 1000;
 

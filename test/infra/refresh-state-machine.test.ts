@@ -371,6 +371,7 @@ describe('RefreshStateMachine', () => {
     ['no snapshot concurrency', { snapshotConcurrency: 0 }, 'got 0'],
     ['an evaluation as long as the execution', { evaluationTimeout: Duration.hours(2) }, 'must be shorter than timeout'],
     ['a timeout in milliseconds', { timeout: Duration.millis(1500) }, '1 second 500 millis'],
+    ['a timeout as long as the kept keys stay', { timeout: Duration.hours(24) }, 'must be shorter than 24 hours'],
   ])('rejects %s and shows the value', (_, props, shown) => {
     // GIVEN / WHEN
     const create = () => givenRefresh(props);
