@@ -6,7 +6,7 @@ import { compileIdentityChecks, compileIdentityKeys } from '../checks/source-que
 import { readSourceCheckRows, type SourceCheckRow } from '../checks/source-rows.ts';
 import { athenaDialect } from '../compiler/athena-dialect.ts';
 import { identifier, stringLiteral } from '../compiler/sql-text.ts';
-import type { BlobStore, QueryEngine } from '../ports.ts';
+import { type BlobStore, ConcurrentUpdateError, type QueryEngine } from '../ports.ts';
 import { IDENTITY_KEYS_TABLE } from './athena-tile-tables.ts';
 import { buildVersion, isKeyVersion, KEPT_KEYS_GRACE_MS, keptVersions, type RetiredVersions } from './kept-key-versions.ts';
 import { deleteObjects, objectsUnder } from './s3-prefix.ts';
@@ -71,6 +71,7 @@ const byKey = (a: ListedFile, b: ListedFile) => (a.key < b.key ? -1 : a.key > b.
  * - the other versions' files are deleted after it, only once the grace period passed since they
  *   stopped being current (or, for a version no state named, since its build began), so a run
  *   still reading the version it found, or a build that lost the race for the state, keeps its files.
+ *   A run whose keys are current deletes a retired version once due, without waiting for a build.
  *
  * The kept relation reads `SELECT DISTINCT`.
  */
@@ -84,19 +85,16 @@ export function athenaIdentityKeys(ports: AthenaIdentityKeysPorts): (listed: Lis
     const files = [...listed.identities].sort(byKey).map((f) => [f.key, String(f.size), f.version]);
     const fingerprint = sha256(JSON.stringify({ engine: ports.engine.name, files, keys: named, checks }));
     const state = await readState(ports.blobs);
-    if (state?.fingerprint === fingerprint)
+    if (state?.fingerprint === fingerprint) {
+      const graceMs = ports.graceMs ?? KEPT_KEYS_GRACE_MS;
+      const at = now();
+      if (Object.values(state.retired ?? {}).some((since) => at - since > graceMs)) await removeRetired(ports, state, at, graceMs);
       return { keys: { relation: relationOf(state.version), keyOf: athenaIdentityKeyOf }, rows: state.rows };
+    }
     const identities = listed.relations.identities;
     const version = await unloadKeys(ports, compileIdentityKeys(athenaDialect, identities, athenaIdentityKeyOf), fingerprint, now);
     const rows = readSourceCheckRows(await ports.engine.rows(compileIdentityChecks(athenaDialect, identities)));
-    const found = new Map<string, string[]>();
-    for await (const page of objectsUnder(ports.s3, ports.bucket, IDENTITY_KEYS_PREFIX))
-      for (const { key } of page) {
-        const v = VERSION_OF.exec(key.slice(IDENTITY_KEYS_PREFIX.length))?.[1];
-        if (v === undefined) continue;
-        if (!found.has(v)) found.set(v, []);
-        found.get(v)?.push(key);
-      }
+    const found = await versionsFound(ports);
     // The state as it is now too: another run may have replaced the one read at first meanwhile.
     const latest = await readState(ports.blobs);
     const at = now();
@@ -105,15 +103,54 @@ export function athenaIdentityKeys(ports: AthenaIdentityKeysPorts): (listed: Lis
     const kept = keptVersions([...found.keys()], version, retired, at, ports.graceMs ?? KEPT_KEYS_GRACE_MS);
     const record: KeptIdentityKeys = { fingerprint, version, rows, retired: kept.retired };
     await ports.blobs.put(IDENTITY_KEYS_STATE_KEY, `${JSON.stringify(record)}\n`);
-    const older = kept.remove.flatMap((v) => found.get(v) ?? []);
-    for (let i = 0; i < older.length; i += 1_000)
-      await deleteObjects(ports.s3, ports.bucket, older.slice(i, i + 1_000), 'identity keys of an older map');
+    await deleteVersions(ports, found, kept.remove);
     return { keys: { relation: relationOf(version), keyOf: athenaIdentityKeyOf }, rows };
   };
 }
 
 /** A kept key's version: `version=<v>/...` under {@link IDENTITY_KEYS_PREFIX}. */
 const VERSION_OF = /^version=([^/]+)\//;
+
+/** Every version's files under {@link IDENTITY_KEYS_PREFIX}, by version. */
+async function versionsFound(ports: AthenaIdentityKeysPorts): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  for await (const page of objectsUnder(ports.s3, ports.bucket, IDENTITY_KEYS_PREFIX))
+    for (const { key } of page) {
+      const v = VERSION_OF.exec(key.slice(IDENTITY_KEYS_PREFIX.length))?.[1];
+      if (v === undefined) continue;
+      if (!found.has(v)) found.set(v, []);
+      found.get(v)?.push(key);
+    }
+  return found;
+}
+
+/** Deletes the files of `versions`. */
+async function deleteVersions(ports: AthenaIdentityKeysPorts, found: ReadonlyMap<string, string[]>, versions: readonly string[]) {
+  const files = versions.flatMap((v) => found.get(v) ?? []);
+  for (let i = 0; i < files.length; i += 1_000)
+    await deleteObjects(ports.s3, ports.bucket, files.slice(i, i + 1_000), 'identity keys of an older map');
+}
+
+/**
+ * A run whose keys are current, finding a retired version past the grace period: its files (and any
+ * other version past it, such as a crash's leftover) are deleted, then the state stops listing them,
+ * by compare-and-swap, only while it still names the same keys (a run that built newer ones
+ * meanwhile cleans up itself). Without it an older map's keys stayed until the map changed again.
+ */
+async function removeRetired(ports: AthenaIdentityKeysPorts, state: KeptIdentityKeys, at: number, graceMs: number): Promise<void> {
+  const found = await versionsFound(ports);
+  const kept = keptVersions([...found.keys()], state.version, state.retired ?? {}, at, graceMs);
+  await deleteVersions(ports, found, kept.remove);
+  const current = await ports.blobs.getWithEtag(IDENTITY_KEYS_STATE_KEY);
+  const latest = current === undefined ? undefined : parseState(current.body);
+  if (current === undefined || latest?.fingerprint !== state.fingerprint || latest.version !== state.version) return;
+  const record: KeptIdentityKeys = { ...latest, retired: kept.retired };
+  try {
+    await ports.blobs.putIfUnchanged(IDENTITY_KEYS_STATE_KEY, `${JSON.stringify(record)}\n`, current.etag);
+  } catch (error) {
+    if (!(error instanceof ConcurrentUpdateError)) throw error;
+  }
+}
 
 /** Unloads the keys into a folder of this build's own, another one when that is taken; its version. */
 async function unloadKeys(ports: AthenaIdentityKeysPorts, sql: string, fingerprint: string, now: () => number): Promise<string> {
@@ -131,7 +168,11 @@ async function unloadKeys(ports: AthenaIdentityKeysPorts, sql: string, fingerpri
 /** The kept state; undefined when missing or unreadable (the keys are built again). */
 async function readState(blobs: BlobStore): Promise<KeptIdentityKeys | undefined> {
   const bytes = await blobs.get(IDENTITY_KEYS_STATE_KEY);
-  if (bytes === undefined) return undefined;
+  return bytes === undefined ? undefined : parseState(bytes);
+}
+
+/** The kept state from its bytes; undefined when unreadable. */
+function parseState(bytes: Uint8Array): KeptIdentityKeys | undefined {
   try {
     const state = JSON.parse(new TextDecoder().decode(bytes)) as Partial<KeptIdentityKeys>;
     const valid = typeof state.fingerprint === 'string' && typeof state.version === 'string' && isKeyVersion(state.version);

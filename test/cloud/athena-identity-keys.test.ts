@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { IdentityOfLake, ListedFile, ListedSource } from '../../shared/checks/kept-source-checks.ts';
@@ -201,6 +201,52 @@ describe("the cloud's identity keys, kept for the source checks", () => {
       ]),
     );
     expect(w.sent).toHaveLength(8);
+  });
+
+  it('a run with the keys current removes a retired version once its grace period passed, without a map change', async () => {
+    const w = world();
+    const v1 = versionOf(await w.keys(w.listed([MAP])));
+    const m2 = [{ ...MAP, version: '"m2"' }];
+    const v2 = versionOf(await w.keys(w.listed(m2)));
+    const statements = w.sent.length;
+
+    // Within the grace period: v1 stays, nothing is listed, deleted or written.
+    w.clock.ms += 23 * HOUR_MS;
+    const logged = w.log.length;
+    await w.keys(w.listed(m2, 'l-3'));
+    expect(filesOf(w.objects, v1)).toHaveLength(1);
+    expect(w.log.slice(logged)).toEqual([]);
+
+    // Past it: v1's files go, then the state stops listing it; v2 is still served, no statement sent.
+    w.clock.ms += HOUR_MS + 1;
+    const served = await w.keys(w.listed(m2, 'l-4'));
+    expect(versionOf(served)).toBe(v2);
+    expect(filesOf(w.objects, v1)).toEqual([]);
+    expect(filesOf(w.objects, v2)).toHaveLength(1);
+    expect(stateOf(w.objects)).toMatchObject({ version: v2, retired: {} });
+    expect(w.log.slice(logged)).toEqual([
+      `delete ${`checks/identity-keys/version=${v1}/part-1.parquet`}`,
+      'put checks/identity-keys/state.json',
+    ]);
+    expect(w.sent).toHaveLength(statements);
+  });
+
+  it('the clean-up leaves a state another run wrote meanwhile as it is', async () => {
+    const w = world();
+    await w.keys(w.listed([MAP]));
+    const m2 = [{ ...MAP, version: '"m2"' }];
+    await w.keys(w.listed(m2));
+    w.clock.ms += 25 * HOUR_MS;
+    // Another run writes a state naming newer keys while this one lists the versions.
+    const theirs = `${JSON.stringify({ ...stateOf(w.objects), fingerprint: 'f'.repeat(64), retired: { other: 1 } })}\n`;
+    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => {
+      w.objects.set('checks/identity-keys/state.json', theirs);
+      return { Contents: [...w.objects.keys()].filter((k) => k.startsWith(input.Prefix)).map((Key) => ({ Key, Size: 1 })) };
+    });
+
+    await w.keys(w.listed(m2, 'l-3'));
+
+    expect(w.objects.get('checks/identity-keys/state.json')).toBe(theirs);
   });
 
   it('after a crash between the data and the state, build again into a fresh folder; the leftover goes after the grace period', async () => {
