@@ -53,6 +53,15 @@ function store() {
   };
 }
 
+/** A kept part of 50,000 digests, and the values of 60,000 others it does not hold. */
+function keptAndAbsent(seed: bigint, otherSeed: bigint) {
+  const s = store();
+  const sorted = digests(50_000, seed);
+  const record = s.keep('p.digests', sorted);
+  const kept = new Set(sorted);
+  return { s, sorted, record, kept, absent: digests(60_000, otherSeed).filter((v) => !kept.has(v)) };
+}
+
 const LAKE: SourceCheckRow = {
   grain: 'lake',
   source: null,
@@ -75,6 +84,46 @@ describe("a kept part's digests", () => {
     // Fewer digests than asked for, or more than the zeros filling the last group.
     expect(digestsOfText(Buffer.from(text), 1003)).toBeUndefined();
     expect(digestsOfText(Buffer.from(text), 999)).toBeUndefined();
+    // One character of the same length text not of base64's alphabet (base64url's, padding, white space, latin1).
+    for (const character of ['-', '_', '=', ' ', '\n', '.', '\u00e9']) {
+      const bytes = Buffer.from(text, 'latin1');
+      bytes[5000] = character.charCodeAt(0);
+      expect(digestsOfText(bytes, 1000)).toBeUndefined();
+    }
+  });
+
+  it('are told apart by both halves of their 64 bits, among few values and as many as they hold', async () => {
+    const { s, sorted, record, kept, absent: many } = keptAndAbsent(19n, 23n);
+    for (const at of [0, 777, 31_415, 49_999]) {
+      const value = sorted[at] as bigint;
+      // The same high 32 bits and other low ones, the same low 32 bits and other high ones: not the digest.
+      const halves = [value ^ 1n, value ^ (1n << 31n), value ^ (1n << 32n), value ^ (1n << 63n)].filter((v) => !kept.has(v));
+      expect(halves).toHaveLength(4);
+      for (const probes of [halves, [...many, ...halves]]) {
+        expect(await keptHoldsAny(s.read, record, BigUint64Array.from(probes).sort())).toBe(false);
+        expect(await keptHoldsAny(s.read, record, BigUint64Array.from([...probes, value]).sort())).toBe(true);
+      }
+    }
+  });
+
+  it('do not hold together when two digests are out of order or repeated in their low 32 bits alone', async () => {
+    const s = store();
+    const high = 0x1234_5678n << 32n;
+    const sorted = BigUint64Array.from([...digests(3000, 29n), high | 5n, high | 9n]).sort();
+    const record = s.keep('p.digests', sorted);
+    const probe = BigUint64Array.from([high | 5n]);
+    expect(await keptHoldsAny(s.read, record, probe)).toBe(true);
+    const at = sorted.indexOf(high | 5n);
+    for (const [first, second] of [
+      [high | 9n, high | 5n],
+      [high | 5n, high | 5n],
+    ]) {
+      const changed = sorted.slice();
+      changed[at] = first as bigint;
+      changed[at + 1] = second as bigint;
+      s.objects.set('p.digests', Buffer.from(digestsText(changed)));
+      expect(await keptHoldsAny(s.read, record, probe)).toBeUndefined();
+    }
   });
 
   it('are found by the buckets a value falls in, reading about a bucket per value', async () => {
@@ -102,11 +151,7 @@ describe("a kept part's digests", () => {
   });
 
   it('are found among as many new values as they hold (a whole new day), walked side by side', async () => {
-    const s = store();
-    const sorted = digests(50_000, 13n);
-    const record = s.keep('p.digests', sorted);
-    const kept = new Set(sorted);
-    const absent = digests(60_000, 17n).filter((v) => !kept.has(v));
+    const { s, sorted, record, absent } = keptAndAbsent(13n, 17n);
     expect(await keptHoldsAny(s.read, record, absent)).toBe(false);
     for (const at of [0, 25_000, 49_999]) {
       const present = BigUint64Array.from([...absent, sorted[at] as bigint]).sort();
