@@ -1,17 +1,17 @@
-import { finishEventSchema } from '../shared/workflow/events.ts';
+import { finishEventSchema, releaseTilesEventSchema } from '../shared/workflow/events.ts';
 import { runMetricPoints } from '../shared/workflow/run-metrics.ts';
 import { StateName } from '../shared/workflow/state-names.ts';
 import { finishStep } from '../shared/workflow/steps.ts';
-import { stepHandler } from './commons/handler.ts';
+import { type LambdaContext, stepHandler } from './commons/handler.ts';
 import { publishMetricPoints } from './commons/metric-points.ts';
 import { finishPorts, tileLease } from './commons/ports.ts';
 
 /**
- * The Finish state: the tile store's lease given back (nothing after Evaluate reads the tiles; only
- * while this run still holds it, so a retried Finish gives nothing back twice), then the run
+ * The Finish state: the tile store's lease given back (ReleaseTiles did it already, unless it
+ * failed: only while this run still holds it, so nothing is given back twice), then the run
  * summary, release of the evaluation, one alert when needed.
  */
-export const handler = stepHandler({
+const finish = stepHandler({
   step: StateName.Finish,
   schema: finishEventSchema,
   ports: finishPorts,
@@ -21,3 +21,23 @@ export const handler = stepHandler({
   },
   measure: (summary) => publishMetricPoints(runMetricPoints(summary)),
 });
+
+/**
+ * The ReleaseTiles state, right after Evaluate: gives the tile store's lease back while this run
+ * still holds it (nothing after Evaluate reads or writes the tiles: Snapshot reads the run's own
+ * evaluation table, Deliver and Finish versions and exports), so realtime ticks are not skipped
+ * while this run snapshots and delivers. Whether it gave it back.
+ */
+const releaseTiles = stepHandler({
+  step: StateName.ReleaseTiles,
+  schema: releaseTilesEventSchema,
+  ports: tileLease,
+  run: async (event, lease) => ({ released: await lease.release(event.release_tiles.run_id) }),
+});
+
+/**
+ * The Finish function serves two states (one function, one role: the lease's grant is Finish's
+ * already): ReleaseTiles, whose input is `{ release_tiles: { run_id } }`, and Finish.
+ */
+export const handler = (event: unknown, context?: LambdaContext): Promise<unknown> =>
+  typeof event === 'object' && event !== null && 'release_tiles' in event ? releaseTiles(event, context) : finish(event, context);

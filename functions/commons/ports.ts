@@ -130,7 +130,7 @@ export const alertFailurePorts = once((): AlertFailurePorts => {
   return { notifier, engine, evaluations };
 });
 
-/** The lease over the tile store (`tiles/lease.json` of the snapshots bucket): Plan takes it, Finish and AlertFailure give it back. */
+/** The lease over the tile store (`tiles/lease.json` of the snapshots bucket): Plan takes it, ReleaseTiles (after Evaluate), Finish and AlertFailure give it back. */
 export const tileLease = once((): TileLease => new TileLease(cloud().snapshots));
 
 /** Deliver: reads a published version, exports it without suppressed and forgotten people to the exports bucket (CSV and Parquet) and publishes its event. */

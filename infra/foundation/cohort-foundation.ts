@@ -492,7 +492,7 @@ export class CohortFoundation extends Construct {
   }
 
   /**
-   * Lets the grantee give back the lease over the tile store (Finish and AlertFailure; Plan, which
+   * Lets the grantee give back the lease over the tile store (the Finish function, for ReleaseTiles and Finish, and AlertFailure; Plan, which
    * takes it, may already write all of `tiles/`): read and write `tiles/lease.json` only.
    */
   public grantTileLease(grantee: iam.IGrantable): iam.Grant {

@@ -52,6 +52,9 @@ export const TILES_BUSY_RETRY = { interval: Duration.seconds(30), maxAttempts: 6
 /** Where a caught error is kept: the Fail state ends the execution with it. */
 const ERROR_PATH = '$.error';
 
+/** Where ReleaseTiles' caught error is kept: the run goes on (no step reads it; the execution history shows it). */
+const RELEASE_ERROR_PATH = '$.release_tiles_error';
+
 /** A Lambda task whose input and output are the handler's own (no invoke envelope). */
 function lambdaTask(
   scope: Construct,
@@ -99,8 +102,8 @@ function lambdaTask(
 }
 
 /**
- * The refresh: Plan -> Overlapping (a Choice: Skipped when Plan found the cadence's previous run still running) -> Tiles (tiles up to date, the tiled query) -> Evaluate (Athena, waits for the query) -> SnapshotEach (Map: Snapshot per
- * cohort) -> DeliverEach (Map: Deliver per outcome, exports and events) -> Finish -> Succeeded. Every step catches States.ALL into `$.error`, goes through a
+ * The refresh: Plan -> Overlapping (a Choice: Skipped when Plan found the cadence's previous run still running) -> Tiles (tiles up to date, the tiled query) -> Evaluate (Athena, waits for the query) -> ReleaseTiles (the tile
+ * store's lease given back; its failure goes on) -> SnapshotEach (Map: Snapshot per cohort) -> DeliverEach (Map: Deliver per outcome, exports and events) -> Finish -> Succeeded. Every other step catches States.ALL into `$.error`, goes through a
  * Pass state that records which step failed (`$.failed`), then AlertFailure (an `error` alert)
  * and Failed, which ends the execution with the original error. Only Snapshot ever moves a
  * cohort's current version, and only to a version it completely wrote; Deliver runs only once
@@ -162,6 +165,20 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     maxDelay: Duration.minutes(5),
     jitterStrategy: sfn.JitterType.FULL,
   });
+
+  // Gives the tile store's lease back once Evaluate's result is kept in the run's own table: nothing
+  // after it touches the tiles. On the Finish function (its role may write the lease already); safe
+  // to repeat. A failure does not fail the run: it goes on, and Finish (or AlertFailure) gives it back.
+  const releaseTiles = lambdaTask(
+    scope,
+    StateName.ReleaseTiles,
+    props.functions.finish,
+    {
+      payload: sfn.TaskInput.fromObject({ release_tiles: { run_id: sfn.JsonPath.executionName } }),
+      resultPath: sfn.JsonPath.DISCARD,
+    },
+    true,
+  );
 
   const snapshot = lambdaTask(scope, StateName.Snapshot, props.functions.snapshot, {}, true);
   const snapshotEach = new sfn.Map(scope, StateName.SnapshotEach, {
@@ -235,6 +252,8 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     steps[step].addCatch(record, { errors: [sfn.Errors.ALL], resultPath: ERROR_PATH });
   }
 
+  releaseTiles.addCatch(snapshotEach, { errors: [sfn.Errors.ALL], resultPath: RELEASE_ERROR_PATH });
+
   // A scheduled run whose cadence's previous run still runs ends here (Plan returned `skipped`).
   const overlapping = new sfn.Choice(scope, StateName.Overlapping)
     .when(
@@ -246,6 +265,7 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     .next(overlapping)
     .next(tiles)
     .next(evaluate)
+    .next(releaseTiles)
     .next(snapshotEach)
     .next(deliverEach)
     .next(finish)

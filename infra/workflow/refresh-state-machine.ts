@@ -216,10 +216,16 @@ export class RefreshStateMachine extends Construct {
           ...privacyKey,
         },
       ),
-      finish: fn('FinishFunction', 'finish.ts', 'cohort-refresh Finish: summary, release, one alert', FUNCTION_SIZES.finish, {
-        EXPORTS_BUCKET: cr.exportsBucket.bucketName,
-        ...privacyKey,
-      }),
+      finish: fn(
+        'FinishFunction',
+        'finish.ts',
+        'cohort-refresh Finish: summary, release, one alert; ReleaseTiles: the tile store lease back',
+        FUNCTION_SIZES.finish,
+        {
+          EXPORTS_BUCKET: cr.exportsBucket.bucketName,
+          ...privacyKey,
+        },
+      ),
       alertFailure: fn(
         'AlertFailureFunction',
         'alert-failure.ts',

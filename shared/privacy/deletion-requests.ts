@@ -50,14 +50,19 @@ export function requestedIds(key: string, text: string): string[] | undefined {
  * Processes every pending deletion request object under `privacy/deletion-requests/` (run at the
  * start of every refresh): forgets each person it names, then replaces the object with a note of
  * when and which erasure records (by hash), so the id no longer sits in the request either.
+ * `mayErase` is asked once, at the first pending request: when it says no, nothing is processed and
+ * every request waits for a later refresh.
  */
-export async function processDeletionRequests(ports: PrivacyPorts): Promise<ErasureOutcome[]> {
+export async function processDeletionRequests(ports: PrivacyPorts, mayErase?: () => Promise<boolean>): Promise<ErasureOutcome[]> {
   const outcomes: ErasureOutcome[] = [];
+  let allowed: boolean | undefined;
   for (const key of await ports.blobs.list(DELETION_REQUESTS_PREFIX)) {
     const bytes = await ports.blobs.get(key);
     if (!bytes) continue;
     const ids = requestedIds(key, Buffer.from(bytes).toString('utf8'));
     if (ids === undefined) continue;
+    allowed ??= mayErase === undefined || (await mayErase());
+    if (!allowed) return outcomes;
     const done: ErasureOutcome[] = [];
     for (const id of ids) done.push(await forgetPerson(id, ports, `deletion-request:${key}`));
     const processed: ProcessedRequest = {

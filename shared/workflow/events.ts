@@ -168,6 +168,15 @@ export const finishEventSchema = z.object({
 export type FinishEvent = Wire<typeof finishEventSchema>;
 
 /**
+ * Input of the ReleaseTiles state, which runs on the Finish function: the run (the execution's
+ * name) whose lease over the tile store is given back. The `release_tiles` key tells the Finish
+ * function which of its two states invoked it.
+ */
+export const releaseTilesEventSchema = z.object({ release_tiles: z.object({ run_id: z.string().min(1) }) });
+
+export type ReleaseTilesEvent = Wire<typeof releaseTilesEventSchema>;
+
+/**
  * Input of AlertFailure: whatever the failed step received, plus the caught `error` and which step
  * `failed`. Only those two are required; what else is there depends on how far the run got, and
  * the alert must go out anyway.

@@ -7,6 +7,7 @@ import {
   deliverEventSchema,
   finishEventSchema,
   planEventSchema,
+  releaseTilesEventSchema,
   snapshotEventSchema,
   tilesEventSchema,
 } from './events.ts';
@@ -61,6 +62,11 @@ export interface LocalTasks {
   readonly [StateName.Tiles]: (event: unknown) => Promise<TilesState>;
   /** In place of Athena: the Tiles step's statement on the local engine, its result kept under the run id. */
   readonly [StateName.Evaluate]: (event: unknown) => Promise<EvaluateResult>;
+  /**
+   * Locally there is no lease to give back (the state folder's run lock serializes whole runs): it
+   * checks its input as the Finish function does and answers `released: false`.
+   */
+  readonly [StateName.ReleaseTiles]: (event: unknown) => Promise<{ released: boolean }>;
   readonly [StateName.Snapshot]: (event: unknown) => Promise<CohortOutcome>;
   readonly [StateName.Deliver]: (event: unknown) => Promise<Delivery>;
   readonly [StateName.Finish]: (event: unknown) => Promise<WorkflowSummary>;
@@ -103,6 +109,10 @@ export function localTasks(local: LocalPorts, runId: string): LocalTasks {
           Statistics: { DataScannedInBytes: estimates.get(QueryString) ?? 0 },
         },
       };
+    },
+    [StateName.ReleaseTiles]: async (event) => {
+      parseEvent(StateName.ReleaseTiles, releaseTilesEventSchema, event);
+      return { released: false };
     },
     [StateName.Snapshot]: async (event) => wire(await snapshotStep(parseEvent(StateName.Snapshot, snapshotEventSchema, event), ports)),
     [StateName.Deliver]: async (event) => wire(await deliverStep(parseEvent(StateName.Deliver, deliverEventSchema, event), ports)),

@@ -25,7 +25,7 @@ interface RunState {
 
 /**
  * The refresh state machine's steps composed in process, without the interpreter: Plan, Tiles,
- * Evaluate (the Tiles step's statement on the local engine, as the local runner runs it), Snapshot for each
+ * Evaluate (the Tiles step's statement on the local engine, as the local runner runs it), ReleaseTiles, Snapshot for each
  * planned cohort in plan order, Deliver for each outcome, then Finish, each given the input the
  * definition builds for it. When a step fails, AlertFailure gets what the state held, as the
  * definition's Catch gives it, and the run rejects with {@link RefreshFailedError}. The task
@@ -55,6 +55,8 @@ export async function runRefreshSteps(input: RefreshInput, local: LocalPorts, op
       data_scanned_bytes: evaluated.QueryExecution.Statistics.DataScannedInBytes,
     };
     state.evaluation = evaluation;
+    // As the definition does: a lease that could not be given back here is given back by Finish.
+    await tasks.ReleaseTiles({ release_tiles: { run_id: runId } }).catch(() => undefined);
     step = StateName.SnapshotEach;
     const snapshots: CohortOutcome[] = [];
     for (const cohort of plan.cohorts) snapshots.push(await tasks.Snapshot({ plan, cohort: cohort.id, evaluation, tiles }));

@@ -20,6 +20,13 @@ export const StateName = {
   Tiles: 'Tiles',
   /** Athena task (`startQueryExecution.sync`): runs the Tiles step's statement and keeps its result. */
   Evaluate: 'Evaluate',
+  /**
+   * Lambda task (the Finish function, with a `release_tiles` payload): gives the tile store's lease
+   * back as soon as Evaluate has kept its result, since nothing after it reads or writes the tiles.
+   * Its failure does not fail the run (caught, on to SnapshotEach): Finish and AlertFailure give the
+   * lease back too.
+   */
+  ReleaseTiles: 'ReleaseTiles',
   /** Inline Map over the plan's cohorts. */
   SnapshotEach: 'SnapshotEach',
   /** Lambda task inside SnapshotEach: checks, writes and publishes one cohort's version. */
@@ -60,6 +67,7 @@ export const TASK_STATES = [
   StateName.Plan,
   StateName.Tiles,
   StateName.Evaluate,
+  StateName.ReleaseTiles,
   StateName.Snapshot,
   StateName.Deliver,
   StateName.Finish,

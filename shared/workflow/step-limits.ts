@@ -1,5 +1,8 @@
 import { StateName } from './state-names.ts';
 
+/** The Finish function's timeout: ReleaseTiles runs on it too. */
+const FINISH_SECONDS = 120;
+
 /**
  * How long each Lambda step's function may run, in seconds (its Lambda timeout). The state
  * machine gives each task {@link TASK_TIMEOUT_MARGIN_SECONDS} more, so in the cloud a slow function
@@ -12,7 +15,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   [StateName.Tiles]: 900,
   [StateName.Snapshot]: 600,
   [StateName.Deliver]: 600,
-  [StateName.Finish]: 120,
+  [StateName.ReleaseTiles]: FINISH_SECONDS,
+  [StateName.Finish]: FINISH_SECONDS,
   [StateName.AlertFailure]: 60,
 } as const;
 
@@ -26,6 +30,7 @@ const TASK_OF: Record<string, keyof typeof FUNCTION_TIMEOUT_SECONDS> = {
   [StateName.Snapshot]: StateName.Snapshot,
   [StateName.DeliverEach]: StateName.Deliver,
   [StateName.Deliver]: StateName.Deliver,
+  [StateName.ReleaseTiles]: StateName.ReleaseTiles,
   [StateName.Finish]: StateName.Finish,
   [StateName.AlertFailure]: StateName.AlertFailure,
 };

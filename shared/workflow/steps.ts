@@ -48,7 +48,7 @@ export async function planStep(event: PlanEvent, ports: PlanPorts): Promise<{ pl
   const run = runConfigOf(config);
   const { request } = event;
   const privacy = runPrivacy(ports.privacy, run);
-  if (privacy) await processDeletionRequests(privacy);
+  if (privacy) await processDeletionRequests(privacy, ports.mayErase);
   const governed = ports.governance
     ? await governRefresh(
         {

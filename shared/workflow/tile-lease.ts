@@ -8,9 +8,10 @@ import type { RunningExecutions } from '../refresh-request.ts';
  * tick and the daily refresh) may run at once, but tile builds delete a day and insert it again,
  * and Plan's erasure rewrites tile days: two executions in Tiles or Evaluate together could count
  * a day twice or read one while it is rebuilt. So Plan takes a lease, `tiles/lease.json` of the
- * snapshots bucket, by compare-and-swap, before anything touches the tiles, and Finish (or
- * AlertFailure) gives it back. A lease whose holder no longer runs (it ended, crashed, timed out or
- * was stopped without giving it back) is taken over, once it is older than {@link LISTING_GRACE_MS}:
+ * snapshots bucket, by compare-and-swap, before anything touches the tiles, and ReleaseTiles gives
+ * it back right after Evaluate (nothing after it touches the tiles); Finish and AlertFailure give it
+ * back too, should the run still hold it. A lease whose holder no longer runs (it ended, crashed,
+ * timed out or was stopped without giving it back) is taken over, once it is older than {@link LISTING_GRACE_MS}:
  * Step Functions lists executions eventually consistently, so a holder that has just started may not
  * be listed yet. Locally the state folder's run lock already serializes runs.
  */

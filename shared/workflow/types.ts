@@ -53,6 +53,13 @@ export interface PlanPorts {
   readonly governance?: RefreshGovernancePorts;
   /** Deletion requests are processed before planning, with the config's privacy settings. @default - none */
   readonly privacy?: PrivacyPorts;
+  /**
+   * Whether pending deletion requests may be carried out now, asked only when one is pending. In the
+   * cloud, not while another execution runs: one past ReleaseTiles may be writing versions and
+   * exports the erasure rewrites (or will write a version the erasure's sweep never saw); the
+   * requests then wait for a later refresh. @default - always
+   */
+  readonly mayErase?: () => Promise<boolean>;
   /** Where the definition versions the guardrails accept are announced (`Definition Accepted`). @default - not announced */
   readonly events?: CohortEvents;
   /** Where the source checks' rows come from. @default - their query, run by the engine every run */

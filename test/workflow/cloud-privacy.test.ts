@@ -1,7 +1,9 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CohortOutcome } from '../../shared/engine/snapshot-cohort.ts';
 import type { ErasureRecord } from '../../shared/privacy/erasure-records.ts';
@@ -13,6 +15,8 @@ import { FakeAws } from './fake-aws.ts';
 import { EVALUATION, givenDeployment, type Handler, loadHandlers, planEvent, RUN, TILES } from './handler-support.ts';
 
 const aws = new FakeAws();
+/** Step Functions runs no other execution: Plan carries deletion requests out only then. */
+const sfn = mockClient(SFNClient);
 let handlers: Record<string, Handler> = {};
 const codec = new ParquetMembersCodec();
 const SNAPSHOTS = 'cohorts-snapshots';
@@ -50,6 +54,8 @@ describe('the privacy rules in the Lambda steps', () => {
   beforeEach(() => {
     aws.reset();
     givenDeployment(aws);
+    sfn.reset();
+    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
   });
 
   it('leave a person on the configured suppression list out of the version, counted in lineage, and out of every export', async () => {

@@ -41,6 +41,39 @@ const task = (name: string): State =>
       ? state(name, deliverProcessor())
       : state(name);
 const retriersOf = (s: State) => (s.Retry ?? []) as Retrier[];
+/** A value as it crosses Step Functions: plain JSON. */
+type Json = ReturnType<typeof JSON.parse>;
+
+/**
+ * Runs the synthesized definition as execution `name`, each Task state answered by `answers` (any
+ * other one fails the test), retries after `retryIntervalOverrides` ms; its result and the tasks run.
+ */
+async function runAnswered(
+  answers: Record<string, () => Json>,
+  input: Json,
+  name: string,
+  retryIntervalOverrides: Record<string, number> = {},
+): Promise<{ result: unknown; ran: string[] }> {
+  const definition = await refreshStateMachineAsl();
+  const ran: string[] = [];
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const overrides = Object.fromEntries(
+    taskStatesOf(definition).map((task) => [
+      task,
+      async () => {
+        ran.push(task);
+        const answer = answers[task];
+        if (!answer) throw new Error(`${task} must not run`);
+        return answer();
+      },
+    ]),
+  );
+  const execution = machine.run(input, {
+    overrides: { taskResourceLocalHandlers: overrides, retryIntervalOverrides },
+    context: { Execution: { Id: `arn:aws:states:eu-west-1:123456789012:execution:cohort-refresh:${name}`, Name: name } },
+  });
+  return { result: await execution.result, ran };
+}
 const catchersOf = (s: State) => (s.Catch ?? []) as Catcher[];
 
 describe('the refresh state machine definition', () => {
@@ -48,7 +81,7 @@ describe('the refresh state machine definition', () => {
     asl = await refreshStateMachineAsl();
   });
 
-  it('runs Plan, Tiles, Evaluate, SnapshotEach, DeliverEach and Finish in that order, then succeeds', () => {
+  it('runs Plan, Tiles, Evaluate, ReleaseTiles, SnapshotEach, DeliverEach and Finish in that order, then succeeds', () => {
     expect(asl.StartAt).toBe(StateName.Plan);
     expect(state(StateName.Plan).Next).toBe(StateName.Overlapping);
     expect(state(StateName.Overlapping)).toEqual({
@@ -58,7 +91,8 @@ describe('the refresh state machine definition', () => {
     });
     expect(state(StateName.Skipped).Type).toBe('Succeed');
     expect(state(StateName.Tiles).Next).toBe(StateName.Evaluate);
-    expect(state(StateName.Evaluate).Next).toBe(StateName.SnapshotEach);
+    expect(state(StateName.Evaluate).Next).toBe(StateName.ReleaseTiles);
+    expect(state(StateName.ReleaseTiles).Next).toBe(StateName.SnapshotEach);
     expect(state(StateName.SnapshotEach).Next).toBe(StateName.DeliverEach);
     expect(state(StateName.DeliverEach).Next).toBe(StateName.Finish);
     expect(state(StateName.Finish).Next).toBe(StateName.Succeeded);
@@ -73,29 +107,15 @@ describe('the refresh state machine definition', () => {
 
   it('ends a run that Plan skipped (an earlier run of its cadence still runs) in Skipped, running no other step', async () => {
     // GIVEN a Plan that finds the cadence's previous run still running, and every other task failing the test
-    const definition = await refreshStateMachineAsl();
     const skipped = { skipped: { reason: 'overlap', cadence: 'realtime', running: 'earlier-run' } };
-    const ran: string[] = [];
-    const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
-    const overrides = Object.fromEntries(
-      taskStatesOf(definition).map((name) => [
-        name,
-        async () => {
-          ran.push(name);
-          return name === StateName.Plan ? skipped : Promise.reject(new Error(`${name} must not run`));
-        },
-      ]),
-    );
     // WHEN the schedule starts it
-    const execution = machine.run(
+    const { result, ran } = await runAnswered(
+      { [StateName.Plan]: () => skipped },
       { trigger: 'schedule:realtime', cadence: 'realtime' },
-      {
-        overrides: { taskResourceLocalHandlers: overrides },
-        context: { Execution: { Id: 'arn:aws:states:eu-west-1:123456789012:execution:cohort-refresh:late-run', Name: 'late-run' } },
-      },
+      'late-run',
     );
     // THEN it succeeds with Plan's answer, having run Plan only
-    expect(await execution.result).toEqual(skipped);
+    expect(result).toEqual(skipped);
     expect(ran).toEqual([StateName.Plan]);
   });
 
@@ -176,7 +196,7 @@ describe('the refresh state machine definition', () => {
 
       expect(task(name).Resource).toMatch(/^arn:aws:lambda:/);
       // A function that died before answering is retried only where a step is safe to repeat.
-      const repeatable: string[] = [StateName.Plan, StateName.Tiles, StateName.Snapshot, StateName.Deliver];
+      const repeatable: string[] = [StateName.Plan, StateName.Tiles, StateName.ReleaseTiles, StateName.Snapshot, StateName.Deliver];
       expect(retriers.map((r) => r.ErrorEquals)).toEqual([
         [...LAMBDA_SERVICE_ERRORS],
         [...TRANSIENT_ERROR_NAMES],
@@ -238,6 +258,38 @@ describe('the refresh state machine definition', () => {
       expect(alert.body).toContain(`Plan ran longer than its limit of ${FUNCTION_TIMEOUT_SECONDS.Plan + TASK_TIMEOUT_MARGIN_SECONDS} s`);
     },
   );
+
+  it('gives the tile store’s lease back right after Evaluate on the Finish function, and goes on to SnapshotEach when that fails', async () => {
+    const release = state(StateName.ReleaseTiles);
+    expect(release).toMatchObject({
+      Type: 'Task',
+      Resource: state(StateName.Finish).Resource,
+      Parameters: { release_tiles: { 'run_id.$': '$$.Execution.Name' } },
+      ResultPath: null,
+    });
+    expect(catchersOf(release)).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.release_tiles_error', Next: StateName.SnapshotEach },
+    ]);
+    // GIVEN a run of no cohort whose ReleaseTiles fails every attempt (retries included)
+    const answers: Record<string, () => Json> = {
+      [StateName.Plan]: () => ({ plan: { run_id: 'daily-run', cohorts: [], config: {} } }),
+      [StateName.Tiles]: () => ({ statement: 'SELECT 1' }),
+      [StateName.Evaluate]: () => ({ QueryExecution: { QueryExecutionId: 'q', Statistics: { DataScannedInBytes: 0 } } }),
+      [StateName.ReleaseTiles]: () => {
+        throw Object.assign(new Error('S3 unavailable'), { name: 'TransientError' });
+      },
+      [StateName.Finish]: () => ({ finished: true }),
+    };
+    // WHEN it runs (the retries' pauses shortened to nothing)
+    const { result, ran } = await runAnswered(answers, { trigger: 'schedule:daily', cadence: 'daily' }, 'daily-run', {
+      [StateName.ReleaseTiles]: 0,
+    });
+    // THEN it still succeeds through Finish (which gives the lease back), having retried ReleaseTiles and alerted nothing
+    expect(result).toEqual({ finished: true });
+    expect(ran.filter((name) => name === StateName.ReleaseTiles).length).toBeGreaterThan(1);
+    expect(ran).not.toContain(StateName.AlertFailure);
+    expect(ran.at(-1)).toBe(StateName.Finish);
+  });
 
   it('retries the Athena task on throttling only', () => {
     expect(retriersOf(state(StateName.Evaluate))).toEqual([

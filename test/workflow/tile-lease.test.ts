@@ -50,7 +50,7 @@ const failedIn = (step: string, run: string) => ({
   failed: { step, execution: executionArn(run) },
 });
 
-describe('one execution at a time over the tile store (the lease Plan takes, Finish and AlertFailure give back)', () => {
+describe('one execution at a time over the tile store (the lease Plan takes, ReleaseTiles, Finish and AlertFailure give back)', () => {
   beforeAll(async () => {
     handlers = await loadHandlers();
   });
@@ -82,6 +82,49 @@ describe('one execution at a time over the tile store (the lease Plan takes, Fin
     givenRunning([daily]);
     const next = (await run('Plan', daily)) as { plan: WorkflowPlan };
     expect(next.plan.cohorts.map((c) => c.id)).toEqual(['payers']);
+    expect(leaseHolder()).toBe('daily-run');
+  });
+
+  it('gives the lease back right after Evaluate (ReleaseTiles, on the Finish function): a tick that starts while a daily run snapshots goes on', async () => {
+    // GIVEN a daily run that planned (holding the lease), then kept its evaluation and passed ReleaseTiles
+    givenRunning([daily]);
+    await run('Plan', daily);
+    expect(leaseHolder()).toBe('daily-run');
+    expect(await run('Finish', { release_tiles: { run_id: 'daily-run' } })).toEqual({ released: true });
+    expect(leaseHolder()).toBeNull();
+    // WHEN a realtime tick starts while the daily run still runs (in SnapshotEach), THEN it plans, not `busy`
+    givenRunning([daily, tick]);
+    const planned = (await run('Plan', tick)) as { plan: WorkflowPlan };
+    expect(planned.plan.cohorts.map((c) => c.id)).toEqual(['now_active']);
+    expect(leaseHolder()).toBe(RUN);
+    // ...and a ReleaseTiles or Finish of the daily run retried or run later gives back nothing of the tick's
+    expect(await run('Finish', { release_tiles: { run_id: 'daily-run' } })).toEqual({ released: false });
+    expect(leaseHolder()).toBe(RUN);
+  });
+
+  it('leaves deletion requests for a later run while another execution runs (past ReleaseTiles it may be writing versions)', async () => {
+    const REQUEST = 'privacy/deletion-requests/ticket-1.json';
+    const request = () => aws.text('cohorts-snapshots', REQUEST);
+    const erasures = () => [...(aws.buckets.get('cohorts-snapshots')?.keys() ?? [])].filter((k) => k.startsWith('privacy/erasures/'));
+    // GIVEN a daily run that gave the lease back after Evaluate and still snapshots, and a deletion request
+    givenRunning([daily, tick]);
+    aws.put('cohorts-snapshots', REQUEST, '{"person_id": "bob"}');
+    // WHEN a realtime tick plans, THEN it goes on but leaves the request as it was, erasing no one
+    expect(await run('Plan', tick)).toHaveProperty('plan');
+    expect(request()).toBe('{"person_id": "bob"}');
+    expect(erasures()).toEqual([]);
+    // WHEN the next tick finds itself alone (the daily run ended, the tick gave the lease back), THEN it carries the request out
+    await run('Finish', { release_tiles: { run_id: RUN } });
+    const alone = { ...tick, run_id: 'next-tick', started_at: '2026-12-05T06:10:00Z' };
+    givenRunning([alone]);
+    expect(await run('Plan', alone)).toHaveProperty('plan');
+    expect(JSON.parse(request() as string)).toHaveProperty('processed_at');
+    expect(erasures()).toHaveLength(1);
+  });
+
+  it('refuses a ReleaseTiles input without a run, giving nothing back', async () => {
+    givenLease('daily-run');
+    await expect(run('Finish', { release_tiles: { run_id: '' } })).rejects.toMatchObject({ name: 'InvalidEventError' });
     expect(leaseHolder()).toBe('daily-run');
   });
 
