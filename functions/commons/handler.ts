@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
 import { parseEvent } from '../../shared/input-validation.ts';
+import { TilesBusyError } from '../../shared/workflow/errors.ts';
 import { MetricDimension, StepMetric } from '../../shared/workflow/run-metrics.ts';
 import { logger, metrics } from './powertools.ts';
 
@@ -28,7 +29,9 @@ export interface StepHandlerOptions<S extends z.ZodType, P, O> {
 /**
  * A thin Lambda handler around one step: validate the event at the edge (a bad one is an
  * `InvalidEventError`), build the ports, run the step, log and count the outcome. Errors are
- * rethrown unchanged: their names are what the state machine's Retry and Catch match on.
+ * rethrown unchanged: their names are what the state machine's Retry and Catch match on. A
+ * TilesBusyError is a Plan waiting for the tile store's lease, not a failure: logged at info and
+ * counted as TilesBusy, not StepFailed (should the wait run out, AlertFailure alerts as on any error).
  */
 export function stepHandler<S extends z.ZodType, P, O>(
   options: StepHandlerOptions<S, P, O>,
@@ -45,8 +48,13 @@ export function stepHandler<S extends z.ZodType, P, O>(
       logger.info(`${options.step} succeeded`);
       return output;
     } catch (error) {
-      metrics.addMetric(StepMetric.StepFailed, MetricUnit.Count, 1);
-      logger.error(`${options.step} failed`, error as Error);
+      if (error instanceof TilesBusyError) {
+        metrics.addMetric(StepMetric.TilesBusy, MetricUnit.Count, 1);
+        logger.info(`waiting for the tile store's lease held by ${error.holder}`, { holder: error.holder });
+      } else {
+        metrics.addMetric(StepMetric.StepFailed, MetricUnit.Count, 1);
+        logger.error(`${options.step} failed`, error as Error);
+      }
       throw error;
     } finally {
       metrics.publishStoredMetrics();

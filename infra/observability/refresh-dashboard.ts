@@ -69,11 +69,11 @@ export class RefreshDashboard extends Construct {
     const runMetric = (metricName: RefreshMetric, statistic: string, label: string, dimensions: Record<string, string> = {}) =>
       new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { service, ...dimensions }, statistic, period, label });
     /** Every series of a metric with one more dimension than `service`, labelled by that dimension's value. */
-    const searchBy = (dimension: string, metricName: string, statistic: string) =>
+    const searchBy = (dimension: string, metricName: string, statistic: string, labelPrefix = '') =>
       new cloudwatch.MathExpression({
         expression: `SEARCH('{${namespace},${dimension},service} MetricName="${metricName}" service="${service}"', '${statistic}', ${period.toSeconds()})`,
         usingMetrics: {},
-        label: `\${PROP('Dim.${dimension}')}`,
+        label: `${labelPrefix}\${PROP('Dim.${dimension}')}`,
         period,
       });
     const perCohort = (metricName: RefreshMetric, statistic: string) => searchBy(MetricDimension.cohort, metricName, statistic);
@@ -167,8 +167,12 @@ export class RefreshDashboard extends Construct {
         ],
         [
           graph(
-            'Step failures (Lambda steps, before Retry)',
-            [searchBy(MetricDimension.step, StepMetric.StepFailed, cloudwatch.Stats.SUM)],
+            'Step failures (Lambda steps, before Retry), and Plans waiting for the tiles',
+            [
+              searchBy(MetricDimension.step, StepMetric.StepFailed, cloudwatch.Stats.SUM),
+              // A Plan that found the tile store's lease held: it waits (retried), it did not fail.
+              searchBy(MetricDimension.step, StepMetric.TilesBusy, cloudwatch.Stats.SUM, 'waiting for the tiles: '),
+            ],
             {
               view: cloudwatch.GraphWidgetView.BAR,
             },

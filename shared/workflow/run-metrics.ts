@@ -52,6 +52,11 @@ export const StepMetric = {
   StepSucceeded: 'StepSucceeded',
   /** A failed invocation; Step Functions may retry it. */
   StepFailed: 'StepFailed',
+  /**
+   * A Plan that found the tile store's lease held by another execution and waits for it
+   * (TilesBusyError, retried every 30 s): not a failure, so not StepFailed. One per attempt.
+   */
+  TilesBusy: 'TilesBusy',
 } as const;
 
 /** Dimension names besides Powertools' `service`. */

@@ -161,12 +161,13 @@ describe('RefreshDashboard', () => {
     expect(titled(body, 'Run duration').properties.metrics?.[0]?.slice(0, 2)).toEqual(['AWS/States', 'ExecutionTime']);
   });
 
-  it('shows the state of the four execution alarms and the step failures', () => {
+  it('shows the state of the four execution alarms, the step failures and, apart from them, the Plans waiting for the tiles', () => {
     const alarms = body.widgets.find((w) => w.type === 'alarm');
 
     expect(alarms?.properties.alarms).toHaveLength(4);
     expect(searches(titled(body, 'Step failures'))).toEqual([
       `SEARCH('{CohortRefresh,step,service} MetricName="StepFailed" service="cohort-refresh"', 'Sum', 3600)`,
+      `SEARCH('{CohortRefresh,step,service} MetricName="TilesBusy" service="cohort-refresh"', 'Sum', 3600)`,
     ]);
   });
 

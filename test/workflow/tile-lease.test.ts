@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LISTING_GRACE_MS } from '../../shared/workflow/tile-lease.ts';
 import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { header } from '../support/lake.ts';
@@ -126,6 +126,34 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     givenLease('daily-run');
     await expect(run('Finish', { release_tiles: { run_id: '' } })).rejects.toMatchObject({ name: 'InvalidEventError' });
     expect(leaseHolder()).toBe('daily-run');
+  });
+
+  it('counts a Plan waiting for the lease as TilesBusy, logged at info, not as a failed step; any other error still is one', async () => {
+    // The handlers' own Logger and Metrics (their output is off in these tests): what they are given
+    const { logger, metrics } = await import('../../functions/commons/powertools.ts');
+    const added = vi.spyOn(metrics, 'addMetric');
+    const info = vi.spyOn(logger, 'info');
+    const error = vi.spyOn(logger, 'error');
+    const counted = () => added.mock.calls.map(([name, , value]) => [name, value]);
+    try {
+      // GIVEN a daily run holding the lease, WHEN a manual run plans, THEN it waits: TilesBusy, an info line, no StepFailed
+      givenLease('daily-run');
+      const manual = { ...daily, request: { trigger: 'manual' }, run_id: 'manual-run' };
+      givenRunning([daily, manual]);
+      await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError' });
+      expect(counted()).toEqual([['TilesBusy', 1]]);
+      expect(info).toHaveBeenCalledWith("waiting for the tile store's lease held by daily-run", { holder: 'daily-run' });
+      expect(error).not.toHaveBeenCalled();
+      // WHEN Plan fails otherwise (a bad event), THEN it is a failed step, logged as an error
+      added.mockClear();
+      await expect(run('Plan', { request: 'no request' })).rejects.toMatchObject({ name: 'InvalidEventError' });
+      expect(counted()).toEqual([['StepFailed', 1]]);
+      expect(error).toHaveBeenCalledWith('Plan failed', expect.objectContaining({ name: 'InvalidEventError' }));
+    } finally {
+      added.mockRestore();
+      info.mockRestore();
+      error.mockRestore();
+    }
   });
 
   it('skips a realtime tick (busy, counted like an overlap) while another cadence’s run holds the tiles', async () => {
