@@ -120,6 +120,9 @@ interface RawUse {
   readonly bulk?: boolean;
 }
 
+/** A latest use's tile columns as they are, for the per-person step to pick from (DuckDB, see partsCtes). */
+const LATEST_AS_THEY_ARE = { latest_ts: 't.latest_ts', latest_event_id: 't.latest_event_id', latest_json: 't.latest_json' };
+
 /**
  * The relations of the parts, as CTEs, and the name of the last one (`parts`): tile rows joined to
  * a small list of the uses' day ranges (one read of the tiles), and raw events read once (one
@@ -242,36 +245,30 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: { presenc
     const uses = tiles.filter((t) => kinds.includes(t.kind));
     if (uses.length === 0) continue;
     const list = numberedUseList(uses);
-    const join =
-      `FROM ${src.tiles} AS t\n` +
-      `JOIN (VALUES ${list}) AS tile_uses (use_no, measure, first_day, end_day)\n  ON t.measure = tile_uses.measure AND t.day >= tile_uses.first_day AND t.day < tile_uses.end_day\n` +
-      `WHERE t.measure IN (${[...new Set(uses.map((t) => stringLiteral(t.measure)))].join(', ')})`;
-    if (d.name === 'duckdb' && kinds.length === 1 && kinds[0] === 'latest') {
-      // DuckDB: the latest tile rows go to the per-person step as they are (a key's days are not first reduced to
-      // one row): the per-person step takes the latest by the same (ts, event_id) order, so the winner is the same,
-      // and grouping them per key first cost more than the extra rows it spared (all-history uses: 680k rows into
-      // 455k keys on the 10M bench lake, about 2 s CPU of the grouping's arg_max states).
-      const items: Record<string, string> = {
-        use_no: 'tile_uses.use_no',
-        measure: 't.measure',
-        source: 't.source',
-        user_key: 't.user_key',
-      };
-      for (const c of ['latest_ts', 'latest_event_id', 'latest_json']) items[c] = `t.${c}`;
-      const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c] ?? none[c]} AS ${c}`);
-      selects.push(`SELECT ${columns.join(', ')}\n${join} AND t.latest_ts IS NOT NULL`);
-      continue;
-    }
+    // DuckDB: the latest tile rows go to the per-person step as they are (a key's days are not first reduced to
+    // one row): the per-person step takes the latest by the same (ts, event_id) order, so the winner is the same,
+    // and grouping them per key first cost more than the extra rows it spared (all-history uses: 680k rows into
+    // 455k keys on the 10M bench lake, about 2 s CPU of the grouping's arg_max states).
+    const asTheyAre = d.name === 'duckdb' && kinds.length === 1 && kinds[0] === 'latest';
     const items: Record<string, string> = {
       use_no: 'tile_uses.use_no',
-      measure: 'min(t.measure)',
+      measure: asTheyAre ? 't.measure' : 'min(t.measure)',
       source: 't.source',
       user_key: 't.user_key',
     };
-    const sums = Object.assign({}, ...kinds.map((kind) => added[kind])) as Record<string, string | undefined>;
+    const sums = (asTheyAre ? LATEST_AS_THEY_ARE : Object.assign({}, ...kinds.map((kind) => added[kind]))) as Record<
+      string,
+      string | undefined
+    >;
     const columns = [...PART_COLUMNS, ...exact].map((c) => `${items[c] ?? sums[c] ?? none[c]} AS ${c}`);
+    const measures = [...new Set(uses.map((t) => stringLiteral(t.measure)))].join(', ');
     selects.push(
-      `SELECT ${columns.join(', ')}\n${join}\nGROUP BY tile_uses.use_no, t.source, t.user_key${kinds.includes('distinct') ? ', t.value' : ''}`,
+      `SELECT ${columns.join(', ')}\nFROM ${src.tiles} AS t\n` +
+        `JOIN (VALUES ${list}) AS tile_uses (use_no, measure, first_day, end_day)\n  ON t.measure = tile_uses.measure AND t.day >= tile_uses.first_day AND t.day < tile_uses.end_day\n` +
+        `WHERE t.measure IN (${measures})` +
+        (asTheyAre
+          ? ' AND t.latest_ts IS NOT NULL'
+          : `\nGROUP BY tile_uses.use_no, t.source, t.user_key${kinds.includes('distinct') ? ', t.value' : ''}`),
     );
   }
   // The carried uses' counts are added per person beside the parts (tiled-selects.ts); a row per carried key
