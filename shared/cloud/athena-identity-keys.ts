@@ -81,12 +81,12 @@ export function athenaIdentityKeys(ports: AthenaIdentityKeysPorts): (listed: Lis
   const checks = compileIdentityChecks(athenaDialect, 'identities');
   const relationOf = (version: string) => `(SELECT DISTINCT source, user_key FROM ${table} WHERE version = ${stringLiteral(version)})`;
   const now = ports.now ?? Date.now;
+  const graceMs = ports.graceMs ?? KEPT_KEYS_GRACE_MS;
   return async (listed) => {
     const files = [...listed.identities].sort(byKey).map((f) => [f.key, String(f.size), f.version]);
     const fingerprint = sha256(JSON.stringify({ engine: ports.engine.name, files, keys: named, checks }));
     const state = await readState(ports.blobs);
     if (state?.fingerprint === fingerprint) {
-      const graceMs = ports.graceMs ?? KEPT_KEYS_GRACE_MS;
       const at = now();
       if (Object.values(state.retired ?? {}).some((since) => at - since > graceMs)) await removeRetired(ports, state, at, graceMs);
       return { keys: { relation: relationOf(state.version), keyOf: athenaIdentityKeyOf }, rows: state.rows };
@@ -100,7 +100,7 @@ export function athenaIdentityKeys(ports: AthenaIdentityKeysPorts): (listed: Lis
     const at = now();
     const retired: Record<string, number> = { ...state?.retired, ...latest?.retired };
     for (const s of [state, latest]) if (s !== undefined) retired[s.version] = at;
-    const kept = keptVersions([...found.keys()], version, retired, at, ports.graceMs ?? KEPT_KEYS_GRACE_MS);
+    const kept = keptVersions([...found.keys()], version, retired, at, graceMs);
     const record: KeptIdentityKeys = { fingerprint, version, rows, retired: kept.retired };
     await ports.blobs.put(IDENTITY_KEYS_STATE_KEY, `${JSON.stringify(record)}\n`);
     await deleteVersions(ports, found, kept.remove);
