@@ -12,8 +12,8 @@ const runIdOf = (executionArn: string): string => executionArn.slice(executionAr
 
 /**
  * The AlertFailure state: the `error` alert naming the failed step, then (best effort, after the
- * alert) the tile store's lease given back when this run still holds it: a run that failed in Plan
- * after taking it has no plan yet, so the run is named by its execution.
+ * alert) the tile store's lease given back when this run still holds it, and its delivering entry
+ * taken out: a run that failed in Plan after taking it has no plan yet, so the run is named by its execution.
  */
 export const handler = stepHandler({
   step: StateName.AlertFailure,
@@ -22,7 +22,7 @@ export const handler = stepHandler({
   run: async (event, ports) => {
     const result = await alertFailureStep(event, ports);
     try {
-      return { ...result, lease_released: await tileLease().release(runIdOf(event.failed.execution)) };
+      return { ...result, lease_released: await tileLease().end(runIdOf(event.failed.execution)) };
     } catch (error) {
       logger.warn("the tile store's lease could not be given back", { error: error instanceof Error ? error.message : String(error) });
       return { ...result, lease_released: false };

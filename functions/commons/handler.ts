@@ -30,7 +30,7 @@ export interface StepHandlerOptions<S extends z.ZodType, P, O> {
  * A thin Lambda handler around one step: validate the event at the edge (a bad one is an
  * `InvalidEventError`), build the ports, run the step, log and count the outcome. Errors are
  * rethrown unchanged: their names are what the state machine's Retry and Catch match on. A
- * TilesBusyError is a Plan waiting for the tile store's lease, not a failure: logged at info and
+ * TilesBusyError is a Plan waiting for the tile store's lease (or for a run still snapshotting its cohorts), not a failure: logged at info and
  * counted as TilesBusy, not StepFailed (should the wait run out, AlertFailure alerts as on any error).
  */
 export function stepHandler<S extends z.ZodType, P, O>(
@@ -50,7 +50,13 @@ export function stepHandler<S extends z.ZodType, P, O>(
     } catch (error) {
       if (error instanceof TilesBusyError) {
         metrics.addMetric(StepMetric.TilesBusy, MetricUnit.Count, 1);
-        logger.info(`waiting for the tile store's lease held by ${error.holder}`, { holder: error.holder });
+        if (error.cohorts === undefined)
+          logger.info(`waiting for the tile store's lease held by ${error.holder}`, { holder: error.holder });
+        else
+          logger.info(`waiting for ${error.holder}, which still snapshots cohorts this run planned`, {
+            holder: error.holder,
+            cohorts: error.cohorts,
+          });
       } else {
         metrics.addMetric(StepMetric.StepFailed, MetricUnit.Count, 1);
         logger.error(`${options.step} failed`, error as Error);

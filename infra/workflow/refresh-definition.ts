@@ -174,7 +174,12 @@ export function refreshDefinition(scope: Construct, props: RefreshDefinitionProp
     StateName.ReleaseTiles,
     props.functions.finish,
     {
-      payload: sfn.TaskInput.fromObject({ release_tiles: { run_id: sfn.JsonPath.executionName } }),
+      // The plan's cohorts: the run is recorded as snapshotting them until it ends (tile-lease.ts). The
+      // whole list, not `$.plan.cohorts[*].id`: a wildcard matching nothing (a plan of no cohort) fails
+      // the execution in aws-local-stepfunctions, uncaught (States.Runtime).
+      payload: sfn.TaskInput.fromObject({
+        release_tiles: { run_id: sfn.JsonPath.executionName, cohorts: sfn.JsonPath.listAt('$.plan.cohorts') },
+      }),
       resultPath: sfn.JsonPath.DISCARD,
     },
     true,

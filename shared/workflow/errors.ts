@@ -15,15 +15,23 @@ export class TransientError extends Error {
 export const TILES_BUSY_ERROR = 'TilesBusyError';
 
 /**
- * Another execution holds the lease over the tile store (tile-lease.ts): Plan of a run that must
- * not be skipped throws it, and the state machine retries Plan every 30 s for up to 30 minutes
+ * Another execution holds the lease over the tile store (tile-lease.ts), or gave it back but still
+ * snapshots a cohort this run planned: Plan of a run that must not be skipped throws it, and the state machine retries Plan every 30 s for up to 30 minutes
  * (long enough for a realtime tick to finish), then fails and alerts as on any error.
  */
 export class TilesBusyError extends Error {
   override readonly name = TILES_BUSY_ERROR;
 
-  constructor(readonly holder: string) {
-    super(`the tiles are busy: execution ${holder} holds the tile store's lease; this run waits for it to finish`);
+  constructor(
+    readonly holder: string,
+    /** Set when `holder` gave the lease back but still snapshots these cohorts, which this run planned too. */
+    readonly cohorts?: readonly string[],
+  ) {
+    super(
+      cohorts === undefined
+        ? `the tiles are busy: execution ${holder} holds the tile store's lease; this run waits for it to finish`
+        : `execution ${holder} still snapshots ${cohorts.join(', ')}, which this run planned too; this run waits for it to finish`,
+    );
   }
 }
 

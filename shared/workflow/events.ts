@@ -169,10 +169,13 @@ export type FinishEvent = Wire<typeof finishEventSchema>;
 
 /**
  * Input of the ReleaseTiles state, which runs on the Finish function: the run (the execution's
- * name) whose lease over the tile store is given back. The `release_tiles` key tells the Finish
- * function which of its two states invoked it.
+ * name) whose lease over the tile store is given back, and its plan's cohorts (`$.plan.cohorts`;
+ * only their ids are read), which it snapshots until it ends. The `release_tiles` key tells the
+ * Finish function which of its two states invoked it.
  */
-export const releaseTilesEventSchema = z.object({ release_tiles: z.object({ run_id: z.string().min(1) }) });
+export const releaseTilesEventSchema = z.object({
+  release_tiles: z.object({ run_id: z.string().min(1), cohorts: z.array(z.looseObject({ id: z.string() })) }),
+});
 
 export type ReleaseTilesEvent = Wire<typeof releaseTilesEventSchema>;
 

@@ -2,7 +2,7 @@ import type { Cadence, CohortDefinition } from '../language/ast.ts';
 import type { RunningExecution, RunningExecutions } from '../refresh-request.ts';
 import { TilesBusyError } from './errors.ts';
 import type { PlanEvent } from './events.ts';
-import type { TileLease } from './tile-lease.ts';
+import type { DeliveringRun, TileLease } from './tile-lease.ts';
 
 /**
  * No overlap between runs of one cadence, in the cloud: a scheduled run that finds an earlier
@@ -11,7 +11,8 @@ import type { TileLease } from './tile-lease.ts';
  * log line. The next tick of the schedule refreshes as of its own moment, so nothing is lost but
  * the skipped tick. Across cadences, the tile store's lease (tile-lease.ts) keeps one execution at a
  * time over the tiles: a realtime tick finding it held is skipped (`busy`), any other run waits.
- * Locally the state folder's run lock serializes runs and `cohorts watch` queues one.
+ * Likewise when a cohort the run planned is one a run past ReleaseTiles still snapshots (whose
+ * `current.json` is about to move). Locally the state folder's run lock serializes runs and `cohorts watch` queues one.
  */
 
 /** What Plan returns instead of a plan when the run must not start. */
@@ -19,11 +20,12 @@ export interface SkippedRun {
   readonly skipped: {
     /**
      * `overlap`: an earlier run of the cadence still runs; `no-cohorts`: no live cohort has the
-     * cadence; `busy`: another execution (of another cadence) holds the tile store's lease (a realtime tick only).
+     * cadence; `busy`: another execution (of another cadence) holds the tile store's lease, or
+     * still snapshots a cohort the tick planned (a realtime tick only).
      */
     readonly reason: 'overlap' | 'no-cohorts' | 'busy';
     readonly cadence: Cadence;
-    /** The earlier run of the cadence that is still running (`overlap`), or the lease's holder (`busy`). */
+    /** The earlier run of the cadence that is still running (`overlap`), or the lease's holder or the delivering run (`busy`). */
     readonly running?: string;
   };
 }
@@ -68,6 +70,11 @@ export async function skippedByOverlap(event: PlanEvent, executions: RunningExec
   return earlier ? { skipped: { reason: 'overlap', cadence, running: earlier.name } } : undefined;
 }
 
+/** The tile store's lease taken: the other runs past ReleaseTiles that still run (see {@link TileLease.take}). */
+export interface TilesTaken {
+  readonly delivering: readonly DeliveringRun[];
+}
+
 /**
  * Takes the tile store's lease for the run (after the skip checks, before anything touches the
  * tiles). Held by another running execution: a realtime tick is {@link SkippedRun} (`busy`; the next
@@ -79,12 +86,41 @@ export async function skippedByLease(
   lease: TileLease,
   executions: RunningExecutions,
   tookOver: (holder: string) => void = () => {},
-): Promise<SkippedRun | undefined> {
+): Promise<SkippedRun | TilesTaken> {
   const taken = await lease.take(event.run_id, executions);
   if (taken.taken) {
     if (taken.took_over !== undefined) tookOver(taken.took_over);
-    return undefined;
+    return { delivering: taken.delivering };
   }
-  if (event.request.cadence === 'realtime') return { skipped: { reason: 'busy', cadence: 'realtime', running: taken.holder } };
-  throw new TilesBusyError(taken.holder);
+  return busy(event, taken.holder);
+}
+
+/**
+ * After planning, holding the lease: when a cohort the run planned is one a run past ReleaseTiles
+ * still snapshots, its version number was assigned against a `current.json` that run is about to
+ * move (its Snapshot would fail with CurrentMovedError). Then the lease is given back and the run
+ * does not go on: a realtime tick is {@link SkippedRun} (`busy`, naming that run), any other run
+ * throws {@link TilesBusyError} and plans again when the state machine retries.
+ */
+export async function skippedByDelivery(
+  event: PlanEvent,
+  planned: readonly string[],
+  taken: TilesTaken,
+  lease: TileLease,
+): Promise<SkippedRun | undefined> {
+  const ids = new Set(planned);
+  const other = taken.delivering.find((d) => d.cohorts.some((c) => ids.has(c)));
+  if (other === undefined) return undefined;
+  await lease.end(event.run_id);
+  return busy(
+    event,
+    other.run,
+    other.cohorts.filter((c) => ids.has(c)),
+  );
+}
+
+/** A realtime tick is skipped `busy`; any other run waits (TilesBusyError). */
+function busy(event: PlanEvent, running: string, cohorts?: readonly string[]): SkippedRun {
+  if (event.request.cadence === 'realtime') return { skipped: { reason: 'busy', cadence: 'realtime', running } };
+  throw new TilesBusyError(running, cohorts);
 }

@@ -56,7 +56,7 @@ export async function runRefreshSteps(input: RefreshInput, local: LocalPorts, op
     };
     state.evaluation = evaluation;
     // As the definition does: a lease that could not be given back here is given back by Finish.
-    await tasks.ReleaseTiles({ release_tiles: { run_id: runId } }).catch(() => undefined);
+    await tasks.ReleaseTiles({ release_tiles: { run_id: runId, cohorts: plan.cohorts } }).catch(() => undefined);
     step = StateName.SnapshotEach;
     const snapshots: CohortOutcome[] = [];
     for (const cohort of plan.cohorts) snapshots.push(await tasks.Snapshot({ plan, cohort: cohort.id, evaluation, tiles }));

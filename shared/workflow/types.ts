@@ -55,9 +55,9 @@ export interface PlanPorts {
   readonly privacy?: PrivacyPorts;
   /**
    * Whether pending deletion requests may be carried out now, asked only when one is pending. In the
-   * cloud, not while another execution runs: one past ReleaseTiles may be writing versions and
-   * exports the erasure rewrites (or will write a version the erasure's sweep never saw); the
-   * requests then wait for a later refresh. @default - always
+   * cloud, not while a run past ReleaseTiles still runs (the tile store's lease records them): it
+   * may be writing versions and exports the erasure rewrites (or will write a version the erasure's
+   * sweep never saw); the requests then wait for a later refresh. @default - always
    */
   readonly mayErase?: () => Promise<boolean>;
   /** Where the definition versions the guardrails accept are announced (`Definition Accepted`). @default - not announced */

@@ -49,7 +49,7 @@ type Json = ReturnType<typeof JSON.parse>;
  * other one fails the test), retries after `retryIntervalOverrides` ms; its result and the tasks run.
  */
 async function runAnswered(
-  answers: Record<string, () => Json>,
+  answers: Record<string, (input: Json) => Json>,
   input: Json,
   name: string,
   retryIntervalOverrides: Record<string, number> = {},
@@ -60,11 +60,11 @@ async function runAnswered(
   const overrides = Object.fromEntries(
     taskStatesOf(definition).map((task) => [
       task,
-      async () => {
+      async (given: Json) => {
         ran.push(task);
         const answer = answers[task];
         if (!answer) throw new Error(`${task} must not run`);
-        return answer();
+        return answer(given);
       },
     ]),
   );
@@ -264,27 +264,34 @@ describe('the refresh state machine definition', () => {
     expect(release).toMatchObject({
       Type: 'Task',
       Resource: state(StateName.Finish).Resource,
-      Parameters: { release_tiles: { 'run_id.$': '$$.Execution.Name' } },
+      Parameters: { release_tiles: { 'run_id.$': '$$.Execution.Name', 'cohorts.$': '$.plan.cohorts' } },
       ResultPath: null,
     });
     expect(catchersOf(release)).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.release_tiles_error', Next: StateName.SnapshotEach },
     ]);
-    // GIVEN a run of no cohort whose ReleaseTiles fails every attempt (retries included)
-    const answers: Record<string, () => Json> = {
-      [StateName.Plan]: () => ({ plan: { run_id: 'daily-run', cohorts: [], config: {} } }),
+    // GIVEN a run of two cohorts whose ReleaseTiles fails every attempt (retries included)
+    const released: Json[] = [];
+    const outcome = (cohort: string) => ({ cohort, status: 'unchanged', entered: 0, exited: 0 });
+    const answers: Record<string, (input: Json) => Json> = {
+      [StateName.Plan]: () => ({ plan: { run_id: 'daily-run', cohorts: [{ id: 'payers' }, { id: 'buyers' }], config: {} } }),
       [StateName.Tiles]: () => ({ statement: 'SELECT 1' }),
       [StateName.Evaluate]: () => ({ QueryExecution: { QueryExecutionId: 'q', Statistics: { DataScannedInBytes: 0 } } }),
-      [StateName.ReleaseTiles]: () => {
+      [StateName.ReleaseTiles]: (input) => {
+        released.push(input);
         throw Object.assign(new Error('S3 unavailable'), { name: 'TransientError' });
       },
+      [StateName.Snapshot]: (input) => outcome((input as { cohort: string }).cohort),
+      [StateName.Deliver]: () => ({ delivered: true }),
       [StateName.Finish]: () => ({ finished: true }),
     };
     // WHEN it runs (the retries' pauses shortened to nothing)
     const { result, ran } = await runAnswered(answers, { trigger: 'schedule:daily', cadence: 'daily' }, 'daily-run', {
       [StateName.ReleaseTiles]: 0,
     });
-    // THEN it still succeeds through Finish (which gives the lease back), having retried ReleaseTiles and alerted nothing
+    // THEN ReleaseTiles was given the run and its plan's cohorts (the run is recorded as snapshotting them)
+    expect(released[0]).toEqual({ release_tiles: { run_id: 'daily-run', cohorts: [{ id: 'payers' }, { id: 'buyers' }] } });
+    // ...and it still succeeds through Finish (which gives the lease back), having retried ReleaseTiles and alerted nothing
     expect(result).toEqual({ finished: true });
     expect(ran.filter((name) => name === StateName.ReleaseTiles).length).toBeGreaterThan(1);
     expect(ran).not.toContain(StateName.AlertFailure);

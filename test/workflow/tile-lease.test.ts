@@ -45,6 +45,17 @@ const leaseHolder = () => {
   return body === undefined ? undefined : (JSON.parse(new TextDecoder().decode(body)) as { holder: string | null }).holder;
 };
 const givenLease = (holder: string) => aws.put('cohorts-snapshots', LEASE, JSON.stringify({ holder, since: '2026-12-05T05:00:00Z' }));
+/** The runs past ReleaseTiles the lease records, with their cohorts. */
+const delivering = () => {
+  const body = aws.buckets.get('cohorts-snapshots')?.get(LEASE)?.body;
+  const lease =
+    body === undefined ? {} : (JSON.parse(new TextDecoder().decode(body)) as { delivering?: { run: string; cohorts: string[] }[] });
+  return (lease.delivering ?? []).map((d) => [d.run, d.cohorts]);
+};
+/** ReleaseTiles of a run with its plan, as the state machine passes it (`$.plan.cohorts`). */
+const releaseTiles = (plan: WorkflowPlan) => run('Finish', { release_tiles: { run_id: plan.run_id, cohorts: plan.cohorts } });
+const planOf = async (event: object) => ((await run('Plan', event)) as { plan: WorkflowPlan }).plan;
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const failedIn = (step: string, run: string) => ({
   error: { Error: 'States.TaskFailed', Cause: 'boom' },
   failed: { step, execution: executionArn(run) },
@@ -88,43 +99,114 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
   it('gives the lease back right after Evaluate (ReleaseTiles, on the Finish function): a tick that starts while a daily run snapshots goes on', async () => {
     // GIVEN a daily run that planned (holding the lease), then kept its evaluation and passed ReleaseTiles
     givenRunning([daily]);
-    await run('Plan', daily);
+    const planned = await planOf(daily);
     expect(leaseHolder()).toBe('daily-run');
-    expect(await run('Finish', { release_tiles: { run_id: 'daily-run' } })).toEqual({ released: true });
+    expect(await releaseTiles(planned)).toEqual({ released: true });
     expect(leaseHolder()).toBeNull();
-    // WHEN a realtime tick starts while the daily run still runs (in SnapshotEach), THEN it plans, not `busy`
+    expect(delivering()).toEqual([['daily-run', ['payers']]]);
+    // WHEN a realtime tick of other cohorts starts while the daily run still runs (in SnapshotEach), THEN it plans, not `busy`
     givenRunning([daily, tick]);
-    const planned = (await run('Plan', tick)) as { plan: WorkflowPlan };
-    expect(planned.plan.cohorts.map((c) => c.id)).toEqual(['now_active']);
+    expect((await planOf(tick)).cohorts.map((c) => c.id)).toEqual(['now_active']);
     expect(leaseHolder()).toBe(RUN);
-    // ...and a ReleaseTiles or Finish of the daily run retried or run later gives back nothing of the tick's
-    expect(await run('Finish', { release_tiles: { run_id: 'daily-run' } })).toEqual({ released: false });
+    // ...and a ReleaseTiles of the daily run retried or run later gives back nothing of the tick's
+    expect(await releaseTiles(planned)).toEqual({ released: false });
     expect(leaseHolder()).toBe(RUN);
+    expect(delivering()).toEqual([['daily-run', ['payers']]]);
   });
 
-  it('leaves deletion requests for a later run while another execution runs (past ReleaseTiles it may be writing versions)', async () => {
+  it('does not plan a cohort that a run past ReleaseTiles still snapshots: a tick is skipped `busy`, another run waits', async () => {
+    // GIVEN a manual run of now_active (the tick's cohort) past ReleaseTiles, still running
+    const manual = { ...daily, request: { trigger: 'manual', cohorts: ['now_active'] }, run_id: 'manual-run' };
+    givenRunning([manual]);
+    await releaseTiles(await planOf(manual));
+    const later = { ...tick, run_id: 'later-tick', started_at: '2026-12-05T06:05:00Z' };
+    const again = { ...manual, run_id: 'manual-again', started_at: '2026-12-05T06:06:00Z' };
+    givenRunning([manual, later, again]);
+    // WHEN a realtime tick plans, THEN it is skipped `busy` naming that run, the lease given back
+    expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'manual-run' } });
+    expect(leaseHolder()).toBeNull();
+    // WHEN another run of that cohort plans, THEN it waits (retried by the state machine), the lease given back
+    await expect(run('Plan', again)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'manual-run', cohorts: ['now_active'] });
+    expect(leaseHolder()).toBeNull();
+    expect(delivering()).toEqual([['manual-run', ['now_active']]]);
+    // WHEN that run ended without Finish (crashed) and the grace passed, THEN the tick plans and the entry is pruned
+    aws.put(
+      'cohorts-snapshots',
+      LEASE,
+      JSON.stringify({
+        holder: null,
+        since: minutesAgo(6),
+        delivering: [{ run: 'manual-run', since: minutesAgo(6), cohorts: ['now_active'] }],
+      }),
+    );
+    givenRunning([later]);
+    expect((await planOf(later)).cohorts.map((c) => c.id)).toEqual(['now_active']);
+    expect(leaseHolder()).toBe('later-tick');
+    expect(delivering()).toEqual([]);
+  });
+
+  it('leaves deletion requests for a later run only while a run past ReleaseTiles still runs (it may be writing versions)', async () => {
     const REQUEST = 'privacy/deletion-requests/ticket-1.json';
     const request = () => aws.text('cohorts-snapshots', REQUEST);
     const erasures = () => [...(aws.buckets.get('cohorts-snapshots')?.keys() ?? [])].filter((k) => k.startsWith('privacy/erasures/'));
     // GIVEN a daily run that gave the lease back after Evaluate and still snapshots, and a deletion request
+    givenRunning([daily]);
+    await releaseTiles(await planOf(daily));
     givenRunning([daily, tick]);
     aws.put('cohorts-snapshots', REQUEST, '{"person_id": "bob"}');
     // WHEN a realtime tick plans, THEN it goes on but leaves the request as it was, erasing no one
-    expect(await run('Plan', tick)).toHaveProperty('plan');
+    const planned = await planOf(tick);
     expect(request()).toBe('{"person_id": "bob"}');
     expect(erasures()).toEqual([]);
-    // WHEN the next tick finds itself alone (the daily run ended, the tick gave the lease back), THEN it carries the request out
-    await run('Finish', { release_tiles: { run_id: RUN } });
-    const alone = { ...tick, run_id: 'next-tick', started_at: '2026-12-05T06:10:00Z' };
-    givenRunning([alone]);
-    expect(await run('Plan', alone)).toHaveProperty('plan');
+    // WHEN the daily run ended long ago without Finish (its entry past the grace), and the tick finished, THEN the
+    // next tick carries the request out, though other executions run (one waiting for the lease, one skipped)
+    await releaseTiles(planned);
+    await finish(planned);
+    expect(delivering()).toEqual([['daily-run', ['payers']]]);
+    aws.put(
+      'cohorts-snapshots',
+      LEASE,
+      JSON.stringify({ holder: null, since: minutesAgo(6), delivering: [{ run: 'daily-run', since: minutesAgo(6), cohorts: ['payers'] }] }),
+    );
+    const next = { ...tick, run_id: 'next-tick', started_at: '2026-12-05T06:10:00Z' };
+    const waiting = { ...daily, request: { trigger: 'manual' }, run_id: 'waiting-run' };
+    const skipped = { ...tick, run_id: 'skipped-tick', started_at: '2026-12-05T06:11:00Z' };
+    givenRunning([next, waiting, skipped]);
+    expect(await run('Plan', next)).toHaveProperty('plan');
     expect(JSON.parse(request() as string)).toHaveProperty('processed_at');
     expect(erasures()).toHaveLength(1);
   });
 
-  it('refuses a ReleaseTiles input without a run, giving nothing back', async () => {
+  it('takes out only the finished run’s own delivering entry (Finish, AlertFailure), leaving the holder and the others', async () => {
+    // GIVEN the tick past ReleaseTiles, beside another run past it and a daily run holding the lease
+    givenRunning([tick]);
+    const planned = await planOf(tick);
+    await releaseTiles(planned);
+    const since = new Date().toISOString();
+    const lease = JSON.parse(aws.text('cohorts-snapshots', LEASE) as string) as { delivering: object[] };
+    aws.put(
+      'cohorts-snapshots',
+      LEASE,
+      JSON.stringify({ holder: 'daily-run', since, delivering: [...lease.delivering, { run: 'other-run', since, cohorts: ['payers'] }] }),
+    );
+    expect(delivering()).toEqual([
+      [RUN, ['now_active']],
+      ['other-run', ['payers']],
+    ]);
+    // WHEN the tick finishes, THEN its entry alone is gone
+    await finish(planned);
+    expect(leaseHolder()).toBe('daily-run');
+    expect(delivering()).toEqual([['other-run', ['payers']]]);
+    // WHEN the other run fails after ReleaseTiles, THEN AlertFailure takes its entry out, the lease still the daily run's
+    expect(await run('AlertFailure', failedIn('DeliverEach', 'other-run'))).toMatchObject({ lease_released: false });
+    expect(leaseHolder()).toBe('daily-run');
+    expect(delivering()).toEqual([]);
+  });
+
+  it('refuses a ReleaseTiles input without a run or its cohorts, giving nothing back', async () => {
     givenLease('daily-run');
-    await expect(run('Finish', { release_tiles: { run_id: '' } })).rejects.toMatchObject({ name: 'InvalidEventError' });
+    await expect(run('Finish', { release_tiles: { run_id: '', cohorts: [] } })).rejects.toMatchObject({ name: 'InvalidEventError' });
+    await expect(run('Finish', { release_tiles: { run_id: 'daily-run' } })).rejects.toMatchObject({ name: 'InvalidEventError' });
     expect(leaseHolder()).toBe('daily-run');
   });
 
@@ -156,7 +238,7 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     }
   });
 
-  it('skips a realtime tick (busy, counted like an overlap) while another cadence’s run holds the tiles', async () => {
+  it('skips a realtime tick (busy, counted like an overlap) while another cadence’s run holds the tiles (a lease object without `delivering`, as written before it)', async () => {
     const later = { ...tick, run_id: 'later-tick', started_at: '2026-12-05T06:05:00Z' };
     givenLease('daily-run');
     givenRunning([daily, later]);
