@@ -53,14 +53,17 @@ export interface IdentityOfLake {
 }
 
 /**
- * Above 384 MiB of events files in the check window, the window is read at once, as before the
- * kept parts: a run that computes every partition (the first, or after the parts were lost) holds
- * every event digest of the window in memory (Plan has 1 GB). bench/source-digests-bench.ts
- * measured such a run at 12.4M digests (at the bench lake's 35 bytes an event, 414 MiB of files)
- * at 429 MB peak RSS; later ticks hold four kept parts at a time (165 to 193 MB there). 384 MiB is
- * some 11.5M events at 35 bytes each. (64 MiB until 2026-12-05, when every tick held every digest.)
+ * Above 1 GiB of events files in the check window, the window is read at once, as before the kept
+ * parts: a run that computes every partition (the first, or after the parts or `checked.json` were
+ * lost) holds every event digest of the window, 8 bytes each, to compare them (their buckets one
+ * slice of the hash range at a time, no second copy). bench/source-digests-bench.ts measured such a
+ * run at 516 MB peak RSS with 30.1M digests (at the bench lake's 35 bytes an event, 0.98 GiB of
+ * files), 607 MB with 43.7M (1.42 GiB); later ticks hold four kept parts at a time (280 to 337 MB
+ * there). Memory goes with events, not bytes: 1 GiB of files denser than 35 bytes an event holds
+ * more digests (Plan has 1 GB). (384 MiB until 2026-12-06, when the comparison sorted every digest
+ * together: 892 MB at 30.1M, 1196 MB at 43.7M; 64 MiB until 2026-12-05.)
  */
-export const MAX_KEPT_WINDOW_BYTES = 384 * 1024 * 1024;
+export const MAX_KEPT_WINDOW_BYTES = 1024 * 1024 * 1024;
 
 /**
  * At most this many bytes of events files a query computing parts reads (a larger partition alone):

@@ -52,11 +52,39 @@ export function shareAKey(keys: readonly BigUint64Array[], checked: ReadonlySet<
   return false;
 }
 
-/** Whether a value is in two of the arrays (each without repeats): all of them sorted together. */
+/**
+ * The hash range is compared in this many slices (by a digest's top 8 bits), one at a time: a
+ * value in two arrays is in the same slice of both. Sorting every array together held a copy of
+ * every digest of the window (8 bytes each) beside the arrays themselves.
+ */
+const SLICES = 256;
+
+/** Whether a value is in two of the arrays (each sorted ascending, without repeats): their values sorted together, a slice of the hash range at a time. */
 function repeatsAValue(keys: readonly BigUint64Array[]): boolean {
-  const all = sortedTogether(keys);
-  for (let i = 1; i < all.length; i += 1) if (all[i] === all[i - 1]) return true;
+  const from = keys.map(() => 0);
+  for (let slice = 1; slice <= SLICES; slice += 1) {
+    const inSlice = keys.map((k, i) => {
+      const to = slice === SLICES ? k.length : firstAtOrAbove(k, BigInt(slice) << 56n, from[i] as number);
+      const values = k.subarray(from[i], to);
+      from[i] = to;
+      return values;
+    });
+    const all = sortedTogether(inSlice);
+    for (let i = 1; i < all.length; i += 1) if (all[i] === all[i - 1]) return true;
+  }
   return false;
+}
+
+/** The position of the first value at or above `value` in a sorted array, from position `low` on. */
+function firstAtOrAbove(sorted: BigUint64Array, value: bigint, low: number): number {
+  let lo = low;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const middle = (lo + hi) >>> 1;
+    if ((sorted[middle] as bigint) < value) lo = middle + 1;
+    else hi = middle;
+  }
+  return lo;
 }
 
 /** The values of the arrays in one array, sorted ascending. */
@@ -140,7 +168,8 @@ export async function windowOfParts(
     )
   )
     return undefined;
-  const probes = union(changed.map((c) => c.fresh));
+  // Only looked up in kept parts (none in a run that computes every partition: no second copy of the window's digests).
+  const probes = known.length === 0 ? new BigUint64Array(0) : union(changed.map((c) => c.fresh));
   // A few kept parts at once (their ranges in memory), in order: the first broken one is reported.
   for (let at = 0; probes.length > 0 && at < known.length; at += PARTS_AT_ONCE) {
     const batch = known.slice(at, at + PARTS_AT_ONCE);

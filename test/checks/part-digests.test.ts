@@ -9,7 +9,7 @@ import {
   keptHoldsAny,
   MAX_RANGES,
 } from '../../shared/checks/part-digests.ts';
-import { type WindowPart, windowOfParts } from '../../shared/checks/source-check-parts.ts';
+import { shareAKey, type WindowPart, windowOfParts } from '../../shared/checks/source-check-parts.ts';
 import type { SourceCheckRow } from '../../shared/checks/source-rows.ts';
 
 /** `count` distinct digests spread over the whole unsigned range, sorted, from a seed (xorshift64). */
@@ -179,6 +179,22 @@ describe("a kept part's digests", () => {
     s.keep('p.digests', sorted);
     expect(await keptHoldsAny(s.read, { ...record, index: record.index.slice(8) }, probe)).toBeUndefined();
     expect(await keptHoldsAny(s.read, record, probe)).toBe(true);
+  });
+});
+
+describe("the window's parts computed at once", () => {
+  it('share a digest when two of them hold one value, in any slice of the hash range, and not otherwise', () => {
+    const all = digests(40_000, 99n);
+    const parts = [0, 1, 2, 3].map((k) => all.filter((_, i) => i % 4 === k));
+    expect(shareAKey(parts)).toBe(false);
+    // The range's ends, both sides of a slice's edge (its top 8 bits), the top slice, a value of another part.
+    const TOP = 2n ** 64n - 1n;
+    for (const value of [0n, (1n << 56n) - 1n, 1n << 56n, 255n << 56n, TOP, all[20_001] as bigint]) {
+      const withIt = (sorted: BigUint64Array) => BigUint64Array.from(new Set([...sorted, value])).sort();
+      const [a, b, c, d] = parts as [BigUint64Array, BigUint64Array, BigUint64Array, BigUint64Array];
+      expect(shareAKey([withIt(a), b, c, withIt(d)])).toBe(true);
+      expect(shareAKey([withIt(a), b, c, d])).toBe(value === all[20_001]);
+    }
   });
 });
 

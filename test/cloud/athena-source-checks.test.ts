@@ -38,12 +38,13 @@ const CHECK_FUNCTIONS = new Set([
  * text in the order sent.
  */
 function world(options: { readonly keepKeys?: boolean } = {}) {
-  const objects = new Map<string, { body: string; etag: string }>();
+  /** `size`: what the listing says of an object (default its body's length). */
+  const objects = new Map<string, { body: string; etag: string; size?: number }>();
   const sent: string[] = [];
   /** Per partition: its events (event digests) and the latest ts of its rows. */
   const partitions = new Map<string, { keys: string[]; newestMs: number }>();
-  const setFile = (dt: string, etag: string, keys: string[], newestMs = Date.parse(`${dt}T10:00:00Z`)) => {
-    objects.set(`lake/events/dt=${dt}/part-0.jsonl`, { body: '{}', etag });
+  const setFile = (dt: string, etag: string, keys: string[], newestMs = Date.parse(`${dt}T10:00:00Z`), size?: number) => {
+    objects.set(`lake/events/dt=${dt}/part-0.jsonl`, { body: '{}', etag, ...(size === undefined ? {} : { size }) });
     partitions.set(dt, { keys, newestMs });
   };
   const named = (sql: string) =>
@@ -115,7 +116,7 @@ function world(options: { readonly keepKeys?: boolean } = {}) {
     Contents: [...objects.entries()]
       .filter(([key]) => key.startsWith(input.Prefix))
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([Key, o]) => ({ Key, ETag: o.etag, Size: o.body.length })),
+      .map(([Key, o]) => ({ Key, ETag: o.etag, Size: o.size ?? o.body.length })),
   }));
   s3.on(GetObjectCommand).callsFake((input: { Key: string; Range?: string }) => {
     const found = objects.get(input.Key);
@@ -281,6 +282,21 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     const within = await w.tick(AS_OF, 4);
     expect(partsQuery(within.queries)).toHaveLength(1);
     expect(lakeRow(within.rows)).toBe(3);
+  });
+
+  it('keep parts up to 1 GiB of files in the window by default, and read a larger window at once', async () => {
+    const MiB = 1024 * 1024;
+    const w = world();
+    w.setFile('2024-06-14', '"b1"', ['3', '4'], undefined, 500 * MiB);
+    w.setFile('2024-06-15', '"c1"', ['6'], undefined, 500 * MiB);
+    const within = await w.tick();
+    expect(partsQuery(within.queries).length).toBeGreaterThan(0);
+    expect(lakeRow(within.rows)).toBe(3);
+
+    w.setFile('2024-06-15', '"c2"', ['6'], undefined, 525 * MiB);
+    const over = await w.tick();
+    expect(partsQuery(over.queries)).toEqual([]);
+    expect(lakeRow(over.rows)).toBe(3);
   });
 
   it("on a day's first tick read again the parts whose rows lie inside both windows, computing only the window's edge", async () => {
