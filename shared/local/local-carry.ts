@@ -108,7 +108,11 @@ export class LocalCarry {
       const read = days.filter((day) =>
         columns.some((c) => [c.add, c.subtract].some((r) => r !== undefined && day >= r.first && day < r.end)),
       );
-      const sql = carryWideSql(moves.length > 0 ? this.relation() : undefined, read.length > 0 ? tilesOf(read) : undefined, columns);
+      const sql = carryWideSql(
+        moves.length > 0 ? this.relation() : undefined,
+        read.length > 0 ? { relation: tilesOf(read), days: read } : undefined,
+        columns,
+      );
       await this.write(sql, { layout: 'wide', uses, inputs: current });
     }
     return { carried: this.relation(), carriedKeys: keys };

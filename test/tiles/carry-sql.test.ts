@@ -58,7 +58,7 @@ describe('carryWideSql', () => {
       const columns = columnsOf(width);
       // WHEN the wide rows are computed
       const reader = await connection.runAndReadAll(
-        `SELECT * FROM (${carryWideSql(carried, tiles, columns)}) AS w ORDER BY source, user_key`,
+        `SELECT * FROM (${carryWideSql(carried, { relation: tiles, days: DAYS }, columns)}) AS w ORDER BY source, user_key`,
       );
       const got = reader.getRowObjects().map((row) => Object.values(row).map((v) => (typeof v === 'bigint' ? Number(v) : v)));
       // THEN each key's column is its carried column plus the days entering, minus those leaving; keys at 0 everywhere have no row
@@ -92,7 +92,9 @@ describe('carryWideSql', () => {
             },
     );
     const rows = (
-      await connection.runAndReadAll(`SELECT * FROM (${carryWideSql(undefined, tiles, columns)}) AS w ORDER BY user_key`)
+      await connection.runAndReadAll(
+        `SELECT * FROM (${carryWideSql(undefined, { relation: tiles, days: ['2024-03-01', '2024-03-02'] }, columns)}) AS w ORDER BY user_key`,
+      )
     ).getRows();
     expect(rows.map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)))).toEqual([['app', 'ann', ...columns.map(() => 2)]]);
   });
