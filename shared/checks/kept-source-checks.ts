@@ -116,6 +116,15 @@ export interface KeptSourceChecksPorts {
   readonly maxWindowBytes?: number;
   /** At most this many bytes of events files a query computing parts reads. @default MAX_BATCH_BYTES */
   readonly batchBytes?: number;
+  /**
+   * How long a run may spend computing parts, in ms from its first batch: past it no further batch
+   * is started, the parts computed so far are kept for the next run, and this run reads the window
+   * at once (one more statement). A first computation of a big window is many statements, and the
+   * cloud's Plan has 120 s for all it does. @default - no limit
+   */
+  readonly computeBudgetMs?: number;
+  /** The clock the budget is measured by (epoch ms). @default Date.now */
+  readonly nowMs?: () => number;
 }
 
 /** What `<prefix>dt=<d>.json` holds: one partition's part of the window's rows. */
@@ -240,8 +249,19 @@ export class KeptSourceChecks implements SourceCheckSource {
     }));
     const kept = await Promise.all(found.map((f) => this.keptPart(asOf, f.partition, f.fingerprints)));
     const missing = found.filter((_, i) => kept[i]?.part === undefined).map((f) => ({ ...f, before: kept[found.indexOf(f)]?.before }));
-    const computed =
-      missing.length === 0 ? new Map<string, WindowPart>() : await this.computeParts(asOf, listed, identity.keys, missing, filesOf);
+    const { parts: computed, complete } =
+      missing.length === 0
+        ? { parts: new Map<string, WindowPart>(), complete: true }
+        : await this.computeParts(asOf, listed, identity.keys, missing, filesOf);
+    // The digests of records this run replaced (a computed part with `kept` was written).
+    const stale = [...computed.values()].flatMap((p) =>
+      p.kept !== undefined && p.before !== undefined && p.before.digests.key !== p.kept.key ? [p.before.digests.key] : [],
+    );
+    if (!complete) {
+      // Out of time: what was computed is kept (new ids: the next run compares their digests whole), the window read at once.
+      if (stale.length > 0) await this.ports.remove(stale);
+      return [...(await query(identity.keys)), ...identity.rows];
+    }
     const parts = found.map((f, i) => kept[i]?.part ?? (computed.get(f.partition) as WindowPart));
     const checkedKey = `${this.ports.prefix}checked.json`;
     const checked = new Set((await this.readJson<string[]>(checkedKey)) ?? []);
@@ -253,12 +273,6 @@ export class KeptSourceChecks implements SourceCheckSource {
       broken: (part) => this.ports.remove([`${this.ports.prefix}dt=${found[parts.indexOf(part)]?.partition}.json`]),
     });
     if (added?.nowChecked !== undefined) await blobs.put(checkedKey, `${JSON.stringify(added.nowChecked)}\n`);
-    // The digests of records this run replaced (a computed part with `kept` was written).
-    const stale = parts.flatMap((p) =>
-      p.keys !== undefined && p.kept !== undefined && p.before !== undefined && p.before.digests.key !== p.kept.key
-        ? [p.before.digests.key]
-        : [],
-    );
     if (stale.length > 0) await this.ports.remove(stale);
     if (added !== undefined) await this.dropPartsBefore(partitions[0] as string);
     const events = added?.rows ?? (await query(identity.keys));
@@ -348,7 +362,8 @@ export class KeptSourceChecks implements SourceCheckSource {
   /**
    * The parts of these partitions, each kept when every row of it is before T: one query over the
    * files of a batch of them alone ({@link batchesOf}), whose parts are written before the next
-   * batch is read, so a run holds one batch's rows and digests at a time, not the window's.
+   * batch is read, so a run holds one batch's rows and digests at a time, not the window's. Not
+   * `complete` when the ports' budget ran out before the last batch (the parts computed are kept).
    */
   private async computeParts(
     asOf: Date,
@@ -356,13 +371,17 @@ export class KeptSourceChecks implements SourceCheckSource {
     identityKeys: IdentityKeyRelation,
     partitions: readonly MissingPart[],
     filesOf: (partition: string) => readonly ListedFile[],
-  ): Promise<Map<string, WindowPart>> {
+  ): Promise<{ readonly parts: Map<string, WindowPart>; readonly complete: boolean }> {
     const bytesOf = (p: MissingPart) => filesOf(p.partition).reduce((sum, f) => sum + f.size, 0);
     const parts = new Map<string, WindowPart>();
+    const now = this.ports.nowMs ?? Date.now;
+    const { computeBudgetMs } = this.ports;
+    const started = now();
     for (const batch of batchesOf(partitions, bytesOf, this.ports.batchBytes ?? MAX_BATCH_BYTES)) {
+      if (computeBudgetMs !== undefined && parts.size > 0 && now() - started >= computeBudgetMs) return { parts, complete: false };
       for (const [partition, part] of await this.computeBatch(asOf, listed, identityKeys, batch, filesOf)) parts.set(partition, part);
     }
-    return parts;
+    return { parts, complete: true };
   }
 
   /** The parts of these partitions from one query over their files alone; each kept when every row of it is before T. */

@@ -29,7 +29,19 @@ export interface AthenaSourceChecksOptions {
   readonly identityKeys?: { readonly unload: (sql: string, s3Folder: string) => Promise<unknown>; readonly database: string };
   /** Bytes of events files in the window above which the window is read at once. @default MAX_KEPT_WINDOW_BYTES */
   readonly maxWindowBytes?: number;
+  /** How long a run may spend computing parts (ms). @default PLAN_COMPUTE_BUDGET_MS */
+  readonly computeBudgetMs?: number;
 }
+
+/**
+ * How long Plan's source checks spend computing parts in one run, at most (a batch started in time
+ * runs to its end): a third of Plan's 120 s Lambda timeout (FUNCTION_TIMEOUT_SECONDS of
+ * shared/workflow/step-limits.ts, a ring above: a test ties the two). A first computation of a big
+ * window is one Athena statement per 32 MiB of files (some 31 at the 1 GiB limit), each with its
+ * CSV result of one row per event, which could outlast Plan: past the budget the run reads the
+ * window at once (one statement more) and the next run goes on from the parts kept.
+ */
+export const PLAN_COMPUTE_BUDGET_MS = 40_000;
 
 /**
  * An event's 64-bit digest in Athena: xxhash64 of its source's length, the source and the
@@ -87,6 +99,7 @@ export function athenaSourceChecks(options: AthenaSourceChecksOptions): KeptSour
     partsRows: (sql) => csvBatches(options.resultBatches(sql)),
     readRange: (key, start, end) => snapshots.getRange(key, start, end),
     maxWindowBytes: options.maxWindowBytes ?? MAX_KEPT_WINDOW_BYTES,
+    computeBudgetMs: options.computeBudgetMs ?? PLAN_COMPUTE_BUDGET_MS,
   });
 }
 

@@ -104,4 +104,46 @@ describe('the kept source checks compute missing parts in batches', () => {
       });
     });
   }
+
+  it('stop computing when out of time: the parts computed are kept, the window read at once, and later runs go on from them', async () => {
+    await withLake(async (lake) => {
+      await writeMonth(lake, false);
+      const engine = new DuckDbEngine(connection, lake);
+      const expected = sortedRows(await querySourceChecks(engine).rows(AS_OF, await engine.lake()));
+      // Each statement computing parts takes 10 "ms" of a clock only they move; a run may spend 25.
+      let clock = 0;
+      let byParts = 0;
+      let atOnce = 0;
+      const timed = Object.assign(Object.create(engine) as DuckDbEngine, {
+        rows: (sql: string) => {
+          if (sql.includes('source checks by parts')) {
+            byParts += 1;
+            clock += 10;
+          } else if (sql.includes('source checks as of')) atOnce += 1;
+          return engine.rows(sql);
+        },
+      });
+      const budgeted = await mkdtemp(join(tmpdir(), 'kept-budget-'));
+      const unlimited = await mkdtemp(join(tmpdir(), 'kept-unlimited-'));
+      try {
+        const checks = keptChecksOver(timed, lake, budgeted, 'checks/parts/', 1, { computeBudgetMs: 25, nowMs: () => clock });
+        const runs: { byParts: number; atOnce: number }[] = [];
+        for (let run = 0; run < 20; run += 1) {
+          [byParts, atOnce] = [0, 0];
+          expect(sortedRows(await checks.rows(AS_OF))).toEqual(expected);
+          runs.push({ byParts, atOnce });
+          if (atOnce === 0) break;
+        }
+        // 31 partitions, one a statement, three a run (the third started within the budget): ten runs read the window at once.
+        expect(runs.slice(0, -1)).toEqual(Array.from({ length: 10 }, () => ({ byParts: 3, atOnce: 1 })));
+        expect(runs.at(-1)).toEqual({ byParts: 1, atOnce: 0 });
+        // Kept as a run without a budget keeps them, no digests of a replaced record left behind.
+        expect(sortedRows(await keptChecksOver(engine, lake, unlimited, 'checks/parts/', 1).rows(AS_OF))).toEqual(expected);
+        expect(await filesUnder(budgeted)).toEqual(await filesUnder(unlimited));
+      } finally {
+        await rm(budgeted, { recursive: true, force: true });
+        await rm(unlimited, { recursive: true, force: true });
+      }
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { KeptSourceChecks, type ListedFile } from '../../shared/checks/kept-source-checks.ts';
+import { KeptSourceChecks, type KeptSourceChecksPorts, type ListedFile } from '../../shared/checks/kept-source-checks.ts';
 import { partitionFolderDate } from '../../shared/compiler/partition-date.ts';
 import { duckdbLakeRelations } from '../../shared/local/duckdb-lake.ts';
 import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
@@ -11,7 +11,7 @@ import type { QueryEngine } from '../../shared/ports.ts';
  * The cloud's kept source checks (kept-source-checks.ts) over DuckDB and a folder standing for the
  * snapshots bucket: the same logic the Athena wiring runs, its listing the lake folder's files
  * (a file's version is its modification time), so its rows can be compared with the query's.
- * `batchBytes`: the parts' batches (KeptSourceChecksPorts.batchBytes).
+ * `batchBytes`: the parts' batches (KeptSourceChecksPorts.batchBytes); `budget`: how long a run may compute parts, by which clock.
  */
 export function keptChecksOver(
   engine: QueryEngine,
@@ -19,6 +19,7 @@ export function keptChecksOver(
   state: string,
   prefix = 'checks/parts/',
   batchBytes?: number,
+  budget: Pick<KeptSourceChecksPorts, 'computeBudgetMs' | 'nowMs'> = {},
 ): KeptSourceChecks {
   const blobs = new FsBlobStore(state);
   const listing = async () => {
@@ -55,5 +56,6 @@ export function keptChecksOver(
     eventKey: (source, eventId) => `hash(${source}, ${eventId})`,
     readRange: (key, start, end) => blobs.getRange(key, start, end),
     ...(batchBytes === undefined ? {} : { batchBytes }),
+    ...budget,
   });
 }

@@ -14,8 +14,10 @@ import { SOURCE_CHECK_COLUMNS } from '../../shared/checks/source-rows.ts';
 import { AthenaEngine } from '../../shared/cloud/athena-engine.ts';
 import { oneListing } from '../../shared/cloud/athena-listing.ts';
 import { AthenaQueryRunner } from '../../shared/cloud/athena-query.ts';
-import { athenaSourceChecks } from '../../shared/cloud/athena-source-checks.ts';
+import { athenaSourceChecks, PLAN_COMPUTE_BUDGET_MS } from '../../shared/cloud/athena-source-checks.ts';
 import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../shared/workflow/step-limits.ts';
+import { StateName } from '../../shared/workflow/state-names.ts';
 import { calledFunctions, parseTrino, TRINO_FUNCTIONS } from '../compiler/support.ts';
 import { objectBody, serviceError } from './support.ts';
 
@@ -297,6 +299,11 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     const over = await w.tick();
     expect(partsQuery(over.queries)).toEqual([]);
     expect(lakeRow(over.rows)).toBe(3);
+  });
+
+  it("stop computing parts within a third of Plan's Lambda timeout, leaving the rest of it to Plan and the window read at once", () => {
+    expect(PLAN_COMPUTE_BUDGET_MS).toBeGreaterThan(0);
+    expect(PLAN_COMPUTE_BUDGET_MS * 3).toBeLessThanOrEqual(FUNCTION_TIMEOUT_SECONDS[StateName.Plan] * 1000);
   });
 
   it("on a day's first tick read again the parts whose rows lie inside both windows, computing only the window's edge", async () => {
