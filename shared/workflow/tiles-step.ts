@@ -1,28 +1,16 @@
-import type { CompileRequest } from '../compiler/compile-refresh.ts';
-import type { LakeView } from '../ports.ts';
 import type { BytesScanned } from '../store/manifest.ts';
-import { carryUses, sumUses } from '../tiles/carry-uses.ts';
-import { catalogMeasures } from '../tiles/measures.ts';
-import { tileExpiry } from '../tiles/expiry.ts';
-import { rawSums } from '../tiles/sum-bounds.ts';
-import { compileTiledRefresh, inexactSumsSql, requestUses, tileDaysNeeded } from '../tiles/tiled-refresh.ts';
 import type { TileStore } from '../tiles/tile-store.ts';
 import { loadPrivacyLists } from '../privacy/screen.ts';
 import type { TilesEvent } from './events.ts';
 import { runPrivacy } from './run-config.ts';
 import { plannedDefinitions } from './planned-definitions.ts';
+import { composeTiledRefresh } from './tiled-composition.ts';
 import { verifyTiles } from './tiles-verify.ts';
 import type { TilesPorts, TilesState, WorkflowPlan } from './types.ts';
 
 /** The plan's `dt` partitions of the events table, as dates. */
 const planPartitions = (plan: WorkflowPlan): string[] =>
   plan.inputs.filter((i) => i.table === 'events').flatMap((i) => i.partitions.map((p) => p.replace(/^dt=/, '')));
-
-/** The lake's first `dt` partition (YYYY-MM-DD), undefined for an empty lake. */
-function firstPartition(lake: LakeView): string | undefined {
-  const all = lake.inputs({ to: '9999-12-31' }).find((i) => i.table === 'events')?.partitions ?? [];
-  return all.map((p) => p.replace(/^dt=/, '')).sort()[0];
-}
 
 /** The days of `days` inside a tile-day range (`to` exclusive). */
 const daysIn = (days: readonly string[], range: { readonly from?: string; readonly to: string } | undefined): string[] =>
@@ -75,41 +63,19 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
     };
   }
   const cohorts = await plannedDefinitions(plan, ports);
-  const lake = await ports.engine.lake();
-  const request: CompileRequest = {
-    cohorts,
-    asOf: new Date(plan.as_of),
-    lake: lake.relations,
-    dialect: ports.engine.dialect,
-    metrics: plan.metrics.settings,
-  };
-  const first = firstPartition(lake);
-  const days = tileDaysNeeded(request, first);
-  const retention = plan.config.tiles?.retention_days;
-  const expiry = tileExpiry({
-    uses: requestUses(request),
-    asOf: request.asOf.getTime(),
-    ...(retention === undefined ? {} : { retentionDays: retention }),
-  });
-  const measures = catalogMeasures(cohorts, plan.metrics.settings);
   const isForgotten = await forgottenTest(ports, plan);
-  const report = await ports.tiles.refresh({ measures, days, runId: plan.run_id, expiry, screen: isForgotten !== undefined });
-  // The builds read the lake, where forgotten people's events still are: their rows go again.
-  if (isForgotten) await ports.tiles.forgetForgotten(isForgotten, [...report.built, ...report.rebuilt.map((r) => r.day)]);
-  // After a successful build and before the relations: no day this refresh reads one by one is expired.
-  const expired = ports.tiles.expire ? await ports.tiles.expire(expiry.keepFrom) : [];
-  // The population and identity map kept beside the tiles, where the store keeps them (issue 15).
-  const { bytesScanned: populationBytes, ...population } = (ports.tiles.population ? await ports.tiles.population(days) : undefined) ?? {};
-  // The count uses' per-key partials carried from the previous refresh, where the store keeps them (issue 14).
-  const carried = ports.tiles.carry ? await ports.tiles.carry(days, carryUses(request)) : undefined;
-  const tiles = { ...ports.tiles.relations(days), ...population, ...carried };
-  const tiled = { ...request, tiles, ...(first === undefined ? {} : { firstPartition: first }) };
-  // Sums whose tile days hold a fraction are known from what the store keeps per tile file; the query asks about the rest.
-  const fractional = ports.tiles.fractionalSums ? await ports.tiles.fractionalSums(days, sumUses(request)) : [];
-  const asked = (await ports.engine.rows(inexactSumsSql({ ...tiled, rawMeasures: fractional }))).map((row) => String(row.measure));
-  // Of those, the sums read only through bounds stay on tiles when every person's side of every bound is decided (sum-bounds.ts).
-  const raw = await rawSums(tiled, [...fractional, ...asked], (sql) => ports.engine.rows(sql));
-  const compiled = compileTiledRefresh({ ...tiled, rawMeasures: raw.measures, rawUses: raw.uses });
+  const retention = plan.config.tiles?.retention_days;
+  const { days, report, expired, populationBytes, compiled } = await composeTiledRefresh(
+    {
+      cohorts,
+      asOf: new Date(plan.as_of),
+      metrics: plan.metrics.settings,
+      runId: plan.run_id,
+      ...(retention === undefined ? {} : { retentionDays: retention }),
+      ...(isForgotten === undefined ? {} : { isForgotten }),
+    },
+    ports,
+  );
   for (const cohort of plan.cohorts) {
     if (compiled.columns.get(cohort.id) !== cohort.column)
       throw new Error(`the tiled query names cohort "${cohort.id}" ${compiled.columns.get(cohort.id)}, the plan ${cohort.column}`);

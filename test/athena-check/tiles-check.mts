@@ -187,8 +187,10 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
   const { athenaDialect } = await load('shared/compiler/athena-dialect.ts');
   const { compileRefresh } = await load('shared/compiler/compile-refresh.ts');
   const { catalogMeasures } = await load('shared/tiles/measures.ts');
-  const { compileTiledRefresh, inexactSumsSql, tileDaysNeeded } = await load('shared/tiles/tiled-refresh.ts');
-  const { rawSums } = await load('shared/tiles/sum-bounds.ts');
+  const { requestUses, tileDaysNeeded } = await load('shared/tiles/tiled-refresh.ts');
+  const { tileExpiry } = await load('shared/tiles/expiry.ts');
+  const rollup = await load('shared/cloud/athena-tile-rollup.ts');
+  const { composeTiledRefresh } = await load('shared/workflow/tiled-composition.ts');
   const { versionKpis } = await load('shared/engine/snapshot-cohort.ts');
   const { AthenaEngine } = await load('shared/cloud/athena-engine.ts');
   const { AthenaTileStore } = await load('shared/cloud/athena-tile-store.ts');
@@ -199,7 +201,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
   const forgetSql = await load('shared/tiles/forget-sql.ts');
 
   const lines: string[] = [];
-  const counts = { ok: 0, total: 0, populationsOk: 0, populations: 0, rawMeasures: 0, inexact: 0 };
+  const counts = { ok: 0, total: 0, populationsOk: 0, populations: 0, rawMeasures: 0, inexact: 0, folded: 0 };
   const bucketDir = join(c.work, 's3', SNAPSHOTS);
   const glue: Record<string, GlueTable> = {
     [`${DATABASE}.${tables.TILES_TABLE}`]: {
@@ -306,7 +308,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     },
   };
   const engine = new AthenaEngine({
-    runner: refuse,
+    runner,
     s3: lakeBucket.s3,
     glue: refuse,
     database: DATABASE,
@@ -327,7 +329,10 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
   /**
    * Forgets a person with the store's own statements and checks the tables: no row of their keys
    * left, every other row kept, every day still fresh; then every day rebuilt from the lake (their
-   * rows back) and screened by forgetForgotten: none left again. Undefined when all holds.
+   * rows back) and screened by forgetForgotten: none left again. The refreshes pass the expiry the
+   * Tiles step passes (without it the store would drop its rollup and build the folded days again).
+   * A rollup that held the person is dropped by the forget (its other rows with it): the next
+   * refresh builds its days again, which forgetForgotten screens. Undefined when all holds.
    */
   const checkErasure = async (forms: readonly string[], lastAsOf: number): Promise<string | undefined> => {
     const tilesTable = `"${DATABASE}"."${tables.TILES_TABLE}"`;
@@ -335,34 +340,55 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     const { view } = await listLake();
     const identities = view.relations.identities;
     const count = async (sql: string) => Number((await runner.query(`SELECT count(*) FROM (${sql}) AS counted`)).rows[0]?.[0] ?? -1);
+    const held = forgetSql.tileRowsHeldSql(athenaDialect, tilesTable, identities, forms);
     const state = async () => ({
       tiles: await count(`SELECT * FROM ${tilesTable}`),
-      held: await count(forgetSql.tileRowsHeldSql(athenaDialect, tilesTable, identities, forms)),
+      held: await count(held),
       contested: await count(`SELECT * FROM ${contestedTable}`),
       contestedHeld: await count(forgetSql.eventRowsHeldSql(athenaDialect, contestedTable, identities, forms)),
     });
+    const inRollup = (sql: string) =>
+      `SELECT * FROM (${sql}) AS r WHERE r.day IN (${rollup.ROLLUP_SLOTS.map((s: string) => `'${s}'`).join(', ')})`;
     const before = await state();
     if (before.held === 0) return 'the person has no tile row to forget';
+    const rollupBefore = { rows: await count(inRollup(`SELECT * FROM ${tilesTable}`)), held: await count(inRollup(held)) };
     await store.forget(forms);
     const after = await state();
-    const want = { tiles: before.tiles - before.held, held: 0, contested: before.contested - before.contestedHeld, contestedHeld: 0 };
+    // A rollup holding the person goes whole.
+    const dropped = rollupBefore.held > 0 ? rollupBefore.rows - rollupBefore.held : 0;
+    const want = {
+      tiles: before.tiles - before.held - dropped,
+      held: 0,
+      contested: before.contested - before.contestedHeld,
+      contestedHeld: 0,
+    };
     if (JSON.stringify(after) !== JSON.stringify(want)) return `after forget ${JSON.stringify(after)}, expected ${JSON.stringify(want)}`;
     const partitions: string[] = view.inputs({ to: '9999-12-31' }).find((t: { table: string }) => t.table === 'events')?.partitions ?? [];
-    const days = tileDaysNeeded(
-      { cohorts, asOf: new Date(lastAsOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics },
-      partitions[0]?.replace(/^dt=/, ''),
-    );
-    const again = await store.refresh({ measures, days, runId: 'xcheck-erasure' });
-    if (again.built.length + again.rebuilt.length > 0) return `forget left ${again.built.length + again.rebuilt.length} days to rebuild`;
-    // Every day rebuilt from the lake, where the person's events still are, then screened.
+    const request = { cohorts, asOf: new Date(lastAsOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics };
+    const days = tileDaysNeeded(request, partitions[0]?.replace(/^dt=/, ''));
+    const expiry = tileExpiry({ uses: requestUses(request), asOf: lastAsOf });
+    const isForgotten = (id: string) => forms.includes(id);
+    const again = await store.refresh({ measures, days, runId: 'xcheck-erasure', expiry });
+    const againBuilt = [...again.built, ...again.rebuilt.map((r: { day: string }) => r.day)];
+    if (rollupBefore.held === 0 && againBuilt.length > 0) return `forget left ${againBuilt.length} days to rebuild`;
+    if (rollupBefore.held > 0 && againBuilt.length === 0) return 'the rollup held the person, and no folded day was built again';
+    // The days built again (a dropped rollup's) held the person's rows until screened, as the Tiles step does.
+    const heldBuilt = (await state()).held;
+    if (againBuilt.length > 0) await store.forgetForgotten(isForgotten, againBuilt);
+    const clean = await state();
+    if (clean.held !== 0 || clean.contestedHeld !== 0)
+      return `after the refresh's screen ${JSON.stringify(clean)}: rows of the person left`;
+    // Every single day rebuilt from the lake, where the person's events still are, then screened.
     rmSync(join(bucketDir, layout.TILE_FINGERPRINTS_PREFIX), { recursive: true, force: true });
-    const rebuilt = await store.refresh({ measures, days, runId: 'xcheck-erasure-rebuilt' });
-    if ((await state()).held !== before.held) return 'a rebuild from the lake did not bring the rows back (nothing screened)';
-    await store.forgetForgotten((id: string) => forms.includes(id), rebuilt.built);
+    const rebuilt = await store.refresh({ measures, days, runId: 'xcheck-erasure-rebuilt', expiry });
+    // The rows back: as many as before the forget, or as the dropped rollup's days built again held.
+    const back = rollupBefore.held > 0 ? heldBuilt + before.held - rollupBefore.held : before.held;
+    if ((await state()).held !== back) return 'a rebuild from the lake did not bring the rows back (nothing screened)';
+    await store.forgetForgotten(isForgotten, rebuilt.built);
     const screened = await state();
-    return JSON.stringify(screened) === JSON.stringify(want)
+    return JSON.stringify(screened) === JSON.stringify(clean)
       ? undefined
-      : `after the rebuild's screen ${JSON.stringify(screened)}, expected ${JSON.stringify(want)}`;
+      : `after the rebuild's screen ${JSON.stringify(screened)}, expected ${JSON.stringify(clean)}`;
   };
 
   const catalog = await loadCatalog(join(c.caseDir, 'definitions'));
@@ -391,20 +417,19 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     const { view } = await listLake();
     const request = { cohorts, asOf: new Date(asOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics };
     try {
-      // The tiles step: the days, the build, the inexact sums, the tiled query; then Evaluate.
-      const partitions: string[] = view.inputs({ to: '9999-12-31' }).find((t: { table: string }) => t.table === 'events')?.partitions ?? [];
-      const first = partitions[0]?.replace(/^dt=/, '');
-      const days = tileDaysNeeded(request, first);
-      const report = await store.refresh({ measures, days, runId: `xcheck-${i}` });
-      // As the tiles step: the population from the store's index (built, then grown by the added day).
-      const tiles = { ...store.relations(days), ...(await store.population(days)) };
-      const inexact = (await runner.query(inexactSumsSql({ ...request, tiles }))).rows.flatMap((r) => (r[0] ? [r[0]] : []));
-      // As the tiles step: of those, the sums read only through bounds stay on tiles when every person is decided (sum-bounds.ts).
-      const asked = async (sql: string) => (await runner.query(sql)).rows.map((r: unknown[]) => ({ measure: r[0] }));
-      const { measures: rawMeasures, uses: rawUses } = await rawSums({ ...request, tiles }, inexact, asked);
-      counts.rawMeasures += rawMeasures.length + rawUses.length;
-      counts.inexact += inexact.length;
-      const tiled = compileTiledRefresh({ ...request, tiles, rawMeasures, rawUses, ...(first ? { firstPartition: first } : {}) });
+      // The tiles step's own composition (as the Tiles function runs it): the days, the build, the
+      // expiry, the population, the inexact sums, the tiled query; then Evaluate.
+      const composed = await composeTiledRefresh(
+        { cohorts, asOf: new Date(asOf), metrics: config.metrics, runId: `xcheck-${i}` },
+        {
+          engine: { dialect: athenaDialect, lake: async () => (await listLake()).view, rows: (sql: string) => engine.rows(sql) },
+          tiles: store,
+        },
+      );
+      const { report, compiled: tiled } = composed;
+      counts.rawMeasures += composed.raw.measures.length + composed.raw.uses.length;
+      counts.inexact += composed.inexact.length;
+      counts.folded += composed.expired.length;
       await runner.execute(evaluationStatement(DATABASE, `xcheck-tiles-${i}`, tiled.sql));
       tiledTable = evaluationTableName(`xcheck-tiles-${i}`);
       tiledColumns = tiled.columns;
@@ -520,7 +545,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     sim.close();
   }
   lines.push(
-    `note ${c.caseName}: tiles: ${sim.statements} Athena statements, ${counts.inexact} sums inexact, ${counts.rawMeasures} read raw`,
+    `note ${c.caseName}: tiles: ${sim.statements} Athena statements, ${counts.inexact} sums inexact, ${counts.rawMeasures} read raw, ${counts.folded} days folded into the rollup`,
   );
   return { lines, ...counts };
 }
