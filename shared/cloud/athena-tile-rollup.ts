@@ -121,6 +121,16 @@ export class AthenaTileRollup {
     return this.state?.until;
   }
 
+  /**
+   * Erasure deleted the rollup (AthenaTileStore.forget: its state, then its slot): what was loaded
+   * of it is forgotten too, so a later refresh of the same store builds its days again rather than
+   * serving them from a slot that is gone.
+   */
+  dropped(): void {
+    this.state = undefined;
+    this.loaded = true;
+  }
+
   private async load(): Promise<RollupState | undefined> {
     if (!this.loaded) {
       const bytes = await this.ports.blobs.get(ROLLUP_STATE_KEY);

@@ -329,6 +329,7 @@ export class AthenaTileStore implements TileStore {
       // builds its days again from the lake, screened, as when a folded day changes.
       if ((ROLLUP_SLOTS as readonly string[]).includes(day)) {
         await deleteObjects(this.options.s3, this.bucket, [ROLLUP_STATE_KEY], 'the rollup state before erasure');
+        this.rollup.dropped();
         await this.deleteKeys(old, 'the rollup before erasure');
         rewritten.push(`s3://${this.bucket}/${prefix}`);
         continue;

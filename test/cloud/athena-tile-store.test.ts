@@ -900,6 +900,24 @@ describe('expiry in the Athena tile store', () => {
     expect(third.relations(DAYS).tiles).not.toContain(ROLLUP_SLOTS[1]);
   });
 
+  it('builds the folded days again in the same store after erasure dropped a rollup holding the person, not serving them from the deleted slot', async () => {
+    const w = expiring();
+    await w.store.refresh({ measures: [LOGIN], days: DAYS, runId: 'r1', expiry: expiry('2026-03-06') });
+    await w.store.expire('2026-03-06');
+    // WHEN erasure finds the person in the rollup's slot only (the store has its state loaded)
+    w.setAnswer((sql) =>
+      sql.startsWith('SELECT DISTINCT day FROM') ? [[ROLLUP_SLOTS[0]]] : sql.startsWith('SELECT count(*)') ? [['0']] : undefined,
+    );
+    await w.store.forget(['bob']);
+    w.setAnswer(() => undefined);
+    expect(w.state()).toBeNull();
+    // THEN the next refresh of that very store builds the folded days again
+    const report = await w.store.refresh({ measures: [LOGIN], days: DAYS, runId: 'r2', expiry: expiry('2026-03-06') });
+    expect(report.built).toEqual(DAYS.slice(0, 5));
+    expect(w.store.rolledUpBefore()).toBeUndefined();
+    expect(w.store.relations(DAYS).tiles).not.toContain(ROLLUP_SLOTS[0]);
+  });
+
   it('folds nothing until a week of days expired (the rollup is rewritten once a week, not every refresh)', async () => {
     const w = expiring(7);
     await w.store.refresh({ measures: [LOGIN], days: DAYS, runId: 'r1', expiry: expiry('2026-03-07') });
