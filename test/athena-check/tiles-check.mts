@@ -414,8 +414,8 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
     let tiledColumns: ReadonlyMap<string, string>;
     let refreshed: StoreReport;
     let tiledMetrics: { activated: string; value: string } | undefined;
-    const { view } = await listLake();
-    const request = { cohorts, asOf: new Date(asOf), lake: view.relations, dialect: athenaDialect, metrics: config.metrics };
+    // The composition's compile request (its one listing of the lake), for the full query at a mid-day as-of.
+    let request: unknown;
     try {
       // The tiles step's own composition (as the Tiles function runs it): the days, the build, the
       // expiry, the population, the inexact sums, the tiled query; then Evaluate.
@@ -427,6 +427,7 @@ export async function checkTiles(c: TilesCase): Promise<TilesResult> {
         },
       );
       const { report, compiled: tiled } = composed;
+      request = composed.request;
       counts.rawMeasures += composed.raw.measures.length + composed.raw.uses.length;
       counts.inexact += composed.inexact.length;
       counts.folded += composed.expired.length;
