@@ -19,7 +19,7 @@ import {
 } from '../ports.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { duckdbListsRelation, findListFiles } from './duckdb-lists.ts';
-import { findLakeFiles } from './lake-files.ts';
+import { findLakeFiles, type LocalListedLake } from './lake-files.ts';
 import { findRefusedFiles } from './refused-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
 import { LocalCarry } from './local-carry.ts';
@@ -83,12 +83,17 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
   }
 
   async lake(): Promise<LakeView> {
+    return (await this.listLake()).view;
+  }
+
+  /** {@link lake} with the files of the one listing its relations name (the tile fingerprints' inputs). */
+  async listLake(): Promise<LocalListedLake> {
     const files = await findLakeFiles(this.lakeDir);
     const read = async (sql: string) => (await this.connection.runAndReadAll(sql)).getRows();
     const schemas = await readParquetSchemas(read, [...files.events.parquet, ...files.identities.parquet], fileList);
     const { events, identities, warnings } = duckdbLakeRelations(files, schemas);
     const refused = await findRefusedFiles(files.root);
-    return {
+    const view: LakeView = {
       ...(refused ? { refused } : {}),
       relations: {
         events,
@@ -103,6 +108,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
         ];
       },
     };
+    return { view, files };
   }
 
   async evaluate(sql: string, runId: string): Promise<EvaluationRef> {

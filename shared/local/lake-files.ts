@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { partitionFolderDate } from '../compiler/partition-date.ts';
+import type { LakeView } from '../ports.ts';
 
 /** Data files of a local event lake (SPEC section 1), by format. */
 export interface LakeFiles {
@@ -11,6 +12,12 @@ export interface LakeFiles {
   readonly partitions: readonly string[];
   /** Entries of `events/` that are not `dt=YYYY-MM-DD` folders of a real date: never read. */
   readonly skipped: readonly string[];
+}
+
+/** One listing of the lake folder: the view the queries read, and the files its relations name. */
+export interface LocalListedLake {
+  readonly view: LakeView;
+  readonly files: LakeFiles;
 }
 
 /** The lake folder does not exist or holds no events folder. */

@@ -7,7 +7,7 @@ import type { TileMeasure } from '../tiles/measures.ts';
 import type { CarryUse } from '../tiles/carry-sql.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
 import { tilePersonsSql } from '../tiles/forget-sql.ts';
-import { findLakeFiles } from './lake-files.ts';
+import { findLakeFiles, type LocalListedLake } from './lake-files.ts';
 import type { LocalCarry } from './local-carry.ts';
 import type { LocalFractional } from './local-fractional.ts';
 import type { LocalPopulation } from './local-population.ts';
@@ -24,12 +24,17 @@ const sizeOf = (file: string): Promise<number> =>
     },
   );
 
+/** The engine LocalTiles reads the lake and its tiles with: its rows, and one listing of the lake at a time. */
+export interface LocalLakeEngine extends Pick<QueryEngine, 'lake' | 'rows'> {
+  listLake(): Promise<LocalListedLake>;
+}
+
 /** The tile store port over the state folder's tiles (LocalTileStore) and the lake folder DuckDB reads. */
 export class LocalTiles implements TileStore {
   /** `expiry`: old days are folded into a rollup tile (absent: every day is kept). */
   constructor(
     private readonly store: LocalTileStore,
-    private readonly engine: QueryEngine,
+    private readonly engine: LocalLakeEngine,
     private readonly lakeDir: string,
     private readonly expiry?: LocalTileExpiry,
     private readonly populationIndex?: LocalPopulation,
@@ -43,8 +48,9 @@ export class LocalTiles implements TileStore {
     readonly expiry?: TileExpiry;
     readonly screen?: boolean;
   }): Promise<TileRefreshReport> {
-    const lake = await this.engine.lake();
-    const files = await findLakeFiles(this.lakeDir);
+    // One listing for the builds' relations and the fingerprints: a file landing in between (`cohorts ingest`
+    // beside `cohorts watch`) would be named by a day's fingerprint without being read, and never read after.
+    const { view: lake, files } = await this.engine.listLake();
     const screen = { screen: request.screen === true };
     const builder = {
       build: (days: readonly string[]) => this.store.refresh(request.measures, days, lake.relations, files, screen),

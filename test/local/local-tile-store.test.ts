@@ -113,3 +113,47 @@ describe('the local tile store port (LocalTiles over LocalTileStore)', () => {
     expect(await bytesOf?.({ days: [], partitions: ['2024-03-02'] })).toBe(contested + partition);
   });
 });
+
+describe('the local tile store port and a file landing while it refreshes', () => {
+  it('records as a day’s inputs only the files its build read, so a file landing mid-refresh is read by the next refresh', async () => {
+    // GIVEN a lake with an event on 03-02, and an engine after whose listing a late file lands in dt=2024-03-02
+    // (`cohorts ingest` beside `cohorts watch`), once
+    const lake = await tempDir();
+    const state = await tempDir();
+    await writeLake(lake, [login('a', 'ann', '2024-03-02T10:00:00Z')]);
+    const connection = await openDuckDb();
+    const engine = new DuckDbEngine(connection, lake);
+    let landed = false;
+    const land = async () => {
+      if (landed) return;
+      landed = true;
+      await appendFile(
+        join(lake, 'events', 'dt=2024-03-02', 'late.jsonl'),
+        `${JSON.stringify(login('b', 'bob', '2024-03-02T11:00:00Z'))}\n`,
+      );
+    };
+    const racing = {
+      lake: async () => {
+        const view = await engine.lake();
+        await land();
+        return view;
+      },
+      listLake: async () => {
+        const listed = await engine.listLake();
+        await land();
+        return listed;
+      },
+      rows: (sql: string) => engine.rows(sql),
+    };
+    const day = ['2024-03-02'];
+    // WHEN one refresh lists the lake before the file lands, and the next after
+    await new LocalTiles(new LocalTileStore(connection, state), racing, lake).refresh({ measures, days: day });
+    expect(landed).toBe(true);
+    const tiles = new LocalTiles(new LocalTileStore(connection, state), engine, lake);
+    const second = await tiles.refresh({ measures, days: day });
+    // THEN the second rebuilds the day (its inputs changed) and the day's tile holds the late file's event
+    expect(second).toEqual({ built: [], rebuilt: [{ day: '2024-03-02', reason: 'inputs' }], fresh: 0 });
+    const keys = await engine.rows(`SELECT DISTINCT user_key FROM ${tiles.relations(day).tiles} AS t ORDER BY user_key`);
+    expect(keys).toEqual([{ user_key: 'ann' }, { user_key: 'bob' }]);
+  });
+});
