@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import type { BlobStore, LakeView, QueryEngine } from '../ports.ts';
 import { type DigestsRecord, digestsRecord, digestsText, type RangeReader } from './part-digests.ts';
-import { DigestList, partAsOf, type WindowPart, windowOfParts } from './source-check-parts.ts';
+import { comparesBySlices, DigestList, partAsOf, type WindowPart, windowOfParts } from './source-check-parts.ts';
 import type { SourceCheckSource } from './source-check-source.ts';
 import {
   compileIdentityChecks,
@@ -53,17 +53,19 @@ export interface IdentityOfLake {
 }
 
 /**
- * Above 1 GiB of events files in the check window, the window is read at once, as before the kept
- * parts: a run that computes every partition (the first, or after the parts or `checked.json` were
- * lost) holds every event digest of the window, 8 bytes each, to compare them (their buckets one
- * slice of the hash range at a time, no second copy). bench/source-digests-bench.ts measured such a
- * run at 516 MB peak RSS with 30.1M digests (at the bench lake's 35 bytes an event, 0.98 GiB of
- * files), 607 MB with 43.7M (1.42 GiB); later ticks hold four kept parts at a time (280 to 337 MB
- * there). Memory goes with events, not bytes: 1 GiB of files denser than 35 bytes an event holds
- * more digests (Plan has 1 GB). (384 MiB until 2026-12-06, when the comparison sorted every digest
- * together: 892 MB at 30.1M, 1196 MB at 43.7M; 64 MiB until 2026-12-05.)
+ * Above 3 GiB of events files in the check window, the window is read at once, as before the kept
+ * parts. A run that computes every partition (the first, or after the parts or `checked.json` were
+ * lost) no longer holds the window's digests: each part's are written, dropped, and compared read
+ * back one slice of the hash range at a time (source-check-parts.ts' SLICE_DIGESTS), so it holds
+ * one batch of parts and one slice of the window. A later tick holds four kept parts at a time
+ * (whole once its new digests fall in most of their buckets), so memory still goes with a day's
+ * events. bench/source-digests-bench.ts, peak RSS, first computation / later ticks: 3.0M digests
+ * 199 / 166-172 MB, 30.1M 339 / 278-290 MB, 60.2M 335 / 382-384 MB, 90.3M (2.94 GiB of files at
+ * the bench lake's 35 bytes an event) 439 / 472-476 MB (Plan has 1 GB). Memory goes with events,
+ * not bytes: files denser than 35 bytes an event hold more digests. (1 GiB until 2026-12-06, when
+ * the first computation held every digest: 524 MB at 30.1M; 384 MiB and 64 MiB before.)
  */
-export const MAX_KEPT_WINDOW_BYTES = 1024 * 1024 * 1024;
+export const MAX_KEPT_WINDOW_BYTES = 3 * 1024 * 1024 * 1024;
 
 /**
  * At most this many bytes of events files a query computing parts reads (a larger partition alone):
@@ -110,7 +112,7 @@ export interface KeptSourceChecksPorts {
   readonly readRange?: RangeReader;
   /**
    * Above this many bytes of events files in the window, the window is read at once every run and
-   * nothing is kept: the parts' event digests (8 bytes an event of the window) are held in memory.
+   * nothing is kept (a tick holds some kept parts' digests, 8 bytes an event, at a time).
    * @default MAX_KEPT_WINDOW_BYTES
    */
   readonly maxWindowBytes?: number;
@@ -249,10 +251,15 @@ export class KeptSourceChecks implements SourceCheckSource {
     }));
     const kept = await Promise.all(found.map((f) => this.keptPart(asOf, f.partition, f.fingerprints)));
     const missing = found.filter((_, i) => kept[i]?.part === undefined).map((f) => ({ ...f, before: kept[found.indexOf(f)]?.before }));
+    const checkedKey = `${this.ports.prefix}checked.json`;
+    const checked = new Set((await this.readJson<string[]>(checkedKey)) ?? []);
+    // Compared slice by slice (a first computation): the parts computed are not held once written, but read back by slice.
+    const unchecked = kept.filter((k) => k?.part === undefined || !checked.has(k.part.id)).length;
+    const holdKeys = !comparesBySlices(unchecked, found.length);
     const { parts: computed, complete } =
       missing.length === 0
         ? { parts: new Map<string, WindowPart>(), complete: true }
-        : await this.computeParts(asOf, listed, identity.keys, missing, filesOf);
+        : await this.computeParts(asOf, listed, identity.keys, missing, filesOf, holdKeys);
     // The digests of records this run replaced (a computed part with `kept` was written).
     const stale = [...computed.values()].flatMap((p) =>
       p.kept !== undefined && p.before !== undefined && p.before.digests.key !== p.kept.key ? [p.before.digests.key] : [],
@@ -263,8 +270,6 @@ export class KeptSourceChecks implements SourceCheckSource {
       return [...(await query(identity.keys)), ...identity.rows];
     }
     const parts = found.map((f, i) => kept[i]?.part ?? (computed.get(f.partition) as WindowPart));
-    const checkedKey = `${this.ports.prefix}checked.json`;
-    const checked = new Set((await this.readJson<string[]>(checkedKey)) ?? []);
     const { blobs } = this.ports;
     const added = await windowOfParts(parts, checked, {
       get: (key) => blobs.get(key),
@@ -371,6 +376,7 @@ export class KeptSourceChecks implements SourceCheckSource {
     identityKeys: IdentityKeyRelation,
     partitions: readonly MissingPart[],
     filesOf: (partition: string) => readonly ListedFile[],
+    holdKeys: boolean,
   ): Promise<{ readonly parts: Map<string, WindowPart>; readonly complete: boolean }> {
     const bytesOf = (p: MissingPart) => filesOf(p.partition).reduce((sum, f) => sum + f.size, 0);
     const parts = new Map<string, WindowPart>();
@@ -379,18 +385,24 @@ export class KeptSourceChecks implements SourceCheckSource {
     const started = now();
     for (const batch of batchesOf(partitions, bytesOf, this.ports.batchBytes ?? MAX_BATCH_BYTES)) {
       if (computeBudgetMs !== undefined && parts.size > 0 && now() - started >= computeBudgetMs) return { parts, complete: false };
-      for (const [partition, part] of await this.computeBatch(asOf, listed, identityKeys, batch, filesOf)) parts.set(partition, part);
+      for (const [partition, part] of await this.computeBatch(asOf, listed, identityKeys, batch, filesOf, holdKeys))
+        parts.set(partition, part);
     }
     return { parts, complete: true };
   }
 
-  /** The parts of these partitions from one query over their files alone; each kept when every row of it is before T. */
+  /**
+   * The parts of these partitions from one query over their files alone; each kept when every row of
+   * it is before T. A kept part's digests are held in memory only with `holdKeys` (otherwise the
+   * comparison reads them back by slice): a part not kept is held either way.
+   */
   private async computeBatch(
     asOf: Date,
     listed: ListedSource,
     identityKeys: IdentityKeyRelation,
     partitions: readonly MissingPart[],
     filesOf: (partition: string) => readonly ListedFile[],
+    holdKeys: boolean,
   ): Promise<Map<string, WindowPart>> {
     const { engine } = this.ports;
     const names = partitions.map((p) => p.partition);
@@ -440,7 +452,8 @@ export class KeptSourceChecks implements SourceCheckSource {
         await this.ports.blobs.put(`${this.ports.prefix}dt=${partition}.json`, `${JSON.stringify(part)}\n`);
       }
       const id = `${part.fingerprint}:${digests.sha256}`;
-      parts.set(partition, { id, rows: part.rows, keys: sorted, ...(keep ? { kept: digests } : {}), ...(before ? { before } : {}) });
+      const held = holdKeys || !keep ? { keys: sorted } : {};
+      parts.set(partition, { id, rows: part.rows, ...held, ...(keep ? { kept: digests } : {}), ...(before ? { before } : {}) });
     }
     return parts;
   }

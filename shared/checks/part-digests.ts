@@ -236,6 +236,34 @@ function whole(index: Uint32Array, ranges: Range[]): Range[] {
 }
 
 /**
+ * The digests of a run of a kept part's buckets (positions [start, end)), read by one range and
+ * checked: undefined when the object read does not hold together (missing, shorter, unsorted, a
+ * bucket's first or last digest not in it). The object's SHA-256 is not checked (it is not read whole).
+ */
+async function readBuckets(
+  read: RangeReader,
+  record: DigestsRecord,
+  index: Uint32Array,
+  range: Range,
+): Promise<BigUint64Array | undefined> {
+  const { bits } = record;
+  // Whole groups of three: the first `skip` digests read are before the range.
+  const [first, skip] = [Math.floor(range.start / GROUP), range.start % GROUP];
+  const bytes = await read(record.key, first * GROUP_CHARS, digestsTextLength(range.end));
+  const groups =
+    bytes === undefined ? undefined : digestsOfText(bytes, Math.min(Math.ceil(range.end / GROUP) * GROUP, record.count) - first * GROUP);
+  if (groups === undefined) return undefined;
+  const digests = groups.subarray(skip, skip + range.end - range.start);
+  const words = wordsOf(digests);
+  for (let i = 1; i < digests.length; i += 1) if (compareAt(words, i, words, i - 1) <= 0) return undefined;
+  for (let b = range.first; b <= range.last; b += 1) {
+    const [start, end] = [(index[b] as number) - range.start, (index[b + 1] as number) - range.start];
+    if (start !== end && (bucketAt(words, start, bits) !== b || bucketAt(words, end - 1, bits) !== b)) return undefined;
+  }
+  return digests;
+}
+
+/**
  * Whether any of these values (sorted ascending) is among a kept part's digests, reading only the
  * buckets they fall in; undefined when the record or the object read does not hold together
  * (missing, shorter, unsorted, a bucket's first or last digest not in it): the caller then reads
@@ -244,24 +272,69 @@ function whole(index: Uint32Array, ranges: Range[]): Range[] {
 export async function keptHoldsAny(read: RangeReader, record: DigestsRecord, probes: BigUint64Array): Promise<boolean | undefined> {
   const index = indexOf(record);
   if (index === undefined) return undefined;
-  const { bits } = record;
-  for (const range of rangesFor(index, bits, probes)) {
-    // Whole groups of three: the first `skip` digests read are before the range.
-    const [first, skip] = [Math.floor(range.start / GROUP), range.start % GROUP];
-    const bytes = await read(record.key, first * GROUP_CHARS, digestsTextLength(range.end));
-    const groups =
-      bytes === undefined ? undefined : digestsOfText(bytes, Math.min(Math.ceil(range.end / GROUP) * GROUP, record.count) - first * GROUP);
-    if (groups === undefined) return undefined;
-    const digests = groups.subarray(skip, skip + range.end - range.start);
-    const words = wordsOf(digests);
-    for (let i = 1; i < digests.length; i += 1) if (compareAt(words, i, words, i - 1) <= 0) return undefined;
-    for (let b = range.first; b <= range.last; b += 1) {
-      const [start, end] = [(index[b] as number) - range.start, (index[b + 1] as number) - range.start];
-      if (start !== end && (bucketAt(words, start, bits) !== b || bucketAt(words, end - 1, bits) !== b)) return undefined;
-    }
-    const lowest = digests[0] as bigint;
-    const highest = digests.at(-1) as bigint;
-    if (sharesAValue(digests, probes, lowest, highest)) return true;
+  for (const range of rangesFor(index, record.bits, probes)) {
+    const digests = await readBuckets(read, record, index, range);
+    if (digests === undefined) return undefined;
+    if (digests.length === 0) continue;
+    if (sharesAValue(digests, probes, digests[0] as bigint, digests.at(-1) as bigint)) return true;
   }
   return false;
+}
+
+/**
+ * A kept part's digests one slice of the hash range at a time (2^sliceBits slices by a digest's top
+ * bits: each a run of whole buckets, one range read, when the part has at least as many buckets),
+ * so a run comparing every part holds one slice of each, not their every digest. A part of fewer
+ * buckets (at most 8 * 2^sliceBits digests) is read whole once and cut.
+ */
+export interface DigestSlices {
+  /** The digests of slice `slice` (sorted ascending); undefined when the object read does not hold together. */
+  slice(slice: number): Promise<BigUint64Array | undefined>;
+}
+
+/** The slices of a kept part's digests ({@link DigestSlices}); undefined when its record's index does not hold together. */
+export function keptSlices(
+  get: (key: string) => Promise<Uint8Array | undefined>,
+  read: RangeReader,
+  record: DigestsRecord,
+  sliceBits: number,
+): DigestSlices | undefined {
+  const index = indexOf(record);
+  if (index === undefined) return undefined;
+  const shift = record.bits - sliceBits;
+  if (shift < 0) {
+    let whole: Promise<BigUint64Array | undefined> | undefined;
+    return {
+      slice: async (slice) => {
+        whole ??= readDigests(get, record);
+        const digests = await whole;
+        return digests === undefined ? undefined : sliceOf(digests, slice, sliceBits);
+      },
+    };
+  }
+  return {
+    slice: (slice) => {
+      const [first, last] = [slice << shift, ((slice + 1) << shift) - 1];
+      const [start, end] = [index[first] as number, index[last + 1] as number];
+      return start === end ? Promise.resolve(new BigUint64Array(0)) : readBuckets(read, record, index, { start, end, first, last });
+    },
+  };
+}
+
+/** The values of a sorted array in slice `slice` of 2^sliceBits of the hash range (by their top bits), a view of it. */
+export function sliceOf(sorted: BigUint64Array, slice: number, sliceBits: number): BigUint64Array {
+  const edge = (s: number) => (s >= 2 ** sliceBits ? sorted.length : firstAtOrAbove(sorted, BigInt(s) << BigInt(64 - sliceBits)));
+  return sorted.subarray(slice === 0 ? 0 : edge(slice), edge(slice + 1));
+}
+
+/** The position of the first value at or above `value` in a sorted array, from position `low` on. */
+export function firstAtOrAbove(sorted: BigUint64Array, value: bigint, low = 0): number {
+  let lo = low;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const middle = (lo + hi) >>> 1;
+    if ((sorted[middle] as bigint) < value) lo = middle + 1;
+    else hi = middle;
+  }
+  return lo;
 }

@@ -1,4 +1,15 @@
-import { type DigestsRecord, digestsOfBytes, holds, keptHoldsAny, type RangeReader, readDigests } from './part-digests.ts';
+import {
+  type DigestSlices,
+  type DigestsRecord,
+  digestsOfBytes,
+  firstAtOrAbove,
+  holds,
+  keptHoldsAny,
+  keptSlices,
+  type RangeReader,
+  readDigests,
+  sliceOf,
+} from './part-digests.ts';
 import { COUNT_COLUMNS, type SourceCheckRow } from './source-rows.ts';
 import { DAY_MS } from './source-window.ts';
 
@@ -75,18 +86,6 @@ function repeatsAValue(keys: readonly BigUint64Array[]): boolean {
   return false;
 }
 
-/** The position of the first value at or above `value` in a sorted array, from position `low` on. */
-function firstAtOrAbove(sorted: BigUint64Array, value: bigint, low: number): number {
-  let lo = low;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const middle = (lo + hi) >>> 1;
-    if ((sorted[middle] as bigint) < value) lo = middle + 1;
-    else hi = middle;
-  }
-  return lo;
-}
-
 /** The values of the arrays in one array, sorted ascending. */
 function sortedTogether(arrays: readonly BigUint64Array[]): BigUint64Array {
   const all = new BigUint64Array(arrays.reduce((sum, a) => sum + a.length, 0));
@@ -122,7 +121,23 @@ export interface KeptDigests {
   readonly read: RangeReader;
   /** Called with a kept part whose digests do not hold together (the run then reads the window at once). */
   readonly broken: (part: WindowPart) => Promise<void>;
+  /** About this many digests of the window are compared at a time when every part is. @default SLICE_DIGESTS */
+  readonly sliceDigests?: number;
 }
+
+/**
+ * About this many digests of the window (8 bytes each, 16 MiB) a run that compares every part holds
+ * at a time: the hash range is cut into as many slices (a power of two, by a digest's top bits) as
+ * the window has of them, and each slice of each part is read by its own range.
+ */
+export const SLICE_DIGESTS = 2 ** 21;
+
+/**
+ * Whether a run compares every part slice by slice ({@link windowOfParts}): more than half of them
+ * changed since the last check (a first computation, or after the parts or `checked.json` were lost).
+ * Then the parts it computes need not be held once written: their digests are read back by slice.
+ */
+export const comparesBySlices = (changed: number, parts: number): boolean => changed * 2 > parts;
 
 /**
  * The window's rows added up from its parts; undefined when two of them may share an event digest
@@ -136,6 +151,11 @@ export interface KeptDigests {
  * Those few digests are looked up in the other parts in memory, and in the kept ones by the buckets
  * they fall in (part-digests.ts): a tick whose parts are kept reads about 1 KiB per new digest and
  * kept part, not every digest of the window.
+ *
+ * When more than half the parts changed ({@link comparesBySlices}: a first computation), every part
+ * is compared with every other one slice of the hash range at a time ({@link SLICE_DIGESTS}), the
+ * kept ones read by the ranges of their slices: the run holds one slice of the window's digests,
+ * not all of them, and the parts it computed and wrote need not be held.
  */
 export async function windowOfParts(
   parts: readonly WindowPart[],
@@ -148,6 +168,10 @@ export async function windowOfParts(
     return added.some((row) => row.grain === 'lake') ? { rows: added } : {};
   };
   if (known.length === parts.length) return rows();
+  if (comparesBySlices(parts.length - known.length, parts.length)) {
+    const shared = await shareBySlices(parts, kept);
+    return shared === false ? { ...rows(), nowChecked: parts.map((p) => p.id) } : undefined;
+  }
   const changed: { readonly all: BigUint64Array; readonly fresh: BigUint64Array }[] = [];
   for (const part of parts) {
     if (known.includes(part)) continue;
@@ -168,7 +192,7 @@ export async function windowOfParts(
     )
   )
     return undefined;
-  // Only looked up in kept parts (none in a run that computes every partition: no second copy of the window's digests).
+  // Only looked up in kept parts (none when every part changed: no second copy of their digests).
   const probes = known.length === 0 ? new BigUint64Array(0) : union(changed.map((c) => c.fresh));
   // A few kept parts at once (their ranges in memory), in order: the first broken one is reported.
   for (let at = 0; probes.length > 0 && at < known.length; at += PARTS_AT_ONCE) {
@@ -179,6 +203,33 @@ export async function windowOfParts(
     if (found.some((f) => f !== false)) return undefined;
   }
   return { ...rows(), nowChecked: parts.map((p) => p.id) };
+}
+
+/**
+ * Whether two of the parts share a value, compared one slice of the hash range at a time (a value in
+ * two parts is in the same slice of both): the slice of each part, in memory or read by its range,
+ * sorted together. Undefined when a kept part's digests do not hold together (reported).
+ */
+async function shareBySlices(parts: readonly WindowPart[], kept: KeptDigests): Promise<boolean | undefined> {
+  const total = parts.reduce((sum, p) => sum + (p.keys?.length ?? p.kept?.count ?? 0), 0);
+  const sliceBits = Math.min(16, Math.max(0, Math.ceil(Math.log2(total / (kept.sliceDigests ?? SLICE_DIGESTS)))));
+  const sources = parts.map((p): DigestSlices | undefined => {
+    const { keys } = p;
+    if (keys !== undefined) return { slice: async (slice) => sliceOf(keys, slice, sliceBits) };
+    return p.kept === undefined ? undefined : keptSlices(kept.get, kept.read, p.kept, sliceBits);
+  });
+  const broken = async (i: number) => {
+    await kept.broken(parts[i] as WindowPart);
+    return undefined;
+  };
+  if (sources.includes(undefined)) return broken(sources.indexOf(undefined));
+  for (let slice = 0; slice < 2 ** sliceBits; slice += 1) {
+    const inSlice = await Promise.all(sources.map((source) => (source as DigestSlices).slice(slice)));
+    if (inSlice.includes(undefined)) return broken(inSlice.indexOf(undefined));
+    const all = sortedTogether(inSlice as BigUint64Array[]);
+    for (let i = 1; i < all.length; i += 1) if (all[i] === all[i - 1]) return true;
+  }
+  return false;
 }
 
 /** The values of a sorted array not in another (both ascending, no repeats). */

@@ -37,7 +37,7 @@ export interface AthenaSourceChecksOptions {
  * How long Plan's source checks spend computing parts in one run, at most (a batch started in time
  * runs to its end): a third of Plan's 120 s Lambda timeout (FUNCTION_TIMEOUT_SECONDS of
  * shared/workflow/step-limits.ts, a ring above: a test ties the two). A first computation of a big
- * window is one Athena statement per 32 MiB of files (some 31 at the 1 GiB limit), each with its
+ * window is one Athena statement per 32 MiB of files (some 96 at the 3 GiB limit), each with its
  * CSV result of one row per event, which could outlast Plan: past the budget the run reads the
  * window at once (one statement more) and the next run goes on from the parts kept.
  */

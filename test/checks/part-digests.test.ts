@@ -198,6 +198,43 @@ describe("the window's parts computed at once", () => {
   });
 });
 
+describe('the window of parts computed at once, compared by slices', () => {
+  /** Four kept parts of 20,000 digests (none checked: a first computation), compared 10,000 digests at a time (8 slices). */
+  const all = digests(80_000, 77n);
+  function firstComputation(value?: bigint, into: number[] = []) {
+    const s = store();
+    const parts = [0, 1, 2, 3].map((k): WindowPart => {
+      const own = all.filter((_, i) => i % 4 === k);
+      const sorted = into.includes(k) && value !== undefined ? BigUint64Array.from(new Set([...own, value])).sort() : own;
+      return { id: `p${k}`, rows: [LAKE], kept: s.keep(`p${k}.digests`, sorted) };
+    });
+    const ranges: number[] = [];
+    const read = async (key: string, start: number, end: number) => {
+      ranges.push(end - start);
+      return s.read(key, start, end);
+    };
+    const run = () => windowOfParts(parts, new Set(), { get: s.get, read, broken: async () => {}, sliceDigests: 10_000 });
+    return { s, ranges, run };
+  }
+
+  it('reads each kept part back by slice, never holding a part whole, and adds the parts up when they share nothing', async () => {
+    const w = firstComputation();
+    expect(await w.run()).toMatchObject({ nowChecked: ['p0', 'p1', 'p2', 'p3'] });
+    // Eight slices of each part, each one range of about 2,500 digests (text of 32 characters per three), the whole read once.
+    expect(w.ranges).toHaveLength(4 * 8);
+    expect(Math.max(...w.ranges)).toBeLessThan(digestsTextLength(2500 * 1.25));
+    expect(w.s.counted.bytes).toBeLessThan(4 * digestsTextLength(20_000) * 1.01);
+  });
+
+  it('finds a value two parts share in any slice (the range ends, both sides of a slice edge, the top slice), and not one part alone', async () => {
+    const TOP = 2n ** 64n - 1n;
+    for (const value of [0n, (1n << 61n) - 1n, 1n << 61n, 7n << 61n, TOP]) {
+      expect(await firstComputation(value, [0, 3]).run()).toBeUndefined();
+      expect(await firstComputation(value, [2]).run()).toMatchObject({ nowChecked: ['p0', 'p1', 'p2', 'p3'] });
+    }
+  });
+});
+
 describe('the window of parts compares only what is new', () => {
   /** Three partitions kept and checked by the last run, the third computed again now with `now` as its digests. */
   function window(now: (before: BigUint64Array, other: BigUint64Array) => BigUint64Array) {
