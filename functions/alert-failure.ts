@@ -12,8 +12,10 @@ const runIdOf = (executionArn: string): string => executionArn.slice(executionAr
 
 /**
  * The AlertFailure state: the `error` alert naming the failed step, then (best effort, after the
- * alert) the tile store's lease given back when this run still holds it, and its delivering entry
- * taken out: a run that failed in Plan after taking it has no plan yet, so the run is named by its execution.
+ * alert) the tile store's lease given back when this run still holds it, its waiting entry taken
+ * out, and its delivering entry kept until its invocations still running in a failed Map's other
+ * iterations have stopped (TileLease.failed): a run that failed in Plan after taking it has no plan
+ * yet, so the run is named by its execution.
  */
 export const handler = stepHandler({
   step: StateName.AlertFailure,
@@ -22,7 +24,7 @@ export const handler = stepHandler({
   run: async (event, ports) => {
     const result = await alertFailureStep(event, ports);
     try {
-      return { ...result, lease_released: await tileLease().end(runIdOf(event.failed.execution)) };
+      return { ...result, lease_released: await tileLease().failed(runIdOf(event.failed.execution)) };
     } catch (error) {
       logger.warn("the tile store's lease could not be given back", { error: error instanceof Error ? error.message : String(error) });
       return { ...result, lease_released: false };

@@ -10,8 +10,9 @@ import type { DeliveringRun, TileLease } from './tile-lease.ts';
  * {@link SkippedRun}, a Choice state ends the execution in `Skipped`), counted by a metric and a
  * log line. The next tick of the schedule refreshes as of its own moment, so nothing is lost but
  * the skipped tick. Across cadences, the tile store's lease (tile-lease.ts) keeps one execution at a
- * time over the tiles: a realtime tick finding it held is skipped (`busy`), any other run waits.
- * Likewise when a cohort the run planned is one a run past ReleaseTiles still snapshots (whose
+ * time over the tiles: a realtime tick finding it held is skipped (`busy`), any other run waits,
+ * recorded in the lease, and ticks are skipped while it waits, so that it is not starved. Likewise
+ * when a cohort the run planned is one a run past ReleaseTiles still snapshots (whose
  * `current.json` is about to move). Locally the state folder's run lock serializes runs and `cohorts watch` queues one.
  */
 
@@ -20,12 +21,12 @@ export interface SkippedRun {
   readonly skipped: {
     /**
      * `overlap`: an earlier run of the cadence still runs; `no-cohorts`: no live cohort has the
-     * cadence; `busy`: another execution (of another cadence) holds the tile store's lease, or
-     * still snapshots a cohort the tick planned (a realtime tick only).
+     * cadence; `busy`: another execution (of another cadence) holds the tile store's lease, waits
+     * for it, or still snapshots a cohort the tick planned (a realtime tick only).
      */
     readonly reason: 'overlap' | 'no-cohorts' | 'busy';
     readonly cadence: Cadence;
-    /** The earlier run of the cadence that is still running (`overlap`), or the lease's holder or the delivering run (`busy`). */
+    /** The earlier run of the cadence that is still running (`overlap`), or the lease's holder, the waiting run or the delivering run (`busy`). */
     readonly running?: string;
   };
 }
@@ -78,8 +79,9 @@ export interface TilesTaken {
 /**
  * Takes the tile store's lease for the run (after the skip checks, before anything touches the
  * tiles). Held by another running execution: a realtime tick is {@link SkippedRun} (`busy`; the next
- * tick refreshes as of its own moment), any other run throws {@link TilesBusyError}, which the state
- * machine retries. `tookOver` is told of a holder that no longer ran.
+ * tick refreshes as of its own moment), any other run is recorded as waiting and throws
+ * {@link TilesBusyError}, which the state machine retries. Free while another run waits for it: a
+ * realtime tick is skipped `busy` (naming that run). `tookOver` is told of a holder that no longer ran.
  */
 export async function skippedByLease(
   event: PlanEvent,
@@ -87,7 +89,7 @@ export async function skippedByLease(
   executions: RunningExecutions,
   tookOver: (holder: string) => void = () => {},
 ): Promise<SkippedRun | TilesTaken> {
-  const taken = await lease.take(event.run_id, executions);
+  const taken = await lease.take(event.run_id, executions, waits(event));
   if (taken.taken) {
     if (taken.took_over !== undefined) tookOver(taken.took_over);
     return { delivering: taken.delivering };
@@ -99,8 +101,8 @@ export async function skippedByLease(
  * After planning, holding the lease: when a cohort the run planned is one a run past ReleaseTiles
  * still snapshots, its version number was assigned against a `current.json` that run is about to
  * move (its Snapshot would fail with CurrentMovedError). Then the lease is given back and the run
- * does not go on: a realtime tick is {@link SkippedRun} (`busy`, naming that run), any other run
- * throws {@link TilesBusyError} and plans again when the state machine retries.
+ * does not go on: a realtime tick is {@link SkippedRun} (`busy`, naming that run), any other run is
+ * recorded as waiting, throws {@link TilesBusyError} and plans again when the state machine retries.
  */
 export async function skippedByDelivery(
   event: PlanEvent,
@@ -111,7 +113,7 @@ export async function skippedByDelivery(
   const ids = new Set(planned);
   const other = taken.delivering.find((d) => d.cohorts.some((c) => ids.has(c)));
   if (other === undefined) return undefined;
-  await lease.end(event.run_id);
+  await lease.stepAside(event.run_id, waits(event));
   return busy(
     event,
     other.run,
@@ -119,8 +121,11 @@ export async function skippedByDelivery(
   );
 }
 
+/** Whether the run waits for the tiles (any run but a realtime tick, which is skipped). */
+const waits = (event: PlanEvent): boolean => event.request.cadence !== 'realtime';
+
 /** A realtime tick is skipped `busy`; any other run waits (TilesBusyError). */
 function busy(event: PlanEvent, running: string, cohorts?: readonly string[]): SkippedRun {
-  if (event.request.cadence === 'realtime') return { skipped: { reason: 'busy', cadence: 'realtime', running } };
+  if (!waits(event)) return { skipped: { reason: 'busy', cadence: 'realtime', running } };
   throw new TilesBusyError(running, cohorts);
 }

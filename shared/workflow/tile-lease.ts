@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TILE_LEASE_KEY } from '../bucket-layout.ts';
 import { type BlobStore, ConcurrentUpdateError, type EtaggedBlob } from '../ports.ts';
 import type { RunningExecutions } from '../refresh-request.ts';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from './step-limits.ts';
 
 /**
  * One execution at a time over the tile store, in the cloud. Runs of different cadences (a realtime
@@ -18,9 +19,22 @@ import type { RunningExecutions } from '../refresh-request.ts';
  * The lease also records the runs past ReleaseTiles that have not finished (`delivering`, with the
  * cohorts each one's plan snapshots): they write versions and exports, so Plan carries out
  * deletion requests only while none of them still runs, and a run does not plan a cohort one of
- * them is about to publish a version of. ReleaseTiles moves the holder there; Finish and
- * AlertFailure take the run's own entry out. An entry whose run no longer runs counts no more
+ * them is about to publish a version of. ReleaseTiles moves the holder there; Finish takes the
+ * run's own entry out. An entry whose run no longer runs counts no more
  * after the same grace as the holder, and is pruned by the next Plan that takes the lease.
+ *
+ * A failed run's entry is not taken out but kept until {@link IN_FLIGHT_MS} after AlertFailure: a
+ * Map that fails stops starting iterations, but Lambda invocations already running in its other
+ * iterations go on, up to their function's timeout, writing versions and exports after the
+ * execution has failed (and so is no longer listed as running).
+ *
+ * And it records the runs other than realtime ticks that found the lease held, or a cohort they
+ * planned still snapshotted (`waiting`): Plan retries them every 30 s, while realtime ticks start
+ * every few minutes and would take the lease the moment it is free, so a waiting run could lose
+ * every race until it fails. While a waiting run still counts (as a delivering one), a realtime tick
+ * does not take a free lease but is skipped; the waiting run takes it at its next attempt, which
+ * takes its entry out (so do Finish and AlertFailure). Among waiting runs, whichever retries
+ * first takes it; the others go on keeping ticks out and take it after it.
  */
 
 /**
@@ -31,20 +45,39 @@ import type { RunningExecutions } from '../refresh-request.ts';
  */
 export const LISTING_GRACE_MS = 5 * 60_000;
 
-/** A run past ReleaseTiles that has not finished: since when, and the cohorts its plan snapshots. */
-const deliveringSchema = z.object({ run: z.string(), since: z.string(), cohorts: z.array(z.string()) });
+/**
+ * How long after AlertFailure a failed run's delivering entry still counts: an invocation of
+ * Snapshot or Deliver started just before the Map failed may run for its function's whole timeout
+ * (then Lambda stops it), plus the task's margin for clocks that disagree a little.
+ */
+export const IN_FLIGHT_MS =
+  (Math.max(FUNCTION_TIMEOUT_SECONDS.Snapshot, FUNCTION_TIMEOUT_SECONDS.Deliver) + TASK_TIMEOUT_MARGIN_SECONDS) * 1000;
+
+/**
+ * A run past ReleaseTiles that has not finished: since when, and the cohorts its plan snapshots;
+ * `until`, for a failed run, when its last invocations still running must have stopped.
+ */
+const deliveringSchema = z.object({ run: z.string(), since: z.string(), cohorts: z.array(z.string()), until: z.string().optional() });
+
+/** A run (other than a realtime tick) refused the lease, retried by the state machine, since when. */
+const waitingSchema = z.object({ run: z.string(), since: z.string() });
 
 /** A run still writing versions and exports after giving the tiles back (see {@link TileLease}). */
 export type DeliveringRun = z.infer<typeof deliveringSchema>;
 
+/** A run waiting for the lease (see {@link TileLease}). */
+export type WaitingRun = z.infer<typeof waitingSchema>;
+
 /**
  * The lease object: which execution holds the tiles and since when (`holder: null` once given back),
- * and the runs past ReleaseTiles (absent in objects written before they were recorded).
+ * the runs past ReleaseTiles and the runs waiting for it (each absent in objects written before
+ * it was recorded, and when empty).
  */
 const leaseSchema = z.object({
   holder: z.string().nullable(),
   since: z.string(),
   delivering: z.array(deliveringSchema).optional(),
+  waiting: z.array(waitingSchema).optional(),
 });
 
 type Lease = z.infer<typeof leaseSchema>;
@@ -56,14 +89,22 @@ export type LeaseTaken =
    * other runs past ReleaseTiles that still run (none can join them while this run holds the lease).
    */
   | { readonly taken: true; readonly took_over?: string; readonly delivering: readonly DeliveringRun[] }
-  /** Another running execution holds it. */
-  | { readonly taken: false; readonly holder: string };
+  /**
+   * Another running execution holds it; or, for a realtime tick only, it is free but `holder` waits
+   * for it (`waiting`).
+   */
+  | { readonly taken: false; readonly holder: string; readonly waiting?: true };
 
 /** Compare-and-swap attempts before a contended lease is left to the step's retry (ConcurrentUpdateError). */
 const ATTEMPTS = 5;
 
 /** No lease: none written yet, or one that cannot be read (taken over). */
 const FREE: Lease = { holder: null, since: '' };
+
+/** The lease as written: empty lists left out. */
+function written({ delivering, waiting, ...lease }: Lease): Lease {
+  return { ...lease, ...(delivering?.length ? { delivering } : {}), ...(waiting?.length ? { waiting } : {}) };
+}
 
 /** The lease the object holds. */
 function leaseOf(seen: EtaggedBlob | undefined): Lease {
@@ -91,24 +132,39 @@ export class TileLease {
 
   /**
    * Takes the lease for `runId`: when it is free, already this run's (a retried Plan), or held by
-   * an execution that is not among the running ones, for longer than the listing's grace. Taking
-   * it prunes the delivering entries of runs that no longer run. A lost compare-and-swap re-reads
-   * and decides again.
+   * an execution that is not among the running ones, for longer than the listing's grace; for a
+   * realtime tick (`waits` false) only while no other run waits for it. Taking it takes the run's
+   * own waiting entry out and prunes the entries of runs that no longer run. Refused, a run that
+   * `waits` is recorded as waiting (once: its first refusal's instant stays). A lost
+   * compare-and-swap re-reads and decides again.
    */
-  take(runId: string, executions: RunningExecutions): Promise<LeaseTaken> {
+  take(runId: string, executions: RunningExecutions, waits: boolean): Promise<LeaseTaken> {
     return this.swap('taken', async (lease): Promise<Decision<LeaseTaken>> => {
       const { holder } = lease;
-      if (holder !== null && holder !== runId && (await this.runs(holder, lease.since, executions))) {
-        return { result: { taken: false, holder } };
+      if (holder !== null && holder !== runId && (await this.counts({ run: holder, since: lease.since }, executions))) {
+        return this.refused(lease, runId, waits, { taken: false, holder });
       }
-      const entries = (lease.delivering ?? []).filter((d) => d.run !== runId);
-      const delivering: DeliveringRun[] = [];
-      for (const entry of entries) if (await this.runs(entry.run, entry.since, executions)) delivering.push(entry);
-      if (holder === runId) return { result: { taken: true, delivering } };
+      if (holder === runId) return { result: { taken: true, delivering: await this.counting(lease.delivering, runId, executions) } };
+      const waiting = await this.counting(lease.waiting, runId, executions);
+      const first = waiting[0];
+      if (!waits && first !== undefined) return { result: { taken: false, holder: first.run, waiting: true } };
+      const delivering = await this.counting(lease.delivering, runId, executions);
       return {
         result: holder === null ? { taken: true, delivering } : { taken: true, took_over: holder, delivering },
-        next: { holder: runId, since: this.now().toISOString(), ...(delivering.length > 0 ? { delivering } : {}) },
+        next: { holder: runId, since: this.now().toISOString(), delivering, waiting },
       };
+    });
+  }
+
+  /**
+   * Plan after planning, when a cohort it planned is one a delivering run still snapshots: gives
+   * the lease back (while `runId` holds it) and records the run as waiting (a run that `waits`),
+   * so realtime ticks do not take the lease before it again.
+   */
+  stepAside(runId: string, waits: boolean): Promise<void> {
+    return this.swap('given back', async (lease): Promise<Decision<void>> => {
+      const given = lease.holder === runId ? { ...lease, holder: null, since: this.now().toISOString() } : lease;
+      return this.refused(given, runId, waits, undefined, given !== lease);
     });
   }
 
@@ -121,31 +177,77 @@ export class TileLease {
       if (lease.holder !== runId) return { result: false };
       const since = this.now().toISOString();
       const others = (lease.delivering ?? []).filter((d) => d.run !== runId);
-      return { result: true, next: { holder: null, since, delivering: [...others, { run: runId, since, cohorts: [...cohorts] }] } };
+      return {
+        result: true,
+        next: { ...lease, holder: null, since, delivering: [...others, { run: runId, since, cohorts: [...cohorts] }] },
+      };
     });
   }
 
   /**
-   * Finish and AlertFailure: the run is over. Gives the lease back when `runId` still holds it
-   * (ReleaseTiles failed, or the run failed before it) and takes its own delivering entry out,
-   * never another run's; whether it gave the lease back.
+   * Finish: the run is over. Gives the lease back when `runId` still holds it (ReleaseTiles failed,
+   * or the run failed before it) and takes its own delivering and waiting entries out, never
+   * another run's; whether it gave the lease back.
    */
   end(runId: string): Promise<boolean> {
+    return this.over(runId, () => []);
+  }
+
+  /**
+   * AlertFailure: as {@link end}, but the run's delivering entry stays, counting until
+   * {@link IN_FLIGHT_MS} from now (its invocations still running may write until then); the next
+   * Plan that takes the lease after that prunes it.
+   */
+  failed(runId: string): Promise<boolean> {
+    return this.over(runId, (own) => own.map((d) => ({ ...d, until: new Date(this.now().getTime() + IN_FLIGHT_MS).toISOString() })));
+  }
+
+  /** The lease given back while `runId` holds it, its waiting entry out and its delivering entry `kept`; whether given back. */
+  private over(runId: string, kept: (own: DeliveringRun[]) => DeliveringRun[]): Promise<boolean> {
     return this.swap('given back', async (lease): Promise<Decision<boolean>> => {
       const held = lease.holder === runId;
-      const others = (lease.delivering ?? []).filter((d) => d.run !== runId);
-      if (!held && others.length === (lease.delivering ?? []).length) return { result: false };
-      const holder = held ? { holder: null, since: this.now().toISOString() } : { holder: lease.holder, since: lease.since };
-      return { result: held, next: { ...holder, ...(others.length > 0 ? { delivering: others } : {}) } };
+      const delivering = lease.delivering ?? [];
+      const own = delivering.filter((d) => d.run === runId);
+      const next: Lease = {
+        ...lease,
+        ...(held ? { holder: null, since: this.now().toISOString() } : {}),
+        delivering: [...delivering.filter((d) => d.run !== runId), ...kept(own)],
+        waiting: (lease.waiting ?? []).filter((w) => w.run !== runId),
+      };
+      const changed = JSON.stringify(written(next)) !== JSON.stringify(written(lease));
+      return changed ? { result: held, next } : { result: false };
     });
   }
 
-  /** Whether `run` (recorded at `since`) still counts: recorded within the listing's grace, or running. */
-  private async runs(run: string, since: string, executions: RunningExecutions): Promise<boolean> {
+  /** A refusal (`result`), recording `runId` as waiting when it `waits` and is not yet; `changed`: the lease is written anyway. */
+  private refused<T>(lease: Lease, runId: string, waits: boolean, result: T, changed = false): Decision<T> {
+    const waiting = lease.waiting ?? [];
+    if (!waits || waiting.some((w) => w.run === runId)) return changed ? { result, next: lease } : { result };
+    return { result, next: { ...lease, waiting: [...waiting, { run: runId, since: this.now().toISOString() }] } };
+  }
+
+  /** The entries of runs other than `runId` that still count. */
+  private async counting<E extends WaitingRun & { until?: string }>(
+    entries: readonly E[] | undefined,
+    runId: string,
+    executions: RunningExecutions,
+  ): Promise<E[]> {
+    const kept: E[] = [];
+    for (const entry of entries ?? []) if (entry.run !== runId && (await this.counts(entry, executions))) kept.push(entry);
+    return kept;
+  }
+
+  /**
+   * Whether an entry (or the holder) still counts: before its `until`, recorded within the
+   * listing's grace, or its run running.
+   */
+  private async counts(entry: { run: string; since: string; until?: string }, executions: RunningExecutions): Promise<boolean> {
     // An unreadable instant counts as old: the running executions alone decide.
-    const sinceMs = Date.parse(since);
-    if (!Number.isNaN(sinceMs) && this.now().getTime() - sinceMs < LISTING_GRACE_MS) return true;
-    return (await executions.running()).some((e) => e.name === run);
+    const now = this.now().getTime();
+    if (entry.until !== undefined && now < Date.parse(entry.until)) return true;
+    const sinceMs = Date.parse(entry.since);
+    if (!Number.isNaN(sinceMs) && now - sinceMs < LISTING_GRACE_MS) return true;
+    return (await executions.running()).some((e) => e.name === entry.run);
   }
 
   /** Reads the lease, decides, and writes what was decided by compare-and-swap; a lost race reads and decides again. */
@@ -155,7 +257,7 @@ export class TileLease {
       const { result, next } = await decide(leaseOf(seen));
       if (next === undefined) return result;
       try {
-        await this.blobs.putIfUnchanged(TILE_LEASE_KEY, `${JSON.stringify(next)}\n`, seen?.etag);
+        await this.blobs.putIfUnchanged(TILE_LEASE_KEY, `${JSON.stringify(written(next))}\n`, seen?.etag);
         return result;
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError)) throw error;

@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from '../../shared/workflow/step-limits.ts';
 import { LISTING_GRACE_MS } from '../../shared/workflow/tile-lease.ts';
 import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { header } from '../support/lake.ts';
@@ -52,6 +53,12 @@ const delivering = () => {
     body === undefined ? {} : (JSON.parse(new TextDecoder().decode(body)) as { delivering?: { run: string; cohorts: string[] }[] });
   return (lease.delivering ?? []).map((d) => [d.run, d.cohorts]);
 };
+/** The runs the lease records as waiting for it. */
+const waiting = () => {
+  const body = aws.buckets.get('cohorts-snapshots')?.get(LEASE)?.body;
+  const lease = body === undefined ? {} : (JSON.parse(new TextDecoder().decode(body)) as { waiting?: { run: string }[] });
+  return (lease.waiting ?? []).map((w) => w.run);
+};
 /** ReleaseTiles of a run with its plan, as the state machine passes it (`$.plan.cohorts`). */
 const releaseTiles = (plan: WorkflowPlan) => run('Finish', { release_tiles: { run_id: plan.run_id, cohorts: plan.cohorts } });
 const planOf = async (event: object) => ((await run('Plan', event)) as { plan: WorkflowPlan }).plan;
@@ -96,6 +103,73 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     expect(leaseHolder()).toBe('daily-run');
   });
 
+  it('does not let realtime ticks starve a waiting daily run: a tick facing the free lease while it waits is skipped `busy`, and it takes the lease at its next attempt', async () => {
+    // GIVEN a tick holding the lease, WHEN a daily run plans, THEN it waits, recorded in the lease
+    givenRunning([tick]);
+    const planned = await planOf(tick);
+    givenRunning([tick, daily]);
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError', holder: RUN });
+    expect(waiting()).toEqual(['daily-run']);
+    // WHEN the tick is done and the next tick plans before the daily run's retry, THEN that tick is skipped `busy`, naming it
+    await releaseTiles(planned);
+    await finish(planned);
+    const next = { ...tick, run_id: 'next-tick', started_at: '2026-12-05T06:05:00Z' };
+    givenRunning([daily, next]);
+    expect(await run('Plan', next)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'daily-run' } });
+    expect(leaseHolder()).toBeNull();
+    // WHEN the daily run retries, THEN it takes the lease and plans, its own entry not in its way, and the entry goes
+    expect((await planOf(daily)).cohorts.map((c) => c.id)).toEqual(['payers']);
+    expect(leaseHolder()).toBe('daily-run');
+    expect(waiting()).toEqual([]);
+  });
+
+  it('lets two waiting runs go one after the other, ticks kept out while either waits; AlertFailure of one that gave up takes its entry out', async () => {
+    const manual = {
+      ...daily,
+      request: { trigger: 'manual', cohorts: ['payers'] },
+      run_id: 'manual-run',
+      started_at: '2026-12-05T06:02:00Z',
+    };
+    const next = { ...tick, run_id: 'next-tick', started_at: '2026-12-05T06:05:00Z' };
+    // GIVEN both refused while the tick holds the lease
+    givenRunning([tick]);
+    const planned = await planOf(tick);
+    givenRunning([tick, daily, manual]);
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError' });
+    await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError' });
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError' });
+    expect(waiting()).toEqual(['daily-run', 'manual-run']);
+    await finish(planned);
+    // WHEN the manual run retries first, THEN it takes the lease; the daily run waits on, and a tick is skipped
+    givenRunning([daily, manual, next]);
+    const manualPlan = await planOf(manual);
+    expect(waiting()).toEqual(['daily-run']);
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'manual-run' });
+    await releaseTiles(manualPlan);
+    expect(await run('Plan', next)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'daily-run' } });
+    // WHEN the daily run's Plan gave up (its retries spent), THEN AlertFailure takes its entry out and ticks go on
+    expect(await run('AlertFailure', failedIn('Plan', 'daily-run'))).toMatchObject({ lease_released: false });
+    expect(waiting()).toEqual([]);
+    expect(await run('Plan', next)).toHaveProperty('plan');
+  });
+
+  it('counts a waiting run no longer running only for the grace: a tick then takes the free lease and prunes its entry', async () => {
+    const next = { ...tick, run_id: 'next-tick', started_at: '2026-12-05T06:05:00Z' };
+    const givenWaiting = (minutes: number) =>
+      aws.put(
+        'cohorts-snapshots',
+        LEASE,
+        JSON.stringify({ holder: null, since: minutesAgo(minutes), waiting: [{ run: 'gone-run', since: minutesAgo(minutes) }] }),
+      );
+    givenRunning([next]);
+    givenWaiting(1);
+    expect(await run('Plan', next)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'gone-run' } });
+    givenWaiting(6);
+    expect(await run('Plan', next)).toHaveProperty('plan');
+    expect(leaseHolder()).toBe('next-tick');
+    expect(waiting()).toEqual([]);
+  });
+
   it('gives the lease back right after Evaluate (ReleaseTiles, on the Finish function): a tick that starts while a daily run snapshots goes on', async () => {
     // GIVEN a daily run that planned (holding the lease), then kept its evaluation and passed ReleaseTiles
     givenRunning([daily]);
@@ -129,6 +203,15 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     await expect(run('Plan', again)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'manual-run', cohorts: ['now_active'] });
     expect(leaseHolder()).toBeNull();
     expect(delivering()).toEqual([['manual-run', ['now_active']]]);
+    // ...recorded as waiting, so a tick is skipped for it even once that run has finished, and it takes the lease on retry
+    expect(waiting()).toEqual(['manual-again']);
+    const body = aws.text('cohorts-snapshots', LEASE) as string;
+    aws.put('cohorts-snapshots', LEASE, JSON.stringify({ ...JSON.parse(body), delivering: [] }));
+    givenRunning([later, again]);
+    expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'manual-again' } });
+    expect((await planOf(again)).cohorts.map((c) => c.id)).toEqual(['now_active']);
+    expect(waiting()).toEqual([]);
+    givenRunning([manual, later, again]);
     // WHEN that run ended without Finish (crashed) and the grace passed, THEN the tick plans and the entry is pruned
     aws.put(
       'cohorts-snapshots',
@@ -177,7 +260,7 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     expect(erasures()).toHaveLength(1);
   });
 
-  it('takes out only the finished run’s own delivering entry (Finish, AlertFailure), leaving the holder and the others', async () => {
+  it('takes out only the finished run’s own delivering entry (Finish), leaving the holder and the others', async () => {
     // GIVEN the tick past ReleaseTiles, beside another run past it and a daily run holding the lease
     givenRunning([tick]);
     const planned = await planOf(tick);
@@ -197,10 +280,42 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     await finish(planned);
     expect(leaseHolder()).toBe('daily-run');
     expect(delivering()).toEqual([['other-run', ['payers']]]);
-    // WHEN the other run fails after ReleaseTiles, THEN AlertFailure takes its entry out, the lease still the daily run's
+    // WHEN the other run fails after ReleaseTiles, THEN AlertFailure keeps its entry (see the next test), the lease still the daily run's
     expect(await run('AlertFailure', failedIn('DeliverEach', 'other-run'))).toMatchObject({ lease_released: false });
     expect(leaseHolder()).toBe('daily-run');
-    expect(delivering()).toEqual([]);
+    expect(delivering()).toEqual([['other-run', ['payers']]]);
+  });
+
+  it('keeps a failed run’s delivering entry after AlertFailure until its invocations still running in the failed Map may no longer write (their timeout)', async () => {
+    const REQUEST = 'privacy/deletion-requests/ticket-1.json';
+    const request = () => aws.text('cohorts-snapshots', REQUEST);
+    // GIVEN a manual run of the tick's cohort past ReleaseTiles whose SnapshotEach failed (AlertFailure ran; the
+    // execution then failed, so it is no longer listed), and a deletion request
+    const manual = { ...daily, request: { trigger: 'manual', cohorts: ['now_active'] }, run_id: 'manual-run' };
+    givenRunning([manual]);
+    await releaseTiles(await planOf(manual));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const failedAt = Date.now();
+      expect(await run('AlertFailure', failedIn('SnapshotEach', 'manual-run'))).toMatchObject({ lease_released: false });
+      aws.put('cohorts-snapshots', REQUEST, '{"person_id": "bob"}');
+      const later = { ...tick, run_id: 'later-tick', started_at: '2026-12-05T06:05:00Z' };
+      givenRunning([later]);
+      // WHEN a tick plans just before an invocation Snapshot or Deliver started as the Map failed must have stopped
+      // (past the listing's grace), THEN it is skipped `busy` naming the failed run, and erases no one
+      const longest = Math.max(FUNCTION_TIMEOUT_SECONDS.Snapshot, FUNCTION_TIMEOUT_SECONDS.Deliver) * 1000;
+      expect(longest).toBeGreaterThan(LISTING_GRACE_MS);
+      vi.setSystemTime(failedAt + longest - 1000);
+      expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'manual-run' } });
+      expect(request()).toBe('{"person_id": "bob"}');
+      // WHEN it plans once they must have stopped (their timeout and the task's margin), THEN it goes on, erases and prunes the entry
+      vi.setSystemTime(failedAt + longest + TASK_TIMEOUT_MARGIN_SECONDS * 1000 + 1000);
+      expect((await planOf(later)).cohorts.map((c) => c.id)).toEqual(['now_active']);
+      expect(JSON.parse(request() as string)).toHaveProperty('processed_at');
+      expect(delivering()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a ReleaseTiles input without a run or its cohorts, giving nothing back', async () => {
