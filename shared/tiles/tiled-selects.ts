@@ -8,6 +8,7 @@ import { periodsPredicate } from '../compiler/periods.ts';
 import { boundsHoldForInfinity, boundsPredicate, propertyPredicate } from '../compiler/predicates.ts';
 import { integerLiteral } from '../compiler/sql-text.ts';
 import type { CohortDefinition } from '../language/ast.ts';
+import { carriedPersonSum } from './carry-sql.ts';
 import { leafUses, type MeasureUse } from './measures.ts';
 import { type SequenceUse, sequenceUse } from './sequence-uses.ts';
 import { RAW_PARTS } from './tiled-parts.ts';
@@ -149,7 +150,7 @@ export class TiledSelects {
     const otherAggregates = [...this.aggregates].filter(([, alias]) => !this.carriedAliases.has(alias));
     const columns = [...new Set(this.carriedAliases.values())];
     const carriedPerson =
-      `carried_person AS (\n  SELECT coalesce(m.person_id, c.user_key) AS person_id${moreItems(columns.map((c) => `sum(c.${c}) AS ${c}`))}\n` +
+      `carried_person AS (\n  SELECT coalesce(m.person_id, c.user_key) AS person_id${moreItems(columns.map((c) => `${carriedPersonSum(this.d, `c.${c}`)} AS ${c}`))}\n` +
       `  FROM ${this.carried.relation} AS c\n  LEFT JOIN identity_map AS m ON m.source = c.source AND m.user_key = c.user_key\n` +
       '  GROUP BY coalesce(m.person_id, c.user_key)\n)';
     const items = [...this.aggregates.values()].map((alias) => {
