@@ -20,8 +20,11 @@ import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from './step-li
  * cohorts each one's plan snapshots): they write versions and exports, so Plan carries out
  * deletion requests only while none of them still runs, and a run does not plan a cohort one of
  * them is about to publish a version of. ReleaseTiles moves the holder there; Finish takes the
- * run's own entry out. An entry whose run no longer runs counts no more
- * after the same grace as the holder, and is pruned by the next Plan that takes the lease.
+ * run's own entry out. An entry whose run no longer runs (past the same grace as the holder) and
+ * that has no `until` yet gets one, {@link IN_FLIGHT_MS} from the Plan that first sees it gone, and
+ * counts until then: a run stopped or timed out never reaches Finish or AlertFailure, and its
+ * Snapshot and Deliver invocations still running go on writing. An entry past its `until` is
+ * pruned by the next Plan that takes the lease.
  *
  * A failed run's entry is not taken out but kept until {@link IN_FLIGHT_MS} after AlertFailure: a
  * Map that fails stops starting iterations, but Lambda invocations already running in its other
@@ -46,8 +49,9 @@ import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from './step-li
 export const LISTING_GRACE_MS = 5 * 60_000;
 
 /**
- * How long after AlertFailure a failed run's delivering entry still counts: an invocation of
- * Snapshot or Deliver started just before the Map failed may run for its function's whole timeout
+ * How long after AlertFailure a failed run's delivering entry still counts (or after a Plan first
+ * saw a stopped or timed-out run gone): an invocation of Snapshot or Deliver started just before
+ * the Map failed (or the execution stopped) may run for its function's whole timeout
  * (then Lambda stops it), plus the task's margin for clocks that disagree a little.
  */
 export const IN_FLIGHT_MS =
@@ -55,7 +59,8 @@ export const IN_FLIGHT_MS =
 
 /**
  * A run past ReleaseTiles that has not finished: since when, and the cohorts its plan snapshots;
- * `until`, for a failed run, when its last invocations still running must have stopped.
+ * `until`, for a failed run (or one seen gone, stopped or timed out), when its last invocations
+ * still running must have stopped.
  */
 const deliveringSchema = z.object({ run: z.string(), since: z.string(), cohorts: z.array(z.string()), until: z.string().optional() });
 
@@ -106,6 +111,11 @@ function written({ delivering, waiting, ...lease }: Lease): Lease {
   return { ...lease, ...(delivering?.length ? { delivering } : {}), ...(waiting?.length ? { waiting } : {}) };
 }
 
+/** Whether two leases are written alike. */
+function same(a: Lease, b: Lease): boolean {
+  return JSON.stringify(written(a)) === JSON.stringify(written(b));
+}
+
 /** The lease the object holds. */
 function leaseOf(seen: EtaggedBlob | undefined): Lease {
   if (!seen) return FREE;
@@ -134,7 +144,8 @@ export class TileLease {
    * Takes the lease for `runId`: when it is free, already this run's (a retried Plan), or held by
    * an execution that is not among the running ones, for longer than the listing's grace; for a
    * realtime tick (`waits` false) only while no other run waits for it. Taking it takes the run's
-   * own waiting entry out and prunes the entries of runs that no longer run. Refused, a run that
+   * own waiting entry out, prunes the entries of runs that no longer run and gives a delivering
+   * entry seen gone for the first time its `until` (so does a retried Plan). Refused, a run that
    * `waits` is recorded as waiting (once: its first refusal's instant stays). A lost
    * compare-and-swap re-reads and decides again.
    */
@@ -144,11 +155,15 @@ export class TileLease {
       if (holder !== null && holder !== runId && (await this.counts({ run: holder, since: lease.since }, executions))) {
         return this.refused(lease, runId, waits, { taken: false, holder });
       }
-      if (holder === runId) return { result: { taken: true, delivering: await this.counting(lease.delivering, runId, executions) } };
+      if (holder === runId) {
+        const delivering = await this.stillDelivering(lease.delivering, runId, executions);
+        const next = { ...lease, delivering };
+        return { result: { taken: true, delivering }, ...(same(next, lease) ? {} : { next }) };
+      }
       const waiting = await this.counting(lease.waiting, runId, executions);
       const first = waiting[0];
       if (!waits && first !== undefined) return { result: { taken: false, holder: first.run, waiting: true } };
-      const delivering = await this.counting(lease.delivering, runId, executions);
+      const delivering = await this.stillDelivering(lease.delivering, runId, executions);
       return {
         result: holder === null ? { taken: true, delivering } : { taken: true, took_over: holder, delivering },
         next: { holder: runId, since: this.now().toISOString(), delivering, waiting },
@@ -199,7 +214,13 @@ export class TileLease {
    * Plan that takes the lease after that prunes it.
    */
   failed(runId: string): Promise<boolean> {
-    return this.over(runId, (own) => own.map((d) => ({ ...d, until: new Date(this.now().getTime() + IN_FLIGHT_MS).toISOString() })));
+    const until = this.inFlightUntil();
+    return this.over(runId, (own) => own.map((d) => ({ ...d, until })));
+  }
+
+  /** When invocations running now must have stopped: {@link IN_FLIGHT_MS} from now. */
+  private inFlightUntil(): string {
+    return new Date(this.now().getTime() + IN_FLIGHT_MS).toISOString();
   }
 
   /** The lease given back while `runId` holds it, its waiting entry out and its delivering entry `kept`; whether given back. */
@@ -214,8 +235,7 @@ export class TileLease {
         delivering: [...delivering.filter((d) => d.run !== runId), ...kept(own)],
         waiting: (lease.waiting ?? []).filter((w) => w.run !== runId),
       };
-      const changed = JSON.stringify(written(next)) !== JSON.stringify(written(lease));
-      return changed ? { result: held, next } : { result: false };
+      return same(next, lease) ? { result: false } : { result: held, next };
     });
   }
 
@@ -226,15 +246,34 @@ export class TileLease {
     return { result, next: { ...lease, waiting: [...waiting, { run: runId, since: this.now().toISOString() }] } };
   }
 
-  /** The entries of runs other than `runId` that still count. */
+  /** The entries of runs other than `runId` that still count, and what `gone` keeps of the others. */
   private async counting<E extends WaitingRun & { until?: string }>(
     entries: readonly E[] | undefined,
     runId: string,
     executions: RunningExecutions,
+    gone: (entry: E) => E | undefined = () => undefined,
   ): Promise<E[]> {
     const kept: E[] = [];
-    for (const entry of entries ?? []) if (entry.run !== runId && (await this.counts(entry, executions))) kept.push(entry);
+    for (const entry of entries ?? []) {
+      if (entry.run === runId) continue;
+      const still = (await this.counts(entry, executions)) ? entry : gone(entry);
+      if (still !== undefined) kept.push(still);
+    }
     return kept;
+  }
+
+  /**
+   * The delivering entries of runs other than `runId` that still count; one whose run is seen gone
+   * for the first time (no `until` yet: stopped or timed out, it reached neither Finish nor
+   * AlertFailure) is kept, counting until {@link IN_FLIGHT_MS} from now.
+   */
+  private stillDelivering(
+    entries: readonly DeliveringRun[] | undefined,
+    runId: string,
+    executions: RunningExecutions,
+  ): Promise<DeliveringRun[]> {
+    const until = this.inFlightUntil();
+    return this.counting(entries, runId, executions, (entry) => (entry.until === undefined ? { ...entry, until } : undefined));
   }
 
   /**

@@ -3,7 +3,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from '../../shared/workflow/step-limits.ts';
-import { LISTING_GRACE_MS } from '../../shared/workflow/tile-lease.ts';
+import { IN_FLIGHT_MS, LISTING_GRACE_MS } from '../../shared/workflow/tile-lease.ts';
 import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { header } from '../support/lake.ts';
 import { FakeAws } from './fake-aws.ts';
@@ -212,14 +212,15 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     expect((await planOf(again)).cohorts.map((c) => c.id)).toEqual(['now_active']);
     expect(waiting()).toEqual([]);
     givenRunning([manual, later, again]);
-    // WHEN that run ended without Finish (crashed) and the grace passed, THEN the tick plans and the entry is pruned
+    // WHEN that run ended without Finish (crashed) and its `until` (set by a Plan that saw it gone) passed, THEN the
+    // tick plans and the entry is pruned
     aws.put(
       'cohorts-snapshots',
       LEASE,
       JSON.stringify({
         holder: null,
-        since: minutesAgo(6),
-        delivering: [{ run: 'manual-run', since: minutesAgo(6), cohorts: ['now_active'] }],
+        since: minutesAgo(20),
+        delivering: [{ run: 'manual-run', since: minutesAgo(20), cohorts: ['now_active'], until: minutesAgo(1) }],
       }),
     );
     givenRunning([later]);
@@ -241,15 +242,20 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     const planned = await planOf(tick);
     expect(request()).toBe('{"person_id": "bob"}');
     expect(erasures()).toEqual([]);
-    // WHEN the daily run ended long ago without Finish (its entry past the grace), and the tick finished, THEN the
-    // next tick carries the request out, though other executions run (one waiting for the lease, one skipped)
+    // WHEN the daily run ended long ago without Finish (its entry past the grace and past the `until` a Plan that saw it
+    // gone set), and the tick finished, THEN the next tick carries the request out, though other executions run (one
+    // waiting for the lease, one skipped)
     await releaseTiles(planned);
     await finish(planned);
     expect(delivering()).toEqual([['daily-run', ['payers']]]);
     aws.put(
       'cohorts-snapshots',
       LEASE,
-      JSON.stringify({ holder: null, since: minutesAgo(6), delivering: [{ run: 'daily-run', since: minutesAgo(6), cohorts: ['payers'] }] }),
+      JSON.stringify({
+        holder: null,
+        since: minutesAgo(20),
+        delivering: [{ run: 'daily-run', since: minutesAgo(20), cohorts: ['payers'], until: minutesAgo(1) }],
+      }),
     );
     const next = { ...tick, run_id: 'next-tick', started_at: '2026-12-05T06:10:00Z' };
     const waiting = { ...daily, request: { trigger: 'manual' }, run_id: 'waiting-run' };
@@ -310,6 +316,43 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
       expect(request()).toBe('{"person_id": "bob"}');
       // WHEN it plans once they must have stopped (their timeout and the task's margin), THEN it goes on, erases and prunes the entry
       vi.setSystemTime(failedAt + longest + TASK_TIMEOUT_MARGIN_SECONDS * 1000 + 1000);
+      expect((await planOf(later)).cohorts.map((c) => c.id)).toEqual(['now_active']);
+      expect(JSON.parse(request() as string)).toHaveProperty('processed_at');
+      expect(delivering()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps a stopped or timed-out run’s delivering entry (no Finish, no AlertFailure) until IN_FLIGHT_MS after a Plan first saw it gone', async () => {
+    const REQUEST = 'privacy/deletion-requests/ticket-1.json';
+    const request = () => aws.text('cohorts-snapshots', REQUEST);
+    const until = () =>
+      (JSON.parse(aws.text('cohorts-snapshots', LEASE) as string) as { delivering: { until?: string }[] }).delivering[0]?.until;
+    // GIVEN a manual run of the tick's cohort past ReleaseTiles, then stopped (no longer listed, neither Finish nor
+    // AlertFailure ran), and a deletion request
+    const manual = { ...daily, request: { trigger: 'manual', cohorts: ['now_active'] }, run_id: 'manual-run' };
+    givenRunning([manual]);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await releaseTiles(await planOf(manual));
+      aws.put('cohorts-snapshots', REQUEST, '{"person_id": "bob"}');
+      const later = { ...tick, run_id: 'later-tick', started_at: '2026-12-05T06:05:00Z' };
+      givenRunning([later]);
+      // WHEN a tick plans past the listing's grace, THEN it is skipped `busy` naming the stopped run, erases no one,
+      // and the entry counts until IN_FLIGHT_MS from then
+      const seenGone = Date.now() + LISTING_GRACE_MS + 1000;
+      vi.setSystemTime(seenGone);
+      expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'manual-run' } });
+      expect(request()).toBe('{"person_id": "bob"}');
+      expect(until()).toBe(new Date(seenGone + IN_FLIGHT_MS).toISOString());
+      // WHEN a tick plans just before then, THEN the same (the `until` first written stays)
+      vi.setSystemTime(seenGone + IN_FLIGHT_MS - 1000);
+      expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'manual-run' } });
+      expect(request()).toBe('{"person_id": "bob"}');
+      expect(until()).toBe(new Date(seenGone + IN_FLIGHT_MS).toISOString());
+      // WHEN it plans after then, THEN it goes on, erases and prunes the entry
+      vi.setSystemTime(seenGone + IN_FLIGHT_MS + 1000);
       expect((await planOf(later)).cohorts.map((c) => c.id)).toEqual(['now_active']);
       expect(JSON.parse(request() as string)).toHaveProperty('processed_at');
       expect(delivering()).toEqual([]);
