@@ -26,7 +26,7 @@ import { LocalCarry } from './local-carry.ts';
 import { LocalFractional } from './local-fractional.ts';
 import { LocalPopulation } from './local-population.ts';
 import { LocalTileExpiry } from './local-tile-expiry.ts';
-import { LocalTiles } from './local-tile-store.ts';
+import { type LocalLakeEngine, LocalTiles } from './local-tile-store.ts';
 import { LocalTileStore } from './local-tiles.ts';
 import { isUniqueInByteOrder, ParquetMembersCodec, readMembersFile } from '../store/parquet-members-codec.ts';
 
@@ -69,11 +69,14 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
     return `duckdb ${String(reader.getRows()[0]?.[0] ?? '')}`.trim();
   }
 
-  /** The daily tiles under `<stateDir>/tiles/`, built over this engine's lake with its connection; `onProgress`: a build's batches. */
-  tiles(stateDir: string, onProgress?: ProgressListener): LocalTiles {
+  /**
+   * The daily tiles under `<stateDir>/tiles/`, built over this engine's lake with its connection;
+   * `onProgress`: a build's batches; `over`: the engine they list the lake with (one listing of a step).
+   */
+  tiles(stateDir: string, onProgress?: ProgressListener, over: LocalLakeEngine = this): LocalTiles {
     return new LocalTiles(
       new LocalTileStore(this.connection, stateDir, onProgress ? { onProgress } : {}),
-      this,
+      over,
       this.lakeDir,
       new LocalTileExpiry(this.connection, stateDir),
       new LocalPopulation(this.connection, stateDir),

@@ -6,6 +6,7 @@ import { JsonlEvents } from './jsonl-events.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
 import type { DefinitionsSource, Notifier, ProgressListener, QueryEngine } from '../ports.ts';
 import type { PrivacyPorts } from '../privacy/ports.ts';
+import { oneLocalListing } from './local-listing.ts';
 import { localPrivacyPorts } from './local-privacy.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import { stateCatalog } from './state-catalog.ts';
@@ -32,6 +33,11 @@ export interface LocalPorts {
   readonly events: CohortEvents;
   /** Daily tiles: `<state>/tiles/`. */
   readonly tiles: TileStore;
+  /**
+   * The engine and tiles of one Tiles step over one listing of the lake (oneLocalListing), made
+   * anew for each step. @default - `engine` and `tiles` (each lists the lake when it reads it)
+   */
+  readonly tilesStep?: () => { readonly engine: QueryEngine; readonly tiles: TileStore };
   /** The source checks, keeping the identity map's keys under `<state>/checks/` between runs. @default - their query, every run */
   readonly sourceChecks?: SourceCheckSource;
   /** Source check levels and SLAs (`cohorts.config.yaml`). @default - DEFAULT_CONFIG */
@@ -58,6 +64,7 @@ export async function openLocalPorts(
     engine,
     store,
     tiles,
+    tilesStep: () => oneLocalListing(engine, (over) => engine.tiles(folders.state, onProgress, over)),
     sourceChecks,
     notifier: JsonlNotifier.inState(folders.state),
     exports: new BlobExports(new FsBlobStore(folders.state), engine),

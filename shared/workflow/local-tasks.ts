@@ -95,7 +95,7 @@ export function localTasks(local: LocalPorts, runId: string): LocalTasks {
   return {
     [StateName.Plan]: async (event) => wire(await planStep(parseEvent(StateName.Plan, planEventSchema, event), ports)),
     [StateName.Tiles]: async (event) => {
-      const tiles = await tilesStep(parseEvent(StateName.Tiles, tilesEventSchema, event), ports);
+      const tiles = await tilesStep(parseEvent(StateName.Tiles, tilesEventSchema, event), { ...ports, ...local.tilesStep?.() });
       if (tiles.bytes_scanned?.evaluate !== undefined) estimates.set(tiles.statement, tiles.bytes_scanned.evaluate);
       return wire(tiles);
     },
