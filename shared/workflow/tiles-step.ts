@@ -1,3 +1,4 @@
+import { compileRefresh } from '../compiler/compile-refresh.ts';
 import type { BytesScanned } from '../store/manifest.ts';
 import type { TileStore } from '../tiles/tile-store.ts';
 import { loadPrivacyLists } from '../privacy/screen.ts';
@@ -65,7 +66,7 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
   const cohorts = await plannedDefinitions(plan, ports);
   const isForgotten = await forgottenTest(ports, plan);
   const retention = plan.config.tiles?.retention_days;
-  const { days, report, expired, populationBytes, compiled } = await composeTiledRefresh(
+  const { request, days, report, expired, populationBytes, compiled } = await composeTiledRefresh(
     {
       cohorts,
       asOf: new Date(plan.as_of),
@@ -81,11 +82,13 @@ export async function tilesStep(event: TilesEvent, ports: TilesPorts): Promise<T
       throw new Error(`the tiled query names cohort "${cohort.id}" ${compiled.columns.get(cohort.id)}, the plan ${cohort.column}`);
   }
   if (plan.mode === 'verify') {
-    const columns = new Map(plan.cohorts.map((c) => [c.id, c.column]));
+    // The full query over the listing the tiles read, not Plan's: a file landing between Plan and
+    // Tiles (`cohorts ingest` beside a run) must not make the two differ.
+    const fullQuery = compileRefresh(request);
     await verifyTiles(
       {
         runId: plan.run_id,
-        full: { sql: plan.query, columns },
+        full: { sql: fullQuery.sql, columns: fullQuery.columns },
         tiles: { sql: compiled.sql, columns: compiled.columns },
         cohorts: plan.cohorts.map((c) => c.id),
         ...(isForgotten ? { isForgotten } : {}),

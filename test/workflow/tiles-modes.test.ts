@@ -1,10 +1,12 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileRefresh } from '../../shared/compiler/compile-refresh.ts';
 import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
-import { RefreshFailedError } from '../../shared/workflow/local-tasks.ts';
+import { localTasks, RefreshFailedError } from '../../shared/workflow/local-tasks.ts';
 import { runRefreshSteps } from '../../shared/workflow/run-steps.ts';
+import { login } from '../support/lake.ts';
 import { tamperTile } from '../support/tiles.ts';
 import { alertsOf, COHORTS, givenLake, givenWorld, portsOf, type World } from './support.ts';
 
@@ -75,6 +77,24 @@ describe('the refresh modes: tiles, full (the default) and verify', () => {
     expect(run.summary.tiles.mode).toBe('verify');
     expect(run.summary.cohorts.map((c) => c.status)).toEqual(COHORTS.map(() => expect.stringMatching(/published|held/)));
     expect((await world.store.manifest('active_users', 1))?.lineage.tiles?.mode).toBe('verify');
+  });
+
+  it('--verify compares the tiles with the full query over the lake the tiles read, so a file landing after Plan is no difference', async () => {
+    // GIVEN a world whose verify run has planned (Plan listed the lake)
+    const world = await givenWorld(await givenLake());
+    const tasks = localTasks(portsOf(world), 'r1');
+    const { plan } = await tasks.Plan({ request: { as_of: AS_OF, mode: 'verify' }, run_id: 'r1', started_at: new Date().toISOString() });
+    // WHEN a file with a login of a new person lands before its Tiles step (`cohorts ingest` beside the run)
+    await writeFile(
+      join(world.lake, 'events', 'dt=2024-05-31', 'late.jsonl'),
+      `${JSON.stringify(login('d1', 'dan', '2024-05-31T12:00:00Z'))}\n`,
+    );
+    // THEN verify passes (both queries read the lake of the Tiles step) and the statement counts dan as active
+    const tiles = await tasks.Tiles({ plan });
+    const evaluated = await tasks.Evaluate({ QueryString: tiles.statement });
+    const evaluation = { query_execution_id: evaluated.QueryExecution.QueryExecutionId, data_scanned_bytes: 0 };
+    await tasks.Snapshot({ plan, cohort: 'active_users', evaluation, tiles });
+    expect(await world.store.members('active_users', 1)).toContain('dan');
   });
 
   it('--verify fails at Tiles, before anything is written, naming the cohort, the counts and the person, when a tile lies', async () => {
