@@ -39,7 +39,8 @@ export const carriedColumn = (index: number): string => identifier(`n${index}`);
 export function carriedPersonSum(d: Dialect, column: string): string {
   if (d.name !== 'duckdb') return `sum(${column})`;
   const total = `sum(CAST(${column} AS DOUBLE))`;
-  return `CASE WHEN ${total} < ${doubleLiteral(2 ** 53)} THEN CAST(${total} AS BIGINT) ELSE error(${stringLiteral('a carried count reached 2^53')}) END`;
+  // A person whose keys hold NULL alone gets NULL, as from the plain sum (the ELSE branch).
+  return `CASE WHEN ${total} >= ${doubleLiteral(2 ** 53)} THEN error(${stringLiteral('a carried count reached 2^53')}) ELSE CAST(${total} AS BIGINT) END`;
 }
 
 /** The `VALUES` rows `(use_no, measure, first_day, end_day)` of numbered uses, for a join naming each use. */

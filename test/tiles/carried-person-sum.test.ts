@@ -5,13 +5,13 @@ import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { carriedPersonSum } from '../../shared/tiles/carry-sql.ts';
 
 /** Carried rows (person, count) added up per person by carriedPersonSum on DuckDB. */
-async function perPerson(rows: readonly (readonly [string, bigint])[]): Promise<[string, bigint][]> {
+async function perPerson(rows: readonly (readonly [string, bigint | null])[]): Promise<[string, bigint | null][]> {
   const connection = await openDuckDb();
-  const values = rows.map(([person, n]) => `('${person}', ${n}::BIGINT)`).join(', ');
+  const values = rows.map(([person, n]) => `('${person}', ${n === null ? 'NULL' : n}::BIGINT)`).join(', ');
   const reader = await connection.runAndReadAll(
     `SELECT person, ${carriedPersonSum(duckdbDialect, 'c.n')} AS n FROM (VALUES ${values}) AS c (person, n) GROUP BY person ORDER BY person`,
   );
-  return reader.getRows().map(([person, n]) => [String(person), BigInt(n as bigint)]);
+  return reader.getRows().map(([person, n]) => [String(person), n === null ? null : BigInt(n as bigint)]);
 }
 
 describe('carriedPersonSum', () => {
@@ -43,6 +43,19 @@ describe('carriedPersonSum', () => {
         ['ann', half],
       ]),
     ).rejects.toThrow(/a carried count reached 2\^53/);
+  });
+
+  it('gives NULL, as the plain sum does, for a person whose keys hold NULL alone (no count in the use), and skips NULLs beside counts', async () => {
+    expect(
+      await perPerson([
+        ['ann', null],
+        ['bob', null],
+        ['bob', 2n],
+      ]),
+    ).toEqual([
+      ['ann', null],
+      ['bob', 2n],
+    ]);
   });
 
   it('keeps the plain sum on other dialects (Athena keeps no carried partials: its SQL is unchanged)', () => {
