@@ -14,7 +14,12 @@ import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from './step-li
  * back too, should the run still hold it. A lease whose holder no longer runs (it ended, crashed,
  * timed out or was stopped without giving it back) is taken over, once it is older than {@link LISTING_GRACE_MS}:
  * Step Functions lists executions eventually consistently, so a holder that has just started may not
- * be listed yet. Locally the state folder's run lock already serializes runs.
+ * be listed yet. Not at once, though: the first Plan that finds it gone records the holder's
+ * `until`, {@link HOLDER_IN_FLIGHT_MS} from then, and is refused as if it were held until then, as
+ * an execution stopped or timed out in Plan or Tiles leaves that step's Lambda invocation running,
+ * writing tile days, up to its function's timeout. Runs that end give the lease back (ReleaseTiles,
+ * Finish, AlertFailure, after their step's invocation has ended), so they cost nothing more.
+ * Locally the state folder's run lock already serializes runs.
  *
  * The lease also records the runs past ReleaseTiles that have not finished (`delivering`, with the
  * cohorts each one's plan snapshots): they write versions and exports, so Plan carries out
@@ -58,6 +63,15 @@ export const IN_FLIGHT_MS =
   (Math.max(FUNCTION_TIMEOUT_SECONDS.Snapshot, FUNCTION_TIMEOUT_SECONDS.Deliver) + TASK_TIMEOUT_MARGIN_SECONDS) * 1000;
 
 /**
+ * How long after a Plan first found the holder gone (stopped or timed out, without giving the lease
+ * back) it still counts: the invocation of Plan or Tiles it was running (the steps that write tiles
+ * while it holds the lease, one at a time) may run for its function's whole timeout, plus the task's
+ * margin. Well within the 30 minutes a waiting run retries (TILES_BUSY_RETRY) after the listing's grace.
+ */
+export const HOLDER_IN_FLIGHT_MS =
+  (Math.max(FUNCTION_TIMEOUT_SECONDS.Plan, FUNCTION_TIMEOUT_SECONDS.Tiles) + TASK_TIMEOUT_MARGIN_SECONDS) * 1000;
+
+/**
  * A run past ReleaseTiles that has not finished: since when, and the cohorts its plan snapshots;
  * `until`, for a failed run (or one seen gone, stopped or timed out), when its last invocations
  * still running must have stopped.
@@ -75,12 +89,14 @@ export type WaitingRun = z.infer<typeof waitingSchema>;
 
 /**
  * The lease object: which execution holds the tiles and since when (`holder: null` once given back),
- * the runs past ReleaseTiles and the runs waiting for it (each absent in objects written before
- * it was recorded, and when empty).
+ * `until`, once a Plan found the holder gone, when its last invocation must have stopped; the runs
+ * past ReleaseTiles and the runs waiting for it (each absent in objects written before it was
+ * recorded, and when empty).
  */
 const leaseSchema = z.object({
   holder: z.string().nullable(),
   since: z.string(),
+  until: z.string().optional(),
   delivering: z.array(deliveringSchema).optional(),
   waiting: z.array(waitingSchema).optional(),
 });
@@ -106,9 +122,14 @@ const ATTEMPTS = 5;
 /** No lease: none written yet, or one that cannot be read (taken over). */
 const FREE: Lease = { holder: null, since: '' };
 
-/** The lease as written: empty lists left out. */
-function written({ delivering, waiting, ...lease }: Lease): Lease {
-  return { ...lease, ...(delivering?.length ? { delivering } : {}), ...(waiting?.length ? { waiting } : {}) };
+/** The lease as written: empty lists left out, and the holder's `until` once there is no holder. */
+function written({ until, delivering, waiting, ...lease }: Lease): Lease {
+  return {
+    ...lease,
+    ...(lease.holder !== null && until !== undefined ? { until } : {}),
+    ...(delivering?.length ? { delivering } : {}),
+    ...(waiting?.length ? { waiting } : {}),
+  };
 }
 
 /** Whether two leases are written alike. */
@@ -142,7 +163,8 @@ export class TileLease {
 
   /**
    * Takes the lease for `runId`: when it is free, already this run's (a retried Plan), or held by
-   * an execution that is not among the running ones, for longer than the listing's grace; for a
+   * an execution that is not among the running ones, for longer than the listing's grace and past
+   * its `until` (the first Plan that finds it gone sets it and is refused); for a
    * realtime tick (`waits` false) only while no other run waits for it. Taking it takes the run's
    * own waiting entry out, prunes the entries of runs that no longer run and gives a delivering
    * entry seen gone for the first time its `until` (so does a retried Plan). Refused, a run that
@@ -152,12 +174,19 @@ export class TileLease {
   take(runId: string, executions: RunningExecutions, waits: boolean): Promise<LeaseTaken> {
     return this.swap('taken', async (lease): Promise<Decision<LeaseTaken>> => {
       const { holder } = lease;
-      if (holder !== null && holder !== runId && (await this.counts({ run: holder, since: lease.since }, executions))) {
-        return this.refused(lease, runId, waits, { taken: false, holder });
+      if (holder !== null && holder !== runId) {
+        if (await this.counts({ run: holder, since: lease.since, until: lease.until }, executions)) {
+          return this.refused(lease, runId, waits, { taken: false, holder });
+        }
+        if (lease.until === undefined) {
+          const until = this.inFlightUntil(HOLDER_IN_FLIGHT_MS);
+          return this.refused({ ...lease, until }, runId, waits, { taken: false, holder }, true);
+        }
       }
       if (holder === runId) {
         const delivering = await this.stillDelivering(lease.delivering, runId, executions);
-        const next = { ...lease, delivering };
+        // Running after all (a Plan saw it gone): its `until` no longer applies.
+        const next = { ...lease, until: undefined, delivering };
         return { result: { taken: true, delivering }, ...(same(next, lease) ? {} : { next }) };
       }
       const waiting = await this.counting(lease.waiting, runId, executions);
@@ -218,9 +247,9 @@ export class TileLease {
     return this.over(runId, (own) => own.map((d) => ({ ...d, until })));
   }
 
-  /** When invocations running now must have stopped: {@link IN_FLIGHT_MS} from now. */
-  private inFlightUntil(): string {
-    return new Date(this.now().getTime() + IN_FLIGHT_MS).toISOString();
+  /** When invocations running now must have stopped: `ms` ({@link IN_FLIGHT_MS}) from now. */
+  private inFlightUntil(ms = IN_FLIGHT_MS): string {
+    return new Date(this.now().getTime() + ms).toISOString();
   }
 
   /** The lease given back while `runId` holds it, its waiting entry out and its delivering entry `kept`; whether given back. */

@@ -3,7 +3,8 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from '../../shared/workflow/step-limits.ts';
-import { IN_FLIGHT_MS, LISTING_GRACE_MS } from '../../shared/workflow/tile-lease.ts';
+import { TILES_BUSY_RETRY } from '../../infra/workflow/refresh-definition.ts';
+import { HOLDER_IN_FLIGHT_MS, IN_FLIGHT_MS, LISTING_GRACE_MS } from '../../shared/workflow/tile-lease.ts';
 import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { header } from '../support/lake.ts';
 import { FakeAws } from './fake-aws.ts';
@@ -45,7 +46,11 @@ const leaseHolder = () => {
   const body = aws.buckets.get('cohorts-snapshots')?.get(LEASE)?.body;
   return body === undefined ? undefined : (JSON.parse(new TextDecoder().decode(body)) as { holder: string | null }).holder;
 };
-const givenLease = (holder: string) => aws.put('cohorts-snapshots', LEASE, JSON.stringify({ holder, since: '2026-12-05T05:00:00Z' }));
+/** A lease `holder` took long ago; `until`, the instant a Plan that found it gone recorded. */
+const givenLease = (holder: string, until?: string) =>
+  aws.put('cohorts-snapshots', LEASE, JSON.stringify({ holder, since: '2026-12-05T05:00:00Z', ...(until === undefined ? {} : { until }) }));
+/** The holder's `until` the lease records. */
+const holderUntil = () => (JSON.parse(aws.text('cohorts-snapshots', LEASE) as string) as { until?: string }).until;
 /** The runs past ReleaseTiles the lease records, with their cohorts. */
 const delivering = () => {
   const body = aws.buckets.get('cohorts-snapshots')?.get(LEASE)?.body;
@@ -406,12 +411,56 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     expect(leaseHolder()).toBe('daily-run');
   });
 
-  it('takes over a lease whose holder no longer runs (ended, crashed, timed out or stopped)', async () => {
-    givenLease('crashed-run');
+  it('takes over a lease whose holder no longer runs (ended, crashed, timed out or stopped) once past the `until` a Plan that found it gone set', async () => {
+    givenLease('crashed-run', minutesAgo(1));
     givenRunning([daily]);
 
     expect(await run('Plan', daily)).toHaveProperty('plan');
     expect(leaseHolder()).toBe('daily-run');
+    expect(holderUntil()).toBeUndefined();
+  });
+
+  it('does not take over the lease of a holder stopped in Plan or Tiles (no ReleaseTiles, Finish or AlertFailure) until HOLDER_IN_FLIGHT_MS after a Plan first found it gone', async () => {
+    const later = { ...tick, run_id: 'later-tick', started_at: '2026-12-05T06:05:00Z' };
+    const manual = { ...daily, request: { trigger: 'manual' }, run_id: 'manual-run', started_at: '2026-12-05T06:06:00Z' };
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // GIVEN a daily run that planned (holding the lease), then stopped during Tiles: no longer listed
+      givenRunning([daily]);
+      await planOf(daily);
+      givenRunning([later, manual]);
+      // WHEN a tick plans past the listing's grace, THEN it is skipped `busy` naming the stopped run, which keeps the
+      // lease, counting until HOLDER_IN_FLIGHT_MS from then (its Tiles invocation may still write tile days)
+      const seenGone = Date.now() + LISTING_GRACE_MS + 1000;
+      vi.setSystemTime(seenGone);
+      expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'daily-run' } });
+      expect(leaseHolder()).toBe('daily-run');
+      expect(holderUntil()).toBe(new Date(seenGone + HOLDER_IN_FLIGHT_MS).toISOString());
+      // ...and a manual run waits (recorded as waiting)
+      await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run' });
+      expect(waiting()).toEqual(['manual-run']);
+      // WHEN they plan just before then, THEN the same, the `until` first written kept
+      vi.setSystemTime(seenGone + HOLDER_IN_FLIGHT_MS - 1000);
+      expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'daily-run' } });
+      await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run' });
+      expect(holderUntil()).toBe(new Date(seenGone + HOLDER_IN_FLIGHT_MS).toISOString());
+      // WHEN the manual run retries after then, THEN it takes the lease over and plans; the lease holds no `until`
+      vi.setSystemTime(seenGone + HOLDER_IN_FLIGHT_MS + 1000);
+      expect(await run('Plan', manual)).toHaveProperty('plan');
+      expect(leaseHolder()).toBe('manual-run');
+      expect(holderUntil()).toBeUndefined();
+      expect(waiting()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('waits for a stopped holder well within a waiting run’s retries: its grace, the new wait and a retry on either side', () => {
+    const interval = TILES_BUSY_RETRY.interval.toMilliseconds();
+    expect(HOLDER_IN_FLIGHT_MS).toBe(
+      (Math.max(FUNCTION_TIMEOUT_SECONDS.Plan, FUNCTION_TIMEOUT_SECONDS.Tiles) + TASK_TIMEOUT_MARGIN_SECONDS) * 1000,
+    );
+    expect(LISTING_GRACE_MS + interval + HOLDER_IN_FLIGHT_MS + interval).toBeLessThan(interval * TILES_BUSY_RETRY.maxAttempts);
   });
 
   it('does not take over a lease taken moments ago by an execution the listing does not show yet (eventually consistent)', async () => {
@@ -422,15 +471,19 @@ describe('one execution at a time over the tile store (the lease Plan takes, Rel
     takenAgo(60_000);
     await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'just-started' });
     expect(leaseHolder()).toBe('just-started');
-    // WHEN it is still not listed after the grace, THEN it is gone: the lease is taken over
+    // WHEN it is still not listed after the grace, THEN it is gone: the lease is taken over (once past the `until` of
+    // its invocation still running, the next test)
     takenAgo(LISTING_GRACE_MS + 60_000);
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'just-started' });
+    expect(holderUntil()).toBeDefined();
+    givenLease('just-started', minutesAgo(1));
     expect(await run('Plan', daily)).toHaveProperty('plan');
     expect(leaseHolder()).toBe('daily-run');
   });
 
   it('re-reads after a lost compare-and-swap: a run that took the stale lease first keeps it, and this one waits', async () => {
     // GIVEN a stale lease, which a rival run takes over while this one lists the running executions
-    givenLease('crashed-run');
+    givenLease('crashed-run', minutesAgo(1));
     const rival = { ...daily, request: { trigger: 'manual' }, run_id: 'rival-run' };
     givenRunning([daily, rival], () => {
       if (leaseHolder() === 'crashed-run') givenLease('rival-run');
