@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { parseEvent } from '../../shared/input-validation.ts';
 import { TilesBusyError } from '../../shared/workflow/errors.ts';
 import { MetricDimension, StepMetric } from '../../shared/workflow/run-metrics.ts';
+import { startInvocation } from './invocation.ts';
 import { logger, metrics } from './powertools.ts';
 
 /** The parts of the Lambda context the handlers use (the `aws-lambda` types are not a dependency). */
@@ -38,6 +39,7 @@ export function stepHandler<S extends z.ZodType, P, O>(
 ): (event: unknown, context?: LambdaContext) => Promise<O> {
   return async (event, context) => {
     if (context) logger.addContext(context as never);
+    startInvocation(context);
     logger.appendKeys({ step: options.step });
     metrics.addDimension(MetricDimension.step, options.step);
     try {

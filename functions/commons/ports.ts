@@ -17,6 +17,7 @@ import { TileLease } from '../../shared/workflow/tile-lease.ts';
 import type { AlertFailurePorts, DeliverPorts, FinishPorts, PlanPorts, SnapshotPorts, TilesPorts } from '../../shared/workflow/types.ts';
 import { athena, eventBridge, glue, s3, secretsManager, sns } from './clients.ts';
 import { readConfig, readDeliveryConfig, readEventBusConfig, readExportsBucket, readPrivacyKeySecret } from './config.ts';
+import { invocationRemainingMs } from './invocation.ts';
 import { once } from './once.ts';
 import { logger } from './powertools.ts';
 
@@ -33,7 +34,12 @@ const cloud = once(() => {
   return {
     config,
     // A failed write of a cohort's index of versions is logged, the refresh goes on (version-index.ts).
-    ...deploymentStores(config, { s3, athena, glue }, { warn: (message, details) => logger.warn(message, details) }),
+    // Athena waits end before the invocation does (invocation.ts).
+    ...deploymentStores(
+      config,
+      { s3, athena, glue },
+      { warn: (message, details) => logger.warn(message, details), remainingMs: () => invocationRemainingMs() },
+    ),
     // The Chatbot variant when a Chatbot channel is subscribed to the alerts topic.
     notifier: new SnsNotifier(sns, config.ALERTS_TOPIC_ARN, { chatbot: config.ALERTS_FORMAT === 'chatbot' }),
   };

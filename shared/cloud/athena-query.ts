@@ -49,6 +49,16 @@ export interface AthenaQueryRunnerOptions {
    */
   readonly maxWaitMs?: number;
   /**
+   * How long the caller may still wait, asked before each pause (a Lambda step: its invocation's
+   * remaining time less a margin). At zero the query is stopped and {@link AthenaQueryTimeoutError}
+   * raised, as at `maxWaitMs`: several queries in one invocation must not outlive it, or Lambda ends
+   * the invocation mid-wait and the query goes on in Athena (writing a tile day a later run builds
+   * again). Undefined: no limit but `maxWaitMs`.
+   *
+   * @default - no limit but maxWaitMs
+   */
+  readonly remainingMs?: () => number | undefined;
+  /**
    * Rows per `GetQueryResults` page (Athena allows at most 1000).
    *
    * @default 1000
@@ -209,11 +219,12 @@ export class AthenaQueryRunner {
         case 'CANCELLED':
           throw new AthenaQueryCancelledError(queryId, status.StateChangeReason);
       }
-      if (waited >= this.maxWaitMs) {
+      const remaining = this.options.remainingMs?.();
+      if (waited >= this.maxWaitMs || (remaining !== undefined && remaining <= 0)) {
         await this.stop(queryId);
         throw new AthenaQueryTimeoutError(queryId, waited);
       }
-      const pause = Math.min(delay, this.maxWaitMs - waited);
+      const pause = Math.min(delay, this.maxWaitMs - waited, remaining ?? Number.POSITIVE_INFINITY);
       await this.sleep(pause);
       waited += pause;
       delay = Math.min(delay * 2, this.maxDelayMs);

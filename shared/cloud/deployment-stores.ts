@@ -61,12 +61,15 @@ export function deploymentStores(
   options: {
     /** Told of a failed write of a cohort's index of versions (the Lambda steps: their powertools logger). @default - a line on stderr */
     readonly warn?: IndexWarning;
+    /** How long the caller may still wait for a query (a Lambda invocation's remaining time, AthenaQueryRunner). @default - no limit but ATHENA_MAX_WAIT_MS */
+    readonly remainingMs?: () => number | undefined;
   } = {},
 ): DeploymentStores {
   const runner = new AthenaQueryRunner(clients.athena, {
     workGroup: deployment.ATHENA_WORKGROUP,
     database: deployment.GLUE_DATABASE,
     ...(deployment.ATHENA_MAX_WAIT_MS === undefined ? {} : { maxWaitMs: deployment.ATHENA_MAX_WAIT_MS }),
+    ...(options.remainingMs === undefined ? {} : { remainingMs: options.remainingMs }),
   });
   const codec = new ParquetMembersCodec();
   const snapshots = new S3BlobStore(clients.s3, { bucket: deployment.SNAPSHOTS_BUCKET });

@@ -241,6 +241,35 @@ describe('the Athena query runner', () => {
     expect(athena).toHaveReceivedCommandExactlyOnceWith(StopQueryExecutionCommand, { QueryExecutionId: 'q-1' });
   });
 
+  it('stops the query and raises AthenaQueryTimeoutError once the invocation has no time left, before the longest wait', async () => {
+    // Prepare: an invocation with 6.5 s left for its waits (each pause spends it), the longest wait 10 s
+    athena.on(GetQueryExecutionCommand).resolves(execution('RUNNING'));
+    athena.on(StopQueryExecutionCommand).resolves({});
+    let left = 6_500;
+    const pauses: number[] = [];
+    const sleep = async (ms: number) => {
+      pauses.push(ms);
+      left -= ms;
+    };
+    const r = new AthenaQueryRunner(client, {
+      workGroup: 'cohort-refresh',
+      database: 'cohort_refresh',
+      sleep,
+      firstDelayMs: 1_000,
+      maxDelayMs: 4_000,
+      maxWaitMs: 10_000,
+      remainingMs: () => left,
+    });
+
+    // Act
+    const running = r.execute('SELECT 1');
+
+    // Assess: the last pause is cut to what was left, then the query is stopped (Lambda would have ended the wait, not the query)
+    await expect(running).rejects.toMatchObject({ name: 'AthenaQueryTimeoutError', queryId: 'q-1', waitedMs: 6_500 });
+    expect(pauses).toEqual([1_000, 2_000, 3_500]);
+    expect(athena).toHaveReceivedCommandExactlyOnceWith(StopQueryExecutionCommand, { QueryExecutionId: 'q-1' });
+  });
+
   it('surfaces throttling as ThrottledError', async () => {
     // Prepare
     athena.on(StartQueryExecutionCommand).rejects(
