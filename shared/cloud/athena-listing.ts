@@ -1,5 +1,5 @@
-import type { MetricColumns } from '../compiler/compile-refresh.ts';
-import type { CohortKpiTotals, EvaluationRef, LakeView, QueryEngine } from '../ports.ts';
+import { listedOnce } from '../engine/listed-once.ts';
+import type { QueryEngine } from '../ports.ts';
 import type { AthenaEngine, ListedLake } from './athena-engine.ts';
 
 /** An engine whose lake is listed once, and that listing for the tile store. */
@@ -16,23 +16,6 @@ export interface OneListing {
  * invocation, never per container: each refresh lists the lake anew.
  */
 export function oneListing(engine: AthenaEngine): OneListing {
-  let listed: Promise<ListedLake> | undefined;
-  const lake = () => {
-    listed ??= engine.listLake();
-    return listed;
-  };
-  return {
-    lake,
-    engine: {
-      name: engine.name,
-      dialect: engine.dialect,
-      lake: async (): Promise<LakeView> => (await lake()).view,
-      evaluate: (sql: string, runId: string) => engine.evaluate(sql, runId),
-      members: (result: EvaluationRef, column: string) => engine.members(result, column),
-      kpis: (result: EvaluationRef, column: string, metrics: MetricColumns): Promise<CohortKpiTotals> =>
-        engine.kpis(result, column, metrics),
-      release: (result: EvaluationRef) => engine.release(result),
-      rows: (sql: string) => engine.rows(sql),
-    },
-  };
+  const once = listedOnce<ListedLake>(engine);
+  return { engine: once, lake: () => once.listLake() };
 }

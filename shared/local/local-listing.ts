@@ -1,5 +1,5 @@
-import type { MetricColumns } from '../compiler/compile-refresh.ts';
-import type { CohortKpiTotals, EvaluationRef, LakeView, QueryEngine } from '../ports.ts';
+import { listedOnce } from '../engine/listed-once.ts';
+import type { QueryEngine } from '../ports.ts';
 import type { LocalListedLake } from './lake-files.ts';
 import type { LocalLakeEngine, LocalTiles } from './local-tile-store.ts';
 
@@ -22,21 +22,6 @@ export function oneLocalListing(
   engine: QueryEngine & LocalLakeEngine,
   tilesOver: (engine: QueryEngine & LocalLakeEngine) => LocalTiles,
 ): OneLocalListing {
-  let listed: Promise<LocalListedLake> | undefined;
-  const listLake = () => {
-    listed ??= engine.listLake();
-    return listed;
-  };
-  const once: QueryEngine & LocalLakeEngine = {
-    name: engine.name,
-    dialect: engine.dialect,
-    lake: async (): Promise<LakeView> => (await listLake()).view,
-    listLake,
-    evaluate: (sql: string, runId: string) => engine.evaluate(sql, runId),
-    members: (result: EvaluationRef, column: string) => engine.members(result, column),
-    kpis: (result: EvaluationRef, column: string, metrics: MetricColumns): Promise<CohortKpiTotals> => engine.kpis(result, column, metrics),
-    release: (result: EvaluationRef) => engine.release(result),
-    rows: (sql: string) => engine.rows(sql),
-  };
+  const once = listedOnce<LocalListedLake>(engine);
   return { engine: once, tiles: tilesOver(once) };
 }
