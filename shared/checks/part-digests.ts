@@ -27,7 +27,10 @@ export type RangeReader = (key: string, start: number, end: number) => Promise<U
  * About this many digests a bucket: 192 bytes of text to read per bucket a new digest falls in,
  * against an index entry of 4 bytes (about 5.3 as base64 in the record, read every run). A tick
  * brings about 1/288 of a day's events (every 5 minutes), so it touches some 1 - e^(-16/288), 5.4%,
- * of each kept part's buckets: with the index, about 8% of the digests' bytes instead of all.
+ * of each kept part's buckets; but at most {@link MAX_RANGES} ranges are read a part, so it reads
+ * that little only while its new digests are a few dozen (a small lake: about 1 KiB per new digest
+ * and kept part). Beyond, the merged ranges soon cover half the part and it is read whole: the
+ * README's source-digests bench read 1005 MB of kept digests for 1,000 new ones at 90.3M.
  */
 export const BUCKET_DIGESTS = 16;
 const MAX_BITS = 24;

@@ -149,8 +149,10 @@ export const comparesBySlices = (changed: number, parts: number): boolean => cha
  * event shared now has a digest that is in some other part and is new in its own, i.e. a digest of
  * a part not in `checked`, or of a computed part that its kept version (in `checked`) did not hold.
  * Those few digests are looked up in the other parts in memory, and in the kept ones by the buckets
- * they fall in (part-digests.ts): a tick whose parts are kept reads about 1 KiB per new digest and
- * kept part, not every digest of the window.
+ * they fall in (part-digests.ts): a tick with a few dozen new digests reads about 1 KiB per new digest
+ * and kept part, not every digest of the window (45 a tick at 13,000 events a day: 1.6 of 4.2 MB);
+ * with hundreds (350 a tick at 100,000 events a day), every kept part is read whole, four at a time
+ * (README, the source-digests bench; BUCKET_DIGESTS).
  *
  * When more than half the parts changed ({@link comparesBySlices}: a first computation), every part
  * is compared with every other one slice of the hash range at a time ({@link SLICE_DIGESTS}), the
