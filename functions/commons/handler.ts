@@ -52,7 +52,9 @@ export function stepHandler<S extends z.ZodType, P, O>(
     } catch (error) {
       if (error instanceof TilesBusyError) {
         metrics.addMetric(StepMetric.TilesBusy, MetricUnit.Count, 1);
-        if (error.cohorts === undefined)
+        if (error.ahead)
+          logger.info(`waiting for the tile store's lease behind ${error.holder}, which waits for it too`, { holder: error.holder });
+        else if (error.cohorts === undefined)
           logger.info(`waiting for the tile store's lease held by ${error.holder}`, { holder: error.holder });
         else
           logger.info(`waiting for ${error.holder}, which still snapshots cohorts this run planned`, {

@@ -16,7 +16,7 @@ export const TILES_BUSY_ERROR = 'TilesBusyError';
 
 /**
  * Another execution holds the lease over the tile store (tile-lease.ts), or gave it back but still
- * snapshots a cohort this run planned: Plan of a run that must not be skipped throws it, and the state machine retries Plan every 30 s for up to 30 minutes
+ * snapshots a cohort this run planned, or has waited for it since before this run did (`ahead`): Plan of a run that must not be skipped throws it, and the state machine retries Plan every 30 s for up to 30 minutes
  * (long enough for a realtime tick to finish), then fails and alerts as on any error.
  */
 export class TilesBusyError extends Error {
@@ -26,11 +26,15 @@ export class TilesBusyError extends Error {
     readonly holder: string,
     /** Set when `holder` gave the lease back but still snapshots these cohorts, which this run planned too. */
     readonly cohorts?: readonly string[],
+    /** Set when the lease is free (or may be taken over) but `holder` waits for it and was refused before this run. */
+    readonly ahead?: true,
   ) {
     super(
-      cohorts === undefined
-        ? `the tiles are busy: execution ${holder} holds the tile store's lease; this run waits for it to finish`
-        : `execution ${holder} still snapshots ${cohorts.join(', ')}, which this run planned too; this run waits for it to finish`,
+      ahead
+        ? `execution ${holder} has waited for the tile store's lease since before this run; this run waits its turn`
+        : cohorts === undefined
+          ? `the tiles are busy: execution ${holder} holds the tile store's lease; this run waits for it to finish`
+          : `execution ${holder} still snapshots ${cohorts.join(', ')}, which this run planned too; this run waits for it to finish`,
     );
   }
 }

@@ -81,7 +81,8 @@ export interface TilesTaken {
  * tiles). Held by another running execution: a realtime tick is {@link SkippedRun} (`busy`; the next
  * tick refreshes as of its own moment), any other run is recorded as waiting and throws
  * {@link TilesBusyError}, which the state machine retries. Free while another run waits for it: a
- * realtime tick is skipped `busy` (naming that run). `tookOver` is told of a holder that no longer ran.
+ * realtime tick is skipped `busy` (naming that run), and so waits a run that was not refused before it
+ * (first come, first served). `tookOver` is told of a holder that no longer ran.
  */
 export async function skippedByLease(
   event: PlanEvent,
@@ -94,7 +95,7 @@ export async function skippedByLease(
     if (taken.took_over !== undefined) tookOver(taken.took_over);
     return { delivering: taken.delivering };
   }
-  return busy(event, taken.holder);
+  return busy(event, taken.holder, undefined, taken.waiting);
 }
 
 /**
@@ -124,8 +125,8 @@ export async function skippedByDelivery(
 /** Whether the run waits for the tiles (any run but a realtime tick, which is skipped). */
 const waits = (event: PlanEvent): boolean => event.request.cadence !== 'realtime';
 
-/** A realtime tick is skipped `busy`; any other run waits (TilesBusyError). */
-function busy(event: PlanEvent, running: string, cohorts?: readonly string[]): SkippedRun {
+/** A realtime tick is skipped `busy`; any other run waits (TilesBusyError), `ahead` when `running` waits too. */
+function busy(event: PlanEvent, running: string, cohorts?: readonly string[], ahead?: true): SkippedRun {
   if (!waits(event)) return { skipped: { reason: 'busy', cadence: 'realtime', running } };
-  throw new TilesBusyError(running, cohorts);
+  throw new TilesBusyError(running, cohorts, ahead);
 }

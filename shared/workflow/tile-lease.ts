@@ -41,8 +41,24 @@ import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS } from './step-li
  * every few minutes and would take the lease the moment it is free, so a waiting run could lose
  * every race until it fails. While a waiting run still counts (as a delivering one), a realtime tick
  * does not take a free lease but is skipped; the waiting run takes it at its next attempt, which
- * takes its entry out (so do Finish and AlertFailure). Among waiting runs, whichever retries
- * first takes it; the others go on keeping ticks out and take it after it.
+ * takes its entry out (so do Finish and AlertFailure).
+ *
+ * Among waiting runs, first come, first served: a run takes a free lease (or one it may take over)
+ * only when no other waiting entry that still counts was recorded before its own, and a run not yet
+ * waiting that finds one is refused and recorded at the end, so a new daily or manual run never
+ * overtakes one that has waited for minutes. A Plan that steps aside after planning (a cohort it
+ * planned still snapshotted) is re-queued at the end, behind every run waiting then.
+ * No deadlock: a waiting run waits only for the holder and for entries recorded before its own (a
+ * strict order, so no circle and never itself); the holder waits for nothing in the queue (a run that
+ * steps aside waits for delivering runs, which never take the lease again and end within their
+ * timeouts, or {@link IN_FLIGHT_MS} after); an entry whose run no longer runs stops counting once past
+ * the listing's grace from its first refusal, so a dead waiter holds the queue up for at most that.
+ * The worst wait is the sum of the holds ahead: for the first waiter, a holder stopped in Tiles
+ * ({@link LISTING_GRACE_MS}, {@link HOLDER_IN_FLIGHT_MS} and a retry on either side, 21.5 minutes,
+ * within TILES_BUSY_RETRY's 30); for the second, twice that when the first also stops in Tiles once it
+ * holds the lease (43 minutes): TILES_BUSY_RETRY does not cover it, and that run fails with an alert
+ * (the next scheduled run refreshes its cohorts). A live holder's Tiles and Evaluate add their own
+ * time for every run ahead, as they did for a single waiter before.
  */
 
 /**
@@ -66,7 +82,8 @@ export const IN_FLIGHT_MS =
  * How long after a Plan first found the holder gone (stopped or timed out, without giving the lease
  * back) it still counts: the invocation of Plan or Tiles it was running (the steps that write tiles
  * while it holds the lease, one at a time) may run for its function's whole timeout, plus the task's
- * margin. Well within the 30 minutes a waiting run retries (TILES_BUSY_RETRY) after the listing's grace.
+ * margin. Well within the 30 minutes a waiting run retries (TILES_BUSY_RETRY) after the listing's grace,
+ * for the first waiting run (not for the second: see {@link TileLease}).
  */
 export const HOLDER_IN_FLIGHT_MS =
   (Math.max(FUNCTION_TIMEOUT_SECONDS.Plan, FUNCTION_TIMEOUT_SECONDS.Tiles) + TASK_TIMEOUT_MARGIN_SECONDS) * 1000;
@@ -111,8 +128,8 @@ export type LeaseTaken =
    */
   | { readonly taken: true; readonly took_over?: string; readonly delivering: readonly DeliveringRun[] }
   /**
-   * Another running execution holds it; or, for a realtime tick only, it is free but `holder` waits
-   * for it (`waiting`).
+   * Another running execution holds it; or it is free (or may be taken over) but `holder` waits for it
+   * (`waiting`): for a realtime tick, any waiting run; for a run that waits, one recorded before it.
    */
   | { readonly taken: false; readonly holder: string; readonly waiting?: true };
 
@@ -164,8 +181,9 @@ export class TileLease {
   /**
    * Takes the lease for `runId`: when it is free, already this run's (a retried Plan), or held by
    * an execution that is not among the running ones, for longer than the listing's grace and past
-   * its `until` (the first Plan that finds it gone sets it and is refused); for a
-   * realtime tick (`waits` false) only while no other run waits for it. Taking it takes the run's
+   * its `until` (the first Plan that finds it gone sets it and is refused); for a realtime tick
+   * (`waits` false) only while no other run waits for it, for a run that `waits` only while no other
+   * run waiting was recorded before it (first come, first served). Taking it takes the run's
    * own waiting entry out, prunes the entries of runs that no longer run and gives a delivering
    * entry seen gone for the first time its `until` (so does a retried Plan). Refused, a run that
    * `waits` is recorded as waiting (once: its first refusal's instant stays). A lost
@@ -190,8 +208,8 @@ export class TileLease {
         return { result: { taken: true, delivering }, ...(same(next, lease) ? {} : { next }) };
       }
       const waiting = await this.counting(lease.waiting, runId, executions);
-      const first = waiting[0];
-      if (!waits && first !== undefined) return { result: { taken: false, holder: first.run, waiting: true } };
+      const ahead = waits ? await this.ahead(lease.waiting, runId, executions) : waiting[0];
+      if (ahead !== undefined) return this.refused(lease, runId, waits, { taken: false, holder: ahead.run, waiting: true });
       const delivering = await this.stillDelivering(lease.delivering, runId, executions);
       return {
         result: holder === null ? { taken: true, delivering } : { taken: true, took_over: holder, delivering },
@@ -202,8 +220,8 @@ export class TileLease {
 
   /**
    * Plan after planning, when a cohort it planned is one a delivering run still snapshots: gives
-   * the lease back (while `runId` holds it) and records the run as waiting (a run that `waits`),
-   * so realtime ticks do not take the lease before it again.
+   * the lease back (while `runId` holds it) and records the run as waiting (a run that `waits`) at
+   * the end of the queue, so realtime ticks do not take the lease before it again.
    */
   stepAside(runId: string, waits: boolean): Promise<void> {
     return this.swap('given back', async (lease): Promise<Decision<void>> => {
@@ -273,6 +291,21 @@ export class TileLease {
     const waiting = lease.waiting ?? [];
     if (!waits || waiting.some((w) => w.run === runId)) return changed ? { result, next: lease } : { result };
     return { result, next: { ...lease, waiting: [...waiting, { run: runId, since: this.now().toISOString() }] } };
+  }
+
+  /**
+   * The first waiting entry still counting that is ahead of `runId`'s own: recorded before it, or, when the run
+   * does not wait yet, any (it queues at the end). The list is in the order of first refusals (each appended by
+   * compare-and-swap), so its order, not the writers' clocks, says who is older.
+   */
+  private async ahead(
+    entries: readonly WaitingRun[] | undefined,
+    runId: string,
+    executions: RunningExecutions,
+  ): Promise<WaitingRun | undefined> {
+    const all = entries ?? [];
+    const own = all.findIndex((w) => w.run === runId);
+    return (await this.counting(own === -1 ? all : all.slice(0, own), runId, executions))[0];
   }
 
   /** The entries of runs other than `runId` that still count, and what `gone` keeps of the others. */

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { LISTING_GRACE_MS } from '../../shared/workflow/tile-lease.ts';
 import type { WorkflowPlan } from '../../shared/workflow/types.ts';
 import { RUN } from './handler-support.ts';
 import {
@@ -10,6 +11,7 @@ import {
   givenRunning,
   LEASE,
   leaseHolder,
+  manualRun,
   minutesAgo,
   planOf,
   releaseTiles,
@@ -79,15 +81,15 @@ describe('the tile store’s lease: runs refused wait for it, in order, and tick
     await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError' });
     expect(waiting()).toEqual(['daily-run', 'manual-run']);
     await finish(planned);
-    // WHEN the manual run retries first, THEN it takes the lease; the daily run waits on, and a tick is skipped
+    // WHEN the daily run (refused first) retries, THEN it takes the lease; the manual run waits on, and a tick is skipped
     givenRunning([daily, manual, next]);
-    const manualPlan = await planOf(manual);
-    expect(waiting()).toEqual(['daily-run']);
-    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'manual-run' });
-    await releaseTiles(manualPlan);
-    expect(await run('Plan', next)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'daily-run' } });
-    // WHEN the daily run's Plan gave up (its retries spent), THEN AlertFailure takes its entry out and ticks go on
-    expect(await run('AlertFailure', failedIn('Plan', 'daily-run'))).toMatchObject({ lease_released: false });
+    const dailyPlan = await planOf(daily);
+    expect(waiting()).toEqual(['manual-run']);
+    await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run' });
+    await releaseTiles(dailyPlan);
+    expect(await run('Plan', next)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'manual-run' } });
+    // WHEN the manual run's Plan gave up (its retries spent), THEN AlertFailure takes its entry out and ticks go on
+    expect(await run('AlertFailure', failedIn('Plan', 'manual-run'))).toMatchObject({ lease_released: false });
     expect(waiting()).toEqual([]);
     expect(await run('Plan', next)).toHaveProperty('plan');
   });
@@ -145,5 +147,109 @@ describe('the tile store’s lease: runs refused wait for it, in order, and tick
     expect(await run('Plan', later)).toEqual({ skipped: { reason: 'busy', cadence: 'realtime', running: 'daily-run' } });
     expect(aws.athena.calls()).toHaveLength(0);
     expect(leaseHolder()).toBe('daily-run');
+  });
+
+  it('serves waiting runs first come, first served: neither a later waiter nor a new run takes the free lease before the first', async () => {
+    const manual = manualRun('manual-run', ['now_active'], '2026-12-05T06:02:00Z');
+    const fresh = manualRun('fresh-run', undefined, '2026-12-05T06:10:00Z');
+    // GIVEN a daily run, then a manual run, refused while the tick holds the lease, and the tick finished
+    givenRunning([tick]);
+    const planned = await planOf(tick);
+    givenRunning([tick, daily, manual]);
+    await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError' });
+    await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError' });
+    await finish(planned);
+    expect(leaseHolder()).toBeNull();
+    // WHEN a run never refused plans while the lease is free, THEN it waits behind them, recorded at the end
+    givenRunning([daily, manual, fresh]);
+    await expect(run('Plan', fresh)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run', ahead: true });
+    expect(waiting()).toEqual(['daily-run', 'manual-run', 'fresh-run']);
+    // WHEN the manual run retries before the daily run, THEN it waits its turn too, the lease still free
+    await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run', ahead: true });
+    expect(leaseHolder()).toBeNull();
+    // WHEN the daily run retries, THEN it takes the lease; once it gave it back, the new run still waits for the manual one
+    const dailyPlan = await planOf(daily);
+    expect(waiting()).toEqual(['manual-run', 'fresh-run']);
+    await releaseTiles(dailyPlan);
+    await expect(run('Plan', fresh)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'manual-run', ahead: true });
+    expect(leaseHolder()).toBeNull();
+    expect((await planOf(manual)).cohorts.map((c) => c.id)).toEqual(['now_active']);
+    expect(leaseHolder()).toBe('manual-run');
+    expect(waiting()).toEqual(['fresh-run']);
+  });
+
+  it('lets the second waiting run take the lease once the first, gone without AlertFailure (stopped), no longer counts: the grace after its first refusal', async () => {
+    const manual = manualRun('manual-run', ['payers'], '2026-12-05T06:02:00Z');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // GIVEN a daily run refused, then a manual run refused a minute later, and the tick finished
+      givenRunning([tick]);
+      const planned = await planOf(tick);
+      givenRunning([tick, daily, manual]);
+      const refused = Date.now();
+      await expect(run('Plan', daily)).rejects.toMatchObject({ name: 'TilesBusyError' });
+      vi.setSystemTime(refused + 60_000);
+      await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError' });
+      await finish(planned);
+      // WHEN the daily run was stopped (no longer listed) and the manual run retries within the grace of the daily
+      // run's first refusal, THEN it still waits for it (the listing may lag)
+      givenRunning([manual]);
+      vi.setSystemTime(refused + LISTING_GRACE_MS - 1000);
+      await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run', ahead: true });
+      expect(leaseHolder()).toBeNull();
+      // WHEN it retries past the grace, THEN it takes the lease and the daily run's entry is pruned
+      vi.setSystemTime(refused + LISTING_GRACE_MS + 1000);
+      expect((await planOf(manual)).cohorts.map((c) => c.id)).toEqual(['payers']);
+      expect(leaseHolder()).toBe('manual-run');
+      expect(waiting()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('re-queues a run that steps aside after planning (a cohort it planned still snapshotted) at the end, behind a run refused before it took the lease', async () => {
+    // GIVEN a manual run of now_active past ReleaseTiles, still running, and the daily run (of payers) holding the lease
+    const snapshotting = manualRun('snapshotting-run', ['now_active']);
+    const everything = manualRun('every-run', ['payers', 'now_active'], '2026-12-05T06:03:00Z');
+    const again = manualRun('payers-run', ['payers'], '2026-12-05T06:04:00Z');
+    givenRunning([snapshotting]);
+    await releaseTiles(await planOf(snapshotting));
+    givenRunning([snapshotting, daily]);
+    await planOf(daily);
+    givenRunning([snapshotting, daily, everything, again]);
+    // WHEN a run of every cohort, then one of payers, are refused, and the daily run gives the lease back (failed in Tiles)
+    await expect(run('Plan', everything)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run' });
+    await expect(run('Plan', again)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run' });
+    expect(await run('AlertFailure', failedIn('Tiles', 'daily-run'))).toMatchObject({ lease_released: true });
+    // THEN the run of every cohort, first, takes the lease, plans now_active too and steps aside, to the end of the queue
+    await expect(run('Plan', everything)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'snapshotting-run' });
+    expect(leaseHolder()).toBeNull();
+    expect(waiting()).toEqual(['payers-run', 'every-run']);
+    // ...so the run of payers goes first
+    await expect(run('Plan', everything)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'payers-run', ahead: true });
+    expect((await planOf(again)).cohorts.map((c) => c.id)).toEqual(['payers']);
+    expect(waiting()).toEqual(['every-run']);
+  });
+
+  it('logs a run refused behind another waiting run at info, naming it, and counts it in TilesBusy, not as a failed step', async () => {
+    const { logger, metrics } = await import('../../functions/commons/powertools.ts');
+    const added = vi.spyOn(metrics, 'addMetric');
+    const info = vi.spyOn(logger, 'info');
+    try {
+      // GIVEN a free lease the daily run waits for, WHEN a manual run plans, THEN it waits behind it, recorded after it
+      const since = minutesAgo(1);
+      aws.put('cohorts-snapshots', LEASE, JSON.stringify({ holder: null, since, waiting: [{ run: 'daily-run', since }] }));
+      const manual = manualRun('manual-run');
+      givenRunning([daily, manual]);
+      await expect(run('Plan', manual)).rejects.toMatchObject({ name: 'TilesBusyError', holder: 'daily-run', ahead: true });
+      expect(added.mock.calls.map(([name, , value]) => [name, value])).toEqual([['TilesBusy', 1]]);
+      expect(info).toHaveBeenCalledWith("waiting for the tile store's lease behind daily-run, which waits for it too", {
+        holder: 'daily-run',
+      });
+      expect(waiting()).toEqual(['daily-run', 'manual-run']);
+    } finally {
+      added.mockRestore();
+      info.mockRestore();
+    }
   });
 });
