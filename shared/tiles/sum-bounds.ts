@@ -1,5 +1,5 @@
 import type { CompileRequest } from '../compiler/compile-refresh.ts';
-import { doubleLiteral, integerLiteral } from '../compiler/sql-text.ts';
+import { doubleLiteral, integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
 import { leaves } from '../language/condition-leaves.ts';
 import { leafUses, type MeasureUse, scanStart } from './measures.ts';
 import { partsCtes } from './tiled-parts.ts';
@@ -94,8 +94,9 @@ export function undecidedSumsSql(request: TiledCompileRequest, candidates: reado
   const person = 'coalesce(m.person_id, x.user_key)';
   const ctes = [
     `identity_map AS (\n${identityMapSql(d, request.lake.identities)}\n)`,
-    ...partsCtes(src, plan, { presence: false, exactness: true }),
-    `per_use AS (\n  SELECT x.use_no, min(x.measure) AS measure, ${person} AS person_id, sum(x.total) AS t, sum(x.abs_total) AS a,\n` +
+    ...partsCtes(src, plan, { presence: false, exactness: true, scanPerMeasure: true }),
+    // No measure per row here (a min of strings per person and use): each use's measure is joined to the few undecided rows.
+    `per_use AS (\n  SELECT x.use_no, ${person} AS person_id, sum(x.total) AS t, sum(x.abs_total) AS a,\n` +
       `    sum(x.n) AS n, coalesce(bool_and(x.integral), FALSE) AS integral\n  FROM parts AS x\n` +
       `  LEFT JOIN identity_map AS m ON m.source = x.source AND m.user_key = x.user_key\n  GROUP BY x.use_no, ${person}\n)`,
     `margins AS (\n  SELECT *, a * ${MARGIN_FACTOR} * n AS m FROM per_use\n)`,
@@ -105,7 +106,12 @@ export function undecidedSumsSql(request: TiledCompileRequest, candidates: reado
     'u.n <= 1',
     `(u.a >= ${SMALLEST_TOTAL} AND u.a < ${LARGEST_TOTAL} AND CASE u.use_no ${sides.join(' ')} ELSE FALSE END)`,
   ].join(' OR ');
-  return `WITH ${ctes.join(',\n')}\nSELECT u.measure FROM margins AS u\nWHERE NOT (${decided})\nGROUP BY u.measure\nORDER BY u.measure`;
+  const measureOf = plan.uses.map((use) => `(${integerLiteral(use.no)}, ${stringLiteral(use.measure.id)})`).join(', ');
+  return (
+    `WITH ${ctes.join(',\n')}\nSELECT uses.measure FROM margins AS u\n` +
+    `JOIN (VALUES ${measureOf}) AS uses (use_no, measure) ON uses.use_no = u.use_no\n` +
+    `WHERE NOT (${decided})\nGROUP BY uses.measure\nORDER BY uses.measure`
+  );
 }
 
 /**
