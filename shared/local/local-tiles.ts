@@ -18,7 +18,7 @@ import {
   tileStatus,
 } from '../tiles/fingerprint.ts';
 import { eventRowsKeptSql, tileRowsKeptSql } from '../tiles/forget-sql.ts';
-import { contestedFromIndexSql, hashedDayIdsSql, idHashSql } from '../tiles/id-index-sql.ts';
+import { contestedFromIndexSql, hashedDayIdsSql, idHashSql, sharedHashRowsSql } from '../tiles/id-index-sql.ts';
 import type { TileMeasure } from '../tiles/measures.ts';
 import type { TileRelations } from '../tiles/tile-store.ts';
 import { contestedCopiesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.ts';
@@ -261,7 +261,8 @@ export class LocalTileStore {
     for (const day of gone) await rm(this.indexDir(day), { recursive: true, force: true });
     const contestedIds = await readJson<Record<string, string[]>>(this.contestedIdsFile);
     if (changed.length === 0 && gone.length === 0 && contestedIds !== undefined) return new Map(Object.entries(contestedIds));
-    // Without contested.json (first run, or a run stopped half-way) every indexed id is a candidate.
+    // Without contested.json (first run, or a run stopped half-way) every indexed id is a candidate:
+    // the ids compared are those whose hash lies on more than one index row (sharedHashRowsSql).
     const everything = contestedIds === undefined;
     await rm(this.contestedIdsFile, { force: true });
     const rebuilt = changed.map((c) => c.day);
@@ -294,7 +295,9 @@ export class LocalTileStore {
       const sql =
         compared.length === 0
           ? 'SELECT CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS VARCHAR) AS day WHERE FALSE'
-          : contestedFromIndexSql(this.indexRelation(compared), everything ? undefined : candidates);
+          : everything
+            ? contestedFromIndexSql(sharedHashRowsSql(this.indexRelation(compared)))
+            : contestedFromIndexSql(this.indexRelation(compared), candidates);
       // Computed once: read here, and again by the COPY of their copies.
       await this.connection.run(`CREATE TEMP TABLE ${contestedTable} AS ${sql}`);
       const rows = (await this.connection.runAndReadAll(`SELECT event_id, day FROM ${contestedTable} ORDER BY day, event_id`)).getRows();

@@ -47,6 +47,18 @@ export function contestedFromIndexSql(index: string, candidates?: string, key: '
  */
 export const idHashSql = (column: string): string => `md5_number_lower(${column})`;
 
+/**
+ * DuckDB only: the rows (`event_id, day`) of `index` (with `h`) whose hash lies on more than one of its
+ * rows, the input of {@link contestedFromIndexSql} when every indexed id is a candidate (a first build).
+ * Each row of an id on two days is kept (its hash is on both); an id that shares its hash with
+ * another only costs a comparison, which leaves it out. The shared hashes are found by sorting them
+ * (each compared with the next): at 10M indexed ids 1.5 s CPU, where the window over every id took 8.6.
+ */
+export function sharedHashRowsSql(index: string): string {
+  const shared = `SELECT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM ${index} AS hashes) AS sorted WHERE h = next_h`;
+  return `(SELECT event_id, day FROM ${index} AS hashed WHERE h IN (${shared}))`;
+}
+
 /** DuckDB only: {@link dayIdsSql} with each id's hash (`event_id, h, day`). */
 export function hashedDayIdsSql(d: Dialect, events: string, days: readonly string[]): string {
   return `SELECT event_id, ${idHashSql('event_id')} AS h, day FROM (${dayIdsSql(d, events, days)}) AS ids`;
