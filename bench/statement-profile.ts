@@ -4,6 +4,7 @@
  * RSS after it are recorded under a label (the statement's first words). Nothing here runs
  * outside bench/.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DuckDBConnection } from '@duckdb/node-api';
 
 interface Spent {
@@ -23,17 +24,24 @@ const labelOf = (sql: string) =>
     .replace(/\s+/g, ' ')
     .slice(0, 90);
 
-/** Wraps `connection`'s statement methods to record each statement's time. */
+/**
+ * Wraps `connection`'s statement methods to record each statement's time. node-api's `runAndReadAll`
+ * calls the connection's own `run` (wrapped too): only the outermost call of a statement is recorded
+ * (else those statements counted twice, their time doubled), told apart by the async context, so
+ * statements running at once on one connection are each recorded.
+ */
 export function profileStatements(connection: DuckDBConnection): void {
   const target = connection as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const inside = new AsyncLocalStorage<true>();
   for (const method of ['run', 'runAndReadAll'] as const) {
     const original = target[method];
     if (original === undefined) throw new Error(`no method ${method} to time`);
     target[method] = async function (this: unknown, ...args: unknown[]) {
+      if (inside.getStore()) return original.apply(this, args);
       const start = performance.now();
       const cpu = process.cpuUsage();
       try {
-        return await original.apply(this, args);
+        return await inside.run(true, () => original.apply(this, args));
       } finally {
         const used = process.cpuUsage(cpu);
         const label = labelOf(String(args[0]));
