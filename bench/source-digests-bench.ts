@@ -10,6 +10,9 @@
  * - `tick`: a later tick after `BENCH_NEW_DIGESTS` new events (default 1,000) landed in today's
  *   partition: the bytes it reads from the kept parts (whole objects and ranges) and its peak.
  * `BENCH_SOURCE=/work/main` measures another checkout's shared/ the same way (before and after).
+ * `BENCH_STATE=DIR` keeps the kept parts in DIR (not removed); `BENCH_FROM_TICK=N` (N > 3) then runs
+ * ticks N and N+1 only, over a DIR whose ticks went up to N-1: another checkout's ticks over the same
+ * parts without computing them again (minutes at 10M digests a partition).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -112,8 +115,10 @@ async function phase(state: string, today: number): Promise<void> {
     maxWindowBytes: Number.POSITIVE_INFINITY,
   });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const rows = await checks.rows(AS_OF);
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   const lake = rows.find((r: { grain: string }) => r.grain === 'lake');
   const heap = process.memoryUsage();
   console.log(
@@ -121,6 +126,7 @@ async function phase(state: string, today: number): Promise<void> {
       readMB: +(read.bytes / 1e6).toFixed(2),
       reads: read.gets,
       ms: Math.round(ms),
+      cpuS: +((cpu.user + cpu.system) / 1e6).toFixed(2),
       maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       heapUsedMB: Math.round(heap.heapUsed / 1e6),
       arrayBuffersMB: Math.round(heap.arrayBuffers / 1e6),
@@ -132,7 +138,9 @@ async function phase(state: string, today: number): Promise<void> {
 async function main(): Promise<void> {
   const [, , mode, state, today] = process.argv;
   if (mode === 'phase') return phase(state as string, Number(today));
-  const dir = await mkdtemp(join(tmpdir(), 'source-digests-bench-'));
+  const kept = process.env.BENCH_STATE;
+  const dir = kept ?? (await mkdtemp(join(tmpdir(), 'source-digests-bench-')));
+  const from = Number(process.env.BENCH_FROM_TICK ?? 1);
   try {
     const run = (label: string, todayCount: number) => {
       const out = execFileSync(process.execPath, [...process.execArgv, import.meta.filename, 'phase', dir, String(todayCount)], {
@@ -141,11 +149,11 @@ async function main(): Promise<void> {
       console.log(`${label}: ${out.trim()}`);
     };
     console.log(`source: ${SOURCE}; ${PER_DAY} digests a partition (30 + today's), ${NEW} new a tick`);
-    run('first tick (every partition computed)', PER_DAY / 10);
-    run('tick 2 (today grew)', PER_DAY / 10 + NEW);
-    run('tick 3 (today grew)', PER_DAY / 10 + 2 * NEW);
+    if (from <= 1) run('first tick (every partition computed)', PER_DAY / 10);
+    for (let tick = Math.max(2, from); tick <= Math.max(2, from) + 1; tick += 1)
+      run(`tick ${tick} (today grew)`, PER_DAY / 10 + (tick - 1) * NEW);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (kept === undefined) await rm(dir, { recursive: true, force: true });
   }
 }
 

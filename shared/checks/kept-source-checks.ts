@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
+import { batchesOf } from './batches-of.ts';
 import type { BlobStore, LakeView, QueryEngine } from '../ports.ts';
 import { type DigestsRecord, digestsRecord, digestsText, type RangeReader } from './part-digests.ts';
 import { comparesBySlices, DigestList, partAsOf, type WindowPart, windowOfParts } from './source-check-parts.ts';
@@ -466,29 +467,6 @@ export class KeptSourceChecks implements SourceCheckSource {
     });
     if (old.length > 0) await this.ports.remove(old);
   }
-}
-
-/**
- * The partitions in order, cut into batches of at most `budget` bytes of files each (a partition
- * larger than that alone): the parts of each are computed by one query. Every row of the parts'
- * statement is its partition's alone (grouped by `dt`, digests included), so the parts are the
- * same however the partitions are batched.
- */
-export function batchesOf<T>(partitions: readonly T[], bytesOf: (partition: T) => number, budget: number): T[][] {
-  const batches: T[][] = [];
-  let bytes = 0;
-  for (const partition of partitions) {
-    const size = bytesOf(partition);
-    const last = batches.at(-1);
-    if (last !== undefined && bytes + size <= budget) {
-      last.push(partition);
-      bytes += size;
-    } else {
-      batches.push([partition]);
-      bytes = size;
-    }
-  }
-  return batches;
 }
 
 /** The parts' statement's rows from the engine, in one batch. */

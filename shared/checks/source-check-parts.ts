@@ -1,3 +1,4 @@
+import { batchesOf } from './batches-of.ts';
 import {
   type DigestSlices,
   type DigestsRecord,
@@ -97,8 +98,13 @@ function sortedTogether(arrays: readonly BigUint64Array[]): BigUint64Array {
   return all.sort();
 }
 
-/** Kept parts whose buckets are read at once. */
-const PARTS_AT_ONCE = 4;
+/**
+ * At most this many digests of kept parts a tick reads at once (a larger part alone): the parts read
+ * together are chosen by their digest counts, not a fixed number of them. A part read whole holds
+ * about 37 bytes a digest while it is compared (its text, that text as a string, its bytes decoded,
+ * the digests): 12M digests is the four parts of 3M events a day read together before.
+ */
+export const KEPT_DIGESTS_AT_ONCE = 12_000_000;
 
 /** One partition's part of the window: its rows and event digests, in memory or kept. */
 export interface WindowPart {
@@ -123,6 +129,8 @@ export interface KeptDigests {
   readonly broken: (part: WindowPart) => Promise<void>;
   /** About this many digests of the window are compared at a time when every part is. @default SLICE_DIGESTS */
   readonly sliceDigests?: number;
+  /** At most this many digests of kept parts are looked up in at once (a larger part alone). @default KEPT_DIGESTS_AT_ONCE */
+  readonly digestsAtOnce?: number;
 }
 
 /**
@@ -151,8 +159,8 @@ export const comparesBySlices = (changed: number, parts: number): boolean => cha
  * Those few digests are looked up in the other parts in memory, and in the kept ones by the buckets
  * they fall in (part-digests.ts): a tick with a few dozen new digests reads about 1 KiB per new digest
  * and kept part, not every digest of the window (45 a tick at 13,000 events a day: 1.6 of 4.2 MB);
- * with hundreds (350 a tick at 100,000 events a day), every kept part is read whole, four at a time
- * (README, the source-digests bench; BUCKET_DIGESTS).
+ * with hundreds (350 a tick at 100,000 events a day), every kept part is read whole, a few at a time
+ * ({@link KEPT_DIGESTS_AT_ONCE}; README, the source-digests bench; BUCKET_DIGESTS).
  *
  * When more than half the parts changed ({@link comparesBySlices}: a first computation), every part
  * is compared with every other one slice of the hash range at a time ({@link SLICE_DIGESTS}), the
@@ -197,8 +205,8 @@ export async function windowOfParts(
   // Only looked up in kept parts (none when every part changed: no second copy of their digests).
   const probes = known.length === 0 ? new BigUint64Array(0) : union(changed.map((c) => c.fresh));
   // A few kept parts at once (their ranges in memory), in order: the first broken one is reported.
-  for (let at = 0; probes.length > 0 && at < known.length; at += PARTS_AT_ONCE) {
-    const batch = known.slice(at, at + PARTS_AT_ONCE);
+  const budget = kept.digestsAtOnce ?? KEPT_DIGESTS_AT_ONCE;
+  for (const batch of probes.length === 0 ? [] : batchesOf(known, (p) => p.kept?.count ?? 0, budget)) {
     const found = await Promise.all(batch.map((part) => keptHoldsAny(kept.read, part.kept as DigestsRecord, probes)));
     const broken = found.indexOf(undefined);
     if (broken >= 0) await kept.broken(batch[broken] as WindowPart);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchesOf } from '../../shared/checks/kept-source-checks.ts';
+import { batchesOf } from '../../shared/checks/batches-of.ts';
 import { querySourceChecks } from '../../shared/checks/source-check-source.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';

@@ -299,3 +299,54 @@ describe('the window of parts compares only what is new', () => {
     expect(await w.run(['b', 'c'])).toBeUndefined();
   });
 });
+
+describe('the kept parts a tick looks its new digests up in', () => {
+  it('are read a few at a time, chosen by their digest counts (a larger part alone), not a fixed number of them', async () => {
+    const s = store();
+    const sizes = [12_000, 4_000, 4_000, 4_000, 20_000, 6_000];
+    const all = digests(
+      sizes.reduce((sum, n) => sum + n, 0),
+      31n,
+    );
+    let from = 0;
+    const parts: WindowPart[] = sizes.map((n, i) => {
+      const sorted = all.slice(from, from + n);
+      from += n;
+      return { id: `k${i}`, rows: [LAKE], kept: s.keep(`k${i}.digests`, sorted) };
+    });
+    const kept = new Set(all);
+    // A whole new day of digests none of them holds: every kept part is read whole, in one read.
+    const today = digests(30_000, 77n).filter((v) => !kept.has(v));
+    const inFlight = new Map<string, number>();
+    let peak = 0;
+    const read = async (key: string, start: number, end: number) => {
+      inFlight.set(key, parts.find((p) => p.kept?.key === key)?.kept?.count ?? 0);
+      peak = Math.max(
+        peak,
+        [...inFlight.values()].reduce((sum, n) => sum + n, 0),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight.delete(key);
+      return s.read(key, start, end);
+    };
+    const run = (digestsAtOnce?: number) =>
+      windowOfParts([...parts, { id: 'today', rows: [LAKE], keys: today }], new Set(parts.map((p) => p.id)), {
+        get: s.get,
+        read,
+        broken: async () => {},
+        ...(digestsAtOnce === undefined ? {} : { digestsAtOnce }),
+      });
+    const added = await run(12_000);
+    expect(added?.rows?.find((r) => r.grain === 'lake')?.row_count).toBe(7);
+    expect(s.counted.reads).toBe(6);
+    // [12,000], [4,000 x3], [20,000] alone, [6,000]: four kept parts at once would hold 24,000.
+    expect(peak).toBe(20_000);
+    peak = 0;
+    expect(await run(10_000)).toMatchObject({ nowChecked: [...parts.map((p) => p.id), 'today'] });
+    expect(peak).toBe(20_000);
+    // Within the default, all six at once.
+    peak = 0;
+    await run();
+    expect(peak).toBe(50_000);
+  });
+});
