@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   BUCKET_DIGESTS,
   digestsTextLength,
@@ -89,6 +89,26 @@ describe("a kept part's digests", () => {
       const bytes = Buffer.from(text, 'latin1');
       bytes[5000] = character.charCodeAt(0);
       expect(digestsOfText(bytes, 1000)).toBeUndefined();
+    }
+  });
+
+  it('are decoded a piece of their text at a time, never the whole text as a string, and refused in any piece', () => {
+    // 250,000 digests: 2.7 MB of text, three pieces of 2^15 groups.
+    const sorted = digests(250_000, 41n);
+    const text = Buffer.from(digestsText(sorted));
+    const strings = vi.spyOn(Buffer.prototype, 'toString');
+    try {
+      expect([...(digestsOfText(text, 250_000) ?? [])]).toEqual([...sorted]);
+      const longest = Math.max(...strings.mock.results.map((r) => (typeof r.value === 'string' ? r.value.length : 0)));
+      expect(longest).toBeLessThanOrEqual(2 ** 15 * 32);
+    } finally {
+      strings.mockRestore();
+    }
+    // A character not of base64's alphabet in the first, a middle and the last piece, on both sides of a piece's edge.
+    for (const at of [3, 2 ** 15 * 32 - 1, 2 ** 15 * 32, 2 * 2 ** 15 * 32 + 5, text.length - 1]) {
+      const bad = Buffer.from(text);
+      bad[at] = '-'.charCodeAt(0);
+      expect(digestsOfText(bad, 250_000)).toBeUndefined();
     }
   });
 
