@@ -25,17 +25,23 @@ const SOURCE = resolve(process.env.BENCH_SOURCE ?? join(import.meta.dirname, '..
 const AS_OF = new Date('2026-12-05T12:00:00.000Z');
 const DAY_MS = 86_400_000;
 
-/** A partition's digests, the first `count` of its own sequence (xorshift64 seeded by its date): today's grow by a prefix. */
-function digestsOf(partition: string, count: number): bigint[] {
+/**
+ * A partition's digests as strings, `size` at a time, the first `count` of its own sequence (xorshift64
+ * seeded by its date): today's grow by a prefix. Made as read, as an engine's result batches are: the
+ * run holds one batch of them, not the partition's.
+ */
+function* digestBatches(partition: string, count: number, size: number): Generator<string[]> {
   let x = BigInt(Date.parse(partition)) | 1n;
-  const out: bigint[] = [];
-  for (let i = 0; i < count; i += 1) {
-    x ^= BigInt.asUintN(64, x << 13n);
-    x ^= x >> 7n;
-    x ^= BigInt.asUintN(64, x << 17n);
-    out.push(x);
+  for (let at = 0; at < count; at += size) {
+    const batch: string[] = [];
+    for (let i = at; i < Math.min(at + size, count); i += 1) {
+      x ^= BigInt.asUintN(64, x << 13n);
+      x ^= x >> 7n;
+      x ^= BigInt.asUintN(64, x << 17n);
+      batch.push(String(x));
+    }
+    yield batch;
   }
-  return out;
 }
 
 /** One phase in this process: a tick of the checks over the kept folder, today's partition holding `today` digests. */
@@ -97,9 +103,7 @@ async function phase(state: string, today: number): Promise<void> {
           rowCount: head.length,
           value: (r: number, c: number) => (head[r] as Record<string, unknown>)[PARTS_COLUMNS[c]] ?? null,
         };
-        const keys = digestsOf(p, count(p));
-        for (let at = 0; at < keys.length; at += 10_000) {
-          const batch = keys.slice(at, at + 10_000).map(String);
+        for (const batch of digestBatches(p, count(p), 10_000)) {
           const kindAt = PARTS_COLUMNS.indexOf('kind');
           const keyAt = PARTS_COLUMNS.indexOf('key');
           const partAt = PARTS_COLUMNS.indexOf('part');
