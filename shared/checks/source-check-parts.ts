@@ -101,8 +101,8 @@ function sortedTogether(arrays: readonly BigUint64Array[]): BigUint64Array {
 /**
  * At most this many digests of kept parts a tick reads at once (a larger part alone): the parts read
  * together are chosen by their digest counts, not a fixed number of them. A part read whole holds
- * about 37 bytes a digest while it is compared (its text, that text as a string, its bytes decoded,
- * the digests): 12M digests is the four parts of 3M events a day read together before.
+ * about 19 bytes a digest while it is compared (its text and its digests; the text is decoded a piece
+ * at a time, digestsOfText): 12M digests is the four parts of 3M events a day read together before.
  */
 export const KEPT_DIGESTS_AT_ONCE = 12_000_000;
 
