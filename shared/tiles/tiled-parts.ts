@@ -9,26 +9,15 @@ import { integerLiteral, stringLiteral } from '../compiler/sql-text.ts';
 import { DAY_MS, dayOf } from './day-split.ts';
 import type { InstantRange, TileMeasure } from './measures.ts';
 import { PRESENCE, propertyNames, typedNull } from './tile-sql.ts';
+import type { TileRelations } from './tile-store.ts';
 import type { PlannedUse, TiledPlan } from './tiled-plan.ts';
 import { sequenceParts } from './tiled-sequences.ts';
 import { carriedColumn, carryKey, numberedUseList } from './carry-sql.ts';
 
 /** Where the tiled query reads: the lake's events and the relations over the stored tiles. */
-export interface PartsSources {
+export interface PartsSources extends TileRelations {
   readonly dialect: Dialect;
   readonly events: string;
-  /** Tile rows (TILE_COLUMNS and `day`). */
-  readonly tiles: string;
-  /** One `event_id` column: the contested ids. */
-  readonly contestedIds: string;
-  /** Every raw copy of the contested ids (events columns). */
-  readonly contestedEvents: string;
-  /** The population index (population-sql.ts), read in place of the presence rows of every day. */
-  readonly population?: string;
-  /** Carried per-key partials (carry-sql.ts, one column per use), read in place of the tile rows of the uses `carriedKeys` names. */
-  readonly carried?: string;
-  /** The {@link carryKey}s of the uses `carried` holds, in the order of its columns. */
-  readonly carriedKeys?: readonly string[];
 }
 
 /**
