@@ -88,16 +88,17 @@ export function carryWideSql(carried: string | undefined, tiles: CarryTiles | un
   let delta: string | undefined;
   if (tiles !== undefined && dayRows.length > 0) {
     const measures = [...new Set(ranges.map((r) => stringLiteral(r.use.measure)))].join(', ');
-    // The per-use sums are BIGINT (an overflow fails the cast) and then pivoted into one column per use by DuckDB's PIVOT:
-    // from 20 columns on (pivot_filter_threshold) a GROUP BY key of two lists and a pivot operator that places each entry,
-    // in place of one FILTERed aggregate per column evaluated over every row (46 HUGEINT sum states per key).
+    // The signed tile rows are added up per use and key and pivoted into one column per use by DuckDB's PIVOT: from 20
+    // columns on (pivot_filter_threshold) a GROUP BY (col, key) with the sum, a GROUP BY key of two lists and a pivot
+    // operator that places each entry, in place of one FILTERed aggregate per column evaluated over every row (46 HUGEINT
+    // sum states per key). The sum is the PIVOT's own aggregate: a GROUP BY of its own before it (each (col, key) one row,
+    // the PIVOT's any_value) grouped the 1.1M (col, key) rows of (d)'s move at 10M twice. Cast to BIGINT: an overflow fails.
     const perUse =
-      `SELECT u.col, t.source, t.user_key, CAST(sum(t.n * u.sign) AS BIGINT) AS n\nFROM ${tiles.relation} AS t\n` +
+      `SELECT u.col, t.source, t.user_key, t.n * u.sign AS n\nFROM ${tiles.relation} AS t\n` +
       `JOIN (VALUES ${dayRows.join(', ')}) AS u (col, measure, day, sign) ON t.measure = u.measure AND t.day = u.day\n` +
-      `WHERE t.measure IN (${measures})\nGROUP BY u.col, t.source, t.user_key`;
-    // Each (col, key) has one row: any_value is its sum.
+      `WHERE t.measure IN (${measures})`;
     const pivoted = [...new Set(ranges.map((r) => r.i))].map((i) => `${integerLiteral(i)} AS ${identifier(`c${i}`)}`);
-    delta = `PIVOT (\n${perUse}\n) ON col IN (${pivoted.join(', ')}) USING any_value(n) GROUP BY source, user_key`;
+    delta = `PIVOT (\n${perUse}\n) ON col IN (${pivoted.join(', ')}) USING CAST(sum(n) AS BIGINT) GROUP BY source, user_key`;
   }
   const old = carried !== undefined && columns.some((c) => c.from !== undefined) ? carried : undefined;
   // The carried rows and the tiles' rows of a key meet in one join (no GROUP BY over every column).

@@ -98,4 +98,26 @@ describe('carryWideSql', () => {
     ).getRows();
     expect(rows.map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)))).toEqual([['app', 'ann', ...columns.map(() => 2)]]);
   });
+
+  // (d)'s move at 10M events groups 1.1M (use, key) rows: a GROUP BY of its own before the PIVOT's grouped them twice.
+  for (const width of [6, 46]) {
+    it(`adds the tile rows up per use and key in the pivot itself (${width} columns: one GROUP BY fewer)`, async () => {
+      // GIVEN a move of every column by one day of tile rows
+      const connection = await openDuckDb();
+      const tiles = `(SELECT * FROM (VALUES ('m_a', 'app', 'ann', '2024-03-01', 2::BIGINT)) AS t (measure, source, user_key, day, n))`;
+      const columns = Array.from(
+        { length: width },
+        (): CarryColumn => ({ add: { measure: 'm_a', first: '2024-03-01', end: '2024-03-02' } }),
+      );
+      // WHEN DuckDB plans it
+      const plan = (
+        await connection.runAndReadAll(`EXPLAIN ${carryWideSql(undefined, { relation: tiles, days: ['2024-03-01'] }, columns)}`)
+      )
+        .getRows()
+        .map((row) => String(row[1]))
+        .join('\n');
+      // THEN the rows are grouped per key (FILTERed sums below 20 columns), and from 20 on per use and key, then per key (the PIVOT's lists)
+      expect(plan.match(/HASH_GROUP_BY/g)?.length).toBe(width < 20 ? 1 : 2);
+    });
+  }
 });
