@@ -268,7 +268,7 @@ export const SAMPLE_MARKER = 'sample.json';
 
 /** `cohorts sample-data`: a seeded realistic lake in Parquet. */
 export async function sampleDataCommand(folders: Folders, options: SampleOptions, io: Output): Promise<SampleMarker> {
-  const end = options.end === undefined ? startOfHour(new Date()) : parseAsOf(options.end);
+  const end = options.end === undefined ? startOfHour(new Date()) : parseAsOf(options.end, '--end');
   if (existsSync(join(folders.data, 'events'))) {
     if (!options.force) throw new UsageError(`${folders.data} already holds an event lake; pass --force to replace it`);
     await rm(join(folders.data, 'events'), { recursive: true, force: true });

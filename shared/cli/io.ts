@@ -20,16 +20,16 @@ export interface Output {
   readonly interactive: boolean;
 }
 
-/** `--as-of`: an ISO-8601 instant on a day that exists; now when absent. */
-export function parseAsOf(text: string | undefined): Date {
+/** `--as-of` (or another instant option, `flag`): an ISO-8601 instant on a day that exists; now when absent. */
+export function parseAsOf(text: string | undefined, flag = '--as-of'): Date {
   if (text === undefined) return new Date();
   const date = new Date(text);
   if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) || Number.isNaN(date.getTime())) {
-    throw new UsageError(`--as-of must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got ${shownValue(text)}`);
+    throw new UsageError(`${flag} must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got ${shownValue(text)}`);
   }
   if (!isCalendarDay(text))
     throw new UsageError(
-      `--as-of must be a day that exists (${text.slice(0, 7)} has no day ${text.slice(8, 10)}), got ${shownValue(text)}`,
+      `${flag} must be a day that exists (${text.slice(0, 7)} has no day ${text.slice(8, 10)}), got ${shownValue(text)}`,
     );
   return date;
 }

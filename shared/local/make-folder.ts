@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 /** The file-system calls makeFolder uses (replaceable in tests). */
 export interface FolderCalls {
   mkdir(path: string, options?: { recursive: boolean }): Promise<unknown>;
-  stat(path: string): Promise<unknown>;
+  stat(path: string): Promise<{ isDirectory(): boolean }>;
 }
 
 const NODE_CALLS: FolderCalls = { mkdir, stat };
@@ -19,7 +19,9 @@ export async function makeFolder(path: string, calls: FolderCalls = NODE_CALLS):
   try {
     await calls.mkdir(path, { recursive: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw (await notAFolder(path, calls)) ?? error;
+    if (code !== 'ENOENT') throw error;
     const missing: string[] = [];
     for (let folder = path; !(await exists(folder, calls)); folder = dirname(folder)) {
       missing.unshift(folder);
@@ -30,6 +32,21 @@ export async function makeFolder(path: string, calls: FolderCalls = NODE_CALLS):
         if (inner.code !== 'EEXIST') throw inner;
       });
     }
+  }
+}
+
+/**
+ * Node's mkdir says EEXIST (the path is a file) or ENOTDIR (a level above it is) and names the path
+ * asked for: this names the file in the way instead (ENOTDIR), or gives undefined when none is found.
+ */
+async function notAFolder(path: string, calls: FolderCalls): Promise<Error | undefined> {
+  for (let level = path; ; level = dirname(level)) {
+    const entry = await calls.stat(level).catch(() => undefined);
+    if (entry !== undefined && !entry.isDirectory()) {
+      const making = level === path ? '' : ` (making ${path})`;
+      return Object.assign(new Error(`${level} is a file, not a folder${making}: name a folder, or move the file`), { code: 'ENOTDIR' });
+    }
+    if (dirname(level) === level) return undefined;
   }
 }
 

@@ -1,8 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAsOf } from '../../shared/cli/io.ts';
 import { describeError, MAX_ERROR_LINE_CHARS } from '../../shared/cli/main.ts';
 import { type FolderCalls, makeFolder } from '../../shared/local/make-folder.ts';
-import { cohorts } from '../support/cli.ts';
+import { cohorts, tempDir } from '../support/cli.ts';
 
 describe('command-line values that are not what they look like (D13)', () => {
   it.each(['2026-02-30T00:00:00Z', '2026-02-29', '2025-04-31T12:00:00+02:00', '2026-06-31T00:00:00Z'])(
@@ -20,6 +22,24 @@ describe('command-line values that are not what they look like (D13)', () => {
   it('keeps real days, leap days included', () => {
     expect(parseAsOf('2024-02-29T00:00:00Z').toISOString()).toBe('2024-02-29T00:00:00.000Z');
     expect(parseAsOf('2026-12-31T23:59:59Z').toISOString()).toBe('2026-12-31T23:59:59.000Z');
+  });
+
+  it('names the option of an instant that is not one: sample-data --end', async () => {
+    const result = await cohorts('sample-data', '--end', 'not-a-date', '--data', join(await tempDir(), 'data'));
+    expect(result.stderr).toEqual(['--end must be an ISO-8601 instant such as 2024-06-01T00:00:00Z, got "not-a-date"']);
+  });
+
+  it('a --state that is a file, or inside one, is named as a file, not as a failed mkdir', async () => {
+    const file = join(await tempDir(), 'state.txt');
+    await writeFile(file, 'not a folder');
+    const asOf = ['--as-of', '2026-01-01T00:00:00Z', '--definitions', 'definitions'];
+    expect((await cohorts('run', '--state', file, ...asOf)).stderr).toEqual([
+      `${file} is a file, not a folder: name a folder, or move the file`,
+    ]);
+    const inside = join(file, 'state');
+    expect((await cohorts('run', '--state', inside, ...asOf)).stderr).toEqual([
+      `${file} is a file, not a folder (making ${inside}): name a folder, or move the file`,
+    ]);
   });
 
   it('never echoes unbounded input: a 10,000-character cohort id is cut in the one error line', async () => {
@@ -50,6 +70,7 @@ describe('making a folder on a read-only file system', () => {
       },
       stat: async (path) => {
         if (!existing.includes(path)) throw error('ENOENT', path);
+        return { isDirectory: () => true };
       },
     };
   };
