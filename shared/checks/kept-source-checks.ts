@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { batchesOf } from './batches-of.ts';
 import type { BlobStore, LakeView, QueryEngine } from '../ports.ts';
+import { filterOf, filterRecord, filterText } from './digest-filter.ts';
 import { type DigestsRecord, digestsRecord, digestsText, type RangeReader } from './part-digests.ts';
 import { comparesBySlices, DigestList, partAsOf, type WindowPart, windowOfParts } from './source-check-parts.ts';
 import type { SourceCheckSource } from './source-check-source.ts';
@@ -168,10 +169,13 @@ interface MissingPart {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 /**
- * A kept part: its record, its digests (`dt=<d>.<sha256 prefix>.digests`) and what earlier releases
+ * A kept part: its record, its digests (`dt=<d>.<sha256 prefix>.digests`) and their filter (`.filter`, since 2026-12-07) and what earlier releases
  * kept (`.keys`: the digests the local checks kept beside a part before 2026-12-05), dropped alike.
  */
-const PART = /dt=(\d{4}-\d{2}-\d{2})\.(?:json|keys|[0-9a-f]{16}\.digests)$/;
+const PART = /dt=(\d{4}-\d{2}-\d{2})\.(?:json|keys|[0-9a-f]{16}\.(?:digests|filter))$/;
+/** The objects of a kept part's digests: theirs and their filter's (a string: the record is as read). */
+const keysOf = (digests: DigestsRecord): string[] =>
+  typeof digests.filter?.key === 'string' ? [digests.key, digests.filter.key] : [digests.key];
 const msOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
 /**
@@ -207,10 +211,11 @@ const NAMED: LakeRelations = { events: 'events', identities: 'identities', lists
  * after its as-of, reading them alone (`dt IN (...)`, their files only) in ONE query per batch of
  * at most {@link MAX_BATCH_BYTES} of files (one for a tick), and adds up every part (source-check-parts.ts).
  *
- * - Two objects per partition, `dt=<d>.json` (fingerprint, oldest and newest ts, rows, where its
- *   event digests are and their bucket index) and `dt=<d>.<sha256 prefix>.digests` (the digests,
- *   part-digests.ts): a run writes only the parts it computed (usually today's), reads each record
- *   once, and of the digests only the buckets its new digests fall in (source-check-parts.ts'
+ * - Three objects per partition, `dt=<d>.json` (fingerprint, oldest and newest ts, rows, where its
+ *   event digests are and their bucket index), `dt=<d>.<sha256 prefix>.digests` (the digests,
+ *   part-digests.ts) and `.filter` beside them (their membership filter, digest-filter.ts): a run
+ *   writes only the parts it computed (usually today's), reads each record once, and of the digests
+ *   only the buckets of its new digests the filter cannot rule out (source-check-parts.ts'
  *   windowOfParts), whole where they would cover half of a part.
  * - A part is keyed by T's day, unless every row of it lies inside the window: then every later
  *   window that holds them reads it too, and the first run of a UTC day computes only the
@@ -263,7 +268,7 @@ export class KeptSourceChecks implements SourceCheckSource {
         : await this.computeParts(asOf, listed, identity.keys, missing, filesOf, holdKeys);
     // The digests of records this run replaced (a computed part with `kept` was written).
     const stale = [...computed.values()].flatMap((p) =>
-      p.kept !== undefined && p.before !== undefined && p.before.digests.key !== p.kept.key ? [p.before.digests.key] : [],
+      p.kept !== undefined && p.before !== undefined && p.before.digests.key !== p.kept.key ? keysOf(p.before.digests) : [],
     );
     if (!complete) {
       // Out of time: what was computed is kept (new ids: the next run compares their digests whole), the window read at once.
@@ -438,7 +443,10 @@ export class KeptSourceChecks implements SourceCheckSource {
       const oldestMs = spans.get(partition)?.oldest ?? null;
       const sorted = keys.get(partition)?.sorted() ?? new BigUint64Array(0);
       const text = digestsText(sorted);
-      const digests = digestsRecord(`${this.ports.prefix}dt=${partition}.${sha256(text).slice(0, 16)}.digests`, sorted, text);
+      const named = `${this.ports.prefix}dt=${partition}.${sha256(text).slice(0, 16)}`;
+      const filter = filterOf(sorted);
+      const filterBody = filterText(filter);
+      const digests = { ...digestsRecord(`${named}.digests`, sorted, text), filter: filterRecord(`${named}.filter`, filter, filterBody) };
       const part: KeptPart = {
         fingerprint: inside(window, partition, oldestMs, newestMs) ? fingerprints.inside : fingerprints.day,
         newest_ms: newestMs,
@@ -448,7 +456,8 @@ export class KeptSourceChecks implements SourceCheckSource {
       };
       const keep = newestMs === null || newestMs < asOf.getTime();
       if (keep) {
-        // The digests first: a record never names an object not written yet.
+        // The digests and filter first: a record never names an object not written yet.
+        await this.ports.blobs.put(digests.filter.key, filterBody);
         await this.ports.blobs.put(digests.key, text);
         await this.ports.blobs.put(`${this.ports.prefix}dt=${partition}.json`, `${JSON.stringify(part)}\n`);
       }

@@ -1,11 +1,11 @@
 import { batchesOf } from './batches-of.ts';
+import { filteredHoldsAny } from './digest-filter.ts';
 import {
   type DigestSlices,
   type DigestsRecord,
   digestsOfBytes,
   firstAtOrAbove,
   holds,
-  keptHoldsAny,
   keptSlices,
   type RangeReader,
   readDigests,
@@ -156,11 +156,12 @@ export const comparesBySlices = (changed: number, parts: number): boolean => cha
  * Only what is new is compared: the kept parts in `checked` share nothing among themselves, so an
  * event shared now has a digest that is in some other part and is new in its own, i.e. a digest of
  * a part not in `checked`, or of a computed part that its kept version (in `checked`) did not hold.
- * Those few digests are looked up in the other parts in memory, and in the kept ones by the buckets
- * they fall in (part-digests.ts): a tick with a few dozen new digests reads about 1 KiB per new digest
- * and kept part, not every digest of the window (45 a tick at 13,000 events a day: 1.6 of 4.2 MB);
- * with hundreds (350 a tick at 100,000 events a day), every kept part is read whole, a few at a time
- * ({@link KEPT_DIGESTS_AT_ONCE}; README, the source-digests bench; BUCKET_DIGESTS).
+ * Those few digests are looked up in the other parts in memory, and in the kept ones through their
+ * filters (digest-filter.ts: read whole, 2.7 bytes a digest) by the buckets of those the filter
+ * cannot rule out (part-digests.ts): 10,000 new digests a tick at 3M events a day read 293 MB of
+ * 1005 (README, the source-digests bench). A part kept without a filter has every new digest looked
+ * up by its buckets: about 1 KiB per new digest while they are a few dozen, the part whole with
+ * hundreds. A few kept parts at a time ({@link KEPT_DIGESTS_AT_ONCE}; BUCKET_DIGESTS).
  *
  * When more than half the parts changed ({@link comparesBySlices}: a first computation), every part
  * is compared with every other one slice of the hash range at a time ({@link SLICE_DIGESTS}), the
@@ -207,7 +208,7 @@ export async function windowOfParts(
   // A few kept parts at once (their ranges in memory), in order: the first broken one is reported.
   const budget = kept.digestsAtOnce ?? KEPT_DIGESTS_AT_ONCE;
   for (const batch of probes.length === 0 ? [] : batchesOf(known, (p) => p.kept?.count ?? 0, budget)) {
-    const found = await Promise.all(batch.map((part) => keptHoldsAny(kept.read, part.kept as DigestsRecord, probes)));
+    const found = await Promise.all(batch.map((part) => filteredHoldsAny(kept.get, kept.read, part.kept as DigestsRecord, probes)));
     const broken = found.indexOf(undefined);
     if (broken >= 0) await kept.broken(batch[broken] as WindowPart);
     if (found.some((f) => f !== false)) return undefined;

@@ -2,56 +2,14 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   BUCKET_DIGESTS,
   digestsTextLength,
-  type DigestsRecord,
   digestsOfText,
-  digestsRecord,
   digestsText,
   keptHoldsAny,
   MAX_RANGES,
 } from '../../shared/checks/part-digests.ts';
 import { shareAKey, type WindowPart, windowOfParts } from '../../shared/checks/source-check-parts.ts';
 import type { SourceCheckRow } from '../../shared/checks/source-rows.ts';
-
-/** `count` distinct digests spread over the whole unsigned range, sorted, from a seed (xorshift64). */
-function digests(count: number, seed: bigint): BigUint64Array {
-  const values = new Set<bigint>();
-  let x = seed | 1n;
-  while (values.size < count) {
-    x ^= BigInt.asUintN(64, x << 13n);
-    x ^= x >> 7n;
-    x ^= BigInt.asUintN(64, x << 17n);
-    values.add(x);
-  }
-  return BigUint64Array.from(values).sort();
-}
-
-/** A folder of kept objects in memory, counting the bytes read. */
-function store() {
-  const objects = new Map<string, Uint8Array>();
-  const counted = { bytes: 0, reads: 0 };
-  return {
-    objects,
-    counted,
-    keep(key: string, sorted: BigUint64Array): DigestsRecord {
-      const text = digestsText(sorted);
-      objects.set(key, Buffer.from(text));
-      return digestsRecord(key, sorted, text);
-    },
-    get: async (key: string) => {
-      const bytes = objects.get(key);
-      counted.bytes += bytes?.byteLength ?? 0;
-      counted.reads += 1;
-      return bytes;
-    },
-    read: async (key: string, start: number, end: number) => {
-      const bytes = objects.get(key);
-      if (bytes === undefined || bytes.byteLength < end) return undefined;
-      counted.bytes += end - start;
-      counted.reads += 1;
-      return bytes.subarray(start, end);
-    },
-  };
-}
+import { digests, store } from './digest-support.ts';
 
 /** A kept part of 50,000 digests, and the values of 60,000 others it does not hold. */
 function keptAndAbsent(seed: bigint, otherSeed: bigint) {

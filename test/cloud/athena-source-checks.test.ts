@@ -203,6 +203,10 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
       'checks/parts/dt=2024-06-15.json',
     ]);
     expect(parts.filter((k) => k.endsWith('.digests'))).toHaveLength(3);
+    // And its digests' filter (digest-filter.ts), named as they are.
+    expect(parts.filter((k) => k.endsWith('.filter')).map((k) => k.replace(/filter$/, 'digests'))).toEqual(
+      parts.filter((k) => k.endsWith('.digests')),
+    );
     const record = JSON.parse(w.objects.get('checks/parts/dt=2024-06-13.json')?.body ?? '{}');
     expect(Object.keys(record)).toEqual(['fingerprint', 'newest_ms', 'oldest_ms', 'rows', 'digests']);
     expect(record.digests).toMatchObject({ count: 2, bits: 0 });
@@ -240,14 +244,22 @@ describe("the cloud's source checks keep each partition's part in the snapshots 
     expect(third.queries).toHaveLength(1);
     expect(partsQuery(third.queries).map(w.named)).toEqual([['2024-06-13']]);
     expect(lakeRow(third.rows)).toBe(7);
-    // Its one new digest is looked up in the other parts by a ranged GET of the bucket it falls in;
-    // the kept digests of 06-13 it replaced are read whole, then deleted with the record replaced.
+    // Its one new digest is looked up in the other parts' filters, read whole, which rule it out: their
+    // digests are not read (a "maybe" would read the bucket it falls in by a ranged GET). The kept
+    // digests of 06-13 it replaced are read whole, then deleted with their filter and the record replaced.
     const digestGets = digestGetsOf().slice(firstGets.length);
-    const others = digestGets.filter((i) => !i.Key?.includes('2024-06-13'));
-    // (Here each part is one bucket, in one group of 32 characters: 06-14's three digests, 06-15's one.)
-    expect(others.map((i) => i.Range)).toEqual(['bytes=0-31', 'bytes=0-31']);
+    expect(digestGets.filter((i) => !i.Key?.includes('2024-06-13'))).toEqual([]);
+    const filterGets = s3
+      .commandCalls(GetObjectCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) => i.Key?.endsWith('.filter'));
+    expect(filterGets.map((i) => [i.Key?.slice(0, 'checks/parts/dt=2024-06-14'.length), i.Range])).toEqual([
+      ['checks/parts/dt=2024-06-14', undefined],
+      ['checks/parts/dt=2024-06-15', undefined],
+    ]);
     expect(digestGets.filter((i) => i.Key === record.digests.key).map((i) => i.Range)).toEqual([undefined]);
     expect(w.objects.has(record.digests.key)).toBe(false);
+    expect(w.objects.has(record.digests.filter.key)).toBe(false);
   });
 
   it("read today's partition again while it holds a row at or after the as-of", async () => {

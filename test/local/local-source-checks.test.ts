@@ -251,11 +251,15 @@ describe("the local source checks keep each partition's part", () => {
     });
   });
 
-  it('on a lost or corrupt digests object read the window at once, then compute that part again', async () => {
+  it('on a lost or corrupt digests object (and filter) read the window at once, then compute that part again', async () => {
     await withLake(async (lake) => {
       const { w, expected, parts } = await keptMonth(lake);
-      const digestsOf = async (day: string) => (await readdir(parts)).find((n) => n.startsWith(`dt=${day}.`) && n.endsWith('.digests'));
+      const objectOf = async (day: string, kind: string) =>
+        (await readdir(parts)).find((n) => n.startsWith(`dt=${day}.`) && n.endsWith(kind));
+      const digestsOf = (day: string) => objectOf(day, '.digests');
       const [lost, corrupt] = [dayFromLast(-3), dayFromLast(-5)];
+      // Their filters too: a filter that rules a digest out answers without the digests (they are not read).
+      for (const day of [lost, corrupt]) await rm(join(parts, (await objectOf(day, '.filter')) as string));
       await rm(join(parts, (await digestsOf(lost)) as string));
       await writeFile(join(parts, (await digestsOf(corrupt)) as string), 'not the digests');
       // Nothing asks for the kept digests while no partition changed.

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { type DigestsRecord, type FilterRecord, HI, keptHoldsAny, LITTLE_ENDIAN, LO, type RangeReader, wordsOf } from './part-digests.ts';
+
+/**
+ * Bits of filter a digest: a false "maybe" for about 1 in 800 absent digests (test/checks/digest-filter.test.ts),
+ * so a tick's 10,000 new digests leave about 12 to look up in a kept part (the source-digests bench).
+ */
+export const FILTER_BITS_PER_DIGEST = 16;
+
+/**
+ * At most this many ranged reads of a kept part's buckets for the digests its filter did not rule
+ * out (each about one bucket, 16 digests): a 5-minute tick at 10M events a day (35,000 new digests)
+ * leaves about 42 a part, which part-digests.ts' MAX_RANGES (16) would merge into ranges covering a
+ * third of the part. 64 reads of 30 parts every 5 minutes would be 0.22 USD a day of S3 GETs.
+ */
+export const FILTERED_MAX_RANGES = 64;
+
+/**
+ * Parquet's split block Bloom filter: blocks of eight 32-bit words, a digest setting one bit in each
+ * word of one block. Its block is chosen by the digest's high 32 bits, its eight bits by its low 32
+ * bits times eight odd constants (the top 5 bits of each product): the digests are already 64-bit
+ * hashes of the events, so nothing is hashed again. A lookup touches one block (32 bytes).
+ */
+const BLOCK_WORDS = 8;
+const SALT = Uint32Array.of(0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31);
+
+/** How many blocks a filter of `count` digests has (at least one). */
+export const filterBlocks = (count: number): number => Math.max(1, Math.ceil((count * FILTER_BITS_PER_DIGEST) / (BLOCK_WORDS * 32)));
+
+/** The first word of the block of a digest whose high 32 bits are `hi`: high * blocks / 2^32 (below 2^53). */
+const blockAt = (hi: number, blocks: number): number => Math.floor((hi * blocks) / 2 ** 32) * BLOCK_WORDS;
+
+/** The filter of these digests, as 32-bit words. */
+export function filterOf(digests: BigUint64Array): Uint32Array {
+  const blocks = filterBlocks(digests.length);
+  const filter = new Uint32Array(blocks * BLOCK_WORDS);
+  const words = wordsOf(digests);
+  for (let i = 0; i < digests.length; i += 1) {
+    const at = blockAt(words[2 * i + HI] as number, blocks);
+    const lo = words[2 * i + LO] as number;
+    for (let w = 0; w < BLOCK_WORDS; w += 1) filter[at + w] = (filter[at + w] as number) | (1 << (Math.imul(lo, SALT[w] as number) >>> 27));
+  }
+  return filter;
+}
+
+/** The digests (ascending, in order) that the filter does not rule out: those of the part among them, and a few others. */
+export function maybeIn(filter: Uint32Array, probes: BigUint64Array): BigUint64Array {
+  const blocks = filter.length / BLOCK_WORDS;
+  const words = wordsOf(probes);
+  const maybe = new BigUint64Array(probes.length);
+  let n = 0;
+  for (let i = 0; i < probes.length; i += 1) {
+    const at = blockAt(words[2 * i + HI] as number, blocks);
+    const lo = words[2 * i + LO] as number;
+    let w = 0;
+    while (w < BLOCK_WORDS && ((filter[at + w] as number) & (1 << (Math.imul(lo, SALT[w] as number) >>> 27))) !== 0) w += 1;
+    if (w === BLOCK_WORDS) maybe[n++] = probes[i] as bigint;
+  }
+  return maybe.subarray(0, n);
+}
+
+/** A filter as the text of its object: base64 of its words, each little-endian (as Parquet keeps them). */
+export function filterText(filter: Uint32Array): string {
+  const bytes = Buffer.from(filter.buffer, filter.byteOffset, filter.byteLength);
+  if (LITTLE_ENDIAN) return bytes.toString('base64');
+  return Buffer.from(bytes).swap32().toString('base64');
+}
+
+/** The record of a filter kept under `key` as `text` ({@link filterText}). */
+export const filterRecord = (key: string, filter: Uint32Array, text: string): FilterRecord => ({
+  key,
+  sha256: createHash('sha256').update(text).digest('hex'),
+  blocks: filter.length / BLOCK_WORDS,
+});
+
+/**
+ * A kept filter read whole; undefined when the record is not one, or the object is missing or not
+ * as recorded (its SHA-256, its size): the caller then looks its digests up without it, exactly.
+ */
+export async function readFilter(get: (key: string) => Promise<Uint8Array | undefined>, record: unknown): Promise<Uint32Array | undefined> {
+  if (typeof record !== 'object' || record === null) return undefined;
+  const { key, sha256, blocks } = record as Partial<FilterRecord>;
+  if (typeof key !== 'string' || typeof sha256 !== 'string' || !Number.isInteger(blocks) || (blocks as number) < 1) return undefined;
+  const text = await get(key);
+  if (text === undefined || createHash('sha256').update(text).digest('hex') !== sha256) return undefined;
+  const bytes = Buffer.from(Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1'), 'base64');
+  if (bytes.byteLength !== (blocks as number) * BLOCK_WORDS * 4) return undefined;
+  if (!LITTLE_ENDIAN) bytes.swap32();
+  // Its own aligned memory (a decoded Buffer may share a pool at any offset).
+  const filter = new Uint32Array(bytes.byteLength / 4);
+  new Uint8Array(filter.buffer).set(bytes);
+  return filter;
+}
+
+/**
+ * Whether any of these values (sorted ascending) is among a kept part's digests: its filter read
+ * whole, then only the values it does not rule out looked up in the digests' buckets (keptHoldsAny,
+ * whose answer this is). A part without a filter (written before them), or whose filter is missing or
+ * not as recorded, has every value looked up, as before filters: exact either way.
+ */
+export async function filteredHoldsAny(
+  get: (key: string) => Promise<Uint8Array | undefined>,
+  read: RangeReader,
+  record: DigestsRecord,
+  probes: BigUint64Array,
+): Promise<boolean | undefined> {
+  const filter = record.filter === undefined ? undefined : await readFilter(get, record.filter);
+  if (filter === undefined) return keptHoldsAny(read, record, probes);
+  return keptHoldsAny(read, record, maybeIn(filter, probes), FILTERED_MAX_RANGES);
+}
