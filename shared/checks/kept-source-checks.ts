@@ -59,9 +59,11 @@ export interface IdentityOfLake {
  * parts. A run that computes every partition (the first, or after the parts or `checked.json` were
  * lost) no longer holds the window's digests: each part's are written, dropped, and compared read
  * back one slice of the hash range at a time (source-check-parts.ts' SLICE_DIGESTS), so it holds
- * one batch of parts and one slice of the window. A later tick holds four kept parts at a time
- * (whole once its new digests fall in most of their buckets), so memory still goes with a day's
- * events. bench/source-digests-bench.ts, peak RSS, first computation / later ticks: 3.0M digests
+ * one batch of parts and one slice of the window. A later tick reads each kept part's digest filter
+ * and then only the buckets of the digests it cannot rule out; a part without a filter is read by
+ * buckets, or whole once its new digests fall in most of them, a few parts at a time up to
+ * KEPT_DIGESTS_AT_ONCE digests (source-check-parts.ts), so memory still goes with a day's events (the
+ * figures below predate the filters). bench/source-digests-bench.ts, peak RSS, first computation / later ticks: 3.0M digests
  * 199 / 166-172 MB, 30.1M 339 / 278-290 MB, 60.2M 335 / 382-384 MB, 90.3M (2.94 GiB of files at
  * the bench lake's 35 bytes an event) 439 / 472-476 MB (Plan has 1 GB). Memory goes with events,
  * not bytes: files denser than 35 bytes an event hold more digests. (1 GiB until 2026-12-06, when
