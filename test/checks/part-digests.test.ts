@@ -128,6 +128,27 @@ describe("a kept part's digests", () => {
     expect(s.counted.reads).toBeLessThanOrEqual(MAX_RANGES);
   });
 
+  it("read a lookup's ranges at once, not one round trip after another (S3 answers each ranged GET in its own time)", async () => {
+    // GIVEN a kept part and a reader that answers each range after a delay, counting the reads in flight
+    const s = store();
+    const sorted = digests(100_000, 11n);
+    const record = s.keep('p.digests', sorted);
+    const inFlight = { now: 0, most: 0 };
+    const slow = async (key: string, start: number, end: number) => {
+      inFlight.most = Math.max(inFlight.most, ++inFlight.now);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight.now -= 1;
+      return s.read(key, start, end);
+    };
+    // WHEN five absent values and then one present are looked up (five buckets apart)
+    const absent = digests(5, 99n).filter((v) => !sorted.includes(v));
+    expect(await keptHoldsAny(slow, record, absent)).toBe(false);
+    // THEN their buckets were read together, with the same answers
+    expect(s.counted.reads).toBe(absent.length);
+    expect(inFlight.most).toBe(absent.length);
+    expect(await keptHoldsAny(slow, record, BigUint64Array.from([...absent, sorted[54_321] as bigint]).sort())).toBe(true);
+  });
+
   it('are found among as many new values as they hold (a whole new day), walked side by side', async () => {
     const { s, sorted, record, absent } = keptAndAbsent(13n, 17n);
     expect(await keptHoldsAny(s.read, record, absent)).toBe(false);
