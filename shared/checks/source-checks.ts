@@ -2,7 +2,7 @@ import type { ProjectConfig } from '../config/schema.ts';
 import type { CheckResult } from '../store/manifest.ts';
 import { counted, levelFor, levelStatus, levelsText, num, pct, rounded, share, worstStatus } from './source-format.ts';
 import { NO_SOURCE, type SourceCheckRow } from './source-rows.ts';
-import { robustScore } from './source-volume.ts';
+import { type RobustScore, robustScore } from './source-volume.ts';
 import { dayText, type SourceCheckWindow, sourceCheckWindow } from './source-window.ts';
 
 /** The checks of one source (or of rows without a source, under NO_SOURCE). */
@@ -169,17 +169,19 @@ function volume(facts: SourceFacts, config: ProjectConfig, window: SourceCheckWi
   const judged = milder ? weekly : daily;
   const { status } = judged;
   const direction = judged.score.z < 0 ? 'below' : 'above';
-  const robustZ = rounded(judged.score.z, 2).toFixed(2);
-  const usual = `a median of ${num(judged.score.median)} ${judged.usual} (MAD ${num(judged.score.mad)}, robust z ${robustZ})`;
-  const besides =
-    judged === daily
-      ? ''
-      : ` (against every day: a median of ${num(score.median)} ${daily.usual}, robust z ${rounded(score.z, 2).toFixed(2)})`;
+  const usual = `a median of ${num(judged.score.median)} ${judged.usual} (MAD ${num(judged.score.mad)}, ${zOf(judged.score)})`;
+  const besides = judged === daily ? '' : ` (against every day: a median of ${num(score.median)} ${daily.usual}, ${zOf(score)})`;
   const message =
     status === 'pass'
       ? `${lastText}, in line with ${usual}${besides}`
       : `${lastText}, far ${direction} ${usual}${besides}; ${levelsText(`|z| ${num(warn)}`, num(fail))}`;
   return { name: 'source.volume', status, observed: rounded(judged.score.z, 2), threshold: levelFor(status, warn, fail), message };
+}
+
+/** A score's robust z, and its distance in Poisson noise where that one judged (see robustScore). */
+function zOf(score: RobustScore): string {
+  const z = (value: number) => rounded(value, 2).toFixed(2);
+  return `robust z ${z(score.madZ)}${score.z === score.madZ ? '' : `; ${z(score.z)} in Poisson noise`}`;
 }
 
 const KINDS = [

@@ -117,32 +117,38 @@ describe('volume', () => {
     });
   });
 
-  it('fails a last day far below 28 days of steady volume', async () => {
-    const run = await check(history('product', () => 10, 2));
+  it('fails a last day far below 28 days of steady volume, judged in Poisson noise where the MAD is steadier', async () => {
+    const run = await check(history('product', () => 100, 20));
     expect(run.check('product', 'source.volume')).toEqual({
       name: 'source.volume',
       status: 'fail',
-      observed: -8,
+      observed: -11.01,
       threshold: 6,
       message:
-        'product: 2 events on 2024-06-14, far below a median of 10 a day over 28 days (MAD 0, robust z -8.00); warns at |z| 3.5, fails at 6',
+        'product: 20 events on 2024-06-14, far below a median of 100 a day over 28 days (MAD 0, robust z -80.00; -11.01 in Poisson noise); warns at |z| 3.5, fails at 6',
     });
   });
 
   it('fails a last day with nothing at all', async () => {
-    const run = await check([...history('product', () => 10, 0), at('product', '2024-06-15T01:00:00Z')]);
-    expect(run.check('product', 'source.volume')).toMatchObject({ status: 'fail', observed: -10 });
+    const run = await check([...history('product', () => 100, 0), at('product', '2024-06-15T01:00:00Z')]);
+    expect(run.check('product', 'source.volume')).toMatchObject({ status: 'fail', observed: -18.81 });
+  });
+
+  it('passes a day that Poisson noise explains, however steady the history', async () => {
+    // 10 events a day, then 5: a robust z of -5 by the MAD of 0 (scale 1 event, a warning), -1.81 in Poisson noise.
+    const run = await check(history('product', () => 10, 5));
+    expect(run.check('product', 'source.volume')).toMatchObject({ status: 'pass', observed: -1.81 });
   });
 
   it('warns on a clear rise and fails on a day with double volume', async () => {
-    // 18 and 22 events on alternate days: median 20, MAD 2, scale 2.97.
-    const wobbly = (before: number) => (before % 2 === 0 ? 18 : 22);
-    const rise = await check(history('product', wobbly, 31));
+    // 180 and 220 events on alternate days: median 200, MAD 20, scale 29.65 (Poisson noise is milder).
+    const wobbly = (before: number) => (before % 2 === 0 ? 180 : 220);
+    const rise = await check(history('product', wobbly, 310));
     expect(rise.check('product', 'source.volume')).toMatchObject({ status: 'warn', observed: 3.71, threshold: 3.5 });
-    const doubled = await check(history('product', wobbly, 40));
+    const doubled = await check(history('product', wobbly, 400));
     expect(doubled.check('product', 'source.volume')).toMatchObject({ status: 'fail', observed: 6.74, threshold: 6 });
     expect(doubled.check('product', 'source.volume').message).toContain(
-      'far above a median of 20 a day over 28 days (MAD 2, robust z 6.74)',
+      'far above a median of 200 a day over 28 days (MAD 20, robust z 6.74)',
     );
   });
 
@@ -153,14 +159,14 @@ describe('volume', () => {
     expect(quiet.check('product', 'source.volume')).toEqual({
       name: 'source.volume',
       status: 'pass',
-      observed: -1,
+      observed: -0.18,
       threshold: 3.5,
       message:
-        'product: 29 events on 2024-06-14, in line with a median of 30 on Fridays over 4 weeks (MAD 0, robust z -1.00) ' +
-        '(against every day: a median of 100 a day over 28 days, robust z -71.00)',
+        'product: 29 events on 2024-06-14, in line with a median of 30 on Fridays over 4 weeks (MAD 0, robust z -1.00; -0.18 in Poisson noise) ' +
+        '(against every day: a median of 100 a day over 28 days, robust z -71.00; -9.20 in Poisson noise)',
     });
     const outage = await check(history('product', weekly, 1));
-    expect(outage.check('product', 'source.volume')).toMatchObject({ status: 'fail', observed: -99 });
+    expect(outage.check('product', 'source.volume')).toMatchObject({ status: 'fail', observed: -17.69 });
     expect(outage.check('product', 'source.volume').message).toContain('far below a median of 100 a day over 28 days');
   });
 
