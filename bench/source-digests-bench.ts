@@ -12,7 +12,9 @@
  * `BENCH_SOURCE=/work/main` measures another checkout's shared/ the same way (before and after).
  * `BENCH_STATE=DIR` keeps the kept parts in DIR (not removed); `BENCH_FROM_TICK=N` (N > 3) then runs
  * ticks N and N+1 only, over a DIR whose ticks went up to N-1: another checkout's ticks over the same
- * parts without computing them again (minutes at 10M digests a partition).
+ * parts without computing them again (minutes at 10M digests a partition). `BENCH_LATENCY_MS=30` makes
+ * every GET and ranged GET of the kept folder answer that much later (S3's round trip, 20-50 ms): what
+ * reading parts one after another costs in wall time there.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +23,7 @@ import { join, resolve } from 'node:path';
 
 const PER_DAY = Number(process.env.BENCH_DIGESTS_PER_DAY ?? 100_000);
 const NEW = Number(process.env.BENCH_NEW_DIGESTS ?? 1000);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 0);
 const SOURCE = resolve(process.env.BENCH_SOURCE ?? join(import.meta.dirname, '..'));
 const AS_OF = new Date('2026-12-05T12:00:00.000Z');
 const DAY_MS = 86_400_000;
@@ -58,8 +61,10 @@ async function phase(state: string, today: number): Promise<void> {
   const count = (p: string) => (p === todayDate ? today : p > todayDate ? 0 : PER_DAY);
   const blobs = new FsBlobStore(state);
   const read = { bytes: 0, gets: 0 };
+  const later = () => (LATENCY_MS > 0 ? new Promise((resolve) => setTimeout(resolve, LATENCY_MS)) : undefined);
   const counted = Object.assign(Object.create(blobs), {
     get: async (key: string) => {
+      await later();
       const bytes = await blobs.get(key);
       read.bytes += bytes?.byteLength ?? 0;
       read.gets += 1;
@@ -68,6 +73,7 @@ async function phase(state: string, today: number): Promise<void> {
     },
   });
   const readRange = async (key: string, start: number, end: number) => {
+    await later();
     const bytes = await blobs.getRange(key, start, end);
     read.bytes += bytes?.byteLength ?? 0;
     read.gets += 1;

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type DigestsRecord, type FilterRecord, HI, keptHoldsAny, LITTLE_ENDIAN, LO, type RangeReader, wordsOf } from './part-digests.ts';
+import {
+  type DigestsRecord,
+  type FilterRecord,
+  HELD_BYTES_A_DIGEST,
+  HI,
+  keptHoldsAny,
+  LITTLE_ENDIAN,
+  LO,
+  type RangeReader,
+  wordsOf,
+} from './part-digests.ts';
 
 /**
  * Bits of filter a digest: a false "maybe" for about 1 in 800 absent digests (test/checks/digest-filter.test.ts),
@@ -56,7 +66,8 @@ export function maybeIn(filter: Uint32Array, probes: BigUint64Array): BigUint64A
     while (w < BLOCK_WORDS && ((filter[at + w] as number) & (1 << (Math.imul(lo, SALT[w] as number) >>> 27))) !== 0) w += 1;
     if (w === BLOCK_WORDS) maybe[n++] = probes[i] as bigint;
   }
-  return maybe.subarray(0, n);
+  // A copy of its own: kept while other parts' filters are read, not the probes' length each.
+  return maybe.slice(0, n);
 }
 
 /** A filter as the text of its object: base64 of its words, each little-endian (as Parquet keeps them). */
@@ -73,22 +84,54 @@ export const filterRecord = (key: string, filter: Uint32Array, text: string): Fi
   blocks: filter.length / BLOCK_WORDS,
 });
 
+/** Characters of base64 text a filter is decoded by at a time (whole groups of 4): the text and the filter held, not also the text as a string and its bytes. */
+const DECODE_CHARS = 2 ** 20;
+
+/** The blocks a record names when it is a filter's record (no other is read). */
+function blocksOf(record: unknown): number | undefined {
+  if (typeof record !== 'object' || record === null) return undefined;
+  const { key, sha256, blocks } = record as Partial<FilterRecord>;
+  if (typeof key !== 'string' || typeof sha256 !== 'string' || !Number.isInteger(blocks) || (blocks as number) < 1) return undefined;
+  return blocks;
+}
+
+/**
+ * What reading a kept filter holds, in digests' worth of memory ({@link HELD_BYTES_A_DIGEST} bytes
+ * each): its text (42.7 bytes a block) and the filter decoded from it (32), a 16th of the part's
+ * digests read whole. 0 when the record names no filter (nothing is read).
+ */
+export function filterHeld(record: unknown): number {
+  const blocks = blocksOf(record);
+  return blocks === undefined ? 0 : Math.ceil((textLength(blocks) + blocks * BLOCK_WORDS * 4) / HELD_BYTES_A_DIGEST);
+}
+
+/** Characters of the base64 text of a filter of `blocks` blocks (padded). */
+const textLength = (blocks: number): number => Math.ceil((blocks * BLOCK_WORDS * 4) / 3) * 4;
+
 /**
  * A kept filter read whole; undefined when the record is not one, or the object is missing or not
  * as recorded (its SHA-256, its size): the caller then looks its digests up without it, exactly.
  */
 export async function readFilter(get: (key: string) => Promise<Uint8Array | undefined>, record: unknown): Promise<Uint32Array | undefined> {
-  if (typeof record !== 'object' || record === null) return undefined;
-  const { key, sha256, blocks } = record as Partial<FilterRecord>;
-  if (typeof key !== 'string' || typeof sha256 !== 'string' || !Number.isInteger(blocks) || (blocks as number) < 1) return undefined;
+  const blocks = blocksOf(record);
+  if (blocks === undefined) return undefined;
+  const { key, sha256 } = record as FilterRecord;
   const text = await get(key);
-  if (text === undefined || createHash('sha256').update(text).digest('hex') !== sha256) return undefined;
-  const bytes = Buffer.from(Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1'), 'base64');
-  if (bytes.byteLength !== (blocks as number) * BLOCK_WORDS * 4) return undefined;
-  if (!LITTLE_ENDIAN) bytes.swap32();
-  // Its own aligned memory (a decoded Buffer may share a pool at any offset).
-  const filter = new Uint32Array(bytes.byteLength / 4);
-  new Uint8Array(filter.buffer).set(bytes);
+  if (text === undefined || text.byteLength !== textLength(blocks) || createHash('sha256').update(text).digest('hex') !== sha256)
+    return undefined;
+  // Decoded a piece at a time straight into its own aligned memory (a decoded Buffer may share a pool at any offset).
+  const filter = new Uint32Array(blocks * BLOCK_WORDS);
+  const memory = Buffer.from(filter.buffer);
+  const view = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  let written = 0;
+  for (let at = 0; at < text.byteLength; at += DECODE_CHARS) {
+    const bytes = Buffer.from(view.toString('latin1', at, Math.min(at + DECODE_CHARS, text.byteLength)), 'base64');
+    if (written + bytes.byteLength > memory.byteLength) return undefined;
+    memory.set(bytes, written);
+    written += bytes.byteLength;
+  }
+  if (written !== memory.byteLength) return undefined;
+  if (!LITTLE_ENDIAN) memory.swap32();
   return filter;
 }
 

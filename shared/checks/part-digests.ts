@@ -294,30 +294,57 @@ async function readBuckets(
 }
 
 /**
+ * A lookup of some values in a kept part's buckets, planned (its index decoded, its ranges chosen)
+ * but not yet read: what it will hold is known before it reads ({@link keptLookup}).
+ */
+export interface KeptLookup {
+  /** Digests its ranges cover, plus its bucket index in digests' worth of memory ({@link HELD_BYTES_A_DIGEST} bytes each). */
+  readonly held: number;
+  /** Whether any of the values is among the part's digests; undefined when the part does not hold together. */
+  readonly run: () => Promise<boolean | undefined>;
+}
+
+/**
+ * Bytes a kept digest holds while it is compared, read by a range or whole: its text (10.7 bytes)
+ * and the digest decoded from it (8), the text decoded a piece at a time (digestsOfText).
+ */
+export const HELD_BYTES_A_DIGEST = 19;
+
+/**
+ * The lookup of these values (sorted ascending) in a kept part's digests by the buckets they fall in
+ * ({@link keptHoldsAny}). A record whose index does not hold together holds nothing and answers undefined.
+ */
+export function keptLookup(read: RangeReader, record: DigestsRecord, probes: BigUint64Array, maxRanges = MAX_RANGES): KeptLookup {
+  const index = indexOf(record);
+  if (index === undefined) return { held: 0, run: async () => undefined };
+  const ranges = rangesFor(index, record.bits, probes, maxRanges);
+  return {
+    held: ranges.reduce((sum, r) => sum + r.end - r.start, 0) + Math.ceil(index.byteLength / HELD_BYTES_A_DIGEST),
+    run: async () => {
+      // All at once: in S3 each ranged GET waits a round trip of its own (a filtered part has up to 64 of them).
+      const found = await Promise.all(ranges.map((range) => readBuckets(read, record, index, range)));
+      for (const digests of found) {
+        if (digests === undefined) return undefined;
+        if (digests.length === 0) continue;
+        if (sharesAValue(digests, probes, digests[0] as bigint, digests.at(-1) as bigint)) return true;
+      }
+      return false;
+    },
+  };
+}
+
+/**
  * Whether any of these values (sorted ascending) is among a kept part's digests, reading only the
  * buckets they fall in (their ranges read at once); undefined when the record or the object read does not hold together
  * (missing, shorter, unsorted, a bucket's first or last digest not in it): the caller then reads
  * the window at once. The object's SHA-256 is checked only where it is read whole.
  */
-export async function keptHoldsAny(
+export const keptHoldsAny = (
   read: RangeReader,
   record: DigestsRecord,
   probes: BigUint64Array,
   maxRanges = MAX_RANGES,
-): Promise<boolean | undefined> {
-  const index = indexOf(record);
-  if (index === undefined) return undefined;
-  // All at once: in S3 each ranged GET waits a round trip of its own (a filtered part has up to 64 of them).
-  const ranges = await Promise.all(
-    rangesFor(index, record.bits, probes, maxRanges).map((range) => readBuckets(read, record, index, range)),
-  );
-  for (const digests of ranges) {
-    if (digests === undefined) return undefined;
-    if (digests.length === 0) continue;
-    if (sharesAValue(digests, probes, digests[0] as bigint, digests.at(-1) as bigint)) return true;
-  }
-  return false;
-}
+): Promise<boolean | undefined> => keptLookup(read, record, probes, maxRanges).run();
 
 /**
  * A kept part's digests one slice of the hash range at a time (2^sliceBits slices by a digest's top

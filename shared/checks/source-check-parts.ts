@@ -1,5 +1,4 @@
-import { batchesOf } from './batches-of.ts';
-import { filteredHoldsAny } from './digest-filter.ts';
+import { keptHoldAny } from './kept-lookups.ts';
 import {
   type DigestSlices,
   type DigestsRecord,
@@ -99,10 +98,15 @@ function sortedTogether(arrays: readonly BigUint64Array[]): BigUint64Array {
 }
 
 /**
- * At most this many digests of kept parts a tick reads at once (a larger part alone): the parts read
- * together are chosen by their digest counts, not a fixed number of them. A part read whole holds
- * about 19 bytes a digest while it is compared (its text and its digests; the text is decoded a piece
- * at a time, digestsOfText): 12M digests is the four parts of 3M events a day read together before.
+ * What a tick holds at most of the kept parts it reads at once, in digests' worth of memory
+ * (HELD_BYTES_A_DIGEST, 19 bytes: what a digest of a part read whole holds while compared, its text
+ * and its digests; the text is decoded a piece at a time, digestsOfText), about 230 MB; a larger part
+ * alone. 12M digests is the four parts of 3M events a day read whole together before the filters.
+ * Each part is weighed by what it reads (kept-lookups.ts): its filter (a 16th of its digests' worth:
+ * 16 parts at once of 3M digests, 4 of 10M), then the ranges of the values its filter leaves (a few
+ * buckets), or of every value when it has no filter to believe (up to the part whole). Until
+ * 2026-12-07 parts were chosen by their digest counts alone, so at 10M a day filtered parts went one
+ * at a time.
  */
 export const KEPT_DIGESTS_AT_ONCE = 12_000_000;
 
@@ -129,7 +133,7 @@ export interface KeptDigests {
   readonly broken: (part: WindowPart) => Promise<void>;
   /** About this many digests of the window are compared at a time when every part is. @default SLICE_DIGESTS */
   readonly sliceDigests?: number;
-  /** At most this many digests of kept parts are looked up in at once (a larger part alone). @default KEPT_DIGESTS_AT_ONCE */
+  /** At most this many digests' worth of kept parts is held at once (a larger part alone). @default KEPT_DIGESTS_AT_ONCE */
   readonly digestsAtOnce?: number;
 }
 
@@ -161,7 +165,7 @@ export const comparesBySlices = (changed: number, parts: number): boolean => cha
  * cannot rule out (part-digests.ts): 10,000 new digests a tick at 3M events a day read 293 MB of
  * 1005 (README, the source-digests bench). A part kept without a filter has every new digest looked
  * up by its buckets: about 1 KiB per new digest while they are a few dozen, the part whole with
- * hundreds. A few kept parts at a time ({@link KEPT_DIGESTS_AT_ONCE}; BUCKET_DIGESTS).
+ * hundreds. A few kept parts at a time, by what each holds while read ({@link KEPT_DIGESTS_AT_ONCE}; BUCKET_DIGESTS).
  *
  * When more than half the parts changed ({@link comparesBySlices}: a first computation), every part
  * is compared with every other one slice of the hash range at a time ({@link SLICE_DIGESTS}), the
@@ -205,14 +209,9 @@ export async function windowOfParts(
     return undefined;
   // Only looked up in kept parts (none when every part changed: no second copy of their digests).
   const probes = known.length === 0 ? new BigUint64Array(0) : union(changed.map((c) => c.fresh));
-  // A few kept parts at once (their ranges in memory), in order: the first broken one is reported.
+  // A few kept parts at once, by what each holds while read; the first broken one (in order) is reported.
   const budget = kept.digestsAtOnce ?? KEPT_DIGESTS_AT_ONCE;
-  for (const batch of probes.length === 0 ? [] : batchesOf(known, (p) => p.kept?.count ?? 0, budget)) {
-    const found = await Promise.all(batch.map((part) => filteredHoldsAny(kept.get, kept.read, part.kept as DigestsRecord, probes)));
-    const broken = found.indexOf(undefined);
-    if (broken >= 0) await kept.broken(batch[broken] as WindowPart);
-    if (found.some((f) => f !== false)) return undefined;
-  }
+  if (probes.length > 0 && (await keptHoldAny(known, (p) => p.kept as DigestsRecord, probes, kept, budget))) return undefined;
   return { ...rows(), nowChecked: parts.map((p) => p.id) };
 }
 

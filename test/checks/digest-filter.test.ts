@@ -4,6 +4,7 @@ import {
   FILTERED_MAX_RANGES,
   filteredHoldsAny,
   filterOf,
+  filterRecord,
   filterText,
   maybeIn,
   readFilter,
@@ -60,6 +61,22 @@ describe("a kept part's digest filter", () => {
     // Measured: 16 bits a digest leave about 0.1% of absent digests to look up (a bad filter: far more).
     expect(falseMaybes / absentAsked).toBeLessThan(0.003);
     expect(falseMaybes).toBeGreaterThan(0);
+  });
+});
+
+describe('a kept filter read back', () => {
+  it('is decoded a piece of its text at a time into its words, and refused when a piece is not base64', async () => {
+    // 40,000 blocks: 1.7M characters, two pieces of 2^20.
+    const filter = new Uint32Array(40_000 * 8).map((_, i) => Math.imul(i + 1, 0x9e3779b1) >>> 0);
+    const text = filterText(filter);
+    const s = store();
+    s.objects.set('f', Buffer.from(text));
+    const read = await readFilter(s.get, filterRecord('f', filter, text));
+    expect(read !== undefined && Buffer.from(read.buffer).equals(Buffer.from(filter.buffer))).toBe(true);
+    // A character of the second piece that is no base64 (its record made for it, so only the decoding can refuse it).
+    const bad = `${text.slice(0, 1_500_000)}!${text.slice(1_500_001)}`;
+    s.objects.set('f', Buffer.from(bad));
+    expect(await readFilter(s.get, filterRecord('f', filter, bad))).toBeUndefined();
   });
 });
 

@@ -300,7 +300,7 @@ describe('the window of parts compares only what is new', () => {
 });
 
 describe('the kept parts a tick looks its new digests up in', () => {
-  it('are read a few at a time, chosen by their digest counts (a larger part alone), not a fixed number of them', async () => {
+  it('are read a few at a time, chosen by the digests they read (here whole: a larger part alone), not a fixed number of them', async () => {
     const s = store();
     const sizes = [12_000, 4_000, 4_000, 4_000, 20_000, 6_000];
     const all = digests(
@@ -338,7 +338,7 @@ describe('the kept parts a tick looks its new digests up in', () => {
     const added = await run(12_000);
     expect(added?.rows?.find((r) => r.grain === 'lake')?.row_count).toBe(7);
     expect(s.counted.reads).toBe(6);
-    // [12,000], [4,000 x3], [20,000] alone, [6,000]: four kept parts at once would hold 24,000.
+    // [12,000], [4,000 x2] (three and their bucket indexes pass 12,000), [4,000], [20,000] alone, [6,000]: four kept parts at once would hold 24,000.
     expect(peak).toBe(20_000);
     peak = 0;
     expect(await run(10_000)).toMatchObject({ nowChecked: [...parts.map((p) => p.id), 'today'] });
