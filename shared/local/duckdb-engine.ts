@@ -22,7 +22,7 @@ import { duckdbListsRelation, findListFiles } from './duckdb-lists.ts';
 import { findLakeFiles, type LocalListedLake } from './lake-files.ts';
 import { findRefusedFiles } from './refused-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
-import { LocalCarry } from './local-carry.ts';
+import { CARRIED_LATEST, LocalCarry } from './local-carry.ts';
 import { LocalFractional } from './local-fractional.ts';
 import { LocalPopulation } from './local-population.ts';
 import { LocalTileExpiry } from './local-tile-expiry.ts';
@@ -82,6 +82,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
       new LocalPopulation(this.connection, stateDir),
       new LocalCarry(this.connection, stateDir),
       new LocalFractional(this.connection, stateDir),
+      new LocalCarry(this.connection, stateDir, CARRIED_LATEST),
     );
   }
 

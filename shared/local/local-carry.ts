@@ -2,9 +2,10 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { stringLiteral } from '../compiler/sql-text.ts';
-import { type CarryColumn, type CarryMove, type CarryUse, carryKey, carryWideSql } from '../tiles/carry-sql.ts';
+import { carryLatestSql, latestMovable } from '../tiles/carry-latest-sql.ts';
+import { type CarryColumn, type CarryMove, type CarryTiles, type CarryUse, carryKey, carryWideSql } from '../tiles/carry-sql.ts';
 import { type InputFile, sameInputs } from '../tiles/fingerprint.ts';
-import type { CarryRelations } from '../tiles/tile-store.ts';
+import type { CarriedRows } from '../tiles/tile-store.ts';
 import { inputsOf } from './local-population.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
 import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
@@ -13,14 +14,33 @@ let copyCounter = 0;
 
 /** What the carried partials were computed from: their uses and the tile files of the days they cover. */
 interface Carried {
-  /** `wide` (one column per use); carried partials of an earlier layout (one row per use and key) are computed again. */
-  readonly layout: 'wide';
+  /** `wide` (one column per use) or `latest`; carried partials of an earlier layout (one row per use and key) are computed again. */
+  readonly layout: 'wide' | 'latest';
   readonly uses: readonly CarryUse[];
   /** The tile files (path: the day) of every day inside a use's range, as they were. */
   readonly inputs: readonly InputFile[];
 }
 
 const inRange = (use: CarryUse) => (f: InputFile) => f.path >= use.first && f.path < use.end;
+
+/** What is carried: the files' name and layout, which carried use may move to a use, and the SQL of the moved rows. */
+export interface CarryKind {
+  readonly name: 'partials' | 'latest';
+  readonly layout: Carried['layout'];
+  readonly movable: (old: CarryUse, use: CarryUse) => boolean;
+  readonly sql: (carried: string | undefined, tiles: CarryTiles | undefined, columns: readonly CarryColumn[]) => string;
+}
+
+/** The count uses' partials (carryWideSql): a use moves forward from one whose range it overlaps, adding and subtracting days. */
+export const CARRIED_COUNTS: CarryKind = {
+  name: 'partials',
+  layout: 'wide',
+  movable: (old, use) => old.measure === use.measure && old.first <= use.first && use.first <= old.end && old.end <= use.end,
+  sql: carryWideSql,
+};
+
+/** The all-history `latest` uses' rows per key (carryLatestSql): a use moves forward by the days entering, never losing one. */
+export const CARRIED_LATEST: CarryKind = { name: 'latest', layout: 'latest', movable: latestMovable, sql: carryLatestSql };
 
 /**
  * The carried per-key partials of the count uses (issue 14): `<state>/tiles/partials/partials.parquet`
@@ -31,6 +51,8 @@ const inRange = (use: CarryUse) => (f: InputFile) => f.path >= use.first && f.pa
  * for new measures or contested ids, screened, folded into the rollup), when it is new (a new or
  * changed definition gives a new measure id) or moved backward. Keyed by identity key, not person,
  * so the identity map (applied when read) never invalidates it. Erasure removes it ({@link drop}).
+ * With {@link CARRIED_LATEST}, the same for the all-history `latest` uses: `latest.parquet` and `latest.json`
+ * (carry-latest-sql.ts), moved only by the days entering, under the same rule for computing them again.
  */
 export class LocalCarry {
   private readonly root: string;
@@ -40,6 +62,7 @@ export class LocalCarry {
   constructor(
     private readonly connection: DuckDBConnection,
     stateDir: string,
+    private readonly kind: CarryKind = CARRIED_COUNTS,
   ) {
     this.root = join(stateDir, 'tiles', 'partials');
   }
@@ -50,11 +73,11 @@ export class LocalCarry {
 
   /** Removes the carried partials (erasure): the next refresh computes them from the screened tiles. */
   async drop(): Promise<void> {
-    for (const name of ['partials.json', 'partials.parquet']) await rm(this.file(name), { force: true });
+    for (const name of [`${this.kind.name}.json`, `${this.kind.name}.parquet`]) await rm(this.file(name), { force: true });
   }
 
   private relation(): string {
-    return `read_parquet(${stringLiteral(this.file('partials.parquet'))}, hive_partitioning = false)`;
+    return `read_parquet(${stringLiteral(this.file(`${this.kind.name}.parquet`))}, hive_partitioning = false)`;
   }
 
   /**
@@ -66,12 +89,12 @@ export class LocalCarry {
     days: readonly string[],
     tilesOf: (days: readonly string[]) => string,
     fileOf: (day: string) => string,
-  ): Promise<CarryRelations | undefined> {
+  ): Promise<CarriedRows | undefined> {
     this.last = { moved: [], fresh: [] };
     if (uses.length === 0) return undefined;
     const current = await inputsOf(days.map((day) => ({ path: day, file: fileOf(day) })));
-    const kept = await readJson<Carried>(this.file('partials.json'));
-    const made = kept?.layout === 'wide' ? kept : undefined;
+    const kept = await readJson<Carried>(this.file(`${this.kind.name}.json`));
+    const made = kept?.layout === this.kind.layout ? kept : undefined;
     const moves: (CarryMove & { index: number })[] = [];
     const fresh: CarryUse[] = [];
     const daysIn = (first: string, end: string) => days.filter((day) => day >= first && day < end).length;
@@ -79,8 +102,8 @@ export class LocalCarry {
       // The carried use whose move reads the fewest tile days (entering and leaving), if fewer than the use's own.
       let best: { from: CarryUse; index: number; cost: number } | undefined;
       for (const [index, old] of (made?.uses ?? []).entries()) {
-        const movable = old.measure === use.measure && old.first <= use.first && use.first <= old.end && old.end <= use.end;
-        if (!movable || !sameInputs((made as Carried).inputs.filter(inRange(old)), current.filter(inRange(old)))) continue;
+        if (!this.kind.movable(old, use) || !sameInputs((made as Carried).inputs.filter(inRange(old)), current.filter(inRange(old))))
+          continue;
         const cost = daysIn(old.first, use.first) + daysIn(old.end, use.end);
         if (best === undefined || cost < best.cost) best = { from: old, index, cost };
       }
@@ -108,25 +131,25 @@ export class LocalCarry {
       const read = days.filter((day) =>
         columns.some((c) => [c.add, c.subtract].some((r) => r !== undefined && day >= r.first && day < r.end)),
       );
-      const sql = carryWideSql(
+      const sql = this.kind.sql(
         moves.length > 0 ? this.relation() : undefined,
         read.length > 0 ? { relation: tilesOf(read), days: read } : undefined,
         columns,
       );
-      await this.write(sql, { layout: 'wide', uses, inputs: current });
+      await this.write(sql, { layout: this.kind.layout, uses, inputs: current });
     }
     return { carried: this.relation(), carriedKeys: keys };
   }
 
   /** Writes partials.parquet from a query (under a temporary name, then renamed), described by partials.json after. */
   private async write(sql: string, made: Carried): Promise<void> {
-    const tmp = this.file(`.tmp-partials-${process.pid}-${++copyCounter}.parquet`);
+    const tmp = this.file(`.tmp-${this.kind.name}-${process.pid}-${++copyCounter}.parquet`);
     await mkdir(this.root, { recursive: true });
     try {
       await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`);
-      await rm(this.file('partials.json'), { force: true });
-      await rename(tmp, this.file('partials.parquet'));
-      await writeJsonAtomically(this.file('partials.json'), made);
+      await rm(this.file(`${this.kind.name}.json`), { force: true });
+      await rename(tmp, this.file(`${this.kind.name}.parquet`));
+      await writeJsonAtomically(this.file(`${this.kind.name}.json`), made);
     } finally {
       await rm(tmp, { force: true });
     }

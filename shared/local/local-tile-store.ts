@@ -40,6 +40,7 @@ export class LocalTiles implements TileStore {
     private readonly populationIndex?: LocalPopulation,
     private readonly carried?: LocalCarry,
     private readonly fractional?: LocalFractional,
+    private readonly carriedLatest?: LocalCarry,
   ) {}
 
   async refresh(request: {
@@ -72,6 +73,7 @@ export class LocalTiles implements TileStore {
   async forget(forms: readonly string[]): Promise<string[]> {
     await this.populationIndex?.drop();
     await this.carried?.drop();
+    await this.carriedLatest?.drop();
     return this.store.forget(forms, async () => (await this.engine.lake()).relations.identities);
   }
 
@@ -84,14 +86,15 @@ export class LocalTiles implements TileStore {
     );
   }
 
-  /** The carried partials of the count uses over the visible tile files of `days` (LocalCarry). */
-  async carry(days: readonly string[], uses: readonly CarryUse[]): Promise<CarryRelations | undefined> {
-    return this.carried?.relations(
-      uses,
-      this.visible(days),
-      (some) => this.store.relations(some).tiles,
-      (day) => this.store.files([day])[0] as string,
-    );
+  /** The carried partials of the count uses and rows of the all-history `latest` uses over the visible tile files of `days` (LocalCarry). */
+  async carry(days: readonly string[], uses: readonly CarryUse[], latest: readonly CarryUse[] = []): Promise<CarryRelations | undefined> {
+    const visible = this.visible(days);
+    const tilesOf = (some: readonly string[]) => this.store.relations(some).tiles;
+    const fileOf = (day: string) => this.store.files([day])[0] as string;
+    const counts = await this.carried?.relations(uses, visible, tilesOf, fileOf);
+    const latestRows = await this.carriedLatest?.relations(latest, visible, tilesOf, fileOf);
+    if (counts === undefined && latestRows === undefined) return undefined;
+    return { ...counts, ...(latestRows ? { carriedLatest: latestRows.carried, carriedLatestKeys: latestRows.carriedKeys } : {}) };
   }
 
   /** The sum measures with a fractional value in the visible tile files of their uses' days (LocalFractional). */

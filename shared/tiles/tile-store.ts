@@ -24,10 +24,19 @@ export interface TileRelations {
    */
   readonly carried?: string;
   readonly carriedKeys?: readonly string[];
+  /**
+   * Carried rows of all-history `latest` uses (carry-latest-sql.ts: one row per use and identity key, the use being its
+   * place in `carriedLatestKeys`, carryKey): the query reads those uses from it instead of their days' tile rows.
+   */
+  readonly carriedLatest?: string;
+  readonly carriedLatestKeys?: readonly string[];
 }
 
-/** What {@link TileStore.carry} gives: the carried partials and the uses they hold. */
-export type CarryRelations = Required<Pick<TileRelations, 'carried' | 'carriedKeys'>>;
+/** Carried rows of one kind and the uses they hold (`carried`: a relation; `carriedKeys`: carryKey of each use, in order). */
+export type CarriedRows = Required<Pick<TileRelations, 'carried' | 'carriedKeys'>>;
+
+/** What {@link TileStore.carry} gives: the carried count partials and `latest` rows, each with the uses they hold. */
+export type CarryRelations = Pick<TileRelations, 'carried' | 'carriedKeys' | 'carriedLatest' | 'carriedLatestKeys'>;
 
 /**
  * What {@link TileStore.population} gives: the relation the tiled query reads the population from,
@@ -94,11 +103,11 @@ export interface TileStore {
    */
   population?(days: readonly string[]): Promise<PopulationRelations | undefined>;
   /**
-   * Brings the carried per-key partials of the count `uses` over the tiles of `days` up to date
-   * (after `population`); returns a relation over them. Absent or undefined: the query adds up
-   * the tile rows of every day of every use.
+   * Brings the carried per-key partials of the count `uses` and the carried rows of the all-history `latest` uses
+   * (`latest`) over the tiles of `days` up to date (after `population`); returns relations over them. Absent or
+   * undefined: the query reads the tile rows of every day of every use.
    */
-  carry?(days: readonly string[], uses: readonly CarryUse[]): Promise<CarryRelations | undefined>;
+  carry?(days: readonly string[], uses: readonly CarryUse[], latest?: readonly CarryUse[]): Promise<CarryRelations | undefined>;
   /**
    * The measures of the sum `uses` whose tile days (of `days`) hold a fractional value, sorted:
    * they read raw, and the inexact-sums query need not ask about them. Absent: the query asks.

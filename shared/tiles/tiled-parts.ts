@@ -96,6 +96,24 @@ export function carriedColumns(plan: TiledPlan, src: Pick<PartsSources, 'carried
   return columns;
 }
 
+/**
+ * The all-history `latest` uses read from the carried `latest` rows (`carriedLatest`, a row per use and key, the use
+ * being its place in `carriedLatestKeys`): their use number and that place. Empty without carried rows.
+ */
+export function carriedLatestUses(
+  plan: TiledPlan,
+  src: Pick<PartsSources, 'carriedLatest' | 'carriedLatestKeys'>,
+): Map<number, { index: number; measure: string }> {
+  const found = new Map<number, { index: number; measure: string }>();
+  if (src.carriedLatest === undefined) return found;
+  const keys = src.carriedLatestKeys ?? [];
+  for (const t of tileUses(plan, false)) {
+    const index = keys.indexOf(carryKey(t));
+    if (t.kind === 'latest' && index >= 0) found.set(t.no, { index, measure: t.measure });
+  }
+  return found;
+}
+
 /** The raw rows a use reads and how each becomes a part. */
 interface RawUse {
   readonly no: number;
@@ -227,8 +245,9 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: PartsOpti
 
   // 3. The parts: tile rows of whole days, then raw rows.
   const carriedNos = carriedColumns(plan, src);
+  const latestNos = carriedLatestUses(plan, src);
   const allTiles = tileUses(plan, options.presence && src.population === undefined);
-  const tiles = allTiles.filter((t) => !carriedNos.has(t.no));
+  const tiles = allTiles.filter((t) => !carriedNos.has(t.no) && !latestNos.has(t.no));
   const exact = options.exactness ? EXACTNESS_COLUMNS : [];
   const selects: string[] = [];
   // The days of a use are added up per identity key first (a distinct value stays a row of its
@@ -274,6 +293,25 @@ export function partsCtes(src: PartsSources, plan: TiledPlan, options: PartsOpti
         `JOIN (VALUES ${list}) AS tile_uses (use_no, measure, first_day, end_day)\n  ON t.measure = tile_uses.measure AND t.day >= tile_uses.first_day AND t.day < tile_uses.end_day` +
         (filters.length === 0 ? '' : `\nWHERE ${filters.join(' AND ')}`) +
         (asTheyAre ? '' : `\nGROUP BY tile_uses.use_no, t.source, t.user_key${kinds.includes('distinct') ? ', t.value' : ''}`),
+    );
+  }
+  // The carried all-history latest uses: their carried row per key, as a tile row of theirs would be (the per-person
+  // step takes the latest of a person's rows, T's raw rows and contested copies among them).
+  if (latestNos.size > 0) {
+    const list = [...latestNos].map(([no, u]) => `(${integerLiteral(no)}, ${stringLiteral(u.measure)}, ${integerLiteral(u.index)})`);
+    const items: Record<string, string> = {
+      ...none,
+      use_no: 'latest_uses.use_no',
+      measure: 'latest_uses.measure',
+      source: 'c.source',
+      user_key: 'c.user_key',
+      latest_ts: 'c.latest_ts',
+      latest_event_id: 'c.latest_event_id',
+      latest_json: 'c.latest_json',
+    };
+    selects.push(
+      `SELECT ${[...PART_COLUMNS, ...exact].map((c) => `${items[c]} AS ${c}`).join(', ')}\n` +
+        `FROM ${src.carriedLatest as string} AS c\nJOIN (VALUES ${list.join(', ')}) AS latest_uses (use_no, measure, use_index) ON c.use_index = latest_uses.use_index`,
     );
   }
   // The carried uses' counts are added per person beside the parts (tiled-selects.ts); a row per carried key

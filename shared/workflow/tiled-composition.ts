@@ -2,7 +2,7 @@ import type { CompileRequest } from '../compiler/compile-refresh.ts';
 import type { MetricSettings } from '../config/schema.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import type { LakeView, QueryEngine } from '../ports.ts';
-import { carryUses, sumUses } from '../tiles/carry-uses.ts';
+import { carryUses, latestCarryUses, sumUses } from '../tiles/carry-uses.ts';
 import { tileExpiry } from '../tiles/expiry.ts';
 import { catalogMeasures } from '../tiles/measures.ts';
 import { rawSums } from '../tiles/sum-bounds.ts';
@@ -83,8 +83,8 @@ export async function composeTiledRefresh(run: TiledRun, ports: TiledRunPorts): 
   const expired = ports.tiles.expire ? await ports.tiles.expire(expiry.keepFrom) : [];
   // The population and identity map kept beside the tiles, where the store keeps them (issue 15).
   const { bytesScanned: populationBytes, ...population } = (ports.tiles.population ? await ports.tiles.population(days) : undefined) ?? {};
-  // The count uses' per-key partials carried from the previous refresh, where the store keeps them (issue 14).
-  const carried = ports.tiles.carry ? await ports.tiles.carry(days, carryUses(request)) : undefined;
+  // The count uses' per-key partials and the all-history latest uses' rows carried from the previous refresh, where the store keeps them (issue 14).
+  const carried = ports.tiles.carry ? await ports.tiles.carry(days, carryUses(request), latestCarryUses(request)) : undefined;
   const tiles = { ...ports.tiles.relations(days), ...population, ...carried };
   const tiled = { ...request, tiles, ...(first === undefined ? {} : { firstPartition: first }) };
   // Sums whose tile days hold a fraction are known from what the store keeps per tile file; the query asks about the rest.

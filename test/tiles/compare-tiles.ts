@@ -7,11 +7,11 @@ import type { CohortDefinition } from '../../shared/language/ast.ts';
 import { type Leaf, leaves } from '../../shared/language/condition-leaves.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { findLakeFiles } from '../../shared/local/lake-files.ts';
-import { LocalCarry } from '../../shared/local/local-carry.ts';
+import { CARRIED_LATEST, LocalCarry } from '../../shared/local/local-carry.ts';
 import { expectSameKpis, expectSameValues, valueShape } from './compare-kpis.ts';
 import { LocalFractional } from '../../shared/local/local-fractional.ts';
 import { LocalPopulation } from '../../shared/local/local-population.ts';
-import { carryUses, sumUses } from '../../shared/tiles/carry-uses.ts';
+import { carryUses, latestCarryUses, sumUses } from '../../shared/tiles/carry-uses.ts';
 import { LocalTileStore } from '../../shared/local/local-tiles.ts';
 import type { TileStatus } from '../../shared/tiles/fingerprint.ts';
 import { DAY_MS, dayOf } from '../../shared/tiles/day-split.ts';
@@ -38,6 +38,8 @@ export class TileComparison {
   private readonly population: LocalPopulation;
   /** The carried partials of the count uses (LocalCarry), kept in the state folder from one comparison to the next. */
   readonly carry: LocalCarry;
+  /** The carried rows of the all-history `latest` uses (LocalCarry, CARRIED_LATEST), kept likewise. */
+  readonly carryLatest: LocalCarry;
   private readonly fractional: LocalFractional;
   /** The sums the last compareRefresh found inexact (tiles do not give their bits), before the bounds decided some. */
   lastInexact: readonly string[] = [];
@@ -56,6 +58,7 @@ export class TileComparison {
     this.store = new LocalTileStore(connection, stateDir);
     this.population = new LocalPopulation(connection, stateDir);
     this.carry = new LocalCarry(connection, stateDir);
+    this.carryLatest = new LocalCarry(connection, stateDir, CARRIED_LATEST);
     this.fractional = new LocalFractional(connection, stateDir);
   }
 
@@ -210,22 +213,27 @@ export class TileComparison {
     });
     expect(indexed.sql).toContain(index.population);
     expect(view(await this.engine.rows(indexed.sql))).toEqual(view(want));
-    // And with the count uses' partials carried from the previous comparison of this state folder (issue 14).
-    const carried = await this.carry.relations(
-      carryUses(request),
-      days,
-      (some) => this.store.relations(some).tiles,
-      (day) => this.store.files([day])[0] as string,
-    );
-    if (carried) {
+    // And with the count uses' partials and the all-history latest uses' rows carried from the previous comparison of
+    // this state folder (issue 14).
+    const tilesOf = (some: readonly string[]) => this.store.relations(some).tiles;
+    const fileOf = (day: string) => this.store.files([day])[0] as string;
+    const carried = await this.carry.relations(carryUses(request), days, tilesOf, fileOf);
+    const latest = await this.carryLatest.relations(latestCarryUses(request), days, tilesOf, fileOf);
+    if (carried || latest) {
       const carrying = compileTiledRefresh({
         ...request,
-        tiles: { ...tiles, ...index, ...carried },
+        tiles: {
+          ...tiles,
+          ...index,
+          ...carried,
+          ...(latest ? { carriedLatest: latest.carried, carriedLatestKeys: latest.carriedKeys } : {}),
+        },
         rawMeasures,
         rawUses,
         ...(firstPartition === undefined ? {} : { firstPartition }),
       });
-      expect(carrying.sql).toContain(carried.carried);
+      if (carried) expect(carrying.sql).toContain(carried.carried);
+      if (latest) expect(carrying.sql).toContain(latest.carried);
       expect(view(await this.engine.rows(carrying.sql))).toEqual(view(want));
     }
     return tiled;

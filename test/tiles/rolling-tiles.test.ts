@@ -20,13 +20,14 @@ const definition = (id: string, rule: string) => ({
   text: `id: ${id}\nname: ${id}\nowner: tiles\npurpose: rolling tiles test\ncadence: daily\nrule:\n${rule}\n`,
 });
 
-/** Hour and day windows, `before`, velocity, latest, sums (one of fractions: decided by its bound) and references. */
+/** Hour and day windows, `before`, velocity, latest (windowed, and over all history: carried), sums (one of fractions: decided by its bound) and references. */
 const CATALOG = [
   definition('active_12h', '  event: "*"\n  within: 12h'),
   definition('regulars', '  event: login\n  within: 7d\n  count: {gte: 3}'),
   definition('spenders', '  event: buy\n  within: 5d\n  sum: {gte: 20}'),
   definition('tippers', '  event: buy\n  within: 4d\n  sum: {of: tip, gte: 1.5}'),
   definition('on_pro', '  latest: {event: buy, property: plan, within: 14d}\n  eq: pro'),
+  definition('ever_pro', '  latest: {event: buy, property: plan}\n  eq: pro'),
   definition('veterans', '  event: login\n  before: 5d\n  count: {gte: 2}'),
   definition('speeding', '  velocity: {event: login, window: 2d}\n  gt: 1'),
   definition('quiet_spender', '  all:\n    - cohort: spenders\n    - not: {cohort: active_12h}'),
@@ -202,6 +203,7 @@ describe('tiles over a lake rolled forward day by day', () => {
     const rebuilt: number[] = [];
     const reasons = new Set<string>();
     let carried = 0;
+    let carriedLatest = 0;
     let decided = 0;
     for (let k = 0; k < REFRESHES; k++) {
       // WHEN a new day (and the scenario's change) lands and the refresh runs as of midnight or mid-day
@@ -218,6 +220,7 @@ describe('tiles over a lake rolled forward day by day', () => {
       expect(comparison.lastInexact.length).toBeGreaterThan(0);
       if (tiled.rawMeasures.length === 0) decided += 1;
       if (comparison.carry.last.moved.length > 0) carried += 1;
+      if (comparison.carryLatest.last.moved.length > 0) carriedLatest += 1;
     }
     // AND a plain day builds only the tile of the day before T's (its d+1 partition is already there);
     // late files, a backfill, contested copies and new measures rebuild what they touch
@@ -226,6 +229,8 @@ describe('tiles over a lake rolled forward day by day', () => {
     expect([...reasons].sort()).toEqual(['contested', 'inputs', 'measures', 'missing']);
     // AND most refreshes moved carried count partials forward rather than adding up every day again
     expect(carried).toBeGreaterThan(REFRESHES / 2);
+    // (and the all-history latest rows too, computed again where an old day changed)
+    expect(carriedLatest).toBeGreaterThan(REFRESHES / 2);
     // AND the inexact sums were decided from tiles by their bounds in most refreshes (none read raw)
     expect(decided).toBeGreaterThan(REFRESHES / 2);
   }, 240_000);
