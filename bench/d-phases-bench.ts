@@ -69,10 +69,12 @@ try {
   takePhases();
   takeCodecCalls();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await run(state, NEXT);
   const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
   process.stdout.write(
-    `(d) ${(ms / 1000).toFixed(2)} s\nphases: ${takePhases(ms)}\ncodec calls: ${takeCodecCalls()}\nstatements:\n${takeStatements()}\n`,
+    `(d) ${(ms / 1000).toFixed(2)} s, ${((used.user + used.system) / 1e6).toFixed(2)} s CPU, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\nphases: ${takePhases(ms)}\ncodec calls: ${takeCodecCalls()}\nstatements:\n${takeStatements()}\n`,
   );
 } finally {
   await rm(newDay, { force: true });

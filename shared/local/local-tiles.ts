@@ -27,7 +27,7 @@ import { markAdding, markedDays } from '../tiles/unscreened-mark.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import type { LakeFiles } from './lake-files.ts';
 import { readParquetSchemas } from './parquet-columns.ts';
-import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
+import { TILE_DAY_ORDER, TILE_DAY_ROW_GROUP_SIZE, TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
 let buildCounter = 0;
 
@@ -344,6 +344,8 @@ export class LocalTileStore {
       readonly dirOf: (day: string) => string;
       /** No rows, with the columns' types (never `sql` itself: its CTEs would be computed again). */
       readonly empty: string;
+      /** The column each day's rows are sorted by, written in row groups of {@link TILE_DAY_ROW_GROUP_SIZE} rows. */
+      readonly sortedBy?: string;
     },
   ): Promise<void> {
     const scratch = join(this.root, `.build-${process.pid}-${++buildCounter}`);
@@ -353,12 +355,13 @@ export class LocalTileStore {
       // Computed into a table first, then written: a COPY ... PARTITION_BY fed by the query itself
       // took twice the CPU (91 days of the 1M-event bench lake: 16 s against 4 + 3.5 s).
       // No filter on `day` here: `sql` holds the days only, and a filter would be pushed into each of its branches.
-      await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns}, day FROM (${sql}) AS rows`);
+      const order = file.sortedBy === undefined ? '' : ` ORDER BY ${file.sortedBy}`;
+      await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns}, day FROM (${sql}) AS rows${order}`);
       // One thread: DuckDB's threads each keep a writer per open day and flush more, smaller row
       // groups (91 days of the 1M-event bench lake: 2.3 s CPU against 3.7, and less wall time under load).
       await this.oneThread(() =>
         this.connection.run(
-          `COPY ${table} TO ${stringLiteral(scratch)} (${TILE_PARQUET_OPTIONS}, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`,
+          `COPY ${table} TO ${stringLiteral(scratch)} (${parquetOptions(file.sortedBy)}, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`,
         ),
       );
       for (const day of days) {
@@ -372,6 +375,7 @@ export class LocalTileStore {
           await this.copy(
             `SELECT * FROM read_parquet(${fileList(parts.map((part) => join(built, part)))}, hive_partitioning = false)`,
             target,
+            file.sortedBy,
           );
         else if (parts[0] !== undefined) await rename(join(built, parts[0]), target);
         else await this.copy(file.empty, target);
@@ -428,6 +432,7 @@ export class LocalTileStore {
         name: 'tiles',
         columns: TILE_COLUMNS,
         dirOf: (day) => this.dayDir(day),
+        sortedBy: TILE_DAY_ORDER,
         empty: `SELECT ${TILE_COLUMNS.join(', ')} FROM ${noTilesSql(duckdbDialect)} AS none`,
       });
       for (const day of names) await writeJsonAtomically(join(this.dayDir(day), 'fingerprint.json'), byDay.get(day));
@@ -497,19 +502,24 @@ export class LocalTileStore {
         await this.connection.runAndReadAll(`SELECT (SELECT count(*) FROM ${rows} AS a), (SELECT count(*) FROM (${kept}) AS b)`)
       ).getRows()[0];
       if (Number(counts?.[0]) === Number(counts?.[1])) continue;
-      await this.copy(kept, file);
+      await this.copy(kept, file, file === this.contestedFile ? undefined : TILE_DAY_ORDER);
       rewritten.push(file);
     }
     return rewritten;
   }
 
-  /** Writes a query's rows to a Parquet file under a temporary name, then renames it into place. */
-  private async copy(sql: string, file: string): Promise<void> {
+  /** Writes a query's rows (sorted by `sortedBy`, see writeDays) to a Parquet file under a temporary name, then renames it into place. */
+  private async copy(sql: string, file: string, sortedBy?: string): Promise<void> {
     const tmp = join(file, '..', `.tmp-${file.split(sep).pop() ?? 'tiles'}`);
-    await this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`);
+    const rows = sortedBy === undefined ? sql : `SELECT * FROM (${sql}) AS unsorted ORDER BY ${sortedBy}`;
+    await this.connection.run(`COPY (${rows}) TO ${stringLiteral(tmp)} (${parquetOptions(sortedBy)})`);
     await rename(tmp, file);
   }
 }
+
+/** The COPY options of a file whose rows are sorted (tile days: in row groups of {@link TILE_DAY_ROW_GROUP_SIZE}) or not. */
+const parquetOptions = (sortedBy: string | undefined) =>
+  sortedBy === undefined ? TILE_PARQUET_OPTIONS : `${TILE_PARQUET_OPTIONS}, ROW_GROUP_SIZE ${TILE_DAY_ROW_GROUP_SIZE}`;
 
 /** A lake listing's events files by `dt` partition, and each partition's inputs once stat'ed (tile days share partitions). */
 const listed = new WeakMap<
