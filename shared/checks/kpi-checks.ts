@@ -34,7 +34,20 @@ interface Kpi {
   readonly show: (value: number) => string;
   /** `points`: the difference in percentage points (a share); `pct`: the relative change in percent. */
   readonly change: 'points' | 'pct';
+  /** The least spread of the KPI of a version like `kpis` around a median value (a share's sampling noise). */
+  readonly noise?: (kpis: Kpis) => (median: number) => number;
 }
+
+/**
+ * The standard deviation of the share of `kpis.size` members who did something, at a median share
+ * (Agresti and Coull's two successes and two failures added, so that a median of 0% or 100% still
+ * has a spread): a share is never steadier than that. Six versions at 64 of 64 members active have a
+ * MAD of 0, which made 63 of 64 "infinite robust deviations"; its noise is 2.1 points.
+ */
+export const shareNoise = (kpis: Kpis) => (median: number) => {
+  const share = (median * kpis.size + 2) / (kpis.size + 4);
+  return Math.sqrt((share * (1 - share)) / kpis.size);
+};
 
 const amounts = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -48,6 +61,7 @@ const KPIS: readonly Kpi[] = [
     read: (k) => k.activation_share,
     show: shareText,
     change: 'points',
+    noise: shareNoise,
   },
   { key: 'value_sum', label: 'value sum', metric: 'value', read: (k) => k.value_sum, show: (v) => amounts.format(v), change: 'pct' },
   {
@@ -168,7 +182,7 @@ function historyCheck(
   if (comparable.length < COHORT_CHECK_DEFAULTS.min_history) {
     return skip(`${comparable.length} comparable earlier versions; the check starts at ${COHORT_CHECK_DEFAULTS.min_history}`);
   }
-  const z = robustZ(now as number, comparable);
+  const z = robustZ(now as number, comparable, kpi.noise?.(kpis));
   const shown = Number.isFinite(z) ? round(z) : 'infinite';
   return {
     name,

@@ -8,11 +8,13 @@ export function median(values: readonly number[]): number {
 /**
  * How unusual `value` is against `history`: (value - median) / (1.4826 * MAD), where MAD is the
  * median absolute deviation (1.4826 makes it comparable to a standard deviation for normal data).
- * When the history never varies (MAD 0), any other value is infinitely unusual and the same value is 0.
+ * When the history never varies (MAD 0), any other value is infinitely unusual and the same value is 0,
+ * unless `noise(median)` gives the least spread the value can have (the scale is never below it).
  */
-export function robustZ(value: number, history: readonly number[]): number {
+export function robustZ(value: number, history: readonly number[], noise?: (center: number) => number): number {
   const center = median(history);
   const mad = median(history.map((v) => Math.abs(v - center)));
-  if (mad === 0) return value === center ? 0 : value > center ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-  return (value - center) / (1.4826 * mad);
+  const scale = Math.max(1.4826 * mad, noise?.(center) ?? 0);
+  if (scale === 0) return value === center ? 0 : value > center ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  return (value - center) / scale;
 }

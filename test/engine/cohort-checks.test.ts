@@ -47,6 +47,13 @@ describe('cohort checks', () => {
     ).toBe('pass');
   });
 
+  it('never find a size steadier than one member: one more after five versions of one size is no outlier', () => {
+    const same = [117, 117, 117, 117, 117];
+    expect(check('size_vs_history', { ...base, size: 118, history: same })).toMatchObject({ status: 'pass', observed: 1 });
+    expect(check('size_vs_history', { ...base, size: 117, history: same })).toMatchObject({ status: 'pass', observed: 0 });
+    expect(check('size_vs_history', { ...base, size: 122, history: same })).toMatchObject({ status: 'warn', observed: 5 });
+  });
+
   it('warn when more than half of the members churned', () => {
     const churned = check('churn', { ...base, size: 100, entered: 40, exited: 40, previous: { size: 100, definitionHash: 'h1' } });
     expect(churned).toMatchObject({ status: 'warn', observed: 80, threshold: 50 });

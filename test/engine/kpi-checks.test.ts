@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { verdict } from '../../shared/checks/cohort-checks.ts';
-import { KPI_CHECK_DEFAULTS, kpiChecks } from '../../shared/checks/kpi-checks.ts';
+import { KPI_CHECK_DEFAULTS, kpiChecks, shareNoise } from '../../shared/checks/kpi-checks.ts';
 import { DEFAULT_CONFIG } from '../../shared/config/config.ts';
 import { versionKpis } from '../../shared/engine/snapshot-cohort.ts';
 import type { Kpis } from '../../shared/store/manifest.ts';
@@ -139,6 +139,22 @@ describe('the KPI shift checks against the history of versions', () => {
     expect(check('kpi.activation_vs_history', { kpis: kpis(100, 61, 5000), history: steady(6) }).status).toBe('pass');
     expect(check('kpi.value_mean_vs_history', { kpis: kpis(100, 60, 9000), history: steady(6) }).status).toBe('warn');
     expect(check('kpi.value_sum_vs_history', { kpis: kpis(100, 60, 5050), history: steady(6) }).status).toBe('pass');
+  });
+
+  it('never find a share steadier than its sampling noise: 63 of 64 after six versions of 64 of 64 is no outlier', () => {
+    const full = Array.from({ length: 6 }, () => kpis(64, 64, 5000));
+    // MAD 0: without a noise floor, "infinite robust deviations". The noise of 64 members near 100%: 2.1 points.
+    expect(shareNoise(kpis(64, 63, 5000))(1)).toBeCloseTo(0.02112, 5);
+    expect(check('kpi.activation_vs_history', { kpis: kpis(64, 63, 5000), history: full })).toMatchObject({
+      status: 'pass',
+      observed: -0.74,
+    });
+    expect(check('kpi.activation_vs_history', { kpis: kpis(64, 40, 5000), history: full })).toMatchObject({
+      status: 'warn',
+      observed: -17.76,
+    });
+    // Where the versions wobble more than the noise, the MAD judges as before: 59-61% of 100, MAD 1 point.
+    expect(check('kpi.activation_vs_history', { kpis: kpis(100, 20, 5000), history: steady(6) }).observed).toBe(-8.15);
   });
 
   it('take their levels from quality.kpis.history_z, fail included', () => {
