@@ -344,7 +344,12 @@ export class LocalTileStore {
       readonly dirOf: (day: string) => string;
       /** No rows, with the columns' types (never `sql` itself: its CTEs would be computed again). */
       readonly empty: string;
-      /** The column each day's rows are sorted by, written in row groups of {@link TILE_DAY_ROW_GROUP_SIZE} rows. */
+      /**
+       * The column each day's rows are sorted by, written in row groups of {@link TILE_DAY_ROW_GROUP_SIZE} rows: `sql`
+       * yields them in that order (dayTilesSql `byMeasure`), which DuckDB keeps through the table and the COPY
+       * (preserve_insertion_order keeps a UNION ALL's branches in order), so nothing sorts the batch (an ORDER BY here
+       * raised the 10M bench's peak RSS from 1384 to 1599 MB); a file merged from parts is sorted (copy).
+       */
       readonly sortedBy?: string;
     },
   ): Promise<void> {
@@ -355,8 +360,7 @@ export class LocalTileStore {
       // Computed into a table first, then written: a COPY ... PARTITION_BY fed by the query itself
       // took twice the CPU (91 days of the 1M-event bench lake: 16 s against 4 + 3.5 s).
       // No filter on `day` here: `sql` holds the days only, and a filter would be pushed into each of its branches.
-      const order = file.sortedBy === undefined ? '' : ` ORDER BY ${file.sortedBy}`;
-      await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns}, day FROM (${sql}) AS rows${order}`);
+      await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns}, day FROM (${sql}) AS rows`);
       // One thread: DuckDB's threads each keep a writer per open day and flush more, smaller row
       // groups (91 days of the 1M-event bench lake: 2.3 s CPU against 3.7, and less wall time under load).
       await this.oneThread(() =>
@@ -423,6 +427,7 @@ export class LocalTileStore {
         days: names,
         contested: this.relations([]).contestedIds,
         presence: !keep,
+        byMeasure: true,
       });
       // The kept rows without the added measures' (a backfill stopped after a day's file, before its fingerprint).
       const added = measures.map((m) => stringLiteral(m.id)).join(', ');

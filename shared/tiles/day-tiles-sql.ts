@@ -20,6 +20,12 @@ export interface DayTilesRequest {
   readonly contested: string;
   /** Also the presence rows (every valid event). @default true; false when only new measures are added to a day */
   readonly presence?: boolean;
+  /**
+   * The measures' GROUP BYs in the order of their ids (presence among them), so that a consumer that keeps
+   * the UNION ALL's order gets the rows grouped by measure, sorted, without a sort (the local build).
+   * @default false: presence first, then `measures` as given
+   */
+  readonly byMeasure?: boolean;
 }
 
 type Column = (typeof TILE_COLUMNS)[number];
@@ -91,11 +97,12 @@ export function dayTilesSql(request: DayTilesRequest): string {
       `${cols.n ?? nul.n} AS n, ${cols.total ?? nul.total} AS total, ${cols.abs_total ?? nul.total} AS abs_total, ${cols.integral ?? nul.integral} AS integral`,
       `${cols.value ?? nul.text} AS value, ${cols.latest_ts ?? nul.instant} AS latest_ts, ${cols.latest_event_id ?? nul.text} AS latest_event_id, ${cols.latest_json ?? nul.text} AS latest_json`,
     ].join(', ');
-  const selects =
-    request.presence === false
-      ? []
-      : [`SELECT ${row({ measure: stringLiteral(PRESENCE), n: 'count(*)' })}\nFROM scored AS e\nGROUP BY ${key}`];
-  for (const m of request.measures) {
+  const presence = `SELECT ${row({ measure: stringLiteral(PRESENCE), n: 'count(*)' })}\nFROM scored AS e\nGROUP BY ${key}`;
+  const selects: string[] = [];
+  const measures = request.byMeasure === true ? [...request.measures].sort((a, b) => (a.id < b.id ? -1 : 1)) : request.measures;
+  const presenceAt = request.presence === false ? -1 : request.byMeasure === true ? measures.filter((m) => m.id < PRESENCE).length : 0;
+  for (const [i, m] of measures.entries()) {
+    if (i === presenceAt) selects.push(presence);
     const a = m.aggregate;
     const measure = stringLiteral(m.id);
     if (a.kind === 'count') {
@@ -117,6 +124,7 @@ export function dayTilesSql(request: DayTilesRequest): string {
       selects.push(`SELECT ${row(cols)}\nFROM scored AS e WHERE ${counted(m, [value(a.of).present])}\nGROUP BY ${key}`);
     }
   }
+  if (presenceAt >= measures.length) selects.push(presence);
   if (selects.length === 0) selects.push(`SELECT ${row({ measure: stringLiteral(PRESENCE) })}\nFROM scored AS e WHERE FALSE`);
   return `WITH ${ctes.join(',\n')}\n${selects.join('\nUNION ALL\n')}`;
 }
