@@ -1,15 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type DigestsRecord,
-  type FilterRecord,
-  HELD_BYTES_A_DIGEST,
-  HI,
-  keptHoldsAny,
-  LITTLE_ENDIAN,
-  LO,
-  type RangeReader,
-  wordsOf,
-} from './part-digests.ts';
+import { type FilterRecord, HELD_BYTES_A_DIGEST, HI, LITTLE_ENDIAN, LO, wordsOf } from './part-digests.ts';
 
 /**
  * Bits of filter a digest: a false "maybe" for about 1 in 800 absent digests (test/checks/digest-filter.test.ts),
@@ -133,21 +123,4 @@ export async function readFilter(get: (key: string) => Promise<Uint8Array | unde
   if (written !== memory.byteLength) return undefined;
   if (!LITTLE_ENDIAN) memory.swap32();
   return filter;
-}
-
-/**
- * Whether any of these values (sorted ascending) is among a kept part's digests: its filter read
- * whole, then only the values it does not rule out looked up in the digests' buckets (keptHoldsAny,
- * whose answer this is). A part without a filter (written before them), or whose filter is missing or
- * not as recorded, has every value looked up, as before filters: exact either way.
- */
-export async function filteredHoldsAny(
-  get: (key: string) => Promise<Uint8Array | undefined>,
-  read: RangeReader,
-  record: DigestsRecord,
-  probes: BigUint64Array,
-): Promise<boolean | undefined> {
-  const filter = record.filter === undefined ? undefined : await readFilter(get, record.filter);
-  if (filter === undefined) return keptHoldsAny(read, record, probes);
-  return keptHoldsAny(read, record, maybeIn(filter, probes), FILTERED_MAX_RANGES);
 }

@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   FILTER_BITS_PER_DIGEST,
   FILTERED_MAX_RANGES,
-  filteredHoldsAny,
   filterOf,
   filterRecord,
   filterText,
   maybeIn,
   readFilter,
 } from '../../shared/checks/digest-filter.ts';
+import { keptHoldAny } from '../../shared/checks/kept-lookups.ts';
 import { digestsTextLength, MAX_RANGES } from '../../shared/checks/part-digests.ts';
-import { type WindowPart, windowOfParts } from '../../shared/checks/source-check-parts.ts';
+import { KEPT_DIGESTS_AT_ONCE, type WindowPart, windowOfParts } from '../../shared/checks/source-check-parts.ts';
 import type { SourceCheckRow } from '../../shared/checks/source-rows.ts';
 import { digests, store } from './digest-support.ts';
 
@@ -126,7 +126,8 @@ describe('a tick that looks its new digests up in kept parts with filters', () =
     const kept = new Set(of(0));
     const probes = digests(40_000, 99n).filter((v) => !kept.has(v));
     const filterBytes = (s.objects.get('p.digests.filter') as Uint8Array).byteLength;
-    expect(await filteredHoldsAny(s.get, s.read, record, probes)).toBe(false);
+    const reads = { get: s.get, read: s.read, broken: async () => {} };
+    expect(await keptHoldAny([record], (r) => r, probes, reads, KEPT_DIGESTS_AT_ONCE)).toBe(false);
     expect(s.counted.reads - 1).toBeGreaterThan(MAX_RANGES);
     expect(s.counted.reads - 1).toBeLessThanOrEqual(FILTERED_MAX_RANGES);
     // About a bucket a read (16 digests, 32 characters a group of three), not a third of the part.
