@@ -1,6 +1,6 @@
 import type { QualitySettings } from '../language/ast.ts';
 import type { CheckResult } from '../store/manifest.ts';
-import { robustZ } from './robust-z.ts';
+import { median, robustZ } from './robust-z.ts';
 
 /** What cohort checks look at for one new version. */
 export interface CohortCheckInput {
@@ -11,6 +11,8 @@ export interface CohortCheckInput {
   readonly history: readonly number[];
   readonly entered: number;
   readonly exited: number;
+  /** Churn of earlier published versions (see {@link versionChurn}), oldest first; first versions left out. */
+  readonly churns?: readonly number[];
   readonly definitionHash: string;
   readonly changeReason?: string;
   readonly quality?: QualitySettings;
@@ -18,8 +20,13 @@ export interface CohortCheckInput {
 
 /** Defaults for what a definition's `quality:` block does not set. */
 export const COHORT_CHECK_DEFAULTS = {
-  /** Warn when more than this share of the previous members entered or left. */
+  /** Warn when more than this share of the previous members entered or left... */
   max_churn_pct: 50,
+  /**
+   * ...unless, by default (no declared `max_churn_pct`), neither version has this many members, or the cohort's own
+   * churn history (once `min_history` versions have one) holds such churn: see {@link cohortChecks}.
+   */
+  min_churn_size: 30,
   /** Warn beyond this robust z-score of size against the history of versions... */
   max_history_z: 3.5,
   /** ...and only once there are this many earlier versions. */
@@ -36,6 +43,12 @@ const round = (value: number) => Math.round(value * 100) / 100;
  * Cohort checks of SPEC section 6: declared bounds, change against the previous published
  * version and against the history of versions, churn of membership, an empty cohort, and a
  * definition that changed without a change_reason. Checks never change membership.
+ *
+ * Churn above the default 50% warns only where it says something: not for a cohort of fewer than
+ * 30 members in both versions (6 moves in 10 are 60%), and not for a cohort whose churn is that
+ * high as a rule (a "usage declining this week" cohort turns over most of its members every
+ * week), judged like size against its last 28 versions with a least spread of the moves' binomial
+ * noise. A declared `max_churn_pct` is a hard line at every size.
  */
 export function cohortChecks(input: CohortCheckInput): CheckResult[] {
   const { size, previous, quality } = input;
@@ -64,8 +77,7 @@ export function cohortChecks(input: CohortCheckInput): CheckResult[] {
   }
   if (quality?.max_change_pct !== undefined && previous) results.push(changeCheck(size, previous.size, quality.max_change_pct));
   results.push(historyCheck(size, input.history, quality?.max_history_z ?? COHORT_CHECK_DEFAULTS.max_history_z));
-  if (previous)
-    results.push(churnCheck(input.entered, input.exited, previous.size, quality?.max_churn_pct ?? COHORT_CHECK_DEFAULTS.max_churn_pct));
+  if (previous) results.push(churnCheck(input, previous.size, quality?.max_history_z ?? COHORT_CHECK_DEFAULTS.max_history_z));
   results.push({
     name: 'not_empty',
     status: size > 0 ? 'pass' : 'warn',
@@ -132,17 +144,57 @@ function historyCheck(size: number, history: readonly number[], maxZ: number): C
   };
 }
 
-function churnCheck(entered: number, exited: number, previousSize: number, maxPct: number): CheckResult {
+/** The churn of a published version: who entered and left, in percent of the version it was compared with; none for a first version. */
+export function versionChurn(version: {
+  readonly size: number;
+  readonly entered: number;
+  readonly exited: number;
+  readonly previous_version: number | null;
+}): number | undefined {
+  if (version.previous_version === null) return undefined;
+  const previousSize = version.size - version.entered + version.exited;
+  return previousSize === 0 ? undefined : ((version.entered + version.exited) / previousSize) * 100;
+}
+
+/**
+ * The least spread of a churn percentage around `center` for a cohort of `n` members: the binomial
+ * noise of that share of moves, with Agresti-Coull's two and two added (never 0 at 0% or 100%).
+ */
+function churnNoise(center: number, n: number): number {
+  const share = Math.min(1, Math.max(0, center / 100));
+  const p = (share * n + 2) / (n + 4);
+  return 100 * Math.sqrt((p * (1 - p)) / (n + 4));
+}
+
+function churnCheck(input: CohortCheckInput, previousSize: number, maxZ: number): CheckResult {
+  const { entered, exited, size } = input;
+  const declared = input.quality?.max_churn_pct;
+  const maxPct = declared ?? COHORT_CHECK_DEFAULTS.max_churn_pct;
   // From empty, only entries count: a first version with members is all new.
   const churn = percentOfPrevious(previousSize === 0 ? entered : entered + exited, previousSize);
   const shown = Number.isFinite(churn) ? pct(churn) : 'all new';
-  return {
+  const moved = `${entered} entered and ${exited} left, ${shown} of the previous ${previousSize} members`;
+  const result = (status: CheckResult['status'], why: string): CheckResult => ({
     name: 'churn',
-    status: churn <= maxPct ? 'pass' : 'warn',
+    status,
     observed: observedPercent(churn),
     threshold: maxPct,
-    message: `${entered} entered and ${exited} left, ${shown} of the previous ${previousSize} members (at most ${pct(maxPct)})`,
-  };
+    message: `${moved} (${why})`,
+  });
+  if (churn <= maxPct) return result('pass', `at most ${pct(maxPct)}`);
+  if (declared !== undefined) return result('warn', `at most ${pct(maxPct)}`);
+  const floor = COHORT_CHECK_DEFAULTS.min_churn_size;
+  if (previousSize < floor && size < floor) {
+    return result('pass', `above ${pct(maxPct)}, but churn is judged from ${floor} members unless quality.max_churn_pct is set`);
+  }
+  const recent = (input.churns ?? []).slice(-HISTORY_WINDOW);
+  if (recent.length < COHORT_CHECK_DEFAULTS.min_history) return result('warn', `at most ${pct(maxPct)}`);
+  const z = robustZ(churn, recent, (center) => churnNoise(center, Math.max(1, previousSize)));
+  const usual = `this cohort's median churn is ${pct(median(recent))} over its last ${recent.length} versions`;
+  const shownZ = Number.isFinite(z) ? round(z) : 'infinite';
+  return z <= maxZ
+    ? result('pass', `above ${pct(maxPct)}, but ${usual} (robust z ${shownZ}, at most ${maxZ})`)
+    : result('warn', `above ${pct(maxPct)}, and ${shownZ} robust deviations above what is usual: ${usual}`);
 }
 
 /** `fail` holds a version; anything else publishes it. */

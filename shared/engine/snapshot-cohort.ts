@@ -1,4 +1,4 @@
-import { cohortChecks, verdict } from '../checks/cohort-checks.ts';
+import { cohortChecks, verdict, versionChurn } from '../checks/cohort-checks.ts';
 import { kpiChecks } from '../checks/kpi-checks.ts';
 import { historyComplete } from '../checks/history-window.ts';
 import type { CohortKpiTotals, EvaluationRef, QueryEngine } from '../ports.ts';
@@ -86,6 +86,7 @@ export async function snapshotCohort(
     size: members.length,
     ...(previousManifest ? { previous: { size: previousManifest.size, definitionHash: previousManifest.definition.hash } } : {}),
     history: published.map((m) => m.size),
+    churns: published.flatMap((m) => versionChurn(m) ?? []),
     entered,
     exited,
     definitionHash: cohort.definition.hash,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cohortChecks, verdict } from '../../shared/checks/cohort-checks.ts';
+import { cohortChecks, verdict, versionChurn } from '../../shared/checks/cohort-checks.ts';
 import { robustZ } from '../../shared/checks/robust-z.ts';
 
 const base = { entered: 0, exited: 0, definitionHash: 'h1', history: [] as number[] };
@@ -60,6 +60,51 @@ describe('cohort checks', () => {
     expect(check('churn', { ...base, size: 100, entered: 10, exited: 10, previous: { size: 100, definitionHash: 'h1' } })?.status).toBe(
       'pass',
     );
+  });
+
+  it('judge the churn of cohorts under 30 members only when their definition declares max_churn_pct', () => {
+    const small = { ...base, size: 12, entered: 4, exited: 2, previous: { size: 10, definitionHash: 'h1' } };
+    expect(check('churn', small)).toMatchObject({ status: 'pass', observed: 60, threshold: 50 });
+    expect(check('churn', small)?.message).toBe(
+      '4 entered and 2 left, 60% of the previous 10 members (above 50%, but churn is judged from 30 members unless quality.max_churn_pct is set)',
+    );
+    expect(check('churn', { ...small, quality: { max_churn_pct: 50 } })).toMatchObject({ status: 'warn', observed: 60 });
+    // Either version at 30 or more is judged: a jump from a handful, or a collapse to one.
+    expect(check('churn', { ...small, size: 40, entered: 34, exited: 4 })).toMatchObject({ status: 'warn', observed: 380 });
+    expect(check('churn', { ...small, size: 1, entered: 0, exited: 29, previous: { size: 30, definitionHash: 'h1' } })).toMatchObject({
+      status: 'warn',
+      observed: 96.67,
+    });
+    expect(check('churn', { ...small, size: 40, entered: 40, exited: 0, previous: { size: 0, definitionHash: 'h1' } })).toMatchObject({
+      status: 'warn',
+      observed: 'infinite',
+    });
+    expect(check('churn', { ...small, size: 8, entered: 8, exited: 0, previous: { size: 0, definitionHash: 'h1' } })?.status).toBe('pass');
+  });
+
+  it('pass churn above 50% that is usual for the cohort, once five versions show it, and warn on churn above its usual', () => {
+    const churny = { ...base, size: 200, entered: 60, exited: 60, previous: { size: 200, definitionHash: 'h1' } };
+    const usual = [55, 62, 58, 65, 57, 60];
+    expect(check('churn', { ...churny, churns: usual.slice(0, 4) })?.status).toBe('warn');
+    const passed = check('churn', { ...churny, churns: usual });
+    expect(passed).toMatchObject({ status: 'pass', observed: 60 });
+    expect(passed?.message).toBe(
+      "60 entered and 60 left, 60% of the previous 200 members (above 50%, but this cohort's median churn is 59% over its last 6 versions (robust z 0.27, at most 3.5))",
+    );
+    const jump = check('churn', { ...churny, entered: 95, exited: 95, churns: usual });
+    expect(jump).toMatchObject({ status: 'warn', observed: 95 });
+    expect(jump?.message).toContain('robust deviations above what is usual');
+    // Never steadier than the moves' binomial noise: 66% after six versions at exactly 60% is no outlier (z 1.75).
+    expect(check('churn', { ...churny, entered: 66, exited: 66, churns: [60, 60, 60, 60, 60, 60] })?.status).toBe('pass');
+    expect(check('churn', { ...churny, entered: 80, exited: 80, churns: [60, 60, 60, 60, 60, 60] })?.status).toBe('warn');
+    // A declared max_churn_pct is a hard line, whatever the history.
+    expect(check('churn', { ...churny, churns: usual, quality: { max_churn_pct: 50 } })?.status).toBe('warn');
+  });
+
+  it("measure a version's churn against the version it was compared with", () => {
+    expect(versionChurn({ size: 110, entered: 20, exited: 10, previous_version: 3 })).toBe(30);
+    expect(versionChurn({ size: 50, entered: 50, exited: 0, previous_version: null })).toBeUndefined();
+    expect(versionChurn({ size: 5, entered: 5, exited: 0, previous_version: 2 })).toBeUndefined();
   });
 
   it('warn when the definition changed without a change_reason, and pass with one', () => {

@@ -383,6 +383,30 @@ describe('cohort checks on a crafted lake', () => {
     expect(await store.members('weekly', 2)).toEqual(people.slice(0, 18));
   });
 
+  it('pass churn that is usual for the cohort: one that turns over every week warns only until its history shows it', async () => {
+    // GIVEN two groups of 40 taking turns, week after week: each version is all new (200% churn)
+    const groupB = people.map((p) => `q${p.slice(1)}`);
+    const weeks = Array.from({ length: 8 }, (_, i) => new Date(Date.parse('2024-05-28T09:00:00Z') + i * 7 * 86_400_000).toISOString());
+    const root = await tempDir();
+    await writeLake(
+      join(root, 'lake'),
+      weeks.flatMap((ts, i) => (i % 2 === 0 ? people : groupB).map((p) => login(`${i}-${p}`, p, ts))),
+    );
+    const definitions = join(root, 'definitions');
+    await writeDefinitions(definitions, { 'weekly.yaml': `${header('weekly')}rule:\n  event: login\n  within: 7d\n` });
+    const engine = new DuckDbEngine(await openDuckDb(), join(root, 'lake'));
+    const state = join(root, 'state');
+    const store = new SnapshotStore(new FsBlobStore(state), engine);
+    const churns: unknown[] = [];
+    for (const ts of weeks) {
+      const asOf = new Date(Date.parse(ts) + 3 * 86_400_000).toISOString();
+      const { summary } = await runRefreshSteps({ as_of: asOf }, localPortsOver({ definitions, state, engine, store }));
+      churns.push(summary.cohorts[0]?.checks.find((c) => c.name === 'churn')?.status);
+    }
+    // THEN the first version has no churn; five of 200% warn, then the sixth and seventh are this cohort's usual
+    expect(churns).toEqual([undefined, 'warn', 'warn', 'warn', 'warn', 'warn', 'pass', 'pass']);
+  });
+
   it('publish a cohort that moves a little, every check passing', async () => {
     const { store, outcome, check } = await refreshWeekly(38);
     expect(outcome?.status).toBe('published');
