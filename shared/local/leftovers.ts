@@ -1,12 +1,14 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { isTempName } from '../privacy/sweep.ts';
 
 /**
  * What a crashed (killed) writer can leave in a state folder. Each holds, or may hold, a whole
  * member list, and none is ever read as data:
  * - `temporary`: a `.tmp-<uuid>` file of the blob store (written, not yet linked or renamed into
- *   place), a stale `.tmp-<name>.lock` of a compare-and-swap, a report's `.<pid>-<ms>.tmp`, or the
- *   run lock's `run.lock.<uuid>.new` (no member list, but litter);
+ *   place), a stale `.tmp-<name>.lock` of a compare-and-swap, a report's `.<pid>-<ms>.tmp`, the
+ *   run lock's `run.lock.<uuid>.new` (no member list, but litter), or any file in a `.tmp-` folder
+ *   (a tile build's day parts, `tiles/.tmp-build-<pid>-<n>/`: rows per identity key);
  * - `partial-version`: a file in `snapshots/cohort=<id>/version=<N>/` that has no `manifest.json`
  *   (a version that was started and never completed, so never current and never exported). Its
  *   folder keeps one file, `abandoned.json` (no member), so the number is never given to another
@@ -33,7 +35,7 @@ const VERSION_FOLDER = /^(snapshots|exports)\/cohort=[^/]+\/version=(\d+)$/;
  */
 export async function findLeftovers(state: string): Promise<Leftover[]> {
   const found: Leftover[] = [];
-  const walk = async (dir: string): Promise<void> => {
+  const walk = async (dir: string, scratch: boolean): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw error;
@@ -51,14 +53,21 @@ export async function findLeftovers(state: string): Promise<Leftover[]> {
       : false;
     for (const entry of entries) {
       const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (entry.isDirectory()) await walk(join(dir, entry.name));
-      else if (TEMPORARY.test(entry.name)) found.push({ path, kind: 'temporary' });
+      if (entry.isDirectory()) await walk(join(dir, entry.name), scratch || isTempName(entry.name));
+      else if (scratch || TEMPORARY.test(entry.name)) found.push({ path, kind: 'temporary' });
       else if (partial && !(entry.name === ABANDONED_FILE && folder?.[1] === 'snapshots'))
         found.push({ path, kind: folder?.[1] === 'snapshots' ? 'partial-version' : 'partial-export' });
     }
   };
-  await walk(state);
+  await walk(state, false);
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The outermost temporary folder a leftover lies in (a tile build's scratch), if any: it goes with its files. */
+function temporaryFolder(path: string): string | undefined {
+  const names = path.split('/');
+  const at = names.slice(0, -1).findIndex(isTempName);
+  return at < 0 ? undefined : names.slice(0, at + 1).join('/');
 }
 
 /** Whether a version folder is an incomplete one: no manifest (snapshots), or past `latest.json` (exports). */
@@ -80,6 +89,8 @@ async function isPartial(state: string, folder: string, area: string, version: n
 export async function removeLeftovers(state: string): Promise<Leftover[]> {
   const leftovers = await findLeftovers(state);
   for (const leftover of leftovers) await rm(join(state, leftover.path), { force: true });
+  for (const folder of new Set(leftovers.flatMap((l) => temporaryFolder(l.path) ?? [])))
+    await rm(join(state, folder), { recursive: true, force: true });
   const folderOf = (l: Leftover) => l.path.slice(0, l.path.lastIndexOf('/'));
   for (const folder of new Set(leftovers.filter((l) => l.kind === 'partial-version').map(folderOf))) {
     const removed = leftovers

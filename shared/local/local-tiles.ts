@@ -353,7 +353,8 @@ export class LocalTileStore {
       readonly sortedBy?: string;
     },
   ): Promise<void> {
-    const scratch = join(this.root, `.build-${process.pid}-${++buildCounter}`);
+    // A `.tmp-` folder: a killed build's parts are crash leftovers (shared/local/leftovers.ts), removed by the next run.
+    const scratch = join(this.root, `.tmp-build-${process.pid}-${++buildCounter}`);
     const table = identifier(`tiles_built_${buildCounter}`);
     const columns = file.columns.join(', ');
     try {

@@ -49,8 +49,18 @@ export function blobFiles(blobs: BlobStore): SweptFiles {
 }
 
 const VERSION_FILE = /^(snapshots\/cohort=[^/]+\/version=\d+\/)[^/]+$/;
-/** A write that never got renamed or linked into place. */
-export const isTempFile = (key: string): boolean => key.slice(key.lastIndexOf('/') + 1).startsWith('.tmp-');
+/**
+ * A name that marks a write never renamed or linked into place: a `.tmp-` file or folder (a tile build's scratch
+ * parts), or `.build-<pid>-<n>`, the scratch folder of tile builds before it was named `.tmp-build-<pid>-<n>`.
+ */
+export const isTempName = (name: string): boolean => name.startsWith('.tmp-') || /^\.build-\d+-\d+$/.test(name);
+
+/** A write that never got renamed or linked into place: a temporary file, or any file in a temporary folder. */
+export const isTempFile = (key: string): boolean => {
+  const names = key.split('/');
+  const file = names.pop() ?? '';
+  return file.startsWith('.tmp-') || names.some(isTempName);
+};
 
 /**
  * Whether a key is a crash leftover: a `.tmp-*` file (a write that never got renamed or linked),
