@@ -26,6 +26,7 @@ import { validDaysSql } from '../tiles/valid-days-sql.ts';
 import { markAdding, markedDays } from '../tiles/unscreened-mark.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import type { LakeFiles } from './lake-files.ts';
+import { oneThread } from './one-thread.ts';
 import { readParquetSchemas } from './parquet-columns.ts';
 import { TILE_DAY_ORDER, TILE_DAY_ROW_GROUP_SIZE, TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
@@ -364,7 +365,7 @@ export class LocalTileStore {
       await this.connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns}, day FROM (${sql}) AS rows`);
       // One thread: DuckDB's threads each keep a writer per open day and flush more, smaller row
       // groups (91 days of the 1M-event bench lake: 2.3 s CPU against 3.7, and less wall time under load).
-      await this.oneThread(() =>
+      await oneThread(this.connection, () =>
         this.connection.run(
           `COPY ${table} TO ${stringLiteral(scratch)} (${parquetOptions(file.sortedBy)}, PARTITION_BY (day), FILENAME_PATTERN 'part_{i}')`,
         ),
@@ -388,18 +389,6 @@ export class LocalTileStore {
     } finally {
       await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
       await rm(scratch, { recursive: true, force: true });
-    }
-  }
-
-  /** Runs `work` with DuckDB on one thread, then gives back the thread count it had. */
-  private async oneThread<T>(work: () => Promise<T>): Promise<T> {
-    const threads = Number((await this.connection.runAndReadAll("SELECT current_setting('threads')")).getRows()[0]?.[0]);
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`DuckDB reports ${threads} threads`);
-    await this.connection.run('SET threads = 1');
-    try {
-      return await work();
-    } finally {
-      await this.connection.run(`SET threads = ${threads}`);
     }
   }
 
