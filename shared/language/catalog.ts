@@ -92,6 +92,8 @@ export function buildCatalog(
   const byId = new Map<string, CohortDefinition>();
   const texts = new Map<string, string>();
   const used = new Map<string, readonly SourceText[]>();
+  // The files that do not parse, by base name (their id as far as can be told): a reference to one is no "missing" cohort.
+  const unparsed = new Map<string, string>();
   for (const file of files) {
     let actions: ActionSet = shared.actions;
     if (file.actions) {
@@ -102,6 +104,7 @@ export function buildCatalog(
     const result = parseDefinition(file.text, file.path, actions);
     if (!result.ok) {
       problems.push(...result.problems);
+      unparsed.set(basename(file.path, extname(file.path)), file.path);
       continue;
     }
     const definition = result.definition;
@@ -128,11 +131,12 @@ export function buildCatalog(
         names.map((name) => (actions.get(name) as { source: SourceText }).source),
       );
   }
-  problems.push(...referenceProblems(byId));
+  problems.push(...referenceProblems(byId, unparsed));
   if (listFiles) problems.push(...listProblems(byId, lists));
-  if (problems.length > 0) return { definitions: [], problems };
+  // A cycle among the valid definitions is reported beside every other problem, not only once they are fixed.
   const ordered = dependencyOrder([...byId.values()]);
-  if (!ordered.ok) return { definitions: [], problems: [cycleProblem(ordered.cycle)] };
+  if (!ordered.ok) problems.push(cycleProblem(ordered.cycle));
+  if (!ordered.ok || problems.length > 0) return { definitions: [], problems };
   const actions = used.size > 0 ? { actions: used } : {};
   if (!listFiles) return { definitions: ordered.order, problems: [], texts, ...actions };
   return { definitions: ordered.order.map((d) => withListContent(d, lists)), problems: [], texts, ...actions, lists };
@@ -170,13 +174,20 @@ function lineOfId(text: string): number {
   return index >= 0 ? index + 1 : 1;
 }
 
-function referenceProblems(byId: ReadonlyMap<string, CohortDefinition>): DefinitionProblem[] {
+/** References to unknown or deprecated cohorts; `unparsed`: the paths of files that did not parse, by base name. */
+function referenceProblems(byId: ReadonlyMap<string, CohortDefinition>, unparsed: ReadonlyMap<string, string>): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   for (const definition of byId.values()) {
     for (const ref of references(definition.rule)) {
       const target = byId.get(ref.id);
       const at = { file: definition.path, ...(ref.position ? { position: ref.position } : {}) };
-      if (!target) {
+      const broken = target ? undefined : unparsed.get(ref.id);
+      if (broken !== undefined) {
+        problems.push({
+          ...at,
+          message: `cohort "${ref.id}" cannot be read: its file ${broken} has problems of its own (fix those first)`,
+        });
+      } else if (!target) {
         problems.push({ ...at, message: `cohort "${ref.id}" does not exist: no definition has that id` });
       } else if (target.deprecated) {
         const instead = target.deprecated.replaced_by ? `; use "${target.deprecated.replaced_by}" instead` : '';

@@ -67,4 +67,20 @@ describe('the catalog graph', () => {
       'definitions/two.yaml:9:15: cohort references form a cycle: one -> two -> one',
     ]);
   });
+
+  it('reports a cycle beside other problems, and a reference to a file that does not parse as that, not as a missing cohort', () => {
+    const files = [
+      file('one', '  cohort: two\n'),
+      file('two', '  cohort: one\n'),
+      { path: 'definitions/base.yaml', text: file('base', '  event: login\n').text.replace('cadence:', 'cadance:') },
+      file('vip', '  all:\n    - cohort: base\n    - cohort: nobody\n'),
+    ];
+    const problems = buildCatalog(files).problems.map(formatProblem);
+    expect(problems).toContain('definitions/two.yaml:7:11: cohort references form a cycle: one -> two -> one');
+    expect(problems).toContain(
+      'definitions/vip.yaml:8:15: cohort "base" cannot be read: its file definitions/base.yaml has problems of its own (fix those first)',
+    );
+    expect(problems).toContain('definitions/vip.yaml:9:15: cohort "nobody" does not exist: no definition has that id');
+    expect(problems.filter((line) => line.startsWith('definitions/base.yaml:'))).not.toEqual([]);
+  });
 });

@@ -102,13 +102,15 @@ describe('a definition uploaded to incoming/', () => {
     const outcome = await given.upload('payers.yaml', broken, 'event-7');
     // Assess
     const path = join(given.folder, 'incoming', 'payers.yaml');
-    // The catalog as it would be: the file's own error, and what its absence would do to others.
+    // The catalog as it would be: the file's own error, and its dependant's reference to it, named as a broken file (not a missing cohort).
     expect(outcome).toMatchObject({
       status: 'rejected',
       cohort: null,
       errors: [
         `${path}:8:16: rule.count.gte must be a non-negative integer, got "five"`,
-        expect.stringMatching(/active_payers\.yaml:\d+:\d+: cohort "payers" does not exist/),
+        expect.stringMatching(
+          /active_payers\.yaml:\d+:\d+: cohort "payers" cannot be read: its file .*incoming\/payers\.yaml has problems of its own \(fix those first\)$/,
+        ),
       ],
     });
     expect(await given.catalogFiles()).toEqual(before);
