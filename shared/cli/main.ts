@@ -23,6 +23,7 @@ import { testCommand } from './test-command.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { ingestCommand, ingestInput } from './ingest-command.ts';
 import { withRunLock } from '../local/run-lock.ts';
+import { unknownOptionError } from './unknown-option.ts';
 import { streamSampleEvents } from '../sample/event-stream.ts';
 import { untilInterrupted } from './interrupt.ts';
 import { watchCommand } from './watch-command.ts';
@@ -111,9 +112,17 @@ function positionals(args: readonly string[], count: number, usage: string): str
   return [...args];
 }
 
+function parseCommandLine(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw unknownOptionError(error, Object.keys(options));
+  }
+}
+
 /** Runs one command line; returns the exit code. */
 export async function main(argv: readonly string[], io: Output): Promise<number> {
-  const { values, positionals: args } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  const { values, positionals: args } = parseCommandLine(argv);
   const [command, ...rest] = args;
   if (values.help || command === undefined || command === 'help') {
     io.out(USAGE);

@@ -42,6 +42,15 @@ describe('command-line values that are not what they look like (D13)', () => {
     ]);
   });
 
+  it('names an unknown option and the one it is a typo of, not the advice of node about positionals', async () => {
+    const typo = await cohorts('run', '--ass-of', '2026-01-01T00:00:00Z');
+    expect(typo.stderr).toEqual(['unknown option "--ass-of" (did you mean --as-of?); cohorts --help lists the options']);
+    expect((await cohorts('members', 'x', '--definitons', 'd')).stderr).toEqual([
+      'unknown option "--definitons" (did you mean --definitions?); cohorts --help lists the options',
+    ]);
+    expect((await cohorts('run', '-x')).stderr).toEqual(['unknown option "-x"; cohorts --help lists the options']);
+  });
+
   it('never echoes unbounded input: a 10,000-character cohort id is cut in the one error line', async () => {
     const id = 'a'.repeat(10_000);
     const result = await cohorts('run', '--cohort', id, '--definitions', 'definitions', '--as-of', '2026-01-01T00:00:00Z');
