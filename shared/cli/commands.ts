@@ -187,8 +187,15 @@ export async function checksCommand(folders: Folders, io: Output): Promise<numbe
 export async function membersCommand(folders: Folders, id: string, version: string | undefined, io: Output): Promise<number> {
   const { store } = await openLocalContext(folders);
   const chosen = version === undefined ? await store.current(id) : parseVersion(version);
-  if (chosen === undefined)
-    throw new UsageError(`cohort ${shownValue(id)} has no published version in ${folders.state} (run \`cohorts run\` first)`);
+  if (chosen === undefined) {
+    // A typo'd id has no versions either: "run `cohorts run` first" would send the analyst to refresh for nothing.
+    const held = (await store.versions(id)).length;
+    throw new UsageError(
+      held === 0
+        ? `cohort ${shownValue(id)} has no versions in ${folders.state}: check the id (\`cohorts checks\` lists the cohorts refreshed), or run \`cohorts run\` first`
+        : `cohort ${shownValue(id)} has no published version in ${folders.state}: its ${held === 1 ? 'one version is' : `${held} versions are`} held (\`--version N\` lists a held version's members, \`cohorts history\` shows them)`,
+    );
+  }
   for (const member of await store.members(id, chosen)) io.out(member);
   return 0;
 }

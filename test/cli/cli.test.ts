@@ -67,6 +67,32 @@ describe('the cohorts command line', () => {
     expect(result.stdout).toEqual(['ann', 'bob']);
   });
 
+  it('members of an id with no versions says so and asks to check the id, not only to run first', async () => {
+    const result = await cohorts('members', 'activ_users', ...folders);
+    expect(result.stderr).toEqual([
+      `cohort "activ_users" has no versions in ${join(root, 'state')}: check the id (\`cohorts checks\` lists the cohorts refreshed), or run \`cohorts run\` first`,
+    ]);
+  });
+
+  it('members of a cohort whose only version is held says it is held, not to run first', async () => {
+    const held = await tempDir();
+    await writeLake(join(held, 'data'), [
+      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
+    ]);
+    await writeDefinitions(join(held, 'definitions'), {
+      'big_users.yaml': `${header('big_users')}rule:\n  event: login\nquality:\n  min_size: 5\n`,
+    });
+    await writeFile(join(held, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+    const heldFolders = projectFolders(held);
+    expect((await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...heldFolders)).stdout.join('\n')).toMatch(
+      /big_users\s+v1\s+1\s.*held/,
+    );
+    expect((await cohorts('members', 'big_users', ...heldFolders)).stderr).toEqual([
+      `cohort "big_users" has no published version in ${join(held, 'state')}: its one version is held (\`--version N\` lists a held version's members, \`cohorts history\` shows them)`,
+    ]);
+    expect((await cohorts('members', 'big_users', '--version', '1', ...heldFolders)).stdout).toEqual(['ann']);
+  });
+
   it('run and report write a self-contained HTML report of every cohort to the state folder', async () => {
     const result = await cohorts('report', ...folders);
     expect(result.stdout).toEqual([join(root, 'state', 'report', 'index.html')]);
