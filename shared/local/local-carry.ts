@@ -6,6 +6,7 @@ import { carryLatestSql, latestMovable } from '../tiles/carry-latest-sql.ts';
 import { type CarryColumn, type CarryMove, type CarryTiles, type CarryUse, carryKey, carryWideSql } from '../tiles/carry-sql.ts';
 import { type InputFile, sameInputs } from '../tiles/fingerprint.ts';
 import type { CarriedRows } from '../tiles/tile-store.ts';
+import { fileWriteError } from './file-error.ts';
 import { inputsOf } from './local-population.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
 import { oneThread } from './one-thread.ts';
@@ -153,6 +154,8 @@ export class LocalCarry {
       await rm(this.file(`${this.kind.name}.json`), { force: true });
       await rename(tmp, this.file(`${this.kind.name}.parquet`));
       await writeJsonAtomically(this.file(`${this.kind.name}.json`), made);
+    } catch (error) {
+      throw fileWriteError(error, this.file(`${this.kind.name}.parquet`), this.root);
     } finally {
       await rm(tmp, { force: true });
     }

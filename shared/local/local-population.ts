@@ -5,6 +5,7 @@ import { stringLiteral } from '../compiler/sql-text.ts';
 import { addedInputs, sameInputs, type InputFile } from '../tiles/fingerprint.ts';
 import { populationAddedSql, populationIndexSql } from '../tiles/population-sql.ts';
 import type { PopulationRelations } from '../tiles/tile-store.ts';
+import { fileWriteError } from './file-error.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
 import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
@@ -93,6 +94,8 @@ export class LocalPopulation {
       await rm(this.file(`${name}.json`), { force: true });
       await rename(tmp, this.file(`${name}.parquet`));
       await writeJsonAtomically(this.file(`${name}.json`), made);
+    } catch (error) {
+      throw fileWriteError(error, this.file(`${name}.parquet`), this.root);
     } finally {
       await rm(tmp, { force: true });
     }

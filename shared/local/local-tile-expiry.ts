@@ -8,6 +8,7 @@ import { FOLD_BATCH_DAYS, foldedUnchanged, ROLLUP_DAY, type RollupContents, roll
 import { rollupSql } from '../tiles/expiry-sql.ts';
 import { type TileFingerprint, type TileStatus, tileStatus } from '../tiles/fingerprint.ts';
 import { TILE_COLUMNS } from '../tiles/tile-sql.ts';
+import { fileWriteError } from './file-error.ts';
 import { fileList } from './duckdb-lake.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
 import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
@@ -109,8 +110,12 @@ export class LocalTileExpiry {
     const rows = `(SELECT ${TILE_COLUMNS.join(', ')} FROM read_parquet(${fileList(files)}, hive_partitioning = false))`;
     await mkdir(this.dayDir(ROLLUP_DAY), { recursive: true });
     const tmp = join(this.dayDir(ROLLUP_DAY), '.tmp-tiles.parquet');
-    await this.connection.run(`COPY (${rollupSql(duckdbDialect, rows)}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`);
-    await rename(tmp, rollupFile);
+    try {
+      await this.connection.run(`COPY (${rollupSql(duckdbDialect, rows)}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`);
+      await rename(tmp, rollupFile);
+    } catch (error) {
+      throw fileWriteError(error, rollupFile, this.root);
+    }
     await this.save({
       until: keepFrom,
       folding: false,

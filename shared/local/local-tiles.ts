@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeRelations } from '../compiler/compile-refresh.ts';
 import { duckdbDialect } from '../compiler/duckdb-dialect.ts';
@@ -25,6 +25,7 @@ import { contestedCopiesSql, noTilesSql, TILE_COLUMNS } from '../tiles/tile-sql.
 import { validDaysSql } from '../tiles/valid-days-sql.ts';
 import { markAdding, markedDays } from '../tiles/unscreened-mark.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
+import { fileWriteError } from './file-error.ts';
 import type { LakeFiles } from './lake-files.ts';
 import { oneThread } from './one-thread.ts';
 import { readParquetSchemas } from './parquet-columns.ts';
@@ -386,6 +387,8 @@ export class LocalTileStore {
         else if (parts[0] !== undefined) await rename(join(built, parts[0]), target);
         else await this.copy(file.empty, target);
       }
+    } catch (error) {
+      throw fileWriteError(error, scratch, this.root);
     } finally {
       await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
       await rm(scratch, { recursive: true, force: true });
@@ -507,8 +510,12 @@ export class LocalTileStore {
   private async copy(sql: string, file: string, sortedBy?: string): Promise<void> {
     const tmp = join(file, '..', `.tmp-${file.split(sep).pop() ?? 'tiles'}`);
     const rows = sortedBy === undefined ? sql : `SELECT * FROM (${sql}) AS unsorted ORDER BY ${sortedBy}`;
-    await this.connection.run(`COPY (${rows}) TO ${stringLiteral(tmp)} (${parquetOptions(sortedBy)})`);
-    await rename(tmp, file);
+    try {
+      await this.connection.run(`COPY (${rows}) TO ${stringLiteral(tmp)} (${parquetOptions(sortedBy)})`);
+      await rename(tmp, file);
+    } catch (error) {
+      throw fileWriteError(error, file, this.root);
+    }
   }
 }
 
@@ -577,8 +584,12 @@ export async function writeJsonAtomically(file: string, value: unknown): Promise
 /** Writes text under a temporary name (`.tmp-<name>` beside it), then renames it into place. */
 export async function writeTextAtomically(file: string, text: string): Promise<void> {
   const tmp = join(file, '..', `.tmp-${basename(file)}`);
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } catch (error) {
+    throw fileWriteError(error, file, dirname(file));
+  }
 }
 
 /** The days `D` of the `day=D` folders of `dir` that hold `file`. */

@@ -64,6 +64,26 @@ describe('a full disk (F2, F4)', () => {
     expect(await readdir(join(state, 'outbox'))).toEqual([]);
   });
 
+  it('a tiled run names the tile file it could not write and what to do', async () => {
+    // GIVEN a disk that fills up at the first write under the state folder's tiles (a day's fingerprint, after its
+    // Parquet file, which DuckDB writes: see the next test)
+    const state = join(root, 'tiles-full');
+    disk.fullAt = (path) => path.startsWith(join(state, 'tiles') + sep);
+
+    // WHEN a run from tiles fails there
+    const failed = await cohorts('run', '--tiles', '--as-of', AS_OF, ...common, '--state', state);
+
+    // THEN the step, the file and what to do are named, as for a member list
+    expect(failed.code).toBe(1);
+    const text = failed.stderr.join('\n');
+    expect(text).toMatch(/^\[error\] cohort refresh failed at Tiles: FileWriteError /m);
+    expect(text).toMatch(
+      new RegExp(
+        `no space left on device \\(ENOSPC\\) writing ${join(state, 'tiles')}/[^ ]+\\.json: free space under ${join(state, 'tiles')}`,
+      ),
+    );
+  });
+
   it('the report step names itself, the file and what to do', async () => {
     const state = join(root, 'report-full');
     disk.fullAt = (path) => path.startsWith(join(state, 'report') + sep);
