@@ -1,6 +1,7 @@
 import { type Document, isMap, isNode, isPair, isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import type { DefinitionProblem, SourcePosition } from './errors.ts';
+import { nearestName } from './nearest-name.ts';
 import { readYamlData } from './yaml-document.ts';
 import { flattenIssues, withoutEchoes } from './zod-issues.ts';
 
@@ -47,10 +48,10 @@ export function readYamlFile<S extends z.ZodType>(
   if (!parsed.success) {
     return {
       ok: false,
-      problems: withoutEchoes(flattenIssues(parsed.error.issues)).map((issue) => ({
+      problems: typoHints(withoutEchoes(flattenIssues(parsed.error.issues))).map(({ issue, meant }) => ({
         file,
         position: issuePosition(doc, issue, position),
-        message: issueMessage(issue),
+        message: meant === undefined ? issueMessage(issue) : typoMessage(issue, meant),
       })),
     };
   }
@@ -69,13 +70,48 @@ function dotted(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 }
 
+/** A missing key: as missing when its schema is a union (`event`, `rule`) as any other. */
+const isMissing = (issue: Issue) => (issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined;
+
+/**
+ * The issues, each unknown key one or two edits from a required key missing beside it (`cadance`
+ * where `cadence` is missing) paired with that key, whose own "is required" issue then goes: a
+ * typo is one problem, with the fix in it.
+ */
+function typoHints(issues: readonly Issue[]): { issue: Issue; meant?: string }[] {
+  // Missing, whatever the key's schema: a type, a union, an enum (`cadence`: "must be one of ..., got nothing").
+  const absent = (other: Issue) => isMissing(other) || (other.code === 'invalid_value' && other.input === undefined);
+  const missingAt = (issue: Issue) =>
+    issues.filter(
+      (other) => absent(other) && other.path.length === issue.path.length + 1 && issue.path.every((key, i) => other.path[i] === key),
+    );
+  const paired = new Map<Issue, { meant: string; missing: Issue }>();
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys' || issue.keys.length !== 1) continue;
+    const missing = missingAt(issue).filter((other) => ![...paired.values()].some((p) => p.missing === other));
+    const meant = nearestName(
+      issue.keys[0] as string,
+      missing.map((other) => String(other.path[other.path.length - 1])),
+    );
+    const pair = missing.find((other) => String(other.path[other.path.length - 1]) === meant);
+    if (meant !== undefined && pair !== undefined) paired.set(issue, { meant, missing: pair });
+  }
+  const dropped = new Set([...paired.values()].map((p) => p.missing));
+  return issues.filter((issue) => !dropped.has(issue)).map((issue) => ({ issue, meant: paired.get(issue)?.meant }));
+}
+
+function typoMessage(issue: Issue, meant: string): string {
+  const where = dotted(issue.path);
+  const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  return `${where ? `${where}: ` : ''}unknown key "${key}": did you mean "${meant}"? (${meant} is required)`;
+}
+
 function issueMessage(issue: Issue): string {
   const where = dotted(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return `${where ? `${where}: ` : ''}unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')} (a typo is never ignored)`;
   }
-  // A missing key whose schema is a union (`event`, `rule`) is as missing as any other.
-  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) return `${where} is required`;
+  if (isMissing(issue)) return `${where} is required`;
   if (issue.code === 'invalid_key') return `${where}: ${issue.issues[0]?.message ?? issue.message}`;
   return where ? `${where} ${issue.message}` : issue.message;
 }

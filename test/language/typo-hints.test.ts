@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { formatProblem } from '../../shared/language/errors.ts';
+import { nearestName } from '../../shared/language/nearest-name.ts';
+import { parseDefinition } from '../../shared/language/parse-definition.ts';
+
+const HEAD = { id: 'id: typo', name: 'name: n', owner: 'owner: o', purpose: 'purpose: p', cadence: 'cadence: daily' };
+const problemsOf = (head: Partial<Record<keyof typeof HEAD, string>>, rule = 'rule:\n  event: login\n'): string[] => {
+  const text = `${Object.values({ ...HEAD, ...head }).join('\n')}\n${rule}`;
+  const result = parseDefinition(text, 'd.yaml');
+  return result.ok ? [] : result.problems.map(formatProblem);
+};
+
+describe('a typo of a required key', () => {
+  it('is one problem, at the typo, naming the key meant', () => {
+    expect(problemsOf({ cadence: 'cadance: daily' })).toEqual([
+      'd.yaml:5:1: unknown key "cadance": did you mean "cadence"? (cadence is required)',
+    ]);
+    expect(problemsOf({ owner: 'ownr: o' })).toEqual(['d.yaml:3:1: unknown key "ownr": did you mean "owner"? (owner is required)']);
+  });
+
+  it('inside a block too', () => {
+    expect(problemsOf({}, 'rule:\n  event: login\n  periods: {every: 7d, count: 4, at_lest: 2}\n')).toEqual([
+      'd.yaml:8:34: rule.periods: unknown key "at_lest": did you mean "at_least"? (at_least is required)',
+    ]);
+  });
+
+  it('leaves an unknown key far from every missing key, and the missing key, as two problems', () => {
+    expect(problemsOf({ owner: 'colour: red' })).toEqual([
+      'd.yaml:1:1: owner is required',
+      'd.yaml:3:1: unknown key "colour" (a typo is never ignored)',
+    ]);
+  });
+
+  it('suggests a name at most two edits away, and fewer than half its letters', () => {
+    expect(nearestName('cadance', ['owner', 'cadence'])).toBe('cadence');
+    expect(nearestName('ass-of', ['as-of', 'force'])).toBe('as-of');
+    expect(nearestName('x', ['y', 'as-of'])).toBeUndefined();
+    expect(nearestName('colour', ['owner', 'cadence'])).toBeUndefined();
+  });
+});
