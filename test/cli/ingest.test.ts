@@ -56,6 +56,18 @@ describe('cohorts ingest', () => {
     expect(bad.stdout).toEqual([]);
   });
 
+  it('names a missing file or a folder as such, with what ingest reads, and writes nothing', async () => {
+    const { root, common } = await loginProject();
+    const missing = await cohorts('ingest', join(root, 'nope.jsonl'), ...common);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toEqual([
+      `${join(root, 'nope.jsonl')}: no such file; cohorts ingest reads a JSON Lines file (gzip too), or - for standard input`,
+    ]);
+    const folder = await cohorts('ingest', root, ...common);
+    expect(folder.stderr.join('\n')).toContain(`${root}: a folder, not a file;`);
+    expect(await readdir(join(root, 'data'))).not.toContain('events-errors');
+  });
+
   it('reads standard input for - (real process)', async () => {
     const { root } = await loginProject();
     const data = join(root, 'data');
