@@ -43,7 +43,9 @@ export async function validateCommand(folders: Folders, io: Output): Promise<num
     return 1;
   }
   const live = catalog.definitions.filter((d) => !d.deprecated).length;
-  io.err(pc.green(`${catalog.definitions.length} definitions valid (${live} refreshed, ${catalog.definitions.length - live} deprecated)`));
+  const count = catalog.definitions.length;
+  // "live": refreshed by runs; deprecated ones are kept for their dependants and history, never refreshed.
+  io.err(pc.green(`${count} ${count === 1 ? 'definition' : 'definitions'} valid (${live} live, ${count - live} deprecated)`));
   return 0;
 }
 
