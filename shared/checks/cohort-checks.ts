@@ -1,6 +1,6 @@
 import type { QualitySettings } from '../language/ast.ts';
 import type { CheckResult } from '../store/manifest.ts';
-import { median, robustZ } from './robust-z.ts';
+import { adjustedShare, median, robustZ } from './robust-z.ts';
 
 /** What cohort checks look at for one new version. */
 export interface CohortCheckInput {
@@ -161,8 +161,7 @@ export function versionChurn(version: {
  * noise of that share of moves, with Agresti-Coull's two and two added (never 0 at 0% or 100%).
  */
 function churnNoise(center: number, n: number): number {
-  const share = Math.min(1, Math.max(0, center / 100));
-  const p = (share * n + 2) / (n + 4);
+  const p = adjustedShare(Math.min(1, Math.max(0, center / 100)), n);
   return 100 * Math.sqrt((p * (1 - p)) / (n + 4));
 }
 

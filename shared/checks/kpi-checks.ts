@@ -1,7 +1,7 @@
 import type { KpiQualitySettings, ShiftLevels } from '../language/ast.ts';
 import type { CheckResult, Kpis } from '../store/manifest.ts';
 import { COHORT_CHECK_DEFAULTS, HISTORY_WINDOW } from './cohort-checks.ts';
-import { robustZ } from './robust-z.ts';
+import { adjustedShare, robustZ } from './robust-z.ts';
 
 /** What the KPI shift checks look at for one new version. */
 export interface KpiCheckInput {
@@ -45,7 +45,7 @@ interface Kpi {
  * MAD of 0, which made 63 of 64 "infinite robust deviations"; its noise is 2.1 points.
  */
 export const shareNoise = (kpis: Kpis) => (median: number) => {
-  const share = (median * kpis.size + 2) / (kpis.size + 4);
+  const share = adjustedShare(median, kpis.size);
   return Math.sqrt((share * (1 - share)) / kpis.size);
 };
 

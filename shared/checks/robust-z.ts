@@ -18,3 +18,10 @@ export function robustZ(value: number, history: readonly number[], noise?: (cent
   if (scale === 0) return value === center ? 0 : value > center ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   return (value - center) / scale;
 }
+
+/**
+ * A share of `n` with Agresti and Coull's two successes and two failures added: the center a share's
+ * binomial noise is taken at, so that 0% and 100% still have a spread (the KPI activation share's and
+ * the churn's least spread).
+ */
+export const adjustedShare = (share: number, n: number): number => (share * n + 2) / (n + 4);
