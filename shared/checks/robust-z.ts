@@ -20,6 +20,16 @@ export function robustZ(value: number, history: readonly number[], noise?: (cent
 }
 
 /**
+ * A least spread of `percent`% of the center's magnitude, for `robustZ`: a history steadier than that
+ * makes ordinary moves look like outliers (a steady value sum has a MAD of a fraction of a percent,
+ * and one large purchase moves it by 5%).
+ */
+export const relativeSpread =
+  (percent: number) =>
+  (center: number): number =>
+    (percent / 100) * Math.abs(center);
+
+/**
  * A share of `n` with Agresti and Coull's two successes and two failures added: the center a share's
  * binomial noise is taken at, so that 0% and 100% still have a spread (the KPI activation share's and
  * the churn's least spread).

@@ -157,6 +157,29 @@ describe('the KPI shift checks against the history of versions', () => {
     expect(check('kpi.activation_vs_history', { kpis: kpis(100, 20, 5000), history: steady(6) }).observed).toBe(-8.15);
   });
 
+  it('never find a value sum or mean steadier than 3% of its median: one large purchase is no outlier, a halving or doubling is', () => {
+    // dach_customers replaying the sample lake: 178-181 members, versions 1-13, then one large purchase and no member change.
+    const sums = [318073.47, 317958.04, 318006.15, 318373.17, 317500.28, 317200.8, 318546.67, 320712.5, 320212.06, 315051.48];
+    const history = [...sums, 315930.52, 316544.59, 316764.11].map((sum) => kpis(179, 110, sum));
+    const judged = (sum: number) => kpiChecks({ kpis: kpis(178, 110, sum), history });
+    const status = (sum: number, name: string) => judged(sum).find((c) => c.name === name);
+    // The MAD of these sums is 0.2% of them: without the floor, 12.9 and 10.3 robust deviations.
+    expect(status(332422.49, 'kpi.value_sum_vs_history')).toMatchObject({ status: 'pass', observed: 1.52 });
+    expect(status(332422.49, 'kpi.value_mean_vs_history')).toMatchObject({ status: 'pass', observed: 1.71 });
+    const median = 317958.04;
+    for (const fault of [median / 2, median * 2, 0]) {
+      expect(status(fault, 'kpi.value_sum_vs_history')?.status).toBe('warn');
+      expect(status(fault, 'kpi.value_mean_vs_history')?.status).toBe('warn');
+    }
+    // A drift of 12% from the median warns (beyond 3.5 x 3% = 10.5%), a move of 10% does not.
+    expect(status(median * 1.12, 'kpi.value_sum_vs_history')).toMatchObject({ status: 'warn', observed: 4 });
+    expect(status(median * 0.9, 'kpi.value_sum_vs_history')?.status).toBe('pass');
+    // A declared z keeps its meaning on that scale, fail included: the halved sum holds the version.
+    const quality = { history_z: { warn: 1, fail: 8 } };
+    expect(check('kpi.value_sum_vs_history', { kpis: kpis(178, 110, 332422.49), history, quality }).status).toBe('warn');
+    expect(verdict(kpiChecks({ kpis: kpis(178, 110, median / 2), history, quality }))).toBe('held');
+  });
+
   it('take their levels from quality.kpis.history_z, fail included', () => {
     expect(
       check('kpi.value_sum_vs_history', { kpis: kpis(100, 60, 9000), history: steady(6), quality: { history_z: { warn: 100 } } }).status,
