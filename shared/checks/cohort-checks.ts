@@ -1,6 +1,6 @@
 import type { QualitySettings } from '../language/ast.ts';
 import type { CheckResult } from '../store/manifest.ts';
-import { adjustedShare, median, robustZ } from './robust-z.ts';
+import { adjustedShare, median, relativeSpread, robustZ } from './robust-z.ts';
 
 /** What cohort checks look at for one new version. */
 export interface CohortCheckInput {
@@ -29,8 +29,10 @@ export const COHORT_CHECK_DEFAULTS = {
   min_churn_size: 30,
   /** Warn beyond this robust z-score of size against the history of versions... */
   max_history_z: 3.5,
-  /** ...and only once there are this many earlier versions. */
+  /** ...and only once there are this many earlier versions... */
   min_history: 5,
+  /** ...with a spread never below this percent of the median size (nor below one member): see the size history check. */
+  min_size_spread_pct: 2,
 } as const;
 
 /** How many of the latest earlier versions the history checks (size and KPIs) judge a version against. */
@@ -131,8 +133,10 @@ function historyCheck(size: number, history: readonly number[], maxZ: number): C
       message: `${recent.length} earlier versions; the history check starts at ${COHORT_CHECK_DEFAULTS.min_history}`,
     };
   }
-  // A size is a count of people: never steadier than one of them, so a move by one after versions of one size is no outlier.
-  const z = robustZ(size, recent, () => 1);
+  // A size is never steadier than one member, nor than 2% of its median: a cohort of 175 gaining 3 or 4 people after
+  // versions within one or two of each other is ordinary growth (z 4.5 at a floor of one member), a halving is not.
+  const relative = relativeSpread(COHORT_CHECK_DEFAULTS.min_size_spread_pct);
+  const z = robustZ(size, recent, (center) => Math.max(1, relative(center)));
   const ok = Math.abs(z) <= maxZ;
   const shown = Number.isFinite(z) ? round(z) : 'infinite';
   return {

@@ -48,10 +48,21 @@ describe('cohort checks', () => {
   });
 
   it('never find a size steadier than one member: one more after five versions of one size is no outlier', () => {
-    const same = [117, 117, 117, 117, 117];
-    expect(check('size_vs_history', { ...base, size: 118, history: same })).toMatchObject({ status: 'pass', observed: 1 });
-    expect(check('size_vs_history', { ...base, size: 117, history: same })).toMatchObject({ status: 'pass', observed: 0 });
-    expect(check('size_vs_history', { ...base, size: 122, history: same })).toMatchObject({ status: 'warn', observed: 5 });
+    const same = [27, 27, 27, 27, 27];
+    expect(check('size_vs_history', { ...base, size: 28, history: same })).toMatchObject({ status: 'pass', observed: 1 });
+    expect(check('size_vs_history', { ...base, size: 27, history: same })).toMatchObject({ status: 'pass', observed: 0 });
+    expect(check('size_vs_history', { ...base, size: 32, history: same })).toMatchObject({ status: 'warn', observed: 5 });
+  });
+
+  it('never find a size steadier than 2% of its median: ordinary growth passes, a halving or doubling warns', () => {
+    // unhappy_csat replaying the sample lake: versions 1-7, then 180 members (z 7 at a floor of one member).
+    const unhappy = [172, 173, 173, 174, 173, 173, 176];
+    expect(check('size_vs_history', { ...base, size: 180, history: unhappy })).toMatchObject({ status: 'pass', observed: 2.02 });
+    expect(check('size_vs_history', { ...base, size: 173, history: unhappy })).toMatchObject({ status: 'pass', observed: 0 });
+    expect(check('size_vs_history', { ...base, size: 87, history: unhappy })).toMatchObject({ status: 'warn', observed: -24.86 });
+    expect(check('size_vs_history', { ...base, size: 346, history: unhappy })).toMatchObject({ status: 'warn', observed: 50 });
+    // A declared z keeps its meaning on that scale: 2 warns beyond 4% of the median.
+    expect(check('size_vs_history', { ...base, size: 181, history: unhappy, quality: { max_history_z: 2 } })?.status).toBe('warn');
   });
 
   it('warn when more than half of the members churned', () => {
