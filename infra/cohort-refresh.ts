@@ -140,6 +140,7 @@ export class CohortRefresh extends Construct {
     if (schedules) {
       this.schedules = new RefreshSchedules(this, 'Schedules', {
         stateMachine: this.stateMachine,
+        alerts: { topic: this.foundation.alertsTopic, key: this.foundation.alertsKey },
         ...(scheduleExpressions ? { expressions: scheduleExpressions } : {}),
       });
     }
@@ -156,7 +157,8 @@ export class CohortRefresh extends Construct {
     }
     if (dashboard) {
       const webhookAlarm = this.foundation.slackAlerts?.webhookErrorsAlarm;
-      const alarms = [...(webhookAlarm ? [webhookAlarm] : []), ...(dashboardProps?.alarms ?? [])];
+      const droppedAlarm = this.schedules?.droppedAlarm;
+      const alarms = [...(droppedAlarm ? [droppedAlarm] : []), ...(webhookAlarm ? [webhookAlarm] : []), ...(dashboardProps?.alarms ?? [])];
       this.dashboard = new RefreshDashboard(this, 'Dashboard', {
         ...dashboardProps,
         refresh: this.refresh,

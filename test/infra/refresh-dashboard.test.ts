@@ -207,14 +207,22 @@ describe("the stack's dashboard", () => {
     template.hasOutput('DashboardName', {});
   });
 
-  it('shows the Slack webhook alarm beside the execution alarms when there is a webhook', () => {
+  const alarmArn = (alarm: unknown) => `<GetAtt:${refTo(alarm as never).Ref}.Arn>`;
+
+  it("shows the scheduler's dropped starts beside the execution alarms, and the Slack webhook's when there is a webhook", () => {
+    const plain = new CohortRefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'CohortRefreshStack');
+    const plainAlarms = bodyOf(plain).widgets.find((w) => w.type === 'alarm')?.properties.alarms;
+    expect(plainAlarms).toHaveLength(5);
+    expect(plainAlarms?.[4]).toBe(alarmArn(plain.cohortRefresh.schedules?.droppedAlarm));
+
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], slackWebhookSecret: 'cohort-refresh/slack' } });
     const stack = new CohortRefreshStack(app, 'CohortRefreshStack', { config: readStackConfig(app.node) });
 
     const alarms = bodyOf(stack).widgets.find((w) => w.type === 'alarm')?.properties.alarms;
 
-    expect(alarms).toHaveLength(5);
-    expect(alarms?.[4]).toBe(`<GetAtt:${refTo(stack.cohortRefresh.foundation.slackAlerts?.webhookErrorsAlarm as never).Ref}.Arn>`);
+    expect(alarms).toHaveLength(6);
+    expect(alarms?.[4]).toBe(alarmArn(stack.cohortRefresh.schedules?.droppedAlarm));
+    expect(alarms?.[5]).toBe(alarmArn(stack.cohortRefresh.foundation.slackAlerts?.webhookErrorsAlarm));
   });
 
   it('is left out with the dashboard context value false, given as text or boolean', () => {

@@ -14,12 +14,14 @@ import { templateOf } from './support.ts';
 function givenSchedules(expressions?: ConstructorParameters<typeof RefreshSchedules>[2]['expressions']) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'TestStack');
-  const refresh = new RefreshStateMachine(stack, 'Refresh', { foundation: new CohortFoundation(stack, 'CohortRefresh') });
+  const foundation = new CohortFoundation(stack, 'CohortRefresh');
+  const refresh = new RefreshStateMachine(stack, 'Refresh', { foundation });
   const schedules = new RefreshSchedules(stack, 'Schedules', {
     stateMachine: refresh.stateMachine,
+    alerts: { topic: foundation.alertsTopic, key: foundation.alertsKey },
     ...(expressions ? { expressions } : {}),
   });
-  return { stack, refresh, schedules };
+  return { stack, refresh, schedules, foundation };
 }
 
 describe('RefreshSchedules', () => {
@@ -51,6 +53,27 @@ describe('RefreshSchedules', () => {
           }),
         ]),
       },
+    });
+  });
+
+  it('puts the schedules in a group of their own and alarms on any start the scheduler dropped', () => {
+    const { stack, schedules, foundation } = givenSchedules();
+    const template = templateOf(stack);
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    const group = stack.resolve(schedules.group.scheduleGroupName);
+    for (const cadence of CADENCES) {
+      expect(stack.resolve((schedules.schedules[cadence].node.defaultChild as { groupName?: string }).groupName)).toEqual(group);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Scheduler',
+      MetricName: 'InvocationDroppedCount',
+      Dimensions: [{ Name: 'ScheduleGroup', Value: group }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [stack.resolve(foundation.alertsTopic.topicArn)],
     });
   });
 
