@@ -1,3 +1,5 @@
+import { insideFolder } from './inside-folder.ts';
+
 /** What a user can do about a file-system error, by its code, given the folder to act on. */
 const ADVICE: Readonly<Record<string, (folder: string) => string>> = {
   ENOSPC: (folder) => `free space under ${folder} and run again`,
@@ -42,6 +44,8 @@ export class FileWriteError extends Error {
 export function fileWriteError(error: unknown, file: string, folder: string): unknown {
   if (error instanceof FileWriteError) return error;
   const duckdb = error instanceof Error && !('code' in error) ? DUCKDB_WRITE.exec(error.message) : null;
+  // A COPY also reads the lake: a lake file DuckDB could not open is not a write of the state folder.
+  if (duckdb && !insideFolder(folder, duckdb[1] as string)) return error;
   const code = duckdb ? CODE_OF_TEXT[(duckdb[2] as string).trim()] : (error as NodeJS.ErrnoException | undefined)?.code;
   const advice = code === undefined ? undefined : ADVICE[code];
   if (advice === undefined) return error;

@@ -10,6 +10,7 @@ import { stringLiteral } from '../compiler/sql-text.ts';
 import type { QueryEngine } from '../ports.ts';
 import type { InputFile } from '../tiles/fingerprint.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
+import { fileWriteError } from './file-error.ts';
 import { makeFolder } from './make-folder.ts';
 import { lakeFileError } from './parquet-columns.ts';
 
@@ -78,7 +79,7 @@ async function keep(
     await connection
       .run(`COPY (${keysSql} ORDER BY source, user_key) TO ${stringLiteral(tmp)} (FORMAT parquet)`)
       .catch((error: unknown) => {
-        throw lakeFileError(error) ?? error;
+        throw lakeFileError(error) ?? fileWriteError(error, tmp, folder);
       });
     const bytes = await readFile(tmp);
     await rename(tmp, join(folder, file));

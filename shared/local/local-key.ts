@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BlobStore, PrivacyKeySource } from '../ports.ts';
 import { PrivacyConfigError } from '../privacy/ports.ts';
 import { parseKeyRing } from '../privacy/privacy-key.ts';
+import { insideFolder } from './inside-folder.ts';
 
 /** Where erasure records' salt was kept before the key moved out of the state folder. */
 export const LEGACY_SALT_KEY = 'privacy/salt';
@@ -14,11 +15,6 @@ export function defaultKeyFile(env: Readonly<Record<string, string | undefined>>
   const config = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
   return join(config, 'cohort-refresh', 'privacy-key');
 }
-
-const inside = (folder: string, path: string) => {
-  const rel = relative(resolve(folder), resolve(path));
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep));
-};
 
 const missing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
@@ -31,7 +27,7 @@ const missing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'E
  */
 export function localKeyFile(file: string, state: { readonly folder: string; readonly blobs: BlobStore }): PrivacyKeySource {
   const path = resolve(file);
-  if (inside(state.folder, path)) {
+  if (insideFolder(state.folder, path)) {
     throw new PrivacyConfigError(
       `the privacy key file ${path} is inside the state folder ${resolve(state.folder)}: keep it where readers of the state folder cannot read it (--privacy-key FILE)`,
     );
