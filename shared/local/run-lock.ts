@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileWriteError } from './file-error.ts';
 import { makeFolder } from './make-folder.ts';
 
 /** The lock file of a state folder: `<state>/run.lock`. */
@@ -69,7 +70,10 @@ async function readHolder(file: string): Promise<{ holder: LockHolder | undefine
 async function createWhole(file: string, text: string): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     const temp = `${file}.${randomUUID()}.new`; // a crash here leaves it: removeLeftovers knows the name
-    await writeFile(temp, text);
+    // A read-only or full state folder is named as such, with what to do (Node's message names the temporary file only).
+    await writeFile(temp, text).catch((error: unknown) => {
+      throw fileWriteError(error, file, dirname(file));
+    });
     try {
       await link(temp, file);
       return true;

@@ -84,6 +84,23 @@ describe('a full disk (F2, F4)', () => {
     );
   });
 
+  it("a command that cannot write the state folder's lock says so with what to do, and leaves no file", async () => {
+    // GIVEN a state folder whose disk is full from the run lock on (Node's error names only the lock's temporary file;
+    // a read-only folder fails the same write with EROFS)
+    const state = join(root, 'lock-full');
+    disk.fullAt = (path) => path.startsWith(join(state, 'run.lock'));
+
+    // WHEN a run starts there
+    const failed = await cohorts('run', '--as-of', AS_OF, ...common, '--state', state);
+
+    // THEN it names the lock file, the folder and what to do, before anything is written
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.at(-1)).toBe(
+      `no space left on device (ENOSPC) writing ${join(state, 'run.lock')}: free space under ${state} and run again`,
+    );
+    expect(await readdir(state)).toEqual([]);
+  });
+
   it('the report step names itself, the file and what to do', async () => {
     const state = join(root, 'report-full');
     disk.fullAt = (path) => path.startsWith(join(state, 'report') + sep);
