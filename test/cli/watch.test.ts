@@ -3,6 +3,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
+import { findLeftovers } from '../../shared/local/leftovers.ts';
 import { RUN_LOCK } from '../../shared/local/run-lock.ts';
 import { cohorts, projectFolders, tempDir } from '../support/cli.ts';
 import { startCli } from '../support/cli-process.ts';
@@ -98,6 +99,37 @@ describe('cohorts watch (a child process, as in a terminal)', () => {
     ]);
     // AND the daily cohort was never refreshed by it
     expect(watch.stdout()).not.toContain('ever_used');
+  }, 240_000);
+
+  it('Ctrl-C during a refresh lets it finish: its version is published, announced and unlocked, nothing left behind', async () => {
+    // GIVEN watch over a realtime project, done with its first refresh
+    const { root, data, args } = await givenRealtimeProject();
+    const state = join(root, 'state');
+    const watch = startCli(['watch', '--debounce', '300', ...args]);
+    await watch.waitFor(/browsing_now v1: 0 members/);
+
+    // WHEN a file lands and Ctrl-C comes once its refresh holds the state folder's lock
+    await land(data, 'a', [recent('a1', 'bob', 'feature_used')]);
+    for (const started = Date.now(); !existsSync(join(state, RUN_LOCK)); ) {
+      if (Date.now() - started > 120_000) throw new Error('no refresh started');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const code = await watch.stop('SIGINT');
+
+    // THEN that refresh finished and watch exits 0, unlocked, with no crash leftovers
+    expect(code).toBe(0);
+    expect(watch.stdout()).toMatch(/browsing_now v2: 1 members, \+1 entered, -0 exited\n {2}\+ bob\n/);
+    expect(watch.stderr()).toMatch(/stopped: 2 refreshes, 0 failed/);
+    expect(existsSync(join(state, RUN_LOCK))).toBe(false);
+    expect(await findLeftovers(state)).toEqual([]);
+    // AND its version was announced, bob's move with it, every line whole
+    const events = (await readFile(join(state, 'events.jsonl'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { 'detail-type': string; detail: { version?: number; person_id?: string } })
+      .filter((e) => e.detail.version === 2)
+      .map((e) => `${e['detail-type']} ${e.detail.person_id ?? ''}`.trim());
+    expect(events).toEqual(['Cohort Entered bob', 'Cohort Refreshed']);
   }, 240_000);
 
   it('sample-data --stream appends whole files of valid events to today until Ctrl-C, leaving no temporary file', async () => {
