@@ -43,7 +43,9 @@ export async function forgetCommand(folders: Folders, ids: readonly string[], io
     io.out(
       `forgotten (erasure record ${outcome.record}): ${outcome.versions_rewritten} stored versions of ${outcome.cohorts.length} cohorts rewritten, ` +
         `${outcome.new_versions.length} new versions${fresh ? ` (${fresh})` : ''}, ${outcome.exports_rewritten} export files rewritten, ` +
-        `${swept.rewritten.length} other files rewritten, ${swept.deleted.length} crash leftovers deleted` +
+        `${swept.rewritten.length} other files rewritten` +
+        // Only when this sweep found some: leftovers the command's start removed are reported on their own line.
+        (swept.deleted.length > 0 ? `, ${swept.deleted.length} crash leftovers deleted` : '') +
         (outcome.lists_rewritten.length > 0 ? `, ${outcome.lists_rewritten.length} uploaded lists rewritten` : ''),
     );
     for (const file of swept.left)
