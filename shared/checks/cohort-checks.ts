@@ -1,6 +1,7 @@
 import type { QualitySettings } from '../language/ast.ts';
 import type { CheckResult } from '../store/manifest.ts';
 import { adjustedShare, median, relativeSpread, robustZ } from './robust-z.ts';
+import { judgeOncePerShift } from './shift-once.ts';
 
 /** What cohort checks look at for one new version. */
 export interface CohortCheckInput {
@@ -123,30 +124,39 @@ function changeCheck(size: number, previousSize: number, maxPct: number): CheckR
 }
 
 function historyCheck(size: number, history: readonly number[], maxZ: number): CheckResult {
-  const recent = history.slice(-HISTORY_WINDOW);
-  if (recent.length < COHORT_CHECK_DEFAULTS.min_history) {
+  // A size is never steadier than one member, nor than 2% of its median: a cohort of 175 gaining 3 or 4 people after
+  // versions within one or two of each other is ordinary growth (z 4.5 at a floor of one member), a halving is not.
+  const relative = relativeSpread(COHORT_CHECK_DEFAULTS.min_size_spread_pct);
+  const judged = judgeOncePerShift([...history, size], {
+    level: maxZ,
+    window: HISTORY_WINDOW,
+    minHistory: COHORT_CHECK_DEFAULTS.min_history,
+    noise: (center) => Math.max(1, relative(center)),
+  });
+  if (judged.judgedAgainst < COHORT_CHECK_DEFAULTS.min_history) {
     return {
       name: 'size_vs_history',
       status: 'pass',
       observed: size,
       threshold: null,
-      message: `${recent.length} earlier versions; the history check starts at ${COHORT_CHECK_DEFAULTS.min_history}`,
+      message: `${judged.judgedAgainst} earlier versions; the history check starts at ${COHORT_CHECK_DEFAULTS.min_history}`,
     };
   }
-  // A size is never steadier than one member, nor than 2% of its median: a cohort of 175 gaining 3 or 4 people after
-  // versions within one or two of each other is ordinary growth (z 4.5 at a floor of one member), a halving is not.
-  const relative = relativeSpread(COHORT_CHECK_DEFAULTS.min_size_spread_pct);
-  const z = robustZ(size, recent, (center) => Math.max(1, relative(center)));
-  const ok = Math.abs(z) <= maxZ;
+  const { z, reportedVersionsBack } = judged;
   const shown = Number.isFinite(z) ? round(z) : 'infinite';
+  const text = `size ${size} is ${shown} robust deviations from the median of the last ${judged.judgedAgainst} versions (at most ${maxZ})`;
   return {
     name: 'size_vs_history',
-    status: ok ? 'pass' : 'warn',
+    status: Math.abs(z) <= maxZ || reportedVersionsBack !== undefined ? 'pass' : 'warn',
     observed: shown,
     threshold: maxZ,
-    message: `size ${size} is ${shown} robust deviations from the median of the last ${recent.length} versions (at most ${maxZ})`,
+    message: reportedVersionsBack === undefined ? text : `${text}: ${shiftRepeated(reportedVersionsBack)}`,
   };
 }
+
+/** Why a version out of its history passes: the shift it shows was reported, and it has not moved on since. */
+export const shiftRepeated = (versionsBack: number) =>
+  `the shift ${versionsBack === 1 ? 'the previous version' : `the version ${versionsBack} back`} warned of, not moved on since (not warned again)`;
 
 /** The churn of a published version: who entered and left, in percent of the version it was compared with; none for a first version. */
 export function versionChurn(version: {

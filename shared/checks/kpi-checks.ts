@@ -1,7 +1,8 @@
 import type { KpiQualitySettings, ShiftLevels } from '../language/ast.ts';
 import type { CheckResult, Kpis } from '../store/manifest.ts';
-import { COHORT_CHECK_DEFAULTS, HISTORY_WINDOW } from './cohort-checks.ts';
-import { adjustedShare, relativeSpread, robustZ } from './robust-z.ts';
+import { COHORT_CHECK_DEFAULTS, HISTORY_WINDOW, shiftRepeated } from './cohort-checks.ts';
+import { adjustedShare, relativeSpread } from './robust-z.ts';
+import { judgeOncePerShift } from './shift-once.ts';
 
 /** What the KPI shift checks look at for one new version. */
 export interface KpiCheckInput {
@@ -177,7 +178,6 @@ function historyCheck(
   const now = kpi.read(kpis);
   const comparable = history
     .filter((k): k is Kpis => k !== undefined && k.size >= minSize && sameMetric(kpis, k, kpi.metric))
-    .slice(-HISTORY_WINDOW)
     .map((k) => kpi.read(k) as number);
   const skip = (why: string): CheckResult => ({
     name,
@@ -187,16 +187,27 @@ function historyCheck(
     message: `${kpi.label} not judged against the history: ${why}`,
   });
   if (kpis.size < minSize) return skip(`too few members (${kpis.size}, at least ${minSize} needed)`);
-  if (comparable.length < COHORT_CHECK_DEFAULTS.min_history) {
-    return skip(`${comparable.length} comparable earlier versions; the check starts at ${COHORT_CHECK_DEFAULTS.min_history}`);
+  const noise = kpi.noise?.(kpis);
+  const judged = judgeOncePerShift([...comparable, now as number], {
+    level: levels.warn,
+    window: HISTORY_WINDOW,
+    minHistory: COHORT_CHECK_DEFAULTS.min_history,
+    ...(noise ? { noise } : {}),
+  });
+  if (judged.judgedAgainst < COHORT_CHECK_DEFAULTS.min_history) {
+    return skip(`${judged.judgedAgainst} comparable earlier versions; the check starts at ${COHORT_CHECK_DEFAULTS.min_history}`);
   }
-  const z = robustZ(now as number, comparable, kpi.noise?.(kpis));
+  const { z, reportedVersionsBack } = judged;
   const shown = Number.isFinite(z) ? round(z) : 'infinite';
+  const measured = status(Math.abs(z), levels);
+  // A shift already warned of is not warned again; a declared fail level stays a hard line.
+  const repeated = measured === 'warn' && reportedVersionsBack !== undefined;
+  const text = `${kpi.label} ${kpi.show(now as number)} is ${shown} robust deviations from the median of the last ${judged.judgedAgainst} versions; ${levelText(levels, '')}`;
   return {
     name,
-    status: status(Math.abs(z), levels),
+    status: repeated ? 'pass' : measured,
     observed: shown,
     threshold: levels.warn,
-    message: `${kpi.label} ${kpi.show(now as number)} is ${shown} robust deviations from the median of the last ${comparable.length} versions; ${levelText(levels, '')}`,
+    message: repeated ? `${text}; ${shiftRepeated(reportedVersionsBack)}` : text,
   };
 }

@@ -5,6 +5,13 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** The median of a non-empty `history` and its spread: 1.4826 times the MAD, never below `noise(median)`. */
+export function robustSpread(history: readonly number[], noise?: (center: number) => number): { center: number; scale: number } {
+  const center = median(history);
+  const mad = median(history.map((v) => Math.abs(v - center)));
+  return { center, scale: Math.max(1.4826 * mad, noise?.(center) ?? 0) };
+}
+
 /**
  * How unusual `value` is against `history`: (value - median) / (1.4826 * MAD), where MAD is the
  * median absolute deviation (1.4826 makes it comparable to a standard deviation for normal data).
@@ -12,9 +19,7 @@ export function median(values: readonly number[]): number {
  * unless `noise(median)` gives the least spread the value can have (the scale is never below it).
  */
 export function robustZ(value: number, history: readonly number[], noise?: (center: number) => number): number {
-  const center = median(history);
-  const mad = median(history.map((v) => Math.abs(v - center)));
-  const scale = Math.max(1.4826 * mad, noise?.(center) ?? 0);
+  const { center, scale } = robustSpread(history, noise);
   if (scale === 0) return value === center ? 0 : value > center ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   return (value - center) / scale;
 }

@@ -65,6 +65,27 @@ describe('cohort checks', () => {
     expect(check('size_vs_history', { ...base, size: 181, history: unhappy, quality: { max_history_z: 2 } })?.status).toBe('warn');
   });
 
+  it('warn of a shift in size once: later versions at the new size pass, a further move or a new shift warns again', () => {
+    // Each version judged as it came, against the versions before it: ten around 100, then a step to 130.
+    const sizes = [100, 101, 99, 100, 102, 98, 100, 101, 99, 100, 130, 131, 129, 130, 175, 176, 100];
+    const verdicts = sizes.map((size, i) => check('size_vs_history', { ...base, size, history: sizes.slice(0, i) }));
+    expect(verdicts.map((v) => v?.status).join(' ')).toBe(
+      // 5 without history | 5 in it | the step | the same shift | a further move | its shift | back in the history
+      'pass pass pass pass pass pass pass pass pass pass warn pass pass pass warn pass pass',
+    );
+    expect(verdicts[11]?.message).toBe(
+      'size 131 is 15.5 robust deviations from the median of the last 11 versions (at most 3.5): ' +
+        'the shift the previous version warned of, not moved on since (not warned again)',
+    );
+    expect(verdicts[13]?.message).toContain(': the shift the version 3 back warned of, not moved on since (not warned again)');
+    // Judged alone, as before, every version of the shift warned.
+    expect(sizes.slice(11, 14).map((size) => check('size_vs_history', { ...base, size, history: sizes.slice(0, 10) })?.status)).toEqual([
+      'warn',
+      'warn',
+      'warn',
+    ]);
+  });
+
   it('warn when more than half of the members churned', () => {
     const churned = check('churn', { ...base, size: 100, entered: 40, exited: 40, previous: { size: 100, definitionHash: 'h1' } });
     expect(churned).toMatchObject({ status: 'warn', observed: 80, threshold: 50 });

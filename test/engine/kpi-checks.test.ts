@@ -180,6 +180,31 @@ describe('the KPI shift checks against the history of versions', () => {
     expect(verdict(kpiChecks({ kpis: kpis(178, 110, median / 2), history, quality }))).toBe('held');
   });
 
+  it('warn of a shift once and hold at a declared fail level every time', () => {
+    // integration_adopters replaying the sample lake: its value sum rose 30% when 8 members joined, and stayed there.
+    const sums = [5000, 5050, 4950, 5000, 5100, 4900, 5000, 6500, 6520, 6480, 6510, 8600];
+    const judge = (quality?: { history_z: { warn?: number; fail?: number } }) =>
+      sums.map((sum, i) =>
+        check('kpi.value_sum_vs_history', {
+          kpis: kpis(100, 60, sum),
+          history: sums.slice(0, i).map((earlier) => kpis(100, 60, earlier)),
+          ...(quality ? { quality } : {}),
+        }),
+      );
+    const verdicts = judge();
+    // 5 without history | 2 in it | the rise | the same shift | a further rise
+    expect(verdicts.map((v) => v.status).join(' ')).toBe('pass pass pass pass pass pass pass warn pass pass pass warn');
+    expect(verdicts[10]?.message).toMatch(
+      /^value sum 6,510 is \d+(\.\d+)? robust deviations .*; warns beyond 3\.5; the shift the version 3 back warned of, not moved on since \(not warned again\)$/,
+    );
+    // A declared fail is a hard line: every version beyond it is held, a repeated shift included.
+    expect(
+      judge({ history_z: { fail: 5 } })
+        .map((v) => v.status)
+        .slice(7),
+    ).toEqual(['fail', 'fail', 'fail', 'fail', 'fail']);
+  });
+
   it('take their levels from quality.kpis.history_z, fail included', () => {
     expect(
       check('kpi.value_sum_vs_history', { kpis: kpis(100, 60, 9000), history: steady(6), quality: { history_z: { warn: 100 } } }).status,
