@@ -2,6 +2,7 @@ import { type Document, isMap, isNode, isPair, isScalar, type Node } from 'yaml'
 import type { z } from 'zod';
 import type { DefinitionProblem, SourcePosition } from './errors.ts';
 import { nearestName } from './nearest-name.ts';
+import { allowedKeys } from './schema-keys.ts';
 import { readYamlData } from './yaml-document.ts';
 import { flattenIssues, withoutEchoes } from './zod-issues.ts';
 
@@ -51,7 +52,7 @@ export function readYamlFile<S extends z.ZodType>(
       problems: typoHints(withoutEchoes(flattenIssues(parsed.error.issues))).map(({ issue, meant }) => ({
         file,
         position: issuePosition(doc, issue, position),
-        message: meant === undefined ? issueMessage(issue) : typoMessage(issue, meant),
+        message: meant === undefined ? issueMessage(issue, optionalKeyHints(schema, data, issue)) : typoMessage(issue, meant),
       })),
     };
   }
@@ -106,10 +107,34 @@ function typoMessage(issue: Issue, meant: string): string {
   return `${where ? `${where}: ` : ''}unknown key "${key}": did you mean "${meant}"? (${meant} is required)`;
 }
 
-function issueMessage(issue: Issue): string {
+/**
+ * For an unknown key, the allowed key it is one or two edits from, if any (`quailty`: `quality`),
+ * whether that key is required or not: zod's issue names the unknown keys, not the allowed ones.
+ */
+function optionalKeyHints(schema: z.ZodType, data: unknown, issue: Issue): ReadonlyMap<string, string> {
+  if (issue.code !== 'unrecognized_keys') return new Map();
+  const mapping = issue.path.reduce<unknown>(
+    (at, key) => (at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined),
+    data,
+  );
+  const present = mapping !== null && typeof mapping === 'object' ? Object.keys(mapping).filter((key) => !issue.keys.includes(key)) : [];
+  const allowed = allowedKeys(schema, issue.path, present);
+  const hints = new Map<string, string>();
+  for (const key of issue.keys) {
+    const near = nearestName(key, allowed);
+    if (near !== undefined) hints.set(key, near);
+  }
+  return hints;
+}
+
+function issueMessage(issue: Issue, hints: ReadonlyMap<string, string> = new Map()): string {
   const where = dotted(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return `${where ? `${where}: ` : ''}unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')} (a typo is never ignored)`;
+    const [only] = issue.keys;
+    if (issue.keys.length === 1 && only !== undefined && hints.has(only))
+      return `${where ? `${where}: ` : ''}unknown key "${only}": did you mean "${hints.get(only)}"?`;
+    const named = issue.keys.map((key) => (hints.has(key) ? `"${key}" (did you mean "${hints.get(key)}"?)` : `"${key}"`));
+    return `${where ? `${where}: ` : ''}unknown key ${named.join(', ')} (a typo is never ignored)`;
   }
   if (isMissing(issue)) return `${where} is required`;
   if (issue.code === 'invalid_key') return `${where}: ${issue.issues[0]?.message ?? issue.message}`;

@@ -110,13 +110,13 @@ describe('the project config', () => {
 
   it('names an unknown key with its line and column', () => {
     expect(problems('checks:\n  volume:\n    warn_z: 3\n')).toEqual([
-      'cohorts.config.yaml:3:5: checks.volume: unknown key "warn_z" (a typo is never ignored)',
+      'cohorts.config.yaml:3:5: checks.volume: unknown key "warn_z": did you mean "warn"?',
     ]);
     expect(problems('sources:\n  billing:\n    freshnes_hours: 48\n')).toEqual([
-      'cohorts.config.yaml:3:5: sources.billing: unknown key "freshnes_hours" (a typo is never ignored)',
+      'cohorts.config.yaml:3:5: sources.billing: unknown key "freshnes_hours": did you mean "freshness_hours"?',
     ]);
     expect(problems('default:\n  freshness_hours: 12\n')).toEqual([
-      'cohorts.config.yaml:1:1: unknown key "default" (a typo is never ignored)',
+      'cohorts.config.yaml:1:1: unknown key "default": did you mean "defaults"?',
     ]);
   });
 

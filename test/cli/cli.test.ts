@@ -152,6 +152,6 @@ describe('the cohorts command line', () => {
     await writeDefinitions(bad, { 'typo_cohort.yaml': `${header('typo_cohort')}rule:\n  event: login\n  withn: 7d\n` });
     const result = spawnSync(process.execPath, [join(REPO, 'bin', 'cohorts.mjs'), 'validate', '--definitions', bad], { encoding: 'utf8' });
     expect(result.status).toBe(1);
-    expect(result.stdout.trim()).toBe(`${join(bad, 'typo_cohort.yaml')}:8:3: rule: unknown key "withn" (a typo is never ignored)`);
+    expect(result.stdout.trim()).toBe(`${join(bad, 'typo_cohort.yaml')}:8:3: rule: unknown key "withn": did you mean "within"?`);
   });
 });

@@ -38,3 +38,34 @@ describe('a typo of a required key', () => {
     expect(nearestName('colour', ['owner', 'cadence'])).toBeUndefined();
   });
 });
+
+describe('a typo of an optional key', () => {
+  it('names the key meant, at the top of a definition', () => {
+    expect(problemsOf({}, 'rule:\n  event: login\nquailty:\n  min_size: 10\n')).toEqual([
+      'd.yaml:8:1: unknown key "quailty": did you mean "quality"?',
+    ]);
+  });
+
+  it('names the key meant in nested blocks: quality, its kpis, a rule', () => {
+    expect(problemsOf({}, 'rule:\n  event: login\nquality:\n  min_sise: 10\n')).toEqual([
+      'd.yaml:9:3: quality: unknown key "min_sise": did you mean "min_size"?',
+    ]);
+    expect(problemsOf({}, 'rule:\n  event: login\nquality:\n  kpis:\n    histroy_z: {warn: 3}\n')).toEqual([
+      'd.yaml:10:5: quality.kpis: unknown key "histroy_z": did you mean "history_z"?',
+    ]);
+    expect(problemsOf({}, 'rule:\n  event: login\n  withn: 7d\n')).toEqual([
+      'd.yaml:8:3: rule: unknown key "withn": did you mean "within"?',
+    ]);
+  });
+
+  it('in a union, names a key of the form the other keys belong to, not of another form', () => {
+    // `nto` is one edit from `not` (another form of a rule), but the mapping is an event leaf.
+    expect(problemsOf({}, 'rule:\n  event: login\n  nto: 1\n')).toEqual(['d.yaml:8:3: rule: unknown key "nto" (a typo is never ignored)']);
+  });
+
+  it('suggests nothing for an unknown key far from every allowed key', () => {
+    expect(problemsOf({}, 'rule:\n  event: login\nquality:\n  colour: red\n')).toEqual([
+      'd.yaml:9:3: quality: unknown key "colour" (a typo is never ignored)',
+    ]);
+  });
+});
