@@ -12,7 +12,7 @@ import { refreshStateMachineAsl } from '../../infra/synthesized-definition.ts';
 import type { LocalRun } from '../workflow/local-tasks.ts';
 import { LocalOutbox } from '../local/local-outbox.ts';
 import { CADENCES } from '../language/ast.ts';
-import { loadCatalog, selectForRun } from '../language/catalog.ts';
+import { loadCatalog, selectForRun, UnknownCohortError } from '../language/catalog.ts';
 import { findLakeFiles } from '../local/lake-files.ts';
 import { formatProblem, InvalidDefinitionsError, shownValue } from '../language/errors.ts';
 import { buildReport } from '../report/build-report.ts';
@@ -22,7 +22,8 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import { MANUAL_TRIGGER, type RefreshMode, scheduleTrigger } from '../refresh-request.ts';
 import { UsageError } from './errors.ts';
-import { type Folders, type Output, parseAsOf, parseVersion } from './io.ts';
+import { type Folders, type Output, parseAsOf } from './io.ts';
+import { existingVersion, noVersionsMessage } from './cohort-versions.ts';
 import { formatRunSummary, table } from './format.ts';
 import { learningLines } from './learn-command.ts';
 import type { GovernanceWorld } from './governance-world.ts';
@@ -77,7 +78,11 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const catalog = await loadCatalog(folders.definitions);
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
   // Mistakes on the command line are one error line, not a pipeline alert: check them first.
-  selectForRun(catalog.definitions, { ids: options.cohorts, ...(options.cadence ? { cadence: options.cadence } : {}) });
+  try {
+    selectForRun(catalog.definitions, { ids: options.cohorts, ...(options.cadence ? { cadence: options.cadence } : {}) });
+  } catch (error) {
+    throw error instanceof UnknownCohortError ? new UsageError(error.message) : error;
+  }
   await findLakeFiles(folders.data);
   const config = await loadConfig(folders.config);
   const personal = personalPropertyLines(catalog.definitions, config);
@@ -188,13 +193,13 @@ export async function checksCommand(folders: Folders, io: Output): Promise<numbe
 /** `cohorts members ID [--version N]`. */
 export async function membersCommand(folders: Folders, id: string, version: string | undefined, io: Output): Promise<number> {
   const { store } = await openLocalContext(folders);
-  const chosen = version === undefined ? await store.current(id) : parseVersion(version);
+  const chosen = version === undefined ? await store.current(id) : await existingVersion(store, id, version, folders.state);
   if (chosen === undefined) {
     // A typo'd id has no versions either: "run `cohorts run` first" would send the analyst to refresh for nothing.
     const held = (await store.versions(id)).length;
     throw new UsageError(
       held === 0
-        ? `cohort ${shownValue(id)} has no versions in ${folders.state}: check the id (\`cohorts checks\` lists the cohorts refreshed), or run \`cohorts run\` first`
+        ? noVersionsMessage(id, folders.state)
         : `cohort ${shownValue(id)} has no published version in ${folders.state}: its ${held === 1 ? 'one version is' : `${held} versions are`} held (\`--version N\` lists a held version's members, \`cohorts history\` shows them)`,
     );
   }
@@ -247,8 +252,8 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
 /** `cohorts diff ID A B`: who entered and who exited between two versions. */
 export async function diffCommand(folders: Folders, id: string, from: string, to: string, io: Output): Promise<number> {
   const { store } = await openLocalContext(folders);
-  const a = await store.members(id, parseVersion(from));
-  const b = await store.members(id, parseVersion(to));
+  const a = await store.members(id, await existingVersion(store, id, from, folders.state));
+  const b = await store.members(id, await existingVersion(store, id, to, folders.state));
   const { entered, exited } = changes(b, a);
   io.out(`${id} v${from} -> v${to}: ${a.length} -> ${b.length} members, ${entered.length} entered, ${exited.length} exited`);
   for (const m of entered) io.out(`+ ${m}`);

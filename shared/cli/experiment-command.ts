@@ -1,5 +1,5 @@
 import { parseDuration } from '../language/duration.ts';
-import { readOutExperiments } from '../experiments/read-out.ts';
+import { NoExperimentError, readOutExperiments } from '../experiments/read-out.ts';
 import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
 import { formatReadOut } from './experiment-format.ts';
@@ -36,7 +36,10 @@ export async function experimentCommand(
   const rows = await readOutExperiments(
     { cohorts: ids.map((id) => ({ id, ...(version === undefined ? {} : { version }) })), metrics: [...new Set(options.metrics)], within },
     { engine, store },
-  );
+  ).catch((error: unknown) => {
+    // An id or version with no experiment to read out is the command line's mistake, as in members and diff.
+    throw error instanceof NoExperimentError ? new UsageError(error.message) : error;
+  });
   io.out(formatReadOut(rows, within.text));
   return 0;
 }

@@ -4,7 +4,7 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
 import { localLearnings, openLocalContext } from '../local/local-context.ts';
-import { MAX_SHOWN_CHARS, shownValue } from '../language/errors.ts';
+import { existingVersion, noVersionsMessage } from './cohort-versions.ts';
 
 /** Options of `cohorts learn`. */
 export interface LearnOptions {
@@ -30,18 +30,10 @@ export async function learnCommand(
 }
 
 async function chosenVersion(store: SnapshotStore, id: string, text: string | undefined, state: string): Promise<number> {
+  if (text !== undefined) return existingVersion(store, id, text, state);
   const versions = await store.versions(id);
-  if (versions.length === 0)
-    throw new UsageError(
-      `cohort ${shownValue(id)} has no versions in ${state} (run \`cohorts run\` first; notes are kept beside the snapshots)`,
-    );
-  if (text === undefined) return (await store.current(id)) ?? (versions.at(-1) as number);
-  const version = Number(text);
-  if (!versions.includes(version))
-    throw new UsageError(
-      `cohort ${shownValue(id)} has no version ${text.length > MAX_SHOWN_CHARS ? shownValue(text) : text}; it has v${versions[0]} to v${versions.at(-1)}`,
-    );
-  return version;
+  if (versions.length === 0) throw new UsageError(`${noVersionsMessage(id, state)} (notes are kept beside the snapshots)`);
+  return (await store.current(id)) ?? (versions.at(-1) as number);
 }
 
 /** The lines `cohorts history` prints under the versions: every note, oldest first. */

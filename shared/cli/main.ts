@@ -15,7 +15,7 @@ import {
 import { decideCommand, planCommand } from './governance-commands.ts';
 import { cloudGovernance, localGovernance } from './governance-world.ts';
 import { forgetCommand, privacyCheckCommand } from './privacy-commands.ts';
-import { UsageError } from './errors.ts';
+import { exitCodeOf, UsageError } from './errors.ts';
 import { experimentCommand } from './experiment-command.ts';
 import { uploadCommand } from './upload-command.ts';
 import { learnCommand } from './learn-command.ts';
@@ -369,9 +369,8 @@ if (isEntryPoint) {
     },
     (error: unknown) => {
       if (process.env.COHORTS_DEBUG) console.error(error);
-      const code = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
       process.stderr.write(`${pc.red('cohorts:')} ${describeError(error)}\n`);
-      process.exitCode = code;
+      process.exitCode = exitCodeOf(error);
     },
   );
 }

@@ -54,7 +54,7 @@ describe('command-line values that are not what they look like (D13)', () => {
   it('never echoes unbounded input: a 10,000-character cohort id is cut in the one error line', async () => {
     const id = 'a'.repeat(10_000);
     const result = await cohorts('run', '--cohort', id, '--definitions', 'definitions', '--as-of', '2026-01-01T00:00:00Z');
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toEqual([`no cohort "${'a'.repeat(77)}…" in the definitions`]);
     const long = describeError(new Error(`key escapes the store: ${'x'.repeat(100_000)}`));
     expect(long).toHaveLength(MAX_ERROR_LINE_CHARS);

@@ -112,7 +112,7 @@ describe('the cohorts command line', () => {
 
   it('run refuses an unknown cohort with one clear line', async () => {
     const result = await cohorts('run', '--cohort', 'nope', ...folders);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toEqual(['no cohort "nope" in the definitions']);
   });
 

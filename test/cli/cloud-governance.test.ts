@@ -226,7 +226,7 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
     const stale = await cohorts('approve', 'core_users', '--cloud', '--hash', '0123456789ab', '--by', 'dana', '--note', 'ok', ...folders);
     const nothing = await cohorts('approve', 'side_users', '--cloud', '--by', 'dana', '--note', 'ok', ...folders);
 
-    expect(stale.code).toBe(1);
+    expect(stale.code).toBe(2);
     expect(stale.stderr.join('\n')).toContain(
       `definition 0123456789ab of "core_users" is not the one waiting: s3://${DEFINITIONS_BUCKET}/core_users.yaml holds ${WIDER_HASH.slice(0, 12)} now`,
     );
@@ -285,7 +285,7 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
       ...folders,
     );
     // Assess
-    expect(stale.code).toBe(1);
+    expect(stale.code).toBe(2);
     expect(stale.stderr.join('\n')).toContain(
       `config 0123456789ab is not the one waiting: a newer upload (${hash.slice(0, 12)}, changing guardrails) replaced it`,
     );
@@ -332,7 +332,7 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
       by: 'dana',
       note: 'Opt-outs stay.',
     });
-    expect(approved.code).toBe(1);
+    expect(approved.code).toBe(2);
     expect(approved.stderr.join('\n')).toContain('was rejected by dana');
     expect(aws.text(DEFINITIONS_BUCKET, 'cohorts.config.yaml')).toBe(live);
   });
@@ -359,7 +359,7 @@ describe('the deployment names --cloud needs', () => {
     const plan = await cohorts('plan', '--cloud');
     const approve = await cohorts('approve', 'core_users', '--cloud', '--by', 'dana', '--note', 'ok');
 
-    expect(plan.code).toBe(1);
+    expect(plan.code).toBe(2);
     const error = plan.stderr.join('\n');
     expect(error).toContain('DEFINITIONS_BUCKET (stack output DefinitionsBucketName): missing');
     expect(error).toContain('SNAPSHOTS_BUCKET (stack output SnapshotsBucketName): must be an S3 bucket name');

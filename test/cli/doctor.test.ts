@@ -271,7 +271,7 @@ describe('cohorts doctor --cloud', () => {
 
   it('needs --cloud', async () => {
     const doctor = await cohorts('doctor');
-    expect(doctor.code).toBe(1);
+    expect(doctor.code).toBe(2);
     expect(doctor.stderr.join('\n')).toContain('doctor checks a deployment: cohorts doctor --cloud');
   });
 });

@@ -44,7 +44,7 @@ describe('cohorts run --tiles, --full and --verify', () => {
 
   it('refuses two modes at once, and a mode with another command', async () => {
     const both = await cohorts('run', '--full', '--verify', ...common, '--state', join(root, 'refused'));
-    expect(both).toMatchObject({ code: 1 });
+    expect(both).toMatchObject({ code: 2 });
     expect(both.stderr.join('\n')).toContain('--full and --verify exclude each other');
     const other = await cohorts('validate', '--tiles', ...common);
     expect(other.stderr.join('\n')).toContain('--tiles, --full and --verify work with run and demo, not with validate');

@@ -124,7 +124,7 @@ describe('cohorts upload', () => {
   it('says so in one line when the file does not exist', async () => {
     const result = await cohorts('upload', join(root, 'nope.yaml'), ...folders);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toEqual([`${join(root, 'nope.yaml')}: no such file`]);
   });
 
@@ -163,7 +163,7 @@ describe('cohorts upload', () => {
       'ok',
       ...folders,
     );
-    expect(stale.code).toBe(1);
+    expect(stale.code).toBe(2);
     expect(stale.stderr.join('\n')).toContain(
       `config ${firstHash.slice(0, 12)} is not the one waiting: a newer upload (${secondHash.slice(0, 12)}, changing privacy and guardrails) replaced it`,
     );
@@ -197,7 +197,7 @@ describe('cohorts upload', () => {
     });
     // Decided once: nothing waits any more.
     const again = await cohorts('reject', 'cohorts.config.yaml', '--by', 'eve', '--note', 'no', ...folders);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.stderr.join('\n')).toContain('nothing to reject: no config upload waits for an approval (the last upload');
     expect(again.stderr.join('\n')).toContain('was approved by dana');
   });
@@ -227,7 +227,7 @@ describe('cohorts upload', () => {
     await writeFile(file, accepted);
     expect((await cohorts('upload', file, ...folders)).stderr.join('\n')).toContain('accepted');
     const late = await cohorts('approve', 'cohorts.config.yaml', '--by', 'eve', '--note', 'ok', ...folders);
-    expect(late.code).toBe(1);
+    expect(late.code).toBe(2);
     expect(late.stderr.join('\n')).toContain(`the live config ${live} changed since config`);
     expect(await readFile(live, 'utf8')).toBe(accepted);
     // Writing out a setting at its default changes nothing, so it needs no approval.

@@ -282,7 +282,7 @@ describe('experiments through refresh, exports and read-out', () => {
     expect(text).toMatch(/trial_users v1\s+purchase\s+\d+\/\d+ \d+\.\d%\s+\d+\/\d+ \d+\.\d%\s+[+−]\d+\.\d \[/);
     expect(text).toContain('converted = did the metric in [2024-06-01T00:00:00.000Z, 2024-06-15T00:00:00.000Z)');
     const plain = await cohorts('experiment', 'plain_users', '--metric', 'purchase', '--within', '14d', ...folders);
-    expect(plain.code).toBe(1);
+    expect(plain.code).toBe(2);
     expect(plain.stderr.join('\n')).toContain('cohort "plain_users" v2 has no holdout split');
     const usage = await cohorts('experiment', 'trial_users', '--within', '14d', ...folders);
     expect(usage.stderr.join('\n')).toContain('usage: cohorts experiment ID');

@@ -110,10 +110,10 @@ describe('cohorts learn', () => {
 
   it('refuses a version the cohort does not have, and a cohort without versions', async () => {
     const wrong = await cohorts('learn', 'active_users', 'x', '--version', '9', ...folders);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr.join('\n')).toContain('cohort "active_users" has no version 9; it has v1 to v2');
     const none = await cohorts('learn', 'no_such_cohort', 'x', ...folders);
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(2);
     expect(none.stderr.join('\n')).toContain('has no versions');
   });
 

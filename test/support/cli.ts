@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Output } from '../../shared/cli/io.ts';
 import { main } from '../../shared/cli/main.ts';
+import { exitCodeOf } from '../../shared/cli/errors.ts';
 import { WARN_ONLY_CONFIG_YAML } from './config.ts';
 import { header, writeDefinitions, writeLake } from './lake.ts';
 
@@ -16,7 +17,7 @@ export interface CliResult {
 /** Colour codes: a terminal (or CI=true) gets them; assertions read the text. */
 const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
 
-/** Runs the CLI in-process, capturing its output as plain text; errors become exit code 1 like the real entry point. */
+/** Runs the CLI in-process, capturing its output as plain text; errors become exit code 1 or 2 as at the real entry point. */
 export async function cohorts(...argv: string[]): Promise<CliResult> {
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -26,7 +27,7 @@ export async function cohorts(...argv: string[]): Promise<CliResult> {
     return { code, stdout, stderr };
   } catch (error) {
     stderr.push(error instanceof Error ? error.message : String(error));
-    return { code: 1, stdout, stderr };
+    return { code: exitCodeOf(error), stdout, stderr };
   }
 }
 

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cohorts, loginProject } from '../support/cli.ts';
+
+/** README, "Exit codes": 2 when the command line cannot be acted on, 1 when the command failed or found problems. */
+describe('exit codes, one rule for every command', () => {
+  let common: string[];
+
+  beforeAll(async () => {
+    const project = await loginProject();
+    common = [...project.common, '--state', join(project.root, 'state')];
+    for (const asOf of ['2024-06-01T00:00:00Z', '2024-06-02T00:00:00Z']) {
+      expect((await cohorts('run', '--as-of', asOf, ...common)).code).toBe(0);
+    }
+  });
+
+  it.each([
+    ['members', 'nope'],
+    ['members', 'active_users', '--version', '9'],
+    ['history', 'nope'],
+    ['diff', 'nope', '1', '2'],
+    ['diff', 'active_users', '1', '9'],
+    ['learn', 'nope', 'a note'],
+    ['learn', 'active_users', 'a note', '--version', '9'],
+    ['experiment', 'nope', '--metric', 'login', '--within', '14d'],
+    ['experiment', 'active_users', '--metric', 'login', '--within', '14d', '--version', '9'],
+    ['run', '--cohort', 'nope'],
+    ['approve', 'nope', '--by', 'ann', '--note', 'why'],
+  ])('an id or version that does not exist is a usage error (2): %s %s', async (...argv) => {
+    const result = await cohorts(...argv, ...common);
+    expect(result.stderr).toHaveLength(1);
+    expect(result.code).toBe(2);
+  });
+
+  it.each([
+    ['members'],
+    ['diff', 'active_users', '1'],
+    ['diff', 'active_users', 'one', '2'],
+    ['run', '--as-of', 'yesterday'],
+    ['history', 'active_users', 'extra'],
+    ['checks', '--ass-of', '2024-06-01'],
+  ])('a missing, extra or bad argument or option is a usage error (2): %s', async (...argv) => {
+    expect((await cohorts(...argv, ...common)).code).toBe(2);
+  });
+
+  it('a failure while working is 1: no event lake at --data', async () => {
+    const result = await cohorts('run', ...common, '--data', join(common[1] as string, 'missing'));
+    expect(result.stderr[0]).toContain('no event lake at');
+    expect(result.code).toBe(1);
+  });
+
+  it('the ids and versions that exist answer 0', async () => {
+    expect((await cohorts('diff', 'active_users', '1', '2', ...common)).code).toBe(0);
+    expect((await cohorts('members', 'active_users', '--version', '1', ...common)).code).toBe(0);
+  });
+});
