@@ -24,6 +24,7 @@ import { doctorCommand } from './doctor-command.ts';
 import { ingestCommand, ingestInput } from './ingest-command.ts';
 import { withRunLock } from '../local/run-lock.ts';
 import { unknownOptionError } from './unknown-option.ts';
+import { refuseUnusedOptions } from './command-options.ts';
 import { streamSampleEvents } from '../sample/event-stream.ts';
 import { untilInterrupted } from './interrupt.ts';
 import { watchCommand } from './watch-command.ts';
@@ -114,7 +115,7 @@ function positionals(args: readonly string[], count: number, usage: string): str
 
 function parseCommandLine(argv: readonly string[]) {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw unknownOptionError(error, Object.keys(options));
   }
@@ -122,7 +123,7 @@ function parseCommandLine(argv: readonly string[]) {
 
 /** Runs one command line; returns the exit code. */
 export async function main(argv: readonly string[], io: Output): Promise<number> {
-  const { values, positionals: args } = parseCommandLine(argv);
+  const { values, positionals: args, tokens } = parseCommandLine(argv);
   const [command, ...rest] = args;
   if (values.help || command === undefined || command === 'help') {
     io.out(USAGE);
@@ -135,18 +136,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     config: values.config,
     ...(values['privacy-key'] === undefined ? {} : { privacyKey: values['privacy-key'] }),
   };
-  const governed = ['plan', 'approve', 'reject', 'history', 'doctor'];
-  if ((values.cloud || values['stack-outputs'] !== undefined) && !governed.includes(command)) {
-    throw new UsageError(`--cloud and --stack-outputs work with ${governed.join(', ')}, not with ${command}`);
-  }
+  const given = tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
+  refuseUnusedOptions(command === 'sample-data' && values.stream ? 'sample-data --stream' : command, given);
   if (values['stack-outputs'] !== undefined && !values.cloud) throw new UsageError('--stack-outputs FILE goes with --cloud');
-  if (values.keep && command !== 'doctor') throw new UsageError(`--keep works with doctor, not with ${command}`);
-  if ((values.stream || values.interval !== undefined) && command !== 'sample-data')
-    throw new UsageError(`--stream and --interval work with sample-data, not with ${command}`);
-  if (values.debounce !== undefined && command !== 'watch') throw new UsageError(`--debounce works with watch, not with ${command}`);
   const modes = (['tiles', 'full', 'verify'] as const).filter((mode) => values[mode]);
-  if (modes.length > 0 && command !== 'run' && command !== 'demo')
-    throw new UsageError(`--tiles, --full and --verify work with run and demo, not with ${command}`);
   if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} exclude each other: give one (--verify computes both ways)`);
   // Where plan, approve, reject and history read and write: the local folders, or the deployment.
   const world = (startsRefreshes = false) =>

@@ -408,6 +408,6 @@ describe('the deployment names --cloud needs', () => {
   it('--cloud is refused on commands that do not take it', async () => {
     const run = await cohorts('run', '--cloud');
 
-    expect(run.stderr.join('\n')).toContain('--cloud and --stack-outputs work with plan, approve, reject, history, doctor, not with run');
+    expect(run.stderr.join('\n')).toContain('--cloud does not apply to run (history, plan, approve, reject, doctor take it)');
   });
 });
