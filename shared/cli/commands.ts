@@ -24,6 +24,7 @@ import { MANUAL_TRIGGER, type RefreshMode, scheduleTrigger } from '../refresh-re
 import { UsageError } from './errors.ts';
 import { type Folders, type Output, parseAsOf } from './io.ts';
 import { existingVersion, noVersionsMessage } from './cohort-versions.ts';
+import { shownPath } from './shown-path.ts';
 import { formatRunSummary, table } from './format.ts';
 import { learningLines } from './learn-command.ts';
 import type { GovernanceWorld } from './governance-world.ts';
@@ -46,7 +47,8 @@ export async function validateCommand(folders: Folders, io: Output): Promise<num
   const live = catalog.definitions.filter((d) => !d.deprecated).length;
   const count = catalog.definitions.length;
   // "live": refreshed by runs; deprecated ones are kept for their dependants and history, never refreshed.
-  io.err(pc.green(`${count} ${count === 1 ? 'definition' : 'definitions'} valid (${live} live, ${count - live} deprecated)`));
+  // The verdict is the command's answer, as the problems are: both go to stdout.
+  io.out(pc.green(`${count} ${count === 1 ? 'definition' : 'definitions'} valid (${live} live, ${count - live} deprecated)`));
   return 0;
 }
 
@@ -125,7 +127,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const announced = summary.deliveries.filter((d) => d.event !== null).length;
   const movers = summary.deliveries.reduce((sum, d) => sum + (d.member_events ?? 0), 0);
   io.err(
-    `exports: ${join(folders.state, 'exports')} (${exported} new), events: ${join(folders.state, 'events.jsonl')} (${announced} versions announced, ${movers} member events)`,
+    `exports: ${shownPath(join(folders.state, 'exports'))} (${exported} new), events: ${shownPath(join(folders.state, 'events.jsonl'))} (${announced} versions announced, ${movers} member events)`,
   );
   if (options.report !== false) {
     const report = await writeReportFiles(folders, catalog.definitions, local.store).catch((error: unknown) => {
@@ -134,7 +136,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
         cause: error,
       });
     });
-    io.err(`report: ${report}`);
+    io.err(`report: ${shownPath(report)}`);
   }
   reportGovernance(plan.governance, io);
   return run;
@@ -159,7 +161,7 @@ export async function reportCommand(folders: Folders, open: boolean, io: Output)
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
   const { store } = await openLocalContext(folders);
   const index = await writeReportFiles(folders, catalog.definitions, store);
-  io.out(index);
+  io.out(shownPath(index));
   if (open && !openInBrowser(index)) io.err('no display to open a browser on; open the file above yourself');
   return 0;
 }

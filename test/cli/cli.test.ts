@@ -32,7 +32,8 @@ describe('the cohorts command line', () => {
   it('validate exits 0 and says how many definitions are valid', async () => {
     const result = await cohorts('validate', ...folders);
     expect(result.code).toBe(0);
-    expect(result.stderr).toEqual(['2 definitions valid (2 live, 0 deprecated)']);
+    expect(result.stdout).toEqual(['2 definitions valid (2 live, 0 deprecated)']);
+    expect(result.stderr).toEqual([]);
   });
 
   it('run prints a table with every cohort, its version, size, change and status', async () => {

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { shownPath } from '../../shared/cli/shown-path.ts';
+import { loginProject } from '../support/cli.ts';
+
+const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'cohorts.mjs');
+
+describe('what goes where: the answer on stdout, paths alike on every line', () => {
+  it('shows a path under the working folder relative to it, any other absolute', () => {
+    expect(shownPath('/work/p/.cohorts/report/index.html', '/work/p')).toBe('.cohorts/report/index.html');
+    expect(shownPath('./.cohorts/exports', '/work/p')).toBe('.cohorts/exports');
+    expect(shownPath('/tmp/state/exports', '/work/p')).toBe('/tmp/state/exports');
+    expect(shownPath('../elsewhere/state', '/work/p')).toBe('/work/elsewhere/state');
+  });
+
+  it('run names the report and the exports both relative to the working folder (real process)', async () => {
+    const { root } = await loginProject();
+    const result = spawnSync(process.execPath, [BIN, 'run', '--as-of', '2024-06-01T00:00:00Z', '--state', join(root, 'state')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(result.status).toBe(0);
+    const lines = result.stderr.split('\n');
+    expect(lines).toContain('report: state/report/index.html');
+    expect(lines.find((line) => line.startsWith('exports: '))).toMatch(/^exports: state\/exports \(1 new\), events: state\/events\.jsonl /);
+    const report = spawnSync(process.execPath, [BIN, 'report', '--state', join(root, 'state')], { cwd: root, encoding: 'utf8' });
+    expect(report.stdout).toBe('state/report/index.html\n');
+    const validate = spawnSync(process.execPath, [BIN, 'validate'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect({ status: validate.status, stdout: validate.stdout, stderr: validate.stderr }).toEqual({
+      status: 0,
+      stdout: '1 definition valid (1 live, 0 deprecated)\n',
+      stderr: '',
+    });
+  });
+});
