@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pc from 'picocolors';
 import { splitLines } from '../ingest/event-lines.ts';
 import { ingestEvents } from '../ingest/ingest-events.ts';
 import { openDuckDb } from '../local/open-duckdb.ts';
-import { UsageError } from './errors.ts';
+import { readNamedFile } from './named-file.ts';
 import type { Folders, Output } from './io.ts';
 
 /** Where `cohorts ingest` reads from: a file, or standard input for `-`. */
@@ -14,9 +13,11 @@ export interface IngestInput {
   read(): Promise<Uint8Array>;
 }
 
+const INGEST_READS = 'cohorts ingest reads a JSON Lines file (gzip too), or - for standard input';
+
 /** The input named on the command line; `-` is standard input. */
 export function ingestInput(name: string): IngestInput {
-  if (name !== '-') return { name, read: async () => new Uint8Array(await readInputFile(name)) };
+  if (name !== '-') return { name, read: async () => new Uint8Array(await readNamedFile(name, INGEST_READS)) };
   return {
     name,
     read: async () => {
@@ -25,23 +26,6 @@ export function ingestInput(name: string): IngestInput {
       return new Uint8Array(Buffer.concat(chunks));
     },
   };
-}
-
-/** What a file that cannot be read means to someone ingesting it (node's text names neither the command nor the fix). */
-const UNREADABLE: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EISDIR: 'a folder, not a file',
-  EACCES: 'not readable (permission denied)',
-};
-
-async function readInputFile(name: string): Promise<Buffer> {
-  try {
-    return await readFile(name);
-  } catch (error) {
-    const why = UNREADABLE[(error as NodeJS.ErrnoException).code ?? ''];
-    if (why === undefined) throw error;
-    throw new UsageError(`${name}: ${why}; cohorts ingest reads a JSON Lines file (gzip too), or - for standard input`);
-  }
 }
 
 /** The input as text: gunzipped when it is gzip, and strict UTF-8 (as the lake reader demands). */

@@ -10,6 +10,7 @@ import { DuckDbEngine } from '../local/duckdb-engine.ts';
 import { duckdbFixtureLakes } from '../local/fixture-lake.ts';
 import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
+import { readNamedFile } from './named-file.ts';
 
 /**
  * `cohorts test [FILE]...`: runs the fixture tests kept in `<definitions>/tests/` (or the files
@@ -19,6 +20,7 @@ import { UsageError } from './errors.ts';
 export async function testCommand(folders: Pick<Folders, 'definitions'>, files: readonly string[], io: Output): Promise<number> {
   const catalog = await loadCatalog(folders.definitions);
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
+  for (const file of files) await readNamedFile(file, 'cohorts test runs fixture test files (*.test.yaml)');
   const paths = files.length > 0 ? files : await fixtureFiles(folders.definitions);
   if (paths.length === 0)
     throw new UsageError(`no fixture tests in ${folders.definitions}/${FIXTURE_FOLDER}/ (write one as a *.test.yaml file there)`);
