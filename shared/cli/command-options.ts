@@ -47,6 +47,7 @@ export function refuseUnusedOptions(command: string, given: readonly string[]): 
   if (unused === undefined) return;
   const takers = Object.entries(COMMAND_OPTIONS)
     .filter(([, options]) => options.includes(unused))
-    .map(([name]) => name);
+    // Beside `sample-data --stream`, plain `sample-data` needs saying so.
+    .map(([name]) => (name === 'sample-data' && command === 'sample-data --stream' ? 'sample-data without --stream' : name));
   throw new UsageError(`--${unused} does not apply to ${command} (${takers.join(', ')} ${takers.length === 1 ? 'takes' : 'take'} it)`);
 }

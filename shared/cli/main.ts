@@ -31,10 +31,13 @@ import { watchCommand } from './watch-command.ts';
 import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
 import type { Folders, Output } from './io.ts';
 
+const RUN_USAGE =
+  'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--author NAME] [--trigger TEXT] [--tiles | --full | --verify]';
+
 const USAGE = `Usage: cohorts <command> [options]
 
 Commands:
-  run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--author NAME] [--tiles | --full | --verify]
+  ${RUN_USAGE}
                                                                 refresh cohorts (default: all) and print a summary; --tiles: from daily
                                                                 tiles; --full: from raw events (the default for now); --verify: both,
                                                                 exit 1 on any difference
@@ -173,7 +176,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return locked(() => uploadCommand(folders, file as string, io), true);
     }
     case 'run':
-      positionals(rest, 0, 'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--tiles | --full | --verify]');
+      positionals(rest, 0, RUN_USAGE);
       await locked(() => runCommand(folders, runOptions, io), true);
       return 0;
     case 'members': {

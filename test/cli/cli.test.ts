@@ -58,6 +58,14 @@ describe('the cohorts command line', () => {
     expect(text).toMatch(/v2 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+0\s+-1\s+0\.0%\s+0\s+manual/);
   });
 
+  it("run --trigger records its text as the versions' trigger, which history shows", async () => {
+    // A state folder of its own: the other tests' versions stay as they are.
+    const own = [...folders, '--state', join(root, 'trigger-state')];
+    await cohorts('run', '--as-of', '2024-06-06T12:00:00Z', '--cohort', 'active_users', '--trigger', 'cron:nightly', ...own);
+    const text = (await cohorts('history', 'active_users', ...own)).stdout.join('\n');
+    expect(text).toMatch(/v1 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+1\s+-0\s+0\.0%\s+0\s+cron:nightly/);
+  });
+
   it('diff lists who entered and who exited between two versions', async () => {
     const result = await cohorts('diff', 'active_users', '1', '2', ...folders);
     expect(result.stdout).toEqual(['active_users v1 -> v2: 2 -> 1 members, 0 entered, 1 exited', '- ann']);
