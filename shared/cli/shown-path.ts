@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { insideFolder } from '../local/inside-folder.ts';
 
 /**
  * A path as the command line shows it: relative to the working folder when it lies under it
@@ -7,6 +8,5 @@ import { isAbsolute, relative, resolve } from 'node:path';
  */
 export function shownPath(path: string, cwd = process.cwd()): string {
   const absolute = resolve(cwd, path);
-  const under = relative(cwd, absolute);
-  return under !== '' && !under.startsWith('..') && !isAbsolute(under) ? under : absolute;
+  return absolute !== resolve(cwd) && insideFolder(cwd, absolute) ? relative(cwd, absolute) : absolute;
 }

@@ -12,6 +12,9 @@ describe('what goes where: the answer on stdout, paths alike on every line', () 
     expect(shownPath('./.cohorts/exports', '/work/p')).toBe('.cohorts/exports');
     expect(shownPath('/tmp/state/exports', '/work/p')).toBe('/tmp/state/exports');
     expect(shownPath('../elsewhere/state', '/work/p')).toBe('/work/elsewhere/state');
+    // The working folder itself stays absolute (never an empty name); a name starting with two dots is under it.
+    expect(shownPath('/work/p', '/work/p')).toBe('/work/p');
+    expect(shownPath('/work/p/..state/exports', '/work/p')).toBe('..state/exports');
   });
 
   it('run names the report and the exports both relative to the working folder (real process)', async () => {
