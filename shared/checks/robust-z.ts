@@ -19,7 +19,11 @@ export function robustSpread(history: readonly number[], noise?: (center: number
  * unless `noise(median)` gives the least spread the value can have (the scale is never below it).
  */
 export function robustZ(value: number, history: readonly number[], noise?: (center: number) => number): number {
-  const { center, scale } = robustSpread(history, noise);
+  return zAgainst(value, robustSpread(history, noise));
+}
+
+/** `value`'s z against a median and spread (robustSpread); a spread of 0 makes any other value infinitely unusual. */
+export function zAgainst(value: number, { center, scale }: { center: number; scale: number }): number {
   if (scale === 0) return value === center ? 0 : value > center ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   return (value - center) / scale;
 }

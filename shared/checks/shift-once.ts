@@ -1,4 +1,4 @@
-import { robustSpread, robustZ } from './robust-z.ts';
+import { robustSpread, zAgainst } from './robust-z.ts';
 
 /** How a history check judges each version against the versions before it. */
 export interface HistoryRule {
@@ -45,8 +45,9 @@ export function judgeOncePerShift(values: readonly number[], rule: HistoryRule):
       last = { z: 0, judgedAgainst: history.length };
       return;
     }
-    const z = robustZ(value, history, rule.noise);
-    const { scale } = robustSpread(history, rule.noise);
+    const spread = robustSpread(history, rule.noise);
+    const { scale } = spread;
+    const z = zAgainst(value, spread);
     last = { z, judgedAgainst: history.length };
     if (Math.abs(z) <= rule.level) {
       reported = undefined;
