@@ -46,7 +46,7 @@ export type RangeReader = (key: string, start: number, end: number) => Promise<U
  * of each kept part's buckets; but at most {@link MAX_RANGES} ranges are read a part, so it reads
  * that little only while its new digests are a few dozen (a small lake: about 1 KiB per new digest
  * and kept part). Beyond, the merged ranges soon cover half the part and it is read whole: the
- * README's source-digests bench read 1005 MB of kept digests for 1,000 new ones at 90.3M.
+ * source-digests bench (bench/RESULTS.md) read 1005 MB of kept digests for 1,000 new ones at 90.3M.
  */
 export const BUCKET_DIGESTS = 16;
 const MAX_BITS = 24;

@@ -163,7 +163,7 @@ export const comparesBySlices = (changed: number, parts: number): boolean => cha
  * Those few digests are looked up in the other parts in memory, and in the kept ones through their
  * filters (digest-filter.ts: read whole, 2.7 bytes a digest) by the buckets of those the filter
  * cannot rule out (part-digests.ts): 10,000 new digests a tick at 3M events a day read 293 MB of
- * 1005 (README, the source-digests bench). A part kept without a filter has every new digest looked
+ * 1005 (bench/RESULTS.md, the source-digests bench). A part kept without a filter has every new digest looked
  * up by its buckets: about 1 KiB per new digest while they are a few dozen, the part whole with
  * hundreds. A few kept parts at a time, by what each holds while read ({@link KEPT_DIGESTS_AT_ONCE}; BUCKET_DIGESTS).
  *

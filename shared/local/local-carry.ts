@@ -149,7 +149,7 @@ export class LocalCarry {
     await mkdir(this.root, { recursive: true });
     try {
       // One thread: the move's hash aggregates and join split over two threads cost more CPU than they save in wall
-      // time ((d) at 10M events: 2.1 s CPU in place of 2.8; README, Carried partials).
+      // time ((d) at 10M events: 2.1 s CPU in place of 2.8; bench/RESULTS.md, How tiles work, carried partials).
       await oneThread(this.connection, () => this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`));
       await rm(this.file(`${this.kind.name}.json`), { force: true });
       await rename(tmp, this.file(`${this.kind.name}.parquet`));

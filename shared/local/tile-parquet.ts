@@ -15,7 +15,7 @@ export const TILE_PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd';
  * filtered by `measure` (`=`, or an `IN` list, which DuckDB uses to skip row groups) skips the other
  * measures' groups by their min and max. On the 10M-event bench lake, where a day's ~370k rows lay
  * in 2-3 groups with the measures mixed, the (d) refresh's evaluate query went from 6.9-7.4 to
- * 6.0-6.6 s CPU and its bounds query from 1.6-1.7 to 1.4-1.6 (README, How tiles work, **Speed**).
+ * 6.0-6.6 s CPU and its bounds query from 1.6-1.7 to 1.4-1.6 (bench/RESULTS.md, How tiles work, **Tile days sorted by measure**).
  * A build's rows come in that order from its query (dayTilesSql `byMeasure`), not from a sort of the
  * batch, which raised the cold build's peak RSS by some 280 MB.
  */
