@@ -1,5 +1,6 @@
 import type { QualitySettings } from '../language/ast.ts';
 import type { CheckResult } from '../store/manifest.ts';
+import type { ChurnWarning } from './churn-warned.ts';
 import { adjustedShare, median, relativeSpread, robustZ } from './robust-z.ts';
 import { judgeOncePerShift } from './shift-once.ts';
 
@@ -14,6 +15,11 @@ export interface CohortCheckInput {
   readonly exited: number;
   /** Churn of earlier published versions (see {@link versionChurn}), oldest first; first versions left out. */
   readonly churns?: readonly number[];
+  /**
+   * The churn warning the previous versions' run of churn above the default bound started from (see
+   * churnWarnedBefore), if any: before the cohort has a churn history, a version that keeps that churn repeats it.
+   */
+  readonly churnWarned?: ChurnWarning;
   readonly definitionHash: string;
   readonly changeReason?: string;
   readonly quality?: QualitySettings;
@@ -51,7 +57,9 @@ const round = (value: number) => Math.round(value * 100) / 100;
  * 30 members in both versions (6 moves in 10 are 60%), and not for a cohort whose churn is that
  * high as a rule (a "usage declining this week" cohort turns over most of its members every
  * week), judged like size against its last 28 versions with a least spread of the moves' binomial
- * noise. A declared `max_churn_pct` is a hard line at every size.
+ * noise. Before five versions show the cohort's churn, high churn warns once: a version whose churn stays
+ * above 50% since the version that warned, within `max_history_z` binomial spreads of that churn, passes and
+ * says so. A declared `max_churn_pct` is a hard line at every size.
  */
 export function cohortChecks(input: CohortCheckInput): CheckResult[] {
   const { size, previous, quality } = input;
@@ -201,7 +209,15 @@ function churnCheck(input: CohortCheckInput, previousSize: number, maxZ: number)
     return result('pass', `above ${pct(maxPct)}, but churn is judged from ${floor} members unless quality.max_churn_pct is set`);
   }
   const recent = (input.churns ?? []).slice(-HISTORY_WINDOW);
-  if (recent.length < COHORT_CHECK_DEFAULTS.min_history) return result('warn', `at most ${pct(maxPct)}`);
+  if (recent.length < COHORT_CHECK_DEFAULTS.min_history) {
+    const warned = input.churnWarned;
+    const noise = churnNoise(warned?.churn ?? churn, Math.max(1, previousSize));
+    if (warned === undefined || churn > warned.churn + maxZ * noise) return result('warn', `at most ${pct(maxPct)}`);
+    return result(
+      'pass',
+      `above ${pct(maxPct)} as in every version since version ${warned.version}, which warned of it (not warned again until ${COHORT_CHECK_DEFAULTS.min_history} versions show this cohort's usual churn)`,
+    );
+  }
   const z = robustZ(churn, recent, (center) => churnNoise(center, Math.max(1, previousSize)));
   const usual = `this cohort's median churn is ${pct(median(recent))} over its last ${recent.length} versions`;
   const shownZ = Number.isFinite(z) ? round(z) : 'infinite';

@@ -1,4 +1,5 @@
-import { cohortChecks, verdict, versionChurn } from '../checks/cohort-checks.ts';
+import { COHORT_CHECK_DEFAULTS, cohortChecks, verdict, versionChurn } from '../checks/cohort-checks.ts';
+import { churnWarnedBefore } from '../checks/churn-warned.ts';
 import { kpiChecks } from '../checks/kpi-checks.ts';
 import { historyComplete } from '../checks/history-window.ts';
 import type { CohortKpiTotals, EvaluationRef, QueryEngine } from '../ports.ts';
@@ -82,11 +83,13 @@ export async function snapshotCohort(
   const needs = { kpis, previousVersion, ...(cohort.definition.quality?.kpis ? { quality: cohort.definition.quality.kpis } : {}) };
   const published = await store.recentPublished(cohort.id, cohort.version, (read) => historyComplete(read, needs));
   const previousManifest = published.find((m) => m.version === previousVersion);
+  const churnWarned = churnWarnedBefore(published, COHORT_CHECK_DEFAULTS.max_churn_pct);
   const checks = cohortChecks({
     size: members.length,
     ...(previousManifest ? { previous: { size: previousManifest.size, definitionHash: previousManifest.definition.hash } } : {}),
     history: published.map((m) => m.size),
     churns: published.flatMap((m) => versionChurn(m) ?? []),
+    ...(churnWarned ? { churnWarned } : {}),
     entered,
     exited,
     definitionHash: cohort.definition.hash,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cohortChecks, verdict, versionChurn } from '../../shared/checks/cohort-checks.ts';
+import { churnWarnedBefore } from '../../shared/checks/churn-warned.ts';
 import { robustZ } from '../../shared/checks/robust-z.ts';
 
 const base = { entered: 0, exited: 0, definitionHash: 'h1', history: [] as number[] };
@@ -131,6 +132,35 @@ describe('cohort checks', () => {
     expect(check('churn', { ...churny, entered: 80, exited: 80, churns: [60, 60, 60, 60, 60, 60] })?.status).toBe('warn');
     // A declared max_churn_pct is a hard line, whatever the history.
     expect(check('churn', { ...churny, churns: usual, quality: { max_churn_pct: 50 } })?.status).toBe('warn');
+  });
+
+  it("warn once of churn above 50% before five versions show the cohort's usual churn, and again when it climbs on", () => {
+    const churny = { ...base, size: 200, entered: 60, exited: 60, previous: { size: 200, definitionHash: 'h1' }, churns: [58, 62] };
+    expect(check('churn', churny)?.status).toBe('warn');
+    const repeated = check('churn', { ...churny, churnWarned: { version: 3, churn: 58 } });
+    expect(repeated).toMatchObject({ status: 'pass', observed: 60, threshold: 50 });
+    expect(repeated?.message).toBe(
+      "60 entered and 60 left, 60% of the previous 200 members (above 50% as in every version since version 3, which warned of it (not warned again until 5 versions show this cohort's usual churn))",
+    );
+    // Beyond 3.5 binomial spreads of the churn warned of (3.4 points at 58% of 200 members), it warns again.
+    expect(check('churn', { ...churny, entered: 70, exited: 70, churnWarned: { version: 3, churn: 58 } })?.status).toBe('pass');
+    expect(check('churn', { ...churny, entered: 72, exited: 72, churnWarned: { version: 3, churn: 58 } })?.status).toBe('warn');
+    // A declared max_churn_pct is a hard line at every version.
+    expect(check('churn', { ...churny, churnWarned: { version: 3, churn: 58 }, quality: { max_churn_pct: 50 } })?.status).toBe('warn');
+  });
+
+  it('find the churn warning a run of high churn started from, walking back over versions above the bound', () => {
+    const churn = (status: 'pass' | 'warn', observed: number | string) => [{ name: 'churn', status, observed, threshold: 50, message: '' }];
+    const v = (version: number, checks: ReturnType<typeof churn> | []) => ({ version, checks });
+    expect(churnWarnedBefore([v(1, []), v(2, churn('warn', 70)), v(3, churn('pass', 65)), v(4, churn('pass', 80))], 50)).toEqual({
+      version: 2,
+      churn: 70,
+    });
+    expect(churnWarnedBefore([v(1, []), v(2, churn('warn', 'infinite'))], 50)).toEqual({ version: 2, churn: Number.POSITIVE_INFINITY });
+    // A version at or below the bound ends the run; so does a first version (no churn check).
+    expect(churnWarnedBefore([v(2, churn('warn', 70)), v(3, churn('pass', 50)), v(4, churn('pass', 80))], 50)).toBeUndefined();
+    expect(churnWarnedBefore([v(1, []), v(2, churn('pass', 80))], 50)).toBeUndefined();
+    expect(churnWarnedBefore([], 50)).toBeUndefined();
   });
 
   it("measure a version's churn against the version it was compared with", () => {
