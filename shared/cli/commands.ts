@@ -224,6 +224,7 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
     String(m.size),
     `+${m.entered}`,
     `-${m.exited}`,
+    m.previous_version === null ? pc.dim('none') : `v${m.previous_version}`,
     m.kpis?.activation_share == null ? '-' : `${(m.kpis.activation_share * 100).toFixed(1)}%`,
     m.kpis?.value_mean == null ? '-' : String(Math.round(m.kpis.value_mean * 100) / 100),
     m.trigger,
@@ -233,11 +234,28 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
   if (rows.length > 0)
     io.out(
       table(
-        ['version', 'as_of', 'status', 'size', 'entered', 'exited', 'activation', 'value/member', 'trigger', 'definition', 'rationale'],
+        [
+          'version',
+          'as_of',
+          'status',
+          'size',
+          'entered',
+          'exited',
+          'against',
+          'activation',
+          'value/member',
+          'trigger',
+          'definition',
+          'rationale',
+        ],
         rows,
-        [3, 4, 5, 6, 7],
+        [3, 4, 5, 7, 8],
       ),
     );
+  // SPEC 5: entered and exited count against the previous *published* version, so a held version
+  // after another held one (or after none) does not count against that one; diff compares any two.
+  const held = manifests.filter((m) => m.status === 'held').at(-1);
+  if (held) io.out(heldAgainstNote(id, held.version));
   for (const l of lost.values()) {
     io.out(
       pc.yellow(
@@ -249,6 +267,15 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
   if (definitions) io.out(`${rows.length > 0 ? '\n' : ''}definition versions:\n${definitions}`);
   for (const line of learningLines(await learnings.list(id))) io.out(line);
   return 0;
+}
+
+/** The line under a history with held versions: what their entered and exited count against. */
+function heldAgainstNote(id: string, heldVersion: number): string {
+  const diff = heldVersion > 1 ? `; \`cohorts diff ${id} ${heldVersion - 1} ${heldVersion}\` compares two versions directly` : '';
+  return (
+    `\nentered and exited count against the previous published version (against; none: all entered), ` +
+    `as the manifests record them, so held versions are not compared with each other${diff}`
+  );
 }
 
 /** `cohorts diff ID A B`: who entered and who exited between two versions. */

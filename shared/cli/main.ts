@@ -45,7 +45,7 @@ Commands:
   upload FILE                                                   what uploading FILE to the definitions bucket does: validate, then accept and refresh, or reject
   test [FILE]...                                                run the fixture tests in <definitions>/tests/ (exit 1 on a failure)
   members ID [--version N]                                      members of the current (or given) version
-  history ID [--cloud]                                          every version with as_of, status, size, entered, exited
+  history ID [--cloud]                                          every version with as_of, status, size, entered, exited (against the previous published one)
   learn ID "note" [--version N] [--by NAME]                     record what was learned in the learnings library
   experiment ID... --metric EVENT... --within 14d [--version N] treatment against holdout: lift, 95% CI, p, sample size
   diff ID A B                                                   members who entered and exited between versions A and B

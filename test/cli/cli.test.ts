@@ -54,8 +54,8 @@ describe('the cohorts command line', () => {
     await cohorts('run', '--as-of', '2024-06-06T12:00:00Z', '--cohort', 'active_users', ...folders);
     const result = await cohorts('history', 'active_users', ...folders);
     const text = result.stdout.join('\n');
-    expect(text).toMatch(/v1\s+2024-06-01T00:00:00.000Z\s+published\s+2\s+\+2\s+-0\s+100\.0%\s+0\s+manual/);
-    expect(text).toMatch(/v2 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+0\s+-1\s+0\.0%\s+0\s+manual/);
+    expect(text).toMatch(/v1\s+2024-06-01T00:00:00.000Z\s+published\s+2\s+\+2\s+-0\s+none\s+100\.0%\s+0\s+manual/);
+    expect(text).toMatch(/v2 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+0\s+-1\s+v1\s+0\.0%\s+0\s+manual/);
   });
 
   it("run --trigger records its text as the versions' trigger, which history shows", async () => {
@@ -63,7 +63,7 @@ describe('the cohorts command line', () => {
     const own = [...folders, '--state', join(root, 'trigger-state')];
     await cohorts('run', '--as-of', '2024-06-06T12:00:00Z', '--cohort', 'active_users', '--trigger', 'cron:nightly', ...own);
     const text = (await cohorts('history', 'active_users', ...own)).stdout.join('\n');
-    expect(text).toMatch(/v1 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+1\s+-0\s+0\.0%\s+0\s+cron:nightly/);
+    expect(text).toMatch(/v1 \(current\)\s+2024-06-06T12:00:00.000Z\s+published\s+1\s+\+1\s+-0\s+none\s+0\.0%\s+0\s+cron:nightly/);
   });
 
   it('diff lists who entered and who exited between two versions', async () => {
@@ -100,6 +100,32 @@ describe('the cohorts command line', () => {
       `cohort "big_users" has no published version in ${join(held, 'state')}: its one version is held (\`--version N\` lists a held version's members, \`cohorts history\` shows them)`,
     ]);
     expect((await cohorts('members', 'big_users', '--version', '1', ...heldFolders)).stdout).toEqual(['ann']);
+  });
+
+  it('history says what a held version counts entered and exited against: the previous published version, none here', async () => {
+    const held = await tempDir();
+    await writeLake(join(held, 'data'), [
+      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
+      { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-06-02T00:00:00Z' },
+    ]);
+    await writeDefinitions(join(held, 'definitions'), {
+      'big_users.yaml': `${header('big_users')}rule:\n  event: login\nquality:\n  min_size: 5\n`,
+    });
+    await writeFile(join(held, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+    const heldFolders = projectFolders(held);
+    await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...heldFolders);
+    await cohorts('run', '--as-of', '2024-06-03T00:00:00Z', ...heldFolders);
+    const text = (await cohorts('history', 'big_users', ...heldFolders)).stdout.join('\n');
+    // v2 is +2 against no published version, where diff 1 2 says +1: the table and the note say why.
+    expect(text).toMatch(/^version\s+as_of\s+status\s+size\s+entered\s+exited\s+against\s/m);
+    expect(text).toMatch(/^v2\s+2024-06-03T00:00:00.000Z\s+held\s+2\s+\+2\s+-0\s+none\s/m);
+    expect(text).toContain(
+      'entered and exited count against the previous published version (against; none: all entered), as the manifests record them, ' +
+        'so held versions are not compared with each other; `cohorts diff big_users 1 2` compares two versions directly',
+    );
+    expect((await cohorts('diff', 'big_users', '1', '2', ...heldFolders)).stdout[0]).toBe(
+      'big_users v1 -> v2: 1 -> 2 members, 1 entered, 0 exited',
+    );
   });
 
   it('run and report write a self-contained HTML report of every cohort to the state folder', async () => {
