@@ -28,6 +28,7 @@ import { refuseUnusedOptions } from './command-options.ts';
 import { streamSampleEvents } from '../sample/event-stream.ts';
 import { untilInterrupted } from './interrupt.ts';
 import { watchCommand } from './watch-command.ts';
+import { requireStateFolder } from './state-folder.ts';
 import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
 import type { Folders, Output } from './io.ts';
 
@@ -219,6 +220,8 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return checksCommand(folders, io);
     case 'report':
       positionals(rest, 0, 'report [--open]');
+      // Before the run lock, which would create the folder.
+      await requireStateFolder(folders.state, 'report');
       return locked(() => reportCommand(folders, values.open, io));
     case 'forget':
       return locked(() => forgetCommand(folders, rest, io), true);

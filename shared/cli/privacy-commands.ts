@@ -11,6 +11,7 @@ import { privacyCheck } from '../privacy/privacy-check.ts';
 import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
 import { openLocalContext } from '../local/local-context.ts';
+import { requireStateFolder } from './state-folder.ts';
 
 /** A definition file's text, for line and column; undefined when it cannot be read. */
 export function definitionText(path: string): string | undefined {
@@ -66,6 +67,7 @@ export async function forgetCommand(folders: Folders, ids: readonly string[], io
  * when nothing was found, 1 with one line per finding (counts and erasure records, never ids).
  */
 export async function privacyCheckCommand(folders: Folders, io: Output): Promise<number> {
+  await requireStateFolder(folders.state, 'privacy-check');
   const config = await loadConfig(folders.config);
   const catalog = await loadCatalog(folders.definitions);
   const privacy = localPrivacyPorts(await openLocalContext(folders), config, folders.privacyKey);

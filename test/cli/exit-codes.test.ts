@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cohorts, loginProject } from '../support/cli.ts';
@@ -42,6 +43,20 @@ describe('exit codes, one rule for every command', () => {
   ])('a missing, extra or bad argument or option is a usage error (2): %s', async (...argv) => {
     expect((await cohorts(...argv, ...common)).code).toBe(2);
   });
+
+  it.each([['privacy-check'], ['report']])(
+    'a state folder that does not exist is a usage error (2), not a check or report of nothing: %s',
+    async (command) => {
+      const missing = join(common[1] as string, 'no-such-state');
+      const result = await cohorts(command, ...common, '--state', missing);
+      expect(result.stderr).toEqual([
+        `no state folder at ${missing}: ${command} has nothing to read (check --state, or run \`cohorts run\` first)`,
+      ]);
+      expect(result.stdout).toEqual([]);
+      expect(result.code).toBe(2);
+      expect(existsSync(missing)).toBe(false);
+    },
+  );
 
   it('a failure while working is 1: no event lake at --data', async () => {
     const result = await cohorts('run', ...common, '--data', join(common[1] as string, 'missing'));
