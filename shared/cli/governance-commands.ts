@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { CatalogStore } from '../governance/catalog-store.ts';
+import { type CatalogStore, DecisionExistsError } from '../governance/catalog-store.ts';
 import { approvalRefresh, decideChange, NothingToDecideError, type RecordedDecision } from '../governance/decide.ts';
 import { decidePendingConfig } from '../governance/decide-config.ts';
 import { governCatalog } from '../governance/govern.ts';
@@ -102,8 +102,7 @@ export async function decideCommand(
       { working, catalog: world.catalog },
     );
   } catch (error) {
-    if (error instanceof NothingToDecideError) throw new UsageError(error.message);
-    throw error;
+    throw nothingWaits(error);
   }
   const { record, location } = decided;
   io.out(`${id}: definition ${record.hash.slice(0, 12)} ${decision} by ${record.by}`);
@@ -159,9 +158,16 @@ async function decideConfigCommand(
     );
     return 0;
   } catch (error) {
-    if (error instanceof NothingToDecideError) throw new UsageError(error.message);
-    throw error;
+    throw nothingWaits(error);
   }
+}
+
+/**
+ * A usage error (exit 2) when nothing waits for this decision: no change that needs one, or one
+ * already decided (README, exit codes); any other error as it is.
+ */
+function nothingWaits(error: unknown): unknown {
+  return error instanceof NothingToDecideError || error instanceof DecisionExistsError ? new UsageError(error.message) : error;
 }
 
 /** How a manifest names its definition in `cohorts history`: `d3 1a2b3c4d5e6f`. */

@@ -1,6 +1,6 @@
 import type { CohortDefinition } from '../language/ast.ts';
 import type { Catalog } from '../language/catalog.ts';
-import { formatProblem } from '../language/errors.ts';
+import { InvalidDefinitionsError } from '../language/errors.ts';
 import { definitionChangeRefresh, type RefreshInput } from '../refresh-request.ts';
 import type { CatalogStore } from './catalog-store.ts';
 import { compareCatalogs, publishedCatalog } from './compare.ts';
@@ -52,9 +52,8 @@ export async function decideChange(
 ): Promise<RecordedDecision> {
   const { cohort, decision } = request;
   const verb = decision === 'approved' ? 'approve' : 'reject';
-  const first = ports.working.problems[0];
-  if (first)
-    throw new NothingToDecideError(`the definitions are invalid, so nothing can be decided (cohorts validate): ${formatProblem(first)}`);
+  // A failure of the project, not of the command line (README, exit codes: 1), as for plan and checks.
+  if (ports.working.problems.length > 0) throw new InvalidDefinitionsError(ports.working.problems);
   if (request.hash !== undefined && !HASH_PREFIX.test(request.hash)) {
     throw new NothingToDecideError(
       `--hash must be a definition hash or its first 6 or more hex digits (as plans and alerts print it), got "${request.hash}"`,

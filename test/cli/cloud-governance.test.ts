@@ -201,7 +201,7 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
 
     // A second decision on the same definition is refused, and starts nothing.
     const again = await cohorts('reject', 'core_users', '--cloud', '--by', 'eve', '--note', 'No.', ...folders);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.stderr.join('\n')).toContain('already approved by dana');
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });

@@ -114,9 +114,13 @@ describe('guardrails and approvals on the command line', () => {
     );
     const approved = await cohorts('approve', 'core_users', '--by', 'dana', '--note', 'Reviewed the new members.', ...folders);
     expect(approved.code).toBe(0);
-    expect((await cohorts('approve', 'core_users', '--by', 'eve', '--note', 'twice', ...folders)).stderr.join('\n')).toContain(
-      'already approved by dana',
-    );
+    const twice = await cohorts('approve', 'core_users', '--by', 'eve', '--note', 'twice', ...folders);
+    expect(twice.stderr.join('\n')).toContain('already approved by dana');
+    // Nothing waits any more: a usage error, as for a definition that needs no approval (README, exit codes).
+    expect(twice.code).toBe(2);
+    const rejectAfter = await cohorts('reject', 'core_users', '--by', 'eve', '--note', 'too late', ...folders);
+    expect(rejectAfter.stderr.join('\n')).toContain('already approved by dana');
+    expect(rejectAfter.code).toBe(2);
 
     expect((await run('2024-06-01T08:00:00Z')).code).toBe(0);
     expect(await members('core_users')).toEqual(['ann', 'bob', 'cy', 'dee']);
@@ -179,5 +183,14 @@ describe('guardrails and approvals on the command line', () => {
     expect((await cohorts('approve', 'side_users', '--by', 'dana', '--note', 'ok', ...folders)).stderr.join('\n')).toContain(
       'needs no approval',
     );
+  });
+
+  it('approve with an invalid definition fails as plan does (exit 1), naming the problem', async () => {
+    await writeFile(definition('side_users.yaml'), definitionYaml('side_users', { tier: 'tactical', cadence: 'fortnightly' }));
+    const approve = await cohorts('approve', 'core_users', '--by', 'dana', '--note', 'ok', ...folders);
+    const plan = await cohorts('plan', '--as-of', AS_OF, ...folders);
+    expect(approve.stderr.join('\n')).toMatch(/side_users\.yaml:\d+:\d+: cadence must be one of/);
+    expect(approve.code).toBe(1);
+    expect(plan.code).toBe(1);
   });
 });
