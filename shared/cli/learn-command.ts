@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { Learning } from '../learnings/learnings-store.ts';
+import { InvalidLearningError, type Learning } from '../learnings/learnings-store.ts';
 import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
@@ -24,7 +24,12 @@ export async function learnCommand(
 ): Promise<number> {
   const { store } = await openLocalContext(folders);
   const version = await chosenVersion(store, id, options.version, folders.state);
-  const learning = await localLearnings(folders.state).record({ cohort: id, version, note, by: options.by ?? null, at: new Date() });
+  const learning = await localLearnings(folders.state)
+    .record({ cohort: id, version, note, by: options.by ?? null, at: new Date() })
+    .catch((error: unknown) => {
+      // An empty or overlong note is a bad value on the command line (README, exit codes: 2).
+      throw error instanceof InvalidLearningError ? new UsageError(error.message) : error;
+    });
   io.err(pc.green(`recorded a learning for ${id} v${version}${learning.by ? ` by ${learning.by}` : ''}`));
   return 0;
 }

@@ -39,6 +39,8 @@ describe('exit codes, one rule for every command', () => {
     ['diff', 'active_users', 'one', '2'],
     ['run', '--as-of', 'yesterday'],
     ['history', 'active_users', 'extra'],
+    ['learn', 'active_users', '  '],
+    ['learn', 'active_users', 'x'.repeat(5000)],
     ['checks', '--ass-of', '2024-06-01'],
   ])('a missing, extra or bad argument or option is a usage error (2): %s', async (...argv) => {
     expect((await cohorts(...argv, ...common)).code).toBe(2);
