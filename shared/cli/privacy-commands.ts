@@ -74,7 +74,8 @@ export async function privacyCheckCommand(folders: Folders, io: Output): Promise
   const report = await privacyCheck(privacy, { definitions: catalog.definitions, textOf: definitionText });
   const checked = `${report.versions} versions, ${report.exports} export files and ${report.files} other files checked`;
   if (report.findings.length === 0) {
-    io.err(pc.green(`privacy check passed: ${checked}`));
+    // The verdict is the command's answer, as the findings are (and as validate's): stdout.
+    io.out(pc.green(`privacy check passed: ${checked}`));
     return 0;
   }
   for (const finding of report.findings) io.out(`${finding.kind}: ${finding.message}`);
