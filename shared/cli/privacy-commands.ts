@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { loadConfig, type ProjectConfig } from '../config/config.ts';
 import type { CohortDefinition } from '../language/ast.ts';
 import { loadCatalog } from '../language/catalog.ts';
-import type { DefinitionProblem } from '../language/errors.ts';
+import { type DefinitionProblem, formatProblem } from '../language/errors.ts';
 import { forgetPerson } from '../privacy/erase.ts';
 import { localPrivacyPorts } from '../local/local-privacy.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
@@ -73,12 +73,19 @@ export async function privacyCheckCommand(folders: Folders, io: Output): Promise
   const privacy = localPrivacyPorts(await openLocalContext(folders), config, folders.privacyKey);
   const report = await privacyCheck(privacy, { definitions: catalog.definitions, textOf: definitionText });
   const checked = `${report.versions} versions, ${report.exports} export files and ${report.files} other files checked`;
-  if (report.findings.length === 0) {
+  // A definition that does not load was never read for personal properties: a finding, not a pass.
+  const findings = [
+    ...report.findings.map((finding) => `${finding.kind}: ${finding.message}`),
+    ...catalog.problems.map(
+      (problem) => `invalid_definition: ${formatProblem(problem)} (not checked for personal properties: cohorts validate)`,
+    ),
+  ];
+  if (findings.length === 0) {
     // The verdict is the command's answer, as the findings are (and as validate's): stdout.
     io.out(pc.green(`privacy check passed: ${checked}`));
     return 0;
   }
-  for (const finding of report.findings) io.out(`${finding.kind}: ${finding.message}`);
-  io.err(pc.red(`privacy check failed: ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} (${checked})`));
+  for (const finding of findings) io.out(finding);
+  io.err(pc.red(`privacy check failed: ${findings.length} finding${findings.length === 1 ? '' : 's'} (${checked})`));
   return 1;
 }

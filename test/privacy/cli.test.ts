@@ -81,6 +81,19 @@ describe('privacy on the command line', () => {
     ]);
   });
 
+  it('privacy-check counts a definition it cannot load as a finding: its personal properties were never checked', async () => {
+    const file = join(root, 'definitions', 'broken_users.yaml');
+    await writeFile(file, `${header('broken_users')}rule:\n  event: login\n  whithin: 7d\n`);
+    const result = await cohorts('privacy-check', ...folders);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toEqual([
+      expect.stringMatching(
+        new RegExp(`^invalid_definition: ${file}:\\d+:\\d+: .*whithin.* \\(not checked for personal properties: cohorts validate\\)$`),
+      ),
+    ]);
+    expect(result.stderr.join('\n')).toContain('privacy check failed: 1 finding');
+  });
+
   it('validate and run refuse a KPI metric that compares a personal property with a value, at its place in the config', async () => {
     const config = join(root, 'cohorts.config.yaml');
     await writeFile(config, `${PRIVACY_CONFIG}metrics:\n  activation: {event: login, within: 7d, where: {email: ann@example.com}}\n`);
