@@ -4,7 +4,7 @@ import type { Folders, Output } from './io.ts';
 import { UsageError } from './errors.ts';
 import { formatReadOut } from './experiment-format.ts';
 import { openLocalContext } from '../local/local-context.ts';
-import { shownValue } from '../language/errors.ts';
+import { existingVersion, noVersionsMessage } from './cohort-versions.ts';
 
 /** Options of `cohorts experiment`. */
 export interface ExperimentOptions {
@@ -29,10 +29,11 @@ export async function experimentCommand(
   if ('error' in within) throw new UsageError(`--within ${within.error}`);
   if (options.version !== undefined && ids.length > 1)
     throw new UsageError('--version picks the version of one cohort; name one cohort with it');
-  const version = options.version === undefined ? undefined : Number(options.version);
-  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1))
-    throw new UsageError(`a version is a whole number from 1, got ${shownValue(options.version)}`);
   const { engine, store } = await openLocalContext(folders);
+  // An id with no versions, or a version it lacks, is named as members, diff and learn name it.
+  for (const id of ids) if ((await store.versions(id)).length === 0) throw new UsageError(noVersionsMessage(id, folders.state));
+  const version =
+    options.version === undefined ? undefined : await existingVersion(store, ids[0] as string, options.version, folders.state);
   const rows = await readOutExperiments(
     { cohorts: ids.map((id) => ({ id, ...(version === undefined ? {} : { version }) })), metrics: [...new Set(options.metrics)], within },
     { engine, store },

@@ -66,6 +66,16 @@ describe('exit codes, one rule for every command', () => {
     expect(result.code).toBe(1);
   });
 
+  it('experiment names an unknown id and a missing version as members and diff do', async () => {
+    const state = common.at(-1) as string;
+    const unknown = await cohorts('experiment', 'activ_users', '--metric', 'login', '--within', '14d', ...common);
+    expect(unknown.stderr).toEqual([
+      `cohort "activ_users" has no versions in ${state}: check the id (\`cohorts checks\` lists the cohorts refreshed), or run \`cohorts run\` first`,
+    ]);
+    const missing = await cohorts('experiment', 'active_users', '--metric', 'login', '--within', '14d', '--version', '9', ...common);
+    expect(missing.stderr).toEqual(['cohort "active_users" has no version 9; it has v1 to v2']);
+  });
+
   it('the ids and versions that exist answer 0', async () => {
     expect((await cohorts('diff', 'active_users', '1', '2', ...common)).code).toBe(0);
     expect((await cohorts('members', 'active_users', '--version', '1', ...common)).code).toBe(0);
