@@ -166,19 +166,26 @@ export async function reportCommand(folders: Folders, open: boolean, io: Output)
   return 0;
 }
 
-/** `cohorts checks`: the check results of each cohort's latest version (the last run that wrote it). */
-export async function checksCommand(folders: Folders, io: Output): Promise<number> {
+/**
+ * `cohorts checks [ID]...`: the check results of the latest version (the last run that wrote it) of
+ * each cohort named, or of every live cohort.
+ */
+export async function checksCommand(folders: Folders, ids: readonly string[], io: Output): Promise<number> {
   const catalog = await loadCatalog(folders.definitions);
   if (catalog.problems.length > 0) throw new InvalidDefinitionsError(catalog.problems);
   const { store } = await openLocalContext(folders);
   const colour = { pass: pc.green, warn: pc.yellow, fail: pc.red } as const;
   const rows: string[][] = [];
-  for (const definition of catalog.definitions.filter((d) => !d.deprecated)) {
-    const { value: latest } = await store.manifestsNewestFirst(definition.id).next();
-    if (!latest) continue;
+  const chosen = ids.length > 0 ? [...new Set(ids)] : catalog.definitions.filter((d) => !d.deprecated).map((d) => d.id);
+  for (const id of chosen) {
+    const { value: latest } = await store.manifestsNewestFirst(id).next();
+    if (!latest) {
+      if (ids.length > 0) throw new UsageError(noVersionsMessage(id, folders.state));
+      continue;
+    }
     for (const check of latest.checks) {
       rows.push([
-        `${definition.id} v${latest.version}`,
+        `${id} v${latest.version}`,
         check.name,
         colour[check.status](check.status),
         String(check.observed ?? ''),

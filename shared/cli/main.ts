@@ -50,7 +50,7 @@ Commands:
   learn ID "note" [--version N] [--by NAME]                     record what was learned in the learnings library
   experiment ID... --metric EVENT... --within 14d [--version N] treatment against holdout: lift, 95% CI, p, sample size
   diff ID A B                                                   members who entered and exited between versions A and B
-  checks                                                        check results of each cohort's latest version
+  checks [ID]...                                                check results of the latest version of each cohort (or of those named)
   report [--open]                                               rebuild the HTML report (<state>/report/index.html)
   forget PERSON...                                              erase people from every file of the state folder (keyed-hash audit record)
   privacy-check                                                 no forgotten or suppressed id, no personal property, no unreadable file in the state folder
@@ -216,8 +216,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return diffCommand(folders, id as string, a as string, b as string, io);
     }
     case 'checks':
-      positionals(rest, 0, 'checks');
-      return checksCommand(folders, io);
+      return checksCommand(folders, rest, io);
     case 'report':
       positionals(rest, 0, 'report [--open]');
       // Before the run lock, which would create the folder.

@@ -145,6 +145,20 @@ describe('the cohorts command line', () => {
     expect(text).toMatch(/quiet_users v1\s+source\.freshness\[product\]\s+pass/);
   });
 
+  it('checks ID prints the checks of the cohorts named only, and names an id without versions', async () => {
+    const result = await cohorts('checks', 'quiet_users', ...folders);
+    expect(result.code).toBe(0);
+    const rows = result.stdout.join('\n').split('\n').slice(1);
+    expect(rows.length).toBeGreaterThan(1);
+    const cohortsShown = new Set(rows.map((line) => line.split(/\s+/)[0]));
+    expect([...cohortsShown]).toEqual(['quiet_users']);
+    const typo = await cohorts('checks', 'quiet_users', 'activ_users', ...folders);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toEqual([
+      `cohort "activ_users" has no versions in ${join(root, 'state')}: check the id (\`cohorts checks\` lists the cohorts refreshed), or run \`cohorts run\` first`,
+    ]);
+  });
+
   it('run refuses an unknown cohort with one clear line', async () => {
     const result = await cohorts('run', '--cohort', 'nope', ...folders);
     expect(result.code).toBe(2);
