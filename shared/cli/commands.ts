@@ -127,7 +127,7 @@ export async function runCommand(folders: Folders, options: RunOptions, io: Outp
   const announced = summary.deliveries.filter((d) => d.event !== null).length;
   const movers = summary.deliveries.reduce((sum, d) => sum + (d.member_events ?? 0), 0);
   io.err(
-    `exports: ${shownPath(join(folders.state, 'exports'))} (${exported} new), events: ${shownPath(join(folders.state, 'events.jsonl'))} (${announced} versions announced, ${movers} member events)`,
+    `exports: ${shownPath(join(folders.state, 'exports'))} (${exported} new), events: ${shownPath(join(folders.state, 'events.jsonl'))} (${announced} ${announced === 1 ? 'version' : 'versions'} announced, ${movers} member ${movers === 1 ? 'event' : 'events'})`,
   );
   if (options.report !== false) {
     const report = await writeReportFiles(folders, catalog.definitions, local.store).catch((error: unknown) => {
@@ -221,7 +221,10 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
   const { store, learnings } = await world.stores();
   const manifests = await store.manifests(id);
   const definitions = await definitionHistory(world.catalog, id);
-  if (manifests.length === 0 && !definitions) throw new UsageError(`cohort ${shownValue(id)} has no versions in ${world.where}`);
+  if (manifests.length === 0 && !definitions)
+    throw new UsageError(
+      `cohort ${shownValue(id)} has no versions and no definition history in ${world.where}: check the id, or refresh it first`,
+    );
   const current = await store.current(id);
   const lost = await store.lostPublishes(id);
   const rows = manifests.map((m) => [

@@ -76,6 +76,13 @@ describe('exit codes, one rule for every command', () => {
     expect(missing.stderr).toEqual(['cohort "active_users" has no version 9; it has v1 to v2']);
   });
 
+  it('history names an id with no versions and no definition history, and what to do', async () => {
+    const result = await cohorts('history', 'activ_users', ...common);
+    expect(result.stderr).toEqual([
+      `cohort "activ_users" has no versions and no definition history in ${common.at(-1)}: check the id, or refresh it first`,
+    ]);
+  });
+
   it('the ids and versions that exist answer 0', async () => {
     expect((await cohorts('diff', 'active_users', '1', '2', ...common)).code).toBe(0);
     expect((await cohorts('members', 'active_users', '--version', '1', ...common)).code).toBe(0);

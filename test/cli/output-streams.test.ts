@@ -27,7 +27,9 @@ describe('what goes where: the answer on stdout, paths alike on every line', () 
     expect(result.status).toBe(0);
     const lines = result.stderr.split('\n');
     expect(lines).toContain('report: state/report/index.html');
-    expect(lines.find((line) => line.startsWith('exports: '))).toMatch(/^exports: state\/exports \(1 new\), events: state\/events\.jsonl /);
+    expect(lines.find((line) => line.startsWith('exports: '))).toMatch(
+      /^exports: state\/exports \(1 new\), events: state\/events\.jsonl \(1 version announced, \d+ member events?\)$/,
+    );
     const report = spawnSync(process.execPath, [BIN, 'report', '--state', join(root, 'state')], { cwd: root, encoding: 'utf8' });
     expect(report.stdout).toBe('state/report/index.html\n');
     const validate = spawnSync(process.execPath, [BIN, 'validate'], {
