@@ -15,6 +15,7 @@ import { UsageError } from './errors.ts';
 import { table } from './format.ts';
 import type { GovernanceWorld } from './governance-world.ts';
 import { formatPlan } from './plan-format.ts';
+import { shownLocation } from './shown-path.ts';
 
 /** A refresh refused definition changes: it refreshed the rest, and this is its error line. */
 export class GuardrailRefusedError extends Error {
@@ -107,16 +108,16 @@ export async function decideCommand(
   const { record, location } = decided;
   io.out(`${id}: definition ${record.hash.slice(0, 12)} ${decision} by ${record.by}`);
   if (decision === 'rejected' || !world.refresh) {
-    io.err(`recorded in ${location}; the next refresh ${decision === 'approved' ? 'accepts' : 'refuses'} it`);
+    io.err(`recorded in ${shownLocation(location)}; the next refresh ${decision === 'approved' ? 'accepts' : 'refuses'} it`);
     return 0;
   }
   const { input, name } = approvalRefresh(decided, working);
   try {
     const execution = await world.refresh.start(input, name);
-    io.err(`recorded in ${location}; started the refresh of ${input.cohorts?.join(', ')} that applies it: ${execution}`);
+    io.err(`recorded in ${shownLocation(location)}; started the refresh of ${input.cohorts?.join(', ')} that applies it: ${execution}`);
   } catch (error) {
     throw new ApprovalRefreshError(
-      `recorded the approval in ${location}, but the refresh that applies it did not start (${error instanceof Error ? error.message : String(error)}); ` +
+      `recorded the approval in ${shownLocation(location)}, but the refresh that applies it did not start (${error instanceof Error ? error.message : String(error)}); ` +
         `the next scheduled refresh of ${id} applies it, or start one: aws stepfunctions start-execution --state-machine-arn ARN --name ${name} --input '${JSON.stringify(input)}'`,
       { cause: error },
     );
@@ -153,8 +154,8 @@ async function decideConfigCommand(
     );
     io.err(
       decided.promoted_to
-        ? `recorded in ${decided.location}; ${decided.promoted_to} is replaced: the next refresh uses it`
-        : `recorded in ${decided.location}; the live config is unchanged`,
+        ? `recorded in ${shownLocation(decided.location)}; ${decided.promoted_to} is replaced: the next refresh uses it`
+        : `recorded in ${shownLocation(decided.location)}; the live config is unchanged`,
     );
     return 0;
   } catch (error) {

@@ -10,3 +10,11 @@ export function shownPath(path: string, cwd = process.cwd()): string {
   const absolute = resolve(cwd, path);
   return absolute !== resolve(cwd) && insideFolder(cwd, absolute) ? relative(cwd, absolute) : absolute;
 }
+
+/**
+ * A location a store names (a local path, or a URL such as `s3://bucket/key` in the cloud) as the command
+ * line shows it: a path as {@link shownPath} does, a URL as it is.
+ */
+export function shownLocation(location: string, cwd = process.cwd()): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(location) ? location : shownPath(location, cwd);
+}
