@@ -147,23 +147,30 @@ async function eraseFromCohort(
     await store.publish(cohort, newVersion);
   }
   let versions = 0;
+  const kept = (version: number) => (original.get(version) ?? []).filter((id) => !drop.has(id));
   for (const manifest of manifests) {
-    const here = held(manifest.version);
-    const before = manifest.previous_version === null ? undefined : new Set(held(manifest.previous_version));
-    const enteredRemoved = before === undefined ? here.length : here.filter((id) => !before.has(id)).length;
-    const exitedRemoved = before === undefined ? 0 : [...before].filter((id) => !here.includes(id)).length;
-    if (here.length === 0 && exitedRemoved === 0) continue;
-    const members = (original.get(manifest.version) ?? []).filter((id) => !drop.has(id));
+    const members = kept(manifest.version);
+    const stored = original.get(manifest.version)?.length ?? 0;
+    const previous = manifest.previous_version;
+    const change = changeWithout(manifest, members, previous !== null && original.has(previous) ? kept(previous) : undefined);
+    // A forget killed between a version's members and its manifest left a manifest counting more
+    // members than the file holds: rewritten again, so a second forget finishes the first one.
+    const interrupted = manifest.size !== stored;
+    if (held(manifest.version).length === 0 && !interrupted && change.entered === manifest.entered && change.exited === manifest.exited)
+      continue;
     const erasure = manifest.erasure;
-    const experiment = here.length > 0 ? await splitWithout(manifest, drop, store) : undefined;
+    const experiment = await splitWithout(manifest, drop, store);
     await store.rewriteForErasure(
       {
         ...manifest,
         ...(experiment ? { experiment: experiment.split } : {}),
         size: members.length,
-        entered: manifest.entered - enteredRemoved,
-        exited: manifest.exited - exitedRemoved,
-        erasure: { removed: (erasure?.removed ?? 0) + here.length, requests: (erasure?.requests ?? 0) + 1, last_at: at.at },
+        ...change,
+        erasure: {
+          removed: (erasure?.removed ?? 0) + manifest.size - members.length,
+          requests: (erasure?.requests ?? 0) + 1,
+          last_at: at.at,
+        },
       },
       members,
       experiment?.holdout,
@@ -171,6 +178,24 @@ async function eraseFromCohort(
     versions++;
   }
   return newVersion === undefined ? { versions } : { versions, newVersion };
+}
+
+/**
+ * A version's entered and exited once the people are dropped (SPEC: the change against the previous
+ * published version), from the member lists without them, so the counts are right however often a
+ * forget ran and wherever one died. A previous version that is not stored: the manifest's counts,
+ * less the people dropped from this one.
+ */
+function changeWithout(
+  manifest: Manifest,
+  members: readonly string[],
+  before: readonly string[] | undefined,
+): { entered: number; exited: number } {
+  if (manifest.previous_version === null) return { entered: members.length, exited: 0 };
+  if (before === undefined) return { entered: manifest.entered - (manifest.size - members.length), exited: manifest.exited };
+  const now = new Set(members);
+  const then = new Set(before);
+  return { entered: members.filter((id) => !then.has(id)).length, exited: before.filter((id) => !now.has(id)).length };
 }
 
 /** A version's holdout split without the people dropped: the holdout list and the manifest's split. */
@@ -191,13 +216,15 @@ const EXPORT_CSV_LIST = /^(exports\/cohort=[^/]+\/version=\d+\/)(members|entered
 
 /**
  * Rewrites every export file that holds the person (CSV with a person_id column, Parquet person
- * lists), then the counts of each `latest.json` whose version lost members; returns the files rewritten.
+ * lists), then the counts of each `latest.json` whose version's lists hold other numbers of rows
+ * (counted, not decremented, so a forget that died before `latest.json` is finished by the next one);
+ * returns the files rewritten.
  */
 async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts): Promise<number> {
   const exports = ports.exports;
   if (!exports) return 0;
   let rewritten = 0;
-  const removedFrom = new Map<string, Partial<Record<'members' | 'entered' | 'exited', number>>>();
+  const rowsOf = new Map<string, Partial<Record<'members' | 'entered' | 'exited', number>>>();
   for (const key of await exports.list(EXPORTS_PREFIX)) {
     const bytes = await exports.get(key);
     if (!bytes) continue;
@@ -206,9 +233,9 @@ async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts):
       if (result && result.removed > 0) {
         await exports.put(key, result.text);
         rewritten++;
-        const list = EXPORT_CSV_LIST.exec(key);
-        if (list) removedFrom.set(list[1] as string, { ...removedFrom.get(list[1] as string), [list[2] as string]: result.removed });
       }
+      const list = EXPORT_CSV_LIST.exec(key);
+      if (result && list) rowsOf.set(list[1] as string, { ...rowsOf.get(list[1] as string), [list[2] as string]: result.kept });
     } else if (EXPORT_PARQUET_LIST.test(key)) {
       const members = await ports.codec.decode(bytes);
       const kept = members.filter((id) => !drop.has(id));
@@ -220,14 +247,13 @@ async function eraseFromExports(drop: ReadonlySet<string>, ports: PrivacyPorts):
   }
   for (const key of (await exports.list(EXPORTS_PREFIX)).filter((k) => k.endsWith('/latest.json'))) {
     const latest = JSON.parse(Buffer.from((await exports.get(key)) as Uint8Array).toString('utf8')) as Record<string, unknown>;
-    const removed = removedFrom.get(`${key.slice(0, -'latest.json'.length)}version=${String(latest.version)}/`);
-    if (!removed) continue;
-    const less = (field: 'size' | 'entered' | 'exited', list: 'members' | 'entered' | 'exited') =>
-      typeof latest[field] === 'number' ? { [field]: (latest[field] as number) - (removed[list] ?? 0) } : {};
-    await exports.put(
-      key,
-      `${JSON.stringify({ ...latest, ...less('size', 'members'), ...less('entered', 'entered'), ...less('exited', 'exited') }, null, 2)}\n`,
-    );
+    const rows = rowsOf.get(`${key.slice(0, -'latest.json'.length)}version=${String(latest.version)}/`);
+    if (!rows) continue;
+    const counted = (field: 'size' | 'entered' | 'exited', list: 'members' | 'entered' | 'exited') =>
+      typeof latest[field] === 'number' && rows[list] !== undefined && rows[list] !== latest[field] ? { [field]: rows[list] } : {};
+    const corrected = { ...counted('size', 'members'), ...counted('entered', 'entered'), ...counted('exited', 'exited') };
+    if (Object.keys(corrected).length === 0) continue;
+    await exports.put(key, `${JSON.stringify({ ...latest, ...corrected }, null, 2)}\n`);
   }
   return rewritten;
 }

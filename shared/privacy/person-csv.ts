@@ -63,13 +63,13 @@ export function csvPersonIds(text: string): string[] | undefined {
 
 /**
  * The CSV without the rows whose `person_id` is dropped (a neutralized cell, or the cell as
- * written); every other byte is kept as written.
+ * written); every other byte is kept as written, and the rows removed and kept are counted.
  * Undefined when the CSV has no `person_id` column.
  */
-export function dropPersonRows(text: string, drop: (id: string) => boolean): { text: string; removed: number } | undefined {
+export function dropPersonRows(text: string, drop: (id: string) => boolean): { text: string; removed: number; kept: number } | undefined {
   const [header, ...rows] = csvRecords(text);
   const column = header?.fields.indexOf('person_id') ?? -1;
   if (!header || column < 0) return undefined;
   const kept = rows.filter((row) => !cellIdCandidates(row.fields[column] ?? '').some(drop));
-  return { text: header.text + kept.map((row) => row.text).join(''), removed: rows.length - kept.length };
+  return { text: header.text + kept.map((row) => row.text).join(''), removed: rows.length - kept.length, kept: kept.length };
 }

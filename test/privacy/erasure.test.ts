@@ -10,8 +10,7 @@ import { personHash } from '../../shared/privacy/person-hash.ts';
 import { PrivacyConfigError } from '../../shared/privacy/ports.ts';
 import { loadPrivacyLists } from '../../shared/privacy/screen.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
-import { header, writeDefinitions } from '../support/lake.ts';
-import { filesUnder, privacyWorld, textFilesHolding } from './support.ts';
+import { experimentWorld, filesUnder, privacyWorld, textFilesHolding } from './support.ts';
 
 describe('a deletion request (cohorts forget)', () => {
   it('rewrites every stored version without the person, correcting size, entered and exited', async () => {
@@ -131,10 +130,7 @@ describe('a deletion request (cohorts forget)', () => {
 
   it('rewrites the holdout split of an experiment cohort, in the stored version and the new one', async () => {
     // GIVEN an experiment cohort with half of its members held out
-    const world = await privacyWorld();
-    await writeDefinitions(world.definitions, {
-      'all_users.yaml': `${header('all_users')}rule:\n  event: login\nprogram:\n  experiment: welcome-mail\n  holdout: 50%\n  salt: s1\n`,
-    });
+    const world = await experimentWorld();
     await world.run('2024-06-01T00:00:00Z');
     const [held] = (await world.store.holdout('all_users', 1)) as string[];
     expect(held).toBeDefined();

@@ -81,6 +81,7 @@ describe('CSV rows of a person', () => {
     expect(dropPersonRows(csv, (id) => id === 'bob')).toEqual({
       text: 'arm,person_id\r\n"hold, out",ann\r\ncontrol,"b""ob"\r\n',
       removed: 1,
+      kept: 2,
     });
     expect(csvPersonIds(csv)).toEqual(['bob', 'ann', 'b"ob']);
   });

@@ -81,6 +81,15 @@ export async function privacyWorld(settings: Partial<PrivacySettings> = {}, env:
   return { root, lake, definitions, state, engine, blobs, store, privacy, run, findingsOf };
 }
 
+/** {@link privacyWorld} whose `all_users` is an experiment cohort with half of its members held out. */
+export async function experimentWorld() {
+  const world = await privacyWorld();
+  await writeDefinitions(world.definitions, {
+    'all_users.yaml': `${header('all_users')}rule:\n  event: login\nprogram:\n  experiment: welcome-mail\n  holdout: 50%\n  salt: s1\n`,
+  });
+  return world;
+}
+
 /** Every file under a folder, as paths. */
 export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
