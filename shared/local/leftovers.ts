@@ -8,7 +8,8 @@ import { isTempName } from '../privacy/sweep.ts';
  * - `temporary`: a `.tmp-<uuid>` file of the blob store (written, not yet linked or renamed into
  *   place), a stale `.tmp-<name>.lock` of a compare-and-swap, a report's `.<pid>-<ms>.tmp`, the
  *   run lock's `run.lock.<uuid>.new` (no member list, but litter), or any file in a `.tmp-` folder
- *   (a tile build's day parts, `tiles/.tmp-build-<pid>-<n>/`: rows per identity key);
+ *   (a tile build's day parts, `tiles/.tmp-build-<pid>-<n>/`: rows per identity key), or such a
+ *   folder holding no file at all (a build killed after its parts were put in place);
  * - `partial-version`: a file in `snapshots/cohort=<id>/version=<N>/` that has no `manifest.json`
  *   (a version that was started and never completed, so never current and never exported). Its
  *   folder keeps one file, `abandoned.json` (no member), so the number is never given to another
@@ -35,11 +36,13 @@ const VERSION_FOLDER = /^(snapshots|exports)\/cohort=[^/]+\/version=(\d+)$/;
  */
 export async function findLeftovers(state: string): Promise<Leftover[]> {
   const found: Leftover[] = [];
-  const walk = async (dir: string, scratch: boolean): Promise<void> => {
+  /** Walks a folder; returns how many leftovers it found there. */
+  const walk = async (dir: string, scratch: boolean): Promise<number> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw error;
     });
+    const before = found.length;
     const rel = relative(state, dir).split(sep).join('/');
     const folder = VERSION_FOLDER.exec(rel);
     const partial = folder
@@ -53,11 +56,16 @@ export async function findLeftovers(state: string): Promise<Leftover[]> {
       : false;
     for (const entry of entries) {
       const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (entry.isDirectory()) await walk(join(dir, entry.name), scratch || isTempName(entry.name));
-      else if (scratch || TEMPORARY.test(entry.name)) found.push({ path, kind: 'temporary' });
+      if (entry.isDirectory()) {
+        const outermostScratch = !scratch && isTempName(entry.name);
+        // A build killed after it moved its parts out leaves a scratch folder of empty folders: the folder is the leftover.
+        if ((await walk(join(dir, entry.name), scratch || outermostScratch)) === 0 && outermostScratch)
+          found.push({ path, kind: 'temporary' });
+      } else if (scratch || TEMPORARY.test(entry.name)) found.push({ path, kind: 'temporary' });
       else if (partial && !(entry.name === ABANDONED_FILE && folder?.[1] === 'snapshots'))
         found.push({ path, kind: folder?.[1] === 'snapshots' ? 'partial-version' : 'partial-export' });
     }
+    return found.length - before;
   };
   await walk(state, false);
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -88,7 +96,7 @@ async function isPartial(state: string, folder: string, area: string, version: n
  */
 export async function removeLeftovers(state: string): Promise<Leftover[]> {
   const leftovers = await findLeftovers(state);
-  for (const leftover of leftovers) await rm(join(state, leftover.path), { force: true });
+  for (const leftover of leftovers) await rm(join(state, leftover.path), { recursive: true, force: true });
   for (const folder of new Set(leftovers.flatMap((l) => temporaryFolder(l.path) ?? [])))
     await rm(join(state, folder), { recursive: true, force: true });
   const folderOf = (l: Leftover) => l.path.slice(0, l.path.lastIndexOf('/'));

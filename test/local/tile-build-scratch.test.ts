@@ -91,4 +91,17 @@ describe('the scratch parts of a tile build killed before they were put in place
     await removeLeftovers(state);
     expect(await readdir(join(state, 'tiles'))).toEqual([]);
   });
+
+  it('a scratch folder left empty (killed after its parts were put in place, before it was removed) is a leftover too', async () => {
+    // GIVEN what `cohorts run --tiles` leaves when killed just before it removes its scratch folder:
+    // one empty folder per day (found by kill -9 at that operation, the reliability scripts' kill-at-op)
+    const state = await tempDir();
+    for (const day of ['2024-03-01', '2024-03-02'])
+      await mkdir(join(state, 'tiles', '.tmp-build-4242-1', `day=${day}`), { recursive: true });
+
+    // THEN the folder is listed, and removing the leftovers removes it
+    expect(await findLeftovers(state)).toEqual([{ path: 'tiles/.tmp-build-4242-1', kind: 'temporary' }]);
+    await removeLeftovers(state);
+    expect(await readdir(join(state, 'tiles'))).toEqual([]);
+  });
 });
