@@ -88,6 +88,9 @@ export async function readParquetSchemas(
  */
 export function lakeFileError(error: unknown): LakeFileError | undefined {
   const message = error instanceof Error ? error.message : String(error);
+  // DuckDB names a .gz file that is not gzip at the end of its first line, not on a `file = ` line.
+  const notGzip = /Input is not a GZIP stream: (.+)$/m.exec(message)?.[1];
+  if (notGzip !== undefined) return new LakeFileError(`cannot read ${notGzip.trim()}: not gzip-compressed, though its name ends in .gz`);
   const file = /^\s*file = (.+)$/m.exec(message)?.[1];
   if (file === undefined) return undefined;
   const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];

@@ -122,4 +122,16 @@ describe('the local lake reader', () => {
     );
     expect(error?.message).toBe(`cannot read ${join(lake, 'events/dt=2026-05-20/e.jsonl')} (line 2): is not valid UTF-8`);
   });
+  it('names a .gz JSON Lines file that is not gzip, in one line', async () => {
+    const lake = await jsonlLake('not_gzip', { 'events/dt=2026-05-20/e.jsonl.gz': line('a', 'ok') });
+    const engine = new DuckDbEngine(duckdb, lake);
+    const view = await engine.lake();
+    const error = await engine.rows(`SELECT count(*) FROM ${view.relations.events} AS e`).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe(
+      `cannot read ${join(lake, 'events/dt=2026-05-20/e.jsonl.gz')}: not gzip-compressed, though its name ends in .gz`,
+    );
+  });
 });
