@@ -1,5 +1,6 @@
 import { isCalendarDay } from '../language/calendar.ts';
 import { shownValue } from '../language/errors.ts';
+import { COHORT_ID } from '../language/schema.ts';
 import { UsageError } from './errors.ts';
 
 /** Folders every command may take. */
@@ -32,6 +33,18 @@ export function parseAsOf(text: string | undefined, flag = '--as-of'): Date {
       `${flag} must be a day that exists (${text.slice(0, 7)} has no day ${text.slice(8, 10)}), got ${shownValue(text)}`,
     );
   return date;
+}
+
+/**
+ * A cohort id named on the command line (`members ID`, `history ID`, ...): one a definition could have. Anything
+ * else (a path such as `../x`, a capital letter) is a usage error naming the rule, never a key looked up in a store.
+ */
+export function cohortIdArgument(text: string): string {
+  if (!COHORT_ID.test(text))
+    throw new UsageError(
+      `${shownValue(text)} is not a cohort id (a lowercase letter, then lowercase letters, digits or _; 3 to 63 in all)`,
+    );
+  return text;
 }
 
 /** A version argument (`members --version`, `diff`): a whole number from 1. */

@@ -30,7 +30,7 @@ import { untilInterrupted } from './interrupt.ts';
 import { watchCommand } from './watch-command.ts';
 import { requireStateFolder } from './state-folder.ts';
 import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
-import type { Folders, Output } from './io.ts';
+import { cohortIdArgument, type Folders, type Output } from './io.ts';
 
 const RUN_USAGE =
   'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--author NAME] [--trigger TEXT] [--tiles | --full | --verify]';
@@ -182,14 +182,15 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return 0;
     case 'members': {
       const [id] = positionals(rest, 1, 'members ID [--version N]');
-      return membersCommand(folders, id as string, values.version, io);
+      return membersCommand(folders, cohortIdArgument(id as string), values.version, io);
     }
     case 'history': {
       const [id] = positionals(rest, 1, 'history ID [--cloud]');
-      return historyCommand(id as string, await world(), io);
+      return historyCommand(cohortIdArgument(id as string), await world(), io);
     }
     case 'learn': {
       const [id, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
+      cohortIdArgument(id as string);
       return locked(() =>
         learnCommand(
           folders,
@@ -203,7 +204,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     case 'experiment':
       return experimentCommand(
         folders,
-        rest,
+        rest.map(cohortIdArgument),
         {
           metrics: values.metric,
           ...(values.within ? { within: values.within } : {}),
@@ -213,10 +214,10 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       );
     case 'diff': {
       const [id, a, b] = positionals(rest, 3, 'diff ID A B');
-      return diffCommand(folders, id as string, a as string, b as string, io);
+      return diffCommand(folders, cohortIdArgument(id as string), a as string, b as string, io);
     }
     case 'checks':
-      return checksCommand(folders, rest, io);
+      return checksCommand(folders, rest.map(cohortIdArgument), io);
     case 'report':
       positionals(rest, 0, 'report [--open]');
       // Before the run lock, which would create the folder.

@@ -83,6 +83,22 @@ describe('exit codes, one rule for every command', () => {
     ]);
   });
 
+  it.each([
+    ['members', '../../../../etc/passwd'],
+    ['learn', 'active_users/../../..', 'a note'],
+    ['history', 'x/../../privacy'],
+    ['diff', 'Active_Users', '1', '2'],
+    ['experiment', '../state', '--metric', 'login', '--within', '14d'],
+    ['checks', 'active_users', 'a/b'],
+  ])('an argument that cannot be a cohort id is named as such (2), never looked up: %s %s', async (...argv) => {
+    const result = await cohorts(...argv, ...common);
+    expect(result.stderr).toHaveLength(1);
+    expect(result.stderr[0]).toMatch(
+      /^".+" is not a cohort id \(a lowercase letter, then lowercase letters, digits or _; 3 to 63 in all\)$/,
+    );
+    expect(result.code).toBe(2);
+  });
+
   it('the ids and versions that exist answer 0', async () => {
     expect((await cohorts('diff', 'active_users', '1', '2', ...common)).code).toBe(0);
     expect((await cohorts('members', 'active_users', '--version', '1', ...common)).code).toBe(0);
