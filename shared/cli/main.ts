@@ -26,6 +26,7 @@ import { withRunLock } from '../local/run-lock.ts';
 import { unknownOptionError } from './unknown-option.ts';
 import { refuseUnusedOptions } from './command-options.ts';
 import { streamSampleEvents } from '../sample/event-stream.ts';
+import { SAMPLE_LIMITS } from '../sample/params.ts';
 import { untilInterrupted } from './interrupt.ts';
 import { watchCommand } from './watch-command.ts';
 import { requireStateFolder } from './state-folder.ts';
@@ -105,10 +106,11 @@ const options = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function wholeNumber(name: string, text: string | undefined, fallback: number): number {
+function wholeNumber(name: string, text: string | undefined, fallback: number, max?: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name} must be a whole number from 1, got ${shownValue(text)}`);
+  if (!Number.isSafeInteger(value) || value < 1 || (max !== undefined && value > max))
+    throw new UsageError(`--${name} must be a whole number from 1${max === undefined ? '' : ` to ${max}`}, got ${shownValue(text)}`);
   return value;
 }
 
@@ -231,15 +233,16 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     case 'sample-data':
       if (values.stream) {
         positionals(rest, 0, 'sample-data --stream [--people N] [--interval MS]');
-        return streamCommand(folders.data, wholeNumber('people', values.people, 3000), wholeNumber('interval', values.interval, 1000), io);
+        const people = wholeNumber('people', values.people, 3000, SAMPLE_LIMITS.people);
+        return streamCommand(folders.data, people, wholeNumber('interval', values.interval, 1000), io);
       }
       positionals(rest, 0, 'sample-data [--people N] [--days N] [--end ISO] [--seed N] [--force]');
       await sampleDataCommand(
         folders,
         {
-          people: wholeNumber('people', values.people, 3000),
-          days: wholeNumber('days', values.days, 120),
-          seed: wholeNumber('seed', values.seed, 42),
+          people: wholeNumber('people', values.people, 3000, SAMPLE_LIMITS.people),
+          days: wholeNumber('days', values.days, 120, SAMPLE_LIMITS.days),
+          seed: wholeNumber('seed', values.seed, 42, SAMPLE_LIMITS.seed),
           force: values.force,
           ...(values.end ? { end: values.end } : {}),
         },

@@ -21,17 +21,20 @@ export interface LakeParams {
 
 const BILLING_SPACE = 36 ** 6;
 
+/** The largest numbers a sample lake takes (the command line refuses more, as a usage error). */
+export const SAMPLE_LIMITS = { people: 10_000_000, days: 3650, seed: 2 ** 31 - 1 } as const;
+
 /** Checks the caller's numbers and derives the constants the SQL needs. */
 export function lakeParams(input: { people: number; days: number; end: Date; seed: number }): LakeParams {
   const { people, days, end, seed } = input;
-  if (!Number.isSafeInteger(people) || people < 1 || people > 10_000_000) {
-    throw new Error(`people must be an integer between 1 and 10000000, got ${String(people)}`);
+  if (!Number.isSafeInteger(people) || people < 1 || people > SAMPLE_LIMITS.people) {
+    throw new Error(`people must be an integer between 1 and ${SAMPLE_LIMITS.people}, got ${String(people)}`);
   }
-  if (!Number.isSafeInteger(days) || days < 1 || days > 3650) {
-    throw new Error(`days must be an integer between 1 and 3650, got ${String(days)}`);
+  if (!Number.isSafeInteger(days) || days < 1 || days > SAMPLE_LIMITS.days) {
+    throw new Error(`days must be an integer between 1 and ${SAMPLE_LIMITS.days}, got ${String(days)}`);
   }
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) {
-    throw new Error(`seed must be an integer between 0 and 2147483647, got ${String(seed)}`);
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > SAMPLE_LIMITS.seed) {
+    throw new Error(`seed must be an integer between 0 and ${SAMPLE_LIMITS.seed}, got ${String(seed)}`);
   }
   const endMs = end.getTime();
   if (!Number.isFinite(endMs)) throw new Error('end must be a valid date');

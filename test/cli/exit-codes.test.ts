@@ -99,6 +99,18 @@ describe('exit codes, one rule for every command', () => {
     expect(result.code).toBe(2);
   });
 
+  it.each([
+    ['--days', '1e9', 'from 1 to 3650'],
+    ['--people', '20000000', 'from 1 to 10000000'],
+    ['--people', '0', 'from 1 to 10000000'],
+  ])('sample-data refuses %s %s before writing anything, as a usage error (2)', async (option, value, range) => {
+    const data = join(common[1] as string, 'never-written');
+    const result = await cohorts('sample-data', option, value, '--data', data);
+    expect(result.stderr).toEqual([`${option} must be a whole number ${range}, got "${value}"`]);
+    expect(result.code).toBe(2);
+    expect(existsSync(data)).toBe(false);
+  });
+
   it('the ids and versions that exist answer 0', async () => {
     expect((await cohorts('diff', 'active_users', '1', '2', ...common)).code).toBe(0);
     expect((await cohorts('members', 'active_users', '--version', '1', ...common)).code).toBe(0);
