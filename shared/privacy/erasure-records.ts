@@ -43,7 +43,9 @@ export interface ErasureRecord {
 /** The short name of a record in messages: the first 12 hex digits of its hash. */
 export const recordName = (hash: string): string => hash.slice(0, 12);
 
-const keyOf = (hash: string) => `${ERASURES_PREFIX}${hash}.json`;
+/** The key of a person's erasure record: named by the first of its hashes. */
+export const erasureRecordKey = (hash: string) => `${ERASURES_PREFIX}${hash}.json`;
+const keyOf = erasureRecordKey;
 
 export async function writeErasureRecord(ports: PrivacyPorts, record: ErasureRecord): Promise<void> {
   await ports.blobs.put(keyOf(record.person_hashes[0] as string), `${JSON.stringify(record, null, 2)}\n`);

@@ -9,14 +9,14 @@ import type { PrivacyPorts } from './ports.ts';
 import { loadPrivacyLists, type PrivacyLists } from './screen.ts';
 import { sweepOf, sweptKeys } from './sweep.ts';
 import { forgottenInLists } from './list-erasure.ts';
-import { erasureRecords } from './erasure-records.ts';
+import { erasureRecordKey, erasureRecords, recordName } from './erasure-records.ts';
 import type { SweptFiles } from '../ports.ts';
 import { EXPORTS_PREFIX } from '../bucket-layout.ts';
 
 /** One thing the privacy check found; never carries an id, only counts and erasure record names. */
 export interface PrivacyFinding {
   /** `unreadable`: a file whose bytes are neither Parquet, gzip nor text, so it cannot be checked. */
-  readonly kind: 'forgotten' | 'suppressed' | 'personal_property' | 'unreadable';
+  readonly kind: 'forgotten' | 'suppressed' | 'personal_property' | 'unreadable' | 'incomplete_erasure';
   /** The file (path or s3:// URI), or the definition. */
   readonly location: string;
   readonly count: number;
@@ -96,6 +96,7 @@ export async function privacyCheck(ports: PrivacyPorts, scope: PrivacyCheckScope
   }
   const exports = ports.exports ? await exportFindings(ports, lists, { everything, forgottenScope, suppressedScope }, findings) : 0;
   const files = everything ? await sweepFindings(ports, lists, findings) : await leftFileFindings(ports, lists, findings);
+  if (everything) findings.push(...(await incompleteErasures(ports)));
   for (const { location, record } of ports.lists ? await forgottenInLists(ports.lists, lists) : []) {
     findings.push({ kind: 'forgotten', location, count: 1, message: `${location} holds a forgotten person (erasure record ${record})` });
   }
@@ -237,4 +238,19 @@ async function fileFindings(files: SweptFiles, key: string, lists: PrivacyLists,
   for (const record of records)
     findings.push({ kind: 'forgotten', location, count: 1, message: `${location} holds a forgotten person (erasure record ${record})` });
   return true;
+}
+
+/**
+ * Erasures that started and never completed (a `cohorts forget` killed part-way): what they had rewritten
+ * may leave counts that disagree with the member files, which only forgetting the person again repairs.
+ */
+async function incompleteErasures(ports: PrivacyPorts): Promise<PrivacyFinding[]> {
+  return (await erasureRecords(ports))
+    .filter((record) => record.completed_at === null)
+    .map((record) => {
+      const hash = record.person_hashes[0] as string;
+      const location = ports.blobs.locate(erasureRecordKey(hash));
+      const message = `${location}: the erasure of record ${recordName(hash)}, requested ${record.requested_at}, never completed (stopped part-way): forget the person again (\`cohorts forget ID\`) to finish it`;
+      return { kind: 'incomplete_erasure' as const, location, count: 1, message };
+    });
 }

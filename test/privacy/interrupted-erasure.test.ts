@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forgetPerson } from '../../shared/privacy/erase.ts';
+import { privacyCheck } from '../../shared/privacy/privacy-check.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
 import { SnapshotStore } from '../../shared/store/snapshot-store.ts';
 import { experimentWorld, privacyWorld } from './support.ts';
@@ -92,5 +93,26 @@ describe('a deletion request interrupted by a crash and made again', () => {
 
     // THEN latest.json counts the rows its version's lists hold
     expect(JSON.parse(await readFile(latest, 'utf8'))).toMatchObject({ version: 1, size: 2, entered: 2, exited: 0 });
+  });
+  it('is named by the privacy check until the person is forgotten again', async () => {
+    // GIVEN a forget of bob that died part-way: its record written, never completed
+    const world = await privacyWorld();
+    await world.run('2024-06-01T00:00:00Z');
+    const outcome = await forgetPerson('bob', world.privacy, 'cli');
+    const [key] = (await world.blobs.list('privacy/erasures/')).filter((k) => k.endsWith('.json'));
+    const record = JSON.parse(Buffer.from((await world.blobs.get(key as string)) as Uint8Array).toString('utf8'));
+    await world.blobs.put(key as string, JSON.stringify({ ...record, completed_at: null }));
+
+    // THEN the full check names it and what to do; a refresh's check (scoped to its versions) does not
+    const findings = (await privacyCheck(world.privacy)).findings;
+    expect(findings.map((f) => f.kind)).toEqual(['incomplete_erasure']);
+    expect(findings[0]?.message).toBe(
+      `${world.blobs.locate(key as string)}: the erasure of record ${outcome.record}, requested ${record.requested_at}, never completed (stopped part-way): forget the person again (\`cohorts forget ID\`) to finish it`,
+    );
+    expect((await privacyCheck(world.privacy, { versions: [] })).findings).toEqual([]);
+
+    // WHEN bob is forgotten again, THEN the check is clean
+    await forgetPerson('bob', world.privacy, 'cli');
+    expect((await privacyCheck(world.privacy)).findings).toEqual([]);
   });
 });
