@@ -5,6 +5,8 @@ import { UsageError } from './errors.ts';
 import { formatReadOut } from './experiment-format.ts';
 import { openLocalContext } from '../local/local-context.ts';
 import { existingVersion, noVersionsMessage } from './cohort-versions.ts';
+import { unseenEvents } from '../experiments/unseen-events.ts';
+import { shownValue } from '../language/errors.ts';
 
 /** Options of `cohorts experiment`. */
 export interface ExperimentOptions {
@@ -42,5 +44,11 @@ export async function experimentCommand(
     throw error instanceof NoExperimentError ? new UsageError(error.message) : error;
   });
   io.out(formatReadOut(rows, within.text));
+  const nobody = [...new Set(options.metrics)].filter((metric) =>
+    rows.filter((row) => row.metric === metric).every((row) => row.treatment.converted + row.holdout.converted === 0),
+  );
+  for (const metric of await unseenEvents(engine, nobody)) {
+    io.err(`no event in the lake at ${folders.data} is named ${shownValue(metric)}: check --metric (event names match exactly)`);
+  }
   return 0;
 }

@@ -287,4 +287,13 @@ describe('experiments through refresh, exports and read-out', () => {
     const usage = await cohorts('experiment', 'trial_users', '--within', '14d', ...folders);
     expect(usage.stderr.join('\n')).toContain('usage: cohorts experiment ID');
   });
+
+  it('names a metric no event of the lake has, which converts no one in either arm', async () => {
+    const args = ['experiment', 'trial_users', '--version', '1', '--metric', 'purchase', '--metric', 'purchse', '--within', '14d'];
+    const result = await cohorts(...args, ...folders);
+    expect(result.code).toBe(0);
+    expect(result.stdout.join('\n')).toMatch(/trial_users v1\s+purchse\s+0\/\d+ 0\.0%\s+0\/\d+ 0\.0%/);
+    const data = folders[folders.indexOf('--data') + 1] as string;
+    expect(result.stderr).toEqual([`no event in the lake at ${data} is named "purchse": check --metric (event names match exactly)`]);
+  });
 });
