@@ -211,8 +211,8 @@ function churnCheck(input: CohortCheckInput, previousSize: number, maxZ: number)
   const recent = (input.churns ?? []).slice(-HISTORY_WINDOW);
   if (recent.length < COHORT_CHECK_DEFAULTS.min_history) {
     const warned = input.churnWarned;
-    const noise = churnNoise(warned?.churn ?? churn, Math.max(1, previousSize));
-    if (warned === undefined || churn > warned.churn + maxZ * noise) return result('warn', `at most ${pct(maxPct)}`);
+    if (warned === undefined || churn > warned.churn + maxZ * churnNoise(warned.churn, Math.max(1, previousSize)))
+      return result('warn', `at most ${pct(maxPct)}`);
     return result(
       'pass',
       `above ${pct(maxPct)} as in every version since version ${warned.version}, which warned of it (not warned again until ${COHORT_CHECK_DEFAULTS.min_history} versions show this cohort's usual churn)`,

@@ -191,12 +191,12 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return historyCommand(cohortIdArgument(id as string), await world(), io);
     }
     case 'learn': {
-      const [id, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
-      cohortIdArgument(id as string);
+      const [text, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
+      const id = cohortIdArgument(text as string);
       return locked(() =>
         learnCommand(
           folders,
-          id as string,
+          id,
           note as string,
           { ...(values.version ? { version: values.version } : {}), ...(values.by ? { by: values.by } : {}) },
           io,

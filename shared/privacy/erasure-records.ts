@@ -45,10 +45,9 @@ export const recordName = (hash: string): string => hash.slice(0, 12);
 
 /** The key of a person's erasure record: named by the first of its hashes. */
 export const erasureRecordKey = (hash: string) => `${ERASURES_PREFIX}${hash}.json`;
-const keyOf = erasureRecordKey;
 
 export async function writeErasureRecord(ports: PrivacyPorts, record: ErasureRecord): Promise<void> {
-  await ports.blobs.put(keyOf(record.person_hashes[0] as string), `${JSON.stringify(record, null, 2)}\n`);
+  await ports.blobs.put(erasureRecordKey(record.person_hashes[0] as string), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** Every erasure record, in key order. */
