@@ -19,6 +19,7 @@ import {
 } from '../ports.ts';
 import { duckdbLakeRelations, fileList } from './duckdb-lake.ts';
 import { duckdbListsRelation, findListFiles } from './duckdb-lists.ts';
+import { GzipCheck } from './gzip-check.ts';
 import { findLakeFiles, type LocalListedLake } from './lake-files.ts';
 import { findRefusedFiles } from './refused-files.ts';
 import { lakeFileError, readParquetSchemas } from './parquet-columns.ts';
@@ -50,17 +51,19 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
   readonly dialect = duckdbDialect;
   readonly name: string;
   private readonly writer = new ParquetMembersCodec();
+  private readonly gzip: GzipCheck;
 
   constructor(
     private readonly connection: DuckDBConnection,
     private readonly lakeDir: string,
     version = 'duckdb',
-    /** Where member lists from elsewhere are written while DuckDB decodes them: the state folder. @default - the system's temporary folder */
+    /** The state folder: member lists from elsewhere are written there while DuckDB decodes them, and the lake's gzip files found whole are remembered there (GzipCheck). @default - the system's temporary folder, and this engine's memory */
     private readonly scratch?: string,
     /** The definitions folder, whose `lists/<name>.csv` files are the lake's `lists` relation. @default - no uploaded lists */
     private readonly definitions?: string,
   ) {
     this.name = version;
+    this.gzip = new GzipCheck(scratch);
   }
 
   /** The engine's name with DuckDB's version, for lineage. */
@@ -93,6 +96,7 @@ export class DuckDbEngine implements QueryEngine, MembersCodec {
   /** {@link lake} with the files of the one listing its relations name (the tile fingerprints' inputs). */
   async listLake(): Promise<LocalListedLake> {
     const files = await findLakeFiles(this.lakeDir);
+    await this.gzip.verify([...files.events.jsonl, ...files.identities.jsonl]);
     const read = async (sql: string) => (await this.connection.runAndReadAll(sql)).getRows();
     const schemas = await readParquetSchemas(read, [...files.events.parquet, ...files.identities.parquet], fileList);
     const { events, identities, warnings } = duckdbLakeRelations(files, schemas);
