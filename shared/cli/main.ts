@@ -29,7 +29,7 @@ import { streamSampleEvents } from '../sample/event-stream.ts';
 import { SAMPLE_LIMITS } from '../sample/params.ts';
 import { untilInterrupted } from './interrupt.ts';
 import { watchCommand } from './watch-command.ts';
-import { requireStateFolder } from './state-folder.ts';
+import { forgetStateFolder, requireStateFolder } from './state-folder.ts';
 import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
 import { cohortIdArgument, type Folders, type Output } from './io.ts';
 
@@ -226,6 +226,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       await requireStateFolder(folders.state, 'report');
       return locked(() => reportCommand(folders, values.open, io));
     case 'forget':
+      if (rest.length === 0) throw new UsageError('usage: cohorts forget PERSON...');
+      // Before the run lock, which would create the folder.
+      await forgetStateFolder(folders.state, given.includes('state'), io.err);
       return locked(() => forgetCommand(folders, rest, io), true);
     case 'privacy-check':
       positionals(rest, 0, 'privacy-check');

@@ -9,7 +9,6 @@ import { localPrivacyPorts } from '../local/local-privacy.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { privacyCheck } from '../privacy/privacy-check.ts';
 import type { Folders, Output } from './io.ts';
-import { UsageError } from './errors.ts';
 import { openLocalContext } from '../local/local-context.ts';
 import { requireStateFolder } from './state-folder.ts';
 
@@ -33,7 +32,6 @@ export function personalPropertyLines(definitions: readonly CohortDefinition[], 
  * exit 1 when a file still holds a person or could not be read (each named).
  */
 export async function forgetCommand(folders: Folders, ids: readonly string[], io: Output): Promise<number> {
-  if (ids.length === 0) throw new UsageError('usage: cohorts forget PERSON...');
   const config = await loadConfig(folders.config);
   const privacy = localPrivacyPorts(await openLocalContext(folders), config, folders.privacyKey);
   let left = 0;
