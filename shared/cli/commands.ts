@@ -25,6 +25,7 @@ import { UsageError } from './errors.ts';
 import { type Folders, type Output, parseAsOf } from './io.ts';
 import { existingVersion, noVersionsMessage } from './cohort-versions.ts';
 import { shownPath } from './shown-path.ts';
+import { type VersionQueryPlace, versionComparisonHint } from './version-comparison.ts';
 import { formatRunSummary, table } from './format.ts';
 import { learningLines } from './learn-command.ts';
 import type { GovernanceWorld } from './governance-world.ts';
@@ -265,7 +266,7 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
   // SPEC 5: entered and exited count against the previous *published* version, so a held version
   // after another held one (or after none) does not count against that one; diff compares any two.
   const held = manifests.filter((m) => m.status === 'held').at(-1);
-  if (held) io.out(heldAgainstNote(id, held.version));
+  if (held) io.out(heldAgainstNote(id, held.version, store, world.athena));
   for (const l of lost.values()) {
     io.out(
       pc.yellow(
@@ -280,8 +281,8 @@ export async function historyCommand(id: string, world: GovernanceWorld, io: Out
 }
 
 /** The line under a history with held versions: what their entered and exited count against. */
-function heldAgainstNote(id: string, heldVersion: number): string {
-  const diff = heldVersion > 1 ? `; \`cohorts diff ${id} ${heldVersion - 1} ${heldVersion}\` compares two versions directly` : '';
+function heldAgainstNote(id: string, heldVersion: number, store: SnapshotStore, athena: VersionQueryPlace | undefined): string {
+  const diff = heldVersion > 1 ? `; ${versionComparisonHint(id, heldVersion - 1, heldVersion, store, athena)}` : '';
   return (
     `\nentered and exited count against the previous published version (against; none: all entered), ` +
     `as the manifests record them, so held versions are not compared with each other${diff}`

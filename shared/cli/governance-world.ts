@@ -19,6 +19,7 @@ import { FsBlobStore } from '../local/fs-blob-store.ts';
 import { bucketConfig } from '../store/config-source.ts';
 import { blobDefinitions, folderDefinitions } from '../store/definitions-source.ts';
 import { readCloudDeployment } from './cloud-deployment.ts';
+import type { VersionQueryPlace } from './version-comparison.ts';
 import type { Folders } from './io.ts';
 import { localLearnings, openLocalContext } from '../local/local-context.ts';
 import { CATALOG_PREFIX } from '../bucket-layout.ts';
@@ -45,6 +46,8 @@ export interface GovernanceWorld {
   config(): Promise<ProjectConfig>;
   /** The query engine over the current data (opened when first asked). */
   engine(): Promise<QueryEngine>;
+  /** Where stored versions can be queried apart from this CLI: the deployment's Athena (cloud only). */
+  readonly athena?: VersionQueryPlace;
   /** The snapshot store and the learnings library beside it. */
   stores(): Promise<{ readonly store: SnapshotStore; readonly learnings: LearningsStore }>;
 }
@@ -104,6 +107,7 @@ export async function cloudGovernance(options: CloudOptions): Promise<Governance
     // What the Plan step applies: cohorts.config.yaml of the definitions bucket.
     config: bucketConfig(stores.definitions),
     engine: async () => stores.engine,
+    athena: { workgroup: deployment.ATHENA_WORKGROUP, database: deployment.GLUE_DATABASE },
     stores: async () => ({ store: stores.store, learnings: stores.learnings }),
   };
 }

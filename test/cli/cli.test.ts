@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cohorts, tempDir, projectFolders } from '../support/cli.ts';
+import { cohorts, heldProject, tempDir, projectFolders } from '../support/cli.ts';
 import { WARN_ONLY_CONFIG_YAML } from '../support/config.ts';
 import { header, writeDefinitions, writeLake } from '../support/lake.ts';
 
@@ -84,14 +84,7 @@ describe('the cohorts command line', () => {
   });
 
   it('members of a cohort whose only version is held says it is held, not to run first', async () => {
-    const held = await tempDir();
-    await writeLake(join(held, 'data'), [
-      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
-    ]);
-    await writeDefinitions(join(held, 'definitions'), {
-      'big_users.yaml': `${header('big_users')}rule:\n  event: login\nquality:\n  min_size: 5\n`,
-    });
-    await writeFile(join(held, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+    const held = await heldProject();
     const heldFolders = projectFolders(held);
     expect((await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...heldFolders)).stdout.join('\n')).toMatch(
       /big_users\s+v1\s+1\s.*held/,
@@ -103,15 +96,7 @@ describe('the cohorts command line', () => {
   });
 
   it('history says what a held version counts entered and exited against: the previous published version, none here', async () => {
-    const held = await tempDir();
-    await writeLake(join(held, 'data'), [
-      { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
-      { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-06-02T00:00:00Z' },
-    ]);
-    await writeDefinitions(join(held, 'definitions'), {
-      'big_users.yaml': `${header('big_users')}rule:\n  event: login\nquality:\n  min_size: 5\n`,
-    });
-    await writeFile(join(held, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+    const held = await heldProject();
     const heldFolders = projectFolders(held);
     await cohorts('run', '--as-of', '2024-06-01T00:00:00Z', ...heldFolders);
     await cohorts('run', '--as-of', '2024-06-03T00:00:00Z', ...heldFolders);

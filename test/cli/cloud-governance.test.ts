@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { serviceError } from '../cloud/support.ts';
 import { definitionYaml, definitions, entries } from '../governance/support.ts';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, heldProject, projectFolders, tempDir } from '../support/cli.ts';
 import { writeDefinitions } from '../support/lake.ts';
 import { FakeAws, type FakeQuery } from '../workflow/fake-aws.ts';
 import { PARQUET_EVENTS_MILLIS } from '../cloud/parquet-ts.ts';
@@ -344,6 +344,32 @@ describe('plan, approve, reject and history against the cloud (--cloud)', () => 
 
     expect(history.code).toBe(0);
     expect(history.stdout.join('\n')).toMatch(/definition versions:\n.*\nd1\s+2024-06-01T00:00:00.000Z\s+added\s+[0-9a-f]{12}/);
+  });
+
+  it('history of held versions points to the Athena query that compares them, not to cohorts diff, which reads local folders', async () => {
+    // Prepare: two held versions of big_users refreshed locally, their snapshot files in the snapshots bucket.
+    givenDeployment();
+    const local = await heldProject();
+    for (const asOf of ['2024-06-01T00:00:00Z', '2024-06-03T00:00:00Z']) await cohorts('run', '--as-of', asOf, ...projectFolders(local));
+    const state = join(local, 'state');
+    for (const file of await readdir(join(state, 'snapshots'), { recursive: true }))
+      if ((await stat(join(state, 'snapshots', file))).isFile())
+        aws.put('cohorts-snapshots', `snapshots/${file}`, await readFile(join(state, 'snapshots', file)));
+    // Act
+    const history = await cohorts('history', 'big_users', '--cloud', ...folders);
+    // Assess
+    const text = history.stdout.join('\n');
+    expect(history.code).toBe(0);
+    expect(text).toMatch(/^v2\s+2024-06-03T00:00:00.000Z\s+held\s/m);
+    expect(text).not.toContain('cohorts diff big_users');
+    const pinned = (version: number) =>
+      `SELECT person_id FROM cohort_members WHERE cohort = 'big_users' AND version = ${version} ` +
+      `AND "$path" = 's3://cohorts-snapshots/snapshots/cohort=big_users/version=${version}/members.parquet'`;
+    expect(text).toContain(
+      'so held versions are not compared with each other; `cohorts diff` reads local folders only; ' +
+        'in Athena (workgroup cohort-refresh, database cohort_refresh) this lists who entered from v1 to v2 (swap the versions for who exited):\n' +
+        `  ${pinned(2)}\n  EXCEPT ${pinned(1)}`,
+    );
   });
 });
 

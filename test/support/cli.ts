@@ -73,3 +73,21 @@ export async function loginProject(): Promise<{ root: string; common: string[] }
     common: ['--data', join(root, 'data'), '--definitions', join(root, 'definitions'), '--config', join(root, 'cohorts.config.yaml')],
   };
 }
+
+/**
+ * A temporary project whose one cohort, `big_users` (min_size 5), is held at every refresh: ann logs
+ * in on 2024-05-30 and bob on 2024-06-02, so a run as of 2024-06-01 holds v1 with ann and one as of
+ * 2024-06-03 holds v2 with both. Returns its root; `projectFolders(root)` are its flags.
+ */
+export async function heldProject(): Promise<string> {
+  const root = await tempDir();
+  await writeLake(join(root, 'data'), [
+    { event_id: '1', source: 'product', user_id: 'ann', event_name: 'login', ts: '2024-05-30T00:00:00Z' },
+    { event_id: '2', source: 'product', user_id: 'bob', event_name: 'login', ts: '2024-06-02T00:00:00Z' },
+  ]);
+  await writeDefinitions(join(root, 'definitions'), {
+    'big_users.yaml': `${header('big_users')}rule:\n  event: login\nquality:\n  min_size: 5\n`,
+  });
+  await writeFile(join(root, 'cohorts.config.yaml'), WARN_ONLY_CONFIG_YAML);
+  return root;
+}
