@@ -63,7 +63,8 @@ Commands:
   ingest FILE|-                                                 append JSON Lines events to --data's events/dt=YYYY-MM-DD/ (exit 1 if a line is refused)
   demo                                                          sample data if missing, then a full refresh (npm start)
   plan [--as-of ISO] [--cloud]                                  working definitions against the published ones: diffs, impact, guardrails
-  approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort, or (ID cohorts.config.yaml) the waiting config upload (reject: refuse it)
+  approve ID --by NAME --note WHY [--hash H] [--cloud]          approve the waiting change of a core cohort, or (ID cohorts.config.yaml) the waiting config upload
+  reject ID --by NAME --note WHY [--hash H] [--cloud]           refuse the waiting change of a core cohort, or (ID cohorts.config.yaml) the waiting config upload
   doctor --cloud [--keep]                                       check a deployment: tiny probe queries through its workgroup (exit 1 if anything would break)
 
 Folders: --data ./data  --definitions ./definitions  --state ./.cohorts  --config ./cohorts.config.yaml (optional)

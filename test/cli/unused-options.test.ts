@@ -29,4 +29,10 @@ describe('an option the command does not take', () => {
     const listed = [...help.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((m) => m[1] as string);
     for (const command of listed) expect(COMMAND_OPTIONS[command], command).toBeDefined();
   });
+
+  it('every command has its own line in the usage, reject as approve', async () => {
+    const help = (await cohorts('--help')).stdout.join('\n');
+    // sample-data --stream's entry is a line of its own too: "  sample-data --stream [--people N] ...".
+    for (const command of Object.keys(COMMAND_OPTIONS)) expect(help, command).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+  });
 });
