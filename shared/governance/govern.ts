@@ -136,12 +136,14 @@ function effectiveCatalog(
   const files: CatalogFile[] = [];
   const accept: Governance['accept'][number][] = [];
   const versions = new Map<string, number>();
+  const keptAt = new Map<string, string>();
   for (const change of compared) {
     const entry = published.entries.get(change.cohort);
-    const kept = verdicts.get(change.cohort)?.verdict !== 'accepted';
-    if (kept && change.before && entry?.text) {
+    const verdict = verdicts.get(change.cohort)?.verdict;
+    if (verdict !== 'accepted' && change.before && entry?.text) {
       files.push({ path: change.before.path, text: entry.text, ...(entry.actions ? { actions: entry.actions } : {}) });
       versions.set(change.cohort, entry.version);
+      keptAt.set(change.before.path, keptNote(change, entry.version, verdict));
       continue;
     }
     const next = (entry?.version ?? 0) + 1;
@@ -186,14 +188,27 @@ function effectiveCatalog(
   const effective = buildCatalog(files, [], working.lists);
   if (effective.problems.length > 0) {
     // A kept (published) definition may read a cohort this change removes: refuse the whole catalog, saying why.
+    const removed = compared.filter((c) => c.kind === 'removed').length;
+    const removing = removed > 0 ? `; the working definitions remove ${removed} of the ${published.entries.size} published cohorts` : '';
     throw new InvalidDefinitionsError(
       effective.problems.map((p) => ({
         ...p,
-        message: `${p.message} (while keeping the published definition of a refused or waiting change)`,
+        message: `${p.message} (${keptAt.get(p.file) ?? 'while keeping the published definition of a refused or waiting change'}${removing})`,
       })),
     );
   }
   return { effective, versions, accept };
+}
+
+/**
+ * Whose text a problem in a kept file is in: the published definition, which the working file no
+ * longer holds (its path may not even exist in the definitions folder), and why a refresh keeps it.
+ */
+function keptNote(change: CohortChange, version: number, verdict: GuardrailVerdict['verdict'] | undefined): string {
+  const what = change.kind === 'removed' ? 'its removal' : `its ${change.kind === 'deprecated' ? 'deprecation' : 'change'}`;
+  const why = verdict === 'refused' ? `${what} is refused` : `${what} waits for approval`;
+  const where = change.kind === 'removed' ? 'not a working definition' : 'not the working file';
+  return `in the published definition v${version} of ${change.cohort}, ${where}: a refresh keeps it because ${why}`;
 }
 
 /** What one refresh recorded: catalog entries, and the refused and waiting changes seen for the first time. */

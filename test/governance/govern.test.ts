@@ -5,6 +5,7 @@ import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { CatalogStore } from '../../shared/governance/catalog-store.ts';
 import { governCatalog, recordGovernance } from '../../shared/governance/govern.ts';
 import { buildCatalog } from '../../shared/language/catalog.ts';
+import { formatProblem, InvalidDefinitionsError } from '../../shared/language/errors.ts';
 import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import type { QueryEngine } from '../../shared/ports.ts';
 import { FsBlobStore } from '../../shared/local/fs-blob-store.ts';
@@ -123,5 +124,37 @@ describe('governing a working catalog against the published one', () => {
     expect((await catalog.versions('core_users')).map((v) => v.version)).toEqual([1, 2]);
     const next = await governCatalog({ working, asOf: AS_OF }, { catalog, engine, settings });
     expect(next.changes).toEqual([]);
+  });
+});
+
+describe('a catalog a refresh cannot keep', () => {
+  it("names a problem of a kept published definition as that definition's, not a working file, and says what the working definitions remove", async () => {
+    // Published: a core cohort reading a tactical one. Working: another project's definitions, without either.
+    const root = await tempDir();
+    await writeLake(join(root, 'lake'), EVENTS);
+    const ports = {
+      catalog: new CatalogStore(new FsBlobStore(join(root, 'state'))),
+      engine: new DuckDbEngine(await openDuckDb(), join(root, 'lake'), 'duckdb test'),
+      settings: DEFAULT_CONFIG.guardrails,
+    };
+    const published = {
+      base_users: definitionYaml('base_users', { tier: 'tactical', rule: WEEK }),
+      core_readers: definitionYaml('core_readers', { rule: '  cohort: base_users' }),
+    };
+    await recordGovernance(await governCatalog({ working: catalogOf(published), asOf: AS_OF }, ports), ports.catalog, {
+      runId: 'run-1',
+      at: '2024-06-01T00:00:00.000Z',
+      authorOf: async () => 'ann',
+    });
+
+    const refused = governCatalog({ working: catalogOf({ other_users: definitionYaml('other_users') }), asOf: AS_OF }, ports);
+
+    await expect(refused).rejects.toThrow(InvalidDefinitionsError);
+    const problems = await refused.catch((error: InvalidDefinitionsError) => error.problems.map(formatProblem));
+    expect(problems).toEqual([
+      'definitions/core_readers.yaml:8:11: cohort "base_users" does not exist: no definition has that id ' +
+        '(in the published definition v1 of core_readers, not a working definition: a refresh keeps it because its removal is refused; ' +
+        'the working definitions remove 2 of the 2 published cohorts)',
+    ]);
   });
 });
