@@ -169,6 +169,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       if (clean) reportLeftovers(folders.state, await removeLeftovers(folders.state), io);
       return work();
     });
+  // Commands that read versions refuse a missing state folder: reading would write version indexes
+  // into it (creating a typo'd --state), and "no versions" would send the user to refresh for nothing.
+  const readsState = () => requireStateFolder(folders.state, command);
   switch (command) {
     case 'validate':
       positionals(rest, 0, 'validate');
@@ -184,16 +187,19 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       await locked(() => runCommand(folders, runOptions, io), true);
       return 0;
     case 'members': {
-      const [id] = positionals(rest, 1, 'members ID [--version N]');
-      return membersCommand(folders, cohortIdArgument(id as string), values.version, io);
+      const id = cohortIdArgument(positionals(rest, 1, 'members ID [--version N]')[0] as string);
+      await readsState();
+      return membersCommand(folders, id, values.version, io);
     }
     case 'history': {
-      const [id] = positionals(rest, 1, 'history ID [--cloud]');
-      return historyCommand(cohortIdArgument(id as string), await world(), io);
+      const id = cohortIdArgument(positionals(rest, 1, 'history ID [--cloud]')[0] as string);
+      if (!values.cloud) await readsState();
+      return historyCommand(id, await world(), io);
     }
     case 'learn': {
       const [text, note] = positionals(rest, 2, 'learn ID "note" [--version N] [--by NAME]');
       const id = cohortIdArgument(text as string);
+      await readsState();
       return locked(() =>
         learnCommand(
           folders,
@@ -204,10 +210,12 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
         ),
       );
     }
-    case 'experiment':
+    case 'experiment': {
+      const ids = rest.map(cohortIdArgument);
+      await readsState();
       return experimentCommand(
         folders,
-        rest.map(cohortIdArgument),
+        ids,
         {
           metrics: values.metric,
           ...(values.within ? { within: values.within } : {}),
@@ -215,16 +223,22 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
         },
         io,
       );
-    case 'diff': {
-      const [id, a, b] = positionals(rest, 3, 'diff ID A B');
-      return diffCommand(folders, cohortIdArgument(id as string), a as string, b as string, io);
     }
-    case 'checks':
-      return checksCommand(folders, rest.map(cohortIdArgument), io);
+    case 'diff': {
+      const [text, a, b] = positionals(rest, 3, 'diff ID A B');
+      const id = cohortIdArgument(text as string);
+      await readsState();
+      return diffCommand(folders, id, a as string, b as string, io);
+    }
+    case 'checks': {
+      const ids = rest.map(cohortIdArgument);
+      await readsState();
+      return checksCommand(folders, ids, io);
+    }
     case 'report':
       positionals(rest, 0, 'report [--open]');
       // Before the run lock, which would create the folder.
-      await requireStateFolder(folders.state, 'report');
+      await readsState();
       return locked(() => reportCommand(folders, values.open, io));
     case 'forget':
       if (rest.length === 0) throw new UsageError('usage: cohorts forget PERSON...');

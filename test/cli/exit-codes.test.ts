@@ -46,11 +46,20 @@ describe('exit codes, one rule for every command', () => {
     expect((await cohorts(...argv, ...common)).code).toBe(2);
   });
 
-  it.each([['privacy-check'], ['report']])(
-    'a state folder that does not exist is a usage error (2), not a check or report of nothing: %s',
-    async (command) => {
+  it.each([
+    ['privacy-check'],
+    ['report'],
+    ['checks'],
+    ['members', 'active_users'],
+    ['history', 'active_users'],
+    ['diff', 'active_users', '1', '2'],
+    ['learn', 'active_users', 'a note'],
+    ['experiment', 'active_users', '--metric', 'login', '--within', '14d'],
+  ])(
+    'a state folder that does not exist is a usage error (2), not a read of nothing that leaves the folder behind: %s',
+    async (command, ...args) => {
       const missing = join(common[1] as string, 'no-such-state');
-      const result = await cohorts(command, ...common, '--state', missing);
+      const result = await cohorts(command, ...args, ...common, '--state', missing);
       expect(result.stderr).toEqual([
         `no state folder at ${missing}: ${command} has nothing to read (check --state, or run \`cohorts run\` first)`,
       ]);
