@@ -39,7 +39,9 @@ export async function uploadCommand(folders: Folders, file: string, io: Output):
   const isList = extname(file) === '.csv';
   const unreadable = (error: NodeJS.ErrnoException): never => {
     const what = isList ? 'a list (.csv)' : 'a definition file';
-    throw new UsageError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : unreadableFile(error, what)}`);
+    throw new UsageError(
+      `${file}: ${error.code === 'ENOENT' ? 'no such file; cohorts upload reads a definition, a named action or cohorts.config.yaml (.yaml), or a list (.csv)' : unreadableFile(error, what)}`,
+    );
   };
   const { size } = await stat(file).catch(unreadable);
   // Too large: rejected from its size like an upload to the bucket, without copying it. Copied as

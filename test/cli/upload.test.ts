@@ -121,11 +121,13 @@ describe('cohorts upload', () => {
     expect(await readFile(join(root, 'definitions', 'lists', 'vips.csv'), 'utf8')).toBe(' ann \r\nbob\r\n');
   });
 
-  it('says so in one line when the file does not exist', async () => {
+  it('says so in one line when the file does not exist, and what upload reads, as ingest and test do', async () => {
     const result = await cohorts('upload', join(root, 'nope.yaml'), ...folders);
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toEqual([`${join(root, 'nope.yaml')}: no such file`]);
+    expect(result.stderr).toEqual([
+      `${join(root, 'nope.yaml')}: no such file; cohorts upload reads a definition, a named action or cohorts.config.yaml (.yaml), or a list (.csv)`,
+    ]);
   });
 
   it('keeps a config upload that changes privacy or guardrails waiting for `approve cohorts.config.yaml --hash`, which makes it the live config', async () => {
