@@ -47,7 +47,7 @@ export async function loadCatalog(folder: string): Promise<Catalog> {
   try {
     names = (await readdir(folder)).filter((name) => DEFINITION_FILE.test(name)).sort();
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (error as Error).message;
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder (check --definitions)' : (error as Error).message;
     return { definitions: [], problems: [{ file: folder, message: `cannot read the definitions folder: ${reason}` }] };
   }
   const read = await Promise.all(names.map((name) => readFolderFile(join(folder, name), 'a definition file')));

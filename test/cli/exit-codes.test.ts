@@ -75,6 +75,13 @@ describe('exit codes, one rule for every command', () => {
     expect(result.code).toBe(1);
   });
 
+  it('a failure while working is 1: no definitions folder at --definitions, named with the option to check', async () => {
+    const missing = join(common[1] as string, 'no-definitions');
+    const result = await cohorts('validate', ...common, '--definitions', missing);
+    expect(result.stdout).toEqual([`${missing}: cannot read the definitions folder: no such folder (check --definitions)`]);
+    expect(result.code).toBe(1);
+  });
+
   it('experiment names an unknown id and a missing version as members and diff do', async () => {
     const state = common.at(-1) as string;
     const unknown = await cohorts('experiment', 'activ_users', '--metric', 'login', '--within', '14d', ...common);
