@@ -10,7 +10,7 @@ import { fileWriteError } from './file-error.ts';
 import { inputsOf } from './local-population.ts';
 import { readJson, writeJsonAtomically } from './local-tiles.ts';
 import { oneThread } from './one-thread.ts';
-import { TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
+import { CARRIED_COUNTS_PARQUET_OPTIONS, TILE_PARQUET_OPTIONS } from './tile-parquet.ts';
 
 let copyCounter = 0;
 
@@ -31,6 +31,8 @@ export interface CarryKind {
   readonly layout: Carried['layout'];
   readonly movable: (old: CarryUse, use: CarryUse) => boolean;
   readonly sql: (carried: string | undefined, tiles: CarryTiles | undefined, columns: readonly CarryColumn[]) => string;
+  /** The COPY options of the carried file. */
+  readonly parquetOptions: string;
 }
 
 /** The count uses' partials (carryWideSql): a use moves forward from one whose range it overlaps, adding and subtracting days. */
@@ -39,10 +41,17 @@ export const CARRIED_COUNTS: CarryKind = {
   layout: 'wide',
   movable: (old, use) => old.measure === use.measure && old.first <= use.first && use.first <= old.end && old.end <= use.end,
   sql: carryWideSql,
+  parquetOptions: CARRIED_COUNTS_PARQUET_OPTIONS,
 };
 
 /** The all-history `latest` uses' rows per key (carryLatestSql): a use moves forward by the days entering, never losing one. */
-export const CARRIED_LATEST: CarryKind = { name: 'latest', layout: 'latest', movable: latestMovable, sql: carryLatestSql };
+export const CARRIED_LATEST: CarryKind = {
+  name: 'latest',
+  layout: 'latest',
+  movable: latestMovable,
+  sql: carryLatestSql,
+  parquetOptions: TILE_PARQUET_OPTIONS,
+};
 
 /**
  * The carried per-key partials of the count uses (issue 14): `<state>/tiles/partials/partials.parquet`
@@ -150,7 +159,7 @@ export class LocalCarry {
     try {
       // One thread: the move's hash aggregates and join split over two threads cost more CPU than they save in wall
       // time ((d) at 10M events: 2.1 s CPU in place of 2.8; bench/RESULTS.md, How tiles work, carried partials).
-      await oneThread(this.connection, () => this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (${TILE_PARQUET_OPTIONS})`));
+      await oneThread(this.connection, () => this.connection.run(`COPY (${sql}) TO ${stringLiteral(tmp)} (${this.kind.parquetOptions})`));
       await rm(this.file(`${this.kind.name}.json`), { force: true });
       await rename(tmp, this.file(`${this.kind.name}.parquet`));
       await writeJsonAtomically(this.file(`${this.kind.name}.json`), made);

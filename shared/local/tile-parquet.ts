@@ -10,6 +10,16 @@
 export const TILE_PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd';
 
 /**
+ * The COPY options of the carried count partials (`tiles/partials/partials.parquet`: one row per identity key, one
+ * BIGINT column per count use, about three in four values 0). Parquet v2 pages without dictionaries (delta-encoded
+ * integers): building a dictionary for each of the 46 columns of the 330k keys at 10M events was about a third of
+ * the (d) refresh's move of them (2.33-2.56 -> 1.88-2.15 s CPU, bench/RESULTS.md, How tiles work, **Carried
+ * partials**); reading the file costs about the same (its 4.6 MB grow to 5.5). DuckDB and hyparquet (the
+ * privacy sweep) read v2 pages.
+ */
+export const CARRIED_COUNTS_PARQUET_OPTIONS = `${TILE_PARQUET_OPTIONS}, PARQUET_VERSION V2, DICTIONARY_SIZE_LIMIT 1`;
+
+/**
  * The order of the rows of a tile day file (`tiles/day=D/tiles.parquet`): by measure, so that each
  * row group holds one measure's rows (or the end of one and the start of the next) and a scan
  * filtered by `measure` (`=`, or an `IN` list, which DuckDB uses to skip row groups) skips the other

@@ -190,4 +190,15 @@ describe('count partials carried from one tiled refresh to the next', () => {
     expect(Number(row?.n)).toBeGreaterThan(1);
     expect(Number(row?.n)).toBe(Number(row?.keys));
   });
+
+  it('writes the count columns delta-encoded in Parquet v2 pages, without dictionaries (cheaper to write)', async () => {
+    // GIVEN the partials the refreshes above wrote WHEN their column chunks are read THEN every count column is delta-encoded
+    const partials = join(state, 'tiles', 'partials', 'partials.parquet');
+    const reader = await (await connection).runAndReadAll(
+      `SELECT path_in_schema AS column_name, encodings FROM parquet_metadata('${partials}') WHERE path_in_schema LIKE 'n%'`,
+    );
+    const chunks = reader.getRowObjects();
+    expect(chunks.length).toBeGreaterThan(0);
+    for (const chunk of chunks) expect(String(chunk.encodings), String(chunk.column_name)).toBe('DELTA_BINARY_PACKED');
+  });
 });
