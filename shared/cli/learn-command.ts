@@ -24,13 +24,15 @@ export async function learnCommand(
 ): Promise<number> {
   const { store } = await openLocalContext(folders);
   const version = await chosenVersion(store, id, options.version, folders.state);
-  const learning = await localLearnings(folders.state)
+  const { learning, added } = await localLearnings(folders.state)
     .record({ cohort: id, version, note, by: options.by ?? null, at: new Date() })
     .catch((error: unknown) => {
       // An empty or overlong note is a bad value on the command line (README, exit codes: 2).
       throw error instanceof InvalidLearningError ? new UsageError(error.message) : error;
     });
-  io.err(pc.green(`recorded a learning for ${id} v${version}${learning.by ? ` by ${learning.by}` : ''}`));
+  const author = learning.by ? ` by ${learning.by}` : '';
+  if (added) io.err(pc.green(`recorded a learning for ${id} v${version}${author}`));
+  else io.err(`this note is already recorded for ${id} v${version}${author} (at ${learning.recorded_at}): nothing added`);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,6 +52,31 @@ describe('the learnings store', () => {
     expect(await store.list('other_cohort')).toEqual([]);
   });
 
+  it('records the same note once, so a learn killed after storing its note and run again leaves one note', async () => {
+    // Prepare
+    const blobs = new FsBlobStore(await tempDir());
+    let n = 0;
+    const store = new LearningsStore(blobs, () => `id${++n}`);
+    const first = await store.record({ cohort: 'power_users', version: 2, note: 'Exports doubled.', by: 'ana', at: AT });
+
+    // Act
+    const again = await store.record({
+      cohort: 'power_users',
+      version: 2,
+      note: ' Exports doubled. ',
+      by: 'ana',
+      at: new Date('2024-06-02T08:31:00Z'),
+    });
+    const otherVersion = await store.record({ cohort: 'power_users', version: 1, note: 'Exports doubled.', by: 'ana', at: AT });
+    const otherAuthor = await store.record({ cohort: 'power_users', version: 2, note: 'Exports doubled.', at: AT });
+
+    // Assess
+    expect(first.added).toBe(true);
+    expect(again).toEqual({ learning: first.learning, added: false });
+    expect([otherVersion.added, otherAuthor.added]).toEqual([true, true]);
+    expect(await blobs.list('snapshots/cohort=power_users/learnings/')).toHaveLength(3);
+  });
+
   it('refuses an empty note and a key that is not a cohort id', async () => {
     const store = new LearningsStore(new FsBlobStore(await tempDir()));
     await expect(store.record({ cohort: 'power_users', version: 1, note: '   ', at: AT })).rejects.toBeInstanceOf(InvalidLearningError);
@@ -62,6 +87,7 @@ describe('the learnings store', () => {
     // Prepare
     const s3 = mockClient(S3Client);
     s3.on(PutObjectCommand).resolves({});
+    s3.on(ListObjectsV2Command).resolves({});
     const store = new LearningsStore(
       new S3BlobStore(new S3Client({ region: 'eu-central-1' }), { bucket: 'snapshots-bucket', prefix: '' }),
       () => 'fixed',
@@ -106,6 +132,14 @@ describe('cohorts learn', () => {
     expect(notes).toHaveLength(2);
     expect(notes[0]).toMatch(/^v2 {2}\d{4}-\d{2}-\d{2} \d{2}:\d{2} {2}ana: Launch week: logins peaked\.$/);
     expect(notes[1]).toMatch(/^v1 .* unknown: Baseline before the launch\.$/);
+  });
+
+  it('adds nothing when the same note is recorded again (a retry after a crash) and says so', async () => {
+    const again = await cohorts('learn', 'active_users', 'Launch week: logins peaked.', '--by', 'ana', ...folders);
+    expect(again.code).toBe(0);
+    expect(again.stderr.join('\n')).toMatch(/this note is already recorded for active_users v2 by ana \(at \d{4}-.*\): nothing added/);
+    const history = (await cohorts('history', 'active_users', ...folders)).stdout;
+    expect(history.filter((line) => line.endsWith('Launch week: logins peaked.'))).toHaveLength(1);
   });
 
   it('refuses a version the cohort does not have, and a cohort without versions', async () => {
