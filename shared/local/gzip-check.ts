@@ -43,7 +43,7 @@ async function damage(file: string): Promise<string | undefined> {
  * Checks that each `.gz` file of a local lake is whole before DuckDB reads it: DuckDB's gzip
  * reader checks neither a stream's length nor its checksum, so a file cut short or damaged inside
  * its stream was read as far as it went (the rest of its events silently missing), where Athena's
- * reader fails the query. A file found whole is not read again until its size or times change:
+ * reader is expected to fail the query (not verified: no Athena here). A file found whole is not read again until its size or times change:
  * remembered for the engine's life, and in the state folder's `gzip-checked.json` when there is one.
  */
 export class GzipCheck {
