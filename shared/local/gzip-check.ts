@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { FsBlobStore } from './fs-blob-store.ts';
+import { readJson, writeTextAtomically } from './local-tiles.ts';
 import { LakeFileError } from './parquet-columns.ts';
 
 /** Where the files found whole are remembered, in the state folder. */
@@ -43,14 +43,19 @@ async function damage(file: string): Promise<string | undefined> {
  * Checks that each `.gz` file of a local lake is whole before DuckDB reads it: DuckDB's gzip
  * reader checks neither a stream's length nor its checksum, so a file cut short or damaged inside
  * its stream was read as far as it went (the rest of its events silently missing), where Athena's
- * reader is expected to fail the query (not verified: no Athena here). A file found whole is not read again until its size or times change:
- * remembered for the engine's life, and in the state folder's `gzip-checked.json` when there is one.
+ * reader is expected to fail the query (not verified: no Athena here). A file found whole is not
+ * read again until its size or times change: remembered for the engine's life, and in the state
+ * folder's `gzip-checked.json` when there is one.
  */
 export class GzipCheck {
   private whole: ReadonlyMap<string, string> | undefined;
+  /** The state folder's record of the files found whole; none: this process only. */
+  private readonly record: string | undefined;
 
   /** @param stateDir - the state folder, where the files found whole are kept; none: this process only. */
-  constructor(private readonly stateDir?: string) {}
+  constructor(stateDir?: string) {
+    this.record = stateDir === undefined ? undefined : join(stateDir, GZIP_CHECKED_KEY);
+  }
 
   /** Throws a {@link LakeFileError} naming the first of `files` (those ending in `.gz`) that is not whole gzip. */
   async verify(files: readonly string[]): Promise<void> {
@@ -84,34 +89,23 @@ export class GzipCheck {
 
   private async load(): Promise<ReadonlyMap<string, string>> {
     if (this.whole) return this.whole;
-    const text =
-      this.stateDir === undefined ? undefined : await readFile(join(this.stateDir, GZIP_CHECKED_KEY), 'utf8').catch(() => undefined);
-    let files: unknown;
-    try {
-      files = text === undefined ? undefined : (JSON.parse(text) as { files?: unknown }).files;
-    } catch {
-      files = undefined; // a damaged cache is only a cache: every file is read again
-    }
+    // A record that cannot be read or parsed is only a cache: every file is read again.
+    const kept = this.record === undefined ? undefined : await readJson<{ files?: unknown }>(this.record).catch(() => undefined);
+    const files = kept?.files;
     const entries = typeof files === 'object' && files !== null ? Object.entries(files) : [];
     this.whole = new Map(entries.filter((e): e is [string, string] => typeof e[1] === 'string'));
     return this.whole;
   }
 
   /**
-   * Keeps the files found whole among those listed now. Never creates the state folder, and one it
-   * cannot write is left as it is: this is a cache, each file is read again next time.
+   * Keeps the files found whole among those listed now. Never creates the state folder (the write
+   * fails where there is none), and a write that fails is left so: this is a cache, each file is
+   * read again next time.
    */
   private async save(before: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>): Promise<void> {
     this.whole = now;
     const same = before.size === now.size && [...now].every(([file, seen]) => before.get(file) === seen);
-    if (same || this.stateDir === undefined) return;
-    const exists = await stat(this.stateDir).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (!exists) return;
-    await new FsBlobStore(this.stateDir)
-      .put(GZIP_CHECKED_KEY, `${JSON.stringify({ files: Object.fromEntries(now) })}\n`)
-      .catch(() => undefined);
+    if (same || this.record === undefined) return;
+    await writeTextAtomically(this.record, `${JSON.stringify({ files: Object.fromEntries(now) })}\n`).catch(() => undefined);
   }
 }
