@@ -17,6 +17,7 @@ import type { TileStore } from '../../shared/tiles/tile-store.ts';
 import { compileTiledRefresh, inexactSumsSql, requestUses, tileDaysNeeded } from '../../shared/tiles/tiled-refresh.ts';
 import { tempDir } from '../support/cli.ts';
 import type { EventRow } from '../support/lake.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const HOUR_MS = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -50,20 +51,11 @@ const LOYAL = definition('loyal', '  event: login\n  within: 9d\n  count: {gte: 
 const catalogAt = (k: number) =>
   buildCatalog([...CATALOG, ...(k >= 5 ? [BUYERS] : []), ...(k >= 6 ? [BROWSERS] : []), ...(k >= 7 ? [LOYAL] : [])]).definitions;
 
-/** A small deterministic generator, so every run writes the same lake. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
 const at = (day: number, ms: number) => new Date(START + day * DAY_MS + ms).toISOString();
 
 /** The events of one day: logins, buys (integral values, a plan) and views (a feature) per user. */
 function dayEvents(day: number): EventRow[] {
-  const next = random(day + 11);
+  const next = seededRandom(day + 11);
   const events: EventRow[] = [];
   for (const [u, user] of USERS.entries()) {
     for (let i = 0; i < Math.floor(next() * 3); i++) {

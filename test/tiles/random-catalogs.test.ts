@@ -9,6 +9,7 @@ import { DuckDbEngine } from '../../shared/local/duckdb-engine.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { DAY_MS, dayOf } from '../../shared/tiles/day-split.ts';
 import { tempDir } from '../support/cli.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 import type { EventRow } from '../support/lake.ts';
 import { TileComparison } from './compare-tiles.ts';
 
@@ -26,13 +27,9 @@ const DAYS = 8;
 /** Fixed seeds, so every run draws the same; `RANDOM_SEEDS=7,8,9` draws others (1 to 86 agreed when written). */
 const SEEDS = process.env.RANDOM_SEEDS ? process.env.RANDOM_SEEDS.split(',').map(Number) : [1, 2, 3, 4, 5, 6];
 
-/** A deterministic generator (a linear congruential one). */
+/** The seeded generator, with integers and picks. */
 function random(seed: number) {
-  let state = seed * 7919 + 17;
-  const next = () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
+  const next = seededRandom(seed * 7919 + 17);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   return { next, int, pick };

@@ -6,6 +6,7 @@ import { buildCatalog } from '../../shared/language/catalog.ts';
 import { openDuckDb } from '../../shared/local/open-duckdb.ts';
 import { DAY_MS, dayOf } from '../../shared/tiles/day-split.ts';
 import { tempDir } from '../support/cli.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 import type { EventRow } from '../support/lake.ts';
 import { TileComparison } from './compare-tiles.ts';
 
@@ -45,18 +46,9 @@ const EXPLORERS = definition('explorers', '  event: view\n  within: 6d\n  distin
 
 const METRICS = parseConfig('metrics:\n  activation: {event: login, within: 3d}\n  value: {within: 36h}\n', 'cohorts.config.yaml').metrics;
 
-/** A small deterministic generator (a linear congruential one), so every run writes the same lake. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
 /** The events of one day: a few logins, buys (integral values, tips in quarters) and views per user. */
 function dayEvents(day: number): EventRow[] {
-  const next = random(day + 7);
+  const next = seededRandom(day + 7);
   const events: EventRow[] = [];
   const at = (ms: number) => new Date(day * DAY_MS + START + ms).toISOString();
   for (const [u, user] of USERS.entries()) {
