@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import pc from 'picocolors';
 import { splitLines } from '../ingest/event-lines.ts';
 import { ingestEvents } from '../ingest/ingest-events.ts';
+import { removeLakeLeftovers } from '../ingest/ingest-leftovers.ts';
 import { openDuckDb } from '../local/open-duckdb.ts';
 import { readNamedFile } from './named-file.ts';
 import type { Folders, Output } from './io.ts';
@@ -41,10 +42,16 @@ function inputText(bytes: Uint8Array, name: string): string {
 /**
  * `cohorts ingest FILE|-`: appends the file's valid events to the lake folder (shared/ingest),
  * prints one line per refused line (its number and why) and per file written; exit 1 when any
- * line was refused (the valid ones are kept all the same).
+ * line was refused (the valid ones are kept all the same). First removes the temporary files a
+ * killed ingest left in the lake (shared/ingest/ingest-leftovers.ts), saying so.
  */
 export async function ingestCommand(folders: Folders, input: IngestInput, io: Output, now = new Date()): Promise<number> {
   const lines = splitLines(inputText(await input.read(), input.name));
+  const leftovers = await removeLakeLeftovers(folders.data, now);
+  if (leftovers.length > 0) {
+    const files = `${leftovers.length} temporary file${leftovers.length === 1 ? '' : 's'}`;
+    io.err(`removed ${files} an interrupted ingest left in ${folders.data} (unchanged for over an hour)`);
+  }
   const connection = await openDuckDb({ threads: 1 });
   let result;
   try {

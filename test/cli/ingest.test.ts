@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -66,6 +66,32 @@ describe('cohorts ingest', () => {
     const folder = await cohorts('ingest', root, ...common);
     expect(folder.stderr.join('\n')).toContain(`${root}: a folder, not a file;`);
     expect(await readdir(join(root, 'data'))).not.toContain('events-errors');
+  });
+
+  it("removes a killed ingest's temporary files unchanged for over an hour, says so, and keeps a recent one", async () => {
+    // Prepare: what an ingest killed between its write and its link leaves, two hours old, and a live ingest's
+    const { root, common } = await loginProject();
+    const day = join(root, 'data', 'events', 'dt=2024-05-29');
+    await mkdir(day, { recursive: true });
+    const killed = join(day, '.tmp-0c4f6a2e-58f1-4b1e-9d0a-3f1e2d4c5b6a');
+    const live = join(day, '.tmp-7d2e1f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a');
+    await writeFile(killed, `${login('40', 'gus', '2024-05-29T08:00:00Z')}\n`);
+    await writeFile(live, `${login('41', 'hal', '2024-05-29T09:00:00Z')}\n`);
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    await utimes(killed, twoHoursAgo, twoHoursAgo);
+    const file = join(root, 'new.jsonl');
+    await writeFile(file, `${login('42', 'ivy', '2024-05-29T10:00:00Z')}\n`);
+    // Act
+    const ingest = await cohorts('ingest', file, ...common);
+    // Assess
+    expect(ingest.code).toBe(0);
+    expect(ingest.stderr).toEqual([
+      `removed 1 temporary file an interrupted ingest left in ${join(root, 'data')} (unchanged for over an hour)`,
+      'ingested 1 event into 1 partition',
+    ]);
+    const names = await readdir(day);
+    expect(names).not.toContain('.tmp-0c4f6a2e-58f1-4b1e-9d0a-3f1e2d4c5b6a');
+    expect(names).toContain('.tmp-7d2e1f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a');
   });
 
   it('reads standard input for - (real process)', async () => {
