@@ -6,32 +6,15 @@
  * rows moved by it), then the same refresh without the carried rows; both evaluate queries caught and run again
  * BENCH_ROUNDS times each, and their rows compared (`EXCEPT ALL` both ways). BENCH_PEOPLE, BENCH_DAYS as there.
  */
-import { existsSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { DuckDbEngine } from '../shared/local/duckdb-engine.ts';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { LocalTiles } from '../shared/local/local-tile-store.ts';
-import { openDuckDb } from '../shared/local/open-duckdb.ts';
-import { benchSource } from './bench-catalog.ts';
 import { appendNewDay, tiledRefresh } from './bench-state.ts';
+import { cpuSeconds, END, keptDState, NEXT } from './kept-d-state.ts';
 import { profileStatements, takeStatements } from './statement-profile.ts';
 
-const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 200_000);
-const DAYS = Number(process.env.BENCH_DAYS ?? 90);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
-const END = new Date('2024-06-01T00:00:00Z');
-const NEXT = new Date(END.getTime() + 86_400_000);
-const root = resolve(import.meta.dirname);
-const lake = join(root, '.cache', `lake-${PEOPLE}-${DAYS}`);
-const base = join(root, '.cache', `d-state-${PEOPLE}-${DAYS}`);
-if (!existsSync(join(base, 'tiles'))) throw new Error(`no kept state in ${base}: run bench/d-phases-bench.ts first`);
-
-const source = await benchSource(resolve(root, '..', 'definitions'));
-const connection = await openDuckDb({ memoryLimit: process.env.BENCH_MEMORY_LIMIT ?? '1500MB' });
-const engine = new DuckDbEngine(connection, lake, await DuckDbEngine.describe(connection));
-const state = await mkdtemp(join(tmpdir(), 'cohorts-latest-carry-'));
-await cp(base, state, { recursive: true, preserveTimestamps: true });
+const { lake, source, connection, engine, state } = await keptDState('cohorts-latest-carry-');
 
 // The evaluate query of the last refresh, caught as it runs.
 let caught: string | undefined;
@@ -45,12 +28,7 @@ connection.run = ((sql: string, ...rest: unknown[]) => {
 }) as typeof connection.run;
 profileStatements(connection);
 
-const cpu = async (sql: string): Promise<number> => {
-  const start = process.cpuUsage();
-  await connection.run(sql);
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
-};
+const cpu = (sql: string) => cpuSeconds(connection, sql);
 
 let newDay: string | undefined;
 try {
