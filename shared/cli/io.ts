@@ -8,7 +8,7 @@ export interface Folders {
   readonly data: string;
   readonly definitions: string;
   readonly state: string;
-  /** The project config file (`cohorts.config.yaml`); defaults apply when it does not exist. */
+  /** The project config file (`cohorts.config.yaml`); defaults apply when the default path does not exist (an explicit `--config` must). */
   readonly config: string;
   /** The privacy key file (`--privacy-key`). @default - defaultKeyFile() (outside the state folder) */
   readonly privacyKey?: string;

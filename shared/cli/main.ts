@@ -30,6 +30,7 @@ import { SAMPLE_LIMITS } from '../sample/params.ts';
 import { untilInterrupted } from './interrupt.ts';
 import { watchCommand } from './watch-command.ts';
 import { forgetStateFolder, requireStateFolder } from './state-folder.ts';
+import { requireGivenConfig } from './config-option.ts';
 import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
 import { cohortIdArgument, type Folders, type Output } from './io.ts';
 
@@ -146,6 +147,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
   const given = tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
   refuseUnusedOptions(command === 'sample-data' && values.stream ? 'sample-data --stream' : command, given);
   if (values['stack-outputs'] !== undefined && !values.cloud) throw new UsageError('--stack-outputs FILE goes with --cloud');
+  await requireGivenConfig(folders.config, given.includes('config'));
   const modes = (['tiles', 'full', 'verify'] as const).filter((mode) => values[mode]);
   if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} exclude each other: give one (--verify computes both ways)`);
   // Where plan, approve, reject and history read and write: the local folders, or the deployment.

@@ -1,6 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_OPTIONS } from '../../shared/cli/command-options.ts';
-import { cohorts } from '../support/cli.ts';
+import { cohorts, tempDir } from '../support/cli.ts';
 
 describe('an option the command does not take', () => {
   it.each([
@@ -18,7 +20,10 @@ describe('an option the command does not take', () => {
   });
 
   it('the folder options apply to every command', async () => {
-    const result = await cohorts('members', '--data', 'd', '--definitions', 'e', '--config', 'c.yaml', '--privacy-key', 'k');
+    // An explicit --config must exist (an empty file holds the defaults).
+    const config = join(await tempDir(), 'c.yaml');
+    await writeFile(config, '');
+    const result = await cohorts('members', '--data', 'd', '--definitions', 'e', '--config', config, '--privacy-key', 'k');
     expect(result.stderr).toEqual(['usage: cohorts members ID [--version N]']);
   });
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import type { PropertyFilter } from '../../shared/language/ast.ts';
 import { loadCatalog } from '../../shared/language/catalog.ts';
 import { formatProblem } from '../../shared/language/errors.ts';
 import { parseDefinition } from '../../shared/language/parse-definition.ts';
-import { cohorts, tempDir } from '../support/cli.ts';
+import { cohorts, loginProject, tempDir } from '../support/cli.ts';
 
 /** A definition file whose `rule:` block is `rule` (indented by the caller). */
 const definition = (rule: string, id = 'bad_input') => `id: ${id}\nname: n\nowner: o\npurpose: p\ncadence: daily\nrule:\n${rule}`;
@@ -164,5 +165,35 @@ describe('a config path that is not a file (D13)', () => {
     const result = await cohorts('validate', '--config', folder);
     expect(result.code).toBe(1);
     expect(result.stderr).toEqual([`${folder}: is a folder, not the project config file (cohorts.config.yaml)`]);
+  });
+
+  it.each([
+    ['validate'],
+    ['run'],
+    ['members', 'active_users'],
+    ['checks'],
+    ['plan'],
+    ['report'],
+    ['upload', 'cohorts.config.yaml'],
+    ['forget', 'ann'],
+    ['privacy-check'],
+    ['sample-data'],
+    ['watch'],
+    ['history', 'active_users', '--cloud'],
+  ])('refuses an explicit --config that does not exist (2) before doing anything: %s', async (...argv) => {
+    const { root, common } = await loginProject();
+    const missing = join(root, 'cohorts.confg.yaml');
+    const result = await cohorts(...argv, ...common, '--state', join(root, 'state'), '--config', missing);
+    expect(result.stderr).toEqual([
+      `--config ${missing}: no such file (check the path; leave out --config to use ./cohorts.config.yaml or the defaults, or create the file: an empty one holds the defaults)`,
+    ]);
+    expect(result.code).toBe(2);
+    expect(existsSync(join(root, 'state'))).toBe(false);
+  });
+
+  it('without --config, a missing ./cohorts.config.yaml means the defaults', async () => {
+    const { root } = await loginProject();
+    const result = await cohorts('validate', '--definitions', join(root, 'definitions'));
+    expect(result.code).toBe(0);
   });
 });
