@@ -67,13 +67,20 @@ export class SnapshotStore {
    */
   async nextVersion(cohort: string): Promise<number> {
     // current.json too: were a version folder ever removed by hand, numbers still never go back below current.
-    const [started, current] = await Promise.all([this.newestStarted(cohort), this.current(cohort)]);
-    return Math.max(started, current ?? 0) + 1;
+    // The index is repaired here: a refresh (or an erasure) is about to write a version.
+    const [started, current] = await Promise.all([
+      this.index.newestStarted(cohort, () => this.fullScan(cohort), true),
+      this.current(cohort),
+    ]);
+    return Math.max(started.newest, current ?? 0) + 1;
   }
 
-  /** The highest version number ever started, complete or not (0: none), from the index and the folders after it. */
+  /**
+   * The highest version number ever started, complete or not (0: none), from the index and the
+   * folders after it. A read: a missing or stale index is left as it is (nextVersion repairs it).
+   */
   async newestStarted(cohort: string): Promise<number> {
-    return (await this.index.newestStarted(cohort, () => this.fullScan(cohort))).newest;
+    return (await this.index.newestStarted(cohort, () => this.fullScan(cohort), false)).newest;
   }
 
   /** One listing of every version (the index is missing or torn): what the index is rebuilt from. */
@@ -89,7 +96,8 @@ export class SnapshotStore {
    * however many versions the cohort has.
    */
   async manifestsAsOf(cohort: string, asOf: string): Promise<Manifest[]> {
-    const { scan } = await this.index.newestStarted(cohort, () => this.fullScan(cohort));
+    // Only a refresh's plan asks (and then writes a version or reuses this one): it repairs the index.
+    const { scan } = await this.index.newestStarted(cohort, () => this.fullScan(cohort), true);
     // The index was just rebuilt (its as-of entries may not all be written): the scan has every version.
     if (scan) return scan.complete.filter((m) => m.as_of === asOf);
     const found = await Promise.all((await this.index.versionsAsOf(cohort, asOf)).map((v) => this.manifest(cohort, v)));

@@ -24,23 +24,26 @@ export class VersionIndex {
   ) {}
 
   /**
-   * The highest version number ever started (a file in its folder), 0 when none, and repairs the
-   * index. When the index was missing or torn, also the full scan it was rebuilt from: the index
-   * and its as-of entries may not be written (a full disk, no permission), so readers use the scan.
+   * The highest version number ever started (a file in its folder), 0 when none. When the index was
+   * missing or torn, also the full scan it was rebuilt from: the index and its as-of entries may not
+   * be written (a full disk, no permission), so readers use the scan. With `repair` (a refresh, about
+   * to write), a missing, torn or stale index is written; without (a read such as `cohorts checks`),
+   * nothing is: a read never writes, so a typo'd id leaves no folder behind.
    */
-  async newestStarted(cohort: string, fullScan: () => Promise<FullScan>): Promise<{ newest: number; scan?: FullScan }> {
+  async newestStarted(cohort: string, fullScan: () => Promise<FullScan>, repair: boolean): Promise<{ newest: number; scan?: FullScan }> {
     const through = await this.through(cohort);
     if (through === undefined) {
       const scan = await fullScan();
-      await this.bestEffort(cohort, async () => {
-        // The as-of entries of versions older than the index first: the index promises them.
-        for (const { version, as_of } of scan.complete) await this.addAsOf(cohort, version, as_of);
-        await this.write(cohort, scan.newestStarted);
-      });
+      if (repair)
+        await this.bestEffort(cohort, async () => {
+          // The as-of entries of versions older than the index first: the index promises them.
+          for (const { version, as_of } of scan.complete) await this.addAsOf(cohort, version, as_of);
+          await this.write(cohort, scan.newestStarted);
+        });
       return { newest: scan.newestStarted, scan };
     }
     const newest = await this.probeAbove(cohort, through);
-    if (newest > through) await this.bestEffort(cohort, () => this.write(cohort, newest));
+    if (repair && newest > through) await this.bestEffort(cohort, () => this.write(cohort, newest));
     return { newest };
   }
 

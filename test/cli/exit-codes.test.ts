@@ -27,10 +27,12 @@ describe('exit codes, one rule for every command', () => {
     ['experiment', 'active_users', '--metric', 'login', '--within', '14d', '--version', '9'],
     ['run', '--cohort', 'nope'],
     ['approve', 'nope', '--by', 'ann', '--note', 'why'],
-  ])('an id or version that does not exist is a usage error (2): %s %s', async (...argv) => {
+    ['checks', 'nope'],
+  ])('an id or version that does not exist is a usage error (2), and the read leaves no trace: %s %s', async (...argv) => {
     const result = await cohorts(...argv, ...common);
     expect(result.stderr).toHaveLength(1);
     expect(result.code).toBe(2);
+    expect(existsSync(join(common.at(-1) as string, 'snapshots', 'cohort=nope'))).toBe(false);
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../shared/cloud/s3-blob-store.ts';
 import type { Manifest } from '../../shared/store/manifest.ts';
@@ -86,5 +86,16 @@ describe('the index of versions on S3', () => {
     expect(sameAsOf.map((m) => m.version)).toEqual([3, VERSIONS + 1]);
     expect(history.map((m) => m.version)).toEqual([VERSIONS, VERSIONS + 1]);
     expect(aws.text(BUCKET, 'snapshots/cohort=vip/index.json')).toBe(`{"through":${VERSIONS + 1}}\n`);
+  });
+
+  it('is never written by a read (the latest version, as `cohorts checks` reads it): nothing is written on S3 either', async () => {
+    // Act: a cohort with no index and 300 versions, and one with none (a typo'd id), read as history does
+    const newest = await store.newestStarted('vip');
+    const { value: latest } = await store.manifestsNewestFirst('vip').next();
+    const typo = await store.newestStarted('vip_typo');
+    // Assess: the right answers, and not one object written
+    expect([newest, latest?.version, typo]).toEqual([VERSIONS, VERSIONS, 0]);
+    expect(aws.s3.commandCalls(PutObjectCommand)).toEqual([]);
+    expect(aws.keys(BUCKET).filter((key) => key.endsWith('/index.json') || key.includes('/as-of/'))).toEqual([]);
   });
 });

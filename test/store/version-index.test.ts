@@ -42,8 +42,8 @@ describe("a cohort's index of versions", () => {
     await store.write(manifest(1), ['a']);
     await store.publish('vip', 1);
 
-    // No index yet: the full scan rebuilds it, whose write fails; the reader still gets its answer.
-    expect(await store.newestStarted('vip')).toBe(1);
+    // No index yet: the refresh's full scan rebuilds it, whose write fails; the refresh still gets its answer.
+    expect(await store.nextVersion('vip')).toBe(2);
     expect(warnings).toEqual([
       [
         expect.stringContaining('index of versions could not be written'),
@@ -58,7 +58,7 @@ describe("a cohort's index of versions", () => {
     blobs.failing = false;
     await store.write(manifest(1), ['a']);
     await store.publish('vip', 1);
-    expect(await store.newestStarted('vip')).toBe(1);
+    expect(await store.nextVersion('vip')).toBe(2);
     expect(warnings).toEqual([]);
 
     blobs.failing = true;
@@ -70,5 +70,29 @@ describe("a cohort's index of versions", () => {
     expect(warnings.map(([, details]) => details)).toEqual([{ cohort: 'vip', key: INDEX, error: 'AccessDenied: Access Denied' }]);
     // The stale index only makes the next reader probe: it still finds version 2.
     expect(await store.newestStarted('vip')).toBe(2);
+  });
+
+  it('is never written by a read: a cohort with no versions, or versions and no index, stays as it was', async () => {
+    const { blobs, store, warnings } = await open();
+    blobs.failing = false;
+    const keys = async () => (await blobs.list('snapshots/')).sort();
+
+    // A cohort that has none (a typo'd id): reading its versions writes nothing.
+    expect(await store.newestStarted('typo')).toBe(0);
+    expect((await store.manifestsNewestFirst('typo').next()).done).toBe(true);
+    expect(await store.current('typo')).toBeUndefined();
+    expect(await keys()).toEqual([]);
+
+    // A cohort with a version and no index: read from a full scan, the index left to the next refresh.
+    await store.write(manifest(1), ['a']);
+    await store.publish('vip', 1);
+    const before = await keys();
+    expect(before).not.toContain(INDEX);
+    expect(await store.newestStarted('vip')).toBe(1);
+    expect((await store.manifestsNewestFirst('vip').next()).value?.version).toBe(1);
+    expect(await keys()).toEqual(before);
+    expect(await store.nextVersion('vip')).toBe(2);
+    expect(await keys()).toEqual([...before, INDEX].sort());
+    expect(warnings).toEqual([]);
   });
 });
