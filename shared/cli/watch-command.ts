@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { loadCatalog } from '../language/catalog.ts';
 import { InvalidDefinitionsError } from '../language/errors.ts';
 import { openLocalContext } from '../local/local-context.ts';
+import { findLakeFiles } from '../local/lake-files.ts';
 import { watchLake } from '../local/lake-watch.ts';
 import { StateBusyError, withRunLock } from '../local/run-lock.ts';
 import { changes } from '../store/member-changes.ts';
@@ -72,6 +73,8 @@ export async function watchCommand(folders: Folders, options: WatchOptions, io: 
   if (realtime.length === 0) {
     throw new UsageError(`no cohort in ${folders.definitions} has cadence: realtime; watch refreshes those (give one cadence: realtime)`);
   }
+  // A missing lake fails here, as `cohorts run` does, before the watch is announced.
+  await findLakeFiles(folders.data);
   io.err(`watching ${folders.data} for new files; refreshing ${realtime.map((d) => d.id).join(', ')} from tiles after each (Ctrl-C stops)`);
   // Alerts that repeat unchanged refresh after refresh are printed once (RepeatedAlerts).
   const alerts = new RepeatedAlerts((line) => io.err(line));

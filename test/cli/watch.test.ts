@@ -57,6 +57,19 @@ async function givenRealtimeProject(): Promise<{ root: string; data: string; arg
   return { root, data, args: projectFolders(root) };
 }
 
+describe('cohorts watch, before it starts', () => {
+  it('refuses a missing lake before announcing the watch: the lake error alone, exit 1 as run gives', async () => {
+    const { root, args } = await givenRealtimeProject();
+    const missing = join(root, 'no-lake');
+    const result = await cohorts('watch', ...args, '--data', missing);
+    expect(result.stderr).toEqual([
+      `no event lake at ${missing}: expected ${join(missing, 'events')}/dt=YYYY-MM-DD/ (run \`cohorts sample-data\` to make one)`,
+    ]);
+    expect(result.code).toBe(1);
+    expect((await cohorts('run', ...args, '--data', missing)).code).toBe(1);
+  });
+});
+
 describe('cohorts watch (a child process, as in a terminal)', () => {
   it('refreshes the realtime cohorts as files land, printing who entered and exited, goes on after a failed refresh, and stops cleanly on Ctrl-C', async () => {
     // GIVEN a project and watch running over it
