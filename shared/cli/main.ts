@@ -337,7 +337,7 @@ async function streamCommand(data: string, people: number, intervalMs: number, i
       signal: stop.signal,
       onFile: (path, count) => io.err(`appended ${count} events: ${path}`),
     });
-    io.err(`stopped: ${events} events in ${files} files`);
+    io.err(`stopped: ${events} event${events === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}`);
     return 0;
   } finally {
     stop.dispose();

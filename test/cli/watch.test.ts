@@ -154,7 +154,7 @@ describe('cohorts watch (a child process, as in a terminal)', () => {
     const folder = join(data, 'events', `dt=${new Date().toISOString().slice(0, 10)}`);
     const names = await readdir(folder);
     expect(names.filter((n) => !/^stream-.*\.jsonl$/.test(n))).toEqual([]);
-    const files = Number(/stopped: (\d+) events in (\d+) files/.exec(stream.stderr())?.[2]);
+    const files = Number(/stopped: (\d+) events in (\d+) files?$/m.exec(stream.stderr())?.[2]);
     expect(names).toHaveLength(files);
     for (const name of names) {
       const lines = (await readFile(join(folder, name), 'utf8')).trimEnd().split('\n');
@@ -163,5 +163,20 @@ describe('cohorts watch (a child process, as in a terminal)', () => {
         expect(JSON.parse(line)).toMatchObject({ source: 'product', user_id: expect.stringMatching(/^u_0000[0-5]\d$/) });
       }
     }
+  }, 120_000);
+
+  it('sample-data --stream stopped by Ctrl-C after one file says what it wrote in words that read right', async () => {
+    const data = join(await tempDir('cohorts-stream-'), 'data');
+    const stream = startCli(['sample-data', '--stream', '--interval', '600000', '--people', '50', '--data', data]);
+    await stream.waitFor(/appended 20 events/, 60_000, 'stderr');
+    expect(await stream.stop('SIGINT')).toBe(0);
+    const [day] = await readdir(join(data, 'events'));
+    const folder = join(data, 'events', day ?? '');
+    const [name] = await readdir(folder);
+    expect(stream.stderr().trimEnd().split('\n')).toEqual([
+      `appending sample events to ${data}/events/ every 600000 ms (Ctrl-C stops)`,
+      `appended 20 events: ${join(folder, name ?? '')}`,
+      'stopped: 20 events in 1 file',
+    ]);
   }, 120_000);
 });
