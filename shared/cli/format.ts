@@ -7,6 +7,11 @@ const pad = (text: string, width: number, right = false) => {
   return right ? fill + text : text + fill;
 };
 
+/** `1 file`, `2 files`: a count with its noun in the number it takes (`plural` when adding s is wrong). */
+export function counted(count: number, noun: string, plural = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : plural}`;
+}
+
 /** A plain text table; colour codes do not count towards widths. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').replace(/\x1b\[[0-9;]*m/g, '').length)));

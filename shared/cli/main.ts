@@ -33,6 +33,7 @@ import { forgetStateFolder, requireStateFolder } from './state-folder.ts';
 import { requireGivenConfig } from './config-option.ts';
 import { type Leftover, removeLeftovers } from '../local/leftovers.ts';
 import { cohortIdArgument, type Folders, type Output } from './io.ts';
+import { counted } from './format.ts';
 
 const RUN_USAGE =
   'run [--as-of ISO] [--cohort ID]... [--cadence C] [--force] [--author NAME] [--trigger TEXT] [--tiles | --full | --verify]';
@@ -337,7 +338,7 @@ async function streamCommand(data: string, people: number, intervalMs: number, i
       signal: stop.signal,
       onFile: (path, count) => io.err(`appended ${count} events: ${path}`),
     });
-    io.err(`stopped: ${events} event${events === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}`);
+    io.err(`stopped: ${counted(events, 'event')} in ${counted(files, 'file')}`);
     return 0;
   } finally {
     stop.dispose();

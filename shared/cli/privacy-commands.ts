@@ -9,6 +9,7 @@ import { localPrivacyPorts } from '../local/local-privacy.ts';
 import { personalPropertyProblems } from '../privacy/personal-properties.ts';
 import { privacyCheck } from '../privacy/privacy-check.ts';
 import type { Folders, Output } from './io.ts';
+import { counted } from './format.ts';
 import { openLocalContext } from '../local/local-context.ts';
 import { requireStateFolder } from './state-folder.ts';
 
@@ -40,12 +41,12 @@ export async function forgetCommand(folders: Folders, ids: readonly string[], io
     const fresh = outcome.new_versions.map((v) => `${v.cohort} v${v.version}`).join(', ');
     const { swept } = outcome;
     io.out(
-      `forgotten (erasure record ${outcome.record}): ${outcome.versions_rewritten} stored versions of ${outcome.cohorts.length} cohorts rewritten, ` +
-        `${outcome.new_versions.length} new versions${fresh ? ` (${fresh})` : ''}, ${outcome.exports_rewritten} export files rewritten, ` +
-        `${swept.rewritten.length} other files rewritten` +
+      `forgotten (erasure record ${outcome.record}): ${counted(outcome.versions_rewritten, 'stored version')} of ${counted(outcome.cohorts.length, 'cohort')} rewritten, ` +
+        `${counted(outcome.new_versions.length, 'new version')}${fresh ? ` (${fresh})` : ''}, ${counted(outcome.exports_rewritten, 'export file')} rewritten, ` +
+        `${counted(swept.rewritten.length, 'other file')} rewritten` +
         // Only when this sweep found some: leftovers the command's start removed are reported on their own line.
-        (swept.deleted.length > 0 ? `, ${swept.deleted.length} crash leftovers deleted` : '') +
-        (outcome.lists_rewritten.length > 0 ? `, ${outcome.lists_rewritten.length} uploaded lists rewritten` : ''),
+        (swept.deleted.length > 0 ? `, ${counted(swept.deleted.length, 'crash leftover')} deleted` : '') +
+        (outcome.lists_rewritten.length > 0 ? `, ${counted(outcome.lists_rewritten.length, 'uploaded list')} rewritten` : ''),
     );
     for (const file of swept.left)
       io.err(

@@ -29,7 +29,7 @@ describe('privacy on the command line', () => {
     // 8 export files: members and entered, CSV and Parquet, of v1 of both cohorts; 1 other: events.jsonl's Cohort Entered lines.
     expect(result.stdout).toEqual([
       expect.stringMatching(
-        /^forgotten \(erasure record [0-9a-f]{12}\): 2 stored versions of 2 cohorts rewritten, 2 new versions \(active_users v2, all_users v2\), 8 export files rewritten, 1 other files rewritten$/,
+        /^forgotten \(erasure record [0-9a-f]{12}\): 2 stored versions of 2 cohorts rewritten, 2 new versions \(active_users v2, all_users v2\), 8 export files rewritten, 1 other file rewritten$/,
       ),
     ]);
     expect((await cohorts('members', 'active_users', '--version', '1', ...folders)).stdout).toEqual(['ann', 'dora@example.com']);

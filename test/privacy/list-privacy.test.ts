@@ -41,7 +41,7 @@ describe('an uploaded list is personal data', () => {
     // WHEN ann is forgotten, written as the person id is (normalized)
     const result = await cohorts('forget', 'ann@example.com', ...folders);
     expect(result.code).toBe(0);
-    expect(result.stdout).toEqual([expect.stringMatching(/, 1 uploaded lists rewritten$/)]);
+    expect(result.stdout).toEqual([expect.stringMatching(/, 1 uploaded list rewritten$/)]);
     // THEN the line "  ANN@EXAMPLE.COM  \r\n" is gone and every other byte of the file is kept
     expect(await vip()).toBe(before.replace('  ANN@EXAMPLE.COM  \r\n', ''));
     expect(await readFile(join(root, 'definitions', 'lists', 'blocked.csv'), 'utf8')).toBe('dave@example.com\ncarol\n');
