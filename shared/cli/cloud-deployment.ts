@@ -74,7 +74,8 @@ export async function readCloudDeployment(options: {
       const given = names[name as Name];
       return `${name}${output ? ` (stack output ${output})` : ''}: ${given === undefined ? 'missing' : message}`;
     });
-    throw new UsageError(`--cloud needs the deployment's names: ${lines.join('; ')}; ${HOW}`);
+    // One line a name: on one line, six missing names pushed the remedy past the cut of an error line.
+    throw new UsageError(`--cloud needs the deployment's names; ${HOW}:\n${lines.map((line) => `  ${line}`).join('\n')}`);
   }
   return parsed.data;
 }

@@ -13,6 +13,7 @@ import { cohorts, heldProject, projectFolders, tempDir } from '../support/cli.ts
 import { writeDefinitions } from '../support/lake.ts';
 import { FakeAws, type FakeQuery } from '../workflow/fake-aws.ts';
 import { PARQUET_EVENTS_MILLIS } from '../cloud/parquet-ts.ts';
+import { MAX_ERROR_LINE_CHARS } from '../../shared/cli/main.ts';
 
 const DEFINITIONS_BUCKET = 'cohorts-definitions';
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-central-1:111122223333:stateMachine:CohortRefresh';
@@ -391,6 +392,9 @@ describe('the deployment names --cloud needs', () => {
     expect(error).toContain('SNAPSHOTS_BUCKET (stack output SnapshotsBucketName): must be an S3 bucket name');
     expect(error).toContain('ATHENA_RESULTS_BUCKET (stack output AthenaResultsBucketName): missing');
     expect(error).toContain('--stack-outputs FILE');
+    // Each on its own line, none cut at the end of an error line: the remedy is read whole.
+    expect(error.split('\n').filter((line) => line.length > MAX_ERROR_LINE_CHARS)).toEqual([]);
+    expect(error.split('\n')).toContain('  ATHENA_RESULTS_BUCKET (stack output AthenaResultsBucketName): missing');
     expect(error).not.toContain('STATE_MACHINE_ARN');
     expect(approve.stderr.join('\n')).toContain('STATE_MACHINE_ARN (stack output StateMachineArn): missing');
   });
