@@ -15,6 +15,7 @@ import {
 import { decideCommand, planCommand } from './governance-commands.ts';
 import { cloudGovernance, localGovernance } from './governance-world.ts';
 import { forgetCommand, privacyCheckCommand } from './privacy-commands.ts';
+import { idForms } from '../privacy/person-hash.ts';
 import { exitCodeOf, UsageError } from './errors.ts';
 import { experimentCommand } from './experiment-command.ts';
 import { uploadCommand } from './upload-command.ts';
@@ -245,6 +246,12 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return locked(() => reportCommand(folders, values.open, io));
     case 'forget':
       if (rest.length === 0) throw new UsageError('usage: cohorts forget PERSON...');
+      // Every id before any erasure: an empty one after a good one used to stop half way (exit 1).
+      for (const id of rest)
+        if (idForms(id).length === 0)
+          throw new UsageError(
+            `a person id to forget must not be empty, got ${shownValue(id)}: nothing was forgotten (give each id, quoted)`,
+          );
       // Before the run lock, which would create the folder.
       await forgetStateFolder(folders.state, given.includes('state'), io.err);
       return locked(() => forgetCommand(folders, rest, io), true);

@@ -44,6 +44,7 @@ describe('exit codes, one rule for every command', () => {
     ['learn', 'active_users', '  '],
     ['learn', 'active_users', 'x'.repeat(5000)],
     ['checks', '--ass-of', '2024-06-01'],
+    ['forget', 'zed', '  '],
   ])('a missing, extra or bad argument or option is a usage error (2): %s', async (...argv) => {
     expect((await cohorts(...argv, ...common)).code).toBe(2);
   });
