@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { deploymentSchema, stateMachineArn } from '../cloud/environment.ts';
 import { UsageError } from './errors.ts';
+import { unreadableReason } from './named-file.ts';
 
 /** The stack output that gives each name (infra/cohort-refresh-stack.ts). */
 const OUTPUT_OF = {
@@ -35,9 +36,8 @@ async function namesFromOutputs(file: string): Promise<Partial<Record<Name, stri
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new UsageError(
-      `--stack-outputs ${file}: ${error instanceof SyntaxError ? `not JSON (${error.message})` : (error as Error).message}; ${HOW}`,
-    );
+    const why = error instanceof SyntaxError ? `not JSON (${error.message})` : (unreadableReason(error) ?? (error as Error).message);
+    throw new UsageError(`--stack-outputs ${file}: ${why}; ${HOW}`);
   }
   const outputs = outputsSchema.safeParse(parsed);
   if (!outputs.success) throw new UsageError(`--stack-outputs ${file} is not a list of {OutputKey, OutputValue}; ${HOW}`);

@@ -432,7 +432,10 @@ describe('the deployment names --cloud needs', () => {
       GLUE_DATABASE: 'cohort_refresh',
     });
     await expect(withoutArn).rejects.toThrow('STATE_MACHINE_ARN (stack output StateMachineArn): missing');
-    expect((await notJson).stderr.join('\n')).toContain(`--stack-outputs ${join(root, 'missing.json')}: ENOENT`);
+    // A missing file is said in words, not as node's "ENOENT: no such file or directory, open ...".
+    const missing = (await notJson).stderr.join('\n');
+    expect(missing).toContain(`--stack-outputs ${join(root, 'missing.json')}: no such file; set them as environment variables`);
+    expect(missing).not.toContain('ENOENT');
   });
 
   it('--cloud is refused on commands that do not take it', async () => {
