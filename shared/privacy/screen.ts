@@ -32,7 +32,7 @@ export async function loadPrivacyLists(ports: PrivacyPorts): Promise<PrivacyList
   const stale = records.filter((record) => !byFingerprint.has(record.salt_fingerprint)).length;
   if (stale > 0) {
     throw new PrivacyConfigError(
-      `${stale} erasure record(s) were made with a privacy key that is not configured now (${ports.keys?.where ?? 'privacy.salt_env'}): ` +
+      `${stale} erasure ${stale === 1 ? 'record was' : 'records were'} made with a privacy key that is not configured now (${ports.keys?.where ?? 'privacy.salt_env'}): ` +
         'forgotten people would no longer be recognised; restore the key they were made with (an older key may follow the current one, one a line)',
     );
   }

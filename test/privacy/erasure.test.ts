@@ -262,7 +262,11 @@ describe('the key of erasure records', () => {
     const world = await privacyWorld({ salt_env: 'COHORTS_TEST_SALT' });
     await forgetPerson('bob', { ...world.privacy, env: { COHORTS_TEST_SALT: 'the-first-secret-salt' } }, 'cli');
     await expect(loadPrivacyLists({ ...world.privacy, env: { COHORTS_TEST_SALT: 'another-secret-salt!' } })).rejects.toThrow(
-      /a privacy key that is not configured now/,
+      /^1 erasure record was made with a privacy key that is not configured now/,
+    );
+    await forgetPerson('ann', { ...world.privacy, env: { COHORTS_TEST_SALT: 'the-first-secret-salt' } }, 'cli');
+    await expect(loadPrivacyLists({ ...world.privacy, env: { COHORTS_TEST_SALT: 'another-secret-salt!' } })).rejects.toThrow(
+      /^2 erasure records were made with/,
     );
   });
 });
