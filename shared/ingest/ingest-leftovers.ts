@@ -1,6 +1,7 @@
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { INGEST_ERRORS_PREFIX } from '../bucket-layout.ts';
+import { TEMPORARY_FILE } from '../local/fs-blob-store.ts';
 
 /**
  * How old (by modification time) a temporary file of the lake must be before an ingest removes it:
@@ -11,9 +12,6 @@ import { INGEST_ERRORS_PREFIX } from '../bucket-layout.ts';
  * finds its temporary file gone and fails (its retry is harmless: a refresh counts each event_id once).
  */
 export const LAKE_LEFTOVER_AGE_MS = 3_600_000;
-
-/** The blob store's temporary name (FsBlobStore.writeTemp): the only files this removes. */
-const TEMPORARY_FILE = /^\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The lake's folders `cohorts ingest` writes into. */
 const INGEST_FOLDERS = ['events', INGEST_ERRORS_PREFIX.slice(0, -1)] as const;

@@ -11,6 +11,13 @@ import { makeFolder } from './make-folder.ts';
  */
 const STALE_LOCK_MS = 30_000;
 
+/**
+ * The name of a write in progress ({@link FsBlobStore}'s writeTemp, `.tmp-<uuid>` beside its target):
+ * what a killed writer leaves, and all that a clean-up outside the state folder may remove
+ * (shared/ingest/ingest-leftovers.ts).
+ */
+export const TEMPORARY_FILE = /^\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** The tag of some bytes: their SHA-256, quoted like an S3 ETag. */
 const etagOf = (body: Uint8Array | string) => `"${createHash('sha256').update(body).digest('hex')}"`;
 
